@@ -1,0 +1,236 @@
+"""Accumulate batch values into epoch values with the right arithmetic.
+
+An epoch's value is the sample-weighted mean of its batches, ``sum(value * n) / sum(n)``: the mean
+of batch means is wrong whenever the last batch is smaller than the others.
+
+Values may be Python or numpy numbers, 0-d arrays or tensors, or per-sample arrays or tensors (one
+value per example: their mean counts with the weight of their length). A tensor that lives on an
+accelerator (CUDA, MPS, XLA...) is kept on its device and read once per epoch, so logging never
+forces a host synchronisation per batch. A CPU tensor is read at once with ``.item()``, the
+cheapest path there is.
+
+This module imports numpy and the standard library only; torch is recognised by the type of the
+value, never imported here.
+
+Example:
+    >>> acc = SplitAccumulator("train")
+    >>> acc.add(32, {"loss": 1.0})
+    >>> acc.add(8, {"loss": 2.0})           # a smaller last batch
+    >>> acc.close_epoch()["loss"][0]        # (1.0*32 + 2.0*8) / 40, not (1.0 + 2.0) / 2
+    1.2
+"""
+
+from __future__ import annotations
+
+import numbers
+import numpy as np
+
+# torch.Tensor, once a torch tensor has been seen (torch is never imported by fitwatch's core).
+_TORCH_TENSOR: type | None = None
+_CHUNK = 1024  # device values are stacked on their device every this many batches
+
+
+class NonFiniteValue(Warning):
+    """A NaN or infinite value was logged. It is stored as it is: it is data (a diverging run)."""
+
+
+def _is_torch_tensor(v) -> bool:
+    global _TORCH_TENSOR
+    if _TORCH_TENSOR is not None:
+        return isinstance(v, _TORCH_TENSOR)
+    mod = type(v).__module__ or ""
+    if mod == "torch" or mod.startswith("torch."):
+        import torch  # already imported by the caller, who handed us a tensor
+
+        _TORCH_TENSOR = torch.Tensor
+        return isinstance(v, torch.Tensor)
+    return False
+
+
+def check_n(n) -> int:
+    """Validate a batch weight: a positive integer (Python, numpy or 0-d tensor)."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        if _is_torch_tensor(n) and n.numel() == 1 and not n.is_floating_point():
+            n = int(n.item())
+        else:
+            raise ValueError(
+                f"fitwatch: n must be a positive integer (the number of samples in the batch), "
+                f"got {n!r} of type {type(n).__name__}; pass n=len(y)"
+            )
+    n = int(n)
+    if n <= 0:
+        raise ValueError(
+            f"fitwatch: n must be a positive integer (the number of samples in the batch), got {n}; "
+            f"pass n=len(y)"
+        )
+    return n
+
+
+def _type_error(split: str, name: str, v) -> TypeError:
+    return TypeError(
+        f"fitwatch: metric {name!r} of split {split!r} got a {type(v).__module__}.{type(v).__qualname__}, "
+        f"not a number; log a float, an int, a numpy number or array, or a tensor"
+    )
+
+
+class _Metric:
+    """The batches of one metric in the current epoch."""
+
+    __slots__ = ("steps", "values", "ns", "dev_steps", "dev_values", "dev_ns", "dev_chunks", "flushed")
+
+    def __init__(self):
+        self.steps: list[int] = []
+        self.values: list[float] = []
+        self.ns: list[int] = []
+        # values still on an accelerator: 0-d tensors, stacked into chunks on their device
+        self.dev_steps: list[int] = []
+        self.dev_values: list = []
+        self.dev_ns: list[int] = []
+        self.dev_chunks: list = []
+        self.flushed = 0  # how many host values were already handed to the store
+
+
+class SplitAccumulator:
+    """Collects the batches of one split (``train``, ``val``...) during one epoch.
+
+    Args:
+        split: the split's name.
+
+    Attributes:
+        step: the number of batches seen in this split since the run started (a global step).
+    """
+
+    def __init__(self, split: str, step: int = 0):
+        self.split = split
+        self.step = step
+        self.metrics: dict[str, _Metric] = {}
+        self.nonfinite: list[tuple[str, int]] = []  # (metric, step) of NaN/inf values seen
+
+    # -- the hot path -----------------------------------------------------------------------
+    def add(self, n, metrics: dict) -> None:
+        """Add one batch: ``metrics`` maps names to values, ``n`` is the batch's sample count or None."""
+        if n is not None and (type(n) is not int or n <= 0):
+            n = check_n(n)
+        step = self.step
+        self.step = step + 1
+        table = self.metrics
+        for name, v in metrics.items():
+            m = table.get(name)
+            if m is None:
+                m = table[name] = _Metric()
+            t = type(v)
+            if t is float or t is int:
+                w = 1 if n is None else n
+            else:
+                v, w = self._convert(name, v, n, m, step)
+                if v is None:  # kept on its device
+                    continue
+            if v - v != 0.0:  # NaN or +-inf, without a function call
+                self.nonfinite.append((name, step))
+            m.steps.append(step)
+            m.values.append(v)
+            m.ns.append(w)
+
+    def _convert(self, name: str, v, n, m: _Metric, step: int):
+        """Turn a non-float value into (float, weight); (None, None) when it stays on its device."""
+        if _is_torch_tensor(v):
+            numel = v.numel()
+            if numel == 0:
+                raise ValueError(f"fitwatch: metric {name!r} of split {self.split!r} is an empty tensor")
+            if v.ndim == 0 or numel == 1:
+                w = 1 if n is None else n
+                v = v.detach().reshape(())
+            else:
+                w = self._per_sample_weight(name, int(v.shape[0]), n)
+                v = v.detach().float().mean()
+            if v.device.type == "cpu":
+                return float(v.item()), w
+            m.dev_steps.append(step)
+            m.dev_values.append(v if v.is_floating_point() else v.float())
+            m.dev_ns.append(w)
+            if len(m.dev_values) >= _CHUNK:
+                self._stack_device(m)
+            return None, None
+        if isinstance(v, (numbers.Real, np.number)):
+            try:
+                return float(v), (1 if n is None else n)
+            except (TypeError, ValueError):
+                raise _type_error(self.split, name, v) from None
+        if isinstance(v, np.ndarray) or hasattr(v, "__array__"):
+            try:
+                a = np.asarray(v, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise _type_error(self.split, name, v) from None
+            if a.size == 0:
+                raise ValueError(f"fitwatch: metric {name!r} of split {self.split!r} is an empty array")
+            if a.ndim == 0 or a.size == 1:
+                return float(a.reshape(())), (1 if n is None else n)
+            return float(a.mean()), self._per_sample_weight(name, a.shape[0], n)
+        raise _type_error(self.split, name, v)
+
+    def _per_sample_weight(self, name: str, length: int, n) -> int:
+        if n is not None and n != length:
+            raise ValueError(
+                f"fitwatch: metric {name!r} of split {self.split!r} is a per-sample tensor of length "
+                f"{length} but n={n}; pass n=len(batch) or leave n out"
+            )
+        return length
+
+    @staticmethod
+    def _stack_device(m: _Metric) -> None:
+        import torch
+
+        m.dev_chunks.append(torch.stack(m.dev_values))  # asynchronous, stays on the device
+        m.dev_values = []
+
+    # -- epoch boundaries -------------------------------------------------------------------
+    def read_device(self) -> None:
+        """Bring values kept on an accelerator to the host: one transfer per metric, once per epoch."""
+        for name, m in self.metrics.items():
+            if not m.dev_steps:
+                continue
+            import torch
+
+            if m.dev_values:
+                self._stack_device(m)
+            vals = torch.cat(m.dev_chunks).double().cpu().tolist()
+            steps, ns = m.dev_steps, m.dev_ns
+            for s, v in zip(steps, vals):
+                if v - v != 0.0:
+                    self.nonfinite.append((name, s))
+            # merge with host values in step order
+            merged = sorted(zip(m.steps + steps, m.values + vals, m.ns + ns))
+            m.steps = [x[0] for x in merged]
+            m.values = [x[1] for x in merged]
+            m.ns = [x[2] for x in merged]
+            m.dev_steps, m.dev_values, m.dev_ns, m.dev_chunks = [], [], [], []
+
+    def pending_batches(self):
+        """Yield ``(metric, step, value, n)`` for host values not yet handed to the store."""
+        for name, m in self.metrics.items():
+            k = m.flushed
+            if k < len(m.steps):
+                yield from ((name, s, v, w) for s, v, w in zip(m.steps[k:], m.values[k:], m.ns[k:]))
+                m.flushed = len(m.steps)
+
+    def has_data(self) -> bool:
+        return any(m.steps or m.dev_steps for m in self.metrics.values())
+
+    def close_epoch(self) -> dict[str, tuple[float, int]]:
+        """Return ``{metric: (weighted mean, total n)}`` for the epoch and start a new one.
+
+        Call :meth:`read_device` and drain :meth:`pending_batches` first if batch rows are wanted.
+        """
+        self.read_device()
+        out: dict[str, tuple[float, int]] = {}
+        for name, m in self.metrics.items():
+            if not m.steps:
+                continue
+            values = np.asarray(m.values, dtype=np.float64)
+            ns = np.asarray(m.ns, dtype=np.float64)
+            total = ns.sum()
+            with np.errstate(invalid="ignore", over="ignore"):
+                out[name] = (float(np.dot(values, ns) / total), int(total))
+        self.metrics = {}
+        self.nonfinite = []
+        return out

@@ -1,0 +1,335 @@
+"""A training run: the object a training loop logs into."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import traceback
+import warnings
+import weakref
+from typing import Iterator
+
+from .names import keras_key, split_key
+from .record import NonFiniteValue, SplitAccumulator
+from .store import STATUSES, Store
+
+_FLUSH_EVERY_S = 1.0  # batch rows reach the store at least this often during a long epoch
+
+_active: "weakref.WeakSet[Run]" = weakref.WeakSet()
+_hooks_installed = False
+_hooks_lock = threading.Lock()
+
+
+class Run:
+    """Record one training run: per-batch and per-epoch loss and metrics of every split.
+
+    ``Run.log`` takes batch values; each epoch's value is their sample-weighted mean,
+    ``sum(value * n) / sum(n)``. ``Run.epochs`` drives the epoch loop and commits each epoch to the
+    store before the next one starts, so a killed process keeps every completed epoch.
+
+    Args:
+        name: the run's name (shown by ``fitwatch runs``; ``fitwatch show NAME`` opens the latest
+            run of that name). Default: ``run-YYYYmmdd-HHMMSS``.
+        config: hyperparameters and anything else worth keeping with the run (JSON-serialisable
+            values; others are stored as their ``repr``).
+        dir: the store's folder. Default: ``$FITWATCH_DIR``, else ``./fitwatch``.
+        resume: continue the latest run of this name (its epochs go on from the last one stored)
+            instead of starting a new run. When there is none, a new run starts.
+        progress: show a progress bar with the latest epoch's values while ``Run.epochs`` runs.
+            Default: only when standard error is a terminal.
+        info: free-form facts about the run (framework, model summary...), stored with it.
+
+    Attributes:
+        id: the run's id in the store.
+        epoch: the epoch currently being recorded (0-based, as Keras counts).
+        status: ``running``, then ``finished``, ``failed`` or ``stopped``.
+        history: Keras-style ``{"loss": [...], "val_loss": [...]}`` of the epochs recorded by this
+            object.
+
+    Example:
+        >>> import tempfile, fitwatch
+        >>> with fitwatch.Run("doc-example", config={"lr": 0.1}, dir=tempfile.mkdtemp()) as run:
+        ...     for epoch in run.epochs(2):
+        ...         run.log("train", loss=0.5, n=32)
+        ...         run.log("train", loss=1.0, n=8)    # a smaller last batch
+        ...         run.log("val", loss=0.7, n=10)
+        >>> run.history["loss"]                        # (0.5*32 + 1.0*8) / 40 for each epoch
+        [0.6, 0.6]
+        >>> run.status
+        'finished'
+    """
+
+    def __init__(self, name: str | None = None, config: dict | None = None, *, dir=None,
+                 resume: bool = False, progress: bool | None = None, info: dict | None = None):
+        if name is None:
+            name = time.strftime("run-%Y%m%d-%H%M%S")
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"fitwatch: a run name must be a non-empty string, got {name!r}")
+        if config is not None and not isinstance(config, dict):
+            raise TypeError(f"fitwatch: config must be a dict, got {type(config).__name__}; e.g. config={{'lr': 1e-3}}")
+        self.name = name
+        self.config = dict(config or {})
+        self.info = dict(info or {})
+        self.progress = progress
+        self.store = Store.shared(dir)
+        self.epoch = 0
+        self.history: dict[str, list[float]] = {}
+        self.status = "running"
+        self._accs: dict[str, SplitAccumulator] = {}
+        self._epoch_values: dict[tuple[str, str], tuple[float, int | None]] = {}
+        self._calls = 0
+        self._last_flush = time.monotonic()
+        self._warned_nonfinite = False
+        self._in_epochs = False
+        self._bar = None
+        previous = self.store.find_run(name) if resume else None
+        if previous is not None:
+            self.id = previous["id"]
+            config = {**previous["config"], **self.config}
+            self.config = config
+            self.info = {**previous["info"], **self.info}
+            last = self.store.load(self.id)
+            if len(last.epochs):
+                self.epoch = int(last.epochs[-1]) + 1
+            self.history = {k: list(v) for k, v in last.history.items()}
+            steps = self.store._read(
+                "SELECT split, MAX(step) AS s FROM steps WHERE run_id = ? GROUP BY split", (self.id,)
+            )
+            for row in steps:
+                self._accs[row["split"]] = SplitAccumulator(row["split"], row["s"] + 1)
+            self.store.reopen_run(self.id)
+            self.store.update_run(self.id, config=self.config, info=self.info)
+        else:
+            self.id = self.store.create_run(name, self.config, self.info)
+        _register(self)
+
+    # -- logging --------------------------------------------------------------------------
+    def log(self, split: str, n=None, **metrics) -> None:
+        """Record one batch of ``split`` (``"train"``, ``"val"``, ``"test"`` or any name).
+
+        Args:
+            split: the data split the batch came from.
+            n: the number of samples in the batch, the batch's weight in the epoch's mean. Leave it
+                out for equal weights; per-sample tensors weigh their length.
+            **metrics: ``loss=...``, ``accuracy=...``: Python or numpy numbers, 0-d tensors
+                (on any device: an accelerator's tensor is read once per epoch, never per batch), or
+                per-sample tensors (their mean is taken).
+
+        Raises:
+            TypeError: a value is not a number (the message names the metric and the type).
+            ValueError: ``n`` is not a positive integer.
+        """
+        acc = self._accs.get(split)
+        if acc is None or self.status != "running":
+            acc = self._open_split(split)
+        if not metrics:
+            raise ValueError("fitwatch: log() needs at least one metric, e.g. run.log('train', loss=loss, n=len(y))")
+        acc.add(n, metrics)
+        self._calls += 1
+        if not self._calls & 63 and time.monotonic() - self._last_flush > _FLUSH_EVERY_S:
+            self._flush_steps()
+
+    def _open_split(self, split) -> SplitAccumulator:
+        if self.status != "running":
+            raise RuntimeError(f"fitwatch: run {self.name!r} is {self.status}; start a new Run to log more")
+        if not isinstance(split, str) or not split:
+            raise TypeError(f"fitwatch: split must be a name such as 'train' or 'val', got {split!r}")
+        acc = self._accs.get(split)
+        if acc is None:
+            acc = self._accs[split] = SplitAccumulator(split)
+        return acc
+
+    def log_epoch(self, logs: dict | None = None, *, split: str | None = None, epoch: int | None = None,
+                  **metrics) -> None:
+        """Record values already aggregated over an epoch.
+
+        Keys are Keras-style (``loss``, ``val_loss``, ``val_accuracy``...) unless ``split`` is given,
+        in which case they are metric names of that split. Inside ``run.epochs()`` the values join
+        the current epoch (and win over batch means of the same name); outside it, the call ends
+        the epoch.
+
+        Args:
+            logs: a dict of values, e.g. Keras's ``logs`` in ``on_epoch_end``.
+            split: the split all the keys belong to.
+            epoch: the epoch's number; default: the current one.
+            **metrics: more values, as keywords.
+        """
+        if self.status != "running":
+            raise RuntimeError(f"fitwatch: run {self.name!r} is {self.status}; start a new Run to log more")
+        if epoch is not None:
+            if epoch != self.epoch and (self._epoch_values or any(a.has_data() for a in self._accs.values())):
+                self.end_epoch()
+            self.epoch = int(epoch)
+        items = {**(logs or {}), **metrics}
+        probe = SplitAccumulator(split or "train")
+        for key, value in items.items():
+            s, m = (split, key) if split else split_key(key)
+            probe.split = s
+            probe.add(None, {m: value})
+            v = probe.close_epoch()[m][0]
+            if v - v != 0.0:
+                self._warn_nonfinite(s, m, None)
+            self._epoch_values[(s, m)] = (v, None)
+        if not self._in_epochs:
+            self.end_epoch()
+
+    def end_epoch(self) -> dict[str, float]:
+        """Close the current epoch: compute its means, commit them, and move to the next epoch.
+
+        ``run.epochs()`` calls this for you. Returns the epoch's Keras-style values.
+        """
+        epoch = self.epoch
+        values: dict[tuple[str, str], tuple[float, int | None]] = {}
+        for acc in self._accs.values():
+            acc.read_device()  # one device-to-host transfer per metric and epoch
+            for name, step in acc.nonfinite:
+                self._warn_nonfinite(acc.split, name, step)
+        self._flush_steps(epoch)
+        for acc in self._accs.values():
+            for metric, mean_n in acc.close_epoch().items():
+                values[(acc.split, metric)] = mean_n
+        values.update(self._epoch_values)
+        self._epoch_values = {}
+        self.epoch = epoch + 1
+        if not values:
+            return {}
+        self.store.write_epoch(self.id, epoch, values)
+        logs = {keras_key(s, m): v for (s, m), (v, _) in values.items()}
+        for key, v in logs.items():
+            self.history.setdefault(key, []).append(v)
+        if self._bar is not None:
+            self._bar.update(epoch, logs)
+        return logs
+
+    def _flush_steps(self, epoch: int | None = None) -> None:
+        epoch = self.epoch if epoch is None else epoch
+        rows = [
+            (self.id, acc.split, metric, step, epoch, value, n)
+            for acc in self._accs.values()
+            for metric, step, value, n in acc.pending_batches()
+        ]
+        self.store.queue_steps(rows)
+        self._last_flush = time.monotonic()
+
+    def _warn_nonfinite(self, split: str, metric: str, step: int | None) -> None:
+        if self._warned_nonfinite:
+            return
+        self._warned_nonfinite = True
+        where = f"step {step}, " if step is not None else ""
+        warnings.warn(
+            f"fitwatch: {keras_key(split, metric)} is not finite ({where}epoch {self.epoch}) in run "
+            f"{self.name!r}; stored as it is (the run may be diverging). Further NaN/inf values are stored "
+            f"without a warning.",
+            NonFiniteValue,
+            stacklevel=4,
+        )
+
+    # -- the epoch loop -------------------------------------------------------------------
+    def epochs(self, n: int, *, progress: bool | None = None) -> Iterator[int]:
+        """Iterate over epoch numbers up to ``n`` (exclusive), ending each epoch as the loop moves on.
+
+        When the run was resumed, iteration starts after the last stored epoch (``n`` counts all
+        epochs, like Keras's ``epochs`` with ``initial_epoch``). Leaving the loop early with
+        ``break`` still records the epoch in progress.
+
+        Args:
+            n: the total number of epochs.
+            progress: show a progress bar (default: the run's ``progress``, else only on a terminal).
+        """
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"fitwatch: epochs(n) needs a non-negative integer number of epochs, got {n!r}")
+        show = self.progress if progress is None else progress
+        if show is None:
+            show = sys.stderr.isatty()
+        if show:
+            from .progress import EpochBar
+
+            self._bar = EpochBar(self.name, total=n, start=self.epoch)
+            self._bar.start()
+        self._in_epochs = True
+        try:
+            while self.epoch < n and self.status == "running":
+                epoch = self.epoch
+                yield epoch
+                if self.epoch == epoch:  # the body did not end the epoch itself
+                    self.end_epoch()
+        finally:
+            self._in_epochs = False
+            if self.status == "running" and (self._epoch_values or any(a.has_data() for a in self._accs.values())):
+                self.end_epoch()  # left with break (or an exception): keep what was logged
+            if self._bar is not None:
+                self._bar.stop()
+                self._bar = None
+
+    # -- the end --------------------------------------------------------------------------
+    def finish(self, status: str = "finished", error: str | None = None, **info) -> None:
+        """End the run: record the epoch in progress, flush the store and set the final status.
+
+        Args:
+            status: ``finished`` (default), ``failed`` or ``stopped`` (stopped early).
+            error: for a failed run, what went wrong.
+            **info: facts to store with the run (e.g. ``stopped_epoch=12``).
+        """
+        if self.status != "running":
+            return
+        if status not in STATUSES or status == "running":
+            raise ValueError(f"fitwatch: status must be one of finished, failed, stopped; got {status!r}")
+        if self._epoch_values or any(a.has_data() for a in self._accs.values()):
+            self.end_epoch()
+        self.status = status
+        self.info.update(info)
+        self.store.flush(30.0)
+        self.store.update_run(self.id, status=status, error=error, ended_at=time.time(), info=self.info)
+        _active.discard(self)
+
+    def fail(self, exc: BaseException) -> None:
+        """Mark the run failed with ``exc`` (its type, message and traceback are stored)."""
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        self.finish("failed", error=text.strip())
+
+    def __enter__(self) -> "Run":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc is not None:
+            self.fail(exc)
+        else:
+            self.finish()
+
+    def __repr__(self) -> str:
+        return f"Run(name={self.name!r}, id={self.id}, epoch={self.epoch}, status={self.status!r})"
+
+
+# -- failure and exit hooks -------------------------------------------------------------------
+def _register(run: Run) -> None:
+    global _hooks_installed
+    _active.add(run)
+    with _hooks_lock:
+        if _hooks_installed:
+            return
+        _hooks_installed = True
+        previous = sys.excepthook
+
+        def excepthook(exc_type, exc, tb):
+            for r in list(_active):
+                try:
+                    r.fail(exc.with_traceback(tb) if exc is not None else exc_type())
+                except Exception:
+                    pass
+            previous(exc_type, exc, tb)
+
+        sys.excepthook = excepthook
+        import atexit
+
+        atexit.register(_finish_all)
+
+
+def _finish_all() -> None:
+    """At interpreter exit: runs the script never finished are finished (failed ones were marked)."""
+    for r in list(_active):
+        try:
+            r.finish()
+        except Exception:
+            pass
+

@@ -1,0 +1,113 @@
+"""A run as read back from the store: its record and its curves as numpy arrays.
+
+Example:
+    >>> import tempfile, fitwatch
+    >>> d = tempfile.mkdtemp()
+    >>> with fitwatch.Run("read-back", dir=d) as run:
+    ...     for epoch in run.epochs(3):
+    ...         run.log_epoch(loss=1.0 / (epoch + 1), val_loss=1.2 / (epoch + 1))
+    >>> data = fitwatch.load("read-back", dir=d)
+    >>> data.epochs.tolist(), data.history["val_loss"]
+    ([0, 1, 2], [1.2, 0.6, 0.4])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .names import keras_key
+
+
+@dataclass
+class RunData:
+    """One run read from a store.
+
+    Attributes:
+        id, name, status, config, info, error, started_at, ended_at, updated_at, pid, host:
+            the run's record (``status`` is one of running, finished, failed, stopped).
+        epochs: the epoch numbers that hold at least one value, ascending.
+        metrics: ``{(split, metric): values}``, each array aligned with ``epochs`` (NaN where that
+            epoch has no value for it).
+        epoch_times: when each epoch was committed (Unix time).
+        present: ``{(split, metric): mask}``, True where the epoch holds a value (a logged NaN too).
+    """
+
+    id: int
+    name: str
+    status: str
+    config: dict
+    info: dict
+    error: str | None
+    started_at: float
+    ended_at: float | None
+    updated_at: float | None
+    pid: int | None
+    host: str | None
+    epochs: np.ndarray
+    metrics: dict[tuple[str, str], np.ndarray]
+    epoch_times: np.ndarray = field(default_factory=lambda: np.empty(0))
+    present: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, repr=False)
+    _steps_reader: Callable[[], list[dict]] | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_rows(cls, run: dict, rows: list[dict], steps_reader=None) -> "RunData":
+        epochs = np.array(sorted({r["epoch"] for r in rows}), dtype=np.int64)
+        index = {e: i for i, e in enumerate(epochs.tolist())}
+        metrics: dict[tuple[str, str], np.ndarray] = {}
+        present: dict[tuple[str, str], np.ndarray] = {}
+        times = np.full(len(epochs), np.nan)
+        for r in rows:
+            key = (r["split"], r["metric"])
+            arr = metrics.get(key)
+            if arr is None:
+                arr = metrics[key] = np.full(len(epochs), np.nan)
+                present[key] = np.zeros(len(epochs), dtype=bool)
+            i = index[r["epoch"]]
+            present[key][i] = True
+            arr[i] = np.nan if r["value"] is None else r["value"]
+            if r.get("t") is not None:
+                times[i] = r["t"] if np.isnan(times[i]) else max(times[i], r["t"])
+        fields = {k: run.get(k) for k in (
+            "id", "name", "status", "config", "info", "error", "started_at", "ended_at", "updated_at", "pid", "host"
+        )}
+        metrics = dict(sorted(metrics.items(), key=lambda kv: _order(kv[0])))
+        return cls(**fields, epochs=epochs, metrics=metrics, epoch_times=times, present=present,
+                   _steps_reader=steps_reader)
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """Keras-style ``{"loss": [...], "val_loss": [...], ...}``, one value per epoch in ``epochs``."""
+        return {keras_key(s, m): v.tolist() for (s, m), v in self.metrics.items()}
+
+    def series(self, split: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(epochs, values)`` of one curve, only where it has a value (NaN values kept)."""
+        arr = self.metrics.get((split, metric))
+        if arr is None:
+            raise KeyError(f"run {self.name!r} has no {keras_key(split, metric)!r}; it has {', '.join(self.history)}")
+        # a NaN *value* is data; an epoch without any row for this metric is absent
+        present = self.present.get((split, metric), np.ones(len(self.epochs), dtype=bool))
+        return self.epochs[present], arr[present]
+
+    @property
+    def splits(self) -> list[str]:
+        return list(dict.fromkeys(s for s, _ in self.metrics))
+
+    def steps(self) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
+        """Batch-level values: ``{(split, metric): (steps, values)}``."""
+        rows = self._steps_reader() if self._steps_reader else []
+        out: dict[tuple[str, str], tuple[list, list]] = {}
+        for r in rows:
+            s, v = out.setdefault((r["split"], r["metric"]), ([], []))
+            s.append(r["step"])
+            v.append(np.nan if r["value"] is None else r["value"])
+        return {k: (np.asarray(s, dtype=np.int64), np.asarray(v, dtype=float)) for k, (s, v) in out.items()}
+
+
+def _order(key: tuple[str, str]) -> tuple:
+    split, metric = key
+    split_rank = {"train": 0, "val": 1, "test": 2}.get(split, 3)
+    metric_rank = 0 if metric == "loss" else 1
+    return (metric_rank, metric, split_rank, split)

@@ -1,0 +1,408 @@
+"""The embedded store: one SQLite database per folder, safe for several writers and live readers.
+
+Layout: ``<dir>/fitwatch.db`` where ``dir`` is the argument, else the environment variable
+``FITWATCH_DIR``, else ``./fitwatch``. The database runs in WAL mode, so the command line and the
+dashboard read while training processes write, and several processes write different runs at once.
+
+Durability: an epoch is committed before :meth:`Run.epochs` moves on to the next one, so a process
+killed with SIGKILL keeps every completed epoch. Batch-level rows are written by a background
+thread, batched, off the training loop's hot path.
+
+Values are stored as they were logged; NaN (which SQLite cannot hold as a REAL) is stored as NULL
+and read back as NaN.
+
+Example:
+    >>> import tempfile, fitwatch
+    >>> with fitwatch.Run("example", dir=tempfile.mkdtemp()) as run:
+    ...     run.log_epoch(loss=0.9, val_loss=1.0)
+    >>> store = fitwatch.Store(run.store.path)
+    >>> [r["name"] for r in store.runs()]
+    ['example']
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import queue
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from .rundata import RunData
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x46495457  # "FITW", in the SQLite header: this file is a fitwatch store
+DB_NAME = "fitwatch.db"
+DEFAULT_DIR = "fitwatch"
+ENV_DIR = "FITWATCH_DIR"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    config TEXT NOT NULL DEFAULT '{}',
+    info TEXT NOT NULL DEFAULT '{}',
+    error TEXT,
+    started_at REAL NOT NULL,
+    ended_at REAL,
+    updated_at REAL,
+    pid INTEGER,
+    host TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_name ON runs (name);
+CREATE TABLE IF NOT EXISTS epochs (
+    run_id INTEGER NOT NULL,
+    split TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    value REAL,
+    n INTEGER,
+    t REAL,
+    PRIMARY KEY (run_id, split, metric, epoch)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS steps (
+    run_id INTEGER NOT NULL,
+    split TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    epoch INTEGER,
+    value REAL,
+    n INTEGER,
+    PRIMARY KEY (run_id, split, metric, step)
+) WITHOUT ROWID;
+"""
+
+STATUSES = ("running", "finished", "failed", "stopped")
+
+
+class StoreError(Exception):
+    """The store cannot be used: not a fitwatch database, written by a newer fitwatch, unreadable."""
+
+
+def resolve_path(dir: str | os.PathLike | None = None) -> Path:
+    """The database file for ``dir`` (a folder, or a ``.db`` file), ``$FITWATCH_DIR`` or ``./fitwatch``."""
+    base = Path(dir if dir is not None else os.environ.get(ENV_DIR) or DEFAULT_DIR).expanduser()
+    if base.suffix in (".db", ".sqlite", ".sqlite3") or base.is_file():
+        return base
+    return base / DB_NAME
+
+
+def _nan_to_none(v: float):
+    return None if v != v else v
+
+
+def _dumps(obj) -> str:
+    return json.dumps(obj, default=_json_default, allow_nan=True)
+
+
+def _json_default(o):
+    if hasattr(o, "item") and callable(o.item):  # numpy / torch scalars
+        try:
+            return o.item()
+        except (TypeError, ValueError):
+            pass
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    if isinstance(o, (set, frozenset, tuple)):
+        return list(o)
+    if isinstance(o, os.PathLike):
+        return os.fspath(o)
+    return repr(o)
+
+
+class Store:
+    """A fitwatch store: the SQLite database holding runs, their epochs and their batches.
+
+    Args:
+        dir: the store's folder (or the path of its ``.db`` file). Default: ``$FITWATCH_DIR``,
+            else ``./fitwatch``.
+        create: create the folder and database when missing. Readers pass False and get a
+            :class:`StoreError` naming the path when there is nothing there.
+
+    Raises:
+        StoreError: the file is not a fitwatch database, or was written by a newer fitwatch.
+    """
+
+    _shared: dict[Path, "Store"] = {}
+    _shared_lock = threading.Lock()
+
+    def __init__(self, dir: str | os.PathLike | None = None, *, create: bool = True):
+        self.path = resolve_path(dir)
+        if not self.path.exists():
+            if not create:
+                raise StoreError(
+                    f"{self.path}: no fitwatch store here; train with fitwatch first, "
+                    f"or point --dir / {ENV_DIR} at the folder that holds {DB_NAME}"
+                )
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif self.path.is_dir():
+            raise StoreError(f"{self.path}: is a folder, not a fitwatch database file")
+        else:
+            self._check_header()
+        try:
+            self._conn = sqlite3.connect(
+                self.path, timeout=60.0, isolation_level=None, check_same_thread=False
+            )
+            self._setup()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{self.path}: not a fitwatch database ({e})") from None
+        self._lock = threading.RLock()
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._pending = 0
+        self._idle = threading.Condition(threading.Lock())
+
+    # -- opening ----------------------------------------------------------------------------
+    @classmethod
+    def shared(cls, dir=None) -> "Store":
+        """The process-wide store for ``dir``: runs of one process share its connection and writer."""
+        path = resolve_path(dir).absolute()
+        with cls._shared_lock:
+            store = cls._shared.get(path)
+            if store is None:
+                store = cls._shared[path] = cls(path)
+            return store
+
+    def _check_header(self) -> None:
+        try:
+            with open(self.path, "rb") as f:
+                head = f.read(100)
+        except OSError as e:
+            raise StoreError(f"{self.path}: cannot read the store ({e.strerror})") from None
+        if not head:
+            return  # an empty file: a new store
+        if not head.startswith(b"SQLite format 3\x00"):
+            raise StoreError(
+                f"{self.path}: not a fitwatch database (not an SQLite file); "
+                f"point --dir / {ENV_DIR} at a fitwatch store folder"
+            )
+
+    def _setup(self) -> None:
+        c = self._conn
+        app_id = c.execute("PRAGMA application_id").fetchone()[0]
+        version = c.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if app_id != APPLICATION_ID:
+            if tables:
+                raise StoreError(
+                    f"{self.path}: not a fitwatch database (an SQLite file with tables "
+                    f"{', '.join(sorted(tables)[:5])}); point --dir / {ENV_DIR} at a fitwatch store folder"
+                )
+        elif version > SCHEMA_VERSION:
+            from . import __version__
+
+            raise StoreError(
+                f"{self.path}: store schema version {version} was written by a newer fitwatch; "
+                f"fitwatch {__version__} reads up to version {SCHEMA_VERSION}: pip install -U fitwatch"
+            )
+        c.execute("PRAGMA busy_timeout = 60000")
+        mode = c.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":  # e.g. a network file system; still works, readers may wait
+            c.execute("PRAGMA journal_mode = DELETE")
+        c.execute("PRAGMA synchronous = NORMAL")
+        if app_id != APPLICATION_ID or version < SCHEMA_VERSION:
+            # one script, one transaction: executescript() would commit any transaction opened before it
+            c.executescript(
+                "BEGIN IMMEDIATE;"
+                + _SCHEMA
+                + f"PRAGMA application_id = {APPLICATION_ID};"
+                + f"PRAGMA user_version = {SCHEMA_VERSION};"
+                + f"INSERT OR REPLACE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}'), ('created_by', 'fitwatch');"
+                + "COMMIT;"
+            )
+
+    # -- writing ----------------------------------------------------------------------------
+    def _write(self, fn, *args):
+        with self._lock:
+            c = self._conn
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                out = fn(c, *args)
+                c.execute("COMMIT")
+                return out
+            except BaseException:
+                if c.in_transaction:
+                    c.execute("ROLLBACK")
+                raise
+
+    def create_run(self, name: str, config: dict, info: dict) -> int:
+        """Insert a new run with status ``running``; returns its id."""
+        now = time.time()
+
+        def fn(c):
+            cur = c.execute(
+                "INSERT INTO runs (name, status, config, info, started_at, updated_at, pid, host) "
+                "VALUES (?, 'running', ?, ?, ?, ?, ?, ?)",
+                (name, _dumps(config), _dumps(info), now, now, os.getpid(), _hostname()),
+            )
+            return cur.lastrowid
+
+        return self._write(fn)
+
+    def reopen_run(self, run_id: int) -> None:
+        """Mark a run ``running`` again (resume), owned by this process."""
+        self.update_run(run_id, status="running", ended_at=None, error=None, pid=os.getpid(), host=_hostname())
+
+    def update_run(self, run_id: int, **fields) -> None:
+        """Update columns of a run (``status``, ``config``, ``info``, ``error``, ``ended_at``...)."""
+        fields["updated_at"] = time.time()
+        for k in ("config", "info"):
+            if k in fields:
+                fields[k] = _dumps(fields[k])
+        cols = ", ".join(f"{k} = ?" for k in fields)
+        self._write(lambda c: c.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*fields.values(), run_id)))
+
+    def write_epoch(self, run_id: int, epoch: int, values: dict[tuple[str, str], tuple[float, int | None]]) -> None:
+        """Commit one epoch's values, ``{(split, metric): (value, n)}``, before returning."""
+        now = time.time()
+        rows = [(run_id, s, m, epoch, _nan_to_none(v), n, now) for (s, m), (v, n) in values.items()]
+
+        def fn(c):
+            c.executemany("INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            c.execute("UPDATE runs SET updated_at = ? WHERE id = ?", (now, run_id))
+
+        self._write(fn)
+
+    def queue_steps(self, rows: list[tuple]) -> None:
+        """Queue batch rows ``(run_id, split, metric, step, epoch, value, n)`` for the writer thread."""
+        if not rows:
+            return
+        with self._idle:
+            self._pending += 1
+        self._queue.put(rows)
+        if self._writer is None:
+            self._start_writer()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every queued batch row is committed. Returns False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def _start_writer(self) -> None:
+        with self._shared_lock:
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_loop, name="fitwatch-writer", daemon=True)
+                self._writer.start()
+                atexit.register(self.flush, 30.0)
+
+    def _write_loop(self) -> None:
+        q = self._queue
+        while True:
+            batch = [q.get()]
+            while True:  # take whatever else is waiting: one transaction for all of it
+                try:
+                    batch.append(q.get_nowait())
+                except queue.Empty:
+                    break
+            rows = [r for chunk in batch for r in chunk]
+            rows = [(a, b, c, d, e, _nan_to_none(v), n) for a, b, c, d, e, v, n in rows]
+            try:
+                self._write(lambda c: c.executemany("INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?, ?, ?)", rows))
+            except Exception as e:  # never kill training; say so once
+                import warnings
+
+                warnings.warn(f"fitwatch: could not write {len(rows)} batch rows to {self.path}: {e}", stacklevel=1)
+            with self._idle:
+                self._pending -= len(batch)
+                self._idle.notify_all()
+
+    # -- reading ----------------------------------------------------------------------------
+    def _read(self, sql: str, params=()) -> list[sqlite3.Row]:
+        with self._lock:
+            cur = self._conn.execute(sql, params)
+            cols = [d[0] for d in cur.description]
+            return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+    def runs(self) -> list[dict]:
+        """Every run, oldest first, with a summary: ``epochs``, ``best_val_loss``, ``best_epoch``."""
+        rows = self._read(
+            "SELECT r.*, "
+            " (SELECT COUNT(DISTINCT epoch) FROM epochs e WHERE e.run_id = r.id) AS epochs,"
+            " (SELECT MAX(epoch) FROM epochs e WHERE e.run_id = r.id) AS last_epoch"
+            " FROM runs r ORDER BY r.id"
+        )
+        best = {
+            r["run_id"]: r
+            for r in self._read(
+                "SELECT run_id, epoch, MIN(value) AS value FROM epochs "
+                "WHERE split = 'val' AND metric = 'loss' AND value IS NOT NULL "
+                "AND value NOT IN (9e999, -9e999) GROUP BY run_id"
+            )
+        }
+        for r in rows:
+            _decode_run(r)
+            b = best.get(r["id"])
+            r["best_val_loss"] = b["value"] if b else None
+            r["best_epoch"] = b["epoch"] if b else None
+        return rows
+
+    def find_run(self, ref: str | int) -> dict | None:
+        """The run named ``ref`` (the latest of that name), else the run whose id is ``ref``."""
+        rows = self._read("SELECT * FROM runs WHERE name = ? ORDER BY id DESC LIMIT 1", (str(ref),))
+        if not rows:
+            s = str(ref).lstrip("#")
+            if s.isdigit():
+                rows = self._read("SELECT * FROM runs WHERE id = ?", (int(s),))
+        return _decode_run(rows[0]) if rows else None
+
+    def load(self, ref: str | int) -> RunData:
+        """Read a whole run: its record, every epoch value and every batch value."""
+        run = self.find_run(ref)
+        if run is None:
+            names = [r["name"] for r in self._read("SELECT name FROM runs ORDER BY id DESC LIMIT 5")]
+            hint = f" (latest: {', '.join(names)})" if names else " (the store has no runs yet)"
+            raise KeyError(f"no run named {ref!r} in {self.path}{hint}; `fitwatch runs` lists them")
+        epochs = self._read(
+            "SELECT split, metric, epoch, value, n, t FROM epochs WHERE run_id = ? ORDER BY epoch", (run["id"],)
+        )
+        return RunData.from_rows(run, epochs, steps_reader=lambda: self.steps(run["id"]))
+
+    def steps(self, run_id: int) -> list[dict]:
+        """Every batch row of a run, ordered by split, metric and step."""
+        return self._read(
+            "SELECT split, metric, step, epoch, value, n FROM steps WHERE run_id = ? ORDER BY split, metric, step",
+            (run_id,),
+        )
+
+    def close(self) -> None:
+        self.flush(30.0)
+        with self._lock:
+            self._conn.close()
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+
+def _decode_run(r: dict) -> dict:
+    for k in ("config", "info"):
+        if isinstance(r.get(k), str):
+            try:
+                r[k] = json.loads(r[k])
+            except ValueError:
+                r[k] = {}
+    return r
+
+
+def _hostname() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
+def pid_alive(pid: int | None, host: str | None) -> bool | None:
+    """Whether process ``pid`` on ``host`` still runs; None when that cannot be told from here."""
+    if not pid or host != _hostname():
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
