@@ -146,7 +146,7 @@ class SplitAccumulator:
             if v.device.type == "cpu":
                 return float(v.item()), w
             m.dev_steps.append(step)
-            m.dev_values.append(v if v.is_floating_point() else v.float())
+            m.dev_values.append(v.float())  # float32 on the device (a no-op for float32), async
             m.dev_ns.append(w)
             if len(m.dev_values) >= _CHUNK:
                 self._stack_device(m)
@@ -193,7 +193,7 @@ class SplitAccumulator:
 
             if m.dev_values:
                 self._stack_device(m)
-            vals = torch.cat(m.dev_chunks).double().cpu().tolist()
+            vals = torch.cat(m.dev_chunks).cpu().double().tolist()  # the one synchronisation
             steps, ns = m.dev_steps, m.dev_ns
             for s, v in zip(steps, vals):
                 if v - v != 0.0:
@@ -206,11 +206,11 @@ class SplitAccumulator:
             m.dev_steps, m.dev_values, m.dev_ns, m.dev_chunks = [], [], [], []
 
     def pending_batches(self):
-        """Yield ``(metric, step, value, n)`` for host values not yet handed to the store."""
+        """Yield ``(metric, steps, values, ns)`` lists of host values not yet handed to the store."""
         for name, m in self.metrics.items():
             k = m.flushed
             if k < len(m.steps):
-                yield from ((name, s, v, w) for s, v, w in zip(m.steps[k:], m.values[k:], m.ns[k:]))
+                yield name, m.steps[k:], m.values[k:], m.ns[k:]
                 m.flushed = len(m.steps)
 
     def has_data(self) -> bool:
@@ -226,11 +226,13 @@ class SplitAccumulator:
         for name, m in self.metrics.items():
             if not m.steps:
                 continue
-            values = np.asarray(m.values, dtype=np.float64)
-            ns = np.asarray(m.ns, dtype=np.float64)
-            total = ns.sum()
-            with np.errstate(invalid="ignore", over="ignore"):
-                out[name] = (float(np.dot(values, ns) / total), int(total))
+            total = sum(m.ns)
+            if len(m.values) < 512:  # plain Python is faster than numpy for an epoch's few batches
+                wsum = sum([v * w for v, w in zip(m.values, m.ns)])  # inf - inf gives NaN, as numpy
+            else:
+                with np.errstate(invalid="ignore", over="ignore"):
+                    wsum = float(np.dot(np.asarray(m.values, np.float64), np.asarray(m.ns, np.float64)))
+            out[name] = (wsum / total, total)
         self.metrics = {}
         self.nonfinite = []
         return out

@@ -93,11 +93,8 @@ class Run:
             if len(last.epochs):
                 self.epoch = int(last.epochs[-1]) + 1
             self.history = {k: list(v) for k, v in last.history.items()}
-            steps = self.store._read(
-                "SELECT split, MAX(step) AS s FROM steps WHERE run_id = ? GROUP BY split", (self.id,)
-            )
-            for row in steps:
-                self._accs[row["split"]] = SplitAccumulator(row["split"], row["s"] + 1)
+            for split, last in self.store.last_steps(self.id).items():
+                self._accs[split] = SplitAccumulator(split, last + 1)
             self.store.reopen_run(self.id)
             self.store.update_run(self.id, config=self.config, info=self.info)
         else:
@@ -169,7 +166,7 @@ class Run:
             probe.add(None, {m: value})
             v = probe.close_epoch()[m][0]
             if v - v != 0.0:
-                self._warn_nonfinite(s, m, None)
+                self._warn_nonfinite(s, m, None, stacklevel=3)
             self._epoch_values[(s, m)] = (v, None)
         if not self._in_epochs:
             self.end_epoch()
@@ -185,7 +182,7 @@ class Run:
             acc.read_device()  # one device-to-host transfer per metric and epoch
             for name, step in acc.nonfinite:
                 self._warn_nonfinite(acc.split, name, step)
-        self._flush_steps(epoch)
+        chunks = self._step_chunks(epoch)
         for acc in self._accs.values():
             for metric, mean_n in acc.close_epoch().items():
                 values[(acc.split, metric)] = mean_n
@@ -193,8 +190,9 @@ class Run:
         self._epoch_values = {}
         self.epoch = epoch + 1
         if not values:
+            self.store.queue_steps(chunks, self.id)
             return {}
-        self.store.write_epoch(self.id, epoch, values)
+        self.store.write_epoch(self.id, epoch, values, chunks)  # committed before we go on
         logs = {keras_key(s, m): v for (s, m), (v, _) in values.items()}
         for key, v in logs.items():
             self.history.setdefault(key, []).append(v)
@@ -202,17 +200,19 @@ class Run:
             self._bar.update(epoch, logs)
         return logs
 
-    def _flush_steps(self, epoch: int | None = None) -> None:
-        epoch = self.epoch if epoch is None else epoch
-        rows = [
-            (self.id, acc.split, metric, step, epoch, value, n)
+    def _step_chunks(self, epoch: int) -> list[tuple]:
+        return [
+            (acc.split, metric, epoch, steps, values, ns)
             for acc in self._accs.values()
-            for metric, step, value, n in acc.pending_batches()
+            for metric, steps, values, ns in acc.pending_batches()
         ]
-        self.store.queue_steps(rows)
+
+    def _flush_steps(self) -> None:
+        """Hand the batches logged so far to the store's writer thread (during a long epoch)."""
+        self.store.queue_steps(self._step_chunks(self.epoch), self.id)
         self._last_flush = time.monotonic()
 
-    def _warn_nonfinite(self, split: str, metric: str, step: int | None) -> None:
+    def _warn_nonfinite(self, split: str, metric: str, step: int | None, stacklevel: int = 4) -> None:
         if self._warned_nonfinite:
             return
         self._warned_nonfinite = True
@@ -222,7 +222,7 @@ class Run:
             f"{self.name!r}; stored as it is (the run may be diverging). Further NaN/inf values are stored "
             f"without a warning.",
             NonFiniteValue,
-            stacklevel=4,
+            stacklevel=stacklevel,  # points at the user's loop (or log_epoch call)
         )
 
     # -- the epoch loop -------------------------------------------------------------------

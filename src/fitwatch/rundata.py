@@ -50,7 +50,7 @@ class RunData:
     metrics: dict[tuple[str, str], np.ndarray]
     epoch_times: np.ndarray = field(default_factory=lambda: np.empty(0))
     present: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, repr=False)
-    _steps_reader: Callable[[], list[dict]] | None = field(default=None, repr=False)
+    _steps_reader: Callable[[], dict] | None = field(default=None, repr=False)
 
     @classmethod
     def from_rows(cls, run: dict, rows: list[dict], steps_reader=None) -> "RunData":
@@ -74,6 +74,8 @@ class RunData:
             "id", "name", "status", "config", "info", "error", "started_at", "ended_at", "updated_at", "pid", "host"
         )}
         metrics = dict(sorted(metrics.items(), key=lambda kv: _order(kv[0])))
+        if len(times) and not np.all(np.isnan(times)):  # epochs are committed without touching the run's row
+            fields["updated_at"] = max(fields["updated_at"] or 0.0, float(np.nanmax(times)))
         return cls(**fields, epochs=epochs, metrics=metrics, epoch_times=times, present=present,
                    _steps_reader=steps_reader)
 
@@ -96,14 +98,9 @@ class RunData:
         return list(dict.fromkeys(s for s, _ in self.metrics))
 
     def steps(self) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
-        """Batch-level values: ``{(split, metric): (steps, values)}``."""
-        rows = self._steps_reader() if self._steps_reader else []
-        out: dict[tuple[str, str], tuple[list, list]] = {}
-        for r in rows:
-            s, v = out.setdefault((r["split"], r["metric"]), ([], []))
-            s.append(r["step"])
-            v.append(np.nan if r["value"] is None else r["value"])
-        return {k: (np.asarray(s, dtype=np.int64), np.asarray(v, dtype=float)) for k, (s, v) in out.items()}
+        """Batch-level values: ``{(split, metric): (steps, values)}`` (global steps, per split)."""
+        raw = self._steps_reader() if self._steps_reader else {}
+        return {k: (v["step"], v["value"]) for k, v in raw.items()}
 
 
 def _order(key: tuple[str, str]) -> tuple:

@@ -5,8 +5,10 @@ Layout: ``<dir>/fitwatch.db`` where ``dir`` is the argument, else the environmen
 dashboard read while training processes write, and several processes write different runs at once.
 
 Durability: an epoch is committed before :meth:`Run.epochs` moves on to the next one, so a process
-killed with SIGKILL keeps every completed epoch. Batch-level rows are written by a background
-thread, batched, off the training loop's hot path.
+killed with SIGKILL keeps every completed epoch. Batch-level values are stored in compact chunks
+(one row per split, metric and epoch or flush: little-endian int64 steps and n, float64 values),
+written with the epoch's transaction or, during a long epoch, by a background thread at least once
+a second: never on the training loop's hot path.
 
 Values are stored as they were logged; NaN (which SQLite cannot hold as a REAL) is stored as NULL
 and read back as NaN.
@@ -22,14 +24,18 @@ Example:
 
 from __future__ import annotations
 
+import array
 import atexit
 import json
 import os
 import queue
 import sqlite3
+import sys
 import threading
 import time
 from pathlib import Path
+
+import numpy as np
 
 from .rundata import RunData
 
@@ -63,17 +69,20 @@ CREATE TABLE IF NOT EXISTS epochs (
     value REAL,
     n INTEGER,
     t REAL,
-    PRIMARY KEY (run_id, split, metric, epoch)
+    PRIMARY KEY (run_id, epoch, split, metric)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS steps (
     run_id INTEGER NOT NULL,
     split TEXT NOT NULL,
     metric TEXT NOT NULL,
-    step INTEGER NOT NULL,
+    first_step INTEGER NOT NULL,
+    last_step INTEGER NOT NULL,
     epoch INTEGER,
-    value REAL,
-    n INTEGER,
-    PRIMARY KEY (run_id, split, metric, step)
+    count INTEGER NOT NULL,
+    steps BLOB NOT NULL,
+    vals BLOB NOT NULL,
+    ns BLOB NOT NULL,
+    PRIMARY KEY (run_id, first_step, split, metric)
 ) WITHOUT ROWID;
 """
 
@@ -151,10 +160,13 @@ class Store:
             self._setup()
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{self.path}: not a fitwatch database ({e})") from None
+        self._pid = os.getpid()
         self._lock = threading.RLock()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._pending = 0
+        self._commits = 0
+        self._ckpt_conn: sqlite3.Connection | None = None
         self._idle = threading.Condition(threading.Lock())
 
     # -- opening ----------------------------------------------------------------------------
@@ -164,7 +176,7 @@ class Store:
         path = resolve_path(dir).absolute()
         with cls._shared_lock:
             store = cls._shared.get(path)
-            if store is None:
+            if store is None or store._pid != os.getpid():  # a forked child opens its own connection
                 store = cls._shared[path] = cls(path)
             return store
 
@@ -201,10 +213,12 @@ class Store:
                 f"fitwatch {__version__} reads up to version {SCHEMA_VERSION}: pip install -U fitwatch"
             )
         c.execute("PRAGMA busy_timeout = 60000")
-        mode = c.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if mode.lower() != "wal":  # e.g. a network file system; still works, readers may wait
-            c.execute("PRAGMA journal_mode = DELETE")
+        for _ in range(50):  # switching to WAL needs a moment without other connections' locks
+            if c.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() == "wal":
+                break
+            time.sleep(0.1)  # (a file system without shared memory never switches: it still works)
         c.execute("PRAGMA synchronous = NORMAL")
+        c.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoints run on the writer thread instead
         if app_id != APPLICATION_ID or version < SCHEMA_VERSION:
             # one script, one transaction: executescript() would commit any transaction opened before it
             c.executescript(
@@ -218,12 +232,17 @@ class Store:
 
     # -- writing ----------------------------------------------------------------------------
     def _write(self, fn, *args):
+        # a deferred BEGIN: each transaction here writes before it reads, so it takes the write
+        # lock at its first statement (waiting up to busy_timeout for another process's writer)
         with self._lock:
             c = self._conn
-            c.execute("BEGIN IMMEDIATE")
+            c.execute("BEGIN")
             try:
                 out = fn(c, *args)
                 c.execute("COMMIT")
+                self._commits += 1
+                if not self._commits % _CHECKPOINT_EVERY:
+                    self._enqueue(_CHECKPOINT)
                 return out
             except BaseException:
                 if c.in_transaction:
@@ -257,26 +276,39 @@ class Store:
         cols = ", ".join(f"{k} = ?" for k in fields)
         self._write(lambda c: c.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*fields.values(), run_id)))
 
-    def write_epoch(self, run_id: int, epoch: int, values: dict[tuple[str, str], tuple[float, int | None]]) -> None:
-        """Commit one epoch's values, ``{(split, metric): (value, n)}``, before returning."""
+    def write_epoch(self, run_id: int, epoch: int, values: dict[tuple[str, str], tuple[float, int | None]],
+                    chunks: list[tuple] = ()) -> None:
+        """Commit one epoch's values, ``{(split, metric): (value, n)}``, and its batch chunks, before returning."""
         now = time.time()
         rows = [(run_id, s, m, epoch, _nan_to_none(v), n, now) for (s, m), (v, n) in values.items()]
+        chunk_rows = [_chunk_row(run_id, *c) for c in chunks]
 
         def fn(c):
             c.executemany("INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-            c.execute("UPDATE runs SET updated_at = ? WHERE id = ?", (now, run_id))
+            if chunk_rows:
+                c.executemany(_INSERT_CHUNK, chunk_rows)
 
         self._write(fn)
 
-    def queue_steps(self, rows: list[tuple]) -> None:
-        """Queue batch rows ``(run_id, split, metric, step, epoch, value, n)`` for the writer thread."""
-        if not rows:
+    def queue_steps(self, chunks: list[tuple], run_id: int) -> None:
+        """Queue batch chunks ``(split, metric, epoch, steps, values, ns)`` for the writer thread."""
+        if not chunks:
             return
+        self._enqueue([_chunk_row(run_id, *c) for c in chunks])
+
+    def _enqueue(self, item) -> None:
         with self._idle:
             self._pending += 1
-        self._queue.put(rows)
+        self._queue.put(item)
         if self._writer is None:
             self._start_writer()
+
+    def _checkpoint(self) -> None:
+        """Copy the WAL into the database, on the writer thread's own connection (the training
+        thread's commits never pay for it; a PASSIVE checkpoint blocks no reader or writer)."""
+        if self._ckpt_conn is None:
+            self._ckpt_conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
+        self._ckpt_conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every queued batch row is committed. Returns False on timeout."""
@@ -299,14 +331,16 @@ class Store:
                     batch.append(q.get_nowait())
                 except queue.Empty:
                     break
-            rows = [r for chunk in batch for r in chunk]
-            rows = [(a, b, c, d, e, _nan_to_none(v), n) for a, b, c, d, e, v, n in rows]
+            rows = [r for chunk in batch if chunk is not _CHECKPOINT for r in chunk]
             try:
-                self._write(lambda c: c.executemany("INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?, ?, ?)", rows))
-            except Exception as e:  # never kill training; say so once
+                if rows:
+                    self._write(lambda c: c.executemany(_INSERT_CHUNK, rows))
+                if any(chunk is _CHECKPOINT for chunk in batch):
+                    self._checkpoint()
+            except Exception as e:  # never kill training; say what was not written
                 import warnings
 
-                warnings.warn(f"fitwatch: could not write {len(rows)} batch rows to {self.path}: {e}", stacklevel=1)
+                warnings.warn(f"fitwatch: could not write {len(rows)} batch chunks to {self.path}: {e}", stacklevel=1)
             with self._idle:
                 self._pending -= len(batch)
                 self._idle.notify_all()
@@ -323,7 +357,8 @@ class Store:
         rows = self._read(
             "SELECT r.*, "
             " (SELECT COUNT(DISTINCT epoch) FROM epochs e WHERE e.run_id = r.id) AS epochs,"
-            " (SELECT MAX(epoch) FROM epochs e WHERE e.run_id = r.id) AS last_epoch"
+            " (SELECT MAX(epoch) FROM epochs e WHERE e.run_id = r.id) AS last_epoch,"
+            " (SELECT MAX(t) FROM epochs e WHERE e.run_id = r.id) AS last_epoch_at"
             " FROM runs r ORDER BY r.id"
         )
         best = {
@@ -336,6 +371,7 @@ class Store:
         }
         for r in rows:
             _decode_run(r)
+            r["updated_at"] = max(r["updated_at"] or 0.0, r.pop("last_epoch_at") or 0.0) or None
             b = best.get(r["id"])
             r["best_val_loss"] = b["value"] if b else None
             r["best_epoch"] = b["epoch"] if b else None
@@ -362,20 +398,59 @@ class Store:
         )
         return RunData.from_rows(run, epochs, steps_reader=lambda: self.steps(run["id"]))
 
-    def steps(self, run_id: int) -> list[dict]:
-        """Every batch row of a run, ordered by split, metric and step."""
-        return self._read(
-            "SELECT split, metric, step, epoch, value, n FROM steps WHERE run_id = ? ORDER BY split, metric, step",
+    def steps(self, run_id: int) -> dict[tuple[str, str], dict[str, np.ndarray]]:
+        """Every batch value of a run: ``{(split, metric): {"step", "value", "n", "epoch": arrays}}``."""
+        rows = self._read(
+            "SELECT split, metric, epoch, count, steps, vals, ns FROM steps WHERE run_id = ? "
+            "ORDER BY split, metric, first_step",
             (run_id,),
         )
+        parts: dict[tuple[str, str], list[dict]] = {}
+        for r in rows:
+            parts.setdefault((r["split"], r["metric"]), []).append(r)
+        out = {}
+        for key, chunks in parts.items():
+            step = np.concatenate([np.frombuffer(c["steps"], "<i8") for c in chunks])
+            out[key] = {
+                "step": step,
+                "value": np.concatenate([np.frombuffer(c["vals"], "<f8") for c in chunks]),
+                "n": np.concatenate([np.frombuffer(c["ns"], "<i8") for c in chunks]),
+                "epoch": np.concatenate([np.full(c["count"], -1 if c["epoch"] is None else c["epoch"]) for c in chunks]),
+            }
+        return out
+
+    def last_steps(self, run_id: int) -> dict[str, int]:
+        """The last batch step stored for each split of a run (a resumed run counts on from there)."""
+        rows = self._read("SELECT split, MAX(last_step) AS s FROM steps WHERE run_id = ? GROUP BY split", (run_id,))
+        return {r["split"]: r["s"] for r in rows}
 
     def close(self) -> None:
         self.flush(30.0)
         with self._lock:
             self._conn.close()
+            if self._ckpt_conn is not None:
+                self._ckpt_conn.close()
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
+
+
+_CHECKPOINT = object()  # a writer-queue item: checkpoint the WAL
+_CHECKPOINT_EVERY = 100  # commits
+_INSERT_CHUNK = "INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+def _chunk_row(run_id: int, split: str, metric: str, epoch: int, steps, values, ns) -> tuple:
+    """One stored chunk of batch values: arrays as little-endian bytes (NaN kept as it is)."""
+    return (run_id, split, metric, steps[0], steps[-1], epoch, len(steps),
+            _le_bytes("q", steps), _le_bytes("d", values), _le_bytes("q", ns))
+
+
+def _le_bytes(typecode: str, values) -> bytes:
+    a = array.array(typecode, values)  # much cheaper than numpy for a few hundred values
+    if sys.byteorder == "big":
+        a.byteswap()
+    return a.tobytes()
 
 
 def _decode_run(r: dict) -> dict:

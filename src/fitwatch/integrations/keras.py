@@ -1,0 +1,451 @@
+"""Keras 3 integration: a callback that records ``model.fit`` into a fitwatch run.
+
+This is the only fitwatch module that imports Keras; ``fitwatch.keras`` re-exports its
+:class:`Callback`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import traceback
+import warnings
+
+import numpy as np
+
+try:
+    import keras
+except ModuleNotFoundError as e:  # keras missing, or keras without any usable backend
+    if e.name == "keras":
+        raise ImportError("fitwatch.keras needs Keras 3: pip install 'keras>=3'") from e
+    raise ImportError(
+        f"fitwatch.keras: importing keras failed ({e}). Keras 3 needs a backend: install one of "
+        f"tensorflow, jax or torch and name it in KERAS_BACKEND (e.g. KERAS_BACKEND=torch)"
+    ) from e
+
+if int(keras.__version__.split(".")[0]) < 3:  # pragma: no cover - keras 2 is not installed in tests
+    raise ImportError(f"fitwatch.keras needs Keras 3, found keras {keras.__version__}: pip install -U 'keras>=3'")
+
+from ..names import VAL, TRAIN, keras_key
+from ..run import Run
+
+#: a model config larger than this (as JSON) is not stored with the run
+MAX_MODEL_CONFIG_BYTES = 64 * 1024
+#: models with more top-level layers than this are not asked for their config at all
+_MAX_CONFIG_LAYERS = 1000
+#: metric names that ``Run.log`` takes as its own arguments: not recorded per batch
+_RESERVED = frozenset({"n", "split"})
+
+# callbacks whose fit() is in progress: strong references, so a run interrupted by an exception the
+# caller caught is still marked failed at exit even when nothing else refers to its callback
+_in_progress: set["Callback"] = set()
+_hooks_installed = False
+_hooks_lock = threading.Lock()
+
+
+class Callback(keras.callbacks.Callback):
+    """Record a Keras ``model.fit`` into a fitwatch run: every batch, every epoch, its outcome.
+
+    Every epoch, the values Keras puts in ``logs`` (the values ``History.history`` holds:
+    ``loss``, ``accuracy``, ``val_loss``..., and ``learning_rate`` when a callback such as
+    ``ReduceLROnPlateau`` adds it) are committed to the store as they are, under the epoch number
+    Keras uses (0-based, ``initial_epoch`` respected), once every callback has seen them: when the
+    next epoch begins, or when training ends. With ``record_batches``, every training batch (split
+    ``train``) and every validation batch (split ``val``) is recorded too. Keras 3 reports batch
+    values as running means over the epoch so far; they are stored as given, and the run's info
+    says so (``{"batch_values": "keras running mean"}``). Only ``fit`` is recorded: passed to
+    ``evaluate`` or ``predict`` on its own, the callback does nothing.
+
+    When ``fit`` returns, the run is ``finished``, or ``stopped`` (with ``stopped_epoch`` in its
+    info) when ``model.stop_training`` ended it before its last epoch, e.g. by
+    ``keras.callbacks.EarlyStopping``. NaN and infinite losses are stored as they are, with one
+    ``fitwatch.NonFiniteValue`` warning.
+
+    When ``fit`` raises, Keras calls no callback; the run is still marked ``failed``, its epoch in
+    progress kept with the latest running means: by the interpreter's exception hook when the
+    exception ends the script, else when a fitwatch callback starts the next ``fit``, else at
+    interpreter exit. A ``with`` block is not needed; in a notebook, where an exception neither
+    ends the process nor reaches the hook, ``with Callback(...) as callback:`` around ``fit`` marks
+    the run failed with the exception's traceback at once.
+
+    The same instance used for several ``fit`` calls keeps recording into the same run: pass
+    ``initial_epoch`` to the later calls, as Keras expects. When a later call starts at an epoch
+    the run already holds (e.g. ``initial_epoch`` left at 0), its epochs are shifted to follow the
+    stored ones, so nothing recorded is overwritten.
+
+    The run's config is ``{"epochs", "optimizer", "learning_rate"}`` of the fit, updated with the
+    ``config`` given here (whose values win). Its info holds the fit's parameters (``epochs``,
+    ``steps``, ``verbose``), the model's name, parameter and layer counts, and the model's config
+    when it is small (up to 64 KB of JSON).
+
+    Args:
+        name: the run's name (``fitwatch show NAME`` opens it). Defaults to
+            ``run-YYYYmmdd-HHMMSS``, chosen when training begins.
+        config: hyperparameters to store with the run (a dict of JSON-serialisable values).
+        dir: the store's folder. Defaults to `$FITWATCH_DIR`, else `./fitwatch`.
+        resume: whether the first ``fit`` continues the latest run of this name (start it with
+            ``initial_epoch`` set to the number of epochs stored) instead of starting a new run.
+            Defaults to `False`.
+        progress: whether to show fitwatch's epoch progress bar (useful with ``verbose=0``).
+            Defaults to `False`.
+        record_batches: whether to record every batch's values. When `False`, only epochs are
+            recorded and Keras may dispatch batch callbacks asynchronously. Defaults to `True`.
+
+    The parameters are only stored here; they are checked, and the run is created, when training
+    begins.
+
+    Attributes:
+        run: the :class:`fitwatch.Run` being recorded into (`None` before the first ``fit``).
+
+    Example:
+
+    >>> import tempfile
+    >>> import numpy as np
+    >>> import keras
+    >>> import fitwatch
+    >>> x, y = np.random.rand(64, 4), np.random.rand(64, 1)
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    >>> model.compile(optimizer="adam", loss="mse")
+    >>> store = tempfile.mkdtemp()
+    >>> callback = fitwatch.keras.Callback("doc-keras", config={"units": 1}, dir=store)
+    >>> history = model.fit(x, y, validation_split=0.25, epochs=3, batch_size=16,
+    ...                     verbose=0, callbacks=[callback])
+    >>> run = fitwatch.load("doc-keras", dir=store)
+    >>> run.status, run.epochs.tolist()
+    ('finished', [0, 1, 2])
+    >>> run.history["val_loss"] == history.history["val_loss"]
+    True
+    >>> run.config["units"], run.config["optimizer"]
+    (1, 'Adam')
+    """
+
+    def __init__(self, name=None, config=None, *, dir=None, resume=False, progress=False,
+                 record_batches=True):
+        super().__init__()
+        self.name = name
+        self.config = config
+        self.dir = dir
+        self.resume = resume
+        self.progress = progress
+        self.record_batches = record_batches
+        self.run: Run | None = None
+        self._fitting = False
+        self._offset: int | None = None  # stored epoch - Keras epoch, fixed at the fit's first epoch
+        self._start_epoch = 0  # the run's next epoch when the fit began
+        self._epoch: int | None = None  # the stored number of the epoch in progress
+        self._last_epoch: int | None = None  # the last Keras epoch that ended in this fit
+        self._last_batch: dict[str, dict] = {}  # the latest batch logs of each split, this epoch
+        self._pending: tuple | None = None  # (stored epoch, logs, last batch logs) of an ended epoch
+        self._bar = None
+        self._warned_dropped = False
+
+    @property
+    def async_safe(self):
+        # Keras dispatches batch callbacks to a thread pool only when every callback allows it:
+        # without batch recording, the batch hooks merely keep a reference to the latest logs.
+        return not self.record_batches
+
+    # -- training begins ----------------------------------------------------------------------
+    def on_train_begin(self, logs=None):
+        _abort_interrupted(self)
+        self._validate()
+        auto_config, info = _describe(self.model, self.params or {})
+        config = {**auto_config, **(self.config or {})}
+        previous = self.run
+        if previous is None:
+            self.run = Run(self.name, config, dir=self.dir, resume=bool(self.resume), progress=False, info=info)
+        else:
+            # a later fit() with the same callback: the same run goes on
+            if previous.status == "running":
+                previous.finish()  # pragma: no cover - on_train_end or _abort always ended it
+            self.run = Run(previous.name, config, dir=previous.store.path, resume=True, progress=False, info=info)
+            if self.run.id != previous.id:
+                warnings.warn(
+                    f"fitwatch: another run named {previous.name!r} was started since this callback's run "
+                    f"#{previous.id}; this fit() continues the latest one, #{self.run.id}",
+                    stacklevel=2,
+                )
+        self._start_epoch = self.run.epoch
+        self._offset = None
+        self._epoch = None
+        self._last_epoch = None
+        self._last_batch = {}
+        self._pending = None
+        self._fitting = True
+        _in_progress.add(self)
+        _install_hooks()
+
+    def _validate(self) -> None:
+        if self.name is not None and not isinstance(self.name, str):
+            raise TypeError(f"fitwatch.keras.Callback: name must be a string or None, got {self.name!r}")
+        if self.config is not None and not isinstance(self.config, dict):
+            raise TypeError(
+                f"fitwatch.keras.Callback: config must be a dict, got {type(self.config).__name__}; "
+                f"e.g. config={{'batch_size': 32}}"
+            )
+        for flag in ("resume", "progress", "record_batches"):
+            if not isinstance(getattr(self, flag), (bool, np.bool_)):
+                raise TypeError(f"fitwatch.keras.Callback: {flag} must be True or False, got {getattr(self, flag)!r}")
+
+    # -- epochs -------------------------------------------------------------------------------
+    def on_epoch_begin(self, epoch, logs=None):
+        if not self._fitting:
+            return
+        self._commit_epoch()
+        if self._offset is None:
+            self._offset = max(0, self._start_epoch - int(epoch))
+            if self.progress:
+                from ..progress import EpochBar
+
+                total = int((self.params or {}).get("epochs") or 0) + self._offset
+                self._bar = EpochBar(self.run.name, total=total, start=int(epoch) + self._offset)
+                self._bar.start()
+                self.run._bar = self._bar  # Run.end_epoch updates it
+        self._epoch = int(epoch) + self._offset
+        self.run.epoch = self._epoch  # batch rows of this epoch are attributed to it
+        self._last_batch = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not self._fitting:
+            return
+        # Callbacks after this one may still add to this very dict (ReduceLROnPlateau and
+        # LearningRateScheduler add "learning_rate", which History then records): the epoch is
+        # committed when the next one begins, or when training ends.
+        self._pending = (self._epoch, logs, self._last_batch)
+        self._last_batch = {}
+        self._epoch = None
+        self._last_epoch = int(epoch)
+
+    def _commit_epoch(self) -> None:
+        if self._pending is None:
+            return
+        stored, logs, last_batch = self._pending
+        self._pending = None
+        values = self._scalars(logs)
+        # a batch metric Keras left out of the epoch's logs: its last running mean is the epoch's
+        # value (the mean of running means, what Run would compute, is not)
+        for split, last in last_batch.items():
+            for key, v in self._scalars(last).items():
+                values.setdefault(keras_key(split, key), v)
+        if values:
+            self.run.log_epoch(values, epoch=stored)  # outside Run.epochs(): commits the epoch
+        else:
+            self.run.epoch = stored + 1
+
+    # -- batches ------------------------------------------------------------------------------
+    def on_train_batch_end(self, batch, logs=None):
+        self._batch(TRAIN, logs)
+
+    def on_test_batch_end(self, batch, logs=None):
+        self._batch(VAL, logs)  # during fit(), the test batches are the validation batches
+
+    def _batch(self, split: str, logs) -> None:
+        if not self._fitting or not logs:
+            return
+        self._last_batch[split] = logs
+        if not self.record_batches:
+            return
+        values = self._scalars(logs)
+        for key in _RESERVED.intersection(values):
+            del values[key]
+        if values:
+            self.run.log(split, **values)
+
+    def _scalars(self, logs) -> dict[str, float]:
+        """The numeric values of ``logs`` (others are left out, with one warning)."""
+        out: dict[str, float] = {}
+        dropped = []
+        for key, v in (logs or {}).items():
+            if type(v) is float or type(v) is int:
+                out[key] = v
+                continue
+            try:
+                a = np.asarray(v)
+                if a.size != 1 or a.dtype.kind not in "fiu" or not isinstance(key, str):
+                    raise TypeError
+                out[key] = float(a.reshape(()))
+            except (TypeError, ValueError):
+                dropped.append(key)
+        if dropped and not self._warned_dropped:
+            self._warned_dropped = True
+            warnings.warn(
+                f"fitwatch: Keras logs {', '.join(map(repr, dropped))} are not numbers; not recorded",
+                stacklevel=3,
+            )
+        return out
+
+    # -- training ends --------------------------------------------------------------------------
+    def on_train_end(self, logs=None):
+        if not self._fitting:
+            return
+        self._commit_epoch()
+        self._end_fit()
+        run = self.run
+        planned_last = int((self.params or {}).get("epochs") or 0) - 1
+        model = self.model
+        if getattr(model, "stop_training", False) and self._last_epoch is not None and self._last_epoch < planned_last:
+            run.finish("stopped", stopped_epoch=self._last_epoch + (self._offset or 0))
+        elif "stopped_epoch" in run.info:  # an earlier fit of this run was stopped; this one was not
+            run.finish("finished", stopped_epoch=None)
+        else:
+            run.finish("finished")
+
+    def _end_fit(self) -> None:
+        self._fitting = False
+        _in_progress.discard(self)
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+            if self.run is not None:
+                self.run._bar = None
+
+    def _abort(self, exc: BaseException | None = None, error: str | None = None) -> None:
+        """Mark the run failed: ``fit()`` raised. Its epoch in progress keeps the latest running means."""
+        run = self.run
+        self._end_fit()
+        if run is None or run.status != "running":
+            return
+        try:
+            self._commit_epoch()  # an epoch that ended before the exception
+        except Exception:  # never hide the original error
+            self._pending = None
+        partial = {
+            keras_key(split, key): v
+            for split, last in self._last_batch.items()
+            for key, v in self._scalars(last).items()
+        }
+        self._last_batch = {}
+        if self._epoch is not None:
+            run.info["interrupted_epoch"] = self._epoch
+            if partial:
+                try:
+                    run.log_epoch(partial, epoch=self._epoch)
+                except Exception:  # never hide the original error
+                    pass
+        if exc is not None:
+            run.fail(exc)
+        else:
+            run.finish("failed", error=error)
+
+    # -- optional: a with block marks the run failed as soon as fit() raises -------------------------
+    def __enter__(self) -> "Callback":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc is not None and self._fitting:
+            self._abort(exc.with_traceback(tb))
+        elif self._fitting:  # pragma: no cover - a with block around a fit that has not returned
+            self._abort(error="fit() was interrupted before it ended")
+
+    def __repr__(self) -> str:
+        return f"fitwatch.keras.Callback(name={self.name!r}, run={self.run!r})"
+
+
+def _describe(model, params: dict) -> tuple[dict, dict]:
+    """The run's automatic config and info: cheap facts about the fit, the optimizer and the model."""
+    config: dict = {}
+    info: dict = {
+        "framework": "keras",
+        "keras_version": keras.__version__,
+        "batch_values": "keras running mean",
+    }
+    try:
+        info["backend"] = keras.backend.backend()
+    except Exception:  # pragma: no cover
+        pass
+    info["fit_params"] = {k: v for k, v in params.items() if isinstance(v, (int, float, str, bool, type(None)))}
+    if params.get("epochs") is not None:
+        config["epochs"] = params["epochs"]
+    if model is None:  # pragma: no cover - Keras always sets the model before on_train_begin
+        return config, info
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None:
+        inner = getattr(optimizer, "inner_optimizer", None) or optimizer  # LossScaleOptimizer wraps one
+        config["optimizer"] = type(inner).__name__
+        try:
+            lr_config = inner.get_config().get("learning_rate")
+            if isinstance(lr_config, dict):  # a schedule: record its kind and the current rate
+                config["learning_rate_schedule"] = lr_config.get("class_name") or lr_config.get("module")
+            lr = np.asarray(keras.ops.convert_to_numpy(inner.learning_rate), dtype=np.float64)
+            config["learning_rate"] = float(lr.reshape(()))
+        except Exception:
+            pass
+    info["model_name"] = getattr(model, "name", None)
+    try:
+        info["params"] = int(model.count_params())
+        info["trainable_params"] = int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
+    except Exception:  # an unbuilt subclassed model
+        pass
+    layers = getattr(model, "layers", None)
+    if layers is not None:
+        info["layers"] = len(layers)
+    if layers is not None and len(layers) <= _MAX_CONFIG_LAYERS:
+        try:
+            text = json.dumps(model.get_config(), default=repr)
+        except Exception:  # subclassed models need not implement get_config
+            text = None
+        if text is not None:
+            if len(text) <= MAX_MODEL_CONFIG_BYTES:
+                info["model_config"] = json.loads(text)
+            else:
+                info["model_config"] = f"not stored: {len(text)} bytes of JSON (> {MAX_MODEL_CONFIG_BYTES})"
+    return config, info
+
+
+# -- a fit() that raised: Keras has no exception hook -------------------------------------------------
+def _install_hooks() -> None:
+    """Installed after the first Run exists, so they run before the core's (atexit is LIFO)."""
+    global _hooks_installed
+    with _hooks_lock:
+        if _hooks_installed:
+            return
+        _hooks_installed = True
+        previous = sys.excepthook
+
+        def excepthook(exc_type, exc, tb):
+            for cb in list(_in_progress):
+                try:
+                    cb._abort(exc.with_traceback(tb) if exc is not None else exc_type())
+                except Exception:
+                    pass
+            previous(exc_type, exc, tb)
+
+        sys.excepthook = excepthook
+        import atexit
+
+        atexit.register(_abort_all)
+
+
+def _abort_interrupted(starting: "Callback") -> None:
+    """A fit() begins: fail the runs of fits that raised before it (their callbacks are not on the stack)."""
+    interrupted = "fit() was interrupted before it ended (an exception the caller caught)"
+    if starting._fitting:  # this callback's previous fit() never reached on_train_end
+        starting._abort(error=interrupted)
+    others = [cb for cb in _in_progress if cb is not starting]
+    if not others:
+        return
+    on_stack: set[int] = set()
+    found = False
+    frame = sys._getframe(1)
+    while frame is not None:  # the fit() calls in progress hold their CallbackList in a local variable
+        for value in list(frame.f_locals.values()):
+            if isinstance(value, keras.callbacks.CallbackList):
+                found = True
+                on_stack.update(id(cb) for cb in value.callbacks)
+        frame = frame.f_back
+    if not found:  # pragma: no cover - a trainer that keeps its callbacks elsewhere: decide nothing
+        return
+    for cb in others:
+        if id(cb) not in on_stack:  # not an outer fit() that this one runs inside
+            cb._abort(error=interrupted)
+
+
+def _abort_all() -> None:
+    """At interpreter exit: a fit() still in progress was interrupted by an exception its caller caught."""
+    for cb in list(_in_progress):
+        try:
+            cb._abort(error="fit() was interrupted before it ended (an exception the caller caught); "
+                            "the process exited")
+        except Exception:
+            traceback.print_exc()

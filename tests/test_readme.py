@@ -1,0 +1,50 @@
+"""The README's quick starts run as written (a copy of them would drift: they are read from README.md)."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+import fitwatch
+from conftest import ROOT
+
+
+def readme_block(name: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    m = re.search(rf"<!-- readme-test: {name} -->\s*```python\n(.*?)```", text, re.S)
+    assert m, f"README.md has no python block marked readme-test: {name}"
+    return m.group(1)
+
+
+def run_block(name: str, cwd, monkeypatch) -> subprocess.CompletedProcess:
+    monkeypatch.delenv("FITWATCH_DIR", raising=False)
+    p = subprocess.run([sys.executable, "-c", readme_block(name)], cwd=cwd, capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    return p
+
+
+def test_pytorch_quick_start(tmp_path, monkeypatch):
+    p = run_block("torch", tmp_path, monkeypatch)
+    data = fitwatch.load("digits-mlp", dir=tmp_path / "fitwatch")  # the default store: ./fitwatch
+    assert data.status == "finished" and data.config == {"lr": 1e-3, "batch_size": 32}
+    assert data.epochs.tolist() == list(range(20))
+    assert set(data.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert float(p.stdout.strip()) == pytest.approx(data.history["val_loss"][-1])
+    assert data.history["val_accuracy"][-1] > 0.9  # it really trained
+    steps = data.steps()
+    assert len(steps[("train", "loss")][0]) == 20 * 45  # 1437 samples in batches of 32
+    assert len(steps[("val", "loss")][0]) == 20 * 3
+    show = subprocess.run([sys.executable, "-m", "fitwatch.cli", "show", "digits-mlp"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert show.returncode == 0, show.stderr
+    assert "val_loss" in show.stdout and "val_accuracy" in show.stdout
+
+
+def test_keras_quick_start(tmp_path, monkeypatch):
+    run_block("keras", tmp_path, monkeypatch)
+    data = fitwatch.load("digits-keras", dir=tmp_path / "fitwatch")
+    assert data.status == "finished" and data.epochs.tolist() == list(range(20))
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(data.history)
+    assert data.history["val_accuracy"][-1] > 0.9

@@ -1,0 +1,293 @@
+"""The arithmetic of recording: weighted epoch means, value types, NaN, bad input, statuses."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import fitwatch
+from fitwatch.names import keras_key, split_key
+from fitwatch.record import SplitAccumulator
+
+
+def test_uneven_last_batch_is_sample_weighted(store_dir):
+    # 100 samples in batches of 32: 32, 32, 32, 4
+    batches = [(32, 1.0), (32, 1.0), (32, 1.0), (4, 5.0)]
+    with fitwatch.Run("uneven") as run:
+        for _ in run.epochs(1):
+            for n, loss in batches:
+                run.log("train", loss=loss, n=n)
+    expected = (3 * 32 * 1.0 + 4 * 5.0) / 100
+    wrong = (1.0 + 1.0 + 1.0 + 5.0) / 4  # the mean of batch means
+    got = fitwatch.load("uneven").history["loss"][0]
+    assert got == pytest.approx(expected)
+    assert got != pytest.approx(wrong)
+
+
+def test_equal_weights_without_n(store_dir):
+    with fitwatch.Run("no-n") as run:
+        for _ in run.epochs(1):
+            run.log("train", loss=1.0)
+            run.log("train", loss=2.0)
+    assert run.history["loss"] == [1.5]
+
+
+def test_per_sample_tensors_weigh_their_length(store_dir):
+    a = torch.tensor([1.0, 1.0, 1.0, 1.0])  # 4 samples, mean 1
+    b = torch.tensor([4.0, 6.0])  # 2 samples, mean 5
+    with fitwatch.Run("per-sample") as run:
+        for _ in run.epochs(1):
+            run.log("train", loss=a)
+            run.log("train", loss=b)
+            run.log("val", loss=np.array([2.0, 4.0]))  # numpy per-sample
+            run.log("val", loss=np.float32(6.0), n=2)
+    assert run.history["loss"][0] == pytest.approx((4 * 1 + 2 * 5) / 6)
+    assert run.history["val_loss"][0] == pytest.approx((2 * 3 + 2 * 6) / 4)
+
+
+def test_per_sample_length_must_match_n(store_dir):
+    run = fitwatch.Run("mismatch")
+    with pytest.raises(ValueError, match="per-sample.*length 3 but n=4"):
+        run.log("train", loss=torch.ones(3), n=4)
+    run.log("train", loss=torch.ones(3), n=3)  # agreeing n is fine
+    run.finish()
+
+
+def test_value_types(store_dir):
+    w = torch.nn.Parameter(torch.tensor(2.0))
+    loss = w * 1.5  # a 0-d tensor that requires grad
+    with fitwatch.Run("types") as run:
+        for _ in run.epochs(1):
+            run.log("train", a=1, b=np.float64(0.5), c=np.int64(3), d=np.array(2.5), e=loss,
+                    f=torch.tensor(7), g=(torch.tensor([1, 0, 1, 1]) == 1).float().mean(), h=True)
+    h = run.history
+    assert h["a"] == [1.0] and h["b"] == [0.5] and h["c"] == [3.0] and h["d"] == [2.5]
+    assert h["e"] == [3.0] and h["f"] == [7.0] and h["g"] == [0.75] and h["h"] == [1.0]
+
+
+@pytest.mark.parametrize("bad", ["0.5", None, [0.1, 0.2], object()])
+def test_non_numeric_value_raises_type_error_naming_metric_and_type(store_dir, bad):
+    run = fitwatch.Run("bad-value")
+    with pytest.raises(TypeError) as e:
+        run.log("train", loss=bad)
+    assert "'loss'" in str(e.value) and type(bad).__name__ in str(e.value)
+    run.finish()
+
+
+@pytest.mark.parametrize("n", [0, -3, 2.5, "32", True, torch.tensor(1.5)])
+def test_n_must_be_a_positive_integer(store_dir, n):
+    run = fitwatch.Run("bad-n")
+    with pytest.raises(ValueError, match="n must be a positive integer"):
+        run.log("train", loss=0.1, n=n)
+    run.finish()
+
+
+def test_integer_n_of_numpy_and_torch(store_dir):
+    with fitwatch.Run("int-n") as run:
+        for _ in run.epochs(1):
+            run.log("train", loss=1.0, n=np.int64(3))
+            run.log("train", loss=2.0, n=torch.tensor(1))
+    assert run.history["loss"][0] == pytest.approx(1.25)
+
+
+def test_nan_and_inf_are_stored_with_a_single_warning(store_dir):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with fitwatch.Run("diverging") as run:
+            for epoch in run.epochs(4):
+                run.log("train", loss=1.0, n=10)
+                run.log("train", loss=float("nan") if epoch >= 2 else 1.0, n=10)
+                run.log("val", loss=float("inf") if epoch == 3 else 2.0, n=10)
+    nonfinite = [w for w in caught if issubclass(w.category, fitwatch.NonFiniteValue)]
+    assert len(nonfinite) == 1
+    assert "loss" in str(nonfinite[0].message) and "epoch 2" in str(nonfinite[0].message)
+    data = fitwatch.load("diverging")
+    loss = data.history["loss"]
+    assert loss[:2] == [1.0, 1.0] and math.isnan(loss[2]) and math.isnan(loss[3])
+    assert data.history["val_loss"][3] == math.inf
+    steps, values = data.steps()[("train", "loss")]
+    assert len(steps) == 8 and np.isnan(values[5]) and values[4] == 1.0
+
+
+def test_batch_values_are_kept_with_global_steps(store_dir):
+    with fitwatch.Run("steps") as run:
+        for epoch in run.epochs(3):
+            for i in range(5):
+                run.log("train", loss=epoch * 10 + i, n=4)
+            run.log("val", loss=epoch, n=7)
+    steps = fitwatch.load("steps").steps()
+    s, v = steps[("train", "loss")]
+    assert s.tolist() == list(range(15))
+    assert v.tolist() == [e * 10 + i for e in range(3) for i in range(5)]
+    assert steps[("val", "loss")][0].tolist() == [0, 1, 2]
+
+
+def test_any_split_name_and_keras_names(store_dir):
+    with fitwatch.Run("splits") as run:
+        for _ in run.epochs(1):
+            run.log("train", loss=1.0)
+            run.log("val", loss=2.0)
+            run.log("test", loss=3.0)
+            run.log("holdout-2024", loss=4.0)
+    h = fitwatch.load("splits").history
+    assert h == {"loss": [1.0], "val_loss": [2.0], "test_loss": [3.0], "holdout-2024_loss": [4.0]}
+
+
+@pytest.mark.parametrize("key,pair", [
+    ("loss", ("train", "loss")), ("val_loss", ("val", "loss")), ("val_accuracy", ("val", "accuracy")),
+    ("test_mae", ("test", "mae")), ("train_loss", ("train", "loss")), ("validation_loss", ("val", "loss")),
+    ("valid_acc", ("val", "acc")), ("learning_rate", ("train", "learning_rate")),
+])
+def test_keras_names_map_to_split_and_metric(key, pair):
+    assert split_key(key) == pair
+    if not key.startswith(("train_", "validation_", "valid_")):
+        assert keras_key(*pair) == key
+
+
+def test_log_epoch_outside_a_loop_ends_each_epoch(store_dir):
+    history = {"loss": [1.0, 0.8, 0.7], "val_loss": [1.1, 0.9, 0.95], "val_accuracy": [0.5, 0.6, 0.62]}
+    with fitwatch.Run("from-history") as run:
+        for i in range(3):
+            run.log_epoch({k: v[i] for k, v in history.items()})
+    data = fitwatch.load("from-history")
+    assert data.history == history and data.epochs.tolist() == [0, 1, 2]
+
+
+def test_log_epoch_wins_over_batch_means_in_a_loop(store_dir):
+    with fitwatch.Run("mixed") as run:
+        for epoch in run.epochs(2):
+            run.log("train", loss=1.0, n=3)
+            run.log_epoch(val_loss=0.5, lr=0.1)
+            run.log_epoch(split="val", accuracy=0.9)
+    assert fitwatch.load("mixed").history == {
+        "loss": [1.0, 1.0], "lr": [0.1, 0.1], "val_loss": [0.5, 0.5], "val_accuracy": [0.9, 0.9]}
+
+
+def test_break_keeps_the_epoch_in_progress(store_dir):
+    run = fitwatch.Run("break")
+    for epoch in run.epochs(10):
+        run.log("train", loss=1.0 / (epoch + 1))
+        if epoch == 3:
+            break
+    run.finish()
+    assert fitwatch.load("break").epochs.tolist() == [0, 1, 2, 3]
+
+
+def test_context_manager_marks_failed_with_the_exception(store_dir):
+    with pytest.raises(RuntimeError):
+        with fitwatch.Run("crash", config={"lr": 0.1}) as run:
+            for epoch in run.epochs(5):
+                run.log("train", loss=1.0)
+                if epoch == 2:
+                    raise RuntimeError("CUDA out of memory (pretend)")
+    data = fitwatch.load("crash")
+    assert data.status == "failed"
+    assert "RuntimeError: CUDA out of memory (pretend)" in data.error
+    assert data.epochs.tolist() == [0, 1, 2]  # the epoch in progress is kept
+    assert data.config == {"lr": 0.1} and data.ended_at >= data.started_at
+
+
+def test_uncaught_exception_marks_failed_via_excepthook(store_dir):
+    from conftest import run_python
+
+    p = run_python(
+        "import fitwatch\n"
+        "run = fitwatch.Run('hooked')\n"
+        "run.log_epoch(loss=1.0)\n"
+        "raise ValueError('bad batch shape')\n",
+        check=False,
+    )
+    assert p.returncode == 1 and "bad batch shape" in p.stderr  # the usual traceback still prints
+    data = fitwatch.load("hooked")
+    assert data.status == "failed" and "ValueError: bad batch shape" in data.error
+
+
+def test_script_that_forgets_finish_is_finished_at_exit(store_dir):
+    from conftest import run_python
+
+    run_python("import fitwatch\nrun = fitwatch.Run('forgot')\nrun.log('train', loss=2.0)\n")
+    data = fitwatch.load("forgot")
+    assert data.status == "finished" and data.history == {"loss": [2.0]}
+
+
+def test_finish_stopped_and_logging_after_finish(store_dir):
+    run = fitwatch.Run("early")
+    for epoch in run.epochs(100):
+        run.log_epoch(loss=1.0, val_loss=1.0 + epoch)
+        if epoch == 4:
+            run.finish("stopped", stopped_epoch=epoch, reason="val_loss rose for 4 epochs")
+    assert run.epoch == 5
+    data = fitwatch.load("early")
+    assert data.status == "stopped" and data.info["stopped_epoch"] == 4
+    assert len(data.epochs) == 5
+    with pytest.raises(RuntimeError, match="is stopped"):
+        run.log("train", loss=1.0)
+
+
+def test_resume_continues_epochs_and_steps(store_dir):
+    run = fitwatch.Run("resumable", config={"lr": 0.1})
+    for epoch in run.epochs(3):
+        run.log("train", loss=1.0, n=2)
+        run.log("train", loss=1.0, n=2)
+    run.finish()
+    again = fitwatch.Run("resumable", resume=True, config={"phase": 2})
+    assert again.id == run.id and again.epoch == 3
+    for epoch in again.epochs(5):
+        run_loss = 0.5
+        again.log("train", loss=run_loss, n=2)
+    again.finish()
+    data = fitwatch.load("resumable")
+    assert data.epochs.tolist() == [0, 1, 2, 3, 4]
+    assert data.history["loss"] == [1.0, 1.0, 1.0, 0.5, 0.5]
+    assert data.config == {"lr": 0.1, "phase": 2}
+    assert data.steps()[("train", "loss")][0].tolist() == list(range(8))
+    assert len(fitwatch.runs()) == 1
+
+
+def test_same_name_twice_makes_two_runs_and_name_means_latest(store_dir):
+    for i in range(2):
+        with fitwatch.Run("again", config={"i": i}) as run:
+            run.log_epoch(loss=float(i))
+    assert [r["name"] for r in fitwatch.runs()] == ["again", "again"]
+    assert fitwatch.load("again").config == {"i": 1}
+    first = fitwatch.runs()[0]["id"]
+    assert fitwatch.load(first).config == {"i": 0}
+
+
+def test_bad_arguments(store_dir):
+    with pytest.raises(TypeError, match="config must be a dict"):
+        fitwatch.Run("x", config=[1, 2])
+    run = fitwatch.Run("x")
+    with pytest.raises(ValueError, match="at least one metric"):
+        run.log("train", n=3)
+    with pytest.raises(TypeError, match="split must be a name"):
+        run.log(None, loss=1.0)
+    with pytest.raises(ValueError, match="epochs"):
+        next(run.epochs(2.5))
+    run.finish()
+
+
+def test_accumulator_reads_cpu_tensors_immediately():
+    acc = SplitAccumulator("train")
+    acc.add(4, {"loss": torch.tensor(2.0)})
+    m = acc.metrics["loss"]
+    assert m.values == [2.0] and not m.dev_values  # nothing kept on a device
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_values_stay_on_device_until_epoch_end():
+    acc = SplitAccumulator("train")
+    values = [torch.tensor(float(i % 3), device="cuda") for i in range(2000)]
+    torch.cuda.set_sync_debug_mode("error")  # any host synchronisation below raises
+    try:
+        for i in range(2000):
+            acc.add(8 if i < 1999 else 2, {"loss": values[i]})
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    m = acc.metrics["loss"]
+    assert not m.values and len(m.dev_steps) == 2000 and m.dev_chunks  # chunked on the device
+    value, n = acc.close_epoch()["loss"]
+    expected = (sum((i % 3) * 8 for i in range(1999)) + (1999 % 3) * 2) / (1999 * 8 + 2)
+    assert n == 1999 * 8 + 2 and value == pytest.approx(expected)

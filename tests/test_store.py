@@ -1,0 +1,159 @@
+"""The store: a real SQLite file, killed writers, concurrent writers and readers, bad files."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+import fitwatch
+from fitwatch.store import SCHEMA_VERSION, Store, StoreError
+
+TRAIN_FOREVER = """
+import sys, time, fitwatch
+run = fitwatch.Run(sys.argv[1], config={"child": True})
+for epoch in run.epochs(100000):
+    for i in range(20):
+        run.log("train", loss=1.0 / (epoch + 1) + i * 1e-3, n=32)
+    run.log("val", loss=2.0 / (epoch + 1), n=16)
+    if epoch > 0:
+        print(f"completed {epoch - 1}", flush=True)  # epoch-1 has ended: the loop moved on
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_default_location_and_env_var(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FITWATCH_DIR", raising=False)
+    with fitwatch.Run("here") as run:
+        run.log_epoch(loss=1.0)
+    assert run.store.path.resolve() == (tmp_path / "fitwatch" / "fitwatch.db").resolve()
+    monkeypatch.setenv("FITWATCH_DIR", str(tmp_path / "elsewhere"))
+    with fitwatch.Run("there") as run:
+        run.log_epoch(loss=1.0)
+    assert (tmp_path / "elsewhere" / "fitwatch.db").exists()
+    assert [r["name"] for r in fitwatch.runs()] == ["there"]
+    assert [r["name"] for r in fitwatch.runs(tmp_path / "fitwatch")] == ["here"]
+
+
+def test_wal_mode_and_schema_version(store_dir):
+    with fitwatch.Run("x") as run:
+        run.log_epoch(loss=1.0)
+    con = sqlite3.connect(run.store.path)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert dict(con.execute("SELECT key, value FROM meta"))["schema_version"] == str(SCHEMA_VERSION)
+
+
+def test_store_from_a_newer_fitwatch_is_refused(store_dir):
+    with fitwatch.Run("x") as run:
+        run.log_epoch(loss=1.0)
+    con = sqlite3.connect(run.store.path)
+    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    con.close()
+    with pytest.raises(StoreError, match=r"written by a newer fitwatch.*pip install -U fitwatch") as e:
+        Store(store_dir)
+    assert str(run.store.path) in str(e.value)
+
+
+def test_a_file_that_is_not_sqlite_is_refused(tmp_path):
+    bad = tmp_path / "notes.db"
+    bad.write_text("epoch,loss\n0,1.0\n")
+    with pytest.raises(StoreError, match="not a fitwatch database") as e:
+        Store(bad)
+    assert str(bad) in str(e.value)
+    assert bad.read_text() == "epoch,loss\n0,1.0\n"  # untouched
+
+
+def test_a_foreign_sqlite_database_is_refused(tmp_path):
+    other = tmp_path / "app.db"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE users (id INTEGER)")
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError, match=r"not a fitwatch database.*users") as e:
+        Store(other)
+    assert str(other) in str(e.value)
+
+
+def test_reading_a_missing_store_names_the_path(tmp_path):
+    with pytest.raises(StoreError, match="no fitwatch store here") as e:
+        fitwatch.runs(tmp_path / "nothing")
+    assert str(tmp_path / "nothing") in str(e.value)
+    assert not (tmp_path / "nothing").exists()  # reading creates nothing
+
+
+def test_unknown_run_lists_the_latest(store_dir):
+    with fitwatch.Run("known") as run:
+        run.log_epoch(loss=1.0)
+    with pytest.raises(KeyError, match="no run named 'unknown'.*latest: known"):
+        fitwatch.load("unknown")
+
+
+def test_sigkill_keeps_every_completed_epoch(store_dir):
+    child = subprocess.Popen([sys.executable, "-c", TRAIN_FOREVER, "killed", "0.01"],
+                             stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+    try:
+        completed = -1
+        for line in child.stdout:
+            completed = int(line.split()[1])
+            if completed >= 7:
+                break
+        child.send_signal(signal.SIGKILL)  # no chance to flush anything
+        child.wait(timeout=30)
+    finally:
+        child.kill()
+    assert child.returncode == -signal.SIGKILL
+    data = fitwatch.load("killed")
+    assert data.status == "running"  # it never finished; `fitwatch runs` shows it as killed
+    assert data.epochs[: completed + 1].tolist() == list(range(completed + 1))
+    for epoch in range(completed + 1):
+        assert data.history["val_loss"][epoch] == pytest.approx(2.0 / (epoch + 1))
+        assert data.history["loss"][epoch] == pytest.approx(1.0 / (epoch + 1) + 19 * 1e-3 / 2)
+    assert fitwatch.store.pid_alive(data.pid, data.host) is False
+
+
+def test_two_processes_write_one_store_while_a_reader_reads(store_dir):
+    procs = [
+        subprocess.Popen([sys.executable, "-c", TRAIN_FOREVER, f"writer-{i}", "0.002"],
+                         stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+        for i in range(2)
+    ]
+    seen = []
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:  # the reader: what `fitwatch runs` does, while both write
+            try:
+                rows = {r["name"]: r["epochs"] for r in fitwatch.runs()}
+            except fitwatch.StoreError:
+                rows = {}  # the first writer has not created the store yet
+            seen.append(rows)
+            if len(rows) == 2 and min(rows.values()) >= 30:
+                break
+            assert all(p.poll() is None for p in procs), "a writer died"
+            time.sleep(0.05)
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+    final = {r["name"]: r for r in fitwatch.runs()}
+    assert set(final) == {"writer-0", "writer-1"}
+    for name, r in final.items():
+        assert r["epochs"] >= 30
+        data = fitwatch.load(name)
+        n = len(data.epochs)
+        assert data.epochs.tolist() == list(range(n))  # no gaps, no lost epochs
+        assert data.history["val_loss"][: n - 1] == pytest.approx([2.0 / (e + 1) for e in range(n - 1)])
+    grew = [s.get("writer-0", 0) for s in seen]
+    assert grew == sorted(grew) and grew[-1] > grew[0]  # the reader saw the run grow live
+
+
+def test_nan_round_trips_through_sqlite(store_dir):
+    with fitwatch.Run("nan") as run:
+        run.log_epoch(loss=float("nan"), val_loss=float("-inf"))
+    h = fitwatch.load("nan").history
+    assert h["loss"][0] != h["loss"][0] and h["val_loss"][0] == float("-inf")
+    assert fitwatch.runs()[0]["best_val_loss"] is None  # -inf is no best validation loss
