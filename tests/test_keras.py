@@ -62,15 +62,9 @@ def assert_history_equal(stored: dict, keras_history: dict):
 def step_rows(tmp_path, run_id):
     """{(split, metric): [(step, epoch, value), ...]} of a run's batch rows."""
     raw = fitwatch.Store(tmp_path, create=False).steps(run_id)
-    out = defaultdict(list)
-    if isinstance(raw, dict):  # {(split, metric): {"step": array, "epoch": array, "value": array, ...}}
-        for key, cols in raw.items():
-            out[key] = sorted(zip(np.asarray(cols["step"]).tolist(), np.asarray(cols["epoch"]).tolist(),
-                                  np.asarray(cols["value"], dtype=float).tolist()))
-    else:  # one dict per row
-        for r in raw:
-            value = np.nan if r["value"] is None else r["value"]
-            out[(r["split"], r["metric"])].append((r["step"], r["epoch"], value))
+    out = defaultdict(list)  # {(split, metric): {"step": array, "epoch": array, "value": array, ...}}
+    for key, cols in raw.items():
+        out[key] = sorted(zip(cols["step"].tolist(), cols["epoch"].tolist(), cols["value"].tolist()))
     return out
 
 
@@ -354,8 +348,6 @@ def test_fitwatch_core_does_not_import_keras():
     )
 
 
-@pytest.mark.xfail(reason="fitwatch/__init__.__getattr__ recurses: `from . import keras` calls the module's "
-                          "__getattr__ again; it needs importlib.import_module('fitwatch.keras')", strict=False)
 def test_fitwatch_keras_attribute_without_importing_the_submodule():
     from conftest import run_python
 

@@ -291,3 +291,30 @@ def test_cuda_values_stay_on_device_until_epoch_end():
     value, n = acc.close_epoch()["loss"]
     expected = (sum((i % 3) * 8 for i in range(1999)) + (1999 % 3) * 2) / (1999 * 8 + 2)
     assert n == 1999 * 8 + 2 and value == pytest.approx(expected)
+
+
+def test_exit_inside_the_epoch_loop_is_stopped_not_finished(store_dir):
+    from conftest import run_python
+
+    run_python(
+        "import sys, fitwatch\n"
+        "run = fitwatch.Run('exited')\n"
+        "for epoch in run.epochs(10):\n"
+        "    run.log('train', loss=1.0)\n"
+        "    if epoch == 2:\n"
+        "        sys.exit(0)\n"
+    )
+    data = fitwatch.load("exited")
+    assert data.status == "stopped" and "after epoch 2 of 10" in data.error
+    assert data.epochs.tolist() == [0, 1, 2]
+
+
+def test_ctrl_c_marks_the_run_stopped(store_dir):
+    with pytest.raises(KeyboardInterrupt):
+        with fitwatch.Run("interrupted") as run:
+            for epoch in run.epochs(10):
+                run.log("train", loss=1.0)
+                if epoch == 1:
+                    raise KeyboardInterrupt
+    data = fitwatch.load("interrupted")
+    assert data.status == "stopped" and "KeyboardInterrupt" in data.error

@@ -157,3 +157,17 @@ def test_nan_round_trips_through_sqlite(store_dir):
     h = fitwatch.load("nan").history
     assert h["loss"][0] != h["loss"][0] and h["val_loss"][0] == float("-inf")
     assert fitwatch.runs()[0]["best_val_loss"] is None  # -inf is no best validation loss
+
+
+@pytest.mark.parametrize("content", [b"", None])
+def test_a_reader_never_writes_into_an_empty_file(tmp_path, content):
+    empty = tmp_path / "empty.sqlite"
+    if content is None:
+        sqlite3.connect(empty).execute("PRAGMA user_version = 0").connection.close()  # an empty SQLite db
+    else:
+        empty.write_bytes(content)
+    before = empty.read_bytes()
+    with pytest.raises(StoreError, match="not a fitwatch database") as e:
+        Store(empty, create=False)
+    assert str(empty) in str(e.value)
+    assert empty.read_bytes() == before and not (tmp_path / "empty.sqlite-wal").exists()

@@ -61,7 +61,7 @@ def runs(dir=None) -> list[dict]:
 def __getattr__(name: str):
     # framework integrations import their framework lazily: `fitwatch.keras` only on first use
     if name == "keras":
-        from . import keras as module
+        import importlib
 
-        return module
+        return importlib.import_module(f"{__name__}.keras")  # `from . import keras` would recurse here
     raise AttributeError(f"module 'fitwatch' has no attribute {name!r}")

@@ -10,7 +10,7 @@ torch and scikit-learn are imported inside the functions only: fitwatch's core n
 Example (the loop is exactly what a user writes)::
 
     run = fitwatch.Run("digits-mlp", config={...}, progress=True)
-    for epoch in run.epochs(80):
+    for epoch in run.epochs(100):
         for xb, yb in train_batches:
             ...
             run.log("train", loss=loss, accuracy=(out.argmax(1) == yb).float().mean(), n=len(yb))
@@ -25,7 +25,7 @@ from __future__ import annotations
 import time
 
 DEFAULT_NAME = "digits-mlp"
-DEFAULT_EPOCHS = 80
+DEFAULT_EPOCHS = 100
 
 #: the demo's settings, chosen to overfit clearly: few training samples, a wide net, no regularisation
 SETTINGS = {
@@ -139,23 +139,24 @@ def train(epochs: int = DEFAULT_EPOCHS, name: str = DEFAULT_NAME, dir=None, prog
 
 def main(epochs: int = DEFAULT_EPOCHS, name: str = DEFAULT_NAME, dir=None, console=None) -> int:
     """Train, then print the run's ``fitwatch show`` table and how to see it again."""
-    from rich.console import Console
+    from rich.text import Text
 
     from . import tables
-    from .store import ENV_DIR, resolve_path
+    from .store import DB_NAME, resolve_path
 
-    console = console or Console()
+    console = console or tables.make_console()
     t0 = time.perf_counter()
     run = train(epochs=epochs, name=name, dir=dir)
     seconds = time.perf_counter() - t0
     data = run.store.load(run.id)
     tables.print_show(data, console)
-    default = resolve_path(None).resolve() == run.store.path.resolve()
-    how = f"fitwatch show {_quote(name)}" + ("" if default else f" --dir {_quote(str(run.store.path.parent))}")
+    path = run.store.path
+    how = f"fitwatch show {_quote(name)}"
+    if resolve_path(None).absolute() != path.absolute():  # not the default store: say which one
+        how += f" --dir {_quote(str(path.parent if path.name == DB_NAME else path))}"
     console.print(
-        f"Trained {len(data.epochs)} epochs in {seconds:.1f}s. Run stored in {run.store.path}; "
-        f"see it again with: [bold]{how}[/bold]",
-        highlight=False,
+        Text.assemble(f"Trained {len(data.epochs)} epochs in {seconds:.1f}s. Run stored in {path}; "
+                      "see it again with: ", (how, "bold")),
         soft_wrap=True,
     )
     return 0

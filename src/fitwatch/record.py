@@ -121,6 +121,9 @@ class SplitAccumulator:
             t = type(v)
             if t is float or t is int:
                 w = 1 if n is None else n
+            elif t is _TORCH_TENSOR and v.is_cpu and v.numel() == 1:  # a CPU loss: read it now, cheaply
+                v = v.item()
+                w = 1 if n is None else n
             else:
                 v, w = self._convert(name, v, n, m, step)
                 if v is None:  # kept on its device
@@ -135,6 +138,8 @@ class SplitAccumulator:
         """Turn a non-float value into (float, weight); (None, None) when it stays on its device."""
         if _is_torch_tensor(v):
             numel = v.numel()
+            if numel == 1 and v.is_cpu:  # e.g. a Parameter, or the first tensor seen
+                return v.item(), (1 if n is None else n)
             if numel == 0:
                 raise ValueError(f"fitwatch: metric {name!r} of split {self.split!r} is an empty tensor")
             if v.ndim == 0 or numel == 1:

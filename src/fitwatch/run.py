@@ -7,7 +7,6 @@ import threading
 import time
 import traceback
 import warnings
-import weakref
 from typing import Iterator
 
 from .names import keras_key, split_key
@@ -16,7 +15,7 @@ from .store import STATUSES, Store
 
 _FLUSH_EVERY_S = 1.0  # batch rows reach the store at least this often during a long epoch
 
-_active: "weakref.WeakSet[Run]" = weakref.WeakSet()
+_active: "set[Run]" = set()  # runs not finished yet; each removes itself in finish()
 _hooks_installed = False
 _hooks_lock = threading.Lock()
 
@@ -82,6 +81,7 @@ class Run:
         self._last_flush = time.monotonic()
         self._warned_nonfinite = False
         self._in_epochs = False
+        self._planned: int | None = None  # n of the epochs(n) loop in progress
         self._bar = None
         previous = self.store.find_run(name) if resume else None
         if previous is not None:
@@ -248,12 +248,14 @@ class Run:
             self._bar = EpochBar(self.name, total=n, start=self.epoch)
             self._bar.start()
         self._in_epochs = True
+        self._planned = n
         try:
             while self.epoch < n and self.status == "running":
                 epoch = self.epoch
                 yield epoch
                 if self.epoch == epoch:  # the body did not end the epoch itself
                     self.end_epoch()
+            self._planned = None  # every planned epoch ran (a break or an exception leaves it set)
         finally:
             self._in_epochs = False
             if self.status == "running" and (self._epoch_values or any(a.has_data() for a in self._accs.values())):
@@ -284,9 +286,12 @@ class Run:
         _active.discard(self)
 
     def fail(self, exc: BaseException) -> None:
-        """Mark the run failed with ``exc`` (its type, message and traceback are stored)."""
-        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        self.finish("failed", error=text.strip())
+        """Mark the run failed with ``exc`` (its type, message and traceback are stored).
+
+        A ``KeyboardInterrupt`` (Ctrl-C) marks it ``stopped`` instead: the user ended it early.
+        """
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).strip()
+        self.finish("stopped" if isinstance(exc, KeyboardInterrupt) else "failed", error=text)
 
     def __enter__(self) -> "Run":
         return self
@@ -326,10 +331,15 @@ def _register(run: Run) -> None:
 
 
 def _finish_all() -> None:
-    """At interpreter exit: runs the script never finished are finished (failed ones were marked)."""
+    """At interpreter exit: runs the script never finished are finished (failed ones were marked);
+    a run left inside ``Run.epochs`` (e.g. by ``sys.exit()``) is marked ``stopped``."""
     for r in list(_active):
         try:
-            r.finish()
+            if r._planned is not None and r.epoch < r._planned:
+                r.finish("stopped", error=f"the process ended after epoch {r.epoch - 1} of {r._planned} "
+                                          f"without finish()")
+            else:
+                r.finish()
         except Exception:
             pass
 

@@ -157,7 +157,7 @@ class Store:
             self._conn = sqlite3.connect(
                 self.path, timeout=60.0, isolation_level=None, check_same_thread=False
             )
-            self._setup()
+            self._setup(create)
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{self.path}: not a fitwatch database ({e})") from None
         self._pid = os.getpid()
@@ -194,12 +194,17 @@ class Store:
                 f"point --dir / {ENV_DIR} at a fitwatch store folder"
             )
 
-    def _setup(self) -> None:
+    def _setup(self, create: bool) -> None:
         c = self._conn
         app_id = c.execute("PRAGMA application_id").fetchone()[0]
         version = c.execute("PRAGMA user_version").fetchone()[0]
         tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if app_id != APPLICATION_ID:
+            if not tables and not create:  # a reader never writes a schema into someone's empty file
+                raise StoreError(
+                    f"{self.path}: not a fitwatch database (an empty file); "
+                    f"point --dir / {ENV_DIR} at a fitwatch store folder"
+                )
             if tables:
                 raise StoreError(
                     f"{self.path}: not a fitwatch database (an SQLite file with tables "
@@ -392,7 +397,8 @@ class Store:
         if run is None:
             names = [r["name"] for r in self._read("SELECT name FROM runs ORDER BY id DESC LIMIT 5")]
             hint = f" (latest: {', '.join(names)})" if names else " (the store has no runs yet)"
-            raise KeyError(f"no run named {ref!r} in {self.path}{hint}; `fitwatch runs` lists them")
+            what = f"with id {ref}" if isinstance(ref, int) else f"named {ref!r}"
+            raise KeyError(f"no run {what} in {self.path}{hint}; `fitwatch runs` lists them")
         epochs = self._read(
             "SELECT split, metric, epoch, value, n, t FROM epochs WHERE run_id = ? ORDER BY epoch", (run["id"],)
         )

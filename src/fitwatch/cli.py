@@ -1,0 +1,169 @@
+"""The ``fitwatch`` command line: ``fitwatch runs``, ``fitwatch show RUN``, ``fitwatch demo``.
+
+This module parses arguments and delegates: rendering lives in :mod:`fitwatch.tables`, the demo's
+training in :mod:`fitwatch.demo`. User errors (no store, not a fitwatch store, no such run) print one
+line on standard error and exit with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import sys
+
+from . import __version__
+from .store import DB_NAME, ENV_DIR, Store, StoreError
+
+EXIT_USAGE = 2
+
+_DIR_HELP = (f"the store's folder (or its .db file); default: ${ENV_DIR}, else ./fitwatch "
+             f"(the folder that holds {DB_NAME})")
+
+
+class UserError(Exception):
+    """Something the user can fix; printed as one line, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # --dir is accepted before and after the command: the command's copy defaults to SUPPRESS so that
+    # `fitwatch --dir X runs` is not overridden by the command's own (absent) --dir.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--dir", metavar="PATH", default=argparse.SUPPRESS, help=_DIR_HELP)
+
+    parser = argparse.ArgumentParser(
+        prog="fitwatch",
+        description="Watch a neural network's fit: list recorded runs and show their epochs.",
+        epilog="Examples: fitwatch demo | fitwatch runs | fitwatch show digits-mlp",
+    )
+    parser.add_argument("--version", action="version", version=f"fitwatch {__version__}")
+    parser.add_argument("--dir", metavar="PATH", default=None, help=_DIR_HELP)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("runs", parents=[common], help="list the runs in the store",
+                       description="List every run: status, epochs, best validation loss and its epoch.")
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("show", parents=[common], help="show one run's epochs",
+                       description="Show a run's record and its per-epoch table, every metric of every split.")
+    p.add_argument("run", metavar="RUN", help="a run's name (the latest run of that name) or its id")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--last", metavar="N", type=_positive_int, help="show only the last N epochs")
+    g.add_argument("--all", action="store_true", dest="show_all", help="show every epoch")
+    g.add_argument("--csv", action="store_true", help="print every epoch as CSV")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("demo", parents=[common], help="train a small PyTorch model that overfits, recorded",
+                       description="Train an MLP on scikit-learn's digits (bundled, no download) that "
+                                   "overfits within seconds, recorded with fitwatch. Needs torch and "
+                                   "scikit-learn: pip install 'fitwatch[demo]'.")
+    from .demo import DEFAULT_EPOCHS, DEFAULT_NAME
+
+    p.add_argument("--epochs", type=_positive_int, default=DEFAULT_EPOCHS,
+                   help=f"number of epochs (default {DEFAULT_EPOCHS})")
+    p.add_argument("--name", default=DEFAULT_NAME, help=f"the run's name (default {DEFAULT_NAME})")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def _positive_int(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}")
+    return v
+
+
+def open_store(dir) -> Store:
+    try:
+        return Store(dir, create=False)
+    except StoreError as e:
+        raise UserError(str(e)) from None
+
+
+# -- commands -------------------------------------------------------------------------------------
+def cmd_runs(args) -> int:
+    from . import tables
+
+    store = open_store(args.dir)
+    try:
+        runs = store.runs()
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(tables.runs_summary(runs), indent=2))
+        return 0
+    tables.print_runs(runs, tables.make_console(), store_path=store.path)
+    return 0
+
+
+def cmd_show(args) -> int:
+    from . import tables
+
+    store = open_store(args.dir)
+    try:
+        data = store.load(args.run)
+    except KeyError as e:
+        raise UserError(e.args[0] if e.args else f"no run {args.run!r}") from None
+    finally:
+        store.close()
+    if args.csv:
+        sys.stdout.write(tables.epochs_csv(data))
+        return 0
+    tables.print_show(data, tables.make_console(), last=args.last, show_all=args.show_all)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from . import demo
+    from .store import resolve_path
+
+    if resolve_path(args.dir).exists():
+        open_store(args.dir).close()  # a store that cannot be used says so now, not after training
+    try:
+        demo.require()
+    except demo.MissingDependency as e:
+        raise UserError(str(e)) from None
+    return demo.main(epochs=args.epochs, name=args.name, dir=args.dir)
+
+
+# -- entry point ----------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except UserError as e:
+        print(f"fitwatch: {_one_line(str(e))}", file=sys.stderr)
+        return EXIT_USAGE
+    except StoreError as e:  # e.g. a store that turns out unreadable half-way
+        print(f"fitwatch: {_one_line(str(e))}", file=sys.stderr)
+        return EXIT_USAGE
+    except sqlite3.Error as e:  # e.g. a locked or read-only database
+        from .store import resolve_path
+
+        print(f"fitwatch: {resolve_path(args.dir)}: {_one_line(str(e))}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("fitwatch: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `fitwatch show x | head`: the reader left; exit quietly, without a second error at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+
+
+def _one_line(msg: str) -> str:
+    return " ".join(msg.split())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,369 @@
+"""Rendering for the command line: the ``fitwatch runs`` table and the ``fitwatch show`` report.
+
+Everything here turns store records into rich renderables or plain data (JSON, CSV); the command
+line (``cli.py``) only parses arguments and calls these functions, and ``fitwatch demo`` prints its
+run with the same :func:`print_show` as ``fitwatch show``.
+
+Epoch numbers are shown as they are stored (0-based, as Keras counts them and as
+``fitwatch.load(...).epochs`` returns them).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import time
+
+import numpy as np
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from .names import keras_key
+from .rundata import RunData
+from .store import pid_alive
+
+#: rich style of each status (``killed``: recorded as running, but its process is gone)
+STATUS_STYLES = {
+    "running": "blue",
+    "finished": "green",
+    "stopped": "yellow",
+    "failed": "red",
+    "killed": "dim red",
+}
+
+#: ``fitwatch show`` prints every epoch up to this many; longer runs are cut (see :func:`epoch_rows`)
+SHOW_ALL_UP_TO = 60
+HEAD_ROWS = 5
+TAIL_ROWS = 50
+
+BEST_MARK = "<- best"
+
+
+# -- small formatters ---------------------------------------------------------------------------
+def fmt_number(v, digits: int = 4) -> str:
+    """4 significant digits: ``0.1235``, ``1.235e-05``, ``1235``; NaN as ``nan``, None as ``-``.
+
+    Numbers from 10,000 to 10 million are shown whole (``12346``, not ``1.235e+04``).
+    """
+    if v is None:
+        return "-"
+    v = float(v)
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    if 1e4 <= abs(v) < 1e7:
+        return f"{v:.0f}"
+    return f"{v:.{digits}g}"
+
+
+def fmt_time(t: float | None) -> str:
+    """A Unix time as local time, to the minute: ``2026-11-21 14:03``."""
+    if t is None:
+        return "-"
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(t))
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """``42s``, ``3m 07s``, ``2h 03m``, ``1d 02h``; ``-`` when unknown."""
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "-"
+    s = int(round(seconds))
+    if s < 60:
+        return f"{seconds:.1f}s" if seconds < 10 else f"{s}s"
+    m, s = divmod(s, 60)
+    if m < 60:
+        return f"{m}m {s:02d}s"
+    h, m = divmod(m, 60)
+    if h < 24:
+        return f"{h}h {m:02d}m"
+    d, h = divmod(h, 24)
+    return f"{d}d {h:02d}h"
+
+
+def fmt_config(config: dict) -> str:
+    """``lr=0.001 batch_size=32 optimizer=Adam``."""
+    return "  ".join(f"{k}={_fmt_config_value(v)}" for k, v in (config or {}).items())
+
+
+def _fmt_config_value(v) -> str:
+    if isinstance(v, float):
+        return fmt_number(v, 6)
+    if isinstance(v, str):
+        return v if v and " " not in v else repr(v)
+    return str(v)
+
+
+def effective_status(run) -> str:
+    """The run's status, or ``killed`` when it is recorded as running but its process is gone.
+
+    ``run`` is a record from :meth:`Store.runs` / :meth:`Store.find_run` or a :class:`RunData`.
+    """
+    get = run.get if isinstance(run, dict) else lambda k: getattr(run, k, None)
+    status = get("status")
+    if status == "running" and pid_alive(get("pid"), get("host")) is False:
+        return "killed"
+    return status
+
+
+def duration_of(run, status: str | None = None) -> float | None:
+    """Seconds from start to end; for a live run, until now; for a killed run, until its last write."""
+    get = run.get if isinstance(run, dict) else lambda k: getattr(run, k, None)
+    status = status or effective_status(run)
+    start = get("started_at")
+    if start is None:
+        return None
+    end = get("ended_at")
+    if end is None:
+        end = time.time() if status == "running" else get("updated_at")
+    return None if end is None else end - start
+
+
+def error_line(error: str | None) -> str | None:
+    """The line that says what went wrong: a traceback's last line (``ValueError: ...``), else the first."""
+    if not error:
+        return None
+    lines = [ln for ln in error.strip().splitlines() if ln.strip()]
+    if not lines:
+        return None
+    if lines[0].startswith("Traceback"):
+        # the exception line is the last one that is not indented (its message may span lines)
+        for ln in reversed(lines):
+            if not ln[:1].isspace():
+                return ln.strip()
+    return lines[0].strip()
+
+
+def status_text(status: str) -> Text:
+    return Text(status, style=STATUS_STYLES.get(status, ""))
+
+
+# -- printing -----------------------------------------------------------------------------------
+def make_console(file=None, stderr: bool = False) -> Console:
+    """The console the command line prints to (standard output unless told otherwise)."""
+    return Console(file=file, stderr=stderr, highlight=False)
+
+
+def print_wide(console: Console, renderable: RenderableType) -> None:
+    """Print ``renderable``; into a file or pipe, never squeeze it to 80 columns (no cut-off numbers)."""
+    if console.is_terminal:
+        console.print(renderable)
+        return
+    wide = console.options.update_width(100_000)
+    width = console.measure(renderable, options=wide).maximum
+    if width <= console.width:
+        console.print(renderable)
+        return
+    saved = console.width
+    console.width = width  # Console.print(width=...) cannot go beyond the console's own width
+    try:
+        console.print(renderable, crop=False)
+    finally:
+        console.width = saved
+
+
+# -- fitwatch runs ------------------------------------------------------------------------------
+def runs_summary(runs: list[dict]) -> list[dict]:
+    """Plain, JSON-ready summaries of :meth:`Store.runs` records (status ``killed`` resolved)."""
+    out = []
+    for r in runs:
+        status = effective_status(r)
+        dur = duration_of(r, status)
+        best = r.get("best_val_loss")
+        out.append({
+            "id": r["id"],
+            "name": r["name"],
+            "status": status,
+            "epochs": r.get("epochs") or 0,
+            "best_val_loss": None if best is None or not math.isfinite(best) else best,
+            "best_epoch": r.get("best_epoch"),
+            "started_at": r.get("started_at"),
+            "started": fmt_time(r.get("started_at")),
+            "ended_at": r.get("ended_at"),
+            "duration_s": None if dur is None else round(dur, 3),
+            "config": r.get("config") or {},
+            "error": error_line(r.get("error")),
+        })
+    return out
+
+
+def runs_table(runs: list[dict], title: str | None = None) -> Table:
+    """The ``fitwatch runs`` table: id, name, status, epochs, best val_loss and its epoch, started, duration."""
+    table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, title_justify="left", title_style="bold")
+    table.add_column("id", justify="right", style="dim", no_wrap=True)
+    table.add_column("name", style="bold", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("epochs", justify="right", no_wrap=True)
+    table.add_column("best val_loss", justify="right", no_wrap=True)
+    table.add_column("best epoch", justify="right", no_wrap=True)
+    table.add_column("started", no_wrap=True)
+    table.add_column("duration", justify="right", no_wrap=True)
+    for s in runs_summary(runs):
+        dim = s["status"] == "killed"
+        table.add_row(
+            str(s["id"]),
+            Text(s["name"]),  # never rich markup: a run may be named "[bold]"
+            status_text(s["status"]),
+            str(s["epochs"]),
+            fmt_number(s["best_val_loss"]),
+            "-" if s["best_epoch"] is None else str(s["best_epoch"]),
+            s["started"],
+            fmt_duration(s["duration_s"]),
+            style="dim" if dim else None,
+        )
+    return table
+
+
+def print_runs(runs: list[dict], console: Console, store_path=None) -> None:
+    if not runs:
+        where = f" in {store_path}" if store_path is not None else ""
+        console.print(f"No runs yet{escape(where)}. Record one with fitwatch.Run(...), or try: fitwatch demo",
+                      soft_wrap=True)
+        return
+    title = f"{len(runs)} run{'s' if len(runs) != 1 else ''} in {store_path}" if store_path is not None else None
+    print_wide(console, runs_table(runs, title=escape(title) if title else None))
+
+
+# -- fitwatch show ------------------------------------------------------------------------------
+def best_index(data: RunData) -> int | None:
+    """Row index of the lowest finite val_loss, or None."""
+    vals = data.metrics.get(("val", "loss"))
+    if vals is None or not len(vals):
+        return None
+    finite = np.where(np.isfinite(vals), vals, np.inf)
+    if not np.isfinite(finite).any():
+        return None
+    return int(np.argmin(finite))
+
+
+def epoch_rows(n: int, last: int | None = None, show_all: bool = False,
+               keep: int | None = None) -> tuple[list[int | None], str | None]:
+    """Which of ``n`` rows to show (None marks an elided gap) and a note saying what was left out.
+
+    Default: every row up to :data:`SHOW_ALL_UP_TO`, else the first :data:`HEAD_ROWS` and the last
+    :data:`TAIL_ROWS`, plus row ``keep`` (the best epoch) when it falls in the gap. ``last``: only
+    the last ``last`` rows. ``show_all``: every row.
+    """
+    if show_all or (last is None and n <= SHOW_ALL_UP_TO):
+        return list(range(n)), None
+    if last is not None:
+        last = max(0, min(int(last), n))
+        if last >= n:
+            return list(range(n)), None
+        return list(range(n - last, n)), f"last {last} of {n} epochs shown; --all shows every epoch"
+    head, tail = list(range(HEAD_ROWS)), list(range(n - TAIL_ROWS, n))
+    middle: list[int | None] = [None]
+    if keep is not None and HEAD_ROWS <= keep < n - TAIL_ROWS:
+        middle = ([None] if keep > HEAD_ROWS else []) + [keep] + ([None] if keep < n - TAIL_ROWS - 1 else [])
+    shown = HEAD_ROWS + TAIL_ROWS + (len(middle) - middle.count(None))
+    note = (f"{shown} of {n} epochs shown (first {HEAD_ROWS}, "
+            + ("the best, " if len(middle) > 1 or middle == [keep] else "")
+            + f"last {TAIL_ROWS}); --all shows every epoch, --last N the last N")
+    return head + middle + tail, note
+
+
+def epoch_columns(data: RunData) -> list[tuple[tuple[str, str], str]]:
+    """``[((split, metric), keras_key), ...]`` in the order of ``data.metrics``."""
+    return [(key, keras_key(*key)) for key in data.metrics]
+
+
+def epoch_table(data: RunData, last: int | None = None, show_all: bool = False) -> tuple[Table, str | None]:
+    """The per-epoch table (Keras-style columns) and the note about elided rows, if any."""
+    cols = epoch_columns(data)
+    best = best_index(data)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("epoch", justify="right", no_wrap=True)
+    for _, label in cols:
+        table.add_column(label, justify="right", no_wrap=True)
+    if best is not None:
+        table.add_column("", no_wrap=True)
+    rows, note = epoch_rows(len(data.epochs), last=last, show_all=show_all, keep=best)
+    for i in rows:
+        if i is None:
+            table.add_row("...", *["..." for _ in cols], *([""] if best is not None else []), style="dim")
+            continue
+        cells: list[Text | str] = [str(int(data.epochs[i]))]
+        for key, _ in cols:
+            present = data.present.get(key)
+            if present is not None and not present[i]:
+                cells.append(Text("-", style="dim"))
+                continue
+            v = float(data.metrics[key][i])
+            cells.append(Text(fmt_number(v), style="red" if not math.isfinite(v) else ""))
+        if best is not None:
+            cells.append(Text(BEST_MARK, style="bold green") if i == best else "")
+        table.add_row(*cells, style="bold green" if i == best else None)
+    return table, note
+
+
+def show_header(data: RunData) -> RenderableType:
+    """Name, id, status, started, duration, config and (for a failed run) what went wrong."""
+    status = effective_status(data)
+    lines = []
+    head = Text.assemble((data.name, "bold"), (f"  #{data.id}  ", "dim"), status_text(status))
+    if status == "killed":
+        head.append("  (its process ended without finishing the run)", style="dim")
+    lines.append(head)
+    when = Text(f"started {fmt_time(data.started_at)}   duration {fmt_duration(duration_of(data, status))}"
+                f"   epochs {len(data.epochs)}")
+    lines.append(when)
+    if data.config:
+        lines.append(Text("config  ", style="dim") + Text(fmt_config(data.config)))
+    err = error_line(data.error)
+    if err and data.status in ("failed", "stopped"):
+        lines.append(Text("error   ", style="dim") + Text(err, style="red"))
+    return Group(*lines)
+
+
+def best_line(data: RunData) -> Text | None:
+    best = best_index(data)
+    if best is None:
+        return None
+    vals = data.metrics[("val", "loss")]
+    text = Text("best val_loss ")
+    text.append(fmt_number(vals[best]), style="bold green")
+    text.append(f" at epoch {int(data.epochs[best])}")
+    last = len(vals) - 1
+    if best < last and np.isfinite(vals[last]):
+        rise = (vals[last] - vals[best]) / abs(vals[best]) * 100 if vals[best] else float("nan")
+        text.append(f"; last epoch {int(data.epochs[last])}: {fmt_number(vals[last])}")
+        if rise == rise:
+            text.append(f" ({rise:+.1f}%)")
+    return text
+
+
+def print_show(data: RunData, console: Console, last: int | None = None, show_all: bool = False) -> None:
+    """The ``fitwatch show`` report: header, per-epoch table, best val_loss."""
+    console.print(show_header(data), soft_wrap=True)
+    if not len(data.epochs):
+        console.print(Text("no epochs recorded yet", style="dim"))
+        return
+    table, note = epoch_table(data, last=last, show_all=show_all)
+    print_wide(console, table)
+    if note:
+        console.print(Text(note, style="dim"), soft_wrap=True)
+    best = best_line(data)
+    if best is not None:
+        console.print(best, soft_wrap=True)
+
+
+def epochs_csv(data: RunData) -> str:
+    """Every epoch as CSV: ``epoch,loss,val_loss,...`` (full precision; NaN as ``nan``, absent empty)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    cols = epoch_columns(data)
+    w.writerow(["epoch", *[label for _, label in cols]])
+    for i, e in enumerate(data.epochs.tolist()):
+        row: list = [e]
+        for key, _ in cols:
+            present = data.present.get(key)
+            if present is not None and not present[i]:
+                row.append("")
+            else:
+                row.append(repr(float(data.metrics[key][i])))
+        w.writerow(row)
+    return buf.getvalue()

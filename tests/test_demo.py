@@ -1,0 +1,92 @@
+"""`fitwatch demo`: a real PyTorch MLP on scikit-learn's digits, recorded, then shown."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import fitwatch
+from conftest import run_python
+
+pytest.importorskip("torch")
+pytest.importorskip("sklearn")
+
+
+def test_demo_records_and_shows_the_run(tmp_path):
+    store = tmp_path / "demo-store"
+    p = subprocess.run([sys.executable, "-m", "fitwatch", "demo", "--epochs", "5", "--dir", str(store)],
+                       capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "Traceback" not in p.stderr
+
+    data = fitwatch.load("digits-mlp", dir=store)
+    assert data.status == "finished"
+    assert data.epochs.tolist() == [0, 1, 2, 3, 4]
+    assert list(data.history) == ["loss", "val_loss", "accuracy", "val_accuracy"]
+    assert data.config["lr"] == 1e-3 and data.config["train_samples"] == 300 and data.config["epochs"] == 5
+    loss = np.array(data.history["loss"])
+    assert np.all(np.isfinite(loss)) and loss[-1] < loss[0] / 5  # it really trains
+    assert 0.8 < data.history["val_accuracy"][-1] <= 1.0
+    assert len(data.steps()[("train", "loss")][0]) == 5 * 10  # 300 samples in batches of 32: 10 a epoch
+
+    lines = p.stdout.strip().splitlines()
+    assert lines[0].split()[:3] == ["digits-mlp", "#1", "finished"]
+    header = next(ln.split() for ln in lines if ln.split()[:1] == ["epoch"])
+    assert header[:5] == ["epoch", "loss", "val_loss", "accuracy", "val_accuracy"]
+    rows = [ln.split() for ln in lines if ln.split()[:1] and ln.split()[0].isdigit() and len(ln.split()) >= 5]
+    assert [r[0] for r in rows] == ["0", "1", "2", "3", "4"]
+    assert float(rows[-1][2]) == pytest.approx(data.history["val_loss"][-1], rel=1e-3)
+    # the last line says where the run is and how to see it again
+    assert str(store / "fitwatch.db") in lines[-1]
+    assert f"fitwatch show digits-mlp --dir {store}" in lines[-1]
+    # ...and that command works
+    again = subprocess.run([sys.executable, "-m", "fitwatch", "show", "digits-mlp", "--dir", str(store)],
+                           capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and "val_accuracy" in again.stdout
+
+
+def test_demo_overfits(tmp_path):
+    from fitwatch import demo
+
+    run = demo.train(epochs=30, name="overfit", dir=tmp_path, progress=False)
+    val = np.array(run.history["val_loss"])
+    train = np.array(run.history["loss"])
+    best = int(np.argmin(val))
+    assert 3 <= best <= 20  # val_loss bottoms out early...
+    assert val[-1] > val[best] * 1.02  # ...and rises afterwards
+    assert train[-1] < train[best] / 2  # while the training loss keeps falling
+    assert run.status == "finished"
+
+
+def test_demo_is_reproducible(tmp_path):
+    from fitwatch import demo
+
+    a = demo.train(epochs=2, name="a", dir=tmp_path, progress=False).history
+    b = demo.train(epochs=2, name="b", dir=tmp_path, progress=False).history
+    assert a == b
+
+
+def test_demo_without_torch_says_how_to_install(tmp_path):
+    store = tmp_path / "s"
+    p = run_python(
+        "import sys\n"
+        "sys.modules['torch'] = None  # as if PyTorch were not installed\n"
+        "from fitwatch.cli import main\n"
+        f"sys.exit(main(['demo', '--epochs', '1', '--dir', {str(store)!r}]))\n",
+        check=False,
+    )
+    assert p.returncode == 2
+    assert "Traceback" not in p.stderr
+    assert "pip install 'fitwatch[demo]'" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    assert not store.exists()
+
+
+def test_demo_refuses_a_foreign_store_before_training(tmp_path):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not a database")
+    p = subprocess.run([sys.executable, "-m", "fitwatch", "demo", "--epochs", "50", "--dir", str(bad)],
+                       capture_output=True, text=True, timeout=60, env={**os.environ})
+    assert p.returncode == 2 and str(bad) in p.stderr and "Traceback" not in p.stderr
+    assert "epoch" not in p.stdout  # nothing was trained
