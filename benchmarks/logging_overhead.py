@@ -410,7 +410,7 @@ def main(argv=None) -> int:
     p.add_argument("--short-epoch", type=int, default=100,
                    help="calls per epoch of the headline fitwatch block (its epoch end is amortised over them)")
     p.add_argument("--long-epoch", type=int, default=1000, help="calls per epoch of the other fitwatch blocks")
-    p.add_argument("--epochs", type=int, default=5, help="epochs per training run")
+    p.add_argument("--epochs", type=int, default=10, help="epochs per training run")
     p.add_argument("--loop-runs", type=int, default=21, help="training runs of each variant (interleaved)")
     args = p.parse_args(argv)
     args.fw_blocks, args.tb_blocks, args.tb_calls = 41, 15, 1000

@@ -269,11 +269,20 @@ def test_bad_arguments(store_dir):
     run.finish()
 
 
-def test_accumulator_reads_cpu_tensors_immediately():
+def test_0d_tensors_are_read_once_per_epoch_without_their_graph():
     acc = SplitAccumulator("train")
-    acc.add(4, {"loss": torch.tensor(2.0)})
+    w = torch.nn.Parameter(torch.tensor(2.0))
+    for i in range(3000):  # more than one chunk
+        acc.add(4 if i < 2999 else 1, {"loss": w * float(i % 2), "acc": torch.tensor(i % 2 == 0)})
     m = acc.metrics["loss"]
-    assert m.values == [2.0] and not m.dev_values  # nothing kept on a device
+    assert not m.values and len(m.dev_steps) == 3000 and m.dev_chunks  # nothing read yet
+    assert all(not t.requires_grad for c in m.dev_chunks for t in [c]) and not any(
+        t.requires_grad for t in m.dev_values)  # the graphs are not kept alive
+    out = acc.close_epoch()
+    ones = sum(1 for i in range(3000) if i % 2)
+    assert out["loss"][1] == 2999 * 4 + 1
+    assert out["loss"][0] == pytest.approx(2.0 * (ones - 1) * 4 / (2999 * 4 + 1) + 2.0 * 1 / (2999 * 4 + 1))
+    assert out["acc"][0] == pytest.approx(1500 * 4 / (2999 * 4 + 1))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

@@ -6,8 +6,9 @@ of batch means is wrong whenever the last batch is smaller than the others.
 Values may be Python or numpy numbers, 0-d arrays or tensors, or per-sample arrays or tensors (one
 value per example: their mean counts with the weight of their length). A tensor that lives on an
 accelerator (CUDA, MPS, XLA...) is kept on its device and read once per epoch, so logging never
-forces a host synchronisation per batch. A CPU tensor is read at once with ``.item()``, the
-cheapest path there is.
+forces a host synchronisation per batch. 0-d tensors on the CPU take the same path: keeping a
+reference (detached from the graph) and stacking them once per epoch is cheaper than ``.item()``
+on every batch.
 
 This module imports numpy and the standard library only; torch is recognised by the type of the
 value, never imported here.
@@ -121,9 +122,13 @@ class SplitAccumulator:
             t = type(v)
             if t is float or t is int:
                 w = 1 if n is None else n
-            elif t is _TORCH_TENSOR and v.is_cpu and v.numel() == 1:  # a CPU loss: read it now, cheaply
-                v = v.item()
-                w = 1 if n is None else n
+            elif t is _TORCH_TENSOR and v.ndim == 0:  # a loss: kept as it is, read once per epoch
+                m.dev_steps.append(step)
+                m.dev_values.append(v.detach() if v.requires_grad else v)  # no graph kept alive
+                m.dev_ns.append(1 if n is None else n)
+                if len(m.dev_values) >= _CHUNK:
+                    self._stack_device(m)
+                continue
             else:
                 v, w = self._convert(name, v, n, m, step)
                 if v is None:  # kept on its device
@@ -138,7 +143,7 @@ class SplitAccumulator:
         """Turn a non-float value into (float, weight); (None, None) when it stays on its device."""
         if _is_torch_tensor(v):
             numel = v.numel()
-            if numel == 1 and v.is_cpu:  # e.g. a Parameter, or the first tensor seen
+            if numel == 1 and v.is_cpu and v.ndim > 0:  # a 1-element CPU tensor: read it now
                 return v.item(), (1 if n is None else n)
             if numel == 0:
                 raise ValueError(f"fitwatch: metric {name!r} of split {self.split!r} is an empty tensor")
@@ -190,24 +195,32 @@ class SplitAccumulator:
 
     # -- epoch boundaries -------------------------------------------------------------------
     def read_device(self) -> None:
-        """Bring values kept on an accelerator to the host: one transfer per metric, once per epoch."""
+        """Bring 0-d tensor values to the host: one stack and one transfer per metric, once per epoch."""
         for name, m in self.metrics.items():
             if not m.dev_steps:
                 continue
             import torch
 
-            if m.dev_values:
-                self._stack_device(m)
-            vals = torch.cat(m.dev_chunks).cpu().double().tolist()  # the one synchronisation
+            try:
+                if m.dev_values:
+                    self._stack_device(m)
+                vals = torch.cat(m.dev_chunks).cpu().double().tolist()  # the one synchronisation
+            except RuntimeError:  # tensors on several devices: read them one by one
+                tensors = [x for c in m.dev_chunks for x in c] + m.dev_values
+                vals = [float(x.item()) for x in tensors]
             steps, ns = m.dev_steps, m.dev_ns
             for s, v in zip(steps, vals):
                 if v - v != 0.0:
                     self.nonfinite.append((name, s))
-            # merge with host values in step order
-            merged = sorted(zip(m.steps + steps, m.values + vals, m.ns + ns))
-            m.steps = [x[0] for x in merged]
-            m.values = [x[1] for x in merged]
-            m.ns = [x[2] for x in merged]
+            if not m.steps or m.steps[-1] < steps[0]:
+                m.steps += steps
+                m.values += vals
+                m.ns += ns
+            else:  # merge with values read earlier, in step order
+                merged = sorted(zip(m.steps + steps, m.values + vals, m.ns + ns))
+                m.steps = [x[0] for x in merged]
+                m.values = [x[1] for x in merged]
+                m.ns = [x[2] for x in merged]
             m.dev_steps, m.dev_values, m.dev_ns, m.dev_chunks = [], [], [], []
 
     def pending_batches(self):

@@ -79,6 +79,7 @@ class Run:
         self._epoch_values: dict[tuple[str, str], tuple[float, int | None]] = {}
         self._calls = 0
         self._last_flush = time.monotonic()
+        self._chunks: list[tuple] = []  # batch chunks of ended epochs not yet handed to the store
         self._warned_nonfinite = False
         self._in_epochs = False
         self._planned: int | None = None  # n of the epochs(n) loop in progress
@@ -182,17 +183,21 @@ class Run:
             acc.read_device()  # one device-to-host transfer per metric and epoch
             for name, step in acc.nonfinite:
                 self._warn_nonfinite(acc.split, name, step)
-        chunks = self._step_chunks(epoch)
+        self._chunks += self._step_chunks(epoch)
         for acc in self._accs.values():
             for metric, mean_n in acc.close_epoch().items():
                 values[(acc.split, metric)] = mean_n
         values.update(self._epoch_values)
         self._epoch_values = {}
         self.epoch = epoch + 1
+        if values:
+            self.store.write_epoch(self.id, epoch, values)  # committed before the loop goes on
+        # batch values go to the writer thread, at most once a second (short epochs are many), after
+        # the epoch's commit so that the two never wait on each other
+        if time.monotonic() - self._last_flush > _FLUSH_EVERY_S:
+            self._flush_steps()
         if not values:
-            self.store.queue_steps(chunks, self.id)
             return {}
-        self.store.write_epoch(self.id, epoch, values, chunks)  # committed before we go on
         logs = {keras_key(s, m): v for (s, m), (v, _) in values.items()}
         for key, v in logs.items():
             self.history.setdefault(key, []).append(v)
@@ -208,8 +213,12 @@ class Run:
         ]
 
     def _flush_steps(self) -> None:
-        """Hand the batches logged so far to the store's writer thread (during a long epoch)."""
-        self.store.queue_steps(self._step_chunks(self.epoch), self.id)
+        """Hand the batches logged so far, of ended epochs and of the current one, to the writer thread."""
+        for acc in self._accs.values():
+            acc.read_device()  # a long epoch: at most one read a second
+        chunks = self._chunks + self._step_chunks(self.epoch)
+        self._chunks = []
+        self.store.queue_steps(chunks, self.id)
         self._last_flush = time.monotonic()
 
     def _warn_nonfinite(self, split: str, metric: str, step: int | None, stacklevel: int = 4) -> None:
@@ -279,6 +288,7 @@ class Run:
             raise ValueError(f"fitwatch: status must be one of finished, failed, stopped; got {status!r}")
         if self._epoch_values or any(a.has_data() for a in self._accs.values()):
             self.end_epoch()
+        self._flush_steps()
         self.status = status
         self.info.update(info)
         self.store.flush(30.0)

@@ -4,11 +4,12 @@ Layout: ``<dir>/fitwatch.db`` where ``dir`` is the argument, else the environmen
 ``FITWATCH_DIR``, else ``./fitwatch``. The database runs in WAL mode, so the command line and the
 dashboard read while training processes write, and several processes write different runs at once.
 
-Durability: an epoch is committed before :meth:`Run.epochs` moves on to the next one, so a process
-killed with SIGKILL keeps every completed epoch. Batch-level values are stored in compact chunks
-(one row per split, metric and epoch or flush: little-endian int64 steps and n, float64 values),
-written with the epoch's transaction or, during a long epoch, by a background thread at least once
-a second: never on the training loop's hot path.
+Durability: an epoch's values are committed before :meth:`Run.epochs` moves on to the next one
+(a small transaction, tens of microseconds), so a process killed with SIGKILL keeps every completed
+epoch. Batch-level values are stored in compact chunks (one row per split, metric and flush:
+little-endian int64 steps, epochs and n, float64 values) by a background thread, about once a second
+and when the run finishes: never on the training loop's hot path. A SIGKILL may lose the last
+second of batch values; never a completed epoch.
 
 Values are stored as they were logged; NaN (which SQLite cannot hold as a REAL) is stored as NULL
 and read back as NaN.
@@ -77,13 +78,13 @@ CREATE TABLE IF NOT EXISTS steps (
     metric TEXT NOT NULL,
     first_step INTEGER NOT NULL,
     last_step INTEGER NOT NULL,
-    epoch INTEGER,
     count INTEGER NOT NULL,
     steps BLOB NOT NULL,
+    epochs BLOB NOT NULL,
     vals BLOB NOT NULL,
-    ns BLOB NOT NULL,
-    PRIMARY KEY (run_id, first_step, split, metric)
-) WITHOUT ROWID;
+    ns BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS steps_run ON steps (run_id, first_step);
 """
 
 STATUSES = ("running", "finished", "failed", "stopped")
@@ -281,25 +282,17 @@ class Store:
         cols = ", ".join(f"{k} = ?" for k in fields)
         self._write(lambda c: c.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*fields.values(), run_id)))
 
-    def write_epoch(self, run_id: int, epoch: int, values: dict[tuple[str, str], tuple[float, int | None]],
-                    chunks: list[tuple] = ()) -> None:
-        """Commit one epoch's values, ``{(split, metric): (value, n)}``, and its batch chunks, before returning."""
+    def write_epoch(self, run_id: int, epoch: int, values: dict[tuple[str, str], tuple[float, int | None]]) -> None:
+        """Commit one epoch's values, ``{(split, metric): (value, n)}``, before returning."""
         now = time.time()
         rows = [(run_id, s, m, epoch, _nan_to_none(v), n, now) for (s, m), (v, n) in values.items()]
-        chunk_rows = [_chunk_row(run_id, *c) for c in chunks]
-
-        def fn(c):
-            c.executemany("INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-            if chunk_rows:
-                c.executemany(_INSERT_CHUNK, chunk_rows)
-
-        self._write(fn)
+        self._write(lambda c: c.executemany("INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?)", rows))
 
     def queue_steps(self, chunks: list[tuple], run_id: int) -> None:
         """Queue batch chunks ``(split, metric, epoch, steps, values, ns)`` for the writer thread."""
         if not chunks:
             return
-        self._enqueue([_chunk_row(run_id, *c) for c in chunks])
+        self._enqueue((run_id, chunks))  # encoded by the writer thread
 
     def _enqueue(self, item) -> None:
         with self._idle:
@@ -336,11 +329,11 @@ class Store:
                     batch.append(q.get_nowait())
                 except queue.Empty:
                     break
-            rows = [r for chunk in batch if chunk is not _CHECKPOINT for r in chunk]
+            rows = [r for item in batch if item is not _CHECKPOINT for r in _chunk_rows(*item)]
             try:
                 if rows:
                     self._write(lambda c: c.executemany(_INSERT_CHUNK, rows))
-                if any(chunk is _CHECKPOINT for chunk in batch):
+                if any(item is _CHECKPOINT for item in batch):
                     self._checkpoint()
             except Exception as e:  # never kill training; say what was not written
                 import warnings
@@ -407,7 +400,7 @@ class Store:
     def steps(self, run_id: int) -> dict[tuple[str, str], dict[str, np.ndarray]]:
         """Every batch value of a run: ``{(split, metric): {"step", "value", "n", "epoch": arrays}}``."""
         rows = self._read(
-            "SELECT split, metric, epoch, count, steps, vals, ns FROM steps WHERE run_id = ? "
+            "SELECT split, metric, count, steps, epochs, vals, ns FROM steps WHERE run_id = ? "
             "ORDER BY split, metric, first_step",
             (run_id,),
         )
@@ -421,7 +414,7 @@ class Store:
                 "step": step,
                 "value": np.concatenate([np.frombuffer(c["vals"], "<f8") for c in chunks]),
                 "n": np.concatenate([np.frombuffer(c["ns"], "<i8") for c in chunks]),
-                "epoch": np.concatenate([np.full(c["count"], -1 if c["epoch"] is None else c["epoch"]) for c in chunks]),
+                "epoch": np.concatenate([np.frombuffer(c["epochs"], "<i8") for c in chunks]),
             }
         return out
 
@@ -443,13 +436,24 @@ class Store:
 
 _CHECKPOINT = object()  # a writer-queue item: checkpoint the WAL
 _CHECKPOINT_EVERY = 100  # commits
-_INSERT_CHUNK = "INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_CHUNK = "INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
-def _chunk_row(run_id: int, split: str, metric: str, epoch: int, steps, values, ns) -> tuple:
-    """One stored chunk of batch values: arrays as little-endian bytes (NaN kept as it is)."""
-    return (run_id, split, metric, steps[0], steps[-1], epoch, len(steps),
-            _le_bytes("q", steps), _le_bytes("d", values), _le_bytes("q", ns))
+def _chunk_rows(run_id: int, chunks: list[tuple]) -> list[tuple]:
+    """Stored rows for batch chunks ``(split, metric, epoch, steps, values, ns)``: one row per split
+    and metric, arrays as little-endian bytes (NaN kept as it is)."""
+    merged: dict[tuple[str, str], list[list]] = {}
+    for split, metric, epoch, steps, values, ns in chunks:
+        m = merged.setdefault((split, metric), [[], [], [], []])
+        m[0] += steps
+        m[1] += [epoch] * len(steps)
+        m[2] += values
+        m[3] += ns
+    return [
+        (run_id, split, metric, steps[0], steps[-1], len(steps),
+         _le_bytes("q", steps), _le_bytes("q", epochs), _le_bytes("d", values), _le_bytes("q", ns))
+        for (split, metric), (steps, epochs, values, ns) in merged.items()
+    ]
 
 
 def _le_bytes(typecode: str, values) -> bytes:
