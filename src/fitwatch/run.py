@@ -324,20 +324,35 @@ def _register(run: Run) -> None:
         if _hooks_installed:
             return
         _hooks_installed = True
-        previous = sys.excepthook
+        chain_exit_hooks(_fail_all, _finish_all)
 
-        def excepthook(exc_type, exc, tb):
-            for r in list(_active):
-                try:
-                    r.fail(exc.with_traceback(tb) if exc is not None else exc_type())
-                except Exception:
-                    pass
-            previous(exc_type, exc, tb)
 
-        sys.excepthook = excepthook
-        import atexit
+def _fail_all(exc: BaseException) -> None:
+    """An uncaught exception: every unfinished run is marked failed (stopped for Ctrl-C)."""
+    for r in list(_active):
+        try:
+            r.fail(exc)
+        except Exception:
+            pass
 
-        atexit.register(_finish_all)
+
+def chain_exit_hooks(on_uncaught, at_exit) -> None:
+    """Call ``on_uncaught(exc)`` for an uncaught exception (then the previous ``sys.excepthook``)
+    and ``at_exit()`` when the interpreter exits. Errors in the two are swallowed: they must never
+    hide the user's traceback."""
+    import atexit
+
+    previous = sys.excepthook
+
+    def excepthook(exc_type, exc, tb):
+        try:
+            on_uncaught(exc.with_traceback(tb) if exc is not None else exc_type())
+        except Exception:
+            pass
+        previous(exc_type, exc, tb)
+
+    sys.excepthook = excepthook
+    atexit.register(at_exit)
 
 
 def _finish_all() -> None:

@@ -28,7 +28,7 @@ if int(keras.__version__.split(".")[0]) < 3:  # pragma: no cover - keras 2 is no
     raise ImportError(f"fitwatch.keras needs Keras 3, found keras {keras.__version__}: pip install -U 'keras>=3'")
 
 from ..names import VAL, TRAIN, keras_key
-from ..run import Run
+from ..run import Run, chain_exit_hooks
 
 #: a model config larger than this (as JSON) is not stored with the run
 MAX_MODEL_CONFIG_BYTES = 64 * 1024
@@ -401,20 +401,15 @@ def _install_hooks() -> None:
         if _hooks_installed:
             return
         _hooks_installed = True
-        previous = sys.excepthook
+        chain_exit_hooks(_abort_each, _abort_all)
 
-        def excepthook(exc_type, exc, tb):
-            for cb in list(_in_progress):
-                try:
-                    cb._abort(exc.with_traceback(tb) if exc is not None else exc_type())
-                except Exception:
-                    pass
-            previous(exc_type, exc, tb)
 
-        sys.excepthook = excepthook
-        import atexit
-
-        atexit.register(_abort_all)
+def _abort_each(exc: BaseException) -> None:
+    for cb in list(_in_progress):
+        try:
+            cb._abort(exc)
+        except Exception:
+            pass
 
 
 def _abort_interrupted(starting: "Callback") -> None:
