@@ -275,9 +275,9 @@ def test_0d_tensors_are_read_once_per_epoch_without_their_graph():
     for i in range(3000):  # more than one chunk
         acc.add(4 if i < 2999 else 1, {"loss": w * float(i % 2), "acc": torch.tensor(i % 2 == 0)})
     m = acc.metrics["loss"]
-    assert not m.values and len(m.dev_steps) == 3000 and m.dev_chunks  # nothing read yet
-    assert all(not t.requires_grad for c in m.dev_chunks for t in [c]) and not any(
-        t.requires_grad for t in m.dev_values)  # the graphs are not kept alive
+    # kept as tensors, read in blocks of 1024 batches (CPU reads never synchronise anything)
+    assert len(m.values) == 2048 and len(m.dev_steps) == 3000 - 2048
+    assert not any(t.requires_grad for t in m.dev_values)  # the graphs are not kept alive
     out = acc.close_epoch()
     ones = sum(1 for i in range(3000) if i % 2)
     assert out["loss"][1] == 2999 * 4 + 1

@@ -171,3 +171,74 @@ def test_a_reader_never_writes_into_an_empty_file(tmp_path, content):
         Store(empty, create=False)
     assert str(empty) in str(e.value)
     assert empty.read_bytes() == before and not (tmp_path / "empty.sqlite-wal").exists()
+
+
+EPOCH_THEN_PRINT = """
+import sys, time, fitwatch
+run = fitwatch.Run(sys.argv[1])
+print("started", flush=True)
+if len(sys.argv) > 3:
+    sys.stdin.readline()  # wait for the go
+epoch = 0
+while True:
+    for i in range(10):
+        run.log("train", loss=float(epoch), n=8)
+    run.log_epoch(val_loss=epoch * 2.0)  # ends the epoch (no epochs() loop here)
+    print(f"completed {epoch}", flush=True)  # returned: the epoch is complete
+    epoch += 1
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_an_epoch_is_durable_the_moment_it_ends(store_dir):
+    # kill the child the instant it reports an epoch as ended: no time for a background commit
+    for _ in range(3):
+        child = subprocess.Popen([sys.executable, "-c", EPOCH_THEN_PRINT, "instant", "0.001"],
+                                 stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+        completed = -1
+        for line in child.stdout:
+            if line.startswith("completed"):
+                completed = int(line.split()[1])
+                if completed >= 5:
+                    child.send_signal(signal.SIGKILL)
+                    break
+        child.wait(timeout=30)
+        data = fitwatch.load("instant")
+        assert data.epochs[: completed + 1].tolist() == list(range(completed + 1))
+        assert data.history["val_loss"][completed] == completed * 2.0
+
+
+def test_a_killed_process_journal_is_replayed_when_the_database_was_locked(store_dir):
+    # the child's background commits are blocked by another connection's write lock, so its epochs
+    # exist only in its journal when it is killed; the next reader replays them
+    child = subprocess.Popen([sys.executable, "-c", EPOCH_THEN_PRINT, "journal", "0.001", "wait"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+    assert child.stdout.readline().strip() == "started"
+    lock = sqlite3.connect(store_dir / "fitwatch.db", isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    try:
+        for line in child.stdout:
+            if line.startswith("completed") and int(line.split()[1]) >= 4:
+                break
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+        in_db = lock.execute("SELECT COUNT(*) FROM epochs").fetchone()[0]
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    assert in_db == 0  # nothing had reached the database
+    assert list((store_dir / "fitwatch.db.pending").glob("*.jsonl"))
+    data = fitwatch.load("journal")
+    assert data.epochs[:5].tolist() == [0, 1, 2, 3, 4]
+    assert data.history["val_loss"][:5] == [0.0, 2.0, 4.0, 6.0, 8.0]
+    assert data.history["loss"][:5] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert not list((store_dir / "fitwatch.db.pending").glob("*.jsonl"))  # replayed once, then removed
+
+
+def test_a_finished_run_leaves_no_journal(store_dir):
+    with fitwatch.Run("tidy") as run:
+        for epoch in run.epochs(3):
+            run.log("train", loss=1.0)
+    assert not list((store_dir / "fitwatch.db.pending").glob("*.jsonl"))

@@ -50,12 +50,12 @@ def load(run: str | int, dir=None) -> RunData:
         KeyError: no such run (the message lists the latest ones).
         StoreError: no store there, or not a fitwatch store.
     """
-    return Store(dir, create=False).load(run)
+    return Store.open(dir).load(run)
 
 
 def runs(dir=None) -> list[dict]:
     """Every run in the store with its summary (status, epochs, best validation loss and epoch)."""
-    return Store(dir, create=False).runs()
+    return Store.open(dir).runs()
 
 
 def __getattr__(name: str):

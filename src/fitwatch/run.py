@@ -100,6 +100,7 @@ class Run:
             self.store.update_run(self.id, config=self.config, info=self.info)
         else:
             self.id = self.store.create_run(name, self.config, self.info)
+        self.store.hold()
         _register(self)
 
     # -- logging --------------------------------------------------------------------------
@@ -293,6 +294,7 @@ class Run:
         self.info.update(info)
         self.store.flush(30.0)
         self.store.update_run(self.id, status=status, error=error, ended_at=time.time(), info=self.info)
+        self.store.release()
         _active.discard(self)
 
     def fail(self, exc: BaseException) -> None:

@@ -4,9 +4,11 @@ Layout: ``<dir>/fitwatch.db`` where ``dir`` is the argument, else the environmen
 ``FITWATCH_DIR``, else ``./fitwatch``. The database runs in WAL mode, so the command line and the
 dashboard read while training processes write, and several processes write different runs at once.
 
-Durability: an epoch's values are committed before :meth:`Run.epochs` moves on to the next one
-(a small transaction, tens of microseconds), so a process killed with SIGKILL keeps every completed
-epoch. Batch-level values are stored in compact chunks (one row per split, metric and flush:
+Durability: an epoch's values are appended to the process's journal (``fitwatch.db.pending/``,
+one ``write`` system call) before :meth:`Run.epochs` moves on to the next one, and committed to
+the database by a background thread moments later; the next store opened on the folder replays the
+journal of a process that was killed. So a process killed with SIGKILL keeps every completed
+epoch, and the training thread never waits for SQLite. Batch-level values are stored in compact chunks (one row per split, metric and flush:
 little-endian int64 steps, epochs and n, float64 values) by a background thread, about once a second
 and when the run finishes: never on the training loop's hot path. A SIGKILL may lose the last
 second of batch values; never a completed epoch.
@@ -158,7 +160,16 @@ class Store:
             self._conn = sqlite3.connect(
                 self.path, timeout=60.0, isolation_level=None, check_same_thread=False
             )
-            self._setup(create)
+            for attempt in range(100):  # a store being created by another process at this moment
+                try:
+                    self._setup(create)
+                    break
+                except sqlite3.OperationalError as e:
+                    if "locked" not in str(e) and "busy" not in str(e) or attempt == 99:
+                        raise
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    time.sleep(0.05)
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{self.path}: not a fitwatch database ({e})") from None
         self._pid = os.getpid()
@@ -169,8 +180,22 @@ class Store:
         self._commits = 0
         self._ckpt_conn: sqlite3.Connection | None = None
         self._idle = threading.Condition(threading.Lock())
+        self._wake = threading.Event()
+        self._journal_fd: int | None = None
+        self._journal_path: Path | None = None
+        self._journal_users = 0  # unfinished runs of this process that write through this store
+        self.recover()
 
     # -- opening ----------------------------------------------------------------------------
+    @classmethod
+    def open(cls, dir=None) -> "Store":
+        """For reading: this process's own store for ``dir`` if it writes there, else a new one."""
+        path = resolve_path(dir).absolute()
+        store = cls._shared.get(path)
+        if store is not None and store._pid == os.getpid():
+            return store
+        return cls(path, create=False)
+
     @classmethod
     def shared(cls, dir=None) -> "Store":
         """The process-wide store for ``dir``: runs of one process share its connection and writer."""
@@ -197,9 +222,13 @@ class Store:
 
     def _setup(self, create: bool) -> None:
         c = self._conn
-        app_id = c.execute("PRAGMA application_id").fetchone()[0]
-        version = c.execute("PRAGMA user_version").fetchone()[0]
-        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        c.execute("BEGIN")  # one snapshot: another process may be creating the schema right now
+        try:
+            app_id = c.execute("PRAGMA application_id").fetchone()[0]
+            version = c.execute("PRAGMA user_version").fetchone()[0]
+            tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        finally:
+            c.execute("COMMIT")
         if app_id != APPLICATION_ID:
             if not tables and not create:  # a reader never writes a schema into someone's empty file
                 raise StoreError(
@@ -283,16 +312,74 @@ class Store:
         self._write(lambda c: c.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*fields.values(), run_id)))
 
     def write_epoch(self, run_id: int, epoch: int, values: dict[tuple[str, str], tuple[float, int | None]]) -> None:
-        """Commit one epoch's values, ``{(split, metric): (value, n)}``, before returning."""
+        """Make one epoch's values, ``{(split, metric): (value, n)}``, durable before returning.
+
+        The values are appended to this process's journal (one ``write`` system call: in the
+        kernel's hands, so they survive the process being killed) and committed to the database
+        by the writer thread moments later. A journal left by a killed process is replayed by the
+        next :class:`Store` opened on the folder.
+        """
         now = time.time()
         rows = [(run_id, s, m, epoch, _nan_to_none(v), n, now) for (s, m), (v, n) in values.items()]
-        self._write(lambda c: c.executemany("INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?)", rows))
+        self._journal(json.dumps(rows, allow_nan=True).encode() + b"\n")
+        self._enqueue(("epochs", rows))
+
+    def _journal(self, line: bytes) -> None:
+        if self._journal_fd is None:
+            folder = self.path.with_name(self.path.name + ".pending")
+            folder.mkdir(exist_ok=True)
+            self._journal_path = folder / f"{_hostname()}.{os.getpid()}.jsonl"
+            self._journal_fd = os.open(self._journal_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.write(self._journal_fd, line)
+
+    def hold(self) -> None:
+        """A run of this process starts writing through this store."""
+        self._journal_users += 1
+
+    def release(self) -> None:
+        """A run finished: once none is left, commit everything and drop the journal."""
+        self._journal_users -= 1
+        if self._journal_users <= 0 and self._journal_fd is not None and self.flush(30.0):
+            os.close(self._journal_fd)
+            self._journal_fd = None
+            self._journal_path.unlink(missing_ok=True)
+
+    def recover(self) -> int:
+        """Replay the journals of killed processes on this host into the database; returns rows added.
+
+        Epoch values already in the database are kept (the replay only fills what is missing).
+        """
+        folder = self.path.with_name(self.path.name + ".pending")
+        if not folder.is_dir():
+            return 0
+        added = 0
+        for f in folder.glob("*.jsonl"):
+            host, _, pid = f.stem.rpartition(".")
+            if not pid.isdigit() or int(pid) == os.getpid() or pid_alive(int(pid), host) is not False:
+                continue  # ours, alive, or on another machine: not ours to replay
+            rows = []
+            try:
+                for line in f.read_bytes().splitlines():
+                    rows += [tuple(r) for r in json.loads(line)]
+            except (ValueError, TypeError):
+                pass  # a torn last line: the process died while writing it (that epoch had not ended)
+            except OSError:
+                continue
+            if rows:
+                def fn(c):
+                    before = c.total_changes
+                    c.executemany("INSERT OR IGNORE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                    return c.total_changes - before
+
+                added += self._write(fn)
+            f.unlink(missing_ok=True)
+        return added
 
     def queue_steps(self, chunks: list[tuple], run_id: int) -> None:
         """Queue batch chunks ``(split, metric, epoch, steps, values, ns)`` for the writer thread."""
         if not chunks:
             return
-        self._enqueue((run_id, chunks))  # encoded by the writer thread
+        self._enqueue(("steps", run_id, chunks))  # encoded by the writer thread
 
     def _enqueue(self, item) -> None:
         with self._idle:
@@ -309,7 +396,8 @@ class Store:
         self._ckpt_conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Wait until every queued batch row is committed. Returns False on timeout."""
+        """Commit everything queued now and wait for it. Returns False on timeout."""
+        self._wake.set()
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
@@ -323,28 +411,44 @@ class Store:
     def _write_loop(self) -> None:
         q = self._queue
         while True:
-            batch = [q.get()]
-            while True:  # take whatever else is waiting: one transaction for all of it
+            # commit about once a second, or at once when flushed: the journal already made the
+            # epochs durable, and few large transactions cost the training thread least
+            self._wake.wait(_COMMIT_EVERY_S)
+            self._wake.clear()
+            batch = []
+            while True:  # take everything waiting: one transaction for all of it
                 try:
                     batch.append(q.get_nowait())
                 except queue.Empty:
                     break
-            rows = [r for item in batch if item is not _CHECKPOINT for r in _chunk_rows(*item)]
-            try:
+            epochs = [r for item in batch if item[0] == "epochs" for r in item[1]]
+            rows = [r for item in batch if item[0] == "steps" for r in _chunk_rows(*item[1:])]
+
+            def fn(c):
+                if epochs:
+                    c.executemany("INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?)", epochs)
                 if rows:
-                    self._write(lambda c: c.executemany(_INSERT_CHUNK, rows))
+                    c.executemany(_INSERT_CHUNK, rows)
+
+            try:
+                if epochs or rows:
+                    self._write(fn)
                 if any(item is _CHECKPOINT for item in batch):
                     self._checkpoint()
             except Exception as e:  # never kill training; say what was not written
                 import warnings
 
-                warnings.warn(f"fitwatch: could not write {len(rows)} batch chunks to {self.path}: {e}", stacklevel=1)
-            with self._idle:
-                self._pending -= len(batch)
-                self._idle.notify_all()
+                warnings.warn(f"fitwatch: could not write {len(epochs)} epoch values and {len(rows)} batch "
+                              f"chunks to {self.path}: {e}; the epochs stay in the journal", stacklevel=1)
+            if batch:
+                with self._idle:
+                    self._pending -= len(batch)
+                    self._idle.notify_all()
 
     # -- reading ----------------------------------------------------------------------------
-    def _read(self, sql: str, params=()) -> list[sqlite3.Row]:
+    def _read(self, sql: str, params=()) -> list[dict]:
+        if self._pending:
+            self.flush(30.0)  # read what this process wrote
         with self._lock:
             cur = self._conn.execute(sql, params)
             cols = [d[0] for d in cur.description]
@@ -434,8 +538,9 @@ class Store:
         return f"Store({str(self.path)!r})"
 
 
-_CHECKPOINT = object()  # a writer-queue item: checkpoint the WAL
+_CHECKPOINT = ("checkpoint",)  # a writer-queue item: checkpoint the WAL
 _CHECKPOINT_EVERY = 100  # commits
+_COMMIT_EVERY_S = 1.0  # the writer thread commits what is queued this often (and on flush)
 _INSERT_CHUNK = "INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
