@@ -6,9 +6,8 @@ of batch means is wrong whenever the last batch is smaller than the others.
 Values may be Python or numpy numbers, 0-d arrays or tensors, or per-sample arrays or tensors (one
 value per example: their mean counts with the weight of their length). A tensor that lives on an
 accelerator (CUDA, MPS, XLA...) is kept on its device and read once per epoch, so logging never
-forces a host synchronisation per batch. 0-d tensors on the CPU take the same path: keeping a
-reference (detached from the graph) and stacking them once per epoch is cheaper than ``.item()``
-on every batch.
+forces a host synchronisation per batch. A CPU tensor is read at once with ``.item()``: while it
+is fresh in the cache that is the cheapest it will ever be, and nothing is kept alive.
 
 This module imports numpy and the standard library only; torch is recognised by the type of the
 value, never imported here.
@@ -110,8 +109,12 @@ class SplitAccumulator:
     # -- the hot path -----------------------------------------------------------------------
     def add(self, n, metrics: dict) -> None:
         """Add one batch: ``metrics`` maps names to values, ``n`` is the batch's sample count or None."""
-        if n is not None and (type(n) is not int or n <= 0):
-            n = check_n(n)
+        if n is None:
+            weight = 1
+        elif type(n) is int and n > 0:
+            weight = n
+        else:
+            weight = n = check_n(n)
         step = self.step
         self.step = step + 1
         table = self.metrics
@@ -121,11 +124,14 @@ class SplitAccumulator:
                 m = table[name] = _Metric()
             t = type(v)
             if t is float or t is int:
-                w = 1 if n is None else n
-            elif t is _TORCH_TENSOR and v.ndim == 0:  # a loss: kept as it is, read once per epoch
+                w = weight
+            elif t is _TORCH_TENSOR and v.is_cpu and v.ndim == 0:  # a CPU loss: read it now
+                v = v.item()
+                w = weight
+            elif t is _TORCH_TENSOR and v.ndim == 0:  # on an accelerator: kept, read once per epoch
                 m.dev_steps.append(step)
                 m.dev_values.append(v.detach() if v.requires_grad else v)  # no graph kept alive
-                m.dev_ns.append(1 if n is None else n)
+                m.dev_ns.append(weight)
                 if len(m.dev_values) >= _CHUNK:
                     self._drain(name, m)
                 continue

@@ -126,8 +126,8 @@ class Run:
             raise ValueError("fitwatch: log() needs at least one metric, e.g. run.log('train', loss=loss, n=len(y))")
         acc.add(n, metrics)
         self._calls += 1
-        if not self._calls & 63 and time.monotonic() - self._last_flush > _FLUSH_EVERY_S:
-            self._flush_steps()
+        if not self._calls & 255 and time.monotonic() - self._last_flush > _FLUSH_EVERY_S:
+            self._flush_steps()  # a long epoch: its batch values reach the store as it goes
 
     def _open_split(self, split) -> SplitAccumulator:
         if self.status != "running":
