@@ -19,11 +19,15 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .analyze import diagnose, diagnose_curves
+from .curves import Curves
+from .diagnosis import Diagnosis, Finding
 from .names import keras_key, split_key
 from .record import NonFiniteValue
 from .run import Run
 from .rundata import RunData
 from .store import Store, StoreError
+from .thresholds import Thresholds
 
 __all__ = [
     "Run",
@@ -31,6 +35,12 @@ __all__ = [
     "Store",
     "StoreError",
     "NonFiniteValue",
+    "diagnose",
+    "diagnose_curves",
+    "Diagnosis",
+    "Finding",
+    "Curves",
+    "Thresholds",
     "load",
     "runs",
     "keras_key",

@@ -1,4 +1,4 @@
-"""The ``fitwatch`` command line: ``fitwatch runs``, ``fitwatch show RUN``, ``fitwatch demo``.
+"""The ``fitwatch`` command line: ``runs``, ``show RUN``, ``diagnose PATH_OR_RUN...``, ``demo``.
 
 This module parses arguments and delegates: rendering lives in :mod:`fitwatch.tables`, the demo's
 training in :mod:`fitwatch.demo`. User errors (no store, not a fitwatch store, no such run) print one
@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fitwatch",
         description="Watch a neural network's fit: list recorded runs and show their epochs.",
-        epilog="Examples: fitwatch demo | fitwatch runs | fitwatch show digits-mlp",
+        epilog="Examples: fitwatch demo | fitwatch runs | fitwatch show digits-mlp | "
+               "fitwatch diagnose digits-mlp | fitwatch diagnose training.log.csv --json",
     )
     parser.add_argument("--version", action="version", version=f"fitwatch {__version__}")
     parser.add_argument("--dir", metavar="PATH", default=None, help=_DIR_HELP)
@@ -54,6 +55,18 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--all", action="store_true", dest="show_all", help="show every epoch")
     g.add_argument("--csv", action="store_true", help="print every epoch as CSV")
     p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("diagnose", parents=[common], help="say what a run's curves show, and what to do",
+                       description="Diagnose training curves: verdict (good_fit, overfitting, underfitting, "
+                                   "still_improving, not_learning, unstable, diverged), best epoch, findings with "
+                                   "evidence and remedies. SOURCE: a run name in the store, or a log file or "
+                                   "folder (Keras CSVLogger CSV and variants, Lightning metrics.csv, JSON lines, "
+                                   "TensorBoard events).")
+    p.add_argument("sources", metavar="PATH_OR_RUN", nargs="+", help="run names, log files or folders")
+    p.add_argument("--json", action="store_true", help="one JSON object per source (schema: docs/diagnosis.md)")
+    p.add_argument("--monitor", default="val_loss", metavar="NAME",
+                   help="the validation curve to judge (default val_loss)")
+    p.set_defaults(func=cmd_diagnose)
 
     p = sub.add_parser("demo", parents=[common], help="train a small PyTorch model that overfits, recorded",
                        description="Train an MLP on scikit-learn's digits (bundled, no download) that "
@@ -115,6 +128,29 @@ def cmd_show(args) -> int:
         sys.stdout.write(tables.epochs_csv(data))
         return 0
     tables.print_show(data, tables.make_console(), last=args.last, show_all=args.show_all)
+    return 0
+
+
+def cmd_diagnose(args) -> int:
+    from .analyze import diagnose
+    from .readers import ReadError
+
+    results = []
+    for src in args.sources:
+        try:
+            results.append(diagnose(src, monitor=args.monitor, dir=args.dir))
+        except (ReadError, KeyError) as e:
+            raise UserError(e.args[0] if e.args else str(e)) from None
+    if args.json:
+        for d in results:
+            print(json.dumps(d.to_dict()))
+        return 0
+    from . import tables
+
+    console = tables.make_console()
+    for d in results:
+        for r in d.runs or [d]:
+            console.print(r)
     return 0
 
 

@@ -105,6 +105,14 @@ class Curves:
             epochs = np.asarray(params)
         return cls(epochs=epochs, series=series, name=name, source=source)
 
+    @classmethod
+    def from_run(cls, data) -> "Curves":
+        """From a run read back from the store (:class:`fitwatch.RunData`)."""
+        from .names import keras_key
+
+        series = {keras_key(s, m): v for (s, m), v in data.metrics.items()}
+        return cls(epochs=data.epochs, series=series, name=data.name, source=f"run:{data.name}")
+
     def get(self, key: str) -> np.ndarray | None:
         return self.series.get(key)
 

@@ -38,11 +38,15 @@ class Run:
         progress: show a progress bar with the latest epoch's values while ``Run.epochs`` runs.
             Default: only when standard error is a terminal.
         info: free-form facts about the run (framework, model summary...), stored with it.
+        diagnose: at ``finish()``, diagnose the curves (see :func:`fitwatch.diagnose`), store the
+            result in the run's info under ``"diagnosis"`` and print it to standard error.
+            ``"quiet"`` stores without printing; False skips it.
 
     Attributes:
         id: the run's id in the store.
         epoch: the epoch currently being recorded (0-based, as Keras counts).
         status: ``running``, then ``finished``, ``failed`` or ``stopped``.
+        diagnosis_: the :class:`fitwatch.Diagnosis` computed by ``finish()``, or None.
         history: Keras-style ``{"loss": [...], "val_loss": [...]}`` of the epochs recorded by this
             object.
 
@@ -60,7 +64,8 @@ class Run:
     """
 
     def __init__(self, name: str | None = None, config: dict | None = None, *, dir=None,
-                 resume: bool = False, progress: bool | None = None, info: dict | None = None):
+                 resume: bool = False, progress: bool | None = None, info: dict | None = None,
+                 diagnose: bool | str = True):
         if name is None:
             name = time.strftime("run-%Y%m%d-%H%M%S")
         if not isinstance(name, str) or not name.strip():
@@ -71,6 +76,10 @@ class Run:
         self.config = dict(config or {})
         self.info = dict(info or {})
         self.progress = progress
+        if diagnose not in (True, False, "quiet"):
+            raise ValueError(f"fitwatch: diagnose must be True, False or 'quiet', got {diagnose!r}")
+        self.diagnose = diagnose
+        self.diagnosis_ = None  # set by finish()
         self.store = Store.shared(dir)
         self.epoch = 0
         self.history: dict[str, list[float]] = {}
@@ -293,9 +302,30 @@ class Run:
         self.status = status
         self.info.update(info)
         self.store.flush(30.0)
+        if self.diagnose and status != "failed":
+            self._diagnose()
         self.store.update_run(self.id, status=status, error=error, ended_at=time.time(), info=self.info)
         self.store.release()
         _active.discard(self)
+
+    def _diagnose(self) -> None:
+        from .analyze import diagnose_curves
+        from .curves import Curves
+
+        data = self.store.load(self.id)
+        if not len(data.epochs) or not any(m == "loss" for _, m in data.metrics):
+            return
+        try:
+            d = diagnose_curves(Curves.from_run(data))
+        except Exception as e:  # a diagnosis must never lose the run
+            warnings.warn(f"fitwatch: could not diagnose run {self.name!r}: {e}", stacklevel=3)
+            return
+        self.diagnosis_ = d
+        self.info["diagnosis"] = d.to_dict()
+        if self.diagnose is True:
+            from rich.console import Console
+
+            Console(stderr=True).print(d)
 
     def fail(self, exc: BaseException) -> None:
         """Mark the run failed with ``exc`` (its type, message and traceback are stored).

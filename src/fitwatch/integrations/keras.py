@@ -91,6 +91,8 @@ class Callback(keras.callbacks.Callback):
             Defaults to `False`.
         record_batches: whether to record every batch's values. When `False`, only epochs are
             recorded and Keras may dispatch batch callbacks asynchronously. Defaults to `True`.
+        diagnose: at the end of training, diagnose the curves, store the diagnosis with the run
+            and print it (``"quiet"``: store only; `False`: neither). Defaults to `True`.
 
     The parameters are only stored here; they are checked, and the run is created, when training
     begins.
@@ -121,7 +123,7 @@ class Callback(keras.callbacks.Callback):
     """
 
     def __init__(self, name=None, config=None, *, dir=None, resume=False, progress=False,
-                 record_batches=True):
+                 record_batches=True, diagnose=True):
         super().__init__()
         self.name = name
         self.config = config
@@ -129,6 +131,7 @@ class Callback(keras.callbacks.Callback):
         self.resume = resume
         self.progress = progress
         self.record_batches = record_batches
+        self.diagnose = diagnose
         self.run: Run | None = None
         self._fitting = False
         self._offset: int | None = None  # stored epoch - Keras epoch, fixed at the fit's first epoch
@@ -154,12 +157,14 @@ class Callback(keras.callbacks.Callback):
         config = {**auto_config, **(self.config or {})}
         previous = self.run
         if previous is None:
-            self.run = Run(self.name, config, dir=self.dir, resume=bool(self.resume), progress=False, info=info)
+            self.run = Run(self.name, config, dir=self.dir, resume=bool(self.resume), progress=False, info=info,
+                           diagnose=self.diagnose)
         else:
             # a later fit() with the same callback: the same run goes on
             if previous.status == "running":
                 previous.finish()  # pragma: no cover - on_train_end or _abort always ended it
-            self.run = Run(previous.name, config, dir=previous.store.path, resume=True, progress=False, info=info)
+            self.run = Run(previous.name, config, dir=previous.store.path, resume=True, progress=False, info=info,
+                           diagnose=self.diagnose)
             if self.run.id != previous.id:
                 warnings.warn(
                     f"fitwatch: another run named {previous.name!r} was started since this callback's run "

@@ -1,0 +1,204 @@
+"""The result of a diagnosis: a verdict, the best epoch, findings with evidence and remedies.
+
+Example:
+    >>> import fitwatch
+    >>> d = fitwatch.diagnose({"loss": [1.0, 0.6, 0.4, 0.3, 0.25, 0.22, 0.2, 0.18, 0.16, 0.15],
+    ...                        "val_loss": [1.0, 0.7, 0.55, 0.5, 0.52, 0.56, 0.6, 0.65, 0.7, 0.75]})
+    >>> d.verdict, d.best_epoch, d.onset_epoch
+    ('overfitting', 3, 3)
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+
+VERDICTS = ("good_fit", "overfitting", "underfitting", "still_improving", "not_learning", "unstable", "diverged")
+SEVERITIES = ("info", "warning", "critical")
+
+_VERDICT_TEXT = {
+    "good_fit": "good fit",
+    "overfitting": "overfitting",
+    "underfitting": "underfitting",
+    "still_improving": "still improving",
+    "not_learning": "not learning",
+    "unstable": "unstable",
+    "diverged": "diverged",
+}
+_SEVERITY_STYLE = {"info": "cyan", "warning": "yellow", "critical": "bold red"}
+_VERDICT_STYLE = {
+    "good_fit": "bold green", "overfitting": "bold yellow", "underfitting": "bold yellow",
+    "still_improving": "bold blue", "not_learning": "bold red", "unstable": "bold red", "diverged": "bold red",
+}
+
+
+@dataclass
+class Finding:
+    """One thing the diagnosis found.
+
+    Attributes:
+        code: what it is (``overfitting``, ``val_below_train``, ``nan_detected``...).
+        severity: ``info``, ``warning`` or ``critical``.
+        epochs: ``[first, last]`` epoch the finding covers (source numbering).
+        evidence: the numbers it rests on.
+        message: one plain sentence.
+        remedies: what to do, best fit first.
+    """
+
+    code: str
+    severity: str
+    epochs: list[int]
+    evidence: dict
+    message: str
+    remedies: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "severity": self.severity, "epochs": list(self.epochs),
+                "evidence": _jsonable(self.evidence), "message": self.message, "remedies": list(self.remedies)}
+
+
+@dataclass
+class Diagnosis:
+    """What a run's curves say.
+
+    Attributes:
+        verdict: one of ``good_fit``, ``overfitting``, ``underfitting``, ``still_improving``,
+            ``not_learning``, ``unstable``, ``diverged``.
+        best_epoch: the epoch whose weights to keep (lowest validation loss, noise-aware; the
+            lowest training loss when there is no validation).
+        onset_epoch: where overfitting began (None unless the verdict is overfitting).
+        findings: the primary finding (same code as the verdict) first, then the others.
+        source: where the curves came from.
+        name: the run's name, when known.
+        epochs: how many epochs were read.
+        runs: for a source holding several runs, one Diagnosis per run (this object describes the
+            last one).
+    """
+
+    verdict: str
+    best_epoch: int | None
+    onset_epoch: int | None
+    findings: list[Finding]
+    source: str = ""
+    name: str | None = None
+    epochs: int = 0
+    monitor: str = "val_loss"
+    notes: list[str] = field(default_factory=list)
+    runs: list["Diagnosis"] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """The JSON schema documented in docs/diagnosis.md."""
+        out = {
+            "verdict": self.verdict,
+            "best_epoch": self.best_epoch,
+            "onset_epoch": self.onset_epoch,
+            "findings": [f.to_dict() for f in self.findings],
+            "source": self.source,
+            "name": self.name,
+            "epochs": self.epochs,
+            "monitor": self.monitor,
+            "notes": list(self.notes),
+        }
+        if self.runs:
+            out["runs"] = [r.to_dict() for r in self.runs]
+        return out
+
+    def to_json(self, **kw) -> str:
+        return json.dumps(self.to_dict(), **kw)
+
+    @property
+    def primary(self) -> Finding | None:
+        return self.findings[0] if self.findings else None
+
+    def __str__(self) -> str:
+        head = f"{self.name or self.source}: {_VERDICT_TEXT[self.verdict]}"
+        if self.best_epoch is not None:
+            head += f" (best epoch {self.best_epoch}"
+            head += f", overfitting from epoch {self.onset_epoch})" if self.onset_epoch is not None else ")"
+        lines = [head]
+        for f in self.findings:
+            lines.append(f"- [{f.severity}] {f.code}: {f.message}")
+            for r in f.remedies[:3]:
+                lines.append(f"    * {r}")
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __rich_console__(self, console, options):
+        from rich.panel import Panel
+        from rich.table import Table
+        from rich.text import Text
+
+        title = Text()
+        title.append(f"{self.name or self.source}  ")
+        title.append(_VERDICT_TEXT[self.verdict].upper(), style=_VERDICT_STYLE[self.verdict])
+        sub = []
+        if self.best_epoch is not None:
+            sub.append(f"best epoch {self.best_epoch}")
+        if self.onset_epoch is not None:
+            sub.append(f"overfitting from epoch {self.onset_epoch}")
+        sub.append(f"{self.epochs} epochs")
+        yield Panel(Text("  ·  ".join(sub)), title=title, title_align="left", expand=False)
+        for f in self.findings:
+            t = Table.grid(padding=(0, 1))
+            t.add_column(justify="right", style="dim")
+            t.add_column()
+            head = Text()
+            head.append(f"[{f.severity}] ", style=_SEVERITY_STYLE.get(f.severity, ""))
+            head.append(f.code, style="bold")
+            head.append(f"  epochs {f.epochs[0]}–{f.epochs[1]}", style="dim")
+            t.add_row("", head)
+            t.add_row("", Text(f.message))
+            if f.evidence:
+                t.add_row("evidence", Text(_evidence_text(f.evidence)))
+            for i, r in enumerate(f.remedies, 1):
+                t.add_row(f"{i}." if i > 1 else "do", Text(r))
+            yield t
+            yield Text("")
+        for n in self.notes:
+            yield Text(f"note: {n}", style="dim")
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        color = {"good_fit": "#1a7f37", "still_improving": "#0969da"}.get(self.verdict, "#cf222e")
+        parts = [f'<div style="font-family:sans-serif"><b>{e(self.name or self.source)}</b>: '
+                 f'<span style="color:{color};font-weight:bold">{e(_VERDICT_TEXT[self.verdict])}</span>']
+        if self.best_epoch is not None:
+            parts.append(f" &middot; best epoch {self.best_epoch}")
+        if self.onset_epoch is not None:
+            parts.append(f" &middot; overfitting from epoch {self.onset_epoch}")
+        parts.append("<ul>")
+        for f in self.findings:
+            parts.append(f"<li><b>{e(f.code)}</b> <i>({e(f.severity)}, epochs {f.epochs[0]}–{f.epochs[1]})</i>: "
+                         f"{e(f.message)}<br><small>{e(_evidence_text(f.evidence))}</small>")
+            if f.remedies:
+                parts.append("<ol>" + "".join(f"<li>{e(r)}</li>" for r in f.remedies) + "</ol>")
+            parts.append("</li>")
+        parts.append("</ul></div>")
+        return "".join(parts)
+
+
+def _evidence_text(evidence: dict) -> str:
+    return ", ".join(f"{k}={_fmt(v)}" for k, v in evidence.items())
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_fmt(x) for x in v) + "]"
+    return str(v)
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if hasattr(obj, "item"):
+        obj = obj.item()
+    if isinstance(obj, float) and obj != obj:
+        return None
+    if isinstance(obj, float) and obj in (float("inf"), float("-inf")):
+        return str(obj)
+    return obj

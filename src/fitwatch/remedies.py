@@ -1,0 +1,86 @@
+"""What to do about each finding: concrete actions from practice, in the order they fit best.
+
+Each finding's remedies are picked from this catalogue by :func:`remedies_for`, which reorders
+them by the evidence (for example, an overfitting run that also has a large generalisation gap
+gets regularisation before a smaller model; a run that never learned with a smooth curve gets a
+larger learning rate first, one with saturated sigmoid-like behaviour gets initialisation first).
+"""
+
+from __future__ import annotations
+
+CATALOGUE: dict[str, str] = {
+    "early_stopping": "Stop early and keep the weights of the best epoch (fitwatch.EarlyStopping, or "
+                      "Keras EarlyStopping(restore_best_weights=True)).",
+    "weight_decay": "Add L2 regularisation (weight_decay=1e-4..1e-2 in the optimizer, or kernel_regularizer) "
+                    "or L1 if you want sparse weights.",
+    "dropout": "Add dropout (p=0.2..0.5) after the larger hidden layers.",
+    "augmentation": "Augment the training data (flips, crops, noise, mixup...) so the model cannot memorise it.",
+    "more_data": "Get more (or cleaner) training data; check for label noise.",
+    "smaller_model": "Use a smaller model (fewer layers or units) for this much data.",
+    "larger_model": "Use a larger model (more units or layers): this one cannot fit the training data.",
+    "more_epochs": "Train for more epochs: the validation loss is still going down.",
+    "less_regularisation": "Weaken regularisation (lower weight decay, less dropout) if you use any.",
+    "lr_up": "Raise the learning rate (try 3x-10x, or run a learning-rate range test).",
+    "lr_down": "Lower the learning rate (try 3x-10x smaller).",
+    "lr_schedule": "Use a learning-rate schedule: warm-up, then decay (cosine, step, or ReduceLROnPlateau).",
+    "lr_plateau": "Reduce the learning rate when progress stalls (ReduceLROnPlateau) to squeeze out more.",
+    "batch_size_up": "Use a larger batch size (or accumulate gradients) to reduce gradient noise.",
+    "gradient_clipping": "Clip gradients (clip_grad_norm_ to 1.0, or clipnorm=1.0 in Keras).",
+    "normalise_inputs": "Normalise the inputs (standardise features; scale images to [0, 1] or by channel "
+                        "mean/std) and, for regression, the targets.",
+    "batch_norm": "Add batch or layer normalisation between layers.",
+    "init": "Use an initialisation that fits the activation (He/Kaiming for ReLU, Xavier/Glorot for "
+            "tanh/sigmoid); check biases are not pushing units to saturation.",
+    "relu": "Replace saturating activations (sigmoid/tanh) in deep stacks with ReLU-family ones "
+            "(vanishing gradients).",
+    "check_data": "Check the data pipeline: inputs and labels aligned, labels not shuffled, no constant "
+                  "inputs, no NaN/inf in the data.",
+    "loss_fit": "Check the loss fits the task and the model's output (CrossEntropyLoss expects raw logits, "
+                "not softmax; BCEWithLogits for binary; MSE/MAE for regression).",
+    "optimizer_state": "Check the optimizer really updates the model (optimizer.zero_grad/step called, "
+                       "parameters passed to the optimizer, requires_grad not off).",
+    "numerics": "Look for the first NaN: log/division of zero in a custom loss, overflow in float16 (use a "
+                "loss scaler), exploding activations.",
+    "bigger_val": "Use a larger validation set, or evaluate on more batches, so its loss is less noisy.",
+    "leakage": "Check for leakage: validation samples (or near-duplicates) in the training set, or "
+               "features that encode the label.",
+    "val_below_train_ok": "Usually harmless: dropout and other regularisation act only in training, and "
+                          "an epoch-averaged training loss lags half an epoch behind the validation loss.",
+    "label_smoothing": "Use label smoothing or calibrate the outputs (temperature scaling): the model is "
+                       "becoming over-confident on the examples it gets wrong.",
+    "monitor_accuracy": "Monitor validation accuracy (or the metric you care about) for early stopping "
+                        "instead of the loss.",
+    "class_balance": "If classes are imbalanced, rebalance (class weights or resampling): a model stuck "
+                     "at the class prior predicts only the majority class.",
+    "more_epochs_short": "Train for more epochs: there are too few to judge the fit.",
+}
+
+#: the remedies of each finding code, best first
+DEFAULT_ORDER: dict[str, list[str]] = {
+    "overfitting": ["early_stopping", "weight_decay", "dropout", "augmentation", "more_data", "smaller_model"],
+    "underfitting": ["larger_model", "more_epochs", "less_regularisation", "lr_up", "normalise_inputs",
+                     "loss_fit"],
+    "still_improving": ["more_epochs", "lr_schedule", "early_stopping"],
+    "not_learning": ["lr_up", "check_data", "optimizer_state", "loss_fit", "init", "relu", "normalise_inputs",
+                     "class_balance"],
+    "unstable": ["lr_down", "lr_schedule", "batch_size_up", "gradient_clipping", "normalise_inputs",
+                 "check_data"],
+    "diverged": ["lr_down", "gradient_clipping", "normalise_inputs", "numerics", "init", "lr_schedule"],
+    "good_fit": ["early_stopping"],
+    "val_below_train": ["val_below_train_ok", "leakage"],
+    "overconfident": ["label_smoothing", "monitor_accuracy", "early_stopping", "weight_decay"],
+    "noisy_validation": ["bigger_val", "batch_size_up"],
+    "generalization_gap": ["weight_decay", "dropout", "augmentation", "more_data"],
+    "lr_too_high": ["lr_down", "lr_schedule", "gradient_clipping"],
+    "lr_too_low": ["lr_up", "lr_schedule"],
+    "nan_detected": ["numerics", "lr_down", "gradient_clipping", "normalise_inputs"],
+    "plateau": ["lr_plateau", "larger_model", "lr_schedule"],
+    "too_few_epochs": ["more_epochs_short"],
+    "missing_validation": [],
+}
+
+
+def remedies_for(code: str, first: list[str] | tuple[str, ...] = (), drop: tuple[str, ...] = ()) -> list[str]:
+    """The remedies of a finding as sentences: ``first`` (keys) move to the front, ``drop`` go."""
+    keys = [k for k in first if k in CATALOGUE] + [k for k in DEFAULT_ORDER.get(code, []) if k not in first]
+    return [CATALOGUE[k] for k in dict.fromkeys(keys) if k not in drop]

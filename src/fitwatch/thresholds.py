@@ -1,0 +1,86 @@
+"""Every threshold the diagnosis uses, in one documented place.
+
+No threshold is an absolute loss value: each is relative to the curve's own scale (its starting
+level, its total drop) or to its own noise (a robust estimate of the epoch-to-epoch scatter around
+its smoothed trend). Change them by passing ``Thresholds(...)`` to :func:`fitwatch.diagnose`.
+
+Example:
+    >>> t = Thresholds(overfit_rise=0.10)
+    >>> t.overfit_rise
+    0.1
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The diagnosis's thresholds. All are fractions or multiples; none is a loss value.
+
+    Args:
+        min_epochs: below this many epochs too little is known for most verdicts.
+        smooth_window: the largest centred moving-average window used to smooth a curve (an odd
+            number of epochs; short curves get smaller windows).
+        noise_k: how many noise units (robust scatter of a curve around its smoothed trend) a
+            change must exceed to count as real.
+        explode_factor: ``diverged`` when a finite loss climbs above this multiple of where it
+            started.
+        end_above_start: ``diverged`` too when the loss ends this much above where it started
+            (relative) after having been much lower.
+        learn_drop: ``not_learning`` when the training and validation losses fell by less than
+            this fraction of their starting level (and by less than ``noise_k`` noise units).
+        no_skill_margin: a loss within this fraction of the no-skill level (ln(classes), when it
+            can be inferred) has not learned anything either.
+        unstable_roughness: ``unstable`` when the scatter around the trend in the second half of
+            training exceeds this fraction of the loss level there...
+        unstable_jump: ...or the loss jumps up by more than this fraction of its level, between
+            two epochs, at least ``unstable_jumps`` times.
+        unstable_jumps: see ``unstable_jump``.
+        overfit_rise: ``overfitting`` when validation loss ends this fraction of the drop it made
+            above its minimum (and more than ``noise_k`` noise units above it), while the training
+            loss kept falling.
+        overfit_rise_level: ...or this fraction of the validation loss level.
+        stall_fraction: the final fraction of the run over which "validation stopped improving"
+            and "still improving" are judged.
+        improving_drop: ``still_improving`` when validation loss fell over the final
+            ``stall_fraction`` of the run by more than this fraction of its total drop.
+        underfit_level: ``underfitting`` when the settled training loss is still above this
+            fraction of its starting level (or of the no-skill level)...
+        underfit_gap: ...and training and validation are within this fraction of each other.
+        gap_warning: a generalisation gap larger than this fraction of the training loss is worth
+            a warning.
+        val_below_train: ``val_below_train`` when validation loss is below training loss by more
+            than this fraction for most of the run; ``leak_ratio`` times it suggests leakage.
+        leak_ratio: see ``val_below_train``.
+        noisy_val: ``noisy_validation`` when validation's scatter around its trend exceeds this
+            fraction of its level and is several times the training curve's relative scatter.
+        plateau_fraction: progress counts as stopped where the smoothed curve has made this
+            fraction of its total drop.
+    """
+
+    min_epochs: int = 3
+    smooth_window: int = 5
+    noise_k: float = 3.0
+    explode_factor: float = 3.0
+    end_above_start: float = 0.5
+    learn_drop: float = 0.03
+    no_skill_margin: float = 0.02
+    unstable_roughness: float = 0.12
+    unstable_jump: float = 0.5
+    unstable_jumps: int = 3
+    overfit_rise: float = 0.10
+    overfit_rise_level: float = 0.05
+    stall_fraction: float = 0.25
+    improving_drop: float = 0.03
+    underfit_level: float = 0.35
+    underfit_gap: float = 0.15
+    gap_warning: float = 0.5
+    val_below_train: float = 0.03
+    leak_ratio: float = 5.0
+    noisy_val: float = 0.05
+    plateau_fraction: float = 0.95
+
+
+DEFAULT = Thresholds()
