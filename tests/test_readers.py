@@ -1,0 +1,629 @@
+"""readers: every diagnosis source into Curves, one per run; the log files people really have."""
+
+import gzip
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fitwatch.curves import Curves
+from fitwatch.readers import ReadError, read_curves
+
+from conftest import run_python
+
+DATA = Path(__file__).parent / "data" / "logs"
+CORPORA = Path(__file__).resolve().parents[2] / "shared" / "data" / "curves"
+
+
+def write(tmp_path, name, content) -> Path:
+    p = tmp_path / name
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return p
+
+
+def one(source, **kw) -> Curves:
+    runs = read_curves(source, **kw)
+    assert len(runs) == 1, [c.name for c in runs]
+    return runs[0]
+
+
+def values(c: Curves) -> dict:
+    return {k: v.tolist() for k, v in c.series.items()}
+
+
+def same(a, b) -> bool:
+    """Lists equal, NaN equal to NaN."""
+    return len(a) == len(b) and all(x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(a, b))
+
+
+# -- Keras CSVLogger and the variants on disk --------------------------------------------------
+def test_keras_csvlogger_crlf(tmp_path):
+    c = one(DATA / "keras_csvlogger.csv")
+    assert c.name == "keras_csvlogger.csv" and c.source.endswith("keras_csvlogger.csv")
+    assert c.epochs.tolist() == [0, 1, 2, 3]
+    assert values(c) == {
+        "accuracy": [0.6125, 0.7031, 0.7513, 0.7899],
+        "learning_rate": [0.001, 0.001, 0.0005, 0.0005],
+        "loss": [0.6734, 0.5820, 0.5102, 0.4511],
+        "val_accuracy": [0.655, 0.7, 0.715, 0.71],
+        "val_loss": [0.6402, 0.5911, 0.5807, 0.5853],
+    }
+    assert c.notes == []
+
+
+def test_no_epoch_column_uses_the_row_index(tmp_path):
+    c = one(write(tmp_path, "log.csv", "loss,val_loss\n0.9,1.0\n0.8,0.9\n0.7,0.95\n"))
+    assert c.epochs.tolist() == [0, 1, 2]
+    assert values(c) == {"loss": [0.9, 0.8, 0.7], "val_loss": [1.0, 0.9, 0.95]}
+
+
+def test_pandas_index_column_with_an_empty_header(tmp_path):
+    c = one(write(tmp_path, "hist.csv", ",loss,val_loss,accuracy\n0,0.9,1.0,0.5\n1,0.8,0.9,0.6\n"))
+    assert c.epochs.tolist() == [0, 1]
+    assert values(c) == {"loss": [0.9, 0.8], "val_loss": [1.0, 0.9], "accuracy": [0.5, 0.6]}
+
+
+def test_r_write_table_header_without_the_row_name_column(tmp_path):
+    c = one(write(tmp_path, "hist.txt", '"loss" "val_loss"\n"1" 0.9 1.0\n"2" 0.8 0.9\n'))
+    assert c.epochs.tolist() == [1, 2]
+    assert values(c) == {"loss": [0.9, 0.8], "val_loss": [1.0, 0.9]}
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_other_separators(tmp_path, sep):
+    text = sep.join(["epoch", "loss", "val_loss"]) + "\n" + "\n".join(
+        sep.join(r) for r in [("0", "0.9", "1.0"), ("1", "0.8", "0.9")]) + "\n"
+    c = one(write(tmp_path, "log.csv", text))
+    assert c.epochs.tolist() == [0, 1]
+    assert values(c) == {"loss": [0.9, 0.8], "val_loss": [1.0, 0.9]}
+
+
+def test_semicolon_and_decimal_comma(tmp_path):
+    c = one(write(tmp_path, "log.csv", "epoch;loss;val_loss\n0;0,9;1,05\n1;0,8;0,95\n"))
+    assert values(c) == {"loss": [0.9, 0.8], "val_loss": [1.05, 0.95]}
+    assert any("decimal comma" in n for n in c.notes)
+
+
+def test_space_aligned_columns_and_a_commented_header(tmp_path):
+    # np.savetxt(..., header="epoch loss val_loss")
+    c = one(write(tmp_path, "log.txt", "# epoch loss val_loss\n0 0.9  1.0\n1 0.8  0.9\n"))
+    assert c.epochs.tolist() == [0, 1]
+    assert values(c) == {"loss": [0.9, 0.8], "val_loss": [1.0, 0.9]}
+
+
+@pytest.mark.parametrize("title", ["# run 3", "Training log for model X", "run 3, lr=0.01, batch 32 (resumed)"])
+def test_title_line_above_the_header(tmp_path, title):
+    c = one(write(tmp_path, "log.csv", f"{title}\nepoch,loss,val_loss\n1,0.9,1.0\n2,0.8,0.9\n"))
+    assert c.epochs.tolist() == [1, 2]
+    assert values(c) == {"loss": [0.9, 0.8], "val_loss": [1.0, 0.9]}
+
+
+@pytest.mark.parametrize("eol", ["\r\n", "\r\r\n", "\r"])
+@pytest.mark.parametrize("final", [True, False])
+def test_line_endings_and_no_final_newline(tmp_path, eol, final):
+    text = eol.join(["epoch,loss,val_loss", "0,0.9,1.0", "1,0.8,0.9"]) + (eol if final else "")
+    c = one(write(tmp_path, "log.csv", text))
+    assert c.epochs.tolist() == [0, 1]
+    assert values(c) == {"loss": [0.9, 0.8], "val_loss": [1.0, 0.9]}
+
+
+def test_utf8_bom_and_utf16_files(tmp_path):
+    text = "epoch,loss,val_loss\r\n0,0.9,1.0\r\n1,0.8,0.9\r\n"
+    assert values(one(write(tmp_path, "bom.csv", b"\xef\xbb\xbf" + text.encode()))) == \
+        {"loss": [0.9, 0.8], "val_loss": [1.0, 0.9]}
+    # PowerShell's Out-File / Excel "Unicode text"
+    expected = {"loss": [0.9, 0.8], "val_loss": [1.0, 0.9]}
+    assert values(one(write(tmp_path, "u16.csv", text.encode("utf-16")))) == expected
+
+
+def test_title_case_and_spaced_headers(tmp_path):
+    c = one(write(tmp_path, "log.csv", "Epoch,Train Loss,Val Loss,Train Accuracy,Validation Accuracy\n"
+                                       "1,0.9,1.0,0.5,0.45\n2,0.8,0.9,0.6,0.55\n"))
+    assert c.epochs.tolist() == [1, 2]
+    assert values(c) == {"loss": [0.9, 0.8], "val_loss": [1.0, 0.9], "accuracy": [0.5, 0.6],
+                         "val_accuracy": [0.45, 0.55]}
+
+
+def test_camel_case_headers(tmp_path):
+    c = one(write(tmp_path, "log.csv", "epoch,trainLoss,valLoss\n0,0.9,1.0\n"))
+    assert values(c) == {"loss": [0.9], "val_loss": [1.0]}
+
+
+def test_old_keras_acc_names(tmp_path):
+    c = one(write(tmp_path, "log.csv", "epoch,acc,loss,val_acc,val_loss\n0,0.5,0.9,0.45,1.0\n1,0.6,0.8,0.55,0.9\n"))
+    assert values(c) == {"accuracy": [0.5, 0.6], "loss": [0.9, 0.8], "val_accuracy": [0.45, 0.55],
+                         "val_loss": [1.0, 0.9]}
+    assert c.notes == []
+
+
+@pytest.mark.parametrize("val_name", ["test_loss", "valid_loss", "validation_loss", "Validation Loss", "eval_loss"])
+def test_validation_spellings(tmp_path, val_name):
+    c = one(write(tmp_path, "log.csv", f"epoch,train_loss,{val_name}\n0,0.9,1.0\n1,0.8,0.9\n"))
+    assert values(c) == {"loss": [0.9, 0.8], "val_loss": [1.0, 0.9]}
+
+
+def test_val_and_test_loss_both_kept(tmp_path):
+    c = one(write(tmp_path, "log.csv", "epoch,loss,test_loss,val_loss\n0,0.9,1.1,1.0\n"))
+    assert values(c) == {"loss": [0.9], "test_loss": [1.1], "val_loss": [1.0]}
+    assert any("test_loss" in n for n in c.notes)
+
+
+def test_accuracy_in_percent(tmp_path):
+    c = one(write(tmp_path, "log.csv", "epoch,loss,acc,val_acc,val_loss\n0,0.9,52.5,50,1.0\n1,0.8,71.25,60.5,0.9\n"))
+    assert values(c) == {"loss": [0.9, 0.8], "accuracy": [0.525, 0.7125], "val_accuracy": [0.5, 0.605],
+                         "val_loss": [1.0, 0.9]}
+    assert "acc looks like percent (max 71.25): divided by 100" in c.notes
+    assert "val_acc looks like percent (max 60.5): divided by 100" in c.notes
+    # a % sign in the header or the cells says so even below 1.5
+    c = one(write(tmp_path, "pct.csv", "epoch,loss,Val Acc (%),train_acc\n0,0.9,1.0,1.5%\n"))
+    assert values(c) == {"loss": [0.9], "val_accuracy": [0.01], "accuracy": [0.015]}
+
+
+def test_extra_columns_ignored_or_kept(tmp_path):
+    text = ('epoch,phase,loss,val_loss,lr,batch_size,weights,comment,empty\n'
+            '0,train,0.9,1.0,0.001,32,"[0.1, 0.2]",warmup,\n'
+            '1,train,0.8,0.9,0.001,32,"[0.1, 0.3]",,\n'
+            '2,train,0.7,0.85,0.0005,32,"[0.2, 0.3]",,\n')
+    c = one(write(tmp_path, "log.csv", text))
+    assert c.epochs.tolist() == [0, 1, 2]
+    assert values(c) == {"loss": [0.9, 0.8, 0.7], "val_loss": [1.0, 0.9, 0.85], "lr": [0.001, 0.001, 0.0005],
+                         "batch_size": [32.0, 32.0, 32.0]}
+    ignored = " ".join(c.notes)
+    assert "weights" in ignored and "comment" in ignored and "phase" in ignored and "empty" in ignored
+
+
+def test_nan_inf_and_blank_cells_are_data(tmp_path):
+    text = "epoch,loss,val_loss,accuracy\n0,0.9,1.0,0.5\n1,nan,inf,\n2,NaN,-inf,0.6\n3,,Infinity,0.7\n"
+    c = one(write(tmp_path, "log.csv", text))
+    assert c.epochs.tolist() == [0, 1, 2, 3]
+    assert same(c.loss.tolist(), [0.9, math.nan, math.nan, math.nan])
+    assert c.val_loss.tolist() == [1.0, math.inf, -math.inf, math.inf]
+    assert same(c.series["accuracy"].tolist(), [0.5, math.nan, 0.6, 0.7])
+
+
+def test_torch_tensor_strings_read_as_numbers(tmp_path):
+    text = ('epoch,loss,val_loss\n0,tensor(0.9000),"tensor(1.0000, device=\'cuda:0\')"\n'
+            '1,tensor(0.8000),tensor(0.9000)\n')
+    c = one(write(tmp_path, "log.csv", text))
+    assert values(c) == {"loss": [0.9, 0.8], "val_loss": [1.0, 0.9]}
+
+
+@pytest.mark.parametrize("start", [1, 11])
+def test_epochs_kept_as_in_the_source(tmp_path, start):
+    c = one(write(tmp_path, "log.csv", f"epoch,loss,val_loss\n{start},0.9,1.0\n{start + 1},0.8,0.9\n"))
+    assert c.epochs.tolist() == [start, start + 1]
+
+
+def test_runs_appended_epoch_counter_resets(tmp_path):
+    text = "epoch,loss,val_loss\n0,0.9,1.0\n1,0.8,0.9\n0,0.7,0.8\n1,0.6,0.7\n2,0.5,0.6\n1,0.4,0.5\n"
+    runs = read_curves(write(tmp_path, "runs.csv", text))
+    assert [c.name for c in runs] == ["runs.csv#1", "runs.csv#2", "runs.csv#3"]
+    assert [c.epochs.tolist() for c in runs] == [[0, 1], [0, 1, 2], [1]]
+    assert [c.loss.tolist() for c in runs] == [[0.9, 0.8], [0.7, 0.6, 0.5], [0.4]]
+    assert "3 runs in one file (the epoch counter restarts at lines 4, 7)" in runs[0].notes
+
+
+def test_runs_appended_repeated_header(tmp_path):
+    text = ("# run 1\nepoch,loss,val_loss\n0,0.9,1.0\n1,0.8,0.9\n"
+            "# run 2\nepoch,loss,val_loss\n5,0.7,0.8\n6,0.6,0.7\n"
+            "epoch,loss,val_loss,val_accuracy\n0,0.5,0.6,0.7\n")
+    runs = read_curves(write(tmp_path, "runs.csv", text))
+    assert [c.name for c in runs] == ["runs.csv#1", "runs.csv#2", "runs.csv#3"]
+    assert [c.epochs.tolist() for c in runs] == [[0, 1], [5, 6], [0]]
+    assert [values(c) for c in runs] == [
+        {"loss": [0.9, 0.8], "val_loss": [1.0, 0.9]},
+        {"loss": [0.7, 0.6], "val_loss": [0.8, 0.7]},
+        {"loss": [0.5], "val_loss": [0.6], "val_accuracy": [0.7]},
+    ]
+
+
+def test_run_column_splits_runs(tmp_path):
+    text = "run,epoch,loss,val_loss\nbaseline,0,0.9,1.0\nbaseline,1,0.8,0.9\nwide,0,0.7,0.8\nwide,1,0.6,0.7\n"
+    runs = read_curves(write(tmp_path, "all.csv", text))
+    assert [(c.name, c.loss.tolist()) for c in runs] == [("all.csv#baseline", [0.9, 0.8]), ("all.csv#wide", [0.7, 0.6])]
+
+
+def test_long_format_phase_column(tmp_path):
+    text = "epoch,phase,loss,acc\n0,train,0.9,0.5\n0,val,1.0,0.45\n1,train,0.8,0.6\n1,val,0.95,0.5\n"
+    c = one(write(tmp_path, "log.csv", text))
+    assert c.epochs.tolist() == [0, 1]
+    assert values(c) == {"loss": [0.9, 0.8], "val_loss": [1.0, 0.95], "accuracy": [0.5, 0.6],
+                         "val_accuracy": [0.45, 0.5]}
+
+
+def test_truncated_last_row_of_a_killed_writer(tmp_path):
+    c = one(write(tmp_path, "log.csv", "epoch,loss,val_loss\n0,0.9,1.0\n1,0.8,0.9\n2,0.7"))
+    assert c.epochs.tolist() == [0, 1, 2]
+    assert same(c.val_loss.tolist(), [1.0, 0.9, math.nan])
+    assert any("line 4" in n for n in c.notes)
+
+
+def test_gzipped_csv(tmp_path):
+    c = one(write(tmp_path, "log.csv.gz", gzip.compress(b"epoch,loss\n0,0.9\n1,0.8\n")))
+    assert values(c) == {"loss": [0.9, 0.8]}
+
+
+def test_only_a_training_loss_or_only_a_validation_loss(tmp_path):
+    assert values(one(write(tmp_path, "a.csv", "epoch,loss\n0,0.9\n"))) == {"loss": [0.9]}
+    assert values(one(write(tmp_path, "b.csv", "epoch,val_loss,val_acc\n0,0.9,0.5\n"))) == \
+        {"val_loss": [0.9], "val_accuracy": [0.5]}
+
+
+def test_markdown_table(tmp_path):
+    text = "| epoch | loss | val_loss |\n|---|---|---|\n| 1 | 0.9 | 1.0 |\n| 2 | 0.8 | 0.9 |\n"
+    c = one(write(tmp_path, "results.md", text))
+    assert c.epochs.tolist() == [1, 2] and values(c) == {"loss": [0.9, 0.8], "val_loss": [1.0, 0.9]}
+
+
+def test_keras_console_output(tmp_path):
+    bar = "━" * 20
+    keras3 = ("Epoch 1/3\n"
+              f"\x1b[1m1875/1875\x1b[0m \x1b[32m{bar}\x1b[0m\x1b[37m\x1b[0m \x1b[1m3s\x1b[0m 1ms/step - "
+              "accuracy: 0.8792 - loss: 0.4258 - val_accuracy: 0.9594 - val_loss: 0.1352\n"
+              f"Epoch 2/3\n1875/1875 {bar} 2s 1ms/step - accuracy: 0.9612 - loss: 0.1321 - "
+              "val_accuracy: 0.9691 - val_loss: 0.1012 - learning_rate: 1.0000e-03\n"
+              f"Epoch 3/3\n1875/1875 {bar} 2s 1ms/step - accuracy: 0.9723 - loss: nan - "
+              "val_accuracy: 0.9702 - val_loss: nan\n")
+    c = one(write(tmp_path, "nohup.out", keras3))
+    assert c.epochs.tolist() == [1, 2, 3]
+    assert same(c.loss.tolist(), [0.4258, 0.1321, math.nan])
+    assert same(c.val_loss.tolist(), [0.1352, 0.1012, math.nan])
+    assert c.series["val_accuracy"].tolist() == [0.9594, 0.9691, 0.9702]
+    # Keras 2, a progress bar redrawn with \r and backspaces: the last update of each epoch
+    keras2 = ("Epoch 1/2\n\r  32/1875 [..............................] - ETA: 1:02 - loss: 2.3012 - accuracy: 0.0938"
+              "\x08\x08\x08\r1875/1875 [==============================] - 5s 2ms/step - loss: 0.2954 - "
+              "accuracy: 0.9143 - val_loss: 0.1422 - val_accuracy: 0.9576\n"
+              "Epoch 2/2\n1875/1875 [==============================] - 4s 2ms/step - loss: 0.1401 - "
+              "accuracy: 0.9581 - val_loss: 0.1044 - val_accuracy: 0.9683\n")
+    c = one(write(tmp_path, "train.log", keras2))
+    assert c.epochs.tolist() == [1, 2]
+    assert values(c) == {"loss": [0.2954, 0.1401], "accuracy": [0.9143, 0.9581], "val_loss": [0.1422, 0.1044],
+                         "val_accuracy": [0.9576, 0.9683]}
+
+
+# -- PyTorch Lightning --------------------------------------------------------------------------
+def test_lightning_metrics_csv():
+    c = one(DATA / "lightning_logs" / "version_0" / "metrics.csv")
+    assert c.epochs.tolist() == [0, 1, 2]
+    assert values(c) == {
+        "lr_adam": [0.001, 0.0005, 0.00025],
+        "accuracy": [0.6011, 0.705, 0.7702],
+        "loss": [0.6801, 0.6012, 0.5402],
+        "val_accuracy": [0.655, 0.71, 0.7],
+        "val_loss": [0.6523, 0.5912, 0.6034],
+    }
+    assert any("train_loss_step" in n for n in c.notes)
+
+
+def test_lightning_step_only_columns(tmp_path):
+    text = ("epoch,step,train_loss_step,val_loss\n"
+            "0,49,0.75,\n0,99,0.25,\n0,99,,0.65\n1,149,0.5,\n1,199,0.3,\n1,199,,0.59\n")
+    c = one(write(tmp_path, "metrics.csv", text))
+    assert c.epochs.tolist() == [0, 1]
+    assert values(c) == {"loss": [0.5, 0.4], "val_loss": [0.65, 0.59]}  # the mean of the step values
+    # logged on_step only, no suffix: the last value of each epoch
+    text = "epoch,step,train_loss,val_loss\n0,49,0.7,\n0,99,0.6,\n0,99,,0.65\n1,149,0.5,\n1,199,0.3,\n1,199,,0.59\n"
+    c = one(write(tmp_path, "metrics.csv", text))
+    assert values(c) == {"loss": [0.6, 0.3], "val_loss": [0.65, 0.59]}
+
+
+# -- JSON ---------------------------------------------------------------------------------------
+def test_json_lines_one_object_per_epoch(tmp_path):
+    text = ('{"epoch": 1, "loss": 0.9, "val_loss": 1.0, "acc": 50.0, "lr": 0.1, "phase": "train"}\n'
+            '{"epoch": 2, "loss": 0.8, "val_loss": NaN, "acc": 60.0}\n'
+            '{"epoch": 3, "loss": null, "val_loss": Infinity, "acc": 70.0}\n'
+            '{"epoch": 4, "loss": 0.6, "val_l')  # the writer was killed mid-line
+    c = one(write(tmp_path, "log.jsonl", text))
+    assert c.epochs.tolist() == [1, 2, 3]
+    assert same(c.loss.tolist(), [0.9, 0.8, math.nan])
+    assert same(c.val_loss.tolist(), [1.0, math.nan, math.inf])
+    assert c.series["accuracy"].tolist() == [0.5, 0.6, 0.7]
+    assert same(c.series["lr"].tolist(), [0.1, math.nan, math.nan])
+    assert "dropped the incomplete last line 4" in c.notes
+
+
+def test_json_nested_per_split(tmp_path):
+    text = json.dumps([{"epoch": 0, "train": {"loss": 0.9}, "val": {"loss": 1.0}},
+                       {"epoch": 1, "train": {"loss": 0.8}, "val": {"loss": 0.9}}])
+    assert values(one(write(tmp_path, "log.json", text))) == {"loss": [0.9, 0.8], "val_loss": [1.0, 0.9]}
+
+
+def test_json_keras_history_dict(tmp_path):
+    text = json.dumps({"loss": [0.9, 0.8, 0.7], "val_loss": [1.0, None, 0.95], "val_acc": [0.5, 0.6, 0.65]})
+    c = one(write(tmp_path, "history.json", text))
+    assert c.name == "history.json" and c.epochs.tolist() == [0, 1, 2]
+    assert same(c.val_loss.tolist(), [1.0, math.nan, 0.95])
+    assert c.series["val_accuracy"].tolist() == [0.5, 0.6, 0.65]
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_shared_curves_format(tmp_path, compress):
+    lines = [{"id": "blood/0", "x": "epoch", "loss": [0.9, 0.8, None], "val_loss": [1.0, 0.9, 0.95],
+              "accuracy": [0.5, 0.6, 0.7]},
+             {"id": "blood/1", "x": "epoch", "hp": {"lr": 0.1}, "loss": [0.7, 0.6], "val_loss": [None, 0.8]}]
+    data = "".join(json.dumps(r) + "\n" for r in lines).encode()
+    name = "curves.jsonl.gz" if compress else "curves.jsonl"
+    runs = read_curves(write(tmp_path, name, gzip.compress(data) if compress else data))
+    assert [c.name for c in runs] == ["blood/0", "blood/1"]
+    assert [c.epochs.tolist() for c in runs] == [[0, 1, 2], [0, 1]]
+    assert same(runs[0].loss.tolist(), [0.9, 0.8, math.nan])
+    assert same(runs[1].val_loss.tolist(), [math.nan, 0.8])
+    assert runs[0].series["accuracy"].tolist() == [0.5, 0.6, 0.7]
+
+
+@pytest.mark.parametrize("corpus, n", [("lcbench_blood.jsonl.gz", 2000), ("taskset_imdb_rnn.jsonl.gz", 12000)])
+def test_shared_corpora(corpus, n):
+    path = CORPORA / corpus
+    if not path.exists():
+        pytest.skip(f"{path} is not here")
+    t0 = time.perf_counter()
+    runs = read_curves(path)
+    elapsed = time.perf_counter() - t0
+    assert len(runs) == n
+    assert elapsed < 8, f"{elapsed:.1f} s"
+    assert all(c.loss is not None and c.val_loss is not None and len(c) > 0 for c in runs)
+    assert len({c.name for c in runs}) == n
+    # null -> NaN, counted against the raw file
+    with gzip.open(path, "rt") as f:
+        first = json.loads(f.readline())
+        nulls = sum(line.count("null") for line in f) + json.dumps(first).count("null")
+    assert runs[0].name == first["id"]
+    assert same(runs[0].val_loss.tolist(), [math.nan if v is None else v for v in first["val_loss"]])
+    nans = sum(int(np.isnan(v).sum()) for c in runs for v in c.series.values())
+    assert nans == nulls
+
+
+# -- TensorBoard --------------------------------------------------------------------------------
+def _keras_tensorboard_logs(logdir: Path):
+    """What Keras' TensorBoard callback writes: train/ and validation/ with epoch_* scalars (as TF2
+    tensors) and batch_* ones; written here with tensorboard's own writer (no TensorFlow needed)."""
+    pytest.importorskip("tensorboard")
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+    from tensorboard.util import tensor_util
+
+    md = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
+    curves = {"train": {"epoch_loss": [0.9, 0.7, 0.6], "epoch_accuracy": [0.5, 0.6, 0.7], "batch_loss": [1, 2, 3]},
+              "validation": {"epoch_loss": [1.0, 0.8, 0.85], "epoch_accuracy": [0.45, 0.55, 0.6],
+                             "evaluation_loss_vs_iterations": [1.0, 0.8, 0.85]}}
+    for split, tags in curves.items():
+        w = EventFileWriter(str(logdir / split))
+        for tag, vals in tags.items():
+            for step, v in enumerate(vals):
+                value = summary_pb2.Summary.Value(tag=tag, metadata=md,
+                                                  tensor=tensor_util.make_tensor_proto(np.float32(v)))
+                w.add_event(event_pb2.Event(wall_time=1.0, step=step * (10 if tag.startswith("batch") else 1),
+                                            summary=summary_pb2.Summary(value=[value])))
+        w.close()
+
+
+def test_tensorboard_keras_layout(tmp_path):
+    _keras_tensorboard_logs(tmp_path / "logs" / "fit-1")
+    c = one(tmp_path / "logs")
+    assert c.name == "fit-1"
+    assert c.epochs.tolist() == [0, 1, 2]
+    assert values(c) == {"loss": [0.9, 0.7, 0.6], "val_loss": [1.0, 0.8, 0.85], "accuracy": [0.5, 0.6, 0.7],
+                         "val_accuracy": [0.45, 0.55, 0.6]}
+
+
+def test_tensorboard_torch_summary_writer(tmp_path):
+    pytest.importorskip("tensorboard")
+    from torch.utils.tensorboard import SummaryWriter
+
+    w = SummaryWriter(str(tmp_path / "runs" / "exp1"))
+    for epoch, (a, b) in enumerate([(0.9, 1.0), (0.8, 0.95), (0.7, 0.97)]):
+        w.add_scalar("Loss/train", a, epoch)
+        w.add_scalar("Loss/val", b, epoch)
+        w.add_scalar("lr", 0.01, epoch)
+    w.close()
+    c = one(tmp_path / "runs")
+    assert c.name == "exp1" and c.epochs.tolist() == [0, 1, 2]
+    assert values(c) == {"loss": [0.9, 0.8, 0.7], "val_loss": [1.0, 0.95, 0.97], "lr": [0.01, 0.01, 0.01]}
+    # one event file given directly
+    [event_file] = (tmp_path / "runs" / "exp1").glob("events.out.tfevents.*")
+    assert values(one(event_file)) == values(c)
+
+
+def test_tensorboard_lightning_logger(tmp_path):
+    """Lightning's TensorBoardLogger: global steps, an ``epoch`` scalar, *_step and *_epoch tags."""
+    pytest.importorskip("tensorboard")
+    from torch.utils.tensorboard import SummaryWriter
+
+    w = SummaryWriter(str(tmp_path / "lightning_logs" / "version_0"))
+    for step, epoch, loss_step in [(49, 0, 0.7), (99, 0, 0.6), (149, 1, 0.5), (199, 1, 0.4)]:
+        w.add_scalar("train_loss_step", loss_step, step)
+        w.add_scalar("epoch", epoch, step)
+    for step, loss, val in [(99, 0.65, 0.66), (199, 0.45, 0.5)]:
+        w.add_scalar("train_loss_epoch", loss, step)
+        w.add_scalar("val_loss", val, step)
+    w.close()
+    c = one(tmp_path / "lightning_logs")
+    assert c.name == "version_0" and c.epochs.tolist() == [0, 1]
+    assert values(c) == {"loss": [0.65, 0.45], "val_loss": [0.66, 0.5]}
+
+
+def test_tensorboard_missing_says_pip_install(tmp_path, monkeypatch):
+    d = tmp_path / "tb"
+    d.mkdir()
+    (d / "events.out.tfevents.1700000000.host.1.0").write_bytes(b"\x00" * 16)
+    for name in [m for m in sys.modules if m == "tensorboard" or m.startswith("tensorboard.")] + ["tensorboard"]:
+        monkeypatch.setitem(sys.modules, name, None)  # import tensorboard... -> ImportError
+    with pytest.raises(ReadError) as e:
+        read_curves(d)
+    assert str(e.value) == ("tb: TensorBoard event files; reading them needs the tensorboard package: "
+                            "pip install tensorboard")
+
+
+# -- folders ------------------------------------------------------------------------------------
+def test_folder_reads_every_log(tmp_path):
+    write(tmp_path, "exp/a.csv", "epoch,loss\n0,0.9\n1,0.8\n")
+    write(tmp_path, "exp/sub/b.jsonl", '{"loss": 0.7, "val_loss": 0.8}\n{"loss": 0.6, "val_loss": 0.7}\n')
+    write(tmp_path, "exp/sub/notes.txt", "nothing to see here\n")
+    write(tmp_path, "exp/.hidden/c.csv", "epoch,loss\n0,1\n")
+    (tmp_path / "exp" / "lightning_logs").mkdir()
+    import shutil
+
+    shutil.copytree(DATA / "lightning_logs" / "version_0", tmp_path / "exp" / "lightning_logs" / "version_0")
+    runs = read_curves(str(tmp_path / "exp"))
+    assert [c.name for c in runs] == ["a.csv", "lightning_logs/version_0/metrics.csv", "sub/b.jsonl"]
+    assert runs[0].loss.tolist() == [0.9, 0.8]
+    assert runs[1].val_loss.tolist() == [0.6523, 0.5912, 0.6034]
+    assert runs[2].val_loss.tolist() == [0.8, 0.7]
+
+
+def test_folder_skips_unreadable_files_with_a_warning(tmp_path):
+    write(tmp_path, "a.csv", "epoch,loss\n0,0.9\n")
+    write(tmp_path, "config.json", '{"lr": 0.1, "layers": 3}')
+    with pytest.warns(UserWarning, match="config.json"):
+        runs = read_curves(tmp_path)
+    assert [c.name for c in runs] == ["a.csv"]
+
+
+# -- in-memory sources --------------------------------------------------------------------------
+def test_curves_returned_as_is():
+    c = Curves(epochs=[0, 1], series={"loss": [1.0, 0.5]}, name="x")
+    assert read_curves(c)[0] is c
+
+
+def test_history_dict_and_history_object():
+    h = {"loss": [0.9, 0.8], "val_loss": [1.0, None], "val_acc": [0.5, 0.6]}
+    c = one(h)
+    assert c.epochs.tolist() == [0, 1] and same(c.val_loss.tolist(), [1.0, math.nan])
+    assert c.series["val_accuracy"].tolist() == [0.5, 0.6]
+
+    class History:  # keras.callbacks.History's shape: .history and .epoch
+        history = {"loss": [0.9, 0.8], "val_loss": [1.0, 0.9]}
+        epoch = [3, 4]  # fit(initial_epoch=3)
+
+    c = one(History())
+    assert c.epochs.tolist() == [3, 4] and values(c) == {"loss": [0.9, 0.8], "val_loss": [1.0, 0.9]}
+
+
+def test_plain_lists():
+    c = one([[0.9, 0.8, 0.7]])
+    assert c.epochs.tolist() == [0, 1, 2] and values(c) == {"loss": [0.9, 0.8, 0.7]}
+    c = one(([0.9, 0.8, 0.7], [1.0, 0.9]))
+    assert c.loss.tolist() == [0.9, 0.8, 0.7] and same(c.val_loss.tolist(), [1.0, 0.9, math.nan])
+    assert values(one([0.9, 0.8])) == {"loss": [0.9, 0.8]}
+    assert values(one(np.array([[0.9, 0.8], [1.0, 0.95]]))) == {"loss": [0.9, 0.8], "val_loss": [1.0, 0.95]}
+    c = one([{"epoch": 1, "loss": 0.9}, {"epoch": 2, "loss": 0.8, "val_loss": 0.85}])
+    assert c.epochs.tolist() == [1, 2] and same(c.val_loss.tolist(), [math.nan, 0.85])
+    with pytest.raises(ReadError, match="which is the loss"):
+        read_curves(([1.0], [2.0], [3.0]))
+
+
+def test_dict_of_runs():
+    runs = read_curves({"small": {"loss": [0.9, 0.8]}, "big": ([0.7, 0.6], [0.8, 0.7])})
+    assert [(c.name, c.loss.tolist()) for c in runs] == [("small", [0.9, 0.8]), ("big", [0.7, 0.6])]
+
+
+def test_pandas_dataframe():
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"epoch": [1, 2, 3], "loss": [0.9, 0.8, 0.7], "val_loss": [1.0, np.nan, 0.95],
+                       "acc": [50.0, 60.0, 70.0], "phase": ["train"] * 3})
+    c = one(df)
+    assert c.epochs.tolist() == [1, 2, 3]
+    assert c.loss.tolist() == [0.9, 0.8, 0.7] and same(c.val_loss.tolist(), [1.0, math.nan, 0.95])
+    assert c.series["accuracy"].tolist() == [0.5, 0.6, 0.7]
+    # pd.DataFrame(history.history): the RangeIndex is the epoch; an index named epoch too
+    df = pd.DataFrame({"loss": [0.9, 0.8], "val_loss": [1.0, 0.9]})
+    assert one(df).epochs.tolist() == [0, 1]
+    assert one(df.set_axis(pd.Index([5, 6], name="epoch"))).epochs.tolist() == [5, 6]
+    # nullable dtypes: pd.NA is a missing value
+    df = pd.DataFrame({"loss": pd.array([0.9, None], dtype="Float64")})
+    assert same(one(df).loss.tolist(), [0.9, math.nan])
+
+
+def test_store_run_by_name_and_rundata(store_dir):
+    import fitwatch
+
+    with fitwatch.Run("baseline", dir=store_dir) as run:
+        for epoch in run.epochs(3):
+            run.log_epoch(loss=1.0 / (epoch + 1), val_loss=1.5 / (epoch + 1), accuracy=0.5 + epoch / 10)
+    c = one("baseline", dir=store_dir)
+    assert c.name == "baseline" and c.source == "run:baseline"
+    assert c.epochs.tolist() == [0, 1, 2]
+    assert c.loss.tolist() == [1.0, 0.5, 1 / 3] and c.val_loss.tolist() == [1.5, 0.75, 0.5]
+    data = fitwatch.Store.open(store_dir).load("baseline")
+    assert values(one(data)) == values(c)
+    assert values(one("baseline")) == values(c)  # FITWATCH_DIR
+    # the store folder as a path: every run in it
+    assert [r.name for r in read_curves(str(store_dir))] == ["baseline"]
+
+
+# -- bad input: ReadError, one line, the file, what was found, the fix --------------------------
+def _error(source, **kw) -> str:
+    with pytest.raises(ReadError) as e:
+        read_curves(source, **kw)
+    msg = str(e.value)
+    assert "\n" not in msg and isinstance(e.value, ValueError)
+    return msg
+
+
+def test_error_no_loss_column(tmp_path):
+    msg = _error(write(tmp_path, "runs.csv", "epoch,lr,acc\n0,0.1,0.5\n"))
+    assert msg == ("runs.csv: no training or validation loss column (found: epoch, lr, acc); "
+                   "name the loss column 'loss' and the validation loss 'val_loss'")
+    msg = _error(write(tmp_path, "log.jsonl", '{"epoch": 0, "mse": 0.5}\n'))
+    assert msg.startswith("log.jsonl: no training or validation loss key (found: epoch, mse)")
+    assert "found: loss_step" not in _error({"acc": [0.5]})
+
+
+def test_error_empty_file(tmp_path):
+    assert _error(write(tmp_path, "empty.csv", "")).startswith("empty.csv: empty file")
+    assert _error(write(tmp_path, "blank.csv", "\n\r\n  \n")).startswith("blank.csv: empty file")
+    msg = _error(write(tmp_path, "head.csv", "epoch,loss,val_loss\n"))
+    assert msg.startswith("head.csv: a header line and no rows (found: epoch, loss, val_loss)")
+
+
+def test_error_binary_garbage(tmp_path):
+    rng = np.random.default_rng(0)
+    msg = _error(write(tmp_path, "model.h5", b"\x89HDF\r\n\x1a\n" + rng.bytes(2000)))
+    assert msg.startswith("model.h5: binary data, not a text log")
+    assert _error(write(tmp_path, "x.csv.gz", b"\x1f\x8b\x08garbage")).startswith("x.csv.gz: a damaged gzip file")
+
+
+def test_error_numbers_without_a_header(tmp_path):
+    msg = _error(write(tmp_path, "raw.csv", "0,0.9,1.0\n1,0.8,0.9\n"))
+    assert msg.startswith("raw.csv: line 1: numbers before any header line")
+
+
+def test_error_bad_json_line(tmp_path):
+    msg = _error(write(tmp_path, "log.jsonl", '{"loss": 0.9}\n{"loss": 0.8,,}\n{"loss": 0.7}\n'))
+    assert msg.startswith("log.jsonl: line 2: not JSON")
+
+
+def test_error_folder_with_nothing_readable(tmp_path):
+    (tmp_path / "empty").mkdir()
+    assert "no readable training log in this folder" in _error(tmp_path / "empty")
+    write(tmp_path, "cfg/config.json", '{"lr": 0.1}')
+    msg = _error(tmp_path / "cfg")
+    assert "no readable training log" in msg and "config.json" in msg and "found: lr" in msg
+
+
+def test_error_run_not_in_the_store(store_dir):
+    import fitwatch
+
+    with fitwatch.Run("baseline", dir=store_dir) as run:
+        run.log_epoch(loss=1.0)
+    msg = _error("nope", dir=store_dir)
+    assert msg.startswith("nope: no such file or folder, and no run named 'nope' in ")
+    assert str(store_dir) in msg and "baseline" in msg
+    # no store at all
+    msg = _error("runs.csv", dir=store_dir.parent / "elsewhere")
+    assert msg.startswith("runs.csv: no such file or folder") and "elsewhere" in msg
+
+
+def test_error_unknown_type():
+    assert "cannot read training curves from a object" in _error(object())
+
+
+def test_import_needs_only_numpy():
+    p = run_python("import sys, fitwatch.readers; "
+                   "print(sorted(m for m in ('pandas', 'tensorboard') if m in sys.modules))")
+    assert p.stdout.strip() == "[]"
