@@ -144,3 +144,54 @@ def test_run_finish_stores_and_prints_the_diagnosis(store_dir, capsys):
     with fitwatch.Run("quiet", diagnose="quiet") as run:
         run.log_epoch(loss=1.0, val_loss=1.1)
     assert capsys.readouterr().err == ""
+
+
+def _cli(*args, cwd):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "fitwatch.cli", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=60)
+
+
+def _write_csv(path, rows, header="epoch,loss,val_loss"):
+    path.write_text(header + "\n" + "\n".join(",".join(str(v) for v in r) for r in rows) + "\n")
+
+
+def test_cli_diagnose_file_json_and_several_runs(tmp_path):
+    train = 2.3 * np.exp(-x / 8) + 0.01
+    val = 2.3 * np.exp(-x / 8) + 0.3 + 0.004 * np.maximum(0, x - 20) ** 1.5
+    rows = [(i, train[i], val[i]) for i in range(60)]
+    _write_csv(tmp_path / "one.csv", rows)
+    p = _cli("diagnose", "one.csv", "--json", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["verdict"] == "overfitting" and out["onset_epoch"] == out["best_epoch"]
+    assert out["source"].endswith("one.csv")
+    # two runs appended in one file: the epoch counter resets
+    good = [(i, 2.3 * math.exp(-i / 6) + 0.1, 2.3 * math.exp(-i / 6) + 0.12) for i in range(40)]
+    _write_csv(tmp_path / "two.csv", rows + good)
+    out = json.loads(_cli("diagnose", "two.csv", "--json", cwd=tmp_path).stdout)
+    assert [r["verdict"] for r in out["runs"]] == ["overfitting", "good_fit"]
+    assert out["verdict"] == "good_fit" and out["epochs"] == 40  # the top level describes the last run
+    p = _cli("diagnose", "one.csv", cwd=tmp_path)
+    assert p.returncode == 0 and "OVERFITTING" in p.stdout and "Stop early" in p.stdout
+
+
+def test_cli_diagnose_bad_input_is_one_line_and_exit_2(tmp_path):
+    (tmp_path / "lr.csv").write_text("epoch,lr,acc\n0,0.1,0.5\n1,0.1,0.6\n")
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "garbage.bin").write_bytes(bytes(range(256)) * 4)
+    for name, must in (("lr.csv", "lr"), ("empty.csv", "empty"), ("garbage.bin", "garbage.bin"),
+                       ("missing-run", "missing-run")):
+        p = _cli("diagnose", name, cwd=tmp_path)
+        assert p.returncode == 2, (name, p.stdout, p.stderr)
+        assert len(p.stderr.strip().splitlines()) == 1 and must in p.stderr and "Traceback" not in p.stderr
+
+
+def test_cli_diagnose_a_run_in_the_store(store_dir, tmp_path):
+    with fitwatch.Run("stored-run", diagnose=False) as run:
+        for epoch in run.epochs(40):
+            run.log_epoch(loss=2.3 * math.exp(-epoch / 30) + 0.05, val_loss=2.3 * math.exp(-epoch / 30) + 0.08)
+    out = json.loads(_cli("diagnose", "stored-run", "--json", cwd=tmp_path).stdout)
+    assert out["verdict"] == "still_improving" and out["name"] == "stored-run"

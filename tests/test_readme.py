@@ -48,3 +48,10 @@ def test_keras_quick_start(tmp_path, monkeypatch):
     assert data.status == "finished" and data.epochs.tolist() == list(range(20))
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(data.history)
     assert data.history["val_accuracy"][-1] > 0.9
+
+
+def test_diagnose_quick_start(tmp_path, monkeypatch):
+    p = run_block("diagnose", tmp_path, monkeypatch)
+    verdict, best, onset = p.stdout.splitlines()[0].split()
+    assert verdict == "overfitting" and best == onset == "5"
+    assert p.stdout.splitlines()[1].startswith("Stop early")
