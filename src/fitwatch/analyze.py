@@ -110,10 +110,7 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
     V = curves.get(monitor) if monitor.endswith("loss") else curves.get("val_loss")
     acc = curves.get("accuracy")
     vacc = curves.get("val_accuracy")
-    if L is not None and np.all(np.isnan(L)):
-        L = None
-    if V is not None and np.all(np.isnan(V)):
-        V = None
+    # a curve that is NaN from its first epoch is data (diverged at once), not a missing curve
     findings: list[Finding] = []
     notes = list(curves.notes)
     n_all = len(curves)
@@ -184,7 +181,8 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
 
     # -- 2. diverged: NaN, or the loss climbs far above where it started ------------------------
     explode = None
-    for name, c in (("loss", cl), ("val_loss", cv)):
+    # the training loss decides (a validation loss that soars while training falls is overfitting)
+    for name, c in (("loss", cl),) if cl is not None else (("val_loss", cv),):
         if c is None or explode:
             continue
         tail = float(_median(c.y[-3:]))
@@ -281,9 +279,10 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
 
     # -- 6. still improving ----------------------------------------------------------------------
     c = main
-    k = max(2, int(round(t.stall_fraction * c.n)))
-    recent = float(c.s[-k - 1] - c.s[-1]) if c.n > k else float(c.s[0] - c.s[-1])
-    if c.drop > 0 and recent > t.improving_drop * c.drop and recent > t.noise_k * c.sigma / math.sqrt(k) \
+    k = min(c.n, max(3, int(round(t.stall_fraction * c.n))))
+    slope, slope_se = _slope(c.y[-k:])
+    recent = -slope * (k - 1)  # what the final stretch still gained, by a least-squares line
+    if c.drop > 0 and recent > t.improving_drop * c.drop and -slope > t.noise_k * slope_se \
             and c.imin >= c.n - max(2, c.n // 10):
         name = "val_loss" if c is cv else "loss"
         ev = {"curve": name, "drop_last_epochs": recent, "last_epochs": k, "total_drop": c.drop,
@@ -308,9 +307,13 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
     level = ref.end / base if base > 0 else 0.0
     gap = abs(cv.end - cl.end) / max(abs(cl.end), 1e-12) if cl is not None and cv is not None else 0.0
     acc_end = float(np.nanmean(acc[-3:])) if acc is not None and acc.size >= 3 else None
-    if level > t.underfit_level and gap < t.underfit_gap and not (acc_end is not None and acc_end > 0.97):
+    # a model with capacity to spare keeps lowering its training loss; one that cannot fit is flat
+    h = ref.n // 2
+    still = (float(_mean(ref.y[max(0, h - 1): h + 2])) - ref.end) / max(abs(ref.end), 1e-12)
+    if level > t.underfit_level and gap < t.underfit_gap and still < t.underfit_flat:
         verdict = "underfitting"
-        ev = {"settled_loss": ref.end, "start": ref.start, "relative_level": level, "train_val_gap": gap}
+        ev = {"settled_loss": ref.end, "start": ref.start, "relative_level": level, "train_val_gap": gap,
+              "second_half_decrease": still}
         if floor is not None:
             ev["no_skill_level"] = floor
         if acc_end is not None:
@@ -362,6 +365,19 @@ def _best_index(c: _Curve, w: int) -> int:
     return lo + int(np.argmin(c.y[lo:hi]))
 
 
+def _slope(y: np.ndarray) -> tuple[float, float]:
+    """Least-squares slope per epoch of ``y`` and its standard error."""
+    n = y.size
+    if n < 3:
+        return (float(y[-1] - y[0]) / max(n - 1, 1), float("inf"))
+    x = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
+    sxx = float(x @ x)
+    b = float(x @ (y - y.mean())) / sxx
+    resid = y - y.mean() - b * x
+    se = math.sqrt(float(resid @ resid) / (n - 2) / sxx)
+    return b, se
+
+
 def _nearly_linear(s: np.ndarray) -> bool:
     if s.size < 4:
         return False
@@ -386,8 +402,8 @@ def _overfitting(findings, cl: _Curve, cv: _Curve, Ek, t: Thresholds, span) -> i
     widening = False
     if not rising and train_ok and m <= n * (1 - t.stall_fraction) and rise >= 0:
         # validation stalled for the last part of the run while the gap kept widening
-        widening = (gap_end - gap_m) > max(2 * t.overfit_rise_level * abs(cv.min), noise) \
-            and train_fell > 0.25 * abs(cl.s[m])
+        widening = (gap_end - gap_m) > max(6 * t.overfit_rise_level * abs(cv.min), noise) \
+            and train_fell > 0.5 * abs(cl.s[m]) and m <= 0.6 * n
     if not (train_ok and (rising or widening)):
         return None
     ev = {"best_val_loss": cv.min, "best_epoch": Ek(m), "val_loss_end": cv.end, "rise": rise,

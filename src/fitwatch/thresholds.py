@@ -48,7 +48,9 @@ class Thresholds:
             ``stall_fraction`` of the run by more than this fraction of its total drop.
         underfit_level: ``underfitting`` when the settled training loss is still above this
             fraction of its starting level (or of the no-skill level)...
-        underfit_gap: ...and training and validation are within this fraction of each other.
+        underfit_gap: ...and training and validation are within this fraction of each other...
+        underfit_flat: ...and the training loss fell by less than this fraction over the second
+            half (a model with capacity to spare keeps lowering it).
         gap_warning: a generalisation gap larger than this fraction of the training loss is worth
             a warning.
         val_below_train: ``val_below_train`` when validation loss is below training loss by more
@@ -74,8 +76,9 @@ class Thresholds:
     overfit_rise_level: float = 0.05
     stall_fraction: float = 0.25
     improving_drop: float = 0.03
-    underfit_level: float = 0.35
-    underfit_gap: float = 0.15
+    underfit_level: float = 0.25
+    underfit_gap: float = 0.25
+    underfit_flat: float = 0.06
     gap_warning: float = 0.5
     val_below_train: float = 0.03
     leak_ratio: float = 5.0
