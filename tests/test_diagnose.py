@@ -195,3 +195,17 @@ def test_cli_diagnose_a_run_in_the_store(store_dir, tmp_path):
             run.log_epoch(loss=2.3 * math.exp(-epoch / 30) + 0.05, val_loss=2.3 * math.exp(-epoch / 30) + 0.08)
     out = json.loads(_cli("diagnose", "stored-run", "--json", cwd=tmp_path).stdout)
     assert out["verdict"] == "still_improving" and out["name"] == "stored-run"
+
+
+def test_accuracy_on_the_labelled_runs_does_not_regress():
+    # the full measurement is benchmarks/diagnosis_accuracy.py; this guards against regressions
+    import csv
+    from pathlib import Path
+
+    folder = Path(__file__).parent / "data" / "labelled"
+    rows = list(csv.DictReader(open(folder / "labels.csv")))
+    right = sum(fitwatch.diagnose(folder / r["file"]).verdict == r["verdict"] for r in rows)
+    assert len(rows) >= 70 and right / len(rows) >= 0.95, f"{right}/{len(rows)}"
+    onsets = [(fitwatch.diagnose(folder / r["file"]).onset_epoch, int(float(r["onset_epoch"])))
+              for r in rows if r["verdict"] == "overfitting" and r["onset_epoch"]]
+    assert onsets and all(got is not None and abs(got - want) <= 5 for got, want in onsets)

@@ -7,8 +7,8 @@ Example:
     >>> import tempfile, fitwatch
     >>> with fitwatch.Run("mnist-mlp", config={"lr": 1e-3}, dir=tempfile.mkdtemp()) as run:
     ...     for epoch in run.epochs(3):
-    ...         run.log("train", loss=0.5 / (epoch + 1), n=32)
-    ...         run.log("val", loss=0.6 / (epoch + 1), n=32)
+    ...         run.log("train", loss=[0.5, 0.25, 0.15][epoch], n=32)
+    ...         run.log("val", loss=[0.6, 0.3, 0.2][epoch], n=32)
     >>> fitwatch.load("mnist-mlp", dir=run.store.path).history["val_loss"]
     [0.6, 0.3, 0.2]
 

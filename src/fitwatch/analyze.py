@@ -282,8 +282,8 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
     k = min(c.n, max(3, int(round(t.stall_fraction * c.n))))
     slope, slope_se = _slope(c.y[-k:])
     recent = -slope * (k - 1)  # what the final stretch still gained, by a least-squares line
-    if c.drop > 0 and recent > t.improving_drop * c.drop and -slope > t.noise_k * slope_se \
-            and c.imin >= c.n - max(2, c.n // 10):
+    meaningful = recent > t.improving_drop * c.drop or recent > t.improving_level * abs(c.end)
+    if c.drop > 0 and meaningful and -slope > t.noise_k * slope_se and c.imin >= c.n - max(2, c.n // 10):
         name = "val_loss" if c is cv else "loss"
         ev = {"curve": name, "drop_last_epochs": recent, "last_epochs": k, "total_drop": c.drop,
               "per_epoch": recent / k}

@@ -3,9 +3,9 @@
 Example:
     >>> import tempfile, fitwatch
     >>> d = tempfile.mkdtemp()
-    >>> with fitwatch.Run("read-back", dir=d) as run:
+    >>> with fitwatch.Run("read-back", dir=d, diagnose=False) as run:
     ...     for epoch in run.epochs(3):
-    ...         run.log_epoch(loss=1.0 / (epoch + 1), val_loss=1.2 / (epoch + 1))
+    ...         run.log_epoch(loss=[1.0, 0.5, 0.3][epoch], val_loss=[1.2, 0.6, 0.4][epoch])
     >>> data = fitwatch.load("read-back", dir=d)
     >>> data.epochs.tolist(), data.history["val_loss"]
     ([0, 1, 2], [1.2, 0.6, 0.4])
