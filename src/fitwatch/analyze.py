@@ -282,8 +282,8 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
     k = min(c.n, max(3, int(round(t.stall_fraction * c.n))))
     slope, slope_se = _slope(c.y[-k:])
     recent = -slope * (k - 1)  # what the final stretch still gained, by a least-squares line
-    meaningful = recent > t.improving_drop * c.drop or recent > t.improving_level * abs(c.end)
-    if c.drop > 0 and meaningful and -slope > t.noise_k * slope_se and c.imin >= c.n - max(2, c.n // 10):
+    if c.drop > 0 and recent > t.improving_drop * c.drop and -slope > t.noise_k * slope_se \
+            and c.imin >= c.n - max(2, c.n // 10):
         name = "val_loss" if c is cv else "loss"
         ev = {"curve": name, "drop_last_epochs": recent, "last_epochs": k, "total_drop": c.drop,
               "per_epoch": recent / k}
@@ -304,6 +304,10 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
     ref = cl or cv
     floor = _no_skill(ref.start)
     base = floor if floor is not None else ref.start
+    if acc is not None or vacc is not None:
+        # a classifier's first epoch may already have learned a lot: judge its level against at
+        # least a coin flip's cross-entropy, ln 2
+        base = max(base, math.log(2))
     level = ref.end / base if base > 0 else 0.0
     gap = abs(cv.end - cl.end) / max(abs(cl.end), 1e-12) if cl is not None and cv is not None else 0.0
     acc_end = float(np.nanmean(acc[-3:])) if acc is not None and acc.size >= 3 else None
@@ -521,8 +525,8 @@ def diagnose(source, *, monitor: str = "val_loss", thresholds: Thresholds | None
 
     Example:
         >>> import fitwatch
-        >>> d = fitwatch.diagnose({"loss": [2.3, 1.2, 0.8, 0.6, 0.5, 0.45, 0.42, 0.40],
-        ...                        "val_loss": [2.2, 1.3, 0.9, 0.7, 0.62, 0.58, 0.55, 0.53]})
+        >>> d = fitwatch.diagnose({"loss": [2.3, 1.9, 1.6, 1.4, 1.2, 1.05, 0.9, 0.8],
+        ...                        "val_loss": [2.2, 1.9, 1.65, 1.45, 1.3, 1.15, 1.0, 0.9]})
         >>> d.verdict
         'still_improving'
     """

@@ -45,9 +45,7 @@ class Thresholds:
         stall_fraction: the final fraction of the run over which "validation stopped improving"
             and "still improving" are judged.
         improving_drop: ``still_improving`` when validation loss fell over the final
-            ``stall_fraction`` of the run by more than this fraction of its total drop, or by more
-            than ``improving_level`` of its current level.
-        improving_level: see ``improving_drop``.
+            ``stall_fraction`` of the run by more than this fraction of its total drop.
         underfit_level: ``underfitting`` when the settled training loss is still above this
             fraction of its starting level (or of the no-skill level)...
         underfit_gap: ...and training and validation are within this fraction of each other...
@@ -78,7 +76,6 @@ class Thresholds:
     overfit_rise_level: float = 0.05
     stall_fraction: float = 0.25
     improving_drop: float = 0.03
-    improving_level: float = 0.05
     underfit_level: float = 0.25
     underfit_gap: float = 0.25
     underfit_flat: float = 0.06
