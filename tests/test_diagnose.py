@@ -209,3 +209,15 @@ def test_accuracy_on_the_labelled_runs_does_not_regress():
     onsets = [(fitwatch.diagnose(folder / r["file"]).onset_epoch, int(float(r["onset_epoch"])))
               for r in rows if r["verdict"] == "overfitting" and r["onset_epoch"]]
     assert onsets and all(got is not None and abs(got - want) <= 5 for got, want in onsets)
+
+
+def test_monitor_another_curve():
+    train = 2.3 * np.exp(-x / 8) + 0.01
+    val = 2.3 * np.exp(-x / 8) + 0.3 + 0.004 * np.maximum(0, x - 20) ** 1.5
+    acc = 1 - 0.9 * np.exp(-x / 8)
+    vacc = 0.95 - 0.5 * np.exp(-x / 8) - 0.002 * np.maximum(0, x - 20)  # its error is lowest near epoch 27.5
+    h = {"loss": noisy(train), "val_loss": noisy(val), "accuracy": list(acc), "val_accuracy": list(vacc)}
+    d = fitwatch.diagnose(h, monitor="val_accuracy")
+    assert d.monitor == "val_accuracy" and d.verdict == "overfitting" and 25 <= d.onset_epoch <= 31  # error min ~27.5
+    with pytest.raises(KeyError, match="no 'val_mae' curve"):
+        fitwatch.diagnose(h, monitor="val_mae")

@@ -106,8 +106,7 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
     """Diagnose one run's curves. See :func:`fitwatch.diagnose` for the usual entry point."""
     t = thresholds or DEFAULT
     epochs = curves.epochs
-    L = curves.get("loss")
-    V = curves.get(monitor) if monitor.endswith("loss") else curves.get("val_loss")
+    L, V = _monitored(curves, monitor)
     acc = curves.get("accuracy")
     vacc = curves.get("val_accuracy")
     # a curve that is NaN from its first epoch is data (diverged at once), not a missing curve
@@ -343,6 +342,26 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
 
 
 # -- pieces ---------------------------------------------------------------------------------------
+_HIGHER_IS_BETTER = ("acc", "auc", "f1", "precision", "recall", "iou", "dice", "r2", "map")
+
+
+def _monitored(curves: Curves, monitor: str) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The (training, validation) pair the diagnosis judges: the losses by default; for another
+    monitored metric, it and its training counterpart, as errors (1 - accuracy...) when higher is
+    better, so that lower is better throughout."""
+    if monitor in ("val_loss", "loss"):
+        return curves.get("loss"), curves.get("val_loss")
+    if monitor not in curves.series:
+        raise KeyError(f"{curves.source or curves.name}: no {monitor!r} curve to monitor "
+                       f"(found: {', '.join(curves.series)}); pass --monitor with one of those")
+    train_key = monitor[4:] if monitor.startswith("val_") else monitor
+    pair = [curves.get(train_key) if train_key != monitor else None, curves.get(monitor)]
+    if any(w in monitor.lower() for w in _HIGHER_IS_BETTER):
+        pair = [None if a is None else (1.0 - a if np.nanmax(np.abs(a)) <= 1.0 else -a) for a in pair]
+    return pair[0], pair[1]
+
+
+
 def _primary(code, epochs, evidence, message, remedies) -> Finding:
     severity = {"good_fit": "info", "still_improving": "info", "underfitting": "warning",
                 "overfitting": "warning"}.get(code, "critical")
