@@ -73,7 +73,8 @@ class Bench:
 
 
 def fitwatch_float_bench(root: str, calls: int) -> tuple[Bench, "fitwatch.Run"]:
-    run = fitwatch.Run(f"bench-float-{calls}", dir=os.path.join(root, f"fw-float-{calls}"), progress=False)
+    run = fitwatch.Run(f"bench-float-{calls}", dir=os.path.join(root, f"fw-float-{calls}"), progress=False,
+                       diagnose=False)
     log = run.log
 
     def block():
@@ -89,7 +90,7 @@ def fitwatch_float_bench(root: str, calls: int) -> tuple[Bench, "fitwatch.Run"]:
 
 def fitwatch_hot_bench(root: str, calls: int) -> tuple[Bench, "fitwatch.Run"]:
     """``run.log`` alone: no epoch end inside the timed region (the hot path only)."""
-    run = fitwatch.Run("bench-hot", dir=os.path.join(root, "fw-hot"), progress=False)
+    run = fitwatch.Run("bench-hot", dir=os.path.join(root, "fw-hot"), progress=False, diagnose=False)
     log = run.log
 
     def block():
@@ -105,7 +106,7 @@ def fitwatch_hot_bench(root: str, calls: int) -> tuple[Bench, "fitwatch.Run"]:
 
 
 def fitwatch_tensor_bench(root: str, calls: int) -> tuple[Bench, "fitwatch.Run"]:
-    run = fitwatch.Run("bench-tensor", dir=os.path.join(root, "fw-tensor"), progress=False)
+    run = fitwatch.Run("bench-tensor", dir=os.path.join(root, "fw-tensor"), progress=False, diagnose=False)
     log = run.log
     loss = torch.tensor(0.5)
     acc = torch.tensor(0.9)
@@ -254,57 +255,51 @@ def batches(x, y, bs, gen=None):
         yield x[j], y[j]
 
 
-def train_without(data, epochs: int, bs: int, root: str) -> tuple[float, float]:
-    """Baseline: the same computation as ``train_with``, fitwatch calls left out."""
+def one_epoch(model, opt, data, bs: int, gen, log=None) -> None:
+    """One epoch of the tutorial loop. ``log`` is ``run.log``, or None for the baseline, which
+    computes the same tensors (accuracy included, as a user printing it would)."""
     x_tr, y_tr, x_va, y_va = data
-    t0, c0 = perf(), cpu()
-    model, opt = make_model()
     loss_fn = torch.nn.functional.cross_entropy
-    gen = torch.Generator().manual_seed(0)
-    for epoch in range(epochs):
-        model.train()
-        for x, y in batches(x_tr, y_tr, bs, gen):
-            opt.zero_grad()
+    model.train()
+    for x, y in batches(x_tr, y_tr, bs, gen):
+        opt.zero_grad()
+        out = model(x)
+        loss = loss_fn(out, y)
+        loss.backward()
+        opt.step()
+        accuracy = (out.argmax(1) == y).float().mean()
+        if log is not None:
+            log("train", loss=loss, accuracy=accuracy, n=len(y))
+    model.eval()
+    with torch.no_grad():
+        for x, y in batches(x_va, y_va, bs):
             out = model(x)
             loss = loss_fn(out, y)
-            loss.backward()
-            opt.step()
             accuracy = (out.argmax(1) == y).float().mean()
-        model.eval()
-        with torch.no_grad():
-            for x, y in batches(x_va, y_va, bs):
-                out = model(x)
-                loss = loss_fn(out, y)
-                accuracy = (out.argmax(1) == y).float().mean()
+            if log is not None:
+                log("val", loss=loss, accuracy=accuracy, n=len(y))
+
+
+def train_without(data, epochs: int, bs: int, root: str) -> tuple[float, float]:
+    """Baseline: the same computation as ``train_with``, fitwatch calls left out."""
+    t0, c0 = perf(), cpu()
+    model, opt = make_model()
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(epochs):
+        one_epoch(model, opt, data, bs, gen)
     return perf() - t0, cpu() - c0
 
 
 def train_with(data, epochs: int, bs: int, root: str) -> tuple[float, float]:
-    """The tutorial loop with fitwatch: Run creation, per-batch logging, epoch commits, finish."""
-    x_tr, y_tr, x_va, y_va = data
+    """The tutorial loop with fitwatch: Run creation, per-batch logging, epoch ends, finish."""
     t0, c0 = perf(), cpu()
     model, opt = make_model()
-    loss_fn = torch.nn.functional.cross_entropy
     gen = torch.Generator().manual_seed(0)
-    run = fitwatch.Run("digits-mlp", config={"lr": 1e-3, "batch_size": bs}, dir=root, progress=False)
-    for epoch in run.epochs(epochs):
-        model.train()
-        for x, y in batches(x_tr, y_tr, bs, gen):
-            opt.zero_grad()
-            out = model(x)
-            loss = loss_fn(out, y)
-            loss.backward()
-            opt.step()
-            accuracy = (out.argmax(1) == y).float().mean()
-            run.log("train", loss=loss, accuracy=accuracy, n=len(y))
-        model.eval()
-        with torch.no_grad():
-            for x, y in batches(x_va, y_va, bs):
-                out = model(x)
-                loss = loss_fn(out, y)
-                accuracy = (out.argmax(1) == y).float().mean()
-                run.log("val", loss=loss, accuracy=accuracy, n=len(y))
-    run.finish()  # waits for every batch row to be committed
+    run = fitwatch.Run("digits-mlp", config={"lr": 1e-3, "batch_size": bs}, dir=root, progress=False,
+                       diagnose=False)
+    for _ in run.epochs(epochs):
+        one_epoch(model, opt, data, bs, gen, run.log)
+    run.finish()  # waits for everything to be committed
     return perf() - t0, cpu() - c0
 
 
@@ -351,32 +346,14 @@ def epoch_pairs(root: str, args) -> float:
     (A B A B ...), the median of the paired differences. Pairs of adjacent ~40 ms epochs cancel the
     machine's slow drift, which run-level medians of ~0.4 s runs do not."""
     print("\n== 2b. Epoch-level pairs: the same loop, epochs alternating without / with fitwatch ==")
-    x_tr, y_tr, x_va, y_va = digits_data()
+    data = digits_data()
     model, opt = make_model()
-    loss_fn = torch.nn.functional.cross_entropy
     gen = torch.Generator().manual_seed(0)
-    run = fitwatch.Run("pairs", dir=os.path.join(root, "pairs"), progress=False)
+    run = fitwatch.Run("pairs", dir=os.path.join(root, "pairs"), progress=False, diagnose=False)
 
     def epoch(log, end) -> float:
         t0 = perf()
-        model.train()
-        for x, y in batches(x_tr, y_tr, 32, gen):
-            opt.zero_grad()
-            out = model(x)
-            loss = loss_fn(out, y)
-            loss.backward()
-            opt.step()
-            accuracy = (out.argmax(1) == y).float().mean()
-            if log:
-                log("train", loss=loss, accuracy=accuracy, n=len(y))
-        model.eval()
-        with torch.no_grad():
-            for x, y in batches(x_va, y_va, 32):
-                out = model(x)
-                loss = loss_fn(out, y)
-                accuracy = (out.argmax(1) == y).float().mean()
-                if log:
-                    log("val", loss=loss, accuracy=accuracy, n=len(y))
+        one_epoch(model, opt, data, 32, gen, log)
         if end:
             end()  # the epoch's journal write, means, batch chunks: what run.epochs() does
         return perf() - t0

@@ -429,7 +429,7 @@ def _overfitting(findings, cl: _Curve, cv: _Curve, Ek, t: Thresholds, span) -> i
             and train_fell > 0.5 * abs(cl.s[m]) and m <= 0.6 * n
     if not (train_ok and (rising or widening)):
         return None
-    ev = {"best_val_loss": cv.min, "best_epoch": Ek(m), "val_loss_end": cv.end, "rise": rise,
+    ev = {"best_val_loss": cv.min, "lowest_smoothed_epoch": Ek(m), "val_loss_end": cv.end, "rise": rise,
           "rise_vs_drop": rise / vdrop if vdrop > 0 else None, "noise": cv.sigma,
           "train_loss_at_best": float(cl.s[m]), "train_loss_end": cl.end,
           "gap_at_best": gap_m, "gap_end": gap_end}
@@ -463,7 +463,8 @@ def _secondary(findings, cl, cv, acc, vacc, Ek, t: Thresholds, span, overfit_at)
             findings.append(Finding(
                 "generalization_gap", sev, [Ek(n // 2), span[1]],
                 {"gap_end": g_end, "relative_to_train": rel, "trend_second_half": trend, "growing": growing},
-                f"Validation loss ends {g_end:.4g} above training ({100 * rel:.0f}% of the training loss), "
+                f"Validation loss ends {g_end:.4g} above training ("
+                + (f"{rel:.0f}x" if rel >= 10 else f"{100 * rel:.0f}% of") + " the training loss), "
                 f"{'and the gap is growing' if growing else 'and the gap is not growing'}.",
                 remedies_for("generalization_gap") if sev == "warning" else []))
         # validation below training
