@@ -183,7 +183,7 @@ class Run:
             self.end_epoch()
 
     def end_epoch(self) -> dict[str, float]:
-        """Close the current epoch: compute its means, commit them, and move to the next epoch.
+        """Close the current epoch: compute its means, make them durable, and move to the next epoch.
 
         ``run.epochs()`` calls this for you. Returns the epoch's Keras-style values.
         """
@@ -201,9 +201,8 @@ class Run:
         self._epoch_values = {}
         self.epoch = epoch + 1
         if values:
-            self.store.write_epoch(self.id, epoch, values)  # committed before the loop goes on
-        # batch values go to the writer thread, at most once a second (short epochs are many), after
-        # the epoch's commit so that the two never wait on each other
+            self.store.write_epoch(self.id, epoch, values)  # journaled (durable) before the loop goes on
+        # batch values go to the writer thread at most once a second (short epochs are many)
         if time.monotonic() - self._last_flush > _FLUSH_EVERY_S:
             self._flush_steps()
         if not values:
