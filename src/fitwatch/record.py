@@ -133,7 +133,7 @@ class SplitAccumulator:
                 m.dev_values.append(v.detach() if v.requires_grad else v)  # no graph kept alive
                 m.dev_ns.append(weight)
                 if len(m.dev_values) >= _CHUNK:
-                    self._drain(name, m)
+                    self._stack_device(m)
                 continue
             else:
                 v, w = self._convert(name, v, n, m, step)
@@ -149,8 +149,6 @@ class SplitAccumulator:
         """Turn a non-float value into (float, weight); (None, None) when it stays on its device."""
         if _is_torch_tensor(v):
             numel = v.numel()
-            if numel == 1 and v.is_cpu and v.ndim > 0:  # a 1-element CPU tensor: read it now
-                return v.item(), (1 if n is None else n)
             if numel == 0:
                 raise ValueError(f"fitwatch: metric {name!r} of split {self.split!r} is an empty tensor")
             if v.ndim == 0 or numel == 1:
@@ -201,21 +199,10 @@ class SplitAccumulator:
 
     # -- epoch boundaries -------------------------------------------------------------------
     def read_device(self) -> None:
-        """Bring kept 0-d tensor values to the host (once per epoch): CPU tensors one ``item()``
-        each, accelerator tensors with one stack and one transfer per metric."""
+        """Bring values kept on an accelerator to the host: one transfer per metric, once per epoch."""
         for name, m in self.metrics.items():
-            if m.dev_steps:
-                self._drain(name, m, final=True)
-
-    def _drain(self, name: str, m: _Metric, final: bool = False) -> None:
-        """Every ``_CHUNK`` batches: CPU values are read (cheap, no sync) and accelerator values
-        stacked on their device (asynchronous); ``final`` reads everything."""
-        if not final and not m.dev_values[0].is_cpu:
-            self._stack_device(m)
-            return
-        if not m.dev_chunks and all(t.is_cpu for t in (m.dev_values[0], m.dev_values[-1])):
-            vals = [float(t.item()) for t in m.dev_values]  # cheaper than stacking a few hundred
-        else:
+            if not m.dev_steps:
+                continue
             import torch
 
             try:
@@ -223,22 +210,21 @@ class SplitAccumulator:
                     self._stack_device(m)
                 vals = torch.cat(m.dev_chunks).cpu().double().tolist()  # the one synchronisation
             except RuntimeError:  # tensors on several devices: read them one by one
-                tensors = [x for c in m.dev_chunks for x in c] + m.dev_values
-                vals = [float(x.item()) for x in tensors]
-        steps, ns = m.dev_steps, m.dev_ns
-        for s, v in zip(steps, vals):
-            if v - v != 0.0:
-                self.nonfinite.append((name, s))
-        if not m.steps or m.steps[-1] < steps[0]:
-            m.steps += steps
-            m.values += vals
-            m.ns += ns
-        else:  # merge with values read earlier, in step order
-            merged = sorted(zip(m.steps + steps, m.values + vals, m.ns + ns))
-            m.steps = [x[0] for x in merged]
-            m.values = [x[1] for x in merged]
-            m.ns = [x[2] for x in merged]
-        m.dev_steps, m.dev_values, m.dev_ns, m.dev_chunks = [], [], [], []
+                vals = [float(x.item()) for x in [*(x for c in m.dev_chunks for x in c), *m.dev_values]]
+            steps, ns = m.dev_steps, m.dev_ns
+            for s, v in zip(steps, vals):
+                if v - v != 0.0:
+                    self.nonfinite.append((name, s))
+            if not m.steps or m.steps[-1] < steps[0]:
+                m.steps += steps
+                m.values += vals
+                m.ns += ns
+            else:  # merge with host values read earlier, in step order
+                merged = sorted(zip(m.steps + steps, m.values + vals, m.ns + ns))
+                m.steps = [x[0] for x in merged]
+                m.values = [x[1] for x in merged]
+                m.ns = [x[2] for x in merged]
+            m.dev_steps, m.dev_values, m.dev_ns, m.dev_chunks = [], [], [], []
 
     def pending_batches(self):
         """Yield ``(metric, steps, values, ns)`` lists of host values not yet handed to the store."""

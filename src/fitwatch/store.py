@@ -8,10 +8,11 @@ Durability: an epoch's values are appended to the process's journal (``fitwatch.
 one ``write`` system call) before :meth:`Run.epochs` moves on to the next one, and committed to
 the database by a background thread moments later; the next store opened on the folder replays the
 journal of a process that was killed. So a process killed with SIGKILL keeps every completed
-epoch, and the training thread never waits for SQLite. Batch-level values are stored in compact chunks (one row per split, metric and flush:
-little-endian int64 steps, epochs and n, float64 values) by a background thread, about once a second
-and when the run finishes: never on the training loop's hot path. A SIGKILL may lose the last
-second of batch values; never a completed epoch.
+epoch, and the training thread never waits for SQLite. Batch-level values are stored in compact
+chunks (one row per split, metric and flush: little-endian int64 steps, epochs and n, float64
+values) by a background thread, about once a second and when the run finishes: never on the
+training loop's hot path. A SIGKILL may lose the last second of batch values; never a completed
+epoch.
 
 Values are stored as they were logged; NaN (which SQLite cannot hold as a REAL) is stored as NULL
 and read back as NaN.
@@ -324,9 +325,14 @@ class Store:
         self._journal(json.dumps(rows, allow_nan=True).encode() + b"\n")
         self._enqueue(("epochs", rows))
 
+    @property
+    def journal_dir(self) -> Path:
+        """Where each writing process keeps its journal: ``fitwatch.db.pending/`` beside the database."""
+        return self.path.with_name(self.path.name + ".pending")
+
     def _journal(self, line: bytes) -> None:
         if self._journal_fd is None:
-            folder = self.path.with_name(self.path.name + ".pending")
+            folder = self.journal_dir
             folder.mkdir(exist_ok=True)
             self._journal_path = folder / f"{_hostname()}.{os.getpid()}.jsonl"
             self._journal_fd = os.open(self._journal_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -349,7 +355,7 @@ class Store:
 
         Epoch values already in the database are kept (the replay only fills what is missing).
         """
-        folder = self.path.with_name(self.path.name + ".pending")
+        folder = self.journal_dir
         if not folder.is_dir():
             return 0
         added = 0
@@ -504,7 +510,7 @@ class Store:
     def steps(self, run_id: int) -> dict[tuple[str, str], dict[str, np.ndarray]]:
         """Every batch value of a run: ``{(split, metric): {"step", "value", "n", "epoch": arrays}}``."""
         rows = self._read(
-            "SELECT split, metric, count, steps, epochs, vals, ns FROM steps WHERE run_id = ? "
+            "SELECT split, metric, steps, epochs, vals, ns FROM steps WHERE run_id = ? "
             "ORDER BY split, metric, first_step",
             (run_id,),
         )
