@@ -6,7 +6,8 @@ import importlib
 import pytest
 
 MODULES = ["fitwatch", "fitwatch.names", "fitwatch.record", "fitwatch.store", "fitwatch.rundata", "fitwatch.run",
-           "fitwatch.curves", "fitwatch.analyze", "fitwatch.diagnosis", "fitwatch.thresholds", "fitwatch.readers"]
+           "fitwatch.curves", "fitwatch.analyze", "fitwatch.diagnosis", "fitwatch.thresholds", "fitwatch.readers",
+           "fitwatch.stopping"]
 
 
 @pytest.mark.parametrize("name", MODULES)

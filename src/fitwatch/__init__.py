@@ -26,6 +26,7 @@ from .names import keras_key, split_key
 from .record import NonFiniteValue
 from .run import Run
 from .rundata import RunData
+from .stopping import EarlyStopping
 from .store import Store, StoreError
 from .thresholds import Thresholds
 
@@ -41,6 +42,7 @@ __all__ = [
     "Finding",
     "Curves",
     "Thresholds",
+    "EarlyStopping",
     "load",
     "runs",
     "keras_key",

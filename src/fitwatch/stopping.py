@@ -1,0 +1,370 @@
+"""Early stopping: decide, epoch by epoch, when training should stop and which epoch to restore.
+
+:class:`EarlyStopping` is framework-free (numpy and the standard library only): feed it each
+epoch's values with :meth:`EarlyStopping.update` and it answers whether to stop now. It knows
+three families of rules:
+
+* the fitwatch default (``EarlyStopping()``), see ``docs/early_stopping.md``;
+* ``patience=`` (criterion ``"patience"``): exactly Keras's ``EarlyStopping``;
+* Prechelt's criteria from "Early Stopping -- But When?" (1998): ``"GL<alpha>"``,
+  ``"PQ<alpha>"``, ``"UP<s>"``.
+
+Whatever the rule, a NaN or infinite monitored value stops at once.
+
+Example:
+    >>> from fitwatch import EarlyStopping
+    >>> stopper = EarlyStopping(patience=2)
+    >>> for epoch, v in enumerate([0.9, 0.7, 0.6, 0.65, 0.62, 0.61]):
+    ...     if stopper.update(epoch, {"loss": 1.0 - 0.1 * epoch, "val_loss": v}):
+    ...         break
+    >>> stopper.stopped_epoch, stopper.best_epoch, stopper.best_value
+    (4, 2, 0.6)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+
+__all__ = ["EarlyStopping"]
+
+#: names that ``mode="auto"`` maximises (substrings of the metric name, ``val_`` removed)
+_HIGHER_IS_BETTER = ("accuracy", "acc", "auc", "f1", "precision", "recall")
+_CRITERION = re.compile(r"^(GL|PQ|UP)(\d+(?:\.\d*)?|\.\d+)$", re.IGNORECASE)
+_PERCENT = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*%\s*$")
+
+
+class EarlyStopping:
+    """Stop training when the monitored value has stopped improving.
+
+    Call :meth:`update` at the end of every epoch with that epoch's values; it returns True when
+    training should stop. :attr:`best_epoch` is then the epoch whose weights to restore (restore
+    them even when training ran to the end without a stop).
+
+    Args:
+        monitor: the key of ``logs`` to watch (default ``"val_loss"``).
+        mode: ``"min"``, ``"max"`` or ``"auto"``: ``auto`` maximises names containing accuracy,
+            acc, auc, f1, precision or recall (``val_`` removed) and minimises the rest.
+        min_delta: the least change that counts as an improvement: a number (absolute, as in
+            Keras), or a string such as ``"1%"`` (relative to the best value so far).
+        patience: epochs without improvement before stopping, exactly as Keras's
+            ``EarlyStopping(patience=...)``; giving it selects ``criterion="patience"``.
+        baseline: (patience mode) the value to beat: the wait counter restarts only on an epoch
+            that improves on both the best so far and the baseline, as in Keras.
+        start_from_epoch: epochs before this one are ignored (a warm-up), as in Keras.
+        criterion: ``None`` (the fitwatch default when ``patience`` is None), ``"patience"``,
+            or one of Prechelt's criteria: ``"GL<alpha>"`` (stop when the generalisation loss,
+            100 * (value / best - 1), exceeds alpha), ``"PQ<alpha>"`` (stop at the end of a strip
+            when the generalisation loss over the training progress exceeds alpha) or ``"UP<s>"``
+            (stop when the value rose at the end of ``s`` successive strips), e.g. ``"GL5"``,
+            ``"PQ0.5"``, ``"UP3"``.
+        strip: the strip length k, in epochs, of PQ and UP (default 5).
+        verbose: print the reason when stopping.
+
+    Attributes:
+        best_epoch: the epoch of the best value so far (the weights to restore), None before the
+            first monitored epoch. In patience mode exactly Keras's ``best_epoch``; otherwise the
+            epoch of the lowest (``max`` mode: highest) value, improvements smaller than
+            ``min_delta`` not counting.
+        best_value: the monitored value at ``best_epoch``.
+        stopped_epoch: the epoch at which :meth:`update` returned True, else None.
+        reason: why training stopped, a sentence with the numbers; None while it goes on.
+        improved: True when the last :meth:`update` set a new best (copy the weights then).
+        wait: epochs since the last improvement (patience mode: Keras's ``wait`` counter).
+
+    Raises:
+        ValueError: at the first :meth:`update`, for an unknown criterion or mode, a bad
+            ``min_delta``, ``patience`` or ``strip``, and, outside patience mode, a monitor that
+            is not in ``logs`` (the message lists the keys there) or, for PQ, no training
+            counterpart. In patience mode a missing monitor only warns and the epoch is skipped,
+            as Keras does; an epoch whose logs hold no validation value at all (validation run
+            every few epochs) is skipped quietly in every mode.
+
+    Example:
+        >>> stopper = EarlyStopping(criterion="GL5")
+        >>> [stopper.update(e, {"val_loss": v}) for e, v in enumerate([1.0, 0.8, 0.82, 0.85])]
+        [False, False, False, True]
+        >>> stopper.reason
+        'val_loss is 6.2% above its best (GL=6.2 > 5); best 0.8 at epoch 1'
+    """
+
+    def __init__(self, monitor="val_loss", mode="auto", min_delta=0.0, patience=None, baseline=None,
+                 start_from_epoch=0, criterion=None, strip=5, verbose=False):
+        self.monitor = monitor
+        self.mode = mode
+        self.min_delta = min_delta
+        self.patience = patience
+        self.baseline = baseline
+        self.start_from_epoch = start_from_epoch
+        self.criterion = criterion
+        self.strip = strip
+        self.verbose = verbose
+        self.reset()
+
+    # -- state --------------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget everything seen, for reuse in another training run (parameters are kept)."""
+        self.best_epoch = None
+        self.best_value = None
+        self.stopped_epoch = None
+        self.reason = None
+        self.improved = False
+        self.wait = 0
+        self._ready = False
+        self._n = 0  # monitored epochs seen
+        self._lowest = None  # the raw best (oriented: lower is better) for Prechelt's E_opt
+        self._strip_train = []  # training values in the current strip (PQ)
+        self._last_strip_end = None  # value at the end of the previous strip (UP)
+        self._ups = 0  # successive strips whose end rose (UP)
+        self._state = None  # the default criterion's running state
+
+    def to_dict(self) -> dict:
+        """The parameters and the outcome, JSON-able (for a run's record)."""
+        return {
+            "monitor": self.monitor, "mode": self._direction_name(), "criterion": self._criterion_name(),
+            "best_epoch": self.best_epoch, "best_value": self.best_value, "stopped_epoch": self.stopped_epoch,
+            "reason": self.reason, "min_delta": self.min_delta, "patience": self.patience,
+            "baseline": None if self.baseline is None else float(self.baseline),
+            "start_from_epoch": self.start_from_epoch, "strip": self.strip,
+        }
+
+    def __repr__(self) -> str:
+        return f"EarlyStopping(monitor={self.monitor!r}, criterion={self._criterion_name()!r})"
+
+    # -- set-up (first use) ----------------------------------------------------------------------------
+    def _setup(self) -> None:
+        crit = self.criterion
+        if self.patience is not None:
+            if crit not in (None, "patience"):
+                raise ValueError(f"EarlyStopping: patience={self.patience!r} and criterion={crit!r} "
+                                 f"contradict; give patience= alone, or criterion= alone")
+            if isinstance(self.patience, bool) or not isinstance(self.patience, int) or self.patience < 0:
+                raise ValueError(f"EarlyStopping: patience={self.patience!r}; pass a whole number >= 0")
+            kind, param = "patience", self.patience
+        elif crit is None:
+            kind, param = "fitwatch", None
+        elif crit == "patience":
+            raise ValueError("EarlyStopping: criterion='patience' needs patience=, e.g. patience=10")
+        else:
+            m = _CRITERION.match(str(crit).strip())
+            if not m:
+                raise ValueError(f"EarlyStopping: unknown criterion {crit!r}; use None (the fitwatch default), "
+                                 f"'patience' with patience=, or Prechelt's 'GL5', 'PQ0.5', 'UP3'")
+            kind, param = m.group(1).upper(), float(m.group(2))
+            if kind == "UP":
+                if param != int(param) or param < 1:
+                    raise ValueError(f"EarlyStopping: criterion {crit!r}: UP counts strips, a whole number >= 1 "
+                                     f"such as 'UP3'")
+                param = int(param)
+        if self.mode not in ("auto", "min", "max"):
+            raise ValueError(f"EarlyStopping: mode={self.mode!r}; use 'auto', 'min' or 'max'")
+        if kind in ("PQ", "UP") and (isinstance(self.strip, bool) or not isinstance(self.strip, int)
+                                     or self.strip < 1):
+            raise ValueError(f"EarlyStopping: strip={self.strip!r}; pass the strip length in epochs, a whole "
+                             f"number >= 1 (Prechelt used 5)")
+        if self.baseline is not None and kind != "patience":
+            raise ValueError(f"EarlyStopping: baseline= applies to patience mode only; pass patience= with it, "
+                             f"or leave baseline out for criterion {self._criterion_name(kind, param)!r}")
+        self._abs_delta, self._rel_delta = _parse_min_delta(self.min_delta)
+        self._kind, self._param = kind, param
+        self._sign = -1.0 if self._maximise() else 1.0  # oriented value = sign * value: lower is better
+        self._baseline = None if self.baseline is None else float(self.baseline)
+        self._ready = True
+
+    def _maximise(self) -> bool:
+        if self.mode == "auto":
+            name = str(self.monitor).lower().removeprefix("val_")
+            return any(w in name for w in _HIGHER_IS_BETTER)
+        return self.mode == "max"
+
+    def _direction_name(self) -> str:
+        if self.mode not in ("auto", "min", "max"):
+            return str(self.mode)
+        return "max" if self._maximise() else "min"
+
+    def _criterion_name(self, kind=None, param=None) -> str:
+        if kind is None:
+            if self.patience is not None:
+                return f"patience={self.patience}"
+            if self.criterion is None:
+                return "fitwatch"
+            return str(self.criterion)
+        if kind == "patience":
+            return f"patience={param}"
+        if kind == "fitwatch":
+            return "fitwatch"
+        return f"{kind}{param:g}"
+
+    # -- the epoch ------------------------------------------------------------------------------------
+    def update(self, epoch: int, logs: dict) -> bool:
+        """Take one epoch's values; True means stop training now.
+
+        Args:
+            epoch: the epoch number (Keras counts from 0).
+            logs: that epoch's values, e.g. ``{"loss": 0.31, "val_loss": 0.35}``; numbers, numpy
+                scalars or 0-d tensors.
+        """
+        if not self._ready:
+            self._setup()
+        self.improved = False
+        if self.stopped_epoch is not None:
+            return True
+        logs = logs or {}
+        raw = logs.get(self.monitor)
+        if raw is None:
+            self._missing(logs)
+            return False
+        if epoch < self.start_from_epoch:
+            return False
+        value = float(raw)
+        if not math.isfinite(value):
+            what = "NaN" if math.isnan(value) else "infinite"
+            best = "" if self.best_epoch is None else f"; best {self.best_value:.4g} at epoch {self.best_epoch}"
+            return self._stop(epoch, f"{self.monitor} became {what} at epoch {epoch}: training has diverged{best}")
+        self._n += 1
+        x = self._sign * value  # lower is better from here on
+        # Keras's improvement test: better than the best by more than min_delta (the first value is)
+        if self.best_value is None or x < self._sign * self.best_value - self._delta(self.best_value):
+            self.best_value, self.best_epoch = value, epoch
+            self.improved = True
+        if self._lowest is None or x < self._lowest:
+            self._lowest = x
+        if self._kind == "patience":
+            return self._patience(epoch, x)
+        if self._kind == "fitwatch":
+            return self._fitwatch(epoch, x, logs)
+        return self._prechelt(epoch, x, logs)
+
+    def _delta(self, best: float) -> float:
+        return self._abs_delta + self._rel_delta * abs(best)
+
+    def _missing(self, logs: dict) -> None:
+        keys = ", ".join(map(str, logs)) or "none"
+        if str(self.monitor).startswith("val_") and not any(str(k).startswith("val_") for k in logs):
+            return  # no validation this epoch (validation_freq > 1)
+        msg = (f"EarlyStopping: monitor {self.monitor!r} is not in this epoch's logs (available: {keys}); "
+               f"pass monitor= with one of those")
+        if self._kind == "patience":
+            warnings.warn(msg + "; this epoch is skipped, as Keras does", stacklevel=3)
+            return
+        raise ValueError(msg)
+
+    def _stop(self, epoch: int, reason: str) -> bool:
+        self.stopped_epoch = epoch
+        self.reason = reason
+        if self.verbose:
+            print(f"fitwatch EarlyStopping: epoch {epoch}: {reason}")
+        return True
+
+    def _best_text(self) -> str:
+        return f"best {self.best_value:.4g} at epoch {self.best_epoch}"
+
+    # -- Keras ------------------------------------------------------------------------------------------
+    def _patience(self, epoch: int, x: float) -> bool:
+        # keras.callbacks.EarlyStopping.on_epoch_end, step for step
+        self.wait += 1
+        if self.improved:
+            if self._baseline is None or x < self._sign * self._baseline - self._delta(self._baseline):
+                self.wait = 0
+            return False
+        if self.wait >= self._param and epoch > 0:
+            delta = self.min_delta if isinstance(self.min_delta, str) else f"{abs(float(self.min_delta)):g}"
+            if self._baseline is not None and not self._beats_baseline():
+                why = f"{self.monitor} has not improved on the baseline {self._baseline:g}"
+            else:
+                why = f"{self.monitor} has not improved by more than {delta}"
+            return self._stop(epoch, f"{why} for {self.wait} epochs (patience={self._param}); {self._best_text()}")
+        return False
+
+    def _beats_baseline(self) -> bool:
+        b = self._sign * self._baseline
+        return self._sign * self.best_value < b - self._delta(self._baseline)
+
+    # -- Prechelt ---------------------------------------------------------------------------------------
+    def _prechelt(self, epoch: int, x: float, logs: dict) -> bool:
+        kind, alpha, k = self._kind, self._param, self.strip
+        self.wait = 0 if self.improved else self.wait + 1
+        gl = _generalisation_loss(x, self._lowest)
+        if kind == "GL":
+            if gl > alpha:
+                return self._stop(epoch, f"{self.monitor} is {gl:.2g}% {self._worse()} its best "
+                                         f"(GL={gl:.2g} > {alpha:g}); {self._best_text()}")
+            return False
+        if kind == "PQ":
+            self._strip_train.append(self._training_value(logs))
+            if self._n % k:
+                return False
+            strip, self._strip_train = self._strip_train, []
+            progress = _training_progress(strip)
+            pq = gl / progress if progress > 0 else (math.inf if gl > 0 else 0.0)
+            if pq > alpha:
+                return self._stop(epoch, f"{self.monitor} is {gl:.2g}% {self._worse()} its best while training "
+                                         f"progressed {progress:.3g} per mille over the last {k} epochs "
+                                         f"(PQ={pq:.3g} > {alpha:g}); {self._best_text()}")
+            return False
+        # UP: the value at the end of this strip is worse than at the end of the previous one
+        if self._n % k:
+            return False
+        prev, self._last_strip_end = self._last_strip_end, x
+        if prev is None:
+            return False
+        self._ups = self._ups + 1 if x > prev else 0
+        if self._ups >= alpha:
+            return self._stop(epoch, f"{self.monitor} got worse at the end of {self._ups} successive strips of "
+                                     f"{k} epochs (UP{alpha}); {self._best_text()}")
+        return False
+
+    def _worse(self) -> str:
+        return "below" if self._sign < 0 else "above"
+
+    def _training_value(self, logs: dict) -> float:
+        """The training counterpart of the monitor, oriented like it (lower is better)."""
+        name = str(self.monitor).removeprefix("val_")
+        key = name if name != self.monitor and name in logs else "loss" if "loss" in logs else None
+        if key is None:
+            raise ValueError(f"EarlyStopping: criterion {self._criterion_name()!r} needs the training value "
+                             f"({name!r} or 'loss') in logs (available: {', '.join(map(str, logs)) or 'none'}); "
+                             f"log it, or use a GL or UP criterion")
+        v = float(logs[key])
+        return self._sign * v if key == name else v
+
+    # -- the fitwatch default ------------------------------------------------------------------------
+    def _fitwatch(self, epoch: int, x: float, logs: dict) -> bool:
+        # placeholder until the default criterion lands: patience 5
+        self.wait = 0 if self.improved else self.wait + 1
+        if self.wait >= 5:
+            return self._stop(epoch, f"{self.monitor} has not improved for {self.wait} epochs; {self._best_text()}")
+        return False
+
+
+def _parse_min_delta(value) -> tuple[float, float]:
+    """``min_delta`` as (absolute, relative): ``0.001`` -> (0.001, 0); ``"1%"`` -> (0, 0.01)."""
+    if isinstance(value, str):
+        m = _PERCENT.match(value)
+        if not m:
+            raise ValueError(f"EarlyStopping: min_delta={value!r}; pass a number (absolute) or a percentage "
+                             f"string such as '1%' or '0.5%' (relative to the best value)")
+        return 0.0, float(m.group(1)) / 100.0
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"EarlyStopping: min_delta={value!r}; pass a number or a percentage such as '1%'") from None
+    if not math.isfinite(v):
+        raise ValueError(f"EarlyStopping: min_delta={value!r}; pass a finite number or a percentage such as '1%'")
+    return abs(v), 0.0  # Keras takes abs(min_delta)
+
+
+def _generalisation_loss(x: float, lowest: float) -> float:
+    """Prechelt's GL in percent: how far ``x`` is above the lowest value (lower is better), relative."""
+    if x <= lowest:
+        return 0.0
+    return 100.0 * (x - lowest) / abs(lowest) if lowest else math.inf
+
+
+def _training_progress(strip: list[float]) -> float:
+    """Prechelt's P_k in per mille: how much the mean of a strip of training values exceeds its
+    lowest value, relative; large while training still makes progress."""
+    lo = min(strip)
+    mean = sum(strip) / len(strip)
+    return 1000.0 * (mean - lo) / abs(lo) if lo else (math.inf if mean > lo else 0.0)
