@@ -11,13 +11,14 @@ not_learning, overfitting, still_improving, underfitting, good_fit.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 
 from .curves import Curves
 from .diagnosis import Diagnosis, Finding
-from .remedies import remedies_for
+from .remedies import CATALOGUE, remedies_for
 from .thresholds import DEFAULT, Thresholds
 
 _MAD = 1.4826  # MAD -> standard deviation for normal noise
@@ -102,8 +103,11 @@ def _no_skill(start: float) -> float | None:
     return None
 
 
-def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Thresholds | None = None) -> Diagnosis:
+def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Thresholds | None = None,
+                    stop=None) -> Diagnosis:
     """Diagnose one run's curves. See :func:`fitwatch.diagnose` for the usual entry point."""
+    if stop is not None:
+        curves = dataclasses.replace(curves, stop=stop_record(stop))
     t = thresholds or DEFAULT
     epochs = curves.epochs
     L, V = _monitored(curves, monitor)
@@ -523,11 +527,66 @@ def _secondary(findings, cl, cv, acc, vacc, Ek, t: Thresholds, span, overfit_at)
 
 
 def _done(curves: Curves, verdict, best, onset, findings, notes, monitor) -> Diagnosis:
+    if curves.stop:
+        _early_stopping(curves.stop, verdict, onset, findings)
     return Diagnosis(verdict=verdict, best_epoch=best, onset_epoch=onset, findings=findings,
                      source=curves.source, name=curves.name, epochs=len(curves), monitor=monitor, notes=notes)
 
 
-def diagnose(source, *, monitor: str = "val_loss", thresholds: Thresholds | None = None, dir=None) -> Diagnosis:
+def stop_record(stop) -> dict:
+    """An early stop as the dict the diagnosis reads: a run's ``info["early_stopping"]`` as it is;
+    a :class:`fitwatch.EarlyStopping` (or Keras callback) by its ``to_dict()``."""
+    if isinstance(stop, dict):
+        return stop
+    if callable(getattr(stop, "to_dict", None)):
+        return stop.to_dict()
+    raise TypeError(f"fitwatch: stop= takes a fitwatch.EarlyStopping or its to_dict(), got {type(stop).__name__}")
+
+
+def _early_stopping(stop: dict, verdict, onset, findings) -> None:
+    """The ``stopped_early`` (or ``best_restored``) finding, after the primary one; the remedy
+    "stop early" is dropped where early stopping was in place."""
+    stopped = stop.get("stopped", stop.get("stopped_epoch") is not None)
+    restored = stop.get("restored")  # None: not known (a stopper passed in by the user)
+    if not stopped and not restored:
+        return
+    best = stop.get("restored_epoch") if restored else stop.get("best_epoch")
+    last = stop.get("stopped_epoch") if stopped else stop.get("last_epoch")
+    ev = {"stopped_epoch": stop.get("stopped_epoch") if stopped else None, "best_epoch": best,
+          "best_value": stop.get("best_value"), "monitor": stop.get("monitor"), "criterion": stop.get("criterion"),
+          "restored": restored}
+    after = ""
+    if onset is not None and last is not None:
+        ev.update(onset_epoch=onset, epochs_after_onset=last - onset)
+        after = f"{last - onset} epoch{'s' if last - onset != 1 else ''} after the overfitting onset at {onset}"
+    kept = f"the best weights (epoch {best}) were restored"
+    if stopped:
+        code, remedies = "stopped_early", []
+        msg = f"Early stopping ended training at epoch {last}" + (f", {after}" if after else
+                                                                  f": {stop.get('reason')}" if stop.get("reason") else "")
+        if restored:
+            msg += f"; {kept}" + (": the overfitting was caught." if onset is not None else ".")
+        elif restored is False:
+            msg += f"; the model keeps the last epoch's weights, not the best epoch's ({best})."
+            remedies = [CATALOGUE["restore_best"]]
+        else:
+            msg += "."
+        if verdict == "still_improving":
+            msg += " The curve was still falling: the rule may have stopped too soon (more patience, or a smaller min_delta)."
+    else:
+        code, remedies = "best_restored", []
+        msg = f"Training ran to its last epoch ({last}) without an early stop" + (f", {after}" if after else "") \
+              + f"; {kept}" + (": the model is the best one, but stopping early would have saved the epochs after it."
+                               if onset is not None else ".")
+    if stopped:  # "stop early and keep the best weights" is done (or half done: restoring)
+        for f in findings:
+            f.remedies = [r for r in f.remedies if r != CATALOGUE["early_stopping"]]
+    span = [best if best is not None else (last or 0), last if last is not None else (best or 0)]
+    findings.insert(1 if findings else 0, Finding(code, "info", span, ev, msg, remedies))
+
+
+def diagnose(source, *, monitor: str = "val_loss", thresholds: Thresholds | None = None, dir=None,
+             stop=None) -> Diagnosis:
     """Diagnose training curves: say what is going on, since which epoch, why, and what to do.
 
     Args:
@@ -538,6 +597,10 @@ def diagnose(source, *, monitor: str = "val_loss", thresholds: Thresholds | None
         monitor: the validation curve to judge (default ``val_loss``).
         thresholds: :class:`fitwatch.thresholds.Thresholds` to override the defaults.
         dir: the store's folder, for a run name.
+        stop: the early stopping that ended the run (a :class:`fitwatch.EarlyStopping`, a
+            ``fitwatch.keras.EarlyStopping`` callback, or its ``to_dict()``); a run in the store
+            brings its own. The diagnosis then says where it stopped and whether the best weights
+            were restored (finding ``stopped_early``).
 
     Returns:
         A :class:`Diagnosis`. For a source holding several runs, the last run's diagnosis with
@@ -552,7 +615,8 @@ def diagnose(source, *, monitor: str = "val_loss", thresholds: Thresholds | None
     """
     from .readers import read_curves
 
-    results = [diagnose_curves(c, monitor=monitor, thresholds=thresholds) for c in read_curves(source, dir=dir)]
+    results = [diagnose_curves(c, monitor=monitor, thresholds=thresholds, stop=stop)
+               for c in read_curves(source, dir=dir)]
     if len(results) == 1:
         return results[0]
     last = results[-1]

@@ -72,6 +72,9 @@ class Curves:
         name: the run's name, when the source has one.
         source: where the curves came from (a path, ``run:NAME``, ``History``...).
         notes: what the reader had to guess or drop (shown with the diagnosis).
+        stop: the early stopping that watched the run, when known: the run's
+            ``info["early_stopping"]`` (``EarlyStopping.to_dict()`` with ``stopped``,
+            ``restored``, ``restored_epoch``...); the diagnosis reports it.
     """
 
     epochs: np.ndarray
@@ -79,6 +82,7 @@ class Curves:
     name: str | None = None
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    stop: dict | None = None
 
     def __post_init__(self):
         self.epochs = np.asarray(self.epochs, dtype=np.int64)
@@ -111,7 +115,9 @@ class Curves:
         from .names import keras_key
 
         series = {keras_key(s, m): v for (s, m), v in data.metrics.items()}
-        return cls(epochs=data.epochs, series=series, name=data.name, source=f"run:{data.name}")
+        stop = (data.info or {}).get("early_stopping")
+        return cls(epochs=data.epochs, series=series, name=data.name, source=f"run:{data.name}",
+                   stop=stop if isinstance(stop, dict) else None)
 
     def get(self, key: str) -> np.ndarray | None:
         return self.series.get(key)

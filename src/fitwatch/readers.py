@@ -286,8 +286,7 @@ def _from_rundata(data: RunData) -> Curves:
         found = ", ".join(history) or "no epochs yet"
         raise ReadError(f"run {data.name!r}: no loss or val_loss recorded (found: {found}); "
                         f"log_epoch(loss=..., val_loss=...) records them")
-    return Curves(epochs=data.epochs, series={k: np.asarray(v, dtype=np.float64) for k, v in history.items()},
-                  name=data.name, source=f"run:{data.name}")
+    return Curves.from_run(data)  # with the run's early stopping, if any
 
 
 def _from_store(ref, dir) -> Curves:

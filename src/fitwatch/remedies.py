@@ -11,6 +11,8 @@ from __future__ import annotations
 CATALOGUE: dict[str, str] = {
     "early_stopping": "Stop early and keep the weights of the best epoch (fitwatch.EarlyStopping, or "
                       "Keras EarlyStopping(restore_best_weights=True)).",
+    "restore_best": "Restore the best epoch's weights at the end: Run.epochs(..., stop=..., restore=model), or "
+                    "restore_best_weights=True in Keras.",
     "weight_decay": "Add L2 regularisation (weight_decay=1e-4..1e-2 in the optimizer, or kernel_regularizer) "
                     "or L1 if you want sparse weights.",
     "dropout": "Add dropout (p=0.2..0.5) after the larger hidden layers.",

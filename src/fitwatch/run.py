@@ -92,6 +92,7 @@ class Run:
         self._warned_nonfinite = False
         self._in_epochs = False
         self._planned: int | None = None  # n of the epochs(n) loop in progress
+        self._stopped_early = False  # an epochs() loop was ended by its stop= rule: finish() says stopped
         self._bar = None
         previous = self.store.find_run(name) if resume else None
         if previous is not None:
@@ -244,19 +245,63 @@ class Run:
         )
 
     # -- the epoch loop -------------------------------------------------------------------
-    def epochs(self, n: int, *, progress: bool | None = None) -> Iterator[int]:
+    def epochs(self, n: int, *, progress: bool | None = None, stop=None, restore=None,
+               checkpoint=None) -> Iterator[int]:
         """Iterate over epoch numbers up to ``n`` (exclusive), ending each epoch as the loop moves on.
 
         When the run was resumed, iteration starts after the last stored epoch (``n`` counts all
         epochs, like Keras's ``epochs`` with ``initial_epoch``). Leaving the loop early with
         ``break`` still records the epoch in progress.
 
+        With ``stop=``, each ended epoch's Keras-style values (``loss``, ``val_loss``...) go to
+        ``stop.update(epoch, logs)``; when it says stop, the loop ends and the run is ``stopped``
+        (``finish()`` then records that status). With ``restore=model``, the model's weights are
+        copied at every new best epoch (a CPU copy of a torch ``state_dict``; Keras's
+        ``get_weights()``) and put back when the loop ends, however it ends (an early stop, all
+        ``n`` epochs, ``break``, an exception), so the model leaves the loop with its best epoch's
+        weights. ``checkpoint=`` also writes them to a file at every new best, atomically. The
+        outcome is stored in the run's info under ``"early_stopping"`` (when it stops, and at the
+        end), shown by ``fitwatch show`` and read by the diagnosis.
+
         Args:
             n: the total number of epochs.
             progress: show a progress bar (default: the run's ``progress``, else only on a terminal).
+            stop: a :class:`fitwatch.EarlyStopping`, e.g. ``stop=fitwatch.EarlyStopping()``.
+            restore: the model (a ``torch.nn.Module`` or a Keras model) to leave with the weights of
+                the best epoch. Without ``stop=``, the best ``val_loss`` epoch is kept and the loop
+                runs all ``n`` epochs.
+            checkpoint: a file to write the best weights to (needs ``restore=``): ``torch.save`` of
+                the ``state_dict`` for torch (``model.load_state_dict(torch.load(path))`` reads it
+                back), ``model.save_weights`` for Keras (the name must end in ``.weights.h5``).
+
+        Raises:
+            TypeError: ``stop`` is not an early-stopping rule, or ``restore`` is not a model.
+            ValueError: ``checkpoint`` without ``restore``, or a Keras checkpoint's name.
+
+        Example:
+            >>> import tempfile, torch, fitwatch
+            >>> model = torch.nn.Linear(1, 1)
+            >>> run = fitwatch.Run("doc-stop", dir=tempfile.mkdtemp(), diagnose=False)
+            >>> stopper = fitwatch.EarlyStopping(patience=2)
+            >>> for epoch in run.epochs(100, stop=stopper, restore=model):
+            ...     with torch.no_grad():
+            ...         _ = model.bias.fill_(epoch)     # stands for an epoch of training
+            ...     run.log_epoch(val_loss=[0.9, 0.5, 0.4, 0.45, 0.6, 0.7][epoch])
+            >>> run.finish()
+            >>> run.status, stopper.stopped_epoch, stopper.best_epoch, model.bias.item()
+            ('stopped', 4, 2, 2.0)
         """
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise ValueError(f"fitwatch: epochs(n) needs a non-negative integer number of epochs, got {n!r}")
+        keeper = None
+        if stop is not None or restore is not None or checkpoint is not None:
+            from .keeper import BestKeeper
+
+            keeper = BestKeeper(stop, restore, checkpoint)
+            if hasattr(keeper.stop, "reset") and keeper.stop.stopped_epoch is not None:
+                keeper.stop.reset()  # a stopper reused from an earlier loop starts afresh
+            self.info.pop("stopped_epoch", None)  # a resumed run's earlier stop no longer describes it
+            self.info.pop("early_stopping", None)
         show = self.progress if progress is None else progress
         if show is None:
             show = sys.stderr.isatty()
@@ -267,13 +312,20 @@ class Run:
             self._bar.start()
         self._in_epochs = True
         self._planned = n
+        self._stopped_early = False
         try:
             while self.epoch < n and self.status == "running":
                 epoch = self.epoch
                 yield epoch
                 if self.epoch == epoch:  # the body did not end the epoch itself
-                    self.end_epoch()
-            self._planned = None  # every planned epoch ran (a break or an exception leaves it set)
+                    logs = self.end_epoch()
+                elif keeper is not None:  # it did: its values are the last of each curve
+                    logs = {k: v[-1] for k, v in self.history.items() if v}
+                if keeper is not None and logs and keeper.epoch_end(epoch, logs):
+                    self._stopped_early = True
+                    self._record_stop(keeper, n)  # stored now: a process killed later still has it
+                    break
+            self._planned = None  # every planned epoch ran, or the stop rule ended the loop
         finally:
             self._in_epochs = False
             if self.status == "running" and (self._epoch_values or any(a.has_data() for a in self._accs.values())):
@@ -281,18 +333,33 @@ class Run:
             if self._bar is not None:
                 self._bar.stop()
                 self._bar = None
+            if keeper is not None:
+                keeper.finish()
+                self._record_stop(keeper, n, store=False)  # finish() stores it with the run
+
+    def _record_stop(self, keeper, planned: int, store: bool = True) -> None:
+        """Put the early-stopping outcome into the run's info (and the store, when ``store``)."""
+        info = keeper.info(planned)
+        self.info["early_stopping"] = info
+        if info["stopped"]:
+            self.info["stopped_epoch"] = info["stopped_epoch"]  # as the Keras callback records it
+        if store and self.status == "running":
+            self.store.update_run(self.id, info=self.info)
 
     # -- the end --------------------------------------------------------------------------
-    def finish(self, status: str = "finished", error: str | None = None, **info) -> None:
+    def finish(self, status: str | None = None, error: str | None = None, **info) -> None:
         """End the run: record the epoch in progress, flush the store and set the final status.
 
         Args:
-            status: ``finished`` (default), ``failed`` or ``stopped`` (stopped early).
+            status: ``finished``, ``failed`` or ``stopped`` (stopped early). Default: ``stopped``
+                when the ``stop=`` rule of ``Run.epochs`` ended the loop, else ``finished``.
             error: for a failed run, what went wrong.
             **info: facts to store with the run (e.g. ``stopped_epoch=12``).
         """
         if self.status != "running":
             return
+        if status is None:
+            status = "stopped" if self._stopped_early else "finished"
         if status not in STATUSES or status == "running":
             raise ValueError(f"fitwatch: status must be one of finished, failed, stopped; got {status!r}")
         if self._epoch_values or any(a.has_data() for a in self._accs.values()):
@@ -315,7 +382,9 @@ class Run:
         if not len(data.epochs) or not any(m == "loss" for _, m in data.metrics):
             return
         try:
-            d = diagnose_curves(Curves.from_run(data))
+            curves = Curves.from_run(data)
+            curves.stop = self.info.get("early_stopping")  # with the restore this session made
+            d = diagnose_curves(curves)
         except Exception as e:  # a diagnosis must never lose the run
             warnings.warn(f"fitwatch: could not diagnose run {self.name!r}: {e}", stacklevel=3)
             return

@@ -41,6 +41,8 @@ HEAD_ROWS = 5
 TAIL_ROWS = 50
 
 BEST_MARK = "<- best"
+STOP_MARK = "<- stopped"
+RESTORED_MARK = "restored"
 
 
 # -- small formatters ---------------------------------------------------------------------------
@@ -271,20 +273,40 @@ def epoch_columns(data: RunData) -> list[tuple[tuple[str, str], str]]:
     return [(key, keras_key(*key)) for key in data.metrics]
 
 
+def epoch_marks(data: RunData) -> dict[int, Text]:
+    """Row index -> the mark beside it: the best val_loss (``<- best``), the epoch whose weights early
+    stopping restored (``restored``) and the epoch it stopped at (``<- stopped``)."""
+    marks: dict[int, list[str]] = {}
+    best = best_index(data)
+    if best is not None:
+        marks[best] = [BEST_MARK]
+    stop = early_stopping_info(data)
+    if stop:
+        index = {int(e): i for i, e in enumerate(data.epochs.tolist())}
+        if stop.get("restored") and stop.get("restored_epoch") in index:
+            marks.setdefault(index[stop["restored_epoch"]], ["<-"]).append(RESTORED_MARK)
+        if stop.get("stopped") and stop.get("stopped_epoch") in index:
+            marks.setdefault(index[stop["stopped_epoch"]], []).append(STOP_MARK)
+    return {i: Text(" ".join(m).replace("best restored", "best, restored"),
+                    style="bold green" if i == best or STOP_MARK not in m else "yellow")
+            for i, m in marks.items()}
+
+
 def epoch_table(data: RunData, last: int | None = None, show_all: bool = False) -> tuple[Table, str | None]:
     """The per-epoch table (Keras-style columns) and the note about elided rows, if any."""
     cols = epoch_columns(data)
     best = best_index(data)
+    marks = epoch_marks(data)
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("epoch", justify="right", no_wrap=True)
     for _, label in cols:
         table.add_column(label, justify="right", no_wrap=True)
-    if best is not None:
+    if marks:
         table.add_column("", no_wrap=True)
     rows, note = epoch_rows(len(data.epochs), last=last, show_all=show_all, keep=best)
     for i in rows:
         if i is None:
-            table.add_row("...", *["..." for _ in cols], *([""] if best is not None else []), style="dim")
+            table.add_row("...", *["..." for _ in cols], *([""] if marks else []), style="dim")
             continue
         cells: list[Text | str] = [str(int(data.epochs[i]))]
         for key, _ in cols:
@@ -294,8 +316,8 @@ def epoch_table(data: RunData, last: int | None = None, show_all: bool = False) 
                 continue
             v = float(data.metrics[key][i])
             cells.append(Text(fmt_number(v), style="red" if not math.isfinite(v) else ""))
-        if best is not None:
-            cells.append(Text(BEST_MARK, style="bold green") if i == best else "")
+        if marks:
+            cells.append(marks.get(i, ""))
         table.add_row(*cells, style="bold green" if i == best else None)
     return table, note
 
@@ -336,8 +358,60 @@ def best_line(data: RunData) -> Text | None:
     return text
 
 
+def early_stopping_info(data: RunData) -> dict | None:
+    """The run's ``info["early_stopping"]`` (set by ``Run.epochs(stop=...)`` and the Keras callback), or None."""
+    stop = (data.info or {}).get("early_stopping")
+    return stop if isinstance(stop, dict) else None
+
+
+def stop_line(data: RunData) -> Text | None:
+    """What early stopping did: ``Stopped early at epoch 23 (200 planned): <why>. Best epoch 15
+    (val_loss 0.0812), weights restored.``, or ``Ran all 50 epochs without an early stop; ...``.
+
+    A run stopped by Keras's own ``EarlyStopping`` (only ``stopped_epoch`` recorded) gets
+    ``Stopped early at epoch 1 (10 planned).``; a run without early stopping, None.
+    """
+    stop = early_stopping_info(data)
+    info = data.info or {}
+    planned = (stop or {}).get("epochs_planned") or (info.get("fit_params") or {}).get("epochs")
+    of = f" ({planned} planned)" if planned else ""
+    if stop is None:
+        if data.status == "stopped" and info.get("stopped_epoch") is not None:
+            return Text(f"Stopped early at epoch {info['stopped_epoch']}{of}.", style="yellow")
+        return None
+    text = Text()
+    if stop.get("stopped"):
+        why = stop.get("reason") or "the rule said so"
+        why = why.split("; best ")[0]  # the best epoch follows in its own words
+        text.append(f"Stopped early at epoch {stop.get('stopped_epoch')}{of}", style="bold yellow")
+        text.append(f": {why}.")
+    else:
+        last = stop.get("last_epoch")
+        if last is None:
+            return Text("Early stopping: no epoch ended.", style="dim")
+        if planned and last + 1 >= planned:
+            text.append(f"Ran all {planned} epochs without an early stop.")
+        else:
+            text.append(f"Ended at epoch {last}{of}, not by early stopping.")
+    best, monitor = stop.get("best_epoch"), stop.get("monitor") or "val_loss"
+    if stop.get("restored"):
+        best = stop.get("restored_epoch", best)
+    if best is not None:
+        text.append(" Best epoch ")
+        text.append(str(best), style="bold green")
+        if stop.get("best_value") is not None:
+            text.append(f" ({monitor} {fmt_number(stop['best_value'])})")
+        text.append(", weights restored." if stop.get("restored") else
+                    "; the model kept the last epoch's weights." if stop.get("restored") is False else ".")
+    if stop.get("checkpoint"):
+        text.append(f" Best weights written to {stop['checkpoint']}", style="dim")
+        text.append(f" (epoch {stop['checkpoint_epoch']})." if stop.get("checkpoint_epoch") is not None else ".",
+                    style="dim")
+    return text
+
+
 def print_show(data: RunData, console: Console, last: int | None = None, show_all: bool = False) -> None:
-    """The ``fitwatch show`` report: header, per-epoch table, best val_loss."""
+    """The ``fitwatch show`` report: header, per-epoch table, best val_loss, what early stopping did."""
     console.print(show_header(data), soft_wrap=True)
     if not len(data.epochs):
         console.print(Text("no epochs recorded yet", style="dim"))
@@ -349,6 +423,9 @@ def print_show(data: RunData, console: Console, last: int | None = None, show_al
     best = best_line(data)
     if best is not None:
         console.print(best, soft_wrap=True)
+    stopped = stop_line(data)
+    if stopped is not None:
+        console.print(stopped, soft_wrap=True)
 
 
 def epochs_csv(data: RunData) -> str:
