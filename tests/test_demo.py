@@ -50,7 +50,7 @@ def test_demo_records_and_shows_the_run(tmp_path):
 def test_demo_overfits(tmp_path):
     from fitwatch import demo
 
-    run = demo.train(epochs=30, name="overfit", dir=tmp_path, progress=False)
+    run = demo.train(epochs=30, name="overfit", dir=tmp_path, progress=False, stop=False)
     val = np.array(run.history["val_loss"])
     train = np.array(run.history["loss"])
     best = int(np.argmin(val))
@@ -90,3 +90,32 @@ def test_demo_refuses_a_foreign_store_before_training(tmp_path):
                        capture_output=True, text=True, timeout=60, env={**os.environ})
     assert p.returncode == 2 and str(bad) in p.stderr and "Traceback" not in p.stderr
     assert "epoch" not in p.stdout  # nothing was trained
+
+
+def test_demo_stops_early_restores_the_best_epoch_and_says_so(tmp_path):
+    store = tmp_path / "demo-store"
+    p = subprocess.run([sys.executable, "-m", "fitwatch", "demo", "--dir", str(store)],
+                       capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    data = fitwatch.load("digits-mlp", dir=store)
+    stop = data.info["early_stopping"]
+    assert data.status == "stopped" and stop["stopped"] and stop["restored"]
+    assert len(data.epochs) < 100 and stop["stopped_epoch"] == data.epochs[-1] == data.info["stopped_epoch"]
+    best = stop["best_epoch"]
+    assert stop["restored_epoch"] == best < stop["stopped_epoch"]
+    assert stop["best_value"] == pytest.approx(min(data.history["val_loss"]))
+    # the overfitting is diagnosed, and reported as caught by the stop
+    diagnosis = data.info["diagnosis"]
+    assert diagnosis["verdict"] == "overfitting"
+    codes = [f["code"] for f in diagnosis["findings"]]
+    assert codes[:2] == ["overfitting", "stopped_early"]
+    assert not any(r.startswith("Stop early") for f in diagnosis["findings"] for r in f["remedies"])
+    # the output says where and why it stopped, and which epoch's weights the model holds
+    line = next(ln for ln in p.stdout.splitlines() if ln.startswith("Stopped early"))
+    assert f"Stopped early at epoch {stop['stopped_epoch']} (100 planned): " in line
+    assert stop["reason"].split(";")[0] in line
+    assert f"Best epoch {best} (val_loss " in line and line.endswith("weights restored.")
+    rows = {ln.split()[0]: ln for ln in p.stdout.splitlines() if ln.split()[:1] and ln.split()[0].isdigit()}
+    assert rows[str(best)].rstrip().endswith("<- best, restored")
+    assert rows[str(stop["stopped_epoch"])].rstrip().endswith("<- stopped")
+

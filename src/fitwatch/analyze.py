@@ -276,6 +276,8 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
     onset = None
     if cl is not None and cv is not None:
         onset = _overfitting(findings, cl, cv, Ek, t, span)
+        if onset is None and curves.stop and _stopped(curves.stop):
+            onset = _caught_at_stop(findings, cl, cv, Ek, t, span, curves.stop)
     if onset is not None:
         _secondary(findings, cl, cv, acc, vacc, Ek, t, span, overfit_at=onset)
         return _done(curves, "overfitting", Ek(best), Ek(onset), findings, notes, monitor)
@@ -451,6 +453,25 @@ def _overfitting(findings, cl: _Curve, cv: _Curve, Ek, t: Thresholds, span) -> i
     return m
 
 
+def _caught_at_stop(findings, cl: _Curve, cv: _Curve, Ek, t: Thresholds, span, stop: dict) -> int | None:
+    """A run early stopping ended: validation stopped improving while training kept falling up to the
+    stop. That is the onset of overfitting, though the stop cut the rise short of what
+    :func:`_overfitting` needs to see."""
+    m, n = cv.imin, cv.n
+    train_fell = cl.s[m] - cl.end
+    if m >= n - 2 or cv.end < cv.min or train_fell <= t.stop_train_drop * abs(cl.s[m]):
+        return None
+    ev = {"best_val_loss": cv.min, "lowest_smoothed_epoch": Ek(m), "val_loss_end": cv.end, "rise": cv.end - cv.min,
+          "noise": cv.sigma, "train_loss_at_best": float(cl.s[m]), "train_loss_end": cl.end,
+          "gap_at_best": float(cv.s[m] - cl.s[m]), "gap_end": cv.end - cl.end, "stopped_epoch": stop.get("stopped_epoch")}
+    msg = (f"Validation loss stopped improving around epoch {Ek(m)} ({cv.min:.4g}) while training loss kept falling "
+           f"({cl.s[m]:.4g} -> {cl.end:.4g}) until early stopping ended training at epoch "
+           f"{stop.get('stopped_epoch', Ek(n - 1))}: overfitting had begun.")
+    first = ["weight_decay"] if ev["gap_end"] > t.gap_warning * max(abs(cl.end), 1e-12) else []
+    findings.insert(0, _primary("overfitting", [Ek(m), span[1]], ev, msg, remedies_for("overfitting", first=first)))
+    return m
+
+
 def _secondary(findings, cl, cv, acc, vacc, Ek, t: Thresholds, span, overfit_at) -> None:
     """The finer signs, whatever the verdict."""
     if cl is not None and cv is not None and cl.n >= t.min_epochs:
@@ -543,10 +564,14 @@ def stop_record(stop) -> dict:
     raise TypeError(f"fitwatch: stop= takes a fitwatch.EarlyStopping or its to_dict(), got {type(stop).__name__}")
 
 
+def _stopped(stop: dict) -> bool:
+    return bool(stop.get("stopped", stop.get("stopped_epoch") is not None))
+
+
 def _early_stopping(stop: dict, verdict, onset, findings) -> None:
     """The ``stopped_early`` (or ``best_restored``) finding, after the primary one; the remedy
     "stop early" is dropped where early stopping was in place."""
-    stopped = stop.get("stopped", stop.get("stopped_epoch") is not None)
+    stopped = _stopped(stop)
     restored = stop.get("restored")  # None: not known (a stopper passed in by the user)
     if not stopped and not restored:
         return
@@ -560,10 +585,11 @@ def _early_stopping(stop: dict, verdict, onset, findings) -> None:
         ev.update(onset_epoch=onset, epochs_after_onset=last - onset)
         after = f"{last - onset} epoch{'s' if last - onset != 1 else ''} after the overfitting onset at {onset}"
     kept = f"the best weights (epoch {best}) were restored"
+    reason = (stop.get("reason") or "").split("; best ")[0]  # the best epoch is said next
     if stopped:
         code, remedies = "stopped_early", []
         msg = f"Early stopping ended training at epoch {last}" + (f", {after}" if after else
-                                                                  f": {stop.get('reason')}" if stop.get("reason") else "")
+                                                                  f": {reason}" if reason else "")
         if restored:
             msg += f"; {kept}" + (": the overfitting was caught." if onset is not None else ".")
         elif restored is False:

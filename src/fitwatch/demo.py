@@ -1,16 +1,18 @@
-"""``fitwatch demo``: train a small PyTorch MLP that overfits, recorded with fitwatch.
+"""``fitwatch demo``: train a small PyTorch MLP that overfits, recorded with fitwatch, stopped early.
 
 The model is a wide two-hidden-layer MLP trained on 300 of scikit-learn's bundled 8x8 digits
 (no download) without any regularisation, so within a few seconds the training loss keeps falling
 while the validation loss reaches its minimum early and then climbs: the textbook overfitting curve
-that ``fitwatch show`` makes visible.
+that ``fitwatch show`` makes visible. :class:`fitwatch.EarlyStopping` ends the training once the
+climb is clear and puts the best epoch's weights back into the model.
 
 torch and scikit-learn are imported inside the functions only: fitwatch's core never needs them.
 
 Example (the loop is exactly what a user writes)::
 
     run = fitwatch.Run("digits-mlp", config={...}, progress=True)
-    for epoch in run.epochs(100):
+    stopper = fitwatch.EarlyStopping()
+    for epoch in run.epochs(100, stop=stopper, restore=model):
         for xb, yb in train_batches:
             ...
             run.log("train", loss=loss, accuracy=(out.argmax(1) == yb).float().mean(), n=len(yb))
@@ -79,8 +81,14 @@ def load_data(torch, load_digits, train_samples: int, seed: int):
     return as_x(train), as_y(train), as_x(val), as_y(val)
 
 
-def train(epochs: int = DEFAULT_EPOCHS, name: str = DEFAULT_NAME, dir=None, progress: bool = True):
-    """Train the demo model for ``epochs`` epochs, recorded as run ``name``; returns the finished Run."""
+def train(epochs: int = DEFAULT_EPOCHS, name: str = DEFAULT_NAME, dir=None, progress: bool = True,
+          stop: bool = True):
+    """Train the demo model for up to ``epochs`` epochs, recorded as run ``name``; returns the finished Run.
+
+    With ``stop``, :class:`fitwatch.EarlyStopping` (its defaults) ends the training and the model
+    ends with its best epoch's weights (the run's ``info["early_stopping"]`` says where and why);
+    without, every epoch runs.
+    """
     import numpy as np
 
     import fitwatch
@@ -107,8 +115,9 @@ def train(epochs: int = DEFAULT_EPOCHS, name: str = DEFAULT_NAME, dir=None, prog
 
     run = fitwatch.Run(name, config=cfg, dir=dir, progress=progress,
                        info={"framework": f"torch {torch.__version__}", "model": str(model)})
+    stopper = fitwatch.EarlyStopping() if stop else None
     try:
-        for epoch in run.epochs(epochs):
+        for epoch in run.epochs(epochs, stop=stopper, restore=model if stop else None):
             model.train()
             perm = torch.randperm(len(x_train), generator=gen)
             for i in range(0, len(perm), bs):

@@ -1,4 +1,5 @@
-"""Keras 3 integration: ``model.fit(..., callbacks=[fitwatch.keras.Callback("name")])``.
+"""Keras 3 integration: ``model.fit(..., callbacks=[fitwatch.keras.Callback("name")])``, and
+``fitwatch.keras.EarlyStopping(...)``, an early-stopping callback that restores the best weights.
 
 Importing this module imports Keras (the rest of fitwatch never does). The implementation lives in
 :mod:`fitwatch.integrations.keras`.
@@ -6,6 +7,6 @@ Importing this module imports Keras (the rest of fitwatch never does). The imple
 
 from __future__ import annotations
 
-from .integrations.keras import Callback
+from .integrations.keras import Callback, EarlyStopping
 
-__all__ = ["Callback"]
+__all__ = ["Callback", "EarlyStopping"]

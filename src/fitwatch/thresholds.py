@@ -60,6 +60,10 @@ class Thresholds:
             fraction of its level and is several times the training curve's relative scatter.
         plateau_fraction: progress counts as stopped where the smoothed curve has made this
             fraction of its total drop.
+        stop_train_drop: a run that early stopping ended is ``overfitting`` (caught) when
+            validation loss stopped improving while training loss fell by more than this fraction
+            of its level from the validation minimum to the stop (the stop cuts the rise short of
+            ``overfit_rise``).
     """
 
     min_epochs: int = 3
@@ -84,6 +88,7 @@ class Thresholds:
     leak_ratio: float = 5.0
     noisy_val: float = 0.05
     plateau_fraction: float = 0.95
+    stop_train_drop: float = 0.10
 
 
 DEFAULT = Thresholds()

@@ -1,7 +1,8 @@
-"""Keras 3 integration: a callback that records ``model.fit`` into a fitwatch run.
+"""Keras 3 integration: a callback that records ``model.fit`` into a fitwatch run, and one that
+stops it early with :class:`fitwatch.EarlyStopping`, restoring the best weights.
 
 This is the only fitwatch module that imports Keras; ``fitwatch.keras`` re-exports its
-:class:`Callback`.
+:class:`Callback` and :class:`EarlyStopping`.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ except ModuleNotFoundError as e:  # keras missing, or keras without any usable b
 if int(keras.__version__.split(".")[0]) < 3:  # pragma: no cover - keras 2 is not installed in tests
     raise ImportError(f"fitwatch.keras needs Keras 3, found keras {keras.__version__}: pip install -U 'keras>=3'")
 
+from ..keeper import BestKeeper
 from ..names import VAL, TRAIN, keras_key
 from ..run import Run, chain_exit_hooks
+from ..stopping import EarlyStopping as _Rule
 
 #: a model config larger than this (as JSON) is not stored with the run
 MAX_MODEL_CONFIG_BYTES = 64 * 1024
@@ -93,6 +96,18 @@ class Callback(keras.callbacks.Callback):
             recorded and Keras may dispatch batch callbacks asynchronously. Defaults to `True`.
         diagnose: at the end of training, diagnose the curves, store the diagnosis with the run
             and print it (``"quiet"``: store only; `False`: neither). Defaults to `True`.
+        stop: a :class:`fitwatch.EarlyStopping`: fed every epoch's ``logs``, it ends training
+            (``model.stop_training``) when it says so; the run is then ``stopped``, and the stop,
+            its reason and the best epoch are stored in the run's info under ``"early_stopping"``
+            (shown by ``fitwatch show``, read by the diagnosis). It is reset when each ``fit``
+            begins. Defaults to `None`.
+        restore: with ``stop`` (or ``checkpoint``), copy the weights (``get_weights()``) at every
+            new best epoch and put them back when training ends, even when it ran to its last
+            epoch. Defaults to `True`.
+        checkpoint: with ``stop``, also write the best weights to this file at every new best
+            (``model.save_weights``, atomically; the name must end in ``.weights.h5``). Given
+            without ``stop``, the best ``val_loss`` epoch is kept and training is not stopped.
+            Defaults to `None`.
 
     The parameters are only stored here; they are checked, and the run is created, when training
     begins.
@@ -123,8 +138,12 @@ class Callback(keras.callbacks.Callback):
     """
 
     def __init__(self, name=None, config=None, *, dir=None, resume=False, progress=False,
-                 record_batches=True, diagnose=True):
+                 record_batches=True, diagnose=True, stop=None, restore=True, checkpoint=None):
         super().__init__()
+        self.stop = stop
+        self.restore = restore
+        self.checkpoint = checkpoint
+        self._keeper: BestKeeper | None = None
         self.name = name
         self.config = config
         self.dir = dir
@@ -177,6 +196,13 @@ class Callback(keras.callbacks.Callback):
         self._last_epoch = None
         self._last_batch = {}
         self._pending = None
+        self._keeper = None
+        if self.stop is not None or self.checkpoint is not None:
+            if self.stop is not None and callable(getattr(self.stop, "reset", None)):
+                self.stop.reset()  # each fit() starts afresh, as with Keras's EarlyStopping
+            self._keeper = BestKeeper(self.stop, self.model, self.checkpoint, restore=self.restore,
+                                      where="fitwatch.keras.Callback")
+            self.run.info.pop("early_stopping", None)  # an earlier fit's; this one's is stored as it goes
         self._fitting = True
         _in_progress.add(self)
         _install_hooks()
@@ -189,7 +215,7 @@ class Callback(keras.callbacks.Callback):
                 f"fitwatch.keras.Callback: config must be a dict, got {type(self.config).__name__}; "
                 f"e.g. config={{'batch_size': 32}}"
             )
-        for flag in ("resume", "progress", "record_batches"):
+        for flag in ("resume", "progress", "record_batches", "restore"):
             if not isinstance(getattr(self, flag), (bool, np.bool_)):
                 raise TypeError(f"fitwatch.keras.Callback: {flag} must be True or False, got {getattr(self, flag)!r}")
 
@@ -218,9 +244,17 @@ class Callback(keras.callbacks.Callback):
         # LearningRateScheduler add "learning_rate", which History then records): the epoch is
         # committed when the next one begins, or when training ends.
         self._pending = (self._epoch, logs, self._last_batch)
+        keeper = self._keeper
+        if keeper is not None and keeper.epoch_end(self._epoch, logs or {}):
+            self.model.stop_training = True
+            self.run._record_stop(keeper, self._planned())  # stored now: a process killed later still has it
         self._last_batch = {}
         self._epoch = None
         self._last_epoch = int(epoch)
+
+    def _planned(self) -> int | None:
+        epochs = (self.params or {}).get("epochs")
+        return None if epochs is None else int(epochs) + (self._offset or 0)
 
     def _commit_epoch(self) -> None:
         if self._pending is None:
@@ -287,6 +321,9 @@ class Callback(keras.callbacks.Callback):
         self._commit_epoch()
         self._end_fit()
         run = self.run
+        if self._keeper is not None:
+            self._keeper.finish()  # the best weights back, stopped or not
+            run._record_stop(self._keeper, self._planned(), store=False)  # finish() stores it
         planned_last = int((self.params or {}).get("epochs") or 0) - 1
         model = self.model
         if getattr(model, "stop_training", False) and self._last_epoch is not None and self._last_epoch < planned_last:
@@ -321,6 +358,8 @@ class Callback(keras.callbacks.Callback):
             for key, v in self._scalars(last).items()
         }
         self._last_batch = {}
+        if self._keeper is not None:  # no restore: fit() raised, Keras calls no callback
+            run._record_stop(self._keeper, self._planned(), store=False)
         if self._epoch is not None:
             run.info["interrupted_epoch"] = self._epoch
             if partial:
@@ -345,6 +384,96 @@ class Callback(keras.callbacks.Callback):
 
     def __repr__(self) -> str:
         return f"fitwatch.keras.Callback(name={self.name!r}, run={self.run!r})"
+
+
+class EarlyStopping(keras.callbacks.Callback):
+    """Stop ``model.fit`` with :class:`fitwatch.EarlyStopping` and keep the best weights.
+
+    A Keras callback for fits that are not recorded (to record the stop with the run, pass
+    ``stop=fitwatch.EarlyStopping(...)`` to :class:`fitwatch.keras.Callback` instead). Every
+    epoch's ``logs`` go to the rule; when it says stop, ``model.stop_training`` is set. Unlike
+    Keras's own callback, the best epoch's weights are put back at the end of training even when
+    no early stop happened.
+
+    Args:
+        monitor, mode, min_delta, patience, baseline, start_from_epoch, criterion, strip, verbose:
+            those of :class:`fitwatch.EarlyStopping` (default: ``val_loss`` with fitwatch's own
+            criterion; ``patience=`` behaves exactly as Keras's).
+        restore_best_weights: copy the weights at every new best epoch and put them back when
+            training ends. Defaults to `True`.
+        checkpoint: also write the best weights to this file at every new best
+            (``model.save_weights``, atomically; the name must end in ``.weights.h5``).
+
+    Attributes:
+        stopper: the :class:`fitwatch.EarlyStopping` deciding.
+        best_epoch, best_value, stopped_epoch, reason: the stopper's (``stopped_epoch`` is None
+            when training was not stopped).
+        restored: whether the best weights were put back at the end of the last ``fit``.
+
+    Example:
+
+    >>> import numpy as np, keras, fitwatch
+    >>> x, y = np.random.rand(64, 4), np.random.rand(64, 1)
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    >>> model.compile(optimizer="adam", loss="mse")
+    >>> stop = fitwatch.keras.EarlyStopping(patience=3)
+    >>> history = model.fit(x, y, validation_split=0.25, epochs=5, verbose=0, callbacks=[stop])
+    >>> stop.restored, stop.best_epoch == int(np.argmin(history.history["val_loss"]))
+    (True, True)
+    """
+
+    def __init__(self, monitor="val_loss", mode="auto", min_delta=0.0, patience=None, baseline=None,
+                 start_from_epoch=0, criterion=None, strip=5, verbose=False, *, restore_best_weights=True,
+                 checkpoint=None):
+        super().__init__()
+        self.stopper = _Rule(monitor=monitor, mode=mode, min_delta=min_delta, patience=patience, baseline=baseline,
+                             start_from_epoch=start_from_epoch, criterion=criterion, strip=strip, verbose=verbose)
+        self.restore_best_weights = restore_best_weights
+        self.checkpoint = checkpoint
+        self._keeper: BestKeeper | None = None
+
+    def on_train_begin(self, logs=None):
+        self.stopper.reset()
+        self._keeper = BestKeeper(self.stopper, self.model, self.checkpoint, restore=self.restore_best_weights,
+                                  where="fitwatch.keras.EarlyStopping")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._keeper is not None and self._keeper.epoch_end(int(epoch), logs or {}):
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self._keeper is not None:
+            self._keeper.finish()
+
+    @property
+    def best_epoch(self):
+        return self.stopper.best_epoch
+
+    @property
+    def best_value(self):
+        return self.stopper.best_value
+
+    @property
+    def stopped_epoch(self):
+        return self.stopper.stopped_epoch
+
+    @property
+    def reason(self):
+        return self.stopper.reason
+
+    @property
+    def restored(self) -> bool:
+        return self._keeper is not None and self._keeper.restored
+
+    def to_dict(self) -> dict:
+        """The rule's outcome with ``stopped``, ``restored``, ``restored_epoch``, ``checkpoint``
+        (what ``fitwatch.diagnose(history, stop=callback)`` reads)."""
+        if self._keeper is None:
+            return self.stopper.to_dict()
+        return self._keeper.info((self.params or {}).get("epochs"))
+
+    def __repr__(self) -> str:
+        return f"fitwatch.keras.EarlyStopping({self.stopper!r}, restore_best_weights={self.restore_best_weights})"
 
 
 def _describe(model, params: dict) -> tuple[dict, dict]:
