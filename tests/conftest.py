@@ -28,3 +28,15 @@ def run_python(code: str, *args, env=None, cwd=None, timeout=120, check=True):
     if check and p.returncode != 0:
         raise AssertionError(f"child failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
     return p
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny models: torch's intra-op threads only contend with each other (and other processes);
+    one thread also makes their numbers reproducible. Use with pytestmark = usefixtures(...)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -12,7 +12,6 @@ from collections import Counter, defaultdict
 import keras
 import numpy as np
 import pytest
-import torch
 from sklearn.datasets import load_digits
 
 import fitwatch
@@ -26,13 +25,7 @@ TRAIN_STEPS = math.ceil(N_TRAIN / BATCH)
 VAL_STEPS = math.ceil(N_VAL / BATCH)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # tiny models: torch's intra-op threads only contend with each other (and other processes)
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -55,3 +55,27 @@ def test_diagnose_quick_start(tmp_path, monkeypatch):
     verdict, best, onset = p.stdout.splitlines()[0].split()
     assert verdict == "overfitting" and best == onset == "5"
     assert p.stdout.splitlines()[1].startswith("Stop early")
+
+
+def test_early_stopping_quick_start(tmp_path, monkeypatch):
+    import torch
+
+    p = run_block("early-stopping", tmp_path, monkeypatch)
+    stopped, best = map(int, p.stdout.splitlines()[0].split())
+    data = fitwatch.load("digits-early-stop", dir=tmp_path / "fitwatch")
+    assert data.status == "stopped" and len(data.epochs) == stopped + 1 < 200
+    assert data.info["early_stopping"]["restored_epoch"] == best < stopped
+    assert p.stdout.splitlines()[1] == data.info["early_stopping"]["reason"]
+    # best.pt holds the best epoch's weights: its validation loss is the one recorded for that epoch
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10))
+    model.load_state_dict(torch.load(tmp_path / "best.pt"))
+    with torch.no_grad():
+        val = torch.nn.CrossEntropyLoss()(model(torch.tensor(X[300:] / 16.0, dtype=torch.float32)),
+                                          torch.tensor(y[300:])).item()
+    assert val == pytest.approx(data.history["val_loss"][best], rel=1e-5)
+    show = subprocess.run([sys.executable, "-m", "fitwatch.cli", "show", "digits-early-stop"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert f"Stopped early at epoch {stopped} (200 planned)" in show.stdout
