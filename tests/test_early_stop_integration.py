@@ -171,6 +171,20 @@ def test_nan_stops_the_loop_at_once(store_dir, digits):
     assert data.info["diagnosis"]["verdict"] == "diverged" and codes[1] == "stopped_early"
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_cuda_model_is_kept_on_the_cpu_and_restored_onto_its_device(store_dir):
+    model = torch.nn.Linear(4, 1).cuda()
+    run = fitwatch.Run("cuda", diagnose=False)
+    for epoch in run.epochs(6, stop=fitwatch.EarlyStopping(patience=10), restore=model):
+        with torch.no_grad():
+            model.bias.fill_(epoch)
+        run.log_epoch(val_loss=[0.9, 0.5, 0.3, 0.4, 0.6, 0.7][epoch])
+    run.finish()
+    assert model.bias.device.type == "cuda" and model.bias.item() == 2.0
+    kept = weights.snapshot(model)
+    assert all(v.device.type == "cpu" for v in kept.values())
+
+
 def test_checkpoint_file_holds_the_best_weights_and_no_temporary_file_is_left(store_dir, tmp_path, digits):
     t = Trainer(digits)
     folder = tmp_path / "ckpt"
@@ -401,6 +415,11 @@ def test_keras_callback_without_stop_changes_nothing_and_restore_false_keeps_the
     out = subprocess.run([sys.executable, "-m", "fitwatch", "show", "keras-last", "--dir", str(tmp_path)],
                          capture_output=True, text=True, timeout=60).stdout
     assert "the model kept the last epoch's weights" in out
+
+    bad = fitwatch.keras.Callback("keras-bad", dir=tmp_path, stop=stopper, checkpoint=tmp_path / "best.pt")
+    with pytest.raises(ValueError, match=r"checkpoint=.*best\.pt.*\*\.weights\.h5.*checkpoint='best\.weights\.h5'"):
+        keras_model().fit(x, y, epochs=1, verbose=0, callbacks=[bad])
+    assert bad.run is None  # refused before a run was created
 
     plain = fitwatch.keras.Callback("keras-plain", dir=tmp_path, diagnose=False)
     keras_model().fit(x, y, validation_data=(xv, yv), epochs=2, verbose=0, callbacks=[plain])

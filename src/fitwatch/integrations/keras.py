@@ -172,6 +172,12 @@ class Callback(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         _abort_interrupted(self)
         self._validate()
+        self._keeper = None
+        if self.stop is not None or self.checkpoint is not None:  # checked before a run is created
+            if self.stop is not None and callable(getattr(self.stop, "reset", None)):
+                self.stop.reset()  # each fit() starts afresh, as with Keras's EarlyStopping
+            self._keeper = BestKeeper(self.stop, self.model, self.checkpoint, restore=self.restore,
+                                      where="fitwatch.keras.Callback")
         auto_config, info = _describe(self.model, self.params or {})
         config = {**auto_config, **(self.config or {})}
         previous = self.run
@@ -196,12 +202,7 @@ class Callback(keras.callbacks.Callback):
         self._last_epoch = None
         self._last_batch = {}
         self._pending = None
-        self._keeper = None
-        if self.stop is not None or self.checkpoint is not None:
-            if self.stop is not None and callable(getattr(self.stop, "reset", None)):
-                self.stop.reset()  # each fit() starts afresh, as with Keras's EarlyStopping
-            self._keeper = BestKeeper(self.stop, self.model, self.checkpoint, restore=self.restore,
-                                      where="fitwatch.keras.Callback")
+        if self._keeper is not None:
             self.run.info.pop("early_stopping", None)  # an earlier fit's; this one's is stored as it goes
         self._fitting = True
         _in_progress.add(self)
