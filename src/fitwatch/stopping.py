@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
+from collections import deque
 
 __all__ = ["EarlyStopping"]
 
@@ -331,11 +332,116 @@ class EarlyStopping:
 
     # -- the fitwatch default ------------------------------------------------------------------------
     def _fitwatch(self, epoch: int, x: float, logs: dict) -> bool:
-        # placeholder until the default criterion lands: patience 5
+        """Noise-adaptive patience on relative progress, a trend hold and a divergence stop (see
+        ``docs/early_stopping.md``): O(PATIENCE_NOISY) memory, O(TREND_WINDOW) work per epoch."""
+        st = self._state
+        if st is None:
+            st = self._state = _FitwatchState(x, self._training_loss(logs))
+        else:
+            d = x - st.last
+            st.var = NOISE_DECAY * st.var + (1.0 - NOISE_DECAY) * d * d / 2.0
+        t = self._n - 1  # monitored epochs before this one
+        st.last = x
+        best = self._sign * self.best_value
+        st.bests.append(best)
+        st.window.append(x)
         self.wait = 0 if self.improved else self.wait + 1
-        if self.wait >= 5:
-            return self._stop(epoch, f"{self.monitor} has not improved for {self.wait} epochs; {self._best_text()}")
-        return False
+        scale = max(abs(best), 1e-12)
+        noise = math.sqrt(st.var / (1.0 - NOISE_DECAY ** t)) / scale if t else 0.0
+        patience = _noise_patience(noise)
+
+        # divergence: (min mode) far above the best and above the start after having learned, with the
+        # training loss (when logged) climbing too
+        loss = self._training_loss(logs)
+        if self._sign > 0 and x > st.first and x > DIVERGE_FACTOR * best and best < LEARNED * st.first:
+            if st.loss_first is None:
+                with_loss = ""
+            elif loss is not None and loss > st.loss_first and loss > DIVERGE_FACTOR * st.loss_best:
+                with_loss = f", and the training loss climbed with it to {loss:.4g}"
+            else:
+                with_loss = None
+            if with_loss is not None:
+                return self._stop(epoch, f"{self.monitor} climbed to {x:.4g}, {x / best:.3g}x its best and above its "
+                                         f"first value {st.first:.4g}{with_loss}: training has diverged; "
+                                         f"{self._best_text()}")
+        if loss is not None and st.loss_first is not None and loss < st.loss_best:
+            st.loss_best = loss
+
+        if t < patience:
+            return False
+        before = st.bests[-1 - patience]
+        gain = (before - best) / scale
+        if gain > MIN_GAIN:
+            return False
+        if _falling(st.window) is not None:
+            return False
+        return self._stop(epoch, f"{self.monitor} improved by {100 * max(gain, 0.0):.2g}% (not more than "
+                                 f"{100 * MIN_GAIN:g}%) in the last {patience} epochs and is not trending "
+                                 f"{'down' if self._sign > 0 else 'up'} (patience {patience} for an epoch-to-epoch "
+                                 f"noise of {100 * noise:.2g}% of its level); {self._best_text()}")
+
+    def _training_loss(self, logs: dict) -> float | None:
+        """The training loss of this epoch for the divergence test, None when not logged (or monitored)."""
+        if self.monitor == "loss" or logs.get("loss") is None:
+            return None
+        v = float(logs["loss"])
+        return v if math.isfinite(v) else None
+
+
+#: the default criterion's constants (docs/early_stopping.md explains them and how they were chosen)
+PATIENCE_SMOOTH = 5  # epochs without MIN_GAIN progress before stopping a smooth curve...
+PATIENCE_NOISY = 10  # ...and a noisy one; log-linear in between
+NOISE_SMOOTH = 0.0016  # relative epoch-to-epoch noise at or below which a curve counts as smooth...
+NOISE_NOISY = 0.016  # ...and at or above which as noisy
+NOISE_DECAY = 0.8  # the noise estimate: an exponential average of squared epoch-to-epoch changes
+MIN_GAIN = 0.001  # progress: the best improved by more than this fraction within the patience
+TREND_WINDOW = 4  # a least-squares line through the last epochs...
+TREND_T = 2.0  # ...falling by more than this many standard errors...
+TREND_MIN = 0.002  # ...and more than this fraction of the level per epoch holds the stop off
+DIVERGE_FACTOR = 3.0  # diverged: above the first value and this many times the best...
+LEARNED = 0.9  # ...after the best has come below this fraction of the first value
+
+
+class _FitwatchState:
+    """The default criterion's running state."""
+
+    __slots__ = ("first", "last", "var", "bests", "window", "loss_first", "loss_best")
+
+    def __init__(self, x: float, loss: float | None):
+        self.first = self.last = x
+        self.var = 0.0
+        self.bests = deque(maxlen=PATIENCE_NOISY + 1)
+        self.window = deque(maxlen=TREND_WINDOW)
+        self.loss_first = self.loss_best = loss
+
+
+def _noise_patience(noise: float) -> int:
+    """PATIENCE_SMOOTH for a relative noise up to NOISE_SMOOTH, PATIENCE_NOISY from NOISE_NOISY,
+    log-linear in between."""
+    if noise <= NOISE_SMOOTH:
+        return PATIENCE_SMOOTH
+    if noise >= NOISE_NOISY:
+        return PATIENCE_NOISY
+    f = math.log(noise / NOISE_SMOOTH) / math.log(NOISE_NOISY / NOISE_SMOOTH)
+    return PATIENCE_SMOOTH + round((PATIENCE_NOISY - PATIENCE_SMOOTH) * f)
+
+
+def _falling(values) -> float | None:
+    """The per-epoch slope of a least-squares line through ``values`` when it falls significantly
+    (more than TREND_T standard errors and TREND_MIN of the level per epoch), else None. Pure Python:
+    it runs every epoch on a handful of values."""
+    n = len(values)
+    if n < TREND_WINDOW:
+        return None
+    mean = sum(values) / n
+    xs = [i - (n - 1) / 2.0 for i in range(n)]
+    sxx = sum(x * x for x in xs)
+    slope = sum(x * (v - mean) for x, v in zip(xs, values)) / sxx
+    resid = sum((v - mean - slope * x) ** 2 for x, v in zip(xs, values))
+    se = math.sqrt(resid / (n - 2) / sxx)
+    if slope < -TREND_T * se and -slope > TREND_MIN * abs(mean):
+        return slope
+    return None
 
 
 def _parse_min_delta(value) -> tuple[float, float]:
