@@ -185,16 +185,16 @@ class EarlyStopping:
         return "max" if self._maximise() else "min"
 
     def _criterion_name(self, kind=None, param=None) -> str:
+        """A readable name: ``fitwatch``, ``patience=5``, ``GL5``, ``PQ0.5``, ``UP3``."""
         if kind is None:
             if self.patience is not None:
                 return f"patience={self.patience}"
             if self.criterion is None:
                 return "fitwatch"
-            return str(self.criterion)
-        if kind == "patience":
-            return f"patience={param}"
-        if kind == "fitwatch":
-            return "fitwatch"
+            m = _CRITERION.match(str(self.criterion).strip())
+            return f"{m.group(1).upper()}{float(m.group(2)):g}" if m else str(self.criterion)
+        if kind in ("patience", "fitwatch"):
+            return self._criterion_name()
         return f"{kind}{param:g}"
 
     # -- the epoch ------------------------------------------------------------------------------------
@@ -226,30 +226,30 @@ class EarlyStopping:
         self._n += 1
         x = self._sign * value  # lower is better from here on
         # Keras's improvement test: better than the best by more than min_delta (the first value is)
-        if self.best_value is None or x < self._sign * self.best_value - self._delta(self.best_value):
+        if self.best_value is None or self._better(value, self.best_value):
             self.best_value, self.best_epoch = value, epoch
             self.improved = True
         if self._lowest is None or x < self._lowest:
             self._lowest = x
         if self._kind == "patience":
-            return self._patience(epoch, x)
+            return self._patience(epoch, value)
         if self._kind == "fitwatch":
             return self._fitwatch(epoch, x, logs)
         return self._prechelt(epoch, x, logs)
 
-    def _delta(self, best: float) -> float:
-        return self._abs_delta + self._rel_delta * abs(best)
+    def _better(self, value: float, reference: float) -> bool:
+        """Keras's test, with its arithmetic: ``value`` beats ``reference`` by more than min_delta."""
+        delta = self._abs_delta + self._rel_delta * abs(reference)
+        return value + delta < reference if self._sign > 0 else value - delta > reference
 
     def _missing(self, logs: dict) -> None:
-        keys = ", ".join(map(str, logs)) or "none"
-        if str(self.monitor).startswith("val_") and not any(str(k).startswith("val_") for k in logs):
-            return  # no validation this epoch (validation_freq > 1)
-        msg = (f"EarlyStopping: monitor {self.monitor!r} is not in this epoch's logs (available: {keys}); "
-               f"pass monitor= with one of those")
+        msg = (f"EarlyStopping: monitor {self.monitor!r} is not in this epoch's logs (available: "
+               f"{', '.join(map(str, logs)) or 'none'}); pass monitor= with one of those")
         if self._kind == "patience":
             warnings.warn(msg + "; this epoch is skipped, as Keras does", stacklevel=3)
-            return
-        raise ValueError(msg)
+        elif not (str(self.monitor).startswith("val_") and not any(str(k).startswith("val_") for k in logs)):
+            raise ValueError(msg)
+        # else: no validation at all this epoch (validated every few epochs): skipped
 
     def _stop(self, epoch: int, reason: str) -> bool:
         self.stopped_epoch = epoch
@@ -262,25 +262,21 @@ class EarlyStopping:
         return f"best {self.best_value:.4g} at epoch {self.best_epoch}"
 
     # -- Keras ------------------------------------------------------------------------------------------
-    def _patience(self, epoch: int, x: float) -> bool:
+    def _patience(self, epoch: int, value: float) -> bool:
         # keras.callbacks.EarlyStopping.on_epoch_end, step for step
         self.wait += 1
         if self.improved:
-            if self._baseline is None or x < self._sign * self._baseline - self._delta(self._baseline):
+            if self._baseline is None or self._better(value, self._baseline):
                 self.wait = 0
             return False
         if self.wait >= self._param and epoch > 0:
             delta = self.min_delta if isinstance(self.min_delta, str) else f"{abs(float(self.min_delta)):g}"
-            if self._baseline is not None and not self._beats_baseline():
+            if self._baseline is not None and not self._better(self.best_value, self._baseline):
                 why = f"{self.monitor} has not improved on the baseline {self._baseline:g}"
             else:
                 why = f"{self.monitor} has not improved by more than {delta}"
             return self._stop(epoch, f"{why} for {self.wait} epochs (patience={self._param}); {self._best_text()}")
         return False
-
-    def _beats_baseline(self) -> bool:
-        b = self._sign * self._baseline
-        return self._sign * self.best_value < b - self._delta(self._baseline)
 
     # -- Prechelt ---------------------------------------------------------------------------------------
     def _prechelt(self, epoch: int, x: float, logs: dict) -> bool:
@@ -324,8 +320,9 @@ class EarlyStopping:
         name = str(self.monitor).removeprefix("val_")
         key = name if name != self.monitor and name in logs else "loss" if "loss" in logs else None
         if key is None:
+            wanted = repr(name) if name == "loss" else f"({name!r} or 'loss')"
             raise ValueError(f"EarlyStopping: criterion {self._criterion_name()!r} needs the training value "
-                             f"({name!r} or 'loss') in logs (available: {', '.join(map(str, logs)) or 'none'}); "
+                             f"{wanted} in logs (available: {', '.join(map(str, logs)) or 'none'}); "
                              f"log it, or use a GL or UP criterion")
         v = float(logs[key])
         return self._sign * v if key == name else v
@@ -337,17 +334,17 @@ class EarlyStopping:
         st = self._state
         if st is None:
             st = self._state = _FitwatchState(x, self._training_loss(logs))
-        else:
-            d = x - st.last
-            st.var = NOISE_DECAY * st.var + (1.0 - NOISE_DECAY) * d * d / 2.0
         t = self._n - 1  # monitored epochs before this one
-        st.last = x
         best = self._sign * self.best_value
         st.bests.append(best)
-        st.window.append(x)
+        w = st.window
+        w.append(x)
+        if t >= 2:  # noise: the second difference removes a linear trend; its variance is 6 sigma^2
+            d2 = w[-1] - 2.0 * w[-2] + w[-3]
+            st.var = NOISE_DECAY * st.var + (1.0 - NOISE_DECAY) * d2 * d2 / 6.0
         self.wait = 0 if self.improved else self.wait + 1
         scale = max(abs(best), 1e-12)
-        noise = math.sqrt(st.var / (1.0 - NOISE_DECAY ** t)) / scale if t else 0.0
+        noise = math.sqrt(st.var / (1.0 - NOISE_DECAY ** (t - 1))) / scale if t >= 2 else 0.0
         patience = _noise_patience(noise)
 
         # divergence: (min mode) far above the best and above the start after having learned, with the
@@ -393,7 +390,7 @@ PATIENCE_SMOOTH = 5  # epochs without MIN_GAIN progress before stopping a smooth
 PATIENCE_NOISY = 10  # ...and a noisy one; log-linear in between
 NOISE_SMOOTH = 0.0016  # relative epoch-to-epoch noise at or below which a curve counts as smooth...
 NOISE_NOISY = 0.016  # ...and at or above which as noisy
-NOISE_DECAY = 0.8  # the noise estimate: an exponential average of squared epoch-to-epoch changes
+NOISE_DECAY = 0.8  # the noise estimate: an exponential average of squared second differences
 MIN_GAIN = 0.001  # progress: the best improved by more than this fraction within the patience
 TREND_WINDOW = 4  # a least-squares line through the last epochs...
 TREND_T = 2.0  # ...falling by more than this many standard errors...
@@ -405,10 +402,10 @@ LEARNED = 0.9  # ...after the best has come below this fraction of the first val
 class _FitwatchState:
     """The default criterion's running state."""
 
-    __slots__ = ("first", "last", "var", "bests", "window", "loss_first", "loss_best")
+    __slots__ = ("first", "var", "bests", "window", "loss_first", "loss_best")
 
     def __init__(self, x: float, loss: float | None):
-        self.first = self.last = x
+        self.first = x
         self.var = 0.0
         self.bests = deque(maxlen=PATIENCE_NOISY + 1)
         self.window = deque(maxlen=TREND_WINDOW)
