@@ -43,6 +43,19 @@ class EarlyStopping:
     training should stop. :attr:`best_epoch` is then the epoch whose weights to restore (restore
     them even when training ran to the end without a stop).
 
+    The default (no ``patience``, no ``criterion``) stops when the best value has not improved by
+    more than 0.1% within the patience, 5 epochs for a smooth curve and up to 10 for a noisy one
+    (set by the curve's own epoch-to-epoch noise), unless a least-squares line through the last 4
+    epochs still falls significantly; and at once when a loss diverges (above its first value and
+    3x its best, after the best came below 90% of the first value, with the training loss, when
+    logged, climbing too). On the public LCBench and TaskSet curves and fitwatch's labelled runs it
+    stops with less regret than ``patience=5`` after fewer epochs (``docs/early_stopping.md``).
+
+    Where ``patience=`` mode differs from Keras, on purpose: a NaN or infinite value stops at once
+    (Keras waits out its patience); ``mode="auto"`` decides from the name (Keras asks the compiled
+    metric, and raises when it cannot tell); ``best_epoch`` and ``stopped_epoch`` are None, not 0,
+    until known; ``min_delta`` may be relative (``"1%"``).
+
     Args:
         monitor: the key of ``logs`` to watch (default ``"val_loss"``).
         mode: ``"min"``, ``"max"`` or ``"auto"``: ``auto`` maximises names containing accuracy,
@@ -79,10 +92,23 @@ class EarlyStopping:
             ``min_delta``, ``patience`` or ``strip``, and, outside patience mode, a monitor that
             is not in ``logs`` (the message lists the keys there) or, for PQ, no training
             counterpart. In patience mode a missing monitor only warns and the epoch is skipped,
-            as Keras does; an epoch whose logs hold no validation value at all (validation run
-            every few epochs) is skipped quietly in every mode.
+            as Keras does; in the other modes an epoch whose logs hold no ``val_`` value at all
+            (validation run every few epochs) is skipped quietly.
 
     Example:
+        >>> stopper = EarlyStopping()  # the fitwatch default
+        >>> val = [round(0.5 + 0.002 * (e - 8) ** 2, 4) for e in range(30)]  # lowest at epoch 8
+        >>> for epoch, v in enumerate(val):
+        ...     if stopper.update(epoch, {"loss": 1.0 - 0.02 * epoch, "val_loss": v}):
+        ...         break
+        >>> stopper.stopped_epoch, stopper.best_epoch
+        (15, 8)
+        >>> print(stopper.reason)  # doctest: +NORMALIZE_WHITESPACE
+        val_loss improved by 0% (not more than 0.1%) in the last 7 epochs and is not trending down
+        (patience 7 for an epoch-to-epoch noise of 0.33% of its level); best 0.5 at epoch 8
+        >>> stopper.to_dict()["criterion"]
+        'fitwatch'
+
         >>> stopper = EarlyStopping(criterion="GL5")
         >>> [stopper.update(e, {"val_loss": v}) for e, v in enumerate([1.0, 0.8, 0.82, 0.85])]
         [False, False, False, True]
