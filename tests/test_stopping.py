@@ -240,6 +240,13 @@ def test_non_finite_stops_at_once(kw, bad, word):
     assert word in stopper.reason and "best 0.7 at epoch 1" in stopper.reason
 
 
+def test_nan_stops_during_the_warm_up_too():
+    stopper = EarlyStopping(patience=3, start_from_epoch=5)
+    assert not stopper.update(0, {"val_loss": 1.0})
+    assert stopper.update(1, {"val_loss": float("nan")})
+    assert stopper.best_epoch is None and "NaN at epoch 1" in stopper.reason
+
+
 def test_nan_at_the_first_epoch():
     stopper = EarlyStopping()
     assert stopper.update(0, {"val_loss": float("nan")})
@@ -437,6 +444,14 @@ def test_values_are_read_as_floats():
     stopper.update(2, {"val_loss": torch.tensor(0.125)})
     assert stopper.best_epoch == 2 and type(stopper.best_value) is float and stopper.best_value == 0.125
     json.dumps(stopper.to_dict())
+
+
+def test_numpy_parameters():
+    stopper = EarlyStopping(patience=np.int64(1), min_delta=np.float32(0.25), criterion=None)
+    for e, v in enumerate([1.0, 0.5, 0.4]):
+        stopper.update(e, {"val_loss": v})
+    assert stopper.stopped_epoch == 2 and stopper.best_epoch == 1
+    assert json.loads(json.dumps(stopper.to_dict()))["patience"] == 1
 
 
 def test_reset_reuses_the_stopper():

@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import math
+import numbers
 import re
 import warnings
 from collections import deque
@@ -151,9 +152,9 @@ class EarlyStopping:
         return {
             "monitor": self.monitor, "mode": self._direction_name(), "criterion": self._criterion_name(),
             "best_epoch": self.best_epoch, "best_value": self.best_value, "stopped_epoch": self.stopped_epoch,
-            "reason": self.reason, "min_delta": self.min_delta, "patience": self.patience,
-            "baseline": None if self.baseline is None else float(self.baseline),
-            "start_from_epoch": self.start_from_epoch, "strip": self.strip,
+            "reason": self.reason, "min_delta": _plain(self.min_delta), "patience": _plain(self.patience),
+            "baseline": _plain(self.baseline), "start_from_epoch": _plain(self.start_from_epoch),
+            "strip": _plain(self.strip),
         }
 
     def __repr__(self) -> str:
@@ -166,7 +167,7 @@ class EarlyStopping:
             if crit not in (None, "patience"):
                 raise ValueError(f"EarlyStopping: patience={self.patience!r} and criterion={crit!r} "
                                  f"contradict; give patience= alone, or criterion= alone")
-            if isinstance(self.patience, bool) or not isinstance(self.patience, int) or self.patience < 0:
+            if not _whole(self.patience) or self.patience < 0:
                 raise ValueError(f"EarlyStopping: patience={self.patience!r}; pass a whole number >= 0")
             kind, param = "patience", self.patience
         elif crit is None:
@@ -186,8 +187,7 @@ class EarlyStopping:
                 param = int(param)
         if self.mode not in ("auto", "min", "max"):
             raise ValueError(f"EarlyStopping: mode={self.mode!r}; use 'auto', 'min' or 'max'")
-        if kind in ("PQ", "UP") and (isinstance(self.strip, bool) or not isinstance(self.strip, int)
-                                     or self.strip < 1):
+        if kind in ("PQ", "UP") and (not _whole(self.strip) or self.strip < 1):
             raise ValueError(f"EarlyStopping: strip={self.strip!r}; pass the strip length in epochs, a whole "
                              f"number >= 1 (Prechelt used 5)")
         if self.baseline is not None and kind != "patience":
@@ -242,13 +242,13 @@ class EarlyStopping:
         if raw is None:
             self._missing(logs)
             return False
-        if epoch < self.start_from_epoch:
-            return False
         value = float(raw)
-        if not math.isfinite(value):
+        if not math.isfinite(value):  # even during the warm-up: nothing after it can be used
             what = "NaN" if math.isnan(value) else "infinite"
             best = "" if self.best_epoch is None else f"; best {self.best_value:.4g} at epoch {self.best_epoch}"
             return self._stop(epoch, f"{self.monitor} became {what} at epoch {epoch}: training has diverged{best}")
+        if epoch < self.start_from_epoch:
+            return False
         self._n += 1
         x = self._sign * value  # lower is better from here on
         # Keras's improvement test: better than the best by more than min_delta (the first value is)
@@ -465,6 +465,20 @@ def _falling(values) -> float | None:
     if slope < -TREND_T * se and -slope > TREND_MIN * abs(mean):
         return slope
     return None
+
+
+def _whole(value) -> bool:
+    """A whole number (numpy integers too), not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _plain(value):
+    """A parameter as JSON can hold it (numpy numbers as Python ones)."""
+    if _whole(value):
+        return int(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    return value
 
 
 def _parse_min_delta(value) -> tuple[float, float]:
