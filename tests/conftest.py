@@ -40,3 +40,42 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+# -- a real browser: Debian's Chromium driven by Playwright (never a downloaded browser) -----------
+CHROMIUM = os.environ.get("FITWATCH_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+ARTIFACTS = ROOT / "test-artifacts"  # screenshots of the dashboard and the report (git-ignored)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium. Skipped when Chromium or Playwright is missing, except under CI=true,
+    where the browser tests must run (``.ci/run`` installs the Debian packages)."""
+    ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+    missing = None
+    if not os.path.exists(CHROMIUM):
+        missing = f"{CHROMIUM} not found (apt-get install chromium chromium-driver)"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing = missing or "playwright is not installed (pip install -e '.[dev]')"
+    if missing:
+        if ci:
+            pytest.fail(f"browser tests need Chromium under CI: {missing}")
+        pytest.skip(missing)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page in its own context (no shared cookies or cache), 1280x800 like a laptop."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = context.new_page()
+    yield pg
+    context.close()

@@ -1,7 +1,8 @@
-"""The ``fitwatch`` command line: ``runs``, ``show RUN``, ``diagnose PATH_OR_RUN...``, ``demo``.
+"""The ``fitwatch`` command line: ``runs``, ``show``, ``diagnose``, ``plot``, ``report``, ``serve``, ``demo``.
 
 This module parses arguments and delegates: rendering lives in :mod:`fitwatch.tables`, the demo's
-training in :mod:`fitwatch.demo`. User errors (no store, not a fitwatch store, no such run) print one
+training in :mod:`fitwatch.demo`, pictures in :mod:`fitwatch.plot`, :mod:`fitwatch.report` and
+:mod:`fitwatch.dashboard`. User errors (no store, not a fitwatch store, no such run) print one
 line on standard error and exit with status 2, never a traceback.
 """
 
@@ -68,6 +69,40 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the validation curve to judge (default val_loss)")
     p.set_defaults(func=cmd_diagnose)
 
+    p = sub.add_parser("plot", parents=[common], help="draw the curves to a PNG, SVG or PDF file",
+                       description="Draw training and validation curves (loss, and a second panel for accuracy "
+                                   "or another metric), the best epoch, the overfitting onset and the early stop "
+                                   "marked. Several sources are overlaid. SOURCE: a run name or any file "
+                                   "`fitwatch diagnose` reads. Needs matplotlib: pip install 'fitwatch[plot]'.")
+    p.add_argument("sources", metavar="SOURCE", nargs="+", help="run names, log files or folders")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the image to write: .png, .svg or .pdf")
+    p.add_argument("--smooth", type=_weight, default=0.0, metavar="W",
+                   help="TensorBoard's smoothing weight in [0, 1), e.g. 0.6 (the raw curve stays, faint)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--log", dest="log", action="store_true", default=None, help="log scale for the loss")
+    g.add_argument("--linear", dest="log", action="store_false", help="linear scale for the loss")
+    p.add_argument("--monitor", default="val_loss", metavar="NAME", help="the curve the diagnosis judges")
+    p.set_defaults(func=cmd_plot)
+
+    p = sub.add_parser("report", parents=[common], help="write a self-contained HTML report",
+                       description="Write one HTML file that works offline: interactive curves, the verdict "
+                                   "and every finding with its evidence and remedies, the run's config and its "
+                                   "per-epoch table. Needs plotly: pip install 'fitwatch[report]'.")
+    p.add_argument("sources", metavar="SOURCE", nargs="+", help="a run name or a log file (several overlay)")
+    p.add_argument("-o", "--output", default=None, metavar="FILE",
+                   help="the HTML file to write (default: <name>.html in the current folder)")
+    p.add_argument("--monitor", default="val_loss", metavar="NAME", help="the curve the diagnosis judges")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("serve", parents=[common], help="the live dashboard in your browser",
+                       description="Serve the local dashboard: the runs list, live curves of every run, its "
+                                   "diagnosis, comparisons. Read-only. Needs starlette and uvicorn: "
+                                   "pip install 'fitwatch[dashboard]'.")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="the address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=_port, default=6007, help="the port (default 6007; 0 picks a free one)")
+    p.set_defaults(func=cmd_serve)
+
     p = sub.add_parser("demo", parents=[common], help="train a small PyTorch model that overfits, recorded",
                        description="Train an MLP on scikit-learn's digits (bundled, no download) that "
                                    "overfits within seconds, recorded with fitwatch. Needs torch and "
@@ -88,6 +123,26 @@ def _positive_int(s: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}") from None
     if v <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}")
+    return v
+
+
+def _weight(s: str) -> float:
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a smoothing weight in [0, 1), e.g. 0.6, got {s!r}") from None
+    if not 0.0 <= v < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a smoothing weight in [0, 1), e.g. 0.6, got {s!r}")
+    return v
+
+
+def _port(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {s!r}") from None
+    if not 0 <= v <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {s!r}")
     return v
 
 
@@ -152,6 +207,40 @@ def cmd_diagnose(args) -> int:
         for r in d.runs or [d]:
             console.print(r)
     return 0
+
+
+def cmd_plot(args) -> int:
+    from .plot import save_plot
+
+    path = _user_errors(save_plot, args.sources, args.output, smooth=args.smooth, log=args.log, dir=args.dir,
+                        monitor=args.monitor)
+    print(path)
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .report import write_report
+
+    path = _user_errors(write_report, args.sources, args.output, dir=args.dir, monitor=args.monitor)
+    print(path)
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from .dashboard import serve
+
+    open_store(args.dir).close()  # no store, or not a fitwatch store: say so before listening
+    return _user_errors(serve, dir=args.dir, host=args.host, port=args.port) or 0
+
+
+def _user_errors(fn, *a, **kw):
+    """Call ``fn``; what the user can fix (bad source, missing extra, bad file name) becomes one line."""
+    from .readers import ReadError
+
+    try:
+        return fn(*a, **kw)
+    except (ReadError, KeyError, ValueError, ImportError, OSError) as e:
+        raise UserError(e.args[0] if len(e.args) == 1 and isinstance(e.args[0], str) else str(e)) from None
 
 
 def cmd_demo(args) -> int:
