@@ -126,24 +126,21 @@ def _positive_int(s: str) -> int:
     return v
 
 
-def _weight(s: str) -> float:
-    try:
-        v = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a smoothing weight in [0, 1), e.g. 0.6, got {s!r}") from None
-    if not 0.0 <= v < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a smoothing weight in [0, 1), e.g. 0.6, got {s!r}")
-    return v
+def _number_in(kind, lo: float, hi: float, hint: str, upper_open: bool = False):
+    """An argparse type: a number of ``kind`` in [lo, hi] (or [lo, hi)), else a message with ``hint``."""
+    def parse(s: str):
+        try:
+            v = kind(s)
+        except ValueError:
+            v = None
+        if v is None or not lo <= v <= hi or (upper_open and v == hi):
+            raise argparse.ArgumentTypeError(f"expected {hint}, got {s!r}")
+        return v
+    return parse
 
 
-def _port(s: str) -> int:
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {s!r}") from None
-    if not 0 <= v <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {s!r}")
-    return v
+_weight = _number_in(float, 0.0, 1.0, "a smoothing weight in [0, 1), e.g. 0.6", upper_open=True)
+_port = _number_in(int, 0, 65535, "a port number 0-65535")
 
 
 def open_store(dir) -> Store:

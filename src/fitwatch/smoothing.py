@@ -12,11 +12,11 @@ Example:
     >>> import numpy as np
     >>> ema([1.0, 1.0, 1.0], 0.9).tolist()              # a constant stays constant
     [1.0, 1.0, 1.0]
-    >>> [round(v, 3) for v in ema([0.0, 1.0], 0.5)]     # debiased: (0.5*0 + 0.5*1) / (1 - 0.25)
+    >>> ema([0.0, 1.0], 0.5).round(3).tolist()         # debiased: (0.5*0 + 0.5*1) / (1 - 0.25)
     [0.0, 0.667]
     >>> x = np.arange(10_000); y = np.zeros(10_000); y[1234] = 9.0
     >>> xs, ys = downsample(x, y, 100)
-    >>> len(xs) <= 200, ys.max()                        # the spike survives
+    >>> len(xs) <= 200, float(ys.max())                 # the spike survives
     (True, 9.0)
 """
 
