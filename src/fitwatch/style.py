@@ -14,8 +14,8 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["SPLIT_COLORS", "RUN_COLORS", "ANNOTATION", "VERDICT_COLORS", "split_color", "run_color",
-           "split_dash"]
+__all__ = ["SPLIT_COLORS", "RUN_COLORS", "ANNOTATION", "VERDICT_COLORS", "SEVERITY_COLORS", "STATUS_COLORS",
+           "split_color", "run_color", "split_dash"]
 
 #: the colour of each split's curves
 SPLIT_COLORS = {"train": "#1f77b4", "val": "#ff7f0e", "test": "#2ca02c"}
@@ -40,6 +40,16 @@ VERDICT_COLORS = {
     "not_learning": "#7f7f7f",
     "unstable": "#d62728",
     "diverged": "#8b0000",
+}
+#: a finding's severity (report and dashboard)
+SEVERITY_COLORS = {"info": "#5b6b7b", "warning": "#b36b00", "critical": "#c62828"}
+#: a run's status (report and dashboard; ``killed``: recorded as running, its process gone)
+STATUS_COLORS = {
+    "running": "#1f77b4",
+    "finished": "#2e7d32",
+    "stopped": "#b36b00",
+    "failed": "#c62828",
+    "killed": "#8d6e63",
 }
 
 
