@@ -551,7 +551,8 @@ def _done(curves: Curves, verdict, best, onset, findings, notes, monitor) -> Dia
     if curves.stop:
         _early_stopping(curves.stop, verdict, onset, findings)
     return Diagnosis(verdict=verdict, best_epoch=best, onset_epoch=onset, findings=findings,
-                     source=curves.source, name=curves.name, epochs=len(curves), monitor=monitor, notes=notes)
+                     source=curves.source, name=curves.name, epochs=len(curves), monitor=monitor, notes=notes,
+                     _curves=curves)
 
 
 def stop_record(stop) -> dict:

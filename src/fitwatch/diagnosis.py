@@ -86,6 +86,8 @@ class Diagnosis:
     monitor: str = "val_loss"
     notes: list[str] = field(default_factory=list)
     runs: list["Diagnosis"] = field(default_factory=list)
+    # the curves it was made from (set by diagnose_curves), for plot(); not part of to_dict()
+    _curves: object = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         """The JSON schema documented in docs/diagnosis.md."""
@@ -106,6 +108,34 @@ class Diagnosis:
 
     def to_json(self, **kw) -> str:
         return json.dumps(self.to_dict(), **kw)
+
+    def plot(self, **kw):
+        """The curves this diagnosis was made from, annotated with it (best epoch, onset, early stop).
+
+        Args:
+            **kw: ``smooth=``, ``log=``, ``title=`` as in :func:`fitwatch.plot.plot_curves`.
+
+        Returns:
+            A ``matplotlib.figure.Figure`` (needs matplotlib: ``pip install 'fitwatch[plot]'``); a
+            source of several runs draws them overlaid.
+
+        Raises:
+            ValueError: a diagnosis built by hand, without its curves.
+
+        Example:
+            >>> import fitwatch
+            >>> d = fitwatch.diagnose({"loss": [1.0, 0.6, 0.4, 0.3], "val_loss": [1.1, 0.7, 0.6, 0.65]})
+            >>> fig = d.plot(smooth=0.6)
+            >>> fig.axes[0].get_title(loc="left")
+            'loss'
+        """
+        from .plot import plot_curves
+
+        runs = self.runs or [self]
+        if any(r._curves is None for r in runs):
+            raise ValueError("fitwatch: this Diagnosis holds no curves to plot; make it with fitwatch.diagnose() "
+                             "or diagnose_curves()")
+        return plot_curves([r._curves for r in runs], runs, **kw)
 
     @property
     def primary(self) -> Finding | None:

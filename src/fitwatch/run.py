@@ -412,6 +412,29 @@ class Run:
         else:
             self.finish()
 
+    def plot(self, **kw):
+        """The run's curves so far, read back from its store, annotated with their diagnosis.
+
+        Works during training (every completed epoch) and after ``finish()``.
+
+        Args:
+            **kw: ``smooth=``, ``log=``, ``title=``, ``monitor=`` as in :meth:`fitwatch.RunData.plot`.
+
+        Returns:
+            A ``matplotlib.figure.Figure`` (needs matplotlib: ``pip install 'fitwatch[plot]'``).
+
+        Example:
+            >>> import tempfile, fitwatch
+            >>> run = fitwatch.Run("live-plot", dir=tempfile.mkdtemp(), diagnose=False)
+            >>> for epoch in run.epochs(2):
+            ...     run.log_epoch(loss=[0.9, 0.5][epoch], val_loss=[1.0, 0.7][epoch])
+            >>> len(run.plot().axes)
+            1
+            >>> run.finish()
+        """
+        self.store.flush(30.0)  # the epochs ended so far, committed
+        return self.store.load(self.id).plot(**kw)
+
     def __repr__(self) -> str:
         return f"Run(name={self.name!r}, id={self.id}, epoch={self.epoch}, status={self.status!r})"
 

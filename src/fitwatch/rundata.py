@@ -102,6 +102,30 @@ class RunData:
         raw = self._steps_reader() if self._steps_reader else {}
         return {k: (v["step"], v["value"]) for k, v in raw.items()}
 
+    def plot(self, **kw):
+        """The run's curves, annotated with its diagnosis (best epoch, overfitting onset, early stop).
+
+        Args:
+            **kw: ``smooth=``, ``log=``, ``title=`` as in :func:`fitwatch.plot.plot_curves`, and
+                ``monitor=`` (default ``val_loss``) for the diagnosis.
+
+        Returns:
+            A ``matplotlib.figure.Figure`` (needs matplotlib: ``pip install 'fitwatch[plot]'``).
+
+        Example:
+            >>> import tempfile, fitwatch
+            >>> run = fitwatch.Run("plotted", dir=tempfile.mkdtemp(), diagnose=False)
+            >>> for loss in (1.0, 0.5, 0.3):
+            ...     run.log_epoch(loss=loss, val_loss=loss + 0.1)
+            >>> run.finish()
+            >>> fig = fitwatch.load("plotted", dir=run.store.path).plot()
+            >>> [ax.get_title(loc="left") for ax in fig.axes], fig.axes[0].get_xlabel()
+            (['loss'], 'epoch')
+        """
+        from .plot import plot_sources
+
+        return plot_sources(self, **kw)
+
 
 def _order(key: tuple[str, str]) -> tuple:
     split, metric = key

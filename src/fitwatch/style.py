@@ -30,6 +30,7 @@ ANNOTATION = {
     "onset_alpha": 0.08,
     "stop": "#555555",  # the early-stop epoch: a grey dash-dot line
     "raw_alpha": 0.25,  # the raw curve behind a smoothed one
+    "nonfinite": "#8b0000",  # the first NaN or infinite value of a diverged run: a dark red dashed line
 }
 #: verdict badges (dashboard and report)
 VERDICT_COLORS = {

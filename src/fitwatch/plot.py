@@ -1,0 +1,485 @@
+"""Static pictures of the curves, annotated with what the diagnosis found (matplotlib).
+
+``fitwatch plot SOURCE... -o FILE`` and :func:`save_plot` write a PNG, SVG or PDF;
+:func:`plot_curves`, ``Run.plot()``, ``RunData.plot()`` and ``Diagnosis.plot()`` return a
+``matplotlib.figure.Figure`` for notebooks. Figures are built without pyplot: nothing needs a
+display, no pyplot state of the caller's is touched, and nothing is shown.
+
+What is drawn:
+
+* panel 1: the loss of every split (training blue, validation orange: :mod:`fitwatch.style`);
+  panel 2, when present: accuracy, else the next metric the source holds (``mae``...), learning
+  rates excluded. The panels share the epoch axis.
+* from the diagnosis: the best epoch (a marker on the monitored curve and a thin dotted line), the
+  overfitting onset (a light red band from the onset to the end), the early-stop epoch (a dash-dot
+  line), the epoch whose weights were restored when it is not the best one, and the first NaN or
+  infinite epoch of a diverged run (its finite part is drawn).
+* several sources overlaid: one colour per run, the split told by the line (validation solid,
+  training dashed), legend ``name · val``; only each run's best epoch is marked.
+* ``smooth=W``: TensorBoard's debiased exponential moving average
+  (:func:`fitwatch.smoothing.ema`, on the full series) drawn solid, the raw curve faint behind it.
+* the loss axis is logarithmic when the loss's finite positive values span more than two decades
+  (largest / smallest > 100) and none is zero or negative; ``log=True``/``False`` forces it.
+
+Example:
+    >>> import fitwatch
+    >>> from fitwatch.plot import plot_curves
+    >>> c = fitwatch.Curves.from_history({"loss": [1.0, 0.6, 0.4, 0.3, 0.25, 0.22, 0.2, 0.18, 0.16, 0.15],
+    ...                                   "val_loss": [1.0, 0.7, 0.55, 0.5, 0.52, 0.56, 0.6, 0.65, 0.7, 0.75]},
+    ...                                  name="doc")
+    >>> fig = plot_curves(c)
+    >>> [ax.get_title(loc="left") for ax in fig.axes]
+    ['loss']
+    >>> fig.texts[0].get_text()
+    'doc: overfitting'
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .curves import Curves
+from .names import split_key
+from .smoothing import ema
+from .style import ANNOTATION, run_color, split_color, split_dash
+
+__all__ = ["save_plot", "plot_sources", "plot_curves", "FORMATS", "LOG_SPAN"]
+
+#: the image types :func:`save_plot` writes, by file suffix
+FORMATS = (".png", ".svg", ".pdf")
+#: automatic log scale when the loss's largest / smallest finite positive value exceeds this
+LOG_SPAN = 100.0
+#: not metrics worth a panel
+_NOT_METRICS = {"lr", "learning_rate", "epoch", "step", "time", "epoch_time"}
+_SPLIT_ORDER = {"train": 0, "val": 1, "test": 2}
+_LABEL = {"train": "train", "val": "val", "test": "test"}
+_DASHES = {"solid": "-", "dash": "--", "dot": ":"}
+_DPI = 150
+_STYLE = {  # applied while a figure is built (rc_context): the caller's settings stay as they are
+    "font.size": 10, "axes.titlesize": 11, "axes.titleweight": "bold", "axes.labelsize": 10,
+    "axes.spines.top": False, "axes.spines.right": False, "axes.edgecolor": "#888888",
+    "axes.grid": True, "grid.color": "#e6e6e6", "grid.linewidth": 0.8, "axes.axisbelow": True,
+    "xtick.color": "#444444", "ytick.color": "#444444", "legend.frameon": False, "legend.fontsize": 9,
+    "lines.linewidth": 1.8, "figure.facecolor": "white",
+}
+
+
+def save_plot(sources, output, *, smooth: float = 0.0, log: bool | None = None, dir=None,
+              monitor: str = "val_loss") -> str:
+    """Draw the curves of ``sources`` into the image file ``output`` (PNG, SVG or PDF).
+
+    Args:
+        sources: a source or a list of them: run names (or ids) in the store, paths of any log
+            file or folder ``fitwatch diagnose`` reads, or anything :func:`fitwatch.readers.read_curves`
+            takes. A file holding several runs gives one curve set per run; several are overlaid.
+        output: the file to write; its suffix picks the format (``.png``, ``.svg``, ``.pdf``).
+            Its folder must exist.
+        smooth: TensorBoard's smoothing weight in [0, 1) (0: none; 0.6 is TensorBoard's default).
+        log: True or False forces a log or linear loss axis; None chooses (see :data:`LOG_SPAN`).
+        dir: the store's folder, for run names.
+        monitor: the curve the diagnosis judges (default ``val_loss``).
+
+    Returns:
+        The path written, as a string.
+
+    Raises:
+        ValueError: an unknown suffix, or ``log=True`` for a loss with values <= 0.
+        FileNotFoundError: the output's folder does not exist.
+        ReadError: a source holds no curves (no such run or file...).
+        ImportError: matplotlib is not installed.
+
+    Example:
+        >>> import os, tempfile
+        >>> out = os.path.join(tempfile.mkdtemp(), "curves.svg")
+        >>> save_plot(([1.0, 0.5, 0.3], [1.1, 0.6, 0.5]), out) == out
+        True
+    """
+    path = Path(os.fspath(output))
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(f"{path}: cannot write a {suffix or 'suffix-less'} image; "
+                         f"name the output .png, .svg or .pdf")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise FileNotFoundError(f"{path}: the folder {parent} does not exist; create it first (mkdir -p {parent})")
+    fig = plot_sources(sources, dir=dir, monitor=monitor, smooth=smooth, log=log)
+    fig.savefig(path, format=suffix[1:], dpi=_DPI, metadata=_metadata(suffix))
+    return str(path)
+
+
+def plot_sources(sources, *, dir=None, monitor: str = "val_loss", smooth: float = 0.0, log: bool | None = None,
+                 title: str | None = None):
+    """Read ``sources``, diagnose each run and draw them: the Figure :func:`save_plot` saves.
+
+    Args: as :func:`save_plot` (``title`` replaces the figure's title).
+
+    Returns:
+        A ``matplotlib.figure.Figure``.
+    """
+    from .analyze import diagnose_curves
+    from .readers import read_curves
+
+    if not isinstance(sources, list) or (sources and all(isinstance(s, (int, float)) for s in sources)):
+        sources = [sources]  # one source: a name, a path, (train, val) lists, a list of losses...
+    curves = [c for src in sources for c in read_curves(src, dir=dir)]
+    diagnoses = [diagnose_curves(c, monitor=monitor) for c in curves]
+    return plot_curves(curves, diagnoses, smooth=smooth, log=log, title=title)
+
+
+def plot_curves(curves_list, diagnoses=None, *, smooth: float = 0.0, log: bool | None = None,
+                title: str | None = None):
+    """Draw one run's curves, or several overlaid, annotated with their diagnoses.
+
+    Args:
+        curves_list: a :class:`fitwatch.Curves` or a list of them (one per run).
+        diagnoses: the matching :class:`fitwatch.Diagnosis` objects (one per curves, or a single
+            one for a single run); None diagnoses each (monitoring ``val_loss``); False draws no
+            annotations.
+        smooth: TensorBoard's smoothing weight in [0, 1); the raw curve stays, faint.
+        log: force a log (True) or linear (False) loss axis; None: log when the loss spans more
+            than two decades.
+        title: the figure's title (default: the run's name and verdict).
+
+    Returns:
+        A ``matplotlib.figure.Figure`` (not attached to pyplot; ``fig.savefig(...)`` writes it).
+
+    Raises:
+        ValueError: a bad smoothing weight, mismatched diagnoses, or ``log=True`` for a loss with
+            values <= 0.
+        ImportError: matplotlib is not installed.
+
+    Example:
+        >>> import fitwatch
+        >>> c = fitwatch.Curves.from_history({"loss": [0.9, 0.5, 0.4], "accuracy": [0.6, 0.8, 0.85],
+        ...                                   "val_loss": [1.0, 0.7, 0.6], "val_accuracy": [0.5, 0.7, 0.75]})
+        >>> fig = plot_curves(c, smooth=0.6)
+        >>> [ax.get_title(loc="left") for ax in fig.axes], fig.axes[-1].get_xlabel()
+        (['loss', 'accuracy'], 'epoch')
+    """
+    mpl, Figure = _matplotlib()
+    if isinstance(curves_list, Curves):
+        curves_list = [curves_list]
+    curves_list = list(curves_list)
+    if not curves_list:
+        raise ValueError("fitwatch plot: no curves to draw; pass at least one run or log file")
+    diagnoses = _diagnoses(curves_list, diagnoses)
+    smooth = float(smooth or 0.0)
+    ema([0.0, 1.0], smooth)  # a bad weight fails here, before any drawing
+    overlay = len(curves_list) > 1
+    second = _second_metric(curves_list)
+    log_scale = _log_scale(curves_list, log)
+
+    with mpl.rc_context(_STYLE):
+        if second is None:
+            fig = Figure(figsize=(9, 4.8), layout="constrained")
+            axes = [fig.subplots()]
+        else:
+            fig = Figure(figsize=(9, 7.2), layout="constrained")
+            axes = list(fig.subplots(2, 1, sharex=True, height_ratios=[3, 2]))
+        panels = [("loss", axes[0])] + ([(second, axes[1])] if second else [])
+        for metric, ax in panels:
+            ax.set_title(metric + (" (log scale)" if metric == "loss" and log_scale else ""), loc="left")
+        axes[-1].set_xlabel("epoch")
+        from matplotlib.ticker import MaxNLocator
+
+        axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
+        if log_scale:
+            axes[0].set_yscale("log")
+
+        drawn = {}  # (run index, keras key) -> (x, y) as plotted (for markers)
+        for i, c in enumerate(curves_list):
+            splits = _splits(c)
+            for metric, ax in panels:
+                for split in splits:
+                    key = _key(split, metric)
+                    if key not in c.series:
+                        continue
+                    if overlay:
+                        color, ls = run_color(i), _DASHES[split_dash(split)]
+                        label = f"{_run_name(c, i)} · {_LABEL.get(split, split)}" if metric == "loss" else None
+                    else:
+                        color, ls = split_color(split, [s for s in splits if s not in _SPLIT_ORDER]), "-"
+                        label = _LABEL.get(split, split) if metric == "loss" or not _has_loss(c, split) else None
+                    drawn[i, key] = _draw(ax, c.epochs, c.series[key], color, ls, label, smooth,
+                                          gid=f"curve-{i}-{key}")
+
+        if diagnoses:
+            if overlay:
+                _annotate_overlay(curves_list, diagnoses, panels, drawn)
+            else:
+                _annotate(curves_list[0], diagnoses[0], panels, drawn)
+
+        _epoch_limits(axes[-1], curves_list)
+        _header(fig, axes, title if title is not None else _title(curves_list, diagnoses))
+    return fig
+
+
+# -- pieces ----------------------------------------------------------------------------------------
+def _matplotlib():
+    try:
+        import matplotlib
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError("fitwatch plot needs matplotlib: pip install 'fitwatch[plot]'") from None
+    return matplotlib, Figure
+
+
+def _header(fig, axes, title: str) -> None:
+    """The title, then the legend in rows under it (as many entries a row as fit the width), above the panels."""
+    handles, labels = [], []
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    width_in, height_in = fig.get_size_inches()
+    # an entry is about 0.065 in a character at 9 pt, plus its line sample and the spacing
+    widths = [0.065 * len(lab) + 0.55 for lab in labels]
+    ncol = max(1, len(widths))
+    while ncol > 1 and _legend_width(widths, ncol) > width_in - 0.4:
+        ncol -= 1
+    rows = -(-len(handles) // ncol) if handles else 0
+    top_in = 0.42 + 0.24 * rows + 0.06  # title, legend rows, a gap
+    fig.get_layout_engine().set(rect=(0, 0, 1, 1 - top_in / height_in))
+    fig.text(0.012, 1 - 0.1 / height_in, title, ha="left", va="top", fontsize=13, fontweight="bold", gid="title")
+    if handles:
+        fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.004, 1 - 0.4 / height_in), ncol=ncol,
+                   handlelength=2.4, columnspacing=1.4, borderaxespad=0.0)
+
+
+def _legend_width(widths: list[float], ncol: int) -> float:
+    """A legend's width: matplotlib fills its columns top to bottom, the first ones one entry longer."""
+    rows, longer = divmod(len(widths), ncol)
+    total, i = 0.0, 0
+    for j in range(ncol):
+        n = rows + (j < longer)
+        total += max(widths[i:i + n], default=0.0)
+        i += n
+    return total
+
+
+def _epoch_limits(ax, curves_list) -> None:
+    """The x axis from the first to the last epoch, with a little room on the right."""
+    spans = [(int(c.epochs[0]), int(c.epochs[-1])) for c in curves_list if len(c)]
+    if spans:
+        lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
+        if hi > lo:
+            ax.set_xlim(lo, hi + 0.02 * (hi - lo))
+
+
+def _metadata(suffix: str) -> dict:
+    # reproducible files: no creation date (two plots of one run are byte-identical where possible)
+    if suffix == ".png":
+        return {"Software": "fitwatch"}
+    if suffix == ".svg":
+        return {"Date": None, "Creator": "fitwatch"}
+    return {"CreationDate": None, "Creator": "fitwatch"}
+
+
+def _diagnoses(curves_list, diagnoses):
+    from .diagnosis import Diagnosis
+
+    if diagnoses is False:
+        return []
+    if diagnoses is None:
+        from .analyze import diagnose_curves
+
+        return [diagnose_curves(c) for c in curves_list]
+    if isinstance(diagnoses, Diagnosis):
+        diagnoses = [diagnoses]
+    diagnoses = list(diagnoses)
+    if len(diagnoses) != len(curves_list):
+        raise ValueError(f"fitwatch plot: {len(diagnoses)} diagnoses for {len(curves_list)} curves; "
+                         f"pass one per curves, or None to diagnose them")
+    return diagnoses
+
+
+def _key(split: str, metric: str) -> str:
+    return metric if split == "train" else f"{split}_{metric}"
+
+
+def _splits(c: Curves) -> list[str]:
+    found = dict.fromkeys(split_key(k)[0] for k in c.series)
+    return sorted(found, key=lambda s: (_SPLIT_ORDER.get(s, 3), list(found).index(s)))
+
+
+def _has_loss(c: Curves, split: str) -> bool:
+    return _key(split, "loss") in c.series
+
+
+def _second_metric(curves_list) -> str | None:
+    """accuracy when any run has it, else the first other metric (learning rates excluded)."""
+    metrics = []
+    for c in curves_list:
+        for k, v in c.series.items():
+            metric = split_key(k)[1]
+            if metric != "loss" and metric.lower() not in _NOT_METRICS and np.isfinite(v).any():
+                metrics.append(metric)
+    if not metrics:
+        return None
+    return "accuracy" if "accuracy" in metrics else metrics[0]
+
+
+def _log_scale(curves_list, log: bool | None) -> bool:
+    values = [v[np.isfinite(v)] for c in curves_list for k, v in c.series.items() if split_key(k)[1] == "loss"]
+    values = np.concatenate(values) if values else np.empty(0)
+    if log is False or values.size == 0:
+        return False
+    low = float(values.min())
+    if low <= 0:
+        if log:
+            raise ValueError(f"fitwatch plot: the loss has values <= 0 (lowest {low:.4g}), which a log scale "
+                             f"cannot show; use --linear (log=False)")
+        return False
+    return bool(log) or float(values.max()) / low > LOG_SPAN
+
+
+def _draw(ax, epochs, values, color, ls, label, smooth, gid):
+    """The curve's finite points (a NaN is a gap, not a zero); smoothed over the raw one when asked."""
+    x = np.asarray(epochs)
+    y = np.asarray(values, dtype=np.float64)
+    ok = np.isfinite(y)
+    if smooth > 0:
+        s = ema(y, smooth)
+        ax.plot(x[ok], y[ok], color=color, linestyle=ls, alpha=ANNOTATION["raw_alpha"], linewidth=1.2,
+                gid=gid + "-raw")
+        ax.plot(x[ok], s[ok], color=color, linestyle=ls, label=label, gid=gid)
+        return x[ok], s[ok]
+    ax.plot(x[ok], y[ok], color=color, linestyle=ls, label=label, gid=gid)
+    return x[ok], y[ok]
+
+
+def _monitor_key(c: Curves, d) -> str | None:
+    m = getattr(d, "monitor", "val_loss") or "val_loss"
+    if m in c.series:
+        return m
+    return "val_loss" if "val_loss" in c.series else "loss" if "loss" in c.series else None
+
+
+def _panel_of(key: str, panels):
+    metric = split_key(key)[1]
+    return next((ax for m, ax in panels if m == metric), None)
+
+
+def _value_at(c: Curves, key: str, epoch: int) -> float | None:
+    hit = np.flatnonzero(c.epochs == epoch)
+    if key is None or not hit.size:
+        return None
+    v = float(c.series[key][hit[0]])
+    return v if np.isfinite(v) else None
+
+
+def _mark(ax, c, key, epoch, drawn_xy, **style):
+    """A marker at ``epoch`` on the drawn (possibly smoothed) curve ``key``; False when it has no value there."""
+    if ax is None or epoch is None or _value_at(c, key, epoch) is None:
+        return False
+    x, y = drawn_xy
+    hit = np.flatnonzero(x == epoch)
+    ax.plot([epoch], [float(y[hit[0]])], linestyle="none", zorder=5, **style)
+    return True
+
+
+def _vline(panels, x, label, gid=None, **style):
+    for j, (_, ax) in enumerate(panels):
+        ax.axvline(x, label=label if j == 0 else None, gid=f"{gid}-{j}" if gid else None, **style)
+
+
+def _stop_epochs(c: Curves, d) -> tuple[int | None, int | None]:
+    """(early-stop epoch, restored epoch) from the run's stop record, else the diagnosis' finding."""
+    stop = c.stop or {}
+    stopped = stop.get("stopped_epoch") if stop.get("stopped", stop.get("stopped_epoch") is not None) else None
+    restored = stop.get("restored_epoch") if stop.get("restored") else None
+    if stopped is None and d is not None:
+        for f in d.findings:
+            if f.code == "stopped_early" and f.evidence.get("stopped_epoch") is not None:
+                stopped = f.evidence["stopped_epoch"]
+                if f.evidence.get("restored"):
+                    restored = f.evidence.get("best_epoch")
+    return (None if stopped is None else int(stopped)), (None if restored is None else int(restored))
+
+
+def _first_nonfinite(c: Curves, d) -> tuple[int, str] | None:
+    """The epoch of the first NaN or infinite loss (the diagnosis' ``nan_detected``), and what it was."""
+    f = next((f for f in (d.findings if d is not None else []) if f.code == "nan_detected"), None)
+    keys = [k for k in c.series if split_key(k)[1] == "loss"]
+    if f is not None:
+        epoch = int(f.epochs[0])
+    else:
+        bad = [int(c.epochs[np.flatnonzero(~np.isfinite(c.series[k]))[0]]) for k in keys
+               if not np.isfinite(c.series[k]).all()]
+        if not bad:
+            return None
+        epoch = min(bad)
+    hit = np.flatnonzero(c.epochs == epoch)
+    vals = [c.series[k][hit[0]] for k in keys] if hit.size else []
+    kind = "inf" if any(np.isinf(v) for v in vals) and not any(np.isnan(v) for v in vals) else "NaN"
+    return epoch, kind
+
+
+def _annotate(c: Curves, d, panels, drawn) -> None:
+    """Best epoch, overfitting onset, early stop, restored epoch, first NaN: one run."""
+    key = _monitor_key(c, d)
+    ax = _panel_of(key, panels) if key else None
+    best = d.best_epoch
+    stopped, restored = _stop_epochs(c, d)
+    green = ANNOTATION["best"]
+    if best is not None:
+        _vline(panels, best, None, gid="best", color=green, linestyle=":", linewidth=1.2, zorder=1)
+        label = f"best epoch {best}"
+        if not _mark(ax, c, key, best, drawn.get((0, key), ([], [])), marker="o", markersize=8, color=green,
+                     markeredgecolor="white", markeredgewidth=1.5, label=label):
+            _vline(panels[:1], best, label, color=green, linestyle=":", linewidth=1.2, zorder=1)
+    if restored is not None and restored != best:
+        _mark(ax, c, key, restored, drawn.get((0, key), ([], [])), marker="o", markersize=9,
+              markerfacecolor="none", markeredgecolor=green, markeredgewidth=1.8,
+              label=f"weights restored from epoch {restored}")
+    if d.onset_epoch is not None and len(c):
+        end = int(c.epochs[-1])
+        for j, (_, a) in enumerate(panels):
+            a.axvspan(d.onset_epoch, max(end, d.onset_epoch), color=ANNOTATION["onset"],
+                      alpha=ANNOTATION["onset_alpha"], linewidth=0, zorder=0, gid=f"onset-{j}",
+                      label=f"overfitting from epoch {d.onset_epoch}" if j == 0 else None)
+    if stopped is not None:
+        _vline(panels, stopped, f"early stop at epoch {stopped}", color=ANNOTATION["stop"], linestyle="-.",
+               linewidth=1.3, zorder=1, gid="early-stop")
+    bad = _first_nonfinite(c, d)
+    if bad is not None:
+        _vline(panels, bad[0], f"{bad[1]} at epoch {bad[0]}", color=ANNOTATION["nonfinite"], linestyle="--",
+               linewidth=1.3, zorder=1, gid="nonfinite")
+
+
+def _annotate_overlay(curves_list, diagnoses, panels, drawn) -> None:
+    """Overlaid runs: each run's best epoch, a marker in its colour (one legend entry for all)."""
+    marked = False
+    for i, (c, d) in enumerate(zip(curves_list, diagnoses)):
+        key = _monitor_key(c, d)
+        ax = _panel_of(key, panels) if key else None
+        marked |= _mark(ax, c, key, d.best_epoch, drawn.get((i, key), ([], [])), marker="o", markersize=8,
+                        color=run_color(i), markeredgecolor="white", markeredgewidth=1.5)
+    if marked:
+        from matplotlib.lines import Line2D
+
+        panels[0][1].add_line(Line2D([], [], linestyle="none", marker="o", markersize=8, color="#666666",
+                                     markeredgecolor="white", markeredgewidth=1.5, label="best epoch"))
+
+
+def _run_name(c: Curves, i: int, limit: int = 40) -> str:
+    name = c.name or (os.path.basename(c.source) if c.source else "") or f"run {i + 1}"
+    return name if len(name) <= limit else name[:limit - 1] + "…"
+
+
+def _title(curves_list, diagnoses) -> str:
+    from .diagnosis import _VERDICT_TEXT
+
+    def one(i):
+        name = _run_name(curves_list[i], i)
+        return f"{name}: {_VERDICT_TEXT[diagnoses[i].verdict]}" if diagnoses else name
+
+    if len(curves_list) == 1:
+        return one(0)
+    if len(curves_list) <= 3:
+        return "   vs   ".join(one(i) for i in range(len(curves_list)))
+    return f"{len(curves_list)} runs"
