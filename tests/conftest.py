@@ -42,6 +42,42 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
+def train_digits_mlp(name, dir, *, n_train=200, epochs=200, config=None, diagnose="quiet", lr=3e-3):
+    """A real torch loop recorded with fitwatch: a wide MLP on ``n_train`` digits (it overfits within
+    seconds; the other digits validate), stopped by ``fitwatch.EarlyStopping()`` with ``restore=model``,
+    train and val loss and accuracy logged per batch. Returns ``(run, stopper)``; the run is finished.
+    Use with the ``one_torch_thread`` fixture for reproducible numbers."""
+    import torch
+    from sklearn.datasets import load_digits
+
+    import fitwatch
+
+    x, y = load_digits(return_X_y=True)
+    x, y = torch.tensor(x / 16.0, dtype=torch.float32), torch.tensor(y)
+    xt, yt, xv, yv = x[:n_train], y[:n_train], x[n_train:], y[n_train:]
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10))
+    loss_fn = torch.nn.CrossEntropyLoss()
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    stopper = fitwatch.EarlyStopping()
+    run = fitwatch.Run(name, dir=dir, config=config, diagnose=diagnose)
+    for _ in run.epochs(epochs, stop=stopper, restore=model):
+        model.train()
+        for i in range(0, len(xt), 32):
+            out = model(xt[i:i + 32])
+            loss = loss_fn(out, yt[i:i + 32])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            run.log("train", loss=loss, accuracy=(out.argmax(1) == yt[i:i + 32]).float().mean(), n=len(out))
+        model.eval()
+        with torch.no_grad():
+            out = model(xv)
+            run.log("val", loss=loss_fn(out, yv), accuracy=(out.argmax(1) == yv).float().mean(), n=len(xv))
+    run.finish()
+    return run, stopper
+
+
 # -- a real browser: Debian's Chromium driven by Playwright (never a downloaded browser) -----------
 CHROMIUM = os.environ.get("FITWATCH_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -10,7 +10,7 @@ import pytest
 from matplotlib.colors import to_hex
 
 import fitwatch
-from conftest import ARTIFACTS, ROOT, run_python
+from conftest import ARTIFACTS, ROOT, run_python, train_digits_mlp
 from fitwatch.cli import main
 from fitwatch.plot import LOG_SPAN, plot_curves, save_plot
 from fitwatch.smoothing import ema
@@ -52,37 +52,10 @@ def labelled(fig, label):
 
 # -- a real training loop, through the command line ---------------------------------------------------
 @pytest.fixture(scope="module")
-def torch_run(tmp_path_factory):
+def torch_run(tmp_path_factory, one_torch_thread):
     """A small MLP on digits that overfits, stopped by fitwatch.EarlyStopping with restore=model."""
-    import torch
-    from sklearn.datasets import load_digits
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    X, y = load_digits(return_X_y=True)
-    X, y = torch.tensor(X / 16.0, dtype=torch.float32), torch.tensor(y)
-    x, yt, xv, yv = X[:200], y[:200], X[200:700], y[200:700]
-    torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(64, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10))
-    opt, crit = torch.optim.Adam(model.parameters(), lr=3e-3), torch.nn.CrossEntropyLoss()
     store = tmp_path_factory.mktemp("torch-store")
-    stopper = fitwatch.EarlyStopping()
-    run = fitwatch.Run("digits-overfit", dir=store, config={"lr": 3e-3}, diagnose="quiet")
-    for epoch in run.epochs(100, stop=stopper, restore=model):
-        model.train()
-        for i in range(0, len(x), 32):
-            out = model(x[i:i + 32])
-            loss = crit(out, yt[i:i + 32])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            run.log("train", loss=loss, accuracy=(out.argmax(1) == yt[i:i + 32]).float().mean(), n=len(out))
-        model.eval()
-        with torch.no_grad():
-            out = model(xv)
-            run.log("val", loss=crit(out, yv), accuracy=(out.argmax(1) == yv).float().mean(), n=len(yv))
-    run.finish()
-    torch.set_num_threads(before)
+    run, stopper = train_digits_mlp("digits-overfit", store, config={"lr": 3e-3})
     return run, stopper, store
 
 

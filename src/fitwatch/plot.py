@@ -187,7 +187,7 @@ def plot_curves(curves_list, diagnoses=None, *, smooth: float = 0.0, log: bool |
 
         axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
         if log_scale:
-            axes[0].set_yscale("log")
+            _log_axis(axes[0], curves_list)
 
         drawn = {}  # (run index, keras key) -> (x, y) as plotted (for markers)
         for i, c in enumerate(curves_list):
@@ -335,6 +335,19 @@ def _log_scale(curves_list, log: bool | None) -> bool:
                              f"cannot show; use --linear (log=False)")
         return False
     return bool(log) or float(values.max()) / low > LOG_SPAN
+
+
+def _log_axis(ax, curves_list) -> None:
+    """A log loss axis labelled in plain numbers: 0.05, 0.1, 0.2, 0.5, 1 over a few decades, 1e-05... beyond."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    values = np.concatenate([v[np.isfinite(v) & (v > 0)] for c in curves_list for k, v in c.series.items()
+                             if split_key(k)[1] == "loss"])
+    decades = np.log10(values.max() / values.min())
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0) if decades <= 3 else (1.0,)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def _draw(ax, epochs, values, color, ls, label, smooth, gid):
