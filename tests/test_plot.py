@@ -150,6 +150,19 @@ def test_panels_titles_and_split_colours(store_dir):
     assert fig.axes[0].get_xlabel() == "epoch"
 
 
+def test_every_split_on_the_loss_panel_with_its_own_colour(store_dir):
+    with fitwatch.Run("splits", diagnose=False) as run:
+        for epoch in run.epochs(4):
+            for k, split in enumerate(["train", "val", "test", "holdout"]):
+                run.log(split, loss=(1 + 0.1 * k) / (epoch + 1), accuracy=0.5 + 0.1 * epoch - 0.01 * k)
+    fig = run.plot()
+    assert [ax.get_title(loc="left") for ax in fig.axes] == ["loss", "accuracy"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()][:4] == ["train", "val", "test", "holdout"]
+    colours = {to_hex(curve(fig, key).get_color()) for key in ("loss", "val_loss", "test_loss", "holdout_loss")}
+    assert len(colours) == 4 and SPLIT_COLORS["test"] in colours
+    assert curve(fig, "holdout_accuracy").axes is fig.axes[1]
+
+
 def test_another_metric_takes_the_second_panel_when_there_is_no_accuracy():
     c = fitwatch.Curves.from_history({"loss": [1.0, 0.5, 0.4], "val_loss": [1.1, 0.7, 0.6], "lr": [0.1] * 3,
                                       "mae": [0.9, 0.6, 0.5], "val_mae": [1.0, 0.8, 0.7]})

@@ -301,8 +301,26 @@ def _key(split: str, metric: str) -> str:
     return metric if split == "train" else f"{split}_{metric}"
 
 
+def _is_loss(key: str) -> bool:
+    """``loss``, ``val_loss``, and the loss of a split of any name (``holdout_loss``)."""
+    return key == "loss" or key.endswith("_loss")
+
+
+def _split_of(key: str, c: Curves) -> str:
+    """The split of a Keras-style key; a split of another name is known by its ``<split>_loss`` key."""
+    split = split_key(key)[0]
+    if split == "train":
+        split = next((k[:-5] for k in c.series if k.endswith("_loss") and key.startswith(k[:-4])), split)
+    return split
+
+
+def _metric_of(key: str, c: Curves) -> str:
+    split = _split_of(key, c)
+    return key if split == "train" else key[len(split) + 1:]
+
+
 def _splits(c: Curves) -> list[str]:
-    found = dict.fromkeys(split_key(k)[0] for k in c.series)
+    found = dict.fromkeys(_split_of(k, c) for k in c.series)
     return sorted(found, key=lambda s: (_SPLIT_ORDER.get(s, 3), list(found).index(s)))
 
 
@@ -315,7 +333,7 @@ def _second_metric(curves_list) -> str | None:
     metrics = []
     for c in curves_list:
         for k, v in c.series.items():
-            metric = split_key(k)[1]
+            metric = _metric_of(k, c)
             if metric != "loss" and metric.lower() not in _NOT_METRICS and np.isfinite(v).any():
                 metrics.append(metric)
     if not metrics:
@@ -324,7 +342,7 @@ def _second_metric(curves_list) -> str | None:
 
 
 def _log_scale(curves_list, log: bool | None) -> bool:
-    values = [v[np.isfinite(v)] for c in curves_list for k, v in c.series.items() if split_key(k)[1] == "loss"]
+    values = [v[np.isfinite(v)] for c in curves_list for k, v in c.series.items() if _is_loss(k)]
     values = np.concatenate(values) if values else np.empty(0)
     if log is False or values.size == 0:
         return False
@@ -342,7 +360,7 @@ def _log_axis(ax, curves_list) -> None:
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     values = np.concatenate([v[np.isfinite(v) & (v > 0)] for c in curves_list for k, v in c.series.items()
-                             if split_key(k)[1] == "loss"])
+                             if _is_loss(k)])
     decades = np.log10(values.max() / values.min())
     ax.set_yscale("log")
     ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0) if decades <= 3 else (1.0,)))
@@ -373,7 +391,7 @@ def _monitor_key(c: Curves, d) -> str | None:
 
 
 def _panel_of(key: str, panels):
-    metric = split_key(key)[1]
+    metric = "loss" if _is_loss(key) else split_key(key)[1]
     return next((ax for m, ax in panels if m == metric), None)
 
 
@@ -417,7 +435,7 @@ def _stop_epochs(c: Curves, d) -> tuple[int | None, int | None]:
 def _first_nonfinite(c: Curves, d) -> tuple[int, str] | None:
     """The epoch of the first NaN or infinite loss (the diagnosis' ``nan_detected``), and what it was."""
     f = next((f for f in (d.findings if d is not None else []) if f.code == "nan_detected"), None)
-    keys = [k for k in c.series if split_key(k)[1] == "loss"]
+    keys = [k for k in c.series if _is_loss(k)]
     if f is not None:
         epoch = int(f.epochs[0])
     else:
