@@ -364,7 +364,7 @@ def test_default_stops_an_overfitting_curve_soon_after_its_minimum():
     assert stopper.best_epoch == 20
     assert 21 <= stopper.stopped_epoch <= 27
     assert stopper.reason.startswith("val_loss improved by 0% (not more than 0.1%) in the last 6 epochs and is "
-                                     "not trending down (patience 6 for an epoch-to-epoch noise of 0.2% of its level)")
+                                     "not trending down (patience 6, set by its recent epoch-to-epoch variation of 0.2% of its level)")
     assert stopper.reason.endswith("best 0.4 at epoch 20")
 
 
@@ -380,7 +380,7 @@ def test_default_waits_longer_on_a_noisy_flat_curve():
     val = 0.5 + rng.normal(0, 0.05, 60)  # 10% noise
     stopper = run_default(val)
     assert stopper.stopped_epoch is not None and stopper.stopped_epoch - stopper.best_epoch >= 10
-    assert "(patience 10 for an epoch-to-epoch noise of" in stopper.reason
+    assert "(patience 10, set by its recent epoch-to-epoch variation of" in stopper.reason
 
 
 @pytest.mark.parametrize("with_loss", [True, False])

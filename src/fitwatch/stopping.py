@@ -106,7 +106,7 @@ class EarlyStopping:
         (15, 8)
         >>> print(stopper.reason)  # doctest: +NORMALIZE_WHITESPACE
         val_loss improved by 0% (not more than 0.1%) in the last 7 epochs and is not trending down
-        (patience 7 for an epoch-to-epoch noise of 0.33% of its level); best 0.5 at epoch 8
+        (patience 7, set by its recent epoch-to-epoch variation of 0.33% of its level); best 0.5 at epoch 8
         >>> stopper.to_dict()["criterion"]
         'fitwatch'
 
@@ -400,8 +400,8 @@ class EarlyStopping:
             return False
         return self._stop(epoch, f"{self.monitor} improved by {100 * max(gain, 0.0):.2g}% (not more than "
                                  f"{100 * MIN_GAIN:g}%) in the last {patience} epochs and is not trending "
-                                 f"{'down' if self._sign > 0 else 'up'} (patience {patience} for an epoch-to-epoch "
-                                 f"noise of {100 * noise:.2g}% of its level); {self._best_text()}")
+                                 f"{'down' if self._sign > 0 else 'up'} (patience {patience}, set by its recent "
+                                 f"epoch-to-epoch variation of {100 * noise:.2g}% of its level); {self._best_text()}")
 
     def _training_loss(self, logs: dict) -> float | None:
         """The training loss of this epoch for the divergence test, None when not logged (or monitored)."""
