@@ -38,9 +38,16 @@ def test_demo_records_and_shows_the_run(tmp_path):
     rows = [ln.split() for ln in lines if ln.split()[:1] and ln.split()[0].isdigit() and len(ln.split()) >= 5]
     assert [r[0] for r in rows] == ["0", "1", "2", "3", "4"]
     assert float(rows[-1][2]) == pytest.approx(data.history["val_loss"][-1], rel=1e-3)
-    # the last line says where the run is and how to see it again
-    assert str(store / "fitwatch.db") in lines[-1]
-    assert f"fitwatch show digits-mlp --dir {store}" in lines[-1]
+    # then where the run is and how to see it again, the report's path and how to look at it
+    trained = next(ln for ln in lines if ln.startswith("Trained 5 epochs"))
+    assert str(store / "fitwatch.db") in trained
+    assert f"fitwatch show digits-mlp --dir {store}" in trained
+    report = store / "reports" / "digits-mlp.html"
+    assert lines[-2:] == [f"Report: {report}",
+                          f"Open it in a browser, or watch runs live with: fitwatch serve --dir {store}"]
+    text = report.read_text(encoding="utf-8")
+    assert "<h1>digits-mlp</h1>" in text and "<th>train_samples</th><td>300</td>" in text
+    assert text.count('<td class="mark">') == 5 and "<script src" not in text
     # ...and that command works
     again = subprocess.run([sys.executable, "-m", "fitwatch", "show", "digits-mlp", "--dir", str(store)],
                            capture_output=True, text=True, timeout=60)
@@ -81,6 +88,21 @@ def test_demo_without_torch_says_how_to_install(tmp_path):
     assert "Traceback" not in p.stderr
     assert "pip install 'fitwatch[demo]'" in p.stderr and len(p.stderr.strip().splitlines()) == 1
     assert not store.exists()
+
+
+def test_demo_without_plotly_says_how_to_get_the_report(tmp_path):
+    store = tmp_path / "s"
+    p = run_python(
+        "import sys\n"
+        "sys.modules['plotly'] = None  # as if plotly were not installed\n"
+        "from fitwatch.cli import main\n"
+        f"sys.exit(main(['demo', '--epochs', '1', '--dir', {str(store)!r}]))\n",
+        check=False,
+    )
+    assert p.returncode == 0, p.stderr
+    last = p.stdout.strip().splitlines()[-1]
+    assert last.startswith("No HTML report: ") and "pip install 'fitwatch[report]'" in last
+    assert fitwatch.load("digits-mlp", dir=store).status == "finished" and not (store / "reports").exists()
 
 
 def test_demo_refuses_a_foreign_store_before_training(tmp_path):

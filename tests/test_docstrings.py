@@ -8,7 +8,7 @@ import pytest
 MODULES = ["fitwatch", "fitwatch.names", "fitwatch.record", "fitwatch.store", "fitwatch.rundata", "fitwatch.run",
            "fitwatch.curves", "fitwatch.analyze", "fitwatch.diagnosis", "fitwatch.thresholds", "fitwatch.readers",
            "fitwatch.stopping", "fitwatch.keeper", "fitwatch.integrations.weights",
-           "fitwatch.smoothing", "fitwatch.style", "fitwatch.plot"]
+           "fitwatch.smoothing", "fitwatch.style", "fitwatch.plot", "fitwatch.report"]
 
 
 @pytest.mark.parametrize("name", MODULES)

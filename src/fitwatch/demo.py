@@ -4,7 +4,8 @@ The model is a wide two-hidden-layer MLP trained on 300 of scikit-learn's bundle
 (no download) without any regularisation, so within a few seconds the training loss keeps falling
 while the validation loss reaches its minimum early and then climbs: the textbook overfitting curve
 that ``fitwatch show`` makes visible. :class:`fitwatch.EarlyStopping` ends the training once the
-climb is clear and puts the best epoch's weights back into the model.
+climb is clear and puts the best epoch's weights back into the model. The run's HTML report
+(:mod:`fitwatch.report`) is written next to the store, in ``reports/<name>.html``.
 
 torch and scikit-learn are imported inside the functions only: fitwatch's core never needs them.
 
@@ -147,7 +148,8 @@ def train(epochs: int = DEFAULT_EPOCHS, name: str = DEFAULT_NAME, dir=None, prog
 
 
 def main(epochs: int = DEFAULT_EPOCHS, name: str = DEFAULT_NAME, dir=None, console=None) -> int:
-    """Train, then print the run's ``fitwatch show`` table and how to see it again."""
+    """Train, print the run's ``fitwatch show`` table and how to see it again, write its HTML report
+    (``<store folder>/reports/<name>.html``) and print where it is."""
     from rich.text import Text
 
     from . import tables
@@ -160,15 +162,33 @@ def main(epochs: int = DEFAULT_EPOCHS, name: str = DEFAULT_NAME, dir=None, conso
     data = run.store.load(run.id)
     tables.print_show(data, console)
     path = run.store.path
-    how = f"fitwatch show {_quote(name)}"
-    if resolve_path(None).absolute() != path.absolute():  # not the default store: say which one
-        how += f" --dir {_quote(str(path.parent if path.name == DB_NAME else path))}"
+    folder = path.parent if path.name == DB_NAME else path
+    where = "" if resolve_path(None).absolute() == path.absolute() else f" --dir {_quote(str(folder))}"
     console.print(
         Text.assemble(f"Trained {len(data.epochs)} epochs in {seconds:.1f}s. Run stored in {path}; "
-                      "see it again with: ", (how, "bold")),
+                      "see it again with: ", (f"fitwatch show {_quote(name)}{where}", "bold")),
         soft_wrap=True,
     )
+    if write_demo_report(data, folder, console):
+        console.print(Text.assemble("Open it in a browser, or watch runs live with: ",
+                                    (f"fitwatch serve{where}", "bold")), soft_wrap=True)
     return 0
+
+
+def write_demo_report(data, folder, console) -> str | None:
+    """Write the run's HTML report to ``<folder>/reports/<name>.html`` and print its path; without
+    plotly, print how to get it instead (the demo does not fail for it)."""
+    from rich.text import Text
+
+    from .report import safe_filename, write_report
+
+    try:
+        report = write_report([data], folder / "reports" / f"{safe_filename(data.name)}.html")
+    except ImportError as e:
+        console.print(Text(f"No HTML report: {e}", style="dim"), soft_wrap=True)
+        return None
+    console.print(Text.assemble("Report: ", (report, "bold")), soft_wrap=True)
+    return report
 
 
 def _quote(s: str) -> str:

@@ -53,18 +53,18 @@ from .rundata import RunData
 from .smoothing import downsample
 from .tables import duration_of, effective_status, error_line, fmt_duration, fmt_number, fmt_time, stop_line
 
-__all__ = ["write_report", "render_report", "plotly_js", "REPORT_INSTALL_HINT"]
+__all__ = ["write_report", "collect", "render_report", "plotly_js", "safe_filename", "script_json", "ReportRun",
+           "REPORT_INSTALL_HINT"]
 
 REPORT_INSTALL_HINT = "fitwatch report needs plotly (its plotly.js is embedded in the report): " \
                       "pip install 'fitwatch[report]'"
-#: a curve longer than this is drawn with the min/max of as many buckets (the table keeps every epoch)
+#: a curve longer than this is drawn from the lowest and highest point of each of half as many
+#: buckets (:func:`fitwatch.smoothing.downsample`: no spike is lost); the table keeps every epoch
 MAX_CHART_POINTS = 2000
 #: curves with at most this many epochs are drawn with a marker on each epoch
 MARKERS_UP_TO = 60
-#: a loss whose positive values span this ratio or more gets a log axis
+#: a loss whose values are all positive and span more than this ratio gets a log axis (as in ``fitwatch plot``)
 LOG_RATIO = 100.0
-#: a log axis labelled 0.01, 0.02, 0.05, 0.1... (the page's linear/log buttons switch to and from it)
-LOG_AXIS = {"type": "log", "dtick": "D2", "minorloglabels": "complete", "tickformat": ".2~g"}
 _TEMPLATE = "templates/report.html"
 _FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 #: info keys shown in their own place, not among the run's details
@@ -95,7 +95,8 @@ def write_report(sources, output=None, *, dir=None, monitor: str = "val_loss") -
             reads, anything :func:`fitwatch.readers.read_curves` takes (a ``history`` dict...), or
             a list of them: several are overlaid. A run brings its config, status, times and early
             stopping; a file, what it holds.
-        output: the file to write (its folder is created); a folder: ``<name>.html`` in it;
+        output: the file to write (its folder is created); a folder (existing, or ending in ``/``):
+            ``<name>.html`` in it;
             default ``<name>.html`` in the current folder, ``<name>`` being the first run's name
             made safe for a file name.
         dir: the store's folder for run names (default ``$FITWATCH_DIR``, else ``./fitwatch``).
@@ -190,7 +191,8 @@ def _output_path(output, runs: list[ReportRun]) -> Path:
     if output is None:
         return Path.cwd() / name
     path = Path(output)
-    return path / name if path.is_dir() else path
+    folder = path.is_dir() or str(output).endswith(("/", os.sep))
+    return path / name if folder else path
 
 
 def safe_filename(name: str) -> str:
@@ -420,6 +422,7 @@ def _figure(panel: _Panel, runs: list[ReportRun]) -> dict:
     for r in runs:
         data += _best_marker(r, panel, single)
         shapes += _marks(r, panel, single)
+    log_axis = _log_axis([t["y"] for t in data])
     log = panel.metric == "loss" and _spans_decades([t["y"] for t in data])
     axis = {"showgrid": True, "gridcolor": "#eceff3", "zeroline": False, "showline": True, "linecolor": "#b7bec7",
             "ticks": "outside", "tickcolor": "#b7bec7", "automargin": True}
@@ -430,14 +433,14 @@ def _figure(panel: _Panel, runs: list[ReportRun]) -> dict:
         "hovermode": "x unified", "hoverlabel": {"font": {"family": _FONT, "size": 12}},
         "xaxis": {**axis, "title": {"text": "epoch"}, "unifiedhovertitle": {"text": "epoch %{x}"},
                   **({"dtick": 1} if _epoch_span(runs) <= 12 else {})},  # no half epochs on short runs
-        "yaxis": {**axis, "title": {"text": _e(panel.metric)}, **(LOG_AXIS if log else {"type": "linear"})},
-        "legend": ({"orientation": "h", "x": 0, "xanchor": "left", "y": -0.2, "yanchor": "top"} if single else
+        "yaxis": {**axis, "title": {"text": _e(panel.metric)}, **(log_axis if log else {"type": "linear"})},
+        "legend": ({"orientation": "h", "x": 0, "xanchor": "left", "y": -0.22, "yanchor": "top"} if single else
                    {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top",
                     "tracegroupgap": 8}),
         "shapes": shapes,
     }
     return {"id": panel.id, "data": data, "layout": layout, "scale": "log" if log else "linear",
-            "log_axis": LOG_AXIS}
+            "log_axis": log_axis}
 
 
 def _epoch_span(runs: list[ReportRun]) -> int:
@@ -445,17 +448,32 @@ def _epoch_span(runs: list[ReportRun]) -> int:
     return max(spans, default=0)
 
 
-def _spans_decades(series: list[list[float]]) -> bool:
+def _positive(series: list[list[float]]) -> np.ndarray:
     values = np.array([v for s in series for v in s if v is not None], dtype=float)
-    values = values[values > 0]
-    return values.size > 1 and values.max() / values.min() >= LOG_RATIO
+    return values if values.size and values.min() > 0 else np.empty(0)
+
+
+def _spans_decades(series: list[list[float]]) -> bool:
+    """A log axis suits: every value positive, the largest more than :data:`LOG_RATIO` x the smallest."""
+    values = _positive(series)
+    return values.size > 1 and values.max() / values.min() > LOG_RATIO
+
+
+def _log_axis(series: list[list[float]]) -> dict:
+    """The log axis the page uses (at once, or when the log button is pressed): labelled in plain
+    numbers 0.01, 0.02, 0.05, 0.1... over up to 3 decades, only the powers of ten beyond."""
+    values = _positive(series)
+    decades = math.log10(values.max() / values.min()) if values.size else 0.0
+    if decades <= 3:
+        return {"type": "log", "dtick": "D2", "minorloglabels": "complete", "tickformat": ".2~g"}
+    return {"type": "log", "dtick": 1, "minorloglabels": "none", "exponentformat": "power"}
 
 
 def _best_marker(r: ReportRun, panel: _Panel, single: bool) -> list[dict]:
     best = _best(r)
     if best is None or split_key(best[0])[1] != panel.metric:
         return []
-    key, epoch, value = best
+    _, epoch, value = best
     color = style.ANNOTATION["best"] if single else style.run_color(r.index)
     return [{"type": "scatter", "mode": "markers", "x": [epoch], "y": [value],
              "name": _e(f"best epoch {epoch}" if single else f"{r.label} · best epoch {epoch}"),
@@ -476,7 +494,8 @@ def _vline(x, color: str, dash: str, name: str | None = None, group: str | None 
 
 def _marks(r: ReportRun, panel: _Panel, single: bool) -> list[dict]:
     """Shapes, each with its legend entry: the best epoch (dotted, with the star), the overfitting
-    onset (a shaded band) and the early stop (dash-dot); with several runs only each run's stop."""
+    onset (a shaded band), the early stop (dash-dot) and the first NaN or inf (dashed); with several
+    runs only each run's stop."""
     if not any(pr is r for pr, _, _ in panel.curves):
         return []
     stop = r.curves.stop or {}
@@ -499,6 +518,11 @@ def _marks(r: ReportRun, panel: _Panel, single: bool) -> list[dict]:
                        "name": f"overfitting from epoch {d.onset_epoch}"})
     if stopped is not None:
         shapes.append(_vline(stopped, style.ANNOTATION["stop"], "dashdot", f"early stop (epoch {stopped})"))
+    bad = [int(r.curves.epochs[np.argmax(~np.isfinite(v))]) for v in
+           (r.curves.series[k] for _, _, k in panel.curves) if not np.isfinite(v).all()]
+    if bad:  # NaN and inf cannot be drawn: say where they begin
+        shapes.append(_vline(min(bad), style.ANNOTATION.get("nonfinite", "#8b0000"), "dash",
+                             f"NaN/inf from epoch {min(bad)}"))
     return shapes
 
 
