@@ -1,0 +1,264 @@
+"""The dashboard's ASGI application (Starlette): the JSON API of ``docs/dashboard.md`` and the page.
+
+Read-only by construction: every route is GET (HEAD too); anything else is answered 405. The only
+files ever served are the fixed list in :data:`ASSETS` (the page's own script and style sheet,
+and plotly.js from the installed plotly package): a path is looked up in that dict, never joined
+onto a folder, so ``/assets/../../etc/passwd`` and its encodings are 404s. Every response carries a
+Content-Security-Policy that allows scripts, styles, images and requests from this server only
+(plus the inline styles plotly sets), so the page works with no network and a run named
+``<script>...`` cannot run anything even if it reached the page's HTML (it does not: the page
+inserts data as text).
+
+Example:
+    >>> import tempfile, fitwatch
+    >>> from starlette.testclient import TestClient
+    >>> d = tempfile.mkdtemp()
+    >>> with fitwatch.Run("served", dir=d, diagnose=False) as run:
+    ...     run.log_epoch(loss=0.9, val_loss=1.0)
+    >>> client = TestClient(create_app(d))
+    >>> [r["name"] for r in client.get("/api/runs").json()["runs"]]
+    ['served']
+    >>> client.post("/api/runs").status_code, client.get("/assets/../../etc/passwd").status_code
+    (405, 404)
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from .. import __version__, style
+from ..store import Store
+from .data import LOG_SPAN, SORT_KEYS, STEPS_MAX_POINTS, BadRequest, DashboardData, NotFound
+from .series import dumps, jsonable
+
+HERE = Path(__file__).resolve().parent / "assets"
+
+#: the only files the server sends: URL name -> (file, media type); plotly.js is added by :func:`_assets`
+ASSETS = {
+    "app.js": (HERE / "app.js", "text/javascript; charset=utf-8"),
+    "style.css": (HERE / "style.css", "text/css; charset=utf-8"),
+}
+INDEX = HERE / "index.html"
+
+#: sent with every response
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+        "form-action 'none'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cross-origin-resource-policy": "same-origin",
+}
+
+#: the API's routes, also served at ``GET /api`` for discovery
+ENDPOINTS = [
+    ("/api/runs", "every run: status, epochs, best val_loss and epoch, verdict; q, verdict, sort, order"),
+    ("/api/runs/{id}", "one run: config, info, early stopping, diagnosis, the curves it has, plot annotations"),
+    ("/api/runs/{id}/curves", "epoch-level series of every split and metric; since_epoch, smooth, max_points"),
+    ("/api/runs/{id}/steps", "batch-level series, downsampled (min/max per bucket); split, metric, max_points, smooth"),
+    ("/api/runs/{id}/export.csv", "every epoch and batch value, in full, as CSV"),
+    ("/api/runs/{id}/export.json", "the record and every series, in full, as JSON"),
+    ("/api/compare", "several runs' epoch-level series, one colour a run; ids=1,2,3, smooth, max_points"),
+    ("/api/style", "the colours shared with fitwatch plot and fitwatch report"),
+]
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def _imports():
+    try:
+        import starlette  # noqa: F401
+    except ImportError:
+        raise ImportError("fitwatch serve needs starlette and uvicorn: pip install 'fitwatch[dashboard]'") from None
+
+
+def plotly_js() -> Path:
+    """plotly.js as bundled by the installed plotly package (never a CDN)."""
+    spec = importlib.util.find_spec("plotly")
+    path = Path(next(iter(spec.submodule_search_locations))) / "package_data" / "plotly.min.js" if spec else None
+    if path is None or not path.is_file():
+        raise ImportError("fitwatch serve needs plotly (its bundled plotly.min.js): pip install 'fitwatch[dashboard]'")
+    return path
+
+
+def create_app(dir=None, *, store: Store | None = None, allowed_hosts=None):
+    """The dashboard as an ASGI application.
+
+    Args:
+        dir: the store's folder (default ``$FITWATCH_DIR``, else ``./fitwatch``); opened read-only
+            with :meth:`fitwatch.Store.open`.
+        store: an open store to serve instead of ``dir``.
+        allowed_hosts: host names the ``Host`` header may carry (e.g. ``["127.0.0.1", "localhost"]``,
+            which :func:`fitwatch.dashboard.serve` passes when it listens on a loopback address:
+            a web page elsewhere cannot reach the API through DNS rebinding); None accepts any.
+
+    Returns:
+        A ``starlette.applications.Starlette`` application (run it with uvicorn, or
+        ``starlette.testclient.TestClient`` in tests).
+
+    Raises:
+        fitwatch.StoreError: no store there.
+        ImportError: starlette or plotly missing (the message says what to install).
+    """
+    _imports()
+    from starlette.applications import Starlette
+    from starlette.exceptions import HTTPException
+    from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+    from starlette.routing import Route
+
+    assets = {**ASSETS, "plotly.min.js": (plotly_js(), "text/javascript; charset=utf-8")}
+    data = DashboardData(store if store is not None else Store.open(dir))
+
+    def json_response(obj, status: int = 200) -> Response:
+        try:
+            body = dumps(obj)
+        except ValueError:  # a NaN somewhere unexpected: still valid JSON for the browser
+            body = dumps(jsonable(obj))
+        return Response(body, status_code=status, media_type="application/json")
+
+    def run_id(request) -> int:
+        return request.path_params["run_id"]
+
+    def param(request, name: str, kind=str, default=None):
+        raw = request.query_params.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            return kind(raw)
+        except ValueError:
+            what = {int: "a whole number", float: "a number"}.get(kind, "text")
+            raise BadRequest(f"{name}={raw!r} is not {what}") from None
+
+    async def index(request):
+        return FileResponse(INDEX, media_type="text/html; charset=utf-8", headers={"cache-control": "no-cache"})
+
+    async def asset(request):
+        entry = assets.get(request.path_params["name"])  # a fixed list: never a path joined onto a folder
+        if entry is None:
+            raise HTTPException(404, "no such asset")
+        return FileResponse(entry[0], media_type=entry[1], headers={"cache-control": "no-cache"})
+
+    def api(request):
+        return json_response({"fitwatch": __version__, "store": str(data.store.path),
+                              "endpoints": [{"path": p, "about": a} for p, a in ENDPOINTS],
+                              "docs": "docs/dashboard.md"})
+
+    def api_style(request):
+        return json_response({"split_colors": style.SPLIT_COLORS, "run_colors": style.RUN_COLORS,
+                              "annotation": style.ANNOTATION, "verdict_colors": style.VERDICT_COLORS,
+                              "status_colors": style.STATUS_COLORS, "severity_colors": style.SEVERITY_COLORS,
+                              "split_dash": {s: style.split_dash(s) for s in ("train", "val", "test")},
+                              "log_span": LOG_SPAN, "sort_keys": list(SORT_KEYS)})
+
+    def runs(request):
+        return json_response(data.runs(q=param(request, "q", default=""), verdict=param(request, "verdict", default=""),
+                                       sort=param(request, "sort", default="id"),
+                                       order=param(request, "order", default="desc")))
+
+    def run(request):
+        return json_response(data.run(run_id(request)))
+
+    def curves(request):
+        return json_response(data.curves(run_id(request), since_epoch=param(request, "since_epoch", int),
+                                         smooth=param(request, "smooth", float, 0.0),
+                                         max_points=param(request, "max_points", int)))
+
+    def steps(request):
+        return json_response(data.steps(run_id(request), split=param(request, "split"),
+                                        metric=param(request, "metric"),
+                                        max_points=param(request, "max_points", int, STEPS_MAX_POINTS),
+                                        smooth=param(request, "smooth", float, 0.0)))
+
+    def export(kind: str):
+        def endpoint(request):
+            rid = run_id(request)
+            chunks = data.export_csv(rid) if kind == "csv" else data.export_json(rid)
+            media = "text/csv; charset=utf-8" if kind == "csv" else "application/json"
+            return StreamingResponse(chunks, media_type=media, headers={
+                "content-disposition": f'attachment; filename="fitwatch-run-{rid}.{kind}"'})
+        return endpoint
+
+    def compare(request):
+        raw = param(request, "ids", default="")
+        try:
+            ids = [int(p) for p in raw.split(",") if p.strip()]
+        except ValueError:
+            raise BadRequest(f"ids={raw!r}; pass run ids separated by commas, e.g. ids=1,2,3") from None
+        if len(ids) > 20:
+            raise BadRequest(f"{len(ids)} runs to compare; pass at most 20")
+        return json_response(data.compare(ids, smooth=param(request, "smooth", float, 0.0),
+                                          max_points=param(request, "max_points", int)))
+
+    async def not_found(request, exc):
+        code = getattr(exc, "status_code", 404)
+        msg = str(exc) if isinstance(exc, NotFound) else getattr(exc, "detail", "not found")
+        if code == 405:
+            msg = f"{request.method} is not allowed: the dashboard is read-only (GET only)"
+        if request.url.path.startswith("/api"):
+            return JSONResponse({"error": msg}, status_code=code)
+        return PlainTextResponse(msg, status_code=code)
+
+    async def bad_request(request, exc):
+        return JSONResponse({"error": str(exc)}, status_code=400)
+
+    async def missing(request, exc):
+        return JSONResponse({"error": str(exc.args[0] if exc.args else exc)}, status_code=404)
+
+    routes = [
+        Route("/", index, methods=["GET"]),
+        Route("/assets/{name}", asset, methods=["GET"]),
+        Route("/api", api, methods=["GET"]),
+        Route("/api/style", api_style, methods=["GET"]),
+        Route("/api/runs", runs, methods=["GET"]),
+        Route("/api/runs/{run_id:int}", run, methods=["GET"]),
+        Route("/api/runs/{run_id:int}/curves", curves, methods=["GET"]),
+        Route("/api/runs/{run_id:int}/steps", steps, methods=["GET"]),
+        Route("/api/runs/{run_id:int}/export.csv", export("csv"), methods=["GET"]),
+        Route("/api/runs/{run_id:int}/export.json", export("json"), methods=["GET"]),
+        Route("/api/compare", compare, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: not_found, BadRequest: bad_request,
+                                                       NotFound: missing})
+    app.add_middleware(_Guard, allowed_hosts=allowed_hosts)
+    app.state.data = data
+    return app
+
+
+class _Guard:
+    """ASGI middleware: the security headers on every response, and the ``Host`` check."""
+
+    def __init__(self, app, allowed_hosts=None):
+        self.app = app
+        self.allowed = None if allowed_hosts is None else {h.lower().strip("[]") for h in allowed_hosts}
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        extra = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+        if self.allowed is not None:
+            host = _host_name(dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1"))
+            if host not in self.allowed:
+                await send({"type": "http.response.start", "status": 400,
+                            "headers": [(b"content-type", b"text/plain; charset=utf-8"), *extra]})
+                await send({"type": "http.response.body",
+                            "body": b"fitwatch dashboard: unexpected Host header; open it as http://127.0.0.1:PORT/"})
+                return
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _host_name(header: str) -> str:
+    """The host of a ``Host`` header, without port or IPv6 brackets: ``[::1]:6007`` -> ``::1``."""
+    h = header.strip().lower()
+    if h.startswith("["):
+        return h[1:h.find("]")] if "]" in h else h
+    return h.rsplit(":", 1)[0] if h.count(":") == 1 else h
