@@ -486,7 +486,13 @@ class Store:
         return rows
 
     def find_run(self, ref: str | int) -> dict | None:
-        """The run named ``ref`` (the latest of that name), else the run whose id is ``ref``."""
+        """The run named ``ref`` (the latest of that name), else the run whose id is ``ref``.
+
+        An ``int`` is an id only: ``load(run.id)`` never opens another run that happens to be named "7".
+        """
+        if isinstance(ref, (int, np.integer)) and not isinstance(ref, bool):
+            rows = self._read("SELECT * FROM runs WHERE id = ?", (int(ref),))
+            return _decode_run(rows[0]) if rows else None
         rows = self._read("SELECT * FROM runs WHERE name = ? ORDER BY id DESC LIMIT 1", (str(ref),))
         if not rows:
             s = str(ref).lstrip("#")
@@ -509,16 +515,17 @@ class Store:
 
     def steps(self, run_id: int) -> dict[tuple[str, str], dict[str, np.ndarray]]:
         """Every batch value of a run: ``{(split, metric): {"step", "value", "n", "epoch": arrays}}``."""
+        # ORDER BY first_step walks the steps_run index; sorting by split and metric as well would
+        # copy every blob through a temporary b-tree (6x slower for a million steps)
         rows = self._read(
-            "SELECT split, metric, steps, epochs, vals, ns FROM steps WHERE run_id = ? "
-            "ORDER BY split, metric, first_step",
+            "SELECT split, metric, steps, epochs, vals, ns FROM steps WHERE run_id = ? ORDER BY first_step",
             (run_id,),
         )
         parts: dict[tuple[str, str], list[dict]] = {}
         for r in rows:
             parts.setdefault((r["split"], r["metric"]), []).append(r)
         out = {}
-        for key, chunks in parts.items():
+        for key, chunks in sorted(parts.items()):
             step = np.concatenate([np.frombuffer(c["steps"], "<i8") for c in chunks])
             out[key] = {
                 "step": step,
@@ -527,6 +534,13 @@ class Store:
                 "epoch": np.concatenate([np.frombuffer(c["epochs"], "<i8") for c in chunks]),
             }
         return out
+
+    def step_counts(self, run_id: int) -> dict[tuple[str, str], int]:
+        """How many batch values each ``(split, metric)`` of a run holds (cheap: no blob is read)."""
+        rows = self._read(
+            "SELECT split, metric, SUM(count) AS n FROM steps WHERE run_id = ? GROUP BY split, metric", (run_id,)
+        )
+        return {(r["split"], r["metric"]): r["n"] for r in rows}
 
     def last_steps(self, run_id: int) -> dict[str, int]:
         """The last batch step stored for each split of a run (a resumed run counts on from there)."""
