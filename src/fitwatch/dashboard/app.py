@@ -130,8 +130,7 @@ def create_app(dir=None, *, store: Store | None = None, allowed_hosts=None):
         try:
             return kind(raw)
         except ValueError:
-            what = {int: "a whole number", float: "a number"}.get(kind, "text")
-            raise BadRequest(f"{name}={raw!r} is not {what}") from None
+            raise BadRequest(f"{name}={raw!r} is not a whole number") from None
 
     async def index(request):
         return FileResponse(INDEX, media_type="text/html; charset=utf-8", headers={"cache-control": "no-cache"})
@@ -164,14 +163,14 @@ def create_app(dir=None, *, store: Store | None = None, allowed_hosts=None):
 
     def curves(request):
         return json_response(data.curves(run_id(request), since_epoch=param(request, "since_epoch", int),
-                                         smooth=param(request, "smooth", float, 0.0),
-                                         max_points=param(request, "max_points", int)))
+                                         smooth=param(request, "smooth", default=0.0),
+                                         max_points=param(request, "max_points")))
 
     def steps(request):
         return json_response(data.steps(run_id(request), split=param(request, "split"),
                                         metric=param(request, "metric"),
-                                        max_points=param(request, "max_points", int, STEPS_MAX_POINTS),
-                                        smooth=param(request, "smooth", float, 0.0)))
+                                        max_points=param(request, "max_points", default=STEPS_MAX_POINTS),
+                                        smooth=param(request, "smooth", default=0.0)))
 
     def export(kind: str):
         def endpoint(request):
@@ -190,8 +189,8 @@ def create_app(dir=None, *, store: Store | None = None, allowed_hosts=None):
             raise BadRequest(f"ids={raw!r}; pass run ids separated by commas, e.g. ids=1,2,3") from None
         if len(ids) > 20:
             raise BadRequest(f"{len(ids)} runs to compare; pass at most 20")
-        return json_response(data.compare(ids, smooth=param(request, "smooth", float, 0.0),
-                                          max_points=param(request, "max_points", int)))
+        return json_response(data.compare(ids, smooth=param(request, "smooth", default=0.0),
+                                          max_points=param(request, "max_points")))
 
     async def not_found(request, exc):
         code = getattr(exc, "status_code", 404)

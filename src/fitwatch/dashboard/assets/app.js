@@ -211,7 +211,9 @@ async function runsPage(v) {
   const table = el("table", {class: "runs", id: "runs-table"});
   main.replaceChildren(
     el("div", {class: "toolbar"}, filter, select, count, el("span", {class: "spacer"}), compareBtn),
-    el("div", {class: "table-wrap"}, table));
+    el("div", {class: "table-wrap"}, table),
+    el("p", {class: "note hint"}, "Click a run for its curves and diagnosis; tick several to compare them. " +
+       "The list and running runs update by themselves."));
 
   const render = () => renderRuns(table, count, compareBtn);
   filter.addEventListener("input", () => { listState.q = filter.value; render(); });
@@ -342,6 +344,15 @@ function controls(onSmooth, onLog, extra) {
 const PLOT_CONFIG = {displaylogo: false, responsive: true, scrollZoom: false,
                      modeBarButtonsToRemove: ["lasso2d", "select2d", "autoScale2d"]};
 
+function logAxis(seriesList) {
+  // as fitwatch report: plain numbers (0.01, 0.02, 0.05, 0.1...) over up to 3 decades, powers of ten beyond
+  let lo = Infinity, hi = -Infinity;
+  for (const s of seriesList) for (const y of s.y) if (y !== null && y > 0) { lo = Math.min(lo, y); hi = Math.max(hi, y); }
+  const decades = isFinite(lo) ? Math.log10(hi / lo) : 0;
+  return decades <= 3 ? {type: "log", dtick: "D2", minorloglabels: "complete", tickformat: ".2~g"}
+    : {type: "log", dtick: 1, minorloglabels: "none", exponentformat: "power"};
+}
+
 function baseLayout(title, xtitle, logY) {
   return {  // uirevision: zoom and legend clicks survive live updates; a new scale starts unzoomed
     title: {text: title, x: 0, xanchor: "left", xref: "paper", font: {size: 13, color: "#222"}, y: 0.98, yanchor: "top", pad: {l: 4}},
@@ -350,7 +361,7 @@ function baseLayout(title, xtitle, logY) {
     paper_bgcolor: "#fff", plot_bgcolor: "#fff",
     xaxis: {title: {text: xtitle, standoff: 6}, gridcolor: "#eceef1", zeroline: false, linecolor: "#c8ccd2", ticks: "outside",
             tickcolor: "#c8ccd2", automargin: true},
-    yaxis: {type: logY ? "log" : "linear", gridcolor: "#eceef1", zeroline: false, linecolor: "#c8ccd2", ticks: "outside",
+    yaxis: {type: "linear", ...(logY || {}), gridcolor: "#eceef1", zeroline: false, linecolor: "#c8ccd2", ticks: "outside",
             tickcolor: "#c8ccd2", automargin: true, exponentformat: "e"},
     legend: {orientation: "h", x: 1, xanchor: "right", y: 1.02, yanchor: "bottom", font: {size: 11}, bgcolor: "rgba(255,255,255,0)"},
     hovermode: "x unified",
@@ -358,6 +369,12 @@ function baseLayout(title, xtitle, logY) {
     uirevision: logY ? "log" : "linear",
     shapes: [], annotations: [],
   };
+}
+
+function epochTicks(layout, seriesList) {  // no half epochs on short runs
+  let hi = 0;
+  for (const s of seriesList) if (s.x.length) hi = Math.max(hi, s.x[s.x.length - 1]);
+  if (hi <= 12) layout.xaxis.dtick = 1;
 }
 
 function autoLog(seriesList) {  // as `fitwatch plot`: log when a loss spans more than two decades, all positive
@@ -396,7 +413,7 @@ function annotate(layout, ann, withLabels) {
   const A = STYLE.annotation;
   if (ann.onset_epoch !== null && ann.onset_epoch !== undefined) {
     const end = Math.max(ann.last_epoch ?? ann.onset_epoch, ann.onset_epoch);
-    layout.shapes.push({type: "rect", xref: "x", yref: "paper", x0: ann.onset_epoch, x1: end + 0.5, y0: 0, y1: 1,
+    layout.shapes.push({type: "rect", xref: "x", yref: "paper", x0: ann.onset_epoch, x1: end, y0: 0, y1: 1,
                         fillcolor: A.onset, opacity: A.onset_alpha, line: {width: 0}, layer: "below"});
     if (withLabels) layout.annotations.push({x: ann.onset_epoch, xref: "x", y: 0.02, yref: "paper", yanchor: "bottom",
       text: `overfitting from epoch ${ann.onset_epoch}`, showarrow: false, xanchor: "left", xshift: 3,
@@ -513,7 +530,7 @@ function renderSide(side, state) {
     findings.forEach((f, i) => {
       const evidence = Object.entries(f.evidence || {});
       const body = el("div", {class: "finding-body"},
-        el("p", {class: "message"}, f.message),
+        el("p", {class: "message"}, f.message.replace(/ -> /g, " → ")),  // a line never breaks inside the arrow
         f.remedies && f.remedies.length ? el("ul", {class: "remedies"}, f.remedies.map((r) => el("li", {}, r))) : null,
         evidence.length ? el("details", {class: "evidence"}, el("summary", {}, "Evidence"),
           el("dl", {}, evidence.map(([k, val]) => [el("dt", {}, words(k)), el("dd", {}, fmtValue(val))]))) : null);
@@ -595,7 +612,8 @@ async function drawRunPlots(plots, state) {
 function drawEpochPanel(div, metric, list, state) {
   const ann = state.detail.annotations;
   const isLoss = metric === "loss";
-  const layout = baseLayout(plotText(metricTitle(metric)), "epoch", isLoss && state.logOn);
+  const layout = baseLayout(plotText(metricTitle(metric)), "epoch", isLoss && state.logOn ? logAxis(list) : null);
+  epochTicks(layout, list);
   const traces = [];
   for (const s of list) traces.push(...lineTraces(s, {name: s.split, color: s.color, dash: "solid", group: s.key}));
   const monitor = list.find((s) => s.split === "val") || (isLoss ? list.find((s) => s.split === "train") : null);
@@ -634,7 +652,7 @@ async function drawSteps(plots, state) {
   const what = `${data.series[0].split} ${data.series[0].metric} per batch`;
   const layout = baseLayout(plotText(what) + `<span style="color:#888;font-size:11px">  ·  ${total.toLocaleString("en")} values` +
                             (shown < total ? `, drawn as the lowest and highest of each of ${data.max_points.toLocaleString("en")} buckets` : "") + "</span>",
-                            "step", state.logOn);
+                            "step", state.logOn ? logAxis(data.series) : null);
   layout.hovermode = "closest";
   const traces = [];
   for (const s of data.series) traces.push(...lineTraces(s, {name: s.split, color: s.color, dash: "solid", group: s.key, width: 1.2}));
@@ -753,7 +771,9 @@ async function loadCompare(v, state) {
       div = el("div", {class: "plot", id: pid});
       plots.appendChild(el("div", {class: "panel" + (metric === "loss" ? " main loss-panel" : "")}, div));
     }
-    const layout = baseLayout(plotText(metricTitle(metric)), "epoch", metric === "loss" && state.logOn);
+    const mine = data.runs.flatMap((r) => r.series.filter((x) => x.metric === metric));
+    const layout = baseLayout(plotText(metricTitle(metric)), "epoch", metric === "loss" && state.logOn ? logAxis(mine) : null);
+    epochTicks(layout, mine);
     const traces = [];
     for (const r of data.runs) {
       for (const s of r.series.filter((x) => x.metric === metric)) {

@@ -1,0 +1,263 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright, against a real server
+(uvicorn in a thread) reading a store that real training loops wrote.
+
+Skipped without Chromium or Playwright, except under CI=true (see conftest.py). Screenshots go to
+test-artifacts/: dashboard-runs.png, dashboard-run.png, dashboard-compare.png.
+"""
+
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+torch = pytest.importorskip("torch")
+pytest.importorskip("sklearn")
+
+import fitwatch  # noqa: E402
+from conftest import ARTIFACTS  # noqa: E402
+from dashboard_server import ServerThread  # noqa: E402
+from fitwatch import style  # noqa: E402
+from fitwatch.smoothing import ema  # noqa: E402
+
+SCRIPT_NAME = "<script>alert(1)</script>"
+EPOCHS = 15
+
+
+def train_digits(name, dir, *, lr, hidden, seed=0, epochs=EPOCHS, stop=False):
+    """A tiny MLP on scikit-learn's digits, few training samples so that it overfits; recorded by fitwatch
+    (with ``stop``: fitwatch's early stopping, the best weights restored)."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X, y = torch.tensor(X / 16.0, dtype=torch.float32), torch.tensor(y)
+    Xt, yt, Xv, yv = X[:300], y[:300], X[300:800], y[300:800]
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(torch.nn.Linear(64, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    run = fitwatch.Run(name, config={"lr": lr, "hidden": hidden, "batch_size": 30, "optimizer": "Adam"}, dir=dir,
+                       diagnose="quiet", progress=False)
+    kw = {"stop": fitwatch.EarlyStopping(), "restore": model} if stop else {}
+    for epoch in run.epochs(epochs, **kw):
+        model.train()
+        for i in range(0, len(Xt), 30):
+            out = model(Xt[i:i + 30])
+            loss = loss_fn(out, yt[i:i + 30])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            run.log("train", loss=loss, accuracy=(out.argmax(1) == yt[i:i + 30]).float().mean(), n=len(out))
+        model.eval()
+        with torch.no_grad():
+            out = model(Xv)
+            run.log("val", loss=loss_fn(out, yv), accuracy=(out.argmax(1) == yv).float().mean(), n=len(out))
+    run.finish()
+    return run
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, one_torch_thread):
+    d = tmp_path_factory.mktemp("browser") / "store"
+    a = train_digits("digits-mlp", d, lr=3e-3, hidden=256, epochs=100, stop=True)
+    b = train_digits("digits-mlp-small", d, lr=1e-3, hidden=16, seed=1)
+    with fitwatch.Run(SCRIPT_NAME, config={"<img src=x onerror=alert(2)>": "<b>x</b>"}, dir=d, progress=False,
+                      diagnose="quiet") as s:
+        for epoch in s.epochs(6):
+            s.log_epoch(loss=1.0 / (epoch + 1), val_loss=1.1 / (epoch + 1), **{"<i>odd</i>": 0.5})
+    with ServerThread(d) as server:
+        yield {"dir": d, "a": a, "b": b, "script": s, "url": server.url}
+
+
+def watch(page, base):
+    """Record what a page does that it must not: dialogs, errors, CSP violations, requests elsewhere."""
+    seen = {"dialogs": [], "errors": [], "foreign": []}
+    page.on("dialog", lambda dlg: (seen["dialogs"].append(dlg.message), dlg.dismiss()))
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    page.on("console", lambda m: m.type == "error" and seen["errors"].append(m.text))
+    page.on("request", lambda r: r.url.startswith(base) or r.url.startswith("data:") or seen["foreign"].append(r.url))
+    return seen
+
+
+def clean(seen):
+    assert seen == {"dialogs": [], "errors": [], "foreign": []}
+
+
+def open_view(page, url, name, timeout=20_000):
+    page.goto(url)
+    page.wait_for_selector(f"#view[data-ready={name}]", state="attached", timeout=timeout)
+
+
+def wait_until(page, js, arg=None, timeout=5000):
+    """Poll ``js`` (an expression, or a function of ``arg``) until it is truthy. (Playwright's own
+    wait_for_function evaluates its predicate with eval, which the dashboard's CSP rightly forbids.)"""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = page.evaluate(js, arg)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout} ms: {js}")
+        time.sleep(0.05)
+
+
+def trace_points(page, plot_id, name):
+    return page.evaluate(
+        """([id, name]) => { const gd = document.getElementById(id);
+             const t = gd && gd.data && gd.data.find(t => t.name === name && t.meta && t.meta.role === 'raw');
+             return t ? t.x.length : -1; }""", [plot_id, name])
+
+
+def test_runs_list_shows_a_run_from_a_real_training_loop(page, site):
+    seen = watch(page, site["url"])
+    open_view(page, site["url"], "runs")
+    row = page.locator(f"tr[data-id='{site['a'].id}']")
+    assert row.locator("a.run-link").inner_text() == "digits-mlp"
+    cells = row.locator("td").all_inner_texts()
+    verdict = fitwatch.load(site["a"].id, dir=site["dir"]).info["diagnosis"]["verdict"]
+    epochs = len(fitwatch.load(site["a"].id, dir=site["dir"]).epochs)
+    assert "stopped" in cells and str(epochs) in cells  # ended by early stopping
+    assert row.locator(".verdict").inner_text() == verdict.replace("_", " ")
+    assert page.locator("#run-count").inner_text() == "3 runs"
+    page.fill("#filter", "small")  # the name filter
+    wait_until(page, "document.querySelectorAll('#runs-table tbody tr').length === 1")
+    assert page.locator("#runs-table tbody a.run-link").inner_text() == "digits-mlp-small"
+    page.fill("#filter", "")
+    page.click("th[data-sort=name]")  # sort by name, ascending
+    wait_until(page, "document.querySelector('th[data-sort=name]').getAttribute('aria-sort') === 'ascending'")
+    names = page.locator("#runs-table tbody a.run-link").all_inner_texts()
+    assert names == sorted(names, key=str.lower)
+    page.select_option("#verdict-filter", verdict)
+    assert "digits-mlp" in page.locator("#runs-table tbody a.run-link").all_inner_texts()
+    page.select_option("#verdict-filter", "")
+    page.click("th[data-sort=started_at]")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-runs.png"))
+    clean(seen)
+
+
+def test_run_page_draws_the_curves_and_the_verdict(page, site):
+    seen = watch(page, site["url"])
+    run = site["a"]
+    open_view(page, f"{site['url']}#/run/{run.id}", "run")
+    data = fitwatch.load(run.id, dir=site["dir"])
+    # plotly drew SVG line paths for train and val loss, with every epoch
+    paths = page.locator("#plot-loss .scatterlayer .trace path.js-line")
+    assert paths.count() >= 2 and all(len(d or "") > 20 for d in paths.evaluate_all("ps => ps.map(p => p.getAttribute('d'))"))
+    assert trace_points(page, "plot-loss", "val") == len(data.epochs) == trace_points(page, "plot-loss", "train")
+    assert page.locator("#plot-accuracy .scatterlayer .trace").count() >= 2
+    assert int(page.locator("#plot-steps").get_attribute("data-total")) == len(data.steps()[("train", "loss")][0])
+    diag = data.info["diagnosis"]
+    assert page.locator("#run-head .verdict").inner_text() == diag["verdict"].replace("_", " ")
+    codes = page.locator("#diagnosis details.finding").evaluate_all("ds => ds.map(d => d.dataset.code)")
+    assert codes == [f["code"] for f in diag["findings"]]
+    assert diag["findings"][0]["message"] in page.locator("#diagnosis").inner_text()
+    assert "0.003" in page.locator("#config").inner_text()
+    shapes = page.evaluate("document.getElementById('plot-loss').layout.shapes.map(s => [s.type, s.x0])")
+    stopped = data.info["early_stopping"]["stopped_epoch"]
+    assert ["line", diag["best_epoch"]] in shapes and ["line", stopped] in shapes  # best epoch, early stop
+    if diag["onset_epoch"] is not None:
+        assert ["rect", diag["onset_epoch"]] in shapes  # the overfitting band
+    assert page.locator("#early-stop").inner_text().count(str(stopped)) >= 1
+    assert page.locator("#export-csv").get_attribute("href") == f"/api/runs/{run.id}/export.csv"
+    page.screenshot(path=str(ARTIFACTS / "dashboard-run.png"))
+    clean(seen)
+
+
+def test_a_new_epoch_appears_while_the_page_is_open(page, site):
+    seen = watch(page, site["url"])
+    run = fitwatch.Run("live-run", dir=site["dir"], diagnose="quiet", progress=False)
+
+    def epoch(e):
+        for b in range(5):
+            run.log("train", loss=1.0 / (e + 1) + 0.01 * b, n=16)
+        run.log("val", loss=1.2 / (e + 1), n=16)
+        run.end_epoch()
+
+    try:
+        for e in range(3):
+            epoch(e)
+        run.store.flush(30)
+        open_view(page, f"{site['url']}#/run/{run.id}", "run")
+        assert page.locator("#run-head .live").count() == 1
+        assert trace_points(page, "plot-loss", "val") == 3
+        for e in (3, 4):
+            t0 = time.monotonic()
+            epoch(e)  # written by this process while the page polls; no reload
+            wait_until(page, """n => { const gd = document.getElementById('plot-loss');
+                                    const t = gd.data.find(t => t.name === 'val' && t.meta.role === 'raw');
+                                    return t.x.length === n; }""", e + 1, timeout=3000)
+            assert time.monotonic() - t0 < 3.0
+        assert page.evaluate("document.getElementById('plot-loss').data.find(t => t.name === 'val').y[4]") == 1.2 / 5
+    finally:
+        run.finish()
+    wait_until(page, "!document.querySelector('#run-head .live')", timeout=5000)  # finished: polling stops
+    assert "finished" in page.locator("#run-head").inner_text()
+    clean(seen)
+
+
+def test_a_script_tag_name_shows_as_text(page, site):
+    seen = watch(page, site["url"])
+    open_view(page, site["url"], "runs")
+    link = page.locator(f"tr[data-id='{site['script'].id}'] a.run-link")
+    assert link.inner_text() == SCRIPT_NAME
+    open_view(page, f"{site['url']}#/run/{site['script'].id}", "run")
+    assert page.locator("#run-name").inner_text() == SCRIPT_NAME
+    config = page.locator("#config").inner_text()
+    assert "<img src=x onerror=alert(2)>" in config and "<b>x</b>" in config
+    assert page.locator("#config img, #view b, #view i").count() == 0  # no element made from data
+    assert page.locator("#plot-_i_odd__i_ .gtitle").text_content() == "<i>odd</i>"  # plotly shows it as typed
+    srcs = page.evaluate("[...document.scripts].map(s => s.getAttribute('src'))")
+    assert sorted(srcs) == ["/assets/app.js", "/assets/plotly.min.js"]
+    page.wait_for_timeout(300)
+    assert seen["dialogs"] == []
+    clean(seen)
+
+
+def test_compare_overlays_two_runs(page, site):
+    seen = watch(page, site["url"])
+    open_view(page, site["url"], "runs")
+    for run in (site["a"], site["b"]):
+        page.check(f"tr[data-id='{run.id}'] input[type=checkbox]")
+    assert page.locator("#compare-btn").inner_text() == "Compare 2 runs"
+    page.click("#compare-btn")
+    page.wait_for_selector("#view[data-ready=compare]", state="attached", timeout=20_000)
+    traces = page.evaluate("""document.getElementById('cmp-loss').data.filter(t => t.meta.role === 'raw')
+                              .map(t => [t.name, t.line.color, t.line.dash, t.x.length])""")
+    assert {(n, c, dsh) for n, c, dsh, _ in traces} == {
+        ("digits-mlp · train", style.run_color(0), "dash"), ("digits-mlp · val", style.run_color(0), "solid"),
+        ("digits-mlp-small · train", style.run_color(1), "dash"),
+        ("digits-mlp-small · val", style.run_color(1), "solid")}
+    lengths = {n: k for n, _, _, k in traces}
+    assert lengths["digits-mlp-small · val"] == EPOCHS
+    assert lengths["digits-mlp · val"] == len(fitwatch.load(site["a"].id, dir=site["dir"]).epochs)
+    assert page.locator("#cmp-accuracy .scatterlayer .trace").count() >= 4
+    assert page.locator("#compare-runs a").all_inner_texts() == ["digits-mlp", "digits-mlp-small"]
+    page.screenshot(path=str(ARTIFACTS / "dashboard-compare.png"))
+    clean(seen)
+
+
+def test_smoothing_slider_and_log_toggle_change_the_plot(page, site):
+    seen = watch(page, site["url"])
+    run = site["a"]
+    open_view(page, f"{site['url']}#/run/{run.id}", "run")
+    roles = "document.getElementById('plot-loss').data.map(t => t.meta.role)"
+    assert "smoothed" not in page.evaluate(roles)
+    page.eval_on_selector("#smooth", "s => { s.value = '0.8'; s.dispatchEvent(new Event('input')); }")
+    wait_until(page, f"{roles}.includes('smoothed')", timeout=5000)
+    got = page.evaluate("""document.getElementById('plot-loss').data
+                           .find(t => t.name === 'val' && t.meta.role === 'smoothed').y""")
+    _, val = fitwatch.load(run.id, dir=site["dir"]).series("val", "loss")
+    assert np.allclose(got, ema(val, 0.8), rtol=0, atol=1e-12)  # the same EMA as fitwatch.smoothing
+    assert page.locator("#smooth-value").inner_text() == "0.80"
+    raw_opacity = page.evaluate("document.getElementById('plot-loss').data.find(t => t.name === 'val').opacity")
+    assert raw_opacity == style.ANNOTATION["raw_alpha"]  # the raw curve stays, faint
+    axis = "document.getElementById('plot-loss').layout.yaxis.type"
+    before = page.evaluate(axis)
+    page.click("#logscale")
+    wait_until(page, f"{axis} === '{'linear' if before == 'log' else 'log'}'", timeout=5000)
+    page.click("#logscale")
+    wait_until(page, f"{axis} === '{before}'", timeout=5000)
+    page.eval_on_selector("#smooth", "s => { s.value = '0'; s.dispatchEvent(new Event('input')); }")
+    wait_until(page, f"!{roles}.includes('smoothed')", timeout=5000)
+    clean(seen)
