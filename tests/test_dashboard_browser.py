@@ -16,52 +16,21 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
 import fitwatch  # noqa: E402
-from conftest import ARTIFACTS  # noqa: E402
+from conftest import ARTIFACTS, train_digits_mlp  # noqa: E402
 from dashboard_server import ServerThread  # noqa: E402
 from fitwatch import style  # noqa: E402
 from fitwatch.smoothing import ema  # noqa: E402
 
 SCRIPT_NAME = "<script>alert(1)</script>"
-EPOCHS = 15
-
-
-def train_digits(name, dir, *, lr, hidden, seed=0, epochs=EPOCHS, stop=False):
-    """A tiny MLP on scikit-learn's digits, few training samples so that it overfits; recorded by fitwatch
-    (with ``stop``: fitwatch's early stopping, the best weights restored)."""
-    from sklearn.datasets import load_digits
-
-    X, y = load_digits(return_X_y=True)
-    X, y = torch.tensor(X / 16.0, dtype=torch.float32), torch.tensor(y)
-    Xt, yt, Xv, yv = X[:300], y[:300], X[300:800], y[300:800]
-    torch.manual_seed(seed)
-    model = torch.nn.Sequential(torch.nn.Linear(64, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 10))
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    run = fitwatch.Run(name, config={"lr": lr, "hidden": hidden, "batch_size": 30, "optimizer": "Adam"}, dir=dir,
-                       diagnose="quiet", progress=False)
-    kw = {"stop": fitwatch.EarlyStopping(), "restore": model} if stop else {}
-    for epoch in run.epochs(epochs, **kw):
-        model.train()
-        for i in range(0, len(Xt), 30):
-            out = model(Xt[i:i + 30])
-            loss = loss_fn(out, yt[i:i + 30])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            run.log("train", loss=loss, accuracy=(out.argmax(1) == yt[i:i + 30]).float().mean(), n=len(out))
-        model.eval()
-        with torch.no_grad():
-            out = model(Xv)
-            run.log("val", loss=loss_fn(out, yv), accuracy=(out.argmax(1) == yv).float().mean(), n=len(out))
-    run.finish()
-    return run
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, one_torch_thread):
     d = tmp_path_factory.mktemp("browser") / "store"
-    a = train_digits("digits-mlp", d, lr=3e-3, hidden=256, epochs=100, stop=True)
-    b = train_digits("digits-mlp-small", d, lr=1e-3, hidden=16, seed=1)
+    # real torch loops (conftest): a wide MLP on 200 digits that overfits until early stopping ends it,
+    # and a slower one on more data
+    a, _ = train_digits_mlp("digits-mlp", d, config={"lr": 0.003, "hidden": 256})
+    b, _ = train_digits_mlp("digits-mlp-slow", d, n_train=600, epochs=15, lr=3e-4, config={"lr": 0.0003})
     with fitwatch.Run(SCRIPT_NAME, config={"<img src=x onerror=alert(2)>": "<b>x</b>"}, dir=d, progress=False,
                       diagnose="quiet") as s:
         for epoch in s.epochs(6):
@@ -120,9 +89,9 @@ def test_runs_list_shows_a_run_from_a_real_training_loop(page, site):
     assert "stopped" in cells and str(epochs) in cells  # ended by early stopping
     assert row.locator(".verdict").inner_text() == verdict.replace("_", " ")
     assert page.locator("#run-count").inner_text() == "3 runs"
-    page.fill("#filter", "small")  # the name filter
+    page.fill("#filter", "slow")  # the name filter
     wait_until(page, "document.querySelectorAll('#runs-table tbody tr').length === 1")
-    assert page.locator("#runs-table tbody a.run-link").inner_text() == "digits-mlp-small"
+    assert page.locator("#runs-table tbody a.run-link").inner_text() == "digits-mlp-slow"
     page.fill("#filter", "")
     page.click("th[data-sort=name]")  # sort by name, ascending
     wait_until(page, "document.querySelector('th[data-sort=name]').getAttribute('aria-sort') === 'ascending'")
@@ -151,7 +120,7 @@ def test_run_page_draws_the_curves_and_the_verdict(page, site):
     assert page.locator("#run-head .verdict").inner_text() == diag["verdict"].replace("_", " ")
     codes = page.locator("#diagnosis details.finding").evaluate_all("ds => ds.map(d => d.dataset.code)")
     assert codes == [f["code"] for f in diag["findings"]]
-    assert diag["findings"][0]["message"] in page.locator("#diagnosis").inner_text()
+    assert diag["findings"][0]["message"].replace(" -> ", " → ") in page.locator("#diagnosis").inner_text()
     assert "0.003" in page.locator("#config").inner_text()
     shapes = page.evaluate("document.getElementById('plot-loss').layout.shapes.map(s => [s.type, s.x0])")
     stopped = data.info["early_stopping"]["stopped_epoch"]
@@ -226,13 +195,13 @@ def test_compare_overlays_two_runs(page, site):
                               .map(t => [t.name, t.line.color, t.line.dash, t.x.length])""")
     assert {(n, c, dsh) for n, c, dsh, _ in traces} == {
         ("digits-mlp · train", style.run_color(0), "dash"), ("digits-mlp · val", style.run_color(0), "solid"),
-        ("digits-mlp-small · train", style.run_color(1), "dash"),
-        ("digits-mlp-small · val", style.run_color(1), "solid")}
+        ("digits-mlp-slow · train", style.run_color(1), "dash"),
+        ("digits-mlp-slow · val", style.run_color(1), "solid")}
     lengths = {n: k for n, _, _, k in traces}
-    assert lengths["digits-mlp-small · val"] == EPOCHS
-    assert lengths["digits-mlp · val"] == len(fitwatch.load(site["a"].id, dir=site["dir"]).epochs)
+    for name, run in (("digits-mlp", site["a"]), ("digits-mlp-slow", site["b"])):
+        assert lengths[f"{name} · val"] == lengths[f"{name} · train"] == len(fitwatch.load(run.id, dir=site["dir"]).epochs)
     assert page.locator("#cmp-accuracy .scatterlayer .trace").count() >= 4
-    assert page.locator("#compare-runs a").all_inner_texts() == ["digits-mlp", "digits-mlp-small"]
+    assert page.locator("#compare-runs a").all_inner_texts() == ["digits-mlp", "digits-mlp-slow"]
     page.screenshot(path=str(ARTIFACTS / "dashboard-compare.png"))
     clean(seen)
 

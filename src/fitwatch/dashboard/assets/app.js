@@ -96,8 +96,9 @@ function loadPlotly() {  // 4.8 MB: loaded once, in the background, only when a 
   if (window.Plotly) return Promise.resolve(window.Plotly);
   if (!plotlyPromise) {
     plotlyPromise = new Promise((resolve, reject) => {
+      performance.mark("plotly-start");
       const s = el("script", {src: "/assets/plotly.min.js"});
-      s.addEventListener("load", () => resolve(window.Plotly));
+      s.addEventListener("load", () => { performance.measure("plotly", "plotly-start"); resolve(window.Plotly); });
       s.addEventListener("error", () => reject(new Error("could not load /assets/plotly.min.js from the fitwatch server")));
       document.head.appendChild(s);
     });
