@@ -409,6 +409,9 @@ def test_the_assets_are_served_with_their_types(client):
         r = client.get(f"/assets/{name}")
         assert r.status_code == 200 and r.headers["content-type"].startswith(kind)
     assert client.get("/assets/plotly.min.js").content == plotly_js().read_bytes()  # the installed plotly's own
+    etag = client.get("/assets/plotly.min.js").headers["etag"]
+    again = client.get("/assets/plotly.min.js", headers={"if-none-match": etag})
+    assert again.status_code == 304 and again.content == b""  # a returning browser keeps its copy
     page = client.get("/")
     assert page.headers["content-type"].startswith("text/html")
     assert not re.search(r"(src|href)=\"(https?:)?//", page.text)  # nothing from the network

@@ -8,7 +8,8 @@ import pytest
 MODULES = ["fitwatch", "fitwatch.names", "fitwatch.record", "fitwatch.store", "fitwatch.rundata", "fitwatch.run",
            "fitwatch.curves", "fitwatch.analyze", "fitwatch.diagnosis", "fitwatch.thresholds", "fitwatch.readers",
            "fitwatch.stopping", "fitwatch.keeper", "fitwatch.integrations.weights",
-           "fitwatch.smoothing", "fitwatch.style", "fitwatch.plot", "fitwatch.report"]
+           "fitwatch.smoothing", "fitwatch.style", "fitwatch.plot", "fitwatch.report",
+           "fitwatch.dashboard", "fitwatch.dashboard.series", "fitwatch.dashboard.data", "fitwatch.dashboard.app"]
 
 
 @pytest.mark.parametrize("name", MODULES)

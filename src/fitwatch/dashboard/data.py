@@ -130,7 +130,8 @@ class DashboardData:
         stored = info.pop("diagnosis", None)
         diag, source = self._diagnosis_of({"id": data.id, "info": {"diagnosis": stored}, "epochs": len(data.epochs)},
                                           status, None, data)
-        stop = info.get("early_stopping") if isinstance(info.get("early_stopping"), dict) else None
+        stop = info.pop("early_stopping", None)  # given once, as "early_stopping"
+        stop = stop if isinstance(stop, dict) else None
         counts = self.store.step_counts(data.id)
         best = None
         if ("val", "loss") in data.metrics:
