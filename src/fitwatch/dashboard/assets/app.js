@@ -506,7 +506,7 @@ function renderHead(head, state) {
     el("div", {class: "title-row"},
       el("h1", {class: "run-name", id: "run-name"}, d.name),
       statusPill(d.status),
-      badge(diag && diag.verdict),
+      diag && diag.verdict ? badge(diag.verdict) : null,
       d.status === "running" ? el("span", {class: "live", title: `new epochs appear within ${POLL_RUN_MS / 1000} s`}, "live") : null),
     el("div", {class: "facts"}, facts.join("  ·  ")),
     d.error_line ? el("div", {class: "err-line"}, d.error_line) : null].filter(Boolean));
@@ -519,7 +519,8 @@ function renderSide(side, state) {
   // the diagnosis
   const dc = el("section", {class: "card diagnosis", id: "diagnosis"}, el("h2", {}, "Diagnosis"));
   if (!diag) {
-    dc.appendChild(el("p", {class: "muted"}, d.epochs ? "No diagnosis: the run has no loss curve." : "Waiting for the first epoch…"));
+    dc.appendChild(el("p", {class: "muted"}, d.epochs ? "No diagnosis: the run has no loss curve."
+      : d.status === "running" ? "Waiting for the first epoch…" : "No epoch was recorded."));
   } else {
     const sub = [];
     if (diag.best_epoch !== null) sub.push(`best epoch ${diag.best_epoch}`);
@@ -556,6 +557,11 @@ function renderSide(side, state) {
     ].filter((r) => r[1] !== null && r[1] !== undefined && r[1] !== "");
     cards.push(el("section", {class: "card early-stop", id: "early-stop"}, el("h2", {}, "Early stopping"), kvTable(rows)));
   }
+  // what went wrong, in full (the header shows its last line)
+  if (d.error) {
+    cards.push(el("section", {class: "card error", id: "error"}, el("h2", {}, "Error"),
+      el("details", {}, el("summary", {}, d.error_line || "traceback"), el("pre", {class: "traceback"}, d.error))));
+  }
   // config
   const config = Object.entries(d.config || {});
   cards.push(el("section", {class: "card config", id: "config"}, el("h2", {}, "Config"),
@@ -587,7 +593,8 @@ async function drawRunPlots(plots, state) {
   const keep = new Set(groups.map(([m]) => panelId("plot", m)));
   for (const node of [...plots.querySelectorAll(".panel.epochs")]) if (!keep.has(node.dataset.plot)) node.remove();
   if (!groups.length) {
-    if (!plots.querySelector(".waiting")) plots.prepend(el("p", {class: "empty waiting"}, "Waiting for the first epoch…"));
+    const text = state.status === "running" ? "Waiting for the first epoch…" : "No epoch was recorded.";
+    if (!plots.querySelector(".waiting")) plots.prepend(el("p", {class: "empty waiting"}, text));
     return;
   }
   const waiting = plots.querySelector(".waiting");
