@@ -591,3 +591,17 @@ def test_api_index_lists_the_endpoints(client):
     assert s["split_colors"] == style.SPLIT_COLORS and s["run_colors"] == style.RUN_COLORS
     assert s["verdict_colors"] == style.VERDICT_COLORS and s["annotation"] == json.loads(json.dumps(style.ANNOTATION))
     assert not math.isnan(s["log_span"])
+
+
+@pytest.mark.parametrize("missing", ["starlette", "uvicorn", "plotly"])
+def test_a_missing_extra_is_named_with_its_install_command(store, missing):
+    p = run_python(f"import sys; sys.modules[{missing!r}] = None\n"  # as if it were not installed
+                   "from fitwatch.cli import main\n"
+                   "sys.exit(main(['serve', '--dir', sys.argv[1], '--port', '0']))", str(store[0]), check=False)
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.strip() == {"starlette": "fitwatch: fitwatch serve needs starlette and uvicorn: pip install "
+                                             "'fitwatch[dashboard]'",
+                                "uvicorn": "fitwatch: fitwatch serve needs starlette and uvicorn: pip install "
+                                           "'fitwatch[dashboard]'",
+                                "plotly": "fitwatch: fitwatch serve needs plotly (its bundled plotly.min.js): pip "
+                                          "install 'fitwatch[dashboard]'"}[missing]
