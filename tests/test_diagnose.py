@@ -221,3 +221,83 @@ def test_monitor_another_curve():
     assert d.monitor == "val_accuracy" and d.verdict == "overfitting" and 25 <= d.onset_epoch <= 31  # error min ~27.5
     with pytest.raises(KeyError, match="no 'val_mae' curve"):
         fitwatch.diagnose(h, monitor="val_mae")
+
+
+# -- validation every few epochs: no value is not a NaN value ----------------------------------------
+def every_third(values, start=0):
+    """Validation as Keras' validation_freq=3 gives it: epochs 2, 5, 8... (from ``start``), None elsewhere."""
+    return [float(v) if e % 3 == 2 and e >= start else None for e, v in enumerate(values)]
+
+
+def test_validation_every_third_epoch_in_the_store_is_not_a_divergence(store_dir):
+    with fitwatch.Run("vf", diagnose=False) as run:
+        for e in run.epochs(30):
+            run.log("train", loss=1 / (e + 1), n=10)
+            if e % 3 == 2:
+                run.log("val", loss=1.2 / (e + 1) + 0.05, n=10)
+    d = fitwatch.diagnose("vf")
+    assert d.verdict in ("good_fit", "still_improving"), (d.verdict, codes(d))
+    assert "nan_detected" not in codes(d) and "too_few_epochs" not in codes(d)
+    assert "val_loss present at 10 of 30 epochs (every 3rd): judged on those" in d.notes
+    assert d.best_epoch == 29  # the last validated epoch, numbered as in the run
+    assert all(f.epochs[1] == 29 for f in d.findings)
+
+
+def test_sparse_validation_reports_epochs_of_the_source():
+    train = 2.3 * np.exp(-x / 8) + 0.01
+    val = 2.3 * np.exp(-x / 8) + 0.3 + 0.004 * np.maximum(0, x - 20) ** 1.5
+    dense = fitwatch.diagnose({"loss": list(train), "val_loss": list(val)})
+    d = fitwatch.diagnose({"loss": list(train), "val_loss": every_third(val)})
+    assert d.verdict == dense.verdict == "overfitting"
+    assert d.best_epoch % 3 == 2 and d.onset_epoch % 3 == 2  # validated epochs, not positions among them
+    assert abs(d.onset_epoch - dense.onset_epoch) <= 3 and abs(d.best_epoch - dense.best_epoch) <= 3
+    f = d.findings[0]
+    assert f.epochs == [d.onset_epoch, 59] and f.evidence["lowest_smoothed_epoch"] == d.onset_epoch
+    # validation starting late: judged from its first value
+    late = fitwatch.diagnose({"loss": list(train), "val_loss": every_third(val, start=12)})
+    assert late.verdict == "overfitting" and abs(late.onset_epoch - dense.onset_epoch) <= 3
+    assert "val_loss present at 16 of 60 epochs (every 3rd from epoch 14): judged on those" in late.notes
+    # Keras' History of fit(validation_freq=3): the short list is placed at epochs 2, 5, 8...
+    short = fitwatch.diagnose({"loss": list(train), "val_loss": list(val[2::3])})
+    assert (short.verdict, short.best_epoch, short.onset_epoch) == (d.verdict, d.best_epoch, d.onset_epoch)
+
+
+def test_a_nan_value_in_a_sparse_run_is_still_a_divergence():
+    train = list(2.3 * np.exp(-x / 8) + 0.01)
+    val = every_third(2.3 * np.exp(-x / 8) + 0.05)
+    val[29:] = [math.nan if e % 3 == 2 else None for e in range(29, 60)]
+    d = fitwatch.diagnose({"loss": train, "val_loss": val})
+    assert d.verdict == "diverged"
+    nan = next(f for f in d.findings if f.code == "nan_detected")
+    assert nan.evidence["first_epoch"] == 29 and nan.evidence["curves"] == ["val_loss"]
+    assert nan.evidence["last_finite"]["val_loss"] == val[26]  # its last value, three epochs before
+    # the training loss diverging at an epoch without validation
+    train[31:] = [math.nan] * 29
+    d = fitwatch.diagnose({"loss": train, "val_loss": every_third(2.3 * np.exp(-x / 8) + 0.05)})
+    assert d.verdict == "diverged" and next(f for f in d.findings if f.code == "nan_detected").epochs[0] == 31
+
+
+def test_log_files_tell_no_value_from_nan(tmp_path):
+    train = 2.3 * np.exp(-x / 8) + 0.01
+    val = every_third(2.3 * np.exp(-x / 8) + 0.3 + 0.004 * np.maximum(0, x - 20) ** 1.5)
+    (tmp_path / "gaps.csv").write_text("epoch,loss,val_loss\n" + "".join(
+        f"{e},{t},{'' if v is None else v}\n" for e, (t, v) in enumerate(zip(train, val))))
+    (tmp_path / "nans.csv").write_text("epoch,loss,val_loss\n" + "".join(
+        f"{e},{t},{'nan' if v is None else v}\n" for e, (t, v) in enumerate(zip(train, val))))
+    assert fitwatch.diagnose(tmp_path / "gaps.csv").verdict == "overfitting"
+    d = fitwatch.diagnose(tmp_path / "nans.csv")  # the text nan is a value: NaN at epoch 0
+    assert d.verdict == "diverged" and "nan_detected" in codes(d)
+    (tmp_path / "gaps.jsonl").write_text("".join(
+        json.dumps({"epoch": e, "loss": t, **({} if v is None else {"val_loss": v})}) + "\n"
+        for e, (t, v) in enumerate(zip(train, val))))
+    (tmp_path / "nans.jsonl").write_text("".join(
+        json.dumps({"epoch": e, "loss": t, "val_loss": math.nan if v is None else v}) + "\n"
+        for e, (t, v) in enumerate(zip(train, val))))
+    assert fitwatch.diagnose(tmp_path / "gaps.jsonl").verdict == "overfitting"
+    assert fitwatch.diagnose(tmp_path / "nans.jsonl").verdict == "diverged"
+
+
+def test_a_validation_curve_without_any_value_counts_as_absent():
+    d = fitwatch.diagnose({"loss": list(2.3 * np.exp(-x / 8) + 0.01), "val_loss": [None] * 60})
+    assert d.verdict != "diverged" and "missing_validation" in codes(d)
+    assert "val_loss has no value at any epoch: judged without it" in d.notes

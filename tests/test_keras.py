@@ -17,6 +17,7 @@ from sklearn.datasets import load_digits
 import fitwatch
 import fitwatch.keras
 from fitwatch.integrations import keras as integration
+from fitwatch.readers import read_curves
 
 BATCH = 64
 N_TRAIN = 1437  # 23 batches of 64, the last one of 29
@@ -152,6 +153,32 @@ def test_validation_split_batch_counts(tmp_path, digits):
     rows = step_rows(tmp_path, data.id)
     check_batches(rows, "train", "loss", [0, 1], train_steps, h.history["loss"])
     check_batches(rows, "val", "loss", [0, 1], val_steps, h.history["val_loss"])
+
+
+def test_validation_freq_is_sparse_validation_not_a_divergence(tmp_path, digits):
+    x, y, xv, yv = digits
+    model = make_model(lr=3e-3)
+    cb = fitwatch.keras.Callback("every-3rd", dir=tmp_path, diagnose="quiet")
+    h = model.fit(x, y, validation_data=(xv, yv), validation_freq=3, epochs=15, batch_size=BATCH, verbose=0,
+                  callbacks=[cb])
+    validated = [2, 5, 8, 11, 14]  # Keras validates when (epoch + 1) % validation_freq == 0
+    assert len(h.history["val_loss"]) == len(validated) and len(h.history["loss"]) == 15
+
+    data = fitwatch.load("every-3rd", dir=tmp_path)
+    assert np.flatnonzero(data.present[("val", "loss")]).tolist() == validated
+    np.testing.assert_allclose(data.series("val", "loss")[1], h.history["val_loss"], rtol=1e-6)
+    assert data.info["diagnosis"]["verdict"] != "diverged"  # what the callback stored at the end of fit
+
+    from_store = fitwatch.diagnose("every-3rd", dir=tmp_path)
+    from_history = fitwatch.diagnose(h)  # the History object: its short val lists placed at 2, 5, 8, 11, 14
+    for d in (from_store, from_history):
+        assert d.verdict not in ("diverged", "unstable") and "nan_detected" not in [f.code for f in d.findings]
+        assert d.best_epoch in validated
+        assert "val_loss present at 5 of 15 epochs (every 3rd): judged on those" in d.notes
+    assert (from_history.verdict, from_history.best_epoch) == (from_store.verdict, from_store.best_epoch)
+    assert any("validation_freq=3" in n for n in from_history.notes)
+    e, v = read_curves(h)[0].values("val_accuracy")
+    assert e.tolist() == validated and np.allclose(v, h.history["val_accuracy"])
 
 
 def test_initial_epoch_numbers_epochs_as_keras_does(tmp_path, digits):

@@ -269,6 +269,29 @@ def test_nan_curve_plots_its_finite_part_and_marks_the_first_nan():
     fig.savefig(Path(__import__("tempfile").mkdtemp()) / "nan.png")  # draws without error
 
 
+def test_sparse_validation_is_drawn_through_its_points_and_not_marked_nan(store_dir):
+    validated = [e for e in range(len(TRAIN)) if e % 3 == 2]  # Keras validation_freq=3: 2, 5, 8, 11, 14
+    with fitwatch.Run("sparse-val", diagnose="quiet") as run:
+        for epoch in run.epochs(len(TRAIN)):
+            run.log("train", loss=TRAIN[epoch])
+            if epoch in validated:
+                run.log("val", loss=VAL[epoch])
+    assert run.diagnosis_.verdict != "diverged"
+    for smooth in (0.0, 0.6):
+        fig = fitwatch.load("sparse-val").plot(smooth=smooth)
+        val = curve(fig, "val_loss", raw=smooth > 0)
+        assert val.get_xdata().tolist() == validated and val.get_ydata().tolist() == [VAL[e] for e in validated]
+        assert val.get_marker() == "o" and curve(fig, "loss").get_marker() == "None"  # markers on the sparse one
+        assert curve(fig, "loss").get_xdata().tolist() == list(range(len(TRAIN)))
+        assert not lines_with(fig, "nonfinite") and not [t for t in fig.legends[0].get_texts()
+                                                          if t.get_text().startswith(("NaN", "inf"))]
+    # a NaN *value* of the sparse curve is marked, at its epoch
+    val = [VAL[e] if e in validated else None for e in range(len(TRAIN))]
+    val[11] = math.nan
+    fig = plot_curves(fitwatch.Curves.from_history({"loss": TRAIN, "val_loss": val}))
+    assert labelled(fig, "NaN at epoch 11") and curve(fig, "val_loss").get_xdata().tolist() == [2, 5, 8, 14]
+
+
 # -- methods and the rest ------------------------------------------------------------------------------
 def test_run_plot_during_training_shows_the_epochs_so_far(store_dir):
     run = fitwatch.Run("live", diagnose=False)

@@ -556,6 +556,132 @@ def test_store_run_by_name_and_rundata(store_dir):
     assert [r.name for r in read_curves(str(store_dir))] == ["baseline"]
 
 
+# -- no value vs a NaN value: Curves.missing ----------------------------------------------------
+def masks(c: Curves) -> dict:
+    return {k: m.tolist() for k, m in c.missing.items()}
+
+
+def test_csv_empty_cell_is_missing_nan_text_is_a_value(tmp_path):
+    text = "epoch,loss,val_loss\n0,0.9,\n1,0.8,nan\n2,0.7,0.75\n3,0.6,NA\n4,0.5,inf\n5,0.4,\n"
+    c = one(write(tmp_path, "log.csv", text))
+    assert masks(c) == {"val_loss": [True, False, False, True, False, True]}
+    e, v = c.values("val_loss")
+    assert e.tolist() == [1, 2, 4] and same(v.tolist(), [math.nan, 0.75, math.inf])
+    assert c.present("loss").all() and c.values("loss")[0].tolist() == list(range(6))
+    # Lightning's metrics.csv: an epoch without a row holding val_loss has no value
+    text = "epoch,step,train_loss,val_loss\n0,49,0.7,\n0,99,0.6,\n1,149,0.5,\n1,199,0.3,\n1,199,,nan\n"
+    c = one(write(tmp_path, "metrics.csv", text))
+    assert masks(c) == {"val_loss": [True, False]} and math.isnan(c.val_loss[1])
+
+
+def test_json_lines_absent_key_or_null_is_missing_nan_is_a_value(tmp_path):
+    text = ('{"epoch": 0, "loss": 0.9}\n{"epoch": 1, "loss": 0.8, "val_loss": NaN}\n'
+            '{"epoch": 2, "loss": 0.7, "val_loss": null}\n{"epoch": 3, "loss": 0.6, "val_loss": Infinity}\n')
+    c = one(write(tmp_path, "log.jsonl", text))
+    assert masks(c) == {"val_loss": [True, False, True, False]}
+    assert same(c.values("val_loss")[1].tolist(), [math.nan, math.inf])
+    # Keras' console output: val_loss printed every 2nd epoch only
+    bar = "━" * 20
+    text = "".join(f"Epoch {e}/4\n10/10 {bar} 0s - loss: {1 / e:.4f}" + (f" - val_loss: {1.1 / e:.4f}" if e % 2 == 0
+                                                                           else "") + "\n" for e in range(1, 5))
+    c = one(write(tmp_path, "train.log", text))
+    assert c.epochs.tolist() == [1, 2, 3, 4] and masks(c) == {"val_loss": [True, False, True, False]}
+
+
+def test_shared_format_null_is_a_value_and_a_short_list_is_not(tmp_path):
+    line = {"id": "r/0", "x": "epoch", "loss": [0.9, None, 0.7, 0.6], "val_loss": [1.0, 0.8]}
+    c = one(write(tmp_path, "curves.jsonl.gz", gzip.compress((json.dumps(line) + "\n").encode())))
+    assert "loss" not in c.missing and same(c.loss.tolist(), [0.9, math.nan, 0.7, 0.6])  # null: NaN (the format says)
+    assert masks(c) == {"val_loss": [True, False, True, False]}  # 2 values for 4 epochs: validation_freq=2
+    assert same(c.val_loss.tolist(), [math.nan, 1.0, math.nan, 0.8])
+
+
+def test_tensorboard_a_step_without_the_tag_is_missing(tmp_path):
+    pytest.importorskip("tensorboard")
+    from torch.utils.tensorboard import SummaryWriter
+
+    w = SummaryWriter(str(tmp_path / "runs" / "sparse"))
+    for epoch in range(6):
+        w.add_scalar("Loss/train", 1.0 / (epoch + 1), epoch)
+        if epoch % 2 == 1:
+            w.add_scalar("Loss/val", math.nan if epoch == 5 else 1.2 / (epoch + 1), epoch)
+    w.close()
+    c = one(tmp_path / "runs")
+    assert masks(c) == {"val_loss": [True, False, True, False, True, False]}
+    assert c.values("val_loss")[0].tolist() == [1, 3, 5] and math.isnan(c.values("val_loss")[1][-1])
+
+
+def test_python_none_is_missing_nan_is_a_value():
+    c = one({"loss": [0.9, 0.8, 0.7], "val_loss": [None, float("nan"), 0.75]})
+    assert masks(c) == {"val_loss": [True, False, False]}
+    c = one(([0.9, 0.8, 0.7], [None, 0.8, math.nan]))
+    assert masks(c) == {"val_loss": [True, False, False]}
+    c = one([{"epoch": 0, "loss": 0.9}, {"epoch": 1, "loss": 0.8, "val_loss": math.nan}])
+    assert masks(c) == {"val_loss": [True, False]}
+    assert not one(np.array([[0.9, 0.8], [math.nan, 0.7]])).missing  # numpy holds values only
+
+
+def test_keras_history_with_validation_freq():
+    class History:  # keras.callbacks.History of fit(epochs=10, validation_freq=3)
+        history = {"loss": [1.0 / (e + 1) for e in range(10)], "val_loss": [0.5, 0.3, 0.2]}
+        epoch = list(range(10))
+
+    c = one(History())
+    assert c.epochs.tolist() == list(range(10))
+    e, v = c.values("val_loss")
+    assert e.tolist() == [2, 5, 8] and v.tolist() == [0.5, 0.3, 0.2]  # Keras validates when (epoch + 1) % 3 == 0
+    assert masks(c)["val_loss"] == [e not in (2, 5, 8) for e in range(10)] and "loss" not in c.missing
+    assert any("validation_freq=3" in n for n in c.notes)
+    # 11 epochs, validation every 3rd: still 3 values, at 2, 5, 8 (epochs 9 and 10 without)
+    c = one({"loss": [1.0] * 11, "val_accuracy": [0.5, 0.6, 0.7]})
+    assert c.values("val_accuracy")[0].tolist() == [2, 5, 8]
+    # a length that no validation_freq explains: padded at the end as missing, and said so
+    c = one({"loss": [1.0, 0.9, 0.8, 0.7, 0.6], "val_loss": [1.1, 1.0, 0.9]})
+    assert masks(c) == {"val_loss": [False, False, False, True, True]}
+    assert "val_loss has 3 values for 5 epochs: the last 2 marked missing" in " ".join(c.notes)
+
+
+def test_dataframe_nan_gap_is_missing_nan_to_the_end_is_a_value():
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"loss": [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4],
+                       "val_loss": [np.nan, 0.95, np.nan, 0.8, np.nan, 0.7, np.nan]})
+    assert masks(one(df)) == {"val_loss": [True, False, True, False, True, False, True]}
+    diverged = pd.DataFrame({"loss": [1.0, 0.9, 0.8, np.nan, np.nan], "val_loss": [1.1, 1.0, 0.9, np.inf, np.nan]})
+    assert not one(diverged).missing  # NaN that never ends: values
+    # validation every 2nd epoch, then a divergence longer than its gaps
+    df = pd.DataFrame({"loss": [1.0] * 8, "val_loss": [np.nan, 0.9, np.nan, 0.8] + [np.nan] * 4})
+    assert masks(one(df)) == {"val_loss": [True, False, True, False, False, False, False, False]}
+    df = pd.DataFrame({"loss": [1.0, 0.9], "val_loss": pd.array([None, 0.8], dtype="Float64")})
+    assert masks(one(df)) == {"val_loss": [True, False]}  # pd.NA: missing
+
+
+def test_store_run_missing_epochs_come_from_its_rows(store_dir):
+    import fitwatch
+
+    with fitwatch.Run("sparse", dir=store_dir, diagnose=False) as run, pytest.warns(fitwatch.NonFiniteValue):
+        for epoch in run.epochs(6):
+            run.log("train", loss=1.0 / (epoch + 1))
+            if epoch % 3 == 2:
+                run.log("val", loss=math.nan if epoch == 5 else 0.5)
+    c = one("sparse", dir=store_dir)
+    assert masks(c) == {"val_loss": [True, True, False, True, True, False]}
+    e, v = c.values("val_loss")
+    assert e.tolist() == [2, 5] and v[0] == 0.5 and math.isnan(v[1])  # a logged NaN is a value
+
+
+def test_curves_missing_masks_are_checked():
+    c = Curves([0, 1], {"loss": [1.0, 0.5]}, "x")  # positional, as before: nothing missing
+    assert c.missing == {} and c.present("loss").tolist() == [True, True]
+    with pytest.raises(ValueError, match=r"missing mask for 'loss' has 1 entries for 2 epochs"):
+        Curves(epochs=[0, 1], series={"loss": [1.0, 0.5]}, missing={"loss": np.array([True])})
+    with pytest.raises(ValueError, match=r"missing mask for 'val_loss', which is not a series"):
+        Curves(epochs=[0, 1], series={"loss": [1.0, 0.5]}, missing={"val_loss": np.array([True, False])})
+    with pytest.raises(ValueError, match="pass a bool array"):
+        Curves(epochs=[0, 1], series={"loss": [1.0, 0.5]}, missing={"loss": [0, 1]})
+    with pytest.raises(KeyError, match="no 'val_loss' curve"):
+        c.values("val_loss")
+
+
 # -- bad input: ReadError, one line, the file, what was found, the fix --------------------------
 def _error(source, **kw) -> str:
     with pytest.raises(ReadError) as e:

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from .curves import Curves
+from .curves import Curves, _ordinal
 from .diagnosis import Diagnosis, Finding
 from .remedies import CATALOGUE, remedies_for
 from .thresholds import DEFAULT, Thresholds
@@ -82,15 +82,34 @@ def _window(n: int, t: Thresholds) -> int:
     return w if w % 2 else w + 1
 
 
-def _first_nonfinite(*arrays) -> int | None:
+def _first_nonfinite(*pairs) -> int | None:
+    """The first index where a curve *holds* a NaN or infinite value: ``pairs`` of (values, missing
+    mask or None); an epoch without a value is not a divergence."""
     first = None
-    for a in arrays:
+    for a, miss in pairs:
         if a is None:
             continue
-        bad = np.flatnonzero(~np.isfinite(a))
+        nonfinite = ~np.isfinite(a)
+        if miss is not None:
+            nonfinite &= ~miss
+        bad = np.flatnonzero(nonfinite)
         if bad.size and (first is None or bad[0] < first):
             first = int(bad[0])
     return first
+
+
+def _sparse_note(key: str, miss: np.ndarray, epochs: np.ndarray) -> str:
+    """``val_loss present at 10 of 30 epochs (every 3rd): judged on those``."""
+    at = epochs[~miss]
+    steps = np.unique(np.diff(at))
+    if at.size >= 2 and steps.size == 1 and steps[0] == 1:
+        pattern = f"epochs {at[0]}-{at[-1]}"
+    elif at.size >= 2 and steps.size == 1:
+        k = int(steps[0])
+        pattern = f"every {_ordinal(k)}" + (f" from epoch {at[0]}" if at[0] - epochs[0] >= k else "")
+    else:
+        pattern = "irregularly"
+    return f"{key} present at {at.size} of {epochs.size} epochs ({pattern}): judged on those"
 
 
 def _no_skill(start: float) -> float | None:
@@ -113,12 +132,25 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
     L, V = _monitored(curves, monitor)
     acc = curves.get("accuracy")
     vacc = curves.get("val_accuracy")
-    # a curve that is NaN from its first epoch is data (diverged at once), not a missing curve
+    # a curve that is NaN from its first epoch is data (diverged at once), not a missing curve; an
+    # epoch where the source has no value (Curves.missing: validation every few epochs) is left out
     findings: list[Finding] = []
     notes = list(curves.notes)
     n_all = len(curves)
     E = lambda i: int(epochs[min(max(i, 0), n_all - 1)])  # noqa: E731 - epoch number of an index
     span = [E(0), E(n_all - 1)]
+    kL, kV = _monitored_keys(monitor)
+    mL = curves.missing.get(kL) if L is not None else None
+    mV = curves.missing.get(kV) if V is not None else None
+    for key, m in ((kV, mV), (kL, mL)):
+        if m is not None and m.all():
+            notes.append(f"{key} has no value at any epoch: judged without it")
+        elif m is not None and m.any():
+            notes.append(_sparse_note(key, m, epochs))
+    if mV is not None and mV.all():
+        V = mV = None
+    if mL is not None and mL.all():
+        L = mL = None
 
     if V is None:
         findings.append(Finding("missing_validation", "info", span, {"curves": sorted(curves.series)},
@@ -129,12 +161,13 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
                                 "There is no training loss: the verdict rests on the validation loss alone.", []))
 
     # -- 1. NaN / inf --------------------------------------------------------------------------
-    bad = _first_nonfinite(L, V)
+    bad = _first_nonfinite((L, mL), (V, mV))
     if bad is not None:
-        which = [k for k, a in (("loss", L), ("val_loss", V)) if a is not None and not np.isfinite(a[bad])]
+        which = [k for k, a, m in (("loss", L, mL), ("val_loss", V, mV))
+                 if a is not None and (m is None or not m[bad]) and not np.isfinite(a[bad])]
         findings.append(Finding(
             "nan_detected", "critical", [E(bad), E(n_all - 1)],
-            {"first_epoch": E(bad), "curves": which, "last_finite": _last_finite(L, V, bad)},
+            {"first_epoch": E(bad), "curves": which, "last_finite": _last_finite(L, V, bad, mL, mV)},
             f"{' and '.join(which)} became {'NaN' if np.isnan((L if 'loss' in which else V)[bad]) else 'infinite'} "
             f"at epoch {E(bad)}.", remedies_for("nan_detected")))
         n = bad
@@ -142,16 +175,20 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
         n = n_all
     Lf = L[:n] if L is not None else None
     Vf = V[:n] if V is not None else None
-    # NaN inside a curve that did not diverge (a missing validation epoch): drop those epochs
+    # judged on the epochs where both curves have a value (validation every few epochs: those epochs,
+    # the training loss taken there); every index below maps back to its epoch through idx (Ek)
     keep = np.ones(n, dtype=bool)
-    for a in (Lf, Vf):
+    for a, m in ((Lf, mL), (Vf, mV)):
         if a is not None:
-            keep &= ~np.isnan(a)
+            keep &= ~np.isnan(a) if m is None else ~m[:n]
     idx = np.flatnonzero(keep)
     if Lf is not None:
         Lf = Lf[idx]
     if Vf is not None:
         Vf = Vf[idx]
+    if idx.size != n_all:  # the accuracies on the judged epochs too
+        acc = acc[idx] if acc is not None else None
+        vacc = vacc[idx] if vacc is not None else None
     Ek = lambda i: E(int(idx[min(max(i, 0), idx.size - 1)])) if idx.size else E(0)  # noqa: E731
 
     w = _window(idx.size, t)
@@ -290,11 +327,12 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
     if c.drop > 0 and recent > t.improving_drop * c.drop and -slope > t.noise_k * slope_se \
             and c.imin >= c.n - max(2, c.n // 10):
         name = "val_loss" if c is cv else "loss"
-        ev = {"curve": name, "drop_last_epochs": recent, "last_epochs": k, "total_drop": c.drop,
-              "per_epoch": recent / k}
+        k_epochs = Ek(c.n - 1) - Ek(c.n - k) + 1  # k when every epoch has a value
+        ev = {"curve": name, "drop_last_epochs": recent, "last_epochs": k_epochs, "total_drop": c.drop,
+              "per_epoch": recent / k_epochs}
         findings.insert(0, _primary(
             "still_improving", [Ek(c.n - k - 1), span[1]], ev,
-            f"{name} is still falling at the end: {recent:.4g} lower over the last {k} epochs "
+            f"{name} is still falling at the end: {recent:.4g} lower over the last {k_epochs} epochs "
             f"({100 * recent / c.drop:.0f}% of its whole drop). Train longer.",
             remedies_for("still_improving")))
         if c.sigma < 0.2 * recent / k and _nearly_linear(c.s[-k - 1:]):
@@ -351,6 +389,14 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
 _HIGHER_IS_BETTER = ("acc", "auc", "f1", "precision", "recall", "iou", "dice", "r2", "map")
 
 
+def _monitored_keys(monitor: str) -> tuple[str | None, str]:
+    """The keys of the (training, validation) pair :func:`_monitored` returns."""
+    if monitor in ("val_loss", "loss"):
+        return "loss", "val_loss"
+    train_key = monitor[4:] if monitor.startswith("val_") else monitor
+    return (train_key if train_key != monitor else None), monitor
+
+
 def _monitored(curves: Curves, monitor: str) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The (training, validation) pair the diagnosis judges: the losses by default; for another
     monitored metric, it and its training counterpart, as errors (1 - accuracy...) when higher is
@@ -380,11 +426,15 @@ def _lr_high(span, ev) -> Finding:
                    remedies_for("lr_too_high"))
 
 
-def _last_finite(L, V, bad: int) -> dict:
+def _last_finite(L, V, bad: int, mL=None, mV=None) -> dict:
+    """Each curve's last value before the first non-finite one (its last value, where it has gaps)."""
     out = {}
-    for k, a in (("loss", L), ("val_loss", V)):
-        if a is not None and bad > 0:
-            out[k] = float(a[bad - 1]) if np.isfinite(a[bad - 1]) else None
+    for k, a, m in (("loss", L, mL), ("val_loss", V, mV)):
+        if a is None or bad <= 0:
+            continue
+        have = np.flatnonzero(~m[:bad]) if m is not None else [bad - 1]
+        v = float(a[have[-1]]) if len(have) else math.nan
+        out[k] = v if math.isfinite(v) else None
     return out
 
 
@@ -543,7 +593,7 @@ def _secondary(findings, cl, cv, acc, vacc, Ek, t: Thresholds, span, overfit_at)
                 {"epoch": Ek(p), "level": float(c.s[p]), "end": c.end,
                  "share_of_run_after": round(1 - p / c.n, 3)},
                 f"{'Training' if c is cl else 'Validation'} loss had made {100 * t.plateau_fraction:.0f}% of its "
-                f"progress by epoch {Ek(p)}; the remaining {c.n - p} epochs added little.",
+                f"progress by epoch {Ek(p)}; the remaining {Ek(c.n - 1) - Ek(p) + 1} epochs added little.",
                 remedies_for("plateau")))
 
 

@@ -2,13 +2,23 @@
 
 Every reader (a run in the store, a Keras ``History``, a CSV or JSON-lines log, a pandas
 DataFrame, plain lists) produces :class:`Curves`: epoch numbers and Keras-style named series
-(``loss``, ``val_loss``, ``accuracy``, ``val_accuracy``, ...), all numpy arrays of one length,
-NaN where a value is missing or was NaN in the source.
+(``loss``, ``val_loss``, ``accuracy``, ``val_accuracy``, ...), all numpy arrays of one length.
+
+A series holds NaN in two cases that mean different things: the source has *no value* at that
+epoch (validation ran only every few epochs, a metric logged late), or the value *was* NaN (a
+diverged run). ``Curves.missing`` tells them apart: ``{key: mask}``, True where the source holds no
+value; a key without a mask has a value at every epoch. The diagnosis and the plot use only the
+present points, and call only NaN or infinite *values* a divergence.
 
 Example:
     >>> c = Curves.from_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]})
     >>> c.epochs.tolist(), c.loss.tolist(), c.val_loss.tolist()
     ([0, 1], [1.0, 0.5], [1.1, 0.7])
+    >>> c = Curves.from_history({"loss": [1.0, 0.6, 0.5, 0.4], "val_loss": [None, 0.8, None, float("nan")]})
+    >>> c.missing["val_loss"].tolist()                 # None: no value; float("nan"): a NaN value
+    [True, False, True, False]
+    >>> e, v = c.values("val_loss"); e.tolist(), v.tolist()
+    ([1, 3], [0.8, nan])
 """
 
 from __future__ import annotations
@@ -75,6 +85,9 @@ class Curves:
         stop: the early stopping that watched the run, when known: the run's
             ``info["early_stopping"]`` (``EarlyStopping.to_dict()`` with ``stopped``,
             ``restored``, ``restored_epoch``...); the diagnosis reports it.
+        missing: ``{key: mask}``, bool arrays aligned with ``epochs``: True where the source holds
+            no value of that series at that epoch (its array holds NaN there). A key without a mask
+            has a value at every epoch; a NaN there is a NaN *value* (a divergence signal).
     """
 
     epochs: np.ndarray
@@ -83,6 +96,7 @@ class Curves:
     source: str = ""
     notes: list[str] = field(default_factory=list)
     stop: dict | None = None
+    missing: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self):
         self.epochs = np.asarray(self.epochs, dtype=np.int64)
@@ -90,24 +104,49 @@ class Curves:
         for k, v in self.series.items():
             if v.shape != self.epochs.shape:
                 raise ValueError(f"curve {k!r} has {v.size} values for {self.epochs.size} epochs")
+        missing = {}
+        for k, m in (self.missing or {}).items():
+            if k not in self.series:
+                raise ValueError(f"missing mask for {k!r}, which is not a series (series: {', '.join(self.series)}); "
+                                 f"give masks only for keys of series")
+            m = np.asarray(m)
+            if m.dtype != np.bool_:
+                raise ValueError(f"missing mask for {k!r} has dtype {m.dtype}; pass a bool array (True: no value)")
+            if m.shape != self.epochs.shape:
+                raise ValueError(f"missing mask for {k!r} has {m.size} entries for {self.epochs.size} epochs")
+            missing[k] = m
+        self.missing = missing
 
     @classmethod
     def from_history(cls, history, name: str | None = None, source: str = "history") -> "Curves":
-        """From a Keras ``History``, its ``.history`` dict, or any ``{name: list}`` mapping."""
+        """From a Keras ``History``, its ``.history`` dict, or any ``{name: list}`` mapping.
+
+        ``None`` in a list is a missing value, ``float("nan")`` a NaN value. A validation list
+        shorter than the training one is laid out as :func:`spread_validation` says (Keras'
+        ``validation_freq``), with a note.
+        """
         h = getattr(history, "history", history)
-        series = {}
+        series, missing = {}, {}
         for key, values in h.items():
             canon = canonical_name(str(key))
-            if canon is None:
+            if canon is None or canon in series:
                 continue
-            series.setdefault(canon, np.asarray([np.nan if v is None else v for v in values], dtype=np.float64))
+            values = list(values)
+            series[canon] = np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
+            missing[canon] = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
         n = max((len(v) for v in series.values()), default=0)
-        series = {k: np.concatenate([v, np.full(n - len(v), np.nan)]) for k, v in series.items()}
+        notes: list[str] = []
+        for k in list(series):
+            if series[k].size < n:
+                series[k], missing[k], note = spread_validation(k, series[k], n, missing[k])
+                notes.append(note)
+        notes = merge_notes(notes)
         epochs = np.arange(n)
         params = getattr(history, "epoch", None)
         if params is not None and len(params) == n:
             epochs = np.asarray(params)
-        return cls(epochs=epochs, series=series, name=name, source=source)
+        return cls(epochs=epochs, series=series, name=name, source=source, notes=notes,
+                   missing={k: m for k, m in missing.items() if m.any()})
 
     @classmethod
     def from_run(cls, data) -> "Curves":
@@ -115,12 +154,35 @@ class Curves:
         from .names import keras_key
 
         series = {keras_key(s, m): v for (s, m), v in data.metrics.items()}
+        # an epoch without a row for a metric has no value; a logged NaN is stored and is a value
+        missing = {keras_key(s, m): ~p for (s, m), p in (data.present or {}).items()
+                   if (s, m) in data.metrics and not p.all()}
         stop = (data.info or {}).get("early_stopping")
         return cls(epochs=data.epochs, series=series, name=data.name, source=f"run:{data.name}",
-                   stop=stop if isinstance(stop, dict) else None)
+                   stop=stop if isinstance(stop, dict) else None, missing=missing)
 
     def get(self, key: str) -> np.ndarray | None:
         return self.series.get(key)
+
+    def present(self, key: str) -> np.ndarray:
+        """Where ``key`` has a value (a NaN value counts): a bool mask aligned with ``epochs``.
+
+        Raises:
+            KeyError: no such series.
+        """
+        if key not in self.series:
+            raise KeyError(f"no {key!r} curve (found: {', '.join(self.series) or 'none'}); pick one of those")
+        m = self.missing.get(key)
+        return np.ones(self.epochs.shape, dtype=bool) if m is None else ~m
+
+    def values(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(epochs, values)`` of ``key`` where the source has a value, NaN and inf values kept.
+
+        Raises:
+            KeyError: no such series.
+        """
+        m = self.present(key)
+        return self.epochs[m], self.series[key][m]
 
     @property
     def loss(self) -> np.ndarray | None:
@@ -132,3 +194,54 @@ class Curves:
 
     def __len__(self) -> int:
         return int(self.epochs.size)
+
+
+def _ordinal(k: int) -> str:
+    return f"{k}{'th' if 10 <= k % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(k % 10, 'th')}"
+
+
+def spread_validation(key: str, values: np.ndarray, n: int, missing: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, np.ndarray, str]:
+    """A list of ``key`` shorter than the run's ``n`` epochs, laid out on the run's epochs.
+
+    Keras' ``fit(validation_freq=f)`` validates after epoch ``e`` (0-based) when ``(e + 1) % f == 0``,
+    so a history of ``n`` epochs holds ``n // f`` validation values. A validation key (``val_*``,
+    ``test_*``) whose length ``m`` fits that pattern (``f = n // m >= 2`` and ``n // f == m``) is
+    placed at epochs ``f - 1, 2f - 1, ...`` and marked missing elsewhere; any other short list is
+    padded at the end as missing. Either way the returned note says what was done.
+
+    Returns:
+        ``(values, missing, note)``: arrays of length ``n`` and one line for ``Curves.notes``.
+
+    Example:
+        >>> v, m, note = spread_validation("val_loss", np.array([0.9, 0.7]), 6)
+        >>> v.tolist(), m.tolist()
+        ([nan, nan, 0.9, nan, nan, 0.7], [True, True, False, True, True, False])
+        >>> note
+        'val_loss has 2 values for 6 epochs: read as validation every 3rd epoch (Keras validation_freq=3: epochs 2, 5)'
+    """
+    m = values.size
+    gone = np.zeros(m, dtype=bool) if missing is None else np.asarray(missing, dtype=bool)
+    out = np.full(n, np.nan)
+    miss = np.ones(n, dtype=bool)
+    f = n // m if m else 0
+    if key.startswith(("val_", "test_")) and f >= 2 and n // f == m:
+        at = np.arange(1, m + 1) * f - 1
+        out[at], miss[at] = values, gone
+        shown = ", ".join(str(int(e)) for e in at[:4]) + (", ..." if m > 4 else "")
+        return out, miss, (f"{key} has {m} values for {n} epochs: read as validation every {_ordinal(f)} epoch "
+                           f"(Keras validation_freq={f}: epochs {shown})")
+    out[:m], miss[:m] = values, gone
+    return out, miss, (f"{key} has {m} values for {n} epochs: the last {n - m} marked missing (put None at the "
+                       f"epochs without a value to place them)")
+
+
+def merge_notes(notes: list[str]) -> list[str]:
+    """Notes of :func:`spread_validation` that say the same of several keys, as one:
+    ``val_loss, val_accuracy have 5 values for 15 epochs: ...``."""
+    by_rest: dict[str, list[str]] = {}
+    for note in notes:
+        key, has, rest = note.partition(" has ")
+        by_rest.setdefault(rest if has else note, []).append(key if has else "")
+    return [f"{', '.join(keys)} {'have' if len(keys) > 1 else 'has'} {rest}" if keys[0] else rest
+            for rest, keys in by_rest.items()]

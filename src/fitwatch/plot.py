@@ -14,6 +14,9 @@ What is drawn:
   overfitting onset (a light red band from the onset to the end), the early-stop epoch (a dash-dot
   line), the epoch whose weights were restored when it is not the best one, and the first NaN or
   infinite epoch of a diverged run (its finite part is drawn).
+* a series the source holds at some epochs only (validation every few epochs: ``Curves.missing``)
+  is drawn through its points, with a marker on each; an epoch without a value is neither a gap
+  nor a NaN mark: only NaN and infinite *values* are marked.
 * several sources overlaid: one colour per run, the split told by the line (validation solid,
   training dashed), legend ``name · val``; only each run's best epoch is marked.
 * ``smooth=W``: TensorBoard's debiased exponential moving average
@@ -204,7 +207,7 @@ def plot_curves(curves_list, diagnoses=None, *, smooth: float = 0.0, log: bool |
                         color, ls = split_color(split, [s for s in splits if s not in _SPLIT_ORDER]), "-"
                         label = _LABEL.get(split, split) if metric == "loss" or not _has_loss(c, split) else None
                     drawn[i, key] = _draw(ax, c.epochs, c.series[key], color, ls, label, smooth,
-                                          gid=f"curve-{i}-{key}")
+                                          gid=f"curve-{i}-{key}", missing=c.missing.get(key))
 
         if diagnoses:
             if overlay:
@@ -368,18 +371,24 @@ def _log_axis(ax, curves_list) -> None:
     ax.yaxis.set_minor_formatter(NullFormatter())
 
 
-def _draw(ax, epochs, values, color, ls, label, smooth, gid):
-    """The curve's finite points (a NaN is a gap, not a zero); smoothed over the raw one when asked."""
+def _draw(ax, epochs, values, color, ls, label, smooth, gid, missing=None):
+    """The curve's finite points, joined across epochs without a value; smoothed over the raw one
+    when asked. A sparse curve (``missing``: epochs where the source has no value) gets a marker on
+    each point, so that what was measured is told from the line drawn between."""
     x = np.asarray(epochs)
     y = np.asarray(values, dtype=np.float64)
+    style = {}
+    if missing is not None and missing.any():
+        x, y = x[~missing], y[~missing]
+        style = {"marker": "o", "markersize": 3.5}
     ok = np.isfinite(y)
     if smooth > 0:
         s = ema(y, smooth)
         ax.plot(x[ok], y[ok], color=color, linestyle=ls, alpha=ANNOTATION["raw_alpha"], linewidth=1.2,
-                gid=gid + "-raw")
+                gid=gid + "-raw", **style)
         ax.plot(x[ok], s[ok], color=color, linestyle=ls, label=label, gid=gid)
         return x[ok], s[ok]
-    ax.plot(x[ok], y[ok], color=color, linestyle=ls, label=label, gid=gid)
+    ax.plot(x[ok], y[ok], color=color, linestyle=ls, label=label, gid=gid, **style)
     return x[ok], y[ok]
 
 
@@ -433,19 +442,24 @@ def _stop_epochs(c: Curves, d) -> tuple[int | None, int | None]:
 
 
 def _first_nonfinite(c: Curves, d) -> tuple[int, str] | None:
-    """The epoch of the first NaN or infinite loss (the diagnosis' ``nan_detected``), and what it was."""
+    """The epoch of the first NaN or infinite loss *value* (the diagnosis' ``nan_detected``), and what
+    it was; an epoch where a loss has no value (``Curves.missing``) is not one."""
     f = next((f for f in (d.findings if d is not None else []) if f.code == "nan_detected"), None)
     keys = [k for k in c.series if _is_loss(k)]
     if f is not None:
         epoch = int(f.epochs[0])
     else:
-        bad = [int(c.epochs[np.flatnonzero(~np.isfinite(c.series[k]))[0]]) for k in keys
-               if not np.isfinite(c.series[k]).all()]
+        bad = []
+        for k in keys:
+            e, v = c.values(k)
+            hit = np.flatnonzero(~np.isfinite(v))
+            if hit.size:
+                bad.append(int(e[hit[0]]))
         if not bad:
             return None
         epoch = min(bad)
     hit = np.flatnonzero(c.epochs == epoch)
-    vals = [c.series[k][hit[0]] for k in keys] if hit.size else []
+    vals = [c.series[k][hit[0]] for k in keys if hit.size and c.present(k)[hit[0]]]
     kind = "inf" if any(np.isinf(v) for v in vals) and not any(np.isnan(v) for v in vals) else "NaN"
     return epoch, kind
 

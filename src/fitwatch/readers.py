@@ -18,9 +18,20 @@
 
 Column names are mapped to Keras-style keys by :func:`fitwatch.curves.canonical_name`
 (``Train Loss`` -> ``loss``, ``valid_loss`` -> ``val_loss``, ``val_acc`` -> ``val_accuracy``).
-Empty cells, ``nan``, ``inf`` are data (NaN, inf). What the reader had to guess (percent accuracy
-divided by 100, rows dropped, columns ignored) is listed in ``Curves.notes``. The rules:
+What the reader had to guess (percent accuracy divided by 100, rows dropped, columns ignored) is
+listed in ``Curves.notes``. The rules:
 
+* no value vs a NaN value (``Curves.missing``, see ``docs/diagnosis.md``): an empty cell (or
+  ``NA``, ``null``, ``-``) in a CSV is missing, the text ``nan``/``inf`` a value; in JSON lines
+  (one object per epoch) an absent key or ``null`` is missing, ``NaN``/``Infinity`` a value; in
+  a JSON object of lists (the shared-curves format, a saved history) ``null`` is a NaN value, as
+  that format defines it; TensorBoard: a step without the tag is missing; in Python lists and
+  dicts ``None`` is missing, ``float("nan")`` a value; in a DataFrame a NaN followed by a value is
+  missing, NaN to the end a value (see :func:`_nan_gaps`); a run in the store knows which epochs
+  hold a row;
+* a validation list shorter than the training one (a Keras ``History`` of ``fit(validation_freq=3)``)
+  is placed at the epochs Keras validated (2, 5, 8...) when its length fits, else padded at the end
+  as missing, with a note (:func:`fitwatch.curves.spread_validation`);
 * epochs are the source's epoch column (or epoch index) as written; without one, 0, 1, 2...;
 * several runs in one file (the epoch counter starts again, a header line repeats) are named
   ``<file>#1``, ``<file>#2``...; a ``run`` column names them ``<file>#<value>``;
@@ -65,7 +76,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .curves import Curves, canonical_name
+from .curves import Curves, canonical_name, merge_notes, spread_validation
 from .rundata import RunData
 
 __all__ = ["ReadError", "read_curves", "read_path"]
@@ -224,19 +235,37 @@ def _from_sequence(seq, dir) -> list[Curves]:
     return out
 
 
-def _from_lists(lists, label, source=None) -> Curves:
-    arrays = [_float_array(v) for v in lists]
-    n = max(a.size for a in arrays)
-    names = ["loss", "val_loss"][: len(arrays)]
-    cols = [_Col(nm, _pad(a, n), np.arange(n) < a.size) for nm, a in zip(names, arrays)]
-    [(_, c)] = _runs_from_columns(cols, label=label, source=source or label, what="sequence")
-    if len({a.size for a in arrays}) > 1:
-        c.notes.append(f"loss has {arrays[0].size} values and val_loss {arrays[1].size}: the shorter padded with NaN")
+def _from_lists(lists, label, source=None, null_is_value: bool = False) -> Curves:
+    """``[train]`` or ``(train, val)``: None is a missing value (``null_is_value``: a NaN value, as
+    in JSON); a shorter validation list is laid out by :func:`fitwatch.curves.spread_validation`."""
+    cols = [_fast_column(nm, v, null_is_value) for nm, v in zip(("loss", "val_loss"), lists)]
+    notes: list[str] = []
+    cols = _stretch(cols, max(c.vals.size for c in cols), notes)
+    [(_, c)] = _runs_from_columns(cols, label=label, source=source or label, notes=notes, what="sequence")
     return c
 
 
-def _from_mapping(mapping, *, label: str, source: str, epochs=None) -> list[tuple]:
-    """A Keras history (``{name: list}``); scalars instead of lists make one epoch."""
+def _stretch(cols: list, n: int, notes: list) -> list:
+    """Columns shorter than ``n`` made ``n`` long: a validation column where Keras' ``validation_freq``
+    puts its values, any other padded at the end; the added epochs are missing (a note says which)."""
+    out, said = [], []
+    for i, c in enumerate(cols):
+        if c.vals.size == n:
+            out.append(c)
+            continue
+        role = _role(c.name, i == 0)
+        key = role[1] if role[0] == "metric" else c.name
+        vals, missing, note = spread_validation(key, c.vals, n, ~c.present)
+        said.append(note)
+        out.append(_Col(c.name, vals, ~missing, c.n_text, c.example, c.n_pct, c.n_wrapped))
+    notes += merge_notes(said)
+    return out
+
+
+def _from_mapping(mapping, *, label: str, source: str, epochs=None, null_is_value: bool = False) -> list[tuple]:
+    """A Keras history (``{name: list}``); scalars instead of lists make one epoch. None is a missing
+    value (``null_is_value``: a NaN value, JSON's spelling of it in the shared-curves format); a
+    validation list shorter than the others is Keras' ``validation_freq`` (see :func:`_stretch`)."""
     items = [(str(k), v) for k, v in mapping.items()]
     seqs = [(k, v) for k, v in items if not isinstance(v, (str, bytes, dict)) and _ndim(v) == 1]
     notes = []
@@ -247,12 +276,9 @@ def _from_mapping(mapping, *, label: str, source: str, epochs=None) -> list[tupl
     elif len(seqs) < len(items):
         kept = {k for k, _ in seqs}
         notes.append(f"ignored entries that are not lists: {', '.join(k for k, _ in items if k not in kept)}")
-    cols = [_fast_column(k, v) for k, v in seqs]
+    cols = [_fast_column(k, v, null_is_value) for k, v in seqs]
     n = max((c.vals.size for c in cols), default=0)
-    if any(c.vals.size != n for c in cols):
-        notes.append(f"lists of different lengths (up to {n}): the shorter padded with NaN")
-        cols = [_Col(c.name, _pad(c.vals, n), np.arange(n) < c.vals.size, c.n_text, c.example, c.n_pct)
-                for c in cols]
+    cols = _stretch(cols, n, notes)
     if epochs is not None and len(epochs) == n and not any(_role(c.name, i == 0)[0] == "epoch"
                                                             for i, c in enumerate(cols)):
         cols.insert(0, _Col("epoch", np.asarray(epochs, dtype=np.float64), np.ones(n, dtype=bool)))
@@ -266,7 +292,7 @@ def _from_dataframe(df) -> list[Curves]:
     except TypeError:  # polars: to_dict(as_series=False) -> {column: list}
         data = df.to_dict(as_series=False)
     names = [str(c) for c in df.columns]
-    cols = [_parse_cells(nm, list(data[c])) for nm, c in zip(names, df.columns)]
+    cols = [_nan_gaps(_parse_cells(nm, list(data[c]))) for nm, c in zip(names, df.columns)]
     index = getattr(df, "index", None)
     if index is not None and not any(_role(c.name, i == 0)[0] == "epoch" for i, c in enumerate(cols)):
         index_name = str(getattr(index, "name", None) or "")
@@ -278,6 +304,32 @@ def _from_dataframe(df) -> list[Curves]:
             cols.insert(0, _parse_cells("", cells))  # an integer index: the epochs (0, 1, 2 by default)
     return _name_runs(_runs_from_columns(cols, label="DataFrame", source="DataFrame", what="column"),
                       None, "DataFrame")
+
+
+def _nan_gaps(col: _Col) -> _Col:
+    """A DataFrame column's NaN cells told apart (pandas has one NaN for "no value" and "was NaN").
+
+    A NaN with a non-NaN value after it is a gap (validation every few epochs, a metric logged late:
+    a diverged loss does not come back); NaN to the end of the column is a value (a divergence),
+    unless the column has gaps and that trailing run is no longer than its longest one. inf is
+    always a value; ``None``, ``pd.NA`` and ``NaT`` are always missing.
+    """
+    nan = col.present & np.isnan(col.vals)
+    if col.texts is not None or not nan.any():
+        return col
+    has = np.flatnonzero(col.present & ~np.isnan(col.vals))
+    if not has.size:
+        return col  # NaN from the first epoch: diverged at once
+    last = int(has[-1])
+    gaps = nan.copy()
+    gaps[last + 1:] = False
+    trailing = int(nan[last + 1:].sum())
+    if gaps.any() and trailing:
+        runs = np.diff(np.flatnonzero(np.diff(np.concatenate(([0], gaps.astype(np.int8), [0])))))[::2]
+        if trailing <= int(runs.max()):
+            gaps[last + 1:] = nan[last + 1:]
+    col.present = col.present & ~gaps
+    return col
 
 
 def _from_rundata(data: RunData) -> Curves:
@@ -643,7 +695,7 @@ def _parse_json(text: str, label: str, source: str) -> list[tuple]:
             return [(i + 1, c) for i, r in enumerate(doc) for _, c in _run_from_json(r, label, source, 1)]
         return _rows_table(doc, None, label, source)
     if isinstance(doc, list) and doc and _is_numbers(doc):
-        return [(None, _from_lists([doc], label, source))]
+        return [(None, _from_lists([doc], label, source, null_is_value=True))]
     raise ReadError(f"{label}: JSON {type(doc).__name__} is not a training log; expected one object per epoch "
                     f"({{\"epoch\": 0, \"loss\": ..., \"val_loss\": ...}} per line) or {{\"loss\": [...], "
                     f"\"val_loss\": [...]}}")
@@ -715,8 +767,9 @@ def _run_from_json(obj: dict, label: str, source: str, lineno: int) -> list[tupl
     x = obj.get("x")
     if isinstance(x, str) and x.lower() not in ("epoch", "epochs"):
         notes.append(f"x axis is {x!r}: its numbers read as epochs")
-    try:
-        runs = _from_mapping({k: v for k, v in obj.items() if isinstance(v, list)}, label=label, source=source)
+    try:  # null in a JSON list is NaN written as strict JSON (the shared-curves format says so)
+        runs = _from_mapping({k: v for k, v in obj.items() if isinstance(v, list)}, label=label, source=source,
+                             null_is_value=True)
     except ReadError as e:
         msg = str(e)
         raise ReadError(msg.replace(f"{label}:", f"{label}: line {lineno}:", 1) if lineno > 1 else msg) from None
@@ -890,15 +943,20 @@ def _parse_cells(name: str, cells: list, decimal_comma: bool = False) -> _Col:
     return _Col(name, vals, present, counts[2], example, counts[4], counts[3], texts)
 
 
-def _fast_column(name: str, values) -> _Col:
-    """A column from a list of numbers (None -> NaN), without a Python loop when it can."""
+def _fast_column(name: str, values, null_is_value: bool = False) -> _Col:
+    """A column from a list of numbers, without a Python loop when it can. None is a missing value,
+    or with ``null_is_value`` a NaN value (JSON's null); ``float("nan")`` is a NaN value."""
     try:
-        vals = _float_array(values, strict=True)
-        return _Col(name, vals, np.ones(vals.size, dtype=bool))
+        vals = _float_array(values, strict=True)  # numpy reads None as NaN
     except (TypeError, ValueError):
         col = _parse_cells(name, list(values))
-        col.present[:] = [True if v is None else p for v, p in zip(values, col.present)]  # null: a NaN value
+        if null_is_value:
+            col.present[:] = [True if v is None else p for v, p in zip(values, col.present)]
         return col
+    present = np.ones(vals.size, dtype=bool)
+    if not null_is_value and isinstance(values, (list, tuple)) and np.isnan(vals).any():
+        present = np.fromiter((v is not None for v in values), dtype=bool, count=len(values))
+    return _Col(name, vals, present)
 
 
 def _float_array(values, strict: bool = False) -> np.ndarray:
@@ -913,10 +971,6 @@ def _float_array(values, strict: bool = False) -> np.ndarray:
     if a.ndim != 1:
         raise ReadError(f"a curve must be one-dimensional, got shape {a.shape}")
     return a
-
-
-def _pad(a: np.ndarray, n: int) -> np.ndarray:
-    return a if a.size == n else np.concatenate([a, np.full(n - a.size, np.nan)])
 
 
 # -- column names -------------------------------------------------------------------------------
@@ -1169,7 +1223,8 @@ def _build_run(R: np.ndarray, entries, epochs_src: _Col | None, step_col: _Col |
     if epochs_src is None:
         epochs = np.arange(R.size)
         series = {e[0]: e[1][R] for e in entries}
-        return Curves(epochs=epochs, series=series, source=source, notes=list(dict.fromkeys(notes)))
+        return Curves(epochs=epochs, series=series, source=source, notes=list(dict.fromkeys(notes)),
+                      missing=_gaps({e[0]: ~e[2][R] for e in entries}))
     e = epochs_src.vals[R].copy()
     missing = ~np.isfinite(e)
     if missing.any() and step_col is not None and (~missing).any():
@@ -1194,15 +1249,17 @@ def _build_run(R: np.ndarray, entries, epochs_src: _Col | None, step_col: _Col |
     R, e = R[order], e[order]
     uniq, g = np.unique(e, return_inverse=True)
     k = uniq.size
-    series = {}
+    series, missing = {}, {}
     if k == R.size:
         for ent in entries:
             series[ent[0]] = ent[1][R]
+            missing[ent[0]] = ~ent[2][R]
     else:
         multi = []
         for key, vals, present, _pct, per_step, c in entries:
             mask = present[R]
             gm, v = g[mask], vals[R][mask]
+            missing[key] = np.bincount(gm, minlength=k) == 0  # no row of the epoch holds a value
             out = np.full(k, np.nan)
             if per_step:
                 counts = np.bincount(gm, minlength=k)
@@ -1219,7 +1276,13 @@ def _build_run(R: np.ndarray, entries, epochs_src: _Col | None, step_col: _Col |
         notes.append(f"{R.size} rows aggregated to {k} epochs (the last value of each column per epoch)")
         if multi:
             notes.append(f"several values per epoch in {', '.join(dict.fromkeys(multi))}: took the last")
-    return Curves(epochs=uniq.astype(np.int64), series=series, source=source, notes=list(dict.fromkeys(notes)))
+    return Curves(epochs=uniq.astype(np.int64), series=series, source=source, notes=list(dict.fromkeys(notes)),
+                  missing=_gaps(missing))
+
+
+def _gaps(missing: dict) -> dict:
+    """The masks with at least one missing epoch (a key without a mask: a value at every epoch)."""
+    return {k: m for k, m in missing.items() if m.any()}
 
 
 def _one_line(s, limit: int = 200) -> str:
