@@ -213,6 +213,23 @@ def test_report_of_a_csv_log(tmp_path):
     assert titles[:2] == ["Loss", "Accuracy"] and "Learning rate" in titles
 
 
+def test_sparse_validation_is_gaps_not_nan(tmp_path):
+    """Validation every 3rd epoch: the unvalidated epochs are gaps ('–'), not NaN marks."""
+    d = tmp_path / "sparse"
+    with fitwatch.Run("sparse-val", dir=d, diagnose=False) as run:
+        for e in run.epochs(12):
+            run.log("train", loss=1 / (e + 1), n=10)
+            if e % 3 == 2:
+                run.log("val", loss=1.2 / (e + 1) + 0.05, n=10)
+    out = tmp_path / "sparse.html"
+    assert main(["report", "sparse-val", "--dir", str(d), "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "NaN/inf from epoch" not in text
+    rows = epoch_rows(text)
+    assert len(rows) == 12
+    assert text.count('<td class="absent">–</td>') == 8 and 'class="bad"' not in text
+
+
 def test_several_sources_overlay(store, tmp_path):
     out = tmp_path / "both.html"
     assert main(["report", "digits-es", str(CSV_LOG), "--dir", str(store), "-o", str(out)]) == 0

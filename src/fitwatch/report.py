@@ -518,8 +518,8 @@ def _marks(r: ReportRun, panel: _Panel, single: bool) -> list[dict]:
                        "name": f"overfitting from epoch {d.onset_epoch}"})
     if stopped is not None:
         shapes.append(_vline(stopped, style.ANNOTATION["stop"], "dashdot", f"early stop (epoch {stopped})"))
-    bad = [int(r.curves.epochs[np.argmax(~np.isfinite(v))]) for v in
-           (r.curves.series[k] for _, _, k in panel.curves) if not np.isfinite(v).all()]
+    bad = [int(e[np.argmax(~np.isfinite(v))]) for e, v in
+           (r.curves.values(k) for _, _, k in panel.curves) if not np.isfinite(v).all()]  # values, not gaps
     if bad:  # NaN and inf cannot be drawn: say where they begin
         shapes.append(_vline(min(bad), style.ANNOTATION.get("nonfinite", "#8b0000"), "dash",
                              f"NaN/inf from epoch {min(bad)}"))
@@ -631,7 +631,7 @@ def _epochs_html(r: ReportRun) -> str:
     marks = _row_marks(r)
     head = "".join(f"<th>{_e(k)}</th>" for k in keys)
     rows = []
-    columns = [(c.series[k], present.get(k)) for k in keys]
+    columns = [(c.series[k], present[k] if k in present else c.present(k)) for k in keys]
     best = r.diagnosis.best_epoch
     for i, epoch in enumerate(c.epochs.tolist()):
         cells = []
