@@ -684,6 +684,7 @@ async function refetchAll(v, state, w) {
 }
 
 async function poll(v, state) {
+  if (document.hidden) { later(v, () => poll(v, state), POLL_RUN_MS); return; }  // a background tab asks nothing
   try {
     const since = state.lastEpoch === null || state.lastEpoch === undefined ? "" : `&since_epoch=${state.lastEpoch}`;
     const c = await api(`/api/runs/${state.id}/curves?smooth=${prefs.smooth}${since}`);
