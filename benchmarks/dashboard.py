@@ -17,13 +17,13 @@ measures:
    * the runs list with 1,000 runs;
    * the 1M-step run page opened from the runs list (the way in: click a run; plotly.js is already
      loaded, the list fetches it in the background): from the click to drawn;
-   * the 1M-step run page opened cold (its URL typed into a new browser: plotly.js, 4.8 MB, is
-     loaded and initialised first; its share is printed).
+   * the 1M-step run page opened cold (its URL typed into a new browser: plotly.js's basic bundle,
+     1.2 MB, shipped with fitwatch, is loaded and initialised first; its share is printed).
 
-Targets: under 1 second for the API calls, the runs list, and the run page opened from the list.
-The cold open is printed with plotly.js's own share; it passes under 1 s too when the machine is
-not loaded, and is reported, not judged, since plotly.js's start-up alone is most of it. Exit
-status 0 when every target passes.
+Targets: under 1 second for the API calls, the runs list, and the run page, opened from the list
+and opened cold. (With plotly's full 4.8 MB bundle the cold open took 1.6-1.8 s here, 1.2-1.3 s of
+it plotly.js starting; the basic bundle starts in about 0.25 s.) Exit status 0 when every target
+passes.
 
 Run: .venv/bin/python benchmarks/dashboard.py [--runs 1000] [--steps 1000000] [--repeat 5] [--keep DIR]
 """
@@ -197,14 +197,14 @@ def main() -> int:
         rows = [
             ("runs list, 1,000 runs: navigation to drawn", med["list"], True),
             ("1M-step run page opened from the list: click to drawn", med["from_list"], True),
-            ("1M-step run page opened cold: navigation to drawn", med["cold"], False),
+            ("1M-step run page opened cold: navigation to drawn", med["cold"], True),
         ]
         for label, v, judged in rows:
             good = v < TARGET_S
             if judged:
                 ok &= good
             print(f"  {label:<58} {v * 1000:6.0f} ms   {verdict(good) if judged else 'reported'}")
-        print(f"    of which loading and starting plotly.js (4.8 MB)            {med['cold_plotly'] * 1000:6.0f} ms")
+        print(f"    of which loading and starting plotly.js (basic, 1.2 MB)     {med['cold_plotly'] * 1000:6.0f} ms")
         print(f"    all rounds (s): list {fmt(b['list'])}; from list {fmt(b['from_list'])}; cold {fmt(b['cold'])}")
     finally:
         server.terminate()

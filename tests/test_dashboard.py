@@ -373,7 +373,7 @@ ASSET_PROBES = [
     "/assets/../../etc/passwd", "/assets/..%2F..%2Fetc%2Fpasswd", "/assets/%2e%2e/%2e%2e/etc/passwd",
     "/assets/%2e%2e%2fapp.py", "/assets//etc/passwd", "/assets/%2Fetc%2Fpasswd", "/assets/app.py",
     "/assets/__init__.py", "/assets/", "/assets/index.html/../app.py", "/assets/..", "/etc/passwd",
-    "/assets/app.js%00.py", "/assets/APP.JS", "/../pyproject.toml", "/assets/plotly.min.js/../../../../etc/passwd",
+    "/assets/app.js%00.py", "/assets/APP.JS", "/../pyproject.toml", "/assets/plotly-basic.min.js/../../../../etc/passwd",
 ]
 
 
@@ -405,12 +405,12 @@ def test_no_file_outside_the_assets_is_served(server, path):
 
 
 def test_the_assets_are_served_with_their_types(client):
-    for name, kind in [("app.js", "text/javascript"), ("style.css", "text/css"), ("plotly.min.js", "text/javascript")]:
+    for name, kind in [("app.js", "text/javascript"), ("style.css", "text/css"), ("plotly-basic.min.js", "text/javascript")]:
         r = client.get(f"/assets/{name}")
         assert r.status_code == 200 and r.headers["content-type"].startswith(kind)
-    assert client.get("/assets/plotly.min.js").content == plotly_js().read_bytes()  # the installed plotly's own
-    etag = client.get("/assets/plotly.min.js").headers["etag"]
-    again = client.get("/assets/plotly.min.js", headers={"if-none-match": etag})
+    assert client.get("/assets/plotly-basic.min.js").content == plotly_js().read_bytes()  # the copy fitwatch ships
+    etag = client.get("/assets/plotly-basic.min.js").headers["etag"]
+    again = client.get("/assets/plotly-basic.min.js", headers={"if-none-match": etag})
     assert again.status_code == 304 and again.content == b""  # a returning browser keeps its copy
     page = client.get("/")
     assert page.headers["content-type"].startswith("text/html")
@@ -593,7 +593,7 @@ def test_api_index_lists_the_endpoints(client):
     assert not math.isnan(s["log_span"])
 
 
-@pytest.mark.parametrize("missing", ["starlette", "uvicorn", "plotly"])
+@pytest.mark.parametrize("missing", ["starlette", "uvicorn"])
 def test_a_missing_extra_is_named_with_its_install_command(store, missing):
     p = run_python(f"import sys; sys.modules[{missing!r}] = None\n"  # as if it were not installed
                    "from fitwatch.cli import main\n"
@@ -602,6 +602,4 @@ def test_a_missing_extra_is_named_with_its_install_command(store, missing):
     assert p.stderr.strip() == {"starlette": "fitwatch: fitwatch serve needs starlette and uvicorn: pip install "
                                              "'fitwatch[dashboard]'",
                                 "uvicorn": "fitwatch: fitwatch serve needs starlette and uvicorn: pip install "
-                                           "'fitwatch[dashboard]'",
-                                "plotly": "fitwatch: fitwatch serve needs plotly (its bundled plotly.min.js): pip "
-                                          "install 'fitwatch[dashboard]'"}[missing]
+                                           "'fitwatch[dashboard]'"}[missing]

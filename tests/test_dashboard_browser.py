@@ -177,7 +177,7 @@ def test_a_script_tag_name_shows_as_text(page, site):
     assert page.locator("#config img, #view b, #view i").count() == 0  # no element made from data
     assert page.locator("#plot-_i_odd__i_ .gtitle").text_content() == "<i>odd</i>"  # plotly shows it as typed
     srcs = page.evaluate("[...document.scripts].map(s => s.getAttribute('src'))")
-    assert sorted(srcs) == ["/assets/app.js", "/assets/plotly.min.js"]
+    assert sorted(srcs) == ["/assets/app.js", "/assets/plotly-basic.min.js"]
     page.wait_for_timeout(300)
     assert seen["dialogs"] == []
     clean(seen)

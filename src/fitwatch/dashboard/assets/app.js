@@ -97,9 +97,9 @@ function loadPlotly() {  // 4.8 MB: loaded once, in the background, only when a 
   if (!plotlyPromise) {
     plotlyPromise = new Promise((resolve, reject) => {
       performance.mark("plotly-start");
-      const s = el("script", {src: "/assets/plotly.min.js"});
+      const s = el("script", {src: "/assets/plotly-basic.min.js"});
       s.addEventListener("load", () => { performance.measure("plotly", "plotly-start"); resolve(window.Plotly); });
-      s.addEventListener("error", () => reject(new Error("could not load /assets/plotly.min.js from the fitwatch server")));
+      s.addEventListener("error", () => reject(new Error("could not load /assets/plotly-basic.min.js from the fitwatch server")));
       document.head.appendChild(s);
     });
   }
