@@ -363,8 +363,8 @@ def test_default_stops_an_overfitting_curve_soon_after_its_minimum():
     stopper = run_default(val, loss)
     assert stopper.best_epoch == 20
     assert 21 <= stopper.stopped_epoch <= 27
-    assert stopper.reason.startswith("val_loss improved by 0% (not more than 0.1%) in the last 6 epochs and is "
-                                     "not trending down (patience 6, set by its recent epoch-to-epoch variation of 0.2% of its level)")
+    assert stopper.reason.startswith("val_loss improved by 0% (not more than 0.1%) in the last 7 epochs and is "
+                                     "not trending down (patience 7, set by its recent epoch-to-epoch variation of 0.3% of its level)")
     assert stopper.reason.endswith("best 0.4 at epoch 20")
 
 
@@ -381,6 +381,17 @@ def test_default_waits_longer_on_a_noisy_flat_curve():
     stopper = run_default(val)
     assert stopper.stopped_epoch is not None and stopper.stopped_epoch - stopper.best_epoch >= 10
     assert "(patience 10, set by its recent epoch-to-epoch variation of" in stopper.reason
+
+
+def test_default_waits_longer_while_a_noisy_curve_has_not_beaten_its_first_value():
+    # LCBench-like: the loss rises after the first epoch and wobbles; patience 15, not the noise's 10
+    val = [0.70] + [0.74, 0.72, 0.75, 0.73] * 10
+    stopper = run_default(val)
+    assert stopper.stopped_epoch == 15 and stopper.best_epoch == 0
+    assert "(patience 15, as its first value is still its best, with an epoch-to-epoch variation of" in stopper.reason
+    # once it has improved on its first value, the noise sets the patience again
+    stopper = run_default([0.70, 0.69] + [0.74, 0.72, 0.75, 0.73] * 10)
+    assert stopper.stopped_epoch == 11 and "(patience 10, set by its recent" in stopper.reason
 
 
 @pytest.mark.parametrize("with_loss", [True, False])

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
+import statistics
 import warnings
 from collections import deque
 
@@ -46,8 +47,9 @@ class EarlyStopping:
 
     The default (no ``patience``, no ``criterion``) stops when the best value has not improved by
     more than 0.1% within the patience, 5 epochs for a smooth curve and up to 10 for a noisy one
-    (set by the curve's own epoch-to-epoch noise), unless a least-squares line through the last 4
-    epochs still falls significantly; and at once when a loss diverges (above its first value and
+    (set by the curve's own epoch-to-epoch noise) and 15 for a curve, not smooth, that has not yet
+    improved on its first value, unless a least-squares line through the last 4 epochs still
+    falls significantly; and at once when a loss diverges (above its first value and
     3x its best, after the best came below 90% of the first value, with the training loss, when
     logged, climbing too). On the public LCBench and TaskSet curves and fitwatch's labelled runs it
     stops with less regret than ``patience=5`` after fewer epochs (``docs/early_stopping.md``).
@@ -103,10 +105,10 @@ class EarlyStopping:
         ...     if stopper.update(epoch, {"loss": 1.0 - 0.02 * epoch, "val_loss": v}):
         ...         break
         >>> stopper.stopped_epoch, stopper.best_epoch
-        (15, 8)
+        (16, 8)
         >>> print(stopper.reason)  # doctest: +NORMALIZE_WHITESPACE
-        val_loss improved by 0% (not more than 0.1%) in the last 7 epochs and is not trending down
-        (patience 7, set by its recent epoch-to-epoch variation of 0.33% of its level); best 0.5 at epoch 8
+        val_loss improved by 0% (not more than 0.1%) in the last 8 epochs and is not trending down
+        (patience 8, set by its recent epoch-to-epoch variation of 0.48% of its level); best 0.5 at epoch 8
         >>> stopper.to_dict()["criterion"]
         'fitwatch'
 
@@ -356,22 +358,23 @@ class EarlyStopping:
     # -- the fitwatch default ------------------------------------------------------------------------
     def _fitwatch(self, epoch: int, x: float, logs: dict) -> bool:
         """Noise-adaptive patience on relative progress, a trend hold and a divergence stop (see
-        ``docs/early_stopping.md``): O(PATIENCE_NOISY) memory, O(TREND_WINDOW) work per epoch."""
+        ``docs/early_stopping.md``): O(PATIENCE_UNMOVED) memory, O(NOISE_WINDOW) work per epoch."""
         st = self._state
         if st is None:
-            st = self._state = _FitwatchState(x, self._training_loss(logs))
+            st = self._state = _FitwatchState(epoch, x, self._training_loss(logs))
         t = self._n - 1  # monitored epochs before this one
         best = self._sign * self.best_value
         st.bests.append(best)
         w = st.window
         w.append(x)
-        if t >= 2:  # noise: the second difference removes a linear trend; its variance is 6 sigma^2
-            d2 = w[-1] - 2.0 * w[-2] + w[-3]
-            st.var = NOISE_DECAY * st.var + (1.0 - NOISE_DECAY) * d2 * d2 / 6.0
+        if t >= 2:  # noise: the second difference removes a linear trend
+            st.d2.append(abs(w[-1] - 2.0 * w[-2] + w[-3]))
         self.wait = 0 if self.improved else self.wait + 1
         scale = max(abs(best), 1e-12)
-        noise = math.sqrt(st.var / (1.0 - NOISE_DECAY ** (t - 1))) / scale if t >= 2 else 0.0
-        patience = _noise_patience(noise)
+        noise = statistics.median(st.d2) / _MEDIAN_D2_PER_SIGMA / scale if t >= 2 else 0.0
+        # not improved on its first value yet, and not smooth: it may be coming back from an early rise
+        unmoved = self.best_epoch == st.first_epoch and noise > NOISE_SMOOTH
+        patience = PATIENCE_UNMOVED if unmoved else _noise_patience(noise)
 
         # divergence: (min mode) far above the best and above the start after having learned, with the
         # training loss (when logged) climbing too
@@ -398,10 +401,13 @@ class EarlyStopping:
             return False
         if _falling(st.window) is not None:
             return False
+        variation = f"epoch-to-epoch variation of {100 * noise:.2g}% of its level"
+        why = (f"as its first value is still its best, with an {variation}" if unmoved else
+               f"set by its recent {variation}")
         return self._stop(epoch, f"{self.monitor} improved by {100 * max(gain, 0.0):.2g}% (not more than "
                                  f"{100 * MIN_GAIN:g}%) in the last {patience} epochs and is not trending "
-                                 f"{'down' if self._sign > 0 else 'up'} (patience {patience}, set by its recent "
-                                 f"epoch-to-epoch variation of {100 * noise:.2g}% of its level); {self._best_text()}")
+                                 f"{'down' if self._sign > 0 else 'up'} (patience {patience}, {why}); "
+                                 f"{self._best_text()}")
 
     def _training_loss(self, logs: dict) -> float | None:
         """The training loss of this epoch for the divergence test, None when not logged (or monitored)."""
@@ -414,27 +420,32 @@ class EarlyStopping:
 #: the default criterion's constants (docs/early_stopping.md explains them and how they were chosen)
 PATIENCE_SMOOTH = 5  # epochs without MIN_GAIN progress before stopping a smooth curve...
 PATIENCE_NOISY = 10  # ...and a noisy one; log-linear in between
-NOISE_SMOOTH = 0.0016  # relative epoch-to-epoch noise at or below which a curve counts as smooth...
-NOISE_NOISY = 0.016  # ...and at or above which as noisy
-NOISE_DECAY = 0.8  # the noise estimate: an exponential average of squared second differences
+PATIENCE_UNMOVED = 15  # ...and a curve, not smooth, whose best is still its first value
+NOISE_SMOOTH = 0.001  # relative epoch-to-epoch noise at or below which a curve counts as smooth...
+NOISE_NOISY = 0.01  # ...and at or above which as noisy
+NOISE_WINDOW = 8  # the noise estimate: the median |second difference| over this many recent epochs
 MIN_GAIN = 0.001  # progress: the best improved by more than this fraction within the patience
 TREND_WINDOW = 4  # a least-squares line through the last epochs...
 TREND_T = 2.0  # ...falling by more than this many standard errors...
 TREND_MIN = 0.002  # ...and more than this fraction of the level per epoch holds the stop off
 DIVERGE_FACTOR = 3.0  # diverged: above the first value and this many times the best...
 LEARNED = 0.9  # ...after the best has come below this fraction of the first value
+#: median |second difference| of independent noise of standard deviation sigma, in sigmas: the second
+#: difference has standard deviation sqrt(6) sigma, and the median |N(0, 1)| is 0.6745
+_MEDIAN_D2_PER_SIGMA = 0.6745 * math.sqrt(6.0)
 
 
 class _FitwatchState:
     """The default criterion's running state."""
 
-    __slots__ = ("first", "var", "bests", "window", "loss_first", "loss_best")
+    __slots__ = ("first_epoch", "first", "d2", "bests", "window", "loss_first", "loss_best")
 
-    def __init__(self, x: float, loss: float | None):
+    def __init__(self, epoch: int, x: float, loss: float | None):
+        self.first_epoch = epoch
         self.first = x
-        self.var = 0.0
-        self.bests = deque(maxlen=PATIENCE_NOISY + 1)
-        self.window = deque(maxlen=TREND_WINDOW)
+        self.d2 = deque(maxlen=NOISE_WINDOW)  # the last |second differences|
+        self.bests = deque(maxlen=max(PATIENCE_NOISY, PATIENCE_UNMOVED) + 1)
+        self.window = deque(maxlen=max(TREND_WINDOW, 3))
         self.loss_first = self.loss_best = loss
 
 
