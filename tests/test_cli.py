@@ -182,6 +182,16 @@ def test_show_nan_value(store_dir):
     assert "best" in " ".join(rows["1"])  # NaN is never the best
 
 
+def test_show_sparse_validation_compares_with_the_last_validated_epoch(store_dir):
+    with fitwatch.Run("sparse") as run:
+        for e in run.epochs(31):
+            run.log("train", loss=1 / (e + 1), n=10)
+            if e % 3 == 2:  # validated every 3rd epoch; epoch 30 is not
+                run.log("val", loss=abs(e - 12) / 30 + 0.2, n=10)
+    out = cli("show", "sparse").stdout
+    assert "best val_loss 0.2333 at epoch 11; last validated epoch 29: 0.7667 (+228.6%)" in out
+
+
 def test_show_picks_latest_of_a_name_or_an_id(store_dir):
     record("same", [0.9])
     record("same", [0.1])

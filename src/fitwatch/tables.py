@@ -349,10 +349,13 @@ def best_line(data: RunData) -> Text | None:
     text = Text("best val_loss ")
     text.append(fmt_number(vals[best]), style="bold green")
     text.append(f" at epoch {int(data.epochs[best])}")
-    last = len(vals) - 1
+    present = data.present.get(("val", "loss"), np.ones(len(vals), dtype=bool))
+    last = int(np.flatnonzero(present)[-1])  # the last epoch that validated (validation may be sparse)
     if best < last and np.isfinite(vals[last]):
         rise = (vals[last] - vals[best]) / abs(vals[best]) * 100 if vals[best] else float("nan")
-        text.append(f"; last epoch {int(data.epochs[last])}: {fmt_number(vals[last])}")
+        text.append(f"; last validated epoch {int(data.epochs[last])}" if last < len(vals) - 1
+                    else f"; last epoch {int(data.epochs[last])}")
+        text.append(f": {fmt_number(vals[last])}")
         if rise == rise:
             text.append(f" ({rise:+.1f}%)")
     return text
