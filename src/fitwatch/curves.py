@@ -184,6 +184,23 @@ class Curves:
         m = self.present(key)
         return self.epochs[m], self.series[key][m]
 
+    def first_nonfinite(self, keys=None) -> tuple[int, str] | None:
+        """``(epoch, "NaN" | "inf")`` of the first NaN or infinite *value* among ``keys`` (default:
+        every curve), ``"NaN"`` when any of them is NaN at that epoch; None when all are finite. An
+        epoch where a curve has no value (:attr:`missing`) does not count.
+
+        Example:
+            >>> Curves([0, 1, 2], {"loss": [1.0, float("inf"), 0.5], "val_loss": [1.0, 0.9, float("nan")]}).first_nonfinite()
+            (1, 'inf')
+        """
+        found = []
+        for key in self.series if keys is None else keys:
+            e, v = self.values(key)
+            hit = np.flatnonzero(~np.isfinite(v))
+            if hit.size:
+                found.append((int(e[hit[0]]), "NaN" if np.isnan(v[hit[0]]) else "inf"))
+        return min(found) if found else None  # "NaN" sorts before "inf" at the same epoch
+
     @property
     def loss(self) -> np.ndarray | None:
         return self.series.get("loss")

@@ -47,14 +47,12 @@ import numpy as np
 from .curves import Curves
 from .names import split_key
 from .smoothing import ema
-from .style import ANNOTATION, run_color, split_color, split_dash
+from .style import ANNOTATION, LOG_SPAN, run_color, split_color, split_dash
 
 __all__ = ["save_plot", "plot_sources", "plot_curves", "FORMATS", "LOG_SPAN"]
 
 #: the image types :func:`save_plot` writes, by file suffix
 FORMATS = (".png", ".svg", ".pdf")
-#: automatic log scale when the loss's largest / smallest finite positive value exceeds this
-LOG_SPAN = 100.0
 #: not metrics worth a panel
 _NOT_METRICS = {"lr", "learning_rate", "epoch", "step", "time", "epoch_time"}
 _SPLIT_ORDER = {"train": 0, "val": 1, "test": 2}
@@ -446,18 +444,9 @@ def _first_nonfinite(c: Curves, d) -> tuple[int, str] | None:
     it was; an epoch where a loss has no value (``Curves.missing``) is not one."""
     f = next((f for f in (d.findings if d is not None else []) if f.code == "nan_detected"), None)
     keys = [k for k in c.series if _is_loss(k)]
-    if f is not None:
-        epoch = int(f.epochs[0])
-    else:
-        bad = []
-        for k in keys:
-            e, v = c.values(k)
-            hit = np.flatnonzero(~np.isfinite(v))
-            if hit.size:
-                bad.append(int(e[hit[0]]))
-        if not bad:
-            return None
-        epoch = min(bad)
+    if f is None:
+        return c.first_nonfinite(keys)
+    epoch = int(f.epochs[0])
     hit = np.flatnonzero(c.epochs == epoch)
     vals = [c.series[k][hit[0]] for k in keys if hit.size and c.present(k)[hit[0]]]
     kind = "inf" if any(np.isinf(v) for v in vals) and not any(np.isnan(v) for v in vals) else "NaN"

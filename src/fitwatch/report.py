@@ -63,8 +63,6 @@ REPORT_INSTALL_HINT = "fitwatch report needs plotly (its plotly.js is embedded i
 MAX_CHART_POINTS = 2000
 #: curves with at most this many epochs are drawn with a marker on each epoch
 MARKERS_UP_TO = 60
-#: a loss whose values are all positive and span more than this ratio gets a log axis (as in ``fitwatch plot``)
-LOG_RATIO = 100.0
 _TEMPLATE = "templates/report.html"
 _FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 #: info keys shown in their own place, not among the run's details
@@ -454,9 +452,9 @@ def _positive(series: list[list[float]]) -> np.ndarray:
 
 
 def _spans_decades(series: list[list[float]]) -> bool:
-    """A log axis suits: every value positive, the largest more than :data:`LOG_RATIO` x the smallest."""
+    """A log axis suits: every value positive, the largest more than :data:`fitwatch.style.LOG_SPAN` x the smallest."""
     values = _positive(series)
-    return values.size > 1 and values.max() / values.min() > LOG_RATIO
+    return values.size > 1 and values.max() / values.min() > style.LOG_SPAN
 
 
 def _log_axis(series: list[list[float]]) -> dict:
@@ -518,11 +516,10 @@ def _marks(r: ReportRun, panel: _Panel, single: bool) -> list[dict]:
                        "name": f"overfitting from epoch {d.onset_epoch}"})
     if stopped is not None:
         shapes.append(_vline(stopped, style.ANNOTATION["stop"], "dashdot", f"early stop (epoch {stopped})"))
-    bad = [int(e[np.argmax(~np.isfinite(v))]) for e, v in
-           (r.curves.values(k) for _, _, k in panel.curves) if not np.isfinite(v).all()]  # values, not gaps
+    bad = r.curves.first_nonfinite([k for _, _, k in panel.curves])  # values, not gaps
     if bad:  # NaN and inf cannot be drawn: say where they begin
-        shapes.append(_vline(min(bad), style.ANNOTATION.get("nonfinite", "#8b0000"), "dash",
-                             f"NaN/inf from epoch {min(bad)}"))
+        shapes.append(_vline(bad[0], style.ANNOTATION.get("nonfinite", "#8b0000"), "dash",
+                             f"NaN/inf from epoch {bad[0]}"))
     return shapes
 
 

@@ -15,7 +15,7 @@ Example:
 from __future__ import annotations
 
 __all__ = ["SPLIT_COLORS", "RUN_COLORS", "ANNOTATION", "VERDICT_COLORS", "SEVERITY_COLORS", "STATUS_COLORS",
-           "split_color", "run_color", "split_dash"]
+           "LOG_SPAN", "split_color", "run_color", "split_dash"]
 
 #: the colour of each split's curves
 SPLIT_COLORS = {"train": "#1f77b4", "val": "#ff7f0e", "test": "#2ca02c"}
@@ -32,6 +32,9 @@ ANNOTATION = {
     "raw_alpha": 0.25,  # the raw curve behind a smoothed one
     "nonfinite": "#8b0000",  # the first NaN or infinite value of a diverged run: a dark red dashed line
 }
+#: a loss axis is logarithmic when its values are all positive and the largest is more than this many
+#: times the smallest (plot, report and dashboard alike)
+LOG_SPAN = 100.0
 #: verdict badges (dashboard and report)
 VERDICT_COLORS = {
     "good_fit": "#2ca02c",

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .. import __version__, style
 from ..store import Store
-from .data import LOG_SPAN, SORT_KEYS, STEPS_MAX_POINTS, BadRequest, DashboardData, NotFound
+from .data import SORT_KEYS, STEPS_MAX_POINTS, BadRequest, DashboardData, NotFound
 from .series import dumps, jsonable
 
 HERE = Path(__file__).resolve().parent / "assets"
@@ -161,7 +161,7 @@ def create_app(dir=None, *, store: Store | None = None, allowed_hosts=None):
                               "annotation": style.ANNOTATION, "verdict_colors": style.VERDICT_COLORS,
                               "status_colors": style.STATUS_COLORS, "severity_colors": style.SEVERITY_COLORS,
                               "split_dash": {s: style.split_dash(s) for s in ("train", "val", "test")},
-                              "log_span": LOG_SPAN, "sort_keys": list(SORT_KEYS)})
+                              "log_span": style.LOG_SPAN, "sort_keys": list(SORT_KEYS)})
 
     def runs(request):
         return json_response(data.runs(q=param(request, "q", default=""), verdict=param(request, "verdict", default=""),

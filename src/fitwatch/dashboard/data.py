@@ -35,6 +35,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .. import style
+from ..curves import Curves
 from ..names import keras_key
 from ..store import Store
 from ..tables import duration_of, effective_status, error_line
@@ -46,8 +47,6 @@ SORT_KEYS = ("id", "name", "status", "epochs", "best_val_loss", "best_epoch", "v
 #: default and upper bound of ``max_points`` (min/max buckets) for batch-level series
 STEPS_MAX_POINTS = 2000
 MAX_POINTS_LIMIT = 100_000
-#: a loss axis starts logarithmic when its largest / smallest positive value exceeds this (as ``fitwatch plot``)
-LOG_SPAN = 100.0
 #: ``/api/runs`` computes missing verdicts for at most this long per request; the rest come as
 #: ``"verdict_pending": true`` and are there on the next request (the page polls)
 VERDICT_BUDGET_S = 0.25
@@ -373,7 +372,6 @@ def _csv_cells(*cells: str) -> str:
 def _diagnose(data) -> dict | None:
     """The diagnosis of a run read back, as ``Run.finish`` would store it (None without a loss)."""
     from ..analyze import diagnose_curves
-    from ..curves import Curves
 
     if not len(data.epochs) or not any(m == "loss" for _, m in data.metrics):
         return None
@@ -395,14 +393,8 @@ def _annotations(data, diag: dict | None, stop: dict | None) -> dict:
             out["stopped_epoch"] = stop.get("stopped_epoch")
         if stop.get("restored"):
             out["restored_epoch"] = stop.get("restored_epoch")
-    bad = []
-    for (split, metric), v in data.metrics.items():
-        if metric != "loss":
-            continue
-        x, y = data.series(split, metric)
-        idx = np.flatnonzero(~np.isfinite(y))
-        if idx.size:
-            bad.append((int(x[idx[0]]), "NaN" if math.isnan(y[idx[0]]) else "inf"))
+    curves = Curves.from_run(data)
+    bad = curves.first_nonfinite([keras_key(s, m) for s, m in data.metrics if m == "loss"])
     if bad:
-        out["first_nonfinite"] = list(min(bad))
+        out["first_nonfinite"] = list(bad)
     return out
