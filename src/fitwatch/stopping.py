@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import numbers
 import re
-import statistics
 import warnings
 from collections import deque
 
@@ -371,7 +370,7 @@ class EarlyStopping:
             st.d2.append(abs(w[-1] - 2.0 * w[-2] + w[-3]))
         self.wait = 0 if self.improved else self.wait + 1
         scale = max(abs(best), 1e-12)
-        noise = statistics.median(st.d2) / _MEDIAN_D2_PER_SIGMA / scale if t >= 2 else 0.0
+        noise = _median(st.d2) / _MEDIAN_D2_PER_SIGMA / scale if t >= 2 else 0.0
         # not improved on its first value yet, and not smooth: it may be coming back from an early rise
         unmoved = self.best_epoch == st.first_epoch and noise > NOISE_SMOOTH
         patience = PATIENCE_UNMOVED if unmoved else _noise_patience(noise)
@@ -447,6 +446,14 @@ class _FitwatchState:
         self.bests = deque(maxlen=max(PATIENCE_NOISY, PATIENCE_UNMOVED) + 1)
         self.window = deque(maxlen=max(TREND_WINDOW, 3))
         self.loss_first = self.loss_best = loss
+
+
+def _median(values) -> float:
+    """The median of a few numbers, as ``statistics.median`` gives it (which ``import fitwatch``
+    need not pay to import)."""
+    s = sorted(values)
+    k = len(s) // 2
+    return s[k] if len(s) % 2 else (s[k - 1] + s[k]) / 2.0
 
 
 def _noise_patience(noise: float) -> int:
