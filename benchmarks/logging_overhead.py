@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    .venv/bin/python benchmarks/logging_overhead.py            # about 30 s on 2 CPUs
+    .venv/bin/python benchmarks/logging_overhead.py            # about 2 minutes on 2 CPUs
     .venv/bin/python benchmarks/logging_overhead.py --quick    # a smoke test, a few seconds
 
 Everything is written to a temporary folder that is removed at the end; nothing uses the network.
@@ -17,7 +17,10 @@ Everything is written to a temporary folder that is removed at the end; nothing 
    - TensorBoard ``SummaryWriter.add_scalar("loss", 0.5, step)``, with ``writer.flush()`` at the end
      of each block;
    - MLflow ``mlflow.log_metric("loss", 0.5, step=i)`` on a local store (synchronous).
-2. Wall time of a digits MLP trained with and without fitwatch (interleaved runs, A B A B ...).
+2. Wall time of a digits MLP trained with and without fitwatch (interleaved pairs of runs, each
+   pair in a random order); then 2b, the same loop epoch by epoch: rounds of one epoch of each
+   variant in a random order (plain, plain again as an A/A control, the call's arguments only, the
+   hand-made ``.item()`` bookkeeping, fitwatch), each compared with its round's plain epoch.
 3. Targets: fitwatch at least 20x cheaper per call than ``add_scalar``; under 1% overhead on the loop.
 """
 
@@ -318,9 +321,14 @@ def training_loop(root: str, args) -> float:
     train_without(data, args.epochs, bs, store)  # warm-up pair, discarded
     train_with(data, args.epochs, bs, store)
     gc.collect()
-    for _ in range(args.loop_runs):  # interleaved: A B A B ...
-        a.append(train_without(data, args.epochs, bs, store))
-        b.append(train_with(data, args.epochs, bs, store))
+    order = np.random.default_rng(1)
+    for _ in range(args.loop_runs):  # interleaved pairs, each in a random order (A B, B A, ...)
+        if order.random() < 0.5:
+            a.append(train_without(data, args.epochs, bs, store))
+            b.append(train_with(data, args.epochs, bs, store))
+        else:
+            b.append(train_with(data, args.epochs, bs, store))
+            a.append(train_without(data, args.epochs, bs, store))
     calls = args.epochs * (nb_tr + nb_va)
     out = {}
     for i, what in ((0, "wall time"), (1, "CPU time (process, all threads)")):
@@ -361,17 +369,33 @@ class HandMade:
         self.sums = {}
 
 
-def epoch_pairs(root: str, args) -> float:
-    """A finer estimate: one model trained on, its epochs alternating without fitwatch, with the
-    hand-made bookkeeping, and with fitwatch (A B A C ...); medians of the paired differences
-    against the adjacent plain epoch. Pairs of adjacent ~40 ms epochs cancel the machine's slow
-    drift, which run-level medians of ~0.4 s runs do not."""
-    print("\n== 2b. Epoch-level pairs: the same loop, epochs alternating plain / hand-made / plain / fitwatch ==")
+def len_only(split, n=None, loss=None, accuracy=None):
+    """Takes what ``run.log`` takes and does nothing: the cost of the call's arguments, ``n=len(y)``
+    included (``Tensor.__len__`` is Python code in torch)."""
+
+
+def epoch_rounds(root: str, args) -> dict:
+    """A finer estimate: one model trained on, in rounds of one epoch of each variant in a random
+    order (plain, plain again, the call's arguments only, the hand-made bookkeeping, fitwatch). Each
+    variant's epoch is compared with the same round's plain epoch (log-ratio); the estimate is the
+    median over rounds, with a bootstrap 90 % interval. The second plain epoch is an A/A control: its
+    estimate shows the method's own error. Adjacent ~40 ms epochs cancel the machine's slow drift,
+    which medians of ~0.4 s runs do not; the random order cancels any effect of position."""
+    import random
+
+    print("\n== 2b. Epoch-level rounds: one epoch of each variant per round, in a random order ==")
     data = digits_data()
     model, opt = make_model()
     gen = torch.Generator().manual_seed(0)
-    run = fitwatch.Run("pairs", dir=os.path.join(root, "pairs"), progress=False, diagnose=False)
+    run = fitwatch.Run("rounds", dir=os.path.join(root, "rounds"), progress=False, diagnose=False)
     hand = HandMade()
+    variants = {
+        "plain": (None, None),
+        "plain (A/A control)": (None, None),
+        "arguments only (n=len(y), no logging)": (len_only, None),
+        "hand-made .item() bookkeeping": (hand.log, hand.end),
+        "fitwatch": (run.log, run.end_epoch),
+    }
 
     def epoch(log, end) -> float:
         t0 = perf()
@@ -380,25 +404,33 @@ def epoch_pairs(root: str, args) -> float:
             end()  # fitwatch: the epoch's journal write, means, batch chunks (what run.epochs() does)
         return perf() - t0
 
-    epoch(None, None), epoch(hand.log, hand.end), epoch(run.log, run.end_epoch)  # warm-up
-    without, d_hand, d_fw = [], [], []
-    for _ in range(args.pairs):
-        b = epoch(None, None)
-        d_hand.append(epoch(hand.log, hand.end) - b)
-        b2 = epoch(None, None)
-        d_fw.append(epoch(run.log, run.end_epoch) - b2)
-        without += [b, b2]
+    for log, end in variants.values():  # warm-up
+        epoch(log, end)
+    times = {k: [] for k in variants}
+    rng = random.Random(0)
+    names = list(variants)
+    for _ in range(args.rounds):
+        rng.shuffle(names)
+        for k in names:
+            times[k].append(epoch(*variants[k]))
     run.finish()
-    base = statistics.median(without)
-    diff, hdiff = statistics.median(d_fw), statistics.median(d_hand)
-    pct = diff / base * 100.0
-    print(f"  {args.pairs} pairs of each; epoch without fitwatch: median {base * 1e3:.2f} ms")
-    print(f"  fitwatch:  paired difference median {diff * 1e6:+.0f} µs per epoch -> overhead {pct:+.2f}%")
-    print(f"  hand-made running sums with .item() (the tutorial's bookkeeping, the floor of any logger): "
-          f"{hdiff * 1e6:+.0f} µs -> {hdiff / base * 100:+.2f}%")
-    print(f"  fitwatch beyond the hand-made bookkeeping: {(diff - hdiff) * 1e6:+.0f} µs per epoch "
-          f"({(diff - hdiff) / base * 100:+.2f}%)")
-    return pct
+    base = np.array(times["plain"])
+    boot = np.random.default_rng(0)
+    out = {}
+    calls = -(-len(data[0]) // 32) + -(-len(data[2]) // 32)
+    print(f"  {args.rounds} rounds; plain epoch: median {np.median(base) * 1e3:.2f} ms "
+          f"({calls} batches, a run.log call each in the logging variants)")
+    w = max(len(k) for k in names)
+    for k in variants:
+        if k == "plain":
+            continue
+        r = np.log(np.array(times[k]) / base) * 100.0
+        med = float(np.median(r))
+        lo, hi = np.percentile([np.median(boot.choice(r, len(r))) for _ in range(2000)], [5, 95])
+        out[k] = (med, lo, hi)
+        us = med / 100.0 * float(np.median(base)) * 1e6
+        print(f"  {k:<{w}}  {med:+.2f} %  (90 % interval {lo:+.2f} .. {hi:+.2f} %; {us:+.0f} µs per epoch)")
+    return out
 
 
 # -- main ---------------------------------------------------------------------------------
@@ -467,7 +499,7 @@ def main(argv=None) -> int:
     p.add_argument("--long-epoch", type=int, default=1000, help="calls per epoch of the other fitwatch blocks")
     p.add_argument("--epochs", type=int, default=10, help="epochs per training run")
     p.add_argument("--loop-runs", type=int, default=21, help="training runs of each variant (interleaved)")
-    p.add_argument("--pairs", type=int, default=200, help="epoch pairs of the epoch-level estimate")
+    p.add_argument("--rounds", type=int, default=300, help="rounds of the epoch-level estimate")
     args = p.parse_args(argv)
     args.fw_blocks, args.tb_blocks, args.tb_calls = 41, 15, 1000
     args.mlflow_blocks, args.mlflow_calls = 11, 200
@@ -475,7 +507,7 @@ def main(argv=None) -> int:
         args.fw_blocks, args.tb_blocks, args.tb_calls = 5, 3, 1000
         args.mlflow_blocks, args.mlflow_calls = 3, 50
         args.loop_runs = max(2, min(args.loop_runs, 3))
-        args.pairs = 10
+        args.rounds = 10
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     np.random.seed(0)
@@ -486,7 +518,8 @@ def main(argv=None) -> int:
     try:
         pc = per_call(root, args)
         overhead = training_loop(root, args)
-        paired = epoch_pairs(root, args)
+        rounds = epoch_rounds(root, args)
+        paired = rounds["fitwatch"][0]
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -498,7 +531,12 @@ def main(argv=None) -> int:
           f"(target >= {PER_CALL_TARGET:.0f}x; {pc['tb']:.2f} vs {pc['fitwatch']:.2f} µs, float loss, "
           f"epoch end amortised over {args.short_epoch} calls)")
     print(f"  [{'PASS' if ok2 else 'FAIL'}] training loop overhead = {overhead:+.2f}% (target < {LOOP_TARGET_PCT:.0f}%; "
-          f"wall time, ratio of medians of runs; epoch-level paired estimate {paired:+.2f}%)")
+          f"wall time, ratio of medians of runs; epoch-level estimate {paired:+.2f}%)")
+    aa = rounds["plain (A/A control)"]
+    print(f"  the epoch-level method's own error (A/A control): {aa[0]:+.2f}% "
+          f"(90 % interval {aa[1]:+.2f} .. {aa[2]:+.2f} %); the call's arguments alone: "
+          f"{rounds['arguments only (n=len(y), no logging)'][0]:+.2f}%; hand-made bookkeeping: "
+          f"{rounds['hand-made .item() bookkeeping'][0]:+.2f}%")
     print(f"  load average at end: {load()}")
     print(f"  total benchmark time {perf() - t_start:.1f} s")
     return 0 if ok1 and ok2 else 1
