@@ -223,6 +223,26 @@ def test_monitor_another_curve():
         fitwatch.diagnose(h, monitor="val_mae")
 
 
+def test_a_monitored_metric_is_named_in_messages_and_evidence():
+    train = 2.3 * np.exp(-x / 8) + 0.01
+    val = 2.3 * np.exp(-x / 8) + 0.3 + 0.004 * np.maximum(0, x - 20) ** 1.5
+    h = {"loss": noisy(train), "val_loss": noisy(val), "mae": list(train / 2), "val_mae": list(val / 2),
+         "accuracy": list(1 - train / 3), "val_accuracy": list(1 - val / 3)}
+    d = fitwatch.diagnose(h, monitor="val_mae")
+    assert d.verdict == "overfitting"
+    first = d.findings[0]
+    assert "mae" in first.message and "loss" not in first.message
+    assert first.evidence["best_val_mae"] == pytest.approx(min(val / 2), rel=0.05)
+    assert not any("loss" in k for f in d.findings for k in f.evidence)
+    assert "overconfident" not in codes(d)  # a loss-versus-accuracy sign: it needs the loss monitored
+    json.dumps(d.to_dict())
+    d = fitwatch.diagnose(h, monitor="val_accuracy")
+    first = d.findings[0]
+    assert "error (1 - accuracy)" in first.message and "best_val_accuracy_error" in first.evidence
+    d = fitwatch.diagnose(h)  # the loss, as before
+    assert "Validation loss" in d.findings[0].message and "best_val_loss" in d.findings[0].evidence
+
+
 # -- validation every few epochs: no value is not a NaN value ----------------------------------------
 def every_third(values, start=0):
     """Validation as Keras' validation_freq=3 gives it: epochs 2, 5, 8... (from ``start``), None elsewhere."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import numpy as np
 
@@ -122,6 +123,10 @@ def _no_skill(start: float) -> float | None:
     return None
 
 
+def _no_floor(start: float) -> None:
+    return None
+
+
 def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Thresholds | None = None,
                     stop=None) -> Diagnosis:
     """Diagnose one run's curves. See :func:`fitwatch.diagnose` for the usual entry point."""
@@ -130,8 +135,12 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
     t = thresholds or DEFAULT
     epochs = curves.epochs
     L, V = _monitored(curves, monitor)
-    acc = curves.get("accuracy")
-    vacc = curves.get("val_accuracy")
+    on_loss = monitor in ("val_loss", "loss")
+    # the cross-entropy heuristics (no-skill level ln k, a classifier's ln 2, over-confidence) hold
+    # for a loss only; another monitored metric is judged on its own curves
+    acc = curves.get("accuracy") if on_loss else None
+    vacc = curves.get("val_accuracy") if on_loss else None
+    no_skill = _no_skill if on_loss else _no_floor
     # a curve that is NaN from its first epoch is data (diverged at once), not a missing curve; an
     # epoch where the source has no value (Curves.missing: validation every few epochs) is left out
     findings: list[Finding] = []
@@ -282,7 +291,7 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
             continue
         rel = c.drop / abs(c.start) if c.start else 0.0
         drops[name] = rel
-        floor = _no_skill(c.start)
+        floor = no_skill(c.start)
         stuck_at_chance = floor is not None and c.min > floor * (1 - t.no_skill_margin)
         if rel >= t.learn_drop and c.drop > t.noise_k * c.sigma and not stuck_at_chance:
             learned = True
@@ -290,7 +299,7 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
         c = cl or cv
         ev = {"relative_drop": {k: round(v, 5) for k, v in drops.items()}, "start": c.start, "lowest": c.min,
               "noise": c.sigma}
-        floor = _no_skill(c.start)
+        floor = no_skill(c.start)
         if floor is not None:
             ev["no_skill_level"] = floor
             ev["classes_guess"] = int(round(math.exp(floor)))
@@ -345,7 +354,7 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
     # -- 7. underfitting vs good fit -------------------------------------------------------------------
     verdict = "good_fit"
     ref = cl or cv
-    floor = _no_skill(ref.start)
+    floor = no_skill(ref.start)
     base = floor if floor is not None else ref.start
     if acc is not None or vacc is not None:
         # a classifier's first epoch may already have learned a lot: judge its level against at
@@ -598,11 +607,50 @@ def _secondary(findings, cl, cv, acc, vacc, Ek, t: Thresholds, span, overfit_at)
 
 
 def _done(curves: Curves, verdict, best, onset, findings, notes, monitor) -> Diagnosis:
+    if monitor not in ("val_loss", "loss"):
+        _relabel(findings, curves, monitor)
     if curves.stop:
         _early_stopping(curves.stop, verdict, onset, findings)
     return Diagnosis(verdict=verdict, best_epoch=best, onset_epoch=onset, findings=findings,
                      source=curves.source, name=curves.name, epochs=len(curves), monitor=monitor, notes=notes,
                      _curves=curves)
+
+
+def _relabel(findings: list[Finding], curves: Curves, monitor: str) -> None:
+    """Name the monitored metric where the findings say "loss": in the messages, and in the evidence's
+    keys (``best_val_loss`` -> ``best_val_mae``). A higher-is-better metric is judged as an error
+    (1 - accuracy; the negated value when it is not within [0, 1]), and named so."""
+    train_key, val_key = _monitored_keys(monitor)
+    name = val_key[4:] if val_key.startswith("val_") else val_key
+    key, label = name, name
+    if any(w in monitor.lower() for w in _HIGHER_IS_BETTER):
+        v = curves.get(monitor)
+        bounded = v is not None and np.nanmax(np.abs(v)) <= 1.0
+        key, label = (f"{name}_error", f"error (1 - {name})") if bounded else (f"neg_{name}", f"negated {name}")
+    words = {"val_loss": f"val_{key}", "train_loss": f"train_{key}", "best_loss": f"best_{key}",
+             "settled_loss": f"settled_{key}"}
+    names = {"loss": train_key or name, "val_loss": val_key}
+
+    def rekey(k: str) -> str:
+        for old, new in words.items():
+            k = k.replace(old, new)
+        return k
+
+    def text(m: str) -> str:
+        m = re.sub(r"\b([Vv]alidation|[Tt]raining) loss\b", lambda g: f"{g.group(1)} {label}", m)
+        m = re.sub(r"\b([Tt])he loss\b", lambda g: f"{g.group(1)}he {label}", m)
+        return m.replace("Both losses", f"Both {label} curves")
+
+    for f in findings:
+        f.message = text(f.message)
+        ev = {}
+        for k, v in f.evidence.items():
+            if isinstance(v, dict):
+                v = {names.get(a, a): b for a, b in v.items()}
+            elif isinstance(v, list) and f.code == "nan_detected":  # the curves that became NaN
+                v = [names.get(a, a) if isinstance(a, str) else a for a in v]
+            ev[rekey(k)] = v
+        f.evidence = ev
 
 
 def stop_record(stop) -> dict:
