@@ -243,6 +243,15 @@ def test_a_monitored_metric_is_named_in_messages_and_evidence():
     assert "Validation loss" in d.findings[0].message and "best_val_loss" in d.findings[0].evidence
 
 
+def test_a_finding_or_verdict_outside_the_schema_is_refused():
+    from fitwatch.diagnosis import Diagnosis, Finding
+
+    with pytest.raises(ValueError, match="severity is one of info, warning, critical; got 'severe'"):
+        Finding("overfitting", "severe", [0, 1], {}, "x")
+    with pytest.raises(ValueError, match="verdict is one of good_fit"):
+        Diagnosis("overfit", None, None, [])
+
+
 # -- validation every few epochs: no value is not a NaN value ----------------------------------------
 def every_third(values, start=0):
     """Validation as Keras' validation_freq=3 gives it: epochs 2, 5, 8... (from ``start``), None elsewhere."""

@@ -53,6 +53,10 @@ class Finding:
     message: str
     remedies: list[str] = field(default_factory=list)
 
+    def __post_init__(self):
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"fitwatch: a finding's severity is one of {', '.join(SEVERITIES)}; got {self.severity!r}")
+
     def to_dict(self) -> dict:
         return {"code": self.code, "severity": self.severity, "epochs": list(self.epochs),
                 "evidence": _jsonable(self.evidence), "message": self.message, "remedies": list(self.remedies)}
@@ -88,6 +92,10 @@ class Diagnosis:
     runs: list["Diagnosis"] = field(default_factory=list)
     # the curves it was made from (set by diagnose_curves), for plot(); not part of to_dict()
     _curves: object = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self):
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"fitwatch: a verdict is one of {', '.join(VERDICTS)}; got {self.verdict!r}")
 
     def to_dict(self) -> dict:
         """The JSON schema documented in docs/diagnosis.md."""
