@@ -20,6 +20,8 @@ import fitwatch
 from conftest import ARTIFACTS, ROOT, run_python, train_digits_mlp
 from fitwatch.cli import main
 from fitwatch.readers import read_curves
+from fitwatch.report import MAX_CHART_POINTS, collect
+from fitwatch.smoothing import downsample, ema
 from fitwatch.tables import fmt_number
 
 pytest.importorskip("plotly")
@@ -340,3 +342,114 @@ def test_script_tag_run_shows_as_text_in_chromium(page, store, tmp_path):
     assert page.evaluate("document.querySelectorAll('script').length") == 3
     assert page.evaluate("document.querySelectorAll('main img').length") == 0
     assert outside == [] and errors == []  # no alert() dialog either
+
+
+# -- the smoothing slider, in a real browser --------------------------------------------------------
+def set_smoothing(page, weight: str) -> None:
+    """Move the slider to ``weight`` and wait until the page has redrawn for it."""
+    page.locator("#smooth").fill(weight)
+    page.wait_for_function(f"document.getElementById('smooth-value').textContent === {float(weight):.2f}.toFixed(2)")
+
+
+def plotted(page, plot_id: str) -> list[dict]:
+    """What plotly holds for each trace of a panel (after any restyle)."""
+    return page.evaluate("id => document.getElementById(id).data.map(t => ({name: t.name, x: t.x, y: t.y, "
+                         "opacity: t.opacity, zorder: t.zorder, showlegend: t.showlegend, "
+                         "hovertemplate: t.hovertemplate}))", plot_id)
+
+
+def marks(page, plot_id: str) -> dict:
+    """The panel's annotations and axis: they must not move when the curves are smoothed."""
+    return page.evaluate("id => { const gd = document.getElementById(id); return {shapes: gd.layout.shapes, "
+                         "axis: gd._fullLayout.yaxis.type, stars: gd.data.filter(t => t.marker && "
+                         "t.marker.symbol === 'star').map(t => [t.x, t.y])}; }", plot_id)
+
+
+def assert_smoothed(trace: dict, epochs, values, weight: float) -> None:
+    """``trace`` is fitwatch.smoothing.ema of the run's full series (NaN and gaps included) at the
+    epochs it draws, to 1e-9."""
+    expected = dict(zip(np.asarray(epochs).tolist(), ema(values, weight).tolist()))
+    assert trace["x"] and all(np.isfinite(expected[x]) for x in trace["x"])
+    diff = np.abs(np.array(trace["y"]) - np.array([expected[x] for x in trace["x"]]))
+    assert diff.max() <= 1e-9, (trace["name"], diff.max())
+
+
+def test_smoothing_slider_in_chromium(page, report, store):
+    """The slider, by keyboard and by value: every curve becomes the EMA, the raw one faint underneath;
+    0 gives back the raw values; marks and axes stay."""
+    path, text = report
+    data = fitwatch.load("digits-es", dir=store)
+    keys = {"plot-0": ["loss", "val_loss"], "plot-1": ["accuracy", "val_accuracy"]}
+    assert [p["curves"] for p in figures(text)["panels"]] == [[{"trace": 0}, {"trace": 1}]] * 2
+    outside, errors = open_offline(page, path)
+    slider = page.get_by_label("Smoothing")
+    assert slider.get_attribute("type") == "range" and slider.input_value() == "0"
+    assert page.locator("#smooth-value").inner_text() == "0.00"
+    before = {p: marks(page, p) for p in keys}
+    # keyboard: one step right
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("document.getElementById('smooth-value').textContent === '0.01'")
+    assert_smoothed(plotted(page, "plot-0")[0], data.epochs, data.history["loss"], 0.01)
+    set_smoothing(page, "0.6")
+    for plot_id, panel_keys in keys.items():
+        traces = plotted(page, plot_id)
+        curves, faint = traces[:2], traces[-2:]
+        for trace, raw, key in zip(curves, faint, panel_keys):
+            assert_smoothed(trace, data.epochs, data.history[key], 0.6)
+            assert trace["hovertemplate"].endswith("(smoothed)") and trace["name"] == raw["name"]
+            assert raw["x"] == data.epochs.tolist() and raw["y"] == list(data.history[key])
+            assert raw["opacity"] == fitwatch.style.ANNOTATION["raw_alpha"] and raw["zorder"] == -1
+            assert raw["showlegend"] is False
+        assert marks(page, plot_id) == before[plot_id]
+    page.mouse.move(0, 0)
+    page.screenshot(path=str(ARTIFACTS / "report-smoothed.png"), full_page=True)
+    set_smoothing(page, "0")
+    for plot_id, panel_keys in keys.items():
+        traces = plotted(page, plot_id)
+        for trace, key in zip(traces[:2], panel_keys):
+            assert trace["y"] == list(data.history[key]) and trace["hovertemplate"] == "%{y:.4g}"
+        assert [t["y"] for t in traces[-2:]] == [[], []]
+        assert marks(page, plot_id) == before[plot_id]
+    assert outside == [] and errors == []
+
+
+def test_smoothing_skips_nan_and_gaps_and_smooths_long_curves_whole(page, tmp_path):
+    """NaN and unvalidated epochs are skipped as ema skips them, a constant stays exact, and a curve
+    drawn from min/max buckets is smoothed over every epoch, then bucketed like downsample."""
+    d = tmp_path / "store"
+    with fitwatch.Run("gappy", dir=d, diagnose=False) as run, pytest.warns(fitwatch.NonFiniteValue):
+        for e in run.epochs(12):
+            run.log("train", loss=float("nan") if e == 4 else 1 / (e + 1), lr=0.01, n=10)
+            if e % 3 == 2:
+                run.log("val", loss=1.2 / (e + 1) + 0.05, n=10)
+    rng = np.random.default_rng(0)
+    epochs = np.arange(2500)
+    loss = 5.0 * np.exp(-epochs / 300) + 0.01 + rng.uniform(0, 0.01, epochs.size)  # a log axis
+    csv = tmp_path / "long.csv"
+    csv.write_text("epoch,loss,val_loss\n" + "".join(f"{e},{a!r},{a * 1.1!r}\n" for e, a in zip(epochs, loss)))
+    out = tmp_path / "smooth.html"
+    assert main(["report", "gappy", str(csv), "--dir", str(d), "-o", str(out)]) == 0
+    names = {"loss": "training", "val_loss": "validation", "lr": "lr"}
+    series = {f"{r.label} · {names[k]}": (r.curves.epochs, v) for r in collect(["gappy", str(csv)], dir=d)
+              for k, v in r.curves.series.items()}
+    spec = figures(out.read_text(encoding="utf-8"))
+    assert [[("x" in c) for c in p["curves"]] for p in spec["panels"]] == [[False, False, True, True], [False]]
+    outside, errors = open_offline(page, out)
+    before = {p["id"]: marks(page, p["id"]) for p in spec["panels"]}
+    assert before["plot-0"]["axis"] == "log"
+    set_smoothing(page, "0.9")
+    for panel in spec["panels"]:
+        traces = plotted(page, panel["id"])
+        for c in panel["curves"]:
+            trace = traces[c["trace"]]
+            x, values = series[trace["name"]]
+            assert_smoothed(trace, x, values, 0.9)
+            if "x" in c:  # long: bucketed after smoothing, as fitwatch.smoothing.downsample buckets
+                assert trace["x"] == downsample(x, ema(values, 0.9), MAX_CHART_POINTS // 2)[0].tolist()
+                assert len(trace["x"]) <= MAX_CHART_POINTS + 2 < len(x)
+        assert marks(page, panel["id"]) == before[panel["id"]]
+    gappy = plotted(page, "plot-0")
+    assert 4 not in gappy[0]["x"] and gappy[1]["x"] == [2, 5, 8, 11]  # NaN and gaps are not drawn
+    assert plotted(page, "plot-1")[0]["y"] == [0.01] * 12  # a constant stays exactly constant
+    assert outside == [] and errors == []

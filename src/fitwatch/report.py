@@ -8,7 +8,9 @@ styling is inline CSS with the system's fonts. It holds, in this order:
   best epoch and its value, what early stopping did;
 * interactive curves (zoom, hover values, click a legend entry to hide it): a loss panel with
   training and validation, the best epoch marked, the overfitting onset shaded and the early-stop
-  epoch drawn, and one panel for each other metric (accuracy...);
+  epoch drawn, and one panel for each other metric (accuracy...); a smoothing slider above them
+  redraws every curve as TensorBoard's debiased moving average (:func:`fitwatch.smoothing.ema`,
+  computed in the page on the full series), the raw curve kept faint underneath;
 * the diagnosis: the verdict and every finding with its severity, epochs, evidence and remedies;
 * the run's config, and the per-epoch table of every metric with the best epoch highlighted.
 
@@ -63,6 +65,8 @@ REPORT_INSTALL_HINT = "fitwatch report needs plotly (its plotly.js is embedded i
 MAX_CHART_POINTS = 2000
 #: curves with at most this many epochs are drawn with a marker on each epoch
 MARKERS_UP_TO = 60
+#: the smoothing slider's weight when the page opens: the raw curves, as before the slider
+SMOOTH_DEFAULT = 0.0
 _TEMPLATE = "templates/report.html"
 _FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 #: info keys shown in their own place, not among the run's details
@@ -222,7 +226,8 @@ def render_report(runs: list[ReportRun], js: str) -> str:
         "best_color": style.ANNOTATION["best"],
         "stop_color": style.ANNOTATION["stop"],
         "body": "\n".join(body),
-        "figures": script_json({"panels": [_figure(p, runs) for p in panels], "config": _plotly_config(runs)}),
+        "figures": script_json({"panels": [_figure(p, runs) for p in panels], "config": _plotly_config(runs),
+                                "smooth": {"bins": MAX_CHART_POINTS // 2, "raw_alpha": style.ANNOTATION["raw_alpha"]}}),
         "plotly_js": js.replace("</script", "<\\/script"),
     }
     # one pass, so that nothing inserted (a run's text, plotly.js) is read as a placeholder
@@ -385,37 +390,58 @@ def _curves_section(panels: list[_Panel], overlay: bool) -> str:
     return ('<section id="curves"><h2>Curves</h2>'
             '<p class="hint">Hover for values; drag to zoom, double-click to zoom back out; click a legend entry '
             "to hide or show its curve.</p>"
+            f"{_smoothing_control() if panels else ''}"
             f'<div class="{cls}">{figures}</div></section>')
+
+
+def _smoothing_control() -> str:
+    """The smoothing slider (0 to 0.99, the raw curves at 0) and its value; the page's script redraws
+    the curves when it moves."""
+    w = f"{SMOOTH_DEFAULT:.2f}"
+    return ('<div class="controls"><label for="smooth">Smoothing</label>'
+            f'<input type="range" id="smooth" min="0" max="0.99" step="0.01" value="{w}" autocomplete="off" '
+            'aria-describedby="smooth-help">'
+            f'<output class="num" id="smooth-value" for="smooth">{w}</output>'
+            '<span class="muted" id="smooth-help">TensorBoard\'s moving average of each curve (debiased, over '
+            "every epoch); the raw curve stays faint underneath, the marks stay where they are.</span></div>")
 
 
 _SPLIT_NAMES = {"train": "training", "val": "validation"}
 
 
 def _points(r: ReportRun, key: str) -> tuple[np.ndarray, np.ndarray]:
-    """A curve's finite points, min/max-downsampled beyond :data:`MAX_CHART_POINTS`."""
+    """A curve's finite points (its NaN, inf and missing epochs left out, as :func:`fitwatch.smoothing.ema`
+    skips them)."""
     x, y = r.curves.epochs, r.curves.series[key]
     keep = np.isfinite(y)
-    x, y = x[keep], y[keep]
-    return downsample(x, y, MAX_CHART_POINTS // 2) if y.size > MAX_CHART_POINTS else (x, y)
+    return x[keep], y[keep]
 
 
 def _figure(panel: _Panel, runs: list[ReportRun]) -> dict:
-    """The plotly figure (data and layout, plain JSON) of one panel."""
+    """The plotly figure (data and layout, plain JSON) of one panel.
+
+    ``curves`` lists the traces the smoothing slider redraws: each one's index in ``data``, and, when
+    the trace is downsampled, the full finite series (``x``, ``y``) the page smooths (then downsamples
+    as :func:`fitwatch.smoothing.downsample` does)."""
     single = len(runs) == 1
     others = [s for _, s, _ in panel.curves if s not in style.SPLIT_COLORS]
     train_only = all(s == "train" for _, s, _ in panel.curves)  # a learning rate...: named by itself
-    data, shapes = [], []
+    data, shapes, curves = [], [], []
     longest = max((len(r.curves) for r in runs), default=0)
     for r, split, key in panel.curves:
         x, y = _points(r, key)
+        shown_x, shown_y = downsample(x, y, MAX_CHART_POINTS // 2)
+        curves.append({"trace": len(data)} if shown_y.size == y.size else
+                      {"trace": len(data), "x": x.tolist(), "y": y.tolist()})
         color = style.split_color(split, others) if single else style.run_color(r.index)
         name = panel.metric if train_only else _SPLIT_NAMES.get(split, split)
         data.append({
             "type": "scatter", "mode": "lines+markers" if longest <= MARKERS_UP_TO else "lines",
-            "x": x.tolist(), "y": y.tolist(), "name": _e(name if single else f"{r.label} · {name}"),
+            "x": shown_x.tolist(), "y": shown_y.tolist(), "name": _e(name if single else f"{r.label} · {name}"),
             "line": {"color": color, "width": 2, "dash": "solid" if single else style.split_dash(split)},
             "marker": {"size": 4, "color": color}, "hovertemplate": "%{y:.4g}",
-            **({} if single else {"legendgroup": f"run-{r.index}"}),
+            # a group per curve: its faint raw copy, when smoothed, hides and shows with it
+            "legendgroup": f"curve-{len(data)}" if single else f"run-{r.index}",
         })
     for r in runs:
         data += _best_marker(r, panel, single)
@@ -438,7 +464,7 @@ def _figure(panel: _Panel, runs: list[ReportRun]) -> dict:
         "shapes": shapes,
     }
     return {"id": panel.id, "data": data, "layout": layout, "scale": "log" if log else "linear",
-            "log_axis": log_axis}
+            "log_axis": log_axis, "curves": curves}
 
 
 def _epoch_span(runs: list[ReportRun]) -> int:
