@@ -299,6 +299,21 @@ def test_steps_are_downsampled_keeping_the_spike_and_the_nan(spiky):
     assert "max_points" in get(client, f"/api/runs/{run_id}/steps?max_points=0", 400)["error"]
 
 
+def test_each_split_and_metric_with_batches_is_listed_and_served_on_its_own_steps(client, store):
+    # what the run page's batch menu lists (the run detail's "steps") and draws (/steps of one pair)
+    _, ids = store
+    listed = {(s["split"], s["metric"]): s["n"] for s in get(client, f"/api/runs/{ids['overfit']}")["steps"]}
+    assert listed == {("train", "loss"): 240, ("train", "accuracy"): 240, ("val", "loss"): 12, ("val", "accuracy"): 12}
+    for (split, metric), n in listed.items():
+        (s,) = get(client, f"/api/runs/{ids['overfit']}/steps?split={split}&metric={metric}")["series"]
+        assert (s["split"], s["metric"], s["n"], s["x"]) == (split, metric, n, list(range(n)))  # its own count
+        assert s["color"] == style.SPLIT_COLORS[split]
+    (val,) = get(client, f"/api/runs/{ids['overfit']}/steps?split=val&metric=loss")["series"]
+    assert val["y"] == OVERFIT_VAL  # one val batch an epoch
+    assert get(client, f"/api/runs/{ids['overfit']}/steps?split=test&metric=loss")["series"] == []
+    assert get(client, f"/api/runs/{ids['improving']}")["steps"] == []  # log_epoch only: no batch panel
+
+
 def test_steps_smoothing_runs_on_the_full_series_before_downsampling(spiky):
     d, run_id, values = spiky
     client = TestClient(create_app(d))
@@ -350,6 +365,9 @@ def test_compare_gives_each_run_its_colour(client, store):
     assert all(s["color"] == a["color"] for s in a["series"]) and all(s["color"] == b["color"] for s in b["series"])
     assert {s["split"]: s["dash"] for s in a["series"]} == {"train": "dash", "val": "solid"}
     assert a["verdict"] == "overfitting" and a["best_epoch"] == 3 and "smoothed" in a["series"][0]
+    # the compare page's onset lines: the overfitting run's onset, none for the other
+    assert a["annotations"]["onset_epoch"] == get(client, f"/api/runs/{ids['overfit']}")["diagnosis"]["onset_epoch"]
+    assert a["annotations"]["onset_epoch"] is not None and b["annotations"]["onset_epoch"] is None
     assert get(client, "/api/compare?ids=", 400)["error"].startswith("ids is empty")
     assert "ids" in get(client, "/api/compare?ids=1,x", 400)["error"]
     assert get(client, f"/api/compare?ids={ids['overfit']},4242", 404)["error"].startswith("no run with id 4242")

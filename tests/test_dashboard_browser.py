@@ -5,6 +5,7 @@ Skipped without Chromium or Playwright, except under CI=true (see conftest.py). 
 test-artifacts/: dashboard-runs.png, dashboard-run.png, dashboard-compare.png.
 """
 
+import sys
 import time
 
 import numpy as np
@@ -19,7 +20,7 @@ import fitwatch  # noqa: E402
 from conftest import ARTIFACTS, train_digits_mlp  # noqa: E402
 from dashboard_server import ServerThread  # noqa: E402
 from fitwatch import style  # noqa: E402
-from fitwatch.smoothing import ema  # noqa: E402
+from fitwatch.smoothing import downsample, ema  # noqa: E402
 
 SCRIPT_NAME = "<script>alert(1)</script>"
 
@@ -56,6 +57,14 @@ def clean(seen):
 def open_view(page, url, name, timeout=20_000):
     page.goto(url)
     page.wait_for_selector(f"#view[data-ready={name}]", state="attached", timeout=timeout)
+
+
+def open_live_run(page, url, run, epoch, epochs=3):
+    """Log ``epochs`` epochs into the running ``run`` with ``epoch(e)``, commit them, open its page."""
+    for e in range(epochs):
+        epoch(e)
+    run.store.flush(30)
+    open_view(page, f"{url}#/run/{run.id}", "run")
 
 
 def wait_until(page, js, arg=None, timeout=5000):
@@ -144,10 +153,7 @@ def test_a_new_epoch_appears_while_the_page_is_open(page, site):
         run.end_epoch()
 
     try:
-        for e in range(3):
-            epoch(e)
-        run.store.flush(30)
-        open_view(page, f"{site['url']}#/run/{run.id}", "run")
+        open_live_run(page, site["url"], run, epoch)
         assert page.locator("#run-head .live").count() == 1
         assert trace_points(page, "plot-loss", "val") == 3
         for e in (3, 4):
@@ -229,4 +235,124 @@ def test_smoothing_slider_and_log_toggle_change_the_plot(page, site):
     wait_until(page, f"{axis} === '{before}'", timeout=5000)
     page.eval_on_selector("#smooth", "s => { s.value = '0'; s.dispatchEvent(new Event('input')); }")
     wait_until(page, f"!{roles}.includes('smoothed')", timeout=5000)
+    clean(seen)
+
+
+# -- the batch panel's menu and the compare page's onsets: a small store of their own -------------
+OVERFIT_VAL = [1.0, 0.7, 0.55, 0.5, 0.52, 0.56, 0.6, 0.65, 0.7, 0.75, 0.8, 0.86]
+VAL_BATCHES = 1500  # a split's batches an epoch: 3 epochs are 4,500 values, over 2 x 2,000, so downsampled
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    d = tmp_path_factory.mktemp("browser-small") / "store"
+    runs = {}
+    for name, val in (("overfits", OVERFIT_VAL), ("improves", [1.0 - 0.05 * e for e in range(12)])):
+        with fitwatch.Run(name, dir=d, diagnose="quiet", progress=False) as run:
+            for epoch in run.epochs(len(val)):
+                run.log("train", loss=1.0 / (epoch + 1), accuracy=0.5 + epoch / 30, n=32)
+                run.log("val", loss=val[epoch], accuracy=0.45 + epoch / 40, n=32)
+        runs[name] = run.id
+    with ServerThread(d) as server:
+        yield {"dir": d, "url": server.url, **runs}
+
+
+def val_batch(e, b):
+    """A val batch's loss: noisy, with one spike an epoch that downsampling must keep."""
+    return 10.0 if b == 700 else 1.0 / (e + 1) + 0.05 * ((b * 7919) % 101) / 101
+
+
+def steps_trace(page):
+    return page.evaluate("""() => { const gd = document.getElementById('plot-steps');
+        const raw = gd.data.find(t => t.meta.role === 'raw');
+        return {series: gd.dataset.series, total: Number(gd.dataset.total), name: raw.name, x: raw.x, y: raw.y,
+                smoothed: (gd.data.find(t => t.meta.role === 'smoothed') || {}).y || null,
+                axis: gd.layout.yaxis.type, menu: document.getElementById('steps-series').value}; }""")
+
+
+def stored_val_steps(small, run_id, smooth=0.0):
+    """The run's val loss per batch, as /steps sends it: EMA on the full series, then 2,000 min/max buckets."""
+    x, y = fitwatch.load(run_id, dir=small["dir"]).steps()[("val", "loss")]
+    y = ema(y, smooth) if smooth else y
+    return downsample(x, y, 2000) if len(y) > 2 * 2000 else (x, y)
+
+
+def test_the_batch_panel_switches_to_val_loss_and_keeps_it_while_the_run_trains(page, small, monkeypatch):
+    seen = watch(page, small["url"])
+    monkeypatch.setattr(sys.modules["fitwatch.run"], "_FLUSH_EVERY_S", 0.0)  # batch values stored at each epoch's end
+    run = fitwatch.Run("live-batches", dir=small["dir"], diagnose="quiet", progress=False)
+
+    def epoch(e):
+        for b in range(VAL_BATCHES):
+            run.log("train", loss=1.0 / (e + 1) + 0.001 * b, accuracy=0.5, n=8)
+        for b in range(VAL_BATCHES):
+            run.log("val", loss=val_batch(e, b), n=8)
+        run.end_epoch()
+
+    try:
+        open_live_run(page, small["url"], run, epoch)
+        # the menu lists every split / metric with batch values and their counts; train loss drawn first
+        options = page.locator("#steps-series option").evaluate_all("os => os.map(o => [o.value, o.textContent])")
+        assert options == [["train/loss", "train / loss (4,500)"], ["train/accuracy", "train / accuracy (4,500)"],
+                           ["val/loss", "val / loss (4,500)"]]
+        assert page.locator("label[for=steps-series]").inner_text() == "Per batch"
+        assert steps_trace(page)["series"] == "train/loss"
+        page.focus("#steps-series")  # by keyboard: down twice from train / loss
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowDown")
+        wait_until(page, "document.getElementById('plot-steps').dataset.series === 'val/loss'")
+        got = steps_trace(page)
+        want_x, want_y = stored_val_steps(small, run.id)
+        assert len(want_x) < 4500 and 10.0 in want_y.tolist()  # downsampled, the spikes kept
+        assert (got["name"], got["total"], got["menu"]) == ("val", 4500, "val/loss")
+        assert got["x"] == want_x.tolist() and got["y"] == want_y.tolist()
+        assert page.evaluate("document.getElementById('plot-steps').layout.xaxis.title.text") == "val step"
+
+        epoch(3)  # written while the page polls: the new epoch appears, the panel stays on val loss
+        wait_until(page, """() => document.getElementById('plot-loss').data
+                              .find(t => t.name === 'val' && t.meta.role === 'raw').x.length === 4""", timeout=4000)
+        assert steps_trace(page)["menu"] == "val/loss"
+    finally:
+        run.finish()
+    # the run ended: header, diagnosis and the batch panel are fetched again, still val loss, now 4 epochs
+    wait_until(page, "document.getElementById('plot-steps').dataset.total === '6000'", timeout=5000)
+    got = steps_trace(page)
+    want_x, want_y = stored_val_steps(small, run.id)
+    assert (got["series"], got["menu"], got["name"]) == ("val/loss", "val/loss", "val")
+    assert got["x"] == want_x.tolist() and got["y"] == want_y.tolist()
+    assert page.locator("#steps-series option").all_inner_texts()[-1] == "val / loss (6,000)"
+    # the smoothing slider and the log toggle act on it
+    page.eval_on_selector("#smooth", "s => { s.value = '0.7'; s.dispatchEvent(new Event('input')); }")
+    wait_until(page, "document.getElementById('plot-steps').data.some(t => t.meta.role === 'smoothed')")
+    got = steps_trace(page)
+    _, want_s = stored_val_steps(small, run.id, smooth=0.7)
+    assert got["menu"] == "val/loss" and np.allclose(got["smoothed"], want_s, rtol=0, atol=1e-12)
+    before = got["axis"]
+    page.click("#logscale")
+    wait_until(page, f"document.getElementById('plot-steps').layout.yaxis.type !== '{before}'")
+    assert steps_trace(page)["series"] == "val/loss"
+    clean(seen)
+
+
+def test_compare_marks_each_overfitting_runs_onset_in_its_colour(page, small):
+    seen = watch(page, small["url"])
+    over = fitwatch.load(small["overfits"], dir=small["dir"]).info["diagnosis"]
+    assert over["verdict"] == "overfitting" and over["onset_epoch"] is not None
+    assert fitwatch.load(small["improves"], dir=small["dir"]).info["diagnosis"]["onset_epoch"] is None
+    # the overfitting run second: its colour is the second run colour
+    open_view(page, f"{small['url']}#/compare/{small['improves']},{small['overfits']}", "compare")
+    for plot in ("cmp-loss", "cmp-accuracy"):
+        shapes = page.evaluate(f"""document.getElementById('{plot}').layout.shapes
+                                   .map(s => [s.type, s.x0, s.x1, s.line.color, s.line.dash, s.name, s.showlegend])""")
+        assert shapes == [["line", over["onset_epoch"], over["onset_epoch"], style.run_color(1), "dash",
+                           f"overfits · overfitting from epoch {over['onset_epoch']}", True]]
+    # drawn: one dashed line in the plot, one legend entry, and a hover marker on its val loss at the onset
+    assert page.locator("#cmp-loss .layer-below .shapelayer path").count() == 1
+    legend = page.locator("#cmp-loss .legend .legendtext").all_text_contents()
+    assert [t for t in legend if "overfitting" in t] == [f"overfits · overfitting from epoch {over['onset_epoch']}"]
+    onset = page.evaluate("""document.getElementById('cmp-loss').data.filter(t => t.meta.role === 'onset')
+                             .map(t => [t.x, t.y, t.marker.color, t.name])""")
+    assert onset == [[[over["onset_epoch"]], [OVERFIT_VAL[over["onset_epoch"]]], style.run_color(1),
+                      f"overfits: overfitting from epoch {over['onset_epoch']}"]]
+    assert f"from epoch {over['onset_epoch']}" in page.locator("#compare-runs").inner_text()
     clean(seen)

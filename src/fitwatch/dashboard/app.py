@@ -56,7 +56,8 @@ SECURITY_HEADERS = {
 #: the API's routes, also served at ``GET /api`` for discovery
 ENDPOINTS = [
     ("/api/runs", "every run: status, epochs, best val_loss and epoch, verdict; q, verdict, sort, order"),
-    ("/api/runs/{id}", "one run: config, info, early stopping, diagnosis, the curves it has, plot annotations"),
+    ("/api/runs/{id}", "one run: config, info, early stopping, diagnosis, the epoch and batch series it has "
+                       "(batch ones with their counts), plot annotations"),
     ("/api/runs/{id}/curves", "epoch-level series of every split and metric; since_epoch, smooth, max_points"),
     ("/api/runs/{id}/steps", "batch-level series, downsampled (min/max per bucket); split, metric, max_points, smooth"),
     ("/api/runs/{id}/export.csv", "every epoch and batch value, in full, as CSV"),

@@ -429,13 +429,13 @@ function annotate(layout, ann, withLabels) {
           withLabels ? `${ann.first_nonfinite[1]} at ${ann.first_nonfinite[0]}` : null, 0.82);
 }
 
-function bestMarker(s, epoch, color, name) {
+function bestMarker(s, epoch, color, name, role = "best", marker = {size: 10, color, line: {color: "#fff", width: 1.5}}) {
+  // a dot on curve s at an epoch (the best one; on the compare page also the onset, as an open diamond)
   if (epoch === null || epoch === undefined || !s) return null;
   const i = s.x.indexOf(epoch);
   if (i < 0 || s.y[i] === null) return null;
   return {x: [epoch], y: [s.y[i]], type: "scatter", mode: "markers", name: plotText(name), showlegend: false,
-          marker: {size: 10, color, line: {color: "#fff", width: 1.5}}, hovertemplate: `${plotText(name)}: %{y:.4g}<extra></extra>`,
-          meta: {role: "best"}};
+          marker, hovertemplate: `${plotText(name)}: %{y:.4g}<extra></extra>`, meta: {role}};
 }
 
 function metricTitle(metric) { return metric === "loss" ? "loss" : metric; }
@@ -635,38 +635,84 @@ function drawEpochPanel(div, metric, list, state) {
   return Plotly.react(div, traces, layout, PLOT_CONFIG);
 }
 
+// the batch-level panel: one split and metric at a time, picked in its menu (train loss first). Each
+// split counts its own steps (val step 10 is not train step 10), so splits never share its step axis.
+const stepsChoice = new Map();  // run id -> the menu's value: kept across live refreshes and visits in this tab
+
+function stepsValue(s) { return `${encodeURIComponent(s.split)}/${encodeURIComponent(s.metric)}`; }
+
+function stepsKeys(state) {  // the pairs with batch values: train, val, test, other splits; loss first in each
+  const rank = (split) => ({train: 0, val: 1, test: 2}[split] ?? 3);
+  const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+  return (state.detail.steps || []).filter((s) => s.n > 0).sort((a, b) => rank(a.split) - rank(b.split) ||
+    cmp(a.split, b.split) || (a.metric === "loss" ? -1 : b.metric === "loss" ? 1 : cmp(a.metric, b.metric)));
+}
+
+function stepsMenu(v, state, plots) {
+  // the panel and its menu, in step with state.detail.steps (new splits appear while a run trains);
+  // returns the pair to draw: the one picked for this run, else train loss, else a loss, else the first
+  const keys = stepsKeys(state);
+  const chosen = stepsChoice.get(state.id);
+  const pick = keys.find((s) => stepsValue(s) === chosen) || keys.find((s) => s.split === "train" && s.metric === "loss") ||
+    keys.find((s) => s.metric === "loss") || keys[0];
+  let panel = plots.querySelector(".panel.steps");
+  if (!pick) { if (panel) panel.remove(); state.steps = null; return null; }
+  if (!panel) {
+    const select = el("select", {id: "steps-series", title: "which split and metric to draw per batch"});
+    select.addEventListener("change", () => {
+      stepsChoice.set(state.id, select.value);
+      loadSteps(v, state, plots).catch((e) => v.alive && banner(e.message));
+    });
+    panel = el("div", {class: "panel steps", dataset: {plot: "plot-steps"}},
+      el("div", {class: "panel-bar"}, el("label", {for: "steps-series"}, "Per batch"), select,
+         el("span", {class: "muted"}, "each split counts its own steps")),
+      el("div", {class: "plot", id: "plot-steps"}));
+    plots.appendChild(panel);
+  }
+  const select = panel.querySelector("select");
+  const values = keys.map(stepsValue);
+  if ([...select.options].map((o) => o.value).join("\n") !== values.join("\n")) {  // rebuilt only when pairs come or go
+    select.replaceChildren(...keys.map((s) => el("option", {value: stepsValue(s)})));
+  }
+  keys.forEach((s, i) => { select.options[i].textContent = `${s.split} / ${s.metric} (${s.n.toLocaleString("en")})`; });
+  select.value = stepsValue(pick);
+  return pick;
+}
+
 async function loadSteps(v, state, plots) {
-  // the training loss per batch, as TensorBoard shows it (each split counts its own steps: one axis, one split)
-  const keys = (state.detail.steps || []).filter((s) => s.n > 0);
-  const pick = keys.find((s) => s.split === "train" && s.metric === "loss") || keys.find((s) => s.metric === "loss") || keys[0];
-  if (!pick) { for (const n of plots.querySelectorAll(".panel.steps")) n.remove(); return; }
+  const pick = stepsMenu(v, state, plots);
+  if (!pick) return;
+  const seq = state.stepsSeq = (state.stepsSeq || 0) + 1;
   const q = `split=${encodeURIComponent(pick.split)}&metric=${encodeURIComponent(pick.metric)}`;
   const data = await api(`/api/runs/${state.id}/steps?${q}&smooth=${prefs.smooth}&max_points=2000`);
-  if (!v.alive) return;
+  if (!v.alive || seq !== state.stepsSeq) return;  // another pick or smoothing was asked for since: its answer draws
   state.steps = data;
+  state.stepsStale = false;
   await drawSteps(plots, state);
 }
 
 async function drawSteps(plots, state) {
   const data = state.steps;
-  if (!data || !data.series.length) return;
-  let panel = plots.querySelector(".panel.steps");
-  if (!panel) {
-    panel = el("div", {class: "panel steps", dataset: {plot: "plot-steps"}}, el("div", {class: "plot", id: "plot-steps"}));
-    plots.appendChild(panel);
-  }
+  const div = plots.querySelector("#plot-steps");
+  if (!data || !data.series.length || !div) return;
   const total = data.series.reduce((n, s) => n + s.n, 0);
   const shown = data.series.reduce((n, s) => n + s.x.length, 0);
-  const what = `${data.series[0].split} ${data.series[0].metric} per batch`;
-  const layout = baseLayout(plotText(what) + `<span style="color:#888;font-size:11px">  ·  ${total.toLocaleString("en")} values` +
+  const {split, metric, key} = data.series[0];
+  const isLoss = metric === "loss";  // the log toggle switches the loss panels, as above
+  const layout = baseLayout(plotText(`${split} ${metric} per batch`) + `<span style="color:#888;font-size:11px">  ·  ${total.toLocaleString("en")} values` +
                             (shown < total ? `, drawn as the lowest and highest of each of ${data.max_points.toLocaleString("en")} buckets` : "") + "</span>",
-                            "step", state.logOn ? logAxis(data.series) : null);
+                            `${plotText(split)} step`, isLoss && state.logOn ? logAxis(data.series) : null);
   layout.hovermode = "closest";
+  layout.uirevision = `${key} ${layout.uirevision}`;  // another series starts unzoomed
   const traces = [];
-  for (const s of data.series) traces.push(...lineTraces(s, {name: s.split, color: s.color, dash: "solid", group: s.key, width: 1.2}));
-  panel.firstChild.dataset.points = String(shown);
-  panel.firstChild.dataset.total = String(total);
-  await Plotly.react(panel.firstChild, traces, layout, PLOT_CONFIG);
+  for (const s of data.series) {
+    traces.push(...lineTraces(s, {name: s.split, color: s.color, dash: "solid", group: s.key, width: 1.2,
+                                  hoverName: `${s.split} ${s.metric}`}));
+  }
+  div.dataset.points = String(shown);
+  div.dataset.total = String(total);
+  div.dataset.series = stepsValue(data.series[0]);
+  await Plotly.react(div, traces, layout, PLOT_CONFIG);
 }
 
 function redrawRun(state) {
@@ -710,11 +756,14 @@ async function poll(v, state) {
       if (!v.alive) return;
       renderHead(document.getElementById("run-head"), state);
       renderSide(document.getElementById("side"), state);
+      const plots = document.getElementById("plots");  // the menu: new pairs and counts; the pick stays
+      if (plots.querySelector(".panel.steps")) stepsMenu(v, state, plots);
     } else if (grew) {
       state.detail.annotations.last_epoch = state.lastEpoch;
     }
     if (grew || ended) await drawRunPlots(document.getElementById("plots"), state);
-    if ((grew && now - state.lastSteps > STEPS_EVERY_MS) || ended) {
+    if (grew) state.stepsStale = true;  // redrawn within STEPS_EVERY_MS of an epoch, or when the run ends
+    if ((state.stepsStale && now - state.lastSteps > STEPS_EVERY_MS) || ended) {
       state.lastSteps = now;
       await loadSteps(v, state, document.getElementById("plots"));
     }
@@ -765,9 +814,11 @@ async function loadCompare(v, state) {
       return el("tr", {}, el("td", {}, sw), el("td", {class: "name"}, el("a", {href: `#/run/${r.id}`}, r.name)),
         el("td", {}, statusPill(r.status)), el("td", {class: "num"}, r.epochs),
         el("td", {class: "num"}, r.best_val_loss === null ? "–" : `${fmt(r.best_val_loss)} @ ${r.best_epoch}`),
-        el("td", {}, badge(r.verdict)));
+        el("td", {}, badge(r.verdict), r.annotations.onset_epoch === null ? null
+          : el("span", {class: "muted"}, ` from epoch ${r.annotations.onset_epoch}`)));
     }))),
-    el("p", {class: "note"}, "One colour a run; validation solid, training dashed; a dot marks each run's best epoch."));
+    el("p", {class: "note"}, "One colour a run; validation solid, training dashed; a dot marks each run's best epoch, " +
+       "a dashed vertical line (and an open diamond on its validation loss) the epoch it starts overfitting."));
   const metrics = [];
   for (const r of data.runs) for (const s of r.series) if (!metrics.includes(s.metric)) metrics.push(s.metric);
   metrics.sort((a, b) => (a === "loss" ? -1 : b === "loss" ? 1 : a < b ? -1 : 1));
@@ -790,10 +841,14 @@ async function loadCompare(v, state) {
         traces.push(...lineTraces(s, {name: `${r.name} · ${s.split}`, color: r.color, dash, group: `${r.id}-${s.key}`}));
         if (metric === "loss" && s.split === "val") {
           const m = bestMarker(s, r.best_epoch, r.color, `${r.name}: best epoch ${r.best_epoch}`);
-          if (m) traces.push(m);
+          const onset = r.annotations.onset_epoch;  // hovering its epoch names it too
+          const o = bestMarker(s, onset, r.color, `${r.name}: overfitting from epoch ${onset}`, "onset",
+                               {size: 8, symbol: "diamond-open", color: r.color, line: {width: 1.5}});
+          traces.push(...[m, o].filter(Boolean));
         }
       }
     }
+    onsetLines(layout, data.runs);
     layout.legend = {orientation: "v", x: 1.01, xanchor: "left", y: 1, font: {size: 11}};
     layout.margin.r = 10;
     div.dataset.traces = String(traces.length);
@@ -804,6 +859,22 @@ async function loadCompare(v, state) {
   if (data.runs.some((r) => r.status === "running")) {
     state.timer = setTimeout(() => v.alive && loadCompare(v, state).catch((e) => banner(e.message)), POLL_LIST_MS);
     v.timers.push(state.timer);
+  }
+}
+
+function onsetLines(layout, runs) {
+  // Each run's overfitting onset as a thin dashed vertical line in its colour, with a legend entry
+  // naming the run and the epoch; runs without an onset get nothing. Not the run page's shaded band:
+  // several translucent bands overlap into one muddy block whose colours mix (which run is which?)
+  // and whose right edges (each run's last epoch) mean nothing, while up to 20 thin lines stay
+  // distinct, and a click on a legend entry hides one.
+  for (const r of runs) {
+    const e = r.annotations ? r.annotations.onset_epoch : null;
+    if (e === null || e === undefined) continue;
+    layout.shapes.push({type: "line", xref: "x", yref: "paper", x0: e, x1: e, y0: 0, y1: 1, layer: "below",
+                        line: {color: r.color, width: 1.2, dash: "dash"},
+                        name: plotText(`${r.name} · overfitting from epoch ${e}`), showlegend: true,
+                        legendgroup: `${r.id}-onset`});
   }
 }
 
