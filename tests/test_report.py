@@ -453,3 +453,22 @@ def test_smoothing_skips_nan_and_gaps_and_smooths_long_curves_whole(page, tmp_pa
     assert 4 not in gappy[0]["x"] and gappy[1]["x"] == [2, 5, 8, 11]  # NaN and gaps are not drawn
     assert plotted(page, "plot-1")[0]["y"] == [0.01] * 12  # a constant stays exactly constant
     assert outside == [] and errors == []
+
+
+def test_report_opens_smoothed_with_smooth_option(page, store, tmp_path):
+    """``fitwatch report --smooth 0.6``: the slider opens at 0.6 and the curves are drawn smoothed
+    at once; a weight outside [0, 1) is a one-line error."""
+    out = tmp_path / "smoothed.html"
+    assert main(["report", "digits-es", "--dir", str(store), "-o", str(out), "--smooth", "0.6"]) == 0
+    data = fitwatch.load("digits-es", dir=store)
+    outside, errors = open_offline(page, out)
+    assert page.get_by_label("Smoothing").input_value() == "0.6"
+    assert page.locator("#smooth-value").inner_text() == "0.60"
+    page.wait_for_function("document.getElementById('plot-0').data[0].hovertemplate.endsWith('(smoothed)')")
+    assert_smoothed(plotted(page, "plot-0")[0], data.epochs, data.history["loss"], 0.6)
+    assert outside == [] and errors == []
+    with pytest.raises(SystemExit) as e:
+        main(["report", "digits-es", "--dir", str(store), "-o", str(out), "--smooth", "1.5"])
+    assert e.value.code == 2
+    with pytest.raises(ValueError, match="smooth must be a weight"):
+        fitwatch.report.write_report("digits-es", out, dir=store, smooth=1.0)

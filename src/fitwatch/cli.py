@@ -92,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default=None, metavar="FILE",
                    help="the HTML file to write (default: <name>.html in the current folder)")
     p.add_argument("--monitor", default="val_loss", metavar="NAME", help="the curve the diagnosis judges")
+    p.add_argument("--smooth", type=_weight, default=0.0, metavar="W",
+                   help="the smoothing slider's weight when the page opens, in [0, 1), e.g. 0.6 (default 0: raw)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("serve", parents=[common], help="the live dashboard in your browser",
@@ -218,7 +220,8 @@ def cmd_plot(args) -> int:
 def cmd_report(args) -> int:
     from .report import write_report
 
-    path = _user_errors(write_report, args.sources, args.output, dir=args.dir, monitor=args.monitor)
+    path = _user_errors(write_report, args.sources, args.output, dir=args.dir, monitor=args.monitor,
+                        smooth=args.smooth)
     print(path)
     return 0
 

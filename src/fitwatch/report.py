@@ -89,7 +89,7 @@ class ReportRun:
 
 
 # -- entry point ----------------------------------------------------------------------------------
-def write_report(sources, output=None, *, dir=None, monitor: str = "val_loss") -> str:
+def write_report(sources, output=None, *, dir=None, monitor: str = "val_loss", smooth: float = SMOOTH_DEFAULT) -> str:
     """Write the HTML report of one or more runs; returns the path written.
 
     Args:
@@ -103,11 +103,14 @@ def write_report(sources, output=None, *, dir=None, monitor: str = "val_loss") -
             made safe for a file name.
         dir: the store's folder for run names (default ``$FITWATCH_DIR``, else ``./fitwatch``).
         monitor: the validation curve the diagnosis judges (default ``val_loss``).
+        smooth: the smoothing slider's weight when the page opens, in [0, 1) (default 0: the raw
+            curves; the reader can move it).
 
     Raises:
         ImportError: plotly is not installed (the message says how to install it).
         fitwatch.readers.ReadError: a source that cannot be read (one line: which, and the fix).
         KeyError: ``monitor`` is not a curve of a run.
+        ValueError: ``smooth`` is not in [0, 1).
         OSError: the file cannot be written.
 
     Example:
@@ -122,9 +125,11 @@ def write_report(sources, output=None, *, dir=None, monitor: str = "val_loss") -
         sources = [sources]
     if not sources:
         raise ValueError("fitwatch report: no source given; pass a run name or a log file")
+    if isinstance(smooth, bool) or not isinstance(smooth, (int, float)) or not 0.0 <= smooth < 1.0:
+        raise ValueError(f"fitwatch report: smooth must be a weight in [0, 1), e.g. 0.6; got {smooth!r}")
     js = plotly_js()  # a missing plotly is said before anything is read
     runs = collect(sources, dir=dir, monitor=monitor)
-    text = render_report(runs, js)
+    text = render_report(runs, js, smooth=smooth)
     path = _output_path(output, runs)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -209,14 +214,14 @@ def safe_filename(name: str) -> str:
 
 
 # -- the page -------------------------------------------------------------------------------------
-def render_report(runs: list[ReportRun], js: str) -> str:
-    """The whole HTML page for ``runs`` with ``js`` (plotly.js) inline."""
+def render_report(runs: list[ReportRun], js: str, *, smooth: float = SMOOTH_DEFAULT) -> str:
+    """The whole HTML page for ``runs`` with ``js`` (plotly.js) inline; the slider opens at ``smooth``."""
     from importlib.resources import files
 
     template = (files("fitwatch") / _TEMPLATE).read_text(encoding="utf-8")
     single = len(runs) == 1
     panels = _panels(runs)
-    body = [_header(runs), _curves_section(panels, overlay=len(runs) > 1)]
+    body = [_header(runs), _curves_section(panels, overlay=len(runs) > 1, smooth=smooth)]
     body += [_run_sections(r, single) for r in runs]
     body.append(_footer(runs, js))
     title = runs[0].label if single else f"{len(runs)} runs: " + ", ".join(r.label for r in runs)
@@ -381,7 +386,7 @@ def _panels(runs: list[ReportRun]) -> list[_Panel]:
     return [_Panel(f"plot-{i}", m, by_metric[m]) for i, m in enumerate(order)]
 
 
-def _curves_section(panels: list[_Panel], overlay: bool) -> str:
+def _curves_section(panels: list[_Panel], overlay: bool, smooth: float = SMOOTH_DEFAULT) -> str:
     figures = "".join(f'<figure class="panel"><figcaption><span>{_e(p.title)}</span>'
                       + (f'<span class="scale" data-plot="{p.id}"><button type="button" data-scale="linear">linear'
                          '</button><button type="button" data-scale="log">log</button></span>' if p.metric == "loss" else "")
@@ -390,14 +395,14 @@ def _curves_section(panels: list[_Panel], overlay: bool) -> str:
     return ('<section id="curves"><h2>Curves</h2>'
             '<p class="hint">Hover for values; drag to zoom, double-click to zoom back out; click a legend entry '
             "to hide or show its curve.</p>"
-            f"{_smoothing_control() if panels else ''}"
+            f"{_smoothing_control(smooth) if panels else ''}"
             f'<div class="{cls}">{figures}</div></section>')
 
 
-def _smoothing_control() -> str:
-    """The smoothing slider (0 to 0.99, the raw curves at 0) and its value; the page's script redraws
-    the curves when it moves."""
-    w = f"{SMOOTH_DEFAULT:.2f}"
+def _smoothing_control(smooth: float = SMOOTH_DEFAULT) -> str:
+    """The smoothing slider (0 to 0.99, the raw curves at 0) at ``smooth``, and its value; the page's
+    script redraws the curves when it moves (and at once when it opens above 0)."""
+    w = f"{min(float(smooth), 0.99):.2f}"
     return ('<div class="controls"><label for="smooth">Smoothing</label>'
             f'<input type="range" id="smooth" min="0" max="0.99" step="0.01" value="{w}" autocomplete="off" '
             'aria-describedby="smooth-help">'
