@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -241,6 +242,30 @@ def test_a_monitored_metric_is_named_in_messages_and_evidence():
     assert "error (1 - accuracy)" in first.message and "best_val_accuracy_error" in first.evidence
     d = fitwatch.diagnose(h)  # the loss, as before
     assert "Validation loss" in d.findings[0].message and "best_val_loss" in d.findings[0].evidence
+
+
+def test_a_training_error_of_zero_is_said_not_divided_by():
+    # training accuracy reaches 1.0: its error is 0, and ratios to it would print "4717583558010%"
+    acc = [0.5, 0.8, 0.9, 0.95, 0.98, 0.99] + [1.0] * 14
+    vacc = [0.5, 0.75, 0.85, 0.9, 0.92, 0.93] + [0.94, 0.945, 0.95, 0.95, 0.951, 0.95, 0.952, 0.95, 0.951,
+                                                  0.95, 0.952, 0.951, 0.95, 0.951]
+    loss = list(2.3 * np.exp(-x[:20] / 4) + 0.01)
+    d = fitwatch.diagnose({"loss": loss, "val_loss": [v + 0.2 for v in loss], "accuracy": acc,
+                           "val_accuracy": vacc}, monitor="val_accuracy")
+    text = " ".join(f.message for f in d.findings)
+    assert "near 0" in text
+    numbers = [float(m) for m in re.findall(r"\d+(?:\.\d+)?(?:e[+-]?\d+)?", text)]
+    assert max(numbers) < 1e4, text
+
+
+def test_noisy_validation_says_how_much_it_scatters():
+    rng = np.random.default_rng(3)
+    train = 2.3 * np.exp(-x / 8) + 0.3
+    val = train + 0.05 + rng.normal(0, 0.12, x.size)  # a small validation set: large epoch-to-epoch scatter
+    d = fitwatch.diagnose({"loss": list(train), "val_loss": list(val)})
+    f = next(f for f in d.findings if f.code == "noisy_validation")
+    assert "is the validation set small?" in f.message and f.evidence["val_noise_relative"] > 0.05
+    assert re.search(r"\d+x the training loss's scatter|training loss hardly scatters", f.message)
 
 
 def test_a_finding_or_verdict_outside_the_schema_is_refused():

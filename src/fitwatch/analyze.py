@@ -388,13 +388,17 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
         findings.insert(0, _primary(
             "good_fit", span, ev,
             "Both losses fell and settled; validation stays close to its best"
-            + (f" and {100 * gap:.0f}% from training." if cv is not None and cl is not None else "."),
+            + ("." if cv is None or cl is None else f" and {100 * gap:.0f}% from training." if gap < _NEAR_ZERO
+               else "; training is near 0 (far below validation)."),
             remedies_for("good_fit")))
     _secondary(findings, cl, cv, acc, vacc, Ek, t, span, overfit_at=None)
     return _done(curves, verdict, Ek(best), None, findings, notes, monitor)
 
 
 # -- pieces ---------------------------------------------------------------------------------------
+# a ratio this large means its denominator is about 0 (a training error that reached 0): say so
+# instead of printing "4717583558010%"
+_NEAR_ZERO = 1e3
 _HIGHER_IS_BETTER = ("acc", "auc", "f1", "precision", "recall", "iou", "dice", "r2", "map")
 
 
@@ -548,7 +552,8 @@ def _secondary(findings, cl, cv, acc, vacc, Ek, t: Thresholds, span, overfit_at)
                 "generalization_gap", sev, [Ek(n // 2), span[1]],
                 {"gap_end": g_end, "relative_to_train": rel, "trend_second_half": trend, "growing": growing},
                 f"Validation loss ends {g_end:.4g} above training ("
-                + (f"{rel:.0f}x" if rel >= 10 else f"{100 * rel:.0f}% of") + " the training loss), "
+                + ("the training loss is near 0" if rel >= _NEAR_ZERO else
+                   (f"{rel:.0f}x" if rel >= 10 else f"{100 * rel:.0f}% of") + " the training loss") + "), "
                 f"{'and the gap is growing' if growing else 'and the gap is not growing'}.",
                 remedies_for("generalization_gap") if sev == "warning" else []))
         # validation below training
@@ -572,7 +577,8 @@ def _secondary(findings, cl, cv, acc, vacc, Ek, t: Thresholds, span, overfit_at)
             findings.append(Finding(
                 "noisy_validation", "info", span, {"val_noise_relative": vrel, "train_noise_relative": lrel},
                 f"Validation loss scatters by about {100 * vrel:.0f}% of its level from epoch to epoch, "
-                f"{vrel / max(lrel, 1e-12):.0f}x the training loss's scatter: is the validation set small?",
+                + (f"{vrel / max(lrel, 1e-12):.0f}x the training loss's scatter" if vrel < _NEAR_ZERO * lrel
+                 else "while the training loss hardly scatters") + ": is the validation set small?",
                 remedies_for("noisy_validation")))
         # over-confidence: validation loss rising while validation accuracy holds
         m = cv.imin
