@@ -447,6 +447,108 @@ def test_tensorboard_lightning_logger(tmp_path):
     assert values(c) == {"loss": [0.65, 0.45], "val_loss": [0.66, 0.5]}
 
 
+def _overfitting_history(n=60):
+    """Training loss falls; validation falls, bottoms out near epoch 20 and rises (4 decimals: exact as float32)."""
+    tr = [round(math.exp(-e / 10) + 0.05, 4) for e in range(n)]
+    va = [round(math.exp(-e / 10) + 0.1 + 0.004 * max(0, e - 20) ** 1.3, 4) for e in range(n)]
+    return tr, va
+
+
+def test_tensorboard_add_scalars_is_one_run(tmp_path, recwarn):
+    """add_scalars("loss", {"train": .., "val": ..}) writes loss_train/ and loss_val/, each with the
+    tag "loss": one run with loss and val_loss, judged as the same numbers in a CSV are."""
+    pytest.importorskip("tensorboard")
+    from torch.utils.tensorboard import SummaryWriter
+
+    import fitwatch
+
+    tr, va = _overfitting_history()
+    w = SummaryWriter(str(tmp_path / "logs" / "tb2"))
+    for i in range(60):
+        w.add_scalars("loss", {"train": tr[i], "val": va[i]}, i)
+    w.close()
+    assert sorted(p.name for p in (tmp_path / "logs" / "tb2").iterdir() if p.is_dir()) == ["loss_train", "loss_val"]
+    c = one(tmp_path / "logs" / "tb2")
+    assert c.name == "tb2" and c.epochs.tolist() == list(range(60))
+    assert values(c) == {"loss": tr, "val_loss": va}
+    assert "add_scalars subfolders read as one run: loss_train, loss_val" in c.notes
+    csv = write(tmp_path, "same.csv", "epoch,loss,val_loss\n" + "".join(f"{i},{a},{b}\n" for i, (a, b) in
+                                                                          enumerate(zip(tr, va))))
+    d, expected = fitwatch.diagnose(str(tmp_path / "logs" / "tb2")), fitwatch.diagnose(str(csv))
+    assert d.verdict == expected.verdict == "overfitting"
+    assert (d.best_epoch, d.onset_epoch) == (expected.best_epoch, expected.onset_epoch)
+    assert one(tmp_path / "logs").name == "tb2"  # read from the folder above: the same single run
+    assert not recwarn.list  # the parent's event file (no scalars of its own) is no run without a loss
+
+
+def test_tensorboard_add_scalars_loss_and_accuracy_with_parent_tags(tmp_path, recwarn):
+    """add_scalars for loss and accuracy beside the parent's own add_scalar("lr"); several runs stay
+    several; keys that name no split ({"adam": .., "sgd": ..}) stay runs of their own."""
+    pytest.importorskip("tensorboard")
+    from torch.utils.tensorboard import SummaryWriter
+
+    for run, scale in [("exp1", 1.0), ("exp2", 0.5)]:
+        w = SummaryWriter(str(tmp_path / "runs" / run))
+        for i, (loss, val, acc, val_acc) in enumerate([(0.9, 1.0, 0.5, 0.45), (0.7, 0.8, 0.6, 0.55),
+                                                       (0.6, 0.85, 0.7, 0.6)]):
+            w.add_scalars("loss", {"train": loss * scale, "validation": val * scale}, i)
+            w.add_scalars("accuracy", {"train": acc, "val": val_acc}, i)
+            w.add_scalar("lr", 0.01, i)
+        w.close()
+    runs = read_curves(tmp_path / "runs")
+    assert [c.name for c in runs] == ["exp1", "exp2"]
+    assert values(runs[0]) == {"accuracy": [0.5, 0.6, 0.7], "val_accuracy": [0.45, 0.55, 0.6],
+                               "loss": [0.9, 0.7, 0.6], "val_loss": [1.0, 0.8, 0.85], "lr": [0.01, 0.01, 0.01]}
+    assert values(runs[1])["val_loss"] == [0.5, 0.4, 0.425] and runs[1].epochs.tolist() == [0, 1, 2]
+    # keys that carry the split and the metric: add_scalars("Loss", {"train_loss": .., "val_loss": ..})
+    w = SummaryWriter(str(tmp_path / "keys" / "run"))
+    for i, (a, b) in enumerate([(0.9, 1.0), (0.8, 0.95)]):
+        w.add_scalars("Loss/epoch", {"train_loss": a, "val_loss": b}, i)
+    w.close()
+    assert values(one(tmp_path / "keys")) == {"loss": [0.9, 0.8], "val_loss": [1.0, 0.95]}
+    # optimisers side by side: a run per key, as before
+    w = SummaryWriter(str(tmp_path / "compare"))
+    for i, (a, b) in enumerate([(0.9, 1.0), (0.8, 0.95)]):
+        w.add_scalars("loss", {"adam": a, "sgd": b}, i)
+    w.close()
+    runs = read_curves(tmp_path / "compare")
+    assert [(c.name, values(c)) for c in runs] == [("loss_adam", {"loss": [0.9, 0.8]}),
+                                                   ("loss_sgd", {"loss": [1.0, 0.95]})]
+    assert not recwarn.list
+
+
+def test_skip_warnings_name_the_callers_line(tmp_path):
+    """A run without a loss (or a file that is no log) is skipped with a one-line warning attributed
+    to the caller's line, however deep inside fitwatch it was raised: never a line of fitwatch."""
+    pytest.importorskip("tensorboard")
+    import warnings
+
+    from torch.utils.tensorboard import SummaryWriter
+
+    import fitwatch
+    from fitwatch.readers import read_path
+
+    for run, tag in [("a", "loss"), ("b", "lr")]:
+        w = SummaryWriter(str(tmp_path / "tb" / run))
+        for i in range(4):
+            w.add_scalar(tag, 1.0 / (i + 1), i)
+        w.close()
+    write(tmp_path, "tb/config.json", '{"lr": 0.1, "layers": 3}')
+    for call in (lambda: read_curves(tmp_path / "tb"), lambda: read_path(str(tmp_path / "tb")),
+                 lambda: fitwatch.diagnose(str(tmp_path / "tb"))):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        assert [str(w.message) for w in caught] == [
+            "fitwatch: skipped TensorBoard runs without a loss: b",
+            f"fitwatch: in {tmp_path / 'tb'}, skipped config.json (no training or validation loss key "
+            f"(found: lr, layers); name the loss key 'loss' and the validation loss 'val_loss')"]
+        assert all(w.category is UserWarning and w.filename == __file__ for w in caught), \
+            [(w.filename, w.lineno) for w in caught]
+        text = warnings.formatwarning(caught[0].message, UserWarning, caught[0].filename, caught[0].lineno)
+        assert text.startswith(f"{__file__}:") and "_read_folder" not in text  # the test's line, not the reader's
+
+
 def test_tensorboard_missing_says_pip_install(tmp_path, monkeypatch):
     d = tmp_path / "tb"
     d.mkdir()

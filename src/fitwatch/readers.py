@@ -42,8 +42,10 @@ listed in ``Curves.notes``. The rules:
 * text columns (a phase, ``"[0.1, 0.2]"``, a comment) and empty columns are left out; numeric
   ones (a learning rate, a batch size) are kept as series;
 * TensorBoard: ``epoch_loss`` in ``train/`` and ``validation/`` (Keras) -> ``loss``/``val_loss``,
-  ``Loss/train``, ``Loss/val`` (``SummaryWriter``) too; steps are epochs unless an ``epoch``
-  scalar (Lightning) says otherwise.
+  ``Loss/train``, ``Loss/val`` (``SummaryWriter.add_scalar``) too, and ``add_scalars("loss",
+  {"train": .., "val": ..})``'s subfolders ``loss_train/``, ``loss_val/``: one run with the
+  parent's own tags (a note says so; keys that name no split, ``{"adam": .., "sgd": ..}``, stay
+  runs of their own); steps are epochs unless an ``epoch`` scalar (Lightning) says otherwise.
 
 A source that cannot be read raises :class:`ReadError`, one line that names the file, what was
 found and the fix.
@@ -69,6 +71,7 @@ import json
 import math
 import os
 import re
+import sys
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -77,6 +80,7 @@ from pathlib import Path
 import numpy as np
 
 from .curves import Curves, canonical_name, merge_notes, spread_validation
+from .names import keras_key
 from .rundata import RunData
 
 __all__ = ["ReadError", "read_curves", "read_path"]
@@ -482,8 +486,20 @@ def _read_folder(folder: Path) -> list[Curves]:
         raise ReadError(f"{folder}: no readable training log in this folder (looked for *.csv, *.tsv, *.jsonl, "
                         f"*.json, metrics.csv, TensorBoard event files, {_DB_NAME}){why}")
     if skipped:
-        warnings.warn(f"fitwatch: in {folder}, skipped {'; '.join(skipped)}", stacklevel=3)
+        _warn(f"fitwatch: in {folder}, skipped {'; '.join(skipped)}")
     return out
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _warn(message: str) -> None:
+    """A ``UserWarning`` attributed to the first caller outside fitwatch: the user's line
+    (``fitwatch.diagnose("logs")``), not a line of the reader, however deep the reader was called."""
+    level, frame = 1, sys._getframe(0)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, UserWarning, stacklevel=level)
 
 
 def _name_runs(runs: list[tuple], base: str | None, multi_base: str | None = None) -> list[Curves]:
@@ -794,20 +810,17 @@ def _read_tensorboard(files: list[Path], *, base: Path, label: str) -> list[Curv
                         f"pip install tensorboard") from None
     runs: dict[Path, dict[str, dict[int, float]]] = {}  # run folder -> column -> {step: value}
     found: dict[Path, list[str]] = {}
+    paired: dict[Path, list[str]] = {}  # run folder -> its add_scalars subfolders (loss_train, loss_val)
     for f in sorted(files):
-        split = _TB_SPLIT_DIRS.get(f.parent.name.lower())
-        run_dir = f.parent.parent if split else f.parent
         acc = ea.EventAccumulator(str(f), size_guidance={ea.SCALARS: 0, ea.TENSORS: 0})
         try:
             acc.Reload()
         except Exception as e:  # a damaged event file: tensorboard raises its own errors
             raise ReadError(f"{f.name}: cannot read this TensorBoard event file ({_one_line(str(e), 80)})") from None
         tags = acc.Tags()
-        series = runs.setdefault(run_dir, {})
-        for tag in tags.get("scalars", []):
-            # simple_value is a float32: its shortest decimal is the number that was logged
-            _tb_add(series, found.setdefault(run_dir, []), tag, split,
-                    ((e.step, float(str(np.float32(e.value)))) for e in acc.Scalars(tag)))
+        # simple_value is a float32: its shortest decimal is the number that was logged
+        scalars = [(tag, [(e.step, float(str(np.float32(e.value)))) for e in acc.Scalars(tag)])
+                   for tag in tags.get("scalars", [])]
         for tag in tags.get("tensors", []):
             try:
                 if acc.SummaryMetadata(tag).plugin_data.plugin_name != "scalars":
@@ -820,11 +833,30 @@ def _read_tensorboard(files: list[Path], *, base: Path, label: str) -> list[Curv
                 if a.size == 1 and a.dtype.kind in "fiu":
                     v = a.reshape(-1)[0]
                     points.append((e.step, float(str(v)) if a.dtype == np.float32 else float(v)))
-            _tb_add(series, found.setdefault(run_dir, []), tag, split, points)
-    out, missing = [], []
+            scalars.append((tag, points))
+        folder = f.parent
+        split = _TB_SPLIT_DIRS.get(folder.name.lower())  # Keras: train/ and validation/ of one run
+        # SummaryWriter.add_scalars: <tag>_train/, <tag>_val/ of one run, the subfolder names the split
+        column, by_key = (None, None) if split else _add_scalars_column(folder.name, [t for t, _ in scalars])
+        if by_key:
+            split = by_key
+        run_dir = folder.parent if split or column else folder
+        series = runs.setdefault(run_dir, {})
+        for tag, points in scalars:
+            if column:
+                found.setdefault(run_dir, []).append(f"{folder.name}/{tag}")
+                if _tb_add(series, column, split, points) is not None:
+                    paired.setdefault(run_dir, []).append(folder.name)
+            else:
+                found.setdefault(run_dir, []).append(tag if split is None else f"{split}/{tag}")
+                _tb_add(series, tag, split, points)
+    out, missing, empty = [], [], []
     for run_dir, series in runs.items():
         name = run_dir.relative_to(base).as_posix() if run_dir != base and base in run_dir.parents else run_dir.name
         name = name or label
+        if not series:  # no scalar at all (a graph, hparams, add_scalars' parent): not a run
+            empty.append((name, "none"))
+            continue
         steps = sorted({s for points in series.values() for s in points})
         n = len(steps)
         step_vals = np.asarray(steps, dtype=np.float64)
@@ -834,6 +866,8 @@ def _read_tensorboard(files: list[Path], *, base: Path, label: str) -> list[Curv
         else:
             cols = [_Col("epoch", step_vals, np.ones(n, dtype=bool))]
             notes.append("TensorBoard steps read as epochs")
+        if run_dir in paired:
+            notes.append(f"add_scalars subfolders read as one run: {', '.join(dict.fromkeys(paired[run_dir]))}")
         for key, points in series.items():
             cols.append(_Col(key, np.array([points.get(s, np.nan) for s in steps]),
                              np.array([s in points for s in steps], dtype=bool)))
@@ -844,29 +878,58 @@ def _read_tensorboard(files: list[Path], *, base: Path, label: str) -> list[Curv
             continue
         out += _name_runs(runs_here, name)
     if not out:
-        name, tags = missing[0]
+        name, tags = (missing + empty)[0]
         raise ReadError(f"{name}: no loss or val_loss among the TensorBoard scalars (found: {tags}); log them as "
                         f"'loss' and 'val_loss' (or epoch_loss in train/ and validation/)")
     if missing:
-        warnings.warn(f"fitwatch: skipped TensorBoard runs without a loss: {', '.join(n for n, _ in missing)}",
-                      stacklevel=3)
+        _warn(f"fitwatch: skipped TensorBoard runs without a loss: {', '.join(n for n, _ in missing)}")
     return out
 
 
-def _tb_add(series, found, tag, split, points):
+def _add_scalars_column(folder: str, tags: list[str]) -> tuple[str | None, str | None]:
+    """``SummaryWriter.add_scalars(tag, {key: value})`` writes ``tag`` into a subfolder ``<tag>_<key>``
+    (``/`` in the tag written ``_``). When ``folder`` is one and its key names a split (``train``,
+    ``val``... as a Keras split folder does): ``(tag, split)``; a key that names a split and a
+    metric (``train_loss``, ``val_acc``): ``(key, None)``; else ``(None, None)``
+    (``{"adam": .., "sgd": ..}``: runs side by side, each subfolder its own run).
+
+    Example:
+        >>> _add_scalars_column("loss_val", ["loss"]), _add_scalars_column("Loss_train_loss", ["Loss"])
+        (('loss', 'val'), ('train_loss', None))
+        >>> _add_scalars_column("loss_adam", ["loss"]), _add_scalars_column("exp1", ["loss", "lr"])
+        ((None, None), (None, None))
+    """
+    if len(set(tags)) != 1:
+        return None, None
+    tag = tags[0]
+    prefix = tag.replace("/", "_") + "_"
+    key = folder[len(prefix):] if folder.startswith(prefix) else ""
+    if not key:
+        return None, None
+    split = _TB_SPLIT_DIRS.get(key.lower())
+    if split:
+        return tag, split
+    words = re.split(r"[\s\-/._]+", key.lower())
+    if len(words) > 1 and (words[0] in _TB_SPLIT_DIRS or words[-1] in _TB_SPLIT_DIRS):
+        return key, None
+    return None, None
+
+
+def _tb_add(series, tag, split, points) -> str | None:
     """Scalars of one tag into ``series[column name] = {step: value}``; the column name carries the
-    split of a Keras ``train/`` or ``validation/`` folder (``epoch_loss`` there -> ``val_loss``)."""
-    found.append(tag if split is None else f"{split}/{tag}")
+    split of a Keras ``train/`` or ``validation/`` folder (``epoch_loss`` there -> ``val_loss``).
+    Returns the column name (None for per-batch scalars, left out)."""
     low = tag.lower()
     if low.startswith("batch_") or "vs_iterations" in low:  # Keras' per-batch scalars: not epochs
-        return
+        return None
     key = "epoch" if low == "epoch" else re.sub(r"^epoch[_/]", "", tag)
     role = _role(key, False)
     if split in ("val", "test") and role[0] == "metric" and not role[1].startswith(("val_", "test_")):
-        key = f"{split}_{key}"
+        key = keras_key(split, key)
     target = series.setdefault(key, {})
     for step, value in points:
         target[int(step)] = float(value)
+    return key
 
 
 # -- cells and columns --------------------------------------------------------------------------
