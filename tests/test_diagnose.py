@@ -268,6 +268,38 @@ def test_noisy_validation_says_how_much_it_scatters():
     assert re.search(r"\d+x the training loss's scatter|training loss hardly scatters", f.message)
 
 
+@pytest.mark.parametrize("n", [5, 6, 8])
+def test_a_short_smooth_run_that_falls_every_epoch_is_not_unstable(n):
+    e = np.arange(n)
+    d = fitwatch.diagnose({"loss": list(2.3 * np.exp(-0.7 * e) + 0.02), "val_loss": list(2.3 * np.exp(-0.7 * e) + 0.1)})
+    assert d.verdict in ("still_improving", "good_fit") and "lr_too_high" not in codes(d)
+    zigzag = [2.0, 1.0, 1.6, 0.9, 1.5, 0.8, 1.4, 0.9][:n]  # a short run that does jump around
+    assert fitwatch.diagnose({"loss": zigzag, "val_loss": [v + 0.1 for v in zigzag]}).verdict == "unstable"
+
+
+def test_one_curve_is_described_as_one_curve():
+    tr = [2.1, 1.2, 0.80, 0.55, 0.40, 0.30, 0.22, 0.16, 0.12, 0.09, 0.07, 0.05]
+    d = fitwatch.diagnose({"loss": tr})
+    assert d.findings[0].message == "The training loss fell and settled."
+    d = fitwatch.diagnose({"val_loss": [2.0, 1.3, 0.95, 0.80, 0.74, 0.72, 0.73, 0.76, 0.80, 0.85, 0.91, 0.97]})
+    assert "Training" not in d.findings[0].message and "both" not in d.findings[0].message.lower()
+
+
+def test_a_negative_loss_has_no_ratio_signs():
+    e = np.arange(30)  # a negative log-likelihood: validation above training at every epoch
+    d = fitwatch.diagnose({"loss": list(-1 - np.log1p(e)), "val_loss": list(-0.9 - np.log1p(e))})
+    assert "val_below_train" not in codes(d)
+
+
+def test_remedies_that_the_evidence_rules_out_are_left_out():
+    e = np.arange(20)  # training fits (its loss fell by 99.9%), and the best epoch is the last one
+    d = fitwatch.diagnose({"loss": list(2.3 * np.exp(-e / 3) + 0.001), "val_loss": list(2.3 * np.exp(-e / 3) + 0.2)})
+    assert d.best_epoch == 19
+    remedies = [r for f in d.findings for r in f.remedies]
+    assert not any("larger model" in r for r in remedies)
+    assert not any(r.startswith("Stop early") for r in remedies)
+
+
 def test_a_finding_or_verdict_outside_the_schema_is_refused():
     from fitwatch.diagnosis import Diagnosis, Finding
 

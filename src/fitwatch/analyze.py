@@ -268,7 +268,11 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
         rough = float(_MAD * _median(np.abs(half - sh))) / level
         ups = np.diff(c.y) / np.maximum(c.y[:-1], 1e-12)
         jumps = int(np.count_nonzero(ups > t.unstable_jump))
-        if rough > t.unstable_roughness or jumps >= t.unstable_jumps:
+        # scatter around the moving average is also what a short curve's bend looks like (the average
+        # lags it); a curve that "jumps around" goes up now and then, so a second half that falls at
+        # (nearly) every epoch is not unstable, however much it bends
+        rises = int(np.count_nonzero(np.diff(half) > 0))
+        if (rough > t.unstable_roughness and rises >= max(1, (half.size - 1) // 4)) or jumps >= t.unstable_jumps:
             unstable = (name, rough, jumps, c)
     if unstable:
         name, rough, jumps, c = unstable
@@ -376,9 +380,11 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
             ev["train_accuracy"] = acc_end
         findings.insert(0, _primary(
             "underfitting", span, ev,
-            f"Training settled at {ref.end:.4g}, still {100 * level:.0f}% of "
-            f"{'the no-skill level' if floor is not None else 'where it started'}, with validation close to it "
-            f"({100 * gap:.0f}% apart): the model cannot fit the data better as it is.",
+            f"{'Training' if ref is cl else 'Validation'} settled at {ref.end:.4g}, still {100 * level:.0f}% of "
+            f"{'the no-skill level' if floor is not None else 'where it started'}"
+            + (f", with validation close to it ({100 * gap:.0f}% apart)" if cl is not None and cv is not None else
+               " (there is only this curve)")
+            + ": the model cannot fit the data better as it is.",
             remedies_for("underfitting")))
     else:
         ev = {"best_val_loss" if cv is not None else "best_loss": main.min, "end": main.end,
@@ -387,9 +393,11 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
             ev["train_val_gap"] = gap
         findings.insert(0, _primary(
             "good_fit", span, ev,
-            "Both losses fell and settled; validation stays close to its best"
-            + ("." if cv is None or cl is None else f" and {100 * gap:.0f}% from training." if gap < _NEAR_ZERO
-               else "; training is near 0 (far below validation)."),
+            ("The training loss fell and settled." if cv is None else
+             "The validation loss fell and settled, and stays close to its best." if cl is None else
+             "Both losses fell and settled; validation stays close to its best"
+             + (f" and {100 * gap:.0f}% from training." if gap < _NEAR_ZERO
+                else "; training is near 0 (far below validation).")),
             remedies_for("good_fit")))
     _secondary(findings, cl, cv, acc, vacc, Ek, t, span, overfit_at=None)
     return _done(curves, verdict, Ek(best), None, findings, notes, monitor)
@@ -557,8 +565,9 @@ def _secondary(findings, cl, cv, acc, vacc, Ek, t: Thresholds, span, overfit_at)
                 f"{'and the gap is growing' if growing else 'and the gap is not growing'}.",
                 remedies_for("generalization_gap") if sev == "warning" else []))
         # validation below training
+        # (as a ratio: a loss that goes negative, a negative log-likelihood or an ELBO, has no such sign)
         below = cv.y < cl.y * (1 - t.val_below_train)
-        share = float(_mean(below[1:])) if n > 1 else 0.0
+        share = float(_mean(below[1:])) if n > 1 and float(np.min(cl.y)) > 0 else 0.0
         if share > 0.6:
             ratio = float(_median(cv.y[1:] / np.maximum(cl.y[1:], 1e-12)))
             leak = ratio < 1 - t.leak_ratio * t.val_below_train
@@ -609,10 +618,24 @@ def _secondary(findings, cl, cv, acc, vacc, Ek, t: Thresholds, span, overfit_at)
                  "share_of_run_after": round(1 - p / c.n, 3)},
                 f"{'Training' if c is cl else 'Validation'} loss had made {100 * t.plateau_fraction:.0f}% of its "
                 f"progress by epoch {Ek(p)}; the remaining {Ek(c.n - 1) - Ek(p) + 1} epochs added little.",
-                remedies_for("plateau")))
+                remedies_for("plateau", drop=("larger_model",) if _fits_training(cl, acc) else ())))
+
+
+def _fits_training(cl: _Curve | None, acc) -> bool:
+    """The model fits its training data: its loss fell by 95% or more, or training accuracy is ~1
+    (so "use a larger model" is not the remedy)."""
+    if cl is not None and cl.start > 0 and cl.end < 0.05 * cl.start:
+        return True
+    return acc is not None and acc.size >= 3 and float(np.nanmean(acc[-3:])) >= 0.99
 
 
 def _done(curves: Curves, verdict, best, onset, findings, notes, monitor) -> Diagnosis:
+    if best is not None and len(curves) and best == int(curves.epochs[-1]):
+        # the best epoch is the last one: "stop early and keep the best epoch's weights" changes nothing
+        stop = CATALOGUE["early_stopping"]
+        for f in findings:
+            if f.code in ("good_fit", "still_improving") and stop in f.remedies:
+                f.remedies = [r for r in f.remedies if r != stop]
     if monitor not in ("val_loss", "loss"):
         _relabel(findings, curves, monitor)
     if curves.stop:
