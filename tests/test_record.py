@@ -135,6 +135,41 @@ def test_any_split_name_and_keras_names(store_dir):
     assert h == {"loss": [1.0], "val_loss": [2.0], "test_loss": [3.0], "holdout-2024_loss": [4.0]}
 
 
+@pytest.mark.parametrize("val_name,train_name", [("valid", "train"), ("validation", "training"),
+                                                 ("Validation", "Training")])
+def test_valid_and_validation_splits_are_val(store_dir, val_name, train_name):
+    # an overfitting run whose validation split is named as many loops name it
+    val = [1.0, 0.8, 0.7, 0.65, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4]
+    run = fitwatch.Run("named-valid", diagnose="quiet")
+    for epoch in run.epochs(len(val)):
+        run.log(train_name, loss=1.0 / (epoch + 1), n=32)
+        run.log(val_name, loss=val[epoch], n=10)
+        run.log("test", loss=2.0, n=5)
+        run.log("holdout", loss=3.0, n=5)
+    run.finish()
+    assert set(run.history) == {"loss", "val_loss", "test_loss", "holdout_loss"}
+    assert run.history["val_loss"] == val
+    data = fitwatch.load("named-valid")
+    assert set(data.history) == set(run.history)
+    assert ("val", "loss") in data.steps() and ("train", "loss") in data.steps()
+    [summary] = fitwatch.runs()
+    assert summary["best_val_loss"] == 0.65 and summary["best_epoch"] == 3
+    codes = {f.code for f in run.diagnosis_.findings}
+    assert "missing_validation" not in codes
+    assert run.diagnosis_.verdict == "overfitting"
+
+
+def test_val_and_valid_in_one_epoch_are_one_split(store_dir):
+    with fitwatch.Run("both-names", diagnose=False) as run:
+        for _ in run.epochs(2):
+            run.log("val", loss=1.0, n=3)
+            run.log("valid", loss=2.0, n=1)  # the same split: one sample-weighted mean
+            run.log_epoch(split="validation", accuracy=0.5)
+            run.log_epoch(split="training", lr=0.1)
+    assert run.history == {"val_loss": [1.25, 1.25], "val_accuracy": [0.5, 0.5], "lr": [0.1, 0.1]}
+    assert fitwatch.load("both-names").steps()[("val", "loss")][0].tolist() == [0, 1, 2, 3]
+
+
 @pytest.mark.parametrize("key,pair", [
     ("loss", ("train", "loss")), ("val_loss", ("val", "loss")), ("val_accuracy", ("val", "accuracy")),
     ("test_mae", ("test", "mae")), ("train_loss", ("train", "loss")), ("validation_loss", ("val", "loss")),

@@ -2,7 +2,9 @@
 
 Keras writes one flat dict per epoch: ``{"loss": .., "accuracy": .., "val_loss": .., "val_accuracy": ..}``.
 fitwatch stores every value under a *split* (``train``, ``val``, ``test`` or any other name) and a
-*metric* (``loss``, ``accuracy``, ...). These two functions translate between the two views.
+*metric* (``loss``, ``accuracy``, ...). These functions translate between the two views. A split
+named ``valid`` or ``validation`` is stored as ``val``, ``training`` as ``train`` (in any case), be
+it a key's prefix (``valid_loss``) or a name given to ``Run.log`` (:func:`split_name`).
 
 Example:
     >>> split_key("val_loss")
@@ -13,6 +15,8 @@ Example:
     'val_accuracy'
     >>> keras_key("train", "loss")
     'loss'
+    >>> split_name("validation"), split_name("training"), split_name("holdout")
+    ('val', 'train', 'holdout')
 """
 
 from __future__ import annotations
@@ -41,6 +45,13 @@ def split_key(key: str) -> tuple[str, str]:
     if sep and tail and head.lower() in SPLIT_PREFIXES:
         return SPLIT_PREFIXES[head.lower()], tail
     return TRAIN, key
+
+
+def split_name(split: str) -> str:
+    """The stored name of a split: the prefixes of :data:`SPLIT_PREFIXES`, in any case, by the split
+    they stand for (``valid`` and ``validation`` -> ``val``, ``training`` -> ``train``, ``Test`` ->
+    ``test``); any other name as it is."""
+    return SPLIT_PREFIXES.get(split.lower(), split)
 
 
 def keras_key(split: str, metric: str) -> str:

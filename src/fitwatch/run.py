@@ -9,7 +9,7 @@ import traceback
 import warnings
 from typing import Iterator
 
-from .names import keras_key, split_key
+from .names import keras_key, split_key, split_name
 from .record import NonFiniteValue, SplitAccumulator
 from .store import STATUSES, Store
 
@@ -84,7 +84,8 @@ class Run:
         self.epoch = 0
         self.history: dict[str, list[float]] = {}
         self.status = "running"
-        self._accs: dict[str, SplitAccumulator] = {}
+        self._accs: dict[str, SplitAccumulator] = {}  # by stored split name ("val")
+        self._logged_as: dict[str, SplitAccumulator] = {}  # by the name log() was given ("valid")
         self._epoch_values: dict[tuple[str, str], tuple[float, int | None]] = {}
         self._calls = 0
         self._last_flush = time.monotonic()
@@ -118,7 +119,10 @@ class Run:
         """Record one batch of ``split`` (``"train"``, ``"val"``, ``"test"`` or any name).
 
         Args:
-            split: the data split the batch came from.
+            split: the data split the batch came from. ``"valid"`` and ``"validation"`` are the
+                ``val`` split and ``"training"`` is ``train`` (any case, as the prefixes of
+                Keras-style keys): their values are stored, diagnosed and returned as ``val_loss``,
+                ``loss``... Other names (``"test"``, ``"holdout"``...) are kept as they are.
             n: the number of samples in the batch, the batch's weight in the epoch's mean. Leave it
                 out for equal weights; per-sample tensors weigh their length.
             **metrics: ``loss=...``, ``accuracy=...``: Python or numpy numbers, 0-d tensors
@@ -129,7 +133,7 @@ class Run:
             TypeError: a value is not a number (the message names the metric and the type).
             ValueError: ``n`` is not a positive integer.
         """
-        acc = self._accs.get(split)
+        acc = self._logged_as.get(split)
         if acc is None or self.status != "running":
             acc = self._open_split(split)
         if not metrics:
@@ -142,11 +146,13 @@ class Run:
     def _open_split(self, split) -> SplitAccumulator:
         if self.status != "running":
             raise RuntimeError(f"fitwatch: run {self.name!r} is {self.status}; start a new Run to log more")
-        if not isinstance(split, str) or not split:
-            raise TypeError(f"fitwatch: split must be a name such as 'train' or 'val', got {split!r}")
-        acc = self._accs.get(split)
-        if acc is None:
-            acc = self._accs[split] = SplitAccumulator(split)
+        acc = self._logged_as.get(split)
+        if acc is None:  # the first batch under this name: "valid" is val (never looked up per call)
+            name = _split_name(split)
+            acc = self._accs.get(name)
+            if acc is None:
+                acc = self._accs[name] = SplitAccumulator(name)
+            self._logged_as[split] = acc
         return acc
 
     def log_epoch(self, logs: dict | None = None, *, split: str | None = None, epoch: int | None = None,
@@ -160,7 +166,8 @@ class Run:
 
         Args:
             logs: a dict of values, e.g. Keras's ``logs`` in ``on_epoch_end``.
-            split: the split all the keys belong to.
+            split: the split all the keys belong to (``"valid"``/``"validation"`` are ``val``,
+                ``"training"`` is ``train``, as in :meth:`log`).
             epoch: the epoch's number; default: the current one.
             **metrics: more values, as keywords.
         """
@@ -170,6 +177,8 @@ class Run:
             if epoch != self.epoch and (self._epoch_values or any(a.has_data() for a in self._accs.values())):
                 self.end_epoch()
             self.epoch = int(epoch)
+        if split:
+            split = _split_name(split)
         items = {**(logs or {}), **metrics}
         probe = SplitAccumulator(split or "train")
         for key, value in items.items():
@@ -437,6 +446,13 @@ class Run:
 
     def __repr__(self) -> str:
         return f"Run(name={self.name!r}, id={self.id}, epoch={self.epoch}, status={self.status!r})"
+
+
+def _split_name(split) -> str:
+    """The stored name of a split given to ``log`` or ``log_epoch``; a TypeError for a non-name."""
+    if not isinstance(split, str) or not split:
+        raise TypeError(f"fitwatch: split must be a name such as 'train' or 'val', got {split!r}")
+    return split_name(split)
 
 
 # -- failure and exit hooks -------------------------------------------------------------------
