@@ -339,6 +339,21 @@ def test_show_prints_where_and_why_it_stopped_and_marks_the_rows(store_dir):
     assert "Ran all 5 epochs without an early stop. Best epoch 3 (val_loss 0.4), weights restored." in out
 
 
+def test_show_says_whose_best_when_the_stop_watched_another_curve(store_dir):
+    from test_cli import cli, table_rows
+
+    val_loss = [1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.25, 0.2]  # keeps falling
+    val_acc = [0.5, 0.6, 0.7, 0.72, 0.71, 0.70, 0.70, 0.69]  # best at epoch 3
+    run = fitwatch.Run("stop-acc", diagnose=False)
+    for epoch in run.epochs(8, stop=fitwatch.EarlyStopping(monitor="val_accuracy", patience=3),
+                            restore=torch.nn.Linear(1, 1)):
+        run.log_epoch(loss=val_loss[epoch] * 0.9, val_loss=val_loss[epoch], val_accuracy=val_acc[epoch])
+    run.finish()
+    rows = table_rows(cli("show", "stop-acc").stdout)
+    assert rows["3"][-4:] == ["<-", "restored", "(best", "val_accuracy)"]
+    assert rows["6"][-5:] == ["<-", "best", "val_loss", "<-", "stopped"]
+
+
 # -- the diagnosis, given the stop ---------------------------------------------------------------------
 def test_diagnose_reports_a_stop_passed_in_and_one_that_did_not_restore():
     train = [2.1, 1.2, 0.80, 0.55, 0.40, 0.30, 0.22, 0.16, 0.12, 0.09, 0.07, 0.05]

@@ -278,13 +278,16 @@ def epoch_marks(data: RunData) -> dict[int, Text]:
     stopping restored (``restored``) and the epoch it stopped at (``<- stopped``)."""
     marks: dict[int, list[str]] = {}
     best = best_index(data)
-    if best is not None:
-        marks[best] = [BEST_MARK]
     stop = early_stopping_info(data)
+    # early stopping that watched another curve (val_accuracy...) has its own best: say whose is whose
+    other = stop.get("monitor") if stop and stop.get("monitor") not in (None, "val_loss") else None
+    if best is not None:
+        marks[best] = [f"{BEST_MARK} val_loss" if other else BEST_MARK]
     if stop:
         index = {int(e): i for i, e in enumerate(data.epochs.tolist())}
         if stop.get("restored") and stop.get("restored_epoch") in index:
-            marks.setdefault(index[stop["restored_epoch"]], ["<-"]).append(RESTORED_MARK)
+            marks.setdefault(index[stop["restored_epoch"]], ["<-"]).append(
+                f"{RESTORED_MARK} (best {other})" if other else RESTORED_MARK)
         if stop.get("stopped") and stop.get("stopped_epoch") in index:
             marks.setdefault(index[stop["stopped_epoch"]], []).append(STOP_MARK)
     return {i: Text(" ".join(m).replace("best restored", "best, restored"),
