@@ -242,3 +242,50 @@ def test_a_finished_run_leaves_no_journal(store_dir):
         for epoch in run.epochs(3):
             run.log("train", loss=1.0)
     assert not list((store_dir / "fitwatch.db.pending").glob("*.jsonl"))
+
+
+def test_resume_refuses_a_run_that_a_live_process_writes(store_dir):
+    import socket
+
+    child = subprocess.Popen([sys.executable, "-c", TRAIN_FOREVER, "shared", "0.01"],
+                             stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+    try:
+        for line in child.stdout:
+            if int(line.split()[1]) >= 2:
+                break
+        with pytest.raises(RuntimeError) as e:
+            fitwatch.Run("shared", resume=True)
+        msg = str(e.value)
+        assert "\n" not in msg and "'shared'" in msg, msg
+        assert f"pid {child.pid}" in msg and socket.gethostname() in msg, msg
+        assert "wait for it to finish, or start a new run without resume=True" in msg
+        data = fitwatch.load("shared")
+        assert data.status == "running" and data.pid == child.pid  # the writer's run is untouched
+        for line in child.stdout:
+            completed = int(line.split()[1])
+            if completed >= 5:
+                break
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        child.kill()
+    # its process is gone (killed): resuming goes on after every epoch it completed
+    run = fitwatch.Run("shared", resume=True, diagnose=False)
+    assert run.id == data.id and run.epoch > completed
+    first = run.epoch
+    for _ in run.epochs(first + 2):
+        run.log("val", loss=0.01, n=1)
+    run.finish()
+    after = fitwatch.load("shared")
+    assert after.status == "finished" and len(fitwatch.runs()) == 1
+    assert after.history["val_loss"][:completed + 1] == pytest.approx([2.0 / (e + 1) for e in range(completed + 1)])
+    assert after.history["val_loss"][-2:] == [0.01, 0.01]
+
+
+def test_resume_of_a_run_this_process_left_running(store_dir):
+    first = fitwatch.Run("mine", diagnose=False)
+    first.log_epoch(loss=1.0)
+    again = fitwatch.Run("mine", resume=True, diagnose=False)  # this process's own: no refusal
+    assert again.id == first.id and again.epoch == 1
+    again.finish()
+    first.finish()

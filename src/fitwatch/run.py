@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -11,7 +12,7 @@ from typing import Iterator
 
 from .names import keras_key, split_key, split_name
 from .record import NonFiniteValue, SplitAccumulator
-from .store import STATUSES, Store
+from .store import STATUSES, Store, _hostname, pid_alive
 
 _FLUSH_EVERY_S = 1.0  # batch rows reach the store at least this often during a long epoch
 
@@ -34,7 +35,8 @@ class Run:
             values; others are stored as their ``repr``).
         dir: the store's folder. Default: ``$FITWATCH_DIR``, else ``./fitwatch``.
         resume: continue the latest run of this name (its epochs go on from the last one stored)
-            instead of starting a new run. When there is none, a new run starts.
+            instead of starting a new run. When there is none, a new run starts. A run that another
+            process is still writing is refused (RuntimeError); one whose process was killed goes on.
         progress: show a progress bar with the latest epoch's values while ``Run.epochs`` runs.
             Default: only when standard error is a terminal.
         info: free-form facts about the run (framework, model summary...), stored with it.
@@ -97,6 +99,9 @@ class Run:
         self._bar = None
         previous = self.store.find_run(name) if resume else None
         if previous is not None:
+            if previous["status"] == "running":
+                _refuse_a_live_writer(previous)
+                self.store.recover()  # its process was killed: the epochs left in its journal first
             self.id = previous["id"]
             config = {**previous["config"], **self.config}
             self.config = config
@@ -453,6 +458,19 @@ def _split_name(split) -> str:
     if not isinstance(split, str) or not split:
         raise TypeError(f"fitwatch: split must be a name such as 'train' or 'val', got {split!r}")
     return split_name(split)
+
+
+def _refuse_a_live_writer(run: dict) -> None:
+    """Raise a RuntimeError when ``run`` (a store record, ``running``) is written by another process
+    that is alive: resuming it would write the same epochs twice, each over the other's."""
+    pid, host = run.get("pid"), run.get("host")
+    if pid == os.getpid() and host == _hostname():
+        return  # this process's own run (e.g. a notebook cell run again): it may go on
+    if pid_alive(pid, host):
+        raise RuntimeError(
+            f"fitwatch: run {run['name']!r} (#{run['id']}) is still being written by pid {pid} on {host}; "
+            f"wait for it to finish, or start a new run without resume=True"
+        )
 
 
 # -- failure and exit hooks -------------------------------------------------------------------
