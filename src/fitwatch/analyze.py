@@ -511,9 +511,9 @@ def _overfitting(findings, cl: _Curve, cv: _Curve, Ek, t: Thresholds, span) -> i
           "train_loss_at_best": float(cl.s[m]), "train_loss_end": cl.end,
           "gap_at_best": gap_m, "gap_end": gap_end}
     if rising:
-        msg = (f"Validation loss bottomed out at {cv.min:.4g} around epoch {Ek(m)} and rose to {cv.end:.4g} "
+        msg = (f"Validation loss bottomed out around epoch {Ek(m)} and rose from {cv.min:.4g} to {cv.end:.4g} "
                f"(+{100 * rise / abs(cv.min):.0f}%) while training loss kept falling "
-               f"({cl.s[m]:.4g} -> {cl.end:.4g}).")
+               f"({cl.s[m]:.4g} -> {cl.end:.4g}; values smoothed over {_window(cv.n, t)} epochs).")
     else:
         msg = (f"Validation loss stopped improving around epoch {Ek(m)} ({cv.min:.4g}) while training loss kept "
                f"falling ({cl.s[m]:.4g} -> {cl.end:.4g}): the gap widened from {gap_m:.4g} to {gap_end:.4g}.")
