@@ -291,6 +291,25 @@ def test_missing_store(tmp_path):
     assert not (tmp_path / "nothing").exists()  # reading never creates a store
 
 
+def test_messages_that_name_fitwatch_are_not_prefixed_twice(store_dir, tmp_path, monkeypatch):
+    import socket
+
+    record("served", [0.5])
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        p = cli("serve", "--port", port)
+    assert p.returncode == 2
+    assert p.stderr.startswith(f"fitwatch serve: cannot listen on 127.0.0.1:{port}"), p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+    # a message that starts with a relative path (./fitwatch/fitwatch.db) still gets the prefix
+    monkeypatch.delenv("FITWATCH_DIR")
+    p = cli("runs", cwd=tmp_path)
+    assert p.returncode == 2
+    assert p.stderr.startswith(f"fitwatch: {os.path.join('fitwatch', 'fitwatch.db')}: no fitwatch store here"), p.stderr
+
+
 def test_usage_errors_and_version(store_dir):
     assert cli("show").returncode == 2  # RUN missing
     assert cli("show", "x", "--last", "0").returncode == 2

@@ -337,7 +337,7 @@ def test_without_matplotlib_the_command_says_which_extra_to_install(tmp_path):
                    "from fitwatch.cli import main\n"
                    f"sys.exit(main(['plot', {str(CSV_LOG)!r}, '-o', {str(tmp_path / 'x.png')!r}]))", check=False)
     assert p.returncode == 2
-    assert p.stderr == "fitwatch: fitwatch plot needs matplotlib: pip install 'fitwatch[plot]'\n"
+    assert p.stderr == "fitwatch plot needs matplotlib: pip install 'fitwatch[plot]'\n"
 
 
 def test_readme_plot_block_runs_as_written(tmp_path, monkeypatch):

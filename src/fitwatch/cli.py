@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sqlite3
 import sys
 
@@ -266,18 +267,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except UserError as e:
-        print(f"fitwatch: {_one_line(str(e))}", file=sys.stderr)
+        _error(str(e))
         return EXIT_USAGE
     except StoreError as e:  # e.g. a store that turns out unreadable half-way
-        print(f"fitwatch: {_one_line(str(e))}", file=sys.stderr)
+        _error(str(e))
         return EXIT_USAGE
     except sqlite3.Error as e:  # e.g. a locked or read-only database
         from .store import resolve_path
 
-        print(f"fitwatch: {resolve_path(args.dir)}: {_one_line(str(e))}", file=sys.stderr)
+        _error(f"{resolve_path(args.dir)}: {e}")
         return 1
     except KeyboardInterrupt:
-        print("fitwatch: interrupted", file=sys.stderr)
+        _error("interrupted")
         return 130
     except BrokenPipeError:
         # `fitwatch show x | head`: the reader left; exit quietly, without a second error at exit
@@ -288,6 +289,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def _one_line(msg: str) -> str:
     return " ".join(msg.split())
+
+
+def _error(msg: str) -> None:
+    """Print ``msg`` as one line on standard error, after ``fitwatch: `` unless it already starts with
+    fitwatch's name (``fitwatch: ...``, ``fitwatch serve: ...``, ``fitwatch plot needs ...``)."""
+    line = _one_line(msg)
+    if not re.match(r"fitwatch[: ]", line):
+        line = f"fitwatch: {line}"
+    print(line, file=sys.stderr)
 
 
 if __name__ == "__main__":
