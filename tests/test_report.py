@@ -273,6 +273,26 @@ def test_safe_filename_and_output_folder(store, tmp_path):
     assert Path(path) == tmp_path / "reports" / "digits-es.html" and Path(path).exists()
 
 
+def test_safe_filename_keeps_unicode_letters_and_never_merges_empty_names():
+    from fitwatch.report import safe_filename
+
+    assert safe_filename("résumé ü 日本語 🚀") == "résumé_ü_日本語"
+    assert safe_filename("日本語") == "日本語" and safe_filename("Ελληνικά-2") == "Ελληνικά-2"
+    assert safe_filename("digits-mlp") == "digits-mlp" and safe_filename("../a b/<c>") == "a_b_c"
+    for unsafe in ("a/b", "a\\b", "a\x00b", "a\nb", "a:b", "a*b?", "..", "a\u202eb"):
+        name = safe_filename(unsafe)
+        assert name.isprintable() and not any(c in name for c in '/\\:*?"<>|'), (unsafe, name)
+        assert not name.startswith("."), (unsafe, name)
+    # names with nothing usable left get distinct names of their own, the same each time
+    empty = ["...", "***", "🚀", "🚀🚀", "", "/", "\x00"]
+    fallbacks = [safe_filename(n) for n in empty]
+    assert len(set(fallbacks)) == len(empty), fallbacks
+    assert all(re.fullmatch(r"report-[0-9a-f]{8}", f) for f in fallbacks), fallbacks
+    assert safe_filename("...") == fallbacks[0]
+    # long names are cut to a length every file system takes (255 bytes with ".html")
+    assert len(safe_filename("日" * 300).encode()) <= 120 and safe_filename("日" * 300).startswith("日")
+
+
 # -- in a real browser, offline -------------------------------------------------------------------
 def open_offline(page, path: Path) -> tuple[list[str], list[str]]:
     """Open ``path`` with the network off; returns (requests not to file:/data:/blob:, console errors)."""

@@ -34,12 +34,14 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import math
 import os
 import re
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -203,14 +205,24 @@ def _output_path(output, runs: list[ReportRun]) -> Path:
 
 
 def safe_filename(name: str) -> str:
-    """``name`` as a file name: letters, digits, ``.``, ``-`` and ``_`` only.
+    """``name`` as a file name: letters and digits of any script, ``.``, ``-`` and ``_``; every run
+    of other characters (path separators, control and format characters, punctuation, emoji...)
+    becomes one ``_``, and none is left at either end. At most 120 bytes of UTF-8. A name with
+    nothing left becomes ``report-`` and a hash of the name, so that two such names never share a
+    file.
 
     Example:
-        >>> safe_filename("digits-mlp"), safe_filename("../a b/<c>"), safe_filename("***")
-        ('digits-mlp', 'a_b_c', 'report')
+        >>> safe_filename("digits-mlp"), safe_filename("../a b/<c>"), safe_filename("résumé 日本語 🚀")
+        ('digits-mlp', 'a_b_c', 'résumé_日本語')
+        >>> safe_filename("***"), safe_filename("...")
+        ('report-596f4162', 'report-ab5df625')
     """
-    s = re.sub(r"[^A-Za-z0-9._-]+", "_", str(name)).strip("._-")
-    return s[:120] or "report"
+    name = unicodedata.normalize("NFC", str(name))  # "é" as one letter, not "e" and an accent
+    s = re.sub(r"[^\w.-]+", "_", name).strip("._-")
+    s = s.encode()[:120].decode("utf-8", "ignore").rstrip("._-")  # never half a character
+    if not s:
+        return "report-" + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return s
 
 
 # -- the page -------------------------------------------------------------------------------------
