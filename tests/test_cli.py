@@ -336,3 +336,17 @@ def test_cli_never_imports_torch(store_dir):
         "print('torch' in sys.modules, 'sklearn' in sys.modules)\n"
     )
     assert p.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_warnings_are_one_clean_line_each(tmp_path):
+    """A warning while a command runs (a file skipped, a NaN stored) prints as the errors do: one
+    line after 'fitwatch: ', without Python's file:line prefix or the source line."""
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "good.csv").write_text("epoch,loss,val_loss\n" + "".join(
+        f"{e},{1 / (e + 1)},{1.1 / (e + 1)}\n" for e in range(12)))
+    (tmp_path / "logs" / "notes.json").write_text("{not json")
+    p = cli("diagnose", str(tmp_path / "logs"))
+    assert p.returncode == 0, p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert lines and all(line.startswith("fitwatch: ") for line in lines), p.stderr
+    assert "Warning:" not in p.stderr and ".py:" not in p.stderr

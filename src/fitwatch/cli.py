@@ -14,6 +14,7 @@ import os
 import re
 import sqlite3
 import sys
+import warnings
 
 from . import __version__
 from .store import DB_NAME, ENV_DIR, Store, StoreError
@@ -264,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    show = warnings.showwarning
+    warnings.showwarning = _warning  # one line each, as the errors: no file:line, no source line
     try:
         return args.func(args)
     except UserError as e:
@@ -285,6 +288,17 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+    finally:
+        warnings.showwarning = show
+
+
+def _warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning raised while a command runs (a file skipped, a NaN stored...), as one line on
+    standard error; a warning that is not fitwatch's own says its category."""
+    text = str(message)
+    if not re.match(r"fitwatch[: ]", _one_line(text)):
+        text = f"{category.__name__}: {text}"
+    _error(text)
 
 
 def _one_line(msg: str) -> str:
