@@ -50,7 +50,9 @@ class Run:
         status: ``running``, then ``finished``, ``failed`` or ``stopped``.
         diagnosis_: the :class:`fitwatch.Diagnosis` computed by ``finish()``, or None.
         history: Keras-style ``{"loss": [...], "val_loss": [...]}`` of the epochs recorded by this
-            object.
+            object; a curve logged every few epochs has a value for those epochs only, as in Keras's
+            ``History`` (``fitwatch.load(name).history`` aligns every curve with the epochs, NaN
+            where there is no value).
 
     Example:
         >>> import tempfile, fitwatch
@@ -124,8 +126,9 @@ class Run:
         """Record one batch of ``split`` (``"train"``, ``"val"``, ``"test"`` or any name).
 
         Args:
-            split: the data split the batch came from. ``"valid"`` and ``"validation"`` are the
-                ``val`` split and ``"training"`` is ``train`` (any case, as the prefixes of
+            split: the data split the batch came from. Each call is one batch, one step of the
+                split's batch axis: log a batch's metrics in one call. ``"valid"`` and
+                ``"validation"`` are the ``val`` split and ``"training"`` is ``train`` (any case, as the prefixes of
                 Keras-style keys): their values are stored, diagnosed and returned as ``val_loss``,
                 ``loss``... Other names (``"test"``, ``"holdout"``...) are kept as they are.
             n: the number of samples in the batch, the batch's weight in the epoch's mean. Leave it

@@ -81,7 +81,9 @@ class RunData:
 
     @property
     def history(self) -> dict[str, list[float]]:
-        """Keras-style ``{"loss": [...], "val_loss": [...], ...}``, one value per epoch in ``epochs``."""
+        """Keras-style ``{"loss": [...], "val_loss": [...], ...}``, one value per epoch in ``epochs``
+        (NaN where a curve has no value: validation every few epochs; :meth:`series` leaves those out,
+        as ``Run.history`` and Keras's ``History`` do)."""
         return {keras_key(s, m): v.tolist() for (s, m), v in self.metrics.items()}
 
     def series(self, split: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
