@@ -365,3 +365,33 @@ def test_ctrl_c_marks_the_run_stopped(store_dir):
                     raise KeyboardInterrupt
     data = fitwatch.load("interrupted")
     assert data.status == "stopped" and "KeyboardInterrupt" in data.error
+
+
+def test_an_epoch_cut_short_by_an_error_is_kept_but_marked_and_left_out_of_the_curves(store_dir):
+    from test_cli import cli, table_rows
+
+    with pytest.raises(RuntimeError, match="boom"):
+        with fitwatch.Run("cut-short", diagnose=False) as run:
+            for epoch in run.epochs(10):
+                for b in range(5):
+                    if epoch == 3 and b == 2:
+                        raise RuntimeError("boom")
+                    run.log("train", loss=2.5 / (epoch + 1) + b * 0.01)
+                run.log("val", loss=2.6 / (epoch + 1))
+    assert run.status == "failed" and run.info["partial_epoch"] == 3
+    data = fitwatch.load("cut-short")
+    assert data.epochs.tolist() == [0, 1, 2, 3]  # nothing logged is dropped from the store
+    curves = fitwatch.Curves.from_run(data)
+    assert curves.epochs.tolist() == [0, 1, 2] and "epoch 3 was cut short" in curves.notes[0]
+    assert fitwatch.diagnose("cut-short").epochs == 3
+    rows = table_rows(cli("show", "cut-short").stdout)
+    assert rows["3"][-7:] == ["<-", "cut", "short", "(part", "of", "its", "batches)"]
+    assert rows["2"][-2:] == ["<-", "best"]  # the best is a whole epoch, not the cut one
+    # leaving the loop with break after a whole epoch is not an interruption
+    with fitwatch.Run("broke-off", diagnose=False) as run:
+        for epoch in run.epochs(10):
+            run.log("train", loss=1.0 / (epoch + 1))
+            if epoch == 2:
+                break
+    assert run.status == "finished" and "partial_epoch" not in run.info
+    assert fitwatch.Curves.from_run(fitwatch.load("broke-off")).epochs.tolist() == [0, 1, 2]

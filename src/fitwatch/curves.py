@@ -157,9 +157,19 @@ class Curves:
         # an epoch without a row for a metric has no value; a logged NaN is stored and is a value
         missing = {keras_key(s, m): ~p for (s, m), p in (data.present or {}).items()
                    if (s, m) in data.metrics and not p.all()}
-        stop = (data.info or {}).get("early_stopping")
-        return cls(epochs=data.epochs, series=series, name=data.name, source=f"run:{data.name}",
-                   stop=stop if isinstance(stop, dict) else None, missing=missing)
+        info = data.info or {}
+        stop = info.get("early_stopping")
+        epochs, notes = data.epochs, []
+        partial = info.get("partial_epoch")
+        if partial is not None and len(epochs) > 1 and int(epochs[-1]) == partial:
+            # an exception (or Ctrl-C) cut the last epoch short: its means are of part of its batches
+            epochs = epochs[:-1]
+            series = {k: v[:-1] for k, v in series.items()}
+            missing = {k: m[:-1] for k, m in missing.items() if m[:-1].any()}
+            notes.append(f"epoch {partial} was cut short by {'Ctrl-C' if data.status == 'stopped' else 'an error'}: "
+                         f"left out (its values are means of part of its batches)")
+        return cls(epochs=epochs, series=series, name=data.name, source=f"run:{data.name}",
+                   stop=stop if isinstance(stop, dict) else None, missing=missing, notes=notes)
 
     def get(self, key: str) -> np.ndarray | None:
         return self.series.get(key)

@@ -98,6 +98,7 @@ class Run:
         self._in_epochs = False
         self._planned: int | None = None  # n of the epochs(n) loop in progress
         self._stopped_early = False  # an epochs() loop was ended by its stop= rule: finish() says stopped
+        self._left_mid_epoch: int | None = None  # the epoch an epochs() loop was left in (break or exception)
         self._bar = None
         previous = self.store.find_run(name) if resume else None
         if previous is not None:
@@ -346,6 +347,7 @@ class Run:
         finally:
             self._in_epochs = False
             if self.status == "running" and (self._epoch_values or any(a.has_data() for a in self._accs.values())):
+                self._left_mid_epoch = self.epoch  # fail() will say it was cut short, if an exception did it
                 self.end_epoch()  # left with break (or an exception): keep what was logged
             if self._bar is not None:
                 self._bar.stop()
@@ -418,6 +420,14 @@ class Run:
         A ``KeyboardInterrupt`` (Ctrl-C) marks it ``stopped`` instead: the user ended it early.
         """
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).strip()
+        if self.status == "running":
+            # the epoch the exception interrupted: its values are kept, but they are the means of part
+            # of its batches (no validation yet, or part of it): say so, so that the diagnosis, the
+            # plots and `fitwatch show` do not read it as a whole epoch
+            if self._epoch_values or any(a.has_data() for a in self._accs.values()):
+                self._left_mid_epoch = self.epoch  # outside epochs(): finish() ends it below
+            if self._left_mid_epoch is not None and self._left_mid_epoch >= self.epoch - 1:
+                self.info["partial_epoch"] = self._left_mid_epoch
         self.finish("stopped" if isinstance(exc, KeyboardInterrupt) else "failed", error=text)
 
     def __enter__(self) -> "Run":

@@ -43,6 +43,7 @@ TAIL_ROWS = 50
 BEST_MARK = "<- best"
 STOP_MARK = "<- stopped"
 RESTORED_MARK = "restored"
+PARTIAL_MARK = "<- cut short (part of its batches)"
 
 
 # -- small formatters ---------------------------------------------------------------------------
@@ -237,6 +238,9 @@ def best_index(data: RunData) -> int | None:
     if vals is None or not len(vals):
         return None
     finite = np.where(np.isfinite(vals), vals, np.inf)
+    partial = (data.info or {}).get("partial_epoch")
+    if partial is not None and int(data.epochs[-1]) == partial:
+        finite[-1] = np.inf  # an epoch cut short by an error: the mean of part of its batches
     if not np.isfinite(finite).any():
         return None
     return int(np.argmin(finite))
@@ -290,8 +294,11 @@ def epoch_marks(data: RunData) -> dict[int, Text]:
                 f"{RESTORED_MARK} (best {other})" if other else RESTORED_MARK)
         if stop.get("stopped") and stop.get("stopped_epoch") in index:
             marks.setdefault(index[stop["stopped_epoch"]], []).append(STOP_MARK)
+    partial = (data.info or {}).get("partial_epoch")
+    if partial is not None and len(data.epochs) and int(data.epochs[-1]) == partial:
+        marks.setdefault(len(data.epochs) - 1, []).append(PARTIAL_MARK)
     return {i: Text(" ".join(m).replace("best restored", "best, restored"),
-                    style="bold green" if i == best or STOP_MARK not in m else "yellow")
+                    style="yellow" if PARTIAL_MARK in m or (STOP_MARK in m and i != best) else "bold green")
             for i, m in marks.items()}
 
 
