@@ -350,3 +350,17 @@ def test_warnings_are_one_clean_line_each(tmp_path):
     lines = p.stderr.strip().splitlines()
     assert lines and all(line.startswith("fitwatch: ") for line in lines), p.stderr
     assert "Warning:" not in p.stderr and ".py:" not in p.stderr
+
+
+def test_runs_table_cuts_long_names_and_keeps_rows_on_one_line(store_dir):
+    for name in ["x" * 300, "two\nlines"]:
+        run = fitwatch.Run(name, diagnose=False)
+        run.log_epoch(loss=1.0, val_loss=1.2)
+        run.finish()
+    p = cli("runs")
+    assert p.returncode == 0, p.stderr
+    rows = [line for line in p.stdout.splitlines() if "finished" in line]
+    assert len(rows) == 2 and all(len(line.rstrip()) < 150 for line in rows), p.stdout
+    assert "…" in rows[0] and "two lines" in rows[1]
+    p = cli("show", "#9999")
+    assert p.returncode == 2 and "no run with id 9999" in p.stderr

@@ -506,7 +506,8 @@ class Store:
         if run is None:
             names = [r["name"] for r in self._read("SELECT name FROM runs ORDER BY id DESC LIMIT 5")]
             hint = f" (latest: {', '.join(names)})" if names else " (the store has no runs yet)"
-            what = f"with id {ref}" if isinstance(ref, int) else f"named {ref!r}"
+            what = (f"with id {ref}" if isinstance(ref, int) else
+                    f"with id {ref[1:]}" if str(ref)[:1] == "#" and str(ref)[1:].isdigit() else f"named {ref!r}")
             raise KeyError(f"no run {what} in {self.path}{hint}; `fitwatch runs` lists them")
         epochs = self._read(
             "SELECT split, metric, epoch, value, n, t FROM epochs WHERE run_id = ? ORDER BY epoch", (run["id"],)

@@ -40,6 +40,7 @@ SHOW_ALL_UP_TO = 60
 HEAD_ROWS = 5
 TAIL_ROWS = 50
 
+NAME_WIDTH = 40  # characters of a run's name in the runs table
 BEST_MARK = "<- best"
 STOP_MARK = "<- stopped"
 RESTORED_MARK = "restored"
@@ -198,7 +199,8 @@ def runs_table(runs: list[dict], title: str | None = None) -> Table:
     """The ``fitwatch runs`` table: id, name, status, epochs, best val_loss and its epoch, started, duration."""
     table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, title_justify="left", title_style="bold")
     table.add_column("id", justify="right", style="dim", no_wrap=True)
-    table.add_column("name", style="bold", no_wrap=True)
+    # a long name is cut with "…" (the width goes to the numbers); `fitwatch runs --json` has it whole
+    table.add_column("name", style="bold", no_wrap=True, overflow="ellipsis", max_width=NAME_WIDTH)
     table.add_column("status", no_wrap=True)
     table.add_column("epochs", justify="right", no_wrap=True)
     table.add_column("best val_loss", justify="right", no_wrap=True)
@@ -209,7 +211,7 @@ def runs_table(runs: list[dict], title: str | None = None) -> Table:
         dim = s["status"] == "killed"
         table.add_row(
             str(s["id"]),
-            Text(s["name"]),  # never rich markup: a run may be named "[bold]"
+            Text(" ".join(s["name"].split())),  # never rich markup ("[bold]"); a newline does not break the row
             status_text(s["status"]),
             str(s["epochs"]),
             fmt_number(s["best_val_loss"]),
