@@ -71,7 +71,6 @@ import json
 import math
 import os
 import re
-import sys
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -79,6 +78,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .caller import user_stacklevel
 from .curves import Curves, canonical_name, merge_notes, spread_validation
 from .names import keras_key
 from .rundata import RunData
@@ -490,16 +490,10 @@ def _read_folder(folder: Path) -> list[Curves]:
     return out
 
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
 def _warn(message: str) -> None:
     """A ``UserWarning`` attributed to the first caller outside fitwatch: the user's line
     (``fitwatch.diagnose("logs")``), not a line of the reader, however deep the reader was called."""
-    level, frame = 1, sys._getframe(0)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(message, UserWarning, stacklevel=level)
+    warnings.warn(message, UserWarning, stacklevel=user_stacklevel())
 
 
 def _name_runs(runs: list[tuple], base: str | None, multi_base: str | None = None) -> list[Curves]:

@@ -10,6 +10,7 @@ import traceback
 import warnings
 from typing import Iterator
 
+from .caller import user_stacklevel
 from .names import keras_key, split_key, split_name
 from .record import NonFiniteValue, SplitAccumulator
 from .store import STATUSES, Store, _hostname, pid_alive
@@ -196,7 +197,7 @@ class Run:
             probe.add(None, {m: value})
             v = probe.close_epoch()[m][0]
             if v - v != 0.0:
-                self._warn_nonfinite(s, m, None, stacklevel=3)
+                self._warn_nonfinite(s, m, None)
             self._epoch_values[(s, m)] = (v, None)
         if not self._in_epochs:
             self.end_epoch()
@@ -249,7 +250,7 @@ class Run:
         self.store.queue_steps(chunks, self.id)
         self._last_flush = time.monotonic()
 
-    def _warn_nonfinite(self, split: str, metric: str, step: int | None, stacklevel: int = 4) -> None:
+    def _warn_nonfinite(self, split: str, metric: str, step: int | None) -> None:
         if self._warned_nonfinite:
             return
         self._warned_nonfinite = True
@@ -259,7 +260,7 @@ class Run:
             f"{self.name!r}; stored as it is (the run may be diverging). Further NaN/inf values are stored "
             f"without a warning.",
             NonFiniteValue,
-            stacklevel=stacklevel,  # points at the user's loop (or log_epoch call)
+            stacklevel=user_stacklevel(),  # the user's loop, log_epoch call or model.fit
         )
 
     # -- the epoch loop -------------------------------------------------------------------
