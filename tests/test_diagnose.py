@@ -300,6 +300,20 @@ def test_remedies_that_the_evidence_rules_out_are_left_out():
     assert not any(r.startswith("Stop early") for r in remedies)
 
 
+def test_validation_stalled_while_training_memorises_is_overfitting():
+    # a real Keras run (verbose=2 log, 300 training samples): validation flat at ~0.44 from epoch 10
+    # while training fell from 0.08 to 0.01, 36x below it at the end: not a good fit
+    loss = [2.0387, 1.2278, 0.6857, 0.3872, 0.2614, 0.1891, 0.1446, 0.1134, 0.0938, 0.0775, 0.072, 0.0594,
+            0.0556, 0.0493, 0.0456, 0.0415, 0.0311, 0.029, 0.0257, 0.0231, 0.022, 0.021, 0.0189, 0.0169,
+            0.0157, 0.0157, 0.014, 0.0127, 0.0118, 0.0115]
+    val = [1.7079, 1.2069, 0.8759, 0.7695, 0.6286, 0.5576, 0.5371, 0.4845, 0.4763, 0.4554, 0.4285, 0.4648,
+           0.4405, 0.4227, 0.4461, 0.4852, 0.4055, 0.4346, 0.4377, 0.4343, 0.427, 0.4261, 0.4455, 0.4421,
+           0.4379, 0.4605, 0.4316, 0.4487, 0.4458, 0.456]
+    d = fitwatch.diagnose({"loss": loss, "val_loss": val})
+    assert d.verdict == "overfitting" and 13 <= d.onset_epoch <= 20
+    assert "stopped improving" in d.findings[0].message
+
+
 def test_a_finding_or_verdict_outside_the_schema_is_refused():
     from fitwatch.diagnosis import Diagnosis, Finding
 

@@ -271,8 +271,8 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
         # scatter around the moving average is also what a short curve's bend looks like (the average
         # lags it); a curve that "jumps around" goes up now and then, so a second half that falls at
         # (nearly) every epoch is not unstable, however much it bends
-        rises = int(np.count_nonzero(np.diff(half) > 0))
-        if (rough > t.unstable_roughness and rises >= max(1, (half.size - 1) // 4)) or jumps >= t.unstable_jumps:
+        if (rough > t.unstable_roughness and int(np.count_nonzero(half[1:] > half[:-1])) >= max(1, (half.size - 1) // 4)) \
+                or jumps >= t.unstable_jumps:
             unstable = (name, rough, jumps, c)
     if unstable:
         name, rough, jumps, c = unstable
@@ -502,8 +502,10 @@ def _overfitting(findings, cl: _Curve, cv: _Curve, Ek, t: Thresholds, span) -> i
     widening = False
     if not rising and train_ok and m <= n * (1 - t.stall_fraction) and rise >= 0:
         # validation stalled for the last part of the run while the gap kept widening
-        widening = (gap_end - gap_m) > max(6 * t.overfit_rise_level * abs(cv.min), noise) \
-            and train_fell > 0.5 * abs(cl.s[m]) and m <= 0.6 * n
+        stalled = train_fell > 0.5 * abs(cl.s[m]) and m <= 0.6 * n
+        widening = stalled and ((gap_end - gap_m) > max(6 * t.overfit_rise_level * abs(cv.min), noise)
+                                # or: training went on down to a small fraction of validation
+                                or (gap_end > gap_m + noise and cv.end > 10 * max(cl.end, 0.0)))
     if not (train_ok and (rising or widening)):
         return None
     ev = {"best_val_loss": cv.min, "lowest_smoothed_epoch": Ek(m), "val_loss_end": cv.end, "rise": rise,
@@ -567,8 +569,8 @@ def _secondary(findings, cl, cv, acc, vacc, Ek, t: Thresholds, span, overfit_at)
         # validation below training
         # (as a ratio: a loss that goes negative, a negative log-likelihood or an ELBO, has no such sign)
         below = cv.y < cl.y * (1 - t.val_below_train)
-        share = float(_mean(below[1:])) if n > 1 and float(np.min(cl.y)) > 0 else 0.0
-        if share > 0.6:
+        share = float(_mean(below[1:])) if n > 1 else 0.0
+        if share > 0.6 and cl.y.min() > 0:
             ratio = float(_median(cv.y[1:] / np.maximum(cl.y[1:], 1e-12)))
             leak = ratio < 1 - t.leak_ratio * t.val_below_train
             findings.append(Finding(
@@ -626,7 +628,7 @@ def _fits_training(cl: _Curve | None, acc) -> bool:
     (so "use a larger model" is not the remedy)."""
     if cl is not None and cl.start > 0 and cl.end < 0.05 * cl.start:
         return True
-    return acc is not None and acc.size >= 3 and float(np.nanmean(acc[-3:])) >= 0.99
+    return acc is not None and acc.size >= 3 and float(acc[-3:].mean()) >= 0.99  # NaN: not >= 0.99
 
 
 def _done(curves: Curves, verdict, best, onset, findings, notes, monitor) -> Diagnosis:
