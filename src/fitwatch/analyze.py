@@ -410,6 +410,15 @@ _NEAR_ZERO = 1e3
 _HIGHER_IS_BETTER = ("acc", "auc", "f1", "precision", "recall", "iou", "dice", "r2", "map")
 
 
+def _higher_is_better(monitor: str) -> bool:
+    return any(w in monitor.lower() for w in _HIGHER_IS_BETTER)
+
+
+def _within_unit(a: np.ndarray) -> bool:
+    """A higher-is-better curve within [0, 1] is judged as 1 - value, one beyond it as -value."""
+    return bool(np.nanmax(np.abs(a)) <= 1.0)
+
+
 def _monitored_keys(monitor: str) -> tuple[str | None, str]:
     """The keys of the (training, validation) pair :func:`_monitored` returns."""
     if monitor in ("val_loss", "loss"):
@@ -429,8 +438,8 @@ def _monitored(curves: Curves, monitor: str) -> tuple[np.ndarray | None, np.ndar
                        f"(found: {', '.join(curves.series)}); pass --monitor with one of those")
     train_key = monitor[4:] if monitor.startswith("val_") else monitor
     pair = [curves.get(train_key) if train_key != monitor else None, curves.get(monitor)]
-    if any(w in monitor.lower() for w in _HIGHER_IS_BETTER):
-        pair = [None if a is None else (1.0 - a if np.nanmax(np.abs(a)) <= 1.0 else -a) for a in pair]
+    if _higher_is_better(monitor):
+        pair = [None if a is None else (1.0 - a if _within_unit(a) else -a) for a in pair]
     return pair[0], pair[1]
 
 
@@ -654,10 +663,10 @@ def _relabel(findings: list[Finding], curves: Curves, monitor: str) -> None:
     train_key, val_key = _monitored_keys(monitor)
     name = val_key[4:] if val_key.startswith("val_") else val_key
     key, label = name, name
-    if any(w in monitor.lower() for w in _HIGHER_IS_BETTER):
+    if _higher_is_better(monitor):  # judged as _monitored turned it into an error
         v = curves.get(monitor)
-        bounded = v is not None and np.nanmax(np.abs(v)) <= 1.0
-        key, label = (f"{name}_error", f"error (1 - {name})") if bounded else (f"neg_{name}", f"negated {name}")
+        key, label = ((f"{name}_error", f"error (1 - {name})") if v is not None and _within_unit(v)
+                      else (f"neg_{name}", f"negated {name}"))
     words = {"val_loss": f"val_{key}", "train_loss": f"train_{key}", "best_loss": f"best_{key}",
              "settled_loss": f"settled_{key}"}
     names = {"loss": train_key or name, "val_loss": val_key}

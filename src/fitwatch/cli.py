@@ -295,10 +295,8 @@ def main(argv: list[str] | None = None) -> int:
 def _warning(message, category, filename, lineno, file=None, line=None) -> None:
     """A warning raised while a command runs (a file skipped, a NaN stored...), as one line on
     standard error; a warning that is not fitwatch's own says its category."""
-    text = str(message)
-    if not re.match(r"fitwatch[: ]", _one_line(text)):
-        text = f"{category.__name__}: {text}"
-    _error(text)
+    text = _one_line(str(message))
+    _error(text if _OURS.match(text) else f"{category.__name__}: {text}")
 
 
 def _one_line(msg: str) -> str:
@@ -309,9 +307,10 @@ def _error(msg: str) -> None:
     """Print ``msg`` as one line on standard error, after ``fitwatch: `` unless it already starts with
     fitwatch's name (``fitwatch: ...``, ``fitwatch serve: ...``, ``fitwatch plot needs ...``)."""
     line = _one_line(msg)
-    if not re.match(r"fitwatch[: ]", line):
-        line = f"fitwatch: {line}"
-    print(line, file=sys.stderr)
+    print(line if _OURS.match(line) else f"fitwatch: {line}", file=sys.stderr)
+
+
+_OURS = re.compile(r"fitwatch[: ]")  # a message that already starts with fitwatch's name
 
 
 if __name__ == "__main__":

@@ -160,14 +160,13 @@ class Curves:
         info = data.info or {}
         stop = info.get("early_stopping")
         epochs, notes = data.epochs, []
-        partial = info.get("partial_epoch")
-        if partial is not None and len(epochs) > 1 and int(epochs[-1]) == partial:
-            # an exception (or Ctrl-C) cut the last epoch short: its means are of part of its batches
+        if data.cut_short and len(epochs) > 1:  # an error or Ctrl-C: its means are of part of its batches
+            notes.append(f"epoch {int(epochs[-1])} was cut short by "
+                         f"{'Ctrl-C' if data.status == 'stopped' else 'an error'}: left out (its values are "
+                         f"means of part of its batches)")
             epochs = epochs[:-1]
             series = {k: v[:-1] for k, v in series.items()}
             missing = {k: m[:-1] for k, m in missing.items() if m[:-1].any()}
-            notes.append(f"epoch {partial} was cut short by {'Ctrl-C' if data.status == 'stopped' else 'an error'}: "
-                         f"left out (its values are means of part of its batches)")
         return cls(epochs=epochs, series=series, name=data.name, source=f"run:{data.name}",
                    stop=stop if isinstance(stop, dict) else None, missing=missing, notes=notes)
 

@@ -17,15 +17,7 @@ from dataclasses import dataclass, field
 VERDICTS = ("good_fit", "overfitting", "underfitting", "still_improving", "not_learning", "unstable", "diverged")
 SEVERITIES = ("info", "warning", "critical")
 
-_VERDICT_TEXT = {
-    "good_fit": "good fit",
-    "overfitting": "overfitting",
-    "underfitting": "underfitting",
-    "still_improving": "still improving",
-    "not_learning": "not learning",
-    "unstable": "unstable",
-    "diverged": "diverged",
-}
+_VERDICT_TEXT = {v: v.replace("_", " ") for v in VERDICTS}  # "good_fit" -> "good fit"
 _SEVERITY_STYLE = {"info": "cyan", "warning": "yellow", "critical": "bold red"}
 _VERDICT_STYLE = {
     "good_fit": "bold green", "overfitting": "bold yellow", "underfitting": "bold yellow",

@@ -165,6 +165,10 @@ class Run:
             self._logged_as[split] = acc
         return acc
 
+    def _has_data(self) -> bool:
+        """The epoch in progress has values (batches logged, or log_epoch values) not yet ended."""
+        return bool(self._epoch_values) or any(a.has_data() for a in self._accs.values())
+
     def log_epoch(self, logs: dict | None = None, *, split: str | None = None, epoch: int | None = None,
                   **metrics) -> None:
         """Record values already aggregated over an epoch.
@@ -184,7 +188,7 @@ class Run:
         if self.status != "running":
             raise RuntimeError(f"fitwatch: run {self.name!r} is {self.status}; start a new Run to log more")
         if epoch is not None:
-            if epoch != self.epoch and (self._epoch_values or any(a.has_data() for a in self._accs.values())):
+            if epoch != self.epoch and self._has_data():
                 self.end_epoch()
             self.epoch = int(epoch)
         if split:
@@ -347,7 +351,7 @@ class Run:
             self._planned = None  # every planned epoch ran, or the stop rule ended the loop
         finally:
             self._in_epochs = False
-            if self.status == "running" and (self._epoch_values or any(a.has_data() for a in self._accs.values())):
+            if self.status == "running" and self._has_data():
                 self._left_mid_epoch = self.epoch  # fail() will say it was cut short, if an exception did it
                 self.end_epoch()  # left with break (or an exception): keep what was logged
             if self._bar is not None:
@@ -382,7 +386,7 @@ class Run:
             status = "stopped" if self._stopped_early else "finished"
         if status not in STATUSES or status == "running":
             raise ValueError(f"fitwatch: status must be one of finished, failed, stopped; got {status!r}")
-        if self._epoch_values or any(a.has_data() for a in self._accs.values()):
+        if self._has_data():
             self.end_epoch()
         self._flush_steps()
         self.status = status
@@ -425,7 +429,7 @@ class Run:
             # the epoch the exception interrupted: its values are kept, but they are the means of part
             # of its batches (no validation yet, or part of it): say so, so that the diagnosis, the
             # plots and `fitwatch show` do not read it as a whole epoch
-            if self._epoch_values or any(a.has_data() for a in self._accs.values()):
+            if self._has_data():
                 self._left_mid_epoch = self.epoch  # outside epochs(): finish() ends it below
             if self._left_mid_epoch is not None and self._left_mid_epoch >= self.epoch - 1:
                 self.info["partial_epoch"] = self._left_mid_epoch

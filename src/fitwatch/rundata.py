@@ -96,6 +96,13 @@ class RunData:
         return self.epochs[present], arr[present]
 
     @property
+    def cut_short(self) -> bool:
+        """The last epoch was cut short by an error or Ctrl-C (``info["partial_epoch"]``, set by
+        ``Run.fail``): its values are means of part of its batches."""
+        partial = (self.info or {}).get("partial_epoch")
+        return partial is not None and len(self.epochs) > 0 and int(self.epochs[-1]) == partial
+
+    @property
     def splits(self) -> list[str]:
         return list(dict.fromkeys(s for s, _ in self.metrics))
 

@@ -240,8 +240,7 @@ def best_index(data: RunData) -> int | None:
     if vals is None or not len(vals):
         return None
     finite = np.where(np.isfinite(vals), vals, np.inf)
-    partial = (data.info or {}).get("partial_epoch")
-    if partial is not None and int(data.epochs[-1]) == partial:
+    if data.cut_short:
         finite[-1] = np.inf  # an epoch cut short by an error: the mean of part of its batches
     if not np.isfinite(finite).any():
         return None
@@ -296,8 +295,7 @@ def epoch_marks(data: RunData) -> dict[int, Text]:
                 f"{RESTORED_MARK} (best {other})" if other else RESTORED_MARK)
         if stop.get("stopped") and stop.get("stopped_epoch") in index:
             marks.setdefault(index[stop["stopped_epoch"]], []).append(STOP_MARK)
-    partial = (data.info or {}).get("partial_epoch")
-    if partial is not None and len(data.epochs) and int(data.epochs[-1]) == partial:
+    if data.cut_short:
         marks.setdefault(len(data.epochs) - 1, []).append(PARTIAL_MARK)
     return {i: Text(" ".join(m).replace("best restored", "best, restored"),
                     style="yellow" if PARTIAL_MARK in m or (STOP_MARK in m and i != best) else "bold green")
