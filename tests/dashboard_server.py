@@ -13,7 +13,7 @@ class ServerThread:
     def __init__(self, dir):
         import uvicorn
 
-        from fitwatch.dashboard import create_app, listen
+        from fitwatch.show.dashboard import create_app, listen
 
         self.app = create_app(dir, allowed_hosts=["127.0.0.1", "localhost"])
         self.sock = listen("127.0.0.1", 0)

@@ -34,10 +34,10 @@ with warnings.catch_warnings():  # starlette 1.x would rather have httpx2; httpx
 import fitwatch  # noqa: E402
 from conftest import run_python  # noqa: E402
 from dashboard_server import ServerThread  # noqa: E402
-from fitwatch import style  # noqa: E402
-from fitwatch.dashboard import create_app  # noqa: E402
-from fitwatch.dashboard.app import plotly_js  # noqa: E402
-from fitwatch.smoothing import downsample, ema  # noqa: E402
+from fitwatch.show import style  # noqa: E402
+from fitwatch.show.dashboard import create_app  # noqa: E402
+from fitwatch.show.dashboard.app import plotly_js  # noqa: E402
+from fitwatch.show.smoothing import downsample, ema  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::fitwatch.NonFiniteValue")
 

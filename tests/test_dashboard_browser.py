@@ -19,8 +19,8 @@ pytest.importorskip("sklearn")
 import fitwatch  # noqa: E402
 from conftest import ARTIFACTS, train_digits_mlp  # noqa: E402
 from dashboard_server import ServerThread  # noqa: E402
-from fitwatch import style  # noqa: E402
-from fitwatch.smoothing import downsample, ema  # noqa: E402
+from fitwatch.show import style  # noqa: E402
+from fitwatch.show.smoothing import downsample, ema  # noqa: E402
 
 SCRIPT_NAME = "<script>alert(1)</script>"
 
@@ -279,7 +279,7 @@ def stored_val_steps(small, run_id, smooth=0.0):
 
 def test_the_batch_panel_switches_to_val_loss_and_keeps_it_while_the_run_trains(page, small, monkeypatch):
     seen = watch(page, small["url"])
-    monkeypatch.setattr(sys.modules["fitwatch.run"], "_FLUSH_EVERY_S", 0.0)  # batch values stored at each epoch's end
+    monkeypatch.setattr(sys.modules["fitwatch.record.run"], "_FLUSH_EVERY_S", 0.0)  # batch values stored at each epoch's end
     run = fitwatch.Run("live-batches", dir=small["dir"], diagnose="quiet", progress=False)
 
     def epoch(e):

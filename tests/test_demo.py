@@ -55,7 +55,7 @@ def test_demo_records_and_shows_the_run(tmp_path):
 
 
 def test_demo_overfits(tmp_path):
-    from fitwatch import demo
+    from fitwatch.cli import demo
 
     run = demo.train(epochs=30, name="overfit", dir=tmp_path, progress=False, stop=False)
     val = np.array(run.history["val_loss"])
@@ -68,7 +68,7 @@ def test_demo_overfits(tmp_path):
 
 
 def test_demo_is_reproducible(tmp_path):
-    from fitwatch import demo
+    from fitwatch.cli import demo
 
     a = demo.train(epochs=2, name="a", dir=tmp_path, progress=False).history
     b = demo.train(epochs=2, name="b", dir=tmp_path, progress=False).history

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import fitwatch
-from fitwatch.diagnosis import VERDICTS
+from fitwatch.diagnosis.findings import VERDICTS
 
 rng = np.random.default_rng(0)
 x = np.arange(60)
@@ -315,7 +315,7 @@ def test_validation_stalled_while_training_memorises_is_overfitting():
 
 
 def test_a_finding_or_verdict_outside_the_schema_is_refused():
-    from fitwatch.diagnosis import Diagnosis, Finding
+    from fitwatch.diagnosis.findings import Diagnosis, Finding
 
     with pytest.raises(ValueError, match="severity is one of info, warning, critical; got 'severe'"):
         Finding("overfitting", "severe", [0, 1], {}, "x")

@@ -21,7 +21,7 @@ from sklearn.datasets import load_digits
 
 import fitwatch
 from conftest import run_python
-from fitwatch.integrations import weights
+from fitwatch.stopping import weights
 
 N_TRAIN, N_VAL = 200, 500  # few training samples, a wide net, Adam: overfits in ~20 epochs
 

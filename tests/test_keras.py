@@ -17,7 +17,7 @@ from sklearn.datasets import load_digits
 import fitwatch
 import fitwatch.keras
 from fitwatch.integrations import keras as integration
-from fitwatch.readers import read_curves
+from fitwatch.diagnosis.readers import read_curves
 
 BATCH = 64
 N_TRAIN = 1437  # 23 batches of 64, the last one of 29

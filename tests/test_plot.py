@@ -12,9 +12,9 @@ from matplotlib.colors import to_hex
 import fitwatch
 from conftest import ARTIFACTS, ROOT, run_python, train_digits_mlp
 from fitwatch.cli import main
-from fitwatch.plot import LOG_SPAN, plot_curves, save_plot
-from fitwatch.smoothing import ema
-from fitwatch.style import ANNOTATION, SPLIT_COLORS, run_color
+from fitwatch.show.plot import LOG_SPAN, plot_curves, save_plot
+from fitwatch.show.smoothing import ema
+from fitwatch.show.style import ANNOTATION, SPLIT_COLORS, run_color
 
 CSV_LOG = ROOT / "tests" / "data" / "logs" / "keras_csvlogger.csv"
 
@@ -239,7 +239,7 @@ def test_two_sources_overlay_one_colour_per_run(store_dir, tmp_path):
     record("run-b", acc=False, train=[v * 0.8 for v in TRAIN], val=[v * 0.9 for v in VAL])
     path = save_plot(["run-a", "run-b"], tmp_path / "both.png")
     assert Path(path).read_bytes()[:4] == b"\x89PNG"
-    from fitwatch.plot import plot_sources
+    from fitwatch.show.plot import plot_sources
 
     fig = plot_sources(["run-a", "run-b"])
     for i in (0, 1):

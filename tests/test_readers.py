@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fitwatch.curves import Curves
-from fitwatch.readers import ReadError, read_curves
+from fitwatch.diagnosis.curves import Curves
+from fitwatch.diagnosis.readers import ReadError, read_curves
 
 from conftest import run_python
 
@@ -526,7 +526,7 @@ def test_skip_warnings_name_the_callers_line(tmp_path):
     from torch.utils.tensorboard import SummaryWriter
 
     import fitwatch
-    from fitwatch.readers import read_path
+    from fitwatch.diagnosis.readers import read_path
 
     for run, tag in [("a", "loss"), ("b", "lr")]:
         w = SummaryWriter(str(tmp_path / "tb" / run))

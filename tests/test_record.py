@@ -8,8 +8,8 @@ import pytest
 import torch
 
 import fitwatch
-from fitwatch.names import keras_key, split_key
-from fitwatch.record import SplitAccumulator
+from fitwatch.core.names import keras_key, split_key
+from fitwatch.record.accumulator import SplitAccumulator
 
 
 def test_uneven_last_batch_is_sample_weighted(store_dir):

@@ -19,10 +19,10 @@ import pytest
 import fitwatch
 from conftest import ARTIFACTS, ROOT, run_python, train_digits_mlp
 from fitwatch.cli import main
-from fitwatch.readers import read_curves
-from fitwatch.report import MAX_CHART_POINTS, collect
-from fitwatch.smoothing import downsample, ema
-from fitwatch.tables import fmt_number
+from fitwatch.diagnosis.readers import read_curves
+from fitwatch.show.report import MAX_CHART_POINTS, collect
+from fitwatch.show.smoothing import downsample, ema
+from fitwatch.show.tables import fmt_number
 
 pytest.importorskip("plotly")
 
@@ -267,14 +267,14 @@ def test_without_plotly_says_how_to_install(tmp_path):
 
 
 def test_safe_filename_and_output_folder(store, tmp_path):
-    from fitwatch.report import write_report
+    from fitwatch.show.report import write_report
 
     path = write_report("digits-es", str(tmp_path / "reports") + "/", dir=store)
     assert Path(path) == tmp_path / "reports" / "digits-es.html" and Path(path).exists()
 
 
 def test_safe_filename_keeps_unicode_letters_and_never_merges_empty_names():
-    from fitwatch.report import safe_filename
+    from fitwatch.show.report import safe_filename
 
     assert safe_filename("résumé ü 日本語 🚀") == "résumé_ü_日本語"
     assert safe_filename("日本語") == "日本語" and safe_filename("Ελληνικά-2") == "Ελληνικά-2"

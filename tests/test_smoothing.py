@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from fitwatch.smoothing import downsample, ema
+from fitwatch.show.smoothing import downsample, ema
 
 
 def reference_ema(values, w):

@@ -17,18 +17,15 @@ Keras users add ``fitwatch.keras.Callback("name")`` to ``model.fit(..., callback
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from fitwatch import _aliases
+from fitwatch._version import __version__
+from fitwatch.core.names import keras_key, split_key
+from fitwatch.diagnosis import Curves, Diagnosis, Finding, Thresholds, diagnose, diagnose_curves
+from fitwatch.record import NonFiniteValue, Run
+from fitwatch.stopping import EarlyStopping
+from fitwatch.store import RunData, Store, StoreError
 
-from .analyze import diagnose, diagnose_curves
-from .curves import Curves
-from .diagnosis import Diagnosis, Finding
-from .names import keras_key, split_key
-from .record import NonFiniteValue
-from .run import Run
-from .rundata import RunData
-from .stopping import EarlyStopping
-from .store import Store, StoreError
-from .thresholds import Thresholds
+_aliases.install()  # fitwatch.report, fitwatch.readers... : the modules' paths before the layer packages
 
 __all__ = [
     "Run",
@@ -71,9 +68,8 @@ def runs(dir=None) -> list[dict]:
 
 
 def __getattr__(name: str):
-    # framework integrations import their framework lazily: `fitwatch.keras` only on first use
-    if name == "keras":
-        import importlib
-
-        return importlib.import_module(f"{__name__}.keras")  # `from . import keras` would recurse here
-    raise AttributeError(f"module 'fitwatch' has no attribute {name!r}")
+    # framework integrations (``fitwatch.keras``) and the modules' former paths are imported on first use
+    module = _aliases.moved(name)
+    if module is None:
+        raise AttributeError(f"module 'fitwatch' has no attribute {name!r}")
+    return module

@@ -28,10 +28,10 @@ except ModuleNotFoundError as e:  # keras missing, or keras without any usable b
 if int(keras.__version__.split(".")[0]) < 3:  # pragma: no cover - keras 2 is not installed in tests
     raise ImportError(f"fitwatch.keras needs Keras 3, found keras {keras.__version__}: pip install -U 'keras>=3'")
 
-from ..keeper import BestKeeper
-from ..names import VAL, TRAIN, keras_key
-from ..run import Run, chain_exit_hooks
-from ..stopping import EarlyStopping as _Rule
+from fitwatch.stopping.keeper import BestKeeper
+from fitwatch.core.names import VAL, TRAIN, keras_key
+from fitwatch.record.run import Run, chain_exit_hooks
+from fitwatch.stopping.rule import EarlyStopping as _Rule
 
 #: a model config larger than this (as JSON) is not stored with the run
 MAX_MODEL_CONFIG_BYTES = 64 * 1024
@@ -228,7 +228,7 @@ class Callback(keras.callbacks.Callback):
         if self._offset is None:
             self._offset = max(0, self._start_epoch - int(epoch))
             if self.progress:
-                from ..progress import EpochBar
+                from fitwatch.record.progress import EpochBar
 
                 total = int((self.params or {}).get("epochs") or 0) + self._offset
                 self._bar = EpochBar(self.run.name, total=total, start=int(epoch) + self._offset)

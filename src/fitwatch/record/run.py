@@ -10,10 +10,11 @@ import traceback
 import warnings
 from typing import Iterator
 
-from .caller import user_stacklevel
-from .names import keras_key, split_key, split_name
-from .record import NonFiniteValue, SplitAccumulator
-from .store import STATUSES, Store, _hostname, pid_alive
+from fitwatch.core.caller import user_stacklevel
+from fitwatch.core.names import keras_key, split_key, split_name
+from fitwatch.record.accumulator import NonFiniteValue, SplitAccumulator
+from fitwatch.store import Store
+from fitwatch.store.status import STATUSES, hostname, pid_alive
 
 _FLUSH_EVERY_S = 1.0  # batch rows reach the store at least this often during a long epoch
 
@@ -41,7 +42,7 @@ class Run:
         progress: show a progress bar with the latest epoch's values while ``Run.epochs`` runs.
             Default: only when standard error is a terminal.
         info: free-form facts about the run (framework, model summary...), stored with it.
-        diagnose: at ``finish()``, diagnose the curves (see :func:`fitwatch.diagnose`), store the
+        diagnose: at ``finish()``, diagnose the curves (see :func:`fitwatch.diagnosis`), store the
             result in the run's info under ``"diagnosis"`` and print it to standard error.
             ``"quiet"`` stores without printing; False skips it.
 
@@ -318,7 +319,7 @@ class Run:
             raise ValueError(f"fitwatch: epochs(n) needs a non-negative integer number of epochs, got {n!r}")
         keeper = None
         if stop is not None or restore is not None or checkpoint is not None:
-            from .keeper import BestKeeper
+            from fitwatch.stopping.keeper import BestKeeper
 
             keeper = BestKeeper(stop, restore, checkpoint)
             if hasattr(keeper.stop, "reset") and keeper.stop.stopped_epoch is not None:
@@ -329,7 +330,7 @@ class Run:
         if show is None:
             show = sys.stderr.isatty()
         if show:
-            from .progress import EpochBar
+            from fitwatch.record.progress import EpochBar
 
             self._bar = EpochBar(self.name, total=n, start=self.epoch)
             self._bar.start()
@@ -399,8 +400,8 @@ class Run:
         _active.discard(self)
 
     def _diagnose(self) -> None:
-        from .analyze import diagnose_curves
-        from .curves import Curves
+        from fitwatch.diagnosis.analyze import diagnose_curves
+        from fitwatch.diagnosis.curves import Curves
 
         data = self.store.load(self.id)
         if not len(data.epochs) or not any(m == "loss" for _, m in data.metrics):
@@ -482,7 +483,7 @@ def _refuse_a_live_writer(run: dict) -> None:
     """Raise a RuntimeError when ``run`` (a store record, ``running``) is written by another process
     that is alive: resuming it would write the same epochs twice, each over the other's."""
     pid, host = run.get("pid"), run.get("host")
-    if pid == os.getpid() and host == _hostname():
+    if pid == os.getpid() and host == hostname():
         return  # this process's own run (e.g. a notebook cell run again): it may go on
     if pid_alive(pid, host):
         raise RuntimeError(

@@ -15,7 +15,7 @@ import ipaddress
 import socket
 import sys
 
-from .app import LOOPBACK_HOSTS, create_app
+from fitwatch.show.dashboard.app import LOOPBACK_HOSTS, create_app
 
 __all__ = ["serve", "create_app", "listen", "is_loopback"]
 

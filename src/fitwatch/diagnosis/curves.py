@@ -151,7 +151,7 @@ class Curves:
     @classmethod
     def from_run(cls, data) -> "Curves":
         """From a run read back from the store (:class:`fitwatch.RunData`)."""
-        from .names import keras_key
+        from fitwatch.core.names import keras_key
 
         series = {keras_key(s, m): v for (s, m), v in data.metrics.items()}
         # an epoch without a row for a metric has no value; a logged NaN is stored and is a value
@@ -222,7 +222,7 @@ class Curves:
         return int(self.epochs.size)
 
 
-def _ordinal(k: int) -> str:
+def ordinal(k: int) -> str:
     return f"{k}{'th' if 10 <= k % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(k % 10, 'th')}"
 
 
@@ -255,7 +255,7 @@ def spread_validation(key: str, values: np.ndarray, n: int, missing: np.ndarray 
         at = np.arange(1, m + 1) * f - 1
         out[at], miss[at] = values, gone
         shown = ", ".join(str(int(e)) for e in at[:4]) + (", ..." if m > 4 else "")
-        return out, miss, (f"{key} has {m} values for {n} epochs: read as validation every {_ordinal(f)} epoch "
+        return out, miss, (f"{key} has {m} values for {n} epochs: read as validation every {ordinal(f)} epoch "
                            f"(Keras validation_freq={f}: epochs {shown})")
     out[:m], miss[:m] = values, gone
     return out, miss, (f"{key} has {m} values for {n} epochs: the last {n - m} marked missing (put None at the "

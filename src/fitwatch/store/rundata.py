@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from .names import keras_key
+from fitwatch.core.names import keras_key
 
 
 @dataclass
@@ -131,7 +131,7 @@ class RunData:
             >>> [ax.get_title(loc="left") for ax in fig.axes], fig.axes[0].get_xlabel()
             (['loss'], 'epoch')
         """
-        from .plot import plot_sources
+        from fitwatch.show.plot import plot_sources
 
         return plot_sources(self, **kw)
 

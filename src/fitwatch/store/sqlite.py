@@ -41,7 +41,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .rundata import RunData
+from fitwatch.store.rundata import RunData
+from fitwatch.store.status import hostname, pid_alive
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x46495457  # "FITW", in the SQLite header: this file is a fitwatch store
@@ -90,7 +91,6 @@ CREATE TABLE IF NOT EXISTS steps (
 CREATE INDEX IF NOT EXISTS steps_run ON steps (run_id, first_step);
 """
 
-STATUSES = ("running", "finished", "failed", "stopped")
 
 
 class StoreError(Exception):
@@ -242,7 +242,7 @@ class Store:
                     f"{', '.join(sorted(tables)[:5])}); point --dir / {ENV_DIR} at a fitwatch store folder"
                 )
         elif version > SCHEMA_VERSION:
-            from . import __version__
+            from fitwatch._version import __version__
 
             raise StoreError(
                 f"{self.path}: store schema version {version} was written by a newer fitwatch; "
@@ -293,7 +293,7 @@ class Store:
             cur = c.execute(
                 "INSERT INTO runs (name, status, config, info, started_at, updated_at, pid, host) "
                 "VALUES (?, 'running', ?, ?, ?, ?, ?, ?)",
-                (name, _dumps(config), _dumps(info), now, now, os.getpid(), _hostname()),
+                (name, _dumps(config), _dumps(info), now, now, os.getpid(), hostname()),
             )
             return cur.lastrowid
 
@@ -301,7 +301,7 @@ class Store:
 
     def reopen_run(self, run_id: int) -> None:
         """Mark a run ``running`` again (resume), owned by this process."""
-        self.update_run(run_id, status="running", ended_at=None, error=None, pid=os.getpid(), host=_hostname())
+        self.update_run(run_id, status="running", ended_at=None, error=None, pid=os.getpid(), host=hostname())
 
     def update_run(self, run_id: int, **fields) -> None:
         """Update columns of a run (``status``, ``config``, ``info``, ``error``, ``ended_at``...)."""
@@ -334,7 +334,7 @@ class Store:
         if self._journal_fd is None:
             folder = self.journal_dir
             folder.mkdir(exist_ok=True)
-            self._journal_path = folder / f"{_hostname()}.{os.getpid()}.jsonl"
+            self._journal_path = folder / f"{hostname()}.{os.getpid()}.jsonl"
             self._journal_fd = os.open(self._journal_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.write(self._journal_fd, line)
 
@@ -597,23 +597,3 @@ def _decode_run(r: dict) -> dict:
             except ValueError:
                 r[k] = {}
     return r
-
-
-def _hostname() -> str:
-    import socket
-
-    return socket.gethostname()
-
-
-def pid_alive(pid: int | None, host: str | None) -> bool | None:
-    """Whether process ``pid`` on ``host`` still runs; None when that cannot be told from here."""
-    if not pid or host != _hostname():
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-

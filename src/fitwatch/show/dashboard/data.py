@@ -34,12 +34,13 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .. import style
-from ..curves import Curves
-from ..names import keras_key
-from ..store import Store
-from ..tables import duration_of, effective_status, error_line
-from .series import jsonable, nonfinite_points, series_payload, values_json
+from fitwatch.show import style
+from fitwatch.diagnosis.curves import Curves
+from fitwatch.core.names import keras_key
+from fitwatch.store.sqlite import Store
+from fitwatch.show.tables import duration_of, error_line
+from fitwatch.store.status import effective_status
+from fitwatch.show.dashboard.series import jsonable, nonfinite_points, series_payload, values_json
 
 #: the sort keys of ``/api/runs`` (``sort=``)
 SORT_KEYS = ("id", "name", "status", "epochs", "best_val_loss", "best_epoch", "verdict", "started_at",
@@ -371,7 +372,7 @@ def _csv_cells(*cells: str) -> str:
 
 def _diagnose(data) -> dict | None:
     """The diagnosis of a run read back, as ``Run.finish`` would store it (None without a loss)."""
-    from ..analyze import diagnose_curves
+    from fitwatch.diagnosis.analyze import diagnose_curves
 
     if not len(data.epochs) or not any(m == "loss" for _, m in data.metrics):
         return None

@@ -30,7 +30,7 @@ import os
 import sys
 import warnings
 
-from .integrations import weights as _weights
+from fitwatch.stopping import weights as _weights
 
 
 class BestKeeper:
@@ -53,7 +53,7 @@ class BestKeeper:
     """
 
     def __init__(self, stop=None, model=None, checkpoint=None, *, restore: bool = True, where: str = "Run.epochs"):
-        from .stopping import EarlyStopping
+        from fitwatch.stopping.rule import EarlyStopping
 
         self.stops = stop is not None  # False: the best is tracked, the loop never ends early
         if stop is None:

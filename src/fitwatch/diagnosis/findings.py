@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 VERDICTS = ("good_fit", "overfitting", "underfitting", "still_improving", "not_learning", "unstable", "diverged")
 SEVERITIES = ("info", "warning", "critical")
 
-_VERDICT_TEXT = {v: v.replace("_", " ") for v in VERDICTS}  # "good_fit" -> "good fit"
+VERDICT_TEXT = {v: v.replace("_", " ") for v in VERDICTS}  # "good_fit" -> "good fit"
 _SEVERITY_STYLE = {"info": "cyan", "warning": "yellow", "critical": "bold red"}
 _VERDICT_STYLE = {
     "good_fit": "bold green", "overfitting": "bold yellow", "underfitting": "bold yellow",
@@ -129,7 +129,7 @@ class Diagnosis:
             >>> fig.axes[0].get_title(loc="left")
             'loss'
         """
-        from .plot import plot_curves
+        from fitwatch.show.plot import plot_curves
 
         runs = self.runs or [self]
         if any(r._curves is None for r in runs):
@@ -142,7 +142,7 @@ class Diagnosis:
         return self.findings[0] if self.findings else None
 
     def __str__(self) -> str:
-        head = f"{self.name or self.source}: {_VERDICT_TEXT[self.verdict]}"
+        head = f"{self.name or self.source}: {VERDICT_TEXT[self.verdict]}"
         if self.best_epoch is not None:
             head += f" (best epoch {self.best_epoch}"
             head += f", overfitting from epoch {self.onset_epoch})" if self.onset_epoch is not None else ")"
@@ -161,7 +161,7 @@ class Diagnosis:
 
         title = Text()
         title.append(f"{self.name or self.source}  ")
-        title.append(_VERDICT_TEXT[self.verdict].upper(), style=_VERDICT_STYLE[self.verdict])
+        title.append(VERDICT_TEXT[self.verdict].upper(), style=_VERDICT_STYLE[self.verdict])
         sub = []
         if self.best_epoch is not None:
             sub.append(f"best epoch {self.best_epoch}")
@@ -192,7 +192,7 @@ class Diagnosis:
         e = html.escape
         color = {"good_fit": "#1a7f37", "still_improving": "#0969da"}.get(self.verdict, "#cf222e")
         parts = [f'<div style="font-family:sans-serif"><b>{e(self.name or self.source)}</b>: '
-                 f'<span style="color:{color};font-weight:bold">{e(_VERDICT_TEXT[self.verdict])}</span>']
+                 f'<span style="color:{color};font-weight:bold">{e(VERDICT_TEXT[self.verdict])}</span>']
         if self.best_epoch is not None:
             parts.append(f" &middot; best epoch {self.best_epoch}")
         if self.onset_epoch is not None:

@@ -47,15 +47,18 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, style
-from .analyze import diagnose_curves
-from .curves import Curves
-from .diagnosis import Diagnosis
-from .names import keras_key, split_key
-from .readers import read_curves
-from .rundata import RunData
-from .smoothing import downsample
-from .tables import duration_of, effective_status, error_line, fmt_duration, fmt_number, fmt_time, stop_line
+from fitwatch._version import __version__
+
+from fitwatch.show import style
+from fitwatch.diagnosis.analyze import diagnose_curves
+from fitwatch.diagnosis.curves import Curves
+from fitwatch.diagnosis.findings import Diagnosis
+from fitwatch.core.names import keras_key, split_key
+from fitwatch.diagnosis.readers import read_curves
+from fitwatch.store.rundata import RunData
+from fitwatch.show.smoothing import downsample
+from fitwatch.show.tables import duration_of, error_line, fmt_duration, fmt_number, fmt_time, stop_line
+from fitwatch.store.status import effective_status
 
 __all__ = ["write_report", "collect", "render_report", "plotly_js", "safe_filename", "script_json", "ReportRun",
            "REPORT_INSTALL_HINT"]
@@ -69,7 +72,7 @@ MAX_CHART_POINTS = 2000
 MARKERS_UP_TO = 60
 #: the smoothing slider's weight when the page opens: the raw curves, as before the slider
 SMOOTH_DEFAULT = 0.0
-_TEMPLATE = "templates/report.html"
+_TEMPLATE = "show/templates/report.html"
 _FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 #: info keys shown in their own place, not among the run's details
 _INFO_SHOWN = ("diagnosis", "early_stopping")
@@ -180,7 +183,7 @@ def _store_run(src, dir) -> RunData | None:
         return src
     if isinstance(src, bool) or not isinstance(src, (str, int)) or (isinstance(src, str) and os.path.exists(src)):
         return None
-    from .store import Store, StoreError, resolve_path
+    from fitwatch.store.sqlite import Store, StoreError, resolve_path
 
     try:
         store = Store.open(dir)

@@ -22,9 +22,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .names import keras_key
-from .rundata import RunData
-from .store import pid_alive
+from fitwatch.core.names import keras_key
+from fitwatch.store.rundata import RunData
+from fitwatch.store.status import effective_status
 
 #: rich style of each status (``killed``: recorded as running, but its process is gone)
 STATUS_STYLES = {
@@ -100,18 +100,6 @@ def _fmt_config_value(v) -> str:
     if isinstance(v, str):
         return v if v and " " not in v else repr(v)
     return str(v)
-
-
-def effective_status(run) -> str:
-    """The run's status, or ``killed`` when it is recorded as running but its process is gone.
-
-    ``run`` is a record from :meth:`Store.runs` / :meth:`Store.find_run` or a :class:`RunData`.
-    """
-    get = run.get if isinstance(run, dict) else lambda k: getattr(run, k, None)
-    status = get("status")
-    if status == "running" and pid_alive(get("pid"), get("host")) is False:
-        return "killed"
-    return status
 
 
 def duration_of(run, status: str | None = None) -> float | None:

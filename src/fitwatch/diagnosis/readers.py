@@ -78,10 +78,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .caller import user_stacklevel
-from .curves import Curves, canonical_name, merge_notes, spread_validation
-from .names import keras_key
-from .rundata import RunData
+from fitwatch.core.caller import user_stacklevel
+from fitwatch.diagnosis.curves import Curves, canonical_name, merge_notes, spread_validation
+from fitwatch.core.names import keras_key
+from fitwatch.store.rundata import RunData
 
 __all__ = ["ReadError", "read_curves", "read_path"]
 
@@ -346,7 +346,7 @@ def _from_rundata(data: RunData) -> Curves:
 
 
 def _from_store(ref, dir) -> Curves:
-    from .store import Store, StoreError, resolve_path
+    from fitwatch.store.sqlite import Store, StoreError, resolve_path
 
     try:
         store = Store.open(dir)
@@ -364,7 +364,7 @@ def _from_store(ref, dir) -> Curves:
 
 
 def _read_store_file(path: Path) -> list[Curves]:
-    from .store import Store, StoreError
+    from fitwatch.store.sqlite import Store, StoreError
 
     try:
         store = Store.open(path)

@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from ..smoothing import downsample, ema
+from fitwatch.show.smoothing import downsample, ema
 
 __all__ = ["series_payload", "values_json", "nonfinite_points", "jsonable", "dumps"]
 

@@ -152,8 +152,8 @@ def main(epochs: int = DEFAULT_EPOCHS, name: str = DEFAULT_NAME, dir=None, conso
     (``<store folder>/reports/<name>.html``) and print where it is."""
     from rich.text import Text
 
-    from . import tables
-    from .store import DB_NAME, resolve_path
+    from fitwatch.show import tables
+    from fitwatch.store.sqlite import DB_NAME, resolve_path
 
     console = console or tables.make_console()
     t0 = time.perf_counter()
@@ -180,7 +180,7 @@ def write_demo_report(data, folder, console) -> str | None:
     plotly, print how to get it instead (the demo does not fail for it)."""
     from rich.text import Text
 
-    from .report import safe_filename, write_report
+    from fitwatch.show.report import safe_filename, write_report
 
     try:
         report = write_report([data], folder / "reports" / f"{safe_filename(data.name)}.html")

@@ -44,10 +44,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .curves import Curves
-from .names import split_key
-from .smoothing import ema
-from .style import ANNOTATION, LOG_SPAN, run_color, split_color, split_dash
+from fitwatch.diagnosis.curves import Curves
+from fitwatch.core.names import split_key
+from fitwatch.show.smoothing import ema
+from fitwatch.show.style import ANNOTATION, LOG_SPAN, run_color, split_color, split_dash
 
 __all__ = ["save_plot", "plot_sources", "plot_curves", "FORMATS", "LOG_SPAN"]
 
@@ -120,8 +120,8 @@ def plot_sources(sources, *, dir=None, monitor: str = "val_loss", smooth: float 
     Returns:
         A ``matplotlib.figure.Figure``.
     """
-    from .analyze import diagnose_curves
-    from .readers import read_curves
+    from fitwatch.diagnosis.analyze import diagnose_curves
+    from fitwatch.diagnosis.readers import read_curves
 
     if not isinstance(sources, list) or (sources and all(isinstance(s, (int, float)) for s in sources)):
         sources = [sources]  # one source: a name, a path, (train, val) lists, a list of losses...
@@ -281,12 +281,12 @@ def _metadata(suffix: str) -> dict:
 
 
 def _diagnoses(curves_list, diagnoses):
-    from .diagnosis import Diagnosis
+    from fitwatch.diagnosis.findings import Diagnosis
 
     if diagnoses is False:
         return []
     if diagnoses is None:
-        from .analyze import diagnose_curves
+        from fitwatch.diagnosis.analyze import diagnose_curves
 
         return [diagnose_curves(c) for c in curves_list]
     if isinstance(diagnoses, Diagnosis):
@@ -506,11 +506,11 @@ def _run_name(c: Curves, i: int, limit: int = 40) -> str:
 
 
 def _title(curves_list, diagnoses) -> str:
-    from .diagnosis import _VERDICT_TEXT
+    from fitwatch.diagnosis.findings import VERDICT_TEXT
 
     def one(i):
         name = _run_name(curves_list[i], i)
-        return f"{name}: {_VERDICT_TEXT[diagnoses[i].verdict]}" if diagnoses else name
+        return f"{name}: {VERDICT_TEXT[diagnoses[i].verdict]}" if diagnoses else name
 
     if len(curves_list) == 1:
         return one(0)

@@ -16,8 +16,8 @@ import sqlite3
 import sys
 import warnings
 
-from . import __version__
-from .store import DB_NAME, ENV_DIR, Store, StoreError
+from fitwatch._version import __version__
+from fitwatch.store.sqlite import DB_NAME, ENV_DIR, Store, StoreError
 
 EXIT_USAGE = 2
 
@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train an MLP on scikit-learn's digits (bundled, no download) that "
                                    "overfits within seconds, recorded with fitwatch. Needs torch and "
                                    "scikit-learn: pip install 'fitwatch[demo]'.")
-    from .demo import DEFAULT_EPOCHS, DEFAULT_NAME
+    from fitwatch.cli.demo import DEFAULT_EPOCHS, DEFAULT_NAME
 
     p.add_argument("--epochs", type=_positive_int, default=DEFAULT_EPOCHS,
                    help=f"number of epochs (default {DEFAULT_EPOCHS})")
@@ -156,7 +156,7 @@ def open_store(dir) -> Store:
 
 # -- commands -------------------------------------------------------------------------------------
 def cmd_runs(args) -> int:
-    from . import tables
+    from fitwatch.show import tables
 
     store = open_store(args.dir)
     try:
@@ -171,7 +171,7 @@ def cmd_runs(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from . import tables
+    from fitwatch.show import tables
 
     store = open_store(args.dir)
     try:
@@ -188,8 +188,8 @@ def cmd_show(args) -> int:
 
 
 def cmd_diagnose(args) -> int:
-    from .analyze import diagnose
-    from .readers import ReadError
+    from fitwatch.diagnosis.analyze import diagnose
+    from fitwatch.diagnosis.readers import ReadError
 
     results = []
     for src in args.sources:
@@ -201,7 +201,7 @@ def cmd_diagnose(args) -> int:
         for d in results:
             print(json.dumps(d.to_dict()))
         return 0
-    from . import tables
+    from fitwatch.show import tables
 
     console = tables.make_console()
     for d in results:
@@ -211,7 +211,7 @@ def cmd_diagnose(args) -> int:
 
 
 def cmd_plot(args) -> int:
-    from .plot import save_plot
+    from fitwatch.show.plot import save_plot
 
     path = _user_errors(save_plot, args.sources, args.output, smooth=args.smooth, log=args.log, dir=args.dir,
                         monitor=args.monitor)
@@ -220,7 +220,7 @@ def cmd_plot(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .report import write_report
+    from fitwatch.show.report import write_report
 
     path = _user_errors(write_report, args.sources, args.output, dir=args.dir, monitor=args.monitor,
                         smooth=args.smooth)
@@ -229,7 +229,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from .dashboard import serve
+    from fitwatch.show.dashboard import serve
 
     open_store(args.dir).close()  # no store, or not a fitwatch store: say so before listening
     return _user_errors(serve, dir=args.dir, host=args.host, port=args.port) or 0
@@ -237,7 +237,7 @@ def cmd_serve(args) -> int:
 
 def _user_errors(fn, *a, **kw):
     """Call ``fn``; what the user can fix (bad source, missing extra, bad file name) becomes one line."""
-    from .readers import ReadError
+    from fitwatch.diagnosis.readers import ReadError
 
     try:
         return fn(*a, **kw)
@@ -246,8 +246,8 @@ def _user_errors(fn, *a, **kw):
 
 
 def cmd_demo(args) -> int:
-    from . import demo
-    from .store import resolve_path
+    from fitwatch.cli import demo
+    from fitwatch.store.sqlite import resolve_path
 
     if resolve_path(args.dir).exists():
         open_store(args.dir).close()  # a store that cannot be used says so now, not after training
@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         _error(str(e))
         return EXIT_USAGE
     except sqlite3.Error as e:  # e.g. a locked or read-only database
-        from .store import resolve_path
+        from fitwatch.store.sqlite import resolve_path
 
         _error(f"{resolve_path(args.dir)}: {e}")
         return 1

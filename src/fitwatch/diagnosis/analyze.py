@@ -17,10 +17,10 @@ import re
 
 import numpy as np
 
-from .curves import Curves, _ordinal
-from .diagnosis import Diagnosis, Finding
-from .remedies import CATALOGUE, remedies_for
-from .thresholds import DEFAULT, Thresholds
+from fitwatch.diagnosis.curves import Curves, ordinal
+from fitwatch.diagnosis.findings import Diagnosis, Finding
+from fitwatch.diagnosis.remedies import CATALOGUE, remedies_for
+from fitwatch.diagnosis.thresholds import DEFAULT, Thresholds
 
 _MAD = 1.4826  # MAD -> standard deviation for normal noise
 
@@ -107,7 +107,7 @@ def _sparse_note(key: str, miss: np.ndarray, epochs: np.ndarray) -> str:
         pattern = f"epochs {at[0]}-{at[-1]}"
     elif at.size >= 2 and steps.size == 1:
         k = int(steps[0])
-        pattern = f"every {_ordinal(k)}" + (f" from epoch {at[0]}" if at[0] - epochs[0] >= k else "")
+        pattern = f"every {ordinal(k)}" + (f" from epoch {at[0]}" if at[0] - epochs[0] >= k else "")
     else:
         pattern = "irregularly"
     return f"{key} present at {at.size} of {epochs.size} epochs ({pattern}): judged on those"
@@ -129,7 +129,7 @@ def _no_floor(start: float) -> None:
 
 def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Thresholds | None = None,
                     stop=None) -> Diagnosis:
-    """Diagnose one run's curves. See :func:`fitwatch.diagnose` for the usual entry point."""
+    """Diagnose one run's curves. See :func:`fitwatch.diagnosis` for the usual entry point."""
     if stop is not None:
         curves = dataclasses.replace(curves, stop=stop_record(stop))
     t = thresholds or DEFAULT
@@ -778,7 +778,7 @@ def diagnose(source, *, monitor: str = "val_loss", thresholds: Thresholds | None
         >>> d.verdict
         'still_improving'
     """
-    from .readers import read_curves
+    from fitwatch.diagnosis.readers import read_curves
 
     results = [diagnose_curves(c, monitor=monitor, thresholds=thresholds, stop=stop)
                for c in read_curves(source, dir=dir)]

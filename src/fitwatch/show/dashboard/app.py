@@ -26,10 +26,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import __version__, style
-from ..store import Store
-from .data import SORT_KEYS, STEPS_MAX_POINTS, BadRequest, DashboardData, NotFound
-from .series import dumps, jsonable
+from fitwatch._version import __version__
+
+from fitwatch.show import style
+from fitwatch.store.sqlite import Store
+from fitwatch.show.dashboard.data import SORT_KEYS, STEPS_MAX_POINTS, BadRequest, DashboardData, NotFound
+from fitwatch.show.dashboard.series import dumps, jsonable
 
 HERE = Path(__file__).resolve().parent / "assets"
 

@@ -1,0 +1,51 @@
+"""A run's status: the statuses a store records, and whether a run recorded as running still is.
+
+A run is ``running`` until its process finishes it; a process killed before that leaves it
+``running`` for ever, so readers ask :func:`effective_status`, which says ``killed`` when the
+writer's process is gone (same host, pid not alive).
+
+Example:
+    >>> import os
+    >>> effective_status({"status": "running", "pid": os.getpid(), "host": hostname()})
+    'running'
+    >>> pid_alive(os.getpid(), "another-host") is None    # cannot be told from here
+    True
+"""
+
+from __future__ import annotations
+
+import os
+
+#: every status a run can have in a store
+STATUSES = ("running", "finished", "failed", "stopped")
+
+
+def hostname() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
+def pid_alive(pid: int | None, host: str | None) -> bool | None:
+    """Whether process ``pid`` on ``host`` still runs; None when that cannot be told from here."""
+    if not pid or host != hostname():
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def effective_status(run) -> str:
+    """The run's status, or ``killed`` when it is recorded as running but its process is gone.
+
+    ``run`` is a record from :meth:`Store.runs` / :meth:`Store.find_run` or a :class:`RunData`.
+    """
+    get = run.get if isinstance(run, dict) else lambda k: getattr(run, k, None)
+    status = get("status")
+    if status == "running" and pid_alive(get("pid"), get("host")) is False:
+        return "killed"
+    return status
