@@ -153,7 +153,7 @@ def main(epochs: int = DEFAULT_EPOCHS, name: str = DEFAULT_NAME, dir=None, conso
     from rich.text import Text
 
     from fitwatch.show import tables
-    from fitwatch.store.sqlite import DB_NAME, resolve_path
+    from fitwatch.store import DB_NAME, resolve_path
 
     console = console or tables.make_console()
     t0 = time.perf_counter()

@@ -17,7 +17,7 @@ import sys
 import warnings
 
 from fitwatch._version import __version__
-from fitwatch.store.sqlite import DB_NAME, ENV_DIR, Store, StoreError
+from fitwatch.store import DB_NAME, ENV_DIR, Store, StoreError
 
 EXIT_USAGE = 2
 
@@ -247,7 +247,7 @@ def _user_errors(fn, *a, **kw):
 
 def cmd_demo(args) -> int:
     from fitwatch.cli import demo
-    from fitwatch.store.sqlite import resolve_path
+    from fitwatch.store import resolve_path
 
     if resolve_path(args.dir).exists():
         open_store(args.dir).close()  # a store that cannot be used says so now, not after training
@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         _error(str(e))
         return EXIT_USAGE
     except sqlite3.Error as e:  # e.g. a locked or read-only database
-        from fitwatch.store.sqlite import resolve_path
+        from fitwatch.store import resolve_path
 
         _error(f"{resolve_path(args.dir)}: {e}")
         return 1

@@ -346,36 +346,27 @@ def _from_rundata(data: RunData) -> Curves:
 
 
 def _from_store(ref, dir) -> Curves:
-    from fitwatch.store.sqlite import Store, StoreError, resolve_path
+    from fitwatch.store import Store, StoreError
 
     try:
-        store = Store.open(dir)
+        with Store.reading(dir) as store:
+            data = store.load(ref)
     except StoreError as e:
         raise ReadError(f"{ref}: no such file or folder, and no fitwatch store to find a run of that name "
                         f"({_one_line(e.args[0])})") from None
-    try:
-        data = store.load(ref)
     except KeyError as e:
         raise ReadError(f"{ref}: no such file or folder, and {_one_line(e.args[0])}") from None
-    finally:
-        if Store._shared.get(resolve_path(dir).absolute()) is not store:
-            store.close()
     return _from_rundata(data)
 
 
 def _read_store_file(path: Path) -> list[Curves]:
-    from fitwatch.store.sqlite import Store, StoreError
+    from fitwatch.store import Store, StoreError
 
     try:
-        store = Store.open(path)
+        with Store.reading(path) as store:
+            datas = [store.load(r["id"]) for r in store.runs()]
     except StoreError as e:
         raise ReadError(_one_line(e.args[0])) from None
-    try:
-        runs = store.runs()
-        datas = [store.load(r["id"]) for r in runs]
-    finally:
-        if Store._shared.get(store.path.absolute()) is not store:
-            store.close()
     out, skipped = [], []
     for d in datas:
         try:

@@ -183,19 +183,13 @@ def _store_run(src, dir) -> RunData | None:
         return src
     if isinstance(src, bool) or not isinstance(src, (str, int)) or (isinstance(src, str) and os.path.exists(src)):
         return None
-    from fitwatch.store.sqlite import Store, StoreError, resolve_path
+    from fitwatch.store import Store, StoreError
 
     try:
-        store = Store.open(dir)
-    except StoreError:
+        with Store.reading(dir) as store:
+            return store.load(src)
+    except (StoreError, KeyError):
         return None
-    try:
-        return store.load(src)
-    except KeyError:
-        return None
-    finally:
-        if Store._shared.get(resolve_path(dir).absolute()) is not store:
-            store.close()
 
 
 def _output_path(output, runs: list[ReportRun]) -> Path:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import array
 import atexit
+import contextlib
 import json
 import os
 import queue
@@ -38,6 +39,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -196,6 +198,18 @@ class Store:
         if store is not None and store._pid == os.getpid():
             return store
         return cls(path, create=False)
+
+    @classmethod
+    @contextlib.contextmanager
+    def reading(cls, dir=None) -> "Iterator[Store]":
+        """``with Store.reading(dir) as store:``: :meth:`open` for a few reads, closed at the end
+        unless it is this process's own (shared) store, which its runs still write through."""
+        store = cls.open(dir)
+        try:
+            yield store
+        finally:
+            if cls._shared.get(store.path.absolute()) is not store:
+                store.close()
 
     @classmethod
     def shared(cls, dir=None) -> "Store":

@@ -29,7 +29,7 @@ from pathlib import Path
 from fitwatch._version import __version__
 
 from fitwatch.show import style
-from fitwatch.store.sqlite import Store
+from fitwatch.store import Store
 from fitwatch.show.dashboard.data import SORT_KEYS, STEPS_MAX_POINTS, BadRequest, DashboardData, NotFound
 from fitwatch.show.dashboard.series import dumps, jsonable
 

@@ -37,7 +37,7 @@ import numpy as np
 from fitwatch.show import style
 from fitwatch.diagnosis.curves import Curves
 from fitwatch.core.names import keras_key
-from fitwatch.store.sqlite import Store
+from fitwatch.store import Store
 from fitwatch.show.tables import duration_of, error_line
 from fitwatch.store.status import effective_status
 from fitwatch.show.dashboard.series import jsonable, nonfinite_points, series_payload, values_json
