@@ -25,6 +25,7 @@ demo: $(STAMP)
 	$(BIN)/fitwatch demo
 
 test: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

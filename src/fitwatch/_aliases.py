@@ -24,9 +24,6 @@ MOVED = {
     "caller": "core.caller",
     "curves": "diagnosis.curves",
     "dashboard": "show.dashboard",
-    "dashboard.app": "show.dashboard.app",
-    "dashboard.data": "show.dashboard.data",
-    "dashboard.series": "show.dashboard.series",
     "demo": "cli.demo",
     "integrations.weights": "stopping.weights",
     "keeper": "stopping.keeper",
@@ -65,17 +62,34 @@ class _Loader(importlib.abc.Loader):
 
 class _Finder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path=None, target=None):
-        head, _, rest = fullname.partition(".")
-        if head != "fitwatch" or rest not in MOVED:
-            return None
-        new = f"fitwatch.{MOVED[rest]}"
-        return importlib.util.spec_from_loader(fullname, _Loader(new))
+        new = new_path(fullname)
+        return None if new is None else importlib.util.spec_from_loader(fullname, _Loader(new))
+
+
+def new_path(fullname: str) -> str | None:
+    """Where the module ``fullname`` lives now, or None if it did not move: a moved package's
+    submodules moved with it (``fitwatch.dashboard.series`` -> ``fitwatch.show.dashboard.series``).
+
+    Example:
+        >>> new_path("fitwatch.dashboard.series"), new_path("fitwatch.show.plot")
+        ('fitwatch.show.dashboard.series', None)
+    """
+    head, _, rest = fullname.partition(".")
+    if head != "fitwatch":
+        return None
+    parts = rest.split(".")
+    for i in range(len(parts), 0, -1):
+        old = ".".join(parts[:i])
+        if old in MOVED:
+            return ".".join(["fitwatch", MOVED[old], *parts[i:]])
+    return None
 
 
 def install() -> None:
-    """Put the finder on ``sys.meta_path`` (once)."""
+    """Put the finder first on ``sys.meta_path`` (once): before the path finder, which would otherwise
+    load a moved package's submodule a second time, as another module, from the package's folder."""
     if not any(isinstance(f, _Finder) for f in sys.meta_path):
-        sys.meta_path.append(_Finder())
+        sys.meta_path.insert(0, _Finder())
 
 
 def moved(name: str):
