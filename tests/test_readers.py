@@ -847,6 +847,17 @@ def test_error_run_not_in_the_store(store_dir):
     assert msg.startswith("runs.csv: no such file or folder") and "elsewhere" in msg
 
 
+def test_error_store_file_without_a_loss(store_dir):
+    """A store whose runs log no loss is a one-line ReadError that counts them (it was a NameError
+    for a moment during the move to packages)."""
+    import fitwatch
+
+    with fitwatch.Run("acc-only", dir=store_dir, diagnose=False) as run:
+        run.log_epoch(accuracy=0.5)
+    msg = _error(str(store_dir / "fitwatch.db"))
+    assert "a fitwatch store with no run that has a loss or val_loss (1 runs" in msg
+
+
 def test_error_unknown_type():
     assert "cannot read training curves from a object" in _error(object())
 

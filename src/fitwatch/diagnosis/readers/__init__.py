@@ -1,0 +1,272 @@
+"""Read training curves from whatever holds them: one :class:`~fitwatch.curves.Curves` per run.
+
+:func:`read_curves` takes a diagnosis source and returns ``list[Curves]``:
+
+* a :class:`Curves` (returned as it is), a run of the store (:class:`~fitwatch.rundata.RunData`),
+  or a string naming a run in the store (when no file or folder has that name);
+* a Keras ``History``, its ``.history`` dict or any ``{name: list}`` mapping; a pandas DataFrame
+  (an ``epoch`` column or index); plain lists (``[train]``, ``(train, val)``), a list of per-epoch
+  dicts;
+* the path of a log file: a Keras ``CSVLogger`` CSV and the variants found on disk (``;`` or tab
+  separated, a title line, a pandas index column, Title Case headers, ``acc``/``val_acc``,
+  ``test_loss``/``valid_loss``, accuracy in percent, several runs appended), a PyTorch Lightning
+  ``metrics.csv`` (step and epoch rows: one row per epoch), JSON lines (one object per epoch, or
+  one run per line as in the shared-curves format ``{"id": .., "loss": [..], "val_loss": [..]}``),
+  a JSON Keras history, what Keras printed (``Epoch 1/10`` ... ``- loss: 0.41 - val_loss: 0.52``);
+  any of them gzip-compressed;
+* a folder: every readable log inside, TensorBoard event files too (needs ``tensorboard``).
+
+Column names are mapped to Keras-style keys by :func:`fitwatch.curves.canonical_name`
+(``Train Loss`` -> ``loss``, ``valid_loss`` -> ``val_loss``, ``val_acc`` -> ``val_accuracy``).
+What the reader had to guess (percent accuracy divided by 100, rows dropped, columns ignored) is
+listed in ``Curves.notes``. The rules:
+
+* no value vs a NaN value (``Curves.missing``, see ``docs/diagnosis.md``): an empty cell (or
+  ``NA``, ``null``, ``-``) in a CSV is missing, the text ``nan``/``inf`` a value; in JSON lines
+  (one object per epoch) an absent key or ``null`` is missing, ``NaN``/``Infinity`` a value; in
+  a JSON object of lists (the shared-curves format, a saved history) ``null`` is a NaN value, as
+  that format defines it; TensorBoard: a step without the tag is missing; in Python lists and
+  dicts ``None`` is missing, ``float("nan")`` a value; in a DataFrame a NaN followed by a value is
+  missing, NaN to the end a value (see :func:`~fitwatch.diagnosis.readers.python_objects.nan_gaps`); a run in the store knows which epochs
+  hold a row;
+* a validation list shorter than the training one (a Keras ``History`` of ``fit(validation_freq=3)``)
+  is placed at the epochs Keras validated (2, 5, 8...) when its length fits, else padded at the end
+  as missing, with a note (:func:`fitwatch.curves.spread_validation`);
+* epochs are the source's epoch column (or epoch index) as written; without one, 0, 1, 2...;
+* several runs in one file (the epoch counter starts again, a header line repeats) are named
+  ``<file>#1``, ``<file>#2``...; a ``run`` column names them ``<file>#<value>``;
+* several rows per epoch (Lightning's step and epoch rows, a ``phase`` column of train/val rows)
+  become one: the last value of each column in the epoch; Lightning's ``*_epoch`` columns win
+  over ``*_step`` ones (a ``*_step`` column alone: the mean of the epoch's values);
+* an accuracy column with values above 1.5 (or a ``%`` sign) is in percent: divided by 100;
+* text columns (a phase, ``"[0.1, 0.2]"``, a comment) and empty columns are left out; numeric
+  ones (a learning rate, a batch size) are kept as series;
+* TensorBoard: ``epoch_loss`` in ``train/`` and ``validation/`` (Keras) -> ``loss``/``val_loss``,
+  ``Loss/train``, ``Loss/val`` (``SummaryWriter.add_scalar``) too, and ``add_scalars("loss",
+  {"train": .., "val": ..})``'s subfolders ``loss_train/``, ``loss_val/``: one run with the
+  parent's own tags (a note says so; keys that name no split, ``{"adam": .., "sgd": ..}``, stay
+  runs of their own); steps are epochs unless an ``epoch`` scalar (Lightning) says otherwise.
+
+A source that cannot be read raises :class:`ReadError`, one line that names the file, what was
+found and the fix.
+
+One module per format, none importing another: ``csv_log`` (CSV logs, Lightning's ``metrics.csv``),
+``json_log`` (JSON lines, JSON histories, the shared-curves format), ``keras_console`` (what Keras
+printed), ``tensorboard_events`` (event files), ``store_runs`` (runs of a fitwatch store) and
+``python_objects`` (a ``History``, dicts, DataFrames, lists); ``columns`` (cells and column
+names) and ``runs`` (columns into runs) are what they share. This module picks the reader.
+
+Example:
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "training.log")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("epoch;Train Loss;Val Loss;val_acc\\n1;0.9;1.0;61.5\\n2;0.7;0.8;72.0\\n")
+    >>> [c] = read_curves(path)
+    >>> c.epochs.tolist(), c.loss.tolist(), c.val_loss.tolist(), c.series["val_accuracy"].tolist()
+    ([1, 2], [0.9, 0.7], [1.0, 0.8], [0.615, 0.72])
+    >>> c.notes
+    ['val_acc looks like percent (max 72): divided by 100']
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+
+from fitwatch.diagnosis.curves import Curves
+from fitwatch.diagnosis.readers.columns import ReadError, is_tensor, one_line, warn
+from fitwatch.diagnosis.readers.csv_log import parse_csv
+from fitwatch.diagnosis.readers.json_log import parse_json
+from fitwatch.diagnosis.readers.keras_console import is_keras_console, parse_keras_console
+from fitwatch.diagnosis.readers.python_objects import (
+    from_dataframe,
+    from_dict,
+    from_history,
+    from_sequence,
+    is_dataframe,
+)
+from fitwatch.diagnosis.readers.runs import name_runs
+from fitwatch.diagnosis.readers.store_runs import DB_NAME, from_rundata, from_store, read_store_file
+from fitwatch.diagnosis.readers.tensorboard_events import is_event_file, read_tensorboard
+from fitwatch.store.rundata import RunData
+
+__all__ = ["ReadError", "read_curves", "read_path"]
+
+
+# -- entry point --------------------------------------------------------------------------------
+def read_curves(source, *, dir=None) -> list[Curves]:
+    """Every run in ``source``, as :class:`Curves` (one per run).
+
+    Args:
+        source: a :class:`Curves`; a :class:`~fitwatch.rundata.RunData`; a Keras ``History`` or a
+            ``{name: values}`` mapping; a pandas DataFrame; a list of losses, ``(train, val)``
+            lists, or a list of per-epoch dicts; the path (``str`` or ``PathLike``) of a log file
+            or folder; a run name (or id) in the store at ``dir``; or a list of such sources.
+        dir: the store's folder, for a run name (default ``$FITWATCH_DIR``, else ``./fitwatch``).
+
+    Raises:
+        ReadError: nothing readable (no such file or run, an empty or binary file, no loss and no
+            val_loss column...), with a one-line message that names the source and the fix.
+
+    Example:
+        >>> [c] = read_curves(([1.0, 0.6, 0.5], [1.1, 0.8, 0.9]))
+        >>> c.epochs.tolist(), c.val_loss.tolist()
+        ([0, 1, 2], [1.1, 0.8, 0.9])
+        >>> [c] = read_curves({"epoch": [1, 2], "acc": [55.0, 70.0], "loss": [0.9, 0.7]})
+        >>> c.epochs.tolist(), c.series["accuracy"].tolist()
+        ([1, 2], [0.55, 0.7])
+    """
+    if isinstance(source, Curves):
+        return [source]
+    if isinstance(source, RunData):
+        return [from_rundata(source)]
+    if isinstance(source, os.PathLike):
+        return read_path(source)
+    if isinstance(source, str):
+        if not source.strip():
+            raise ReadError("an empty string is not a source; pass a log file, a folder or a run name")
+        if os.path.exists(source):
+            return read_path(source)
+        return [from_store(source, dir)]
+    if isinstance(source, (bytes, bytearray)):
+        raise ReadError("bytes are not a source; pass the path of the log file (or its text decoded)")
+    if isinstance(source, (int, np.integer)) and not isinstance(source, bool):
+        return [from_store(int(source), dir)]
+    history = getattr(source, "history", None)
+    if isinstance(history, dict) and not is_dataframe(source):  # a Keras History
+        return from_history(history, epochs=getattr(source, "epoch", None))
+    if is_dataframe(source):
+        return from_dataframe(source)
+    read = functools.partial(read_curves, dir=dir)  # for the sources inside a dict or a list
+    if isinstance(source, dict):
+        return from_dict(source, read)
+    if isinstance(source, (list, tuple, np.ndarray)) or is_tensor(source):
+        return from_sequence(source, read)
+    raise ReadError(
+        f"cannot read training curves from a {type(source).__name__}; pass a log file or folder, a run "
+        f"name, a Keras History, a DataFrame, a dict of lists or (train_losses, val_losses)"
+    )
+
+
+def read_path(path) -> list[Curves]:
+    """The runs in a log file or folder (see :func:`read_curves` for what is read).
+
+    Example:
+        >>> import os, tempfile
+        >>> d = tempfile.mkdtemp()
+        >>> with open(os.path.join(d, "log.csv"), "w") as f:
+        ...     _ = f.write("epoch,loss\\n0,0.9\\n1,0.5\\n0,0.8\\n1,0.4\\n")  # two runs appended
+        >>> [(c.name, c.loss.tolist()) for c in read_path(d)]
+        [('log.csv#1', [0.9, 0.5]), ('log.csv#2', [0.8, 0.4])]
+    """
+    p = Path(path)
+    if p.is_dir():
+        return _read_folder(p)
+    if not p.exists():
+        raise ReadError(f"{p}: no such file or folder")
+    if is_event_file(p):
+        return read_tensorboard([p], base=p.parent, label=p.name)
+    if p.suffix in (".db", ".sqlite", ".sqlite3") or p.name == DB_NAME:
+        return read_store_file(p)
+    return _read_file(p, p.name)
+
+
+# -- files --------------------------------------------------------------------------------------
+_LOG_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json")
+_MAYBE_SUFFIXES = (".txt", ".log", ".out", ".dat", ".md")  # read when they parse, skipped quietly otherwise
+_SKIP_DIRS = {"__pycache__", "node_modules", "site-packages", ".git", ".venv", "venv"}
+
+
+def _log_suffix(p: Path) -> str:
+    name = p.name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    return os.path.splitext(name)[1]
+
+
+def _read_file(path: Path, base: str) -> list[Curves]:
+    """The runs of one log file; ``base`` names them (``base``, or ``base#1``, ``base#2``...)."""
+    label = path.name
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ReadError(f"{path}: cannot read ({e.strerror})") from None
+    text = _decode(raw, label)
+    stripped = text.lstrip()
+    if not stripped:
+        raise ReadError(f"{label}: empty file; expected a CSV with a header line (epoch,loss,val_loss) "
+                        f"or JSON lines ({{\"loss\": ..., \"val_loss\": ...}} per epoch)")
+    if stripped[0] in "{[":
+        runs = parse_json(text, label, str(path))
+    elif is_keras_console(text):
+        runs = parse_keras_console(text, label, str(path))
+    else:
+        runs = parse_csv(text, label, str(path))
+    return name_runs(runs, base)
+
+
+def _decode(raw: bytes, label: str) -> str:
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as e:
+            raise ReadError(f"{label}: a damaged gzip file ({e}); gunzip it or write the log again") from None
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with a BOM (PowerShell's Out-File)
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    elif b"\x00" not in raw[:65536]:
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")  # a Windows-1252 or Latin-1 log
+            controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\t\r\n" or 127 <= ord(ch) < 160)
+            if controls <= len(text[:65536]) / 100:
+                return text
+    at = next((i for i, b in enumerate(raw[:65536]) if b < 9 or 13 < b < 32 and b != 27), 0)
+    raise ReadError(f"{label}: binary data, not a text log (byte {at}); expected a CSV, JSON lines, "
+                    f"a .gz of one, or a TensorBoard event file (events.out.tfevents.*)")
+
+
+def _read_folder(folder: Path) -> list[Curves]:
+    out, skipped, event_files = [], [], []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS
+                         and not d.endswith(".pending"))  # a store's journal: read through the store
+        for f in sorted(files):
+            p = Path(root, f)
+            rel = p.relative_to(folder).as_posix()
+            if is_event_file(p):
+                event_files.append(p)
+                continue
+            try:
+                if f == DB_NAME:
+                    out += read_store_file(p)
+                elif _log_suffix(p) in _LOG_SUFFIXES:
+                    out += _read_file(p, rel)
+                elif _log_suffix(p) in _MAYBE_SUFFIXES:
+                    try:
+                        out += _read_file(p, rel)
+                    except ReadError:
+                        pass
+            except ReadError as e:
+                skipped.append(f"{rel} ({one_line(str(e)).removeprefix(p.name + ': ')})")
+    if event_files:
+        try:
+            out += read_tensorboard(event_files, base=folder, label=folder.name or str(folder))
+        except ReadError as e:
+            if not out and not skipped:  # only event files here: their own message
+                raise
+            skipped.append(one_line(str(e)))
+    if not out:
+        why = f"; skipped {'; '.join(skipped[:3])}{' ...' if len(skipped) > 3 else ''}" if skipped else ""
+        raise ReadError(f"{folder}: no readable training log in this folder (looked for *.csv, *.tsv, *.jsonl, "
+                        f"*.json, metrics.csv, TensorBoard event files, {DB_NAME}){why}")
+    if skipped:
+        warn(f"fitwatch: in {folder}, skipped {'; '.join(skipped)}")
+    return out

@@ -1,0 +1,220 @@
+"""Cells and column names, shared by every reader: no format of its own, the cells of any table.
+
+A table read from any source (a CSV's rows, JSON objects, a dict of lists, a DataFrame, TensorBoard
+scalars) becomes a list of :class:`Col`: one per column, its cells parsed by :func:`cell` (an empty
+cell, ``NA``, ``null``, ``-`` is missing; ``nan``/``inf`` a value; ``61.5%`` a number in percent;
+``tensor(0.5)`` a number), and :func:`role` says what a column name means (the epoch, a step
+counter, a run, a phase, a metric under its Keras-style key). Also here: :class:`ReadError`, and
+the one-line messages and warnings every reader writes.
+
+Example:
+    >>> col = parse_cells("Val Acc", ["61.5%", "", "nan"])
+    >>> col.vals.tolist()[0], col.present.tolist(), col.n_pct
+    (61.5, [True, False, True], 1)
+    >>> role("Val Acc", False), role("epoch", False), role("Unnamed: 0", True)
+    (('metric', 'val_accuracy', False, False), ('epoch',), ('index',))
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from fitwatch.core.caller import user_stacklevel
+from fitwatch.diagnosis.curves import canonical_name
+
+
+class ReadError(ValueError):
+    """A source that holds no readable training curves; the message is one line: what, where, the fix."""
+
+    __module__ = "fitwatch.diagnosis.readers"  # where users import it from (and where it was defined)
+
+
+def one_line(s, limit: int = 200) -> str:
+    s = " ".join(str(s).split())
+    return s if len(s) <= limit else s[: limit - 3] + "..."
+
+
+def warn(message: str) -> None:
+    """A ``UserWarning`` attributed to the first caller outside fitwatch: the user's line
+    (``fitwatch.diagnose("logs")``), not a line of the reader, however deep the reader was called."""
+    warnings.warn(message, UserWarning, stacklevel=user_stacklevel())
+
+
+# -- values -------------------------------------------------------------------------------------
+def ndim(x) -> int:
+    try:
+        return np.ndim(x)
+    except (ValueError, TypeError):  # ragged nested lists
+        return -1
+
+
+def is_tensor(x) -> bool:
+    return hasattr(x, "detach") and hasattr(x, "numpy") and hasattr(x, "ndim")
+
+
+def is_numbers(x) -> bool:
+    """A 1-D sequence of numbers (a curve), not a container of sources."""
+    if isinstance(x, (str, bytes, dict, os.PathLike)):
+        return False
+    if isinstance(x, np.ndarray) or is_tensor(x):
+        return np.ndim(x) == 1
+    if isinstance(x, (list, tuple)):
+        return all(v is None or isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in x)
+    return False
+
+
+# -- cells and columns --------------------------------------------------------------------------
+MISSING = {"", "none", "null", "na", "n/a", "nat", "-", "--", "?", "<na>"}
+WRAPPED = re.compile(r"^(?:tensor|array|np\.float\d*|numpy\.float\d*|float\d*|torch\.tensor)\(\s*\[?\s*"
+                     r"([-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf))")
+DEC_COMMA = re.compile(r"^[-+]?\d+,\d+(?:[eE][-+]?\d+)?$")
+
+
+def cell(c, decimal_comma: bool = False) -> tuple[float, int]:
+    """A cell as ``(value, kind)``: kind 0 blank, 1 number, 2 text, 3 a number in ``tensor(...)``,
+    4 a number with a ``%`` sign."""
+    if c is None:
+        return np.nan, 0
+    if isinstance(c, str):
+        s = c.strip()
+        if s.lower() in MISSING:
+            return np.nan, 0
+        try:
+            return float(s), 1
+        except ValueError:
+            pass
+        if s.endswith("%"):
+            try:
+                return float(s[:-1]), 4
+            except ValueError:
+                pass
+        if decimal_comma and DEC_COMMA.match(s):
+            return float(s.replace(",", ".")), 1
+        m = WRAPPED.match(s)
+        if m:
+            return float(m.group(1)), 3
+        return np.nan, 2
+    if isinstance(c, (bool, np.bool_)):
+        return float(c), 1
+    if type(c).__name__ in ("NAType", "NaTType"):  # pandas' missing values
+        return np.nan, 0
+    try:
+        return float(c), 1
+    except (TypeError, ValueError):
+        return np.nan, 2
+
+
+@dataclass
+class Col:
+    name: str  # as in the source
+    vals: np.ndarray  # float64
+    present: np.ndarray  # bool: the cell holds a value (a NaN written as nan counts)
+    n_text: int = 0  # cells that are not numbers
+    example: str | None = None  # the first of them
+    n_pct: int = 0  # numbers written with a % sign
+    n_wrapped: int = 0  # numbers written as tensor(0.5)
+    texts: list | None = None  # the cells, for a text column
+
+    @property
+    def n_values(self) -> int:
+        return int(self.present.sum()) - self.n_text
+
+
+def parse_cells(name: str, cells: list, decimal_comma: bool = False) -> Col:
+    n = len(cells)
+    vals = np.empty(n)
+    present = np.ones(n, dtype=bool)
+    counts = [0, 0, 0, 0, 0]
+    example = None
+    for i, c in enumerate(cells):
+        v, k = cell(c, decimal_comma)
+        vals[i] = v
+        counts[k] += 1
+        if k == 0:
+            present[i] = False
+        elif k == 2 and example is None:
+            example = str(c)
+    texts = [None if c is None else str(c).strip() for c in cells] if counts[2] else None
+    return Col(name, vals, present, counts[2], example, counts[4], counts[3], texts)
+
+
+def fast_column(name: str, values, null_is_value: bool = False) -> Col:
+    """A column from a list of numbers, without a Python loop when it can. None is a missing value,
+    or with ``null_is_value`` a NaN value (JSON's null); ``float("nan")`` is a NaN value."""
+    try:
+        vals = float_array(values, strict=True)  # numpy reads None as NaN
+    except (TypeError, ValueError):
+        col = parse_cells(name, list(values))
+        if null_is_value:
+            col.present[:] = [True if v is None else p for v, p in zip(values, col.present)]
+        return col
+    present = np.ones(vals.size, dtype=bool)
+    if not null_is_value and isinstance(values, (list, tuple)) and np.isnan(vals).any():
+        present = np.fromiter((v is not None for v in values), dtype=bool, count=len(values))
+    return Col(name, vals, present)
+
+
+def float_array(values, strict: bool = False) -> np.ndarray:
+    if is_tensor(values):
+        values = values.detach().cpu().numpy()
+    try:
+        a = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        if strict:
+            raise
+        a = np.array([cell(v)[0] for v in values], dtype=np.float64)
+    if a.ndim != 1:
+        raise ReadError(f"a curve must be one-dimensional, got shape {a.shape}")
+    return a
+
+
+# -- column names -------------------------------------------------------------------------------
+_EPOCH_NAMES = {"epoch", "epochs", "ep", "epoch_num", "epoch_no", "epoch_number", "epoch_idx", "epoch_index",
+                "n_epoch", "num_epoch", "epoch_id"}
+_STEP_NAMES = {"step", "steps", "global_step", "trainer_global_step", "iteration", "iterations", "iter"}
+_RUN_NAMES = {"run", "run_id", "runid", "run_name", "trial", "trial_id", "experiment", "experiment_id"}
+_PHASE_NAMES = {"phase", "split", "mode", "stage", "subset", "set", "partition", "dataset"}
+_INDEX_NAMES = {"", "unnamed:_0", "unnamed_0", "unnamed", "index"}
+
+
+@functools.lru_cache(maxsize=4096)
+def role(raw: str, first: bool) -> tuple:
+    """What a column is: ``("epoch",)``, ``("step",)``, ``("index",)``, ``("run",)``, ``("phase",)``,
+    ``("metric", key, percent, per_step)`` or ``("none",)``."""
+    s = raw.strip().strip("\"'").strip()
+    no_pct = re.sub(r"\s*[(\[]\s*%\s*[)\]]|\s*%", "", s)
+    percent = no_pct != s
+    s = re.sub(r"(?<=[a-z0-9])(?=[A-Z][a-z])", "_", no_pct)  # camelCase: trainLoss -> train_Loss
+    low = re.sub(r"[\s\-/.]+", "_", s.lower()).strip("_#")
+    if first and low in _INDEX_NAMES:
+        return ("index",)
+    if low in _EPOCH_NAMES:
+        return ("epoch",)
+    if low in _STEP_NAMES:
+        return ("step",)
+    if low in _RUN_NAMES:
+        return ("run",)
+    if low in _PHASE_NAMES:
+        return ("phase",)
+    if not low:
+        return ("none",)
+    per_step = low.endswith("_step") and len(low) > 5
+    key = canonical_name(low[:-5] if per_step else low)
+    if key is None:
+        return ("none",)
+    return ("metric", key, percent, per_step)
+
+
+def snake(raw: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", raw.strip().lower()).strip("_") or "column"
+
+
+def is_accuracy(key: str) -> bool:
+    metric = re.sub(r"^(val|test)_", "", key)
+    return metric in ("accuracy", "acc") or metric.endswith("_accuracy")

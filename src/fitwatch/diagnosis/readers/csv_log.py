@@ -1,0 +1,182 @@
+"""CSV logs: a Keras ``CSVLogger`` file, PyTorch Lightning's ``metrics.csv``, any table of one row per epoch.
+
+The file shape: a header line naming the columns (``epoch,loss,val_loss,...``) then one row of
+numbers per epoch (Lightning: step rows and epoch rows, aggregated to one per epoch), and the
+variants found on disk: ``;``, tab, ``|`` or space separated, decimal commas, a title line or
+``#`` comments above the header, a pandas index column (R's row names), a markdown table's
+``|---|`` rule, rows with too many or too few fields, several runs appended (the header repeats,
+or the epoch counter restarts).
+
+Example:
+    >>> [(key, c)] = parse_csv("epoch;loss;val_loss\\n1;0,9;1,0\\n2;0,7;0,8\\n", "log.csv", "log.csv")
+    >>> key, c.epochs.tolist(), c.loss.tolist(), c.notes
+    (None, [1, 2], [0.9, 0.7], ['read decimal commas (0,5) as decimal points'])
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+
+from fitwatch.diagnosis.readers.columns import DEC_COMMA, ReadError, cell, one_line, parse_cells, role
+from fitwatch.diagnosis.readers.runs import runs_from_columns
+
+_DELIMITERS = (",", ";", "\t", "|")
+_RULE = re.compile(r"^[\s|:+=-]*-{2,}[\s|:+=-]*$")
+
+
+def parse_csv(text: str, label: str, source: str) -> list[tuple]:
+    """The runs of a CSV log's ``text`` (``label`` names the file in messages): ``[(key, Curves)]``."""
+    numbered, is_comment, rows, kinds, decimal_comma = _rows(text, label)
+    segments, titles, ignored, header = _segments(numbered, is_comment, rows, kinds, label)
+    if not segments:
+        _no_rows(numbered, rows, kinds, header, label)
+
+    file_notes = []
+    if titles:
+        file_notes.append(f"skipped {_lines_text(titles)} above the header")
+    if ignored:
+        file_notes.append(f"ignored {_lines_text(ignored)} (text between rows)")
+    if decimal_comma:
+        file_notes.append("read decimal commas (0,5) as decimal points")
+    out = []
+    for header, seg_rows, seg_lines in segments:
+        notes = list(file_notes)
+        width = len(header)
+        bad = [ln for r, ln in zip(seg_rows, seg_lines) if len(r) != width]
+        if bad:
+            notes.append(f"{_lines_text(bad)} with a number of fields other than the header's {width}: "
+                         f"padded with blanks or cut")
+        seg_rows = [r[:width] + [""] * (width - len(r)) for r in seg_rows]
+        cols = [parse_cells(h, [r[j] for r in seg_rows], decimal_comma) for j, h in enumerate(header)]
+        out += runs_from_columns(cols, label=label, source=source, lines=seg_lines, notes=notes, what="column")
+    if len(segments) > 1:
+        out = [(k if isinstance(k, str) else i + 1, c) for i, (k, c) in enumerate(out)]
+        for _, c in out:
+            c.notes.append(f"{len(out)} runs in one file (a header line repeats)")
+    return out
+
+
+def _rows(text: str, label: str) -> tuple:
+    """The non-blank lines as ``(numbered, is_comment, rows, kinds, decimal_comma)``: ``(line number,
+    line)``, which are comments, their fields, each row's kind (:func:`_row_kind`), decimal commas."""
+    numbered = [(i + 1, ln.strip()) for i, ln in enumerate(text.splitlines()) if ln.strip()]
+    numbered = [(i, ln) for i, ln in numbered if not _RULE.match(ln)]  # a markdown table's |---|---|
+    if not numbered:
+        raise ReadError(f"{label}: no header line followed by rows of numbers; expected a CSV like "
+                        f"epoch,loss,val_loss then one row per epoch")
+    is_comment = [ln.startswith(("#", "//")) for _, ln in numbered]
+    body = [ln for (_, ln), c in zip(numbered, is_comment) if not c]
+    delim = _pick_delimiter(body[:200] + body[-50:])
+    opts = dict(delimiter=delim, skipinitialspace=delim == " ")
+    texts = [ln.lstrip("#/ \t") if c else ln for (_, ln), c in zip(numbered, is_comment)]
+    rows = list(csv.reader(texts, **opts))
+    if len(rows) != len(texts):  # a quoted field spanning lines: parse line by line instead
+        rows = [next(csv.reader([t], **opts), []) for t in texts]
+    decimal_comma = delim != "," and _decimal_comma(rows)
+    kinds = [_row_kind(r, decimal_comma) for r in rows]
+    return numbered, is_comment, rows, kinds, decimal_comma
+
+
+def _segments(numbered, is_comment, rows, kinds, label: str) -> tuple:
+    """The tables of the file: ``(segments, titles, ignored, header)``, a segment ``(header, [rows],
+    [line numbers])`` for each header line followed by data; the line numbers of text above the
+    first header and between rows; the last header seen."""
+    segments = []  # (header, [rows], [line numbers])
+    header, cur, cur_lines, titles, ignored = None, [], [], [], []
+
+    def next_data(i):
+        for j in range(i + 1, len(rows)):
+            if is_comment[j] and not is_comment[i]:
+                continue
+            if kinds[j] == "data" and not is_comment[j]:
+                return rows[j]
+            if kinds[j] != "blank":
+                return None
+        return None
+
+    for i, (row, kind) in enumerate(zip(rows, kinds)):
+        lineno = numbered[i][0]
+        if kind == "blank":
+            continue
+        if kind == "text":
+            nxt = next_data(i)
+            fits = nxt is not None and len(row) in (len(nxt), len(nxt) - 1) and (len(row) > 1 or len(nxt) == 1)
+            if is_comment[i] and header is not None and [f.strip() for f in row] != header:
+                fits = False  # a comment after the header: only a repeated header counts
+            if fits:
+                if header is not None and cur:
+                    segments.append((header, cur, cur_lines))
+                header = [f.strip() for f in row]
+                if len(row) == len(nxt) - 1:  # R's write.table: no name for the row-name column
+                    header = [""] + header
+                cur, cur_lines = [], []
+            elif not is_comment[i]:
+                (titles if header is None else ignored).append(lineno)
+            continue
+        if is_comment[i]:
+            continue
+        if header is None:
+            raise ReadError(f"{label}: line {lineno}: numbers before any header line; the first line should name "
+                            f"the columns, e.g. epoch,loss,val_loss")
+        cur.append(row)
+        cur_lines.append(lineno)
+    if header is not None and cur:
+        segments.append((header, cur, cur_lines))
+    return segments, titles, ignored, header
+
+
+def _no_rows(numbered, rows, kinds, header, label: str) -> None:
+    """Raise the :class:`ReadError` for a file without a header followed by data: a header alone (no
+    epoch yet), or no header at all."""
+    if header is None and "data" not in kinds:  # a header the first epoch has not followed yet
+        first_text = next((r for r, k in zip(rows, kinds) if k == "text"), [])
+        if any(role(f, False)[0] in ("epoch", "metric") and role(f, False)[1:2] != (None,) for f in first_text) \
+                and len(first_text) > 1:
+            header = [f.strip() for f in first_text]
+    if header is not None:
+        raise ReadError(f"{label}: a header line and no rows (found: {', '.join(header)}); the log has no "
+                        f"epochs yet")
+    first = one_line(numbered[0][1], 60) if numbered else ""
+    raise ReadError(f"{label}: no header line followed by rows of numbers (line 1: {first!r}); expected a "
+                    f"CSV like epoch,loss,val_loss then one row per epoch")
+
+
+def _pick_delimiter(lines: list[str]) -> str:
+    best, best_score = ",", 0
+    for d in _DELIMITERS:
+        widths = Counter(len(r) for r in csv.reader(lines, delimiter=d) if len(r) >= 2)
+        if widths:
+            score = widths.most_common(1)[0][1]
+            if score > best_score:
+                best, best_score = d, score
+    if best_score == 0 and any(" " in ln for ln in lines):  # columns aligned with spaces
+        widths = Counter(len(r) for r in csv.reader(lines, delimiter=" ", skipinitialspace=True) if len(r) >= 2)
+        if widths:
+            best = " "
+    return best
+
+
+def _decimal_comma(rows) -> bool:
+    cells = [c.strip() for r in rows[:200] for c in r]
+    return any(DEC_COMMA.match(c) for c in cells) and not any(re.match(r"^[-+]?\d*\.\d+$", c) for c in cells)
+
+
+def _row_kind(row: list[str], decimal_comma: bool) -> str:
+    """``data`` (at least one number), ``text`` (names only) or ``blank``."""
+    kind = "blank"
+    for c in row:
+        v, k = cell(c, decimal_comma)
+        if k in (1, 3, 4):
+            return "data"
+        if k == 2:
+            kind = "text"
+    return kind
+
+
+def _lines_text(lines: list[int]) -> str:
+    if len(lines) == 1:
+        return f"line {lines[0]}"
+    shown = ", ".join(str(n) for n in lines[:3])
+    return f"{len(lines)} lines ({shown}{', ...' if len(lines) > 3 else ''})"

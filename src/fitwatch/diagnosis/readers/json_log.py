@@ -1,0 +1,109 @@
+"""JSON logs: JSON lines of one object per epoch, a saved Keras history, the shared-curves format.
+
+The file shapes: JSON lines, one object per epoch (``{"epoch": 0, "loss": 0.9, "val_loss": 1.0}``,
+one level of nesting flattened: ``{"train": {"loss": ..}}`` -> ``train_loss``); one run per line
+as in the shared-curves format (``{"id": .., "loss": [..], "val_loss": [..]}``, ``null`` a NaN
+value); a JSON Keras history (``{"loss": [..], "val_loss": [..]}``, or ``{"history": {..}, "params":
+{..}}``), a JSON object of such runs (``{"run a": {"loss": [..]}, ...}``), a JSON list of per-epoch
+objects, of runs, or of losses. A last line cut in the middle (the writer was killed) is dropped.
+
+Example:
+    >>> text = '{"epoch": 0, "loss": 0.9, "val_loss": 1.0}\\n{"epoch": 1, "loss": 0.7, "val_loss": NaN}\\n'
+    >>> [(key, c)] = parse_json(text, "log.jsonl", "log.jsonl")
+    >>> c.epochs.tolist(), c.loss.tolist(), c.val_loss.tolist()
+    ([0, 1], [0.9, 0.7], [1.0, nan])
+"""
+
+from __future__ import annotations
+
+import json
+
+from fitwatch.diagnosis.readers.columns import ReadError, is_numbers, one_line
+from fitwatch.diagnosis.readers.runs import from_lists, from_mapping, name_runs, rows_table
+
+
+def parse_json(text: str, label: str, source: str) -> list[tuple]:
+    """The runs of a JSON (or JSON lines) log's ``text``: ``[(key, Curves)]``."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError:
+        return _parse_json_lines(text, label, source)
+    if isinstance(doc, dict):
+        if isinstance(doc.get("history"), dict):  # {"history": {...}, "params": {...}}
+            doc = doc["history"]
+        if any(isinstance(v, list) for v in doc.values()):
+            return _run_from_json(doc, label, source, 1)
+        if doc and all(isinstance(v, dict) for v in doc.values()):  # {"run a": {"loss": [...]}, ...}
+            out = []
+            for k, v in doc.items():
+                for c in name_runs(_run_from_json(v, f"{label}[{k!r}]", source, 1), None, str(k)):
+                    c.name = c.name or str(k)
+                    out.append((str(k), c))
+            return out
+        return rows_table([doc], [1], label, source)
+    if isinstance(doc, list) and doc and all(isinstance(r, dict) for r in doc):
+        if any(isinstance(v, list) for v in doc[0].values()):
+            return [(i + 1, c) for i, r in enumerate(doc) for _, c in _run_from_json(r, label, source, 1)]
+        return rows_table(doc, None, label, source)
+    if isinstance(doc, list) and doc and is_numbers(doc):
+        return [(None, from_lists([doc], label, source, null_is_value=True))]
+    raise ReadError(f"{label}: JSON {type(doc).__name__} is not a training log; expected one object per epoch "
+                    f"({{\"epoch\": 0, \"loss\": ..., \"val_loss\": ...}} per line) or {{\"loss\": [...], "
+                    f"\"val_loss\": [...]}}")
+
+
+def _parse_json_lines(text: str, label: str, source: str) -> list[tuple]:
+    objs, linenos, notes = [], [], []
+    lines = text.splitlines()
+    last = max((i for i, ln in enumerate(lines) if ln.strip()), default=-1)
+    for i, ln in enumerate(lines):
+        s = ln.strip()
+        if not s or s.startswith(("#", "//")):
+            continue
+        try:
+            obj = json.loads(s)
+        except json.JSONDecodeError as e:
+            if i == last and objs:  # the writer was killed in the middle of its last line
+                notes.append(f"dropped the incomplete last line {i + 1}")
+                continue
+            raise ReadError(f"{label}: line {i + 1}: not JSON ({e.msg}: {one_line(s, 50)!r}); write one JSON "
+                            f"object per line") from None
+        if not isinstance(obj, dict):
+            raise ReadError(f"{label}: line {i + 1}: a JSON {type(obj).__name__}, not an object; write one object "
+                            f"per line, e.g. {{\"epoch\": 0, \"loss\": 0.9, \"val_loss\": 1.0}}")
+        objs.append(obj)
+        linenos.append(i + 1)
+    if not objs:
+        raise ReadError(f"{label}: no JSON objects; expected one per line")
+    runs_per_line = [any(isinstance(v, list) for v in o.values()) for o in objs]
+    if all(runs_per_line):  # the shared-curves format: one run per line
+        out = [c for o, ln in zip(objs, linenos) for _, c in _run_from_json(o, label, source, ln)]
+        for c in out:
+            c.notes += notes
+        return [(i + 1, c) for i, c in enumerate(out)] if len(out) > 1 else [(None, out[0])]
+    if any(runs_per_line):
+        i = runs_per_line.index(not runs_per_line[0])
+        raise ReadError(f"{label}: line {linenos[i]}: mixes runs (lists of values) with epochs (single values); "
+                        f"write one kind per file")
+    return rows_table(objs, linenos, label, source, notes)
+
+
+def _run_from_json(obj: dict, label: str, source: str, lineno: int) -> list[tuple]:
+    """A run written as one object of lists (a Keras history, or a shared-curves line); its ``id``
+    (or ``name``) names it."""
+    name = obj.get("id", obj.get("name", obj.get("run")))
+    notes = []
+    x = obj.get("x")
+    if isinstance(x, str) and x.lower() not in ("epoch", "epochs"):
+        notes.append(f"x axis is {x!r}: its numbers read as epochs")
+    try:  # null in a JSON list is NaN written as strict JSON (the shared-curves format says so)
+        runs = from_mapping({k: v for k, v in obj.items() if isinstance(v, list)}, label=label, source=source,
+                            null_is_value=True)
+    except ReadError as e:
+        msg = str(e)
+        raise ReadError(msg.replace(f"{label}:", f"{label}: line {lineno}:", 1) if lineno > 1 else msg) from None
+    for key, c in runs:
+        c.notes += notes
+        if name is not None:
+            c.name = str(name) if key is None else f"{name}#{key}"
+    return runs

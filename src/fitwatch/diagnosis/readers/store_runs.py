@@ -1,0 +1,73 @@
+"""Runs of a fitwatch store: a run recorded by fitwatch, by name or id, or every run of a store file.
+
+The shape: the store's SQLite database (``fitwatch.db``, or any ``*.db``/``*.sqlite`` file a store
+wrote) and its runs (:class:`~fitwatch.rundata.RunData`), each with its history of logged epochs;
+the store knows which epochs hold a row (an epoch without a value is missing), and a run's own
+early stopping comes with its curves. A run without a ``loss`` or ``val_loss`` cannot be read.
+
+Example:
+    >>> import tempfile, fitwatch
+    >>> d = tempfile.mkdtemp()
+    >>> with fitwatch.Run("baseline", dir=d, progress=False, diagnose=False) as run:
+    ...     run.log_epoch(loss=0.9, val_loss=1.0)
+    ...     run.log_epoch(loss=0.7, val_loss=0.8)
+    >>> c = from_store("baseline", d)
+    >>> c.loss.tolist(), c.val_loss.tolist()
+    ([0.9, 0.7], [1.0, 0.8])
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fitwatch.diagnosis.curves import Curves
+from fitwatch.diagnosis.readers.columns import ReadError, one_line
+from fitwatch.store.rundata import RunData
+
+DB_NAME = "fitwatch.db"
+
+
+def from_rundata(data: RunData) -> Curves:
+    """A run of the store as :class:`Curves`, with the run's early stopping, if any."""
+    history = data.history
+    if "loss" not in history and "val_loss" not in history:
+        found = ", ".join(history) or "no epochs yet"
+        raise ReadError(f"run {data.name!r}: no loss or val_loss recorded (found: {found}); "
+                        f"log_epoch(loss=..., val_loss=...) records them")
+    return Curves.from_run(data)  # with the run's early stopping, if any
+
+
+def from_store(ref, dir) -> Curves:
+    """The run named (or numbered) ``ref`` in the store at ``dir``."""
+    from fitwatch.store import Store, StoreError
+
+    try:
+        with Store.reading(dir) as store:
+            data = store.load(ref)
+    except StoreError as e:
+        raise ReadError(f"{ref}: no such file or folder, and no fitwatch store to find a run of that name "
+                        f"({one_line(e.args[0])})") from None
+    except KeyError as e:
+        raise ReadError(f"{ref}: no such file or folder, and {one_line(e.args[0])}") from None
+    return from_rundata(data)
+
+
+def read_store_file(path: Path) -> list[Curves]:
+    """Every run of the store file ``path`` that has a loss or a val_loss."""
+    from fitwatch.store import Store, StoreError
+
+    try:
+        with Store.reading(path) as store:
+            datas = [store.load(r["id"]) for r in store.runs()]
+    except StoreError as e:
+        raise ReadError(one_line(e.args[0])) from None
+    out, skipped = [], []
+    for d in datas:
+        try:
+            out.append(from_rundata(d))
+        except ReadError as e:
+            skipped.append(str(e))
+    if not out:
+        raise ReadError(f"{path}: a fitwatch store with no run that has a loss or val_loss "
+                        f"({len(datas)} runs{': ' + skipped[0] if skipped else ''})")
+    return out

@@ -1,0 +1,181 @@
+"""TensorBoard event files (``events.out.tfevents.*``): the scalars a run logged, one run per folder.
+
+The file shape: protobuf event records (read with the ``tensorboard`` package, imported only here
+and only when such a file is read), scalars as ``simple_value`` or as scalar tensors (TF2). Keras'
+``TensorBoard`` callback writes ``epoch_loss`` into ``train/`` and ``validation/`` of one run (->
+``loss``/``val_loss``); ``SummaryWriter.add_scalar`` writes ``Loss/train``, ``Loss/val``;
+``add_scalars("loss", {"train": .., "val": ..})`` writes subfolders ``loss_train/``, ``loss_val/``
+read as one run with the parent's own tags (keys that name no split, ``{"adam": .., "sgd": ..}``,
+stay runs of their own). Steps are epochs unless an ``epoch`` scalar (Lightning) says otherwise;
+a step without the tag is missing; per-batch scalars (``batch_loss``) are left out.
+
+Example:
+    >>> from pathlib import Path
+    >>> is_event_file(Path("logs/train/events.out.tfevents.1700000000.host.1.v2"))
+    True
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from fitwatch.core.names import keras_key
+from fitwatch.diagnosis.curves import Curves
+from fitwatch.diagnosis.readers.columns import Col, ReadError, one_line, role, warn
+from fitwatch.diagnosis.readers.runs import name_runs, runs_from_columns
+
+_TB_SPLIT_DIRS = {"train": "train", "training": "train", "validation": "val", "val": "val", "valid": "val",
+                  "eval": "val", "evaluation": "val", "test": "test"}
+
+
+def is_event_file(p: Path) -> bool:
+    return "tfevents" in p.name
+
+
+def read_tensorboard(files: list[Path], *, base: Path, label: str) -> list[Curves]:
+    """The runs in TensorBoard event ``files``, named by their folder relative to ``base`` (``label``
+    when it is ``base`` itself)."""
+    try:
+        from tensorboard.backend.event_processing import event_accumulator as ea
+        from tensorboard.util import tensor_util
+    except ImportError:
+        raise ReadError(f"{label}: TensorBoard event files; reading them needs the tensorboard package: "
+                        f"pip install tensorboard") from None
+    runs: dict[Path, dict[str, dict[int, float]]] = {}  # run folder -> column -> {step: value}
+    found: dict[Path, list[str]] = {}
+    paired: dict[Path, list[str]] = {}  # run folder -> its add_scalars subfolders (loss_train, loss_val)
+    for f in sorted(files):
+        scalars = _scalars(f, ea, tensor_util)
+        folder = f.parent
+        split = _TB_SPLIT_DIRS.get(folder.name.lower())  # Keras: train/ and validation/ of one run
+        # SummaryWriter.add_scalars: <tag>_train/, <tag>_val/ of one run, the subfolder names the split
+        column, by_key = (None, None) if split else _add_scalars_column(folder.name, [t for t, _ in scalars])
+        if by_key:
+            split = by_key
+        run_dir = folder.parent if split or column else folder
+        series = runs.setdefault(run_dir, {})
+        for tag, points in scalars:
+            if column:
+                found.setdefault(run_dir, []).append(f"{folder.name}/{tag}")
+                if _tb_add(series, column, split, points) is not None:
+                    paired.setdefault(run_dir, []).append(folder.name)
+            else:
+                found.setdefault(run_dir, []).append(tag if split is None else f"{split}/{tag}")
+                _tb_add(series, tag, split, points)
+    out, missing, empty = [], [], []
+    for run_dir, series in runs.items():
+        name = run_dir.relative_to(base).as_posix() if run_dir != base and base in run_dir.parents else run_dir.name
+        name = name or label
+        if not series:  # no scalar at all (a graph, hparams, add_scalars' parent): not a run
+            empty.append((name, "none"))
+            continue
+        try:
+            runs_here = _runs_of(series, run_dir, paired.get(run_dir), name)
+        except ReadError:
+            missing.append((name, ", ".join(dict.fromkeys(found.get(run_dir, []))) or "none"))
+            continue
+        out += name_runs(runs_here, name)
+    if not out:
+        name, tags = (missing + empty)[0]
+        raise ReadError(f"{name}: no loss or val_loss among the TensorBoard scalars (found: {tags}); log them as "
+                        f"'loss' and 'val_loss' (or epoch_loss in train/ and validation/)")
+    if missing:
+        warn(f"fitwatch: skipped TensorBoard runs without a loss: {', '.join(n for n, _ in missing)}")
+    return out
+
+
+def _scalars(f: Path, ea, tensor_util) -> list[tuple]:
+    """The scalars of one event file: ``[(tag, [(step, value)])]``, ``simple_value`` ones and scalar
+    tensors (TF2's ``tf.summary.scalar``)."""
+    acc = ea.EventAccumulator(str(f), size_guidance={ea.SCALARS: 0, ea.TENSORS: 0})
+    try:
+        acc.Reload()
+    except Exception as e:  # a damaged event file: tensorboard raises its own errors
+        raise ReadError(f"{f.name}: cannot read this TensorBoard event file ({one_line(str(e), 80)})") from None
+    tags = acc.Tags()
+    # simple_value is a float32: its shortest decimal is the number that was logged
+    scalars = [(tag, [(e.step, float(str(np.float32(e.value)))) for e in acc.Scalars(tag)])
+               for tag in tags.get("scalars", [])]
+    for tag in tags.get("tensors", []):
+        try:
+            if acc.SummaryMetadata(tag).plugin_data.plugin_name != "scalars":
+                continue
+        except (KeyError, AttributeError):
+            pass
+        points = []
+        for e in acc.Tensors(tag):
+            a = tensor_util.make_ndarray(e.tensor_proto)
+            if a.size == 1 and a.dtype.kind in "fiu":
+                v = a.reshape(-1)[0]
+                points.append((e.step, float(str(v)) if a.dtype == np.float32 else float(v)))
+        scalars.append((tag, points))
+    return scalars
+
+
+def _runs_of(series: dict, run_dir: Path, paired: list | None, name: str) -> list[tuple]:
+    """One run folder's ``series`` (column -> {step: value}) as a table's runs; ``paired``: the
+    ``add_scalars`` subfolders read into it."""
+    steps = sorted({s for points in series.values() for s in points})
+    n = len(steps)
+    step_vals = np.asarray(steps, dtype=np.float64)
+    notes = []
+    if "epoch" in series:  # PyTorch Lightning logs the epoch beside global steps
+        cols = [Col("step", step_vals, np.ones(n, dtype=bool))]
+    else:
+        cols = [Col("epoch", step_vals, np.ones(n, dtype=bool))]
+        notes.append("TensorBoard steps read as epochs")
+    if paired:
+        notes.append(f"add_scalars subfolders read as one run: {', '.join(dict.fromkeys(paired))}")
+    for key, points in series.items():
+        cols.append(Col(key, np.array([points.get(s, np.nan) for s in steps]),
+                        np.array([s in points for s in steps], dtype=bool)))
+    return runs_from_columns(cols, label=name, source=str(run_dir), notes=notes, what="tag")
+
+
+def _add_scalars_column(folder: str, tags: list[str]) -> tuple[str | None, str | None]:
+    """``SummaryWriter.add_scalars(tag, {key: value})`` writes ``tag`` into a subfolder ``<tag>_<key>``
+    (``/`` in the tag written ``_``). When ``folder`` is one and its key names a split (``train``,
+    ``val``... as a Keras split folder does): ``(tag, split)``; a key that names a split and a
+    metric (``train_loss``, ``val_acc``): ``(key, None)``; else ``(None, None)``
+    (``{"adam": .., "sgd": ..}``: runs side by side, each subfolder its own run).
+
+    Example:
+        >>> _add_scalars_column("loss_val", ["loss"]), _add_scalars_column("Loss_train_loss", ["Loss"])
+        (('loss', 'val'), ('train_loss', None))
+        >>> _add_scalars_column("loss_adam", ["loss"]), _add_scalars_column("exp1", ["loss", "lr"])
+        ((None, None), (None, None))
+    """
+    if len(set(tags)) != 1:
+        return None, None
+    tag = tags[0]
+    prefix = tag.replace("/", "_") + "_"
+    key = folder[len(prefix):] if folder.startswith(prefix) else ""
+    if not key:
+        return None, None
+    split = _TB_SPLIT_DIRS.get(key.lower())
+    if split:
+        return tag, split
+    words = re.split(r"[\s\-/._]+", key.lower())
+    if len(words) > 1 and (words[0] in _TB_SPLIT_DIRS or words[-1] in _TB_SPLIT_DIRS):
+        return key, None
+    return None, None
+
+
+def _tb_add(series, tag, split, points) -> str | None:
+    """Scalars of one tag into ``series[column name] = {step: value}``; the column name carries the
+    split of a Keras ``train/`` or ``validation/`` folder (``epoch_loss`` there -> ``val_loss``).
+    Returns the column name (None for per-batch scalars, left out)."""
+    low = tag.lower()
+    if low.startswith("batch_") or "vs_iterations" in low:  # Keras' per-batch scalars: not epochs
+        return None
+    key = "epoch" if low == "epoch" else re.sub(r"^epoch[_/]", "", tag)
+    r = role(key, False)
+    if split in ("val", "test") and r[0] == "metric" and not r[1].startswith(("val_", "test_")):
+        key = keras_key(split, key)
+    target = series.setdefault(key, {})
+    for step, value in points:
+        target[int(step)] = float(value)
+    return key
