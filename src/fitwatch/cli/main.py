@@ -30,6 +30,7 @@ class UserError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``fitwatch`` parser: the global options, then one subcommand each ``_add_*`` function declares."""
     # --dir is accepted before and after the command: the command's copy defaults to SUPPRESS so that
     # `fitwatch --dir X runs` is not overridden by the command's own (absent) --dir.
     common = argparse.ArgumentParser(add_help=False)
@@ -44,12 +45,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"fitwatch {__version__}")
     parser.add_argument("--dir", metavar="PATH", default=None, help=_DIR_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in (_add_runs, _add_show, _add_diagnose, _add_plot, _add_report, _add_serve, _add_demo):
+        add(sub, common)
+    return parser
 
+
+def _add_runs(sub, common) -> None:
     p = sub.add_parser("runs", parents=[common], help="list the runs in the store",
                        description="List every run: status, epochs, best validation loss and its epoch.")
     p.add_argument("--json", action="store_true", help="print the list as JSON")
     p.set_defaults(func=cmd_runs)
 
+
+def _add_show(sub, common) -> None:
     p = sub.add_parser("show", parents=[common], help="show one run's epochs",
                        description="Show a run's record and its per-epoch table, every metric of every split.")
     p.add_argument("run", metavar="RUN", help="a run's name (the latest run of that name) or its id")
@@ -59,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--csv", action="store_true", help="print every epoch as CSV")
     p.set_defaults(func=cmd_show)
 
+
+def _add_diagnose(sub, common) -> None:
     p = sub.add_parser("diagnose", parents=[common], help="say what a run's curves show, and what to do",
                        description="Diagnose training curves: verdict (good_fit, overfitting, underfitting, "
                                    "still_improving, not_learning, unstable, diverged), best epoch, findings with "
@@ -71,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the validation curve to judge (default val_loss)")
     p.set_defaults(func=cmd_diagnose)
 
+
+def _add_plot(sub, common) -> None:
     p = sub.add_parser("plot", parents=[common], help="draw the curves to a PNG, SVG or PDF file",
                        description="Draw training and validation curves (loss, and a second panel for accuracy "
                                    "or another metric), the best epoch, the overfitting onset and the early stop "
@@ -86,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--monitor", default="val_loss", metavar="NAME", help="the curve the diagnosis judges")
     p.set_defaults(func=cmd_plot)
 
+
+def _add_report(sub, common) -> None:
     p = sub.add_parser("report", parents=[common], help="write a self-contained HTML report",
                        description="Write one HTML file that works offline: interactive curves, the verdict "
                                    "and every finding with its evidence and remedies, the run's config and its "
@@ -98,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the smoothing slider's weight when the page opens, in [0, 1), e.g. 0.6 (default 0: raw)")
     p.set_defaults(func=cmd_report)
 
+
+def _add_serve(sub, common) -> None:
     p = sub.add_parser("serve", parents=[common], help="the live dashboard in your browser",
                        description="Serve the local dashboard: the runs list, live curves of every run, its "
                                    "diagnosis, comparisons. Read-only. Needs starlette and uvicorn: "
@@ -107,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=_port, default=6007, help="the port (default 6007; 0 picks a free one)")
     p.set_defaults(func=cmd_serve)
 
+
+def _add_demo(sub, common) -> None:
     p = sub.add_parser("demo", parents=[common], help="train a small PyTorch model that overfits, recorded",
                        description="Train an MLP on scikit-learn's digits (bundled, no download) that "
                                    "overfits within seconds, recorded with fitwatch. Needs torch and "
@@ -117,7 +135,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"number of epochs (default {DEFAULT_EPOCHS})")
     p.add_argument("--name", default=DEFAULT_NAME, help=f"the run's name (default {DEFAULT_NAME})")
     p.set_defaults(func=cmd_demo)
-    return parser
 
 
 def _positive_int(s: str) -> int:

@@ -24,6 +24,9 @@ What is drawn:
 * the loss axis is logarithmic when the loss's finite positive values span more than two decades
   (largest / smallest > 100) and none is zero or negative; ``log=True``/``False`` forces it.
 
+The figure's frame (title, legend, epoch limits, the loss axis's scale, the files' metadata) is
+drawn by :mod:`fitwatch.show.plot_axes`.
+
 Example:
     >>> import fitwatch
     >>> from fitwatch.plot import plot_curves
@@ -46,6 +49,7 @@ import numpy as np
 
 from fitwatch.diagnosis.curves import Curves
 from fitwatch.core.names import split_key
+from fitwatch.show.plot_axes import epoch_limits, file_metadata, header, is_loss, log_axis, log_scale
 from fitwatch.show.smoothing import ema
 from fitwatch.show.style import ANNOTATION, LOG_SPAN, run_color, split_color, split_dash
 
@@ -107,7 +111,7 @@ def save_plot(sources, output, *, smooth: float = 0.0, log: bool | None = None, 
     if not parent.is_dir():
         raise FileNotFoundError(f"{path}: the folder {parent} does not exist; create it first (mkdir -p {parent})")
     fig = plot_sources(sources, dir=dir, monitor=monitor, smooth=smooth, log=log)
-    fig.savefig(path, format=suffix[1:], dpi=_DPI, metadata=_metadata(suffix))
+    fig.savefig(path, format=suffix[1:], dpi=_DPI, metadata=file_metadata(suffix))
     return str(path)
 
 
@@ -171,7 +175,7 @@ def plot_curves(curves_list, diagnoses=None, *, smooth: float = 0.0, log: bool |
     ema([0.0, 1.0], smooth)  # a bad weight fails here, before any drawing
     overlay = len(curves_list) > 1
     second = _second_metric(curves_list)
-    log_scale = _log_scale(curves_list, log)
+    log_y = log_scale(curves_list, log)
 
     with mpl.rc_context(_STYLE):
         if second is None:
@@ -182,13 +186,13 @@ def plot_curves(curves_list, diagnoses=None, *, smooth: float = 0.0, log: bool |
             axes = list(fig.subplots(2, 1, sharex=True, height_ratios=[3, 2]))
         panels = [("loss", axes[0])] + ([(second, axes[1])] if second else [])
         for metric, ax in panels:
-            ax.set_title(metric + (" (log scale)" if metric == "loss" and log_scale else ""), loc="left")
+            ax.set_title(metric + (" (log scale)" if metric == "loss" and log_y else ""), loc="left")
         axes[-1].set_xlabel("epoch")
         from matplotlib.ticker import MaxNLocator
 
         axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
-        if log_scale:
-            _log_axis(axes[0], curves_list)
+        if log_y:
+            log_axis(axes[0], curves_list)
 
         drawn = {}  # (run index, keras key) -> (x, y) as plotted (for markers)
         for i, c in enumerate(curves_list):
@@ -213,8 +217,8 @@ def plot_curves(curves_list, diagnoses=None, *, smooth: float = 0.0, log: bool |
             else:
                 _annotate(curves_list[0], diagnoses[0], panels, drawn)
 
-        _epoch_limits(axes[-1], curves_list)
-        _header(fig, axes, title if title is not None else _title(curves_list, diagnoses))
+        epoch_limits(axes[-1], curves_list)
+        header(fig, axes, title if title is not None else _title(curves_list, diagnoses))
     return fig
 
 
@@ -226,58 +230,6 @@ def _matplotlib():
     except ImportError:
         raise ImportError("fitwatch plot needs matplotlib: pip install 'fitwatch[plot]'") from None
     return matplotlib, Figure
-
-
-def _header(fig, axes, title: str) -> None:
-    """The title, then the legend in rows under it (as many entries a row as fit the width), above the panels."""
-    handles, labels = [], []
-    for ax in axes:
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            if lab not in labels:
-                handles.append(h)
-                labels.append(lab)
-    width_in, height_in = fig.get_size_inches()
-    # an entry is about 0.065 in a character at 9 pt, plus its line sample and the spacing
-    widths = [0.065 * len(lab) + 0.55 for lab in labels]
-    ncol = max(1, len(widths))
-    while ncol > 1 and _legend_width(widths, ncol) > width_in - 0.4:
-        ncol -= 1
-    rows = -(-len(handles) // ncol) if handles else 0
-    top_in = 0.42 + 0.24 * rows + 0.06  # title, legend rows, a gap
-    fig.get_layout_engine().set(rect=(0, 0, 1, 1 - top_in / height_in))
-    fig.text(0.012, 1 - 0.1 / height_in, title, ha="left", va="top", fontsize=13, fontweight="bold", gid="title")
-    if handles:
-        fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.004, 1 - 0.4 / height_in), ncol=ncol,
-                   handlelength=2.4, columnspacing=1.4, borderaxespad=0.0)
-
-
-def _legend_width(widths: list[float], ncol: int) -> float:
-    """A legend's width: matplotlib fills its columns top to bottom, the first ones one entry longer."""
-    rows, longer = divmod(len(widths), ncol)
-    total, i = 0.0, 0
-    for j in range(ncol):
-        n = rows + (j < longer)
-        total += max(widths[i:i + n], default=0.0)
-        i += n
-    return total
-
-
-def _epoch_limits(ax, curves_list) -> None:
-    """The x axis from the first to the last epoch, with a little room on the right."""
-    spans = [(int(c.epochs[0]), int(c.epochs[-1])) for c in curves_list if len(c)]
-    if spans:
-        lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
-        if hi > lo:
-            ax.set_xlim(lo, hi + 0.02 * (hi - lo))
-
-
-def _metadata(suffix: str) -> dict:
-    # reproducible files: no creation date (two plots of one run are byte-identical where possible)
-    if suffix == ".png":
-        return {"Software": "fitwatch"}
-    if suffix == ".svg":
-        return {"Date": None, "Creator": "fitwatch"}
-    return {"CreationDate": None, "Creator": "fitwatch"}
 
 
 def _diagnoses(curves_list, diagnoses):
@@ -300,11 +252,6 @@ def _diagnoses(curves_list, diagnoses):
 
 def _key(split: str, metric: str) -> str:
     return metric if split == "train" else f"{split}_{metric}"
-
-
-def _is_loss(key: str) -> bool:
-    """``loss``, ``val_loss``, and the loss of a split of any name (``holdout_loss``)."""
-    return key == "loss" or key.endswith("_loss")
 
 
 def _split_of(key: str, c: Curves) -> str:
@@ -342,33 +289,6 @@ def _second_metric(curves_list) -> str | None:
     return "accuracy" if "accuracy" in metrics else metrics[0]
 
 
-def _log_scale(curves_list, log: bool | None) -> bool:
-    values = [v[np.isfinite(v)] for c in curves_list for k, v in c.series.items() if _is_loss(k)]
-    values = np.concatenate(values) if values else np.empty(0)
-    if log is False or values.size == 0:
-        return False
-    low = float(values.min())
-    if low <= 0:
-        if log:
-            raise ValueError(f"fitwatch plot: the loss has values <= 0 (lowest {low:.4g}), which a log scale "
-                             f"cannot show; use --linear (log=False)")
-        return False
-    return bool(log) or float(values.max()) / low > LOG_SPAN
-
-
-def _log_axis(ax, curves_list) -> None:
-    """A log loss axis labelled in plain numbers: 0.05, 0.1, 0.2, 0.5, 1 over a few decades, 1e-05... beyond."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
-    values = np.concatenate([v[np.isfinite(v) & (v > 0)] for c in curves_list for k, v in c.series.items()
-                             if _is_loss(k)])
-    decades = np.log10(values.max() / values.min())
-    ax.set_yscale("log")
-    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0) if decades <= 3 else (1.0,)))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.yaxis.set_minor_formatter(NullFormatter())
-
-
 def _draw(ax, epochs, values, color, ls, label, smooth, gid, missing=None):
     """The curve's finite points, joined across epochs without a value; smoothed over the raw one
     when asked. A sparse curve (``missing``: epochs where the source has no value) gets a marker on
@@ -398,7 +318,7 @@ def _monitor_key(c: Curves, d) -> str | None:
 
 
 def _panel_of(key: str, panels):
-    metric = "loss" if _is_loss(key) else split_key(key)[1]
+    metric = "loss" if is_loss(key) else split_key(key)[1]
     return next((ax for m, ax in panels if m == metric), None)
 
 
@@ -443,7 +363,7 @@ def _first_nonfinite(c: Curves, d) -> tuple[int, str] | None:
     """The epoch of the first NaN or infinite loss *value* (the diagnosis' ``nan_detected``), and what
     it was; an epoch where a loss has no value (``Curves.missing``) is not one."""
     f = next((f for f in (d.findings if d is not None else []) if f.code == "nan_detected"), None)
-    keys = [k for k in c.series if _is_loss(k)]
+    keys = [k for k in c.series if is_loss(k)]
     if f is None:
         return c.first_nonfinite(keys)
     epoch = int(f.epochs[0])

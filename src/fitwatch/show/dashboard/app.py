@@ -9,6 +9,9 @@ Content-Security-Policy that allows scripts, styles, images and requests from th
 ``<script>...`` cannot run anything even if it reached the page's HTML (it does not: the page
 inserts data as text).
 
+The routes are module-level handlers, each reading the store from ``request.app.state.data``;
+:func:`create_app` declares them (:data:`_ROUTES`) with the middleware and the exception handlers.
+
 Example:
     >>> import tempfile, fitwatch
     >>> from starlette.testclient import TestClient
@@ -110,134 +113,180 @@ def create_app(dir=None, *, store: Store | None = None, allowed_hosts=None):
     _imports()
     from starlette.applications import Starlette
     from starlette.exceptions import HTTPException
-    from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+    from starlette.middleware import Middleware
     from starlette.routing import Route
 
     assets = {**ASSETS, "plotly-basic.min.js": (plotly_js(), "text/javascript; charset=utf-8")}
     data = DashboardData(store if store is not None else Store.open(dir))
-
-    def json_response(obj, status: int = 200) -> Response:
-        try:
-            body = dumps(obj)
-        except ValueError:  # a NaN somewhere unexpected: still valid JSON for the browser
-            body = dumps(jsonable(obj))
-        return Response(body, status_code=status, media_type="application/json")
-
-    def run_id(request) -> int:
-        return request.path_params["run_id"]
-
-    def param(request, name: str, kind=str, default=None):
-        raw = request.query_params.get(name)
-        if raw is None or raw == "":
-            return default
-        try:
-            return kind(raw)
-        except ValueError:
-            raise BadRequest(f"{name}={raw!r} is not a whole number") from None
-
-    def file(request, path: Path, media: str) -> Response:
-        # revalidated on each load ("no-cache"), answered 304 when unchanged: a returning browser
-        # keeps its copy of plotly.js (and its compiled code) instead of fetching 1.2 MB again
-        st = path.stat()
-        etag = f'"{st.st_mtime_ns:x}-{st.st_size:x}"'
-        headers = {"cache-control": "no-cache", "etag": etag}
-        if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
-            return Response(status_code=304, headers=headers)
-        return FileResponse(path, media_type=media, headers=headers)
-
-    async def index(request):
-        return file(request, INDEX, "text/html; charset=utf-8")
-
-    async def asset(request):
-        entry = assets.get(request.path_params["name"])  # a fixed list: never a path joined onto a folder
-        if entry is None:
-            raise HTTPException(404, "no such asset")
-        return file(request, *entry)
-
-    def api(request):
-        return json_response({"fitwatch": __version__, "store": str(data.store.path),
-                              "endpoints": [{"path": p, "about": a} for p, a in ENDPOINTS],
-                              "docs": "docs/dashboard.md"})
-
-    def api_style(request):
-        return json_response({"split_colors": style.SPLIT_COLORS, "run_colors": style.RUN_COLORS,
-                              "annotation": style.ANNOTATION, "verdict_colors": style.VERDICT_COLORS,
-                              "status_colors": style.STATUS_COLORS, "severity_colors": style.SEVERITY_COLORS,
-                              "split_dash": {s: style.split_dash(s) for s in ("train", "val", "test")},
-                              "log_span": style.LOG_SPAN, "sort_keys": list(SORT_KEYS)})
-
-    def runs(request):
-        return json_response(data.runs(q=param(request, "q", default=""), verdict=param(request, "verdict", default=""),
-                                       sort=param(request, "sort", default="id"),
-                                       order=param(request, "order", default="desc")))
-
-    def run(request):
-        return json_response(data.run(run_id(request)))
-
-    def curves(request):
-        return json_response(data.curves(run_id(request), since_epoch=param(request, "since_epoch", int),
-                                         smooth=param(request, "smooth", default=0.0),
-                                         max_points=param(request, "max_points")))
-
-    def steps(request):
-        return json_response(data.steps(run_id(request), split=param(request, "split"),
-                                        metric=param(request, "metric"),
-                                        max_points=param(request, "max_points", default=STEPS_MAX_POINTS),
-                                        smooth=param(request, "smooth", default=0.0)))
-
-    def export(kind: str):
-        def endpoint(request):
-            rid = run_id(request)
-            chunks = data.export_csv(rid) if kind == "csv" else data.export_json(rid)
-            media = "text/csv; charset=utf-8" if kind == "csv" else "application/json"
-            return StreamingResponse(chunks, media_type=media, headers={
-                "content-disposition": f'attachment; filename="fitwatch-run-{rid}.{kind}"'})
-        return endpoint
-
-    def compare(request):
-        raw = param(request, "ids", default="")
-        try:
-            ids = [int(p) for p in raw.split(",") if p.strip()]
-        except ValueError:
-            raise BadRequest(f"ids={raw!r}; pass run ids separated by commas, e.g. ids=1,2,3") from None
-        if len(ids) > 20:
-            raise BadRequest(f"{len(ids)} runs to compare; pass at most 20")
-        return json_response(data.compare(ids, smooth=param(request, "smooth", default=0.0),
-                                          max_points=param(request, "max_points")))
-
-    async def not_found(request, exc):
-        code = getattr(exc, "status_code", 404)
-        msg = str(exc) if isinstance(exc, NotFound) else getattr(exc, "detail", "not found")
-        if code == 405:
-            msg = f"{request.method} is not allowed: the dashboard is read-only (GET only)"
-        if request.url.path.startswith("/api"):
-            return JSONResponse({"error": msg}, status_code=code)
-        return PlainTextResponse(msg, status_code=code)
-
-    async def bad_request(request, exc):
-        return JSONResponse({"error": str(exc)}, status_code=400)
-
-    async def missing(request, exc):
-        return JSONResponse({"error": str(exc.args[0] if exc.args else exc)}, status_code=404)
-
-    routes = [
-        Route("/", index, methods=["GET"]),
-        Route("/assets/{name}", asset, methods=["GET"]),
-        Route("/api", api, methods=["GET"]),
-        Route("/api/style", api_style, methods=["GET"]),
-        Route("/api/runs", runs, methods=["GET"]),
-        Route("/api/runs/{run_id:int}", run, methods=["GET"]),
-        Route("/api/runs/{run_id:int}/curves", curves, methods=["GET"]),
-        Route("/api/runs/{run_id:int}/steps", steps, methods=["GET"]),
-        Route("/api/runs/{run_id:int}/export.csv", export("csv"), methods=["GET"]),
-        Route("/api/runs/{run_id:int}/export.json", export("json"), methods=["GET"]),
-        Route("/api/compare", compare, methods=["GET"]),
-    ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: not_found, BadRequest: bad_request,
-                                                       NotFound: missing})
-    app.add_middleware(_Guard, allowed_hosts=allowed_hosts)
+    app = Starlette(routes=[Route(path, endpoint, methods=["GET"]) for path, endpoint in _ROUTES],
+                    middleware=[Middleware(_Guard, allowed_hosts=allowed_hosts)],
+                    exception_handlers={HTTPException: _not_found, BadRequest: _bad_request, NotFound: _missing})
     app.state.data = data
+    app.state.assets = assets
     return app
+
+
+# -- the routes' handlers: each reads the store from request.app.state.data ------------------------
+def _json_response(obj, status: int = 200):
+    from starlette.responses import Response
+
+    try:
+        body = dumps(obj)
+    except ValueError:  # a NaN somewhere unexpected: still valid JSON for the browser
+        body = dumps(jsonable(obj))
+    return Response(body, status_code=status, media_type="application/json")
+
+
+def _data(request) -> DashboardData:
+    return request.app.state.data
+
+
+def _run_id(request) -> int:
+    return request.path_params["run_id"]
+
+
+def _param(request, name: str, kind=str, default=None):
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        raise BadRequest(f"{name}={raw!r} is not a whole number") from None
+
+
+def _file(request, path: Path, media: str):
+    from starlette.responses import FileResponse, Response
+
+    # revalidated on each load ("no-cache"), answered 304 when unchanged: a returning browser
+    # keeps its copy of plotly.js (and its compiled code) instead of fetching 1.2 MB again
+    st = path.stat()
+    etag = f'"{st.st_mtime_ns:x}-{st.st_size:x}"'
+    headers = {"cache-control": "no-cache", "etag": etag}
+    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    return FileResponse(path, media_type=media, headers=headers)
+
+
+async def _index(request):
+    return _file(request, INDEX, "text/html; charset=utf-8")
+
+
+async def _asset(request):
+    from starlette.exceptions import HTTPException
+
+    entry = request.app.state.assets.get(request.path_params["name"])  # a fixed list: never a path joined onto a folder
+    if entry is None:
+        raise HTTPException(404, "no such asset")
+    return _file(request, *entry)
+
+
+def _api(request):
+    return _json_response({"fitwatch": __version__, "store": str(_data(request).store.path),
+                           "endpoints": [{"path": p, "about": a} for p, a in ENDPOINTS],
+                           "docs": "docs/dashboard.md"})
+
+
+def _api_style(request):
+    return _json_response({"split_colors": style.SPLIT_COLORS, "run_colors": style.RUN_COLORS,
+                           "annotation": style.ANNOTATION, "verdict_colors": style.VERDICT_COLORS,
+                           "status_colors": style.STATUS_COLORS, "severity_colors": style.SEVERITY_COLORS,
+                           "split_dash": {s: style.split_dash(s) for s in ("train", "val", "test")},
+                           "log_span": style.LOG_SPAN, "sort_keys": list(SORT_KEYS)})
+
+
+def _runs(request):
+    return _json_response(_data(request).runs(q=_param(request, "q", default=""),
+                                              verdict=_param(request, "verdict", default=""),
+                                              sort=_param(request, "sort", default="id"),
+                                              order=_param(request, "order", default="desc")))
+
+
+def _run(request):
+    return _json_response(_data(request).run(_run_id(request)))
+
+
+def _curves(request):
+    return _json_response(_data(request).curves(_run_id(request), since_epoch=_param(request, "since_epoch", int),
+                                                smooth=_param(request, "smooth", default=0.0),
+                                                max_points=_param(request, "max_points")))
+
+
+def _steps(request):
+    return _json_response(_data(request).steps(_run_id(request), split=_param(request, "split"),
+                                               metric=_param(request, "metric"),
+                                               max_points=_param(request, "max_points", default=STEPS_MAX_POINTS),
+                                               smooth=_param(request, "smooth", default=0.0)))
+
+
+def _export(request, kind: str):
+    from starlette.responses import StreamingResponse
+
+    data, rid = _data(request), _run_id(request)
+    chunks = data.export_csv(rid) if kind == "csv" else data.export_json(rid)
+    media = "text/csv; charset=utf-8" if kind == "csv" else "application/json"
+    return StreamingResponse(chunks, media_type=media, headers={
+        "content-disposition": f'attachment; filename="fitwatch-run-{rid}.{kind}"'})
+
+
+def _export_csv(request):
+    return _export(request, "csv")
+
+
+def _export_json(request):
+    return _export(request, "json")
+
+
+def _compare(request):
+    raw = _param(request, "ids", default="")
+    try:
+        ids = [int(p) for p in raw.split(",") if p.strip()]
+    except ValueError:
+        raise BadRequest(f"ids={raw!r}; pass run ids separated by commas, e.g. ids=1,2,3") from None
+    if len(ids) > 20:
+        raise BadRequest(f"{len(ids)} runs to compare; pass at most 20")
+    return _json_response(_data(request).compare(ids, smooth=_param(request, "smooth", default=0.0),
+                                                 max_points=_param(request, "max_points")))
+
+
+async def _not_found(request, exc):
+    from starlette.responses import JSONResponse, PlainTextResponse
+
+    code = getattr(exc, "status_code", 404)
+    msg = str(exc) if isinstance(exc, NotFound) else getattr(exc, "detail", "not found")
+    if code == 405:
+        msg = f"{request.method} is not allowed: the dashboard is read-only (GET only)"
+    if request.url.path.startswith("/api"):
+        return JSONResponse({"error": msg}, status_code=code)
+    return PlainTextResponse(msg, status_code=code)
+
+
+async def _bad_request(request, exc):
+    from starlette.responses import JSONResponse
+
+    return JSONResponse({"error": str(exc)}, status_code=400)
+
+
+async def _missing(request, exc):
+    from starlette.responses import JSONResponse
+
+    return JSONResponse({"error": str(exc.args[0] if exc.args else exc)}, status_code=404)
+
+
+#: path -> handler, every one GET (HEAD too); the order is the order Starlette matches them in
+_ROUTES = [
+    ("/", _index),
+    ("/assets/{name}", _asset),
+    ("/api", _api),
+    ("/api/style", _api_style),
+    ("/api/runs", _runs),
+    ("/api/runs/{run_id:int}", _run),
+    ("/api/runs/{run_id:int}/curves", _curves),
+    ("/api/runs/{run_id:int}/steps", _steps),
+    ("/api/runs/{run_id:int}/export.csv", _export_csv),
+    ("/api/runs/{run_id:int}/export.json", _export_json),
+    ("/api/compare", _compare),
+]
 
 
 class _Guard:
