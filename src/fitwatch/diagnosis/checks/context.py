@@ -1,0 +1,153 @@
+"""What every check reads: one curve's statistics (:class:`CurveStats`), the shared
+:class:`Context` of a diagnosis, the :class:`Verdict` a primary check returns, and the small robust
+helpers they share (median, mean, centred moving average).
+
+The thresholds themselves live in :mod:`fitwatch.diagnosis.thresholds` (``ctx.t``); the smoothing
+window is ``Thresholds.smooth_window``, narrowed for a short curve by :func:`window`.
+
+Example:
+    >>> import numpy as np
+    >>> c = CurveStats(np.array([1.0, 0.6, 0.4, 0.3, 0.25, 0.3, 0.35]), window=3)
+    >>> c.n, c.imin, round(c.min, 4), round(c.drop, 4)
+    (7, 4, 0.2833, 0.7167)
+    >>> smooth(np.array([1.0, 2.0, 3.0, 10.0, 5.0]), 3).tolist()
+    [1.0, 2.0, 5.0, 6.0, 5.0]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, NamedTuple, Sequence
+
+import numpy as np
+
+from fitwatch.diagnosis.findings import Finding
+from fitwatch.diagnosis.thresholds import Thresholds
+
+MAD = 1.4826  # MAD -> standard deviation for normal noise
+#: a ratio this large means its denominator is about 0 (a training error that reached 0): say so
+#: instead of printing "4717583558010%"
+NEAR_ZERO = 1e3
+
+
+class CurveStats:
+    """One curve's statistics, computed once: ``y`` (values), ``n``, ``s`` (smoothed), ``sigma``
+    (robust epoch-to-epoch noise), ``start``, ``end`` (smoothed tail), ``imin`` and ``min`` (smoothed
+    minimum), ``drop`` (start - min) and ``level`` (median magnitude of the second half)."""
+
+    __slots__ = ("y", "n", "s", "sigma", "start", "end", "imin", "min", "drop", "level")
+
+    def __init__(self, y: np.ndarray, window: int):
+        self.y = y
+        n = self.n = y.size
+        self.s = smooth(y, window)
+        d = np.diff(y)
+        if d.size >= 2:
+            self.sigma = float(MAD * median(np.abs(d - median(d))) / math.sqrt(2.0))
+        else:
+            self.sigma = 0.0
+        head = y[: max(1, min(2, n))]
+        self.start = float(max(self.s[0], float(np.max(head)) if n > 1 else float(y[0])))
+        tail = self.s[-max(1, min(3, n)):]
+        self.end = float(mean(tail))
+        self.imin = int(np.argmin(self.s))
+        self.min = float(self.s[self.imin])
+        self.drop = self.start - self.min
+        self.level = float(median(np.abs(y[n // 2:]))) if n else 0.0
+
+
+@dataclass(eq=False)
+class Context:
+    """One diagnosis's shared state, built once by :func:`fitwatch.diagnosis.analyze.diagnose_curves`
+    and read by every check.
+
+    Attributes:
+        t: the thresholds.
+        cl, cv: the training and validation curves' statistics on the judged epochs (None when absent).
+        main: ``cv or cl``, the curve that decides the best epoch and "still improving".
+        acc, vacc: training and validation accuracy on the judged epochs (None unless the monitored
+            metric is the loss and the run has them).
+        no_skill: the no-skill level of a curve's start (``ln k`` for a cross-entropy), or None; a
+            function that always answers None when the monitored metric is not a loss.
+        span: ``[first epoch, last epoch]`` of the run.
+        E: the epoch number of an index of the run; Ek: of an index of the judged epochs.
+        bad: the index of the first NaN or infinite value, or None.
+        usable: how many epochs are judged (both curves present, before any NaN).
+        best: the best epoch as an index of the judged epochs (None without a curve).
+        stop: the run's early-stopping record (``Curves.stop``), or None.
+        findings, notes: what preparing the curves found and noted (the primary finding goes first).
+    """
+
+    t: Thresholds
+    cl: CurveStats | None
+    cv: CurveStats | None
+    main: CurveStats | None
+    acc: np.ndarray | None
+    vacc: np.ndarray | None
+    no_skill: Callable[[float], float | None]
+    span: list
+    E: Callable[[int], int]
+    Ek: Callable[[int], int]
+    bad: int | None
+    usable: int
+    best: int | None
+    stop: dict | None
+    findings: list
+    notes: list
+
+
+class Verdict(NamedTuple):
+    """What a primary check found: the verdict, its finding, the findings that go with it (appended
+    after the others), the overfitting onset (an index of the judged epochs), and whether the finer
+    signs (:mod:`fitwatch.diagnosis.checks.validation`, the plateau) are read after it."""
+
+    code: str
+    primary: Finding
+    extra: Sequence[Finding] = ()
+    onset: int | None = None
+    signs: bool = True
+
+
+def primary(code, epochs, evidence, message, remedies) -> Finding:
+    """The verdict's own finding, with the verdict's severity."""
+    severity = {"good_fit": "info", "still_improving": "info", "underfitting": "warning",
+                "overfitting": "warning"}.get(code, "critical")
+    return Finding(code, severity, list(epochs), evidence, message, remedies)
+
+
+def median(a) -> float:
+    """np.median without its overhead (small arrays, no NaN: a curve's finite part)."""
+    a = np.sort(a, axis=None)
+    n = a.size
+    return float(a[(n - 1) // 2] + a[n // 2]) / 2.0
+
+
+def mean(a) -> float:
+    """np.mean without its overhead."""
+    a = np.asarray(a, dtype=np.float64)
+    return float(a.sum()) / a.size
+
+
+def smooth(y: np.ndarray, window: int) -> np.ndarray:
+    """Centred moving average with the window shrinking at the edges (no phase shift)."""
+    n = y.size
+    w = min(window, n if n % 2 else n - 1)
+    if w < 3:
+        return y.astype(np.float64, copy=True)
+    h = w // 2
+    c = np.concatenate(([0.0], np.cumsum(y, dtype=np.float64)))
+    i = np.arange(n)
+    lo = np.maximum(i - h, 0)
+    hi = np.minimum(i + h + 1, n)
+    # symmetric at the edges: shrink both sides equally so the average stays centred
+    k = np.minimum(i - lo, hi - 1 - i)
+    lo, hi = i - k, i + k + 1
+    return (c[hi] - c[lo]) / (hi - lo)
+
+
+def window(n: int, t: Thresholds) -> int:
+    """The smoothing window for a curve of ``n`` epochs: odd, at least 3, at most
+    ``t.smooth_window``, and narrower for a short curve."""
+    w = max(3, min(t.smooth_window, n // 8 * 2 + 1))
+    return w if w % 2 else w + 1

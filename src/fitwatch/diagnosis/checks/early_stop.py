@@ -1,0 +1,72 @@
+"""Early stopping: the ``stopped_early`` finding (or ``best_restored``, for a run that ran to its
+end and had its best weights restored), placed right after the primary one; where early stopping
+was in place the remedy "stop early" is dropped from every finding. No thresholds: it reports the
+run's stop record (``Curves.stop``: ``EarlyStopping.to_dict()``).
+
+Example:
+    >>> stopped({"stopped": False, "stopped_epoch": None}), stopped({"stopped_epoch": 12})
+    (False, True)
+"""
+
+from __future__ import annotations
+
+from fitwatch.diagnosis.findings import Finding
+from fitwatch.diagnosis.remedies import CATALOGUE
+
+
+def stop_record(stop) -> dict:
+    """An early stop as the dict the diagnosis reads: a run's ``info["early_stopping"]`` as it is;
+    a :class:`fitwatch.EarlyStopping` (or Keras callback) by its ``to_dict()``."""
+    if isinstance(stop, dict):
+        return stop
+    if callable(getattr(stop, "to_dict", None)):
+        return stop.to_dict()
+    raise TypeError(f"fitwatch: stop= takes a fitwatch.EarlyStopping or its to_dict(), got {type(stop).__name__}")
+
+
+def stopped(stop: dict) -> bool:
+    """The stop record says early stopping ended the run."""
+    return bool(stop.get("stopped", stop.get("stopped_epoch") is not None))
+
+
+def add_early_stop(stop: dict, verdict, onset, findings) -> None:
+    """Insert the ``stopped_early`` (or ``best_restored``) finding after the primary one; drop the
+    remedy "stop early" where early stopping was in place."""
+    is_stopped = stopped(stop)
+    restored = stop.get("restored")  # None: not known (a stopper passed in by the user)
+    if not is_stopped and not restored:
+        return
+    best = stop.get("restored_epoch") if restored else stop.get("best_epoch")
+    last = stop.get("stopped_epoch") if is_stopped else stop.get("last_epoch")
+    ev = {"stopped_epoch": stop.get("stopped_epoch") if is_stopped else None, "best_epoch": best,
+          "best_value": stop.get("best_value"), "monitor": stop.get("monitor"), "criterion": stop.get("criterion"),
+          "restored": restored}
+    after = ""
+    if onset is not None and last is not None:
+        ev.update(onset_epoch=onset, epochs_after_onset=last - onset)
+        after = f"{last - onset} epoch{'s' if last - onset != 1 else ''} after the overfitting onset at {onset}"
+    kept = f"the best weights (epoch {best}) were restored"
+    reason = (stop.get("reason") or "").split("; best ")[0]  # the best epoch is said next
+    if is_stopped:
+        code, remedies = "stopped_early", []
+        msg = f"Early stopping ended training at epoch {last}" + (f", {after}" if after else
+                                                                  f": {reason}" if reason else "")
+        if restored:
+            msg += f"; {kept}" + (": the overfitting was caught." if onset is not None else ".")
+        elif restored is False:
+            msg += f"; the model keeps the last epoch's weights, not the best epoch's ({best})."
+            remedies = [CATALOGUE["restore_best"]]
+        else:
+            msg += "."
+        if verdict == "still_improving":
+            msg += " The curve was still falling: the rule may have stopped too soon (more patience, or a smaller min_delta)."
+    else:
+        code, remedies = "best_restored", []
+        msg = f"Training ran to its last epoch ({last}) without an early stop" + (f", {after}" if after else "") \
+              + f"; {kept}" + (": the model is the best one, but stopping early would have saved the epochs after it."
+                               if onset is not None else ".")
+    if is_stopped:  # "stop early and keep the best weights" is done (or half done: restoring)
+        for f in findings:
+            f.remedies = [r for r in f.remedies if r != CATALOGUE["early_stopping"]]
+    span = [best if best is not None else (last or 0), last if last is not None else (best or 0)]
+    findings.insert(1 if findings else 0, Finding(code, "info", span, ev, msg, remedies))

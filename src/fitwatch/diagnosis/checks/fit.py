@@ -1,0 +1,64 @@
+"""A run that learned and settled: ``underfitting`` (its loss settled high, validation close to
+training, the second half flat: the model cannot fit the data better) or else ``good_fit``. The
+last verdict in the order: it always answers.
+
+Thresholds (:mod:`fitwatch.diagnosis.thresholds`): ``underfit_level`` (the settled level, relative to
+the no-skill level or the start), ``underfit_gap`` (validation close to training), ``underfit_flat``
+(what the second half still gained).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from fitwatch.diagnosis.checks.context import NEAR_ZERO, Context, Verdict, mean, primary
+from fitwatch.diagnosis.remedies import remedies_for
+
+
+def settled(ctx: Context) -> Verdict:
+    """Underfitting when the settled level is high, validation close to training and the second half
+    flat; good fit otherwise."""
+    t, cl, cv, acc, span = ctx.t, ctx.cl, ctx.cv, ctx.acc, ctx.span
+    ref = cl or cv
+    floor = ctx.no_skill(ref.start)
+    base = floor if floor is not None else ref.start
+    if acc is not None or ctx.vacc is not None:
+        # a classifier's first epoch may already have learned a lot: judge its level against at
+        # least a coin flip's cross-entropy, ln 2
+        base = max(base, math.log(2))
+    level = ref.end / base if base > 0 else 0.0
+    gap = abs(cv.end - cl.end) / max(abs(cl.end), 1e-12) if cl is not None and cv is not None else 0.0
+    acc_end = float(np.nanmean(acc[-3:])) if acc is not None and acc.size >= 3 else None
+    # a model with capacity to spare keeps lowering its training loss; one that cannot fit is flat
+    h = ref.n // 2
+    still = (float(mean(ref.y[max(0, h - 1): h + 2])) - ref.end) / max(abs(ref.end), 1e-12)
+    if level > t.underfit_level and gap < t.underfit_gap and still < t.underfit_flat:
+        ev = {"settled_loss": ref.end, "start": ref.start, "relative_level": level, "train_val_gap": gap,
+              "second_half_decrease": still}
+        if floor is not None:
+            ev["no_skill_level"] = floor
+        if acc_end is not None:
+            ev["train_accuracy"] = acc_end
+        return Verdict("underfitting", primary(
+            "underfitting", span, ev,
+            f"{'Training' if ref is cl else 'Validation'} settled at {ref.end:.4g}, still {100 * level:.0f}% of "
+            f"{'the no-skill level' if floor is not None else 'where it started'}"
+            + (f", with validation close to it ({100 * gap:.0f}% apart)" if cl is not None and cv is not None else
+               " (there is only this curve)")
+            + ": the model cannot fit the data better as it is.",
+            remedies_for("underfitting")))
+    main = ctx.main
+    ev = {"best_val_loss" if cv is not None else "best_loss": main.min, "end": main.end,
+          "relative_level": level}
+    if cl is not None and cv is not None:
+        ev["train_val_gap"] = gap
+    return Verdict("good_fit", primary(
+        "good_fit", span, ev,
+        ("The training loss fell and settled." if cv is None else
+         "The validation loss fell and settled, and stays close to its best." if cl is None else
+         "Both losses fell and settled; validation stays close to its best"
+         + (f" and {100 * gap:.0f}% from training." if gap < NEAR_ZERO
+            else "; training is near 0 (far below validation).")),
+        remedies_for("good_fit")))

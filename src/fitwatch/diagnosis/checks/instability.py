@@ -1,0 +1,133 @@
+"""Divergence and instability: a NaN or infinite value (``nan_detected``), a loss that blew up
+(``diverged``), and one too rough to settle (``unstable``); both verdicts come with ``lr_too_high``.
+
+Thresholds (:mod:`fitwatch.diagnosis.thresholds`): ``end_above_start`` and ``explode_factor``
+(diverged), ``unstable_roughness``, ``unstable_jump`` and ``unstable_jumps`` (unstable).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from fitwatch.diagnosis.checks.context import MAD, Context, Verdict, median, primary
+from fitwatch.diagnosis.findings import Finding
+from fitwatch.diagnosis.remedies import remedies_for
+
+
+def first_nonfinite(*pairs) -> int | None:
+    """The first index where a curve *holds* a NaN or infinite value: ``pairs`` of (values, missing
+    mask or None); an epoch without a value is not a divergence.
+
+    Example:
+        >>> import numpy as np
+        >>> first_nonfinite((np.array([1.0, np.nan, 0.5]), None), (np.array([1.0, 2.0, np.inf]), None))
+        1
+        >>> first_nonfinite((np.array([1.0, np.nan, 0.5]), np.array([False, True, False])))
+    """
+    first = None
+    for a, miss in pairs:
+        if a is None:
+            continue
+        nonfinite = ~np.isfinite(a)
+        if miss is not None:
+            nonfinite &= ~miss
+        bad = np.flatnonzero(nonfinite)
+        if bad.size and (first is None or bad[0] < first):
+            first = int(bad[0])
+    return first
+
+
+def last_finite(L, V, bad: int, mL=None, mV=None) -> dict:
+    """Each curve's last value before the first non-finite one (its last value, where it has gaps)."""
+    out = {}
+    for k, a, m in (("loss", L, mL), ("val_loss", V, mV)):
+        if a is None or bad <= 0:
+            continue
+        have = np.flatnonzero(~m[:bad]) if m is not None else [bad - 1]
+        v = float(a[have[-1]]) if len(have) else math.nan
+        out[k] = v if math.isfinite(v) else None
+    return out
+
+
+def nan_detected(L, V, mL, mV, bad: int, E, span) -> Finding:
+    """The ``nan_detected`` finding: which curves became NaN or infinite at index ``bad``."""
+    which = [k for k, a, m in (("loss", L, mL), ("val_loss", V, mV))
+             if a is not None and (m is None or not m[bad]) and not np.isfinite(a[bad])]
+    return Finding(
+        "nan_detected", "critical", [E(bad), span[1]],
+        {"first_epoch": E(bad), "curves": which, "last_finite": last_finite(L, V, bad, mL, mV)},
+        f"{' and '.join(which)} became {'NaN' if np.isnan((L if 'loss' in which else V)[bad]) else 'infinite'} "
+        f"at epoch {E(bad)}.", remedies_for("nan_detected"))
+
+
+def diverged(ctx: Context) -> Verdict | None:
+    """NaN, or the loss climbs far above where it started. The training loss decides (a validation
+    loss that soars while training falls is overfitting); the validation loss when it is alone."""
+    cl, cv, t, Ek, span = ctx.cl, ctx.cv, ctx.t, ctx.Ek, ctx.span
+    explode = None
+    for name, c in (("loss", cl),) if cl is not None else (("val_loss", cv),):
+        if c is None or explode:
+            continue
+        tail = float(median(c.y[-3:]))
+        if c.start > 0 and tail > (1 + t.end_above_start) * c.start and tail > 2 * c.min and c.min < c.start:
+            explode = (name, tail, c)
+        elif c.start > 0 and float(np.max(c.y)) > t.explode_factor * c.start and tail > c.start:
+            explode = (name, tail, c)
+    if ctx.bad is None and not explode:
+        return None
+    if explode:
+        name, tail, c = explode
+        ev = {"curve": name, "start": c.start, "lowest": c.min, "end": tail, "max": float(np.max(c.y)),
+              "lowest_epoch": Ek(c.imin)}
+        msg = (f"{name} climbed from {c.start:.4g} at the start (lowest {c.min:.4g} at epoch {Ek(c.imin)}) "
+               f"to {tail:.4g} at the end: the training has blown up.")
+        first = Ek(c.imin)
+    else:
+        ev = {"first_nonfinite_epoch": ctx.E(ctx.bad)}
+        msg = f"The loss became NaN or infinite at epoch {ctx.E(ctx.bad)}; nothing after it can be used."
+        first = ctx.E(ctx.bad)
+    return Verdict("diverged", primary("diverged", [first, span[1]], ev, msg, remedies_for("diverged")),
+                   [lr_high(span, ev)], signs=False)
+
+
+def unstable(ctx: Context) -> Verdict | None:
+    """A loss that keeps jumping around instead of settling (checked before not_learning: a loss too
+    rough to settle is the finding)."""
+    t, span = ctx.t, ctx.span
+    found = None
+    for name, c in (("loss", ctx.cl), ("val_loss", ctx.cv)):
+        if c is None or found:
+            continue
+        half = c.y[c.n // 2:]
+        sh = c.s[c.n // 2:]
+        level = float(median(half))
+        if level <= 0:
+            continue
+        rough = float(MAD * median(np.abs(half - sh))) / level
+        ups = np.diff(c.y) / np.maximum(c.y[:-1], 1e-12)
+        jumps = int(np.count_nonzero(ups > t.unstable_jump))
+        # scatter around the moving average is also what a short curve's bend looks like (the average
+        # lags it); a curve that "jumps around" goes up now and then, so a second half that falls at
+        # (nearly) every epoch is not unstable, however much it bends
+        if (rough > t.unstable_roughness and int(np.count_nonzero(half[1:] > half[:-1])) >= max(1, (half.size - 1) // 4)) \
+                or jumps >= t.unstable_jumps:
+            found = (name, rough, jumps, c)
+    if not found:
+        return None
+    name, rough, jumps, c = found
+    ev = {"curve": name, "roughness": rough, "upward_jumps": jumps, "level": float(median(c.y[c.n // 2:]))}
+    return Verdict("unstable", primary(
+        "unstable", span, ev,
+        f"{name} keeps jumping around instead of settling: its scatter in the second half is "
+        f"{100 * rough:.0f}% of its level, with {jumps} jump{'s' if jumps != 1 else ''} of more than "
+        f"{100 * t.unstable_jump:.0f}% up.",
+        remedies_for("unstable")), [lr_high(span, ev)])
+
+
+def lr_high(span, ev) -> Finding:
+    """``lr_too_high``, the usual cause of a diverged or unstable run, with the verdict's evidence."""
+    return Finding("lr_too_high", "warning", span, {k: v for k, v in ev.items() if k != "curve"},
+                   "A learning rate too high for this model and batch size is the usual cause.",
+                   remedies_for("lr_too_high"))

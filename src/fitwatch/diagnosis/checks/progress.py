@@ -1,0 +1,105 @@
+"""Progress over time: a curve still falling at the end (``still_improving``, with ``lr_too_low``
+when it falls slowly and steadily), and where it stopped making progress (``plateau``, one of the
+finer signs, read whatever the verdict).
+
+Thresholds (:mod:`fitwatch.diagnosis.thresholds`): ``stall_fraction`` (the final stretch whose slope
+is read), ``improving_drop`` (what it must still gain), ``noise_k`` (beyond the slope's standard
+error), ``plateau_fraction`` (the share of the progress that marks the plateau).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from fitwatch.diagnosis.checks.context import Context, CurveStats, Verdict, primary
+from fitwatch.diagnosis.findings import Finding
+from fitwatch.diagnosis.remedies import remedies_for
+
+
+def still_improving(ctx: Context) -> Verdict | None:
+    """The monitored curve (validation, else training) is still falling at the end: its final
+    stretch's least-squares slope gained ``improving_drop`` of its whole drop, beyond noise, and its
+    minimum is among its last epochs."""
+    t, Ek, span = ctx.t, ctx.Ek, ctx.span
+    c = ctx.main
+    k = min(c.n, max(3, int(round(t.stall_fraction * c.n))))
+    b, b_se = slope(c.y[-k:])
+    recent = -b * (k - 1)  # what the final stretch still gained, by a least-squares line
+    if not (c.drop > 0 and recent > t.improving_drop * c.drop and -b > t.noise_k * b_se
+            and c.imin >= c.n - max(2, c.n // 10)):
+        return None
+    name = "val_loss" if c is ctx.cv else "loss"
+    k_epochs = Ek(c.n - 1) - Ek(c.n - k) + 1  # k when every epoch has a value
+    ev = {"curve": name, "drop_last_epochs": recent, "last_epochs": k_epochs, "total_drop": c.drop,
+          "per_epoch": recent / k_epochs}
+    finding = primary(
+        "still_improving", [Ek(c.n - k - 1), span[1]], ev,
+        f"{name} is still falling at the end: {recent:.4g} lower over the last {k_epochs} epochs "
+        f"({100 * recent / c.drop:.0f}% of its whole drop). Train longer.",
+        remedies_for("still_improving"))
+    extra = []
+    if c.sigma < 0.2 * recent / k and nearly_linear(c.s[-k - 1:]):
+        extra.append(Finding("lr_too_low", "info", [Ek(c.n - k - 1), span[1]], {"per_epoch": recent / k},
+                             "The loss falls slowly and steadily: a larger learning rate would get "
+                             "there in fewer epochs.", remedies_for("lr_too_low")))
+    return Verdict("still_improving", finding, extra)
+
+
+def plateau(ctx: Context, overfit_at: int | None) -> Finding | None:
+    """Where the training loss (the validation loss when alone) had made ``plateau_fraction`` of its
+    progress, when that is well before the end; not said of an overfitting run."""
+    t, cl = ctx.t, ctx.cl
+    c = cl or ctx.cv
+    if c is None or not (c.n >= 6 and c.drop > 0):
+        return None
+    target = c.start - t.plateau_fraction * c.drop
+    hit = np.flatnonzero(c.s <= target)
+    if not (hit.size and hit[0] < c.n - max(3, c.n // 4) and overfit_at is None):
+        return None
+    p = int(hit[0])
+    Ek = ctx.Ek
+    return Finding(
+        "plateau", "info", [Ek(p), ctx.span[1]],
+        {"epoch": Ek(p), "level": float(c.s[p]), "end": c.end,
+         "share_of_run_after": round(1 - p / c.n, 3)},
+        f"{'Training' if c is cl else 'Validation'} loss had made {100 * t.plateau_fraction:.0f}% of its "
+        f"progress by epoch {Ek(p)}; the remaining {Ek(c.n - 1) - Ek(p) + 1} epochs added little.",
+        remedies_for("plateau", drop=("larger_model",) if fits_training(cl, ctx.acc) else ()))
+
+
+def fits_training(cl: CurveStats | None, acc) -> bool:
+    """The model fits its training data: its loss fell by 95% or more, or training accuracy is ~1
+    (so "use a larger model" is not the remedy)."""
+    if cl is not None and cl.start > 0 and cl.end < 0.05 * cl.start:
+        return True
+    return acc is not None and acc.size >= 3 and float(acc[-3:].mean()) >= 0.99  # NaN: not >= 0.99
+
+
+def slope(y: np.ndarray) -> tuple[float, float]:
+    """Least-squares slope per epoch of ``y`` and its standard error.
+
+    Example:
+        >>> import numpy as np
+        >>> b, se = slope(np.array([5.0, 4.0, 3.0, 2.0]))
+        >>> b, se
+        (-1.0, 0.0)
+    """
+    n = y.size
+    if n < 3:
+        return (float(y[-1] - y[0]) / max(n - 1, 1), float("inf"))
+    x = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
+    sxx = float(x @ x)
+    b = float(x @ (y - y.mean())) / sxx
+    resid = y - y.mean() - b * x
+    se = math.sqrt(float(resid @ resid) / (n - 2) / sxx)
+    return b, se
+
+
+def nearly_linear(s: np.ndarray) -> bool:
+    """Every step down, and the smallest step at least 0.3 of the largest."""
+    if s.size < 4:
+        return False
+    d = np.diff(s)
+    return bool(np.all(d < 0) and np.max(d) / np.min(d) > 0.3)

@@ -1,0 +1,116 @@
+"""The finer signs read from validation against training, whatever the verdict (but diverged or
+too few epochs): the generalisation gap (``generalization_gap``), validation below training
+(``val_below_train``, a possible leak), a noisy validation curve (``noisy_validation``: a small
+validation set?) and a validation loss rising while validation accuracy holds (``overconfident``).
+
+Thresholds (:mod:`fitwatch.diagnosis.thresholds`): ``gap_warning`` and ``noise_k`` (gap),
+``val_below_train`` and ``leak_ratio`` (validation below training), ``noisy_val`` (noisy validation);
+all need both curves and ``min_epochs``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from fitwatch.diagnosis.checks.context import NEAR_ZERO, Context, mean, median
+from fitwatch.diagnosis.findings import Finding
+from fitwatch.diagnosis.remedies import remedies_for
+
+
+def validation_signs(ctx: Context) -> list[Finding]:
+    """Each sign that holds, in this order: gap, validation below training, noisy validation,
+    over-confidence."""
+    cl, cv = ctx.cl, ctx.cv
+    if cl is None or cv is None or not cl.n >= ctx.t.min_epochs:
+        return []
+    out = []
+    for sign in (generalization_gap, val_below_train, noisy_validation, overconfident):
+        f = sign(ctx)
+        if f is not None:
+            out.append(f)
+    return out
+
+
+def generalization_gap(ctx: Context) -> Finding | None:
+    """The gap's size at the end and its trend over the second half (a warning when large and growing)."""
+    cl, cv, t = ctx.cl, ctx.cv, ctx.t
+    n = cl.n
+    gap = cv.s - cl.s
+    g_end = float(gap[-1])
+    rel = g_end / max(abs(cl.end), 1e-12)
+    half = gap[n // 2:]
+    trend = float(half[-1] - half[0]) if half.size > 1 else 0.0
+    growing = trend > t.noise_k * cv.sigma / math.sqrt(max(1, half.size // 2))
+    if not g_end > 0:
+        return None
+    sev = "warning" if rel > t.gap_warning and growing else "info"
+    return Finding(
+        "generalization_gap", sev, [ctx.Ek(n // 2), ctx.span[1]],
+        {"gap_end": g_end, "relative_to_train": rel, "trend_second_half": trend, "growing": growing},
+        f"Validation loss ends {g_end:.4g} above training ("
+        + ("the training loss is near 0" if rel >= NEAR_ZERO else
+           (f"{rel:.0f}x" if rel >= 10 else f"{100 * rel:.0f}% of") + " the training loss") + "), "
+        f"{'and the gap is growing' if growing else 'and the gap is not growing'}.",
+        remedies_for("generalization_gap") if sev == "warning" else [])
+
+
+def val_below_train(ctx: Context) -> Finding | None:
+    """Validation below training in most epochs; far below for long, a possible leak (as a ratio: a
+    loss that goes negative, a negative log-likelihood or an ELBO, has no such sign)."""
+    cl, cv, t = ctx.cl, ctx.cv, ctx.t
+    n = cl.n
+    below = cv.y < cl.y * (1 - t.val_below_train)
+    share = float(mean(below[1:])) if n > 1 else 0.0
+    if not (share > 0.6 and cl.y.min() > 0):
+        return None
+    ratio = float(median(cv.y[1:] / np.maximum(cl.y[1:], 1e-12)))
+    leak = ratio < 1 - t.leak_ratio * t.val_below_train
+    return Finding(
+        "val_below_train", "warning" if leak else "info", ctx.span,
+        {"share_of_epochs": share, "median_val_over_train": ratio},
+        f"Validation loss is below training loss in {100 * share:.0f}% of epochs (median ratio {ratio:.2f})"
+        + ("; that much, that long, can mean validation data leaked into training." if leak else
+           ": usual when dropout or other regularisation acts only in training, and because an "
+           "epoch's training loss is averaged over an epoch that was still learning."),
+        remedies_for("val_below_train", first=["leakage"] if leak else []))
+
+
+def noisy_validation(ctx: Context) -> Finding | None:
+    """Validation scatters by ``noisy_val`` of its level and 3x more than training."""
+    cl, cv = ctx.cl, ctx.cv
+    vrel = cv.sigma / max(abs(cv.level), 1e-12)
+    lrel = cl.sigma / max(abs(cl.level), 1e-12)
+    if not (vrel > ctx.t.noisy_val and vrel > 3 * lrel):
+        return None
+    return Finding(
+        "noisy_validation", "info", ctx.span, {"val_noise_relative": vrel, "train_noise_relative": lrel},
+        f"Validation loss scatters by about {100 * vrel:.0f}% of its level from epoch to epoch, "
+        + (f"{vrel / max(lrel, 1e-12):.0f}x the training loss's scatter" if vrel < NEAR_ZERO * lrel
+           else "while the training loss hardly scatters") + ": is the validation set small?",
+        remedies_for("noisy_validation"))
+
+
+def overconfident(ctx: Context) -> Finding | None:
+    """Validation loss rising while validation accuracy holds."""
+    cv, vacc, Ek = ctx.cv, ctx.vacc, ctx.Ek
+    n = ctx.cl.n
+    m = cv.imin
+    if not (vacc is not None and m < n - 2 and cv.end - cv.min > ctx.t.noise_k * cv.sigma / math.sqrt(3)):
+        return None
+    va = vacc[~np.isnan(vacc)] if vacc.size != n else vacc
+    if not (va.size == n and np.all(np.isfinite(va))):
+        return None
+    a_m = float(np.max(va[max(0, m - 1): m + 2]))
+    a_end = float(mean(va[-3:]))
+    if not a_end >= a_m - 0.005:
+        return None
+    return Finding(
+        "overconfident", "warning", [Ek(m), ctx.span[1]],
+        {"val_loss_best": cv.min, "val_loss_end": cv.end, "val_accuracy_at_best": a_m,
+         "val_accuracy_end": a_end},
+        f"Validation loss rose from {cv.min:.4g} to {cv.end:.4g} after epoch {Ek(m)} while validation "
+        f"accuracy held ({a_m:.3f} -> {a_end:.3f}): the model grows over-confident on the "
+        f"examples it gets wrong.",
+        remedies_for("overconfident"))

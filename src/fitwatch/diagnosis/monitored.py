@@ -1,0 +1,94 @@
+"""The monitored metric: which (training, validation) pair of curves the diagnosis judges
+(:func:`monitored`: the losses by default; another metric as an error when higher is better), and
+how the findings name it (:func:`relabel`: "loss" becomes the metric's name in messages and
+evidence keys).
+
+Example:
+    >>> monitored_keys("val_loss"), monitored_keys("val_accuracy"), monitored_keys("val_auc_roc")
+    (('loss', 'val_loss'), ('accuracy', 'val_accuracy'), ('auc_roc', 'val_auc_roc'))
+    >>> higher_is_better("val_accuracy"), higher_is_better("val_mae")
+    (True, False)
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from fitwatch.diagnosis.curves import Curves
+from fitwatch.diagnosis.findings import Finding
+
+#: a metric whose name holds one of these is better when higher (judged as an error)
+HIGHER_IS_BETTER = ("acc", "auc", "f1", "precision", "recall", "iou", "dice", "r2", "map")
+
+
+def higher_is_better(monitor: str) -> bool:
+    """The monitored metric's name says higher is better (accuracy, AUC, F1...)."""
+    return any(w in monitor.lower() for w in HIGHER_IS_BETTER)
+
+
+def within_unit(a: np.ndarray) -> bool:
+    """A higher-is-better curve within [0, 1] is judged as 1 - value, one beyond it as -value."""
+    return bool(np.nanmax(np.abs(a)) <= 1.0)
+
+
+def monitored_keys(monitor: str) -> tuple[str | None, str]:
+    """The keys of the (training, validation) pair :func:`monitored` returns."""
+    if monitor in ("val_loss", "loss"):
+        return "loss", "val_loss"
+    train_key = monitor[4:] if monitor.startswith("val_") else monitor
+    return (train_key if train_key != monitor else None), monitor
+
+
+def monitored(curves: Curves, monitor: str) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The (training, validation) pair the diagnosis judges: the losses by default; for another
+    monitored metric, it and its training counterpart, as errors (1 - accuracy...) when higher is
+    better, so that lower is better throughout."""
+    if monitor in ("val_loss", "loss"):
+        return curves.get("loss"), curves.get("val_loss")
+    if monitor not in curves.series:
+        raise KeyError(f"{curves.source or curves.name}: no {monitor!r} curve to monitor "
+                       f"(found: {', '.join(curves.series)}); pass --monitor with one of those")
+    train_key = monitor[4:] if monitor.startswith("val_") else monitor
+    pair = [curves.get(train_key) if train_key != monitor else None, curves.get(monitor)]
+    if higher_is_better(monitor):
+        pair = [None if a is None else (1.0 - a if within_unit(a) else -a) for a in pair]
+    return pair[0], pair[1]
+
+
+def relabel(findings: list[Finding], curves: Curves, monitor: str) -> None:
+    """Name the monitored metric where the findings say "loss": in the messages, and in the evidence's
+    keys (``best_val_loss`` -> ``best_val_mae``). A higher-is-better metric is judged as an error
+    (1 - accuracy; the negated value when it is not within [0, 1]), and named so."""
+    train_key, val_key = monitored_keys(monitor)
+    name = val_key[4:] if val_key.startswith("val_") else val_key
+    key, label = name, name
+    if higher_is_better(monitor):  # judged as monitored() turned it into an error
+        v = curves.get(monitor)
+        key, label = ((f"{name}_error", f"error (1 - {name})") if v is not None and within_unit(v)
+                      else (f"neg_{name}", f"negated {name}"))
+    words = {"val_loss": f"val_{key}", "train_loss": f"train_{key}", "best_loss": f"best_{key}",
+             "settled_loss": f"settled_{key}"}
+    names = {"loss": train_key or name, "val_loss": val_key}
+
+    def rekey(k: str) -> str:
+        for old, new in words.items():
+            k = k.replace(old, new)
+        return k
+
+    def text(m: str) -> str:
+        m = re.sub(r"\b([Vv]alidation|[Tt]raining) loss\b", lambda g: f"{g.group(1)} {label}", m)
+        m = re.sub(r"\b([Tt])he loss\b", lambda g: f"{g.group(1)}he {label}", m)
+        return m.replace("Both losses", f"Both {label} curves")
+
+    for f in findings:
+        f.message = text(f.message)
+        ev = {}
+        for k, v in f.evidence.items():
+            if isinstance(v, dict):
+                v = {names.get(a, a): b for a, b in v.items()}
+            elif isinstance(v, list) and f.code == "nan_detected":  # the curves that became NaN
+                v = [names.get(a, a) if isinstance(a, str) else a for a in v]
+            ev[rekey(k)] = v
+        f.evidence = ev
