@@ -10,7 +10,7 @@ import time
 import pytest
 
 import fitwatch
-from fitwatch.store.sqlite import SCHEMA_VERSION, Store, StoreError
+from fitwatch.store import SCHEMA_VERSION, Store, StoreError
 
 TRAIN_FOREVER = """
 import sys, time, fitwatch

@@ -1,34 +1,50 @@
-"""The store: where runs live (the abstract :class:`Store`, the SQLite backend, the journal, runs read
-back as :class:`RunData`, a run's status); it imports :mod:`fitwatch.core` only (``RunData.plot``,
-a convenience, reaches :mod:`fitwatch.show.plot` when called: a declared exception).
+"""The store: where runs live (the abstract :class:`Store` and its contract in :mod:`~fitwatch.store.base`,
+the SQLite backend in :mod:`~fitwatch.store.sqlite`, the journal that makes epochs survive a SIGKILL,
+runs read back as :class:`RunData`, a run's status); it imports :mod:`fitwatch.core` only
+(``RunData.plot``, a convenience, reaches :mod:`fitwatch.show.plot` when called: a declared exception).
+
+Open a store with :func:`open_store` (a folder or a URL), or ``Store(dir)`` (the same, for a folder).
+This package imports every backend, which registers it for its URL scheme.
 
 Example:
     >>> import tempfile
     >>> store = open_store(tempfile.mkdtemp())
-    >>> store.runs()
-    []
+    >>> store.runs(), isinstance(store, Store)
+    ([], True)
 """
 
+from fitwatch.store.base import DB_NAME, DEFAULT_DIR, ENV_DIR, Store, StoreError, backend_for, resolve_path
 from fitwatch.store.rundata import RunData
-from fitwatch.store.sqlite import (
-    APPLICATION_ID,
-    DB_NAME,
-    DEFAULT_DIR,
-    ENV_DIR,
-    SCHEMA_VERSION,
-    Store,
-    StoreError,
-    resolve_path,
-)
+from fitwatch.store.sqlite import APPLICATION_ID, SCHEMA_VERSION, SQLiteStore
 from fitwatch.store.status import STATUSES, effective_status, hostname, pid_alive
 
 
 def open_store(url_or_dir=None, *, create: bool = True) -> Store:
-    """The store at ``url_or_dir`` (a folder; default ``$FITWATCH_DIR``, else ``./fitwatch``)."""
-    return Store(url_or_dir, create=create)
+    """The store at ``url_or_dir``: a folder (str or path-like; default ``$FITWATCH_DIR``, else
+    ``./fitwatch``) or ``sqlite:///absolute/path/to/folder`` is an :class:`SQLiteStore`.
+
+    Args:
+        url_or_dir: the folder, or a URL whose scheme names the backend.
+        create: create the store when missing (False: :class:`StoreError` naming the place).
+
+    Raises:
+        StoreError: a URL no backend serves (``postgresql://``: PostgreSQL is not built yet), or
+            the place holds no usable fitwatch store.
+
+    Example:
+        >>> import tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> type(open_store(f"sqlite://{folder}")).__name__
+        'SQLiteStore'
+        >>> open_store("postgresql://me:secret@db.example/runs")
+        Traceback (most recent call last):
+        ...
+        fitwatch.store.base.StoreError: no fitwatch store backend for postgresql:// URLs (PostgreSQL is not built yet); give a folder path or a sqlite:///absolute/path/to/folder URL (backends: sqlite)
+    """
+    return backend_for(url_or_dir)(url_or_dir, create=create)
 
 
 __all__ = [
-    "APPLICATION_ID", "DB_NAME", "DEFAULT_DIR", "ENV_DIR", "SCHEMA_VERSION", "STATUSES", "RunData", "Store",
-    "StoreError", "effective_status", "hostname", "open_store", "pid_alive", "resolve_path",
+    "APPLICATION_ID", "DB_NAME", "DEFAULT_DIR", "ENV_DIR", "SCHEMA_VERSION", "STATUSES", "RunData", "SQLiteStore",
+    "Store", "StoreError", "backend_for", "effective_status", "hostname", "open_store", "pid_alive", "resolve_path",
 ]

@@ -1,17 +1,18 @@
-"""The embedded store: one SQLite database per folder, safe for several writers and live readers.
+"""The SQLite backend: :class:`SQLiteStore`, one database per folder, safe for several writers and live
+readers (the interface it implements, and its contract, is :class:`fitwatch.store.base.Store`).
 
 Layout: ``<dir>/fitwatch.db`` where ``dir`` is the argument, else the environment variable
 ``FITWATCH_DIR``, else ``./fitwatch``. The database runs in WAL mode, so the command line and the
 dashboard read while training processes write, and several processes write different runs at once.
 
 Durability: an epoch's values are appended to the process's journal (``fitwatch.db.pending/``,
-one ``write`` system call) before :meth:`Run.epochs` moves on to the next one, and committed to
-the database by a background thread moments later; the next store opened on the folder replays the
-journal of a process that was killed. So a process killed with SIGKILL keeps every completed
-epoch, and the training thread never waits for SQLite. Batch-level values are stored in compact
-chunks (one row per split, metric and flush: little-endian int64 steps, epochs and n, float64
-values) by a background thread, about once a second and when the run finishes: never on the
-training loop's hot path. A SIGKILL may lose the last second of batch values; never a completed
+one ``write`` system call: :mod:`fitwatch.store.journal`) before :meth:`Run.epochs` moves on to the
+next one, and committed to the database by a background thread moments later; the next store opened
+on the folder replays the journal of a process that was killed. So a process killed with SIGKILL
+keeps every completed epoch, and the training thread never waits for SQLite. Batch-level values are
+stored in compact chunks (one row per split, metric and flush: little-endian int64 steps, epochs and
+n, float64 values) by a background thread, about once a second and when the run finishes: never on
+the training loop's hot path. A SIGKILL may lose the last second of batch values; never a completed
 epoch.
 
 Values are stored as they were logged; NaN (which SQLite cannot hold as a REAL) is stored as NULL
@@ -21,36 +22,33 @@ Example:
     >>> import tempfile, fitwatch
     >>> with fitwatch.Run("example", dir=tempfile.mkdtemp()) as run:
     ...     run.log_epoch(loss=0.9, val_loss=1.0)
-    >>> store = fitwatch.Store(run.store.path)
+    >>> store = SQLiteStore(run.store.path)
     >>> [r["name"] for r in store.runs()]
     ['example']
+    >>> store
+    Store('...fitwatch.db')
 """
 
 from __future__ import annotations
 
-import array
 import atexit
-import contextlib
-import json
 import os
 import queue
 import sqlite3
-import sys
 import threading
 import time
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
+from fitwatch.store.base import DB_NAME, ENV_DIR, Store, StoreError, decode_run, encode_json, resolve_path, run_not_found
+from fitwatch.store.chunks import decode_chunks, encode_chunks
+from fitwatch.store.journal import Journal, replay
 from fitwatch.store.rundata import RunData
-from fitwatch.store.status import hostname, pid_alive
+from fitwatch.store.status import hostname
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x46495457  # "FITW", in the SQLite header: this file is a fitwatch store
-DB_NAME = "fitwatch.db"
-DEFAULT_DIR = "fitwatch"
-ENV_DIR = "FITWATCH_DIR"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -94,48 +92,13 @@ CREATE INDEX IF NOT EXISTS steps_run ON steps (run_id, first_step);
 """
 
 
-
-class StoreError(Exception):
-    """The store cannot be used: not a fitwatch database, written by a newer fitwatch, unreadable."""
-
-
-def resolve_path(dir: str | os.PathLike | None = None) -> Path:
-    """The database file for ``dir`` (a folder, or a ``.db`` file), ``$FITWATCH_DIR`` or ``./fitwatch``."""
-    base = Path(dir if dir is not None else os.environ.get(ENV_DIR) or DEFAULT_DIR).expanduser()
-    if base.suffix in (".db", ".sqlite", ".sqlite3") or base.is_file():
-        return base
-    return base / DB_NAME
-
-
-def _nan_to_none(v: float):
-    return None if v != v else v
-
-
-def _dumps(obj) -> str:
-    return json.dumps(obj, default=_json_default, allow_nan=True)
-
-
-def _json_default(o):
-    if hasattr(o, "item") and callable(o.item):  # numpy / torch scalars
-        try:
-            return o.item()
-        except (TypeError, ValueError):
-            pass
-    if hasattr(o, "tolist"):
-        return o.tolist()
-    if isinstance(o, (set, frozenset, tuple)):
-        return list(o)
-    if isinstance(o, os.PathLike):
-        return os.fspath(o)
-    return repr(o)
-
-
-class Store:
-    """A fitwatch store: the SQLite database holding runs, their epochs and their batches.
+class SQLiteStore(Store, scheme="sqlite"):
+    """A fitwatch store: the SQLite database holding runs, their epochs and their batches. ``Store(dir)``
+    and :func:`fitwatch.store.open_store` return one for a folder or a ``sqlite:///`` URL.
 
     Args:
-        dir: the store's folder (or the path of its ``.db`` file). Default: ``$FITWATCH_DIR``,
-            else ``./fitwatch``.
+        dir: the store's folder (or the path of its ``.db`` file, or ``sqlite:///absolute/path``).
+            Default: ``$FITWATCH_DIR``, else ``./fitwatch``.
         create: create the folder and database when missing. Readers pass False and get a
             :class:`StoreError` naming the path when there is nothing there.
 
@@ -143,11 +106,9 @@ class Store:
         StoreError: the file is not a fitwatch database, or was written by a newer fitwatch.
     """
 
-    _shared: dict[Path, "Store"] = {}
-    _shared_lock = threading.Lock()
-
     def __init__(self, dir: str | os.PathLike | None = None, *, create: bool = True):
-        self.path = resolve_path(dir)
+        super().__init__()
+        self._path = resolve_path(dir)
         if not self.path.exists():
             if not create:
                 raise StoreError(
@@ -175,7 +136,6 @@ class Store:
                     time.sleep(0.05)
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{self.path}: not a fitwatch database ({e})") from None
-        self._pid = os.getpid()
         self._lock = threading.RLock()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
@@ -184,42 +144,21 @@ class Store:
         self._ckpt_conn: sqlite3.Connection | None = None
         self._idle = threading.Condition(threading.Lock())
         self._wake = threading.Event()
-        self._journal_fd: int | None = None
-        self._journal_path: Path | None = None
+        self._writer_lock = threading.Lock()
+        self._journal = Journal(self.journal_dir)
         self._journal_users = 0  # unfinished runs of this process that write through this store
         self.recover()
 
     # -- opening ----------------------------------------------------------------------------
     @classmethod
-    def open(cls, dir=None) -> "Store":
-        """For reading: this process's own store for ``dir`` if it writes there, else a new one."""
-        path = resolve_path(dir).absolute()
-        store = cls._shared.get(path)
-        if store is not None and store._pid == os.getpid():
-            return store
-        return cls(path, create=False)
+    def locate(cls, dir=None) -> Path:
+        """The database file ``dir`` names, absolute."""
+        return resolve_path(dir).absolute()
 
-    @classmethod
-    @contextlib.contextmanager
-    def reading(cls, dir=None) -> "Iterator[Store]":
-        """``with Store.reading(dir) as store:``: :meth:`open` for a few reads, closed at the end
-        unless it is this process's own (shared) store, which its runs still write through."""
-        store = cls.open(dir)
-        try:
-            yield store
-        finally:
-            if cls._shared.get(store.path.absolute()) is not store:
-                store.close()
-
-    @classmethod
-    def shared(cls, dir=None) -> "Store":
-        """The process-wide store for ``dir``: runs of one process share its connection and writer."""
-        path = resolve_path(dir).absolute()
-        with cls._shared_lock:
-            store = cls._shared.get(path)
-            if store is None or store._pid != os.getpid():  # a forked child opens its own connection
-                store = cls._shared[path] = cls(path)
-            return store
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self._path
 
     def _check_header(self) -> None:
         try:
@@ -307,22 +246,18 @@ class Store:
             cur = c.execute(
                 "INSERT INTO runs (name, status, config, info, started_at, updated_at, pid, host) "
                 "VALUES (?, 'running', ?, ?, ?, ?, ?, ?)",
-                (name, _dumps(config), _dumps(info), now, now, os.getpid(), hostname()),
+                (name, encode_json(config), encode_json(info), now, now, os.getpid(), hostname()),
             )
             return cur.lastrowid
 
         return self._write(fn)
-
-    def reopen_run(self, run_id: int) -> None:
-        """Mark a run ``running`` again (resume), owned by this process."""
-        self.update_run(run_id, status="running", ended_at=None, error=None, pid=os.getpid(), host=hostname())
 
     def update_run(self, run_id: int, **fields) -> None:
         """Update columns of a run (``status``, ``config``, ``info``, ``error``, ``ended_at``...)."""
         fields["updated_at"] = time.time()
         for k in ("config", "info"):
             if k in fields:
-                fields[k] = _dumps(fields[k])
+                fields[k] = encode_json(fields[k])
         cols = ", ".join(f"{k} = ?" for k in fields)
         self._write(lambda c: c.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*fields.values(), run_id)))
 
@@ -336,21 +271,13 @@ class Store:
         """
         now = time.time()
         rows = [(run_id, s, m, epoch, _nan_to_none(v), n, now) for (s, m), (v, n) in values.items()]
-        self._journal(json.dumps(rows, allow_nan=True).encode() + b"\n")
+        self._journal.append(rows)
         self._enqueue(("epochs", rows))
 
     @property
     def journal_dir(self) -> Path:
         """Where each writing process keeps its journal: ``fitwatch.db.pending/`` beside the database."""
         return self.path.with_name(self.path.name + ".pending")
-
-    def _journal(self, line: bytes) -> None:
-        if self._journal_fd is None:
-            folder = self.journal_dir
-            folder.mkdir(exist_ok=True)
-            self._journal_path = folder / f"{hostname()}.{os.getpid()}.jsonl"
-            self._journal_fd = os.open(self._journal_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        os.write(self._journal_fd, line)
 
     def hold(self) -> None:
         """A run of this process starts writing through this store."""
@@ -359,41 +286,23 @@ class Store:
     def release(self) -> None:
         """A run finished: once none is left, commit everything and drop the journal."""
         self._journal_users -= 1
-        if self._journal_users <= 0 and self._journal_fd is not None and self.flush(30.0):
-            os.close(self._journal_fd)
-            self._journal_fd = None
-            self._journal_path.unlink(missing_ok=True)
+        if self._journal_users <= 0 and self._journal.is_open and self.flush(30.0):
+            self._journal.remove()
 
     def recover(self) -> int:
         """Replay the journals of killed processes on this host into the database; returns rows added.
 
         Epoch values already in the database are kept (the replay only fills what is missing).
         """
-        folder = self.journal_dir
-        if not folder.is_dir():
-            return 0
-        added = 0
-        for f in folder.glob("*.jsonl"):
-            host, _, pid = f.stem.rpartition(".")
-            if not pid.isdigit() or int(pid) == os.getpid() or pid_alive(int(pid), host) is not False:
-                continue  # ours, alive, or on another machine: not ours to replay
-            rows = []
-            try:
-                for line in f.read_bytes().splitlines():
-                    rows += [tuple(r) for r in json.loads(line)]
-            except (ValueError, TypeError):
-                pass  # a torn last line: the process died while writing it (that epoch had not ended)
-            except OSError:
-                continue
-            if rows:
-                def fn(c):
-                    before = c.total_changes
-                    c.executemany("INSERT OR IGNORE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-                    return c.total_changes - before
+        return replay(self.journal_dir, self._insert_missing)
 
-                added += self._write(fn)
-            f.unlink(missing_ok=True)
-        return added
+    def _insert_missing(self, rows: list[tuple]) -> int:
+        def fn(c):
+            before = c.total_changes
+            c.executemany("INSERT OR IGNORE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            return c.total_changes - before
+
+        return self._write(fn)
 
     def queue_steps(self, chunks: list[tuple], run_id: int) -> None:
         """Queue batch chunks ``(split, metric, epoch, steps, values, ns)`` for the writer thread."""
@@ -422,7 +331,7 @@ class Store:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
     def _start_writer(self) -> None:
-        with self._shared_lock:
+        with self._writer_lock:
             if self._writer is None:
                 self._writer = threading.Thread(target=self._write_loop, name="fitwatch-writer", daemon=True)
                 self._writer.start()
@@ -442,7 +351,7 @@ class Store:
                 except queue.Empty:
                     break
             epochs = [r for item in batch if item[0] == "epochs" for r in item[1]]
-            rows = [r for item in batch if item[0] == "steps" for r in _chunk_rows(*item[1:])]
+            rows = [r for item in batch if item[0] == "steps" for r in encode_chunks(*item[1:])]
 
             def fn(c):
                 if epochs:
@@ -492,7 +401,7 @@ class Store:
             )
         }
         for r in rows:
-            _decode_run(r)
+            decode_run(r)
             r["updated_at"] = max(r["updated_at"] or 0.0, r.pop("last_epoch_at") or 0.0) or None
             b = best.get(r["id"])
             r["best_val_loss"] = b["value"] if b else None
@@ -506,23 +415,20 @@ class Store:
         """
         if isinstance(ref, (int, np.integer)) and not isinstance(ref, bool):
             rows = self._read("SELECT * FROM runs WHERE id = ?", (int(ref),))
-            return _decode_run(rows[0]) if rows else None
+            return decode_run(rows[0]) if rows else None
         rows = self._read("SELECT * FROM runs WHERE name = ? ORDER BY id DESC LIMIT 1", (str(ref),))
         if not rows:
             s = str(ref).lstrip("#")
             if s.isdigit():
                 rows = self._read("SELECT * FROM runs WHERE id = ?", (int(s),))
-        return _decode_run(rows[0]) if rows else None
+        return decode_run(rows[0]) if rows else None
 
     def load(self, ref: str | int) -> RunData:
         """Read a whole run: its record, every epoch value and every batch value."""
         run = self.find_run(ref)
         if run is None:
-            names = [r["name"] for r in self._read("SELECT name FROM runs ORDER BY id DESC LIMIT 5")]
-            hint = f" (latest: {', '.join(names)})" if names else " (the store has no runs yet)"
-            what = (f"with id {ref}" if isinstance(ref, int) else
-                    f"with id {ref[1:]}" if str(ref)[:1] == "#" and str(ref)[1:].isdigit() else f"named {ref!r}")
-            raise KeyError(f"no run {what} in {self.path}{hint}; `fitwatch runs` lists them")
+            latest = [r["name"] for r in self._read("SELECT name FROM runs ORDER BY id DESC LIMIT 5")]
+            raise run_not_found(ref, self.path, latest)
         epochs = self._read(
             "SELECT split, metric, epoch, value, n, t FROM epochs WHERE run_id = ? ORDER BY epoch", (run["id"],)
         )
@@ -536,19 +442,7 @@ class Store:
             "SELECT split, metric, steps, epochs, vals, ns FROM steps WHERE run_id = ? ORDER BY first_step",
             (run_id,),
         )
-        parts: dict[tuple[str, str], list[dict]] = {}
-        for r in rows:
-            parts.setdefault((r["split"], r["metric"]), []).append(r)
-        out = {}
-        for key, chunks in sorted(parts.items()):
-            step = np.concatenate([np.frombuffer(c["steps"], "<i8") for c in chunks])
-            out[key] = {
-                "step": step,
-                "value": np.concatenate([np.frombuffer(c["vals"], "<f8") for c in chunks]),
-                "n": np.concatenate([np.frombuffer(c["ns"], "<i8") for c in chunks]),
-                "epoch": np.concatenate([np.frombuffer(c["epochs"], "<i8") for c in chunks]),
-            }
-        return out
+        return decode_chunks(rows)
 
     def step_counts(self, run_id: int) -> dict[tuple[str, str], int]:
         """How many batch values each ``(split, metric)`` of a run holds (cheap: no blob is read)."""
@@ -579,35 +473,6 @@ _COMMIT_EVERY_S = 1.0  # the writer thread commits what is queued this often (an
 _INSERT_CHUNK = "INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
-def _chunk_rows(run_id: int, chunks: list[tuple]) -> list[tuple]:
-    """Stored rows for batch chunks ``(split, metric, epoch, steps, values, ns)``: one row per split
-    and metric, arrays as little-endian bytes (NaN kept as it is)."""
-    merged: dict[tuple[str, str], list[list]] = {}
-    for split, metric, epoch, steps, values, ns in chunks:
-        m = merged.setdefault((split, metric), [[], [], [], []])
-        m[0] += steps
-        m[1] += [epoch] * len(steps)
-        m[2] += values
-        m[3] += ns
-    return [
-        (run_id, split, metric, steps[0], steps[-1], len(steps),
-         _le_bytes("q", steps), _le_bytes("q", epochs), _le_bytes("d", values), _le_bytes("q", ns))
-        for (split, metric), (steps, epochs, values, ns) in merged.items()
-    ]
+def _nan_to_none(v: float):
+    return None if v != v else v
 
-
-def _le_bytes(typecode: str, values) -> bytes:
-    a = array.array(typecode, values)  # much cheaper than numpy for a few hundred values
-    if sys.byteorder == "big":
-        a.byteswap()
-    return a.tobytes()
-
-
-def _decode_run(r: dict) -> dict:
-    for k in ("config", "info"):
-        if isinstance(r.get(k), str):
-            try:
-                r[k] = json.loads(r[k])
-            except ValueError:
-                r[k] = {}
-    return r

@@ -1,0 +1,91 @@
+"""The journal: each writing process's write-ahead of the epochs it ends, so a SIGKILL loses none.
+
+A process that writes epochs appends each one to its own file, ``<folder>/<host>.<pid>.jsonl`` (one
+JSON line of rows, one ``write`` system call: once in the kernel's hands it survives the process),
+before its store commits them in the background. :func:`replay` hands the rows of a process that
+is gone (same host, pid not alive) to the store, then deletes its file; a process whose runs all
+finished deletes its own (:meth:`Journal.remove`). The rows are whatever the store journals (the
+SQLite store: ``[run_id, split, metric, epoch, value, n, t]``, NaN as null); this module knows
+files and processes only, no database.
+
+Example:
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = Path(tempfile.mkdtemp()) / "fitwatch.db.pending"
+    >>> journal = Journal(folder)
+    >>> journal.append([[1, "val", "loss", 0, 0.5, 16, 1700000000.0]])
+    >>> journal.path.read_bytes()
+    b'[[1, "val", "loss", 0, 0.5, 16, 1700000000.0]]\\n'
+    >>> replay(folder, print)          # this process's own journal: not replayed
+    0
+    >>> journal.remove()
+    >>> journal.is_open, list(folder.iterdir())
+    (False, [])
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Callable
+
+from fitwatch.store.status import hostname, pid_alive
+
+
+class Journal:
+    """This process's journal in ``folder`` (created, with its file, at the first :meth:`append`)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.path: Path | None = None
+        self._fd: int | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Something was appended and the journal was not removed since."""
+        return self._fd is not None
+
+    def append(self, rows: list) -> None:
+        """Append ``rows`` as one JSON line, in one ``write``: durable when this returns."""
+        if self._fd is None:
+            self.folder.mkdir(exist_ok=True)
+            self.path = self.folder / f"{hostname()}.{os.getpid()}.jsonl"
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.write(self._fd, json.dumps(rows, allow_nan=True).encode() + b"\n")
+
+    def remove(self) -> None:
+        """Close the file and delete it: everything in it is in the database."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+            self.path.unlink(missing_ok=True)
+
+
+def replay(folder: Path, insert: Callable[[list[tuple]], int]) -> int:
+    """Hand the rows of every journal in ``folder`` left by a process that is gone to ``insert``
+    (which returns how many it added), then delete that journal; returns the total added.
+
+    A journal of this process, of a live one or of another host is left alone. A torn last line
+    (the process died while writing it: that epoch had not ended) is skipped; a journal that
+    cannot be read is left for the next try.
+    """
+    if not folder.is_dir():
+        return 0
+    added = 0
+    for f in folder.glob("*.jsonl"):
+        host, _, pid = f.stem.rpartition(".")
+        if not pid.isdigit() or int(pid) == os.getpid() or pid_alive(int(pid), host) is not False:
+            continue  # ours, alive, or on another machine: not ours to replay
+        rows = []
+        try:
+            for line in f.read_bytes().splitlines():
+                rows += [tuple(r) for r in json.loads(line)]
+        except (ValueError, TypeError):
+            pass  # a torn last line: the process died while writing it (that epoch had not ended)
+        except OSError:
+            continue
+        if rows:
+            added += insert(rows)
+        f.unlink(missing_ok=True)
+    return added
