@@ -2,7 +2,7 @@
 
 No threshold is an absolute loss value: each is relative to the curve's own scale (its starting
 level, its total drop) or to its own noise (a robust estimate of the epoch-to-epoch scatter around
-its smoothed trend). Change them by passing ``Thresholds(...)`` to :func:`fitwatch.diagnosis`.
+its smoothed trend). Change them by passing ``Thresholds(...)`` to :func:`fitwatch.diagnose`.
 
 Example:
     >>> t = Thresholds(overfit_rise=0.10)
