@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
-import traceback
 import warnings
 
 import numpy as np
@@ -28,9 +26,10 @@ except ModuleNotFoundError as e:  # keras missing, or keras without any usable b
 if int(keras.__version__.split(".")[0]) < 3:  # pragma: no cover - keras 2 is not installed in tests
     raise ImportError(f"fitwatch.keras needs Keras 3, found keras {keras.__version__}: pip install -U 'keras>=3'")
 
+from fitwatch.core.names import TRAIN, VAL, keras_key
+from fitwatch.record.lifecycle import end_interrupted_fits
+from fitwatch.record.run import Run
 from fitwatch.stopping.keeper import BestKeeper
-from fitwatch.core.names import VAL, TRAIN, keras_key
-from fitwatch.record.run import Run, chain_exit_hooks
 from fitwatch.stopping.rule import EarlyStopping as _Rule
 
 #: a model config larger than this (as JSON) is not stored with the run
@@ -39,12 +38,6 @@ MAX_MODEL_CONFIG_BYTES = 64 * 1024
 _MAX_CONFIG_LAYERS = 1000
 #: metric names that ``Run.log`` takes as its own arguments: not recorded per batch
 _RESERVED = frozenset({"n", "split"})
-
-# callbacks whose fit() is in progress: strong references, so a run interrupted by an exception the
-# caller caught is still marked failed at exit even when nothing else refers to its callback
-_in_progress: set["Callback"] = set()
-_hooks_installed = False
-_hooks_lock = threading.Lock()
 
 
 class Callback(keras.callbacks.Callback):
@@ -88,8 +81,11 @@ class Callback(keras.callbacks.Callback):
         config: hyperparameters to store with the run (a dict of JSON-serialisable values).
         dir: the store's folder. Defaults to `$FITWATCH_DIR`, else `./fitwatch`.
         resume: whether the first ``fit`` continues the latest run of this name (start it with
-            ``initial_epoch`` set to the number of epochs stored) instead of starting a new run.
-            Defaults to `False`.
+            ``initial_epoch`` set to the number of epochs stored) instead of starting a new run;
+            ``stop`` then goes on from the state stored with the run, at every ``fit``, as in
+            ``Run.epochs`` (a run killed and resumed stops where it would have; the best weights of
+            the epochs before the restart come back only from ``checkpoint``, else the best epoch
+            since the resume is restored, and the run's info says so). Defaults to `False`.
         progress: whether to show fitwatch's epoch progress bar (useful with ``verbose=0``).
             Defaults to `False`.
         record_batches: whether to record every batch's values. When `False`, only epochs are
@@ -100,7 +96,7 @@ class Callback(keras.callbacks.Callback):
             (``model.stop_training``) when it says so; the run is then ``stopped``, and the stop,
             its reason and the best epoch are stored in the run's info under ``"early_stopping"``
             (shown by ``fitwatch show``, read by the diagnosis). It is reset when each ``fit``
-            begins. Defaults to `None`.
+            begins, unless ``resume``. Defaults to `None`.
         restore: with ``stop`` (or ``checkpoint``), copy the weights (``get_weights()``) at every
             new best epoch and put them back when training ends, even when it ran to its last
             epoch. Defaults to `True`.
@@ -143,7 +139,6 @@ class Callback(keras.callbacks.Callback):
         self.stop = stop
         self.restore = restore
         self.checkpoint = checkpoint
-        self._keeper: BestKeeper | None = None
         self.name = name
         self.config = config
         self.dir = dir
@@ -152,14 +147,10 @@ class Callback(keras.callbacks.Callback):
         self.record_batches = record_batches
         self.diagnose = diagnose
         self.run: Run | None = None
-        self._fitting = False
-        self._offset: int | None = None  # stored epoch - Keras epoch, fixed at the fit's first epoch
-        self._start_epoch = 0  # the run's next epoch when the fit began
         self._epoch: int | None = None  # the stored number of the epoch in progress
         self._last_epoch: int | None = None  # the last Keras epoch that ended in this fit
         self._last_batch: dict[str, dict] = {}  # the latest batch logs of each split, this epoch
         self._pending: tuple | None = None  # (stored epoch, logs, last batch logs) of an ended epoch
-        self._bar = None
         self._warned_dropped = False
 
     @property
@@ -168,45 +159,32 @@ class Callback(keras.callbacks.Callback):
         # without batch recording, the batch hooks merely keep a reference to the latest logs.
         return not self.record_batches
 
+    @property
+    def _fitting(self) -> bool:
+        return self.run is not None and self.run.fitting
+
     # -- training begins ----------------------------------------------------------------------
     def on_train_begin(self, logs=None):
-        _abort_interrupted(self)
+        end_interrupted_fits(self)  # the runs of fits that raised before this one, ours included
         self._validate()
-        self._keeper = None
+        keeper = None
         if self.stop is not None or self.checkpoint is not None:  # checked before a run is created
             if self.stop is not None and callable(getattr(self.stop, "reset", None)):
-                self.stop.reset()  # each fit() starts afresh, as with Keras's EarlyStopping
-            self._keeper = BestKeeper(self.stop, self.model, self.checkpoint, restore=self.restore,
-                                      where="fitwatch.keras.Callback")
+                self.stop.reset()  # each fit() starts afresh, as with Keras's EarlyStopping (unless resume)
+            keeper = BestKeeper(self.stop, self.model, self.checkpoint, restore=self.restore,
+                                where="fitwatch.keras.Callback")
         auto_config, info = _describe(self.model, self.params or {})
         config = {**auto_config, **(self.config or {})}
-        previous = self.run
-        if previous is None:
+        if self.run is None:
             self.run = Run(self.name, config, dir=self.dir, resume=bool(self.resume), progress=False, info=info,
                            diagnose=self.diagnose)
-        else:
-            # a later fit() with the same callback: the same run goes on
-            if previous.status == "running":
-                previous.finish()  # pragma: no cover - on_train_end or _abort always ended it
-            self.run = Run(previous.name, config, dir=previous.store.path, resume=True, progress=False, info=info,
-                           diagnose=self.diagnose)
-            if self.run.id != previous.id:
-                warnings.warn(
-                    f"fitwatch: another run named {previous.name!r} was started since this callback's run "
-                    f"#{previous.id}; this fit() continues the latest one, #{self.run.id}",
-                    stacklevel=2,
-                )
-        self._start_epoch = self.run.epoch
-        self._offset = None
-        self._epoch = None
-        self._last_epoch = None
+        else:  # a later fit() with the same callback: the same run goes on
+            self.run = self.run.resume(config, info)
+        self._epoch = self._last_epoch = self._pending = None
         self._last_batch = {}
-        self._pending = None
-        if self._keeper is not None:
-            self.run.info.pop("early_stopping", None)  # an earlier fit's; this one's is stored as it goes
-        self._fitting = True
-        _in_progress.add(self)
-        _install_hooks()
+        self.run.begin_fit((self.params or {}).get("epochs"), keeper=keeper, resume_stop=bool(self.resume),
+                           owner=self, still_running=self._on_stack, on_abort=self._flush, progress=self.progress,
+                           call="fit()")
 
     def _validate(self) -> None:
         if self.name is not None and not isinstance(self.name, str):
@@ -225,17 +203,7 @@ class Callback(keras.callbacks.Callback):
         if not self._fitting:
             return
         self._commit_epoch()
-        if self._offset is None:
-            self._offset = max(0, self._start_epoch - int(epoch))
-            if self.progress:
-                from fitwatch.record.progress import EpochBar
-
-                total = int((self.params or {}).get("epochs") or 0) + self._offset
-                self._bar = EpochBar(self.run.name, total=total, start=int(epoch) + self._offset)
-                self._bar.start()
-                self.run._bar = self._bar  # Run.end_epoch updates it
-        self._epoch = int(epoch) + self._offset
-        self.run.epoch = self._epoch  # batch rows of this epoch are attributed to it
+        self._epoch = self.run.begin_epoch(epoch)  # batch rows of this epoch are attributed to it
         self._last_batch = {}
 
     def on_epoch_end(self, epoch, logs=None):
@@ -245,17 +213,11 @@ class Callback(keras.callbacks.Callback):
         # LearningRateScheduler add "learning_rate", which History then records): the epoch is
         # committed when the next one begins, or when training ends.
         self._pending = (self._epoch, logs, self._last_batch)
-        keeper = self._keeper
-        if keeper is not None and keeper.epoch_end(self._epoch, logs or {}):
+        if self.run.check_stop(logs or {}, self._epoch):  # stored now: a process killed later still has it
             self.model.stop_training = True
-            self.run._record_stop(keeper, self._planned())  # stored now: a process killed later still has it
         self._last_batch = {}
         self._epoch = None
         self._last_epoch = int(epoch)
-
-    def _planned(self) -> int | None:
-        epochs = (self.params or {}).get("epochs")
-        return None if epochs is None else int(epochs) + (self._offset or 0)
 
     def _commit_epoch(self) -> None:
         if self._pending is None:
@@ -320,35 +282,14 @@ class Callback(keras.callbacks.Callback):
         if not self._fitting:
             return
         self._commit_epoch()
-        self._end_fit()
-        run = self.run
-        if self._keeper is not None:
-            self._keeper.finish()  # the best weights back, stopped or not
-            run._record_stop(self._keeper, self._planned(), store=False)  # finish() stores it
         planned_last = int((self.params or {}).get("epochs") or 0) - 1
-        model = self.model
-        if getattr(model, "stop_training", False) and self._last_epoch is not None and self._last_epoch < planned_last:
-            run.finish("stopped", stopped_epoch=self._last_epoch + (self._offset or 0))
-        elif "stopped_epoch" in run.info:  # an earlier fit of this run was stopped; this one was not
-            run.finish("finished", stopped_epoch=None)
-        else:
-            run.finish("finished")
+        last = self._last_epoch
+        stopped = getattr(self.model, "stop_training", False) and last is not None and last < planned_last
+        self.run.end_fit(stopped_at=last if stopped else None)
 
-    def _end_fit(self) -> None:
-        self._fitting = False
-        _in_progress.discard(self)
-        if self._bar is not None:
-            self._bar.stop()
-            self._bar = None
-            if self.run is not None:
-                self.run._bar = None
-
-    def _abort(self, exc: BaseException | None = None, error: str | None = None) -> None:
-        """Mark the run failed: ``fit()`` raised. Its epoch in progress keeps the latest running means."""
-        run = self.run
-        self._end_fit()
-        if run is None or run.status != "running":
-            return
+    def _flush(self) -> dict | None:
+        """``fit()`` raised (``Run.abort_fit``): commit the epoch that ended; the epoch in progress,
+        if any, keeps the latest running means."""
         try:
             self._commit_epoch()  # an epoch that ended before the exception
         except Exception:  # never hide the original error
@@ -359,19 +300,22 @@ class Callback(keras.callbacks.Callback):
             for key, v in self._scalars(last).items()
         }
         self._last_batch = {}
-        if self._keeper is not None:  # no restore: fit() raised, Keras calls no callback
-            run._record_stop(self._keeper, self._planned(), store=False)
-        if self._epoch is not None:
-            run.info["interrupted_epoch"] = self._epoch
-            if partial:
-                try:
-                    run.log_epoch(partial, epoch=self._epoch)
-                except Exception:  # never hide the original error
-                    pass
-        if exc is not None:
-            run.fail(exc)
-        else:
-            run.finish("failed", error=error)
+        return None if self._epoch is None else partial
+
+    def _on_stack(self) -> bool | None:
+        """Whether a ``fit()`` this callback is part of is still running: the ``fit()`` calls in
+        progress hold their CallbackList in a local variable. None: no CallbackList found (a trainer
+        that keeps its callbacks elsewhere): cannot tell."""
+        found = False
+        frame = sys._getframe(1)
+        while frame is not None:
+            for value in list(frame.f_locals.values()):
+                if isinstance(value, keras.callbacks.CallbackList):
+                    found = True
+                    if any(cb is self for cb in value.callbacks):
+                        return True
+            frame = frame.f_back
+        return False if found else None
 
     # -- optional: a with block marks the run failed as soon as fit() raises -------------------------
     def __enter__(self) -> "Callback":
@@ -379,9 +323,9 @@ class Callback(keras.callbacks.Callback):
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc is not None and self._fitting:
-            self._abort(exc.with_traceback(tb))
+            self.run.abort_fit(exc.with_traceback(tb))
         elif self._fitting:  # pragma: no cover - a with block around a fit that has not returned
-            self._abort(error="fit() was interrupted before it ended")
+            self.run.abort_fit(error="fit() was interrupted before it ended")
 
     def __repr__(self) -> str:
         return f"fitwatch.keras.Callback(name={self.name!r}, run={self.run!r})"
@@ -526,56 +470,3 @@ def _describe(model, params: dict) -> tuple[dict, dict]:
             else:
                 info["model_config"] = f"not stored: {len(text)} bytes of JSON (> {MAX_MODEL_CONFIG_BYTES})"
     return config, info
-
-
-# -- a fit() that raised: Keras has no exception hook -------------------------------------------------
-def _install_hooks() -> None:
-    """Installed after the first Run exists, so they run before the core's (atexit is LIFO)."""
-    global _hooks_installed
-    with _hooks_lock:
-        if _hooks_installed:
-            return
-        _hooks_installed = True
-        chain_exit_hooks(_abort_each, _abort_all)
-
-
-def _abort_each(exc: BaseException) -> None:
-    for cb in list(_in_progress):
-        try:
-            cb._abort(exc)
-        except Exception:
-            pass
-
-
-def _abort_interrupted(starting: "Callback") -> None:
-    """A fit() begins: fail the runs of fits that raised before it (their callbacks are not on the stack)."""
-    interrupted = "fit() was interrupted before it ended (an exception the caller caught)"
-    if starting._fitting:  # this callback's previous fit() never reached on_train_end
-        starting._abort(error=interrupted)
-    others = [cb for cb in _in_progress if cb is not starting]
-    if not others:
-        return
-    on_stack: set[int] = set()
-    found = False
-    frame = sys._getframe(1)
-    while frame is not None:  # the fit() calls in progress hold their CallbackList in a local variable
-        for value in list(frame.f_locals.values()):
-            if isinstance(value, keras.callbacks.CallbackList):
-                found = True
-                on_stack.update(id(cb) for cb in value.callbacks)
-        frame = frame.f_back
-    if not found:  # pragma: no cover - a trainer that keeps its callbacks elsewhere: decide nothing
-        return
-    for cb in others:
-        if id(cb) not in on_stack:  # not an outer fit() that this one runs inside
-            cb._abort(error=interrupted)
-
-
-def _abort_all() -> None:
-    """At interpreter exit: a fit() still in progress was interrupted by an exception its caller caught."""
-    for cb in list(_in_progress):
-        try:
-            cb._abort(error="fit() was interrupted before it ended (an exception the caller caught); "
-                            "the process exited")
-        except Exception:
-            traceback.print_exc()

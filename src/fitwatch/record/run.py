@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import threading
 import time
 import traceback
 import warnings
@@ -13,17 +11,15 @@ from typing import Iterator
 from fitwatch.core.caller import user_stacklevel
 from fitwatch.core.names import keras_key, split_key, split_name
 from fitwatch.record.accumulator import NonFiniteValue, SplitAccumulator
+from fitwatch.record.fit import FitLifecycle
+from fitwatch.record.lifecycle import refuse_a_live_writer, register, unregister
 from fitwatch.store import Store
-from fitwatch.store.status import STATUSES, hostname, pid_alive
+from fitwatch.store.status import STATUSES
 
 _FLUSH_EVERY_S = 1.0  # batch rows reach the store at least this often during a long epoch
 
-_active: "set[Run]" = set()  # runs not finished yet; each removes itself in finish()
-_hooks_installed = False
-_hooks_lock = threading.Lock()
 
-
-class Run:
+class Run(FitLifecycle):
     """Record one training run: per-batch and per-epoch loss and metrics of every split.
 
     ``Run.log`` takes batch values; each epoch's value is their sample-weighted mean,
@@ -38,11 +34,12 @@ class Run:
         dir: the store's folder. Default: ``$FITWATCH_DIR``, else ``./fitwatch``.
         resume: continue the latest run of this name (its epochs go on from the last one stored)
             instead of starting a new run. When there is none, a new run starts. A run that another
-            process is still writing is refused (RuntimeError); one whose process was killed goes on.
+            process is still writing is refused (RuntimeError); one whose process was killed goes on,
+            its early-stopping rule too (see ``Run.epochs``).
         progress: show a progress bar with the latest epoch's values while ``Run.epochs`` runs.
             Default: only when standard error is a terminal.
         info: free-form facts about the run (framework, model summary...), stored with it.
-        diagnose: at ``finish()``, diagnose the curves (see :func:`fitwatch.diagnosis`), store the
+        diagnose: at ``finish()``, diagnose the curves (see :func:`fitwatch.diagnose`), store the
             result in the run's info under ``"diagnosis"`` and print it to standard error.
             ``"quiet"`` stores without printing; False skips it.
 
@@ -105,7 +102,7 @@ class Run:
         previous = self.store.find_run(name) if resume else None
         if previous is not None:
             if previous["status"] == "running":
-                _refuse_a_live_writer(previous)
+                refuse_a_live_writer(previous)
                 self.store.recover()  # its process was killed: the epochs left in its journal first
             self.id = previous["id"]
             config = {**previous["config"], **self.config}
@@ -114,6 +111,7 @@ class Run:
             last = self.store.load(self.id)
             if len(last.epochs):
                 self.epoch = int(last.epochs[-1]) + 1
+            self._remember_stop_state(last)  # the early-stopping rule's, for the first keeper
             self.history = {k: list(v) for k, v in last.history.items()}
             for split, last in self.store.last_steps(self.id).items():
                 self._accs[split] = SplitAccumulator(split, last + 1)
@@ -122,7 +120,7 @@ class Run:
         else:
             self.id = self.store.create_run(name, self.config, self.info)
         self.store.hold()
-        _register(self)
+        register(self, self._finish_at_exit)
 
     # -- logging --------------------------------------------------------------------------
     def log(self, split: str, n=None, **metrics) -> None:
@@ -227,6 +225,8 @@ class Run:
         self.epoch = epoch + 1
         if values:
             self.store.write_epoch(self.id, epoch, values)  # journaled (durable) before the loop goes on
+            if self._keeper is not None and self._keeper.last_epoch == epoch != self._state_epoch:
+                self._save_stop_state()  # a fit's rule saw the epoch before it was written
         # batch values go to the writer thread at most once a second (short epochs are many)
         if time.monotonic() - self._last_flush > _FLUSH_EVERY_S:
             self._flush_steps()
@@ -287,6 +287,16 @@ class Run:
         outcome is stored in the run's info under ``"early_stopping"`` (when it stops, and at the
         end), shown by ``fitwatch show`` and read by the diagnosis.
 
+        The rule's state (:meth:`fitwatch.EarlyStopping.state_dict`) is stored with the run at the
+        end of every epoch (``info["early_stopping_state"]``). In a run resumed with
+        ``Run(name, resume=True)``, ``stop=`` goes on from it (its best, its patience counters, its
+        recent values), so a run killed and resumed stops where it would have stopped; a stopped
+        run that is resumed goes on past its stop, its patience where it was. The best weights of
+        the epochs before the restart are not in memory: with ``checkpoint=`` naming the same file,
+        unchanged, they are loaded from it at the end; otherwise the weights restored are those of
+        the best epoch since the resume, unless a later epoch beats the earlier best, and the record
+        says so (``"restored_best_of": "session"`` and a ``"note"``).
+
         Args:
             n: the total number of epochs.
             progress: show a progress bar (default: the run's ``progress``, else only on a terminal).
@@ -325,7 +335,7 @@ class Run:
             if hasattr(keeper.stop, "reset") and keeper.stop.stopped_epoch is not None:
                 keeper.stop.reset()  # a stopper reused from an earlier loop starts afresh
             self.info.pop("stopped_epoch", None)  # a resumed run's earlier stop no longer describes it
-            self.info.pop("early_stopping", None)
+            self._use_keeper(keeper, n, resume_stop=True)
         show = self.progress if progress is None else progress
         if show is None:
             show = sys.stderr.isatty()
@@ -345,9 +355,8 @@ class Run:
                     logs = self.end_epoch()
                 elif keeper is not None:  # it did: its values are the last of each curve
                     logs = {k: v[-1] for k, v in self.history.items() if v}
-                if keeper is not None and logs and keeper.epoch_end(epoch, logs):
-                    self._stopped_early = True
-                    self._record_stop(keeper, n)  # stored now: a process killed later still has it
+                if keeper is not None and logs and self.check_stop(logs, epoch):
+                    self._stopped_early = True  # the stop is stored: a process killed later still has it
                     break
             self._planned = None  # every planned epoch ran, or the stop rule ended the loop
         finally:
@@ -360,16 +369,8 @@ class Run:
                 self._bar = None
             if keeper is not None:
                 keeper.finish()
-                self._record_stop(keeper, n, store=False)  # finish() stores it with the run
-
-    def _record_stop(self, keeper, planned: int, store: bool = True) -> None:
-        """Put the early-stopping outcome into the run's info (and the store, when ``store``)."""
-        info = keeper.info(planned)
-        self.info["early_stopping"] = info
-        if info["stopped"]:
-            self.info["stopped_epoch"] = info["stopped_epoch"]  # as the Keras callback records it
-        if store and self.status == "running":
-            self.store.update_run(self.id, info=self.info)
+                self._record_stop(store=False)  # finish() stores it with the run
+                self._keeper = None
 
     # -- the end --------------------------------------------------------------------------
     def finish(self, status: str | None = None, error: str | None = None, **info) -> None:
@@ -397,7 +398,16 @@ class Run:
             self._diagnose()
         self.store.update_run(self.id, status=status, error=error, ended_at=time.time(), info=self.info)
         self.store.release()
-        _active.discard(self)
+        unregister(self)
+
+    def _finish_at_exit(self) -> None:
+        """The interpreter exits with the run unfinished: ``stopped`` when the process left a
+        ``Run.epochs`` loop before its last epoch (e.g. by ``sys.exit()``), else ``finished``."""
+        if self._planned is not None and self.epoch < self._planned:
+            self.finish("stopped", error=f"the process ended after epoch {self.epoch - 1} of {self._planned} "
+                                         f"without finish()")
+        else:
+            self.finish()
 
     def _diagnose(self) -> None:
         from fitwatch.diagnosis.analyze import diagnose_curves
@@ -477,70 +487,3 @@ def _split_name(split) -> str:
     if not isinstance(split, str) or not split:
         raise TypeError(f"fitwatch: split must be a name such as 'train' or 'val', got {split!r}")
     return split_name(split)
-
-
-def _refuse_a_live_writer(run: dict) -> None:
-    """Raise a RuntimeError when ``run`` (a store record, ``running``) is written by another process
-    that is alive: resuming it would write the same epochs twice, each over the other's."""
-    pid, host = run.get("pid"), run.get("host")
-    if pid == os.getpid() and host == hostname():
-        return  # this process's own run (e.g. a notebook cell run again): it may go on
-    if pid_alive(pid, host):
-        raise RuntimeError(
-            f"fitwatch: run {run['name']!r} (#{run['id']}) is still being written by pid {pid} on {host}; "
-            f"wait for it to finish, or start a new run without resume=True"
-        )
-
-
-# -- failure and exit hooks -------------------------------------------------------------------
-def _register(run: Run) -> None:
-    global _hooks_installed
-    _active.add(run)
-    with _hooks_lock:
-        if _hooks_installed:
-            return
-        _hooks_installed = True
-        chain_exit_hooks(_fail_all, _finish_all)
-
-
-def _fail_all(exc: BaseException) -> None:
-    """An uncaught exception: every unfinished run is marked failed (stopped for Ctrl-C)."""
-    for r in list(_active):
-        try:
-            r.fail(exc)
-        except Exception:
-            pass
-
-
-def chain_exit_hooks(on_uncaught, at_exit) -> None:
-    """Call ``on_uncaught(exc)`` for an uncaught exception (then the previous ``sys.excepthook``)
-    and ``at_exit()`` when the interpreter exits. Errors in the two are swallowed: they must never
-    hide the user's traceback."""
-    import atexit
-
-    previous = sys.excepthook
-
-    def excepthook(exc_type, exc, tb):
-        try:
-            on_uncaught(exc.with_traceback(tb) if exc is not None else exc_type())
-        except Exception:
-            pass
-        previous(exc_type, exc, tb)
-
-    sys.excepthook = excepthook
-    atexit.register(at_exit)
-
-
-def _finish_all() -> None:
-    """At interpreter exit: runs the script never finished are finished (failed ones were marked);
-    a run left inside ``Run.epochs`` (e.g. by ``sys.exit()``) is marked ``stopped``."""
-    for r in list(_active):
-        try:
-            if r._planned is not None and r.epoch < r._planned:
-                r.finish("stopped", error=f"the process ended after epoch {r.epoch - 1} of {r._planned} "
-                                          f"without finish()")
-            else:
-                r.finish()
-        except Exception:
-            pass
-

@@ -4,8 +4,16 @@
 callbacks share: at the end of each epoch it hands the epoch's values to a
 :class:`fitwatch.EarlyStopping`; when they set a new best it copies the model's weights (and
 writes them to the checkpoint file); at the end of training it puts the best weights back, even
-when no early stop happened. Weights are handled by :mod:`fitwatch.integrations.weights`, which
+when no early stop happened. Weights are handled by :mod:`fitwatch.stopping.weights`, which
 imports no framework until a checkpoint is written.
+
+A run that is resumed in a new process goes on with :meth:`BestKeeper.resume`: the rule's state
+comes back from :meth:`BestKeeper.state_dict`, but the best weights of the epochs before the
+restart were in the killed process's memory. When ``checkpoint=`` names the file that holds them
+(the same file, unchanged since it was written), the best is known to be there and is loaded back
+at the end if no later epoch beats it. Otherwise, until an epoch after the resume beats the
+earlier best, the keeper keeps the best epoch *of this session*, restores that one at the end and
+says so in :meth:`BestKeeper.info` (``"restored_best_of": "session"`` and a ``"note"``).
 
 Example:
     >>> import torch
@@ -26,6 +34,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import warnings
@@ -75,6 +84,13 @@ class BestKeeper:
         self.restored = False
         self.stopped = False  # the loop ended because the rule said so
         self.last_epoch = None
+        self.written_epoch = None  # the epoch whose weights the checkpoint file holds
+        self.resumed_at = None  # the first epoch after resume() (None: not resumed)
+        self.best_on_disk = False  # resumed: the best weights are in the checkpoint file only
+        self.best_lost = False  # resumed: the best epoch's weights are gone; the session's best is kept
+        self._session_best = None  # the oriented monitored value of the session's best epoch
+        self._stat = None  # (size, mtime_ns) of the checkpoint as written
+        self._seen = False  # epoch_end() was called
 
     def epoch_end(self, epoch: int, logs: dict) -> bool:
         """Hand one epoch's Keras-style values to the rule; True when training should stop now.
@@ -83,18 +99,36 @@ class BestKeeper:
         the checkpoint propagates: the previous checkpoint is left intact.
         """
         self.last_epoch = epoch
+        self._seen = True
         stop_now = bool(self.stop.update(epoch, logs)) and self.stops
         if getattr(self.stop, "improved", False) and self.model is not None:
             if self.restore or self.framework == "torch":
                 self.best = _weights.snapshot(self.model, self.framework)
             self.kept_epoch = epoch
+            self.best_lost = self.best_on_disk = False
             if self.checkpoint is not None:
                 _weights.save_checkpoint(self.model, self.checkpoint,
                                          self.best if self.framework == "torch" else None, self.framework)
+                self.written_epoch, self._stat = epoch, _file_stat(self.checkpoint)
             if not self.restore:
                 self.best = None
+        elif self.best_lost and self.restore and self.model is not None:
+            self._keep_session_best(epoch, logs)
         self.stopped = self.stopped or stop_now
         return stop_now
+
+    def _keep_session_best(self, epoch: int, logs: dict) -> None:
+        """Resumed without the best epoch's weights: keep the best epoch of this session instead."""
+        if epoch < getattr(self.stop, "start_from_epoch", 0):
+            return
+        try:
+            value = self._sign * float(logs.get(self.stop.monitor))
+        except (TypeError, ValueError):
+            return
+        if math.isfinite(value) and (self._session_best is None or value < self._session_best):
+            self._session_best = value
+            self.best = _weights.snapshot(self.model, self.framework)
+            self.kept_epoch = epoch
 
     def finish(self) -> bool:
         """Training ended (however it ended): put the best weights back. True when they were."""
@@ -102,7 +136,10 @@ class BestKeeper:
             if self.best is not None:
                 _weights.restore(self.model, self.best, self.framework)
                 self.restored = True
-            elif self.last_epoch is not None:
+            elif self.best_on_disk and _file_stat(self.checkpoint) == self._stat:
+                _weights.load_checkpoint(self.model, self.checkpoint, self.framework)
+                self.restored = True
+            elif self._seen:
                 warnings.warn(f"fitwatch: no epoch had a usable {self.stop.monitor!r}, so there are no best weights "
                               f"to restore; log it, or monitor another value: "
                               f"stop=fitwatch.EarlyStopping(monitor='loss')", stacklevel=3)
@@ -118,8 +155,101 @@ class BestKeeper:
             restored=self.restored,
             restored_epoch=self.kept_epoch if self.restored else None,
             checkpoint=None if self.checkpoint is None else os.fspath(self.checkpoint.absolute()),
-            checkpoint_epoch=self.kept_epoch if self.checkpoint is not None else None,
+            checkpoint_epoch=self.written_epoch if self.checkpoint is not None else None,
             last_epoch=self.last_epoch,
             epochs_planned=planned,
         )
+        if self.resumed_at is not None:
+            out["resumed_at"] = self.resumed_at
+            best = out.get("best_epoch")
+            out["restored_best_of"] = None if not self.restored else "run" if self.kept_epoch == best else "session"
+            if out["restored_best_of"] == "session":
+                out["note"] = (f"the best epoch, {best}, was trained before the run was resumed at epoch "
+                               f"{self.resumed_at} and its weights were not kept (checkpoint= keeps them across a "
+                               f"restart): the weights restored are epoch {self.kept_epoch}'s, the best since the resume")
         return out
+
+    # -- a run resumed in a new process ------------------------------------------------------------------
+    def state_dict(self) -> dict | None:
+        """What a resumed run needs to go on (JSON-able): the rule's :meth:`~fitwatch.EarlyStopping.state_dict`,
+        the last epoch seen, and the checkpoint that holds the best weights (its path, epoch, size and
+        modification time). None when the rule has no ``state_dict``.
+
+        Example:
+            >>> from fitwatch import EarlyStopping
+            >>> keeper = BestKeeper(EarlyStopping(patience=2))
+            >>> keeper.epoch_end(0, {"val_loss": 0.5})
+            False
+            >>> state = keeper.state_dict()
+            >>> state["last_epoch"], state["rule"]["best_epoch"], state["checkpoint"]
+            (0, 0, None)
+        """
+        rule = getattr(self.stop, "state_dict", None)
+        if not callable(rule):
+            return None
+        ck = None
+        if self.checkpoint is not None and self.written_epoch is not None and self._stat is not None:
+            ck = {"path": os.fspath(self.checkpoint.absolute()), "epoch": self.written_epoch,
+                  "size": self._stat[0], "mtime_ns": self._stat[1]}
+        return {"rule": rule(), "last_epoch": self.last_epoch, "checkpoint": ck}
+
+    def resume(self, state: dict, replay=(), first_epoch: int | None = None) -> None:
+        """Go on from :meth:`state_dict` as stored before a restart (see the module's docstring for
+        the best weights).
+
+        Args:
+            state: what :meth:`state_dict` returned.
+            replay: ``(epoch, logs)`` of epochs stored after the state was (a process killed between
+                writing an epoch and its state): fed to the rule, their weights being lost.
+                Defaults to `()`.
+            first_epoch: the first epoch of this session, for the record. Defaults to `None`.
+
+        Raises:
+            ValueError: the state is not one of this rule (from ``load_state_dict``); nothing changed.
+
+        Example:
+            >>> import torch
+            >>> from fitwatch import EarlyStopping
+            >>> before = BestKeeper(EarlyStopping(patience=3))
+            >>> _ = [before.epoch_end(e, {"val_loss": v}) for e, v in enumerate([0.5, 0.4, 0.45])]
+            >>> model = torch.nn.Linear(1, 1)                # a new process: epoch 1's weights are gone
+            >>> keeper = BestKeeper(EarlyStopping(patience=3), model)
+            >>> keeper.resume(before.state_dict(), replay=[(3, {"val_loss": 0.47})], first_epoch=4)
+            >>> keeper.stop.wait, keeper.best_lost
+            (2, True)
+            >>> with torch.no_grad():
+            ...     _ = model.bias.fill_(4.0)                # epoch 4: the best since the resume
+            >>> keeper.epoch_end(4, {"val_loss": 0.46}), keeper.finish(), model.bias.item()  # waited 3: stop
+            (True, True, 4.0)
+            >>> keeper.info()["restored_best_of"], keeper.info()["best_epoch"]
+            ('session', 1)
+        """
+        self.stop.load_state_dict(state["rule"])
+        self.last_epoch = state.get("last_epoch")
+        for epoch, logs in replay:
+            try:
+                self.stop.update(epoch, logs)
+            except ValueError:  # e.g. its monitor was not logged that epoch, outside patience mode
+                break
+            self.last_epoch = epoch
+        if self.stop.stopped_epoch is not None:
+            self.stop.clear_stop()  # a stopped run resumed: it goes on, its patience where it was
+        self.resumed_at = first_epoch
+        self._sign = -1.0 if self.stop.to_dict().get("mode") == "max" else 1.0
+        best, ck = self.stop.best_epoch, state.get("checkpoint") or {}
+        if (self.checkpoint is not None and ck.get("path") == os.fspath(self.checkpoint.absolute())
+                and ck.get("epoch") == best and _file_stat(self.checkpoint) == (ck.get("size"), ck.get("mtime_ns"))):
+            self.kept_epoch = self.written_epoch = best
+            self._stat = (ck["size"], ck["mtime_ns"])
+            self.best_on_disk = True
+        elif best is not None and self.model is not None:
+            self.best_lost = True
+
+
+def _file_stat(path) -> tuple[int, int] | None:
+    """(size, modification time in ns) of a file, None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns

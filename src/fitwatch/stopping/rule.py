@@ -27,9 +27,15 @@ import math
 import numbers
 import re
 import warnings
-from collections import deque
+
+from fitwatch.stopping.criteria import NoiseAware, Prechelt, number, unnumber
 
 __all__ = ["EarlyStopping"]
+
+#: the version of :meth:`EarlyStopping.state_dict`'s format
+STATE_VERSION = 1
+#: what a state says it is (a state of anything else is refused)
+STATE_KIND = "fitwatch.EarlyStopping"
 
 #: names that ``mode="auto"`` maximises (substrings of the metric name, ``val_`` removed)
 _HIGHER_IS_BETTER = ("accuracy", "acc", "auc", "f1", "precision", "recall")
@@ -143,10 +149,8 @@ class EarlyStopping:
         self._ready = False
         self._n = 0  # monitored epochs seen
         self._lowest = None  # the raw best (oriented: lower is better) for Prechelt's E_opt
-        self._strip_train = []  # training values in the current strip (PQ)
-        self._last_strip_end = None  # value at the end of the previous strip (UP)
-        self._ups = 0  # successive strips whose end rose (UP)
-        self._state = None  # the default criterion's running state
+        self._last_epoch = None  # the epoch of the last update() (skipped epochs too)
+        self._crit = None  # the fitwatch default's or Prechelt's criterion, made by _setup()
 
     def to_dict(self) -> dict:
         """The parameters and the outcome, JSON-able (for a run's record)."""
@@ -198,7 +202,17 @@ class EarlyStopping:
         self._kind, self._param = kind, param
         self._sign = -1.0 if self._maximise() else 1.0  # oriented value = sign * value: lower is better
         self._baseline = None if self.baseline is None else float(self.baseline)
+        self._crit = self._new_criterion()
         self._ready = True
+
+    def _new_criterion(self):
+        """The default's or Prechelt's criterion, with no epoch seen (None in patience mode)."""
+        if self._kind == "fitwatch":
+            return NoiseAware(self.monitor, self._sign)
+        if self._kind == "patience":
+            return None
+        return Prechelt(self._kind, self._param, self.strip, self.monitor, self._sign,
+                        self._criterion_name(self._kind, self._param))
 
     def _maximise(self) -> bool:
         if self.mode == "auto":
@@ -238,6 +252,7 @@ class EarlyStopping:
         self.improved = False
         if self.stopped_epoch is not None:
             return True
+        self._last_epoch = epoch
         logs = logs or {}
         raw = logs.get(self.monitor)
         if raw is None:
@@ -260,9 +275,12 @@ class EarlyStopping:
             self._lowest = x
         if self._kind == "patience":
             return self._patience(epoch, value)
+        self.wait = 0 if self.improved else self.wait + 1
         if self._kind == "fitwatch":
-            return self._fitwatch(epoch, x, logs)
-        return self._prechelt(epoch, x, logs)
+            why = self._crit.step(epoch, x, self._sign * self.best_value, self.best_epoch, self._n, logs)
+        else:
+            why = self._crit.step(epoch, x, self._lowest, self._n, logs)
+        return False if why is None else self._stop(epoch, f"{why}; {self._best_text()}")
 
     def _better(self, value: float, reference: float) -> bool:
         """Keras's test, with its arithmetic: ``value`` beats ``reference`` by more than min_delta."""
@@ -305,184 +323,145 @@ class EarlyStopping:
             return self._stop(epoch, f"{why} for {self.wait} epochs (patience={self._param}); {self._best_text()}")
         return False
 
-    # -- Prechelt ---------------------------------------------------------------------------------------
-    def _prechelt(self, epoch: int, x: float, logs: dict) -> bool:
-        kind, alpha, k = self._kind, self._param, self.strip
-        self.wait = 0 if self.improved else self.wait + 1
-        gl = _generalisation_loss(x, self._lowest)
-        if kind == "GL":
-            if gl > alpha:
-                return self._stop(epoch, f"{self.monitor} is {gl:.2g}% {self._worse()} its best "
-                                         f"(GL={gl:.2g} > {alpha:g}); {self._best_text()}")
-            return False
-        if kind == "PQ":
-            self._strip_train.append(self._training_value(logs))
-            if self._n % k:
-                return False
-            strip, self._strip_train = self._strip_train, []
-            progress = _training_progress(strip)
-            pq = gl / progress if progress > 0 else (math.inf if gl > 0 else 0.0)
-            if pq > alpha:
-                return self._stop(epoch, f"{self.monitor} is {gl:.2g}% {self._worse()} its best while training "
-                                         f"progressed {progress:.3g} per mille over the last {k} epochs "
-                                         f"(PQ={pq:.3g} > {alpha:g}); {self._best_text()}")
-            return False
-        # UP: the value at the end of this strip is worse than at the end of the previous one
-        if self._n % k:
-            return False
-        prev, self._last_strip_end = self._last_strip_end, x
-        if prev is None:
-            return False
-        self._ups = self._ups + 1 if x > prev else 0
-        if self._ups >= alpha:
-            return self._stop(epoch, f"{self.monitor} got worse at the end of {self._ups} successive strips of "
-                                     f"{k} epochs (UP{alpha}); {self._best_text()}")
-        return False
+    # -- state: going on in another process ------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """The rule's whole state as plain JSON-able data, to go on elsewhere with :meth:`load_state_dict`.
 
-    def _worse(self) -> str:
-        return "below" if self._sign < 0 else "above"
+        It holds what identifies the rule (``monitor``, the direction, the kind of criterion and,
+        for PQ and UP, the strip), everything :meth:`update` has learnt (``best_epoch``,
+        ``best_value``, ``wait``, ``stopped_epoch``, ``reason``, the epochs monitored, the recent
+        values that the fitwatch default and Prechelt's criteria keep, the last epoch seen) and
+        ``version``. NaN and the infinities are written as strings. ``Run.epochs(stop=...)`` and
+        ``fitwatch.keras.Callback(stop=...)`` store it with the run at the end of every epoch, so
+        that a resumed run goes on with its patience where it was.
 
-    def _training_value(self, logs: dict) -> float:
-        """The training counterpart of the monitor, oriented like it (lower is better)."""
-        name = str(self.monitor).removeprefix("val_")
-        key = name if name != self.monitor and name in logs else "loss" if "loss" in logs else None
-        if key is None:
-            wanted = repr(name) if name == "loss" else f"({name!r} or 'loss')"
-            raise ValueError(f"EarlyStopping: criterion {self._criterion_name()!r} needs the training value "
-                             f"{wanted} in logs (available: {', '.join(map(str, logs)) or 'none'}); "
-                             f"log it, or use a GL or UP criterion")
-        v = float(logs[key])
-        return self._sign * v if key == name else v
+        Returns:
+            A dict of JSON types only (``json.dumps`` takes it as it is).
 
-    # -- the fitwatch default ------------------------------------------------------------------------
-    def _fitwatch(self, epoch: int, x: float, logs: dict) -> bool:
-        """Noise-adaptive patience on relative progress, a trend hold and a divergence stop (see
-        ``docs/early_stopping.md``): O(PATIENCE_UNMOVED) memory, O(NOISE_WINDOW) work per epoch."""
-        st = self._state
-        if st is None:
-            st = self._state = _FitwatchState(epoch, x, self._training_loss(logs))
-        t = self._n - 1  # monitored epochs before this one
-        best = self._sign * self.best_value
-        st.bests.append(best)
-        w = st.window
-        w.append(x)
-        if t >= 2:  # noise: the second difference removes a linear trend
-            st.d2.append(abs(w[-1] - 2.0 * w[-2] + w[-3]))
-        self.wait = 0 if self.improved else self.wait + 1
-        scale = max(abs(best), 1e-12)
-        noise = _median(st.d2) / _MEDIAN_D2_PER_SIGMA / scale if t >= 2 else 0.0
-        # not improved on its first value yet, and not smooth: it may be coming back from an early rise
-        unmoved = self.best_epoch == st.first_epoch and noise > NOISE_SMOOTH
-        patience = PATIENCE_UNMOVED if unmoved else _noise_patience(noise)
+        Raises:
+            ValueError: the rule's own parameters are wrong (as at the first :meth:`update`).
 
-        # divergence: (min mode) far above the best and above the start after having learned, with the
-        # training loss (when logged) climbing too
-        loss = self._training_loss(logs)
-        if self._sign > 0 and x > st.first and x > DIVERGE_FACTOR * best and best < LEARNED * st.first:
-            if st.loss_first is None:
-                with_loss = ""
-            elif loss is not None and loss > st.loss_first and loss > DIVERGE_FACTOR * st.loss_best:
-                with_loss = f", and the training loss climbed with it to {loss:.4g}"
-            else:
-                with_loss = None
-            if with_loss is not None:
-                return self._stop(epoch, f"{self.monitor} climbed to {x:.4g}, {x / best:.3g}x its best and above its "
-                                         f"first value {st.first:.4g}{with_loss}: training has diverged; "
-                                         f"{self._best_text()}")
-        if loss is not None and st.loss_first is not None and loss < st.loss_best:
-            st.loss_best = loss
+        Example:
+            >>> import json
+            >>> stopper = EarlyStopping(patience=2)
+            >>> for epoch, v in enumerate([0.9, 0.7, 0.75]):
+            ...     _ = stopper.update(epoch, {"val_loss": v})
+            >>> saved = json.dumps(stopper.state_dict())    # e.g. next to a checkpoint
+            >>> again = EarlyStopping(patience=2)          # in another process
+            >>> again.load_state_dict(json.loads(saved))
+            >>> again.wait, again.best_epoch, again.update(3, {"val_loss": 0.8})
+            (1, 1, True)
+        """
+        if not self._ready:
+            self._setup()
+        return {
+            "version": STATE_VERSION, "kind": STATE_KIND, "rule": self._identity(),
+            "best_epoch": self.best_epoch, "best_value": number(self.best_value), "stopped_epoch": self.stopped_epoch,
+            "reason": self.reason, "improved": self.improved, "wait": self.wait, "monitored": self._n,
+            "lowest": number(self._lowest), "last_epoch": self._last_epoch,
+            "criterion_state": None if self._crit is None else self._crit.state_dict(),
+        }
 
-        if t < patience:
-            return False
-        before = st.bests[-1 - patience]
-        gain = (before - best) / scale
-        if gain > MIN_GAIN:
-            return False
-        if _falling(st.window) is not None:
-            return False
-        variation = f"epoch-to-epoch variation of {100 * noise:.2g}% of its level"
-        why = (f"as its first value is still its best, with an {variation}" if unmoved else
-               f"set by its recent {variation}")
-        return self._stop(epoch, f"{self.monitor} improved by {100 * max(gain, 0.0):.2g}% (not more than "
-                                 f"{100 * MIN_GAIN:g}%) in the last {patience} epochs and is not trending "
-                                 f"{'down' if self._sign > 0 else 'up'} (patience {patience}, {why}); "
-                                 f"{self._best_text()}")
+    def load_state_dict(self, state: dict) -> None:
+        """Go on from a state that :meth:`state_dict` gave, e.g. in a new process after a restart.
 
-    def _training_loss(self, logs: dict) -> float | None:
-        """The training loss of this epoch for the divergence test, None when not logged (or monitored)."""
-        if self.monitor == "loss" or logs.get("loss") is None:
-            return None
-        v = float(logs["loss"])
-        return v if math.isfinite(v) else None
+        The state must come from a rule that watches the same ``monitor`` in the same direction
+        with the same kind of criterion (and, for PQ and UP, the same strip): its numbers mean
+        nothing to another rule. The other parameters (``patience``, a criterion's alpha,
+        ``min_delta``, ``baseline``, ``start_from_epoch``) may differ: the state is taken as it is
+        and the new values apply from the next :meth:`update` (e.g. a larger ``patience`` to train
+        longer). A stop in the state is kept: :meth:`clear_stop` forgets it.
 
+        Args:
+            state: what :meth:`state_dict` returned (through JSON or not).
 
-#: the default criterion's constants (docs/early_stopping.md explains them and how they were chosen)
-PATIENCE_SMOOTH = 5  # epochs without MIN_GAIN progress before stopping a smooth curve...
-PATIENCE_NOISY = 10  # ...and a noisy one; log-linear in between
-PATIENCE_UNMOVED = 15  # ...and a curve, not smooth, whose best is still its first value
-NOISE_SMOOTH = 0.001  # relative epoch-to-epoch noise at or below which a curve counts as smooth...
-NOISE_NOISY = 0.01  # ...and at or above which as noisy
-NOISE_WINDOW = 8  # the noise estimate: the median |second difference| over this many recent epochs
-MIN_GAIN = 0.001  # progress: the best improved by more than this fraction within the patience
-TREND_WINDOW = 4  # a least-squares line through the last epochs...
-TREND_T = 2.0  # ...falling by more than this many standard errors...
-TREND_MIN = 0.002  # ...and more than this fraction of the level per epoch holds the stop off
-DIVERGE_FACTOR = 3.0  # diverged: above the first value and this many times the best...
-LEARNED = 0.9  # ...after the best has come below this fraction of the first value
-#: median |second difference| of independent noise of standard deviation sigma, in sigmas: the second
-#: difference has standard deviation sqrt(6) sigma, and the median |N(0, 1)| is 0.6745
-_MEDIAN_D2_PER_SIGMA = 0.6745 * math.sqrt(6.0)
+        Raises:
+            ValueError: not an EarlyStopping state, a version this fitwatch does not read, the
+                state of another kind of rule, or a damaged state; the message says what to do. The
+                rule is left as it was.
+
+        Example:
+            >>> a = EarlyStopping(criterion="UP2", strip=2)
+            >>> for epoch, v in enumerate([1.0, 0.9, 0.8, 0.85, 0.9]):
+            ...     _ = a.update(epoch, {"val_loss": v})
+            >>> b = EarlyStopping(criterion="UP2", strip=2)   # a fresh rule, e.g. after a restart
+            >>> b.load_state_dict(a.state_dict())
+            >>> [b.update(e, {"val_loss": v}) for e, v in [(5, 0.95), (6, 1.0), (7, 1.1)]]
+            [False, False, True]
+            >>> EarlyStopping(monitor="val_accuracy").load_state_dict(a.state_dict())
+            Traceback (most recent call last):
+            ...
+            ValueError: EarlyStopping.load_state_dict: the state is of a rule watching 'val_loss' (min) with criterion UP (strip 2), this one watches 'val_accuracy' (max) with criterion fitwatch; create the EarlyStopping with that monitor, mode and criterion to go on from it, or start afresh without the state
+        """
+        where = "EarlyStopping.load_state_dict"
+        if not isinstance(state, dict) or state.get("kind") != STATE_KIND:
+            got = f"a dict of kind {state.get('kind')!r}" if isinstance(state, dict) else type(state).__name__
+            raise ValueError(f"{where}: expected the dict that EarlyStopping.state_dict() returns, got {got}; "
+                             f"pass that dict (a run keeps it in its info under 'early_stopping_state', key 'rule')")
+        version = state.get("version")
+        if version != STATE_VERSION:
+            fix = ("upgrade fitwatch (pip install -U fitwatch) to read it" if isinstance(version, int)
+                   and version > STATE_VERSION else "start the rule afresh without it")
+            raise ValueError(f"{where}: a state of version {version!r}; this fitwatch reads version {STATE_VERSION}: "
+                             f"{fix}")
+        if not self._ready:
+            self._setup()
+        if state.get("rule") != self._identity():
+            raise ValueError(f"{where}: the state is of a rule {_identity_text(state.get('rule'), 'watching')}, this "
+                             f"one {_identity_text(self._identity(), 'watches')}; create the EarlyStopping with that "
+                             f"monitor, mode and criterion to go on from it, or start afresh without the state")
+        try:
+            crit = self._new_criterion()
+            if crit is not None:
+                crit.load_state_dict(state["criterion_state"])
+            taken = dict(best_epoch=_int_or_none(state["best_epoch"]), best_value=unnumber(state["best_value"]),
+                         stopped_epoch=_int_or_none(state["stopped_epoch"]), reason=state["reason"],
+                         improved=bool(state["improved"]), wait=int(state["wait"]), _n=int(state["monitored"]),
+                         _lowest=unnumber(state["lowest"]), _last_epoch=_int_or_none(state["last_epoch"]))
+            if taken["reason"] is not None and not isinstance(taken["reason"], str):
+                raise TypeError("reason is not a string")
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise ValueError(f"{where}: the state is damaged ({type(e).__name__}: {e}); pass the dict that "
+                             f"EarlyStopping.state_dict() returned, unchanged, or start afresh without it") from None
+        self.__dict__.update(taken)
+        self._crit = crit
+
+    def clear_stop(self) -> None:
+        """Forget a stop (``stopped_epoch`` and ``reason``) and keep all else, so that training can
+        go on past it, e.g. in a stopped run that is resumed. Unless a later epoch improves, the
+        rule stops again as soon as its patience runs out.
+
+        Example:
+            >>> stopper = EarlyStopping(patience=1)
+            >>> [stopper.update(e, {"val_loss": v}) for e, v in enumerate([0.5, 0.6])]
+            [False, True]
+            >>> stopper.clear_stop()
+            >>> stopper.update(2, {"val_loss": 0.4}), stopper.best_epoch
+            (False, 2)
+        """
+        self.stopped_epoch = None
+        self.reason = None
+
+    def _identity(self) -> dict:
+        """What a state must share with the rule that loads it."""
+        return {"monitor": self.monitor, "mode": "max" if self._sign < 0 else "min", "criterion": self._kind,
+                "strip": _plain(self.strip) if self._kind in ("PQ", "UP") else None}
 
 
-class _FitwatchState:
-    """The default criterion's running state."""
-
-    __slots__ = ("first_epoch", "first", "d2", "bests", "window", "loss_first", "loss_best")
-
-    def __init__(self, epoch: int, x: float, loss: float | None):
-        self.first_epoch = epoch
-        self.first = x
-        self.d2 = deque(maxlen=NOISE_WINDOW)  # the last |second differences|
-        self.bests = deque(maxlen=max(PATIENCE_NOISY, PATIENCE_UNMOVED) + 1)
-        self.window = deque(maxlen=max(TREND_WINDOW, 3))
-        self.loss_first = self.loss_best = loss
+def _identity_text(identity, verb: str) -> str:
+    """``watching 'val_loss' (min) with criterion fitwatch``: a rule's identity, in words."""
+    if not isinstance(identity, dict):
+        return f"of unknown identity ({identity!r})"
+    strip = f" (strip {identity.get('strip')})" if identity.get("strip") is not None else ""
+    return f"{verb} {identity.get('monitor')!r} ({identity.get('mode')}) with criterion {identity.get('criterion')}{strip}"
 
 
-def _median(values) -> float:
-    """The median of a few numbers, as ``statistics.median`` gives it (which ``import fitwatch``
-    need not pay to import)."""
-    s = sorted(values)
-    k = len(s) // 2
-    return s[k] if len(s) % 2 else (s[k - 1] + s[k]) / 2.0
-
-
-def _noise_patience(noise: float) -> int:
-    """PATIENCE_SMOOTH for a relative noise up to NOISE_SMOOTH, PATIENCE_NOISY from NOISE_NOISY,
-    log-linear in between."""
-    if noise <= NOISE_SMOOTH:
-        return PATIENCE_SMOOTH
-    if noise >= NOISE_NOISY:
-        return PATIENCE_NOISY
-    f = math.log(noise / NOISE_SMOOTH) / math.log(NOISE_NOISY / NOISE_SMOOTH)
-    return PATIENCE_SMOOTH + round((PATIENCE_NOISY - PATIENCE_SMOOTH) * f)
-
-
-def _falling(values) -> float | None:
-    """The per-epoch slope of a least-squares line through ``values`` when it falls significantly
-    (more than TREND_T standard errors and TREND_MIN of the level per epoch), else None. Pure Python:
-    it runs every epoch on a handful of values."""
-    n = len(values)
-    if n < TREND_WINDOW:
+def _int_or_none(value) -> int | None:
+    if value is None:
         return None
-    mean = sum(values) / n
-    xs = [i - (n - 1) / 2.0 for i in range(n)]
-    sxx = sum(x * x for x in xs)
-    slope = sum(x * (v - mean) for x, v in zip(xs, values)) / sxx
-    resid = sum((v - mean - slope * x) ** 2 for x, v in zip(xs, values))
-    se = math.sqrt(resid / (n - 2) / sxx)
-    if slope < -TREND_T * se and -slope > TREND_MIN * abs(mean):
-        return slope
-    return None
+    if not _whole(value):
+        raise TypeError(f"{value!r} is not a whole number")
+    return int(value)
 
 
 def _whole(value) -> bool:
@@ -514,18 +493,3 @@ def _parse_min_delta(value) -> tuple[float, float]:
     if not math.isfinite(v):
         raise ValueError(f"EarlyStopping: min_delta={value!r}; pass a finite number or a percentage such as '1%'")
     return abs(v), 0.0  # Keras takes abs(min_delta)
-
-
-def _generalisation_loss(x: float, lowest: float) -> float:
-    """Prechelt's GL in percent: how far ``x`` is above the lowest value (lower is better), relative."""
-    if x <= lowest:
-        return 0.0
-    return 100.0 * (x - lowest) / abs(lowest) if lowest else math.inf
-
-
-def _training_progress(strip: list[float]) -> float:
-    """Prechelt's P_k in per mille: how much the mean of a strip of training values exceeds its
-    lowest value, relative; large while training still makes progress."""
-    lo = min(strip)
-    mean = sum(strip) / len(strip)
-    return 1000.0 * (mean - lo) / abs(lo) if lo else (math.inf if mean > lo else 0.0)

@@ -95,6 +95,31 @@ def restore(model, weights, framework: str | None = None) -> None:
         model.load_state_dict(weights)
 
 
+def load_checkpoint(model, path, framework: str | None = None) -> None:
+    """Put the weights that :func:`save_checkpoint` wrote to ``path`` back into the model.
+
+    torch: ``model.load_state_dict(torch.load(path))``, unpickled in full (a module's extra state
+    too): load only a file that this process, or your own training, wrote. Keras: ``load_weights``.
+
+    Example:
+        >>> import os, tempfile, torch
+        >>> model = torch.nn.Linear(2, 1)
+        >>> path = os.path.join(tempfile.mkdtemp(), "best.pt")
+        >>> save_checkpoint(model, path)
+        >>> other = torch.nn.Linear(2, 1)
+        >>> load_checkpoint(other, path)
+        >>> bool(torch.equal(other.weight, model.weight))
+        True
+    """
+    framework = framework or framework_of(model)
+    if framework == "keras":
+        model.load_weights(os.fspath(path))
+    else:
+        import torch
+
+        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=False))
+
+
 def save_checkpoint(model, path, weights=None, framework: str | None = None) -> None:
     """Write the model's weights (or ``weights``, a torch snapshot) to ``path`` atomically.
 
