@@ -250,6 +250,15 @@ def test_without_a_checkpoint_the_best_of_this_session_is_restored_and_the_recor
     assert stop["restored"] and stop["restored_epoch"] == 5 and stop["best_epoch"] == 2
     assert stop["restored_best_of"] == "session" and stop["resumed_at"] == 4
     assert "the best epoch, 2, was trained before the run was resumed at epoch 4" in stop["note"]
+    # what people read: the table's stop line and the diagnosis name the restored epoch for what it is
+    from fitwatch.show.tables import stop_line
+
+    data = fitwatch.load("session-best")
+    line = stop_line(data).plain
+    assert "Best epoch 2 (val_loss 0.7); weights restored from epoch 5, the best since the run was resumed" in line
+    finding = next(f for f in fitwatch.diagnose(data).findings if f.code == "stopped_early")
+    assert "the weights of epoch 5, the best since the run was resumed, were restored" in finding.message
+    assert finding.evidence["best_epoch"] == 2 and finding.evidence["restored_epoch"] == 5
 
 
 def test_a_later_epoch_that_beats_the_earlier_best_is_the_best(store_dir):

@@ -285,8 +285,10 @@ time.sleep(600)
 """
 
 
-def test_a_killed_writers_journal_is_replayed_by_the_next_opener(backend):
-    first = backend.open()
+def _kill_a_writer(backend, first) -> int:
+    """Run KILLED_WRITER in a child, its commits blocked, and SIGKILL it once its 5 epochs are written
+    (journaled, not committed); ``first``, opened before, must leave the live writer's journal alone.
+    Returns the child's run id."""
     child = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, backend.url], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True, env=os.environ.copy())
     try:
@@ -302,6 +304,12 @@ def test_a_killed_writers_journal_is_replayed_by_the_next_opener(backend):
         child.kill()
         child.wait()
     assert child.returncode == -signal.SIGKILL
+    return rid
+
+
+def test_a_killed_writers_journal_is_replayed_by_the_next_opener(backend):
+    first = backend.open()
+    rid = _kill_a_writer(backend, first)
     assert first.load(rid).epochs.tolist() == []  # none of its commits landed
     second = backend.open()  # opening replays the journal of the process that is gone
     try:
@@ -320,23 +328,13 @@ def test_a_killed_writers_journal_is_replayed_by_the_next_opener(backend):
 
 def test_recover_returns_the_values_it_added(backend):
     first = backend.open()
-    child = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, backend.url], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+    rid = _kill_a_writer(backend, first)
     try:
-        rid = int(child.stdout.readline())
-        with backend.block_commits():
-            child.stdin.write("go\n")
-            child.stdin.flush()
-            assert child.stdout.readline().strip() == "written"
-            child.send_signal(signal.SIGKILL)
-            child.wait(timeout=30)
         first.write_epoch(rid, 0, {("train", "loss"): (9.0, 1)})  # already stored: the replay keeps it
         assert first.flush(30.0)
         assert first.recover() == 9  # 5 epochs x 2 values, less the one already there
         assert first.load(rid).history["loss"] == [9.0, 0.5, 1.0 / 3, 0.25, 0.2]
     finally:
-        child.kill()
-        child.wait()
         first.close()
 
 

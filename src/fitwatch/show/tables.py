@@ -395,14 +395,17 @@ def stop_line(data: RunData) -> Text | None:
         else:
             text.append(f"Ended at epoch {last}{of}, not by early stopping.")
     best, monitor = stop.get("best_epoch"), stop.get("monitor") or "val_loss"
-    if stop.get("restored"):
+    session = stop.get("restored") and stop.get("restored_best_of") == "session"
+    if stop.get("restored") and not session:
         best = stop.get("restored_epoch", best)
     if best is not None:
         text.append(" Best epoch ")
         text.append(str(best), style="bold green")
         if stop.get("best_value") is not None:
             text.append(f" ({monitor} {fmt_number(stop['best_value'])})")
-        text.append(", weights restored." if stop.get("restored") else
+        text.append(f"; weights restored from epoch {stop.get('restored_epoch')}, the best since the run was resumed "
+                    f"(the best epoch's weights were not kept)." if session else
+                    ", weights restored." if stop.get("restored") else
                     "; the model kept the last epoch's weights." if stop.get("restored") is False else ".")
     if stop.get("checkpoint"):
         text.append(f" Best weights written to {stop['checkpoint']}", style="dim")

@@ -46,6 +46,11 @@ def add_early_stop(stop: dict, verdict, onset, findings) -> None:
         ev.update(onset_epoch=onset, epochs_after_onset=last - onset)
         after = f"{last - onset} epoch{'s' if last - onset != 1 else ''} after the overfitting onset at {onset}"
     kept = f"the best weights (epoch {best}) were restored"
+    if restored and stop.get("restored_best_of") == "session":  # resumed: the best epoch's weights were gone
+        best = stop.get("best_epoch")
+        ev.update(best_epoch=best, restored_epoch=stop.get("restored_epoch"), restored_best_of="session")
+        kept = (f"the weights of epoch {stop.get('restored_epoch')}, the best since the run was resumed, were "
+                f"restored (the best epoch, {best}, was trained before the resume and its weights were not kept)")
     reason = (stop.get("reason") or "").split("; best ")[0]  # the best epoch is said next
     if is_stopped:
         code, remedies = "stopped_early", []

@@ -16,7 +16,7 @@ from fitwatch.show.tables import fmt_number
 __all__ = ["run_section"]
 
 #: info keys shown in their own place, not among the run's details
-_INFO_SHOWN = ("diagnosis", "early_stopping")
+_INFO_SHOWN = ("diagnosis", "early_stopping", "early_stopping_state")  # the last: the rule's saved state, for resuming
 
 
 def run_section(r: ReportRun, single: bool) -> str:

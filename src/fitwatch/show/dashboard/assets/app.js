@@ -567,7 +567,7 @@ function renderSide(side, state) {
   cards.push(el("section", {class: "card config", id: "config"}, el("h2", {}, "Config"),
     config.length ? kvTable(config.map(([k, val]) => [k, fmtValue(val)])) : el("p", {class: "muted"}, "No config recorded.")));
   // the record
-  const info = Object.entries(d.info || {}).filter(([k]) => !["early_stopping", "stopped_epoch"].includes(k));
+  const info = Object.entries(d.info || {}).filter(([k]) => !["early_stopping", "early_stopping_state", "stopped_epoch"].includes(k));
   cards.push(el("section", {class: "card record"}, el("h2", {}, "Run"),
     kvTable([["id", d.id], ["status", d.status], ["started", fmtTime(d.started_at)], ["ended", fmtTime(d.ended_at)],
              ["host", d.host], ["pid", d.pid], ...info.map(([k, val]) => [k, fmtValue(val)])]
