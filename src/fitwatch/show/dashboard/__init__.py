@@ -95,10 +95,17 @@ def serve(dir=None, host: str = "127.0.0.1", port: int = 6007) -> None:
     if not loopback:
         print(f"fitwatch: warning: listening on {host}: the dashboard has no authentication; anyone who can "
               f"reach this address can read every run in {store}", file=sys.stderr, flush=True)
-    print(f"fitwatch dashboard: {url_of(host, real_port)} "
-          f"(store: {store}) — Ctrl-C to stop", flush=True)
+    ready = f"fitwatch dashboard: {url_of(host, real_port)} (store: {store}) — Ctrl-C to stop"
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets=sockets)
+            # said once the server serves and has taken over Ctrl-C: a Ctrl-C that came earlier, while
+            # asyncio's own handler was in place, could cancel the start-up and leave the server running
+            print(ready, flush=True)
+
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        Server(config).run(sockets=[sock])
     finally:
         sock.close()
