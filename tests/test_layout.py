@@ -149,6 +149,25 @@ def test_the_documented_names_at_their_old_paths():
     assert fitwatch.smoothing.ema is fitwatch.show.smoothing.ema  # attribute access, no import statement
 
 
+def test_every_public_name_of_a_former_module_is_still_there():
+    """The names the flat modules had, at their old paths (a reviewer found these missing once)."""
+    from fitwatch.cli import EXIT_USAGE, UserError, build_parser, cmd_runs, main, open_store  # noqa: F401
+    from fitwatch.run import chain_exit_hooks  # noqa: F401
+    from fitwatch.stopping import MIN_GAIN, PATIENCE_SMOOTH, TREND_WINDOW  # noqa: F401
+
+    assert callable(main) and fitwatch.cli.main is main  # the function, as before (the module is cli.commands)
+    namespace = {}
+    exec("from fitwatch.keras import *", namespace)
+    assert sorted(k for k in namespace if not k.startswith("__")) == ["Callback", "EarlyStopping"]
+
+
+def test_python_dash_m_on_an_old_path_runs_the_module():
+    p = subprocess.run([sys.executable, "-m", "fitwatch.cli", "--version"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and fitwatch.__version__ in p.stdout + p.stderr
+    p = subprocess.run([sys.executable, "-m", "fitwatch.demo"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr  # the module runs (it defines the demo, starts nothing)
+
+
 def test_every_module_of_the_walk_imports():
     """No module left behind by a move (a broken import only shows when something imports it)."""
     skip = ("fitwatch.integrations.", "fitwatch.__main__", "fitwatch.cli.__main__")

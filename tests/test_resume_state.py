@@ -446,3 +446,72 @@ def test_a_keras_fit_killed_and_resumed_stops_where_an_uninterrupted_one_stops(t
     assert data.epochs.tolist() == reference.epochs.tolist()
     np.testing.assert_allclose(data.history["val_loss"], reference.history["val_loss"], rtol=1e-6)
     assert data.info["early_stopping"]["resumed_at"] == kill_at
+
+
+def test_a_run_stored_without_a_rule_state_is_replayed_whole_into_the_rule(store_dir):
+    """A run recorded without early stopping (or by fitwatch 0.1.0, which stored no state), resumed
+    with a rule: every stored epoch is fed to the rule first, so it stops where a rule that had been
+    there from the start would have."""
+    vals = [1.0, 0.8, 0.7, 0.75, 0.76, 0.74, 0.78, 0.8, 0.9, 1.0]
+    whole = fitwatch.EarlyStopping(patience=3)
+    bias_loop(fitwatch.Run("whole", diagnose=False), torch.nn.Linear(1, 1), whole, vals)
+    first = fitwatch.Run("no-state", diagnose=False)
+    for epoch in first.epochs(4):  # no stop= rule: nothing but the values is stored
+        first.log_epoch(val_loss=vals[epoch])
+    first.finish()
+    again = fitwatch.Run("no-state", resume=True, diagnose=False)
+    stopper = fitwatch.EarlyStopping(patience=3)
+    bias_loop(again, torch.nn.Linear(1, 1), stopper, vals)
+    again.finish()
+    assert (stopper.stopped_epoch, stopper.best_epoch) == (whole.stopped_epoch, whole.best_epoch) == (5, 2)
+    stop = fitwatch.load("no-state").info["early_stopping"]
+    assert stop["restored_best_of"] == "session" and stop["best_epoch"] == 2  # epoch 2's weights were never kept
+
+
+def test_a_keras_callback_resumed_over_two_fits_keeps_the_first_fits_best_weights(store_dir):
+    """One ``Callback(resume=True, stop=...)`` over two fit() calls in one process: the best epoch of
+    the first fit is still in memory, so it is what the second restores, not 'the session's best'."""
+    import keras
+
+    import fitwatch.keras
+
+    keras.utils.set_random_seed(0)
+    x = np.linspace(-1, 1, 64, dtype="float32").reshape(-1, 1)
+    y = 3 * x + 0.1
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.0), "mse")  # the weights stay what `marks` sets: the epoch's number
+    marks = keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: model.layers[0].bias.assign([float(e)]))
+    vals = iter([1.0, 0.8, 0.7, 0.75, 0.76, 0.74, 0.78, 0.8, 0.9, 1.0])
+    fake = keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: logs.update(val_loss=next(vals)))
+    stopper = fitwatch.EarlyStopping(patience=5)
+    cb = fitwatch.keras.Callback("keras-twice", resume=True, stop=stopper, diagnose=False)
+    model.fit(x, y, epochs=4, verbose=0, callbacks=[marks, fake, cb])  # best epoch 2, not stopped
+    model.fit(x, y, initial_epoch=4, epochs=10, verbose=0, callbacks=[marks, fake, cb])
+    assert stopper.stopped_epoch == 7 and stopper.best_epoch == 2
+    stop = fitwatch.load("keras-twice").info["early_stopping"]
+    assert stop["restored"] and stop["restored_epoch"] == 2 and stop["restored_best_of"] == "run"
+    assert float(keras.ops.convert_to_numpy(model.layers[0].bias)[0]) == pytest.approx(2.0)
+
+
+def test_a_rule_pickled_mid_run_by_fitwatch_0_1_0_goes_on_exactly_where_it_was():
+    """tests/data/pickles/early_stopping_v0.1.0.pkl: six rules (the default, patience, GL, PQ, UP,
+    a relative min_delta) pickled after 12 epochs by 0.1.0 (its make_ script beside it). Unpickled
+    today, they decide as a rule fed the whole curve does, and give a state_dict."""
+    import pickle
+
+    from conftest import ROOT
+
+    cases = pickle.loads((ROOT / "tests/data/pickles/early_stopping_v0.1.0.pkl").read_bytes())
+    assert len(cases) == 12
+    for spec, vals, blob in cases:
+        old, whole = pickle.loads(blob), fitwatch.EarlyStopping(**spec)
+        assert type(old) is fitwatch.EarlyStopping
+        for e, v in enumerate(vals):
+            if whole.update(e, {"loss": v * 0.8, "val_loss": v}):
+                break
+        for e in range(12, len(vals)):
+            if old.stopped_epoch is not None or old.update(e, {"loss": vals[e] * 0.8, "val_loss": vals[e]}):
+                break
+        assert (old.stopped_epoch, old.best_epoch, old.best_value) == \
+               (whole.stopped_epoch, whole.best_epoch, whole.best_value), spec
+        assert old.state_dict()["rule"]["criterion"] == whole.state_dict()["rule"]["criterion"]

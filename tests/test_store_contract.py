@@ -394,10 +394,30 @@ def test_a_url_no_backend_serves_is_one_line_naming_its_scheme(url, planned, tmp
     assert list(tmp_path.iterdir()) == []  # nothing created
 
 
+def test_fitwatch_dir_is_read_as_if_it_had_been_given(tmp_path, monkeypatch):
+    """$FITWATCH_DIR holding a URL is that URL (not a relative folder named 'postgresql:'), for every
+    opener and for a Run; nothing is created in the working folder, and no password is printed."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FITWATCH_DIR", "postgresql://me:s3cret@db.example/runs")
+    for opener in (open_store, Store, Store.open, Store.shared, resolve_path, fitwatch.Run):
+        with pytest.raises(StoreError, match="no fitwatch store backend for postgresql:// URLs") as e:
+            opener()
+        assert "s3cret" not in str(e.value)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setenv("FITWATCH_DIR", f"sqlite:///{tmp_path}/env")  # SQLAlchemy's four slashes: the same place
+    with fitwatch.Run("from-env", diagnose=False) as run:
+        run.log_epoch(loss=1.0)
+    assert run.store.path == tmp_path / "env" / "fitwatch.db"
+    assert Store.shared(f"sqlite://{tmp_path}/env") is run.store
+    assert fitwatch.load("from-env").history["loss"] == [1.0]
+
+
 def test_a_sqlite_url_names_an_absolute_folder():
     with pytest.raises(StoreError, match=r"^sqlite://runs/today: a sqlite URL names a folder by its absolute "
                                          r"path: sqlite:///absolute/path/to/folder$"):
         open_store("sqlite://runs/today")
+    with pytest.raises(StoreError, match="absolute path"):
+        open_store("sqlite:///")  # not the root folder
 
 
 def test_the_shared_store_is_one_per_process_and_place(backend, tmp_path, monkeypatch):

@@ -54,6 +54,11 @@ class _Loader(importlib.abc.Loader):
         self._spec = module.__spec__
         return module
 
+    def get_code(self, fullname):
+        """The new module's code, for ``python -m`` on an old path (``runpy`` asks the loader for it)."""
+        spec = importlib.util.find_spec(self.target)
+        return spec.loader.get_code(self.target)
+
     def exec_module(self, module) -> None:
         # the new module ran when it was imported; the import system has just set its __spec__ to the
         # old path's: give it its own back (reload, pickling and doctest read it)

@@ -2,6 +2,6 @@
 
 import sys
 
-from fitwatch.cli.main import main
+from fitwatch.cli.commands import main
 
 sys.exit(main())

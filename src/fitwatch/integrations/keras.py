@@ -40,6 +40,9 @@ _MAX_CONFIG_LAYERS = 1000
 _RESERVED = frozenset({"n", "split"})
 
 
+__all__ = ["Callback", "EarlyStopping"]  # fitwatch.keras's names (``from fitwatch.keras import *``)
+
+
 class Callback(keras.callbacks.Callback):
     """Record a Keras ``model.fit`` into a fitwatch run: every batch, every epoch, its outcome.
 
@@ -152,6 +155,7 @@ class Callback(keras.callbacks.Callback):
         self._last_batch: dict[str, dict] = {}  # the latest batch logs of each split, this epoch
         self._pending: tuple | None = None  # (stored epoch, logs, last batch logs) of an ended epoch
         self._warned_dropped = False
+        self._keeper = None  # the BestKeeper of the latest fit
 
     @property
     def async_safe(self):
@@ -168,11 +172,15 @@ class Callback(keras.callbacks.Callback):
         end_interrupted_fits(self)  # the runs of fits that raised before this one, ours included
         self._validate()
         keeper = None
-        if self.stop is not None or self.checkpoint is not None:  # checked before a run is created
+        going_on = self.resume and self._keeper is not None and self._keeper.model is self.model
+        if going_on:  # a later fit of a resumed run, same model: its keeper still holds the best weights
+            keeper = self._keeper
+        elif self.stop is not None or self.checkpoint is not None:  # checked before a run is created
             if self.stop is not None and callable(getattr(self.stop, "reset", None)):
                 self.stop.reset()  # each fit() starts afresh, as with Keras's EarlyStopping (unless resume)
             keeper = BestKeeper(self.stop, self.model, self.checkpoint, restore=self.restore,
                                 where="fitwatch.keras.Callback")
+        self._keeper = keeper
         auto_config, info = _describe(self.model, self.params or {})
         config = {**auto_config, **(self.config or {})}
         if self.run is None:

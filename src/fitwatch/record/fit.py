@@ -370,7 +370,10 @@ class FitLifecycle:
         out the epoch an error cut short."""
         state = self.info.get(STOP_STATE)
         if not isinstance(state, dict):
-            return
+            if not len(data.epochs):
+                return
+            state = {"rule": None}  # no rule's state stored (an earlier fit without one, or 0.1.0): every
+            # stored epoch is replayed into the rule, which then knows what an uninterrupted one would
         self._stored_stop = state
         after = state.get("last_epoch")
         after = -1 if not isinstance(after, int) else after

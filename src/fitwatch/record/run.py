@@ -12,7 +12,7 @@ from fitwatch.core.caller import user_stacklevel
 from fitwatch.core.names import keras_key, split_key, split_name
 from fitwatch.record.accumulator import NonFiniteValue, SplitAccumulator
 from fitwatch.record.fit import FitLifecycle
-from fitwatch.record.lifecycle import refuse_a_live_writer, register, unregister
+from fitwatch.record.lifecycle import chain_exit_hooks, refuse_a_live_writer, register, unregister  # noqa: F401 (chain_exit_hooks: its former home)
 from fitwatch.store import Store
 from fitwatch.store.status import STATUSES
 

@@ -224,8 +224,10 @@ class BestKeeper:
             >>> keeper.info()["restored_best_of"], keeper.info()["best_epoch"]
             ('session', 1)
         """
-        self.stop.load_state_dict(state["rule"])
+        if state.get("rule") is not None:  # None: a run stored without a rule's state, replayed whole
+            self.stop.load_state_dict(state["rule"])
         self.last_epoch = state.get("last_epoch")
+        self.restored = self.stopped = False  # this keeper may be going on after its own finish()
         for epoch, logs in replay:
             try:
                 self.stop.update(epoch, logs)
@@ -242,8 +244,8 @@ class BestKeeper:
             self.kept_epoch = self.written_epoch = best
             self._stat = (ck["size"], ck["mtime_ns"])
             self.best_on_disk = True
-        elif best is not None and self.model is not None:
-            self.best_lost = True
+        elif best is not None and self.model is not None and not (self.kept_epoch == best and self.best is not None):
+            self.best_lost = True  # (a keeper going on in the same process still holds them)
 
 
 def _file_stat(path) -> tuple[int, int] | None:

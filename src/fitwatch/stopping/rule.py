@@ -6,10 +6,10 @@ three families of rules:
 
 * the fitwatch default (``EarlyStopping()``), see ``docs/early_stopping.md``;
 * ``patience=`` (criterion ``"patience"``): exactly Keras's ``EarlyStopping``;
-* Prechelt's criteria from "Early Stopping -- But When?" (1998): ``"GL<alpha>"``,
-  ``"PQ<alpha>"``, ``"UP<s>"``.
+* Prechelt's criteria from "Early Stopping -- But When?" (1998): ``"GL<alpha>"``, ``"PQ<alpha>"``, ``"UP<s>"``.
 
-Whatever the rule, a NaN or infinite monitored value stops at once.
+Whatever the rule, a NaN or infinite monitored value stops at once. A rule pickled by 0.1.0 unpickles
+into this class (:mod:`fitwatch.stopping.legacy`).
 
 Example:
     >>> from fitwatch import EarlyStopping
@@ -29,13 +29,12 @@ import re
 import warnings
 
 from fitwatch.stopping.criteria import NoiseAware, Prechelt, number, unnumber
+from fitwatch.stopping.legacy import OLD_ATTRIBUTES, upgrade
 
 __all__ = ["EarlyStopping"]
 
-#: the version of :meth:`EarlyStopping.state_dict`'s format
-STATE_VERSION = 1
-#: what a state says it is (a state of anything else is refused)
-STATE_KIND = "fitwatch.EarlyStopping"
+STATE_VERSION = 1  # the version of EarlyStopping.state_dict()'s format
+STATE_KIND = "fitwatch.EarlyStopping"  # what a state says it is (a state of anything else is refused)
 
 #: names that ``mode="auto"`` maximises (substrings of the metric name, ``val_`` removed)
 _HIGHER_IS_BETTER = ("accuracy", "acc", "auc", "f1", "precision", "recall")
@@ -204,6 +203,11 @@ class EarlyStopping:
         self._baseline = None if self.baseline is None else float(self.baseline)
         self._crit = self._new_criterion()
         self._ready = True
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if "_crit" not in state:  # pickled by fitwatch 0.1.0: its criterion's state moves into the criterion
+            upgrade(self, {k: self.__dict__.pop(k) for k in OLD_ATTRIBUTES if k in self.__dict__})
 
     def _new_criterion(self):
         """The default's or Prechelt's criterion, with no epoch seen (None in patience mode)."""

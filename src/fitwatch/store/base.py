@@ -51,6 +51,14 @@ def url_scheme(url_or_dir) -> str | None:
     return m.group(1).lower() if m else None
 
 
+def location(url_or_dir=None):
+    """Where the store is: ``url_or_dir`` when given, else ``$FITWATCH_DIR`` (a folder or a URL, read
+    as if it had been given), else ``./fitwatch``."""
+    if url_or_dir is not None:
+        return url_or_dir
+    return os.environ.get(ENV_DIR) or DEFAULT_DIR
+
+
 def resolve_path(dir: str | os.PathLike | None = None) -> Path:
     """The database file for ``dir`` (a folder, a ``.db`` file or a ``sqlite:///`` URL),
     ``$FITWATCH_DIR`` or ``./fitwatch``.
@@ -59,14 +67,16 @@ def resolve_path(dir: str | os.PathLike | None = None) -> Path:
         StoreError: a URL of another backend (it has no file), or a ``sqlite://`` URL whose path
             is not absolute.
     """
+    dir = location(dir)
     scheme = url_scheme(dir)
     if scheme == "sqlite":
         dir = dir[len("sqlite://"):]
-        if not dir.startswith("/"):
+        if not dir.startswith("/") or not dir.strip("/"):
             raise StoreError(f"sqlite://{dir}: a sqlite URL names a folder by its absolute path: {SQLITE_URL_HELP}")
+        dir = "/" + dir.lstrip("/")  # sqlite:////srv/runs (SQLAlchemy's spelling) is /srv/runs too
     elif scheme is not None:
         raise _no_backend(scheme)
-    base = Path(dir if dir is not None else os.environ.get(ENV_DIR) or DEFAULT_DIR).expanduser()
+    base = Path(dir).expanduser()
     if base.suffix in (".db", ".sqlite", ".sqlite3") or base.is_file():
         return base
     return base / DB_NAME
@@ -78,7 +88,7 @@ def backend_for(url_or_dir) -> type["Store"]:
     Raises:
         StoreError: no backend serves the URL's scheme (one line naming it and the backends there are).
     """
-    scheme = url_scheme(url_or_dir) or DEFAULT_SCHEME
+    scheme = url_scheme(location(url_or_dir)) or DEFAULT_SCHEME
     backend = Store._backends.get(scheme)
     if backend is None:
         raise _no_backend(scheme)

@@ -329,6 +329,3 @@ def _error(msg: str) -> None:
 
 _OURS = re.compile(r"fitwatch[: ]")  # a message that already starts with fitwatch's name
 
-
-if __name__ == "__main__":
-    sys.exit(main())
