@@ -866,3 +866,76 @@ def test_import_needs_only_numpy():
     p = run_python("import sys, fitwatch.readers; "
                    "print(sorted(m for m in ('pandas', 'tensorboard') if m in sys.modules))")
     assert p.stdout.strip() == "[]"
+
+
+# -- Hugging Face trainer_state.json ---------------------------------------------------------------
+def _trainer_state(tmp_path, rows, name="trainer_state.json"):
+    import json
+
+    path = tmp_path / name
+    path.write_text(json.dumps({"best_metric": None, "epoch": 3.0, "global_step": 30, "log_history": rows,
+                                "logging_steps": 5, "max_steps": 30, "trial_name": None}, indent=2))
+    return path
+
+
+def _hf_rows(evaluate_every_epoch=True):
+    rows, step = [], 0
+    for epoch in range(3):
+        for half in (0.5, 1.0):
+            step += 5
+            rows.append({"epoch": epoch + half, "grad_norm": 2.0 - epoch, "learning_rate": 1e-4 * (3 - epoch),
+                         "loss": 1.0 / (epoch + 1) + (0.1 if half == 0.5 else -0.1), "step": step})
+        if evaluate_every_epoch:
+            rows.append({"epoch": float(epoch + 1), "eval_accuracy": 0.5 + 0.1 * epoch, "eval_loss": 1.2 - 0.2 * epoch,
+                         "eval_runtime": 3.1, "eval_samples_per_second": 100.0, "eval_steps_per_second": 3.3,
+                         "step": step})
+    rows.append({"epoch": 3.0, "step": step, "total_flos": 1e12, "train_loss": 0.6, "train_runtime": 40.0,
+                 "train_samples_per_second": 20.0, "train_steps_per_second": 0.7})
+    return rows
+
+
+def test_hf_trainer_state_one_point_per_epoch_evaluation(tmp_path):
+    """Training rows at logging steps (fractional epochs) become the mean of the epoch's rows, the
+    evaluation rows val_*; timings and the closing summary are left out."""
+    [c] = read_curves(_trainer_state(tmp_path, _hf_rows()))
+    assert c.epochs.tolist() == [0, 1, 2]
+    assert c.loss.tolist() == pytest.approx([1.0, 0.5, 1 / 3])  # (x + 0.1 + x - 0.1) / 2
+    assert c.val_loss.tolist() == pytest.approx([1.2, 1.0, 0.8])
+    assert c.series["val_accuracy"].tolist() == pytest.approx([0.5, 0.6, 0.7])
+    assert c.series["lr"].tolist() == pytest.approx([1e-4, 2e-4, 3e-4][::-1])
+    assert c.series["grad_norm"].tolist() == pytest.approx([2.0, 1.0, 0.0])
+    assert not any("runtime" in k or "per_second" in k or "flos" in k for k in c.series)
+
+
+def test_hf_trainer_state_evaluated_by_steps_and_without_evaluation(tmp_path):
+    rows = [r for r in _hf_rows(False) if "train_runtime" not in r]
+    evals = [{"epoch": 0.75, "eval_loss": 0.9, "step": 10}, {"epoch": 1.5, "eval_loss": 0.7, "step": 20},
+             {"epoch": 2.25, "eval_loss": 0.65, "step": 25}]
+    [c] = read_curves(_trainer_state(tmp_path, sorted(rows + evals, key=lambda r: r["step"])))
+    assert c.epochs.tolist() == [0, 1, 2] and c.val_loss.tolist() == [0.9, 0.7, 0.65]
+    assert c.loss.tolist() == pytest.approx([1.0, (0.6 + 0.4) / 2, 1 / 3 + 0.1])  # the rows since the last evaluation
+    assert any("not at the ends of epochs" in n for n in c.notes)
+    assert any("1 training rows logged after the last evaluation" in n for n in c.notes)
+    [c] = read_curves(_trainer_state(tmp_path, rows, "no_eval.json"))
+    assert c.epochs.tolist() == [0, 1, 2] and "val_loss" not in c.series
+    assert c.loss.tolist() == pytest.approx([1.0, 0.5, 1 / 3])
+    assert any("no evaluation rows" in n for n in c.notes)
+
+
+def test_hf_trainer_state_is_diagnosed_from_the_command_line(tmp_path, capsys):
+    from fitwatch.cli import main
+
+    path = _trainer_state(tmp_path, _hf_rows())
+    assert main(["diagnose", str(path), "--json"]) == 0
+    import json
+
+    out = json.loads(capsys.readouterr().out)
+    from fitwatch.diagnosis import VERDICTS
+
+    assert out["epochs"] == 3 and out["monitor"] == "val_loss" and out["verdict"] in VERDICTS
+
+
+def test_hf_trainer_state_without_losses_is_one_line(tmp_path):
+    path = _trainer_state(tmp_path, [{"epoch": 1.0, "step": 3, "train_runtime": 1.0, "train_loss": 0.5}])
+    msg = _error(str(path))
+    assert "a trainer_state.json whose log_history has no training loss and no evaluation" in msg

@@ -12,7 +12,8 @@
   ``test_loss``/``valid_loss``, accuracy in percent, several runs appended), a PyTorch Lightning
   ``metrics.csv`` (step and epoch rows: one row per epoch), JSON lines (one object per epoch, or
   one run per line as in the shared-curves format ``{"id": .., "loss": [..], "val_loss": [..]}``),
-  a JSON Keras history, what Keras printed (``Epoch 1/10`` ... ``- loss: 0.41 - val_loss: 0.52``);
+  a JSON Keras history, a Hugging Face ``trainer_state.json`` (one point per evaluation, training
+  loss the mean of the rows logged since the one before), what Keras printed (``Epoch 1/10`` ... ``- loss: 0.41 - val_loss: 0.52``);
   any of them gzip-compressed;
 * a folder: every readable log inside, TensorBoard event files too (needs ``tensorboard``).
 
@@ -51,7 +52,8 @@ A source that cannot be read raises :class:`ReadError`, one line that names the 
 found and the fix.
 
 One module per format, none importing another: ``csv_log`` (CSV logs, Lightning's ``metrics.csv``),
-``json_log`` (JSON lines, JSON histories, the shared-curves format), ``keras_console`` (what Keras
+``json_log`` (JSON lines, JSON histories, the shared-curves format), ``hf_trainer_state``
+(Hugging Face ``trainer_state.json``), ``keras_console`` (what Keras
 printed), ``tensorboard_events`` (event files), ``store_runs`` (runs of a fitwatch store) and
 ``python_objects`` (a ``History``, dicts, DataFrames, lists); ``columns`` (cells and column
 names) and ``runs`` (columns into runs) are what they share. This module picks the reader.
@@ -72,6 +74,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import json
 import os
 from pathlib import Path
 
@@ -80,6 +83,7 @@ import numpy as np
 from fitwatch.diagnosis.curves import Curves
 from fitwatch.diagnosis.readers.columns import ReadError, is_tensor, one_line, warn
 from fitwatch.diagnosis.readers.csv_log import parse_csv
+from fitwatch.diagnosis.readers.hf_trainer_state import is_trainer_state, parse_trainer_state
 from fitwatch.diagnosis.readers.json_log import parse_json
 from fitwatch.diagnosis.readers.keras_console import is_keras_console, parse_keras_console
 from fitwatch.diagnosis.readers.python_objects import (
@@ -201,12 +205,24 @@ def _read_file(path: Path, base: str) -> list[Curves]:
         raise ReadError(f"{label}: empty file; expected a CSV with a header line (epoch,loss,val_loss) "
                         f"or JSON lines ({{\"loss\": ..., \"val_loss\": ...}} per epoch)")
     if stripped[0] in "{[":
-        runs = parse_json(text, label, str(path))
+        runs = _parse_any_json(text, label, str(path))
     elif is_keras_console(text):
         runs = parse_keras_console(text, label, str(path))
     else:
         runs = parse_csv(text, label, str(path))
     return name_runs(runs, base)
+
+
+def _parse_any_json(text: str, label: str, source: str) -> list[tuple]:
+    """A Hugging Face ``trainer_state.json``, else any other JSON log."""
+    if '"log_history"' in text:
+        try:
+            doc = json.loads(text)
+        except (ValueError, RecursionError):
+            doc = None
+        if is_trainer_state(doc):
+            return parse_trainer_state(doc, label, source)
+    return parse_json(text, label, source)
 
 
 def _decode(raw: bytes, label: str) -> str:
