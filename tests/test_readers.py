@@ -306,10 +306,12 @@ def test_lightning_step_only_columns(tmp_path):
     c = one(write(tmp_path, "metrics.csv", text))
     assert c.epochs.tolist() == [0, 1]
     assert values(c) == {"loss": [0.5, 0.4], "val_loss": [0.65, 0.59]}  # the mean of the step values
-    # logged on_step only, no suffix: the last value of each epoch
+    # logged on_step only, no suffix (self.log("train_loss", loss) in training_step): the epoch's mean,
+    # not its last batch (issue 11: the last batch made a smooth training curve look noisy)
     text = "epoch,step,train_loss,val_loss\n0,49,0.7,\n0,99,0.6,\n0,99,,0.65\n1,149,0.5,\n1,199,0.3,\n1,199,,0.59\n"
     c = one(write(tmp_path, "metrics.csv", text))
-    assert values(c) == {"loss": [0.6, 0.3], "val_loss": [0.65, 0.59]}
+    assert c.loss.tolist() == pytest.approx([0.65, 0.4]) and c.val_loss.tolist() == [0.65, 0.59]
+    assert "train_loss: the mean of each epoch's step values (no per-epoch column)" in c.notes
 
 
 # -- JSON ---------------------------------------------------------------------------------------

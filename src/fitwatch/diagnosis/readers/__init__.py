@@ -38,7 +38,8 @@ listed in ``Curves.notes``. The rules:
   ``<file>#1``, ``<file>#2``...; a ``run`` column names them ``<file>#<value>``;
 * several rows per epoch (Lightning's step and epoch rows, a ``phase`` column of train/val rows)
   become one: the last value of each column in the epoch; Lightning's ``*_epoch`` columns win
-  over ``*_step`` ones (a ``*_step`` column alone: the mean of the epoch's values);
+  over ``*_step`` ones (a ``*_step`` column alone: the mean of the epoch's values; so is a training
+  column with several values in an epoch of a table with a ``step`` column: logged per step);
 * an accuracy column with values above 1.5 (or a ``%`` sign) is in percent: divided by 100;
 * text columns (a phase, ``"[0.1, 0.2]"``, a comment) and empty columns are left out; numeric
   ones (a learning rate, a batch size) are kept as series;

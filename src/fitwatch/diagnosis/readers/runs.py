@@ -391,23 +391,28 @@ def _build_run(R: np.ndarray, entries, epochs_src: Col | None, step_col: Col | N
         series = {ent[0]: ent[1][R] for ent in entries}
         missing = {ent[0]: ~ent[2][R] for ent in entries}
     else:
-        series, missing = _per_epoch(R, g, uniq.size, entries, notes)
+        series, missing = _per_epoch(R, g, uniq.size, entries, notes, stepped=step_col is not None)
     return Curves(epochs=uniq.astype(np.int64), series=series, source=source, notes=list(dict.fromkeys(notes)),
                   missing=_gaps(missing))
 
 
-def _per_epoch(R: np.ndarray, g: np.ndarray, k: int, entries, notes: list) -> tuple[dict, dict]:
+def _per_epoch(R: np.ndarray, g: np.ndarray, k: int, entries, notes: list, stepped: bool = False) -> tuple[dict, dict]:
     """Several rows per epoch (``g``: each row's epoch, of ``k``) as one: the last value of each column
-    in an epoch, the mean for per-step columns. Returns the series and their missing masks."""
+    in an epoch, the mean for per-step columns. In a table with a step column (Lightning's
+    ``metrics.csv``), a training column with several values in an epoch was logged per step
+    (``self.log("train_loss", loss)`` in ``training_step``): the mean of the epoch's values, not its
+    last batch. Returns the series and their missing masks."""
     series, missing = {}, {}
     multi = []
     for key, vals, present, _pct, per_step, c in entries:
         mask = present[R]
         gm, v = g[mask], vals[R][mask]
-        missing[key] = np.bincount(gm, minlength=k) == 0  # no row of the epoch holds a value
+        counts = np.bincount(gm, minlength=k)
+        missing[key] = counts == 0  # no row of the epoch holds a value
         out = np.full(k, np.nan)
+        if not per_step and stepped and not key.startswith("val_") and (counts > 1).any():
+            per_step = True  # a training value logged at every step, under its own name
         if per_step:
-            counts = np.bincount(gm, minlength=k)
             sums = np.bincount(gm, weights=v, minlength=k)
             with np.errstate(invalid="ignore", divide="ignore"):
                 out = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
