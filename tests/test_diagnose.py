@@ -401,3 +401,41 @@ def test_a_validation_curve_without_any_value_counts_as_absent():
     d = fitwatch.diagnose({"loss": list(2.3 * np.exp(-x / 8) + 0.01), "val_loss": [None] * 60})
     assert d.verdict != "diverged" and "missing_validation" in codes(d)
     assert "val_loss has no value at any epoch: judged without it" in d.notes
+
+
+# -- which curve is judged: losses under other names, --monitor as written in the file (issue 11) ----------
+MSE_CSV = ("epoch,Train MSE,Valid MSE\n0,3,3\n1,2,2.2\n2,1.5,1.8\n3,1.2,1.7\n4,1.0,1.75\n5,0.9,1.8\n"
+           "6,0.85,1.9\n7,0.8,2.0\n")
+
+
+def test_a_loss_under_another_name_is_judged_with_a_note(tmp_path):
+    path = tmp_path / "mse.csv"
+    path.write_text(MSE_CSV)
+    d = fitwatch.diagnose(str(path))
+    assert d.monitor == "val_mse" and d.verdict == "overfitting"
+    assert "no curve is named loss: judged val_mse, the only loss-like one (--monitor NAME judges another)" in d.notes
+    d = fitwatch.diagnose({"mean_loss": [1.0, 0.7, 0.5, 0.4, 0.35, 0.33], "accuracy": [0.5, 0.6, 0.7, 0.75, 0.8, 0.8]})
+    assert d.monitor == "mean_loss"
+
+
+def test_several_loss_like_curves_ask_which_one_in_one_line(tmp_path):
+    from fitwatch.cli import main
+
+    path = tmp_path / "gan.csv"
+    path.write_text("epoch,G_loss,D_loss\n0,3,1\n1,2,1.1\n2,1.5,1.2\n3,1.2,1.3\n4,1.1,1.3\n")
+    with pytest.raises(KeyError, match="no curve is named loss, and several could be it: g_loss, d_loss; pass "
+                                       "--monitor NAME"):
+        fitwatch.diagnose(str(path))
+    assert fitwatch.diagnose(str(path), monitor="G_loss").monitor == "g_loss"  # as written in the file
+    assert main(["diagnose", str(path)]) == 2
+
+
+def test_monitor_takes_the_name_as_written_and_a_training_name_means_its_validation_curve(tmp_path):
+    path = tmp_path / "mse.csv"
+    path.write_text(MSE_CSV)
+    for name in ("Valid MSE", "val_mse", "mse", "Train MSE"):
+        assert fitwatch.diagnose(str(path), monitor=name).monitor == "val_mse", name
+    h = {"loss": [1, .8, .6, .5, .4, .35, .3, .28], "val_loss": [1, .9, .85, .84, .86, .9, .95, 1.0],
+         "mae": [3, 2, 1.5, 1.2, 1.0, 0.9, 0.85, 0.8], "val_mae": [3, 2.2, 1.8, 1.7, 1.75, 1.8, 1.9, 2.0]}
+    d = fitwatch.diagnose(h, monitor="mae")  # it judged the training curve as validation before
+    assert d.monitor == "val_mae" and d.verdict == "overfitting"

@@ -29,7 +29,7 @@ from fitwatch.diagnosis.checks.short import too_few_epochs
 from fitwatch.diagnosis.checks.validation import validation_signs
 from fitwatch.diagnosis.curves import Curves, ordinal
 from fitwatch.diagnosis.findings import Diagnosis, Finding
-from fitwatch.diagnosis.monitored import monitored, monitored_keys, relabel
+from fitwatch.diagnosis.monitored import monitored, monitored_keys, relabel, resolve_monitor
 from fitwatch.diagnosis.remedies import CATALOGUE
 from fitwatch.diagnosis.thresholds import DEFAULT, Thresholds
 
@@ -42,6 +42,11 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
     """Diagnose one run's curves. See :func:`fitwatch.diagnose` for the usual entry point."""
     if stop is not None:
         curves = dataclasses.replace(curves, stop=stop_record(stop))
+    key = resolve_monitor(curves, monitor)  # as written in the file ("Valid MSE"), or "mae" for val_mae
+    if key != monitor and monitor in ("val_loss", "loss"):  # no curve is named loss: another was chosen
+        curves = dataclasses.replace(curves, notes=[*curves.notes, f"no curve is named loss: judged {key}, the only "
+                                                                   f"loss-like one (--monitor NAME judges another)"])
+    monitor = key
     ctx = _prepare(curves, monitor, thresholds or DEFAULT)
     for check in CHECKS:
         found = check(ctx)

@@ -222,6 +222,30 @@ class Curves:
         return int(self.epochs.size)
 
 
+#: metrics that are a loss under another name, when no curve is named ``loss``: tried after the
+#: names that hold "loss" (``mean_loss``, ``G_loss``...); see :func:`loss_candidates`
+ERROR_METRICS = ("mse", "mae", "rmse", "msle", "mape", "nll", "bce", "ce", "cross_entropy", "error", "err")
+
+
+def loss_candidates(keys) -> list[str]:
+    """The metrics (training-side names) that may be the loss of curves whose keys hold no ``loss``
+    nor ``val_loss``: those whose name holds "loss", else the error metrics of :data:`ERROR_METRICS`.
+    Empty when the keys have a loss, or nothing that could be one.
+
+    Example:
+        >>> loss_candidates(["mean_loss", "val_mean_loss", "accuracy"]), loss_candidates(["G_loss", "D_loss"])
+        (['mean_loss'], ['G_loss', 'D_loss'])
+        >>> loss_candidates(["mse", "val_mse", "val_r2"]), loss_candidates(["loss", "mse"]), loss_candidates(["acc"])
+        (['mse'], [], [])
+    """
+    keys = list(keys)
+    if "loss" in keys or "val_loss" in keys:
+        return []
+    bases = list(dict.fromkeys(k[4:] if k.startswith("val_") else k for k in keys))
+    named = [b for b in bases if "loss" in b.lower()]
+    return named or [b for b in bases if b.lower() in ERROR_METRICS]
+
+
 def ordinal(k: int) -> str:
     return f"{k}{'th' if 10 <= k % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(k % 10, 'th')}"
 

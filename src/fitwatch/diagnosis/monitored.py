@@ -16,7 +16,7 @@ import re
 
 import numpy as np
 
-from fitwatch.diagnosis.curves import Curves
+from fitwatch.diagnosis.curves import Curves, canonical_name, loss_candidates
 from fitwatch.diagnosis.findings import Finding
 
 #: a metric whose name holds one of these is better when higher (judged as an error)
@@ -31,6 +31,40 @@ def higher_is_better(monitor: str) -> bool:
 def within_unit(a: np.ndarray) -> bool:
     """A higher-is-better curve within [0, 1] is judged as 1 - value, one beyond it as -value."""
     return bool(np.nanmax(np.abs(a)) <= 1.0)
+
+
+def resolve_monitor(curves: Curves, monitor: str) -> str:
+    """The key of the curve ``monitor`` names, as the user wrote it: a key (``val_mae``), a column
+    as written in the file (``Valid MSE`` -> ``val_mse``), or a training metric that has a validation
+    curve (``mae`` -> ``val_mae``: the validation curve is the one judged, its training counterpart
+    beside it). A name matching nothing is returned as it is (the error lists the curves).
+
+    Example:
+        >>> import numpy as np
+        >>> c = Curves(np.arange(3), {"mse": [3, 2, 1], "val_mse": [3, 2, 2], "val_loss": [1, 1, 1]})
+        >>> resolve_monitor(c, "Valid MSE"), resolve_monitor(c, "mse"), resolve_monitor(c, "val_loss")
+        ('val_mse', 'val_mse', 'val_loss')
+    """
+    if monitor in ("val_loss", "loss") and "loss" not in curves.series and "val_loss" not in curves.series:
+        return _loss_by_another_name(curves, monitor)
+    if monitor in ("val_loss", "loss") or monitor.startswith("val_") and monitor in curves.series:
+        return monitor
+    key = canonical_name(monitor) or monitor
+    if not key.startswith("val_") and f"val_{key}" in curves.series:
+        return f"val_{key}"
+    return key if key in curves.series else monitor
+
+
+def _loss_by_another_name(curves: Curves, monitor: str) -> str:
+    """No curve named loss: the one loss-like metric (:func:`fitwatch.diagnosis.curves.loss_candidates`),
+    its validation curve when there is one; several: a KeyError naming them and ``--monitor``."""
+    names = loss_candidates(curves.series)
+    if len(names) == 1:
+        return f"val_{names[0]}" if f"val_{names[0]}" in curves.series else names[0]
+    if len(names) > 1:
+        raise KeyError(f"{curves.source or curves.name}: no curve is named loss, and several could be it: "
+                       f"{', '.join(names)}; pass --monitor NAME (monitor=NAME) with the one to judge")
+    return monitor
 
 
 def monitored_keys(monitor: str) -> tuple[str | None, str]:

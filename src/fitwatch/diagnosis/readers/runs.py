@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from fitwatch.diagnosis.curves import Curves, merge_notes, spread_validation
+from fitwatch.diagnosis.curves import Curves, loss_candidates, merge_notes, spread_validation
 from fitwatch.diagnosis.readers.columns import (
     Col,
     ReadError,
@@ -164,7 +164,7 @@ def runs_from_columns(cols: list[Col], *, label: str, source: str, lines: list[i
     entries = _settle_keys(t.entries, notes, what)
 
     keys = {e[0] for e in entries}
-    if not keys & {"loss", "val_loss"}:
+    if not keys & {"loss", "val_loss"} and not loss_candidates(keys):  # mean_loss, G_loss, mse: the diagnosis picks
         raise ReadError(f"{label}: no training or validation loss {what} (found: {found or 'nothing'}); name the "
                         f"loss {what} 'loss' and the validation loss 'val_loss'")
     if n == 0:
