@@ -439,3 +439,20 @@ def test_monitor_takes_the_name_as_written_and_a_training_name_means_its_validat
          "mae": [3, 2, 1.5, 1.2, 1.0, 0.9, 0.85, 0.8], "val_mae": [3, 2.2, 1.8, 1.7, 1.75, 1.8, 1.9, 2.0]}
     d = fitwatch.diagnose(h, monitor="mae")  # it judged the training curve as validation before
     assert d.monitor == "val_mae" and d.verdict == "overfitting"
+
+
+def test_a_multi_head_log_without_a_total_loss_judges_each_head(tmp_path):
+    """reg_loss/reg_val_loss and cls_loss/cls_val_loss (the split after the head's prefix): two
+    judgeable curves, one verdict each, in the text and the JSON (issue 11)."""
+    from fitwatch.diagnosis.curves import canonical_name
+
+    assert canonical_name("reg_val_loss") == "val_reg_loss" and canonical_name("cls_train_acc") == "cls_acc"
+    path = tmp_path / "heads.csv"
+    path.write_text("epoch,reg_loss,reg_val_loss,cls_loss,cls_val_loss\n0,3,3,1,1\n1,2,2.2,.8,.85\n2,1.5,1.8,.6,.7\n"
+                    "3,1.2,1.7,.5,.62\n4,1.0,1.75,.45,.58\n5,.9,1.8,.42,.56\n6,.85,1.9,.4,.55\n7,.8,2.0,.39,.545\n")
+    d = fitwatch.diagnose(str(path))
+    assert [(r.name, r.monitor) for r in d.runs] == [("heads.csv [reg_loss]", "val_reg_loss"),
+                                                     ("heads.csv [cls_loss]", "val_cls_loss")]
+    assert d.runs[0].verdict == "overfitting"
+    assert all("no total loss: each head judged on its own (reg_loss, cls_loss)" in r.notes for r in d.runs)
+    assert fitwatch.diagnose(str(path), monitor="cls_val_loss").monitor == "val_cls_loss"  # one head, as written

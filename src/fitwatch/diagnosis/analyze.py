@@ -29,7 +29,7 @@ from fitwatch.diagnosis.checks.short import too_few_epochs
 from fitwatch.diagnosis.checks.validation import validation_signs
 from fitwatch.diagnosis.curves import Curves, ordinal
 from fitwatch.diagnosis.findings import Diagnosis, Finding
-from fitwatch.diagnosis.monitored import monitored, monitored_keys, relabel, resolve_monitor
+from fitwatch.diagnosis.monitored import judged_heads, monitored, monitored_keys, relabel, resolve_monitor
 from fitwatch.diagnosis.remedies import CATALOGUE
 from fitwatch.diagnosis.thresholds import DEFAULT, Thresholds
 
@@ -213,8 +213,16 @@ def diagnose(source, *, monitor: str = "val_loss", thresholds: Thresholds | None
     """
     from fitwatch.diagnosis.readers import read_curves
 
-    results = [diagnose_curves(c, monitor=monitor, thresholds=thresholds, stop=stop)
-               for c in read_curves(source, dir=dir)]
+    results = []
+    for c in read_curves(source, dir=dir):
+        heads = judged_heads(c) if monitor in ("val_loss", "loss") else []
+        for head in heads:  # a multi-head model without a total loss: each head judged on its own
+            d = diagnose_curves(c, monitor=f"val_{head}", thresholds=thresholds, stop=stop)
+            d.name = f"{c.name or c.source} [{head}]"
+            d.notes.append(f"no total loss: each head judged on its own ({', '.join(heads)})")
+            results.append(d)
+        if not heads:
+            results.append(diagnose_curves(c, monitor=monitor, thresholds=thresholds, stop=stop))
     if len(results) == 1:
         return results[0]
     last = results[-1]

@@ -51,7 +51,8 @@ def canonical_name(raw: str) -> str | None:
 
     ``Train Loss`` -> ``loss``; ``Val Loss``, ``valid_loss``, ``validation_loss``, ``test_loss``
     -> ``val_loss``; ``acc`` -> ``accuracy``; ``val_acc`` -> ``val_accuracy``;
-    ``train_loss_epoch`` (PyTorch Lightning) -> ``loss``; ``lr`` -> ``lr``.
+    ``train_loss_epoch`` (PyTorch Lightning) -> ``loss``; ``lr`` -> ``lr``; a head's prefix before
+    the split: ``reg_val_loss`` -> ``val_reg_loss``.
     """
     s = re.sub(r"[\s\-/.]+", "_", raw.strip().lower()).strip("_")
     if not s:
@@ -67,6 +68,11 @@ def canonical_name(raw: str) -> str | None:
         split, parts = "val", parts[:-1]
     elif parts[-1] in _TRAIN_WORDS and len(parts) > 1:
         parts = parts[:-1]
+    elif len(parts) > 2 and any(w in _VAL_WORDS + _TRAIN_WORDS for w in parts[1:-1]):
+        # a head's prefix first: reg_val_loss -> val_reg_loss, cls_train_acc -> cls_accuracy
+        i = next(i for i, w in enumerate(parts[1:-1], 1) if w in _VAL_WORDS + _TRAIN_WORDS)
+        split = "val" if parts[i] in _VAL_WORDS else "train"
+        parts = parts[:i] + parts[i + 1:]
     metric = "_".join(parts)
     metric = _METRIC_ALIASES.get(metric, metric)
     return metric if split == "train" else f"val_{metric}"

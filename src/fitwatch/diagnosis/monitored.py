@@ -55,6 +55,23 @@ def resolve_monitor(curves: Curves, monitor: str) -> str:
     return key if key in curves.series else monitor
 
 
+def judged_heads(curves: Curves) -> list[str]:
+    """The heads of a multi-head model, each judged on its own: with no curve named loss, two or more
+    loss-like metrics (``reg_loss``, ``cls_loss``) that each have a validation curve. Empty otherwise
+    (one candidate is simply the loss; candidates without validation, a GAN's ``G_loss`` and
+    ``D_loss``, are not heads: the user picks one with ``--monitor``).
+
+    Example:
+        >>> import numpy as np
+        >>> k = {"reg_loss": [2, 1], "val_reg_loss": [2, 1.5], "cls_loss": [1, .5], "val_cls_loss": [1, .8]}
+        >>> judged_heads(Curves(np.arange(2), k))
+        ['reg_loss', 'cls_loss']
+    """
+    names = loss_candidates(curves.series)
+    heads = [h for h in names if f"val_{h}" in curves.series]
+    return heads if len(heads) >= 2 and len(heads) == len(names) else []
+
+
 def _loss_by_another_name(curves: Curves, monitor: str) -> str:
     """No curve named loss: the one loss-like metric (:func:`fitwatch.diagnosis.curves.loss_candidates`),
     its validation curve when there is one; several: a KeyError naming them and ``--monitor``."""
