@@ -364,3 +364,25 @@ def test_runs_table_cuts_long_names_and_keeps_rows_on_one_line(store_dir):
     assert "…" in rows[0] and "two lines" in rows[1]
     p = cli("show", "#9999")
     assert p.returncode == 2 and "no run with id 9999" in p.stderr
+
+
+def test_show_takes_a_log_file_as_diagnose_does(tmp_path, store_dir):
+    """`fitwatch show FILE` (issue 11): the file's per-epoch table and best epoch, every run it holds;
+    a run of the store of that name still wins; --csv too."""
+    from conftest import ROOT
+
+    log = ROOT / "tests" / "data" / "logs" / "keras_csvlogger.csv"
+    p = cli("show", log, cwd=tmp_path)  # no store here at all
+    assert p.returncode == 0, p.stderr
+    assert "keras_csvlogger.csv  a log file   epochs 4" in p.stdout
+    assert "best val_loss 0.5807 at epoch 2" in p.stdout and "<- best" in p.stdout
+    two = tmp_path / "two.csv"
+    two.write_text("epoch,loss,val_loss\n0,1.0,1.1\n1,0.5,0.6\n0,2.0,2.1\n1,1.5,1.4\n")
+    p = cli("show", two, cwd=tmp_path)
+    assert p.stdout.count("a log file") == 2 and "two.csv#1" in p.stdout and "two.csv#2" in p.stdout
+    assert cli("show", two, "--csv", cwd=tmp_path).stdout.splitlines()[:2] == ["epoch,loss,val_loss", "0,1.0,1.1"]
+    record("two.csv", [0.9, 0.8], dir=store_dir)  # a run named like the file: the store's run is shown
+    p = cli("show", "two.csv", cwd=tmp_path)
+    assert "a log file" not in p.stdout and "two.csv  #1" in p.stdout
+    p = cli("show", tmp_path / "nothing.csv", cwd=tmp_path)
+    assert p.returncode == 2 and "nothing.csv" in p.stderr

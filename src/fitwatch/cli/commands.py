@@ -60,7 +60,8 @@ def _add_runs(sub, common) -> None:
 def _add_show(sub, common) -> None:
     p = sub.add_parser("show", parents=[common], help="show one run's epochs",
                        description="Show a run's record and its per-epoch table, every metric of every split.")
-    p.add_argument("run", metavar="RUN", help="a run's name (the latest run of that name) or its id")
+    p.add_argument("run", metavar="RUN", help="a run's name (the latest run of that name) or its id, or a log file "
+                                              "that `fitwatch diagnose` reads")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--last", metavar="N", type=_positive_int, help="show only the last N epochs")
     g.add_argument("--all", action="store_true", dest="show_all", help="show every epoch")
@@ -190,10 +191,17 @@ def cmd_runs(args) -> int:
 def cmd_show(args) -> int:
     from fitwatch.show import tables
 
-    store = open_store(args.dir)
+    try:
+        store = open_store(args.dir)
+    except UserError:
+        if os.path.exists(args.run):  # no store here: a log file or folder, as diagnose, plot and report take
+            return _show_file(args)
+        raise
     try:
         data = store.load(args.run)
     except KeyError as e:
+        if os.path.exists(args.run):  # not a run of the store: a log file or folder
+            return _show_file(args)
         raise UserError(e.args[0] if e.args else f"no run {args.run!r}") from None
     finally:
         store.close()
@@ -201,6 +209,24 @@ def cmd_show(args) -> int:
         sys.stdout.write(tables.epochs_csv(data))
         return 0
     tables.print_show(data, tables.make_console(), last=args.last, show_all=args.show_all)
+    return 0
+
+
+def _show_file(args) -> int:
+    """``fitwatch show FILE``: every run the file holds, as the store's runs are shown."""
+    from fitwatch.diagnosis.readers import ReadError, read_curves
+    from fitwatch.show import tables
+
+    try:
+        runs = read_curves(args.run)
+    except ReadError as e:
+        raise UserError(e.args[0]) from None
+    console = tables.make_console()
+    for curves in runs:
+        if args.csv:
+            sys.stdout.write(tables.epochs_csv(tables.curves_as_run(curves)))
+        else:
+            tables.print_show_curves(curves, console, last=args.last, show_all=args.show_all)
     return 0
 
 

@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from fitwatch.core.names import keras_key
+from fitwatch.core.names import keras_key, split_key
 from fitwatch.store.rundata import RunData
 from fitwatch.store.status import effective_status
 
@@ -414,9 +414,10 @@ def stop_line(data: RunData) -> Text | None:
     return text
 
 
-def print_show(data: RunData, console: Console, last: int | None = None, show_all: bool = False) -> None:
+def print_show(data: RunData, console: Console, last: int | None = None, show_all: bool = False,
+               header: RenderableType | None = None) -> None:
     """The ``fitwatch show`` report: header, per-epoch table, best val_loss, what early stopping did."""
-    console.print(show_header(data), soft_wrap=True)
+    console.print(show_header(data) if header is None else header, soft_wrap=True)
     if not len(data.epochs):
         console.print(Text("no epochs recorded yet", style="dim"))
         return
@@ -448,3 +449,24 @@ def epochs_csv(data: RunData) -> str:
                 row.append(repr(float(data.metrics[key][i])))
         w.writerow(row)
     return buf.getvalue()
+
+
+def curves_as_run(curves) -> RunData:
+    """A log file's curves (:class:`fitwatch.Curves`) as a run for the tables: no record, the values
+    where the file has them (``fitwatch show training.log``)."""
+
+    metrics, present = {}, {}
+    for key, values in curves.series.items():
+        metrics[split_key(key)] = values
+        present[split_key(key)] = ~curves.missing.get(key, np.zeros(len(values), dtype=bool))
+    return RunData(id=0, name=curves.name or curves.source, status="log", config={}, info={}, error=None,
+                   started_at=None, ended_at=None, updated_at=None, pid=None, host=None,
+                   epochs=np.asarray(curves.epochs, dtype=np.int64), metrics=metrics, present=present)
+
+
+def print_show_curves(curves, console: Console, last: int | None = None, show_all: bool = False) -> None:
+    """``fitwatch show FILE``: a log file's per-epoch table and best epoch, under what the reader noted."""
+    header = [Text.assemble((curves.name or curves.source, "bold"), ("  a log file", "dim"),
+                            f"   epochs {len(curves.epochs)}")]
+    header += [Text(f"note    {n}", style="dim") for n in curves.notes]
+    print_show(curves_as_run(curves), console, last=last, show_all=show_all, header=Group(*header))
