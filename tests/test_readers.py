@@ -942,3 +942,24 @@ def test_hf_trainer_state_without_losses_is_one_line(tmp_path):
     path = _trainer_state(tmp_path, [{"epoch": 1.0, "step": 3, "train_runtime": 1.0, "train_loss": 0.5}])
     msg = _error(str(path))
     assert "a trainer_state.json whose log_history has no training loss and no evaluation" in msg
+
+
+# -- the real-log corpus (tests/data/real, docs/labelling.md) ------------------------------------------
+def test_the_real_corpus_manifest_is_whole_and_split_by_repository():
+    """Every row names a file that is there, a verdict, a repository and commit; the half of every
+    row is its repository's, fixed by the repository's name (no repository in both halves)."""
+    import csv
+    import hashlib
+
+    from conftest import ROOT
+    from fitwatch.diagnosis import VERDICTS
+
+    real = ROOT / "tests" / "data" / "real"
+    rows = list(csv.DictReader(open(real / "manifest.csv")))
+    assert len(rows) >= 40
+    for r in rows:
+        assert (real / r["file"].partition("#")[0]).is_file(), r["file"]
+        assert r["label"] in VERDICTS and (not r["also"] or r["also"] in VERDICTS), r["id"]
+        assert "/" in r["repo"] and len(r["commit"]) == 40 and r["why"], r["id"]
+        odd = hashlib.sha256(r["repo"].strip().lower().encode()).digest()[0] % 2
+        assert r["half"] == ("heldout" if odd else "tune"), r["id"]
