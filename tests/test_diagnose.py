@@ -456,3 +456,10 @@ def test_a_multi_head_log_without_a_total_loss_judges_each_head(tmp_path):
     assert d.runs[0].verdict == "overfitting"
     assert all("no total loss: each head judged on its own (reg_loss, cls_loss)" in r.notes for r in d.runs)
     assert fitwatch.diagnose(str(path), monitor="cls_val_loss").monitor == "val_cls_loss"  # one head, as written
+
+
+def test_monitor_in_camel_case_as_written_in_the_file(tmp_path):
+    path = tmp_path / "log.csv"  # a hand-written PyTorch log's headers (a real one in tests/data/real)
+    path.write_text("Epoch,TrainLoss,ValLoss,ValAcc\n1,0.9,1.0,0.6\n2,0.7,0.8,0.7\n3,0.6,0.75,0.72\n4,0.55,0.74,0.73\n")
+    assert fitwatch.diagnose(str(path), monitor="ValLoss").monitor == "val_loss"
+    assert fitwatch.diagnose(str(path), monitor="ValAcc").monitor == "val_accuracy"

@@ -51,10 +51,11 @@ def canonical_name(raw: str) -> str | None:
 
     ``Train Loss`` -> ``loss``; ``Val Loss``, ``valid_loss``, ``validation_loss``, ``test_loss``
     -> ``val_loss``; ``acc`` -> ``accuracy``; ``val_acc`` -> ``val_accuracy``;
-    ``train_loss_epoch`` (PyTorch Lightning) -> ``loss``; ``lr`` -> ``lr``; a head's prefix before
-    the split: ``reg_val_loss`` -> ``val_reg_loss``.
+    ``train_loss_epoch`` (PyTorch Lightning) -> ``loss``; ``ValLoss`` -> ``val_loss``; ``lr`` -> ``lr``;
+    a head's prefix before the split: ``reg_val_loss`` -> ``val_reg_loss``.
     """
-    s = re.sub(r"[\s\-/.]+", "_", raw.strip().lower()).strip("_")
+    s = re.sub(r"(?<=[a-z0-9])(?=[A-Z][a-z])", "_", raw.strip())  # camelCase: ValLoss -> Val_Loss
+    s = re.sub(r"[\s\-/.]+", "_", s.lower()).strip("_")
     if not s:
         return None
     s = re.sub(r"_epoch$", "", s)  # Lightning's epoch aggregate
