@@ -463,3 +463,17 @@ def test_monitor_in_camel_case_as_written_in_the_file(tmp_path):
     path.write_text("Epoch,TrainLoss,ValLoss,ValAcc\n1,0.9,1.0,0.6\n2,0.7,0.8,0.7\n3,0.6,0.75,0.72\n4,0.55,0.74,0.73\n")
     assert fitwatch.diagnose(str(path), monitor="ValLoss").monitor == "val_loss"
     assert fitwatch.diagnose(str(path), monitor="ValAcc").monitor == "val_accuracy"
+
+
+def test_a_training_loss_near_0_scattering_is_an_overfit_not_instability():
+    """Issue 11: training near 0 with a large relative scatter (tiny absolute moves) while validation
+    turns up far above it is overfitting; the scatter is not the run's instability."""
+    rng = np.random.default_rng(0)
+    n = 40
+    train = np.concatenate([np.linspace(1.0, 0.02, 15), np.geomspace(0.015, 0.003, n - 15) * (1 + 0.6 * rng.standard_normal(n - 15)).clip(0.2)])
+    val = np.concatenate([np.linspace(1.1, 0.45, 15), np.linspace(0.45, 0.8, n - 15)])
+    d = fitwatch.diagnose({"loss": train.tolist(), "val_loss": val.tolist()})
+    assert d.verdict == "overfitting", [f.code for f in d.findings]
+    d = fitwatch.diagnose({"loss": train.tolist(), "val_loss": val.tolist()},
+                          thresholds=fitwatch.Thresholds(unstable_near_zero=0.0))  # the rule off: unstable
+    assert d.verdict == "unstable"

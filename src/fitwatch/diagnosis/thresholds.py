@@ -38,6 +38,9 @@ class Thresholds:
         unstable_jump: ...or the loss jumps up by more than this fraction of its level, between
             two epochs, at least ``unstable_jumps`` times.
         unstable_jumps: see ``unstable_jump``.
+        unstable_near_zero: a training loss whose second half is below this fraction of
+            validation's level, and whose scatter is too, is near 0: its relative scatter is not
+            called ``unstable`` (its moves are tiny against the gap to validation).
         overfit_rise: ``overfitting`` when validation loss ends this fraction of the drop it made
             above its minimum (and more than ``noise_k`` noise units above it), while the training
             loss kept falling.
@@ -76,6 +79,7 @@ class Thresholds:
     unstable_roughness: float = 0.12
     unstable_jump: float = 0.5
     unstable_jumps: int = 3
+    unstable_near_zero: float = 0.1
     overfit_rise: float = 0.10
     overfit_rise_level: float = 0.05
     stall_fraction: float = 0.25

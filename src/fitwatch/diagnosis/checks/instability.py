@@ -106,6 +106,8 @@ def unstable(ctx: Context) -> Verdict | None:
         if level <= 0:
             continue
         rough = float(MAD * median(np.abs(half - sh))) / level
+        if name == "loss" and ctx.cv is not None and _tiny_beside_validation(rough * level, level, ctx.cv, t.unstable_near_zero):
+            continue  # a training loss near 0: large relative scatter, tiny moves against validation
         ups = np.diff(c.y) / np.maximum(c.y[:-1], 1e-12)
         jumps = int(np.count_nonzero(ups > t.unstable_jump))
         # scatter around the moving average is also what a short curve's bend looks like (the average
@@ -124,6 +126,14 @@ def unstable(ctx: Context) -> Verdict | None:
         f"{100 * rough:.0f}% of its level, with {jumps} jump{'s' if jumps != 1 else ''} of more than "
         f"{100 * t.unstable_jump:.0f}% up.",
         remedies_for("unstable")), [lr_high(span, ev)])
+
+
+def _tiny_beside_validation(scatter: float, level: float, cv, share: float) -> bool:
+    """A training loss that has gone near 0 (its second half under a tenth of validation's) scatters
+    a lot relative to itself, but its moves are tiny against the gap to validation: that is not the
+    instability of a run (issue 11's real logs: overfits read as unstable)."""
+    val_level = float(median(cv.y[cv.n // 2:]))
+    return val_level > 0 and level < share * val_level and scatter < share * val_level
 
 
 def lr_high(span, ev) -> Finding:
