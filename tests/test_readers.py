@@ -956,10 +956,25 @@ def test_the_real_corpus_manifest_is_whole_and_split_by_repository():
 
     real = ROOT / "tests" / "data" / "real"
     rows = list(csv.DictReader(open(real / "manifest.csv")))
+    moved = {r["repo"] for r in csv.DictReader(open(real / "moved_to_tune.csv"))}  # held-out cases looked at
     assert len(rows) >= 40
     for r in rows:
         assert (real / r["file"].partition("#")[0]).is_file(), r["file"]
         assert r["label"] in VERDICTS and (not r["also"] or r["also"] in VERDICTS), r["id"]
         assert "/" in r["repo"] and len(r["commit"]) == 40 and r["why"], r["id"]
         odd = hashlib.sha256(r["repo"].strip().lower().encode()).digest()[0] % 2
-        assert r["half"] == ("heldout" if odd else "tune"), r["id"]
+        assert r["half"] == ("tune" if r["repo"] in moved else "heldout" if odd else "tune"), r["id"]
+
+
+def test_an_epoch_column_that_repeats_without_going_back_is_one_run(tmp_path):
+    """Lightning's CSVLogger without a step column: a few batch rows then a validation row per epoch.
+    One run with the epoch's mean training values (a real log of this shape was read as 241 runs);
+    an epoch counter that goes back still starts a new run."""
+    rows = ["train_loss,epoch,val_loss"]
+    for e in range(4):
+        rows += [f"{1.0 / (e + 1) + d},{e}," for d in (0.1, -0.1)] + [f",{e},{1.2 / (e + 1)}"]
+    c = one(write(tmp_path, "metrics.csv", "\n".join(rows) + "\n"))
+    assert c.epochs.tolist() == [0, 1, 2, 3]
+    assert c.loss.tolist() == pytest.approx([1.0, 0.5, 1 / 3, 0.25])
+    assert c.val_loss.tolist() == pytest.approx([1.2, 0.6, 0.4, 0.3])
+    assert len(read_curves(write(tmp_path, "two.csv", "epoch,loss\n0,1\n1,0.5\n2,0.4\n0,1.1\n1,0.6\n2,0.5\n"))) == 2

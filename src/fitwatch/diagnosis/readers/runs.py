@@ -174,7 +174,10 @@ def runs_from_columns(cols: list[Col], *, label: str, source: str, lines: list[i
     epochs_src = t.epoch if t.epoch is not None else t.index
     if t.epoch is None and t.index is not None and not np.array_equal(t.index.vals, np.arange(n)):
         notes.append("epochs read from the unnamed first column (the index)")
-    aggregate = t.step is not None or pivot
+    # several rows per epoch: Lightning's step rows, a phase column, or an epoch column that repeats
+    # without ever going back (Lightning's CSVLogger without a step column: batch rows, then a val row)
+    repeats = _repeats_forward(epochs_src)
+    aggregate = t.step is not None or pivot or repeats
 
     # groups: a run column, else the whole table
     if t.run is not None:
@@ -195,7 +198,8 @@ def runs_from_columns(cols: list[Col], *, label: str, source: str, lines: list[i
                 where = ("line" if lines else "row") + ("s" if len(starts) > 1 else "")
                 run_notes.append(f"{len(parts)} runs in one {what == 'column' and 'file' or 'source'} (the epoch "
                                  f"counter restarts at {where} {', '.join(map(str, starts))})")
-            c = _build_run(np.asarray(part, dtype=np.intp), entries, epochs_src, t.step, lines, run_notes, source)
+            c = _build_run(np.asarray(part, dtype=np.intp), entries, epochs_src, t.step, lines, run_notes, source,
+                           stepped=repeats)
             if c is None:  # no row with an epoch number
                 continue
             if t.run is not None:
@@ -355,8 +359,17 @@ def _split_runs(rows: list[int], epochs: Col | None, steps: Col | None, aggregat
     return [p for p in parts if p]
 
 
+def _repeats_forward(epochs: Col | None) -> bool:
+    """An epoch column whose numbers repeat but never go back: several rows per epoch, one run."""
+    if epochs is None:
+        return False
+    e = epochs.vals[np.isfinite(epochs.vals)]
+    d = np.diff(e)
+    return e.size > 2 and bool((d >= 0).all() and (d == 0).any() and (d > 0).any())
+
+
 def _build_run(R: np.ndarray, entries, epochs_src: Col | None, step_col: Col | None, lines, notes,
-               source: str) -> Curves | None:
+               source: str, stepped: bool = False) -> Curves | None:
     """One run's rows ``R`` as Curves: one row per epoch (the last value of each column in an epoch,
     the mean for per-step columns); None when no row has an epoch number."""
     if epochs_src is None:
@@ -391,7 +404,7 @@ def _build_run(R: np.ndarray, entries, epochs_src: Col | None, step_col: Col | N
         series = {ent[0]: ent[1][R] for ent in entries}
         missing = {ent[0]: ~ent[2][R] for ent in entries}
     else:
-        series, missing = _per_epoch(R, g, uniq.size, entries, notes, stepped=step_col is not None)
+        series, missing = _per_epoch(R, g, uniq.size, entries, notes, stepped=stepped or step_col is not None)
     return Curves(epochs=uniq.astype(np.int64), series=series, source=source, notes=list(dict.fromkeys(notes)),
                   missing=_gaps(missing))
 
