@@ -29,7 +29,7 @@ def test_overfitting_with_onset_and_best_epoch():
     assert d.verdict == "overfitting"
     assert 14 <= d.onset_epoch <= 26 and abs(d.best_epoch - d.onset_epoch) <= 3
     f = d.findings[0]
-    assert f.code == "overfitting" and f.evidence["val_loss_end"] > f.evidence["best_val_loss"]
+    assert f.code == "overfitting" and f.evidence["smoothed_val_loss_end"] > f.evidence["smoothed_min_val_loss"] >= f.evidence["best_val_loss"]
     assert "early" in f.remedies[0].lower()
 
 
@@ -477,3 +477,24 @@ def test_a_training_loss_near_0_scattering_is_an_overfit_not_instability():
     d = fitwatch.diagnose({"loss": train.tolist(), "val_loss": val.tolist()},
                           thresholds=fitwatch.Thresholds(unstable_near_zero=0.0))  # the rule off: unstable
     assert d.verdict == "unstable"
+
+
+def test_one_best_epoch_everywhere_and_an_earlier_onset_says_why(tmp_path, store_dir):
+    """Issue 11: the diagnosis's best epoch is the epoch of the lowest validation loss, the one
+    `fitwatch show` marks; an overfitting onset before it (the smoothed trend turned first) is said;
+    evidence names smoothed values as smoothed."""
+    from fitwatch.show.tables import best_index
+
+    val = [1.0, 0.7, 0.5, 0.42, 0.40, 0.41, 0.39, 0.45, 0.47, 0.52, 0.55, 0.6, 0.64, 0.7]  # lowest at 6
+    train = [1.0, 0.6, 0.4, 0.3, 0.22, 0.17, 0.13, 0.1, 0.08, 0.06, 0.05, 0.04, 0.035, 0.03]
+    with fitwatch.Run("one-best", diagnose="quiet") as run:
+        for epoch in run.epochs(len(val)):
+            run.log_epoch(loss=train[epoch], val_loss=val[epoch])
+    data = fitwatch.load("one-best")
+    d = run.diagnosis_
+    assert d.best_epoch == int(data.epochs[best_index(data)]) == 6
+    f = d.findings[0]
+    assert f.code == "overfitting" and f.evidence["best_val_loss"] == 0.39
+    assert f.evidence["smoothed_min_val_loss"] > 0.39 and "smoothed_val_loss_end" in f.evidence
+    assert d.onset_epoch == 5 < d.best_epoch  # the smoothed turn came first, and the finding says so
+    assert "The trend turned at epoch 5; the lowest single epoch, 6, came after it within the noise." in f.message

@@ -62,6 +62,11 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
             findings.append(p)
     best = ctx.Ek(ctx.best) if ctx.best is not None else None
     onset = ctx.Ek(found.onset) if found.onset is not None else None
+    if onset is not None and best is not None and onset < best:  # say why the onset comes first
+        first = findings[0]
+        first.evidence["best_epoch"] = best
+        first.message += (f" The trend turned at epoch {onset}; the lowest single epoch, {best}, came after it "
+                          f"within the noise.")
     return _assemble(curves, found.code, best, onset, findings, ctx.notes, monitor)
 
 
@@ -161,9 +166,9 @@ def _sparse_note(key: str, miss: np.ndarray, epochs: np.ndarray) -> str:
 
 
 def _best_index(c: CurveStats, w: int) -> int:
-    """The lowest raw value near the smoothed minimum: noise-aware, and a real epoch's weights."""
-    lo, hi = max(0, c.imin - w // 2), min(c.n, c.imin + w // 2 + 1)
-    return lo + int(np.argmin(c.y[lo:hi]))
+    """The epoch of the lowest value: the one `fitwatch show`, the dashboard, the report, Keras's
+    and fitwatch's early stopping call the best (issue 11: one best epoch everywhere)."""
+    return int(np.argmin(c.y))
 
 
 def _assemble(curves: Curves, verdict, best, onset, findings, notes, monitor) -> Diagnosis:

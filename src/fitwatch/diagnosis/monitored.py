@@ -119,7 +119,7 @@ def relabel(findings: list[Finding], curves: Curves, monitor: str) -> None:
         v = curves.get(monitor)
         key, label = ((f"{name}_error", f"error (1 - {name})") if v is not None and within_unit(v)
                       else (f"neg_{name}", f"negated {name}"))
-    words = {"val_loss": f"val_{key}", "train_loss": f"train_{key}", "best_loss": f"best_{key}",
+    words = {"val_loss": f"val_{key}", "train_loss": f"train_{key}", "best_loss": f"best_{key}", "min_loss": f"min_{key}",
              "settled_loss": f"settled_{key}"}
     names = {"loss": train_key or name, "val_loss": val_key}
 

@@ -50,7 +50,8 @@ def settled(ctx: Context) -> Verdict:
             + ": the model cannot fit the data better as it is.",
             remedies_for("underfitting")))
     main = ctx.main
-    ev = {"best_val_loss" if cv is not None else "best_loss": main.min, "end": main.end,
+    ev = {"smoothed_min_val_loss" if cv is not None else "smoothed_min_loss": main.min,
+          "best_val_loss" if cv is not None else "best_loss": float(main.y.min()), "end": main.end,
           "relative_level": level}
     if cl is not None and cv is not None:
         ev["train_val_gap"] = gap

@@ -52,10 +52,12 @@ def turned_up(ctx: Context) -> Verdict | None:
                                 or (gap_end > gap_m + noise and cv.end > 10 * max(cl.end, 0.0)))
     if not (train_ok and (rising or widening)):
         return None
-    ev = {"best_val_loss": cv.min, "lowest_smoothed_epoch": Ek(m), "val_loss_end": cv.end, "rise": rise,
+    # raw values carry raw names; smoothed ones say so (issue 11)
+    ev = {"best_val_loss": float(cv.y.min()), "smoothed_min_val_loss": cv.min, "lowest_smoothed_epoch": Ek(m),
+          "smoothed_val_loss_end": cv.end, "rise": rise,
           "rise_vs_drop": rise / vdrop if vdrop > 0 else None, "noise": cv.sigma,
-          "train_loss_at_best": float(cl.s[m]), "train_loss_end": cl.end,
-          "gap_at_best": gap_m, "gap_end": gap_end}
+          "smoothed_train_loss_at_turn": float(cl.s[m]), "smoothed_train_loss_end": cl.end,
+          "smoothed_gap_at_turn": gap_m, "smoothed_gap_end": gap_end}
     if rising:
         msg = (f"Validation loss bottomed out around epoch {Ek(m)} and rose from {cv.min:.4g} to {cv.end:.4g} "
                f"(+{100 * rise / abs(cv.min):.0f}%) while training loss kept falling "
@@ -79,12 +81,14 @@ def caught_at_stop(ctx: Context) -> Verdict | None:
     train_fell = cl.s[m] - cl.end
     if m >= n - 2 or cv.end < cv.min or train_fell <= t.stop_train_drop * abs(cl.s[m]):
         return None
-    ev = {"best_val_loss": cv.min, "lowest_smoothed_epoch": Ek(m), "val_loss_end": cv.end, "rise": cv.end - cv.min,
-          "noise": cv.sigma, "train_loss_at_best": float(cl.s[m]), "train_loss_end": cl.end,
-          "gap_at_best": float(cv.s[m] - cl.s[m]), "gap_end": cv.end - cl.end, "stopped_epoch": stop.get("stopped_epoch")}
+    ev = {"best_val_loss": float(cv.y.min()), "smoothed_min_val_loss": cv.min, "lowest_smoothed_epoch": Ek(m),
+          "smoothed_val_loss_end": cv.end, "rise": cv.end - cv.min,
+          "noise": cv.sigma, "smoothed_train_loss_at_turn": float(cl.s[m]), "smoothed_train_loss_end": cl.end,
+          "smoothed_gap_at_turn": float(cv.s[m] - cl.s[m]), "smoothed_gap_end": cv.end - cl.end,
+          "stopped_epoch": stop.get("stopped_epoch")}
     msg = (f"Validation loss stopped improving around epoch {Ek(m)} ({cv.min:.4g}) while training loss kept falling "
            f"({cl.s[m]:.4g} -> {cl.end:.4g}) until early stopping ended training at epoch "
            f"{stop.get('stopped_epoch', Ek(n - 1))}: overfitting had begun.")
-    first = ["weight_decay"] if ev["gap_end"] > t.gap_warning * max(abs(cl.end), 1e-12) else []
+    first = ["weight_decay"] if ev["smoothed_gap_end"] > t.gap_warning * max(abs(cl.end), 1e-12) else []
     return Verdict("overfitting", primary("overfitting", [Ek(m), ctx.span[1]], ev, msg,
                                           remedies_for("overfitting", first=first)), onset=m)

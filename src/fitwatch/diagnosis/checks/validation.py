@@ -108,7 +108,7 @@ def overconfident(ctx: Context) -> Finding | None:
         return None
     return Finding(
         "overconfident", "warning", [Ek(m), ctx.span[1]],
-        {"val_loss_best": cv.min, "val_loss_end": cv.end, "val_accuracy_at_best": a_m,
+        {"smoothed_min_val_loss": cv.min, "smoothed_val_loss_end": cv.end, "val_accuracy_at_best": a_m,
          "val_accuracy_end": a_end},
         f"Validation loss rose from {cv.min:.4g} to {cv.end:.4g} after epoch {Ek(m)} while validation "
         f"accuracy held ({a_m:.3f} -> {a_end:.3f}): the model grows over-confident on the "
