@@ -498,3 +498,14 @@ def test_one_best_epoch_everywhere_and_an_earlier_onset_says_why(tmp_path, store
     assert f.evidence["smoothed_min_val_loss"] > 0.39 and "smoothed_val_loss_end" in f.evidence
     assert d.onset_epoch == 5 < d.best_epoch  # the smoothed turn came first, and the finding says so
     assert "The trend turned at epoch 5; the lowest single epoch, 6, came after it within the noise." in f.message
+
+
+def test_a_running_runs_diagnosis_says_it_is_in_progress(store_dir):
+    run = fitwatch.Run("in-progress", diagnose=False)
+    for epoch, v in enumerate([1.0, 0.8, 0.6, 0.5, 0.4]):
+        run.log_epoch(loss=v, val_loss=v + 0.1)
+    run.store.flush(30.0)
+    d = fitwatch.diagnose("in-progress")
+    assert "the run is still training (5 epochs so far): this is a verdict on the epochs so far" in d.notes
+    run.finish()
+    assert not any("still training" in n for n in fitwatch.diagnose("in-progress").notes)

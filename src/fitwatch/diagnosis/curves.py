@@ -174,6 +174,7 @@ class Curves:
             epochs = epochs[:-1]
             series = {k: v[:-1] for k, v in series.items()}
             missing = {k: m[:-1] for k, m in missing.items() if m[:-1].any()}
+        notes += _in_progress(data)
         return cls(epochs=epochs, series=series, name=data.name, source=f"run:{data.name}",
                    stop=stop if isinstance(stop, dict) else None, missing=missing, notes=notes)
 
@@ -251,6 +252,20 @@ def loss_candidates(keys) -> list[str]:
     bases = list(dict.fromkeys(k[4:] if k.startswith("val_") else k for k in keys))
     named = [b for b in bases if "loss" in b.lower()]
     return named or [b for b in bases if b.lower() in ERROR_METRICS]
+
+
+def _in_progress(data) -> list[str]:
+    """A note for a run still recorded as running: training goes on (a verdict on the epochs so far),
+    or its process is gone."""
+    from fitwatch.store.status import effective_status
+
+    status = effective_status(data) if data.status == "running" else data.status
+    if status == "running":
+        return [f"the run is still training ({len(data.epochs)} epochs so far): this is a verdict on the epochs "
+                f"so far"]
+    if status == "killed":
+        return ["the run's process ended without finishing it (killed): a verdict on the epochs it recorded"]
+    return []
 
 
 def ordinal(k: int) -> str:
