@@ -200,12 +200,33 @@ def test_epochs_kept_as_in_the_source(tmp_path, start):
 
 
 def test_runs_appended_epoch_counter_resets(tmp_path):
-    text = "epoch,loss,val_loss\n0,0.9,1.0\n1,0.8,0.9\n0,0.7,0.8\n1,0.6,0.7\n2,0.5,0.6\n1,0.4,0.5\n"
+    """Each restart begins a new run: its loss starts again near where the run before started."""
+    text = "epoch,loss,val_loss\n0,0.9,1.0\n1,0.8,0.9\n0,0.95,0.8\n1,0.6,0.7\n2,0.5,0.6\n1,0.92,0.5\n"
     runs = read_curves(write(tmp_path, "runs.csv", text))
     assert [c.name for c in runs] == ["runs.csv#1", "runs.csv#2", "runs.csv#3"]
     assert [c.epochs.tolist() for c in runs] == [[0, 1], [0, 1, 2], [1]]
-    assert [c.loss.tolist() for c in runs] == [[0.9, 0.8], [0.7, 0.6, 0.5], [0.4]]
+    assert [c.loss.tolist() for c in runs] == [[0.9, 0.8], [0.95, 0.6, 0.5], [0.92]]
     assert "3 runs in one file (the epoch counter restarts at lines 4, 7)" in runs[0].notes
+
+
+def test_a_resumed_run_is_one_run_and_an_attempt_begun_again_is_left_out(tmp_path):
+    """Issue 11's real logs (CSVLogger(append=True), console logs): an epoch counter that starts again
+    with the loss (or the accuracy) taking up where it left off is the run resumed, its epochs
+    renumbered to follow on; the same first values again are an attempt begun anew; else a new run."""
+    text = "epoch,loss,accuracy\n0,2.0,0.3\n1,1.0,0.6\n2,0.5,0.8\n0,0.48,0.81\n1,0.45,0.82\n"
+    [c] = read_curves(write(tmp_path, "resumed.csv", text))
+    assert c.epochs.tolist() == [0, 1, 2, 3, 4] and c.loss.tolist() == [2.0, 1.0, 0.5, 0.48, 0.45]
+    assert any("read as the run resumed" in n and "line 5" in n for n in c.notes)
+    # regularisation added on resuming: the loss jumps, the accuracy takes up where it left off
+    text = "epoch,loss,accuracy\n0,0.5,0.80\n1,0.4,0.86\n2,0.33,0.89\n0,2.3,0.88\n1,1.2,0.89\n"
+    [c] = read_curves(write(tmp_path, "regularised.csv", text))
+    assert len(c) == 5
+    text = "epoch,loss\n0,2.0\n1,1.9\n0,2.0\n1,1.9\n2,1.5\n3,1.1\n"
+    [c] = read_curves(write(tmp_path, "again.csv", text))
+    assert c.loss.tolist() == [2.0, 1.9, 1.5, 1.1]
+    assert any("an attempt begun again, left out" in n for n in c.notes)
+    text = "epoch,loss,accuracy\n0,2.0,0.3\n1,0.6,0.8\n0,3.6,0.01\n1,2.9,0.02\n"  # a new run
+    assert [len(c) for c in read_curves(write(tmp_path, "new.csv", text))] == [2, 2]
 
 
 def test_runs_appended_repeated_header(tmp_path):

@@ -15,6 +15,8 @@ not_learning, overfitting, still_improving, underfitting, good_fit.
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 
 import numpy as np
 
@@ -24,14 +26,17 @@ from fitwatch.diagnosis.checks.fit import settled
 from fitwatch.diagnosis.checks.instability import diverged, first_nonfinite, nan_detected, unstable
 from fitwatch.diagnosis.checks.learning import no_floor, no_skill, not_learning
 from fitwatch.diagnosis.checks.overfitting import overfitting
-from fitwatch.diagnosis.checks.progress import plateau, still_improving
+from fitwatch.diagnosis.checks.progress import fits_training, plateau, still_improving
 from fitwatch.diagnosis.checks.short import too_few_epochs
 from fitwatch.diagnosis.checks.validation import validation_signs
-from fitwatch.diagnosis.curves import Curves, ordinal
+from fitwatch.diagnosis.curves import Curves, ordinal, run_context
 from fitwatch.diagnosis.findings import Diagnosis, Finding
 from fitwatch.diagnosis.monitored import judged_heads, monitored, monitored_keys, relabel, resolve_monitor
-from fitwatch.diagnosis.remedies import CATALOGUE
+from fitwatch.diagnosis.evidence import run_evidence
+from fitwatch.diagnosis.remedies import CATALOGUE, RULES, apply_rules
 from fitwatch.diagnosis.thresholds import DEFAULT, Thresholds
+
+_R2 = re.compile(r"(val_|valid_|validation_|eval_|val/|valid/)?(train_|train/)?r2(_score)?")
 
 #: the primary checks, in order: the first that answers gives the verdict (``settled`` always does)
 CHECKS = (too_few_epochs, diverged, unstable, not_learning, overfitting, still_improving, settled)
@@ -57,17 +62,33 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
     findings.extend(found.extra)
     if found.signs:  # the finer signs, whatever the verdict
         findings.extend(validation_signs(ctx))
-        p = plateau(ctx, overfit_at=found.onset)
+        p = plateau(ctx, overfit_at=found.onset) if found.code != "not_learning" else None
         if p is not None:
             findings.append(p)
     best = ctx.Ek(ctx.best) if ctx.best is not None else None
     onset = ctx.Ek(found.onset) if found.onset is not None else None
+    weigh_remedies(ctx, curves, findings, last=best is not None and len(curves) and best == int(curves.epochs[-1]))
     if onset is not None and best is not None and onset < best:  # say why the onset comes first
         first = findings[0]
         first.evidence["best_epoch"] = best
         first.message += (f" The trend turned at epoch {onset}; the lowest single epoch, {best}, came after it "
                           f"within the noise.")
     return _assemble(curves, found.code, best, onset, findings, ctx.notes, monitor)
+
+
+def weigh_remedies(ctx: Context, curves: Curves, findings: list, *, last: bool) -> None:
+    """Trim and reorder the remedies by what the run shows (the rules of
+    :data:`fitwatch.diagnosis.remedies.RULES`), and note the evidence that changed them."""
+    ev = run_evidence(curves, ctx.cl.y if ctx.cl else None, ctx.cv.y if ctx.cv else None,
+                      share=ctx.t.end_above_start, fits=fits_training(ctx.cl, ctx.acc))
+    if last:
+        ev.add("best_is_last")
+    before = [list(f.remedies) for f in findings]
+    apply_rules(findings, ev)
+    if any(f.remedies != b for f, b in zip(findings, before)):
+        said = [r.says.split(":")[0].split(" (")[0] for r in RULES if r.evidence in ev and r.evidence != "best_is_last"]
+        if said:
+            ctx.notes.append("remedies weighed with what the run shows: " + "; ".join(said))
 
 
 def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
@@ -99,20 +120,46 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
     bad = first_nonfinite((L, mL), (V, mV))
     if bad is not None:
         findings.append(nan_detected(L, V, mL, mV, bad, E, span))
-    idx, Lf, Vf = _judged(L, V, mL, mV, bad if bad is not None else n_all)
+    idx, Lf, Vf, l_start = _judged(L, V, mL, mV, bad if bad is not None else n_all, epochs, notes)
     if idx.size != n_all:  # the accuracies on the judged epochs too
         acc = acc[idx] if acc is not None else None
         vacc = vacc[idx] if vacc is not None else None
     Ek = lambda i: E(int(idx[min(max(i, 0), idx.size - 1)])) if idx.size else E(0)  # noqa: E731
 
     w = window(idx.size, t)
-    cl = CurveStats(Lf, w) if Lf is not None and Lf.size else None
+    cl = CurveStats(Lf, w, start=l_start) if Lf is not None and Lf.size else None
     cv = CurveStats(Vf, w) if Vf is not None and Vf.size else None
     main = cv or cl  # the curve that decides the best epoch and "still improving"
     best = _best_index(main, w) if main is not None and main.n else None
-    return Context(t=t, cl=cl, cv=cv, main=main, acc=acc, vacc=vacc, no_skill=no_skill if on_loss else no_floor,
+    return Context(t=t, cl=cl, cv=cv, main=main, acc=acc, vacc=vacc, no_skill=_no_skill(curves, on_loss),
                    span=span, E=E, Ek=Ek, bad=bad, usable=idx.size, best=best, stop=curves.stop,
-                   findings=findings, notes=notes)
+                   findings=findings, notes=notes,
+                   stated_floor=on_loss and ("baseline" in curves.context or "classes" in curves.context),
+                   r2=_r2(curves, idx) if on_loss else None)
+
+
+def _r2(curves: Curves, idx: np.ndarray) -> np.ndarray | None:
+    """A logged R\u00b2 on the judged epochs: validation's (``val_r2``, ``valid_r2``...), else training's."""
+    found = {}
+    for key in curves.series:
+        m = _R2.fullmatch(key.lower())
+        if m:
+            found.setdefault("val" if m.group(1) else "train", key)
+    key = found.get("val") or found.get("train")
+    return curves.series[key][idx] if key else None
+
+
+def _no_skill(curves: Curves, on_loss: bool):
+    """The no-skill level of a curve, as a function of its start: the run's stated ``baseline``,
+    ln(``classes``), else ln k guessed from a cross-entropy's start; none for a monitored metric
+    that is not a loss."""
+    if not on_loss:
+        return no_floor
+    if "baseline" in curves.context:
+        return lambda start, b=curves.context["baseline"]: b
+    if "classes" in curves.context:
+        return lambda start, b=math.log(curves.context["classes"]): b
+    return no_skill
 
 
 def _present(curves: Curves, monitor: str, L, V, notes: list):
@@ -133,22 +180,40 @@ def _present(curves: Curves, monitor: str, L, V, notes: list):
     return L, V, mL, mV
 
 
-def _judged(L, V, mL, mV, n: int):
+def _judged(L, V, mL, mV, n: int, epochs, notes: list):
     """The epochs judged: before index ``n`` (the first non-finite value), where both curves have a
     value (validation every few epochs: those epochs, the training loss taken there); every index of
-    the curves returned maps back to its epoch through the index array returned with them."""
+    the curves returned maps back to its epoch through the index array returned with them.
+
+    Two sparse layouts keep what they know (issue 11's real logs). A training loss logged less
+    often than the validation loss (Hugging Face's ``logging_steps`` above ``eval_steps``) is
+    interpolated at the validation epochs, so the validation curve is judged whole. A validation
+    loss logged every few epochs takes the training loss there, but the training loss's first
+    value is kept as its start (returned last, else None): a model that fell from 174 to 4.5
+    before the first evaluation did learn.
+    """
     Lf = L[:n] if L is not None else None
     Vf = V[:n] if V is not None else None
+    have = [None if a is None else (~np.isnan(a) if m is None else ~m[:n]) for a, m in ((Lf, mL), (Vf, mV))]
+    if have[0] is not None and have[1] is not None and 2 <= have[0].sum() < 0.5 * have[1].sum():
+        at, known = epochs[:n][have[0]], Lf[have[0]]
+        idx = np.flatnonzero(have[1])
+        notes.append(f"loss logged at {int(have[0].sum())} of the {idx.size} epochs with a validation value: "
+                     f"interpolated between them (the nearest value beyond them)")
+        return idx, np.interp(epochs[:n][idx], at, known), Vf[idx], None
     keep = np.ones(n, dtype=bool)
-    for a, m in ((Lf, mL), (Vf, mV)):
-        if a is not None:
-            keep &= ~np.isnan(a) if m is None else ~m[:n]
+    for h in have:
+        if h is not None:
+            keep &= h
     idx = np.flatnonzero(keep)
+    start = None
+    if Lf is not None and have[0].any() and idx.size and np.flatnonzero(have[0])[0] < idx[0]:
+        start = float(Lf[np.flatnonzero(have[0])[0]])
     if Lf is not None:
         Lf = Lf[idx]
     if Vf is not None:
         Vf = Vf[idx]
-    return idx, Lf, Vf
+    return idx, Lf, Vf, start
 
 
 def _sparse_note(key: str, miss: np.ndarray, epochs: np.ndarray) -> str:
@@ -189,7 +254,7 @@ def _assemble(curves: Curves, verdict, best, onset, findings, notes, monitor) ->
 
 
 def diagnose(source, *, monitor: str = "val_loss", thresholds: Thresholds | None = None, dir=None,
-             stop=None) -> Diagnosis:
+             stop=None, baseline: float | None = None, context: dict | None = None) -> Diagnosis:
     """Diagnose training curves: say what is going on, since which epoch, why, and what to do.
 
     Args:
@@ -204,6 +269,14 @@ def diagnose(source, *, monitor: str = "val_loss", thresholds: Thresholds | None
             ``fitwatch.keras.EarlyStopping`` callback, or its ``to_dict()``); a run in the store
             brings its own. The diagnosis then says where it stopped and whether the best weights
             were restored (finding ``stopped_early``).
+        baseline: the loss of predicting without skill, when you know it: a regression's target
+            variance for MSE (the loss of predicting the mean), ln(C) for C classes. A loss that
+            stays at it is ``not_learning``, never ``good_fit``. A recorded run's
+            ``config={"baseline": ...}`` gives it too.
+        context: what else the run is, as evidence: ``{"data": "tabular"}`` (no image
+            augmentation is suggested), ``{"classes": 10}``, ``{"scheduler": "cosine"}``,
+            ``{"grad_clip": 1.0}`` (neither is suggested again). A recorded run's ``config``
+            keys of the same names give them too.
 
     Returns:
         A :class:`Diagnosis`. For a source holding several runs, the last run's diagnosis with
@@ -218,8 +291,11 @@ def diagnose(source, *, monitor: str = "val_loss", thresholds: Thresholds | None
     """
     from fitwatch.diagnosis.readers import read_curves
 
+    given = run_context({**(context or {}), **({"baseline": baseline} if baseline is not None else {})})
     results = []
     for c in read_curves(source, dir=dir):
+        if given:
+            c = dataclasses.replace(c, context={**c.context, **given})
         heads = judged_heads(c) if monitor in ("val_loss", "loss") else []
         for head in heads:  # a multi-head model without a total loss: each head judged on its own
             d = diagnose_curves(c, monitor=f"val_{head}", thresholds=thresholds, stop=stop)

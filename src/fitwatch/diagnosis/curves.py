@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -79,6 +80,37 @@ def canonical_name(raw: str) -> str | None:
     return metric if split == "train" else f"val_{metric}"
 
 
+#: what a run may say about itself (its ``config``), read by the diagnosis as evidence
+CONTEXT_KEYS = ("baseline", "classes", "data", "scheduler", "grad_clip")
+
+
+def run_context(config: dict) -> dict:
+    """The keys of :data:`CONTEXT_KEYS` that a run's config (or ``diagnose(context=...)``) holds,
+    checked: ``baseline`` a positive number, ``classes`` an integer >= 2, ``data`` a word.
+
+    Example:
+        >>> run_context({"lr": 0.1, "baseline": 2.5, "data": "Tabular", "classes": 10})
+        {'baseline': 2.5, 'classes': 10, 'data': 'tabular'}
+    """
+    out = {}
+    for k in CONTEXT_KEYS:
+        v = config.get(k)
+        if v is None:
+            continue
+        if k == "baseline":
+            if not (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0):
+                raise ValueError(f"baseline must be a positive number (the loss of predicting without skill: the "
+                                 f"target's variance for MSE, ln(classes) for cross-entropy), got {v!r}")
+            v = float(v)
+        elif k == "classes":
+            if not (isinstance(v, int) and not isinstance(v, bool) and v >= 2):
+                raise ValueError(f"classes must be an integer >= 2, got {v!r}")
+        elif k == "data":
+            v = str(v).lower()
+        out[k] = v
+    return out
+
+
 @dataclass
 class Curves:
     """One run's curves.
@@ -95,6 +127,12 @@ class Curves:
         missing: ``{key: mask}``, bool arrays aligned with ``epochs``: True where the source holds
             no value of that series at that epoch (its array holds NaN there). A key without a mask
             has a value at every epoch; a NaN there is a NaN *value* (a divergence signal).
+        context: what the run says about itself, from a recorded run's ``config`` or
+            :func:`fitwatch.diagnose`'s ``baseline=`` and ``context=`` (keys in
+            :data:`CONTEXT_KEYS`): ``baseline`` (the no-skill loss: a regression's target
+            variance for MSE, ln C for C classes), ``classes``, ``data`` (``"tabular"``,
+            ``"image"``, ``"text"``, ``"audio"``), ``scheduler`` and ``grad_clip`` (what the
+            run already does). The diagnosis weighs them as evidence.
     """
 
     epochs: np.ndarray
@@ -104,6 +142,7 @@ class Curves:
     notes: list[str] = field(default_factory=list)
     stop: dict | None = None
     missing: dict[str, np.ndarray] = field(default_factory=dict)
+    context: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.epochs = np.asarray(self.epochs, dtype=np.int64)
@@ -175,8 +214,14 @@ class Curves:
             series = {k: v[:-1] for k, v in series.items()}
             missing = {k: m[:-1] for k, m in missing.items() if m[:-1].any()}
         notes += _in_progress(data)
+        try:
+            context = run_context(data.config or {})
+        except ValueError as e:  # a run's config is the user's: a bad value is said, not raised
+            context = {}
+            notes.append(f"the run's config was not used as evidence: {e}")
         return cls(epochs=epochs, series=series, name=data.name, source=f"run:{data.name}",
-                   stop=stop if isinstance(stop, dict) else None, missing=missing, notes=notes)
+                   stop=stop if isinstance(stop, dict) else None, missing=missing, notes=notes,
+                   context=context)
 
     def get(self, key: str) -> np.ndarray | None:
         return self.series.get(key)

@@ -104,6 +104,8 @@ class Diagnosis:
         }
         if self.runs:
             out["runs"] = [r.to_dict() for r in self.runs]
+            # every run's verdict at the top level too: the fields above are the last run's only
+            out["verdicts"] = {r.name or r.source: r.verdict for r in self.runs}
         return out
 
     def to_json(self, **kw) -> str:

@@ -8,6 +8,8 @@ larger learning rate first, one with saturated sigmoid-like behaviour gets initi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 CATALOGUE: dict[str, str] = {
     "early_stopping": "Stop early and keep the weights of the best epoch (fitwatch.EarlyStopping, or "
                       "Keras EarlyStopping(restore_best_weights=True)).",
@@ -86,3 +88,67 @@ def remedies_for(code: str, first: list[str] | tuple[str, ...] = (), drop: tuple
     """The remedies of a finding as sentences: ``first`` (keys) move to the front, ``drop`` go."""
     keys = [k for k in first if k in CATALOGUE] + [k for k in DEFAULT_ORDER.get(code, []) if k not in first]
     return [CATALOGUE[k] for k in dict.fromkeys(keys) if k not in drop]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A remedy rule: when the run shows ``evidence``, the remedies ``forbid`` are never given (they
+    would contradict it or recommend what the run already does) and ``first`` go to the front.
+
+    Attributes:
+        evidence: the key of the evidence (see :func:`fitwatch.diagnosis.evidence.run_evidence`).
+        says: what the evidence is, in words (the table in docs/diagnosis.md).
+        forbid: catalogue keys never given with this evidence.
+        first: catalogue keys moved to the front, when the finding has them or they fit it.
+    """
+
+    evidence: str
+    says: str
+    forbid: tuple[str, ...]
+    first: tuple[str, ...] = ()
+
+
+#: the evidence -> remedies table (docs/diagnosis.md prints it; tests/test_remedies.py tests each row)
+RULES: tuple[Rule, ...] = (
+    Rule("spiked", "the loss jumped above where it started (by end_above_start), even if it came back "
+                   "down or sits at chance after it", ("lr_up", "larger_model", "less_regularisation",
+                                                       "more_epochs"), ("lr_down",)),
+    Rule("scheduler", "a learning-rate schedule: a logged lr that varies 1.5x or more, or "
+                      "context scheduler", ("lr_schedule", "lr_plateau")),
+    Rule("clipped", "gradient clipping: a logged grad_norm capped at its maximum, or context grad_clip",
+         ("gradient_clipping",)),
+    Rule("tabular", "the run says its data is tabular (context data='tabular')", ("augmentation",)),
+    Rule("fits_training", "the model fits its training data: training loss fell by 95% or more, or "
+                          "training accuracy ends at 0.99 or above", ("larger_model",)),
+    Rule("best_is_last", "the best epoch is the last one (nothing to stop early for or restore)",
+         ("early_stopping", "restore_best")),
+)
+
+#: the lead remedies ``first`` may add to a finding that lacks them (lr_down to an underfitting run
+#: whose loss spiked: the usual cause of both)
+_ADDED_FOR = {"lr_down": {"underfitting", "not_learning"}}
+_KEY_OF = {sentence: key for key, sentence in CATALOGUE.items()}
+
+
+def apply_rules(findings, evidence: set[str] | frozenset[str]) -> None:
+    """Trim and reorder each finding's remedies by the run's evidence (:data:`RULES`), in place.
+
+    Example:
+        >>> from fitwatch.diagnosis.findings import Finding
+        >>> f = Finding("underfitting", "warning", [0, 9], {}, "", remedies_for("underfitting"))
+        >>> apply_rules([f], {"spiked"})
+        >>> [_KEY_OF[r] for r in f.remedies][:2]
+        ['lr_down', 'normalise_inputs']
+    """
+    rules = [r for r in RULES if r.evidence in evidence]
+    if not rules:
+        return
+    forbid = {k for r in rules for k in r.forbid}
+    first = [k for r in rules for k in r.first if k not in forbid]
+    for f in findings:
+        if not f.remedies:
+            continue
+        keys = [_KEY_OF.get(s, s) for s in f.remedies]
+        lead = [k for k in first if k in keys or f.code in _ADDED_FOR.get(k, ())]
+        keys = list(dict.fromkeys(lead + keys))
+        f.remedies = [CATALOGUE.get(k, k) for k in keys if k not in forbid]

@@ -33,6 +33,8 @@ class Thresholds:
             this fraction of their starting level (and by less than ``noise_k`` noise units).
         no_skill_margin: a loss within this fraction of the no-skill level (ln(classes), when it
             can be inferred) has not learned anything either.
+        no_skill_r2: a regression whose logged R\u00b2 never rose above this is at its no-skill
+            level (it predicts about the mean of the targets): ``not_learning``, whatever its loss did.
         unstable_roughness: ``unstable`` when the scatter around the trend in the second half of
             training exceeds this fraction of the loss level there...
         unstable_jump: ...or the loss jumps up by more than this fraction of its level, between
@@ -41,14 +43,27 @@ class Thresholds:
         unstable_near_zero: a training loss whose second half is below this fraction of
             validation's level, and whose scatter is too, is near 0: its relative scatter is not
             called ``unstable`` (its moves are tiny against the gap to validation).
+        unstable_of_drop: scatter and upward jumps count towards ``unstable`` only when larger
+            than this fraction of the curve's own drop (start to lowest): a loss that fell by
+            orders of magnitude scatters a lot relative to its level, but moves that undo no
+            real share of its progress are not instability.
+        unstable_acc_drop: ...unless the accuracy confirms the jump: it fell by this much
+            (absolute) at the same epoch.
         overfit_rise: ``overfitting`` when validation loss ends this fraction of the drop it made
             above its minimum (and more than ``noise_k`` noise units above it), while the training
             loss kept falling.
         overfit_rise_level: ...or this fraction of the validation loss level.
+        overfit_acc_gap: ``overfitting`` too when validation has reached a plateau (its last
+            ``stall_fraction`` gained less than ``improving_drop`` of its drop) far above training
+            (``gap_warning``), the gap growing, and training accuracy ends this much (absolute)
+            above validation accuracy.
         stall_fraction: the final fraction of the run over which "validation stopped improving"
             and "still improving" are judged.
         improving_drop: ``still_improving`` when validation loss fell over the final
             ``stall_fraction`` of the run by more than this fraction of its total drop.
+        improving_level: ...or by more than this fraction of its own level (a curve that falls by
+            orders of magnitude, read on a log scale); either way beyond ``noise_k`` standard
+            errors of its slope, with its lowest epoch in that final stretch.
         underfit_level: ``underfitting`` when the settled training loss is still above this
             fraction of its starting level (or of the no-skill level)...
         underfit_gap: ...and training and validation are within this fraction of each other...
@@ -76,14 +91,19 @@ class Thresholds:
     end_above_start: float = 0.5
     learn_drop: float = 0.03
     no_skill_margin: float = 0.02
+    no_skill_r2: float = 0.05
     unstable_roughness: float = 0.12
     unstable_jump: float = 0.5
     unstable_jumps: int = 3
     unstable_near_zero: float = 0.1
+    unstable_of_drop: float = 0.05
+    unstable_acc_drop: float = 0.05
     overfit_rise: float = 0.10
     overfit_rise_level: float = 0.05
+    overfit_acc_gap: float = 0.10
     stall_fraction: float = 0.25
     improving_drop: float = 0.03
+    improving_level: float = 0.10
     underfit_level: float = 0.25
     underfit_gap: float = 0.25
     underfit_flat: float = 0.06

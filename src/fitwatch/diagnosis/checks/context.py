@@ -34,11 +34,12 @@ NEAR_ZERO = 1e3
 class CurveStats:
     """One curve's statistics, computed once: ``y`` (values), ``n``, ``s`` (smoothed), ``sigma``
     (robust epoch-to-epoch noise), ``start``, ``end`` (smoothed tail), ``imin`` and ``min`` (smoothed
-    minimum), ``drop`` (start - min) and ``level`` (median magnitude of the second half)."""
+    minimum), ``drop`` (start - min) and ``level`` (median magnitude of the second half).
+    ``start`` may be given: the curve's first value when it was logged before the epochs judged."""
 
     __slots__ = ("y", "n", "s", "sigma", "start", "end", "imin", "min", "drop", "level")
 
-    def __init__(self, y: np.ndarray, window: int):
+    def __init__(self, y: np.ndarray, window: int, start: float | None = None):
         self.y = y
         n = self.n = y.size
         self.s = smooth(y, window)
@@ -49,6 +50,8 @@ class CurveStats:
             self.sigma = 0.0
         head = y[: max(1, min(2, n))]
         self.start = float(max(self.s[0], float(np.max(head)) if n > 1 else float(y[0])))
+        if start is not None and math.isfinite(start) and start > self.start:
+            self.start = float(start)  # the curve's first value, logged before the judged epochs
         tail = self.s[-max(1, min(3, n)):]
         self.end = float(mean(tail))
         self.imin = int(np.argmin(self.s))
@@ -77,6 +80,10 @@ class Context:
         best: the best epoch as an index of the judged epochs (None without a curve).
         stop: the run's early-stopping record (``Curves.stop``), or None.
         findings, notes: what preparing the curves found and noted (the primary finding goes first).
+        stated_floor: the no-skill level is the run's own (``baseline`` or ``classes`` in its
+            context), not guessed from a curve's start.
+        r2: a logged coefficient of determination on the judged epochs (validation's, else
+            training's), or None: R\u00b2 about 0 is a regression's no-skill level.
     """
 
     t: Thresholds
@@ -95,6 +102,8 @@ class Context:
     stop: dict | None
     findings: list
     notes: list
+    stated_floor: bool = False
+    r2: np.ndarray | None = None
 
 
 class Verdict(NamedTuple):

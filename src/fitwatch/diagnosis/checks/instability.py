@@ -97,7 +97,7 @@ def unstable(ctx: Context) -> Verdict | None:
     rough to settle is the finding)."""
     t, span = ctx.t, ctx.span
     found = None
-    for name, c in (("loss", ctx.cl), ("val_loss", ctx.cv)):
+    for name, c, acc in (("loss", ctx.cl, ctx.acc), ("val_loss", ctx.cv, ctx.vacc)):
         if c is None or found:
             continue
         half = c.y[c.n // 2:]
@@ -108,8 +108,16 @@ def unstable(ctx: Context) -> Verdict | None:
         rough = float(MAD * median(np.abs(half - sh))) / level
         if name == "loss" and ctx.cv is not None and _tiny_beside_validation(rough * level, level, ctx.cv, t.unstable_near_zero):
             continue  # a training loss near 0: large relative scatter, tiny moves against validation
-        ups = np.diff(c.y) / np.maximum(c.y[:-1], 1e-12)
-        jumps = int(np.count_nonzero(ups > t.unstable_jump))
+        # a curve that fell by orders of magnitude scatters a lot relative to its level while its
+        # moves are tiny against the progress it made (a log-scale view): only moves that undo a
+        # share of the progress count (issue 11's real logs: PINNs, fine-tunes near 0)
+        big = max(c.drop, 0.0) * t.unstable_of_drop
+        if rough * level <= big:
+            rough = 0.0
+        steps = np.diff(c.y)
+        ups = steps / np.maximum(c.y[:-1], 1e-12)
+        jumping = (ups > t.unstable_jump) & ((steps > big) | _acc_fell(acc, c.n, t))
+        jumps = int(np.count_nonzero(jumping[max(0, c.n // 2 - 1):]))  # the second half: early chaos settles
         # scatter around the moving average is also what a short curve's bend looks like (the average
         # lags it); a curve that "jumps around" goes up now and then, so a second half that falls at
         # (nearly) every epoch is not unstable, however much it bends
@@ -126,6 +134,16 @@ def unstable(ctx: Context) -> Verdict | None:
         f"{100 * rough:.0f}% of its level, with {jumps} jump{'s' if jumps != 1 else ''} of more than "
         f"{100 * t.unstable_jump:.0f}% up.",
         remedies_for("unstable")), [lr_high(span, ev)])
+
+
+def _acc_fell(acc, n: int, t) -> np.ndarray | bool:
+    """Per step of a curve of ``n`` epochs: did its accuracy fall by ``unstable_acc_drop`` or more
+    at that step? A loss jump that the accuracy confirms is instability whatever its size against
+    the progress made (a cosine restart that throws validation accuracy from 0.99 to 0.81)."""
+    if acc is None or acc.size != n or n < 2:
+        return False
+    with np.errstate(invalid="ignore"):
+        return np.nan_to_num(-np.diff(acc), nan=0.0) >= t.unstable_acc_drop
 
 
 def _tiny_beside_validation(scatter: float, level: float, cv, share: float) -> bool:

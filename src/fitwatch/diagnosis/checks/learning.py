@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from fitwatch.diagnosis.checks.context import Context, Verdict, primary
+from fitwatch.diagnosis.checks.instability import lr_high
+from fitwatch.diagnosis.evidence import spiked
 from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import remedies_for
 
@@ -37,6 +41,13 @@ def no_floor(start: float) -> None:
     return None
 
 
+def _at_floor(ctx: Context, floor: float) -> str:
+    """How the message names the no-skill level: the one the run stated, or ln k guessed."""
+    if ctx.stated_floor:
+        return f", at the no-skill level the run states ({floor:.4g}: predicting without skill)."
+    return f", stuck at the no-skill level ln({int(round(math.exp(floor)))}) = {floor:.4g}."
+
+
 def not_learning(ctx: Context) -> Verdict | None:
     """Neither curve fell by ``learn_drop`` of its start and beyond its noise (or it stayed at the
     no-skill level)."""
@@ -50,9 +61,14 @@ def not_learning(ctx: Context) -> Verdict | None:
         drops[name] = rel
         floor = no_skill_level(c.start)
         stuck_at_chance = floor is not None and c.min > floor * (1 - t.no_skill_margin)
-        if rel >= t.learn_drop and c.drop > t.noise_k * c.sigma and not stuck_at_chance:
+        # and its lowest value beat its first one: a curve that jumped up after its first epoch
+        # and came only part of the way back has learned nothing
+        beat_first = c.y[0] - float(c.y.min()) >= t.learn_drop * abs(c.y[0])
+        if rel >= t.learn_drop and c.drop > t.noise_k * c.sigma and not stuck_at_chance and beat_first:
             learned = True
-    if learned:
+    r2 = ctx.r2[np.isfinite(ctx.r2)] if ctx.r2 is not None else None
+    no_skill_r2 = r2 is not None and r2.size >= t.min_epochs and float(r2.max()) < t.no_skill_r2
+    if learned and not no_skill_r2:
         return None
     c = ctx.cl or ctx.cv
     ev = {"relative_drop": {k: round(v, 5) for k, v in drops.items()}, "start": c.start, "lowest": c.min,
@@ -60,15 +76,30 @@ def not_learning(ctx: Context) -> Verdict | None:
     floor = no_skill_level(c.start)
     if floor is not None:
         ev["no_skill_level"] = floor
-        ev["classes_guess"] = int(round(math.exp(floor)))
+        if not ctx.stated_floor:
+            ev["classes_guess"] = int(round(math.exp(floor)))
     smooth = c.sigma < 0.01 * abs(c.start) if c.start else True
-    first = ["lr_up"] if smooth else ["check_data"]
+    jump = spiked(c.y, t.end_above_start)
+    fell = max(drops.values(), default=0) >= 0.5  # it fell a lot, to no better than no skill
+    first = ["lr_down"] if jump else ["lr_up"] if smooth else ["check_data"]
+    if no_skill_r2:
+        ev["best_r2"] = float(r2.max())
+    if jump:
+        top = int(np.argmax(c.y))
+        ev.update(first_value=float(c.y[0]), peak=float(c.y[top]), peak_epoch=ctx.Ek(top))
     finding = primary(
         "not_learning", span, ev,
-        f"The loss hardly moved: from {c.start:.4g} to at best {c.min:.4g} "
-        f"({100 * max(drops.values(), default=0):.1f}% lower)"
-        + (f", stuck at the no-skill level ln({ev['classes_guess']}) = {floor:.4g}." if floor is not None else "."),
+        (f"The loss jumped from {c.y[0]:.4g} to {ev['peak']:.4g} at epoch {ev['peak_epoch']} and never came back "
+         f"below where it started (at best {float(c.y.min()):.4g})" if jump else
+         f"The loss fell from {c.start:.4g} to {c.min:.4g} but learned nothing that counts" if fell else
+         f"The loss hardly moved: from {c.start:.4g} to at best {c.min:.4g} "
+         f"({100 * max(drops.values(), default=0):.1f}% lower)")
+        + (_at_floor(ctx, floor) if floor is not None else ".")
+        + (f" R\u00b2 never rose above {ev['best_r2']:.3f}: the model predicts no better than the mean of the "
+           f"targets." if no_skill_r2 else ""),
         remedies_for("not_learning", first=first))
+    if jump:  # a step too large threw the model out of its starting basin: not a learning rate too small
+        return Verdict("not_learning", finding, [lr_high(span, ev)])
     extra = []
     if smooth:
         extra.append(Finding("lr_too_low", "warning", span, {"noise": c.sigma, "start": c.start},

@@ -12,19 +12,74 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from fitwatch.diagnosis.checks.context import Context, Verdict, primary, window
 from fitwatch.diagnosis.checks.early_stop import stopped
 from fitwatch.diagnosis.remedies import remedies_for
 
 
 def overfitting(ctx: Context) -> Verdict | None:
-    """Either sign of overfitting; it needs both curves."""
-    if ctx.cl is None or ctx.cv is None:
+    """Any sign of overfitting: validation turned up, stalled with a gap that kept widening or a
+    training accuracy far above validation's, or stopped improving before an early stop; with no
+    training curve, a validation loss that turned up and kept rising."""
+    if ctx.cv is None:
         return None
-    found = turned_up(ctx)
+    if ctx.cl is None:
+        return val_rose(ctx)
+    found = turned_up(ctx) or plateau_gap(ctx)
     if found is None and ctx.stop and stopped(ctx.stop):
         found = caught_at_stop(ctx)
     return found
+
+
+def plateau_gap(ctx: Context) -> Verdict | None:
+    """Validation reached a plateau far above training, and training accuracy ends far above
+    validation accuracy while the gap grows (or training accuracy is ~1: it memorised the training
+    set). The onset is where validation had made ``plateau_fraction`` of its progress."""
+    cl, cv, t, Ek = ctx.cl, ctx.cv, ctx.t, ctx.Ek
+    acc, vacc, n = ctx.acc, ctx.vacc, cv.n
+    if acc is None or vacc is None or n < 2 * t.min_epochs or cv.drop <= 0:
+        return None
+    a, va = (float(np.nanmean(x[-3:])) if np.isfinite(x[-3:]).any() else math.nan for x in (acc, vacc))
+    k = max(3, int(round(t.stall_fraction * n)))
+    gained = float(cv.s[-k] - cv.end)
+    gap_mid, gap_end = float(cv.s[n // 2] - cl.s[n // 2]), cv.end - cl.end
+    growing = gap_end - gap_mid > t.noise_k * cv.sigma / math.sqrt(max(1, n // 4)) or a >= 0.99
+    if not (a - va >= t.overfit_acc_gap and gap_end > t.gap_warning * max(abs(cl.end), 1e-12) and growing
+            and gained < t.improving_drop * cv.drop):
+        return None
+    m = int(np.flatnonzero(cv.s <= cv.start - t.plateau_fraction * cv.drop)[0])
+    ev = {"best_val_loss": float(cv.y.min()), "plateau_epoch": Ek(m), "smoothed_val_loss_end": cv.end,
+          "smoothed_train_loss_end": cl.end, "smoothed_gap_end": gap_end, "smoothed_gap_mid": gap_mid,
+          "train_accuracy": a, "val_accuracy": va, "val_gain_last_epochs": gained}
+    msg = (f"Validation loss reached a plateau around epoch {Ek(m)} ({cv.s[m]:.4g}, {cv.end:.4g} at the end) "
+           f"far above training ({cl.end:.4g}), and training accuracy ends at {a:.3f} against {va:.3f} on "
+           f"validation: the model fits its training data much better than it generalises.")
+    return Verdict("overfitting", primary("overfitting", [Ek(m), ctx.span[1]], ev, msg,
+                                          remedies_for("overfitting", first=["weight_decay"])), onset=m)
+
+
+def val_rose(ctx: Context) -> Verdict | None:
+    """No training curve: validation bottomed out and kept rising for the rest of the run (most
+    smoothed steps up, beyond ``overfit_rise``): overfitting's sign, though without a training
+    curve it cannot be told from a drift in the data."""
+    cv, t, Ek = ctx.cv, ctx.t, ctx.Ek
+    m, n = cv.imin, cv.n
+    if n < 2 * t.min_epochs or m > n * (1 - t.stall_fraction) or cv.drop <= 0:
+        return None
+    rise = cv.end - cv.min
+    ups = float(np.mean(np.diff(cv.s[m:]) > 0))
+    if not (rise > t.overfit_rise * cv.drop and rise > t.noise_k * cv.sigma and ups >= 0.7):
+        return None
+    ev = {"best_val_loss": float(cv.y.min()), "smoothed_min_val_loss": cv.min, "lowest_smoothed_epoch": Ek(m),
+          "smoothed_val_loss_end": cv.end, "rise": rise, "rise_vs_drop": rise / cv.drop,
+          "share_of_steps_up": ups}
+    msg = (f"Validation loss bottomed out around epoch {Ek(m)} ({cv.min:.4g}) and rose at {100 * ups:.0f}% of "
+           f"the epochs after it, to {cv.end:.4g}: the usual sign of overfitting (there is no training curve "
+           f"to confirm it).")
+    return Verdict("overfitting", primary("overfitting", [Ek(m), ctx.span[1]], ev, msg,
+                                          remedies_for("overfitting")), onset=m)
 
 
 def turned_up(ctx: Context) -> Verdict | None:

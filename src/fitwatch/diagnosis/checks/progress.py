@@ -27,8 +27,11 @@ def still_improving(ctx: Context) -> Verdict | None:
     k = min(c.n, max(3, int(round(t.stall_fraction * c.n))))
     b, b_se = slope(c.y[-k:])
     recent = -b * (k - 1)  # what the final stretch still gained, by a least-squares line
-    if not (c.drop > 0 and recent > t.improving_drop * c.drop and -b > t.noise_k * b_se
-            and c.imin >= c.n - max(2, c.n // 10)):
+    # what it still gains must be a share of its whole drop, or (a curve falling by orders of
+    # magnitude, read on a log scale) a share of its own level; and the best epoch must be recent
+    gains = recent > t.improving_drop * c.drop or recent > t.improving_level * abs(c.end)
+    if not (c.drop > 0 and gains and -b > t.noise_k * b_se and c.imin >= c.n - max(2, c.n // 10)
+            and int(np.argmin(c.y)) >= c.n - k):
         return None
     name = "val_loss" if c is ctx.cv else "loss"
     k_epochs = Ek(c.n - 1) - Ek(c.n - k) + 1  # k when every epoch has a value

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fitwatch.diagnosis.curves import Curves, loss_candidates, merge_notes, spread_validation
+from fitwatch.diagnosis.readers.resumed import join_resumed
 from fitwatch.diagnosis.readers.columns import (
     Col,
     ReadError,
@@ -190,18 +191,19 @@ def runs_from_columns(cols: list[Col], *, label: str, source: str, lines: list[i
 
     out = []
     for gkey, rows in groups:
-        parts = _split_runs(rows, epochs_src, t.step, aggregate)
-        for j, part in enumerate(parts):
-            run_notes = list(notes)
-            if len(parts) > 1:
-                starts = [lines[p[0]] if lines else p[0] + 1 for p in parts[1:]]
-                where = ("line" if lines else "row") + ("s" if len(starts) > 1 else "")
-                run_notes.append(f"{len(parts)} runs in one {what == 'column' and 'file' or 'source'} (the epoch "
-                                 f"counter restarts at {where} {', '.join(map(str, starts))})")
-            c = _build_run(np.asarray(part, dtype=np.intp), entries, epochs_src, t.step, lines, run_notes, source,
+        built = []
+        for part in _split_runs(rows, epochs_src, t.step, aggregate):
+            c = _build_run(np.asarray(part, dtype=np.intp), entries, epochs_src, t.step, lines, list(notes), source,
                            stepped=repeats)
-            if c is None:  # no row with an epoch number
-                continue
+            if c is not None:  # else no row with an epoch number
+                built.append((c, lines[part[0]] if lines else part[0] + 1))
+        parts = join_resumed(built, "line" if lines else "row")
+        for j, (c, _) in enumerate(parts):
+            if len(parts) > 1:
+                starts = [at for _, at in parts[1:]]
+                where = ("line" if lines else "row") + ("s" if len(starts) > 1 else "")
+                c.notes.append(f"{len(parts)} runs in one {what == 'column' and 'file' or 'source'} (the epoch "
+                               f"counter restarts at {where} {', '.join(map(str, starts))})")
             if t.run is not None:
                 key = gkey if len(parts) == 1 else f"{gkey}.{j + 1}"
             else:
@@ -295,7 +297,7 @@ def _pivot_phases(t: _Table, notes: list) -> bool:
 def _settle_keys(entries: list, notes: list, what: str) -> list:
     """One entry per key: per-step columns (Lightning's ``train_loss_step``) only where no epoch value
     exists; of two columns with one name (``val_loss`` and ``test_loss``), the one spelled exactly so
-    keeps it, the other its own snake_case name."""
+    keeps it (else a validation spelling before a test one), the other its own snake_case name."""
     epoch_keys = {e[0] for e in entries if not e[4]}
     dropped_steps = [e[5].name for e in entries if e[4] and e[0] in epoch_keys]
     if dropped_steps:
@@ -306,7 +308,9 @@ def _settle_keys(entries: list, notes: list, what: str) -> list:
         by_key.setdefault(e[0], []).append(e)
     for key, group in by_key.items():
         if len(group) > 1:
-            group.sort(key=lambda e: snake(e[5].name) != key)
+            # spelled exactly so first, then a validation word before a test one (valid_loss
+            # over test_loss: a Lightning log with both has the test value once, at the end)
+            group.sort(key=lambda e: (snake(e[5].name) != key, "test" in snake(e[5].name).split("_")))
             for e in group[1:]:
                 e[0] = snake(e[5].name) if snake(e[5].name) not in by_key else f"{snake(e[5].name)}_2"
                 notes.append(f"{e[5].name} kept as {e[0]!r} ({key} is also in the {what}s)")

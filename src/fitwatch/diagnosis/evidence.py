@@ -1,0 +1,80 @@
+"""What a run shows beyond its two losses, read once per diagnosis: a learning-rate schedule in a
+logged ``lr``, gradient clipping in a logged ``grad_norm``, a loss that spiked above where it
+started, a model that fits its training data, and what the run says about itself
+(:attr:`Curves.context`). The remedy rules of :data:`fitwatch.diagnosis.remedies.RULES` read it.
+
+Example:
+    >>> import numpy as np
+    >>> from fitwatch.diagnosis.curves import Curves
+    >>> c = Curves(epochs=np.arange(4), series={"loss": [2.3, 9.0, 2.5, 2.4], "lr": [0.1, 0.1, 0.01, 0.01]})
+    >>> sorted(run_evidence(c, np.array([2.3, 9.0, 2.5, 2.4]), None))
+    ['scheduler', 'spiked']
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from fitwatch.diagnosis.curves import Curves
+
+_LR = re.compile(r"^(train[_/.-])?(lr|learning[_ ]?rate)([_/.-].*|\d*)$", re.IGNORECASE)
+_GRAD = re.compile(r"^(train[_/.-])?(grad|gradient)[_ ]?norm([_/.-].*)?$", re.IGNORECASE)
+
+
+def series_like(curves: Curves, pattern: re.Pattern) -> list[np.ndarray]:
+    """The finite values of every series whose name matches ``pattern`` (at least 3 of them)."""
+    out = []
+    for key, v in curves.series.items():
+        if pattern.match(key):
+            v = v[np.isfinite(v)]
+            if v.size >= 3:
+                out.append(v)
+    return out
+
+
+def scheduled(curves: Curves) -> bool:
+    """A logged learning rate that varies by 1.5x or more (a schedule, a warm-up, ReduceLROnPlateau),
+    or a ``scheduler`` the run states."""
+    if curves.context.get("scheduler"):
+        return True
+    return any(v.min() > 0 and v.max() / v.min() >= 1.5 for v in series_like(curves, _LR))
+
+
+def clipped(curves: Curves) -> bool:
+    """Gradient clipping the run states (``grad_clip``), or a logged gradient norm that sits at its
+    maximum (within 1%) at a fifth of the epochs or more: the cap of a clipped norm."""
+    if curves.context.get("grad_clip"):
+        return True
+    for v in series_like(curves, _GRAD):
+        top = v.max()
+        if top > 0 and np.count_nonzero(v >= 0.99 * top) >= max(3, v.size // 5) and v.min() < 0.9 * top:
+            return True
+    return False
+
+
+def spiked(y: np.ndarray | None, share: float) -> bool:
+    """The loss jumped above its first value by ``share`` (``Thresholds.end_above_start``) after it."""
+    if y is None or y.size < 2 or not np.isfinite(y[0]) or y[0] <= 0:
+        return False
+    later = y[1:][np.isfinite(y[1:])]
+    return bool(later.size and later.max() > (1 + share) * y[0])
+
+
+def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | None, *, share: float = 0.5,
+                 fits: bool = False) -> set[str]:
+    """The evidence keys that hold for a run: ``spiked``, ``scheduler``, ``clipped``, ``tabular``
+    (``context data``), and ``fits_training`` when ``fits``."""
+    out = set()
+    if spiked(train if train is not None else val, share):
+        out.add("spiked")
+    if scheduled(curves):
+        out.add("scheduler")
+    if clipped(curves):
+        out.add("clipped")
+    if curves.context.get("data") == "tabular":
+        out.add("tabular")
+    if fits:
+        out.add("fits_training")
+    return out

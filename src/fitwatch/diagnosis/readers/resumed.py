@@ -1,0 +1,102 @@
+"""An epoch counter that starts again: a run resumed, an attempt abandoned, or a new run.
+
+A log that a training script appends to (Keras ``CSVLogger(append=True)``, a console log, a JSON
+lines file) holds every ``fit`` of it. Where its epoch counter goes back, the next rows are:
+
+* **the same start again**: the first values repeat those of the rows before, which were an attempt
+  the script began anew; the abandoned attempt is dropped (a note says so);
+* **a resumed run**: its loss (or its accuracy: a loss can jump when regularisation is added on
+  resuming) takes up where the rows before left off, closer to their last value than to their
+  first; the two are one run, the epochs after the restart renumbered to follow on;
+* else **a new run**, read on its own (``file#2``).
+
+Example:
+    >>> import numpy as np
+    >>> a = Curves(epochs=np.arange(3), series={"loss": [2.0, 1.0, 0.5]})
+    >>> b = Curves(epochs=np.arange(2), series={"loss": [0.48, 0.45]})
+    >>> [(c.epochs.tolist(), c.loss.tolist()) for c, _ in join_resumed([(a, 5), (b, 9)], "line")]
+    [([0, 1, 2, 3, 4], [2.0, 1.0, 0.5, 0.48, 0.45])]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fitwatch.diagnosis.curves import Curves
+
+
+def _key(c: Curves) -> str | None:
+    """The curve that tells a resume from a new run: the training loss, else the validation loss."""
+    return next((k for k in ("loss", "val_loss") if k in c.series and np.isfinite(c.series[k]).any()), None)
+
+
+def _first_last(c: Curves, key: str) -> tuple[float, float]:
+    v = c.series[key][np.isfinite(c.series[key])]
+    return float(v[0]), float(v[-1])
+
+
+def relation(prev: Curves, nxt: Curves) -> str:
+    """``"repeat"`` (the same start again), ``"resumed"`` or ``"new"``."""
+    key = _key(prev)
+    if key is None or key != _key(nxt):
+        return "new"
+    k = min(len(prev), len(nxt), 3)
+    a, b = prev.series[key][:k], nxt.series[key][:k]
+    if k >= 1 and np.allclose(a, b, rtol=1e-6, equal_nan=True):
+        return "repeat"
+    for k in (key, "accuracy"):  # the accuracy too: a loss that jumps when regularisation was added
+        if k in prev.series and k in nxt.series and np.isfinite(prev.series[k]).any() \
+                and np.isfinite(nxt.series[k]).any():
+            p0, p1 = _first_last(prev, k)
+            n0, _ = _first_last(nxt, k)
+            if abs(n0 - p1) < abs(n0 - p0):
+                return "resumed"
+    return "new"
+
+
+def join(prev: Curves, nxt: Curves) -> Curves:
+    """``nxt`` after ``prev``, its epochs renumbered to follow on; a series one of them lacks has
+    no value there."""
+    n1, n2 = len(prev), len(nxt)
+    shift = int(prev.epochs[-1]) + 1 - int(nxt.epochs[0])
+    series, missing = {}, {}
+    for k in dict.fromkeys([*prev.series, *nxt.series]):
+        parts, miss = [], []
+        for c, n in ((prev, n1), (nxt, n2)):
+            if k in c.series:
+                parts.append(c.series[k])
+                miss.append(c.missing.get(k, np.zeros(n, dtype=bool)))
+            else:
+                parts.append(np.full(n, np.nan))
+                miss.append(np.ones(n, dtype=bool))
+        series[k] = np.concatenate(parts)
+        m = np.concatenate(miss)
+        if m.any():
+            missing[k] = m
+    notes = list(dict.fromkeys([*prev.notes, *nxt.notes]))
+    return Curves(epochs=np.concatenate([prev.epochs, nxt.epochs + shift]), series=series, name=prev.name,
+                  source=prev.source, notes=notes, stop=prev.stop, missing=missing, context=prev.context)
+
+
+def join_resumed(parts: list[tuple[Curves, int]], where: str) -> list[tuple[Curves, int]]:
+    """Consecutive parts of a table (each with the line or row where it starts) with every abandoned
+    attempt dropped and every resumed run joined to the run it resumes, a note on each."""
+    out: list[tuple[Curves, int]] = []
+    for c, at in parts:
+        if not out:
+            out.append((c, at))
+            continue
+        prev, start = out[-1]
+        rel = relation(prev, c)
+        if rel == "repeat":
+            c.notes.append(f"the epoch counter restarts at {where} {at} with the same first values: the "
+                           f"{len(prev)} epochs before were an attempt begun again, left out")
+            out[-1] = (c, at)
+        elif rel == "resumed":
+            joined = join(prev, c)
+            joined.notes.append(f"the epoch counter restarts at {where} {at} but the curves take up where "
+                                f"they left off: read as the run resumed (epochs renumbered to follow on)")
+            out[-1] = (joined, start)
+        else:
+            out.append((c, at))
+    return out

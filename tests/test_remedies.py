@@ -1,0 +1,147 @@
+"""Remedies that never contradict the evidence (issue 11, Must 4): every row of the evidence ->
+remedies table (``fitwatch.diagnosis.remedies.RULES``, printed in docs/diagnosis.md) on a run that
+shows the evidence, and the same run without it, where the remedy is given."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+import fitwatch
+from conftest import ROOT
+from fitwatch.diagnosis.remedies import CATALOGUE, RULES
+
+N = 30
+e = np.arange(N)
+
+
+def _all_remedies(d) -> list[str]:
+    return [r for f in d.findings for r in f.remedies]
+
+
+def _has(d, key: str) -> bool:
+    return CATALOGUE[key] in _all_remedies(d)
+
+
+def _spiked_at_chance():
+    """SGD with lr=10 on ten classes: one step throws the loss from ln 10 to 9, and it sits at chance
+    (above ln 10) from then on."""
+    loss = [2.30, 9.0, 4.1, 2.6] + [2.33 + 0.01 * math.sin(i) for i in range(N - 4)]
+    return {"loss": loss, "val_loss": [v + 0.01 for v in loss], "accuracy": [0.1] * N, "val_accuracy": [0.1] * N}
+
+
+def _smooth_flat():
+    """A learning rate far too small: a smooth curve that hardly moves (lr_up is the remedy)."""
+    loss = (2.30 - 0.0005 * e).tolist()
+    return {"loss": loss, "val_loss": [v + 0.02 for v in loss]}
+
+
+def _plateau(lr=None, grad_norm=None):
+    """Learned, then a long plateau: the plateau finding suggests ReduceLROnPlateau and a schedule."""
+    loss = (0.3 + 1.7 * np.exp(-e / 2.0)).tolist()
+    h = {"loss": loss, "val_loss": [v + 0.05 for v in loss]}
+    if lr is not None:
+        h["lr"] = lr
+    if grad_norm is not None:
+        h["grad_norm"] = grad_norm
+    return h
+
+
+def _unstable(grad_norm=None):
+    """A loss that keeps jumping: the unstable verdict suggests clipping and a schedule."""
+    rng = np.random.default_rng(3)
+    loss = (1.0 + 0.8 * np.abs(rng.standard_normal(N))).tolist()
+    loss[0] = 2.3
+    h = {"loss": loss, "val_loss": [v * 1.05 for v in loss]}
+    if grad_norm is not None:
+        h["grad_norm"] = grad_norm
+    return h
+
+
+def _overfit():
+    """A clear overfit: augmentation is among its remedies."""
+    loss = (1.0 * np.exp(-e / 6.0) + 0.02).tolist()
+    val = (0.8 * np.exp(-e / 5.0) + 0.3 + 0.02 * np.maximum(e - 10, 0)).tolist()
+    return {"loss": loss, "val_loss": val}
+
+
+def _memorised():
+    """Fits its training data (training loss down 99%, accuracy 1) and plateaus far above on validation."""
+    loss = (1.0 * np.exp(-e / 3.0) + 0.001).tolist()
+    val = (0.8 * np.exp(-e / 3.0) + 0.6).tolist()
+    return {"loss": loss, "val_loss": val}
+
+
+def _improving_to_the_end():
+    loss = (1.0 * np.exp(-e / 20.0)).tolist()
+    return {"loss": loss, "val_loss": [v + 0.05 for v in loss]}
+
+
+# each rule: (a run that shows the evidence, the remedies it forbids there, the same run without it)
+CASES = {
+    "spiked": (lambda: fitwatch.diagnose(_spiked_at_chance()), lambda: fitwatch.diagnose(_smooth_flat())),
+    "scheduler": (lambda: fitwatch.diagnose(_plateau(lr=np.geomspace(1e-3, 1e-5, N).tolist())),
+                  lambda: fitwatch.diagnose(_plateau(lr=[1e-3] * N))),
+    "clipped": (lambda: fitwatch.diagnose(_unstable(grad_norm=[1.0, 0.6, 1.0, 1.0, 0.8, 1.0] * 5)),
+                lambda: fitwatch.diagnose(_unstable(grad_norm=np.linspace(5, 1, N).tolist()))),
+    "tabular": (lambda: fitwatch.diagnose(_overfit(), context={"data": "tabular"}),
+                lambda: fitwatch.diagnose(_overfit(), context={"data": "image"})),
+    "fits_training": (lambda: fitwatch.diagnose(_memorised()),
+                      lambda: fitwatch.diagnose(_plateau())),
+    "best_is_last": (lambda: fitwatch.diagnose(_improving_to_the_end()),
+                     lambda: fitwatch.diagnose(_overfit())),
+}
+
+
+def test_every_rule_has_a_case_and_a_row_in_the_docs():
+    doc = (ROOT / "docs" / "diagnosis.md").read_text()
+    assert {r.evidence for r in RULES} == set(CASES)
+    for r in RULES:
+        row = next((line for line in doc.splitlines() if line.startswith(f"| `{r.evidence}` |")), None)
+        assert row is not None, f"docs/diagnosis.md has no row for {r.evidence}"
+        for k in r.forbid:
+            assert f"`{k}`" in row, (r.evidence, k)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.evidence for r in RULES])
+def test_a_rule_forbids_its_remedies_only_where_its_evidence_is(rule):
+    shows, lacks = CASES[rule.evidence]
+    d = shows()
+    for key in rule.forbid:
+        assert not _has(d, key), (rule.evidence, key, d.verdict)
+    given = [k for k in rule.forbid if _has(lacks(), k)]
+    assert given, f"the run without {rule.evidence} should get one of {rule.forbid}: the rule is what removes them"
+    for key in rule.first:
+        assert _all_remedies(d)[0] == CATALOGUE[key], (rule.evidence, _all_remedies(d)[:2])
+
+
+def test_sgd_lr_10_stuck_at_chance_is_told_to_lower_the_learning_rate():
+    """Issue 11: SGD with lr=10, stuck above ln(10) at chance accuracy, was `underfitting` with "use a
+    larger model" and "raise the learning rate": the opposite of the fix."""
+    d = fitwatch.diagnose(_spiked_at_chance())
+    assert d.verdict == "not_learning"
+    assert d.findings[0].remedies[0] == CATALOGUE["lr_down"]
+    assert "lr_too_high" in [f.code for f in d.findings] and "lr_too_low" not in [f.code for f in d.findings]
+    assert "jumped from 2.3 to 9 at epoch 1" in d.findings[0].message
+    assert any("the loss jumped above where it started" in n for n in d.notes)
+
+
+def test_a_scheduler_and_clipping_in_the_logs_are_not_recommended_again():
+    """Issue 11: a run with ReduceLROnPlateau and gradient clipping was told to add both."""
+    lr = [1e-3] * 10 + [1e-4] * 10 + [1e-5] * 10
+    d = fitwatch.diagnose(_plateau(lr=lr, grad_norm=[1.0, 0.7, 1.0, 1.0, 0.9, 1.0] * 5))
+    for key in ("lr_schedule", "lr_plateau", "gradient_clipping"):
+        assert not _has(d, key), key
+    d = fitwatch.diagnose(_unstable(), context={"scheduler": "cosine", "grad_clip": 1.0})
+    assert d.verdict == "unstable"
+    assert not _has(d, "lr_schedule") and not _has(d, "gradient_clipping") and _has(d, "lr_down")
+
+
+def test_context_is_checked_with_an_error_that_names_the_fix():
+    with pytest.raises(ValueError, match=re.escape("baseline must be a positive number")):
+        fitwatch.diagnose(_plateau(), baseline=-1)
+    with pytest.raises(ValueError, match="classes must be an integer >= 2"):
+        fitwatch.diagnose(_plateau(), context={"classes": 1.5})
