@@ -386,3 +386,16 @@ def test_show_takes_a_log_file_as_diagnose_does(tmp_path, store_dir):
     assert "a log file" not in p.stdout and "two.csv  #1" in p.stdout
     p = cli("show", tmp_path / "nothing.csv", cwd=tmp_path)
     assert p.returncode == 2 and "nothing.csv" in p.stderr
+
+
+def test_diagnose_takes_the_no_skill_baseline_and_the_kind_of_data(tmp_path):
+    """Issue 11: a regression predicting the mean is not_learning once its baseline is known; a bad
+    baseline is one line naming what it should be."""
+    path = tmp_path / "mean.csv"
+    rows = zip([40, 5, 1.3, 1.05, 1.01] + [1.0] * 10, [38, 4.8, 1.25, 1.03, 1.0] + [0.99] * 10)
+    path.write_text("epoch,loss,val_loss\n" + "".join(f"{i},{a},{b}\n" for i, (a, b) in enumerate(rows)))
+    assert json.loads(cli("diagnose", path, "--json").stdout)["verdict"] != "not_learning"
+    p = cli("diagnose", path, "--json", "--baseline", "1.0", "--data", "tabular")
+    assert json.loads(p.stdout)["verdict"] == "not_learning"
+    p = cli("diagnose", path, "--baseline", "-1")
+    assert p.returncode != 0 and p.stderr.strip().count("\n") == 0 and "baseline must be a positive number" in p.stderr

@@ -80,6 +80,11 @@ def _add_diagnose(sub, common) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per source (schema: docs/diagnosis.md)")
     p.add_argument("--monitor", default="val_loss", metavar="NAME",
                    help="the validation curve to judge (default val_loss)")
+    p.add_argument("--baseline", type=float, metavar="LOSS",
+                   help="the loss of predicting without skill, when you know it: the target's variance for an "
+                        "MSE regression, ln(C) for C classes (a loss that stays there is not_learning)")
+    p.add_argument("--data", choices=("tabular", "image", "text", "audio"),
+                   help="what the data is (tabular: no image augmentation is suggested)")
     p.set_defaults(func=cmd_diagnose)
 
 
@@ -237,8 +242,9 @@ def cmd_diagnose(args) -> int:
     results = []
     for src in args.sources:
         try:
-            results.append(diagnose(src, monitor=args.monitor, dir=args.dir))
-        except (ReadError, KeyError) as e:
+            results.append(diagnose(src, monitor=args.monitor, dir=args.dir, baseline=args.baseline,
+                                    context={"data": args.data} if args.data else None))
+        except (ReadError, KeyError, ValueError) as e:
             raise UserError(e.args[0] if e.args else str(e)) from None
     if args.json:
         for d in results:
