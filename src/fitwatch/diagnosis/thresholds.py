@@ -26,7 +26,7 @@ class Thresholds:
         noise_k: how many noise units (robust scatter of a curve around its smoothed trend) a
             change must exceed to count as real.
         explode_factor: ``diverged`` when a finite loss climbs above this multiple of where it
-            started.
+            started and ends ``end_above_start`` above it.
         end_above_start: ``diverged`` too when the loss ends this much above where it started
             (relative) after having been much lower.
         learn_drop: ``not_learning`` when the training and validation losses fell by less than

@@ -73,7 +73,7 @@ def diverged(ctx: Context) -> Verdict | None:
         tail = float(median(c.y[-3:]))
         if c.start > 0 and tail > (1 + t.end_above_start) * c.start and tail > 2 * c.min and c.min < c.start:
             explode = (name, tail, c)
-        elif c.start > 0 and float(np.max(c.y)) > t.explode_factor * c.start and tail > c.start:
+        elif c.start > 0 and float(np.max(c.y)) > t.explode_factor * c.start and tail > (1 + t.end_above_start) * c.start:
             explode = (name, tail, c)
     if ctx.bad is None and not explode:
         return None
