@@ -30,6 +30,11 @@ def test_demo_records_and_shows_the_run(tmp_path):
     assert np.all(np.isfinite(loss)) and loss[-1] < loss[0] / 5  # it really trains
     assert 0.8 < data.history["val_accuracy"][-1] <= 1.0
     assert len(data.steps()[("train", "loss")][0]) == 5 * 10  # 300 samples in batches of 32: 10 a epoch
+    # five epochs whose validation loss falls at every one (1.13 -> 0.19): a careful reader says
+    # still_improving, stored and printed (stderr)
+    val = data.history["val_loss"]
+    assert all(b < a for a, b in zip(val, val[1:])) and val[-1] < 0.9 * val[-2]
+    assert data.info["diagnosis"]["verdict"] == "still_improving" and "STILL IMPROVING" in p.stderr
 
     lines = p.stdout.strip().splitlines()
     assert lines[0].split()[:3] == ["digits-mlp", "#1", "finished"]
@@ -52,6 +57,7 @@ def test_demo_records_and_shows_the_run(tmp_path):
     again = subprocess.run([sys.executable, "-m", "fitwatch", "show", "digits-mlp", "--dir", str(store)],
                            capture_output=True, text=True, timeout=60)
     assert again.returncode == 0 and "val_accuracy" in again.stdout
+    assert "still training" not in p.stderr  # the printed diagnosis is of a finished run
 
 
 def test_demo_overfits(tmp_path):
@@ -65,6 +71,10 @@ def test_demo_overfits(tmp_path):
     assert val[-1] > val[best] * 1.02  # ...and rises afterwards
     assert train[-1] < train[best] / 2  # while the training loss keeps falling
     assert run.status == "finished"
+    # a careful reader: overfitting, from about where the validation loss bottomed out
+    d = fitwatch.diagnose(run.history)
+    assert d.verdict == "overfitting" and abs(d.onset_epoch - best) <= 3
+    assert fitwatch.load("overfit", dir=tmp_path).info["diagnosis"]["verdict"] == "overfitting"
 
 
 def test_demo_is_reproducible(tmp_path):
@@ -129,6 +139,7 @@ def test_demo_stops_early_restores_the_best_epoch_and_says_so(tmp_path):
     # the overfitting is diagnosed, and reported as caught by the stop
     diagnosis = data.info["diagnosis"]
     assert diagnosis["verdict"] == "overfitting"
+    assert "OVERFITTING" in p.stderr  # the printout says so
     codes = [f["code"] for f in diagnosis["findings"]]
     assert codes[:2] == ["overfitting", "stopped_early"]
     assert not any(r.startswith("Stop early") for f in diagnosis["findings"] for r in f["remedies"])
@@ -140,4 +151,5 @@ def test_demo_stops_early_restores_the_best_epoch_and_says_so(tmp_path):
     rows = {ln.split()[0]: ln for ln in p.stdout.splitlines() if ln.split()[:1] and ln.split()[0].isdigit()}
     assert rows[str(best)].rstrip().endswith("<- best, restored")
     assert rows[str(stop["stopped_epoch"])].rstrip().endswith("<- stopped")
+    assert "still training" not in p.stderr  # the printed diagnosis is of a finished run
 

@@ -170,7 +170,7 @@ def test_cli_diagnose_file_json_and_several_runs(tmp_path):
     assert out["verdict"] == "overfitting" and out["onset_epoch"] == out["best_epoch"]
     assert out["source"].endswith("one.csv")
     # two runs appended in one file: the epoch counter resets
-    good = [(i, 2.3 * math.exp(-i / 6) + 0.1, 2.3 * math.exp(-i / 6) + 0.12) for i in range(40)]
+    good = [(i, 2.3 * math.exp(-i / 4) + 0.1, 2.3 * math.exp(-i / 4) + 0.12) for i in range(40)]
     _write_csv(tmp_path / "two.csv", rows + good)
     out = json.loads(_cli("diagnose", "two.csv", "--json", cwd=tmp_path).stdout)
     assert [r["verdict"] for r in out["runs"]] == ["overfitting", "good_fit"]

@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import fitwatch
@@ -25,6 +26,19 @@ def run_block(name: str, cwd, monkeypatch) -> subprocess.CompletedProcess:
     return p
 
 
+def assert_still_improving(p, data, store):
+    """The quick starts train 20 epochs whose validation loss is still falling at the end (about 8%
+    over the last five epochs, a third over the last ten; the odd epoch up by less than the noise):
+    a careful reader says still_improving (train longer), not good_fit. Said where ``Run.finish()``
+    or the callback printed it (stderr), stored in the run, and by ``fitwatch.diagnose``."""
+    val = data.history["val_loss"]
+    assert np.mean(val[-3:]) < 0.95 * np.mean(val[-8:-3]), val  # the premise: still falling at the end
+    assert data.info["diagnosis"]["verdict"] == "still_improving", (val, data.info["diagnosis"]["verdict"])
+    assert fitwatch.diagnose(data.name, dir=store).verdict == "still_improving"
+    assert "STILL IMPROVING" in p.stderr
+    assert "still training" not in p.stderr  # the run had finished when its diagnosis was printed
+
+
 def test_pytorch_quick_start(tmp_path, monkeypatch):
     p = run_block("torch", tmp_path, monkeypatch)
     data = fitwatch.load("digits-mlp", dir=tmp_path / "fitwatch")  # the default store: ./fitwatch
@@ -40,14 +54,16 @@ def test_pytorch_quick_start(tmp_path, monkeypatch):
                           capture_output=True, text=True, timeout=60)
     assert show.returncode == 0, show.stderr
     assert "val_loss" in show.stdout and "val_accuracy" in show.stdout
+    assert_still_improving(p, data, tmp_path / "fitwatch")
 
 
 def test_keras_quick_start(tmp_path, monkeypatch):
-    run_block("keras", tmp_path, monkeypatch)
+    p = run_block("keras", tmp_path, monkeypatch)
     data = fitwatch.load("digits-keras", dir=tmp_path / "fitwatch")
     assert data.status == "finished" and data.epochs.tolist() == list(range(20))
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(data.history)
     assert data.history["val_accuracy"][-1] > 0.9
+    assert_still_improving(p, data, tmp_path / "fitwatch")
 
 
 def test_diagnose_quick_start(tmp_path, monkeypatch):
@@ -66,6 +82,14 @@ def test_early_stopping_quick_start(tmp_path, monkeypatch):
     assert data.status == "stopped" and len(data.epochs) == stopped + 1 < 200
     assert data.info["early_stopping"]["restored_epoch"] == best < stopped
     assert p.stdout.splitlines()[1] == data.info["early_stopping"]["reason"]
+    # 300 digits for a 256-unit MLP: validation loss bottoms out while training loss keeps falling,
+    # and the stop caught it: a careful reader says overfitting (caught), and so does the printout
+    val, train = data.history["val_loss"], data.history["loss"]
+    assert val[-1] > min(val) and train[-1] < 0.6 * train[best]  # the premise
+    diagnosis = data.info["diagnosis"]
+    assert diagnosis["verdict"] == "overfitting"
+    assert [f["code"] for f in diagnosis["findings"]][:2] == ["overfitting", "stopped_early"]
+    assert "OVERFITTING" in p.stderr
     # best.pt holds the best epoch's weights: its validation loss is the one recorded for that epoch
     from sklearn.datasets import load_digits
 
@@ -79,3 +103,4 @@ def test_early_stopping_quick_start(tmp_path, monkeypatch):
     show = subprocess.run([sys.executable, "-m", "fitwatch.cli", "show", "digits-early-stop"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert f"Stopped early at epoch {stopped} (200 planned)" in show.stdout
+    assert "still training" not in p.stderr  # the printed diagnosis is of a finished run

@@ -39,6 +39,14 @@ def _smooth_flat():
     return {"loss": loss, "val_loss": [v + 0.02 for v in loss]}
 
 
+def _started_high(first=9.7):
+    """A classifier at chance from its first epoch on, whose first epoch's mean is 9.7, four times
+    ln 10 (the spike happened inside epoch 0; no later value rose above it)."""
+    loss = [first] + (2.35 - 0.0005 * e[1:]).tolist()
+    return {"loss": loss, "val_loss": [v + 0.02 for v in loss[1:2]] + [v + 0.02 for v in loss[1:]],
+            "accuracy": [0.1] * N, "val_accuracy": [0.1] * N}
+
+
 def _plateau(lr=None, grad_norm=None):
     """Learned, then a long plateau: the plateau finding suggests ReduceLROnPlateau and a schedule."""
     loss = (0.3 + 1.7 * np.exp(-e / 2.0)).tolist()
@@ -83,6 +91,8 @@ def _improving_to_the_end():
 # each rule: (a run that shows the evidence, the remedies it forbids there, the same run without it)
 CASES = {
     "spiked": (lambda: fitwatch.diagnose(_spiked_at_chance()), lambda: fitwatch.diagnose(_smooth_flat())),
+    "started_high": (lambda: fitwatch.diagnose(_started_high()),
+                     lambda: fitwatch.diagnose(_started_high(first=2.36))),
     "scheduler": (lambda: fitwatch.diagnose(_plateau(lr=np.geomspace(1e-3, 1e-5, N).tolist())),
                   lambda: fitwatch.diagnose(_plateau(lr=[1e-3] * N))),
     "clipped": (lambda: fitwatch.diagnose(_unstable(grad_norm=[1.0, 0.6, 1.0, 1.0, 0.8, 1.0] * 5)),
@@ -114,8 +124,9 @@ def test_a_rule_forbids_its_remedies_only_where_its_evidence_is(rule):
         assert not _has(d, key), (rule.evidence, key, d.verdict)
     given = [k for k in rule.forbid if _has(lacks(), k)]
     assert given, f"the run without {rule.evidence} should get one of {rule.forbid}: the rule is what removes them"
-    for key in rule.first:
-        assert _all_remedies(d)[0] == CATALOGUE[key], (rule.evidence, _all_remedies(d)[:2])
+    if rule.first:
+        assert _all_remedies(d)[:len(rule.first)] == [CATALOGUE[k] for k in rule.first], \
+            (rule.evidence, _all_remedies(d)[:3])
 
 
 def test_sgd_lr_10_stuck_at_chance_is_told_to_lower_the_learning_rate():

@@ -24,7 +24,7 @@ from fitwatch.diagnosis.checks.context import Context, CurveStats, window
 from fitwatch.diagnosis.checks.early_stop import add_early_stop, stop_record
 from fitwatch.diagnosis.checks.fit import settled
 from fitwatch.diagnosis.checks.instability import diverged, first_nonfinite, nan_detected, unstable
-from fitwatch.diagnosis.checks.learning import no_floor, no_skill, not_learning
+from fitwatch.diagnosis.checks.learning import at_chance, no_floor, no_skill, not_learning
 from fitwatch.diagnosis.checks.overfitting import overfitting
 from fitwatch.diagnosis.checks.progress import fits_training, plateau, still_improving
 from fitwatch.diagnosis.checks.short import too_few_epochs
@@ -61,7 +61,10 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
     findings.insert(0, found.primary)
     findings.extend(found.extra)
     if found.signs:  # the finer signs, whatever the verdict
-        findings.extend(validation_signs(ctx))
+        # a model that learned nothing shows no leakage in its loss: validation below training is
+        # then the two sets' own no-skill levels, not a sign
+        findings.extend(f for f in validation_signs(ctx)
+                        if not (found.code == "not_learning" and f.code == "val_below_train"))
         p = plateau(ctx, overfit_at=found.onset) if found.code != "not_learning" else None
         if p is not None:
             findings.append(p)
@@ -79,8 +82,10 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
 def weigh_remedies(ctx: Context, curves: Curves, findings: list, *, last: bool) -> None:
     """Trim and reorder the remedies by what the run shows (the rules of
     :data:`fitwatch.diagnosis.remedies.RULES`), and note the evidence that changed them."""
+    classes = curves.context.get("classes")
+    chance = ctx.chance.get("loss") or ctx.chance.get("val_loss") or (math.log(classes) if classes else None)
     ev = run_evidence(curves, ctx.cl.y if ctx.cl else None, ctx.cv.y if ctx.cv else None,
-                      share=ctx.t.end_above_start, fits=fits_training(ctx.cl, ctx.acc))
+                      share=ctx.t.end_above_start, fits=fits_training(ctx.cl, ctx.acc), chance=chance)
     if last:
         ev.add("best_is_last")
     before = [list(f.remedies) for f in findings]
@@ -135,7 +140,9 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
                    span=span, E=E, Ek=Ek, bad=bad, usable=idx.size, best=best, stop=curves.stop,
                    findings=findings, notes=notes,
                    stated_floor=on_loss and ("baseline" in curves.context or "classes" in curves.context),
-                   r2=_r2(curves, idx) if on_loss else None)
+                   r2=_r2(curves, idx) if on_loss else None,
+                   chance={k: v for k, v in (("loss", at_chance(cl and cl.y, acc, t)),
+                                             ("val_loss", at_chance(cv and cv.y, vacc, t))) if v is not None})
 
 
 def _r2(curves: Curves, idx: np.ndarray) -> np.ndarray | None:

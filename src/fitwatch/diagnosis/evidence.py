@@ -62,13 +62,24 @@ def spiked(y: np.ndarray | None, share: float) -> bool:
     return bool(later.size and later.max() > (1 + share) * y[0])
 
 
+def started_high(train: np.ndarray | None, chance: float | None) -> bool:
+    """A classifier's first training value is more than twice its no-skill level ``chance`` (ln k,
+    known from the run's class count or an accuracy at chance): an untrained classifier starts near
+    ln k, so the first epoch blew up (a learning rate far too high) or the inputs or the
+    initialisation are far off (unnormalised features, huge logits)."""
+    return bool(chance and train is not None and train.size and np.isfinite(train[0]) and train[0] > 2.0 * chance)
+
+
 def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | None, *, share: float = 0.5,
-                 fits: bool = False) -> set[str]:
-    """The evidence keys that hold for a run: ``spiked``, ``scheduler``, ``clipped``, ``tabular``
-    (``context data``), and ``fits_training`` when ``fits``."""
+                 fits: bool = False, chance: float | None = None) -> set[str]:
+    """The evidence keys that hold for a run: ``spiked``, ``started_high`` (with ``chance``, the
+    classifier's ln k), ``scheduler``, ``clipped``, ``tabular`` (``context data``), and
+    ``fits_training`` when ``fits``."""
     out = set()
     if spiked(train if train is not None else val, share):
         out.add("spiked")
+    if started_high(train, chance):
+        out.add("started_high")
     if scheduled(curves):
         out.add("scheduler")
     if clipped(curves):

@@ -113,6 +113,11 @@ RULES: tuple[Rule, ...] = (
     Rule("spiked", "the loss jumped above where it started (by end_above_start), even if it came back "
                    "down or sits at chance after it", ("lr_up", "larger_model", "less_regularisation",
                                                        "more_epochs"), ("lr_down",)),
+    Rule("started_high", "a classifier's first training loss is more than twice its no-skill level ln k "
+                         "(k from the run's classes or an accuracy at chance): the first epoch blew up, or "
+                         "the inputs or the initialisation are far off", ("lr_up", "larger_model",
+                                                                          "less_regularisation", "more_epochs"),
+         ("lr_down", "normalise_inputs")),
     Rule("scheduler", "a learning-rate schedule: a logged lr that varies 1.5x or more, or "
                       "context scheduler", ("lr_schedule", "lr_plateau")),
     Rule("clipped", "gradient clipping: a logged grad_norm capped at its maximum, or context grad_clip",

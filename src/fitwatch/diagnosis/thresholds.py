@@ -33,6 +33,10 @@ class Thresholds:
             this fraction of their starting level (and by less than ``noise_k`` noise units).
         no_skill_margin: a loss within this fraction of the no-skill level (ln(classes), when it
             can be inferred) has not learned anything either.
+        chance_loss_above, chance_acc_low, chance_acc_high: a classifier is at chance when, over
+            the second half, its loss sits between ``no_skill_margin`` below and ``chance_loss_above``
+            above ln k while its accuracy sits between ``chance_acc_low``/k and ``chance_acc_high``/k,
+            for one class count k (the accuracy names k where the loss's start cannot).
         no_skill_r2: a regression whose logged R\u00b2 never rose above this is at its no-skill
             level (it predicts about the mean of the targets): ``not_learning``, whatever its loss did.
         unstable_roughness: ``unstable`` when the scatter around the trend in the second half of
@@ -64,11 +68,15 @@ class Thresholds:
         improving_level: ...or by more than this fraction of its own level (a curve that falls by
             orders of magnitude, read on a log scale); either way beyond ``noise_k`` standard
             errors of its slope, with its lowest epoch in that final stretch.
+        improving_long: ...or a stretch this many times longer gained ``improving_level`` of the
+            level, beyond ``noise_k`` standard errors (a curve that falls by a small, steady step
+            each epoch: the README's quick starts).
         underfit_level: ``underfitting`` when the settled training loss is still above this
             fraction of its starting level (or of the no-skill level)...
         underfit_gap: ...and training and validation are within this fraction of each other...
         underfit_flat: ...and the training loss fell by less than this fraction over the second
-            half (a model with capacity to spare keeps lowering it).
+            half (a model with capacity to spare keeps lowering it), or a classifier's training
+            accuracy ends below ``underfit_acc`` (it cannot fit its own training data).
         gap_warning: a generalisation gap larger than this fraction of the training loss is worth
             a warning.
         val_below_train: ``val_below_train`` when validation loss is below training loss by more
@@ -92,6 +100,9 @@ class Thresholds:
     learn_drop: float = 0.03
     no_skill_margin: float = 0.02
     no_skill_r2: float = 0.05
+    chance_loss_above: float = 0.10
+    chance_acc_low: float = 0.5
+    chance_acc_high: float = 1.3
     unstable_roughness: float = 0.12
     unstable_jump: float = 0.5
     unstable_jumps: int = 3
@@ -104,9 +115,11 @@ class Thresholds:
     stall_fraction: float = 0.25
     improving_drop: float = 0.03
     improving_level: float = 0.10
+    improving_long: float = 1.5
     underfit_level: float = 0.25
     underfit_gap: float = 0.25
     underfit_flat: float = 0.06
+    underfit_acc: float = 0.70
     gap_warning: float = 0.5
     val_below_train: float = 0.03
     leak_ratio: float = 5.0

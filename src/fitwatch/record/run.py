@@ -416,6 +416,7 @@ class Run(FitLifecycle):
         data = self.store.load(self.id)
         if not len(data.epochs) or not any(m == "loss" for _, m in data.metrics):
             return
+        data.status = self.status  # stored just after this: the diagnosis is of the finished run
         try:
             curves = Curves.from_run(data)
             curves.stop = self.info.get("early_stopping")  # with the restore this session made

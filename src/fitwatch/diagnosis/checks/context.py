@@ -17,7 +17,7 @@ Example:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
@@ -84,6 +84,8 @@ class Context:
             context), not guessed from a curve's start.
         r2: a logged coefficient of determination on the judged epochs (validation's, else
             training's), or None: R\u00b2 about 0 is a regression's no-skill level.
+        chance: ``{"loss": ln k, "val_loss": ln k}`` for a curve whose loss and accuracy sit at
+            chance (:func:`fitwatch.diagnosis.checks.learning.at_chance`); absent keys: not at chance.
     """
 
     t: Thresholds
@@ -104,6 +106,7 @@ class Context:
     notes: list
     stated_floor: bool = False
     r2: np.ndarray | None = None
+    chance: dict = field(default_factory=dict)
 
 
 class Verdict(NamedTuple):

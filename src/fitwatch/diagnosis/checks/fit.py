@@ -4,7 +4,8 @@ last verdict in the order: it always answers.
 
 Thresholds (:mod:`fitwatch.diagnosis.thresholds`): ``underfit_level`` (the settled level, relative to
 the no-skill level or the start), ``underfit_gap`` (validation close to training), ``underfit_flat``
-(what the second half still gained).
+(what the second half still gained), ``underfit_acc`` (a training accuracy this low underfits
+even while the loss still creeps down).
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ def settled(ctx: Context) -> Verdict:
     # a model with capacity to spare keeps lowering its training loss; one that cannot fit is flat
     h = ref.n // 2
     still = (float(mean(ref.y[max(0, h - 1): h + 2])) - ref.end) / max(abs(ref.end), 1e-12)
-    if level > t.underfit_level and gap < t.underfit_gap and still < t.underfit_flat:
+    # a classifier that cannot fit its own training data (accuracy below underfit_acc) underfits,
+    # even while its loss still creeps down
+    low_acc = acc_end is not None and acc_end < t.underfit_acc
+    if level > t.underfit_level and gap < t.underfit_gap and (still < t.underfit_flat or low_acc):
         ev = {"settled_loss": ref.end, "start": ref.start, "relative_level": level, "train_val_gap": gap,
               "second_half_decrease": still}
         if floor is not None:

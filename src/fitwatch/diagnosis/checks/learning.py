@@ -36,6 +36,46 @@ def no_skill(start: float) -> float | None:
     return None
 
 
+def at_chance(loss: np.ndarray | None, acc: np.ndarray | None, t) -> float | None:
+    """ln k when a classifier sits at chance over the second half of its epochs: its accuracy at
+    about 1/k (between ``chance_acc_low``/k and ``chance_acc_high``/k) while its loss stays at ln k
+    (from ``no_skill_margin`` below to ``chance_loss_above`` above), for some class count k; else None.
+
+    This reads the class count from the accuracy, where :func:`no_skill` must guess it from the
+    loss's start, which a spike or unnormalised inputs hide (an epoch-0 mean of 9.7 or 2,600).
+
+    Example:
+        >>> from fitwatch.diagnosis.thresholds import Thresholds
+        >>> loss = np.array([9.7, 2.4, 2.38, 2.36, 2.37, 2.38])
+        >>> acc = np.array([0.1, 0.09, 0.1, 0.11, 0.09, 0.1])
+        >>> round(at_chance(loss, acc, Thresholds()), 4)     # ten classes
+        2.3026
+        >>> at_chance(loss, acc + 0.5, Thresholds()) is None  # 60% accuracy: it learned
+        True
+    """
+    if loss is None or acc is None or loss.size != acc.size or loss.size < 4:
+        return None
+    half = loss.size // 2
+    y, a = loss[half:], acc[half:]
+    ok = np.isfinite(y) & np.isfinite(a)
+    if ok.sum() < 2:
+        return None
+    y, a = y[ok], a[ok]
+    a_mid = float(np.median(a))
+    if 1.0 < float(a.max()) <= 100.0:  # accuracy in percent
+        a_mid /= 100.0
+    level = float(np.median(y))
+    if not (0.0 < a_mid < 1.0) or not (0.0 < level < 12.0):  # ln k for k up to 160,000 classes
+        return None
+    # the class counts whose ln k the loss sits at and whose chance accuracy 1/k the accuracy sits
+    # at; of those, the one whose chance accuracy is closest
+    lo = max(2, math.ceil(math.exp(level / (1.0 + t.chance_loss_above))), math.ceil(t.chance_acc_low / a_mid))
+    hi = min(math.floor(math.exp(level / (1.0 - t.no_skill_margin))), math.floor(t.chance_acc_high / a_mid))
+    if lo > hi:
+        return None
+    return math.log(min(max(round(1.0 / a_mid), lo), hi))
+
+
 def no_floor(start: float) -> None:
     """The no-skill level of a monitored metric that is not a loss: none known."""
     return None
@@ -60,7 +100,8 @@ def not_learning(ctx: Context) -> Verdict | None:
         rel = c.drop / abs(c.start) if c.start else 0.0
         drops[name] = rel
         floor = no_skill_level(c.start)
-        stuck_at_chance = floor is not None and c.min > floor * (1 - t.no_skill_margin)
+        stuck_at_chance = (floor is not None and c.min > floor * (1 - t.no_skill_margin)
+                           or ctx.chance.get(name) is not None)
         # and its lowest value beat its first one: a curve that jumped up after its first epoch
         # and came only part of the way back has learned nothing
         beat_first = c.y[0] - float(c.y.min()) >= t.learn_drop * abs(c.y[0])
@@ -73,15 +114,19 @@ def not_learning(ctx: Context) -> Verdict | None:
     c = ctx.cl or ctx.cv
     ev = {"relative_drop": {k: round(v, 5) for k, v in drops.items()}, "start": c.start, "lowest": c.min,
           "noise": c.sigma}
-    floor = no_skill_level(c.start)
+    chance = ctx.chance.get("loss" if c is ctx.cl else "val_loss")
+    floor = no_skill_level(c.start) if chance is None or ctx.stated_floor else chance
     if floor is not None:
         ev["no_skill_level"] = floor
         if not ctx.stated_floor:
             ev["classes_guess"] = int(round(math.exp(floor)))
+        if chance is not None:
+            ev["chance_accuracy"] = round(1.0 / ev.get("classes_guess", round(math.exp(chance))), 5)
     smooth = c.sigma < 0.01 * abs(c.start) if c.start else True
     jump = spiked(c.y, t.end_above_start)
     fell = max(drops.values(), default=0) >= 0.5  # it fell a lot, to no better than no skill
-    first = ["lr_down"] if jump else ["lr_up"] if smooth else ["check_data"]
+    # a loss that fell a long way (to no better than no skill) moved: not a learning rate too small
+    first = ["lr_down"] if jump else ["check_data"] if fell or not smooth else ["lr_up"]
     if no_skill_r2:
         ev["best_r2"] = float(r2.max())
     if jump:
@@ -101,7 +146,7 @@ def not_learning(ctx: Context) -> Verdict | None:
     if jump:  # a step too large threw the model out of its starting basin: not a learning rate too small
         return Verdict("not_learning", finding, [lr_high(span, ev)])
     extra = []
-    if smooth:
+    if smooth and not fell:
         extra.append(Finding("lr_too_low", "warning", span, {"noise": c.sigma, "start": c.start},
                              "The curve is smooth but flat: a learning rate far too small is the usual "
                              "cause.", remedies_for("lr_too_low")))

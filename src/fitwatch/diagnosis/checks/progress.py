@@ -20,18 +20,24 @@ from fitwatch.diagnosis.remedies import remedies_for
 
 def still_improving(ctx: Context) -> Verdict | None:
     """The monitored curve (validation, else training) is still falling at the end: its final
-    stretch's least-squares slope gained ``improving_drop`` of its whole drop, beyond noise, and its
-    minimum is among its last epochs."""
+    stretch's least-squares slope gained ``improving_drop`` of its whole drop or ``improving_level``
+    of its level (or, over a stretch ``improving_long`` times longer, ``improving_level`` of its
+    level), beyond noise, and its minimum is among its last epochs."""
     t, Ek, span = ctx.t, ctx.Ek, ctx.span
     c = ctx.main
-    k = min(c.n, max(3, int(round(t.stall_fraction * c.n))))
-    b, b_se = slope(c.y[-k:])
-    recent = -b * (k - 1)  # what the final stretch still gained, by a least-squares line
-    # what it still gains must be a share of its whole drop, or (a curve falling by orders of
-    # magnitude, read on a log scale) a share of its own level; and the best epoch must be recent
-    gains = recent > t.improving_drop * c.drop or recent > t.improving_level * abs(c.end)
-    if not (c.drop > 0 and gains and -b > t.noise_k * b_se and c.imin >= c.n - max(2, c.n // 10)
-            and int(np.argmin(c.y)) >= c.n - k):
+    k0 = min(c.n, max(3, int(round(t.stall_fraction * c.n))))
+    # the final stretch, then one improving_long times longer: a curve falling steadily by a small
+    # step each epoch clears the noise over more epochs (that one is judged on its own level only)
+    for k in dict.fromkeys((k0, min(c.n, int(round(t.improving_long * k0))))):
+        b, b_se = slope(c.y[-k:])
+        recent = -b * (k - 1)  # what the stretch still gained, by a least-squares line
+        # what it still gains must be a share of its whole drop, or (a curve falling by orders of
+        # magnitude, read on a log scale) a share of its own level; and the best epoch must be recent
+        gains = (k == k0 and recent > t.improving_drop * c.drop) or recent > t.improving_level * abs(c.end)
+        if (c.drop > 0 and gains and -b > t.noise_k * b_se and c.imin >= c.n - max(2, c.n // 10)
+                and int(np.argmin(c.y)) >= c.n - k0):
+            break
+    else:
         return None
     name = "val_loss" if c is ctx.cv else "loss"
     k_epochs = Ek(c.n - 1) - Ek(c.n - k) + 1  # k when every epoch has a value

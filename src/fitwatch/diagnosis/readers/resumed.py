@@ -6,8 +6,8 @@ lines file) holds every ``fit`` of it. Where its epoch counter goes back, the ne
 * **the same start again**: the first values repeat those of the rows before, which were an attempt
   the script began anew; the abandoned attempt is dropped (a note says so);
 * **a resumed run**: its loss (or its accuracy: a loss can jump when regularisation is added on
-  resuming) takes up where the rows before left off, closer to their last value than to their
-  first; the two are one run, the epochs after the restart renumbered to follow on;
+  resuming) takes up where the rows before left off, within a quarter of their whole range
+  (or 5 % of their level, for a flat curve) of their last value; the two are one run, the epochs after the restart renumbered to follow on;
 * else **a new run**, read on its own (``file#2``).
 
 Example:
@@ -49,7 +49,7 @@ def relation(prev: Curves, nxt: Curves) -> str:
                 and np.isfinite(nxt.series[k]).any():
             p0, p1 = _first_last(prev, k)
             n0, _ = _first_last(nxt, k)
-            if abs(n0 - p1) < abs(n0 - p0):
+            if abs(n0 - p1) <= max(0.25 * abs(p0 - p1), 0.05 * abs(p1)):  # a flat curve: 5% of its level
                 return "resumed"
     return "new"
 

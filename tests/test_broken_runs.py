@@ -1,0 +1,147 @@
+"""Deliberately broken (and a few healthy) small runs, trained for real, get the verdict a careful
+reader gives.
+
+Every run in ``tests/broken_runs.py`` is trained here (not read back from its stored JSON), then
+``fitwatch.diagnose`` judges its curves. The expected verdicts (``broken_runs.EXPECTED``) are what a
+practitioner says from the curves and the known cause, not what fitwatch happened to say; each run's
+docstring gives the evidence, and says why where two verdicts are accepted. The stored curves
+(``tests/data/broken/*.json``, for iterating on the rules without retraining) are checked against
+the fresh ones, so they stay honest.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import broken_runs
+import fitwatch
+from broken_runs import EXPECTED, RUNS
+from fitwatch.diagnosis.findings import VERDICTS
+from fitwatch.diagnosis.remedies import CATALOGUE
+
+_trained: dict[str, dict] = {}
+
+
+def curves(name: str) -> dict:
+    """The run's curves, trained once per test session (the verdict, remedy and JSON tests share them)."""
+    if name not in _trained:
+        _trained[name] = RUNS[name]()
+    return _trained[name]
+
+
+def remedies(d) -> list[str]:
+    return [r for f in d.findings for r in f.remedies]
+
+
+def explain(name: str, d) -> str:
+    return f"{name}: expected {sorted(EXPECTED[name])}, got {d.verdict}\n  {broken_runs.summary(curves(name))}\n{d}"
+
+
+def test_there_are_enough_runs_and_each_says_what_a_reader_sees():
+    assert len(RUNS) >= 22
+    for name, fn in RUNS.items():
+        doc = fn.__doc__ or ""
+        assert "Careful reader" in doc, name
+        for verdict in EXPECTED[name]:
+            assert verdict in VERDICTS, (name, verdict)
+            assert f"**{verdict}**" in doc, f"{name}: its docstring does not say why {verdict}"
+
+
+@pytest.mark.parametrize("name", list(RUNS))
+def test_verdict(name):
+    d = fitwatch.diagnose(curves(name), **broken_runs.known(name))
+    assert d.verdict in EXPECTED[name], explain(name, d)
+
+
+# -- what the runs are: the facts their docstrings rest on ------------------------------------------
+
+def test_sgd_lr_10_spikes_then_stays_above_chance_level_loss_at_chance_accuracy():
+    c = curves("lr_far_too_high_stuck_at_chance")
+    assert c["loss"][0] > 3 * math.log(10)  # the spike
+    assert min(c["loss"][1:]) > math.log(10) and min(c["val_loss"]) > math.log(10)
+    assert max(c["val_accuracy"]) < 0.15 and max(c["accuracy"][1:]) < 0.15
+
+
+def test_the_failure_runs_fail_as_described():
+    assert any(math.isnan(v) for v in curves("lr_far_too_high_nan")["loss"])
+    assert all(math.isfinite(v) for v in curves("regression_loss_explodes")["loss"])
+    assert curves("regression_loss_explodes")["loss"][-1] > 100 * curves("regression_loss_explodes")["loss"][0]
+    assert len(set(curves("optimizer_never_steps")["val_loss"])) == 1  # the weights never change
+    c = curves("unnormalised_inputs")
+    assert c["loss"][0] > 100 and max(c["val_accuracy"][2:]) < 0.15
+    c = curves("predicting_the_mean_offset_target")
+    y = broken_runs.diabetes(standardise_target=False)[1] / 100
+    assert c["loss"][-1] == pytest.approx(float(np.var(y)), rel=0.02)  # the loss of predicting the mean
+    for name in ("shuffled_labels_memorised", "shuffled_labels_small_model"):
+        assert max(curves(name)["val_accuracy"]) < 0.2 and min(curves(name)["val_loss"]) > 2.25
+
+
+def test_the_healthy_runs_are_healthy():
+    for name in ("good_fit_digits", "plateau_schedule_with_clipping", "cosine_schedule", "dropout_val_below_train"):
+        assert curves(name)["val_accuracy"][-1] > 0.95, name
+    c = curves("plateau_schedule_with_clipping")
+    assert c["lr"][0] == 0.1 and c["lr"][-1] < 0.01 and "grad_norm" in c  # the schedule acted; it clips
+    c = curves("dropout_val_below_train")
+    assert sum(v < t for v, t in zip(c["val_loss"], c["loss"])) >= 0.9 * len(c["loss"])  # dropout: val below train
+
+
+# -- remedies ---------------------------------------------------------------------------------------
+
+def test_lr_far_too_high_stuck_at_chance_is_not_told_to_raise_the_lr_or_grow_the_model():
+    """SGD lr=10: the spike in the first epoch says the learning rate is far too high; a larger
+    learning rate or a larger model would make it worse or change nothing."""
+    d = fitwatch.diagnose(curves("lr_far_too_high_stuck_at_chance"))  # its verdict: test_verdict
+    got = remedies(d)
+    assert CATALOGUE["lr_up"] not in got and CATALOGUE["larger_model"] not in got, got
+
+
+def test_unnormalised_inputs_are_not_told_to_raise_the_lr_or_grow_the_model():
+    d = fitwatch.diagnose(curves("unnormalised_inputs"))
+    got = remedies(d)
+    assert CATALOGUE["lr_up"] not in got and CATALOGUE["larger_model"] not in got, got
+
+
+@pytest.mark.parametrize("name", ["plateau_schedule_with_clipping", "cosine_schedule"])
+def test_a_run_with_a_schedule_is_not_unstable_nor_told_to_add_one(name):
+    """The run already has a learning-rate schedule (its ``lr`` curve says so) and, for the plateau
+    run, gradient clipping (``grad_norm``): recommending either is noise, and its early ups and downs
+    died out, so it is not unstable."""
+    d = fitwatch.diagnose(curves(name))
+    assert d.verdict != "unstable", explain(name, d)
+    got = remedies(d)
+    for key in ("lr_schedule", "lr_plateau"):
+        assert CATALOGUE[key] not in got, (key, got)
+    if "grad_norm" in curves(name):
+        assert CATALOGUE["gradient_clipping"] not in got, got
+
+
+@pytest.mark.parametrize("name", ["lr_too_low_barely_moves", "huge_batch_tiny_lr"])
+def test_too_low_a_learning_rate_is_named(name):
+    d = fitwatch.diagnose(curves(name))
+    assert "lr_too_low" in [f.code for f in d.findings], explain(name, d)
+    assert CATALOGUE["lr_up"] in remedies(d)
+
+
+def test_shuffled_labels_point_at_the_data():
+    d = fitwatch.diagnose(curves("shuffled_labels_memorised"))
+    got = remedies(d)
+    assert CATALOGUE["check_data"] in got or CATALOGUE["more_data"] in got, got  # both say: check the labels
+
+
+# -- the stored curves ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", list(RUNS))
+def test_stored_curves_match_the_run(name):
+    """``tests/data/broken/<name>.json`` is what the run produces (``python tests/broken_runs.py
+    --save`` rewrites them). Seeded and on one thread the runs repeat exactly with one torch build;
+    the tolerance leaves room for another build's rounding on the runs that do not amplify it."""
+    path = broken_runs.DATA / f"{name}.json"
+    assert path.exists(), f"{path} is missing: run python tests/broken_runs.py --save"
+    stored, fresh = broken_runs.load(name), curves(name)
+    assert set(stored) == set(fresh)
+    for key, values in fresh.items():
+        assert len(stored[key]) == len(values), key
+        assert stored[key] == pytest.approx(values, rel=1e-3, abs=1e-6, nan_ok=True), key
+    assert (fitwatch.diagnose(stored, **broken_runs.known(name)).verdict
+            == fitwatch.diagnose(fresh, **broken_runs.known(name)).verdict)
