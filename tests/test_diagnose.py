@@ -616,3 +616,23 @@ def test_a_file_of_several_runs_gives_every_verdict_at_the_top_of_the_json(tmp_p
                     + "".join(f"{i},{3.0 + 0.001 * i},{3.1}\n" for i in range(8)))
     d = fitwatch.diagnose(str(path)).to_dict()
     assert d["verdicts"] == {"two.csv#1": d["runs"][0]["verdict"], "two.csv#2": d["runs"][1]["verdict"]}
+
+
+def test_an_accuracy_that_rose_says_it_learned_whatever_a_noisy_loss_says():
+    """Issue 11, Must 3 (use accuracy as evidence): a validation loss that fell 38 % with jumps as
+    large as its fall (its own noise) was 'not_learning, the loss hardly moved', while the accuracy
+    went from 15 % to 59 %."""
+    h = {"val_loss": [1.98, 2.01, 1.47, 1.54, 1.39, 1.32, 1.00, 1.44, 1.95, 1.54],
+         "accuracy": [0.15, 0.16, 0.43, 0.47, 0.52, 0.59, 0.58, 0.52, 0.45, 0.47]}
+    assert fitwatch.diagnose(h).verdict != "not_learning"
+    flat = dict(h, accuracy=[0.15, 0.16, 0.14, 0.17, 0.15, 0.16, 0.15, 0.14, 0.16, 0.15])
+    d = fitwatch.diagnose(flat)  # the same loss, an accuracy that never moved: nothing says it learned
+    assert d.verdict == "not_learning"
+    assert "no more than its own epoch-to-epoch noise" in d.findings[0].message and "hardly" not in d.findings[0].message
+
+
+def test_three_epochs_falling_steadily_learned():
+    """Three epochs have two steps: too few to tell the noise from the curvature (3.58 -> 2.96 ->
+    2.90 was 'not_learning: the loss hardly moved')."""
+    d = fitwatch.diagnose({"loss": [3.58, 2.96, 2.90]})
+    assert d.verdict != "not_learning"

@@ -37,6 +37,9 @@ class Thresholds:
             the second half, its loss sits between ``no_skill_margin`` below and ``chance_loss_above``
             above ln k while its accuracy sits between ``chance_acc_low``/k and ``chance_acc_high``/k,
             for one class count k (the accuracy names k where the loss's start cannot).
+        learn_acc_rise: a run whose accuracy (training or validation) rose by this much (absolute,
+            0.10 = 10 points) from its first value to the median of its second half, beyond
+            ``noise_k`` times its noise, learned, even where its loss is too noisy to say so.
         no_skill_r2: a regression whose logged R\u00b2 never rose above this is at its no-skill
             level (it predicts about the mean of the targets): ``not_learning``, whatever its loss did.
         unstable_roughness: ``unstable`` when the scatter around the trend in the second half of
@@ -101,6 +104,7 @@ class Thresholds:
     no_skill_margin: float = 0.02
     no_skill_r2: float = 0.05
     chance_loss_above: float = 0.10
+    learn_acc_rise: float = 0.10
     chance_acc_low: float = 0.5
     chance_acc_high: float = 1.3
     unstable_roughness: float = 0.12

@@ -76,6 +76,23 @@ def at_chance(loss: np.ndarray | None, acc: np.ndarray | None, t) -> float | Non
     return math.log(min(max(round(1.0 / a_mid), lo), hi))
 
 
+def accuracy_rose(acc: np.ndarray | None, t) -> bool:
+    """An accuracy whose second half sits ``learn_acc_rise`` (absolute) or more above its first
+    value, and beyond ``noise_k`` times its own epoch-to-epoch noise: the model learned, whatever a
+    noisy loss says."""
+    if acc is None:
+        return False
+    a = acc[np.isfinite(acc)]
+    if a.size < 4:
+        return False
+    if 1.0 < float(a.max()) <= 100.0:  # percent
+        a = a / 100.0
+    rise = float(np.median(a[a.size // 2:])) - float(a[0])
+    d = np.diff(a)
+    noise = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2.0)
+    return rise >= t.learn_acc_rise and rise > t.noise_k * noise
+
+
 def no_floor(start: float) -> None:
     """The no-skill level of a monitored metric that is not a loss: none known."""
     return None
@@ -105,8 +122,13 @@ def not_learning(ctx: Context) -> Verdict | None:
         # and its lowest value beat its first one: a curve that jumped up after its first epoch
         # and came only part of the way back has learned nothing
         beat_first = c.y[0] - float(c.y.min()) >= t.learn_drop * abs(c.y[0])
-        if rel >= t.learn_drop and c.drop > t.noise_k * c.sigma and not stuck_at_chance and beat_first:
+        # beyond its own noise; a curve of 4 epochs or fewer has too few steps to tell its noise
+        # from its curvature
+        beyond_noise = c.drop > t.noise_k * c.sigma or c.n < 5
+        if rel >= t.learn_drop and beyond_noise and not stuck_at_chance and beat_first:
             learned = True
+    if not learned and not ctx.chance:  # an accuracy that rose says it learned, whatever a noisy loss says
+        learned = any(accuracy_rose(a, t) for a in (ctx.acc, ctx.vacc))
     r2 = ctx.r2[np.isfinite(ctx.r2)] if ctx.r2 is not None else None
     no_skill_r2 = r2 is not None and r2.size >= t.min_epochs and float(r2.max()) < t.no_skill_r2
     if learned and not no_skill_r2:
@@ -137,6 +159,9 @@ def not_learning(ctx: Context) -> Verdict | None:
         (f"The loss jumped from {c.y[0]:.4g} to {ev['peak']:.4g} at epoch {ev['peak_epoch']} and never came back "
          f"below where it started (at best {float(c.y.min()):.4g})" if jump else
          f"The loss fell from {c.start:.4g} to {c.min:.4g} but learned nothing that counts" if fell else
+         f"The loss fell from {c.start:.4g} to at best {c.min:.4g} ({100 * max(drops.values()):.1f}% lower), no "
+         f"more than its own epoch-to-epoch noise ({t.noise_k:g} x {c.sigma:.3g})"
+         if max(drops.values(), default=0) >= t.learn_drop and floor is None else
          f"The loss hardly moved: from {c.start:.4g} to at best {c.min:.4g} "
          f"({100 * max(drops.values(), default=0):.1f}% lower)")
         + (_at_floor(ctx, floor) if floor is not None else ".")
