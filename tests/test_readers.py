@@ -999,3 +999,24 @@ def test_an_epoch_column_that_repeats_without_going_back_is_one_run(tmp_path):
     assert c.loss.tolist() == pytest.approx([1.0, 0.5, 1 / 3, 0.25])
     assert c.val_loss.tolist() == pytest.approx([1.2, 0.6, 0.4, 0.3])
     assert len(read_curves(write(tmp_path, "two.csv", "epoch,loss\n0,1\n1,0.5\n2,0.4\n0,1.1\n1,0.6\n2,0.5\n"))) == 2
+
+
+def test_old_lightning_validation_batch_rows_with_their_own_step_counter_are_one_run(tmp_path):
+    """Old Lightning versions write each validation batch as a row without an epoch, numbered by a
+    step counter of its own (0, 1, 2...): the step going back there is not a new run (a real
+    30-epoch metrics.csv was read as 5 runs of 1, 2, 2, 2 and 53 epochs)."""
+    head = "lr-SGD,step,train_loss_step,epoch,val_loss_step,val_loss_epoch,train_loss_epoch\n"
+    lines = []
+    for e in range(6):
+        for b in range(3):
+            step = 50 * (3 * e + b) + 49
+            lines += [f"0.01,{step},,,,,", f",{step},{2.0 - 0.2 * e - 0.01 * b},{e},,,"]
+        lines += [f",{b},,,{1.9 - 0.2 * e + 0.01 * b},," for b in range(4)]  # validation batches
+        last = 50 * (3 * e + 2) + 49
+        lines += [f",{last},,{e},,{1.85 - 0.2 * e},", f",{last},,{e},,,{1.95 - 0.2 * e}"]
+    p = tmp_path / "metrics.csv"
+    p.write_text(head + "\n".join(lines) + "\n")
+    (run,) = read_curves(p)
+    assert run.epochs.tolist() == list(range(6))
+    assert run.series["val_loss"] == pytest.approx([1.85 - 0.2 * e for e in range(6)])
+    assert run.series["loss"] == pytest.approx([1.95 - 0.2 * e for e in range(6)])

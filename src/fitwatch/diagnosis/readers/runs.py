@@ -350,7 +350,10 @@ def _split_runs(rows: list[int], epochs: Col | None, steps: Col | None, aggregat
         new = False
         if math.isfinite(e) and prev_e is not None:
             new = e < prev_e or (e == prev_e and not aggregate)
-        if s == s and prev_s is not None and s < prev_s:
+        # with an epoch column, only rows that have an epoch count the steps: old Lightning versions
+        # write validation batch rows without an epoch, numbered by a step counter of their own
+        counted = ev is None or math.isfinite(e)
+        if s == s and counted and prev_s is not None and s < prev_s:
             new = True
         if new and parts[-1]:
             parts.append([])
@@ -358,7 +361,7 @@ def _split_runs(rows: list[int], epochs: Col | None, steps: Col | None, aggregat
         parts[-1].append(r)
         if math.isfinite(e):
             prev_e = e
-        if s == s:
+        if s == s and counted:
             prev_s = s
     return [p for p in parts if p]
 
