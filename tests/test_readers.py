@@ -980,7 +980,8 @@ def test_the_real_corpus_manifest_is_whole_and_split_by_repository():
     moved = {r["repo"] for r in csv.DictReader(open(real / "moved_to_tune.csv"))}  # held-out cases looked at
     assert len(rows) >= 40
     for r in rows:
-        assert (real / r["file"].partition("#")[0]).is_file(), r["file"]
+        where = real / r["file"].partition("#")[0]
+        assert where.is_file() or any(where.glob("*tfevents*")), r["file"]  # a TensorBoard run: its folder
         assert r["label"] in VERDICTS and (not r["also"] or r["also"] in VERDICTS), r["id"]
         assert "/" in r["repo"] and len(r["commit"]) == 40 and r["why"], r["id"]
         odd = hashlib.sha256(r["repo"].strip().lower().encode()).digest()[0] % 2
@@ -1020,3 +1021,37 @@ def test_old_lightning_validation_batch_rows_with_their_own_step_counter_are_one
     assert run.epochs.tolist() == list(range(6))
     assert run.series["val_loss"] == pytest.approx([1.85 - 0.2 * e for e in range(6)])
     assert run.series["loss"] == pytest.approx([1.95 - 0.2 * e for e in range(6)])
+
+
+def test_a_keras_history_saved_as_python_text_is_read_as_its_dict(tmp_path):
+    """People save ``str(history.history)`` (single quotes, numpy scalars, nan): five real logs of
+    the corpus were refused as 'not JSON'. Read as literals only: nothing in the file is run."""
+    p = tmp_path / "history.txt"
+    p.write_text("{'loss': [np.float64(0.9), np.float64(0.7), nan, 0.5], 'val_loss': [1.0, 0.8, 0.75, inf],\n"
+                 " 'accuracy': [0.5, 0.6, 0.7, 0.8]}\n")
+    (run,) = read_curves(p)
+    assert run.epochs.tolist() == [0, 1, 2, 3]
+    assert run.series["loss"][:2].tolist() == [0.9, 0.7] and math.isnan(run.series["loss"][2])
+    assert run.series["val_loss"][-1] == math.inf
+    evil = tmp_path / "evil.txt"
+    marker = tmp_path / "ran"
+    evil.write_text("{'loss': [__import__('pathlib').Path(%r).touch(), 1.0]}" % str(marker))
+    with pytest.raises(ReadError) as e:
+        read_curves(evil)
+    assert "evil.txt" in str(e.value) and not marker.exists()
+
+
+def test_a_flat_accuracy_does_not_join_two_runs_and_a_new_models_validation_loss_contradicts_a_resume(tmp_path):
+    """Two real logs: runs appended to one CSVLogger file whose accuracy sat at the majority class
+    (0.8185) in both, so the accuracy 'took up where it left off' and joined them; and a run whose
+    training loss happened to start near where the last one ended while its validation loss started
+    far from it (0.98 -> 1.60): a new model, not a resume."""
+    flat = "epoch,accuracy,loss,val_loss\n" + "".join(
+        f"{e},0.8185,{v},{v}\n" for run in ([1.14, 0.07, 0.05, 0.05, 0.049], [1.03, 0.06, 0.05, 0.049, 0.048])
+        for e, v in enumerate(run))
+    assert [len(c.epochs) for c in read_curves(write(tmp_path, "flat.csv", flat))] == [5, 5]
+    rows = [(1.28, 1.07), (1.12, 1.04), (1.07, 1.00), (1.03, 0.98), (1.06, 1.60), (0.73, 1.37), (0.67, 0.67)]
+    text = "epoch,loss,val_loss\n" + "".join(f"{e if e < 4 else e - 4},{lo},{va}\n" for e, (lo, va) in enumerate(rows))
+    assert [len(c.epochs) for c in read_curves(write(tmp_path, "new.csv", text))] == [4, 3]
+    resumed = text.replace("1.6,", "0.99,").replace(",1.6\n", ",0.99\n")  # the same with validation taking up
+    assert [len(c.epochs) for c in read_curves(write(tmp_path, "resumed.csv", resumed))] == [7]

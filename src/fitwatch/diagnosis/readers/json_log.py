@@ -6,6 +6,8 @@ as in the shared-curves format (``{"id": .., "loss": [..], "val_loss": [..]}``, 
 value); a JSON Keras history (``{"loss": [..], "val_loss": [..]}``, or ``{"history": {..}, "params":
 {..}}``), a JSON object of such runs (``{"run a": {"loss": [..]}, ...}``), a JSON list of per-epoch
 objects, of runs, or of losses. A last line cut in the middle (the writer was killed) is dropped.
+A Keras history saved as Python text (``str(history.history)``: single quotes, ``nan``,
+``np.float64(0.5)``) is read as its dict, never evaluated as code (:func:`ast.literal_eval`).
 
 Example:
     >>> text = '{"epoch": 0, "loss": 0.9, "val_loss": 1.0}\\n{"epoch": 1, "loss": 0.7, "val_loss": NaN}\\n'
@@ -16,7 +18,9 @@ Example:
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 
 from fitwatch.diagnosis.readers.columns import ReadError, is_numbers, one_line
 from fitwatch.diagnosis.readers.runs import from_lists, from_mapping, name_runs, rows_table
@@ -27,7 +31,9 @@ def parse_json(text: str, label: str, source: str) -> list[tuple]:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError:
-        return _parse_json_lines(text, label, source)
+        doc = _python_dict(text)
+        if doc is None:
+            return _parse_json_lines(text, label, source)
     if isinstance(doc, dict):
         if isinstance(doc.get("history"), dict):  # {"history": {...}, "params": {...}}
             doc = doc["history"]
@@ -50,6 +56,26 @@ def parse_json(text: str, label: str, source: str) -> list[tuple]:
     raise ReadError(f"{label}: JSON {type(doc).__name__} is not a training log; expected one object per epoch "
                     f"({{\"epoch\": 0, \"loss\": ..., \"val_loss\": ...}} per line) or {{\"loss\": [...], "
                     f"\"val_loss\": [...]}}")
+
+
+_NUMPY_SCALAR = re.compile(r"\b(?:np\.|numpy\.)?(?:float|int)(?:16|32|64)?\(\s*([^()]*?)\s*\)")
+_BARE = re.compile(r"(?<![\w'\"])(-?)(nan|inf)(?![\w'\"])")
+
+
+def _python_dict(text: str) -> dict | None:
+    """A dict written as Python text (``print(history.history)`` saved to a file), or None. Only
+    literals are read (:func:`ast.literal_eval`: nothing is executed); numpy scalars
+    (``np.float64(0.5)``) become numbers, ``nan`` None (read as NaN) and ``inf`` a float."""
+    s = text.strip()
+    if not (s.startswith("{") and s.endswith("}")) or "'" not in s or len(s) > 64_000_000:
+        return None
+    s = _NUMPY_SCALAR.sub(r"\1", s)
+    s = _BARE.sub(lambda m: "None" if m.group(2) == "nan" else f"{m.group(1)}1e999", s)
+    try:
+        doc = ast.literal_eval(s)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    return doc if isinstance(doc, dict) else None
 
 
 def _parse_json_lines(text: str, label: str, source: str) -> list[tuple]:

@@ -5,9 +5,12 @@ lines file) holds every ``fit`` of it. Where its epoch counter goes back, the ne
 
 * **the same start again**: the first values repeat those of the rows before, which were an attempt
   the script began anew; the abandoned attempt is dropped (a note says so);
-* **a resumed run**: its loss (or its accuracy: a loss can jump when regularisation is added on
-  resuming) takes up where the rows before left off, within a quarter of their whole range
-  (or 5 % of their level, for a flat curve) of their last value; the two are one run, the epochs after the restart renumbered to follow on;
+* **a resumed run**: its loss takes up where the rows before left off, within a quarter of their
+  whole range (or 5 % of their level, for a flat curve) of their last value, and its validation
+  loss does not contradict it (within half its range or 10 % of its level); or, where the loss
+  jumped rather than started over (regularisation added on resuming), its accuracy takes up where
+  it left off, an accuracy that moved by 2 points or more before; the two are one run, the epochs
+  after the restart renumbered to follow on;
 * else **a new run**, read on its own (``file#2``).
 
 Example:
@@ -35,6 +38,24 @@ def _first_last(c: Curves, key: str) -> tuple[float, float]:
     return float(v[0]), float(v[-1])
 
 
+def _takes_up(prev: Curves, nxt: Curves, key: str, share: float, level: float) -> bool | None:
+    """Whether ``nxt``'s first value of ``key`` is within ``share`` of ``prev``'s whole range (or
+    ``level`` of its level, for a flat curve) of ``prev``'s last value; None when either lacks it."""
+    if not (key in prev.series and key in nxt.series and np.isfinite(prev.series[key]).any()
+            and np.isfinite(nxt.series[key]).any()):
+        return None
+    p0, p1 = _first_last(prev, key)
+    n0, _ = _first_last(nxt, key)
+    return abs(n0 - p1) <= max(share * abs(p0 - p1), level * abs(p1))
+
+
+def _starts_over(prev: Curves, nxt: Curves, key: str) -> bool:
+    """``nxt``'s first value of ``key`` is where ``prev``'s started (within a quarter of its range)."""
+    p0, p1 = _first_last(prev, key)
+    n0, _ = _first_last(nxt, key)
+    return abs(n0 - p0) <= max(0.25 * abs(p0 - p1), 0.05 * abs(p0))
+
+
 def relation(prev: Curves, nxt: Curves) -> str:
     """``"repeat"`` (the same start again), ``"resumed"`` or ``"new"``."""
     key = _key(prev)
@@ -44,13 +65,17 @@ def relation(prev: Curves, nxt: Curves) -> str:
     a, b = prev.series[key][:k], nxt.series[key][:k]
     if k >= 1 and np.allclose(a, b, rtol=1e-6, equal_nan=True):
         return "repeat"
-    for k in (key, "accuracy"):  # the accuracy too: a loss that jumps when regularisation was added
-        if k in prev.series and k in nxt.series and np.isfinite(prev.series[k]).any() \
-                and np.isfinite(nxt.series[k]).any():
-            p0, p1 = _first_last(prev, k)
-            n0, _ = _first_last(nxt, k)
-            if abs(n0 - p1) <= max(0.25 * abs(p0 - p1), 0.05 * abs(p1)):  # a flat curve: 5% of its level
-                return "resumed"
+    # the loss takes up where it left off, and the validation loss does not contradict it (a new
+    # model's validation loss starts far from where the last one ended)
+    if _takes_up(prev, nxt, key, 0.25, 0.05) and (key == "val_loss"
+                                                   or _takes_up(prev, nxt, "val_loss", 0.5, 0.10) is not False):
+        return "resumed"
+    # or, where the loss jumped (regularisation added on resuming) rather than starting over, the
+    # accuracy takes up where it left off; an accuracy that did not move cannot tell
+    if not _starts_over(prev, nxt, key) and _takes_up(prev, nxt, "accuracy", 0.25, 0.05):
+        p0, p1 = _first_last(prev, "accuracy")
+        if abs(p1 - p0) >= 0.02:
+            return "resumed"
     return "new"
 
 
