@@ -475,7 +475,8 @@ def test_a_training_loss_near_0_scattering_is_an_overfit_not_instability():
     d = fitwatch.diagnose({"loss": train.tolist(), "val_loss": val.tolist()})
     assert d.verdict == "overfitting", [f.code for f in d.findings]
     d = fitwatch.diagnose({"loss": train.tolist(), "val_loss": val.tolist()},
-                          thresholds=fitwatch.Thresholds(unstable_near_zero=0.0, unstable_of_drop=0.0))  # rules off
+                          thresholds=fitwatch.Thresholds(unstable_near_zero=0.0, unstable_of_drop=0.0,
+                                                         unstable_val_confirms=0.0))  # rules off
     assert d.verdict == "unstable"
 
 
@@ -636,3 +637,27 @@ def test_three_epochs_falling_steadily_learned():
     2.90 was 'not_learning: the loss hardly moved')."""
     d = fitwatch.diagnose({"loss": [3.58, 2.96, 2.90]})
     assert d.verdict != "not_learning"
+
+
+def test_validation_at_chance_all_run_long_is_not_learning_whatever_training_did():
+    """A 3-class run whose validation loss stays at ln 3 with validation accuracy at chance for all
+    its epochs, while the training loss creeps down: nothing it learned generalises (it was
+    'overfitting: validation rose 1 %')."""
+    h = {"loss": [1.10, 1.10, 1.10, 1.09, 1.10, 1.07, 1.09, 1.05, 1.05, 1.01],
+         "val_loss": [1.097, 1.098, 1.099, 1.102, 1.099, 1.100, 1.107, 1.111, 1.106, 1.097],
+         "accuracy": [0.34, 0.25, 0.34, 0.44, 0.34, 0.47, 0.33, 0.44, 0.50, 0.48],
+         "val_accuracy": [0.32, 0.35, 0.32, 0.32, 0.33, 0.33, 0.33, 0.33, 0.31, 0.38]}
+    d = fitwatch.diagnose(h)
+    assert d.verdict == "not_learning", d
+    assert d.findings[0].evidence.get("classes_guess") == 3
+
+
+def test_a_rough_training_curve_beside_a_smooth_validation_curve_is_not_unstable():
+    """A Lightning run whose per-epoch training value scatters (19 % of its level) while its
+    validation loss falls smoothly to the last epoch: the scatter is batch noise, the run still
+    improves (it was 'unstable')."""
+    h = {"loss": [0.874, 0.381, 0.449, 0.391, 0.536, 0.314, 0.308, 0.229, 0.270, 0.262],
+         "val_loss": [0.835, 0.412, 0.382, 0.368, 0.362, 0.358, 0.353, 0.348, 0.336, 0.320]}
+    assert fitwatch.diagnose(h).verdict == "still_improving"
+    jumpy = dict(h, val_loss=[0.835, 0.412, 0.382, 0.468, 0.362, 0.458, 0.353, 0.448, 0.336, 0.420])
+    assert fitwatch.diagnose(jumpy).verdict == "unstable"  # validation scatters too: the run is unstable

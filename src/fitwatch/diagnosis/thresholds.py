@@ -44,6 +44,10 @@ class Thresholds:
             level (it predicts about the mean of the targets): ``not_learning``, whatever its loss did.
         unstable_roughness: ``unstable`` when the scatter around the trend in the second half of
             training exceeds this fraction of the loss level there...
+        unstable_val_confirms: a training curve's scatter counts towards ``unstable`` only where
+            the validation curve (5 epochs or more) scatters by this fraction of
+            ``unstable_roughness`` too: a rough training curve beside a smooth validation curve is
+            batch noise (a last-batch value, small batches), not the run's instability.
         unstable_jump: ...or the loss jumps up by more than this fraction of its level, between
             two epochs, at least ``unstable_jumps`` times.
         unstable_jumps: see ``unstable_jump``.
@@ -108,6 +112,7 @@ class Thresholds:
     chance_acc_low: float = 0.5
     chance_acc_high: float = 1.3
     unstable_roughness: float = 0.12
+    unstable_val_confirms: float = 0.5
     unstable_jump: float = 0.5
     unstable_jumps: int = 3
     unstable_near_zero: float = 0.1

@@ -100,6 +100,9 @@ def unstable(ctx: Context) -> Verdict | None:
     for name, c, acc in (("loss", ctx.cl, ctx.acc), ("val_loss", ctx.cv, ctx.vacc)):
         if c is None or found:
             continue
+        if name == "loss" and ctx.cv is not None and ctx.cv.n >= 5 \
+                and not _rough(ctx.cv, t.unstable_val_confirms * t.unstable_roughness):
+            continue  # a rough training curve beside a smooth validation: batch noise, not the run's instability
         half = c.y[c.n // 2:]
         sh = c.s[c.n // 2:]
         level = float(median(half))
@@ -134,6 +137,13 @@ def unstable(ctx: Context) -> Verdict | None:
         f"{100 * rough:.0f}% of its level, with {jumps} jump{'s' if jumps != 1 else ''} of more than "
         f"{100 * t.unstable_jump:.0f}% up.",
         remedies_for("unstable")), [lr_high(span, ev)])
+
+
+def _rough(c, limit: float) -> bool:
+    """The scatter of ``c``'s second half around its moving average is above ``limit`` of its level."""
+    half = c.y[c.n // 2:]
+    level = float(median(half))
+    return level > 0 and float(MAD * median(np.abs(half - c.s[c.n // 2:]))) / level > limit
 
 
 def _acc_fell(acc, n: int, t) -> np.ndarray | bool:

@@ -127,6 +127,10 @@ def not_learning(ctx: Context) -> Verdict | None:
         beyond_noise = c.drop > t.noise_k * c.sigma or c.n < 5
         if rel >= t.learn_drop and beyond_noise and not stuck_at_chance and beat_first:
             learned = True
+    # a validation curve at chance (its accuracy says so) that never got below ln k: whatever the
+    # training curve learned does not generalise at all
+    if ctx.cv is not None and "val_loss" in ctx.chance and ctx.cv.min > ctx.chance["val_loss"] * (1 - t.no_skill_margin):
+        learned = False
     if not learned and not ctx.chance:  # an accuracy that rose says it learned, whatever a noisy loss says
         learned = any(accuracy_rose(a, t) for a in (ctx.acc, ctx.vacc))
     r2 = ctx.r2[np.isfinite(ctx.r2)] if ctx.r2 is not None else None
