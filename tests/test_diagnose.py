@@ -661,3 +661,14 @@ def test_a_rough_training_curve_beside_a_smooth_validation_curve_is_not_unstable
     assert fitwatch.diagnose(h).verdict == "still_improving"
     jumpy = dict(h, val_loss=[0.835, 0.412, 0.382, 0.468, 0.362, 0.458, 0.353, 0.448, 0.336, 0.420])
     assert fitwatch.diagnose(jumpy).verdict == "unstable"  # validation scatters too: the run is unstable
+
+
+def test_a_curve_that_drifted_up_and_came_back_is_not_still_improving():
+    """A regression's validation loss reaches 0.0045 by epoch 2, drifts up to 0.0066 and comes back
+    to 0.0045 over the last 18 epochs: that is a recovery, not progress (it was still_improving)."""
+    val = [0.0499, 0.0047, 0.0045, 0.0049, 0.0050, 0.0061, 0.0058, 0.0054, 0.0052, 0.0054, 0.0059, 0.0066,
+           0.0054, 0.0056, 0.0050, 0.0052, 0.0050, 0.0046, 0.0046, 0.0046, 0.0045, 0.0045, 0.0045, 0.0045]
+    train = [0.1986] + [0.0037] * 23
+    assert fitwatch.diagnose({"loss": train, "val_loss": val}).verdict != "still_improving"
+    falling = val[:12] + [0.0044 - 0.0001 * i for i in range(12)]  # the same, then below its early best
+    assert fitwatch.diagnose({"loss": train, "val_loss": falling}).verdict == "still_improving"

@@ -78,6 +78,9 @@ class Thresholds:
         improving_long: ...or a stretch this many times longer gained ``improving_level`` of the
             level, beyond ``noise_k`` standard errors (a curve that falls by a small, steady step
             each epoch: the README's quick starts).
+        improving_new_low: either way, the final stretch's lowest value must beat the lowest
+            value before the stretch by this many noise units: progress, not a recovery from a
+            drift up.
         underfit_level: ``underfitting`` when the settled training loss is still above this
             fraction of its starting level (or of the no-skill level)...
         underfit_gap: ...and training and validation are within this fraction of each other...
@@ -125,6 +128,7 @@ class Thresholds:
     improving_drop: float = 0.03
     improving_level: float = 0.10
     improving_long: float = 1.5
+    improving_new_low: float = 1.0
     underfit_level: float = 0.25
     underfit_gap: float = 0.25
     underfit_flat: float = 0.06
