@@ -672,3 +672,15 @@ def test_a_curve_that_drifted_up_and_came_back_is_not_still_improving():
     assert fitwatch.diagnose({"loss": train, "val_loss": val}).verdict != "still_improving"
     falling = val[:12] + [0.0044 - 0.0001 * i for i in range(12)]  # the same, then below its early best
     assert fitwatch.diagnose({"loss": train, "val_loss": falling}).verdict == "still_improving"
+
+
+def test_a_finding_that_names_its_curve_names_the_monitored_metric():
+    """--monitor val_mae: 'val_loss is still falling' named the wrong curve, in the message and in
+    the evidence's curve."""
+    e = np.arange(30)
+    h = {"loss": (1.0 - 0.02 * e).tolist(), "val_loss": [0.5] * 30, "mae": (2.0 - 0.03 * e).tolist(),
+         "val_mae": (2.1 - 0.03 * e).tolist()}
+    d = fitwatch.diagnose(h, monitor="val_mae")
+    f = d.findings[0]
+    assert d.verdict == "still_improving" and f.message.startswith("val_mae is still falling"), f.message
+    assert f.evidence["curve"] == "val_mae"

@@ -131,6 +131,8 @@ def relabel(findings: list[Finding], curves: Curves, monitor: str) -> None:
     def text(m: str) -> str:
         m = re.sub(r"\b([Vv]alidation|[Tt]raining) loss\b", lambda g: f"{g.group(1)} {label}", m)
         m = re.sub(r"\b([Tt])he loss\b", lambda g: f"{g.group(1)}he {label}", m)
+        m = re.sub(r"(?<![\w/.-])val_loss\b", val_key, m)  # a curve named by its key ("val_loss is still falling")
+        m = re.sub(r"^loss\b", train_key or name, m)
         return m.replace("Both losses", f"Both {label} curves")
 
     for f in findings:
@@ -139,6 +141,8 @@ def relabel(findings: list[Finding], curves: Curves, monitor: str) -> None:
         for k, v in f.evidence.items():
             if isinstance(v, dict):
                 v = {names.get(a, a): b for a, b in v.items()}
+            elif k == "curve" and isinstance(v, str):  # the curve a finding is about
+                v = names.get(v, v)
             elif isinstance(v, list) and f.code == "nan_detected":  # the curves that became NaN
                 v = [names.get(a, a) if isinstance(a, str) else a for a in v]
             ev[rekey(k)] = v
