@@ -1055,3 +1055,17 @@ def test_a_flat_accuracy_does_not_join_two_runs_and_a_new_models_validation_loss
     assert [len(c.epochs) for c in read_curves(write(tmp_path, "new.csv", text))] == [4, 3]
     resumed = text.replace("1.6,", "0.99,").replace(",1.6\n", ",0.99\n")  # the same with validation taking up
     assert [len(c.epochs) for c in read_curves(write(tmp_path, "resumed.csv", resumed))] == [7]
+
+
+def test_hf_closing_evaluate_at_the_last_step_is_not_another_point(tmp_path):
+    """``trainer.evaluate()`` after ``train()`` logs one more evaluation at the last evaluation's
+    step: it was read as an extra epoch without a training loss."""
+    rows = []
+    for e in range(1, 5):
+        rows += [{"epoch": e - 0.5, "step": 10 * e - 5, "loss": 1.0 / e}, {"epoch": float(e), "step": 10 * e, "loss": 0.9 / e},
+                 {"epoch": float(e), "step": 10 * e, "eval_loss": 1.1 / e, "eval_runtime": 1.0}]
+    rows.append({"epoch": 4.0, "step": 40, "eval_loss": 1.1 / 4, "eval_runtime": 1.0})  # trainer.evaluate()
+    path = _trainer_state(tmp_path, rows)
+    (run,) = read_curves(path)
+    assert run.epochs.tolist() == [0, 1, 2, 3] and not np.isnan(run.series["loss"]).any()
+    assert any("trainer.evaluate()" in n for n in run.notes)

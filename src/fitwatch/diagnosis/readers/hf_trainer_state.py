@@ -48,11 +48,17 @@ def parse_trainer_state(doc: dict, label: str, source: str) -> list[tuple]:
     rows = [r for r in doc["log_history"] if isinstance(r, dict)]
     evals = [r for r in rows if any(str(k).startswith("eval_") for k in r)]
     seen = {id(r) for r in evals}
+    notes = []
+    # a closing trainer.evaluate() after training: another evaluation at the step of the last one
+    # (of the best checkpoint reloaded, or the same model again) is not another point of the curve
+    if len(evals) >= 2 and evals[-1].get("step") is not None and evals[-1].get("step") == evals[-2].get("step"):
+        notes.append(f"left out the evaluation logged again at step {evals[-1]['step']} after training "
+                     f"(trainer.evaluate())")
+        evals = evals[:-1]
     train = [r for r in rows if _number(r.get("loss")) is not None and id(r) not in seen]
     if not evals and not train:
         raise ReadError(f"{label}: a trainer_state.json whose log_history has no training loss and no evaluation; "
                         f"set logging_steps and eval_strategy in TrainingArguments, or read another checkpoint's file")
-    notes = []
     if evals:
         epochs, points = _by_evaluation(evals, train, notes)
     else:
