@@ -1069,3 +1069,36 @@ def test_hf_closing_evaluate_at_the_last_step_is_not_another_point(tmp_path):
     (run,) = read_curves(path)
     assert run.epochs.tolist() == [0, 1, 2, 3] and not np.isnan(run.series["loss"]).any()
     assert any("trainer.evaluate()" in n for n in run.notes)
+
+
+def test_a_printout_of_one_line_per_epoch_is_read(tmp_path):
+    """A custom callback's or a hand-written loop's printout, one line per epoch with the names as
+    printed (a real Keras log of this shape was taken for a CSV and refused)."""
+    p = tmp_path / "train.txt"
+    p.write_text("Epoch 1 - loss: 0.3178, accuracy: 0.8922, val_loss: 1.3629, val_accuracy: 0.5776\n"
+                 "Epoch 2 - loss: 0.1370, accuracy: 0.9494, val_loss: 0.8673, val_accuracy: 0.5901\n"
+                 "Epoch 3 - loss: 0.0781, accuracy: 0.9716, val_loss: 1.0282, val_accuracy: 0.4803\n")
+    (run,) = read_curves(p)
+    assert run.epochs.tolist() == [1, 2, 3] and run.series["val_loss"].tolist() == [1.3629, 0.8673, 1.0282]
+    q = tmp_path / "torch.log"
+    q.write_text("Starting\nEpoch [1/3] | Train Loss: 0.91 | Val Loss: 1.02 | Val Acc: 55.0%\nsaved\n"
+                 "Epoch [2/3] | Train Loss: 0.71 | Val Loss: 0.82 | Val Acc: 65.0%\n"
+                 "Epoch [3/3] | Train Loss: 0.61 | Val Loss: 0.80 | Val Acc: 70.0%\n")
+    (run,) = read_curves(q)
+    assert run.series["loss"].tolist() == [0.91, 0.71, 0.61] and run.series["val_accuracy"].tolist() == [0.55, 0.65, 0.7]
+
+
+def test_a_log_of_metrics_without_a_loss_is_read_and_the_diagnosis_asks_for_monitor(tmp_path):
+    """A JSON history of accuracies only (train_acc, val_acc in percent): read; judged with
+    --monitor val_acc; without it, one line naming the curves and the option."""
+    import fitwatch
+
+    p = tmp_path / "history.json"
+    acc = [60 + 30 * (1 - math.exp(-e / 3)) for e in range(12)]
+    p.write_text(json.dumps({"epoch": list(range(1, 13)), "train_acc": acc, "val_acc": [a - 5 for a in acc]}))
+    (run,) = read_curves(p)
+    assert set(run.series) == {"accuracy", "val_accuracy"}
+    with pytest.raises(KeyError) as e:
+        fitwatch.diagnose(str(p))
+    assert "no loss curve" in str(e.value) and "--monitor val_accuracy" in str(e.value)
+    assert fitwatch.diagnose(str(p), monitor="val_acc").monitor == "val_accuracy"

@@ -81,7 +81,10 @@ def _loss_by_another_name(curves: Curves, monitor: str) -> str:
     if len(names) > 1:
         raise KeyError(f"{curves.source or curves.name}: no curve is named loss, and several could be it: "
                        f"{', '.join(names)}; pass --monitor NAME (monitor=NAME) with the one to judge")
-    return monitor
+    vals = [k for k in curves.series if k.startswith("val_")]
+    raise KeyError(f"{curves.source or curves.name}: no loss curve (found: {', '.join(curves.series)}); pass "
+                   f"--monitor NAME (monitor=NAME) with the metric to judge"
+                   + (f", e.g. --monitor {vals[0]}" if vals else ""))
 
 
 def monitored_keys(monitor: str) -> tuple[str | None, str]:

@@ -5,6 +5,10 @@ lines (``\\r`` or ``\\b`` redraws of one line, or new lines) ending in ``... - l
 val_loss: 0.52``; the last update of each epoch counts, anything else printed in between is
 left out. Epochs are numbered as printed (from 1).
 
+Also a printout of one line per epoch, from a custom callback or a hand-written loop:
+``Epoch 1 - loss: 0.3178, accuracy: 0.8922, val_loss: 1.3629`` or ``Epoch 3/10 | Train Loss:
+0.41 | Val Loss: 0.52`` (names as printed, read as the CSV readers read column names).
+
 Example:
     >>> text = "Epoch 1/2\\n10/10 - 1s - loss: 0.9 - val_loss: 1.0\\nEpoch 2/2\\n10/10 - 1s - loss: 0.7 - val_loss: 0.8\\n"
     >>> is_keras_console(text)
@@ -25,9 +29,31 @@ _KERAS_EPOCH = re.compile(r"^\s*Epoch (\d+)/(\d+)\s*$", re.M)
 _KERAS_METRIC = re.compile(r" - ([A-Za-z_]\w*): ([-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|nan|inf))(?![\w.])")
 
 
+#: one line per epoch: "Epoch 3", "Epoch 3/10", "Epoch: 3", "Epoch [3/10]", then name: value pairs
+_LINE_EPOCH = re.compile(r"^\s*Epoch\s*[:#]?\s*\[?\s*(\d+)\s*(?:/\s*\d+\s*)?\]?\s*[-:,|]?\s*(.*?)\s*$",
+                         re.M | re.I)
+_PAIR = re.compile(r"([A-Za-z][A-Za-z0-9_./ -]*?)\s*[:=]\s*([-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|nan|inf))(?![\w.])",
+                   re.I)
+
+
+def _epoch_line_rows(text: str) -> tuple[list[dict], list[int]]:
+    """The rows of a one-line-per-epoch printout: ``{"epoch": 3, "Train Loss": "0.41", ...}``."""
+    rows, linenos = [], []
+    for m in _LINE_EPOCH.finditer(text):
+        pairs = [(k.strip(" -|,"), v) for k, v in _PAIR.findall(m.group(2))]
+        pairs = [(k, v) for k, v in pairs if k and k.lower() not in ("eta", "epoch", "time", "lr_time")]
+        if any("loss" in k.lower() for k, _ in pairs):
+            rows.append({"epoch": int(m.group(1)), **dict(pairs)})
+            linenos.append(text.count("\n", 0, m.start()) + 1)
+    return rows, linenos
+
+
 def is_keras_console(text: str) -> bool:
-    """Whether ``text`` holds an ``Epoch 1/N`` line of Keras' console output."""
-    return bool(_KERAS_EPOCH.search(text))
+    """Whether ``text`` holds an ``Epoch 1/N`` line of Keras' console output, or two or more lines
+    of one epoch each with a loss (``Epoch 1 - loss: 0.31, val_loss: 1.36``)."""
+    if _KERAS_EPOCH.search(text):
+        return True
+    return len(_epoch_line_rows(text[:200_000])[0]) >= 2
 
 
 def parse_keras_console(text: str, label: str, source: str) -> list[tuple]:
@@ -35,6 +61,10 @@ def parse_keras_console(text: str, label: str, source: str) -> list[tuple]:
     ``Epoch 3/10`` then a progress line ``... - loss: 0.41 - val_loss: 0.52``; the last update of
     each epoch counts. Epochs as printed (from 1)."""
     marks = list(_KERAS_EPOCH.finditer(text))
+    if not marks:  # one line per epoch
+        rows, linenos = _epoch_line_rows(text)
+        return rows_table(rows, linenos, label, source, ["read from a printout of one line per epoch (epochs numbered "
+                                                         "as printed)"])
     rows, linenos = [], []
     for m, nxt in zip(marks, marks[1:] + [None]):
         chunk = text[m.end(): nxt.start() if nxt else len(text)]

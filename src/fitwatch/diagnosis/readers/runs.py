@@ -165,7 +165,7 @@ def runs_from_columns(cols: list[Col], *, label: str, source: str, lines: list[i
     entries = _settle_keys(t.entries, notes, what)
 
     keys = {e[0] for e in entries}
-    if not keys & {"loss", "val_loss"} and not loss_candidates(keys):  # mean_loss, G_loss, mse: the diagnosis picks
+    if not keys & {"loss", "val_loss"} and not loss_candidates(keys) and not _metrics_only(keys):
         raise ReadError(f"{label}: no training or validation loss {what} (found: {found or 'nothing'}); name the "
                         f"loss {what} 'loss' and the validation loss 'val_loss'")
     if n == 0:
@@ -215,6 +215,16 @@ def runs_from_columns(cols: list[Col], *, label: str, source: str, lines: list[i
     if t.run is not None and len(groups) == 1 and len(out) == 1:
         out = [(None, out[0][1])]
     return out
+
+
+#: metrics a log may hold instead of a loss (judged with ``--monitor``, e.g. ``--monitor val_acc``)
+_METRIC_WORDS = ("accuracy", "acc", "auc", "f1", "precision", "recall", "iou", "dice", "map", "r2")
+
+
+def _metrics_only(keys) -> bool:
+    """A log without a loss that holds a validation metric to judge instead (``val_acc``): read, and
+    the diagnosis asks for ``--monitor`` (mean_loss, G_loss, mse: there the diagnosis picks)."""
+    return any(k.startswith("val_") and any(w in k[4:].lower().split("_") for w in _METRIC_WORDS) for k in keys)
 
 
 def _classify(cols: list[Col], notes: list) -> _Table:
