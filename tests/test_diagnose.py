@@ -684,3 +684,14 @@ def test_a_finding_that_names_its_curve_names_the_monitored_metric():
     f = d.findings[0]
     assert d.verdict == "still_improving" and f.message.startswith("val_mae is still falling"), f.message
     assert f.evidence["curve"] == "val_mae"
+
+
+def test_a_training_loss_logged_once_beside_a_whole_validation_curve(tmp_path):
+    """A Lightning run that logged its training loss once (at the last epoch) and validated every
+    epoch: judged on validation alone (it was 'too few epochs: still improving')."""
+    val = [1.0541, 1.0541, 1.059, 1.057, 1.0522, 1.05, 1.0509, 1.0539, 1.0517, 1.0493]
+    rows = [f"{e},{v},{'1.2496' if e == 9 else ''}" for e, v in enumerate(val)]
+    (tmp_path / "metrics.csv").write_text("epoch,val_loss,train_loss\n" + "\n".join(rows) + "\n")
+    d = fitwatch.diagnose(str(tmp_path / "metrics.csv"))
+    assert d.verdict == "not_learning"
+    assert any("loss has one value only: judged on val_loss alone" in n for n in d.notes)

@@ -184,6 +184,16 @@ def _present(curves: Curves, monitor: str, L, V, notes: list):
         V = mV = None
     if mL is not None and mL.all():
         L = mL = None
+    # one value of a curve beside a whole other curve (a training loss logged once): judged on the other
+    count = lambda m, c: int((~m).sum()) if m is not None else (c.size if c is not None else 0)  # noqa: E731
+    nL, nV = count(mL, L), count(mV, V)
+    if L is not None and V is not None and min(nL, nV) < 2 <= max(nL, nV):
+        key = kL if nL < 2 else kV
+        notes.append(f"{key} has one value only: judged on {kV if key == kL else kL} alone")
+        if nL < 2:
+            L = mL = None
+        else:
+            V = mV = None
     return L, V, mL, mV
 
 
