@@ -981,7 +981,7 @@ def test_the_real_corpus_manifest_is_whole_and_split_by_repository():
     assert len(rows) >= 40
     for r in rows:
         where = real / r["file"].partition("#")[0]
-        assert where.is_file() or any(where.glob("*tfevents*")), r["file"]  # a TensorBoard run: its folder
+        assert where.is_file() or any(where.rglob("*tfevents*")), r["file"]  # a TensorBoard run: its folder
         assert r["label"] in VERDICTS and (not r["also"] or r["also"] in VERDICTS), r["id"]
         assert "/" in r["repo"] and len(r["commit"]) == 40 and r["why"], r["id"]
         odd = hashlib.sha256(r["repo"].strip().lower().encode()).digest()[0] % 2
@@ -1102,3 +1102,31 @@ def test_a_log_of_metrics_without_a_loss_is_read_and_the_diagnosis_asks_for_moni
         fitwatch.diagnose(str(p))
     assert "no loss curve" in str(e.value) and "--monitor val_accuracy" in str(e.value)
     assert fitwatch.diagnose(str(p), monitor="val_acc").monitor == "val_accuracy"
+
+
+def test_a_run_resumed_from_an_earlier_checkpoint_replaces_the_epochs_it_redid(tmp_path):
+    """A Keras printout whose counter goes back from 79 to 73 (the run restarted from the checkpoint
+    of epoch 72) and on to 100: 100 epochs, the redone ones once (it was read as 129 epochs)."""
+    lines = []
+    for e in list(range(1, 80)) + list(range(73, 101)):
+        lines += [f"Epoch {e}/100", f"10/10 - 1s - loss: {1.0 / e:.5f} - val_loss: {1.1 / e:.5f}"]
+    p = tmp_path / "train.log"
+    p.write_text("\n".join(lines) + "\n")
+    (run,) = read_curves(p)
+    assert run.epochs.tolist() == list(range(1, 101))
+    assert run.series["loss"] == pytest.approx([1.0 / e for e in range(1, 101)], abs=1e-5)
+    assert any("goes back to 73" in n and "7 rows it redid" in n for n in run.notes)
+
+
+def test_a_history_dict_written_into_a_log_line_is_read(tmp_path):
+    """``logger.info(history.history)``: the dict is the last of a log's lines, after other output."""
+    p = tmp_path / "train.log"
+    p.write_text("2018-09-15 22:55:41,311 -app-INFO-cfg: target_size : [299, 299]\n"
+                 "2018-09-16 19:41:41,939 -app-INFO-done:{'val_loss': [3.30, 3.47, 4.00], 'loss': [2.1, 1.5, 1.2]}\n")
+    (run,) = read_curves(p)
+    assert run.series["val_loss"].tolist() == [3.30, 3.47, 4.00] and run.series["loss"].tolist() == [2.1, 1.5, 1.2]
+    assert any("history dict on line 2" in n for n in run.notes)
+    bad = tmp_path / "other.log"
+    bad.write_text("12:00 start\n12:01 {'lr': 'cosine'}\n")
+    with pytest.raises(ReadError):
+        read_curves(bad)

@@ -85,7 +85,7 @@ from fitwatch.diagnosis.curves import Curves
 from fitwatch.diagnosis.readers.columns import ReadError, is_tensor, one_line, warn
 from fitwatch.diagnosis.readers.csv_log import parse_csv
 from fitwatch.diagnosis.readers.hf_trainer_state import is_trainer_state, parse_trainer_state
-from fitwatch.diagnosis.readers.json_log import parse_json
+from fitwatch.diagnosis.readers.json_log import embedded_history, parse_json
 from fitwatch.diagnosis.readers.keras_console import is_keras_console, parse_keras_console
 from fitwatch.diagnosis.readers.python_objects import (
     from_dataframe,
@@ -210,7 +210,12 @@ def _read_file(path: Path, base: str) -> list[Curves]:
     elif is_keras_console(text):
         runs = parse_keras_console(text, label, str(path))
     else:
-        runs = parse_csv(text, label, str(path))
+        try:
+            runs = parse_csv(text, label, str(path))
+        except ReadError:
+            runs = embedded_history(text, label, str(path))
+            if runs is None:
+                raise
     return name_runs(runs, base)
 
 

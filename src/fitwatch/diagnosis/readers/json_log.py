@@ -78,6 +78,28 @@ def _python_dict(text: str) -> dict | None:
     return doc if isinstance(doc, dict) else None
 
 
+def embedded_history(text: str, label: str, source: str) -> list[tuple] | None:
+    """A history dict written into a log line (``logger.info(history.history)``: ``2018-09-16 ...
+    INFO ...:{'val_loss': [...], 'loss': [...]}``): the last line that holds one, read as a Keras
+    history with a note; None when no line does."""
+    for i in range(len(lines := text.splitlines()) - 1, -1, -1):
+        ln = lines[i]
+        a, b = ln.find("{"), ln.rfind("}")
+        if a < 0 or b <= a or "loss" not in ln[a:b]:
+            continue
+        frag = ln[a:b + 1]
+        try:
+            doc = json.loads(frag)
+        except (ValueError, RecursionError):
+            doc = _python_dict(frag)
+        if isinstance(doc, dict) and any(isinstance(v, list) for v in doc.values()):
+            runs = _run_from_json(doc, label, source, i + 1)
+            for _, c in runs:
+                c.notes.append(f"read from the history dict on line {i + 1} (the rest of the file is other output)")
+            return runs
+    return None
+
+
 def _parse_json_lines(text: str, label: str, source: str) -> list[tuple]:
     objs, linenos, notes = [], [], []
     lines = text.splitlines()

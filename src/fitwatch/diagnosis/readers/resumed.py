@@ -56,8 +56,30 @@ def _starts_over(prev: Curves, nxt: Curves, key: str) -> bool:
     return abs(n0 - p0) <= max(0.25 * abs(p0 - p1), 0.05 * abs(p0))
 
 
+def from_checkpoint(prev: Curves, nxt: Curves) -> int | None:
+    """The number of ``prev``'s rows kept when ``nxt`` starts again at an epoch ``prev`` already
+    passed but not at its first (a run resumed from an earlier checkpoint: ``prev``'s rows from
+    that epoch on were done again); None otherwise."""
+    if not (len(prev) and len(nxt)):
+        return None
+    e0 = nxt.epochs[0]
+    if prev.epochs[0] < e0 <= prev.epochs[-1]:
+        return int(np.searchsorted(prev.epochs, e0))
+    return None
+
+
+def _head(c: Curves, k: int) -> Curves:
+    """The first ``k`` rows of ``c``."""
+    return Curves(epochs=c.epochs[:k], series={n: v[:k] for n, v in c.series.items()}, name=c.name,
+                  source=c.source, notes=list(c.notes), stop=c.stop,
+                  missing={n: m[:k] for n, m in c.missing.items()}, context=c.context)
+
+
 def relation(prev: Curves, nxt: Curves) -> str:
     """``"repeat"`` (the same start again), ``"resumed"`` or ``"new"``."""
+    kept = from_checkpoint(prev, nxt)
+    if kept:  # resumed from an earlier checkpoint: compare with the rows before it
+        prev = _head(prev, kept)
     key = _key(prev)
     if key is None or key != _key(nxt):
         return "new"
@@ -80,10 +102,14 @@ def relation(prev: Curves, nxt: Curves) -> str:
 
 
 def join(prev: Curves, nxt: Curves) -> Curves:
-    """``nxt`` after ``prev``, its epochs renumbered to follow on; a series one of them lacks has
-    no value there."""
+    """``nxt`` after ``prev``, its epochs renumbered to follow on (or, resumed from an earlier
+    checkpoint, in place of ``prev``'s rows from its first epoch on); a series one of them lacks
+    has no value there."""
+    kept = from_checkpoint(prev, nxt)
+    if kept:
+        prev = _head(prev, kept)
     n1, n2 = len(prev), len(nxt)
-    shift = int(prev.epochs[-1]) + 1 - int(nxt.epochs[0])
+    shift = 0 if kept else int(prev.epochs[-1]) + 1 - int(nxt.epochs[0])
     series, missing = {}, {}
     for k in dict.fromkeys([*prev.series, *nxt.series]):
         parts, miss = [], []
@@ -118,9 +144,14 @@ def join_resumed(parts: list[tuple[Curves, int]], where: str) -> list[tuple[Curv
                            f"{len(prev)} epochs before were an attempt begun again, left out")
             out[-1] = (c, at)
         elif rel == "resumed":
+            kept = from_checkpoint(prev, c)
             joined = join(prev, c)
-            joined.notes.append(f"the epoch counter restarts at {where} {at} but the curves take up where "
-                                f"they left off: read as the run resumed (epochs renumbered to follow on)")
+            joined.notes.append(
+                f"the epoch counter goes back to {int(c.epochs[0])} at {where} {at} and the curves take up from "
+                f"there: read as the run resumed from that checkpoint (the {len(prev) - kept} rows it redid "
+                f"left out)" if kept else
+                f"the epoch counter restarts at {where} {at} but the curves take up where "
+                f"they left off: read as the run resumed (epochs renumbered to follow on)")
             out[-1] = (joined, start)
         else:
             out.append((c, at))
