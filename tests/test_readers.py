@@ -1130,3 +1130,20 @@ def test_a_history_dict_written_into_a_log_line_is_read(tmp_path):
     bad.write_text("12:00 start\n12:01 {'lr': 'cosine'}\n")
     with pytest.raises(ReadError):
         read_curves(bad)
+
+
+def test_a_printout_of_phase_sections_is_read(tmp_path):
+    """Two real printouts: 'Training: loss = .. | Val: loss = ..' lines without an epoch number
+    (rows numbered from 0), and '[train] epoch:N ..' / '[val] epoch:N ..' lines, one row per epoch."""
+    p = tmp_path / "a.txt"
+    p.write_text("".join(f"Training: loss = {1 / (e + 1):.5f}, acc = 0.5 | Val: loss = {1.1 / (e + 1):.5f}, acc = 0.4\n"
+                         for e in range(4)))
+    (run,) = read_curves(p)
+    assert run.epochs.tolist() == [0, 1, 2, 3] and run.series["val_loss"][0] == 1.1
+    assert set(run.series) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    q = tmp_path / "b.txt"
+    q.write_text("Total Epoch:3 Image_size:(256, 256)\n" + "".join(
+        f"[train] epoch:{e} lr:0.01 loss:{0.9 - 0.1 * e:.2f}\n[val] epoch:{e} miou:{0.5 + 0.1 * e:.2f}\n" for e in range(1, 4)))
+    (run,) = read_curves(q)
+    assert run.epochs.tolist() == [1, 2, 3] and run.series["val_miou"].tolist() == [0.6, 0.7, 0.8]
+    assert run.series["loss"].tolist() == [0.8, 0.7, 0.6]
