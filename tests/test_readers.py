@@ -1147,3 +1147,22 @@ def test_a_printout_of_phase_sections_is_read(tmp_path):
     (run,) = read_curves(q)
     assert run.epochs.tolist() == [1, 2, 3] and run.series["val_miou"].tolist() == [0.6, 0.7, 0.8]
     assert run.series["loss"].tolist() == [0.8, 0.7, 0.6]
+
+
+def test_tensorboard_tags_logged_one_interval_apart_are_paired_by_order(tmp_path):
+    """A loop that logs the training loss at the first step of each epoch and the validation loss
+    after its last: steps 0, 115, 230... and 115, 230, 345... Each is once per epoch, so they pair
+    by order (they were read as one epoch more, training and validation one epoch apart)."""
+    pytest.importorskip("tensorboard")
+    from torch.utils.tensorboard import SummaryWriter
+
+    w = SummaryWriter(str(tmp_path / "runs" / "seg"))
+    for e in range(5):
+        w.add_scalar("Train loss", 1.0 / (e + 1), e * 115)
+        w.add_scalar("Validation loss", 1.2 / (e + 1), (e + 1) * 115)
+    w.close()
+    (run,) = read_curves(tmp_path / "runs" / "seg")
+    assert run.epochs.tolist() == [0, 1, 2, 3, 4]
+    assert run.series["loss"] == pytest.approx([1.0 / (e + 1) for e in range(5)])
+    assert run.series["val_loss"] == pytest.approx([1.2 / (e + 1) for e in range(5)])
+    assert any("paired by their order" in n for n in run.notes)

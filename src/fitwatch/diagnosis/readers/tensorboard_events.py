@@ -115,13 +115,41 @@ def _scalars(f: Path, ea, tensor_util) -> list[tuple]:
     return scalars
 
 
+def _by_order(series: dict, notes: list) -> dict:
+    """Tags logged once per epoch each, on grids of the same spacing but offset from each other
+    (a training loss logged at the start of each epoch's steps, the validation loss at its end:
+    steps 0, 115, 230... and 115, 230, 345...): paired by their order, epoch i the i-th point of
+    each, with a note. Anything else is kept as it is."""
+    grids = {k: sorted(p) for k, p in series.items() if p}
+    counts = {len(g) for g in grids.values()}
+    if len(grids) < 2 or len(counts) != 1 or counts.pop() < 3:
+        return series
+    spacings = set()
+    for g in grids.values():
+        d = np.diff(g)
+        if not (d > 0).all() or d.min() != d.max():
+            return series
+        spacings.add(int(d[0]))
+    starts = {g[0] for g in grids.values()}
+    if len(spacings) != 1 or len(starts) == 1:
+        return series
+    d = spacings.pop()
+    if max(starts) - min(starts) > d:
+        return series
+    notes.append(f"tags logged at steps {d} apart but offset from each other ({', '.join(f'{k} from {g[0]}' for k, g in grids.items())}): "
+                 f"paired by their order, one epoch per point")
+    return {k: {i: series[k][s] for i, s in enumerate(g)} for k, g in grids.items()}
+
+
 def _runs_of(series: dict, run_dir: Path, paired: list | None, name: str) -> list[tuple]:
     """One run folder's ``series`` (column -> {step: value}) as a table's runs; ``paired``: the
     ``add_scalars`` subfolders read into it."""
+    notes = []
+    if "epoch" not in series:
+        series = _by_order(series, notes)
     steps = sorted({s for points in series.values() for s in points})
     n = len(steps)
     step_vals = np.asarray(steps, dtype=np.float64)
-    notes = []
     if "epoch" in series:  # PyTorch Lightning logs the epoch beside global steps
         cols = [Col("step", step_vals, np.ones(n, dtype=bool))]
     else:
