@@ -43,11 +43,7 @@ class CurveStats:
         self.y = y
         n = self.n = y.size
         self.s = smooth(y, window)
-        d = np.diff(y)
-        if d.size >= 2:
-            self.sigma = float(MAD * median(np.abs(d - median(d))) / math.sqrt(2.0))
-        else:
-            self.sigma = 0.0
+        self.sigma = noise(y)
         head = y[: max(1, min(2, n))]
         self.start = float(max(self.s[0], float(np.max(head)) if n > 1 else float(y[0])))
         if start is not None and math.isfinite(start) and start > self.start:
@@ -126,6 +122,15 @@ def primary(code, epochs, evidence, message, remedies) -> Finding:
     severity = {"good_fit": "info", "still_improving": "info", "underfitting": "warning",
                 "overfitting": "warning"}.get(code, "critical")
     return Finding(code, severity, list(epochs), evidence, message, remedies)
+
+
+def noise(y: np.ndarray) -> float:
+    """The robust epoch-to-epoch noise of a curve (or a stretch of one), as a standard deviation:
+    ``1.4826 * MAD(diff) / sqrt(2)``; 0 with fewer than two steps."""
+    d = np.diff(y)
+    if d.size < 2:
+        return 0.0
+    return float(MAD * median(np.abs(d - median(d))) / math.sqrt(2.0))
 
 
 def median(a) -> float:

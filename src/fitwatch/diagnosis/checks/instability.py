@@ -101,14 +101,12 @@ def unstable(ctx: Context) -> Verdict | None:
         if c is None or found:
             continue
         if name == "loss" and ctx.cv is not None and ctx.cv.n >= 5 \
-                and not _rough(ctx.cv, t.unstable_val_confirms * t.unstable_roughness):
+                and _roughness(ctx.cv)[0] <= t.unstable_val_confirms * t.unstable_roughness:
             continue  # a rough training curve beside a smooth validation: batch noise, not the run's instability
-        half = c.y[c.n // 2:]
-        sh = c.s[c.n // 2:]
-        level = float(median(half))
+        rough, level = _roughness(c)
         if level <= 0:
             continue
-        rough = float(MAD * median(np.abs(half - sh))) / level
+        half = c.y[c.n // 2:]
         if name == "loss" and ctx.cv is not None and _tiny_beside_validation(rough * level, level, ctx.cv, t.unstable_near_zero):
             continue  # a training loss near 0: large relative scatter, tiny moves against validation
         # a curve that fell by orders of magnitude scatters a lot relative to its level while its
@@ -139,11 +137,14 @@ def unstable(ctx: Context) -> Verdict | None:
         remedies_for("unstable")), [lr_high(span, ev)])
 
 
-def _rough(c, limit: float) -> bool:
-    """The scatter of ``c``'s second half around its moving average is above ``limit`` of its level."""
+def _roughness(c) -> tuple[float, float]:
+    """The scatter of ``c``'s second half around its moving average, as a fraction of its level, and
+    that level (the median of the second half); the fraction is 0 when the level is not positive."""
     half = c.y[c.n // 2:]
     level = float(median(half))
-    return level > 0 and float(MAD * median(np.abs(half - c.s[c.n // 2:]))) / level > limit
+    if level <= 0:
+        return 0.0, level
+    return float(MAD * median(np.abs(half - c.s[c.n // 2:]))) / level, level
 
 
 def _acc_fell(acc, n: int, t) -> np.ndarray | bool:

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from fitwatch.diagnosis.checks.context import Context, Verdict, primary
+from fitwatch.diagnosis.checks.context import Context, Verdict, noise, primary
 from fitwatch.diagnosis.checks.instability import lr_high
 from fitwatch.diagnosis.evidence import spiked
 from fitwatch.diagnosis.findings import Finding
@@ -60,10 +60,8 @@ def at_chance(loss: np.ndarray | None, acc: np.ndarray | None, t) -> float | Non
     ok = np.isfinite(y) & np.isfinite(a)
     if ok.sum() < 2:
         return None
-    y, a = y[ok], a[ok]
+    y, a = y[ok], _fraction(a[ok])
     a_mid = float(np.median(a))
-    if 1.0 < float(a.max()) <= 100.0:  # accuracy in percent
-        a_mid /= 100.0
     level = float(np.median(y))
     if not (0.0 < a_mid < 1.0) or not (0.0 < level < 12.0):  # ln k for k up to 160,000 classes
         return None
@@ -82,15 +80,17 @@ def accuracy_rose(acc: np.ndarray | None, t) -> bool:
     noisy loss says."""
     if acc is None:
         return False
-    a = acc[np.isfinite(acc)]
+    a = _fraction(acc[np.isfinite(acc)])
     if a.size < 4:
         return False
-    if 1.0 < float(a.max()) <= 100.0:  # percent
-        a = a / 100.0
     rise = float(np.median(a[a.size // 2:])) - float(a[0])
-    d = np.diff(a)
-    noise = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2.0)
-    return rise >= t.learn_acc_rise and rise > t.noise_k * noise
+    return rise >= t.learn_acc_rise and rise > t.noise_k * noise(a)
+
+
+def _fraction(a: np.ndarray) -> np.ndarray:
+    """An accuracy as a fraction: one written in percent (its largest value above 1, up to 100)
+    divided by 100."""
+    return a / 100.0 if a.size and 1.0 < float(a.max()) <= 100.0 else a
 
 
 def no_floor(start: float) -> None:

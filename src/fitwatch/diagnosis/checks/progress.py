@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from fitwatch.diagnosis.checks.context import Context, CurveStats, Verdict, primary
+from fitwatch.diagnosis.checks.context import Context, CurveStats, Verdict, noise, primary
 from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import remedies_for
 
@@ -35,8 +35,9 @@ def still_improving(ctx: Context) -> Verdict | None:
         # magnitude, read on a log scale) a share of its own level; and the best epoch must be recent
         gains = (k == k0 and recent > t.improving_drop * c.drop) or recent > t.improving_level * abs(c.end)
         # progress, not a recovery: the final stretch beats the best before the stretch by more than
-        # improving_new_low noise units (a curve that drifted up and came back is not improving)
-        new_low = c.n <= k or float(c.y[-k0:].min()) < float(c.y[:c.n - k].min()) - t.improving_new_low * _noise(c.y[-2 * k:])
+        # improving_new_low noise units (a curve that drifted up and came back is not improving); the
+        # unit is the end's own noise (a curve that fell by orders of magnitude is quiet at its end)
+        new_low = c.n <= k or float(c.y[-k0:].min()) < float(c.y[:c.n - k].min()) - t.improving_new_low * noise(c.y[-2 * k:])
         if (c.drop > 0 and gains and -b > t.noise_k * b_se and c.imin >= c.n - max(2, c.n // 10)
                 and int(np.argmin(c.y)) >= c.n - k0 and new_low):
             break
@@ -57,15 +58,6 @@ def still_improving(ctx: Context) -> Verdict | None:
                              "The loss falls slowly and steadily: a larger learning rate would get "
                              "there in fewer epochs.", remedies_for("lr_too_low")))
     return Verdict("still_improving", finding, extra)
-
-
-def _noise(y: np.ndarray) -> float:
-    """The robust epoch-to-epoch noise of a stretch of a curve (a local noise unit: a curve that fell
-    by orders of magnitude is far quieter at its end than its whole-curve noise says)."""
-    d = np.diff(y)
-    if d.size < 2:
-        return 0.0
-    return 1.4826 * float(np.median(np.abs(d - np.median(d)))) / np.sqrt(2.0)
 
 
 def plateau(ctx: Context, overfit_at: int | None) -> Finding | None:
