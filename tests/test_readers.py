@@ -1166,3 +1166,21 @@ def test_tensorboard_tags_logged_one_interval_apart_are_paired_by_order(tmp_path
     assert run.series["loss"] == pytest.approx([1.0 / (e + 1) for e in range(5)])
     assert run.series["val_loss"] == pytest.approx([1.2 / (e + 1) for e in range(5)])
     assert any("paired by their order" in n for n in run.notes)
+
+
+def test_lightning_validate_or_test_after_fit_is_not_an_epoch(tmp_path):
+    """``trainer.validate()``/``trainer.test()`` after ``fit`` logs at the epoch after the last one
+    trained, with no training value: two real metrics.csv files were read as one epoch more, whose
+    missing training loss and lone validation value the diagnosis then judged."""
+    head = "epoch,step,test_loss,train_loss,val_loss\n"
+    rows = [f"{e},{10 * e + 9},,{1.0 / (e + 1)},\n{e},{10 * e + 9},,,{1.2 / (e + 1)}" for e in range(5)]
+    after = "5,50,,,0.3\n5,50,0.31,,\n"
+    p = tmp_path / "metrics.csv"
+    p.write_text(head + "\n".join(rows) + "\n" + after)
+    (run,) = read_curves(p)
+    assert run.epochs.tolist() == [0, 1, 2, 3, 4]
+    assert run.val_loss.tolist() == pytest.approx([1.2 / (e + 1) for e in range(5)])
+    assert any("evaluation after training" in n and "epoch 5" in n for n in run.notes)
+    # a last epoch that trained keeps its row
+    p.write_text(head + "\n".join(rows) + "\n5,59,,0.15,\n5,59,,,0.2\n")
+    assert read_curves(p)[0].epochs.tolist() == [0, 1, 2, 3, 4, 5]

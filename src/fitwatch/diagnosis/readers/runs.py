@@ -422,8 +422,33 @@ def _build_run(R: np.ndarray, entries, epochs_src: Col | None, step_col: Col | N
         missing = {ent[0]: ~ent[2][R] for ent in entries}
     else:
         series, missing = _per_epoch(R, g, uniq.size, entries, notes, stepped=stepped or step_col is not None)
+    if step_col is not None:
+        uniq = _after_fit(uniq, series, missing, notes)
     return Curves(epochs=uniq.astype(np.int64), series=series, source=source, notes=list(dict.fromkeys(notes)),
                   missing=_gaps(missing))
+
+
+def _after_fit(epochs: np.ndarray, series: dict, missing: dict, notes: list) -> np.ndarray:
+    """Lightning's ``trainer.validate()`` or ``trainer.test()`` after ``fit`` logs at the epoch after
+    the last one trained: a last epoch with validation or test values only, where every earlier
+    epoch has a training value, is that evaluation, not an epoch of training. It is left out (a note
+    says so; ``series`` and ``missing`` are cut in place) and the epochs kept are returned."""
+    train = [k for k in series if not k.startswith(("val_", "test_", "lr"))]
+    if epochs.size < 3 or not train:
+        return epochs
+    trained = np.isfinite(np.array([series[k] for k in train])).any(axis=0)
+    if trained[-1] or not trained[:-1].all():
+        return epochs
+    held = [k for k in series if np.isfinite(series[k][-1])]
+    if not held:
+        return epochs
+    for k in list(series):
+        series[k] = series[k][:-1]
+        if k in missing:
+            missing[k] = missing[k][:-1]
+    notes.append(f"epoch {int(epochs[-1])} holds only {', '.join(held)}, no training value: an evaluation "
+                 "after training (trainer.validate or test), left out of the curves")
+    return epochs[:-1]
 
 
 def _per_epoch(R: np.ndarray, g: np.ndarray, k: int, entries, notes: list, stepped: bool = False) -> tuple[dict, dict]:
