@@ -695,3 +695,15 @@ def test_a_training_loss_logged_once_beside_a_whole_validation_curve(tmp_path):
     d = fitwatch.diagnose(str(tmp_path / "metrics.csv"))
     assert d.verdict == "not_learning"
     assert any("loss has one value only: judged on val_loss alone" in n for n in d.notes)
+
+
+def test_validation_that_never_fell_beside_a_training_loss_that_hardly_moved_is_not_learning():
+    """A TensorBoard run whose training loss eases 5.35 -> 5.06 (5 %) while its validation loss
+    bounces 3.8-4.6 around where it started: nothing learned shows where it counts (it was
+    'underfitting'). With a training loss that fell by half, the same validation is not
+    'not_learning': that run learned, and did not generalise."""
+    h = {"loss": [5.346, 5.107, 5.060, 5.057, 5.073, 5.069, 5.184, 5.146, 5.280, 5.093],
+         "val_loss": [4.346, 3.844, 3.784, 4.221, 3.869, 4.368, 3.880, 3.838, 4.624, 3.974]}
+    assert fitwatch.diagnose(h).verdict == "not_learning"
+    learned = dict(h, loss=[5.3, 4.2, 3.6, 3.2, 3.0, 2.9, 2.8, 2.7, 2.65, 2.6])
+    assert fitwatch.diagnose(learned).verdict != "not_learning"

@@ -31,6 +31,8 @@ class Thresholds:
             (relative) after having been much lower.
         learn_drop: ``not_learning`` when the training and validation losses fell by less than
             this fraction of their starting level (and by less than ``noise_k`` noise units).
+        train_moved: ``not_learning`` too when validation did not fall (``learn_drop``, beyond its
+            noise) while the training loss fell by less than this fraction of its start.
         no_skill_margin: a loss within this fraction of the no-skill level (ln(classes), when it
             can be inferred) has not learned anything either.
         chance_loss_above, chance_acc_low, chance_acc_high: a classifier is at chance when, over
@@ -108,6 +110,7 @@ class Thresholds:
     explode_factor: float = 3.0
     end_above_start: float = 0.5
     learn_drop: float = 0.03
+    train_moved: float = 0.15
     no_skill_margin: float = 0.02
     no_skill_r2: float = 0.05
     chance_loss_above: float = 0.10

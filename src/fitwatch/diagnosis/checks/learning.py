@@ -105,6 +105,13 @@ def _at_floor(ctx: Context, floor: float) -> str:
     return f", stuck at the no-skill level ln({int(round(math.exp(floor)))}) = {floor:.4g}."
 
 
+def _fell(c, t) -> bool:
+    """The curve's lowest value is ``learn_drop`` of its start below it, beyond its noise, and below
+    its first value (a curve that jumped up first and came part of the way back did not fall)."""
+    return (c.drop >= t.learn_drop * abs(c.start) and c.drop > t.noise_k * c.sigma
+            and c.y[0] - float(c.y.min()) >= t.learn_drop * abs(c.y[0]))
+
+
 def not_learning(ctx: Context) -> Verdict | None:
     """Neither curve fell by ``learn_drop`` of its start and beyond its noise (or it stayed at the
     no-skill level)."""
@@ -127,6 +134,12 @@ def not_learning(ctx: Context) -> Verdict | None:
         beyond_noise = c.drop > t.noise_k * c.sigma or c.n < 5
         if rel >= t.learn_drop and beyond_noise and not stuck_at_chance and beat_first:
             learned = True
+    # a validation curve that never fell beyond its noise below where it started, beside a training
+    # loss that fell only a little: nothing learned shows where it counts
+    cv = ctx.cv
+    if learned and cv is not None and ctx.cl is not None and cv.n >= t.min_epochs \
+            and drops.get("loss", 1.0) < t.train_moved and not _fell(cv, t):
+        learned = False
     # a validation curve at chance (its accuracy says so) that never got below ln k: whatever the
     # training curve learned does not generalise at all
     if ctx.cv is not None and "val_loss" in ctx.chance and ctx.cv.min > ctx.chance["val_loss"] * (1 - t.no_skill_margin):
