@@ -85,7 +85,7 @@ def _same(a, b) -> bool:
 # -- the interface --------------------------------------------------------------------------------
 INTERFACE = {
     "locate", "path", "create_run", "update_run", "write_epoch", "queue_steps", "flush", "hold", "release",
-    "recover", "runs", "find_run", "load", "steps", "step_counts", "last_steps", "close",
+    "recover", "runs", "find_run", "load", "steps", "step_counts", "last_steps", "close", "claim_run",
 }
 
 
@@ -338,7 +338,7 @@ def test_recover_returns_the_values_it_added(backend):
         first.close()
 
 
-def test_a_torn_journal_line_is_skipped(tmp_path):
+def test_a_torn_journal_line_is_moved_aside(tmp_path):
     from fitwatch.store.journal import replay
 
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -349,9 +349,11 @@ def test_a_torn_journal_line_is_skipped(tmp_path):
     path.write_bytes(b'[[1, "train", "loss", 0, 0.5, 4, 1.0]]\n[[1, "train", "loss", 1, 0.2')  # died mid-write
     (folder / f"another-host.{gone.pid}.jsonl").write_bytes(b"[]\n")
     got = []
-    assert replay(folder, lambda rows: got.extend(rows) or len(rows)) == 1
+    with pytest.warns(UserWarning, match=r"1 line of the journal .* moved to .*\.jsonl\.rejected"):
+        assert replay(folder, lambda rows: got.extend(rows) or len(rows)) == 1
     assert got == [(1, "train", "loss", 0, 0.5, 4, 1.0)]
     assert not path.exists() and (folder / f"another-host.{gone.pid}.jsonl").exists()  # not ours to replay
+    assert (folder / f"{path.name}.rejected").read_bytes() == b'[[1, "train", "loss", 1, 0.2\n'  # kept, aside
 
 
 # -- how a store is named -------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from fitwatch.core.names import keras_key, split_key
 from fitwatch.diagnosis import Curves, Diagnosis, Finding, Thresholds, diagnose, diagnose_curves
 from fitwatch.record import NonFiniteValue, Run
 from fitwatch.stopping import EarlyStopping
-from fitwatch.store import RunData, Store, StoreError
+from fitwatch.store import RunData, Store, StoreError, StoreWriteWarning
 
 _aliases.install()  # fitwatch.report, fitwatch.readers... : the modules' paths before the layer packages
 
@@ -32,6 +32,7 @@ __all__ = [
     "RunData",
     "Store",
     "StoreError",
+    "StoreWriteWarning",
     "NonFiniteValue",
     "diagnose",
     "diagnose_curves",

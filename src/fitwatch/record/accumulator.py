@@ -25,9 +25,12 @@ from __future__ import annotations
 import numbers
 import numpy as np
 
+from fitwatch.core.names import split_name
+
 # torch.Tensor, once a torch tensor has been seen (torch is never imported by fitwatch's core).
 _TORCH_TENSOR: type | None = None
 _CHUNK = 1024  # device values are stacked on their device every this many batches
+N_MAX = 2**40  # a batch's sample count; an epoch's sum of them stays far inside the store's 64-bit integers
 
 
 class NonFiniteValue(Warning):
@@ -58,19 +61,77 @@ def check_n(n) -> int:
                 f"got {n!r} of type {type(n).__name__}; pass n=len(y)"
             )
     n = int(n)
-    if n <= 0:
+    if n <= 0 or n > N_MAX:
         raise ValueError(
-            f"fitwatch: n must be a positive integer (the number of samples in the batch), got {n}; "
-            f"pass n=len(y)"
+            f"fitwatch: n must be a positive integer (the number of samples in the batch) up to {N_MAX:,}, "
+            f"got {n if n <= 0 or n < 10**30 else f'a {len(str(n))}-digit number'}; pass n=len(y)"
         )
     return n
 
 
 def _type_error(split: str, name: str, v) -> TypeError:
+    dtype = getattr(v, "dtype", None)
+    what = f"{type(v).__module__}.{type(v).__qualname__}" + (f" of dtype {dtype}" if dtype is not None else "")
     return TypeError(
-        f"fitwatch: metric {name!r} of split {split!r} got a {type(v).__module__}.{type(v).__qualname__}, "
-        f"not a number; log a float, an int, a numpy number or array, or a tensor"
+        f"fitwatch: metric {name!r} of split {split!r} got a {what}, not a real number; log a float, "
+        f"an int, a numpy number or array, or a tensor (complex values: log their .abs() or .real)"
     )
+
+
+def check_name(name, what: str) -> None:
+    """A split or metric name the store can hold: a non-empty string of valid Unicode."""
+    try:
+        ok = isinstance(name, str) and name != "" and bool(name.encode())
+    except UnicodeEncodeError:
+        ok = False
+    if not ok:
+        raise ValueError(f"fitwatch: {what} name {name!r} cannot be stored; use a non-empty text name "
+                         f"(valid Unicode, e.g. 'loss')")
+
+
+def clock_mask(calls: int, seconds: float) -> int:
+    """How often ``Run.log`` reads the clock at a batch rate of ``calls`` in ``seconds``: every
+    ``mask + 1`` calls, a power of two, about 20 times a second. A slow loop's batches then reach
+    the store within a second or two of being logged; a fast loop pays for the clock rarely.
+
+    Example:
+        >>> clock_mask(5, 1.0), clock_mask(100, 1.0), clock_mask(1_000_000, 1.0)
+        (0, 3, 32767)
+    """
+    return (1 << max(int(calls / max(seconds, 1e-3) / 20), 1).bit_length() - 1) - 1
+
+
+def stored_split(split) -> str:
+    """The stored name of a split given to ``log`` or ``log_epoch`` (``"valid"`` is ``val``); a
+    TypeError for a non-name, a ValueError for a name the store cannot hold."""
+    if not isinstance(split, str) or not split:
+        raise TypeError(f"fitwatch: split must be a name such as 'train' or 'val', got {split!r}")
+    check_name(split, "split")
+    return split_name(split)
+
+
+def _number(split: str, name: str, v) -> float:
+    """A real number as a float, else a one-line error naming the metric: a complex number, a date,
+    text, or an integer beyond what a float holds (10**400) cannot be stored as a metric's value."""
+    if isinstance(v, (complex, np.complexfloating)) or not isinstance(v, (numbers.Real, np.number)):
+        raise _type_error(split, name, v)
+    try:
+        return float(v)
+    except OverflowError:
+        raise ValueError(f"fitwatch: metric {name!r} of split {split!r} is an integer too large for a float "
+                         f"({len(str(abs(int(v))))} digits); log float('inf') or a rescaled value") from None
+    except (TypeError, ValueError):
+        raise _type_error(split, name, v) from None
+
+
+def _check_device_tensor(split: str, name: str, v) -> None:
+    """Refuse at the call what could not be read at the epoch's end: a complex tensor, or one on
+    the ``meta`` device (it has no values)."""
+    if v.is_meta:
+        raise ValueError(f"fitwatch: metric {name!r} of split {split!r} is a tensor on the 'meta' device, "
+                         f"which holds no values; log the tensor computed on a real device")
+    if v.dtype.is_complex:
+        raise _type_error(split, name, v)
 
 
 class _Metric:
@@ -111,7 +172,7 @@ class SplitAccumulator:
         """Add one batch: ``metrics`` maps names to values, ``n`` is the batch's sample count or None."""
         if n is None:
             weight = 1
-        elif type(n) is int and n > 0:
+        elif type(n) is int and 0 < n <= N_MAX:
             weight = n
         else:
             weight = n = check_n(n)
@@ -121,14 +182,18 @@ class SplitAccumulator:
         for name, v in metrics.items():
             m = table.get(name)
             if m is None:
+                check_name(name, f"metric of split {self.split!r}")
                 m = table[name] = _Metric()
             t = type(v)
-            if t is float or t is int:
+            if t is float:
                 w = weight
             elif t is _TORCH_TENSOR and v.is_cpu and v.ndim == 0:  # a CPU loss: read it now
                 v = v.item()
+                if type(v) is not float:  # an integer, bool or complex tensor
+                    v = _number(self.split, name, v)
                 w = weight
             elif t is _TORCH_TENSOR and v.ndim == 0:  # on an accelerator: kept, read once per epoch
+                _check_device_tensor(self.split, name, v)
                 m.dev_steps.append(step)
                 m.dev_values.append(v.detach() if v.requires_grad else v)  # no graph kept alive
                 m.dev_ns.append(weight)
@@ -147,7 +212,10 @@ class SplitAccumulator:
 
     def _convert(self, name: str, v, n, m: _Metric, step: int):
         """Turn a non-float value into (float, weight); (None, None) when it stays on its device."""
+        if type(v) is int:
+            return _number(self.split, name, v), (1 if n is None else n)
         if _is_torch_tensor(v):
+            _check_device_tensor(self.split, name, v)
             numel = v.numel()
             if numel == 0:
                 raise ValueError(f"fitwatch: metric {name!r} of split {self.split!r} is an empty tensor")
@@ -158,7 +226,7 @@ class SplitAccumulator:
                 w = self._per_sample_weight(name, int(v.shape[0]), n)
                 v = v.detach().float().mean()
             if v.device.type == "cpu":
-                return float(v.item()), w
+                return _number(self.split, name, v.item()), w
             m.dev_steps.append(step)
             m.dev_values.append(v.float())  # float32 on the device (a no-op for float32), async
             m.dev_ns.append(w)
@@ -166,14 +234,15 @@ class SplitAccumulator:
                 self._stack_device(m)
             return None, None
         if isinstance(v, (numbers.Real, np.number)):
-            try:
-                return float(v), (1 if n is None else n)
-            except (TypeError, ValueError):
-                raise _type_error(self.split, name, v) from None
+            return _number(self.split, name, v), (1 if n is None else n)
         if isinstance(v, np.ndarray) or hasattr(v, "__array__"):
             try:
-                a = np.asarray(v, dtype=np.float64)
-            except (TypeError, ValueError):
+                a = np.asarray(v)
+                if a.dtype.kind not in "biuf":  # complex, dates, text, objects: not a metric's value
+                    raise TypeError
+                with np.errstate(over="ignore"):
+                    a = a.astype(np.float64)
+            except (TypeError, ValueError, OverflowError):
                 raise _type_error(self.split, name, v) from None
             if a.size == 0:
                 raise ValueError(f"fitwatch: metric {name!r} of split {self.split!r} is an empty array")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import sys
 import time
 import traceback
@@ -9,11 +10,11 @@ import warnings
 from typing import Iterator
 
 from fitwatch.core.caller import user_stacklevel
-from fitwatch.core.names import keras_key, split_key, split_name
-from fitwatch.record.accumulator import NonFiniteValue, SplitAccumulator
+from fitwatch.core.names import keras_key, split_key
+from fitwatch.record.accumulator import NonFiniteValue, SplitAccumulator, clock_mask, stored_split
 from fitwatch.record.fit import FitLifecycle
 from fitwatch.record.lifecycle import chain_exit_hooks, refuse_a_live_writer, register, unregister  # noqa: F401 (chain_exit_hooks: its former home)
-from fitwatch.store import Store
+from fitwatch.store import Store, StoreWriteWarning
 from fitwatch.store.status import STATUSES
 
 _FLUSH_EVERY_S = 1.0  # batch rows reach the store at least this often during a long epoch
@@ -91,6 +92,8 @@ class Run(FitLifecycle):
         self._logged_as: dict[str, SplitAccumulator] = {}  # by the name log() was given ("valid")
         self._epoch_values: dict[tuple[str, str], tuple[float, int | None]] = {}
         self._calls = 0
+        self._clock_mask = 0  # log() reads the clock every (mask + 1) calls: adapted to the batch rate
+        self._calls_at_flush = 0
         self._last_flush = time.monotonic()
         self._chunks: list[tuple] = []  # batch chunks of ended epochs not yet handed to the store
         self._warned_nonfinite = False
@@ -115,7 +118,7 @@ class Run(FitLifecycle):
             self.history = {k: list(v) for k, v in last.history.items()}
             for split, last in self.store.last_steps(self.id).items():
                 self._accs[split] = SplitAccumulator(split, last + 1)
-            self.store.reopen_run(self.id)
+            self.store.reopen_run(self.id, previous)  # exactly one of several racing processes wins
             self.store.update_run(self.id, config=self.config, info=self.info)
         else:
             self.id = self.store.create_run(name, self.config, self.info)
@@ -149,7 +152,7 @@ class Run(FitLifecycle):
             raise ValueError("fitwatch: log() needs at least one metric, e.g. run.log('train', loss=loss, n=len(y))")
         acc.add(n, metrics)
         self._calls += 1
-        if not self._calls & 255 and time.monotonic() - self._last_flush > _FLUSH_EVERY_S:
+        if not self._calls & self._clock_mask and time.monotonic() - self._last_flush > _FLUSH_EVERY_S:
             self._flush_steps()  # a long epoch: its batch values reach the store as it goes
 
     def _open_split(self, split) -> SplitAccumulator:
@@ -157,7 +160,7 @@ class Run(FitLifecycle):
             raise RuntimeError(f"fitwatch: run {self.name!r} is {self.status}; start a new Run to log more")
         acc = self._logged_as.get(split)
         if acc is None:  # the first batch under this name: "valid" is val (never looked up per call)
-            name = _split_name(split)
+            name = stored_split(split)
             acc = self._accs.get(name)
             if acc is None:
                 acc = self._accs[name] = SplitAccumulator(name)
@@ -187,11 +190,13 @@ class Run(FitLifecycle):
         if self.status != "running":
             raise RuntimeError(f"fitwatch: run {self.name!r} is {self.status}; start a new Run to log more")
         if epoch is not None:
+            if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral) or not 0 <= epoch < 2**53:
+                raise ValueError(f"fitwatch: epoch must be a whole number from 0 up, got {epoch!r}")
             if epoch != self.epoch and self._has_data():
                 self.end_epoch()
             self.epoch = int(epoch)
         if split:
-            split = _split_name(split)
+            split = stored_split(split)
         items = {**(logs or {}), **metrics}
         probe = SplitAccumulator(split or "train")
         for key, value in items.items():
@@ -223,6 +228,7 @@ class Run(FitLifecycle):
         values.update(self._epoch_values)
         self._epoch_values = {}
         self.epoch = epoch + 1
+        self._warn_failures()
         if values:
             self.store.write_epoch(self.id, epoch, values)  # journaled (durable) before the loop goes on
             if self._keeper is not None and self._keeper.last_epoch == epoch != self._state_epoch:
@@ -253,7 +259,10 @@ class Run(FitLifecycle):
         chunks = self._chunks + self._step_chunks(self.epoch)
         self._chunks = []
         self.store.queue_steps(chunks, self.id)
-        self._last_flush = time.monotonic()
+        now = time.monotonic()
+        self._clock_mask = clock_mask(self._calls - self._calls_at_flush, now - self._last_flush)
+        self._calls_at_flush = self._calls
+        self._last_flush = now
 
     def _warn_nonfinite(self, split: str, metric: str, step: int | None) -> None:
         if self._warned_nonfinite:
@@ -399,6 +408,12 @@ class Run(FitLifecycle):
         self.store.update_run(self.id, status=status, error=error, ended_at=time.time(), info=self.info)
         self.store.release()
         unregister(self)
+        self._warn_failures()
+
+    def _warn_failures(self) -> None:
+        """Say what the store's background work could not write (once each): never silent."""
+        for what in self.store.failures():
+            warnings.warn(f"fitwatch: {what}", StoreWriteWarning, stacklevel=user_stacklevel())
 
     def _finish_at_exit(self) -> None:
         """The interpreter exits with the run unfinished: ``stopped`` when the process left a
@@ -482,9 +497,3 @@ class Run(FitLifecycle):
     def __repr__(self) -> str:
         return f"Run(name={self.name!r}, id={self.id}, epoch={self.epoch}, status={self.status!r})"
 
-
-def _split_name(split) -> str:
-    """The stored name of a split given to ``log`` or ``log_epoch``; a TypeError for a non-name."""
-    if not isinstance(split, str) or not split:
-        raise TypeError(f"fitwatch: split must be a name such as 'train' or 'val', got {split!r}")
-    return split_name(split)

@@ -30,9 +30,12 @@ Example:
 from __future__ import annotations
 
 import copy
+import glob
 import os
 import tempfile
 from pathlib import Path
+
+from fitwatch.store.status import hostname, pid_alive
 
 KERAS_SUFFIX = ".weights.h5"
 
@@ -129,9 +132,11 @@ def save_checkpoint(model, path, weights=None, framework: str | None = None) -> 
     framework = framework or framework_of(model)
     path = check_checkpoint(path, framework)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # the temporary name keeps the suffix: Keras checks it
+    # the temporary name keeps the suffix (Keras checks it) and names its writer, so that one left
+    # by a killed process (up to a model's size) is found and removed by the next save
     suffix = KERAS_SUFFIX if framework == "keras" else ".tmp"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    _remove_stale(path, suffix)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{hostname()}.{os.getpid()}.", suffix=suffix)
     try:
         if framework == "keras":
             os.close(fd)
@@ -158,6 +163,17 @@ def save_checkpoint(model, path, weights=None, framework: str | None = None) -> 
         if fd >= 0:
             os.close(fd)
     _fsync_dir(path.parent)
+
+
+def _remove_stale(path: Path, suffix: str) -> None:
+    """Delete the temporary files of ``path`` that a process killed while saving left behind
+    (``.<name>.<host>.<pid>.<random><suffix>``, the pid gone on this host)."""
+    head = f".{path.name}."
+    for f in path.parent.glob(glob.escape(head) + "*" + glob.escape(suffix)):
+        writer, _, _random = f.name[len(head):-len(suffix)].rpartition(".")
+        host, _, pid = writer.rpartition(".")
+        if pid.isdigit() and pid_alive(int(pid), host) is False:
+            f.unlink(missing_ok=True)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -13,7 +13,8 @@ Example:
     ([], True)
 """
 
-from fitwatch.store.base import DB_NAME, DEFAULT_DIR, ENV_DIR, Store, StoreError, backend_for, resolve_path
+from fitwatch.store.base import (DB_NAME, DEFAULT_DIR, ENV_DIR, Store, StoreError, StoreWriteWarning, backend_for,
+                                 resolve_path)
 from fitwatch.store.rundata import RunData
 from fitwatch.store.sqlite import APPLICATION_ID, SCHEMA_VERSION, SQLiteStore
 from fitwatch.store.status import STATUSES, effective_status, hostname, pid_alive
@@ -46,5 +47,5 @@ def open_store(url_or_dir=None, *, create: bool = True) -> Store:
 
 __all__ = [
     "APPLICATION_ID", "DB_NAME", "DEFAULT_DIR", "ENV_DIR", "SCHEMA_VERSION", "STATUSES", "RunData", "SQLiteStore",
-    "Store", "StoreError", "backend_for", "effective_status", "hostname", "open_store", "pid_alive", "resolve_path",
+    "Store", "StoreError", "StoreWriteWarning", "backend_for", "effective_status", "hostname", "open_store", "pid_alive", "resolve_path",
 ]

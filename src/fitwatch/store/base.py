@@ -137,6 +137,11 @@ def decode_run(r: dict) -> dict:
     return r
 
 
+class StoreWriteWarning(UserWarning):
+    """The store's background work could not write something (named in the message): a run warns
+    with it at its next epoch or at its end, so that a failure in the writer thread is never silent."""
+
+
 def run_not_found(ref, where, latest: list[str]) -> KeyError:
     """The error :meth:`Store.load` raises for ``ref``: it names the run, the store and the latest runs."""
     hint = f" (latest: {', '.join(latest)})" if latest else " (the store has no runs yet)"
@@ -246,9 +251,26 @@ class Store(abc.ABC):
         ``config`` and ``info`` are stored as :func:`encode_json` writes them. Committed before
         returning."""
 
-    def reopen_run(self, run_id: int) -> None:
-        """Mark a run ``running`` again (resume), owned by this process: no end time, no error."""
-        self.update_run(run_id, status="running", ended_at=None, error=None, pid=os.getpid(), host=hostname())
+    def reopen_run(self, run_id: int, seen: dict | None = None) -> None:
+        """Mark a run ``running`` again (resume), owned by this process: no end time, no error.
+
+        With ``seen`` (the run's record as read before deciding to resume), only if the record is
+        still that one (:meth:`claim_run`); else a RuntimeError: another process resumed it first."""
+        if seen is None:
+            seen = self.find_run(run_id)
+        if not self.claim_run(run_id, seen):
+            now = self.find_run(run_id) or {}
+            raise RuntimeError(
+                f"fitwatch: run {seen.get('name')!r} (#{run_id}) was just resumed by another process "
+                f"(pid {now.get('pid')} on {now.get('host')}); only one process may write a run: wait for it "
+                f"to finish, or start a new run without resume=True")
+
+    @abc.abstractmethod
+    def claim_run(self, run_id: int, seen: dict) -> bool:
+        """Make this process the run's writer (``running``, this pid and host, no end time, no
+        error) only if its record still has ``seen``'s ``status``, ``pid``, ``host`` and
+        ``updated_at``: one compare-and-set that the database makes atomic, so that of several
+        processes resuming a run at once exactly one wins. Returns whether this one did."""
 
     @abc.abstractmethod
     def update_run(self, run_id: int, **fields) -> None:
@@ -276,6 +298,13 @@ class Store(abc.ABC):
         """Commit everything queued now and wait for it; False when ``timeout`` (seconds) ran out first.
 
         After True, every process reading the store sees what this one wrote."""
+
+    def failures(self) -> list[str]:
+        """What the store's background work could not do since the last call (each a sentence
+        naming what was not written and why), emptied by the call: the runs that write through
+        it warn with them, so a background failure is never silent."""
+        out, self._failures = getattr(self, "_failures", []), []
+        return out
 
     @abc.abstractmethod
     def hold(self) -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -62,13 +63,17 @@ class Journal:
             self.path.unlink(missing_ok=True)
 
 
-def replay(folder: Path, insert: Callable[[list[tuple]], int]) -> int:
+def replay(folder: Path, insert: Callable[[list[tuple]], int], valid: Callable[[list], bool] = lambda row: True) -> int:
     """Hand the rows of every journal in ``folder`` left by a process that is gone to ``insert``
     (which returns how many it added), then delete that journal; returns the total added.
 
-    A journal of this process, of a live one or of another host is left alone. A torn last line
-    (the process died while writing it: that epoch had not ended) is skipped; a journal that
-    cannot be read is left for the next try.
+    A journal of this process, of a live one or of another host is left alone. Each line is
+    replayed on its own: a line that is not a JSON list of rows that ``valid`` accepts (torn by a
+    kill in the middle of its write, or bytes that were never a journal's) is moved aside, appended
+    to ``<journal>.rejected`` beside it, with one warning per journal naming that file; the lines
+    around it are replayed. Rows that ``insert`` refuses as a whole move aside the same way. So a
+    journal never stops the store from opening. A journal that cannot be read now (permissions) is
+    left for the next try.
     """
     if not folder.is_dir():
         return 0
@@ -77,15 +82,36 @@ def replay(folder: Path, insert: Callable[[list[tuple]], int]) -> int:
         host, _, pid = f.stem.rpartition(".")
         if not pid.isdigit() or int(pid) == os.getpid() or pid_alive(int(pid), host) is not False:
             continue  # ours, alive, or on another machine: not ours to replay
-        rows = []
         try:
-            for line in f.read_bytes().splitlines():
-                rows += [tuple(r) for r in json.loads(line)]
-        except (ValueError, TypeError):
-            pass  # a torn last line: the process died while writing it (that epoch had not ended)
+            data = f.read_bytes()
         except OSError:
             continue
+        rows, rejected = [], []
+        for line in data.splitlines():
+            try:
+                parsed = json.loads(line)
+                ok = isinstance(parsed, list) and all(isinstance(r, list) and valid(r) for r in parsed)
+            except (ValueError, TypeError, RecursionError):
+                ok = False
+            if ok:
+                rows += [tuple(r) for r in parsed]
+            elif line.strip():
+                rejected.append(line)
+        if rejected:
+            aside = f.with_name(f.name + ".rejected")
+            with open(aside, "ab") as out:
+                out.write(b"\n".join(rejected) + b"\n")
+            warnings.warn(f"fitwatch: {len(rejected)} line{'s' if len(rejected) > 1 else ''} of the journal {f} "
+                          f"could not be replayed (torn, or not a journal's); moved to {aside}", stacklevel=2)
         if rows:
-            added += insert(rows)
+            try:
+                added += insert(rows)
+            except Exception as e:  # the database refused them now: kept for the next try, never raised
+                tmp = f.with_name(f.name + ".tmp")
+                tmp.write_bytes(json.dumps(rows).encode() + b"\n")
+                os.replace(tmp, f)
+                warnings.warn(f"fitwatch: could not replay the journal {f} now ({type(e).__name__}: {e}); "
+                              f"it is kept for the next time a store opens on {folder.parent}", stacklevel=2)
+                continue
         f.unlink(missing_ok=True)
     return added

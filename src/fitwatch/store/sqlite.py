@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import queue
 import sqlite3
 import threading
 import time
@@ -45,6 +44,7 @@ from fitwatch.store.base import DB_NAME, ENV_DIR, Store, StoreError, decode_run,
 from fitwatch.store.chunks import decode_chunks, encode_chunks
 from fitwatch.store.journal import Journal, replay
 from fitwatch.store.rundata import RunData
+from fitwatch.store.writer import CHECKPOINT, FLUSH_WAIT_S, BackgroundWriter
 from fitwatch.store.status import hostname
 
 SCHEMA_VERSION = 1
@@ -92,7 +92,7 @@ CREATE INDEX IF NOT EXISTS steps_run ON steps (run_id, first_step);
 """
 
 
-class SQLiteStore(Store, scheme="sqlite"):
+class SQLiteStore(BackgroundWriter, Store, scheme="sqlite"):
     """A fitwatch store: the SQLite database holding runs, their epochs and their batches. ``Store(dir)``
     and :func:`fitwatch.store.open_store` return one for a folder or a ``sqlite:///`` URL.
 
@@ -137,14 +137,11 @@ class SQLiteStore(Store, scheme="sqlite"):
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{self.path}: not a fitwatch database ({e})") from None
         self._lock = threading.RLock()
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._writer: threading.Thread | None = None
-        self._pending = 0
+        self._init_writer()
         self._commits = 0
         self._ckpt_conn: sqlite3.Connection | None = None
-        self._idle = threading.Condition(threading.Lock())
-        self._wake = threading.Event()
-        self._writer_lock = threading.Lock()
+        self._ckpt_lock = threading.Lock()
+        self._closed = False
         self._journal = Journal(self.journal_dir)
         self._journal_users = 0  # unfinished runs of this process that write through this store
         self.recover()
@@ -173,6 +170,14 @@ class SQLiteStore(Store, scheme="sqlite"):
                 f"{self.path}: not a fitwatch database (not an SQLite file); "
                 f"point --dir / {ENV_DIR} at a fitwatch store folder"
             )
+        if len(head) == 100:
+            page = int.from_bytes(head[16:18], "big")
+            encoding = int.from_bytes(head[56:60], "big")
+            if page not in _PAGE_SIZES or encoding not in (0, 1) or head[21:24] != b"\x40\x20\x20":
+                raise StoreError(
+                    f"{self.path}: the database header is damaged (page size {page}, text encoding {encoding}); "
+                    f"restore the file from a copy, or move it away to start a new store"
+                )
 
     def _setup(self, create: bool) -> None:
         c = self._conn
@@ -231,7 +236,7 @@ class SQLiteStore(Store, scheme="sqlite"):
                 c.execute("COMMIT")
                 self._commits += 1
                 if not self._commits % _CHECKPOINT_EVERY:
-                    self._enqueue(_CHECKPOINT)
+                    self._enqueue(CHECKPOINT)
                 return out
             except BaseException:
                 if c.in_transaction:
@@ -251,6 +256,20 @@ class SQLiteStore(Store, scheme="sqlite"):
             return cur.lastrowid
 
         return self._write(fn)
+
+    def claim_run(self, run_id: int, seen: dict) -> bool:
+        """Make this process the run's writer if its record is still ``seen`` (one UPDATE whose
+        WHERE compares the record: SQLite runs one writer at a time, so exactly one of several
+        racing processes changes the row)."""
+        def fn(c):
+            return c.execute(
+                "UPDATE runs SET status = 'running', ended_at = NULL, error = NULL, pid = ?, host = ?, "
+                "updated_at = ? WHERE id = ? AND status IS ? AND pid IS ? AND host IS ? AND updated_at IS ?",
+                (os.getpid(), hostname(), time.time(), run_id, seen.get("status"), seen.get("pid"),
+                 seen.get("host"), seen.get("updated_at")),
+            ).rowcount
+
+        return self._write(fn) == 1
 
     def update_run(self, run_id: int, **fields) -> None:
         """Update columns of a run (``status``, ``config``, ``info``, ``error``, ``ended_at``...)."""
@@ -284,17 +303,20 @@ class SQLiteStore(Store, scheme="sqlite"):
         self._journal_users += 1
 
     def release(self) -> None:
-        """A run finished: once none is left, commit everything and drop the journal."""
+        """A run finished: once none is left, commit everything, drop the journal and copy the WAL
+        into the database, so that ``fitwatch.db`` alone holds every run (people copy that file)."""
         self._journal_users -= 1
-        if self._journal_users <= 0 and self._journal.is_open and self.flush(30.0):
-            self._journal.remove()
+        if self._journal_users <= 0 and self.flush(FLUSH_WAIT_S):
+            if self._journal.is_open and not self._failures:
+                self._journal.remove()
+            self._checkpoint("TRUNCATE")
 
     def recover(self) -> int:
         """Replay the journals of killed processes on this host into the database; returns rows added.
 
         Epoch values already in the database are kept (the replay only fills what is missing).
         """
-        return replay(self.journal_dir, self._insert_missing)
+        return replay(self.journal_dir, self._insert_missing, _journal_row)
 
     def _insert_missing(self, rows: list[tuple]) -> int:
         def fn(c):
@@ -310,78 +332,45 @@ class SQLiteStore(Store, scheme="sqlite"):
             return
         self._enqueue(("steps", run_id, chunks))  # encoded by the writer thread
 
-    def _enqueue(self, item) -> None:
-        with self._idle:
-            self._pending += 1
-        self._queue.put(item)
-        if self._writer is None:
-            self._start_writer()
-
-    def _checkpoint(self) -> None:
-        """Copy the WAL into the database, on the writer thread's own connection (the training
-        thread's commits never pay for it; a PASSIVE checkpoint blocks no reader or writer)."""
-        if self._ckpt_conn is None:
-            self._ckpt_conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
-        self._ckpt_conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-
-    def flush(self, timeout: float | None = None) -> bool:
-        """Commit everything queued now and wait for it. Returns False on timeout."""
-        self._wake.set()
-        with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout)
-
-    def _start_writer(self) -> None:
-        with self._writer_lock:
-            if self._writer is None:
-                self._writer = threading.Thread(target=self._write_loop, name="fitwatch-writer", daemon=True)
-                self._writer.start()
-                atexit.register(self.flush, 30.0)
-
-    def _write_loop(self) -> None:
-        q = self._queue
-        while True:
-            # commit about once a second, or at once when flushed: the journal already made the
-            # epochs durable, and few large transactions cost the training thread least
-            self._wake.wait(_COMMIT_EVERY_S)
-            self._wake.clear()
-            batch = []
-            while True:  # take everything waiting: one transaction for all of it
-                try:
-                    batch.append(q.get_nowait())
-                except queue.Empty:
-                    break
-            epochs = [r for item in batch if item[0] == "epochs" for r in item[1]]
-            rows = [r for item in batch if item[0] == "steps" for r in encode_chunks(*item[1:])]
-
-            def fn(c):
-                if epochs:
-                    c.executemany("INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?)", epochs)
-                if rows:
-                    c.executemany(_INSERT_CHUNK, rows)
-
+    def _checkpoint(self, mode: str = "PASSIVE") -> None:
+        """Copy the WAL into the database. PASSIVE (every 100 commits, on the writer thread's own
+        connection: the training thread's commits never pay for it) blocks no reader or writer;
+        TRUNCATE (when this process's last run finishes) waits up to a second for readers, then
+        empties the WAL file; a checkpoint that cannot finish now is left for the next one."""
+        with self._ckpt_lock:
+            if self._closed:
+                return
+            if self._ckpt_conn is None:
+                self._ckpt_conn = sqlite3.connect(self.path, timeout=1.0, isolation_level=None,
+                                                  check_same_thread=False)
             try:
-                if epochs or rows:
-                    self._write(fn)
-                if any(item is _CHECKPOINT for item in batch):
-                    self._checkpoint()
-            except Exception as e:  # never kill training; say what was not written
-                import warnings
+                self._ckpt_conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
+            except sqlite3.OperationalError:
+                pass  # busy: another process holds the database; its own close checkpoints it
 
-                warnings.warn(f"fitwatch: could not write {len(epochs)} epoch values and {len(rows)} batch "
-                              f"chunks to {self.path}: {e}; the epochs stay in the journal", stacklevel=1)
-            if batch:
-                with self._idle:
-                    self._pending -= len(batch)
-                    self._idle.notify_all()
+    @staticmethod
+    def _insert(c, items: list) -> None:
+        epochs = [r for item in items if item[0] == "epochs" for r in item[1]]
+        if epochs:
+            c.executemany("INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?)", epochs)
+        rows = [r for item in items if item[0] == "steps" for r in encode_chunks(*item[1:])]
+        if rows:
+            c.executemany(_INSERT_CHUNK, rows)
 
     # -- reading ----------------------------------------------------------------------------
     def _read(self, sql: str, params=()) -> list[dict]:
         if self._pending:
             self.flush(30.0)  # read what this process wrote
         with self._lock:
-            cur = self._conn.execute(sql, params)
-            cols = [d[0] for d in cur.description]
-            return [dict(zip(cols, r)) for r in cur.fetchall()]
+            try:
+                cur = self._conn.execute(sql, params)
+                cols = [d[0] for d in cur.description]
+                return [dict(zip(cols, r)) for r in cur.fetchall()]
+            except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
+                if isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e)):
+                    raise
+                raise StoreError(f"{self.path}: the database is damaged ({type(e).__name__}: {e}); restore "
+                                 f"it from a copy, or try `sqlite3 {self.path.name} .recover`") from None
 
     def runs(self) -> list[dict]:
         """Every run, oldest first, with a summary: ``epochs``, ``best_val_loss``, ``best_epoch``."""
@@ -414,12 +403,14 @@ class SQLiteStore(Store, scheme="sqlite"):
         An ``int`` is an id only: ``load(run.id)`` never opens another run that happens to be named "7".
         """
         if isinstance(ref, (int, np.integer)) and not isinstance(ref, bool):
+            if not 0 < int(ref) < _INT64:  # no run has that id (SQLite ids are positive 64-bit integers)
+                return None
             rows = self._read("SELECT * FROM runs WHERE id = ?", (int(ref),))
             return decode_run(rows[0]) if rows else None
         rows = self._read("SELECT * FROM runs WHERE name = ? ORDER BY id DESC LIMIT 1", (str(ref),))
         if not rows:
             s = str(ref).lstrip("#")
-            if s.isdigit():
+            if s.isdigit() and len(s) < 20 and 0 < int(s) < _INT64:
                 rows = self._read("SELECT * FROM runs WHERE id = ?", (int(s),))
         return decode_run(rows[0]) if rows else None
 
@@ -457,8 +448,12 @@ class SQLiteStore(Store, scheme="sqlite"):
         return {r["split"]: r["s"] for r in rows}
 
     def close(self) -> None:
-        self.flush(30.0)
-        with self._lock:
+        self.flush(FLUSH_WAIT_S)
+        if self._writer is not None:
+            self._checkpoint("TRUNCATE")
+        atexit.unregister(self._at_exit)
+        with self._lock, self._ckpt_lock:
+            self._closed = True
             self._conn.close()
             if self._ckpt_conn is not None:
                 self._ckpt_conn.close()
@@ -467,12 +462,38 @@ class SQLiteStore(Store, scheme="sqlite"):
         return f"Store({str(self.path)!r})"
 
 
-_CHECKPOINT = ("checkpoint",)  # a writer-queue item: checkpoint the WAL
 _CHECKPOINT_EVERY = 100  # commits
-_COMMIT_EVERY_S = 1.0  # the writer thread commits what is queued this often (and on flush)
 _INSERT_CHUNK = "INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 def _nan_to_none(v: float):
     return None if v != v else v
 
+
+_INT64 = 2**63
+_PAGE_SIZES = {1, 512, 1024, 2048, 4096, 8192, 16384, 32768}  # 1: 65536
+
+
+def _journal_row(r: list) -> bool:
+    """A journal row this store wrote: ``[run_id, split, metric, epoch, value, n, t]`` with values
+    SQLite can hold (a torn or foreign line is moved aside by the replay, never inserted)."""
+    if len(r) != 7:
+        return False
+    run_id, split, metric, epoch, value, n, t = r
+    return (_whole(run_id, 1) and _text(split) and _text(metric) and _whole(epoch, 0)
+            and (value is None or _real(value)) and (n is None or _whole(n, 0)) and (t is None or _real(t)))
+
+
+def _whole(x, low: int) -> bool:
+    return type(x) is int and low <= x < _INT64
+
+
+def _real(x) -> bool:
+    return type(x) is float or (type(x) is int and abs(x) < _INT64)
+
+
+def _text(x) -> bool:
+    try:
+        return type(x) is str and bool(x.encode())
+    except UnicodeEncodeError:
+        return False

@@ -314,6 +314,8 @@ class DashboardData:
         return d, "computed" if d else "none"
 
     def _step_arrays(self, run_id: int) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
+        if not 0 < run_id < 2**63:  # no run has that id: the caller answers 404
+            return {}
         counts = self.store.step_counts(run_id)
         key = (run_id, tuple(sorted(counts.items())))
         with self._lock:
