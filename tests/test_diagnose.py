@@ -707,3 +707,25 @@ def test_validation_that_never_fell_beside_a_training_loss_that_hardly_moved_is_
     assert fitwatch.diagnose(h).verdict == "not_learning"
     learned = dict(h, loss=[5.3, 4.2, 3.6, 3.2, 3.0, 2.9, 2.8, 2.7, 2.65, 2.6])
     assert fitwatch.diagnose(learned).verdict != "not_learning"
+
+
+def test_a_classifier_right_and_sure_on_its_training_data_is_not_underfitting():
+    """A Keras run at 94 % training accuracy whose loss settled at 0.33 (exp(-0.33) = 0.72 of the
+    right class on average) fits its data: it was 'underfitting' because 0.33 is 48 % of ln 2.
+    One held back by heavy weight decay, right as often but unsure (loss 0.78 at 98 %), still is."""
+    loss = [0.486, 0.403, 0.374, 0.362, 0.347, 0.346, 0.344, 0.335, 0.342, 0.329]
+    h = {"loss": loss, "val_loss": [0.381, 0.345, 0.335, 0.32, 0.31, 0.298, 0.292, 0.29, 0.302, 0.29],
+         "accuracy": [0.84, 0.891, 0.912, 0.919, 0.928, 0.928, 0.93, 0.936, 0.937, 0.936]}
+    assert fitwatch.diagnose(h).verdict != "underfitting"
+    unsure = {"loss": [1.04, 0.93, 0.86, 0.82, 0.80, 0.79, 0.785, 0.783, 0.782, 0.782],
+              "val_loss": [1.03, 0.92, 0.85, 0.81, 0.79, 0.785, 0.78, 0.779, 0.778, 0.778],
+              "accuracy": [0.60, 0.90, 0.95, 0.96, 0.97, 0.975, 0.977, 0.977, 0.977, 0.977]}
+    assert fitwatch.diagnose(unsure).verdict == "underfitting"
+
+
+def test_a_validation_curve_alone_that_settled_is_not_underfitting_without_a_no_skill_level():
+    """A Lightning run that logged only its validation loss, 1.46 -> 0.79 and flat: nothing says
+    0.79 is high for its task (no accuracy, no no-skill level), so it is a good fit (it was
+    'underfitting ... there is only this curve')."""
+    v = [1.461, 1.142, 1.036, 0.961, 0.903, 0.874, 0.858, 0.825, 0.808, 0.80, 0.795, 0.793, 0.792, 0.793, 0.792]
+    assert fitwatch.diagnose({"val_loss": v}).verdict == "good_fit"

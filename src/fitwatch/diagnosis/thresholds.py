@@ -89,6 +89,9 @@ class Thresholds:
         underfit_flat: ...and the training loss fell by less than this fraction over the second
             half (a model with capacity to spare keeps lowering it), or a classifier's training
             accuracy ends below ``underfit_acc`` (it cannot fit its own training data).
+        fit_acc, fit_confidence: never ``underfitting`` when the training accuracy ends at
+            ``fit_acc`` or above and ``exp(-loss)`` (the geometric-mean probability of the right
+            class) is at least ``fit_confidence`` times that accuracy: the model fits its data.
         gap_warning: a generalisation gap larger than this fraction of the training loss is worth
             a warning.
         val_below_train: ``val_below_train`` when validation loss is below training loss by more
@@ -136,6 +139,8 @@ class Thresholds:
     underfit_gap: float = 0.25
     underfit_flat: float = 0.06
     underfit_acc: float = 0.70
+    fit_acc: float = 0.90
+    fit_confidence: float = 0.70
     gap_warning: float = 0.5
     val_below_train: float = 0.03
     leak_ratio: float = 5.0

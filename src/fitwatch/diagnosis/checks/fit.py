@@ -5,7 +5,9 @@ last verdict in the order: it always answers.
 Thresholds (:mod:`fitwatch.diagnosis.thresholds`): ``underfit_level`` (the settled level, relative to
 the no-skill level or the start), ``underfit_gap`` (validation close to training), ``underfit_flat``
 (what the second half still gained), ``underfit_acc`` (a training accuracy this low underfits
-even while the loss still creeps down).
+even while the loss still creeps down), ``fit_acc`` and ``fit_confidence`` (a classifier right and
+sure on its training data fits it). One curve alone underfits only against a no-skill level or a
+low accuracy.
 """
 
 from __future__ import annotations
@@ -38,7 +40,16 @@ def settled(ctx: Context) -> Verdict:
     # a classifier that cannot fit its own training data (accuracy below underfit_acc) underfits,
     # even while its loss still creeps down
     low_acc = acc_end is not None and acc_end < t.underfit_acc
-    if level > t.underfit_level and gap < t.underfit_gap and (still < t.underfit_flat or low_acc):
+    # a classifier right on most of its training data fits it, unless its loss is far above what that
+    # accuracy needs (the geometric-mean probability of the right class, exp(-loss), well under the
+    # accuracy: right but unsure, held back by heavy regularisation)
+    fits = (acc_end is not None and acc_end >= t.fit_acc and ref is cl
+            and math.exp(-cl.end) >= t.fit_confidence * acc_end)
+    # one curve alone says nothing of "close to the other": its level is evidence only against a
+    # no-skill level or beside a low accuracy
+    alone = cl is None or cv is None
+    if level > t.underfit_level and gap < t.underfit_gap and (still < t.underfit_flat or low_acc) \
+            and not fits and not (alone and floor is None and not low_acc):
         ev = {"settled_loss": ref.end, "start": ref.start, "relative_level": level, "train_val_gap": gap,
               "second_half_decrease": still}
         if floor is not None:
