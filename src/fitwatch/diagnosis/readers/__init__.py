@@ -50,14 +50,21 @@ listed in ``Curves.notes``. The rules:
   runs of their own); steps are epochs unless an ``epoch`` scalar (Lightning) says otherwise.
 
 A source that cannot be read raises :class:`ReadError`, one line that names the file, what was
-found and the fix.
+found and the fix. A file raises nothing else, whatever its bytes, and is read in bounded time
+and memory (``docs/reliability.md``, "Readers"): refused past :data:`MAX_LOG_BYTES` (128 MiB; a
+``.gz`` once uncompressed, read by chunks so that a gzip bomb stops there), :data:`MAX_LOG_LINES`
+lines of a table, :data:`MAX_COLUMNS` columns, :data:`MAX_RUNS` runs in one table,
+:data:`MAX_FILE_RUNS` in a file of runs, JSON nested deeper than Python's parser goes, a CSV field
+over 131,072 characters; any other exception from a reader becomes a :class:`ReadError` naming the
+file and the exception (its ``unforeseen``: the exception's type).
 
 One module per format, none importing another: ``csv_log`` (CSV logs, Lightning's ``metrics.csv``),
 ``json_log`` (JSON lines, JSON histories, the shared-curves format), ``hf_trainer_state``
 (Hugging Face ``trainer_state.json``), ``keras_console`` (what Keras
 printed), ``tensorboard_events`` (event files), ``store_runs`` (runs of a fitwatch store) and
 ``python_objects`` (a ``History``, dicts, DataFrames, lists); ``columns`` (cells and column
-names) and ``runs`` (columns into runs) are what they share. This module picks the reader.
+names), ``runs`` (columns into runs) and ``resumed`` (where the epoch counter starts again) are what
+they share. This module picks the reader.
 
 Example:
     >>> import os, tempfile
@@ -74,18 +81,27 @@ Example:
 from __future__ import annotations
 
 import functools
-import gzip
 import json
 import os
+import re
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from fitwatch.diagnosis.curves import Curves
-from fitwatch.diagnosis.readers.columns import ReadError, is_tensor, one_line, warn
+from fitwatch.diagnosis.readers.columns import (
+    MAX_COLUMNS,
+    MAX_LOG_LINES,
+    ReadError,
+    check_lines,
+    is_tensor,
+    one_line,
+    warn,
+)
 from fitwatch.diagnosis.readers.csv_log import parse_csv
 from fitwatch.diagnosis.readers.hf_trainer_state import is_trainer_state, parse_trainer_state
-from fitwatch.diagnosis.readers.json_log import embedded_history, parse_json
+from fitwatch.diagnosis.readers.json_log import embedded_history, json_int, parse_json
 from fitwatch.diagnosis.readers.keras_console import is_keras_console, parse_keras_console
 from fitwatch.diagnosis.readers.python_objects import (
     from_dataframe,
@@ -94,12 +110,17 @@ from fitwatch.diagnosis.readers.python_objects import (
     from_sequence,
     is_dataframe,
 )
-from fitwatch.diagnosis.readers.runs import name_runs
+from fitwatch.diagnosis.readers.resumed import MAX_RUNS
+from fitwatch.diagnosis.readers.runs import MAX_FILE_RUNS, name_runs
 from fitwatch.diagnosis.readers.store_runs import DB_NAME, from_rundata, from_store, read_store_file
 from fitwatch.diagnosis.readers.tensorboard_events import is_event_file, read_tensorboard
 from fitwatch.store.rundata import RunData
 
-__all__ = ["ReadError", "read_curves", "read_path"]
+__all__ = ["MAX_COLUMNS", "MAX_FILE_RUNS", "MAX_LOG_BYTES", "MAX_LOG_LINES", "MAX_RUNS", "ReadError", "read_curves",
+           "read_path"]
+
+#: the most a log file may hold (a ``.gz`` one once uncompressed): 128 MiB
+MAX_LOG_BYTES = 128 * 2**20
 
 
 # -- entry point --------------------------------------------------------------------------------
@@ -174,10 +195,33 @@ def read_path(path) -> list[Curves]:
     if not p.exists():
         raise ReadError(f"{p}: no such file or folder")
     if is_event_file(p):
-        return read_tensorboard([p], base=p.parent, label=p.name)
+        return _guarded(read_tensorboard, p, [p], base=p.parent, label=p.name)
     if p.suffix in (".db", ".sqlite", ".sqlite3") or p.name == DB_NAME:
-        return read_store_file(p)
-    return _read_file(p, p.name)
+        return _guarded(read_store_file, p, p)
+    return _guarded(_read_file, p, p, p.name)
+
+
+def _guarded(read, path: Path, *args, **kwargs) -> list[Curves]:
+    """``read(*args, **kwargs)``, the reading of one file, raising nothing but a one-line
+    :class:`ReadError` that names it: a reader's own message (put on one line, the file's name
+    added where it lacks it), or, for any other exception (a reader's bug, bytes no reader
+    foresaw), the exception's type and message."""
+    try:
+        return read(*args, **kwargs)
+    except ReadError as e:
+        msg = str(e)
+        if "\n" in msg or path.name not in msg:
+            msg = " ".join(msg.split())
+            raise ReadError(msg if path.name in msg else f"{path.name}: {msg}") from None
+        raise
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as e:  # noqa: BLE001 - the last resort: never a traceback for a file's bytes
+        err = ReadError(f"{path.name}: cannot read this file ({type(e).__name__}: {one_line(e, 120)}); if it is a "
+                        f"training log (CSV, JSON, a Keras printout, TensorBoard events), report it to fitwatch "
+                        f"with the file")
+        err.unforeseen = type(e).__name__
+        raise err from None
 
 
 # -- files --------------------------------------------------------------------------------------
@@ -197,19 +241,24 @@ def _read_file(path: Path, base: str) -> list[Curves]:
     """The runs of one log file; ``base`` names them (``base``, or ``base#1``, ``base#2``...)."""
     label = path.name
     try:
+        size = path.stat().st_size
+        if size > MAX_LOG_BYTES:
+            raise ReadError(_too_big(label, _size(size)))
         raw = path.read_bytes()
     except OSError as e:
         raise ReadError(f"{path}: cannot read ({e.strerror})") from None
     text = _decode(raw, label)
-    stripped = text.lstrip()
-    if not stripped:
+    del raw
+    first = _NOT_SPACE.search(text)
+    if first is None:
         raise ReadError(f"{label}: empty file; expected a CSV with a header line (epoch,loss,val_loss) "
                         f"or JSON lines ({{\"loss\": ..., \"val_loss\": ...}} per epoch)")
-    if stripped[0] in "{[":
+    if first.group() in "{[":
         runs = _parse_any_json(text, label, str(path))
     elif is_keras_console(text):
         runs = parse_keras_console(text, label, str(path))
     else:
+        check_lines(text, label)
         try:
             runs = parse_csv(text, label, str(path))
         except ReadError:
@@ -219,11 +268,14 @@ def _read_file(path: Path, base: str) -> list[Curves]:
     return name_runs(runs, base)
 
 
+_NOT_SPACE = re.compile(r"\S")
+
+
 def _parse_any_json(text: str, label: str, source: str) -> list[tuple]:
     """A Hugging Face ``trainer_state.json``, else any other JSON log."""
     if '"log_history"' in text:
         try:
-            doc = json.loads(text)
+            doc = json.loads(text, parse_int=json_int)
         except (ValueError, RecursionError):
             doc = None
         if is_trainer_state(doc):
@@ -231,12 +283,46 @@ def _parse_any_json(text: str, label: str, source: str) -> list[tuple]:
     return parse_json(text, label, source)
 
 
+def _size(n: int) -> str:
+    return f"{n / 2**20:,.0f} MiB" if n >= 2**20 else f"{n:,} bytes"
+
+
+def _too_big(label: str, size: str) -> str:
+    return (f"{label}: {size}, more than the {_size(MAX_LOG_BYTES)} fitwatch reads from a log file; keep one "
+            f"row per epoch (or per evaluation), or cut the log into files")
+
+
+def _gunzip(raw: bytes, label: str) -> bytes:
+    """A gzip file's content (every member), uncompressed by chunks: past :data:`MAX_LOG_BYTES`, a
+    ReadError (a gzip bomb stops there, not at the end of memory)."""
+    out, size, data = [], 0, raw
+    while data:
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)  # one gzip member
+        try:
+            while True:
+                chunk = d.decompress(data, 2**24)
+                size += len(chunk)
+                if size > MAX_LOG_BYTES:
+                    raise ReadError(_too_big(label, f"over {_size(MAX_LOG_BYTES)} uncompressed"))
+                out.append(chunk)
+                data = d.unconsumed_tail
+                if d.eof or not data and not chunk:
+                    break
+        except zlib.error as e:
+            raise ReadError(f"{label}: a damaged gzip file ({e}); gunzip it or write the log again") from None
+        if not d.eof:
+            raise ReadError(f"{label}: a damaged gzip file (Compressed file ended before the end-of-stream marker "
+                            f"was reached); gunzip it or write the log again")
+        data = d.unused_data.lstrip(b"\x00")  # another member, after any padding (as gzip.decompress reads)
+        if data and data[:2] != b"\x1f\x8b":
+            raise ReadError(f"{label}: a damaged gzip file (bytes after its end that are not another gzip member); "
+                            f"gunzip it or write the log again")
+    return b"".join(out)
+
+
 def _decode(raw: bytes, label: str) -> str:
     if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as e:
-            raise ReadError(f"{label}: a damaged gzip file ({e}); gunzip it or write the log again") from None
+        raw = _gunzip(raw, label)
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with a BOM (PowerShell's Out-File)
         try:
             return raw.decode("utf-16")
@@ -268,19 +354,19 @@ def _read_folder(folder: Path) -> list[Curves]:
                 continue
             try:
                 if f == DB_NAME:
-                    out += read_store_file(p)
+                    out += _guarded(read_store_file, p, p)
                 elif _log_suffix(p) in _LOG_SUFFIXES:
-                    out += _read_file(p, rel)
+                    out += _guarded(_read_file, p, p, rel)
                 elif _log_suffix(p) in _MAYBE_SUFFIXES:
                     try:
-                        out += _read_file(p, rel)
+                        out += _guarded(_read_file, p, p, rel)
                     except ReadError:
                         pass
             except ReadError as e:
                 skipped.append(f"{rel} ({one_line(str(e)).removeprefix(p.name + ': ')})")
     if event_files:
         try:
-            out += read_tensorboard(event_files, base=folder, label=folder.name or str(folder))
+            out += _guarded(read_tensorboard, folder, event_files, base=folder, label=folder.name or str(folder))
         except ReadError as e:
             if not out and not skipped:  # only event files here: their own message
                 raise

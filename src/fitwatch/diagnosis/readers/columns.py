@@ -30,9 +30,40 @@ from fitwatch.diagnosis.curves import canonical_name
 
 
 class ReadError(ValueError):
-    """A source that holds no readable training curves; the message is one line: what, where, the fix."""
+    """A source that holds no readable training curves; the message is one line: what, where, the fix.
+
+    ``unforeseen``: the name of the exception a reader raised instead (a reader's bug, turned into a
+    ReadError naming the file by :func:`~fitwatch.diagnosis.readers.read_path`), else None.
+    """
 
     __module__ = "fitwatch.diagnosis.readers"  # where users import it from (and where it was defined)
+    unforeseen: str | None = None
+
+
+#: the most lines a table (a CSV, JSON lines) may hold: its rows take about a kilobyte of memory each
+MAX_LOG_LINES = 1_000_000
+_LINE_ENDS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines() also splits at
+
+
+def check_lines(text: str, label: str) -> None:
+    """Raise :class:`ReadError` for a table of more than :data:`MAX_LOG_LINES` lines (counted as
+    ``str.splitlines`` would, a ``\\r\\n`` once), before it is split."""
+    n = max(text.count("\n"), text.count("\r"))
+    n += sum(text.count(c) for c in (_LINE_ENDS[:5] if text.isascii() else _LINE_ENDS))
+    if n > MAX_LOG_LINES:
+        raise ReadError(f"{label}: {n:,} lines, more than the {MAX_LOG_LINES:,} rows fitwatch reads from a log; keep "
+                        f"one row per epoch (or log every few steps), or cut the log into files")
+
+
+#: the most columns (or keys) a table may hold
+MAX_COLUMNS = 10_000
+
+
+def check_columns(n: int, label: str, what: str) -> None:
+    """Raise :class:`ReadError` for a table of more than :data:`MAX_COLUMNS` columns (``what``: their word)."""
+    if n > MAX_COLUMNS:
+        raise ReadError(f"{label}: {n:,} {what}s, more than the {MAX_COLUMNS:,} fitwatch reads from a table; a "
+                        f"training log names a few metrics: this is not one")
 
 
 def one_line(s, limit: int = 200) -> str:
@@ -71,8 +102,10 @@ def is_numbers(x) -> bool:
 
 # -- cells and columns --------------------------------------------------------------------------
 MISSING = {"", "none", "null", "na", "n/a", "nat", "-", "--", "?", "<na>"}
-WRAPPED = re.compile(r"^(?:tensor|array|np\.float\d*|numpy\.float\d*|float\d*|torch\.tensor)\(\s*\[?\s*"
-                     r"([-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf))")
+# every pattern here runs in time linear in its input, whatever the input (one optional token between
+# two runs of spaces, or \d+\.?\d*, backtracks over every split of a long run: minutes for 10,000 spaces)
+WRAPPED = re.compile(r"^(?:tensor|array|np\.float\d*|numpy\.float\d*|float\d*|torch\.tensor)\(\s*(?:\[\s*)?"
+                     r"([-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf))")
 DEC_COMMA = re.compile(r"^[-+]?\d+,\d+(?:[eE][-+]?\d+)?$")
 
 
@@ -106,6 +139,8 @@ def cell(c, decimal_comma: bool = False) -> tuple[float, int]:
         return np.nan, 0
     try:
         return float(c), 1
+    except OverflowError:  # an integer beyond a float's range (10**400)
+        return (-np.inf if c < 0 else np.inf), 1
     except (TypeError, ValueError):
         return np.nan, 2
 
@@ -127,6 +162,10 @@ class Col:
 
 
 def parse_cells(name: str, cells: list, decimal_comma: bool = False) -> Col:
+    try:  # every cell a number, the common case: float() each, what cell() would do with it
+        return Col(name, np.array([float(c) for c in cells], dtype=np.float64), np.ones(len(cells), dtype=bool))
+    except (TypeError, ValueError, OverflowError):
+        pass
     n = len(cells)
     vals = np.empty(n)
     present = np.ones(n, dtype=bool)
@@ -149,7 +188,7 @@ def fast_column(name: str, values, null_is_value: bool = False) -> Col:
     or with ``null_is_value`` a NaN value (JSON's null); ``float("nan")`` is a NaN value."""
     try:
         vals = float_array(values, strict=True)  # numpy reads None as NaN
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # text, or an int past a float's range
         col = parse_cells(name, list(values))
         if null_is_value:
             col.present[:] = [True if v is None else p for v, p in zip(values, col.present)]
@@ -165,7 +204,7 @@ def float_array(values, strict: bool = False) -> np.ndarray:
         values = values.detach().cpu().numpy()
     try:
         a = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         if strict:
             raise
         a = np.array([cell(v)[0] for v in values], dtype=np.float64)
@@ -183,12 +222,17 @@ _PHASE_NAMES = {"phase", "split", "mode", "stage", "subset", "set", "partition",
 _INDEX_NAMES = {"", "unnamed:_0", "unnamed_0", "unnamed", "index"}
 
 
+#: "(%)", "[%]" or "%" and the spaces before it; a start inside a run of spaces (never the first
+#: place this pattern could match) is skipped at once, so a long run is not scanned once per space
+_PERCENT = re.compile(r"(?<!\s)\s*(?:[(\[]\s*%\s*[)\]]|%)")
+
+
 @functools.lru_cache(maxsize=4096)
 def role(raw: str, first: bool) -> tuple:
     """What a column is: ``("epoch",)``, ``("step",)``, ``("index",)``, ``("run",)``, ``("phase",)``,
     ``("metric", key, percent, per_step)`` or ``("none",)``."""
     s = raw.strip().strip("\"'").strip()
-    no_pct = re.sub(r"\s*[(\[]\s*%\s*[)\]]|\s*%", "", s)
+    no_pct = _PERCENT.sub("", s)
     percent = no_pct != s
     s = re.sub(r"(?<=[a-z0-9])(?=[A-Z][a-z])", "_", no_pct)  # camelCase: trainLoss -> train_Loss
     low = re.sub(r"[\s\-/.]+", "_", s.lower()).strip("_#")

@@ -19,11 +19,24 @@ import csv
 import re
 from collections import Counter
 
-from fitwatch.diagnosis.readers.columns import DEC_COMMA, ReadError, cell, one_line, parse_cells, role
+from fitwatch.diagnosis.readers.columns import (
+    DEC_COMMA,
+    ReadError,
+    cell,
+    check_columns,
+    one_line,
+    parse_cells,
+    role,
+)
+from fitwatch.diagnosis.readers.resumed import MAX_RUNS
 from fitwatch.diagnosis.readers.runs import runs_from_columns
 
 _DELIMITERS = (",", ";", "\t", "|")
-_RULE = re.compile(r"^[\s|:+=-]*-{2,}[\s|:+=-]*$")
+_RULE_CHARS = re.compile(r"[\s|:+=-]*")  # a markdown table's |---|---| holds only these, and "--"
+
+
+def _is_rule(line: str) -> bool:
+    return "--" in line and _RULE_CHARS.fullmatch(line) is not None
 
 
 def parse_csv(text: str, label: str, source: str) -> list[tuple]:
@@ -41,9 +54,13 @@ def parse_csv(text: str, label: str, source: str) -> list[tuple]:
     if decimal_comma:
         file_notes.append("read decimal commas (0,5) as decimal points")
     out = []
+    if len(segments) > MAX_RUNS:
+        raise ReadError(f"{label}: {len(segments):,} tables in one file (the header line repeats), more than the "
+                        f"{MAX_RUNS:,} runs fitwatch reads from one: write one file per run")
     for header, seg_rows, seg_lines in segments:
         notes = list(file_notes)
         width = len(header)
+        check_columns(width, label, what="column")
         bad = [ln for r, ln in zip(seg_rows, seg_lines) if len(r) != width]
         if bad:
             notes.append(f"{_lines_text(bad)} with a number of fields other than the header's {width}: "
@@ -62,7 +79,7 @@ def _rows(text: str, label: str) -> tuple:
     """The non-blank lines as ``(numbered, is_comment, rows, kinds, decimal_comma)``: ``(line number,
     line)``, which are comments, their fields, each row's kind (:func:`_row_kind`), decimal commas."""
     numbered = [(i + 1, ln.strip()) for i, ln in enumerate(text.splitlines()) if ln.strip()]
-    numbered = [(i, ln) for i, ln in numbered if not _RULE.match(ln)]  # a markdown table's |---|---|
+    numbered = [(i, ln) for i, ln in numbered if not _is_rule(ln)]  # a markdown table's |---|---|
     if not numbered:
         raise ReadError(f"{label}: no header line followed by rows of numbers; expected a CSV like "
                         f"epoch,loss,val_loss then one row per epoch")
@@ -71,12 +88,23 @@ def _rows(text: str, label: str) -> tuple:
     delim = _pick_delimiter(body[:200] + body[-50:])
     opts = dict(delimiter=delim, skipinitialspace=delim == " ")
     texts = [ln.lstrip("#/ \t") if c else ln for (_, ln), c in zip(numbered, is_comment)]
-    rows = list(csv.reader(texts, **opts))
+    try:
+        rows = list(csv.reader(texts, **opts))
+    except csv.Error:  # a quote opened and never closed: a field past the csv module's limit
+        rows = []
     if len(rows) != len(texts):  # a quoted field spanning lines: parse line by line instead
-        rows = [next(csv.reader([t], **opts), []) for t in texts]
+        rows = [_one_row(t, opts, label, lineno) for t, (lineno, _) in zip(texts, numbered)]
     decimal_comma = delim != "," and _decimal_comma(rows)
     kinds = [_row_kind(r, decimal_comma) for r in rows]
     return numbered, is_comment, rows, kinds, decimal_comma
+
+
+def _one_row(text: str, opts: dict, label: str, lineno: int) -> list[str]:
+    try:
+        return next(csv.reader([text], **opts), [])
+    except csv.Error:  # a field longer than csv.field_size_limit() (131,072 characters)
+        raise ReadError(f"{label}: line {lineno}: a field of over {csv.field_size_limit():,} characters; not a "
+                        f"training log's cell (a log holds numbers and names): cut that line out") from None
 
 
 def _segments(numbered, is_comment, rows, kinds, label: str) -> tuple:
@@ -146,16 +174,31 @@ def _no_rows(numbered, rows, kinds, header, label: str) -> None:
 def _pick_delimiter(lines: list[str]) -> str:
     best, best_score = ",", 0
     for d in _DELIMITERS:
-        widths = Counter(len(r) for r in csv.reader(lines, delimiter=d) if len(r) >= 2)
+        widths = Counter(len(r) for r in _lenient_rows(lines, delimiter=d) if len(r) >= 2)
         if widths:
             score = widths.most_common(1)[0][1]
             if score > best_score:
                 best, best_score = d, score
     if best_score == 0 and any(" " in ln for ln in lines):  # columns aligned with spaces
-        widths = Counter(len(r) for r in csv.reader(lines, delimiter=" ", skipinitialspace=True) if len(r) >= 2)
+        widths = Counter(len(r) for r in _lenient_rows(lines, delimiter=" ", skipinitialspace=True) if len(r) >= 2)
         if widths:
             best = " "
     return best
+
+
+def _lenient_rows(lines: list[str], **opts) -> list[list[str]]:
+    """The rows of ``lines``; where the csv module gives up (a field past its size limit, from a quote
+    never closed), line by line, leaving out the lines it cannot split."""
+    try:
+        return list(csv.reader(lines, **opts))
+    except csv.Error:
+        rows = []
+        for ln in lines:
+            try:
+                rows += csv.reader([ln], **opts)
+            except csv.Error:
+                pass
+        return rows
 
 
 def _decimal_comma(rows) -> bool:

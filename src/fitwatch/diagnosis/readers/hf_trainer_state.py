@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import numbers
 
-from fitwatch.diagnosis.readers.columns import ReadError
+from fitwatch.diagnosis.readers.columns import MAX_LOG_LINES, ReadError
 from fitwatch.diagnosis.readers.runs import from_mapping
 
 #: evaluation keys that time the evaluation rather than judge the model
@@ -45,6 +45,9 @@ def is_trainer_state(doc) -> bool:
 
 def parse_trainer_state(doc: dict, label: str, source: str) -> list[tuple]:
     """The run of a ``trainer_state.json`` (parsed): ``[(None, Curves)]``."""
+    if len(doc["log_history"]) > MAX_LOG_LINES:
+        raise ReadError(f"{label}: a log_history of {len(doc['log_history']):,} rows, more than the {MAX_LOG_LINES:,} "
+                        f"fitwatch reads; set a larger logging_steps, or read another checkpoint's file")
     rows = [r for r in doc["log_history"] if isinstance(r, dict)]
     evals = [r for r in rows if any(str(k).startswith("eval_") for k in r)]
     seen = {id(r) for r in evals}
@@ -75,7 +78,7 @@ def _by_evaluation(evals: list, train: list, notes: list) -> tuple[list, list]:
     """One point per evaluation, with the training rows since the one before."""
     evals = sorted(evals, key=lambda r: _number(r.get("step")) or 0)
     at = [_number(r.get("epoch")) for r in evals]
-    whole = all(e is not None and e >= 0.5 and abs(e - round(e)) < 1e-3 for e in at)
+    whole = all(e is not None and math.isfinite(e) and e >= 0.5 and abs(e - round(e)) < 1e-3 for e in at)
     epochs = [int(round(e)) - 1 for e in at] if whole and len(set(round(e) for e in at)) == len(at) else None
     if epochs is None:
         notes.append(f"evaluated {len(evals)} times, not at the ends of epochs: one point per evaluation, "
@@ -103,7 +106,7 @@ def _by_epoch(train: list, notes: list) -> tuple[list, list]:
     groups: dict[int, list] = {}
     for r in train:
         e = _number(r.get("epoch"))
-        groups.setdefault(max(0, math.ceil(e - 1e-9) - 1) if e is not None else 0, []).append(r)
+        groups.setdefault(max(0, math.ceil(e - 1e-9) - 1) if e is not None and math.isfinite(e) else 0, []).append(r)
     if len(groups) >= 3 or len(train) < 3:
         notes.append("no evaluation rows: training loss only, the mean of each epoch's logged rows")
         return sorted(groups), [_training_point(groups[e]) for e in sorted(groups)]

@@ -21,15 +21,32 @@ from __future__ import annotations
 import ast
 import json
 import re
+import sys
 
-from fitwatch.diagnosis.readers.columns import ReadError, is_numbers, one_line
-from fitwatch.diagnosis.readers.runs import from_lists, from_mapping, name_runs, rows_table
+from fitwatch.diagnosis.readers.columns import MAX_LOG_LINES, ReadError, check_lines, is_numbers, one_line
+from fitwatch.diagnosis.readers.runs import MAX_FILE_RUNS, from_lists, from_mapping, name_runs, rows_table
+
+
+def json_int(digits: str) -> int | float:
+    """A JSON integer: past 300 digits a float (``inf`` past a float's range), never Python's ``int()``
+    of over 4,300 digits (a ValueError) nor an int no float holds (an OverflowError further on)."""
+    return int(digits) if len(digits) <= 300 else float(digits)
+
+
+def loads(text: str, label: str, where: str = ""):
+    """``json.loads`` of a log (integers by :func:`json_int`); nesting deeper than Python's parser
+    goes raises :class:`ReadError`, syntax errors ``json.JSONDecodeError`` as ``json.loads`` does."""
+    try:
+        return json.loads(text, parse_int=json_int)
+    except RecursionError:
+        raise ReadError(f"{label}: {where}JSON nested too deeply (over {sys.getrecursionlimit():,} levels of [ or {{); "
+                        f"a training log nests two or three: this is not one") from None
 
 
 def parse_json(text: str, label: str, source: str) -> list[tuple]:
     """The runs of a JSON (or JSON lines) log's ``text``: ``[(key, Curves)]``."""
     try:
-        doc = json.loads(text)
+        doc = loads(text, label)
     except json.JSONDecodeError:
         doc = _python_dict(text)
         if doc is None:
@@ -40,6 +57,7 @@ def parse_json(text: str, label: str, source: str) -> list[tuple]:
         if any(isinstance(v, list) for v in doc.values()):
             return _run_from_json(doc, label, source, 1)
         if doc and all(isinstance(v, dict) for v in doc.values()):  # {"run a": {"loss": [...]}, ...}
+            _check_runs(len(doc), label)
             out = []
             for k, v in doc.items():
                 for c in name_runs(_run_from_json(v, f"{label}[{k!r}]", source, 1), None, str(k)):
@@ -49,16 +67,31 @@ def parse_json(text: str, label: str, source: str) -> list[tuple]:
         return rows_table([doc], [1], label, source)
     if isinstance(doc, list) and doc and all(isinstance(r, dict) for r in doc):
         if any(isinstance(v, list) for v in doc[0].values()):
+            _check_runs(len(doc), label)
             return [(i + 1, c) for i, r in enumerate(doc) for _, c in _run_from_json(r, label, source, 1)]
+        _check_values(len(doc), label, "objects")
         return rows_table(doc, None, label, source)
     if isinstance(doc, list) and doc and is_numbers(doc):
+        _check_values(len(doc), label, "values")
         return [(None, from_lists([doc], label, source, null_is_value=True))]
     raise ReadError(f"{label}: JSON {type(doc).__name__} is not a training log; expected one object per epoch "
                     f"({{\"epoch\": 0, \"loss\": ..., \"val_loss\": ...}} per line) or {{\"loss\": [...], "
                     f"\"val_loss\": [...]}}")
 
 
-_NUMPY_SCALAR = re.compile(r"\b(?:np\.|numpy\.)?(?:float|int)(?:16|32|64)?\(\s*([^()]*?)\s*\)")
+def _check_runs(n: int, label: str, where: str = "") -> None:
+    if n > MAX_FILE_RUNS:
+        raise ReadError(f"{label}: {where}{n:,} runs, more than the {MAX_FILE_RUNS:,} fitwatch reads from one file; "
+                        f"cut it into files")
+
+
+def _check_values(n: int, label: str, what: str, where: str = "") -> None:
+    if n > MAX_LOG_LINES:
+        raise ReadError(f"{label}: {where}a list of {n:,} {what}, more than the {MAX_LOG_LINES:,} epochs fitwatch "
+                        f"reads from a run; keep one per epoch (or per evaluation)")
+
+
+_NUMPY_SCALAR = re.compile(r"\b(?:np\.|numpy\.)?(?:float|int)(?:16|32|64)?\(([^()]*)\)")  # its inside, stripped
 _BARE = re.compile(r"(?<![\w'\"])(-?)(nan|inf)(?![\w'\"])")
 
 
@@ -69,7 +102,7 @@ def _python_dict(text: str) -> dict | None:
     s = text.strip()
     if not (s.startswith("{") and s.endswith("}")) or "'" not in s or len(s) > 64_000_000:
         return None
-    s = _NUMPY_SCALAR.sub(r"\1", s)
+    s = _NUMPY_SCALAR.sub(lambda m: m.group(1).strip(), s)
     s = _BARE.sub(lambda m: "None" if m.group(2) == "nan" else f"{m.group(1)}1e999", s)
     try:
         doc = ast.literal_eval(s)
@@ -89,7 +122,7 @@ def embedded_history(text: str, label: str, source: str) -> list[tuple] | None:
             continue
         frag = ln[a:b + 1]
         try:
-            doc = json.loads(frag)
+            doc = json.loads(frag, parse_int=json_int)
         except (ValueError, RecursionError):
             doc = _python_dict(frag)
         if isinstance(doc, dict) and any(isinstance(v, list) for v in doc.values()):
@@ -101,6 +134,7 @@ def embedded_history(text: str, label: str, source: str) -> list[tuple] | None:
 
 
 def _parse_json_lines(text: str, label: str, source: str) -> list[tuple]:
+    check_lines(text, label)
     objs, linenos, notes = [], [], []
     lines = text.splitlines()
     last = max((i for i, ln in enumerate(lines) if ln.strip()), default=-1)
@@ -109,7 +143,7 @@ def _parse_json_lines(text: str, label: str, source: str) -> list[tuple]:
         if not s or s.startswith(("#", "//")):
             continue
         try:
-            obj = json.loads(s)
+            obj = loads(s, label, f"line {i + 1}: ")
         except json.JSONDecodeError as e:
             if i == last and objs:  # the writer was killed in the middle of its last line
                 notes.append(f"dropped the incomplete last line {i + 1}")
@@ -125,6 +159,7 @@ def _parse_json_lines(text: str, label: str, source: str) -> list[tuple]:
         raise ReadError(f"{label}: no JSON objects; expected one per line")
     runs_per_line = [any(isinstance(v, list) for v in o.values()) for o in objs]
     if all(runs_per_line):  # the shared-curves format: one run per line
+        _check_runs(len(objs), label)
         out = [c for o, ln in zip(objs, linenos) for _, c in _run_from_json(o, label, source, ln)]
         for c in out:
             c.notes += notes
@@ -140,6 +175,8 @@ def _run_from_json(obj: dict, label: str, source: str, lineno: int) -> list[tupl
     """A run written as one object of lists (a Keras history, or a shared-curves line); its ``id``
     (or ``name``) names it."""
     name = obj.get("id", obj.get("name", obj.get("run")))
+    _check_values(max((len(v) for v in obj.values() if isinstance(v, list)), default=0), label, "values",
+                  f"line {lineno}: " if lineno > 1 else "")
     notes = []
     x = obj.get("x")
     if isinstance(x, str) and x.lower() not in ("epoch", "epochs"):

@@ -25,37 +25,135 @@ Example:
 
 from __future__ import annotations
 
+import math
 import re
 
 from fitwatch.diagnosis.readers.columns import ReadError
 from fitwatch.diagnosis.readers.runs import rows_table
 
-_KERAS_EPOCH = re.compile(r"^\s*Epoch (\d+)/(\d+)\s*$", re.M)
-_KERAS_METRIC = re.compile(r" - ([A-Za-z_]\w*): ([-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|nan|inf))(?![\w.])")
+# Every pattern here runs in time linear in its input, whatever the bytes: an optional token between
+# two runs of spaces (\s*\[?\s*), a lazy name before \s*, \d+\.?\d* or ^\s* tried at each blank line
+# backtrack over every split of a long run (minutes for 10,000 spaces). Where a pattern had them, it
+# is written without them, or emulated (_at_line_starts, _pairs), matching exactly what it matched.
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|nan|inf)"
+#: "Epoch 3/10" alone on a line; the line's leading spaces are matched by _at_line_starts
+_KERAS_EPOCH = re.compile(r"Epoch (\d+)/(\d+)\s*$", re.M)
+_KERAS_METRIC = re.compile(rf" - ([A-Za-z_]\w*): ({_NUMBER})(?![\w.])")
 
 
 #: one line per epoch: "Epoch 3", "Epoch 3/10", "Epoch: 3", "Epoch [3/10]", then name: value pairs
-_LINE_EPOCH = re.compile(r"^\s*Epoch\s*[:#]?\s*\[?\s*(\d+)\s*(?:/\s*\d+\s*)?\]?\s*[-:,|]?\s*(.*?)\s*$",
-                         re.M | re.I)
-_PAIR = re.compile(r"([A-Za-z][A-Za-z0-9_./ -]*?)\s*[:=]\s*([-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|nan|inf))(?![\w.])",
-                   re.I)
+#: (the line's leading spaces matched by _at_line_starts, its trailing ones stripped)
+_LINE_EPOCH = re.compile(r"Epoch\s*(?:[:#]\s*)?(?:\[\s*)?(\d+)\s*(?:/\s*\d+\s*)?(?:\]\s*)?(?:[-:,|]\s*)?([^\n]*)",
+                         re.I)
+_WS = re.compile(r"\s*")
+
+
+class _Match:
+    """What is used here of a match: ``start()``, ``end()``, ``group(i)``."""
+
+    __slots__ = ("_span", "_groups")
+
+    def __init__(self, start: int, end: int, groups: tuple):
+        self._span, self._groups = (start, end), groups
+
+    def start(self) -> int:
+        return self._span[0]
+
+    def end(self) -> int:
+        return self._span[1]
+
+    def group(self, i: int):
+        return self._groups[i - 1]
+
+
+def _at_line_starts(tail: re.Pattern, text: str, strip_last: bool = False):
+    """The matches of ``^\\s*`` then ``tail`` (multi-line), as ``re.finditer`` finds them, in linear time
+    (the pattern itself tries every blank line of a long run of them, each to the run's end). ``tail``
+    starts with a letter. ``strip_last``: its last group stands for ``(.*?)\\s*$``: it is stripped
+    of trailing spaces, and the match ends where that pattern's would."""
+    pos, n = 0, len(text)
+    while pos <= n:
+        m = tail.search(text, pos)
+        if m is None:
+            return
+        q = r = m.start()
+        while r > pos and text[r - 1].isspace():  # \s* before the tail: the spaces back to pos
+            r -= 1
+        # the first line start in text[r:q] (r itself, when a line starts there)
+        p = r if r == 0 or text[r - 1] == "\n" else text.find("\n", r, q) + 1
+        if p == 0 and r != 0:  # no line starts between pos and the tail: not at a line's start
+            pos = q + 1
+            continue
+        groups, end = m.groups(), m.end()
+        if strip_last:
+            groups = (*groups[:-1], groups[-1].rstrip())
+            after = _WS.match(text, end).end()  # \s*$ takes the spaces after, back to a line end
+            end = n if after == n else text.rfind("\n", end, after)
+        yield _Match(p, end, groups)
+        pos = end
+
+
+def _line_number(text: str):
+    """A function of a rising offset in ``text``: its line number (from 1), counted incrementally."""
+    at, line = 0, 1
+
+    def number(offset: int) -> int:
+        nonlocal at, line
+        line += text.count("\n", at, offset)
+        at = offset
+        return line
+
+    return number
+
+
+#: a name and a value: "loss: 0.41", "Train Loss = 0.41" (see _pairs)
+_NAME_RUN = re.compile(r"[A-Za-z0-9_./ -]*", re.I)
+_LETTER = re.compile(r"[A-Za-z]", re.I)
+_SEP_VALUE = re.compile(rf"[:=]\s*({_NUMBER})(?![\w.])", re.I)
+
+
+def _pairs(s: str) -> list[tuple[str, str]]:
+    """``re.findall(r"([A-Za-z][A-Za-z0-9_./ -]*?)\\s*[:=]\\s*(NUMBER)(?![\\w.])", s, re.I)``, in linear
+    time: a name (a letter, then letters, digits, ``_./ -``), spaces, ``:`` or ``=``, a number."""
+    out, pos, n = [], 0, len(s)
+    while True:
+        m = _LETTER.search(s, pos)
+        if m is None:
+            return out
+        start = m.start()
+        k = _WS.match(s, _NAME_RUN.match(s, start + 1).end()).end()  # the first place past the name's run
+        v = _SEP_VALUE.match(s, k) if k < n else None
+        if v is None:  # nothing that starts in s[start:k] is a pair either
+            pos = k + 1 if k < n and s[k] in ":=" else k
+            continue
+        e = k  # the name is the shortest: up to the spaces before the ":"
+        while e > start + 1 and s[e - 1].isspace():
+            e -= 1
+        out.append((s[start:e], v.group(1)))
+        pos = v.end()
+
+
+def _whole(digits: str) -> int | float:
+    """A printed epoch number as a number: past 18 digits a float (inf past a float's range)."""
+    return int(digits) if len(digits) <= 18 else float(digits)
 
 
 def _epoch_line_rows(text: str) -> tuple[list[dict], list[int]]:
     """The rows of a one-line-per-epoch printout: ``{"epoch": 3, "Train Loss": "0.41", ...}``."""
     rows, linenos = [], []
-    for m in _LINE_EPOCH.finditer(text):
-        pairs = [(k.strip(" -|,"), v) for k, v in _PAIR.findall(m.group(2))]
+    line_of = _line_number(text)
+    for m in _at_line_starts(_LINE_EPOCH, text, strip_last=True):
+        pairs = [(k.strip(" -|,"), v) for k, v in _pairs(m.group(2))]
         pairs = [(k, v) for k, v in pairs if k and k.lower() not in ("eta", "epoch", "time", "lr_time")]
         if any("loss" in k.lower() for k, _ in pairs):
-            rows.append({"epoch": int(m.group(1)), **dict(pairs)})
-            linenos.append(text.count("\n", 0, m.start()) + 1)
+            rows.append({"epoch": _whole(m.group(1)), **dict(pairs)})
+            linenos.append(line_of(m.start()))
     return rows, linenos
 
 
 #: a phase section: "Training:", "Val:", "[train]", "[val]" ... then its name/value pairs
-_PHASE = re.compile(r"(?:^|\|)\s*\[?\s*(train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|test)\s*\]?\s*:?\s*"
-                    r"(?=[A-Za-z])", re.I)
+_PHASE = re.compile(r"(?:^|\|)\s*(?:\[\s*)?(train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|test)"
+                    r"\s*(?:\]\s*)?(?::\s*)?(?=[A-Za-z])", re.I)
 _VAL_PHASES = ("val", "valid", "validation", "eval", "evaluation", "test")
 
 
@@ -73,10 +171,11 @@ def _phase_rows(text: str) -> tuple[list[dict], list[int]]:
         epoch = None
         for m, nxt in zip(marks, marks[1:] + [None]):
             val = m.group(1).lower() in _VAL_PHASES
-            for k, v in _PAIR.findall(line[m.end(): nxt.start() if nxt else len(line)]):
+            for k, v in _pairs(line[m.end(): nxt.start() if nxt else len(line)]):
                 k = k.strip(" -|,")
                 if k.lower() == "epoch":
-                    epoch = int(float(v))
+                    epoch = float(v)
+                    epoch = int(epoch) if math.isfinite(epoch) else None  # "epoch: nan" says none
                 elif k:
                     row[f"val_{k}" if val else k] = v
         if not any("loss" in k.lower() for k in row):
@@ -99,7 +198,7 @@ def _phase_rows(text: str) -> tuple[list[dict], list[int]]:
 def is_keras_console(text: str) -> bool:
     """Whether ``text`` holds an ``Epoch 1/N`` line of Keras' console output, or two or more lines
     of one epoch each with a loss (``Epoch 1 - loss: 0.31, val_loss: 1.36``)."""
-    if _KERAS_EPOCH.search(text):
+    if next(_at_line_starts(_KERAS_EPOCH, text), None) is not None:
         return True
     head = text[:200_000]
     return len(_epoch_line_rows(head)[0]) >= 2 or bool(_phase_rows(head)[0])
@@ -109,7 +208,7 @@ def parse_keras_console(text: str, label: str, source: str) -> list[tuple]:
     """What ``model.fit(verbose=1 or 2)`` printed (``nohup python train.py > train.log``):
     ``Epoch 3/10`` then a progress line ``... - loss: 0.41 - val_loss: 0.52``; the last update of
     each epoch counts. Epochs as printed (from 1)."""
-    marks = list(_KERAS_EPOCH.finditer(text))
+    marks = list(_at_line_starts(_KERAS_EPOCH, text))
     if not marks:  # one line per epoch, or phase sections
         rows, linenos = _epoch_line_rows(text)
         if len(rows) < 2:
@@ -119,15 +218,16 @@ def parse_keras_console(text: str, label: str, source: str) -> list[tuple]:
         return rows_table(rows, linenos, label, source, ["read from a printout of one line per epoch (epochs numbered "
                                                          "as printed)"])
     rows, linenos = [], []
+    line_of = _line_number(text)
     for m, nxt in zip(marks, marks[1:] + [None]):
         chunk = text[m.end(): nxt.start() if nxt else len(text)]
         updates = [u for u in re.split(r"[\r\n\x08]+", chunk) if _KERAS_METRIC.search(u)]
         if not updates:
             continue
-        row = {"epoch": int(m.group(1))}
+        row = {"epoch": _whole(m.group(1))}
         row.update((k, v) for k, v in _KERAS_METRIC.findall(updates[-1]) if k != "ETA")
         rows.append(row)
-        linenos.append(text.count("\n", 0, m.start()) + 1)
+        linenos.append(line_of(m.start()))
     if not rows:
         raise ReadError(f"{label}: Keras console output without metrics after 'Epoch 1/N'; "
                         f"pass keras.callbacks.CSVLogger('log.csv') to fit() for a log fitwatch reads")

@@ -19,16 +19,16 @@ Example:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from fitwatch.diagnosis.curves import Curves, loss_candidates, merge_notes, spread_validation
-from fitwatch.diagnosis.readers.resumed import join_resumed
+from fitwatch.diagnosis.readers.resumed import join_resumed, repeats_forward, table_parts
 from fitwatch.diagnosis.readers.columns import (
     Col,
     ReadError,
+    check_columns,
     fast_column,
     is_accuracy,
     ndim,
@@ -91,6 +91,7 @@ def from_mapping(mapping, *, label: str, source: str, epochs=None, null_is_value
     """A Keras history (``{name: list}``); scalars instead of lists make one epoch. None is a missing
     value (``null_is_value``: a NaN value, JSON's spelling of it in the shared-curves format); a
     validation list shorter than the others is Keras' ``validation_freq`` (see :func:`_stretch`)."""
+    check_columns(len(mapping), label, what="key")
     items = [(str(k), v) for k, v in mapping.items()]
     seqs = [(k, v) for k, v in items if not isinstance(v, (str, bytes, dict)) and ndim(v) == 1]
     notes = []
@@ -129,6 +130,7 @@ def rows_table(objs, linenos, label, source, notes=()) -> list[tuple]:
     """Per-epoch objects (``{"epoch": 0, "loss": ..}``, one nesting level flattened) as a table's runs."""
     objs = [_flatten(o) for o in objs]
     names = list(dict.fromkeys(k for o in objs for k in o))
+    check_columns(len(names), label, what="key")
     cols = [parse_cells(str(k), [o.get(k) for o in objs]) for k in names]
     return runs_from_columns(cols, label=label, source=source, lines=linenos, notes=notes, what="key")
 
@@ -177,44 +179,70 @@ def runs_from_columns(cols: list[Col], *, label: str, source: str, lines: list[i
         notes.append("epochs read from the unnamed first column (the index)")
     # several rows per epoch: Lightning's step rows, a phase column, or an epoch column that repeats
     # without ever going back (Lightning's CSVLogger without a step column: batch rows, then a val row)
-    repeats = _repeats_forward(epochs_src)
+    repeats = repeats_forward(epochs_src)
     aggregate = t.step is not None or pivot or repeats
+    whole = "file" if what == "column" else "source"
+    split = table_parts(n, t.run, epochs_src, t.step, aggregate, label, whole)
 
-    # groups: a run column, else the whole table
-    if t.run is not None:
-        groups = {}
-        for i in range(n):
-            groups.setdefault(_run_key(t.run, i), []).append(i)
-        groups = list(groups.items())
-    else:
-        groups = [(None, list(range(n)))]
-
-    out = []
-    for gkey, rows in groups:
+    out, empty = [], []
+    for gkey, run_parts in split:
         built = []
-        for part in _split_runs(rows, epochs_src, t.step, aggregate):
+        for part in run_parts:
             c = _build_run(np.asarray(part, dtype=np.intp), entries, epochs_src, t.step, lines, list(notes), source,
                            stepped=repeats)
-            if c is not None:  # else no row with an epoch number
-                built.append((c, lines[part[0]] if lines else part[0] + 1))
-        parts = join_resumed(built, "line" if lines else "row")
-        for j, (c, _) in enumerate(parts):
-            if len(parts) > 1:
-                starts = [at for _, at in parts[1:]]
-                where = ("line" if lines else "row") + ("s" if len(starts) > 1 else "")
-                c.notes.append(f"{len(parts)} runs in one {what == 'column' and 'file' or 'source'} (the epoch "
-                               f"counter restarts at {where} {', '.join(map(str, starts))})")
-            if t.run is not None:
-                key = gkey if len(parts) == 1 else f"{gkey}.{j + 1}"
-            else:
-                key = None if len(parts) == 1 else j + 1
-            out.append((key, c))
+            if c is None:  # no row with an epoch number
+                continue
+            at = lines[part[0]] if lines else part[0] + 1
+            (empty if _no_values(c) else built).append((c, at))
+        unit = "line" if lines else "row"
+        out += _keyed(join_resumed(built, unit), gkey, t.run is not None, whole, unit)
+    judged = " or ".join(sorted(keys & {"loss", "val_loss"})) or "any column"
+    if not out and empty:
+        raise ReadError(f"{label}: no value in {judged} in any row (found: {found}); the log holds no losses yet, "
+                        f"nothing to judge: write them in the {what}s named loss and val_loss")
     if not out:
         raise ReadError(f"{label}: no row has an epoch number in {epochs_src.name} (found: {found}); write whole "
                         f"numbers there, or leave the {what} out to number the rows 0, 1, 2...")
-    if t.run is not None and len(groups) == 1 and len(out) == 1:
+    if empty:
+        said = (f"left out {len(empty)} run{'s' if len(empty) > 1 else ''} with no value in {judged} "
+                f"({'line' if lines else 'row'} {empty[0][1]}{', ...' if len(empty) > 1 else ''})")
+        for _, c in out:
+            c.notes.append(said)
+    if t.run is not None and len(split) == 1 and len(out) == 1:
         out = [(None, out[0][1])]
     return out
+
+
+def _keyed(parts: list[tuple], gkey, by_column: bool, whole: str, unit: str) -> list[tuple]:
+    """The runs of one group (``parts``: ``[(Curves, the line or row where it starts)]``) keyed: None
+    for a single run, else its number (with a run column: ``gkey``, ``gkey.2``...); where there are
+    several, a note says where the epoch counter restarts (the first hundred places)."""
+    if len(parts) > 1:
+        starts = [str(at) for _, at in parts[1:]]
+        shown = ", ".join(starts[:_LISTED]) + (f", ... ({len(starts):,} in all)" if len(starts) > _LISTED else "")
+        said = f"{len(parts)} runs in one {whole} (the epoch counter restarts at {unit}{'s' if len(starts) > 1 else ''} {shown})"
+    out = []
+    for j, (c, _) in enumerate(parts):
+        if len(parts) > 1:
+            c.notes.append(said)
+        if by_column:
+            key = gkey if len(parts) == 1 else f"{gkey}.{j + 1}"
+        else:
+            key = None if len(parts) == 1 else j + 1
+        out.append((key, c))
+    return out
+
+
+#: runs a file of runs may hold (JSON lines of one run each, a JSON object or list of runs)
+MAX_FILE_RUNS = 20_000
+_LISTED = 100  # restarts listed in a note
+
+
+def _no_values(c: Curves) -> bool:
+    """A run with nothing to judge: its loss and val_loss (without them, every series) hold no value
+    in any row (an empty cell is no value; ``nan`` is one)."""
+    keys = [k for k in ("loss", "val_loss") if k in c.series] or list(c.series)
+    return all(k in c.missing and c.missing[k].all() for k in keys)
 
 
 #: metrics a log may hold instead of a loss (judged with ``--monitor``, e.g. ``--monitor val_acc``)
@@ -337,52 +365,6 @@ def _percent(entries: list, notes: list) -> None:
             e[1] = vals / 100.0
             why = "has a % sign" if pct else f"looks like percent (max {top:g})"
             notes.append(f"{c.name} {why}: divided by 100")
-
-
-def _run_key(col: Col, i: int) -> str:
-    if col.texts is not None:
-        return col.texts[i] or ""
-    v = col.vals[i]
-    return "" if np.isnan(v) else (str(int(v)) if v == int(v) else str(v))
-
-
-def _split_runs(rows: list[int], epochs: Col | None, steps: Col | None, aggregate: bool) -> list[list[int]]:
-    """Rows into runs where the epoch counter (or the step counter) starts again."""
-    if epochs is None and steps is None:
-        return [rows]
-    ev = epochs.vals if epochs is not None else None
-    sv = steps.vals if steps is not None else None
-    parts: list[list[int]] = [[]]
-    prev_e = prev_s = None
-    for r in rows:
-        e = ev[r] if ev is not None else np.nan
-        s = sv[r] if sv is not None else np.nan
-        new = False
-        if math.isfinite(e) and prev_e is not None:
-            new = e < prev_e or (e == prev_e and not aggregate)
-        # with an epoch column, only rows that have an epoch count the steps: old Lightning versions
-        # write validation batch rows without an epoch, numbered by a step counter of their own
-        counted = ev is None or math.isfinite(e)
-        if s == s and counted and prev_s is not None and s < prev_s:
-            new = True
-        if new and parts[-1]:
-            parts.append([])
-            prev_e = prev_s = None
-        parts[-1].append(r)
-        if math.isfinite(e):
-            prev_e = e
-        if s == s and counted:
-            prev_s = s
-    return [p for p in parts if p]
-
-
-def _repeats_forward(epochs: Col | None) -> bool:
-    """An epoch column whose numbers repeat but never go back: several rows per epoch, one run."""
-    if epochs is None:
-        return False
-    e = epochs.vals[np.isfinite(epochs.vals)]
-    d = np.diff(e)
-    return e.size > 2 and bool((d >= 0).all() and (d == 0).any() and (d > 0).any())
 
 
 def _build_run(R: np.ndarray, entries, epochs_src: Col | None, step_col: Col | None, lines, notes,

@@ -69,13 +69,14 @@ def read_tensorboard(files: list[Path], *, base: Path, label: str) -> list[Curve
     for run_dir, series in runs.items():
         name = run_dir.relative_to(base).as_posix() if run_dir != base and base in run_dir.parents else run_dir.name
         name = name or label
+        said = label if run_dir == base else name  # in messages: a file read alone by its own name
         if not series:  # no scalar at all (a graph, hparams, add_scalars' parent): not a run
-            empty.append((name, "none"))
+            empty.append((said, "none"))
             continue
         try:
             runs_here = _runs_of(series, run_dir, paired.get(run_dir), name)
         except ReadError:
-            missing.append((name, ", ".join(dict.fromkeys(found.get(run_dir, []))) or "none"))
+            missing.append((said, ", ".join(dict.fromkeys(found.get(run_dir, []))) or "none"))
             continue
         out += name_runs(runs_here, name)
     if not out:
