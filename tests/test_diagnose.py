@@ -729,3 +729,17 @@ def test_a_validation_curve_alone_that_settled_is_not_underfitting_without_a_no_
     'underfitting ... there is only this curve')."""
     v = [1.461, 1.142, 1.036, 0.961, 0.903, 0.874, 0.858, 0.825, 0.808, 0.80, 0.795, 0.793, 0.792, 0.793, 0.792]
     assert fitwatch.diagnose({"val_loss": v}).verdict == "good_fit"
+
+
+def test_curves_without_a_value_to_judge_are_a_one_line_error():
+    """Curves built by hand with no epoch, or whose loss has no value at any epoch, raised an
+    IndexError or an AttributeError deep in the checks."""
+    import numpy as np
+
+    empty = fitwatch.Curves(epochs=np.arange(0), series={"loss": np.array([])}, name="empty")
+    blank = fitwatch.Curves(epochs=np.arange(3), series={"loss": np.full(3, np.nan)},
+                            missing={"loss": np.ones(3, bool)}, name="blank")
+    for c in (empty, blank):
+        with pytest.raises(ValueError) as e:
+            fitwatch.diagnose_curves(c)
+        assert "\n" not in str(e.value) and c.name in str(e.value)

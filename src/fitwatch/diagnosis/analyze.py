@@ -112,9 +112,15 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
     findings: list[Finding] = []
     notes = list(curves.notes)
     n_all = len(curves)
+    where = curves.source or curves.name or "the curves"
+    if n_all == 0:
+        raise ValueError(f"{where}: no epochs to judge; log at least one epoch of {monitor}")
     E = lambda i: int(epochs[min(max(i, 0), n_all - 1)])  # noqa: E731 - epoch number of an index
     span = [E(0), E(n_all - 1)]
     L, V, mL, mV = _present(curves, monitor, L, V, notes)
+    if L is None and V is None:
+        raise ValueError(f"{where}: no epoch holds a value of {monitor} or its training counterpart; "
+                         f"pass --monitor NAME (monitor=NAME) to judge another curve")
     if V is None:
         findings.append(Finding("missing_validation", "info", span, {"curves": sorted(curves.series)},
                                 "There is no validation loss: overfitting and generalisation cannot be judged; "
