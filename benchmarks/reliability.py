@@ -115,8 +115,13 @@ def main() -> int:
         ok = False
     else:
         f = fuzz(args.fuzz, seed=2026)
-        print(f"== 3. fuzzed files: {f}")
-        passed = f.get("tracebacks", 1) == 0 and f.get("hangs", 1) == 0 and f.get("tried", 0) >= 5000
+        print(f"== 3. fuzzed files: {f['files']:,} mutated real logs read: {f['ok']:,} read, {f['read_error']:,} "
+              f"refused with a one-line ReadError, {f['traceback']} tracebacks, {f['last_resort']} last-resort "
+              f"ReadErrors, {f['bad_message']} messages not one line naming the file, {f['diagnosis_error']} "
+              f"diagnosis errors, {f['hang']} hangs (> 5 s), {f['crash']} crashed workers; slowest "
+              f"{f['slowest_s']:.2f} s, peak worker memory {f['peak_mb']} MB")
+        passed = (f["traceback"] == 0 and f["hang"] == 0 and f["crash"] == 0 and f["bad_message"] == 0
+                  and f["diagnosis_error"] == 0 and f["files"] >= 5000)
         ok &= passed or args.quick
         print(f"   [{'PASS' if passed else 'FAIL' if not args.quick else 'quick'}] (target: 0 tracebacks, 0 hangs "
               f"over >= 5,000 files)")
