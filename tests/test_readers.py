@@ -1184,3 +1184,163 @@ def test_lightning_validate_or_test_after_fit_is_not_an_epoch(tmp_path):
     # a last epoch that trained keeps its row
     p.write_text(head + "\n".join(rows) + "\n5,59,,0.15,\n5,59,,,0.2\n")
     assert read_curves(p)[0].epochs.tolist() == [0, 1, 2, 3, 4, 5]
+
+
+# -- round 5's tune-half files (k620, h518, k702, k618, l601, k711, h512, t403-t405, k609, l511) --------
+def test_a_keras_1_printout_with_headers_written_as_comments_is_read(tmp_path):
+    """Keras 1's printout with its epoch headers written ``# Epoch 3/20`` and a checkpoint message
+    printed into the progress line (``... - acc: 0.8120Epoch 00000: val_loss improved ...``): it was
+    refused as a CSV without a header."""
+    lines = []
+    for e in range(1, 5):
+        loss, val = 1.0 / e, 1.1 / e
+        lines += [f"# Epoch {e}/4",
+                  f"320/336 [============================>.] - ETA: 0s - loss: {loss + 0.01:.4f} - acc: 0.{80 + e}"
+                  f"Epoch {e - 1:05d}: val_loss improved from inf to {val:.5f}, saving model to ./best_checkpoint",
+                  f"336/336 [==============================] - 3s - loss: {loss:.4f} - acc: 0.{80 + e} - "
+                  f"val_loss: {val:.4f} - val_acc: 0.{90 + e}"]
+    (run,) = read_curves(write(tmp_path, "train.txt", "\n".join(lines) + "\n"))
+    assert run.epochs.tolist() == [1, 2, 3, 4]
+    assert run.loss.tolist() == pytest.approx([1.0 / e for e in range(1, 5)], abs=1e-4)
+    assert run.val_loss.tolist() == pytest.approx([1.1 / e for e in range(1, 5)], abs=1e-4)
+    assert run.series["val_accuracy"].tolist() == [0.91, 0.92, 0.93, 0.94]
+
+
+def test_detr_log_txt_lists_are_left_out_and_its_losses_read(tmp_path):
+    """DETR's ``outputs/log.txt``: one JSON object per epoch, ``train_loss`` and ``test_loss`` beside
+    a list-valued ``test_coco_eval_bbox``; it was taken for one run per line and refused."""
+    objs = [{"train_lr": 1e-4, "train_loss": 4.0 - e, "test_loss": 3.0 - 0.5 * e, "test_coco_eval_bbox": [0.1 * e] * 12,
+             "epoch": e, "n_parameters": 41279495} for e in range(3)]
+    objs += [{"train_lr": 1e-4, "train_loss": 4.1 - e, "test_loss": 2.9 - 0.3 * e, "test_coco_eval_bbox": [0.0] * 12,
+              "epoch": e, "n_parameters": 41279495} for e in range(2)]  # a second run appended
+    runs = read_curves(write(tmp_path, "log.txt", "".join(json.dumps(o) + "\n" for o in objs)))
+    assert [len(c) for c in runs] == [3, 2]
+    assert runs[0].loss.tolist() == [4.0, 3.0, 2.0] and runs[0].val_loss.tolist() == [3.0, 2.5, 2.0]
+    assert runs[1].loss.tolist() == pytest.approx([4.1, 3.1]) and "test_coco_eval_bbox" not in str(list(runs[1].series))
+    assert any("test_coco_eval_bbox" in n and "list" in n for n in runs[0].notes)
+    # a line of lists is still a run (the shared-curves format)
+    (c,) = read_curves(write(tmp_path, "curves.jsonl", '{"id": "a", "loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}\n'))
+    assert c.name == "a" and c.val_loss.tolist() == [1.1, 0.7]
+
+
+def test_a_new_run_is_not_joined_where_the_validation_loss_or_the_accuracy_contradicts_a_resume(tmp_path):
+    """Two real CSVLogger files of runs appended: a run whose training loss started near where the
+    last one ended, (a) its validation loss far from where it ended, yet joined by the accuracy
+    rule (meant for a loss that jumped, not one that took up); (b) its accuracy far below where it
+    ended while its loss fell further: new models, not resumes."""
+    head = "epoch,accuracy,loss,val_accuracy,val_loss\n"
+    first = [(0.39, 3.0, 0.61, 2.2), (0.66, 1.7, 0.69, 1.6), (0.72, 1.5, 0.74, 1.3), (0.75, 1.3, 0.76, 1.15),
+             (0.79, 0.87, 0.79, 0.91)]
+    second = [(0.70, 1.32, 0.92, 0.20), (0.93, 0.25, 0.95, 0.15), (0.95, 0.17, 0.95, 0.17)]
+    text = head + "".join(f"{e},{a},{lo},{va},{vl}\n" for part in (first, second) for e, (a, lo, va, vl) in enumerate(part))
+    assert [len(c) for c in read_curves(write(tmp_path, "a.csv", text))] == [5, 3]
+    losses = [10.1, 9.2, 8.8, 8.3, 7.9, 7.5, 7.1, 6.8, 6.4, 6.2]
+    accs = [0.62, 0.87, 0.89, 0.95, 0.96, 0.96, 0.94, 0.96, 0.97, 0.96]
+
+    def appended(acc0):
+        rows = [(a, lo, 0.5, lo + 0.9) for a, lo in zip(accs, losses)]
+        rows2 = [(acc0, 5.4, 0.5, 5.9), (0.91, 4.8, 0.5, 5.7), (0.97, 4.6, 0.5, 5.5)]
+        return head + "".join(f"{e},{a},{lo},{va},{vl}\n" for part in (rows, rows2) for e, (a, lo, va, vl) in enumerate(part))
+
+    assert [len(c) for c in read_curves(write(tmp_path, "b.csv", appended(0.71)))] == [10, 3]
+    assert [len(c) for c in read_curves(write(tmp_path, "c.csv", appended(0.95)))] == [13]  # it takes up: resumed
+
+
+@pytest.mark.parametrize("name, key", [
+    ("treino_loss", "loss"), ("loss_treino", "loss"), ("treinamento_loss", "loss"), ("entrenamiento_loss", "loss"),
+    ("validacao_loss", "val_loss"), ("validação_loss", "val_loss"), ("validacion_loss", "val_loss"),
+    ("validación_loss", "val_loss"), ("validate_loss", "val_loss"), ("perda", "loss"), ("pérdida", "loss"),
+    ("perda_validacao", "val_loss"), ("Pérdida validación", "val_loss"), ("treino_acuracia", "accuracy"),
+    ("validação_acurácia", "val_accuracy")])
+def test_portuguese_and_spanish_names(tmp_path, name, key):
+    """Column names in Portuguese or Spanish (a real metrics.csv: epoca, train_loss, validate_loss; a
+    real history: treino_loss, validacao_loss): mapped as their English spellings are."""
+    from fitwatch.diagnosis.curves import canonical_name
+
+    assert canonical_name(name) == key
+    loss = "" if key.endswith("loss") else ",loss"  # an accuracy beside a loss
+    (c,) = read_curves(write(tmp_path, "log.csv", f"epoca,{name}{loss}\n1,0.9{loss and ',1.0'}\n2,0.8{loss and ',0.9'}\n"))
+    assert c.epochs.tolist() == [1, 2] and list(c.series)[0] == key and c.series[key].tolist() == [0.9, 0.8]
+
+
+@pytest.mark.parametrize("epoch", ["epoca", "época", "Época", "epocas"])
+def test_the_epoch_column_named_in_portuguese_or_spanish(tmp_path, epoch):
+    (c,) = read_curves(write(tmp_path, "log.csv", f"{epoch},train_loss,validate_loss\n3,0.9,1.0\n4,0.8,0.9\n"))
+    assert c.epochs.tolist() == [3, 4] and set(c.series) == {"loss", "val_loss"}
+
+
+def test_llama_factory_trainer_log_is_read_as_a_trainer_state(tmp_path):
+    """LLaMA-Factory's ``trainer_log.jsonl``: a row per logging step (current_steps, a fractional
+    epoch, its bookkeeping), eval_loss in the rows of an evaluation; it was read line by line, one
+    "epoch" a row."""
+    rows, total = [], 40
+    for step in range(5, total + 1, 5):
+        rows.append({"current_steps": step, "total_steps": total, "loss": 2.0 - step / 40, "lr": 1e-4,
+                     "epoch": step / 20, "percentage": 100 * step / total, "elapsed_time": "0:00:32",
+                     "remaining_time": "0:10:00"})
+        if step % 20 == 0:
+            rows.append({"current_steps": step, "total_steps": total, "eval_loss": 1.9 - step / 40,
+                         "epoch": step / 20, "percentage": 100 * step / total, "elapsed_time": "0:01:00",
+                         "remaining_time": "0:09:00"})
+    rows.append({"current_steps": total, "total_steps": total, "epoch": 2.0, "percentage": 100.0,
+                 "elapsed_time": "0:02:00", "remaining_time": "0:00:00"})
+    (c,) = read_curves(write(tmp_path, "trainer_log.jsonl", "".join(json.dumps(r) + "\n" for r in rows)))
+    assert c.epochs.tolist() == [0, 1]  # evaluated at the ends of epochs 1.0 and 2.0
+    assert c.loss.tolist() == pytest.approx([2.0 - 12.5 / 40, 2.0 - 32.5 / 40])  # the mean of each epoch's rows
+    assert c.val_loss.tolist() == pytest.approx([1.4, 0.9])
+    assert set(c.series) == {"loss", "lr", "val_loss"}
+    assert any("LLaMA-Factory" in n for n in c.notes)
+
+
+def test_tensorboard_of_a_hugging_face_trainer_is_read_as_its_trainer_state(tmp_path):
+    """The Trainer's TensorBoard scalars (train/loss, eval/loss, train/epoch, then train/total_flos,
+    train/train_runtime...): its steps were read as epochs and its summary scalars as curves."""
+    pytest.importorskip("tensorboard")
+    from torch.utils.tensorboard import SummaryWriter
+
+    w = SummaryWriter(str(tmp_path / "runs" / "hf"))
+    for step in range(10, 61, 10):  # 20 steps an epoch, logged every 10, evaluated at each epoch's end
+        for tag, v in (("train/loss", 1.0 / step), ("train/grad_norm", 0.5), ("train/learning_rate", 1e-4),
+                       ("train/epoch", step / 20)):
+            w.add_scalar(tag, v, step)
+        if step % 20 == 0:
+            for tag, v in (("eval/loss", 2.0 / step), ("eval/accuracy", step / 100), ("eval/runtime", 3.0),
+                           ("train/epoch", step / 20)):
+                w.add_scalar(tag, v, step)
+    for tag, v in (("train/train_runtime", 60.0), ("train/total_flos", 1e15), ("train/train_loss", 0.05)):
+        w.add_scalar(tag, v, 60)
+    w.close()
+    (c,) = read_curves(tmp_path / "runs" / "hf")
+    assert c.epochs.tolist() == [0, 1, 2]
+    assert c.loss.tolist() == pytest.approx([(0.1 + 0.05) / 2, (1 / 30 + 0.025) / 2, (0.02 + 1 / 60) / 2], rel=1e-6)
+    assert c.val_loss.tolist() == pytest.approx([0.1, 0.05, 2 / 60], rel=1e-6)
+    assert set(c.series) == {"loss", "grad_norm", "lr", "val_loss", "val_accuracy"}
+    assert any("train/total_flos" in n for n in c.notes)
+
+
+def test_an_empty_list_is_no_curve(tmp_path):
+    """A Keras history saved from a fit without validation data: ``"val_loss": []`` was read as a
+    curve of NaN as long as the others."""
+    p = write(tmp_path, "history.json", json.dumps({"loss": [1.0, 0.8, 0.7], "val_loss": [], "accuracy": [0.5, 0.6, 0.7],
+                                                    "val_accuracy": []}))
+    (c,) = read_curves(p)
+    assert set(c.series) == {"loss", "accuracy"} and len(c) == 3
+    assert any("empty" in n and "val_loss, val_accuracy" in n for n in c.notes)
+    (c,) = read_curves({"loss": [1.0, 0.8], "val_loss": []})
+    assert list(c.series) == ["loss"]
+
+
+def test_lightning_test_after_fit_with_a_training_loss_logged_every_few_epochs(tmp_path):
+    """A metrics.csv whose training loss is logged every few epochs (log_every_n_steps) and whose
+    trainer.test() after fit logs at the next epoch, at the step after the last: that epoch is
+    left out as where every epoch trained; a last epoch that trained (its steps go on) is kept."""
+    head = "epoch,step,test_loss,train_loss,val_loss\n"
+    rows = "".join(f"{e},{4 * e + 3},,{f'{1.0 / (e + 1)}' if e % 3 == 2 else ''},\n{e},{4 * e + 3},,,{1.2 / (e + 1)}\n"
+                   for e in range(9))
+    p = write(tmp_path, "metrics.csv", head + rows + "9,36,0.11,,\n")
+    (run,) = read_curves(p)
+    assert run.epochs.tolist() == list(range(9))
+    assert any("evaluation after training" in n and "epoch 9" in n for n in run.notes)
+    # epoch 9 validated after four more steps of training (logged at no step): a real epoch, kept
+    p.write_text(head + rows + "9,39,,,0.12\n")
+    assert read_curves(p)[0].epochs.tolist() == list(range(10))

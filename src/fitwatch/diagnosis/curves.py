@@ -25,21 +25,26 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
 
 #: how validation and training are spelled in the wild, as prefixes or suffixes of a metric name
-_VAL_WORDS = ("val", "valid", "validation", "eval", "dev", "test")
-_TRAIN_WORDS = ("train", "training", "tr")
+#: (Portuguese and Spanish ones too, accents dropped: validação -> validacao)
+_VAL_WORDS = ("val", "valid", "validation", "validate", "eval", "dev", "test", "validacao", "validacion")
+_TRAIN_WORDS = ("train", "training", "tr", "treino", "treinamento", "entrenamiento")
 #: metric spellings and the canonical name
 _METRIC_ALIASES = {
     "acc": "accuracy",
     "accuracy": "accuracy",
+    "acuracia": "accuracy",
     "categorical_accuracy": "accuracy",
     "sparse_categorical_accuracy": "accuracy",
     "binary_accuracy": "accuracy",
     "loss": "loss",
+    "perda": "loss",
+    "perdida": "loss",
     "mae": "mae",
     "mean_absolute_error": "mae",
     "mse": "mse",
@@ -47,15 +52,31 @@ _METRIC_ALIASES = {
 }
 
 
+def plain_name(raw: str) -> str:
+    """A name without its accents (``Validação`` -> ``Validacao``, ``época`` -> ``epoca``), the
+    spelling :func:`canonical_name` and the readers match names in."""
+    if raw.isascii():
+        return raw
+    return "".join(ch for ch in unicodedata.normalize("NFKD", raw) if not unicodedata.combining(ch))
+
+
 def canonical_name(raw: str) -> str | None:
     """A column header as a Keras-style key, or None when it is not a metric of a split.
 
-    ``Train Loss`` -> ``loss``; ``Val Loss``, ``valid_loss``, ``validation_loss``, ``test_loss``
-    -> ``val_loss``; ``acc`` -> ``accuracy``; ``val_acc`` -> ``val_accuracy``;
+    ``Train Loss`` -> ``loss``; ``Val Loss``, ``valid_loss``, ``validation_loss``, ``validate_loss``,
+    ``test_loss`` -> ``val_loss``; ``acc`` -> ``accuracy``; ``val_acc`` -> ``val_accuracy``;
     ``train_loss_epoch`` (PyTorch Lightning) -> ``loss``; ``ValLoss`` -> ``val_loss``; ``lr`` -> ``lr``;
-    a head's prefix before the split: ``reg_val_loss`` -> ``val_reg_loss``.
+    a head's prefix before the split: ``reg_val_loss`` -> ``val_reg_loss``. Portuguese and Spanish
+    names, with or without accents: ``treino``, ``treinamento``, ``entrenamiento`` name training,
+    ``validacao``/``validação``, ``validacion``/``validación`` validation; ``perda``, ``pérdida``
+    are a loss, ``acuracia``/``acurácia`` an accuracy (``treino_loss`` -> ``loss``,
+    ``validação_perda`` -> ``val_loss``, ``pérdida_entrenamiento`` -> ``loss``).
+
+    Example:
+        >>> canonical_name("validacao_loss"), canonical_name("Pérdida validación"), canonical_name("treino_acuracia")
+        ('val_loss', 'val_loss', 'accuracy')
     """
-    s = re.sub(r"(?<=[a-z0-9])(?=[A-Z][a-z])", "_", raw.strip())  # camelCase: ValLoss -> Val_Loss
+    s = re.sub(r"(?<=[a-z0-9])(?=[A-Z][a-z])", "_", plain_name(raw.strip()))  # camelCase: ValLoss -> Val_Loss
     s = re.sub(r"[\s\-/.]+", "_", s.lower()).strip("_")
     if not s:
         return None

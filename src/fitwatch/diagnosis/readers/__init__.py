@@ -10,15 +10,20 @@
 * the path of a log file: a Keras ``CSVLogger`` CSV and the variants found on disk (``;`` or tab
   separated, a title line, a pandas index column, Title Case headers, ``acc``/``val_acc``,
   ``test_loss``/``valid_loss``, accuracy in percent, several runs appended), a PyTorch Lightning
-  ``metrics.csv`` (step and epoch rows: one row per epoch), JSON lines (one object per epoch, or
-  one run per line as in the shared-curves format ``{"id": .., "loss": [..], "val_loss": [..]}``),
-  a JSON Keras history, a Hugging Face ``trainer_state.json`` (one point per evaluation, training
-  loss the mean of the rows logged since the one before), what Keras printed (``Epoch 1/10`` ... ``- loss: 0.41 - val_loss: 0.52``);
-  any of them gzip-compressed;
-* a folder: every readable log inside, TensorBoard event files too (needs ``tensorboard``).
+  ``metrics.csv`` (step and epoch rows: one row per epoch), JSON lines (one object per epoch, its
+  list values left out as DETR's ``log.txt`` holds them, or one run per line as in the
+  shared-curves format ``{"id": .., "loss": [..], "val_loss": [..]}``), a JSON Keras history, a
+  Hugging Face ``trainer_state.json`` and LLaMA-Factory's ``trainer_log.jsonl`` (one point per
+  evaluation, training loss the mean of the rows logged since the one before), what Keras printed
+  (``Epoch 1/10`` or ``# Epoch 1/10`` ... ``- loss: 0.41 - val_loss: 0.52``); any of them
+  gzip-compressed;
+* a folder: every readable log inside, TensorBoard event files too (needs ``tensorboard``; a
+  Hugging Face ``Trainer``'s run read as its ``trainer_state.json``).
 
 Column names are mapped to Keras-style keys by :func:`fitwatch.curves.canonical_name`
-(``Train Loss`` -> ``loss``, ``valid_loss`` -> ``val_loss``, ``val_acc`` -> ``val_accuracy``).
+(``Train Loss`` -> ``loss``, ``valid_loss`` -> ``val_loss``, ``val_acc`` -> ``val_accuracy``;
+Portuguese and Spanish names too: ``treino_loss`` -> ``loss``, ``validação_perda`` -> ``val_loss``,
+an ``epoca``/``época`` column is the epoch).
 What the reader had to guess (percent accuracy divided by 100, rows dropped, columns ignored) is
 listed in ``Curves.notes``. The rules:
 
@@ -32,14 +37,17 @@ listed in ``Curves.notes``. The rules:
   hold a row;
 * a validation list shorter than the training one (a Keras ``History`` of ``fit(validation_freq=3)``)
   is placed at the epochs Keras validated (2, 5, 8...) when its length fits, else padded at the end
-  as missing, with a note (:func:`fitwatch.curves.spread_validation`);
+  as missing, with a note (:func:`fitwatch.curves.spread_validation`); an empty list
+  (``"val_loss": []``) is no curve, left out with a note;
 * epochs are the source's epoch column (or epoch index) as written; without one, 0, 1, 2...;
 * several runs in one file (the epoch counter starts again, a header line repeats) are named
   ``<file>#1``, ``<file>#2``...; a ``run`` column names them ``<file>#<value>``;
 * several rows per epoch (Lightning's step and epoch rows, a ``phase`` column of train/val rows)
   become one: the last value of each column in the epoch; Lightning's ``*_epoch`` columns win
   over ``*_step`` ones (a ``*_step`` column alone: the mean of the epoch's values; so is a training
-  column with several values in an epoch of a table with a ``step`` column: logged per step);
+  column with several values in an epoch of a table with a ``step`` column: logged per step); a
+  last epoch of Lightning's with validation or test values only, logged by ``trainer.validate()``
+  or ``trainer.test()`` after ``fit``, is left out with a note;
 * an accuracy column with values above 1.5 (or a ``%`` sign) is in percent: divided by 100;
 * text columns (a phase, ``"[0.1, 0.2]"``, a comment) and empty columns are left out; numeric
   ones (a learning rate, a batch size) are kept as series;
@@ -47,7 +55,9 @@ listed in ``Curves.notes``. The rules:
   ``Loss/train``, ``Loss/val`` (``SummaryWriter.add_scalar``) too, and ``add_scalars("loss",
   {"train": .., "val": ..})``'s subfolders ``loss_train/``, ``loss_val/``: one run with the
   parent's own tags (a note says so; keys that name no split, ``{"adam": .., "sgd": ..}``, stay
-  runs of their own); steps are epochs unless an ``epoch`` scalar (Lightning) says otherwise.
+  runs of their own); steps are epochs unless an ``epoch`` scalar (Lightning) says otherwise; a
+  Hugging Face ``Trainer``'s scalars (``train/loss``, ``eval/loss``, ``train/epoch``) make one
+  point per evaluation, its summary scalars (``train/train_runtime``, ``train/total_flos``) left out.
 
 A source that cannot be read raises :class:`ReadError`, one line that names the file, what was
 found and the fix. A file raises nothing else, whatever its bytes, and is read in bounded time
@@ -60,11 +70,12 @@ file and the exception (its ``unforeseen``: the exception's type).
 
 One module per format, none importing another: ``csv_log`` (CSV logs, Lightning's ``metrics.csv``),
 ``json_log`` (JSON lines, JSON histories, the shared-curves format), ``hf_trainer_state``
-(Hugging Face ``trainer_state.json``), ``keras_console`` (what Keras
-printed), ``tensorboard_events`` (event files), ``store_runs`` (runs of a fitwatch store) and
-``python_objects`` (a ``History``, dicts, DataFrames, lists); ``columns`` (cells and column
-names), ``runs`` (columns into runs) and ``resumed`` (where the epoch counter starts again) are what
-they share. This module picks the reader.
+(Hugging Face ``trainer_state.json``, LLaMA-Factory's ``trainer_log.jsonl``), ``keras_console``
+(what Keras printed), ``tensorboard_events`` (event files), ``store_runs`` (runs of a fitwatch
+store) and ``python_objects`` (a ``History``, dicts, DataFrames, lists); ``columns`` (cells and
+column names), ``runs`` (columns into runs), ``resumed`` (where the epoch counter starts again) and
+``log_history`` (the rows a Hugging Face ``Trainer`` logs, into points) are what they share. This
+module picks the reader.
 
 Example:
     >>> import os, tempfile
@@ -100,7 +111,12 @@ from fitwatch.diagnosis.readers.columns import (
     warn,
 )
 from fitwatch.diagnosis.readers.csv_log import parse_csv
-from fitwatch.diagnosis.readers.hf_trainer_state import is_trainer_state, parse_trainer_state
+from fitwatch.diagnosis.readers.hf_trainer_state import (
+    is_trainer_state,
+    parse_trainer_log,
+    parse_trainer_state,
+    trainer_log_rows,
+)
 from fitwatch.diagnosis.readers.json_log import embedded_history, json_int, parse_json
 from fitwatch.diagnosis.readers.keras_console import is_keras_console, parse_keras_console
 from fitwatch.diagnosis.readers.python_objects import (
@@ -272,7 +288,8 @@ _NOT_SPACE = re.compile(r"\S")
 
 
 def _parse_any_json(text: str, label: str, source: str) -> list[tuple]:
-    """A Hugging Face ``trainer_state.json``, else any other JSON log."""
+    """A Hugging Face ``trainer_state.json``, LLaMA-Factory's ``trainer_log.jsonl``, else any
+    other JSON log."""
     if '"log_history"' in text:
         try:
             doc = json.loads(text, parse_int=json_int)
@@ -280,6 +297,10 @@ def _parse_any_json(text: str, label: str, source: str) -> list[tuple]:
             doc = None
         if is_trainer_state(doc):
             return parse_trainer_state(doc, label, source)
+    if '"current_steps"' in text:
+        found = trainer_log_rows(text, label)
+        if found is not None:
+            return parse_trainer_log(*found, label, source)
     return parse_json(text, label, source)
 
 

@@ -4,8 +4,9 @@ A table read from any source (a CSV's rows, JSON objects, a dict of lists, a Dat
 scalars) becomes a list of :class:`Col`: one per column, its cells parsed by :func:`cell` (an empty
 cell, ``NA``, ``null``, ``-`` is missing; ``nan``/``inf`` a value; ``61.5%`` a number in percent;
 ``tensor(0.5)`` a number), and :func:`role` says what a column name means (the epoch, a step
-counter, a run, a phase, a metric under its Keras-style key). Also here: :class:`ReadError`, and
-the one-line messages and warnings every reader writes.
+counter, a run, a phase, a metric under its Keras-style key; ``epoca``/``época`` is the epoch, and
+metric names in Portuguese or Spanish are mapped as :func:`~fitwatch.curves.canonical_name` says).
+Also here: :class:`ReadError`, and the one-line messages and warnings every reader writes.
 
 Example:
     >>> col = parse_cells("Val Acc", ["61.5%", "", "nan"])
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fitwatch.core.caller import user_stacklevel
-from fitwatch.diagnosis.curves import canonical_name
+from fitwatch.diagnosis.curves import canonical_name, plain_name
 
 
 class ReadError(ValueError):
@@ -215,7 +216,7 @@ def float_array(values, strict: bool = False) -> np.ndarray:
 
 # -- column names -------------------------------------------------------------------------------
 _EPOCH_NAMES = {"epoch", "epochs", "ep", "epoch_num", "epoch_no", "epoch_number", "epoch_idx", "epoch_index",
-                "n_epoch", "num_epoch", "epoch_id"}
+                "n_epoch", "num_epoch", "epoch_id", "epoca", "epocas"}  # época, épocas: Portuguese, Spanish
 _STEP_NAMES = {"step", "steps", "global_step", "trainer_global_step", "iteration", "iterations", "iter"}
 _RUN_NAMES = {"run", "run_id", "runid", "run_name", "trial", "trial_id", "experiment", "experiment_id"}
 _PHASE_NAMES = {"phase", "split", "mode", "stage", "subset", "set", "partition", "dataset"}
@@ -231,7 +232,7 @@ _PERCENT = re.compile(r"(?<!\s)\s*(?:[(\[]\s*%\s*[)\]]|%)")
 def role(raw: str, first: bool) -> tuple:
     """What a column is: ``("epoch",)``, ``("step",)``, ``("index",)``, ``("run",)``, ``("phase",)``,
     ``("metric", key, percent, per_step)`` or ``("none",)``."""
-    s = raw.strip().strip("\"'").strip()
+    s = plain_name(raw.strip().strip("\"'").strip())  # época -> epoca
     no_pct = _PERCENT.sub("", s)
     percent = no_pct != s
     s = re.sub(r"(?<=[a-z0-9])(?=[A-Z][a-z])", "_", no_pct)  # camelCase: trainLoss -> train_Loss

@@ -3,9 +3,11 @@
 The file shapes: JSON lines, one object per epoch (``{"epoch": 0, "loss": 0.9, "val_loss": 1.0}``,
 one level of nesting flattened: ``{"train": {"loss": ..}}`` -> ``train_loss``); one run per line
 as in the shared-curves format (``{"id": .., "loss": [..], "val_loss": [..]}``, ``null`` a NaN
-value); a JSON Keras history (``{"loss": [..], "val_loss": [..]}``, or ``{"history": {..}, "params":
-{..}}``), a JSON object of such runs (``{"run a": {"loss": [..]}, ...}``), a JSON list of per-epoch
-objects, of runs, or of losses. A last line cut in the middle (the writer was killed) is dropped.
+value; a line whose losses are single values is an epoch, its lists left out with a note: DETR's
+``log.txt``, ``"test_coco_eval_bbox": [..]`` beside ``"train_loss"``, ``"test_loss"``); a JSON
+Keras history (``{"loss": [..], "val_loss": [..]}``, or ``{"history": {..}, "params": {..}}``), a
+JSON object of such runs (``{"run a": {"loss": [..]}, ...}``), a JSON list of per-epoch objects,
+of runs, or of losses. A last line cut in the middle (the writer was killed) is dropped.
 A Keras history saved as Python text (``str(history.history)``: single quotes, ``nan``,
 ``np.float64(0.5)``) is read as its dict, never evaluated as code (:func:`ast.literal_eval`).
 
@@ -23,7 +25,7 @@ import json
 import re
 import sys
 
-from fitwatch.diagnosis.readers.columns import MAX_LOG_LINES, ReadError, check_lines, is_numbers, one_line
+from fitwatch.diagnosis.readers.columns import MAX_LOG_LINES, ReadError, check_lines, is_numbers, one_line, role
 from fitwatch.diagnosis.readers.runs import MAX_FILE_RUNS, from_lists, from_mapping, name_runs, rows_table
 
 
@@ -66,11 +68,12 @@ def parse_json(text: str, label: str, source: str) -> list[tuple]:
             return out
         return rows_table([doc], [1], label, source)
     if isinstance(doc, list) and doc and all(isinstance(r, dict) for r in doc):
-        if any(isinstance(v, list) for v in doc[0].values()):
+        if _holds_run(doc[0]):
             _check_runs(len(doc), label)
             return [(i + 1, c) for i, r in enumerate(doc) for _, c in _run_from_json(r, label, source, 1)]
         _check_values(len(doc), label, "objects")
-        return rows_table(doc, None, label, source)
+        doc, notes = _without_lists(doc)
+        return rows_table(doc, None, label, source, notes)
     if isinstance(doc, list) and doc and is_numbers(doc):
         _check_values(len(doc), label, "values")
         return [(None, from_lists([doc], label, source, null_is_value=True))]
@@ -157,7 +160,7 @@ def _parse_json_lines(text: str, label: str, source: str) -> list[tuple]:
         linenos.append(i + 1)
     if not objs:
         raise ReadError(f"{label}: no JSON objects; expected one per line")
-    runs_per_line = [any(isinstance(v, list) for v in o.values()) for o in objs]
+    runs_per_line = [_holds_run(o) for o in objs]
     if all(runs_per_line):  # the shared-curves format: one run per line
         _check_runs(len(objs), label)
         out = [c for o, ln in zip(objs, linenos) for _, c in _run_from_json(o, label, source, ln)]
@@ -168,7 +171,34 @@ def _parse_json_lines(text: str, label: str, source: str) -> list[tuple]:
         i = runs_per_line.index(not runs_per_line[0])
         raise ReadError(f"{label}: line {linenos[i]}: mixes runs (lists of values) with epochs (single values); "
                         f"write one kind per file")
-    return rows_table(objs, linenos, label, source, notes)
+    objs, more = _without_lists(objs)
+    return rows_table(objs, linenos, label, source, notes + more)
+
+
+def _holds_run(obj: dict) -> bool:
+    """Whether an object is a run (lists of values: ``{"loss": [..], "val_loss": [..]}``) rather
+    than an epoch's row that also holds a list (DETR's ``log.txt``: ``"train_loss": 0.9`` beside
+    ``"test_coco_eval_bbox": [0.31, 0.52, ...]``): it holds a list, and its losses, if any, are lists."""
+    lists = [k for k, v in obj.items() if isinstance(v, list)]
+    if not lists:
+        return False
+    losses = [k for k, v in obj.items() if _is_loss(str(k))]
+    return not losses or any(isinstance(obj[k], list) for k in losses)
+
+
+def _is_loss(name: str) -> bool:
+    r = role(name, False)
+    return r[0] == "metric" and r[1].endswith("loss")
+
+
+def _without_lists(objs: list[dict]) -> tuple[list[dict], list[str]]:
+    """Rows of one epoch each without their list values (a list per epoch is no point of a curve),
+    and a note naming the keys left out."""
+    listed = list(dict.fromkeys(k for o in objs for k, v in o.items() if isinstance(v, list)))
+    if not listed:
+        return objs, []
+    rows = [{k: v for k, v in o.items() if not isinstance(v, list)} for o in objs]
+    return rows, [f"left out keys that hold a list of values in each row, not one: {', '.join(map(str, listed))}"]
 
 
 def _run_from_json(obj: dict, label: str, source: str, lineno: int) -> list[tuple]:

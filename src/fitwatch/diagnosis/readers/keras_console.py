@@ -3,7 +3,9 @@
 The file shape (``nohup python train.py > train.log``): an ``Epoch 3/10`` line, then progress
 lines (``\\r`` or ``\\b`` redraws of one line, or new lines) ending in ``... - loss: 0.41 -
 val_loss: 0.52``; the last update of each epoch counts, anything else printed in between is
-left out. Epochs are numbered as printed (from 1).
+left out (Keras 1's checkpoint messages, ``Epoch 00003: val_loss improved ...``, printed into the
+middle of a progress line too). Epochs are numbered as printed (from 1); a header written as a
+comment, ``# Epoch 3/10``, is one.
 
 Also a printout of phase sections, one line per epoch, or a line per phase and epoch:
 ``Training: loss = 0.82, acc = 0.14 | Val: loss = 0.85, acc = 0.0`` (rows numbered from 0), or
@@ -36,8 +38,9 @@ from fitwatch.diagnosis.readers.runs import rows_table
 # backtrack over every split of a long run (minutes for 10,000 spaces). Where a pattern had them, it
 # is written without them, or emulated (_at_line_starts, _pairs), matching exactly what it matched.
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|nan|inf)"
-#: "Epoch 3/10" alone on a line; the line's leading spaces are matched by _at_line_starts
-_KERAS_EPOCH = re.compile(r"Epoch (\d+)/(\d+)\s*$", re.M)
+#: "Epoch 3/10" alone on a line, or "# Epoch 3/10" (a printout that marked its headers as comments);
+#: the line's leading spaces are matched by _at_line_starts
+_KERAS_EPOCH = re.compile(r"(?:#[ \t]*)?Epoch (\d+)/(\d+)\s*$", re.M)
 _KERAS_METRIC = re.compile(rf" - ([A-Za-z_]\w*): ({_NUMBER})(?![\w.])")
 
 
@@ -69,8 +72,9 @@ class _Match:
 def _at_line_starts(tail: re.Pattern, text: str, strip_last: bool = False):
     """The matches of ``^\\s*`` then ``tail`` (multi-line), as ``re.finditer`` finds them, in linear time
     (the pattern itself tries every blank line of a long run of them, each to the run's end). ``tail``
-    starts with a letter. ``strip_last``: its last group stands for ``(.*?)\\s*$``: it is stripped
-    of trailing spaces, and the match ends where that pattern's would."""
+    starts with a character that is not a space (a letter, ``#``). ``strip_last``: its last group
+    stands for ``(.*?)\\s*$``: it is stripped of trailing spaces, and the match ends where that
+    pattern's would."""
     pos, n = 0, len(text)
     while pos <= n:
         m = tail.search(text, pos)

@@ -8,11 +8,14 @@ counter goes back, the next rows are:
 * **the same start again**: the first values repeat those of the rows before, which were an attempt
   the script began anew; the abandoned attempt is dropped (a note says so);
 * **a resumed run**: its loss takes up where the rows before left off, within a quarter of their
-  whole range (or 5 % of their level, for a flat curve) of their last value, and its validation
-  loss does not contradict it (within half its range or 10 % of its level); or, where the loss
-  jumped rather than started over (regularisation added on resuming), its accuracy takes up where
-  it left off, an accuracy that moved by 2 points or more before; the two are one run, the epochs
-  after the restart renumbered to follow on;
+  whole range (or 5 % of their level, for a flat curve) of their last value, and nothing
+  contradicts it: its validation loss is within half its range (or 10 % of its level) of where it
+  ended, and its accuracy does not fall further than that below where it ended while the loss
+  starts at or below its own last value (a new model's loss can start near the last one's end, its
+  validation loss or accuracy does not); or, where the loss jumped rather than took up
+  (regularisation added on resuming) and did not start over, its accuracy takes up where it left
+  off, an accuracy that moved by 2 points or more before; the two are one run, the epochs after the
+  restart renumbered to follow on;
 * else **a new run**, read on its own (``file#2``).
 
 The parts are joined in place (:class:`_Chain`): each costs the time of its own rows, so a table of
@@ -204,6 +207,19 @@ def _starts_over(prev: _Chain, upto: int, nxt: _Chain, key: str) -> bool:
     return abs(n0 - p0) <= max(0.25 * abs(p0 - p1), 0.05 * abs(p0))
 
 
+def _falls_behind(prev: _Chain, upto: int, nxt: _Chain, key: str) -> bool:
+    """``nxt``'s loss starts at or below ``prev``'s last value while its accuracy starts below
+    ``prev``'s last by more than half the accuracy's range (or 10 % of its level): the two
+    contradict each other."""
+    if _takes_up(prev, upto, nxt, "accuracy", 0.5, 0.10) is not False:
+        return False
+    _, p1 = prev.first_last(key, upto)
+    n0, _ = nxt.first_last(key, nxt.n)
+    _, a1 = prev.first_last("accuracy", upto)
+    b0, _ = nxt.first_last("accuracy", nxt.n)
+    return n0 <= p1 and b0 < a1
+
+
 def relation(prev: _Chain, nxt: _Chain) -> str:
     """``"repeat"`` (the same start again), ``"resumed"`` or ``"new"``."""
     upto = prev.kept_at(nxt) or prev.n  # resumed from an earlier checkpoint: the rows before it
@@ -214,11 +230,15 @@ def relation(prev: _Chain, nxt: _Chain) -> str:
     a, b = prev.series[key][:k], nxt.series[key][:k]
     if k >= 1 and np.allclose(a, b, rtol=1e-6, equal_nan=True):
         return "repeat"
-    # the loss takes up where it left off, and the validation loss does not contradict it (a new
-    # model's validation loss starts far from where the last one ended)
-    if _takes_up(prev, upto, nxt, key, 0.25, 0.05) and (
-            key == "val_loss" or _takes_up(prev, upto, nxt, "val_loss", 0.5, 0.10) is not False):
-        return "resumed"
+    # the loss takes up where it left off, and nothing contradicts it: not the validation loss (a
+    # new model's starts far from where the last one ended), nor an accuracy that falls far below
+    # where it ended while the loss went on falling (a new model whose loss, another regularisation
+    # in it, happens to start below the last one's end); where one does, a new run, whatever the
+    # accuracy says below
+    if _takes_up(prev, upto, nxt, key, 0.25, 0.05):
+        if key != "val_loss" and _takes_up(prev, upto, nxt, "val_loss", 0.5, 0.10) is False:
+            return "new"
+        return "new" if _falls_behind(prev, upto, nxt, key) else "resumed"
     # or, where the loss jumped (regularisation added on resuming) rather than starting over, the
     # accuracy takes up where it left off; an accuracy that did not move cannot tell
     if not _starts_over(prev, upto, nxt, key) and _takes_up(prev, upto, nxt, "accuracy", 0.25, 0.05):

@@ -90,7 +90,8 @@ def _stretch(cols: list, n: int, notes: list) -> list:
 def from_mapping(mapping, *, label: str, source: str, epochs=None, null_is_value: bool = False) -> list[tuple]:
     """A Keras history (``{name: list}``); scalars instead of lists make one epoch. None is a missing
     value (``null_is_value``: a NaN value, JSON's spelling of it in the shared-curves format); a
-    validation list shorter than the others is Keras' ``validation_freq`` (see :func:`_stretch`)."""
+    validation list shorter than the others is Keras' ``validation_freq`` (see :func:`_stretch`);
+    an empty list (``"val_loss": []``) is no curve: left out, with a note."""
     check_columns(len(mapping), label, what="key")
     items = [(str(k), v) for k, v in mapping.items()]
     seqs = [(k, v) for k, v in items if not isinstance(v, (str, bytes, dict)) and ndim(v) == 1]
@@ -102,6 +103,10 @@ def from_mapping(mapping, *, label: str, source: str, epochs=None, null_is_value
     elif len(seqs) < len(items):
         kept = {k for k, _ in seqs}
         notes.append(f"ignored entries that are not lists: {', '.join(k for k, _ in items if k not in kept)}")
+    empty = [k for k, v in seqs if len(v) == 0]
+    if empty and len(empty) < len(seqs):  # "val_loss": [] (fit without validation data): no curve
+        seqs = [(k, v) for k, v in seqs if len(v)]
+        notes.append(f"left out empty lists (no values, no curve): {', '.join(empty)}")
     cols = [fast_column(k, v, null_is_value) for k, v in seqs]
     n = max((c.vals.size for c in cols), default=0)
     cols = _stretch(cols, n, notes)
@@ -405,21 +410,29 @@ def _build_run(R: np.ndarray, entries, epochs_src: Col | None, step_col: Col | N
     else:
         series, missing = _per_epoch(R, g, uniq.size, entries, notes, stepped=stepped or step_col is not None)
     if step_col is not None:
-        uniq = _after_fit(uniq, series, missing, notes)
+        s = step_col.vals[R]
+        last_step = np.full(uniq.size, -np.inf)  # each epoch's last step
+        np.fmax.at(last_step, g, np.where(np.isnan(s), -np.inf, s))
+        uniq = _after_fit(uniq, series, missing, notes, last_step)
     return Curves(epochs=uniq.astype(np.int64), series=series, source=source, notes=list(dict.fromkeys(notes)),
                   missing=_gaps(missing))
 
 
-def _after_fit(epochs: np.ndarray, series: dict, missing: dict, notes: list) -> np.ndarray:
+def _after_fit(epochs: np.ndarray, series: dict, missing: dict, notes: list, last_step: np.ndarray) -> np.ndarray:
     """Lightning's ``trainer.validate()`` or ``trainer.test()`` after ``fit`` logs at the epoch after
-    the last one trained: a last epoch with validation or test values only, where every earlier
-    epoch has a training value, is that evaluation, not an epoch of training. It is left out (a note
-    says so; ``series`` and ``missing`` are cut in place) and the epochs kept are returned."""
+    the last one trained: a last epoch with validation or test values only is that evaluation, not
+    an epoch of training, where every earlier epoch has a training value, or where the epoch before
+    has one (the last trained) and the last epoch follows it at once without a training step (its
+    step at most one past that epoch's last, ``last_step``: each epoch's last step; a training value
+    logged every few epochs, ``log_every_n_steps``, leaves earlier epochs without one). It is left
+    out (a note says so; ``series`` and ``missing`` are cut in place) and the epochs kept are returned."""
     train = [k for k in series if not k.startswith(("val_", "test_", "lr"))]
     if epochs.size < 3 or not train:
         return epochs
     trained = np.isfinite(np.array([series[k] for k in train])).any(axis=0)
-    if trained[-1] or not trained[:-1].all():
+    right_after = (trained[-2] and epochs[-1] == epochs[-2] + 1 and np.isfinite(last_step[-2])
+                   and last_step[-1] <= last_step[-2] + 1)
+    if trained[-1] or not (trained[:-1].all() or right_after):
         return epochs
     held = [k for k in series if np.isfinite(series[k][-1])]
     if not held:

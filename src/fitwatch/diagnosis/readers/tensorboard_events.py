@@ -7,7 +7,11 @@ and only when such a file is read), scalars as ``simple_value`` or as scalar ten
 ``add_scalars("loss", {"train": .., "val": ..})`` writes subfolders ``loss_train/``, ``loss_val/``
 read as one run with the parent's own tags (keys that name no split, ``{"adam": .., "sgd": ..}``,
 stay runs of their own). Steps are epochs unless an ``epoch`` scalar (Lightning) says otherwise;
-a step without the tag is missing; per-batch scalars (``batch_loss``) are left out.
+a step without the tag is missing; per-batch scalars (``batch_loss``) are left out. A Hugging Face
+``Trainer``'s run (``train/loss``, ``eval/loss``, ``train/epoch``, ``train/learning_rate``...) is read
+as its ``trainer_state.json`` is (:mod:`~fitwatch.diagnosis.readers.log_history`): one point per
+evaluation, the training loss the mean of the rows logged since the one before, epochs from
+``train/epoch``; its summary scalars (``train/train_runtime``, ``train/total_flos``...) left out.
 
 Example:
     >>> from pathlib import Path
@@ -25,6 +29,7 @@ import numpy as np
 from fitwatch.core.names import keras_key
 from fitwatch.diagnosis.curves import Curves
 from fitwatch.diagnosis.readers.columns import Col, ReadError, one_line, role, warn
+from fitwatch.diagnosis.readers.log_history import from_log_history
 from fitwatch.diagnosis.readers.runs import name_runs, runs_from_columns
 
 _TB_SPLIT_DIRS = {"train": "train", "training": "train", "validation": "val", "val": "val", "valid": "val",
@@ -145,6 +150,8 @@ def _by_order(series: dict, notes: list) -> dict:
 def _runs_of(series: dict, run_dir: Path, paired: list | None, name: str) -> list[tuple]:
     """One run folder's ``series`` (column -> {step: value}) as a table's runs; ``paired``: the
     ``add_scalars`` subfolders read into it."""
+    if "train/epoch" in series and ("train/loss" in series or "eval/loss" in series):
+        return _trainer_run(series, run_dir, name)
     notes = []
     if "epoch" not in series:
         series = _by_order(series, notes)
@@ -162,6 +169,38 @@ def _runs_of(series: dict, run_dir: Path, paired: list | None, name: str) -> lis
         cols.append(Col(key, np.array([points.get(s, np.nan) for s in steps]),
                         np.array([s in points for s in steps], dtype=bool)))
     return runs_from_columns(cols, label=name, source=str(run_dir), notes=notes, what="tag")
+
+
+#: the Trainer's training tags that make a point (the mean of the loss and grad_norm since the
+#: evaluation before, the last learning rate); its other train/ tags are its summary or bookkeeping
+_TRAINER_TRAINING = ("train/loss", "train/grad_norm", "train/learning_rate", "train/epoch")
+
+
+def _trainer_run(series: dict, run_dir: Path, name: str) -> list[tuple]:
+    """A Hugging Face ``Trainer``'s scalars (``train/loss``, ``eval/loss``, ``train/epoch``...) as its
+    ``trainer_state.json`` is read: the rows it logged at each step rebuilt (``train/x`` -> ``x``,
+    ``eval/x`` -> ``eval_x``, the epoch from ``train/epoch``), one point per evaluation."""
+    steps = sorted({s for points in series.values() for s in points})
+    epoch = series["train/epoch"]
+    rows = []
+    for s in steps:
+        train = {tag[len("train/"):]: p[s] for tag, p in series.items() if tag.startswith("train/") and s in p}
+        evals = {"eval_" + tag[len("eval/"):]: p[s] for tag, p in series.items() if tag.startswith("eval/") and s in p}
+        train.pop("epoch", None)
+        for row in (train, evals):
+            if row:
+                rows.append({"step": s, "epoch": epoch.get(s), **row})
+    left = [t for t in series if t.startswith("train/") and t not in _TRAINER_TRAINING]
+    notes = ["read as a Hugging Face Trainer's scalars: one point per evaluation, training values the means "
+             "of the rows logged since the one before, epochs from train/epoch"]
+    if left:
+        notes.append(f"left out the train/ scalars other than loss, grad_norm and learning_rate (the Trainer's "
+                     f"summary, counters), as in a trainer_state.json: {', '.join(left)}")
+    runs = from_log_history(rows, name, str(run_dir), what="a Hugging Face Trainer's TensorBoard run",
+                            fix="set logging_steps and eval_strategy in TrainingArguments")
+    for _, c in runs:
+        c.notes[:0] = notes
+    return runs
 
 
 def _add_scalars_column(folder: str, tags: list[str]) -> tuple[str | None, str | None]:
