@@ -185,6 +185,8 @@ def test_a_damaged_database_header_is_one_line_naming_the_file(tmp_path):
         bad = tmp_path / f"bad{offset}"
         bad.mkdir()
         (bad / "fitwatch.db").write_bytes(raw)
+        if (tmp_path / "fitwatch.db-wal").exists():  # where fitwatch left it before the exit checkpoint
+            shutil.copy(tmp_path / "fitwatch.db-wal", bad / "fitwatch.db-wal")
         out = subprocess.run([sys.executable, "-m", "fitwatch", "runs", "--dir", str(bad)],
                              capture_output=True, text=True, timeout=60)
         assert out.returncode != 0 and "Traceback" not in out.stderr, out.stderr
