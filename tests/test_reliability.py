@@ -291,3 +291,84 @@ def test_whatever_log_is_given_it_stores_or_refuses_at_the_call(tmp_path_factory
     assert time.monotonic() - t < 10
     data = fitwatch.load(run.id, folder)  # whatever was accepted reads back
     assert data.status == "finished"
+
+
+# -- what an attack on the fixes above found ---------------------------------------------------
+FORK = """
+import os, sys, time, fitwatch
+run = fitwatch.Run("forked", dir=sys.argv[1], diagnose=False, progress=False)
+run.log_epoch(loss=0.1)
+pid = os.fork()
+if pid == 0:  # the child goes on with the run its parent started
+    t = time.monotonic()
+    run.log_epoch(loss=0.2)
+    run.finish()
+    print(f"child {time.monotonic() - t:.1f}", flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+"""
+
+
+def test_a_run_continued_in_a_forked_child_keeps_its_epoch_and_finishes_at_once(tmp_path):
+    out = subprocess.run([sys.executable, "-c", FORK, str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert float(out.stdout.split()[-1]) < 5, out  # it waited 60 s on the parent's writer thread
+    assert fitwatch.load("forked", tmp_path).history["loss"] == [0.1, 0.2]  # epoch 1 went to the parent's journal
+
+
+def test_journal_names_that_are_no_pid_and_fifos_never_block_the_store(store_dir):
+    with fitwatch.Run("ok", diagnose=False, progress=False) as run:
+        run.log_epoch(loss=1.0)
+    pending = store_dir / "fitwatch.db.pending"
+    pending.mkdir(exist_ok=True)
+    for name in (f"{hostname()}.2147483648.jsonl", f"{hostname()}.\u00b2.jsonl"):
+        (pending / name).write_text("[]\n")
+    os.mkfifo(pending / f"{hostname()}.{faults.dead_pid()}.jsonl")
+    Store._shared.clear()
+    out = subprocess.run([sys.executable, "-m", "fitwatch", "runs", "--dir", str(store_dir)],
+                         capture_output=True, text=True, timeout=30)  # a FIFO read would hang
+    assert out.returncode == 0 and "ok" in out.stdout, out.stderr
+
+
+def test_resume_of_a_new_name_is_exclusive_under_a_race(tmp_path):
+    racer = faults.RACER
+    start = time.time() + 3.0
+    procs = [subprocess.Popen([sys.executable, "-c", racer, "brand-new", str(tmp_path), repr(start)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(6)]
+    answers = [json.loads(p.stdout.readline()) for p in procs]
+    for p in procs:
+        try:
+            p.stdin.write("\n")
+            p.stdin.close()
+        except OSError:  # a refused racer has exited already
+            pass
+        p.wait(timeout=60)
+    assert sum(a["accepted"] for a in answers) == 1, answers  # 2 to 8 of 8 created a run each
+    assert [r["name"] for r in fitwatch.runs(tmp_path)] == ["brand-new"]
+
+
+def test_a_refused_call_records_nothing_and_a_finite_mean_is_not_stored_as_inf(store_dir):
+    run = fitwatch.Run("partial", diagnose=False, progress=False)
+    with pytest.raises(TypeError, match="'acc'"):
+        run.log("train", loss=0.5, acc="x")
+    with pytest.raises(TypeError, match="keys are metric names"):
+        run.log_epoch({1: 0.5})
+    run.log("train", loss=0.25)
+    run.end_epoch()
+    run.log("train", loss=1e308, n=2)
+    run.log("train", loss=1e308, n=2)
+    run.end_epoch()
+    run.finish()
+    assert fitwatch.load("partial").history["loss"] == [0.25, 1e308]  # the refused batch counted no step
+
+
+def test_the_dashboard_answers_404_for_ids_of_thousands_of_digits(tmp_path):
+    pytest.importorskip("starlette")
+    from starlette.testclient import TestClient
+
+    from fitwatch.show.dashboard.app import create_app
+
+    with fitwatch.Run("a", dir=tmp_path, diagnose=False, progress=False) as run:
+        run.log("train", loss=1.0)
+    client = TestClient(create_app(tmp_path), raise_server_exceptions=False)
+    for tail in ("", "/curves", "/export.csv"):
+        assert client.get(f"/api/runs/{'9' * 4301}{tail}").status_code == 404

@@ -337,6 +337,13 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+    except Exception as e:  # the last resort: one line, never a traceback (FITWATCH_DEBUG=1 shows it)
+        if os.environ.get("FITWATCH_DEBUG"):
+            raise
+        _error(f"unexpected {type(e).__name__}: {str(e)[:300]}; a damaged store or file reads like this "
+               f"(restore it from a copy), else it is a fitwatch bug: rerun with FITWATCH_DEBUG=1 for the "
+               f"traceback and report it")
+        return 1
     finally:
         warnings.showwarning = show
 

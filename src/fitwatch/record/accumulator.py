@@ -119,8 +119,8 @@ def _number(split: str, name: str, v) -> float:
         return float(v)
     except OverflowError:
         raise ValueError(f"fitwatch: metric {name!r} of split {split!r} is an integer too large for a float "
-                         f"({len(str(abs(int(v))))} digits); log float('inf') or a rescaled value") from None
-    except (TypeError, ValueError):
+                         f"(about {int(int(v).bit_length() * 0.30103) + 1} digits); log float('inf') or a rescaled value") from None
+    except Exception:  # TypeError, ValueError, or whatever a number type's __float__ raised
         raise _type_error(split, name, v) from None
 
 
@@ -179,6 +179,13 @@ class SplitAccumulator:
         step = self.step
         self.step = step + 1
         table = self.metrics
+        try:
+            self._add(step, weight, n, metrics, table)
+        except BaseException:
+            self._undo(step)  # a refused call records nothing: logged again, it counts once
+            raise
+
+    def _add(self, step: int, weight: int, n, metrics: dict, table: dict) -> None:
         for name, v in metrics.items():
             m = table.get(name)
             if m is None:
@@ -210,12 +217,25 @@ class SplitAccumulator:
             m.values.append(v)
             m.ns.append(w)
 
+    def _undo(self, step: int) -> None:
+        """Take back what a refused call to :meth:`add` had recorded of its batch ``step``."""
+        self.step = step
+        for m in self.metrics.values():
+            if m.steps and m.steps[-1] == step:
+                del m.steps[-1], m.values[-1], m.ns[-1]
+            if m.dev_values and m.dev_steps[-1] == step:
+                del m.dev_steps[-1], m.dev_values[-1], m.dev_ns[-1]
+        self.nonfinite = [(k, s) for k, s in self.nonfinite if s != step]
+
     def _convert(self, name: str, v, n, m: _Metric, step: int):
         """Turn a non-float value into (float, weight); (None, None) when it stays on its device."""
         if type(v) is int:
             return _number(self.split, name, v), (1 if n is None else n)
         if _is_torch_tensor(v):
             _check_device_tensor(self.split, name, v)
+            if str(v.layout) != "torch.strided" or v.is_quantized:
+                raise TypeError(f"fitwatch: metric {name!r} of split {self.split!r} is a {v.layout} "
+                                f"{'quantized ' if v.is_quantized else ''}tensor; log .to_dense() or .dequantize()")
             numel = v.numel()
             if numel == 0:
                 raise ValueError(f"fitwatch: metric {name!r} of split {self.split!r} is an empty tensor")
@@ -322,7 +342,10 @@ class SplitAccumulator:
             else:
                 with np.errstate(invalid="ignore", over="ignore"):
                     wsum = float(np.dot(np.asarray(m.values, np.float64), np.asarray(m.ns, np.float64)))
-            out[name] = (wsum / total, total)
+            mean = wsum / total
+            if mean - mean != 0.0 and all(x - x == 0.0 for x in m.values):  # finite values, an overflowed sum
+                mean = float(sum(x * (w / total) for x, w in zip(m.values, m.ns)))
+            out[name] = (mean, total)
         self.metrics = {}
         self.nonfinite = []
         return out

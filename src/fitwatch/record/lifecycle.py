@@ -36,6 +36,7 @@ import os
 import sys
 import threading
 import traceback
+import warnings
 from typing import Callable
 
 from fitwatch.store.status import hostname, pid_alive
@@ -169,3 +170,29 @@ def _at_exit() -> None:
             at_exit()
         except Exception:
             pass
+
+
+def diagnose_finished(run) -> None:
+    """Diagnose a run that just finished (its status set, not yet stored): ``run.diagnosis_``, the
+    diagnosis in ``run.info``, printed unless ``diagnose='quiet'``; a diagnosis that fails warns and
+    never loses the run."""
+    from fitwatch.diagnosis.analyze import diagnose_curves
+    from fitwatch.diagnosis.curves import Curves
+
+    data = run.store.load(run.id)
+    if not len(data.epochs) or not any(m == "loss" for _, m in data.metrics):
+        return
+    data.status = run.status  # stored just after this: the diagnosis is of the finished run
+    try:
+        curves = Curves.from_run(data)
+        curves.stop = run.info.get("early_stopping")  # with the restore this session made
+        d = diagnose_curves(curves)
+    except Exception as e:  # a diagnosis must never lose the run
+        warnings.warn(f"fitwatch: could not diagnose run {run.name!r}: {e}", stacklevel=3)
+        return
+    run.diagnosis_ = d
+    run.info["diagnosis"] = d.to_dict()
+    if run.diagnose is True:
+        from rich.console import Console
+
+        Console(stderr=True).print(d)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import os
 import sys
 import time
 import traceback
@@ -13,7 +14,7 @@ from fitwatch.core.caller import user_stacklevel
 from fitwatch.core.names import keras_key, split_key
 from fitwatch.record.accumulator import NonFiniteValue, SplitAccumulator, clock_mask, stored_split
 from fitwatch.record.fit import FitLifecycle
-from fitwatch.record.lifecycle import chain_exit_hooks, refuse_a_live_writer, register, unregister  # noqa: F401 (chain_exit_hooks: its former home)
+from fitwatch.record.lifecycle import chain_exit_hooks, diagnose_finished, refuse_a_live_writer, register, unregister  # noqa: F401 (chain_exit_hooks: its former home)
 from fitwatch.store import Store, StoreWriteWarning
 from fitwatch.store.status import STATUSES
 
@@ -103,6 +104,10 @@ class Run(FitLifecycle):
         self._left_mid_epoch: int | None = None  # the epoch an epochs() loop was left in (break or exception)
         self._bar = None
         previous = self.store.find_run(name) if resume else None
+        created = None
+        if resume and previous is None:  # a new name: created by one statement, or resumed if it raced
+            created = self.store.create_run(name, self.config, self.info, only_if_new=True)
+            previous = self.store.find_run(name) if created is None else None
         if previous is not None:
             if previous["status"] == "running":
                 refuse_a_live_writer(previous)
@@ -121,7 +126,7 @@ class Run(FitLifecycle):
             self.store.reopen_run(self.id, previous)  # exactly one of several racing processes wins
             self.store.update_run(self.id, config=self.config, info=self.info)
         else:
-            self.id = self.store.create_run(name, self.config, self.info)
+            self.id = created if created is not None else self.store.create_run(name, self.config, self.info)
         self.store.hold()
         register(self, self._finish_at_exit)
 
@@ -199,14 +204,18 @@ class Run(FitLifecycle):
             split = stored_split(split)
         items = {**(logs or {}), **metrics}
         probe = SplitAccumulator(split or "train")
+        values = {}  # all checked before any is kept: a refused call records nothing
         for key, value in items.items():
+            if not isinstance(key, str):
+                raise TypeError(f"fitwatch: log_epoch keys are metric names (text), got {key!r}")
             s, m = (split, key) if split else split_key(key)
             probe.split = s
             probe.add(None, {m: value})
-            v = probe.close_epoch()[m][0]
+            values[(s, m)] = (probe.close_epoch()[m][0], None)
+        for (s, m), (v, _) in values.items():
             if v - v != 0.0:
                 self._warn_nonfinite(s, m, None)
-            self._epoch_values[(s, m)] = (v, None)
+        self._epoch_values.update(values)
         if not self._in_epochs:
             self.end_epoch()
 
@@ -225,11 +234,14 @@ class Run(FitLifecycle):
         for acc in self._accs.values():
             for metric, mean_n in acc.close_epoch().items():
                 values[(acc.split, metric)] = mean_n
+                if mean_n[0] - mean_n[0] != 0.0:  # a NaN batch, or a mean beyond a float
+                    self._warn_nonfinite(acc.split, metric, None)
         values.update(self._epoch_values)
         self._epoch_values = {}
         self.epoch = epoch + 1
         self._warn_failures()
         if values:
+            self._follow_fork()
             self.store.write_epoch(self.id, epoch, values)  # journaled (durable) before the loop goes on
             if self._keeper is not None and self._keeper.last_epoch == epoch != self._state_epoch:
                 self._save_stop_state()  # a fit's rule saw the epoch before it was written
@@ -399,16 +411,24 @@ class Run(FitLifecycle):
             raise ValueError(f"fitwatch: status must be one of finished, failed, stopped; got {status!r}")
         if self._has_data():
             self.end_epoch()
+        self._follow_fork()
         self._flush_steps()
         self.status = status
         self.info.update(info)
         self.store.flush(30.0)
         if self.diagnose and status != "failed":
-            self._diagnose()
+            diagnose_finished(self)
         self.store.update_run(self.id, status=status, error=error, ended_at=time.time(), info=self.info)
         self.store.release()
         unregister(self)
         self._warn_failures()
+
+    def _follow_fork(self) -> None:
+        """In a process forked from the one that started the run, write through this process's
+        own store (its own connection, writer thread and journal), not the parent's copy."""
+        if self.store._pid != os.getpid():
+            self.store = Store.shared(self.store.path)
+            self.store.hold()
 
     def _warn_failures(self) -> None:
         """Say what the store's background work could not write (once each): never silent."""
@@ -423,28 +443,6 @@ class Run(FitLifecycle):
                                          f"without finish()")
         else:
             self.finish()
-
-    def _diagnose(self) -> None:
-        from fitwatch.diagnosis.analyze import diagnose_curves
-        from fitwatch.diagnosis.curves import Curves
-
-        data = self.store.load(self.id)
-        if not len(data.epochs) or not any(m == "loss" for _, m in data.metrics):
-            return
-        data.status = self.status  # stored just after this: the diagnosis is of the finished run
-        try:
-            curves = Curves.from_run(data)
-            curves.stop = self.info.get("early_stopping")  # with the restore this session made
-            d = diagnose_curves(curves)
-        except Exception as e:  # a diagnosis must never lose the run
-            warnings.warn(f"fitwatch: could not diagnose run {self.name!r}: {e}", stacklevel=3)
-            return
-        self.diagnosis_ = d
-        self.info["diagnosis"] = d.to_dict()
-        if self.diagnose is True:
-            from rich.console import Console
-
-            Console(stderr=True).print(d)
 
     def fail(self, exc: BaseException) -> None:
         """Mark the run failed with ``exc`` (its type, message and traceback are stored).

@@ -132,8 +132,14 @@ def decode_run(r: dict) -> dict:
         if isinstance(r.get(k), str):
             try:
                 r[k] = json.loads(r[k])
-            except ValueError:
+            except (ValueError, RecursionError):
                 r[k] = {}
+        if not isinstance(r.get(k), dict):  # NULL, a blob or a list: a damaged record
+            r[k] = {}
+    if "name" in r and not isinstance(r["name"], str):
+        r["name"] = f"run-{r.get('id')}" if r["name"] is None else str(r["name"])
+    if "status" in r and not isinstance(r["status"], str):
+        r["status"] = "failed"
     return r
 
 
@@ -245,8 +251,10 @@ class Store(abc.ABC):
 
     # -- writing ----------------------------------------------------------------------------
     @abc.abstractmethod
-    def create_run(self, name: str, config: dict, info: dict) -> int:
+    def create_run(self, name: str, config: dict, info: dict, only_if_new: bool = False) -> int | None:
         """Insert a new run, status ``running``, owned by this process (pid and host); returns its id.
+        With ``only_if_new``, only when no run has that name (else None), atomically: of several
+        processes creating it at once (``Run(name, resume=True)`` of a new name) exactly one does.
 
         ``config`` and ``info`` are stored as :func:`encode_json` writes them. Committed before
         returning."""

@@ -80,9 +80,12 @@ def replay(folder: Path, insert: Callable[[list[tuple]], int], valid: Callable[[
     added = 0
     for f in folder.glob("*.jsonl"):
         host, _, pid = f.stem.rpartition(".")
-        if not pid.isdigit() or int(pid) == os.getpid() or pid_alive(int(pid), host) is not False:
-            continue  # ours, alive, or on another machine: not ours to replay
+        if not (pid.isascii() and pid.isdigit() and 0 < int(pid) < 2**31) or int(pid) == os.getpid() \
+                or pid_alive(int(pid), host) is not False:
+            continue  # ours, alive, on another machine, or not a journal's name: not ours to replay
         try:
+            if not f.is_file() or f.is_symlink():  # a FIFO or a device would block or never end
+                continue
             data = f.read_bytes()
         except OSError:
             continue
@@ -115,3 +118,32 @@ def replay(folder: Path, insert: Callable[[list[tuple]], int], valid: Callable[[
                 continue
         f.unlink(missing_ok=True)
     return added
+
+
+INT64 = 2**63  # SQLite's integers, and PostgreSQL's bigint
+
+
+def epoch_row(r: list) -> bool:
+    """A row a store journals (:meth:`Store.write_epoch`): ``[run_id, split, metric, epoch, value,
+    n, t]`` with values a database can hold (64-bit integers, floats, valid text); the store passes
+    this to :func:`replay`, which moves a torn or foreign line aside, never inserting it."""
+    if len(r) != 7:
+        return False
+    run_id, split, metric, epoch, value, n, t = r
+    return (_whole(run_id, 1) and _text(split) and _text(metric) and _whole(epoch, 0)
+            and (value is None or _real(value)) and (n is None or _whole(n, 0)) and (t is None or _real(t)))
+
+
+def _whole(x, low: int) -> bool:
+    return type(x) is int and low <= x < INT64
+
+
+def _real(x) -> bool:
+    return type(x) is float or (type(x) is int and abs(x) < INT64)
+
+
+def _text(x) -> bool:
+    try:
+        return type(x) is str and bool(x.encode())
+    except UnicodeEncodeError:
+        return False

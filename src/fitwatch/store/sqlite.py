@@ -42,7 +42,7 @@ import numpy as np
 
 from fitwatch.store.base import DB_NAME, ENV_DIR, Store, StoreError, decode_run, encode_json, resolve_path, run_not_found
 from fitwatch.store.chunks import decode_chunks, encode_chunks
-from fitwatch.store.journal import Journal, replay
+from fitwatch.store.journal import Journal, epoch_row, replay
 from fitwatch.store.rundata import RunData
 from fitwatch.store.writer import CHECKPOINT, FLUSH_WAIT_S, BackgroundWriter
 from fitwatch.store.status import hostname
@@ -134,8 +134,9 @@ class SQLiteStore(BackgroundWriter, Store, scheme="sqlite"):
                     if self._conn.in_transaction:
                         self._conn.execute("ROLLBACK")
                     time.sleep(0.05)
-        except sqlite3.DatabaseError as e:
-            raise StoreError(f"{self.path}: not a fitwatch database ({e})") from None
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
+            raise StoreError(f"{self.path}: not a fitwatch database, or a damaged one ({e}); restore it "
+                             f"from a copy, or move it away to start a new store") from None
         self._lock = threading.RLock()
         self._init_writer()
         self._commits = 0
@@ -243,16 +244,22 @@ class SQLiteStore(BackgroundWriter, Store, scheme="sqlite"):
                     c.execute("ROLLBACK")
                 raise
 
-    def create_run(self, name: str, config: dict, info: dict) -> int:
-        """Insert a new run with status ``running``; returns its id."""
+    def create_run(self, name: str, config: dict, info: dict, only_if_new: bool = False) -> int | None:
+        """Insert a new run with status ``running``; returns its id (None with ``only_if_new`` when a
+        run of that name exists: one statement, so of racing processes one creates it)."""
         now = time.time()
+        args = (name, encode_json(config), encode_json(info), now, now, os.getpid(), hostname())
 
         def fn(c):
+            if only_if_new:
+                cur = c.execute(
+                    "INSERT INTO runs (name, status, config, info, started_at, updated_at, pid, host) "
+                    "SELECT ?, 'running', ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM runs WHERE name = ?)",
+                    (*args, name))
+                return cur.lastrowid if cur.rowcount == 1 else None
             cur = c.execute(
                 "INSERT INTO runs (name, status, config, info, started_at, updated_at, pid, host) "
-                "VALUES (?, 'running', ?, ?, ?, ?, ?, ?)",
-                (name, encode_json(config), encode_json(info), now, now, os.getpid(), hostname()),
-            )
+                "VALUES (?, 'running', ?, ?, ?, ?, ?, ?)", args)
             return cur.lastrowid
 
         return self._write(fn)
@@ -316,7 +323,7 @@ class SQLiteStore(BackgroundWriter, Store, scheme="sqlite"):
 
         Epoch values already in the database are kept (the replay only fills what is missing).
         """
-        return replay(self.journal_dir, self._insert_missing, _journal_row)
+        return replay(self.journal_dir, self._insert_missing, epoch_row)
 
     def _insert_missing(self, rows: list[tuple]) -> int:
         def fn(c):
@@ -472,28 +479,3 @@ def _nan_to_none(v: float):
 
 _INT64 = 2**63
 _PAGE_SIZES = {1, 512, 1024, 2048, 4096, 8192, 16384, 32768}  # 1: 65536
-
-
-def _journal_row(r: list) -> bool:
-    """A journal row this store wrote: ``[run_id, split, metric, epoch, value, n, t]`` with values
-    SQLite can hold (a torn or foreign line is moved aside by the replay, never inserted)."""
-    if len(r) != 7:
-        return False
-    run_id, split, metric, epoch, value, n, t = r
-    return (_whole(run_id, 1) and _text(split) and _text(metric) and _whole(epoch, 0)
-            and (value is None or _real(value)) and (n is None or _whole(n, 0)) and (t is None or _real(t)))
-
-
-def _whole(x, low: int) -> bool:
-    return type(x) is int and low <= x < _INT64
-
-
-def _real(x) -> bool:
-    return type(x) is float or (type(x) is int and abs(x) < _INT64)
-
-
-def _text(x) -> bool:
-    try:
-        return type(x) is str and bool(x.encode())
-    except UnicodeEncodeError:
-        return False

@@ -36,6 +36,8 @@ def pid_alive(pid: int | None, host: str | None) -> bool | None:
         return False
     except PermissionError:
         return True
+    except (OverflowError, ValueError, TypeError):  # not a pid this system can have
+        return False
     return True
 
 

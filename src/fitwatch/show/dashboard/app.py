@@ -111,6 +111,7 @@ def create_app(dir=None, *, store: Store | None = None, allowed_hosts=None):
         ImportError: starlette missing (the message says what to install).
     """
     _imports()
+    _register_run_id()
     from starlette.applications import Starlette
     from starlette.exceptions import HTTPException
     from starlette.middleware import Middleware
@@ -124,6 +125,26 @@ def create_app(dir=None, *, store: Store | None = None, allowed_hosts=None):
     app.state.data = data
     app.state.assets = assets
     return app
+
+
+def _register_run_id() -> None:
+    """The ``{run_id:runid}`` path parameter: 1 to 30 digits (a run id is a 64-bit integer), so a
+    longer one matches no route (404) instead of reaching ``int()`` (which refuses 4,301 digits: 500)."""
+    from starlette.convertors import CONVERTOR_TYPES, Convertor, register_url_convertor
+
+    if "runid" in CONVERTOR_TYPES:
+        return
+
+    class RunId(Convertor):
+        regex = "[0-9]{1,30}"
+
+        def convert(self, value: str) -> int:
+            return int(value)
+
+        def to_string(self, value) -> str:
+            return str(int(value))
+
+    register_url_convertor("runid", RunId())
 
 
 # -- the routes' handlers: each reads the store from request.app.state.data ------------------------
@@ -280,11 +301,11 @@ _ROUTES = [
     ("/api", _api),
     ("/api/style", _api_style),
     ("/api/runs", _runs),
-    ("/api/runs/{run_id:int}", _run),
-    ("/api/runs/{run_id:int}/curves", _curves),
-    ("/api/runs/{run_id:int}/steps", _steps),
-    ("/api/runs/{run_id:int}/export.csv", _export_csv),
-    ("/api/runs/{run_id:int}/export.json", _export_json),
+    ("/api/runs/{run_id:runid}", _run),
+    ("/api/runs/{run_id:runid}/curves", _curves),
+    ("/api/runs/{run_id:runid}/steps", _steps),
+    ("/api/runs/{run_id:runid}/export.csv", _export_csv),
+    ("/api/runs/{run_id:runid}/export.json", _export_json),
     ("/api/compare", _compare),
 ]
 
