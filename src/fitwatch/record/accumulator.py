@@ -179,43 +179,40 @@ class SplitAccumulator:
         step = self.step
         self.step = step + 1
         table = self.metrics
-        try:
-            self._add(step, weight, n, metrics, table)
+        try:  # free in Python 3.11 when nothing is raised
+            for name, v in metrics.items():
+                m = table.get(name)
+                if m is None:
+                    check_name(name, f"metric of split {self.split!r}")
+                    m = table[name] = _Metric()
+                t = type(v)
+                if t is float:
+                    w = weight
+                elif t is _TORCH_TENSOR and v.is_cpu and v.ndim == 0:  # a CPU loss: read it now
+                    v = v.item()
+                    if type(v) is not float:  # an integer, bool or complex tensor
+                        v = _number(self.split, name, v)
+                    w = weight
+                elif t is _TORCH_TENSOR and v.ndim == 0:  # on an accelerator: kept, read once per epoch
+                    _check_device_tensor(self.split, name, v)
+                    m.dev_steps.append(step)
+                    m.dev_values.append(v.detach() if v.requires_grad else v)  # no graph kept alive
+                    m.dev_ns.append(weight)
+                    if len(m.dev_values) >= _CHUNK:
+                        self._stack_device(m)
+                    continue
+                else:
+                    v, w = self._convert(name, v, n, m, step)
+                    if v is None:  # kept on its device
+                        continue
+                if v - v != 0.0:  # NaN or +-inf, without a function call
+                    self.nonfinite.append((name, step))
+                m.steps.append(step)
+                m.values.append(v)
+                m.ns.append(w)
         except BaseException:
             self._undo(step)  # a refused call records nothing: logged again, it counts once
             raise
-
-    def _add(self, step: int, weight: int, n, metrics: dict, table: dict) -> None:
-        for name, v in metrics.items():
-            m = table.get(name)
-            if m is None:
-                check_name(name, f"metric of split {self.split!r}")
-                m = table[name] = _Metric()
-            t = type(v)
-            if t is float:
-                w = weight
-            elif t is _TORCH_TENSOR and v.is_cpu and v.ndim == 0:  # a CPU loss: read it now
-                v = v.item()
-                if type(v) is not float:  # an integer, bool or complex tensor
-                    v = _number(self.split, name, v)
-                w = weight
-            elif t is _TORCH_TENSOR and v.ndim == 0:  # on an accelerator: kept, read once per epoch
-                _check_device_tensor(self.split, name, v)
-                m.dev_steps.append(step)
-                m.dev_values.append(v.detach() if v.requires_grad else v)  # no graph kept alive
-                m.dev_ns.append(weight)
-                if len(m.dev_values) >= _CHUNK:
-                    self._stack_device(m)
-                continue
-            else:
-                v, w = self._convert(name, v, n, m, step)
-                if v is None:  # kept on its device
-                    continue
-            if v - v != 0.0:  # NaN or +-inf, without a function call
-                self.nonfinite.append((name, step))
-            m.steps.append(step)
-            m.values.append(v)
-            m.ns.append(w)
 
     def _undo(self, step: int) -> None:
         """Take back what a refused call to :meth:`add` had recorded of its batch ``step``."""
