@@ -245,8 +245,10 @@ def test_a_checkpoint_file_left_by_a_killed_save_is_removed_by_the_next(tmp_path
     stale.write_bytes(b"\0" * 100_000)
     live = tmp_path / f".best.pt.{hostname()}.{os.getpid()}.zz9.tmp"  # a save in progress: kept
     live.write_bytes(b"\0")
+    odd = tmp_path / f".best.pt.{hostname()}.\u00b2.zz9.tmp"  # no pid in its name: not a writer's, kept
+    odd.write_bytes(b"\0")
     save_checkpoint(model, target)
-    assert target.exists() and not stale.exists() and live.exists()
+    assert target.exists() and not stale.exists() and live.exists() and odd.exists()
 
 
 # -- the kill harness: real processes SIGKILLed at random moments --------------------------------

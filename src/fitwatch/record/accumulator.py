@@ -26,6 +26,7 @@ import numbers
 import numpy as np
 
 from fitwatch.core.names import split_name
+from fitwatch.store.base import storable_text
 
 # torch.Tensor, once a torch tensor has been seen (torch is never imported by fitwatch's core).
 _TORCH_TENSOR: type | None = None
@@ -64,7 +65,7 @@ def check_n(n) -> int:
     if n <= 0 or n > N_MAX:
         raise ValueError(
             f"fitwatch: n must be a positive integer (the number of samples in the batch) up to {N_MAX:,}, "
-            f"got {n if n <= 0 or n < 10**30 else f'a {len(str(n))}-digit number'}; pass n=len(y)"
+            f"got {n if n < 10**30 else f'a {len(str(n))}-digit number'}; pass n=len(y)"
         )
     return n
 
@@ -80,11 +81,7 @@ def _type_error(split: str, name: str, v) -> TypeError:
 
 def check_name(name, what: str) -> None:
     """A split or metric name the store can hold: a non-empty string of valid Unicode."""
-    try:
-        ok = isinstance(name, str) and name != "" and bool(name.encode())
-    except UnicodeEncodeError:
-        ok = False
-    if not ok:
+    if not storable_text(name):
         raise ValueError(f"fitwatch: {what} name {name!r} cannot be stored; use a non-empty text name "
                          f"(valid Unicode, e.g. 'loss')")
 

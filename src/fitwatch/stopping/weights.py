@@ -35,7 +35,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from fitwatch.store.status import hostname, pid_alive
+from fitwatch.store.status import hostname, writer_gone
 
 KERAS_SUFFIX = ".weights.h5"
 
@@ -171,8 +171,7 @@ def _remove_stale(path: Path, suffix: str) -> None:
     head = f".{path.name}."
     for f in path.parent.glob(glob.escape(head) + "*" + glob.escape(suffix)):
         writer, _, _random = f.name[len(head):-len(suffix)].rpartition(".")
-        host, _, pid = writer.rpartition(".")
-        if pid.isdigit() and pid_alive(int(pid), host) is False:
+        if writer_gone(writer):
             f.unlink(missing_ok=True)
 
 

@@ -143,6 +143,18 @@ def decode_run(r: dict) -> dict:
     return r
 
 
+INT64 = 2**63  # a store's integers (run ids, epochs, sample counts) are below this: SQLite's, PostgreSQL's bigint
+
+
+def storable_text(x) -> bool:
+    """A name a store can hold (a split, a metric): a non-empty string of valid Unicode (no lone
+    surrogate such as ``"\\ud800"``, which no database's UTF-8 takes)."""
+    try:
+        return type(x) is str and x != "" and bool(x.encode())
+    except UnicodeEncodeError:
+        return False
+
+
 class StoreWriteWarning(UserWarning):
     """The store's background work could not write something (named in the message): a run warns
     with it at its next epoch or at its end, so that a failure in the writer thread is never silent."""

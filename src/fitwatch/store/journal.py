@@ -31,7 +31,8 @@ import warnings
 from pathlib import Path
 from typing import Callable
 
-from fitwatch.store.status import hostname, pid_alive
+from fitwatch.store.base import INT64, storable_text
+from fitwatch.store.status import hostname, writer_gone
 
 
 class Journal:
@@ -79,9 +80,7 @@ def replay(folder: Path, insert: Callable[[list[tuple]], int], valid: Callable[[
         return 0
     added = 0
     for f in folder.glob("*.jsonl"):
-        host, _, pid = f.stem.rpartition(".")
-        if not (pid.isascii() and pid.isdigit() and 0 < int(pid) < 2**31) or int(pid) == os.getpid() \
-                or pid_alive(int(pid), host) is not False:
+        if not writer_gone(f.stem):
             continue  # ours, alive, on another machine, or not a journal's name: not ours to replay
         try:
             if not f.is_file() or f.is_symlink():  # a FIFO or a device would block or never end
@@ -120,9 +119,6 @@ def replay(folder: Path, insert: Callable[[list[tuple]], int], valid: Callable[[
     return added
 
 
-INT64 = 2**63  # SQLite's integers, and PostgreSQL's bigint
-
-
 def epoch_row(r: list) -> bool:
     """A row a store journals (:meth:`Store.write_epoch`): ``[run_id, split, metric, epoch, value,
     n, t]`` with values a database can hold (64-bit integers, floats, valid text); the store passes
@@ -130,7 +126,7 @@ def epoch_row(r: list) -> bool:
     if len(r) != 7:
         return False
     run_id, split, metric, epoch, value, n, t = r
-    return (_whole(run_id, 1) and _text(split) and _text(metric) and _whole(epoch, 0)
+    return (_whole(run_id, 1) and storable_text(split) and storable_text(metric) and _whole(epoch, 0)
             and (value is None or _real(value)) and (n is None or _whole(n, 0)) and (t is None or _real(t)))
 
 
@@ -140,10 +136,3 @@ def _whole(x, low: int) -> bool:
 
 def _real(x) -> bool:
     return type(x) is float or (type(x) is int and abs(x) < INT64)
-
-
-def _text(x) -> bool:
-    try:
-        return type(x) is str and bool(x.encode())
-    except UnicodeEncodeError:
-        return False

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fitwatch.store.base import DB_NAME, ENV_DIR, Store, StoreError, decode_run, encode_json, resolve_path, run_not_found
+from fitwatch.store.base import DB_NAME, ENV_DIR, INT64, Store, StoreError, decode_run, encode_json, resolve_path, run_not_found
 from fitwatch.store.chunks import decode_chunks, encode_chunks
 from fitwatch.store.journal import Journal, epoch_row, replay
 from fitwatch.store.rundata import RunData
@@ -367,7 +367,7 @@ class SQLiteStore(BackgroundWriter, Store, scheme="sqlite"):
     # -- reading ----------------------------------------------------------------------------
     def _read(self, sql: str, params=()) -> list[dict]:
         if self._pending:
-            self.flush(30.0)  # read what this process wrote
+            self.flush(FLUSH_WAIT_S)  # read what this process wrote
         with self._lock:
             try:
                 cur = self._conn.execute(sql, params)
@@ -410,14 +410,14 @@ class SQLiteStore(BackgroundWriter, Store, scheme="sqlite"):
         An ``int`` is an id only: ``load(run.id)`` never opens another run that happens to be named "7".
         """
         if isinstance(ref, (int, np.integer)) and not isinstance(ref, bool):
-            if not 0 < int(ref) < _INT64:  # no run has that id (SQLite ids are positive 64-bit integers)
+            if not 0 < int(ref) < INT64:  # no run has that id (SQLite ids are positive 64-bit integers)
                 return None
             rows = self._read("SELECT * FROM runs WHERE id = ?", (int(ref),))
             return decode_run(rows[0]) if rows else None
         rows = self._read("SELECT * FROM runs WHERE name = ? ORDER BY id DESC LIMIT 1", (str(ref),))
         if not rows:
             s = str(ref).lstrip("#")
-            if s.isdigit() and len(s) < 20 and 0 < int(s) < _INT64:
+            if s.isdigit() and len(s) < 20 and 0 < int(s) < INT64:
                 rows = self._read("SELECT * FROM runs WHERE id = ?", (int(s),))
         return decode_run(rows[0]) if rows else None
 
@@ -477,5 +477,4 @@ def _nan_to_none(v: float):
     return None if v != v else v
 
 
-_INT64 = 2**63
 _PAGE_SIZES = {1, 512, 1024, 2048, 4096, 8192, 16384, 32768}  # 1: 65536

@@ -41,6 +41,19 @@ def pid_alive(pid: int | None, host: str | None) -> bool | None:
     return True
 
 
+def writer_gone(writer: str) -> bool:
+    """Whether ``writer``, ``"<host>.<pid>"`` as a journal or a temporary file names its process,
+    is a process of this host that is gone: False for this process, a live one, another host's,
+    or a name that holds no pid (``"h.2147483648"``, ``"h.²"``: not a file a writer left).
+
+    Example:
+        >>> writer_gone(f"{hostname()}.{os.getpid()}"), writer_gone("h.\u00b2")
+        (False, False)
+    """
+    host, _, pid = writer.rpartition(".")
+    return pid.isascii() and pid.isdigit() and 0 < int(pid) < 2**31 and pid_alive(int(pid), host) is False
+
+
 def effective_status(run) -> str:
     """The run's status, or ``killed`` when it is recorded as running but its process is gone.
 

@@ -38,6 +38,7 @@ from fitwatch.show import style
 from fitwatch.diagnosis.curves import Curves
 from fitwatch.core.names import keras_key
 from fitwatch.store import Store
+from fitwatch.store.base import INT64
 from fitwatch.show.tables import duration_of, error_line
 from fitwatch.store.status import effective_status
 from fitwatch.show.dashboard.series import jsonable, nonfinite_points, series_payload, values_json
@@ -314,7 +315,7 @@ class DashboardData:
         return d, "computed" if d else "none"
 
     def _step_arrays(self, run_id: int) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
-        if not 0 < run_id < 2**63:  # no run has that id: the caller answers 404
+        if not 0 < run_id < INT64:  # no run has that id: the caller answers 404
             return {}
         counts = self.store.step_counts(run_id)
         key = (run_id, tuple(sorted(counts.items())))
