@@ -374,3 +374,16 @@ def test_the_dashboard_answers_404_for_ids_of_thousands_of_digits(tmp_path):
     client = TestClient(create_app(tmp_path), raise_server_exceptions=False)
     for tail in ("", "/curves", "/export.csv"):
         assert client.get(f"/api/runs/{'9' * 4301}{tail}").status_code == 404
+
+
+def test_an_epoch_the_writer_could_not_commit_keeps_the_journal_after_its_warning(store_dir):
+    """The journal was removed when the run finished if the failure had already been warned
+    about (the warning empties the list the removal looked at): the epoch was then lost."""
+    run = fitwatch.Run("kept", diagnose=False, progress=False)
+    run.store.write_epoch(2**70, 0, {("train", "loss"): (1.0, 1)})  # a run id SQLite cannot hold
+    run.store.flush(10)
+    with pytest.warns(StoreWriteWarning, match=r"epoch 0 of run #\d+ \(kept in the journal"):
+        run.log_epoch(loss=0.5)
+    run.finish()
+    assert list((store_dir / "fitwatch.db.pending").glob("*.jsonl"))  # kept for the replay after this process
+    assert fitwatch.load("kept").history["loss"] == [0.5]

@@ -314,7 +314,7 @@ class SQLiteStore(BackgroundWriter, Store, scheme="sqlite"):
         into the database, so that ``fitwatch.db`` alone holds every run (people copy that file)."""
         self._journal_users -= 1
         if self._journal_users <= 0 and self.flush(FLUSH_WAIT_S):
-            if self._journal.is_open and not self._failures:
+            if self._journal.is_open and not self._unwritten:  # else replayed once this process is gone
                 self._journal.remove()
             self._checkpoint("TRUNCATE")
 

@@ -34,7 +34,8 @@ class BackgroundWriter:
         self._idle = threading.Condition(threading.Lock())
         self._wake = threading.Event()
         self._writer_lock = threading.Lock()
-        self._failures: list[str] = []  # what could not be written (Store.failures)
+        self._failures: list[str] = []  # what could not be written (Store.failures), emptied when said
+        self._unwritten = False  # an epoch could not be committed: this process's journal must stay
 
     def _enqueue(self, item) -> None:
         with self._idle:
@@ -78,6 +79,7 @@ class BackgroundWriter:
                 self._commit(batch)
             except BaseException as e:  # the thread never dies: later runs must still be written
                 self._failures.append(f"the store's writer failed ({type(e).__name__}: {e})")
+                self._unwritten |= any(item[0] == "epochs" for item in batch)
             if batch:
                 with self._idle:
                     self._pending -= len(batch)
@@ -96,6 +98,7 @@ class BackgroundWriter:
                     try:
                         self._write(self._insert, [item])
                     except Exception as e:
+                        self._unwritten |= item[0] == "epochs"
                         what = (f"epoch {item[1][0][3]} of run #{item[1][0][0]} (kept in the journal "
                                 f"{self._journal.path})" if item[0] == "epochs" and item[1]
                                 else f"a chunk of batch values of run #{item[1]}")
