@@ -105,10 +105,13 @@ def _at_floor(ctx: Context, floor: float) -> str:
     return f", stuck at the no-skill level ln({int(round(math.exp(floor)))}) = {floor:.4g}."
 
 
-def _fell(c, t) -> bool:
+def _fell(c, t, short_counts: bool = False) -> bool:
     """The curve's lowest value is ``learn_drop`` of its start below it, beyond its noise, and below
-    its first value (a curve that jumped up first and came part of the way back did not fall)."""
-    return (c.drop >= t.learn_drop * abs(c.start) and c.drop > t.noise_k * c.sigma
+    its first value (a curve that jumped up after its first epoch and came only part of the way
+    back did not fall). With ``short_counts``, a curve of 4 epochs or fewer needs no noise test:
+    its 2-3 steps cannot tell its noise from its curvature."""
+    return (c.drop >= t.learn_drop * abs(c.start)
+            and (c.drop > t.noise_k * c.sigma or short_counts and c.n < 5)
             and c.y[0] - float(c.y.min()) >= t.learn_drop * abs(c.y[0]))
 
 
@@ -126,13 +129,7 @@ def not_learning(ctx: Context) -> Verdict | None:
         floor = no_skill_level(c.start)
         stuck_at_chance = (floor is not None and c.min > floor * (1 - t.no_skill_margin)
                            or ctx.chance.get(name) is not None)
-        # and its lowest value beat its first one: a curve that jumped up after its first epoch
-        # and came only part of the way back has learned nothing
-        beat_first = c.y[0] - float(c.y.min()) >= t.learn_drop * abs(c.y[0])
-        # beyond its own noise; a curve of 4 epochs or fewer has too few steps to tell its noise
-        # from its curvature
-        beyond_noise = c.drop > t.noise_k * c.sigma or c.n < 5
-        if rel >= t.learn_drop and beyond_noise and not stuck_at_chance and beat_first:
+        if c.start and _fell(c, t, short_counts=True) and not stuck_at_chance:
             learned = True
     # a validation curve that never fell beyond its noise below where it started, beside a training
     # loss that fell only a little: nothing learned shows where it counts
