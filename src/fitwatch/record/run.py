@@ -17,6 +17,7 @@ from fitwatch.record.fit import FitLifecycle
 from fitwatch.record.lifecycle import chain_exit_hooks, diagnose_finished, refuse_a_live_writer, register, unregister  # noqa: F401 (chain_exit_hooks: its former home)
 from fitwatch.store import Store, StoreWriteWarning
 from fitwatch.store.status import STATUSES
+from fitwatch.store.writer import FLUSH_WAIT_S
 
 _FLUSH_EVERY_S = 1.0  # batch rows reach the store at least this often during a long epoch
 
@@ -415,7 +416,7 @@ class Run(FitLifecycle):
         self._flush_steps()
         self.status = status
         self.info.update(info)
-        self.store.flush(30.0)
+        self.store.flush(FLUSH_WAIT_S)
         if self.diagnose and status != "failed":
             diagnose_finished(self)
         self.store.update_run(self.id, status=status, error=error, ended_at=time.time(), info=self.info)
@@ -489,7 +490,7 @@ class Run(FitLifecycle):
             1
             >>> run.finish()
         """
-        self.store.flush(30.0)  # the epochs ended so far, committed
+        self.store.flush(FLUSH_WAIT_S)  # the epochs ended so far, committed
         return self.store.load(self.id).plot(**kw)
 
     def __repr__(self) -> str:
