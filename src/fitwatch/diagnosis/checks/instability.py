@@ -122,7 +122,7 @@ def unstable(ctx: Context) -> Verdict | None:
         # scatter around the moving average is also what a short curve's bend looks like (the average
         # lags it); a curve that "jumps around" goes up now and then, so a second half that falls at
         # (nearly) every epoch is not unstable, however much it bends
-        if (rough > t.unstable_roughness and int(np.count_nonzero(half[1:] > half[:-1])) >= max(1, (half.size - 1) // 4)) \
+        if (rough > t.unstable_roughness and int(np.count_nonzero(half[1:] > half[:-1])) >= _repeated(half.size - 1)) \
                 or jumps >= t.unstable_jumps:
             found = (name, rough, jumps, c)
     if not found:
@@ -135,6 +135,14 @@ def unstable(ctx: Context) -> Verdict | None:
         f"{100 * rough:.0f}% of its level, with {jumps} jump{'s' if jumps != 1 else ''} of more than "
         f"{100 * t.unstable_jump:.0f}% up.",
         remedies_for("unstable")), [lr_high(span, ev)])
+
+
+def _repeated(steps: int) -> int:
+    """How many upward steps among a second half's ``steps`` make its scatter "repeated": a quarter of
+    them, and at least two once there are four or more: one bump in a falling curve is not a loss
+    that keeps jumping around (issue 11's real logs; the labelling protocol's "repeatedly"). A half
+    of two or three steps has room for one bump only, and one says it there."""
+    return max(2 if steps >= 4 else 1, steps // 4)
 
 
 def _roughness(c) -> tuple[float, float]:

@@ -93,6 +93,27 @@ def _fraction(a: np.ndarray) -> np.ndarray:
     return a / 100.0 if a.size and 1.0 < float(a.max()) <= 100.0 else a
 
 
+def frozen(acc: np.ndarray | None, skip: int = 0) -> float | None:
+    """The value of an accuracy that never changed (to 1e-4) over at least 4 epochs after the first
+    ``skip``, when it is between 0.01 and 0.999 (an accuracy of about 0 is no class's share: a
+    regression's "accuracy"); else None. A classifier whose accuracy is frozen on both sets
+    while its loss moves predicts the same class for every input (the majority class's share),
+    whatever its loss does.
+
+    Example:
+        >>> frozen(np.array([0.8142] * 5))
+        0.8142
+        >>> frozen(np.array([0.81, 0.82, 0.83, 0.83, 0.84])) is None
+        True
+    """
+    if acc is None:
+        return None
+    a = _fraction(acc[np.isfinite(acc)])[skip:]
+    if a.size < 4 or float(a.max()) - float(a.min()) > 1e-4 or not 0.01 <= float(a.max()) < 0.999:
+        return None
+    return float(np.median(a))
+
+
 def no_floor(start: float) -> None:
     """The no-skill level of a monitored metric that is not a loss: none known."""
     return None
@@ -143,6 +164,11 @@ def not_learning(ctx: Context) -> Verdict | None:
         learned = False
     if not learned and not ctx.chance:  # an accuracy that rose says it learned, whatever a noisy loss says
         learned = any(accuracy_rose(a, t) for a in (ctx.acc, ctx.vacc))
+    # validation accuracy frozen at one value from the first epoch, and training's from its second
+    # (or not logged): the model predicts one class, whatever its loss does
+    one_class = frozen(ctx.vacc) if ctx.vacc is not None and (ctx.acc is None or frozen(ctx.acc, 1)) else None
+    if one_class is not None:
+        learned = False
     r2 = ctx.r2[np.isfinite(ctx.r2)] if ctx.r2 is not None else None
     no_skill_r2 = r2 is not None and r2.size >= t.min_epochs and float(r2.max()) < t.no_skill_r2
     if learned and not no_skill_r2:
@@ -165,6 +191,9 @@ def not_learning(ctx: Context) -> Verdict | None:
     first = ["lr_down"] if jump else ["check_data"] if fell or not smooth else ["lr_up"]
     if no_skill_r2:
         ev["best_r2"] = float(r2.max())
+    if one_class is not None:
+        ev["frozen_val_accuracy"] = one_class
+        first = ["class_balance", "check_data"]
     if jump:
         top = int(np.argmax(c.y))
         ev.update(first_value=float(c.y[0]), peak=float(c.y[top]), peak_epoch=ctx.Ek(top))
@@ -179,6 +208,8 @@ def not_learning(ctx: Context) -> Verdict | None:
          f"The loss hardly moved: from {c.start:.4g} to at best {c.min:.4g} "
          f"({100 * max(drops.values(), default=0):.1f}% lower)")
         + (_at_floor(ctx, floor) if floor is not None else ".")
+        + (f" Validation accuracy never changed ({one_class:.4g} at every epoch): the model predicts the same "
+           f"class for every input." if one_class is not None else "")
         + (f" R\u00b2 never rose above {ev['best_r2']:.3f}: the model predicts no better than the mean of the "
            f"targets." if no_skill_r2 else ""),
         remedies_for("not_learning", first=first))

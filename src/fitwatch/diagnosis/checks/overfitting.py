@@ -45,7 +45,9 @@ def plateau_gap(ctx: Context) -> Verdict | None:
     k = max(3, int(round(t.stall_fraction * n)))
     gained = float(cv.s[-k] - cv.end)
     gap_mid, gap_end = float(cv.s[n // 2] - cl.s[n // 2]), cv.end - cl.end
-    growing = gap_end - gap_mid > t.noise_k * cv.sigma / math.sqrt(max(1, n // 4)) or a >= 0.99
+    # growing since mid-run, or since validation's lowest point (where it stopped improving)
+    gap_low = float(cv.s[cv.imin] - cl.s[cv.imin]) if cv.imin < n - 2 else gap_mid
+    growing = gap_end - min(gap_mid, gap_low) > t.noise_k * cv.sigma / math.sqrt(max(1, n // 4)) or a >= 0.99
     if not (a - va >= t.overfit_acc_gap and gap_end > t.gap_warning * max(abs(cl.end), 1e-12) and growing
             and gained < t.improving_drop * cv.drop):
         return None

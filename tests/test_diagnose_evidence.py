@@ -1,0 +1,46 @@
+"""Rules of the diagnosis that weigh one more piece of evidence (issue 11, real logs): each test
+holds the numbers of the kind of run that made the rule, and the same run without the evidence."""
+
+import fitwatch
+from fitwatch.diagnosis.remedies import CATALOGUE
+
+
+def test_accuracy_frozen_on_both_sets_is_a_model_predicting_one_class():
+    """A Keras run on an imbalanced data set: accuracy 0.8185 / 0.8142 (the majority's share) at
+    every epoch while both losses fall (it was good_fit)."""
+    h = {"loss": [1.139, 0.0655, 0.0506, 0.0498, 0.0488, 0.0485, 0.0480],
+         "val_loss": [0.0985, 0.0558, 0.0505, 0.0505, 0.0487, 0.0483, 0.0481],
+         "accuracy": [0.8164] + [0.8185] * 6, "val_accuracy": [0.8142] * 7}
+    d = fitwatch.diagnose(h)
+    assert d.verdict == "not_learning"
+    assert d.findings[0].evidence["frozen_val_accuracy"] == 0.8142
+    assert "predicts the same class for every input" in d.findings[0].message
+    assert d.findings[0].remedies[0] == CATALOGUE["class_balance"]
+    moving = dict(h, accuracy=[0.70, 0.80, 0.85, 0.88, 0.90, 0.91, 0.92],
+                  val_accuracy=[0.70, 0.79, 0.83, 0.85, 0.86, 0.86, 0.87])
+    assert fitwatch.diagnose(moving).verdict != "not_learning"
+    # an "accuracy" of about 0 is no class's share (a regression compiled with metrics=["accuracy"])
+    regression = dict(h, accuracy=[0.00025] * 7, val_accuracy=[0.0] * 7)
+    assert fitwatch.diagnose(regression).verdict != "not_learning"
+
+
+def test_one_bump_in_a_falling_validation_curve_is_not_instability():
+    """Ten epochs, validation 0.629 -> 0.116 with one bump to 0.177 at epoch 7 (it was unstable).
+    Bumps that come back again and again are."""
+    loss = [1.469, 0.470, 0.279, 0.190, 0.141, 0.113, 0.0896, 0.0748, 0.0665, 0.0569]
+    val = [0.629, 0.348, 0.243, 0.292, 0.192, 0.125, 0.117, 0.177, 0.155, 0.116]
+    assert fitwatch.diagnose({"loss": loss, "val_loss": val}).verdict != "unstable"
+    jumpy = [0.629, 0.348, 0.243, 0.292, 0.192, 0.25, 0.117, 0.21, 0.12, 0.19]
+    assert fitwatch.diagnose({"loss": loss, "val_loss": jumpy}).verdict == "unstable"
+
+
+def test_a_gap_that_grew_since_validations_best_epoch_is_overfitting():
+    """Nine epochs: validation's best 0.744 at epoch 2, then 0.76-0.89 while training falls
+    0.41 -> 0.27, accuracy 0.89 against 0.77 (it was good_fit: the gap grew from the best epoch,
+    less so from mid-run). With the same accuracy on both sets it is not this rule's."""
+    h = {"loss": [0.8795, 0.5626, 0.4654, 0.4136, 0.3641, 0.3158, 0.3427, 0.3078, 0.267],
+         "val_loss": [1.419, 0.8979, 0.7436, 0.786, 0.7637, 0.7851, 0.8942, 0.8227, 0.816],
+         "accuracy": [0.7116, 0.8108, 0.846, 0.8601, 0.8752, 0.8935, 0.8804, 0.8925, 0.9068],
+         "val_accuracy": [0.5424, 0.7001, 0.7728, 0.7638, 0.7707, 0.771, 0.744, 0.7773, 0.7692]}
+    assert fitwatch.diagnose(h).verdict == "overfitting"
+    assert fitwatch.diagnose(dict(h, val_accuracy=h["accuracy"])).verdict != "overfitting"
