@@ -44,3 +44,22 @@ def test_a_gap_that_grew_since_validations_best_epoch_is_overfitting():
          "val_accuracy": [0.5424, 0.7001, 0.7728, 0.7638, 0.7707, 0.771, 0.744, 0.7773, 0.7692]}
     assert fitwatch.diagnose(h).verdict == "overfitting"
     assert fitwatch.diagnose(dict(h, val_accuracy=h["accuracy"])).verdict != "overfitting"
+
+
+def test_accuracy_at_chance_all_run_long_is_not_learning_though_the_loss_dipped_below_ln_k():
+    """A 3-class run logging top-1 accuracy in percent (``test_acc1`` 31.5-35.6) while its loss
+    wanders around ln 3 = 1.099 and ends at 0.99 (it was underfitting)."""
+    h = {"loss": [1.369, 1.144, 1.283, 1.177, 1.031, 1.047, 1.034, 0.957, 0.916, 1.088],
+         "test_loss": [1.053, 1.75, 1.475, 1.217, 1.036, 1.106, 1.19, 1.098, 1.0, 0.9876],
+         "test_acc1": [31.78, 31.54, 31.54, 35.59, 31.84, 33.63, 32.11, 33.07, 34.46, 34.49]}
+    assert fitwatch.diagnose(h).verdict == "not_learning"
+    learned = dict(h, test_acc1=[31.8, 40.0, 45.0, 50.1, 55.0, 57.0, 58.0, 60.0, 61.0, 62.0])
+    assert fitwatch.diagnose(learned).verdict != "not_learning"
+
+
+def test_a_short_run_falling_at_each_of_its_last_steps_is_still_improving():
+    """Five epochs, validation 0.484 -> 0.418 -> 0.415 -> 0.399 -> 0.395 (it was underfitting: three
+    points give no standard error worth the name). One step back up and it is not."""
+    h = {"loss": [0.6486, 0.4923, 0.4719, 0.4119, 0.432], "val_loss": [0.4842, 0.4184, 0.4146, 0.3986, 0.3954]}
+    assert fitwatch.diagnose(h).verdict == "still_improving"
+    assert fitwatch.diagnose(dict(h, val_loss=[0.4842, 0.4184, 0.4146, 0.3986, 0.4054])).verdict != "still_improving"

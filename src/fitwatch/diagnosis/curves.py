@@ -42,6 +42,11 @@ _METRIC_ALIASES = {
     "categorical_accuracy": "accuracy",
     "sparse_categorical_accuracy": "accuracy",
     "binary_accuracy": "accuracy",
+    "acc1": "accuracy",  # top-1 accuracy (timm, torchvision's reference scripts)
+    "top1": "accuracy",
+    "top1_acc": "accuracy",
+    "acc_top1": "accuracy",
+    "top1_accuracy": "accuracy",
     "loss": "loss",
     "perda": "loss",
     "perdida": "loss",

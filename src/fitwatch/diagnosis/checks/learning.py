@@ -114,6 +114,16 @@ def frozen(acc: np.ndarray | None, skip: int = 0) -> float | None:
     return float(np.median(a))
 
 
+def _never_above_chance(acc: np.ndarray | None, floor: float, t) -> bool:
+    """Every value of the accuracy (5 or more) is under ``chance_acc_high`` times chance, 1/k for
+    the k of ``floor`` = ln k: a loss that dipped a little below ln k (the class priors learned)
+    beside an accuracy that never left chance learned nothing that counts."""
+    if acc is None:
+        return False
+    a = _fraction(acc[np.isfinite(acc)])
+    return a.size >= 5 and float(a.max()) < t.chance_acc_high / round(math.exp(floor))
+
+
 def no_floor(start: float) -> None:
     """The no-skill level of a monitored metric that is not a loss: none known."""
     return None
@@ -160,7 +170,9 @@ def not_learning(ctx: Context) -> Verdict | None:
         learned = False
     # a validation curve at chance (its accuracy says so) that never got below ln k: whatever the
     # training curve learned does not generalise at all
-    if ctx.cv is not None and "val_loss" in ctx.chance and ctx.cv.min > ctx.chance["val_loss"] * (1 - t.no_skill_margin):
+    if ctx.cv is not None and "val_loss" in ctx.chance and (
+            ctx.cv.min > ctx.chance["val_loss"] * (1 - t.no_skill_margin)
+            or _never_above_chance(ctx.vacc, ctx.chance["val_loss"], t)):
         learned = False
     if not learned and not ctx.chance:  # an accuracy that rose says it learned, whatever a noisy loss says
         learned = any(accuracy_rose(a, t) for a in (ctx.acc, ctx.vacc))

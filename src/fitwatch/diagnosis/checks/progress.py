@@ -26,6 +26,10 @@ def still_improving(ctx: Context) -> Verdict | None:
     t, Ek, span = ctx.t, ctx.Ek, ctx.span
     c = ctx.main
     k0 = min(c.n, max(3, int(round(t.stall_fraction * c.n))))
+    # a curve that fell at each of its last 3 or more steps (and over the final stretch) is falling
+    # beyond its noise, however few the points for a standard error (a 5-epoch run)
+    steps = max(3, k0)
+    falls = c.n > steps and bool(np.all(np.diff(c.y[-steps - 1:]) < 0))
     # the final stretch, then one improving_long times longer: a curve falling steadily by a small
     # step each epoch clears the noise over more epochs (that one is judged on its own level only)
     for k in dict.fromkeys((k0, min(c.n, int(round(t.improving_long * k0))))):
@@ -38,7 +42,7 @@ def still_improving(ctx: Context) -> Verdict | None:
         # improving_new_low noise units (a curve that drifted up and came back is not improving); the
         # unit is the end's own noise (a curve that fell by orders of magnitude is quiet at its end)
         new_low = c.n <= k or float(c.y[-k0:].min()) < float(c.y[:c.n - k].min()) - t.improving_new_low * noise(c.y[-2 * k:])
-        if (c.drop > 0 and gains and -b > t.noise_k * b_se and c.imin >= c.n - max(2, c.n // 10)
+        if (c.drop > 0 and gains and (-b > t.noise_k * b_se or falls) and c.imin >= c.n - max(2, c.n // 10)
                 and int(np.argmin(c.y)) >= c.n - k0 and new_low):
             break
     else:
