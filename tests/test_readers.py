@@ -151,6 +151,12 @@ def test_val_and_test_loss_both_kept(tmp_path):
     c = one(write(tmp_path, "log.csv", "epoch,loss,test_loss,val_loss\n0,0.9,1.1,1.0\n"))
     assert values(c) == {"loss": [0.9], "test_loss": [1.1], "val_loss": [1.0]}
     assert any("test_loss" in n for n in c.notes)
+    # beside a validation split, every test column stays a test column (test_acc was val_accuracy
+    # while test_loss kept its name); a test split alone stands for validation
+    c = one(write(tmp_path, "both.csv", "epoch,loss,val_loss,test_loss,test_acc\n0,0.9,1.0,1.1,0.5\n"))
+    assert values(c) == {"loss": [0.9], "val_loss": [1.0], "test_loss": [1.1], "test_acc": [0.5]}
+    c = one(write(tmp_path, "test.csv", "epoch,loss,test_loss,test_acc\n0,0.9,1.1,0.5\n"))
+    assert values(c) == {"loss": [0.9], "val_loss": [1.1], "val_accuracy": [0.5]}
 
 
 def test_accuracy_in_percent(tmp_path):
