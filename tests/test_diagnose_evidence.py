@@ -63,3 +63,13 @@ def test_a_short_run_falling_at_each_of_its_last_steps_is_still_improving():
     h = {"loss": [0.6486, 0.4923, 0.4719, 0.4119, 0.432], "val_loss": [0.4842, 0.4184, 0.4146, 0.3986, 0.3954]}
     assert fitwatch.diagnose(h).verdict == "still_improving"
     assert fitwatch.diagnose(dict(h, val_loss=[0.4842, 0.4184, 0.4146, 0.3986, 0.4054])).verdict != "still_improving"
+
+
+def test_a_tiny_uptick_is_not_a_jump():
+    """Ten epochs, validation settling at 0.11 with one jump to 0.165 and a 0.004 uptick beside it
+    (it was unstable: the uptick counted as the second jump)."""
+    loss = [1.342, 0.435, 0.261, 0.179, 0.135, 0.105, 0.0898, 0.071, 0.0622, 0.0549]
+    val = [0.6039, 0.2936, 0.2539, 0.1651, 0.1251, 0.2017, 0.1099, 0.114, 0.1654, 0.1089]
+    assert fitwatch.diagnose({"loss": loss, "val_loss": val}).verdict != "unstable"
+    twice = [0.6039, 0.2936, 0.2539, 0.1651, 0.1251, 0.2017, 0.1099, 0.17, 0.1154, 0.1689]
+    assert fitwatch.diagnose({"loss": loss, "val_loss": twice}).verdict == "unstable"

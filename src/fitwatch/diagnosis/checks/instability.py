@@ -122,7 +122,10 @@ def unstable(ctx: Context) -> Verdict | None:
         # scatter around the moving average is also what a short curve's bend looks like (the average
         # lags it); a curve that "jumps around" goes up now and then, so a second half that falls at
         # (nearly) every epoch is not unstable, however much it bends
-        if (rough > t.unstable_roughness and int(np.count_nonzero(half[1:] > half[:-1])) >= _repeated(half.size - 1)) \
+        # an upward step counts when it is half the curve's scatter or more: a 1 % uptick on a curve
+        # scattering by 15 % is no jump
+        ups_big = int(np.count_nonzero(np.diff(half) > 0.5 * rough * level))
+        if (rough > t.unstable_roughness and ups_big >= _repeated(half.size - 1)) \
                 or jumps >= t.unstable_jumps:
             found = (name, rough, jumps, c)
     if not found:
