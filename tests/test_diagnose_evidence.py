@@ -73,3 +73,16 @@ def test_a_tiny_uptick_is_not_a_jump():
     assert fitwatch.diagnose({"loss": loss, "val_loss": val}).verdict != "unstable"
     twice = [0.6039, 0.2936, 0.2539, 0.1651, 0.1251, 0.2017, 0.1099, 0.17, 0.1154, 0.1689]
     assert fitwatch.diagnose({"loss": loss, "val_loss": twice}).verdict == "unstable"
+
+
+def test_a_validation_loss_identical_at_every_evaluation_is_not_learning():
+    """Forty evaluations of exactly 2.217 while the training loss eased 2.63 -> 2.20 (it was
+    underfitting): nothing reached the validation data."""
+    h = {"loss": [2.628, 1.817, 2.322, 2.172, 2.4, 2.192, 2.201, 2.196, 2.202, 2.2],
+         "val_loss": [2.217] * 10}
+    d = fitwatch.diagnose(h)
+    assert d.verdict == "not_learning" and d.findings[0].evidence["constant_val_loss"] == 2.217
+    assert "2.217 at every one of its 10 evaluations" in d.findings[0].message
+    assert CATALOGUE["lr_up"] not in d.findings[0].remedies
+    moved = dict(h, val_loss=[2.217, 2.1, 2.05, 2.02, 2.0, 1.99, 1.985, 1.98, 1.978, 1.977])
+    assert fitwatch.diagnose(moved).verdict != "not_learning"

@@ -178,6 +178,11 @@ def not_learning(ctx: Context) -> Verdict | None:
         learned = any(accuracy_rose(a, t) for a in (ctx.acc, ctx.vacc))
     # validation accuracy frozen at one value from the first epoch, and training's from its second
     # (or not logged): the model predicts one class, whatever its loss does
+    # a validation loss identical at every evaluation (5 or more): the model's outputs on it never
+    # changed (or the evaluation does not see the model), whatever training did
+    val_fixed = cv is not None and cv.n >= 5 and float(np.ptp(cv.y)) <= 1e-6 * max(abs(float(cv.y[0])), 1e-12)
+    if val_fixed:
+        learned = False
     one_class = frozen(ctx.vacc) if ctx.vacc is not None and (ctx.acc is None or frozen(ctx.acc, 1)) else None
     if one_class is not None:
         learned = False
@@ -203,6 +208,8 @@ def not_learning(ctx: Context) -> Verdict | None:
     first = ["lr_down"] if jump else ["check_data"] if fell or not smooth else ["lr_up"]
     if no_skill_r2:
         ev["best_r2"] = float(r2.max())
+    if val_fixed:
+        ev["constant_val_loss"] = float(cv.y[0])
     if one_class is not None:
         ev["frozen_val_accuracy"] = one_class
         first = ["class_balance", "check_data"]
@@ -225,6 +232,11 @@ def not_learning(ctx: Context) -> Verdict | None:
         + (f" R\u00b2 never rose above {ev['best_r2']:.3f}: the model predicts no better than the mean of the "
            f"targets." if no_skill_r2 else ""),
         remedies_for("not_learning", first=first))
+    if val_fixed:  # the one thing to say: the judged curve never moved
+        finding.message = (f"The validation loss is {cv.y[0]:.6g} at every one of its {cv.n} evaluations: the model's "
+                           f"outputs on the validation data never changed (or the evaluation does not use the "
+                           f"trained model), whatever the training loss did.")
+        finding.remedies = remedies_for("not_learning", first=["check_data", "optimizer_state"], drop=("lr_up",))
     if jump:  # a step too large threw the model out of its starting basin: not a learning rate too small
         return Verdict("not_learning", finding, [lr_high(span, ev)])
     extra = []
