@@ -1350,3 +1350,12 @@ def test_lightning_test_after_fit_with_a_training_loss_logged_every_few_epochs(t
     # epoch 9 validated after four more steps of training (logged at no step): a real epoch, kept
     p.write_text(head + rows + "9,39,,,0.12\n")
     assert read_curves(p)[0].epochs.tolist() == list(range(10))
+
+
+def test_history_lists_named_losses_or_loss_history_are_the_loss(tmp_path):
+    """A JSON history whose lists are named ``train_loss_history``/``val_loss_history``, or a single
+    ``losses`` list: the loss, not a curve the diagnosis cannot find (round 6 of the real logs)."""
+    c = one(write(tmp_path, "h.json", '{"train_loss_history": [1.0, 0.8, 0.7], "val_loss_history": [1.1, 0.9, 0.85]}'))
+    assert values(c) == {"loss": [1.0, 0.8, 0.7], "val_loss": [1.1, 0.9, 0.85]}
+    c = one(write(tmp_path, "l.json", '{"losses": [1.0, 0.8, 0.7]}'))
+    assert values(c) == {"loss": [1.0, 0.8, 0.7]}

@@ -48,6 +48,7 @@ _METRIC_ALIASES = {
     "acc_top1": "accuracy",
     "top1_accuracy": "accuracy",
     "loss": "loss",
+    "losses": "loss",
     "perda": "loss",
     "perdida": "loss",
     "mae": "mae",
@@ -69,7 +70,7 @@ def canonical_name(raw: str) -> str | None:
     """A column header as a Keras-style key, or None when it is not a metric of a split.
 
     ``Train Loss`` -> ``loss``; ``Val Loss``, ``valid_loss``, ``validation_loss``, ``validate_loss``,
-    ``test_loss`` -> ``val_loss``; ``acc`` -> ``accuracy``; ``val_acc`` -> ``val_accuracy``;
+    ``test_loss`` -> ``val_loss``; ``acc`` -> ``accuracy``; ``losses``, ``train_loss_history`` -> ``loss``; ``val_acc`` -> ``val_accuracy``;
     ``train_loss_epoch`` (PyTorch Lightning) -> ``loss``; ``ValLoss`` -> ``val_loss``; ``lr`` -> ``lr``;
     a head's prefix before the split: ``reg_val_loss`` -> ``val_reg_loss``. Portuguese and Spanish
     names, with or without accents: ``treino``, ``treinamento``, ``entrenamiento`` name training,
@@ -86,6 +87,7 @@ def canonical_name(raw: str) -> str | None:
     if not s:
         return None
     s = re.sub(r"_epoch$", "", s)  # Lightning's epoch aggregate
+    s = re.sub(r"_(?:history|hist)$", "", s)  # a history's list: train_loss_history -> train_loss
     parts = s.split("_")
     split = "train"
     if parts[0] in _VAL_WORDS and len(parts) > 1:
