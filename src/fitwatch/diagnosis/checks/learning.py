@@ -146,10 +146,10 @@ def _fell(c, t, short_counts: bool = False) -> bool:
             and c.y[0] - float(c.y.min()) >= t.learn_drop * abs(c.y[0]))
 
 
-def not_learning(ctx: Context) -> Verdict | None:
-    """Neither curve fell by ``learn_drop`` of its start and beyond its noise (or it stayed at the
-    no-skill level)."""
-    t, span, no_skill_level = ctx.t, ctx.span, ctx.no_skill
+def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None]:
+    """Whether the run learned anything that counts, the curves' relative drops, whether the
+    validation loss is identical at every evaluation, and a frozen validation accuracy (or None)."""
+    t, no_skill_level = ctx.t, ctx.no_skill
     learned = False
     drops = {}
     for name, c in (("loss", ctx.cl), ("val_loss", ctx.cv)):
@@ -186,6 +186,14 @@ def not_learning(ctx: Context) -> Verdict | None:
     one_class = frozen(ctx.vacc) if ctx.vacc is not None and (ctx.acc is None or frozen(ctx.acc, 1)) else None
     if one_class is not None:
         learned = False
+    return learned, drops, val_fixed, one_class
+
+
+def not_learning(ctx: Context) -> Verdict | None:
+    """Neither curve fell by ``learn_drop`` of its start and beyond its noise (or it stayed at the
+    no-skill level, its accuracy never moved or never left chance, or validation never changed)."""
+    t, span, no_skill_level, cv = ctx.t, ctx.span, ctx.no_skill, ctx.cv
+    learned, drops, val_fixed, one_class = _learned(ctx)
     r2 = ctx.r2[np.isfinite(ctx.r2)] if ctx.r2 is not None else None
     no_skill_r2 = r2 is not None and r2.size >= t.min_epochs and float(r2.max()) < t.no_skill_r2
     if learned and not no_skill_r2:

@@ -263,3 +263,21 @@ def snake(raw: str) -> str:
 def is_accuracy(key: str) -> bool:
     metric = re.sub(r"^(val|test)_", "", key)
     return metric in ("accuracy", "acc") or metric.endswith("_accuracy")
+
+
+def separate_test(entries: list, notes: list) -> None:
+    """A file with a validation split of its own (``val_loss``, ``valid_acc``) keeps its test columns
+    as test columns (``test_acc`` stays ``test_acc``), so that ``val_accuracy`` is never the test
+    value beside validation's loss; a test split alone stands for validation."""
+    def is_test(e) -> bool:
+        return "test" in snake(e[5].name).split("_")
+    if not any(e[0].startswith("val_") and not is_test(e) for e in entries):
+        return
+    kept = []
+    for e in entries:
+        if e[0].startswith("val_") and is_test(e):
+            e[0] = snake(e[5].name)
+            kept.append(e[5].name)
+    if kept:
+        notes.append(f"{', '.join(kept)} kept as test series "
+                     f"(the file has a validation split)")

@@ -35,6 +35,7 @@ from fitwatch.diagnosis.readers.columns import (
     one_line,
     parse_cells,
     role,
+    separate_test,
     snake,
 )
 
@@ -346,7 +347,7 @@ def _settle_keys(entries: list, notes: list, what: str) -> list:
     if dropped_steps:
         notes.append(f"used the per-epoch columns, ignored {', '.join(dropped_steps)}")
     entries = [e for e in entries if not (e[4] and e[0] in epoch_keys)]
-    _test_apart(entries, notes)
+    separate_test(entries, notes)
     by_key: dict[str, list] = {}
     for e in entries:
         by_key.setdefault(e[0], []).append(e)
@@ -359,24 +360,6 @@ def _settle_keys(entries: list, notes: list, what: str) -> list:
                 e[0] = snake(e[5].name) if snake(e[5].name) not in by_key else f"{snake(e[5].name)}_2"
                 notes.append(f"{e[5].name} kept as {e[0]!r} ({key} is also in the {what}s)")
     return entries
-
-
-def _test_apart(entries: list, notes: list) -> None:
-    """A file with a validation split of its own (``val_loss``, ``valid_acc``) keeps its test columns
-    as test columns (``test_acc`` stays ``test_acc``), so that ``val_accuracy`` is never the test
-    value beside validation's loss; a test split alone stands for validation."""
-    def is_test(e) -> bool:
-        return "test" in snake(e[5].name).split("_")
-    if not any(e[0].startswith("val_") and not is_test(e) for e in entries):
-        return
-    kept = []
-    for e in entries:
-        if e[0].startswith("val_") and is_test(e):
-            e[0] = snake(e[5].name)
-            kept.append(e[5].name)
-    if kept:
-        notes.append(f"{', '.join(kept)} kept as test series "
-                     f"(the file has a validation split)")
 
 
 def _percent(entries: list, notes: list) -> None:
