@@ -546,6 +546,24 @@ def frozen_weights():
 
 
 @broken_run("not_learning")
+def zeroed_inputs_imbalanced():
+    """A pipeline bug zeroes every input (a mask applied the wrong way round) on an imbalanced task:
+    digits as "is it a 0?" (about 10 % positives), the digits MLP with two outputs, Adam lr 1e-2,
+    batches of 64, 15 epochs.
+
+    With nothing to see, the model can only learn the class prior: the loss falls from about 0.69
+    to the prior's entropy (about 0.33) within the first epochs and stays there, while the
+    accuracy sits at the majority's share (about 0.90) at every epoch on both sets: it predicts
+    "not a 0" for every input. 90 % looks good and is nothing.
+
+    Careful reader: **not_learning**. Check the data pipeline, and rebalance the classes.
+    """
+    x, y, xv, yv = digits()
+    data = (np.zeros_like(x), (y == 0).astype(np.int64), np.zeros_like(xv), (yv == 0).astype(np.int64))
+    return fit((64, 64, 2), "Adam", 1e-2, data, 15, batch_size=64)
+
+
+@broken_run("not_learning")
 def dead_relus_bad_init():
     """Dead ReLUs from a bad initialisation: the digits MLP's hidden biases set to -10, so every
     hidden ReLU outputs 0 on every image and passes no gradient. Adam lr 1e-3, batches of 64,

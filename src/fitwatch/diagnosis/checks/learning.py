@@ -235,11 +235,14 @@ def not_learning(ctx: Context) -> Verdict | None:
          f"The loss hardly moved: from {c.start:.4g} to at best {c.min:.4g} "
          f"({100 * max(drops.values(), default=0):.1f}% lower)")
         + (_at_floor(ctx, floor) if floor is not None else ".")
-        + (f" Validation accuracy never changed ({one_class:.4g} at every epoch): the model predicts the same "
-           f"class for every input." if one_class is not None else "")
         + (f" R\u00b2 never rose above {ev['best_r2']:.3f}: the model predicts no better than the mean of the "
            f"targets." if no_skill_r2 else ""),
         remedies_for("not_learning", first=first))
+    if one_class is not None and not jump:  # the accuracy says what the loss's fall was worth
+        finding.message = (f"Validation accuracy never changed ({one_class:.4g} at every epoch"
+                           f"{', training accuracy neither' if ctx.acc is not None else ''}): the "
+                           f"model predicts the same class for every input, the majority's share; the loss fell from "
+                           f"{c.start:.4g} to {c.min:.4g} only as far as the class prior takes it.")
     if val_fixed:  # the one thing to say: the judged curve never moved
         finding.message = (f"The validation loss is {cv.y[0]:.6g} at every one of its {cv.n} evaluations: the model's "
                            f"outputs on the validation data never changed (or the evaluation does not use the "
@@ -248,7 +251,7 @@ def not_learning(ctx: Context) -> Verdict | None:
     if jump:  # a step too large threw the model out of its starting basin: not a learning rate too small
         return Verdict("not_learning", finding, [lr_high(span, ev)])
     extra = []
-    if smooth and not fell:
+    if smooth and not fell and one_class is None and not val_fixed:  # those have their own cause
         extra.append(Finding("lr_too_low", "warning", span, {"noise": c.sigma, "start": c.start},
                              "The curve is smooth but flat: a learning rate far too small is the usual "
                              "cause.", remedies_for("lr_too_low")))
