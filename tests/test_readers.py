@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import fitwatch
 from fitwatch.diagnosis.curves import Curves
 from fitwatch.diagnosis.readers import ReadError, read_curves
 
@@ -154,7 +155,7 @@ def test_val_and_test_loss_both_kept(tmp_path):
     # beside a validation split, every test column stays a test column (test_acc was val_accuracy
     # while test_loss kept its name); a test split alone stands for validation
     c = one(write(tmp_path, "both.csv", "epoch,loss,val_loss,test_loss,test_acc\n0,0.9,1.0,1.1,0.5\n"))
-    assert values(c) == {"loss": [0.9], "val_loss": [1.0], "test_loss": [1.1], "test_acc": [0.5]}
+    assert values(c) == {"loss": [0.9], "val_loss": [1.0], "test_loss": [1.1], "test_accuracy": [0.5]}
     c = one(write(tmp_path, "test.csv", "epoch,loss,test_loss,test_acc\n0,0.9,1.1,0.5\n"))
     assert values(c) == {"loss": [0.9], "val_loss": [1.1], "val_accuracy": [0.5]}
 
@@ -1359,3 +1360,36 @@ def test_history_lists_named_losses_or_loss_history_are_the_loss(tmp_path):
     assert values(c) == {"loss": [1.0, 0.8, 0.7], "val_loss": [1.1, 0.9, 0.85]}
     c = one(write(tmp_path, "l.json", '{"losses": [1.0, 0.8, 0.7]}'))
     assert values(c) == {"loss": [1.0, 0.8, 0.7]}
+
+
+def test_a_history_kept_per_split_is_one_run(tmp_path):
+    """``{"train": {"l2": [...]}, "valid": {"l2": [...]}}``: one run whose loss is l2 (it was read as
+    two runs named train and valid, neither with a loss)."""
+    c = one(write(tmp_path, "h.json", '{"train": {"l2": [0.3, 0.2, 0.15]}, "valid": {"l2": [0.35, 0.25, 0.2]}}'))
+    assert values(c) == {"l2": [0.3, 0.2, 0.15], "val_l2": [0.35, 0.25, 0.2]}
+    assert fitwatch.diagnose(str(tmp_path / "h.json"), monitor="valid.l2").monitor == "val_l2"
+
+
+def test_an_epoch_column_with_one_value_in_every_evaluated_row(tmp_path):
+    """``fit(epochs=1)`` in a loop with an appending CSVLogger writes epoch 0 on every row: the rows
+    are the evaluations, in order, and a new model appended (its loss starting over) is a new run
+    (they were 20 runs of 1-2 epochs). With an iteration column, it is the x axis (one epoch of
+    evaluations every 1,000 iterations was read as one epoch)."""
+    rows = [(0.39, 0.43), (0.37, 0.41), (0.36, 0.37), (0.35, 0.36), (1.67, 0.81), (0.73, 0.56), (0.54, 0.42)]
+    runs = read_curves(write(tmp_path, "a.csv", "epoch,loss,val_loss\n" + "".join(f"0,{a},{b}\n" for a, b in rows)))
+    assert [len(c.epochs) for c in runs] == [4, 3]
+    assert "epoch is 0 in every row and each row an evaluation: the rows read in order" in runs[0].notes
+    c = one(write(tmp_path, "it.csv", "epoch,iteration,train_loss,val_loss\n1,1,40.9,37.5\n1,1001,11.0,3.1\n"
+                                      "1,2001,6.0,0.18\n1,3001,3.7,-0.89\n"))
+    assert c.epochs.tolist() == [1, 1001, 2001, 3001] and c.val_loss.tolist() == [37.5, 3.1, 0.18, -0.89]
+
+
+def test_a_trainer_state_with_one_evaluation_is_its_training_curve(tmp_path):
+    """Ten epochs of training rows and a single evaluation: the curve is the training loss by epoch,
+    the evaluation at its epoch (it was one point, the mean of every training row)."""
+    log = [{"epoch": e + 0.5 * (k + 1), "step": 10 * e + 5 * (k + 1), "loss": 2.0 / (1 + e) + 0.01 * k}
+           for e in range(10) for k in range(2)]
+    log.append({"epoch": 5.0, "step": 50, "eval_loss": 0.5})
+    c = one(write(tmp_path, "trainer_state.json", json.dumps({"log_history": log})))
+    assert len(c.epochs) == 10 and np.isfinite(c.val_loss).sum() == 1
+    assert "only 1 evaluation: training loss by epoch, the mean of each epoch's logged rows" in c.notes

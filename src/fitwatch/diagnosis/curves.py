@@ -305,7 +305,8 @@ class Curves:
 
 #: metrics that are a loss under another name, when no curve is named ``loss``: tried after the
 #: names that hold "loss" (``mean_loss``, ``G_loss``...); see :func:`loss_candidates`
-ERROR_METRICS = ("mse", "mae", "rmse", "msle", "mape", "nll", "bce", "ce", "cross_entropy", "error", "err")
+ERROR_METRICS = ("mse", "mae", "rmse", "msle", "mape", "nll", "bce", "ce", "cross_entropy", "error", "err", "l1", "l2",
+                 "huber", "smooth_l1")
 
 
 def loss_candidates(keys) -> list[str]:

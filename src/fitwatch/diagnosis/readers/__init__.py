@@ -39,7 +39,11 @@ listed in ``Curves.notes``. The rules:
   is placed at the epochs Keras validated (2, 5, 8...) when its length fits, else padded at the end
   as missing, with a note (:func:`fitwatch.curves.spread_validation`); an empty list
   (``"val_loss": []``) is no curve, left out with a note;
-* epochs are the source's epoch column (or epoch index) as written; without one, 0, 1, 2...;
+* epochs are the source's epoch column (or epoch index) as written; without one, 0, 1, 2...; an
+  epoch column with one value in every row while every row holds a validation value
+  (``fit(epochs=1)`` in a loop, an appending CSVLogger) says nothing: the rows are the
+  evaluations in order (a ``step``/``iteration`` column their x axis), a new run where the loss
+  starts over;
 * several runs in one file (the epoch counter starts again, a header line repeats) are named
   ``<file>#1``, ``<file>#2``...; a ``run`` column names them ``<file>#<value>``;
 * several rows per epoch (Lightning's step and epoch rows, a ``phase`` column of train/val rows)
@@ -57,7 +61,12 @@ listed in ``Curves.notes``. The rules:
   parent's own tags (a note says so; keys that name no split, ``{"adam": .., "sgd": ..}``, stay
   runs of their own); steps are epochs unless an ``epoch`` scalar (Lightning) says otherwise; a
   Hugging Face ``Trainer``'s scalars (``train/loss``, ``eval/loss``, ``train/epoch``) make one
-  point per evaluation, its summary scalars (``train/train_runtime``, ``train/total_flos``) left out.
+  point per evaluation, its summary scalars (``train/train_runtime``, ``train/total_flos``) left out;
+* a Trainer's log (``trainer_state.json``, its TensorBoard scalars) with one or two evaluations
+  beside training rows over 3 or more epochs is its training curve by epoch, each evaluation at
+  its epoch; a JSON history kept per split (``{"train": {"l2": [..]}, "valid": {"l2": [..]}}``) is
+  one run; ``losses`` and ``*_loss_history`` lists are the loss, ``l1``/``l2``/``huber`` losses
+  judged when no ``loss`` is logged.
 
 A source that cannot be read raises :class:`ReadError`, one line that names the file, what was
 found and the fix. A file raises nothing else, whatever its bytes, and is read in bounded time

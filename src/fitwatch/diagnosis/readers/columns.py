@@ -273,10 +273,11 @@ def separate_test(entries: list, notes: list) -> None:
         return "test" in snake(e[5].name).split("_")
     if not any(e[0].startswith("val_") and not is_test(e) for e in entries):
         return
-    kept = []
+    kept, keys = [], {e[0] for e in entries}
     for e in entries:
-        if e[0].startswith("val_") and is_test(e):
-            e[0] = snake(e[5].name)
+        if e[0].startswith("val_") and is_test(e):  # test_acc -> test_accuracy, final_test_f1 -> test_final_f1
+            e[0] = f"test_{e[0][4:]}" if f"test_{e[0][4:]}" not in keys else snake(e[5].name)
+            keys.add(e[0])
             kept.append(e[5].name)
     if kept:
         notes.append(f"{', '.join(kept)} kept as test series "

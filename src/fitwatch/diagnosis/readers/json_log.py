@@ -1,7 +1,8 @@
 """JSON logs: JSON lines of one object per epoch, a saved Keras history, the shared-curves format.
 
 The file shapes: JSON lines, one object per epoch (``{"epoch": 0, "loss": 0.9, "val_loss": 1.0}``,
-one level of nesting flattened: ``{"train": {"loss": ..}}`` -> ``train_loss``); one run per line
+one level of nesting flattened: ``{"train": {"loss": ..}}`` -> ``train_loss``); a history kept per split
+(``{"train": {"l2": [..]}, "valid": {"l2": [..]}}``, one run); one run per line
 as in the shared-curves format (``{"id": .., "loss": [..], "val_loss": [..]}``, ``null`` a NaN
 value; a line whose losses are single values is an epoch, its lists left out with a note: DETR's
 ``log.txt``, ``"test_coco_eval_bbox": [..]`` beside ``"train_loss"``, ``"test_loss"``); a JSON
@@ -58,6 +59,9 @@ def parse_json(text: str, label: str, source: str) -> list[tuple]:
             doc = doc["history"]
         if any(isinstance(v, list) for v in doc.values()):
             return _run_from_json(doc, label, source, 1)
+        if _by_split(doc):  # {"train": {"l2": [...]}, "valid": {"l2": [...]}}: one run, its splits apart
+            return _run_from_json({f"{split}_{k}": v for split, d in doc.items() for k, v in d.items()},
+                                  label, source, 1)
         if doc and all(isinstance(v, dict) for v in doc.values()):  # {"run a": {"loss": [...]}, ...}
             _check_runs(len(doc), label)
             out = []
@@ -80,6 +84,16 @@ def parse_json(text: str, label: str, source: str) -> list[tuple]:
     raise ReadError(f"{label}: JSON {type(doc).__name__} is not a training log; expected one object per epoch "
                     f"({{\"epoch\": 0, \"loss\": ..., \"val_loss\": ...}} per line) or {{\"loss\": [...], "
                     f"\"val_loss\": [...]}}")
+
+
+_SPLITS = {"train", "training", "val", "valid", "validation", "eval", "dev", "test"}
+
+
+def _by_split(doc: dict) -> bool:
+    """A history kept per split: every key a split's name (``train``, ``valid``...), two or more
+    of them, each holding a dict of lists."""
+    return (len(doc) >= 2 and all(str(k).lower() in _SPLITS for k in doc)
+            and all(isinstance(v, dict) and any(isinstance(x, list) for x in v.values()) for v in doc.values()))
 
 
 def _check_runs(n: int, label: str, where: str = "") -> None:

@@ -58,10 +58,11 @@ def from_log_history(rows: list, label: str, source: str, *, what: str, fix: str
     train = [r for r in rows if number(r.get("loss")) is not None and id(r) not in seen]
     if not evals and not train:
         raise ReadError(f"{label}: {what} has no training loss and no evaluation; {fix}")
-    if evals:
+    # one or two evaluations beside training rows over 3 or more epochs: the training curve is the run
+    if evals and (len(evals) >= 3 or len({_epoch_of(r) for r in train}) < 3):
         epochs, points = _by_evaluation(evals, train, notes)
     else:
-        epochs, points = _by_epoch(train, notes)
+        epochs, points = _by_epoch(train, notes, evals)
     keys = list(dict.fromkeys(k for p in points for k in p))
     mapping = {k: [p.get(k) for p in points] for k in keys}
     runs = from_mapping(mapping, label=label, source=source, epochs=epochs)
@@ -97,17 +98,34 @@ def _by_evaluation(evals: list, train: list, notes: list) -> tuple[list, list]:
     return epochs, points
 
 
-def _by_epoch(train: list, notes: list) -> tuple[list, list]:
-    """No evaluation: one point per epoch (a row at epoch 1.0 ends epoch 0), or per row for a short run."""
+def _epoch_of(r: dict) -> int:
+    """The epoch a row belongs to: a row logged at epoch 1.0 ends epoch 0."""
+    e = number(r.get("epoch"))
+    return max(0, math.ceil(e - 1e-9) - 1) if e is not None and math.isfinite(e) else 0
+
+
+def _by_epoch(train: list, notes: list, evals: list = ()) -> tuple[list, list]:
+    """No evaluation, or one or two beside training rows over 3 or more epochs (too few for a curve):
+    one point per epoch, or per row for a short run; an evaluation goes to the point of its epoch
+    (its step's row, per row)."""
     groups: dict[int, list] = {}
     for r in train:
-        e = number(r.get("epoch"))
-        groups.setdefault(max(0, math.ceil(e - 1e-9) - 1) if e is not None and math.isfinite(e) else 0, []).append(r)
+        groups.setdefault(_epoch_of(r), []).append(r)
+    none = "no evaluation rows" if not evals else f"only {len(evals)} evaluation{'s' if len(evals) > 1 else ''}"
     if len(groups) >= 3 or len(train) < 3:
-        notes.append("no evaluation rows: training loss only, the mean of each epoch's logged rows")
-        return sorted(groups), [_training_point(groups[e]) for e in sorted(groups)]
-    notes.append(f"no evaluation rows and {len(groups)} epoch(s): one point per logged training row")
-    return list(range(len(train))), [_training_point([r]) for r in train]
+        notes.append(f"{none}: training loss by epoch, the mean of each epoch's logged rows")
+        epochs, points = sorted(groups), [_training_point(groups[e]) for e in sorted(groups)]
+        where = [_epoch_of(ev) for ev in evals]
+    else:
+        notes.append(f"{none} and {len(groups)} epoch(s): one point per logged training row")
+        epochs, points = list(range(len(train))), [_training_point([r]) for r in train]
+        steps = [number(r.get("step")) or 0 for r in train]
+        where = [epochs[min(range(len(steps)), key=lambda i: abs(steps[i] - (number(ev.get("step")) or 0)))]
+                 for ev in evals]
+    for ev, e in zip(evals, where):
+        if e in epochs:
+            points[epochs.index(e)].update(_evaluation_point(ev))
+    return epochs, points
 
 
 def _training_point(period: list) -> dict:

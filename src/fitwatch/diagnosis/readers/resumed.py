@@ -350,3 +350,33 @@ def repeats_forward(epochs: Col | None) -> bool:
     e = epochs.vals[np.isfinite(epochs.vals)]
     d = np.diff(e)
     return e.size > 2 and bool((d >= 0).all() and (d == 0).any() and (d > 0).any())
+
+
+def constant_epoch(epoch: Col | None, step: Col | None, entries: list, n: int, notes: list) -> tuple:
+    """``(epochs, step)`` for a table whose epoch column holds one number in every row (3 or more)
+    while every row holds a validation value: each row is an evaluation, the epoch column says
+    nothing (``model.fit(epochs=1)`` called in a loop with an appending CSVLogger writes epoch 0
+    every time; a script that evaluates every 1,000 iterations of its one epoch). The step column,
+    when there is one, becomes the x axis; else the rows are numbered, starting again where the
+    training loss starts over (above the run's first value and 3 times the row before: a new model
+    appended to the same file). Any other table: ``(epoch, step)`` unchanged."""
+    if epoch is None or n < 3 or not epoch.present.all() or np.ptp(epoch.vals) != 0 or not np.isfinite(epoch.vals).all():
+        return epoch, step
+    val = [e for e in entries if e[0].startswith("val_") and not e[4]]
+    if not val or not any(bool((e[2] & np.isfinite(e[1])).all()) for e in val):
+        return epoch, step
+    first = f"{epoch.vals[0]:g}"
+    if step is not None and step.present.all() and (np.diff(step.vals) > 0).all():
+        notes.append(f"{epoch.name} is {first} in every row and each row an evaluation: read by {step.name}")
+        return step, None
+    counter = np.arange(n, dtype=np.float64)
+    loss = next((e[1] for e in entries if e[0] == "loss"), None)
+    if loss is not None:
+        start = 0
+        for i in range(1, n):
+            if loss[i] > loss[start] and loss[i] > 3 * loss[i - 1]:  # a new model: it starts over
+                start = i
+            counter[i] = i - start
+    notes.append(f"{epoch.name} is {first} in every row and each row an evaluation: the rows read in order")
+    return Col(epoch.name, counter, np.ones(n, dtype=bool)), None
+

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fitwatch.diagnosis.curves import Curves, loss_candidates, merge_notes, spread_validation
-from fitwatch.diagnosis.readers.resumed import join_resumed, repeats_forward, table_parts
+from fitwatch.diagnosis.readers.resumed import constant_epoch, join_resumed, repeats_forward, table_parts
 from fitwatch.diagnosis.readers.columns import (
     Col,
     ReadError,
@@ -180,6 +180,7 @@ def runs_from_columns(cols: list[Col], *, label: str, source: str, lines: list[i
         raise ReadError(f"{label}: no values yet (found: {found}); nothing to read before the first epoch")
     _percent(entries, notes)
 
+    t.epoch, t.step = constant_epoch(t.epoch, t.step, entries, n, notes)
     epochs_src = t.epoch if t.epoch is not None else t.index
     if t.epoch is None and t.index is not None and not np.array_equal(t.index.vals, np.arange(n)):
         notes.append("epochs read from the unnamed first column (the index)")

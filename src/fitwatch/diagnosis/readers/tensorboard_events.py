@@ -191,8 +191,7 @@ def _trainer_run(series: dict, run_dir: Path, name: str) -> list[tuple]:
             if row:
                 rows.append({"step": s, "epoch": epoch.get(s), **row})
     left = [t for t in series if t.startswith("train/") and t not in _TRAINER_TRAINING]
-    notes = ["read as a Hugging Face Trainer's scalars: one point per evaluation, training values the means "
-             "of the rows logged since the one before, epochs from train/epoch"]
+    notes = ["read as a Hugging Face Trainer's scalars, as its trainer_state.json, epochs from train/epoch"]
     if left:
         notes.append(f"left out the train/ scalars other than loss, grad_norm and learning_rate (the Trainer's "
                      f"summary, counters), as in a trainer_state.json: {', '.join(left)}")
