@@ -86,3 +86,14 @@ def test_a_validation_loss_identical_at_every_evaluation_is_not_learning():
     assert CATALOGUE["lr_up"] not in d.findings[0].remedies
     moved = dict(h, val_loss=[2.217, 2.1, 2.05, 2.02, 2.0, 1.99, 1.985, 1.98, 1.978, 1.977])
     assert fitwatch.diagnose(moved).verdict != "not_learning"
+
+
+def test_a_curve_still_falling_at_every_epoch_has_not_settled_into_underfitting():
+    """A fine-tune whose validation falls at every epoch, 2.00 -> 1.478, beside a training loss at
+    1.57 (it was underfitting against a guessed ln 11): not settled. The same curves flat over
+    their last epochs do underfit."""
+    loss = [2.414, 2.001, 1.846, 1.749, 1.687, 1.648, 1.619, 1.596, 1.581, 1.573]
+    val = [2.003, 1.791, 1.671, 1.604, 1.56, 1.531, 1.507, 1.4897, 1.4792, 1.4777]
+    assert fitwatch.diagnose({"loss": loss, "val_loss": val}).verdict != "underfitting"
+    flat = val[:6] + [1.531, 1.531, 1.531, 1.531]
+    assert fitwatch.diagnose({"loss": loss[:6] + [1.648] * 4, "val_loss": flat}).verdict == "underfitting"

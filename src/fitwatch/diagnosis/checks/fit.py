@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from fitwatch.diagnosis.checks.context import NEAR_ZERO, Context, Verdict, mean, primary
+from fitwatch.diagnosis.checks.progress import falling_to_the_end
 from fitwatch.diagnosis.remedies import remedies_for
 
 
@@ -48,7 +49,9 @@ def settled(ctx: Context) -> Verdict:
     # one curve alone says nothing of "close to the other": its level is evidence only against a
     # no-skill level or beside a low accuracy
     alone = cl is None or cv is None
-    if level > t.underfit_level and gap < t.underfit_gap and (still < t.underfit_flat or low_acc) \
+    # a curve that fell at each of its last epochs has not settled: not underfitting, whatever its level
+    settling = low_acc or not falling_to_the_end(ctx.main, t)
+    if settling and level > t.underfit_level and gap < t.underfit_gap and (still < t.underfit_flat or low_acc) \
             and not fits and not (alone and floor is None and not low_acc):
         ev = {"settled_loss": ref.end, "start": ref.start, "relative_level": level, "train_val_gap": gap,
               "second_half_decrease": still}

@@ -28,8 +28,7 @@ def still_improving(ctx: Context) -> Verdict | None:
     k0 = min(c.n, max(3, int(round(t.stall_fraction * c.n))))
     # a curve that fell at each of its last 3 or more steps (and over the final stretch) is falling
     # beyond its noise, however few the points for a standard error (a 5-epoch run)
-    steps = max(3, k0)
-    falls = c.n > steps and bool(np.all(np.diff(c.y[-steps - 1:]) < 0))
+    falls = falling_to_the_end(c, t)
     # the final stretch, then one improving_long times longer: a curve falling steadily by a small
     # step each epoch clears the noise over more epochs (that one is judged on its own level only)
     for k in dict.fromkeys((k0, min(c.n, int(round(t.improving_long * k0))))):
@@ -62,6 +61,17 @@ def still_improving(ctx: Context) -> Verdict | None:
                              "The loss falls slowly and steadily: a larger learning rate would get "
                              "there in fewer epochs.", remedies_for("lr_too_low")))
     return Verdict("still_improving", finding, extra)
+
+
+def falling_to_the_end(c: CurveStats, t) -> bool:
+    """The curve fell at each of its last ``max(3, stall_fraction * n)`` steps, by 1 % of its level
+    or more over them: still going down, not settled (a curve converging by 0.02 % an epoch falls
+    at every step too)."""
+    steps = max(3, int(round(t.stall_fraction * c.n)))
+    if c.n <= steps:
+        return False
+    tail = c.y[-steps - 1:]
+    return bool(np.all(np.diff(tail) < 0)) and tail[0] - tail[-1] >= 0.01 * abs(tail[-1])
 
 
 def plateau(ctx: Context, overfit_at: int | None) -> Finding | None:
