@@ -1393,3 +1393,16 @@ def test_a_trainer_state_with_one_evaluation_is_its_training_curve(tmp_path):
     c = one(write(tmp_path, "trainer_state.json", json.dumps({"log_history": log})))
     assert len(c.epochs) == 10 and np.isfinite(c.val_loss).sum() == 1
     assert "only 1 evaluation: training loss by epoch, the mean of each epoch's logged rows" in c.notes
+
+
+def test_a_history_saved_by_pandas_to_json_and_a_log_of_a_validation_curve_alone(tmp_path):
+    """``pd.DataFrame(history.history).to_json()`` writes ``{"loss": {"0": .., "1": ..}}`` (it was
+    refused as an empty history); a Lightning log whose one curve is ``validation_epoch_average``
+    is read, to be judged with ``--monitor`` (it was refused as holding no loss)."""
+    c = one(write(tmp_path, "h.json", '{"loss": {"0": 1.0, "1": 0.8, "10": 0.5, "2": 0.7}, '
+                                      '"val_loss": {"0": 1.1, "1": 0.9, "10": 0.6, "2": 0.8}}'))
+    assert values(c) == {"loss": [1.0, 0.8, 0.7, 0.5], "val_loss": [1.1, 0.9, 0.8, 0.6]}
+    c = one(write(tmp_path, "metrics.csv", "validation_epoch_average,epoch,step\n0.09,0,1312\n0.07,1,2625\n0.06,2,3938\n"))
+    assert values(c) == {"val_epoch_average": [0.09, 0.07, 0.06]}
+    assert fitwatch.diagnose(str(tmp_path / "metrics.csv"), monitor="validation_epoch_average").monitor \
+        == "val_epoch_average"

@@ -6,8 +6,8 @@ one level of nesting flattened: ``{"train": {"loss": ..}}`` -> ``train_loss``); 
 as in the shared-curves format (``{"id": .., "loss": [..], "val_loss": [..]}``, ``null`` a NaN
 value; a line whose losses are single values is an epoch, its lists left out with a note: DETR's
 ``log.txt``, ``"test_coco_eval_bbox": [..]`` beside ``"train_loss"``, ``"test_loss"``); a JSON
-Keras history (``{"loss": [..], "val_loss": [..]}``, or ``{"history": {..}, "params": {..}}``), a
-JSON object of such runs (``{"run a": {"loss": [..]}, ...}``), a JSON list of per-epoch objects,
+Keras history (``{"loss": [..], "val_loss": [..]}``, or ``{"history": {..}, "params": {..}}``,
+or as pandas' ``to_json()`` writes it: ``{"loss": {"0": .., "1": ..}}``), a JSON object of such runs (``{"run a": {"loss": [..]}, ...}``), a JSON list of per-epoch objects,
 of runs, or of losses. A last line cut in the middle (the writer was killed) is dropped.
 A Keras history saved as Python text (``str(history.history)``: single quotes, ``nan``,
 ``np.float64(0.5)``) is read as its dict, never evaluated as code (:func:`ast.literal_eval`).
@@ -57,6 +57,7 @@ def parse_json(text: str, label: str, source: str) -> list[tuple]:
     if isinstance(doc, dict):
         if isinstance(doc.get("history"), dict):  # {"history": {...}, "params": {...}}
             doc = doc["history"]
+        doc = _from_pandas(doc)
         if any(isinstance(v, list) for v in doc.values()):
             return _run_from_json(doc, label, source, 1)
         if _by_split(doc):  # {"train": {"l2": [...]}, "valid": {"l2": [...]}}: one run, its splits apart
@@ -84,6 +85,16 @@ def parse_json(text: str, label: str, source: str) -> list[tuple]:
     raise ReadError(f"{label}: JSON {type(doc).__name__} is not a training log; expected one object per epoch "
                     f"({{\"epoch\": 0, \"loss\": ..., \"val_loss\": ...}} per line) or {{\"loss\": [...], "
                     f"\"val_loss\": [...]}}")
+
+
+def _from_pandas(doc: dict) -> dict:
+    """A history saved by pandas' ``DataFrame.to_json()`` (``{"val_loss": {"0": 2.39, "1": 2.38}}``,
+    a column per key, its rows by index) as a Keras history of lists in the index's order; any
+    other dict as it is."""
+    if not doc or not all(isinstance(v, dict) and v and all(str(k).isdigit() for k in v) for v in doc.values()):
+        return doc
+    index = sorted({int(k) for v in doc.values() for k in v})
+    return {name: [col.get(str(i)) for i in index] for name, col in doc.items()}
 
 
 _SPLITS = {"train", "training", "val", "valid", "validation", "eval", "dev", "test"}

@@ -252,14 +252,11 @@ def _no_values(c: Curves) -> bool:
     return all(k in c.missing and c.missing[k].all() for k in keys)
 
 
-#: metrics a log may hold instead of a loss (judged with ``--monitor``, e.g. ``--monitor val_acc``)
-_METRIC_WORDS = ("accuracy", "acc", "auc", "f1", "precision", "recall", "iou", "dice", "map", "r2")
-
-
 def _metrics_only(keys) -> bool:
-    """A log without a loss that holds a validation metric to judge instead (``val_acc``): read, and
-    the diagnosis asks for ``--monitor`` (mean_loss, G_loss, mse: there the diagnosis picks)."""
-    return any(k.startswith("val_") and any(w in k[4:].lower().split("_") for w in _METRIC_WORDS) for k in keys)
+    """A log without a loss that holds a validation curve to judge instead (``val_acc``,
+    ``validation_epoch_average``): read, and the diagnosis asks for ``--monitor`` (mean_loss, G_loss,
+    mse: there the diagnosis picks)."""
+    return any(k.startswith("val_") for k in keys)
 
 
 def _classify(cols: list[Col], notes: list) -> _Table:
