@@ -1406,3 +1406,13 @@ def test_a_history_saved_by_pandas_to_json_and_a_log_of_a_validation_curve_alone
     assert values(c) == {"val_epoch_average": [0.09, 0.07, 0.06]}
     assert fitwatch.diagnose(str(tmp_path / "metrics.csv"), monitor="validation_epoch_average").monitor \
         == "val_epoch_average"
+
+
+def test_a_long_table_of_runs_keyed_by_seed_and_model_is_one_run_each(tmp_path):
+    """``seed,model,epoch,...`` rows of several runs interleaved (a comparison script's results
+    table) were read as one run whose epochs collapsed and whose seed was a curve."""
+    rows = "".join(f"{s},{m},{e},{1.0 - 0.1 * e + 0.01 * s},{1.1 - 0.1 * e}\n"
+                   for e in range(3) for s, m in ((1, "mlp"), (2, "mlp"), (1, "cnn")))
+    runs = read_curves(write(tmp_path, "results.csv", "seed,model,epoch,loss,val_loss\n" + rows))
+    assert [c.name for c in runs] == ["results.csv#1 mlp", "results.csv#2 mlp", "results.csv#1 cnn"]
+    assert all(c.epochs.tolist() == [0, 1, 2] and set(c.series) == {"loss", "val_loss"} for c in runs)

@@ -45,7 +45,8 @@ listed in ``Curves.notes``. The rules:
   evaluations in order (a ``step``/``iteration`` column their x axis), a new run where the loss
   starts over;
 * several runs in one file (the epoch counter starts again, a header line repeats) are named
-  ``<file>#1``, ``<file>#2``...; a ``run`` column names them ``<file>#<value>``;
+  ``<file>#1``, ``<file>#2``...; a ``run`` column names them ``<file>#<value>`` (so do ``seed``,
+  ``model``, ``fold`` and ``trial`` columns, each combination of theirs a run);
 * several rows per epoch (Lightning's step and epoch rows, a ``phase`` column of train/val rows)
   become one: the last value of each column in the epoch; Lightning's ``*_epoch`` columns win
   over ``*_step`` ones (a ``*_step`` column alone: the mean of the epoch's values; so is a training

@@ -218,7 +218,8 @@ def float_array(values, strict: bool = False) -> np.ndarray:
 _EPOCH_NAMES = {"epoch", "epochs", "ep", "epoch_num", "epoch_no", "epoch_number", "epoch_idx", "epoch_index",
                 "n_epoch", "num_epoch", "epoch_id", "epoca", "epocas"}  # época, épocas: Portuguese, Spanish
 _STEP_NAMES = {"step", "steps", "global_step", "trainer_global_step", "iteration", "iterations", "iter"}
-_RUN_NAMES = {"run", "run_id", "runid", "run_name", "trial", "trial_id", "experiment", "experiment_id"}
+_RUN_NAMES = {"run", "run_id", "runid", "run_name", "trial", "trial_id", "experiment", "experiment_id",
+              "seed", "random_seed", "model", "model_name", "fold"}
 _PHASE_NAMES = {"phase", "split", "mode", "stage", "subset", "set", "partition", "dataset"}
 _INDEX_NAMES = {"", "unnamed:_0", "unnamed_0", "unnamed", "index"}
 

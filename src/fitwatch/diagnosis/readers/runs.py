@@ -259,6 +259,17 @@ def _metrics_only(keys) -> bool:
     return any(k.startswith("val_") for k in keys)
 
 
+def _joined(a: Col, b: Col) -> Col:
+    """Two run columns as one: ``seed`` and ``model`` -> ``seed model`` holding ``1 mlp``."""
+    def cell(c: Col, i: int) -> str:
+        if c.texts is not None:
+            return c.texts[i] or ""
+        v = c.vals[i]
+        return "" if not np.isfinite(v) else (str(int(v)) if v == int(v) else str(v))
+    texts = [f"{cell(a, i)} {cell(b, i)}".strip() for i in range(a.vals.size)]
+    return Col(f"{a.name} {b.name}", np.full(a.vals.size, np.nan), np.ones(a.vals.size, dtype=bool), texts=texts)
+
+
 def _classify(cols: list[Col], notes: list) -> _Table:
     """Each column by its :func:`role`: the first epoch, step, run, phase and index columns, the
     metrics as entries, text and empty columns set aside (a note for each guess)."""
@@ -284,8 +295,8 @@ def _classify(cols: list[Col], notes: list) -> _Table:
             if finite.size == c.vals.size and np.all(finite == np.round(finite)):
                 t.index = c
             continue
-        if kind == "run" and t.run is None:
-            t.run = c
+        if kind == "run":  # several (seed, model): each combination is a run
+            t.run = c if t.run is None else _joined(t.run, c)
             continue
         if kind == "phase" and t.phase is None and c.texts is not None:
             t.phase = c
