@@ -70,9 +70,9 @@ def canonical_name(raw: str) -> str | None:
     """A column header as a Keras-style key, or None when it is not a metric of a split.
 
     ``Train Loss`` -> ``loss``; ``Val Loss``, ``valid_loss``, ``validation_loss``, ``validate_loss``,
-    ``test_loss`` -> ``val_loss``; ``acc`` -> ``accuracy``; ``losses``, ``train_loss_history`` -> ``loss``; ``val_acc`` -> ``val_accuracy``;
-    ``train_loss_epoch`` (PyTorch Lightning) -> ``loss``; ``ValLoss`` -> ``val_loss``; ``lr`` -> ``lr``;
-    a head's prefix before the split: ``reg_val_loss`` -> ``val_reg_loss``. Portuguese and Spanish
+    ``test_loss`` -> ``val_loss``; ``acc`` -> ``accuracy``; ``losses``, ``train_loss_history`` ->
+    ``loss``; ``val_acc`` -> ``val_accuracy``; ``train_loss_epoch`` (PyTorch Lightning) -> ``loss``;
+    ``ValLoss`` -> ``val_loss``; ``lr`` -> ``lr``; a head's prefix before the split: ``reg_val_loss`` -> ``val_reg_loss``. Portuguese and Spanish
     names, with or without accents: ``treino``, ``treinamento``, ``entrenamiento`` name training,
     ``validacao``/``validação``, ``validacion``/``validación`` validation; ``perda``, ``pérdida``
     are a loss, ``acuracia``/``acurácia`` an accuracy (``treino_loss`` -> ``loss``,

@@ -176,13 +176,13 @@ def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None]:
         learned = False
     if not learned and not ctx.chance:  # an accuracy that rose says it learned, whatever a noisy loss says
         learned = any(accuracy_rose(a, t) for a in (ctx.acc, ctx.vacc))
-    # validation accuracy frozen at one value from the first epoch, and training's from its second
-    # (or not logged): the model predicts one class, whatever its loss does
     # a validation loss identical at every evaluation (5 or more): the model's outputs on it never
     # changed (or the evaluation does not see the model), whatever training did
     val_fixed = cv is not None and cv.n >= 5 and float(np.ptp(cv.y)) <= 1e-6 * max(abs(float(cv.y[0])), 1e-12)
     if val_fixed:
         learned = False
+    # validation accuracy frozen at one value from the first epoch, and training's from its second
+    # (or not logged): the model predicts one class, whatever its loss does
     one_class = frozen(ctx.vacc) if ctx.vacc is not None and (ctx.acc is None or frozen(ctx.acc, 1)) else None
     if one_class is not None:
         learned = False

@@ -1,14 +1,15 @@
 """JSON logs: JSON lines of one object per epoch, a saved Keras history, the shared-curves format.
 
 The file shapes: JSON lines, one object per epoch (``{"epoch": 0, "loss": 0.9, "val_loss": 1.0}``,
-one level of nesting flattened: ``{"train": {"loss": ..}}`` -> ``train_loss``); a history kept per split
-(``{"train": {"l2": [..]}, "valid": {"l2": [..]}}``, one run); one run per line
-as in the shared-curves format (``{"id": .., "loss": [..], "val_loss": [..]}``, ``null`` a NaN
+one level of nesting flattened: ``{"train": {"loss": ..}}`` -> ``train_loss``); a history kept per
+split (``{"train": {"l2": [..]}, "valid": {"l2": [..]}}``, one run); one run per line as in the
+shared-curves format (``{"id": .., "loss": [..], "val_loss": [..]}``, ``null`` a NaN
 value; a line whose losses are single values is an epoch, its lists left out with a note: DETR's
 ``log.txt``, ``"test_coco_eval_bbox": [..]`` beside ``"train_loss"``, ``"test_loss"``); a JSON
 Keras history (``{"loss": [..], "val_loss": [..]}``, or ``{"history": {..}, "params": {..}}``,
-or as pandas' ``to_json()`` writes it: ``{"loss": {"0": .., "1": ..}}``), a JSON object of such runs (``{"run a": {"loss": [..]}, ...}``), a JSON list of per-epoch objects,
-of runs, or of losses. A last line cut in the middle (the writer was killed) is dropped.
+or as pandas' ``to_json()`` writes it: ``{"loss": {"0": .., "1": ..}}``), a JSON object of such
+runs (``{"run a": {"loss": [..]}, ...}``), a JSON list of per-epoch objects, of runs, or of losses.
+A last line cut in the middle (the writer was killed) is dropped.
 A Keras history saved as Python text (``str(history.history)``: single quotes, ``nan``,
 ``np.float64(0.5)``) is read as its dict, never evaluated as code (:func:`ast.literal_eval`).
 

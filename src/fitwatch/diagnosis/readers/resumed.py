@@ -292,7 +292,7 @@ def table_parts(n: int, run: Col | None, epochs: Col | None, steps: Col | None, 
     if run is not None:
         groups: dict = {}
         for i in range(n):
-            groups.setdefault(_run_key(run, i), []).append(i)
+            groups.setdefault(run_key(run, i), []).append(i)
         grouped = list(groups.items())
     else:
         grouped = [(None, list(range(n)))]
@@ -306,7 +306,8 @@ def table_parts(n: int, run: Col | None, epochs: Col | None, steps: Col | None, 
     return split
 
 
-def _run_key(col: Col, i: int) -> str:
+def run_key(col: Col, i: int) -> str:
+    """Row ``i`` of a run column as text: its cell, or its number (a whole one without ``.0``)."""
     if col.texts is not None:
         return col.texts[i] or ""
     v = col.vals[i]
@@ -379,4 +380,3 @@ def constant_epoch(epoch: Col | None, step: Col | None, entries: list, n: int, n
             counter[i] = i - start
     notes.append(f"{epoch.name} is {first} in every row and each row an evaluation: the rows read in order")
     return Col(epoch.name, counter, np.ones(n, dtype=bool)), None
-

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fitwatch.diagnosis.curves import Curves, loss_candidates, merge_notes, spread_validation
-from fitwatch.diagnosis.readers.resumed import constant_epoch, join_resumed, repeats_forward, table_parts
+from fitwatch.diagnosis.readers.resumed import constant_epoch, join_resumed, repeats_forward, run_key, table_parts
 from fitwatch.diagnosis.readers.columns import (
     Col,
     ReadError,
@@ -261,12 +261,7 @@ def _metrics_only(keys) -> bool:
 
 def _joined(a: Col, b: Col) -> Col:
     """Two run columns as one: ``seed`` and ``model`` -> ``seed model`` holding ``1 mlp``."""
-    def cell(c: Col, i: int) -> str:
-        if c.texts is not None:
-            return c.texts[i] or ""
-        v = c.vals[i]
-        return "" if not np.isfinite(v) else (str(int(v)) if v == int(v) else str(v))
-    texts = [f"{cell(a, i)} {cell(b, i)}".strip() for i in range(a.vals.size)]
+    texts = [f"{run_key(a, i)} {run_key(b, i)}".strip() for i in range(a.vals.size)]
     return Col(f"{a.name} {b.name}", np.full(a.vals.size, np.nan), np.ones(a.vals.size, dtype=bool), texts=texts)
 
 
