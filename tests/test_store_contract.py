@@ -86,6 +86,7 @@ def _same(a, b) -> bool:
 INTERFACE = {
     "locate", "path", "create_run", "update_run", "write_epoch", "queue_steps", "flush", "hold", "release",
     "recover", "runs", "find_run", "load", "steps", "step_counts", "last_steps", "close", "claim_run",
+    "queue_probes", "probes",
 }
 
 
@@ -233,6 +234,23 @@ def test_steps_round_trip(store):
     assert store.last_steps(rid) == {"train": 4, "val": 0}
     assert store.load(rid).steps()[("train", "accuracy")][1].tolist() == [0.5, 0.75]
     assert (store.steps(empty), store.step_counts(empty), store.last_steps(empty)) == ({}, {}, {})
+
+
+def test_probes_round_trip(store):
+    rid = store.create_run("probed", {}, {})
+    other = store.create_run("not-probed", {}, {})
+    store.queue_probes(rid, [])  # nothing: no error
+    store.queue_probes(rid, [(0, 0, "0", "grad_norm", 0.5), (0, 0, "input", "scale_max", 1.2),
+                             (0, 4, "0", "grad_norm", NAN), (1, 100, "0", "grad_norm", INF)])
+    probes = store.probes(rid)  # a read sees what this process queued
+    g = probes[("0", "grad_norm")]
+    assert g["step"].dtype == np.int64 and g["epoch"].dtype == np.int64 and g["value"].dtype == np.float64
+    assert g["step"].tolist() == [0, 4, 100] and g["epoch"].tolist() == [0, 0, 1]
+    assert _same(g["value"].tolist(), [0.5, NAN, INF])
+    assert probes[("input", "scale_max")]["value"].tolist() == [1.2]
+    loaded = store.load(rid).probes()
+    assert loaded.keys() == probes.keys() and loaded[("0", "grad_norm")]["step"].tolist() == [0, 4, 100]
+    assert store.probes(other) == {} and store.load(other).probes() == {}
 
 
 # -- durability -------------------------------------------------------------------------------------

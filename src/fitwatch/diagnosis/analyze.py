@@ -20,6 +20,7 @@ import re
 
 import numpy as np
 
+from fitwatch.diagnosis import causes
 from fitwatch.diagnosis.checks.context import Context, CurveStats, window
 from fitwatch.diagnosis.checks.early_stop import add_early_stop, stop_record
 from fitwatch.diagnosis.checks.fit import settled
@@ -68,6 +69,8 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
         p = plateau(ctx, overfit_at=found.onset) if found.code != "not_learning" else None
         if p is not None:
             findings.append(p)
+    if curves.inside:  # Run.watch's probes: the causes, right after the verdict
+        findings[:] = _with_causes(ctx, curves, found.code, findings)
     best = ctx.Ek(ctx.best) if ctx.best is not None else None
     onset = ctx.Ek(found.onset) if found.onset is not None else None
     weigh_remedies(ctx, curves, findings, last=best is not None and len(curves) and best == int(curves.epochs[-1]))
@@ -77,6 +80,14 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
         first.message += (f" The trend turned at epoch {onset}; the lowest single epoch, {best}, came after it "
                           f"within the noise.")
     return _assemble(curves, found.code, best, onset, findings, ctx.notes, monitor)
+
+
+def _with_causes(ctx: Context, curves: Curves, verdict: str, findings: list) -> list:
+    """The findings with the probes' causes after the primary one; the curves' own learning-rate
+    findings kept only when the probes back them."""
+    v = causes.view(curves.inside, verdict, ctx.cl.y if ctx.cl else None, ctx.cv.y if ctx.cv else None, ctx.span)
+    found = causes.find_causes(v)
+    return [findings[0], *found, *causes.weigh_curve_causes(v, findings[1:], found)]
 
 
 def weigh_remedies(ctx: Context, curves: Curves, findings: list, *, last: bool) -> None:

@@ -171,6 +171,7 @@ class Curves:
     stop: dict | None = None
     missing: dict[str, np.ndarray] = field(default_factory=dict)
     context: dict = field(default_factory=dict)
+    inside: object = None  # what Run.watch's probes saw (fitwatch.diagnosis.inside.Inside), else None
 
     def __post_init__(self):
         self.epochs = np.asarray(self.epochs, dtype=np.int64)
@@ -226,6 +227,7 @@ class Curves:
     def from_run(cls, data) -> "Curves":
         """From a run read back from the store (:class:`fitwatch.RunData`)."""
         from fitwatch.core.names import keras_key
+        from fitwatch.diagnosis.inside import Inside
 
         series = {keras_key(s, m): v for (s, m), v in data.metrics.items()}
         # an epoch without a row for a metric has no value; a logged NaN is stored and is a value
@@ -247,9 +249,11 @@ class Curves:
         except ValueError as e:  # a run's config is the user's: a bad value is said, not raised
             context = {}
             notes.append(f"the run's config was not used as evidence: {e}")
+        probes = data.probes()
+        inside = Inside(probes, info.get("probes") if isinstance(info.get("probes"), dict) else None) if probes else None
         return cls(epochs=epochs, series=series, name=data.name, source=f"run:{data.name}",
                    stop=stop if isinstance(stop, dict) else None, missing=missing, notes=notes,
-                   context=context)
+                   context=context, inside=inside)
 
     def get(self, key: str) -> np.ndarray | None:
         return self.series.get(key)

@@ -16,6 +16,11 @@ from dataclasses import dataclass, field
 
 VERDICTS = ("good_fit", "overfitting", "underfitting", "still_improving", "not_learning", "unstable", "diverged")
 SEVERITIES = ("info", "warning", "critical")
+#: the finding codes that name a cause (issue 13; later checks rely on them): mostly from the probes of
+#: Run.watch (docs/probes.md), a few from the curves alone (lr_too_high of an unstable run...)
+CAUSES = ("vanishing_gradient", "exploding_gradient", "dead_relu", "saturated_activation", "poor_init",
+          "lr_too_high", "lr_too_low", "unnormalised_input", "loss_output_mismatch", "class_imbalance",
+          "label_problem", "too_few_epochs")
 
 VERDICT_TEXT = {v: v.replace("_", " ") for v in VERDICTS}  # "good_fit" -> "good fit"
 _SEVERITY_STYLE = {"info": "cyan", "warning": "yellow", "critical": "bold red"}
@@ -142,6 +147,12 @@ class Diagnosis:
     @property
     def primary(self) -> Finding | None:
         return self.findings[0] if self.findings else None
+
+    @property
+    def causes(self) -> list[Finding]:
+        """The findings that name a cause (codes in :data:`CAUSES`), root causes first: what the
+        probes of :meth:`fitwatch.Run.watch` saw inside the model, and the few the curves show alone."""
+        return [f for f in self.findings if f.code in CAUSES]
 
     def __str__(self) -> str:
         head = f"{self.name or self.source}: {VERDICT_TEXT[self.verdict]}"

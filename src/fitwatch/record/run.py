@@ -14,7 +14,8 @@ from fitwatch.core.caller import user_stacklevel
 from fitwatch.core.names import keras_key, split_key
 from fitwatch.record.accumulator import NonFiniteValue, SplitAccumulator, clock_mask, stored_split
 from fitwatch.record.fit import FitLifecycle
-from fitwatch.record.lifecycle import chain_exit_hooks, diagnose_finished, refuse_a_live_writer, register, unregister  # noqa: F401 (chain_exit_hooks: its former home)
+from fitwatch.record.watching import WatchMixin
+from fitwatch.record.lifecycle import chain_exit_hooks, diagnose_finished, refuse_a_live_writer, register, unregister  # noqa: F401,E501 (chain_exit_hooks: its former home)
 from fitwatch.store import Store, StoreWriteWarning
 from fitwatch.store.status import STATUSES
 from fitwatch.store.writer import FLUSH_WAIT_S
@@ -22,7 +23,7 @@ from fitwatch.store.writer import FLUSH_WAIT_S
 _FLUSH_EVERY_S = 1.0  # batch rows reach the store at least this often during a long epoch
 
 
-class Run(FitLifecycle):
+class Run(WatchMixin, FitLifecycle):
     """Record one training run: per-batch and per-epoch loss and metrics of every split.
 
     ``Run.log`` takes batch values; each epoch's value is their sample-weighted mean,
@@ -232,6 +233,7 @@ class Run(FitLifecycle):
             for name, step in acc.nonfinite:
                 self._warn_nonfinite(acc.split, name, step)
         self._chunks += self._step_chunks(epoch)
+        self._collect_probes(epoch)  # Run.watch's values of the epoch: one device read
         for acc in self._accs.values():
             for metric, mean_n in acc.close_epoch().items():
                 values[(acc.split, metric)] = mean_n
@@ -412,6 +414,7 @@ class Run(FitLifecycle):
             raise ValueError(f"fitwatch: status must be one of finished, failed, stopped; got {status!r}")
         if self._has_data():
             self.end_epoch()
+        self._stop_watching()
         self._follow_fork()
         self._flush_steps()
         self.status = status
@@ -471,9 +474,8 @@ class Run(FitLifecycle):
             self.finish()
 
     def plot(self, **kw):
-        """The run's curves so far, read back from its store, annotated with their diagnosis.
-
-        Works during training (every completed epoch) and after ``finish()``.
+        """The run's curves so far (every completed epoch, during training too), read back from its
+        store, annotated with their diagnosis.
 
         Args:
             **kw: ``smooth=``, ``log=``, ``title=``, ``monitor=`` as in :meth:`fitwatch.RunData.plot`.

@@ -27,6 +27,8 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
+
 from fitwatch.store.rundata import RunData
 from fitwatch.store.status import hostname
 
@@ -144,6 +146,18 @@ def decode_run(r: dict) -> dict:
 
 
 INT64 = 2**63  # a store's integers (run ids, epochs, sample counts) are below this: SQLite's, PostgreSQL's bigint
+
+
+def group_probes(rows: list[dict]) -> dict[tuple[str, str], dict[str, np.ndarray]]:
+    """Probe rows (``layer``, ``stat``, ``step``, ``epoch``, ``value``; in step order) as arrays
+    by ``(layer, stat)``."""
+    out: dict[tuple[str, str], list] = {}
+    for r in rows:
+        out.setdefault((r["layer"], r["stat"]), []).append((r["step"], r["epoch"], r["value"]))
+    return {k: {"step": np.array([s for s, _, _ in v], dtype=np.int64),
+                "epoch": np.array([e for _, e, _ in v], dtype=np.int64),
+                "value": np.array([np.nan if x is None else x for _, _, x in v], dtype=np.float64)}
+            for k, v in out.items()}
 
 
 def storable_text(x) -> bool:
@@ -314,6 +328,11 @@ class Store(abc.ABC):
         may lose the last second or two of them (never an epoch)."""
 
     @abc.abstractmethod
+    def queue_probes(self, run_id: int, rows: list[tuple]) -> None:
+        """Queue probe values ``(epoch, step, layer, stat, value)`` (:meth:`fitwatch.Run.watch`) for
+        writing; committed like batch values (:meth:`queue_steps`)."""
+
+    @abc.abstractmethod
     def flush(self, timeout: float | None = None) -> bool:
         """Commit everything queued now and wait for it; False when ``timeout`` (seconds) ran out first.
 
@@ -369,6 +388,11 @@ class Store(abc.ABC):
     def steps(self, run_id: int) -> dict:
         """Every batch value of a run: ``{(split, metric): {"step", "value", "n", "epoch": arrays}}``
         (int64 steps, epochs and n; float64 values, NaN kept), each in step order; ``{}`` without any."""
+
+    @abc.abstractmethod
+    def probes(self, run_id: int) -> dict:
+        """Every probe value of a run: ``{(layer, stat): {"step", "epoch", "value": arrays}}`` (int64
+        steps and epochs, float64 values, NaN kept), each in step order; ``{}`` without any."""
 
     @abc.abstractmethod
     def step_counts(self, run_id: int) -> dict[tuple[str, str], int]:

@@ -51,9 +51,10 @@ class RunData:
     epoch_times: np.ndarray = field(default_factory=lambda: np.empty(0))
     present: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, repr=False)
     _steps_reader: Callable[[], dict] | None = field(default=None, repr=False)
+    _probes_reader: Callable[[], dict] | None = field(default=None, repr=False)
 
     @classmethod
-    def from_rows(cls, run: dict, rows: list[dict], steps_reader=None) -> "RunData":
+    def from_rows(cls, run: dict, rows: list[dict], steps_reader=None, probes_reader=None) -> "RunData":
         epochs = np.array(sorted({r["epoch"] for r in rows}), dtype=np.int64)
         index = {e: i for i, e in enumerate(epochs.tolist())}
         metrics: dict[tuple[str, str], np.ndarray] = {}
@@ -77,7 +78,7 @@ class RunData:
         if len(times) and not np.all(np.isnan(times)):  # epochs are committed without touching the run's row
             fields["updated_at"] = max(fields["updated_at"] or 0.0, float(np.nanmax(times)))
         return cls(**fields, epochs=epochs, metrics=metrics, epoch_times=times, present=present,
-                   _steps_reader=steps_reader)
+                   _steps_reader=steps_reader, _probes_reader=probes_reader)
 
     @property
     def history(self) -> dict[str, list[float]]:
@@ -110,6 +111,12 @@ class RunData:
         """Batch-level values: ``{(split, metric): (steps, values)}`` (global steps, per split)."""
         raw = self._steps_reader() if self._steps_reader else {}
         return {k: (v["step"], v["value"]) for k, v in raw.items()}
+
+    def probes(self) -> dict[tuple[str, str], dict[str, np.ndarray]]:
+        """What :meth:`fitwatch.Run.watch` recorded inside the model: ``{(layer, stat): {"step",
+        "epoch", "value": arrays}}`` (``("0", "grad_norm")``, ``("input", "scale_max")``...); ``{}``
+        for a run that was not watched. What the model is: ``info["probes"]``."""
+        return self._probes_reader() if self._probes_reader else {}
 
     def plot(self, **kw):
         """The run's curves, annotated with its diagnosis (best epoch, overfitting onset, early stop).

@@ -40,56 +40,14 @@ from pathlib import Path
 
 import numpy as np
 
-from fitwatch.store.base import DB_NAME, ENV_DIR, INT64, Store, StoreError, decode_run, encode_json, resolve_path, run_not_found
+from fitwatch.store.base import (DB_NAME, ENV_DIR, INT64, Store, StoreError, decode_run, encode_json, group_probes,
+                                 resolve_path, run_not_found)
 from fitwatch.store.chunks import decode_chunks, encode_chunks
 from fitwatch.store.journal import Journal, epoch_row, replay
 from fitwatch.store.rundata import RunData
 from fitwatch.store.writer import CHECKPOINT, FLUSH_WAIT_S, BackgroundWriter
+from fitwatch.store.sqlite_schema import APPLICATION_ID, SCHEMA as _SCHEMA, SCHEMA_VERSION
 from fitwatch.store.status import hostname
-
-SCHEMA_VERSION = 1
-APPLICATION_ID = 0x46495457  # "FITW", in the SQLite header: this file is a fitwatch store
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL,
-    status TEXT NOT NULL,
-    config TEXT NOT NULL DEFAULT '{}',
-    info TEXT NOT NULL DEFAULT '{}',
-    error TEXT,
-    started_at REAL NOT NULL,
-    ended_at REAL,
-    updated_at REAL,
-    pid INTEGER,
-    host TEXT
-);
-CREATE INDEX IF NOT EXISTS runs_name ON runs (name);
-CREATE TABLE IF NOT EXISTS epochs (
-    run_id INTEGER NOT NULL,
-    split TEXT NOT NULL,
-    metric TEXT NOT NULL,
-    epoch INTEGER NOT NULL,
-    value REAL,
-    n INTEGER,
-    t REAL,
-    PRIMARY KEY (run_id, epoch, split, metric)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS steps (
-    run_id INTEGER NOT NULL,
-    split TEXT NOT NULL,
-    metric TEXT NOT NULL,
-    first_step INTEGER NOT NULL,
-    last_step INTEGER NOT NULL,
-    count INTEGER NOT NULL,
-    steps BLOB NOT NULL,
-    epochs BLOB NOT NULL,
-    vals BLOB NOT NULL,
-    ns BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS steps_run ON steps (run_id, first_step);
-"""
 
 
 class SQLiteStore(BackgroundWriter, Store, scheme="sqlite"):
@@ -214,7 +172,8 @@ class SQLiteStore(BackgroundWriter, Store, scheme="sqlite"):
             time.sleep(0.1)  # (a file system without shared memory never switches: it still works)
         c.execute("PRAGMA synchronous = NORMAL")
         c.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoints run on the writer thread instead
-        if app_id != APPLICATION_ID or version < SCHEMA_VERSION:
+        if app_id != APPLICATION_ID or (version < SCHEMA_VERSION and create):
+            # (an older store is upgraded by a writer only: a reader leaves the file as it found it)
             # one script, one transaction: executescript() would commit any transaction opened before it
             c.executescript(
                 "BEGIN IMMEDIATE;"
@@ -339,6 +298,11 @@ class SQLiteStore(BackgroundWriter, Store, scheme="sqlite"):
             return
         self._enqueue(("steps", run_id, chunks))  # encoded by the writer thread
 
+    def queue_probes(self, run_id: int, rows: list[tuple]) -> None:
+        """Queue probe values ``(epoch, step, layer, stat, value)`` for the writer thread."""
+        if rows:
+            self._enqueue(("probes", run_id, rows))
+
     def _checkpoint(self, mode: str = "PASSIVE") -> None:
         """Copy the WAL into the database. PASSIVE (every 100 commits, on the writer thread's own
         connection: the training thread's commits never pay for it) blocks no reader or writer;
@@ -363,6 +327,10 @@ class SQLiteStore(BackgroundWriter, Store, scheme="sqlite"):
         rows = [r for item in items if item[0] == "steps" for r in encode_chunks(*item[1:])]
         if rows:
             c.executemany(_INSERT_CHUNK, rows)
+        probes = [(item[1], e, st, layer, stat, _nan_to_none(v)) for item in items if item[0] == "probes"
+                  for e, st, layer, stat, v in item[2]]
+        if probes:
+            c.executemany("INSERT INTO probes VALUES (?, ?, ?, ?, ?, ?)", probes)
 
     # -- reading ----------------------------------------------------------------------------
     def _read(self, sql: str, params=()) -> list[dict]:
@@ -430,7 +398,8 @@ class SQLiteStore(BackgroundWriter, Store, scheme="sqlite"):
         epochs = self._read(
             "SELECT split, metric, epoch, value, n, t FROM epochs WHERE run_id = ? ORDER BY epoch", (run["id"],)
         )
-        return RunData.from_rows(run, epochs, steps_reader=lambda: self.steps(run["id"]))
+        return RunData.from_rows(run, epochs, steps_reader=lambda: self.steps(run["id"]),
+                                 probes_reader=lambda: self.probes(run["id"]))
 
     def steps(self, run_id: int) -> dict[tuple[str, str], dict[str, np.ndarray]]:
         """Every batch value of a run: ``{(split, metric): {"step", "value", "n", "epoch": arrays}}``."""
@@ -441,6 +410,16 @@ class SQLiteStore(BackgroundWriter, Store, scheme="sqlite"):
             (run_id,),
         )
         return decode_chunks(rows)
+
+    def probes(self, run_id: int) -> dict[tuple[str, str], dict[str, np.ndarray]]:
+        """Every probe value of a run: ``{(layer, stat): {"step", "epoch", "value": arrays}}`` in step
+        order; ``{}`` without any (or in a store written before probes existed)."""
+        with self._lock:
+            if not self._conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'probes'").fetchone():
+                return {}
+        rows = self._read("SELECT layer, stat, step, epoch, value FROM probes WHERE run_id = ? ORDER BY step",
+                          (run_id,))
+        return group_probes(rows)
 
     def step_counts(self, run_id: int) -> dict[tuple[str, str], int]:
         """How many batch values each ``(split, metric)`` of a run holds (cheap: no blob is read)."""

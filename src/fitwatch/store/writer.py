@@ -101,7 +101,8 @@ class BackgroundWriter:
                         self._unwritten |= item[0] == "epochs"
                         what = (f"epoch {item[1][0][3]} of run #{item[1][0][0]} (kept in the journal "
                                 f"{self._journal.path})" if item[0] == "epochs" and item[1]
-                                else f"a chunk of batch values of run #{item[1]}")
+                                else f"a chunk of {'probe' if item[0] == 'probes' else 'batch'} values of run "
+                                     f"#{item[1]}")
                         self._failures.append(f"could not write {what} to {self.path}: {type(e).__name__}: {e}")
         if len(work) < len(batch):
             self._checkpoint()

@@ -44,12 +44,12 @@ def from_store(ref, dir) -> Curves:
     try:
         with Store.reading(dir) as store:
             data = store.load(ref)
+            return from_rundata(data)  # its probes are read from the open store
     except StoreError as e:
         raise ReadError(f"{ref}: no such file or folder, and no fitwatch store to find a run of that name "
                         f"({one_line(e.args[0])})") from None
     except KeyError as e:
         raise ReadError(f"{ref}: no such file or folder, and {one_line(e.args[0])}") from None
-    return from_rundata(data)
 
 
 def read_store_file(path: Path) -> list[Curves]:
@@ -59,14 +59,14 @@ def read_store_file(path: Path) -> list[Curves]:
     try:
         with Store.reading(path) as store:
             datas = [store.load(r["id"]) for r in store.runs()]
+            out, skipped = [], []
+            for d in datas:  # (their probes are read from the open store)
+                try:
+                    out.append(from_rundata(d))
+                except ReadError as e:
+                    skipped.append(str(e))
     except StoreError as e:
         raise ReadError(one_line(e.args[0])) from None
-    out, skipped = [], []
-    for d in datas:
-        try:
-            out.append(from_rundata(d))
-        except ReadError as e:
-            skipped.append(str(e))
     if not out:
         raise ReadError(f"{path}: a fitwatch store with no run that has a loss or val_loss "
                         f"({len(datas)} runs{': ' + skipped[0] if skipped else ''})")

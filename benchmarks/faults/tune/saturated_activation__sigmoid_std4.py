@@ -1,0 +1,51 @@
+"""sigmoid MLP on breast cancer with weights initialised N(0, 4): hidden sigmoids stuck at 0 or 1
+
+Fault benchmark (benchmarks/faults/), tune half: one seeded fault, saturated_activation.
+build(fix=True) is the working program the fault was seeded into (it shows that the fault manifests);
+main(dir) trains the seeded one with fitwatch.
+Run: .venv/bin/python benchmarks/faults/tune/saturated_activation__sigmoid_std4.py
+"""
+
+import sys
+from pathlib import Path
+
+import torch
+from torch import nn
+
+import fitwatch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import common  # noqa: E402
+
+EXPECT = "saturated_activation"
+WHAT = "sigmoid MLP on breast cancer with weights initialised N(0, 4): hidden sigmoids stuck at 0 or 1"
+NAME = "program"  # the run's name: neutral (the file's name tells the expected cause)
+
+
+def build(fix: bool = False) -> common.Program:
+    common.setup(0)
+    X, y = common.load("breast_cancer")
+    Xtr, Xva, ytr, yva = common.split(X, y)
+    data = common.tensors(*common.standardise(Xtr, Xva), ytr, yva, "binary")
+    model = nn.Sequential(nn.Linear(30, 64), nn.Sigmoid(), nn.Linear(64, 64), nn.Sigmoid(), nn.Linear(64, 1))
+    if not fix:  # the fault: std 4 instead of ~1/sqrt(fan_in)
+        for i in (0, 2):
+            nn.init.normal_(model[i].weight, std=4.0)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    return common.Program(model, opt, nn.BCEWithLogitsLoss(), data, epochs=40, batch_size=32, task="binary")
+
+
+def main(dir: str) -> str:
+    p = build()
+    run = fitwatch.Run(NAME, dir=dir, diagnose=False)
+    if hasattr(run, "watch"):
+        run.watch(p.model)
+    common.fit(p, run)
+    run.finish()
+    return NAME
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    print(main(tempfile.mkdtemp()))

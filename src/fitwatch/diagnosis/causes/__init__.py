@@ -1,0 +1,84 @@
+"""Causes: why a run went the way its curves say, from what the probes saw inside the model.
+
+:func:`find_causes` runs the rules of :mod:`~fitwatch.diagnosis.causes.model` (gradients,
+activations, initialisation, learning rate) and :mod:`~fitwatch.diagnosis.causes.data` (inputs,
+loss, classes, labels, epochs) on a run's :class:`~fitwatch.diagnosis.inside.Inside` and returns
+the cause findings, placed after the verdict. A cause is named only when its evidence is there; a
+root cause hides the causes that follow from it (units killed by exploding gradients are not
+reported as a second cause). The thresholds and their sources: :mod:`fitwatch.diagnosis.causes.limits`
+and docs/probes.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fitwatch.diagnosis.causes import data, model
+from fitwatch.diagnosis.causes.view import View
+from fitwatch.diagnosis.findings import CAUSES, Finding
+from fitwatch.diagnosis.inside import Inside
+
+__all__ = ["CAUSES", "find_causes", "view", "weigh_curve_causes"]
+
+#: a cause found hides these (they follow from it)
+_HIDES = {
+    "unnormalised_input": ("exploding_gradient", "dead_relu", "saturated_activation", "lr_too_high"),
+    "exploding_gradient": ("dead_relu", "saturated_activation", "lr_too_high"),
+    "poor_init": ("vanishing_gradient", "dead_relu", "saturated_activation", "lr_too_low"),
+    "lr_too_high": ("dead_relu", "saturated_activation"),
+    "dead_relu": ("vanishing_gradient", "lr_too_low"),
+    "saturated_activation": ("vanishing_gradient", "lr_too_low"),
+    "vanishing_gradient": ("lr_too_low",),
+    "lr_too_low": ("too_few_epochs",),
+}
+#: in this order: a root cause first, so that what it hides is known when its followers are tried
+_RULES = (data.unnormalised_input, model.poor_init, model.exploding_gradient, model.lr_too_high, model.dead_relu,
+          model.saturated_activation, model.vanishing_gradient, model.lr_too_low, data.loss_output_mismatch,
+          data.class_imbalance)
+#: tried only when nothing above was found: a healthy model stopped too soon, or labels it cannot learn
+_FALLBACK = (data.too_few_epochs, data.label_problem)
+
+
+def view(inside: Inside, verdict: str, loss, val, span) -> View:
+    scale = inside.late("input", "scale_max")
+    rose = False
+    if loss is not None:
+        finite = loss[np.isfinite(loss)]
+        rose = finite.size >= 2 and bool(np.any(finite[1:] > finite[0] * 1.05))
+    return View(inside=inside, verdict=verdict, loss=loss, val=val, span=list(span), input_scale=scale,
+                loss_rose=rose)
+
+
+def find_causes(v: View) -> list[Finding]:
+    """The cause findings of a probed run, root causes first."""
+    found: list[Finding] = []
+    hidden: set[str] = set()
+    for rule in _RULES:
+        code = rule.__name__
+        if code in hidden:
+            continue
+        f = rule(v)
+        if f is not None:
+            found.append(f)
+            hidden.update(_HIDES.get(code, ()))
+    for rule in _FALLBACK if not found else ():
+        f = rule(v)
+        if f is not None:
+            return [f]
+    return found
+
+
+def weigh_curve_causes(v: View, findings: list[Finding], causes: list[Finding]) -> list[Finding]:
+    """The curves' own learning-rate findings (``lr_too_high`` of an unstable run, ``lr_too_low`` of
+    a smooth flat one) kept only when the probes back them and no cause found explains them, and not
+    twice; the curves' ``too_few_epochs`` left to the probes' rule; the rest as they are."""
+    named = {f.code for f in causes}
+    hidden = {h for c in named for h in _HIDES.get(c, ())}
+    out = []
+    for f in findings:
+        if f.code in ("lr_too_high", "lr_too_low") and (f.code in named | hidden or not model.confirmed_lr(v, f.code)):
+            continue
+        if f.code == "too_few_epochs":  # the probes' rule says whether the run stopped too soon
+            continue
+        out.append(f)
+    return out

@@ -1,0 +1,140 @@
+"""Causes in the data and the set-up: inputs at the wrong scale, a loss that does not fit the
+model's output, imbalanced classes, labels the model cannot learn, training stopped too soon."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fitwatch.diagnosis.causes import limits as L
+from fitwatch.diagnosis.causes.view import View, cause, fmt
+from fitwatch.diagnosis.findings import Finding
+
+_REGRESSION_LOSSES = ("MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss")
+
+
+def unnormalised_input(v: View) -> Finding | None:
+    """An input feature whose root mean square is above 10 (the median over the sampled batches)."""
+    ins = v.inside
+    if v.input_scale is None or v.input_scale <= L.INPUT_SCALE:
+        return None
+    ev = {"largest_feature_rms": v.input_scale, "largest_mean": ins.late("input", "mean_abs_max"),
+          "largest_std": ins.late("input", "std_max"), "smallest_feature_rms": ins.late("input", "scale_min")}
+    return cause("unnormalised_input", v, ev,
+                 f"The inputs are not normalised: a feature's values reach a root mean square of "
+                 f"{fmt(v.input_scale)} (mean {fmt(ev['largest_mean'])}, spread {fmt(ev['largest_std'])}), "
+                 f"where about 1 is expected; large inputs make large, badly scaled gradients.",
+                 ["normalise_inputs", "batch_norm"])
+
+
+def loss_output_mismatch(v: View) -> Finding | None:
+    """The loss is given what it does not expect: probabilities into ``CrossEntropyLoss`` (softmax
+    before it), anything but log-probabilities into ``NLLLoss``, probabilities into
+    ``BCEWithLogitsLoss`` (sigmoid before it), class ids as regression targets of ``MSELoss``."""
+    ins, loss = v.inside, v.inside.loss
+    if loss is None:
+        return None
+    s = lambda stat: ins.series("loss", stat)  # noqa: E731
+    always = lambda stat: s(stat).size > 0 and bool(np.all(s(stat) > 0.5))  # noqa: E731
+    never = lambda stat: s(stat).size > 0 and bool(np.all(s(stat) < 0.5))  # noqa: E731
+    varied = (ins.late("output", "std") or 0.0) > 1e-3
+    what = None
+    if loss == "CrossEntropyLoss" and always("input_prob"):
+        what = ("CrossEntropyLoss is given probabilities (a softmax before it): it applies log-softmax "
+                "itself, so the model's outputs are squashed twice and the loss cannot fall far")
+    elif loss == "NLLLoss" and never("input_logprob"):
+        what = ("NLLLoss is given outputs that are not log-probabilities (no log_softmax before it): "
+                "it then rewards raw scores without bound")
+    elif loss == "BCEWithLogitsLoss" and always("input_in01") and varied:
+        what = ("BCEWithLogitsLoss is given probabilities (a sigmoid before it): it applies the sigmoid "
+                "itself, so outputs are squashed twice and the loss cannot fall far")
+    elif loss in _REGRESSION_LOSSES and always("target_whole"):
+        lo, hi = ins.late("loss", "target_min"), ins.late("loss", "target_max")
+        if lo is not None and hi is not None and lo >= 0 and 2 <= hi - lo <= 20:
+            what = (f"{loss} is given whole-number targets from {fmt(lo)} to {fmt(hi)}, class ids by the "
+                    f"look of them: a regression loss treats class 2 as nearer class 3 than class 9")
+    if what is None:
+        return None
+    ev = {"loss": loss, "output_activation": ins.meta.get("output_activation"),
+          "output_min": ins.late("output", "min"), "output_max": ins.late("output", "max")}
+    return cause("loss_output_mismatch", v, ev, f"The loss does not fit the model's output: {what}.", ["loss_fit"])
+
+
+def _labels(v: View):
+    """(split, counts, predicted, hits) of the validation labels when probed, else the training ones."""
+    for layer in ("val_labels", "labels"):
+        c = v.inside.per_class(layer, "count")
+        if c is not None and c.sum() > 0:
+            last = v.inside.per_class(layer, "count", last_epochs=3)
+            return layer, c, last, v.inside.per_class(layer, "pred", last_epochs=3), \
+                v.inside.per_class(layer, "hit", last_epochs=3)
+    return None
+
+
+def class_imbalance(v: View) -> Finding | None:
+    """The largest class outnumbers the smallest tenfold (SM ClassImbalance), or threefold while the
+    smallest is mostly missed (recall below 0.3 over the last epochs) and the largest found."""
+    got = _labels(v)
+    if got is None:
+        return None
+    layer, counts, last, pred, hits = got
+    present = counts > 0
+    if present.sum() < 2:
+        return None
+    big, small = int(np.argmax(np.where(present, counts, -1))), int(np.argmin(np.where(present, counts, np.inf)))
+    ratio = float(counts[big] / counts[small])
+    recall = hits / np.maximum(last, 1) if last is not None and last.sum() else None
+    missed = recall is not None and last[small] > 0 and recall[small] < L.MISSED_RECALL and recall[big] > 0.8
+    if not (ratio > L.IMBALANCE or (ratio > L.IMBALANCE_MISSED and missed)):
+        return None
+    split = "validation" if layer == "val_labels" else "training"
+    ev = {"largest_class": big, "smallest_class": small, "count_ratio": ratio, "split": split,
+          "smallest_class_recall": float(recall[small]) if recall is not None else None,
+          "smallest_class_predicted": int(pred[small]) if pred is not None else None}
+    never = pred is not None and pred[small] == 0 and last[small] > 0
+    return cause("class_imbalance", v, ev,
+                 f"The classes are imbalanced: class {big} outnumbers class {small} {ratio:.0f} to 1 in the "
+                 f"{split} labels"
+                 + (f", and class {small} is never predicted: the accuracy hides it" if never else
+                    f"; class {small}'s recall is {fmt(ev['smallest_class_recall'])}" if recall is not None else "")
+                 + ".", ["class_weights", "class_balance"])
+
+
+def label_problem(v: View) -> Finding | None:
+    """Labels the model cannot learn: the training loss falls (5 % or more) while the validation loss
+    never beats its first value by 3 %, with nothing wrong inside the model (the caller checks that
+    no other cause was found): shuffled or very noisy labels."""
+    if v.loss is None or v.val is None or v.val.size < 3 or v.verdict not in ("not_learning", "overfitting",
+                                                                                "underfitting"):
+        return None
+    loss, val = v.loss[np.isfinite(v.loss)], v.val[np.isfinite(v.val)]
+    if loss.size < 3 or val.size < 3 or loss[0] <= 0 or val[0] <= 0:
+        return None
+    fell = 1 - float(np.min(loss[1:])) / float(loss[0])
+    val_gain = 1 - float(np.min(val[1:])) / float(val[0])
+    if fell < L.TRAIN_FELL or val_gain > L.VAL_NEVER:
+        return None
+    ev = {"train_loss_drop": fell, "val_loss_best_gain": val_gain}
+    return cause("label_problem", v, ev,
+                 f"The model learns the training labels (loss {100 * fell:.0f}% down) but nothing that holds on "
+                 f"validation (never {100 * L.VAL_NEVER:.0f}% below its first value), with healthy gradients and "
+                 f"updates: the labels look shuffled or very noisy.", ["relabel", "check_data"])
+
+
+def too_few_epochs(v: View) -> Finding | None:
+    """Still improving, and steeply: the last epoch gained 10 % or more of the whole drop so far."""
+    if v.verdict != "still_improving":
+        return None
+    c = v.val if v.val is not None else v.loss
+    if c is None:
+        return None
+    c = c[np.isfinite(c)]
+    if c.size < 2:
+        return None
+    drop = float(c[0] - c.min())
+    gain = float(c[-2] - c[-1])
+    if drop <= 0 or gain < L.LAST_GAIN * drop:
+        return None
+    ev = {"last_epoch_gain": gain, "drop_so_far": drop, "share": gain / drop}
+    return cause("too_few_epochs", v, ev,
+                 f"Training stopped too soon: the last epoch still took {100 * gain / drop:.0f}% of the whole "
+                 f"drop so far off the loss.", ["more_epochs"])

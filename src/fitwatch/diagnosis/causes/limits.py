@@ -1,0 +1,49 @@
+"""The thresholds of the cause rules, each with where it comes from (docs/probes.md has the table).
+
+SM: Amazon SageMaker Debugger's built-in rules (their documented defaults); AT: AUTOTRAINER
+(Zhang et al., ICSE 2021, ``utils/monitor.py``); DD: DeepDiagnosis (Wardat et al., ICSE 2022);
+TDC: TheDeepChecker (``settings.yaml``); CS231n: the Stanford course notes
+(``neural-networks-3.md``). "Ours" marks a value set on fitwatch's own fault benchmark
+(``benchmarks/faults/tune``), never on its held-out half.
+"""
+
+#: SM DeadRelu: a layer is flagged when more than half its units are dead (a unit is dead when its
+#: input is <= 0 for every sample of the batch: SM's "active on fewer than 1 % of samples" at batch 32-128)
+DEAD_SHARE = 0.5
+#: SM SaturatedActivation: more than half of a sigmoid/tanh layer's units saturated (output within 1 %
+#: of its range from a bound: derivative below 4 % of its peak; SM's own bounds are the float32 limits)
+SATURATED_SHARE = 0.5
+#: AT vanishing gradient: first/last layer gradient-norm ratio below 1e-3 with the first below 1e-4
+VANISH_GRAD_RATIO = 1e-3
+VANISH_GRAD_FIRST = 1e-4
+#: ours, after TDC's update speed: the first layer's update-to-weight ratio below 1e-4 (TDC: log10 < -4)
+#: and 100 times smaller than the last layer's
+VANISH_UPDATE_FIRST = 1e-4
+VANISH_UPDATE_RATIO = 1e-2
+#: a layer whose gradient entries are exactly 0 in more than half (AT's dying-ReLU test counts 70 %) has
+#: dead or symmetric units, not vanishing ones
+ZERO_GRAD = 0.5
+#: ours: at the first step (nothing updated yet) a gradient 10 times the size of its weights (a step of
+#: lr 0.1 would more than replace them); SM ExplodingTensor, AT: any NaN or infinite gradient
+EXPLODE_GRAD_TO_WEIGHT = 10.0
+#: TDC update speed: log10(update / weight) above -1 is too quick, below -4 too slow (CS231n: ~1e-3 is right)
+UPDATE_HIGH = 0.1
+UPDATE_LOW = 1e-4
+#: ours: lr_too_high is named from the probes alone when the early updates are half the weights or more
+UPDATE_HIGH_ALONE = 0.5
+#: ours: an input feature whose root mean square exceeds 10 (DD, UMLAUT: any value outside [-1, 1]
+#: is too strict for standardised data with outliers)
+INPUT_SCALE = 10.0
+#: SM ClassImbalance: largest / smallest class count above 10, or (ours) above 3 with the smallest
+#: class mostly missed (SM misprediction 0.7: recall below 0.3) while the largest is found
+IMBALANCE = 10.0
+IMBALANCE_MISSED = 3.0
+MISSED_RECALL = 0.3
+#: symmetric units (poor_init): the spread of a layer's units, relative to their size, under 1e-3
+UNIT_SPREAD = 1e-3
+#: too_few_epochs: the last epoch still gained this share of the whole drop (TDC: a loss that still
+#: falls 5 % or more a window is not stagnating)
+LAST_GAIN = 0.1
+#: label_problem: training fell by 5 % or more while validation never beat its first value by 3 %
+TRAIN_FELL = 0.05
+VAL_NEVER = 0.03

@@ -1,0 +1,192 @@
+"""Causes inside the model: gradients that vanish or explode, dead or saturated units, a poor
+initialisation, a learning rate too high or too low. Each rule reads :class:`Inside` and returns a
+:class:`Finding` with its evidence (layers, numbers, the step), or None."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fitwatch.diagnosis.causes import limits as L
+from fitwatch.diagnosis.causes.view import View, cause, fmt
+from fitwatch.diagnosis.findings import Finding
+
+
+def _first_last(v: View) -> tuple[str, str] | None:
+    layers = [n for n in v.inside.layers if v.inside.has(n, "grad_norm")]
+    return (layers[0], layers[-1]) if len(layers) >= 3 else None
+
+
+def vanishing_gradient(v: View) -> Finding | None:
+    """The layers near the input get gradients orders of magnitude smaller than the last one's:
+    AT's ratio (first/last gradient norm < 1e-3, first < 1e-4), or the first layer's updates under
+    1e-4 of its weights and 100 times smaller than the last layer's; not when the first layer's
+    gradients are mostly exactly 0 (dead or symmetric units: other causes)."""
+    ins = v.inside
+    ends = _first_last(v)
+    if ends is None:
+        return None
+    first, last = ends
+    g1, g2 = ins.typical(first, "grad_norm"), ins.typical(last, "grad_norm")
+    u1, u2 = ins.typical(first, "update_ratio"), ins.typical(last, "update_ratio")
+    zero = ins.typical(first, "zero_grad") or 0.0
+    if g1 is None or g2 is None or zero > L.ZERO_GRAD or g2 <= 0:
+        return None
+    by_grad = g1 / g2 < L.VANISH_GRAD_RATIO and g1 < L.VANISH_GRAD_FIRST
+    by_update = (u1 is not None and u2 is not None and u2 > 0 and u1 < L.VANISH_UPDATE_FIRST
+                 and u1 / u2 < L.VANISH_UPDATE_RATIO)
+    if not (by_grad or by_update):
+        return None
+    ev = {"first_layer": first, "last_layer": last, "first_grad_norm": g1, "last_grad_norm": g2,
+          "grad_ratio": g1 / g2, "first_update_ratio": u1, "last_update_ratio": u2}
+    return cause("vanishing_gradient", v, ev,
+                 f"Gradients vanish towards the input: layer {first} gets a gradient norm of {fmt(g1)}, "
+                 f"{fmt(g1 / g2)} of the last layer's ({last}: {fmt(g2)}), so its weights move by "
+                 f"{fmt(u1)} of their size a step and the early layers barely learn.",
+                 ["relu", "init", "batch_norm", "residual"])
+
+
+def exploding_gradient(v: View) -> Finding | None:
+    """Gradients far larger than the weights at the very first step (10 times or more: nothing has
+    been updated yet, so the architecture or initialisation makes them), or NaN/infinite gradients
+    from a model whose first gradients were already large; with inputs at a normal scale (else the
+    input is the cause)."""
+    ins = v.inside
+    if v.input_scale is not None and v.input_scale > L.INPUT_SCALE:
+        return None
+    worst, where = 0.0, None
+    for n in ins.layers:
+        g, w = ins.first(n, "grad_norm"), ins.first(n, "weight_norm")
+        if g is not None and w is not None and w > 0 and g / w > worst:
+            worst, where = g / w, n
+    bad = sum(float(np.nansum(ins.values[(n, "grad_nonfinite")]["value"])) for n in ins.layers
+              if ins.has(n, "grad_nonfinite"))
+    if where is None or worst < L.EXPLODE_GRAD_TO_WEIGHT:
+        return None
+    ev = {"layer": where, "grad_to_weight_at_start": worst, "grad_norm": ins.first(where, "grad_norm"),
+          "weight_norm": ins.first(where, "weight_norm"), "nonfinite_gradients": bad}
+    if ins.broken_at is not None:
+        ev["broken_at_step"] = ins.broken_at
+    return cause("exploding_gradient", v, ev,
+                 f"Gradients explode: at the first step, before any update, layer {where}'s gradient norm is "
+                 f"{fmt(worst)} times its weights' ({fmt(ev['grad_norm'])} against {fmt(ev['weight_norm'])})"
+                 + (f"; gradients became NaN or infinite from step {ins.broken_at}" if ins.broken_at is not None
+                    else "") + ".",
+                 ["gradient_clipping", "init", "batch_norm", "lr_down"])
+
+
+def dead_relu(v: View) -> Finding | None:
+    """A ReLU-family layer with more than half its units dead (never active over a sampled batch),
+    over the last half of the run (SM DeadRelu)."""
+    ins = v.inside
+    worst = max(((ins.late(a, "dead"), a) for a in ins.activations if ins.late(a, "dead") is not None),
+                default=(None, None))
+    share, where = worst
+    if share is None or share <= L.DEAD_SHARE:
+        return None
+    dead = [a for a in ins.activations if (ins.late(a, "dead") or 0) > L.DEAD_SHARE]
+    first = ins.first(where, "dead")
+    ev = {"layer": where, "dead_share": share, "dead_at_start": first, "layers": dead}
+    when = ("from the first step (the initialisation or the inputs put them below 0)" if first is not None
+            and first > L.DEAD_SHARE else "during training (a large update pushed them below 0)")
+    return cause("dead_relu", v, ev,
+                 f"{100 * share:.0f}% of the units of {where} ({ins.activations[where]}) are dead, "
+                 f"{when}: they output 0 for every sample and get no gradient"
+                 + (f"; {len(dead)} layers are so" if len(dead) > 1 else "") + ".",
+                 ["leaky_relu", "init", "lr_down", "batch_norm"])
+
+
+def saturated_activation(v: View) -> Finding | None:
+    """A sigmoid/tanh layer (not the model's output) with more than half its outputs within 1 % of
+    their bounds over the last half of the run (SM SaturatedActivation)."""
+    ins = v.inside
+    out = ins.meta.get("output_activation")
+    rows = [(ins.late(a, "saturated"), a) for a in ins.activations
+            if a != out and ins.activations[a] not in ("Softmax", "LogSoftmax", "Softmin")
+            and ins.late(a, "saturated") is not None]
+    share, where = max(rows, default=(None, None))
+    if share is None or share <= L.SATURATED_SHARE:
+        return None
+    first = ins.first(where, "saturated")
+    ev = {"layer": where, "saturated_share": share, "saturated_at_start": first}
+    return cause("saturated_activation", v, ev,
+                 f"{100 * share:.0f}% of the outputs of {where} ({ins.activations[where]}) sit at its bounds"
+                 f"{' from the first step' if first is not None and first > L.SATURATED_SHARE else ''}: "
+                 f"there its gradient is nearly 0, so the layers before it barely learn.",
+                 ["init", "relu", "batch_norm", "normalise_inputs"])
+
+
+def poor_init(v: View) -> Finding | None:
+    """Units alike as initialised: a layer (with several units, not the last) whose weights are all
+    zero or whose units are copies of each other (their spread under 1e-3 of their size): they get
+    the same gradient and stay alike."""
+    ins = v.inside
+    layers = [n for n in ins.layers if ins.has(n, "unit_spread")]
+    for n in layers[:-1] if len(layers) > 1 else []:
+        spread, w = ins.first(n, "unit_spread"), ins.first(n, "weight_norm")
+        if spread is not None and spread < L.UNIT_SPREAD:
+            ev = {"layer": n, "unit_spread": spread, "weight_norm": w}
+            what = "all zero" if (w or 0) == 0 else "the same for every unit"
+            return cause("poor_init", v, ev,
+                         f"The weights of layer {n} start {what}: its units compute the same thing, get the "
+                         f"same gradient and never become different (symmetry is not broken).",
+                         ["init_random", "init"])
+    return None
+
+
+def _early_update(v: View) -> float | None:
+    """The median over layers of each layer's median update-to-weight ratio over steps 1-16."""
+    ins = v.inside
+    per = [float(np.median(e)) for n in ins.layers if (e := ins.early(n, "update_ratio")).size]
+    return float(np.median(per)) if per else None
+
+
+def _typical_update(v: View) -> float | None:
+    """The median over layers that learn (gradients mostly non-zero) of their typical update ratio."""
+    ins = v.inside
+    per = [u for n in ins.layers if (u := ins.typical(n, "update_ratio")) is not None
+           and (ins.typical(n, "zero_grad") or 0.0) <= L.ZERO_GRAD]
+    return float(np.median(per)) if per else None
+
+
+def lr_too_high(v: View) -> Finding | None:
+    """The first updates move the weights by a large share of their size: half or more (alone), or
+    a tenth or more (TDC) with the curves' symptom of a learning rate too high (unstable, diverged,
+    or a training loss that rose above its start)."""
+    early = _early_update(v)
+    if early is None:
+        return None
+    symptom = v.verdict in ("unstable", "diverged") or v.loss_rose
+    if not (early >= L.UPDATE_HIGH_ALONE or (early >= L.UPDATE_HIGH and symptom)):
+        return None
+    lr = v.inside.late("optimizer", "lr")
+    ev = {"early_update_ratio": early, "lr": lr, "optimizer": v.inside.meta.get("optimizer")}
+    return cause("lr_too_high", v, ev,
+                 f"The learning rate is too high: the first updates change the weights by {fmt(early)} of "
+                 f"their size a step (about 1e-3 is healthy)" + (f", at lr={fmt(lr)}" if lr is not None else "")
+                 + ".", ["lr_down", "lr_schedule", "gradient_clipping"])
+
+
+def lr_too_low(v: View) -> Finding | None:
+    """Updates under 1e-4 of the weights a step in the layers that learn (TDC), while the loss barely
+    moves (not_learning, still_improving or underfitting)."""
+    typical = _typical_update(v)
+    if typical is None or typical >= L.UPDATE_LOW or v.verdict not in ("not_learning", "still_improving",
+                                                                      "underfitting"):
+        return None
+    lr = v.inside.late("optimizer", "lr")
+    ev = {"update_ratio": typical, "lr": lr, "optimizer": v.inside.meta.get("optimizer")}
+    return cause("lr_too_low", v, ev,
+                 f"The learning rate is too low: each step changes the weights by {fmt(typical)} of their "
+                 f"size (about 1e-3 is healthy)" + (f", at lr={fmt(lr)}" if lr is not None else "") + ".",
+                 ["lr_up", "lr_range_test"])
+
+
+def confirmed_lr(v: View, code: str) -> bool:
+    """Whether the probes back a learning-rate finding the curves alone made (``lr_too_high`` of an
+    unstable or diverged run, ``lr_too_low`` of a smooth flat one): with probes, it stays only when
+    the updates agree."""
+    if code == "lr_too_high":
+        early = _early_update(v)
+        return early is not None and early >= L.UPDATE_HIGH
+    typical = _typical_update(v)
+    return typical is not None and typical < L.UPDATE_LOW

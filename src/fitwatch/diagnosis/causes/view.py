@@ -1,0 +1,67 @@
+"""What every cause rule reads (:class:`View`), and how a cause finding is made (:func:`cause`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fitwatch.diagnosis.findings import Finding
+from fitwatch.diagnosis.inside import Inside
+
+#: what to do about each cause, best first (catalogue keys of fitwatch.diagnosis.remedies, and these)
+CAUSE_REMEDIES = {
+    "relu": "Use ReLU-family activations (ReLU, LeakyReLU, GELU) in the hidden layers instead of sigmoid/tanh.",
+    "residual": "Add skip (residual) connections, or use fewer layers.",
+    "leaky_relu": "Use LeakyReLU/GELU (no dead zone), or a smaller learning rate; initialise biases at 0.",
+    "init_random": "Initialise the weights randomly (the framework's default, or He/Xavier): never all "
+                   "zeros or one constant.",
+    "lr_range_test": "Run a learning-rate range test (fitwatch's, or torch-lr-finder) and start from its "
+                     "steepest fall.",
+    "class_weights": "Weigh the classes in the loss (CrossEntropyLoss(weight=...), pos_weight for "
+                     "BCEWithLogitsLoss) or resample the minority class; judge by per-class recall or F1, "
+                     "not accuracy.",
+    "relabel": "Check the labels: are they aligned with the inputs (not shuffled apart), and how many are "
+               "wrong? Fit one small batch to zero loss first: a model that cannot cannot learn these labels.",
+}
+
+
+@dataclass
+class View:
+    """What the cause rules read: the probes (:class:`Inside`), the verdict and the curves' facts.
+
+    Attributes:
+        inside: the probe values.
+        verdict: the curve verdict (``good_fit``...).
+        loss, val: the training and validation loss curves judged (None when absent).
+        span: the run's ``[first, last]`` epoch.
+        input_scale: the largest input feature's root mean square (median over samples), or None.
+        loss_rose: the training loss went above its first epoch's value at some later epoch.
+        chance: the no-skill loss level when known (ln k), else None.
+    """
+
+    inside: Inside
+    verdict: str
+    loss: np.ndarray | None
+    val: np.ndarray | None
+    span: list
+    input_scale: float | None
+    loss_rose: bool
+    chance: float | None = None
+
+
+def cause(code: str, v: View, evidence: dict, message: str, remedies: list[str]) -> Finding:
+    """A cause finding: a warning over the whole run, with its remedies as sentences."""
+    from fitwatch.diagnosis.remedies import CATALOGUE
+
+    text = [CAUSE_REMEDIES.get(k) or CATALOGUE.get(k) for k in remedies]
+    evidence = {k: x for k, x in evidence.items() if x is not None}
+    evidence["source"] = "probes"
+    return Finding(code, "warning", list(v.span), evidence, message, [t for t in text if t])
+
+
+def fmt(x) -> str:
+    """A number as evidence prints it: 3 significant digits."""
+    if x is None:
+        return "?"
+    return f"{x:.3g}"

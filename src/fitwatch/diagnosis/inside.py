@@ -1,0 +1,120 @@
+"""What the probes saw inside a model (:meth:`fitwatch.Run.watch`), as the cause rules read it.
+
+:class:`Inside` wraps a run's probe values, ``{(layer, stat): {"step", "epoch", "value": arrays}}``
+(:meth:`fitwatch.RunData.probes`), and what the watcher knew of the model (``info["probes"]``:
+its layers in order, its activation modules, its loss and optimizer), with the few questions the
+rules of :mod:`fitwatch.diagnosis.causes` ask: a statistic's values over the sampled steps, its
+value at the first sampled step, its typical value over the last half of the run.
+
+Example:
+    >>> import numpy as np
+    >>> values = {("0", "grad_norm"): {"step": np.array([0, 1, 2]), "epoch": np.array([0, 0, 1]),
+    ...                                "value": np.array([0.5, 0.4, 0.3])}}
+    >>> inside = Inside(values, {"layers": [{"name": "0", "type": "Linear", "params": 40}]})
+    >>> inside.layers, inside.first("0", "grad_norm"), inside.late("0", "grad_norm")
+    (['0'], 0.5, 0.35)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Inside:
+    """A run's probe values and model description.
+
+    Args:
+        values: ``{(layer, stat): {"step", "epoch", "value": arrays}}``.
+        meta: ``info["probes"]`` of the run (one model's, or ``{name: meta}`` for several).
+    """
+
+    def __init__(self, values: dict, meta: dict | None):
+        self.values = values
+        meta = meta or {}
+        if meta and "layers" not in meta:  # several models, watched under names: their layers prefixed
+            merged: dict = {"layers": [], "activations": []}
+            for name, m in meta.items():
+                if isinstance(m, dict):
+                    for key in ("layers", "activations"):
+                        merged[key] += [{**x, "name": f"{name}/{x['name']}"} for x in m.get(key, [])]
+                    for key in ("loss", "optimizer", "every", "output_activation"):
+                        if key in m:
+                            merged.setdefault(key, m[key])
+            meta = merged
+        self.meta = meta
+        self.layers: list[str] = [x["name"] for x in meta.get("layers", [])]
+        self.layer_types = {x["name"]: x.get("type", "") for x in meta.get("layers", [])}
+        self.activations = {x["name"]: x.get("type", "") for x in meta.get("activations", [])}
+        self.loss: str | None = meta.get("loss")
+        #: the first sampled step whose weights or gradients hold a NaN or an infinity (None: never):
+        #: what the probes saw from there on is of a broken model, and is left out of every statistic
+        self.broken_at: int | None = None
+        for (layer, stat), v in values.items():
+            if stat in ("weight_nonfinite", "grad_nonfinite"):
+                bad = v["step"][np.nan_to_num(v["value"], nan=1.0) > 0]
+                if bad.size and (self.broken_at is None or bad[0] < self.broken_at):
+                    self.broken_at = int(bad[0])
+
+    def __bool__(self) -> bool:
+        return bool(self.values)
+
+    def steps(self, layer: str, stat: str) -> np.ndarray:
+        v = self.values.get((layer, stat))
+        return v["step"] if v is not None else np.empty(0, dtype=np.int64)
+
+    def series(self, layer: str, stat: str) -> np.ndarray:
+        """The statistic's value at every sampled step before the model broke (:attr:`broken_at`);
+        empty when never recorded."""
+        v = self.values.get((layer, stat))
+        if v is None:
+            return np.empty(0)
+        if self.broken_at is not None and not stat.endswith("nonfinite"):
+            return v["value"][v["step"] < self.broken_at]
+        return v["value"]
+
+    def early(self, layer: str, stat: str, last_step: int = 16) -> np.ndarray:
+        """Its values at the sampled steps 1 to ``last_step`` (the first updates)."""
+        v = self.values.get((layer, stat))
+        if v is None:
+            return np.empty(0)
+        keep = (v["step"] >= 1) & (v["step"] <= last_step)
+        return v["value"][keep]
+
+    def first(self, layer: str, stat: str) -> float | None:
+        """Its value at the first sampled step (the model as initialised), None without one."""
+        s = self.series(layer, stat)
+        return float(s[0]) if s.size else None
+
+    def late(self, layer: str, stat: str) -> float | None:
+        """Its median over the last half of the sampled steps (what the run settled into)."""
+        s = self.series(layer, stat)
+        s = s[~np.isnan(s)]
+        return float(np.median(s[s.size // 2:])) if s.size else None
+
+    def typical(self, layer: str, stat: str) -> float | None:
+        """Its median over every sampled step but the first (the model as it trained)."""
+        s = self.series(layer, stat)
+        s = s[1:] if s.size > 1 else s
+        s = s[~np.isnan(s)]
+        return float(np.median(s)) if s.size else None
+
+    def per_class(self, layer: str, stat: str, *, last_epochs: int | None = None) -> np.ndarray | None:
+        """A per-class statistic (``count``, ``pred``, ``hit``) summed over the sampled steps (of the
+        last ``last_epochs`` epochs only, when given): one value per class, None when never recorded."""
+        cols = []
+        k = 0
+        while (layer, f"{stat}/{k}") in self.values:
+            v = self.values[(layer, f"{stat}/{k}")]
+            keep = np.ones(v["value"].size, dtype=bool)
+            if last_epochs is not None and v["epoch"].size:
+                keep = v["epoch"] > v["epoch"].max() - last_epochs
+            cols.append(float(np.nansum(v["value"][keep])))
+            k += 1
+        return np.array(cols) if cols else None
+
+    def has(self, layer: str, stat: str) -> bool:
+        return (layer, stat) in self.values
+
+    def epoch_of(self, layer: str, stat: str, i: int) -> int | None:
+        v = self.values.get((layer, stat))
+        return int(v["epoch"][i]) if v is not None and v["epoch"].size else None

@@ -1,0 +1,35 @@
+"""What the probes call things: activation families, the sampling interval, row names.
+
+Rows are ``(step, layer, stat, value)``. ``layer`` is a module's qualified name in the model
+(``features.0``, ``classifier``; the model itself is ``(model)``), or one of the pseudo-layers
+below; ``stat`` is one of the names listed here (a per-class statistic is ``count/3``: class 3).
+"""
+
+from __future__ import annotations
+
+#: modules whose units die: a unit is dead when its input is <= 0 for every sample of the batch
+RELU_FAMILY = ("ReLU", "ReLU6", "LeakyReLU", "PReLU", "RReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish",
+               "Hardswish")
+#: modules that saturate: output within SATURATION of their bounds
+SATURATING = {"Sigmoid": (0.0, 1.0), "Tanh": (-1.0, 1.0), "Hardsigmoid": (0.0, 1.0), "Hardtanh": (-1.0, 1.0),
+              "Softsign": (-1.0, 1.0)}
+SOFTMAX = ("Softmax", "LogSoftmax", "Softmin")
+ACTIVATIONS = (*RELU_FAMILY, *SATURATING, *SOFTMAX)
+#: a saturating unit's output within this share of its range from a bound: sigmoid < 0.01 or > 0.99,
+#: tanh beyond +-0.98; its derivative is then under 4 % of its largest
+SATURATION = 0.01
+
+INPUT, OUTPUT, LOSS, OPTIMIZER = "input", "output", "loss", "optimizer"
+LABELS = {"train": "labels", "val": "val_labels"}  # class counts, predictions and hits of each split
+
+#: per layer with parameters
+LAYER_STATS = ("grad_norm", "weight_norm", "update_ratio", "zero_grad", "grad_nonfinite", "weight_nonfinite")
+#: per activation module
+ACTIVATION_STATS = ("dead", "saturated", "mean", "std")
+
+DEFAULT_EVERY = 100  # steps between two samples, besides steps 0, 1, 4 and 16
+
+
+def default_every() -> int:
+    """The default sampling interval: one training step in :data:`DEFAULT_EVERY`."""
+    return DEFAULT_EVERY

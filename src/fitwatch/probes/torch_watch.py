@@ -1,0 +1,425 @@
+"""Probes on a PyTorch model: hooks attached on sampled steps, values read once an epoch.
+
+A training step is one forward pass of the watched model in training mode (``model.train()``).
+Steps 0, 1, 4 and 16 (the model as initialised, its first updates) and every ``every``-th step are
+sampled. On a sampled step:
+
+* the forward pass records the input batch's per-feature scale, every activation module's dead and
+  saturated shares, mean and spread, and the output's range (is it already a probability?);
+* the loss module called on the output (any ``torch.nn`` loss) records what it was given: the
+  labels' class counts, the predicted classes and the hits, whether its input was a probability or
+  a log-probability, whether the targets are whole numbers;
+* the backward pass records each layer's gradient norm, share of exactly-zero gradients and
+  non-finite gradient values (tensor hooks on the parameters, removed at the next step);
+* the optimizer's step records the learning rate (a global step hook, removed once it fired);
+* the next forward pass records each layer's update-to-weight ratio ``||w' - w|| / ||w||``
+  against a copy of the weights taken on the sampled step (any optimizer, or a hand-written update).
+
+Validation forward passes (``model.eval()``) are sampled too, one in ``max(1, every // 10)``, for the
+loss's class counts only (``val_labels``): a class never predicted on validation is evidence.
+
+Between sampled steps the only hook left is one forward pre-hook on the model that counts steps.
+Every value is a tensor on its device until :meth:`TorchWatcher.collect`, which reads them all in
+one transfer per device (no host synchronisation per step).
+
+Example:
+    >>> import torch
+    >>> model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    >>> w = TorchWatcher(model, every=10)
+    >>> opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    >>> x, y = torch.randn(16, 4), torch.randint(0, 3, (16,))
+    >>> for _ in range(3):
+    ...     opt.zero_grad(); torch.nn.CrossEntropyLoss()(model(x), y).backward(); opt.step()
+    >>> rows = w.collect()
+    >>> sorted({(layer, stat) for _, layer, stat, _ in rows if stat == "grad_norm"})
+    [('0', 'grad_norm'), ('2', 'grad_norm')]
+    >>> w.meta["loss"], w.meta["optimizer"]
+    ('CrossEntropyLoss', 'SGD')
+    >>> w.close()
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.nn.modules.loss import _Loss
+from torch.nn.modules.module import register_module_forward_hook
+from torch.optim.optimizer import register_optimizer_step_pre_hook
+
+from fitwatch.probes.names import (INPUT, LABELS, LOSS, OPTIMIZER, OUTPUT, RELU_FAMILY, SATURATING, SATURATION,
+                                   SOFTMAX, default_every)
+
+_MAX_CLASSES = 1000  # per-class counts are kept up to this many classes
+_LAYERS = "\0layers"  # a pending value with one entry per layer (expanded into per-layer rows by collect)
+
+
+def _first_tensor(x):
+    if isinstance(x, torch.Tensor):
+        return x
+    if isinstance(x, (tuple, list)):
+        for v in x:
+            t = _first_tensor(v)
+            if t is not None:
+                return t
+    if isinstance(x, dict):
+        for v in x.values():
+            t = _first_tensor(v)
+            if t is not None:
+                return t
+    return None
+
+
+def _others(x: torch.Tensor) -> list[int]:
+    """The dimensions of ``x`` that are samples: all but dim 1 (features, channels: the units)."""
+    return [0] if x.dim() <= 1 else [d for d in range(x.dim()) if d != 1]
+
+
+class TorchWatcher:
+    """Probe a ``torch.nn.Module`` while it trains.
+
+    Args:
+        model: the model (any ``torch.nn.Module``).
+        every: sample one training step in ``every`` (and steps 1, 4 and 16). Defaults to
+            :func:`fitwatch.probes.default_every`.
+
+    Attributes:
+        meta: what the watcher knows of the model: ``every``, ``layers`` (name, type, number of
+            parameters, in the model's order), ``activations`` (name, type), and, once seen,
+            ``loss`` and ``optimizer`` (class names).
+        step: training steps seen so far.
+    """
+
+    def __init__(self, model, every: int | None = None):
+        if not isinstance(model, torch.nn.Module):
+            raise TypeError(f"fitwatch: watch() takes a torch.nn.Module, got {type(model).__name__}; "
+                            f"for Keras use fitwatch.keras.Callback(..., watch=True)")
+        every = default_every() if every is None else every
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"fitwatch: every must be a whole number of steps >= 1, got {every!r}; e.g. every=50")
+        self.model, self.every, self.eval_every = model, every, max(1, every // 10)
+        self.step, self.eval_step = 0, 0
+        self._layers: dict[str, list[torch.nn.Parameter]] = {}
+        self._acts: dict[str, torch.nn.Module] = {}
+        for name, m in model.named_modules():
+            params = [p for p in m.parameters(recurse=False) if p.requires_grad]
+            if params:
+                self._layers[name or "(model)"] = params
+            if type(m).__name__ in RELU_FAMILY or type(m).__name__ in SATURATING or type(m).__name__ in SOFTMAX:
+                self._acts[name or "(model)"] = m
+        self.meta: dict = {
+            "every": every,
+            "layers": [{"name": n, "type": type(model.get_submodule("" if n == "(model)" else n)).__name__,
+                        "params": sum(p.numel() for p in ps)} for n, ps in self._layers.items()],
+            "activations": [{"name": n, "type": type(m).__name__} for n, m in self._acts.items()],
+        }
+        self._param_ids = {id(p) for ps in self._layers.values() for p in ps}
+        # every parameter in one flat list, with its layer's index: per-layer values are computed for
+        # all layers at once (fused foreach norms, one index_add), not layer by layer
+        self._params = [p for ps in self._layers.values() for p in ps]
+        self._owner = [i for i, ps in enumerate(self._layers.values()) for _ in ps]
+        self._firsts = [ps[0] for ps in self._layers.values()]  # each layer's weight: its zero-gradient share
+        self._owner_t: dict = {}  # the owner index as a tensor, per device
+        self._pending: list[tuple[int, str, str, object]] = []  # (step, layer, stat, tensor or float)
+        self._temp: list = []  # hook handles of the sampled step, removed at the next forward
+        self._snap: list[torch.Tensor] | None = None  # the weights at the sampled step (for its update)
+        self._snap_norms: torch.Tensor | None = None
+        self._snap_step = -1
+        self._grads: dict[int, torch.Tensor] = {}  # this step's gradients, by parameter position
+        self._loss_split: str | None = None
+        self._handles = [model.register_forward_pre_hook(self._pre), model.register_forward_hook(self._post)]
+
+    # -- sampling ---------------------------------------------------------------------------
+    def sampled(self, step: int) -> bool:
+        """Step ``step`` is probed: steps 0, 1, 4 and 16 (the model as initialised, its first
+        updates), and every ``every``-th."""
+        return step % self.every == 0 or step in (1, 4, 16)
+
+    def _clear_temp(self) -> None:
+        for h in self._temp:
+            h.remove()
+        self._temp = []
+        self._loss_split = None
+
+    def _pre(self, module, args):
+        self._clear_temp()
+        if self._snap is not None:
+            self._updates()
+        if module.training and torch.is_grad_enabled():
+            step = self.step
+            self.step += 1
+            if self.sampled(step):
+                self._arm(step, args)
+        elif not module.training:
+            if self.eval_step % self.eval_every == 0:
+                self._arm_loss(self.step, "val")
+            self.eval_step += 1
+
+    def _post(self, module, args, output):
+        for h in self._temp[:]:
+            if getattr(h, "_fitwatch_forward", False):
+                h.remove()
+                self._temp.remove(h)
+        if self._sampling is not None:
+            out = _first_tensor(output)
+            if out is not None and out.is_floating_point():
+                self._output(self._sampling, out.detach())
+                if self._last_act is not None and self._last_act[1] is out:  # the model ends in this activation
+                    self.meta["output_activation"] = self._last_act[0]
+            self._sampling = None
+            self._last_act = None
+
+    _sampling: int | None = None  # the step whose forward pass is being probed
+    _last_act: tuple | None = None  # (name, output) of the last activation module of a probed forward
+    _lr_step: int | None = None  # the sampled step whose learning rate the next optimizer step gives
+
+    def _arm(self, step: int, args) -> None:
+        """Attach this step's hooks: activations, gradients, the loss, the optimizer's step."""
+        self._sampling = step
+        x = _first_tensor(args)
+        with torch.no_grad():
+            if x is not None and x.is_floating_point():
+                self._input(step, x.detach())
+            if self._params:
+                params = [p.detach() for p in self._params]
+                self._snap = torch._foreach_mul(params, 1.0)  # copies, in one fused call
+                self._snap_norms = torch.stack(torch._foreach_norm(params)).float()
+                self._snap_step = step
+                self._put(step, _LAYERS, "weight_norm", self._per_layer(self._snap_norms))
+                bad = (~torch.isfinite(self._snap_norms)).float()
+                self._put(step, _LAYERS, "weight_nonfinite",
+                          bad.new_zeros(len(self._layers)).index_add_(0, self._owner_of(bad.device), bad))
+                if step == 0:
+                    self._spread(step)
+        for name, m in self._acts.items():
+            h = m.register_forward_hook(lambda mod, a, o, name=name: self._activation(step, name, mod, a, o))
+            h._fitwatch_forward = True
+            self._temp.append(h)
+        self._grads = {}
+        for i, p in enumerate(self._params):
+            self._temp.append(p.register_hook(lambda g, i=i: self._grad(step, i, g)))
+        self._arm_loss(step, "train")
+        self._lr_step = step  # the optimizer's next step is this one's: its learning rate, once
+        self._temp.append(register_optimizer_step_pre_hook(
+            lambda opt, a, kw: self._optimizer(opt)))
+
+    def _arm_loss(self, step: int, split: str) -> None:
+        self._loss_split = split
+        self._temp.append(register_module_forward_hook(
+            lambda mod, a, o: self._loss(step, mod, a)))
+
+    # -- what each hook records -------------------------------------------------------------
+    def _put(self, step: int, layer: str, stat: str, value) -> None:
+        self._pending.append((step, layer, stat, value))
+
+    @torch.no_grad()
+    def _input(self, step: int, x: torch.Tensor) -> None:
+        x = x.float()
+        dims = _others(x)
+        mean, std = x.mean(dims), x.std(dims, unbiased=False)
+        scale = torch.sqrt(mean ** 2 + std ** 2)
+        live = std > 0
+        self._put(step, INPUT, "scale_max", scale.max())
+        self._put(step, INPUT, "scale_min", torch.where(live, scale, scale.max()).min())
+        self._put(step, INPUT, "mean_abs_max", mean.abs().max())
+        self._put(step, INPUT, "std_max", std.max())
+        self._put(step, INPUT, "std_min", torch.where(live, std, std.max()).min())
+        self._put(step, INPUT, "features", float(mean.numel()))
+
+    @torch.no_grad()
+    def _output(self, step: int, out: torch.Tensor) -> None:
+        o = out.float()
+        self._put(step, OUTPUT, "min", o.min())
+        self._put(step, OUTPUT, "max", o.max())
+        self._put(step, OUTPUT, "std", o.std(unbiased=False))
+        if o.dim() >= 2 and o.shape[1] >= 2:
+            in01 = (o.min() >= 0) & (o.max() <= 1)
+            sums = (o.sum(1) - 1).abs().max() < 1e-3
+            self._put(step, OUTPUT, "prob", (in01 & sums).float())
+            self._put(step, OUTPUT, "logprob", ((o.max() <= 0) & ((torch.logsumexp(o, 1)).abs().max() < 1e-3)).float())
+
+    @torch.no_grad()
+    def _activation(self, step: int, name: str, mod, args, out) -> None:
+        kind = type(mod).__name__
+        y = _first_tensor(out)
+        if y is None or not y.is_floating_point():
+            return
+        self._last_act = (name, y)  # (the model's output, when no module comes after it)
+        y = y.detach().float()
+        if kind in RELU_FAMILY:
+            x = _first_tensor(args)
+            x = y if x is None else x.detach().float()
+            active = x.amax(_others(x)) > 0
+            self._put(step, name, "dead", 1.0 - active.float().mean())
+        elif kind in SATURATING:
+            lo, hi = SATURATING[kind]
+            margin = SATURATION * (hi - lo)
+            self._put(step, name, "saturated", ((y < lo + margin) | (y > hi - margin)).float().mean())
+        elif kind in ("Softmax", "Softmin"):
+            dim = getattr(mod, "dim", None)
+            dim = 1 if dim is None and y.dim() >= 2 else (dim if dim is not None else 0)
+            self._put(step, name, "saturated", (y.amax(dim) > 1 - SATURATION).float().mean())
+        self._put(step, name, "mean", y.mean())
+        self._put(step, name, "std", y.std(unbiased=False) if y.numel() > 1 else torch.zeros((), device=y.device))
+
+    def _grad(self, step: int, i: int, g: torch.Tensor) -> None:
+        self._grads[i] = g
+        if len(self._grads) == len(self._params):  # the last gradient of this backward pass
+            self._grad_stats(step)
+
+    @torch.no_grad()
+    def _grad_stats(self, step: int) -> None:
+        """Each layer's gradient norm, share of exactly-zero gradients (of its weight) and non-finite
+        flag, from the gradients of this step (fused: a few operations for the whole model)."""
+        grads, self._grads = self._grads, {}
+        if not grads:
+            return
+        order = sorted(grads)
+        norms = torch.stack(torch._foreach_norm([grads[i].detach() for i in order])).float()
+        owner = self._owner_of(norms.device)[torch.tensor(order, device=norms.device)]
+        k = len(self._layers)
+        sq = norms.new_zeros(k).index_add_(0, owner, torch.where(torch.isfinite(norms), norms, 0.0) ** 2)
+        self._put(step, _LAYERS, "grad_norm", sq.sqrt())
+        self._put(step, _LAYERS, "grad_nonfinite", norms.new_zeros(k).index_add_(0, owner, (~torch.isfinite(norms)).float()))
+        first = {id(p) for p in self._firsts}
+        zero = [(self._owner[i], (grads[i] == 0).sum() / grads[i].numel()) for i in order if id(self._params[i]) in first]
+        if zero:
+            share = norms.new_zeros(k).index_put_((torch.tensor([o for o, _ in zero], device=norms.device),),
+                                                  torch.stack([z.float() for _, z in zero]))
+            self._put(step, _LAYERS, "zero_grad", share)
+
+    def _owner_of(self, device) -> torch.Tensor:
+        t = self._owner_t.get(device)
+        if t is None:
+            t = self._owner_t[device] = torch.tensor(self._owner, device=device)
+        return t
+
+    def _per_layer(self, norms: torch.Tensor) -> torch.Tensor:
+        """Per-parameter norms -> per-layer norms (the root of the sum of squares)."""
+        return norms.new_zeros(len(self._layers)).index_add_(0, self._owner_of(norms.device), norms ** 2).sqrt()
+
+    def _spread(self, step: int) -> None:
+        """As initialised: how different each layer's units are (their weights' spread over units,
+        relative to the weights' size; 0 for units that are copies of each other, or all zero)."""
+        for n, ps in self._layers.items():
+            if ps[0].dim() >= 2 and ps[0].shape[0] > 1:
+                w = ps[0].detach().float().reshape(ps[0].shape[0], -1)
+                self._put(step, n, "unit_spread", w.std(0, unbiased=False).mean() / w.abs().mean().clamp_min(1e-30))
+
+    def _loss(self, step: int, mod, args) -> None:
+        if self._loss_split is None or not isinstance(mod, _Loss) or len(args) < 2:
+            return
+        split, self._loss_split = self._loss_split, None  # the first loss called after the output
+        self.meta.setdefault("loss", type(mod).__name__)
+        inp, target = _first_tensor(args[0]), _first_tensor(args[1])
+        if inp is None or target is None:
+            return
+        with torch.no_grad():
+            self._loss_inputs(step, split, type(mod).__name__, inp.detach(), target.detach())
+
+    def _loss_inputs(self, step: int, split: str, kind: str, inp: torch.Tensor, target: torch.Tensor) -> None:
+        x = inp.float()
+        if split == "train":
+            self._put(step, LOSS, "input_in01", ((x.min() >= 0) & (x.max() <= 1)).float())
+            if x.dim() >= 2 and x.shape[1] >= 2:
+                self._put(step, LOSS, "input_prob", (((x.sum(1) - 1).abs().max() < 1e-3) & (x.min() >= 0)).float())
+                self._put(step, LOSS, "input_logprob",
+                          ((x.max() <= 0) & (torch.logsumexp(x, 1).abs().max() < 1e-3)).float())
+            t = target.float()
+            self._put(step, LOSS, "target_whole", (t == t.round()).all().float())
+            self._put(step, LOSS, "target_min", t.min())
+            self._put(step, LOSS, "target_max", t.max())
+            self._put(step, LOSS, "target_float", float(target.is_floating_point()))
+        classes = self._classes(kind, x, target)
+        if classes is None:
+            return
+        k, truth, pred = classes
+        ones = torch.ones(truth.numel(), device=truth.device)
+        z = lambda: torch.zeros(k, device=truth.device)  # noqa: E731
+        layer = LABELS[split]
+        self._put(step, layer, "count", z().index_add_(0, truth, ones))
+        self._put(step, layer, "pred", z().index_add_(0, pred, ones))
+        self._put(step, layer, "hit", z().index_add_(0, truth, (pred == truth).float()))
+
+    @staticmethod
+    def _classes(kind: str, x: torch.Tensor, target: torch.Tensor):
+        """``(k, true classes, predicted classes)`` of a classification loss, else None."""
+        if kind in ("CrossEntropyLoss", "NLLLoss") and x.dim() >= 2 and 2 <= x.shape[1] <= _MAX_CLASSES:
+            k = x.shape[1]
+            pred = x.argmax(1).reshape(-1)
+            if target.is_floating_point() and target.shape == x.shape:  # class probabilities
+                truth = target.argmax(1).reshape(-1)
+            elif not target.is_floating_point():
+                truth = target.reshape(-1).long()
+                keep = (truth >= 0) & (truth < k)  # ignore_index (-100) and the like
+                truth, pred = torch.where(keep, truth, pred), pred
+            else:
+                return None
+            return k, truth.clamp(0, k - 1), pred
+        if kind in ("BCELoss", "BCEWithLogitsLoss") and x.shape == target.shape and (x.dim() <= 1 or x.shape[-1] == 1):
+            cut = 0.5 if kind == "BCELoss" else 0.0
+            return 2, (target.reshape(-1) >= 0.5).long(), (x.reshape(-1) > cut).long()
+        return None
+
+    def _optimizer(self, opt) -> None:
+        step, self._lr_step = self._lr_step, None
+        if step is None:  # (the hook stays until the next forward: removing it here would change the
+            return        # dict torch is iterating over)
+        for group in opt.param_groups:
+            if any(id(p) in self._param_ids for p in group["params"]):
+                self.meta.setdefault("optimizer", type(opt).__name__)
+                lr = group.get("lr")
+                if isinstance(lr, torch.Tensor):
+                    lr = lr.detach()
+                if lr is not None:
+                    self._put(step, OPTIMIZER, "lr", lr)
+                return
+        self._lr_step = step  # another optimizer (a GAN's other model): wait for this model's
+
+    @torch.no_grad()
+    def _updates(self) -> None:
+        """Each layer's update-to-weight ratio over the sampled step: ``||w' - w|| / ||w||``."""
+        snap, step = self._snap, self._snap_step
+        self._snap = None
+        if self._grads:  # a backward pass that did not reach every parameter: what it reached
+            self._grad_stats(step)
+        diff = torch.stack(torch._foreach_norm(torch._foreach_sub([p.detach() for p in self._params], snap))).float()
+        self._put(step, _LAYERS, "update_ratio", self._per_layer(diff) / self._per_layer(self._snap_norms).clamp_min(1e-30))
+
+    # -- reading --------------------------------------------------------------------------------
+    def collect(self) -> list[tuple[int, str, str, float]]:
+        """Every value recorded since the last call, as rows ``(step, layer, stat, value)``: one
+        transfer per device. A per-class value becomes one row per class (``count/0``...)."""
+        if self._snap is not None and not self.model.training:
+            self._updates()  # the last sampled step's update, before validation ends the epoch
+        pending, self._pending = self._pending, []
+        by_device: dict = {}
+        out: list[tuple[int, str, str, float]] = []
+        for i, (_, _, _, v) in enumerate(pending):
+            if isinstance(v, torch.Tensor):
+                by_device.setdefault(v.device, []).append(i)
+        flat: dict[int, list[float]] = {}
+        for idx in by_device.values():
+            tensors = [pending[i][3].reshape(-1).float() for i in idx]
+            values = torch.cat(tensors).tolist() if tensors else []
+            pos = 0
+            for i, t in zip(idx, tensors):
+                flat[i] = values[pos:pos + t.numel()]
+                pos += t.numel()
+        for i, (step, layer, stat, v) in enumerate(pending):
+            vals = flat.get(i)
+            if vals is None:
+                out.append((step, layer, stat, float(v)))
+            elif pending[i][3].dim() == 0:
+                out.append((step, layer, stat, vals[0]))
+            elif layer == _LAYERS:
+                out.extend((step, name, stat, x) for name, x in zip(self._layers, vals))
+            else:
+                out.extend((step, layer, f"{stat}/{c}", x) for c, x in enumerate(vals))
+        return out
+
+    def close(self) -> None:
+        """Remove every hook (the model is as it was before it was watched)."""
+        self._clear_temp()
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+        self._snap = None

@@ -1,0 +1,115 @@
+"""``Run.watch(model)``: probes inside the model, stored with the run once an epoch.
+
+The probes themselves live in :mod:`fitwatch.probes` (hooks, statistics on the device); this mixin
+attaches them to a run: it hands their rows to the store at the end of every epoch, keeps what they
+learned of the model in the run's ``info["probes"]``, and takes the hooks off when the run ends.
+"""
+
+from __future__ import annotations
+
+
+class WatchMixin:
+    """The probe side of :class:`fitwatch.Run` (it needs the run's ``store``, ``id``, ``info`` and ``epoch``)."""
+
+    _watchers: list
+
+    def watch(self, model, every: int | None = None, *, name: str | None = None) -> "WatchMixin":
+        """Probe ``model`` while it trains, so that the diagnosis can name a cause, not only a symptom.
+
+        Hooks are attached on sampled training steps only (steps 0, 1, 4, 16 and one in
+        ``every``): each layer's gradient norm, weight norm, update-to-weight ratio and share of
+        zero gradients; each activation module's dead and saturated shares; the input's
+        per-feature scale; the output's range; at the loss, the labels' class counts and the
+        predicted classes. Values stay on the model's device and are read once an epoch, when
+        the epoch ends; they are stored with the run (``fitwatch.load(name).probes()``), and
+        :func:`fitwatch.diagnose` turns them into cause findings (``dead_relu``,
+        ``vanishing_gradient``... see docs/probes.md).
+
+        Args:
+            model: a ``torch.nn.Module``. Activations are seen through activation modules
+                (``nn.ReLU()``, ``nn.Sigmoid()``...), not functional calls (``F.relu``); the loss
+                through an ``nn`` loss module (``nn.CrossEntropyLoss()``...) called on the output.
+            every: one training step in ``every`` is probed once past the first few. Defaults to
+                :func:`fitwatch.probes.default_every` (100).
+            name: a prefix for the layer names when one run watches several models (a GAN's
+                ``"generator"`` and ``"discriminator"``).
+
+        Returns:
+            The run (``run.watch(model)`` chains).
+
+        Raises:
+            TypeError: ``model`` is not a ``torch.nn.Module``.
+            ValueError: ``every`` is not a whole number >= 1, or the model (or name) is watched already.
+
+        Example:
+            >>> import tempfile, torch, fitwatch
+            >>> model = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))
+            >>> opt = torch.optim.SGD(model.parameters(), lr=0.1)
+            >>> x, y = torch.randn(64, 4), torch.randint(0, 2, (64,))
+            >>> run = fitwatch.Run("watched", dir=tempfile.mkdtemp(), diagnose=False).watch(model)
+            >>> for epoch in run.epochs(2):
+            ...     opt.zero_grad(); loss = torch.nn.CrossEntropyLoss()(model(x), y); loss.backward(); opt.step()
+            ...     run.log("train", loss=loss.detach(), n=64)
+            >>> run.finish()
+            >>> probes = fitwatch.load("watched", dir=run.store.path).probes()
+            >>> probes[("0", "grad_norm")]["step"].tolist()
+            [0, 1]
+        """
+        if not hasattr(self, "_watchers"):
+            self._watchers = []
+        if self.status != "running":
+            raise RuntimeError(f"fitwatch: run {self.name!r} is {self.status}; watch the model before it ends")
+        prefix = f"{name}/" if name else ""
+        for w, p in self._watchers:
+            if w.model is model or p == prefix:
+                raise ValueError("fitwatch: this model is watched already" if w.model is model else
+                                 "fitwatch: a second model needs its own name: run.watch(model, name='generator')")
+        module = type(model).__module__ or ""
+        if not _is_torch_module(model):
+            raise TypeError(f"fitwatch: watch() takes a torch.nn.Module, got {type(model).__name__} "
+                            f"({module}); for Keras use fitwatch.keras.Callback(..., watch=True)")
+        from fitwatch.probes.torch_watch import TorchWatcher
+
+        watcher = TorchWatcher(model, every)
+        self._watchers.append((watcher, prefix))
+        self._save_probe_meta()
+        return self
+
+    def _collect_probes(self, epoch: int) -> None:
+        """Hand the probes' values of the epoch that ends to the store (one device read each)."""
+        for watcher, prefix in getattr(self, "_watchers", ()):
+            rows = watcher.collect()
+            if rows:
+                self.store.queue_probes(self.id, [(epoch, s, prefix + layer, stat, v) for s, layer, stat, v in rows])
+        self._save_probe_meta()
+
+    def _save_probe_meta(self) -> None:
+        watchers = getattr(self, "_watchers", ())
+        if not watchers:
+            return
+        meta = {p.rstrip("/") or "model": w.meta for w, p in watchers}
+        meta = meta["model"] if list(meta) == ["model"] else meta
+        if self.info.get("probes") != meta:
+            self.info["probes"] = _copy(meta)
+            self.store.update_run(self.id, info=self.info)
+
+    def _stop_watching(self) -> None:
+        """The run ends: store what the probes still hold (steps after the last epoch's end), then take
+        every hook off its model."""
+        if getattr(self, "_watchers", None):
+            self._collect_probes(self.epoch)
+        for watcher, _ in getattr(self, "_watchers", ()):
+            watcher.close()
+
+
+def _is_torch_module(model) -> bool:
+    import sys
+
+    torch = sys.modules.get("torch")  # a model of torch's means torch is imported already
+    return torch is not None and isinstance(model, torch.nn.Module)
+
+
+def _copy(meta):
+    import copy
+
+    return copy.deepcopy(meta)

@@ -1,0 +1,254 @@
+"""Run.watch(model): probes recorded on sampled steps, stored with the run, read once an epoch, and
+the causes the diagnosis names from them. Real torch training loops, a real SQLite store."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+import fitwatch  # noqa: E402
+from fitwatch.store import SCHEMA_VERSION, Store  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _data(n=256, d=8, k=3, seed=0, scale=1.0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, d, generator=g)
+    w = torch.randn(d, k, generator=g)
+    y = (x @ w).argmax(1)
+    return x * scale, y
+
+
+def _train(tmp_path, model, *, name="probed", epochs=6, lr=0.05, opt="sgd", x=None, y=None, loss=None,
+           every=None, batch=32, val=True):
+    torch.manual_seed(0)
+    x, y = (x, y) if x is not None else _data()
+    loss = loss or nn.CrossEntropyLoss()
+    o = (torch.optim.SGD(model.parameters(), lr=lr) if opt == "sgd" else torch.optim.Adam(model.parameters(), lr=lr))
+    run = fitwatch.Run(name, dir=tmp_path, diagnose=False).watch(model, every=every)
+    n = len(x) * 3 // 4
+    for _ in run.epochs(epochs):
+        model.train()
+        for i in range(0, n, batch):
+            xb, yb = x[i:i + batch], y[i:i + batch]
+            o.zero_grad()
+            out = model(xb)
+            lo = loss(out, yb)
+            lo.backward()
+            o.step()
+            run.log("train", loss=lo.detach(), n=len(xb))
+        if val:
+            model.eval()
+            with torch.no_grad():
+                run.log("val", loss=loss(model(x[n:]), y[n:]), n=len(x) - n)
+    run.finish()
+    return run, fitwatch.diagnose(name, dir=tmp_path)
+
+
+def _mlp(d=8, h=32, k=3, act=nn.ReLU, depth=1):
+    layers, width = [], d
+    for _ in range(depth):
+        layers += [nn.Linear(width, h), act()]
+        width = h
+    return nn.Sequential(*layers, nn.Linear(width, k))
+
+
+# -- what is recorded, and where ------------------------------------------------------------------
+def test_watch_records_each_layer_and_activation_on_sampled_steps_and_stores_them(tmp_path):
+    model = _mlp()
+    run, d = _train(tmp_path, model, every=4)
+    data = fitwatch.load("probed", dir=tmp_path)
+    probes = data.probes()
+    steps = probes[("0", "grad_norm")]["step"].tolist()
+    assert steps[:4] == [0, 1, 4, 8] and all(s % 4 == 0 for s in steps[2:])  # 0, 1, then every 4th
+    assert set(probes[("0", "grad_norm")]["epoch"].tolist()) == set(range(6))
+    for stat in ("grad_norm", "weight_norm", "update_ratio", "zero_grad"):
+        assert ("0", stat) in probes and ("2", stat) in probes
+    assert ("1", "dead") in probes and 0 <= probes[("1", "dead")]["value"].min() <= 1
+    assert probes[("input", "scale_max")]["value"].max() < 5
+    counts = sum(probes[("labels", f"count/{c}")]["value"].sum() for c in range(3))
+    assert counts == 32 * len(steps)  # every sampled batch's labels counted once
+    assert ("val_labels", "count/0") in probes  # validation passes sampled too
+    meta = data.info["probes"]
+    assert meta["loss"] == "CrossEntropyLoss" and meta["optimizer"] == "SGD" and meta["every"] == 4
+    assert [x["name"] for x in meta["layers"]] == ["0", "2"] and meta["activations"] == [{"name": "1", "type": "ReLU"}]
+    # the update of a sampled step is its optimizer step's: ||w' - w|| / ||w|| with SGD = lr * ||g|| / ||w||
+    g, w, u = (probes[("2", s)]["value"][0] for s in ("grad_norm", "weight_norm", "update_ratio"))
+    assert u == pytest.approx(0.05 * g / w, rel=1e-4)
+    assert probes[("optimizer", "lr")]["value"][0] == pytest.approx(0.05)
+
+
+def test_hooks_only_on_sampled_steps_and_none_after_finish(tmp_path):
+    model = _mlp()
+    run = fitwatch.Run("hooks", dir=tmp_path, diagnose=False).watch(model, every=100)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = _data(64)
+    seen = []
+    for step in range(6):
+        opt.zero_grad()
+        out = model(x)
+        seen.append((len(model[1]._forward_hooks), len(model[0].weight._backward_hooks or {})))
+        nn.CrossEntropyLoss()(out, y).backward()
+        opt.step()
+    # steps 0, 1 and 4 are sampled: their activation hook is gone once the forward ended; the
+    # gradient hooks of a sampled step live until the next forward; steps 2, 3 and 5 carry none
+    assert [s[1] for s in seen] == [1, 1, 0, 0, 1, 0]
+    assert all(s[0] == 0 for s in seen)
+    run.finish()
+    assert not model._forward_pre_hooks and not model._forward_hooks and not model[0].weight._backward_hooks
+    assert fitwatch.load("hooks", dir=tmp_path).probes()[("0", "grad_norm")]["step"].tolist() == [0, 1, 4]
+
+
+def test_watch_refuses_what_it_cannot_watch(tmp_path):
+    run = fitwatch.Run("refused", dir=tmp_path, diagnose=False)
+    with pytest.raises(TypeError, match=r"torch.nn.Module.*fitwatch.keras.Callback"):
+        run.watch(object())
+    with pytest.raises(ValueError, match="every must be a whole number"):
+        run.watch(_mlp(), every=0)
+    model = _mlp()
+    run.watch(model)
+    with pytest.raises(ValueError, match="watched already"):
+        run.watch(model)
+    with pytest.raises(ValueError, match=r"name='generator'"):
+        run.watch(_mlp())
+    run.watch(_mlp(), name="critic")  # a second model under its own name
+    run.finish()
+    with pytest.raises(RuntimeError, match="finished"):
+        run.watch(_mlp())
+
+
+def test_store_schema_2_and_a_version_1_store_still_opens(tmp_path):
+    v0 = ROOT / "tests" / "data" / "stores" / "v0.1.0" / "fitwatch.db"
+    shutil.copy(v0, tmp_path / "fitwatch.db")
+    reader = Store(tmp_path, create=False)  # a reader leaves the old file as it is
+    assert reader.load("v0-mlp").probes() == {}
+    reader.close()
+    con = sqlite3.connect(tmp_path / "fitwatch.db")
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+    con.close()
+    _train(tmp_path, _mlp(), name="new", epochs=2)  # a writer upgrades it
+    con = sqlite3.connect(tmp_path / "fitwatch.db")
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    con.close()
+    assert fitwatch.load("v0-mlp", dir=tmp_path).history["val_loss"] == [1.75, 1.0, 0.75]
+    assert fitwatch.load("new", dir=tmp_path).probes()
+
+
+# -- causes -----------------------------------------------------------------------------------------
+def test_a_healthy_run_gets_no_cause(tmp_path):
+    run, d = _train(tmp_path, _mlp(), epochs=12, lr=0.1)
+    assert d.verdict in ("good_fit", "overfitting", "still_improving")
+    assert d.causes == []
+
+
+def test_dead_relu_named_with_the_layer_and_share(tmp_path):
+    model = _mlp()
+    with torch.no_grad():
+        model[0].bias.fill_(-20.0)  # every unit starts (and stays) below 0
+    run, d = _train(tmp_path, model)
+    assert [f.code for f in d.causes] == ["dead_relu"]
+    f = d.causes[0]
+    assert f.evidence["layer"] == "1" and f.evidence["dead_share"] == 1.0
+    assert d.findings.index(f) == 1  # right after the verdict
+    assert "from the first step" in f.message and f.remedies
+
+
+def test_vanishing_gradient_in_a_deep_sigmoid_stack(tmp_path):
+    model = _mlp(act=nn.Sigmoid, depth=10, h=16)
+    run, d = _train(tmp_path, model, epochs=4)
+    assert "vanishing_gradient" in [f.code for f in d.causes]
+    f = next(f for f in d.causes if f.code == "vanishing_gradient")
+    assert f.evidence["first_layer"] == "0" and f.evidence["grad_ratio"] < 1e-3
+
+
+def test_softmax_before_cross_entropy_is_a_loss_output_mismatch(tmp_path):
+    model = nn.Sequential(_mlp(), nn.Softmax(dim=1))
+    run, d = _train(tmp_path, model, opt="adam", lr=0.01)
+    assert [f.code for f in d.causes] == ["loss_output_mismatch"]
+    assert "CrossEntropyLoss is given probabilities" in d.causes[0].message
+    assert fitwatch.load("probed", dir=tmp_path).info["probes"]["output_activation"] == "1"
+
+
+def test_unnormalised_inputs_named_and_what_they_cause_hidden(tmp_path):
+    x, y = _data()
+    x[:, 0] = x[:, 0] * 300 + 1000
+    run, d = _train(tmp_path, _mlp(), x=x, y=y, opt="adam", lr=0.01)
+    assert [f.code for f in d.causes] == ["unnormalised_input"]
+    assert d.causes[0].evidence["largest_feature_rms"] > 900
+
+
+def test_class_imbalance_when_the_minority_is_never_predicted(tmp_path):
+    x, _ = _data(400, seed=1)
+    y = (torch.arange(400) % 25 == 0).long()  # 4 % positives, unrelated to x: the model predicts class 0
+    run, d = _train(tmp_path, _mlp(k=2), x=x, y=y, opt="adam", lr=0.01)
+    f = next(f for f in d.causes if f.code == "class_imbalance")
+    assert f.evidence["smallest_class"] == 1 and f.evidence["count_ratio"] > 10
+    assert "never predicted" in f.message
+
+
+def test_learning_rates_too_high_and_too_low(tmp_path):
+    _, high = _train(tmp_path, _mlp(), name="high", opt="adam", lr=3.0)
+    assert "lr_too_high" in [f.code for f in high.causes]
+    assert high.causes[0].evidence["early_update_ratio"] > 0.1  # Adam lr=3: a quarter of the weights a step
+    _, low = _train(tmp_path, _mlp(), name="low", lr=1e-5)
+    assert [f.code for f in low.causes] == ["lr_too_low"]
+    assert low.causes[0].evidence["lr"] == pytest.approx(1e-5)
+
+
+def test_zero_initialised_layers_are_a_poor_init(tmp_path):
+    model = _mlp(depth=2)
+    for m in model:
+        if isinstance(m, nn.Linear):
+            nn.init.zeros_(m.weight)
+            nn.init.zeros_(m.bias)
+    run, d = _train(tmp_path, model, opt="adam", lr=0.01)
+    assert [f.code for f in d.causes] == ["poor_init"]
+    assert d.causes[0].evidence["layer"] == "0" and "all zero" in d.causes[0].message
+
+
+def test_the_curves_own_lr_finding_needs_the_probes_agreement(tmp_path):
+    # an unstable curve alone says lr_too_high; with probes whose updates are small, it is not said
+    x, y = _data(512)
+    y[torch.randperm(512)[:200]] = torch.randint(0, 3, (200,))  # label noise: a rough curve
+    run, d = _train(tmp_path, _mlp(), x=x, y=y, lr=0.02, batch=8, epochs=10)
+    assert "lr_too_high" not in [f.code for f in d.causes]
+
+
+def test_the_diagnosis_json_carries_the_causes(tmp_path):
+    model = _mlp()
+    with torch.no_grad():
+        model[0].bias.fill_(-20.0)
+    run, d = _train(tmp_path, model, epochs=3)
+    out = d.to_dict()
+    assert out["findings"][1]["code"] == "dead_relu" and out["findings"][1]["evidence"]["source"] == "probes"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_no_host_synchronisation_per_step_on_cuda(tmp_path):
+    model = _mlp().cuda()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = (t.cuda() for t in _data())
+    run = fitwatch.Run("cuda", dir=tmp_path, diagnose=False).watch(model, every=2)
+    for _ in run.epochs(2):
+        torch.cuda.set_sync_debug_mode("error")
+        try:
+            for i in range(0, 256, 32):
+                opt.zero_grad()
+                lo = nn.CrossEntropyLoss()(model(x[i:i + 32]), y[i:i + 32])
+                lo.backward()
+                opt.step()
+                run.log("train", loss=lo.detach(), n=32)
+        finally:
+            torch.cuda.set_sync_debug_mode(0)
+    run.finish()
+    assert fitwatch.load("cuda", dir=tmp_path).probes()[("0", "grad_norm")]["value"].size >= 4
+    assert math.isfinite(float(np.nanmax(fitwatch.load("cuda", dir=tmp_path).probes()[("0", "grad_norm")]["value"])))
