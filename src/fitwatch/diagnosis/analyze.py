@@ -85,7 +85,8 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
 def _with_causes(ctx: Context, curves: Curves, verdict: str, findings: list) -> list:
     """The findings with the probes' causes after the primary one; the curves' own learning-rate
     findings kept only when the probes back them."""
-    v = causes.view(curves.inside, verdict, ctx.cl.y if ctx.cl else None, ctx.cv.y if ctx.cv else None, ctx.span)
+    v = causes.view(curves.inside, verdict, ctx.cl.y if ctx.cl else None, ctx.cv.y if ctx.cv else None, ctx.span,
+                    acc=ctx.acc, vacc=ctx.vacc)
     found = causes.find_causes(v)
     return [findings[0], *found, *causes.weigh_curve_causes(v, findings[1:], found)]
 

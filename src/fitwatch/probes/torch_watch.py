@@ -160,7 +160,7 @@ class TorchWatcher:
                 self._temp.remove(h)
         if self._sampling is not None:
             out = _first_tensor(output)
-            if out is not None and out.is_floating_point():
+            if out is not None and out.is_floating_point() and self._full:
                 self._output(self._sampling, out.detach())
                 if self._last_act is not None and self._last_act[1] is out:  # the model ends in this activation
                     self.meta["output_activation"] = self._last_act[0]
@@ -168,15 +168,21 @@ class TorchWatcher:
             self._last_act = None
 
     _sampling: int | None = None  # the step whose forward pass is being probed
+    _samples = 0  # training steps probed so far
+    _full = True  # this sample also reads the input, the output and the loss's inputs
     _last_act: tuple | None = None  # (name, output) of the last activation module of a probed forward
     _lr_step: int | None = None  # the sampled step whose learning rate the next optimizer step gives
 
     def _arm(self, step: int, args) -> None:
         """Attach this step's hooks: activations, gradients, the loss, the optimizer's step."""
         self._sampling = step
+        # what the pipeline feeds the model and the loss (input scale, output range, the loss's inputs)
+        # does not change from step to step: read on the first 4 samples, then on one sample in 4
+        self._full = self._samples < 4 or self._samples % 4 == 0
+        self._samples += 1
         x = _first_tensor(args)
         with torch.no_grad():
-            if x is not None and x.is_floating_point():
+            if x is not None and x.is_floating_point() and self._full:
                 self._input(step, x.detach())
             if self._params:
                 params = [p.detach() for p in self._params]
@@ -317,7 +323,7 @@ class TorchWatcher:
 
     def _loss_inputs(self, step: int, split: str, kind: str, inp: torch.Tensor, target: torch.Tensor) -> None:
         x = inp.float()
-        if split == "train":
+        if split == "train" and self._full:
             self._put(step, LOSS, "input_in01", ((x.min() >= 0) & (x.max() <= 1)).float())
             if x.dim() >= 2 and x.shape[1] >= 2:
                 self._put(step, LOSS, "input_prob", (((x.sum(1) - 1).abs().max() < 1e-3) & (x.min() >= 0)).float())

@@ -72,7 +72,7 @@ class WatchMixin:
 
         watcher = TorchWatcher(model, every)
         self._watchers.append((watcher, prefix))
-        self._save_probe_meta()
+        self._save_probe_meta(write=False)  # written with the first epoch (no store write on the hot path here)
         return self
 
     def _collect_probes(self, epoch: int) -> None:
@@ -83,7 +83,9 @@ class WatchMixin:
                 self.store.queue_probes(self.id, [(epoch, s, prefix + layer, stat, v) for s, layer, stat, v in rows])
         self._save_probe_meta()
 
-    def _save_probe_meta(self) -> None:
+    def _save_probe_meta(self, write: bool = True) -> None:
+        """Keep what the watchers know of the model in the run's ``info["probes"]``; store it when it
+        changed (the loss and the optimizer are known after the first step)."""
         watchers = getattr(self, "_watchers", ())
         if not watchers:
             return
@@ -91,7 +93,8 @@ class WatchMixin:
         meta = meta["model"] if list(meta) == ["model"] else meta
         if self.info.get("probes") != meta:
             self.info["probes"] = _copy(meta)
-            self.store.update_run(self.id, info=self.info)
+            if write:
+                self.store.update_run(self.id, info=self.info)
 
     def _stop_watching(self) -> None:
         """The run ends: store what the probes still hold (steps after the last epoch's end), then take

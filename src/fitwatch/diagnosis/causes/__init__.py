@@ -39,14 +39,15 @@ _RULES = (data.unnormalised_input, model.poor_init, model.exploding_gradient, mo
 _FALLBACK = (data.too_few_epochs, data.label_problem)
 
 
-def view(inside: Inside, verdict: str, loss, val, span) -> View:
+def view(inside: Inside, verdict: str, loss, val, span, acc=None, vacc=None) -> View:
+    """The :class:`View` of a run: its probes, verdict and judged curves."""
     scale = inside.late("input", "scale_max")
     rose = False
     if loss is not None:
         finite = loss[np.isfinite(loss)]
         rose = finite.size >= 2 and bool(np.any(finite[1:] > finite[0] * 1.05))
     return View(inside=inside, verdict=verdict, loss=loss, val=val, span=list(span), input_scale=scale,
-                loss_rose=rose)
+                loss_rose=rose, acc=acc, vacc=vacc)
 
 
 def find_causes(v: View) -> list[Finding]:

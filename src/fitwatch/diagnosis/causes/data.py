@@ -100,11 +100,21 @@ def class_imbalance(v: View) -> Finding | None:
 
 
 def label_problem(v: View) -> Finding | None:
-    """Labels the model cannot learn: the training loss falls (5 % or more) while the validation loss
-    never beats its first value by 3 %, with nothing wrong inside the model (the caller checks that
-    no other cause was found): shuffled or very noisy labels."""
-    if v.loss is None or v.val is None or v.val.size < 3 or v.verdict not in ("not_learning", "overfitting",
-                                                                                "underfitting"):
+    """Labels the model cannot learn, with nothing wrong inside the model (the caller checks that no
+    other cause was found): the training loss falls (5 % or more) while the validation loss never
+    beats its first value by 3 % (shuffled labels: it memorises, nothing generalises); or the
+    validation accuracy ends 15 points or more above the training accuracy (noisy training labels:
+    it learns the true classes and cannot fit the wrong ones)."""
+    if v.verdict in ("diverged", "unstable"):
+        return None
+    gap = _acc_gap(v)
+    if gap is not None and gap >= L.ACC_ABOVE_TRAIN:
+        ev = {"val_accuracy_above_train": gap}
+        return cause("label_problem", v, ev,
+                     f"Validation accuracy ends {100 * gap:.0f} points above training accuracy: the model learns "
+                     f"the classes but cannot fit the training labels, many of which look wrong (noisy labels).",
+                     ["relabel", "check_data"])
+    if v.loss is None or v.val is None or v.verdict not in ("not_learning", "overfitting", "underfitting"):
         return None
     loss, val = v.loss[np.isfinite(v.loss)], v.val[np.isfinite(v.val)]
     if loss.size < 3 or val.size < 3 or loss[0] <= 0 or val[0] <= 0:
@@ -120,15 +130,27 @@ def label_problem(v: View) -> Finding | None:
                  f"updates: the labels look shuffled or very noisy.", ["relabel", "check_data"])
 
 
+def _acc_gap(v: View) -> float | None:
+    """Validation accuracy minus training accuracy over the last three epochs (medians), or None."""
+    if v.acc is None or v.vacc is None:
+        return None
+    a, b = v.acc[np.isfinite(v.acc)], v.vacc[np.isfinite(v.vacc)]
+    if a.size < 3 or b.size < 3:
+        return None
+    return float(np.median(b[-3:]) - np.median(a[-3:]))
+
+
 def too_few_epochs(v: View) -> Finding | None:
-    """Still improving, and steeply: the last epoch gained 10 % or more of the whole drop so far."""
-    if v.verdict != "still_improving":
+    """Stopped while still falling steeply: the monitored curve's last value is its lowest and the
+    last epoch took 10 % or more of the whole drop so far (whatever the verdict, but for an unstable
+    or diverged run; tried only when no other cause was found)."""
+    if v.verdict in ("unstable", "diverged"):
         return None
     c = v.val if v.val is not None else v.loss
     if c is None:
         return None
     c = c[np.isfinite(c)]
-    if c.size < 2:
+    if c.size < 2 or c[-1] > c.min():
         return None
     drop = float(c[0] - c.min())
     gain = float(c[-2] - c[-1])

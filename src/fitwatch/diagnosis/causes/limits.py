@@ -10,6 +10,10 @@ TDC: TheDeepChecker (``settings.yaml``); CS231n: the Stanford course notes
 #: SM DeadRelu: a layer is flagged when more than half its units are dead (a unit is dead when its
 #: input is <= 0 for every sample of the batch: SM's "active on fewer than 1 % of samples" at batch 32-128)
 DEAD_SHARE = 0.5
+#: DeepDiagnosis: 70 % of a ReLU layer's outputs at 0. Between 50 % and 70 % a layer is named only when
+#: the run went wrong (its verdict is not good_fit, overfitting or still_improving): in a run that
+#: learned well, half a layer dead explains nothing
+DEAD_SHARE_ALONE = 0.7
 #: SM SaturatedActivation: more than half of a sigmoid/tanh layer's units saturated (output within 1 %
 #: of its range from a bound: derivative below 4 % of its peak; SM's own bounds are the float32 limits)
 SATURATED_SHARE = 0.5
@@ -31,6 +35,9 @@ UPDATE_HIGH = 0.1
 UPDATE_LOW = 1e-4
 #: ours: lr_too_high is named from the probes alone when the early updates are half the weights or more
 UPDATE_HIGH_ALONE = 0.5
+#: ours: a run that diverged (NaN or infinite weights or gradients, or the verdict) from gradients that
+#: were normal at its first step: updates 10 times the healthy 1e-3 are enough to name the learning rate
+UPDATE_HIGH_DIVERGED = 0.01
 #: ours: an input feature whose root mean square exceeds 10 (DD, UMLAUT: any value outside [-1, 1]
 #: is too strict for standardised data with outliers)
 INPUT_SCALE = 10.0
@@ -47,3 +54,6 @@ LAST_GAIN = 0.1
 #: label_problem: training fell by 5 % or more while validation never beat its first value by 3 %
 TRAIN_FELL = 0.05
 VAL_NEVER = 0.03
+#: label_problem, noisy training labels: the validation accuracy ends 15 points or more above the
+#: training accuracy (dropout or augmentation cost training a few points, not fifteen)
+ACC_ABOVE_TRAIN = 0.15

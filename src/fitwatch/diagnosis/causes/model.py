@@ -76,12 +76,13 @@ def exploding_gradient(v: View) -> Finding | None:
 
 def dead_relu(v: View) -> Finding | None:
     """A ReLU-family layer with more than half its units dead (never active over a sampled batch),
-    over the last half of the run (SM DeadRelu)."""
+    over the last half of the run (SM DeadRelu), in a run that went wrong; 70 % or more (DD) in any run."""
     ins = v.inside
     worst = max(((ins.late(a, "dead"), a) for a in ins.activations if ins.late(a, "dead") is not None),
                 default=(None, None))
     share, where = worst
-    if share is None or share <= L.DEAD_SHARE:
+    went_wrong = v.verdict not in ("good_fit", "overfitting", "still_improving")
+    if share is None or share <= L.DEAD_SHARE or (share <= L.DEAD_SHARE_ALONE and not went_wrong):
         return None
     dead = [a for a in ins.activations if (ins.late(a, "dead") or 0) > L.DEAD_SHARE]
     first = ins.first(where, "dead")
@@ -149,14 +150,17 @@ def _typical_update(v: View) -> float | None:
 
 
 def lr_too_high(v: View) -> Finding | None:
-    """The first updates move the weights by a large share of their size: half or more (alone), or
-    a tenth or more (TDC) with the curves' symptom of a learning rate too high (unstable, diverged,
-    or a training loss that rose above its start)."""
+    """The first updates move the weights by a large share of their size: half or more (alone), a
+    tenth or more (TDC) with the curves' symptom of a learning rate too high (unstable, diverged, or a
+    training loss that rose above its start), or a hundredth or more in a run that diverged (NaN or
+    infinite weights or gradients) from normal first gradients (exploding_gradient is tried first)."""
     early = _early_update(v)
     if early is None:
         return None
     symptom = v.verdict in ("unstable", "diverged") or v.loss_rose
-    if not (early >= L.UPDATE_HIGH_ALONE or (early >= L.UPDATE_HIGH and symptom)):
+    diverged = v.verdict == "diverged" or v.inside.broken_at is not None
+    if not (early >= L.UPDATE_HIGH_ALONE or (early >= L.UPDATE_HIGH and symptom)
+            or (early >= L.UPDATE_HIGH_DIVERGED and diverged)):
         return None
     lr = v.inside.late("optimizer", "lr")
     ev = {"early_update_ratio": early, "lr": lr, "optimizer": v.inside.meta.get("optimizer")}

@@ -37,7 +37,7 @@ class View:
         span: the run's ``[first, last]`` epoch.
         input_scale: the largest input feature's root mean square (median over samples), or None.
         loss_rose: the training loss went above its first epoch's value at some later epoch.
-        chance: the no-skill loss level when known (ln k), else None.
+        acc, vacc: the training and validation accuracy curves, when logged.
     """
 
     inside: Inside
@@ -47,7 +47,8 @@ class View:
     span: list
     input_scale: float | None
     loss_rose: bool
-    chance: float | None = None
+    acc: np.ndarray | None = None
+    vacc: np.ndarray | None = None
 
 
 def cause(code: str, v: View, evidence: dict, message: str, remedies: list[str]) -> Finding:

@@ -166,7 +166,7 @@ def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None]:
     # loss that fell only a little: nothing learned shows where it counts
     cv = ctx.cv
     if learned and cv is not None and ctx.cl is not None and cv.n >= t.min_epochs \
-            and drops.get("loss", 1.0) < t.train_moved and not _fell(cv, t):
+            and drops.get("loss", 1.0) < t.train_moved and not _fell(cv, t, short_counts=True):
         learned = False
     # a validation curve at chance (its accuracy says so) that never got below ln k: whatever the
     # training curve learned does not generalise at all

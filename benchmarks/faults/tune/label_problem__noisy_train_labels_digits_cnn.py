@@ -18,7 +18,7 @@ def _helpers():
     """This folder's _data.py, under a name of its own (never confused with another _data module)."""
     name = "fw_heldout_data"
     if name not in sys.modules:
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_data.py")
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "heldout", "_data.py")  # moved from heldout/
         spec = importlib.util.spec_from_file_location(name, path)
         mod = importlib.util.module_from_spec(spec)
         sys.modules[name] = mod
