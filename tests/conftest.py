@@ -42,11 +42,12 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
-def train_digits_mlp(name, dir, *, n_train=200, epochs=200, config=None, diagnose="quiet", lr=3e-3):
+def train_digits_mlp(name, dir, *, n_train=200, epochs=200, config=None, diagnose="quiet", lr=3e-3, watch=False):
     """A real torch loop recorded with fitwatch: a wide MLP on ``n_train`` digits (it overfits within
     seconds; the other digits validate), stopped by ``fitwatch.EarlyStopping()`` with ``restore=model``,
     train and val loss and accuracy logged per batch. Returns ``(run, stopper)``; the run is finished.
-    Use with the ``one_torch_thread`` fixture for reproducible numbers."""
+    Use with the ``one_torch_thread`` fixture for reproducible numbers. ``watch``: probe the model
+    (``run.watch(model)``)."""
     import torch
     from sklearn.datasets import load_digits
 
@@ -61,6 +62,8 @@ def train_digits_mlp(name, dir, *, n_train=200, epochs=200, config=None, diagnos
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     stopper = fitwatch.EarlyStopping()
     run = fitwatch.Run(name, dir=dir, config=config, diagnose=diagnose)
+    if watch:
+        run.watch(model, every=10)
     for _ in run.epochs(epochs, stop=stopper, restore=model):
         model.train()
         for i in range(0, len(xt), 32):

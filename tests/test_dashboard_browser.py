@@ -356,3 +356,21 @@ def test_compare_marks_each_overfitting_runs_onset_in_its_colour(page, small):
                       f"overfits: overfitting from epoch {over['onset_epoch']}"]]
     assert f"from epoch {over['onset_epoch']}" in page.locator("#compare-runs").inner_text()
     clean(seen)
+
+
+def test_a_watched_runs_page_shows_inside_the_model(page, tmp_path, one_torch_thread):
+    d = tmp_path / "store"
+    run, _ = train_digits_mlp("watched", d, epochs=8, watch=True)
+    with ServerThread(d) as server:
+        seen = watch(page, server.url)
+        open_view(page, f"{server.url}#/run/{run.id}", "run")
+        assert page.locator("#inside h3").inner_text() == "Inside the model"
+        ids = page.locator("#inside .plot").evaluate_all("ds => ds.map(d => d.id)")
+        assert ids == ["layers-grad_norm", "layers-dead"]
+        grad = page.evaluate("""() => { const gd = document.getElementById('layers-grad_norm');
+            return {rows: [...new Set(gd.data[0].y)], n: gd.data[0].x.length, title: gd.layout.title.text}; }""")
+        probes = fitwatch.load(run.id, dir=d).probes()
+        assert grad["rows"] == ["0", "2"] and grad["title"] == "Gradient norm per layer"
+        assert grad["n"] == 2 * len(probes[("0", "grad_norm")]["step"])  # every sampled step of both layers
+        page.locator("#inside").screenshot(path=str(ARTIFACTS / "dashboard-inside.png"))
+        clean(seen)

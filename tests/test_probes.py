@@ -232,6 +232,55 @@ def test_the_diagnosis_json_carries_the_causes(tmp_path):
     assert out["findings"][1]["code"] == "dead_relu" and out["findings"][1]["evidence"]["source"] == "probes"
 
 
+# -- shown ----------------------------------------------------------------------------------------
+def _dead_run(tmp_path):
+    model = _mlp()
+    with torch.no_grad():
+        model[0].bias.fill_(-20.0)
+    return _train(tmp_path, model, name="dead", epochs=3)
+
+
+def test_show_layers_prints_each_layer_and_the_cause(tmp_path):
+    import subprocess
+    import sys
+
+    _dead_run(tmp_path)
+    with fitwatch.Run("plain", dir=tmp_path, diagnose=False) as plain:
+        plain.log_epoch(loss=1.0, val_loss=1.1)
+    cli = lambda *a: subprocess.run([sys.executable, "-m", "fitwatch", "--dir", str(tmp_path), *a],  # noqa: E731
+                                    capture_output=True, text=True, env={**__import__("os").environ, "COLUMNS": "160"})
+    out = cli("show", "dead", "--layers")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    row0 = next(line for line in lines if line.split()[:2] == ["0", "Linear"])
+    assert row0.split()[2] == "288" and row0.split()[-1] == "100%"  # 8*32+32 parameters, every gradient 0
+    assert any(line.split()[:4] == ["1", "ReLU", "100%", "100%"] for line in lines)
+    assert "cause dead_relu: 100% of the units of 1 (ReLU) are dead" in out.stdout
+    refused = cli("show", "plain", "--layers")
+    assert refused.returncode != 0 and "has no probes: watch the model" in refused.stderr
+    assert refused.stderr.count("\n") == 1  # one line, no traceback
+
+
+def test_the_report_and_the_dashboard_api_show_inside_the_model(tmp_path):
+    _dead_run(tmp_path)
+    from fitwatch.show.report import write_report
+
+    html = Path(write_report(["dead"], tmp_path / "r.html", dir=tmp_path)).read_text()
+    assert "<h2>Inside the model</h2>" in html or "Inside the model</h3>" in html
+    assert 'id="layers-0-grad_norm"' in html and 'id="layers-0-dead"' in html
+    assert '"id": "layers-0-grad_norm"' in html or '"id":"layers-0-grad_norm"' in html
+    pytest.importorskip("starlette")
+    from starlette.testclient import TestClient
+
+    from fitwatch.show.dashboard.app import create_app
+
+    client = TestClient(create_app(tmp_path))
+    panels = client.get(f"/api/runs/{fitwatch.load('dead', dir=tmp_path).id}/layers").json()["panels"]
+    assert [p["id"] for p in panels] == ["layers-grad_norm", "layers-dead"]
+    dead = panels[1]["data"][0]
+    assert set(dead["y"]) == {"1"} and dead["marker"]["color"] == [1.0] * len(dead["x"])
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_no_host_synchronisation_per_step_on_cuda(tmp_path):
     model = _mlp().cuda()

@@ -66,6 +66,9 @@ def _add_show(sub, common) -> None:
     g.add_argument("--last", metavar="N", type=_positive_int, help="show only the last N epochs")
     g.add_argument("--all", action="store_true", dest="show_all", help="show every epoch")
     g.add_argument("--csv", action="store_true", help="print every epoch as CSV")
+    g.add_argument("--layers", action="store_true",
+                   help="what run.watch(model) saw inside the model: each layer's gradients and updates, each "
+                        "activation's dead and saturated units, and the causes they name")
     p.set_defaults(func=cmd_show)
 
 
@@ -204,6 +207,8 @@ def cmd_show(args) -> int:
         raise
     try:
         data = store.load(args.run)
+        if args.layers:
+            return _show_layers(data)  # its probes are read from the open store
     except KeyError as e:
         if os.path.exists(args.run):  # not a run of the store: a log file or folder
             return _show_file(args)
@@ -217,6 +222,30 @@ def cmd_show(args) -> int:
     return 0
 
 
+def _show_layers(data) -> int:
+    """``fitwatch show RUN --layers``: the probes of a watched run, layer by layer, and its causes."""
+    from fitwatch.diagnosis.analyze import diagnose_curves
+    from fitwatch.diagnosis.readers.store_runs import from_rundata
+    from fitwatch.show import tables
+    from fitwatch.show.layers import layers_table
+
+    from fitwatch.diagnosis.readers import ReadError
+
+    try:
+        curves = from_rundata(data)
+    except ReadError as e:
+        raise UserError(e.args[0]) from None
+    if not curves.inside:
+        raise UserError(f"run {data.name!r} has no probes: watch the model while it trains "
+                        f"(run.watch(model) before the loop) to see inside it")
+    console = tables.make_console()
+    console.print(tables.show_header(data), soft_wrap=True)
+    causes = diagnose_curves(curves).causes if len(curves) else []
+    for part in layers_table(curves.inside, causes):
+        tables.print_wide(console, part)
+    return 0
+
+
 def _show_file(args) -> int:
     """``fitwatch show FILE``: every run the file holds, as the store's runs are shown."""
     from fitwatch.diagnosis.readers import ReadError, read_curves
@@ -226,6 +255,9 @@ def _show_file(args) -> int:
         runs = read_curves(args.run)
     except ReadError as e:
         raise UserError(e.args[0]) from None
+    if args.layers:
+        raise UserError(f"{args.run}: a log file holds no probes; --layers shows a run recorded with "
+                        f"run.watch(model)")
     console = tables.make_console()
     for curves in runs:
         if args.csv:

@@ -88,6 +88,9 @@ def _with_causes(ctx: Context, curves: Curves, verdict: str, findings: list) -> 
     v = causes.view(curves.inside, verdict, ctx.cl.y if ctx.cl else None, ctx.cv.y if ctx.cv else None, ctx.span,
                     acc=ctx.acc, vacc=ctx.vacc)
     found = causes.find_causes(v)
+    if found:  # the verdict says where to look
+        codes = ", ".join(f.code for f in found)
+        findings[0].message += f" Inside the model: {codes} (below)."
     return [findings[0], *found, *causes.weigh_curve_causes(v, findings[1:], found)]
 
 

@@ -399,7 +399,7 @@ class SQLiteStore(BackgroundWriter, Store, scheme="sqlite"):
             "SELECT split, metric, epoch, value, n, t FROM epochs WHERE run_id = ? ORDER BY epoch", (run["id"],)
         )
         return RunData.from_rows(run, epochs, steps_reader=lambda: self.steps(run["id"]),
-                                 probes_reader=lambda: self.probes(run["id"]))
+                                 probes_reader=lambda: self._probes_of(run["id"]))
 
     def steps(self, run_id: int) -> dict[tuple[str, str], dict[str, np.ndarray]]:
         """Every batch value of a run: ``{(split, metric): {"step", "value", "n", "epoch": arrays}}``."""
@@ -410,6 +410,17 @@ class SQLiteStore(BackgroundWriter, Store, scheme="sqlite"):
             (run_id,),
         )
         return decode_chunks(rows)
+
+    def _probes_of(self, run_id: int) -> dict:
+        """A loaded run's probes, read when asked for: from this store, or, once it is closed (a
+        report or the dashboard keeps the run longer than the store), from the file again."""
+        if not self._closed:
+            return self.probes(run_id)
+        again = SQLiteStore(self.path, create=False)
+        try:
+            return again.probes(run_id)
+        finally:
+            again.close()
 
     def probes(self, run_id: int) -> dict[tuple[str, str], dict[str, np.ndarray]]:
         """Every probe value of a run: ``{(layer, stat): {"step", "epoch", "value": arrays}}`` in step

@@ -65,6 +65,7 @@ ENDPOINTS = [
                        "(batch ones with their counts), plot annotations"),
     ("/api/runs/{id}/curves", "epoch-level series of every split and metric; since_epoch, smooth, max_points"),
     ("/api/runs/{id}/steps", "batch-level series, downsampled (min/max per bucket); split, metric, max_points, smooth"),
+    ("/api/runs/{id}/layers", "what run.watch(model) saw inside the model: layers x sampled steps panels (plotly JSON)"),
     ("/api/runs/{id}/export.csv", "every epoch and batch value, in full, as CSV"),
     ("/api/runs/{id}/export.json", "the record and every series, in full, as JSON"),
     ("/api/compare", "several runs' epoch-level series, one colour a run; ids=1,2,3, smooth, max_points"),
@@ -250,6 +251,10 @@ def _export(request, kind: str):
         "content-disposition": f'attachment; filename="fitwatch-run-{rid}.{kind}"'})
 
 
+def _layers(request):
+    return _json_response(_data(request).layers(_run_id(request)))
+
+
 def _export_csv(request):
     return _export(request, "csv")
 
@@ -304,6 +309,7 @@ _ROUTES = [
     ("/api/runs/{run_id:runid}", _run),
     ("/api/runs/{run_id:runid}/curves", _curves),
     ("/api/runs/{run_id:runid}/steps", _steps),
+    ("/api/runs/{run_id:runid}/layers", _layers),
     ("/api/runs/{run_id:runid}/export.csv", _export_csv),
     ("/api/runs/{run_id:runid}/export.json", _export_json),
     ("/api/compare", _compare),

@@ -212,6 +212,19 @@ class DashboardData:
                            "dash": style.split_dash(s), **p})
         return {"id": run_id, "smooth": smooth, "max_points": max_points, "series": series}
 
+    def layers(self, run_id: int) -> dict:
+        """What ``run.watch(model)`` saw: ``{"panels": [{"id", "title", "data", "layout"}...]}``, the
+        layers x sampled steps panels of :func:`fitwatch.show.layers.layer_figures` (none for a run
+        that was not watched)."""
+        from fitwatch.diagnosis.inside import Inside
+        from fitwatch.show.layers import layer_figures
+
+        data = self._load(run_id)
+        probes = data.probes()
+        meta = (data.info or {}).get("probes")
+        inside = Inside(probes, meta if isinstance(meta, dict) else None) if probes else None
+        return {"panels": layer_figures(inside, "layers")}
+
     def compare(self, ids: list[int], smooth: float = 0.0, max_points: int | None = None) -> dict:
         """``GET /api/compare``: several runs' epoch-level series, one colour a run (``style.RUN_COLORS``)."""
         if not ids:

@@ -9,6 +9,7 @@ import time
 
 from fitwatch._version import __version__
 from fitwatch.show import style
+from fitwatch.show.layers import layer_figures
 from fitwatch.show.report.charts import MAX_CHART_POINTS, Panel, chart_panels, panel_figure, plotly_config
 from fitwatch.show.report.markup import esc, script_json, status_pill, verdict_badge
 from fitwatch.show.report.runs import ReportRun, best_text, run_status, stop_text
@@ -40,6 +41,7 @@ def render_report(runs: list[ReportRun], js: str, *, smooth: float = SMOOTH_DEFA
         "stop_color": style.ANNOTATION["stop"],
         "body": "\n".join(body),
         "figures": script_json({"panels": [panel_figure(p, runs) for p in panels], "config": plotly_config(runs),
+                                "layers": [f for r in runs for f in layer_figures(r.curves.inside, f"layers-{r.index}")],
                                 "smooth": {"bins": MAX_CHART_POINTS // 2, "raw_alpha": style.ANNOTATION["raw_alpha"]}}),
         "plotly_js": js.replace("</script", "<\\/script"),
     }

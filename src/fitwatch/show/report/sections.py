@@ -1,6 +1,6 @@
 """The report's part for each run: its diagnosis (the verdict, then every finding with its severity,
-epochs, evidence and remedies), its config and run details, and its per-epoch table with the best
-epoch highlighted."""
+epochs, evidence and remedies), what the probes saw inside the model (a watched run's per-layer
+panels), its config and run details, and its per-epoch table with the best epoch highlighted."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import math
 
 from fitwatch.core.names import keras_key
 from fitwatch.show import style
+from fitwatch.show.layers import layer_figures
 from fitwatch.show.report.markup import esc, status_pill, verdict_badge
 from fitwatch.show.report.runs import ReportRun, best_text, run_status, stop_text
 from fitwatch.show.tables import fmt_number
@@ -31,8 +32,16 @@ def run_section(r: ReportRun, single: bool) -> str:
         if stop:
             parts.append(f'<p class="callout stop">{esc(stop)}</p>')
         h = '<h3 class="part">{}</h3>'
-    parts += [h.format("Diagnosis"), _diagnosis_html(r), h.format("Config"), _config_html(r),
-              h.format("Epochs"), _epochs_html(r), "</section>"]
+    parts += [h.format("Diagnosis"), _diagnosis_html(r)]
+    inside = layer_figures(r.curves.inside, f"layers-{r.index}")
+    if inside:  # what run.watch's probes saw: drawn by the page's script from the figures' JSON
+        parts += [h.format("Inside the model"),
+                  '<p class="hint">Each square is a sampled training step of a layer (hover for its value).</p>',
+                  '<div class="panels single">'
+                  + "".join(f'<figure class="panel"><div class="plot" id="{esc(f["id"])}" '
+                            f'style="height:{int(f["layout"]["height"])}px"></div></figure>' for f in inside)
+                  + "</div>"]
+    parts += [h.format("Config"), _config_html(r), h.format("Epochs"), _epochs_html(r), "</section>"]
     return "\n".join(parts)
 
 

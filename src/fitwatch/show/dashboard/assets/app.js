@@ -483,7 +483,7 @@ async function runPage(v, id) {
   log.checked = state.logOn;
   await plotlyReady;
   if (!v.alive) return;
-  await Promise.all([drawRunPlots(plots, state), loadSteps(v, state, plots)]);
+  await Promise.all([drawRunPlots(plots, state), loadSteps(v, state, plots), drawLayers(v, state, plots)]);
   if (!v.alive) return;
   ready(main, "run");
   if (state.status === "running") later(v, () => poll(v, state), POLL_RUN_MS);
@@ -677,6 +677,26 @@ function stepsMenu(v, state, plots) {
   keys.forEach((s, i) => { select.options[i].textContent = `${s.split} / ${s.metric} (${s.n.toLocaleString("en")})`; });
   select.value = stepsValue(pick);
   return pick;
+}
+
+async function drawLayers(v, state, plots) {
+  // a run watched with run.watch(model): its panels inside the model, under the curves (drawn once)
+  const data = await api(`/api/runs/${state.id}/layers`);
+  if (!v.alive || !data.panels.length) return;
+  let box = plots.querySelector("#inside");
+  if (!box) {
+    box = el("div", {class: "inside", id: "inside"}, el("h3", {}, "Inside the model"));
+    plots.append(box);
+  }
+  for (const fig of data.panels) {
+    let div = box.querySelector(`#${fig.id}`);
+    if (!div) {
+      div = el("div", {class: "plot", id: fig.id});
+      box.append(el("div", {class: "panel wide layers"}, div));
+    }
+    div.style.height = `${fig.layout.height}px`;
+    await Plotly.react(div, fig.data, fig.layout, PLOT_CONFIG);
+  }
 }
 
 async function loadSteps(v, state, plots) {
