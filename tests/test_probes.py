@@ -110,7 +110,7 @@ def test_hooks_only_on_sampled_steps_and_none_after_finish(tmp_path):
 
 def test_watch_refuses_what_it_cannot_watch(tmp_path):
     run = fitwatch.Run("refused", dir=tmp_path, diagnose=False)
-    with pytest.raises(TypeError, match=r"torch.nn.Module.*fitwatch.keras.Callback"):
+    with pytest.raises(TypeError, match=r"takes a torch.nn.Module or a Keras model, got object"):
         run.watch(object())
     with pytest.raises(ValueError, match="every must be a whole number"):
         run.watch(_mlp(), every=0)
@@ -301,3 +301,42 @@ def test_no_host_synchronisation_per_step_on_cuda(tmp_path):
     run.finish()
     assert fitwatch.load("cuda", dir=tmp_path).probes()[("0", "grad_norm")]["value"].size >= 4
     assert math.isfinite(float(np.nanmax(fitwatch.load("cuda", dir=tmp_path).probes()[("0", "grad_norm")]["value"])))
+
+
+# -- Keras (torch backend) -------------------------------------------------------------------------
+def _keras_fit(tmp_path, name, bias=0.0, watch=True, epochs=4):
+    import os
+
+    if os.environ.get("KERAS_BACKEND", "torch") != "torch":
+        pytest.skip("Keras runs on another backend")
+    keras = pytest.importorskip("keras")
+    keras.utils.set_random_seed(0)
+    x, y = (t.numpy() for t in _data(512))
+    model = keras.Sequential([keras.Input((8,)),
+                              keras.layers.Dense(32, activation="relu", name="hidden",
+                                                 bias_initializer=keras.initializers.Constant(bias)),
+                              keras.layers.Dense(3, name="out")])
+    model.compile(optimizer=keras.optimizers.Adam(0.01),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    cb = fitwatch.keras.Callback(name, dir=tmp_path, diagnose=False, watch=watch)
+    model.fit(x, y, validation_split=0.25, epochs=epochs, batch_size=32, verbose=0, callbacks=[cb])
+    return fitwatch.diagnose(name, dir=tmp_path), fitwatch.load(name, dir=tmp_path)
+
+
+def test_keras_callback_watch_probes_the_layers_and_names_dead_units(tmp_path):
+    d, data = _keras_fit(tmp_path, "keras-dead", bias=-20.0)
+    probes = data.probes()
+    assert ("hidden", "grad_norm") in probes and ("out", "grad_norm") in probes
+    assert probes[("hidden", "dead")]["value"].min() == 1.0
+    meta = data.info["probes"]
+    assert [x["name"] for x in meta["layers"]] == ["hidden", "out"]
+    assert meta["activations"] == [{"name": "hidden", "type": "ReLU"}] and meta["optimizer"] == "Adam"
+    assert probes[("optimizer", "lr")]["value"][0] == pytest.approx(0.01)
+    assert [f.code for f in d.causes] == ["dead_relu"] and d.causes[0].evidence["layer"] == "hidden"
+
+
+def test_keras_callback_watch_healthy_run_gets_no_cause(tmp_path):
+    d, data = _keras_fit(tmp_path, "keras-ok", epochs=8)
+    assert data.probes() and d.causes == []
+    with pytest.raises(TypeError, match="watch must be True, False or a number"):
+        _keras_fit(tmp_path, "keras-bad", watch="yes")

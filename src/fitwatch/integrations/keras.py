@@ -107,6 +107,10 @@ class Callback(keras.callbacks.Callback):
             (``model.save_weights``, atomically; the name must end in ``.weights.h5``). Given
             without ``stop``, the best ``val_loss`` epoch is kept and training is not stopped.
             Defaults to `None`.
+        watch: probe the model while it trains (``Run.watch``, docs/probes.md: gradients, updates,
+            dead and saturated units per layer), so that the diagnosis names causes; `True` for the
+            default interval, or a number of steps between samples. Needs Keras's torch backend.
+            Defaults to `False`.
 
     The parameters are only stored here; they are checked, and the run is created, when training
     begins.
@@ -137,8 +141,9 @@ class Callback(keras.callbacks.Callback):
     """
 
     def __init__(self, name=None, config=None, *, dir=None, resume=False, progress=False,
-                 record_batches=True, diagnose=True, stop=None, restore=True, checkpoint=None):
+                 record_batches=True, diagnose=True, stop=None, restore=True, checkpoint=None, watch=False):
         super().__init__()
+        self.watch = watch
         self.stop = stop
         self.restore = restore
         self.checkpoint = checkpoint
@@ -190,6 +195,9 @@ class Callback(keras.callbacks.Callback):
             self.run = self.run.resume(config, info)
         self._epoch = self._last_epoch = self._pending = None
         self._last_batch = {}
+        if self.watch is not False and getattr(self, "_watched", None) is not self.model:
+            self.run.watch(self.model, every=None if self.watch is True else self.watch)  # once a model
+            self._watched = self.model
         self.run.begin_fit((self.params or {}).get("epochs"), keeper=keeper, resume_stop=bool(self.resume),
                            owner=self, still_running=self._on_stack, on_abort=self._flush, progress=self.progress,
                            call="fit()")
@@ -205,6 +213,9 @@ class Callback(keras.callbacks.Callback):
         for flag in ("resume", "progress", "record_batches", "restore"):
             if not isinstance(getattr(self, flag), (bool, np.bool_)):
                 raise TypeError(f"fitwatch.keras.Callback: {flag} must be True or False, got {getattr(self, flag)!r}")
+        if not (isinstance(self.watch, (bool, np.bool_)) or isinstance(self.watch, int) and self.watch >= 1):
+            raise TypeError(f"fitwatch.keras.Callback: watch must be True, False or a number of steps >= 1, "
+                            f"got {self.watch!r}")
 
     # -- epochs -------------------------------------------------------------------------------
     def on_epoch_begin(self, epoch, logs=None):

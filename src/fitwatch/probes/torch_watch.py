@@ -97,19 +97,13 @@ class TorchWatcher:
             raise ValueError(f"fitwatch: every must be a whole number of steps >= 1, got {every!r}; e.g. every=50")
         self.model, self.every, self.eval_every = model, every, max(1, every // 10)
         self.step, self.eval_step = 0, 0
-        self._layers: dict[str, list[torch.nn.Parameter]] = {}
-        self._acts: dict[str, torch.nn.Module] = {}
-        for name, m in model.named_modules():
-            params = [p for p in m.parameters(recurse=False) if p.requires_grad]
-            if params:
-                self._layers[name or "(model)"] = params
-            if type(m).__name__ in RELU_FAMILY or type(m).__name__ in SATURATING or type(m).__name__ in SOFTMAX:
-                self._acts[name or "(model)"] = m
+        layers, acts = self._parts(model)
+        self._layers: dict[str, list] = {n: ps for n, (_, ps) in layers.items()}
+        self._acts: dict[str, tuple] = acts  # name -> (module, its activation's type: "ReLU", "Sigmoid"...)
         self.meta: dict = {
             "every": every,
-            "layers": [{"name": n, "type": type(model.get_submodule("" if n == "(model)" else n)).__name__,
-                        "params": sum(p.numel() for p in ps)} for n, ps in self._layers.items()],
-            "activations": [{"name": n, "type": type(m).__name__} for n, m in self._acts.items()],
+            "layers": [{"name": n, "type": kind, "params": sum(p.numel() for p in ps)} for n, (kind, ps) in layers.items()],
+            "activations": [{"name": n, "type": kind} for n, (_, kind) in acts.items()],
         }
         self._param_ids = {id(p) for ps in self._layers.values() for p in ps}
         # every parameter in one flat list, with its layer's index: per-layer values are computed for
@@ -127,6 +121,28 @@ class TorchWatcher:
         self._loss_split: str | None = None
         self._handles = [model.register_forward_pre_hook(self._pre), model.register_forward_hook(self._post)]
 
+    @staticmethod
+    def _parts(model):
+        """``(layers, activations)``: ``{name: (type, parameters)}`` of the modules that own
+        trainable parameters, and ``{name: (module, type)}`` of the activation modules, in the
+        model's order (``named_modules``; the model itself is ``(model)``)."""
+        layers, acts = {}, {}
+        for name, m in model.named_modules():
+            kind = type(m).__name__
+            params = [p for p in m.parameters(recurse=False) if p.requires_grad]
+            if params:
+                layers[name or "(model)"] = (kind, params)
+            if kind in RELU_FAMILY or kind in SATURATING or kind in SOFTMAX:
+                acts[name or "(model)"] = (m, kind)
+        return layers, acts
+
+    def _training(self, module, args) -> bool | None:
+        """Whether this forward pass is a training step (True), a validation pass (False), or
+        neither (a training-mode pass without gradients: None)."""
+        if module.training:
+            return True if torch.is_grad_enabled() else None
+        return False
+
     # -- sampling ---------------------------------------------------------------------------
     def sampled(self, step: int) -> bool:
         """Step ``step`` is probed: steps 0, 1, 4 and 16 (the model as initialised, its first
@@ -143,12 +159,13 @@ class TorchWatcher:
         self._clear_temp()
         if self._snap is not None:
             self._updates()
-        if module.training and torch.is_grad_enabled():
+        mode = self._training(module, args)
+        if mode:
             step = self.step
             self.step += 1
             if self.sampled(step):
                 self._arm(step, args)
-        elif not module.training:
+        elif mode is False:
             if self.eval_step % self.eval_every == 0:
                 self._arm_loss(self.step, "val")
             self.eval_step += 1
@@ -195,8 +212,8 @@ class TorchWatcher:
                           bad.new_zeros(len(self._layers)).index_add_(0, self._owner_of(bad.device), bad))
                 if step == 0:
                     self._spread(step)
-        for name, m in self._acts.items():
-            h = m.register_forward_hook(lambda mod, a, o, name=name: self._activation(step, name, mod, a, o))
+        for name, (m, kind) in self._acts.items():
+            h = m.register_forward_hook(lambda mod, a, o, name=name, kind=kind: self._activation(step, name, kind, mod, o))
             h._fitwatch_forward = True
             self._temp.append(h)
         self._grads = {}
@@ -243,17 +260,14 @@ class TorchWatcher:
             self._put(step, OUTPUT, "logprob", ((o.max() <= 0) & ((torch.logsumexp(o, 1)).abs().max() < 1e-3)).float())
 
     @torch.no_grad()
-    def _activation(self, step: int, name: str, mod, args, out) -> None:
-        kind = type(mod).__name__
+    def _activation(self, step: int, name: str, kind: str, mod, out) -> None:
         y = _first_tensor(out)
         if y is None or not y.is_floating_point():
             return
         self._last_act = (name, y)  # (the model's output, when no module comes after it)
         y = y.detach().float()
-        if kind in RELU_FAMILY:
-            x = _first_tensor(args)
-            x = y if x is None else x.detach().float()
-            active = x.amax(_others(x)) > 0
+        if kind in RELU_FAMILY:  # every one of them is > 0 exactly where its input is > 0
+            active = y.amax(_others(y)) > 0
             self._put(step, name, "dead", 1.0 - active.float().mean())
         elif kind in SATURATING:
             lo, hi = SATURATING[kind]
@@ -262,6 +276,7 @@ class TorchWatcher:
         elif kind in ("Softmax", "Softmin"):
             dim = getattr(mod, "dim", None)
             dim = 1 if dim is None and y.dim() >= 2 else (dim if dim is not None else 0)
+            dim = dim if isinstance(dim, int) else -1
             self._put(step, name, "saturated", (y.amax(dim) > 1 - SATURATION).float().mean())
         self._put(step, name, "mean", y.mean())
         self._put(step, name, "std", y.std(unbiased=False) if y.numel() > 1 else torch.zeros((), device=y.device))

@@ -26,7 +26,8 @@ class WatchMixin:
         ``vanishing_gradient``... see docs/probes.md).
 
         Args:
-            model: a ``torch.nn.Module``. Activations are seen through activation modules
+            model: a ``torch.nn.Module``, or a Keras 3 model on the torch backend
+                (``fitwatch.keras.Callback(watch=True)`` calls this). Activations are seen through activation modules
                 (``nn.ReLU()``, ``nn.Sigmoid()``...), not functional calls (``F.relu``); the loss
                 through an ``nn`` loss module (``nn.CrossEntropyLoss()``...) called on the output.
             every: one training step in ``every`` is probed once past the first few. Defaults to
@@ -65,12 +66,17 @@ class WatchMixin:
                 raise ValueError("fitwatch: this model is watched already" if w.model is model else
                                  "fitwatch: a second model needs its own name: run.watch(model, name='generator')")
         module = type(model).__module__ or ""
-        if not _is_torch_module(model):
-            raise TypeError(f"fitwatch: watch() takes a torch.nn.Module, got {type(model).__name__} "
-                            f"({module}); for Keras use fitwatch.keras.Callback(..., watch=True)")
-        from fitwatch.probes.torch_watch import TorchWatcher
+        if module.startswith("keras"):  # a Keras 3 model: its layers, on the torch backend
+            from fitwatch.probes.keras_watch import KerasWatcher
 
-        watcher = TorchWatcher(model, every)
+            watcher = KerasWatcher(model, every)
+        elif not _is_torch_module(model):
+            raise TypeError(f"fitwatch: watch() takes a torch.nn.Module or a Keras model, got "
+                            f"{type(model).__name__} ({module})")
+        else:
+            from fitwatch.probes.torch_watch import TorchWatcher
+
+            watcher = TorchWatcher(model, every)
         self._watchers.append((watcher, prefix))
         self._save_probe_meta(write=False)  # written with the first epoch (no store write on the hot path here)
         return self
