@@ -104,3 +104,12 @@ def test_early_stopping_quick_start(tmp_path, monkeypatch):
                           capture_output=True, text=True, timeout=60)
     assert f"Stopped early at epoch {stopped} (200 planned)" in show.stdout
     assert "still training" not in p.stderr  # the printed diagnosis is of a finished run
+
+
+def test_watch_quick_start_names_the_cause(tmp_path, monkeypatch):
+    p = run_block("watch", tmp_path, monkeypatch)
+    lines = p.stdout.strip().splitlines()
+    assert lines[0] == "['loss_output_mismatch']"
+    assert lines[1].startswith("The loss does not fit the model's output: CrossEntropyLoss is given probabilities")
+    data = fitwatch.load("digits-softmax", dir=tmp_path / "fitwatch")
+    assert ("0", "grad_norm") in data.probes() and data.info["probes"]["output_activation"] == "3"
