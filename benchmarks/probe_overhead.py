@@ -4,7 +4,7 @@ TensorBoard gradient histograms and Cockpit's economy configuration?
 Run from the repository root:
 
     .venv/bin/python benchmarks/probe_overhead.py            # about 6 minutes on 2 idle CPUs
-    .venv/bin/python benchmarks/probe_overhead.py --quick    # a smoke test, about 20 s: 3 rounds and 2 pairs of 2 epochs
+    .venv/bin/python benchmarks/probe_overhead.py --quick    # a smoke test (20 s): 3 rounds, 2 pairs of 2 epochs
 
 Cockpit is optional (``pip install --no-deps cockpit-for-pytorch backpack-for-pytorch einops unfoldNd
 json-tricks seaborn``: ``--no-deps`` so that pip leaves torch alone; backpack asks for torchvision, which

@@ -102,7 +102,8 @@ class TorchWatcher:
         self._acts: dict[str, tuple] = acts  # name -> (module, its activation's type: "ReLU", "Sigmoid"...)
         self.meta: dict = {
             "every": every,
-            "layers": [{"name": n, "type": kind, "params": sum(p.numel() for p in ps)} for n, (kind, ps) in layers.items()],
+            "layers": [{"name": n, "type": kind, "params": sum(p.numel() for p in ps)}
+                       for n, (kind, ps) in layers.items()],
             "activations": [{"name": n, "type": kind} for n, (_, kind) in acts.items()],
         }
         self._param_ids = {id(p) for ps in self._layers.values() for p in ps}
@@ -213,7 +214,8 @@ class TorchWatcher:
                 if step == 0:
                     self._spread(step)
         for name, (m, kind) in self._acts.items():
-            h = m.register_forward_hook(lambda mod, a, o, name=name, kind=kind: self._activation(step, name, kind, mod, o))
+            h = m.register_forward_hook(
+                lambda mod, a, o, name=name, kind=kind: self._activation(step, name, kind, mod, o))
             h._fitwatch_forward = True
             self._temp.append(h)
         self._grads = {}
@@ -299,9 +301,11 @@ class TorchWatcher:
         k = len(self._layers)
         sq = norms.new_zeros(k).index_add_(0, owner, torch.where(torch.isfinite(norms), norms, 0.0) ** 2)
         self._put(step, _LAYERS, "grad_norm", sq.sqrt())
-        self._put(step, _LAYERS, "grad_nonfinite", norms.new_zeros(k).index_add_(0, owner, (~torch.isfinite(norms)).float()))
+        bad = (~torch.isfinite(norms)).float()
+        self._put(step, _LAYERS, "grad_nonfinite", norms.new_zeros(k).index_add_(0, owner, bad))
         first = {id(p) for p in self._firsts}
-        zero = [(self._owner[i], (grads[i] == 0).sum() / grads[i].numel()) for i in order if id(self._params[i]) in first]
+        zero = [(self._owner[i], (grads[i] == 0).sum() / grads[i].numel()) for i in order
+                if id(self._params[i]) in first]
         if zero:
             share = norms.new_zeros(k).index_put_((torch.tensor([o for o, _ in zero], device=norms.device),),
                                                   torch.stack([z.float() for _, z in zero]))
@@ -403,7 +407,8 @@ class TorchWatcher:
         if self._grads:  # a backward pass that did not reach every parameter: what it reached
             self._grad_stats(step)
         diff = torch.stack(torch._foreach_norm(torch._foreach_sub([p.detach() for p in self._params], snap))).float()
-        self._put(step, _LAYERS, "update_ratio", self._per_layer(diff) / self._per_layer(self._snap_norms).clamp_min(1e-30))
+        weights = self._per_layer(self._snap_norms).clamp_min(1e-30)
+        self._put(step, _LAYERS, "update_ratio", self._per_layer(diff) / weights)
 
     # -- reading --------------------------------------------------------------------------------
     def collect(self) -> list[tuple[int, str, str, float]]:

@@ -159,7 +159,8 @@ def heatmap_figure(inside: Inside, stat: str, title: str, log: bool) -> dict | N
     ticks = list(range(0, len(steps), max(1, len(steps) // 10)))
     layout = {"title": {"text": title, "x": 0, "font": {"size": 14}},
               "height": max(180, 60 + 26 * len(rows)), "margin": {"l": 90, "r": 20, "t": 40, "b": 40},
-              "xaxis": {"title": {"text": "sampled step"}, "tickvals": ticks, "ticktext": [str(steps[k]) for k in ticks],
+              "xaxis": {"title": {"text": "sampled step"}, "tickvals": ticks,
+                        "ticktext": [str(steps[k]) for k in ticks],
                         "zeroline": False, "showgrid": False},
               "yaxis": {"type": "category", "categoryorder": "array", "categoryarray": list(reversed(rows)),
                         "automargin": True, "showgrid": False},
