@@ -142,8 +142,8 @@ def _acc_gap(v: View) -> float | None:
 
 def too_few_epochs(v: View) -> Finding | None:
     """Stopped while still falling steeply: the monitored curve's last value is its lowest and the
-    last epoch took 10 % or more of the whole drop so far (whatever the verdict, but for an unstable
-    or diverged run; tried only when no other cause was found)."""
+    last epoch took 10 % or more of the whole drop so far, or 5 % or more of the level (whatever the
+    verdict, but for an unstable or diverged run; tried only when no other cause was found)."""
     if v.verdict in ("unstable", "diverged"):
         return None
     c = v.val if v.val is not None else v.loss
@@ -154,9 +154,10 @@ def too_few_epochs(v: View) -> Finding | None:
         return None
     drop = float(c[0] - c.min())
     gain = float(c[-2] - c[-1])
-    if drop <= 0 or gain < L.LAST_GAIN * drop:
+    if drop <= 0 or (gain < L.LAST_GAIN * drop and gain < L.LAST_LEVEL_GAIN * abs(float(c[-2]))):
         return None
     ev = {"last_epoch_gain": gain, "drop_so_far": drop, "share": gain / drop}
+    ev["share_of_level"] = gain / abs(float(c[-2])) if c[-2] else None
     return cause("too_few_epochs", v, ev,
                  f"Training stopped too soon: the last epoch still took {100 * gain / drop:.0f}% of the whole "
-                 f"drop so far off the loss.", ["more_epochs"])
+                 f"drop so far off the loss ({100 * gain / abs(float(c[-2])):.0f}% of its level).", ["more_epochs"])

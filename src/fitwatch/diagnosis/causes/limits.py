@@ -51,6 +51,9 @@ UNIT_SPREAD = 1e-3
 #: too_few_epochs: the last epoch still gained this share of the whole drop (TDC: a loss that still
 #: falls 5 % or more a window is not stagnating)
 LAST_GAIN = 0.1
+#: ... or the last epoch still took 5 % off the loss's level (TDC's stagnation test, inverted): a curve
+#: falling 10 % an epoch after a fast first drop (held-out round 2's friedman3 regression, moved to tune)
+LAST_LEVEL_GAIN = 0.05
 #: label_problem: training fell by 5 % or more while validation never beat its first value by 3 %
 TRAIN_FELL = 0.05
 VAL_NEVER = 0.03
