@@ -40,6 +40,8 @@ Example:
 
 from __future__ import annotations
 
+import time
+
 import torch
 from torch.nn.modules.loss import _Loss
 from torch.nn.modules.module import register_module_forward_hook
@@ -86,6 +88,8 @@ class TorchWatcher:
             parameters, in the model's order), ``activations`` (name, type), and, once seen,
             ``loss`` and ``optimizer`` (class names).
         step: training steps seen so far.
+        seconds: the time spent in the probes so far (every hook, and :meth:`collect`): what they
+            cost the training loop, measured where it is spent.
     """
 
     def __init__(self, model, every: int | None = None):
@@ -120,7 +124,23 @@ class TorchWatcher:
         self._snap_step = -1
         self._grads: dict[int, torch.Tensor] = {}  # this step's gradients, by parameter position
         self._loss_split: str | None = None
+        self.seconds = 0.0  # time spent in the probes (their hooks and collect), for the overhead benchmark
+        for hook in ("_pre", "_post", "_activation", "_grad", "_loss", "_optimizer", "collect"):
+            setattr(self, hook, self._timed(getattr(self, hook)))
         self._handles = [model.register_forward_pre_hook(self._pre), model.register_forward_hook(self._post)]
+
+    def _timed(self, fn):
+        """``fn``, adding the time it takes to :attr:`seconds`."""
+        clock = time.perf_counter
+
+        def timed(*args, **kwargs):
+            t = clock()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds += clock() - t
+
+        return timed
 
     @staticmethod
     def _parts(model):
