@@ -340,3 +340,44 @@ def test_keras_callback_watch_healthy_run_gets_no_cause(tmp_path):
     assert data.probes() and d.causes == []
     with pytest.raises(TypeError, match="watch must be True, False or a number"):
         _keras_fit(tmp_path, "keras-bad", watch="yes")
+
+
+# -- a new user's trial (2026-12-03) ---------------------------------------------------------------
+def test_class_ids_into_a_subclassed_mse_are_a_mismatch_first(tmp_path):
+    class MyMSE(nn.MSELoss):  # a loss subclass is still the torch loss it extends
+        pass
+
+    x, y = _data(256)
+    model = _mlp(k=1)
+    run, d = _train(tmp_path, model, x=x, y=y.float().unsqueeze(1) * 4, loss=MyMSE(), lr=0.05)
+    codes = [f.code for f in d.causes]
+    assert codes[0] == "loss_output_mismatch" and "exploding_gradient" not in codes
+    assert d.causes[0].evidence["target_max"] == 8.0 and d.causes[0].evidence["loss"] == "MSELoss"
+    assert fitwatch.load("probed", dir=tmp_path).info["probes"]["loss_class"] == "MyMSE"
+
+
+def test_validation_broken_from_the_start_is_not_a_label_problem(tmp_path):
+    # standardised by hand with (x - mu) / (sd + 1e-8): a pixel constant in this training split is not
+    # constant in validation, whose inputs reach 1e8: its loss starts in the thousands. The labels are fine
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_digits(return_X_y=True)
+    xt, xv, yt, yv = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+    mu, sd = xt.mean(0), xt.std(0) + 1e-8
+    f = lambda a: torch.tensor((a - mu) / sd, dtype=torch.float32)  # noqa: E731
+    x, y = torch.cat([f(xt), f(xv)]), torch.tensor(np.concatenate([yt, yv]))
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
+    run, d = _train(tmp_path, model, x=x, y=y, opt="adam", lr=1e-3, epochs=12)
+    val = fitwatch.load("probed", dir=tmp_path).history["val_loss"]
+    assert val[0] > 100 * fitwatch.load("probed", dir=tmp_path).history["loss"][0]  # the premise
+    assert "label_problem" not in [f.code for f in d.causes]
+
+
+def test_watch_says_what_is_wrong_before_whether_it_is_new(tmp_path):
+    run = fitwatch.Run("order", dir=tmp_path, diagnose=False).watch(_mlp())
+    with pytest.raises(TypeError, match="takes a torch.nn.Module or a Keras model"):
+        run.watch("model")
+    with pytest.raises(ValueError, match="every must be a whole number"):
+        run.watch(_mlp(), every=0)
+    run.finish()

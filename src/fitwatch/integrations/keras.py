@@ -213,9 +213,12 @@ class Callback(keras.callbacks.Callback):
         for flag in ("resume", "progress", "record_batches", "restore"):
             if not isinstance(getattr(self, flag), (bool, np.bool_)):
                 raise TypeError(f"fitwatch.keras.Callback: {flag} must be True or False, got {getattr(self, flag)!r}")
-        if not (isinstance(self.watch, (bool, np.bool_)) or isinstance(self.watch, int) and self.watch >= 1):
+        if not isinstance(self.watch, (bool, np.bool_, int)):
             raise TypeError(f"fitwatch.keras.Callback: watch must be True, False or a number of steps >= 1, "
                             f"got {self.watch!r}")
+        if not isinstance(self.watch, (bool, np.bool_)) and self.watch < 1:
+            raise ValueError(f"fitwatch.keras.Callback: watch must be True, False or a number of steps >= 1, "
+                             f"got {self.watch!r}")
 
     # -- epochs -------------------------------------------------------------------------------
     def on_epoch_begin(self, epoch, logs=None):

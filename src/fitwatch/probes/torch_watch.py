@@ -70,6 +70,14 @@ def _first_tensor(x):
     return None
 
 
+def _loss_kind(mod) -> str:
+    """The ``torch.nn`` loss a loss module is (``MSELoss`` for ``class MyMSE(nn.MSELoss)``)."""
+    for c in type(mod).__mro__:
+        if c.__module__ == "torch.nn.modules.loss" and not c.__name__.startswith("_"):
+            return c.__name__
+    return type(mod).__name__
+
+
 def _others(x: torch.Tensor) -> list[int]:
     """The dimensions of ``x`` that are samples: all but dim 1 (features, channels: the units)."""
     return [0] if x.dim() <= 1 else [d for d in range(x.dim()) if d != 1]
@@ -353,12 +361,15 @@ class TorchWatcher:
         if self._loss_split is None or not isinstance(mod, _Loss) or len(args) < 2:
             return
         split, self._loss_split = self._loss_split, None  # the first loss called after the output
-        self.meta.setdefault("loss", type(mod).__name__)
+        kind = _loss_kind(mod)
+        self.meta.setdefault("loss", kind)
+        if kind != type(mod).__name__:
+            self.meta.setdefault("loss_class", type(mod).__name__)
         inp, target = _first_tensor(args[0]), _first_tensor(args[1])
         if inp is None or target is None:
             return
         with torch.no_grad():
-            self._loss_inputs(step, split, type(mod).__name__, inp.detach(), target.detach())
+            self._loss_inputs(step, split, kind, inp.detach(), target.detach())
 
     def _loss_inputs(self, step: int, split: str, kind: str, inp: torch.Tensor, target: torch.Tensor) -> None:
         x = inp.float()

@@ -61,18 +61,20 @@ class WatchMixin:
         if self.status != "running":
             raise RuntimeError(f"fitwatch: run {self.name!r} is {self.status}; watch the model before it ends")
         prefix = f"{name}/" if name else ""
+        module = type(model).__module__ or ""
+        if not module.startswith("keras") and not _is_torch_module(model):  # what it is, before whether it is new
+            raise TypeError(f"fitwatch: watch() takes a torch.nn.Module or a Keras model, got "
+                            f"{type(model).__name__} ({module})")
+        if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
+            raise ValueError(f"fitwatch: every must be a whole number of steps >= 1, got {every!r}; e.g. every=50")
         for w, p in self._watchers:
             if w.model is model or p == prefix:
                 raise ValueError("fitwatch: this model is watched already" if w.model is model else
                                  "fitwatch: a second model needs its own name: run.watch(model, name='generator')")
-        module = type(model).__module__ or ""
         if module.startswith("keras"):  # a Keras 3 model: its layers, on the torch backend
             from fitwatch.probes.keras_watch import KerasWatcher
 
             watcher = KerasWatcher(model, every)
-        elif not _is_torch_module(model):
-            raise TypeError(f"fitwatch: watch() takes a torch.nn.Module or a Keras model, got "
-                            f"{type(model).__name__} ({module})")
         else:
             from fitwatch.probes.torch_watch import TorchWatcher
 

@@ -55,7 +55,8 @@ def loss_output_mismatch(v: View) -> Finding | None:
     if what is None:
         return None
     ev = {"loss": loss, "output_activation": ins.meta.get("output_activation"),
-          "output_min": ins.late("output", "min"), "output_max": ins.late("output", "max")}
+          "output_min": ins.late("output", "min"), "output_max": ins.late("output", "max"),
+          "target_min": ins.late("loss", "target_min"), "target_max": ins.late("loss", "target_max")}
     return cause("loss_output_mismatch", v, ev, f"The loss does not fit the model's output: {what}.", ["loss_fit"])
 
 
@@ -122,6 +123,8 @@ def label_problem(v: View) -> Finding | None:
     fell = 1 - float(np.min(loss[1:])) / float(loss[0])
     val_gain = 1 - float(np.min(val[1:])) / float(val[0])
     if fell < L.TRAIN_FELL or val_gain > L.VAL_NEVER:
+        return None
+    if val[0] > L.VAL_START_ABOVE * loss[0]:  # validation wrong from the start: its inputs, not the labels
         return None
     ev = {"train_loss_drop": fell, "val_loss_best_gain": val_gain}
     return cause("label_problem", v, ev,

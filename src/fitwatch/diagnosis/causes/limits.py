@@ -60,3 +60,6 @@ VAL_NEVER = 0.03
 #: label_problem, noisy training labels: the validation accuracy ends 15 points or more above the
 #: training accuracy (dropout or augmentation cost training a few points, not fifteen)
 ACC_ABOVE_TRAIN = 0.15
+#: ... but not when the validation loss starts 3 times above the training loss: validation is then
+#: broken from the first epoch (its inputs scaled apart from training's: a new user's trial)
+VAL_START_ABOVE = 3.0

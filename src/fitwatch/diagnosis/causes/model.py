@@ -78,9 +78,8 @@ def dead_relu(v: View) -> Finding | None:
     """A ReLU-family layer with more than half its units dead (never active over a sampled batch),
     over the last half of the run (SM DeadRelu), in a run that went wrong; 70 % or more (DD) in any run."""
     ins = v.inside
-    worst = max(((ins.late(a, "dead"), a) for a in ins.activations if ins.late(a, "dead") is not None),
-                default=(None, None))
-    share, where = worst
+    rows = [(ins.late(a, "dead"), a) for a in ins.activations if ins.late(a, "dead") is not None]
+    share, where = max(rows, key=lambda r: r[0], default=(None, None))  # the first of equal shares
     went_wrong = v.verdict not in ("good_fit", "overfitting", "still_improving")
     if share is None or share <= L.DEAD_SHARE or (share <= L.DEAD_SHARE_ALONE and not went_wrong):
         return None

@@ -22,7 +22,7 @@ CAUSE_REMEDIES = {
                      "BCEWithLogitsLoss) or resample the minority class; judge by per-class recall or F1, "
                      "not accuracy.",
     "relabel": "Check the labels: are they aligned with the inputs (not shuffled apart), and how many are "
-               "wrong? Fit one small batch to zero loss first: a model that cannot cannot learn these labels.",
+               "wrong? Fit one small batch to zero loss first: a model that cannot do that cannot learn these labels.",
 }
 
 
@@ -62,7 +62,9 @@ def cause(code: str, v: View, evidence: dict, message: str, remedies: list[str])
 
 
 def fmt(x) -> str:
-    """A number as evidence prints it: 3 significant digits."""
+    """A number as evidence prints it: 3 significant digits (an exact 0 as "0, nothing at all")."""
     if x is None:
         return "?"
+    if x == 0:
+        return "0 (nothing at all)"
     return f"{x:.3g}"
