@@ -1,7 +1,7 @@
 """Does fitwatch name the cause of a training fault? Recall and false claims of the probes of ``Run.watch``.
 
-The programs in benchmarks/faults/<half>/*.py (halves: tune, heldout, heldout2) each train a small PyTorch model
-seeded with exactly one fault from fitwatch's cause list (``EXPECT = "dead_relu"``...) or with none (``EXPECT =
+The programs in benchmarks/faults/<half>/*.py (halves: tune, heldout, heldout2, heldout3) each train a small PyTorch
+model seeded with exactly one fault from fitwatch's cause list (``EXPECT = "dead_relu"``...) or with none (``EXPECT =
 None``: a healthy control), after the protocols of the published fault benchmarks (AUTOTRAINER, DeepFD, DeepDiagnosis:
 a working program and one mutation of a hyperparameter, architecture or data choice that produces the fault). Each
 program's ``main(dir)`` trains with ``fitwatch.Run(name, dir=dir, diagnose=False)`` and ``run.watch(model)`` and
@@ -42,8 +42,8 @@ import fitwatch
 ROOT = Path(__file__).resolve().parents[1]
 FAULTS = ROOT / "benchmarks" / "faults"
 #: tune: the rules were set on it; heldout: written blind, run once (its 3 misses then moved to tune);
-#: heldout2: written blind by another hand after that, run once with the rules fixed
-HALVES = ("tune", "heldout", "heldout2")
+#: heldout2, heldout3: written blind by other hands after that, each run once with the rules fixed
+HALVES = ("tune", "heldout", "heldout2", "heldout3")
 CAUSES = ("vanishing_gradient", "exploding_gradient", "dead_relu", "saturated_activation", "poor_init",
           "lr_too_high", "lr_too_low", "unnormalised_input", "loss_output_mismatch", "class_imbalance",
           "label_problem", "too_few_epochs")

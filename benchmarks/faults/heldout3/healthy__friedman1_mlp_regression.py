@@ -1,0 +1,33 @@
+import importlib.util
+import os
+
+import torch
+import torch.nn as nn
+
+_p = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_data.py")
+_s = importlib.util.spec_from_file_location("_heldout3_data", _p)
+D = importlib.util.module_from_spec(_s)
+_s.loader.exec_module(D)
+torch.set_num_threads(1)
+
+EXPECT = None
+WHAT = 'healthy: standardised Friedman-1 regression, ReLU MLP, Adam 1e-3, MSELoss, trained until val loss flattens'
+
+def build(twin=False):
+    torch.manual_seed(0)
+    from sklearn.datasets import make_friedman1
+    X, y = make_friedman1(n_samples=1500, noise=1.0, random_state=0)
+    y = (y - y.mean()) / y.std()
+    data = D.split(X, y[:, None], stratify=False, ydtype=torch.float32)
+    model = nn.Sequential(nn.Linear(10, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    return dict(model=model, opt=opt, crit=nn.MSELoss(), data=data, epochs=60, bs=64, acc=None)
+
+
+def main(dir: str) -> str:
+    return D.fit("program", dir, **build())
+
+
+if __name__ == "__main__":
+    import tempfile
+    print(main(tempfile.mkdtemp()))

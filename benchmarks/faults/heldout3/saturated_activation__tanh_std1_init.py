@@ -1,0 +1,38 @@
+import importlib.util
+import os
+
+import torch
+import torch.nn as nn
+
+_p = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_data.py")
+_s = importlib.util.spec_from_file_location("_heldout3_data", _p)
+D = importlib.util.module_from_spec(_s)
+_s.loader.exec_module(D)
+torch.set_num_threads(1)
+
+EXPECT = 'saturated_activation'
+WHAT = 'Tanh MLP on standardised breast-cancer data with every Linear weight drawn N(0,1) (no fan-in scaling); twin uses Xavier init'
+
+def build(twin=False):
+    torch.manual_seed(0)
+    from sklearn.datasets import load_breast_cancer
+    X, y = load_breast_cancer(return_X_y=True)
+    data = D.split(X, y)
+    model = nn.Sequential(nn.Linear(30, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 2))
+    for m in model:
+        if isinstance(m, nn.Linear):
+            if twin:
+                nn.init.xavier_uniform_(m.weight, gain=5 / 3)
+            else:
+                nn.init.normal_(m.weight, 0.0, 1.0)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    return dict(model=model, opt=opt, crit=nn.CrossEntropyLoss(), data=data, epochs=25, bs=32)
+
+
+def main(dir: str) -> str:
+    return D.fit("program", dir, **build())
+
+
+if __name__ == "__main__":
+    import tempfile
+    print(main(tempfile.mkdtemp()))
