@@ -381,3 +381,16 @@ def test_watch_says_what_is_wrong_before_whether_it_is_new(tmp_path):
     with pytest.raises(ValueError, match="every must be a whole number"):
         run.watch(_mlp(), every=0)
     run.finish()
+
+
+def test_weights_too_small_are_a_poor_init_not_dead_units(tmp_path):
+    model = _mlp(depth=5, h=32)
+    for m in model:
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, std=0.01)
+            nn.init.zeros_(m.bias)
+    run, d = _train(tmp_path, model, opt="adam", lr=1e-3, epochs=5)
+    assert [f.code for f in d.causes] == ["poor_init"]
+    ev = d.causes[0].evidence
+    assert ev["first_activation"] == "1" and ev["std_last"] < 0.01 * ev["std_first"]
+    assert "too small" in d.causes[0].message

@@ -145,7 +145,7 @@ def _acc_gap(v: View) -> float | None:
 
 def too_few_epochs(v: View) -> Finding | None:
     """Stopped while still falling steeply: the monitored curve's last value is its lowest and the
-    last epoch took 10 % or more of the whole drop so far, or 5 % or more of the level (whatever the
+    last epoch took 10 % or more of the whole drop so far, or 5 % of the level and 5 % of the drop (whatever the
     verdict, but for an unstable or diverged run; tried only when no other cause was found)."""
     if v.verdict in ("unstable", "diverged"):
         return None
@@ -157,7 +157,10 @@ def too_few_epochs(v: View) -> Finding | None:
         return None
     drop = float(c[0] - c.min())
     gain = float(c[-2] - c[-1])
-    if drop <= 0 or (gain < L.LAST_GAIN * drop and gain < L.LAST_LEVEL_GAIN * abs(float(c[-2]))):
+    if drop <= 0:
+        return None
+    by_level = gain >= L.LAST_LEVEL_GAIN * abs(float(c[-2])) and gain >= L.LAST_LEVEL_DROP * drop
+    if gain < L.LAST_GAIN * drop and not by_level:
         return None
     ev = {"last_epoch_gain": gain, "drop_so_far": drop, "share": gain / drop}
     ev["share_of_level"] = gain / abs(float(c[-2])) if c[-2] else None

@@ -48,12 +48,19 @@ IMBALANCE_MISSED = 3.0
 MISSED_RECALL = 0.3
 #: symmetric units (poor_init): the spread of a layer's units, relative to their size, under 1e-3
 UNIT_SPREAD = 1e-3
+#: poor_init, weights too small: at the first step the ReLU-family activations' spread shrinks 100-fold
+#: or more from the first to the last (SageMaker PoorWeightInitialization flags a variance ratio of 10
+#: across layers; ours is stricter, for ReLU stacks only: in sigmoid/tanh stacks it is vanishing_gradient's)
+SIGNAL_COLLAPSE = 1e-2
 #: too_few_epochs: the last epoch still gained this share of the whole drop (TDC: a loss that still
 #: falls 5 % or more a window is not stagnating)
 LAST_GAIN = 0.1
 #: ... or the last epoch still took 5 % off the loss's level (TDC's stagnation test, inverted): a curve
 #: falling 10 % an epoch after a fast first drop (held-out round 2's friedman3 regression, moved to tune)
 LAST_LEVEL_GAIN = 0.05
+#: ... and then 5 % of the whole drop too: a loss creeping down near 0 (an LSTM at 0.0015 gaining
+#: 0.0003, held-out round 3's healthy controls, moved to tune) is not stopped too soon
+LAST_LEVEL_DROP = 0.05
 #: label_problem: training fell by 5 % or more while validation never beat its first value by 3 %
 TRAIN_FELL = 0.05
 VAL_NEVER = 0.03

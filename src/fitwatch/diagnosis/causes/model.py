@@ -130,6 +130,16 @@ def poor_init(v: View) -> Finding | None:
                          f"The weights of layer {n} start {what}: its units compute the same thing, get the "
                          f"same gradient and never become different (symmetry is not broken).",
                          ["init_random", "init"])
+    relus = [a for a in ins.activations if ins.has(a, "dead") and ins.first(a, "std") is not None]  # ReLU family
+    if len(relus) >= 2:  # weights too small: the signal shrinks layer by layer from the start
+        s0, s1 = ins.first(relus[0], "std"), ins.first(relus[-1], "std")
+        alive = (ins.first(relus[-1], "dead") or 0.0) < L.DEAD_SHARE  # units dead from the start: dead_relu's
+        if s0 > 0 and s1 / s0 < L.SIGNAL_COLLAPSE and alive:
+            ev = {"first_activation": relus[0], "last_activation": relus[-1], "std_first": s0, "std_last": s1}
+            return cause("poor_init", v, ev,
+                         f"The initial weights are too small: at the first step the activations' spread shrinks "
+                         f"from {fmt(s0)} at {relus[0]} to {fmt(s1)} at {relus[-1]}, so the last layers see almost "
+                         f"nothing and their gradients vanish.", ["init"])
     return None
 
 

@@ -4,7 +4,7 @@ import os
 import torch
 import torch.nn as nn
 
-_p = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_data.py")
+_p = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "heldout3", "_data.py")  # moved from heldout3/
 _s = importlib.util.spec_from_file_location("_heldout3_data", _p)
 D = importlib.util.module_from_spec(_s)
 _s.loader.exec_module(D)
