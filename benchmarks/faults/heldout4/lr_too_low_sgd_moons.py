@@ -1,0 +1,71 @@
+"""fitwatch held-out program (heldout4). make_moons MLP trained with plain SGD at lr=1e-4 (meant 0.1)"""
+import numpy as np
+import torch
+import torch.nn as nn
+import fitwatch
+from sklearn import datasets
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+EXPECT = 'lr_too_low'
+WHAT = 'make_moons MLP trained with plain SGD at lr=1e-4 (meant 0.1)'
+EPOCHS = 60
+BATCH = 32
+CLASSIFY = True
+
+
+def data():
+    X, y = datasets.make_moons(n_samples=1000, noise=0.2, random_state=0)
+    Xtr, Xva, ytr, yva = train_test_split(X, y, test_size=0.25, random_state=0)
+    f = lambda a: torch.tensor(a, dtype=torch.float32)
+    return f(Xtr), torch.tensor(ytr), f(Xva), torch.tensor(yva)
+
+
+def build():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 2))
+    opt = torch.optim.SGD(model.parameters(), lr=1e-4)
+    return model, opt, nn.CrossEntropyLoss()
+
+
+def clip(model):
+    pass
+
+
+def main(dir: str) -> str:
+    torch.set_num_threads(1)
+    Xtr, ytr, Xva, yva = data()
+    model, opt, crit = build()
+    run = fitwatch.Run("program", dir=dir, diagnose=False)
+    run.watch(model)
+    g = torch.Generator().manual_seed(1)
+    for epoch in run.epochs(EPOCHS):
+        model.train()
+        perm = torch.randperm(len(Xtr), generator=g)
+        for i in range(0, len(Xtr), BATCH):
+            idx = perm[i:i + BATCH]
+            xb, yb = Xtr[idx], ytr[idx]
+            opt.zero_grad()
+            out = model(xb)
+            loss = crit(out, yb)
+            loss.backward()
+            clip(model)
+            opt.step()
+            if CLASSIFY:
+                run.log("train", loss=loss.detach(), accuracy=(out.argmax(1) == yb).float().mean(), n=len(yb))
+            else:
+                run.log("train", loss=loss.detach(), n=len(yb))
+        model.eval()
+        with torch.no_grad():
+            out = model(Xva)
+            if CLASSIFY:
+                run.log("val", loss=crit(out, yva), accuracy=(out.argmax(1) == yva).float().mean(), n=len(yva))
+            else:
+                run.log("val", loss=crit(out, yva), n=len(yva))
+    run.finish()
+    return "program"
+
+
+if __name__ == "__main__":
+    import tempfile
+    print(main(tempfile.mkdtemp()))
