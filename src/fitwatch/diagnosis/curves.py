@@ -249,11 +249,9 @@ class Curves:
         except ValueError as e:  # a run's config is the user's: a bad value is said, not raised
             context = {}
             notes.append(f"the run's config was not used as evidence: {e}")
-        probes = data.probes()
-        inside = Inside(probes, info.get("probes") if isinstance(info.get("probes"), dict) else None) if probes else None
         return cls(epochs=epochs, series=series, name=data.name, source=f"run:{data.name}",
                    stop=stop if isinstance(stop, dict) else None, missing=missing, notes=notes,
-                   context=context, inside=inside)
+                   context=context, inside=Inside.from_run(data))
 
     def get(self, key: str) -> np.ndarray | None:
         return self.series.get(key)

@@ -55,6 +55,14 @@ class Inside:
                 if bad.size and (self.broken_at is None or bad[0] < self.broken_at):
                     self.broken_at = int(bad[0])
 
+    @classmethod
+    def from_run(cls, data) -> "Inside | None":
+        """What a run read back from the store (:class:`fitwatch.RunData`) holds of its probes, or None
+        for a run that was not watched."""
+        probes = data.probes()
+        meta = (data.info or {}).get("probes")
+        return cls(probes, meta if isinstance(meta, dict) else None) if probes else None
+
     def __bool__(self) -> bool:
         return bool(self.values)
 

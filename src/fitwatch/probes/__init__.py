@@ -16,9 +16,9 @@ only when a model is watched.
 
 from __future__ import annotations
 
-from fitwatch.probes.names import ACTIVATIONS, RELU_FAMILY, SATURATING, default_every
+from fitwatch.probes.names import ACTIVATIONS, RELU_FAMILY, SATURATING, check_every, default_every
 
-__all__ = ["TorchWatcher", "KerasWatcher", "ACTIVATIONS", "RELU_FAMILY", "SATURATING", "default_every"]
+__all__ = ["TorchWatcher", "KerasWatcher", "ACTIVATIONS", "RELU_FAMILY", "SATURATING", "check_every", "default_every"]
 
 
 def __getattr__(name: str):

@@ -33,3 +33,16 @@ DEFAULT_EVERY = 100  # steps between two samples, besides steps 0, 1, 4 and 16
 def default_every() -> int:
     """The default sampling interval: one training step in :data:`DEFAULT_EVERY`."""
     return DEFAULT_EVERY
+
+
+def check_every(every) -> int:
+    """``every`` as given (None: :func:`default_every`), once it is a whole number of steps >= 1.
+
+    Raises:
+        ValueError: anything else, with an example of a good value.
+    """
+    if every is None:
+        return DEFAULT_EVERY
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise ValueError(f"fitwatch: every must be a whole number of steps >= 1, got {every!r}; e.g. every=50")
+    return every

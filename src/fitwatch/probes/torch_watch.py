@@ -48,7 +48,7 @@ from torch.nn.modules.module import register_module_forward_hook
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from fitwatch.probes.names import (INPUT, LABELS, LOSS, OPTIMIZER, OUTPUT, RELU_FAMILY, SATURATING, SATURATION,
-                                   SOFTMAX, default_every)
+                                   SOFTMAX, check_every)
 
 _MAX_CLASSES = 1000  # per-class counts are kept up to this many classes
 _LAYERS = "\0layers"  # a pending value with one entry per layer (expanded into per-layer rows by collect)
@@ -104,9 +104,7 @@ class TorchWatcher:
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"fitwatch: watch() takes a torch.nn.Module, got {type(model).__name__}; "
                             f"for Keras use fitwatch.keras.Callback(..., watch=True)")
-        every = default_every() if every is None else every
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"fitwatch: every must be a whole number of steps >= 1, got {every!r}; e.g. every=50")
+        every = check_every(every)
         self.model, self.every, self.eval_every = model, every, max(1, every // 10)
         self.step, self.eval_step = 0, 0
         layers, acts = self._parts(model)
@@ -123,7 +121,8 @@ class TorchWatcher:
         # all layers at once (fused foreach norms, one index_add), not layer by layer
         self._params = [p for ps in self._layers.values() for p in ps]
         self._owner = [i for i, ps in enumerate(self._layers.values()) for _ in ps]
-        self._firsts = [ps[0] for ps in self._layers.values()]  # each layer's weight: its zero-gradient share
+        # each layer's weight (its first parameter): its share of exactly-zero gradients is read
+        self._weights = {i for i, o in enumerate(self._owner) if i == 0 or self._owner[i - 1] != o}
         self._owner_t: dict = {}  # the owner index as a tensor, per device
         self._pending: list[tuple[int, str, str, object]] = []  # (step, layer, stat, tensor or float)
         self._temp: list = []  # hook handles of the sampled step, removed at the next forward
@@ -237,8 +236,7 @@ class TorchWatcher:
                 self._snap_step = step
                 self._put(step, _LAYERS, "weight_norm", self._per_layer(self._snap_norms))
                 bad = (~torch.isfinite(self._snap_norms)).float()
-                self._put(step, _LAYERS, "weight_nonfinite",
-                          bad.new_zeros(len(self._layers)).index_add_(0, self._owner_of(bad.device), bad))
+                self._put(step, _LAYERS, "weight_nonfinite", self._by_layer(bad, self._owner_of(bad.device)))
                 if step == 0:
                     self._spread(step)
         for name, (m, kind) in self._acts.items():
@@ -304,9 +302,11 @@ class TorchWatcher:
             margin = SATURATION * (hi - lo)
             self._put(step, name, "saturated", ((y < lo + margin) | (y > hi - margin)).float().mean())
         elif kind in ("Softmax", "Softmin"):
-            dim = getattr(mod, "dim", None)
-            dim = 1 if dim is None and y.dim() >= 2 else (dim if dim is not None else 0)
-            dim = dim if isinstance(dim, int) else -1
+            dim = getattr(mod, "dim", None)  # torch's Softmax(dim=None): dim 1 of a batch
+            if dim is None:
+                dim = 1 if y.dim() >= 2 else 0
+            elif not isinstance(dim, int):
+                dim = -1
             self._put(step, name, "saturated", (y.amax(dim) > 1 - SATURATION).float().mean())
         self._put(step, name, "mean", y.mean())
         self._put(step, name, "std", y.std(unbiased=False) if y.numel() > 1 else torch.zeros((), device=y.device))
@@ -326,17 +326,13 @@ class TorchWatcher:
         order = sorted(grads)
         norms = torch.stack(torch._foreach_norm([grads[i].detach() for i in order])).float()
         owner = self._owner_of(norms.device)[torch.tensor(order, device=norms.device)]
-        k = len(self._layers)
-        sq = norms.new_zeros(k).index_add_(0, owner, torch.where(torch.isfinite(norms), norms, 0.0) ** 2)
-        self._put(step, _LAYERS, "grad_norm", sq.sqrt())
-        bad = (~torch.isfinite(norms)).float()
-        self._put(step, _LAYERS, "grad_nonfinite", norms.new_zeros(k).index_add_(0, owner, bad))
-        first = {id(p) for p in self._firsts}
-        zero = [(self._owner[i], (grads[i] == 0).sum() / grads[i].numel()) for i in order
-                if id(self._params[i]) in first]
+        finite = torch.isfinite(norms)
+        self._put(step, _LAYERS, "grad_norm", self._by_layer(torch.where(finite, norms, 0.0) ** 2, owner).sqrt())
+        self._put(step, _LAYERS, "grad_nonfinite", self._by_layer((~finite).float(), owner))
+        zero = [(self._owner[i], (grads[i] == 0).sum() / grads[i].numel()) for i in order if i in self._weights]
         if zero:
-            share = norms.new_zeros(k).index_put_((torch.tensor([o for o, _ in zero], device=norms.device),),
-                                                  torch.stack([z.float() for _, z in zero]))
+            share = norms.new_zeros(len(self._layers)).index_put_(
+                (torch.tensor([o for o, _ in zero], device=norms.device),), torch.stack([z.float() for _, z in zero]))
             self._put(step, _LAYERS, "zero_grad", share)
 
     def _owner_of(self, device) -> torch.Tensor:
@@ -345,9 +341,13 @@ class TorchWatcher:
             t = self._owner_t[device] = torch.tensor(self._owner, device=device)
         return t
 
+    def _by_layer(self, values: torch.Tensor, owner: torch.Tensor) -> torch.Tensor:
+        """Per-parameter values summed by layer (``owner``: each value's layer index)."""
+        return values.new_zeros(len(self._layers)).index_add_(0, owner, values)
+
     def _per_layer(self, norms: torch.Tensor) -> torch.Tensor:
-        """Per-parameter norms -> per-layer norms (the root of the sum of squares)."""
-        return norms.new_zeros(len(self._layers)).index_add_(0, self._owner_of(norms.device), norms ** 2).sqrt()
+        """Every parameter's norm -> per-layer norms (the root of the sum of squares)."""
+        return self._by_layer(norms ** 2, self._owner_of(norms.device)).sqrt()
 
     def _spread(self, step: int) -> None:
         """As initialised: how different each layer's units are (their weights' spread over units,

@@ -7,11 +7,15 @@ learned of the model in the run's ``info["probes"]``, and takes the hooks off wh
 
 from __future__ import annotations
 
+import copy
+
+from fitwatch.probes.names import check_every
+
 
 class WatchMixin:
     """The probe side of :class:`fitwatch.Run` (it needs the run's ``store``, ``id``, ``info`` and ``epoch``)."""
 
-    _watchers: list
+    _watchers: tuple = ()  # (watcher, layer-name prefix) of each model watched
 
     def watch(self, model, every: int | None = None, *, name: str | None = None) -> "WatchMixin":
         """Probe ``model`` while it trains, so that the diagnosis can name a cause, not only a symptom.
@@ -56,8 +60,6 @@ class WatchMixin:
             >>> probes[("0", "grad_norm")]["step"].tolist()
             [0, 1]
         """
-        if not hasattr(self, "_watchers"):
-            self._watchers = []
         if self.status != "running":
             raise RuntimeError(f"fitwatch: run {self.name!r} is {self.status}; watch the model before it ends")
         prefix = f"{name}/" if name else ""
@@ -65,8 +67,7 @@ class WatchMixin:
         if not module.startswith("keras") and not _is_torch_module(model):  # what it is, before whether it is new
             raise TypeError(f"fitwatch: watch() takes a torch.nn.Module or a Keras model, got "
                             f"{type(model).__name__} ({module})")
-        if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
-            raise ValueError(f"fitwatch: every must be a whole number of steps >= 1, got {every!r}; e.g. every=50")
+        check_every(every)
         for w, p in self._watchers:
             if w.model is model or p == prefix:
                 raise ValueError("fitwatch: this model is watched already" if w.model is model else
@@ -79,13 +80,13 @@ class WatchMixin:
             from fitwatch.probes.torch_watch import TorchWatcher
 
             watcher = TorchWatcher(model, every)
-        self._watchers.append((watcher, prefix))
+        self._watchers = (*self._watchers, (watcher, prefix))
         self._save_probe_meta(write=False)  # written with the first epoch (no store write on the hot path here)
         return self
 
     def _collect_probes(self, epoch: int) -> None:
         """Hand the probes' values of the epoch that ends to the store (one device read each)."""
-        for watcher, prefix in getattr(self, "_watchers", ()):
+        for watcher, prefix in self._watchers:
             rows = watcher.collect()
             if rows:
                 self.store.queue_probes(self.id, [(epoch, s, prefix + layer, stat, v) for s, layer, stat, v in rows])
@@ -94,22 +95,21 @@ class WatchMixin:
     def _save_probe_meta(self, write: bool = True) -> None:
         """Keep what the watchers know of the model in the run's ``info["probes"]``; store it when it
         changed (the loss and the optimizer are known after the first step)."""
-        watchers = getattr(self, "_watchers", ())
-        if not watchers:
+        if not self._watchers:
             return
-        meta = {p.rstrip("/") or "model": w.meta for w, p in watchers}
+        meta = {p.rstrip("/") or "model": w.meta for w, p in self._watchers}
         meta = meta["model"] if list(meta) == ["model"] else meta
         if self.info.get("probes") != meta:
-            self.info["probes"] = _copy(meta)
+            self.info["probes"] = copy.deepcopy(meta)
             if write:
                 self.store.update_run(self.id, info=self.info)
 
     def _stop_watching(self) -> None:
         """The run ends: store what the probes still hold (steps after the last epoch's end), then take
         every hook off its model."""
-        if getattr(self, "_watchers", None):
+        if self._watchers:
             self._collect_probes(self.epoch)
-        for watcher, _ in getattr(self, "_watchers", ()):
+        for watcher, _ in self._watchers:
             watcher.close()
 
 
@@ -118,9 +118,3 @@ def _is_torch_module(model) -> bool:
 
     torch = sys.modules.get("torch")  # a model of torch's means torch is imported already
     return torch is not None and isinstance(model, torch.nn.Module)
-
-
-def _copy(meta):
-    import copy
-
-    return copy.deepcopy(meta)

@@ -52,6 +52,7 @@ class RunData:
     present: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, repr=False)
     _steps_reader: Callable[[], dict] | None = field(default=None, repr=False)
     _probes_reader: Callable[[], dict] | None = field(default=None, repr=False)
+    _probes: dict | None = field(default=None, repr=False)  # read once, when first asked for
 
     @classmethod
     def from_rows(cls, run: dict, rows: list[dict], steps_reader=None, probes_reader=None) -> "RunData":
@@ -116,7 +117,9 @@ class RunData:
         """What :meth:`fitwatch.Run.watch` recorded inside the model: ``{(layer, stat): {"step",
         "epoch", "value": arrays}}`` (``("0", "grad_norm")``, ``("input", "scale_max")``...); ``{}``
         for a run that was not watched. What the model is: ``info["probes"]``."""
-        return self._probes_reader() if self._probes_reader else {}
+        if self._probes is None:
+            self._probes = self._probes_reader() if self._probes_reader else {}
+        return self._probes
 
     def plot(self, **kw):
         """The run's curves, annotated with its diagnosis (best epoch, overfitting onset, early stop).

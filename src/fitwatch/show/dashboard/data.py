@@ -219,11 +219,7 @@ class DashboardData:
         from fitwatch.diagnosis.inside import Inside
         from fitwatch.show.layers import layer_figures
 
-        data = self._load(run_id)
-        probes = data.probes()
-        meta = (data.info or {}).get("probes")
-        inside = Inside(probes, meta if isinstance(meta, dict) else None) if probes else None
-        return {"panels": layer_figures(inside, "layers")}
+        return {"panels": layer_figures(Inside.from_run(self._load(run_id)), "layers")}
 
     def compare(self, ids: list[int], smooth: float = 0.0, max_points: int | None = None) -> dict:
         """``GET /api/compare``: several runs' epoch-level series, one colour a run (``style.RUN_COLORS``)."""
