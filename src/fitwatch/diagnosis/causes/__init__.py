@@ -5,7 +5,9 @@ activations, initialisation, learning rate) and :mod:`~fitwatch.diagnosis.causes
 loss, classes, labels, epochs) on a run's :class:`~fitwatch.diagnosis.inside.Inside` and returns
 the cause findings, placed after the verdict. A cause is named only when its evidence is there; a
 root cause hides the causes that follow from it (units killed by exploding gradients are not
-reported as a second cause). The thresholds and their sources: :mod:`fitwatch.diagnosis.causes.limits`
+reported as a second cause), and so does a hidden cause whose evidence is there (the gradients that
+vanish behind those dead units are not a cause either). The thresholds and their sources:
+:mod:`fitwatch.diagnosis.causes.limits`
 and docs/probes.md.
 """
 
@@ -57,12 +59,12 @@ def find_causes(v: View) -> list[Finding]:
     hidden: set[str] = set()
     for rule in _RULES:
         code = rule.__name__
-        if code in hidden:
-            continue
         f = rule(v)
-        if f is not None:
+        if f is None:
+            continue
+        if code not in hidden:
             found.append(f)
-            hidden.update(_HIDES.get(code, ()))
+        hidden.update(_HIDES.get(code, ()))  # a hidden cause found still hides what follows from it
     for rule in _FALLBACK if not found else ():
         f = rule(v)
         if f is not None:

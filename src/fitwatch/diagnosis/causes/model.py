@@ -150,6 +150,24 @@ def _early_update(v: View) -> float | None:
     return float(np.median(per)) if per else None
 
 
+def _first_update(v: View) -> float | None:
+    """The median over layers of the very first update's size relative to the weights (step 0's
+    optimizer step); layers whose weights start at 0 have no such ratio and are left out."""
+    ins = v.inside
+    per = [float(u[0]) for n in ins.layers if (u := ins.series(n, "update_ratio")).size
+           and ins.steps(n, "update_ratio")[0] == 0 and (ins.first(n, "weight_norm") or 0.0) > 0]
+    return float(np.median(per)) if per else None
+
+
+def _killed(v: View) -> tuple[str, float] | None:
+    """The ReLU-family layer with most units dead late in the run that were alive at its start."""
+    ins = v.inside
+    rows = [(late, a) for a in ins.activations if (late := ins.late(a, "dead")) is not None
+            and late > L.DEAD_SHARE and (ins.first(a, "dead") or 0.0) <= L.DEAD_SHARE]
+    share, where = max(rows, key=lambda r: r[0], default=(None, None))
+    return (where, share) if where is not None else None
+
+
 def _typical_update(v: View) -> float | None:
     """The median over layers that learn (gradients mostly non-zero) of their typical update ratio."""
     ins = v.inside
@@ -159,24 +177,32 @@ def _typical_update(v: View) -> float | None:
 
 
 def lr_too_high(v: View) -> Finding | None:
-    """The first updates move the weights by a large share of their size: half or more (alone), a
-    tenth or more (TDC) with the curves' symptom of a learning rate too high (unstable, diverged, or a
-    training loss that rose above its start), or a hundredth or more in a run that diverged (NaN or
-    infinite weights or gradients) from normal first gradients (exploding_gradient is tried first)."""
-    early = _early_update(v)
+    """The first updates move the weights by a large share of their size: the very first update as
+    large as the weights themselves, or half of them over steps 1-16 (alone); a tenth or more (TDC)
+    with the curves' symptom of a learning rate too high (unstable, diverged, or a training loss that
+    rose above its start); or a hundredth or more in a run that diverged (NaN or infinite weights or
+    gradients) from normal first gradients (exploding_gradient is tried first)."""
+    early, first = _early_update(v), _first_update(v)
     if early is None:
         return None
     symptom = v.verdict in ("unstable", "diverged") or v.loss_rose
     diverged = v.verdict == "diverged" or v.inside.broken_at is not None
-    if not (early >= L.UPDATE_HIGH_ALONE or (early >= L.UPDATE_HIGH and symptom)
-            or (early >= L.UPDATE_HIGH_DIVERGED and diverged)):
+    if not (early >= L.UPDATE_HIGH_ALONE or (first is not None and first >= L.UPDATE_REPLACES)
+            or (early >= L.UPDATE_HIGH and symptom) or (early >= L.UPDATE_HIGH_DIVERGED and diverged)):
         return None
     lr = v.inside.late("optimizer", "lr")
-    ev = {"early_update_ratio": early, "lr": lr, "optimizer": v.inside.meta.get("optimizer")}
+    ev = {"early_update_ratio": early, "first_update_ratio": first, "lr": lr,
+          "optimizer": v.inside.meta.get("optimizer")}
+    killed = _killed(v)
+    if killed is not None:
+        ev.update(killed_layer=killed[0], dead_share=killed[1])
     return cause("lr_too_high", v, ev,
                  f"The learning rate is too high: the first updates change the weights by {fmt(early)} of "
-                 f"their size a step (about 1e-3 is healthy)" + (f", at lr={fmt(lr)}" if lr is not None else "")
-                 + ".", ["lr_down", "lr_schedule", "gradient_clipping"])
+                 f"their size a step (about 1e-3 is healthy"
+                 + (f"; the very first by {fmt(first)}" if first is not None and first >= L.UPDATE_HIGH else "")
+                 + ")" + (f", at lr={fmt(lr)}" if lr is not None else "")
+                 + (f"; such steps killed {100 * killed[1]:.0f}% of the units of {killed[0]} (alive at the start)"
+                    if killed is not None else "") + ".", ["lr_down", "lr_schedule", "gradient_clipping"])
 
 
 def lr_too_low(v: View) -> Finding | None:
