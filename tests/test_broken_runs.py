@@ -131,17 +131,27 @@ def test_shuffled_labels_point_at_the_data():
 
 # -- the stored curves ------------------------------------------------------------------------------
 
+#: the runs whose curves part ways between CPUs after the first epoch (seen on AMD EPYC against the
+#: Intel machine that saved them, 2026-12-03); every other run is compared epoch by epoch
+_AMPLIFY_ROUNDING = ("lr_too_high_unstable", "shuffled_labels_memorised", "model_too_small_bottleneck",
+                     "zero_grad_forgotten", "label_noise")
+
+
 @pytest.mark.parametrize("name", list(RUNS))
 def test_stored_curves_match_the_run(name):
     """``tests/data/broken/<name>.json`` is what the run produces (``python tests/broken_runs.py
-    --save`` rewrites them). Seeded and on one thread the runs repeat exactly with one torch build;
-    the tolerance leaves room for another build's rounding on the runs that do not amplify it."""
+    --save`` rewrites them): the same curves and epochs, and the same verdict. Seeded and on one
+    thread the runs repeat exactly on one CPU and torch build; on another CPU (AMD against Intel:
+    other vector kernels, other rounding) the runs that amplify rounding (a learning rate at the
+    edge of stability, gradients accumulated over batches, noisy labels memorised) part ways within
+    a few epochs, so their values are compared on the first epoch only, and their verdict always."""
     path = broken_runs.DATA / f"{name}.json"
     assert path.exists(), f"{path} is missing: run python tests/broken_runs.py --save"
     stored, fresh = broken_runs.load(name), curves(name)
     assert set(stored) == set(fresh)
+    upto = 1 if name in _AMPLIFY_ROUNDING else None
     for key, values in fresh.items():
         assert len(stored[key]) == len(values), key
-        assert stored[key] == pytest.approx(values, rel=1e-3, abs=1e-6, nan_ok=True), key
+        assert stored[key][:upto] == pytest.approx(values[:upto], rel=1e-3, abs=1e-6, nan_ok=True), key
     assert (fitwatch.diagnose(stored, **broken_runs.known(name)).verdict
             == fitwatch.diagnose(fresh, **broken_runs.known(name)).verdict)
