@@ -374,3 +374,37 @@ def test_a_watched_runs_page_shows_inside_the_model(page, tmp_path, one_torch_th
         assert grad["n"] == 2 * len(probes[("0", "grad_norm")]["step"])  # every sampled step of both layers
         page.locator("#inside").screenshot(path=str(ARTIFACTS / "dashboard-inside.png"))
         clean(seen)
+
+
+def test_a_run_page_shows_what_was_checked_before_training(page, tmp_path, one_torch_thread):
+    """fitwatch.preflight's report and lr_find's sweep stored with a run: a "Before training" card
+    (the checks, the suggested learning rate) and the range test's curve under the run's curves."""
+    import torch
+    from sklearn.datasets import load_digits
+
+    d = tmp_path / "store"
+    x, y = load_digits(return_X_y=True)
+    data = torch.utils.data.TensorDataset(torch.tensor(x, dtype=torch.float32), torch.tensor(y))
+    loader = torch.utils.data.DataLoader(data, batch_size=32, shuffle=True)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    report = fitwatch.preflight(model, loader, torch.nn.CrossEntropyLoss(), optimizer=opt)
+    run = fitwatch.Run("checked", dir=d, preflight=report, diagnose=False)
+    sweep = fitwatch.lr_find(model, loader, torch.nn.CrossEntropyLoss(), opt, run=run)
+    for epoch in run.epochs(3):
+        run.log_epoch(loss=[1.0, 0.7, 0.6][epoch], val_loss=[1.1, 0.8, 0.7][epoch])
+    run.finish()
+    with ServerThread(d) as server:
+        seen = watch(page, server.url)
+        open_view(page, f"{server.url}#/run/{run.id}", "run")
+        card = page.locator("#before-training").inner_text()
+        assert "pre-flight" in card and "unnormalised_input" in card, card
+        assert f"{sweep.suggestion:.3g} suggested by fitwatch.lr_find" in card, card
+        page.wait_for_function("() => document.getElementById('lrfind') && document.getElementById('lrfind').data")
+        fig = page.evaluate("""() => { const gd = document.getElementById('lrfind');
+            return {names: gd.data.map(t => t.name), log: gd.layout.xaxis.type}; }""")
+        assert fig["log"] == "log" and f"suggested {sweep.suggestion:.3g}" in fig["names"], fig
+        assert "unnormalised input" in page.locator("#diagnosis").inner_text()  # listed, before training
+        page.locator("#before").screenshot(path=str(ARTIFACTS / "dashboard-before.png"))
+        clean(seen)

@@ -113,3 +113,14 @@ def test_watch_quick_start_names_the_cause(tmp_path, monkeypatch):
     assert lines[1].startswith("The loss does not fit the model's output: CrossEntropyLoss is given probabilities")
     data = fitwatch.load("digits-softmax", dir=tmp_path / "fitwatch")
     assert ("0", "grad_norm") in data.probes() and data.info["probes"]["output_activation"] == "3"
+
+
+def test_preflight_quick_start(tmp_path, monkeypatch):
+    p = run_block("preflight", tmp_path, monkeypatch)
+    assert "unnormalised_input" in p.stdout and "suggested learning rate" in p.stdout, p.stdout
+    data = fitwatch.load("digits-preflight", dir=tmp_path / "fitwatch")
+    assert "unnormalised_input" in [f["code"] for f in data.info["preflight"]["findings"]]
+    assert data.info["lr_find"]["suggestion"] > 0
+    show = subprocess.run([sys.executable, "-m", "fitwatch.cli", "show", "digits-preflight"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert "pre-flight" in show.stdout and "suggested by fitwatch.lr_find" in show.stdout, show.stdout

@@ -21,6 +21,7 @@ from fitwatch import _aliases
 from fitwatch._version import __version__
 from fitwatch.core.names import keras_key, split_key
 from fitwatch.diagnosis import Curves, Diagnosis, Finding, Thresholds, diagnose, diagnose_curves
+from fitwatch.preflight import LRSweep, Preflight, lr_find, preflight
 from fitwatch.record import NonFiniteValue, Run
 from fitwatch.stopping import EarlyStopping
 from fitwatch.store import RunData, Store, StoreError, StoreWriteWarning
@@ -41,6 +42,10 @@ __all__ = [
     "Curves",
     "Thresholds",
     "EarlyStopping",
+    "preflight",
+    "Preflight",
+    "lr_find",
+    "LRSweep",
     "load",
     "runs",
     "keras_key",

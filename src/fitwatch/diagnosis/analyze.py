@@ -31,7 +31,7 @@ from fitwatch.diagnosis.checks.progress import fits_training, plateau, still_imp
 from fitwatch.diagnosis.checks.short import too_few_epochs
 from fitwatch.diagnosis.checks.validation import validation_signs
 from fitwatch.diagnosis.curves import Curves, ordinal, run_context
-from fitwatch.diagnosis.findings import Diagnosis, Finding
+from fitwatch.diagnosis.findings import CAUSES, Diagnosis, Finding
 from fitwatch.diagnosis.monitored import judged_heads, monitored, monitored_keys, relabel, resolve_monitor
 from fitwatch.diagnosis.evidence import run_evidence
 from fitwatch.diagnosis.remedies import CATALOGUE, RULES, apply_rules
@@ -71,6 +71,8 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
             findings.append(p)
     if curves.inside:  # Run.watch's probes: the causes, right after the verdict
         findings[:] = _with_causes(ctx, curves, found.code, findings)
+    if curves.before:  # fitwatch.preflight's findings and lr_find's suggestion
+        findings[:] = with_preflight(curves.before, found.code, findings)
     best = ctx.Ek(ctx.best) if ctx.best is not None else None
     onset = ctx.Ek(found.onset) if found.onset is not None else None
     weigh_remedies(ctx, curves, findings, last=best is not None and len(curves) and best == int(curves.epochs[-1]))
@@ -92,6 +94,37 @@ def _with_causes(ctx: Context, curves: Curves, verdict: str, findings: list) -> 
         codes = ", ".join(f.code for f in found)
         findings[0].message += f" Inside the model: {codes} (below)."
     return [findings[0], *found, *causes.weigh_curve_causes(v, findings[1:], found)]
+
+
+#: verdicts of runs that learned: a pre-flight finding explains nothing there (it is still listed)
+_LEARNED = ("good_fit", "overfitting", "still_improving")
+
+
+def with_preflight(before: dict, verdict: str, findings: list) -> list:
+    """The findings with what ``fitwatch.preflight`` found before training: a finding with a cause's
+    code (``class_imbalance``, ``unnormalised_input``...) explains a run that went wrong and comes with
+    the causes, right after the verdict (unless the probes named it already); the others come last.
+    A learning-rate cause says what ``fitwatch.lr_find`` suggested."""
+    pre = [Finding(f["code"], f["severity"], list(f.get("epochs") or []), dict(f.get("evidence") or {}),
+                   f.get("message", ""), list(f.get("remedies") or []))
+           for f in (before.get("preflight") or {}).get("findings") or [] if isinstance(f, dict) and "code" in f]
+    named = {f.code for f in findings}
+    explain = [f for f in pre if f.code in CAUSES and verdict not in _LEARNED and f.code not in named]
+    for f in explain:
+        f.evidence["explains"] = verdict
+        f.message = f"Before training: {f.message}"
+    if explain:
+        findings[0].message += f" Before training: {', '.join(f.code for f in explain)} (below)."
+    suggestion = (before.get("lr_find") or {}).get("suggestion")
+    for f in findings:
+        if f.code in ("lr_too_high", "lr_too_low") and isinstance(suggestion, (int, float)):
+            f.evidence["lr_find_suggestion"] = suggestion
+            f.message += f" fitwatch.lr_find suggested {suggestion:.3g} for this set-up."
+    at = 1
+    while at < len(findings) and findings[at].code in CAUSES:
+        at += 1
+    rest = [f for f in pre if f not in explain and f.code not in named]
+    return [*findings[:at], *explain, *findings[at:], *rest]
 
 
 def weigh_remedies(ctx: Context, curves: Curves, findings: list, *, last: bool) -> None:

@@ -172,6 +172,7 @@ class Curves:
     missing: dict[str, np.ndarray] = field(default_factory=dict)
     context: dict = field(default_factory=dict)
     inside: object = None  # what Run.watch's probes saw (fitwatch.diagnosis.inside.Inside), else None
+    before: dict = field(default_factory=dict)  # fitwatch.preflight's report and lr_find's sweep (their to_dict)
 
     def __post_init__(self):
         self.epochs = np.asarray(self.epochs, dtype=np.int64)
@@ -251,7 +252,8 @@ class Curves:
             notes.append(f"the run's config was not used as evidence: {e}")
         return cls(epochs=epochs, series=series, name=data.name, source=f"run:{data.name}",
                    stop=stop if isinstance(stop, dict) else None, missing=missing, notes=notes,
-                   context=context, inside=Inside.from_run(data))
+                   context=context, inside=Inside.from_run(data),
+                   before={k: info[k] for k in ("preflight", "lr_find") if isinstance(info.get(k), dict)})
 
     def get(self, key: str) -> np.ndarray | None:
         return self.series.get(key)

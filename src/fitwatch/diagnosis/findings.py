@@ -30,6 +30,11 @@ _VERDICT_STYLE = {
 }
 
 
+def _span(f) -> str:
+    """When a finding holds: ``epochs 3–9``, or ``before training`` (fitwatch.preflight's)."""
+    return f"epochs {f.epochs[0]}–{f.epochs[-1]}" if f.epochs else "before training"
+
+
 @dataclass
 class Finding:
     """One thing the diagnosis found.
@@ -152,7 +157,8 @@ class Diagnosis:
     def causes(self) -> list[Finding]:
         """The findings that name a cause (codes in :data:`CAUSES`), root causes first: what the
         probes of :meth:`fitwatch.Run.watch` saw inside the model, and the few the curves show alone."""
-        return [f for f in self.findings if f.code in CAUSES]
+        return [f for f in self.findings if f.code in CAUSES
+                and (f.evidence.get("source") != "preflight" or "explains" in f.evidence)]
 
     def __str__(self) -> str:
         head = f"{self.name or self.source}: {VERDICT_TEXT[self.verdict]}"
@@ -189,7 +195,7 @@ class Diagnosis:
             head = Text()
             head.append(f"[{f.severity}] ", style=_SEVERITY_STYLE.get(f.severity, ""))
             head.append(f.code, style="bold")
-            head.append(f"  epochs {f.epochs[0]}–{f.epochs[1]}", style="dim")
+            head.append(f"  {_span(f)}", style="dim")
             t.add_row("", head)
             t.add_row("", Text(f.message))
             if f.evidence:
@@ -212,7 +218,7 @@ class Diagnosis:
             parts.append(f" &middot; overfitting from epoch {self.onset_epoch}")
         parts.append("<ul>")
         for f in self.findings:
-            parts.append(f"<li><b>{e(f.code)}</b> <i>({e(f.severity)}, epochs {f.epochs[0]}–{f.epochs[1]})</i>: "
+            parts.append(f"<li><b>{e(f.code)}</b> <i>({e(f.severity)}, {e(_span(f))})</i>: "
                          f"{e(f.message)}<br><small>{e(_evidence_text(f.evidence))}</small>")
             if f.remedies:
                 parts.append("<ol>" + "".join(f"<li>{e(r)}</li>" for r in f.remedies) + "</ol>")

@@ -27,6 +27,7 @@ if int(keras.__version__.split(".")[0]) < 3:  # pragma: no cover - keras 2 is no
     raise ImportError(f"fitwatch.keras needs Keras 3, found keras {keras.__version__}: pip install -U 'keras>=3'")
 
 from fitwatch.core.names import TRAIN, VAL, keras_key
+from fitwatch.integrations.keras_before import lr_find, preflight  # noqa: F401 (fitwatch.keras's names)
 from fitwatch.record.lifecycle import end_interrupted_fits
 from fitwatch.record.run import Run
 from fitwatch.stopping.keeper import BestKeeper
@@ -40,7 +41,7 @@ _MAX_CONFIG_LAYERS = 1000
 _RESERVED = frozenset({"n", "split"})
 
 
-__all__ = ["Callback", "EarlyStopping"]  # fitwatch.keras's names (``from fitwatch.keras import *``)
+__all__ = ["Callback", "EarlyStopping", "preflight", "lr_find"]  # fitwatch.keras's names (``import *``)
 
 
 class Callback(keras.callbacks.Callback):

@@ -30,6 +30,14 @@ ACTIVATION_STATS = ("dead", "saturated", "mean", "std")
 DEFAULT_EVERY = 100  # steps between two samples, besides steps 0, 1, 4 and 16
 
 
+def loss_kind(mod) -> str:
+    """The ``torch.nn`` loss a loss module is (``MSELoss`` for ``class MyMSE(nn.MSELoss)``), else its class name."""
+    for c in type(mod).__mro__:
+        if c.__module__ == "torch.nn.modules.loss" and not c.__name__.startswith("_"):
+            return c.__name__
+    return type(mod).__name__
+
+
 def default_every() -> int:
     """The default sampling interval: one training step in :data:`DEFAULT_EVERY`."""
     return DEFAULT_EVERY

@@ -48,7 +48,7 @@ from torch.nn.modules.module import register_module_forward_hook
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from fitwatch.probes.names import (INPUT, LABELS, LOSS, OPTIMIZER, OUTPUT, RELU_FAMILY, SATURATING, SATURATION,
-                                   SOFTMAX, check_every)
+                                   SOFTMAX, check_every, loss_kind)
 
 _MAX_CLASSES = 1000  # per-class counts are kept up to this many classes
 _LAYERS = "\0layers"  # a pending value with one entry per layer (expanded into per-layer rows by collect)
@@ -68,14 +68,6 @@ def _first_tensor(x):
             if t is not None:
                 return t
     return None
-
-
-def _loss_kind(mod) -> str:
-    """The ``torch.nn`` loss a loss module is (``MSELoss`` for ``class MyMSE(nn.MSELoss)``)."""
-    for c in type(mod).__mro__:
-        if c.__module__ == "torch.nn.modules.loss" and not c.__name__.startswith("_"):
-            return c.__name__
-    return type(mod).__name__
 
 
 def _others(x: torch.Tensor) -> list[int]:
@@ -361,7 +353,7 @@ class TorchWatcher:
         if self._loss_split is None or not isinstance(mod, _Loss) or len(args) < 2:
             return
         split, self._loss_split = self._loss_split, None  # the first loss called after the output
-        kind = _loss_kind(mod)
+        kind = loss_kind(mod)
         self.meta.setdefault("loss", kind)
         if kind != type(mod).__name__:
             self.meta.setdefault("loss_class", type(mod).__name__)

@@ -14,7 +14,7 @@ from fitwatch.core.caller import user_stacklevel
 from fitwatch.core.names import keras_key, split_key
 from fitwatch.record.accumulator import NonFiniteValue, SplitAccumulator, clock_mask, stored_split
 from fitwatch.record.fit import FitLifecycle
-from fitwatch.record.watching import WatchMixin
+from fitwatch.record.watching import BeforeMixin, WatchMixin
 from fitwatch.record.lifecycle import chain_exit_hooks, diagnose_finished, refuse_a_live_writer, register, unregister  # noqa: F401,E501 (chain_exit_hooks: its former home)
 from fitwatch.store import Store, StoreWriteWarning
 from fitwatch.store.status import STATUSES
@@ -23,7 +23,7 @@ from fitwatch.store.writer import FLUSH_WAIT_S
 _FLUSH_EVERY_S = 1.0  # batch rows reach the store at least this often during a long epoch
 
 
-class Run(WatchMixin, FitLifecycle):
+class Run(WatchMixin, BeforeMixin, FitLifecycle):
     """Record one training run: per-batch and per-epoch loss and metrics of every split.
 
     ``Run.log`` takes batch values; each epoch's value is their sample-weighted mean,
@@ -46,6 +46,7 @@ class Run(WatchMixin, FitLifecycle):
         diagnose: at ``finish()``, diagnose the curves (see :func:`fitwatch.diagnose`), store the
             result in the run's info under ``"diagnosis"`` and print it to standard error.
             ``"quiet"`` stores without printing; False skips it.
+        preflight: a :func:`fitwatch.preflight` report to store with the run (as ``add_preflight``).
 
     Attributes:
         id: the run's id in the store.
@@ -72,7 +73,7 @@ class Run(WatchMixin, FitLifecycle):
 
     def __init__(self, name: str | None = None, config: dict | None = None, *, dir=None,
                  resume: bool = False, progress: bool | None = None, info: dict | None = None,
-                 diagnose: bool | str = True):
+                 diagnose: bool | str = True, preflight=None):
         if name is None:
             name = time.strftime("run-%Y%m%d-%H%M%S")
         if not isinstance(name, str) or not name.strip():
@@ -131,6 +132,8 @@ class Run(WatchMixin, FitLifecycle):
             self.id = created if created is not None else self.store.create_run(name, self.config, self.info)
         self.store.hold()
         register(self, self._finish_at_exit)
+        if preflight is not None:  # fitwatch.preflight's report, kept with the run
+            self.add_preflight(preflight)
 
     # -- logging --------------------------------------------------------------------------
     def log(self, split: str, n=None, **metrics) -> None:
@@ -477,11 +480,8 @@ class Run(WatchMixin, FitLifecycle):
         """The run's curves so far (every completed epoch, during training too), read back from its
         store, annotated with their diagnosis.
 
-        Args:
-            **kw: ``smooth=``, ``log=``, ``title=``, ``monitor=`` as in :meth:`fitwatch.RunData.plot`.
-
-        Returns:
-            A ``matplotlib.figure.Figure`` (needs matplotlib: ``pip install 'fitwatch[plot]'``).
+        ``**kw``: ``smooth=``, ``log=``, ``title=``, ``monitor=`` as in :meth:`fitwatch.RunData.plot`. Returns a
+        ``matplotlib.figure.Figure`` (needs matplotlib: ``pip install 'fitwatch[plot]'``).
 
         Example:
             >>> import tempfile, fitwatch

@@ -3,6 +3,11 @@
 The probes themselves live in :mod:`fitwatch.probes` (hooks, statistics on the device); this mixin
 attaches them to a run: it hands their rows to the store at the end of every epoch, keeps what they
 learned of the model in the run's ``info["probes"]``, and takes the hooks off when the run ends.
+
+:class:`BeforeMixin` keeps what was learned before training: ``fitwatch.preflight(..., run=run)`` and
+``fitwatch.lr_find(..., run=run)`` (or ``fitwatch.Run(..., preflight=report)``) store their results in the
+run's ``info`` (``"preflight"``, ``"lr_find"``), where the diagnosis, ``fitwatch show``, the report and the
+dashboard read them.
 """
 
 from __future__ import annotations
@@ -118,3 +123,24 @@ def _is_torch_module(model) -> bool:
 
     torch = sys.modules.get("torch")  # a model of torch's means torch is imported already
     return torch is not None and isinstance(model, torch.nn.Module)
+
+
+class BeforeMixin:
+    """The pre-flight side of :class:`fitwatch.Run` (it needs the run's ``store``, ``id`` and ``info``)."""
+
+    def add_preflight(self, report) -> None:
+        """Store a :class:`fitwatch.Preflight` report (or its ``to_dict()``) with the run."""
+        self._keep("preflight", report)
+
+    def add_lr_find(self, sweep) -> None:
+        """Store a :class:`fitwatch.LRSweep` (or its ``to_dict()``) with the run: its page shows the
+        curve and the suggested learning rate."""
+        self._keep("lr_find", sweep)
+
+    def _keep(self, key: str, obj) -> None:
+        d = obj.to_dict() if hasattr(obj, "to_dict") else obj
+        if not isinstance(d, dict):
+            raise TypeError(f"fitwatch: Run.add_{key} takes the result of fitwatch.{key}(...), "
+                            f"got {type(obj).__name__}")
+        self.info[key] = d
+        self.store.update_run(self.id, info=self.info)

@@ -22,6 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from fitwatch.show.before import summary_lines
 from fitwatch.core.names import keras_key, split_key
 from fitwatch.store.rundata import RunData
 from fitwatch.store.status import effective_status
@@ -416,8 +417,12 @@ def stop_line(data: RunData) -> Text | None:
 
 def print_show(data: RunData, console: Console, last: int | None = None, show_all: bool = False,
                header: RenderableType | None = None) -> None:
-    """The ``fitwatch show`` report: header, per-epoch table, best val_loss, what early stopping did."""
+    """The ``fitwatch show`` report: header, what was checked before training, per-epoch table, best val_loss,
+    what early stopping did."""
     console.print(show_header(data) if header is None else header, soft_wrap=True)
+    info = data.info or {}
+    for line in summary_lines({k: info[k] for k in ("preflight", "lr_find") if isinstance(info.get(k), dict)}):
+        console.print(Text(line, style="dim"), soft_wrap=True)  # before training: preflight, lr_find
     if not len(data.epochs):
         console.print(Text("no epochs recorded yet", style="dim"))
         return

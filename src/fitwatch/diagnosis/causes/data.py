@@ -36,28 +36,36 @@ def loss_output_mismatch(v: View) -> Finding | None:
     s = lambda stat: ins.series("loss", stat)  # noqa: E731
     always = lambda stat: s(stat).size > 0 and bool(np.all(s(stat) > 0.5))  # noqa: E731
     never = lambda stat: s(stat).size > 0 and bool(np.all(s(stat) < 0.5))  # noqa: E731
-    varied = (ins.late("output", "std") or 0.0) > 1e-3
-    what = None
-    if loss == "CrossEntropyLoss" and always("input_prob"):
-        what = ("CrossEntropyLoss is given probabilities (a softmax before it): it applies log-softmax "
-                "itself, so the model's outputs are squashed twice and the loss cannot fall far")
-    elif loss == "NLLLoss" and never("input_logprob"):
-        what = ("NLLLoss is given outputs that are not log-probabilities (no log_softmax before it): "
-                "it then rewards raw scores without bound")
-    elif loss == "BCEWithLogitsLoss" and always("input_in01") and varied:
-        what = ("BCEWithLogitsLoss is given probabilities (a sigmoid before it): it applies the sigmoid "
-                "itself, so outputs are squashed twice and the loss cannot fall far")
-    elif loss in _REGRESSION_LOSSES and always("target_whole"):
-        lo, hi = ins.late("loss", "target_min"), ins.late("loss", "target_max")
-        if lo is not None and hi is not None and lo >= 0 and 2 <= hi - lo <= 20:
-            what = (f"{loss} is given whole-number targets from {fmt(lo)} to {fmt(hi)}, class ids by the "
-                    f"look of them: a regression loss treats class 2 as nearer class 3 than class 9")
+    what = mismatch(loss, probs=always("input_prob"), not_logprobs=never("input_logprob"),
+                    in01=always("input_in01"), varied=(ins.late("output", "std") or 0.0) > 1e-3,
+                    whole=always("target_whole"), lo=ins.late("loss", "target_min"), hi=ins.late("loss", "target_max"))
     if what is None:
         return None
     ev = {"loss": loss, "output_activation": ins.meta.get("output_activation"),
           "output_min": ins.late("output", "min"), "output_max": ins.late("output", "max"),
           "target_min": ins.late("loss", "target_min"), "target_max": ins.late("loss", "target_max")}
     return cause("loss_output_mismatch", v, ev, f"The loss does not fit the model's output: {what}.", ["loss_fit"])
+
+
+def mismatch(loss: str, *, probs: bool, not_logprobs: bool, in01: bool, varied: bool, whole: bool,
+             lo: float | None, hi: float | None) -> str | None:
+    """What is wrong between a loss module (its class name) and what it is given, or None: ``probs``
+    the inputs are probabilities (rows summing to 1), ``not_logprobs`` they are not log-probabilities,
+    ``in01`` they lie in [0, 1] and ``varied`` they vary; ``whole`` the targets are whole numbers from
+    ``lo`` to ``hi``. Shared by the probes' rule and ``fitwatch.preflight``."""
+    if loss == "CrossEntropyLoss" and probs:
+        return ("CrossEntropyLoss is given probabilities (a softmax before it): it applies log-softmax "
+                "itself, so the model's outputs are squashed twice and the loss cannot fall far")
+    if loss == "NLLLoss" and not_logprobs:
+        return ("NLLLoss is given outputs that are not log-probabilities (no log_softmax before it): "
+                "it then rewards raw scores without bound")
+    if loss == "BCEWithLogitsLoss" and in01 and varied:
+        return ("BCEWithLogitsLoss is given probabilities (a sigmoid before it): it applies the sigmoid "
+                "itself, so outputs are squashed twice and the loss cannot fall far")
+    if loss in _REGRESSION_LOSSES and whole and lo is not None and hi is not None and lo >= 0 and 2 <= hi - lo <= 20:
+        return (f"{loss} is given whole-number targets from {fmt(lo)} to {fmt(hi)}, class ids by the "
+                f"look of them: a regression loss treats class 2 as nearer class 3 than class 9")
+    return None
 
 
 def _labels(v: View):

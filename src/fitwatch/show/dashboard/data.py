@@ -39,6 +39,7 @@ from fitwatch.diagnosis.curves import Curves
 from fitwatch.core.names import keras_key
 from fitwatch.store import Store
 from fitwatch.store.base import INT64
+from fitwatch.show.before import summary_lines
 from fitwatch.show.tables import duration_of, error_line
 from fitwatch.store.status import effective_status
 from fitwatch.show.dashboard.series import jsonable, nonfinite_points, series_payload, values_json
@@ -131,6 +132,7 @@ class DashboardData:
         stored = info.pop("diagnosis", None)
         diag, source = self._diagnosis_of({"id": data.id, "info": {"diagnosis": stored}, "epochs": len(data.epochs)},
                                           status, None, data)
+        before = {k: info.pop(k) for k in ("preflight", "lr_find") if isinstance(info.get(k), dict)}
         stop = info.pop("early_stopping", None)  # given once, as "early_stopping"
         stop = stop if isinstance(stop, dict) else None
         counts = self.store.step_counts(data.id)
@@ -166,6 +168,8 @@ class DashboardData:
             "diagnosis": diag,
             "diagnosis_source": source,
             "annotations": _annotations(data, diag, stop),
+            "before": summary_lines(before),  # fitwatch.preflight's and lr_find's, in a line each
+            "lr_suggestion": (before.get("lr_find") or {}).get("suggestion"),
         })
 
     def curves(self, run_id: int, since_epoch: int | None = None, smooth: float = 0.0,
@@ -215,11 +219,15 @@ class DashboardData:
     def layers(self, run_id: int) -> dict:
         """What ``run.watch(model)`` saw: ``{"panels": [{"id", "title", "data", "layout"}...]}``, the
         layers x sampled steps panels of :func:`fitwatch.show.layers.layer_figures` (none for a run
-        that was not watched)."""
+        that was not watched), and ``"lr_find"``: the learning-rate range test's curve stored with the
+        run (:func:`fitwatch.show.before.lr_figure`), or None."""
         from fitwatch.diagnosis.inside import Inside
+        from fitwatch.show.before import lr_figure
         from fitwatch.show.layers import layer_figures
 
-        return {"panels": layer_figures(Inside.from_run(self._load(run_id)), "layers")}
+        data = self._load(run_id)
+        lr = lr_figure((data.info or {}).get("lr_find"), "lrfind")
+        return {"panels": layer_figures(Inside.from_run(data), "layers"), "lr_find": lr}
 
     def compare(self, ids: list[int], smooth: float = 0.0, max_points: int | None = None) -> dict:
         """``GET /api/compare``: several runs' epoch-level series, one colour a run (``style.RUN_COLORS``)."""

@@ -9,6 +9,7 @@ import time
 
 from fitwatch._version import __version__
 from fitwatch.show import style
+from fitwatch.show.before import lr_figure
 from fitwatch.show.layers import layer_figures
 from fitwatch.show.report.charts import MAX_CHART_POINTS, Panel, chart_panels, panel_figure, plotly_config
 from fitwatch.show.report.markup import esc, script_json, status_pill, verdict_badge
@@ -41,12 +42,18 @@ def render_report(runs: list[ReportRun], js: str, *, smooth: float = SMOOTH_DEFA
         "stop_color": style.ANNOTATION["stop"],
         "body": "\n".join(body),
         "figures": script_json({"panels": [panel_figure(p, runs) for p in panels], "config": plotly_config(runs),
-                                "layers": [f for r in runs for f in layer_figures(r.curves.inside, f"layers-{r.index}")],
+                                "layers": [f for r in runs for f in _drawn_inside(r)],
                                 "smooth": {"bins": MAX_CHART_POINTS // 2, "raw_alpha": style.ANNOTATION["raw_alpha"]}}),
         "plotly_js": js.replace("</script", "<\\/script"),
     }
     # one pass, so that nothing inserted (a run's text, plotly.js) is read as a placeholder
     return re.sub(r"\{\{(\w+)\}\}", lambda m: values[m.group(1)], template)
+
+
+def _drawn_inside(r: ReportRun) -> list[dict]:
+    """A run's figures the page's script draws by id: the probes' panels, the range test's curve."""
+    lr = lr_figure((r.curves.before or {}).get("lr_find"), f"lrfind-{r.index}")
+    return [*layer_figures(r.curves.inside, f"layers-{r.index}"), *([lr] if lr else [])]
 
 
 def _facts(r: ReportRun) -> list[tuple[str, str]]:

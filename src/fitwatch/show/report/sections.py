@@ -9,6 +9,7 @@ import math
 
 from fitwatch.core.names import keras_key
 from fitwatch.show import style
+from fitwatch.show.before import lr_figure, summary_lines
 from fitwatch.show.layers import layer_figures
 from fitwatch.show.report.markup import esc, status_pill, verdict_badge
 from fitwatch.show.report.runs import ReportRun, best_text, run_status, stop_text
@@ -17,7 +18,8 @@ from fitwatch.show.tables import fmt_number
 __all__ = ["run_section"]
 
 #: info keys shown in their own place, not among the run's details
-_INFO_SHOWN = ("diagnosis", "early_stopping", "early_stopping_state")  # the last: the rule's saved state, for resuming
+#: (early_stopping_state: the rule's saved state, for resuming; preflight, lr_find: "Before training")
+_INFO_SHOWN = ("diagnosis", "early_stopping", "early_stopping_state", "preflight", "lr_find")
 
 
 def run_section(r: ReportRun, single: bool) -> str:
@@ -41,6 +43,14 @@ def run_section(r: ReportRun, single: bool) -> str:
                   + "".join(f'<figure class="panel"><div class="plot" id="{esc(f["id"])}" '
                             f'style="height:{int(f["layout"]["height"])}px"></div></figure>' for f in inside)
                   + "</div>"]
+    before = r.curves.before or {}
+    if before:  # fitwatch.preflight's checks and lr_find's sweep
+        lr = lr_figure(before.get("lr_find"), f"lrfind-{r.index}")
+        parts += [h.format("Before training"),
+                  "<ul class=\"before\">" + "".join(f"<li>{esc(t)}</li>" for t in summary_lines(before)) + "</ul>"]
+        if lr is not None:
+            parts.append(f'<div class="panels single"><figure class="panel"><div class="plot" id="{esc(lr["id"])}" '
+                         f'style="height:{int(lr["layout"]["height"])}px"></div></figure></div>')
     parts += [h.format("Config"), _config_html(r), h.format("Epochs"), _epochs_html(r), "</section>"]
     return "\n".join(parts)
 

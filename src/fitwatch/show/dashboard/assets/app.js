@@ -545,6 +545,11 @@ function renderSide(side, state) {
     });
   }
   cards.push(dc);
+  // before training: fitwatch.preflight's checks and lr_find's suggested learning rate
+  if (d.before && d.before.length) {
+    cards.push(el("section", {class: "card before", id: "before-training"}, el("h2", {}, "Before training"),
+      el("ul", {class: "before"}, d.before.map((t) => el("li", {}, t)))));
+  }
   // early stopping
   const es = d.early_stopping;
   if (es) {
@@ -680,9 +685,22 @@ function stepsMenu(v, state, plots) {
 }
 
 async function drawLayers(v, state, plots) {
-  // a run watched with run.watch(model): its panels inside the model, under the curves (drawn once)
+  // a run watched with run.watch(model): its panels inside the model, under the curves (drawn once);
+  // and the learning-rate range test stored with it (fitwatch.lr_find(..., run=run))
   const data = await api(`/api/runs/${state.id}/layers`);
-  if (!v.alive || !data.panels.length) return;
+  if (!v.alive) return;
+  if (data.lr_find) {
+    let lr = plots.querySelector("#before");
+    if (!lr) {
+      lr = el("div", {class: "inside", id: "before"}, el("h3", {}, "Before training"),
+        el("div", {class: "panel wide"}, el("div", {class: "plot", id: data.lr_find.id})));
+      plots.append(lr);
+    }
+    const div = lr.querySelector(`#${data.lr_find.id}`);
+    div.style.height = `${data.lr_find.layout.height}px`;
+    await Plotly.react(div, data.lr_find.data, data.lr_find.layout, PLOT_CONFIG);
+  }
+  if (!data.panels.length) return;
   let box = plots.querySelector("#inside");
   if (!box) {
     box = el("div", {class: "inside", id: "inside"}, el("h3", {}, "Inside the model"));

@@ -1,0 +1,33 @@
+"""Pre-flight findings: the diagnosis's :class:`~fitwatch.diagnosis.Finding`, with no epochs (they come
+before training) and ``source: preflight`` in their evidence."""
+
+from __future__ import annotations
+
+from fitwatch.diagnosis.causes.view import CAUSE_REMEDIES
+from fitwatch.diagnosis.findings import Finding
+from fitwatch.diagnosis.remedies import CATALOGUE
+
+#: the codes fitwatch.preflight can report, in the order it runs its checks
+CODES = ("label_out_of_range", "loss_output_mismatch", "initial_loss", "cannot_overfit_batch", "unnormalised_input",
+         "class_imbalance", "train_val_leak", "eval_mode", "unshuffled_data")
+
+_MORE = {
+    "shuffle": "Shuffle the training data every epoch (DataLoader(..., shuffle=True)).",
+    "output_init": "Start the model's outputs at the no-skill level: initialise the last layer small (or zero) "
+                   "and its bias at the targets' mean (regression) or the class prior's log (classification).",
+    "standardise_targets": "Standardise regression targets (subtract the mean, divide by the std) and undo it "
+                           "for predictions.",
+    "overfit_bug": "Look for a bug between the model, the loss and the labels: outputs detached from the "
+                   "graph, frozen parameters (requires_grad=False), labels not matching their inputs, a loss "
+                   "given the wrong thing.",
+    "eval_dropout": "Make dropout follow the model's mode: nn.Dropout modules, or F.dropout(x, p, "
+                    "training=self.training); same for batch norm (F.batch_norm(..., training=self.training)).",
+}
+
+
+def finding(code: str, severity: str, evidence: dict, message: str, remedies: list[str]) -> Finding:
+    """A pre-flight finding; ``remedies`` are keys of the remedy catalogues."""
+    text = [_MORE.get(k) or CAUSE_REMEDIES.get(k) or CATALOGUE.get(k) for k in remedies]
+    evidence = {k: v for k, v in evidence.items() if v is not None}
+    evidence["source"] = "preflight"
+    return Finding(code, severity, [], evidence, message, [t for t in text if t])

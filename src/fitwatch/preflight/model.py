@@ -1,0 +1,201 @@
+"""The model side of the pre-flight checks, each on a private copy of the model: the loss at
+initialisation against the no-skill level, one small batch overfitted, the outputs against the loss,
+and evaluation mode (dropout and batch norm switched off by ``eval()``)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from fitwatch.diagnosis.causes.data import mismatch
+from fitwatch.preflight.findings import finding
+from fitwatch.preflight.state import forward
+from fitwatch.preflight.task import BINARY, CLASSIFICATION, REGRESSION, Task
+
+#: the initial loss is named when it is this many times the no-skill level and 1 (nat, or target
+#: variance) above it: a random network's outputs start near the no-skill level (CS231n: ln C)
+INIT_TIMES = 2.0
+INIT_ABOVE = 1.0
+#: the one-batch overfit (Karpathy's "overfit one batch"; CS231n: a tiny subset to ~0 loss): this many
+#: samples, up to this many Adam steps at each of these rates (the second only when the first fails;
+#: a rate is given up once 40 steps gain less than 5 %), and the loss to reach as a share of the
+#: batch's no-skill level
+OVERFIT_SAMPLES = 8
+OVERFIT_STEPS = 200
+OVERFIT_LRS = (1e-2, 1e-3)
+OVERFIT_SHARE = 0.1
+
+
+def initial_loss(value: float, task: Task) -> object | None:
+    """``initial_loss``: the untrained model's loss far above what a constant guess would score."""
+    level = task.no_skill
+    if level is None or not math.isfinite(value):
+        return None
+    if not (value > INIT_TIMES * level and value > level + INIT_ABOVE):
+        return None
+    what = {"binary": "a constant guess of the positive rate", "regression": "predicting the targets' mean"}
+    if task.kind == "classification" and task.classes:
+        what["classification"] = f"ln C for {task.classes} classes is {math.log(task.classes):.3g}"
+    ev = {"initial_loss": value, "no_skill_loss": level, "times": value / level if level else None,
+          "task": task.kind, "loss": task.loss}
+    fixes = ["output_init", "normalise_inputs", "init"]
+    if task.kind == "regression":
+        fixes = ["standardise_targets", "output_init", "normalise_inputs"]
+    return finding("initial_loss", "warning", ev,
+                   f"The loss starts at {value:.3g}, {value / level if level else float('inf'):.3g} times the "
+                   f"no-skill level {level:.3g} ({what.get(task.kind, 'a constant guess')}): the untrained model "
+                   "is confidently wrong, which costs the first epochs (or, for regression, the targets are "
+                   "far from the outputs' scale).", fixes)
+
+
+def loss_output(loss: str, out, target) -> object | None:
+    """``loss_output_mismatch``: what the model outputs is not what the loss expects (softmax before
+    CrossEntropyLoss, no log_softmax before NLLLoss, a sigmoid before BCEWithLogitsLoss, class ids as
+    regression targets), the same cases as the probes."""
+    import torch
+
+    x, t = out.detach().float(), target.detach().float()
+    probs = bool(x.dim() >= 2 and x.shape[1] >= 2 and x.min() >= 0 and (x.sum(1) - 1).abs().max() < 1e-3)
+    logprobs = bool(x.dim() >= 2 and x.shape[1] >= 2 and x.max() <= 0 and torch.logsumexp(x, 1).abs().max() < 1e-3)
+    what = mismatch(loss, probs=probs, not_logprobs=not logprobs, in01=bool(x.min() >= 0 and x.max() <= 1),
+                    varied=float(x.std()) > 1e-3 if x.numel() > 1 else False,
+                    whole=bool((t == t.round()).all()), lo=float(t.min()), hi=float(t.max()))
+    if what is None and loss == "KerasCrossEntropy" and not probs and x.dim() >= 2 and x.shape[1] >= 2:
+        what = ("a Keras categorical cross-entropy (from_logits=False) is given raw scores, not probabilities: "
+                "add a softmax to the last layer, or use from_logits=True")
+    if what is None and loss == "BCELoss" and not bool(x.min() >= 0 and x.max() <= 1):
+        what = ("a binary cross-entropy on probabilities (BCELoss, from_logits=False) is given raw scores: add a "
+                "sigmoid, or use BCEWithLogitsLoss / from_logits=True")
+    if what is None:
+        return None
+    ev = {"loss": loss, "output_min": float(x.min()), "output_max": float(x.max()),
+          "target_min": float(t.min()), "target_max": float(t.max())}
+    return finding("loss_output_mismatch", "critical", ev, f"The loss does not fit the model's output: {what}.",
+                   ["loss_fit"])
+
+
+def loss_error(loss: str, error: Exception) -> object:
+    """``loss_output_mismatch`` from the loss refusing what it was given (BCELoss on raw outputs...)."""
+    text = str(error).strip().splitlines()[0][:200]
+    hint = " (BCELoss wants probabilities: use BCEWithLogitsLoss on raw outputs)" if loss == "BCELoss" else ""
+    return finding("loss_output_mismatch", "critical", {"loss": loss, "error": text},
+                   f"The loss cannot be computed on the model's output: {text}{hint}.", ["loss_fit"])
+
+
+def overfit_batch(model, loss_fn, x, y, task: Task) -> tuple[object | None, dict]:
+    """``cannot_overfit_batch``: Adam, at 1e-2 and then at 1e-3, cannot bring the loss of a few
+    samples near 0 in 200 steps. Trains deep copies of ``model``; returns the finding (or None) and
+    what was measured."""
+    from fitwatch.preflight.state import copy_setup
+
+    n = min(OVERFIT_SAMPLES, len(y))
+    xb = tuple(v[:n] for v in x) if isinstance(x, tuple) else x[:n]
+    yb = y[:n]
+    level = _batch_no_skill(task, yb)
+    if level is None or level <= 0:
+        return None, {"skipped": "no no-skill level for this loss"}
+    tries = []
+    for lr in OVERFIT_LRS:
+        twin = copy_setup(model, None)[0]
+        got = _fit_few(twin, loss_fn, xb, yb, lr, OVERFIT_SHARE * level)
+        if isinstance(got, str):
+            ev = {"samples": n}
+            return finding("cannot_overfit_batch", "critical", ev, got, ["overfit_bug"]), ev
+        tries.append((lr, *got))
+        if got[1] <= OVERFIT_SHARE * level:
+            return None, {"samples": n, "lr": lr, "start_loss": got[0], "end_loss": got[1], "steps": got[2]}
+    lr, first, end, steps = min(tries, key=lambda t: t[2] if math.isfinite(t[2]) else math.inf)
+    ev = {"samples": n, "steps": steps, "start_loss": first, "end_loss": end, "no_skill_loss": level,
+          "optimizer": "Adam", "lrs_tried": list(OVERFIT_LRS)}
+    return finding("cannot_overfit_batch", "warning", ev,
+                   f"The model cannot fit {n} samples: {steps} Adam steps (at lr 1e-2 and at 1e-3) took their loss "
+                   f"from {first:.3g} to {end:.3g} at best ({100 * end / level:.0f}% of the no-skill level "
+                   f"{level:.3g}), where a working set-up reaches about 0.",
+                   ["overfit_bug", "loss_fit", "larger_model"]), ev
+
+
+def _fit_few(twin, loss_fn, xb, yb, lr: float, target: float):
+    """Train ``twin`` on one batch: (first loss, final loss in eval mode, steps), or why it cannot learn."""
+    import torch
+
+    params = [p for p in twin.parameters() if p.requires_grad]
+    if not params:
+        return "The model has no trainable parameters (every requires_grad is False): it cannot learn."
+    opt = torch.optim.Adam(params, lr=lr)
+    first, steps, mark = None, 0, None
+    for steps in range(1, OVERFIT_STEPS + 1):
+        twin.train()
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(forward(twin, xb), yb)
+        if not loss.requires_grad:
+            return "The loss has no gradient (the output is detached from the model's parameters): nothing is learned."
+        value = float(loss.detach())
+        first = value if first is None else first
+        if not math.isfinite(value):
+            break
+        loss.backward()
+        opt.step()
+        if steps % 40 == 0:  # done, or stuck: no 5 % gained over the last 40 steps
+            if value <= target * 0.5 or (mark is not None and value > 0.95 * mark):
+                break
+            mark = value
+    twin.eval()
+    with torch.no_grad():
+        end = float(loss_fn(forward(twin, xb), yb))
+    return first, end if math.isfinite(end) else math.inf, steps
+
+
+def _batch_no_skill(task: Task, yb) -> float | None:
+    y = yb.detach().float().cpu().numpy()
+    if task.kind == "regression":
+        return float(np.var(y.reshape(len(y), -1), axis=0).mean())
+    if task.kind == "classification" and task.classes:
+        return math.log(task.classes)
+    if task.kind == "binary":
+        return math.log(2)
+    return None
+
+
+def eval_mode(twin, x, tol: float = 1e-5) -> object | None:
+    """``eval_mode``: in evaluation mode the output is random (dropout left on: ``F.dropout`` without
+    ``training=self.training``) or one sample's output depends on the others in its batch (batch norm
+    using the batch's statistics)."""
+    import torch
+
+    n = len(x[0]) if isinstance(x, tuple) else len(x)
+    if n < 4:
+        return None
+    twin.eval()
+    with torch.no_grad():
+        torch.manual_seed(1)
+        a = forward(twin, x)
+        torch.manual_seed(2)
+        b = forward(twin, x)
+        half = tuple(v[:n // 2] for v in x) if isinstance(x, tuple) else x[:n // 2]
+        torch.manual_seed(1)
+        c = forward(twin, half)
+    if not (isinstance(a, torch.Tensor) and isinstance(c, torch.Tensor)):
+        return None
+    scale = float(a.float().abs().mean()) + 1e-12
+    random_diff = float((a.float() - b.float()).abs().max()) / scale
+    batch_diff = float((a[:n // 2].float() - c.float()).abs().max()) / scale
+    kinds = sorted({type(m).__name__ for m in twin.modules()
+                    if "Dropout" in type(m).__name__ or "BatchNorm" in type(m).__name__})
+    ev = {"random_in_eval": random_diff, "batch_dependence_in_eval": batch_diff, "modules": kinds or None}
+    if random_diff > tol:
+        return finding("eval_mode", "warning", ev,
+                       f"In evaluation mode (model.eval()) the same batch gives different outputs twice (they "
+                       f"differ by {random_diff:.3g} of their size): dropout stays on in evaluation, so the "
+                       "validation loss is noisy and too high.", ["eval_dropout"])
+    if batch_diff > tol:
+        return finding("eval_mode", "warning", ev,
+                       f"In evaluation mode a sample's output depends on the other samples of its batch (it "
+                       f"changes by {batch_diff:.3g} of the outputs' size with half the batch): batch norm uses "
+                       "the batch's statistics in evaluation, so validation results depend on the batch size.",
+                       ["eval_dropout"])
+    return None
+
+
+__all__ = ["BINARY", "CLASSIFICATION", "REGRESSION", "eval_mode", "initial_loss", "loss_error", "loss_output",
+           "overfit_batch"]
