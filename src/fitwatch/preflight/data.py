@@ -14,8 +14,11 @@ from fitwatch.preflight.findings import finding
 from fitwatch.preflight.state import split_batch
 from fitwatch.preflight.task import Task
 
-#: a share of the validation samples that are exact copies of training samples worth a warning
+#: a share of the validation samples that are exact copies of training samples worth a warning, and
+#: how many at least: a data set's own repeated rows (iris has 3 pairs of identical flowers) put a
+#: copy or two on both sides of any split; a split bug or a leak copies many
 LEAK_SHARE = 0.01
+LEAK_MIN = 5
 #: labels in the loader's order changing class this share as often as shuffled labels would, or less:
 #: sorted (or grouped) labels
 SORTED_CHANGES = 0.25
@@ -179,7 +182,7 @@ def leak(tr: Samples | None, va: Samples | None) -> object | None:
     hv = _hashes(va.x)
     dup = sum(h in seen for h in hv)
     share = dup / max(1, len(hv))
-    if share < LEAK_SHARE:
+    if share < LEAK_SHARE or dup < LEAK_MIN:
         return None
     ev = {"duplicates": dup, "val_samples": len(hv), "share": share, "train_samples_checked": len(tr.x),
           "train_complete": tr.complete}
@@ -189,21 +192,23 @@ def leak(tr: Samples | None, va: Samples | None) -> object | None:
                    ["leakage"])
 
 
-def unshuffled(loader, labels: np.ndarray | None, task: Task) -> object | None:
+def unshuffled(loader, labels: np.ndarray | None, task: Task, everything: Samples | None = None) -> object | None:
     """``unshuffled_data``: a training loader that is not shuffled and gives its labels sorted or
-    grouped (they change class far less often than shuffled labels would)."""
+    grouped: over its first batches they change class far less often than shuffled labels would,
+    with the classes' shares of the whole training set (``everything``; else of those batches)."""
     sampler = type(getattr(loader, "sampler", None)).__name__
     if labels is None or labels.size < 20 or task.kind not in ("classification", "binary") \
             or sampler == "RandomSampler":
         return None
     ids = _class_ids(labels.reshape(len(labels), -1) if labels.ndim > 1 else labels, task)
+    pool = _class_ids(everything.y, task) if everything is not None else None
     if ids is None:
         return None
-    p = np.bincount(ids[ids >= 0]) / max(1, (ids >= 0).sum())
+    pool = ids if pool is None or pool.size == 0 else pool
+    p = np.bincount(pool[pool >= 0]) / max(1, (pool >= 0).sum())
     expected = (ids.size - 1) * (1 - float((p ** 2).sum()))
     changes = int((np.diff(ids) != 0).sum())
     if expected <= 0 or changes > SORTED_CHANGES * expected:
-        # one class in every batch of the first ones is sorted too, whatever the share of changes
         return None
     ev = {"sampler": sampler, "label_changes": changes, "expected_if_shuffled": expected, "labels_read": int(ids.size)}
     return finding("unshuffled_data", "warning", ev,

@@ -154,8 +154,9 @@ def preflight(model, train_loader, loss_fn, *, val_loader=None, optimizer=None, 
         try:
             with torch.no_grad():
                 init = float(loss_fn(out, y))
-        except (RuntimeError, ValueError, IndexError) as e:
-            mismatch = mismatch or M.loss_error(name, e)
+        except (RuntimeError, ValueError, IndexError) as e:  # labels out of range say why already
+            if checks["label_out_of_range"] != "found":
+                mismatch = mismatch or M.loss_error(name, e)
         note("loss_output_mismatch", mismatch)
         broken = init is None or checks["label_out_of_range"] == "found"
         if broken:
@@ -171,7 +172,7 @@ def preflight(model, train_loader, loss_fn, *, val_loader=None, optimizer=None, 
         note("train_val_leak", D.leak(tr, va), None if va is not None else "no val_loader")
         vx = split_batch(next(iter(val_loader)), device)[0] if val_loader is not None else x
         note("eval_mode", M.eval_mode(twin, vx))
-        note("unshuffled_data", D.unshuffled(train_loader, D.first_labels(train_loader), task))
+        note("unshuffled_data", D.unshuffled(train_loader, D.first_labels(train_loader), task, tr))
     found.sort(key=lambda f: (_SEVERITY.get(f.severity, 3), CODES.index(f.code) if f.code in CODES else 99))
     report = Preflight(found, checks, _task_dict(task, optimizer), init if init is not None and math.isfinite(init)
                        else None, time.perf_counter() - t0)
