@@ -322,3 +322,47 @@ def test_keras_lr_find_sweeps_a_clone_and_suggests(tmp_path):
     assert sweep.optimizer == "Adam" and sweep.suggestion is not None and 1e-5 < sweep.suggestion < 1, str(sweep)
     assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))
     assert int(model.optimizer.iterations) == iterations and float(model.optimizer.learning_rate) == pytest.approx(1e-3)
+
+
+class _TwoInputs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.out = nn.Linear(32, 16), nn.Linear(32, 16), nn.Linear(32, 10)
+
+    def forward(self, xa, xb):
+        return self.out(torch.cat([F.relu(self.a(xa)), F.relu(self.b(xb))], 1))
+
+
+def test_a_model_of_two_inputs_and_a_regression_target_of_the_wrong_shape():
+    Xtr, ytr, Xva, yva = _digits()
+    t = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
+    pairs = [((t(x[:32]), t(x[32:])), int(c)) for x, c in zip(Xtr, ytr)]  # batches ((xa, xb), y): collated as lists
+    torch.manual_seed(0)
+    two = _TwoInputs()
+    report = fitwatch.preflight(two, torch.utils.data.DataLoader(pairs, batch_size=32, shuffle=True),
+                                nn.CrossEntropyLoss())
+    assert report.codes == [], str(report)
+    three = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(t(Xtr[:, :32]), t(Xtr[:, 32:]),
+                                                                       torch.tensor(ytr)), batch_size=32)
+    with pytest.raises(TypeError, match=r"\(\(xa, xb\), y\)"):
+        fitwatch.preflight(two, three, nn.CrossEntropyLoss())
+    flat = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(t(Xtr), t((ytr - 4.5) / 2.9)), batch_size=32,
+                                       shuffle=True)  # targets (N,) against outputs (N, 1): broadcast
+    report = fitwatch.preflight(_mlp(out=1), flat, nn.MSELoss())
+    assert "loss_output_mismatch" in report.codes and "y.reshape(-1, 1)" in str(report), str(report)
+
+
+def test_the_task_preflight_inferred_is_evidence_for_the_curves(tmp_path):
+    """A run that stays at chance (val loss at ln 10) is not_learning when its pre-flight report says
+    it is a 10-class problem; its pre-flight findings then explain it."""
+    Xtr, ytr, Xva, yva = _digits(scale=False)
+    report = fitwatch.preflight(_mlp(), *_loaders(Xtr, ytr, Xva, yva)[:1], nn.CrossEntropyLoss())
+    assert "unnormalised_input" in report.codes
+    loss = [40.1, 2.36, 2.35, 2.34, 2.34, 2.35, 2.34, 2.34]
+    val = [2.33, 2.32, 2.35, 2.31, 2.36, 2.33, 2.32, 2.34]
+    with fitwatch.Run("chance", dir=tmp_path, preflight=report, diagnose=False) as run:
+        for epoch in run.epochs(8):
+            run.log_epoch(loss=loss[epoch], val_loss=val[epoch])
+    d = fitwatch.diagnose("chance", dir=tmp_path)
+    assert d.verdict == "not_learning", d
+    assert "unnormalised_input" in [f.code for f in d.causes]

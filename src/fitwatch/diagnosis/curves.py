@@ -139,6 +139,22 @@ def run_context(config: dict) -> dict:
     return out
 
 
+def _preflight_context(report) -> dict:
+    """What ``fitwatch.preflight`` inferred of the task, as evidence for the curves: ``classes`` (a
+    classifier's C) and ``baseline`` (the loss of the best constant prediction on the training targets)."""
+    task = report.get("task") if isinstance(report, dict) else None
+    if not isinstance(task, dict):
+        return {}
+    out = {}
+    c, level = task.get("classes"), task.get("no_skill")
+    if task.get("kind") == "classification" and isinstance(c, int) and not isinstance(c, bool) and c >= 2:
+        out["classes"] = c
+    if task.get("kind") in ("classification", "binary", "regression") and isinstance(level, (int, float)) \
+            and not isinstance(level, bool) and math.isfinite(level) and level > 0:
+        out["baseline"] = float(level)
+    return out
+
+
 @dataclass
 class Curves:
     """One run's curves.
@@ -250,6 +266,7 @@ class Curves:
         except ValueError as e:  # a run's config is the user's: a bad value is said, not raised
             context = {}
             notes.append(f"the run's config was not used as evidence: {e}")
+        context = {**_preflight_context(info.get("preflight")), **context}  # the config's own values win
         return cls(epochs=epochs, series=series, name=data.name, source=f"run:{data.name}",
                    stop=stop if isinstance(stop, dict) else None, missing=missing, notes=notes,
                    context=context, inside=Inside.from_run(data),

@@ -35,6 +35,21 @@ _LOSSES = {
 }
 
 
+#: the mismatch, in Keras's words, by the torch loss the compiled loss behaves as
+_KERAS_MISMATCH = {
+    "CrossEntropyLoss": "The loss does not fit the model's output: {name} with from_logits=True is given "
+                        "probabilities (a softmax last layer), so they are squashed twice and the loss cannot "
+                        "fall far: set from_logits=False, or remove the softmax.",
+    "BCEWithLogitsLoss": "The loss does not fit the model's output: {name} with from_logits=True is given "
+                         "probabilities (a sigmoid last layer): set from_logits=False, or remove the sigmoid.",
+    "KerasCrossEntropy": "The loss does not fit the model's output: {name} (from_logits=False) is given raw "
+                         "scores, not probabilities: add activation='softmax' to the last layer, or set "
+                         "from_logits=True.",
+    "BCELoss": "The loss does not fit the model's output: {name} (from_logits=False) is given raw scores: add "
+               "activation='sigmoid' to the last layer, or set from_logits=True.",
+}
+
+
 class _KerasLoss:
     """A compiled Keras loss as ``loss(output, target)`` (torch's order), with the torch loss it
     behaves as (``fitwatch_kind``) for the checks: ``CrossEntropyLoss`` (logits), ``KerasCrossEntropy``
@@ -110,7 +125,15 @@ def preflight(model, x, y, *, validation_data=None, batch_size: int = 32, run=No
     val = _loader(*validation_data[:2], batch_size=max(batch_size, 128), shuffle=False) if validation_data else None
     with warnings.catch_warnings():  # copying a compiled model: Keras notes its optimizer's variables are not copied
         warnings.filterwarnings("ignore", message="Skipping variable loading", category=UserWarning)
-        return _torch_preflight(model, train, loss, val_loader=val, optimizer=None, run=run, max_samples=max_samples)
+        report = _torch_preflight(model, train, loss, val_loader=val, optimizer=None, max_samples=max_samples)
+    for f in report.findings:  # said in Keras's terms: from_logits, the last layer's activation
+        if f.code == "loss_output_mismatch" and loss.fitwatch_kind in _KERAS_MISMATCH and "shape" not in f.message:
+            f.message, f.remedies = _KERAS_MISMATCH[loss.fitwatch_kind].format(name=loss.__name__), [
+                "Match the loss to the last layer: from_logits=False after a softmax/sigmoid activation, "
+                "from_logits=True after none (raw scores, the more stable choice)."]
+    if run is not None:
+        run.add_preflight(report)
+    return report
 
 
 def lr_find(model, x, y, *, batch_size: int = 32, start_lr: float = 1e-7, end_lr: float = 10.0,

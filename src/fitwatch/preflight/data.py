@@ -160,7 +160,7 @@ def labels_in_range(splits: dict, task: Task) -> object | None:
             msg = (f"The {name} set has {bad}, but the model outputs {task.classes} classes (ids 0 to "
                    f"{task.classes - 1}): {task.loss} will fail or learn the wrong thing.")
             ev = {"split": name, "label_min": float(ids.min()), "label_max": float(ids.max()), "classes": task.classes}
-            return finding("label_out_of_range", "critical", ev, msg, ["check_data", "loss_fit"])
+            return finding("label_out_of_range", "critical", ev, msg, ["labels_range", "check_data"])
         if task.kind == "binary" and (y.min() < 0 or y.max() > 1):
             ev = {"split": name, "target_min": float(y.min()), "target_max": float(y.max())}
             return finding("label_out_of_range", "critical", ev,

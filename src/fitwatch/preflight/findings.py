@@ -12,6 +12,8 @@ CODES = ("label_out_of_range", "loss_output_mismatch", "initial_loss", "cannot_o
          "class_imbalance", "train_val_leak", "eval_mode", "unshuffled_data")
 
 _MORE = {
+    "labels_range": "Number the classes 0 to C-1 (e.g. y - 1 for labels 1..C, or a LabelEncoder), or give the "
+                    "model one output per class.",
     "shuffle": "Shuffle the training data every epoch (DataLoader(..., shuffle=True)).",
     "output_init": "Start the model's outputs at the no-skill level: initialise the last layer small (or zero) "
                    "and its bias at the targets' mean (regression) or the class prior's log (classification).",

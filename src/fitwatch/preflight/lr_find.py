@@ -94,8 +94,9 @@ class LRSweep:
         return f"{head}: suggested learning rate {self.suggestion:.3g} ({self.rule})"
 
     def plot(self, ax=None):
-        """The loss against the learning rate (log scale), raw and smoothed, the suggestion marked.
-        Returns the matplotlib Figure."""
+        """The loss against the learning rate (log scale), raw and smoothed, the suggestion marked; the
+        loss axis spans the smoothed curve up to 1.5 times its start (a divergence spike runs off it).
+        Returns the matplotlib Figure (also with ``ax=`` given: ``ax.figure``)."""
         import matplotlib.pyplot as plt
 
         fig, ax = (plt.subplots(figsize=(6, 3.6)) if ax is None else (ax.figure, ax))
@@ -109,8 +110,16 @@ class LRSweep:
         ax.set_xscale("log")
         ax.set_xlabel("learning rate")
         ax.set_ylabel("training loss")
-        ax.set_title(str(self) if self.suggestion is not None else f"no suggestion: {self.reason}", fontsize=9)
+        smooth = self.smoothed
+        if smooth.size:  # a divergence spike would flatten the useful part: keep it in view up to 1.5x the start
+            lo, hi = float(np.nanmin(smooth)), float(max(smooth[0], np.nanmin(smooth)))
+            pad = 0.05 * (hi - lo) + 1e-12
+            ax.set_ylim(lo - pad, hi + 0.5 * (hi - lo) + pad)
+        title = (f"suggested learning rate {self.suggestion:.3g} ({self.rule})" if self.suggestion is not None
+                 else "no suggestion (see .reason)")
+        ax.set_title(title + (" - stopped early: diverged" if self.stopped else ""), fontsize=9)
         ax.legend(loc="best", fontsize=8)
+        fig.tight_layout()
         return fig
 
 

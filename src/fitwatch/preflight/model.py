@@ -31,8 +31,7 @@ def initial_loss(value: float, task: Task) -> object | None:
     """``initial_loss``: the untrained model's loss far above what it should start at: a uniform guess
     for a classifier (ln C; ln 2 for binary: what a random initialisation gives, whatever the class
     prior), the targets' spread for a regression (predicting their mean)."""
-    level = {"classification": math.log(task.classes) if task.classes and task.classes > 1 else None,
-             "binary": math.log(2)}.get(task.kind, task.no_skill)
+    level = expected_start(task)
     if level is None or not math.isfinite(value):
         return None
     if not (value > INIT_TIMES * level and value > level + INIT_ABOVE):
@@ -52,6 +51,14 @@ def initial_loss(value: float, task: Task) -> object | None:
                    "far from the outputs' scale).", fixes)
 
 
+def expected_start(task: Task) -> float | None:
+    """The loss an untrained model should start near: ln C for C classes, ln 2 for binary (a uniform
+    guess, whatever the class prior), the no-skill level of a regression (predicting the targets' mean)."""
+    if task.kind == "classification":
+        return math.log(task.classes) if task.classes and task.classes > 1 else None
+    return math.log(2) if task.kind == "binary" else task.no_skill
+
+
 def loss_output(loss: str, out, target) -> object | None:
     """``loss_output_mismatch``: what the model outputs is not what the loss expects (softmax before
     CrossEntropyLoss, no log_softmax before NLLLoss, a sigmoid before BCEWithLogitsLoss, class ids as
@@ -64,6 +71,10 @@ def loss_output(loss: str, out, target) -> object | None:
     what = mismatch(loss, probs=probs, not_logprobs=not logprobs, in01=bool(x.min() >= 0 and x.max() <= 1),
                     varied=float(x.std()) > 1e-3 if x.numel() > 1 else False,
                     whole=bool((t == t.round()).all()), lo=float(t.min()), hi=float(t.max()))
+    if what is None and loss in REGRESSION and tuple(x.shape) != tuple(t.shape):
+        what = (f"{loss} is given outputs of shape {tuple(x.shape)} and targets of shape {tuple(t.shape)}: torch "
+                f"broadcasts them against each other, so every output is compared with every target; make the "
+                f"targets {tuple(x.shape)} (y.reshape(-1, 1), or y.unsqueeze(1))")
     if what is None and loss == "KerasCrossEntropy" and not probs and x.dim() >= 2 and x.shape[1] >= 2:
         what = ("a Keras categorical cross-entropy (from_logits=False) is given raw scores, not probabilities: "
                 "add a softmax to the last layer, or use from_logits=True")
@@ -112,8 +123,8 @@ def overfit_batch(model, loss_fn, x, y, task: Task) -> tuple[object | None, dict
     ev = {"samples": n, "steps": steps, "start_loss": first, "end_loss": end, "no_skill_loss": level,
           "optimizer": "Adam", "lrs_tried": list(OVERFIT_LRS)}
     return finding("cannot_overfit_batch", "warning", ev,
-                   f"The model cannot fit {n} samples: {steps} Adam steps (at lr 1e-2 and at 1e-3) took their loss "
-                   f"from {first:.3g} to {end:.3g} at best ({100 * end / level:.0f}% of the no-skill level "
+                   f"The model cannot fit {n} samples: after {steps} Adam steps (at lr 1e-2 and at 1e-3) their loss "
+                   f"went from {first:.3g} to {end:.3g} at best ({100 * end / level:.0f}% of the no-skill level "
                    f"{level:.3g}), where a working set-up reaches about 0.",
                    ["overfit_bug", "loss_fit", "larger_model"]), ev
 

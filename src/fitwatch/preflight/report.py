@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 
 from fitwatch.diagnosis.findings import Finding
@@ -56,7 +57,7 @@ class Preflight:
         head = (f"preflight: {t.get('kind', '?')} ({t.get('loss', '?')}"
                 + (f", {t['classes']} classes" if t.get("kind") == "classification" else "") + ")"
                 + (f", initial loss {self.initial_loss:.3g}" if self.initial_loss is not None else "")
-                + (f" (no skill: {t['no_skill']:.3g})" if t.get("no_skill") is not None else "")
+                + (f" (expected at the start: {t['start']:.3g})" if t.get("start") is not None else "")
                 + f", {len(self.checks)} checks in {self.seconds:.1f} s")
         if not self.findings:
             return head + ": all passed."
@@ -132,7 +133,9 @@ def preflight(model, train_loader, loss_fn, *, val_loader=None, optimizer=None, 
         if f is not None:
             found.append(f)
 
-    with kept_rng(train_loader, val_loader):
+    with kept_rng(train_loader, val_loader), warnings.catch_warnings():
+        # torch's broadcasting warning on a target of the wrong shape: the finding says it, once
+        warnings.filterwarnings("ignore", message="Using a target size", category=UserWarning)
         twin, _ = copy_setup(model, None)
         device = device_of(twin)
         first = next(iter(train_loader), None)
@@ -182,7 +185,7 @@ def preflight(model, train_loader, loss_fn, *, val_loader=None, optimizer=None, 
 
 
 def _task_dict(task: Task, optimizer) -> dict:
-    d = task.to_dict()
+    d = {**task.to_dict(), "start": M.expected_start(task)}
     if optimizer is not None:
         d["optimizer"] = type(optimizer).__name__
         d["lr"] = optimizer.param_groups[0].get("lr") if optimizer.param_groups else None

@@ -101,6 +101,8 @@ def split_batch(batch, device):
     if x is None or y is None:
         raise ValueError("fitwatch: a batch must be (inputs, target), or a dict with 'x' and 'y'; "
                          f"this loader gives {type(batch).__name__}")
+    if isinstance(x, list):  # several inputs, as the default collate gives ((xa, xb), y): model(xa, xb)
+        x = tuple(x)
     return _to(x, device), _to(y, device)
 
 
@@ -113,8 +115,19 @@ def _to(x, device):
 
 
 def forward(model, x):
-    """The model's output for inputs ``x`` (a tuple of tensors is passed as several arguments)."""
-    return model(*x) if isinstance(x, tuple) else model(x)
+    """The model's output for inputs ``x`` (a tuple of tensors is passed as several arguments).
+
+    Raises:
+        TypeError: the model does not take them, with the batch layout fitwatch reads.
+    """
+    try:
+        return model(*x) if isinstance(x, tuple) else model(x)
+    except TypeError as e:
+        if "argument" not in str(e):
+            raise
+        raise TypeError(f"fitwatch: the model does not take the batch's inputs ({e}); batches are read as "
+                        "(inputs, target): a model of several inputs wants ((xa, xb), y), and a batch "
+                        "(xa, xb, y) of three is read as inputs xa and target xb") from None
 
 
 def device_of(model):

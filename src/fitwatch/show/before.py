@@ -29,7 +29,8 @@ def summary_lines(before: dict) -> list[str]:
         checks = pre.get("checks") or {}
         line = f"pre-flight: {what} ({t.get('loss', '?')})"
         if init is not None:
-            line += f", initial loss {init:.3g}" + (f" (no skill {t['no_skill']:.3g})" if t.get("no_skill") else "")
+            ref = t.get("start", t.get("no_skill"))
+            line += f", initial loss {init:.3g}" + (f" (expected at the start {ref:.3g})" if ref else "")
         line += f"; {len(checks)} checks, " + (f"found {', '.join(found)}" if found else "all passed")
         out.append(line)
     lr = before.get("lr_find") or {}

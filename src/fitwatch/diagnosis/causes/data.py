@@ -63,8 +63,9 @@ def mismatch(loss: str, *, probs: bool, not_logprobs: bool, in01: bool, varied: 
         return ("BCEWithLogitsLoss is given probabilities (a sigmoid before it): it applies the sigmoid "
                 "itself, so outputs are squashed twice and the loss cannot fall far")
     if loss in _REGRESSION_LOSSES and whole and lo is not None and hi is not None and lo >= 0 and 2 <= hi - lo <= 20:
-        return (f"{loss} is given whole-number targets from {fmt(lo)} to {fmt(hi)}, class ids by the "
-                f"look of them: a regression loss treats class 2 as nearer class 3 than class 9")
+        return (f"{loss} is given whole-number targets from {lo:g} to {hi:g}, class ids by the look of "
+                f"them: a regression loss treats neighbouring ids as nearer classes (class {lo + 1:g} as nearer "
+                f"class {lo:g} than class {hi:g})")
     return None
 
 
