@@ -366,3 +366,17 @@ def test_the_task_preflight_inferred_is_evidence_for_the_curves(tmp_path):
     d = fitwatch.diagnose("chance", dir=tmp_path)
     assert d.verdict == "not_learning", d
     assert "unnormalised_input" in [f.code for f in d.causes]
+
+
+def test_a_rate_far_above_what_lr_find_suggested_explains_a_run_that_went_wrong(tmp_path):
+    model, (tr, va) = _mlp(), _loaders(*_digits())
+    opt = torch.optim.SGD(model.parameters(), lr=5.0)  # the slip: lr 5
+    report = fitwatch.preflight(model, tr, nn.CrossEntropyLoss(), val_loader=va, optimizer=opt)
+    loss, val = [40.1, 2.36, 2.35, 2.34, 2.34, 2.35, 2.34, 2.34], [2.33, 2.32, 2.35, 2.31, 2.36, 2.33, 2.32, 2.34]
+    with fitwatch.Run("fast", dir=tmp_path, preflight=report, diagnose=False) as run:
+        sweep = fitwatch.lr_find(model, tr, nn.CrossEntropyLoss(), opt, run=run)
+        for epoch in run.epochs(8):
+            run.log_epoch(loss=loss[epoch], val_loss=val[epoch])
+    d = fitwatch.diagnose("fast", dir=tmp_path)
+    rate = [f for f in d.causes if f.code == "lr_too_high"]
+    assert rate and rate[0].evidence["lr"] == 5.0 and rate[0].evidence["lr_find_suggestion"] == sweep.suggestion, d

@@ -110,6 +110,9 @@ def with_preflight(before: dict, verdict: str, findings: list) -> list:
            for f in (before.get("preflight") or {}).get("findings") or [] if isinstance(f, dict) and "code" in f]
     named = {f.code for f in findings}
     explain = [f for f in pre if f.code in CAUSES and verdict not in _LEARNED and f.code not in named]
+    rate = _rate_against_sweep(before, verdict, named)
+    if rate is not None:
+        explain.append(rate)
     for f in explain:
         f.evidence["explains"] = verdict
         f.message = f"Before training: {f.message}"
@@ -125,6 +128,32 @@ def with_preflight(before: dict, verdict: str, findings: list) -> list:
         at += 1
     rest = [f for f in pre if f not in explain and f.code not in named]
     return [*findings[:at], *explain, *findings[at:], *rest]
+
+
+#: the optimizer's rate this many times lr_find's suggestion (or below it, a hundredth) explains a run
+#: that went wrong: on benchmarks/lr_find_rules.py the best rate lay between 1/12 and 6.4 times it
+_RATE_ABOVE, _RATE_BELOW = 10.0, 100.0
+
+
+def _rate_against_sweep(before: dict, verdict: str, named: set) -> Finding | None:
+    """``lr_too_high`` (``lr_too_low``) when the optimizer's learning rate that ``fitwatch.preflight``
+    read is 10 times ``fitwatch.lr_find``'s suggestion or more (a hundredth or less), in a run that
+    went wrong in the way that rate would make it."""
+    lr = ((before.get("preflight") or {}).get("task") or {}).get("lr")
+    s = (before.get("lr_find") or {}).get("suggestion")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in (lr, s)):
+        return None
+    high = lr >= _RATE_ABOVE * s and verdict not in _LEARNED
+    low = lr <= s / _RATE_BELOW and verdict in ("not_learning", "underfitting", "still_improving")
+    code = "lr_too_high" if high else "lr_too_low" if low else None
+    if code is None or code in named:
+        return None
+    ev = {"lr": lr, "lr_find_suggestion": s, "times": lr / s, "source": "preflight", "explains": verdict}
+    word = f"{lr / s:.0f} times" if high else f"1/{s / lr:.0f} of"
+    return Finding(code, "warning", [], ev,
+                   f"Before training: the optimizer's learning rate {lr:.3g} is {word} what fitwatch.lr_find "
+                   f"suggested for this set-up ({s:.3g}).",
+                   [CATALOGUE["lr_down" if high else "lr_up"], CATALOGUE["lr_schedule"]])
 
 
 def weigh_remedies(ctx: Context, curves: Curves, findings: list, *, last: bool) -> None:
