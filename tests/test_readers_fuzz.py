@@ -199,11 +199,12 @@ def _join_seconds(n: int):
 
 
 def test_joining_resumed_parts_takes_linear_time():
-    """Four times the parts take about four times as long (it was quadratic: every join copied the
-    run so far, 12 s for 20,000 parts); a ratio, not a wall time, so that a slower machine passes."""
-    small = min(_join_seconds(5_000)[0] for _ in range(2))
-    big, c = _join_seconds(20_000)
-    assert big / small < 8, (small, big)  # linear: about 4; quadratic: about 16
+    """Eight times the parts take about eight times as long (it was quadratic: every join copied the
+    run so far, 12 s for 20,000 parts, about 23 times 2,500's); a ratio, not a wall time, so that a
+    slower machine passes; the faster of two tries each, so that a busy one does too."""
+    small = min(_join_seconds(2_500)[0] for _ in range(2))
+    (big, c), (again, _) = _join_seconds(20_000), _join_seconds(20_000)
+    assert min(big, again) / small < 16, (small, big, again)  # linear: about 8
     assert len(c) == 40_000 and c.epochs[-1] == 39_999
     assert len(c.notes) <= 22 and "and 19979 more restarts" in c.notes[-1]
 
