@@ -41,13 +41,20 @@ HELD_OUT = ("digits_cnn", "seq_lstm", "cancer_mlp", "iris_mlp", "deep_mlp_bn")
 SEEDS = (0, 1)
 
 
-def _sweeps(name: str) -> dict:
+def _tasks_module(module: str):
+    import importlib
+
+    return importlib.import_module(module)
+
+
+def _sweeps(job) -> dict:
     """The two sweeps of a task per seed (fitwatch's/fastai's range, Lightning's), as stored dicts."""
     import torch
 
     import fitwatch
-    import lr_tasks
 
+    module, name = job
+    lr_tasks = _tasks_module(module)
     torch.set_num_threads(1)
     lr_tasks.warmup()
     task = lr_tasks.by_name(name)
@@ -76,9 +83,8 @@ def _suggest(r: dict) -> dict:
 
 
 def _train(job) -> tuple:
-    import lr_tasks
-
-    name, seed, lr = job
+    module, name, seed, lr = job
+    lr_tasks = _tasks_module(module)
     r = lr_tasks.train(lr_tasks.by_name(name), lr, seed)
     return name, seed, lr, r["score_loss"], r["initial_val_loss"]
 
@@ -91,21 +97,25 @@ def regret(score: float | None, best: float, initial: float) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--tasks", default=",".join(TUNE + HELD_OUT))
+    ap.add_argument("--tasks", default=None, help="default: every task of --module")
+    ap.add_argument("--module", default="lr_tasks",
+                    help="the tasks' module in benchmarks/ (lr_tasks2: a second set, written blind after the rule "
+                         "was chosen: every task of it is held out)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--reuse", action="store_true",
                     help="keep the sweeps and trained rates of the last run's JSON: apply the rules as they are now "
                          "and train only rates not trained yet")
     args = ap.parse_args()
-    grid = json.loads((HERE / "lr_grid.json").read_text())["tasks"]
-    names = args.tasks.split(",")
-    results = {}
-    raw = HERE / "lr_find_rules.json"
+    first = args.module == "lr_tasks"
+    grid = json.loads((HERE / ("lr_grid.json" if first else "lr_grid2.json")).read_text())["tasks"]
+    names = args.tasks.split(",") if args.tasks else (list(TUNE + HELD_OUT) if first else
+                                                      [t.name for t in _tasks_module(args.module).TASKS])
+    raw = HERE / ("lr_find_rules.json" if first else "lr_find_rules2.json")
     results = json.loads(raw.read_text())["results"] if args.reuse and raw.exists() else {}
     results = {k: {int(s): v for s, v in r.items()} for k, r in results.items() if "sweep" in next(iter(r.values()))}
     todo = [n for n in names if n not in results]
     with ProcessPoolExecutor(args.jobs) as ex:
-        for r in ex.map(_sweeps, todo):
+        for r in ex.map(_sweeps, [(args.module, n) for n in todo]):
             results.update(r)
         jobs = []
         for name in names:
@@ -114,8 +124,8 @@ def main() -> int:
                 r.update(_suggest(r))
                 r.setdefault("scores", {})
                 for lr in r["rules"].values():
-                    if lr is not None and str(lr) not in r["scores"] and (name, seed, lr) not in jobs:
-                        jobs.append((name, seed, lr))
+                    if lr is not None and str(lr) not in r["scores"] and (args.module, name, seed, lr) not in jobs:
+                        jobs.append((args.module, name, seed, lr))
         for name, seed, lr, score, initial in ex.map(_train, jobs):
             results[name][seed]["scores"][str(lr)] = score
             results[name][seed]["initial"] = initial
@@ -139,7 +149,9 @@ def main() -> int:
                 cells.append(f"{(f'{lr:.1e}' if lr else 'none'):>8s} {rg:5.2f}")
             print(f"{name:14s} {seed:4d}  " + "  ".join(cells))
     summary = {}
-    for part, members in (("tune", TUNE), ("held_out", HELD_OUT), ("all", TUNE + HELD_OUT)):
+    parts = (("tune", TUNE), ("held_out", HELD_OUT), ("all", TUNE + HELD_OUT)) if first else \
+        (("held_out_2", tuple(names)),)
+    for part, members in parts:
         rows = {k: [table[k][(n, s)][1] for n in members if n in names for s in SEEDS] for k in rules}
         summary[part] = {k: {"median": float(np.median(v)), "mean": float(np.mean(v)), "n": len(v)}
                          for k, v in rows.items() if v}

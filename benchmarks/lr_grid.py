@@ -22,6 +22,10 @@ minus mean score). Exit status 0 when every task run passes the check.
 
 Run: .venv/bin/python benchmarks/lr_grid.py [--tasks NAME,...] [--jobs 2] [--seeds 0,1] [--out PATH]
 (from the repository root; about 10 minutes on 2 CPUs with --jobs 2).
+
+``--module NAME`` runs the tasks of another module of benchmarks/ with the same API (``TASKS``, ``by_name``,
+``train``), e.g. the held-out set ``--module lr_tasks2 --out benchmarks/lr_grid2.json``; the default is
+lr_tasks (and benchmarks/lr_grid.json).
 """
 
 from __future__ import annotations
@@ -44,10 +48,16 @@ GRID = [float(x) for x in 10 ** np.arange(-5, 1.01, 0.5)]
 END_GAIN = 0.5  # each end of the grid may gain at most this fraction of the best rate's gain over the untrained model
 
 
-def _load_tasks():
-    spec = importlib.util.spec_from_file_location("lr_tasks", HERE / "lr_tasks.py")
+def _load_tasks(module: str = "lr_tasks"):
+    if module in sys.modules:
+        return sys.modules[module]
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))  # so that a task module can import lr_tasks
+    if module != "lr_tasks":
+        _load_tasks("lr_tasks")
+    spec = importlib.util.spec_from_file_location(module, HERE / f"{module}.py")
     mod = importlib.util.module_from_spec(spec)
-    sys.modules["lr_tasks"] = mod
+    sys.modules[module] = mod
     spec.loader.exec_module(mod)
     return mod
 
@@ -55,10 +65,12 @@ def _load_tasks():
 lr_tasks = _load_tasks()
 
 
-def _init_worker():
+def _init_worker(module: str = "lr_tasks"):
     import torch
 
     torch.set_num_threads(1)
+    global lr_tasks
+    lr_tasks = _load_tasks(module)
 
 
 def _one(args):
@@ -127,11 +139,16 @@ def main(argv=None) -> int:
     p.add_argument("--tasks", default="", help="comma-separated task names (default: all)")
     p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     p.add_argument("--seeds", default="0,1")
-    p.add_argument("--out", default=str(HERE / "lr_grid.json"))
+    p.add_argument("--module", default="lr_tasks",
+                   help="task module in benchmarks/ (default lr_tasks; e.g. lr_tasks2)")
+    p.add_argument("--out", default=None,
+                   help="JSON file (default benchmarks/lr_grid.json for lr_tasks, benchmarks/lr_grid_MODULE.json otherwise)")
     p.add_argument("--summary", action="store_true", help="only print the tables of the existing JSON file")
     a = p.parse_args(argv)
 
-    out = Path(a.out)
+    global lr_tasks
+    lr_tasks = _load_tasks(a.module)
+    out = Path(a.out) if a.out else HERE / ("lr_grid.json" if a.module == "lr_tasks" else f"lr_grid_{a.module}.json")
     names = [n for n in a.tasks.split(",") if n] or [t.name for t in lr_tasks.TASKS]
     for n in names:
         lr_tasks.by_name(n)  # fail early on an unknown name
@@ -147,7 +164,7 @@ def main(argv=None) -> int:
         results: dict = {}
         t0 = time.perf_counter()
         print(f"{len(units)} training runs, {a.jobs} processes", flush=True)
-        with ProcessPoolExecutor(max_workers=a.jobs, initializer=_init_worker) as ex:
+        with ProcessPoolExecutor(max_workers=a.jobs, initializer=_init_worker, initargs=(a.module,)) as ex:
             for k, (n, s, lr, r) in enumerate(ex.map(_one, units, chunksize=1), 1):
                 results[(n, s, lr)] = r
                 if k % 26 == 0 or k == len(units):
