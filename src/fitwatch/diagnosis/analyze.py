@@ -105,9 +105,8 @@ def with_preflight(before: dict, verdict: str, findings: list) -> list:
     code (``class_imbalance``, ``unnormalised_input``...) explains a run that went wrong and comes with
     the causes, right after the verdict (unless the probes named it already); the others come last.
     A learning-rate cause says what ``fitwatch.lr_find`` suggested."""
-    pre = [Finding(f["code"], f["severity"], list(f.get("epochs") or []), dict(f.get("evidence") or {}),
-                   f.get("message", ""), list(f.get("remedies") or []))
-           for f in (before.get("preflight") or {}).get("findings") or [] if isinstance(f, dict) and "code" in f]
+    pre = [Finding.from_dict(f) for f in (before.get("preflight") or {}).get("findings") or []
+           if isinstance(f, dict) and "code" in f]
     named = {f.code for f in findings}
     explain = [f for f in pre if f.code in CAUSES and verdict not in _LEARNED and f.code not in named]
     rate = _rate_against_sweep(before, verdict, named)

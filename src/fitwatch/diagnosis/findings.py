@@ -59,6 +59,12 @@ class Finding:
         if self.severity not in SEVERITIES:
             raise ValueError(f"fitwatch: a finding's severity is one of {', '.join(SEVERITIES)}; got {self.severity!r}")
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "Finding":
+        """The finding :meth:`to_dict` wrote (as stored with a run: ``info["preflight"]``...)."""
+        return cls(d["code"], d["severity"], list(d.get("epochs") or []), dict(d.get("evidence") or {}),
+                   d.get("message", ""), list(d.get("remedies") or []))
+
     def to_dict(self) -> dict:
         return {"code": self.code, "severity": self.severity, "epochs": list(self.epochs),
                 "evidence": _jsonable(self.evidence), "message": self.message, "remedies": list(self.remedies)}

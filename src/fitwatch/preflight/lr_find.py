@@ -101,16 +101,16 @@ class LRSweep:
 
         fig, ax = (plt.subplots(figsize=(6, 3.6)) if ax is None else (ax.figure, ax))
         lrs, raw = lr_rules.finite_prefix(self.lrs, self.losses)
+        smooth = lr_rules.centred(raw)  # self.smoothed, computed once
         ax.plot(lrs, raw, color="0.75", lw=0.8, label="loss per step")
-        ax.plot(lrs, self.smoothed, color="C0", lw=1.8, label="smoothed")
+        ax.plot(lrs, smooth, color="C0", lw=1.8, label="smoothed")
         if self.suggestion is not None:
-            y = float(np.interp(np.log(self.suggestion), np.log(lrs), self.smoothed))
+            y = float(np.interp(np.log(self.suggestion), np.log(lrs), smooth))
             ax.axvline(self.suggestion, color="C3", lw=0.8, ls="--")
             ax.plot([self.suggestion], [y], "o", color="C3", label=f"suggested {self.suggestion:.3g}")
         ax.set_xscale("log")
         ax.set_xlabel("learning rate")
         ax.set_ylabel("training loss")
-        smooth = self.smoothed
         if smooth.size:  # a divergence spike would flatten the useful part: keep it in view up to 1.5x the start
             lo, hi = float(np.nanmin(smooth)), float(max(smooth[0], np.nanmin(smooth)))
             pad = 0.05 * (hi - lo) + 1e-12
@@ -232,8 +232,7 @@ def judge(lrs: np.ndarray, losses: np.ndarray, planned: int) -> LRSweep:
     suggestions = {}
     for name, rule in lr_rules.RULES.items():
         try:
-            suggestions[name] = rule(lrs, losses, ema) if not name.startswith("fastai") else rule(
-                lrs, losses, ema, planned=planned)
+            suggestions[name] = rule(lrs, losses, ema, planned)
         except (ValueError, IndexError):
             suggestions[name] = None
     reason = why_not(lrs, losses)

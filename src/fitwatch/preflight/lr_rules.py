@@ -1,8 +1,9 @@
 """Suggestion rules of a learning-rate range test: from the swept rates and their losses, one rate.
 
-Each rule takes the rates ``lrs`` (increasing, exponentially spaced), the raw per-step losses and
+Each rule takes the rates ``lrs`` (increasing, exponentially spaced), the raw per-step losses,
 their running average as the sweep computed it (``ema``: an exponential moving average, debiased,
-beta 0.98, as Lightning and fastai keep it) and returns a rate or None. Besides fitwatch's own rule,
+beta 0.98, as Lightning and fastai keep it) and the steps the sweep planned (``planned``: fastai
+trims by it), and returns a rate or None. Besides fitwatch's own rule,
 the rules of Lightning (``Tuner.lr_find``'s ``suggestion``) and of fastai (``valley``, ``minimum``,
 ``steep``) are written here from their documented behaviour, so that the benchmark
 (``benchmarks/lr_find_rules.py``) compares them on the same sweeps.
@@ -40,7 +41,7 @@ def finite_prefix(lrs, losses, ema=None):
 
 # --- the other tools' rules, as their sources describe them -----------------------------------------
 
-def lightning(lrs, losses, ema, skip_begin: int = 10, skip_end: int = 1) -> float | None:
+def lightning(lrs, losses, ema, planned: int = 100, skip_begin: int = 10, skip_end: int = 1) -> float | None:
     """Lightning's ``_LRFinder.suggestion``: the steepest fall of the running average, its gradient
     taken against the rate itself (not its log), the first 10 and the last point left out."""
     lrs, ema = np.asarray(lrs, float)[skip_begin:-skip_end], np.asarray(ema, float)[skip_begin:-skip_end]
@@ -59,23 +60,26 @@ def _fastai_trim(lrs, ema, planned: int):
     return lrs, ema
 
 
-def fastai_valley(lrs, losses, ema, planned: int = 100) -> float | None:
-    """fastai's ``valley`` (its default since 2.5): the longest run of falling losses (a longest
-    decreasing subsequence of the running average), then a point two thirds of the way down it."""
-    lrs, ema = _fastai_trim(lrs, ema, planned)
-    n = ema.size
-    if n < 2:
-        return None
+def _valley(ys) -> int:
+    """fastai's ``valley`` on a curve: the longest run of falling values (a longest decreasing
+    subsequence), then the index two thirds of the way down it."""
+    n = len(ys)
     lds = np.ones(n, dtype=int)
     start = end = 0
     for i in range(1, n):
         for j in range(i):
-            if ema[i] < ema[j] and lds[i] < lds[j] + 1:
+            if ys[i] < ys[j] and lds[i] < lds[j] + 1:
                 lds[i] = lds[j] + 1
             if lds[end] < lds[i]:
                 end, start = i, i - lds[i]
     third = (end - start) / 3
-    return float(lrs[start + int(third) + int(third / 2)])
+    return start + int(third) + int(third / 2)
+
+
+def fastai_valley(lrs, losses, ema, planned: int = 100) -> float | None:
+    """fastai's ``valley`` (its default since 2.5) on the running average, trimmed as fastai trims it."""
+    lrs, ema = _fastai_trim(lrs, ema, planned)
+    return float(lrs[_valley(ema)]) if ema.size >= 2 else None
 
 
 def fastai_minimum(lrs, losses, ema, planned: int = 100) -> float | None:
@@ -100,25 +104,28 @@ def _curve(lrs, losses):
     return lrs, centred(losses)
 
 
-def min_tenth(lrs, losses, ema=None) -> float | None:
+def _lowest_over(lrs, losses, k: float) -> float | None:
+    """The rate where the centred smoothing of the losses is lowest, divided by ``k``."""
+    lrs, s = _curve(lrs, losses)
+    return float(lrs[int(np.argmin(s))] / k) if s.size >= 3 else None
+
+
+def min_tenth(lrs, losses, ema=None, planned: int = 100) -> float | None:
     """A tenth of the rate where the centred smoothing of the losses is lowest."""
-    lrs, s = _curve(lrs, losses)
-    return float(lrs[int(np.argmin(s))] / 10) if s.size >= 3 else None
+    return _lowest_over(lrs, losses, 10)
 
 
-def min_third(lrs, losses, ema=None) -> float | None:
-    """A third of the rate where the centred smoothing of the losses is lowest."""
-    lrs, s = _curve(lrs, losses)
-    return float(lrs[int(np.argmin(s))] / 3) if s.size >= 3 else None
+def min_third(lrs, losses, ema=None, planned: int = 100) -> float | None:
+    """A third of the rate where the centred smoothing of the losses is lowest (fitwatch's rule)."""
+    return _lowest_over(lrs, losses, 3)
 
 
-def min_fifth(lrs, losses, ema=None) -> float | None:
+def min_fifth(lrs, losses, ema=None, planned: int = 100) -> float | None:
     """A fifth of the rate where the centred smoothing of the losses is lowest."""
-    lrs, s = _curve(lrs, losses)
-    return float(lrs[int(np.argmin(s))] / 5) if s.size >= 3 else None
+    return _lowest_over(lrs, losses, 5)
 
 
-def steepest_before_min(lrs, losses, ema=None) -> float | None:
+def steepest_before_min(lrs, losses, ema=None, planned: int = 100) -> float | None:
     """The steepest fall of the centred smoothing against the log rate, before its lowest point."""
     lrs, s = _curve(lrs, losses)
     low = int(np.argmin(s)) if s.size else 0
@@ -128,7 +135,7 @@ def steepest_before_min(lrs, losses, ema=None) -> float | None:
     return float(lrs[int(np.argmin(grads))])
 
 
-def half_drop(lrs, losses, ema=None) -> float | None:
+def half_drop(lrs, losses, ema=None, planned: int = 100) -> float | None:
     """The first rate where the centred smoothing has made half its fall from the start to its
     lowest point."""
     lrs, s = _curve(lrs, losses)
@@ -139,10 +146,10 @@ def half_drop(lrs, losses, ema=None) -> float | None:
     return float(lrs[int(np.argmax(s[:low + 1] <= target))])
 
 
-def valley_centred(lrs, losses, ema=None) -> float | None:
+def valley_centred(lrs, losses, ema=None, planned: int = 100) -> float | None:
     """fastai's valley on the centred smoothing (no lag), over the whole finite sweep."""
     lrs, s = _curve(lrs, losses)
-    return fastai_valley(np.r_[lrs, np.zeros(5)], None, np.r_[s, np.zeros(5)], planned=0) if s.size >= 3 else None
+    return float(lrs[_valley(s)]) if s.size >= 3 else None
 
 
 #: every rule by name: fitwatch's candidates first, then the other tools'

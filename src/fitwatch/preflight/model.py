@@ -63,19 +63,20 @@ def loss_output(loss: str, out, target) -> object | None:
     """``loss_output_mismatch``: what the model outputs is not what the loss expects (softmax before
     CrossEntropyLoss, no log_softmax before NLLLoss, a sigmoid before BCEWithLogitsLoss, class ids as
     regression targets), the same cases as the probes."""
-    import torch
+    from fitwatch.probes.torch_watch import probability_rows
 
     x, t = out.detach().float(), target.detach().float()
-    probs = bool(x.dim() >= 2 and x.shape[1] >= 2 and x.min() >= 0 and (x.sum(1) - 1).abs().max() < 1e-3)
-    logprobs = bool(x.dim() >= 2 and x.shape[1] >= 2 and x.max() <= 0 and torch.logsumexp(x, 1).abs().max() < 1e-3)
-    what = mismatch(loss, probs=probs, not_logprobs=not logprobs, in01=bool(x.min() >= 0 and x.max() <= 1),
+    in01, prob, logprob = probability_rows(x)
+    rows = prob is not None  # rows of 2 or more outputs: class scores
+    in01, probs, logprobs = bool(in01), rows and bool(prob), rows and bool(logprob)
+    what = mismatch(loss, probs=probs, not_logprobs=not logprobs, in01=in01,
                     varied=float(x.std()) > 1e-3 if x.numel() > 1 else False,
                     whole=bool((t == t.round()).all()), lo=float(t.min()), hi=float(t.max()))
     if what is None and loss in REGRESSION and tuple(x.shape) != tuple(t.shape):
         what = (f"{loss} is given outputs of shape {tuple(x.shape)} and targets of shape {tuple(t.shape)}: torch "
                 f"broadcasts them against each other, so every output is compared with every target; make the "
                 f"targets {tuple(x.shape)} (y.reshape(-1, 1), or y.unsqueeze(1))")
-    if what is None and loss == "KerasCrossEntropy" and not probs and x.dim() >= 2 and x.shape[1] >= 2:
+    if what is None and loss == "KerasCrossEntropy" and rows and not probs:
         what = ("a Keras categorical cross-entropy (from_logits=False) is given raw scores, not probabilities: "
                 "add a softmax to the last layer, or use from_logits=True")
     if what is None and loss == "BCELoss" and not bool(x.min() >= 0 and x.max() <= 1):
@@ -161,14 +162,12 @@ def _fit_few(twin, loss_fn, xb, yb, lr: float, target: float):
 
 
 def _batch_no_skill(task: Task, yb) -> float | None:
-    y = yb.detach().float().cpu().numpy()
+    """The loss of the batch's best constant prediction: its targets' variance for a regression; for
+    a classifier the start a uniform guess gives (:func:`expected_start`)."""
     if task.kind == "regression":
+        y = yb.detach().float().cpu().numpy()
         return float(np.var(y.reshape(len(y), -1), axis=0).mean())
-    if task.kind == "classification" and task.classes:
-        return math.log(task.classes)
-    if task.kind == "binary":
-        return math.log(2)
-    return None
+    return expected_start(task)
 
 
 def eval_mode(twin, x, tol: float = 1e-3) -> object | None:

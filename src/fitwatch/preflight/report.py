@@ -47,8 +47,7 @@ class Preflight:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Preflight":
-        fs = [Finding(f["code"], f["severity"], list(f.get("epochs") or []), dict(f.get("evidence") or {}),
-                      f.get("message", ""), list(f.get("remedies") or [])) for f in d.get("findings") or []]
+        fs = [Finding.from_dict(f) for f in d.get("findings") or []]
         return cls(fs, dict(d.get("checks") or {}), dict(d.get("task") or {}), d.get("initial_loss"),
                    float(d.get("seconds") or 0.0))
 

@@ -70,6 +70,20 @@ def _first_tensor(x):
     return None
 
 
+def probability_rows(x: torch.Tensor):
+    """``(in01, prob, logprob)`` of outputs ``x``, as 0-dim bool tensors (read where they are: no host
+    synchronisation): every value in [0, 1]; the rows (along dim 1, of 2 entries or more) are
+    probabilities (>= 0, summing to 1 within 1e-3) or log-probabilities (<= 0, their logsumexp 0
+    within 1e-3). ``prob`` and ``logprob`` are None for outputs of another shape. The probes and
+    ``fitwatch.preflight`` read what a loss is given with it."""
+    in01 = (x.min() >= 0) & (x.max() <= 1)
+    if x.dim() < 2 or x.shape[1] < 2:
+        return in01, None, None
+    prob = ((x.sum(1) - 1).abs().max() < 1e-3) & (x.min() >= 0)
+    logprob = (x.max() <= 0) & (torch.logsumexp(x, 1).abs().max() < 1e-3)
+    return in01, prob, logprob
+
+
 def _others(x: torch.Tensor) -> list[int]:
     """The dimensions of ``x`` that are samples: all but dim 1 (features, channels: the units)."""
     return [0] if x.dim() <= 1 else [d for d in range(x.dim()) if d != 1]
@@ -273,11 +287,10 @@ class TorchWatcher:
         self._put(step, OUTPUT, "min", o.min())
         self._put(step, OUTPUT, "max", o.max())
         self._put(step, OUTPUT, "std", o.std(unbiased=False))
-        if o.dim() >= 2 and o.shape[1] >= 2:
-            in01 = (o.min() >= 0) & (o.max() <= 1)
-            sums = (o.sum(1) - 1).abs().max() < 1e-3
-            self._put(step, OUTPUT, "prob", (in01 & sums).float())
-            self._put(step, OUTPUT, "logprob", ((o.max() <= 0) & ((torch.logsumexp(o, 1)).abs().max() < 1e-3)).float())
+        in01, prob, logprob = probability_rows(o)
+        if prob is not None:
+            self._put(step, OUTPUT, "prob", (in01 & prob).float())
+            self._put(step, OUTPUT, "logprob", logprob.float())
 
     @torch.no_grad()
     def _activation(self, step: int, name: str, kind: str, mod, out) -> None:
@@ -366,11 +379,11 @@ class TorchWatcher:
     def _loss_inputs(self, step: int, split: str, kind: str, inp: torch.Tensor, target: torch.Tensor) -> None:
         x = inp.float()
         if split == "train" and self._full:
-            self._put(step, LOSS, "input_in01", ((x.min() >= 0) & (x.max() <= 1)).float())
-            if x.dim() >= 2 and x.shape[1] >= 2:
-                self._put(step, LOSS, "input_prob", (((x.sum(1) - 1).abs().max() < 1e-3) & (x.min() >= 0)).float())
-                self._put(step, LOSS, "input_logprob",
-                          ((x.max() <= 0) & (torch.logsumexp(x, 1).abs().max() < 1e-3)).float())
+            in01, prob, logprob = probability_rows(x)
+            self._put(step, LOSS, "input_in01", in01.float())
+            if prob is not None:
+                self._put(step, LOSS, "input_prob", prob.float())
+                self._put(step, LOSS, "input_logprob", logprob.float())
             t = target.float()
             self._put(step, LOSS, "target_whole", (t == t.round()).all().float())
             self._put(step, LOSS, "target_min", t.min())

@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+import numpy as np
+
 from fitwatch.show import style
 
 __all__ = ["summary_lines", "lr_figure"]
@@ -74,14 +76,6 @@ def lr_figure(lr: dict | None, fig_id: str) -> dict | None:
 
 
 def _at(x: float, xs: list, ys: list) -> float | None:
-    import math
-
-    pts = [(a, b) for a, b in zip(xs, ys) if a is not None and b is not None and a > 0]
-    if not pts:
-        return None
-    lx = math.log(x)
-    for (a0, b0), (a1, b1) in zip(pts, pts[1:]):
-        if math.log(a0) <= lx <= math.log(a1):
-            w = (lx - math.log(a0)) / (math.log(a1) - math.log(a0)) if a1 != a0 else 0.0
-            return b0 + w * (b1 - b0)
-    return min(pts, key=lambda p: abs(math.log(p[0]) - lx))[1]
+    """The curve's value at rate ``x``, interpolated over the log rate (its end value beyond an end)."""
+    pts = np.array([(a, b) for a, b in zip(xs, ys) if a is not None and b is not None and a > 0], dtype=float)
+    return float(np.interp(np.log(x), np.log(pts[:, 0]), pts[:, 1])) if len(pts) else None
