@@ -2,8 +2,10 @@
 
 import doctest
 import importlib
+import tempfile
 
 import pytest
+
 
 def _modules() -> list[str]:
     """Every module of the package, found by walking it (a new module is tested without being listed),
@@ -21,7 +23,8 @@ MODULES = _modules()
 
 
 @pytest.mark.parametrize("name", MODULES)
-def test_docstring_examples(name):
+def test_docstring_examples(name, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the examples' tempfile.mkdtemp() folders go with it
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0

@@ -113,10 +113,15 @@ def test_a_loss_that_does_not_fit_the_output_is_found(case):
     assert "loss_output_mismatch" in codes, str(report)
 
 
-def test_an_overconfident_start_is_found():
-    model = _mlp()
+@pytest.mark.parametrize("batchnorm", [False, True])
+def test_an_overconfident_start_is_found(batchnorm):
+    """Measured as the first step computes it: in eval mode an untrained batch norm divides by its
+    initial running variance of 1 and hides the large output layer (the loss looks close to ln 10)."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Linear(128, 64), nn.BatchNorm1d(64),
+                          nn.ReLU(), nn.Linear(64, 10)) if batchnorm else _mlp()
     with torch.no_grad():
-        model[2].weight.mul_(40)
+        model[-1].weight.mul_(20 if batchnorm else 40)  # batch norm: 3.5 in eval mode (1.5 ln 10), 13.6 in training
     codes, report = _codes(model, *_loaders(*_digits()))
     assert codes == ["initial_loss"], str(report)
     ev = report.findings[0].evidence
@@ -263,6 +268,44 @@ def test_the_run_keeps_the_report_and_the_sweep(tmp_path):
 
     page = open(write_report(["pre"], str(tmp_path / "r.html"), dir=tmp_path)).read()
     assert "Before training" in page and "pre-flight: classification" in page and '"lrfind-' in page
+
+
+def test_a_run_with_only_its_preflight_is_shown_and_reported_not_judged(tmp_path):
+    """preflight and lr_find with run=, no epoch yet: show and report give them, diagnose says why it
+    cannot judge (one line), and a store file with other runs is still diagnosed."""
+    import subprocess
+    import sys
+
+    Xtr, ytr, Xva, yva = _digits()
+    tr, va = _loaders(Xtr, ytr, Xva, yva)
+    model = _mlp()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    with fitwatch.Run("only-pf", dir=tmp_path, diagnose=False) as run:
+        fitwatch.preflight(model, tr, nn.CrossEntropyLoss(), val_loader=va, optimizer=opt, run=run)
+        fitwatch.lr_find(model, tr, nn.CrossEntropyLoss(), opt, steps=30, run=run)
+    with fitwatch.Run("trained", dir=tmp_path, diagnose=False) as run:
+        for e in run.epochs(6):
+            run.log_epoch(loss=1.0 / (e + 1), val_loss=1.1 / (e + 1))
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "fitwatch", *args, "--dir", str(tmp_path)],
+                              capture_output=True, text=True, timeout=120)
+
+    shown = cli("show", "only-pf")
+    assert shown.returncode == 0 and "9 checks, all passed" in shown.stdout and "lr_find" in shown.stdout
+    out = tmp_path / "r.html"
+    made = cli("report", "only-pf", "-o", str(out))
+    assert made.returncode == 0, made.stderr
+    page = out.read_text(encoding="utf-8")
+    assert "not judged yet" in page and "Before training" in page and '"lrfind-' in page
+    assert "No epoch recorded yet" in page
+    judged = cli("diagnose", "only-pf")
+    assert judged.returncode == 2 and "Traceback" not in judged.stderr
+    assert judged.stderr.strip() == ("fitwatch: run:only-pf: no epoch recorded yet, nothing to judge; its "
+                                     "pre-flight checks: fitwatch show only-pf")
+    whole = subprocess.run([sys.executable, "-m", "fitwatch", "diagnose", str(tmp_path / "fitwatch.db")],
+                           capture_output=True, text=True, timeout=120)
+    assert whole.returncode == 0 and "trained" in whole.stdout and "only-pf" not in whole.stdout, whole.stderr
 
 
 def test_a_preflight_cause_explains_a_run_that_went_wrong_and_shows_everywhere(tmp_path):

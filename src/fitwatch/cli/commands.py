@@ -112,7 +112,7 @@ def _add_report(sub, common) -> None:
     p = sub.add_parser("report", parents=[common], help="write a self-contained HTML report",
                        description="Write one HTML file that works offline: interactive curves, the verdict "
                                    "and every finding with its evidence and remedies, the run's config and its "
-                                   "per-epoch table. Needs plotly: pip install 'fitwatch[report]'.")
+                                   "per-epoch table.")
     p.add_argument("sources", metavar="SOURCE", nargs="+", help="a run name or a log file (several overlay)")
     p.add_argument("-o", "--output", default=None, metavar="FILE",
                    help="the HTML file to write (default: <name>.html in the current folder)")

@@ -176,15 +176,15 @@ def main(epochs: int = DEFAULT_EPOCHS, name: str = DEFAULT_NAME, dir=None, conso
 
 
 def write_demo_report(data, folder, console) -> str | None:
-    """Write the run's HTML report to ``<folder>/reports/<name>.html`` and print its path; without
-    plotly, print how to get it instead (the demo does not fail for it)."""
+    """Write the run's HTML report to ``<folder>/reports/<name>.html`` and print its path; if it cannot
+    be written, print why instead (the demo does not fail for it)."""
     from rich.text import Text
 
     from fitwatch.show.report import safe_filename, write_report
 
     try:
         report = write_report([data], folder / "reports" / f"{safe_filename(data.name)}.html")
-    except ImportError as e:
+    except OSError as e:  # a folder that cannot be written
         console.print(Text(f"No HTML report: {e}", style="dim"), soft_wrap=True)
         return None
     console.print(Text.assemble("Report: ", (report, "bold")), soft_wrap=True)

@@ -81,6 +81,9 @@ def _loss_by_another_name(curves: Curves, monitor: str) -> str:
     if len(names) > 1:
         raise KeyError(f"{curves.source or curves.name}: no curve is named loss, and several could be it: "
                        f"{', '.join(names)}; pass --monitor NAME (monitor=NAME) with the one to judge")
+    if not len(curves):
+        shown = (f"; its pre-flight checks: fitwatch show {curves.name}" if curves.before and curves.name else "")
+        raise KeyError(f"{curves.source or curves.name}: no epoch recorded yet, nothing to judge{shown}")
     vals = [k for k in curves.series if k.startswith("val_")]
     raise KeyError(f"{curves.source or curves.name}: no loss curve (found: {', '.join(curves.series)}); pass "
                    f"--monitor NAME (monitor=NAME) with the metric to judge"

@@ -51,6 +51,28 @@ def initial_loss(value: float, task: Task) -> object | None:
                    "far from the outputs' scale).", fixes)
 
 
+def first_step_loss(twin, loss_fn, x, y) -> float | None:
+    """The loss on batch ``(x, y)`` as the first training step computes it: in training mode (batch norm
+    on the batch's own statistics, dropout on, seeded), on a copy of ``twin`` (whose batch-norm running
+    statistics stay as they were). In evaluation mode an untrained batch norm divides by its initial
+    running variance of 1 instead, which can hide an output layer 50 times too large (a start of 2.6
+    instead of 23 on ``benchmarks/preflight_checks.py``'s BatchNorm MLP). None when it cannot be
+    computed (a batch norm given one sample, say)."""
+    import copy
+
+    import torch
+
+    probe = copy.deepcopy(twin)
+    probe.train()
+    try:
+        with torch.no_grad():
+            torch.manual_seed(0)
+            value = float(loss_fn(forward(probe, x), y))
+    except (RuntimeError, ValueError, IndexError, TypeError):
+        return None
+    return value if math.isfinite(value) else None
+
+
 def expected_start(task: Task) -> float | None:
     """The loss an untrained model should start near: ln C for C classes, ln 2 for binary (a uniform
     guess, whatever the class prior), the no-skill level of a regression (predicting the targets' mean)."""

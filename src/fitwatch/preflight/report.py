@@ -24,7 +24,8 @@ class Preflight:
             serious first; empty when every check passed.
         checks: each check's outcome: ``"ok"``, ``"found"`` or ``"skipped: why"``.
         task: what the set-up trains for (kind, loss, classes, no-skill loss).
-        initial_loss: the untrained model's mean loss over the first training batches.
+        initial_loss: the untrained model's loss on the first training batch, as the first training
+            step computes it (training mode: batch norm on the batch's statistics, dropout on).
         seconds: the checks' wall time.
     """
 
@@ -165,6 +166,8 @@ def preflight(model, train_loader, loss_fn, *, val_loader=None, optimizer=None, 
             note("initial_loss", None, "the loss could not be computed")
             note("cannot_overfit_batch", None, "the loss could not be computed")
         else:
+            trained = M.first_step_loss(twin, loss_fn, x, y)  # what training starts from
+            init = trained if trained is not None else init
             note("initial_loss", M.initial_loss(init, task))
             over, _ = M.overfit_batch(model, loss_fn, x, y, task)
             note("cannot_overfit_batch", over)

@@ -70,9 +70,21 @@ def lr_figure(lr: dict | None, fig_id: str) -> dict | None:
     layout = {"title": {"text": title, "font": {"size": 13}}, "height": 320,
               "margin": {"l": 60, "r": 20, "t": 40, "b": 70},
               "xaxis": {"type": "log", "title": {"text": "learning rate"}},
-              "yaxis": {"title": {"text": "training loss"}}, "shapes": shapes, "showlegend": True,
+              "yaxis": {"title": {"text": "training loss"}, **_loss_range(smooth)}, "shapes": shapes, "showlegend": True,
               "legend": {"orientation": "h", "y": -0.32}}
     return {"id": fig_id, "title": title, "data": data, "layout": layout}
+
+
+def _loss_range(smooth: list) -> dict:
+    """The loss axis as ``LRSweep.plot`` draws it: the smoothed curve up to 1.5 times its start, so that
+    a divergence spike runs off the top instead of flattening the useful part ({} without a curve)."""
+    ys = np.array([y for y in smooth if y is not None], dtype=float)
+    ys = ys[np.isfinite(ys)]
+    if not ys.size:
+        return {}
+    lo, hi = float(ys.min()), float(max(ys[0], ys.min()))
+    pad = 0.05 * (hi - lo) + 1e-12
+    return {"range": [lo - pad, hi + 0.5 * (hi - lo) + pad]}
 
 
 def _at(x: float, xs: list, ys: list) -> float | None:

@@ -3,7 +3,8 @@
 The shape: the store's SQLite database (``fitwatch.db``, or any ``*.db``/``*.sqlite`` file a store
 wrote) and its runs (:class:`~fitwatch.rundata.RunData`), each with its history of logged epochs;
 the store knows which epochs hold a row (an epoch without a value is missing), and a run's own
-early stopping comes with its curves. A run without a ``loss`` or ``val_loss`` cannot be read.
+early stopping comes with its curves. A run without a ``loss`` or ``val_loss`` cannot be read, but for
+a run with no epoch yet whose pre-flight checks were stored (its curves are empty).
 
 Example:
     >>> import tempfile, fitwatch
@@ -30,7 +31,8 @@ DB_NAME = "fitwatch.db"
 def from_rundata(data: RunData) -> Curves:
     """A run of the store as :class:`Curves`, with the run's early stopping, if any."""
     history = data.history
-    if "loss" not in history and "val_loss" not in history:
+    before = any(k in (data.info or {}) for k in ("preflight", "lr_find"))  # shown before any epoch
+    if "loss" not in history and "val_loss" not in history and not (before and not history):
         found = ", ".join(history) or "no epochs yet"
         raise ReadError(f"run {data.name!r}: no loss or val_loss recorded (found: {found}); "
                         f"log_epoch(loss=..., val_loss=...) records them")
@@ -62,9 +64,14 @@ def read_store_file(path: Path) -> list[Curves]:
             out, skipped = [], []
             for d in datas:  # (their probes are read from the open store)
                 try:
-                    out.append(from_rundata(d))
+                    c = from_rundata(d)
                 except ReadError as e:
                     skipped.append(str(e))
+                    continue
+                if len(c):
+                    out.append(c)
+                else:
+                    skipped.append(f"run {d.name!r}: no epoch recorded yet")
     except StoreError as e:
         raise ReadError(one_line(e.args[0])) from None
     if not out:

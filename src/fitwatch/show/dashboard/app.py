@@ -33,6 +33,7 @@ from fitwatch._version import __version__
 
 from fitwatch.show import style
 from fitwatch.store import Store
+from fitwatch.show.vendor import PLOTLY_BASIC
 from fitwatch.show.dashboard.data import SORT_KEYS, STEPS_MAX_POINTS, BadRequest, DashboardData, NotFound
 from fitwatch.show.dashboard.series import dumps, jsonable
 
@@ -83,13 +84,9 @@ def _imports():
 
 
 def plotly_js() -> Path:
-    """plotly.js's *basic* bundle (scatter, bar, pie: all the dashboard draws), shipped with fitwatch.
-
-    plotly.js 4.1.1 ``plotly-basic.min.js`` from npm (MIT, ``plotly-basic.LICENSE.txt`` beside it):
-    1.2 MB instead of the full bundle's 4.8 MB, which a fresh browser on a 2-CPU laptop takes
-    about 1.3 s to load and start (the basic one about 0.25 s; ``benchmarks/dashboard.py``).
-    """
-    return HERE / "plotly-basic.min.js"
+    """plotly.js's *basic* bundle (scatter, bar, pie: all the dashboard draws), shipped with fitwatch
+    (:mod:`fitwatch.show.vendor`)."""
+    return PLOTLY_BASIC
 
 
 def create_app(dir=None, *, store: Store | None = None, allowed_hosts=None):

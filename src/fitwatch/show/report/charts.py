@@ -172,6 +172,8 @@ def _marks(r: ReportRun, panel: Panel, single: bool) -> list[dict]:
                                                   f"{r.label} · early stop {stopped}", f"run-{r.index}")]
     shapes = []
     d = r.diagnosis
+    if d is None:
+        return []
     last = int(r.curves.epochs[-1]) if len(r.curves) else 0
     if d.best_epoch is not None:
         best = best_point(r)

@@ -43,8 +43,11 @@ def _finite(obj):
     return obj
 
 
-def verdict_badge(verdict: str) -> str:
-    """The verdict as a coloured badge (``good fit``, ``overfitting``...)."""
+def verdict_badge(verdict: str | None) -> str:
+    """The verdict as a coloured badge (``good fit``, ``overfitting``...); ``not judged yet`` for a run
+    with no epoch (None)."""
+    if verdict is None:
+        return '<span class="badge verdict" style="background:#777">not judged yet</span>'
     color = style.VERDICT_COLORS.get(verdict, "#555")
     return f'<span class="badge verdict" style="background:{color}">{esc(verdict.replace("_", " "))}</span>'
 

@@ -70,9 +70,13 @@ def _facts(r: ReportRun) -> list[tuple[str, str]]:
     best = best_text(r)
     if best:
         facts.append(("best", best))
-    if r.diagnosis.onset_epoch is not None:
+    if r.diagnosis is not None and r.diagnosis.onset_epoch is not None:
         facts.append(("overfitting from", f"epoch {r.diagnosis.onset_epoch}"))
     return facts
+
+
+def _verdict(r: ReportRun) -> str | None:
+    return r.diagnosis.verdict if r.diagnosis is not None else None
 
 
 def _header(runs: list[ReportRun]) -> str:
@@ -81,7 +85,7 @@ def _header(runs: list[ReportRun]) -> str:
     r = runs[0]
     out = ['<header class="top">', '<div class="eyebrow">fitwatch report</div>',
            f'<div class="title-row"><h1>{esc(r.label)}</h1>{status_pill(run_status(r))}'
-           f'{verdict_badge(r.diagnosis.verdict)}</div>',
+           f'{verdict_badge(_verdict(r))}</div>',
            '<dl class="facts">']
     out += [f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>" for k, v in _facts(r)]
     out.append("</dl>")
@@ -105,7 +109,7 @@ def _header_many(runs: list[ReportRun]) -> str:
         stopped = f"stopped at epoch {stop['stopped_epoch']}" if stop.get("stopped") else "-"
         out.append(f'<tr><td><span class="swatch" style="background:{style.run_color(i)}"></span>'
                    f'<a href="#{r.anchor}">{esc(r.label)}</a></td><td>{status_pill(run_status(r)) or "-"}</td>'
-                   f"<td>{verdict_badge(r.diagnosis.verdict)}</td><td>{len(r.curves)}</td>"
+                   f"<td>{verdict_badge(_verdict(r))}</td><td>{len(r.curves)}</td>"
                    f"<td>{esc(best_text(r) or '-')}</td><td>{esc(stopped)}</td></tr>")
     out += ["</tbody></table>", "</header>"]
     return "\n".join(out)
@@ -117,6 +121,8 @@ def _curves_section(panels: list[Panel], overlay: bool, smooth: float = SMOOTH_D
                          '</button><button type="button" data-scale="log">log</button></span>' if p.metric == "loss" else "")
                       + f'</figcaption><div class="plot" id="{p.id}"></div></figure>' for p in panels)
     cls = "panels single" if len(panels) == 1 or overlay else "panels"  # overlays: full width, legend aside
+    if not panels:  # runs with no epoch yet (their pre-flight checks only)
+        return '<section id="curves"><h2>Curves</h2><p class="muted">No epoch recorded yet.</p></section>'
     return ('<section id="curves"><h2>Curves</h2>'
             '<p class="hint">Hover for values; drag to zoom, double-click to zoom back out; click a legend entry '
             "to hide or show its curve.</p>"
@@ -137,7 +143,7 @@ def _smoothing_control(smooth: float = SMOOTH_DEFAULT) -> str:
 
 
 def _footer(runs: list[ReportRun], js: str) -> str:
-    m = re.search(r"plotly\.js v([\w.+-]+)", js[:400])
+    m = re.search(r"plotly\.js[^\n]*? v(\d[\w.+-]*)", js[:400])
     sources = ", ".join(r.curves.source or r.label for r in runs)
     return (f"<footer>Written by fitwatch {esc(__version__)} on {esc(fmt_time(time.time()))} from {esc(sources)}. "
             f"Self-contained: plotly.js{' ' + esc(m.group(1)) if m else ''} is embedded; "

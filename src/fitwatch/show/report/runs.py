@@ -25,7 +25,7 @@ class ReportRun:
     """One run in a report: its curves, their diagnosis, and the store's record when it is a run."""
 
     curves: Curves
-    diagnosis: Diagnosis
+    diagnosis: Diagnosis | None  # None: a run with no epoch yet (only its pre-flight checks, say)
     data: RunData | None = None
     label: str = ""
     index: int = 0
@@ -41,7 +41,7 @@ def collect(sources, *, dir=None, monitor: str = "val_loss") -> list[ReportRun]:
     for src in sources:
         data = _store_run(src, dir)
         for curves in read_curves(data if data is not None else src, dir=dir):
-            runs.append(ReportRun(curves, diagnose_curves(curves, monitor=monitor), data))
+            runs.append(ReportRun(curves, diagnose_curves(curves, monitor=monitor) if len(curves) else None, data))
     labels = [r.curves.name or r.curves.source or f"run {i + 1}" for i, r in enumerate(runs)]
     for i, r in enumerate(runs):
         r.label = labels[i] if labels.count(labels[i]) == 1 else f"{labels[i]} ({i + 1})"
@@ -68,7 +68,7 @@ def _store_run(src, dir) -> RunData | None:
 def best_point(r: ReportRun) -> tuple[str, int, float] | None:
     """``(curve, epoch, value)`` of the diagnosis's best epoch, on the curve it judged."""
     d = r.diagnosis
-    if d.best_epoch is None:
+    if d is None or d.best_epoch is None:
         return None
     key = d.monitor if d.monitor in r.curves.series else "val_loss" if "val_loss" in r.curves.series else "loss"
     values = r.curves.series.get(key)

@@ -29,7 +29,7 @@ def run_section(r: ReportRun, single: bool) -> str:
     if single:
         h = "<h2>{}</h2>"
     else:
-        parts.append(f"<h2>{esc(r.label)} {status_pill(run_status(r))}{verdict_badge(r.diagnosis.verdict)}</h2>")
+        parts.append(f"<h2>{esc(r.label)} {status_pill(run_status(r))}{verdict_badge(r.diagnosis and r.diagnosis.verdict)}</h2>")
         stop = stop_text(r)
         if stop:
             parts.append(f'<p class="callout stop">{esc(stop)}</p>')
@@ -57,6 +57,9 @@ def run_section(r: ReportRun, single: bool) -> str:
 
 def _diagnosis_html(r: ReportRun) -> str:
     d = r.diagnosis
+    if d is None:
+        return ('<p class="summary">' + verdict_badge(None) + ' <span class="muted">No epoch recorded yet: '
+                'the curves are judged once the run logs one.</span></p>')
     bits = []
     best = best_text(r)
     if best:
@@ -138,7 +141,7 @@ def _epochs_html(r: ReportRun) -> str:
     head = "".join(f"<th>{esc(k)}</th>" for k in keys)
     rows = []
     columns = [(c.series[k], present[k] if k in present else c.present(k)) for k in keys]
-    best = r.diagnosis.best_epoch
+    best = r.diagnosis.best_epoch if r.diagnosis is not None else None
     for i, epoch in enumerate(c.epochs.tolist()):
         cells = []
         for values, mask in columns:
@@ -159,6 +162,8 @@ def _row_marks(r: ReportRun) -> dict[int, str]:
     """Epoch -> what happened there: best, overfitting onset, weights restored, early stop."""
     marks: dict[int, list[str]] = {}
     d, stop = r.diagnosis, r.curves.stop or {}
+    if d is None:
+        return {}
     if d.best_epoch is not None:
         marks.setdefault(d.best_epoch, []).append("best")
     if d.onset_epoch is not None:
