@@ -69,17 +69,26 @@ def _sweeps(job) -> dict:
 
 
 def _suggest(r: dict) -> dict:
-    """Every rule's suggestion from the stored sweeps, with the rules as they are now."""
-    from fitwatch.preflight.lr_find import judge
+    """Every rule's suggestion from the stored sweeps, with the rules as they are now. fitwatch's own
+    rules judge the sweep as fitwatch's stop rule of today would have cut it (the steps are the same
+    up to any stop: it can only stop sooner than the stored run did); fastai's and Lightning's judge
+    the sweep as stored, stopped as their own tools stop (the running average at 4 times its best)."""
+    from fitwatch.preflight.lr_find import SweepLog, judge
 
     s, lt = r["sweep"], r["sweep_lightning"]
     arr = lambda v: np.array([np.nan if x is None else x for x in v], dtype=float)  # noqa: E731
-    ours = judge(arr(s["lrs"]), arr(s["losses"]), 100)
+    log = SweepLog(4.0)
+    for lr, loss in zip(s["lrs"], s["losses"]):
+        if not log.add(lr, np.nan if loss is None else loss):
+            break
+    stored = judge(arr(s["lrs"]), arr(s["losses"]), 100)
+    ours = judge(arr(log.lrs), arr(log.losses), 100)
     light = judge(arr(lt["lrs"]), arr(lt["losses"]), 100)
-    rules = {k: v for k, v in ours.suggestions.items() if k != "lightning"}
+    rules = {k: v for k, v in ours.suggestions.items() if not k.startswith(("lightning", "fastai"))}
+    rules.update({k: v for k, v in stored.suggestions.items() if k.startswith("fastai")})
     rules["lightning"] = light.suggestions["lightning"]
     rules["fitwatch"] = ours.suggestion
-    return {"rules": rules, "reason": ours.reason}
+    return {"rules": rules, "reason": ours.reason, "stopped": log.stopped}
 
 
 def _train(job) -> tuple:

@@ -292,7 +292,7 @@ def test_a_run_with_only_its_preflight_is_shown_and_reported_not_judged(tmp_path
                               capture_output=True, text=True, timeout=120)
 
     shown = cli("show", "only-pf")
-    assert shown.returncode == 0 and "9 checks, all passed" in shown.stdout and "lr_find" in shown.stdout
+    assert shown.returncode == 0 and "10 checks, all passed" in shown.stdout and "lr_find" in shown.stdout
     out = tmp_path / "r.html"
     made = cli("report", "only-pf", "-o", str(out))
     assert made.returncode == 0, made.stderr

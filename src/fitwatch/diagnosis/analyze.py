@@ -114,7 +114,8 @@ def with_preflight(before: dict, verdict: str, findings: list) -> list:
         explain.append(rate)
     for f in explain:
         f.evidence["explains"] = verdict
-        f.message = f"Before training: {f.message}"
+        if not f.message.startswith("Before training"):
+            f.message = f"Before training: {f.message}"
     if explain:
         findings[0].message += f" Before training: {', '.join(f.code for f in explain)} (below)."
     suggestion = (before.get("lr_find") or {}).get("suggestion")

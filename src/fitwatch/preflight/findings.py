@@ -8,8 +8,8 @@ from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import CATALOGUE
 
 #: the codes fitwatch.preflight can report, in the order it runs its checks
-CODES = ("label_out_of_range", "loss_output_mismatch", "initial_loss", "cannot_overfit_batch", "unnormalised_input",
-         "class_imbalance", "train_val_leak", "eval_mode", "unshuffled_data")
+CODES = ("nonfinite_data", "label_out_of_range", "loss_output_mismatch", "initial_loss", "cannot_overfit_batch",
+         "unnormalised_input", "class_imbalance", "train_val_leak", "eval_mode", "unshuffled_data")
 
 _MORE = {
     "labels_range": "Number the classes 0 to C-1 (e.g. y - 1 for labels 1..C, or a LabelEncoder), or give the "
@@ -22,6 +22,15 @@ _MORE = {
     "overfit_bug": "Look for a bug between the model, the loss and the labels: outputs detached from the "
                    "graph, frozen parameters (requires_grad=False), labels not matching their inputs, a loss "
                    "given the wrong thing.",
+    "finite_data": "Remove or impute the NaN and infinite values (torch.isfinite(x).all() on a batch finds them; "
+                   "a division by a zero spread in a normaliser is a common source).",
+    "normalise_val": "Normalise the validation (and test) inputs with the statistics of the training set: fit "
+                     "the scaler on the training inputs, then transform every split with it.",
+    "stratify": "Split with stratification (train_test_split(..., stratify=y)) so that every class is in every "
+                "split, or collect more samples of the missing classes.",
+    "binary_targets": "Give binary targets as 0 and 1 (e.g. (y == positive_class).float()).",
+    "long_labels": "Give CrossEntropyLoss class ids as integers (y.long()), or class probabilities of the "
+                   "output's shape.",
     "eval_dropout": "Make dropout follow the model's mode: nn.Dropout modules, or F.dropout(x, p, "
                     "training=self.training); same for batch norm (F.batch_norm(..., training=self.training)).",
 }

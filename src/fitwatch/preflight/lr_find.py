@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fitwatch.preflight import lr_rules
-from fitwatch.preflight.state import batches, copy_setup, device_of, forward, kept_rng, split_batch
+from fitwatch.preflight.state import (batches, check_arguments, copy_setup, device_of, forward, kept_rng, loss_of,
+                                      split_batch)
 
 #: the rule lr_find suggests with (chosen on benchmarks/lr_find_rules.py; docs/preflight.md)
 RULE = "min_third"
@@ -148,6 +149,7 @@ def lr_find(model, train_loader, loss_fn, optimizer, *, start_lr: float = 1e-7, 
         ValueError: ``start_lr``/``end_lr``/``steps`` out of range, an empty loader, or a batch that is
             not ``(inputs, target)``.
     """
+    check_arguments("fitwatch.lr_find", model, train_loader, loss_fn, optimizer, need_optimizer=True)
     t0 = time.perf_counter()
     rates = sweep_rates(start_lr, end_lr, steps, "fitwatch.lr_find")
     log = SweepLog(diverge)
@@ -168,7 +170,7 @@ def lr_find(model, train_loader, loss_fn, optimizer, *, start_lr: float = 1e-7, 
                 g["lr"] = float(lr) * s
             x, y = split_batch(batch, device)
             opt.zero_grad(set_to_none=True)
-            loss = loss_fn(forward(twin, x), y)
+            loss = loss_of(loss_fn, forward(twin, x), y)
             loss.backward()
             opt.step()
             if not log.add(float(lr), float(loss.detach())):  # each step's loss read: a test, not the training loop
@@ -185,9 +187,17 @@ def sweep_rates(start_lr: float, end_lr: float, steps: int, who: str) -> np.ndar
     return start_lr * (end_lr / start_lr) ** (np.arange(steps) / (steps - 1))
 
 
+#: one step's loss this many times the running average's best ends the sweep: a blow-up of a batch or
+#: two barely moves a running average of weight 0.02, and a network whose units it killed sits at the
+#: no-skill level afterwards, a flat "lowest point" of a dead model (a digits MLP on inputs x1000: one
+#: step at 35 times, then ln 10 to the end, and a suggestion of 3.3 that trained to chance)
+BLOWUP = 10.0
+
+
 class SweepLog:
     """A sweep's steps as they come: ``add(lr, loss)`` records one and says whether to go on (not when
-    the loss is not finite, or its running average passed ``diverge`` times its best)."""
+    the loss is not finite, its running average passed ``diverge`` times its best, or one step's loss
+    passed :data:`BLOWUP` times that best)."""
 
     def __init__(self, diverge: float):
         self.diverge, self.lrs, self.losses, self.stopped = diverge, [], [], ""
@@ -205,6 +215,10 @@ class SweepLog:
         self._best = min(self._best, smooth)
         if i > 1 and smooth > self.diverge * self._best:
             self.stopped = f"the loss diverged at step {i} (lr {lr:.2g}): {self.diverge:g} times its best"
+            return False
+        if i > 1 and value > BLOWUP * self._best:
+            self.stopped = (f"the loss blew up at step {i} (lr {lr:.2g}): {value:.3g}, {value / self._best:.0f} "
+                            "times its running best")
             return False
         return True
 

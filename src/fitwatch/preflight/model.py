@@ -10,7 +10,7 @@ import numpy as np
 
 from fitwatch.diagnosis.causes.data import mismatch
 from fitwatch.preflight.findings import finding
-from fitwatch.preflight.state import forward
+from fitwatch.preflight.state import forward, loss_of
 from fitwatch.preflight.task import BINARY, CLASSIFICATION, REGRESSION, Task
 
 #: the initial loss is named when it is this many times the no-skill level and 1 (nat, or target
@@ -67,7 +67,7 @@ def first_step_loss(twin, loss_fn, x, y) -> float | None:
     try:
         with torch.no_grad():
             torch.manual_seed(0)
-            value = float(loss_fn(forward(probe, x), y))
+            value = float(loss_of(loss_fn, forward(probe, x), y))
     except (RuntimeError, ValueError, IndexError, TypeError):
         return None
     return value if math.isfinite(value) else None
@@ -114,57 +114,85 @@ def loss_output(loss: str, out, target) -> object | None:
 
 def loss_error(loss: str, error: Exception) -> object:
     """``loss_output_mismatch`` from the loss refusing what it was given (BCELoss on raw outputs...)."""
-    text = str(error).strip().splitlines()[0][:200]
+    text = str(error).strip().splitlines()[0][:200].rstrip(".")
     hint = " (BCELoss wants probabilities: use BCEWithLogitsLoss on raw outputs)" if loss == "BCELoss" else ""
+    fixes = ["loss_fit"]
+    if "Long" in text and "dtype" in text or "expected scalar type Long" in text:
+        hint, fixes = " (class ids must be integers: y.long())", ["long_labels", "loss_fit"]
     return finding("loss_output_mismatch", "critical", {"loss": loss, "error": text},
-                   f"The loss cannot be computed on the model's output: {text}{hint}.", ["loss_fit"])
+                   f"The loss cannot be computed on the model's output: {text}{hint}.", fixes)
 
 
-def overfit_batch(model, loss_fn, x, y, task: Task) -> tuple[object | None, dict]:
+def overfit_batch(model, loss_fn, x, y, task: Task, *, learn_only: bool = False) -> tuple[object | None, dict]:
     """``cannot_overfit_batch``: Adam, at 1e-2 and then at 1e-3, cannot bring the loss of a few
-    samples near 0 in 200 steps. Trains deep copies of ``model``; returns the finding (or None) and
-    what was measured."""
+    samples near 0 (a label smoothing's floor) in 200 steps; or the model has nothing to train (also
+    with ``learn_only``, when the loss itself cannot be computed). Trains deep copies of ``model``;
+    returns the finding (or None) and what was measured."""
     from fitwatch.preflight.state import copy_setup
 
     n = min(OVERFIT_SAMPLES, len(y))
     xb = tuple(v[:n] for v in x) if isinstance(x, tuple) else x[:n]
     yb = y[:n]
+    frozen = _cannot_learn(model)
+    if frozen is not None:
+        return finding("cannot_overfit_batch", "critical", {"samples": n}, frozen, ["overfit_bug"]), {}
+    if learn_only:
+        return None, {}
     level = _batch_no_skill(task, yb)
-    if level is None or level <= 0:
-        return None, {"skipped": "no no-skill level for this loss"}
+    if level is None or level <= task.floor:
+        return None, {"skipped": f"no no-skill level known for {task.loss}"}
+    goal = task.floor + OVERFIT_SHARE * (level - task.floor)  # label smoothing: the floor is not 0
     tries = []
     for lr in OVERFIT_LRS:
         twin = copy_setup(model, None)[0]
-        got = _fit_few(twin, loss_fn, xb, yb, lr, OVERFIT_SHARE * level)
+        got = _fit_few(twin, loss_fn, xb, yb, lr, goal)
         if isinstance(got, str):
             ev = {"samples": n}
             return finding("cannot_overfit_batch", "critical", ev, got, ["overfit_bug"]), ev
         tries.append((lr, *got))
-        if got[1] <= OVERFIT_SHARE * level:
+        if got[1] <= goal:
             return None, {"samples": n, "lr": lr, "start_loss": got[0], "end_loss": got[1], "steps": got[2]}
     lr, first, end, steps = min(tries, key=lambda t: t[2] if math.isfinite(t[2]) else math.inf)
     ev = {"samples": n, "steps": steps, "start_loss": first, "end_loss": end, "no_skill_loss": level,
           "optimizer": "Adam", "lrs_tried": list(OVERFIT_LRS)}
+    if task.floor:
+        ev["lowest_possible_loss"] = task.floor
+    reach = f"about {task.floor:.3g} (the label smoothing's floor)" if task.floor else "about 0"
+    if not all(math.isfinite(v) for v in (first, end)):
+        return finding("cannot_overfit_batch", "warning", ev,
+                       f"The loss of {n} training samples is {first:.3g} at the start and {end:.3g} after {steps} "
+                       "Adam steps: not a number, so nothing can be learned (NaN or infinite inputs or targets, "
+                       "or a loss that overflows).", ["check_data", "overfit_bug"]), ev
     return finding("cannot_overfit_batch", "warning", ev,
                    f"The model cannot fit {n} samples: after {steps} Adam steps (at lr 1e-2 and at 1e-3) their loss "
                    f"went from {first:.3g} to {end:.3g} at best ({100 * end / level:.0f}% of the no-skill level "
-                   f"{level:.3g}), where a working set-up reaches about 0.",
+                   f"{level:.3g}), where a working set-up reaches {reach}.",
                    ["overfit_bug", "loss_fit", "larger_model"]), ev
+
+
+def _cannot_learn(model) -> str | None:
+    """Why ``model`` cannot learn whatever the loss: no parameters (layers kept in a plain list or
+    dict are not registered), or every one frozen; None when some parameter trains."""
+    params = list(model.parameters())
+    if not params:
+        return ("The model has no parameters: model.parameters() is empty, so no optimizer can train it. Layers "
+                "kept in a plain Python list or dict are not registered: use nn.ModuleList / nn.ModuleDict "
+                "(or nn.Sequential).")
+    if not any(p.requires_grad for p in params):
+        return "The model has no trainable parameters (every requires_grad is False): it cannot learn."
+    return None
 
 
 def _fit_few(twin, loss_fn, xb, yb, lr: float, target: float):
     """Train ``twin`` on one batch: (first loss, final loss in eval mode, steps), or why it cannot learn."""
     import torch
 
-    params = [p for p in twin.parameters() if p.requires_grad]
-    if not params:
-        return "The model has no trainable parameters (every requires_grad is False): it cannot learn."
-    opt = torch.optim.Adam(params, lr=lr)
+    opt = torch.optim.Adam([p for p in twin.parameters() if p.requires_grad], lr=lr)
     first, steps, mark = None, 0, None
     for steps in range(1, OVERFIT_STEPS + 1):
         twin.train()
         opt.zero_grad(set_to_none=True)
-        loss = loss_fn(forward(twin, xb), yb)
+        loss = loss_of(loss_fn, forward(twin, xb), yb)
         if not loss.requires_grad:
             return "The loss has no gradient (the output is detached from the model's parameters): nothing is learned."
         value = float(loss.detach())
@@ -179,7 +207,7 @@ def _fit_few(twin, loss_fn, xb, yb, lr: float, target: float):
             mark = value
     twin.eval()
     with torch.no_grad():
-        end = float(loss_fn(forward(twin, xb), yb))
+        end = float(loss_of(loss_fn, forward(twin, xb), yb))
     return first, end if math.isfinite(end) else math.inf, steps
 
 

@@ -11,7 +11,7 @@ from fitwatch.diagnosis.findings import Finding
 from fitwatch.preflight import data as D
 from fitwatch.preflight import model as M
 from fitwatch.preflight.findings import CODES
-from fitwatch.preflight.state import copy_setup, device_of, forward, kept_rng, split_batch
+from fitwatch.preflight.state import check_arguments, copy_setup, device_of, forward, kept_rng, loss_of, split_batch
 from fitwatch.preflight.task import Task, infer, loss_name
 
 
@@ -57,16 +57,19 @@ class Preflight:
         head = (f"preflight: {t.get('kind', '?')} ({t.get('loss', '?')}"
                 + (f", {t['classes']} classes" if t.get("kind") == "classification" else "") + ")"
                 + (f", initial loss {self.initial_loss:.3g}" if self.initial_loss is not None else "")
-                + (f" (expected at the start: {t['start']:.3g})" if t.get("start") is not None else "")
+                + (f" (expected at the start: {t['start']:.3g})" if t.get("start") is not None
+                   and self.initial_loss is not None else "")
                 + f", {len(self.checks)} checks in {self.seconds:.1f} s")
-        if not self.findings:
+        skipped = [f"{k} ({v[9:]})" for k, v in self.checks.items() if v.startswith("skipped")]
+        if not self.findings and not skipped:
             return head + ": all passed."
+        if not self.findings:
+            return head + f": nothing found, {len(skipped)} skipped: " + "; ".join(skipped)
         lines = [head + f": {len(self.findings)} found."]
         for f in self.findings:
             ev = ", ".join(f"{k}={_short(v)}" for k, v in f.evidence.items() if k != "source")
             lines += [f"[{f.severity}] {f.code}: {f.message}", f"    evidence: {ev}"]
             lines += [f"    {i}. {r}" for i, r in enumerate(f.remedies[:3], 1)]
-        skipped = [f"{k} ({v[9:]})" for k, v in self.checks.items() if v.startswith("skipped")]
         if skipped:
             lines.append("skipped: " + "; ".join(skipped))
         return "\n".join(lines)
@@ -124,6 +127,7 @@ def preflight(model, train_loader, loss_fn, *, val_loader=None, optimizer=None, 
     """
     import torch
 
+    check_arguments("fitwatch.preflight", model, train_loader, loss_fn, optimizer, val_loader=val_loader)
     t0 = time.perf_counter()
     checks: dict[str, str] = {}
     found: list[Finding] = []
@@ -144,6 +148,9 @@ def preflight(model, train_loader, loss_fn, *, val_loader=None, optimizer=None, 
         x, y = split_batch(first, device)
         tr = D.collect(train_loader, max_samples)
         va = D.collect(val_loader, max_samples)
+        if val_loader is not None and va is None:
+            raise ValueError("fitwatch.preflight: the validation loader gives no batches; pass val_loader=None "
+                             "to skip the checks that need it")
         twin.eval()
         with torch.no_grad():
             out = forward(twin, x)
@@ -151,33 +158,42 @@ def preflight(model, train_loader, loss_fn, *, val_loader=None, optimizer=None, 
         task = infer(loss_fn, out if isinstance(out, torch.Tensor) else None, tr.y if tr is not None else None)
         splits = {"training": tr, "validation": va}
 
-        note("label_out_of_range", D.labels_in_range(splits, task))
+        known = task.kind != "unknown"
+        unknown = None if known else f"a loss fitwatch does not know ({name}): pass a torch.nn loss or F.* function"
+        note("nonfinite_data", D.nonfinite(splits))
+        note("label_out_of_range", D.labels_in_range(splits, task) if known else None, unknown)
         mismatch = M.loss_output(name, out, y) if isinstance(out, torch.Tensor) else None
         init = None
         try:
             with torch.no_grad():
-                init = float(loss_fn(out, y))
+                init = float(loss_of(loss_fn, out, y))
         except (RuntimeError, ValueError, IndexError) as e:  # labels out of range say why already
             if checks["label_out_of_range"] != "found":
                 mismatch = mismatch or M.loss_error(name, e)
-        note("loss_output_mismatch", mismatch)
+        note("loss_output_mismatch", mismatch, None if known or mismatch is not None else unknown)
         broken = init is None or checks["label_out_of_range"] == "found"
         if broken:
             note("initial_loss", None, "the loss could not be computed")
-            note("cannot_overfit_batch", None, "the loss could not be computed")
+            over, _ = M.overfit_batch(model, loss_fn, x, y, task, learn_only=True)  # a frozen model, whatever the loss
+            note("cannot_overfit_batch", over, None if over is not None else "the loss could not be computed")
         else:
             trained = M.first_step_loss(twin, loss_fn, x, y)  # what training starts from
             init = trained if trained is not None else init
-            note("initial_loss", M.initial_loss(init, task))
-            over, _ = M.overfit_batch(model, loss_fn, x, y, task)
-            note("cannot_overfit_batch", over)
-        note("unnormalised_input", D.input_scale(tr) if tr is not None else None)
-        note("class_imbalance", D.class_balance(splits, task) if task.kind in ("classification", "binary") else None,
-             None if task.kind in ("classification", "binary") else f"not a classifier ({task.kind})")
+            start = M.expected_start(task)
+            note("initial_loss", M.initial_loss(init, task),
+                 None if start is not None else unknown or f"no expected start for {name}")
+            over, measured = M.overfit_batch(model, loss_fn, x, y, task)
+            note("cannot_overfit_batch", over, measured.get("skipped"))
+        note("unnormalised_input", D.input_scale(tr, va) if tr is not None else None)
+        classes = task.kind in ("classification", "binary") and checks["label_out_of_range"] != "found"
+        note("class_imbalance", D.class_balance(splits, task) if classes else None,
+             None if classes else "the labels are out of range" if task.kind in ("classification", "binary")
+             else f"not a classifier ({task.kind})")
         note("train_val_leak", D.leak(tr, va), None if va is not None else "no val_loader")
         vx = split_batch(next(iter(val_loader)), device)[0] if val_loader is not None else x
         note("eval_mode", M.eval_mode(twin, vx))
-        note("unshuffled_data", D.unshuffled(train_loader, D.first_labels(train_loader), task, tr))
+        note("unshuffled_data", D.unshuffled(train_loader, D.first_labels(train_loader), task, tr) if known else None,
+             unknown)
     found.sort(key=lambda f: (_SEVERITY.get(f.severity, 3), CODES.index(f.code) if f.code in CODES else 99))
     report = Preflight(found, checks, _task_dict(task, optimizer), init if init is not None and math.isfinite(init)
                        else None, time.perf_counter() - t0)

@@ -99,8 +99,11 @@ def split_batch(batch, device):
     else:
         x, y = None, None
     if x is None or y is None:
-        raise ValueError("fitwatch: a batch must be (inputs, target), or a dict with 'x' and 'y'; "
-                         f"this loader gives {type(batch).__name__}")
+        got = (f"a dict with keys {', '.join(map(repr, list(batch)[:8]))}" if isinstance(batch, dict)
+               else type(batch).__name__)
+        raise ValueError("fitwatch: a batch must be (inputs, target), or a dict with the inputs under 'x', 'input', "
+                         "'inputs' or 'features' and the target under 'y', 'label', 'labels', 'target' or "
+                         f"'targets'; this loader gives {got}")
     if isinstance(x, list):  # several inputs, as the default collate gives ((xa, xb), y): model(xa, xb)
         x = tuple(x)
     return _to(x, device), _to(y, device)
@@ -128,6 +131,58 @@ def forward(model, x):
         raise TypeError(f"fitwatch: the model does not take the batch's inputs ({e}); batches are read as "
                         "(inputs, target): a model of several inputs wants ((xa, xb), y), and a batch "
                         "(xa, xb, y) of three is read as inputs xa and target xb") from None
+
+
+_LOADER_EXAMPLE = "e.g. DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True)"
+
+
+def check_arguments(where: str, model, train_loader, loss_fn, optimizer, *, val_loader=None,
+                    need_optimizer: bool = False) -> None:
+    """The arguments of ``preflight`` and ``lr_find``, checked before anything runs.
+
+    Raises:
+        TypeError, ValueError: one line naming the argument and the fix.
+    """
+    import torch
+
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"{where}: model must be a torch.nn.Module, got {type(model).__name__}; the arguments are "
+                        "(model, train_loader, loss_fn, ...)")
+    for name, ld in (("train_loader", train_loader), ("val_loader", val_loader)):
+        if ld is None and name == "val_loader":
+            continue
+        if isinstance(ld, torch.Tensor) or (isinstance(ld, (tuple, list)) and ld and isinstance(ld[0], torch.Tensor)):
+            raise TypeError(f"{where}: {name} must be a DataLoader of (inputs, target) batches, got "
+                            f"{type(ld).__name__} of tensors; {_LOADER_EXAMPLE}")
+        if isinstance(ld, torch.utils.data.Dataset):
+            raise TypeError(f"{where}: {name} must be a DataLoader, got a {type(ld).__name__} (a dataset gives one "
+                            f"sample at a time): wrap it, e.g. DataLoader(dataset, batch_size=64, shuffle=True)")
+        if isinstance(ld, torch.nn.Module) or not hasattr(ld, "__iter__"):
+            raise TypeError(f"{where}: {name} must be a DataLoader of (inputs, target) batches, got "
+                            f"{type(ld).__name__}; the arguments are (model, train_loader, loss_fn, ...)")
+    if isinstance(loss_fn, type):
+        raise TypeError(f"{where}: loss_fn must be a loss, not the class {loss_fn.__name__}: pass {loss_fn.__name__}()")
+    if isinstance(loss_fn, str) or not callable(loss_fn):
+        raise TypeError(f"{where}: loss_fn must be callable, loss_fn(model(inputs), target), e.g. "
+                        f"nn.CrossEntropyLoss() or F.cross_entropy; got {loss_fn!r}")
+    if optimizer is None and need_optimizer:
+        raise TypeError(f"{where}: needs the optimizer you will train with, e.g. torch.optim.Adam(model.parameters(), "
+                        "lr=1e-3): a new one of its class and settings trains a copy")
+    if isinstance(optimizer, type):
+        raise TypeError(f"{where}: optimizer must be an optimizer, not the class {optimizer.__name__}: pass "
+                        f"{optimizer.__name__}(model.parameters(), lr=...)")
+    if optimizer is not None and not hasattr(optimizer, "param_groups"):
+        raise TypeError(f"{where}: optimizer must be a torch.optim optimizer, got {type(optimizer).__name__}")
+    if need_optimizer and isinstance(optimizer, torch.optim.LBFGS):
+        raise ValueError(f"{where}: LBFGS steps with a closure and searches its own step size; a learning-rate "
+                         "sweep does not apply to it")
+
+
+def loss_of(loss_fn, out, y):
+    """``loss_fn(out, y)`` as one number (a tensor): the mean of a per-sample loss
+    (``reduction="none"``), as the training loop that averages it takes."""
+    loss = loss_fn(out, y)
+    return loss.mean() if hasattr(loss, "dim") and loss.dim() else loss
 
 
 def device_of(model):

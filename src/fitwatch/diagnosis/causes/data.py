@@ -62,7 +62,7 @@ def mismatch(loss: str, *, probs: bool, not_logprobs: bool, in01: bool, varied: 
     if loss == "BCEWithLogitsLoss" and in01 and varied:
         return ("BCEWithLogitsLoss is given probabilities (a sigmoid before it): it applies the sigmoid "
                 "itself, so outputs are squashed twice and the loss cannot fall far")
-    if loss in _REGRESSION_LOSSES and whole and lo is not None and hi is not None and lo >= 0 and 2 <= hi - lo <= 20:
+    if loss in _REGRESSION_LOSSES and whole and lo is not None and hi is not None and lo in (0, 1) and 2 <= hi - lo <= 20:
         return (f"{loss} is given whole-number targets from {lo:g} to {hi:g}, class ids by the look of "
                 f"them: a regression loss treats neighbouring ids as nearer classes (class {lo + 1:g} as nearer "
                 f"class {lo:g} than class {hi:g})")
