@@ -124,3 +124,29 @@ def test_preflight_quick_start(tmp_path, monkeypatch):
     show = subprocess.run([sys.executable, "-m", "fitwatch.cli", "show", "digits-preflight"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert "pre-flight" in show.stdout and "suggested by fitwatch.lr_find" in show.stdout, show.stdout
+
+
+def test_lightning_quick_start(tmp_path, monkeypatch):
+    pytest.importorskip("lightning")
+    run_block("lightning", tmp_path, monkeypatch)
+    data = fitwatch.load("digits-lightning", dir=tmp_path / "fitwatch")
+    assert data.status in ("stopped", "finished") and data.config["lr"] == 1e-2
+    assert {"loss", "val_loss", "val_accuracy"} <= set(data.history)
+    assert data.history["val_accuracy"][-1] > 0.9  # it really trained
+    assert len(data.steps()[("train", "loss")][0]) > len(data.epochs)  # steps on their own axis
+    if data.status == "stopped":
+        assert data.info["early_stopping"]["restored"]
+    show = subprocess.run([sys.executable, "-m", "fitwatch.cli", "show", "digits-lightning"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert show.returncode == 0 and "val_loss" in show.stdout, show.stderr
+
+
+def test_transformers_quick_start(tmp_path, monkeypatch):
+    pytest.importorskip("transformers")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    run_block("transformers", tmp_path, monkeypatch)
+    data = fitwatch.load("tiny-bert", dir=tmp_path / "fitwatch")
+    assert data.status == "stopped" and data.info["early_stopping"]["restored"]
+    assert {"loss", "grad_norm", "lr", "val_loss"} <= set(data.history), sorted(data.history)
+    steps = data.steps()[("train", "loss")][0]  # the Trainer's global steps: 4 an epoch, a row logged every 4
+    assert steps.tolist() == [4 * (e + 1) for e in data.epochs.tolist()]

@@ -12,7 +12,9 @@ Example:
     >>> fitwatch.load("mnist-mlp", dir=run.store.path).history["val_loss"]
     [0.6, 0.3, 0.2]
 
-Keras users add ``fitwatch.keras.Callback("name")`` to ``model.fit(..., callbacks=[...])``.
+Keras users add ``fitwatch.keras.Callback("name")`` to ``model.fit(..., callbacks=[...])``; Lightning users
+pass ``logger=fitwatch.lightning.Logger("name")`` to the ``Trainer``; Hugging Face users add
+``fitwatch.transformers.Callback("name")`` to the ``Trainer``'s callbacks.
 """
 
 from __future__ import annotations

@@ -28,6 +28,8 @@ MOVED = {
     "integrations.weights": "stopping.weights",
     "keeper": "stopping.keeper",
     "keras": "integrations.keras",
+    "lightgbm": "integrations.lightgbm",
+    "lightning": "integrations.lightning",
     "names": "core.names",
     "plot": "show.plot",
     "progress": "record.progress",
@@ -36,10 +38,13 @@ MOVED = {
     "report": "show.report",
     "run": "record.run",
     "rundata": "store.rundata",
+    "sklearn": "integrations.sklearn",
     "smoothing": "show.smoothing",
     "style": "show.style",
     "tables": "show.tables",
     "thresholds": "diagnosis.thresholds",
+    "transformers": "integrations.transformers",
+    "xgboost": "integrations.xgboost",
 }
 
 

@@ -1,7 +1,7 @@
 """A fit that a framework drives: the :class:`fitwatch.Run` methods an integration maps its events onto.
 
-A framework integration (``fitwatch.keras.Callback``; next: Lightning, the Hugging Face Trainer,
-XGBoost, LightGBM, scikit-learn, Ray Tune and Optuna) creates a :class:`fitwatch.Run` and calls,
+A framework integration (``fitwatch.keras.Callback``, ``fitwatch.lightning.Logger``,
+``fitwatch.transformers.Callback``; next: XGBoost, LightGBM, scikit-learn, Ray Tune and Optuna) creates a :class:`fitwatch.Run` and calls,
 from the framework's events:
 
 ==========================================  ======================================================
