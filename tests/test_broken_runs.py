@@ -132,7 +132,9 @@ def test_shuffled_labels_point_at_the_data():
 # -- the stored curves ------------------------------------------------------------------------------
 
 #: the runs whose curves part ways between CPUs after the first epoch (seen on AMD EPYC against the
-#: Intel machine that saved them, 2026-12-03); every other run is compared epoch by epoch
+#: Intel machine that saved them, 2026-12-03); every other run follows its stored curve closely (on
+#: another Intel Xeon, 2026-12-04, dropout_val_below_train drifted from epoch 9 on,
+#: by a median of 0.8 %, at most 7 % of the curve's range)
 _AMPLIFY_ROUNDING = ("lr_too_high_unstable", "shuffled_labels_memorised", "model_too_small_bottleneck",
                      "zero_grad_forgotten", "label_noise")
 
@@ -142,16 +144,24 @@ def test_stored_curves_match_the_run(name):
     """``tests/data/broken/<name>.json`` is what the run produces (``python tests/broken_runs.py
     --save`` rewrites them): the same curves and epochs, and the same verdict. Seeded and on one
     thread the runs repeat exactly on one CPU and torch build; on another CPU (AMD against Intel:
-    other vector kernels, other rounding) the runs that amplify rounding (a learning rate at the
-    edge of stability, gradients accumulated over batches, noisy labels memorised) part ways within
-    a few epochs, so their values are compared on the first epoch only, and their verdict always."""
+    other vector kernels, other rounding) the runs drift apart: every run's first epoch is compared
+    exactly, the other epochs within a median of 2 % (none by a tenth of the curve's range), except
+    the runs that amplify rounding (a learning rate at the edge of stability, gradients accumulated
+    over batches, noisy labels memorised), which part ways within a few epochs; the verdict always."""
     path = broken_runs.DATA / f"{name}.json"
     assert path.exists(), f"{path} is missing: run python tests/broken_runs.py --save"
     stored, fresh = broken_runs.load(name), curves(name)
     assert set(stored) == set(fresh)
-    upto = 1 if name in _AMPLIFY_ROUNDING else None
     for key, values in fresh.items():
         assert len(stored[key]) == len(values), key
-        assert stored[key][:upto] == pytest.approx(values[:upto], rel=1e-3, abs=1e-6, nan_ok=True), key
+        assert stored[key][:1] == pytest.approx(values[:1], rel=1e-3, abs=1e-6, nan_ok=True), key
+        if name not in _AMPLIFY_ROUNDING:  # the same run: its curve follows the stored one closely
+            a, b = np.asarray(stored[key], float), np.asarray(values, float)
+            both = np.isfinite(a) & np.isfinite(b)
+            assert (np.isfinite(a) == np.isfinite(b)).all(), key
+            gap = np.abs(a[both] - b[both])
+            rel = gap / np.maximum(np.abs(b[both]), 1e-6)
+            of_range = gap / max(np.ptp(b[both]), 0.05 * np.abs(b[both]).max(), 1e-6)
+            assert np.median(rel) < 0.02 and of_range.max() < 0.1, (key, float(np.median(rel)), float(of_range.max()))
     assert (fitwatch.diagnose(stored, **broken_runs.known(name)).verdict
             == fitwatch.diagnose(fresh, **broken_runs.known(name)).verdict)
