@@ -624,3 +624,44 @@ def test_a_missing_extra_is_named_with_its_install_command(store, missing):
                    "sys.exit(main(['serve', '--dir', sys.argv[1], '--port', '0']))", str(store[0]), check=False)
     assert p.returncode == 2, p.stderr
     assert p.stderr.strip() == "fitwatch serve needs starlette and uvicorn: pip install 'fitwatch[dashboard]'"
+
+
+# -- tags, notes, config columns and the sweep (fitwatch tag / note; docs/runs.md) -------------------
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    d = tmp_path_factory.mktemp("sweep") / "store"
+    for name, lr, opt, best in [("lr-1e-3", 1e-3, "adam", 0.4), ("lr-1e-2", 1e-2, "adam", 0.3), ("lr-1e-1", 1e-1, "sgd", 0.9)]:
+        with fitwatch.Run(name, config={"lr": lr, "opt": {"name": opt}, "seed": 1}, dir=d, diagnose=False,
+                          progress=False, tags=["sweep"] if lr > 1e-3 else ["baseline"], note=f"{opt} at {lr}") as run:
+            run.log_epoch(loss=best + 0.2, val_loss=best + 0.1)
+            run.log_epoch(loss=best, val_loss=best)
+    with fitwatch.Run("no-config", dir=d, diagnose=False, progress=False) as run:
+        run.log_epoch(loss=1.0, val_loss=1.0)
+    fitwatch.Store.shared(d).flush(30)
+    return TestClient(create_app(d))
+
+
+def test_runs_carry_tags_note_and_flattened_config_and_filter_by_tag(swept):
+    body = get(swept, "/api/runs")
+    assert body["config_keys"] == ["lr", "opt.name"] and body["tags"] == ["baseline", "sweep"]  # seed is the same
+    by = {r["name"]: r for r in body["runs"]}
+    assert by["lr-1e-2"]["tags"] == ["sweep"] and by["lr-1e-2"]["note"] == "adam at 0.01"
+    assert by["lr-1e-2"]["config"] == {"lr": 0.01, "opt.name": "adam", "seed": 1}
+    assert by["no-config"]["tags"] == [] and by["no-config"]["note"] is None and by["no-config"]["config"] == {}
+    tagged = get(swept, "/api/runs?tag=sweep")
+    assert (tagged["total"], tagged["count"]) == (4, 2) and {r["name"] for r in tagged["runs"]} == {"lr-1e-2", "lr-1e-1"}
+
+
+def test_sweep_plots_best_val_loss_against_a_config_value(swept):
+    body = get(swept, "/api/sweep")
+    assert body["key"] == "lr" and body["kind"] == "numeric" and body["log_x"] is True
+    assert [(p["name"], p["value"], p["best_val_loss"], p["best_epoch"]) for p in body["points"]] == [
+        ("lr-1e-3", 0.001, 0.4, 1), ("lr-1e-2", 0.01, 0.3, 1), ("lr-1e-1", 0.1, 0.9, 1)]
+    assert body["left_out"] == [{"id": 4, "name": "no-config", "why": "no lr in its config"}]
+    assert {k["key"]: k["kind"] for k in body["keys"]} == {"lr": "numeric", "opt.name": "categorical", "seed": "numeric"}
+    cat = get(swept, "/api/sweep?key=opt.name&tag=sweep")
+    assert cat["kind"] == "categorical" and cat["log_x"] is False
+    assert [(p["value"], p["tags"]) for p in cat["points"]] == [("adam", ["sweep"]), ("sgd", ["sweep"])]
+    err = get(swept, "/api/sweep?key=momentum", status=400)
+    assert "momentum" in err["error"] and "keys: lr, opt.name, seed" in err["error"]
+    assert "/api/sweep" in {e["path"] for e in get(swept, "/api")["endpoints"]}

@@ -408,3 +408,45 @@ def test_a_run_page_shows_what_was_checked_before_training(page, tmp_path, one_t
         assert "unnormalised input" in page.locator("#diagnosis").inner_text()  # listed, before training
         page.locator("#before").screenshot(path=str(ARTIFACTS / "dashboard-before.png"))
         clean(seen)
+
+
+# -- tags, config columns and the sweep view --------------------------------------------------------
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    d = tmp_path_factory.mktemp("browser-sweep") / "store"
+    for name, lr, best in [("lr-3e-4", 3e-4, 0.5), ("lr-3e-3", 3e-3, 0.3), ("lr-3e-2", 3e-2, 0.8)]:
+        with fitwatch.Run(name, config={"lr": lr, "batch": 32}, dir=d, diagnose=False, progress=False,
+                          tags=["lr-sweep"] if lr > 3e-4 else ["baseline"]) as run:
+            run.log_epoch(loss=best + 0.2, val_loss=best + 0.1)
+            run.log_epoch(loss=best, val_loss=best)
+    with ServerThread(d) as server:
+        yield {"dir": d, "url": server.url}
+
+
+def test_runs_list_shows_tags_and_config_and_the_sweep_plots_best_loss_by_lr(page, swept):
+    seen = watch(page, swept["url"])
+    open_view(page, swept["url"] + "#/", "runs")
+    heads = page.locator("#runs-table th.config").all_inner_texts()
+    assert [h.strip() for h in heads] == ["lr"]  # batch is the same in every run: no column
+    assert page.locator("#runs-table td.config").all_inner_texts() == ["0.03", "0.003", "0.0003"]  # newest first
+    assert page.locator("#runs-table .tag").all_inner_texts() == ["lr-sweep", "lr-sweep", "baseline"]
+    page.locator("#runs-table .tag", has_text="baseline").click()  # a tag filters the list
+    assert page.locator("#tag-filter").input_value() == "baseline"
+    assert page.locator("#runs-table a.run-link").all_inner_texts() == ["lr-3e-4"]
+    page.locator("#sweep-link").click()
+    page.wait_for_selector("#view[data-ready=sweep]", state="attached", timeout=20_000)
+    assert page.locator("#sweep-key").input_value() == "lr" and page.locator("#sweep-tag").input_value() == "baseline"
+    page.select_option("#sweep-tag", "")
+    wait_until(page, "() => document.getElementById('sweep-plot').dataset.points === '3'")
+    trace = page.evaluate("() => { const d = document.getElementById('sweep-plot');"
+                          " return {x: d.data[0].x, y: d.data[0].y, text: d.data[0].text, xtype: d._fullLayout.xaxis.type}; }")
+    assert trace == {"x": [3e-4, 3e-3, 3e-2], "y": [0.5, 0.3, 0.8], "text": ["lr-3e-4", "lr-3e-3", "lr-3e-2"],
+                     "xtype": "log"}  # three decades of rates: log x by default
+    page.uncheck("#sweep-log")
+    wait_until(page, "() => document.getElementById('sweep-plot')._fullLayout.xaxis.type === 'linear'")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-sweep.png"), full_page=True)
+    page.evaluate("() => { const d = document.getElementById('sweep-plot');"  # a click on a point opens its run
+                  " d.emit('plotly_click', {points: [{customdata: d.data[0].customdata[1]}]}); }")
+    page.wait_for_selector("#view[data-ready=run]", state="attached", timeout=20_000)
+    assert page.url.endswith("#/run/2")
+    clean(seen)

@@ -39,14 +39,17 @@ def test_import_linter_contracts_are_kept():
     assert "0 broken" in p.stdout
 
 
-def test_the_layers_contract_names_every_layer_and_only_the_two_plot_exceptions():
+def test_the_layers_contract_names_every_layer_and_only_the_plot_and_notebook_exceptions():
     text = (ROOT / "pyproject.toml").read_text()
     layers = re.search(r"\nlayers = \[(.*?)\]", text, re.S).group(1)
     for layer in LAYERS:
         assert re.search(rf"\bfitwatch\.{layer}\b", layers), layer
     ignored = re.search(r"ignore_imports = \[(.*?)\]", text, re.S).group(1)
     assert sorted(re.findall(r'"([^"]+)"', ignored)) == [
+        "fitwatch.diagnosis.findings -> fitwatch.show.notebook",
         "fitwatch.diagnosis.findings -> fitwatch.show.plot",
+        "fitwatch.record.notebook_live -> fitwatch.show.notebook",
+        "fitwatch.store.rundata -> fitwatch.show.notebook",
         "fitwatch.store.rundata -> fitwatch.show.plot",
     ]
 

@@ -150,3 +150,27 @@ def test_transformers_quick_start(tmp_path, monkeypatch):
     assert {"loss", "grad_norm", "lr", "val_loss"} <= set(data.history), sorted(data.history)
     steps = data.steps()[("train", "loss")][0]  # the Trainer's global steps: 4 an epoch, a row logged every 4
     assert steps.tolist() == [4 * (e + 1) for e in data.epochs.tolist()]
+
+
+def test_sklearn_quick_start(tmp_path, monkeypatch):
+    p = run_block("sklearn", tmp_path, monkeypatch)
+    data = fitwatch.load("sgd-cancer", dir=tmp_path / "fitwatch")
+    assert data.status == "stopped" and data.info["early_stopping"]["restored"]
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(data.history)
+    assert p.stdout.split() == ["stopped", str(data.info["early_stopping"]["best_epoch"]), "good_fit", "good_fit"]
+
+
+def test_xgboost_quick_start(tmp_path, monkeypatch):
+    pytest.importorskip("xgboost")
+    p = run_block("xgboost", tmp_path, monkeypatch)
+    data = fitwatch.load("xgb", dir=tmp_path / "fitwatch")
+    assert data.status == "stopped" and int(p.stdout) == data.info["early_stopping"]["best_epoch"]
+    assert {"loss", "val_loss"} <= set(data.history)
+
+
+def test_lightgbm_quick_start(tmp_path, monkeypatch):
+    pytest.importorskip("lightgbm")
+    p = run_block("lightgbm", tmp_path, monkeypatch)
+    data = fitwatch.load("lgb", dir=tmp_path / "fitwatch")
+    assert data.status == "stopped" and int(p.stdout) == data.info["early_stopping"]["best_epoch"] + 1  # 1-based
+    assert {"loss", "val_loss"} <= set(data.history)

@@ -99,6 +99,8 @@ CASES = {
                 lambda: fitwatch.diagnose(_unstable(grad_norm=np.linspace(5, 1, N).tolist()))),
     "tabular": (lambda: fitwatch.diagnose(_overfit(), context={"data": "tabular"}),
                 lambda: fitwatch.diagnose(_overfit(), context={"data": "image"})),
+    "boosted": (lambda: fitwatch.diagnose(_overfit(), context={"model": "boosting"}),
+                lambda: fitwatch.diagnose(_overfit())),
     "fits_training": (lambda: fitwatch.diagnose(_memorised()),
                       lambda: fitwatch.diagnose(_plateau())),
     "best_is_last": (lambda: fitwatch.diagnose(_improving_to_the_end()),

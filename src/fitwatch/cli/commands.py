@@ -1,4 +1,5 @@
-"""The ``fitwatch`` command line: ``runs``, ``show``, ``diagnose``, ``plot``, ``report``, ``serve``, ``demo``.
+"""The ``fitwatch`` command line: ``runs``, ``show``, ``diagnose``, ``plot``, ``report``, ``serve``, ``demo``,
+and (in :mod:`fitwatch.cli.manage`) ``tag``, ``note``, ``rename``, ``rm``.
 
 This module parses arguments and delegates: rendering lives in :mod:`fitwatch.tables`, the demo's
 training in :mod:`fitwatch.demo`, pictures in :mod:`fitwatch.plot`, :mod:`fitwatch.report` and
@@ -45,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"fitwatch {__version__}")
     parser.add_argument("--dir", metavar="PATH", default=None, help=_DIR_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_runs, _add_show, _add_diagnose, _add_plot, _add_report, _add_serve, _add_demo):
+    from fitwatch.cli import manage
+
+    for add in (_add_runs, _add_show, _add_diagnose, _add_plot, _add_report, _add_serve, _add_demo, manage.add_parsers):
         add(sub, common)
     return parser
 
@@ -54,6 +57,9 @@ def _add_runs(sub, common) -> None:
     p = sub.add_parser("runs", parents=[common], help="list the runs in the store",
                        description="List every run: status, epochs, best validation loss and its epoch.")
     p.add_argument("--json", action="store_true", help="print the list as JSON")
+    p.add_argument("--tag", metavar="TAG", help="only the runs tagged TAG (fitwatch tag RUN TAG)")
+    p.add_argument("--config", metavar="KEY,...", help="the config keys to show as columns (nested: optimizer.lr; "
+                                                     "default: those that differ across the runs, as many as fit)")
     p.set_defaults(func=cmd_runs)
 
 
@@ -182,18 +188,9 @@ def open_store(dir) -> Store:
 
 # -- commands -------------------------------------------------------------------------------------
 def cmd_runs(args) -> int:
-    from fitwatch.show import tables
+    from fitwatch.cli.manage import list_runs
 
-    store = open_store(args.dir)
-    try:
-        runs = store.runs()
-    finally:
-        store.close()
-    if args.json:
-        print(json.dumps(tables.runs_summary(runs), indent=2))
-        return 0
-    tables.print_runs(runs, tables.make_console(), store_path=store.path)
-    return 0
+    return list_runs(args)
 
 
 def cmd_show(args) -> int:

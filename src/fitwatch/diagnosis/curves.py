@@ -109,7 +109,7 @@ def canonical_name(raw: str) -> str | None:
 
 
 #: what a run may say about itself (its ``config``), read by the diagnosis as evidence
-CONTEXT_KEYS = ("baseline", "classes", "data", "scheduler", "grad_clip")
+CONTEXT_KEYS = ("baseline", "classes", "data", "model", "scheduler", "grad_clip")
 
 
 def run_context(config: dict) -> dict:
@@ -133,7 +133,7 @@ def run_context(config: dict) -> dict:
         elif k == "classes":
             if not (isinstance(v, int) and not isinstance(v, bool) and v >= 2):
                 raise ValueError(f"classes must be an integer >= 2, got {v!r}")
-        elif k == "data":
+        elif k in ("data", "model"):
             v = str(v).lower()
         out[k] = v
     return out

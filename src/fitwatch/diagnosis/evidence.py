@@ -73,8 +73,8 @@ def started_high(train: np.ndarray | None, chance: float | None) -> bool:
 def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | None, *, share: float = 0.5,
                  fits: bool = False, chance: float | None = None) -> set[str]:
     """The evidence keys that hold for a run: ``spiked``, ``started_high`` (with ``chance``, the
-    classifier's ln k), ``scheduler``, ``clipped``, ``tabular`` (``context data``), and
-    ``fits_training`` when ``fits``."""
+    classifier's ln k), ``scheduler``, ``clipped``, ``tabular`` (``context data``), ``boosted``
+    (``context model='boosting'``: XGBoost, LightGBM), and ``fits_training`` when ``fits``."""
     out = set()
     if spiked(train if train is not None else val, share):
         out.add("spiked")
@@ -86,6 +86,8 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
         out.add("clipped")
     if curves.context.get("data") == "tabular":
         out.add("tabular")
+    if curves.context.get("model") == "boosting":
+        out.add("boosted")
     if fits:
         out.add("fits_training")
     return out

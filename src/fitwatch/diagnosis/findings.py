@@ -10,7 +10,6 @@ Example:
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass, field
 
@@ -213,24 +212,10 @@ class Diagnosis:
         for n in self.notes:
             yield Text(f"note: {n}", style="dim")
 
-    def _repr_html_(self) -> str:
-        e = html.escape
-        color = {"good_fit": "#1a7f37", "still_improving": "#0969da"}.get(self.verdict, "#cf222e")
-        parts = [f'<div style="font-family:sans-serif"><b>{e(self.name or self.source)}</b>: '
-                 f'<span style="color:{color};font-weight:bold">{e(VERDICT_TEXT[self.verdict])}</span>']
-        if self.best_epoch is not None:
-            parts.append(f" &middot; best epoch {self.best_epoch}")
-        if self.onset_epoch is not None:
-            parts.append(f" &middot; overfitting from epoch {self.onset_epoch}")
-        parts.append("<ul>")
-        for f in self.findings:
-            parts.append(f"<li><b>{e(f.code)}</b> <i>({e(f.severity)}, {e(_span(f))})</i>: "
-                         f"{e(f.message)}<br><small>{e(_evidence_text(f.evidence))}</small>")
-            if f.remedies:
-                parts.append("<ol>" + "".join(f"<li>{e(r)}</li>" for r in f.remedies) + "</ol>")
-            parts.append("</li>")
-        parts.append("</ul></div>")
-        return "".join(parts)
+    def _repr_html_(self) -> str:  # Jupyter: verdict badge, a small plot, the findings (show/notebook.py)
+        from fitwatch.show.notebook import diagnosis_html
+
+        return diagnosis_html(self, self._curves)
 
 
 def _evidence_text(evidence: dict) -> str:

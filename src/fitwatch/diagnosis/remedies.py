@@ -11,6 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CATALOGUE: dict[str, str] = {
+    "tree_regularise": "Regularise the trees: shallower ones (max_depth 3-6, or fewer num_leaves), more "
+                       "samples per leaf (min_child_weight, min_data_in_leaf), row and column subsampling "
+                       "below 1 (subsample, colsample_bytree), L2/L1 on leaf weights (lambda, alpha), and a "
+                       "lower learning rate (eta) with more rounds.",
     "early_stopping": "Stop early and keep the weights of the best epoch (fitwatch.EarlyStopping, or "
                       "Keras EarlyStopping(restore_best_weights=True)).",
     "restore_best": "Restore the best epoch's weights at the end: Run.epochs(..., stop=..., restore=model), or "
@@ -123,6 +127,11 @@ RULES: tuple[Rule, ...] = (
     Rule("clipped", "gradient clipping: a logged grad_norm capped at its maximum, or context grad_clip",
          ("gradient_clipping",)),
     Rule("tabular", "the run says its data is tabular (context data='tabular')", ("augmentation",)),
+    Rule("boosted", "gradient-boosted trees (context model='boosting': fitwatch's XGBoost and LightGBM "
+                    "integrations and their results dicts): a neural network's remedies do not apply",
+         ("dropout", "augmentation", "weight_decay", "batch_norm", "init", "relu", "gradient_clipping",
+          "batch_size_up", "normalise_inputs", "smaller_model", "larger_model", "lr_schedule", "lr_plateau"),
+         ("tree_regularise",)),
     Rule("fits_training", "the model fits its training data: training loss fell by 95% or more, or "
                           "training accuracy ends at 0.99 or above", ("larger_model",)),
     Rule("best_is_last", "the best epoch is the last one (nothing to stop early for or restore)",
@@ -131,7 +140,7 @@ RULES: tuple[Rule, ...] = (
 
 #: the lead remedies ``first`` may add to a finding that lacks them (lr_down to an underfitting run
 #: whose loss spiked: the usual cause of both)
-_ADDED_FOR = {"lr_down": {"underfitting", "not_learning"}}
+_ADDED_FOR = {"lr_down": {"underfitting", "not_learning"}, "tree_regularise": {"overfitting"}}
 _KEY_OF = {sentence: key for key, sentence in CATALOGUE.items()}
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numbers
 import os
-import sys
 import time
 import traceback
 import warnings
@@ -14,7 +13,9 @@ from fitwatch.core.caller import user_stacklevel
 from fitwatch.core.names import keras_key, split_key
 from fitwatch.record.accumulator import NonFiniteValue, SplitAccumulator, clock_mask, stored_split
 from fitwatch.record.fit import FitLifecycle
+from fitwatch.record.notebook_live import epoch_display
 from fitwatch.record.watching import BeforeMixin, WatchMixin
+from fitwatch.record.stored import StoredMixin, check_labels
 from fitwatch.record.lifecycle import chain_exit_hooks, diagnose_finished, refuse_a_live_writer, register, unregister  # noqa: F401,E501 (chain_exit_hooks: its former home)
 from fitwatch.store import Store, StoreWriteWarning
 from fitwatch.store.status import STATUSES
@@ -23,7 +24,7 @@ from fitwatch.store.writer import FLUSH_WAIT_S
 _FLUSH_EVERY_S = 1.0  # batch rows reach the store at least this often during a long epoch
 
 
-class Run(WatchMixin, BeforeMixin, FitLifecycle):
+class Run(WatchMixin, BeforeMixin, FitLifecycle, StoredMixin):
     """Record one training run: per-batch and per-epoch loss and metrics of every split.
 
     ``Run.log`` takes batch values; each epoch's value is their sample-weighted mean,
@@ -40,13 +41,15 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle):
             instead of starting a new run. When there is none, a new run starts. A run that another
             process is still writing is refused (RuntimeError); one whose process was killed goes on,
             its early-stopping rule too (see ``Run.epochs``).
-        progress: show a progress bar with the latest epoch's values while ``Run.epochs`` runs.
-            Default: only when standard error is a terminal.
+        progress: show a progress bar with the latest epoch's values while ``Run.epochs`` runs, or in
+            a Jupyter notebook a live plot (docs/notebooks.md). Default: on a terminal or in a notebook.
         info: free-form facts about the run (framework, model summary...), stored with it.
         diagnose: at ``finish()``, diagnose the curves (see :func:`fitwatch.diagnose`), store the
             result in the run's info under ``"diagnosis"`` and print it to standard error.
             ``"quiet"`` stores without printing; False skips it.
         preflight: a :func:`fitwatch.preflight` report to store with the run (as ``add_preflight``).
+        tags, note: tags (``["baseline", "lr-sweep"]``, each one word) and a note to store with the run
+            (``run.tag(...)``, ``run.note = ...`` later; ``fitwatch runs --tag``, ``fitwatch show``).
 
     Attributes:
         id: the run's id in the store.
@@ -73,7 +76,7 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle):
 
     def __init__(self, name: str | None = None, config: dict | None = None, *, dir=None,
                  resume: bool = False, progress: bool | None = None, info: dict | None = None,
-                 diagnose: bool | str = True, preflight=None):
+                 diagnose: bool | str = True, preflight=None, tags=None, note: str | None = None):
         if name is None:
             name = time.strftime("run-%Y%m%d-%H%M%S")
         if not isinstance(name, str) or not name.strip():
@@ -87,6 +90,7 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle):
         if diagnose not in (True, False, "quiet"):
             raise ValueError(f"fitwatch: diagnose must be True, False or 'quiet', got {diagnose!r}")
         self.diagnose = diagnose
+        labels = check_labels(tags, note)  # before the run exists: a bad tag creates no run
         self.diagnosis_ = None  # set by finish()
         self.store = Store.shared(dir)
         self.epoch = 0
@@ -130,6 +134,7 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle):
             self.store.update_run(self.id, config=self.config, info=self.info)
         else:
             self.id = created if created is not None else self.store.create_run(name, self.config, self.info)
+        self._store_labels(labels)
         self.store.hold()
         register(self, self._finish_at_exit)
         if preflight is not None:  # fitwatch.preflight's report, kept with the run
@@ -326,7 +331,8 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle):
 
         Args:
             n: the total number of epochs.
-            progress: show a progress bar (default: the run's ``progress``, else only on a terminal).
+            progress: show a progress bar, or a live plot in a notebook (default: the run's ``progress``,
+                else only on a terminal or in a notebook).
             stop: a :class:`fitwatch.EarlyStopping`, e.g. ``stop=fitwatch.EarlyStopping()``.
             restore: the model (a ``torch.nn.Module`` or a Keras model) to leave with the weights of
                 the best epoch. Without ``stop=``, the best ``val_loss`` epoch is kept and the loop
@@ -363,14 +369,8 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle):
                 keeper.stop.reset()  # a stopper reused from an earlier loop starts afresh
             self.info.pop("stopped_epoch", None)  # a resumed run's earlier stop no longer describes it
             self._use_keeper(keeper, n, resume_stop=True)
-        show = self.progress if progress is None else progress
-        if show is None:
-            show = sys.stderr.isatty()
-        if show:
-            from fitwatch.record.progress import EpochBar
-
-            self._bar = EpochBar(self.name, total=n, start=self.epoch)
-            self._bar.start()
+        # a live plot in a notebook, the bar on a terminal (progress=None: on a terminal only), else None
+        self._bar = epoch_display(self.name, n, self.epoch, self.progress if progress is None else progress)
         self._in_epochs = True
         self._planned = n
         self._stopped_early = False
@@ -476,25 +476,10 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle):
         else:
             self.finish()
 
-    def plot(self, **kw):
-        """The run's curves so far (every completed epoch, during training too), read back from its
-        store, annotated with their diagnosis.
-
-        ``**kw``: ``smooth=``, ``log=``, ``title=``, ``monitor=`` as in :meth:`fitwatch.RunData.plot`. Returns a
-        ``matplotlib.figure.Figure`` (needs matplotlib: ``pip install 'fitwatch[plot]'``).
-
-        Example:
-            >>> import tempfile, fitwatch
-            >>> run = fitwatch.Run("live-plot", dir=tempfile.mkdtemp(), diagnose=False)
-            >>> for epoch in run.epochs(2):
-            ...     run.log_epoch(loss=[0.9, 0.5][epoch], val_loss=[1.0, 0.7][epoch])
-            >>> len(run.plot().axes)
-            1
-            >>> run.finish()
-        """
-        self.store.flush(FLUSH_WAIT_S)  # the epochs ended so far, committed
-        return self.store.load(self.id).plot(**kw)
-
     def __repr__(self) -> str:
         return f"Run(name={self.name!r}, id={self.id}, epoch={self.epoch}, status={self.status!r})"
+
+    def _repr_html_(self) -> str:  # Jupyter: the run so far, as fitwatch.load(name) shows it
+        self.store.flush(FLUSH_WAIT_S)
+        return self.store.load(self.id)._repr_html_()
 

@@ -24,6 +24,7 @@ from rich.text import Text
 
 from fitwatch.show.before import summary_lines
 from fitwatch.core.names import keras_key, split_key
+from fitwatch.store.configs import flat_config
 from fitwatch.store.rundata import RunData
 from fitwatch.store.status import effective_status
 
@@ -179,13 +180,16 @@ def runs_summary(runs: list[dict]) -> list[dict]:
             "ended_at": r.get("ended_at"),
             "duration_s": None if dur is None else round(dur, 3),
             "config": r.get("config") or {},
+            "tags": r.get("tags") or [],
+            "note": r.get("note"),
             "error": error_line(r.get("error")),
         })
     return out
 
 
-def runs_table(runs: list[dict], title: str | None = None) -> Table:
-    """The ``fitwatch runs`` table: id, name, status, epochs, best val_loss and its epoch, started, duration."""
+def runs_table(runs: list[dict], title: str | None = None, config_keys=()) -> Table:
+    """The ``fitwatch runs`` table: id, name, status, epochs, best val_loss and its epoch, started, duration,
+    then the values of ``config_keys`` (flattened: ``optimizer.lr``) and the tags, when a run has any."""
     table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, title_justify="left", title_style="bold")
     table.add_column("id", justify="right", style="dim", no_wrap=True)
     # a long name is cut with "…" (the width goes to the numbers); `fitwatch runs --json` has it whole
@@ -196,7 +200,13 @@ def runs_table(runs: list[dict], title: str | None = None) -> Table:
     table.add_column("best epoch", justify="right", no_wrap=True)
     table.add_column("started", no_wrap=True)
     table.add_column("duration", justify="right", no_wrap=True)
+    for key in config_keys:
+        table.add_column(key, justify="right", no_wrap=True, overflow="ellipsis", max_width=24)
+    tagged = any(r.get("tags") for r in runs)
+    if tagged:
+        table.add_column("tags", style="cyan", no_wrap=True, overflow="ellipsis", max_width=30)
     for s in runs_summary(runs):
+        config = flat_config(s["config"])
         dim = s["status"] == "killed"
         table.add_row(
             str(s["id"]),
@@ -207,19 +217,21 @@ def runs_table(runs: list[dict], title: str | None = None) -> Table:
             "-" if s["best_epoch"] is None else str(s["best_epoch"]),
             s["started"],
             fmt_duration(s["duration_s"]),
+            *[Text(_fmt_config_value(config[k]) if k in config else "-") for k in config_keys],
+            *([Text(" ".join(s["tags"]))] if tagged else []),
             style="dim" if dim else None,
         )
     return table
 
 
-def print_runs(runs: list[dict], console: Console, store_path=None) -> None:
+def print_runs(runs: list[dict], console: Console, store_path=None, config_keys=()) -> None:
     if not runs:
         where = f" in {store_path}" if store_path is not None else ""
         console.print(f"No runs yet{escape(where)}. Record one with fitwatch.Run(...), or try: fitwatch demo",
                       soft_wrap=True)
         return
     title = f"{len(runs)} run{'s' if len(runs) != 1 else ''} in {store_path}" if store_path is not None else None
-    print_wide(console, runs_table(runs, title=escape(title) if title else None))
+    print_wide(console, runs_table(runs, title=escape(title) if title else None, config_keys=config_keys))
 
 
 # -- fitwatch show ------------------------------------------------------------------------------
@@ -334,6 +346,10 @@ def show_header(data: RunData) -> RenderableType:
     lines.append(when)
     if data.config:
         lines.append(Text("config  ", style="dim") + Text(fmt_config(data.config)))
+    if data.tags:
+        lines.append(Text("tags    ", style="dim") + Text(" ".join(data.tags), style="cyan"))
+    if data.note:
+        lines.append(Text("note    ", style="dim") + Text(data.note))
     err = error_line(data.error)
     if err and data.status in ("failed", "stopped"):
         lines.append(Text("error   ", style="dim") + Text(err, style="red"))

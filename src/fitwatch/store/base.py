@@ -169,6 +169,19 @@ def storable_text(x) -> bool:
         return False
 
 
+def check_tag(tag) -> str:
+    """``tag`` as stored: a non-empty word of printable text, no space and no comma (``lr-sweep``,
+    ``baseline``, ``v2.1``), so that ``--tag`` and ``--config a,b`` on the command line can name it.
+
+    Raises:
+        ValueError: anything else (the message names the tag and gives an example).
+    """
+    if not storable_text(tag) or not tag.isprintable() or any(c.isspace() or c == "," for c in tag):
+        raise ValueError(f"fitwatch: {tag!r} is not a tag: a tag is one word without spaces or commas, "
+                         f"e.g. 'baseline' or 'lr-sweep'")
+    return tag
+
+
 class StoreWriteWarning(UserWarning):
     """The store's background work could not write something (named in the message): a run warns
     with it at its next epoch or at its end, so that a failure in the writer thread is never silent."""
@@ -401,6 +414,62 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def last_steps(self, run_id: int) -> dict[str, int]:
         """The last batch step stored for each split of a run (a resumed run counts on from there)."""
+
+    # -- managing runs: tags, notes, renaming, deleting (optional: a backend without them says so) --
+    def labels(self, run_ids=None) -> dict[int, dict]:
+        """The tags and note of every run that has any (or of ``run_ids`` only): ``{id: {"tags":
+        [sorted], "note": str | None}}``; a run without either is absent."""
+        raise NotImplementedError(f"the {self.scheme} store keeps no tags or notes")
+
+    def set_tags(self, run_id: int, add=(), remove=()) -> list[str]:
+        """Add the tags ``add`` to a run and take ``remove`` off it (each :func:`check_tag`ged; a tag
+        it has already, or lacks, is no error); returns its tags, sorted. Committed before returning.
+
+        Raises:
+            KeyError: no run has that id. ValueError: a tag that is not one word."""
+        raise NotImplementedError(f"the {self.scheme} store keeps no tags")
+
+    def set_note(self, run_id: int, note: str | None) -> None:
+        """Set a run's note (free text; None or ``""`` removes it). Committed before returning.
+
+        Raises:
+            KeyError: no run has that id."""
+        raise NotImplementedError(f"the {self.scheme} store keeps no notes")
+
+    def rename_run(self, run_id: int, name: str, share: bool = False) -> None:
+        """Give a run a new name (its id, epochs and everything else stay).
+
+        Raises:
+            KeyError: no run has that id.
+            ValueError: another run has that name and ``share`` is False (two runs of one name are
+                allowed, but the name then opens the latest of them: a run would be hidden), or the
+                name is empty."""
+        raise NotImplementedError(f"the {self.scheme} store cannot rename runs")
+
+    def delete_run(self, run_id: int, force: bool = False) -> dict:
+        """Delete a run and everything of it (record, epochs, batch values, probes, tags, note), in
+        one transaction; returns how many rows of each went. Its id is never given to another run.
+
+        Raises:
+            KeyError: no run has that id.
+            RuntimeError: the run is being written: recorded as running by a live process of this
+                host (never deleted), or by a process of another host, whose life cannot be told from
+                here (deleted only with ``force``)."""
+        raise NotImplementedError(f"the {self.scheme} store cannot delete runs")
+
+    def labelled_runs(self, tag: str | None = None) -> list[dict]:
+        """:meth:`runs`, each record with its ``tags`` (a sorted list) and ``note`` (None without
+        one); only the runs tagged ``tag`` when it is given."""
+        try:
+            labels = self.labels()
+        except NotImplementedError:
+            labels = {}
+        out = []
+        for r in self.runs():
+            r.update(labels.get(r["id"]) or {"tags": [], "note": None})
+            if tag is None or tag in r["tags"]:
+                out.append(r)
+        return out
 
     @abc.abstractmethod
     def close(self) -> None:

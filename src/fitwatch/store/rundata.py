@@ -28,6 +28,7 @@ class RunData:
     Attributes:
         id, name, status, config, info, error, started_at, ended_at, updated_at, pid, host:
             the run's record (``status`` is one of running, finished, failed, stopped).
+        tags, note: the run's tags (sorted) and its note (None without one): ``fitwatch tag``, ``fitwatch note``.
         epochs: the epoch numbers that hold at least one value, ascending.
         metrics: ``{(split, metric): values}``, each array aligned with ``epochs`` (NaN where that
             epoch has no value for it).
@@ -50,6 +51,8 @@ class RunData:
     metrics: dict[tuple[str, str], np.ndarray]
     epoch_times: np.ndarray = field(default_factory=lambda: np.empty(0))
     present: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, repr=False)
+    tags: list[str] = field(default_factory=list)
+    note: str | None = None
     _steps_reader: Callable[[], dict] | None = field(default=None, repr=False)
     _probes_reader: Callable[[], dict] | None = field(default=None, repr=False)
     _probes: dict | None = field(default=None, repr=False)  # read once, when first asked for
@@ -75,6 +78,7 @@ class RunData:
         fields = {k: run.get(k) for k in (
             "id", "name", "status", "config", "info", "error", "started_at", "ended_at", "updated_at", "pid", "host"
         )}
+        fields.update(tags=list(run.get("tags") or []), note=run.get("note"))
         metrics = dict(sorted(metrics.items(), key=lambda kv: _order(kv[0])))
         if len(times) and not np.all(np.isnan(times)):  # epochs are committed without touching the run's row
             fields["updated_at"] = max(fields["updated_at"] or 0.0, float(np.nanmax(times)))
@@ -144,6 +148,27 @@ class RunData:
         from fitwatch.show.plot import plot_sources
 
         return plot_sources(self, **kw)
+
+    def to_pandas(self):
+        """A ``pandas.DataFrame`` indexed by epoch (``epoch``), one column per Keras-style curve
+        (``loss``, ``val_loss``...), NaN where an epoch has no value (needs pandas).
+
+        Example:
+            >>> data = RunData.from_rows({"id": 1, "name": "r"}, [{"epoch": 0, "split": "train", "metric": "loss",
+            ...                          "value": 0.5}, {"epoch": 1, "split": "train", "metric": "loss", "value": 0.25}])
+            >>> data.to_pandas()["loss"].tolist()
+            [0.5, 0.25]
+        """
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("fitwatch: RunData.to_pandas() needs pandas: pip install pandas") from None
+        return pd.DataFrame(self.history, index=pd.Index(self.epochs, name="epoch"), dtype="float64")
+
+    def _repr_html_(self) -> str:  # Jupyter: status, verdict, a small plot, the table folded
+        from fitwatch.show.notebook import run_html
+
+        return run_html(self)
 
 
 def _order(key: tuple[str, str]) -> tuple:

@@ -47,10 +47,11 @@ from fitwatch.store.journal import Journal, epoch_row, replay
 from fitwatch.store.rundata import RunData
 from fitwatch.store.writer import CHECKPOINT, FLUSH_WAIT_S, BackgroundWriter
 from fitwatch.store.sqlite_schema import APPLICATION_ID, SCHEMA as _SCHEMA, SCHEMA_VERSION
+from fitwatch.store.sqlite_manage import ManageRuns
 from fitwatch.store.status import hostname
 
 
-class SQLiteStore(BackgroundWriter, Store, scheme="sqlite"):
+class SQLiteStore(ManageRuns, BackgroundWriter, Store, scheme="sqlite"):
     """A fitwatch store: the SQLite database holding runs, their epochs and their batches. ``Store(dir)``
     and :func:`fitwatch.store.open_store` return one for a folder or a ``sqlite:///`` URL.
 
@@ -398,6 +399,7 @@ class SQLiteStore(BackgroundWriter, Store, scheme="sqlite"):
         epochs = self._read(
             "SELECT split, metric, epoch, value, n, t FROM epochs WHERE run_id = ? ORDER BY epoch", (run["id"],)
         )
+        run.update(self.labels([run["id"]]).get(run["id"]) or {})  # its tags and note (sqlite_manage)
         return RunData.from_rows(run, epochs, steps_reader=lambda: self.steps(run["id"]),
                                  probes_reader=lambda: self._probes_of(run["id"]))
 

@@ -3,6 +3,12 @@
 Version 1: runs, epochs, steps (batch chunks). Version 2 adds ``probes`` (``Run.watch``): one row per
 sampled step, layer and statistic. A store of an older version is read as it is and upgraded by the
 first process that writes to it.
+
+The ``tags`` and ``notes`` tables (``Run(tags=..., note=...)``, ``fitwatch tag``, ``fitwatch note``) are
+optional: they are part of a new store's schema, and a store without them (any version-2 store
+written before they existed) gains them, in the same transaction, the first time a run is tagged or
+noted (:data:`LABELS_SCHEMA`). Adding them does not change the version: a fitwatch that does not know
+them reads and writes the store as before, so an older install keeps working on a store with tags.
 """
 
 SCHEMA_VERSION = 2  # 2: the probes table (Run.watch); a version-1 store is upgraded by its first writer
@@ -57,3 +63,11 @@ CREATE TABLE IF NOT EXISTS probes (
 );
 CREATE INDEX IF NOT EXISTS probes_run ON probes (run_id, step);
 """
+
+#: the optional tables of tags and notes, one statement a line (created when first written, see above)
+LABELS_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS tags (run_id INTEGER NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (run_id, tag)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS tags_tag ON tags (tag)",
+    "CREATE TABLE IF NOT EXISTS notes (run_id INTEGER PRIMARY KEY, note TEXT NOT NULL)",
+)
+SCHEMA += "".join(f"{statement};\n" for statement in LABELS_SCHEMA)

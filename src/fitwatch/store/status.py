@@ -64,3 +64,18 @@ def effective_status(run) -> str:
     if status == "running" and pid_alive(get("pid"), get("host")) is False:
         return "killed"
     return status
+
+
+def refuse_a_writer(run: dict, force: bool = False) -> None:
+    """Raise a RuntimeError when ``run`` (a record) is being written: recorded as running by a live
+    process of this host, or (unless ``force``) by a process of another host, which cannot be checked."""
+    if run.get("status") != "running":
+        return
+    alive = pid_alive(run.get("pid"), run.get("host"))
+    if alive:
+        raise RuntimeError(f"run {run['name']!r} (#{run['id']}) is running (pid {run.get('pid')} on this host); "
+                           f"stop it first, or wait for it to finish")
+    if alive is None and not force:
+        raise RuntimeError(f"run {run['name']!r} (#{run['id']}) is recorded as running on {run.get('host')} "
+                           f"(pid {run.get('pid')}), which cannot be checked from {hostname()}; make sure it "
+                           f"has ended, then force it")

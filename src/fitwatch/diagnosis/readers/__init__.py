@@ -111,6 +111,7 @@ from pathlib import Path
 import numpy as np
 
 from fitwatch.diagnosis.curves import Curves
+from fitwatch.diagnosis.readers.boosting_results import is_results, read_results, results_doc
 from fitwatch.diagnosis.readers.columns import (
     MAX_COLUMNS,
     MAX_LOG_LINES,
@@ -138,6 +139,7 @@ from fitwatch.diagnosis.readers.python_objects import (
 )
 from fitwatch.diagnosis.readers.resumed import MAX_RUNS
 from fitwatch.diagnosis.readers.runs import MAX_FILE_RUNS, name_runs
+from fitwatch.diagnosis.readers.sklearn_estimator import from_estimator, is_estimator
 from fitwatch.diagnosis.readers.store_runs import DB_NAME, from_rundata, from_store, read_store_file
 from fitwatch.diagnosis.readers.tensorboard_events import is_event_file, read_tensorboard
 from fitwatch.store.rundata import RunData
@@ -188,12 +190,16 @@ def read_curves(source, *, dir=None) -> list[Curves]:
         raise ReadError("bytes are not a source; pass the path of the log file (or its text decoded)")
     if isinstance(source, (int, np.integer)) and not isinstance(source, bool):
         return [from_store(int(source), dir)]
+    if is_estimator(source):  # a fitted scikit-learn estimator (MLPClassifier's loss_curve_...)
+        return from_estimator(source)
     history = getattr(source, "history", None)
     if isinstance(history, dict) and not is_dataframe(source):  # a Keras History
         return from_history(history, epochs=getattr(source, "epoch", None))
     if is_dataframe(source):
         return from_dataframe(source)
     read = functools.partial(read_curves, dir=dir)  # for the sources inside a dict or a list
+    if is_results(source):  # XGBoost's evals_result(), LightGBM's evals_result_
+        return [read_results(source, "dict", "dict")]
     if isinstance(source, dict):
         return from_dict(source, read)
     if isinstance(source, (list, tuple, np.ndarray)) or is_tensor(source):
@@ -311,6 +317,9 @@ def _parse_any_json(text: str, label: str, source: str) -> list[tuple]:
         found = trainer_log_rows(text, label)
         if found is not None:
             return parse_trainer_log(*found, label, source)
+    results = results_doc(text)  # XGBoost's or LightGBM's evaluation results, saved as JSON
+    if results is not None:
+        return [(None, read_results(results, label, source))]
     return parse_json(text, label, source)
 
 

@@ -61,7 +61,8 @@ SECURITY_HEADERS = {
 
 #: the API's routes, also served at ``GET /api`` for discovery
 ENDPOINTS = [
-    ("/api/runs", "every run: status, epochs, best val_loss and epoch, verdict; q, verdict, sort, order"),
+    ("/api/runs", "every run: status, epochs, best val_loss and epoch, verdict, tags, note, config; q, verdict, tag, "
+                  "sort, order"),
     ("/api/runs/{id}", "one run: config, info, early stopping, diagnosis, the epoch and batch series it has "
                        "(batch ones with their counts), plot annotations"),
     ("/api/runs/{id}/curves", "epoch-level series of every split and metric; since_epoch, smooth, max_points"),
@@ -70,6 +71,7 @@ ENDPOINTS = [
     ("/api/runs/{id}/export.csv", "every epoch and batch value, in full, as CSV"),
     ("/api/runs/{id}/export.json", "the record and every series, in full, as JSON"),
     ("/api/compare", "several runs' epoch-level series, one colour a run; ids=1,2,3, smooth, max_points"),
+    ("/api/sweep", "each run's best val_loss against one config value; key (default: the first that varies), tag"),
     ("/api/style", "the colours shared with fitwatch plot and fitwatch report"),
 ]
 
@@ -217,6 +219,7 @@ def _api_style(request):
 def _runs(request):
     return _json_response(_data(request).runs(q=_param(request, "q", default=""),
                                               verdict=_param(request, "verdict", default=""),
+                                              tag=_param(request, "tag", default=""),
                                               sort=_param(request, "sort", default="id"),
                                               order=_param(request, "order", default="desc")))
 
@@ -272,6 +275,11 @@ def _compare(request):
                                                  max_points=_param(request, "max_points")))
 
 
+def _sweep(request):
+    return _json_response(_data(request).sweep(key=_param(request, "key", default=""),
+                                               tag=_param(request, "tag", default="")))
+
+
 async def _not_found(request, exc):
     from starlette.responses import JSONResponse, PlainTextResponse
 
@@ -310,6 +318,7 @@ _ROUTES = [
     ("/api/runs/{run_id:runid}/export.csv", _export_csv),
     ("/api/runs/{run_id:runid}/export.json", _export_json),
     ("/api/compare", _compare),
+    ("/api/sweep", _sweep),
 ]
 
 

@@ -41,7 +41,9 @@ from fitwatch.store import Store
 from fitwatch.store.base import INT64
 from fitwatch.show.before import summary_lines
 from fitwatch.show.tables import duration_of, error_line
+from fitwatch.store.configs import flat_config, varying_keys
 from fitwatch.store.status import effective_status
+from fitwatch.show.dashboard.sweep import UnknownKey, sweep
 from fitwatch.show.dashboard.series import jsonable, nonfinite_points, series_payload, values_json
 
 #: the sort keys of ``/api/runs`` (``sort=``)
@@ -78,15 +80,16 @@ class DashboardData:
         self._steps: OrderedDict[tuple[int, tuple], dict] = OrderedDict()  # LRU, a few runs
 
     # -- the runs list ----------------------------------------------------------------------
-    def runs(self, q: str = "", verdict: str = "", sort: str = "id", order: str = "desc") -> dict:
-        """``GET /api/runs``: every run, filtered by name (``q``, case-insensitive substring) and
-        verdict, sorted by ``sort`` (one of :data:`SORT_KEYS`) in ``order`` (``asc``/``desc``;
-        missing values last either way)."""
+    def runs(self, q: str = "", verdict: str = "", sort: str = "id", order: str = "desc", tag: str = "") -> dict:
+        """``GET /api/runs``: every run, filtered by name (``q``, case-insensitive substring), verdict
+        and tag, sorted by ``sort`` (one of :data:`SORT_KEYS`) in ``order`` (``asc``/``desc``;
+        missing values last either way). Each run has its tags, note and config (flattened:
+        ``optimizer.lr``); ``config_keys`` lists the keys that differ across the runs, ``tags`` every tag."""
         if sort not in SORT_KEYS:
             raise BadRequest(f"sort={sort!r} is not a column; use one of {', '.join(SORT_KEYS)}")
         if order not in ("asc", "desc"):
             raise BadRequest(f"order={order!r}; use asc or desc")
-        records = self.store.runs()
+        records = self.store.labelled_runs()
         deadline = time.monotonic() + VERDICT_BUDGET_S
         out = []
         for r in records:
@@ -109,8 +112,11 @@ class DashboardData:
                 "ended_at": r.get("ended_at"),
                 "duration_s": None if dur is None else round(dur, 3),
                 "error": error_line(r.get("error")),
+                "tags": r["tags"], "note": r["note"], "config": flat_config(r.get("config")),
             })
         total = len(out)
+        if tag:
+            out = [r for r in out if tag in r["tags"]]
         if q:
             needle = q.casefold()
             out = [r for r in out if needle in r["name"].casefold()]
@@ -121,7 +127,16 @@ class DashboardData:
         key = (lambda r: r[sort].casefold()) if sort in ("name", "status", "verdict") else (lambda r: r[sort])
         present.sort(key=lambda r: (key(r), r["id"]), reverse=order == "desc")
         return {"store": str(self.store.path), "total": total, "count": len(out), "sort": sort, "order": order,
+                "config_keys": varying_keys(records), "tags": sorted({t for r in records for t in r["tags"]}),
                 "runs": present + missing}
+
+    def sweep(self, key: str = "", tag: str = "") -> dict:
+        """``GET /api/sweep``: each run's best validation loss against its config value ``key``
+        (:func:`fitwatch.show.dashboard.sweep.sweep`)."""
+        try:
+            return sweep(self.store.labelled_runs(), key=key, tag=tag)
+        except UnknownKey as e:
+            raise BadRequest(str(e)) from None
 
     # -- one run ----------------------------------------------------------------------------
     def run(self, run_id: int) -> dict:

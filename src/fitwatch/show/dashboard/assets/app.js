@@ -12,7 +12,9 @@ const SEVERITY_ORDER = {critical: 0, warning: 1, info: 2};
 
 let STYLE = null;              // /api/style: the colours of fitwatch/style.py
 let view = null;               // the current view's state: {timers, alive}
-const listState = {q: "", verdict: "", sort: "started_at", order: "desc", selected: new Set(), runs: null};
+const listState = {q: "", verdict: "", tag: "", sort: "started_at", order: "desc", selected: new Set(), runs: null,
+                   configKeys: [], tags: []};
+const CONFIG_COLUMNS = 4;      // the runs list shows at most this many config keys, those that differ across runs
 const prefs = {smooth: 0, log: null};   // smoothing weight and log scale (null: automatic), kept across pages
 
 // -- small helpers ------------------------------------------------------------------------------
@@ -176,8 +178,10 @@ async function route() {
   const hash = location.hash.replace(/^#\/?/, "");
   const m = hash.match(/^run\/(\d+)/);
   const c = hash.match(/^compare\/([\d,]+)/);
+  const w = hash.match(/^sweep(?:\/(.*))?$/);
   try {
     if (m) await runPage(v, Number(m[1]));
+    else if (w) await sweepPage(v, w[1] ? decodeURIComponent(w[1]) : "");
     else if (c) await comparePage(v, c[1].split(",").filter(Boolean).map(Number));
     else await runsPage(v);
   } catch (e) {
@@ -207,11 +211,14 @@ async function runsPage(v) {
     el("option", {value: ""}, "All verdicts"),
     verdicts.map((x) => el("option", {value: x}, words(x))), el("option", {value: "none"}, "no verdict"));
   select.value = listState.verdict;
+  const tagSelect = el("select", {id: "tag-filter", "aria-label": "filter runs by tag"});
+  const sweepLink = el("a", {href: "#/sweep", id: "sweep-link", class: "button",
+                             title: "each run's best validation loss against a config value"}, "Sweep");
   const count = el("span", {class: "count", id: "run-count"});
   const compareBtn = el("button", {type: "button", id: "compare-btn", class: "primary"}, "Compare");
   const table = el("table", {class: "runs", id: "runs-table"});
   main.replaceChildren(
-    el("div", {class: "toolbar"}, filter, select, count, el("span", {class: "spacer"}), compareBtn),
+    el("div", {class: "toolbar"}, filter, select, tagSelect, count, el("span", {class: "spacer"}), sweepLink, compareBtn),
     el("div", {class: "table-wrap"}, table),
     el("p", {class: "note hint"}, "Click a run for its curves and diagnosis; tick several to compare them. " +
        "The list and running runs update by themselves."));
@@ -219,6 +226,7 @@ async function runsPage(v) {
   const render = () => renderRuns(table, count, compareBtn);
   filter.addEventListener("input", () => { listState.q = filter.value; render(); });
   select.addEventListener("change", () => { listState.verdict = select.value; render(); });
+  tagSelect.addEventListener("change", () => { listState.tag = tagSelect.value; render(); });
   compareBtn.addEventListener("click", () => {
     const ids = [...listState.selected];
     if (ids.length) location.hash = `#/compare/${ids.join(",")}`;
@@ -229,7 +237,12 @@ async function runsPage(v) {
     const [data] = await Promise.all([api("/api/runs"), ensureStyle()]);
     if (!v.alive) return;
     const text = JSON.stringify(data.runs);
-    if (text !== last) { last = text; listState.runs = data.runs; render(); }
+    if (text !== last) {
+      last = text;
+      Object.assign(listState, {runs: data.runs, configKeys: data.config_keys || [], tags: data.tags || []});
+      tagOptions(tagSelect);
+      render();
+    }
     ready(main, "runs");
     if (!window.Plotly) later(v, () => loadPlotly().catch(() => {}), 400);  // a click on a run then draws at once
     const live = data.runs.some((r) => r.status === "running" || r.verdict_pending);
@@ -244,10 +257,12 @@ function visibleRuns() {
   let rows = listState.runs || [];
   if (q) rows = rows.filter((r) => r.name.toLowerCase().includes(q));
   if (listState.verdict) rows = rows.filter((r) => (r.verdict || "none") === listState.verdict);
+  if (listState.tag) rows = rows.filter((r) => (r.tags || []).includes(listState.tag));
   const {sort, order} = listState;
-  const val = (r) => (typeof r[sort] === "string" ? r[sort].toLowerCase() : r[sort]);
-  const present = rows.filter((r) => r[sort] !== null && r[sort] !== undefined);
-  const missing = rows.filter((r) => r[sort] === null || r[sort] === undefined);
+  const get = (r) => (sort.startsWith("config.") ? (r.config || {})[sort.slice(7)] : r[sort]);
+  const val = (r) => { const x = get(r); return typeof x === "string" ? x.toLowerCase() : typeof x === "object" ? JSON.stringify(x) : x; };
+  const present = rows.filter((r) => get(r) !== null && get(r) !== undefined);
+  const missing = rows.filter((r) => get(r) === null || get(r) === undefined);
   present.sort((a, b) => {
     const x = val(a), y = val(b);
     const c = x < y ? -1 : x > y ? 1 : a.id - b.id;
@@ -256,15 +271,29 @@ function visibleRuns() {
   return present.concat(missing);   // missing values last either way, as /api/runs
 }
 
+function tagOptions(select) {
+  if (listState.tag && !listState.tags.includes(listState.tag)) listState.tag = "";
+  select.replaceChildren(el("option", {value: ""}, "All tags"), ...listState.tags.map((t) => el("option", {value: t}, t)));
+  select.value = listState.tag;
+  select.hidden = !listState.tags.length;
+}
+
+function configCell(v) {
+  if (v === undefined || v === null) return el("span", {class: "muted"}, "–");
+  return typeof v === "number" ? fmt(v) : typeof v === "object" ? JSON.stringify(v) : String(v);
+}
+
 function renderRuns(table, count, compareBtn) {
   const all = listState.runs || [];
   const rows = visibleRuns();
+  const keys = listState.configKeys.slice(0, CONFIG_COLUMNS);
+  const columns = COLUMNS.concat(keys.map((k) => ({key: `config.${k}`, label: k, config: true})));
   const head = el("tr", {}, el("th", {class: "check"}),
-    COLUMNS.map((c) => {
+    columns.map((c) => {
       const active = listState.sort === c.key;
-      const th = el("th", {class: (c.num ? "num " : "") + "sortable" + (active ? " sorted" : ""), dataset: {sort: c.key},
-                           "aria-sort": active ? (listState.order === "asc" ? "ascending" : "descending") : "none",
-                           tabindex: "0", title: `sort by ${c.label.toLowerCase()}`},
+      const th = el("th", {class: (c.num ? "num " : "") + (c.config ? "config " : "") + "sortable" + (active ? " sorted" : ""),
+                           dataset: {sort: c.key}, "aria-sort": active ? (listState.order === "asc" ? "ascending" : "descending") : "none",
+                           tabindex: "0", title: c.config ? `config ${c.label}: sort by it` : `sort by ${c.label.toLowerCase()}`},
                     c.label, el("span", {class: "arrow", "aria-hidden": "true"},
                                 active ? (listState.order === "asc" ? "▲" : "▼") : ""));
       const go = () => {
@@ -288,22 +317,27 @@ function renderRuns(table, count, compareBtn) {
     body.appendChild(el("tr", {dataset: {id: r.id}},
       el("td", {class: "check"}, box),
       el("td", {class: "name"}, el("a", {href: `#/run/${r.id}`, class: "run-link"}, r.name),
+         (r.tags || []).map((t) => el("span", {class: "tag", title: `show only the runs tagged ${t}`, onclick: () => {
+           listState.tag = t; const s = document.getElementById("tag-filter"); if (s) s.value = t;
+           renderRuns(table, count, compareBtn); }}, t)),
+         r.note ? el("div", {class: "note-line", title: r.note}, r.note) : null,
          r.error ? el("div", {class: "err-line", title: r.error}, r.error) : null),
       el("td", {}, statusPill(r.status)),
       el("td", {class: "num"}, r.epochs),
       el("td", {class: "num"}, best),
       el("td", {}, badge(r.verdict, r.verdict_pending)),
       el("td", {class: "muted"}, fmtTime(r.started_at)),
-      el("td", {class: "num muted"}, fmtDuration(r.duration_s))));
+      el("td", {class: "num muted"}, fmtDuration(r.duration_s)),
+      keys.map((k) => el("td", {class: "config"}, configCell((r.config || {})[k])))));
   }
   const tbody = el("tbody");
   tbody.appendChild(body);
   table.replaceChildren(el("thead", {}, head), tbody);
   if (!all.length) {
-    tbody.appendChild(el("tr", {}, el("td", {colspan: COLUMNS.length + 1, class: "empty"},
+    tbody.appendChild(el("tr", {}, el("td", {colspan: columns.length + 1, class: "empty"},
       "No runs in this store yet. Record one with fitwatch.Run(...) or fitwatch.keras.Callback(...): it shows here as it trains.")));
   } else if (!rows.length) {
-    tbody.appendChild(el("tr", {}, el("td", {colspan: COLUMNS.length + 1, class: "empty"}, "No run matches the filter.")));
+    tbody.appendChild(el("tr", {}, el("td", {colspan: columns.length + 1, class: "empty"}, "No run matches the filter.")));
   }
   count.textContent = rows.length === all.length ? `${all.length} run${all.length === 1 ? "" : "s"}`
     : `${rows.length} of ${all.length} runs`;
@@ -913,6 +947,85 @@ function onsetLines(layout, runs) {
                         line: {color: r.color, width: 1.2, dash: "dash"},
                         name: plotText(`${r.name} · overfitting from epoch ${e}`), showlegend: true,
                         legendgroup: `${r.id}-onset`});
+  }
+}
+
+// -- the sweep: each run's best validation loss against one config value ---------------------------
+async function sweepPage(v, key) {
+  const main = document.getElementById("view");
+  setCrumbs({text: "Runs", href: "#/"}, {text: "sweep"});
+  document.title = "fitwatch · sweep";
+  const plotlyReady = loadPlotly();
+  await ensureStyle();
+  const state = {key, tag: listState.tag, log: null};
+  const keySelect = el("select", {id: "sweep-key", "aria-label": "the config key on the x axis"});
+  const tagSelect = el("select", {id: "sweep-tag", "aria-label": "only the runs with this tag"});
+  const log = el("input", {type: "checkbox", id: "sweep-log"});
+  const logLabel = el("label", {class: "ctl toggle", title: "logarithmic x axis (learning rates, weight decays)"}, log, "Log x");
+  const plot = el("div", {class: "plot", id: "sweep-plot"});
+  const left = el("p", {class: "note", id: "sweep-left-out"});
+  main.replaceChildren(
+    el("div", {class: "controls"}, el("label", {class: "ctl"}, "Config key", keySelect),
+       el("label", {class: "ctl"}, "Tag", tagSelect), logLabel),
+    el("div", {class: "plots"}, el("div", {class: "panel main"}, plot)), left,
+    el("p", {class: "note hint"}, "One point a run: its best validation loss against the value of the chosen " +
+       "config key. Hover for the run, click to open it."));
+  const go = async () => {
+    const q = new URLSearchParams({key: state.key || "", tag: state.tag || ""});
+    const data = await api(`/api/sweep?${q}`);
+    if (!v.alive) return;
+    state.key = data.key;
+    if (location.hash !== `#/sweep/${encodeURIComponent(data.key)}` && data.key) {
+      history.replaceState(null, "", `#/sweep/${encodeURIComponent(data.key)}`);
+    }
+    keySelect.replaceChildren(...data.keys.map((k) => el("option", {value: k.key},
+      `${k.key} (${k.kind === "numeric" ? "number" : "category"}, ${k.runs} run${k.runs === 1 ? "" : "s"})`)));
+    keySelect.value = data.key;
+    const tags = listState.tags.length ? listState.tags : [...new Set(data.points.flatMap((p) => p.tags))];
+    tagSelect.replaceChildren(el("option", {value: ""}, "All runs"), ...tags.map((t) => el("option", {value: t}, t)));
+    tagSelect.value = state.tag || "";
+    if (state.logKey !== data.key) { state.log = null; state.logKey = data.key; }  // a new key: automatic again
+    log.checked = (state.log === null ? data.log_x : state.log) && data.kind === "numeric";
+    log.disabled = data.kind !== "numeric";
+    left.textContent = data.left_out.length
+      ? `Not plotted: ${data.left_out.map((r) => `${r.name} (${r.why})`).join("; ")}.` : "";
+    await plotlyReady;
+    if (!v.alive) return;
+    await drawSweep(plot, data, log.checked);
+    ready(main, "sweep");
+  };
+  keySelect.addEventListener("change", () => { state.key = keySelect.value; go().catch((e) => banner(e.message)); });
+  tagSelect.addEventListener("change", () => { state.tag = tagSelect.value; go().catch((e) => banner(e.message)); });
+  log.addEventListener("change", () => { state.log = log.checked; go().catch((e) => banner(e.message)); });
+  if (!listState.tags.length) {  // the tags of every run, not only of the plotted ones
+    try { listState.tags = (await api("/api/runs")).tags || []; } catch (e) { /* the sweep says what failed */ }
+  }
+  await go();
+}
+
+async function drawSweep(div, data, logX) {
+  const color = (STYLE.split_colors && STYLE.split_colors.val) || "#1f77b4";
+  const pts = data.points;
+  const layout = baseLayout(plotText(`best val loss by ${data.key || "config"}`), plotText(data.key || ""), null);
+  layout.hovermode = "closest";
+  layout.showlegend = false;
+  layout.yaxis.title = {text: "best val loss", standoff: 6};
+  if (data.kind === "numeric") Object.assign(layout.xaxis, logX ? {type: "log", exponentformat: "power"} : {type: "linear"});
+  else {
+    const order = [...new Set([...pts].sort((a, b) => a.best_val_loss - b.best_val_loss).map((p) => p.value))];
+    Object.assign(layout.xaxis, {type: "category", categoryorder: "array", categoryarray: order});
+  }
+  layout.uirevision = `${data.key}-${logX}`;
+  const trace = {x: pts.map((p) => p.value), y: pts.map((p) => p.best_val_loss), type: "scatter", mode: "markers",
+                 name: "runs", text: pts.map((p) => plotText(p.name)), customdata: pts.map((p) => [p.id, p.best_epoch]),
+                 marker: {size: 10, color, opacity: 0.85, line: {color: "#fff", width: 1}},
+                 hovertemplate: `<b>%{text}</b><br>${plotText(data.key)} = %{x}<br>best val loss %{y:.4g} ` +
+                                "at epoch %{customdata[1]}<extra></extra>"};
+  div.dataset.points = String(pts.length);
+  await Plotly.react(div, [trace], layout, PLOT_CONFIG);
+  if (!div.dataset.clicks) {
+    div.dataset.clicks = "1";
+    div.on("plotly_click", (e) => { const p = e.points && e.points[0]; if (p) location.hash = `#/run/${p.customdata[0]}`; });
   }
 }
 
