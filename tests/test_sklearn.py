@@ -144,9 +144,10 @@ def test_diagnose_mlp_good_fit(digits):
     [c] = read_curves(mlp)
     assert c.series["val_accuracy"].tolist() == mlp.validation_scores_ and c.context == {"classes": 10}
     assert c.stop["stopped"] and c.stop["restored_epoch"] == int(np.argmax(mlp.validation_scores_))
-    d = fitwatch.diagnose(mlp, monitor="val_accuracy")
-    assert d.verdict == "good_fit"
-    assert any("monitor='val_accuracy'" in n for n in fitwatch.diagnose(mlp).notes)  # the default says how
+    d = fitwatch.diagnose(mlp)  # no validation loss: the validation score its early stopping watched
+    assert d.verdict == "good_fit" and d.monitor == "val_accuracy"
+    assert any("judged val_accuracy, the curve the run's own early stopping watched" in n for n in d.notes)
+    assert fitwatch.diagnose(mlp, monitor="loss").monitor == "loss"  # asked for: the training loss
 
 
 def test_diagnose_mlp_overfitting_tiny_training_set():
@@ -158,8 +159,8 @@ def test_diagnose_mlp_overfitting_tiny_training_set():
         mlp = MLPRegressor(hidden_layer_sizes=(256,), alpha=0.0, early_stopping=True, validation_fraction=0.4,
                            n_iter_no_change=10**6, max_iter=300, learning_rate_init=2e-3, random_state=3).fit(X[idx],
                                                                                                             y[idx])
-    d = fitwatch.diagnose(mlp, monitor="val_r2")
-    assert d.verdict == "overfitting" and d.best_epoch == int(np.argmax(mlp.validation_scores_)) < 20
+    for d in (fitwatch.diagnose(mlp), fitwatch.diagnose(mlp, monitor="val_r2")):
+        assert d.verdict == "overfitting" and d.best_epoch == int(np.argmax(mlp.validation_scores_)) < 20
 
 
 def test_reader_refuses_estimators_without_curves(digits):

@@ -48,6 +48,12 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
     """Diagnose one run's curves. See :func:`fitwatch.diagnose` for the usual entry point."""
     if stop is not None:
         curves = dataclasses.replace(curves, stop=stop_record(stop))
+    watched = (curves.stop or {}).get("monitor")
+    if monitor == "val_loss" and "val_loss" not in curves.series and isinstance(watched, str) \
+            and watched.startswith("val_") and watched in curves.series:  # e.g. an MLP's validation_scores_
+        curves = dataclasses.replace(curves, notes=[*curves.notes, f"no validation loss: judged {watched}, the "
+                                                                   f"curve the run's own early stopping watched"])
+        monitor = watched
     key = resolve_monitor(curves, monitor)  # as written in the file ("Valid MSE"), or "mae" for val_mae
     if key != monitor and monitor in ("val_loss", "loss"):  # no curve is named loss: another was chosen
         curves = dataclasses.replace(curves, notes=[*curves.notes, f"no curve is named loss: judged {key}, the only "

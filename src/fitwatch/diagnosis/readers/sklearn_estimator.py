@@ -7,9 +7,9 @@ By duck typing: scikit-learn is never imported. What is read:
   ``MLPRegressor``, each with its L2 penalty (``alpha``) added;
 * ``validation_scores_`` (``early_stopping=True``): the score on the held-out
   ``validation_fraction`` after each epoch, higher is better and not a loss: ``val_accuracy``
-  for a classifier, ``val_r2`` for a regressor. The diagnosis judges the loss unless told
-  otherwise: ``fitwatch.diagnose(mlp, monitor="val_accuracy")`` (``"val_r2"``) judges the
-  validation score, as an error (``1 - accuracy``), on its own;
+  for a classifier, ``val_r2`` for a regressor. The diagnosis judges it (the curve sklearn's early
+  stopping watched, as an error: ``1 - accuracy``), the training loss beside it; without
+  ``early_stopping`` it judges the training loss;
 * sklearn's own early stop, as the run's stop record: the best epoch (the highest validation
   score, whose weights sklearn puts back at the end), and whether it stopped before ``max_iter``;
 * the number of classes (``classes_``), the no-skill level of a classifier's log loss (ln C).
@@ -89,8 +89,7 @@ def from_estimator(est) -> list[Curves]:
             v = np.concatenate([v[:loss.size], np.full(max(loss.size - v.size, 0), np.nan)])
             missing[val_key] = np.arange(loss.size) >= min(len(scores), loss.size)
         series[val_key] = v
-        notes.append(f"{val_key} is {kind}'s validation score (validation_scores_), higher is better and not a loss: "
-                     f"judged with monitor='{val_key}'")
+        notes.append(f"{val_key} is {kind}'s validation score (validation_scores_), higher is better and not a loss")
     context = {}
     classes = getattr(est, "classes_", None)
     if classes is not None and len(classes) >= 2:
