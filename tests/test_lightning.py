@@ -503,3 +503,24 @@ def test_fitwatch_core_does_not_import_lightning():
         "    run.log_epoch(loss=1.0)\n"
         "assert not any(m.split('.')[0] == 'lightning' for m in sys.modules)\n"
     )
+
+
+class ScriptedAccuracy(Scripted):
+    """Logs a given curve as ``val_acc`` (Lightning's name; fitwatch's is ``val_accuracy``)."""
+
+    def validation_step(self, batch, batch_idx):
+        self.log("val_acc", self.curve[self.current_epoch])
+
+
+@pytest.mark.parametrize("make", [lambda: fitwatch.lightning.EarlyStopping(monitor="val_acc", patience=2),
+                                  lambda: fitwatch.lightning.EarlyStopping(
+                                      stop=fitwatch.EarlyStopping(monitor="val_acc", patience=2))])
+def test_a_monitor_named_as_lightning_logs_it(tmp_path, make):
+    """monitor="val_acc" is the name logged in the module: it judges fitwatch's val_accuracy (maximised),
+    with or without the logger (a trial: it judged nothing before, or failed after the first epoch)."""
+    curve = [0.5, 0.6, 0.7, 0.65, 0.66, 0.64, 0.6, 0.6]
+    for logger in (False, fitwatch.lightning.Logger("acc", dir=tmp_path, diagnose=False)):
+        stop = make()
+        trainer(tmp_path, max_epochs=8, logger=logger, callbacks=[stop]).fit(ScriptedAccuracy(curve), tiny_data(),
+                                                                            tiny_data())
+        assert stop.best_epoch == 2 and stop.stopped_epoch == 4 and stop.restored, (stop.best_epoch, stop.reason)

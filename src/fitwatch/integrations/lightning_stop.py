@@ -205,6 +205,9 @@ class EarlyStopping(pl.callbacks.EarlyStopping):
             raise TypeError(f"fitwatch.lightning.EarlyStopping: stop takes a fitwatch.EarlyStopping, got Lightning's "
                             f"{type(self.stop).__name__}; e.g. stop=fitwatch.EarlyStopping(patience=5)")
         stopper = self.stopper
+        monitor = getattr(stopper, "monitor", None)
+        if isinstance(monitor, str) and fitwatch_key(monitor) != monitor:  # a Lightning name: val_acc -> val_accuracy
+            stopper.monitor = fitwatch_key(monitor)
         if callable(getattr(stopper, "state_dict", None)) and callable(getattr(stopper, "reset", None)):
             stopper.reset()
             stopper.state_dict()  # checks the rule's own arguments now, not at the end of the first epoch
