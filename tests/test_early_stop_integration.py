@@ -471,3 +471,18 @@ def test_keras_early_stopping_docstring_example():
     for test in doctest.DocTestFinder().find(integration.EarlyStopping, "EarlyStopping", globs={}):
         runner.run(test)
     assert runner.failures == 0 and runner.tries >= 5
+
+
+def test_a_stop_on_another_curve_is_not_said_to_catch_the_overfitting():
+    """A stop that watched another metric (e.g. LightGBM on val_auc) and restored an epoch long after the
+    diagnosed curve's overfitting onset did not catch it, and the finding says so (a new user's trial)."""
+    val = list(np.r_[np.linspace(1, 0.5, 10), np.linspace(0.5, 1, 20)])
+    history = {"loss": list(np.linspace(1, 0.1, 30)), "val_loss": val}
+    late = {"monitor": "val_auc", "stopped": True, "stopped_epoch": 29, "best_epoch": 25, "restored": True,
+            "restored_epoch": 25}
+    d = fitwatch.diagnose(history, stop=late)
+    [f] = [f for f in d.findings if f.code == "stopped_early"]
+    assert d.verdict == "overfitting" and "caught" not in f.message and "the stop watched val_auc" in f.message
+    early = {**late, "monitor": "val_loss", "stopped_epoch": 14, "best_epoch": 9, "restored_epoch": 9}
+    d = fitwatch.diagnose({k: v[:15] for k, v in history.items()}, stop=early)
+    assert "the overfitting was caught" in [f for f in d.findings if f.code == "stopped_early"][0].message

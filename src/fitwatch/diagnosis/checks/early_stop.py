@@ -56,7 +56,12 @@ def add_early_stop(stop: dict, verdict, onset, findings) -> None:
         code, remedies = "stopped_early", []
         msg = f"Early stopping ended training at epoch {last}" + (f", {after}" if after else
                                                                   f": {reason}" if reason else "")
-        if restored:
+        other = stop.get("monitor") not in (None, "val_loss", "loss")  # the stop watched another curve (val_auc)
+        if restored and other and onset is not None and best is not None and best > onset:
+            n = best - onset
+            msg += (f"; {kept}, but that epoch is {n} epoch{'s' if n != 1 else ''} after the overfitting onset on "
+                    f"the curve diagnosed: the stop watched {stop['monitor']}, which went on improving.")
+        elif restored:
             msg += f"; {kept}" + (": the overfitting was caught." if onset is not None else ".")
         elif restored is False:
             msg += f"; the model keeps the last epoch's weights, not the best epoch's ({best})."
