@@ -353,7 +353,7 @@ def _assemble(curves: Curves, verdict, best, onset, findings, notes, monitor) ->
     if monitor not in ("val_loss", "loss"):
         relabel(findings, curves, monitor)
     if curves.stop:
-        add_early_stop(curves.stop, verdict, onset, findings)
+        add_early_stop(curves.stop, verdict, onset, findings, diagnosed=monitor)
     return Diagnosis(verdict=verdict, best_epoch=best, onset_epoch=onset, findings=findings,
                      source=curves.source, name=curves.name, epochs=len(curves), monitor=monitor, notes=notes,
                      _curves=curves)

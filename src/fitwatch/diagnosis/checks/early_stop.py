@@ -29,9 +29,10 @@ def stopped(stop: dict) -> bool:
     return bool(stop.get("stopped", stop.get("stopped_epoch") is not None))
 
 
-def add_early_stop(stop: dict, verdict, onset, findings) -> None:
+def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_loss") -> None:
     """Insert the ``stopped_early`` (or ``best_restored``) finding after the primary one; drop the
-    remedy "stop early" where early stopping was in place."""
+    remedy "stop early" where early stopping was in place. ``diagnosed``: the curve the diagnosis
+    judged (a stop that watched another one may have restored an epoch past its overfitting onset)."""
     is_stopped = stopped(stop)
     restored = stop.get("restored")  # None: not known (a stopper passed in by the user)
     if not is_stopped and not restored:
@@ -56,7 +57,7 @@ def add_early_stop(stop: dict, verdict, onset, findings) -> None:
         code, remedies = "stopped_early", []
         msg = f"Early stopping ended training at epoch {last}" + (f", {after}" if after else
                                                                   f": {reason}" if reason else "")
-        other = stop.get("monitor") not in (None, "val_loss", "loss")  # the stop watched another curve (val_auc)
+        other = stop.get("monitor") not in (None, diagnosed)  # the stop watched another curve (val_auc)
         if restored and other and onset is not None and best is not None and best > onset:
             n = best - onset
             msg += (f"; {kept}, but that epoch is {n} epoch{'s' if n != 1 else ''} after the overfitting onset on "
