@@ -118,6 +118,28 @@ def test_xgboost_rounds_another_callback_stopped_are_recorded(cancer, store_dir)
     assert run.history["val_loss"] == results["eval"]["logloss"] and run.status == "stopped"
 
 
+def test_xgboosts_own_early_stopping_is_in_the_diagnosis(cancer, store_dir):
+    """early_stopping_rounds with fitwatch's callback recording only (a new user's trial, issue 15: no
+    stopped_early, and the diagnosis told them to stop early): XGBoost's stop is the run's stop record."""
+    cb = fitwatch.xgboost.Callback("xgb-own", diagnose=False)
+    booster, results, _ = _xgb(cancer, 300, [cb], {"max_depth": 6, "eta": 0.3}, early_stopping_rounds=5)
+    stop = fitwatch.load("xgb-own").info["early_stopping"]
+    assert stop["by"] == "XGBoost" and stop["monitor"] == "val_loss" and stop["patience"] == 5
+    assert stop["best_epoch"] == booster.best_iteration and stop["stopped_epoch"] == len(results["eval"]["logloss"]) - 1
+    assert stop["restored"] is None  # Booster.predict uses every round: the finding says how to use the best
+    d = fitwatch.diagnose("xgb-own")
+    f = next(f for f in d.findings if f.code == "stopped_early")
+    assert f.evidence["best_epoch"] == booster.best_iteration and "iteration_range=(0, best_iteration + 1)" in f.message
+    told = [r for g in d.findings for r in g.remedies]
+    assert not any(r.startswith("Stop early") for r in told)
+    X, y, Xv, yv = cancer  # the scikit-learn API predicts with best_iteration: the best round is the model's
+    clf = xgboost.XGBClassifier(n_estimators=300, max_depth=6, learning_rate=0.3, early_stopping_rounds=5, n_jobs=1,
+                                callbacks=[fitwatch.xgboost.Callback("xgb-own-sk", diagnose=False)])
+    clf.fit(X, y, eval_set=[(X, y), (Xv, yv)], verbose=False)
+    stop = fitwatch.load("xgb-own-sk").info["early_stopping"]
+    assert stop["restored"] is True and stop["restored_epoch"] == clf.best_iteration
+
+
 # -- LightGBM ---------------------------------------------------------------------------------------
 def _lgb(diabetes, rounds=60, callbacks=(), params=None):
     X, y, Xv, yv = diabetes
@@ -171,6 +193,12 @@ def test_lightgbm_own_early_stopping_ends_the_run_as_stopped(diabetes, store_dir
     run = fitwatch.load("lgb-own")
     assert run.status == "stopped" and run.history["val_loss"] == results["valid_1"]["l2"]
     assert "EarlyStopException" in run.info["stopped_by"] and not cb.run.fitting
+    stop = run.info["early_stopping"]  # LightGBM's own stop, in the diagnosis (a new user's trial, issue 15)
+    assert stop["by"] == "LightGBM" and stop["monitor"] == "val_loss" and stop["restored"] is True
+    assert stop["best_epoch"] == int(np.argmin(results["valid_1"]["l2"])) and stop["patience"] == 5
+    d = fitwatch.diagnose("lgb-own")
+    assert "stopped_early" in [f.code for f in d.findings]
+    assert not any(r.startswith("Stop early") for g in d.findings for r in g.remedies)
 
 
 # -- diagnose(evals_result) -------------------------------------------------------------------------

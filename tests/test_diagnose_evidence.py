@@ -57,6 +57,20 @@ def test_accuracy_at_chance_all_run_long_is_not_learning_though_the_loss_dipped_
     assert fitwatch.diagnose(learned).verdict != "not_learning"
 
 
+def test_a_binary_classifier_above_chance_that_overfits_is_not_at_chance():
+    """A tiny BERT on a balanced binary task (a new user's Trainer run, issue 15): validation
+    accuracy 0.48 -> 0.63 and its loss down to 0.655 (below ln 2) before it rose back above ln 2 as
+    training fell to 0.23 (it was not_learning: 0.61 is under 1.3 x chance). An accuracy that never
+    rose is still at chance."""
+    h = {"loss": [0.6915, 0.6645, 0.5786, 0.4521, 0.3408, 0.2788, 0.2459, 0.2329],
+         "val_loss": [0.6917, 0.6746, 0.6548, 0.6587, 0.7021, 0.7429, 0.766, 0.7753],
+         "val_accuracy": [0.4766, 0.5859, 0.625, 0.6172, 0.5859, 0.6172, 0.6016, 0.6094]}
+    d = fitwatch.diagnose(h)
+    assert (d.verdict, d.best_epoch) == ("overfitting", 2)
+    flat = dict(h, val_accuracy=[0.5, 0.51, 0.52, 0.5, 0.51, 0.52, 0.5, 0.51])
+    assert fitwatch.diagnose(flat).verdict == "not_learning"
+
+
 def test_a_short_run_falling_at_each_of_its_last_steps_is_still_improving():
     """Five epochs, validation 0.484 -> 0.418 -> 0.415 -> 0.399 -> 0.395 (it was underfitting: three
     points give no standard error worth the name). One step back up and it is not."""

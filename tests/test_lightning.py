@@ -304,6 +304,22 @@ def test_max_epochs_reached_is_finished_and_the_best_is_restored(tmp_path, digit
     assert torch.equal(torch.load(tmp_path / "best.pt")["net.0.weight"], model.snapshots[best])
 
 
+def test_max_steps_marks_the_epoch_it_cut_short(tmp_path, digits):
+    """max_steps=10 with 4 batches an epoch ends epoch 2 after 2 of them (a new user's trial, issue 15:
+    it was stored as a whole epoch, and max_steps was not in the config)."""
+    train, val, _ = digits
+    trainer(tmp_path, logger=fitwatch.lightning.Logger("steps", dir=tmp_path, diagnose=False), max_epochs=-1,
+            max_steps=10).fit(Digits(), train, val)
+    run = fitwatch.load("steps", dir=tmp_path)
+    assert run.config["max_steps"] == 10 and run.epochs.tolist() == [0, 1, 2]
+    assert run.info["partial_epoch"] == 2 and run.info["partial_batches"] == "2 of 4"
+    d = fitwatch.diagnose(run)
+    assert d.epochs == 2 and any("epoch 2 was cut short by max_steps=10 (2 of 4 of its batches" in n for n in d.notes)
+    full = fitwatch.lightning.Logger("whole", dir=tmp_path, diagnose=False)
+    trainer(tmp_path, logger=full, max_epochs=-1, max_steps=8).fit(Digits(), train, val)  # ends with an epoch
+    assert "partial_epoch" not in fitwatch.load("whole", dir=tmp_path).info
+
+
 @pytest.mark.parametrize("error, status", [(RuntimeError, "failed"), (KeyboardInterrupt, "stopped")])
 def test_an_exception_in_training_step_ends_the_run_keeping_its_epochs(tmp_path, digits, error, status):
     train, val, _ = digits

@@ -20,6 +20,7 @@ from sklearn.preprocessing import StandardScaler, scale  # noqa: E402
 import fitwatch  # noqa: E402
 import fitwatch.sklearn as fws  # noqa: E402
 from fitwatch.diagnosis.readers import ReadError, read_curves  # noqa: E402
+from fitwatch.diagnosis.remedies import CATALOGUE  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -137,12 +138,63 @@ def test_diagnose_mlp_still_improving(digits):
     assert d.findings[0].evidence["curve"] == "loss"
 
 
+def test_diagnose_reads_sklearns_own_convergence_test(cancer):
+    """A new user's trial (issue 15): an MLP that converged by its own test (n_iter_ < max_iter, no
+    warning) was told to "train longer"; one that max_iter cut short (ConvergenceWarning) was
+    good_fit. sklearn's answer on its training loss now stands, and is said."""
+    X, y, _, _ = cancer
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # it converges: no warning
+        done = MLPClassifier(hidden_layer_sizes=(32,), random_state=0, max_iter=2000).fit(X, y)
+    assert done.n_iter_ < 2000
+    d = fitwatch.diagnose(done)
+    assert d.verdict == "good_fit"
+    f = next(f for f in d.findings if f.code == "converged")
+    assert f.evidence["iterations"] == done.n_iter_ and f.evidence["max_iter"] == 2000
+    assert "improved by less than tol=0.0001 for 10 consecutive epochs" in f.message
+    Xr, yr = load_diabetes(return_X_y=True)
+    with pytest.warns(ConvergenceWarning):
+        cut = MLPRegressor(hidden_layer_sizes=(64,), max_iter=500, random_state=0, learning_rate_init=0.01).fit(
+            scale(Xr), yr)
+    d = fitwatch.diagnose(cut)
+    assert d.verdict == "still_improving" and "max_iter=500 cut it short: raise max_iter" in d.findings[0].message
+    assert [f.code for f in d.findings][:2] == ["still_improving", "iteration_limit"]
+    assert "the validation loss" not in " ".join(d.findings[0].remedies)  # there is none
+
+
+def test_remedies_fit_the_estimator(cancer, digits, tmp_path):
+    """An MLP is told its alpha, never dropout; a linear model recorded by fit() is never told a
+    larger model, a larger batch or clipping (a new user's trial, issue 15)."""
+    X, y = load_diabetes(return_X_y=True)
+    X, y = StandardScaler().fit_transform(X), (y - y.mean()) / y.std()
+    idx = np.random.RandomState(3).permutation(len(y))[:120]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp = MLPRegressor(hidden_layer_sizes=(256,), alpha=0.0, early_stopping=True, validation_fraction=0.4,
+                           n_iter_no_change=10**6, max_iter=300, learning_rate_init=2e-3, random_state=3).fit(X[idx],
+                                                                                                            y[idx])
+    d = fitwatch.diagnose(mlp)
+    told = [r for f in d.findings for r in f.remedies]
+    assert d.verdict == "overfitting" and d.findings[0].remedies[0] == CATALOGUE["alpha"]
+    assert CATALOGUE["dropout"] not in told and CATALOGUE["weight_decay"] not in told
+    assert "negated" not in str(d) and "error (1 - r2)" in d.findings[0].message
+    missing = next(f for f in d.findings if f.code == "missing_training")
+    assert "There is no training" not in missing.message and "val_r2 has no training counterpart" in missing.message
+    Xc, yc, Xv, yv = cancer
+    sgd = fws.fit(SGDClassifier(loss="log_loss", learning_rate="constant", eta0=5.0, random_state=0), Xc, yc,
+                  validation_data=(Xv, yv), epochs=12, dir=tmp_path, name="sgd-hot", diagnose=False)
+    d = fitwatch.diagnose(fitwatch.load("sgd-hot", dir=tmp_path))
+    told = [r for f in d.findings for r in f.remedies]
+    for key in ("larger_model", "batch_size_up", "gradient_clipping", "dropout"):
+        assert CATALOGUE[key] not in told, (key, d.verdict)
+
+
 def test_diagnose_mlp_good_fit(digits):
     X, y = digits
     mlp = MLPClassifier(hidden_layer_sizes=(16,), alpha=1e-2, early_stopping=True, max_iter=200,
                         random_state=0).fit(X, y)
     [c] = read_curves(mlp)
-    assert c.series["val_accuracy"].tolist() == mlp.validation_scores_ and c.context == {"classes": 10}
+    assert c.series["val_accuracy"].tolist() == mlp.validation_scores_ and c.context == {"model": "sklearn_mlp", "classes": 10}
     assert c.stop["stopped"] and c.stop["restored_epoch"] == int(np.argmax(mlp.validation_scores_))
     d = fitwatch.diagnose(mlp)  # no validation loss: the validation score its early stopping watched
     assert d.verdict == "good_fit" and d.monitor == "val_accuracy"

@@ -70,9 +70,19 @@ def load(run: str | int, dir=None) -> RunData:
     return Store.open(dir).load(run)
 
 
-def runs(dir=None) -> list[dict]:
-    """Every run in the store with its summary (status, epochs, best validation loss and epoch)."""
-    return Store.open(dir).runs()
+def runs(dir=None, tag: str | None = None) -> list[dict]:
+    """Every run in the store with its summary (status, epochs, best validation loss and epoch), its
+    ``tags`` (a sorted list) and ``note``; only the runs tagged ``tag`` when it is given.
+
+    Example:
+        >>> import tempfile, fitwatch
+        >>> store = tempfile.mkdtemp()
+        >>> with fitwatch.Run("base", dir=store, tags=["baseline"], diagnose=False) as run:
+        ...     run.log_epoch(loss=1.0, val_loss=1.2)
+        >>> [(r["name"], r["tags"], r["best_val_loss"]) for r in fitwatch.runs(store, tag="baseline")]
+        [('base', ['baseline'], 1.2)]
+    """
+    return Store.open(dir).labelled_runs(tag)
 
 
 def __getattr__(name: str):

@@ -209,7 +209,11 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
                                 "There is no validation loss: overfitting and generalisation cannot be judged; "
                                 "the verdict rests on the training loss alone.", []))
     if L is None:
+        other = monitor not in ("val_loss", "loss") and "loss" in curves.series  # an MLP's loss_curve_ beside its score
         findings.append(Finding("missing_training", "info", span, {"curves": sorted(curves.series)},
+                                f"{monitor} has no training counterpart: the verdict rests on it alone (the "
+                                f"training curve, loss, measures something else and is not compared with it)."
+                                if other else
                                 "There is no training loss: the verdict rests on the validation loss alone.", []))
     bad = first_nonfinite((L, mL), (V, mV))
     if bad is not None:

@@ -109,7 +109,7 @@ def canonical_name(raw: str) -> str | None:
 
 
 #: what a run may say about itself (its ``config``), read by the diagnosis as evidence
-CONTEXT_KEYS = ("baseline", "classes", "data", "model", "scheduler", "grad_clip")
+CONTEXT_KEYS = ("baseline", "classes", "data", "model", "framework", "scheduler", "grad_clip")
 
 
 def run_context(config: dict) -> dict:
@@ -133,9 +133,28 @@ def run_context(config: dict) -> dict:
         elif k == "classes":
             if not (isinstance(v, int) and not isinstance(v, bool) and v >= 2):
                 raise ValueError(f"classes must be an integer >= 2, got {v!r}")
-        elif k in ("data", "model"):
+        elif k in ("data", "model", "framework"):
             v = str(v).lower()
         out[k] = v
+    return out
+
+
+def _framework_context(info: dict) -> dict:
+    """What a run recorded by an integration says of its model and data (its ``info``): the framework
+    (``transformers``), a scikit-learn estimator's family (``model``: ``sklearn_mlp`` for an MLP,
+    ``linear`` for the SGD estimators, Perceptron and PassiveAggressive), the data (``text``)."""
+    out = {}
+    framework = info.get("framework")
+    if isinstance(framework, str):
+        out["framework"] = framework
+    est = info.get("estimator")
+    if framework == "sklearn" and isinstance(est, str):
+        if est.startswith("MLP"):
+            out["model"] = "sklearn_mlp"
+        elif est.startswith(("SGD", "Perceptron", "PassiveAggressive")):
+            out["model"] = "linear"
+    if info.get("data") in ("text", "image", "tabular"):
+        out["data"] = info["data"]
     return out
 
 
@@ -254,9 +273,11 @@ class Curves:
         stop = info.get("early_stopping")
         epochs, notes = data.epochs, []
         if data.cut_short and len(epochs) > 1:  # an error or Ctrl-C: its means are of part of its batches
-            notes.append(f"epoch {int(epochs[-1])} was cut short by "
-                         f"{'Ctrl-C' if data.status == 'stopped' else 'an error'}: left out (its values are "
-                         f"means of part of its batches)")
+            by = (f"{info['partial_reason']} ({info.get('partial_batches', 'part')} of its batches trained)"
+                  if isinstance(info.get("partial_reason"), str) else
+                  "Ctrl-C" if data.status == "stopped" else "an error")
+            notes.append(f"epoch {int(epochs[-1])} was cut short by {by}: left out (its values are means of part of "
+                         f"its batches)")
             epochs = epochs[:-1]
             series = {k: v[:-1] for k, v in series.items()}
             missing = {k: m[:-1] for k, m in missing.items() if m[:-1].any()}
@@ -266,7 +287,7 @@ class Curves:
         except ValueError as e:  # a run's config is the user's: a bad value is said, not raised
             context = {}
             notes.append(f"the run's config was not used as evidence: {e}")
-        context = {**_preflight_context(info.get("preflight")), **context}  # the config's own values win
+        context = {**_preflight_context(info.get("preflight")), **_framework_context(info), **context}  # the config's win
         return cls(epochs=epochs, series=series, name=data.name, source=f"run:{data.name}",
                    stop=stop if isinstance(stop, dict) else None, missing=missing, notes=notes,
                    context=context, inside=Inside.from_run(data),

@@ -74,7 +74,8 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
                  fits: bool = False, chance: float | None = None) -> set[str]:
     """The evidence keys that hold for a run: ``spiked``, ``started_high`` (with ``chance``, the
     classifier's ln k), ``scheduler``, ``clipped``, ``tabular`` (``context data``), ``boosted``
-    (``context model='boosting'``: XGBoost, LightGBM), and ``fits_training`` when ``fits``."""
+    (``context model='boosting'``: XGBoost, LightGBM), ``linear`` and ``sklearn_mlp`` (``context model``),
+    ``transformers`` (``context framework``), ``text`` (``context data``), and ``fits_training`` when ``fits``."""
     out = set()
     if spiked(train if train is not None else val, share):
         out.add("spiked")
@@ -86,8 +87,15 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
         out.add("clipped")
     if curves.context.get("data") == "tabular":
         out.add("tabular")
-    if curves.context.get("model") == "boosting":
+    model = curves.context.get("model")
+    if model == "boosting":
         out.add("boosted")
+    elif model in ("linear", "sklearn_mlp"):
+        out.add(model)
+    if curves.context.get("framework") == "transformers":
+        out.add("transformers")
+    if curves.context.get("data") == "text":
+        out.add("text")
     if fits:
         out.add("fits_training")
     return out

@@ -29,8 +29,9 @@ def higher_is_better(monitor: str) -> bool:
 
 
 def within_unit(a: np.ndarray) -> bool:
-    """A higher-is-better curve within [0, 1] is judged as 1 - value, one beyond it as -value."""
-    return bool(np.nanmax(np.abs(a)) <= 1.0)
+    """A higher-is-better curve never above 1 (an accuracy, an R² that may be negative) is judged as
+    1 - value; one beyond it (an accuracy in percent) as -value."""
+    return bool(np.nanmax(a) <= 1.0)
 
 
 def resolve_monitor(curves: Curves, monitor: str) -> str:
@@ -110,7 +111,8 @@ def monitored(curves: Curves, monitor: str) -> tuple[np.ndarray | None, np.ndarr
     train_key = monitor[4:] if monitor.startswith("val_") else monitor
     pair = [curves.get(train_key) if train_key != monitor else None, curves.get(monitor)]
     if higher_is_better(monitor):
-        pair = [None if a is None else (1.0 - a if within_unit(a) else -a) for a in pair]
+        unit = within_unit(pair[1])  # one transform for both curves: the validation curve's
+        pair = [None if a is None else (1.0 - a if unit else -a) for a in pair]
     return pair[0], pair[1]
 
 

@@ -15,6 +15,10 @@ CATALOGUE: dict[str, str] = {
                        "samples per leaf (min_child_weight, min_data_in_leaf), row and column subsampling "
                        "below 1 (subsample, colsample_bytree), L2/L1 on leaf weights (lambda, alpha), and a "
                        "lower learning rate (eta) with more rounds.",
+    "alpha": "Raise the estimator's L2 penalty, alpha (try 10x: scikit-learn's MLP and SGD models), or let it stop "
+             "on a held-out part (early_stopping=True).",
+    "hf_regularise": "Raise weight_decay in TrainingArguments (0.01..0.1), or the dropout of the model's config "
+                     "(hidden_dropout_prob, attention_probs_dropout_prob).",
     "early_stopping": "Stop early and keep the weights of the best epoch (fitwatch.EarlyStopping, or "
                       "Keras EarlyStopping(restore_best_weights=True)).",
     "restore_best": "Restore the best epoch's weights at the end: Run.epochs(..., stop=..., restore=model), or "
@@ -26,7 +30,7 @@ CATALOGUE: dict[str, str] = {
     "more_data": "Get more (or cleaner) training data; check for label noise.",
     "smaller_model": "Use a smaller model (fewer layers or units) for this much data.",
     "larger_model": "Use a larger model (more units or layers): this one cannot fit the training data.",
-    "more_epochs": "Train for more epochs: the validation loss is still going down.",
+    "more_epochs": "Train for more epochs: the curve is still going down.",
     "less_regularisation": "Weaken regularisation (lower weight decay, less dropout) if you use any.",
     "lr_up": "Raise the learning rate (try 3x-10x, or run a learning-rate range test).",
     "lr_down": "Lower the learning rate (try 3x-10x smaller).",
@@ -132,6 +136,21 @@ RULES: tuple[Rule, ...] = (
          ("dropout", "augmentation", "weight_decay", "batch_norm", "init", "relu", "gradient_clipping",
           "batch_size_up", "normalise_inputs", "smaller_model", "larger_model", "lr_schedule", "lr_plateau"),
          ("tree_regularise",)),
+    Rule("linear", "a linear model trained by partial_fit (context model='linear': scikit-learn's SGD "
+                   "estimators, Perceptron... through fitwatch.sklearn.fit): it has no layers, units, batches "
+                   "or gradients to clip", ("dropout", "augmentation", "weight_decay", "batch_norm", "init", "relu",
+                                            "gradient_clipping", "batch_size_up", "smaller_model", "larger_model",
+                                            "lr_plateau"), ("alpha",)),
+    Rule("sklearn_mlp", "scikit-learn's MLPClassifier/MLPRegressor (context model='sklearn_mlp'): no dropout, "
+                        "normalisation layers, initialisation or clipping to choose; its L2 penalty is alpha, its early stopping "
+                        "early_stopping=True (said with alpha)",
+         ("dropout", "weight_decay", "batch_norm", "init", "gradient_clipping", "lr_plateau", "early_stopping"),
+         ("alpha",)),
+    Rule("transformers", "a Hugging Face Trainer run (its callback or trainer_state.json): regularised through "
+                         "TrainingArguments and the model's config, not Keras layers",
+         ("weight_decay", "batch_norm", "init", "relu"), ("hf_regularise",)),
+    Rule("text", "the run's data is text (context data='text'; a Trainer model whose input is input_ids)",
+         ("augmentation", "normalise_inputs")),
     Rule("fits_training", "the model fits its training data: training loss fell by 95% or more, or "
                           "training accuracy ends at 0.99 or above", ("larger_model",)),
     Rule("best_is_last", "the best epoch is the last one (nothing to stop early for or restore)",
@@ -140,7 +159,8 @@ RULES: tuple[Rule, ...] = (
 
 #: the lead remedies ``first`` may add to a finding that lacks them (lr_down to an underfitting run
 #: whose loss spiked: the usual cause of both)
-_ADDED_FOR = {"lr_down": {"underfitting", "not_learning"}, "tree_regularise": {"overfitting"}}
+_ADDED_FOR = {"lr_down": {"underfitting", "not_learning"}, "tree_regularise": {"overfitting"}, "alpha": {"overfitting"},
+              "hf_regularise": {"overfitting"}}
 _KEY_OF = {sentence: key for key, sentence in CATALOGUE.items()}
 
 

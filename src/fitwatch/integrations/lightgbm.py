@@ -17,7 +17,7 @@ except ModuleNotFoundError as e:
         raise
     raise ImportError("fitwatch.lightgbm needs LightGBM: pip install 'lightgbm>=4.0'") from e
 
-from fitwatch.record.boosting import RoundCallback
+from fitwatch.record.boosting import RoundCallback, library_stop
 
 __all__ = ["Callback", "callback"]
 
@@ -159,13 +159,37 @@ class Callback(RoundCallback):
             return
         if isinstance(exc, lightgbm.callback.EarlyStopException):
             stopped = env.iteration if env.iteration < env.end_iteration - 1 else None
+            info = {}
+            if rec.keeper is None and hasattr(other, "stopping_rounds"):  # lightgbm.early_stopping's
+                info["early_stopping"] = _own_stop(rec, env, exc, other, stopped is not None)
             rec.end(stopped_at=stopped, stopped_by=f"{type(other).__name__}: EarlyStopException, best iteration "
-                                                   f"{exc.best_iteration}")
+                                                   f"{exc.best_iteration}", **info)
         else:
             rec.abort(exc)
 
     def __repr__(self) -> str:
         return f"fitwatch.lightgbm.Callback(name={self.name!r}, run={self.run!r})"
+
+
+def _own_stop(rec, env, exc, es, stopped: bool) -> dict:
+    """LightGBM's own early stopping (``lightgbm.early_stopping``) as the run's stop record: the metric
+    that stopped it (the first whose best iteration is ``stopping_rounds`` behind), its best iteration;
+    the booster predicts with it (``best_iteration``)."""
+    results = list(env.evaluation_result_list or [])
+    best_iter = getattr(es, "best_iter", None) or []
+    at = next((i for i, r in enumerate(results) if i < len(best_iter) and best_iter[i] == exc.best_iteration
+               and env.iteration - best_iter[i] >= es.stopping_rounds and r[0] != rec.names.train), None)
+    r = results[at] if at is not None else None
+    monitor = rec.names.keys.get((r[0], r[1])) if r is not None else None
+    best_value = None
+    if r is not None:
+        best_value = next((float(b[2]) for b in exc.best_score if (b[0], b[1]) == (r[0], r[1])), None)
+    delta = es.min_delta[at] if isinstance(es.min_delta, list) and at is not None and at < len(es.min_delta) \
+        else es.min_delta if isinstance(es.min_delta, (int, float)) else 0.0
+    return library_stop("LightGBM", monitor or "val_loss", patience=int(es.stopping_rounds), min_delta=delta,
+                        maximize=bool(r[3]) if r is not None and len(r) > 3 else False, best=int(exc.best_iteration),
+                        best_value=best_value, stopped=stopped, last=int(env.iteration),
+                        planned=int(env.end_iteration), restored=True)
 
 
 class _Watched:

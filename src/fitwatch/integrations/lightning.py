@@ -313,6 +313,13 @@ class Logger(pl.loggers.Logger):
         if trainer is self._trainer and self._stored is not None:
             self._ending = True
             self._last_epoch = trainer.current_epoch
+            done = getattr(getattr(getattr(trainer.fit_loop, "epoch_loop", None), "batch_progress", None), "current", None)
+            total = trainer.num_training_batches
+            if getattr(done, "completed", None) is not None and isinstance(total, int) and 0 < done.completed < total:
+                # max_steps (or max_time) ended this epoch after part of its batches: its means are of those
+                self.run.info.update(partial_epoch=self._stored, partial_reason=(
+                    f"max_steps={trainer.max_steps}" if 0 < trainer.max_steps <= trainer.global_step + 1
+                    else "the trainer's limit"), partial_batches=f"{done.completed} of {total}")
 
     def epoch_so_far(self) -> dict[str, float]:
         """The values of the epoch in progress recorded so far (Keras-style keys): its epoch values, and
@@ -397,6 +404,8 @@ def _describe(trainer, module) -> tuple[dict, dict]:
     config: dict = {}
     if trainer.max_epochs is not None and trainer.max_epochs > 0:
         config["max_epochs"] = trainer.max_epochs
+    if isinstance(trainer.max_steps, int) and trainer.max_steps > 0:
+        config["max_steps"] = trainer.max_steps
     optimizers = getattr(trainer, "optimizers", None) or []
     if optimizers:
         config["optimizer"] = type(optimizers[0]).__name__

@@ -165,6 +165,8 @@ def describe(args, state, model, optimizer, versions: dict) -> tuple[dict, dict]
     if model is None:
         return config, info
     config["model"] = info["model_name"] = type(model).__name__
+    if getattr(model, "main_input_name", None) == "input_ids":  # a language model: its remedies are not images'
+        info["data"] = "text"
     try:
         info["params"] = sum(p.numel() for p in model.parameters())
         info["trainable_params"] = sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -18,7 +18,7 @@ except ModuleNotFoundError as e:
         raise
     raise ImportError("fitwatch.xgboost needs XGBoost: pip install 'xgboost>=2.0' (or xgboost-cpu)") from e
 
-from fitwatch.record.boosting import RoundCallback, RoundRecorder
+from fitwatch.record.boosting import RoundCallback, RoundRecorder, library_stop
 
 __all__ = ["Callback"]
 
@@ -110,7 +110,7 @@ class Callback(xgboost.callback.TrainingCallback, RoundCallback):
                             f"pass it to one of those")
         self.new_recorder(_WHERE, "xgboost", "xgboost.train()")
         self._first = model.num_boosted_rounds()  # training goes on from xgb_model: its rounds first
-        self._planned = _planned_rounds()
+        self._planned, self._es, self._sklearn = _training_call()
         self._log = None
         self._stopped = False
         return model
@@ -154,8 +154,27 @@ class Callback(xgboost.callback.TrainingCallback, RoundCallback):
         last = rec.last_round
         planned_last = None if self._planned is None else self._first + self._planned - 1
         stopped = self._stopped or (planned_last is not None and last is not None and last < planned_last)
+        if best is None and self._es is not None and model.attr("best_iteration") is not None and last is not None:
+            info["early_stopping"] = self._own_stop(model, last, planned_last)
         rec.end(stopped_at=last if stopped else None, **info)
         return model
+
+    def _own_stop(self, model, last: int, planned_last: int | None) -> dict:
+        """XGBoost's own early stopping (``early_stopping_rounds``, or an ``EarlyStopping`` callback)
+        as the run's stop record: the set and metric it watched (the last of each by default), its
+        best round, whether it stopped training."""
+        es, log = self._es, self._log or {}
+        data = es.data or (list(log)[-1] if log else None)
+        metric = es.metric_name or (list(log[data])[-1] if data in log and log[data] else None)
+        monitor = self.recorder.names.keys.get((data, metric), f"{data}-{metric}")
+        score = model.attr("best_score")
+        return library_stop(
+            "XGBoost", monitor, patience=int(es.rounds), min_delta=getattr(es, "_min_delta", 0.0) or 0.0,
+            maximize=bool(es.maximize), best=int(model.attr("best_iteration")),
+            best_value=None if score is None else float(score), stopped=es.current_rounds >= es.rounds, last=last,
+            planned=None if planned_last is None else planned_last + 1, restored=bool(es.save_best or self._sklearn),
+            unrestored_hint="Booster.predict uses every round unless given iteration_range=(0, best_iteration + 1) (or "
+                            "train with EarlyStopping(save_best=True))")
 
     def _catch_up(self) -> None:
         """Rounds another callback stopped before this one saw them (XGBoost asks the callbacks in
@@ -186,17 +205,24 @@ def _watched(rec: RoundRecorder) -> tuple[str, str]:
     return next(pair for pair, key in rec.names.keys.items() if key == rec.stop.monitor)
 
 
-def _planned_rounds() -> int | None:
-    """``num_boost_round`` of the ``xgboost.train()`` call running this callback, else None."""
+def _training_call() -> tuple[int | None, object, bool]:
+    """What the ``xgboost.train()`` call running this callback was given: ``num_boost_round``, its own
+    ``EarlyStopping`` callback (``early_stopping_rounds``, or one passed in), and whether the
+    scikit-learn API called it (its ``predict`` uses ``best_iteration``)."""
+    planned, es, sklearn = None, None, False
     frame = sys._getframe(1)
     while frame is not None:
-        if frame.f_globals.get("__name__") == "xgboost.training" and "num_boost_round" in frame.f_locals:
+        name = frame.f_globals.get("__name__")
+        if name == "xgboost.training" and "num_boost_round" in frame.f_locals and planned is None:
             try:
-                return int(frame.f_locals["num_boost_round"])
+                planned = int(frame.f_locals["num_boost_round"])
             except (TypeError, ValueError):
-                return None
+                planned = None
+            callbacks = frame.f_locals.get("callbacks")
+            es = next((cb for cb in callbacks or () if isinstance(cb, xgboost.callback.EarlyStopping)), None)
+        sklearn = sklearn or name == "xgboost.sklearn"
         frame = frame.f_back
-    return None
+    return planned, es, sklearn
 
 
 def _config(model) -> dict:

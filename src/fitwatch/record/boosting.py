@@ -145,6 +145,23 @@ class RoundRecorder:
             self.run.abort_fit(exc)
 
 
+def library_stop(library: str, monitor: str | None, *, patience: int, min_delta, maximize: bool, best: int,
+                 best_value: float | None, stopped: bool, last: int, planned: int | None, restored: bool,
+                 unrestored_hint: str = "") -> dict:
+    """The boosting library's own early stopping (XGBoost's ``early_stopping_rounds``, LightGBM's
+    ``early_stopping``), as the run's stop record (``info["early_stopping"]``) the diagnosis reads:
+    its monitor as fitwatch names it, its best round, where it stopped, and whether prediction uses
+    the best round (``restored``)."""
+    what = "rounds" if patience != 1 else "round"
+    reason = f"{monitor} did not improve for {patience} {what} ({library}'s own early stopping)"
+    return {"restore_hint": unrestored_hint if not restored and unrestored_hint else None,"monitor": monitor, "mode": "max" if maximize else "min",
+            "criterion": f"{library} early stopping, {patience} {what}" + (f", min_delta={min_delta}" if min_delta else ""),
+            "patience": patience, "min_delta": min_delta, "best_epoch": best, "best_value": best_value,
+            "stopped": stopped, "stopped_epoch": last if stopped else None, "reason": reason if stopped else None,
+            "restored": True if restored else None, "restored_epoch": best if restored else None, "last_epoch": last,
+            "epochs_planned": planned, "by": library}
+
+
 class RoundCallback:
     """What both boosting callbacks hold: their parameters (stored, checked when training begins),
     the recorder of the latest training, its ``run`` and ``best_iteration``."""

@@ -33,6 +33,9 @@ def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_l
     """Insert the ``stopped_early`` (or ``best_restored``) finding after the primary one; drop the
     remedy "stop early" where early stopping was in place. ``diagnosed``: the curve the diagnosis
     judged (a stop that watched another one may have restored an epoch past its overfitting onset)."""
+    if stop.get("converged") is not None:  # a convergence test (scikit-learn's tol), not an early stop
+        _add_convergence(stop, findings)
+        return
     is_stopped = stopped(stop)
     restored = stop.get("restored")  # None: not known (a stopper passed in by the user)
     if not is_stopped and not restored:
@@ -46,7 +49,8 @@ def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_l
     if onset is not None and last is not None:
         ev.update(onset_epoch=onset, epochs_after_onset=last - onset)
         after = f"{last - onset} epoch{'s' if last - onset != 1 else ''} after the overfitting onset at {onset}"
-    kept = f"the best weights (epoch {best}) were restored"
+    kept = (f"the model predicts with its best round ({best})" if stop.get("by") else
+            f"the best weights (epoch {best}) were restored")
     if restored and stop.get("restored_best_of") == "session":  # resumed: the best epoch's weights were gone
         best = stop.get("best_epoch")
         ev.update(best_epoch=best, restored_epoch=stop.get("restored_epoch"), restored_best_of="session")
@@ -64,6 +68,8 @@ def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_l
                     f"the curve diagnosed: the stop watched {stop['monitor']}, which went on improving.")
         elif restored:
             msg += f"; {kept}" + (": the overfitting was caught." if onset is not None else ".")
+        elif stop.get("restore_hint"):  # a library's own stop that kept every round (XGBoost's Booster)
+            msg += f"; the best round is {best}, but {stop['restore_hint']}."
         elif restored is False:
             msg += f"; the model keeps the last epoch's weights, not the best epoch's ({best})."
             remedies = [CATALOGUE["restore_best"]]
@@ -80,4 +86,21 @@ def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_l
         for f in findings:
             f.remedies = [r for r in f.remedies if r != CATALOGUE["early_stopping"]]
     span = [best if best is not None else (last or 0), last if last is not None else (best or 0)]
+    findings.insert(1 if findings else 0, Finding(code, "info", span, ev, msg, remedies))
+
+
+def _add_convergence(stop: dict, findings) -> None:
+    """The ``converged`` finding (the training's own convergence test ended it before its iteration
+    limit) or ``iteration_limit`` (the limit cut it short), after the primary one."""
+    last, planned = stop.get("last_epoch"), stop.get("epochs_planned")
+    ev = {"iterations": None if last is None else last + 1, "max_iter": planned, "criterion": stop.get("criterion"),
+          "monitor": stop.get("monitor"), "best_epoch": stop.get("best_epoch"), "best_value": stop.get("best_value")}
+    if stop["converged"]:
+        code, remedies = "converged", []
+        msg = (f"Training converged at iteration {ev['iterations']} of max_iter={planned} by "
+               f"{stop.get('criterion')}: {stop.get('reason')}.")
+    else:
+        code, remedies = "iteration_limit", []
+        msg = f"Training stopped at its iteration limit: {stop.get('reason')}."
+    span = [last or 0, last or 0]
     findings.insert(1 if findings else 0, Finding(code, "info", span, ev, msg, remedies))

@@ -78,6 +78,7 @@ def settled(ctx: Context) -> Verdict:
         ("The training loss fell and settled." if cv is None else
          "The validation loss fell and settled, and stays close to its best." if cl is None else
          "Both losses fell and settled; validation stays close to its best"
-         + (f" and {100 * gap:.0f}% from training." if gap < NEAR_ZERO
+         + (f" and {100 * gap:.0f}% from training." if gap < 0.5 else
+            f"; it ends at {cv.end / cl.end:.3g}x the training loss." if gap < NEAR_ZERO and cl.end > 0
             else "; training is near 0 (far below validation).")),
         remedies_for("good_fit")))

@@ -170,9 +170,11 @@ def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None]:
         learned = False
     # a validation curve at chance (its accuracy says so) that never got below ln k: whatever the
     # training curve learned does not generalise at all
+    # (a validation loss that got below ln k while its accuracy rose clearly from its start did learn
+    # something: an overfitting binary classifier's accuracy of 0.61 and loss back above ln 2)
     if ctx.cv is not None and "val_loss" in ctx.chance and (
             ctx.cv.min > ctx.chance["val_loss"] * (1 - t.no_skill_margin)
-            or _never_above_chance(ctx.vacc, ctx.chance["val_loss"], t)):
+            or _never_above_chance(ctx.vacc, ctx.chance["val_loss"], t) and not accuracy_rose(ctx.vacc, t)):
         learned = False
     if not learned and not ctx.chance:  # an accuracy that rose says it learned, whatever a noisy loss says
         learned = any(accuracy_rose(a, t) for a in (ctx.acc, ctx.vacc))

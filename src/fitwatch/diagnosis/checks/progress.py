@@ -26,6 +26,15 @@ def still_improving(ctx: Context) -> Verdict | None:
     t, Ek, span = ctx.t, ctx.Ek, ctx.span
     c = ctx.main
     k0 = min(c.n, max(3, int(round(t.stall_fraction * c.n))))
+    converged = converged_by_own_test(ctx)
+    if converged is not None:  # the training's own convergence test judged this curve: its answer stands
+        if converged or int(np.argmin(c.y)) < c.n - 2 or c.drop <= 0:
+            return None
+        k = min(c.n, max(3, int(ctx.stop.get("patience") or k0)))
+        recent = -slope(c.y[-k:])[0] * (k - 1)
+        if recent <= 0:
+            return None
+        return _improving(ctx, c, k, recent, f" max_iter={ctx.stop.get('epochs_planned')} cut it short: raise max_iter.")
     # a curve that fell at each of its last 3 or more steps (and over the final stretch) is falling
     # beyond its noise, however few the points for a standard error (a 5-epoch run)
     falls = falling_to_the_end(c, t)
@@ -46,6 +55,30 @@ def still_improving(ctx: Context) -> Verdict | None:
             break
     else:
         return None
+    return _improving(ctx, c, k, recent, " Train longer.")
+
+
+def _share(recent: float, c: CurveStats) -> str:
+    """What the last epochs gained, as a share of the whole drop, or of the curve's level when that
+    share rounds to 0 (a loss that fell from 15,000 to 1,140 and still falls by 0.1 % an epoch)."""
+    if recent >= 0.005 * c.drop or not c.end:
+        return f"{100 * recent / c.drop:.0f}% of its whole drop"
+    return f"{100 * recent / abs(c.end):.2g}% of its level"
+
+
+def converged_by_own_test(ctx: Context) -> bool | None:
+    """What the training's own convergence test said of the judged curve (scikit-learn's ``tol`` on an
+    MLP's training loss, without validation): True converged, False cut short by its iteration
+    limit; None when no such test watched it."""
+    stop = ctx.stop or {}
+    if stop.get("converged") is None or ctx.main is not ctx.cl or ctx.cv is not None or stop.get("monitor") != "loss":
+        return None
+    return bool(stop["converged"])
+
+
+def _improving(ctx: Context, c: CurveStats, k: int, recent: float, advice: str) -> Verdict:
+    """The still_improving verdict: ``recent``, what the last ``k`` values gained."""
+    t, Ek, span = ctx.t, ctx.Ek, ctx.span
     name = "val_loss" if c is ctx.cv else "loss"
     k_epochs = Ek(c.n - 1) - Ek(c.n - k) + 1  # k when every epoch has a value
     ev = {"curve": name, "drop_last_epochs": recent, "last_epochs": k_epochs, "total_drop": c.drop,
@@ -53,7 +86,7 @@ def still_improving(ctx: Context) -> Verdict | None:
     finding = primary(
         "still_improving", [Ek(c.n - k - 1), span[1]], ev,
         f"{name} is still falling at the end: {recent:.4g} lower over the last {k_epochs} epochs "
-        f"({100 * recent / c.drop:.0f}% of its whole drop). Train longer.",
+        f"({_share(recent, c)}).{advice}",
         remedies_for("still_improving"))
     extra = []
     if c.sigma < 0.2 * recent / k and nearly_linear(c.s[-k - 1:]):

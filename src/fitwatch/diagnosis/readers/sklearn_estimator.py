@@ -12,6 +12,8 @@ By duck typing: scikit-learn is never imported. What is read:
   ``early_stopping`` it judges the training loss;
 * sklearn's own early stop, as the run's stop record: the best epoch (the highest validation
   score, whose weights sklearn puts back at the end), and whether it stopped before ``max_iter``;
+  without early stopping, its convergence test on the training loss (``converged``: stopped before
+  ``max_iter`` because the loss improved by less than ``tol``, or cut short by ``max_iter``);
 * the number of classes (``classes_``), the no-skill level of a classifier's log loss (ln C).
 
 A ``Pipeline`` is read through its last step. Any other estimator raises a one-line
@@ -28,7 +30,7 @@ Example:
     ...     def fit(self, X, y): return self
     >>> [c] = from_estimator(MLPClassifier())
     >>> c.name, c.series["val_accuracy"].tolist(), c.context, c.stop["best_epoch"], c.stop["stopped_epoch"]
-    ('MLPClassifier', [0.6, 0.75, 0.8, 0.78, 0.79], {'classes': 3}, 2, 4)
+    ('MLPClassifier', [0.6, 0.75, 0.8, 0.78, 0.79], {'model': 'sklearn_mlp', 'classes': 3}, 2, 4)
 """
 
 from __future__ import annotations
@@ -90,20 +92,21 @@ def from_estimator(est) -> list[Curves]:
             missing[val_key] = np.arange(loss.size) >= min(len(scores), loss.size)
         series[val_key] = v
         notes.append(f"{val_key} is {kind}'s validation score (validation_scores_), higher is better and not a loss")
-    context = {}
+    context = {"model": "sklearn_mlp"}  # its remedies: alpha, not dropout (docs/diagnosis.md)
     classes = getattr(est, "classes_", None)
     if classes is not None and len(classes) >= 2:
         context["classes"] = int(len(classes))
     c = Curves(epochs=np.arange(loss.size), series=series, name=kind, source=kind, notes=notes,
-               missing=missing, context=context, stop=_stop_record(est, series.get(val_key), val_key))
+               missing=missing, context=context, stop=_stop_record(est, series.get(val_key), val_key, loss))
     return [c]
 
 
-def _stop_record(est, scores, key: str) -> dict | None:
+def _stop_record(est, scores, key: str, loss: np.ndarray | None = None) -> dict | None:
     """sklearn's early stopping (``early_stopping=True``) as a stop record: its best epoch, whose weights
-    it put back, and where it stopped (before ``max_iter``)."""
+    it put back, and where it stopped (before ``max_iter``). Without early stopping, its convergence
+    test on the training loss (:func:`_convergence`)."""
     if scores is None or not getattr(est, "early_stopping", False) or not np.isfinite(scores).any():
-        return None
+        return _convergence(est, loss)
     best = int(np.nanargmax(scores))
     n = int(getattr(est, "n_iter_", scores.size))
     planned = getattr(est, "max_iter", None)
@@ -118,3 +121,25 @@ def _stop_record(est, scores, key: str) -> dict | None:
             "reason": (f"{key} did not improve by more than tol={tol} for {k} consecutive epochs (scikit-learn's "
                        f"early stopping)") if stopped else None,
             "restored": True, "restored_epoch": best, "last_epoch": n - 1, "epochs_planned": planned}
+
+
+def _convergence(est, loss: np.ndarray | None) -> dict | None:
+    """sklearn's convergence test on the training loss (no ``early_stopping``) as a stop record with
+    ``converged``: True when it ended training before ``max_iter`` (the loss improved by less than
+    ``tol`` for ``n_iter_no_change`` epochs), False when ``max_iter`` cut it short (sklearn's
+    ``ConvergenceWarning``); None when the estimator does not say (a ``partial_fit`` run)."""
+    n, planned = getattr(est, "n_iter_", None), getattr(est, "max_iter", None)
+    k, tol = getattr(est, "n_iter_no_change", None), getattr(est, "tol", None)
+    if loss is None or not isinstance(n, (int, np.integer)) or not isinstance(planned, (int, np.integer)) \
+            or not isinstance(k, (int, np.integer)) or not isinstance(tol, (int, float)) or not np.isfinite(loss).any():
+        return None
+    n, planned = int(n), int(planned)
+    converged = n < planned
+    best = int(np.nanargmin(loss))
+    return {"monitor": "loss", "mode": "min", "criterion": f"scikit-learn's convergence test (tol={tol:g}, "
+            f"n_iter_no_change={k})", "patience": int(k), "min_delta": tol, "best_epoch": best,
+            "best_value": float(loss[best]), "stopped": False, "stopped_epoch": None, "converged": converged,
+            "reason": (f"the training loss improved by less than tol={tol:g} for {k} consecutive epochs"
+                       if converged else f"max_iter={planned} was reached before the training loss converged "
+                       f"(it still improved by more than tol={tol:g} within its last {k} epochs)"),
+            "restored": None, "last_epoch": n - 1, "epochs_planned": planned}

@@ -32,10 +32,14 @@ def from_rundata(data: RunData) -> Curves:
     """A run of the store as :class:`Curves`, with the run's early stopping, if any."""
     history = data.history
     before = any(k in (data.info or {}) for k in ("preflight", "lr_find"))  # shown before any epoch
-    if "loss" not in history and "val_loss" not in history and not (before and not history):
+    watched = ((data.info or {}).get("early_stopping") or {}).get("monitor")
+    if "loss" not in history and "val_loss" not in history and not (before and not history) \
+            and watched not in history:  # a booster stopped on val_auc is judged on it
         found = ", ".join(history) or "no epochs yet"
+        vals = [k for k in history if k.startswith("val_")]
         raise ReadError(f"run {data.name!r}: no loss or val_loss recorded (found: {found}); "
-                        f"log_epoch(loss=..., val_loss=...) records them")
+                        f"log_epoch(loss=..., val_loss=...) records them"
+                        + (f", or pass monitor={vals[0]!r} (--monitor {vals[0]}) to judge another curve" if vals else ""))
     return Curves.from_run(data)  # with the run's early stopping, if any
 
 
