@@ -111,3 +111,28 @@ def test_a_curve_still_falling_at_every_epoch_has_not_settled_into_underfitting(
     assert fitwatch.diagnose({"loss": loss, "val_loss": val}).verdict != "underfitting"
     flat = val[:6] + [1.531, 1.531, 1.531, 1.531]
     assert fitwatch.diagnose({"loss": loss[:6] + [1.648] * 4, "val_loss": flat}).verdict == "underfitting"
+
+
+def test_a_short_run_ending_on_a_new_low_after_a_bump_is_still_improving():
+    """Ten epochs of a Keras run (issue 11's tuning half): validation 0.81 -> 0.25 with bumps at
+    epochs 5 and 7, its lowest at the last epoch (it was good_fit: the final three points hold the
+    bump). Without the new low at the end it is not."""
+    h = {"loss": [1.675, 0.7347, 0.5411, 0.4741, 0.4323, 0.3983, 0.3693, 0.3359, 0.3188, 0.306],
+         "val_loss": [0.8097, 0.5588, 0.4152, 0.3815, 0.3456, 0.368, 0.2676, 0.3143, 0.2679, 0.2479]}
+    assert fitwatch.diagnose(h).verdict == "still_improving"
+    flat = dict(h, val_loss=h["val_loss"][:-1] + [0.2701])
+    assert fitwatch.diagnose(flat).verdict != "still_improving"
+
+
+def test_validation_flat_above_its_best_while_the_gap_doubles_is_overfitting():
+    """A fine-tune's shape (issue 11's tuning half, 80 evaluations there): validation's best 0.82 at
+    epoch 15 of 30, then 0.82-0.87, about 5 % above it, while training falls 0.70 -> 0.51 and the
+    gap grows 0.12 -> 0.35 (it was good_fit). With training flat beside it, the gap does not grow:
+    not overfitting."""
+    val = [4.08, 1.40, 1.27, 1.21, 1.17, 1.14, 1.12, 1.10, 1.06, 1.01, 0.97, 0.93, 0.90, 0.87, 0.84, 0.821, 0.83,
+           0.826, 0.835, 0.829, 0.84, 0.834, 0.845, 0.84, 0.852, 0.848, 0.858, 0.855, 0.866, 0.862]
+    loss = [5.04, 1.49, 1.28, 1.23, 1.18, 1.11, 1.07, 1.02, 0.98, 0.94, 0.90, 0.86, 0.80, 0.76, 0.73, 0.70,
+            0.69, 0.68, 0.665, 0.655, 0.64, 0.63, 0.62, 0.61, 0.60, 0.59, 0.57, 0.55, 0.53, 0.51]
+    assert fitwatch.diagnose({"loss": loss, "val_loss": val}).verdict == "overfitting"
+    flat = loss[:16] + [0.70] * 14
+    assert fitwatch.diagnose({"loss": flat, "val_loss": val}).verdict != "overfitting"

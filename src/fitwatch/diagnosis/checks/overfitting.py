@@ -107,6 +107,12 @@ def turned_up(ctx: Context) -> Verdict | None:
         widening = stalled and ((gap_end - gap_m) > max(6 * t.overfit_rise_level * abs(cv.min), noise)
                                 # or: training went on down to a small fraction of validation
                                 or (gap_end > gap_m + noise and cv.end > 10 * max(cl.end, 0.0)))
+        # or: validation's best (raw) is before the last stall_fraction of the run, training fell by
+        # gap_train_fall or more of its level since the turn, and the gap at least doubled beyond noise
+        # (a fine-tune whose training falls 0.70 -> 0.62 while validation sits 5 % above its best)
+        widening = widening or (gap_m > 0 and gap_end >= t.gap_doubled * gap_m and gap_end - gap_m > noise
+                                and train_fell > t.gap_train_fall * abs(cl.s[m])
+                                and int(np.argmin(cv.y)) <= n * (1 - t.stall_fraction))
     if not (train_ok and (rising or widening)):
         return None
     # raw values carry raw names; smoothed ones say so (issue 11)
