@@ -399,3 +399,21 @@ def test_diagnose_takes_the_no_skill_baseline_and_the_kind_of_data(tmp_path):
     assert json.loads(p.stdout)["verdict"] == "not_learning"
     p = cli("diagnose", path, "--baseline", "-1")
     assert p.returncode != 0 and p.stderr.strip().count("\n") == 0 and "baseline must be a positive number" in p.stderr
+
+
+def test_a_run_name_that_is_also_a_folder_reads_the_run(tmp_path, monkeypatch):
+    """Lightning's checkpoints and a Trainer's output_dir make a folder named after the run: `fitwatch
+    diagnose NAME` read it as a path and failed (a new user's trial, issue 15). The run is read, with
+    a note; ./NAME reads the folder."""
+    monkeypatch.chdir(tmp_path)
+    record("digits", [1.0, 0.6, 0.4, 0.35, 0.33], dir=tmp_path / "fitwatch")
+    (tmp_path / "digits" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "digits" / "checkpoints" / "last.ckpt").write_bytes(b"\0" * 16)
+    d = fitwatch.diagnose("digits")
+    assert d.name == "digits" and d.epochs == 5
+    assert any("a folder of that name is here too (pass ./digits" in n for n in d.notes)
+    out = cli("diagnose", "digits", cwd=tmp_path)
+    assert out.returncode == 0 and "digits" in out.stdout
+    assert cli("report", "digits", "-o", "r.html", cwd=tmp_path).returncode == 0
+    folder = cli("diagnose", "./digits", cwd=tmp_path)
+    assert folder.returncode == 2 and "no readable training log in this folder" in folder.stderr

@@ -1,6 +1,8 @@
 """Rules of the diagnosis that weigh one more piece of evidence (issue 11, real logs): each test
 holds the numbers of the kind of run that made the rule, and the same run without the evidence."""
 
+import numpy as np
+
 import fitwatch
 from fitwatch.diagnosis.remedies import CATALOGUE
 
@@ -136,3 +138,43 @@ def test_validation_flat_above_its_best_while_the_gap_doubles_is_overfitting():
     assert fitwatch.diagnose({"loss": loss, "val_loss": val}).verdict == "overfitting"
     flat = loss[:16] + [0.70] * 14
     assert fitwatch.diagnose({"loss": flat, "val_loss": val}).verdict != "overfitting"
+
+
+def test_a_first_epoch_far_above_ln_k_then_chance_is_a_blow_up_not_a_learning_rate_too_small():
+    """A new user's Lightning run (issue 15), SGD at lr=5 on ten classes: the first epoch averaged
+    4.16 (1.8 ln 10), then the loss sat at ln 10 with accuracy 0.1. It was told to raise the
+    learning rate, with lr_too_low. Starting at ln 10 it is a learning rate too small."""
+    flat = [2.3603, 2.3222, 2.3449, 2.3249, 2.3297, 2.3268, 2.3285, 2.3238, 2.3255, 2.3267]
+    h = {"loss": [4.1629] + flat, "val_loss": [2.4094, 2.3408, 2.5297, 2.3199, 2.3278, 2.324, 2.3242, 2.3146,
+                                               2.3328, 2.3421, 2.34],
+         "accuracy": [0.12, 0.097, 0.12, 0.107, 0.105, 0.112, 0.105, 0.09, 0.087, 0.096, 0.093],
+         "val_accuracy": [0.098, 0.098, 0.098, 0.1, 0.098, 0.103, 0.103, 0.1, 0.103, 0.103, 0.103]}
+    d = fitwatch.diagnose(h)
+    codes = [f.code for f in d.findings]
+    assert d.verdict == "not_learning" and "lr_too_high" in codes and "lr_too_low" not in codes
+    assert "blew up during that epoch" in d.findings[0].message
+    assert d.findings[0].remedies[0] == CATALOGUE["lr_down"]
+    assert CATALOGUE["lr_up"] not in [r for f in d.findings for r in f.remedies]
+
+
+def test_an_r2_never_above_minus_100_is_diverged():
+    """An SGDRegressor that blew up in its first epoch (a new user's trial, issue 15): losses of 1e26
+    jumping about, R\u00b2 about -1e24 throughout; it never climbed above its start, so it was unstable."""
+    rng = np.random.default_rng(0)
+    loss = (1e27 * (0.5 + rng.random(20))).tolist()
+    h = {"loss": loss, "val_loss": [v * 1.02 for v in loss], "val_r2": [-v / 8e2 for v in loss]}
+    d = fitwatch.diagnose(h)
+    assert d.verdict == "diverged" and "R\u00b2 never rose above" in d.findings[0].message
+    sane = dict(h, val_r2=[-0.5] * 20)  # worse than the mean, but not blown up: judged on the loss
+    assert fitwatch.diagnose(sane).verdict != "diverged"
+
+
+def test_a_loss_creeping_down_at_validation_accuracy_1_is_not_still_improving():
+    """A fine-tune at validation accuracy 1.0 from its first epoch (a new user's Trainer run, issue
+    15): validation 0.28 -> 0.0008, still 18 % lower over the last epochs (it was still_improving:
+    the creep is confidence on examples it already gets right). At accuracy 0.97 it still improves."""
+    val = [0.2797, 0.0171, 0.0042, 0.0023, 0.0017, 0.0014, 0.0013, 0.0011, 0.001, 0.0009, 0.0008, 0.00077]
+    loss = [0.5944, 0.1032, 0.0203, 0.0033, 0.0022, 0.0017, 0.0015, 0.0013, 0.0012, 0.001, 0.001, 0.0009]
+    h = {"loss": loss, "val_loss": val, "val_accuracy": [1.0] * 12}
+    assert fitwatch.diagnose(h).verdict != "still_improving"
+    assert fitwatch.diagnose(dict(h, val_accuracy=np.linspace(0.9, 0.97, 12).tolist())).verdict == "still_improving"

@@ -83,6 +83,14 @@ def _memorised():
     return {"loss": loss, "val_loss": val}
 
 
+def _settled_high():
+    """Learned a little, then settled high beside validation: underfitting, told a larger model."""
+    loss = (0.27 + 0.15 * np.exp(-e / 4.0)).tolist()
+    acc = 0.60 + 0.08 * (1 - np.exp(-e / 4.0))
+    return {"loss": loss, "val_loss": [v * 1.1 for v in loss], "accuracy": acc.tolist(),
+            "val_accuracy": (acc - 0.03).tolist()}
+
+
 def _improving_to_the_end():
     loss = (1.0 * np.exp(-e / 20.0)).tolist()
     return {"loss": loss, "val_loss": [v + 0.05 for v in loss]}
@@ -110,7 +118,7 @@ CASES = {
     "text": (lambda: fitwatch.diagnose(_overfit(), context={"data": "text"}),
              lambda: fitwatch.diagnose(_overfit(), context={"data": "image"})),
     "fits_training": (lambda: fitwatch.diagnose(_memorised()),
-                      lambda: fitwatch.diagnose(_plateau())),
+                      lambda: fitwatch.diagnose(_settled_high())),
     "best_is_last": (lambda: fitwatch.diagnose(_improving_to_the_end()),
                      lambda: fitwatch.diagnose(_overfit())),
 }
@@ -134,9 +142,9 @@ def test_a_rule_forbids_its_remedies_only_where_its_evidence_is(rule):
         assert not _has(d, key), (rule.evidence, key, d.verdict)
     given = [k for k in rule.forbid if _has(lacks(), k)]
     assert given, f"the run without {rule.evidence} should get one of {rule.forbid}: the rule is what removes them"
-    if rule.first:
-        assert _all_remedies(d)[:len(rule.first)] == [CATALOGUE[k] for k in rule.first], \
-            (rule.evidence, _all_remedies(d)[:3])
+    if rule.first:  # those that fit the finding lead (nonlinear and alpha_down are underfitting's)
+        lead = [CATALOGUE[k] for k in rule.first if CATALOGUE[k] in _all_remedies(d)]
+        assert lead and _all_remedies(d)[:len(lead)] == lead, (rule.evidence, _all_remedies(d)[:3])
 
 
 def test_sgd_lr_10_stuck_at_chance_is_told_to_lower_the_learning_rate():
@@ -166,3 +174,39 @@ def test_context_is_checked_with_an_error_that_names_the_fix():
         fitwatch.diagnose(_plateau(), baseline=-1)
     with pytest.raises(ValueError, match="classes must be an integer >= 2"):
         fitwatch.diagnose(_plateau(), context={"classes": 1.5})
+
+
+def test_remedies_in_the_words_of_the_framework():
+    """A new user's trial (issue 15): Keras' EarlyStopping offered to Lightning, Trainer and boosting
+    runs, kernel_regularizer to Lightning, dropout after the config's dropout to a Trainer run."""
+    from fitwatch.diagnosis.remedies import VARIANTS
+
+    told = lambda d: [r for f in d.findings for r in f.remedies]  # noqa: E731
+    plain = told(fitwatch.diagnose(_overfit()))
+    assert CATALOGUE["early_stopping"] in plain and "kernel_regularizer" in CATALOGUE["weight_decay"]
+    for framework, evidence in (("lightning", "lightning"), ("transformers", "transformers")):
+        got = told(fitwatch.diagnose(_overfit(), context={"framework": framework}))
+        assert VARIANTS[evidence]["early_stopping"] in got and CATALOGUE["early_stopping"] not in got
+        assert not any("Keras" in r or "kernel_regularizer" in r for r in got), framework
+    assert CATALOGUE["dropout"] not in told(fitwatch.diagnose(_overfit(), context={"framework": "transformers"}))
+    boosted = told(fitwatch.diagnose(_overfit(), context={"model": "boosting"}))
+    assert VARIANTS["boosted"]["early_stopping"] in boosted and not any("Keras" in r for r in boosted)
+    mlp = told(fitwatch.diagnose(_overfit(), context={"model": "sklearn_mlp"}))
+    assert VARIANTS["sklearn_mlp"]["early_stopping"] in mlp and CATALOGUE["augmentation"] not in mlp
+
+
+def test_a_linear_model_that_underfits_is_told_a_non_linear_one():
+    """A linear SGDClassifier on two moons (a new user's trial): "train for more epochs: the curve
+    is still going down" and "less dropout" led; the remedy is a non-linear model."""
+    d = fitwatch.diagnose(_settled_high(), context={"model": "linear"})
+    assert d.verdict == "underfitting" and d.findings[0].remedies[0] == CATALOGUE["nonlinear"]
+    assert CATALOGUE["less_regularisation"] not in d.findings[0].remedies
+
+
+def test_a_good_fit_is_never_told_it_cannot_fit_its_training_data():
+    """The plateau finding said "use a larger model: this one cannot fit the training data" beside a
+    good_fit verdict (a new user's trial); only underfitting says it."""
+    loss = (0.05 + 1.0 * np.exp(-e / 2.0)).tolist()
+    d = fitwatch.diagnose({"loss": loss, "val_loss": [v + 0.02 for v in loss]})
+    assert d.verdict == "good_fit" and "plateau" in [f.code for f in d.findings]
+    assert CATALOGUE["larger_model"] not in [r for f in d.findings for r in f.remedies]

@@ -172,7 +172,7 @@ def test_bert_run_holds_what_the_trainer_logged_as_the_trainer_state_reader_read
     assert run.info["transformers_version"] == transformers.__version__
     assert run.info["train_summary"]["train_loss"] == history[-1]["train_loss"]
     # a text model: the remedies are the Trainer's and a language model's (a new user's trial, issue 15)
-    assert run.info["data"] == "text"
+    assert run.info["data"] == "text" and run.info["classes"] == bert.config.num_labels == 2  # ln 2, not a guess
     from fitwatch.diagnosis.curves import Curves
     from fitwatch.diagnosis.evidence import run_evidence
     assert {"text", "transformers"} <= run_evidence(Curves.from_run(run), None, None)

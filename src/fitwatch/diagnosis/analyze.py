@@ -74,6 +74,8 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
                         if not (found.code == "not_learning" and f.code == "val_below_train"))
         p = plateau(ctx, overfit_at=found.onset) if found.code != "not_learning" else None
         if p is not None:
+            if found.code != "underfitting":  # "cannot fit the training data" is underfitting's to say
+                p.remedies = [r for r in p.remedies if r != CATALOGUE["larger_model"]]
             findings.append(p)
     if curves.inside:  # Run.watch's probes: the causes, right after the verdict
         findings[:] = _with_causes(ctx, curves, found.code, findings)
@@ -357,7 +359,8 @@ def _assemble(curves: Curves, verdict, best, onset, findings, notes, monitor) ->
     if monitor not in ("val_loss", "loss"):
         relabel(findings, curves, monitor)
     if curves.stop:
-        add_early_stop(curves.stop, verdict, onset, findings, diagnosed=monitor)
+        add_early_stop(curves.stop, verdict, onset, findings, diagnosed=monitor,
+                       rounds=curves.context.get("model") == "boosting")
     return Diagnosis(verdict=verdict, best_epoch=best, onset_epoch=onset, findings=findings,
                      source=curves.source, name=curves.name, epochs=len(curves), monitor=monitor, notes=notes,
                      _curves=curves)

@@ -142,7 +142,8 @@ def run_context(config: dict) -> dict:
 def _framework_context(info: dict) -> dict:
     """What a run recorded by an integration says of its model and data (its ``info``): the framework
     (``transformers``), a scikit-learn estimator's family (``model``: ``sklearn_mlp`` for an MLP,
-    ``linear`` for the SGD estimators, Perceptron and PassiveAggressive), the data (``text``)."""
+    ``linear`` for the SGD estimators, Perceptron and PassiveAggressive), the data (``text``), the
+    number of classes of a Trainer's classification head (``classes``)."""
     out = {}
     framework = info.get("framework")
     if isinstance(framework, str):
@@ -155,6 +156,9 @@ def _framework_context(info: dict) -> dict:
             out["model"] = "linear"
     if info.get("data") in ("text", "image", "tabular"):
         out["data"] = info["data"]
+    classes = info.get("classes")
+    if isinstance(classes, int) and not isinstance(classes, bool) and classes >= 2:  # a Trainer's classifier head
+        out["classes"] = classes
     return out
 
 

@@ -62,12 +62,16 @@ def spiked(y: np.ndarray | None, share: float) -> bool:
     return bool(later.size and later.max() > (1 + share) * y[0])
 
 
+#: a classifier's first training loss this many times its no-skill level ln k blew up in its first epoch
+STARTED_HIGH = 1.5
+
+
 def started_high(train: np.ndarray | None, chance: float | None) -> bool:
-    """A classifier's first training value is more than twice its no-skill level ``chance`` (ln k,
+    """A classifier's first training value is more than :data:`STARTED_HIGH` times its no-skill level ``chance`` (ln k,
     known from the run's class count or an accuracy at chance): an untrained classifier starts near
     ln k, so the first epoch blew up (a learning rate far too high) or the inputs or the
     initialisation are far off (unnormalised features, huge logits)."""
-    return bool(chance and train is not None and train.size and np.isfinite(train[0]) and train[0] > 2.0 * chance)
+    return bool(chance and train is not None and train.size and np.isfinite(train[0]) and train[0] > STARTED_HIGH * chance)
 
 
 def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | None, *, share: float = 0.5,
@@ -92,8 +96,8 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
         out.add("boosted")
     elif model in ("linear", "sklearn_mlp"):
         out.add(model)
-    if curves.context.get("framework") == "transformers":
-        out.add("transformers")
+    if curves.context.get("framework") in ("transformers", "lightning"):  # lightning: its words only (VARIANTS)
+        out.add(curves.context["framework"])
     if curves.context.get("data") == "text":
         out.add("text")
     if fits:

@@ -15,22 +15,24 @@ CATALOGUE: dict[str, str] = {
                        "samples per leaf (min_child_weight, min_data_in_leaf), row and column subsampling "
                        "below 1 (subsample, colsample_bytree), L2/L1 on leaf weights (lambda, alpha), and a "
                        "lower learning rate (eta) with more rounds.",
-    "alpha": "Raise the estimator's L2 penalty, alpha (try 10x: scikit-learn's MLP and SGD models), or let it stop "
-             "on a held-out part (early_stopping=True).",
+    "alpha": "Raise the estimator's L2 penalty, alpha (try 10x: scikit-learn's MLP and SGD models).",
+    "alpha_down": "Lower the estimator's L2 penalty, alpha, if it is high (try 10x lower).",
+    "nonlinear": "Use a non-linear model or richer features (polynomial or interaction terms, a kernel "
+                 "approximation, a tree ensemble or an MLP): a linear model cannot fit this data better.",
     "hf_regularise": "Raise weight_decay in TrainingArguments (0.01..0.1), or the dropout of the model's config "
                      "(hidden_dropout_prob, attention_probs_dropout_prob).",
     "early_stopping": "Stop early and keep the weights of the best epoch (fitwatch.EarlyStopping, or "
                       "Keras EarlyStopping(restore_best_weights=True)).",
     "restore_best": "Restore the best epoch's weights at the end: Run.epochs(..., stop=..., restore=model), or "
                     "restore_best_weights=True in Keras.",
-    "weight_decay": "Add L2 regularisation (weight_decay=1e-4..1e-2 in the optimizer, or kernel_regularizer) "
-                    "or L1 if you want sparse weights.",
+    "weight_decay": "Add L2 regularisation (weight_decay=1e-4..1e-2 in the optimizer; in Keras a "
+                    "kernel_regularizer) or L1 if you want sparse weights.",
     "dropout": "Add dropout (p=0.2..0.5) after the larger hidden layers.",
     "augmentation": "Augment the training data (flips, crops, noise, mixup...) so the model cannot memorise it.",
     "more_data": "Get more (or cleaner) training data; check for label noise.",
     "smaller_model": "Use a smaller model (fewer layers or units) for this much data.",
     "larger_model": "Use a larger model (more units or layers): this one cannot fit the training data.",
-    "more_epochs": "Train for more epochs: the curve is still going down.",
+    "more_epochs": "Train for more epochs.",
     "less_regularisation": "Weaken regularisation (lower weight decay, less dropout) if you use any.",
     "lr_up": "Raise the learning rate (try 3x-10x, or run a learning-rate range test).",
     "lr_down": "Lower the learning rate (try 3x-10x smaller).",
@@ -65,6 +67,48 @@ CATALOGUE: dict[str, str] = {
     "class_balance": "If classes are imbalanced, rebalance (class weights or resampling): a model stuck "
                      "at the class prior predicts only the majority class.",
     "more_epochs_short": "Train for more epochs: there are too few to judge the fit.",
+}
+
+#: a remedy said in the words of the framework the run was recorded with (evidence key -> catalogue key
+#: -> sentence); the catalogue's sentence otherwise
+VARIANTS: dict[str, dict[str, str]] = {
+    "lightning": {
+        "early_stopping": "Stop early and keep the best epoch's weights: callbacks=[fitwatch.lightning.EarlyStopping()] "
+                          "(it restores them), or Lightning's EarlyStopping beside a ModelCheckpoint(monitor=..., "
+                          "save_top_k=1) whose best_model_path you load.",
+        "restore_best": "Restore the best epoch's weights: fitwatch.lightning.EarlyStopping() does, or load "
+                        "ModelCheckpoint's best_model_path.",
+        "weight_decay": "Add L2 regularisation: weight_decay=1e-4..1e-2 in configure_optimizers (AdamW), or L1 if "
+                        "you want sparse weights.",
+        "gradient_clipping": "Clip gradients: pl.Trainer(gradient_clip_val=1.0).",
+    },
+    "transformers": {
+        "early_stopping": "Stop early and keep the best epoch's weights: fitwatch.transformers.Callback("
+                          "stop=fitwatch.EarlyStopping()) restores them, or the Trainer's EarlyStoppingCallback "
+                          "with load_best_model_at_end=True.",
+        "restore_best": "Restore the best epoch's weights: the callback's restore=True, or load_best_model_at_end=True "
+                        "in TrainingArguments.",
+        "gradient_clipping": "Clip gradients: max_grad_norm=1.0 in TrainingArguments (its default: check it is "
+                             "not 0 or None).",
+        "lr_schedule": "Use warm-up and decay: warmup_ratio=0.06..0.1 with lr_scheduler_type='linear' or 'cosine' "
+                       "in TrainingArguments.",
+    },
+    "boosted": {
+        "early_stopping": "Stop at the best round: early_stopping_rounds=... (XGBoost), lightgbm.early_stopping(...), "
+                          "or the fitwatch callback's stop=fitwatch.EarlyStopping().",
+        "restore_best": "Predict with the best round: iteration_range=(0, best_iteration + 1) in XGBoost's "
+                        "Booster.predict, num_iteration=best_iteration in LightGBM's.",
+        "more_epochs": "Train more rounds (num_boost_round, n_estimators).",
+    },
+    "sklearn_mlp": {
+        "early_stopping": "Stop early: early_stopping=True in the estimator (it keeps the weights of the best "
+                          "validation score), or fitwatch.sklearn.fit(..., stop=fitwatch.EarlyStopping()).",
+        "more_epochs": "Train for more epochs (a higher max_iter).",
+    },
+    "linear": {
+        "early_stopping": "Stop early: fitwatch.sklearn.fit(..., stop=fitwatch.EarlyStopping()) returns the best "
+                          "epoch's estimator.",
+    },
 }
 
 #: the remedies of each finding code, best first
@@ -121,7 +165,7 @@ RULES: tuple[Rule, ...] = (
     Rule("spiked", "the loss jumped above where it started (by end_above_start), even if it came back "
                    "down or sits at chance after it", ("lr_up", "larger_model", "less_regularisation",
                                                        "more_epochs"), ("lr_down",)),
-    Rule("started_high", "a classifier's first training loss is more than twice its no-skill level ln k "
+    Rule("started_high", "a classifier's first training loss is more than 1.5 times its no-skill level ln k "
                          "(k from the run's classes or an accuracy at chance): the first epoch blew up, or "
                          "the inputs or the initialisation are far off", ("lr_up", "larger_model",
                                                                           "less_regularisation", "more_epochs"),
@@ -137,18 +181,19 @@ RULES: tuple[Rule, ...] = (
           "batch_size_up", "normalise_inputs", "smaller_model", "larger_model", "lr_schedule", "lr_plateau"),
          ("tree_regularise",)),
     Rule("linear", "a linear model trained by partial_fit (context model='linear': scikit-learn's SGD "
-                   "estimators, Perceptron... through fitwatch.sklearn.fit): it has no layers, units, batches "
-                   "or gradients to clip", ("dropout", "augmentation", "weight_decay", "batch_norm", "init", "relu",
+                   "estimators, Perceptron... through fitwatch.sklearn.fit): it has no layers, units, batches, "
+                   "schedule or gradients to clip; underfitting calls for a non-linear model", ("dropout", "augmentation", "weight_decay", "batch_norm", "init", "relu",
                                             "gradient_clipping", "batch_size_up", "smaller_model", "larger_model",
-                                            "lr_plateau"), ("alpha",)),
+                                            "lr_plateau", "lr_schedule", "less_regularisation"),
+         ("nonlinear", "alpha", "alpha_down")),
     Rule("sklearn_mlp", "scikit-learn's MLPClassifier/MLPRegressor (context model='sklearn_mlp'): no dropout, "
-                        "normalisation layers, initialisation or clipping to choose; its L2 penalty is alpha, its early stopping "
-                        "early_stopping=True (said with alpha)",
-         ("dropout", "weight_decay", "batch_norm", "init", "gradient_clipping", "lr_plateau", "early_stopping"),
-         ("alpha",)),
+                        "normalisation layers, initialisation, clipping, schedule or augmentation to choose; its L2 penalty is "
+                        "alpha",
+         ("dropout", "weight_decay", "batch_norm", "init", "gradient_clipping", "lr_plateau", "lr_schedule",
+          "augmentation", "less_regularisation"), ("alpha", "alpha_down")),
     Rule("transformers", "a Hugging Face Trainer run (its callback or trainer_state.json): regularised through "
                          "TrainingArguments and the model's config, not Keras layers",
-         ("weight_decay", "batch_norm", "init", "relu"), ("hf_regularise",)),
+         ("weight_decay", "dropout", "batch_norm", "init", "relu"), ("hf_regularise",)),
     Rule("text", "the run's data is text (context data='text'; a Trainer model whose input is input_ids)",
          ("augmentation", "normalise_inputs")),
     Rule("fits_training", "the model fits its training data: training loss fell by 95% or more, or "
@@ -160,8 +205,9 @@ RULES: tuple[Rule, ...] = (
 #: the lead remedies ``first`` may add to a finding that lacks them (lr_down to an underfitting run
 #: whose loss spiked: the usual cause of both)
 _ADDED_FOR = {"lr_down": {"underfitting", "not_learning"}, "tree_regularise": {"overfitting"}, "alpha": {"overfitting"},
-              "hf_regularise": {"overfitting"}}
+              "hf_regularise": {"overfitting"}, "nonlinear": {"underfitting"}, "alpha_down": {"underfitting"}}
 _KEY_OF = {sentence: key for key, sentence in CATALOGUE.items()}
+_KEY_OF.update({sentence: key for words in VARIANTS.values() for key, sentence in words.items()})
 
 
 def apply_rules(findings, evidence: set[str] | frozenset[str]) -> None:
@@ -175,7 +221,8 @@ def apply_rules(findings, evidence: set[str] | frozenset[str]) -> None:
         ['lr_down', 'normalise_inputs']
     """
     rules = [r for r in RULES if r.evidence in evidence]
-    if not rules:
+    variants = {k: v for e in evidence for k, v in VARIANTS.get(e, {}).items()}
+    if not rules and not variants:
         return
     forbid = {k for r in rules for k in r.forbid}
     first = [k for r in rules for k in r.first if k not in forbid]
@@ -185,4 +232,4 @@ def apply_rules(findings, evidence: set[str] | frozenset[str]) -> None:
         keys = [_KEY_OF.get(s, s) for s in f.remedies]
         lead = [k for k in first if k in keys or f.code in _ADDED_FOR.get(k, ())]
         keys = list(dict.fromkeys(lead + keys))
-        f.remedies = [CATALOGUE.get(k, k) for k in keys if k not in forbid]
+        f.remedies = [variants.get(k) or CATALOGUE.get(k, k) for k in keys if k not in forbid]

@@ -60,6 +60,9 @@ class Thresholds:
             than this fraction of the curve's own drop (start to lowest): a loss that fell by
             orders of magnitude scatters a lot relative to its level, but moves that undo no
             real share of its progress are not instability.
+        diverged_r2: ``diverged`` when a logged R² never rises above this: predictions 101 times
+            further from the targets (squared error) than their mean, from the first epoch on (a
+            regression that blew up at once never climbs above its start).
         unstable_acc_drop: ...unless the accuracy confirms the jump: it fell by this much
             (absolute) at the same epoch.
         overfit_rise: ``overfitting`` when validation loss ends this fraction of the drop it made
@@ -137,6 +140,7 @@ class Thresholds:
     unstable_near_zero: float = 0.1
     unstable_of_drop: float = 0.05
     unstable_acc_drop: float = 0.05
+    diverged_r2: float = -100.0
     overfit_rise: float = 0.10
     overfit_rise_level: float = 0.05
     overfit_acc_gap: float = 0.10

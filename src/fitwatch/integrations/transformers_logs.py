@@ -167,6 +167,9 @@ def describe(args, state, model, optimizer, versions: dict) -> tuple[dict, dict]
     config["model"] = info["model_name"] = type(model).__name__
     if getattr(model, "main_input_name", None) == "input_ids":  # a language model: its remedies are not images'
         info["data"] = "text"
+    classes = _classes(model)
+    if classes is not None:  # the no-skill level ln C of its cross-entropy
+        info["classes"] = classes
     try:
         info["params"] = sum(p.numel() for p in model.parameters())
         info["trainable_params"] = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -179,3 +182,20 @@ def describe(args, state, model, optimizer, versions: dict) -> tuple[dict, dict]
         info["model_config"] = (json.loads(text) if len(text) <= MAX_MODEL_CONFIG_BYTES
                                 else f"not stored: {len(text)} bytes of JSON (> {MAX_MODEL_CONFIG_BYTES})")
     return config, info
+
+
+#: the heads whose loss is a cross-entropy over ``config.num_labels`` classes
+_CLASSIFIER_HEADS = ("ForSequenceClassification", "ForTokenClassification", "ForImageClassification",
+                     "ForAudioClassification", "ForImageClassificationWithTeacher")
+
+
+def _classes(model) -> int | None:
+    """The number of classes of a classification head (``BertForSequenceClassification`` with
+    ``num_labels=2``: 2), or None (another head, a regression, a multi-label problem)."""
+    config = getattr(model, "config", None)
+    n = getattr(config, "num_labels", None)
+    if not type(model).__name__.endswith(_CLASSIFIER_HEADS) or not isinstance(n, int) or n < 2:
+        return None
+    if getattr(config, "problem_type", None) not in (None, "single_label_classification"):
+        return None
+    return n

@@ -97,6 +97,8 @@ def fmt_config(config: dict) -> str:
 
 
 def _fmt_config_value(v) -> str:
+    if v is None:  # a parameter left at None (scikit-learn's batch_size): nothing to show
+        return "-"
     if isinstance(v, float):
         return fmt_number(v, 6)
     if isinstance(v, str):

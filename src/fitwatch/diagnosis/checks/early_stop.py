@@ -29,10 +29,11 @@ def stopped(stop: dict) -> bool:
     return bool(stop.get("stopped", stop.get("stopped_epoch") is not None))
 
 
-def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_loss") -> None:
+def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_loss", rounds: bool = False) -> None:
     """Insert the ``stopped_early`` (or ``best_restored``) finding after the primary one; drop the
     remedy "stop early" where early stopping was in place. ``diagnosed``: the curve the diagnosis
-    judged (a stop that watched another one may have restored an epoch past its overfitting onset)."""
+    judged (a stop that watched another one may have restored an epoch past its overfitting onset);
+    ``rounds``: a booster's, whose best round, not weights, is kept."""
     if stop.get("converged") is not None:  # a convergence test (scikit-learn's tol), not an early stop
         _add_convergence(stop, findings)
         return
@@ -49,7 +50,7 @@ def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_l
     if onset is not None and last is not None:
         ev.update(onset_epoch=onset, epochs_after_onset=last - onset)
         after = f"{last - onset} epoch{'s' if last - onset != 1 else ''} after the overfitting onset at {onset}"
-    kept = (f"the model predicts with its best round ({best})" if stop.get("by") else
+    kept = (f"the model predicts with its best round ({best})" if stop.get("by") or rounds else
             f"the best weights (epoch {best}) were restored")
     if restored and stop.get("restored_best_of") == "session":  # resumed: the best epoch's weights were gone
         best = stop.get("best_epoch")

@@ -78,7 +78,7 @@ def settled(ctx: Context) -> Verdict:
         ("The training loss fell and settled." if cv is None else
          "The validation loss fell and settled, and stays close to its best." if cl is None else
          "Both losses fell and settled; validation stays close to its best"
-         + (f" and {100 * gap:.0f}% from training." if gap < 0.5 else
-            f"; it ends at {cv.end / cl.end:.3g}x the training loss." if gap < NEAR_ZERO and cl.end > 0
-            else "; training is near 0 (far below validation).")),
+         + (f", and ends {'above' if cv.end >= cl.end else 'below'} training by "
+            + (f"{gap:.0f}x" if gap >= 10 else f"{100 * gap:.0f}% of") + " the training loss."
+            if gap < NEAR_ZERO else "; training is near 0 (far below validation).")),
         remedies_for("good_fit")))

@@ -75,9 +75,18 @@ def diverged(ctx: Context) -> Verdict | None:
             explode = (name, tail, c)
         elif c.start > 0 and float(np.max(c.y)) > t.explode_factor * c.start and tail > (1 + t.end_above_start) * c.start:
             explode = (name, tail, c)
-    if ctx.bad is None and not explode:
+    r2 = ctx.r2[np.isfinite(ctx.r2)] if ctx.r2 is not None else np.empty(0)
+    blown_r2 = ctx.bad is None and not explode and r2.size >= 2 and float(r2.max()) < t.diverged_r2
+    if ctx.bad is None and not explode and not blown_r2:
         return None
-    if explode:
+    if blown_r2:  # blew up at once: never below its start, so only the R² says how far off it is
+        c = ctx.cl or ctx.cv
+        ev = {"best_r2": float(r2.max()), "end": float(c.y[-1]), "lowest": c.min}
+        msg = (f"R\u00b2 never rose above {r2.max():.3g}: the predictions are {1 - r2.max():.3g} times further (in "
+               f"squared error) from the targets than their mean is, from the first epoch on; the training "
+               f"blew up at once (the loss is {c.y[-1]:.4g}).")
+        first = span[0]
+    elif explode:
         name, tail, c = explode
         ev = {"curve": name, "start": c.start, "lowest": c.min, "end": tail, "max": float(np.max(c.y)),
               "lowest_epoch": Ek(c.imin)}

@@ -14,7 +14,7 @@ import numpy as np
 
 from fitwatch.diagnosis.checks.context import Context, Verdict, noise, primary
 from fitwatch.diagnosis.checks.instability import lr_high
-from fitwatch.diagnosis.evidence import spiked
+from fitwatch.diagnosis.evidence import spiked, started_high
 from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import remedies_for
 
@@ -213,9 +213,12 @@ def not_learning(ctx: Context) -> Verdict | None:
             ev["chance_accuracy"] = round(1.0 / ev.get("classes_guess", round(math.exp(chance))), 5)
     smooth = c.sigma < 0.01 * abs(c.start) if c.start else True
     jump = spiked(c.y, t.end_above_start)
+    # a classifier at chance whose first epoch averaged far above ln k: it blew up in that epoch (an
+    # untrained one starts at ln k), then sat at chance
+    blew = not jump and c is ctx.cl and chance is not None and started_high(c.y, chance)
     fell = max(drops.values(), default=0) >= 0.5  # it fell a lot, to no better than no skill
     # a loss that fell a long way (to no better than no skill) moved: not a learning rate too small
-    first = ["lr_down"] if jump else ["check_data"] if fell or not smooth else ["lr_up"]
+    first = ["lr_down"] if jump or blew else ["check_data"] if fell or not smooth else ["lr_up"]
     if no_skill_r2:
         ev["best_r2"] = float(r2.max())
     if val_fixed:
@@ -250,7 +253,14 @@ def not_learning(ctx: Context) -> Verdict | None:
                            f"outputs on the validation data never changed (or the evaluation does not use the "
                            f"trained model), whatever the training loss did.")
         finding.remedies = remedies_for("not_learning", first=["check_data", "optimizer_state"], drop=("lr_up",))
-    if jump:  # a step too large threw the model out of its starting basin: not a learning rate too small
+    if blew and one_class is None and not val_fixed:
+        ev["first_value"] = float(c.y[0])
+        finding.message = (f"The first epoch's mean loss, {c.y[0]:.4g}, is {c.y[0] / chance:.2g} times the no-skill "
+                           f"level ln({int(round(math.exp(chance)))}) = {chance:.4g}, where an untrained classifier "
+                           f"starts: the loss blew up during that epoch, and it has sat at the no-skill level since "
+                           f"(at best {c.min:.4g}), its accuracy at chance.")
+        finding.remedies = remedies_for("not_learning", first=["lr_down"], drop=("lr_up",))
+    if jump or blew:  # a step too large threw the model out of its starting basin: not a learning rate too small
         return Verdict("not_learning", finding, [lr_high(span, ev)])
     extra = []
     if smooth and not fell and one_class is None and not val_fixed:  # those have their own cause

@@ -35,6 +35,8 @@ def still_improving(ctx: Context) -> Verdict | None:
         if recent <= 0:
             return None
         return _improving(ctx, c, k, recent, f" max_iter={ctx.stop.get('epochs_planned')} cut it short: raise max_iter.")
+    if c is ctx.cv and at_ceiling(ctx.vacc, k0):
+        return None  # every validation example right: the loss's creep is confidence, nothing left to gain
     # a curve that fell at each of its last 3 or more steps (and over the final stretch) is falling
     # beyond its noise, however few the points for a standard error (a 5-epoch run)
     falls = falling_to_the_end(c, t)
@@ -80,6 +82,20 @@ def _short_new_low(c: CurveStats, t) -> tuple[int, float] | None:
     if -b > t.short_new_low_t * se and recent > t.improving_drop * c.drop:
         return k, recent
     return None
+
+
+def at_ceiling(acc: np.ndarray | None, k: int) -> bool:
+    """A validation accuracy at 1 (0.999 or more, as a fraction or in percent) at each of its last
+    ``k`` epochs: a loss still creeping down there is the model growing more confident on examples
+    it already gets right (a fine-tune at 0.0008 and accuracy 1.0, a new user's Trainer run in
+    issue 15; runs labelled good_fit in issue 11's tuning half)."""
+    if acc is None or acc.size < k or k < 1:
+        return False
+    tail = acc[-k:]
+    if not np.all(np.isfinite(tail)):
+        return False
+    tail = tail / 100.0 if float(np.max(acc[np.isfinite(acc)])) > 1.0 else tail
+    return bool(np.all(tail >= 0.999))
 
 
 def _share(recent: float, c: CurveStats) -> str:

@@ -183,6 +183,16 @@ def read_curves(source, *, dir=None) -> list[Curves]:
     if isinstance(source, str):
         if not source.strip():
             raise ReadError("an empty string is not a source; pass a log file, a folder or a run name")
+        if os.path.isdir(source) and "/" not in source.strip().rstrip("/\\") and "\\" not in source.strip():
+            # a bare name that is also a folder (Lightning's checkpoints, a Trainer's output_dir are named
+            # after the run): the run of that name in the store, when there is one
+            try:
+                curves = from_store(source.strip().rstrip("/\\"), dir)
+            except ReadError:
+                return read_path(source)
+            curves.notes.append(f"the run {source!r} of the store was read; a folder of that name is here too "
+                                f"(pass ./{source.strip().rstrip('/')} to read the logs in it)")
+            return [curves]
         if os.path.exists(source):
             return read_path(source)
         return [from_store(source, dir)]
