@@ -188,8 +188,12 @@ def read_curves(source, *, dir=None) -> list[Curves]:
             # after the run): the run of that name in the store, when there is one
             try:
                 curves = from_store(source.strip().rstrip("/\\"), dir)
-            except ReadError:
-                return read_path(source)
+            except ReadError as missing:
+                try:
+                    return read_path(source)
+                except ReadError as e:  # neither: say both, and where the store was looked for
+                    why = missing.args[0].split("no such file or folder, and ", 1)[-1]
+                    raise ReadError(f"{e.args[0]}; and as a run's name: {why}") from None
             curves.notes.append(f"the run {source!r} of the store was read; a folder of that name is here too "
                                 f"(pass ./{source.strip().rstrip('/')} to read the logs in it)")
             return [curves]
