@@ -178,3 +178,15 @@ def test_a_loss_creeping_down_at_validation_accuracy_1_is_not_still_improving():
     h = {"loss": loss, "val_loss": val, "val_accuracy": [1.0] * 12}
     assert fitwatch.diagnose(h).verdict != "still_improving"
     assert fitwatch.diagnose(dict(h, val_accuracy=np.linspace(0.9, 0.97, 12).tolist())).verdict == "still_improving"
+
+
+def test_an_r2_far_below_0_beside_a_loss_that_learned_is_no_evidence():
+    """A Lightning regression (issue 11's tuning half): the loss falls 0.057 -> 0.0005 while a logged
+    R\u00b2 climbs from -1.5e5 to -1e3 (a metric computed on something else). It was not_learning (R\u00b2
+    never above 0.05), then diverged (never above -100); it is judged on its losses."""
+    n = 40
+    loss = (0.057 * np.geomspace(1, 0.0085, n)).tolist()
+    val = (0.009 * np.geomspace(1, 0.08, n)).tolist()
+    r2 = (-1.5e5 * np.geomspace(1, 0.0067, n)).tolist()
+    d = fitwatch.diagnose({"loss": loss, "val_loss": val, "val_r2": r2})
+    assert d.verdict not in ("not_learning", "diverged"), d.verdict

@@ -76,7 +76,10 @@ def diverged(ctx: Context) -> Verdict | None:
         elif c.start > 0 and float(np.max(c.y)) > t.explode_factor * c.start and tail > (1 + t.end_above_start) * c.start:
             explode = (name, tail, c)
     r2 = ctx.r2[np.isfinite(ctx.r2)] if ctx.r2 is not None else np.empty(0)
-    blown_r2 = ctx.bad is None and not explode and r2.size >= 2 and float(r2.max()) < t.diverged_r2
+    # (and never came within a tenth of where it started: an R² that climbs from -1.5e5 to -1e3 beside a
+    # loss falling 100-fold is a metric computed on something else, not a blow-up)
+    blown_r2 = (ctx.bad is None and not explode and r2.size >= 2 and float(r2.max()) < t.diverged_r2
+                and float(r2.max()) < 0.1 * float(r2[0]))
     if ctx.bad is None and not explode and not blown_r2:
         return None
     if blown_r2:  # blew up at once: never below its start, so only the R² says how far off it is

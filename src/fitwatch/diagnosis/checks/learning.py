@@ -197,7 +197,9 @@ def not_learning(ctx: Context) -> Verdict | None:
     t, span, no_skill_level, cv = ctx.t, ctx.span, ctx.no_skill, ctx.cv
     learned, drops, val_fixed, one_class = _learned(ctx)
     r2 = ctx.r2[np.isfinite(ctx.r2)] if ctx.r2 is not None else None
-    no_skill_r2 = r2 is not None and r2.size >= t.min_epochs and float(r2.max()) < t.no_skill_r2
+    # (an R² below diverged_r2 beside a loss that learned measures something else: it is no evidence)
+    no_skill_r2 = (r2 is not None and r2.size >= t.min_epochs and float(r2.max()) < t.no_skill_r2
+                   and not (learned and float(r2.min()) < t.diverged_r2))
     if learned and not no_skill_r2:
         return None
     c = ctx.cl or ctx.cv
