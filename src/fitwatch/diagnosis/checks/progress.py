@@ -35,8 +35,10 @@ def still_improving(ctx: Context) -> Verdict | None:
         if recent <= 0:
             return None
         return _improving(ctx, c, k, recent, f" max_iter={ctx.stop.get('epochs_planned')} cut it short: raise max_iter.")
-    if c is ctx.cv and at_ceiling(ctx.vacc, k0):
-        return None  # every validation example right: the loss's creep is confidence, nothing left to gain
+    if c is ctx.cv and at_ceiling(ctx.vacc, k0) and c.end < 0.05 * abs(c.start):
+        # every validation example right and the loss down by 95 % or more: its creep is confidence,
+        # nothing left to gain (a loss still at half its start there is still improving: a tiny validation set)
+        return None
     # a curve that fell at each of its last 3 or more steps (and over the final stretch) is falling
     # beyond its noise, however few the points for a standard error (a 5-epoch run)
     falls = falling_to_the_end(c, t)
