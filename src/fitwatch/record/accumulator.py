@@ -134,7 +134,8 @@ def _check_device_tensor(split: str, name: str, v) -> None:
 class _Metric:
     """The batches of one metric in the current epoch."""
 
-    __slots__ = ("steps", "values", "ns", "dev_steps", "dev_values", "dev_ns", "dev_chunks", "flushed")
+    __slots__ = ("steps", "values", "ns", "dev_steps", "dev_values", "dev_ns", "dev_chunks", "flushed", "last",
+                 "last_step")
 
     def __init__(self):
         self.steps: list[int] = []
@@ -146,6 +147,10 @@ class _Metric:
         self.dev_ns: list[int] = []
         self.dev_chunks: list = []
         self.flushed = 0  # how many host values were already handed to the store
+        # the last sample of the latest per-sample batch (a float, or a 0-d tensor on its device) and
+        # that batch's step: DDP takes a DistributedSampler's repeated sample out with it
+        self.last = None
+        self.last_step = -1
 
 
 class SplitAccumulator:
@@ -238,7 +243,9 @@ class SplitAccumulator:
                 v = v.detach().reshape(())
             else:
                 w = self._per_sample_weight(name, int(v.shape[0]), n)
-                v = v.detach().float().mean()
+                v = v.detach().float()
+                m.last, m.last_step = v.reshape(-1)[-1], step
+                v = v.mean()
             if v.device.type == "cpu":
                 return _number(self.split, name, v.item()), w
             m.dev_steps.append(step)
@@ -262,6 +269,7 @@ class SplitAccumulator:
                 raise ValueError(f"fitwatch: metric {name!r} of split {self.split!r} is an empty array")
             if a.ndim == 0 or a.size == 1:
                 return float(a.reshape(())), (1 if n is None else n)
+            m.last, m.last_step = float(a.reshape(-1)[-1]), step
             return float(a.mean()), self._per_sample_weight(name, a.shape[0], n)
         raise _type_error(self.split, name, v)
 
@@ -320,6 +328,28 @@ class SplitAccumulator:
     def has_data(self) -> bool:
         return any(m.steps or m.dev_steps for m in self.metrics.values())
 
+    def epoch_sums(self) -> dict[str, tuple[float, int, float | None]]:
+        """``{metric: (sum of value * n, total n, last sample)}`` of the epoch so far: what DDP's ranks
+        add up. ``last sample`` is the last value of the epoch's last batch when that batch was logged
+        per sample (else None)."""
+        self.read_device()
+        out = {}
+        for name, m in self.metrics.items():
+            if not m.steps:
+                continue
+            last = m.last if m.last_step == m.steps[-1] else None
+            if last is not None and not isinstance(last, float):
+                last = float(last.item())  # a device scalar: one read per metric and epoch
+            out[name] = (self._weighted_sum(m), sum(m.ns), last)
+        return out
+
+    @staticmethod
+    def _weighted_sum(m: _Metric) -> float:
+        if len(m.values) < 512:  # plain Python is faster than numpy for an epoch's few batches
+            return sum([v * w for v, w in zip(m.values, m.ns)])  # inf - inf gives NaN, as numpy
+        with np.errstate(invalid="ignore", over="ignore"):
+            return float(np.dot(np.asarray(m.values, np.float64), np.asarray(m.ns, np.float64)))
+
     def close_epoch(self) -> dict[str, tuple[float, int]]:
         """Return ``{metric: (weighted mean, total n)}`` for the epoch and start a new one.
 
@@ -331,12 +361,7 @@ class SplitAccumulator:
             if not m.steps:
                 continue
             total = sum(m.ns)
-            if len(m.values) < 512:  # plain Python is faster than numpy for an epoch's few batches
-                wsum = sum([v * w for v, w in zip(m.values, m.ns)])  # inf - inf gives NaN, as numpy
-            else:
-                with np.errstate(invalid="ignore", over="ignore"):
-                    wsum = float(np.dot(np.asarray(m.values, np.float64), np.asarray(m.ns, np.float64)))
-            mean = wsum / total
+            mean = self._weighted_sum(m) / total
             if mean - mean != 0.0 and all(x - x == 0.0 for x in m.values):  # finite values, an overflowed sum
                 mean = float(sum(x * (w / total) for x, w in zip(m.values, m.ns)))
             out[name] = (mean, total)

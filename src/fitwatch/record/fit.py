@@ -201,6 +201,8 @@ class FitLifecycle:
             return False
         epoch = self.epoch if epoch is None else int(epoch)
         stop = keeper.epoch_end(epoch, logs or {})
+        if getattr(self, "_reducer", None) is not None:  # DDP: rank 0 decides, every rank leaves together
+            stop = self._reducer.decide(stop)
         changed = epoch < self.epoch and self._save_stop_state(store=False)  # the epoch is written
         if stop:
             self._record_stop(store=False)

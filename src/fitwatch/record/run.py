@@ -12,6 +12,7 @@ from typing import Iterator
 from fitwatch.core.caller import user_stacklevel
 from fitwatch.core.names import keras_key, split_key
 from fitwatch.record.accumulator import NonFiniteValue, SplitAccumulator, clock_mask, stored_split
+from fitwatch.record.distributed import NullStore, Reducer, check_samples, ddp_world
 from fitwatch.record.fit import FitLifecycle
 from fitwatch.record.notebook_live import epoch_display
 from fitwatch.record.watching import BeforeMixin, WatchMixin
@@ -50,6 +51,8 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle, StoredMixin):
         preflight: a :func:`fitwatch.preflight` report to store with the run (as ``add_preflight``).
         tags, note: tags (``["baseline", "lr-sweep"]``, each one word) and a note to store with the run
             (``run.tag(...)``, ``run.note = ...`` later; ``fitwatch runs --tag``, ``fitwatch show``).
+        samples: ``{split: dataset length}``. Under DDP (every rank creates the run; docs/distributed.md)
+            it names ``DistributedSampler``'s repeated samples, taken out of per-sample values.
 
     Attributes:
         id: the run's id in the store.
@@ -76,7 +79,8 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle, StoredMixin):
 
     def __init__(self, name: str | None = None, config: dict | None = None, *, dir=None,
                  resume: bool = False, progress: bool | None = None, info: dict | None = None,
-                 diagnose: bool | str = True, preflight=None, tags=None, note: str | None = None):
+                 diagnose: bool | str = True, preflight=None, tags=None, note: str | None = None,
+                 samples: dict | None = None):
         if name is None:
             name = time.strftime("run-%Y%m%d-%H%M%S")
         if not isinstance(name, str) or not name.strip():
@@ -92,7 +96,11 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle, StoredMixin):
         self.diagnose = diagnose
         labels = check_labels(tags, note)  # before the run exists: a bad tag creates no run
         self.diagnosis_ = None  # set by finish()
-        self.store = Store.shared(dir)
+        world = ddp_world()  # a torch.distributed job: every rank records, rank 0 writes
+        self._reducer = Reducer(*world, samples=check_samples(samples), name=name) if world else None
+        if world is not None and world[0] != 0:  # it never opens the store, prints no diagnosis nor bar
+            self.diagnose, self.progress = False, False
+        self.store = NullStore() if world is not None and world[0] != 0 else Store.shared(dir)
         self.epoch = 0
         self.history: dict[str, list[float]] = {}
         self.status = "running"
@@ -110,6 +118,8 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle, StoredMixin):
         self._stopped_early = False  # an epochs() loop was ended by its stop= rule: finish() says stopped
         self._left_mid_epoch: int | None = None  # the epoch an epochs() loop was left in (break or exception)
         self._bar = None
+        if world is not None:
+            self.info["distributed"] = self._reducer.describe()
         previous = self.store.find_run(name) if resume else None
         created = None
         if resume and previous is None:  # a new name: created by one statement, or resumed if it raced
@@ -134,6 +144,8 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle, StoredMixin):
             self.store.update_run(self.id, config=self.config, info=self.info)
         else:
             self.id = created if created is not None else self.store.create_run(name, self.config, self.info)
+        if self._reducer is not None:  # rank 0's run and first epoch, on every rank
+            self.id, self.epoch = self._reducer.share((self.id, self.epoch))
         self._store_labels(labels)
         self.store.hold()
         register(self, self._finish_at_exit)
@@ -242,8 +254,11 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle, StoredMixin):
                 self._warn_nonfinite(acc.split, name, step)
         self._chunks += self._step_chunks(epoch)
         self._collect_probes(epoch)  # Run.watch's values of the epoch: one device read
+        reduced = self._reducer.reduce_run(self._accs, self.info) if self._reducer is not None else None
         for acc in self._accs.values():
-            for metric, mean_n in acc.close_epoch().items():
+            local = acc.close_epoch()
+            means = local if reduced is None else reduced.get(acc.split, {})
+            for metric, mean_n in means.items():
                 values[(acc.split, metric)] = mean_n
                 if mean_n[0] - mean_n[0] != 0.0:  # a NaN batch, or a mean beyond a float
                     self._warn_nonfinite(acc.split, metric, None)
