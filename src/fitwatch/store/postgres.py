@@ -312,21 +312,27 @@ class PostgresStore(ManageRuns, BackgroundWriter, Store, scheme="postgresql", al
         self._offline = None
 
     def _went_away(self, e: ServerAway) -> None:
-        if self._offline is None:  # said once per outage: the run warns with it at its next epoch
-            self._offline = time.time()
-            self._failures.append(
-                f"{e} - the run goes on: its epochs are kept in the journal {self.journal_dir} and everything "
-                f"is written to the database when the server is back")
+        with self._idle:
+            if self._offline is None:  # said once per outage: the run warns with it at its next epoch
+                self._offline = time.time()
+                self._failures.append(
+                    f"{e} - the run goes on: its epochs are kept in the journal {self.journal_dir} and "
+                    f"everything is written to the database when the server is back")
+            self._idle.notify_all()  # a flush waiting for the writer waits a second only now
 
     def _checkpoint(self, mode: str = "PASSIVE") -> None:
         """Nothing to do: PostgreSQL checkpoints itself (the writer's interface asks for it)."""
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Commit everything queued now and wait for it; False on timeout, and at once (within a
-        second) while the server is away."""
-        if self._offline is not None:
-            timeout = OFFLINE_WAIT_S if timeout is None else min(timeout, OFFLINE_WAIT_S)
-        return BackgroundWriter.flush(self, timeout)
+        """Commit everything queued now and wait for it; False on timeout, and within a second while
+        the server is away (what waits for it is written when it is back)."""
+        self._wake.set()
+        with self._idle:
+            self._idle.wait_for(lambda: self._pending == 0 or self._offline is not None, timeout)
+            if self._pending and self._offline is not None:  # away: a second for it to come back
+                grace = OFFLINE_WAIT_S if timeout is None else min(timeout, OFFLINE_WAIT_S)
+                self._idle.wait_for(lambda: self._pending == 0, grace)
+            return self._pending == 0
 
     def hold(self) -> None:
         """A run of this process starts writing through this store."""

@@ -199,6 +199,8 @@ def describe(e: Exception) -> str:
     m = re.search(r'database "([^"]+)" does not exist', text)
     if m:
         return f"the database {m.group(1)!r} does not exist: create it (createdb {m.group(1)}) or name another"
+    if "invalid port number" in low or "invalid connection option" in low or "invalid uri" in low:
+        return f"not a PostgreSQL URL libpq takes ({text}); write {POSTGRES_URL_HELP}"
     if "timeout expired" in low:
         return "the server did not answer in time (connect_timeout): is the host reachable and the port open?"
     return text
@@ -208,8 +210,8 @@ def one_line(e: Exception) -> str:
     """An exception's message on one line: libpq's multi-line texts joined, its ``connection to server
     at ... failed:`` preamble dropped (the URL is said before it)."""
     text = " ".join(str(e).split()) or type(e).__name__
-    return re.sub(r'^(connection failed: )?connection to server at "[^"]*"( \([^)]*\))?, port \d+ failed: ', "",
-                  text)
+    return re.sub(r'^(connection failed: |connection is bad: )?(connection to server at "[^"]*"( \([^)]*\))?, '
+                  r'port \d+ failed: )?', "", text)
 
 
 def connection_lost(e: BaseException, conn) -> bool:
