@@ -115,38 +115,26 @@ def test_without_psycopg_the_core_imports_and_the_error_names_the_install(url):
 
 
 # -- writers ------------------------------------------------------------------------------------------
-TRAIN_FOREVER = """
-import sys, time, fitwatch
-run = fitwatch.Run(sys.argv[1], config={"child": True}, progress=False)
-for epoch in run.epochs(100000):
-    for i in range(20):
-        run.log("train", loss=1.0 / (epoch + 1) + i * 1e-3, n=32)
-    run.log("val", loss=2.0 / (epoch + 1), n=16)
-    if epoch > 0:
-        print(f"completed {epoch - 1}", flush=True)  # epoch-1 has ended: the loop moved on
-    time.sleep(float(sys.argv[2]))
-"""
-
-
 def test_sigkill_keeps_every_completed_epoch(url):
+    from test_store import TRAIN_FOREVER  # a real Run, printing each epoch it completed
+
     child = subprocess.Popen([sys.executable, "-c", TRAIN_FOREVER, "killed", "0.005"], stdout=subprocess.PIPE,
                              text=True, env=os.environ.copy())
+    lines = []
     try:
-        completed = -1
-        for line in child.stdout:
-            completed = int(line.split()[1])
-            if completed >= 7:
-                break
-        child.send_signal(signal.SIGKILL)  # no chance to flush anything
-        child.wait(timeout=30)
+        while len(lines) < 8:
+            lines.append(child.stdout.readline())
+        os.kill(child.pid, signal.SIGKILL)  # no chance to flush anything
     finally:
         child.kill()
+        child.wait(timeout=30)
+    completed = int(lines[-1].split()[1])  # epochs 0..completed ended: each must be in the store
     data = fitwatch.load("killed")  # opening the store replays the killed writer's journal
     assert data.status == "running" and fitwatch.store.effective_status(data) == "killed"
     assert data.epochs[: completed + 1].tolist() == list(range(completed + 1))
-    for epoch in range(completed + 1):
-        assert data.history["val_loss"][epoch] == pytest.approx(2.0 / (epoch + 1))
-        assert data.history["loss"][epoch] == pytest.approx(1.0 / (epoch + 1) + 19 * 1e-3 / 2)
+    assert data.history["val_loss"][: completed + 1] == pytest.approx([2.0 / (e + 1) for e in range(completed + 1)])
+    assert data.history["loss"][: completed + 1] == pytest.approx([1.0 / (e + 1) + 19e-3 / 2
+                                                                   for e in range(completed + 1)])
 
 
 WRITER = """
@@ -291,3 +279,28 @@ def test_a_writer_that_ends_while_the_server_is_away_leaves_its_epochs_in_the_jo
         assert data.history["val_loss"] == pytest.approx([2.0 / (e + 1) for e in range(6)])
     finally:
         server.destroy()
+
+
+def test_tags_notes_renaming_and_deleting(url):
+    store = open_store(url)
+    a, b = store.create_run("a", {}, {}), store.create_run("b", {}, {})
+    store.write_epoch(a, 0, {("train", "loss"): (1.0, 4)})
+    store.queue_steps([("train", "loss", 0, [0, 1], [1.0, 0.5], [2, 2])], a)
+    assert store.set_tags(a, add=["z", "baseline"]) == ["baseline", "z"]
+    assert store.set_tags(a, remove=["z"]) == ["baseline"]
+    store.set_note(b, "only a note")
+    store.set_note(b, "a newer note")
+    assert store.labels() == {a: {"tags": ["baseline"], "note": None}, b: {"tags": [], "note": "a newer note"}}
+    assert store.labels([b]) == {b: {"tags": [], "note": "a newer note"}} and store.labels([]) == {}
+    assert [r["name"] for r in store.labelled_runs("baseline")] == ["a"]
+    with pytest.raises(ValueError, match="a run named 'b' exists already"):
+        store.rename_run(a, "b")
+    store.rename_run(a, "renamed")
+    with pytest.raises(RuntimeError, match="is running"):
+        store.delete_run(a)
+    store.update_run(a, status="finished")
+    assert store.delete_run(a) == {"epochs": 1, "steps": 1, "probes": 0, "tags": 1, "notes": 0, "runs": 1}
+    with pytest.raises(KeyError, match=f"no run with id {a}"):
+        store.set_note(a, "gone")
+    assert store.create_run("c", {}, {}) > b  # an id is never given twice
+    store.close()

@@ -38,16 +38,13 @@ import time
 import uuid
 from pathlib import Path
 
-import numpy as np
-
-from fitwatch.store.base import (ENV_DIR, INT64, Store, StoreError, decode_run, encode_json, group_probes, location,
-                                 run_not_found)
-from fitwatch.store.chunks import decode_chunks, encode_chunks
+from fitwatch.store.base import ENV_DIR, Store, StoreError, encode_json, location
+from fitwatch.store.chunks import encode_chunks
 from fitwatch.store.journal import Journal, epoch_row, replay
 from fitwatch.store.postgres_manage import ManageRuns
+from fitwatch.store.postgres_read import ReadRuns
 from fitwatch.store.postgres_schema import (SCHEMA, SCHEMA_LOCK, SCHEMA_VERSION, PgURL, ServerAway, connect,
                                             connection_lost, describe, driver, one_line)
-from fitwatch.store.rundata import RunData
 from fitwatch.store.status import hostname
 from fitwatch.store.writer import CHECKPOINT, FLUSH_WAIT_S, BackgroundWriter
 
@@ -64,7 +61,7 @@ def journal_root() -> Path:
     return Path(state).expanduser() / "fitwatch" / "journal"
 
 
-class PostgresStore(ManageRuns, BackgroundWriter, Store, scheme="postgresql", aliases=("postgres",)):
+class PostgresStore(ReadRuns, ManageRuns, BackgroundWriter, Store, scheme="postgresql", aliases=("postgres",)):
     """A fitwatch store in a PostgreSQL database. ``Store(url)`` and :func:`fitwatch.store.open_store`
     return one for a ``postgresql://`` or ``postgres://`` URL.
 
@@ -356,94 +353,6 @@ class PostgresStore(ManageRuns, BackgroundWriter, Store, scheme="postgresql", al
             return cur.rowcount
 
         return self._write(fn)
-
-    # -- reading ----------------------------------------------------------------------------
-    def _read(self, sql: str, params=()) -> list[dict]:
-        if self._pending:
-            self.flush(FLUSH_WAIT_S)  # read what this process wrote
-
-        def read():
-            cur = self._connection().execute(sql, params)
-            cols = [d.name for d in cur.description]
-            return [dict(zip(cols, r)) for r in cur.fetchall()]
-
-        return self._call(read)
-
-    def runs(self) -> list[dict]:
-        """Every run, oldest first, with a summary: ``epochs``, ``best_val_loss``, ``best_epoch``."""
-        rows = self._read(
-            "SELECT r.*, COALESCE(e.epochs, 0) AS epochs, e.last_epoch, e.last_epoch_at FROM runs r LEFT JOIN "
-            "(SELECT run_id, COUNT(DISTINCT epoch) AS epochs, MAX(epoch) AS last_epoch, MAX(t) AS last_epoch_at "
-            " FROM epochs GROUP BY run_id) e ON e.run_id = r.id ORDER BY r.id")
-        best = {r["run_id"]: r for r in self._read(
-            "SELECT DISTINCT ON (run_id) run_id, epoch, value FROM epochs WHERE split = 'val' AND metric = 'loss' "
-            "AND value IS NOT NULL AND value NOT IN ('NaN', 'Infinity', '-Infinity') ORDER BY run_id, value, epoch")}
-        for r in rows:
-            decode_run(r)
-            r["updated_at"] = max(r["updated_at"] or 0.0, r.pop("last_epoch_at") or 0.0) or None
-            b = best.get(r["id"])
-            r["best_val_loss"] = b["value"] if b else None
-            r["best_epoch"] = b["epoch"] if b else None
-        return rows
-
-    def find_run(self, ref: str | int) -> dict | None:
-        """The run named ``ref`` (the latest of that name), else the run whose id is ``ref``; an
-        ``int`` is an id only."""
-        if isinstance(ref, (int, np.integer)) and not isinstance(ref, bool):
-            rows = self._read("SELECT * FROM runs WHERE id = %s", (int(ref),)) if 0 < int(ref) < INT64 else []
-            return decode_run(rows[0]) if rows else None
-        rows = self._read("SELECT * FROM runs WHERE name = %s ORDER BY id DESC LIMIT 1", (str(ref),))
-        if not rows:
-            s = str(ref).lstrip("#")
-            if s.isdigit() and len(s) < 20 and 0 < int(s) < INT64:
-                rows = self._read("SELECT * FROM runs WHERE id = %s", (int(s),))
-        return decode_run(rows[0]) if rows else None
-
-    def load(self, ref: str | int) -> RunData:
-        """Read a whole run: its record, tags and note, every epoch value; batch values and probes when asked for."""
-        run = self.find_run(ref)
-        if run is None:
-            latest = [r["name"] for r in self._read("SELECT name FROM runs ORDER BY id DESC LIMIT 5")]
-            raise run_not_found(ref, self.path, latest)
-        epochs = self._read("SELECT split, metric, epoch, value, n, t FROM epochs WHERE run_id = %s ORDER BY epoch",
-                            (run["id"],))
-        run.update(self.labels([run["id"]]).get(run["id"]) or {})
-        return RunData.from_rows(run, epochs, steps_reader=lambda: self._reopened("steps", run["id"]),
-                                 probes_reader=lambda: self._reopened("probes", run["id"]))
-
-    def _reopened(self, what: str, run_id: int) -> dict:
-        """A loaded run's batch values or probes, read when asked for: from this store, or, once it is
-        closed (a report keeps the run longer than the store), from the database again."""
-        if not self._closed:
-            return getattr(self, what)(run_id)
-        again = PostgresStore(self.path, create=False)
-        try:
-            return getattr(again, what)(run_id)
-        finally:
-            again.close()
-
-    def steps(self, run_id: int) -> dict[tuple[str, str], dict[str, np.ndarray]]:
-        """Every batch value of a run: ``{(split, metric): {"step", "value", "n", "epoch": arrays}}``."""
-        return decode_chunks(self._read(
-            "SELECT split, metric, steps, epochs, vals, ns FROM steps WHERE run_id = %s ORDER BY first_step",
-            (run_id,)))
-
-    def probes(self, run_id: int) -> dict[tuple[str, str], dict[str, np.ndarray]]:
-        """Every probe value of a run: ``{(layer, stat): {"step", "epoch", "value": arrays}}`` in step order."""
-        return group_probes(self._read(
-            "SELECT layer, stat, step, epoch, value FROM probes WHERE run_id = %s ORDER BY step, layer, stat",
-            (run_id,)))
-
-    def step_counts(self, run_id: int) -> dict[tuple[str, str], int]:
-        """How many batch values each ``(split, metric)`` of a run holds (no chunk is read)."""
-        rows = self._read("SELECT split, metric, SUM(count)::bigint AS n FROM steps WHERE run_id = %s "
-                          "GROUP BY split, metric", (run_id,))
-        return {(r["split"], r["metric"]): r["n"] for r in rows}
-
-    def last_steps(self, run_id: int) -> dict[str, int]:
-        """The last batch step stored for each split of a run (a resumed run counts on from there)."""
-        rows = self._read("SELECT split, MAX(last_step) AS s FROM steps WHERE run_id = %s GROUP BY split", (run_id,))
-        return {r["split"]: r["s"] for r in rows}
 
     def close(self) -> None:
         self.flush(FLUSH_WAIT_S)

@@ -1,4 +1,5 @@
-"""Managing the runs of a PostgreSQL store: tags, notes, renaming and deleting, the methods
+"""Managing the runs of a PostgreSQL store: tagging, noting, renaming and deleting (reading the tags
+and notes is :meth:`~fitwatch.store.postgres_read.ReadRuns.labels`), the methods
 :class:`~fitwatch.store.postgres.PostgresStore` takes from :class:`ManageRuns` (their contracts are
 :class:`fitwatch.store.base.Store`'s).
 
@@ -23,7 +24,7 @@ from fitwatch.store.status import refuse_a_writer
 
 class ManageRuns:
     """Tags, notes, renaming and deleting for :class:`~fitwatch.store.postgres.PostgresStore` (which
-    gives ``_read``, ``_write`` and ``path``)."""
+    gives ``_write`` and ``path``)."""
 
     def _locked_run(self, cur, run_id: int) -> dict:
         """Inside a write transaction: the run's record, its row locked until the transaction ends."""
@@ -32,21 +33,6 @@ class ManageRuns:
         if row is None:
             raise KeyError(f"no run with id {run_id} in {self.path}")
         return decode_run(dict(zip([d.name for d in cur.description], row)))
-
-    def labels(self, run_ids=None) -> dict[int, dict]:
-        """``{id: {"tags": [sorted], "note": str | None}}`` of the runs that have tags or a note."""
-        out: dict[int, dict] = {}
-        where, params = "", ()
-        if run_ids is not None:
-            params = ([int(i) for i in run_ids],)
-            if not params[0]:
-                return out
-            where = " WHERE run_id = ANY(%s)"
-        for r in self._read(f"SELECT run_id, tag FROM tags{where} ORDER BY run_id, tag", params):
-            out.setdefault(r["run_id"], {"tags": [], "note": None})["tags"].append(r["tag"])
-        for r in self._read(f"SELECT run_id, note FROM notes{where}", params):
-            out.setdefault(r["run_id"], {"tags": [], "note": None})["note"] = r["note"]
-        return out
 
     def set_tags(self, run_id: int, add=(), remove=()) -> list[str]:
         """Add ``add`` to a run's tags and take ``remove`` off; returns its tags, sorted."""
@@ -65,45 +51,47 @@ class ManageRuns:
         return self._write(fn)
 
     def set_note(self, run_id: int, note: str | None) -> None:
-        """Set a run's note; None or ``""`` removes it."""
-        if note is not None and (not isinstance(note, str) or (note and not storable_text(note))):
+        """Set a run's note; None or ``""`` removes it (the old note goes first, then the new one comes)."""
+        text = note if isinstance(note, str) and (not note or storable_text(note)) else None
+        if note is not None and text is None:
             raise ValueError(f"fitwatch: a note is text, got {type(note).__name__}")
 
         def fn(cur):
             self._locked_run(cur, run_id)
-            if note:
-                cur.execute("INSERT INTO notes VALUES (%s, %s) ON CONFLICT (run_id) DO UPDATE SET note = EXCLUDED.note",
-                            (int(run_id), note))
-            else:
-                cur.execute("DELETE FROM notes WHERE run_id = %s", (int(run_id),))
+            cur.execute("DELETE FROM notes WHERE run_id = %s", (int(run_id),))
+            if text:
+                cur.execute("INSERT INTO notes VALUES (%s, %s)", (int(run_id), text))
 
         self._write(fn)
 
     def rename_run(self, run_id: int, name: str, share: bool = False) -> None:
         """Rename a run; another run's name only with ``share`` (the name then opens the latest)."""
-        if not storable_text(name) or not name.strip():
-            raise ValueError(f"fitwatch: a run name must be a non-empty string, got {name!r}")
+        ok = storable_text(name) and name.strip()
 
         def fn(cur):
+            if not ok:
+                raise ValueError(f"fitwatch: a run name must be a non-empty string, got {name!r}")
             self._locked_run(cur, run_id)
             cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (SCHEMA_LOCK, name))
-            cur.execute("SELECT id FROM runs WHERE name = %s AND id != %s ORDER BY id DESC LIMIT 1", (name, int(run_id)))
-            other = cur.fetchone()
-            if other is not None and not share:
-                raise ValueError(f"fitwatch: a run named {name!r} exists already (#{other[0]}); choose another "
+            taken = cur.execute("SELECT max(id) FROM runs WHERE name = %s AND id != %s",
+                                (name, int(run_id))).fetchone()[0]
+            if taken is not None and not share:
+                raise ValueError(f"fitwatch: a run named {name!r} exists already (#{taken}); choose another "
                                  f"name, or share it (the name then opens the latest run of it)")
             cur.execute("UPDATE runs SET name = %s WHERE id = %s", (name, int(run_id)))
 
         self._write(fn)
 
     def delete_run(self, run_id: int, force: bool = False) -> dict:
-        """Delete a run and all of its rows in one transaction; refuses a run being written."""
+        """Delete a run and all of its rows in one statement (a DELETE per table, in one WITH); refuses a
+        run being written."""
+        deletes = ", ".join(f"d_{table} AS (DELETE FROM {table} WHERE {column} = %(id)s RETURNING 1)"
+                            for table, column in RUN_TABLES)
+        counts = ", ".join(f"(SELECT count(*) FROM d_{table}) AS {table}" for table, _ in RUN_TABLES)
+
         def fn(cur):
             refuse_a_writer(self._locked_run(cur, run_id), force)
-            out = {}
-            for table, column in RUN_TABLES:
-                cur.execute(f"DELETE FROM {table} WHERE {column} = %s", (int(run_id),))
-                out[table] = cur.rowcount
-            return out
+            cur.execute(f"WITH {deletes} SELECT {counts}", {"id": int(run_id)})
+            return dict(zip([d.name for d in cur.description], cur.fetchone()))
 
         return self._write(fn)
