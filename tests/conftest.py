@@ -118,3 +118,26 @@ def page(browser):
     pg = context.new_page()
     yield pg
     context.close()
+
+
+# -- a real PostgreSQL server: initdb + pg_ctl on a loopback port (tests/pg_server.py), never a mock ---
+@pytest.fixture(scope="session")
+def pg_server():
+    """The session's PostgreSQL server (one per test session; each test makes its own database).
+    Skipped when PostgreSQL or psycopg is missing, except under CI=true, where it must run
+    (``.ci/run`` installs Debian's ``postgresql``)."""
+    import pg_server as pg
+
+    missing = None if pg.binaries() else "PostgreSQL is not installed (apt-get install postgresql): no initdb"
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        missing = missing or "psycopg is not installed (pip install -e '.[dev]')"
+    if missing:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"PostgreSQL tests need a server under CI: {missing}")
+        pytest.skip(missing)
+    server = pg.current = pg.PgServer.start()
+    yield server
+    pg.current = None
+    server.destroy()

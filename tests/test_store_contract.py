@@ -61,12 +61,36 @@ def _sqlite(tmp_path: Path, place: str = "store") -> Backend:
                    lambda: sorted((folder / "fitwatch.db.pending").glob("*.jsonl")))
 
 
-#: name -> (tmp_path, place) -> a Backend naming a fresh store; next: "postgresql", a database on a test server
-BACKENDS = {"sqlite": _sqlite}
+def _postgres(tmp_path: Path, place: str = "store") -> Backend:
+    """A fresh database on the session's server (the ``pg_server`` fixture); the journals in
+    ``$FITWATCH_JOURNAL_DIR``, which the ``backend`` fixture points into ``tmp_path``."""
+    import pg_server
+
+    server = pg_server.current
+    url = server.create_database(pg_server.database_name(tmp_path, place))
+
+    @contextlib.contextmanager
+    def block_commits():
+        import psycopg
+
+        with psycopg.connect(url) as con:  # one transaction, rolled back at the end
+            con.execute("LOCK TABLE fitwatch.epochs, fitwatch.steps, fitwatch.probes IN EXCLUSIVE MODE")
+            yield
+            con.rollback()
+
+    journals = Path(os.environ["FITWATCH_JOURNAL_DIR"])
+    return Backend("postgresql", url, block_commits, lambda: sorted(journals.glob("*/*.jsonl")))
 
 
-@pytest.fixture(params=["sqlite"], ids=["sqlite"])
-def backend(request, tmp_path) -> Backend:
+#: name -> (tmp_path, place) -> a Backend naming a fresh store
+BACKENDS = {"sqlite": _sqlite, "postgresql": _postgres}
+
+
+@pytest.fixture(params=list(BACKENDS), ids=list(BACKENDS))
+def backend(request, tmp_path, monkeypatch) -> Backend:
+    if request.param == "postgresql":
+        request.getfixturevalue("pg_server")  # the session's server (skipped where PostgreSQL is missing)
+        monkeypatch.setenv("FITWATCH_JOURNAL_DIR", str(tmp_path / "journal"))  # children inherit it
     return BACKENDS[request.param](tmp_path)
 
 
@@ -398,9 +422,8 @@ def test_a_missing_store_is_not_created_by_a_reader(tmp_path):
     assert str(tmp_path / "nothing") in str(e.value) and not (tmp_path / "nothing").exists()
 
 
-@pytest.mark.parametrize("url, planned", [("postgresql://me:s3cret@db.example:5432/runs", True),
-                                          ("postgres://db.example/runs", True), ("mysql://db.example/runs", False)])
-def test_a_url_no_backend_serves_is_one_line_naming_its_scheme(url, planned, tmp_path, monkeypatch):
+@pytest.mark.parametrize("url", ["mysql://me:s3cret@db.example:5432/runs", "mongodb://db.example/runs"])
+def test_a_url_no_backend_serves_is_one_line_naming_its_scheme(url, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     scheme = url.split(":")[0]
     for opener in (open_store, Store, Store.open, Store.shared, resolve_path):
@@ -408,8 +431,8 @@ def test_a_url_no_backend_serves_is_one_line_naming_its_scheme(url, planned, tmp
             opener(url)
         msg = str(e.value)
         assert "\n" not in msg and f"no fitwatch store backend for {scheme}:// URLs" in msg, msg
-        assert "give a folder path or a sqlite:///absolute/path/to/folder URL (backends: sqlite)" in msg
-        assert ("PostgreSQL is not built yet" in msg) == planned
+        assert ("give a folder path, a sqlite:///absolute/path/to/folder URL or a "
+                "postgresql://user@host:port/database URL (backends: postgresql, sqlite)") in msg
         assert "s3cret" not in msg and "db.example" not in msg  # a URL may hold a password: not repeated
     assert list(tmp_path.iterdir()) == []  # nothing created
 
@@ -418,11 +441,18 @@ def test_fitwatch_dir_is_read_as_if_it_had_been_given(tmp_path, monkeypatch):
     """$FITWATCH_DIR holding a URL is that URL (not a relative folder named 'postgresql:'), for every
     opener and for a Run; nothing is created in the working folder, and no password is printed."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("FITWATCH_DIR", "postgresql://me:s3cret@db.example/runs")
+    monkeypatch.setenv("FITWATCH_DIR", "mysql://me:s3cret@db.example/runs")
     for opener in (open_store, Store, Store.open, Store.shared, resolve_path, fitwatch.Run):
-        with pytest.raises(StoreError, match="no fitwatch store backend for postgresql:// URLs") as e:
+        with pytest.raises(StoreError, match="no fitwatch store backend for mysql:// URLs") as e:
             opener()
         assert "s3cret" not in str(e.value)
+    monkeypatch.setenv("FITWATCH_DIR", "postgresql://me:s3cret@127.0.0.1:1/runs")  # nothing listens on port 1
+    for opener in (open_store, Store, Store.open, Store.shared, fitwatch.Run):
+        with pytest.raises(StoreError, match=r"^postgresql://me@127.0.0.1:1/runs: connection refused") as e:
+            opener()
+        assert "s3cret" not in str(e.value)
+    with pytest.raises(StoreError, match="postgresql:// URLs name a database server, not a file"):
+        resolve_path()
     assert list(tmp_path.iterdir()) == []
     monkeypatch.setenv("FITWATCH_DIR", f"sqlite:///{tmp_path}/env")  # SQLAlchemy's four slashes: the same place
     with fitwatch.Run("from-env", diagnose=False) as run:

@@ -4,8 +4,8 @@ Here: :class:`Store` (the methods the other layers call, each with its contract)
 where a store is (:func:`resolve_path`, :func:`url_scheme`, :func:`backend_for`: a folder path, or a
 URL whose scheme names the backend), the JSON encoding of a run's ``config`` and ``info``
 (:func:`encode_json`) and the decoding of a run's record (:func:`decode_run`). No backend is
-imported here: a backend registers itself by subclassing, ``class SQLiteStore(Store, scheme="sqlite")``,
-and :mod:`fitwatch.store` imports every backend, so each is registered before a store is opened.
+imported here: a backend registers itself by subclassing, ``class SQLiteStore(Store, scheme="sqlite")``
+(``aliases=("postgres",)`` registers more schemes for it), and :mod:`fitwatch.store` imports every backend, so each is registered before a store is opened.
 
 Example:
     >>> import tempfile
@@ -38,6 +38,7 @@ ENV_DIR = "FITWATCH_DIR"
 #: the backend of a store given as a folder path (not a URL)
 DEFAULT_SCHEME = "sqlite"
 SQLITE_URL_HELP = "sqlite:///absolute/path/to/folder"
+POSTGRES_URL_HELP = "postgresql://user@host:port/database"
 
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+)://")
 
@@ -66,8 +67,8 @@ def resolve_path(dir: str | os.PathLike | None = None) -> Path:
     ``$FITWATCH_DIR`` or ``./fitwatch``.
 
     Raises:
-        StoreError: a URL of another backend (it has no file), or a ``sqlite://`` URL whose path
-            is not absolute.
+        StoreError: a URL of another backend (a ``postgresql://`` database has no file), or a
+            ``sqlite://`` URL whose path is not absolute.
     """
     dir = location(dir)
     scheme = url_scheme(dir)
@@ -76,6 +77,9 @@ def resolve_path(dir: str | os.PathLike | None = None) -> Path:
         if not dir.startswith("/") or not dir.strip("/"):
             raise StoreError(f"sqlite://{dir}: a sqlite URL names a folder by its absolute path: {SQLITE_URL_HELP}")
         dir = "/" + dir.lstrip("/")  # sqlite:////srv/runs (SQLAlchemy's spelling) is /srv/runs too
+    elif scheme in Store._backends:  # a database server's URL: there is no file
+        raise StoreError(f"{scheme}:// URLs name a database server, not a file; only a folder or a "
+                         f"{SQLITE_URL_HELP} URL has one")
     elif scheme is not None:
         raise _no_backend(scheme)
     base = Path(dir).expanduser()
@@ -99,10 +103,10 @@ def backend_for(url_or_dir) -> type["Store"]:
 
 def _no_backend(scheme: str) -> StoreError:
     # the URL itself is not repeated: it may hold a password
-    planned = " (PostgreSQL is not built yet)" if scheme.startswith("postgres") else ""
+    backends = sorted({b.scheme for b in Store._backends.values()})
     return StoreError(
-        f"no fitwatch store backend for {scheme}:// URLs{planned}; give a folder path or a "
-        f"{SQLITE_URL_HELP} URL (backends: {', '.join(sorted(Store._backends))})"
+        f"no fitwatch store backend for {scheme}:// URLs; give a folder path, a {SQLITE_URL_HELP} URL "
+        f"or a {POSTGRES_URL_HELP} URL (backends: {', '.join(backends)})"
     )
 
 
@@ -201,7 +205,8 @@ class Store(abc.ABC):
     ``Store(dir)`` on this abstract class opens the backend that ``dir`` names and returns an
     instance of it (as ``pathlib.Path(...)`` returns a ``PosixPath``): a folder path, or None
     (``$FITWATCH_DIR``, else ``./fitwatch``), or a ``sqlite:///`` URL is an
-    :class:`~fitwatch.store.sqlite.SQLiteStore`. Opening a store replays the journals of killed
+    :class:`~fitwatch.store.sqlite.SQLiteStore`; a ``postgresql://`` (or ``postgres://``) URL is a
+    :class:`~fitwatch.store.postgres.PostgresStore`. Opening a store replays the journals of killed
     writers (:meth:`recover`).
 
     Args:
@@ -223,11 +228,12 @@ class Store(abc.ABC):
     _shared: dict[object, "Store"] = {}  # (backend, place) -> this process's store there
     _shared_lock = threading.Lock()
 
-    def __init_subclass__(cls, scheme: str | None = None, **kw):
+    def __init_subclass__(cls, scheme: str | None = None, aliases: tuple[str, ...] = (), **kw):
         super().__init_subclass__(**kw)
         if scheme is not None:
             cls.scheme = scheme
-            Store._backends[scheme] = cls
+            for name in (scheme, *aliases):
+                Store._backends[name] = cls
 
     def __new__(cls, dir=None, *args, **kwargs):
         if cls is Store:
