@@ -179,7 +179,11 @@ def diagnose_finished(run) -> None:
     from fitwatch.diagnosis.analyze import diagnose_curves
     from fitwatch.diagnosis.curves import Curves
 
-    data = run.store.load(run.id)
+    try:
+        data = run.store.load(run.id)
+    except Exception as e:  # the store is away (a PostgreSQL server down): the run is kept, undiagnosed
+        warnings.warn(f"fitwatch: could not diagnose run {run.name!r}: {e}", stacklevel=3)
+        return
     if not len(data.epochs) or not any(m == "loss" for _, m in data.metrics):
         return
     data.status = run.status  # stored just after this: the diagnosis is of the finished run

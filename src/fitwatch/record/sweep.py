@@ -2,8 +2,9 @@
 (``fitwatch.ray``, ``fitwatch.optuna``): each trial's curve goes to its own
 :class:`fitwatch.EarlyStopping` (the default criterion, or the rule given), and to the diagnosis,
 which ends a trial at once when its curve has ``diverged`` (NaN, or blown far above its start) or is
-``not_learning`` (flat, or at the no-skill level, after ``min_epochs``): an engine's median rule
-would let such a trial run until it compares it with the others.
+``not_learning`` (flat, or at the no-skill level, after ``min_epochs``; not while its last values
+still fall steadily, a slow learner): an engine's median rule would let such a trial run until it
+compares it with the others.
 
 Example:
     >>> rule = TrialRule(metric="val_loss", mode="min", min_epochs=4)
@@ -21,7 +22,7 @@ import numpy as np
 from fitwatch.diagnosis.analyze import diagnose
 from fitwatch.stopping import EarlyStopping
 
-#: the verdicts that end a trial at once
+#: the verdicts that end a trial at once (not_learning only while the curve does not fall steadily)
 HOPELESS = ("diverged", "not_learning")
 
 
@@ -75,7 +76,7 @@ class TrialRule:
             if self.mode == "max":  # judged as an error: 1 - accuracy, or the negated score
                 y = 1.0 - y if float(y.max()) <= 1.0 else -y
             d = diagnose({"val_loss": y.tolist()})
-            if d.verdict in HOPELESS:
+            if d.verdict == "diverged" or d.verdict == "not_learning" and not _still_falling(y):
                 return self._end(trial, f"{d.verdict}: {d.findings[0].message}")
         return None
 
@@ -87,3 +88,13 @@ class TrialRule:
     def _end(self, trial, reason: str) -> str:
         self.reasons[trial] = reason
         return reason
+
+
+def _still_falling(y: np.ndarray) -> bool:
+    """The curve's last values fall by a least-squares line, 2 standard errors beyond flat: a trial
+    learning slowly (a small learning rate), which the end-of-run diagnosis calls not_learning after
+    a few epochs but a sweep must let go on."""
+    from fitwatch.diagnosis.checks.progress import slope
+
+    b, se = slope(y[-min(len(y), 10):])
+    return b < 0 and -b > 2.0 * se
