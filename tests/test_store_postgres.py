@@ -247,7 +247,7 @@ def test_a_server_that_goes_away_mid_run_loses_nothing_and_warns_once(tmp_path, 
 OUTAGE_TO_THE_END = """
 import sys, warnings, fitwatch
 warnings.simplefilter("always")
-run = fitwatch.Run("outlived", diagnose=False, progress=False)
+run = fitwatch.Run("outlived", progress=False)  # diagnose=True: finish() warns instead of diagnosing
 for epoch in run.epochs(6):
     run.log_epoch(loss=1.0 / (epoch + 1), val_loss=2.0 / (epoch + 1))
     if epoch == 1:
@@ -273,6 +273,7 @@ def test_a_writer_that_ends_while_the_server_is_away_leaves_its_epochs_in_the_jo
         out, err = child.communicate("go\n", timeout=60)
         assert child.returncode == 0 and out.strip() == "done", err  # the training did not crash
         assert err.count("StoreWriteWarning") == 1 and "the run goes on" in err, err
+        assert "could not diagnose run 'outlived'" in err, err  # finish() with diagnose on did not raise
         server.restart()
         data = fitwatch.load("outlived", dir=url)  # opening replays the journal the writer left
         assert data.epochs.tolist() == list(range(6))
