@@ -4,7 +4,8 @@ Usage: RANK=r WORLD_SIZE=w MASTER_ADDR=127.0.0.1 MASTER_PORT=p python ddp_worker
 
 MODE: ``mean`` (a DDP training of a small regression, per-batch losses weighted by the batch size
 and per-sample losses, DistributedSampler with padding), ``stop`` (the same with early stopping and
-restore), ``die`` (rank 1 exits at the end of epoch 1's batches), ``mismatch`` (rank 1 logs one more metric).
+restore), ``die`` (rank 1 exits at the end of epoch 1's batches), ``mismatch`` (rank 1 logs one more metric),
+``raise`` (rank 1 raises in epoch 1), ``wrongsamples`` (samples= two more than the validation set).
 Each rank writes OUT.<rank>.json: what it logged (for the reference mean) and what it saw.
 """
 
@@ -37,7 +38,7 @@ ddp = torch.nn.parallel.DistributedDataParallel(model)
 opt = torch.optim.SGD(ddp.parameters(), lr=0.05 if mode != "stop" else 0.3)
 dir_ = store if rank == 0 else os.path.join(store, f"rank{rank}-must-not-exist")
 run = fitwatch.Run(f"ddp-{mode}-{world}", dir=dir_, diagnose=False, progress=False,
-                   samples={"train": N_TRAIN, "val": N_VAL})
+                   samples={"train": N_TRAIN, "val": N_VAL + (2 if mode == "wrongsamples" else 0)})
 logged = []  # (epoch, split, metric, value, n) of every batch, as floats: the reference
 stop = fitwatch.EarlyStopping(patience=2) if mode == "stop" else None
 snapshots = {}
@@ -56,6 +57,8 @@ try:
             logged.append((epoch, "train", "loss", float(loss), len(yb)))
             if mode == "mismatch" and rank == 1:
                 run.log("train", extra=1.0)
+        if mode == "raise" and rank == 1 and epoch == 1:
+            raise RuntimeError("boom on rank 1")  # leaves the loop mid-epoch: its epoch holds train only
         ddp.eval()
         with torch.no_grad():
             for i, (xb, yb) in enumerate(val_dl):

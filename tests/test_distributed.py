@@ -145,3 +145,23 @@ def test_the_quick_start_runs_as_written_under_torchrun(tmp_path):
     assert run["name"] == "ddp-quickstart" and len(data.epochs) >= 3
     assert data.info["distributed"]["padding"]["val"]["corrected"] == ["loss"]  # 199 samples on 2 ranks
     assert data.info["early_stopping"]["restored"] is True
+
+
+def test_a_rank_that_raises_fails_the_run_with_the_reason_not_killed(tmp_path):
+    results, _, _ = launch("raise", 2, tmp_path, timeout=90)
+    assert results[1]["error"] == "RuntimeError: boom on rank 1"
+    assert results[0]["error"].startswith("DistributedError: ")
+    run = fitwatch.load("ddp-raise-2", dir=tmp_path / "store")
+    assert run.status == "failed" and run.epochs.tolist() == [0]
+    assert run.error.startswith("fitwatch: run 'ddp-raise-2': ")
+    assert "a rank that left the loop with an exception" in run.error or "could not reach" in run.error
+
+
+def test_samples_that_contradict_the_counts_warn_and_correct_nothing(tmp_path):
+    results, codes, _ = launch("wrongsamples", 2, tmp_path)
+    assert codes == [0, 0], [r and r.get("error") for r in results]
+    run = fitwatch.load("ddp-wrongsamples-2", dir=tmp_path / "store")
+    assert "val" not in run.info["distributed"].get("padding", {})  # never "corrected" on a wrong length
+    assert run.history["val_loss"][0] == pytest.approx(reference(results, 0, "val", "loss"), rel=1e-6)  # as logged
+    assert "samples['val'] is 205 but the 2 ranks logged 204 samples of loss" in LAST_STDERR[0]
+    assert "check Run(samples=...)" in LAST_STDERR[0] and "samples['val']" not in LAST_STDERR[1]  # rank 0 says it

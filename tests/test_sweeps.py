@@ -40,7 +40,9 @@ def test_the_optuna_pruner_ends_hopeless_trials_at_once_and_others_by_early_stop
                 raise optuna.TrialPruned()
         return values[-1]
 
-    study = optuna.create_study(pruner=pruner, sampler=optuna.samplers.GridSampler({"kind": kinds}))
+    study = optuna.create_study(pruner=pruner)
+    for kind in kinds:  # "good" first: the others are judged against a completed trial
+        study.enqueue_trial({"kind": kind})
     study.optimize(objective, n_trials=4)
     by_kind = {seen[t.number][0]: (t.state, seen[t.number][1], pruner.reasons.get(t.number, "")) for t in study.trials}
     assert by_kind["good"][0] == optuna.trial.TrialState.COMPLETE  # never stopped while it improves
@@ -64,8 +66,15 @@ def test_the_optuna_pruner_follows_a_maximised_objective():
 
     study.optimize(objective, n_trials=1)
     trial = study.trials[0]
-    assert trial.state == optuna.trial.TrialState.PRUNED and "early stopping" in pruner.reasons[0]
-    assert 10 < trial.last_step < 20  # the accuracy's best is at 10 (maximised: higher is better)
+    # early stopping ended it after its best at 10 (maximised: higher is better); the only trial, its best
+    # could be the study's: not pruned (Optuna would leave it out of best_trial), marked converged
+    assert trial.state == optuna.trial.TrialState.COMPLETE and pruner.converged == {0} and not pruner.reasons
+    second = optuna.create_study(direction="maximize", pruner=pruner)
+    second.add_trial(optuna.trial.create_trial(value=0.95, params={}, distributions={}))  # a better one done
+    second.optimize(objective, n_trials=1)
+    last = second.trials[-1]
+    assert last.state == optuna.trial.TrialState.PRUNED and "early stopping" in pruner.reasons[last.number]
+    assert 10 < last.last_step < 20
     with pytest.raises(ValueError, match="min_epochs must be an integer of 2 or more"):
         fitwatch.optuna.Pruner(min_epochs=1)
 

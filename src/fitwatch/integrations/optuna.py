@@ -31,6 +31,11 @@ class Pruner(optuna.pruners.BasePruner):
     Optuna's median pruner, a trial is judged on its own curve, from its first values, whatever the
     other trials did. Why a trial was pruned is kept in ``pruner.reasons[trial.number]``.
 
+    A trial that early stopping ends is pruned only when its best value cannot be the study's (worse
+    than the best completed trial's): a pruned trial is left out of ``study.best_trial``. One whose
+    best could win is not pruned; its number joins ``pruner.converged``, and the objective may stop
+    there and return its best value (``if trial.number in pruner.converged: break``).
+
     Args:
         stop: an :class:`fitwatch.EarlyStopping` whose parameters each trial's rule copies
             (``EarlyStopping(patience=5)`` for Keras's rule). Defaults to `None`: the fitwatch default.
@@ -65,6 +70,7 @@ class Pruner(optuna.pruners.BasePruner):
         self.stop, self.min_epochs, self.diagnose = stop, min_epochs, diagnose
         self._rules: dict = {}  # study name -> its TrialRule
         self.reasons: dict[int, str] = {}  # trial number -> why it was pruned
+        self.converged: set[int] = set()  # trials early stopping ended whose best could be the study's
 
     def prune(self, study: "optuna.study.Study", trial: "optuna.trial.FrozenTrial") -> bool:
         values = trial.intermediate_values
@@ -80,9 +86,24 @@ class Pruner(optuna.pruners.BasePruner):
             if reason:
                 break
         reason = reason or rule.reasons.get(trial.number)
-        if reason:
-            self.reasons[trial.number] = reason
-        return reason is not None
+        if reason is None:
+            return False
+        if reason.startswith("early stopping") and self._could_win(study, rule, trial.number):
+            # converged, and its best could be the study's: pruned, Optuna would leave it out of
+            # best_trial; it completes instead (the objective may stop it: pruner.converged)
+            self.converged.add(trial.number)
+            return False
+        self.reasons[trial.number] = reason
+        return True
+
+    def _could_win(self, study, rule: TrialRule, number: int) -> bool:
+        """The trial's best so far is as good as the best completed trial's value (or none completed)."""
+        done = [t.value for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+                if t.value is not None]
+        _, best = rule.best(number)
+        if not done or best is None:
+            return True
+        return best >= max(done) if rule.mode == "max" else best <= min(done)
 
     def _rule(self, study) -> TrialRule:
         rule = self._rules.get(study.study_name)

@@ -29,7 +29,8 @@ __all__ = ["Callback", "Scheduler", "Stopper"]
 _TUNE_KEYS = {"training_iteration", "time_total_s", "episodes_total", "timesteps_total", "node_ip", "hostname",
               "pid", "time_this_iter_s", "timestamp", "date", "time_since_restore", "timesteps_since_restore",
               "iterations_since_restore", "config", "checkpoint_dir_name", "done", "trial_id", "experiment_id",
-              "experiment_tag", "should_checkpoint", "episodes_this_iter", "timesteps_this_iter"}
+              "experiment_tag", "should_checkpoint", "episodes_this_iter", "timesteps_this_iter",
+              "epoch", "step", "iteration"}  # a trial's own counter is the epoch axis, not a curve
 
 
 def _metrics(result: dict) -> dict:

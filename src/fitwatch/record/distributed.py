@@ -42,6 +42,22 @@ def ddp_world() -> tuple[int, int] | None:
     return (dist.get_rank(), world) if world > 1 else None
 
 
+def setup(run, samples, dir, open_store):
+    """``(reducer, store)`` for a new :class:`fitwatch.Run`: outside DDP no reducer and the store; on
+    rank 0 a reducer and the store; on another rank a reducer and a :class:`NullStore`, with the
+    run's diagnosis and progress display off (only rank 0 speaks)."""
+    samples = check_samples(samples)  # checked in one process too: the same script runs there
+    world = ddp_world()
+    if world is None:
+        return None, open_store(dir)
+    reducer = Reducer(*world, samples=samples, name=run.name)
+    run.info["distributed"] = reducer.describe()
+    if world[0] != 0:
+        run.diagnose, run.progress = False, False
+        return reducer, NullStore()
+    return reducer, open_store(dir)
+
+
 def check_samples(samples) -> dict | None:
     """``Run(samples=...)``: ``{split: dataset length}``, each a positive integer (the split's stored
     name: ``"valid"`` is ``val``)."""
@@ -80,6 +96,8 @@ class Reducer:
         self.samples = dict(samples or {})
         self.padding: dict[str, dict] = {}  # split -> what was found, for the run's info
         self._warned: set[str] = set()
+        #: why the ranks can no longer agree (a rank died, a mismatch): no collective is tried again
+        self.broken: str | None = None
 
     def describe(self) -> dict:
         """The run's ``info["distributed"]``."""
@@ -100,27 +118,54 @@ class Reducer:
         import torch
         import torch.distributed as dist
 
+        if self.broken:
+            raise DistributedError(self.broken)
         device = self._device(dist, torch)
         layout = sorted((s, sorted(m)) for s, m in sums.items())
         signature = float(zlib.crc32(repr(layout).encode()) & 0xFFFFFFFF)
         check = torch.tensor([signature, -signature], dtype=torch.float64, device=device)
         self._collective(dist.all_reduce, check, op=dist.ReduceOp.MAX)
         if check[0].item() != -check[1].item():
-            raise DistributedError(
-                f"fitwatch: run {self.name!r}: the {self.world} ranks logged different splits or metrics this "
-                f"epoch (rank {self.rank}: {', '.join(f'{s}: {m}' for s, m in layout) or 'nothing'}); every rank must "
-                f"log the same metrics of the same splits (its own shard of the batches)")
+            self.broken = (
+                f"fitwatch: run {self.name!r}: the {self.world} ranks logged different splits or metrics this epoch "
+                f"(rank {self.rank}: {', '.join(f'{s}: {m}' for s, m in layout) or 'nothing'}): every rank must log "
+                f"the same metrics of the same splits; a rank that left the loop with an exception ends its epoch "
+                f"early, with fewer: look for another rank's error first")
+            raise DistributedError(self.broken)
         out = {}
         for split, names in layout:
+            # each metric's sums twice: as logged, and with this rank's repeated sample taken out
+            raw = [sums[split][m][:2] for m in names]
             own = [self._own(split, sums[split][m]) for m in names]
-            t = torch.tensor([x[0] for x in own] + [float(x[1]) for x in own], dtype=torch.float64, device=device)
+            t = torch.tensor([float(x) for pair in raw + own for x in pair], dtype=torch.float64, device=device)
             self._collective(dist.all_reduce, t, op=dist.ReduceOp.SUM)
             total = t.tolist()
-            k = len(names)
-            out[split] = {m: (total[i] / total[k + i] if total[k + i] else math.nan, int(round(total[k + i])))
+            out[split] = {m: self._choose(split, m, total[2 * i:2 * i + 2], total[2 * (len(names) + i):][:2])
                           for i, m in enumerate(names)}
             self._check_padding(split, out[split], [s for _, _, s in sums[split].values()])
         return out
+
+    def _choose(self, split: str, metric: str, raw: list, corrected: list) -> tuple[float, int]:
+        """The epoch's (mean, count) of a metric: the corrected sums when they hold exactly the split's
+        dataset; else the sums as logged, with a warning when their count contradicts ``samples``."""
+        size, pad = self.samples.get(split), self._pad(split)
+        pick = corrected if pad and int(round(raw[1])) == size + pad and int(round(corrected[1])) == size else raw
+        n = int(round(pick[1]))
+        if size and n not in (size, size + pad) and (split, metric) not in self._warned and self.rank == 0:
+            self._warned.add((split, metric))
+            warnings.warn(
+                f"fitwatch: run {self.name!r}: samples[{split!r}] is {size:,} but the {self.world} ranks logged "
+                f"{n:,} samples of {metric} this epoch (DistributedSampler would give {size + pad:,}): check "
+                f"Run(samples=...) and that run.log gets n= (without it each batch counts as one sample); the "
+                f"values are kept as logged", RuntimeWarning, stacklevel=user_stacklevel())
+        return (pick[0] / pick[1] if pick[1] else math.nan, n)
+
+    def drop_epoch(self, run) -> dict:
+        """The ranks can no longer agree: the epoch in progress of ``run`` is dropped, not written."""
+        for acc in run._accs.values():
+            acc.close_epoch()
+        run._epoch_values, run.epoch = {}, run.epoch + 1
+        return {}
 
     def _own(self, split: str, value: tuple[float, int, float | None]) -> tuple[float, int]:
         """This rank's (sum, count) of one metric, its padded last sample taken out when it is known."""
@@ -186,12 +231,15 @@ class Reducer:
 
     def _collective(self, fn, *args, **kw) -> None:
         """Run a collective; a rank that died makes it raise: say so in one line, not a hang."""
+        if self.broken:
+            raise DistributedError(self.broken)
         try:
             fn(*args, **kw)
         except RuntimeError as e:  # gloo: "Connection closed by peer", "Timed out"...
-            raise DistributedError(
-                f"fitwatch: run {self.name!r}: rank {self.rank} of {self.world} could not reach the other ranks at the "
-                f"end of an epoch (a rank died or left the loop early?): {str(e).splitlines()[0][:200]}") from e
+            self.broken = (f"fitwatch: run {self.name!r}: rank {self.rank} of {self.world} could not reach the other "
+                           f"ranks at the end of an epoch (a rank died or left the loop early?): "
+                           f"{str(e).splitlines()[0][:120]}")
+            raise DistributedError(self.broken) from None
 
 
 class NullStore:

@@ -12,7 +12,7 @@ from typing import Iterator
 from fitwatch.core.caller import user_stacklevel
 from fitwatch.core.names import keras_key, split_key
 from fitwatch.record.accumulator import NonFiniteValue, SplitAccumulator, clock_mask, stored_split
-from fitwatch.record.distributed import NullStore, Reducer, check_samples, ddp_world
+from fitwatch.record.distributed import setup as ddp_setup
 from fitwatch.record.fit import FitLifecycle
 from fitwatch.record.notebook_live import epoch_display
 from fitwatch.record.watching import BeforeMixin, WatchMixin
@@ -96,11 +96,8 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle, StoredMixin):
         self.diagnose = diagnose
         labels = check_labels(tags, note)  # before the run exists: a bad tag creates no run
         self.diagnosis_ = None  # set by finish()
-        world = ddp_world()  # a torch.distributed job: every rank records, rank 0 writes
-        self._reducer = Reducer(*world, samples=check_samples(samples), name=name) if world else None
-        if world is not None and world[0] != 0:  # it never opens the store, prints no diagnosis nor bar
-            self.diagnose, self.progress = False, False
-        self.store = NullStore() if world is not None and world[0] != 0 else Store.shared(dir)
+        # a torch.distributed job: every rank records, rank 0 writes (the others hold a NullStore)
+        self._reducer, self.store = ddp_setup(self, samples, dir, Store.shared)
         self.epoch = 0
         self.history: dict[str, list[float]] = {}
         self.status = "running"
@@ -118,8 +115,6 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle, StoredMixin):
         self._stopped_early = False  # an epochs() loop was ended by its stop= rule: finish() says stopped
         self._left_mid_epoch: int | None = None  # the epoch an epochs() loop was left in (break or exception)
         self._bar = None
-        if world is not None:
-            self.info["distributed"] = self._reducer.describe()
         previous = self.store.find_run(name) if resume else None
         created = None
         if resume and previous is None:  # a new name: created by one statement, or resumed if it raced
@@ -254,6 +249,8 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle, StoredMixin):
                 self._warn_nonfinite(acc.split, name, step)
         self._chunks += self._step_chunks(epoch)
         self._collect_probes(epoch)  # Run.watch's values of the epoch: one device read
+        if self._reducer is not None and self._reducer.broken:  # the ranks cannot agree: nothing more is written
+            return self._reducer.drop_epoch(self)
         reduced = self._reducer.reduce_run(self._accs, self.info) if self._reducer is not None else None
         for acc in self._accs.values():
             local = acc.close_epoch()
@@ -428,6 +425,8 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle, StoredMixin):
             return
         if status is None:
             status = "stopped" if self._stopped_early else "finished"
+        if self._reducer is not None and self._reducer.broken:  # DDP: the ranks could not agree
+            status, error = "failed", self._reducer.broken + (f"; {error}" if error else "")
         if status not in STATUSES or status == "running":
             raise ValueError(f"fitwatch: status must be one of finished, failed, stopped; got {status!r}")
         if self._has_data():

@@ -93,8 +93,9 @@ def diverged(ctx: Context) -> Verdict | None:
         name, tail, c = explode
         ev = {"curve": name, "start": c.start, "lowest": c.min, "end": tail, "max": float(np.max(c.y)),
               "lowest_epoch": Ek(c.imin)}
-        msg = (f"{name} climbed from {c.start:.4g} at the start (lowest {c.min:.4g} at epoch {Ek(c.imin)}) "
-               f"to {tail:.4g} at the end: the training has blown up.")
+        low = int(np.argmin(c.y))  # raw values: the ones the user logged
+        msg = (f"{name} climbed from {float(c.y[0]):.4g} at epoch {Ek(0)} (lowest {float(c.y[low]):.4g} at epoch "
+               f"{Ek(low)}) to {float(c.y[-1]):.4g} at epoch {Ek(c.n - 1)}: the training has blown up.")
         first = Ek(c.imin)
     else:
         ev = {"first_nonfinite_epoch": ctx.E(ctx.bad)}
