@@ -78,9 +78,9 @@ class Pruner(optuna.pruners.BasePruner):
             return False
         rule = self._rule(study)
         reason = None
-        seen = rule._curves.get(trial.number, [])
+        seen = rule.seen(trial.number)
         for i, step in enumerate(sorted(values)):
-            if i < len(seen):  # replayed already (should_prune is called after each report)
+            if i < seen:  # replayed already (should_prune is called after each report)
                 continue
             reason = rule.update(trial.number, step, values[step])
             if reason:

@@ -7,7 +7,6 @@ tells the whole story.
 
 from __future__ import annotations
 
-import math
 import numbers
 
 try:
@@ -37,6 +36,12 @@ def _metrics(result: dict) -> dict:
     """The trial's own reported numbers (Keras-style keys: ``loss``, ``val_loss``...)."""
     return {k: float(v) for k, v in result.items() if k not in _TUNE_KEYS and isinstance(v, numbers.Real)
             and not isinstance(v, bool)}
+
+
+def _epoch(result: dict, otherwise: int | None) -> int | None:
+    """The epoch of a Tune result: ``training_iteration`` 1 is epoch 0; ``otherwise`` without one."""
+    step = result.get("training_iteration")
+    return step - 1 if isinstance(step, int) and step >= 1 else otherwise
 
 
 def _plain(config: dict) -> dict:
@@ -94,8 +99,7 @@ class Callback(tune.Callback):
             return
         values = _metrics(result)
         if values:
-            step = result.get("training_iteration")
-            run.log_epoch(values, epoch=int(step) - 1 if isinstance(step, int) and step >= 1 else None)
+            run.log_epoch(values, epoch=_epoch(result, None))
 
     def on_trial_complete(self, iteration, trials, trial, **info):
         run = self._run(trial)
@@ -129,9 +133,7 @@ class _Rules:
         if not isinstance(value, numbers.Real):
             raise KeyError(f"{type(self).__name__}: the trial reported no {self._rule.metric!r} (it reported "
                            f"{', '.join(sorted(_metrics(result)))}); report it, or pass metric= with one of those")
-        step = result.get("training_iteration")
-        epoch = int(step) - 1 if isinstance(step, int) and step >= 1 else len(self._rule._curves.get(trial_id, []))
-        return self._rule.update(trial_id, epoch, float(value) if math.isfinite(value) else value) is not None
+        return self._rule.update(trial_id, _epoch(result, self._rule.seen(trial_id)), value) is not None
 
 
 class Stopper(tune.Stopper, _Rules):

@@ -154,12 +154,13 @@ def library_stop(library: str, monitor: str | None, *, patience: int, min_delta,
     the best round (``restored``)."""
     what = "rounds" if patience != 1 else "round"
     reason = f"{monitor} did not improve for {patience} {what} ({library}'s own early stopping)"
-    return {"restore_hint": unrestored_hint if not restored and unrestored_hint else None,"monitor": monitor, "mode": "max" if maximize else "min",
+    return {"monitor": monitor, "mode": "max" if maximize else "min",
             "criterion": f"{library} early stopping, {patience} {what}" + (f", min_delta={min_delta}" if min_delta else ""),
             "patience": patience, "min_delta": min_delta, "best_epoch": best, "best_value": best_value,
             "stopped": stopped, "stopped_epoch": last if stopped else None, "reason": reason if stopped else None,
             "restored": True if restored else None, "restored_epoch": best if restored else None, "last_epoch": last,
-            "epochs_planned": planned, "by": library}
+            "epochs_planned": planned, "by": library,
+            "restore_hint": unrestored_hint if not restored and unrestored_hint else None}
 
 
 class RoundCallback:

@@ -30,6 +30,7 @@ import warnings
 import zlib
 
 from fitwatch.core.caller import user_stacklevel
+from fitwatch.record.accumulator import stored_split
 
 
 def ddp_world() -> tuple[int, int] | None:
@@ -66,8 +67,6 @@ def check_samples(samples) -> dict | None:
     if not isinstance(samples, dict):
         raise TypeError(f"fitwatch: samples must be a dict of split -> dataset length, e.g. "
                         f"samples={{'train': len(train_set), 'val': len(val_set)}}, got {type(samples).__name__}")
-    from fitwatch.record.accumulator import stored_split
-
     out = {}
     for split, size in samples.items():
         if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
@@ -95,7 +94,7 @@ class Reducer:
         self.rank, self.world, self.name = rank, world, name
         self.samples = dict(samples or {})
         self.padding: dict[str, dict] = {}  # split -> what was found, for the run's info
-        self._warned: set[str] = set()
+        self._warned: set = set()  # a split (its padding said) or (split, metric) (its count contradicted)
         #: why the ranks can no longer agree (a rank died, a mismatch): no collective is tried again
         self.broken: str | None = None
 
@@ -118,8 +117,6 @@ class Reducer:
         import torch
         import torch.distributed as dist
 
-        if self.broken:
-            raise DistributedError(self.broken)
         device = self._device(dist, torch)
         layout = sorted((s, sorted(m)) for s, m in sums.items())
         signature = float(zlib.crc32(repr(layout).encode()) & 0xFFFFFFFF)
@@ -142,7 +139,7 @@ class Reducer:
             total = t.tolist()
             out[split] = {m: self._choose(split, m, total[2 * i:2 * i + 2], total[2 * (len(names) + i):][:2])
                           for i, m in enumerate(names)}
-            self._check_padding(split, out[split], [s for _, _, s in sums[split].values()])
+            self._check_padding(split, out[split])
         return out
 
     def _choose(self, split: str, metric: str, raw: list, corrected: list) -> tuple[float, int]:
@@ -182,7 +179,7 @@ class Reducer:
             return 0
         return self.world * math.ceil(size / self.world) - size
 
-    def _check_padding(self, split: str, means: dict, lasts: list) -> None:
+    def _check_padding(self, split: str, means: dict) -> None:
         """Name DistributedSampler's padding in the run's info (the metrics whose repeated samples were
         taken out, those that count them twice), with a warning once per split for the latter."""
         pad = self._pad(split)

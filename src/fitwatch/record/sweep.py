@@ -20,10 +20,8 @@ import math
 import numpy as np
 
 from fitwatch.diagnosis.analyze import diagnose
+from fitwatch.diagnosis.checks.progress import slope
 from fitwatch.stopping import EarlyStopping
-
-#: the verdicts that end a trial at once (not_learning only while the curve does not fall steadily)
-HOPELESS = ("diverged", "not_learning")
 
 
 class TrialRule:
@@ -80,6 +78,10 @@ class TrialRule:
                 return self._end(trial, f"{d.verdict}: {d.findings[0].message}")
         return None
 
+    def seen(self, trial) -> int:
+        """How many values of ``trial`` the rule has judged."""
+        return len(self._curves.get(trial, ()))
+
     def best(self, trial) -> tuple[int | None, float | None]:
         """The trial's best epoch and value so far (by its early-stopping rule)."""
         stop = self._stops.get(trial)
@@ -94,7 +96,5 @@ def _still_falling(y: np.ndarray) -> bool:
     """The curve's last values fall by a least-squares line, 2 standard errors beyond flat: a trial
     learning slowly (a small learning rate), which the end-of-run diagnosis calls not_learning after
     a few epochs but a sweep must let go on."""
-    from fitwatch.diagnosis.checks.progress import slope
-
     b, se = slope(y[-min(len(y), 10):])
     return b < 0 and -b > 2.0 * se

@@ -183,11 +183,12 @@ def read_curves(source, *, dir=None) -> list[Curves]:
     if isinstance(source, str):
         if not source.strip():
             raise ReadError("an empty string is not a source; pass a log file, a folder or a run name")
-        if os.path.isdir(source) and "/" not in source.strip().rstrip("/\\") and "\\" not in source.strip():
+        name = source.strip().rstrip("/\\")
+        if os.path.isdir(source) and "/" not in name and "\\" not in source.strip():
             # a bare name that is also a folder (Lightning's checkpoints, a Trainer's output_dir are named
             # after the run): the run of that name in the store, when there is one
             try:
-                curves = from_store(source.strip().rstrip("/\\"), dir)
+                curves = from_store(name, dir)
             except ReadError as missing:
                 try:
                     return read_path(source)
@@ -195,7 +196,7 @@ def read_curves(source, *, dir=None) -> list[Curves]:
                     why = missing.args[0].split("no such file or folder, and ", 1)[-1]
                     raise ReadError(f"{e.args[0]}; and as a run's name: {why}") from None
             curves.notes.append(f"the run {source!r} of the store was read; a folder of that name is here too "
-                                f"(pass ./{source.strip().rstrip('/')} to read the logs in it)")
+                                f"(pass ./{name} to read the logs in it)")
             return [curves]
         if os.path.exists(source):
             return read_path(source)
