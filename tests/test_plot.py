@@ -190,9 +190,11 @@ def test_best_epoch_marker_and_onset_band_of_an_overfitting_curve(store_dir):
     assert bands[0].get_label() == f"overfitting from epoch {d.onset_epoch}"
     assert not lines_with(fig, "early-stop")  # no early stop in this run
 
-    fig = run.plot(smooth=0.5)  # the marker sits on the drawn (smoothed) curve
+    fig = run.plot(smooth=0.5)  # the marker shows the raw value the diagnosis states, on the faint raw curve
     [marker] = labelled(fig, f"best epoch {d.best_epoch}")
-    assert marker.get_ydata()[0] == pytest.approx(ema(VAL, 0.5)[d.best_epoch])
+    assert marker.get_ydata()[0] == pytest.approx(VAL[d.best_epoch])
+    assert marker.get_ydata()[0] != pytest.approx(ema(VAL, 0.5)[d.best_epoch])
+    assert labelled(fig, "val (smoothed 0.5)") and labelled(fig, "train (smoothed 0.5)")
 
 
 def test_restored_epoch_other_than_the_best_is_said():
@@ -216,7 +218,7 @@ def test_smoothing_draws_the_ema_over_the_faint_raw_curve(store_dir):
         assert raw.get_color() == smooth.get_color()
         np.testing.assert_allclose(raw.get_ydata(), values)
         np.testing.assert_allclose(smooth.get_ydata(), ema(values, 0.6))
-        assert smooth.get_label() in ("train", "val") or smooth.get_label().startswith("_")
+        assert smooth.get_label() in ("train (smoothed 0.6)", "val (smoothed 0.6)") or smooth.get_label().startswith("_")
         assert raw.get_label().startswith("_")  # the raw curve has no legend entry
     assert len(lines_with(fig, "curve-")) == 8
     assert len(lines_with(record("plain").plot(), "curve-")) == 4
@@ -345,3 +347,54 @@ def test_readme_plot_block_runs_as_written(tmp_path, monkeypatch):
 
     run_block("plot", tmp_path, monkeypatch)
     assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def _yolo_csv(path, n=30):
+    """A YOLO-style results.csv: three heads (box, cls, dfl) with their validation losses, and metrics."""
+    e = np.arange(1, n + 1)
+    cols = {"epoch": e}
+    for head, start in (("box", 1.9), ("cls", 2.3), ("dfl", 1.7)):
+        cols[f"train/{head}_loss"] = start * np.exp(-e / 30)
+        rise = 0.06 * np.maximum(e - 12, 0) if head == "box" else 0.0  # the box head overfits from epoch 12
+        cols[f"val/{head}_loss"] = start * 1.1 * np.exp(-e / 30) + rise
+    cols["metrics/precision(B)"] = 0.3 + 0.02 * e
+    cols["metrics/mAP50-95(B)"] = 0.1 + 0.01 * e
+    cols["lr/pg0"] = np.linspace(0.01, 0.001, n)
+    lines = [",".join(f"{k:>20s}" for k in cols)]
+    lines += [",".join(f"{cols[k][i]:>20.5g}" for k in cols) for i in range(n)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_multi_head_log_gets_a_panel_and_a_verdict_per_head(tmp_path):
+    src = _yolo_csv(tmp_path / "results.csv")
+    fig = fitwatch.plot.plot_sources(str(src))
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert titles[:3] == ["box_loss", "cls_loss", "dfl_loss"] and len(titles) == 4
+    assert "box_loss overfitting" in fig.texts[0].get_text() and "cls_loss" in fig.texts[0].get_text()
+    ds = fitwatch.diagnose(src).runs
+    for ax, d in zip(fig.axes, ds):  # each head's best epoch is marked on its own panel, at its raw value
+        [marker] = [ln for ln in ax.lines if ln.get_label().startswith("best epoch")]
+        assert marker.get_label() == f"best epoch {d.best_epoch} ({d.monitor.removeprefix('val_')})"
+        assert marker.get_ydata()[0] == pytest.approx(fitwatch.readers.read_curves(src)[0].series[d.monitor][
+            list(fitwatch.readers.read_curves(src)[0].epochs).index(d.best_epoch)], rel=1e-4)
+    assert all(ln.get_label() != "train" for ln in fig.axes[3].lines if "precision" in (ln.get_gid() or ""))
+
+
+@pytest.mark.parametrize("monitor, panel", [("val/box_loss", "box_loss"), ("box_loss", "box_loss"),
+                                            ("metrics/mAP50-95(B)", "metrics_map50_95(b)")])
+def test_a_monitor_of_a_multi_head_log_is_drawn_and_marked(tmp_path, monitor, panel):
+    src = _yolo_csv(tmp_path / "results.csv")
+    out = save_plot(str(src), tmp_path / "x.png", monitor=monitor)  # was an IndexError for a curve not drawn
+    assert Path(out).stat().st_size > 0
+    fig = fitwatch.plot.plot_sources(str(src), monitor=monitor)
+    [ax] = [ax for ax in fig.axes if ax.get_title(loc="left") == panel]
+    assert any(ln.get_label().startswith("best epoch") for ln in ax.lines)
+
+
+def test_report_of_a_multi_head_log_has_a_section_per_head(tmp_path):
+    src = _yolo_csv(tmp_path / "results.csv")
+    assert main(["report", str(src), "-o", str(tmp_path / "r.html")]) == 0
+    html = (tmp_path / "r.html").read_text()
+    for head in ("box_loss", "cls_loss", "dfl_loss"):
+        assert f"results [{head}]" in html or f"results.csv [{head}]" in html

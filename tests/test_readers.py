@@ -706,6 +706,18 @@ def test_csv_empty_cell_is_missing_nan_text_is_a_value(tmp_path):
     assert masks(c) == {"val_loss": [True, False]} and math.isnan(c.val_loss[1])
 
 
+def test_csv_word_among_numbers_is_missing_with_a_note_not_a_divergence(tmp_path):
+    """A typo in one cell is not a NaN (which reads as a loss that blew up): it is a missing value,
+    named in a note; a NaN or infinity written in words (Windows' 1.#QNAN) stays one."""
+    c = one(write(tmp_path, "log.csv", "epoch,loss,val_loss\n0,abc,1.1\n1,0.8,0.9\n2,0.6,0.8\n3,0.5,0.75\n"))
+    assert masks(c) == {"loss": [True, False, False, False]}
+    assert any("1 non-numeric values in loss read as missing (e.g. 'abc')" in n for n in c.notes)
+    assert fitwatch.diagnose(c).verdict != "diverged"
+    c = one(write(tmp_path, "q.csv", "epoch,loss,val_loss\n0,1.0,1.1\n1,0.8,0.9\n2,1.#QNAN,0.8\n"))
+    assert math.isnan(c.series["loss"][2]) and not c.missing.get("loss", np.zeros(3, bool)).any()
+    assert fitwatch.diagnose(c).verdict == "diverged"
+
+
 def test_json_lines_absent_key_or_null_is_missing_nan_is_a_value(tmp_path):
     text = ('{"epoch": 0, "loss": 0.9}\n{"epoch": 1, "loss": 0.8, "val_loss": NaN}\n'
             '{"epoch": 2, "loss": 0.7, "val_loss": null}\n{"epoch": 3, "loss": 0.6, "val_loss": Infinity}\n')

@@ -409,15 +409,39 @@ def diagnose(source, *, monitor: str = "val_loss", thresholds: Thresholds | None
     for c in read_curves(source, dir=dir):
         if given:
             c = dataclasses.replace(c, context={**c.context, **given})
-        heads = judged_heads(c) if monitor in ("val_loss", "loss") else []
-        for head in heads:  # a multi-head model without a total loss: each head judged on its own
-            d = diagnose_curves(c, monitor=f"val_{head}", thresholds=thresholds, stop=stop)
-            d.name = f"{c.name or c.source} [{head}]"
-            d.notes.append(f"no total loss: each head judged on its own ({', '.join(heads)})")
-            results.append(d)
-        if not heads:
-            results.append(diagnose_curves(c, monitor=monitor, thresholds=thresholds, stop=stop))
+        results += diagnose_each(c, monitor=monitor, thresholds=thresholds, stop=stop)
     if len(results) == 1:
         return results[0]
     last = results[-1]
     return Diagnosis(**{**last.__dict__, "runs": results})
+
+
+def diagnose_each(curves: Curves, *, monitor: str = "val_loss", **kwargs) -> list[Diagnosis]:
+    """One run's diagnoses: one, or one per head of a multi-head model without a total loss
+    (:func:`fitwatch.diagnosis.monitored.judged_heads`: ``reg_loss`` and ``cls_loss``, YOLO's
+    ``box_loss``, ``cls_loss`` and ``dfl_loss``), each named ``"run [head]"``, when ``monitor`` is the
+    default. What ``fitwatch diagnose``, ``plot`` and ``report`` judge.
+
+    Args:
+        curves: the run.
+        monitor: the curve to judge (a head's name picks that head alone).
+        **kwargs: passed to :func:`diagnose_curves` (``thresholds``, ``stop``).
+
+    Example:
+        >>> import numpy as np
+        >>> from fitwatch.diagnosis.curves import Curves
+        >>> k = {"reg_loss": [2, 1.5, 1.2, 1, .9, .8], "val_reg_loss": [2, 1.6, 1.3, 1.1, 1, .95],
+        ...      "cls_loss": [1, .8, .6, .5, .4, .35], "val_cls_loss": [1, .85, .7, .6, .55, .5]}
+        >>> [d.name for d in diagnose_each(Curves(np.arange(6), k, name="mt"))]
+        ['mt [reg_loss]', 'mt [cls_loss]']
+    """
+    heads = judged_heads(curves) if monitor in ("val_loss", "loss") else []
+    if not heads:
+        return [diagnose_curves(curves, monitor=monitor, **kwargs)]
+    results = []
+    for head in heads:  # a multi-head model without a total loss: each head judged on its own
+        d = diagnose_curves(curves, monitor=f"val_{head}", **kwargs)
+        d.name = f"{curves.name or curves.source} [{head}]"
+        d.notes.append(f"no total loss: each head judged on its own ({', '.join(heads)})")
+        results.append(d)
+    return results

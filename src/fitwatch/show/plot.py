@@ -8,8 +8,10 @@ display, no pyplot state of the caller's is touched, and nothing is shown.
 What is drawn:
 
 * panel 1: the loss of every split (training blue, validation orange: :mod:`fitwatch.style`);
-  panel 2, when present: accuracy, else the next metric the source holds (``mae``...), learning
-  rates excluded. The panels share the epoch axis.
+  a model without a total loss gets a panel per head instead (``box_loss``, ``cls_loss``...: at most
+  3, and the judged one), each head judged on its own and marked on its panel; last panel, when
+  present: the judged metric when it is not a loss (``mAP``...), else accuracy, else the next
+  metric the source holds (``mae``...), learning rates excluded. The panels share the epoch axis.
 * from the diagnosis: the best epoch (a marker on the monitored curve and a thin dotted line), the
   overfitting onset (a light red band from the onset to the end), the early-stop epoch (a dash-dot
   line), the epoch whose weights were restored when it is not the best one, and the first NaN or
@@ -20,7 +22,8 @@ What is drawn:
 * several sources overlaid: one colour per run, the split told by the line (validation solid,
   training dashed), legend ``name · val``; only each run's best epoch is marked.
 * ``smooth=W``: TensorBoard's debiased exponential moving average
-  (:func:`fitwatch.smoothing.ema`, on the full series) drawn solid, the raw curve faint behind it.
+  (:func:`fitwatch.smoothing.ema`, on the full series) drawn solid and labelled ``(smoothed W)``,
+  the raw curve faint behind it; the best-epoch marker stays on the raw value the diagnosis states.
 * the loss axis is logarithmic when the loss's finite positive values span more than two decades
   (largest / smallest > 100) and none is zero or negative; ``log=True``/``False`` forces it.
 
@@ -124,13 +127,13 @@ def plot_sources(sources, *, dir=None, monitor: str = "val_loss", smooth: float 
     Returns:
         A ``matplotlib.figure.Figure``.
     """
-    from fitwatch.diagnosis.analyze import diagnose_curves
+    from fitwatch.diagnosis.analyze import diagnose_each
     from fitwatch.diagnosis.readers import read_curves
 
     if not isinstance(sources, list) or (sources and all(isinstance(s, (int, float)) for s in sources)):
         sources = [sources]  # one source: a name, a path, (train, val) lists, a list of losses...
     curves = [c for src in sources for c in read_curves(src, dir=dir)]
-    diagnoses = [diagnose_curves(c, monitor=monitor) for c in curves]
+    diagnoses = [diagnose_each(c, monitor=monitor) for c in curves]  # a multi-head run: one per head
     return plot_curves(curves, diagnoses, smooth=smooth, log=log, title=title)
 
 
@@ -141,7 +144,8 @@ def plot_curves(curves_list, diagnoses=None, *, smooth: float = 0.0, log: bool |
     Args:
         curves_list: a :class:`fitwatch.Curves` or a list of them (one per run).
         diagnoses: the matching :class:`fitwatch.Diagnosis` objects (one per curves, or a single
-            one for a single run); None diagnoses each (monitoring ``val_loss``); False draws no
+            one for a single run; a list of them for a run judged head by head, each marked on
+            its head's panel); None diagnoses each (monitoring ``val_loss``); False draws no
             annotations.
         smooth: TensorBoard's smoothing weight in [0, 1); the raw curve stays, faint.
         log: force a log (True) or linear (False) loss axis; None: log when the loss spans more
@@ -174,25 +178,27 @@ def plot_curves(curves_list, diagnoses=None, *, smooth: float = 0.0, log: bool |
     smooth = float(smooth or 0.0)
     ema([0.0, 1.0], smooth)  # a bad weight fails here, before any drawing
     overlay = len(curves_list) > 1
-    second = _second_metric(curves_list)
+    watched = {_metric_of(k, c) for c, ds in zip(curves_list, diagnoses) for d in ds
+               for k in [_monitor_key(c, d)] if k}
+    losses = _loss_panels(curves_list, watched)
+    second = _second_metric(curves_list, watched)
     log_y = log_scale(curves_list, log)
 
     with mpl.rc_context(_STYLE):
-        if second is None:
-            fig = Figure(figsize=(9, 4.8), layout="constrained")
-            axes = [fig.subplots()]
-        else:
-            fig = Figure(figsize=(9, 7.2), layout="constrained")
-            axes = list(fig.subplots(2, 1, sharex=True, height_ratios=[3, 2]))
-        panels = [("loss", axes[0])] + ([(second, axes[1])] if second else [])
+        names = losses + ([second] if second else [])
+        fig = Figure(figsize=(9, 4.8 + 2.4 * (len(names) - 1)), layout="constrained")
+        axes = list(fig.subplots(len(names), 1, sharex=True, squeeze=False,
+                                 height_ratios=[3] * len(losses) + [2] * (second is not None))[:, 0])
+        panels = list(zip(names, axes))
         for metric, ax in panels:
-            ax.set_title(metric + (" (log scale)" if metric == "loss" and log_y else ""), loc="left")
+            ax.set_title(metric + (" (log scale)" if is_loss(metric) and log_y else ""), loc="left")
         axes[-1].set_xlabel("epoch")
         from matplotlib.ticker import MaxNLocator
 
         axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
         if log_y:
-            log_axis(axes[0], curves_list)
+            for ax in axes[:len(losses)]:
+                log_axis(ax, curves_list)
 
         drawn = {}  # (run index, keras key) -> (x, y) as plotted (for markers)
         for i, c in enumerate(curves_list):
@@ -202,16 +208,20 @@ def plot_curves(curves_list, diagnoses=None, *, smooth: float = 0.0, log: bool |
                     key = _key(split, metric)
                     if key not in c.series:
                         continue
+                    first = metric == names[0]
                     if overlay:
                         color, ls = run_color(i), _DASHES[split_dash(split)]
-                        label = f"{_run_name(c, i)} · {_LABEL.get(split, split)}" if metric == "loss" else None
+                        label = f"{_run_name(c, i)} · {_LABEL.get(split, split)}" if first else None
                     else:
                         color, ls = split_color(split, [s for s in splits if s not in _SPLIT_ORDER]), "-"
-                        label = _LABEL.get(split, split) if metric == "loss" or not _has_loss(c, split) else None
+                        label = _LABEL.get(split, split) if first or not any(_key(split, m) in c.series
+                                                                              for m in losses) else None
+                    if label and smooth > 0:
+                        label += f" (smoothed {smooth:g})"
                     drawn[i, key] = _draw(ax, c.epochs, c.series[key], color, ls, label, smooth,
                                           gid=f"curve-{i}-{key}", missing=c.missing.get(key))
 
-        if diagnoses:
+        if any(diagnoses):
             if overlay:
                 _annotate_overlay(curves_list, diagnoses, panels, drawn)
             else:
@@ -233,21 +243,22 @@ def _matplotlib():
 
 
 def _diagnoses(curves_list, diagnoses):
+    """One list of diagnoses per run (a run judged head by head has several)."""
     from fitwatch.diagnosis.findings import Diagnosis
 
     if diagnoses is False:
-        return []
+        return [[] for _ in curves_list]
     if diagnoses is None:
-        from fitwatch.diagnosis.analyze import diagnose_curves
+        from fitwatch.diagnosis.analyze import diagnose_each
 
-        return [diagnose_curves(c) for c in curves_list]
+        return [diagnose_each(c) for c in curves_list]
     if isinstance(diagnoses, Diagnosis):
         diagnoses = [diagnoses]
     diagnoses = list(diagnoses)
     if len(diagnoses) != len(curves_list):
         raise ValueError(f"fitwatch plot: {len(diagnoses)} diagnoses for {len(curves_list)} curves; "
                          f"pass one per curves, or None to diagnose them")
-    return diagnoses
+    return [list(d) if isinstance(d, (list, tuple)) else [d] for d in diagnoses]
 
 
 def _key(split: str, metric: str) -> str:
@@ -257,8 +268,9 @@ def _key(split: str, metric: str) -> str:
 def _split_of(key: str, c: Curves) -> str:
     """The split of a Keras-style key; a split of another name is known by its ``<split>_loss`` key."""
     split = split_key(key)[0]
-    if split == "train":
-        split = next((k[:-5] for k in c.series if k.endswith("_loss") and key.startswith(k[:-4])), split)
+    if split == "train":  # holdout_loss, holdout_accuracy; not a head's box_loss beside its val_box_loss
+        split = next((k[:-5] for k in c.series if k.endswith("_loss") and key.startswith(k[:-4])
+                      and f"val_{k}" not in c.series), split)
     return split
 
 
@@ -272,21 +284,35 @@ def _splits(c: Curves) -> list[str]:
     return sorted(found, key=lambda s: (_SPLIT_ORDER.get(s, 3), list(found).index(s)))
 
 
-def _has_loss(c: Curves, split: str) -> bool:
-    return _key(split, "loss") in c.series
-
-
-def _second_metric(curves_list) -> str | None:
-    """accuracy when any run has it, else the first other metric (learning rates excluded)."""
-    metrics = []
+def _metrics(curves_list, loss: bool) -> list[str]:
+    """The metrics (splits removed) the runs hold with a finite value: the losses, or the others
+    (learning rates excluded), in the order found."""
+    found = []
     for c in curves_list:
         for k, v in c.series.items():
             metric = _metric_of(k, c)
-            if metric != "loss" and metric.lower() not in _NOT_METRICS and np.isfinite(v).any():
-                metrics.append(metric)
+            if (is_loss(metric) == loss and metric.lower() not in _NOT_METRICS and metric not in found
+                    and np.isfinite(v).any()):
+                found.append(metric)
+    return found
+
+
+def _loss_panels(curves_list, watched) -> list[str]:
+    """The loss panels: ``loss`` (and a judged loss of another name beside it), else each head's loss
+    (``box_loss``, ``cls_loss``...: at most 3, and any judged one)."""
+    losses = _metrics(curves_list, loss=True)
+    if "loss" in losses or not losses:
+        return ["loss"] + [m for m in losses if m in watched and m != "loss"]
+    return losses[:3] + [m for m in losses[3:] if m in watched]
+
+
+def _second_metric(curves_list, watched=()) -> str | None:
+    """The judged metric when it is not a loss (``mAP``...), else accuracy when any run has it, else
+    the first other metric (learning rates excluded)."""
+    metrics = _metrics(curves_list, loss=False)
     if not metrics:
         return None
-    return "accuracy" if "accuracy" in metrics else metrics[0]
+    return next((m for m in metrics if m in watched), "accuracy" if "accuracy" in metrics else metrics[0])
 
 
 def _draw(ax, epochs, values, color, ls, label, smooth, gid, missing=None):
@@ -300,12 +326,12 @@ def _draw(ax, epochs, values, color, ls, label, smooth, gid, missing=None):
         x, y = x[~missing], y[~missing]
         style = {"marker": "o", "markersize": 3.5}
     ok = np.isfinite(y)
-    if smooth > 0:
+    if smooth > 0:  # the raw points are returned: a marker shows the value the diagnosis states
         s = ema(y, smooth)
         ax.plot(x[ok], y[ok], color=color, linestyle=ls, alpha=ANNOTATION["raw_alpha"], linewidth=1.2,
                 gid=gid + "-raw", **style)
         ax.plot(x[ok], s[ok], color=color, linestyle=ls, label=label, gid=gid)
-        return x[ok], s[ok]
+        return x[ok], y[ok]
     ax.plot(x[ok], y[ok], color=color, linestyle=ls, label=label, gid=gid, **style)
     return x[ok], y[ok]
 
@@ -317,8 +343,8 @@ def _monitor_key(c: Curves, d) -> str | None:
     return "val_loss" if "val_loss" in c.series else "loss" if "loss" in c.series else None
 
 
-def _panel_of(key: str, panels):
-    metric = "loss" if is_loss(key) else split_key(key)[1]
+def _panel_of(key: str, panels, c: Curves):
+    metric = _metric_of(key, c)
     return next((ax for m, ax in panels if m == metric), None)
 
 
@@ -331,11 +357,13 @@ def _value_at(c: Curves, key: str, epoch: int) -> float | None:
 
 
 def _mark(ax, c, key, epoch, drawn_xy, **style):
-    """A marker at ``epoch`` on the drawn (possibly smoothed) curve ``key``; False when it has no value there."""
+    """A marker at ``epoch`` on the raw curve ``key`` as drawn; False when it has no value there."""
     if ax is None or epoch is None or _value_at(c, key, epoch) is None:
         return False
     x, y = drawn_xy
-    hit = np.flatnonzero(x == epoch)
+    hit = np.flatnonzero(np.asarray(x) == epoch)
+    if not hit.size:  # not drawn (no panel for it)
+        return False
     ax.plot([epoch], [float(y[hit[0]])], linestyle="none", zorder=5, **style)
     return True
 
@@ -373,46 +401,55 @@ def _first_nonfinite(c: Curves, d) -> tuple[int, str] | None:
     return epoch, kind
 
 
-def _annotate(c: Curves, d, panels, drawn) -> None:
-    """Best epoch, overfitting onset, early stop, restored epoch, first NaN: one run."""
-    key = _monitor_key(c, d)
-    ax = _panel_of(key, panels) if key else None
-    best = d.best_epoch
-    stopped, restored = _stop_epochs(c, d)
+def _annotate(c: Curves, ds, panels, drawn) -> None:
+    """Best epoch, overfitting onset, early stop, restored epoch, first NaN: one run. With a panel per
+    head, each judged head's best epoch and onset go on that head's panel."""
+    heads = len(ds) > 1
+    several = sum(is_loss(m) for m, _ in panels) > 1  # a head's marks go on its own panel only
     green = ANNOTATION["best"]
-    if best is not None:
-        _vline(panels, best, None, gid="best", color=green, linestyle=":", linewidth=1.2, zorder=1)
-        label = f"best epoch {best}"
-        if not _mark(ax, c, key, best, drawn.get((0, key), ([], [])), marker="o", markersize=8, color=green,
-                     markeredgecolor="white", markeredgewidth=1.5, label=label):
-            _vline(panels[:1], best, label, color=green, linestyle=":", linewidth=1.2, zorder=1)
-    if restored is not None and restored != best:
-        _mark(ax, c, key, restored, drawn.get((0, key), ([], [])), marker="o", markersize=9,
-              markerfacecolor="none", markeredgecolor=green, markeredgewidth=1.8,
-              label=f"weights restored from epoch {restored}")
-    if d.onset_epoch is not None and len(c):
-        end = int(c.epochs[-1])
-        for j, (_, a) in enumerate(panels):
-            a.axvspan(d.onset_epoch, max(end, d.onset_epoch), color=ANNOTATION["onset"],
-                      alpha=ANNOTATION["onset_alpha"], linewidth=0, zorder=0, gid=f"onset-{j}",
-                      label=f"overfitting from epoch {d.onset_epoch}" if j == 0 else None)
-    if stopped is not None:
-        _vline(panels, stopped, f"early stop at epoch {stopped}", color=ANNOTATION["stop"], linestyle="-.",
-               linewidth=1.3, zorder=1, gid="early-stop")
-    bad = _first_nonfinite(c, d)
-    if bad is not None:
-        _vline(panels, bad[0], f"{bad[1]} at epoch {bad[0]}", color=ANNOTATION["nonfinite"], linestyle="--",
-               linewidth=1.3, zorder=1, gid="nonfinite")
+    for n, d in enumerate(ds):
+        key = _monitor_key(c, d)
+        ax = _panel_of(key, panels, c) if key else None
+        own = [(m, a) for m, a in panels if a is ax] if several and ax is not None else panels
+        of = f" ({_metric_of(key, c)})" if heads and key else ""
+        best = d.best_epoch
+        stopped, restored = _stop_epochs(c, d)
+        if best is not None:
+            _vline(own, best, None, gid=f"best{n or ''}", color=green, linestyle=":", linewidth=1.2, zorder=1)
+            label = f"best epoch {best}{of}"
+            if not _mark(ax, c, key, best, drawn.get((0, key), ([], [])), marker="o", markersize=8, color=green,
+                         markeredgecolor="white", markeredgewidth=1.5, label=label):
+                _vline(own[:1], best, label, color=green, linestyle=":", linewidth=1.2, zorder=1)
+        if restored is not None and restored != best:
+            _mark(ax, c, key, restored, drawn.get((0, key), ([], [])), marker="o", markersize=9,
+                  markerfacecolor="none", markeredgecolor=green, markeredgewidth=1.8,
+                  label=f"weights restored from epoch {restored}")
+        if d.onset_epoch is not None and len(c):
+            end = int(c.epochs[-1])
+            for j, (_, a) in enumerate(own):
+                a.axvspan(d.onset_epoch, max(end, d.onset_epoch), color=ANNOTATION["onset"],
+                          alpha=ANNOTATION["onset_alpha"], linewidth=0, zorder=0, gid=f"onset{n or ''}-{j}",
+                          label=f"overfitting from epoch {d.onset_epoch}{of}" if j == 0 else None)
+        if n:
+            continue  # the run's stop and first NaN: once
+        if stopped is not None:
+            _vline(panels, stopped, f"early stop at epoch {stopped}", color=ANNOTATION["stop"], linestyle="-.",
+                   linewidth=1.3, zorder=1, gid="early-stop")
+        bad = _first_nonfinite(c, d)
+        if bad is not None:
+            _vline(panels, bad[0], f"{bad[1]} at epoch {bad[0]}", color=ANNOTATION["nonfinite"], linestyle="--",
+                   linewidth=1.3, zorder=1, gid="nonfinite")
 
 
 def _annotate_overlay(curves_list, diagnoses, panels, drawn) -> None:
     """Overlaid runs: each run's best epoch, a marker in its colour (one legend entry for all)."""
     marked = False
-    for i, (c, d) in enumerate(zip(curves_list, diagnoses)):
-        key = _monitor_key(c, d)
-        ax = _panel_of(key, panels) if key else None
-        marked |= _mark(ax, c, key, d.best_epoch, drawn.get((i, key), ([], [])), marker="o", markersize=8,
-                        color=run_color(i), markeredgecolor="white", markeredgewidth=1.5)
+    for i, (c, ds) in enumerate(zip(curves_list, diagnoses)):
+        for d in ds:
+            key = _monitor_key(c, d)
+            ax = _panel_of(key, panels, c) if key else None
+            marked |= _mark(ax, c, key, d.best_epoch, drawn.get((i, key), ([], [])), marker="o", markersize=8,
+                            color=run_color(i), markeredgecolor="white", markeredgewidth=1.5)
     if marked:
         from matplotlib.lines import Line2D
 
@@ -429,8 +466,10 @@ def _title(curves_list, diagnoses) -> str:
     from fitwatch.diagnosis.findings import VERDICT_TEXT
 
     def one(i):
-        name = _run_name(curves_list[i], i)
-        return f"{name}: {VERDICT_TEXT[diagnoses[i].verdict]}" if diagnoses else name
+        name, ds = _run_name(curves_list[i], i), diagnoses[i]
+        if len(ds) > 1:  # judged head by head
+            return f"{name}: " + ", ".join(f"{d.monitor.removeprefix('val_')} {VERDICT_TEXT[d.verdict]}" for d in ds)
+        return f"{name}: {VERDICT_TEXT[ds[0].verdict]}" if ds else name
 
     if len(curves_list) == 1:
         return one(0)

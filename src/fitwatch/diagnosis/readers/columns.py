@@ -184,6 +184,25 @@ def parse_cells(name: str, cells: list, decimal_comma: bool = False) -> Col:
     return Col(name, vals, present, counts[2], example, counts[4], counts[3], texts)
 
 
+_NAN_WORD = re.compile(r"nan|inf|#ind", re.IGNORECASE)  # 1.#QNAN, -1.#IND, Infinity
+
+
+def text_as_missing(c: Col, notes: list) -> Col:
+    """A metric column with a few words among its numbers (a typo, ``error``): those cells are
+    missing values, with a note, not NaN (which would read as a loss that diverged); a word that
+    says NaN or infinity (``1.#QNAN``, ``-1.#INF``, ``NaN%``) stays a NaN or infinite value."""
+    words = [t is not None and np.isnan(v) and p and not _NAN_WORD.search(t)
+             for t, v, p in zip(c.texts or [], c.vals, c.present)]
+    gone = np.array(words, dtype=bool) if words else np.zeros(c.vals.size, dtype=bool)
+    if gone.any():
+        notes.append(f"{int(gone.sum())} non-numeric values in {c.name} read as missing "
+                     f"(e.g. {one_line(c.example, 30)!r})")
+    if gone.sum() < c.n_text:
+        notes.append(f"{c.n_text - int(gone.sum())} values in {c.name} written as NaN or infinity in words "
+                     f"read as such")
+    return Col(c.name, c.vals, c.present & ~gone, 0, None, c.n_pct, c.n_wrapped, c.texts)
+
+
 def fast_column(name: str, values, null_is_value: bool = False) -> Col:
     """A column from a list of numbers, without a Python loop when it can. None is a missing value,
     or with ``null_is_value`` a NaN value (JSON's null); ``float("nan")`` is a NaN value."""

@@ -37,6 +37,7 @@ from fitwatch.diagnosis.readers.columns import (
     role,
     separate_test,
     snake,
+    text_as_missing,
 )
 
 _TRAIN_PHASES = {"train", "training", "tr", "fit"}
@@ -304,7 +305,7 @@ def _classify(cols: list[Col], notes: list) -> _Table:
             (t.text_cols if c.n_text else t.empty_cols).append(c.name)
             continue
         if c.n_text:
-            notes.append(f"{c.n_text} non-numeric values in {c.name} read as NaN (e.g. {one_line(c.example, 30)!r})")
+            c = text_as_missing(c, notes)
         if c.n_wrapped:
             notes.append(f"{c.name}: values like tensor(0.5) read as numbers")
         t.entries.append([r[1], c.vals, c.present, r[2] or c.n_pct > 0, r[3], c])

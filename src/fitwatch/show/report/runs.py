@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fitwatch.diagnosis.analyze import diagnose_curves
+from fitwatch.diagnosis.analyze import diagnose_each
 from fitwatch.diagnosis.curves import Curves
 from fitwatch.diagnosis.findings import Diagnosis
 from fitwatch.diagnosis.readers import read_curves
@@ -36,13 +36,18 @@ class ReportRun:
 
 
 def collect(sources, *, dir=None, monitor: str = "val_loss") -> list[ReportRun]:
-    """Read every source: one :class:`ReportRun` per run found (a file may hold several)."""
+    """Read every source: one :class:`ReportRun` per run found (a file may hold several), and per head
+    of a multi-head model judged head by head."""
     runs: list[ReportRun] = []
     for src in sources:
         data = _store_run(src, dir)
         for curves in read_curves(data if data is not None else src, dir=dir):
-            runs.append(ReportRun(curves, diagnose_curves(curves, monitor=monitor) if len(curves) else None, data))
-    labels = [r.curves.name or r.curves.source or f"run {i + 1}" for i, r in enumerate(runs)]
+            if not len(curves):
+                runs.append(ReportRun(curves, None, data))
+                continue
+            ds = diagnose_each(curves, monitor=monitor)  # a multi-head model: one per head
+            runs += [ReportRun(curves, d, data, d.name if len(ds) > 1 else "") for d in ds]
+    labels = [r.label or r.curves.name or r.curves.source or f"run {i + 1}" for i, r in enumerate(runs)]
     for i, r in enumerate(runs):
         r.label = labels[i] if labels.count(labels[i]) == 1 else f"{labels[i]} ({i + 1})"
         r.index = i
