@@ -869,6 +869,18 @@ def test_error_bad_json_line(tmp_path):
     assert msg.startswith("log.jsonl: line 2: not JSON")
 
 
+def test_error_json_document_cut_short_says_so(tmp_path):
+    """A history dict or trainer_state.json cut off was told to 'write one JSON object per line'."""
+    msg = _error(write(tmp_path, "history.json", '{"loss": [1, 0.8, 0.6], "val_loss":'))
+    assert msg.startswith("history.json: line 1 column 36: the JSON ends before it is complete")
+    assert "cut short" in msg and "per line" not in msg
+    state = '{\n  "log_history": [\n    {"epoch": 1.0, "loss": 0.5, "step": 10},\n    {"epoch": 1.0, "eval_lo'
+    msg = _error(write(tmp_path, "trainer_state.json", state))
+    assert msg.startswith("trainer_state.json: line 4 column 20: the JSON ends before it is complete")
+    # a damaged line of JSON lines, or a document with a closed bracket, keeps its own message
+    assert _error(write(tmp_path, "x.json", '{"loss": [1, 0.8]} extra')).endswith("write one JSON object per line")
+
+
 def test_error_folder_with_nothing_readable(tmp_path):
     (tmp_path / "empty").mkdir()
     assert "no readable training log in this folder" in _error(tmp_path / "empty")
@@ -948,6 +960,9 @@ def test_hf_trainer_state_one_point_per_epoch_evaluation(tmp_path):
     assert c.series["lr"].tolist() == pytest.approx([1e-4, 2e-4, 3e-4][::-1])
     assert c.series["grad_norm"].tolist() == pytest.approx([2.0, 1.0, 0.0])
     assert not any("runtime" in k or "per_second" in k or "flos" in k for k in c.series)
+    # the Trainer counts from 1: the note says how to find its epoch and checkpoint (a new user's trial)
+    assert "epochs numbered from 0 (epoch 0 is the Trainer's epoch 1, step 10): add 1 for the Trainer's epoch" \
+        in " ".join(c.notes)
 
 
 def test_hf_trainer_state_evaluated_by_steps_and_without_evaluation(tmp_path):

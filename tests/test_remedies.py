@@ -164,6 +164,9 @@ def test_a_scheduler_and_clipping_in_the_logs_are_not_recommended_again():
     d = fitwatch.diagnose(_plateau(lr=lr, grad_norm=[1.0, 0.7, 1.0, 1.0, 0.9, 1.0] * 5))
     for key in ("lr_schedule", "lr_plateau", "gradient_clipping"):
         assert not _has(d, key), key
+    # Hugging Face's default: a warm-up, then a linear decay to exactly 0 (a new user's trial: the 0 hid it)
+    lr = list(np.linspace(0, 5e-5, 4)[1:]) + list(np.linspace(5e-5, 0, 27))
+    assert lr[-1] == 0 and not _has(fitwatch.diagnose(_plateau(lr=lr)), "lr_schedule")
     d = fitwatch.diagnose(_unstable(), context={"scheduler": "cosine", "grad_clip": 1.0})
     assert d.verdict == "unstable"
     assert not _has(d, "lr_schedule") and not _has(d, "gradient_clipping") and _has(d, "lr_down")

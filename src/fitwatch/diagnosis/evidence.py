@@ -36,10 +36,11 @@ def series_like(curves: Curves, pattern: re.Pattern) -> list[np.ndarray]:
 
 def scheduled(curves: Curves) -> bool:
     """A logged learning rate that varies by 1.5x or more (a schedule, a warm-up, ReduceLROnPlateau),
-    or a ``scheduler`` the run states."""
+    or that reaches 0 (a linear decay to 0, Hugging Face's default; a warm-up from 0), or a
+    ``scheduler`` the run states."""
     if curves.context.get("scheduler"):
         return True
-    return any(v.min() > 0 and v.max() / v.min() >= 1.5 for v in series_like(curves, _LR))
+    return any(v.max() > 0 and (v.min() <= 0 or v.max() / v.min() >= 1.5) for v in series_like(curves, _LR))
 
 
 def clipped(curves: Curves) -> bool:

@@ -51,10 +51,14 @@ def parse_json(text: str, label: str, source: str) -> list[tuple]:
     """The runs of a JSON (or JSON lines) log's ``text``: ``[(key, Curves)]``."""
     try:
         doc = loads(text, label)
-    except json.JSONDecodeError:
+    except json.JSONDecodeError as whole:
         doc = _python_dict(text)
         if doc is None:
-            return _parse_json_lines(text, label, source)
+            try:
+                return _parse_json_lines(text, label, source)
+            except ReadError:
+                _cut_short(text, whole, label)
+                raise
     if isinstance(doc, dict):
         if isinstance(doc.get("history"), dict):  # {"history": {...}, "params": {...}}
             doc = doc["history"]
@@ -160,6 +164,21 @@ def embedded_history(text: str, label: str, source: str) -> list[tuple] | None:
                 c.notes.append(f"read from the history dict on line {i + 1} (the rest of the file is other output)")
             return runs
     return None
+
+
+def _cut_short(text: str, e: json.JSONDecodeError, label: str) -> None:
+    """One JSON document (a history dict, a ``trainer_state.json``) that breaks off before its end:
+    a :class:`ReadError` that says where and that the file looks cut short, rather than the JSON
+    lines reader's advice. Nothing when the text is not one document that ends early."""
+    s = text.strip()
+    first = s.splitlines()[0].strip() if s else ""
+    if not s.startswith(("{", "[")) or (first.endswith("}") and len(s.splitlines()) > 1):
+        return  # not one document, or JSON lines whose later line is broken
+    if s.count("{") + s.count("[") <= s.count("}") + s.count("]"):
+        return  # its brackets close: damaged inside, not cut short
+    raise ReadError(f"{label}: line {e.lineno} column {e.colno}: the JSON ends before it is complete ({e.msg}): "
+                    f"the file looks cut short; write it again whole (e.g. json.dump(history.history, f), "
+                    f"or copy it again from where it was saved)") from None
 
 
 def _parse_json_lines(text: str, label: str, source: str) -> list[tuple]:

@@ -71,6 +71,10 @@ def from_log_history(rows: list, label: str, source: str, *, what: str, fix: str
     return runs
 
 
+#: the Trainer counts epochs from 1 (its epoch 1.0 ends the first); fitwatch from 0, as Keras' history does
+_FROM_ZERO = "epochs numbered from 0: add 1 for the Trainer's epoch (and its checkpoint at the end of it)"
+
+
 def _by_evaluation(evals: list, train: list, notes: list) -> tuple[list, list]:
     """One point per evaluation, with the training rows since the one before."""
     evals = sorted(evals, key=lambda r: number(r.get("step")) or 0)
@@ -81,6 +85,10 @@ def _by_evaluation(evals: list, train: list, notes: list) -> tuple[list, list]:
         notes.append(f"evaluated {len(evals)} times, not at the ends of epochs: one point per evaluation, "
                      f"numbered 0, 1, 2...; training values are the means of the rows logged since the one before")
         epochs = list(range(len(evals)))
+    else:
+        first = evals[0].get("step")
+        notes.append(_FROM_ZERO.replace(":", f" (epoch 0 is the Trainer's epoch {at[0]:g}, step {first}):", 1)
+                     if first is not None else _FROM_ZERO)
     points, last, i = [], -math.inf, 0
     train = sorted(train, key=lambda r: number(r.get("step")) or 0)
     for ev in evals:
@@ -114,6 +122,7 @@ def _by_epoch(train: list, notes: list, evals: list = ()) -> tuple[list, list]:
     none = "no evaluation rows" if not evals else f"only {len(evals)} evaluation{'s' if len(evals) > 1 else ''}"
     if len(groups) >= 3 or len(train) < 3:
         notes.append(f"{none}: training loss by epoch, the mean of each epoch's logged rows")
+        notes.append(_FROM_ZERO)
         epochs, points = sorted(groups), [_training_point(groups[e]) for e in sorted(groups)]
         where = [_epoch_of(ev) for ev in evals]
     else:
