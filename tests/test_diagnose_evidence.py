@@ -190,3 +190,20 @@ def test_an_r2_far_below_0_beside_a_loss_that_learned_is_no_evidence():
     r2 = (-1.5e5 * np.geomspace(1, 0.0067, n)).tolist()
     d = fitwatch.diagnose({"loss": loss, "val_loss": val, "val_r2": r2})
     assert d.verdict not in ("not_learning", "diverged"), d.verdict
+
+
+def test_validation_rising_while_a_noisy_training_loss_fell_a_little_is_overfitting():
+    """A run whose training loss is logged per step (issue 11's tuning half: 0.03-0.3, scattering
+    widely) while validation climbs from its best 0.67 back to 0.9: the training loss fell by more
+    than gap_train_fall of its level, though not beyond its own noise; it was good_fit. The same
+    validation beside a training loss that did not fall is not overfitting."""
+    rng = np.random.default_rng(3)
+    n = 30
+    val = np.concatenate([np.linspace(1.09, 0.67, 10), np.linspace(0.69, 0.9, n - 10)])
+    val = (val + 0.02 * rng.standard_normal(n)).tolist()
+    trend = np.linspace(0.30, 0.20, n)
+    jitter = 0.08 * np.where(np.arange(n) % 2, 1.0, -1.0) * rng.random(n)
+    d = fitwatch.diagnose({"loss": (trend + jitter).tolist(), "val_loss": val})
+    assert d.verdict == "overfitting", d.findings[0].message
+    flat = {"loss": (0.25 + jitter).tolist(), "val_loss": val}
+    assert fitwatch.diagnose(flat).verdict != "overfitting"
