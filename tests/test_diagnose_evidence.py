@@ -207,3 +207,18 @@ def test_validation_rising_while_a_noisy_training_loss_fell_a_little_is_overfitt
     assert d.verdict == "overfitting", d.findings[0].message
     flat = {"loss": (0.25 + jitter).tolist(), "val_loss": val}
     assert fitwatch.diagnose(flat).verdict != "overfitting"
+
+
+def test_validation_ending_where_it_started_while_training_fell_is_not_learning():
+    """A test loss at 0.0132 on its first epoch and its last, wandering 0.0126-0.0157 between, while
+    the training loss falls 0.035 -> 0.011 (issue 11's tuning half; it was good_fit): nothing the
+    model learned generalises. The same run whose validation ends 20 % lower learned."""
+    val = [0.01319, 0.01418, 0.0161, 0.01515, 0.01567, 0.0145, 0.01415, 0.01348, 0.01301, 0.01263,
+           0.01282, 0.01222, 0.01275, 0.01316]
+    loss = np.geomspace(0.035, 0.011, len(val)).tolist()
+    d = fitwatch.diagnose({"loss": loss, "val_loss": val})
+    assert d.verdict == "not_learning", d.findings[0].message
+    assert "does not generalise" in d.findings[0].message
+    assert CATALOGUE["lr_up"] not in d.findings[0].remedies
+    fell = val[:9] + [0.0125, 0.0118, 0.0112, 0.0108, 0.0105]
+    assert fitwatch.diagnose({"loss": loss, "val_loss": fell}).verdict != "not_learning"
