@@ -222,3 +222,17 @@ def test_validation_ending_where_it_started_while_training_fell_is_not_learning(
     assert CATALOGUE["lr_up"] not in d.findings[0].remedies
     fell = val[:9] + [0.0125, 0.0118, 0.0112, 0.0108, 0.0105]
     assert fitwatch.diagnose({"loss": loss, "val_loss": fell}).verdict != "not_learning"
+
+
+def test_a_short_run_whose_training_falls_at_every_step_and_validation_ends_on_a_new_low_still_improves():
+    """Ten epochs (issue 11's tuning half): validation 1.634, 1.955, 1.456, 1.471, 1.264 at its end,
+    a new low 13 % under the best before it, while training falls 2.42 -> 1.37 at every epoch. The
+    bump defeats the slope test of its last half; the training curve says the run has not converged
+    (it was good_fit). With a training loss that stopped falling, it is not still_improving."""
+    val = [3.131, 3.234, 2.297, 1.958, 1.758, 1.634, 1.955, 1.456, 1.471, 1.264]
+    loss = [2.42, 2.213, 2.084, 1.945, 1.822, 1.709, 1.606, 1.518, 1.435, 1.366]
+    d = fitwatch.diagnose({"loss": loss, "val_loss": val})
+    assert d.verdict == "still_improving", d.findings[0].message
+    assert d.findings[0].evidence["drop_last_epochs"] > 0.19
+    stalled = loss[:8] + [1.535, 1.526]
+    assert fitwatch.diagnose({"loss": stalled, "val_loss": val}).verdict != "still_improving"
