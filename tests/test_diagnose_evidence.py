@@ -236,3 +236,16 @@ def test_a_short_run_whose_training_falls_at_every_step_and_validation_ends_on_a
     assert d.findings[0].evidence["drop_last_epochs"] > 0.19
     stalled = loss[:8] + [1.535, 1.526]
     assert fitwatch.diagnose({"loss": stalled, "val_loss": val}).verdict != "still_improving"
+
+
+def test_validation_rising_far_beyond_its_scatter_while_training_falls_is_overfitting_not_unstable():
+    """Validation -0.53 at its first epoch, then -0.48, -0.36, 0.28, 1.31, 7.50 while the training NLL
+    falls -0.42 -> -0.68 (issue 11's tuning half): a curve rising at every step bends away from its
+    moving average, which read as scatter (unstable). The rise is the trend: overfitting. The same
+    validation beside a training loss that did not fall stays unstable."""
+    val = [-0.5324, -0.4803, -0.3619, 0.2807, 1.311, 7.498]
+    loss = [-0.4236, -0.5065, -0.5441, -0.5747, -0.6219, -0.6817]
+    d = fitwatch.diagnose({"loss": loss, "val_loss": val})
+    assert d.verdict == "overfitting", d.findings[0].message
+    flat = [-0.4236, -0.4265, -0.4241, -0.4247, -0.4219, -0.4237]
+    assert fitwatch.diagnose({"loss": flat, "val_loss": val}).verdict != "overfitting"
