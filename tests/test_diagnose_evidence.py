@@ -190,3 +190,62 @@ def test_an_r2_far_below_0_beside_a_loss_that_learned_is_no_evidence():
     r2 = (-1.5e5 * np.geomspace(1, 0.0067, n)).tolist()
     d = fitwatch.diagnose({"loss": loss, "val_loss": val, "val_r2": r2})
     assert d.verdict not in ("not_learning", "diverged"), d.verdict
+
+
+def test_validation_rising_while_a_noisy_training_loss_fell_a_little_is_overfitting():
+    """A run whose training loss is logged per step (issue 11's tuning half: 0.03-0.3, scattering
+    widely) while validation climbs from its best 0.67 back to 0.9: the training loss fell by more
+    than gap_train_fall of its level, though not beyond its own noise; it was good_fit. The same
+    validation beside a training loss that did not fall is not overfitting."""
+    rng = np.random.default_rng(3)
+    n = 30
+    val = np.concatenate([np.linspace(1.09, 0.67, 10), np.linspace(0.69, 0.9, n - 10)])
+    val = (val + 0.02 * rng.standard_normal(n)).tolist()
+    trend = np.linspace(0.30, 0.20, n)
+    jitter = 0.08 * np.where(np.arange(n) % 2, 1.0, -1.0) * rng.random(n)
+    d = fitwatch.diagnose({"loss": (trend + jitter).tolist(), "val_loss": val})
+    assert d.verdict == "overfitting", d.findings[0].message
+    flat = {"loss": (0.25 + jitter).tolist(), "val_loss": val}
+    assert fitwatch.diagnose(flat).verdict != "overfitting"
+
+
+def test_validation_ending_where_it_started_while_training_fell_is_not_learning():
+    """A test loss at 0.0132 on its first epoch and its last, wandering 0.0126-0.0157 between, while
+    the training loss falls 0.035 -> 0.011 (issue 11's tuning half; it was good_fit): nothing the
+    model learned generalises. The same run whose validation ends 20 % lower learned."""
+    val = [0.01319, 0.01418, 0.0161, 0.01515, 0.01567, 0.0145, 0.01415, 0.01348, 0.01301, 0.01263,
+           0.01282, 0.01222, 0.01275, 0.01316]
+    loss = np.geomspace(0.035, 0.011, len(val)).tolist()
+    d = fitwatch.diagnose({"loss": loss, "val_loss": val})
+    assert d.verdict == "not_learning", d.findings[0].message
+    assert "does not generalise" in d.findings[0].message
+    assert CATALOGUE["lr_up"] not in d.findings[0].remedies
+    fell = val[:9] + [0.0125, 0.0118, 0.0112, 0.0108, 0.0105]
+    assert fitwatch.diagnose({"loss": loss, "val_loss": fell}).verdict != "not_learning"
+
+
+def test_a_short_run_whose_training_falls_at_every_step_and_validation_ends_on_a_new_low_still_improves():
+    """Ten epochs (issue 11's tuning half): validation 1.634, 1.955, 1.456, 1.471, 1.264 at its end,
+    a new low 13 % under the best before it, while training falls 2.42 -> 1.37 at every epoch. The
+    bump defeats the slope test of its last half; the training curve says the run has not converged
+    (it was good_fit). With a training loss that stopped falling, it is not still_improving."""
+    val = [3.131, 3.234, 2.297, 1.958, 1.758, 1.634, 1.955, 1.456, 1.471, 1.264]
+    loss = [2.42, 2.213, 2.084, 1.945, 1.822, 1.709, 1.606, 1.518, 1.435, 1.366]
+    d = fitwatch.diagnose({"loss": loss, "val_loss": val})
+    assert d.verdict == "still_improving", d.findings[0].message
+    assert d.findings[0].evidence["drop_last_epochs"] > 0.19
+    stalled = loss[:8] + [1.535, 1.526]
+    assert fitwatch.diagnose({"loss": stalled, "val_loss": val}).verdict != "still_improving"
+
+
+def test_validation_rising_far_beyond_its_scatter_while_training_falls_is_overfitting_not_unstable():
+    """Validation -0.53 at its first epoch, then -0.48, -0.36, 0.28, 1.31, 7.50 while the training NLL
+    falls -0.42 -> -0.68 (issue 11's tuning half): a curve rising at every step bends away from its
+    moving average, which read as scatter (unstable). The rise is the trend: overfitting. The same
+    validation beside a training loss that did not fall stays unstable."""
+    val = [-0.5324, -0.4803, -0.3619, 0.2807, 1.311, 7.498]
+    loss = [-0.4236, -0.5065, -0.5441, -0.5747, -0.6219, -0.6817]
+    d = fitwatch.diagnose({"loss": loss, "val_loss": val})
+    assert d.verdict == "overfitting", d.findings[0].message
+    flat = [-0.4236, -0.4265, -0.4241, -0.4247, -0.4219, -0.4237]
+    assert fitwatch.diagnose({"loss": flat, "val_loss": val}).verdict != "overfitting"

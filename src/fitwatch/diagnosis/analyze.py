@@ -9,7 +9,8 @@ This module prepares the curves (the monitored pair, cut at the first NaN or inf
 epochs where both have a value), runs the checks of :mod:`fitwatch.diagnosis.checks` in order and
 assembles the :class:`~fitwatch.diagnosis.findings.Diagnosis`. The primary verdict is decided in
 this order, the first that holds wins (after the too-few-epochs check): diverged, unstable,
-not_learning, overfitting, still_improving, underfitting, good_fit.
+not_learning, overfitting, still_improving, not_learning again (validation gained nothing while
+training fell), underfitting, good_fit.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from fitwatch.diagnosis.checks.context import Context, CurveStats, window
 from fitwatch.diagnosis.checks.early_stop import add_early_stop, stop_record
 from fitwatch.diagnosis.checks.fit import settled
 from fitwatch.diagnosis.checks.instability import diverged, first_nonfinite, nan_detected, unstable
-from fitwatch.diagnosis.checks.learning import at_chance, no_floor, no_skill, not_learning
+from fitwatch.diagnosis.checks.learning import at_chance, gained_nothing, no_floor, no_skill, not_learning
 from fitwatch.diagnosis.checks.overfitting import overfitting
 from fitwatch.diagnosis.checks.progress import fits_training, plateau, still_improving
 from fitwatch.diagnosis.checks.short import too_few_epochs
@@ -40,7 +41,7 @@ from fitwatch.diagnosis.thresholds import DEFAULT, Thresholds
 _R2 = re.compile(r"(val_|valid_|validation_|eval_|val/|valid/)?(train_|train/)?r2(_score)?")
 
 #: the primary checks, in order: the first that answers gives the verdict (``settled`` always does)
-CHECKS = (too_few_epochs, diverged, unstable, not_learning, overfitting, still_improving, settled)
+CHECKS = (too_few_epochs, diverged, unstable, not_learning, overfitting, still_improving, gained_nothing, settled)
 
 
 def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Thresholds | None = None,

@@ -91,7 +91,8 @@ class Thresholds:
             is ``still_improving`` when its last half falls, by a least-squares line,
             ``short_new_low_t`` standard errors beyond 0 and by ``improving_drop`` of its drop (a
             bump in its last three epochs defeats the final-stretch test). Tuned on issue 11's
-            tuning half: 2.0 gained two runs and lost none, 1.5 gained four and lost one.
+            tuning half: 2.0 gained two runs and lost none, 1.5 gained four and lost one. The same
+            new low beside a training loss falling at each of its last steps needs no slope test.
         gap_doubled, gap_train_fall: ``overfitting`` too when validation's raw best is before the
             last ``stall_fraction`` of the run, training fell by ``gap_train_fall`` of its level
             since validation's smoothed minimum, and the gap grew to ``gap_doubled`` times what it

@@ -109,6 +109,8 @@ def unstable(ctx: Context) -> Verdict | None:
     """A loss that keeps jumping around instead of settling (checked before not_learning: a loss too
     rough to settle is the finding)."""
     t, span = ctx.t, ctx.span
+    if _rise_outranks_scatter(ctx):
+        return None  # overfitting's trend, read next
     found = None
     for name, c, acc in (("loss", ctx.cl, ctx.acc), ("val_loss", ctx.cv, ctx.vacc)):
         if c is None or found:
@@ -151,6 +153,23 @@ def unstable(ctx: Context) -> Verdict | None:
         f"{100 * rough:.0f}% of its level, with {jumps} jump{'s' if jumps != 1 else ''} of more than "
         f"{100 * t.unstable_jump:.0f}% up.",
         remedies_for("unstable")), [lr_high(span, ev)])
+
+
+def _rise_outranks_scatter(ctx: Context) -> bool:
+    """Validation rose from its smoothed minimum by more than ``noise_k`` times the scatter of its
+    second half, while training fell since that minimum (by 2 % of its level and beyond its noise):
+    overfitting's trend, which the scatter around it does not outrank (docs/labelling.md: "instability
+    the reader would not call harmful (scatter small against the trend) does not outrank the trend").
+    A curve that rises at every step bends away from its moving average and "scatters" by the bend
+    alone (issue 11's tuning half: validation -0.48, -0.36, 0.28, 1.31, 7.50 while training fell;
+    0.11 -> 0.57 over 150 epochs while training fell 0.17 -> 0.003: both were unstable)."""
+    cv, cl, t = ctx.cv, ctx.cl, ctx.t
+    if cv is None or cl is None or cv.imin >= cv.n - 2:
+        return False
+    rough, level = _roughness(cv)
+    fell = cl.s[cv.imin] - cl.end
+    return (fell > max(t.noise_k * cl.sigma / math.sqrt(3), 0.02 * abs(cl.s[cv.imin]))
+            and cv.end - cv.min > t.noise_k * rough * abs(level))
 
 
 def _repeated(steps: int) -> int:

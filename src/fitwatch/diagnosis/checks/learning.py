@@ -270,3 +270,32 @@ def not_learning(ctx: Context) -> Verdict | None:
                              "The curve is smooth but flat: a learning rate far too small is the usual "
                              "cause.", remedies_for("lr_too_low")))
     return Verdict("not_learning", finding, extra)
+
+
+
+def gained_nothing(ctx: Context) -> Verdict | None:
+    """Read after overfitting and still_improving, before the fit is judged: the training loss fell by
+    ``train_moved`` or more over the epochs validation watched (5 evaluations or more), while the
+    validation loss never fell beyond its noise and ends (smoothed, and its last value) within
+    ``learn_drop`` of its first value: ``not_learning``, nothing learned generalises. Neither a
+    turn up (overfitting) nor a plateau: validation is where it started (issue 11's tuning half: a
+    test loss 0.0132 at its first epoch and its last, wandering between, while training fell
+    0.035 -> 0.011, was good_fit). Training's fall before the first evaluation does not count: a
+    model that learned before validation began (a run validated every 100 epochs) did learn."""
+    t, cl, cv = ctx.t, ctx.cl, ctx.cv
+    if cl is None or cv is None or cv.n < 5:
+        return None
+    head = max(float(cl.s[0]), float(np.max(cl.y[:2])))  # training's start on the judged epochs
+    if head <= 0 or (head - cl.min) / head < t.train_moved or _fell(cv, t, short_counts=True):
+        return None
+    first = float(cv.y[0])
+    if min(cv.end, float(cv.y[-1])) < first - t.learn_drop * abs(first):
+        return None
+    ev = {"val_first": first, "val_end": float(cv.y[-1]), "val_lowest": float(cv.y.min()), "noise": cv.sigma,
+          "train_start": head, "train_lowest": cl.min, "train_relative_drop": (head - cl.min) / head}
+    msg = (f"The training loss fell from {head:.4g} to {cl.min:.4g} while the validation loss ends where it "
+           f"started ({first:.4g} -> {float(cv.y[-1]):.4g}), never lower than its noise allows (at best "
+           f"{float(cv.y.min()):.4g}): what the model learned does not generalise.")
+    return Verdict("not_learning", primary("not_learning", ctx.span, ev, msg,
+                                           remedies_for("not_learning", first=["check_data", "more_data"],
+                                                        drop=("lr_up",))))

@@ -95,9 +95,13 @@ def turned_up(ctx: Context) -> Verdict | None:
     vdrop = max(cv.drop, 0.0)
     noise = t.noise_k * cv.sigma / math.sqrt(max(1, min(5, n - m)))
     train_fell = cl.s[m] - cl.end
-    train_ok = train_fell > max(t.noise_k * cl.sigma / math.sqrt(3), 0.02 * abs(cl.s[m])) \
-        or (train_fell > 0 and 0 <= cl.end < t.unstable_near_zero * cv.end)  # near 0: its noise is no measure
     rising = rise > noise and (rise > t.overfit_rise * vdrop or rise > t.overfit_rise_level * abs(cv.min))
+    train_ok = train_fell > max(t.noise_k * cl.sigma / math.sqrt(3), 0.02 * abs(cl.s[m])) \
+        or (train_fell > 0 and 0 <= cl.end < t.unstable_near_zero * cv.end) \
+        or (rising and train_fell > t.gap_train_fall * abs(cl.s[m]))
+    # near 0, a training loss's noise is no measure; and beside a validation loss that clearly rose, a
+    # training loss that fell by gap_train_fall of its level kept falling, however noisy (a per-step
+    # training loss scattering 0.03-0.3 while validation climbs 0.67 -> 0.91: issue 11's real logs)
     gap_m = cv.s[m] - cl.s[m]
     gap_end = cv.end - cl.end
     widening = False

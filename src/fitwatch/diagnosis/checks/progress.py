@@ -58,18 +58,23 @@ def still_improving(ctx: Context) -> Verdict | None:
                 and int(np.argmin(c.y)) >= c.n - k0 and new_low):
             break
     else:
-        short = _short_new_low(c, t)
+        short = _short_new_low(c, t, ctx.cl if c is ctx.cv else None)
         if short is None:
             return None
         k, recent = short
     return _improving(ctx, c, k, recent, " Train longer.")
 
 
-def _short_new_low(c: CurveStats, t) -> tuple[int, float] | None:
+def _short_new_low(c: CurveStats, t, cl: CurveStats | None = None) -> tuple[int, float] | None:
     """A short run (5 to ``short_run`` epochs) whose last value is its lowest, by
     ``short_new_low_noise`` of its noise or more below the best before it, and whose last half
     falls, by a least-squares line, ``short_new_low_t`` standard errors or more beyond 0 and by
     ``improving_drop`` of its whole drop: ``(k, what the last k values gained)``, else None.
+    Or, for validation ``c``, beside a training loss ``cl`` that fell at each of its last steps
+    (:func:`falling_to_the_end`): the run has not converged, and the new low says validation
+    follows, whatever a bump in its last half does to the line (issue 11's tuning half: validation
+    1.634, 1.955, 1.456, 1.471, 1.264 while training fell 2.42 -> 1.37 at every epoch was good_fit);
+    then ``k`` runs from the best before the new low.
 
     A bump in the last third of a 5-10 epoch run defeats the final-stretch test (three points, one of
     them the bump), though a reader sees a curve ending on a new low (issue 11's real logs: 0.81,
@@ -83,6 +88,9 @@ def _short_new_low(c: CurveStats, t) -> tuple[int, float] | None:
     recent = -b * (k - 1)
     if -b > t.short_new_low_t * se and recent > t.improving_drop * c.drop:
         return k, recent
+    if cl is not None and cl.n == c.n and falling_to_the_end(cl, t):
+        k = min(c.n - int(np.argmin(c.y[:-1])), c.n - 1)
+        return k, float(c.y[:-1].min() - c.y[-1])
     return None
 
 
