@@ -249,3 +249,22 @@ def test_validation_rising_far_beyond_its_scatter_while_training_falls_is_overfi
     assert d.verdict == "overfitting", d.findings[0].message
     flat = [-0.4236, -0.4265, -0.4241, -0.4247, -0.4219, -0.4237]
     assert fitwatch.diagnose({"loss": flat, "val_loss": val}).verdict != "overfitting"
+
+
+def test_a_memorised_training_set_beside_a_flat_noisy_validation_is_overfitting():
+    """A new user's trial (issue 11): training accuracy 1.0 and a loss near 0, validation flat at 1.6
+    with accuracy 0.45, was good_fit because the validation noise happened to slope down over the
+    last epochs. A slope back down to where the curve has been is not progress: no new low."""
+    rng = np.random.default_rng(3)
+    e = np.arange(30)
+    train = 0.001 + 2.3 * np.exp(-e / 2)
+    val = 1.6 + 0.7 * np.exp(-e) + rng.normal(0, 0.02, 30)
+    val[-8:] = np.linspace(1.64, 1.58, 8) + rng.normal(0, 0.004, 8)  # a last stretch sloping down, no new low
+    val[14] = val.min() - 0.02
+    h = {"loss": train, "accuracy": np.minimum(1.0, 0.1 + e * 0.15), "val_loss": val,
+         "val_accuracy": 0.45 + rng.normal(0, 0.01, 30)}
+    d = fitwatch.diagnose(h)
+    assert d.verdict == "overfitting" and "training accuracy ends at 1.000" in d.findings[0].message
+    # the same with validation still going to new lows at the end: not called a plateau
+    h["val_loss"] = np.concatenate([val[:22], np.linspace(val.min() - 0.01, val.min() - 0.15, 8)])
+    assert fitwatch.diagnose(h).verdict != "overfitting"

@@ -16,6 +16,7 @@ import numpy as np
 
 from fitwatch.diagnosis.checks.context import Context, Verdict, primary, window
 from fitwatch.diagnosis.checks.early_stop import stopped
+from fitwatch.diagnosis.checks.progress import slope
 from fitwatch.diagnosis.remedies import remedies_for
 
 
@@ -48,8 +49,14 @@ def plateau_gap(ctx: Context) -> Verdict | None:
     # growing since mid-run, or since validation's lowest point (where it stopped improving)
     gap_low = float(cv.s[cv.imin] - cl.s[cv.imin]) if cv.imin < n - 2 else gap_mid
     growing = gap_end - min(gap_mid, gap_low) > t.noise_k * cv.sigma / math.sqrt(max(1, n // 4)) or a >= 0.99
+    # still improving: a gain of improving_drop of the drop over the last k epochs, beyond its noise (a
+    # least-squares line falling by noise_k standard errors) and to a new low: a wobble of a flat curve
+    # back down to where it has been is not progress
+    b, b_se = slope(cv.y[-k:])
+    improving = (gained >= t.improving_drop * cv.drop and -b > t.noise_k * b_se
+                 and float(np.nanmin(cv.y[-k:])) < float(np.nanmin(cv.y[:-k])))
     if not (a - va >= t.overfit_acc_gap and gap_end > t.gap_warning * max(abs(cl.end), 1e-12) and growing
-            and gained < t.improving_drop * cv.drop):
+            and not improving):
         return None
     m = int(np.flatnonzero(cv.s <= cv.start - t.plateau_fraction * cv.drop)[0])
     ev = {"best_val_loss": float(cv.y.min()), "plateau_epoch": Ek(m), "smoothed_val_loss_end": cv.end,
