@@ -268,3 +268,32 @@ def test_a_memorised_training_set_beside_a_flat_noisy_validation_is_overfitting(
     # the same with validation still going to new lows at the end: not called a plateau
     h["val_loss"] = np.concatenate([val[:22], np.linspace(val.min() - 0.01, val.min() - 0.15, 8)])
     assert fitwatch.diagnose(h).verdict != "overfitting"
+
+
+def test_a_frozen_accuracy_beside_a_loss_below_the_class_prior_says_to_check_the_metric():
+    """A new user's trial: validation accuracy 0.5 at every epoch while the loss fell to 0.14 was told
+    the loss fell 'only as far as the class prior takes it' (the prior's loss is at least 0.69)."""
+    e = np.arange(15)
+    h = {"loss": 1.4 * np.exp(-e / 5) + 0.1, "val_loss": 1.4 * np.exp(-e / 5) + 0.12,
+         "accuracy": [0.5] * 15, "val_accuracy": [0.5] * 15}
+    f = fitwatch.diagnose(h).findings[0]
+    assert "below the 0.6931 that predicting the class prior gives" in f.message
+    assert "only as far as the class prior" not in f.message
+    h = {"loss": [0.75, 0.70, 0.695, 0.694, 0.693, 0.693, 0.693], "val_loss": [0.74, 0.70, 0.696, 0.694, 0.694, 0.694, 0.694],
+         "accuracy": [0.5] * 7, "val_accuracy": [0.5] * 7}
+    assert "only as far as the class prior takes it" in fitwatch.diagnose(h).findings[0].message
+
+
+def test_evidence_of_diverged_and_not_learning_holds_raw_values_and_names_the_smoothed_ones():
+    """A new user's trial: 'lowest 0.4463 at epoch 5' in the message, lowest=0.6206 at epoch 4 in the
+    evidence (smoothed, unlabelled)."""
+    loss = [0.9, 0.7, 0.55, 0.5, 0.45, 0.62, 1.5, 4.0, 9.0, 26.8]
+    d = fitwatch.diagnose({"loss": loss, "val_loss": [v * 1.1 for v in loss]})
+    assert d.verdict == "diverged"
+    ev = d.findings[0].evidence
+    assert (ev["start"], ev["lowest"], ev["lowest_epoch"], ev["end"]) == (0.9, 0.45, 4, 26.8)
+    assert {"smoothed_start", "smoothed_lowest", "smoothed_end"} <= set(ev)
+    assert "lowest 0.45 at epoch 4" in d.findings[0].message
+    flat = {"loss": [2.31, 2.30, 2.32, 2.29, 2.31, 2.30, 2.3], "val_loss": [2.3, 2.31, 2.3, 2.32, 2.3, 2.31, 2.3]}
+    ev = fitwatch.diagnose(flat).findings[0].evidence
+    assert ev["start"] == 2.31 and ev["lowest"] == 2.29 and "smoothed_lowest" in ev

@@ -84,16 +84,17 @@ def diverged(ctx: Context) -> Verdict | None:
         return None
     if blown_r2:  # blew up at once: never below its start, so only the R² says how far off it is
         c = ctx.cl or ctx.cv
-        ev = {"best_r2": float(r2.max()), "end": float(c.y[-1]), "lowest": c.min}
+        ev = {"best_r2": float(r2.max()), "end": float(c.y[-1]), "lowest": float(np.min(c.y))}
         msg = (f"R\u00b2 never rose above {r2.max():.3g}: the predictions are {1 - r2.max():.3g} times further (in "
                f"squared error) from the targets than their mean is, from the first epoch on; the training "
                f"blew up at once (the loss is {c.y[-1]:.4g}).")
         first = span[0]
     elif explode:
         name, tail, c = explode
-        ev = {"curve": name, "start": c.start, "lowest": c.min, "end": tail, "max": float(np.max(c.y)),
-              "lowest_epoch": Ek(c.imin)}
-        low = int(np.argmin(c.y))  # raw values: the ones the user logged
+        low = int(np.argmin(c.y))  # raw values: the ones the user logged, as the message states them
+        ev = {"curve": name, "start": float(c.y[0]), "lowest": float(c.y[low]), "lowest_epoch": Ek(low),
+              "end": float(c.y[-1]), "max": float(np.max(c.y)), "smoothed_start": c.start,
+              "smoothed_lowest": c.min, "smoothed_end": tail}
         msg = (f"{name} climbed from {float(c.y[0]):.4g} at epoch {Ek(0)} (lowest {float(c.y[low]):.4g} at epoch "
                f"{Ek(low)}) to {float(c.y[-1]):.4g} at epoch {Ek(c.n - 1)}: the training has blown up.")
         first = Ek(c.imin)

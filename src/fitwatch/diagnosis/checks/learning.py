@@ -191,6 +191,23 @@ def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None]:
     return learned, drops, val_fixed, one_class
 
 
+#: a loss under this share of the class prior's entropy did not stop at the prior
+_PRIOR_BELOW = 0.8
+
+
+def prior_floor(share: float) -> float:
+    """The least cross-entropy of predicting the class prior when the majority class's share is
+    ``share``: the entropy of the most concentrated prior with that majority, the binary entropy of
+    ``share`` (for a share of 0.5 or more; below it, of ``1 - share``, a lower bound).
+
+    Example:
+        >>> round(prior_floor(0.5), 4), round(prior_floor(0.9), 4)
+        (0.6931, 0.3251)
+    """
+    p = min(max(share, 1 - share), 1 - 1e-12)
+    return float(-p * math.log(p) - (1 - p) * math.log(1 - p))
+
+
 def not_learning(ctx: Context) -> Verdict | None:
     """Neither curve fell by ``learn_drop`` of its start and beyond its noise (or it stayed at the
     no-skill level, its accuracy never moved or never left chance, or validation never changed)."""
@@ -203,8 +220,9 @@ def not_learning(ctx: Context) -> Verdict | None:
     if learned and not no_skill_r2:
         return None
     c = ctx.cl or ctx.cv
-    ev = {"relative_drop": {k: round(v, 5) for k, v in drops.items()}, "start": c.start, "lowest": c.min,
-          "noise": c.sigma}
+    start, low = float(c.y[0]), float(np.nanmin(c.y))  # raw, as logged and as the message states them
+    ev = {"relative_drop": {k: round(v, 5) for k, v in drops.items()}, "start": start, "lowest": low,
+          "smoothed_start": c.start, "smoothed_lowest": c.min, "noise": c.sigma}
     chance = ctx.chance.get("loss" if c is ctx.cl else "val_loss")
     floor = no_skill_level(c.start) if chance is None or ctx.stated_floor else chance
     if floor is not None:
@@ -235,21 +253,26 @@ def not_learning(ctx: Context) -> Verdict | None:
         "not_learning", span, ev,
         (f"The loss jumped from {c.y[0]:.4g} to {ev['peak']:.4g} at epoch {ev['peak_epoch']} and never came back "
          f"below where it started (at best {float(c.y.min()):.4g})" if jump else
-         f"The loss fell from {c.start:.4g} to {c.min:.4g} but learned nothing that counts" if fell else
-         f"The loss fell from {c.start:.4g} to at best {c.min:.4g} ({100 * max(drops.values()):.1f}% lower), no "
+         f"The loss fell from {start:.4g} to {low:.4g} but learned nothing that counts" if fell else
+         f"The loss fell from {start:.4g} to at best {low:.4g} ({100 * max(drops.values()):.1f}% lower), no "
          f"more than its own epoch-to-epoch noise ({t.noise_k:g} x {c.sigma:.3g})"
          if max(drops.values(), default=0) >= t.learn_drop and floor is None else
-         f"The loss hardly moved: from {c.start:.4g} to at best {c.min:.4g} "
+         f"The loss hardly moved: from {start:.4g} to at best {low:.4g} "
          f"({100 * max(drops.values(), default=0):.1f}% lower)")
         + (_at_floor(ctx, floor) if floor is not None else ".")
         + (f" R\u00b2 never rose above {ev['best_r2']:.3f}: the model predicts no better than the mean of the "
            f"targets." if no_skill_r2 else ""),
         remedies_for("not_learning", first=first))
     if one_class is not None and not jump:  # the accuracy says what the loss's fall was worth
+        prior = prior_floor(one_class)
         finding.message = (f"Validation accuracy never changed ({one_class:.4g} at every epoch"
                            f"{', training accuracy neither' if ctx.acc is not None else ''}): the "
-                           f"model predicts the same class for every input, the majority's share; the loss fell from "
-                           f"{c.start:.4g} to {c.min:.4g} only as far as the class prior takes it.")
+                           f"model predicts the same class for every input, the majority's share; " + (
+                               f"the loss fell from {start:.4g} to {low:.4g} only as far as the class prior takes it."
+                               if low >= _PRIOR_BELOW * prior else
+                               f"yet the loss fell from {start:.4g} to {low:.4g}, below the {prior:.4g} that predicting "
+                               f"the class prior gives: check that the accuracy is computed on the model's "
+                               f"predictions and the right labels, and that the loss is the one for these labels."))
     if val_fixed:  # the one thing to say: the judged curve never moved
         finding.message = (f"The validation loss is {cv.y[0]:.6g} at every one of its {cv.n} evaluations: the model's "
                            f"outputs on the validation data never changed (or the evaluation does not use the "
