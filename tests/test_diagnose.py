@@ -244,6 +244,17 @@ def test_a_monitored_metric_is_named_in_messages_and_evidence():
     assert "Validation loss" in d.findings[0].message and "best_val_loss" in d.findings[0].evidence
 
 
+def test_a_metric_still_rising_is_said_to_rise():
+    """A new user's trial: a YOLO mAP that rose was 'still falling at the end: 0.07 lower'."""
+    acc = [0.5, 0.6, 0.7, 0.75, 0.8, 0.84, 0.87, 0.9]
+    d = fitwatch.diagnose({"accuracy": acc, "val_accuracy": [a - 0.02 * i / 7 for i, a in enumerate(acc)]},
+                          monitor="val_accuracy")
+    assert d.verdict == "still_improving"
+    msg = d.findings[0].message
+    assert msg.startswith("val_accuracy is still rising at the end: ") and "higher over the last" in msg
+    assert "whole rise" in msg and "falling" not in msg and "lower" not in msg
+
+
 def test_a_training_error_of_zero_is_said_not_divided_by():
     # training accuracy reaches 1.0: its error is 0, and ratios to it would print "4717583558010%"
     acc = [0.5, 0.8, 0.9, 0.95, 0.98, 0.99] + [1.0] * 14

@@ -137,6 +137,9 @@ def relabel(findings: list[Finding], curves: Curves, monitor: str) -> None:
         return k
 
     def text(m: str) -> str:
+        if higher_is_better(monitor):  # the metric itself rose where its error fell
+            m = re.sub(r"(?<![\w/.-])(val_loss|loss) is still falling at the end: (\S+) lower(.*?)whole drop",
+                       lambda g: f"{g.group(1)} is still rising at the end: {g.group(2)} higher{g.group(3)}whole rise", m)
         m = re.sub(r"\b([Vv]alidation|[Tt]raining) loss\b", lambda g: f"{g.group(1)} {label}", m)
         m = re.sub(r"\b([Tt])he loss\b", lambda g: f"{g.group(1)}he {label}", m)
         m = re.sub(r"(?<![\w/.-])val_loss\b", val_key, m)  # a curve named by its key ("val_loss is still falling")
