@@ -297,3 +297,21 @@ def test_evidence_of_diverged_and_not_learning_holds_raw_values_and_names_the_sm
     flat = {"loss": [2.31, 2.30, 2.32, 2.29, 2.31, 2.30, 2.3], "val_loss": [2.3, 2.31, 2.3, 2.32, 2.3, 2.31, 2.3]}
     ev = fitwatch.diagnose(flat).findings[0].evidence
     assert ev["start"] == 2.31 and ev["lowest"] == 2.29 and "smoothed_lowest" in ev
+
+
+def test_spikes_that_recur_all_run_long_are_unstable():
+    """A new user's trial: the loss spiked 3-5x at epochs 7, 15 and 22 of 30 (both curves) and was
+    good_fit, because only the second half's jumps were counted (early chaos settles)."""
+    e = np.arange(30)
+    base = 0.35 + 1.4 * np.exp(-e / 8)
+
+    def run(spikes):
+        loss, val = base.copy(), base * 1.1
+        for s in spikes:
+            loss[s] *= 4
+            val[s] *= 4.5
+        return {"loss": loss, "val_loss": val}
+
+    assert fitwatch.diagnose(run([7, 15, 22])).verdict == "unstable"
+    assert fitwatch.diagnose(run([15, 22])).verdict != "unstable"  # two: not yet "keeps jumping"
+    assert fitwatch.diagnose(run([2, 4, 22])).verdict != "unstable"  # early chaos, then one spike

@@ -135,6 +135,8 @@ def unstable(ctx: Context) -> Verdict | None:
         ups = steps / np.maximum(c.y[:-1], 1e-12)
         jumping = (ups > t.unstable_jump) & ((steps > big) | _acc_fell(acc, c.n, t))
         jumps = int(np.count_nonzero(jumping[max(0, c.n // 2 - 1):]))  # the second half: early chaos settles
+        if jumps >= t.unstable_jumps - 1:  # and one more after the first fifth: spikes that recur all run long
+            jumps = max(jumps, int(np.count_nonzero(jumping[max(1, c.n // 5):])))
         # scatter around the moving average is also what a short curve's bend looks like (the average
         # lags it); a curve that "jumps around" goes up now and then, so a second half that falls at
         # (nearly) every epoch is not unstable, however much it bends
