@@ -754,3 +754,19 @@ def test_curves_without_a_value_to_judge_are_a_one_line_error():
         with pytest.raises(ValueError) as e:
             fitwatch.diagnose_curves(c)
         assert "\n" not in str(e.value) and c.name in str(e.value)
+
+
+def test_a_training_only_loss_as_monitor_is_judged_as_training():
+    """A new user's trial: --monitor G_loss on a GAN log said 'The validation g_loss fell and settled'
+    and 'There is no training g_loss'."""
+    e = np.arange(30)
+    h = {"G_loss": list(1.9 - 0.5 * (1 - np.exp(-e / 5)) + 0.05 * np.sin(e)),
+         "D_loss": list(0.7 + 0.05 * np.cos(e))}
+    d = fitwatch.diagnose(h, monitor="G_loss")
+    text = " ".join(f.message for f in d.findings)
+    assert "validation g_loss fell" not in text.lower() and "no training g_loss" not in text
+    assert "There is no validation g_loss" in text
+    assert any("one player of a GAN" in n for n in d.notes)
+    # a metric without val_ that is not a loss (YOLO's mAP, computed on validation data) is still the judged curve
+    d = fitwatch.diagnose({"loss": list(2 - e / 20), "map": list(0.1 + e / 100)}, monitor="map")
+    assert d.monitor == "map" and not any("one player" in n for n in d.notes)

@@ -38,6 +38,7 @@ from fitwatch.diagnosis.evidence import run_evidence
 from fitwatch.diagnosis.remedies import CATALOGUE, RULES, apply_rules
 from fitwatch.diagnosis.thresholds import DEFAULT, Thresholds
 
+_GAN = re.compile(r"^(train_)?(g|d|gen|disc|generator|discriminator|critic)_(adv_)?loss$", re.IGNORECASE)
 _R2 = re.compile(r"(val_|valid_|validation_|eval_|val/|valid/)?(train_|train/)?r2(_score)?")
 
 #: the primary checks, in order: the first that answers gives the verdict (``settled`` always does)
@@ -197,6 +198,9 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
     # epoch where the source has no value (Curves.missing: validation every few epochs) is left out
     findings: list[Finding] = []
     notes = list(curves.notes)
+    if _GAN.match(monitor) and sum(bool(_GAN.match(k)) for k in curves.series) >= 2:
+        notes.append(f"{monitor} is one player of a GAN: its loss measures it against the other player, not "
+                     f"the fit, and need not settle; judge the samples (FID, a look) before its verdict")
     n_all = len(curves)
     where = curves.source or curves.name or "the curves"
     if n_all == 0:
@@ -268,7 +272,7 @@ def _no_skill(curves: Curves, on_loss: bool):
 def _present(curves: Curves, monitor: str, L, V, notes: list):
     """The pair with their missing masks; a curve without a value at any epoch is dropped (None),
     and a sparse one noted."""
-    kL, kV = monitored_keys(monitor)
+    kL, kV = monitored_keys(monitor, curves)
     mL = curves.missing.get(kL) if L is not None else None
     mV = curves.missing.get(kV) if V is not None else None
     for key, m in ((kV, mV), (kL, mL)):

@@ -91,10 +91,30 @@ def _loss_by_another_name(curves: Curves, monitor: str) -> str:
                    + (f", e.g. --monitor {vals[0]}" if vals else ""))
 
 
-def monitored_keys(monitor: str) -> tuple[str | None, str]:
-    """The keys of the (training, validation) pair :func:`monitored` returns."""
+def training_only(curves: Curves | None, monitor: str) -> bool:
+    """``monitor`` names a training loss with no validation counterpart (a GAN's ``g_loss``, a
+    ``train_loss``): it is judged as the training curve, alone. A metric of another name without
+    ``val_`` (YOLO's ``metrics/mAP50-95``, computed on validation data) stays the judged curve.
+
+    Example:
+        >>> import numpy as np
+        >>> c = Curves(np.arange(3), {"g_loss": [3, 2, 1], "d_loss": [1, 1, 1], "map": [.1, .2, .3]})
+        >>> training_only(c, "g_loss"), training_only(c, "map"), training_only(c, "val_loss")
+        (True, False, False)
+    """
+    if curves is None or monitor in ("val_loss", "loss") or monitor.startswith("val_") \
+            or monitor not in curves.series or f"val_{monitor}" in curves.series:
+        return False
+    return "loss" in monitor.lower() or monitor.lower().startswith("train")
+
+
+def monitored_keys(monitor: str, curves: Curves | None = None) -> tuple[str | None, str | None]:
+    """The keys of the (training, validation) pair :func:`monitored` returns (with ``curves``, a
+    training-only monitor, :func:`training_only`, is the training key and there is no validation one)."""
     if monitor in ("val_loss", "loss"):
         return "loss", "val_loss"
+    if training_only(curves, monitor):
+        return monitor, None
     train_key = monitor[4:] if monitor.startswith("val_") else monitor
     return (train_key if train_key != monitor else None), monitor
 
@@ -110,8 +130,10 @@ def monitored(curves: Curves, monitor: str) -> tuple[np.ndarray | None, np.ndarr
                        f"(found: {', '.join(curves.series)}); pass --monitor with one of those")
     train_key = monitor[4:] if monitor.startswith("val_") else monitor
     pair = [curves.get(train_key) if train_key != monitor else None, curves.get(monitor)]
+    if training_only(curves, monitor):  # a training loss without validation: judged as training, alone
+        pair = [curves.get(monitor), None]
     if higher_is_better(monitor):
-        unit = within_unit(pair[1])  # one transform for both curves: the validation curve's
+        unit = within_unit(pair[1] if pair[1] is not None else pair[0])  # one transform for both: validation's
         pair = [None if a is None else (1.0 - a if unit else -a) for a in pair]
     return pair[0], pair[1]
 
@@ -120,7 +142,8 @@ def relabel(findings: list[Finding], curves: Curves, monitor: str) -> None:
     """Name the monitored metric where the findings say "loss": in the messages, and in the evidence's
     keys (``best_val_loss`` -> ``best_val_mae``). A higher-is-better metric is judged as an error
     (1 - accuracy; the negated value when it is not within [0, 1]), and named so."""
-    train_key, val_key = monitored_keys(monitor)
+    train_key, val_key = monitored_keys(monitor, curves)
+    val_key = val_key or f"val_{train_key}"  # a training-only monitor: no validation curve to name
     name = val_key[4:] if val_key.startswith("val_") else val_key
     key, label = name, name
     if higher_is_better(monitor):  # judged as monitored() turned it into an error
