@@ -117,6 +117,8 @@ CASES = {
                      lambda: fitwatch.diagnose(_overfit())),
     "text": (lambda: fitwatch.diagnose(_overfit(), context={"data": "text"}),
              lambda: fitwatch.diagnose(_overfit(), context={"data": "image"})),
+    "no_classes": (lambda: fitwatch.diagnose(_smooth_flat()),
+                   lambda: fitwatch.diagnose(_smooth_flat(), context={"classes": 10})),
     "fits_training": (lambda: fitwatch.diagnose(_memorised()),
                       lambda: fitwatch.diagnose(_settled_high())),
     "best_is_last": (lambda: fitwatch.diagnose(_improving_to_the_end()),

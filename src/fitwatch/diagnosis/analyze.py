@@ -175,6 +175,8 @@ def weigh_remedies(ctx: Context, curves: Curves, findings: list, *, last: bool) 
                       share=ctx.t.end_above_start, fits=fits_training(ctx.cl, ctx.acc), chance=chance)
     if last:
         ev.add("best_is_last")
+    if chance is None and ctx.acc is None and ctx.vacc is None and not any("acc" in k for k in curves.series):
+        ev.add("no_classes")
     before = [list(f.remedies) for f in findings]
     apply_rules(findings, ev)
     if any(f.remedies != b for f, b in zip(findings, before)):

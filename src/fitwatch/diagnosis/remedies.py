@@ -28,7 +28,8 @@ CATALOGUE: dict[str, str] = {
     "weight_decay": "Add L2 regularisation (weight_decay=1e-4..1e-2 in the optimizer; in Keras a "
                     "kernel_regularizer) or L1 if you want sparse weights.",
     "dropout": "Add dropout (p=0.2..0.5) after the larger hidden layers.",
-    "augmentation": "Augment the training data (flips, crops, noise, mixup...) so the model cannot memorise it.",
+    "augmentation": "Augment the training data with changes that keep the label (images: flips, crops; any data: "
+                    "noise, mixup...) so the model cannot memorise it.",
     "more_data": "Get more (or cleaner) training data; check for label noise.",
     "smaller_model": "Use a smaller model (fewer layers or units) for this much data.",
     "larger_model": "Use a larger model (more units or layers): this one cannot fit the training data.",
@@ -196,6 +197,8 @@ RULES: tuple[Rule, ...] = (
          ("weight_decay", "dropout", "batch_norm", "init", "relu"), ("hf_regularise",)),
     Rule("text", "the run's data is text (context data='text'; a Trainer model whose input is input_ids)",
          ("augmentation", "normalise_inputs")),
+    Rule("no_classes", "no class in sight: no accuracy curve, no class count and no chance level (a regression, "
+                       "as far as the run shows)", ("class_balance",)),
     Rule("fits_training", "the model fits its training data: training loss fell by 95% or more, or "
                           "training accuracy ends at 0.99 or above", ("larger_model",)),
     Rule("best_is_last", "the best epoch is the last one (nothing to stop early for or restore)",
