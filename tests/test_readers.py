@@ -234,6 +234,12 @@ def test_a_resumed_run_is_one_run_and_an_attempt_begun_again_is_left_out(tmp_pat
     assert any("an attempt begun again, left out" in n for n in c.notes)
     text = "epoch,loss,accuracy\n0,2.0,0.3\n1,0.6,0.8\n0,3.6,0.01\n1,2.9,0.02\n"  # a new run
     assert [len(c) for c in read_curves(write(tmp_path, "new.csv", text))] == [2, 2]
+    # the same start again for fewer epochs than the first went: a run trained again, shorter (a new
+    # user's trial: a 12-epoch fit then the same with epochs=8 lost the 12-epoch run); both are runs
+    text = "epoch,loss\n0,2.0\n1,1.9\n2,1.5\n3,1.1\n0,2.0\n1,1.9\n2,1.5\n"
+    runs = read_curves(write(tmp_path, "shorter.csv", text))
+    assert [len(c) for c in runs] == [4, 3]
+    assert any("read as a second run (a run trained again, shorter)" in n for n in runs[1].notes)
 
 
 def test_runs_appended_repeated_header(tmp_path):

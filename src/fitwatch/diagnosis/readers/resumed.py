@@ -259,7 +259,12 @@ def join_resumed(parts: list[tuple[Curves, int]], where: str) -> list[tuple[Curv
             continue
         prev = out[-1][0]
         rel = relation(prev, nxt)
-        if rel == "repeat":
+        if rel == "repeat" and prev.n > nxt.n:  # went further than the new one: a run of its own, then a shorter one
+            nxt.notes.append(f"the epoch counter restarts at {where} {at} with the same first values, for fewer "
+                             f"epochs ({nxt.n}) than the {prev.n} before: read as a second run (a run trained "
+                             f"again, shorter), the first kept as a run of its own")
+            out.append([nxt, at])
+        elif rel == "repeat":
             nxt.notes.append(f"the epoch counter restarts at {where} {at} with the same first values: the "
                              f"{prev.n} epochs before were an attempt begun again, left out")
             out[-1] = [nxt, at]
