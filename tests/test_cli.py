@@ -386,6 +386,14 @@ def test_show_takes_a_log_file_as_diagnose_does(tmp_path, store_dir):
     assert "a log file" not in p.stdout and "two.csv  #1" in p.stdout
     p = cli("show", tmp_path / "nothing.csv", cwd=tmp_path)
     assert p.returncode == 2 and "nothing.csv" in p.stderr
+    # --monitor, a name as written in the file, as diagnose takes it (a new user's trial: it was refused)
+    acc = tmp_path / "acc.csv"
+    acc.write_text("epoch,loss,Val Acc,val_loss\n0,1.0,0.5,1.1\n1,0.6,0.7,0.8\n2,0.4,0.65,0.7\n")
+    p = cli("show", acc, "--monitor", "Val Acc", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "best val_accuracy 0.7 at epoch 1" in p.stdout
+    p = cli("show", acc, "--monitor", "nope", cwd=tmp_path)
+    assert p.returncode == 2 and "no 'nope' curve" in p.stderr and "Traceback" not in p.stderr
 
 
 def test_diagnose_takes_the_no_skill_baseline_and_the_kind_of_data(tmp_path):

@@ -75,6 +75,8 @@ def _add_show(sub, common) -> None:
     g.add_argument("--layers", action="store_true",
                    help="what run.watch(model) saw inside the model: each layer's gradients and updates, each "
                         "activation's dead and saturated units, and the causes they name")
+    p.add_argument("--monitor", metavar="NAME", help="the curve whose best epoch is marked (default val_loss), a key "
+                                                    "or a column as written in the file, as diagnose takes it")
     p.set_defaults(func=cmd_show)
 
 
@@ -215,7 +217,10 @@ def cmd_show(args) -> int:
     if args.csv:
         sys.stdout.write(tables.epochs_csv(data))
         return 0
-    tables.print_show(data, tables.make_console(), last=args.last, show_all=args.show_all)
+    from fitwatch.diagnosis.monitored import higher_is_better
+
+    monitor = ("+" if higher_is_better(args.monitor) else "") + args.monitor if args.monitor else None
+    tables.print_show(data, tables.make_console(), last=args.last, show_all=args.show_all, monitor=monitor)
     return 0
 
 
@@ -246,7 +251,7 @@ def _show_layers(data) -> int:
 def _show_file(args) -> int:
     """``fitwatch show FILE``: every run the file holds, as the store's runs are shown."""
     from fitwatch.diagnosis.readers import ReadError, read_curves
-    from fitwatch.show import tables
+    from fitwatch.show import logfile, tables
 
     try:
         runs = read_curves(args.run)
@@ -258,9 +263,12 @@ def _show_file(args) -> int:
     console = tables.make_console()
     for curves in runs:
         if args.csv:
-            sys.stdout.write(tables.epochs_csv(tables.curves_as_run(curves)))
+            sys.stdout.write(tables.epochs_csv(logfile.curves_as_run(curves)))
         else:
-            tables.print_show_curves(curves, console, last=args.last, show_all=args.show_all)
+            try:
+                logfile.print_show_curves(curves, console, last=args.last, show_all=args.show_all, monitor=args.monitor)
+            except KeyError as e:
+                raise UserError(e.args[0]) from None
     return 0
 
 

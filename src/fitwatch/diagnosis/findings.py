@@ -104,6 +104,15 @@ class Diagnosis:
         if self.verdict not in VERDICTS:
             raise ValueError(f"fitwatch: a verdict is one of {', '.join(VERDICTS)}; got {self.verdict!r}")
 
+    @property
+    def judged(self) -> str:
+        """The curve the verdict was judged on: ``monitor``, or the training loss when the default
+        ``val_loss`` was asked for and the run has no validation loss."""
+        series = getattr(self._curves, "series", {})
+        if self.monitor == "val_loss" and "val_loss" not in series and "loss" in series:
+            return "loss"
+        return self.monitor
+
     def to_dict(self) -> dict:
         """The JSON schema documented in docs/diagnosis.md."""
         out = {
@@ -168,7 +177,8 @@ class Diagnosis:
     def __str__(self) -> str:
         head = f"{self.name or self.source}: {VERDICT_TEXT[self.verdict]}"
         if self.best_epoch is not None:
-            head += f" (best epoch {self.best_epoch}"
+            head += f" (judged on {self.judged}, " if self.monitor else " ("
+            head += f"best epoch {self.best_epoch}"
             head += f", overfitting from epoch {self.onset_epoch})" if self.onset_epoch is not None else ")"
         lines = [head]
         for f in self.findings:
@@ -186,7 +196,7 @@ class Diagnosis:
         title = Text()
         title.append(f"{self.name or self.source}  ")
         title.append(VERDICT_TEXT[self.verdict].upper(), style=_VERDICT_STYLE[self.verdict])
-        sub = []
+        sub = [f"judged on {self.judged}"] if self.monitor else []
         if self.best_epoch is not None:
             sub.append(f"best epoch {self.best_epoch}")
         if self.onset_epoch is not None:

@@ -237,12 +237,16 @@ def print_runs(runs: list[dict], console: Console, store_path=None, config_keys=
 
 
 # -- fitwatch show ------------------------------------------------------------------------------
-def best_index(data: RunData) -> int | None:
-    """Row index of the lowest finite val_loss, or None."""
-    vals = data.metrics.get(("val", "loss"))
+def best_index(data: RunData, monitor: str | None = None) -> int | None:
+    """Row index of the best finite value of ``monitor`` (a Keras-style key, default ``val_loss``; with
+    a ``+`` in front, higher is better: ``+val_accuracy``): the lowest (highest), or None."""
+    up = bool(monitor and monitor.startswith("+"))
+    monitor = monitor[1:] if up else monitor
+    key = next((k for k in data.metrics if keras_key(*k) == monitor), None) if monitor else ("val", "loss")
+    vals = data.metrics.get(key)
     if vals is None or not len(vals):
         return None
-    finite = np.where(np.isfinite(vals), vals, np.inf)
+    finite = np.where(np.isfinite(vals), -vals if up else vals, np.inf)
     if data.cut_short:
         finite[-1] = np.inf  # an epoch cut short by an error: the mean of part of its batches
     if not np.isfinite(finite).any():
@@ -281,11 +285,11 @@ def epoch_columns(data: RunData) -> list[tuple[tuple[str, str], str]]:
     return [(key, keras_key(*key)) for key in data.metrics]
 
 
-def epoch_marks(data: RunData) -> dict[int, Text]:
-    """Row index -> the mark beside it: the best val_loss (``<- best``), the epoch whose weights early
-    stopping restored (``restored``) and the epoch it stopped at (``<- stopped``)."""
+def epoch_marks(data: RunData, monitor: str | None = None) -> dict[int, Text]:
+    """Row index -> the mark beside it: the best val_loss (or ``monitor``: ``<- best``), the epoch whose
+    weights early stopping restored (``restored``) and the epoch it stopped at (``<- stopped``)."""
     marks: dict[int, list[str]] = {}
-    best = best_index(data)
+    best = best_index(data, monitor)
     stop = early_stopping_info(data)
     # early stopping that watched another curve (val_accuracy...) has its own best: say whose is whose
     other = stop.get("monitor") if stop and stop.get("monitor") not in (None, "val_loss") else None
@@ -305,11 +309,12 @@ def epoch_marks(data: RunData) -> dict[int, Text]:
             for i, m in marks.items()}
 
 
-def epoch_table(data: RunData, last: int | None = None, show_all: bool = False) -> tuple[Table, str | None]:
+def epoch_table(data: RunData, last: int | None = None, show_all: bool = False,
+                monitor: str | None = None) -> tuple[Table, str | None]:
     """The per-epoch table (Keras-style columns) and the note about elided rows, if any."""
     cols = epoch_columns(data)
-    best = best_index(data)
-    marks = epoch_marks(data)
+    best = best_index(data, monitor)
+    marks = epoch_marks(data, monitor)
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("epoch", justify="right", no_wrap=True)
     for _, label in cols:
@@ -358,12 +363,13 @@ def show_header(data: RunData) -> RenderableType:
     return Group(*lines)
 
 
-def best_line(data: RunData) -> Text | None:
-    best = best_index(data)
+def best_line(data: RunData, monitor: str | None = None) -> Text | None:
+    best = best_index(data, monitor)
     if best is None:
         return None
-    vals = data.metrics[("val", "loss")]
-    text = Text("best val_loss ")
+    name = (monitor or "val_loss").lstrip("+")
+    vals = data.metrics[next(k for k in data.metrics if keras_key(*k) == name)]
+    text = Text(f"best {name} ")
     text.append(fmt_number(vals[best]), style="bold green")
     text.append(f" at epoch {int(data.epochs[best])}")
     present = data.present.get(("val", "loss"), np.ones(len(vals), dtype=bool))
@@ -434,7 +440,7 @@ def stop_line(data: RunData) -> Text | None:
 
 
 def print_show(data: RunData, console: Console, last: int | None = None, show_all: bool = False,
-               header: RenderableType | None = None) -> None:
+               header: RenderableType | None = None, monitor: str | None = None) -> None:
     """The ``fitwatch show`` report: header, what was checked before training, per-epoch table, best val_loss,
     what early stopping did."""
     console.print(show_header(data) if header is None else header, soft_wrap=True)
@@ -444,11 +450,11 @@ def print_show(data: RunData, console: Console, last: int | None = None, show_al
     if not len(data.epochs):
         console.print(Text("no epochs recorded yet", style="dim"))
         return
-    table, note = epoch_table(data, last=last, show_all=show_all)
+    table, note = epoch_table(data, last=last, show_all=show_all, monitor=monitor)
     print_wide(console, table)
     if note:
         console.print(Text(note, style="dim"), soft_wrap=True)
-    best = best_line(data)
+    best = best_line(data, monitor)
     if best is not None:
         console.print(best, soft_wrap=True)
     stopped = stop_line(data)
@@ -472,24 +478,3 @@ def epochs_csv(data: RunData) -> str:
                 row.append(repr(float(data.metrics[key][i])))
         w.writerow(row)
     return buf.getvalue()
-
-
-def curves_as_run(curves) -> RunData:
-    """A log file's curves (:class:`fitwatch.Curves`) as a run for the tables: no record, the values
-    where the file has them (``fitwatch show training.log``)."""
-
-    metrics, present = {}, {}
-    for key, values in curves.series.items():
-        metrics[split_key(key)] = values
-        present[split_key(key)] = ~curves.missing.get(key, np.zeros(len(values), dtype=bool))
-    return RunData(id=0, name=curves.name or curves.source, status="log", config={}, info={}, error=None,
-                   started_at=None, ended_at=None, updated_at=None, pid=None, host=None,
-                   epochs=np.asarray(curves.epochs, dtype=np.int64), metrics=metrics, present=present)
-
-
-def print_show_curves(curves, console: Console, last: int | None = None, show_all: bool = False) -> None:
-    """``fitwatch show FILE``: a log file's per-epoch table and best epoch, under what the reader noted."""
-    header = [Text.assemble((curves.name or curves.source, "bold"), ("  a log file", "dim"),
-                            f"   epochs {len(curves.epochs)}")]
-    header += [Text(f"note    {n}", style="dim") for n in curves.notes]
-    print_show(curves_as_run(curves), console, last=last, show_all=show_all, header=Group(*header))

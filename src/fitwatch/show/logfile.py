@@ -1,0 +1,51 @@
+"""``fitwatch show FILE``: a log file's curves shown as the store's runs are (:mod:`fitwatch.show.tables`).
+
+Example:
+    >>> import fitwatch
+    >>> data = curves_as_run(fitwatch.Curves.from_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}))
+    >>> data.status, data.epochs.tolist()
+    ('log', [0, 1])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.console import Console, Group
+from rich.text import Text
+
+from fitwatch.core.names import split_key
+from fitwatch.show.tables import print_show
+from fitwatch.store.rundata import RunData
+
+__all__ = ["curves_as_run", "print_show_curves"]
+
+
+def curves_as_run(curves) -> RunData:
+    """A log file's curves (:class:`fitwatch.Curves`) as a run for the tables: no record, the values
+    where the file has them (``fitwatch show training.log``)."""
+
+    metrics, present = {}, {}
+    for key, values in curves.series.items():
+        metrics[split_key(key)] = values
+        present[split_key(key)] = ~curves.missing.get(key, np.zeros(len(values), dtype=bool))
+    return RunData(id=0, name=curves.name or curves.source, status="log", config={}, info={}, error=None,
+                   started_at=None, ended_at=None, updated_at=None, pid=None, host=None,
+                   epochs=np.asarray(curves.epochs, dtype=np.int64), metrics=metrics, present=present)
+
+
+def print_show_curves(curves, console: Console, last: int | None = None, show_all: bool = False,
+                      monitor: str | None = None) -> None:
+    """``fitwatch show FILE``: a log file's per-epoch table and best epoch (of ``monitor``, a key or a
+    column as written), under what the reader noted."""
+    header = [Text.assemble((curves.name or curves.source, "bold"), ("  a log file", "dim"),
+                            f"   epochs {len(curves.epochs)}")]
+    header += [Text(f"note    {n}", style="dim") for n in curves.notes]
+    if monitor:
+        from fitwatch.diagnosis.monitored import higher_is_better, resolve_monitor  # the diagnosis' reading
+
+        monitor = resolve_monitor(curves, monitor)
+        if monitor not in curves.series:
+            raise KeyError(f"{curves.source or curves.name}: no {monitor!r} curve (found: {', '.join(curves.series)}); "
+                           f"pass --monitor with one of those")
+        monitor = "+" + monitor if higher_is_better(monitor) else monitor
+    print_show(curves_as_run(curves), console, last=last, show_all=show_all, header=Group(*header), monitor=monitor)
