@@ -191,6 +191,19 @@ def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None]:
     return learned, drops, val_fixed, one_class
 
 
+def _one_class(share: float, with_training: bool, start: float, low: float) -> str:
+    """What a validation accuracy frozen at ``share`` says, beside a loss that fell from ``start`` to ``low``."""
+    prior = prior_floor(share)
+    return (f"Validation accuracy never changed ({share:.4g} at every epoch"
+            f"{', training accuracy neither' if with_training else ''}): the model predicts the same class for "
+            f"every input, the majority's share; " + (
+                f"the loss fell from {start:.4g} to {low:.4g} only as far as the class prior takes it."
+                if low >= _PRIOR_BELOW * prior else
+                f"yet the loss fell from {start:.4g} to {low:.4g}, below the {prior:.4g} that predicting the class "
+                f"prior gives: check that the accuracy is computed on the model's predictions and the right labels, "
+                f"and that the loss is the one for these labels."))
+
+
 #: a loss under this share of the class prior's entropy did not stop at the prior
 _PRIOR_BELOW = 0.8
 
@@ -264,15 +277,7 @@ def not_learning(ctx: Context) -> Verdict | None:
            f"targets." if no_skill_r2 else ""),
         remedies_for("not_learning", first=first))
     if one_class is not None and not jump:  # the accuracy says what the loss's fall was worth
-        prior = prior_floor(one_class)
-        finding.message = (f"Validation accuracy never changed ({one_class:.4g} at every epoch"
-                           f"{', training accuracy neither' if ctx.acc is not None else ''}): the "
-                           f"model predicts the same class for every input, the majority's share; " + (
-                               f"the loss fell from {start:.4g} to {low:.4g} only as far as the class prior takes it."
-                               if low >= _PRIOR_BELOW * prior else
-                               f"yet the loss fell from {start:.4g} to {low:.4g}, below the {prior:.4g} that predicting "
-                               f"the class prior gives: check that the accuracy is computed on the model's "
-                               f"predictions and the right labels, and that the loss is the one for these labels."))
+        finding.message = _one_class(one_class, ctx.acc is not None, start, low)
     if val_fixed:  # the one thing to say: the judged curve never moved
         finding.message = (f"The validation loss is {cv.y[0]:.6g} at every one of its {cv.n} evaluations: the model's "
                            f"outputs on the validation data never changed (or the evaluation does not use the "
