@@ -315,3 +315,21 @@ def test_spikes_that_recur_all_run_long_are_unstable():
     assert fitwatch.diagnose(run([7, 15, 22])).verdict == "unstable"
     assert fitwatch.diagnose(run([15, 22])).verdict != "unstable"  # two: not yet "keeps jumping"
     assert fitwatch.diagnose(run([2, 4, 22])).verdict != "unstable"  # early chaos, then one spike
+
+
+def test_a_learning_rate_raised_at_the_epoch_the_loss_jumped_is_named():
+    """A new user's trial: lr 0.02 -> 0.5 at epoch 10, the training loss 0.53 -> 2.32, and nothing said."""
+    e = np.arange(30)
+    loss = 0.45 + 0.5 * np.exp(-e / 4)
+    loss[10] = 2.32
+    lr = np.where(e < 10, 0.02, 0.5)
+    d = fitwatch.diagnose({"loss": loss, "val_loss": loss + 0.02, "lr": lr})
+    [f] = [f for f in d.findings if f.code == "lr_raised"]
+    assert f.evidence["epoch"] == 10 and f.evidence["lr_after"] == 0.5
+    assert f.message.startswith("The learning rate rose 25x at epoch 10 (0.02 -> 0.5)")
+    assert f.remedies[0] == CATALOGUE["lr_down"]
+    # a warm-up (the rate rising a little each epoch) or a rise the loss shrugged off is not one
+    warm = {"loss": loss, "val_loss": loss + 0.02, "lr": np.minimum(0.02 * 1.5 ** e, 0.5)}
+    assert "lr_raised" not in [f.code for f in fitwatch.diagnose(warm).findings]
+    calm = {"loss": 0.45 + 0.5 * np.exp(-e / 4), "val_loss": 0.47 + 0.5 * np.exp(-e / 4), "lr": lr}
+    assert "lr_raised" not in [f.code for f in fitwatch.diagnose(calm).findings]

@@ -30,6 +30,7 @@ from fitwatch.diagnosis.checks.learning import at_chance, gained_nothing, no_flo
 from fitwatch.diagnosis.checks.overfitting import overfitting
 from fitwatch.diagnosis.checks.progress import fits_training, plateau, still_improving
 from fitwatch.diagnosis.checks.short import too_few_epochs
+from fitwatch.diagnosis.checks.schedule import lr_raised
 from fitwatch.diagnosis.checks.validation import validation_signs
 from fitwatch.diagnosis.curves import Curves, ordinal, run_context
 from fitwatch.diagnosis.findings import CAUSES, Diagnosis, Finding
@@ -74,6 +75,9 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
         # then the two sets' own no-skill levels, not a sign
         findings.extend(f for f in validation_signs(ctx)
                         if not (found.code == "not_learning" and f.code == "val_below_train"))
+        raised = lr_raised(curves, ctx.span, ctx.t.lr_raised_factor, ctx.t.end_above_start)
+        if raised is not None:
+            findings.append(raised)
         p = plateau(ctx, overfit_at=found.onset) if found.code != "not_learning" else None
         if p is not None:
             if found.code != "underfitting":  # "cannot fit the training data" is underfitting's to say

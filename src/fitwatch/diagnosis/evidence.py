@@ -19,7 +19,7 @@ import numpy as np
 
 from fitwatch.diagnosis.curves import Curves
 
-_LR = re.compile(r"^(train[_/.-])?(lr|learning[_ ]?rate)([_/.-].*|\d*)$", re.IGNORECASE)
+LR_KEY = re.compile(r"^(train[_/.-])?(lr|learning[_ ]?rate)([_/.-].*|\d*)$", re.IGNORECASE)
 _GRAD = re.compile(r"^(train[_/.-])?(grad|gradient)[_ ]?norm([_/.-].*)?$", re.IGNORECASE)
 
 
@@ -40,7 +40,7 @@ def scheduled(curves: Curves) -> bool:
     ``scheduler`` the run states."""
     if curves.context.get("scheduler"):
         return True
-    return any(v.max() > 0 and (v.min() <= 0 or v.max() / v.min() >= 1.5) for v in series_like(curves, _LR))
+    return any(v.max() > 0 and (v.min() <= 0 or v.max() / v.min() >= 1.5) for v in series_like(curves, LR_KEY))
 
 
 def clipped(curves: Curves) -> bool:

@@ -129,6 +129,7 @@ DEFAULT_ORDER: dict[str, list[str]] = {
     "noisy_validation": ["bigger_val", "batch_size_up"],
     "generalization_gap": ["weight_decay", "dropout", "augmentation", "more_data"],
     "lr_too_high": ["lr_down", "lr_schedule", "gradient_clipping"],
+    "lr_raised": ["lr_down", "gradient_clipping"],
     "lr_too_low": ["lr_up", "lr_schedule"],
     "nan_detected": ["numerics", "lr_down", "gradient_clipping", "normalise_inputs"],
     "plateau": ["lr_plateau", "larger_model", "lr_schedule"],

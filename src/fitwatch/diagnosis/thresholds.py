@@ -53,6 +53,8 @@ class Thresholds:
         unstable_jump: ...or the loss jumps up by more than this fraction of its level, between
             two epochs, at least ``unstable_jumps`` times.
         unstable_jumps: see ``unstable_jump``.
+        lr_raised_factor: ``lr_raised`` when a logged learning rate rose this many times at the epoch
+            the training loss rose by ``end_above_start`` (a warm-up's gradual rise does not).
         unstable_near_zero: a training loss whose second half is below this fraction of
             validation's level, and whose scatter is too, is near 0: its relative scatter is not
             called ``unstable`` (its moves are tiny against the gap to validation).
@@ -138,6 +140,7 @@ class Thresholds:
     unstable_val_confirms: float = 0.5
     unstable_jump: float = 0.5
     unstable_jumps: int = 3
+    lr_raised_factor: float = 3.0
     unstable_near_zero: float = 0.1
     unstable_of_drop: float = 0.05
     unstable_acc_drop: float = 0.05
