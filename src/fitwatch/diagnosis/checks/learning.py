@@ -300,7 +300,6 @@ def not_learning(ctx: Context) -> Verdict | None:
     return Verdict("not_learning", finding, extra)
 
 
-
 def gained_nothing(ctx: Context) -> Verdict | None:
     """Read after overfitting and still_improving, before the fit is judged: the training loss fell by
     ``train_moved`` or more over the epochs validation watched (5 evaluations or more), while the
@@ -319,9 +318,11 @@ def gained_nothing(ctx: Context) -> Verdict | None:
     first = float(cv.y[0])
     if min(cv.end, float(cv.y[-1])) < first - t.learn_drop * abs(first):
         return None
+    low = float(np.nanmin(cl.y))  # raw, as logged (the test above reads the smoothed lowest)
     ev = {"val_first": first, "val_end": float(cv.y[-1]), "val_lowest": float(cv.y.min()), "noise": cv.sigma,
-          "train_start": head, "train_lowest": cl.min, "train_relative_drop": (head - cl.min) / head}
-    msg = (f"The training loss fell from {head:.4g} to {cl.min:.4g} while the validation loss ends where it "
+          "train_start": head, "train_lowest": low, "smoothed_train_lowest": cl.min,
+          "train_relative_drop": (head - cl.min) / head}
+    msg = (f"The training loss fell from {head:.4g} to {low:.4g} while the validation loss ends where it "
            f"started ({first:.4g} -> {float(cv.y[-1]):.4g}), never lower than its noise allows (at best "
            f"{float(cv.y.min()):.4g}): what the model learned does not generalise.")
     return Verdict("not_learning", primary("not_learning", ctx.span, ev, msg,
