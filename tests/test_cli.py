@@ -192,6 +192,19 @@ def test_show_sparse_validation_compares_with_the_last_validated_epoch(store_dir
     assert "best val_loss 0.2333 at epoch 11; last validated epoch 29: 0.7667 (+228.6%)" in out
 
 
+def test_show_monitor_compares_with_the_monitored_metrics_last_epoch(store_dir):
+    """An attack: the last epoch compared with was val_loss's, whatever --monitor named (val_mae
+    logged every epoch, val_loss only every 3rd)."""
+    with fitwatch.Run("two_rates") as run:
+        for e in run.epochs(10):
+            run.log("train", loss=1 / (e + 1), n=10)
+            run.log("val", mae=abs(e - 4) / 10 + 0.1, n=10)
+            if e % 3 == 1:  # the last at epoch 7
+                run.log("val", loss=1.0 / (e + 1), n=10)
+    out = cli("show", "two_rates", "--monitor", "val_mae").stdout
+    assert "best val_mae 0.1 at epoch 4; last epoch 9: 0.6 (+500.0%)" in out, out
+
+
 def test_show_picks_latest_of_a_name_or_an_id(store_dir):
     record("same", [0.9])
     record("same", [0.1])
@@ -394,6 +407,8 @@ def test_show_takes_a_log_file_as_diagnose_does(tmp_path, store_dir):
     assert "best val_accuracy 0.7 at epoch 1" in p.stdout
     p = cli("show", acc, "--monitor", "nope", cwd=tmp_path)
     assert p.returncode == 2 and "no 'nope' curve" in p.stderr and "Traceback" not in p.stderr
+    p = cli("show", "two.csv", "--monitor", "nope", cwd=tmp_path)  # a store's run: the same, not silence
+    assert p.returncode == 2 and "no metric 'nope'" in p.stderr and "loss" in p.stderr, p.stderr
 
 
 def test_diagnose_takes_the_no_skill_baseline_and_the_kind_of_data(tmp_path):

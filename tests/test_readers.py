@@ -883,6 +883,7 @@ def test_error_json_document_cut_short_says_so(tmp_path):
     state = '{\n  "log_history": [\n    {"epoch": 1.0, "loss": 0.5, "step": 10},\n    {"epoch": 1.0, "eval_lo'
     msg = _error(write(tmp_path, "trainer_state.json", state))
     assert msg.startswith("trainer_state.json: line 4 column 20: the JSON ends before it is complete")
+    assert "checkpoint-*" in msg and "history.history" not in msg  # not Keras's advice for the Trainer's file
     # a damaged line of JSON lines, or a document with a closed bracket, keeps its own message
     assert _error(write(tmp_path, "x.json", '{"loss": [1, 0.8]} extra')).endswith("write one JSON object per line")
 

@@ -39,6 +39,12 @@ def _smooth_flat():
     return {"loss": loss, "val_loss": [v + 0.02 for v in loss]}
 
 
+def _flat_mse(**more):
+    """A regression's mean squared error that hardly moves from 37 (no class, no chance level)."""
+    loss = (37.0 - 0.01 * e).tolist()
+    return {"loss": loss, "val_loss": [v + 0.3 for v in loss], **more}
+
+
 def _started_high(first=9.7):
     """A classifier at chance from its first epoch on, whose first epoch's mean is 9.7, four times
     ln 10 (the spike happened inside epoch 0; no later value rose above it)."""
@@ -117,8 +123,8 @@ CASES = {
                      lambda: fitwatch.diagnose(_overfit())),
     "text": (lambda: fitwatch.diagnose(_overfit(), context={"data": "text"}),
              lambda: fitwatch.diagnose(_overfit(), context={"data": "image"})),
-    "no_classes": (lambda: fitwatch.diagnose(_smooth_flat()),
-                   lambda: fitwatch.diagnose(_smooth_flat(), context={"classes": 10})),
+    "no_classes": (lambda: fitwatch.diagnose(_flat_mse()),
+                   lambda: fitwatch.diagnose(_flat_mse(), context={"classes": 10})),
     "fits_training": (lambda: fitwatch.diagnose(_memorised()),
                       lambda: fitwatch.diagnose(_settled_high())),
     "best_is_last": (lambda: fitwatch.diagnose(_improving_to_the_end()),
@@ -215,3 +221,13 @@ def test_a_good_fit_is_never_told_it_cannot_fit_its_training_data():
     d = fitwatch.diagnose({"loss": loss, "val_loss": [v + 0.02 for v in loss]})
     assert d.verdict == "good_fit" and "plateau" in [f.code for f in d.findings]
     assert CATALOGUE["larger_model"] not in [r for f in d.findings for r in f.remedies]
+
+
+@pytest.mark.parametrize("name", ["val_auc", "cls_loss", "val_mAP", "val_f1"])
+def test_a_curve_that_names_classes_keeps_the_class_balance_remedy_in_play(name):
+    """An attack on no_classes: a flat loss beside a curve named for a classifier (AUC, a class
+    loss, mAP, F1) is not "no class in sight"."""
+    lacks = fitwatch.diagnose(_flat_mse(**{name: np.linspace(0.5, 0.6, N).tolist()}))
+    shows = fitwatch.diagnose(_flat_mse())
+    assert not any("no class in sight" in n for n in lacks.notes)
+    assert any("no class in sight" in n for n in shows.notes), shows.notes

@@ -34,7 +34,8 @@ from fitwatch.diagnosis.checks.schedule import lr_raised
 from fitwatch.diagnosis.checks.validation import validation_signs
 from fitwatch.diagnosis.curves import Curves, ordinal, run_context
 from fitwatch.diagnosis.findings import CAUSES, Diagnosis, Finding
-from fitwatch.diagnosis.monitored import judged_heads, monitored, monitored_keys, relabel, resolve_monitor
+from fitwatch.diagnosis.monitored import (higher_is_better, judged_heads, monitored, monitored_keys, relabel,
+                                          resolve_monitor)
 from fitwatch.diagnosis.evidence import run_evidence
 from fitwatch.diagnosis.remedies import CATALOGUE, RULES, apply_rules
 from fitwatch.diagnosis.thresholds import DEFAULT, Thresholds
@@ -75,7 +76,7 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
         # then the two sets' own no-skill levels, not a sign
         findings.extend(f for f in validation_signs(ctx)
                         if not (found.code == "not_learning" and f.code == "val_below_train"))
-        raised = lr_raised(curves, ctx.span, ctx.t.lr_raised_factor, ctx.t.end_above_start)
+        raised = lr_raised(curves, ctx.span, ctx.t.lr_raised_factor, ctx.t.end_above_start, _lower_key(curves, monitor))
         if raised is not None:
             findings.append(raised)
         p = plateau(ctx, overfit_at=found.onset) if found.code != "not_learning" else None
@@ -170,6 +171,16 @@ def _rate_against_sweep(before: dict, verdict: str, named: set) -> Finding | Non
                    [CATALOGUE["lr_down" if high else "lr_up"], CATALOGUE["lr_schedule"]])
 
 
+#: a curve name that says the run classifies (accuracy, AUC, a class loss, mAP...)
+_CLASSY = re.compile(r"acc|auc|f1|precision|recall|cls|class|map|iou|dice|ce_loss|cross_?entropy|nll", re.IGNORECASE)
+
+
+def _lower_key(curves: Curves, monitor: str) -> str:
+    """The monitored training curve when lower is better and it is logged (``mae``), else ``loss``."""
+    key = monitored_keys(monitor, curves)[0]
+    return key if key and key in curves.series and not higher_is_better(monitor) else "loss"
+
+
 def weigh_remedies(ctx: Context, curves: Curves, findings: list, *, last: bool) -> None:
     """Trim and reorder the remedies by what the run shows (the rules of
     :data:`fitwatch.diagnosis.remedies.RULES`), and note the evidence that changed them."""
@@ -179,7 +190,9 @@ def weigh_remedies(ctx: Context, curves: Curves, findings: list, *, last: bool) 
                       share=ctx.t.end_above_start, fits=fits_training(ctx.cl, ctx.acc), chance=chance)
     if last:
         ev.add("best_is_last")
-    if chance is None and ctx.acc is None and ctx.vacc is None and not any("acc" in k for k in curves.series):
+    ref = ctx.cl or ctx.cv
+    if (chance is None and ctx.acc is None and ctx.vacc is None and not any(_CLASSY.search(k) for k in curves.series)
+            and (ref is None or ctx.no_skill(ref.start) is None)):
         ev.add("no_classes")
     before = [list(f.remedies) for f in findings]
     apply_rules(findings, ev)

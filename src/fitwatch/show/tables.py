@@ -368,11 +368,12 @@ def best_line(data: RunData, monitor: str | None = None) -> Text | None:
     if best is None:
         return None
     name = (monitor or "val_loss").lstrip("+")
-    vals = data.metrics[next(k for k in data.metrics if keras_key(*k) == name)]
+    key = next(k for k in data.metrics if keras_key(*k) == name)
+    vals = data.metrics[key]
     text = Text(f"best {name} ")
     text.append(fmt_number(vals[best]), style="bold green")
     text.append(f" at epoch {int(data.epochs[best])}")
-    present = data.present.get(("val", "loss"), np.ones(len(vals), dtype=bool))
+    present = data.present.get(key, np.ones(len(vals), dtype=bool))
     last = int(np.flatnonzero(present)[-1])  # the last epoch that validated (validation may be sparse)
     if best < last and np.isfinite(vals[last]):
         rise = (vals[last] - vals[best]) / abs(vals[best]) * 100 if vals[best] else float("nan")

@@ -22,16 +22,17 @@ from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import remedies_for
 
 
-def lr_raised(curves: Curves, span, factor: float, jump: float) -> Finding | None:
+def lr_raised(curves: Curves, span, factor: float, jump: float, key: str = "loss") -> Finding | None:
     """The first epoch where a logged learning rate rose ``factor`` times or more and the training
     loss rose by ``jump`` (a share of its previous value) or more at the same epoch: the cause of the
     jump, named (a new user's trial: lr 0.02 -> 0.5 at epoch 10, then a run read as overfitting with
-    nothing said of it). None when no logged learning rate or training loss shows it."""
-    loss = curves.get("loss")
+    nothing said of it). ``key`` names the training curve read (the monitored one, lower is better).
+    None when no logged learning rate or training curve shows it."""
+    loss = curves.get(key)
     if loss is None:
         return None
-    for key, lr in curves.series.items():
-        if not LR_KEY.match(key):
+    for name, lr in curves.series.items():
+        if not LR_KEY.match(name):
             continue
         with np.errstate(divide="ignore", invalid="ignore"):
             up = (lr[1:] >= factor * lr[:-1]) & (lr[:-1] > 0) & (loss[1:] >= (1 + jump) * loss[:-1]) & (loss[:-1] > 0)
@@ -44,7 +45,7 @@ def lr_raised(curves: Curves, span, factor: float, jump: float) -> Finding | Non
               "loss_before": float(loss[i - 1]), "loss_after": float(loss[i])}
         return Finding("lr_raised", "warning", [e, span[1]], ev,
                        f"The learning rate rose {lr[i] / lr[i - 1]:.3g}x at epoch {e} ({lr[i - 1]:.4g} -> {lr[i]:.4g}), "
-                       f"the epoch the training loss jumped from {loss[i - 1]:.4g} to {loss[i]:.4g}: unless it was a "
+                       f"the epoch the training {key} jumped from {loss[i - 1]:.4g} to {loss[i]:.4g}: unless it was a "
                        f"planned warm restart, that learning rate is too high for this model.",
                        remedies_for("lr_raised"))
     return None

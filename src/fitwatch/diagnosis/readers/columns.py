@@ -184,7 +184,8 @@ def parse_cells(name: str, cells: list, decimal_comma: bool = False) -> Col:
     return Col(name, vals, present, counts[2], example, counts[4], counts[3], texts)
 
 
-_NAN_WORD = re.compile(r"nan|inf|#ind", re.IGNORECASE)  # 1.#QNAN, -1.#IND, Infinity
+# a whole cell that says NaN or infinity (1.#QNAN, -1.#IND, Infinity, NaN%), not a word holding "inf"
+_NAN_WORD = re.compile(r"^\s*[-+]?(?:nan|inf(?:inity)?|1\.#(?:qnan|snan|ind|inf)\w*)\s*%?\s*$", re.IGNORECASE)
 
 
 def text_as_missing(c: Col, notes: list) -> Col:

@@ -176,9 +176,12 @@ def _cut_short(text: str, e: json.JSONDecodeError, label: str) -> None:
         return  # not one document, or JSON lines whose later line is broken
     if s.count("{") + s.count("[") <= s.count("}") + s.count("]"):
         return  # its brackets close: damaged inside, not cut short
+    trainer = "log_history" in s[:4096] or label.endswith("trainer_state.json")
+    how = ("Trainer writes it whole at each checkpoint: take trainer_state.json from another checkpoint-*/ "
+           "folder" if trainer else "e.g. json.dump(history.history, f)")
     raise ReadError(f"{label}: line {e.lineno} column {e.colno}: the JSON ends before it is complete ({e.msg}): "
-                    f"the file looks cut short; write it again whole (e.g. json.dump(history.history, f), "
-                    f"or copy it again from where it was saved)") from None
+                    f"the file looks cut short; write it again whole ({how}), "
+                    f"or copy it again from where it was saved") from None
 
 
 def _parse_json_lines(text: str, label: str, source: str) -> list[tuple]:
