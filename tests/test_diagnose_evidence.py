@@ -333,3 +333,17 @@ def test_a_learning_rate_raised_at_the_epoch_the_loss_jumped_is_named():
     assert "lr_raised" not in [f.code for f in fitwatch.diagnose(warm).findings]
     calm = {"loss": 0.45 + 0.5 * np.exp(-e / 4), "val_loss": 0.47 + 0.5 * np.exp(-e / 4), "lr": lr}
     assert "lr_raised" not in [f.code for f in fitwatch.diagnose(calm).findings]
+
+
+def test_a_frozen_accuracy_beside_an_auc_that_rose_is_a_model_that_learned_to_rank():
+    """Keras's accuracy at the majority share (0.8185) on every epoch of a rare-positive task, while
+    the training AUC rose 0.81 -> 0.99 and validation's loss turned up from its best: the accuracy's
+    0.5 threshold sees one class, the model learned (it was `not_learning`)."""
+    h = {"loss": [0.0439, 0.0351, 0.0287, 0.0239, 0.0212, 0.0190], "val_loss": [0.0408, 0.0376, 0.0397, 0.042, 0.0411, 0.0430],
+         "accuracy": [0.8185] * 6, "val_accuracy": [0.8142] * 6,
+         "auc": [0.8062, 0.9222, 0.9625, 0.9813, 0.9891, 0.992], "val_auc": [0.8555, 0.8802, 0.8848, 0.8827, 0.8804, 0.88]}
+    d = fitwatch.diagnose(h)
+    assert d.verdict == "overfitting", d.verdict
+    assert any("accuracy frozen at 0.8142" in n and "auc rose" in n for n in d.notes), d.notes
+    flat = dict(h, auc=[0.70, 0.73, 0.74, 0.73, 0.73, 0.72])  # an AUC that did not rise: one class predicted
+    assert fitwatch.diagnose({k: v for k, v in flat.items() if k != "val_auc"}).verdict == "not_learning"

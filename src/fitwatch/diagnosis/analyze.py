@@ -26,7 +26,7 @@ from fitwatch.diagnosis.checks.context import Context, CurveStats, window
 from fitwatch.diagnosis.checks.early_stop import add_early_stop, stop_record
 from fitwatch.diagnosis.checks.fit import settled
 from fitwatch.diagnosis.checks.instability import diverged, first_nonfinite, nan_detected, unstable
-from fitwatch.diagnosis.checks.learning import at_chance, gained_nothing, no_floor, no_skill, not_learning
+from fitwatch.diagnosis.checks.learning import accuracy_rose, at_chance, gained_nothing, no_floor, no_skill, not_learning
 from fitwatch.diagnosis.checks.overfitting import overfitting
 from fitwatch.diagnosis.checks.progress import fits_training, plateau, still_improving
 from fitwatch.diagnosis.checks.short import too_few_epochs
@@ -261,7 +261,17 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
                    stated_floor=on_loss and ("baseline" in curves.context or "classes" in curves.context),
                    r2=_r2(curves, idx) if on_loss else None,
                    chance={k: v for k, v in (("loss", at_chance(cl and cl.y, acc, t)),
-                                             ("val_loss", at_chance(cv and cv.y, vacc, t))) if v is not None})
+                                             ("val_loss", at_chance(cv and cv.y, vacc, t))) if v is not None},
+                   ranks=_ranks(curves, idx, t) if on_loss else None)
+
+
+#: a ranking metric: ROC AUC by its usual names (Keras's auc, Lightning's auroc, roc_auc)
+_AUC = re.compile(r"(?:val_)?(?:roc_)?(?:auc|auroc)(?:_roc)?(?:_\d+)?$", re.IGNORECASE)
+
+
+def _ranks(curves: Curves, idx: np.ndarray, t: Thresholds) -> str | None:
+    """The name of a logged AUC that rose on the judged epochs as an accuracy that learned does, or None."""
+    return next((k for k, v in curves.series.items() if _AUC.match(k) and accuracy_rose(v[idx], t)), None)
 
 
 def _r2(curves: Curves, idx: np.ndarray) -> np.ndarray | None:

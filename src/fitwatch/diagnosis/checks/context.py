@@ -82,6 +82,9 @@ class Context:
             training's), or None: R\u00b2 about 0 is a regression's no-skill level.
         chance: ``{"loss": ln k, "val_loss": ln k}`` for a curve whose loss and accuracy sit at
             chance (:func:`fitwatch.diagnosis.checks.learning.at_chance`); absent keys: not at chance.
+        ranks: the name of a logged AUC (training's or validation's) that rose as an accuracy that
+            learned does (:func:`fitwatch.diagnosis.checks.learning.accuracy_rose`), or None: the
+            model learned to rank, whatever a frozen accuracy says.
     """
 
     t: Thresholds
@@ -103,6 +106,7 @@ class Context:
     stated_floor: bool = False
     r2: np.ndarray | None = None
     chance: dict = field(default_factory=dict)
+    ranks: str | None = None
 
 
 class Verdict(NamedTuple):

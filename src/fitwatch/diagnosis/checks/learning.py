@@ -186,6 +186,10 @@ def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None]:
     # validation accuracy frozen at one value from the first epoch, and training's from its second
     # (or not logged): the model predicts one class, whatever its loss does
     one_class = frozen(ctx.vacc) if ctx.vacc is not None and (ctx.acc is None or frozen(ctx.acc, 1)) else None
+    if one_class is not None and ctx.ranks:  # an AUC that rose: the model ranks; the accuracy's threshold sees one class
+        ctx.notes.append(f"accuracy frozen at {one_class:.4g} (one class predicted at its threshold) while "
+                         f"{ctx.ranks} rose: the model learned to rank; judged on the loss")
+        one_class = None
     if one_class is not None:
         learned = False
     return learned, drops, val_fixed, one_class
