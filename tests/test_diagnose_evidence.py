@@ -347,3 +347,15 @@ def test_a_frozen_accuracy_beside_an_auc_that_rose_is_a_model_that_learned_to_ra
     assert any("accuracy frozen at 0.8142" in n and "auc rose" in n for n in d.notes), d.notes
     flat = dict(h, auc=[0.70, 0.73, 0.74, 0.73, 0.73, 0.72])  # an AUC that did not rise: one class predicted
     assert fitwatch.diagnose({k: v for k, v in flat.items() if k != "val_auc"}).verdict == "not_learning"
+
+
+def test_a_step_down_at_a_learning_rate_drop_then_flat_is_not_still_improving():
+    """A real log (tune half): validation fell 0.33 -> 0.26 when the learning rate dropped, then sat at
+    0.250-0.270 for 12 epochs; it was `still_improving` ("train longer") from the stretch's slope."""
+    rng = np.random.default_rng(3)
+    val = np.concatenate([np.linspace(3.5, 0.32, 70) + rng.normal(0, 0.01, 70), np.linspace(0.31, 0.26, 8),
+                          0.26 + rng.normal(0, 0.006, 14)])
+    h = {"loss": val + 0.55, "val_loss": val}
+    assert fitwatch.diagnose(h).verdict == "good_fit"
+    h["val_loss"] = np.concatenate([val[:78], np.linspace(0.26, 0.22, 14)])  # still falling to the end
+    assert fitwatch.diagnose(h).verdict == "still_improving"

@@ -54,8 +54,11 @@ def still_improving(ctx: Context) -> Verdict | None:
         # improving_new_low noise units (a curve that drifted up and came back is not improving); the
         # unit is the end's own noise (a curve that fell by orders of magnitude is quiet at its end)
         new_low = c.n <= k or float(c.y[-k0:].min()) < float(c.y[:c.n - k].min()) - t.improving_new_low * noise(c.y[-2 * k:])
+        # and still falling in the stretch's second half: a step down at its start (a learning-rate drop),
+        # flat since, is not a curve still improving
+        tail = slope(c.y[-max(3, k0 // 2):])[0] < 0 or falls
         if (c.drop > 0 and gains and (-b > t.noise_k * b_se or falls) and c.imin >= c.n - max(2, c.n // 10)
-                and int(np.argmin(c.y)) >= c.n - k0 and new_low):
+                and int(np.argmin(c.y)) >= c.n - k0 and new_low and tail):
             break
     else:
         short = _short_new_low(c, t, ctx.cl if c is ctx.cv else None)
