@@ -440,3 +440,17 @@ def test_a_run_name_that_is_also_a_folder_reads_the_run(tmp_path, monkeypatch):
     assert cli("report", "digits", "-o", "r.html", cwd=tmp_path).returncode == 0
     folder = cli("diagnose", "./digits", cwd=tmp_path)
     assert folder.returncode == 2 and "no readable training log in this folder" in folder.stderr
+
+
+def test_a_stored_multi_head_run_is_diagnosed_and_shown_per_head(store_dir):
+    with fitwatch.Run("mt", dir=store_dir, diagnose="quiet", progress=False) as run:
+        for e in run.epochs(12):
+            run.log("train", reg_loss=2.0 / (e + 1), cls_loss=1.0 / (e + 1), n=10)
+            run.log("val", reg_loss=0.6 + 0.04 * (e - 4) ** 2, cls_loss=1.0 / (e + 1) + 0.2, n=10)
+    p = cli("diagnose", "mt")  # it said "no loss or val_loss recorded" and exited 2
+    assert p.returncode == 0, p.stderr
+    assert "mt [cls_loss]" in p.stdout and "mt [reg_loss]" in p.stdout and "OVERFITTING" in p.stdout
+    out = json.loads(cli("diagnose", "mt", "--json").stdout)
+    assert out["verdicts"] == {"mt [cls_loss]": "still_improving", "mt [reg_loss]": "overfitting"}
+    shown = cli("show", "mt").stdout  # no best line before
+    assert "best val_cls_loss 0.2833 at epoch 11" in shown and "best val_reg_loss 0.6 at epoch 4" in shown

@@ -665,3 +665,20 @@ def test_sweep_plots_best_val_loss_against_a_config_value(swept):
     err = get(swept, "/api/sweep?key=momentum", status=400)
     assert "momentum" in err["error"] and "keys: lr, opt.name, seed" in err["error"]
     assert "/api/sweep" in {e["path"] for e in get(swept, "/api")["endpoints"]}
+
+
+def test_a_multi_head_run_has_each_heads_verdict(tmp_path):
+    from fitwatch.show.dashboard.data import _diagnose
+
+    d = tmp_path / "store"
+    with fitwatch.Run("mt", dir=d, diagnose="quiet", progress=False) as run:
+        for e in run.epochs(12):
+            run.log("train", reg_loss=2.0 / (e + 1), cls_loss=1.0 / (e + 1), n=10)
+            run.log("val", reg_loss=0.6 + 0.04 * (e - 4) ** 2, cls_loss=1.0 / (e + 1) + 0.2, n=10)
+    fitwatch.Store.shared(d).flush(30)
+    body = get(TestClient(create_app(d)), f"/api/runs/{run.id}")
+    assert body["diagnosis_source"] == "stored"
+    assert [(r["name"], r["verdict"]) for r in body["diagnosis"]["runs"]] == [("mt [cls_loss]", "still_improving"),
+                                                                               ("mt [reg_loss]", "overfitting")]
+    computed = _diagnose(fitwatch.load(run.id, dir=d))  # as for a running run: none before (no curve named loss)
+    assert computed["verdicts"] == body["diagnosis"]["verdicts"]

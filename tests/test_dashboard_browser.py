@@ -450,3 +450,25 @@ def test_runs_list_shows_tags_and_config_and_the_sweep_plots_best_loss_by_lr(pag
     page.wait_for_selector("#view[data-ready=run]", state="attached", timeout=20_000)
     assert page.url.endswith("#/run/2")
     clean(seen)
+
+
+def test_a_multi_head_run_shows_each_heads_verdict(page, tmp_path):
+    """No curve named loss, two heads with a validation curve each: a badge per head in the runs list
+    and the run's header, and each head's verdict and findings in the diagnosis card."""
+    d = tmp_path / "store"
+    with fitwatch.Run("mt", dir=d, diagnose="quiet", progress=False) as run:
+        for e in run.epochs(12):
+            run.log("train", reg_loss=2.0 / (e + 1), cls_loss=1.0 / (e + 1), n=10)
+            run.log("val", reg_loss=0.6 + 0.04 * (e - 4) ** 2, cls_loss=1.0 / (e + 1) + 0.2, n=10)
+    with ServerThread(d) as server:
+        seen = watch(page, server.url)
+        open_view(page, server.url, "runs")
+        assert page.locator(f"tr[data-id='{run.id}'] .verdict").all_inner_texts() == ["still improving", "overfitting"]
+        open_view(page, f"{server.url}#/run/{run.id}", "run")
+        assert page.locator("#run-head .verdict").all_inner_texts() == ["still improving", "overfitting"]
+        assert page.locator("#diagnosis h3.head-name").all_inner_texts() == ["mt [cls_loss]", "mt [reg_loss]"]
+        assert page.locator("#diagnosis .verdict-row .verdict").all_inner_texts() == ["still improving", "overfitting"]
+        codes = page.locator("#diagnosis details.finding").evaluate_all("ds => ds.map(d => d.dataset.code)")
+        assert "overfitting" in codes and "still_improving" in codes
+        page.screenshot(path=str(ARTIFACTS / "dashboard-heads.png"))
+        clean(seen)

@@ -770,3 +770,18 @@ def test_a_training_only_loss_as_monitor_is_judged_as_training():
     # a metric without val_ that is not a loss (YOLO's mAP, computed on validation data) is still the judged curve
     d = fitwatch.diagnose({"loss": list(2 - e / 20), "map": list(0.1 + e / 100)}, monitor="map")
     assert d.monitor == "map" and not any("one player" in n for n in d.notes)
+
+
+def test_heads_beside_a_training_only_loss_are_judged_and_one_head_is_the_loss():
+    """A training-only kl_loss no longer blocks the heads (it raised "several could be it"); with one
+    validated candidate, that one is judged, with a note naming the training-only ones."""
+    reg = {"reg_loss": [2, 1.5, 1.2, 1, .9, .8], "val_reg_loss": [2, 1.6, 1.3, 1.1, 1, .95]}
+    cls = {"cls_loss": [1, .8, .6, .5, .4, .35], "val_cls_loss": [1, .85, .7, .6, .55, .5]}
+    kl = {"kl_loss": [.5, .4, .3, .25, .2, .18]}
+    d = fitwatch.diagnose({**reg, **cls, **kl})
+    assert [r.monitor for r in d.runs] == ["val_reg_loss", "val_cls_loss"]
+    assert all("kl_loss: training only (no validation curve), not judged" in r.notes for r in d.runs)
+    d = fitwatch.diagnose({**reg, **kl})
+    assert d.monitor == "val_reg_loss" and not d.runs
+    assert ("no curve is named loss: judged val_reg_loss, the only loss-like one with a validation curve "
+            "(kl_loss: training only, not judged) (--monitor NAME judges another)") in d.notes

@@ -395,3 +395,30 @@ def test_an_epoch_cut_short_by_an_error_is_kept_but_marked_and_left_out_of_the_c
                 break
     assert run.status == "finished" and "partial_epoch" not in run.info
     assert fitwatch.Curves.from_run(fitwatch.load("broke-off")).epochs.tolist() == [0, 1, 2]
+
+
+def record_heads(name, dir, kl=False):
+    """A finished multi-head run without a total loss: reg_loss overfits, cls_loss still improves;
+    with ``kl``, a training-only kl_loss beside them."""
+    with fitwatch.Run(name, dir=dir, diagnose="quiet", progress=False) as run:
+        for e in run.epochs(12):
+            run.log("train", reg_loss=2.0 / (e + 1), cls_loss=1.0 / (e + 1), n=10,
+                    **({"kl_loss": 0.5 / (e + 1)} if kl else {}))
+            run.log("val", reg_loss=0.6 + 0.04 * (e - 4) ** 2, cls_loss=1.0 / (e + 1) + 0.2, n=10)
+    return run
+
+
+def test_a_finished_multi_head_run_stores_each_heads_verdict(tmp_path):
+    run = record_heads("mt", tmp_path)
+    assert [(r.name, r.monitor) for r in run.diagnosis_.runs] == [("mt [cls_loss]", "val_cls_loss"),
+                                                                  ("mt [reg_loss]", "val_reg_loss")]
+    stored = fitwatch.load("mt", dir=tmp_path).info["diagnosis"]
+    assert stored["verdicts"] == {"mt [cls_loss]": "still_improving", "mt [reg_loss]": "overfitting"}
+    assert [r["monitor"] for r in stored["runs"]] == ["val_cls_loss", "val_reg_loss"]
+    assert stored["verdict"] == "overfitting"  # the last head's, as fitwatch.diagnose(path) returns
+
+
+def test_a_training_only_loss_beside_the_heads_is_named_not_judged(tmp_path):
+    run = record_heads("mt-kl", tmp_path, kl=True)
+    assert [r.monitor for r in run.diagnosis_.runs] == ["val_cls_loss", "val_reg_loss"]
+    assert all("kl_loss: training only (no validation curve), not judged" in r.notes for r in run.diagnosis_.runs)

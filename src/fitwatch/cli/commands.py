@@ -218,14 +218,16 @@ def cmd_show(args) -> int:
         sys.stdout.write(tables.epochs_csv(data))
         return 0
     from fitwatch.core.names import keras_key
-    from fitwatch.diagnosis.monitored import higher_is_better
+    from fitwatch.diagnosis.curves import Curves
+    from fitwatch.diagnosis.monitored import higher_is_better, judged_heads
 
     keys = [keras_key(*k) for k in data.metrics]
     if args.monitor and args.monitor not in keys:
         raise UserError(f"run {data.name!r} has no metric {args.monitor!r}: --monitor takes one of "
                         f"{', '.join(keys) or '(no metric logged)'}")
     monitor = ("+" if higher_is_better(args.monitor) else "") + args.monitor if args.monitor else None
-    tables.print_show(data, tables.make_console(), last=args.last, show_all=args.show_all, monitor=monitor)
+    heads = [] if monitor else [f"val_{h}" for h in judged_heads(Curves.from_run(data))]  # each head's best
+    tables.print_show(data, tables.make_console(), last=args.last, show_all=args.show_all, monitor=monitor, heads=heads)
     return 0
 
 

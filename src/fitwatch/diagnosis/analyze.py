@@ -35,7 +35,7 @@ from fitwatch.diagnosis.checks.validation import validation_signs
 from fitwatch.diagnosis.curves import Curves, ordinal, run_context
 from fitwatch.diagnosis.findings import CAUSES, Diagnosis, Finding
 from fitwatch.diagnosis.monitored import (higher_is_better, judged_heads, monitored, monitored_keys, relabel,
-                                          resolve_monitor)
+                                          resolve_monitor, training_only_losses)
 from fitwatch.diagnosis.evidence import run_evidence
 from fitwatch.diagnosis.remedies import CATALOGUE, RULES, apply_rules
 from fitwatch.diagnosis.thresholds import DEFAULT, Thresholds
@@ -60,8 +60,11 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
         monitor = watched
     key = resolve_monitor(curves, monitor)  # as written in the file ("Valid MSE"), or "mae" for val_mae
     if key != monitor and monitor in ("val_loss", "loss"):  # no curve is named loss: another was chosen
+        unjudged = training_only_losses(curves)
+        said = (f"loss-like one with a validation curve ({', '.join(unjudged)}: training only, not judged)"
+                if unjudged else "loss-like one")
         curves = dataclasses.replace(curves, notes=[*curves.notes, f"no curve is named loss: judged {key}, the only "
-                                                                   f"loss-like one (--monitor NAME judges another)"])
+                                                                   f"{said} (--monitor NAME judges another)"])
     monitor = key
     ctx = _prepare(curves, monitor, thresholds or DEFAULT)
     for check in CHECKS:
@@ -444,6 +447,12 @@ def diagnose(source, *, monitor: str = "val_loss", thresholds: Thresholds | None
         if given:
             c = dataclasses.replace(c, context={**c.context, **given})
         results += diagnose_each(c, monitor=monitor, thresholds=thresholds, stop=stop)
+    return together(results)
+
+
+def together(results: list[Diagnosis]) -> Diagnosis:
+    """One Diagnosis for several (runs of a source, heads of a run): the one, or the last with all of
+    them in ``.runs``."""
     if len(results) == 1:
         return results[0]
     last = results[-1]
@@ -472,10 +481,12 @@ def diagnose_each(curves: Curves, *, monitor: str = "val_loss", **kwargs) -> lis
     heads = judged_heads(curves) if monitor in ("val_loss", "loss") else []
     if not heads:
         return [diagnose_curves(curves, monitor=monitor, **kwargs)]
-    results = []
+    results, unjudged = [], training_only_losses(curves)
     for head in heads:  # a multi-head model without a total loss: each head judged on its own
         d = diagnose_curves(curves, monitor=f"val_{head}", **kwargs)
         d.name = f"{curves.name or curves.source} [{head}]"
         d.notes.append(f"no total loss: each head judged on its own ({', '.join(heads)})")
+        if unjudged:
+            d.notes.append(f"{', '.join(unjudged)}: training only (no validation curve), not judged")
         results.append(d)
     return results

@@ -57,28 +57,59 @@ def resolve_monitor(curves: Curves, monitor: str) -> str:
 
 
 def judged_heads(curves: Curves) -> list[str]:
-    """The heads of a multi-head model, each judged on its own: with no curve named loss, two or more
-    loss-like metrics (``reg_loss``, ``cls_loss``) that each have a validation curve. Empty otherwise
-    (one candidate is simply the loss; candidates without validation, a GAN's ``G_loss`` and
-    ``D_loss``, are not heads: the user picks one with ``--monitor``).
+    """The heads of a multi-head model, each judged on its own: with no curve named loss, the
+    loss-like metrics (``reg_loss``, ``cls_loss``) that have a validation curve, when there are two or
+    more of them (a training-only candidate beside them, a ``kl_loss``, is not judged:
+    :func:`training_only_losses` names it). Empty otherwise (one candidate with a validation curve is
+    simply the loss; candidates without validation, a GAN's ``G_loss`` and ``D_loss``, are not heads:
+    the user picks one with ``--monitor``).
 
     Example:
         >>> import numpy as np
         >>> k = {"reg_loss": [2, 1], "val_reg_loss": [2, 1.5], "cls_loss": [1, .5], "val_cls_loss": [1, .8]}
-        >>> judged_heads(Curves(np.arange(2), k))
-        ['reg_loss', 'cls_loss']
+        >>> judged_heads(Curves(np.arange(2), k)), judged_heads(Curves(np.arange(2), {**k, "kl_loss": [1, .9]}))
+        (['reg_loss', 'cls_loss'], ['reg_loss', 'cls_loss'])
+        >>> judged_heads(Curves(np.arange(2), {"G_loss": [2, 1], "D_loss": [1, 1]}))
+        []
+    """
+    heads = [h for h in loss_candidates(curves.series) if f"val_{h}" in curves.series]
+    return heads if len(heads) >= 2 else []
+
+
+def training_only_losses(curves: Curves) -> list[str]:
+    """The loss-like metrics (no curve named loss) without a validation curve, beside one or more
+    that have one: not judged (:func:`judged_heads`, :func:`_loss_by_another_name`). Empty when no
+    candidate has a validation curve (a GAN's players: none is preferred).
+
+    Example:
+        >>> import numpy as np
+        >>> k = {"reg_loss": [2, 1], "val_reg_loss": [2, 1.5], "kl_loss": [1, .9]}
+        >>> training_only_losses(Curves(np.arange(2), k))
+        ['kl_loss']
     """
     names = loss_candidates(curves.series)
-    heads = [h for h in names if f"val_{h}" in curves.series]
-    return heads if len(heads) >= 2 and len(heads) == len(names) else []
+    if not any(f"val_{h}" in curves.series for h in names):
+        return []
+    return [h for h in names if f"val_{h}" not in curves.series]
 
 
 def _loss_by_another_name(curves: Curves, monitor: str) -> str:
     """No curve named loss: the one loss-like metric (:func:`fitwatch.diagnosis.curves.loss_candidates`),
-    its validation curve when there is one; several: a KeyError naming them and ``--monitor``."""
+    its validation curve when there is one; several of which exactly one has a validation curve: that
+    one (the others are training-only, :func:`training_only_losses`); several otherwise: a KeyError
+    naming them and ``--monitor`` (two or more with a validation curve are heads, :func:`judged_heads`,
+    judged each by :func:`fitwatch.diagnosis.analyze.diagnose_each`).
+
+    Example:
+        >>> import numpy as np
+        >>> k = {"reg_loss": [2, 1], "val_reg_loss": [2, 1.5], "kl_loss": [1, .9]}
+        >>> _loss_by_another_name(Curves(np.arange(2), k), "val_loss")
+        'val_reg_loss'
+    """
     names = loss_candidates(curves.series)
-    if len(names) == 1:
-        return f"val_{names[0]}" if f"val_{names[0]}" in curves.series else names[0]
+    validated = [h for h in names if f"val_{h}" in curves.series]
+    if len(names) == 1 or len(validated) == 1:
+        return f"val_{validated[0]}" if validated else names[0]
     if len(names) > 1:
         raise KeyError(f"{curves.source or curves.name}: no curve is named loss, and several could be it: "
                        f"{', '.join(names)}; pass --monitor NAME (monitor=NAME) with the one to judge")

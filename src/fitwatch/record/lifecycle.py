@@ -176,21 +176,24 @@ def diagnose_finished(run) -> None:
     """Diagnose a run that just finished (its status set, not yet stored): ``run.diagnosis_``, the
     diagnosis in ``run.info``, printed unless ``diagnose='quiet'``; a diagnosis that fails warns and
     never loses the run."""
-    from fitwatch.diagnosis.analyze import diagnose_curves
+    from fitwatch.diagnosis.analyze import diagnose_each, together
     from fitwatch.diagnosis.curves import Curves
+    from fitwatch.diagnosis.monitored import judged_heads
 
     try:
         data = run.store.load(run.id)
     except Exception as e:  # the store is away (a PostgreSQL server down): the run is kept, undiagnosed
         warnings.warn(f"fitwatch: could not diagnose run {run.name!r}: {e}", stacklevel=3)
         return
-    if not len(data.epochs) or not any(m == "loss" for _, m in data.metrics):
+    if not len(data.epochs):
         return
     data.status = run.status  # stored just after this: the diagnosis is of the finished run
     try:
         curves = Curves.from_run(data)
         curves.stop = run.info.get("early_stopping")  # with the restore this session made
-        d = diagnose_curves(curves)
+        if not any(m == "loss" for _, m in data.metrics) and not judged_heads(curves):
+            return  # nothing named loss, nor the heads of a multi-head model: no verdict
+        d = together(diagnose_each(curves))  # a multi-head model: each head's, all in d.runs
     except Exception as e:  # a diagnosis must never lose the run
         warnings.warn(f"fitwatch: could not diagnose run {run.name!r}: {e}", stacklevel=3)
         return

@@ -48,4 +48,8 @@ def print_show_curves(curves, console: Console, last: int | None = None, show_al
             raise KeyError(f"{curves.source or curves.name}: no {monitor!r} curve (found: {', '.join(curves.series)}); "
                            f"pass --monitor with one of those")
         monitor = "+" + monitor if higher_is_better(monitor) else monitor
-    print_show(curves_as_run(curves), console, last=last, show_all=show_all, header=Group(*header), monitor=monitor)
+    from fitwatch.diagnosis.monitored import judged_heads
+
+    heads = [] if monitor else [f"val_{h}" for h in judged_heads(curves)]  # a multi-head model: each head's best
+    print_show(curves_as_run(curves), console, last=last, show_all=show_all, header=Group(*header), monitor=monitor,
+               heads=heads)

@@ -441,9 +441,10 @@ def stop_line(data: RunData) -> Text | None:
 
 
 def print_show(data: RunData, console: Console, last: int | None = None, show_all: bool = False,
-               header: RenderableType | None = None, monitor: str | None = None) -> None:
-    """The ``fitwatch show`` report: header, what was checked before training, per-epoch table, best val_loss,
-    what early stopping did."""
+               header: RenderableType | None = None, monitor: str | None = None, heads=()) -> None:
+    """The ``fitwatch show`` report: header, what was checked before training, per-epoch table, best val_loss
+    (or ``monitor``'s; each of ``heads``' validation curves, ``val_reg_loss``..., for a multi-head model
+    without a total loss), what early stopping did."""
     console.print(show_header(data) if header is None else header, soft_wrap=True)
     info = data.info or {}
     for line in summary_lines({k: info[k] for k in ("preflight", "lr_find") if isinstance(info.get(k), dict)}):
@@ -455,9 +456,9 @@ def print_show(data: RunData, console: Console, last: int | None = None, show_al
     print_wide(console, table)
     if note:
         console.print(Text(note, style="dim"), soft_wrap=True)
-    best = best_line(data, monitor)
-    if best is not None:
-        console.print(best, soft_wrap=True)
+    for best in [best_line(data, m) for m in heads or [monitor]]:  # a multi-head model: each head's
+        if best is not None:
+            console.print(best, soft_wrap=True)
     stopped = stop_line(data)
     if stopped is not None:
         console.print(stopped, soft_wrap=True)

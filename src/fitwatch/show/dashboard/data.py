@@ -105,7 +105,8 @@ class DashboardData:
                 "last_epoch": r.get("last_epoch"),
                 "best_val_loss": best if best is not None and math.isfinite(best) else None,
                 "best_epoch": r.get("best_epoch"),
-                "verdict": diag.get("verdict") if diag else None,
+                "verdict": diag.get("verdict") if diag else None,  # a multi-head model: the last head's,
+                **({"verdicts": diag["verdicts"]} if diag and diag.get("verdicts") else {}),  # every head's
                 "verdict_pending": source == "pending",
                 "started_at": r.get("started_at"),
                 "updated_at": r.get("updated_at"),
@@ -406,13 +407,17 @@ def _csv_cells(*cells: str) -> str:
 
 
 def _diagnose(data) -> dict | None:
-    """The diagnosis of a run read back, as ``Run.finish`` would store it (None without a loss)."""
-    from fitwatch.diagnosis.analyze import diagnose_curves
+    """The diagnosis of a run read back, as ``Run.finish`` would store it (None without a loss, nor heads)."""
+    from fitwatch.diagnosis.analyze import diagnose_each, together
+    from fitwatch.diagnosis.monitored import judged_heads
 
-    if not len(data.epochs) or not any(m == "loss" for _, m in data.metrics):
+    if not len(data.epochs):
         return None
     try:
-        return jsonable(diagnose_curves(Curves.from_run(data)).to_dict())
+        curves = Curves.from_run(data)
+        if not any(m == "loss" for _, m in data.metrics) and not judged_heads(curves):
+            return None
+        return jsonable(together(diagnose_each(curves)).to_dict())  # a multi-head model: each head in "runs"
     except Exception:  # a diagnosis failing on odd curves must not take the page down
         return None
 

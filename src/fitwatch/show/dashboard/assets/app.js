@@ -325,7 +325,7 @@ function renderRuns(table, count, compareBtn) {
       el("td", {}, statusPill(r.status)),
       el("td", {class: "num"}, r.epochs),
       el("td", {class: "num"}, best),
-      el("td", {}, badge(r.verdict, r.verdict_pending)),
+      el("td", {}, r.verdicts ? Object.values(r.verdicts).map((v) => badge(v)) : badge(r.verdict, r.verdict_pending)),
       el("td", {class: "muted"}, fmtTime(r.started_at)),
       el("td", {class: "num muted"}, fmtDuration(r.duration_s)),
       keys.map((k) => el("td", {class: "config"}, configCell((r.config || {})[k])))));
@@ -540,10 +540,24 @@ function renderHead(head, state) {
     el("div", {class: "title-row"},
       el("h1", {class: "run-name", id: "run-name"}, d.name),
       statusPill(d.status),
-      diag && diag.verdict ? badge(diag.verdict) : null,
+      ...(diag && diag.verdict ? (diag.runs && diag.runs.length ? diag.runs : [diag]).map((h) => badge(h.verdict)) : []),
       d.status === "running" ? el("span", {class: "live", title: `new epochs appear within ${POLL_RUN_MS / 1000} s`}, "live") : null),
     el("div", {class: "facts"}, facts.join("  ·  ")),
     d.error_line ? el("div", {class: "err-line"}, d.error_line) : null].filter(Boolean));
+}
+
+function findingBox(f, i) {
+  const evidence = Object.entries(f.evidence || {});
+  const body = el("div", {class: "finding-body"},
+    el("p", {class: "message"}, f.message.replace(/ -> /g, " → ")),  // a line never breaks inside the arrow
+    f.remedies && f.remedies.length ? el("ul", {class: "remedies"}, f.remedies.map((r) => el("li", {}, r))) : null,
+    evidence.length ? el("details", {class: "evidence"}, el("summary", {}, "Evidence"),
+      el("dl", {}, evidence.map(([k, val]) => [el("dt", {}, words(k)), el("dd", {}, fmtValue(val))]))) : null);
+  const title = el("span", {class: "finding-title"},
+    severityChip(f.severity), el("span", {class: "code"}, words(f.code)),
+    f.epochs && f.epochs.length ? el("span", {class: "muted epochs"},
+      f.epochs[0] === f.epochs[1] ? `epoch ${f.epochs[0]}` : `epochs ${f.epochs[0]}–${f.epochs[1]}`) : null);
+  return el("details", {class: "finding", open: i === 0, dataset: {code: f.code}}, el("summary", {}, title), body);
 }
 
 function renderSide(side, state) {
@@ -556,26 +570,17 @@ function renderSide(side, state) {
     dc.appendChild(el("p", {class: "muted"}, d.epochs ? "No diagnosis: the run has no loss curve."
       : d.status === "running" ? "Waiting for the first epoch…" : "No epoch was recorded."));
   } else {
-    const sub = [];
-    if (diag.best_epoch !== null) sub.push(`best epoch ${diag.best_epoch}`);
-    if (diag.onset_epoch !== null) sub.push(`overfitting from epoch ${diag.onset_epoch}`);
-    dc.appendChild(el("div", {class: "verdict-row"}, badge(diag.verdict), el("span", {class: "muted"}, sub.join(" · "))));
-    if (d.diagnosis_source === "computed" && d.status === "running")
-      dc.appendChild(el("p", {class: "note"}, "Computed from the epochs so far; it is final when the run finishes."));
-    const findings = [...(diag.findings || [])];
-    findings.forEach((f, i) => {
-      const evidence = Object.entries(f.evidence || {});
-      const body = el("div", {class: "finding-body"},
-        el("p", {class: "message"}, f.message.replace(/ -> /g, " → ")),  // a line never breaks inside the arrow
-        f.remedies && f.remedies.length ? el("ul", {class: "remedies"}, f.remedies.map((r) => el("li", {}, r))) : null,
-        evidence.length ? el("details", {class: "evidence"}, el("summary", {}, "Evidence"),
-          el("dl", {}, evidence.map(([k, val]) => [el("dt", {}, words(k)), el("dd", {}, fmtValue(val))]))) : null);
-      const title = el("span", {class: "finding-title"},
-        severityChip(f.severity), el("span", {class: "code"}, words(f.code)),
-        f.epochs && f.epochs.length ? el("span", {class: "muted epochs"},
-          f.epochs[0] === f.epochs[1] ? `epoch ${f.epochs[0]}` : `epochs ${f.epochs[0]}–${f.epochs[1]}`) : null);
-      const box = el("details", {class: "finding", open: i === 0, dataset: {code: f.code}}, el("summary", {}, title), body);
-      dc.appendChild(box);
+    // a multi-head model without a total loss: each head's verdict and findings (diag.runs, "run [head]")
+    const heads = diag.runs && diag.runs.length ? diag.runs : [diag];
+    heads.forEach((h) => {
+      if (heads.length > 1) dc.appendChild(el("h3", {class: "head-name"}, h.name || h.monitor));
+      const sub = [];
+      if (h.best_epoch !== null) sub.push(`best epoch ${h.best_epoch}`);
+      if (h.onset_epoch !== null) sub.push(`overfitting from epoch ${h.onset_epoch}`);
+      dc.appendChild(el("div", {class: "verdict-row"}, badge(h.verdict), el("span", {class: "muted"}, sub.join(" · "))));
+      if (h === heads[0] && d.diagnosis_source === "computed" && d.status === "running")
+        dc.appendChild(el("p", {class: "note"}, "Computed from the epochs so far; it is final when the run finishes."));
+      (h.findings || []).forEach((f, i) => dc.appendChild(findingBox(f, i)));
     });
   }
   cards.push(dc);
