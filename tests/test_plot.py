@@ -3,6 +3,7 @@ Diagnosis.plot with their annotations (best epoch, overfitting onset, early stop
 and overlays. Runs are recorded with fitwatch.Run into a real store; one is a real torch loop."""
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -398,3 +399,64 @@ def test_report_of_a_multi_head_log_has_a_section_per_head(tmp_path):
     html = (tmp_path / "r.html").read_text()
     for head in ("box_loss", "cls_loss", "dfl_loss"):
         assert f"results [{head}]" in html or f"results.csv [{head}]" in html
+
+
+def _two_heads_csv(path, n=12, nan_at=None):
+    """A log without a total loss: two heads (reg, cls) each with its validation curve."""
+    rows = ["epoch,reg_loss,val_reg_loss,cls_loss,val_cls_loss"]
+    for e in range(1, n + 1):
+        val_reg = "nan" if e == nan_at else f"{1 / e + 0.01 * e:.5g}"
+        rows.append(f"{e},{1 / e:.5g},{val_reg},{2 / e:.5g},{2 / e + 0.02 * e:.5g}")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_a_multi_head_log_beside_a_plain_one_names_both_runs(tmp_path):
+    heads, plain = _two_heads_csv(tmp_path / "heads.csv"), tmp_path / "plain.csv"
+    plain.write_text("epoch,loss,val_loss\n" + "".join(f"{e},{1 / e:.4g},{1.1 / e + 0.01 * e:.4g}\n"
+                                                       for e in range(1, 13)))
+    fig = fitwatch.plot.plot_sources([str(heads), str(plain)])
+    assert [ax.get_title(loc="left") for ax in fig.axes] == ["loss", "reg_loss", "cls_loss"]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    for name in ("heads.csv", "plain.csv"):
+        assert f"{name} · train" in legend and f"{name} · val" in legend
+    html_out = tmp_path / "r.html"
+    assert main(["report", str(heads), str(plain), "-o", str(html_out)]) == 0
+    text = html_out.read_text(encoding="utf-8")
+    from test_report import figures
+
+    traces = [t["name"] for f in figures(text)["panels"] for t in f["data"]]
+    assert "heads.csv · training" in traces and "plain.csv · validation" in traces
+    assert traces.count("heads.csv · validation") == 2  # once on each head's panel, not once per head per panel
+    assert "<h1>2 runs compared</h1>" in text
+
+
+def test_a_report_of_two_multi_head_logs_counts_runs_and_lists_heads_under_them(tmp_path):
+    a, b = _two_heads_csv(tmp_path / "a.csv"), _two_heads_csv(tmp_path / "b.csv", n=10)
+    out = tmp_path / "r.html"
+    assert main(["report", str(a), str(b), "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "<h1>2 runs compared</h1>" in text and "4 runs" not in text
+    rows = re.findall(r"<tr[^>]*><td[^>]*>(?:<span[^>]*></span>)?(?:<a[^>]*>)?([^<]*)", text.split("</header>")[0])
+    assert [r.replace("&nbsp;", "").strip() for r in rows] == [
+        "a.csv: each head", "a.csv [reg_loss]", "a.csv [cls_loss]",
+        "b.csv: each head", "b.csv [reg_loss]", "b.csv [cls_loss]"]
+
+
+def test_a_nan_is_marked_only_on_the_panels_of_its_curve(tmp_path):
+    src = _two_heads_csv(tmp_path / "heads.csv", nan_at=8)
+    fig = fitwatch.plot.plot_sources(str(src))
+    marked = {ax.get_title(loc="left"): any((ln.get_gid() or "").startswith("nonfinite") for ln in ax.lines)
+              for ax in fig.axes}
+    assert marked == {"reg_loss": True, "cls_loss": False}
+
+
+def test_a_report_marks_a_heads_nan_on_its_panel_only(tmp_path):
+    src, out = _two_heads_csv(tmp_path / "heads.csv", nan_at=8), tmp_path / "r.html"
+    assert main(["report", str(src), "-o", str(out)]) == 0
+    from test_report import figures
+
+    marked = {f["layout"]["yaxis"]["title"]["text"]: [s.get("name") for s in f["layout"]["shapes"]
+                                                      if "NaN" in (s.get("name") or "")]
+              for f in figures(out.read_text(encoding="utf-8"))["panels"]}
+    assert marked == {"reg_loss": ["heads.csv · NaN/inf from epoch 8"], "cls_loss": []}

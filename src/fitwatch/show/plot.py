@@ -15,12 +15,13 @@ What is drawn:
 * from the diagnosis: the best epoch (a marker on the monitored curve and a thin dotted line), the
   overfitting onset (a light red band from the onset to the end), the early-stop epoch (a dash-dot
   line), the epoch whose weights were restored when it is not the best one, and the first NaN or
-  infinite epoch of a diverged run (its finite part is drawn).
+  infinite epoch of a diverged run (its finite part is drawn), on the panels whose curves hold it.
 * a series the source holds at some epochs only (validation every few epochs: ``Curves.missing``)
   is drawn through its points, with a marker on each; an epoch without a value is neither a gap
   nor a NaN mark: only NaN and infinite *values* are marked.
 * several sources overlaid: one colour per run, the split told by the line (validation solid,
-  training dashed), legend ``name · val``; only each run's best epoch is marked.
+  training dashed), legend ``name · val`` (on the first panel holding the run's curves: a multi-head
+  run beside a plain one is named too); only each run's best epoch is marked.
 * ``smooth=W``: TensorBoard's debiased exponential moving average
   (:func:`fitwatch.smoothing.ema`, on the full series) drawn solid and labelled ``(smoothed W)``,
   the raw curve faint behind it; the best-epoch marker stays on the raw value the diagnosis states.
@@ -201,6 +202,7 @@ def plot_curves(curves_list, diagnoses=None, *, smooth: float = 0.0, log: bool |
                 log_axis(ax, curves_list)
 
         drawn = {}  # (run index, keras key) -> (x, y) as plotted (for markers)
+        named = set()  # (run index, split) already in the legend: a run's first panel names it
         for i, c in enumerate(curves_list):
             splits = _splits(c)
             for metric, ax in panels:
@@ -211,7 +213,8 @@ def plot_curves(curves_list, diagnoses=None, *, smooth: float = 0.0, log: bool |
                     first = metric == names[0]
                     if overlay:
                         color, ls = run_color(i), _DASHES[split_dash(split)]
-                        label = f"{_run_name(c, i)} · {_LABEL.get(split, split)}" if first else None
+                        label = f"{_run_name(c, i)} · {_LABEL.get(split, split)}" if (i, split) not in named else None
+                        named.add((i, split))
                     else:
                         color, ls = split_color(split, [s for s in splits if s not in _SPLIT_ORDER]), "-"
                         label = _LABEL.get(split, split) if first or not any(_key(split, m) in c.series
@@ -401,6 +404,15 @@ def _first_nonfinite(c: Curves, d) -> tuple[int, str] | None:
     return epoch, kind
 
 
+def _nonfinite_panels(c: Curves, epoch: int, panels):
+    """The panels whose curves hold a NaN or infinite value at ``epoch`` (all of them when none does:
+    the diagnosis found it in a curve without a panel)."""
+    hit = np.flatnonzero(c.epochs == epoch)
+    bad = {_metric_of(k, c) for k, v in c.series.items()
+           if hit.size and c.present(k)[hit[0]] and not np.isfinite(v[hit[0]])}
+    return [(m, a) for m, a in panels if m in bad] or panels
+
+
 def _annotate(c: Curves, ds, panels, drawn) -> None:
     """Best epoch, overfitting onset, early stop, restored epoch, first NaN: one run. With a panel per
     head, each judged head's best epoch and onset go on that head's panel."""
@@ -437,7 +449,7 @@ def _annotate(c: Curves, ds, panels, drawn) -> None:
                    linewidth=1.3, zorder=1, gid="early-stop")
         bad = _first_nonfinite(c, d)
         if bad is not None:
-            _vline(panels, bad[0], f"{bad[1]} at epoch {bad[0]}", color=ANNOTATION["nonfinite"], linestyle="--",
+            _vline(_nonfinite_panels(c, bad[0], panels), bad[0], f"{bad[1]} at epoch {bad[0]}", color=ANNOTATION["nonfinite"], linestyle="--",
                    linewidth=1.3, zorder=1, gid="nonfinite")
 
 

@@ -44,7 +44,9 @@ class Panel:
 def chart_panels(runs: list[ReportRun]) -> list[Panel]:
     """One panel per metric, loss first, each with every split of every run."""
     by_metric: dict[str, list] = {}
-    for r in runs:
+    for i, r in enumerate(runs):
+        if any(q.run == r.run for q in runs[:i]):
+            continue  # a head of a run already drawn: its curves are the run's
         for key in r.curves.series:
             split, metric = split_key(key)
             by_metric.setdefault(metric, []).append((r, split, key))
@@ -76,15 +78,15 @@ def panel_figure(panel: Panel, runs: list[ReportRun]) -> dict:
         shown_x, shown_y = downsample(x, y, MAX_CHART_POINTS // 2)
         curves.append({"trace": len(data)} if shown_y.size == y.size else
                       {"trace": len(data), "x": x.tolist(), "y": y.tolist()})
-        color = style.split_color(split, others) if single else style.run_color(r.index)
+        color = style.split_color(split, others) if single else style.run_color(r.run)
         name = panel.metric if train_only else _SPLIT_NAMES.get(split, split)
         data.append({
             "type": "scatter", "mode": "lines+markers" if longest <= MARKERS_UP_TO else "lines",
-            "x": shown_x.tolist(), "y": shown_y.tolist(), "name": esc(name if single else f"{r.label} · {name}"),
+            "x": shown_x.tolist(), "y": shown_y.tolist(), "name": esc(name if single else f"{r.run_label or r.label} · {name}"),
             "line": {"color": color, "width": 2, "dash": "solid" if single else style.split_dash(split)},
             "marker": {"size": 4, "color": color}, "hovertemplate": "%{y:.4g}",
             # a group per curve: its faint raw copy, when smoothed, hides and shows with it
-            "legendgroup": f"curve-{len(data)}" if single else f"run-{r.index}",
+            "legendgroup": f"curve-{len(data)}" if single else f"run-{r.run}",
         })
     for r in runs:
         data += _best_marker(r, panel, single)
@@ -141,10 +143,10 @@ def _best_marker(r: ReportRun, panel: Panel, single: bool) -> list[dict]:
     if best is None or split_key(best[0])[1] != panel.metric:
         return []
     _, epoch, value = best
-    color = style.ANNOTATION["best"] if single else style.run_color(r.index)
+    color = style.ANNOTATION["best"] if single else style.run_color(r.run)
     return [{"type": "scatter", "mode": "markers", "x": [epoch], "y": [value],
              "name": esc(f"best epoch {epoch}" if single else f"{r.label} · best epoch {epoch}"),
-             "legendgroup": "best" if single else f"run-{r.index}",
+             "legendgroup": "best" if single else f"run-{r.run}",
              "marker": {"symbol": "star", "size": 14, "color": color, "line": {"color": "#ffffff", "width": 1}},
              "hovertemplate": "%{y:.4g}"}]
 
@@ -167,9 +169,12 @@ def _marks(r: ReportRun, panel: Panel, single: bool) -> list[dict]:
         return []
     stop = r.curves.stop or {}
     stopped = stop.get("stopped_epoch") if stop.get("stopped") else None
-    if not single:
-        return [] if stopped is None else [_vline(stopped, style.run_color(r.index), "dashdot",
-                                                  f"{r.label} · early stop {stopped}", f"run-{r.index}")]
+    if not single:  # each run's stop, and its first NaN or inf on the panels whose curves hold it
+        bad = r.curves.first_nonfinite([k for pr, _, k in panel.curves if pr is r])
+        return ([] if stopped is None else [_vline(stopped, style.run_color(r.run), "dashdot",
+                                                   f"{r.run_label or r.label} · early stop {stopped}", f"run-{r.run}")]) \
+            + ([] if not bad else [_vline(bad[0], style.run_color(r.run), "dash",
+                                          f"{r.run_label or r.label} · NaN/inf from epoch {bad[0]}", f"run-{r.run}")])
     shapes = []
     d = r.diagnosis
     if d is None:

@@ -34,7 +34,7 @@ def render_report(runs: list[ReportRun], js: str, *, smooth: float = SMOOTH_DEFA
     body = [_header(runs), _curves_section(panels, overlay=len(runs) > 1, smooth=smooth)]
     body += [run_section(r, single) for r in runs]
     body.append(_footer(runs, js))
-    title = runs[0].label if single else f"{len(runs)} runs: " + ", ".join(r.label for r in runs)
+    title = runs[0].label if single else f"{len({r.run for r in runs})} runs: " + ", ".join(r.label for r in runs)
     values = {
         "title": esc(f"{title} · fitwatch report"),
         "version": esc(__version__),
@@ -101,18 +101,28 @@ def _header(runs: list[ReportRun]) -> str:
 
 def _header_many(runs: list[ReportRun]) -> str:
     out = ['<header class="top">', '<div class="eyebrow">fitwatch report</div>',
-           f"<h1>{len(runs)} runs compared</h1>", '<table class="runs-table"><thead><tr>'
+           f"<h1>{_compared(runs)}</h1>", '<table class="runs-table"><thead><tr>'
            "<th>run</th><th>status</th><th>verdict</th><th>epochs</th><th>best</th><th>early stopping</th>"
            "</tr></thead><tbody>"]
     for i, r in enumerate(runs):
         stop = r.curves.stop or {}
         stopped = f"stopped at epoch {stop['stopped_epoch']}" if stop.get("stopped") else "-"
-        out.append(f'<tr><td><span class="swatch" style="background:{style.run_color(i)}"></span>'
-                   f'<a href="#{r.anchor}">{esc(r.label)}</a></td><td>{status_pill(run_status(r)) or "-"}</td>'
+        if r.run_label != r.label and (i == 0 or runs[i - 1].run != r.run):  # a run judged head by head
+            out.append(f'<tr class="run-heads"><td colspan="6"><span class="swatch" style="background:'
+                       f'{style.run_color(r.run)}"></span>{esc(r.run_label)}: each head</td></tr>')
+        name = f"&nbsp;&nbsp;{esc(r.label)}" if r.run_label != r.label else esc(r.label)
+        out.append(f'<tr><td><span class="swatch" style="background:{style.run_color(r.run)}"></span>'
+                   f'<a href="#{r.anchor}">{name}</a></td><td>{status_pill(run_status(r)) or "-"}</td>'
                    f"<td>{verdict_badge(_verdict(r))}</td><td>{len(r.curves)}</td>"
                    f"<td>{esc(best_text(r) or '-')}</td><td>{esc(stopped)}</td></tr>")
     out += ["</tbody></table>", "</header>"]
     return "\n".join(out)
+
+
+def _compared(runs: list[ReportRun]) -> str:
+    """``2 runs compared``: runs, not heads (a multi-head model's heads are judged each, one run)."""
+    n = len({r.run for r in runs})
+    return f"{n} runs compared" if n > 1 else f"{esc(runs[0].run_label)}: {len(runs)} heads judged"
 
 
 def _curves_section(panels: list[Panel], overlay: bool, smooth: float = SMOOTH_DEFAULT) -> str:

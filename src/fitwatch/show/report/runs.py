@@ -29,6 +29,8 @@ class ReportRun:
     data: RunData | None = None
     label: str = ""
     index: int = 0
+    run: int = 0  # the run (curves read) it belongs to: a multi-head model's heads share one
+    run_label: str = ""  # that run's name, without the head
 
     @property
     def anchor(self) -> str:
@@ -48,9 +50,15 @@ def collect(sources, *, dir=None, monitor: str = "val_loss") -> list[ReportRun]:
             ds = diagnose_each(curves, monitor=monitor)  # a multi-head model: one per head
             runs += [ReportRun(curves, d, data, d.name if len(ds) > 1 else "") for d in ds]
     labels = [r.label or r.curves.name or r.curves.source or f"run {i + 1}" for i, r in enumerate(runs)]
+    ids = list(dict.fromkeys(id(r.curves) for r in runs))
+    names = {}  # a run's name: its first row's, the head left out
     for i, r in enumerate(runs):
         r.label = labels[i] if labels.count(labels[i]) == 1 else f"{labels[i]} ({i + 1})"
         r.index = i
+        r.run = ids.index(id(r.curves))
+        names.setdefault(r.run, r.curves.name or r.curves.source or r.label)
+    for r in runs:
+        r.run_label = names[r.run] if len([1 for q in runs if q.run == r.run]) > 1 else r.label
     return runs
 
 
