@@ -374,6 +374,17 @@ def loss_candidates(keys) -> list[str]:
     return named or [b for b in bases if b.lower() in ERROR_METRICS]
 
 
+def validated_losses(keys) -> list[str]:
+    """The :func:`loss_candidates` that have a validation curve (``val_`` + name among the keys).
+
+    Example:
+        >>> validated_losses(["reg_loss", "val_reg_loss", "kl_loss"]), validated_losses(["G_loss", "D_loss"])
+        (['reg_loss'], [])
+    """
+    keys = list(keys)
+    return [h for h in loss_candidates(keys) if f"val_{h}" in keys]
+
+
 def _in_progress(data) -> list[str]:
     """A note for a run still recorded as running: training goes on (a verdict on the epochs so far),
     or its process is gone."""

@@ -16,7 +16,7 @@ import re
 
 import numpy as np
 
-from fitwatch.diagnosis.curves import Curves, canonical_name, loss_candidates
+from fitwatch.diagnosis.curves import Curves, canonical_name, loss_candidates, validated_losses
 from fitwatch.diagnosis.findings import Finding
 
 #: a metric whose name holds one of these is better when higher (judged as an error)
@@ -72,7 +72,7 @@ def judged_heads(curves: Curves) -> list[str]:
         >>> judged_heads(Curves(np.arange(2), {"G_loss": [2, 1], "D_loss": [1, 1]}))
         []
     """
-    heads = [h for h in loss_candidates(curves.series) if f"val_{h}" in curves.series]
+    heads = validated_losses(curves.series)
     return heads if len(heads) >= 2 else []
 
 
@@ -87,10 +87,8 @@ def training_only_losses(curves: Curves) -> list[str]:
         >>> training_only_losses(Curves(np.arange(2), k))
         ['kl_loss']
     """
-    names = loss_candidates(curves.series)
-    if not any(f"val_{h}" in curves.series for h in names):
-        return []
-    return [h for h in names if f"val_{h}" not in curves.series]
+    validated = validated_losses(curves.series)
+    return [h for h in loss_candidates(curves.series) if h not in validated] if validated else []
 
 
 def _loss_by_another_name(curves: Curves, monitor: str) -> str:
@@ -107,7 +105,7 @@ def _loss_by_another_name(curves: Curves, monitor: str) -> str:
         'val_reg_loss'
     """
     names = loss_candidates(curves.series)
-    validated = [h for h in names if f"val_{h}" in curves.series]
+    validated = validated_losses(curves.series)
     if len(names) == 1 or len(validated) == 1:
         return f"val_{validated[0]}" if validated else names[0]
     if len(names) > 1:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fitwatch.diagnosis.curves import Curves, loss_candidates
+from fitwatch.diagnosis.curves import Curves, validated_losses
 from fitwatch.diagnosis.readers.columns import ReadError, one_line
 from fitwatch.store.rundata import RunData
 
@@ -33,7 +33,7 @@ def from_rundata(data: RunData) -> Curves:
     history = data.history
     before = any(k in (data.info or {}) for k in ("preflight", "lr_find"))  # shown before any epoch
     watched = ((data.info or {}).get("early_stopping") or {}).get("monitor")
-    heads = sum(f"val_{h}" in history for h in loss_candidates(history))  # monitored.judged_heads: each judged
+    heads = len(validated_losses(history))  # two or more: monitored.judged_heads, each judged
     if "loss" not in history and "val_loss" not in history and not (before and not history) \
             and watched not in history and heads < 2:  # a booster stopped on val_auc is judged on it
         found = ", ".join(history) or "no epochs yet"
