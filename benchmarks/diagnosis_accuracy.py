@@ -109,6 +109,9 @@ def speed() -> bool:
                 print(f"    error on {c.name}: {type(e).__name__}: {e}")
     t_diag = time.perf_counter() - t0
     rate = len(all_curves) / t_diag
+    yard = _yardstick()
+    print(f"  machine yardstick: sum(range(10**7)) in {1000 * yard:.0f} ms (best of 3, this process); "
+          f"{rate * yard:,.0f} curves per yardstick, comparable across machines")
     print(f"  {len(all_curves)} curves: read in {t_read:.2f} s, diagnosed in {t_diag:.2f} s -> {rate:,.0f} curves/s "
           f"(one core); {errors} errors")
     print("  verdicts: " + ", ".join(f"{k} {v}" for k, v in verdicts.most_common()))
@@ -116,6 +119,17 @@ def speed() -> bool:
     print(f"  [{'PASS' if ok else 'FAIL'}] target: no error, >= {SPEED_TARGET:,.0f} curves/s, all read and "
           f"diagnosed in under 7 s ({t_read + t_diag:.2f} s)")
     return ok
+
+
+def _yardstick() -> float:
+    """Seconds a fixed pure-Python loop takes here: the machines these benchmarks run on differ by
+    up to 5x from day to day, so a curves/s figure is read beside it (curves per yardstick)."""
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        sum(range(10**7))
+        best = min(best, time.perf_counter() - t0)
+    return best
 
 
 def _real_verdict(row) -> str:
