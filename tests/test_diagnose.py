@@ -114,6 +114,18 @@ def test_an_accuracy_that_rose_while_the_loss_rose_is_not_told_to_go_back_to_the
     assert d.findings[0].remedies[0] == CATALOGUE["monitor_accuracy"]
 
 
+def test_a_plateau_far_above_training_with_a_30_point_accuracy_gap_is_overfitting():
+    """tests/data/real/keras/k914.json: validation loss 5.8 -> about 2.4, noisy, on a plateau since
+    about epoch 23, at 21x the training loss (0.11), training accuracy 0.97 against 0.67. The gap
+    shrank in absolute terms as validation came down, so it did not "grow", and the run was
+    good_fit; a gap that large, with that accuracy gap, is the overfit (issue's Must 3)."""
+    d = fitwatch.diagnose(ROOT / "tests" / "data" / "real" / "keras" / "k914.json")
+    assert d.verdict == "overfitting", d
+    ev = d.findings[0].evidence
+    assert ev["smoothed_gap_end"] > 10 * ev["smoothed_train_loss_end"]
+    assert ev["train_accuracy"] - ev["val_accuracy"] > 0.2 and ev["smoothed_gap_end"] < ev["smoothed_gap_mid"]
+
+
 def test_too_few_epochs_and_missing_validation():
     d = fitwatch.diagnose({"loss": [2.0, 1.5]})
     assert "too_few_epochs" in codes(d) and "missing_validation" in codes(d)
