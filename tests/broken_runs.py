@@ -418,6 +418,25 @@ def shuffled_labels_small_model():
 
 
 @broken_run("not_learning")
+def shuffled_labels_val_at_chance():
+    """Shuffled labels, memorised enough to push validation above chance's loss: all 1,200 training
+    digits with permuted labels, a 64-512-10 MLP, Adam lr 1e-3, batches of 32, 30 epochs (the
+    shape of a user's Keras run, a CSVLogger file fitwatch had called overfitting from epoch 0).
+
+    The training loss falls from 2.32 to 1.8 as the model memorises random labels; the validation
+    loss never gets below ln(10) = 2.30 (at best 2.33) and climbs to 2.65, the validation accuracy
+    at chance (at most 12 %) at every epoch.
+
+    Careful reader: **not_learning**. Validation was never better than chance, so there is no best
+    epoch to go back to and no overfitting onset: nothing learned generalises. The rising validation
+    loss is the model growing sure of wrong answers; the remedy is to check the labels.
+    """
+    x, y, xv, yv = digits()
+    y = np.random.default_rng(1).permutation(y)
+    return fit((64, 512, 10), "Adam", 1e-3, (x, y, xv, yv), 30, batch_size=32)
+
+
+@broken_run("not_learning")
 def predicting_the_mean():
     """Predicting the mean: a bug replaces every input by the training set's mean row (the features
     carry no information), so the 10-32-1 MLP regressing the standardised diabetes target can at

@@ -73,7 +73,7 @@ def test_the_failure_runs_fail_as_described():
     c = curves("predicting_the_mean_offset_target")
     y = broken_runs.diabetes(standardise_target=False)[1] / 100
     assert c["loss"][-1] == pytest.approx(float(np.var(y)), rel=0.02)  # the loss of predicting the mean
-    for name in ("shuffled_labels_memorised", "shuffled_labels_small_model"):
+    for name in ("shuffled_labels_memorised", "shuffled_labels_small_model", "shuffled_labels_val_at_chance"):
         assert max(curves(name)["val_accuracy"]) < 0.2 and min(curves(name)["val_loss"]) > 2.25
 
 
@@ -127,6 +127,25 @@ def test_shuffled_labels_point_at_the_data():
     d = fitwatch.diagnose(curves("shuffled_labels_memorised"))
     got = remedies(d)
     assert CATALOGUE["check_data"] in got or CATALOGUE["more_data"] in got, got  # both say: check the labels
+
+
+def test_validation_never_above_chance_is_not_an_overfit_from_epoch_0():
+    """Shuffled labels memorised: validation's loss climbs far above ln 10 (the model grows sure of
+    wrong answers), its accuracy at chance at every epoch. That is no overfit with an onset and a
+    best epoch to restore (fitwatch said "overfitting from epoch 0"), but nothing learned: check the
+    labels, not the learning rate. An overfit that starts from the same ln 10 and gets below it
+    before turning up (tiny_training_set) is still one."""
+    c = curves("shuffled_labels_val_at_chance")
+    assert max(c["val_loss"][len(c["val_loss"]) // 2:]) > 1.1 * math.log(10)  # beyond at_chance's band
+    d = fitwatch.diagnose(c)
+    assert d.verdict == "not_learning" and d.onset_epoch is None, explain("shuffled_labels_val_at_chance", d)
+    got = remedies(d)
+    assert got[0] == CATALOGUE["check_data"] and CATALOGUE["lr_up"] not in got, got
+    assert "lr_too_low" not in [f.code for f in d.findings]
+    assert "memorised" in d.findings[0].message and "chance" in d.findings[0].message
+    o = curves("tiny_training_set")
+    assert abs(o["val_loss"][0] - math.log(10)) < 0.03 * math.log(10)  # it starts at chance too
+    assert fitwatch.diagnose(o).verdict == "overfitting"
 
 
 # -- the stored curves ------------------------------------------------------------------------------

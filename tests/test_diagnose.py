@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 import fitwatch
+from conftest import ROOT
 from fitwatch.diagnosis.findings import VERDICTS
+from fitwatch.diagnosis.remedies import CATALOGUE
 
 rng = np.random.default_rng(0)
 x = np.arange(60)
@@ -94,6 +96,34 @@ def test_overconfident():
     vacc = 0.95 - 0.5 * np.exp(-x / 8)
     d = fitwatch.diagnose({"loss": noisy(train), "val_loss": noisy(val), "val_accuracy": list(vacc)})
     assert "overconfident" in codes(d)
+
+
+def test_an_accuracy_that_rose_while_the_loss_rose_is_not_told_to_go_back_to_the_lowest_loss():
+    """A Trainer run (tests/data/real/hf/h015.json) whose validation loss bottomed out at epoch 2
+    (accuracy 0.49) and rose while its accuracy climbed to 0.8: the loss's rise is over-confidence on
+    the errors. Still overfitting by the loss (the labelling protocol reads the loss), but it was told
+    "keep the weights of the best epoch" (epoch 2, the worst accuracy since) and that its accuracy
+    "held" (0.593 -> 0.792)."""
+    d = fitwatch.diagnose(ROOT / "tests" / "data" / "real" / "hf" / "h015.json")
+    assert d.verdict == "overfitting" and d.best_epoch == 2
+    f = next(f for f in d.findings if f.code == "overconfident")
+    assert "accuracy rose (0.593 -> 0.792)" in f.message and "epoch 2, had 0.490 accuracy" in f.message
+    assert f.evidence["best_val_accuracy_epoch"] == 8
+    got = [r for f in d.findings for r in f.remedies]
+    assert not any("keep the best epoch" in r or "weights of the best epoch" in r or "Restore" in r for r in got), got
+    assert d.findings[0].remedies[0] == CATALOGUE["monitor_accuracy"]
+
+
+def test_a_plateau_far_above_training_with_a_30_point_accuracy_gap_is_overfitting():
+    """tests/data/real/keras/k914.json: validation loss 5.8 -> about 2.4, noisy, on a plateau since
+    about epoch 23, at 21x the training loss (0.11), training accuracy 0.97 against 0.67. The gap
+    shrank in absolute terms as validation came down, so it did not "grow", and the run was
+    good_fit; a gap that large, with that accuracy gap, is the overfit (issue's Must 3)."""
+    d = fitwatch.diagnose(ROOT / "tests" / "data" / "real" / "keras" / "k914.json")
+    assert d.verdict == "overfitting", d
+    ev = d.findings[0].evidence
+    assert ev["smoothed_gap_end"] > 10 * ev["smoothed_train_loss_end"]
+    assert ev["train_accuracy"] - ev["val_accuracy"] > 0.2 and ev["smoothed_gap_end"] < ev["smoothed_gap_mid"]
 
 
 def test_too_few_epochs_and_missing_validation():

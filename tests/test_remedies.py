@@ -82,6 +82,13 @@ def _overfit():
     return {"loss": loss, "val_loss": val}
 
 
+def _overconfident(rises: bool):
+    """The clear overfit, its validation accuracy rising to the end (0.67 at the lowest loss, 0.91 at
+    the end: the loss rises from over-confidence on the errors) or flat after the lowest loss."""
+    acc = 0.5 + 0.015 * e
+    return {**_overfit(), "val_accuracy": (acc if rises else np.minimum(acc, 0.68)).tolist()}
+
+
 def _memorised():
     """Fits its training data (training loss down 99%, accuracy 1) and plateaus far above on validation."""
     loss = (1.0 * np.exp(-e / 3.0) + 0.001).tolist()
@@ -127,6 +134,8 @@ CASES = {
                    lambda: fitwatch.diagnose(_flat_mse(), context={"classes": 10})),
     "fits_training": (lambda: fitwatch.diagnose(_memorised()),
                       lambda: fitwatch.diagnose(_settled_high())),
+    "accuracy_rose_since_best": (lambda: fitwatch.diagnose(_overconfident(rises=True)),
+                                 lambda: fitwatch.diagnose(_overconfident(rises=False))),
     "best_is_last": (lambda: fitwatch.diagnose(_improving_to_the_end()),
                      lambda: fitwatch.diagnose(_overfit())),
 }

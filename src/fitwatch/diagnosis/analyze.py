@@ -193,6 +193,8 @@ def weigh_remedies(ctx: Context, curves: Curves, findings: list, *, last: bool) 
                       share=ctx.t.end_above_start, fits=fits_training(ctx.cl, ctx.acc), chance=chance)
     if last:
         ev.add("best_is_last")
+    if any(f.code == "overconfident" and f.evidence.get("accuracy_rose_since_best") for f in findings):
+        ev.add("accuracy_rose_since_best")
     ref = ctx.cl or ctx.cv
     if (chance is None and ctx.acc is None and ctx.vacc is None and not any(_CLASSY.search(k) for k in curves.series)
             and (ref is None or ctx.no_skill(ref.start) is None)):

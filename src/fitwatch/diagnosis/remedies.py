@@ -202,6 +202,10 @@ RULES: tuple[Rule, ...] = (
                        "as far as the run shows)", ("class_balance",)),
     Rule("fits_training", "the model fits its training data: training loss fell by 95% or more, or "
                           "training accuracy ends at 0.99 or above", ("larger_model",)),
+    Rule("accuracy_rose_since_best", "validation accuracy ends 0.10 or more above its value at the "
+                                     "lowest validation loss, while that loss rose: over-confidence on the errors, not "
+                                     "a worse model; the lowest-loss epoch is not the one to keep",
+         ("early_stopping", "restore_best"), ("monitor_accuracy",)),
     Rule("best_is_last", "the best epoch is the last one (nothing to stop early for or restore)",
          ("early_stopping", "restore_best")),
 )
@@ -209,7 +213,8 @@ RULES: tuple[Rule, ...] = (
 #: the lead remedies ``first`` may add to a finding that lacks them (lr_down to an underfitting run
 #: whose loss spiked: the usual cause of both)
 _ADDED_FOR = {"lr_down": {"underfitting", "not_learning"}, "tree_regularise": {"overfitting"}, "alpha": {"overfitting"},
-              "hf_regularise": {"overfitting"}, "nonlinear": {"underfitting"}, "alpha_down": {"underfitting"}}
+              "hf_regularise": {"overfitting"},
+              "monitor_accuracy": {"overfitting", "good_fit"}, "nonlinear": {"underfitting"}, "alpha_down": {"underfitting"}}
 _KEY_OF = {sentence: key for key, sentence in CATALOGUE.items()}
 _KEY_OF.update({sentence: key for words in VARIANTS.values() for key, sentence in words.items()})
 

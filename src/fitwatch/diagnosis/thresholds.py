@@ -75,6 +75,9 @@ class Thresholds:
             ``stall_fraction`` gained less than ``improving_drop`` of its drop) far above training
             (``gap_warning``), the gap growing, and training accuracy ends this much (absolute)
             above validation accuracy.
+        overfit_gap_ratio: ...the gap need not grow when it is this many times the training loss and
+            training accuracy ends twice ``overfit_acc_gap`` above validation's (validation at 21x
+            training, 97 % accuracy against 67 %: a gap that large is the overfit, grown or not).
         stall_fraction: the final fraction of the run over which "validation stopped improving"
             and "still improving" are judged.
         improving_drop: ``still_improving`` when validation loss fell over the final
@@ -148,6 +151,7 @@ class Thresholds:
     overfit_rise: float = 0.10
     overfit_rise_level: float = 0.05
     overfit_acc_gap: float = 0.10
+    overfit_gap_ratio: float = 10.0
     stall_fraction: float = 0.25
     improving_drop: float = 0.03
     improving_level: float = 0.10

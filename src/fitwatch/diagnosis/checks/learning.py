@@ -124,6 +124,24 @@ def _never_above_chance(acc: np.ndarray | None, floor: float, t) -> bool:
     return a.size >= 5 and float(a.max()) < t.chance_acc_high / round(math.exp(floor))
 
 
+def val_never_left_chance(ctx: Context) -> float | None:
+    """ln k when the validation loss started at ln k (:func:`no_skill`), never got ``no_skill_margin``
+    below it, and the validation accuracy never left chance (every value under ``chance_acc_high``/k)
+    nor rose: nothing learned generalises, whatever training did; else None.
+
+    Unlike :func:`at_chance`, the loss may end far *above* ln k: a model memorising shuffled labels
+    grows sure of its wrong answers on validation (2.31 -> 2.92 at 10 % accuracy), a rise that is
+    not overfitting, as nothing was ever learned to be lost.
+    """
+    cv, t = ctx.cv, ctx.t
+    if cv is None or ctx.vacc is None or ctx.stated_floor:
+        return None
+    floor = ctx.no_skill(cv.start)
+    if floor is None or float(np.nanmin(cv.y)) <= floor * (1 - t.no_skill_margin):  # raw: its best epoch
+        return None
+    return floor if _never_above_chance(ctx.vacc, floor, t) and not accuracy_rose(ctx.vacc, t) else None
+
+
 def no_floor(start: float) -> None:
     """The no-skill level of a monitored metric that is not a loss: none known."""
     return None
@@ -146,9 +164,10 @@ def _fell(c, t, short_counts: bool = False) -> bool:
             and c.y[0] - float(c.y.min()) >= t.learn_drop * abs(c.y[0]))
 
 
-def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None]:
+def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None, float | None]:
     """Whether the run learned anything that counts, the curves' relative drops, whether the
-    validation loss is identical at every evaluation, and a frozen validation accuracy (or None)."""
+    validation loss is identical at every evaluation, a frozen validation accuracy (or None), and
+    ln k when validation sat at chance while the training loss fell (or None)."""
     t, no_skill_level = ctx.t, ctx.no_skill
     learned = False
     drops = {}
@@ -172,9 +191,15 @@ def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None]:
     # training curve learned does not generalise at all
     # (a validation loss that got below ln k while its accuracy rose clearly from its start did learn
     # something: an overfitting binary classifier's accuracy of 0.61 and loss back above ln 2)
+    val_chance = None
     if ctx.cv is not None and "val_loss" in ctx.chance and (
             ctx.cv.min > ctx.chance["val_loss"] * (1 - t.no_skill_margin)
             or _never_above_chance(ctx.vacc, ctx.chance["val_loss"], t) and not accuracy_rose(ctx.vacc, t)):
+        learned, val_chance = False, ctx.chance["val_loss"]
+    # ...or that started at ln k, never got below it, and rose far above it, its accuracy at chance
+    # throughout: a model memorising its training labels (shuffled ones) grows sure of wrong answers
+    val_chance = val_chance or val_never_left_chance(ctx)
+    if val_chance is not None:
         learned = False
     if not learned and not ctx.chance:  # an accuracy that rose says it learned, whatever a noisy loss says
         learned = any(accuracy_rose(a, t) for a in (ctx.acc, ctx.vacc))
@@ -192,7 +217,8 @@ def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None]:
         one_class = None
     if one_class is not None:
         learned = False
-    return learned, drops, val_fixed, one_class
+    memorised = val_chance if ctx.cl is not None and _fell(ctx.cl, t) and "loss" not in ctx.chance else None
+    return learned, drops, val_fixed, one_class, memorised
 
 
 def _one_class(share: float, with_training: bool, start: float, low: float) -> str:
@@ -229,13 +255,15 @@ def not_learning(ctx: Context) -> Verdict | None:
     """Neither curve fell by ``learn_drop`` of its start and beyond its noise (or it stayed at the
     no-skill level, its accuracy never moved or never left chance, or validation never changed)."""
     t, span, no_skill_level, cv = ctx.t, ctx.span, ctx.no_skill, ctx.cv
-    learned, drops, val_fixed, one_class = _learned(ctx)
+    learned, drops, val_fixed, one_class, memorised = _learned(ctx)
     r2 = ctx.r2[np.isfinite(ctx.r2)] if ctx.r2 is not None else None
     # (an R² below diverged_r2 beside a loss that learned measures something else: it is no evidence)
     no_skill_r2 = (r2 is not None and r2.size >= t.min_epochs and float(r2.max()) < t.no_skill_r2
                    and not (learned and float(r2.min()) < t.diverged_r2))
     if learned and not no_skill_r2:
         return None
+    if memorised is not None and one_class is None and not val_fixed and not no_skill_r2:
+        return Verdict("not_learning", _memorised(ctx, memorised, drops))
     c = ctx.cl or ctx.cv
     start, low = float(c.y[0]), float(np.nanmin(c.y))  # raw, as logged and as the message states them
     ev = {"relative_drop": {k: round(v, 5) for k, v in drops.items()}, "start": start, "lowest": low,
@@ -302,6 +330,29 @@ def not_learning(ctx: Context) -> Verdict | None:
                              "The curve is smooth but flat: a learning rate far too small is the usual "
                              "cause.", remedies_for("lr_too_low")))
     return Verdict("not_learning", finding, extra)
+
+
+def _memorised(ctx: Context, floor: float, drops: dict) -> Finding:
+    """The training loss fell while validation stayed at chance (its loss never below ln k, its
+    accuracy never above chance): the model memorised its training set, and nothing it learned
+    generalises. The labels (shuffled, misaligned) or a validation set from another distribution are
+    the suspects; not the learning rate, which moved the training loss well enough."""
+    cl, cv = ctx.cl, ctx.cv
+    k = int(round(math.exp(floor)))
+    va = _fraction(ctx.vacc[np.isfinite(ctx.vacc)])
+    ev = {"relative_drop": {n: round(v, 5) for n, v in drops.items()}, "start": float(cl.y[0]),
+          "lowest": float(np.nanmin(cl.y)), "val_lowest": float(np.nanmin(cv.y)), "val_end": float(cv.y[-1]),
+          "no_skill_level": floor, "classes_guess": k, "chance_accuracy": round(1.0 / k, 5),
+          "best_val_accuracy": float(va.max())}
+    msg = (f"The training loss fell from {ev['start']:.4g} to {ev['lowest']:.4g}, but the validation loss never got "
+           f"below the no-skill level ln({k}) = {floor:.4g} (at best {ev['val_lowest']:.4g}, {ev['val_end']:.4g} at "
+           f"the end) and validation accuracy stayed at chance (at most {ev['best_val_accuracy']:.3g}; chance "
+           f"{1 / k:.3g}): the model memorised its training set and learned nothing that generalises. Training "
+           f"labels that are shuffled or misaligned with their inputs look like this.")
+    # the optimizer, the initialisation, the activations and the inputs' scale let training fall
+    return primary("not_learning", ctx.span, ev, msg,
+                   remedies_for("not_learning", first=["check_data", "more_data"],
+                                drop=("lr_up", "optimizer_state", "init", "relu", "normalise_inputs", "class_balance")))
 
 
 def gained_nothing(ctx: Context) -> Verdict | None:

@@ -49,6 +49,10 @@ def plateau_gap(ctx: Context) -> Verdict | None:
     # growing since mid-run, or since validation's lowest point (where it stopped improving)
     gap_low = float(cv.s[cv.imin] - cl.s[cv.imin]) if cv.imin < n - 2 else gap_mid
     growing = gap_end - min(gap_mid, gap_low) > t.noise_k * cv.sigma / math.sqrt(max(1, n // 4)) or a >= 0.99
+    # or so large already that whether it still grows does not matter: validation many times training,
+    # training accuracy far above validation's
+    huge = gap_end > t.overfit_gap_ratio * max(cl.end, 1e-12) and a - va >= 2 * t.overfit_acc_gap
+    growing = growing or huge
     # still improving: a gain of improving_drop of the drop over the last k epochs, beyond its noise (a
     # least-squares line falling by noise_k standard errors) and to a new low: a wobble of a flat curve
     # back down to where it has been is not progress

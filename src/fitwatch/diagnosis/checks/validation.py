@@ -1,7 +1,7 @@
 """The finer signs read from validation against training, whatever the verdict (but diverged or
 too few epochs): the generalisation gap (``generalization_gap``), validation below training
 (``val_below_train``, a possible leak), a noisy validation curve (``noisy_validation``: a small
-validation set?) and a validation loss rising while validation accuracy holds (``overconfident``).
+validation set?) and a validation loss rising while validation accuracy holds or rises (``overconfident``).
 
 Thresholds (:mod:`fitwatch.diagnosis.thresholds`): ``gap_warning`` and ``noise_k`` (gap),
 ``val_below_train`` and ``leak_ratio`` (validation below training), ``noisy_val`` (noisy validation);
@@ -93,7 +93,10 @@ def noisy_validation(ctx: Context) -> Finding | None:
 
 
 def overconfident(ctx: Context) -> Finding | None:
-    """Validation loss rising while validation accuracy holds."""
+    """Validation loss rising while validation accuracy holds or rises. When the accuracy ends
+    ``learn_acc_rise`` or more above its value at the best epoch (the lowest validation loss), that
+    epoch is not the model to keep: the evidence ``accuracy_rose_since_best`` says so, and the
+    remedies stop pointing at it (:data:`fitwatch.diagnosis.remedies.RULES`)."""
     cv, vacc, Ek = ctx.cv, ctx.vacc, ctx.Ek
     n = ctx.cl.n
     m = cv.imin
@@ -106,11 +109,21 @@ def overconfident(ctx: Context) -> Finding | None:
     a_end = float(mean(va[-3:]))
     if not a_end >= a_m - 0.005:
         return None
-    return Finding(
-        "overconfident", "warning", [Ek(m), ctx.span[1]],
-        {"smoothed_min_val_loss": cv.min, "smoothed_val_loss_end": cv.end, "val_accuracy_at_best": a_m,
-         "val_accuracy_end": a_end},
-        f"Validation loss rose from {cv.min:.4g} to {cv.end:.4g} after epoch {Ek(m)} while validation "
-        f"accuracy held ({a_m:.3f} -> {a_end:.3f}): the model grows over-confident on the "
-        f"examples it gets wrong.",
-        remedies_for("overconfident"))
+    ev = {"smoothed_min_val_loss": cv.min, "smoothed_val_loss_end": cv.end, "val_accuracy_at_best": a_m,
+          "val_accuracy_end": a_end}
+    msg = (f"Validation loss rose from {cv.min:.4g} to {cv.end:.4g} after epoch {Ek(m)} while validation "
+           f"accuracy {'rose' if a_end - a_m >= _ROSE else 'held'} ({a_m:.3f} -> {a_end:.3f}): the model grows "
+           f"over-confident on the examples it gets wrong.")
+    b = ctx.best if ctx.best is not None else m
+    if a_end - float(va[b]) >= ctx.t.learn_acc_rise:  # the lowest loss is not the best model
+        top = b + int(np.argmax(va[b:]))  # the best since (before it: a model still learning, or one class)
+        ev.update(accuracy_rose_since_best=True, val_accuracy_at_best_epoch=float(va[b]),
+                  best_val_accuracy=float(va[top]), best_val_accuracy_epoch=Ek(top))
+        msg += (f" The lowest validation loss, epoch {Ek(b)}, had {float(va[b]):.3f} accuracy against "
+                f"{float(va[top]):.3f} at epoch {Ek(top)}: choose the epoch to keep by the accuracy (or the metric "
+                f"you care about), not by the loss.")
+    return Finding("overconfident", "warning", [Ek(m), ctx.span[1]], ev, msg, remedies_for("overconfident"))
+
+
+#: an accuracy that ends this much (absolute) above its value at validation's smoothed minimum "rose"
+_ROSE = 0.01
