@@ -407,17 +407,15 @@ def _csv_cells(*cells: str) -> str:
 
 
 def _diagnose(data) -> dict | None:
-    """The diagnosis of a run read back, as ``Run.finish`` would store it (None without a loss, nor heads)."""
-    from fitwatch.diagnosis.analyze import diagnose_each, together
-    from fitwatch.diagnosis.monitored import judged_heads
+    """The diagnosis of a run read back, as ``Run.finish`` would store it
+    (:func:`fitwatch.diagnosis.curves.recorded_diagnosis`: None without a loss, nor heads)."""
+    from fitwatch.diagnosis.curves import recorded_diagnosis
 
     if not len(data.epochs):
         return None
     try:
-        curves = Curves.from_run(data)
-        if not any(m == "loss" for _, m in data.metrics) and not judged_heads(curves):
-            return None
-        return jsonable(together(diagnose_each(curves)).to_dict())  # a multi-head model: each head in "runs"
+        d = recorded_diagnosis(Curves.from_run(data))
+        return None if d is None else jsonable(d.to_dict())  # a multi-head model: each head in "runs"
     except Exception:  # a diagnosis failing on odd curves must not take the page down
         return None
 
