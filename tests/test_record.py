@@ -425,7 +425,7 @@ def test_a_training_only_loss_beside_the_heads_is_named_not_judged(tmp_path):
 
 
 def test_finish_and_the_dashboard_judge_a_recorded_run_alike(tmp_path):
-    """One rule (curves.recorded_diagnosis) for Run.finish and the dashboard: a test-split loss alone
+    """One rule (monitored.recorded_diagnosis) for Run.finish and the dashboard: a test-split loss alone
     gets no verdict (it was judged as a training loss at finish, "the training test_loss", while
     `fitwatch diagnose RUN` refused the run); a train/val loss and heads get the same verdict from both."""
     from fitwatch.show.dashboard.data import _diagnose

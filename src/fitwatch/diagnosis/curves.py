@@ -385,35 +385,6 @@ def validated_losses(keys) -> list[str]:
     return [h for h in loss_candidates(keys) if f"val_{h}" in keys]
 
 
-def recorded_diagnosis(curves: Curves):
-    """The diagnosis of a recorded run, as ``Run.finish`` stores it and the dashboard shows a run that
-    has none stored: ``together(diagnose_each(curves))`` (a multi-head model: each head's, all in
-    ``.runs``), or None where there is nothing to judge: no epoch, or no training or validation
-    loss (``loss``, ``val_loss``) and no heads (:func:`fitwatch.diagnosis.monitored.judged_heads`).
-
-    A loss of another split alone (``run.log("test", loss=...)``: ``test_loss``) gets no verdict: it
-    is neither the curve the model trained on nor the one it was selected on, so it is not judged as
-    either (it was judged as a training loss before, "the training test_loss"), and ``fitwatch
-    diagnose RUN`` refuses such a run too (no loss or val_loss recorded).
-
-    Args:
-        curves: the run's curves (:meth:`Curves.from_run`).
-
-    Example:
-        >>> c = Curves([0, 1, 2], {"test_loss": [1.0, 0.8, 0.7], "accuracy": [0.5, 0.6, 0.7]})
-        >>> recorded_diagnosis(c) is None
-        True
-        >>> recorded_diagnosis(Curves([0, 1, 2], {"loss": [1.0, 0.8, 0.7]})).verdict
-        'still_improving'
-    """
-    from fitwatch.diagnosis.analyze import diagnose_each, together
-    from fitwatch.diagnosis.monitored import judged_heads
-
-    if not len(curves) or "loss" not in curves.series and "val_loss" not in curves.series and not judged_heads(curves):
-        return None
-    return together(diagnose_each(curves))
-
-
 def _in_progress(data) -> list[str]:
     """A note for a run still recorded as running: training goes on (a verdict on the epochs so far),
     or its process is gone."""

@@ -176,7 +176,8 @@ def diagnose_finished(run) -> None:
     """Diagnose a run that just finished (its status set, not yet stored): ``run.diagnosis_``, the
     diagnosis in ``run.info``, printed unless ``diagnose='quiet'``; a diagnosis that fails warns and
     never loses the run."""
-    from fitwatch.diagnosis.curves import Curves, recorded_diagnosis
+    from fitwatch.diagnosis.curves import Curves
+    from fitwatch.diagnosis.monitored import recorded_diagnosis
 
     try:
         data = run.store.load(run.id)

@@ -408,8 +408,8 @@ def _csv_cells(*cells: str) -> str:
 
 def _diagnose(data) -> dict | None:
     """The diagnosis of a run read back, as ``Run.finish`` would store it
-    (:func:`fitwatch.diagnosis.curves.recorded_diagnosis`: None without a loss, nor heads)."""
-    from fitwatch.diagnosis.curves import recorded_diagnosis
+    (:func:`fitwatch.diagnosis.monitored.recorded_diagnosis`: None without a loss, nor heads)."""
+    from fitwatch.diagnosis.monitored import recorded_diagnosis
 
     if not len(data.epochs):
         return None
