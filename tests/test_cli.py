@@ -454,3 +454,26 @@ def test_a_stored_multi_head_run_is_diagnosed_and_shown_per_head(store_dir):
     assert out["verdicts"] == {"mt [cls_loss]": "still_improving", "mt [reg_loss]": "overfitting"}
     shown = cli("show", "mt").stdout  # no best line before
     assert "best val_cls_loss 0.2833 at epoch 11" in shown and "best val_reg_loss 0.6 at epoch 4" in shown
+
+
+def test_the_runs_list_gives_each_heads_best_as_show_does(store_dir):
+    """`fitwatch runs` showed "-" for a multi-head run (no val_loss): now each head's best value and
+    epoch, the same as `fitwatch show`'s best lines (issue Must 5), in the table and in --json."""
+    with fitwatch.Run("mt", dir=store_dir, diagnose="quiet", progress=False) as run:
+        for e in run.epochs(12):
+            run.log("train", reg_loss=2.0 / (e + 1), cls_loss=1.0 / (e + 1), n=10)
+            run.log("val", reg_loss=0.6 + 0.04 * (e - 4) ** 2, cls_loss=1.0 / (e + 1) + 0.2, n=10)
+    record("plain", [0.9, 0.7, 0.8], dir=store_dir)
+    out = json.loads(cli("runs", "--json").stdout)
+    by = {r["name"]: r for r in out}
+    assert by["mt"]["heads"] == [{"key": "val_cls_loss", "best_epoch": 11, "best_value": pytest.approx(1 / 12 + 0.2)},
+                                 {"key": "val_reg_loss", "best_epoch": 4, "best_value": pytest.approx(0.6)}]
+    assert "heads" not in by["plain"] and by["plain"]["best_epoch"] == 1
+    shown = cli("show", "mt").stdout
+    for h in by["mt"]["heads"]:  # the same value and epoch as show's best line
+        assert f"best {h['key']} {h['best_value']:.4g} at epoch {h['best_epoch']}" in shown
+    lines = cli("runs").stdout.splitlines()
+    row = next(i for i, ln in enumerate(lines) if ln.split()[1:2] == ["mt"])
+    assert lines[row].split()[4:7] == ["val_cls_loss", "0.2833", "11"]  # a line per head: its best and epoch
+    assert lines[row + 1].split() == ["val_reg_loss", "0.6", "4"]
+    assert runs_rows("\n".join(lines))["plain"][4:6] == ["0.7", "1"]

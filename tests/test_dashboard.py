@@ -667,18 +667,40 @@ def test_sweep_plots_best_val_loss_against_a_config_value(swept):
     assert "/api/sweep" in {e["path"] for e in get(swept, "/api")["endpoints"]}
 
 
-def test_a_multi_head_run_has_each_heads_verdict(tmp_path):
-    from fitwatch.show.dashboard.data import _diagnose
-
-    d = tmp_path / "store"
+def record_heads(d):
+    """A finished multi-head run "mt" without a total loss: reg_loss overfits from epoch 4, cls_loss
+    still improves (best epoch 11)."""
     with fitwatch.Run("mt", dir=d, diagnose="quiet", progress=False) as run:
         for e in run.epochs(12):
             run.log("train", reg_loss=2.0 / (e + 1), cls_loss=1.0 / (e + 1), n=10)
             run.log("val", reg_loss=0.6 + 0.04 * (e - 4) ** 2, cls_loss=1.0 / (e + 1) + 0.2, n=10)
     fitwatch.Store.shared(d).flush(30)
+    return run
+
+
+def test_a_multi_head_run_has_each_heads_verdict(tmp_path):
+    from fitwatch.show.dashboard.data import _diagnose
+
+    d = tmp_path / "store"
+    run = record_heads(d)
     body = get(TestClient(create_app(d)), f"/api/runs/{run.id}")
     assert body["diagnosis_source"] == "stored"
     assert [(r["name"], r["verdict"]) for r in body["diagnosis"]["runs"]] == [("mt [cls_loss]", "still_improving"),
                                                                                ("mt [reg_loss]", "overfitting")]
     computed = _diagnose(fitwatch.load(run.id, dir=d))  # as for a running run: none before (no curve named loss)
     assert computed["verdicts"] == body["diagnosis"]["verdicts"]
+
+
+def test_a_multi_head_run_is_filtered_by_any_head_and_annotated_per_head(tmp_path):
+    """/api/runs?verdict= kept a multi-head run only for its last head's verdict; its annotations were
+    the last head's best epoch and onset (drawn on every panel): now any head's verdict matches, and
+    annotations.heads holds each head's marks by its metric (the top level's are null)."""
+    d = tmp_path / "store"
+    run = record_heads(d)
+    client = TestClient(create_app(d))
+    for verdict, names in (("still_improving", ["mt"]), ("overfitting", ["mt"]), ("good_fit", []), ("none", [])):
+        assert [r["name"] for r in get(client, f"/api/runs?verdict={verdict}")["runs"]] == names, verdict
+    ann = get(client, f"/api/runs/{run.id}")["annotations"]
+    assert ann["heads"] == {"cls_loss": {"best_epoch": 11, "onset_epoch": None},
+                            "reg_loss": {"best_epoch": 4, "onset_epoch": 4}}
+    assert (ann["best_epoch"], ann["onset_epoch"]) == (None, None)

@@ -472,3 +472,40 @@ def test_a_multi_head_run_shows_each_heads_verdict(page, tmp_path):
         assert "overfitting" in codes and "still_improving" in codes
         page.screenshot(path=str(ARTIFACTS / "dashboard-heads.png"))
         clean(seen)
+
+
+def test_a_multi_head_run_is_filtered_by_any_heads_verdict_and_marked_per_head(page, tmp_path):
+    """The verdict filter matched the last head's verdict only (cls_loss's still_improving hid the run),
+    and every panel drew the last head's best epoch and onset: now a run matches a verdict any head has,
+    and each head's best epoch and overfitting band are drawn on its own panel."""
+    d = tmp_path / "store"
+    with fitwatch.Run("mt", dir=d, diagnose="quiet", progress=False) as run:
+        for e in run.epochs(12):
+            run.log("train", reg_loss=2.0 / (e + 1), cls_loss=1.0 / (e + 1), n=10)
+            run.log("val", reg_loss=0.6 + 0.04 * (e - 4) ** 2, cls_loss=1.0 / (e + 1) + 0.2, n=10)
+    with fitwatch.Run("plain", dir=d, diagnose="quiet", progress=False) as plain:
+        for e in plain.epochs(12):
+            plain.log_epoch(loss=1.0 / (e + 1), val_loss=0.6 + 0.04 * (e - 4) ** 2)
+    heads = {h["monitor"][4:]: h for h in fitwatch.load("mt", dir=d).info["diagnosis"]["runs"]}
+    assert (heads["cls_loss"]["verdict"], heads["reg_loss"]["verdict"]) == ("still_improving", "overfitting")
+    assert fitwatch.load("plain", dir=d).info["diagnosis"]["verdict"] == "overfitting"
+    shown = "Array.from(document.querySelectorAll('#runs-table tbody a.run-link')).map(a => a.textContent).join(',')"
+    with ServerThread(d) as server:
+        seen = watch(page, server.url)
+        open_view(page, server.url, "runs")
+        for verdict, names in (("still_improving", "mt"), ("overfitting", "plain,mt"), ("good_fit", "")):
+            page.select_option("#verdict-filter", verdict)
+            wait_until(page, f"{shown} === {names!r}")
+        open_view(page, f"{server.url}#/run/{run.id}", "run")
+        marks = "(id) => document.getElementById(id).layout.shapes.map(s => [s.type, s.x0])"
+        wait_until(page, "() => document.getElementById('plot-cls_loss') && document.getElementById('plot-reg_loss')")
+        assert page.evaluate(marks, "plot-reg_loss") == [["rect", heads["reg_loss"]["onset_epoch"]],
+                                                         ["line", heads["reg_loss"]["best_epoch"]]]
+        assert page.evaluate(marks, "plot-cls_loss") == [["line", heads["cls_loss"]["best_epoch"]]]  # no onset
+        labels = "(id) => document.getElementById(id).layout.annotations.map(a => a.text)"
+        assert page.evaluate(labels, "plot-cls_loss") == [f"best {heads['cls_loss']['best_epoch']}"]
+        best = ("(id) => document.getElementById(id).data.filter(t => t.meta && t.meta.role === 'best')"
+                ".map(t => t.x[0])")
+        assert page.evaluate(best, "plot-reg_loss") == [heads["reg_loss"]["best_epoch"]]
+        page.screenshot(path=str(ARTIFACTS / "dashboard-heads-marks.png"))
+        clean(seen)

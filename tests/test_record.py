@@ -422,3 +422,25 @@ def test_a_training_only_loss_beside_the_heads_is_named_not_judged(tmp_path):
     run = record_heads("mt-kl", tmp_path, kl=True)
     assert [r.monitor for r in run.diagnosis_.runs] == ["val_cls_loss", "val_reg_loss"]
     assert all("kl_loss: training only (no validation curve), not judged" in r.notes for r in run.diagnosis_.runs)
+
+
+def test_finish_and_the_dashboard_judge_a_recorded_run_alike(tmp_path):
+    """One rule (monitored.recorded_diagnosis) for Run.finish and the dashboard: a test-split loss alone
+    gets no verdict (it was judged as a training loss at finish, "the training test_loss", while
+    `fitwatch diagnose RUN` refused the run); a train/val loss and heads get the same verdict from both."""
+    from fitwatch.show.dashboard.data import _diagnose
+
+    with fitwatch.Run("test-only", dir=tmp_path, diagnose="quiet", progress=False) as run:
+        for e in run.epochs(8):
+            run.log_epoch(test_loss=1.0 / (e + 1), accuracy=0.3 + 0.05 * e)
+    assert run.diagnosis_ is None and "diagnosis" not in fitwatch.load("test-only", dir=tmp_path).info
+    assert _diagnose(fitwatch.load("test-only", dir=tmp_path)) is None
+    with fitwatch.Run("val-too", dir=tmp_path, diagnose="quiet", progress=False) as run:
+        for e in run.epochs(8):
+            run.log_epoch(loss=1.0 / (e + 1), val_loss=1.1 / (e + 1) + 0.1, test_loss=1.0 / (e + 1))
+    heads = record_heads("mt", tmp_path)
+    for r in (run, heads):
+        stored = fitwatch.load(r.name, dir=tmp_path).info["diagnosis"]
+        computed = _diagnose(fitwatch.load(r.name, dir=tmp_path))
+        assert (computed["verdict"], computed.get("verdicts")) == (stored["verdict"], stored.get("verdicts"))
+    assert run.diagnosis_.monitor == "val_loss"  # the test loss beside them is not judged

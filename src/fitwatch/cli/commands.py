@@ -218,17 +218,26 @@ def cmd_show(args) -> int:
         sys.stdout.write(tables.epochs_csv(data))
         return 0
     from fitwatch.core.names import keras_key
-    from fitwatch.diagnosis.curves import Curves
-    from fitwatch.diagnosis.monitored import higher_is_better, judged_heads
+    from fitwatch.diagnosis.monitored import higher_is_better
 
     keys = [keras_key(*k) for k in data.metrics]
     if args.monitor and args.monitor not in keys:
         raise UserError(f"run {data.name!r} has no metric {args.monitor!r}: --monitor takes one of "
                         f"{', '.join(keys) or '(no metric logged)'}")
     monitor = ("+" if higher_is_better(args.monitor) else "") + args.monitor if args.monitor else None
-    heads = [] if monitor else [f"val_{h}" for h in judged_heads(Curves.from_run(data))]  # each head's best
+    heads = [] if monitor else head_keys(data)  # each head's best
     tables.print_show(data, tables.make_console(), last=args.last, show_all=args.show_all, monitor=monitor, heads=heads)
     return 0
+
+
+def head_keys(data) -> list[str]:
+    """The validation curves of a stored run's heads (``val_reg_loss``...): a multi-head model without a
+    total loss, judged head by head (:func:`fitwatch.diagnosis.monitored.judged_heads`); empty otherwise.
+    ``fitwatch show`` and ``fitwatch runs`` give each one's best."""
+    from fitwatch.diagnosis.curves import Curves
+    from fitwatch.diagnosis.monitored import judged_heads
+
+    return [f"val_{h}" for h in judged_heads(Curves.from_run(data))] if len(data.epochs) else []
 
 
 def _show_layers(data) -> int:

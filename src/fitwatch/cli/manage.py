@@ -159,6 +159,8 @@ def list_runs(args) -> int:
     try:
         runs = store.labelled_runs(tag=tag)
         every = sorted({t for r in store.labelled_runs() for t in r["tags"]}) if tag and not runs else []
+        for r in runs:
+            r["heads"] = _head_bests(store, r)
     finally:
         store.close()
     if tag and not runs:
@@ -173,6 +175,21 @@ def list_runs(args) -> int:
     keys = config_columns(runs, wanted, console)
     tables.print_runs(runs, console, store_path=store.path, config_keys=keys)
     return 0
+
+
+def _head_bests(store, r: dict) -> list[dict]:
+    """A multi-head model's best of each head (``tables.head_best``, as ``fitwatch show`` says it), for a
+    run without a best val_loss that may have heads: one whose stored diagnosis has several verdicts,
+    or that has none stored (still running, killed); empty for any other."""
+    from fitwatch.cli.commands import head_keys
+    from fitwatch.show.tables import head_best
+
+    best, stored = r.get("best_val_loss"), (r.get("info") or {}).get("diagnosis")
+    if best is not None and best == best or not r.get("epochs") \
+            or isinstance(stored, dict) and stored.get("verdict") and not stored.get("verdicts"):
+        return []
+    data = store.load(r["id"])
+    return [b for b in (head_best(data, k) for k in head_keys(data)) if b is not None]
 
 
 def config_columns(runs: list[dict], wanted: str | None, console) -> list[str]:

@@ -17,7 +17,7 @@ import re
 import numpy as np
 
 from fitwatch.diagnosis.curves import Curves, canonical_name, loss_candidates, validated_losses
-from fitwatch.diagnosis.findings import Finding
+from fitwatch.diagnosis.findings import Diagnosis, Finding
 
 #: a metric whose name holds one of these is better when higher (judged as an error)
 HIGHER_IS_BETTER = ("acc", "auc", "f1", "precision", "recall", "iou", "dice", "r2", "map")
@@ -74,6 +74,34 @@ def judged_heads(curves: Curves) -> list[str]:
     """
     heads = validated_losses(curves.series)
     return heads if len(heads) >= 2 else []
+
+
+def recorded_diagnosis(curves: Curves) -> Diagnosis | None:
+    """The diagnosis of a recorded run, as ``Run.finish`` stores it and the dashboard shows a run that
+    has none stored: ``together(diagnose_each(curves))`` (a multi-head model: each head's, all in
+    ``.runs``), or None where there is nothing to judge: no epoch, or no training or validation
+    loss (``loss``, ``val_loss``) and no heads (:func:`judged_heads`).
+
+    A loss of another split alone (``run.log("test", loss=...)``: ``test_loss``) gets no verdict: it
+    is neither the curve the model trained on nor the one it was selected on, so it is not judged as
+    either (it was judged as a training loss before, "the training test_loss"), and ``fitwatch
+    diagnose RUN`` refuses such a run too (no loss or val_loss recorded).
+
+    Args:
+        curves: the run's curves (:meth:`fitwatch.diagnosis.curves.Curves.from_run`).
+
+    Example:
+        >>> c = Curves([0, 1, 2], {"test_loss": [1.0, 0.8, 0.7], "accuracy": [0.5, 0.6, 0.7]})
+        >>> recorded_diagnosis(c) is None
+        True
+        >>> recorded_diagnosis(Curves([0, 1, 2], {"loss": [1.0, 0.8, 0.7]})).verdict
+        'still_improving'
+    """
+    from fitwatch.diagnosis.analyze import diagnose_each, together  # it imports this module
+
+    if not len(curves) or "loss" not in curves.series and "val_loss" not in curves.series and not judged_heads(curves):
+        return None
+    return together(diagnose_each(curves))
 
 
 def training_only_losses(curves: Curves) -> list[str]:

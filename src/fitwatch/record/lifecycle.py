@@ -176,9 +176,8 @@ def diagnose_finished(run) -> None:
     """Diagnose a run that just finished (its status set, not yet stored): ``run.diagnosis_``, the
     diagnosis in ``run.info``, printed unless ``diagnose='quiet'``; a diagnosis that fails warns and
     never loses the run."""
-    from fitwatch.diagnosis.analyze import diagnose_each, together
     from fitwatch.diagnosis.curves import Curves
-    from fitwatch.diagnosis.monitored import judged_heads
+    from fitwatch.diagnosis.monitored import recorded_diagnosis
 
     try:
         data = run.store.load(run.id)
@@ -191,9 +190,9 @@ def diagnose_finished(run) -> None:
     try:
         curves = Curves.from_run(data)
         curves.stop = run.info.get("early_stopping")  # with the restore this session made
-        if not any(m == "loss" for _, m in data.metrics) and not judged_heads(curves):
-            return  # nothing named loss, nor the heads of a multi-head model: no verdict
-        d = together(diagnose_each(curves))  # a multi-head model: each head's, all in d.runs
+        d = recorded_diagnosis(curves)  # a multi-head model: each head's, all in d.runs
+        if d is None:
+            return  # no training or validation loss, nor the heads of a multi-head model: no verdict
     except Exception as e:  # a diagnosis must never lose the run
         warnings.warn(f"fitwatch: could not diagnose run {run.name!r}: {e}", stacklevel=3)
         return

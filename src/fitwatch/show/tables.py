@@ -164,7 +164,9 @@ def print_wide(console: Console, renderable: RenderableType) -> None:
 
 # -- fitwatch runs ------------------------------------------------------------------------------
 def runs_summary(runs: list[dict]) -> list[dict]:
-    """Plain, JSON-ready summaries of :meth:`Store.runs` records (status ``killed`` resolved)."""
+    """Plain, JSON-ready summaries of :meth:`Store.runs` records (status ``killed`` resolved); a record
+    with ``heads`` (a multi-head model without a total loss: :func:`head_best` of each head's validation
+    curve) keeps them."""
     out = []
     for r in runs:
         status = effective_status(r)
@@ -177,6 +179,7 @@ def runs_summary(runs: list[dict]) -> list[dict]:
             "epochs": r.get("epochs") or 0,
             "best_val_loss": None if best is None or not math.isfinite(best) else best,
             "best_epoch": r.get("best_epoch"),
+            **({"heads": r["heads"]} if r.get("heads") else {}),  # a multi-head model: each head's best
             "started_at": r.get("started_at"),
             "started": fmt_time(r.get("started_at")),
             "ended_at": r.get("ended_at"),
@@ -215,8 +218,7 @@ def runs_table(runs: list[dict], title: str | None = None, config_keys=()) -> Ta
             Text(" ".join(s["name"].split())),  # never rich markup ("[bold]"); a newline does not break the row
             status_text(s["status"]),
             str(s["epochs"]),
-            fmt_number(s["best_val_loss"]),
-            "-" if s["best_epoch"] is None else str(s["best_epoch"]),
+            *_best_cells(s),
             s["started"],
             fmt_duration(s["duration_s"]),
             *[Text(_fmt_config_value(config[k]) if k in config else "-") for k in config_keys],
@@ -224,6 +226,16 @@ def runs_table(runs: list[dict], title: str | None = None, config_keys=()) -> Ta
             style="dim" if dim else None,
         )
     return table
+
+
+def _best_cells(s: dict) -> tuple[Text | str, str]:
+    """The best val_loss and its epoch; a multi-head model's best of each head, a line each
+    (``val_reg_loss 0.6`` and ``4``), as ``fitwatch show`` says them."""
+    heads = s.get("heads")
+    if s["best_val_loss"] is None and heads:
+        return (Text("\n".join(f"{h['key']} {fmt_number(h['best_value'])}" for h in heads)),
+                "\n".join(str(h["best_epoch"]) for h in heads))
+    return fmt_number(s["best_val_loss"]), "-" if s["best_epoch"] is None else str(s["best_epoch"])
 
 
 def print_runs(runs: list[dict], console: Console, store_path=None, config_keys=()) -> None:
@@ -252,6 +264,30 @@ def best_index(data: RunData, monitor: str | None = None) -> int | None:
     if not np.isfinite(finite).any():
         return None
     return int(np.argmin(finite))
+
+
+def head_best(data: RunData, key: str) -> dict | None:
+    """The best of ``key`` (a head's validation curve, ``val_reg_loss``) as :func:`best_line` says it:
+    ``{"key", "best_epoch", "best_value"}``, or None without a finite value.
+
+    Args:
+        data: the run.
+        key: a Keras-style key of its metrics.
+
+    Example:
+        >>> import tempfile, fitwatch
+        >>> d = tempfile.mkdtemp()
+        >>> with fitwatch.Run("mt", dir=d, diagnose=False, progress=False) as run:
+        ...     for v in (0.9, 0.5, 0.7):
+        ...         run.log_epoch(val_reg_loss=v)
+        >>> head_best(fitwatch.load("mt", dir=d), "val_reg_loss")
+        {'key': 'val_reg_loss', 'best_epoch': 1, 'best_value': 0.5}
+    """
+    i = best_index(data, key)
+    if i is None:
+        return None
+    vals = next(v for k, v in data.metrics.items() if keras_key(*k) == key)
+    return {"key": key, "best_epoch": int(data.epochs[i]), "best_value": float(vals[i])}
 
 
 def epoch_rows(n: int, last: int | None = None, show_all: bool = False,

@@ -82,7 +82,7 @@ class DashboardData:
     # -- the runs list ----------------------------------------------------------------------
     def runs(self, q: str = "", verdict: str = "", sort: str = "id", order: str = "desc", tag: str = "") -> dict:
         """``GET /api/runs``: every run, filtered by name (``q``, case-insensitive substring), verdict
-        and tag, sorted by ``sort`` (one of :data:`SORT_KEYS`) in ``order`` (``asc``/``desc``;
+        (a multi-head model's runs match a verdict any of its heads has) and tag, sorted by ``sort`` (one of :data:`SORT_KEYS`) in ``order`` (``asc``/``desc``;
         missing values last either way). Each run has its tags, note and config (flattened:
         ``optimizer.lr``); ``config_keys`` lists the keys that differ across the runs, ``tags`` every tag."""
         if sort not in SORT_KEYS:
@@ -121,8 +121,8 @@ class DashboardData:
         if q:
             needle = q.casefold()
             out = [r for r in out if needle in r["name"].casefold()]
-        if verdict:
-            out = [r for r in out if (r["verdict"] or "none") == verdict]
+        if verdict:  # a multi-head model: any head's
+            out = [r for r in out if verdict in (r.get("verdicts") or {"": r["verdict"] or "none"}).values()]
         present = [r for r in out if r[sort] is not None]
         missing = [r for r in out if r[sort] is None]
         key = (lambda r: r[sort].casefold()) if sort in ("name", "status", "verdict") else (lambda r: r[sort])
@@ -407,26 +407,31 @@ def _csv_cells(*cells: str) -> str:
 
 
 def _diagnose(data) -> dict | None:
-    """The diagnosis of a run read back, as ``Run.finish`` would store it (None without a loss, nor heads)."""
-    from fitwatch.diagnosis.analyze import diagnose_each, together
-    from fitwatch.diagnosis.monitored import judged_heads
+    """The diagnosis of a run read back, as ``Run.finish`` would store it
+    (:func:`fitwatch.diagnosis.monitored.recorded_diagnosis`: None without a loss, nor heads)."""
+    from fitwatch.diagnosis.monitored import recorded_diagnosis
 
     if not len(data.epochs):
         return None
     try:
-        curves = Curves.from_run(data)
-        if not any(m == "loss" for _, m in data.metrics) and not judged_heads(curves):
-            return None
-        return jsonable(together(diagnose_each(curves)).to_dict())  # a multi-head model: each head in "runs"
+        d = recorded_diagnosis(Curves.from_run(data))
+        return None if d is None else jsonable(d.to_dict())  # a multi-head model: each head in "runs"
     except Exception:  # a diagnosis failing on odd curves must not take the page down
         return None
 
 
 def _annotations(data, diag: dict | None, stop: dict | None) -> dict:
-    """What the plots mark: best epoch, overfitting onset, early stop, restored epoch, first NaN/inf."""
+    """What the plots mark: best epoch, overfitting onset, early stop, restored epoch, first NaN/inf. A
+    multi-head model's best epoch and onset are each head's, in ``heads`` (``{"reg_loss": {"best_epoch",
+    "onset_epoch"}}``, marked on that head's panel); the top level's are then None (they were the last
+    head's, marked on every panel)."""
     out = {"best_epoch": None, "onset_epoch": None, "stopped_epoch": None, "restored_epoch": None,
            "first_nonfinite": None, "last_epoch": int(data.epochs[-1]) if len(data.epochs) else None}
-    if diag:
+    heads = [h for h in (diag or {}).get("runs") or [] if isinstance(h, dict)]
+    if heads:
+        out["heads"] = {_metric_of(h.get("monitor") or ""): {"best_epoch": h.get("best_epoch"),
+                                                             "onset_epoch": h.get("onset_epoch")} for h in heads}
+    elif diag:
         out["best_epoch"] = diag.get("best_epoch")
         out["onset_epoch"] = diag.get("onset_epoch")
     if stop:
@@ -439,3 +444,8 @@ def _annotations(data, diag: dict | None, stop: dict | None) -> dict:
     if bad:
         out["first_nonfinite"] = list(bad)
     return out
+
+
+def _metric_of(monitor: str) -> str:
+    """The metric of a head's judged curve, its panel: ``val_reg_loss`` -> ``reg_loss``."""
+    return monitor[4:] if monitor.startswith("val_") else monitor

@@ -256,7 +256,8 @@ function visibleRuns() {
   const q = listState.q.trim().toLowerCase();
   let rows = listState.runs || [];
   if (q) rows = rows.filter((r) => r.name.toLowerCase().includes(q));
-  if (listState.verdict) rows = rows.filter((r) => (r.verdict || "none") === listState.verdict);
+  if (listState.verdict)  // a multi-head model's run: any head's verdict
+    rows = rows.filter((r) => (r.verdicts ? Object.values(r.verdicts) : [r.verdict || "none"]).includes(listState.verdict));
   if (listState.tag) rows = rows.filter((r) => (r.tags || []).includes(listState.tag));
   const {sort, order} = listState;
   const get = (r) => (sort.startsWith("config.") ? (r.config || {})[sort.slice(7)] : r[sort]);
@@ -662,19 +663,23 @@ async function drawRunPlots(plots, state) {
 }
 
 function drawEpochPanel(div, metric, list, state) {
-  const ann = state.detail.annotations;
+  const all = state.detail.annotations;
+  // a multi-head model: each head's best epoch and onset on its own panel (annotations.heads), none elsewhere
+  const head = all.heads ? all.heads[metric] : null;
+  const ann = all.heads ? {...all, best_epoch: head ? head.best_epoch : null, onset_epoch: head ? head.onset_epoch : null} : all;
   const isLoss = metric === "loss";
+  const judged = isLoss || !!head;
   const layout = baseLayout(plotText(metricTitle(metric)), "epoch", isLoss && state.logOn ? logAxis(list) : null);
   epochTicks(layout, list);
   const traces = [];
   for (const s of list) traces.push(...lineTraces(s, {name: s.split, color: s.color, dash: "solid", group: s.key}));
   const monitor = list.find((s) => s.split === "val") || (isLoss ? list.find((s) => s.split === "train") : null);
-  if (isLoss && monitor) {
+  if (judged && monitor) {
     const m = bestMarker(monitor.smoothed ? {x: monitor.x, y: monitor.y} : monitor, ann.best_epoch, STYLE.annotation.best,
                          `best epoch ${ann.best_epoch}`);
     if (m) traces.push(m);
   }
-  annotate(layout, ann, isLoss);
+  annotate(layout, ann, judged);
   div.dataset.points = String(list.reduce((n, s) => n + s.x.length, 0));
   return Plotly.react(div, traces, layout, PLOT_CONFIG);
 }
