@@ -75,6 +75,33 @@ def started_high(train: np.ndarray | None, chance: float | None) -> bool:
     return bool(chance and train is not None and train.size and np.isfinite(train[0]) and train[0] > STARTED_HIGH * chance)
 
 
+def sits_above_chance(train: np.ndarray | None, acc: np.ndarray | None, acc_high: float = 1.3) -> float | None:
+    """ln k when a classifier's training accuracy sits at chance, about 1/k (its median rounds to 1/k,
+    k 2 or more, and no value reaches ``acc_high``/k), while every value of its training loss (4 or
+    more) is above :data:`STARTED_HIGH` times ln k, for the largest k that accuracy allows: the loss
+    blew up before the first epoch ended and never came back (SGD at lr 8 on a softmax MLP: 14.3-14.5
+    at every epoch, 6 times ln 10, with the accuracy at 0.10; a new user's trial); else None.
+
+    Example:
+        >>> acc = np.array([0.095, 0.099, 0.099, 0.099])
+        >>> round(sits_above_chance(np.array([14.25, 14.5, 14.5, 14.5]), acc), 4)   # ten classes
+        2.3026
+        >>> sits_above_chance(np.array([9.7, 2.4, 2.38, 2.36]), acc) is None       # back at ln 10
+        True
+    """
+    if train is None or acc is None or train.size != acc.size or train.size < 4:
+        return None
+    ok = np.isfinite(train) & np.isfinite(acc)
+    if ok.sum() < 4:
+        return None
+    y, a = train[ok], acc[ok] / 100.0 if 1.0 < float(np.max(acc[ok])) <= 100.0 else acc[ok]
+    mid = float(np.median(a))
+    if not 0.0 < mid < 0.75 or round(1.0 / mid) < 2 or float(np.max(a)) >= acc_high / round(1.0 / mid):
+        return None
+    widest = max(2, int(acc_high / mid))  # the most classes this accuracy could be chance for
+    return float(np.log(round(1.0 / mid))) if float(np.min(y)) > STARTED_HIGH * np.log(widest) else None
+
+
 def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | None, *, share: float = 0.5,
                  fits: bool = False, chance: float | None = None) -> set[str]:
     """The evidence keys that hold for a run: ``spiked``, ``started_high`` (with ``chance``, the
