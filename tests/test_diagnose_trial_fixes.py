@@ -48,10 +48,20 @@ def test_a_validation_loss_of_0_at_every_epoch_is_left_out_and_training_judged()
 def test_heads_whose_validation_was_never_computed_are_judged_each_on_training():
     x = np.arange(10)
     c = Curves(x, {"box_loss": 2 * np.exp(-x / 3) + 0.5, "val_box_loss": np.zeros(10),
-                   "cls_loss": 3 * np.exp(-x / 3) + 0.4, "val_cls_loss": np.full(10, np.inf)})
+                   "cls_loss": 3 * np.exp(-x / 3) + 0.4, "val_cls_loss": np.full(10, np.inf),
+                   "metrics_precision(b)": np.linspace(0.01, 0.6, 10)})  # evaluated: the model worked
     d = fitwatch.diagnose(c)
     assert [r.monitor for r in d.runs] == ["box_loss", "cls_loss"]
     assert all(r.verdict != "diverged" and "nan_detected" not in codes(r) for r in d.runs), d.runs
+
+
+def test_a_validation_loss_nan_at_every_evaluation_with_nothing_evaluated_that_worked_still_diverged():
+    """NaN at every evaluation beside a finite training loss, and no validation metric that rose: the
+    model may have blown up on the validation data; the placeholder reading needs the evaluation seen
+    working (YOLO's mAP rising)."""
+    loss = list(2.3 * np.exp(-np.arange(10) / 4) + 0.2)
+    d = fitwatch.diagnose({"loss": loss, "val_loss": [math.nan] * 10, "val_accuracy": [0.1] * 10})
+    assert d.verdict == "diverged" and not any("not computed" in n for n in d.notes), d
 
 
 def test_a_validation_loss_that_went_nan_later_or_beside_a_nan_training_loss_still_diverged():
@@ -63,3 +73,26 @@ def test_a_validation_loss_that_went_nan_later_or_beside_a_nan_training_loss_sti
     at_once = {"loss": [9.0, math.nan, math.nan, math.nan, math.nan], "val_loss": [math.inf] * 5}
     d = fitwatch.diagnose(at_once)
     assert d.verdict == "diverged" and not any("not computed" in n for n in d.notes)
+
+
+# -- 4. "train longer" after the schedule had decayed to about 0 --------------------------------------
+
+def test_still_improving_after_the_lr_decayed_to_about_0_says_to_stretch_the_schedule():
+    """tests/data/real/keras/k834.json (cosine decay to 1e-06 of 3e-4) and hf/h707.json (a Trainer's
+    linear decay to 1e-08): both still fall a little at the end; "train for more epochs" as they are
+    would train at a learning rate of about 0."""
+    for name in ("keras/k834.json", "hf/h707.json"):
+        d = fitwatch.diagnose(str(REAL / name))
+        f = d.findings[0]
+        assert f.code == "still_improving", d
+        assert "learning rate had already decayed" in f.message and f.evidence["lr_last"] <= 0.02 * f.evidence["lr_peak"]
+        assert f.remedies[0] == CATALOGUE["lr_restart"], f.remedies
+        assert CATALOGUE["more_epochs"] not in remedies(d)
+
+
+def test_a_schedule_still_at_a_useful_rate_keeps_train_longer():
+    x = np.arange(30)
+    loss = list(np.exp(-x / 20))
+    d = fitwatch.diagnose({"loss": loss, "val_loss": [v + 0.05 for v in loss], "lr": list(np.linspace(1e-3, 2e-4, 30))})
+    assert d.verdict == "still_improving" and d.findings[0].message.endswith("Train longer.")
+    assert d.findings[0].remedies[0] == CATALOGUE["more_epochs"]

@@ -216,15 +216,17 @@ def relabel(findings: list[Finding], curves: Curves, monitor: str) -> None:
 def uncomputed_validation(curves: Curves) -> dict[str, str]:
     """The validation losses the run never computed, each with what it holds: exactly 0 at every one
     of its evaluations (two or more) beside a training counterpart that is not, or NaN/infinite at
-    every one beside a training counterpart finite at every epoch. A loss the run evaluated has a
+    every one beside a training counterpart finite at every epoch and a validation metric that rose
+    (the model was evaluated, and worked: YOLO's mAP). A loss the run evaluated has a
     value at its first evaluation; one that blew up makes the training loss non-finite too, and one
     that went NaN later was computed before (a new user's YOLO results.csv: val/box_loss and
     val/dfl_loss 0, val/cls_loss inf in all 200 rows, was told it diverged at epoch 0).
 
     Example:
         >>> import numpy as np
-        >>> c = Curves(np.arange(3), {"box_loss": [2, 1.5, 1.2], "val_box_loss": [0, 0, 0],
-        ...                           "cls_loss": [3, 2, 1], "val_cls_loss": [np.inf] * 3})
+        >>> c = Curves(np.arange(4), {"box_loss": [2, 1.5, 1.2, 1], "val_box_loss": [0, 0, 0, 0],
+        ...                           "cls_loss": [3, 2, 1, .9], "val_cls_loss": [np.inf] * 4,
+        ...                           "metrics_map50_95(b)": [.02, .1, .2, .3]})
         >>> uncomputed_validation(c)
         {'val_box_loss': '0', 'val_cls_loss': 'infinite'}
     """
@@ -239,9 +241,24 @@ def uncomputed_validation(curves: Curves) -> dict[str, str]:
             continue
         if np.all(v == 0) and np.any(t != 0):
             out[key] = "0"
-        elif not np.any(np.isfinite(v)):
+        elif not np.any(np.isfinite(v)) and _evaluated(curves):
             out[key] = "NaN" if np.all(np.isnan(v)) else "infinite" if np.all(np.isinf(v)) else "NaN or infinite"
     return out
+
+
+def _evaluated(curves: Curves) -> bool:
+    """A validation metric the run logs (``val_*``, YOLO's ``metrics_*``), better is higher, rose by 0.05 or
+    more from its first value (its second half's median): the model was evaluated and worked, so a
+    validation loss NaN at every evaluation beside it is a loss not computed, not a model that blew up
+    (without one, it stays a divergence)."""
+    for key, v in curves.series.items():
+        if key.startswith(("val_", "metrics_")) and higher_is_better(key):
+            v = v[np.isfinite(v)]
+            if v.size >= 4:
+                v = v / 100.0 if float(v.max()) > 1.0 else v
+                if float(np.median(v[v.size // 2:])) - float(v[0]) >= 0.05:
+                    return True
+    return False
 
 
 def real_validation(curves: Curves, monitor: str) -> tuple[Curves, str, list[str]]:
@@ -268,7 +285,7 @@ def real_validation(curves: Curves, monitor: str) -> tuple[Curves, str, list[str
     curves = dataclasses.replace(curves, series={k: v for k, v in curves.series.items() if k not in gone},
                                  missing={k: m for k, m in curves.missing.items() if k not in gone},
                                  notes=[*curves.notes, note])
-    if monitor in gone:  # the uncomputed curve named: its training counterpart, alone
+    if monitor in gone and monitor != "val_loss":  # the uncomputed curve named: its training counterpart, alone
         return curves, monitor[4:], []
     if monitor not in ("val_loss", "loss") or validated_losses(curves.series) or "val_loss" in curves.series:
         return curves, monitor, []
