@@ -36,7 +36,7 @@ from fitwatch.diagnosis.curves import Curves, ordinal, run_context
 from fitwatch.diagnosis.findings import CAUSES, Diagnosis, Finding
 from fitwatch.diagnosis.monitored import (higher_is_better, judged_heads, monitored, monitored_keys, real_validation,
                                           relabel, resolve_monitor, training_only_losses)
-from fitwatch.diagnosis.evidence import run_evidence
+from fitwatch.diagnosis.evidence import decayed_lr, run_evidence
 from fitwatch.diagnosis.remedies import CATALOGUE, RULES, apply_rules
 from fitwatch.diagnosis.thresholds import DEFAULT, Thresholds
 
@@ -266,7 +266,7 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
                    r2=_r2(curves, idx) if on_loss else None,
                    chance={k: v for k, v in (("loss", at_chance(cl and cl.y, acc, t)),
                                              ("val_loss", at_chance(cv and cv.y, vacc, t))) if v is not None},
-                   ranks=_ranks(curves, idx, t) if on_loss else None)
+                   ranks=_ranks(curves, idx, t) if on_loss else None, lr_decayed=decayed_lr(curves))
 
 
 #: a ranking metric: ROC AUC by its usual names (Keras's auc, Lightning's auroc, roc_auc)

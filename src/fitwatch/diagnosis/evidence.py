@@ -43,6 +43,28 @@ def scheduled(curves: Curves) -> bool:
     return any(v.max() > 0 and (v.min() <= 0 or v.max() / v.min() >= 1.5) for v in series_like(curves, LR_KEY))
 
 
+#: a logged learning rate that ends at this share of its peak or less has decayed to about 0
+LR_DECAYED = 0.02
+
+
+def decayed_lr(curves: Curves) -> tuple[float, float] | None:
+    """``(last, peak)`` of a logged learning rate whose last value is :data:`LR_DECAYED` of its peak or
+    less (a cosine or linear decay to 0, a Trainer's 1e-08 at its last step, step drops of 100x): the
+    schedule had run out by the end, so more epochs as they are would train at about 0; else None.
+
+    Example:
+        >>> import numpy as np
+        >>> c = Curves(np.arange(4), {"loss": [1, .5, .4, .35], "lr": [3e-4, 2e-4, 1e-4, 1e-6]})
+        >>> decayed_lr(c)
+        (1e-06, 0.0003)
+    """
+    for v in series_like(curves, LR_KEY):
+        peak = float(v.max())
+        if peak > 0 and float(v[-1]) <= LR_DECAYED * peak:
+            return float(v[-1]), peak
+    return None
+
+
 def clipped(curves: Curves) -> bool:
     """Gradient clipping the run states (``grad_clip``), or a logged gradient norm that sits at its
     maximum (within 1%) at a fifth of the epochs or more: the cap of a clipped norm."""
@@ -105,7 +127,7 @@ def sits_above_chance(train: np.ndarray | None, acc: np.ndarray | None, acc_high
 def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | None, *, share: float = 0.5,
                  fits: bool = False, chance: float | None = None) -> set[str]:
     """The evidence keys that hold for a run: ``spiked``, ``started_high`` (with ``chance``, the
-    classifier's ln k), ``scheduler``, ``clipped``, ``tabular`` (``context data``), ``boosted``
+    classifier's ln k), ``scheduler``, ``lr_decayed`` (:func:`decayed_lr`), ``clipped``, ``tabular`` (``context data``), ``boosted``
     (``context model='boosting'``: XGBoost, LightGBM), ``linear`` and ``sklearn_mlp`` (``context model``),
     ``transformers`` (``context framework``), ``text`` (``context data``), and ``fits_training`` when ``fits``."""
     out = set()
@@ -115,6 +137,8 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
         out.add("started_high")
     if scheduled(curves):
         out.add("scheduler")
+    if decayed_lr(curves):
+        out.add("lr_decayed")
     if clipped(curves):
         out.add("clipped")
     if curves.context.get("data") == "tabular":
