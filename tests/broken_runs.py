@@ -784,6 +784,33 @@ def keras_tiny_training_set():
         return keras_fit(model, digits(n_train=50), 50, 50)
 
 
+@broken_run("not_learning", "diverged")
+def keras_sgd_lr_8_saturated():
+    """Learning rate far too high, Keras: SGD lr 8 on a 64-64-64-10 softmax network on digits, batches
+    of 200, 8 epochs (a new user's trial: a 512-512 network at lr 8, 30 epochs).
+
+    The first steps saturate the softmax: every input gets one class with probability ~1, so the
+    loss sits at about 14.5, six times ln(10) = 2.30 where an untrained classifier starts (Keras
+    clips the probabilities at 1e-7: 0.9 x ln(1e7)), from the first epoch on; the accuracy sits at
+    chance (~10%) and the validation loss is the same number at every epoch.
+
+    Careful reader: **not_learning** (the loss never fell, its lowest value is its first), with the
+    blow-up in the first epoch named; or **diverged** (the loss climbed from ln(10) far above where an
+    untrained model starts, inside the first epoch). Either way the learning rate is far too high:
+    lower it; raising it, a larger model or "check the data" first would be wrong.
+    """
+    import keras
+
+    with one_thread():
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(64, activation="relu"),
+                                  keras.layers.Dense(64, activation="relu"),
+                                  keras.layers.Dense(10, activation="softmax")])
+        model.compile(optimizer=keras.optimizers.SGD(8.0), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        return keras_fit(model, digits(), 8, 200)
+
+
 # -- the stored curves -------------------------------------------------------------------------------
 
 def load(name: str) -> dict:

@@ -21,6 +21,8 @@ from fitwatch.diagnosis.findings import VERDICTS
 from fitwatch.diagnosis.remedies import CATALOGUE
 
 _trained: dict[str, dict] = {}
+#: the trial's own run: a Keras CSVLogger file of SGD lr 8 on a 64-512-512-10 digits network, 26 epochs
+TRIAL_HIGH_LR = broken_runs.DATA.parent / "logs" / "keras_sgd_lr8_saturated.csv"
 
 
 def curves(name: str) -> dict:
@@ -94,6 +96,19 @@ def test_lr_far_too_high_stuck_at_chance_is_not_told_to_raise_the_lr_or_grow_the
     d = fitwatch.diagnose(curves("lr_far_too_high_stuck_at_chance"))  # its verdict: test_verdict
     got = remedies(d)
     assert CATALOGUE["lr_up"] not in got and CATALOGUE["larger_model"] not in got, got
+
+
+def test_keras_sgd_lr_8_saturated_is_told_to_lower_the_lr_first():
+    """The loss sat at 6 x ln(10) from its first epoch, validation constant, accuracy at chance: the
+    diagnosis names the blow-up and leads with a lower learning rate (it led with "check the data",
+    from the constant validation loss alone). Its CSVLogger twin from the trial: tests/data/logs."""
+    c = curves("keras_sgd_lr_8_saturated")
+    assert min(c["loss"]) > 4 * math.log(10) and len(set(c["val_loss"])) == 1 and max(c["accuracy"]) < 0.15
+    for d in (fitwatch.diagnose(c), fitwatch.diagnose(str(TRIAL_HIGH_LR))):
+        got = remedies(d)
+        assert d.findings[0].remedies[0] == CATALOGUE["lr_down"], d
+        assert "blew up in the first epoch" in d.findings[0].message, d
+        assert CATALOGUE["lr_up"] not in got and CATALOGUE["larger_model"] not in got, got
 
 
 def test_unnormalised_inputs_are_not_told_to_raise_the_lr_or_grow_the_model():

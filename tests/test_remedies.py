@@ -104,9 +104,9 @@ def _settled_high():
             "val_accuracy": (acc - 0.03).tolist()}
 
 
-def _improving_to_the_end():
+def _improving_to_the_end(**more):
     loss = (1.0 * np.exp(-e / 20.0)).tolist()
-    return {"loss": loss, "val_loss": [v + 0.05 for v in loss]}
+    return {"loss": loss, "val_loss": [v + 0.05 for v in loss], **more}
 
 
 # each rule: (a run that shows the evidence, the remedies it forbids there, the same run without it)
@@ -116,6 +116,8 @@ CASES = {
                      lambda: fitwatch.diagnose(_started_high(first=2.36))),
     "scheduler": (lambda: fitwatch.diagnose(_plateau(lr=np.geomspace(1e-3, 1e-5, N).tolist())),
                   lambda: fitwatch.diagnose(_plateau(lr=[1e-3] * N))),
+    "lr_decayed": (lambda: fitwatch.diagnose(_improving_to_the_end(lr=(1e-3 * (1 + np.cos(np.pi * e / N)) / 2).tolist())),
+                   lambda: fitwatch.diagnose(_improving_to_the_end(lr=np.linspace(1e-3, 5e-4, N).tolist()))),
     "clipped": (lambda: fitwatch.diagnose(_unstable(grad_norm=[1.0, 0.6, 1.0, 1.0, 0.8, 1.0] * 5)),
                 lambda: fitwatch.diagnose(_unstable(grad_norm=np.linspace(5, 1, N).tolist()))),
     "tabular": (lambda: fitwatch.diagnose(_overfit(), context={"data": "tabular"}),

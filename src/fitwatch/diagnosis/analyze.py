@@ -34,9 +34,9 @@ from fitwatch.diagnosis.checks.schedule import lr_raised
 from fitwatch.diagnosis.checks.validation import validation_signs
 from fitwatch.diagnosis.curves import Curves, ordinal, run_context
 from fitwatch.diagnosis.findings import CAUSES, Diagnosis, Finding
-from fitwatch.diagnosis.monitored import (higher_is_better, judged_heads, monitored, monitored_keys, relabel,
-                                          resolve_monitor, training_only_losses)
-from fitwatch.diagnosis.evidence import run_evidence
+from fitwatch.diagnosis.monitored import (higher_is_better, judged_heads, monitored, monitored_keys, real_validation,
+                                          relabel, resolve_monitor, training_only_losses)
+from fitwatch.diagnosis.evidence import decayed_lr, run_evidence
 from fitwatch.diagnosis.remedies import CATALOGUE, RULES, apply_rules
 from fitwatch.diagnosis.thresholds import DEFAULT, Thresholds
 
@@ -52,6 +52,7 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
     """Diagnose one run's curves. See :func:`fitwatch.diagnose` for the usual entry point."""
     if stop is not None:
         curves = dataclasses.replace(curves, stop=stop_record(stop))
+    curves, monitor, _ = real_validation(curves, monitor)  # a validation loss never computed: without it
     watched = (curves.stop or {}).get("monitor")
     if monitor == "val_loss" and "val_loss" not in curves.series and isinstance(watched, str) \
             and watched.startswith("val_") and watched in curves.series:  # e.g. an MLP's validation_scores_
@@ -267,7 +268,7 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
                    r2=_r2(curves, idx) if on_loss else None,
                    chance={k: v for k, v in (("loss", at_chance(cl and cl.y, acc, t)),
                                              ("val_loss", at_chance(cv and cv.y, vacc, t))) if v is not None},
-                   ranks=_ranks(curves, idx, t) if on_loss else None)
+                   ranks=_ranks(curves, idx, t) if on_loss else None, lr_decayed=decayed_lr(curves))
 
 
 #: a ranking metric: ROC AUC by its usual names (Keras's auc, Lightning's auroc, roc_auc)
@@ -480,12 +481,13 @@ def diagnose_each(curves: Curves, *, monitor: str = "val_loss", **kwargs) -> lis
         >>> [d.name for d in diagnose_each(Curves(np.arange(6), k, name="mt"))]
         ['mt [reg_loss]', 'mt [cls_loss]']
     """
-    heads = judged_heads(curves) if monitor in ("val_loss", "loss") else []
+    curves, monitor, heads = real_validation(curves, monitor)  # heads: training losses whose validation never was
+    heads = heads or (judged_heads(curves) if monitor in ("val_loss", "loss") else [])
     if not heads:
         return [diagnose_curves(curves, monitor=monitor, **kwargs)]
     results, unjudged = [], training_only_losses(curves)
     for head in heads:  # a multi-head model without a total loss: each head judged on its own
-        d = diagnose_curves(curves, monitor=f"val_{head}", **kwargs)
+        d = diagnose_curves(curves, monitor=f"val_{head}" if f"val_{head}" in curves.series else head, **kwargs)
         d.name = f"{curves.name or curves.source} [{head}]"
         d.notes.append(f"no total loss: each head judged on its own ({', '.join(heads)})")
         if unjudged:

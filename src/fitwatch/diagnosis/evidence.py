@@ -43,6 +43,28 @@ def scheduled(curves: Curves) -> bool:
     return any(v.max() > 0 and (v.min() <= 0 or v.max() / v.min() >= 1.5) for v in series_like(curves, LR_KEY))
 
 
+#: a logged learning rate that ends at this share of its peak or less has decayed to about 0
+LR_DECAYED = 0.02
+
+
+def decayed_lr(curves: Curves) -> tuple[float, float] | None:
+    """``(last, peak)`` of a logged learning rate whose last value is :data:`LR_DECAYED` of its peak or
+    less (a cosine or linear decay to 0, a Trainer's 1e-08 at its last step, step drops of 100x): the
+    schedule had run out by the end, so more epochs as they are would train at about 0; else None.
+
+    Example:
+        >>> import numpy as np
+        >>> c = Curves(np.arange(4), {"loss": [1, .5, .4, .35], "lr": [3e-4, 2e-4, 1e-4, 1e-6]})
+        >>> decayed_lr(c)
+        (1e-06, 0.0003)
+    """
+    for v in series_like(curves, LR_KEY):
+        peak = float(v.max())
+        if peak > 0 and float(v[-1]) <= LR_DECAYED * peak:
+            return float(v[-1]), peak
+    return None
+
+
 def clipped(curves: Curves) -> bool:
     """Gradient clipping the run states (``grad_clip``), or a logged gradient norm that sits at its
     maximum (within 1%) at a fifth of the epochs or more: the cap of a clipped norm."""
@@ -75,10 +97,37 @@ def started_high(train: np.ndarray | None, chance: float | None) -> bool:
     return bool(chance and train is not None and train.size and np.isfinite(train[0]) and train[0] > STARTED_HIGH * chance)
 
 
+def sits_above_chance(train: np.ndarray | None, acc: np.ndarray | None, acc_high: float = 1.3) -> float | None:
+    """ln k when a classifier's training accuracy sits at chance, about 1/k (its median rounds to 1/k,
+    k 2 or more, and no value reaches ``acc_high``/k), while every value of its training loss (4 or
+    more) is above :data:`STARTED_HIGH` times ln k, for the largest k that accuracy allows: the loss
+    blew up before the first epoch ended and never came back (SGD at lr 8 on a softmax MLP: 14.3-14.5
+    at every epoch, 6 times ln 10, with the accuracy at 0.10; a new user's trial); else None.
+
+    Example:
+        >>> acc = np.array([0.095, 0.099, 0.099, 0.099])
+        >>> round(sits_above_chance(np.array([14.25, 14.5, 14.5, 14.5]), acc), 4)   # ten classes
+        2.3026
+        >>> sits_above_chance(np.array([9.7, 2.4, 2.38, 2.36]), acc) is None       # back at ln 10
+        True
+    """
+    if train is None or acc is None or train.size != acc.size or train.size < 4:
+        return None
+    ok = np.isfinite(train) & np.isfinite(acc)
+    if ok.sum() < 4:
+        return None
+    y, a = train[ok], acc[ok] / 100.0 if 1.0 < float(np.max(acc[ok])) <= 100.0 else acc[ok]
+    mid = float(np.median(a))
+    if not 0.0 < mid < 0.75 or round(1.0 / mid) < 2 or float(np.max(a)) >= acc_high / round(1.0 / mid):
+        return None
+    widest = max(2, int(acc_high / mid))  # the most classes this accuracy could be chance for
+    return float(np.log(round(1.0 / mid))) if float(np.min(y)) > STARTED_HIGH * np.log(widest) else None
+
+
 def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | None, *, share: float = 0.5,
                  fits: bool = False, chance: float | None = None) -> set[str]:
     """The evidence keys that hold for a run: ``spiked``, ``started_high`` (with ``chance``, the
-    classifier's ln k), ``scheduler``, ``clipped``, ``tabular`` (``context data``), ``boosted``
+    classifier's ln k), ``scheduler``, ``lr_decayed`` (:func:`decayed_lr`), ``clipped``, ``tabular`` (``context data``), ``boosted``
     (``context model='boosting'``: XGBoost, LightGBM), ``linear`` and ``sklearn_mlp`` (``context model``),
     ``transformers`` (``context framework``), ``text`` (``context data``), and ``fits_training`` when ``fits``."""
     out = set()
@@ -88,6 +137,8 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
         out.add("started_high")
     if scheduled(curves):
         out.add("scheduler")
+    if decayed_lr(curves):
+        out.add("lr_decayed")
     if clipped(curves):
         out.add("clipped")
     if curves.context.get("data") == "tabular":

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -238,3 +239,103 @@ def relabel(findings: list[Finding], curves: Curves, monitor: str) -> None:
                 v = [names.get(a, a) if isinstance(a, str) else a for a in v]
             ev[rekey(k)] = v
         f.evidence = ev
+
+
+def uncomputed_validation(curves: Curves) -> dict[str, str]:
+    """The validation losses the run never computed, each with what it holds: exactly 0 at every one
+    of its evaluations (two or more) beside a training counterpart that is not, or NaN/infinite at
+    every one beside a training counterpart finite at every epoch and a validation metric that rose
+    (the model was evaluated, and worked: YOLO's mAP). A loss the run evaluated has a
+    value at its first evaluation; one that blew up makes the training loss non-finite too, and one
+    that went NaN later was computed before (a new user's YOLO results.csv: val/box_loss and
+    val/dfl_loss 0, val/cls_loss inf in all 200 rows, was told it diverged at epoch 0).
+
+    Example:
+        >>> import numpy as np
+        >>> c = Curves(np.arange(4), {"box_loss": [2, 1.5, 1.2, 1], "val_box_loss": [0, 0, 0, 0],
+        ...                           "cls_loss": [3, 2, 1, .9], "val_cls_loss": [np.inf] * 4,
+        ...                           "metrics_map50_95(b)": [.02, .1, .2, .3]})
+        >>> uncomputed_validation(c)
+        {'val_box_loss': '0', 'val_cls_loss': 'infinite'}
+    """
+    out = {}
+    for key, v in curves.series.items():
+        train = curves.series.get(key[4:])
+        if not key.startswith("val_") or "loss" not in key.lower() or train is None:
+            continue
+        v = v[~curves.missing[key]] if key in curves.missing else v
+        t = train[~curves.missing[key[4:]]] if key[4:] in curves.missing else train
+        if v.size < 2 or t.size < 2 or not np.all(np.isfinite(t)):
+            continue
+        if np.all(v == 0) and np.any(t != 0):
+            out[key] = "0"
+        elif not np.any(np.isfinite(v)) and _evaluated(curves):
+            out[key] = "NaN" if np.all(np.isnan(v)) else "infinite" if np.all(np.isinf(v)) else "NaN or infinite"
+    return out
+
+
+def _evaluated(curves: Curves) -> bool:
+    """A validation metric the run logs (``val_*``, YOLO's ``metrics_*``), better is higher, rose by 0.05 or
+    more from its first value (its second half's median): the model was evaluated and worked, so a
+    validation loss NaN at every evaluation beside it is a loss not computed, not a model that blew up
+    (without one, it stays a divergence)."""
+    for key, v in curves.series.items():
+        if key.startswith(("val_", "metrics_")) and higher_is_better(key):
+            v = v[np.isfinite(v)]
+            if v.size >= 4:
+                v = v / 100.0 if float(v.max()) > 1.0 else v
+                if float(np.median(v[v.size // 2:])) - float(v[0]) >= 0.05:
+                    return True
+    return False
+
+
+def real_validation(curves: Curves, monitor: str) -> tuple[Curves, str, list[str]]:
+    """The curves without the validation losses the run never computed
+    (:func:`uncomputed_validation`), with a note naming them; the curve to judge instead, when
+    ``monitor`` is the default loss: a validation metric the run logs (YOLO's mAP50-95, an accuracy),
+    else the training loss; and the training heads to judge each on its own (several losses whose
+    validation was not computed, no metric): ``(curves, monitor, heads)``. The curves as they are
+    when every validation curve was computed.
+
+    Example:
+        >>> import numpy as np
+        >>> c = Curves(np.arange(3), {"loss": [2, 1.5, 1.2], "val_loss": [0, 0, 0], "val_accuracy": [.3, .5, .6]})
+        >>> c2, m, heads = real_validation(c, "val_loss")
+        >>> sorted(c2.series), m, heads
+        (['loss', 'val_accuracy'], 'val_accuracy', [])
+    """
+    gone = uncomputed_validation(curves)
+    if not gone:
+        return curves, monitor, []
+    said = ", ".join(f"{k} {w}" for k, w in gone.items())
+    note = (f"validation not computed: {said} at every evaluation (the run logged a placeholder, not a loss): "
+            f"judged without {'it' if len(gone) == 1 else 'them'}")
+    curves = dataclasses.replace(curves, series={k: v for k, v in curves.series.items() if k not in gone},
+                                 missing={k: m for k, m in curves.missing.items() if k not in gone},
+                                 notes=[*curves.notes, note])
+    if monitor in gone and monitor != "val_loss":  # the uncomputed curve named: its training counterpart, alone
+        return curves, monitor[4:], []
+    if monitor not in ("val_loss", "loss") or validated_losses(curves.series) or "val_loss" in curves.series:
+        return curves, monitor, []
+    metric = _logged_quality(curves)
+    if metric is not None:
+        curves.notes.append(f"judged on {metric}, the validation metric the run logs")
+        return curves, metric, []
+    heads = [k[4:] for k in gone if k != "val_loss"]
+    return curves, (heads[0] if len(heads) == 1 else monitor), heads if len(heads) >= 2 else []
+
+
+#: a validation metric the run logs, best first: YOLO's mAP50-95 (what its own fitness weighs most),
+#: mAP50, then an accuracy, AUC or F1
+_QUALITY = (r"map50_95", r"map", r"acc", r"auc", r"f1")
+
+
+def _logged_quality(curves: Curves) -> str | None:
+    """The validation metric (``val_*``, YOLO's ``metrics_*``) a run without a computed validation loss
+    is judged on, or None."""
+    keys = [k for k in curves.series if k.startswith(("val_", "metrics_")) and np.isfinite(curves.series[k]).sum() >= 2]
+    for word in _QUALITY:
+        found = [k for k in keys if re.search(word, k.lower())]
+        if found:
+            return found[0]
+    return None

@@ -68,6 +68,9 @@ CATALOGUE: dict[str, str] = {
     "class_balance": "If classes are imbalanced, rebalance (class weights or resampling): a model stuck "
                      "at the class prior predicts only the majority class.",
     "more_epochs_short": "Train for more epochs: there are too few to judge the fit.",
+    "lr_restart": "Train for more epochs with the learning-rate schedule stretched over them (its decay "
+                  "ending at the new last epoch), or resume from these weights with the rate raised again (a "
+                  "warm restart): the rate had decayed to about 0, so more epochs at it would add little.",
 }
 
 #: a remedy said in the words of the framework the run was recorded with (evidence key -> catalogue key
@@ -93,6 +96,9 @@ VARIANTS: dict[str, dict[str, str]] = {
                              "not 0 or None).",
         "lr_schedule": "Use warm-up and decay: warmup_ratio=0.06..0.1 with lr_scheduler_type='linear' or 'cosine' "
                        "in TrainingArguments.",
+        "lr_restart": "Raise num_train_epochs in TrainingArguments (the Trainer stretches its schedule over "
+                      "them), or resume from the checkpoint with learning_rate raised again: the rate had decayed "
+                      "to about 0, so more steps at it would add little.",
     },
     "boosted": {
         "early_stopping": "Stop at the best round: early_stopping_rounds=... (XGBoost), lightgbm.early_stopping(...), "
@@ -174,6 +180,8 @@ RULES: tuple[Rule, ...] = (
          ("lr_down", "normalise_inputs")),
     Rule("scheduler", "a learning-rate schedule: a logged lr that varies 1.5x or more, or "
                       "context scheduler", ("lr_schedule", "lr_plateau")),
+    Rule("lr_decayed", "a logged learning rate that ends at 2% of its peak or less: the schedule had run out, so "
+                       "more epochs as they are would train at about 0", ("more_epochs",), ("lr_restart",)),
     Rule("clipped", "gradient clipping: a logged grad_norm capped at its maximum, or context grad_clip",
          ("gradient_clipping",)),
     Rule("tabular", "the run says its data is tabular (context data='tabular')", ("augmentation",)),
@@ -212,8 +220,8 @@ RULES: tuple[Rule, ...] = (
 
 #: the lead remedies ``first`` may add to a finding that lacks them (lr_down to an underfitting run
 #: whose loss spiked: the usual cause of both)
-_ADDED_FOR = {"lr_down": {"underfitting", "not_learning"}, "tree_regularise": {"overfitting"}, "alpha": {"overfitting"},
-              "hf_regularise": {"overfitting"},
+_ADDED_FOR = {"lr_down": {"underfitting", "not_learning"}, "lr_restart": {"still_improving"},
+              "tree_regularise": {"overfitting"}, "alpha": {"overfitting"}, "hf_regularise": {"overfitting"},
               "monitor_accuracy": {"overfitting", "good_fit"}, "nonlinear": {"underfitting"}, "alpha_down": {"underfitting"}}
 _KEY_OF = {sentence: key for key, sentence in CATALOGUE.items()}
 _KEY_OF.update({sentence: key for words in VARIANTS.values() for key, sentence in words.items()})

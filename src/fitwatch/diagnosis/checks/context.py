@@ -85,6 +85,8 @@ class Context:
         ranks: the name of a logged AUC (training's or validation's) that rose as an accuracy that
             learned does (:func:`fitwatch.diagnosis.checks.learning.accuracy_rose`), or None: the
             model learned to rank, whatever a frozen accuracy says.
+        lr_decayed: ``(last, peak)`` of a logged learning rate that had decayed to about 0 by the end
+            (:func:`fitwatch.diagnosis.evidence.decayed_lr`), or None.
     """
 
     t: Thresholds
@@ -107,6 +109,7 @@ class Context:
     r2: np.ndarray | None = None
     chance: dict = field(default_factory=dict)
     ranks: str | None = None
+    lr_decayed: tuple | None = None
 
 
 class Verdict(NamedTuple):

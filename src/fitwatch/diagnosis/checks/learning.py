@@ -14,7 +14,7 @@ import numpy as np
 
 from fitwatch.diagnosis.checks.context import Context, Verdict, noise, primary
 from fitwatch.diagnosis.checks.instability import lr_high
-from fitwatch.diagnosis.evidence import spiked, started_high
+from fitwatch.diagnosis.evidence import sits_above_chance, spiked, started_high
 from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import remedies_for
 
@@ -281,6 +281,8 @@ def not_learning(ctx: Context) -> Verdict | None:
     # a classifier at chance whose first epoch averaged far above ln k: it blew up in that epoch (an
     # untrained one starts at ln k), then sat at chance
     blew = not jump and c is ctx.cl and chance is not None and started_high(c.y, chance)
+    # a classifier at chance whose loss never came down from far above ln k: it blew up in its first epoch
+    above = None if jump or blew or c is not ctx.cl else sits_above_chance(c.y, ctx.acc, t.chance_acc_high)
     fell = max(drops.values(), default=0) >= 0.5  # it fell a lot, to no better than no skill
     # a loss that fell a long way (to no better than no skill) moved: not a learning rate too small
     first = ["lr_down"] if jump or blew else ["check_data"] if fell or not smooth else ["lr_up"]
@@ -322,7 +324,9 @@ def not_learning(ctx: Context) -> Verdict | None:
                            f"starts: the loss blew up during that epoch, and it has sat at the no-skill level since "
                            f"(at best {c.min:.4g}), its accuracy at chance.")
         finding.remedies = remedies_for("not_learning", first=["lr_down"], drop=("lr_up",))
-    if jump or blew:  # a step too large threw the model out of its starting basin: not a learning rate too small
+    if above is not None:  # what a frozen accuracy or a constant validation loss shows: the blow-up's outputs
+        _blown_above(finding, c, ctx, above)
+    if jump or blew or above is not None:  # a step too large threw the model out of its starting basin: not a learning rate too small
         return Verdict("not_learning", finding, [lr_high(span, ev)])
     extra = []
     if smooth and not fell and one_class is None and not val_fixed:  # those have their own cause
@@ -353,6 +357,26 @@ def _memorised(ctx: Context, floor: float, drops: dict) -> Finding:
     return primary("not_learning", ctx.span, ev, msg,
                    remedies_for("not_learning", first=["check_data", "more_data"],
                                 drop=("lr_up", "optimizer_state", "init", "relu", "normalise_inputs", "class_balance")))
+
+
+def _blown_above(finding: Finding, c, ctx: Context, floor: float) -> None:
+    """The not_learning finding of a training loss that sat far above the no-skill level ``floor`` = ln k
+    from its first epoch, its accuracy at chance (:func:`fitwatch.diagnosis.evidence.sits_above_chance`):
+    the message names the blow-up, a learning rate far too high leads the remedies."""
+    k = int(round(math.exp(floor)))
+    ev = finding.evidence
+    ev.update(first_value=float(c.y[0]), no_skill_level=floor, classes_guess=k, chance_accuracy=round(1.0 / k, 5),
+              times_no_skill=float(np.min(c.y)) / floor)
+    cv = ctx.cv
+    fixed = cv is not None and cv.n >= 2 and float(np.ptp(cv.y)) <= 1e-6 * max(abs(float(cv.y[0])), 1e-12)
+    finding.message = (
+        f"The training loss sits at {float(np.min(c.y)):.4g}-{float(np.max(c.y)):.4g} from its first epoch on, "
+        f"{float(np.min(c.y)) / floor:.2g} times the no-skill level ln({k}) = {floor:.4g} where an untrained "
+        f"classifier starts, its accuracy at chance (1/{k}): the loss blew up in the first epoch and never came "
+        f"back (saturated outputs)" + (f"; the validation loss is {cv.y[0]:.6g} at every evaluation, the outputs "
+                                       f"frozen since." if fixed else "."))
+    finding.remedies = remedies_for("not_learning", first=["lr_down", "normalise_inputs", "init"],
+                                    drop=("lr_up", "class_balance"))
 
 
 def gained_nothing(ctx: Context) -> Verdict | None:

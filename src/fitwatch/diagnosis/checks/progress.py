@@ -65,7 +65,7 @@ def still_improving(ctx: Context) -> Verdict | None:
         if short is None:
             return None
         k, recent = short
-    return _improving(ctx, c, k, recent, " Train longer.")
+    return _improving(ctx, c, k, recent, _longer(ctx.lr_decayed))
 
 
 def _short_new_low(c: CurveStats, t, cl: CurveStats | None = None) -> tuple[int, float] | None:
@@ -129,6 +129,17 @@ def converged_by_own_test(ctx: Context) -> bool | None:
     return bool(stop["converged"])
 
 
+def _longer(decayed: tuple | None) -> str:
+    """What to do about a curve still falling: train longer; with a learning rate that had decayed to
+    about 0 by the end (``(last, peak)``), train longer with the schedule stretched."""
+    if decayed is None:
+        return " Train longer."
+    last, peak = decayed
+    return (f" The learning rate had already decayed to {last:.3g} ({100 * last / peak:.2g}% of its peak, {peak:.3g}) by "
+            f"the last epoch: train longer with the schedule stretched over the new epochs; more epochs at this "
+            f"rate would add little.")
+
+
 def _improving(ctx: Context, c: CurveStats, k: int, recent: float, advice: str) -> Verdict:
     """The still_improving verdict: ``recent``, what the last ``k`` values gained."""
     t, Ek, span = ctx.t, ctx.Ek, ctx.span
@@ -136,6 +147,8 @@ def _improving(ctx: Context, c: CurveStats, k: int, recent: float, advice: str) 
     k_epochs = Ek(c.n - 1) - Ek(c.n - k) + 1  # k when every epoch has a value
     ev = {"curve": name, "drop_last_epochs": recent, "last_epochs": k_epochs, "total_drop": c.drop,
           "per_epoch": recent / k_epochs}
+    if ctx.lr_decayed is not None:
+        ev["lr_last"], ev["lr_peak"] = ctx.lr_decayed
     finding = primary(
         "still_improving", [Ek(c.n - k - 1), span[1]], ev,
         f"{name} is still falling at the end: {recent:.4g} lower over the last {k_epochs} epochs "
