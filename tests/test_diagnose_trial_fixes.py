@@ -96,3 +96,37 @@ def test_a_schedule_still_at_a_useful_rate_keeps_train_longer():
     d = fitwatch.diagnose({"loss": loss, "val_loss": [v + 0.05 for v in loss], "lr": list(np.linspace(1e-3, 2e-4, 30))})
     assert d.verdict == "still_improving" and d.findings[0].message.endswith("Train longer.")
     assert d.findings[0].remedies[0] == CATALOGUE["more_epochs"]
+
+
+# -- 3. too short to have settled ---------------------------------------------------------------------
+
+#: the trial's k_short.csv, its first 4 epochs (Keras SGD 0.01 on digits), and its trunc.csv (3 epochs,
+#: the last line cut mid-number)
+SHORT = """epoch,accuracy,loss,val_accuracy,val_loss
+0,0.23548130691051483,2.2437541484832764,0.3185185194015503,2.193741798400879
+1,0.49164676666259766,2.1179041862487793,0.605555534362793,2.0771586894989014
+2,0.7072394490242004,1.9913914203643799,0.7333333492279053,1.9545280933380127
+3,0.8098647594451904,1.8551934957504272,0.7759259343147278,1.822196125984192
+"""
+TRUNC = """epoch,loss,sparse_categorical_accuracy,val_loss,val_sparse_categorical_accuracy
+0,0.7149578928947449,0.5988987684249878,0.6280650496482849,0.7343078255653381
+1,0.6064627170562744,0.7098687291145325,0.5717502236366272,0.7489252090454102
+2,0.5719084739685059,0.7280813455581665,0.5865832567214966,0.718"""
+
+
+def test_a_run_of_3_or_4_epochs_falling_at_each_is_too_short_to_have_settled(tmp_path):
+    """trunc.csv was `underfitting`, "Training settled at 0.6393, still 89% of where it started"
+    after 3 epochs whose training loss fell at each; the 4-epoch run had no word that it is too short."""
+    for name, text in (("short.csv", SHORT), ("trunc.csv", TRUNC)):
+        path = tmp_path / name
+        path.write_text(text)
+        d = fitwatch.diagnose(str(path))
+        assert d.verdict == "still_improving", d
+        assert "too_few_epochs" in codes(d) and "settled" not in str(d), d
+        assert CATALOGUE["larger_model"] not in remedies(d)
+
+
+def test_a_short_run_whose_training_loss_stopped_falling_may_settle():
+    """The rule needs the fall at every epoch: a 4-epoch run flat over its last two is judged as before."""
+    d = fitwatch.diagnose({"loss": [0.70, 0.60, 0.60, 0.60], "val_loss": [0.66, 0.62, 0.62, 0.62]})
+    assert "too_few_epochs" not in codes(d) and d.verdict != "still_improving", d

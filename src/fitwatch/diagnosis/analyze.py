@@ -10,7 +10,8 @@ epochs where both have a value), runs the checks of :mod:`fitwatch.diagnosis.che
 assembles the :class:`~fitwatch.diagnosis.findings.Diagnosis`. The primary verdict is decided in
 this order, the first that holds wins (after the too-few-epochs check): diverged, unstable,
 not_learning, overfitting, still_improving, not_learning again (validation gained nothing while
-training fell), underfitting, good_fit.
+training fell), still_improving again (3-4 epochs falling at each: too short to have settled),
+underfitting, good_fit.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from fitwatch.diagnosis.checks.instability import diverged, first_nonfinite, nan
 from fitwatch.diagnosis.checks.learning import accuracy_rose, at_chance, gained_nothing, no_floor, no_skill, not_learning
 from fitwatch.diagnosis.checks.overfitting import overfitting
 from fitwatch.diagnosis.checks.progress import fits_training, plateau, still_improving
-from fitwatch.diagnosis.checks.short import too_few_epochs
+from fitwatch.diagnosis.checks.short import too_few_epochs, too_short_to_settle
 from fitwatch.diagnosis.checks.schedule import lr_raised
 from fitwatch.diagnosis.checks.validation import validation_signs
 from fitwatch.diagnosis.curves import Curves, ordinal, run_context
@@ -44,7 +45,8 @@ _GAN = re.compile(r"^(train_)?(g|d|gen|disc|generator|discriminator|critic)_(adv
 _R2 = re.compile(r"(val_|valid_|validation_|eval_|val/|valid/)?(train_|train/)?r2(_score)?")
 
 #: the primary checks, in order: the first that answers gives the verdict (``settled`` always does)
-CHECKS = (too_few_epochs, diverged, unstable, not_learning, overfitting, still_improving, gained_nothing, settled)
+CHECKS = (too_few_epochs, diverged, unstable, not_learning, overfitting, still_improving, gained_nothing,
+          too_short_to_settle, settled)
 
 
 def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Thresholds | None = None,

@@ -21,6 +21,9 @@ class Thresholds:
 
     Args:
         min_epochs: below this many epochs too little is known for most verdicts.
+        settle_epochs: below this many, a run whose training loss fell at each of its epochs is too
+            short to tell whether it settles: ``still_improving`` with ``too_few_epochs``, never
+            "settled" (``underfitting``, ``good_fit``).
         smooth_window: the largest centred moving-average window used to smooth a curve (an odd
             number of epochs; short curves get smaller windows).
         noise_k: how many noise units (robust scatter of a curve around its smoothed trend) a
@@ -127,6 +130,7 @@ class Thresholds:
     """
 
     min_epochs: int = 3
+    settle_epochs: int = 5
     smooth_window: int = 5
     noise_k: float = 3.0
     explode_factor: float = 3.0

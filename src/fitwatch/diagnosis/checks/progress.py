@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from fitwatch.diagnosis.checks.context import Context, CurveStats, Verdict, noise, primary
+from fitwatch.diagnosis.checks.short import short_warning
 from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import remedies_for
 
@@ -154,7 +155,7 @@ def _improving(ctx: Context, c: CurveStats, k: int, recent: float, advice: str) 
         f"{name} is still falling at the end: {recent:.4g} lower over the last {k_epochs} epochs "
         f"({_share(recent, c)}).{advice}",
         remedies_for("still_improving"))
-    extra = []
+    extra = [w for w in (short_warning(ctx),) if w is not None]
     if c.sigma < 0.2 * recent / k and nearly_linear(c.s[-k - 1:]):
         extra.append(Finding("lr_too_low", "info", [Ek(c.n - k - 1), span[1]], {"per_epoch": recent / k},
                              "The loss falls slowly and steadily: a larger learning rate would get "

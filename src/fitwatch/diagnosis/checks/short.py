@@ -2,9 +2,15 @@
 :mod:`fitwatch.diagnosis.thresholds`): the ``too_few_epochs`` warning, and a verdict that says no
 more than the curve can: diverged (a NaN or infinite value), not_learning (the loss did not fall) or
 still_improving. Checked first; no finer signs are read after it.
+
+A run of ``min_epochs`` to ``settle_epochs`` epochs whose training loss fell at each of them has not
+shown whether it settles (:func:`too_short_to_settle`, read just before the settled verdicts, and
+:func:`short_warning`, said beside a still_improving verdict).
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from fitwatch.diagnosis.checks.context import Context, Verdict, primary
 from fitwatch.diagnosis.findings import Finding
@@ -31,3 +37,32 @@ def too_few_epochs(ctx: Context) -> Verdict | None:
                       "The loss did not fall in the few epochs there are.",
                       remedies_for(verdict))
     return Verdict(verdict, finding, [warning], signs=False)
+
+
+def short_warning(ctx: Context) -> Finding | None:
+    """The ``too_few_epochs`` warning of a run shorter than ``settle_epochs`` whose training loss (the
+    validation loss without one) fell at each of its epochs, by 1% of its level or more: too short to
+    tell whether it settles (a new user's 4-epoch run, validation accuracy 0.32 -> 0.78, was
+    "underfitting: settled"); else None."""
+    c = ctx.cl or ctx.cv
+    if c is None or not ctx.t.min_epochs <= c.n < ctx.t.settle_epochs:
+        return None
+    if not (np.all(np.diff(c.y) < 0) and c.y[0] - c.y[-1] >= 0.01 * abs(c.y[-1])):
+        return None
+    which = "training" if c is ctx.cl else "validation"
+    return Finding("too_few_epochs", "warning", ctx.span, {"epochs": int(c.n), "curve": which},
+                   f"Only {c.n} epochs, and the {which} loss fell at each of them ({c.y[0]:.4g} -> {c.y[-1]:.4g}): "
+                   f"too few to tell whether it settles.", remedies_for("too_few_epochs"))
+
+
+def too_short_to_settle(ctx: Context) -> Verdict | None:
+    """Read just before the settled verdicts (``underfitting``, ``good_fit``): a run that
+    :func:`short_warning` finds too short is ``still_improving``, never "settled" while every epoch fell."""
+    warning = short_warning(ctx)
+    if warning is None:
+        return None
+    finding = primary("still_improving", ctx.span, dict(warning.evidence),
+                      f"The {warning.evidence['curve']} loss fell at each of the {warning.evidence['epochs']} epochs "
+                      f"there are: the run stopped while it was still learning. Train longer.",
+                      remedies_for("still_improving"))
+    return Verdict("still_improving", finding, [warning])
