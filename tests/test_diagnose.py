@@ -384,6 +384,24 @@ def test_validation_every_third_epoch_in_the_store_is_not_a_divergence(store_dir
     assert all(f.epochs[1] == 29 for f in d.findings)
 
 
+def test_a_few_missing_values_are_named_not_called_a_pattern(tmp_path):
+    """One bad cell among three epochs is one value missing, not validation "every 2nd" epoch (a new
+    user's CSV with ``abc`` in a val_loss cell was told so): the note names the epochs without a value;
+    a real pattern (every 2nd of 20 epochs) is still called one."""
+    p = tmp_path / "text.csv"
+    p.write_text("epoch,loss,val_loss,note\n0,1.0,1.1,ok\n1,0.8,abc,hm\n2,0.7,0.9,ok\n")
+    d = fitwatch.diagnose(str(p))
+    assert "val_loss missing at epoch 1 (1 of 3 epochs): judged on the other 2" in d.notes
+    assert not any("every 2nd" in n for n in d.notes), d.notes
+    y = list(np.linspace(1.0, 0.3, 20))
+    gaps = [v if i not in (4, 11) else None for i, v in enumerate(y)]
+    assert "val_loss missing at epochs 4, 11 (2 of 20 epochs): judged on the other 18" in \
+        fitwatch.diagnose({"loss": y, "val_loss": gaps}).notes
+    half = [v if i % 2 == 0 else None for i, v in enumerate(y)]
+    assert "val_loss present at 10 of 20 epochs (every 2nd): judged on those" in \
+        fitwatch.diagnose({"loss": y, "val_loss": half}).notes
+
+
 def test_sparse_validation_reports_epochs_of_the_source():
     train = 2.3 * np.exp(-x / 8) + 0.01
     val = 2.3 * np.exp(-x / 8) + 0.3 + 0.004 * np.maximum(0, x - 20) ** 1.5

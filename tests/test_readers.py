@@ -271,10 +271,28 @@ def test_long_format_phase_column(tmp_path):
 
 
 def test_truncated_last_row_of_a_killed_writer(tmp_path):
+    """A last line cut short (no line break after it: the writer was killed, the log copied while it
+    was written) is left out with a note naming the file and the line: fewer fields than the header,
+    a number stopping at its point, a value far shorter than the rest of its column (a new user's
+    CSVLogger file whose last accuracy read 0.718 under 0.7343078255653381 was read as it was)."""
     c = one(write(tmp_path, "log.csv", "epoch,loss,val_loss\n0,0.9,1.0\n1,0.8,0.9\n2,0.7"))
-    assert c.epochs.tolist() == [0, 1, 2]
-    assert same(c.val_loss.tolist(), [1.0, 0.9, math.nan])
-    assert any("line 4" in n for n in c.notes)
+    assert c.epochs.tolist() == [0, 1] and c.val_loss.tolist() == [1.0, 0.9]
+    assert c.notes == ["log.csv: line 4, the last, was cut short (2 of the header's 3 fields; no line break after "
+                       "it): left out"]
+    c = one(write(tmp_path, "dot.csv", "epoch,loss\n0,0.9123\n1,0.8123\n2,0.7123\n3,0."))
+    assert c.epochs.tolist() == [0, 1, 2] and "dot.csv: line 5, the last, was cut short (its last value stops at "\
+        "'0.'; no line break after it): left out" in c.notes
+    text = ("epoch,loss,accuracy,val_loss,val_accuracy\n0,0.7149578928947449,0.5988987684249878,0.6280650496482849,"
+            "0.7343078255653381\n1,0.6064627170562744,0.7098687291145325,0.5717502236366272,0.7489252090454102\n"
+            "2,0.5719084739685059,0.7280813455581665,0.5865832567214966,0.718")
+    c = one(write(tmp_path, "trunc.csv", text))
+    assert c.epochs.tolist() == [0, 1]
+    assert c.notes == ["trunc.csv: line 4, the last, was cut short (its last value, '0.718', is shorter than every "
+                       "other in val_accuracy; no line break after it): left out"]
+    # the same rows ending with a line break, or a last value like the others: whole, read, no note
+    for name, whole in (("nl.csv", text + "\n"), ("short.csv", "epoch,loss\n0,0.9\n1,0.85\n2,0.8")):
+        c = one(write(tmp_path, name, whole))
+        assert c.epochs.tolist() == [0, 1, 2] and not c.notes
 
 
 def test_gzipped_csv(tmp_path):
@@ -360,7 +378,7 @@ def test_json_lines_one_object_per_epoch(tmp_path):
     assert same(c.val_loss.tolist(), [1.0, math.nan, math.inf])
     assert c.series["accuracy"].tolist() == [0.5, 0.6, 0.7]
     assert same(c.series["lr"].tolist(), [0.1, math.nan, math.nan])
-    assert "dropped the incomplete last line 4" in c.notes
+    assert "log.jsonl: line 4, the last, was cut short (not whole JSON): left out" in c.notes
 
 
 def test_json_nested_per_split(tmp_path):
@@ -607,11 +625,36 @@ def test_folder_reads_every_log(tmp_path):
     import shutil
 
     shutil.copytree(DATA / "lightning_logs" / "version_0", tmp_path / "exp" / "lightning_logs" / "version_0")
-    runs = read_curves(str(tmp_path / "exp"))
+    with pytest.warns(UserWarning) as caught:
+        runs = read_curves(str(tmp_path / "exp"))
+    assert [str(w.message) for w in caught] == [  # a .txt that is no log is said, not skipped in silence
+        f"fitwatch: in {tmp_path / 'exp'}, skipped sub/notes.txt (not a training log fitwatch can read (line 1: "
+        f"'nothing to see here'))"]
     assert [c.name for c in runs] == ["a.csv", "lightning_logs/version_0/metrics.csv", "sub/b.jsonl"]
     assert runs[0].loss.tolist() == [0.9, 0.8]
     assert runs[1].val_loss.tolist() == [0.6523, 0.5912, 0.6034]
     assert runs[2].val_loss.tolist() == [0.8, 0.7]
+
+
+def test_folder_says_which_files_it_left_out_and_why(tmp_path):
+    """A folder's files that are no log are named with why, in the one warning: a .txt of words (it
+    was skipped in silence), files without a suffix (not read: named alone they would be)."""
+    write(tmp_path, "a.csv", "epoch,loss\n0,0.9\n1,0.8\n")
+    write(tmp_path, "junk.txt", "hello world\nnot a log\n")
+    write(tmp_path, "o1", "epoch,loss\n0,0.9\n1,0.8\n")
+    write(tmp_path, "model.pt", b"\x80\x02")
+    with pytest.warns(UserWarning) as caught:
+        runs = read_curves(tmp_path)
+    assert [c.name for c in runs] == ["a.csv"]
+    assert [str(w.message) for w in caught] == [
+        f"fitwatch: in {tmp_path}, skipped junk.txt (not a training log fitwatch can read (line 1: 'hello world')); "
+        f"o1 (no suffix: not read; fitwatch reads *.csv, *.tsv, *.json, *.jsonl, *.txt, *.log in a folder, or the "
+        f"file named alone)"]
+    assert [c.loss.tolist() for c in read_curves(tmp_path / "o1")] == [[0.9, 0.8]]  # named alone, it is read
+    for i in range(8):  # a folder of many: the first five, and how many more
+        write(tmp_path / "labels", f"img{i}.txt", "0 0.5 0.5 0.1 0.1\n")
+    with pytest.warns(UserWarning, match=r"labels/img3.txt \(.*\); 4 more such; o1 \(no suffix"):
+        read_curves(tmp_path)
 
 
 def test_folder_skips_unreadable_files_with_a_warning(tmp_path):
@@ -717,7 +760,7 @@ def test_csv_word_among_numbers_is_missing_with_a_note_not_a_divergence(tmp_path
     named in a note; a NaN or infinity written in words (Windows' 1.#QNAN) stays one."""
     c = one(write(tmp_path, "log.csv", "epoch,loss,val_loss\n0,abc,1.1\n1,0.8,0.9\n2,0.6,0.8\n3,0.5,0.75\n"))
     assert masks(c) == {"loss": [True, False, False, False]}
-    assert any("1 non-numeric values in loss read as missing (e.g. 'abc')" in n for n in c.notes)
+    assert any("1 non-numeric value in loss read as missing (e.g. 'abc')" in n for n in c.notes)
     assert fitwatch.diagnose(c).verdict != "diverged"
     c = one(write(tmp_path, "q.csv", "epoch,loss,val_loss\n0,1.0,1.1\n1,0.8,0.9\n2,1.#QNAN,0.8\n"))
     assert math.isnan(c.series["loss"][2]) and not c.missing.get("loss", np.zeros(3, bool)).any()
@@ -856,6 +899,22 @@ def test_error_empty_file(tmp_path):
     assert _error(write(tmp_path, "blank.csv", "\n\r\n  \n")).startswith("blank.csv: empty file")
     msg = _error(write(tmp_path, "head.csv", "epoch,loss,val_loss\n"))
     assert msg.startswith("head.csv: a header line and no rows (found: epoch, loss, val_loss)")
+
+
+def test_error_a_text_file_that_is_no_log(tmp_path):
+    """A text file with no sign of a log (words, a command's output) is told so in one line naming the
+    formats fitwatch reads, not "a header line and no rows ... no epochs yet" (a new user's junk.txt,
+    and fitwatch's own output saved to a file, were told their log had no epochs yet)."""
+    formats = "; it reads a CSV (a header line such as epoch,loss,val_loss, then a row of numbers per epoch), JSON lines"
+    msg = _error(write(tmp_path, "junk.txt", "hello world\nnot a log\n"))
+    assert msg.startswith("junk.txt: not a training log fitwatch can read (line 1: 'hello world')" + formats)
+    assert "TensorBoard event files" in msg and "no epochs yet" not in msg
+    saved = ("fitwatch: in mixed, skipped empty.csv (empty file; expected a CSV with a header line (epoch,loss,val_loss) "
+             "or JSON lines)\n\u256d\u2500 h015.json  OVERFITTING \u2500\u256e\n")
+    assert _error(write(tmp_path, "o2", saved)).startswith("o2: not a training log fitwatch can read (line 1: ")
+    # a header of a log's names, no row yet: the log has no epochs yet
+    for name, head in (("h.csv", "epoch,loss\n"), ("t.txt", "Train Loss;Val Loss\n"), ("m.csv", "step,val_acc\n")):
+        assert "a header line and no rows" in _error(write(tmp_path, name, head)), head
 
 
 def test_error_binary_garbage(tmp_path):

@@ -371,14 +371,21 @@ def _judged(L, V, mL, mV, n: int, epochs, notes: list):
 
 
 def _sparse_note(key: str, miss: np.ndarray, epochs: np.ndarray) -> str:
-    """``val_loss present at 10 of 30 epochs (every 3rd): judged on those``."""
-    at = epochs[~miss]
+    """``val_loss present at 10 of 30 epochs (every 3rd): judged on those``; a few values missing
+    out of no such pattern (a bad cell, an evaluation that failed) are named: ``val_loss missing at
+    epoch 1 (1 of 3 epochs): judged on the other 2``. A pattern ("every 2nd") needs 3 values or more
+    to show: 2 values out of 3 epochs are one value missing, not a validation every 2nd epoch."""
+    at, gone = epochs[~miss], epochs[miss]
     steps = np.unique(np.diff(at))
     if at.size >= 2 and steps.size == 1 and steps[0] == 1:
         pattern = f"epochs {at[0]}-{at[-1]}"
-    elif at.size >= 2 and steps.size == 1:
+    elif at.size >= 3 and steps.size == 1:
         k = int(steps[0])
         pattern = f"every {ordinal(k)}" + (f" from epoch {at[0]}" if at[0] - epochs[0] >= k else "")
+    elif gone.size <= 3:
+        which = ", ".join(str(e) for e in gone)
+        return (f"{key} missing at epoch{'s' if gone.size > 1 else ''} {which} ({gone.size} of {epochs.size} "
+                f"epochs): judged on the other {at.size}")
     else:
         pattern = "irregularly"
     return f"{key} present at {at.size} of {epochs.size} epochs ({pattern}): judged on those"

@@ -18,7 +18,9 @@
   (``Epoch 1/10`` or ``# Epoch 1/10`` ... ``- loss: 0.41 - val_loss: 0.52``); any of them
   gzip-compressed;
 * a folder: every readable log inside, TensorBoard event files too (needs ``tensorboard``; a
-  Hugging Face ``Trainer``'s run read as its ``trainer_state.json``).
+  Hugging Face ``Trainer``'s run read as its ``trainer_state.json``); one warning names the files
+  left out and why (a log that did not read, a ``.txt`` or ``.log`` that is no log, a file without
+  a suffix: not read in a folder, read when named alone).
 
 Column names are mapped to Keras-style keys by :func:`fitwatch.curves.canonical_name`
 (``Train Loss`` -> ``loss``, ``valid_loss`` -> ``val_loss``, ``val_acc`` -> ``val_accuracy``;
@@ -53,6 +55,10 @@ listed in ``Curves.notes``. The rules:
   column with several values in an epoch of a table with a ``step`` column: logged per step); a
   last epoch of Lightning's with validation or test values only, logged by ``trainer.validate()``
   or ``trainer.test()`` after ``fit``, is left out with a note;
+* a last line cut short (the file ends without a line break, in a line of fewer fields than the
+  header, a number stopping at its point or exponent, a last value far shorter than the rest of its
+  column; in JSON lines, a last line that is not whole JSON) is left out, with a note naming the
+  file and the line;
 * an accuracy column with values above 1.5 (or a ``%`` sign) is in percent: divided by 100;
 * text columns (a phase, ``"[0.1, 0.2]"``, a comment) and empty columns are left out; numeric
   ones (a learning rate, a batch size) are kept as series;
@@ -70,7 +76,8 @@ listed in ``Curves.notes``. The rules:
   judged when no ``loss`` is logged.
 
 A source that cannot be read raises :class:`ReadError`, one line that names the file, what was
-found and the fix. A file raises nothing else, whatever its bytes, and is read in bounded time
+found and the fix; a text file with no sign of a log (words, a command's output) is "not a training
+log fitwatch can read", with the formats it reads. A file raises nothing else, whatever its bytes, and is read in bounded time
 and memory (``docs/reliability.md``, "Readers"): refused past :data:`MAX_LOG_BYTES` (128 MiB; a
 ``.gz`` once uncompressed, read by chunks so that a gzip bomb stops there), :data:`MAX_LOG_LINES`
 lines of a table, :data:`MAX_COLUMNS` columns, :data:`MAX_RUNS` runs in one table,
@@ -397,7 +404,9 @@ def _decode(raw: bytes, label: str) -> str:
 
 
 def _read_folder(folder: Path) -> list[Curves]:
-    out, skipped, event_files = [], [], []
+    """Every log in ``folder`` and below; what was left out is said: files that did not read (a
+    ``.txt`` or ``.log`` that is no log too) with why, and files without a suffix, not read."""
+    out, skipped, event_files, unread, no_logs = [], [], [], [], []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS
                          and not d.endswith(".pending"))  # a store's journal: read through the store
@@ -412,11 +421,13 @@ def _read_folder(folder: Path) -> list[Curves]:
                     out += _guarded(read_store_file, p, p)
                 elif _log_suffix(p) in _LOG_SUFFIXES:
                     out += _guarded(_read_file, p, p, rel)
-                elif _log_suffix(p) in _MAYBE_SUFFIXES:
+                elif _log_suffix(p) in _MAYBE_SUFFIXES:  # a .txt or .log: said when it is no log
                     try:
                         out += _guarded(_read_file, p, p, rel)
-                    except ReadError:
-                        pass
+                    except ReadError as e:
+                        no_logs.append(f"{rel} ({one_line(str(e)).removeprefix(p.name + ': ').split('; it reads ')[0]})")
+                elif not _log_suffix(p) and not f.startswith("."):
+                    unread.append(rel)
             except ReadError as e:
                 skipped.append(f"{rel} ({one_line(str(e)).removeprefix(p.name + ': ')})")
     if event_files:
@@ -426,6 +437,11 @@ def _read_folder(folder: Path) -> list[Curves]:
             if not out and not skipped:  # only event files here: their own message
                 raise
             skipped.append(one_line(str(e)))
+    skipped += no_logs[:5] + ([f"{len(no_logs) - 5} more such"] if len(no_logs) > 5 else [])  # a folder of labels/*.txt
+    if unread:
+        skipped.append(f"{', '.join(unread[:5])}{f' and {len(unread) - 5} more' if len(unread) > 5 else ''} (no suffix: "
+                       f"not read; fitwatch reads *.csv, *.tsv, *.json, *.jsonl, *.txt, *.log in a folder, or the file "
+                       f"named alone)")
     if not out:
         why = f"; skipped {'; '.join(skipped[:3])}{' ...' if len(skipped) > 3 else ''}" if skipped else ""
         raise ReadError(f"{folder}: no readable training log in this folder (looked for *.csv, *.tsv, *.jsonl, "

@@ -72,6 +72,28 @@ def one_line(s, limit: int = 200) -> str:
     return s if len(s) <= limit else s[: limit - 3] + "..."
 
 
+#: what fitwatch reads from a file, for the message that says a file is none of them
+LOG_FORMATS = ("a CSV (a header line such as epoch,loss,val_loss, then a row of numbers per epoch), JSON lines "
+               "or a JSON history ({\"loss\": [...], \"val_loss\": [...]}), a Hugging Face trainer_state.json, "
+               "what Keras printed (Epoch 1/10 ... - loss: 0.41 - val_loss: 0.52), TensorBoard event files")
+
+
+def not_a_log(label: str, lineno: int, line: str) -> str:
+    """The one-line message for a text file that is no training log fitwatch reads (a README, the
+    output of a command, a note): the file, its first line, the formats it reads.
+
+    Args:
+        label: the file's name.
+        lineno: the number of the line shown.
+        line: that line's text.
+
+    Example:
+        >>> not_a_log("notes.txt", 1, "hello world")[:69]
+        "notes.txt: not a training log fitwatch can read (line 1: 'hello world')"
+    """
+    return f"{label}: not a training log fitwatch can read (line {lineno}: {one_line(line, 60)!r}); it reads {LOG_FORMATS}"
+
+
 def warn(message: str) -> None:
     """A ``UserWarning`` attributed to the first caller outside fitwatch: the user's line
     (``fitwatch.diagnose("logs")``), not a line of the reader, however deep the reader was called."""
@@ -196,7 +218,7 @@ def text_as_missing(c: Col, notes: list) -> Col:
              for t, v, p in zip(c.texts or [], c.vals, c.present)]
     gone = np.array(words, dtype=bool) if words else np.zeros(c.vals.size, dtype=bool)
     if gone.any():
-        notes.append(f"{int(gone.sum())} non-numeric values in {c.name} read as missing "
+        notes.append(f"{int(gone.sum())} non-numeric value{'s' if gone.sum() > 1 else ''} in {c.name} read as missing "
                      f"(e.g. {one_line(c.example, 30)!r})")
     if gone.sum() < c.n_text:
         notes.append(f"{c.n_text - int(gone.sum())} values in {c.name} written as NaN or infinity in words "

@@ -19,11 +19,14 @@ import csv
 import re
 from collections import Counter
 
+from fitwatch.diagnosis.curves import ERROR_METRICS
 from fitwatch.diagnosis.readers.columns import (
     DEC_COMMA,
     ReadError,
     cell,
     check_columns,
+    is_accuracy,
+    not_a_log,
     one_line,
     parse_cells,
     role,
@@ -45,8 +48,12 @@ def parse_csv(text: str, label: str, source: str) -> list[tuple]:
     segments, titles, ignored, header = _segments(numbered, is_comment, rows, kinds, label)
     if not segments:
         _no_rows(numbered, rows, kinds, header, label)
-
     file_notes = []
+    cut = _cut_short(text, segments, numbered[-1][0], label)
+    if cut:
+        file_notes.append(cut)
+        header, seg_rows, seg_lines = segments[-1]
+        segments[-1] = (header, seg_rows[:-1], seg_lines[:-1])
     if titles:
         file_notes.append(f"skipped {_lines_text(titles)} above the header")
     if ignored:
@@ -160,15 +167,63 @@ def _no_rows(numbered, rows, kinds, header, label: str) -> None:
     epoch yet), or no header at all."""
     if header is None and "data" not in kinds:  # a header the first epoch has not followed yet
         first_text = next((r for r, k in zip(rows, kinds) if k == "text"), [])
-        if any(role(f, False)[0] in ("epoch", "metric") and role(f, False)[1:2] != (None,) for f in first_text) \
-                and len(first_text) > 1:
+        if _log_header(first_text):
             header = [f.strip() for f in first_text]
     if header is not None:
         raise ReadError(f"{label}: a header line and no rows (found: {', '.join(header)}); the log has no "
                         f"epochs yet")
-    first = one_line(numbered[0][1], 60) if numbered else ""
-    raise ReadError(f"{label}: no header line followed by rows of numbers (line 1: {first!r}); expected a "
-                    f"CSV like epoch,loss,val_loss then one row per epoch")
+    lineno, first = numbered[0] if numbered else (1, "")
+    raise ReadError(not_a_log(label, lineno, first))  # text, and no sign of a log: a README, a command's output
+
+
+_NAME = re.compile(r"[\w .%/#()\[\]@+-]{1,40}")  # what a column's name is made of, "val_loss", "Train Acc (%)"
+
+
+def _log_header(fields: list[str]) -> bool:
+    """A line of column names a log's header holds: two or more short names, an epoch, a step or a
+    metric among them (``epoch,loss``, ``Train Loss;Val Loss``); not a sentence split at its commas
+    nor words (``hello world``)."""
+    names = [f.strip() for f in fields]
+    if len(names) < 2 or not all(not n or _NAME.fullmatch(n) for n in names):
+        return False
+    for n in names:
+        r = role(n, False)
+        if r[0] in ("epoch", "step"):
+            return True
+        if r[0] == "metric" and r[1] is not None:
+            base = re.sub(r"^(val|valid|test|train)_", "", r[1])
+            if base != r[1] or "loss" in base or is_accuracy(base) or base in ERROR_METRICS:
+                return True
+    return False
+
+
+_UNFINISHED = re.compile(r"(?:[-+]?\d*\.|\d[eE][-+]?|[-+])$")  # a number cut off: "0.", "1e-", "-"
+
+
+def _cut_short(text: str, segments: list, last_line: int, label: str) -> str | None:
+    """The note for a last line cut short, or None: a file that ends without a line break (a log
+    copied while it was written, a disk that filled up), its last line a row of the last table with
+    fewer fields than the header, a number that stops at its point or exponent (``0.``, ``1e-``), or
+    a last value 3 or more characters shorter than every other value of its column (``0.718`` under
+    ``0.7343078255653381``). That row is left out (the caller drops it); ``last_line`` is the file's
+    last line with text."""
+    if not segments or text.endswith(("\n", "\r")):
+        return None
+    header, seg_rows, seg_lines = segments[-1]
+    last, width = seg_rows[-1], len(header)
+    if len(seg_rows) < 2 or seg_lines[-1] != last_line or not last or len(last) > width:
+        return None
+    value = last[-1].strip()
+    others = [len(r[len(last) - 1].strip()) for r in seg_rows[:-1] if len(r) >= len(last) and r[len(last) - 1].strip()]
+    if len(last) < width:
+        why = f"{len(last)} of the header's {width} fields"
+    elif value and _UNFINISHED.search(value):
+        why = f"its last value stops at {value!r}"
+    elif value and len(others) >= 2 and len(value) <= min(others) - 3:
+        why = f"its last value, {value!r}, is shorter than every other in {header[-1] or 'its column'}"
+    else:
+        return None
+    return f"{label}: line {seg_lines[-1]}, the last, was cut short ({why}; no line break after it): left out"
 
 
 def _pick_delimiter(lines: list[str]) -> str:

@@ -197,7 +197,7 @@ def _parse_json_lines(text: str, label: str, source: str) -> list[tuple]:
             obj = loads(s, label, f"line {i + 1}: ")
         except json.JSONDecodeError as e:
             if i == last and objs:  # the writer was killed in the middle of its last line
-                notes.append(f"dropped the incomplete last line {i + 1}")
+                notes.append(f"{label}: line {i + 1}, the last, was cut short (not whole JSON): left out")
                 continue
             raise ReadError(f"{label}: line {i + 1}: not JSON ({e.msg}: {one_line(s, 50)!r}); write one JSON "
                             f"object per line") from None
