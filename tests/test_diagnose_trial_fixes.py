@@ -1,7 +1,8 @@
 """Four wrong diagnoses from a new user's trial, on the real files they were found on: a validation loss
 the run never computed (a placeholder 0 or inf from the first evaluation), SGD at lr 8 whose loss sat far
 above the no-skill level from its first epoch, a run too short to have settled, and "train longer"
-after a logged learning-rate schedule had already decayed to about 0."""
+after a logged learning-rate schedule had already decayed to about 0; and numbers in messages that did
+not say what they were (a percentage of a negative loss, a smoothed minimum unnamed as one)."""
 
 import math
 from pathlib import Path
@@ -130,3 +131,30 @@ def test_a_short_run_whose_training_loss_stopped_falling_may_settle():
     """The rule needs the fall at every epoch: a 4-epoch run flat over its last two is judged as before."""
     d = fitwatch.diagnose({"loss": [0.70, 0.60, 0.60, 0.60], "val_loss": [0.66, 0.62, 0.62, 0.62]})
     assert "too_few_epochs" not in codes(d) and d.verdict != "still_improving", d
+
+
+# -- 4. numbers that say what they are --------------------------------------------------------------
+
+
+def test_a_rise_from_a_negative_loss_is_not_a_percentage():
+    """l836 (a negative log-likelihood, tune half): validation rose from -0.53 to 3.6, told "+785%", and
+    its gap "13x the training loss" of a training loss below 0; now the rise is absolute and no ratio
+    to a loss at or below 0 is given."""
+    d = fitwatch.diagnose(REAL / "lightning" / "l836.csv")
+    text = " ".join(f.message for f in d.findings)
+    assert d.verdict == "overfitting" and "(up 4.178)" in text and "%)" not in d.findings[0].message, text
+    assert "the training loss is at or below 0: no ratio to it" in text and "13x" not in text
+
+
+def test_a_smoothed_minimum_says_it_is_smoothed_beside_the_best_epoch():
+    """l061 (tune half): "stopped improving around epoch 16 (0.0008087)" was a smoothed value, the best
+    single epoch 0.0002885 at epoch 15 unnamed."""
+    msg = fitwatch.diagnose(REAL / "lightning" / "l061.csv").findings[0].message
+    assert "(0.0008087 smoothed; its best single epoch 0.0002885 at epoch 15)" in msg, msg
+    assert msg.endswith("(values smoothed over 5 epochs).")
+
+
+def test_a_loss_near_0_still_falling_gives_its_share_of_the_level():
+    """k017 (tune half): the last 3 epochs took 1% of the whole drop but a third off a loss near 0."""
+    msg = fitwatch.diagnose(REAL / "keras" / "k017.csv").findings[0].message
+    assert "(1% of its whole drop, 31% of its level)" in msg, msg

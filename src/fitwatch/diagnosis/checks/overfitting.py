@@ -138,16 +138,26 @@ def turned_up(ctx: Context) -> Verdict | None:
           "smoothed_gap_at_turn": gap_m, "smoothed_gap_end": gap_end}
     if rising:
         msg = (f"Validation loss bottomed out around epoch {Ek(m)} and rose from {cv.min:.4g} to {cv.end:.4g} "
-               f"(+{100 * rise / abs(cv.min):.0f}%) while training loss kept falling "
+               f"({_rise_text(rise, cv.min)}) while training loss kept falling "
                f"({cl.s[m]:.4g} -> {cl.end:.4g}; values smoothed over {window(cv.n, t)} epochs).")
     else:
-        msg = (f"Validation loss stopped improving around epoch {Ek(m)} ({cv.min:.4g}) while training loss kept "
-               f"falling ({cl.s[m]:.4g} -> {cl.end:.4g}): the gap widened from {gap_m:.4g} to {gap_end:.4g}.")
+        b = int(np.argmin(cv.y))
+        msg = (f"Validation loss stopped improving around epoch {Ek(m)} ({cv.min:.4g} smoothed; its best single "
+               f"epoch {float(cv.y[b]):.4g} at epoch {Ek(b)}) while training loss kept "
+               f"falling ({cl.s[m]:.4g} -> {cl.end:.4g}): the gap widened from {gap_m:.4g} to {gap_end:.4g} "
+               f"(values smoothed over {window(cv.n, t)} epochs).")
     first = ["early_stopping"]
     if gap_end > t.gap_warning * max(abs(cl.end), 1e-12):
         first.append("weight_decay")
     return Verdict("overfitting", primary("overfitting", [Ek(m), ctx.span[1]], ev, msg,
                                           remedies_for("overfitting", first=first)), onset=m)
+
+
+def _rise_text(rise: float, lowest: float) -> str:
+    """A rise as a share of the lowest value (``+785%``) when that value is above 0; as itself
+    (``up 4.179``) when it is 0 or below, where a percentage of it means nothing (a negative
+    log-likelihood)."""
+    return f"+{100 * rise / lowest:.0f}%" if lowest > 0 else f"up {rise:.4g}"
 
 
 def caught_at_stop(ctx: Context) -> Verdict | None:
@@ -165,8 +175,8 @@ def caught_at_stop(ctx: Context) -> Verdict | None:
           "smoothed_gap_at_turn": float(cv.s[m] - cl.s[m]), "smoothed_gap_end": cv.end - cl.end,
           "stopped_epoch": stop.get("stopped_epoch")}
     msg = (f"Validation loss stopped improving around epoch {Ek(m)} ({cv.min:.4g}) while training loss kept falling "
-           f"({cl.s[m]:.4g} -> {cl.end:.4g}) until early stopping ended training at epoch "
-           f"{stop.get('stopped_epoch', Ek(n - 1))}: overfitting had begun.")
+           f"({cl.s[m]:.4g} -> {cl.end:.4g}; values smoothed over {window(cv.n, t)} epochs) until early stopping "
+           f"ended training at epoch {stop.get('stopped_epoch', Ek(n - 1))}: overfitting had begun.")
     first = ["weight_decay"] if ev["smoothed_gap_end"] > t.gap_warning * max(abs(cl.end), 1e-12) else []
     return Verdict("overfitting", primary("overfitting", [Ek(m), ctx.span[1]], ev, msg,
                                           remedies_for("overfitting", first=first)), onset=m)

@@ -114,10 +114,15 @@ def at_ceiling(acc: np.ndarray | None, k: int) -> bool:
 
 def _share(recent: float, c: CurveStats) -> str:
     """What the last epochs gained, as a share of the whole drop, or of the curve's level when that
-    share rounds to 0 (a loss that fell from 15,000 to 1,140 and still falls by 0.1 % an epoch)."""
-    if recent >= 0.005 * c.drop or not c.end:
-        return f"{100 * recent / c.drop:.0f}% of its whole drop"
-    return f"{100 * recent / abs(c.end):.2g}% of its level"
+    share rounds to 0 (a loss that fell from 15,000 to 1,140 and still falls by 0.1 % an epoch); both
+    when the level's share is the larger by far (a loss near 0 whose last 3 epochs took 1 % of its
+    whole drop and 41 % off its level: "1 %" alone undersold it)."""
+    level = 100 * recent / abs(c.end) if c.end else None
+    if recent >= 0.005 * c.drop or level is None:
+        drop = f"{100 * recent / c.drop:.0f}% of its whole drop"
+        return drop + (f", {level:.0f}% of its level" if level is not None and level >= 10
+                       and level >= 5 * 100 * recent / c.drop else "")
+    return f"{level:.2g}% of its level"
 
 
 def converged_by_own_test(ctx: Context) -> bool | None:

@@ -50,7 +50,8 @@ def generalization_gap(ctx: Context) -> Finding | None:
         "generalization_gap", sev, [ctx.Ek(n // 2), ctx.span[1]],
         {"gap_end": g_end, "relative_to_train": rel, "trend_second_half": trend, "growing": growing},
         f"Validation loss ends {g_end:.4g} above training ("
-        + ("the training loss is near 0" if rel >= NEAR_ZERO else
+        + ("the training loss is at or below 0: no ratio to it" if cl.end <= 0 else
+           "the training loss is near 0" if rel >= NEAR_ZERO else
            (f"{rel:.0f}x" if rel >= 10 else f"{100 * rel:.0f}% of") + " the training loss") + "), "
         f"{'and the gap is growing' if growing else 'and the gap is not growing'}.",
         remedies_for("generalization_gap") if sev == "warning" else [])
