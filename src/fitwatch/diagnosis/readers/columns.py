@@ -88,7 +88,7 @@ def not_a_log(label: str, lineno: int, line: str) -> str:
         line: that line's text.
 
     Example:
-        >>> not_a_log("notes.txt", 1, "hello world")[:69]
+        >>> not_a_log("notes.txt", 1, "hello world").split("; it reads")[0]
         "notes.txt: not a training log fitwatch can read (line 1: 'hello world')"
     """
     return f"{label}: not a training log fitwatch can read (line {lineno}: {one_line(line, 60)!r}); it reads {LOG_FORMATS}"
