@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import time
 
 import numpy as np
 from rich import box
@@ -23,6 +22,15 @@ from rich.table import Table
 from rich.text import Text
 
 from fitwatch.show.before import summary_lines
+from fitwatch.show.formatting import (  # noqa: F401 - imported from here by the report, notebook, dashboard
+    duration_of,
+    error_line,
+    fmt_config,
+    fmt_config_value,
+    fmt_duration,
+    fmt_number,
+    fmt_time,
+)
 from fitwatch.core.names import keras_key, split_key
 from fitwatch.store.configs import flat_config
 from fitwatch.store.rundata import RunData
@@ -49,90 +57,7 @@ RESTORED_MARK = "restored"
 PARTIAL_MARK = "<- cut short (part of its batches)"
 
 
-# -- small formatters ---------------------------------------------------------------------------
-def fmt_number(v, digits: int = 4) -> str:
-    """4 significant digits: ``0.1235``, ``1.235e-05``, ``1235``; NaN as ``nan``, None as ``-``.
-
-    Numbers from 10,000 to 10 million are shown whole (``12346``, not ``1.235e+04``).
-    """
-    if v is None:
-        return "-"
-    v = float(v)
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    if 1e4 <= abs(v) < 1e7:
-        return f"{v:.0f}"
-    return f"{v:.{digits}g}"
-
-
-def fmt_time(t: float | None) -> str:
-    """A Unix time as local time, to the minute: ``2026-11-21 14:03``."""
-    if t is None:
-        return "-"
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(t))
-
-
-def fmt_duration(seconds: float | None) -> str:
-    """``42s``, ``3m 07s``, ``2h 03m``, ``1d 02h``; ``-`` when unknown."""
-    if seconds is None or seconds != seconds or seconds < 0:
-        return "-"
-    s = int(round(seconds))
-    if s < 60:
-        return f"{seconds:.1f}s" if seconds < 10 else f"{s}s"
-    m, s = divmod(s, 60)
-    if m < 60:
-        return f"{m}m {s:02d}s"
-    h, m = divmod(m, 60)
-    if h < 24:
-        return f"{h}h {m:02d}m"
-    d, h = divmod(h, 24)
-    return f"{d}d {h:02d}h"
-
-
-def fmt_config(config: dict) -> str:
-    """``lr=0.001 batch_size=32 optimizer=Adam``."""
-    return "  ".join(f"{k}={_fmt_config_value(v)}" for k, v in (config or {}).items())
-
-
-def _fmt_config_value(v) -> str:
-    if v is None:  # a parameter left at None (scikit-learn's batch_size): nothing to show
-        return "-"
-    if isinstance(v, float):
-        return fmt_number(v, 6)
-    if isinstance(v, str):
-        return v if v and " " not in v else repr(v)
-    return str(v)
-
-
-def duration_of(run, status: str | None = None) -> float | None:
-    """Seconds from start to end; for a live run, until now; for a killed run, until its last write."""
-    get = run.get if isinstance(run, dict) else lambda k: getattr(run, k, None)
-    status = status or effective_status(run)
-    start = get("started_at")
-    if start is None:
-        return None
-    end = get("ended_at")
-    if end is None:
-        end = time.time() if status == "running" else get("updated_at")
-    return None if end is None else end - start
-
-
-def error_line(error: str | None) -> str | None:
-    """The line that says what went wrong: a traceback's last line (``ValueError: ...``), else the first."""
-    if not error:
-        return None
-    lines = [ln for ln in error.strip().splitlines() if ln.strip()]
-    if not lines:
-        return None
-    if lines[0].startswith("Traceback"):
-        # the exception line is the last one that is not indented (its message may span lines)
-        for ln in reversed(lines):
-            if not ln[:1].isspace():
-                return ln.strip()
-    return lines[0].strip()
-
+# -- small formatters: fitwatch.show.formatting -------------------------------------------------
 
 def status_text(status: str) -> Text:
     return Text(status, style=STATUS_STYLES.get(status, ""))
@@ -221,7 +146,7 @@ def runs_table(runs: list[dict], title: str | None = None, config_keys=()) -> Ta
             *_best_cells(s),
             s["started"],
             fmt_duration(s["duration_s"]),
-            *[Text(_fmt_config_value(config[k]) if k in config else "-") for k in config_keys],
+            *[Text(fmt_config_value(config[k]) if k in config else "-") for k in config_keys],
             *([Text(" ".join(s["tags"]))] if tagged else []),
             style="dim" if dim else None,
         )

@@ -19,8 +19,9 @@
   gzip-compressed;
 * a folder: every readable log inside, TensorBoard event files too (needs ``tensorboard``; a
   Hugging Face ``Trainer``'s run read as its ``trainer_state.json``); one warning names the files
-  left out and why (a log that did not read, a ``.txt`` or ``.log`` that is no log, a file without
-  a suffix: not read in a folder, read when named alone).
+  left out, grouped by why (a log that did not read, a ``.txt`` or ``.log`` that is no log, a file
+  without a suffix or a rotated copy such as ``train.log.1``: not read in a folder, read when named
+  alone).
 
 Column names are mapped to Keras-style keys by :func:`fitwatch.curves.canonical_name`
 (``Train Loss`` -> ``loss``, ``valid_loss`` -> ``val_loss``, ``val_acc`` -> ``val_accuracy``;
@@ -56,9 +57,10 @@ listed in ``Curves.notes``. The rules:
   last epoch of Lightning's with validation or test values only, logged by ``trainer.validate()``
   or ``trainer.test()`` after ``fit``, is left out with a note;
 * a last line cut short (the file ends without a line break, in a line of fewer fields than the
-  header, a number stopping at its point or exponent, a last value far shorter than the rest of its
-  column; in JSON lines, a last line that is not whole JSON) is left out, with a note naming the
-  file and the line;
+  header, a number stopping at its point or inside its exponent, a last value far shorter than the
+  rest of its column that a float32 does not hold; in JSON lines, a last line that is not whole
+  JSON) is left out, with a note naming the file and the line; a last ``nan``, ``inf`` or ``-`` is
+  a whole value, kept;
 * an accuracy column with values above 1.5 (or a ``%`` sign) is in percent: divided by 100;
 * text columns (a phase, ``"[0.1, 0.2]"``, a comment) and empty columns are left out; numeric
   ones (a learning rate, a batch size) are kept as series;
@@ -404,9 +406,10 @@ def _decode(raw: bytes, label: str) -> str:
 
 
 def _read_folder(folder: Path) -> list[Curves]:
-    """Every log in ``folder`` and below; what was left out is said: files that did not read (a
-    ``.txt`` or ``.log`` that is no log too) with why, and files without a suffix, not read."""
-    out, skipped, event_files, unread, no_logs = [], [], [], [], []
+    """Every log in ``folder`` and below; what was left out is said, files grouped by why (a log that
+    did not read, a ``.txt`` or ``.log`` that is no log, a file without a suffix or a log's rotated
+    or backup copy such as ``train.log.1``: not read in a folder, read when named alone)."""
+    out, left, event_files = [], [], []  # left: (file, why)
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS
                          and not d.endswith(".pending"))  # a store's journal: read through the store
@@ -419,29 +422,21 @@ def _read_folder(folder: Path) -> list[Curves]:
             try:
                 if f == DB_NAME:
                     out += _guarded(read_store_file, p, p)
-                elif _log_suffix(p) in _LOG_SUFFIXES:
+                elif _log_suffix(p) in _LOG_SUFFIXES or _log_suffix(p) in _MAYBE_SUFFIXES:
                     out += _guarded(_read_file, p, p, rel)
-                elif _log_suffix(p) in _MAYBE_SUFFIXES:  # a .txt or .log: said when it is no log
-                    try:
-                        out += _guarded(_read_file, p, p, rel)
-                    except ReadError as e:
-                        no_logs.append(f"{rel} ({one_line(str(e)).removeprefix(p.name + ': ').split('; it reads ')[0]})")
-                elif not _log_suffix(p) and not f.startswith("."):
-                    unread.append(rel)
+                elif not f.startswith(".") and (not _log_suffix(p) or _ROTATED.search(f)):
+                    left.append((rel, "not read in a folder: no log suffix (a rotated or backup copy?); "
+                                      "name the file alone to read it"))
             except ReadError as e:
-                skipped.append(f"{rel} ({one_line(str(e)).removeprefix(p.name + ': ')})")
+                left.append((rel, one_line(str(e)).removeprefix(p.name + ": ").split("; it reads ")[0]))
     if event_files:
         try:
             out += _guarded(read_tensorboard, folder, event_files, base=folder, label=folder.name or str(folder))
         except ReadError as e:
-            if not out and not skipped:  # only event files here: their own message
+            if not out and not left:  # only event files here: their own message
                 raise
-            skipped.append(one_line(str(e)))
-    skipped += no_logs[:5] + ([f"{len(no_logs) - 5} more such"] if len(no_logs) > 5 else [])  # a folder of labels/*.txt
-    if unread:
-        skipped.append(f"{', '.join(unread[:5])}{f' and {len(unread) - 5} more' if len(unread) > 5 else ''} (no suffix: "
-                       f"not read; fitwatch reads *.csv, *.tsv, *.json, *.jsonl, *.txt, *.log in a folder, or the file "
-                       f"named alone)")
+            left.append(("TensorBoard event files", one_line(str(e))))
+    skipped = _grouped(left)
     if not out:
         why = f"; skipped {'; '.join(skipped[:3])}{' ...' if len(skipped) > 3 else ''}" if skipped else ""
         raise ReadError(f"{folder}: no readable training log in this folder (looked for *.csv, *.tsv, *.jsonl, "
@@ -449,3 +444,24 @@ def _read_folder(folder: Path) -> list[Curves]:
     if skipped:
         warn(f"fitwatch: in {folder}, skipped {'; '.join(skipped)}")
     return out
+
+
+#: a log's rotated or backup copy: train.log.1, metrics.csv.bak, history.json.old
+_ROTATED = re.compile(r"\.(csv|tsv|json|jsonl|txt|log)\.(\d+|bak|old|orig|prev)$", re.I)
+
+
+def _grouped(left: list[tuple[str, str]], files: int = 3, groups: int = 5) -> list[str]:
+    """What a folder left out, one entry per reason (its text without the quoted line and numbers that
+    differ from file to file): ``a.txt, b.txt, c.txt and 497 more (not a training log ...)``; at most
+    ``groups`` reasons, then how many files more. A folder of 500 label files is one short entry, and a
+    log among them with another reason is named, not hidden in their count."""
+    by: dict[str, list[tuple[str, str]]] = {}
+    for rel, why in left:
+        by.setdefault(re.sub(r"'[^']*'|\d+", "", why), []).append((rel, why))
+    out = []
+    for items in list(by.values())[:groups]:
+        names = ", ".join(rel for rel, _ in items[:files])
+        more = f" and {len(items) - files} more" if len(items) > files else ""
+        out.append(f"{names}{more} ({items[0][1]})")
+    rest = sum(len(v) for v in list(by.values())[groups:])
+    return out + ([f"{rest} more files for other reasons"] if rest else [])

@@ -16,7 +16,9 @@ Example:
 from __future__ import annotations
 
 import csv
+import math
 import re
+import struct
 from collections import Counter
 
 from fitwatch.diagnosis.curves import ERROR_METRICS
@@ -164,11 +166,13 @@ def _segments(numbered, is_comment, rows, kinds, label: str) -> tuple:
 
 def _no_rows(numbered, rows, kinds, header, label: str) -> None:
     """Raise the :class:`ReadError` for a file without a header followed by data: a header alone (no
-    epoch yet), or no header at all."""
+    epoch yet), or no header at all (a text that is no log, or a printout fitwatch does not read:
+    ``epoch 1, loss 0.72`` holds numbers, not column names)."""
+    if header is not None and not _log_header(header):
+        header = None
     if header is None and "data" not in kinds:  # a header the first epoch has not followed yet
-        first_text = next((r for r, k in zip(rows, kinds) if k == "text"), [])
-        if _log_header(first_text):
-            header = [f.strip() for f in first_text]
+        texts = [r for r, k in zip(rows, kinds) if k == "text" and r and not r[0].lstrip().startswith("#")]
+        header = next(([f.strip() for f in r] for r in texts[:5] if _log_header(r)), None)
     if header is not None:
         raise ReadError(f"{label}: a header line and no rows (found: {', '.join(header)}); the log has no "
                         f"epochs yet")
@@ -176,18 +180,19 @@ def _no_rows(numbered, rows, kinds, header, label: str) -> None:
     raise ReadError(not_a_log(label, lineno, first))  # text, and no sign of a log: a README, a command's output
 
 
-_NAME = re.compile(r"[\w .%/#()\[\]@+-]{1,40}")  # what a column's name is made of, "val_loss", "Train Acc (%)"
+_NUMBER = re.compile(r"\d[.,]\d|^\s*[-+]?\d+\s*$")  # 0.72, 0,72 or a bare 12: a value, not a column's name
 
 
 def _log_header(fields: list[str]) -> bool:
-    """A line of column names a log's header holds: two or more short names, an epoch, a step or a
-    metric among them (``epoch,loss``, ``Train Loss;Val Loss``); not a sentence split at its commas
-    nor words (``hello world``)."""
+    """A line of column names a log's header holds: names (no number such as 0.72 among them, none a
+    sentence of more than 6 words), an epoch, a step or a metric among them (``epoch,loss``,
+    ``Train Loss;Val Loss``, ``loss``, ``epoch,train:loss,lr*1e4``); not a sentence split at its
+    commas, nor words (``hello world``), nor a printout (``epoch 1, loss 0.72``)."""
     names = [f.strip() for f in fields]
-    if len(names) < 2 or not all(not n or _NAME.fullmatch(n) for n in names):
+    if not any(names) or any(_NUMBER.search(n) or len(n) > 60 or len(n.split()) > 6 for n in names):
         return False
     for n in names:
-        r = role(n, False)
+        r = role(re.sub(r"[:*]", "_", n), False)
         if r[0] in ("epoch", "step"):
             return True
         if r[0] == "metric" and r[1] is not None:
@@ -197,33 +202,51 @@ def _log_header(fields: list[str]) -> bool:
     return False
 
 
-_UNFINISHED = re.compile(r"(?:[-+]?\d*\.|\d[eE][-+]?|[-+])$")  # a number cut off: "0.", "1e-", "-"
+# a number cut off: "0.", "1e-", "2.3456e-0" (every writer gives an exponent two digits or more)
+_UNFINISHED = re.compile(r"(?:^[-+]?\d*\.|\d[eE][-+]?\d?)$")
+_FULL_REPR = 12  # a float32 written in full (0.7343078255653381) has 16 characters or more
 
 
 def _cut_short(text: str, segments: list, last_line: int, label: str) -> str | None:
     """The note for a last line cut short, or None: a file that ends without a line break (a log
     copied while it was written, a disk that filled up), its last line a row of the last table with
-    fewer fields than the header, a number that stops at its point or exponent (``0.``, ``1e-``), or
-    a last value 3 or more characters shorter than every other value of its column (``0.718`` under
-    ``0.7343078255653381``). That row is left out (the caller drops it); ``last_line`` is the file's
-    last line with text."""
-    if not segments or text.endswith(("\n", "\r")):
+    fewer fields than the header (where every other row has them all), a number that stops at its
+    point or inside its exponent (``0.``, ``1e-``, ``2.3456e-0``), or a last value far shorter than the
+    rest of its column written in full (``0.718`` under ``0.7343078255653381``) that no float32 writes
+    so (1.0 and 0.25 are whole values: a float32 holds them exactly). That row is left out (the caller
+    drops it); ``last_line`` is the file's last line with text. Words (``nan``, ``inf``, ``-``) are
+    whole values: a log that ends on NaN diverged."""
+    if not segments or text.rstrip(" \t\x00").endswith(("\n", "\r")):
         return None
     header, seg_rows, seg_lines = segments[-1]
     last, width = seg_rows[-1], len(header)
     if len(seg_rows) < 2 or seg_lines[-1] != last_line or not last or len(last) > width:
         return None
     value = last[-1].strip()
-    others = [len(r[len(last) - 1].strip()) for r in seg_rows[:-1] if len(r) >= len(last) and r[len(last) - 1].strip()]
+    col = len(last) - 1
+    others = [r[col].strip() for r in seg_rows[:-1] if len(r) > col and r[col].strip()]
     if len(last) < width:
+        if any(len(r) < width for r in seg_rows[:-1]):  # rows of fewer fields are this table's habit
+            return None
         why = f"{len(last)} of the header's {width} fields"
     elif value and _UNFINISHED.search(value):
         why = f"its last value stops at {value!r}"
-    elif value and len(others) >= 2 and len(value) <= min(others) - 3:
-        why = f"its last value, {value!r}, is shorter than every other in {header[-1] or 'its column'}"
+    elif value and len(others) >= 2 and min(map(len, others)) >= _FULL_REPR and len(value) <= min(map(len, others)) - 3 \
+            and _float32_inexact(value):
+        why = f"its last value, {value!r}, is shorter than every other in {header[col] or 'its column'}"
     else:
         return None
     return f"{label}: line {seg_lines[-1]}, the last, was cut short ({why}; no line break after it): left out"
+
+
+def _float32_inexact(value: str) -> bool:
+    """A number a float32 does not hold exactly (0.718; not 1.0, 0.25, 0.5): written short, it was
+    not written by the float32 writer of the rest of its column. False for a word or anything else."""
+    try:
+        x = float(value)
+    except ValueError:
+        return False
+    return math.isfinite(x) and float(struct.unpack("f", struct.pack("f", x))[0]) != x
 
 
 def _pick_delimiter(lines: list[str]) -> str:

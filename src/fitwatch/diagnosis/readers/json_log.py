@@ -27,7 +27,15 @@ import json
 import re
 import sys
 
-from fitwatch.diagnosis.readers.columns import MAX_LOG_LINES, ReadError, check_lines, is_numbers, one_line, role
+from fitwatch.diagnosis.readers.columns import (
+    MAX_LOG_LINES,
+    ReadError,
+    check_lines,
+    is_numbers,
+    not_a_log,
+    one_line,
+    role,
+)
 from fitwatch.diagnosis.readers.runs import MAX_FILE_RUNS, from_lists, from_mapping, name_runs, rows_table
 
 
@@ -199,6 +207,8 @@ def _parse_json_lines(text: str, label: str, source: str) -> list[tuple]:
             if i == last and objs:  # the writer was killed in the middle of its last line
                 notes.append(f"{label}: line {i + 1}, the last, was cut short (not whole JSON): left out")
                 continue
+            if not objs and not s.startswith("{"):  # console output that starts with "[": XGBoost's "[0]\tvalidation_0-..."
+                raise ReadError(not_a_log(label, i + 1, s)) from None
             raise ReadError(f"{label}: line {i + 1}: not JSON ({e.msg}: {one_line(s, 50)!r}); write one JSON "
                             f"object per line") from None
         if not isinstance(obj, dict):
