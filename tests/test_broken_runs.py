@@ -136,6 +136,8 @@ def test_too_low_a_learning_rate_is_named(name):
     d = fitwatch.diagnose(curves(name))
     assert "lr_too_low" in [f.code for f in d.findings], explain(name, d)
     assert CATALOGUE["lr_up"] in remedies(d)
+    low = next(f for f in d.findings if f.code == "lr_too_low")  # a decay schedule lowers it further
+    assert CATALOGUE["lr_schedule"] not in low.remedies, low.remedies
 
 
 def test_shuffled_labels_point_at_the_data():

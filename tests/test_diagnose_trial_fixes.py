@@ -158,3 +158,37 @@ def test_a_loss_near_0_still_falling_gives_its_share_of_the_level():
     """k017 (tune half): the last 3 epochs took 1% of the whole drop but a third off a loss near 0."""
     msg = fitwatch.diagnose(REAL / "keras" / "k017.csv").findings[0].message
     assert "(1% of its whole drop, 31% of its level)" in msg, msg
+
+
+# -- 5. a second trial's runs (Keras 3, torch backend; tests/data/logs/) --------------------------
+
+LOGS = Path(__file__).resolve().parent / "data" / "logs"
+
+
+def test_a_model_that_settled_on_the_majority_class_is_not_learning():
+    """95/5 data: both accuracies 0.9467 (the majority's share) from epoch 2 to 29 while the loss fell
+    to the class prior's entropy; it was `overfitting` from epoch 10 with augmentation advice. Frozen
+    from the first epoch was the rule; frozen over the last three quarters on both sets is one class too."""
+    d = fitwatch.diagnose(LOGS / "keras_imbalanced_majority_class.csv")
+    assert d.verdict == "not_learning", d
+    assert "stopped changing (0.9467 from epoch 2 to the end, training accuracy too)" in d.findings[0].message
+    assert d.findings[0].remedies[0] == CATALOGUE["class_balance"]
+
+
+def test_a_model_at_chance_is_not_told_it_grows_overconfident():
+    """Shuffled labels: not_learning, and no `overconfident` beside it ("monitor validation accuracy",
+    "keep the best epoch" for an accuracy at chance at every epoch)."""
+    d = fitwatch.diagnose(LOGS / "keras_shuffled_labels.csv")
+    assert d.verdict == "not_learning" and "overconfident" not in codes(d), d
+
+
+def test_an_accuracy_frozen_only_late_on_one_set_is_not_one_class():
+    """The late rule needs both sets frozen at one value: a small validation set's accuracy stuck at
+    0.95 for 20 epochs while training's still moves is a model that learned."""
+    n = 30
+    loss = list(np.linspace(0.7, 0.1, n))
+    vloss = list(np.linspace(0.7, 0.2, n))
+    acc = list(np.linspace(0.6, 0.97, n))
+    vacc = [0.6, 0.7, 0.8, 0.9, 0.93] + [0.95] * (n - 5)
+    d = fitwatch.diagnose({"loss": loss, "val_loss": vloss, "accuracy": acc, "val_accuracy": vacc})
+    assert d.verdict != "not_learning", d

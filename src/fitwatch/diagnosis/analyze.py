@@ -79,10 +79,11 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
     findings.insert(0, found.primary)
     findings.extend(found.extra)
     if found.signs:  # the finer signs, whatever the verdict
-        # a model that learned nothing shows no leakage in its loss: validation below training is
-        # then the two sets' own no-skill levels, not a sign
+        # a model that learned nothing shows no leakage in its loss (validation below training is then
+        # the two sets' own no-skill levels) nor over-confidence worth a best epoch (its accuracy is at
+        # chance: there is nothing to monitor or keep)
         findings.extend(f for f in validation_signs(ctx)
-                        if not (found.code == "not_learning" and f.code == "val_below_train"))
+                        if not (found.code == "not_learning" and f.code in ("val_below_train", "overconfident")))
         raised = lr_raised(curves, ctx.span, ctx.t.lr_raised_factor, ctx.t.end_above_start, _lower_key(curves, monitor))
         if raised is not None:
             findings.append(raised)

@@ -136,7 +136,7 @@ DEFAULT_ORDER: dict[str, list[str]] = {
     "generalization_gap": ["weight_decay", "dropout", "augmentation", "more_data"],
     "lr_too_high": ["lr_down", "lr_schedule", "gradient_clipping"],
     "lr_raised": ["lr_down", "gradient_clipping"],
-    "lr_too_low": ["lr_up", "lr_schedule"],
+    "lr_too_low": ["lr_up"],  # never a decay schedule: it lowers a rate already too low (a trial at Adam 1e-6)
     "nan_detected": ["numerics", "lr_down", "gradient_clipping", "normalise_inputs"],
     "plateau": ["lr_plateau", "larger_model", "lr_schedule"],
     "too_few_epochs": ["more_epochs_short"],

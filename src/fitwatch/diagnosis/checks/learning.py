@@ -211,6 +211,14 @@ def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None, float | None
     # validation accuracy frozen at one value from the first epoch, and training's from its second
     # (or not logged): the model predicts one class, whatever its loss does
     one_class = frozen(ctx.vacc) if ctx.vacc is not None and (ctx.acc is None or frozen(ctx.acc, 1)) else None
+    if one_class is None and ctx.vacc is not None and ctx.acc is not None:
+        # ...or both frozen at one value over the last three quarters of the run (8 epochs or more), the
+        # same value on both sets: a model that learned the class prior in its first epochs and then
+        # predicted the majority class for every input (95/5 data, both accuracies 0.9467 for 27 epochs)
+        skip = len(ctx.vacc) // 4
+        v, a = frozen(ctx.vacc, skip), frozen(ctx.acc, skip)
+        if v is not None and a is not None and abs(v - a) <= 0.02 and len(ctx.vacc) - skip >= 8:
+            one_class = v
     if one_class is not None and ctx.ranks:  # an AUC that rose: the model ranks; the accuracy's threshold sees one class
         ctx.notes.append(f"accuracy frozen at {one_class:.4g} (one class predicted at its threshold) while "
                          f"{ctx.ranks} rose: the model learned to rank; judged on the loss")
@@ -221,17 +229,30 @@ def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None, float | None
     return learned, drops, val_fixed, one_class, memorised
 
 
-def _one_class(share: float, with_training: bool, start: float, low: float) -> str:
-    """What a validation accuracy frozen at ``share`` says, beside a loss that fell from ``start`` to ``low``."""
+def _one_class(share: float, with_training: bool, start: float, low: float, since: int | None = None) -> str:
+    """What a validation accuracy frozen at ``share`` (from epoch ``since``, when not from the first)
+    says, beside a loss that fell from ``start`` to ``low``."""
     prior = prior_floor(share)
-    return (f"Validation accuracy never changed ({share:.4g} at every epoch"
-            f"{', training accuracy neither' if with_training else ''}): the model predicts the same class for "
+    when = "at every epoch" if since is None else f"from epoch {since} to the end"
+    return (f"Validation accuracy {'never changed' if since is None else 'stopped changing'} ({share:.4g} {when}"
+            f"{', training accuracy too' if with_training and since is not None else ', training accuracy neither' if with_training else ''}"
+            f"): the model predicts the same class for "
             f"every input, the majority's share; " + (
                 f"the loss fell from {start:.4g} to {low:.4g} only as far as the class prior takes it."
                 if low >= _PRIOR_BELOW * prior else
                 f"yet the loss fell from {start:.4g} to {low:.4g}, below the {prior:.4g} that predicting the class "
                 f"prior gives: check that the accuracy is computed on the model's predictions and the right labels, "
                 f"and that the loss is the one for these labels."))
+
+
+def _frozen_since(acc: np.ndarray, Ek) -> int | None:
+    """The epoch from which ``acc`` held its last value (to 1e-4) to the end, or None when it held it
+    at every epoch."""
+    a = _fraction(acc[np.isfinite(acc)])
+    k = a.size - 1
+    while k > 0 and abs(float(a[k - 1]) - float(a[-1])) <= 1e-4:
+        k -= 1
+    return None if k == 0 else Ek(k)
 
 
 #: a loss under this share of the class prior's entropy did not stop at the prior
@@ -311,7 +332,7 @@ def not_learning(ctx: Context) -> Verdict | None:
            f"targets." if no_skill_r2 else ""),
         remedies_for("not_learning", first=first))
     if one_class is not None and not jump:  # the accuracy says what the loss's fall was worth
-        finding.message = _one_class(one_class, ctx.acc is not None, start, low)
+        finding.message = _one_class(one_class, ctx.acc is not None, start, low, _frozen_since(ctx.vacc, ctx.Ek))
     if val_fixed:  # the one thing to say: the judged curve never moved
         finding.message = (f"The validation loss is {cv.y[0]:.6g} at every one of its {cv.n} evaluations: the model's "
                            f"outputs on the validation data never changed (or the evaluation does not use the "
