@@ -142,7 +142,8 @@ def weigh_remedies(ctx: Context, curves: Curves, findings: list, *, last: bool) 
         ev.add("accuracy_rose_since_best")
     ref = ctx.cl or ctx.cv
     if (chance is None and ctx.acc is None and ctx.vacc is None and not any(_CLASSY.search(k) for k in curves.series)
-            and (ref is None or ctx.no_skill(ref.start) is None)):
+            and (ref is None or ctx.no_skill(ref.start) is None  # a stated baseline names no class
+                 or ("baseline" in curves.context and "classes" not in curves.context))):
         ev.add("no_classes")
     before = [list(f.remedies) for f in findings]
     apply_rules(findings, ev)

@@ -330,7 +330,10 @@ def not_learning(ctx: Context) -> Verdict | None:
         + (_at_floor(ctx, floor) if floor is not None else ".")
         + (f" R\u00b2 never rose above {ev['best_r2']:.3f}: the model predicts no better than the mean of the "
            f"targets." if no_skill_r2 else ""),
-        remedies_for("not_learning", first=first))
+        # a loss that fell a long way moved under its optimizer: the rate, the updates and the
+        # initialisation let it fall (a regression down 72 % to its target's variance was told to raise it)
+        remedies_for("not_learning", first=first,
+                     drop=("lr_up", "optimizer_state", "init", "relu") if fell and not (jump or blew) else ()))
     if one_class is not None and not jump:  # the accuracy says what the loss's fall was worth
         finding.message = _one_class(one_class, ctx.acc is not None, start, low, _frozen_since(ctx.vacc, ctx.Ek))
     if val_fixed:  # the one thing to say: the judged curve never moved
