@@ -204,3 +204,13 @@ def test_a_regression_that_learned_only_the_mean_is_not_told_to_raise_the_rate(t
     assert d.verdict == "not_learning", d
     got = remedies(d)
     assert got[0] == CATALOGUE["check_data"] and CATALOGUE["lr_up"] not in got and CATALOGUE["class_balance"] not in got
+
+
+def test_no_class_count_is_guessed_against_the_accuracy():
+    """A binary model saturated by inputs x1000: the loss sat at 4.848 (ln 127) beside an accuracy of
+    0.70; the evidence said classes_guess=127. An accuracy far above 1/k rules the guess out."""
+    n = 30
+    d = fitwatch.diagnose({"loss": [4.848] * n, "val_loss": [5.131] * n, "accuracy": [0.6962] * n,
+                           "val_accuracy": [0.6784] * n})
+    assert d.verdict == "not_learning" and "classes_guess" not in d.findings[0].evidence, d.findings[0].evidence
+    assert "ln(127)" not in str(d)

@@ -206,7 +206,7 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
     cv = CurveStats(Vf, w) if Vf is not None and Vf.size else None
     main = cv or cl  # the curve that decides the best epoch and "still improving"
     best = _best_index(main, w) if main is not None and main.n else None
-    return Context(t=t, cl=cl, cv=cv, main=main, acc=acc, vacc=vacc, no_skill=_no_skill(curves, on_loss),
+    return Context(t=t, cl=cl, cv=cv, main=main, acc=acc, vacc=vacc, no_skill=_no_skill(curves, on_loss, (acc, vacc)),
                    span=span, E=E, Ek=Ek, bad=bad, usable=idx.size, best=best, stop=curves.stop,
                    findings=findings, notes=notes,
                    stated_floor=on_loss and ("baseline" in curves.context or "classes" in curves.context),
@@ -236,7 +236,7 @@ def _r2(curves: Curves, idx: np.ndarray) -> np.ndarray | None:
     return curves.series[key][idx] if key else None
 
 
-def _no_skill(curves: Curves, on_loss: bool):
+def _no_skill(curves: Curves, on_loss: bool, accs=()):
     """The no-skill level of a curve, as a function of its start: the run's stated ``baseline``,
     ln(``classes``), else ln k guessed from a cross-entropy's start; none for a monitored metric
     that is not a loss."""
@@ -246,7 +246,18 @@ def _no_skill(curves: Curves, on_loss: bool):
         return lambda start, b=curves.context["baseline"]: b
     if "classes" in curves.context:
         return lambda start, b=math.log(curves.context["classes"]): b
-    return no_skill
+    first = [float(a[np.isfinite(a)][0]) for a in accs if a is not None and np.isfinite(a).any()]
+    first = [a / 100.0 if a > 1.0 else a for a in first]
+    if not first:
+        return no_skill
+
+    def guessed(start: float) -> float | None:
+        # ln k guessed from the start, unless a first accuracy far above chance for k classes says the
+        # start is no untrained classifier's (a binary model saturated by unnormalised inputs started
+        # at 4.84 = ln 127 beside an accuracy of 0.70)
+        floor = no_skill(start)
+        return None if floor is not None and max(first) >= max(3.0 / math.exp(floor), 0.5) else floor
+    return guessed
 
 
 def _present(curves: Curves, monitor: str, L, V, notes: list):
