@@ -214,3 +214,11 @@ def test_no_class_count_is_guessed_against_the_accuracy():
                            "val_accuracy": [0.6784] * n})
     assert d.verdict == "not_learning" and "classes_guess" not in d.findings[0].evidence, d.findings[0].evidence
     assert "ln(127)" not in str(d)
+
+
+def test_a_share_of_an_accuracys_level_says_it_is_of_the_error():
+    """An accuracy is judged as its error (1 - accuracy): "46% of its level" was 46 % of the error left,
+    not of the accuracy's level (0.97)."""
+    d = fitwatch.diagnose(LOGS / "sklearn_mlp_val_accuracy.json", monitor="val_accuracy")
+    msg = d.findings[0].message
+    assert d.verdict == "still_improving" and "(1% of its whole rise, 46% of the error left)" in msg, msg

@@ -221,6 +221,8 @@ def relabel(findings: list[Finding], curves: Curves, monitor: str) -> None:
         if higher_is_better(monitor):  # the metric itself rose where its error fell
             m = re.sub(r"(?<![\w/.-])(val_loss|loss) is still falling at the end: (\S+) lower(.*?)whole drop",
                        lambda g: f"{g.group(1)} is still rising at the end: {g.group(2)} higher{g.group(3)}whole rise", m)
+            # the level a share is of is the error's (1 - accuracy), not the metric's: say so
+            m = re.sub(r"(\d[\d.]*% of) its level\b", r"\1 the error left" if key.endswith("_error") else r"\1 its negated level", m)
         m = re.sub(r"\b([Vv]alidation|[Tt]raining) loss\b", lambda g: f"{g.group(1)} {label}", m)
         m = re.sub(r"\b([Tt])he loss\b", lambda g: f"{g.group(1)}he {label}", m)
         m = re.sub(r"(?<![\w/.-])val_loss\b", val_key, m)  # a curve named by its key ("val_loss is still falling")
