@@ -222,3 +222,17 @@ def test_a_share_of_an_accuracys_level_says_it_is_of_the_error():
     d = fitwatch.diagnose(LOGS / "sklearn_mlp_val_accuracy.json", monitor="val_accuracy")
     msg = d.findings[0].message
     assert d.verdict == "still_improving" and "(1% of its whole rise, 46% of the error left)" in msg, msg
+
+
+def test_numbers_of_a_good_fit_are_the_files():
+    """A Keras run on wine (tests/data/logs/keras_wine_val_creeping.csv): the gap a good fit states is
+    the last epoch's, as logged, and the same in generalization_gap (207 %; they said 200 % and 197 %,
+    from smoothed ends); `end` is the last value logged (the smoothed one is `smoothed_end`); its
+    validation loss still falls at each epoch beside an accuracy of 1.0: good_fit, not "settled"."""
+    d = fitwatch.diagnose(LOGS / "keras_wine_val_creeping.csv")
+    top = d.findings[0]
+    gap = next(f for f in d.findings if f.code == "generalization_gap")
+    assert d.verdict == "good_fit" and abs(top.evidence["end"] - 0.0049873856) < 1e-9 and "smoothed_end" in top.evidence
+    assert "settled" not in top.message and "still creeps down at each epoch" in top.message, top.message
+    assert "ends above training by 207% of the training loss" in top.message
+    assert gap.message.startswith("Validation loss ends 0.003363 above training (207% of the training loss)")

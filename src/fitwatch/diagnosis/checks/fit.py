@@ -53,8 +53,8 @@ def settled(ctx: Context) -> Verdict:
     settling = low_acc or not falling_to_the_end(ctx.main, t)
     if settling and level > t.underfit_level and gap < t.underfit_gap and (still < t.underfit_flat or low_acc) \
             and not fits and not (alone and floor is None and not low_acc):
-        ev = {"settled_loss": ref.end, "start": ref.start, "relative_level": level, "train_val_gap": gap,
-              "second_half_decrease": still}
+        ev = {"smoothed_settled_loss": ref.end, "start": ref.start, "relative_level": level,
+              "smoothed_train_val_gap": gap, "second_half_decrease": still}
         if floor is not None:
             ev["no_skill_level"] = floor
         if acc_end is not None:
@@ -69,16 +69,23 @@ def settled(ctx: Context) -> Verdict:
             remedies_for("underfitting")))
     main = ctx.main
     ev = {"smoothed_min_val_loss" if cv is not None else "smoothed_min_loss": main.min,
-          "best_val_loss" if cv is not None else "best_loss": float(main.y.min()), "end": main.end,
-          "relative_level": level}
+          "best_val_loss" if cv is not None else "best_loss": float(main.y.min()), "end": float(main.y[-1]),
+          "smoothed_end": main.end, "relative_level": level}
     if cl is not None and cv is not None:
+        # the gap the message states: the last epoch's, as logged (the rule read the smoothed ends')
+        ev["smoothed_train_val_gap"] = gap
+        gap = abs(float(cv.y[-1]) - float(cl.y[-1])) / max(abs(float(cl.y[-1])), 1e-12)
         ev["train_val_gap"] = gap
+    # a curve that still falls at each of its last epochs has not "settled": it creeps (a validation loss
+    # at an accuracy of 1.0 growing more confident, which still_improving leaves out)
+    how = "fell and still creep down at each epoch" if falling_to_the_end(main, t) else "fell and settled"
     return Verdict("good_fit", primary(
         "good_fit", span, ev,
-        ("The training loss fell and settled." if cv is None else
-         "The validation loss fell and settled, and stays close to its best." if cl is None else
-         "Both losses fell and settled; validation stays close to its best"
-         + (f", and ends {'above' if cv.end >= cl.end else 'below'} training by "
+        (f"The training loss {how.replace('creep', 'creeps')}." if cv is None else
+         f"The validation loss {how.replace('creep', 'creeps')}, and stays close to its best." if cl is None else
+         ("Both losses fell; validation still creeps down at each epoch, close to its best" if how != "fell and settled"
+          else "Both losses fell and settled; validation stays close to its best")
+         + (f", and ends {'above' if cv.y[-1] >= cl.y[-1] else 'below'} training by "
             + (f"{gap:.0f}x" if gap >= 10 else f"{100 * gap:.0f}% of") + " the training loss."
             if gap < NEAR_ZERO else "; training is near 0 (far below validation).")),
         remedies_for("good_fit")))
