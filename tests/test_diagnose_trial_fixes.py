@@ -236,3 +236,20 @@ def test_numbers_of_a_good_fit_are_the_files():
     assert "settled" not in top.message and "still creeps down at each epoch" in top.message, top.message
     assert "ends above training by 207% of the training loss" in top.message
     assert gap.message.startswith("Validation loss ends 0.003363 above training (207% of the training loss)")
+
+
+def test_a_run_early_stopping_ended_while_improving_is_told_more_patience_not_more_epochs():
+    """A fitted MLPClassifier (early_stopping=True, stopped at 53 of max_iter=300 while validation still
+    rose) was told "Train for more epochs (a higher max_iter)" and "Stop early: early_stopping=True in
+    the estimator", what it did: the stop's own remedy is left out in a framework's words too, and a
+    stop before the planned epochs calls for more patience."""
+    n = 30
+    val = [2.0 - 0.05 * e for e in range(n)]  # falling steadily to the end
+    stop = {"stopped": True, "stopped_epoch": n - 1, "best_epoch": n - 1, "restored": True, "restored_epoch": n - 1,
+            "last_epoch": n - 1, "epochs_planned": 300, "monitor": "val_loss"}
+    d = fitwatch.diagnose({"loss": [v - 0.1 for v in val], "val_loss": val}, stop=stop,
+                          context={"model": "sklearn_mlp"})
+    assert d.verdict == "still_improving", d
+    got = remedies(d)
+    assert got[0] == CATALOGUE["more_patience"] and not any("max_iter" in r or "early_stopping=True" in r for r in got)
+    assert "Early stopping ended it first." in d.findings[0].message

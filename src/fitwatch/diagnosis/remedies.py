@@ -34,6 +34,8 @@ CATALOGUE: dict[str, str] = {
     "smaller_model": "Use a smaller model (fewer layers or units) for this much data.",
     "larger_model": "Use a larger model (more units or layers): this one cannot fit the training data.",
     "more_epochs": "Train for more epochs.",
+    "more_patience": "Give early stopping more patience (patience= in Keras and Lightning, n_iter_no_change in "
+                     "scikit-learn) or a smaller min_delta (tol): it stopped while the curve was still improving.",
     "less_regularisation": "Weaken regularisation (lower weight decay, less dropout) if you use any.",
     "lr_up": "Raise the learning rate (try 3x-10x, or run a learning-rate range test).",
     "lr_down": "Lower the learning rate (try 3x-10x smaller).",

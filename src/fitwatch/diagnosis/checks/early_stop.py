@@ -11,7 +11,7 @@ Example:
 from __future__ import annotations
 
 from fitwatch.diagnosis.findings import Finding
-from fitwatch.diagnosis.remedies import CATALOGUE
+from fitwatch.diagnosis.remedies import CATALOGUE, VARIANTS
 
 
 def stop_record(stop) -> dict:
@@ -77,15 +77,24 @@ def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_l
         else:
             msg += "."
         if verdict == "still_improving":
-            msg += " The curve was still falling: the rule may have stopped too soon (more patience, or a smaller min_delta)."
+            msg += " The curve was still improving: the rule may have stopped too soon (more patience, or a smaller min_delta)."
     else:
         code, remedies = "best_restored", []
         msg = f"Training ran to its last epoch ({last}) without an early stop" + (f", {after}" if after else "") \
               + f"; {kept}" + (": the model is the best one, but stopping early would have saved the epochs after it."
                                if onset is not None else ".")
     if is_stopped:  # "stop early and keep the best weights" is done (or half done: restoring)
+        # in the catalogue's words or a framework's (scikit-learn's "early_stopping=True in the estimator")
+        done = {CATALOGUE["early_stopping"], *(v["early_stopping"] for v in VARIANTS.values() if "early_stopping" in v)}
+        # a stop before the planned epochs ended a curve still improving: more patience, not more epochs
+        planned, last = stop.get("epochs_planned"), stop.get("last_epoch")
+        cut = verdict == "still_improving" and not (isinstance(planned, int) and isinstance(last, int) and last + 1 >= planned)
+        more = {CATALOGUE["more_epochs"], *(v["more_epochs"] for v in VARIANTS.values() if "more_epochs" in v)}
         for f in findings:
-            f.remedies = [r for r in f.remedies if r != CATALOGUE["early_stopping"]]
+            f.remedies = [r for r in f.remedies if r not in done]
+            if cut and any(r in more for r in f.remedies):
+                f.remedies = [CATALOGUE["more_patience"]] + [r for r in f.remedies if r not in more]
+                f.message = f.message.replace(" Train longer.", " Early stopping ended it first.")
     span = [best if best is not None else (last or 0), last if last is not None else (best or 0)]
     findings.insert(1 if findings else 0, Finding(code, "info", span, ev, msg, remedies))
 

@@ -194,7 +194,7 @@ def plateau(ctx: Context, overfit_at: int | None) -> Finding | None:
     Ek = ctx.Ek
     return Finding(
         "plateau", "info", [Ek(p), ctx.span[1]],
-        {"epoch": Ek(p), "level": float(c.s[p]), "end": c.end,
+        {"epoch": Ek(p), "smoothed_level": float(c.s[p]), "smoothed_end": c.end,
          "share_of_run_after": round(1 - p / c.n, 3)},
         f"{'Training' if c is cl else 'Validation'} loss had made {100 * t.plateau_fraction:.0f}% of its "
         f"progress by epoch {Ek(p)}; the remaining {Ek(c.n - 1) - Ek(p) + 1} epochs added little.",
