@@ -157,7 +157,7 @@ def test_a_smoothed_minimum_says_it_is_smoothed_beside_the_best_epoch():
 def test_a_loss_near_0_still_falling_gives_its_share_of_the_level():
     """k017 (tune half): the last 3 epochs took 1% of the whole drop but a third off a loss near 0."""
     msg = fitwatch.diagnose(REAL / "keras" / "k017.csv").findings[0].message
-    assert "(1% of its whole drop, 31% of its level)" in msg, msg
+    assert "(by a line fitted through them; 1% of its whole drop, 31% of its level)" in msg, msg
 
 
 # -- 5. a second trial's runs (Keras 3, torch backend; tests/data/logs/) --------------------------
@@ -221,7 +221,7 @@ def test_a_share_of_an_accuracys_level_says_it_is_of_the_error():
     not of the accuracy's level (0.97)."""
     d = fitwatch.diagnose(LOGS / "sklearn_mlp_val_accuracy.json", monitor="val_accuracy")
     msg = d.findings[0].message
-    assert d.verdict == "still_improving" and "(1% of its whole rise, 46% of the error left)" in msg, msg
+    assert d.verdict == "still_improving" and "(by a line fitted through them; 1% of its whole rise, 46% of the error left)" in msg, msg
 
 
 def test_numbers_of_a_good_fit_are_the_files():

@@ -272,10 +272,24 @@ def prior_floor(share: float) -> float:
     return float(-p * math.log(p) - (1 - p) * math.log(1 - p))
 
 
+def _floor_evidence(ctx: Context, c, chance: float | None, ev: dict) -> float | None:
+    """The no-skill level the judged curve ``c`` is read against (the run's stated one, ln k guessed
+    from its start, or ln k of an accuracy at ``chance``), added to ``ev`` with the class count and
+    chance accuracy it implies; None when there is none."""
+    floor = ctx.no_skill(c.start) if chance is None or ctx.stated_floor else chance
+    if floor is not None:
+        ev["no_skill_level"] = floor
+        if not ctx.stated_floor:
+            ev["classes_guess"] = int(round(math.exp(floor)))
+        if chance is not None:
+            ev["chance_accuracy"] = round(1.0 / ev.get("classes_guess", round(math.exp(chance))), 5)
+    return floor
+
+
 def not_learning(ctx: Context) -> Verdict | None:
     """Neither curve fell by ``learn_drop`` of its start and beyond its noise (or it stayed at the
     no-skill level, its accuracy never moved or never left chance, or validation never changed)."""
-    t, span, no_skill_level, cv = ctx.t, ctx.span, ctx.no_skill, ctx.cv
+    t, span, cv = ctx.t, ctx.span, ctx.cv
     learned, drops, val_fixed, one_class, memorised = _learned(ctx)
     r2 = ctx.r2[np.isfinite(ctx.r2)] if ctx.r2 is not None else None
     # (an R² below diverged_r2 beside a loss that learned measures something else: it is no evidence)
@@ -290,13 +304,7 @@ def not_learning(ctx: Context) -> Verdict | None:
     ev = {"relative_drop": {k: round(v, 5) for k, v in drops.items()}, "start": start, "lowest": low,
           "smoothed_start": c.start, "smoothed_lowest": c.min, "noise": c.sigma}
     chance = ctx.chance.get("loss" if c is ctx.cl else "val_loss")
-    floor = no_skill_level(c.start) if chance is None or ctx.stated_floor else chance
-    if floor is not None:
-        ev["no_skill_level"] = floor
-        if not ctx.stated_floor:
-            ev["classes_guess"] = int(round(math.exp(floor)))
-        if chance is not None:
-            ev["chance_accuracy"] = round(1.0 / ev.get("classes_guess", round(math.exp(chance))), 5)
+    floor = _floor_evidence(ctx, c, chance, ev)
     smooth = c.sigma < 0.01 * abs(c.start) if c.start else True
     jump = spiked(c.y, t.end_above_start)
     # a classifier at chance whose first epoch averaged far above ln k: it blew up in that epoch (an

@@ -35,7 +35,8 @@ def still_improving(ctx: Context) -> Verdict | None:
         recent = -slope(c.y[-k:])[0] * (k - 1)
         if recent <= 0:
             return None
-        return _improving(ctx, c, k, recent, f" max_iter={ctx.stop.get('epochs_planned')} cut it short: raise max_iter.")
+        return _improving(ctx, c, k, recent, f" max_iter={ctx.stop.get('epochs_planned')} cut it short: raise max_iter.",
+                          fitted=True)
     if c is ctx.cv and at_ceiling(ctx.vacc, k0) and c.end < 0.05 * abs(c.start):
         # every validation example right and the loss down by 95 % or more: its creep is confidence,
         # nothing left to gain (a loss still at half its start there is still improving: a tiny validation set)
@@ -65,11 +66,12 @@ def still_improving(ctx: Context) -> Verdict | None:
         short = _short_new_low(c, t, ctx.cl if c is ctx.cv else None)
         if short is None:
             return None
-        k, recent = short
-    return _improving(ctx, c, k, recent, _longer(ctx.lr_decayed))
+        k, recent, fitted = short
+        return _improving(ctx, c, k, recent, _longer(ctx.lr_decayed), fitted=fitted)
+    return _improving(ctx, c, k, recent, _longer(ctx.lr_decayed), fitted=True)
 
 
-def _short_new_low(c: CurveStats, t, cl: CurveStats | None = None) -> tuple[int, float] | None:
+def _short_new_low(c: CurveStats, t, cl: CurveStats | None = None) -> tuple[int, float, bool] | None:
     """A short run (5 to ``short_run`` epochs) whose last value is its lowest, by
     ``short_new_low_noise`` of its noise or more below the best before it, and whose last half
     falls, by a least-squares line, ``short_new_low_t`` standard errors or more beyond 0 and by
@@ -91,10 +93,10 @@ def _short_new_low(c: CurveStats, t, cl: CurveStats | None = None) -> tuple[int,
     b, se = slope(c.y[-k:])
     recent = -b * (k - 1)
     if -b > t.short_new_low_t * se and recent > t.improving_drop * c.drop:
-        return k, recent
+        return k, recent, True
     if cl is not None and cl.n == c.n and falling_to_the_end(cl, t):
         k = min(c.n - int(np.argmin(c.y[:-1])), c.n - 1)
-        return k, float(c.y[:-1].min() - c.y[-1])
+        return k, float(c.y[:-1].min() - c.y[-1]), False
     return None
 
 
@@ -146,8 +148,9 @@ def _longer(decayed: tuple | None) -> str:
             f"rate would add little.")
 
 
-def _improving(ctx: Context, c: CurveStats, k: int, recent: float, advice: str) -> Verdict:
-    """The still_improving verdict: ``recent``, what the last ``k`` values gained."""
+def _improving(ctx: Context, c: CurveStats, k: int, recent: float, advice: str, fitted: bool = True) -> Verdict:
+    """The still_improving verdict: ``recent``, what the last ``k`` values gained (``fitted``: by a
+    least-squares line through them, as the message then says; else between two logged values)."""
     t, Ek, span = ctx.t, ctx.Ek, ctx.span
     name = "val_loss" if c is ctx.cv else "loss"
     k_epochs = Ek(c.n - 1) - Ek(c.n - k) + 1  # k when every epoch has a value
@@ -158,7 +161,7 @@ def _improving(ctx: Context, c: CurveStats, k: int, recent: float, advice: str) 
     finding = primary(
         "still_improving", [Ek(c.n - k - 1), span[1]], ev,
         f"{name} is still falling at the end: {recent:.4g} lower over the last {k_epochs} epochs "
-        f"({_share(recent, c)}).{advice}",
+        f"({'by a line fitted through them; ' if fitted else ''}{_share(recent, c)}).{advice}",
         remedies_for("still_improving"))
     extra = [w for w in (short_warning(ctx),) if w is not None]
     if c.sigma < 0.2 * recent / k and nearly_linear(c.s[-k - 1:]):

@@ -77,7 +77,8 @@ def val_below_train(ctx: Context) -> Finding | None:
     return Finding(
         "val_below_train", "warning" if leak else "info", ctx.span,
         {"share_of_epochs": share, "median_val_over_train": ratio},
-        f"Validation loss is below training loss in {100 * share:.0f}% of epochs (median ratio {ratio:.2f})"
+        f"Validation loss is more than {100 * t.val_below_train:.0f}% below training loss in {int(below[1:].sum())} of "
+        f"the {n - 1} epochs after the first ({100 * share:.0f}%; median ratio {ratio:.2f})"
         + ("; that much, that long, can mean validation data leaked into training." if leak else
            ": usual when dropout or other regularisation acts only in training, and because an "
            "epoch's training loss is averaged over an epoch that was still learning."),
