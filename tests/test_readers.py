@@ -1566,3 +1566,20 @@ def test_a_folders_warning_groups_files_by_why_and_names_rotated_logs(tmp_path):
     assert [c.name for c in runs] == ["run/metrics.csv"] and len(caught) == 1 and len(msg) < 700, msg
     assert "ann/img_0000.json, ann/img_0001.json, ann/img_0002.json and 497 more (no training or validation loss" in msg
     assert "run/log.txt (a header line and no rows" in msg and "run/train.log.1 (not read in a folder" in msg
+
+
+def test_the_pytorch_examples_printout(tmp_path):
+    """pytorch/examples' mnist/main.py prints "Train Epoch: 1 [640/60000 (1%)]\\tLoss: 0.72" every
+    log_interval batches and "Test set: Average loss: 0.16, Accuracy: 9600/10000 (96%)" after each
+    epoch. It was read as a printout of phase sections: val_average_loss, no val_loss, an epoch 5 made
+    up, the accuracy in percent, the training loss the last batch printed."""
+    text = ""
+    for e, (tr, te, ok) in enumerate([((0.80, 0.31), 0.16, 9600), ((0.28, 0.15), 0.128, 9700),
+                                      ((0.09, 0.04), 0.1024, 9800)], start=1):
+        text += "".join(f"Train Epoch: {e} [{i * 640}/60000 ({i}%)]\tLoss: {x:.6f}\n" for i, x in enumerate(tr))
+        text += f"\nTest set: Average loss: {te:.4f}, Accuracy: {ok}/10000 ({ok // 100}%)\n\n"
+    c = one(write(tmp_path, "mnist.log", text))
+    assert c.epochs.tolist() == [1, 2, 3]
+    assert np.allclose(c.loss, [0.555, 0.215, 0.065]) and c.val_loss.tolist() == [0.16, 0.128, 0.1024]
+    assert c.series["val_accuracy"].tolist() == [0.96, 0.97, 0.98]
+    assert any("mean of the batch losses printed in each epoch" in n for n in c.notes)
