@@ -1583,3 +1583,15 @@ def test_the_pytorch_examples_printout(tmp_path):
     assert np.allclose(c.loss, [0.555, 0.215, 0.065]) and c.val_loss.tolist() == [0.16, 0.128, 0.1024]
     assert c.series["val_accuracy"].tolist() == [0.96, 0.97, 0.98]
     assert any("mean of the batch losses printed in each epoch" in n for n in c.notes)
+
+
+def test_json_lines_of_one_step_written_apart_are_one_row(tmp_path):
+    """A training line, then a validation line of the same step: each was read as a point of its own,
+    so training and validation never shared an epoch. Lines with a key in common besides the step (a
+    split column) keep their own rule."""
+    text = "".join(f'{{"step": {s}, "train_loss": {a}}}\n{{"step": {s}, "val_loss": {b}}}\n'
+                   for s, a, b in ((100, 2.3, 2.4), (200, 2.0, 2.2), (300, 1.8, 2.1)))
+    c = one(write(tmp_path, "log.jsonl", text))
+    assert c.loss.tolist() == [2.3, 2.0, 1.8] and c.val_loss.tolist() == [2.4, 2.2, 2.1]
+    assert "3 lines merged with the line before them, of the same step or epoch (a training line, then a " \
+        "validation line)" in c.notes

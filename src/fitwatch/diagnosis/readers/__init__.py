@@ -63,6 +63,8 @@ listed in ``Curves.notes``. The rules:
   rest of its column that a float32 does not hold; in JSON lines, a last line that is not whole
   JSON) is left out, with a note naming the file and the line; a last ``nan``, ``inf`` or ``-`` is
   a whole value, kept;
+* JSON lines of one step or epoch with no other key in common (a training line, then a validation
+  line) are one row, with a note;
 * an accuracy column with values above 1.5 (or a ``%`` sign) is in percent: divided by 100;
 * text columns (a phase, ``"[0.1, 0.2]"``, a comment) and empty columns are left out; numeric
   ones (a learning rate, a batch size) are kept as series;

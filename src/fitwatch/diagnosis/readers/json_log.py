@@ -230,7 +230,33 @@ def _parse_json_lines(text: str, label: str, source: str) -> list[tuple]:
         raise ReadError(f"{label}: line {linenos[i]}: mixes runs (lists of values) with epochs (single values); "
                         f"write one kind per file")
     objs, more = _without_lists(objs)
-    return rows_table(objs, linenos, label, source, notes + more)
+    objs, linenos, merged = _merge_same_step(objs, linenos)
+    return rows_table(objs, linenos, label, source, notes + more + merged)
+
+
+_COUNTERS = ("epoch", "step", "global_step", "iter", "iteration")
+
+
+def _merge_same_step(objs: list[dict], linenos: list[int]) -> tuple[list[dict], list[int], list[str]]:
+    """Consecutive lines of one step or epoch with no key in common but it (a training line, then a
+    validation line: ``{"step": 100, "train_loss": 2.3}`` ``{"step": 100, "val_loss": 2.4}``) as one
+    row, with a note; each was read as a point of its own, training and validation never at one
+    epoch."""
+    out, lines, n = [], [], 0
+    for o, ln in zip(objs, linenos):
+        if out:
+            prev = out[-1]
+            key = next((k for k in _COUNTERS if k in o and k in prev), None)
+            if key is not None and o[key] == prev[key] and not (set(o) & set(prev)) - {key}:
+                prev.update(o)
+                n += 1
+                continue
+        out.append(dict(o))
+        lines.append(ln)
+    if not n:
+        return objs, linenos, []
+    return out, lines, [f"{n} lines merged with the line before them, of the same step or epoch (a training line, "
+                        f"then a validation line)"]
 
 
 def _holds_run(obj: dict) -> bool:
