@@ -1595,3 +1595,17 @@ def test_json_lines_of_one_step_written_apart_are_one_row(tmp_path):
     assert c.loss.tolist() == [2.3, 2.0, 1.8] and c.val_loss.tolist() == [2.4, 2.2, 2.1]
     assert "3 lines merged with the line before them, of the same step or epoch (a training line, then a " \
         "validation line)" in c.notes
+
+
+def test_a_scikit_learn_mlps_verbose_printout():
+    """MLPClassifier(verbose=True, early_stopping=True, n_iter_no_change=3) on digits, its stdout
+    (tests/data/logs/sklearn_mlp_verbose.txt): "Iteration N, loss = x", "Validation score: s", then
+    "... for 3 consecutive epochs. Stopping.". It was "not a training log"."""
+    path = Path(__file__).parent / "data" / "logs" / "sklearn_mlp_verbose.txt"
+    c = one(path)
+    assert c.epochs.tolist() == list(range(1, 23)) and c.loss.tolist()[0] == 2.34141213
+    assert c.series["val_accuracy"].tolist()[-1] == 0.955556 and c.context["model"] == "sklearn_mlp"
+    assert c.stop["stopped"] and c.stop["patience"] == 3 and c.stop["best_epoch"] == 18
+    d = fitwatch.diagnose(str(path))
+    assert d.monitor == "val_accuracy" and "stopped_early" in [f.code for f in d.findings], d
+    assert not any("early_stopping=True" in r for f in d.findings for r in f.remedies)

@@ -17,7 +17,8 @@
   evaluation, training loss the mean of the rows logged since the one before), what Keras printed
   (``Epoch 1/10`` or ``# Epoch 1/10`` ... ``- loss: 0.41 - val_loss: 0.52``), what the PyTorch
   examples' scripts print (``Train Epoch: 1 [640/60000 (1%)]  Loss: 0.72`` per logged batch,
-  ``Test set: Average loss: 0.16, Accuracy: 9600/10000 (96%)`` per epoch); any of them
+  ``Test set: Average loss: 0.16, Accuracy: 9600/10000 (96%)`` per epoch), what a scikit-learn MLP
+  printed with ``verbose=True`` (``Iteration 3, loss = 1.98``, ``Validation score: 0.61``); any of them
   gzip-compressed;
 * a folder: every readable log inside, TensorBoard event files too (needs ``tensorboard``; a
   Hugging Face ``Trainer``'s run read as its ``trainer_state.json``); one warning names the files
@@ -95,7 +96,8 @@ One module per format, none importing another: ``csv_log`` (CSV logs, Lightning'
 ``json_log`` (JSON lines, JSON histories, the shared-curves format), ``hf_trainer_state``
 (Hugging Face ``trainer_state.json``, LLaMA-Factory's ``trainer_log.jsonl``), ``keras_console``
 (what Keras printed), ``pytorch_example`` (the PyTorch examples' ``Train Epoch: ... Loss:`` /
-``Test set: Average loss:`` printout), ``tensorboard_events`` (event files), ``store_runs`` (runs of a fitwatch
+``Test set: Average loss:`` printout), ``sklearn_verbose`` (an MLP's ``verbose=True`` printout),
+``tensorboard_events`` (event files), ``store_runs`` (runs of a fitwatch
 store) and ``python_objects`` (a ``History``, dicts, DataFrames, lists); ``columns`` (cells and
 column names), ``runs`` (columns into runs), ``resumed`` (where the epoch counter starts again) and
 ``log_history`` (the rows a Hugging Face ``Trainer`` logs, into points) are what they share. This
@@ -155,6 +157,7 @@ from fitwatch.diagnosis.readers.pytorch_example import is_pytorch_example, parse
 from fitwatch.diagnosis.readers.resumed import MAX_RUNS
 from fitwatch.diagnosis.readers.runs import MAX_FILE_RUNS, name_runs
 from fitwatch.diagnosis.readers.sklearn_estimator import from_estimator, is_estimator
+from fitwatch.diagnosis.readers.sklearn_verbose import is_sklearn_verbose, parse_sklearn_verbose
 from fitwatch.diagnosis.readers.store_runs import DB_NAME, from_rundata, from_store, read_store_file
 from fitwatch.diagnosis.readers.tensorboard_events import is_event_file, read_tensorboard
 from fitwatch.store.rundata import RunData
@@ -319,6 +322,8 @@ def _read_file(path: Path, base: str) -> list[Curves]:
         runs = _parse_any_json(text, label, str(path))
     elif is_pytorch_example(text):
         runs = parse_pytorch_example(text, label, str(path))
+    elif is_sklearn_verbose(text):
+        runs = parse_sklearn_verbose(text, label, str(path))
     elif is_keras_console(text):
         runs = parse_keras_console(text, label, str(path))
     else:
