@@ -1609,3 +1609,27 @@ def test_a_scikit_learn_mlps_verbose_printout():
     d = fitwatch.diagnose(str(path))
     assert d.monitor == "val_accuracy" and "stopped_early" in [f.code for f in d.findings], d
     assert not any("early_stopping=True" in r for f in d.findings for r in f.remedies)
+
+
+def test_an_mlflow_run_as_its_file_store_keeps_it(tmp_path):
+    """mlruns/<experiment>/<run>/metrics/<name>: a file per metric, no suffix, '<timestamp> <value>
+    <step>' per line. A folder holding runs reads each as a run named by its folder (params and tags
+    are no curves: not read, not said); the metrics folder named alone is the run, and one file alone
+    is a run of that curve. They were files without a suffix, not read."""
+    run = tmp_path / "mlruns" / "0" / "abc123"
+    for name, values in (("loss", [0.9, 0.7, 0.6, 0.55]), ("val_loss", [1.0, 0.8, 0.75, 0.74]),
+                         ("val_accuracy", [0.5, 0.6, 0.7, 0.72])):
+        write(run / "metrics", name, "".join(f"{1700000000000 + 1000 * e} {v} {e}\n" for e, v in enumerate(values)))
+    write(run / "metrics", "loss", (run / "metrics" / "loss").read_text() + "1700000009000 0.5 3\n")  # step 3 again
+    write(run / "params", "lr", "0.001")
+    write(run, "meta.yaml", "name: abc123\n")
+    import warnings as w
+    with w.catch_warnings():
+        w.simplefilter("error")  # nothing skipped worth a word
+        [c] = read_curves(tmp_path / "mlruns")
+    assert c.name == "0/abc123" and c.epochs.tolist() == [0, 1, 2, 3]
+    assert c.loss.tolist() == [0.9, 0.7, 0.6, 0.5] and c.val_loss.tolist() == [1.0, 0.8, 0.75, 0.74]
+    assert c.series["val_accuracy"].tolist() == [0.5, 0.6, 0.7, 0.72]
+    assert any("MLflow run's metrics (3 metric files)" in n for n in c.notes)
+    assert read_curves(run / "metrics")[0].loss.tolist() == [0.9, 0.7, 0.6, 0.5]
+    assert read_curves(run / "metrics" / "val_loss")[0].val_loss.tolist() == [1.0, 0.8, 0.75, 0.74]

@@ -20,7 +20,9 @@
   ``Test set: Average loss: 0.16, Accuracy: 9600/10000 (96%)`` per epoch), what a scikit-learn MLP
   printed with ``verbose=True`` (``Iteration 3, loss = 1.98``, ``Validation score: 0.61``); any of them
   gzip-compressed;
-* a folder: every readable log inside, TensorBoard event files too (needs ``tensorboard``; a
+* an MLflow run's ``metrics`` folder (``mlruns/<experiment>/<run>/metrics/<name>``, lines of
+  ``<timestamp> <value> <step>``), or one of its files;
+* a folder: every readable log inside, TensorBoard event files and MLflow runs too (needs ``tensorboard``; a
   Hugging Face ``Trainer``'s run read as its ``trainer_state.json``); one warning names the files
   left out, grouped by why (a log that did not read, a ``.txt`` or ``.log`` that is no log, a file
   without a suffix or a rotated copy such as ``train.log.1``: not read in a folder, read when named
@@ -96,7 +98,7 @@ One module per format, none importing another: ``csv_log`` (CSV logs, Lightning'
 ``json_log`` (JSON lines, JSON histories, the shared-curves format), ``hf_trainer_state``
 (Hugging Face ``trainer_state.json``, LLaMA-Factory's ``trainer_log.jsonl``), ``keras_console``
 (what Keras printed), ``pytorch_example`` (the PyTorch examples' ``Train Epoch: ... Loss:`` /
-``Test set: Average loss:`` printout), ``sklearn_verbose`` (an MLP's ``verbose=True`` printout),
+``Test set: Average loss:`` printout), ``mlflow_metrics`` (an MLflow run's ``metrics/`` files), ``sklearn_verbose`` (an MLP's ``verbose=True`` printout),
 ``tensorboard_events`` (event files), ``store_runs`` (runs of a fitwatch
 store) and ``python_objects`` (a ``History``, dicts, DataFrames, lists); ``columns`` (cells and
 column names), ``runs`` (columns into runs), ``resumed`` (where the epoch counter starts again) and
@@ -146,6 +148,7 @@ from fitwatch.diagnosis.readers.hf_trainer_state import (
 )
 from fitwatch.diagnosis.readers.json_log import embedded_history, json_int, parse_json
 from fitwatch.diagnosis.readers.keras_console import is_keras_console, parse_keras_console
+from fitwatch.diagnosis.readers.mlflow_metrics import is_mlflow_file, is_mlflow_metrics, read_mlflow_metrics
 from fitwatch.diagnosis.readers.python_objects import (
     from_dataframe,
     from_dict,
@@ -320,6 +323,8 @@ def _read_file(path: Path, base: str) -> list[Curves]:
                         f"or JSON lines ({{\"loss\": ..., \"val_loss\": ...}} per epoch)")
     if first.group() in "{[":
         runs = _parse_any_json(text, label, str(path))
+    elif is_mlflow_file(text):  # one metric file of an MLflow run, named alone
+        runs = read_mlflow_metrics(path, label)
     elif is_pytorch_example(text):
         runs = parse_pytorch_example(text, label, str(path))
     elif is_sklearn_verbose(text):
@@ -338,6 +343,11 @@ def _read_file(path: Path, base: str) -> list[Curves]:
 
 
 _NOT_SPACE = re.compile(r"\S")
+
+
+def _mlflow_run(metrics: Path, name: str) -> list[Curves]:
+    """An MLflow run's ``metrics`` folder as one run named ``name`` (its run folder)."""
+    return name_runs(read_mlflow_metrics(metrics, name), name)
 
 
 def _parse_any_json(text: str, label: str, source: str) -> list[tuple]:
@@ -423,9 +433,18 @@ def _read_folder(folder: Path) -> list[Curves]:
     did not read, a ``.txt`` or ``.log`` that is no log, a file without a suffix or a log's rotated
     or backup copy such as ``train.log.1``: not read in a folder, read when named alone)."""
     out, left, event_files = [], [], []  # left: (file, why)
+    if is_mlflow_metrics(folder):  # an MLflow run's metrics folder, named alone
+        return _guarded(_mlflow_run, folder, folder, folder.parent.name or folder.name)
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS
                          and not d.endswith(".pending"))  # a store's journal: read through the store
+        if "metrics" in dirs and is_mlflow_metrics(Path(root, "metrics")):  # mlruns/<exp>/<run>/metrics/<name>
+            dirs[:] = [d for d in dirs if d not in ("metrics", "params", "tags", "artifacts")]  # not curves
+            run = Path(root).relative_to(folder).as_posix()
+            try:
+                out += _guarded(_mlflow_run, Path(root, "metrics"), Path(root, "metrics"), run if run != "." else folder.name)
+            except ReadError as e:
+                left.append((f"{run}/metrics", one_line(str(e))))
         for f in sorted(files):
             p = Path(root, f)
             rel = p.relative_to(folder).as_posix()
