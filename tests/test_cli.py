@@ -477,3 +477,16 @@ def test_the_runs_list_gives_each_heads_best_as_show_does(store_dir):
     assert lines[row].split()[4:7] == ["val_cls_loss", "0.2833", "11"]  # a line per head: its best and epoch
     assert lines[row + 1].split() == ["val_reg_loss", "0.6", "4"]
     assert runs_rows("\n".join(lines))["plain"][4:6] == ["0.7", "1"]
+
+
+def test_show_and_diagnose_name_one_best_epoch_on_a_file_without_a_validation_loss(tmp_path):
+    """A scikit-learn MLP's verbose printout: the diagnosis judges the validation score its early
+    stopping watched (best epoch 18); `fitwatch show` printed no best line at all."""
+    from conftest import ROOT
+
+    log = ROOT / "tests" / "data" / "logs" / "sklearn_mlp_verbose.txt"
+    shown = cli("show", log, cwd=tmp_path)
+    diagnosed = cli("diagnose", log, "--json", cwd=tmp_path)
+    assert shown.returncode == 0 and diagnosed.returncode == 0, shown.stderr + diagnosed.stderr
+    assert "best val_accuracy 0.9556 at epoch 18" in shown.stdout, shown.stdout
+    assert json.loads(diagnosed.stdout)["best_epoch"] == 18
