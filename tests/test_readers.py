@@ -1633,3 +1633,13 @@ def test_an_mlflow_run_as_its_file_store_keeps_it(tmp_path):
     assert any("MLflow run's metrics (3 metric files)" in n for n in c.notes)
     assert read_curves(run / "metrics")[0].loss.tolist() == [0.9, 0.7, 0.6, 0.5]
     assert read_curves(run / "metrics" / "val_loss")[0].val_loss.tolist() == [1.0, 0.8, 0.75, 0.74]
+
+
+def test_a_dangling_link_in_a_folder_is_named_once(tmp_path):
+    """A link to a file that is gone: its path was given twice ("broken.csv (/tmp/.../broken.csv: cannot read")."""
+    write(tmp_path, "a.csv", "epoch,loss\n0,0.9\n1,0.8\n")
+    (tmp_path / "broken.csv").symlink_to(tmp_path / "gone.csv")
+    with pytest.warns(UserWarning) as caught:
+        read_curves(tmp_path)
+    assert str(caught[0].message) == (f"fitwatch: in {tmp_path}, skipped broken.csv (cannot read (No such file or "
+                                      f"directory: a link to a file that is gone))")

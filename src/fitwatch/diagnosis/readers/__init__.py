@@ -314,7 +314,8 @@ def _read_file(path: Path, base: str) -> list[Curves]:
             raise ReadError(_too_big(label, _size(size)))
         raw = path.read_bytes()
     except OSError as e:
-        raise ReadError(f"{path}: cannot read ({e.strerror})") from None
+        dangling = path.is_symlink() and not path.exists()
+        raise ReadError(f"{label}: cannot read ({e.strerror}{': a link to a file that is gone' if dangling else ''})") from None
     text = _decode(raw, label)
     del raw
     first = _NOT_SPACE.search(text)
