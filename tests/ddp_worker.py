@@ -5,7 +5,9 @@ Usage: RANK=r WORLD_SIZE=w MASTER_ADDR=127.0.0.1 MASTER_PORT=p python ddp_worker
 MODE: ``mean`` (a DDP training of a small regression, per-batch losses weighted by the batch size
 and per-sample losses, DistributedSampler with padding), ``stop`` (the same with early stopping and
 restore), ``die`` (rank 1 exits at the end of epoch 1's batches), ``mismatch`` (rank 1 logs one more metric),
-``raise`` (rank 1 raises in epoch 1), ``wrongsamples`` (samples= two more than the validation set).
+``raise`` (rank 1 raises in epoch 1), ``wrongsamples`` (samples= two more than the validation set),
+``teardown`` (rank 0 reaches finish() 2 s after the others; no barrier of the script's own before
+destroy_process_group).
 Each rank writes OUT.<rank>.json: what it logged (for the reference mean) and what it saw.
 """
 
@@ -71,8 +73,14 @@ try:
         if mode == "die" and rank == 1 and epoch == 1:
             os._exit(3)  # a rank that dies after its epoch's batches, before the epoch's values are reduced
         snapshots[epoch] = [p.detach().clone().tolist() for p in model.parameters()]
+    import time
+
+    if mode == "teardown" and rank == 0:
+        time.sleep(2)
+    entered = time.time()
     run.finish()
-    result = {"history": run.history, "info": run.info, "epoch": run.epoch, "status": run.status,
+    finish_s = time.time() - entered
+    result = {"finish_s": finish_s, "history": run.history, "info": run.info, "epoch": run.epoch, "status": run.status,
               "weights": [p.detach().tolist() for p in model.parameters()],
               "best": stop.best_epoch if stop else None, "snapshots": snapshots,
               "stopped": stop.stopped_epoch if stop else None}
@@ -83,5 +91,6 @@ result["val_indices"] = list(iter(val_sampler))
 with open(f"{out}.{rank}.json", "w") as f:
     json.dump(result, f)
 if "error" not in result:
-    dist.barrier()  # no rank tears the group down while another still talks to it (gloo aborts then)
+    if mode != "teardown":
+        dist.barrier()  # no rank tears the group down while another still talks to it (gloo aborts then)
     dist.destroy_process_group()

@@ -129,6 +129,16 @@ def test_ranks_logging_different_metrics_get_a_clear_error(tmp_path):
     assert all("logged different splits or metrics" in r["error"] for r in results)
 
 
+def test_finish_waits_for_rank_0_so_destroy_process_group_after_it_is_safe(tmp_path):
+    """Rank 0 writes and diagnoses in finish() while the others would go on to destroy the group and
+    exit (gloo then aborted a rank: 'terminate called without an active exception'): they wait."""
+    results, codes, _ = launch("teardown", 3, tmp_path)
+    assert codes == [0, 0, 0], (codes, LAST_STDERR)
+    assert all(r["finish_s"] >= 1.5 for r in results[1:]), [r["finish_s"] for r in results]
+    assert results[0]["finish_s"] < 1.5
+    assert fitwatch.load("ddp-teardown-3", dir=tmp_path / "store").status == "finished"
+
+
 def test_the_quick_start_runs_as_written_under_torchrun(tmp_path):
     """docs/distributed.md's script, started with torchrun on two CPU processes."""
     doc = (Path(__file__).parents[1] / "docs" / "distributed.md").read_text()

@@ -218,6 +218,20 @@ class Reducer:
         self._collective(dist.broadcast_object_list, box, src=0)
         return box[0]
 
+    def wait_for_all(self, status: str) -> None:
+        """At the end of the run: every rank waits here until the others are done too (rank 0 writes
+        and diagnoses while they wait), so that a script's ``dist.destroy_process_group()`` after
+        ``run.finish()`` never tears the group down under a rank still at work (gloo aborts the process
+        then: 'terminate called without an active exception'). A failed run does not wait (the others
+        may still train); nothing is raised: a rank that is gone was said when its epoch was reduced."""
+        dist = sys.modules.get("torch.distributed")
+        if self.broken or status == "failed" or dist is None or not dist.is_initialized():
+            return
+        try:
+            dist.barrier()
+        except RuntimeError:
+            pass
+
     # -- plumbing -------------------------------------------------------------------------------------
     @staticmethod
     def _device(dist, torch):

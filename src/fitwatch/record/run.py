@@ -443,10 +443,11 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle, StoredMixin):
         self.store.release()
         unregister(self)
         self._warn_failures()
+        if self._reducer is not None:  # DDP: no rank leaves before rank 0 is done (a failed one at once)
+            self._reducer.wait_for_all(status)
 
     def _follow_fork(self) -> None:
-        """In a process forked from the one that started the run, write through this process's
-        own store (its own connection, writer thread and journal), not the parent's copy."""
+        """In a process forked from the one that started the run, write through its own store."""
         if self.store._pid != os.getpid():
             self.store = Store.shared(self.store.path)
             self.store.hold()
