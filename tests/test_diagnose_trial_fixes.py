@@ -5,9 +5,11 @@ after a logged learning-rate schedule had already decayed to about 0; and number
 not say what they were (a percentage of a negative loss, a smoothed minimum unnamed as one)."""
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import fitwatch
 from fitwatch.diagnosis.curves import Curves
@@ -253,3 +255,24 @@ def test_a_run_early_stopping_ended_while_improving_is_told_more_patience_not_mo
     got = remedies(d)
     assert got[0] == CATALOGUE["more_patience"] and not any("max_iter" in r or "early_stopping=True" in r for r in got)
     assert "Early stopping ended it first." in d.findings[0].message
+
+
+def test_a_fitted_mlp_whose_early_stopping_never_fired_is_told_to_lower_its_patience_not_to_set_it():
+    """A fitted MLPClassifier with early_stopping=True and n_iter_no_change=100 ran to max_iter=40, its
+    validation accuracy at its best long before: it was told "Stop early: early_stopping=True in the
+    estimator", what it has. A rule in place that never fired is told to lower its patience."""
+    sk = pytest.importorskip("sklearn.neural_network")
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning: max_iter cut it
+        mlp = sk.MLPClassifier((64,), early_stopping=True, n_iter_no_change=100, max_iter=40, alpha=0,
+                               learning_rate_init=0.01, random_state=0).fit(X[:400], y[:400])
+    d = fitwatch.diagnose(mlp)
+    got = remedies(d)
+    restored = next(f for f in d.findings if f.code == "best_restored")
+    assert mlp.n_iter_ == 40 and 40 - 1 - restored.evidence["best_epoch"] >= 5, restored.evidence
+    assert "sklearn n_iter_no_change=100, never fired" in restored.message, restored.message
+    assert CATALOGUE["less_patience"] in got and not any("early_stopping=True" in r for r in got), got

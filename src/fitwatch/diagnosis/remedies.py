@@ -36,6 +36,9 @@ CATALOGUE: dict[str, str] = {
     "more_epochs": "Train for more epochs.",
     "more_patience": "Give early stopping more patience (patience= in Keras and Lightning, n_iter_no_change in "
                      "scikit-learn) or a smaller min_delta (tol): it stopped while the curve was still improving.",
+    "less_patience": "Early stopping is in place but never fired: lower its patience (patience= in Keras and "
+                     "Lightning, n_iter_no_change in scikit-learn, early_stopping_rounds in XGBoost) to end "
+                     "training nearer its best epoch and save the epochs after it.",
     "less_regularisation": "Weaken regularisation (lower weight decay, less dropout) if you use any.",
     "lr_up": "Raise the learning rate (try 3x-10x, or run a learning-rate range test).",
     "lr_down": "Lower the learning rate (try 3x-10x smaller).",

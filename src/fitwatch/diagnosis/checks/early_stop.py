@@ -14,6 +14,10 @@ from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import CATALOGUE, VARIANTS
 
 
+#: a rule in place that let the run go on this many epochs past its best is told to lower its patience
+LATE_EPOCHS = 5
+
+
 def stop_record(stop) -> dict:
     """An early stop as the dict the diagnosis reads: a run's ``info["early_stopping"]`` as it is;
     a :class:`fitwatch.EarlyStopping` (or Keras callback) by its ``to_dict()``."""
@@ -80,12 +84,21 @@ def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_l
             msg += " The curve was still improving: the rule may have stopped too soon (more patience, or a smaller min_delta)."
     else:
         code, remedies = "best_restored", []
+        rule = stop.get("criterion")
         msg = f"Training ran to its last epoch ({last}) without an early stop" + (f", {after}" if after else "") \
+              + (f" (the rule in place, {rule}, never fired)" if rule else "") \
               + f"; {kept}" + (": the model is the best one, but stopping early would have saved the epochs after it."
                                if onset is not None else ".")
+    # in the catalogue's words or a framework's (scikit-learn's "early_stopping=True in the estimator")
+    done = {CATALOGUE["early_stopping"], *(v["early_stopping"] for v in VARIANTS.values() if "early_stopping" in v)}
+    if not is_stopped and stop.get("criterion") is not None:  # a rule in place that never fired: "stop early"
+        # is done; with many epochs after the best, its patience is what to change (n_iter_no_change=100)
+        late = isinstance(last, int) and isinstance(best, int) and last - best >= LATE_EPOCHS
+        for f in findings:
+            if any(r in done for r in f.remedies):
+                f.remedies = [CATALOGUE["less_patience"] if r in done else r for r in f.remedies] if late else \
+                    [r for r in f.remedies if r not in done]
     if is_stopped:  # "stop early and keep the best weights" is done (or half done: restoring)
-        # in the catalogue's words or a framework's (scikit-learn's "early_stopping=True in the estimator")
-        done = {CATALOGUE["early_stopping"], *(v["early_stopping"] for v in VARIANTS.values() if "early_stopping" in v)}
         # a stop before the planned epochs ended a curve still improving: more patience, not more epochs
         planned, last = stop.get("epochs_planned"), stop.get("last_epoch")
         cut = verdict == "still_improving" and not (isinstance(planned, int) and isinstance(last, int) and last + 1 >= planned)
