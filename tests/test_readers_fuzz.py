@@ -104,6 +104,7 @@ def test_damaged_gzip_is_refused(tmp_path, damage):
 
 def test_gzip_bomb_stops_at_the_limit(tmp_path, monkeypatch):
     monkeypatch.setattr(readers, "MAX_LOG_BYTES", 2**20)  # a bomb of 300 MB would cost time, not proof
+    monkeypatch.setattr(readers.decode, "MAX_LOG_BYTES", 2**20)
     co = __import__("zlib").compressobj(9, 8, 31)
     bomb = co.compress(b"epoch,loss\n" + b"1,0.5\n" * 2_000_000) + co.flush()
     assert len(bomb) < 100_000
@@ -119,6 +120,7 @@ def test_a_concatenated_gzip_is_read_whole(tmp_path):
 
 def test_file_over_the_size_limit_is_refused_unread(tmp_path, monkeypatch):
     monkeypatch.setattr(readers, "MAX_LOG_BYTES", 1000)
+    monkeypatch.setattr(readers.decode, "MAX_LOG_BYTES", 1000)
     refused(write(tmp_path, "big.csv", KERAS_CSV), "more than the 1,000 bytes fitwatch reads from a log file")
 
 

@@ -120,7 +120,8 @@ def _with_causes(ctx: Context, curves: Curves, verdict: str, findings: list) -> 
 
 
 #: a curve name that says the run classifies (accuracy, AUC, a class loss, mAP...)
-_CLASSY = re.compile(r"acc|auc|f1|precision|recall|cls|class|map|iou|dice|ce_loss|cross_?entropy|nll", re.IGNORECASE)
+_CLASSY = re.compile(r"acc|auc|f1|precision|recall|cls|class|map|iou|dice|ce_loss|cross_?entropy|nll|logloss",
+                     re.IGNORECASE)
 
 
 def _lower_key(curves: Curves, monitor: str) -> str:
@@ -141,7 +142,8 @@ def weigh_remedies(ctx: Context, curves: Curves, findings: list, *, last: bool) 
     if any(f.code == "overconfident" and f.evidence.get("accuracy_rose_since_best") for f in findings):
         ev.add("accuracy_rose_since_best")
     ref = ctx.cl or ctx.cv
-    if (chance is None and ctx.acc is None and ctx.vacc is None and not any(_CLASSY.search(k) for k in curves.series)
+    named = [*curves.series, curves.context.get("loss_metric") or ""]  # a booster's loss: logloss, RMSE
+    if (chance is None and ctx.acc is None and ctx.vacc is None and not any(_CLASSY.search(k) for k in named)
             and (ref is None or ctx.no_skill(ref.start) is None  # a stated baseline names no class
                  or ("baseline" in curves.context and "classes" not in curves.context))):
         ev.add("no_classes")

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CATALOGUE: dict[str, str] = {
-    "tree_regularise": "Regularise the trees: shallower ones (max_depth 3-6, or fewer num_leaves), more "
-                       "samples per leaf (min_child_weight, min_data_in_leaf), row and column subsampling "
-                       "below 1 (subsample, colsample_bytree), L2/L1 on leaf weights (lambda, alpha), and a "
-                       "lower learning rate (eta) with more rounds.",
+    "tree_regularise": "Regularise the trees: shallower ones (max_depth 3-6, or fewer num_leaves; depth in "
+                       "CatBoost), more samples per leaf (min_child_weight, min_data_in_leaf), row and column "
+                       "subsampling below 1 (subsample, colsample_bytree), L2/L1 on leaf weights (lambda, alpha; "
+                       "l2_leaf_reg), and a lower learning rate (eta) with more rounds.",
     "alpha": "Raise the estimator's L2 penalty, alpha (try 10x: scikit-learn's MLP and SGD models).",
     "alpha_down": "Lower the estimator's L2 penalty, alpha, if it is high (try 10x lower).",
     "nonlinear": "Use a non-linear model or richer features (polynomial or interaction terms, a kernel "
@@ -106,11 +106,12 @@ VARIANTS: dict[str, dict[str, str]] = {
                       "to about 0, so more steps at it would add little.",
     },
     "boosted": {
-        "early_stopping": "Stop at the best round: early_stopping_rounds=... (XGBoost), lightgbm.early_stopping(...), "
-                          "or the fitwatch callback's stop=fitwatch.EarlyStopping().",
+        "early_stopping": "Stop at the best round: early_stopping_rounds=... (XGBoost; CatBoost's fit, with "
+                          "use_best_model), lightgbm.early_stopping(...), or the fitwatch callback's "
+                          "stop=fitwatch.EarlyStopping().",
         "restore_best": "Predict with the best round: iteration_range=(0, best_iteration + 1) in XGBoost's "
                         "Booster.predict, num_iteration=best_iteration in LightGBM's.",
-        "more_epochs": "Train more rounds (num_boost_round, n_estimators).",
+        "more_epochs": "Train more rounds (num_boost_round, n_estimators; iterations in CatBoost).",
     },
     "sklearn_mlp": {
         "early_stopping": "Stop early: early_stopping=True in the estimator (it keeps the weights of the best "

@@ -20,6 +20,8 @@
   ``Test set: Average loss: 0.16, Accuracy: 9600/10000 (96%)`` per epoch), what a scikit-learn MLP
   printed with ``verbose=True`` (``Iteration 3, loss = 1.98``, ``Validation score: 0.61``); any of them
   gzip-compressed;
+* CatBoost's ``catboost_info`` folder (``catboost_training.json``, or ``learn_error.tsv`` and
+  ``test_error.tsv``), or one of its files: one run (``boosting_results``);
 * an MLflow run's ``metrics`` folder (``mlruns/<experiment>/<run>/metrics/<name>``, lines of
   ``<timestamp> <value> <step>``), or one of its files;
 * a folder: every readable log inside, TensorBoard event files and MLflow runs too (needs ``tensorboard``; a
@@ -99,10 +101,12 @@ One module per format, none importing another: ``csv_log`` (CSV logs, Lightning'
 (Hugging Face ``trainer_state.json``, LLaMA-Factory's ``trainer_log.jsonl``), ``keras_console``
 (what Keras printed), ``pytorch_example`` (the PyTorch examples' ``Train Epoch: ... Loss:`` /
 ``Test set: Average loss:`` printout), ``mlflow_metrics`` (an MLflow run's ``metrics/`` files), ``sklearn_verbose`` (an MLP's ``verbose=True`` printout),
+``boosting_results`` (XGBoost's and LightGBM's results, CatBoost's ``catboost_info``),
 ``tensorboard_events`` (event files), ``store_runs`` (runs of a fitwatch
 store) and ``python_objects`` (a ``History``, dicts, DataFrames, lists); ``columns`` (cells and
 column names), ``runs`` (columns into runs), ``resumed`` (where the epoch counter starts again) and
-``log_history`` (the rows a Hugging Face ``Trainer`` logs, into points) are what they share. This
+``log_history`` (the rows a Hugging Face ``Trainer`` logs, into points) and ``decode`` (a file's bytes as
+text) are what they share. This
 module picks the reader.
 
 Example:
@@ -123,13 +127,15 @@ import functools
 import json
 import os
 import re
-import zlib
 from pathlib import Path
 
 import numpy as np
 
 from fitwatch.diagnosis.curves import Curves
-from fitwatch.diagnosis.readers.boosting_results import is_results, read_results, results_doc
+from fitwatch.diagnosis.readers.boosting_results import (
+    CATBOOST_DIRS, CATBOOST_FILES, is_catboost_dir, is_catboost_training, is_results, parse_catboost_training,
+    read_catboost_dir, read_results, results_doc,
+)
 from fitwatch.diagnosis.readers.columns import (
     MAX_COLUMNS,
     MAX_LOG_LINES,
@@ -140,6 +146,7 @@ from fitwatch.diagnosis.readers.columns import (
     warn,
 )
 from fitwatch.diagnosis.readers.csv_log import parse_csv
+from fitwatch.diagnosis.readers.decode import MAX_LOG_BYTES, decode as _decode, in_words as _size, too_big as _too_big
 from fitwatch.diagnosis.readers.hf_trainer_state import (
     is_trainer_state,
     parse_trainer_log,
@@ -168,8 +175,6 @@ from fitwatch.store.rundata import RunData
 __all__ = ["MAX_COLUMNS", "MAX_FILE_RUNS", "MAX_LOG_BYTES", "MAX_LOG_LINES", "MAX_RUNS", "ReadError", "read_curves",
            "read_path"]
 
-#: the most a log file may hold (a ``.gz`` one once uncompressed): 128 MiB
-MAX_LOG_BYTES = 128 * 2**20
 
 
 # -- entry point --------------------------------------------------------------------------------
@@ -322,6 +327,8 @@ def _read_file(path: Path, base: str) -> list[Curves]:
     if first is None:
         raise ReadError(f"{label}: empty file; expected a CSV with a header line (epoch,loss,val_loss) "
                         f"or JSON lines ({{\"loss\": ..., \"val_loss\": ...}} per epoch)")
+    if path.name in CATBOOST_FILES and is_catboost_dir(os.listdir(path.parent)):  # one file of CatBoost's folder:
+        return name_runs(read_catboost_dir(path.parent), base)  # the run of them all (test_error is validation)
     if first.group() in "{[":
         runs = _parse_any_json(text, label, str(path))
     elif is_mlflow_file(text):  # one metric file of an MLflow run, named alone
@@ -365,68 +372,12 @@ def _parse_any_json(text: str, label: str, source: str) -> list[tuple]:
         found = trainer_log_rows(text, label)
         if found is not None:
             return parse_trainer_log(*found, label, source)
+    if is_catboost_training(text):
+        return [(None, parse_catboost_training(text, label, source))]
     results = results_doc(text)  # XGBoost's or LightGBM's evaluation results, saved as JSON
     if results is not None:
         return [(None, read_results(results, label, source))]
     return parse_json(text, label, source)
-
-
-def _size(n: int) -> str:
-    return f"{n / 2**20:,.0f} MiB" if n >= 2**20 else f"{n:,} bytes"
-
-
-def _too_big(label: str, size: str) -> str:
-    return (f"{label}: {size}, more than the {_size(MAX_LOG_BYTES)} fitwatch reads from a log file; keep one "
-            f"row per epoch (or per evaluation), or cut the log into files")
-
-
-def _gunzip(raw: bytes, label: str) -> bytes:
-    """A gzip file's content (every member), uncompressed by chunks: past :data:`MAX_LOG_BYTES`, a
-    ReadError (a gzip bomb stops there, not at the end of memory)."""
-    out, size, data = [], 0, raw
-    while data:
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)  # one gzip member
-        try:
-            while True:
-                chunk = d.decompress(data, 2**24)
-                size += len(chunk)
-                if size > MAX_LOG_BYTES:
-                    raise ReadError(_too_big(label, f"over {_size(MAX_LOG_BYTES)} uncompressed"))
-                out.append(chunk)
-                data = d.unconsumed_tail
-                if d.eof or not data and not chunk:
-                    break
-        except zlib.error as e:
-            raise ReadError(f"{label}: a damaged gzip file ({e}); gunzip it or write the log again") from None
-        if not d.eof:
-            raise ReadError(f"{label}: a damaged gzip file (Compressed file ended before the end-of-stream marker "
-                            f"was reached); gunzip it or write the log again")
-        data = d.unused_data.lstrip(b"\x00")  # another member, after any padding (as gzip.decompress reads)
-        if data and data[:2] != b"\x1f\x8b":
-            raise ReadError(f"{label}: a damaged gzip file (bytes after its end that are not another gzip member); "
-                            f"gunzip it or write the log again")
-    return b"".join(out)
-
-
-def _decode(raw: bytes, label: str) -> str:
-    if raw[:2] == b"\x1f\x8b":
-        raw = _gunzip(raw, label)
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with a BOM (PowerShell's Out-File)
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    elif b"\x00" not in raw[:65536]:
-        try:
-            return raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("latin-1")  # a Windows-1252 or Latin-1 log
-            controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\t\r\n" or 127 <= ord(ch) < 160)
-            if controls <= len(text[:65536]) / 100:
-                return text
-    at = next((i for i, b in enumerate(raw[:65536]) if b < 9 or 13 < b < 32 and b != 27), 0)
-    raise ReadError(f"{label}: binary data, not a text log (byte {at}); expected a CSV, JSON lines, "
-                    f"a .gz of one, or a TensorBoard event file (events.out.tfevents.*)")
 
 
 def _read_folder(folder: Path) -> list[Curves]:
@@ -446,6 +397,14 @@ def _read_folder(folder: Path) -> list[Curves]:
                 out += _guarded(_mlflow_run, Path(root, "metrics"), Path(root, "metrics"), run if run != "." else folder.name)
             except ReadError as e:
                 left.append((f"{run}/metrics", one_line(str(e))))
+        if is_catboost_dir(files):  # CatBoost's train_dir: one run (its TSVs and TensorBoard copies repeat it)
+            dirs[:], files = [d for d in dirs if d not in CATBOOST_DIRS], [f for f in files if f not in CATBOOST_FILES]
+            rel = Path(root).relative_to(folder).as_posix()
+            try:
+                out += _guarded(lambda d, n: name_runs(read_catboost_dir(d), n), Path(root), Path(root),
+                                rel if rel != "." else folder.name)
+            except ReadError as e:
+                left.append((rel, one_line(str(e))))
         for f in sorted(files):
             p = Path(root, f)
             rel = p.relative_to(folder).as_posix()

@@ -5,6 +5,13 @@ XGBoost's ``xgboost.train(..., evals_result=d)`` and ``XGBClassifier.evals_resul
 (``{"validation_0": {"logloss": [..]}, "validation_1": {..}}``, or the names given to ``evals=``:
 ``{"train": {..}, "eval": {..}}``), LightGBM's ``record_evaluation(d)`` and ``LGBMModel.evals_result_``
 (``{"training": {"binary_logloss": [..]}, "valid_1": {..}}``). A round is an epoch (0, 1, 2...).
+CatBoost's own log, the ``catboost_info`` folder its ``fit`` writes (``train_dir``), is read the
+same way (:func:`read_catboost_dir`): ``catboost_training.json`` (its ``meta`` names the sets, the
+metrics and the iterations planned; ``iterations`` holds each one's values), else
+``learn_error.tsv`` and ``test_error.tsv`` (``iter`` and a column per metric); the first training
+metric, CatBoost's objective, is the loss. Its ``learn/``/``test/`` TensorBoard copies and
+``time_left.tsv`` repeat it and are not read; a run that ended before ``iteration_count`` was ended
+by CatBoost's overfitting detector (``early_stopping_rounds``), watching its first test metric.
 No boosting library is imported here: the rules below are also how ``fitwatch.xgboost`` and
 ``fitwatch.lightgbm`` name what they record, so that a recorded run and its library's own results
 read the same.
@@ -41,13 +48,16 @@ Example:
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from fitwatch.diagnosis.curves import Curves
 from fitwatch.diagnosis.readers.columns import MAX_LOG_LINES, ReadError, is_numbers
+from fitwatch.diagnosis.readers.decode import MAX_LOG_BYTES, decode, in_words, too_big
 
 #: metrics that are losses (lower is better), by their name before any ``@``: XGBoost's, then LightGBM's
 LOSSES = frozenset({
@@ -55,9 +65,11 @@ LOSSES = frozenset({
     "cox-nloglik", "gamma-deviance", "tweedie-nloglik", "aft-nloglik", "quantile", "expectile",
     "binary_logloss", "multi_logloss", "l1", "l2", "huber", "fair", "poisson", "gamma", "gamma_deviance",
     "tweedie", "cross_entropy", "cross_entropy_lambda", "kullback_leibler", "multi_logloss_ova",
+    "crossentropy", "multiclass", "multiclassonevsall", "rmsewithuncertainty", "logcosh", "lq",  # CatBoost's
+    "loglinquantile", "multirmse", "survivalaft", "focal",
 })
 #: classification errors (lower is better): the loss when no metric of :data:`LOSSES` is logged
-ERRORS = frozenset({"error", "merror", "binary_error", "multi_error"})
+ERRORS = frozenset({"error", "merror", "binary_error", "multi_error", "zerooneloss"})
 #: names of the training set, in any case
 TRAIN_SETS = frozenset({"train", "training", "dtrain", "train_set", "learn"})
 #: names that say a dict of metric dicts is a set of evaluation results (``valid_1``, ``validation_0``, ``eval``)
@@ -131,7 +143,7 @@ def round_names(metrics: dict, loss: str | None = None, where: str = "fitwatch")
     val = rest[0] if rest else None
     judged = list(metrics[val if val is not None else train])
     if loss is None:
-        base = [str(m).split("@")[0].lower() for m in judged]
+        base = [re.split(r"[@:]", str(m))[0].lower() for m in judged]  # ndcg@5, CatBoost's Quantile:alpha=0.9
         loss = next((m for m, b in zip(judged, base) if b in LOSSES), None)
         loss = loss if loss is not None else next((m for m, b in zip(judged, base) if b in ERRORS), None)
     elif loss not in judged:
@@ -180,14 +192,14 @@ def results_doc(text: str):
     return doc
 
 
-def read_results(results: dict, label: str, source: str) -> Curves:
+def read_results(results: dict, label: str, source: str, loss: str | None = None, epochs=None) -> Curves:
     """The curves of a booster's evaluation results (:func:`is_results`), rounds as epochs; a note
     says which set was judged as validation and which metric as the loss.
 
     Raises:
         ReadError: more rounds than a run may hold.
     """
-    names = round_names({s: list(d) for s, d in results.items()})
+    names = round_names({s: list(d) for s, d in results.items()}, loss)
     n = max(len(v) for d in results.values() for v in d.values())
     if n > MAX_LOG_LINES:
         raise ReadError(f"{label}: {n:,} rounds, more than the {MAX_LOG_LINES:,} epochs fitwatch reads from a run")
@@ -205,5 +217,120 @@ def read_results(results: dict, label: str, source: str) -> Curves:
     short = sorted(k for k, g in missing.items() if g[-1])
     if short:
         notes.append(f"shorter than {n} rounds, missing at the end: {', '.join(short)}")
-    return Curves(np.arange(n), series, source=source, notes=notes, missing=missing,
-                  context={"model": "boosting"})  # trees: the remedies are a booster's (docs/diagnosis.md)
+    return Curves(np.arange(n) if epochs is None else np.asarray(epochs), series, source=source, notes=notes, missing=missing,
+                  context={"model": "boosting", "loss_metric": names.loss})  # trees: a booster's remedies
+
+
+# -- CatBoost's catboost_info ------------------------------------------------------------------------
+#: the files of CatBoost's ``train_dir``, read as one run, and its folders of TensorBoard copies
+CATBOOST_FILES = frozenset({"catboost_training.json", "learn_error.tsv", "test_error.tsv", "time_left.tsv"})
+CATBOOST_DIRS = frozenset({"learn", "test", "tmp"})
+
+
+def is_catboost_dir(files) -> bool:
+    """Whether a folder holding ``files`` (names) is CatBoost's ``train_dir``."""
+    names = set(files)
+    return "catboost_training.json" in names or {"learn_error.tsv", "time_left.tsv"} <= names \
+        or {"learn_error.tsv", "test_error.tsv"} <= names
+
+
+def is_catboost_training(text: str) -> bool:
+    """Whether a JSON file's text is CatBoost's ``catboost_training.json`` (its ``meta`` comes first)."""
+    head = text[:4096]
+    return '"meta"' in head and '"learn_metrics"' in head and '"iterations"' in text
+
+
+def read_catboost_dir(folder: Path) -> list[tuple]:
+    """The run of a ``catboost_info`` folder: ``[(None, Curves)]`` (see the module's docstring).
+
+    Raises:
+        ReadError: a file too big, or one whose numbers cannot be read (the file and the line).
+    """
+    json_file = folder / "catboost_training.json"
+    if json_file.is_file():
+        return [(None, parse_catboost_training(_text(json_file), json_file.name, str(json_file)))]
+    results, iters = {}, None
+    for kind in ("learn", "test"):
+        f = folder / f"{kind}_error.tsv"
+        if f.is_file():
+            its, results[kind] = _tsv(_text(f), f.name)
+            iters = its if iters is None or len(its) > len(iters) else iters
+    if not results:
+        raise ReadError(f"{folder.name}: CatBoost's folder without learn_error.tsv or catboost_training.json")
+    c = read_results(results, folder.name, str(folder), loss=next(iter(results.get("learn") or {}), None),
+                     epochs=iters)
+    c.notes.append("CatBoost's learn_error.tsv/test_error.tsv (catboost_training.json, not there, also "
+                   "says which iterations were planned)")
+    return [(None, c)]
+
+
+def parse_catboost_training(text: str, label: str, source: str) -> Curves:
+    """The curves of CatBoost's ``catboost_training.json``, iterations as epochs, and the stop its
+    overfitting detector made when it ended the run before ``iteration_count``."""
+    try:
+        doc = json.loads(text)
+        meta, rows = doc["meta"], doc["iterations"]
+        metrics = {kind: [m["name"] for m in meta[f"{kind}_metrics"]] for kind in ("learn", "test")}
+        sets = {kind: list(meta.get(f"{kind}_sets") or []) for kind in ("learn", "test")}
+        results = {s: {m: [] for m in metrics[kind]} for kind in ("learn", "test") for s in sets[kind]}
+        iters = []
+        for row in rows:
+            iters.append(int(row["iteration"]))
+            for kind in ("learn", "test"):
+                vals, k = row.get(kind) or [], len(metrics[kind])
+                for i, s in enumerate(sets[kind]):
+                    for j, m in enumerate(metrics[kind]):
+                        v = vals[i * k + j] if i * k + j < len(vals) else None
+                        results[s][m].append(None if v is None else float(v))
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError) as e:
+        raise ReadError(f"{label}: a CatBoost catboost_training.json that does not read ({type(e).__name__}: "
+                        f"{str(e)[:80]}); diagnose its folder, whose learn_error.tsv and test_error.tsv hold the same") from None
+    results = {s: d for s, d in results.items() if d}
+    if not iters or not results:
+        raise ReadError(f"{label}: a CatBoost catboost_training.json with no iterations")
+    learn = sets["learn"][0] if sets["learn"] else None
+    objective = metrics["learn"][0] if learn is not None and metrics["learn"] else None
+    loss = objective if objective in metrics["test"] or not sets["test"] else None
+    c = read_results(results, label, source, loss=loss, epochs=iters)
+    planned = meta.get("iteration_count")
+    if sets["test"] and metrics["test"] and isinstance(planned, int) and iters[-1] + 1 < planned:
+        first = metrics["test"][0]  # the overfitting detector watches the eval metric: the first test metric
+        key = round_names({s: list(d) for s, d in results.items()}, loss).keys.get((sets["test"][0], first))
+        y = c.series.get(key)
+        if y is not None and np.isfinite(y).any():
+            mode = "max" if meta["test_metrics"][0].get("best_value") == "Max" else "min"
+            best = int(np.nanargmax(y) if mode == "max" else np.nanargmin(y))
+            c.stop = {"monitor": key, "mode": mode, "criterion": "CatBoost's overfitting detector",
+                      "stopped": True, "stopped_epoch": iters[-1], "best_epoch": iters[best],
+                      "best_value": float(y[best]), "restored": None, "last_epoch": iters[-1],
+                      "epochs_planned": planned,
+                      "reason": f"{first} on {sets['test'][0]!r} stopped improving at iteration {iters[best]} "
+                                f"(of iteration_count={planned})"}
+    return c
+
+
+def _text(path: Path) -> str:
+    size = os.path.getsize(path)
+    if size > MAX_LOG_BYTES:
+        raise ReadError(too_big(path.name, in_words(size)))
+    return decode(path.read_bytes(), path.name)
+
+
+def _tsv(text: str, label: str) -> tuple[list[int], dict]:
+    """``iter`` and a column per metric, tab-separated: the iterations and ``{metric: values}``."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if not lines or not lines[0].startswith("iter\t"):
+        raise ReadError(f"{label}: not CatBoost's error log (its first line is 'iter' and the metrics, tab-separated)")
+    names = lines[0].split("\t")[1:]
+    if len(lines) - 1 > MAX_LOG_LINES:
+        raise ReadError(f"{label}: {len(lines) - 1:,} iterations, more than the {MAX_LOG_LINES:,} epochs fitwatch reads")
+    iters, cols = [], {m: [] for m in names}
+    for i, ln in enumerate(lines[1:], 2):
+        cells = ln.split("\t")
+        try:
+            iters.append(int(cells[0]))
+            for m, v in zip(names, cells[1:] + [None] * len(names)):
+                cols[m].append(None if v in (None, "") else float(v))
+        except ValueError:
+            raise ReadError(f"{label}, line {i}: not a number ({ln[:60]!r}); CatBoost writes 'iter' and numbers") from None
+    return iters, cols
