@@ -26,7 +26,9 @@ from fitwatch.diagnosis.readers.resumed import join_resumed
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / "tests" / "data" / "real"
 KERAS_CSV = (REAL / "keras" / "k001.csv").read_text()
-LIMIT_S = 2.0  # each read, on a slow CI machine
+LIMIT_S = 2.0  # each read, on a slow CI machine...
+PER_MIB_S = 0.5  # ...plus the slowest rate docs/reliability.md states, for a file that mutations made big
+# (5,000 nines for every 8th number of a line repeated 2,000 times: 124 MB, read in 6-8 s)
 
 
 def write(tmp_path, name, content) -> Path:
@@ -37,14 +39,15 @@ def write(tmp_path, name, content) -> Path:
 
 def read(path: Path):
     """``read_curves(path)`` under the rule: the runs, or the ReadError (one line, naming the file),
-    within LIMIT_S."""
+    within LIMIT_S plus PER_MIB_S a MiB."""
     t0 = time.perf_counter()
     try:
         out = read_curves(path)
     except ReadError as e:
         out = e
     dt = time.perf_counter() - t0
-    assert dt < LIMIT_S, f"{path.name}: read in {dt:.1f} s"
+    limit = LIMIT_S + PER_MIB_S * path.stat().st_size / 2**20
+    assert dt < limit, f"{path.name}: read in {dt:.1f} s ({path.stat().st_size / 2**20:.1f} MiB)"
     if isinstance(out, ReadError):
         msg = str(out)
         assert "\n" not in msg and path.name in msg, msg

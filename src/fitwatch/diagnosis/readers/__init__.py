@@ -20,6 +20,9 @@
   ``Test set: Average loss: 0.16, Accuracy: 9600/10000 (96%)`` per epoch), what a scikit-learn MLP
   printed with ``verbose=True`` (``Iteration 3, loss = 1.98``, ``Validation score: 0.61``); any of them
   gzip-compressed;
+* OpenMMLab's JSON logs: MMCV's ``*.log.json`` (``mode`` train/val lines, ``iter`` counting each
+  epoch's iterations, a header line with ``seed``) and MMEngine's ``scalars.json`` (a validation
+  line per epoch numbered by ``step``) as one run;
 * CatBoost's ``catboost_info`` folder (``catboost_training.json``, or ``learn_error.tsv`` and
   ``test_error.tsv``), or one of its files: one run (``boosting_results``);
 * an MLflow run's ``metrics`` folder (``mlruns/<experiment>/<run>/metrics/<name>``, lines of

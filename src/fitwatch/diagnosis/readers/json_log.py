@@ -230,6 +230,7 @@ def _parse_json_lines(text: str, label: str, source: str) -> list[tuple]:
         raise ReadError(f"{label}: line {linenos[i]}: mixes runs (lists of values) with epochs (single values); "
                         f"write one kind per file")
     objs, more = _without_lists(objs)
+    more += _epoch_of_validation_lines(objs)
     objs, linenos, merged = _merge_same_step(objs, linenos)
     return rows_table(objs, linenos, label, source, notes + more + merged)
 
@@ -257,6 +258,30 @@ def _merge_same_step(objs: list[dict], linenos: list[int]) -> tuple[list[dict], 
         return objs, linenos, []
     return out, lines, [f"{n} lines merged with the line before them, of the same step or epoch (a training line, "
                         f"then a validation line)"]
+
+
+def _epoch_of_validation_lines(objs: list[dict]) -> list[str]:
+    """MMEngine's ``scalars.json`` (OpenMMLab 3.x, epoch-based): training lines carry ``epoch``, ``iter``
+    and a global ``step``; the validation line after each epoch carries only ``step``, the epoch's
+    number, and metrics no training line has (``coco/bbox_mAP``, ``accuracy/top1``). Those lines get
+    their ``epoch`` and ``val_`` names, in place; they were dropped as rows without an epoch."""
+    with_epoch = [o for o in objs if "epoch" in o]
+    rest = [o for o in objs if "epoch" not in o]
+    if not with_epoch or not rest or not all("step" in o for o in rest):
+        return []
+    epochs = {o["epoch"] for o in with_epoch}
+    trained = {k for o in with_epoch for k in o}
+    steps = [o["step"] for o in rest]
+    own = {k for o in rest for k in o} - trained - {"step"}
+    if not own or not all(isinstance(v, int) and v in epochs for v in steps) or steps != sorted(set(steps)):
+        return []
+    for o in rest:
+        step = o.pop("step")
+        for k in list(o):
+            o[k if k.startswith("val") else f"val_{k}"] = o.pop(k)
+        o["epoch"] = step
+    return [f"{len(rest)} lines without an epoch read as the validation of the epoch their step names "
+            f"(MMEngine's scalars.json): {', '.join(sorted(own)[:4])}{' ...' if len(own) > 4 else ''}"]
 
 
 def _holds_run(obj: dict) -> bool:

@@ -336,7 +336,9 @@ def _split_runs(rows: list[int], epochs: Col | None, steps: Col | None, aggregat
         # with an epoch column, only rows that have an epoch count the steps: old Lightning versions
         # write validation batch rows without an epoch, numbered by a step counter of their own
         counted = ev is None or math.isfinite(e)
-        if s == s and counted and prev_s is not None and s < prev_s:
+        # a step counter that goes back as the epoch goes forward counts the iterations of each epoch
+        # (OpenMMLab's "iter"): not a new run
+        if s == s and counted and prev_s is not None and s < prev_s and not (prev_e is not None and e > prev_e):
             new = True
         if new and parts[-1]:
             parts.append([])

@@ -292,6 +292,9 @@ def _classify(cols: list[Col], notes: list) -> _Table:
                 t.index = c
             continue
         if kind == "run":  # several (seed, model): each combination is a run
+            if 2 * (nv + c.n_text) < c.vals.size:  # a seed said once, in a header line (OpenMMLab's first line)
+                notes.append(f"{c.name} is given in {nv + c.n_text} of {c.vals.size} rows: not a run column, ignored")
+                continue
             t.run = c if t.run is None else _joined(t.run, c)
             continue
         if kind == "phase" and t.phase is None and c.texts is not None:
@@ -337,7 +340,8 @@ def _pivot_phases(t: _Table, notes: list) -> bool:
                 k = f"val_{key}"
             else:
                 k = f"test_{key}"
-            new.append([k, np.where(mask, vals, np.nan), present & mask, pct, per_step, c])
+            if (present & mask).any():  # a metric no row of this phase holds (mAP in training rows) is no series
+                new.append([k, np.where(mask, vals, np.nan), present & mask, pct, per_step, c])
     t.entries = new
     notes.append(f"{t.phase.name} column: rows of {', '.join(sorted(kinds))} read as separate series")
     return True
