@@ -276,3 +276,16 @@ def test_a_fitted_mlp_whose_early_stopping_never_fired_is_told_to_lower_its_pati
     assert mlp.n_iter_ == 40 and 40 - 1 - restored.evidence["best_epoch"] >= 5, restored.evidence
     assert "sklearn n_iter_no_change=100, never fired" in restored.message, restored.message
     assert CATALOGUE["less_patience"] in got and not any("early_stopping=True" in r for r in got), got
+
+
+def test_a_first_epoch_blow_up_then_chance_is_not_learning_not_good_fit():
+    """A third trial's Lightning run, Adam at lr=1.0 on digits (10 classes): training loss 1074 at epoch 0,
+    then 2.33-2.39 (ln 10 = 2.303), validation accuracy 0.076-0.128. It was good_fit ("both losses fell and
+    settled"): its validation accuracy's median, 0.088, read 11 classes, and ln 11 hid the floor."""
+    d = fitwatch.diagnose(LOGS / "lightning_adam_lr1_blowup.csv")
+    top = d.findings[0]
+    assert d.verdict == "not_learning", d
+    assert top.evidence["classes_guess"] == 10 and "467 times the no-skill level ln(10)" in top.message
+    assert "memorised" not in top.message  # training never got below ln 10 either
+    assert top.remedies[0] == CATALOGUE["lr_down"] and CATALOGUE["lr_up"] not in remedies(d)
+    assert not any("fits its training data" in n for n in d.notes)

@@ -136,7 +136,8 @@ def weigh_remedies(ctx: Context, curves: Curves, findings: list, *, last: bool) 
     classes = curves.context.get("classes")
     chance = ctx.chance.get("loss") or ctx.chance.get("val_loss") or (math.log(classes) if classes else None)
     ev = run_evidence(curves, ctx.cl.y if ctx.cl else None, ctx.cv.y if ctx.cv else None,
-                      share=ctx.t.end_above_start, fits=fits_training(ctx.cl, ctx.acc), chance=chance)
+                      share=ctx.t.end_above_start, chance=chance,  # not_learning fits nothing, whatever its fall
+                      fits=fits_training(ctx.cl, ctx.acc) and not (findings and findings[0].code == "not_learning"))
     if last:
         ev.add("best_is_last")
     if any(f.code == "overconfident" and f.evidence.get("accuracy_rose_since_best") for f in findings):

@@ -66,12 +66,14 @@ def at_chance(loss: np.ndarray | None, acc: np.ndarray | None, t) -> float | Non
     if not (0.0 < a_mid < 1.0) or not (0.0 < level < 12.0):  # ln k for k up to 160,000 classes
         return None
     # the class counts whose ln k the loss sits at and whose chance accuracy 1/k the accuracy sits
-    # at; of those, the one whose chance accuracy is closest
+    # at; of those, the largest whose ln k the loss is not below: a model that learned nothing sits at
+    # or above ln k, never far below, while an accuracy at chance is noisy (0.088 of a constant guess
+    # among 10 classes, ln 11 by it, where the loss sat at 2.35: ln 10)
     lo = max(2, math.ceil(math.exp(level / (1.0 + t.chance_loss_above))), math.ceil(t.chance_acc_low / a_mid))
     hi = min(math.floor(math.exp(level / (1.0 - t.no_skill_margin))), math.floor(t.chance_acc_high / a_mid))
     if lo > hi:
         return None
-    return math.log(min(max(round(1.0 / a_mid), lo), hi))
+    return math.log(min(max(math.floor(math.exp(level)), lo), hi))
 
 
 def accuracy_rose(acc: np.ndarray | None, t) -> bool:
@@ -225,7 +227,10 @@ def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None, float | None
         one_class = None
     if one_class is not None:
         learned = False
-    memorised = val_chance if ctx.cl is not None and _fell(ctx.cl, t) and "loss" not in ctx.chance else None
+    # memorised: training went below the no-skill level validation sits at (a training loss that fell
+    # from a first-epoch blow-up to ln k learned nothing either: lr far too high)
+    memorised = val_chance if (ctx.cl is not None and _fell(ctx.cl, t) and "loss" not in ctx.chance and val_chance
+                               and ctx.cl.min < val_chance * (1 - t.no_skill_margin)) else None
     return learned, drops, val_fixed, one_class, memorised
 
 
@@ -257,6 +262,11 @@ def _frozen_since(acc: np.ndarray, Ek) -> int | None:
 
 #: a loss under this share of the class prior's entropy did not stop at the prior
 _PRIOR_BELOW = 0.8
+
+
+def fmt_ratio(r: float) -> str:
+    """A ratio in words: ``6``, ``2.5``, ``466`` (never ``4.7e+02``)."""
+    return f"{r:.2g}" if r < 100 else f"{r:,.0f}"
 
 
 def prior_floor(share: float) -> float:
@@ -303,7 +313,8 @@ def not_learning(ctx: Context) -> Verdict | None:
     start, low = float(c.y[0]), float(np.nanmin(c.y))  # raw, as logged and as the message states them
     ev = {"relative_drop": {k: round(v, 5) for k, v in drops.items()}, "start": start, "lowest": low,
           "smoothed_start": c.start, "smoothed_lowest": c.min, "noise": c.sigma}
-    chance = ctx.chance.get("loss" if c is ctx.cl else "val_loss")
+    # the training loss without an accuracy of its own: the class count validation's accuracy at chance gives
+    chance = ctx.chance.get("loss" if c is ctx.cl else "val_loss") or ctx.chance.get("val_loss")
     floor = _floor_evidence(ctx, c, chance, ev)
     smooth = c.sigma < 0.01 * abs(c.start) if c.start else True
     jump = spiked(c.y, t.end_above_start)
@@ -351,7 +362,7 @@ def not_learning(ctx: Context) -> Verdict | None:
         finding.remedies = remedies_for("not_learning", first=["check_data", "optimizer_state"], drop=("lr_up",))
     if blew and one_class is None and not val_fixed:
         ev["first_value"] = float(c.y[0])
-        finding.message = (f"The first epoch's mean loss, {c.y[0]:.4g}, is {c.y[0] / chance:.2g} times the no-skill "
+        finding.message = (f"The first epoch's mean loss, {c.y[0]:.4g}, is {fmt_ratio(c.y[0] / chance)} times the no-skill "
                            f"level ln({int(round(math.exp(chance)))}) = {chance:.4g}, where an untrained classifier "
                            f"starts: the loss blew up during that epoch, and it has sat at the no-skill level since "
                            f"(at best {c.min:.4g}), its accuracy at chance.")
