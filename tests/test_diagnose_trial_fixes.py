@@ -289,3 +289,22 @@ def test_a_first_epoch_blow_up_then_chance_is_not_learning_not_good_fit():
     assert "memorised" not in top.message  # training never got below ln 10 either
     assert top.remedies[0] == CATALOGUE["lr_down"] and CATALOGUE["lr_up"] not in remedies(d)
     assert not any("fits its training data" in n for n in d.notes)
+
+
+def test_a_fitted_mlp_regressor_overfitting_beside_its_falling_loss_curve_is_overfitting():
+    """A third trial: MLPRegressor((256, 256), early_stopping=True, alpha=0) on 100 diabetes rows; its
+    validation R² peaked at epoch 6 (1 - R² 0.737) and ended at 0.855 while loss_curve_ fell 0.258 -> 0.086:
+    it was good_fit. A training loss of another measure that kept falling lets the rise count."""
+    sk = pytest.importorskip("sklearn.neural_network")
+    from sklearn.datasets import load_diabetes
+    from sklearn.preprocessing import scale
+
+    X, y = load_diabetes(return_X_y=True)
+    X, y = scale(X), (y - y.mean()) / y.std()
+    m = sk.MLPRegressor(hidden_layer_sizes=(256, 256), early_stopping=True, validation_fraction=0.3, n_iter_no_change=30, max_iter=500,
+                        random_state=0, alpha=0).fit(X[:100], y[:100])
+    d = fitwatch.diagnose(m)
+    best = int(np.argmax(m.validation_scores_))
+    assert d.verdict == "overfitting" and d.best_epoch == best, d
+    assert "kept lowering its own objective" in d.findings[0].message
+    assert d.findings[0].evidence["objective_end"] < d.findings[0].evidence["objective_at_best"]

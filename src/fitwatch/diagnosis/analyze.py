@@ -216,7 +216,9 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
                    r2=_r2(curves, idx) if on_loss else None,
                    chance={k: v for k, v in (("loss", at_chance(cl and cl.y, acc, t)),
                                              ("val_loss", at_chance(cv and cv.y, vacc, t))) if v is not None},
-                   ranks=_ranks(curves, idx, t) if on_loss else None, lr_decayed=decayed_lr(curves))
+                   ranks=_ranks(curves, idx, t) if on_loss else None, lr_decayed=decayed_lr(curves),
+                   other_train=curves.series["loss"][idx] if L is None and "loss" in curves.series
+                   and monitor not in ("val_loss", "loss") else None)
 
 
 #: a ranking metric: ROC AUC by its usual names (Keras's auc, Lightning's auroc, roc_auc)

@@ -85,6 +85,9 @@ class Context:
         ranks: the name of a logged AUC (training's or validation's) that rose as an accuracy that
             learned does (:func:`fitwatch.diagnosis.checks.learning.accuracy_rose`), or None: the
             model learned to rank, whatever a frozen accuracy says.
+        other_train: the training loss on the judged epochs when the judged curve has no training
+            counterpart (an MLP's ``loss_curve_`` beside its validation score), else None: not
+            compared with it, but a training loss that kept falling is what overfitting shows.
         lr_decayed: ``(last, peak)`` of a logged learning rate that had decayed to about 0 by the end
             (:func:`fitwatch.diagnosis.evidence.decayed_lr`), or None.
     """
@@ -110,6 +113,7 @@ class Context:
     chance: dict = field(default_factory=dict)
     ranks: str | None = None
     lr_decayed: tuple | None = None
+    other_train: np.ndarray | None = None
 
 
 class Verdict(NamedTuple):

@@ -83,14 +83,26 @@ def val_rose(ctx: Context) -> Verdict | None:
         return None
     rise = cv.end - cv.min
     ups = float(np.mean(np.diff(cv.s[m:]) > 0))
-    if not (rise > t.overfit_rise * cv.drop and rise > t.noise_k * cv.sigma and ups >= 0.7):
+    # a training loss of another measure (an MLP's loss_curve_ beside its validation score) that kept
+    # falling after validation's best: validation's rise is then judged as turned_up judges it
+    other = ctx.other_train
+    fell = other is not None and other.size == n and np.isfinite(other[[m, -1]]).all() \
+        and other[-1] < (1 - t.gap_train_fall) * other[m]
+    noise = t.noise_k * cv.sigma / math.sqrt(max(1, min(5, n - m)))
+    beside_fall = fell and rise > noise and (rise > t.overfit_rise * cv.drop or rise > t.overfit_rise_level * abs(cv.min))
+    if not beside_fall and not (rise > t.overfit_rise * cv.drop and rise > t.noise_k * cv.sigma and ups >= 0.7):
         return None
     ev = {"best_val_loss": float(cv.y.min()), "smoothed_min_val_loss": cv.min, "lowest_smoothed_epoch": Ek(m),
           "smoothed_val_loss_end": cv.end, "rise": rise, "rise_vs_drop": rise / cv.drop,
           "share_of_steps_up": ups}
+    if fell:
+        ev.update(objective_at_best=float(other[m]), objective_end=float(other[-1]))
     msg = (f"Validation loss bottomed out around epoch {Ek(m)} ({cv.min:.4g}) and rose at {100 * ups:.0f}% of "
            f"the epochs after it, to {cv.end:.4g}: the usual sign of overfitting (there is no training curve "
-           f"to confirm it).")
+           f"to confirm it)." if not fell else
+           f"Validation loss bottomed out around epoch {Ek(m)} ({cv.min:.4g}) and rose to {cv.end:.4g} "
+           f"(+{100 * rise / abs(cv.min):.0f}%, values smoothed) while training kept lowering its own objective "
+           f"({other[m]:.4g} -> {other[-1]:.4g}, the curve named loss: another measure, its trend only).")
     return Verdict("overfitting", primary("overfitting", [Ek(m), ctx.span[1]], ev, msg,
                                           remedies_for("overfitting")), onset=m)
 
