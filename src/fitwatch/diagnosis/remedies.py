@@ -114,8 +114,9 @@ VARIANTS: dict[str, dict[str, str]] = {
         "more_epochs": "Train more rounds (num_boost_round, n_estimators; iterations in CatBoost).",
     },
     "sklearn_mlp": {
-        "early_stopping": "Stop early: early_stopping=True in the estimator (it keeps the weights of the best "
-                          "validation score), or fitwatch.sklearn.fit(..., stop=fitwatch.EarlyStopping()).",
+        "early_stopping": "Stop early: early_stopping=True in the estimator when you call its fit (it keeps the "
+                          "weights of the best validation score); under fitwatch.sklearn.fit (partial_fit, which "
+                          "ignores it), stop=fitwatch.EarlyStopping() returns the best epoch's estimator.",
         "more_epochs": "Train for more epochs (a higher max_iter).",
     },
     "linear": {
@@ -203,10 +204,10 @@ RULES: tuple[Rule, ...] = (
                                             "lr_plateau", "lr_schedule", "less_regularisation"),
          ("nonlinear", "alpha", "alpha_down")),
     Rule("sklearn_mlp", "scikit-learn's MLPClassifier/MLPRegressor (context model='sklearn_mlp'): no dropout, "
-                        "normalisation layers, initialisation, clipping, schedule or augmentation to choose; its L2 penalty is "
-                        "alpha",
+                        "normalisation layers, initialisation, clipping, schedule, augmentation or label smoothing to choose; "
+                        "its L2 penalty is alpha",
          ("dropout", "weight_decay", "batch_norm", "init", "gradient_clipping", "lr_plateau", "lr_schedule",
-          "augmentation", "less_regularisation"), ("alpha", "alpha_down")),
+          "augmentation", "less_regularisation", "label_smoothing"), ("alpha", "alpha_down")),
     Rule("transformers", "a Hugging Face Trainer run (its callback or trainer_state.json): regularised through "
                          "TrainingArguments and the model's config, not Keras layers",
          ("weight_decay", "dropout", "batch_norm", "init", "relu"), ("hf_regularise",)),
