@@ -66,6 +66,15 @@ def test_xgboost_train_rounds_are_its_evals_result(cancer, store_dir):
     assert booster.num_boosted_rounds() == 30 and booster.attr("best_iteration") is None  # no stop: left alone
 
 
+def test_a_recorded_boosters_logloss_is_a_class_loss(cancer, store_dir):
+    """A third trial: a recorded binary:logistic run said "no class in sight" (its loss, logloss, is
+    stored as loss/val_loss; the name it had is in the run's info)."""
+    _xgb(cancer, 30, [fitwatch.xgboost.Callback("xgb-classes", diagnose=False)])
+    d = fitwatch.diagnose(fitwatch.load("xgb-classes"))
+    assert not any("no class in sight" in n for n in d.notes), d.notes
+    assert read_curves(fitwatch.load("xgb-classes"))[0].context["loss_metric"] == "logloss"
+
+
 def test_xgbclassifier_fit_rounds_are_its_evals_result(cancer, store_dir):
     X, y, Xv, yv = cancer
     cb = fitwatch.xgboost.Callback("xgb-sk", diagnose=False)

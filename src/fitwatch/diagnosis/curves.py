@@ -156,6 +156,8 @@ def _framework_context(info: dict) -> dict:
             out["model"] = "linear"
     if info.get("data") in ("text", "image", "tabular"):
         out["data"] = info["data"]
+    if isinstance(info.get("loss_metric"), str):  # a booster's (fitwatch.xgboost, .lightgbm): logloss, rmse...
+        out["loss_metric"] = info["loss_metric"]
     classes = info.get("classes")
     if isinstance(classes, int) and not isinstance(classes, bool) and classes >= 2:  # a Trainer's classifier head
         out["classes"] = classes
