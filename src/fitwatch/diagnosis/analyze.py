@@ -188,8 +188,8 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
         findings.append(Finding("missing_validation", "info", span, {"curves": sorted(curves.series)},
                                 "There is no validation loss: overfitting and generalisation cannot be judged; "
                                 "the verdict rests on the training loss alone.", []))
+    other = monitor not in ("val_loss", "loss") and "loss" in curves.series  # an MLP's loss_curve_ beside its score
     if L is None:
-        other = monitor not in ("val_loss", "loss") and "loss" in curves.series  # an MLP's loss_curve_ beside its score
         findings.append(Finding("missing_training", "info", span, {"curves": sorted(curves.series)},
                                 f"{monitor} has no training counterpart: the verdict rests on it alone (the "
                                 f"training curve, loss, measures something else and is not compared with it)."
@@ -217,8 +217,7 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
                    chance={k: v for k, v in (("loss", at_chance(cl and cl.y, acc, t)),
                                              ("val_loss", at_chance(cv and cv.y, vacc, t))) if v is not None},
                    ranks=_ranks(curves, idx, t) if on_loss else None, lr_decayed=decayed_lr(curves),
-                   other_train=curves.series["loss"][idx] if L is None and "loss" in curves.series
-                   and monitor not in ("val_loss", "loss") else None)
+                   other_train=curves.series["loss"][idx] if L is None and other else None)
 
 
 #: a ranking metric: ROC AUC by its usual names (Keras's auc, Lightning's auroc, roc_auc)

@@ -149,7 +149,7 @@ from fitwatch.diagnosis.readers.columns import (
     warn,
 )
 from fitwatch.diagnosis.readers.csv_log import parse_csv
-from fitwatch.diagnosis.readers.decode import MAX_LOG_BYTES, decode as _decode, in_words as _size, too_big as _too_big
+from fitwatch.diagnosis.readers.decode import MAX_LOG_BYTES, read_text
 from fitwatch.diagnosis.readers.hf_trainer_state import (
     is_trainer_state,
     parse_trainer_log,
@@ -316,22 +316,13 @@ def _log_suffix(p: Path) -> str:
 def _read_file(path: Path, base: str) -> list[Curves]:
     """The runs of one log file; ``base`` names them (``base``, or ``base#1``, ``base#2``...)."""
     label = path.name
-    try:
-        size = path.stat().st_size
-        if size > MAX_LOG_BYTES:
-            raise ReadError(_too_big(label, _size(size)))
-        raw = path.read_bytes()
-    except OSError as e:
-        dangling = path.is_symlink() and not path.exists()
-        raise ReadError(f"{label}: cannot read ({e.strerror}{': a link to a file that is gone' if dangling else ''})") from None
-    text = _decode(raw, label)
-    del raw
+    if path.name in CATBOOST_FILES and is_catboost_dir(os.listdir(path.parent)):  # one file of CatBoost's folder:
+        return name_runs(read_catboost_dir(path.parent), base)  # the run of them all (test_error is validation)
+    text = read_text(path)
     first = _NOT_SPACE.search(text)
     if first is None:
         raise ReadError(f"{label}: empty file; expected a CSV with a header line (epoch,loss,val_loss) "
                         f"or JSON lines ({{\"loss\": ..., \"val_loss\": ...}} per epoch)")
-    if path.name in CATBOOST_FILES and is_catboost_dir(os.listdir(path.parent)):  # one file of CatBoost's folder:
-        return name_runs(read_catboost_dir(path.parent), base)  # the run of them all (test_error is validation)
     if first.group() in "{[":
         runs = _parse_any_json(text, label, str(path))
     elif is_mlflow_file(text):  # one metric file of an MLflow run, named alone

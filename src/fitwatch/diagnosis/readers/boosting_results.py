@@ -48,7 +48,6 @@ Example:
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +56,7 @@ import numpy as np
 
 from fitwatch.diagnosis.curves import Curves
 from fitwatch.diagnosis.readers.columns import MAX_LOG_LINES, ReadError, is_numbers
-from fitwatch.diagnosis.readers.decode import MAX_LOG_BYTES, decode, in_words, too_big
+from fitwatch.diagnosis.readers.decode import read_text
 
 #: metrics that are losses (lower is better), by their name before any ``@``: XGBoost's, then LightGBM's
 LOSSES = frozenset({
@@ -248,12 +247,12 @@ def read_catboost_dir(folder: Path) -> list[tuple]:
     """
     json_file = folder / "catboost_training.json"
     if json_file.is_file():
-        return [(None, parse_catboost_training(_text(json_file), json_file.name, str(json_file)))]
+        return [(None, parse_catboost_training(read_text(json_file), json_file.name, str(json_file)))]
     results, iters = {}, None
     for kind in ("learn", "test"):
         f = folder / f"{kind}_error.tsv"
         if f.is_file():
-            its, results[kind] = _tsv(_text(f), f.name)
+            its, results[kind] = _tsv(read_text(f), f.name)
             iters = its if iters is None or len(its) > len(iters) else iters
     if not results:
         raise ReadError(f"{folder.name}: CatBoost's folder without learn_error.tsv or catboost_training.json")
@@ -307,13 +306,6 @@ def parse_catboost_training(text: str, label: str, source: str) -> Curves:
                       "reason": f"{first} on {sets['test'][0]!r} stopped improving at iteration {iters[best]} "
                                 f"(of iteration_count={planned})"}
     return c
-
-
-def _text(path: Path) -> str:
-    size = os.path.getsize(path)
-    if size > MAX_LOG_BYTES:
-        raise ReadError(too_big(path.name, in_words(size)))
-    return decode(path.read_bytes(), path.name)
 
 
 def _tsv(text: str, label: str) -> tuple[list[int], dict]:

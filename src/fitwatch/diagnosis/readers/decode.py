@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import zlib
+from pathlib import Path
 
 from fitwatch.diagnosis.readers.columns import ReadError
 
@@ -57,7 +58,23 @@ def _gunzip(raw: bytes, label: str) -> bytes:
     return b"".join(out)
 
 
+def read_text(path: Path) -> str:
+    """The text of the log file ``path`` (:func:`decode`), refused unread past :data:`MAX_LOG_BYTES`;
+    a file that cannot be read is one line naming it (and a link to a file that is gone, so)."""
+    label = path.name
+    try:
+        size = path.stat().st_size
+        if size > MAX_LOG_BYTES:
+            raise ReadError(too_big(label, in_words(size)))
+        raw = path.read_bytes()
+    except OSError as e:
+        dangling = path.is_symlink() and not path.exists()
+        raise ReadError(f"{label}: cannot read ({e.strerror}{': a link to a file that is gone' if dangling else ''})") from None
+    return decode(raw, label)
+
+
 def decode(raw: bytes, label: str) -> str:
+    """``raw`` as text (see the module's docstring), or a one-line :class:`ReadError` naming ``label``."""
     if raw[:2] == b"\x1f\x8b":
         raw = _gunzip(raw, label)
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with a BOM (PowerShell's Out-File)
