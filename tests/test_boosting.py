@@ -230,6 +230,29 @@ def test_diagnose_evals_result_verdicts():
     assert d.verdict == "good_fit" and "metric 'rmse' is the loss" in d.notes[0]
 
 
+def test_an_overfitting_booster_is_told_its_own_librarys_parameters(cancer, store_dir):
+    """A third trial: an XGBoost run's remedies named LightGBM's num_leaves and CatBoost's depth beside
+    its own. The library a run was recorded with, or whose results' names give it away, is named alone;
+    results whose names say nothing (sets train/eval, metric rmse) keep every library's words."""
+    told = lambda d: " ".join(r for f in d.findings for r in f.remedies)  # noqa: E731
+    X, y = make_classification(300, 20, n_informative=5, flip_y=0.15, random_state=0)
+    deep = (X[:200], y[:200], X[200:], y[200:])
+    _xgb(deep, 300, [fitwatch.xgboost.Callback("xgb-deep", diagnose=False)],
+         {"max_depth": 8, "eta": 0.3, "min_child_weight": 0})
+    d = fitwatch.diagnose(fitwatch.load("xgb-deep"))
+    assert d.verdict == "overfitting" and "min_child_weight" in told(d) and "early_stopping_rounds" in told(d)
+    assert not any(w in told(d) for w in ("num_leaves", "lightgbm", "CatBoost", "l2_leaf_reg")), told(d)
+    X, y = load_diabetes(return_X_y=True)
+    reg = lightgbm.LGBMRegressor(n_estimators=400, num_leaves=63, min_child_samples=2, learning_rate=0.2, n_jobs=1,
+                                 verbose=-1).fit(X[:300], y[:300], eval_X=(X[:300], X[300:]), eval_y=(y[:300], y[300:]))
+    d = fitwatch.diagnose(reg.evals_result_)  # sets training and valid_1, metric l2
+    assert d.verdict == "overfitting" and "num_leaves" in told(d) and "lightgbm.early_stopping" in told(d)
+    assert not any(w in told(d) for w in ("max_depth 3-6", "XGBoost", "CatBoost", "eta")), told(d)
+    results = {"train": {"rmse": list(np.linspace(1, 0.1, 30))}, "eval": {"rmse": [1.0 - 0.05 * min(i, 10) + 0.02 * max(0, i - 10) for i in range(30)]}}
+    d = fitwatch.diagnose(results)
+    assert d.verdict == "overfitting" and all(w in told(d) for w in ("XGBoost", "lightgbm", "CatBoost")), told(d)
+
+
 def test_diagnose_reads_results_saved_as_json_and_from_the_command_line(tmp_path):
     results = {"training": {"binary_logloss": [0.6, 0.4, 0.3, 0.2, 0.1, 0.05, 0.03, 0.02]},
                "valid_1": {"binary_logloss": [0.62, 0.5, 0.45, 0.47, 0.52, 0.6, 0.7, 0.8]}}

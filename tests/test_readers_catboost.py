@@ -29,7 +29,7 @@ def test_a_catboost_info_folder_is_one_run_with_training_validation_and_the_dete
     stop = next(f for f in d.findings if f.code == "stopped_early")
     assert "Early stopping ended training at epoch 347" in stop.message and d.best_epoch == 327
     remedies = [r for f in d.findings for r in f.remedies]
-    assert not any("Stop at the best round" in r for r in remedies), remedies  # it did
+    assert not any("Stop at the best" in r for r in remedies), remedies  # it did
 
 
 def test_one_of_its_files_named_alone_reads_the_folders_run():
@@ -45,6 +45,10 @@ def test_iterations_logged_every_few_keep_their_numbers():
     assert c.epochs.tolist() == list(range(0, 200, 5)) + [199]
     assert c.context["loss_metric"] == "RMSE" and c.stop is None  # ran its 200 iterations
     assert c.val_loss[-1] == pytest.approx(57.19954661)
+    d = fitwatch.diagnose(REGRESSION)  # its own parameters' names only, not XGBoost's or LightGBM's
+    told = " ".join(r for f in d.findings for r in f.remedies)
+    assert d.verdict == "overfitting" and "l2_leaf_reg" in told and "early_stopping_rounds" in told, told
+    assert not any(w in told for w in ("num_leaves", "max_depth", "XGBoost", "lightgbm")), told
 
 
 def test_the_tsvs_alone_read_the_same_curves(tmp_path):

@@ -128,7 +128,8 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
                  fits: bool = False, chance: float | None = None) -> set[str]:
     """The evidence keys that hold for a run: ``spiked``, ``started_high`` (with ``chance``, the
     classifier's ln k), ``scheduler``, ``lr_decayed`` (:func:`decayed_lr`), ``clipped``, ``tabular`` (``context data``), ``boosted``
-    (``context model='boosting'``: XGBoost, LightGBM), ``linear`` and ``sklearn_mlp`` (``context model``),
+    (``context model='boosting'``: XGBoost, LightGBM, CatBoost; with ``xgboost``, ``lightgbm`` or ``catboost``
+    when the context's ``framework`` says which), ``linear`` and ``sklearn_mlp`` (``context model``),
     ``transformers`` (``context framework``), ``text`` (``context data``), and ``fits_training`` when ``fits``."""
     out = set()
     if spiked(train if train is not None else val, share):
@@ -146,6 +147,8 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
     model = curves.context.get("model")
     if model == "boosting":
         out.add("boosted")
+        if curves.context.get("framework") in ("xgboost", "lightgbm", "catboost"):  # its parameters' names only
+            out.add(curves.context["framework"])
     elif model in ("linear", "sklearn_mlp"):
         out.add(model)
     if curves.context.get("framework") in ("transformers", "lightning"):  # lightning: its words only (VARIANTS)

@@ -113,6 +113,40 @@ VARIANTS: dict[str, dict[str, str]] = {
                         "Booster.predict, num_iteration=best_iteration in LightGBM's.",
         "more_epochs": "Train more rounds (num_boost_round, n_estimators; iterations in CatBoost).",
     },
+    # one library's words (the run or its results say which: evidence xgboost, lightgbm, catboost), over "boosted"
+    "xgboost": {
+        "tree_regularise": "Regularise the trees: shallower ones (max_depth 3-6), more weight per leaf "
+                           "(min_child_weight), row and column subsampling below 1 (subsample, colsample_bytree), "
+                           "L2/L1 on leaf weights (reg_lambda, reg_alpha), gamma to prune splits, and a lower "
+                           "learning_rate (eta) with more rounds.",
+        "early_stopping": "Stop at the best round: early_stopping_rounds=... (xgboost.train, or the XGBClassifier/"
+                          "XGBRegressor constructor), or the fitwatch callback's stop=fitwatch.EarlyStopping().",
+        "restore_best": "Predict with the best round: iteration_range=(0, best_iteration + 1) in Booster.predict.",
+        "more_epochs": "Train more rounds (num_boost_round in xgboost.train, n_estimators in XGBClassifier/"
+                       "XGBRegressor).",
+    },
+    "lightgbm": {
+        "tree_regularise": "Regularise the trees: fewer leaves (num_leaves 15-63) or a max_depth, more samples per "
+                           "leaf (min_data_in_leaf, min_sum_hessian_in_leaf), row and feature subsampling below 1 "
+                           "(bagging_fraction with bagging_freq, feature_fraction), L2/L1 on leaf weights (lambda_l2, "
+                           "lambda_l1), and a lower learning_rate with more rounds.",
+        "early_stopping": "Stop at the best round: callbacks=[lightgbm.early_stopping(stopping_rounds=...)], or the "
+                          "fitwatch callback's stop=fitwatch.EarlyStopping().",
+        "restore_best": "Predict with the best round: num_iteration=best_iteration in predict.",
+        "more_epochs": "Train more rounds (num_boost_round in lightgbm.train, n_estimators in LGBMClassifier/"
+                       "LGBMRegressor).",
+    },
+    "catboost": {
+        "tree_regularise": "Regularise the trees: shallower ones (depth 4-6), a stronger L2 penalty on leaf values "
+                           "(l2_leaf_reg), row subsampling (subsample with bootstrap_type='Bernoulli' or 'MVS'), "
+                           "random_strength, and a lower learning_rate with more iterations.",
+        "early_stopping": "Stop at the best iteration: early_stopping_rounds=... in fit, with an eval_set and "
+                          "use_best_model=True (its default when there is an eval_set).",
+        "restore_best": "Keep the best iteration: use_best_model=True in fit (the default with an eval_set), or "
+                        "model.shrink(best_iteration + 1).",
+        "more_epochs": "Train more iterations (iterations=..., 1000 by default; with early_stopping_rounds it stops "
+                       "at the best).",
+    },
     "sklearn_mlp": {
         "early_stopping": "Stop early: early_stopping=True in the estimator when you call its fit (it keeps the "
                           "weights of the best validation score); under fitwatch.sklearn.fit (partial_fit, which "
@@ -230,6 +264,7 @@ RULES: tuple[Rule, ...] = (
 _ADDED_FOR = {"lr_down": {"underfitting", "not_learning"}, "lr_restart": {"still_improving"},
               "tree_regularise": {"overfitting"}, "alpha": {"overfitting"}, "hf_regularise": {"overfitting"},
               "monitor_accuracy": {"overfitting", "good_fit"}, "nonlinear": {"underfitting"}, "alpha_down": {"underfitting"}}
+_LIBRARIES = frozenset({"xgboost", "lightgbm", "catboost"})
 _KEY_OF = {sentence: key for key, sentence in CATALOGUE.items()}
 _KEY_OF.update({sentence: key for words in VARIANTS.values() for key, sentence in words.items()})
 
@@ -245,7 +280,8 @@ def apply_rules(findings, evidence: set[str] | frozenset[str]) -> None:
         ['lr_down', 'normalise_inputs']
     """
     rules = [r for r in RULES if r.evidence in evidence]
-    variants = {k: v for e in evidence for k, v in VARIANTS.get(e, {}).items()}
+    # a library's own words over the words of its kind (xgboost over boosted)
+    variants = {k: v for e in sorted(evidence, key=lambda e: e in _LIBRARIES) for k, v in VARIANTS.get(e, {}).items()}
     if not rules and not variants:
         return
     forbid = {k for r in rules for k in r.forbid}

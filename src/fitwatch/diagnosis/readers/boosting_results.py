@@ -191,9 +191,40 @@ def results_doc(text: str):
     return doc
 
 
+#: what gives a results dict's library away: the names the library gives its sets and metrics (a user's
+#: own set names, ``train``/``eval``, say nothing)
+_LIBRARY_SETS = (("xgboost", re.compile(r"validation_\d+$")), ("lightgbm", re.compile(r"(valid_\d+|training)$")),
+                 ("catboost", re.compile(r"learn$")))
+_LIBRARY_METRICS = {"xgboost": {"logloss", "mlogloss", "error", "merror"},
+                    "lightgbm": {"binary_logloss", "multi_logloss", "binary_error", "multi_error", "l1", "l2"}}
+
+
+def library_of(results: dict) -> str | None:
+    """The library whose evaluation results ``results`` are, when its own names say so and nothing
+    says otherwise: ``xgboost`` (sets ``validation_0``..., metrics ``logloss``, ``merror``...),
+    ``lightgbm`` (``training``, ``valid_0``; ``binary_logloss``, ``l2``...), ``catboost`` (set
+    ``learn``, capitalised metrics: ``Logloss``, ``RMSE``); else None. The remedies then name that
+    library's parameters only.
+
+    Example:
+        >>> library_of({"validation_0": {"logloss": [0.6]}, "validation_1": {"logloss": [0.7]}})
+        'xgboost'
+        >>> library_of({"train": {"rmse": [1.0]}, "eval": {"rmse": [1.2]}}) is None
+        True
+    """
+    votes = {lib for lib, pattern in _LIBRARY_SETS for s in results if pattern.match(str(s))}
+    metrics = {str(m) for d in results.values() for m in d}
+    votes |= {lib for lib, names in _LIBRARY_METRICS.items() if metrics & names}
+    if any(m[:1].isupper() for m in metrics):
+        votes.add("catboost")
+    return votes.pop() if len(votes) == 1 else None
+
+
 def read_results(results: dict, label: str, source: str, loss: str | None = None, epochs=None) -> Curves:
     """The curves of a booster's evaluation results (:func:`is_results`), rounds as epochs; a note
-    says which set was judged as validation and which metric as the loss.
+    says which set was judged as validation and which metric as the loss. Its context holds
+    ``model='boosting'``, the loss metric and, when the names give it away (:func:`library_of`), the
+    library as ``framework``.
 
     Raises:
         ReadError: more rounds than a run may hold.
@@ -217,7 +248,8 @@ def read_results(results: dict, label: str, source: str, loss: str | None = None
     if short:
         notes.append(f"shorter than {n} rounds, missing at the end: {', '.join(short)}")
     return Curves(np.arange(n) if epochs is None else np.asarray(epochs), series, source=source, notes=notes, missing=missing,
-                  context={"model": "boosting", "loss_metric": names.loss})  # trees: a booster's remedies
+                  context={"model": "boosting", "loss_metric": names.loss,  # trees: a booster's remedies
+                           **({"framework": lib} if (lib := library_of(results)) else {})})
 
 
 # -- CatBoost's catboost_info ------------------------------------------------------------------------
