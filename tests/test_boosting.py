@@ -277,11 +277,11 @@ def test_results_naming_rules():
 
 
 # -- bad arguments: one line each -------------------------------------------------------------------
-def test_no_loss_metric_names_monitor(cancer):
+def test_no_loss_metric_is_judged_on_the_validation_auc(cancer):
+    """eval_metric='auc' alone: no loss, a validation score: judged on val_auc, with a note."""
     _, results, _ = _xgb(cancer, 10, (), {"eval_metric": "auc"})
-    with pytest.raises(KeyError, match=r"no loss curve .*monitor=NAME.*val_auc") as e:
-        fitwatch.diagnose(results)
-    assert "\n" not in str(e.value)
+    d = fitwatch.diagnose(results)
+    assert d.monitor == "val_auc" and any(n.startswith("no validation loss: judged val_auc") for n in d.notes)
     assert fitwatch.diagnose(results, monitor="val_auc").monitor == "val_auc"
 
 

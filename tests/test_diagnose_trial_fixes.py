@@ -4,7 +4,10 @@ above the no-skill level from its first epoch, a run too short to have settled, 
 after a logged learning-rate schedule had already decayed to about 0; and numbers in messages that did
 not say what they were (a percentage of a negative loss, a smoothed minimum unnamed as one)."""
 
+import json
 import math
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -308,3 +311,42 @@ def test_a_fitted_mlp_regressor_overfitting_beside_its_falling_loss_curve_is_ove
     assert d.verdict == "overfitting" and d.best_epoch == best, d
     assert "kept lowering its own objective" in d.findings[0].message
     assert d.findings[0].evidence["objective_end"] < d.findings[0].evidence["objective_at_best"]
+
+
+def test_a_training_loss_beside_a_validation_accuracy_is_judged_on_the_accuracy(tmp_path):
+    """A log with a training loss and a validation accuracy only (a hand-written loop's train_loss and
+    val_acc): the loss still fell at the end while validation accuracy fell for 13 epochs after its peak,
+    and it was told "still improving: train longer". A reader judges the validation score, as the
+    labelling protocol does; show, runs and the diagnosis name one best epoch."""
+    x = np.arange(30)
+    loss = 1.5 * np.exp(-x / 6) + 0.05
+    vacc = 0.9 - 0.5 * np.exp(-x / 5) - 0.004 * np.maximum(0, x - 12)
+    d = fitwatch.diagnose({"loss": list(loss), "val_accuracy": list(vacc)})
+    assert d.verdict == "overfitting" and d.monitor == "val_accuracy" and d.best_epoch == int(np.argmax(vacc)), d
+    assert any(n.startswith("no validation loss: judged val_accuracy") for n in d.notes), d.notes
+    assert fitwatch.diagnose({"loss": list(loss), "val_accuracy": list(vacc)}, monitor="loss").verdict == "still_improving"
+    path = tmp_path / "log.csv"
+    path.write_text("epoch,train_loss,val_acc\n" + "".join(f"{i},{loss[i]},{vacc[i]}\n" for i in x))
+    show = subprocess.run([sys.executable, "-m", "fitwatch", "show", str(path)], capture_output=True, text=True, timeout=60)
+    assert f"best val_accuracy {vacc.max():.4g} at epoch 16" in show.stdout, show.stdout
+    store = tmp_path / "store"
+    with fitwatch.Run("acc", dir=store, progress=False) as run:
+        for e in run.epochs(30):
+            run.log_epoch(loss=float(loss[e]), val_accuracy=float(vacc[e]))
+    runs = subprocess.run([sys.executable, "-m", "fitwatch", "runs", "--dir", str(store), "--json"], capture_output=True,
+                          text=True, timeout=60)
+    [r] = json.loads(runs.stdout)
+    assert r["heads"] == [{"key": "val_accuracy", "best_epoch": 16, "best_value": pytest.approx(vacc.max())}], r
+    show = subprocess.run([sys.executable, "-m", "fitwatch", "show", "acc", "--dir", str(store)], capture_output=True,
+                          text=True, timeout=60)
+    assert "best val_accuracy" in show.stdout and "at epoch 16" in show.stdout, show.stdout
+
+
+def test_a_run_nan_from_its_second_epoch_is_not_told_to_train_longer():
+    """A fourth trial: an RNN without clipping, NaN from epoch 1, was diverged and then told "Only 0 usable
+    epochs... Train for more epochs"."""
+    d = fitwatch.diagnose({"loss": [2.3] + [math.nan] * 15, "val_loss": [2.31] + [math.nan] * 15})
+    assert d.verdict == "diverged", d
+    short = next(f for f in d.findings if f.code == "too_few_epochs")
+    assert not short.remedies and "before the loss became NaN" in short.message
+    assert not any("more epochs" in r for f in d.findings for r in f.remedies), d.findings

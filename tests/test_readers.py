@@ -1190,9 +1190,10 @@ def test_a_printout_of_one_line_per_epoch_is_read(tmp_path):
     assert run.series["loss"].tolist() == [0.91, 0.71, 0.61] and run.series["val_accuracy"].tolist() == [0.55, 0.65, 0.7]
 
 
-def test_a_log_of_metrics_without_a_loss_is_read_and_the_diagnosis_asks_for_monitor(tmp_path):
-    """A JSON history of accuracies only (train_acc, val_acc in percent): read; judged with
-    --monitor val_acc; without it, one line naming the curves and the option."""
+def test_a_log_of_metrics_without_a_loss_is_read_and_judged_on_its_validation_score(tmp_path):
+    """A JSON history of accuracies only (train_acc, val_acc in percent): read; judged on val_acc, with
+    a note (it asked for --monitor before: a validation score and no validation loss is judged on the
+    score, docs/diagnosis.md); a log with no validation curve at all still asks, in one line."""
     import fitwatch
 
     p = tmp_path / "history.json"
@@ -1200,10 +1201,13 @@ def test_a_log_of_metrics_without_a_loss_is_read_and_the_diagnosis_asks_for_moni
     p.write_text(json.dumps({"epoch": list(range(1, 13)), "train_acc": acc, "val_acc": [a - 5 for a in acc]}))
     (run,) = read_curves(p)
     assert set(run.series) == {"accuracy", "val_accuracy"}
-    with pytest.raises(KeyError) as e:
-        fitwatch.diagnose(str(p))
-    assert "no loss curve" in str(e.value) and "--monitor val_accuracy" in str(e.value)
+    d = fitwatch.diagnose(str(p))
+    assert d.monitor == "val_accuracy" and any(n.startswith("no validation loss: judged val_accuracy") for n in d.notes)
     assert fitwatch.diagnose(str(p), monitor="val_acc").monitor == "val_accuracy"
+    p.write_text(json.dumps({"epoch": list(range(1, 13)), "train_acc": acc}))
+    with pytest.raises((KeyError, ValueError)) as e:  # no curve to judge: one line naming what is there
+        fitwatch.diagnose(str(p))
+    assert "train_acc" in str(e.value) and "\n" not in str(e.value)
 
 
 def test_a_run_resumed_from_an_earlier_checkpoint_replaces_the_epochs_it_redid(tmp_path):

@@ -226,6 +226,11 @@ def cmd_show(args) -> int:
                         f"{', '.join(keys) or '(no metric logged)'}")
     monitor = ("+" if higher_is_better(args.monitor) else "") + args.monitor if args.monitor else None
     heads = [] if monitor else head_keys(data)  # each head's best
+    if not monitor and not heads and len(data.epochs):  # no validation loss: the curve the diagnosis judges
+        from fitwatch.diagnosis.curves import Curves
+        from fitwatch.show.logfile import judged_instead
+
+        monitor = judged_instead(Curves.from_run(data))
     tables.print_show(data, tables.make_console(), last=args.last, show_all=args.show_all, monitor=monitor, heads=heads)
     return 0
 

@@ -36,8 +36,8 @@ from fitwatch.diagnosis.checks.validation import validation_signs
 from fitwatch.diagnosis.curves import Curves, ordinal, run_context
 from fitwatch.diagnosis.findings import Diagnosis, Finding
 from fitwatch.diagnosis.preflight_causes import with_preflight
-from fitwatch.diagnosis.monitored import (higher_is_better, judged_heads, monitored, monitored_keys, real_validation,
-                                          relabel, resolve_monitor, training_only_losses)
+from fitwatch.diagnosis.monitored import (higher_is_better, instead_of_loss, judged_heads, monitored, monitored_keys,
+                                          real_validation, relabel, resolve_monitor, training_only_losses)
 from fitwatch.diagnosis.evidence import decayed_lr, run_evidence
 from fitwatch.diagnosis.remedies import CATALOGUE, RULES, apply_rules
 from fitwatch.diagnosis.thresholds import DEFAULT, Thresholds
@@ -56,12 +56,9 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
     if stop is not None:
         curves = dataclasses.replace(curves, stop=stop_record(stop))
     curves, monitor, _ = real_validation(curves, monitor)  # a validation loss never computed: without it
-    watched = (curves.stop or {}).get("monitor")
-    if monitor == "val_loss" and "val_loss" not in curves.series and isinstance(watched, str) \
-            and watched.startswith("val_") and watched in curves.series:  # e.g. an MLP's validation_scores_
-        curves = dataclasses.replace(curves, notes=[*curves.notes, f"no validation loss: judged {watched}, the "
-                                                                   f"curve the run's own early stopping watched"])
-        monitor = watched
+    monitor, said = instead_of_loss(curves, monitor)  # no validation loss: what its early stopping watched, a score
+    if said is not None:
+        curves = dataclasses.replace(curves, notes=[*curves.notes, said])
     key = resolve_monitor(curves, monitor)  # as written in the file ("Valid MSE"), or "mae" for val_mae
     if key != monitor and monitor in ("val_loss", "loss"):  # no curve is named loss: another was chosen
         unjudged = training_only_losses(curves)

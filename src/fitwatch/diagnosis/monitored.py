@@ -327,6 +327,37 @@ def real_validation(curves: Curves, monitor: str) -> tuple[Curves, str, list[str
     return curves, (heads[0] if len(heads) == 1 else monitor), heads if len(heads) >= 2 else []
 
 
+def instead_of_loss(curves: Curves, monitor: str) -> tuple[str, str | None]:
+    """The curve judged when ``monitor`` is the default loss and the run has no validation loss:
+    the one the run's own early stopping watched (an MLP's ``validation_scores_``), else, when every
+    validation curve it logs is a score (higher is better: ``val_accuracy``, ``val_f1``), that score
+    (:func:`_logged_quality`; a lone score of another name too): a training loss beside a validation
+    accuracy is judged on the accuracy, as a reader does (a loss still falling while validation
+    accuracy fell for 15 epochs is overfitting, not "train longer"); the training loss stays beside
+    it (``Context.other_train``). ``(monitor, the note saying so)``; ``(monitor, None)`` otherwise.
+
+    Example:
+        >>> import numpy as np
+        >>> c = Curves(np.arange(3), {"loss": [2, 1.5, 1.2], "val_accuracy": [.3, .5, .6]})
+        >>> instead_of_loss(c, "val_loss")[0], instead_of_loss(c, "loss")[0]
+        ('val_accuracy', 'loss')
+    """
+    if monitor != "val_loss" or "val_loss" in curves.series:
+        return monitor, None
+    watched = (curves.stop or {}).get("monitor")
+    if isinstance(watched, str) and watched.startswith("val_") and watched in curves.series:
+        return watched, f"no validation loss: judged {watched}, the curve the run's own early stopping watched"
+    vals = [k for k in curves.series if k.startswith("val_")]
+    if not vals or not all(higher_is_better(k) for k in vals):
+        return monitor, None
+    score = _logged_quality(curves) or (vals[0] if len(vals) == 1 else None)
+    if score is None or not score.startswith("val_"):
+        return monitor, None
+    return score, (f"no validation loss: judged {score}, the validation score the run logs"
+                   f"{' (the training loss beside it measures something else)' if 'loss' in curves.series else ''}; "
+                   f"--monitor loss judges the training loss")
+
+
 #: a validation metric the run logs, best first: YOLO's mAP50-95 (what its own fitness weighs most),
 #: mAP50, then an accuracy, AUC or F1
 _QUALITY = (r"map50_95", r"map", r"acc", r"auc", r"f1")

@@ -50,25 +50,24 @@ def print_show_curves(curves, console: Console, last: int | None = None, show_al
         monitor = "+" + monitor if higher_is_better(monitor) else monitor
     from fitwatch.diagnosis.monitored import judged_heads
 
-    monitor = monitor or _judged_instead(curves)
+    monitor = monitor or judged_instead(curves)
     heads = [] if monitor else [f"val_{h}" for h in judged_heads(curves)]  # a multi-head model: each head's best
     print_show(curves_as_run(curves), console, last=last, show_all=show_all, header=Group(*header), monitor=monitor,
                heads=heads)
 
 
-def _judged_instead(curves) -> str | None:
+def judged_instead(curves) -> str | None:
     """The curve the diagnosis judges when the file has no validation loss it can use, as ``show``'s
     monitor (``+`` in front when higher is better), so that both name one best epoch: the validation
-    metric of a run whose validation losses were never computed (YOLO's mAP), or the one the run's own
-    early stopping watched (a scikit-learn MLP's validation score); None otherwise."""
-    from fitwatch.diagnosis.monitored import higher_is_better, real_validation
+    metric of a run whose validation losses were never computed (YOLO's mAP), the one the run's own
+    early stopping watched (a scikit-learn MLP's validation score), or the validation score of a run
+    that logs no validation loss (:func:`fitwatch.diagnosis.monitored.instead_of_loss`); None otherwise."""
+    from fitwatch.diagnosis.monitored import higher_is_better, instead_of_loss, real_validation
 
     if "val_loss" in curves.series:
         return None
-    _, m, _ = real_validation(curves, "val_loss")
-    watched = (curves.stop or {}).get("monitor")
-    if m == "val_loss" and isinstance(watched, str) and watched.startswith("val_"):
-        m = watched
+    c, m, _ = real_validation(curves, "val_loss")
+    m = instead_of_loss(c, m)[0]
     if m == "val_loss" or m not in curves.series:
         return None
     return ("+" if higher_is_better(m) else "") + m

@@ -208,7 +208,8 @@ def head_best(data: RunData, key: str) -> dict | None:
         >>> head_best(fitwatch.load("mt", dir=d), "val_reg_loss")
         {'key': 'val_reg_loss', 'best_epoch': 1, 'best_value': 0.5}
     """
-    i = best_index(data, key)
+    i = best_index(data, key)  # "+val_accuracy": higher is better
+    key = key.lstrip("+")
     if i is None:
         return None
     vals = next(v for k, v in data.metrics.items() if keras_key(*k) == key)

@@ -240,7 +240,7 @@ def _one_class(share: float, with_training: bool, start: float, low: float, sinc
     prior = prior_floor(share)
     when = "at every epoch" if since is None else f"from epoch {since} to the end"
     return (f"Validation accuracy {'never changed' if since is None else 'stopped changing'} ({share:.4g} {when}"
-            f"{', training accuracy too' if with_training and since is not None else ', training accuracy neither' if with_training else ''}"
+            f"{', training accuracy too' if with_training and since is not None else ', training accuracy stuck too' if with_training else ''}"
             f"): the model predicts the same class for "
             f"every input, the majority's share; " + (
                 f"the loss fell from {start:.4g} to {low:.4g} only as far as the class prior takes it."

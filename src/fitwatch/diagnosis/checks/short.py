@@ -25,7 +25,10 @@ def too_few_epochs(ctx: Context) -> Verdict | None:
     warning = Finding("too_few_epochs", "warning", span, {"epochs": int(usable)},
                       f"Only {usable} usable epoch{'s' if usable != 1 else ''}: too little is "
                       f"known to judge the fit.", remedies_for("too_few_epochs"))
-    if ctx.bad is not None:
+    if ctx.bad is not None:  # more epochs of a run that went NaN would not help (a fourth trial: NaN at epoch 1)
+        warning.message = (f"Only {usable} usable epoch{'s' if usable != 1 else ''} before the loss became NaN or "
+                           f"infinite: too little is known to judge the fit.")
+        warning.remedies = []
         finding = primary("diverged", span, {"first_nonfinite_epoch": ctx.E(ctx.bad)},
                           "The loss became NaN or infinite.", remedies_for("diverged"))
         return Verdict("diverged", finding, [warning], signs=False)
