@@ -483,6 +483,24 @@ def test_tensorboard_torch_summary_writer(tmp_path):
     assert values(one(event_file)) == values(c)
 
 
+def test_tensorboard_per_epoch_tags_beside_a_per_step_one_keep_the_epoch_axis(tmp_path):
+    """A fourth trial: Loss/train, Loss/val per epoch (steps 0-29) and Loss/train_step every 10 steps to
+    1290. The step tag was noted as ignored, yet its steps stayed epochs: "157 epochs", "epochs 0-1290"."""
+    pytest.importorskip("tensorboard")
+    from torch.utils.tensorboard import SummaryWriter
+
+    w = SummaryWriter(str(tmp_path / "runs" / "wd"))
+    for epoch in range(30):
+        w.add_scalar("Loss/train", 1.0 / (epoch + 1), epoch)
+        w.add_scalar("Loss/val", 1.2 / (epoch + 1), epoch)
+    for step in range(0, 1300, 10):
+        w.add_scalar("Loss/train_step", 1.0 / (step / 43 + 1), step)
+    w.close()
+    c = one(tmp_path / "runs")
+    assert c.epochs.tolist() == list(range(30)) and set(values(c)) == {"loss", "val_loss"}
+    assert any("ignored Loss/train_step" in n for n in c.notes), c.notes
+
+
 def test_tensorboard_lightning_logger(tmp_path):
     """Lightning's TensorBoardLogger: global steps, an ``epoch`` scalar, *_step and *_epoch tags."""
     pytest.importorskip("tensorboard")

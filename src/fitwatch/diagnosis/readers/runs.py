@@ -171,7 +171,10 @@ def runs_from_columns(cols: list[Col], *, label: str, source: str, lines: list[i
         notes.append(f"ignored text columns: {', '.join(t.text_cols)}")
     if t.empty_cols:
         notes.append(f"ignored empty columns: {', '.join(t.empty_cols)}")
+    epoch_keys = {e[0] for e in t.entries if not e[4]}  # per-step columns beside per-epoch ones are left out, and
+    left_out = [e[2] for e in t.entries if e[4] and e[0] in epoch_keys]  # the rows only they hold (157 "epochs"...)
     entries = _settle_keys(t.entries, notes, what)
+    stray = np.logical_or.reduce(left_out) & ~np.logical_or.reduce([e[2] for e in entries]) if left_out and entries else None
 
     keys = {e[0] for e in entries}
     if not keys & {"loss", "val_loss"} and not loss_candidates(keys) and not _metrics_only(keys):
@@ -197,7 +200,7 @@ def runs_from_columns(cols: list[Col], *, label: str, source: str, lines: list[i
         built = []
         for part in run_parts:
             c = _build_run(np.asarray(part, dtype=np.intp), entries, epochs_src, t.step, lines, list(notes), source,
-                           stepped=repeats)
+                           stepped=repeats, stray=stray)
             if c is None:  # no row with an epoch number
                 continue
             at = lines[part[0]] if lines else part[0] + 1
@@ -384,9 +387,11 @@ def _percent(entries: list, notes: list) -> None:
 
 
 def _build_run(R: np.ndarray, entries, epochs_src: Col | None, step_col: Col | None, lines, notes,
-               source: str, stepped: bool = False) -> Curves | None:
+               source: str, stepped: bool = False, stray: np.ndarray | None = None) -> Curves | None:
     """One run's rows ``R`` as Curves: one row per epoch (the last value of each column in an epoch,
     the mean for per-step columns); None when no row has an epoch number."""
+    if stray is not None and (R := R[~stray[R]]).size == 0:  # rows only a left-out per-step column held
+        return None
     if epochs_src is None:
         epochs = np.arange(R.size)
         series = {e[0]: e[1][R] for e in entries}
