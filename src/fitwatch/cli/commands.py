@@ -225,24 +225,22 @@ def cmd_show(args) -> int:
         raise UserError(f"run {data.name!r} has no metric {args.monitor!r}: --monitor takes one of "
                         f"{', '.join(keys) or '(no metric logged)'}")
     monitor = ("+" if higher_is_better(args.monitor) else "") + args.monitor if args.monitor else None
-    heads = [] if monitor else head_keys(data)  # each head's best
-    if not monitor and not heads and len(data.epochs):  # no validation loss: the curve the diagnosis judges
-        from fitwatch.diagnosis.curves import Curves
-        from fitwatch.show.logfile import judged_instead
-
-        monitor = judged_instead(Curves.from_run(data))
+    monitor, heads = (monitor, []) if monitor else run_best_keys(data)  # the judged score's best, each head's
     tables.print_show(data, tables.make_console(), last=args.last, show_all=args.show_all, monitor=monitor, heads=heads)
     return 0
 
 
-def head_keys(data) -> list[str]:
-    """The validation curves of a stored run's heads (``val_reg_loss``...): a multi-head model without a
-    total loss, judged head by head (:func:`fitwatch.diagnosis.monitored.judged_heads`); empty otherwise.
-    ``fitwatch show`` and ``fitwatch runs`` give each one's best."""
+def run_best_keys(data) -> tuple[str | None, list[str]]:
+    """What ``fitwatch show`` and ``fitwatch runs`` give the best of for a stored run when no
+    ``--monitor`` names a curve (:func:`fitwatch.show.logfile.best_keys` of its curves): the score the
+    diagnosis judges instead of a validation loss, or each head's validation curve (``val_reg_loss``...);
+    ``(None, [])`` for a run without an epoch or with a validation loss."""
+    if not len(data.epochs):
+        return None, []
     from fitwatch.diagnosis.curves import Curves
-    from fitwatch.diagnosis.monitored import judged_heads
+    from fitwatch.show.logfile import best_keys
 
-    return [f"val_{h}" for h in judged_heads(Curves.from_run(data))] if len(data.epochs) else []
+    return best_keys(Curves.from_run(data))
 
 
 def _show_layers(data) -> int:

@@ -181,8 +181,8 @@ def _head_bests(store, r: dict) -> list[dict]:
     """A multi-head model's best of each head (``tables.head_best``, as ``fitwatch show`` says it), for a
     run without a best val_loss that may have heads: one whose stored diagnosis has several verdicts,
     or that has none stored (still running, killed); without heads, the best of the curve the diagnosis
-    judges instead of a validation loss (a validation accuracy: ``judged_instead``); empty for any other."""
-    from fitwatch.cli.commands import head_keys
+    judges instead of a validation loss (a validation accuracy: ``run_best_keys``); empty for any other."""
+    from fitwatch.cli.commands import run_best_keys
     from fitwatch.show.tables import head_best
 
     best, stored = r.get("best_val_loss"), (r.get("info") or {}).get("diagnosis")
@@ -191,15 +191,8 @@ def _head_bests(store, r: dict) -> list[dict]:
             and stored.get("monitor") in (None, "val_loss", "loss"):
         return []
     data = store.load(r["id"])
-    heads = [b for b in (head_best(data, k) for k in head_keys(data)) if b is not None]
-    if heads or not len(data.epochs):
-        return heads
-    from fitwatch.diagnosis.curves import Curves
-    from fitwatch.show.logfile import judged_instead
-
-    judged = judged_instead(Curves.from_run(data))  # no validation loss: the score the diagnosis judges
-    b = head_best(data, judged) if judged else None
-    return [b] if b is not None else []
+    judged, heads = run_best_keys(data)
+    return [b for b in (head_best(data, k) for k in ([judged] if judged else heads)) if b is not None]
 
 
 def config_columns(runs: list[dict], wanted: str | None, console) -> list[str]:

@@ -18,6 +18,7 @@ import re
 import numpy as np
 
 from fitwatch.diagnosis.curves import Curves
+from fitwatch.diagnosis.remedies import BOOSTING_LIBRARIES
 
 LR_KEY = re.compile(r"^(train[_/.-])?(lr|learning[_ ]?rate)([_/.-].*|\d*)$", re.IGNORECASE)
 _GRAD = re.compile(r"^(train[_/.-])?(grad|gradient)[_ ]?norm([_/.-].*)?$", re.IGNORECASE)
@@ -147,7 +148,7 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
     model = curves.context.get("model")
     if model == "boosting":
         out.add("boosted")
-        if curves.context.get("framework") in ("xgboost", "lightgbm", "catboost"):  # its parameters' names only
+        if curves.context.get("framework") in BOOSTING_LIBRARIES:  # its parameters' names only
             out.add(curves.context["framework"])
     elif model in ("linear", "sklearn_mlp"):
         out.add(model)

@@ -78,6 +78,9 @@ CATALOGUE: dict[str, str] = {
                   "warm restart): the rate had decayed to about 0, so more epochs at it would add little.",
 }
 
+#: the boosting libraries whose own parameters a booster's remedies name (evidence keys, over ``boosted``)
+BOOSTING_LIBRARIES = frozenset({"xgboost", "lightgbm", "catboost"})
+
 #: a remedy said in the words of the framework the run was recorded with (evidence key -> catalogue key
 #: -> sentence); the catalogue's sentence otherwise
 VARIANTS: dict[str, dict[str, str]] = {
@@ -264,7 +267,6 @@ RULES: tuple[Rule, ...] = (
 _ADDED_FOR = {"lr_down": {"underfitting", "not_learning"}, "lr_restart": {"still_improving"},
               "tree_regularise": {"overfitting"}, "alpha": {"overfitting"}, "hf_regularise": {"overfitting"},
               "monitor_accuracy": {"overfitting", "good_fit"}, "nonlinear": {"underfitting"}, "alpha_down": {"underfitting"}}
-_LIBRARIES = frozenset({"xgboost", "lightgbm", "catboost"})
 _KEY_OF = {sentence: key for key, sentence in CATALOGUE.items()}
 _KEY_OF.update({sentence: key for words in VARIANTS.values() for key, sentence in words.items()})
 
@@ -281,7 +283,7 @@ def apply_rules(findings, evidence: set[str] | frozenset[str]) -> None:
     """
     rules = [r for r in RULES if r.evidence in evidence]
     # a library's own words over the words of its kind (xgboost over boosted)
-    variants = {k: v for e in sorted(evidence, key=lambda e: e in _LIBRARIES) for k, v in VARIANTS.get(e, {}).items()}
+    variants = {k: v for e in sorted(evidence, key=lambda e: e in BOOSTING_LIBRARIES) for k, v in VARIANTS.get(e, {}).items()}
     if not rules and not variants:
         return
     forbid = {k for r in rules for k in r.forbid}

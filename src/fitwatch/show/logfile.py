@@ -48,12 +48,20 @@ def print_show_curves(curves, console: Console, last: int | None = None, show_al
             raise KeyError(f"{curves.source or curves.name}: no {monitor!r} curve (found: {', '.join(curves.series)}); "
                            f"pass --monitor with one of those")
         monitor = "+" + monitor if higher_is_better(monitor) else monitor
-    from fitwatch.diagnosis.monitored import judged_heads
-
-    monitor = monitor or judged_instead(curves)
-    heads = [] if monitor else [f"val_{h}" for h in judged_heads(curves)]  # a multi-head model: each head's best
+    monitor, heads = (monitor, []) if monitor else best_keys(curves)
     print_show(curves_as_run(curves), console, last=last, show_all=show_all, header=Group(*header), monitor=monitor,
                heads=heads)
+
+
+def best_keys(curves) -> tuple[str | None, list[str]]:
+    """What ``fitwatch show`` and ``fitwatch runs`` give the best of when no ``--monitor`` names a curve:
+    ``(monitor, heads)``, the curve the diagnosis judges instead of a validation loss
+    (:func:`judged_instead`), else each head's validation curve of a multi-head model without a total
+    loss (:func:`fitwatch.diagnosis.monitored.judged_heads`), else ``(None, [])``: ``val_loss``."""
+    from fitwatch.diagnosis.monitored import judged_heads
+
+    monitor = judged_instead(curves)
+    return monitor, [] if monitor else [f"val_{h}" for h in judged_heads(curves)]
 
 
 def judged_instead(curves) -> str | None:

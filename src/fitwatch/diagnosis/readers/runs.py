@@ -171,9 +171,8 @@ def runs_from_columns(cols: list[Col], *, label: str, source: str, lines: list[i
         notes.append(f"ignored text columns: {', '.join(t.text_cols)}")
     if t.empty_cols:
         notes.append(f"ignored empty columns: {', '.join(t.empty_cols)}")
-    epoch_keys = {e[0] for e in t.entries if not e[4]}  # per-step columns beside per-epoch ones are left out, and
-    left_out = [e[2] for e in t.entries if e[4] and e[0] in epoch_keys]  # the rows only they hold (157 "epochs"...)
-    entries = _settle_keys(t.entries, notes, what)
+    entries, left_out = _settle_keys(t.entries, notes, what)
+    # and the rows only the per-step columns left out hold (157 "epochs" of a 30-epoch TensorBoard run)
     stray = np.logical_or.reduce(left_out) & ~np.logical_or.reduce([e[2] for e in entries]) if left_out and entries else None
 
     keys = {e[0] for e in entries}
@@ -350,14 +349,15 @@ def _pivot_phases(t: _Table, notes: list) -> bool:
     return True
 
 
-def _settle_keys(entries: list, notes: list, what: str) -> list:
+def _settle_keys(entries: list, notes: list, what: str) -> tuple[list, list]:
     """One entry per key: per-step columns (Lightning's ``train_loss_step``) only where no epoch value
     exists; of two columns with one name (``val_loss`` and ``test_loss``), the one spelled exactly so
-    keeps it (else a validation spelling before a test one), the other its own snake_case name."""
+    keeps it (else a validation spelling before a test one), the other its own snake_case name.
+    ``(entries, the present masks of the per-step columns left out)``."""
     epoch_keys = {e[0] for e in entries if not e[4]}
-    dropped_steps = [e[5].name for e in entries if e[4] and e[0] in epoch_keys]
-    if dropped_steps:
-        notes.append(f"used the per-epoch columns, ignored {', '.join(dropped_steps)}")
+    dropped = [e for e in entries if e[4] and e[0] in epoch_keys]
+    if dropped:
+        notes.append(f"used the per-epoch columns, ignored {', '.join(e[5].name for e in dropped)}")
     entries = [e for e in entries if not (e[4] and e[0] in epoch_keys)]
     separate_test(entries, notes)
     by_key: dict[str, list] = {}
@@ -371,7 +371,7 @@ def _settle_keys(entries: list, notes: list, what: str) -> list:
             for e in group[1:]:
                 e[0] = snake(e[5].name) if snake(e[5].name) not in by_key else f"{snake(e[5].name)}_2"
                 notes.append(f"{e[5].name} kept as {e[0]!r} ({key} is also in the {what}s)")
-    return entries
+    return entries, [e[2] for e in dropped]
 
 
 def _percent(entries: list, notes: list) -> None:
