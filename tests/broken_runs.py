@@ -236,6 +236,25 @@ def fit(layers: tuple, optimizer: str, lr: float, data, epochs: int, act: str | 
         return train(model, opt, data, epochs, **kw)
 
 
+@broken_run("not_learning")
+def weight_decay_far_too_high():
+    """Weight decay far too strong: a 64-128-10 MLP, Adam lr 1e-3 with weight_decay=0.5 (L2 added to
+    the gradient, 50 to 5000 times the usual), batches of 32, 20 epochs on digits.
+
+    The first epoch learns a little (validation accuracy 0.21, chance 0.1), then the penalty pulls
+    every weight to 0: from epoch 2 on the model outputs a constant, both accuracies sit
+    at chance and both losses at ln 10 = 2.303, a little above where they started. Careful reader:
+    **not_learning**, and the cause is the penalty (or a learning rate that killed the units), not a
+    learning rate too small: the loss rose, it did not sit still.
+    """
+    import torch
+
+    with one_thread():
+        model = mlp(64, 128, 10)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=0.5)
+        return train(model, opt, digits(), 20, batch_size=32)
+
+
 @broken_run("good_fit")
 def good_fit_digits():
     """Nothing broken: a 64-64-10 MLP on 1,200 digits, Adam lr 1e-2, weight decay 1e-3, batches of

@@ -98,6 +98,22 @@ def test_lr_far_too_high_stuck_at_chance_is_not_told_to_raise_the_lr_or_grow_the
     assert CATALOGUE["lr_up"] not in got and CATALOGUE["larger_model"] not in got, got
 
 
+def test_weight_decay_far_too_high_is_told_to_weaken_it_not_to_raise_the_lr():
+    """Adam with weight_decay=0.5: validation accuracy reached 0.21 (chance 0.1), then fell back to
+    chance for good, both losses back at ln 10. The diagnosis says the model learned and lost it,
+    and leads with weaker regularisation, then a lower learning rate; never a higher one, never
+    "the learning rate is too low" (a fourth trial's run was told both)."""
+    c = curves("weight_decay_far_too_high")
+    assert max(c["val_accuracy"]) > 0.2 and max(c["val_accuracy"][-5:]) < 0.12
+    assert c["val_loss"][-1] > c["val_loss"][0] and c["val_loss"][-1] == pytest.approx(math.log(10), abs=0.01)
+    d = fitwatch.diagnose(c)
+    first = d.findings[0]
+    assert first.remedies[:2] == [CATALOGUE["less_regularisation"], CATALOGUE["lr_down"]], d
+    assert "learned, then lost it all" in first.message and "ln(10)" in first.message, d
+    assert first.evidence["peak_accuracy_epoch"] == 0 and first.evidence["chance_accuracy"] == 0.1, first.evidence
+    assert CATALOGUE["lr_up"] not in remedies(d) and "lr_too_low" not in [f.code for f in d.findings], d
+
+
 def test_keras_sgd_lr_8_saturated_is_told_to_lower_the_lr_first():
     """The loss sat at 6 x ln(10) from its first epoch, validation constant, accuracy at chance: the
     diagnosis names the blow-up and leads with a lower learning rate (it led with "check the data",

@@ -90,6 +90,25 @@ def test_val_below_train_and_leakage():
     assert f.severity == "warning" and "leak" in f.message
 
 
+def test_validation_far_below_training_with_training_accuracy_held_back_leads_with_less_regularisation():
+    """A fourth trial's PyTorch run with dropout 0.9 (tests/data/logs/torch_dropout_0.9.csv, its CSV
+    as the loop wrote it): validation loss about half of training's for 38 of 39 epochs, training
+    accuracy 0.70 against validation's 0.92 at the end. It led with "check for leakage" and never
+    said to lower the dropout; now weaker regularisation leads, leakage stays last."""
+    d = fitwatch.diagnose(ROOT / "tests" / "data" / "logs" / "torch_dropout_0.9.csv")
+    f = next(f for f in d.findings if f.code == "val_below_train")
+    assert f.severity == "warning" and "holds the training numbers back" in f.message, f
+    assert f.evidence["train_accuracy_end"] == 0.7038 and f.evidence["val_accuracy_end"] == 0.9244
+    assert f.remedies[0] == CATALOGUE["less_regularisation"] and f.remedies[-1] == CATALOGUE["leakage"], f.remedies
+    # the same losses with accuracies alike on both sets: a leak is the first suspect, as before
+    train = 2.3 * np.exp(-x / 6) + 0.3
+    acc = list(0.9 - 0.5 * np.exp(-x / 6))
+    d = fitwatch.diagnose({"loss": noisy(train, 0.003), "val_loss": noisy(train * 0.5, 0.003),
+                           "accuracy": acc, "val_accuracy": [a + 0.02 for a in acc]})
+    f = next(f for f in d.findings if f.code == "val_below_train")
+    assert f.remedies[0] == CATALOGUE["leakage"] and "train_accuracy_end" not in f.evidence, f
+
+
 def test_overconfident():
     train = 2.3 * np.exp(-x / 8) + 0.01
     val = 2.3 * np.exp(-x / 8) + 0.3 + 0.004 * np.maximum(0, x - 20) ** 1.5

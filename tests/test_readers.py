@@ -1208,6 +1208,43 @@ def test_a_printout_of_one_line_per_epoch_is_read(tmp_path):
     assert run.series["loss"].tolist() == [0.91, 0.71, 0.61] and run.series["val_accuracy"].tolist() == [0.55, 0.65, 0.7]
 
 
+def test_a_printout_without_colons_is_read(tmp_path):
+    """``epoch 3 | lr 0.005 | train_loss 0.41 | val_loss 0.52`` and ``epoch 3 train_loss 0.41
+    val_loss 0.52``: names and numbers side by side (a fourth trial's loop printed both; the first
+    was refused, the second told its first line held numbers before any CSV header)."""
+    loss, val = [0.98, 0.96, 0.95, 0.97], [0.97, 0.96, 0.95, 0.99]
+    piped = "".join(f"epoch {e:3d} | lr 0.005 | train_loss {a} | val_loss {b}\n" for e, (a, b) in enumerate(zip(loss, val), 1))
+    spaced = "".join(f"epoch {e:3d} train_loss {a} val_loss {b}\n" for e, (a, b) in enumerate(zip(loss, val), 1))
+    for name, text in (("piped.txt", piped), ("spaced.log", spaced)):
+        (run,) = read_curves(write(tmp_path, name, text))
+        assert run.epochs.tolist() == [1, 2, 3, 4], name
+        assert run.series["loss"].tolist() == loss and run.series["val_loss"].tolist() == val, name
+    (run,) = read_curves(tmp_path / "piped.txt")
+    assert run.series["lr"].tolist() == [0.005] * 4
+
+
+def test_a_tqdm_bar_per_epoch_is_read_by_its_last_drawing(tmp_path):
+    """tqdm's ``Epoch 3/30: 100%|...| 43/43 [..., loss=0.41, val_loss=0.52]`` redrawn with ``\\r`` at
+    every batch: the epoch's last drawing holds its values; its description is no metric (a fourth
+    trial's log was shown with 30 columns epoch_1_30 ... epoch_30_30, each 100)."""
+    from tqdm import tqdm
+
+    path = tmp_path / "bars.txt"
+    with path.open("w") as log:
+        for ep in range(1, 6):
+            bar = tqdm(total=8, desc=f"Epoch {ep}/5", file=log, mininterval=0)
+            for b in range(8):
+                bar.update(1)
+                bar.set_postfix(loss=f"{1.0 / ep + 0.01 * b:.4f}")
+            bar.set_postfix(loss=f"{1.0 / ep:.4f}", val_loss=f"{1.1 / ep:.4f}", val_acc=f"{0.5 + 0.1 * ep:.4f}")
+            bar.close()
+    (run,) = read_curves(path)
+    assert sorted(run.series) == ["loss", "val_accuracy", "val_loss"], sorted(run.series)
+    assert run.epochs.tolist() == [1, 2, 3, 4, 5]
+    assert run.series["val_loss"].tolist() == [round(1.1 / e, 4) for e in range(1, 6)]
+    assert run.series["loss"].tolist() == [round(1.0 / e, 4) for e in range(1, 6)]
+
+
 def test_a_log_of_metrics_without_a_loss_is_read_and_judged_on_its_validation_score(tmp_path):
     """A JSON history of accuracies only (train_acc, val_acc in percent): read; judged on val_acc, with
     a note (it asked for --monitor before: a validation score and no validation loss is judged on the
@@ -1561,14 +1598,16 @@ def test_a_header_alone_is_told_apart_from_a_printout_and_prose(tmp_path):
     """Header-only logs were refused as "not a training log" when a comment or title stood above the
     header or a name was unusual (lr*1e4, train:loss, a quoted "acc, top-1", one column); a printout
     (epoch 1, loss 0.72) and a sentence were taken for a header. XGBoost's console output, which starts
-    with "[0]", was told to write one JSON object per line."""
+    with "[0]", was told to write one JSON object per line. (The printout is read since a fourth trial.)"""
     for name, text in (("c.csv", "# model: resnet18, lr: 0.001\nepoch,loss,val_loss\n"),
                        ("t.csv", "Training log for resnet18\nepoch,loss,val_loss\n"),
                        ("s.csv", "epoch,loss,val_loss,lr*1e4\n"), ("k.csv", "epoch,train:loss,val:loss\n"),
                        ("q.csv", 'epoch,loss,val_loss,"acc, top-1"\n'), ("one.csv", "loss\n")):
         assert "a header line and no rows" in _error(write(tmp_path, name, text)), name
-    for name, text in (("p.log", "epoch 1, loss 0.72, val_loss 0.81\nepoch 2, loss 0.61, val_loss 0.74\n"),
-                       ("n.txt", "Loss, accuracy and F1 are logged every epoch.\n"),
+    # a printout of names and numbers without colons is no header: it is read (a fourth trial's loop)
+    (run,) = read_curves(write(tmp_path, "p.log", "epoch 1, loss 0.72, val_loss 0.81\nepoch 2, loss 0.61, val_loss 0.74\n"))
+    assert run.epochs.tolist() == [1, 2] and run.series["val_loss"].tolist() == [0.81, 0.74]
+    for name, text in (("n.txt", "Loss, accuracy and F1 are logged every epoch.\n"),
                        ("x.txt", "[0]\tvalidation_0-logloss:0.69000\tvalidation_1-logloss:0.69100\n"
                                  "[1]\tvalidation_0-logloss:0.66000\tvalidation_1-logloss:0.67000\n")):
         assert "not a training log fitwatch can read (line 1: " in _error(write(tmp_path, name, text)), name

@@ -53,6 +53,25 @@ def _started_high(first=9.7):
             "accuracy": [0.1] * N, "val_accuracy": [0.1] * N}
 
 
+def _collapsed(accuracy=True):
+    """Weight decay far too strong: validation accuracy reached 0.26 (chance 0.1), then fell back to
+    chance for good, both losses back at ln 10 (a little above their start)."""
+    loss = [2.29, 2.287, 2.295, 2.300] + [2.3027] * (N - 4)
+    h = {"loss": loss, "val_loss": [v - 0.008 if i < 4 else v for i, v in enumerate(loss)]}
+    if accuracy:
+        h.update(accuracy=[0.18, 0.22, 0.2, 0.15] + [0.1] * (N - 4), val_accuracy=[0.26, 0.2, 0.2, 0.16] + [0.1] * (N - 4))
+    return h
+
+
+def _exploded(grad=True):
+    """A flat run whose loss became NaN at epoch 24, its logged gradient norm infinite there (NaN after)."""
+    loss = (2.30 - 0.0005 * e[:24]).tolist() + [float("nan")] * (N - 24)
+    h = {"loss": loss, "val_loss": [v + 0.02 for v in loss]}
+    if grad:
+        h["max_grad_norm"] = [1.0] * 23 + [float("inf")] + [float("nan")] * (N - 24)
+    return h
+
+
 def _plateau(lr=None, grad_norm=None):
     """Learned, then a long plateau: the plateau finding suggests ReduceLROnPlateau and a schedule."""
     loss = (0.3 + 1.7 * np.exp(-e / 2.0)).tolist()
@@ -120,6 +139,7 @@ CASES = {
                    lambda: fitwatch.diagnose(_improving_to_the_end(lr=np.linspace(1e-3, 5e-4, N).tolist()))),
     "clipped": (lambda: fitwatch.diagnose(_unstable(grad_norm=[1.0, 0.6, 1.0, 1.0, 0.8, 1.0] * 5)),
                 lambda: fitwatch.diagnose(_unstable(grad_norm=np.linspace(5, 1, N).tolist()))),
+    "grad_exploded": (lambda: fitwatch.diagnose(_exploded()), lambda: fitwatch.diagnose(_exploded(grad=False))),
     "tabular": (lambda: fitwatch.diagnose(_overfit(), context={"data": "tabular"}),
                 lambda: fitwatch.diagnose(_overfit(), context={"data": "image"})),
     "boosted": (lambda: fitwatch.diagnose(_overfit(), context={"model": "boosting"}),
@@ -138,6 +158,8 @@ CASES = {
                       lambda: fitwatch.diagnose(_settled_high())),
     "accuracy_rose_since_best": (lambda: fitwatch.diagnose(_overconfident(rises=True)),
                                  lambda: fitwatch.diagnose(_overconfident(rises=False))),
+    "collapsed": (lambda: fitwatch.diagnose(_collapsed()),
+                  lambda: fitwatch.diagnose(_collapsed(accuracy=False))),
     "best_is_last": (lambda: fitwatch.diagnose(_improving_to_the_end()),
                      lambda: fitwatch.diagnose(_overfit())),
 }
@@ -160,10 +182,13 @@ def test_a_rule_forbids_its_remedies_only_where_its_evidence_is(rule):
     for key in rule.forbid:
         assert not _has(d, key), (rule.evidence, key, d.verdict)
     given = [k for k in rule.forbid if _has(lacks(), k)]
-    assert given, f"the run without {rule.evidence} should get one of {rule.forbid}: the rule is what removes them"
+    assert given or not rule.forbid, \
+        f"the run without {rule.evidence} should get one of {rule.forbid}: the rule is what removes them"
     if rule.first:  # those that fit the finding lead (nonlinear and alpha_down are underfitting's)
         lead = [CATALOGUE[k] for k in rule.first if CATALOGUE[k] in _all_remedies(d)]
         assert lead and _all_remedies(d)[:len(lead)] == lead, (rule.evidence, _all_remedies(d)[:3])
+        if not rule.forbid:  # a rule that only reorders: without its evidence, the run leads otherwise
+            assert _all_remedies(lacks())[:len(lead)] != lead, (rule.evidence, _all_remedies(lacks())[:3])
 
 
 def test_sgd_lr_10_stuck_at_chance_is_told_to_lower_the_learning_rate():
@@ -189,6 +214,14 @@ def test_a_scheduler_and_clipping_in_the_logs_are_not_recommended_again():
     d = fitwatch.diagnose(_unstable(), context={"scheduler": "cosine", "grad_clip": 1.0})
     assert d.verdict == "unstable"
     assert not _has(d, "lr_schedule") and not _has(d, "gradient_clipping") and _has(d, "lr_down")
+
+
+def test_an_inf_gradient_norm_alone_changes_nothing():
+    """Mixed precision's loss scaler skips a step whose gradient norm is inf and goes on: a finite
+    loss beside one inf norm is no explosion (clipping is not put first)."""
+    h = _plateau(grad_norm=[1.0] * 10 + [float("inf")] + [1.0] * (N - 11))
+    assert not any("gradient norm became infinite" in n for n in fitwatch.diagnose(h).notes)
+    assert _all_remedies(fitwatch.diagnose(h)) == _all_remedies(fitwatch.diagnose(_plateau(grad_norm=[1.0] * N)))
 
 
 def test_context_is_checked_with_an_error_that_names_the_fix():

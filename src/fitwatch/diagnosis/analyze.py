@@ -27,7 +27,8 @@ from fitwatch.diagnosis.checks.context import Context, CurveStats, window
 from fitwatch.diagnosis.checks.early_stop import add_early_stop, stop_record
 from fitwatch.diagnosis.checks.fit import settled
 from fitwatch.diagnosis.checks.instability import diverged, first_nonfinite, nan_detected, unstable
-from fitwatch.diagnosis.checks.learning import accuracy_rose, at_chance, gained_nothing, no_floor, no_skill, not_learning
+from fitwatch.diagnosis.checks.chance import accuracy_rose, at_chance, no_skill
+from fitwatch.diagnosis.checks.learning import gained_nothing, no_floor, not_learning
 from fitwatch.diagnosis.checks.overfitting import overfitting
 from fitwatch.diagnosis.checks.progress import fits_training, plateau, still_improving
 from fitwatch.diagnosis.checks.short import too_few_epochs, too_short_to_settle
@@ -139,6 +140,8 @@ def weigh_remedies(ctx: Context, curves: Curves, findings: list, *, last: bool) 
         ev.add("best_is_last")
     if any(f.code == "overconfident" and f.evidence.get("accuracy_rose_since_best") for f in findings):
         ev.add("accuracy_rose_since_best")
+    if findings and findings[0].code == "not_learning" and "back_at_chance_epoch" in findings[0].evidence:
+        ev.add("collapsed")  # checks.learning: an accuracy that rose above chance, then fell back to it
     ref = ctx.cl or ctx.cv
     named = [*curves.series, curves.context.get("loss_metric") or ""]  # a booster's loss: logloss, RMSE
     if (chance is None and ctx.acc is None and ctx.vacc is None and not any(_CLASSY.search(k) for k in named)

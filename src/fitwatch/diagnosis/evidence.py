@@ -21,7 +21,7 @@ from fitwatch.diagnosis.curves import Curves
 from fitwatch.diagnosis.remedies import BOOSTING_LIBRARIES
 
 LR_KEY = re.compile(r"^(train[_/.-])?(lr|learning[_ ]?rate)([_/.-].*|\d*)$", re.IGNORECASE)
-_GRAD = re.compile(r"^(train[_/.-])?(grad|gradient)[_ ]?norm([_/.-].*)?$", re.IGNORECASE)
+_GRAD = re.compile(r"^(train[_/.-])?((max|total|global)[_ ]?)?(grad|gradient)[_ ]?norm([_/.-].*)?$", re.IGNORECASE)
 
 
 def series_like(curves: Curves, pattern: re.Pattern) -> list[np.ndarray]:
@@ -78,6 +78,30 @@ def clipped(curves: Curves) -> bool:
     return False
 
 
+#: a logged gradient norm this many times the median of its earlier values (3 or more) has exploded
+GRAD_EXPLODED = 1000.0
+
+
+def exploded_grad(curves: Curves) -> int | None:
+    """The index of the first epoch whose logged gradient norm (``grad_norm``, ``max_grad_norm``...) is
+    infinite, or :data:`GRAD_EXPLODED` times the median of its earlier values (3 or more): the
+    gradients exploded there; else None. (A NaN says nothing: the weights were NaN already.)
+
+    Example:
+        >>> c = Curves(np.arange(4), {"loss": [2.3, float("nan")] * 2, "max_grad_norm": [float("inf"), 0, 0, 0]})
+        >>> exploded_grad(c)
+        0
+    """
+    for key, v in curves.series.items():
+        if not _GRAD.match(key):
+            continue
+        for i, g in enumerate(v):
+            before = v[:i][np.isfinite(v[:i])]
+            if g == np.inf or np.isfinite(g) and before.size >= 3 and g > GRAD_EXPLODED * max(float(np.median(before)), 1e-12):
+                return i
+    return None
+
+
 def spiked(y: np.ndarray | None, share: float) -> bool:
     """The loss jumped above its first value by ``share`` (``Thresholds.end_above_start``) after it."""
     if y is None or y.size < 2 or not np.isfinite(y[0]) or y[0] <= 0:
@@ -128,7 +152,7 @@ def sits_above_chance(train: np.ndarray | None, acc: np.ndarray | None, acc_high
 def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | None, *, share: float = 0.5,
                  fits: bool = False, chance: float | None = None) -> set[str]:
     """The evidence keys that hold for a run: ``spiked``, ``started_high`` (with ``chance``, the
-    classifier's ln k), ``scheduler``, ``lr_decayed`` (:func:`decayed_lr`), ``clipped``, ``tabular`` (``context data``), ``boosted``
+    classifier's ln k), ``scheduler``, ``lr_decayed`` (:func:`decayed_lr`), ``clipped``, ``grad_exploded`` (:func:`exploded_grad`), ``tabular`` (``context data``), ``boosted``
     (``context model='boosting'``: XGBoost, LightGBM, CatBoost; with ``xgboost``, ``lightgbm`` or ``catboost``
     when the context's ``framework`` says which), ``linear`` and ``sklearn_mlp`` (``context model``),
     ``transformers`` (``context framework``), ``text`` (``context data``), and ``fits_training`` when ``fits``."""
@@ -143,6 +167,9 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
         out.add("lr_decayed")
     if clipped(curves):
         out.add("clipped")
+    if exploded_grad(curves) is not None and (
+            "spiked" in out or any("loss" in k and not np.isfinite(v).all() for k, v in curves.series.items())):
+        out.add("grad_exploded")  # (mixed precision's scaler skips a step whose norm is inf: harmless alone)
     if curves.context.get("data") == "tabular":
         out.add("tabular")
     model = curves.context.get("model")

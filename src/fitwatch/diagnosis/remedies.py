@@ -228,6 +228,9 @@ RULES: tuple[Rule, ...] = (
                        "more epochs as they are would train at about 0", ("more_epochs",), ("lr_restart",)),
     Rule("clipped", "gradient clipping: a logged grad_norm capped at its maximum, or context grad_clip",
          ("gradient_clipping",)),
+    Rule("grad_exploded", "a logged gradient norm became infinite, or 1000 times its earlier median: the "
+                          "gradients exploded (with a loss that became NaN or jumped: mixed precision's "
+                          "scaler skips a step whose norm is inf, harmless alone)", (), ("gradient_clipping", "lr_down")),
     Rule("tabular", "the run says its data is tabular (context data='tabular')", ("augmentation",)),
     Rule("boosted", "gradient-boosted trees (context model='boosting': fitwatch's XGBoost and LightGBM "
                     "integrations and their results dicts): a neural network's remedies do not apply",
@@ -258,6 +261,10 @@ RULES: tuple[Rule, ...] = (
                                      "lowest validation loss, while that loss rose: over-confidence on the errors, not "
                                      "a worse model; the lowest-loss epoch is not the one to keep",
          ("early_stopping", "restore_best"), ("monitor_accuracy",)),
+    Rule("collapsed", "an accuracy rose 0.10 or more above chance, then fell back to chance for good, the loss "
+                      "back at the no-skill level ln k: the model learned, then lost it all (a weight decay far "
+                      "too strong pulls the weights to 0; so does a learning rate that kills the units)",
+         ("lr_up", "larger_model", "more_epochs"), ("less_regularisation", "lr_down")),
     Rule("best_is_last", "the best epoch is the last one (nothing to stop early for or restore)",
          ("early_stopping", "restore_best")),
 )

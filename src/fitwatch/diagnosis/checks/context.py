@@ -81,9 +81,9 @@ class Context:
         r2: a logged coefficient of determination on the judged epochs (validation's, else
             training's), or None: R\u00b2 about 0 is a regression's no-skill level.
         chance: ``{"loss": ln k, "val_loss": ln k}`` for a curve whose loss and accuracy sit at
-            chance (:func:`fitwatch.diagnosis.checks.learning.at_chance`); absent keys: not at chance.
+            chance (:func:`fitwatch.diagnosis.checks.chance.at_chance`); absent keys: not at chance.
         ranks: the name of a logged AUC (training's or validation's) that rose as an accuracy that
-            learned does (:func:`fitwatch.diagnosis.checks.learning.accuracy_rose`), or None: the
+            learned does (:func:`fitwatch.diagnosis.checks.chance.accuracy_rose`), or None: the
             model learned to rank, whatever a frozen accuracy says.
         other_train: the training loss on the judged epochs when the judged curve has no training
             counterpart (an MLP's ``loss_curve_`` beside its validation score), else None: not

@@ -12,126 +12,20 @@ import math
 
 import numpy as np
 
-from fitwatch.diagnosis.checks.context import Context, Verdict, noise, primary
+from fitwatch.diagnosis.checks.chance import accuracy_rose, collapsed, fraction, frozen, never_above_chance
+from fitwatch.diagnosis.checks.context import Context, Verdict, primary
 from fitwatch.diagnosis.checks.instability import lr_high
 from fitwatch.diagnosis.evidence import sits_above_chance, spiked, started_high
 from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import remedies_for
 
 
-def no_skill(start: float) -> float | None:
-    """ln(k) when a cross-entropy starts within 3% of ln(k) for some class count k, else None.
-
-    Example:
-        >>> round(no_skill(2.31), 4)    # ten classes: ln 10 = 2.3026
-        2.3026
-        >>> no_skill(0.2) is None
-        True
-    """
-    if not (0.5 < start < 7.5):
-        return None
-    k = round(math.exp(start))
-    if k >= 2 and abs(start - math.log(k)) < 0.03 * math.log(k):
-        return math.log(k)
-    return None
-
-
-def at_chance(loss: np.ndarray | None, acc: np.ndarray | None, t) -> float | None:
-    """ln k when a classifier sits at chance over the second half of its epochs: its accuracy at
-    about 1/k (between ``chance_acc_low``/k and ``chance_acc_high``/k) while its loss stays at ln k
-    (from ``no_skill_margin`` below to ``chance_loss_above`` above), for some class count k; else None.
-
-    This reads the class count from the accuracy, where :func:`no_skill` must guess it from the
-    loss's start, which a spike or unnormalised inputs hide (an epoch-0 mean of 9.7 or 2,600).
-
-    Example:
-        >>> from fitwatch.diagnosis.thresholds import Thresholds
-        >>> loss = np.array([9.7, 2.4, 2.38, 2.36, 2.37, 2.38])
-        >>> acc = np.array([0.1, 0.09, 0.1, 0.11, 0.09, 0.1])
-        >>> round(at_chance(loss, acc, Thresholds()), 4)     # ten classes
-        2.3026
-        >>> at_chance(loss, acc + 0.5, Thresholds()) is None  # 60% accuracy: it learned
-        True
-    """
-    if loss is None or acc is None or loss.size != acc.size or loss.size < 4:
-        return None
-    half = loss.size // 2
-    y, a = loss[half:], acc[half:]
-    ok = np.isfinite(y) & np.isfinite(a)
-    if ok.sum() < 2:
-        return None
-    y, a = y[ok], _fraction(a[ok])
-    a_mid = float(np.median(a))
-    level = float(np.median(y))
-    if not (0.0 < a_mid < 1.0) or not (0.0 < level < 12.0):  # ln k for k up to 160,000 classes
-        return None
-    # the class counts whose ln k the loss sits at and whose chance accuracy 1/k the accuracy sits
-    # at; of those, the largest whose ln k the loss is not below: a model that learned nothing sits at
-    # or above ln k, never far below, while an accuracy at chance is noisy (0.088 of a constant guess
-    # among 10 classes, ln 11 by it, where the loss sat at 2.35: ln 10)
-    lo = max(2, math.ceil(math.exp(level / (1.0 + t.chance_loss_above))), math.ceil(t.chance_acc_low / a_mid))
-    hi = min(math.floor(math.exp(level / (1.0 - t.no_skill_margin))), math.floor(t.chance_acc_high / a_mid))
-    if lo > hi:
-        return None
-    return math.log(min(max(math.floor(math.exp(level)), lo), hi))
-
-
-def accuracy_rose(acc: np.ndarray | None, t) -> bool:
-    """An accuracy whose second half sits ``learn_acc_rise`` (absolute) or more above its first
-    value, and beyond ``noise_k`` times its own epoch-to-epoch noise: the model learned, whatever a
-    noisy loss says."""
-    if acc is None:
-        return False
-    a = _fraction(acc[np.isfinite(acc)])
-    if a.size < 4:
-        return False
-    rise = float(np.median(a[a.size // 2:])) - float(a[0])
-    return rise >= t.learn_acc_rise and rise > t.noise_k * noise(a)
-
-
-def _fraction(a: np.ndarray) -> np.ndarray:
-    """An accuracy as a fraction: one written in percent (its largest value above 1, up to 100)
-    divided by 100."""
-    return a / 100.0 if a.size and 1.0 < float(a.max()) <= 100.0 else a
-
-
-def frozen(acc: np.ndarray | None, skip: int = 0) -> float | None:
-    """The value of an accuracy that never changed (to 1e-4) over at least 4 epochs after the first
-    ``skip``, when it is between 0.01 and 0.999 (an accuracy of about 0 is no class's share: a
-    regression's "accuracy"); else None. A classifier whose accuracy is frozen on both sets
-    while its loss moves predicts the same class for every input (the majority class's share),
-    whatever its loss does.
-
-    Example:
-        >>> frozen(np.array([0.8142] * 5))
-        0.8142
-        >>> frozen(np.array([0.81, 0.82, 0.83, 0.83, 0.84])) is None
-        True
-    """
-    if acc is None:
-        return None
-    a = _fraction(acc[np.isfinite(acc)])[skip:]
-    if a.size < 4 or float(a.max()) - float(a.min()) > 1e-4 or not 0.01 <= float(a.max()) < 0.999:
-        return None
-    return float(np.median(a))
-
-
-def _never_above_chance(acc: np.ndarray | None, floor: float, t) -> bool:
-    """Every value of the accuracy (5 or more) is under ``chance_acc_high`` times chance, 1/k for
-    the k of ``floor`` = ln k: a loss that dipped a little below ln k (the class priors learned)
-    beside an accuracy that never left chance learned nothing that counts."""
-    if acc is None:
-        return False
-    a = _fraction(acc[np.isfinite(acc)])
-    return a.size >= 5 and float(a.max()) < t.chance_acc_high / round(math.exp(floor))
-
-
 def val_never_left_chance(ctx: Context) -> float | None:
-    """ln k when the validation loss started at ln k (:func:`no_skill`), never got ``no_skill_margin``
+    """ln k when the validation loss started at ln k (:func:`~fitwatch.diagnosis.checks.chance.no_skill`), never got ``no_skill_margin``
     below it, and the validation accuracy never left chance (every value under ``chance_acc_high``/k)
     nor rose: nothing learned generalises, whatever training did; else None.
 
-    Unlike :func:`at_chance`, the loss may end far *above* ln k: a model memorising shuffled labels
+    Unlike :func:`~fitwatch.diagnosis.checks.chance.at_chance`, the loss may end far *above* ln k: a model memorising shuffled labels
     grows sure of its wrong answers on validation (2.31 -> 2.92 at 10 % accuracy), a rise that is
     not overfitting, as nothing was ever learned to be lost.
     """
@@ -141,7 +35,7 @@ def val_never_left_chance(ctx: Context) -> float | None:
     floor = ctx.no_skill(cv.start)
     if floor is None or float(np.nanmin(cv.y)) <= floor * (1 - t.no_skill_margin):  # raw: its best epoch
         return None
-    return floor if _never_above_chance(ctx.vacc, floor, t) and not accuracy_rose(ctx.vacc, t) else None
+    return floor if never_above_chance(ctx.vacc, floor, t) and not accuracy_rose(ctx.vacc, t) else None
 
 
 def no_floor(start: float) -> None:
@@ -196,7 +90,7 @@ def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None, float | None
     val_chance = None
     if ctx.cv is not None and "val_loss" in ctx.chance and (
             ctx.cv.min > ctx.chance["val_loss"] * (1 - t.no_skill_margin)
-            or _never_above_chance(ctx.vacc, ctx.chance["val_loss"], t) and not accuracy_rose(ctx.vacc, t)):
+            or never_above_chance(ctx.vacc, ctx.chance["val_loss"], t) and not accuracy_rose(ctx.vacc, t)):
         learned, val_chance = False, ctx.chance["val_loss"]
     # ...or that started at ln k, never got below it, and rose far above it, its accuracy at chance
     # throughout: a model memorising its training labels (shuffled ones) grows sure of wrong answers
@@ -253,7 +147,7 @@ def _one_class(share: float, with_training: bool, start: float, low: float, sinc
 def _frozen_since(acc: np.ndarray, Ek) -> int | None:
     """The epoch from which ``acc`` held its last value (to 1e-4) to the end, or None when it held it
     at every epoch."""
-    a = _fraction(acc[np.isfinite(acc)])
+    a = fraction(acc[np.isfinite(acc)])
     k = a.size - 1
     while k > 0 and abs(float(a[k - 1]) - float(a[-1])) <= 1e-4:
         k -= 1
@@ -324,6 +218,7 @@ def not_learning(ctx: Context) -> Verdict | None:
     # a classifier at chance whose loss never came down from far above ln k: it blew up in its first epoch
     above = None if jump or blew or c is not ctx.cl else sits_above_chance(c.y, ctx.acc, t.chance_acc_high)
     fell = max(drops.values(), default=0) >= 0.5  # it fell a lot, to no better than no skill
+    lost = None if jump or blew or above is not None else _lost_accuracy(ctx, floor)
     # a loss that fell a long way (to no better than no skill) moved: not a learning rate too small
     first = ["lr_down"] if jump or blew else ["check_data"] if fell or not smooth else ["lr_up"]
     if no_skill_r2:
@@ -361,12 +256,10 @@ def not_learning(ctx: Context) -> Verdict | None:
                            f"trained model), whatever the training loss did.")
         finding.remedies = remedies_for("not_learning", first=["check_data", "optimizer_state"], drop=("lr_up",))
     if blew and one_class is None and not val_fixed:
-        ev["first_value"] = float(c.y[0])
-        finding.message = (f"The first epoch's mean loss, {c.y[0]:.4g}, is {fmt_ratio(c.y[0] / chance)} times the no-skill "
-                           f"level ln({int(round(math.exp(chance)))}) = {chance:.4g}, where an untrained classifier "
-                           f"starts: the loss blew up during that epoch, and it has sat at the no-skill level since "
-                           f"(at best {c.min:.4g}), its accuracy at chance.")
-        finding.remedies = remedies_for("not_learning", first=["lr_down"], drop=("lr_up",))
+        _blew_in_epoch_0(finding, c, chance)
+    if lost is not None and not val_fixed:  # (a constant output predicts one class: one_class says which share)
+        _lost(finding, c, ctx, floor, *lost, one_class)
+        return Verdict("not_learning", finding)
     if above is not None:  # what a frozen accuracy or a constant validation loss shows: the blow-up's outputs
         _blown_above(finding, c, ctx, above)
     if jump or blew or above is not None:  # a step too large threw the model out of its starting basin: not a learning rate too small
@@ -386,7 +279,7 @@ def _memorised(ctx: Context, floor: float, drops: dict) -> Finding:
     the suspects; not the learning rate, which moved the training loss well enough."""
     cl, cv = ctx.cl, ctx.cv
     k = int(round(math.exp(floor)))
-    va = _fraction(ctx.vacc[np.isfinite(ctx.vacc)])
+    va = fraction(ctx.vacc[np.isfinite(ctx.vacc)])
     ev = {"relative_drop": {n: round(v, 5) for n, v in drops.items()}, "start": float(cl.y[0]),
           "lowest": float(np.nanmin(cl.y)), "val_lowest": float(np.nanmin(cv.y)), "val_end": float(cv.y[-1]),
           "no_skill_level": floor, "classes_guess": k, "chance_accuracy": round(1.0 / k, 5),
@@ -400,6 +293,45 @@ def _memorised(ctx: Context, floor: float, drops: dict) -> Finding:
     return primary("not_learning", ctx.span, ev, msg,
                    remedies_for("not_learning", first=["check_data", "more_data"],
                                 drop=("lr_up", "optimizer_state", "init", "relu", "normalise_inputs", "class_balance")))
+
+
+def _blew_in_epoch_0(finding: Finding, c, chance: float) -> None:
+    """The not_learning finding of a classifier at chance whose first epoch averaged far above ln k."""
+    finding.evidence["first_value"] = float(c.y[0])
+    finding.message = (f"The first epoch's mean loss, {c.y[0]:.4g}, is {fmt_ratio(c.y[0] / chance)} times the no-skill "
+                       f"level ln({int(round(math.exp(chance)))}) = {chance:.4g}, where an untrained classifier "
+                       f"starts: the loss blew up during that epoch, and it has sat at the no-skill level since "
+                       f"(at best {c.min:.4g}), its accuracy at chance.")
+    finding.remedies = remedies_for("not_learning", first=["lr_down"], drop=("lr_up",))
+
+
+def _lost_accuracy(ctx: Context, floor: float | None) -> tuple[str, tuple[float, int, int]] | None:
+    """Which accuracy (``"validation"``, else ``"training"``) rose clearly above chance, then fell
+    back to it for good (:func:`~fitwatch.diagnosis.checks.chance.collapsed`), and how; else None."""
+    if floor is None:
+        return None
+    return next(((name, f) for name, a in (("validation", ctx.vacc), ("training", ctx.acc))
+                 if (f := collapsed(a, floor, ctx.t)) is not None), None)
+
+
+def _lost(finding: Finding, c, ctx: Context, floor: float, which: str, fall: tuple[float, int, int],
+          one_class: float | None) -> None:
+    """The not_learning finding of a run whose accuracy rose above chance, then fell back to it for
+    good (:func:`collapsed`): the message says so; a weight decay too strong (or a learning rate
+    too high) leads the remedies, never a larger learning rate."""
+    peak, top, since = fall
+    k = int(round(math.exp(floor)))
+    finding.evidence.update(peak_accuracy=peak, peak_accuracy_epoch=ctx.Ek(top), back_at_chance_epoch=ctx.Ek(since),
+                            end=float(c.y[-1]))
+    finding.message = (
+        f"The {which} accuracy reached {peak:.3g} at epoch {ctx.Ek(top)} (chance 1/{k} = {1 / k:.3g}), then fell back "
+        f"to chance by epoch {ctx.Ek(since)} and stayed there, the loss back at the no-skill level ln({k}) = "
+        f"{floor:.4g} ({float(c.y[-1]):.4g} at the end)"
+        + (f", its accuracy frozen at {one_class:.4g} (one class predicted for every input)" if one_class else "")
+        + f": the model learned, then lost it all. A weight decay (or "
+        f"another penalty) far too strong pulls the weights to 0 and the outputs to a constant like this; so "
+        f"can a learning rate high enough to kill the units.")
+    finding.remedies = remedies_for("not_learning", first=["less_regularisation", "lr_down"], drop=("lr_up",))
 
 
 def _blown_above(finding: Finding, c, ctx: Context, floor: float) -> None:

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from fitwatch.diagnosis.checks.chance import fraction
 from fitwatch.diagnosis.checks.context import NEAR_ZERO, Context, mean, median
 from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import remedies_for
@@ -74,15 +75,45 @@ def val_below_train(ctx: Context) -> Finding | None:
         return None
     ratio = float(median(cv.y[1:] / np.maximum(cl.y[1:], 1e-12)))
     leak = ratio < 1 - t.leak_ratio * t.val_below_train
+    ev = {"share_of_epochs": share, "median_val_over_train": ratio}
+    held = _accuracy_held_back(ctx)
+    if held is not None:
+        ev.update(train_accuracy_end=held[0], val_accuracy_end=held[1])
+    said = (f"Validation loss is more than {100 * t.val_below_train:.0f}% below training loss in {int(below[1:].sum())} "
+            f"of the {n - 1} epochs after the first ({100 * share:.0f}%; median ratio {ratio:.2f})")
+    if leak and held is not None:  # training's own numbers held back: that explains the gap before a leak does
+        return Finding(
+            "val_below_train", "warning", ctx.span, ev,
+            said + f", and training accuracy ends at {held[0]:.3g} against validation's {held[1]:.3g}: something "
+            f"that acts in training only (dropout, augmentation, noise) holds the training numbers back that much, "
+            f"which is enough to explain a validation loss this far below training's; whether a leak adds to it "
+            f"the curves cannot tell.",
+            remedies_for("val_below_train", first=["less_regularisation", "val_below_train_ok"]))
     return Finding(
-        "val_below_train", "warning" if leak else "info", ctx.span,
-        {"share_of_epochs": share, "median_val_over_train": ratio},
-        f"Validation loss is more than {100 * t.val_below_train:.0f}% below training loss in {int(below[1:].sum())} of "
-        f"the {n - 1} epochs after the first ({100 * share:.0f}%; median ratio {ratio:.2f})"
-        + ("; that much, that long, can mean validation data leaked into training." if leak else
-           ": usual when dropout or other regularisation acts only in training, and because an "
-           "epoch's training loss is averaged over an epoch that was still learning."),
+        "val_below_train", "warning" if leak else "info", ctx.span, ev,
+        said + ("; that much, that long, can mean validation data leaked into training." if leak else
+                ": usual when dropout or other regularisation acts only in training, and because an "
+                "epoch's training loss is averaged over an epoch that was still learning."),
         remedies_for("val_below_train", first=["leakage"] if leak else []))
+
+
+#: how far validation accuracy must sit above training's over the last third of the run (median,
+#: absolute) for a validation loss far below training's to read as training held back, not a leak
+ACC_HELD_BACK = 0.05
+
+
+def _accuracy_held_back(ctx: Context) -> tuple[float, float] | None:
+    """(training, validation) accuracy at the end when validation's sits ``ACC_HELD_BACK`` or more
+    above training's over the last third of the epochs (median of the differences), else None."""
+    if ctx.acc is None or ctx.vacc is None or ctx.acc.size != ctx.vacc.size or ctx.acc.size < 3:
+        return None
+    a, v = fraction(ctx.acc), fraction(ctx.vacc)
+    ok = np.isfinite(a) & np.isfinite(v)
+    a, v = a[ok], v[ok]
+    tail = slice(-max(2, a.size // 3), None)
+    if a.size < 3 or float(median(v[tail] - a[tail])) < ACC_HELD_BACK:
+        return None
+    return float(a[-1]), float(v[-1])
 
 
 def noisy_validation(ctx: Context) -> Finding | None:

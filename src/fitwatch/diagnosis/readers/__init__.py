@@ -15,7 +15,9 @@
   shared-curves format ``{"id": .., "loss": [..], "val_loss": [..]}``), a JSON Keras history, a
   Hugging Face ``trainer_state.json`` and LLaMA-Factory's ``trainer_log.jsonl`` (one point per
   evaluation, training loss the mean of the rows logged since the one before), what Keras printed
-  (``Epoch 1/10`` or ``# Epoch 1/10`` ... ``- loss: 0.41 - val_loss: 0.52``), what the PyTorch
+  (``Epoch 1/10`` or ``# Epoch 1/10`` ... ``- loss: 0.41 - val_loss: 0.52``), a line per epoch of
+  a hand-written loop (``Epoch 3/10 | Train Loss: 0.41``, ``epoch 3 | lr 0.005 | train_loss 0.41``,
+  a tqdm bar's last drawing), what the PyTorch
   examples' scripts print (``Train Epoch: 1 [640/60000 (1%)]  Loss: 0.72`` per logged batch,
   ``Test set: Average loss: 0.16, Accuracy: 9600/10000 (96%)`` per epoch), what a scikit-learn MLP
   printed with ``verbose=True`` (``Iteration 3, loss = 1.98``, ``Validation score: 0.61``); any of them

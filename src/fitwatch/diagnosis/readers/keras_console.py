@@ -13,8 +13,11 @@ Also a printout of phase sections, one line per epoch, or a line per phase and e
 a validation phase's names get ``val_``.
 
 And a printout of one line per epoch, from a custom callback or a hand-written loop:
-``Epoch 1 - loss: 0.3178, accuracy: 0.8922, val_loss: 1.3629`` or ``Epoch 3/10 | Train Loss:
-0.41 | Val Loss: 0.52`` (names as printed, read as the CSV readers read column names).
+``Epoch 1 - loss: 0.3178, accuracy: 0.8922, val_loss: 1.3629``, ``Epoch 3/10 | Train Loss:
+0.41 | Val Loss: 0.52``, ``epoch 3 | lr 0.005 | train_loss 0.41 | val_loss 0.52`` or ``epoch 3
+train_loss 0.41 val_loss 0.52`` (names as printed, read as the CSV readers read column names); a
+tqdm bar redrawn in place (``Epoch 3/30: 100%|...| 43/43 [..., loss=0.41, val_loss=0.52]``) by its
+last drawing.
 
 Example:
     >>> text = "Epoch 1/2\\n10/10 - 1s - loss: 0.9 - val_loss: 1.0\\nEpoch 2/2\\n10/10 - 1s - loss: 0.7 - val_loss: 0.8\\n"
@@ -142,12 +145,58 @@ def _whole(digits: str) -> int | float:
     return int(digits) if len(digits) <= 18 else float(digits)
 
 
+_NAME = re.compile(r"[A-Za-z][\w./ -]*")
+_TOKEN = re.compile(r"[A-Za-z][\w./-]*")
+_VALUE = re.compile(_NUMBER, re.I)
+_FIELDS = re.compile(r"[|,;]")
+
+
+def _spaced_pairs(s: str) -> list[tuple[str, str]]:
+    """Names and values written without ``:`` or ``=``: ``lr 0.005 | train_loss 0.98 | val_loss 0.97``
+    (fields between ``|``, ``,`` or ``;``, each a name then its number) or ``train_loss 0.98 val_loss
+    0.97`` (a name of one word, then its number)."""
+    out = []
+    if _FIELDS.search(s):
+        for field in _FIELDS.split(s):
+            parts = field.strip().rsplit(None, 1)
+            if len(parts) == 2 and _NAME.fullmatch(parts[0]) and _VALUE.fullmatch(parts[1]):
+                out.append((parts[0].strip(" -"), parts[1]))
+        return out
+    words = s.split()
+    i = 0
+    while i + 1 < len(words):
+        if _TOKEN.fullmatch(words[i]) and _VALUE.fullmatch(words[i + 1]):
+            out.append((words[i], words[i + 1]))
+            i += 2
+        else:
+            i += 1
+    return out
+
+
+_REDRAW = re.compile(r"[\r\x08]+")
+
+
+def _last_drawing(rest: str) -> str:
+    """The rest of an epoch's line as last drawn: a progress bar redrawn in place (tqdm's
+    ``Epoch 3/30: 100%|...| 43/43 [..., loss=0.41, val_loss=0.52]``, one ``\r`` per update) counts
+    by its last drawing, its ``Epoch 3/30:`` and bar left out (not a metric named "Epoch 3/30")."""
+    if "\r" not in rest and "\x08" not in rest:
+        return rest
+    drawn = [d for d in _REDRAW.split(rest) if d.strip()]
+    last = drawn[-1].lstrip() if drawn else ""
+    again = _LINE_EPOCH.match(last)
+    return again.group(2) if again else last
+
+
 def _epoch_line_rows(text: str) -> tuple[list[dict], list[int]]:
     """The rows of a one-line-per-epoch printout: ``{"epoch": 3, "Train Loss": "0.41", ...}``."""
     rows, linenos = [], []
     line_of = _line_number(text)
     for m in _at_line_starts(_LINE_EPOCH, text, strip_last=True):
-        pairs = [(k.strip(" -|,"), v) for k, v in _pairs(m.group(2))]
+        rest = _last_drawing(m.group(2))
+        pairs = [(k.strip(" -|,"), v) for k, v in _pairs(rest)]
+        if not any("loss" in k.lower() for k, _ in pairs):
+            pairs = _spaced_pairs(rest)
         pairs = [(k, v) for k, v in pairs if k and k.lower() not in ("eta", "epoch", "time", "lr_time")]
         if any("loss" in k.lower() for k, _ in pairs):
             rows.append({"epoch": _whole(m.group(1)), **dict(pairs)})

@@ -1,0 +1,153 @@
+"""A classifier at chance: the no-skill level ln k of a cross-entropy, and what an accuracy says
+about it (at chance, frozen on one class, risen, or risen and then lost).
+
+Thresholds (:mod:`fitwatch.diagnosis.thresholds`): ``no_skill_margin``, ``chance_loss_above``,
+``chance_acc_low``, ``chance_acc_high``, ``learn_acc_rise`` and ``noise_k``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from fitwatch.diagnosis.checks.context import noise
+
+
+def no_skill(start: float) -> float | None:
+    """ln(k) when a cross-entropy starts within 3% of ln(k) for some class count k, else None.
+
+    Example:
+        >>> round(no_skill(2.31), 4)    # ten classes: ln 10 = 2.3026
+        2.3026
+        >>> no_skill(0.2) is None
+        True
+    """
+    if not (0.5 < start < 7.5):
+        return None
+    k = round(math.exp(start))
+    if k >= 2 and abs(start - math.log(k)) < 0.03 * math.log(k):
+        return math.log(k)
+    return None
+
+
+def at_chance(loss: np.ndarray | None, acc: np.ndarray | None, t) -> float | None:
+    """ln k when a classifier sits at chance over the second half of its epochs: its accuracy at
+    about 1/k (between ``chance_acc_low``/k and ``chance_acc_high``/k) while its loss stays at ln k
+    (from ``no_skill_margin`` below to ``chance_loss_above`` above), for some class count k; else None.
+
+    This reads the class count from the accuracy, where :func:`no_skill` must guess it from the
+    loss's start, which a spike or unnormalised inputs hide (an epoch-0 mean of 9.7 or 2,600).
+
+    Example:
+        >>> from fitwatch.diagnosis.thresholds import Thresholds
+        >>> loss = np.array([9.7, 2.4, 2.38, 2.36, 2.37, 2.38])
+        >>> acc = np.array([0.1, 0.09, 0.1, 0.11, 0.09, 0.1])
+        >>> round(at_chance(loss, acc, Thresholds()), 4)     # ten classes
+        2.3026
+        >>> at_chance(loss, acc + 0.5, Thresholds()) is None  # 60% accuracy: it learned
+        True
+    """
+    if loss is None or acc is None or loss.size != acc.size or loss.size < 4:
+        return None
+    half = loss.size // 2
+    y, a = loss[half:], acc[half:]
+    ok = np.isfinite(y) & np.isfinite(a)
+    if ok.sum() < 2:
+        return None
+    y, a = y[ok], fraction(a[ok])
+    a_mid = float(np.median(a))
+    level = float(np.median(y))
+    if not (0.0 < a_mid < 1.0) or not (0.0 < level < 12.0):  # ln k for k up to 160,000 classes
+        return None
+    # the class counts whose ln k the loss sits at and whose chance accuracy 1/k the accuracy sits
+    # at; of those, the largest whose ln k the loss is not below: a model that learned nothing sits at
+    # or above ln k, never far below, while an accuracy at chance is noisy (0.088 of a constant guess
+    # among 10 classes, ln 11 by it, where the loss sat at 2.35: ln 10); "not below" to 1 %: a model
+    # that learned the class priors of near-balanced classes sits a hair below ln k (2.3020 for ln 10)
+    lo = max(2, math.ceil(math.exp(level / (1.0 + t.chance_loss_above))), math.ceil(t.chance_acc_low / a_mid))
+    hi = min(math.floor(math.exp(level / (1.0 - t.no_skill_margin))), math.floor(t.chance_acc_high / a_mid))
+    if lo > hi:
+        return None
+    return math.log(min(max(math.floor(1.01 * math.exp(level)), lo), hi))
+
+
+def accuracy_rose(acc: np.ndarray | None, t) -> bool:
+    """An accuracy whose second half sits ``learn_acc_rise`` (absolute) or more above its first
+    value, and beyond ``noise_k`` times its own epoch-to-epoch noise: the model learned, whatever a
+    noisy loss says."""
+    if acc is None:
+        return False
+    a = fraction(acc[np.isfinite(acc)])
+    if a.size < 4:
+        return False
+    rise = float(np.median(a[a.size // 2:])) - float(a[0])
+    return rise >= t.learn_acc_rise and rise > t.noise_k * noise(a)
+
+
+def fraction(a: np.ndarray) -> np.ndarray:
+    """An accuracy as a fraction: one written in percent (its largest value above 1, up to 100)
+    divided by 100."""
+    return a / 100.0 if a.size and 1.0 < float(a.max()) <= 100.0 else a
+
+
+def frozen(acc: np.ndarray | None, skip: int = 0) -> float | None:
+    """The value of an accuracy that never changed (to 1e-4) over at least 4 epochs after the first
+    ``skip``, when it is between 0.01 and 0.999 (an accuracy of about 0 is no class's share: a
+    regression's "accuracy"); else None. A classifier whose accuracy is frozen on both sets
+    while its loss moves predicts the same class for every input (the majority class's share),
+    whatever its loss does.
+
+    Example:
+        >>> frozen(np.array([0.8142] * 5))
+        0.8142
+        >>> frozen(np.array([0.81, 0.82, 0.83, 0.83, 0.84])) is None
+        True
+    """
+    if acc is None:
+        return None
+    a = fraction(acc[np.isfinite(acc)])[skip:]
+    if a.size < 4 or float(a.max()) - float(a.min()) > 1e-4 or not 0.01 <= float(a.max()) < 0.999:
+        return None
+    return float(np.median(a))
+
+
+def never_above_chance(acc: np.ndarray | None, floor: float, t) -> bool:
+    """Every value of the accuracy (5 or more) is under ``chance_acc_high`` times chance, 1/k for
+    the k of ``floor`` = ln k: a loss that dipped a little below ln k (the class priors learned)
+    beside an accuracy that never left chance learned nothing that counts."""
+    if acc is None:
+        return False
+    a = fraction(acc[np.isfinite(acc)])
+    return a.size >= 5 and float(a.max()) < t.chance_acc_high / round(math.exp(floor))
+
+
+def collapsed(acc: np.ndarray | None, floor: float, t) -> tuple[float, int, int] | None:
+    """(peak, its index, the first index of the end at chance) when an accuracy rose
+    ``learn_acc_rise`` or more above chance 1/k (k from ``floor`` = ln k), beyond ``noise_k`` times
+    its noise, and then fell back to chance (under ``chance_acc_high``/k) for its last quarter (3
+    values or more) after its peak: the model learned, then lost it all (a weight decay far too
+    strong pulls the weights to 0 and the outputs to a constant); else None.
+
+    Example:
+        >>> from fitwatch.diagnosis.thresholds import Thresholds
+        >>> acc = np.array([0.26, 0.21, 0.2, 0.16, 0.1, 0.1, 0.09, 0.1, 0.1, 0.1, 0.1, 0.1])
+        >>> collapsed(acc, math.log(10), Thresholds())
+        (0.26, 0, 4)
+        >>> collapsed(acc[4:], math.log(10), Thresholds()) is None  # never above chance
+        True
+    """
+    if acc is None:
+        return None
+    a = fraction(acc[np.isfinite(acc)])
+    k = round(math.exp(floor))
+    if a.size < 8 or k < 2:
+        return None
+    chance, tail = 1.0 / k, max(3, a.size // 4)
+    top = int(np.argmax(a[:-tail]))
+    rise = float(a[top]) - chance
+    high = t.chance_acc_high * chance
+    if rise < t.learn_acc_rise or rise <= t.noise_k * noise(a[-tail:]) or float(a[-tail:].max()) >= high:
+        return None
+    since = top + int(np.argmax(a[top:] < high))  # the first value back at chance after the peak
+    return float(a[top]), top, since
