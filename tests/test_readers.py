@@ -1329,6 +1329,36 @@ def test_tensorboard_tags_logged_one_interval_apart_are_paired_by_order(tmp_path
     assert any("paired by their order" in n for n in run.notes)
 
 
+def test_tensorboard_training_per_step_beside_validation_per_epoch_at_the_global_step(tmp_path):
+    """PyTorch's TensorBoard tutorial: the training loss at every batch's global step, the validation
+    loss and accuracy after each epoch at the same global step. A fourth trial's run (batch size 1)
+    was read as 12,000 'epochs', each validation value beside one batch's loss; now one point per
+    validation, the training loss the mean of the steps since the one before, the steps of an epoch
+    not yet validated left out."""
+    pytest.importorskip("tensorboard")
+    from torch.utils.tensorboard import SummaryWriter
+
+    w = SummaryWriter(str(tmp_path / "runs" / "tut"))
+    step, per_epoch = 0, 50
+    for e in range(4):
+        for b in range(per_epoch):
+            step += 1
+            w.add_scalar("Loss/train", 1.0 / (e + 1) + (0.2 if b % 2 else -0.2), step)
+        w.add_scalar("Loss/val", 1.1 / (e + 1), step)
+        w.add_scalar("Accuracy/val", 0.5 + 0.1 * e, step)
+    for b in range(7):  # the fifth epoch, cut short before its validation
+        w.add_scalar("Loss/train", 0.1, step + b + 1)
+    w.close()
+    (run,) = read_curves(tmp_path / "runs" / "tut")
+    assert run.epochs.tolist() == [0, 1, 2, 3]
+    assert run.series["loss"] == pytest.approx([1.0 / (e + 1) for e in range(4)])
+    assert run.series["val_loss"] == pytest.approx([1.1 / (e + 1) for e in range(4)])
+    assert run.series["val_accuracy"] == pytest.approx([0.5, 0.6, 0.7, 0.8])
+    note = next(n for n in run.notes if "one point per validation" in n)
+    assert "every 50 steps" in note and "7 steps after the last validation left out" in note, note
+    assert not any("steps read as epochs" in n for n in run.notes)
+
+
 def test_lightning_validate_or_test_after_fit_is_not_an_epoch(tmp_path):
     """``trainer.validate()``/``trainer.test()`` after ``fit`` logs at the epoch after the last one
     trained, with no training value: two real metrics.csv files were read as one epoch more, whose

@@ -6,8 +6,10 @@ and only when such a file is read), scalars as ``simple_value`` or as scalar ten
 ``loss``/``val_loss``); ``SummaryWriter.add_scalar`` writes ``Loss/train``, ``Loss/val``;
 ``add_scalars("loss", {"train": .., "val": ..})`` writes subfolders ``loss_train/``, ``loss_val/``
 read as one run with the parent's own tags (keys that name no split, ``{"adam": .., "sgd": ..}``,
-stay runs of their own). Steps are epochs unless an ``epoch`` scalar (Lightning) says otherwise;
-a step without the tag is missing; per-batch scalars (``batch_loss``) are left out. A Hugging Face
+stay runs of their own). Steps are epochs unless an ``epoch`` scalar (Lightning) says otherwise, or
+a training tag logged at every step sits beside validation tags logged once per epoch at the same
+global step (PyTorch's tutorial): then one point per validation, each tag the mean since the one
+before (:func:`_by_validation`); a step without the tag is missing; per-batch scalars (``batch_loss``) are left out. A Hugging Face
 ``Trainer``'s run (``train/loss``, ``eval/loss``, ``train/epoch``, ``train/learning_rate``...) is read
 as its ``trainer_state.json`` is (:mod:`~fitwatch.diagnosis.readers.log_history`): one point per
 evaluation, the training loss the mean of the rows logged since the one before, epochs from
@@ -147,6 +149,50 @@ def _by_order(series: dict, notes: list) -> dict:
     return {k: {i: series[k][s] for i, s in enumerate(g)} for k, g in grids.items()}
 
 
+_VAL_TAG = re.compile(r"(^|[/_. -])(val|valid|validation|eval|test)([/_. -]|$)", re.IGNORECASE)
+
+
+def _by_validation(series: dict, notes: list) -> dict:
+    """A training tag logged at every step (or every few) beside validation tags logged once per
+    epoch at the same global step (PyTorch's TensorBoard tutorial: ``add_scalar("Loss/train", loss,
+    global_step)`` per batch, ``Loss/val`` after each epoch): one point per validation, each tag the
+    mean of its values since the validation before (a training loss of one batch beside an epoch's
+    validation loss compares nothing), with a note; steps after the last validation (an epoch not
+    yet validated) are left out. Anything else is kept as it is.
+
+    Applies when the validation tags share their steps (2 or more), and every other tag has 3 or
+    more values per validation on average and at least one in each window (prev, step]."""
+    val = {k: sorted(p) for k, p in series.items() if p and _VAL_TAG.search(k)}
+    if not val or len({tuple(g) for g in val.values()}) != 1:
+        return series
+    marks = next(iter(val.values()))
+    dense = [k for k in series if k not in val and len(series[k]) >= 3 * len(marks)]
+    if len(marks) < 2 or not dense:
+        return series
+    edges = np.asarray(marks, dtype=np.float64)
+    windows = {}
+    for k in series:
+        steps = np.asarray(sorted(series[k]), dtype=np.float64)
+        at = np.searchsorted(edges, steps, side="left")  # the window (edges[i-1], edges[i]] of each step
+        if k in dense and len(np.unique(at[at < len(marks)])) < len(marks):
+            return series  # a window without a value: not one validation per stretch of steps
+        windows[k] = at
+    out, left = {}, 0
+    for k, at in windows.items():
+        steps = sorted(series[k])
+        values = np.asarray([series[k][st] for st in steps], dtype=np.float64)
+        keep = at < len(marks)
+        left = max(left, int((~keep).sum()))
+        sums = np.bincount(at[keep], weights=values[keep], minlength=len(marks))
+        counts = np.bincount(at[keep], minlength=len(marks))
+        out[k] = {i: float(sums[i] / counts[i]) for i in range(len(marks)) if counts[i]}
+    every = np.diff(edges)
+    notes.append(f"{', '.join(dense)} logged at {sum(len(series[k]) for k in dense[:1])} steps beside {len(marks)} "
+                 f"validations (every {int(np.median(every))} steps): one point per validation, each the mean "
+                 f"since the one before" + (f"; {left} steps after the last validation left out" if left else ""))
+    return out
+
+
 def _runs_of(series: dict, run_dir: Path, paired: list | None, name: str) -> list[tuple]:
     """One run folder's ``series`` (column -> {step: value}) as a table's runs; ``paired``: the
     ``add_scalars`` subfolders read into it."""
@@ -155,6 +201,7 @@ def _runs_of(series: dict, run_dir: Path, paired: list | None, name: str) -> lis
     notes = []
     if "epoch" not in series:
         series = _by_order(series, notes)
+        series = _by_validation(series, notes) if not notes else series
     steps = sorted({s for points in series.values() for s in points})
     n = len(steps)
     step_vals = np.asarray(steps, dtype=np.float64)
@@ -162,7 +209,8 @@ def _runs_of(series: dict, run_dir: Path, paired: list | None, name: str) -> lis
         cols = [Col("step", step_vals, np.ones(n, dtype=bool))]
     else:
         cols = [Col("epoch", step_vals, np.ones(n, dtype=bool))]
-        notes.append("TensorBoard steps read as epochs")
+        if not notes:  # (points put in order by _by_order or _by_validation are no steps)
+            notes.append("TensorBoard steps read as epochs")
     if paired:
         notes.append(f"add_scalars subfolders read as one run: {', '.join(dict.fromkeys(paired))}")
     for key, points in series.items():
