@@ -58,11 +58,24 @@ _METRIC_ALIASES = {
 }
 
 
+#: Chinese words of training logs, longest first, as the English words the names are matched in
+#: (``训练/损失`` -> ``train / loss``, ``验证/总损失`` -> ``val / total_loss``)
+_CHINESE = (("总损失", "total_loss"), ("损失", "loss"), ("准确率", "accuracy"), ("准确度", "accuracy"),
+            ("精确率", "precision"), ("召回率", "recall"), ("分数", "score"), ("学习率", "lr"), ("训练集", "train"),
+            ("训练", "train"), ("验证集", "val"), ("验证", "val"), ("测试集", "test"), ("测试", "test"),
+            ("轮次", "epoch"), ("步数", "step"), ("一致性", "consistency"))
+
+
 def plain_name(raw: str) -> str:
-    """A name without its accents (``Validação`` -> ``Validacao``, ``época`` -> ``epoca``), the
-    spelling :func:`canonical_name` and the readers match names in."""
+    """A name without its accents (``Validação`` -> ``Validacao``, ``época`` -> ``epoca``), and with
+    the Chinese words of training logs in English (``验证/损失`` -> ``val / loss``): the spelling
+    :func:`canonical_name` and the readers match names in."""
     if raw.isascii():
         return raw
+    for word, english in _CHINESE:
+        if word in raw:
+            raw = raw.replace(word, f" {english} ")
+    raw = " ".join(raw.split()) if raw.isascii() else raw
     return "".join(ch for ch in unicodedata.normalize("NFKD", raw) if not unicodedata.combining(ch))
 
 
@@ -76,7 +89,8 @@ def canonical_name(raw: str) -> str | None:
     names, with or without accents: ``treino``, ``treinamento``, ``entrenamiento`` name training,
     ``validacao``/``validação``, ``validacion``/``validación`` validation; ``perda``, ``pérdida``
     are a loss, ``acuracia``/``acurácia`` an accuracy (``treino_loss`` -> ``loss``,
-    ``validação_perda`` -> ``val_loss``, ``pérdida_entrenamiento`` -> ``loss``).
+    ``validação_perda`` -> ``val_loss``, ``pérdida_entrenamiento`` -> ``loss``). Chinese names are read
+    in English words (:func:`plain_name`): ``训练/损失`` -> ``loss``, ``验证/准确率`` -> ``val_accuracy``.
 
     Example:
         >>> canonical_name("validacao_loss"), canonical_name("Pérdida validación"), canonical_name("treino_acuracia")

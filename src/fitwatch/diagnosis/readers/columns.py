@@ -299,10 +299,12 @@ def role(raw: str, first: bool) -> tuple:
     return ("metric", key, percent, per_step)
 
 
+@functools.lru_cache(maxsize=4096)
 def snake(raw: str) -> str:
-    return re.sub(r"[^0-9a-z]+", "_", raw.strip().lower()).strip("_") or "column"
+    return re.sub(r"[^0-9a-z]+", "_", plain_name(raw.strip()).lower()).strip("_") or "column"
 
 
+@functools.lru_cache(maxsize=4096)
 def is_accuracy(key: str) -> bool:
     metric = re.sub(r"^(val|test)_", "", key)
     return metric in ("accuracy", "acc") or metric.endswith("_accuracy")

@@ -27,10 +27,14 @@ import json
 import re
 import sys
 
+import numpy as np
+
+from fitwatch.diagnosis.curves import Curves
 from fitwatch.diagnosis.readers.columns import (
     MAX_LOG_LINES,
     ReadError,
     check_lines,
+    is_accuracy,
     is_numbers,
     not_a_log,
     one_line,
@@ -221,7 +225,7 @@ def _parse_json_lines(text: str, label: str, source: str) -> list[tuple]:
     runs_per_line = [_holds_run(o) for o in objs]
     if all(runs_per_line):  # the shared-curves format: one run per line
         _check_runs(len(objs), label)
-        out = [c for o, ln in zip(objs, linenos) for _, c in _run_from_json(o, label, source, ln)]
+        out = _runs_of_lines(objs, linenos, label, source)
         for c in out:
             c.notes += notes
         return [(i + 1, c) for i, c in enumerate(out)] if len(out) > 1 else [(None, out[0])]
@@ -310,16 +314,84 @@ def _without_lists(objs: list[dict]) -> tuple[list[dict], list[str]]:
     return rows, [f"left out keys that hold a list of values in each row, not one: {', '.join(map(str, listed))}"]
 
 
+_NAMES = ("id", "name", "run", "x")  # the keys of a run's line that say something of it
+
+
+def _runs_of_lines(objs: list, linenos: list, label: str, source: str) -> list[Curves]:
+    """The runs of JSON lines of one run each (the shared-curves format). Once a line of some keys
+    reads as plain curves (:func:`_plain`: every list a series of its own name, one value per epoch
+    from 0, no note but the x axis's), later lines of the same keys (and x) whose lists are numbers of
+    one length are built directly, as the full reading would build them (:func:`_direct`)."""
+    plans: dict[tuple, list | None] = {}
+    out = []
+    for o, ln in zip(objs, linenos):
+        plan = (tuple((k, isinstance(v, list)) for k, v in o.items()), o.get("x") if isinstance(o.get("x"), str) else None)
+        notes = plans.get(plan)
+        if notes is not None and (c := _direct(o, source, notes)) is not None:
+            out.append(c)
+            continue
+        runs = _run_from_json(o, label, source, ln)
+        if plan not in plans:
+            plans[plan] = _plain(o, runs)
+        out += [c for _, c in runs]
+    return out
+
+
+def _x_notes(obj: dict) -> list[str]:
+    """The note a run's ``x`` key gives (its numbers read as epochs), or none."""
+    x = obj.get("x")
+    return [f"x axis is {x!r}: its numbers read as epochs"] if isinstance(x, str) and x.lower() not in ("epoch", "epochs") else []
+
+
+def _plain(obj: dict, runs: list[tuple]) -> list | None:
+    """The notes of a line whose run reads as its lists alone (one run, every list a series of its
+    own name, epochs 0..n-1, no gap, no note but the x axis's), else None. Its other keys are read
+    as :func:`_run_from_json` reads them: a name, the x axis, and nothing else (``hp``)."""
+    lists = {k: v for k, v in obj.items() if isinstance(v, list)}
+    if len(runs) != 1 or any(k in _NAMES for k in lists):
+        return None
+    c = runs[0][1]
+    n = len(c.epochs)
+    plain = (c.notes == _x_notes(obj) and not c.missing and sorted(c.series) == sorted(lists)
+             and all(len(v) == n for v in lists.values()) and np.array_equal(c.epochs, np.arange(n))
+             and not any("%" in k for k in lists))
+    return list(c.notes) if plain else None
+
+
+def _direct(obj: dict, source: str, notes: list) -> Curves | None:
+    """A line of a plain plan's keys as its run, or None when it does not fit the plan (lists of
+    another length, a value that is no number, an accuracy above 1.5 that the full reading would
+    divide by 100): the full reading then takes it."""
+    series = {}
+    n = None
+    for k, v in obj.items():
+        if not isinstance(v, list):  # a name, the x axis, hyperparameters: no curve
+            continue
+        if n is None:
+            n = len(v)
+        if len(v) != n or not 0 < n <= MAX_LOG_LINES:
+            return None
+        try:
+            a = np.asarray(v, dtype=np.float64)  # null -> NaN, as the full reading reads it here
+        except (TypeError, ValueError, OverflowError):
+            return None
+        if a.ndim != 1 or is_accuracy(k) and bool((a > 1.5).any()):
+            return None
+        series[k] = a
+    c = Curves(epochs=np.arange(n), series=series, source=source, notes=list(notes))
+    name = obj.get("id", obj.get("name", obj.get("run")))
+    if name is not None:
+        c.name = str(name)
+    return c
+
+
 def _run_from_json(obj: dict, label: str, source: str, lineno: int) -> list[tuple]:
     """A run written as one object of lists (a Keras history, or a shared-curves line); its ``id``
     (or ``name``) names it."""
     name = obj.get("id", obj.get("name", obj.get("run")))
     _check_values(max((len(v) for v in obj.values() if isinstance(v, list)), default=0), label, "values",
                   f"line {lineno}: " if lineno > 1 else "")
-    notes = []
-    x = obj.get("x")
-    if isinstance(x, str) and x.lower() not in ("epoch", "epochs"):
-        notes.append(f"x axis is {x!r}: its numbers read as epochs")
+    notes = _x_notes(obj)
     try:  # null in a JSON list is NaN written as strict JSON (the shared-curves format says so)
         runs = from_mapping({k: v for k, v in obj.items() if isinstance(v, list)}, label=label, source=source,
                             null_is_value=True)

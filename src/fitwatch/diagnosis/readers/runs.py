@@ -376,11 +376,10 @@ def _settle_keys(entries: list, notes: list, what: str) -> tuple[list, list]:
 
 def _percent(entries: list, notes: list) -> None:
     """Accuracy in percent (a ``%`` sign, or values above 1.5) divided by 100, in place."""
-    for e in entries:
-        key, vals, pct, c = e[0], e[1], e[3], e[5]
-        finite = vals[np.isfinite(vals)]
-        top = float(finite.max()) if finite.size else 0.0
-        if pct or is_accuracy(key) and top > 1.5:
+    for e in (e for e in entries if e[3] or is_accuracy(e[0])):
+        vals, pct, c = e[1], e[3], e[5]
+        top = float(vals[np.isfinite(vals)].max(initial=0.0))  # (0 when none: only > 1.5 counts)
+        if pct or top > 1.5:
             e[1] = vals / 100.0
             why = "has a % sign" if pct else f"looks like percent (max {top:g})"
             notes.append(f"{c.name} {why}: divided by 100")
