@@ -359,8 +359,8 @@ def instead_of_loss(curves: Curves, monitor: str) -> tuple[str, str | None]:
 
 
 #: a validation metric the run logs, best first: YOLO's mAP50-95 (what its own fitness weighs most),
-#: mAP50, then an accuracy, AUC or F1
-_QUALITY = (r"map50_95", r"map", r"acc", r"auc", r"f1")
+#: mAP50, a segmentation's IoU or Dice (mmsegmentation's mIoU over its aAcc), then an accuracy, AUC or F1
+_QUALITY = (r"map50_95", r"map", r"iou", r"dice", r"acc", r"auc", r"f1")
 
 
 def _logged_quality(curves: Curves) -> str | None:

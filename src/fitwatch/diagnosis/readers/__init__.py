@@ -22,6 +22,9 @@
   ``Test set: Average loss: 0.16, Accuracy: 9600/10000 (96%)`` per epoch), what a scikit-learn MLP
   printed with ``verbose=True`` (``Iteration 3, loss = 1.98``, ``Validation score: 0.61``); any of them
   gzip-compressed;
+* OpenMMLab's text logs (``Epoch(train) [1][50/1563]  loss: ..``, ``Epoch(val) [1][313/313]  accuracy: ..``;
+  MMCV's ``Epoch [1][50/7330]``; iteration-based ``Iter(train)``/``Iter(val)``:
+  :mod:`~fitwatch.diagnosis.readers.openmmlab_text`);
 * OpenMMLab's JSON logs: MMCV's ``*.log.json`` (``mode`` train/val lines, ``iter`` counting each
   epoch's iterations, a header line with ``seed``) and MMEngine's ``scalars.json`` (a validation
   line per epoch numbered by ``step``) as one run;
@@ -106,6 +109,7 @@ One module per format, none importing another: ``csv_log`` (CSV logs, Lightning'
 (Hugging Face ``trainer_state.json``, LLaMA-Factory's ``trainer_log.jsonl``), ``keras_console``
 (what Keras printed), ``pytorch_example`` (the PyTorch examples' ``Train Epoch: ... Loss:`` /
 ``Test set: Average loss:`` printout), ``mlflow_metrics`` (an MLflow run's ``metrics/`` files), ``sklearn_verbose`` (an MLP's ``verbose=True`` printout),
+``openmmlab_text`` (an OpenMMLab runner's ``*.log``),
 ``boosting_results`` (XGBoost's and LightGBM's results, CatBoost's ``catboost_info``),
 ``tensorboard_events`` (event files), ``store_runs`` (runs of a fitwatch
 store) and ``python_objects`` (a ``History``, dicts, DataFrames, lists); ``columns`` (cells and
@@ -168,6 +172,7 @@ from fitwatch.diagnosis.readers.python_objects import (
     from_sequence,
     is_dataframe,
 )
+from fitwatch.diagnosis.readers.openmmlab_text import is_openmmlab_text, parse_openmmlab_text
 from fitwatch.diagnosis.readers.pytorch_example import is_pytorch_example, parse_pytorch_example
 from fitwatch.diagnosis.readers.resumed import MAX_RUNS
 from fitwatch.diagnosis.readers.runs import MAX_FILE_RUNS, name_runs
@@ -333,6 +338,8 @@ def _read_file(path: Path, base: str) -> list[Curves]:
         runs = parse_pytorch_example(text, label, str(path))
     elif is_sklearn_verbose(text):
         runs = parse_sklearn_verbose(text, label, str(path))
+    elif is_openmmlab_text(text):
+        runs = parse_openmmlab_text(text, label, str(path))
     elif is_keras_console(text):
         runs = parse_keras_console(text, label, str(path))
     else:
