@@ -73,6 +73,16 @@ def test_a_run_column_in_every_line_still_splits_runs(tmp_path):
 
 # -- the text logs (*.log): what the runner printed, often the only log kept -------------------------
 
+def _one_run(path, lines):
+    """The one run the text log ``lines`` written to ``path`` holds, checked for its epochs and the
+    mean of each epoch's training losses."""
+    path.write_text("\n".join(lines) + "\n")
+    [c] = read_curves(path)
+    assert c.epochs.tolist() == list(range(1, EPOCHS + 1))
+    assert np.allclose(c.loss, [_loss(e) for e in range(1, EPOCHS + 1)], atol=1e-4)  # the epoch's mean
+    return c
+
+
 def test_mmengine_text_log_epoch_based_is_one_run_with_epoch_means_and_its_validation(tmp_path):
     """MMEngine's text log: "Epoch(train) [e][i/N]  lr: ..  eta: ..  loss: .." every few iterations,
     validation progress lines (eta, time, memory only), then "Epoch(val) [e][N/N]  accuracy: .." (it
@@ -88,10 +98,7 @@ def test_mmengine_text_log_epoch_based_is_one_run_with_epoch_means_and_its_valid
         lines.append(f"2022/08/22 15:52:54 - mmengine - INFO - Epoch(val) [{ep}][313/313]  accuracy: {100 * _map(ep):.4f}"
                      f"  data_time: 0.0044  time: 0.0146")
     f = tmp_path / "20220822_155150.log"
-    f.write_text("\n".join(lines) + "\n")
-    [c] = read_curves(f)
-    assert c.epochs.tolist() == list(range(1, EPOCHS + 1))
-    assert np.allclose(c.loss, [_loss(e) for e in range(1, EPOCHS + 1)], atol=1e-4)  # the epoch's mean
+    c = _one_run(f, lines)
     assert np.allclose(c.series["val_accuracy"], [_map(e) for e in range(1, EPOCHS + 1)], atol=1e-6)  # percent
     assert not {"eta", "time", "data_time", "memory", "val_time"} & set(c.series)
     d = fitwatch.diagnose(f)
@@ -110,10 +117,7 @@ def test_mmcv_text_log_is_read_like_its_json_log(tmp_path):
         lines.append(f"2021-06-02 11:00:00,000 - mmdet - INFO - Epoch(val) [{ep}][150]\tbbox_mAP: {_map(ep):.4f}, "
                      f"bbox_mAP_50: 0.5000, bbox_mAP_copypaste: 0.200 0.400 0.210 0.100 0.200 0.300")
     f = tmp_path / "20210602_095959.log"
-    f.write_text("\n".join(lines) + "\n")
-    [c] = read_curves(f)
-    assert c.epochs.tolist() == list(range(1, EPOCHS + 1))
-    assert np.allclose(c.loss, [_loss(e) for e in range(1, EPOCHS + 1)], atol=1e-4)
+    c = _one_run(f, lines)
     assert np.allclose(c.series["val_bbox_map"], [_map(e) for e in range(1, EPOCHS + 1)], atol=1e-4)
     assert fitwatch.diagnose(f).monitor == "val_bbox_map"
 
