@@ -1240,6 +1240,34 @@ def test_json_lines_of_runs_read_directly_give_what_the_full_reading_gives(tmp_p
     assert "hp" in got[9].series and np.isnan(got[0].series["val_loss"][1])
 
 
+def test_a_trainer_log_history_saved_as_csv_is_read_as_the_trainer_state_is(tmp_path):
+    """``pd.DataFrame(trainer.state.log_history).to_csv()``: training rows (loss, grad_norm,
+    learning_rate, a fractional epoch, step), evaluation rows (eval_*) and a closing summary, no row
+    holding both. Collection round 11's k1409 was read as 1,643 'epochs' with no epoch holding both
+    curves ("too few epochs"); now one point per evaluation, as trainer_state.json is read."""
+    pd = pytest.importorskip("pandas")
+    from fitwatch.diagnosis.readers.log_history import from_log_history
+
+    history, step = [], 0
+    for e in range(1, 5):
+        for k in range(1, 5):
+            step += 10
+            history.append({"loss": 1.0 / e + 0.01 * k, "grad_norm": 1.0, "learning_rate": 1e-4 / e,
+                            "epoch": e - 1 + k / 4, "step": step})
+        history.append({"eval_loss": 1.2 / e, "eval_accuracy": 0.5 + 0.1 * e, "eval_runtime": 2.0, "epoch": float(e),
+                        "step": step})
+    history.append({"train_runtime": 60.0, "train_loss": 0.5, "total_flos": 0.0, "epoch": 4.0, "step": step})
+    path = tmp_path / "log_history.csv"
+    pd.DataFrame(history).to_csv(path, index=False)
+    (run,) = read_curves(path)
+    [(_, ref)] = from_log_history(history, "x", "x", what="x", fix="x")
+    assert run.epochs.tolist() == ref.epochs.tolist() == [0, 1, 2, 3]
+    assert run.series["loss"] == pytest.approx(ref.series["loss"]) and run.series["val_loss"] == pytest.approx([1.2, 0.6, 0.4, 0.3])
+    assert run.series["val_accuracy"] == pytest.approx([0.6, 0.7, 0.8, 0.9])
+    assert any("log_history (saved as CSV)" in n for n in run.notes)
+    assert fitwatch.diagnose(path).monitor == "val_loss"
+
+
 def test_chinese_column_names_are_read(tmp_path):
     """A Lightning metrics.csv logged with Chinese names (collection round 11: 训练 train, 验证
     validation, 测试 test, 损失 loss, 总损失 total loss, 准确率 accuracy) was refused: "no training or

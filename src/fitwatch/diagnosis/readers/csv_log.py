@@ -21,6 +21,8 @@ import re
 import struct
 from collections import Counter
 
+import numpy as np
+
 from fitwatch.diagnosis.curves import ERROR_METRICS
 from fitwatch.diagnosis.readers.columns import (
     DEC_COMMA,
@@ -33,6 +35,7 @@ from fitwatch.diagnosis.readers.columns import (
     parse_cells,
     role,
 )
+from fitwatch.diagnosis.readers.log_history import from_log_history
 from fitwatch.diagnosis.readers.resumed import MAX_RUNS
 from fitwatch.diagnosis.readers.runs import runs_from_columns
 
@@ -76,12 +79,43 @@ def parse_csv(text: str, label: str, source: str) -> list[tuple]:
                          f"padded with blanks or cut")
         seg_rows = [r[:width] + [""] * (width - len(r)) for r in seg_rows]
         cols = [parse_cells(h, [r[j] for r in seg_rows], decimal_comma) for j, h in enumerate(header)]
+        if _is_log_history(cols):
+            runs = from_log_history(_as_rows(cols), label, source, what="a Trainer's log_history saved as CSV",
+                                    fix="log the training loss and evaluate (eval_strategy)")
+            for _, c in runs:
+                c.notes[:0] = notes + ["read as a Hugging Face Trainer's log_history (saved as CSV): one point per "
+                                       "evaluation, the training rows since the one before averaged"]
+            out += runs
+            continue
         out += runs_from_columns(cols, label=label, source=source, lines=seg_lines, notes=notes, what="column")
     if len(segments) > 1:
         out = [(k if isinstance(k, str) else i + 1, c) for i, (k, c) in enumerate(out)]
         for _, c in out:
             c.notes.append(f"{len(out)} runs in one file (a header line repeats)")
     return out
+
+
+def _is_log_history(cols: list) -> bool:
+    """A Trainer's ``log_history`` saved as a table (``pd.DataFrame(trainer.state.log_history).to_csv()``):
+    columns ``loss``, ``epoch``, ``step`` and ``eval_*``, training rows without an evaluation value and
+    evaluation rows without a training loss (read as one table, no row held both, and no epoch had
+    both: 1,643 'epochs' of a 10-epoch run, its diagnosis on none)."""
+    by = {c.name.strip(): c for c in cols}
+    evals = [c for name, c in by.items() if name.startswith("eval_") and c.present.any()]
+    if not evals or not {"loss", "epoch", "step"} <= set(by) or not by["loss"].present.any():
+        return False
+    evaluated = np.logical_or.reduce([c.present for c in evals])
+    return not (evaluated & by["loss"].present).any()
+
+
+def _as_rows(cols: list) -> list[dict]:
+    """The table's rows as the Trainer logged them: ``{name: value}`` of the cells present."""
+    n = cols[0].vals.size if cols else 0
+    rows = [{c.name.strip(): float(c.vals[i]) for c in cols if c.present[i]} for i in range(n)]
+    for r in rows:  # a step is a whole number, as the Trainer logs it
+        if isinstance(r.get("step"), float) and r["step"].is_integer():
+            r["step"] = int(r["step"])
+    return rows
 
 
 def _rows(text: str, label: str) -> tuple:
