@@ -397,6 +397,34 @@ def test_an_epoch_cut_short_by_an_error_is_kept_but_marked_and_left_out_of_the_c
     assert fitwatch.Curves.from_run(fitwatch.load("broke-off")).epochs.tolist() == [0, 1, 2]
 
 
+def test_a_run_resumed_after_ctrl_c_runs_the_cut_epoch_again(store_dir):
+    """Ctrl-C after an epoch's training and before its validation: the resumed run starts at that
+    epoch again (the training checkpoint is the epoch before's), and its values replace the cut ones.
+    A fifth trial's run was resumed one epoch on: the cut epoch stayed (training only, no mark) and
+    every later epoch was numbered one too high (33 epochs, best 22, against 32 and 21)."""
+    def epoch_of(run, epoch):
+        run.log("train", loss=1.0 / (epoch + 1))
+        if epoch == 3 and not run_again:
+            raise KeyboardInterrupt  # after training, before validation
+        run.log("val", loss=1.1 / (epoch + 1))
+
+    run_again = False
+    with pytest.raises(KeyboardInterrupt):
+        with fitwatch.Run("ctrl-c", diagnose=False) as run:
+            for epoch in run.epochs(6):
+                epoch_of(run, epoch)
+    assert fitwatch.load("ctrl-c").cut_short
+    run_again = True
+    with fitwatch.Run("ctrl-c", resume=True, diagnose=False) as run:
+        assert run.epoch == 3 and len(run.history["loss"]) == 3
+        for epoch in run.epochs(6):
+            epoch_of(run, epoch)
+    data = fitwatch.load("ctrl-c")
+    assert data.epochs.tolist() == [0, 1, 2, 3, 4, 5] and not data.cut_short and "partial_epoch" not in data.info
+    assert data.history["val_loss"] == pytest.approx([1.1 / (e + 1) for e in range(6)])
+    assert run.history["loss"] == pytest.approx([1.0 / (e + 1) for e in range(6)])
+
+
 def record_heads(name, dir, kl=False):
     """A finished multi-head run without a total loss: reg_loss overfits, cls_loss still improves;
     with ``kl``, a training-only kl_loss beside them."""

@@ -38,7 +38,8 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle, StoredMixin):
         config: hyperparameters and anything else worth keeping with the run (JSON-serialisable
             values; others are stored as their ``repr``).
         dir: the store's folder. Default: ``$FITWATCH_DIR``, else ``./fitwatch``.
-        resume: continue the latest run of this name (its epochs go on from the last one stored)
+        resume: continue the latest run of this name (its epochs go on from the last one stored;
+            from an epoch Ctrl-C or an error cut short, that epoch again, its values replaced)
             instead of starting a new run. When there is none, a new run starts. A run that another
             process is still writing is refused (RuntimeError); one whose process was killed goes on,
             its early-stopping rule too (see ``Run.epochs``).
@@ -121,22 +122,7 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle, StoredMixin):
             created = self.store.create_run(name, self.config, self.info, only_if_new=True)
             previous = self.store.find_run(name) if created is None else None
         if previous is not None:
-            if previous["status"] == "running":
-                refuse_a_live_writer(previous)
-                self.store.recover()  # its process was killed: the epochs left in its journal first
-            self.id = previous["id"]
-            config = {**previous["config"], **self.config}
-            self.config = config
-            self.info = {**previous["info"], **self.info}
-            last = self.store.load(self.id)
-            if len(last.epochs):
-                self.epoch = int(last.epochs[-1]) + 1
-            self._remember_stop_state(last)  # the early-stopping rule's, for the first keeper
-            self.history = {k: list(v) for k, v in last.history.items()}
-            for split, last in self.store.last_steps(self.id).items():
-                self._accs[split] = SplitAccumulator(split, last + 1)
-            self.store.reopen_run(self.id, previous)  # exactly one of several racing processes wins
-            self.store.update_run(self.id, config=self.config, info=self.info)
+            self._resume_stored(previous)
         else:
             self.id = created if created is not None else self.store.create_run(name, self.config, self.info)
         if self._reducer is not None:  # rank 0's run and first epoch, on every rank
@@ -266,6 +252,9 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle, StoredMixin):
         if values:
             self._follow_fork()
             self.store.write_epoch(self.id, epoch, values)  # journaled (durable) before the loop goes on
+            if self.info.get("partial_epoch") == epoch and self._left_mid_epoch is None:  # cut short, now run again
+                self.info.pop("partial_epoch")
+                self.store.update_run(self.id, info=self.info)
             if self._keeper is not None and self._keeper.last_epoch == epoch != self._state_epoch:
                 self._save_stop_state()  # a fit's rule saw the epoch before it was written
         # batch values go to the writer thread at most once a second (short epochs are many)

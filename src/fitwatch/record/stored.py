@@ -1,5 +1,5 @@
-"""What a :class:`fitwatch.Run` reads back from, or notes in, its store besides its values: its
-tags and note (``Run(tags=..., note=...)``, :meth:`StoredMixin.tag`, ``run.note = ...``) and its
+"""What a :class:`fitwatch.Run` reads back from, or notes in, its store besides its values: the
+run it resumes (``Run(name, resume=True)``), its tags and note (``Run(tags=..., note=...)``, :meth:`StoredMixin.tag`, ``run.note = ...``) and its
 curves so far (:meth:`StoredMixin.plot`).
 
 Example:
@@ -17,6 +17,8 @@ Example:
 
 from __future__ import annotations
 
+from fitwatch.record.accumulator import SplitAccumulator
+from fitwatch.record.lifecycle import refuse_a_live_writer
 from fitwatch.store.base import check_tag
 from fitwatch.store.writer import FLUSH_WAIT_S
 
@@ -33,6 +35,29 @@ def check_labels(tags, note) -> tuple[list[str], str | None]:
 class StoredMixin:
     """Run's tags, note and plot: each reads or writes the store at once (never the training loop's
     hot path: call them between epochs)."""
+
+    def _resume_stored(self, previous: dict) -> None:
+        """Go on with the stored run ``previous`` (``Run(name, resume=True)``): its id, config, info,
+        history, step counters and early-stopping state; its next epoch, or the epoch Ctrl-C or an
+        error cut short, which runs again (its values, part of its batches, replaced when it ends:
+        it was counted done, and a resumed run had an epoch twice)."""
+        if previous["status"] == "running":
+            refuse_a_live_writer(previous)
+            self.store.recover()  # its process was killed: the epochs left in its journal first
+        self.id = previous["id"]
+        config = {**previous["config"], **self.config}
+        self.config = config
+        self.info = {**previous["info"], **self.info}
+        last = self.store.load(self.id)
+        redo = 1 if last.cut_short else 0
+        if len(last.epochs):
+            self.epoch = int(last.epochs[-1]) + 1 - redo
+        self._remember_stop_state(last)  # the early-stopping rule's, for the first keeper
+        self.history = {k: list(v)[:len(v) - redo] for k, v in last.history.items()}
+        for split, last in self.store.last_steps(self.id).items():
+            self._accs[split] = SplitAccumulator(split, last + 1)
+        self.store.reopen_run(self.id, previous)  # exactly one of several racing processes wins
+        self.store.update_run(self.id, config=self.config, info=self.info)
 
     def _store_labels(self, labels: tuple[list[str], str | None]) -> None:
         tags, note = labels
