@@ -350,3 +350,50 @@ def test_a_run_nan_from_its_second_epoch_is_not_told_to_train_longer():
     short = next(f for f in d.findings if f.code == "too_few_epochs")
     assert not short.remedies and "before the loss became NaN" in short.message
     assert not any("more epochs" in r for f in d.findings for r in f.remedies), d.findings
+
+
+def test_a_collapsed_classifier_is_read_against_the_class_count_its_validation_accuracy_gives():
+    """A fifth trial: SGD lr 1.5 on digits, the first epoch's loss 3.94, then the training loss at
+    2.40-2.45 (above ln 10) at a training accuracy of about 0.096, validation accuracy 0.100. The
+    message said "ln(11) = 2.398 ... 11 classes" (the training loss and accuracy alone) and that the
+    loss sat "at" the no-skill level; the validation accuracy says ten classes, and the loss sits above."""
+    rng = np.random.default_rng(0)
+    n = 40
+    loss = [3.944] + list(2.44 + 0.03 * rng.standard_normal(n - 1))
+    acc = [0.197] + list(0.096 + 0.008 * rng.standard_normal(n - 1))
+    val = list(2.45 + 0.04 * rng.standard_normal(n))
+    vacc = list(0.1 + 0.002 * rng.standard_normal(n))
+    d = fitwatch.diagnose({"loss": loss, "val_loss": val, "accuracy": acc, "val_accuracy": vacc})
+    f = d.findings[0]
+    assert d.verdict == "not_learning" and f.evidence["classes_guess"] == 10, f.evidence
+    assert "ln(10) = 2.303" in f.message and "sat above the no-skill level" in f.message, f.message
+
+
+def test_a_run_nan_from_its_first_epoch_is_not_told_to_restore_its_best_epoch(tmp_path):
+    """A fifth trial: a run that passed restore=model went NaN in epoch 0; its stop was told "the model
+    keeps the last epoch's weights, not the best epoch's (None)" and to pass restore=model."""
+    import torch
+
+    model = torch.nn.Linear(2, 1)
+    with fitwatch.Run("nan-at-once", dir=tmp_path, progress=False, diagnose=False) as run:
+        for _ in run.epochs(10, stop=fitwatch.EarlyStopping(), restore=model):
+            run.log_epoch(loss=math.nan, val_loss=math.nan)
+    d = fitwatch.diagnose("nan-at-once", dir=tmp_path)
+    f = next(f for f in d.findings if f.code == "stopped_early")
+    assert "no best epoch to restore" in f.message and "(None)" not in f.message, f.message
+    assert CATALOGUE["restore_best"] not in [r for g in d.findings for r in g.remedies]
+
+
+def test_a_slow_straight_decline_is_told_to_raise_the_learning_rate_not_to_decay_it():
+    """A fifth trial: SGD lr 1e-4 on diabetes, validation 0.847 -> 0.732 in a nearly straight line
+    over 60 epochs (its step shrinking from 0.0028 to 0.0015). It was still_improving with "use a
+    learning-rate schedule: warm-up, then decay" and no word of the rate: a bend that slow read as
+    noise (0.00033 against a step of 0.0014) and hid the straight line."""
+    e = np.arange(60)
+    val = 0.847 - 0.0028 * e + 0.0000115 * e ** 2
+    loss = val + 0.23
+    d = fitwatch.diagnose({"loss": list(loss), "val_loss": list(val)})
+    assert d.verdict == "still_improving", d
+    assert "lr_too_low" in [f.code for f in d.findings], d
+    first = d.findings[0].remedies
+    assert CATALOGUE["lr_up"] in first and CATALOGUE["lr_schedule"] not in first, first

@@ -61,15 +61,16 @@ def at_chance(loss: np.ndarray | None, acc: np.ndarray | None, t) -> float | Non
     if not (0.0 < a_mid < 1.0) or not (0.0 < level < 12.0):  # ln k for k up to 160,000 classes
         return None
     # the class counts whose ln k the loss sits at and whose chance accuracy 1/k the accuracy sits
-    # at; of those, the largest whose ln k the loss is not below: a model that learned nothing sits at
-    # or above ln k, never far below, while an accuracy at chance is noisy (0.088 of a constant guess
-    # among 10 classes, ln 11 by it, where the loss sat at 2.35: ln 10); "not below" to 1 %: a model
-    # that learned the class priors of near-balanced classes sits a hair below ln k (2.3020 for ln 10)
+    # at; of those, the one nearest 1/accuracy whose ln k the loss is not below: a model that learned
+    # nothing sits at or above ln k, never far below (0.088 of a constant guess among 10 classes, 11 by
+    # the accuracy, where the loss sat at 2.35: ln 10), and may sit well above it (a fifth trial's
+    # collapsed model at 2.40-2.45 with an accuracy of exactly 0.100 was said to be at ln 11); "not
+    # below" to 1 %: a model that learned near-balanced classes' priors sits a hair below ln k (2.3020)
     lo = max(2, math.ceil(math.exp(level / (1.0 + t.chance_loss_above))), math.ceil(t.chance_acc_low / a_mid))
     hi = min(math.floor(math.exp(level / (1.0 - t.no_skill_margin))), math.floor(t.chance_acc_high / a_mid))
     if lo > hi:
         return None
-    return math.log(min(max(math.floor(1.01 * math.exp(level)), lo), hi))
+    return math.log(max(lo, min(round(1.0 / a_mid), math.floor(1.01 * math.exp(level)), hi)))
 
 
 def accuracy_rose(acc: np.ndarray | None, t) -> bool:

@@ -75,6 +75,8 @@ def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_l
             msg += f"; {kept}" + (": the overfitting was caught." if onset is not None else ".")
         elif stop.get("restore_hint"):  # a library's own stop that kept every round (XGBoost's Booster)
             msg += f"; the best round is {best}, but {stop['restore_hint']}."
+        elif best is None:  # NaN from the first epoch: no epoch to restore (a trial was told to restore "(None)")
+            msg += "; no epoch had a finite value, so there was no best epoch to restore."
         elif restored is False:
             msg += f"; the model keeps the last epoch's weights, not the best epoch's ({best})."
             remedies = [CATALOGUE["restore_best"]]

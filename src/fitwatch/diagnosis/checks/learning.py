@@ -300,8 +300,10 @@ def _blew_in_epoch_0(finding: Finding, c, chance: float) -> None:
     finding.evidence["first_value"] = float(c.y[0])
     finding.message = (f"The first epoch's mean loss, {c.y[0]:.4g}, is {fmt_ratio(c.y[0] / chance)} times the no-skill "
                        f"level ln({int(round(math.exp(chance)))}) = {chance:.4g}, where an untrained classifier "
-                       f"starts: the loss blew up during that epoch, and it has sat at the no-skill level since "
-                       f"(at best {c.min:.4g}), its accuracy at chance.")
+                       f"starts: the loss blew up during that epoch, and it has sat "
+                       + (f"above the no-skill level since (at best {c.min:.4g}: worse than predicting each class's "
+                          f"share)" if c.min > 1.02 * chance else f"at the no-skill level since (at best {c.min:.4g})")
+                       + ", its accuracy at chance.")
     finding.remedies = remedies_for("not_learning", first=["lr_down"], drop=("lr_up",))
 
 

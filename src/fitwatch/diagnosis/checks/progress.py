@@ -164,11 +164,22 @@ def _improving(ctx: Context, c: CurveStats, k: int, recent: float, advice: str, 
         f"({'by a line fitted through them; ' if fitted else ''}{_share(recent, c)}).{advice}",
         remedies_for("still_improving"))
     extra = [w for w in (short_warning(ctx),) if w is not None]
-    if c.sigma < 0.2 * recent / k and nearly_linear(c.s[-k - 1:]):
+    noise_now = c.sigma if ctx.lr_decayed is not None else min(c.sigma, _jitter(c.y[-k - 1:]))
+    if noise_now < 0.2 * recent / k and nearly_linear(c.s[-k - 1:]):
         extra.append(Finding("lr_too_low", "info", [Ek(c.n - k - 1), span[1]], {"per_epoch": recent / k},
                              "The loss falls slowly and steadily: a larger learning rate would get "
                              "there in fewer epochs.", remedies_for("lr_too_low")))
+        # a decay schedule lowers a rate already too low (a fifth trial: SGD 1e-4, a straight line down)
+        finding.remedies = remedies_for("still_improving", first=["more_epochs", "lr_up"], drop=("lr_schedule",))
     return Verdict("still_improving", finding, extra)
+
+
+def _jitter(y: np.ndarray) -> float:
+    """The epoch-to-epoch noise of a stretch of a curve from its second differences (a bend adds
+    next to nothing to them, where it adds to the scatter around a moving average: a straight,
+    slowly bending line down had a 'noise' of a quarter of its step)."""
+    d2 = np.diff(y, 2)
+    return float(np.median(np.abs(d2))) / math.sqrt(6) * 1.4826 if d2.size >= 3 else math.inf
 
 
 def falling_to_the_end(c: CurveStats, t) -> bool:
