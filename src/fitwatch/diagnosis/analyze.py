@@ -364,6 +364,21 @@ def _best_index(c: CurveStats, w: int) -> int:
     return int(np.argmin(c.y))
 
 
+def _falling_to(curves: Curves, monitor: str, best: int | None) -> float | None:
+    """How far the monitored curve improved over the 3 epochs up to its best, as a share of its value
+    3 epochs before, when it improved at each of them: a curve still improving fast there (a stop 1-2
+    epochs after that best came at its first uptick); else None."""
+    if best is None or monitor not in curves.series:
+        return None
+    e, v = curves.values(monitor)
+    at = np.flatnonzero(e == best)
+    if at.size != 1 or at[0] < 3 or not np.isfinite(v[at[0] - 3: at[0] + 1]).all():
+        return None
+    w = v[at[0] - 3: at[0] + 1] * (-1.0 if higher_is_better(monitor) else 1.0)
+    steps = np.diff(w)
+    return float((w[0] - w[-1]) / abs(w[0])) if (steps < 0).all() and w[0] != 0 else None
+
+
 def _assemble(curves: Curves, verdict, best, onset, findings, notes, monitor) -> Diagnosis:
     """The Diagnosis: remedies trimmed, the monitored metric named, the early stop reported."""
     if best is not None and len(curves) and best == int(curves.epochs[-1]):
@@ -376,7 +391,7 @@ def _assemble(curves: Curves, verdict, best, onset, findings, notes, monitor) ->
         relabel(findings, curves, monitor)
     if curves.stop:
         add_early_stop(curves.stop, verdict, onset, findings, diagnosed=monitor,
-                       rounds=curves.context.get("model") == "boosting")
+                       rounds=curves.context.get("model") == "boosting", falling=_falling_to(curves, monitor, best))
     return Diagnosis(verdict=verdict, best_epoch=best, onset_epoch=onset, findings=findings,
                      source=curves.source, name=curves.name, epochs=len(curves), monitor=monitor, notes=notes,
                      _curves=curves)

@@ -33,11 +33,18 @@ def stopped(stop: dict) -> bool:
     return bool(stop.get("stopped", stop.get("stopped_epoch") is not None))
 
 
-def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_loss", rounds: bool = False) -> None:
+#: a stop this few epochs after a best the curve reached improving by ``TOO_SOON_GAIN`` (of its value 3
+#: epochs before) at each of those 3 epochs stopped at the first uptick of a curve still improving
+TOO_SOON_EPOCHS, TOO_SOON_GAIN = 2, 0.05
+
+
+def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_loss", rounds: bool = False,
+                   falling: float | None = None) -> None:
     """Insert the ``stopped_early`` (or ``best_restored``) finding after the primary one; drop the
     remedy "stop early" where early stopping was in place. ``diagnosed``: the curve the diagnosis
     judged (a stop that watched another one may have restored an epoch past its overfitting onset);
-    ``rounds``: a booster's, whose best round, not weights, is kept."""
+    ``rounds``: a booster's, whose best round, not weights, is kept; ``falling``: what the curve
+    gained over the 3 epochs up to its best, as a share of it (see :data:`TOO_SOON_GAIN`)."""
     if stop.get("converged") is not None:  # a convergence test (scikit-learn's tol), not an early stop
         _add_convergence(stop, findings)
         return
@@ -84,6 +91,10 @@ def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_l
             msg += "."
         if verdict == "still_improving":
             msg += " The curve was still improving: the rule may have stopped too soon (more patience, or a smaller min_delta)."
+        elif verdict in ("good_fit", "underfitting") and _too_soon(falling, last, best):
+            ev["gain_before_best"] = falling  # a fifth trial: patience=1, at the first uptick after 0.30 -> 0.21
+            msg += _too_soon(falling, last, best)
+            remedies = [CATALOGUE["more_patience"]] + remedies
     else:
         code, remedies = "best_restored", []
         rule = stop.get("criterion")
@@ -112,6 +123,17 @@ def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_l
                 f.message = f.message.replace(" Train longer.", " Early stopping ended it first.")
     span = [best if best is not None else (last or 0), last if last is not None else (best or 0)]
     findings.insert(1 if findings else 0, Finding(code, "info", span, ev, msg, remedies))
+
+
+def _too_soon(falling: float | None, last, best) -> str:
+    """What to say of a stop ``last - best`` epochs after a best the curve reached ``falling`` better
+    than 3 epochs before (see :data:`TOO_SOON_GAIN`): a sentence when it came too soon, else ``""``."""
+    if falling is None or falling < TOO_SOON_GAIN or not isinstance(last, int) or not isinstance(best, int) \
+            or not 0 < last - best <= TOO_SOON_EPOCHS:
+        return ""
+    return (f" It stopped {last - best} epoch{'s' if last - best > 1 else ''} after its best, the curve {100 * falling:.0f}% "
+            f"better there than 3 epochs before: a patience that short stops at the first uptick of a curve still "
+            f"improving, and the run may have had more to give.")
 
 
 def _add_convergence(stop: dict, findings) -> None:
