@@ -80,6 +80,19 @@ def test_runs_lists_each_run_with_epochs_and_best_val_loss(store_dir):
     assert re.fullmatch(r"\d{4}-\d\d-\d\d", lines["mlp"][6]) and re.fullmatch(r"\d\d:\d\d", lines["mlp"][7])
 
 
+def test_a_config_key_named_as_a_runs_column_is_headed_config(store_dir):
+    """Keras's fit(epochs=300) in a run's config beside the epochs the run trained: two columns both
+    headed "epochs" (a fifth trial)."""
+    for name, planned in (("a", 300), ("b", 200)):
+        with fitwatch.Run(name, config={"epochs": planned}, diagnose=False) as run:
+            for e in run.epochs(2):
+                run.log_epoch(loss=1.0 / (e + 1), val_loss=1.1 / (e + 1))
+    p = cli("runs", "--config", "epochs")
+    head = next(ln for ln in p.stdout.splitlines() if ln.split()[:2] == ["id", "name"])
+    assert head.split().count("epochs") == 2 and "config epochs" in head, head
+    assert runs_rows(p.stdout)["a"][-1] == "300"
+
+
 def test_runs_json(store_dir):
     record("mlp", [0.9, 0.5, 0.7])
     p = cli("runs", "--json")
