@@ -421,3 +421,23 @@ def test_a_stop_at_the_first_uptick_of_a_curve_still_improving_is_said_to_be_too
             break
     d = fitwatch.diagnose({"loss": loss, "val_loss": flat}, stop=stopper)
     assert "first uptick" not in next(f for f in d.findings if f.code == "stopped_early").message
+
+
+def test_a_learning_rate_cut_while_validation_still_fell_fast_is_named():
+    """A fifth trial: StepLR(15, 0.1) cut SGD's 0.05 to 0.005 at epoch 15 while validation still fell
+    about 0.07 an epoch; after it, 0.005 an epoch, ending at 0.534 where lr 0.05 throughout reached
+    0.075. It was good_fit, its remedies a schedule ("use a learning-rate schedule"). A cut on a
+    plateau (ReduceLROnPlateau's, after a rebound) is not one."""
+    e = np.arange(45)
+    val = np.where(e < 15, 2.25 * np.exp(-e / 6.5) + 0.4, 0.0)
+    for i in range(15, 45):
+        val[i] = val[i - 1] - (0.005 if i < 30 else 0.0004)
+    lr = [0.05] * 15 + [0.005] * 15 + [0.0005] * 15
+    d = fitwatch.diagnose({"loss": list(val - 0.03), "val_loss": list(val), "lr": lr})
+    f = next((f for f in d.findings if f.code == "lr_decayed_early"), None)
+    assert f is not None and f.evidence["epoch"] == 15 and f.remedies == [CATALOGUE["lr_decay_later"]], d
+    assert CATALOGUE["lr_schedule"] not in [r for g in d.findings for r in g.remedies]
+    plateau = [2.0, 1.2, 0.9, 0.8, 0.78, 0.77, 0.8, 0.79, 0.78, 0.85, 0.79, 0.6, 0.58, 0.57, 0.565, 0.56, 0.558, 0.556]
+    lr = [1e-3] * 11 + [2e-4] * 7
+    d = fitwatch.diagnose({"loss": [v - 0.1 for v in plateau], "val_loss": plateau, "lr": lr})
+    assert "lr_decayed_early" not in [f.code for f in d.findings], d

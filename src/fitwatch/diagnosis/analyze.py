@@ -32,7 +32,7 @@ from fitwatch.diagnosis.checks.learning import gained_nothing, no_floor, not_lea
 from fitwatch.diagnosis.checks.overfitting import overfitting
 from fitwatch.diagnosis.checks.progress import fits_training, plateau, still_improving
 from fitwatch.diagnosis.checks.short import too_few_epochs, too_short_to_settle
-from fitwatch.diagnosis.checks.schedule import lr_raised
+from fitwatch.diagnosis.checks.schedule import lr_decayed_early, lr_raised
 from fitwatch.diagnosis.checks.validation import validation_signs
 from fitwatch.diagnosis.curves import Curves, ordinal, run_context
 from fitwatch.diagnosis.findings import Diagnosis, Finding
@@ -85,6 +85,10 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
         raised = lr_raised(curves, ctx.span, ctx.t.lr_raised_factor, ctx.t.end_above_start, _lower_key(curves, monitor))
         if raised is not None:
             findings.append(raised)
+        # (on a validation curve: a training loss's noise moves its best so far at every dip)
+        early = lr_decayed_early(curves, ctx.span, monitor) if monitor.startswith("val_") else None
+        if early is not None and not higher_is_better(monitor):
+            findings.append(early)
         p = plateau(ctx, overfit_at=found.onset) if found.code != "not_learning" else None
         if p is not None:
             if found.code != "underfitting":  # "cannot fit the training data" is underfitting's to say

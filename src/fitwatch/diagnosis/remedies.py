@@ -43,6 +43,8 @@ CATALOGUE: dict[str, str] = {
     "lr_up": "Raise the learning rate (try 3x-10x, or run a learning-rate range test).",
     "lr_down": "Lower the learning rate (try 3x-10x smaller).",
     "lr_schedule": "Use a learning-rate schedule: warm-up, then decay (cosine, step, or ReduceLROnPlateau).",
+    "lr_decay_later": "Decay the learning rate later: step it when progress stalls (ReduceLROnPlateau), or at a "
+                      "later epoch, or spread a cosine or linear decay over the whole run.",
     "lr_plateau": "Reduce the learning rate when progress stalls (ReduceLROnPlateau) to squeeze out more.",
     "batch_size_up": "Use a larger batch size (or accumulate gradients) to reduce gradient noise.",
     "gradient_clipping": "Clip gradients (clip_grad_norm_ to 1.0, or clipnorm=1.0 in Keras).",
@@ -180,6 +182,7 @@ DEFAULT_ORDER: dict[str, list[str]] = {
     "generalization_gap": ["weight_decay", "dropout", "augmentation", "more_data"],
     "lr_too_high": ["lr_down", "lr_schedule", "gradient_clipping"],
     "lr_raised": ["lr_down", "gradient_clipping"],
+    "lr_decayed_early": ["lr_decay_later"],
     "lr_too_low": ["lr_up"],  # never a decay schedule: it lowers a rate already too low (a trial at Adam 1e-6)
     "nan_detected": ["numerics", "lr_down", "gradient_clipping", "normalise_inputs"],
     "plateau": ["lr_plateau", "larger_model", "lr_schedule"],
