@@ -115,6 +115,7 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle, StoredMixin):
         self._planned: int | None = None  # n of the epochs(n) loop in progress
         self._stopped_early = False  # an epochs() loop was ended by its stop= rule: finish() says stopped
         self._left_mid_epoch: int | None = None  # the epoch an epochs() loop was left in (break or exception)
+        self._redo: int | None = None  # a resumed run's epoch that was cut short, run again
         self._bar = None
         previous = self.store.find_run(name) if resume else None
         created = None
@@ -252,8 +253,9 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle, StoredMixin):
         if values:
             self._follow_fork()
             self.store.write_epoch(self.id, epoch, values)  # journaled (durable) before the loop goes on
-            if self.info.get("partial_epoch") == epoch and self._left_mid_epoch is None:  # cut short, now run again
-                self.info.pop("partial_epoch")
+            if epoch == self._redo and self._left_mid_epoch is None:  # cut short before the resume, now run again
+                self._redo = None
+                self.info.pop("partial_epoch", None)
                 self.store.update_run(self.id, info=self.info)
             if self._keeper is not None and self._keeper.last_epoch == epoch != self._state_epoch:
                 self._save_stop_state()  # a fit's rule saw the epoch before it was written

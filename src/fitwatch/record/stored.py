@@ -52,6 +52,7 @@ class StoredMixin:
         redo = 1 if last.cut_short else 0
         if len(last.epochs):
             self.epoch = int(last.epochs[-1]) + 1 - redo
+            self._redo = self.epoch if redo else None
         self._remember_stop_state(last)  # the early-stopping rule's, for the first keeper
         self.history = {k: list(v)[:len(v) - redo] for k, v in last.history.items()}
         for split, last in self.store.last_steps(self.id).items():
