@@ -1268,6 +1268,24 @@ def test_a_trainer_log_history_saved_as_csv_is_read_as_the_trainer_state_is(tmp_
     assert fitwatch.diagnose(path).monitor == "val_loss"
 
 
+def test_tables_in_a_text_report_are_read_as_runs(tmp_path):
+    """A report of experiments: a title, configuration lines, then per experiment a table whose
+    names hold single spaces and are set apart by two or more ("Epoch    Loss      Validation
+    Accuracy"), and a summary (collection round 12: 'not a training log'). Each table is a run."""
+    text = ("CNN Cat Dog Classification - Training Experiments\n\n"
+            "Experiment 1: Baseline CNN\n- Learning rate: 0.001\n- Dropout: None\n\n"
+            "Epoch    Loss      Validation Accuracy\n"
+            "1        0.6359    0.7056\n2        0.5212    0.7498\n3        0.4257    0.7474\n\n"
+            "Best Validation Accuracy: 74.98%\nBest Epoch: 2\n\n"
+            "Experiment 2: CNN + Dropout\n- Dropout: 0.5\n\n"
+            "Epoch  Loss    Validation Accuracy\n1      0.6563  0.6858\n2      0.5634  0.7420\n3      0.5170  0.7570\n")
+    first, second = read_curves(write(tmp_path, "training_log.txt", text))
+    assert first.epochs.tolist() == [1, 2, 3] and first.series["val_accuracy"].tolist() == [0.7056, 0.7498, 0.7474]
+    assert second.series["loss"].tolist() == [0.6563, 0.5634, 0.5170] and first.name.endswith("#1")
+    assert any("a table in a text report (lines 7-10)" in n for n in first.notes), first.notes
+    assert fitwatch.diagnose(first).monitor == "val_accuracy"
+
+
 def test_chinese_column_names_are_read(tmp_path):
     """A Lightning metrics.csv logged with Chinese names (collection round 11: 训练 train, 验证
     validation, 测试 test, 损失 loss, 总损失 total loss, 准确率 accuracy) was refused: "no training or

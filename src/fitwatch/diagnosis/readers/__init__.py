@@ -109,7 +109,7 @@ One module per format, none importing another: ``csv_log`` (CSV logs, Lightning'
 (Hugging Face ``trainer_state.json``, LLaMA-Factory's ``trainer_log.jsonl``), ``keras_console``
 (what Keras printed), ``pytorch_example`` (the PyTorch examples' ``Train Epoch: ... Loss:`` /
 ``Test set: Average loss:`` printout), ``mlflow_metrics`` (an MLflow run's ``metrics/`` files), ``sklearn_verbose`` (an MLP's ``verbose=True`` printout),
-``openmmlab_text`` (an OpenMMLab runner's ``*.log``),
+``openmmlab_text`` (an OpenMMLab runner's ``*.log``), ``text_tables`` (tables in a text report),
 ``boosting_results`` (XGBoost's and LightGBM's results, CatBoost's ``catboost_info``),
 ``tensorboard_events`` (event files), ``store_runs`` (runs of a fitwatch
 store) and ``python_objects`` (a ``History``, dicts, DataFrames, lists); ``columns`` (cells and
@@ -180,6 +180,7 @@ from fitwatch.diagnosis.readers.sklearn_estimator import from_estimator, is_esti
 from fitwatch.diagnosis.readers.sklearn_verbose import is_sklearn_verbose, parse_sklearn_verbose
 from fitwatch.diagnosis.readers.store_runs import DB_NAME, from_rundata, from_store, read_store_file
 from fitwatch.diagnosis.readers.tensorboard_events import is_event_file, read_tensorboard
+from fitwatch.diagnosis.readers.text_tables import parse_text_tables
 from fitwatch.store.rundata import RunData
 
 __all__ = ["MAX_COLUMNS", "MAX_FILE_RUNS", "MAX_LOG_BYTES", "MAX_LOG_LINES", "MAX_RUNS", "ReadError", "read_curves",
@@ -348,6 +349,8 @@ def _read_file(path: Path, base: str) -> list[Curves]:
             runs = parse_csv(text, label, str(path))
         except ReadError:
             runs = embedded_history(text, label, str(path))
+            if runs is None:
+                runs = parse_text_tables(text, label, str(path))
             if runs is None:
                 raise
     return name_runs(runs, base)
