@@ -441,3 +441,21 @@ def test_a_learning_rate_cut_while_validation_still_fell_fast_is_named():
     lr = [1e-3] * 11 + [2e-4] * 7
     d = fitwatch.diagnose({"loss": [v - 0.1 for v in plateau], "val_loss": plateau, "lr": lr})
     assert "lr_decayed_early" not in [f.code for f in d.findings], d
+
+
+def test_early_jumps_of_both_losses_name_a_learning_rate_too_high_beside_the_verdict():
+    """A fifth trial: SGD lr 0.3 on digits, training 0.185 -> 0.472 at epoch 6 and validation 0.156 ->
+    0.459 at epoch 5 after both had learned; the run then settled and overfit, and only overfitting was
+    said. A training mean near 0 that doubles alone (a noisy batch) says nothing."""
+    loss = [0.922, 0.265, 0.386, 0.375, 0.283, 0.185, 0.472, 0.254, 0.157, 0.108, 0.103, 0.079, 0.047, 0.035, 0.04,
+            0.047, 0.028, 0.02, 0.008, 0.006, 0.01, 0.003, 0.003, 0.003, 0.002, 0.001, 0.002, 0.002, 0.001, 0.002]
+    val = [0.545, 1.291, 0.457, 0.439, 0.156, 0.459, 0.461, 0.338, 0.299, 0.19, 0.257, 0.236, 0.159, 0.182, 0.119,
+           0.187, 0.197, 0.109, 0.113, 0.124, 0.144, 0.124, 0.121, 0.112, 0.118, 0.115, 0.117, 0.119, 0.121, 0.12]
+    d = fitwatch.diagnose({"loss": loss, "val_loss": val})
+    f = next((f for f in d.findings if f.code == "lr_too_high"), None)
+    assert d.verdict not in ("unstable", "diverged") and f is not None, d
+    assert f.evidence["epoch"] == 6 and f.evidence["val_epoch"] == 5 and f.remedies[0] == CATALOGUE["lr_down"], f
+    calm = [0.9 * math.exp(-e / 3) + 0.05 for e in range(30)]
+    calm[6] *= 1.6  # the training mean alone
+    d = fitwatch.diagnose({"loss": calm, "val_loss": [v + 0.1 for v in calm[:6]] + [calm[6] / 1.6 + 0.1] + [v + 0.1 for v in calm[7:]]})
+    assert "lr_too_high" not in [f.code for f in d.findings], d

@@ -26,7 +26,7 @@ from fitwatch.diagnosis import causes
 from fitwatch.diagnosis.checks.context import Context, CurveStats, window
 from fitwatch.diagnosis.checks.early_stop import add_early_stop, stop_record
 from fitwatch.diagnosis.checks.fit import settled
-from fitwatch.diagnosis.checks.instability import diverged, first_nonfinite, nan_detected, unstable
+from fitwatch.diagnosis.checks.instability import early_jump, diverged, first_nonfinite, nan_detected, unstable
 from fitwatch.diagnosis.checks.chance import accuracy_rose, at_chance, no_skill
 from fitwatch.diagnosis.checks.learning import gained_nothing, no_floor, not_learning
 from fitwatch.diagnosis.checks.overfitting import overfitting
@@ -85,6 +85,8 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
         raised = lr_raised(curves, ctx.span, ctx.t.lr_raised_factor, ctx.t.end_above_start, _lower_key(curves, monitor))
         if raised is not None:
             findings.append(raised)
+        elif found.code not in ("not_learning", "unstable", "diverged") and (jump := early_jump(ctx)) is not None:
+            findings.append(jump)
         # (on a validation curve: a training loss's noise moves its best so far at every dip)
         early = lr_decayed_early(curves, ctx.span, monitor) if monitor.startswith("val_") else None
         if early is not None and not higher_is_better(monitor):

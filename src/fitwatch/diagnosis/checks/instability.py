@@ -216,3 +216,46 @@ def lr_high(span, ev) -> Finding:
     return Finding("lr_too_high", "warning", span, {k: v for k, v in ev.items() if k != "curve"},
                    "A learning rate too high for this model and batch size is the usual cause.",
                    remedies_for("lr_too_high"))
+
+
+#: an epoch's mean training loss this many times the one before it, after it had learned (fallen under
+#: ``EARLY_LEARNED`` of its first value), undoing ``EARLY_UNDO`` of the progress made or more, in the
+#: first half of a run that settled: the learning rate too high early on
+EARLY_JUMP, EARLY_LEARNED, EARLY_UNDO = 1.5, 0.8, 0.2
+
+
+def _jumps(y: np.ndarray) -> np.ndarray:
+    """The steps ``i`` (``y[i + 1]`` against ``y[i]``) where ``y`` jumped :data:`EARLY_JUMP` times or more
+    after it had learned, undoing :data:`EARLY_UNDO` of its progress (not a loss near 0's tiny moves)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.flatnonzero((y[1:] >= EARLY_JUMP * y[:-1]) & (y[:-1] <= EARLY_LEARNED * y[0]) & (y[:-1] > 0)
+                              & (y[1:] - y[:-1] >= EARLY_UNDO * (y[0] - y[:-1])))
+
+
+def early_jump(ctx: Context) -> Finding | None:
+    """``lr_too_high`` beside a verdict that is not about instability, when the epoch-mean training loss
+    jumped :data:`EARLY_JUMP` times or more in the first half, after it had learned, and the validation
+    loss jumped so at the same epoch or one next to it (a fifth trial: SGD
+    lr 0.3 on digits, training 0.185 -> 0.472 at epoch 6 and validation 0.156 -> 0.459, read as
+    overfitting with nothing said of the early chaos). Epoch means are smooth in a healthy run; a rate
+    too high throws the model off its path now and then before a schedule or luck settles it."""
+    cl, cv = ctx.cl, ctx.cv
+    if cl is None or cv is None or cl.n < 10 or cv.n != cl.n:
+        return None
+    hits = [_jumps(c.y[: cl.n // 2 + 1]) for c in (cl, cv)]
+    # the validation loss jumped too, at the same epoch or one next to it: the model was thrown off its
+    # path, not a noisy training mean
+    hit = np.array([j for j in hits[0] if np.any(np.abs(hits[1] - j) <= 1)], dtype=int)
+    if not hit.size:
+        return None
+    y, v = cl.y, cv.y
+    i = int(hit[0]) + 1
+    k = int(hits[1][np.argmin(np.abs(hits[1] - hit[0]))]) + 1  # validation's jump beside it
+    ev = {"epoch": ctx.Ek(i), "loss_before": float(y[i - 1]), "loss_after": float(y[i]), "val_epoch": ctx.Ek(k),
+          "val_loss_before": float(v[k - 1]), "val_loss_after": float(v[k]), "jumps": int(hit.size)}
+    more = f", and {hit.size - 1} more time{'s' if hit.size > 2 else ''} in the first half" if hit.size > 1 else ""
+    return Finding("lr_too_high", "warning", [ctx.Ek(min(i, k)), ctx.Ek(cl.n // 2)], ev,
+                   f"The training loss jumped from {y[i - 1]:.4g} to {y[i]:.4g} at epoch {ctx.Ek(i)} and validation from "
+                   f"{v[k - 1]:.4g} to {v[k]:.4g} at epoch {ctx.Ek(k)}, after they had learned{more}: a learning rate too "
+                   f"high for this model early on, even if the run settled later (a warm-up, or a lower rate).",
+                   remedies_for("lr_too_high"))
