@@ -459,3 +459,19 @@ def test_early_jumps_of_both_losses_name_a_learning_rate_too_high_beside_the_ver
     calm[6] *= 1.6  # the training mean alone
     d = fitwatch.diagnose({"loss": calm, "val_loss": [v + 0.1 for v in calm[:6]] + [calm[6] / 1.6 + 0.1] + [v + 0.1 for v in calm[7:]]})
     assert "lr_too_high" not in [f.code for f in d.findings], d
+
+
+def test_a_loss_near_0_that_wiggles_while_its_accuracy_holds_is_not_unstable():
+    """Tune k519: a validation loss near 0 (0.0047, 0.0073, 0.0047...) whose relative scatter is large
+    while validation accuracy held at 99.6-99.9 %: labelled good_fit, diagnosed unstable. The loss's
+    moves changed confidence, not answers; the same moves beside an accuracy that swings still count."""
+    val = [0.044, 0.040, 0.0175, 0.0228, 0.0122, 0.0183, 0.0199, 0.0117, 0.0131, 0.0091, 0.0140, 0.0084, 0.0081,
+           0.0140, 0.0126, 0.0148, 0.0061, 0.0048, 0.0073, 0.0047]
+    loss = [0.10, 0.052, 0.052, 0.036, 0.030, 0.031, 0.038, 0.025, 0.025, 0.031, 0.026, 0.021, 0.017, 0.032, 0.017,
+            0.017, 0.015, 0.015, 0.016, 0.014]
+    held = [0.986, 0.993, 0.995, 0.997, 0.9965, 0.9955, 0.996, 0.9973, 0.9959, 0.9975, 0.9962, 0.9983, 0.9981,
+            0.9979, 0.9984, 0.9952, 0.998, 0.9987, 0.9987, 0.9986]
+    d = fitwatch.diagnose({"loss": loss, "val_loss": val, "val_accuracy": held})
+    assert d.verdict != "unstable", d
+    swings = [a - (0.08 if i % 2 and i > 9 else 0.0) for i, a in enumerate(held)]
+    assert fitwatch.diagnose({"loss": loss, "val_loss": val, "val_accuracy": swings}).verdict == "unstable"

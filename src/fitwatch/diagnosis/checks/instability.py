@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from fitwatch.diagnosis.checks.chance import fraction
 from fitwatch.diagnosis.checks.context import MAD, Context, Verdict, median, primary
 from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import remedies_for
@@ -120,8 +121,8 @@ def unstable(ctx: Context) -> Verdict | None:
                 and _roughness(ctx.cv)[0] <= t.unstable_val_confirms * t.unstable_roughness:
             continue  # a rough training curve beside a smooth validation: batch noise, not the run's instability
         rough, level = _roughness(c)
-        if level <= 0:
-            continue
+        if level <= 0 or _steady(acc, c.n):
+            continue  # (an accuracy that held within 2 points: the loss's moves changed no answer that counts)
         half = c.y[c.n // 2:]
         if name == "loss" and ctx.cv is not None and _tiny_beside_validation(rough * level, level, ctx.cv, t.unstable_near_zero):
             continue  # a training loss near 0: large relative scatter, tiny moves against validation
@@ -191,6 +192,21 @@ def _roughness(c) -> tuple[float, float]:
     if level <= 0:
         return 0.0, level
     return float(MAD * median(np.abs(half - c.s[c.n // 2:]))) / level, level
+
+
+#: an accuracy whose second half stays within this range (absolute) held steady
+ACC_STEADY = 0.02
+
+
+def _steady(acc, n: int) -> bool:
+    """The accuracy beside a loss of ``n`` epochs held within :data:`ACC_STEADY` over its second half
+    (3 values or more): the loss's jumps there moved confidence, not answers (a validation loss near 0
+    at 99.6-99.9 % accuracy, 0.0047 -> 0.0073 -> 0.0047, read as unstable: tune k519, k1235)."""
+    if acc is None or acc.size != n:
+        return False
+    a = fraction(acc[n // 2:])
+    a = a[np.isfinite(a)]
+    return a.size >= 3 and float(a.max() - a.min()) <= ACC_STEADY
 
 
 def _acc_fell(acc, n: int, t) -> np.ndarray | bool:
