@@ -475,3 +475,14 @@ def test_a_loss_near_0_that_wiggles_while_its_accuracy_holds_is_not_unstable():
     assert d.verdict != "unstable", d
     swings = [a - (0.08 if i % 2 and i > 9 else 0.0) for i, a in enumerate(held)]
     assert fitwatch.diagnose({"loss": loss, "val_loss": val, "val_accuracy": swings}).verdict == "unstable"
+
+
+def test_the_plateau_counts_the_epochs_after_it():
+    """A sixth trial: "95% of its progress by epoch 5; the remaining 15 epochs" for 20 epochs numbered
+    0-19 (14 come after epoch 5)."""
+    e = np.arange(20)
+    loss = list(2.0 * np.exp(-e / 1.2) + 0.3)
+    d = fitwatch.diagnose({"loss": loss, "val_loss": [v + 0.05 for v in loss]})
+    p = next(f for f in d.findings if f.code == "plateau")
+    at = p.evidence["epoch"]
+    assert f"by epoch {at}; the remaining {19 - at} epochs" in p.message, p.message

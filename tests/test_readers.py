@@ -1286,6 +1286,42 @@ def test_tables_in_a_text_report_are_read_as_runs(tmp_path):
     assert fitwatch.diagnose(first).monitor == "val_accuracy"
 
 
+def test_short_split_prefixes_and_ep_printouts_are_read(tmp_path):
+    """A sixth trial's hand-written loops: "[ep 01/40] trn_loss=1.8887 trn_acc=44.0% | vld_loss=..."
+    (taken for JSON by its "[" and refused), "ep 01  tr_loss 1.8887  va_loss 1.4333" (refused as a CSV
+    with numbers before its header) and "Epoch 1 tr_loss .. va_loss .." (va_loss judged as a training
+    curve: good_fit where the same numbers from TensorBoard were overfitting)."""
+    val = [1.4333, 0.8218, 0.6, 0.5, 0.45]
+    texts = {
+        "a.log": "".join(f"[ep {e + 1:02d}/40] trn_loss={1.9 / (e + 1):.4f} trn_acc={44 + e}.0% | vld_loss={v} "
+                         f"vld_acc=75.6% lr=5.00e-03 (0.1s)\n" for e, v in enumerate(val)),
+        "b.log": "Starting training on cpu\n" + "".join(f"ep {e + 1:02d}  tr_loss {1.9 / (e + 1):.4f}  va_loss {v}\n"
+                                                       for e, v in enumerate(val)),
+        "c.log": "".join(f"Epoch {e + 1} tr_loss {1.9 / (e + 1):.4f} va_loss {v} va_acc 0.7560\n" for e, v in enumerate(val)),
+    }
+    for name, text in texts.items():
+        (run,) = read_curves(write(tmp_path, name, text))
+        assert run.epochs.tolist() == [1, 2, 3, 4, 5], name
+        assert run.series["val_loss"].tolist() == val and "loss" in run.series, (name, sorted(run.series))
+
+
+def test_tensorboard_per_batch_tags_at_global_steps_stay_out_of_the_epochs(tmp_path):
+    """A sixth trial: add_scalar("batch/loss", loss, global_step) for 8 batches an epoch beside the
+    epoch scalars at steps 0-39 made a 'batch_loss' curve whose epoch k was batch k (320 'epochs')."""
+    pytest.importorskip("tensorboard")
+    from torch.utils.tensorboard import SummaryWriter
+
+    w = SummaryWriter(str(tmp_path / "runs" / "loop"))
+    for e in range(10):
+        for b in range(8):
+            w.add_scalar("batch/loss", 1.0 / (e + 1) + 0.01 * b, e * 8 + b)
+        w.add_scalar("loss", 1.0 / (e + 1), e)
+        w.add_scalar("val_loss", 1.1 / (e + 1), e)
+    w.close()
+    (run,) = read_curves(tmp_path / "runs" / "loop")
+    assert run.epochs.tolist() == list(range(10)) and sorted(run.series) == ["loss", "val_loss"], sorted(run.series)
+
+
 def test_chinese_column_names_are_read(tmp_path):
     """A Lightning metrics.csv logged with Chinese names (collection round 11: 训练 train, 验证
     validation, 测试 test, 损失 loss, 总损失 total loss, 准确率 accuracy) was refused: "no training or

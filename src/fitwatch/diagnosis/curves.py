@@ -32,8 +32,8 @@ import numpy as np
 
 #: how validation and training are spelled in the wild, as prefixes or suffixes of a metric name
 #: (Portuguese and Spanish ones too, accents dropped: validação -> validacao)
-_VAL_WORDS = ("val", "valid", "validation", "validate", "eval", "dev", "test", "validacao", "validacion")
-_TRAIN_WORDS = ("train", "training", "tr", "treino", "treinamento", "entrenamiento")
+_VAL_WORDS = ("val", "valid", "validation", "validate", "eval", "dev", "test", "va", "vld", "validacao", "validacion")
+_TRAIN_WORDS = ("train", "training", "tr", "trn", "treino", "treinamento", "entrenamiento")
 #: metric spellings and the canonical name
 _METRIC_ALIASES = {
     "acc": "accuracy",

@@ -211,7 +211,7 @@ def plateau(ctx: Context, overfit_at: int | None) -> Finding | None:
         {"epoch": Ek(p), "smoothed_level": float(c.s[p]), "smoothed_end": c.end,
          "share_of_run_after": round(1 - p / c.n, 3)},
         f"{'Training' if c is cl else 'Validation'} loss had made {100 * t.plateau_fraction:.0f}% of its "
-        f"progress by epoch {Ek(p)}; the remaining {Ek(c.n - 1) - Ek(p) + 1} epochs added little.",
+        f"progress by epoch {Ek(p)}; the remaining {Ek(c.n - 1) - Ek(p)} epochs added little.",
         remedies_for("plateau", drop=("larger_model",) if fits_training(cl, ctx.acc) else ()))
 
 

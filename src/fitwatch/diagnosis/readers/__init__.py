@@ -332,7 +332,12 @@ def _read_file(path: Path, base: str) -> list[Curves]:
         raise ReadError(f"{label}: empty file; expected a CSV with a header line (epoch,loss,val_loss) "
                         f"or JSON lines ({{\"loss\": ..., \"val_loss\": ...}} per epoch)")
     if first.group() in "{[":
-        runs = _parse_any_json(text, label, str(path))
+        try:
+            runs = _parse_any_json(text, label, str(path))
+        except ReadError:
+            if first.group() != "[" or not is_keras_console(text):  # "[ep 01/40] loss=0.9 ...": a printout
+                raise
+            runs = parse_keras_console(text, label, str(path))
     elif is_mlflow_file(text):  # one metric file of an MLflow run, named alone
         runs = read_mlflow_metrics(path, label)
     elif is_pytorch_example(text):

@@ -14,8 +14,8 @@ a validation phase's names get ``val_``.
 
 And a printout of one line per epoch, from a custom callback or a hand-written loop:
 ``Epoch 1 - loss: 0.3178, accuracy: 0.8922, val_loss: 1.3629``, ``Epoch 3/10 | Train Loss:
-0.41 | Val Loss: 0.52``, ``epoch 3 | lr 0.005 | train_loss 0.41 | val_loss 0.52`` or ``epoch 3
-train_loss 0.41 val_loss 0.52`` (names as printed, read as the CSV readers read column names); a
+0.41 | Val Loss: 0.52``, ``epoch 3 | lr 0.005 | train_loss 0.41 | val_loss 0.52``, ``epoch 3
+train_loss 0.41 val_loss 0.52`` or ``[ep 03/40] trn_loss=0.41 | vld_loss=0.52`` (names as printed, read as the CSV readers read column names); a
 tqdm bar redrawn in place (``Epoch 3/30: 100%|...| 43/43 [..., loss=0.41, val_loss=0.52]``) by its
 last drawing.
 
@@ -47,9 +47,9 @@ _KERAS_EPOCH = re.compile(r"(?:#[ \t]*)?Epoch (\d+)/(\d+)\s*$", re.M)
 _KERAS_METRIC = re.compile(rf" - ([A-Za-z_]\w*): ({_NUMBER})(?![\w.])")
 
 
-#: one line per epoch: "Epoch 3", "Epoch 3/10", "Epoch: 3", "Epoch [3/10]", then name: value pairs
+#: one line per epoch: "Epoch 3", "Epoch 3/10", "Epoch: 3", "Epoch [3/10]", "ep 03", "[ep 03/40]", then name: value pairs
 #: (the line's leading spaces matched by _at_line_starts, its trailing ones stripped)
-_LINE_EPOCH = re.compile(r"Epoch\s*(?:[:#]\s*)?(?:\[\s*)?(\d+)\s*(?:/\s*\d+\s*)?(?:\]\s*)?(?:[-:,|]\s*)?([^\n]*)",
+_LINE_EPOCH = re.compile(r"\[?(?:Epoch|ep)\s*(?:[:#]\s*)?(?:\[\s*)?(\d+)\s*(?:/\s*\d+\s*)?(?:\]\s*)?(?:[-:,|]\s*)?([^\n]*)",
                          re.I)
 _WS = re.compile(r"\s*")
 

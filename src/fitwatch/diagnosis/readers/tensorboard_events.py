@@ -161,7 +161,8 @@ def _by_validation(series: dict, notes: list) -> dict:
     yet validated) are left out. Anything else is kept as it is.
 
     Applies when the validation tags share their steps (2 or more), and every other tag has 3 or
-    more values per validation on average and at least one in each window (prev, step]."""
+    more values per validation on average and at least one in each window (prev, step], and no more
+    than a window's worth after the last validation (else it counts on another step axis)."""
     val = {k: sorted(p) for k, p in series.items() if p and _VAL_TAG.search(k)}
     if not val or len({tuple(g) for g in val.values()}) != 1:
         return series
@@ -174,8 +175,12 @@ def _by_validation(series: dict, notes: list) -> dict:
     for k in series:
         steps = np.asarray(sorted(series[k]), dtype=np.float64)
         at = np.searchsorted(edges, steps, side="left")  # the window (edges[i-1], edges[i]] of each step
-        if k in dense and len(np.unique(at[at < len(marks)])) < len(marks):
-            return series  # a window without a value: not one validation per stretch of steps
+        inside = int((at < len(marks)).sum())
+        if k in dense and (len(np.unique(at[at < len(marks)])) < len(marks) or inside < 3 * len(marks)
+                           or steps.size - inside > inside / len(marks)):
+            # a window without a value, fewer than 3 a window, or more than a window's worth after the last
+            # validation: another step axis (batch/loss at global steps 0-319 beside epoch scalars at 0-39)
+            return series
         windows[k] = at
     out, left = {}, 0
     for k, at in windows.items():
@@ -284,7 +289,8 @@ def _tb_add(series, tag, split, points) -> str | None:
     split of a Keras ``train/`` or ``validation/`` folder (``epoch_loss`` there -> ``val_loss``).
     Returns the column name (None for per-batch scalars, left out)."""
     low = tag.lower()
-    if low.startswith("batch_") or "vs_iterations" in low:  # Keras' per-batch scalars: not epochs
+    if low.startswith(("batch_", "batch/", "batch.")) or "vs_iterations" in low:  # per-batch scalars (Keras', a
+        # loop's add_scalar("batch/loss", loss, global_step)): not epochs
         return None
     key = "epoch" if low == "epoch" else re.sub(r"^epoch[_/]", "", tag)
     r = role(key, False)
