@@ -196,6 +196,17 @@ def test_lightgbm_own_early_stopping_and_fitwatch_patience_agree(diabetes, store
     assert fitwatch.load(f"lgb-k{k}").info["stopped_epoch"] == len(curve) - 1
 
 
+def test_lightgbm_results_say_their_rounds_count_from_0(diabetes, tmp_path):
+    """LightGBM's best_iteration counts from 1, the rounds fitwatch shows from 0: a sixth trial read
+    "best val_loss at epoch 20" as LightGBM's round 20 (its best_iteration was 21)."""
+    own, results = _lgb(diabetes, 300, [lightgbm.early_stopping(10, verbose=False)], {"learning_rate": 0.2})
+    path = tmp_path / "evals_result.json"
+    path.write_text(json.dumps(results))
+    d = fitwatch.diagnose(path)
+    assert d.best_epoch + 1 == own.best_iteration
+    assert any("add 1 for LightGBM's best_iteration" in n for n in d._curves.notes), d._curves.notes
+
+
 def test_lightgbm_own_early_stopping_ends_the_run_as_stopped(diabetes, store_dir):
     cb = fitwatch.lightgbm.callback("lgb-own", diagnose=False)
     _, results = _lgb(diabetes, 300, [cb, lightgbm.early_stopping(5, verbose=False)], {"learning_rate": 0.2})

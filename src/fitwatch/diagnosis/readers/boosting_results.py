@@ -247,9 +247,12 @@ def read_results(results: dict, label: str, source: str, loss: str | None = None
     short = sorted(k for k, g in missing.items() if g[-1])
     if short:
         notes.append(f"shorter than {n} rounds, missing at the end: {', '.join(short)}")
+    lib = library_of(results)
+    if lib == "lightgbm" and epochs is None:  # its best_iteration counts from 1 (a sixth trial read round 20 as 20)
+        notes.append("rounds numbered from 0: add 1 for LightGBM's best_iteration and num_iteration")
     return Curves(np.arange(n) if epochs is None else np.asarray(epochs), series, source=source, notes=notes, missing=missing,
                   context={"model": "boosting", "loss_metric": names.loss,  # trees: a booster's remedies
-                           **({"framework": lib} if (lib := library_of(results)) else {})})
+                           **({"framework": lib} if lib else {})})
 
 
 # -- CatBoost's catboost_info ------------------------------------------------------------------------
