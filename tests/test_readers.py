@@ -1322,6 +1322,22 @@ def test_tensorboard_per_batch_tags_at_global_steps_stay_out_of_the_epochs(tmp_p
     assert run.epochs.tolist() == list(range(10)) and sorted(run.series) == ["loss", "val_loss"], sorted(run.series)
 
 
+def test_a_trainer_logging_window_across_epochs_is_said():
+    """A sixth trial: logging_steps=3 with 7 steps an epoch; each logged loss averages 3 steps, some
+    of two epochs, and an epoch's mean was 55 % off its own steps' with nothing said."""
+    from fitwatch.diagnosis.readers.log_history import from_log_history
+
+    def history(window, per_epoch, epochs=4):
+        rows = [{"loss": 1.0 / s, "epoch": s / per_epoch, "step": s} for s in range(window, per_epoch * epochs + 1, window)]
+        rows += [{"eval_loss": 1.0 / e, "epoch": float(e), "step": e * per_epoch} for e in range(1, epochs + 1)]
+        return sorted(rows, key=lambda r: (r["step"], "eval_loss" in r))
+
+    [(_, c)] = from_log_history(history(3, 7), "x", "x", what="x", fix="x")
+    assert any("logging_steps=3 does not divide 7" in n for n in c.notes), c.notes
+    [(_, c)] = from_log_history(history(5, 10), "x", "x", what="x", fix="x")
+    assert not any("logging_steps" in n for n in c.notes), c.notes
+
+
 def test_chinese_column_names_are_read(tmp_path):
     """A Lightning metrics.csv logged with Chinese names (collection round 11: 训练 train, 验证
     validation, 测试 test, 损失 loss, 总损失 total loss, 准确率 accuracy) was refused: "no training or
