@@ -88,8 +88,9 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
         elif found.code not in ("not_learning", "unstable", "diverged") and (jump := early_jump(ctx)) is not None:
             findings.append(jump)
         # (on a validation curve: a training loss's noise moves its best so far at every dip)
-        early = lr_decayed_early(curves, ctx.span, monitor) if monitor.startswith("val_") else None
-        if early is not None and not higher_is_better(monitor):
+        early = (lr_decayed_early(curves, ctx.span, monitor)
+                 if monitor.startswith("val_") and not higher_is_better(monitor) else None)
+        if early is not None:
             findings.append(early)
         p = plateau(ctx, overfit_at=found.onset) if found.code != "not_learning" else None
         if p is not None:

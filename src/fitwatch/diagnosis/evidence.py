@@ -167,8 +167,8 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
         out.add("lr_decayed")
     if clipped(curves):
         out.add("clipped")
-    if exploded_grad(curves) is not None and (
-            "spiked" in out or any("loss" in k and not np.isfinite(v).all() for k, v in curves.series.items())):
+    if ("spiked" in out or any("loss" in k and not np.isfinite(v).all() for k, v in curves.series.items())) \
+            and exploded_grad(curves) is not None:
         out.add("grad_exploded")  # (mixed precision's scaler skips a step whose norm is inf: harmless alone)
     if curves.context.get("data") == "tabular":
         out.add("tabular")

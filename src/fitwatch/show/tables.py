@@ -130,7 +130,7 @@ def runs_table(runs: list[dict], title: str | None = None, config_keys=()) -> Ta
     table.add_column("best epoch", justify="right", no_wrap=True)
     table.add_column("started", no_wrap=True)
     table.add_column("duration", justify="right", no_wrap=True)
-    fixed = {"id", "name", "status", "epochs", "best val_loss", "best epoch", "started", "duration", "tags"}
+    fixed = {str(c.header) for c in table.columns} | {"tags"}
     for key in config_keys:  # a config key named as a column of the run's own ("epochs": Keras's fit(epochs=)) says so
         table.add_column(f"config {key}" if key in fixed else key, justify="right", no_wrap=True, overflow="ellipsis",
                          max_width=24)

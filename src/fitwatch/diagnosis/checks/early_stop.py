@@ -91,9 +91,9 @@ def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_l
             msg += "."
         if verdict == "still_improving":
             msg += " The curve was still improving: the rule may have stopped too soon (more patience, or a smaller min_delta)."
-        elif verdict in ("good_fit", "underfitting") and _too_soon(falling, last, best):
+        elif verdict in ("good_fit", "underfitting") and (soon := _too_soon(falling, last, best)):
             ev["gain_before_best"] = falling  # a fifth trial: patience=1, at the first uptick after 0.30 -> 0.21
-            msg += _too_soon(falling, last, best)
+            msg += soon
             remedies = [CATALOGUE["more_patience"]] + remedies
     else:
         code, remedies = "best_restored", []

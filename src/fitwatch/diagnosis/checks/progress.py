@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from fitwatch.diagnosis.checks.context import Context, CurveStats, Verdict, noise, primary
+from fitwatch.diagnosis.checks.context import MAD, Context, CurveStats, Verdict, noise, primary
 from fitwatch.diagnosis.checks.short import short_warning
 from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import remedies_for
@@ -179,7 +179,7 @@ def _jitter(y: np.ndarray) -> float:
     next to nothing to them, where it adds to the scatter around a moving average: a straight,
     slowly bending line down had a 'noise' of a quarter of its step)."""
     d2 = np.diff(y, 2)
-    return float(np.median(np.abs(d2))) / math.sqrt(6) * 1.4826 if d2.size >= 3 else math.inf
+    return MAD * float(np.median(np.abs(d2))) / math.sqrt(6) if d2.size >= 3 else math.inf
 
 
 def falling_to_the_end(c: CurveStats, t) -> bool:

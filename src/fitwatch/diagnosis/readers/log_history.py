@@ -58,8 +58,8 @@ def from_log_history(rows: list, label: str, source: str, *, what: str, fix: str
     train = [r for r in rows if number(r.get("loss")) is not None and id(r) not in seen]
     if not evals and not train:
         raise ReadError(f"{label}: {what} has no training loss and no evaluation; {fix}")
-    # one or two evaluations beside training rows over 3 or more epochs: the training curve is the run
     notes += _windows_cross_epochs(train)
+    # one or two evaluations beside training rows over 3 or more epochs: the training curve is the run
     if evals and (len(evals) >= 3 or len({_epoch_of(r) for r in train}) < 3):
         epochs, points = _by_evaluation(evals, train, notes)
     else:

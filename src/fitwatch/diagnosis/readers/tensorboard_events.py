@@ -149,7 +149,10 @@ def _by_order(series: dict, notes: list) -> dict:
     return {k: {i: series[k][s] for i, s in enumerate(g)} for k, g in grids.items()}
 
 
-_VAL_TAG = re.compile(r"(^|[/_. -])(val|valid|validation|eval|test)([/_. -]|$)", re.IGNORECASE)
+def _is_validation(tag: str) -> bool:
+    """The tag names a validation curve, as the readers name columns (``Loss/val`` -> ``val_loss``)."""
+    r = role(tag, False)
+    return r[0] == "metric" and r[1].startswith("val_")
 
 
 def _by_validation(series: dict, notes: list) -> dict:
@@ -163,7 +166,7 @@ def _by_validation(series: dict, notes: list) -> dict:
     Applies when the validation tags share their steps (2 or more), and every other tag has 3 or
     more values per validation on average and at least one in each window (prev, step], and no more
     than a window's worth after the last validation (else it counts on another step axis)."""
-    val = {k: sorted(p) for k, p in series.items() if p and _VAL_TAG.search(k)}
+    val = {k: sorted(p) for k, p in series.items() if p and _is_validation(k)}
     if not val or len({tuple(g) for g in val.values()}) != 1:
         return series
     marks = next(iter(val.values()))
@@ -173,18 +176,17 @@ def _by_validation(series: dict, notes: list) -> dict:
     edges = np.asarray(marks, dtype=np.float64)
     windows = {}
     for k in series:
-        steps = np.asarray(sorted(series[k]), dtype=np.float64)
-        at = np.searchsorted(edges, steps, side="left")  # the window (edges[i-1], edges[i]] of each step
+        steps = sorted(series[k])
+        at = np.searchsorted(edges, np.asarray(steps, dtype=np.float64), side="left")  # the window (edges[i-1], edges[i]]
         inside = int((at < len(marks)).sum())
         if k in dense and (len(np.unique(at[at < len(marks)])) < len(marks) or inside < 3 * len(marks)
-                           or steps.size - inside > inside / len(marks)):
+                           or len(steps) - inside > inside / len(marks)):
             # a window without a value, fewer than 3 a window, or more than a window's worth after the last
             # validation: another step axis (batch/loss at global steps 0-319 beside epoch scalars at 0-39)
             return series
-        windows[k] = at
+        windows[k] = steps, at
     out, left = {}, 0
-    for k, at in windows.items():
-        steps = sorted(series[k])
+    for k, (steps, at) in windows.items():
         values = np.asarray([series[k][st] for st in steps], dtype=np.float64)
         keep = at < len(marks)
         left = max(left, int((~keep).sum()))
