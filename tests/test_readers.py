@@ -1882,3 +1882,23 @@ def test_a_dangling_link_in_a_folder_is_named_once(tmp_path):
         read_curves(tmp_path)
     assert str(caught[0].message) == (f"fitwatch: in {tmp_path}, skipped broken.csv (cannot read (No such file or "
                                       f"directory: a link to a file that is gone))")
+
+
+def test_name_is_value_printouts_and_histories_under_a_key_are_read(tmp_path):
+    """Collection round 13 (tune half): ``Epoch:0, mask loss is 0.1411`` lines saved as train_log.csv
+    were refused as a CSV, and ``{"history": [{"epoch": 1, "train_loss": ..., "val_loss": ...}, ...]}``
+    (per-epoch objects under a key) said 'no training or validation loss key (found: history)'."""
+    losses = [0.1411, 0.0967, 0.0831, 0.5052, 0.4949]
+    text = "".join(f"Epoch:{e}, mask loss is {v:.4f} \n" for e, v in enumerate(losses))
+    (run,) = read_curves(write(tmp_path, "train_log.csv", text))
+    assert run.epochs.tolist() == [0, 1, 2, 3, 4] and run.series["mask_loss"].tolist() == losses
+    rows = [{"epoch": e, "train_loss": 1.1 - 0.1 * e, "val_loss": 1.05 - 0.02 * e, "val_accuracy": 0.5 + 0.01 * e}
+            for e in range(1, 6)]
+    doc = {"history": rows, "best_epoch": 5, "config": {"lr": 0.001}}
+    (run,) = read_curves(write(tmp_path, "training_history.json", json.dumps(doc)))
+    assert run.epochs.tolist() == [1, 2, 3, 4, 5]
+    assert np.allclose(run.series["loss"], [r["train_loss"] for r in rows])
+    assert np.allclose(run.series["val_loss"], [r["val_loss"] for r in rows])
+    # two such lists: which one is the log is not known, so the document is read as it was
+    with pytest.raises(ReadError):
+        read_curves(write(tmp_path, "two.json", json.dumps({"a": rows, "b": rows})))

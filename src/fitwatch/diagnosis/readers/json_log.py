@@ -71,6 +71,8 @@ def parse_json(text: str, label: str, source: str) -> list[tuple]:
             except ReadError:
                 _cut_short(text, whole, label)
                 raise
+    if isinstance(doc, dict) and (inner := _rows_inside(doc)) is not None:
+        doc = inner  # {"history": [{"epoch": 1, "train_loss": ..}, ...], "config": ...}: the rows
     if isinstance(doc, dict):
         if isinstance(doc.get("history"), dict):  # {"history": {...}, "params": {...}}
             doc = doc["history"]
@@ -102,6 +104,16 @@ def parse_json(text: str, label: str, source: str) -> list[tuple]:
     raise ReadError(f"{label}: JSON {type(doc).__name__} is not a training log; expected one object per epoch "
                     f"({{\"epoch\": 0, \"loss\": ..., \"val_loss\": ...}} per line) or {{\"loss\": [...], "
                     f"\"val_loss\": [...]}}")
+
+
+def _rows_inside(doc: dict) -> list | None:
+    """The one list of per-epoch objects a document keeps under a key (``{"history": [{"epoch": 1,
+    "train_loss": ..., "val_loss": ...}, ...]}``, beside settings or a best epoch), or None: a
+    document with no such list, or several, is read as it is."""
+    lists = [v for v in doc.values() if isinstance(v, list) and len(v) >= 2 and all(isinstance(r, dict) for r in v)]
+    if len(lists) != 1 or any(isinstance(v, list) and is_numbers(v) for v in doc.values()):
+        return None
+    return lists[0] if any(isinstance(x, (int, float)) for x in lists[0][0].values()) else None
 
 
 def _from_pandas(doc: dict) -> dict:

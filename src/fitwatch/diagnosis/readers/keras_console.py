@@ -15,7 +15,7 @@ a validation phase's names get ``val_``.
 And a printout of one line per epoch, from a custom callback or a hand-written loop:
 ``Epoch 1 - loss: 0.3178, accuracy: 0.8922, val_loss: 1.3629``, ``Epoch 3/10 | Train Loss:
 0.41 | Val Loss: 0.52``, ``epoch 3 | lr 0.005 | train_loss 0.41 | val_loss 0.52``, ``epoch 3
-train_loss 0.41 val_loss 0.52`` or ``[ep 03/40] trn_loss=0.41 | vld_loss=0.52`` (names as printed, read as the CSV readers read column names); a
+train_loss 0.41 val_loss 0.52``, ``Epoch:0, mask loss is 0.1411`` or ``[ep 03/40] trn_loss=0.41 | vld_loss=0.52`` (names as printed, read as the CSV readers read column names); a
 tqdm bar redrawn in place (``Epoch 3/30: 100%|...| 43/43 [..., loss=0.41, val_loss=0.52]``) by its
 last drawing.
 
@@ -188,12 +188,16 @@ def _last_drawing(rest: str) -> str:
     return again.group(2) if again else last
 
 
+#: "loss is 0.41" (``Epoch:0, mask loss is 0.1411``): single spaces, so the pattern stays linear
+_IS = re.compile(rf"(?<=\S) is (?={_NUMBER})", re.I)
+
+
 def _epoch_line_rows(text: str) -> tuple[list[dict], list[int]]:
     """The rows of a one-line-per-epoch printout: ``{"epoch": 3, "Train Loss": "0.41", ...}``."""
     rows, linenos = [], []
     line_of = _line_number(text)
     for m in _at_line_starts(_LINE_EPOCH, text, strip_last=True):
-        rest = _last_drawing(m.group(2))
+        rest = _IS.sub(": ", _last_drawing(m.group(2)))  # "mask loss is 0.1411": a name and its value
         pairs = [(k.strip(" -|,"), v) for k, v in _pairs(rest)]
         if not any("loss" in k.lower() for k, _ in pairs):
             pairs = _spaced_pairs(rest)
