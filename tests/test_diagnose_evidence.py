@@ -359,3 +359,39 @@ def test_a_step_down_at_a_learning_rate_drop_then_flat_is_not_still_improving():
     assert fitwatch.diagnose(h).verdict == "good_fit"
     h["val_loss"] = np.concatenate([val[:78], np.linspace(0.26, 0.22, 14)])  # still falling to the end
     assert fitwatch.diagnose(h).verdict == "still_improving"
+
+
+def test_a_loss_that_learned_in_its_first_epoch_is_not_underfitting_by_its_level_alone():
+    """A Lightning fine-tune, no accuracy logged: its first logged loss, 0.42, is already below a
+    binary classifier's no-skill loss (ln 2), and it settled at 0.35, 84 % of it (tune l1414: it was
+    'underfitting ... still 82% of where it started'). The same shape near ln 2 (a binary model at
+    0.75 -> 0.62, nothing to say it learned before its first epoch) and the same run with a low
+    training accuracy still underfit."""
+    e = np.arange(30)
+    val = 0.35 + 0.07 * np.exp(-e / 3)
+    h = {"loss": list(val * 1.03), "val_loss": list(val)}
+    d = fitwatch.diagnose(h)
+    assert d.verdict == "good_fit" and d.findings[0].evidence["level_unanchored"] is True
+    # ...saying what it does not know: a low no-skill level (an imbalanced prior) would make it underfitting
+    assert "Nothing in the log says whether this level is high" in d.findings[0].message
+    assert "--baseline" in d.findings[0].message
+    assert fitwatch.diagnose(h, baseline=0.35).verdict != "good_fit"  # given: judged against it
+    near_ln2 = {"loss": list((0.62 + 0.13 * np.exp(-e / 3)) * 1.01), "val_loss": list(0.62 + 0.13 * np.exp(-e / 3))}
+    assert fitwatch.diagnose(near_ln2).verdict == "underfitting"
+    low_acc = dict(h, accuracy=list(0.62 + 0.03 * (1 - np.exp(-e / 3))))
+    assert fitwatch.diagnose(low_acc).verdict == "underfitting"
+
+
+def test_good_fit_says_when_its_last_value_is_far_above_its_best():
+    """A Lightning run, 9 epochs: validation 1.85 -> 0.70 at epoch 5, then 0.84 and 1.25 while the
+    training loss fell to 0.012. The smoothed curve the verdict reads hardly moves for two epochs, and
+    the message said validation 'stays close to its best'; it now gives the last value against the best."""
+    h = {"loss": [1.109, 0.41, 0.219, 0.167, 0.197, 0.145, 0.107, 0.0115],
+         "val_loss": [1.851, 1.188, 1.136, 1.018, 0.915, 0.702, 0.840, 1.250]}
+    d = fitwatch.diagnose(h)
+    f = d.findings[0]
+    assert d.verdict == "good_fit" and f.evidence["last_above_best"] > 0.7
+    assert "1.25, is 78% above its best (0.702 at epoch 5)" in f.message
+    assert "validation stays close" not in f.message
+    steady = dict(h, val_loss=[1.851, 1.188, 1.136, 1.018, 0.915, 0.702, 0.70, 0.705])
+    assert "above its best" not in fitwatch.diagnose(steady).findings[0].message

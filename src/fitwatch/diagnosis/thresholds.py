@@ -111,6 +111,10 @@ class Thresholds:
         underfit_flat: ...and the training loss fell by less than this fraction over the second
             half (a model with capacity to spare keeps lowering it), or a classifier's training
             accuracy ends below ``underfit_acc`` (it cannot fit its own training data).
+        underfit_unanchored: with no no-skill level and no accuracy, a loss whose first logged value
+            is already below a binary classifier's no-skill loss (``1 - chance_loss_above`` of ln 2)
+            and that settled above this fraction of it is not ``underfitting``: its first epoch had
+            learned most of what it learned, and nothing says its level is high for the task.
         fit_acc, fit_confidence: never ``underfitting`` when the training accuracy ends at
             ``fit_acc`` or above and ``exp(-loss)`` (the geometric-mean probability of the right
             class) is at least ``fit_confidence`` times that accuracy: the model fits its data.
@@ -170,6 +174,7 @@ class Thresholds:
     underfit_gap: float = 0.25
     underfit_flat: float = 0.06
     underfit_acc: float = 0.70
+    underfit_unanchored: float = 0.75
     fit_acc: float = 0.90
     fit_confidence: float = 0.70
     gap_warning: float = 0.5

@@ -21,6 +21,16 @@ from fitwatch.diagnosis.checks.progress import falling_to_the_end
 from fitwatch.diagnosis.remedies import remedies_for
 
 
+def _learned_at_once(ctx: Context, floor: float | None, level: float) -> bool:
+    """A loss with nothing to say what "high" is (no no-skill level, no accuracy) that settled above
+    ``underfit_unanchored`` of its first logged value and below ln 2: the first epoch had already
+    learned most of it, so the level against that start is no evidence of underfitting (a fine-tune
+    flat at 0.35 from its first evaluation on), and below a binary classifier's no-skill loss, ln 2,
+    nothing says the level is high for the task. At or above ln 2 it may be a classifier at chance."""
+    return (floor is None and ctx.acc is None and ctx.vacc is None and level > ctx.t.underfit_unanchored
+            and (ctx.cl or ctx.cv).start < (1 - ctx.t.chance_loss_above) * math.log(2))
+
+
 def settled(ctx: Context) -> Verdict:
     """Underfitting when the settled level is high, validation close to training and the second half
     flat; good fit otherwise."""
@@ -51,8 +61,10 @@ def settled(ctx: Context) -> Verdict:
     alone = cl is None or cv is None
     # a curve that fell at each of its last epochs has not settled: not underfitting, whatever its level
     settling = low_acc or not falling_to_the_end(ctx.main, t)
-    if settling and level > t.underfit_level and gap < t.underfit_gap and (still < t.underfit_flat or low_acc) \
-            and not fits and not (alone and floor is None and not low_acc):
+    high = settling and level > t.underfit_level and gap < t.underfit_gap and (still < t.underfit_flat or low_acc) \
+        and not fits and not (alone and floor is None and not low_acc)
+    unknown = high and _learned_at_once(ctx, floor, level)
+    if high and not unknown:
         ev = {"smoothed_settled_loss": ref.end, "start": ref.start, "relative_level": level,
               "smoothed_train_val_gap": gap, "second_half_decrease": still}
         if floor is not None:
@@ -67,7 +79,19 @@ def settled(ctx: Context) -> Verdict:
                " (there is only this curve)")
             + ": the model cannot fit the data better as it is.",
             remedies_for("underfitting")))
-    main = ctx.main
+    return _good_fit(ctx, level, gap, unknown)
+
+
+#: a last value this far above the raw best (a fraction of the best) is said beside ``good_fit``
+LAST_ABOVE_BEST = 0.2
+
+
+def _good_fit(ctx: Context, level: float, gap: float, unknown: bool = False) -> Verdict:
+    """``good_fit``, its evidence and message; a last value far above the raw best (``LAST_ABOVE_BEST``
+    of it and beyond the curve's noise) is said: the verdict reads the smoothed curve, which a late rise
+    or a noisy last epoch hardly moves (a Lightning run whose validation went 0.70 -> 0.84 -> 1.25 over
+    its last two epochs was told it "stays close to its best")."""
+    t, cl, cv, main, span = ctx.t, ctx.cl, ctx.cv, ctx.main, ctx.span
     ev = {"smoothed_min_val_loss" if cv is not None else "smoothed_min_loss": main.min,
           "best_val_loss" if cv is not None else "best_loss": float(main.y.min()), "end": float(main.y[-1]),
           "smoothed_end": main.end, "relative_level": level}
@@ -79,13 +103,30 @@ def settled(ctx: Context) -> Verdict:
     # a curve that still falls at each of its last epochs has not "settled": it creeps (a validation loss
     # at an accuracy of 1.0 growing more confident, which still_improving leaves out)
     how = "fell and still creep down at each epoch" if falling_to_the_end(main, t) else "fell and settled"
-    return Verdict("good_fit", primary(
-        "good_fit", span, ev,
-        (f"The training loss {how.replace('creep', 'creeps')}." if cv is None else
-         f"The validation loss {how.replace('creep', 'creeps')}, and stays close to its best." if cl is None else
-         ("Both losses fell; validation still creeps down at each epoch, close to its best" if how != "fell and settled"
-          else "Both losses fell and settled; validation stays close to its best")
-         + (f", and ends {'above' if cv.y[-1] >= cl.y[-1] else 'below'} training by "
-            + (f"{gap:.0f}x" if gap >= 10 else f"{100 * gap:.0f}% of") + " the training loss."
-            if gap < NEAR_ZERO else "; training is near 0 (far below validation).")),
-        remedies_for("good_fit")))
+    best, last = float(main.y.min()), float(main.y[-1])
+    above = (last - best) / abs(best) if best else 0.0
+    above = above if above > LAST_ABOVE_BEST and last - best > t.noise_k * main.sigma else 0.0
+    msg = (f"The training loss {how.replace('creep', 'creeps')}." if cv is None else
+           f"The validation loss {how.replace('creep', 'creeps')}, and stays close to its best." if cl is None else
+           ("Both losses fell; validation still creeps down at each epoch, close to its best" if how != "fell and settled"
+            else "Both losses fell and settled; validation stays close to its best")
+           + (f", and ends {'above' if cv.y[-1] >= cl.y[-1] else 'below'} training by "
+              + (f"{gap:.0f}x" if gap >= 10 else f"{100 * gap:.0f}% of") + " the training loss."
+              if gap < NEAR_ZERO else "; training is near 0 (far below validation)."))
+    if above:
+        ev["last_above_best"] = above
+        msg = msg.replace("validation stays", "validation's smoothed curve stays").replace(
+            "and stays close", "and its smoothed curve stays close")
+        msg += (f" Its last value, {last:.4g}, is {100 * above:.0f}% above its best ({best:.4g} at epoch "
+                f"{ctx.Ek(int(np.argmin(main.y)))}): a noisy last epoch or the start of a rise, which the "
+                f"smoothed curve hardly shows yet; watch the next epochs.")
+    if unknown:  # underfitting's shape, with nothing to say the level is high (_learned_at_once)
+        ev["level_unanchored"] = True
+        ref = "training" if cl is not None else "validation"
+        msg += (f" Nothing in the log says whether this level is high for the task (no accuracy, no no-skill "
+                f"level): the {ref} loss settled at {100 * level:.0f}% of its first value, which had already "
+                f"learned. A loss whose "
+                f"no-skill level is itself low (an imbalanced class prior, a Huber loss on a standardised "
+                f"target) sits this close to it when the model underfits: log an accuracy, or give the "
+                f"no-skill loss (--baseline, Run(baseline=...)), and the level is judged against it.")
+    return Verdict("good_fit", primary("good_fit", span, ev, msg, remedies_for("good_fit")))
