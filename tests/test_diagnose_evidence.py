@@ -395,3 +395,21 @@ def test_good_fit_says_when_its_last_value_is_far_above_its_best():
     assert "validation stays close" not in f.message
     steady = dict(h, val_loss=[1.851, 1.188, 1.136, 1.018, 0.915, 0.702, 0.70, 0.705])
     assert "above its best" not in fitwatch.diagnose(steady).findings[0].message
+
+
+def test_spikes_now_and_then_on_a_long_settled_run_are_not_instability():
+    """A 500-epoch Keras run: validation settled at 0.015-0.022 with 11 one-epoch spikes of 50 % or
+    more over its last 250 epochs (it was 'unstable ... 11 jumps'). The same spikes packed into a
+    60-epoch run are a loss that keeps jumping."""
+    rng = np.random.default_rng(0)
+    n = 500
+    val = 0.018 + 0.001 * rng.standard_normal(n)
+    val[:30] = np.linspace(0.25, 0.02, 30)
+    for i in range(260, 500, 22):  # 11 spikes in the second half
+        val[i] = 0.035
+    train = np.linspace(0.013, 0.009, n) + 0.0003 * rng.standard_normal(n)
+    train[:30] = np.linspace(0.47, 0.014, 30)
+    assert fitwatch.diagnose({"loss": list(train), "val_loss": list(val)}).verdict != "unstable"
+    short = np.r_[val[:30], val[260:290]]
+    short[35::6] = 0.035  # 5 spikes in a 30-epoch second half
+    assert fitwatch.diagnose({"loss": list(np.r_[train[:30], train[260:290]]), "val_loss": list(short)}).verdict == "unstable"

@@ -55,7 +55,8 @@ class Thresholds:
             batch noise (a last-batch value, small batches), not the run's instability.
         unstable_jump: ...or the loss jumps up by more than this fraction of its level, between
             two epochs, at least ``unstable_jumps`` times.
-        unstable_jumps: see ``unstable_jump``.
+        unstable_jumps: see ``unstable_jump`` (on a long run, at least ``JUMP_SHARE``, 5 %, of the
+            second half's steps: :mod:`fitwatch.diagnosis.checks.instability`).
         lr_raised_factor: ``lr_raised`` when a logged learning rate rose this many times at the epoch
             the training loss rose by ``end_above_start`` (a warm-up's gradual rise does not).
         unstable_near_zero: a training loss whose second half is below this fraction of

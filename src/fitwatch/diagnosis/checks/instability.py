@@ -107,6 +107,11 @@ def diverged(ctx: Context) -> Verdict | None:
                    [lr_high(span, ev)], signs=False)
 
 
+#: on a long run the jumps must also number this share of its second half's steps: one-epoch spikes now
+#: and then on a curve settled between them are not a loss that keeps jumping (a 500-epoch run with 11)
+JUMP_SHARE = 0.05
+
+
 def unstable(ctx: Context) -> Verdict | None:
     """A loss that keeps jumping around instead of settling (checked before not_learning: a loss too
     rough to settle is the finding)."""
@@ -145,7 +150,7 @@ def unstable(ctx: Context) -> Verdict | None:
         # scattering by 15 % is no jump
         ups_big = int(np.count_nonzero(np.diff(half) > 0.5 * rough * level))
         if (rough > t.unstable_roughness and ups_big >= _repeated(half.size - 1)) \
-                or jumps >= t.unstable_jumps:
+                or jumps >= max(t.unstable_jumps, math.ceil(JUMP_SHARE * (c.n - c.n // 2))):
             found = (name, rough, jumps, c)
     if not found:
         return None
