@@ -128,5 +128,5 @@ def _good_fit(ctx: Context, level: float, gap: float, unknown: bool = False) -> 
                 f"learned. A loss whose "
                 f"no-skill level is itself low (an imbalanced class prior, a Huber loss on a standardised "
                 f"target) sits this close to it when the model underfits: log an accuracy, or give the "
-                f"no-skill loss (--baseline, Run(baseline=...)), and the level is judged against it.")
+                "no-skill loss (--baseline, or Run(config={'baseline': ...})), and the level is judged against it.")
     return Verdict("good_fit", primary("good_fit", span, ev, msg, remedies_for("good_fit")))
