@@ -1902,3 +1902,18 @@ def test_name_is_value_printouts_and_histories_under_a_key_are_read(tmp_path):
     # two such lists: which one is the log is not known, so the document is read as it was
     with pytest.raises(ReadError):
         read_curves(write(tmp_path, "two.json", json.dumps({"a": rows, "b": rows})))
+
+
+def test_a_training_row_and_an_evaluation_row_at_one_step_are_one_point(tmp_path):
+    """Collection round 13 (tune half): ``step,val_f1,eval_loss,train_loss`` with a training row and an
+    evaluation row at each step was read as 16 'epochs', none holding both losses, and judged on none
+    ('Too few epochs'). A column filled twice at one step keeps the rows apart."""
+    text = "step,val_f1,eval_loss,train_loss\n" + "".join(
+        f"{s},,,{1.3 - 0.1 * i}\n{s},{0.7 + 0.02 * i},{1.0 - 0.08 * i},\n" for i, s in enumerate(range(14, 113, 14)))
+    (run,) = read_curves(write(tmp_path, "trainer_log.csv", text))
+    assert len(run) == 8 and np.allclose(run.series["loss"], [1.3 - 0.1 * i for i in range(8)])
+    assert np.allclose(run.series["val_loss"], [1.0 - 0.08 * i for i in range(8)])
+    assert any("joined the rows logged at one step" in n for n in run.notes)
+    twice = "step,loss,val_loss\n1,0.9,\n1,0.8,0.7\n2,0.6,0.65\n"
+    (run,) = read_curves(write(tmp_path, "twice.csv", twice))
+    assert len(run) == 3

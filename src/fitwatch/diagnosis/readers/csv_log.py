@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 import re
 import struct
@@ -79,6 +80,7 @@ def parse_csv(text: str, label: str, source: str) -> list[tuple]:
                          f"padded with blanks or cut")
         seg_rows = [r[:width] + [""] * (width - len(r)) for r in seg_rows]
         cols = [parse_cells(h, [r[j] for r in seg_rows], decimal_comma) for j, h in enumerate(header)]
+        cols, seg_lines = _join_same_step(cols, seg_lines, notes)
         if _is_log_history(cols):
             runs = from_log_history(_as_rows(cols), label, source, what="a Trainer's log_history saved as CSV",
                                     fix="log the training loss and evaluate (eval_strategy)")
@@ -93,6 +95,36 @@ def parse_csv(text: str, label: str, source: str) -> list[tuple]:
         for _, c in out:
             c.notes.append(f"{len(out)} runs in one file (a header line repeats)")
     return out
+
+
+def _join_same_step(cols: list, lines: list, notes: list) -> tuple[list, list]:
+    """A table with a ``step`` column and no epoch column whose rows come in runs of one step with no
+    column filled twice (a training row, then an evaluation row: ``step,val_f1,eval_loss,train_loss``
+    with ``14,,,1.271`` and ``14,0.707,1.011,``) as one row per step; else the table as it is. Read
+    as rows, no row held both losses and the run had no epoch to judge."""
+    by = {c.name.strip().lower(): c for c in cols}
+    step = by.get("step")
+    if step is None or "epoch" in by or step.vals.size < 2 or not step.present.all() \
+            or any(c.n_text for c in cols):
+        return cols, lines
+    same = step.vals[1:] == step.vals[:-1]
+    if not same.any():
+        return cols, lines
+    starts = np.flatnonzero(np.r_[True, ~same])
+    present = np.array([c.present for c in cols if c is not step])
+    if (np.add.reduceat(present.astype(np.int64), starts, axis=1) > 1).any():
+        return cols, lines  # a column filled twice at one step: rows of their own
+    joined = []
+    for c in cols:
+        if c is step:
+            joined.append(dataclasses.replace(c, vals=c.vals[starts], present=c.present[starts]))
+            continue
+        have = np.add.reduceat(c.present.astype(np.int64), starts) > 0
+        total = np.add.reduceat(np.where(c.present, c.vals, 0.0), starts)
+        joined.append(dataclasses.replace(c, vals=np.where(have, total, np.nan), present=have))
+    notes.append(f"joined the rows logged at one step ({step.vals.size} rows, {starts.size} steps): a training "
+                 f"row and an evaluation row each")
+    return joined, [lines[i] for i in starts]
 
 
 def _is_log_history(cols: list) -> bool:
