@@ -1902,6 +1902,23 @@ def test_name_is_value_printouts_and_histories_under_a_key_are_read(tmp_path):
     # two such lists: which one is the log is not known, so the document is read as it was
     with pytest.raises(ReadError):
         read_curves(write(tmp_path, "two.json", json.dumps({"a": rows, "b": rows})))
+    # an attack on this change: a Keras history dict beside a list of callback objects is the history;
+    # rows without a loss are not the log, and the error names the document's own keys
+    keras = {"history": {"loss": [0.9, 0.7, 0.5], "val_loss": [1.0, 0.8, 0.7]}, "params": {"epochs": 3},
+             "callbacks": [{"name": "ModelCheckpoint", "period": 1}, {"name": "EarlyStopping", "patience": 5}]}
+    (run,) = read_curves(write(tmp_path, "keras.json", json.dumps(keras)))
+    assert run.series["val_loss"].tolist() == [1.0, 0.8, 0.7]
+    with pytest.raises(ReadError, match=r"found: samples\)"):
+        read_curves(write(tmp_path, "samples.json", json.dumps({"loss": 0.5, "samples": [{"id": 1, "pred": 0.3},
+                                                                                         {"id": 2, "pred": 0.8}]})))
+    # "is" read only where nothing else is: a line's spaced pairs keep their values; prose names its curves
+    best = "".join(f"epoch {e} train_loss {a} val_loss {b}{' new best is 0.81' if e == 2 else ''}\n"
+                   for e, a, b in ((1, 0.91, 1.01), (2, 0.71, 0.81), (3, 0.51, 0.91)))
+    (run,) = read_curves(write(tmp_path, "best.txt", best))
+    assert run.series["loss"].tolist() == [0.91, 0.71, 0.51] and run.series["val_loss"].tolist() == [1.01, 0.81, 0.91]
+    prose = "".join(f"Epoch {e}, the loss is {a} and the val loss is {b}\n" for e, a, b in ((1, 0.91, 1.01), (2, 0.71, 0.81)))
+    (run,) = read_curves(write(tmp_path, "prose.txt", prose))
+    assert run.series["loss"].tolist() == [0.91, 0.71] and run.series["val_loss"].tolist() == [1.01, 0.81]
 
 
 def test_a_training_row_and_an_evaluation_row_at_one_step_are_one_point(tmp_path):
@@ -1917,3 +1934,10 @@ def test_a_training_row_and_an_evaluation_row_at_one_step_are_one_point(tmp_path
     twice = "step,loss,val_loss\n1,0.9,\n1,0.8,0.7\n2,0.6,0.65\n"
     (run,) = read_curves(write(tmp_path, "twice.csv", twice))
     assert len(run) == 3
+    # pandas' index column (df.to_csv()), a learning rate repeated on both rows, a timestamp: still joined
+    indexed = ",loss,learning_rate,step,eval_loss,timestamp\n" + "".join(
+        f"{2 * i},{0.9 - 0.2 * i},1e-4,{10 * (i + 1)},,{100 * i}\n{2 * i + 1},,1e-4,{10 * (i + 1)},{1.0 - 0.1 * i},{100 * i + 1}\n"
+        for i in range(3))
+    (run,) = read_curves(write(tmp_path, "indexed.csv", indexed))
+    assert run.epochs.tolist() == [0, 1, 2] and np.allclose(run.series["val_loss"], [1.0, 0.9, 0.8])
+    assert np.allclose(run.series["loss"], [0.9, 0.7, 0.5]) and np.allclose(run.series["learning_rate"], 1e-4)

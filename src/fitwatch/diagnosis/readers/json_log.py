@@ -110,10 +110,14 @@ def _rows_inside(doc: dict) -> list | None:
     """The one list of per-epoch objects a document keeps under a key (``{"history": [{"epoch": 1,
     "train_loss": ..., "val_loss": ...}, ...]}``, beside settings or a best epoch), or None: a
     document with no such list, or several, is read as it is."""
+    if any(isinstance(v, dict) and any(isinstance(x, list) for x in v.values()) for v in doc.values()):
+        return None  # a history dict of lists beside it ({"history": {...}, "callbacks": [{...}]}): that one
     lists = [v for v in doc.values() if isinstance(v, list) and len(v) >= 2 and all(isinstance(r, dict) for r in v)]
     if len(lists) != 1 or any(isinstance(v, list) and is_numbers(v) for v in doc.values()):
         return None
-    return lists[0] if any(isinstance(x, (int, float)) for x in lists[0][0].values()) else None
+    first = lists[0][0]  # rows of a training log: a loss among their keys, a number beside it
+    return lists[0] if any(_is_loss(k) for k in first) and any(isinstance(x, (int, float)) for x in first.values()) \
+        else None
 
 
 def _from_pandas(doc: dict) -> dict:

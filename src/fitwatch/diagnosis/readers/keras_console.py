@@ -192,15 +192,32 @@ def _last_drawing(rest: str) -> str:
 _IS = re.compile(rf"(?<=\S) is (?={_NUMBER})", re.I)
 
 
+#: words that end a name read before " is " rather than belong to it ("the val loss is 1.01")
+_FILLER = {"the", "and", "a", "an", "of", "is", "was", "with", "then", "now", "so"}
+
+
+def _is_pairs(rest: str) -> list[tuple[str, str]]:
+    """The ``NAME is VALUE`` pairs of a line (``mask loss is 0.1411, val loss is 0.2``), each name its
+    last words before ``is`` (up to three, fillers such as "the" and "and" left out)."""
+    out = []
+    for k, v in _pairs(_IS.sub(": ", rest)):
+        words = [w for w in k.strip(" -|,").split() if w.lower() not in _FILLER][-3:]
+        if words:
+            out.append((" ".join(words), v))
+    return out
+
+
 def _epoch_line_rows(text: str) -> tuple[list[dict], list[int]]:
     """The rows of a one-line-per-epoch printout: ``{"epoch": 3, "Train Loss": "0.41", ...}``."""
     rows, linenos = [], []
     line_of = _line_number(text)
     for m in _at_line_starts(_LINE_EPOCH, text, strip_last=True):
-        rest = _IS.sub(": ", _last_drawing(m.group(2)))  # "mask loss is 0.1411": a name and its value
+        rest = _last_drawing(m.group(2))
         pairs = [(k.strip(" -|,"), v) for k, v in _pairs(rest)]
         if not any("loss" in k.lower() for k, _ in pairs):
             pairs = _spaced_pairs(rest)
+        if not any("loss" in k.lower() for k, _ in pairs) and _IS.search(rest):
+            pairs = _is_pairs(rest)  # "mask loss is 0.1411": a name and its value, when nothing else is
         pairs = [(k, v) for k, v in pairs if k and k.lower() not in ("eta", "epoch", "time", "lr_time")]
         if any("loss" in k.lower() for k, _ in pairs):
             rows.append({"epoch": _whole(m.group(1)), **dict(pairs)})
