@@ -40,7 +40,7 @@ from fitwatch.diagnosis.readers.runs import rows_table
 # two runs of spaces (\s*\[?\s*), a lazy name before \s*, \d+\.?\d* or ^\s* tried at each blank line
 # backtrack over every split of a long run (minutes for 10,000 spaces). Where a pattern had them, it
 # is written without them, or emulated (_at_line_starts, _pairs), matching exactly what it matched.
-_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|nan|inf)"
+_NUMBER = r"[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)"  # .81 too (a leading zero left out)
 #: "Epoch 3/10" alone on a line, or "# Epoch 3/10" (a printout that marked its headers as comments);
 #: the line's leading spaces are matched by _at_line_starts
 _KERAS_EPOCH = re.compile(r"(?:#[ \t]*)?Epoch (\d+)/(\d+)\s*$", re.M)
