@@ -1919,6 +1919,11 @@ def test_name_is_value_printouts_and_histories_under_a_key_are_read(tmp_path):
     # a value written without its leading zero was dropped with its curve: judged on the training loss alone
     (run,) = read_curves(write(tmp_path, "dot.txt", "Epoch 1 - loss: 0.91 - val_loss: .81\nEpoch 2 - loss: 0.71 - val_loss: .61\n"))
     assert run.series["val_loss"].tolist() == [0.81, 0.61]
+    # decimal commas (a locale's formatting) read as 0 and 1, silently: now as the numbers, with a note
+    comma = "Epoch 1/2\n10/10 - 1s - loss: 0,91 - val_loss: 1,01\nEpoch 2/2\n10/10 - 1s - loss: 0,71 - val_loss: 0,81\n"
+    (run,) = read_curves(write(tmp_path, "comma.txt", comma))
+    assert run.series["loss"].tolist() == [0.91, 0.71] and run.series["val_loss"].tolist() == [1.01, 0.81]
+    assert "read decimal commas (0,91) as decimal points" in run.notes
     prose = "".join(f"Epoch {e}, the loss is {a} and the val loss is {b}\n" for e, a, b in ((1, 0.91, 1.01), (2, 0.71, 0.81)))
     (run,) = read_curves(write(tmp_path, "prose.txt", prose))
     assert run.series["loss"].tolist() == [0.91, 0.71] and run.series["val_loss"].tolist() == [1.01, 0.81]

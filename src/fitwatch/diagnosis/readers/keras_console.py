@@ -278,19 +278,27 @@ def is_keras_console(text: str) -> bool:
     return len(_epoch_line_rows(head)[0]) >= 2 or bool(_phase_rows(head)[0])
 
 
+#: a value written with a decimal comma after its name (``loss: 0,91``, ``loss is 0,91``), not a list
+#: (``1,234,567``): read with a point, where it read as 0 and the rest was lost
+_DECIMAL_COMMA = re.compile(r"((?:[:=]|\bis)[ \t]?[-+]?\d+),(\d+)(?![\d,])")
+
+
 def parse_keras_console(text: str, label: str, source: str) -> list[tuple]:
     """What ``model.fit(verbose=1 or 2)`` printed (``nohup python train.py > train.log``):
     ``Epoch 3/10`` then a progress line ``... - loss: 0.41 - val_loss: 0.52``; the last update of
-    each epoch counts. Epochs as printed (from 1)."""
+    each epoch counts. Epochs as printed (from 1). Values written with a decimal comma
+    (``loss: 0,91``) are read with a point, and a note says so."""
+    text, n = _DECIMAL_COMMA.subn(r"\1.\2", text)
+    said = ["read decimal commas (0,91) as decimal points"] if n else []
     marks = list(_at_line_starts(_KERAS_EPOCH, text))
     if not marks:  # one line per epoch, or phase sections
         rows, linenos = _epoch_line_rows(text)
         if len(rows) < 2:
             rows, linenos = _phase_rows(text)
             return rows_table(rows, linenos, label, source, ["read from a printout of phase sections (Training: "
-                                                             "..., Val: ...)"])
+                                                             "..., Val: ...)", *said])
         return rows_table(rows, linenos, label, source, ["read from a printout of one line per epoch (epochs numbered "
-                                                         "as printed)"])
+                                                         "as printed)", *said])
     rows, linenos = [], []
     line_of = _line_number(text)
     for m, nxt in zip(marks, marks[1:] + [None]):
@@ -305,5 +313,5 @@ def parse_keras_console(text: str, label: str, source: str) -> list[tuple]:
     if not rows:
         raise ReadError(f"{label}: Keras console output without metrics after 'Epoch 1/N'; "
                         f"pass keras.callbacks.CSVLogger('log.csv') to fit() for a log fitwatch reads")
-    notes = ["read from Keras console output (epochs numbered from 1, as printed)"]
+    notes = ["read from Keras console output (epochs numbered from 1, as printed)", *said]
     return rows_table(rows, linenos, label, source, notes)
