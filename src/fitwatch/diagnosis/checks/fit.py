@@ -21,14 +21,14 @@ from fitwatch.diagnosis.checks.progress import falling_to_the_end
 from fitwatch.diagnosis.remedies import remedies_for
 
 
-def _learned_at_once(ctx: Context, floor: float | None, level: float) -> bool:
+def _learned_at_once(ctx: Context, ref, floor: float | None, level: float) -> bool:
     """A loss with nothing to say what "high" is (no no-skill level, no accuracy) that settled above
     ``underfit_unanchored`` of its first logged value and below ln 2: the first epoch had already
     learned most of it, so the level against that start is no evidence of underfitting (a fine-tune
     flat at 0.35 from its first evaluation on), and below a binary classifier's no-skill loss, ln 2,
     nothing says the level is high for the task. At or above ln 2 it may be a classifier at chance."""
     return (floor is None and ctx.acc is None and ctx.vacc is None and level > ctx.t.underfit_unanchored
-            and (ctx.cl or ctx.cv).start < (1 - ctx.t.chance_loss_above) * math.log(2))
+            and ref.start < (1 - ctx.t.chance_loss_above) * math.log(2))
 
 
 def settled(ctx: Context) -> Verdict:
@@ -63,7 +63,7 @@ def settled(ctx: Context) -> Verdict:
     settling = low_acc or not falling_to_the_end(ctx.main, t)
     high = settling and level > t.underfit_level and gap < t.underfit_gap and (still < t.underfit_flat or low_acc) \
         and not fits and not (alone and floor is None and not low_acc)
-    unknown = high and _learned_at_once(ctx, floor, level)
+    unknown = high and _learned_at_once(ctx, ref, floor, level)
     if high and not unknown:
         ev = {"smoothed_settled_loss": ref.end, "start": ref.start, "relative_level": level,
               "smoothed_train_val_gap": gap, "second_half_decrease": still}
@@ -106,17 +106,18 @@ def _good_fit(ctx: Context, level: float, gap: float, unknown: bool = False) -> 
     best, last = float(main.y.min()), float(main.y[-1])
     above = (last - best) / abs(best) if best else 0.0
     above = above if above > LAST_ABOVE_BEST and last - best > t.noise_k * main.sigma else 0.0
+    # what stays close to its best: the smoothed curve the verdict read, when the last value is far above it
+    stays, val_stays = ("its smoothed curve stays", "validation's smoothed curve stays") if above else \
+        ("stays", "validation stays")
     msg = (f"The training loss {how.replace('creep', 'creeps')}." if cv is None else
-           f"The validation loss {how.replace('creep', 'creeps')}, and stays close to its best." if cl is None else
+           f"The validation loss {how.replace('creep', 'creeps')}, and {stays} close to its best." if cl is None else
            ("Both losses fell; validation still creeps down at each epoch, close to its best" if how != "fell and settled"
-            else "Both losses fell and settled; validation stays close to its best")
+            else f"Both losses fell and settled; {val_stays} close to its best")
            + (f", and ends {'above' if cv.y[-1] >= cl.y[-1] else 'below'} training by "
               + (f"{gap:.0f}x" if gap >= 10 else f"{100 * gap:.0f}% of") + " the training loss."
               if gap < NEAR_ZERO else "; training is near 0 (far below validation)."))
     if above:
         ev["last_above_best"] = above
-        msg = msg.replace("validation stays", "validation's smoothed curve stays").replace(
-            "and stays close", "and its smoothed curve stays close")
         msg += (f" Its last value, {last:.4g}, is {100 * above:.0f}% above its best ({best:.4g} at epoch "
                 f"{ctx.Ek(int(np.argmin(main.y)))}): a noisy last epoch or the start of a rise, which the "
                 f"smoothed curve hardly shows yet; watch the next epochs.")

@@ -150,7 +150,7 @@ def unstable(ctx: Context) -> Verdict | None:
         # scattering by 15 % is no jump
         ups_big = int(np.count_nonzero(np.diff(half) > 0.5 * rough * level))
         if (rough > t.unstable_roughness and ups_big >= _repeated(half.size - 1)) \
-                or jumps >= max(t.unstable_jumps, math.ceil(JUMP_SHARE * (c.n - c.n // 2))):
+                or jumps >= max(t.unstable_jumps, math.ceil(JUMP_SHARE * half.size)):
             found = (name, rough, jumps, c)
     if not found:
         return None

@@ -97,9 +97,9 @@ def parse_csv(text: str, label: str, source: str) -> list[tuple]:
     return out
 
 
-#: columns that differ from row to row of one step without being metrics: pandas' index, a clock
-_ROW_INDEX = {"", "unnamed: 0", "index"}
-_ROW_COLUMNS = _ROW_INDEX | {"timestamp", "time", "wall_time", "_timestamp", "_runtime", "_step"}
+#: columns that differ from row to row of one step without being metrics: a clock (pandas' index is
+#: told by its role)
+_ROW_COLUMNS = {"timestamp", "time", "wall_time", "_timestamp", "_runtime", "_step"}
 
 
 def _join_same_step(cols: list, lines: list, notes: list) -> tuple[list, list]:
@@ -107,28 +107,30 @@ def _join_same_step(cols: list, lines: list, notes: list) -> tuple[list, list]:
     never give one metric two different values (a training row, then an evaluation row:
     ``step,val_f1,eval_loss,train_loss`` with ``14,,,1.271`` and ``14,0.707,1.011,``) as one row per
     step; else the table as it is. Read as rows, no row held both losses and the run had no epoch to
-    judge. A row's own columns (pandas' index, a timestamp) keep the step's first value."""
-    by = {c.name.strip().lower(): c for c in cols}
-    step = by.get("step")
-    if step is None or "epoch" in by or step.vals.size < 2 or not step.present.all() \
+    judge. A row's own columns (a timestamp) keep the step's first value; pandas' index is dropped
+    (the rows it numbered are joined)."""
+    roles = [role(c.name, i == 0) for i, c in enumerate(cols)]
+    step = next((c for c in cols if c.name.strip().lower() == "step"), None)
+    if step is None or ("epoch",) in roles or step.vals.size < 2 or not step.present.all() \
             or any(c.n_text for c in cols):
         return cols, lines
     same = step.vals[1:] == step.vals[:-1]
     if not same.any():
         return cols, lines
     starts = np.flatnonzero(np.r_[True, ~same])
-    metrics = [c for c in cols if c is not step and c.name.strip().lower() not in _ROW_COLUMNS]
-    joined, merged = [], {}
-    for c in metrics:  # one value per step: a metric logged twice at a step must repeat itself
+    joined = []
+    for c, r in zip(cols, roles):
+        if r == ("index",):
+            continue
+        if c is step or c.name.strip().lower() in _ROW_COLUMNS:
+            joined.append(dataclasses.replace(c, vals=c.vals[starts], present=c.present[starts]))
+            continue
+        # a metric: one value per step, logged once or repeated as it was
         count = np.add.reduceat(c.present.astype(np.int64), starts)
         value = np.maximum.reduceat(np.where(c.present, c.vals, -np.inf), starts)  # a NaN logged stays NaN
         if ((count > 1) & ~(value == np.minimum.reduceat(np.where(c.present, c.vals, np.inf), starts))).any():
             return cols, lines  # two values at one step: rows of their own
-        merged[id(c)] = dataclasses.replace(c, vals=np.where(count > 0, value, np.nan), present=count > 0)
-    for c in cols:
-        if c.name.strip().lower() in _ROW_INDEX:
-            continue  # pandas' row numbers: the rows they numbered are joined
-        joined.append(merged.get(id(c)) or dataclasses.replace(c, vals=c.vals[starts], present=c.present[starts]))
+        joined.append(dataclasses.replace(c, vals=np.where(count > 0, value, np.nan), present=count > 0))
     notes.append(f"joined the rows logged at one step into one ({step.vals.size} rows, {starts.size} steps)")
     return joined, [lines[i] for i in starts]
 
