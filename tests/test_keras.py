@@ -123,6 +123,70 @@ def test_early_stopping_marks_the_run_stopped(tmp_path, digits):
     assert data.config["epochs"] == 10
 
 
+def test_keras_early_stopping_is_recorded_with_its_best_epoch_and_restore(tmp_path, digits):
+    """Keras's own EarlyStopping beside the callback: its stop, best epoch and restore are the run's stop
+    record, so the diagnosis does not tell a run that stopped early to stop early, and show says why."""
+    x, y, xv, yv = digits
+    model = make_model(lr=3e-2)
+    stop = keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True)
+    cb = fitwatch.keras.Callback("keras-es", dir=tmp_path)
+    h = model.fit(x[:300], y[:300], validation_data=(xv, yv), epochs=60, batch_size=BATCH, verbose=0,
+                  callbacks=[stop, cb])
+    assert 0 < stop.stopped_epoch < 59  # it fired
+    data = fitwatch.load("keras-es", dir=tmp_path)
+    record = data.info["early_stopping"]
+    assert record["stopped"] and record["stopped_epoch"] == stop.stopped_epoch == data.info["stopped_epoch"]
+    assert record["best_epoch"] == stop.best_epoch == int(np.argmin(h.history["val_loss"]))
+    assert record["restored"] and record["restored_epoch"] == stop.best_epoch
+    assert record["best_value"] == pytest.approx(min(h.history["val_loss"]))
+    assert record["monitor"] == "val_loss" and record["mode"] == "min" and record["epochs_planned"] == 60
+    # the weights are the best epoch's: evaluating the model gives the best val_loss
+    assert model.evaluate(xv, yv, verbose=0)[0] == pytest.approx(min(h.history["val_loss"]), rel=1e-4)
+
+    d = cb.run.diagnosis_
+    codes = [f.code for f in d.findings]
+    assert "stopped_early" in codes
+    said = d.findings[codes.index("stopped_early")].message
+    assert f"epoch {stop.stopped_epoch}" in said and f"(epoch {stop.best_epoch}) were restored" in said
+    assert d.findings[codes.index("stopped_early")].evidence["criterion"] == "keras.callbacks.EarlyStopping(patience=2)"
+    assert not any("Stop early" in r for f in d.findings for r in f.remedies)
+    from fitwatch.show.tables import stop_line
+    line = stop_line(data).plain
+    assert line.startswith(f"Stopped early at epoch {stop.stopped_epoch} (60 planned): val_loss did not improve")
+    assert f"Best epoch {stop.best_epoch}" in line and "weights restored" in line
+
+
+def test_keras_early_stopping_without_restore_and_a_second_fit(tmp_path, digits):
+    """Without restore_best_weights the record says the last epoch's weights were kept (and the remedy is
+    to restore them); a second fit of the same run stores Keras's epochs shifted like the run's."""
+    x, y, xv, yv = digits
+    model = make_model()
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=10.0, patience=1)
+    cb = fitwatch.keras.Callback("keras-es-2", dir=tmp_path)
+    model.fit(x, y, validation_data=(xv, yv), epochs=10, batch_size=BATCH, verbose=0, callbacks=[cb, stop])
+    record = fitwatch.load("keras-es-2", dir=tmp_path).info["early_stopping"]
+    assert record["stopped"] and (record["stopped_epoch"], record["best_epoch"]) == (1, 0)
+    assert record["restored"] is False and record["restored_epoch"] is None
+    found = next(f for f in cb.run.diagnosis_.findings if f.code == "stopped_early")
+    assert "keeps the last epoch's weights" in found.message and any("Restore" in r for r in found.remedies)
+
+    # a second fit, initial_epoch left at 0: stored as epochs 2, 3 (Keras's 0, 1)
+    model.fit(x, y, validation_data=(xv, yv), epochs=10, batch_size=BATCH, verbose=0, callbacks=[cb, stop])
+    data = fitwatch.load("keras-es-2", dir=tmp_path)
+    assert data.epochs.tolist() == [0, 1, 2, 3]
+    record = data.info["early_stopping"]
+    assert (record["stopped_epoch"], record["best_epoch"], record["last_epoch"]) == (3, 2, 3)
+
+
+def test_keras_early_stopping_that_never_saw_its_monitor_is_not_recorded(tmp_path, digits):
+    x, y, _, _ = digits
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=1)  # no validation data
+    cb = fitwatch.keras.Callback("keras-es-3", dir=tmp_path)
+    with pytest.warns(UserWarning, match="val_loss"):
+        make_model().fit(x[:128], y[:128], epochs=2, batch_size=BATCH, verbose=0, callbacks=[cb, stop])
+    assert "early_stopping" not in fitwatch.load("keras-es-3", dir=tmp_path).info
+
+
 def test_validation_split_without_batch_rows(tmp_path, digits):
     x, y, _, _ = digits
     model = make_model(optimizer=keras.optimizers.SGD, lr=0.1)
@@ -355,6 +419,9 @@ def test_module_layout_and_docstring_example():
     for test in finder.find(integration.Callback, "Callback", globs={}):
         runner.run(test)
     assert runner.failures == 0 and runner.tries > 5
+    from fitwatch.integrations import keras_stop
+    result = doctest.testmod(keras_stop, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted >= 5
 
 
 def test_fitwatch_core_does_not_import_keras():

@@ -28,6 +28,7 @@ if int(keras.__version__.split(".")[0]) < 3:  # pragma: no cover - keras 2 is no
 
 from fitwatch.core.names import TRAIN, VAL, keras_key
 from fitwatch.integrations.keras_before import lr_find, preflight  # noqa: F401 (fitwatch.keras's names)
+from fitwatch.integrations.keras_stop import holding_list, record_sibling_stop, sibling_stops
 from fitwatch.record.lifecycle import end_interrupted_fits
 from fitwatch.record.run import Run
 from fitwatch.stopping.keeper import BestKeeper
@@ -195,7 +196,8 @@ class Callback(keras.callbacks.Callback):
         else:  # a later fit() with the same callback: the same run goes on
             self.run = self.run.resume(config, info)
         self._epoch = self._last_epoch = self._pending = None
-        self._last_batch = {}
+        self._last_batch, self._stored = {}, {}  # (Keras's epoch -> the run's, for a Keras EarlyStopping's record)
+        self._keras_stops = sibling_stops(self) if self.stop is None else []
         if self.watch is not False and getattr(self, "_watched", None) is not self.model:
             self.run.watch(self.model, every=None if self.watch is True else self.watch)  # once a model
             self._watched = self.model
@@ -226,7 +228,7 @@ class Callback(keras.callbacks.Callback):
         if not self._fitting:
             return
         self._commit_epoch()
-        self._epoch = self.run.begin_epoch(epoch)  # batch rows of this epoch are attributed to it
+        self._epoch = self._stored[int(epoch)] = self.run.begin_epoch(epoch)  # batch rows go to this epoch
         self._last_batch = {}
 
     def on_epoch_end(self, epoch, logs=None):
@@ -308,6 +310,7 @@ class Callback(keras.callbacks.Callback):
         planned_last = int((self.params or {}).get("epochs") or 0) - 1
         last = self._last_epoch
         stopped = getattr(self.model, "stop_training", False) and last is not None and last < planned_last
+        record_sibling_stop(self, self._stored)  # keras.callbacks.EarlyStopping's stop, best epoch and restore
         self.run.end_fit(stopped_at=last if stopped else None)
 
     def _flush(self) -> dict | None:
@@ -329,16 +332,8 @@ class Callback(keras.callbacks.Callback):
         """Whether a ``fit()`` this callback is part of is still running: the ``fit()`` calls in
         progress hold their CallbackList in a local variable. None: no CallbackList found (a trainer
         that keeps its callbacks elsewhere): cannot tell."""
-        found = False
-        frame = sys._getframe(1)
-        while frame is not None:
-            for value in list(frame.f_locals.values()):
-                if isinstance(value, keras.callbacks.CallbackList):
-                    found = True
-                    if any(cb is self for cb in value.callbacks):
-                        return True
-            frame = frame.f_back
-        return False if found else None
+        found = holding_list(self, sys._getframe(1))
+        return None if found is None else bool(found)
 
     # -- optional: a with block marks the run failed as soon as fit() raises -------------------------
     def __enter__(self) -> "Callback":

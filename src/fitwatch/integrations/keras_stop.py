@@ -1,0 +1,112 @@
+"""Keras's own ``keras.callbacks.EarlyStopping`` beside :class:`fitwatch.keras.Callback`: what it did,
+stored as the run's stop record (``info["early_stopping"]``), the one ``fitwatch show``, the report,
+the dashboard and the diagnosis read for fitwatch's own rule.
+
+Without it a run that Keras's callback ended was only ``stopped`` at an epoch: its best epoch, whether
+its weights came back (``restore_best_weights``) and why it stopped were not recorded, and the
+diagnosis told a run that already stopped early to "stop early and keep the best weights".
+
+The callback finds its sibling callbacks in the ``CallbackList`` that calls it (``model.fit`` keeps it
+in a local variable): nothing for the user to pass.
+
+Example:
+    >>> import os; os.environ.setdefault("KERAS_BACKEND", "torch")
+    'torch'
+    >>> import keras
+    >>> es = keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True)
+    >>> es.on_train_begin()
+    >>> es.best, es.best_epoch, es.stopped_epoch = 0.25, 3, 5   # as fit() leaves them
+    >>> es.best_weights = []                                   # weights were kept
+    >>> record = keras_stop_record(es, {e: e for e in range(6)}, planned=20, last=5)
+    >>> record["stopped"], record["best_epoch"], record["restored"], record["reason"]
+    (True, 3, True, 'val_loss did not improve for 2 epochs (keras.callbacks.EarlyStopping(patience=2))')
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import keras
+
+__all__ = ["holding_list", "sibling_stops", "keras_stop_record"]
+
+
+def holding_list(callback, frame=None):
+    """The ``keras.callbacks.CallbackList`` of a ``fit()`` in progress that holds ``callback``; ``False``
+    when CallbackLists are on the stack but none holds it, None when there is none (a trainer that
+    keeps its callbacks elsewhere). Walks the local variables of the frames from ``frame`` (default:
+    the caller's) up."""
+    found = False
+    frame = frame or sys._getframe(1)
+    while frame is not None:
+        for value in list(frame.f_locals.values()):
+            if isinstance(value, keras.callbacks.CallbackList):
+                found = True
+                if any(cb is callback for cb in value.callbacks):
+                    return value
+        frame = frame.f_back
+    return False if found else None
+
+
+def sibling_stops(callback) -> list:
+    """The ``keras.callbacks.EarlyStopping`` instances in the same ``fit()`` as ``callback`` (none when
+    its CallbackList cannot be found)."""
+    found = holding_list(callback, sys._getframe(1))
+    if not found:
+        return []
+    return [cb for cb in found.callbacks if isinstance(cb, keras.callbacks.EarlyStopping)]
+
+
+def _mode(es) -> str | None:
+    """``"min"`` or ``"max"``: the direction Keras's callback settled on (None when it never set it up)."""
+    op = getattr(es, "monitor_op", None)
+    if op is None:
+        return None
+    try:
+        return "min" if bool(op(0.0, 1.0)) else "max"
+    except Exception:  # noqa: BLE001 - another Keras's operator: the direction stays unsaid
+        return None
+
+
+def keras_stop_record(es, stored: dict[int, int], planned: int | None, last: int | None) -> dict | None:
+    """The stop record of Keras's ``EarlyStopping`` ``es`` after ``fit()``: its stop, best epoch and
+    restore, in the run's epoch numbers (``stored``: Keras's epoch -> the run's), as fitwatch's own rule
+    records them; None when it never saw its monitor (no best). ``planned``: the epochs ``fit`` was
+    asked for; ``last``: the run's last epoch of this fit."""
+    best = getattr(es, "best", None)
+    try:
+        best = float(best)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(best) or getattr(es, "best_epoch", None) not in stored:
+        return None
+    stopped = int(getattr(es, "stopped_epoch", 0) or 0) > 0  # Keras's own test: it never stops at epoch 0
+    restored = bool(es.restore_best_weights and es.best_weights is not None)  # set back in its on_train_end
+    best_epoch = stored[es.best_epoch]
+    criterion = f"keras.callbacks.EarlyStopping(patience={es.patience})"
+    return {
+        "monitor": es.monitor, "mode": _mode(es), "criterion": criterion, "source": "keras",
+        "best_epoch": best_epoch, "best_value": best,
+        "stopped": stopped, "stopped_epoch": stored.get(es.stopped_epoch) if stopped else None,
+        "reason": f"{es.monitor} did not improve for {es.patience} epochs ({criterion})" if stopped else None,
+        "min_delta": float(abs(es.min_delta)), "patience": int(es.patience), "baseline": es.baseline,
+        "start_from_epoch": int(es.start_from_epoch),
+        "restored": restored, "restored_epoch": best_epoch if restored else None,
+        "last_epoch": last, "epochs_planned": planned,
+    }
+
+
+def record_sibling_stop(callback, stored: dict[int, int]) -> None:
+    """Put the record of the Keras ``EarlyStopping`` that ended ``callback``'s fit (else the first one,
+    which may still have restored the best weights) into its run's info, before the run ends; nothing
+    when the callback has a fitwatch rule of its own (``stop=``) or no sibling stop saw its monitor."""
+    stops = getattr(callback, "_keras_stops", None) or []
+    if callback.stop is not None or not stops:
+        return
+    stops = sorted(stops, key=lambda es: int(getattr(es, "stopped_epoch", 0) or 0) <= 0)  # the one that fired first
+    planned = (callback.params or {}).get("epochs")
+    last = stored.get(callback._last_epoch) if callback._last_epoch is not None else None
+    record = keras_stop_record(stops[0], stored, planned, last)
+    if record is not None:
+        callback.run.info["early_stopping"] = record
