@@ -270,6 +270,34 @@ def test_lightnings_early_stopping_and_fitwatch_patience_agree(tmp_path, curve, 
     lightning_best = run.history["val_loss"].index(pytest.approx(theirs.best_score.item()))
     assert ours.stopped_epoch == replay.stopped_epoch == theirs.stopped_epoch
     assert ours.best_epoch == replay.best_epoch == lightning_best
+    record = run.info["early_stopping"]  # Lightning's stop, as the run's stop record
+    assert record["stopped"] and record["stopped_epoch"] == theirs.stopped_epoch
+    assert record["best_epoch"] == lightning_best and record["best_value"] == pytest.approx(theirs.best_score.item())
+    assert record["restored"] is False and record["criterion"] == f"lightning EarlyStopping(patience={patience})"
+    assert record["reason"].startswith("Monitored metric val_loss did not improve")
+
+
+def test_lightnings_early_stopping_with_a_checkpoint_is_described_not_prescribed(tmp_path):
+    """Lightning's EarlyStopping beside a ModelCheckpoint on the same metric: the run says where it stopped,
+    which epoch was best and which file holds its weights; the diagnosis does not prescribe stopping early."""
+    curve = [1.0, 0.8, 0.6, 0.5, 0.45, 0.47, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75]
+    logger = fitwatch.lightning.Logger("with-ckpt", dir=tmp_path, diagnose="quiet")
+    theirs = pl.callbacks.EarlyStopping(monitor="val_loss", patience=3)
+    keep = pl.callbacks.ModelCheckpoint(dirpath=tmp_path / "ckpt", monitor="val_loss", save_top_k=1)
+    trainer(tmp_path, max_epochs=len(curve), logger=logger, callbacks=[theirs, keep],
+            enable_checkpointing=True).fit(Scripted(curve), tiny_data(), tiny_data())
+    run = fitwatch.load("with-ckpt", dir=tmp_path)
+    record = run.info["early_stopping"]
+    assert (record["stopped_epoch"], record["best_epoch"], record["checkpoint_epoch"]) == (7, 4, 4)
+    assert record["checkpoint"] == keep.best_model_path and "epoch=4" in record["checkpoint"]
+    d = logger.run.diagnosis_
+    found = next(f for f in d.findings if f.code == "stopped_early")
+    assert "last epoch's weights" in found.message and keep.best_model_path in found.message
+    assert not any("Stop early" in r for f in d.findings for r in f.remedies)
+    from fitwatch.show.tables import stop_line
+    line = stop_line(run).plain
+    assert line.startswith("Stopped early at epoch 7 (12 planned): Monitored metric val_loss did not improve")
+    assert "Best epoch 4" in line and keep.best_model_path in line
 
 
 def test_validation_every_few_epochs(tmp_path):

@@ -305,6 +305,29 @@ def test_hf_early_stopping_callback_and_fitwatch_stop_a_real_training_alike(tmp_
     assert by_hf.info["stopped_epoch"] == by_fw.info["stopped_epoch"] < 39
     assert hf.state.global_step == fw.state.global_step
     assert by_hf.history["val_loss"].index(hf.state.best_metric) == by_fw.info["early_stopping"]["best_epoch"]
+    record = by_hf.info["early_stopping"]  # the Trainer's stop, as the run's stop record
+    assert record["stopped"] and record["stopped_epoch"] == by_hf.info["stopped_epoch"]
+    assert record["best_epoch"] == by_fw.info["early_stopping"]["best_epoch"] and record["monitor"] == "val_loss"
+    assert record["restored"] is False  # no load_best_model_at_end: the model keeps the last epoch's weights
+    assert record["criterion"] == "transformers EarlyStoppingCallback(early_stopping_patience=2)"
+
+
+def test_the_trainers_best_model_loaded_at_the_end_is_the_runs_restored_epoch(tmp_path, digits):
+    """load_best_model_at_end with the Trainer's EarlyStoppingCallback: the run says which epoch the model
+    holds and where its checkpoint is, and the diagnosis does not prescribe what the run did."""
+    args = make_args(tmp_path, num_train_epochs=40, lr_scheduler_type="constant", metric_for_best_model="eval_loss",
+                     save_strategy="epoch", load_best_model_at_end=True, save_total_limit=2)
+    cb = fitwatch.transformers.Callback("hf-best", dir=tmp_path, diagnose="quiet")
+    hf = train(args, digits, [transformers.EarlyStoppingCallback(early_stopping_patience=2), cb])
+    data = fitwatch.load("hf-best", dir=tmp_path)
+    record = data.info["early_stopping"]
+    best = data.history["val_loss"].index(hf.state.best_metric)
+    assert record["stopped"] and record["stopped_epoch"] == data.epochs[-1] < 39
+    assert record["best_epoch"] == record["restored_epoch"] == best and record["restored"]
+    assert record["checkpoint"] == hf.state.best_model_checkpoint
+    found = next(f for f in cb.run.diagnosis_.findings if f.code == "stopped_early")
+    assert f"(epoch {best}) were restored" in found.message
+    assert not any("Stop early" in r for f in cb.run.diagnosis_.findings for r in f.remedies)
 
 
 def test_only_the_main_process_writes_but_every_process_stops_and_restores(tmp_path, digits):

@@ -29,6 +29,8 @@ import sys
 
 import keras
 
+from fitwatch.stopping.keeper import framework_stop
+
 __all__ = ["holding_list", "sibling_stops", "keras_stop_record"]
 
 
@@ -85,16 +87,12 @@ def keras_stop_record(es, stored: dict[int, int], planned: int | None, last: int
     restored = bool(es.restore_best_weights and es.best_weights is not None)  # set back in its on_train_end
     best_epoch = stored[es.best_epoch]
     criterion = f"keras.callbacks.EarlyStopping(patience={es.patience})"
-    return {
-        "monitor": es.monitor, "mode": _mode(es), "criterion": criterion, "source": "keras",
-        "best_epoch": best_epoch, "best_value": best,
-        "stopped": stopped, "stopped_epoch": stored.get(es.stopped_epoch) if stopped else None,
-        "reason": f"{es.monitor} did not improve for {es.patience} epochs ({criterion})" if stopped else None,
-        "min_delta": float(abs(es.min_delta)), "patience": int(es.patience), "baseline": es.baseline,
-        "start_from_epoch": int(es.start_from_epoch),
-        "restored": restored, "restored_epoch": best_epoch if restored else None,
-        "last_epoch": last, "epochs_planned": planned,
-    }
+    return framework_stop(
+        criterion=criterion, monitor=es.monitor, mode=_mode(es), best_epoch=best_epoch, best_value=best,
+        stopped=stopped, stopped_epoch=stored.get(es.stopped_epoch),
+        reason=f"{es.monitor} did not improve for {es.patience} epochs ({criterion})", restored=restored,
+        last_epoch=last, planned=planned, source="keras", patience=int(es.patience),
+        min_delta=float(abs(es.min_delta)), baseline=es.baseline, start_from_epoch=int(es.start_from_epoch))
 
 
 def record_sibling_stop(callback, stored: dict[int, int]) -> None:

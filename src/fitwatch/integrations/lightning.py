@@ -14,7 +14,8 @@ import sys
 import time
 import warnings
 
-from fitwatch.integrations.lightning_stop import RESERVED, EarlyStopping, fitwatch_key, pl, split_suffix
+from fitwatch.integrations.lightning_stop import (RESERVED, EarlyStopping, fitwatch_key, lightning_stop_record, pl,
+                                                  split_suffix)
 
 from lightning.pytorch.loggers.logger import rank_zero_experiment  # noqa: E402 (lightning_stop says what is missing)
 from lightning.pytorch.utilities.rank_zero import rank_zero_only  # noqa: E402
@@ -239,6 +240,11 @@ class Logger(pl.loggers.Logger):
         last, planned = self._last_epoch, trainer.max_epochs
         stopped = bool(trainer.should_stop) and last is not None and (planned is None or planned < 0
                                                                         or last < planned - 1)
+        if not any(isinstance(cb, EarlyStopping) and cb.keeper is not None for cb in trainer.callbacks):
+            record = lightning_stop_record(trainer, self._fit_values, self._trainer_epochs,  # Lightning's own
+                                           planned if planned and planned > 0 else None, self._trainer_epochs.get(last))
+            if record is not None:
+                run.info["early_stopping"] = record
         run.end_fit(stopped_at=last if stopped else None)
 
     def save(self) -> None:
@@ -285,6 +291,7 @@ class Logger(pl.loggers.Logger):
         self._step_offset = {}
         self._next_step = {split: last + 1 for split, last in run.store.last_steps(run.id).items()}
         self._last_epoch = None
+        self._fit_values, self._trainer_epochs = {}, {}  # this fit's epochs: for Lightning's EarlyStopping's record
         planned = trainer.max_epochs if trainer.max_epochs is not None and trainer.max_epochs > 0 else None
         run.begin_fit(planned, keeper=None if stop is None else stop.keeper,
                       resume_stop=self.resume and not (stop is not None and stop.loaded_state), owner=self,
@@ -308,6 +315,7 @@ class Logger(pl.loggers.Logger):
             return
         self._commit()
         self._reset_epoch(self.run.begin_epoch(trainer.current_epoch))
+        self._trainer_epochs[trainer.current_epoch] = self._stored
 
     def _epoch_ends(self, trainer) -> None:
         if trainer is self._trainer and self._stored is not None:
@@ -335,6 +343,7 @@ class Logger(pl.loggers.Logger):
         self._queue_steps()
         if values:
             self.run.log_epoch(values, epoch=self._stored)
+            self._fit_values[self._stored] = values
         self._reset_epoch(None)
 
     def _flush(self) -> dict | None:

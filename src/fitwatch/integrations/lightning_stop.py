@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import re
 
 try:
@@ -24,10 +25,10 @@ if int(pl.__version__.split(".")[0]) < 2:  # pragma: no cover - lightning 1.x is
 
 from fitwatch.core.names import split_key
 from fitwatch.diagnosis.curves import canonical_name
-from fitwatch.stopping.keeper import BestKeeper
+from fitwatch.stopping.keeper import BestKeeper, framework_stop
 from fitwatch.stopping.rule import EarlyStopping as _Rule
 
-__all__ = ["EarlyStopping", "fitwatch_key", "split_suffix", "epoch_logs", "RESERVED"]
+__all__ = ["EarlyStopping", "fitwatch_key", "split_suffix", "epoch_logs", "RESERVED", "lightning_stop_record"]
 
 #: keys that Lightning adds to what it hands a logger, not metrics: the epoch and the step
 RESERVED = frozenset({"epoch", "step"})
@@ -300,3 +301,53 @@ class EarlyStopping(pl.callbacks.EarlyStopping):
     def __repr__(self) -> str:
         stop = repr(self.stop) if self.stop is not None else ", ".join(f"{k}={v!r}" for k, v in self.rule.items())
         return f"fitwatch.lightning.EarlyStopping({stop}, restore={self.restore})"
+
+
+def lightning_stop_record(trainer, values: dict[int, dict], trainer_epochs: dict[int, int],
+                          planned: int | None, last: int | None) -> dict | None:
+    """The stop record of Lightning's own ``EarlyStopping`` in ``trainer`` (not fitwatch's, which records
+    itself) after ``trainer.fit``: where it stopped and why, its best epoch (the epoch of this fit whose
+    monitored value is its ``best_score``) and, when a ``ModelCheckpoint`` watched the same metric, the
+    file that holds that epoch's weights. Lightning's callback restores nothing: the model ends with the
+    last epoch's weights (``restored`` False). None when there is no such callback or it never saw its
+    monitor. ``values``: the run's epoch -> the values stored for it in this fit; ``trainer_epochs``:
+    Lightning's epoch -> the run's; ``planned``, ``last``: the run's planned epochs and last epoch."""
+    stops = [cb for cb in trainer.callbacks
+             if isinstance(cb, pl.callbacks.EarlyStopping) and not isinstance(cb, EarlyStopping)]
+    fired = [cb for cb in stops if _fired(cb)]
+    if not stops:
+        return None
+    cb = (fired or stops)[0]
+    try:
+        best = float(cb.best_score)
+    except (TypeError, ValueError):
+        return None
+    key = fitwatch_key(split_suffix(cb.monitor)[0])
+    seen = [(epoch, v[key]) for epoch, v in sorted(values.items()) if isinstance(v.get(key), (int, float))]
+    if not math.isfinite(best) or not seen:
+        return None
+    best_epoch = min(seen, key=lambda ev: abs(ev[1] - best))[0]  # its best score, as stored (float32 or not)
+    stopped = bool(fired)
+    more = {}
+    keep = next((c for c in trainer.callbacks if isinstance(c, pl.callbacks.ModelCheckpoint)
+                 and c.monitor == cb.monitor and c.best_model_path), None)
+    if keep is not None:
+        more.update(checkpoint=keep.best_model_path, checkpoint_epoch=best_epoch)
+    said = getattr(cb, "stopping_reason_message", None)  # "Monitored metric ... Best score: 0.5. Signaling Trainer to stop."
+    reason = (re.split(r"\s+(?:Best score:|Previous best value|Signaling Trainer)", said)[0].rstrip(". ") if said
+              else f"{cb.monitor} did not improve for {cb.patience} checks")
+    return framework_stop(
+        criterion=f"lightning EarlyStopping(patience={cb.patience})", monitor=key, mode=cb.mode,
+        best_epoch=best_epoch, best_value=best, stopped=stopped,
+        stopped_epoch=trainer_epochs.get(int(cb.stopped_epoch), last), reason=reason, restored=False,
+        last_epoch=last, planned=planned,
+        source="lightning", patience=int(cb.patience), min_delta=float(abs(cb.min_delta)), **more)
+
+
+def _fired(cb) -> bool:
+    """Whether Lightning's ``EarlyStopping`` ``cb`` stopped the fit (its ``stopping_reason``, Lightning
+    2.5 and later; else a ``stopped_epoch`` past 0)."""
+    reason = getattr(cb, "stopping_reason", None)
+    if reason is not None:
+        return str(getattr(reason, "name", reason)) != "NOT_STOPPED"
+    return int(getattr(cb, "stopped_epoch", 0) or 0) > 0

@@ -21,7 +21,7 @@ except ModuleNotFoundError as e:
     raise ImportError("fitwatch.transformers needs Hugging Face transformers: "
                       "pip install 'transformers>=4.40' 'accelerate>=0.26'") from e
 
-from fitwatch.integrations.transformers_logs import EpochRows, describe, number, step_values
+from fitwatch.integrations.transformers_logs import EpochRows, describe, number, step_values, trainer_stop_record
 from fitwatch.record.lifecycle import end_interrupted_fits
 from fitwatch.record.run import Run
 from fitwatch.stopping.keeper import BestKeeper
@@ -154,6 +154,7 @@ class Callback(transformers.TrainerCallback):
         self._queued_at = time.monotonic()
         self._summary: dict | None = None  # the closing row of train()
         self._step_shift = 0  # stored step - the Trainer's global step
+        self._epochs_of: dict[int, int] = {}  # the Trainer's epoch -> the run's (for the Trainer's own stop's record)
 
     @property
     def _following(self) -> bool:
@@ -228,6 +229,7 @@ class Callback(transformers.TrainerCallback):
         self._end_epoch()
         self._trainer_epoch = int(math.floor((state.epoch or 0) + 1e-6))  # 1.5 when resumed mid-epoch: 1
         self._epoch = self.run.begin_epoch(self._trainer_epoch) if self.run is not None else self._trainer_epoch
+        self._epochs_of[self._trainer_epoch] = self._epoch
         self._rows = EpochRows()
         self._ended = self._judged = False
 
@@ -310,6 +312,11 @@ class Callback(transformers.TrainerCallback):
             return
         if self._summary:
             self.run.info["train_summary"] = self._summary
+        if self.stop is None and self.checkpoint is None:  # the Trainer's own EarlyStoppingCallback, load_best_model_at_end
+            record = trainer_stop_record(args, state, _sibling_stops(self), self._epochs_of, state.num_train_epochs or None,
+                                         self._epochs_of.get(self._trainer_epoch), ended_early)
+            if record is not None:
+                self.run.info["early_stopping"] = record
         self.run.end_fit(stopped_at=self._trainer_epoch if ended_early else None)
 
     def _abort(self) -> dict | None:
@@ -353,3 +360,16 @@ class Callback(transformers.TrainerCallback):
 
     def __repr__(self) -> str:
         return f"{_WHERE}(name={self.name!r}, run={self.run!r})"
+
+
+def _sibling_stops(callback) -> list:
+    """The Trainer's ``EarlyStoppingCallback`` instances beside ``callback``: found in the ``CallbackHandler``
+    that calls it (a local of the calling frames); none when it cannot be found."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        for value in list(frame.f_locals.values()):
+            if isinstance(value, transformers.trainer_callback.CallbackHandler) and any(
+                    cb is callback for cb in value.callbacks):
+                return [cb for cb in value.callbacks if isinstance(cb, transformers.EarlyStoppingCallback)]
+        frame = frame.f_back
+    return []

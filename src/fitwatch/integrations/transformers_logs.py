@@ -31,9 +31,11 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 import numbers
 
 from fitwatch.core.names import TRAIN, VAL, split_key
+from fitwatch.stopping.keeper import framework_stop
 
 #: keys that time a row rather than judge the model (``eval_runtime``, ``train_samples_per_second``)
 TIMINGS = ("_runtime", "_per_second")
@@ -199,3 +201,53 @@ def _classes(model) -> int | None:
     if getattr(config, "problem_type", None) not in (None, "single_label_classification"):
         return None
     return n
+
+
+def trainer_stop_record(args, state, stops: list, trainer_epochs: dict[int, int], planned: int | None,
+                        last: int | None, ended_early: bool) -> dict | None:
+    """The stop record of the Trainer's own early stopping and best-model loading after ``train()``: the
+    ``EarlyStoppingCallback`` in ``stops`` (that ended it, when ``ended_early``) and ``load_best_model_at_end``
+    (the best checkpoint loaded back: ``restored``), the best epoch the one whose evaluation made
+    ``state.best_global_step`` (from ``state.log_history``), in the run's epochs (``trainer_epochs``: the
+    Trainer's epoch -> the run's). None when neither is in place or no best is known.
+
+    Example:
+        >>> from types import SimpleNamespace as NS
+        >>> args = NS(metric_for_best_model="eval_loss", greater_is_better=False, load_best_model_at_end=True)
+        >>> state = NS(best_metric=0.4, best_global_step=20, best_model_checkpoint="out/checkpoint-20",
+        ...            log_history=[{"eval_loss": 0.5, "epoch": 1.0, "step": 10}, {"eval_loss": 0.4, "epoch": 2.0, "step": 20},
+        ...                         {"eval_loss": 0.45, "epoch": 3.0, "step": 30}])
+        >>> es = NS(early_stopping_patience=1, early_stopping_patience_counter=1)
+        >>> r = trainer_stop_record(args, state, [es], {0: 0, 1: 1, 2: 2}, 10, 2, ended_early=True)
+        >>> r["monitor"], r["best_epoch"], r["stopped_epoch"], r["restored"], r["checkpoint"]
+        ('val_loss', 1, 2, True, 'out/checkpoint-20')
+    """
+    restored = bool(getattr(args, "load_best_model_at_end", False) and getattr(state, "best_model_checkpoint", None))
+    if not stops and not restored:
+        return None
+    metric = getattr(args, "metric_for_best_model", None) or "loss"
+    metric = metric if metric.startswith("eval_") else f"eval_{metric}"
+    monitor = f"val_{metric[len('eval_'):]}"
+    best_value, step = number(getattr(state, "best_metric", None)), getattr(state, "best_global_step", None)
+    if step is None and getattr(state, "best_model_checkpoint", None):  # older Trainers: checkpoint-<step>
+        tail = str(state.best_model_checkpoint).rstrip("/\\").rsplit("-", 1)[-1]
+        step = int(tail) if tail.isdigit() else None
+    evals = [r for r in getattr(state, "log_history", ()) if metric in r]
+    at = next((r.get("epoch") for r in evals if r.get("step") == step), None) if step is not None else \
+        next((r.get("epoch") for r in evals if number(r[metric]) == best_value), None)  # no checkpoint saved
+    if best_value is None or at is None:
+        return None
+    best_epoch = trainer_epochs.get(max(0, math.ceil(float(at) - 1e-6) - 1))  # epoch 1.0 ends the run's epoch 0
+    fired = next((es for es in stops if es.early_stopping_patience_counter >= es.early_stopping_patience), None)
+    stopped = ended_early and fired is not None
+    es = fired or (stops[0] if stops else None)
+    criterion = ("load_best_model_at_end" if es is None else
+                 f"transformers EarlyStoppingCallback(early_stopping_patience={es.early_stopping_patience})")
+    more = {"patience": es.early_stopping_patience} if es is not None else {}
+    if restored:
+        more.update(checkpoint=str(state.best_model_checkpoint), checkpoint_epoch=best_epoch)
+    return framework_stop(
+        criterion=criterion, monitor=monitor, mode="max" if getattr(args, "greater_is_better", False) else "min",
+        best_epoch=best_epoch, best_value=best_value, stopped=stopped, stopped_epoch=last,
+        reason=f"{metric} did not improve for {es.early_stopping_patience if es else 0} evaluations ({criterion})",
+        restored=restored, last_epoch=last, planned=planned, source="transformers", **more)

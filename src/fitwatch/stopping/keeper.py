@@ -255,3 +255,27 @@ def _file_stat(path) -> tuple[int, int] | None:
     except OSError:
         return None
     return st.st_size, st.st_mtime_ns
+
+
+def framework_stop(*, criterion: str, monitor: str, mode: str | None, best_epoch: int | None,
+                   best_value: float | None, stopped: bool, stopped_epoch: int | None, reason: str | None,
+                   restored: bool, last_epoch: int | None, planned: int | None, **more) -> dict:
+    """The stop record of a framework's own early stopping (Keras's ``EarlyStopping``, Lightning's,
+    the Trainer's ``EarlyStoppingCallback``), with the keys :meth:`BestKeeper.info` gives fitwatch's
+    rule, so that ``fitwatch show``, the report, the dashboard and the diagnosis read both alike.
+    Epochs are the run's numbers; ``restored``: whether the model ends with the best epoch's weights;
+    ``more``: what else the framework says (``patience``, ``checkpoint``...).
+
+    Example:
+        >>> record = framework_stop(criterion="keras.callbacks.EarlyStopping(patience=2)", monitor="val_loss",
+        ...                         mode="min", best_epoch=3, best_value=0.25, stopped=True, stopped_epoch=5,
+        ...                         reason="val_loss did not improve for 2 epochs", restored=True, last_epoch=5,
+        ...                         planned=20)
+        >>> record["restored_epoch"], record["stopped_epoch"], record["epochs_planned"]
+        (3, 5, 20)
+    """
+    return {"monitor": monitor, "mode": mode, "criterion": criterion, "best_epoch": best_epoch,
+            "best_value": best_value, "stopped": bool(stopped), "stopped_epoch": stopped_epoch if stopped else None,
+            "reason": reason if stopped else None, "restored": bool(restored),
+            "restored_epoch": best_epoch if restored else None, "checkpoint": None, "checkpoint_epoch": None,
+            "last_epoch": last_epoch, "epochs_planned": planned, **more}
