@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rich.console import Console
 
 import fitwatch
 from fitwatch.diagnosis.curves import Curves
@@ -1060,7 +1061,19 @@ def test_hf_trainer_state_evaluated_by_steps_and_without_evaluation(tmp_path):
     assert c.loss.tolist() == pytest.approx([1.0, (0.6 + 0.4) / 2, 1 / 3 + 0.1])  # the rows since the last evaluation
     assert any("not at the ends of epochs" in n for n in c.notes)
     assert any("1 training rows logged after the last evaluation" in n for n in c.notes)
+    # one point per evaluation: the diagnosis numbers evaluations, not epochs (a Trainer's run of 2 epochs
+    # was "best epoch 49 · 50 epochs", its plateau "by epoch 14")
+    assert c.unit == "evaluation"
+    d = fitwatch.diagnose_curves(c)
+    assert d.unit == d.to_dict()["unit"] == "evaluation"
+    console = Console(record=True, width=200)
+    console.print(d)
+    shown = console.export_text()
+    assert "3 evaluations" in shown and "evaluations 0–2" in shown and "epochs 0" not in shown
+    assert "Train for more epochs" in shown  # a remedy speaks of training epochs, which it means
+    assert f"best evaluation {d.best_epoch}" in str(d)
     [c] = read_curves(_trainer_state(tmp_path, rows, "no_eval.json"))
+    assert c.unit == "epoch"
     assert c.epochs.tolist() == [0, 1, 2] and "val_loss" not in c.series
     assert c.loss.tolist() == pytest.approx([1.0, 0.5, 1 / 3])
     assert any("no evaluation rows" in n for n in c.notes)

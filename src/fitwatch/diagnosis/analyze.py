@@ -35,7 +35,7 @@ from fitwatch.diagnosis.checks.short import too_few_epochs, too_short_to_settle
 from fitwatch.diagnosis.checks.schedule import lr_decayed_early, lr_raised
 from fitwatch.diagnosis.checks.validation import validation_signs
 from fitwatch.diagnosis.curves import Curves, ordinal, run_context
-from fitwatch.diagnosis.findings import Diagnosis, Finding
+from fitwatch.diagnosis.findings import Diagnosis, Finding, in_units
 from fitwatch.diagnosis.preflight_causes import with_preflight
 from fitwatch.diagnosis.monitored import (higher_is_better, instead_of_loss, judged_heads, monitored, monitored_keys,
                                           real_validation, relabel, resolve_monitor, training_only_losses)
@@ -399,9 +399,9 @@ def _assemble(curves: Curves, verdict, best, onset, findings, notes, monitor) ->
     if curves.stop:
         add_early_stop(curves.stop, verdict, onset, findings, diagnosed=monitor,
                        rounds=curves.context.get("model") == "boosting", falling=_falling_to(curves, monitor, best))
-    return Diagnosis(verdict=verdict, best_epoch=best, onset_epoch=onset, findings=findings,
-                     source=curves.source, name=curves.name, epochs=len(curves), monitor=monitor, notes=notes,
-                     _curves=curves)
+    in_units(findings, curves.unit)  # "evaluation 14", a Trainer's log evaluated in mid-epoch
+    return Diagnosis(verdict=verdict, best_epoch=best, onset_epoch=onset, findings=findings, source=curves.source,
+                     name=curves.name, epochs=len(curves), monitor=monitor, notes=notes, unit=curves.unit, _curves=curves)
 
 
 def diagnose(source, *, monitor: str = "val_loss", thresholds: Thresholds | None = None, dir=None,

@@ -228,6 +228,7 @@ class Curves:
     context: dict = field(default_factory=dict)
     inside: object = None  # what Run.watch's probes saw (fitwatch.diagnosis.inside.Inside), else None
     before: dict = field(default_factory=dict)  # fitwatch.preflight's report and lr_find's sweep (their to_dict)
+    unit: str = "epoch"  # what one point is: "evaluation" where a reader's points are evaluations in mid-epoch
 
     def __post_init__(self):
         self.epochs = np.asarray(self.epochs, dtype=np.int64)

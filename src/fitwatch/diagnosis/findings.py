@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 VERDICTS = ("good_fit", "overfitting", "underfitting", "still_improving", "not_learning", "unstable", "diverged")
@@ -29,9 +30,33 @@ _VERDICT_STYLE = {
 }
 
 
-def _span(f) -> str:
-    """When a finding holds: ``epochs 3–9``, or ``before training`` (fitwatch.preflight's)."""
-    return f"epochs {f.epochs[0]}–{f.epochs[-1]}" if f.epochs else "before training"
+def _span(f, unit: str = "epoch") -> str:
+    """When a finding holds: ``epochs 3–9`` (``evaluations 3–9``), or ``before training`` (fitwatch.preflight's)."""
+    return f"{unit}s {f.epochs[0]}–{f.epochs[-1]}" if f.epochs else "before training"
+
+
+#: a point of the axis named in a message: "epoch 14", "epochs 3–9"; and "the remaining 35 epochs"
+_AXIS_BEFORE = re.compile(r"\bepoch(s?) (?=\d)")
+_AXIS_AFTER = re.compile(r"(\d |\b(?:last|first|best) )epoch(s?)\b")
+
+
+def in_units(findings: list["Finding"], unit: str) -> None:
+    """Name the axis's points ``unit`` (``"evaluation"``: a Trainer's log evaluated in mid-epoch, one
+    point per evaluation) where the messages number them ("by epoch 14; the remaining 35 epochs" ->
+    "by evaluation 14; the remaining 35 evaluations"); "train for more epochs" and the remedies, which
+    speak of training epochs, are left as they are.
+
+    Example:
+        >>> f = Finding("plateau", "info", [14, 49], {}, "95% of its progress by epoch 14; the remaining 35 epochs "
+        ...             "added little, the last epoch too; train for more epochs")
+        >>> in_units([f], "evaluation"); f.message
+        '95% of its progress by evaluation 14; the remaining 35 evaluations added little, the last evaluation too; train for more epochs'
+    """
+    if unit == "epoch":
+        return
+    for f in findings:
+        f.message = _AXIS_AFTER.sub(lambda m: m.group(1) + unit + m.group(2),
+                                    _AXIS_BEFORE.sub(lambda m: f"{unit}{m.group(1)} ", f.message))
 
 
 @dataclass
@@ -97,6 +122,7 @@ class Diagnosis:
     monitor: str = "val_loss"
     notes: list[str] = field(default_factory=list)
     runs: list["Diagnosis"] = field(default_factory=list)
+    unit: str = "epoch"  # what one point of the curves is: "evaluation" for a log evaluated in mid-epoch
     # the curves it was made from (set by diagnose_curves), for plot(); not part of to_dict()
     _curves: object = field(default=None, repr=False, compare=False)
 
@@ -125,6 +151,7 @@ class Diagnosis:
             "epochs": self.epochs,
             "monitor": self.monitor,
             "notes": list(self.notes),
+            "unit": self.unit,
         }
         if self.runs:
             out["runs"] = [r.to_dict() for r in self.runs]
@@ -178,8 +205,8 @@ class Diagnosis:
         head = f"{self.name or self.source}: {VERDICT_TEXT[self.verdict]}"
         if self.best_epoch is not None:
             head += f" (judged on {self.judged}, " if self.monitor else " ("
-            head += f"best epoch {self.best_epoch}"
-            head += f", overfitting from epoch {self.onset_epoch})" if self.onset_epoch is not None else ")"
+            head += f"best {self.unit} {self.best_epoch}"
+            head += f", overfitting from {self.unit} {self.onset_epoch})" if self.onset_epoch is not None else ")"
         lines = [head]
         for f in self.findings:
             lines.append(f"- [{f.severity}] {f.code}: {f.message}")
@@ -198,10 +225,10 @@ class Diagnosis:
         title.append(VERDICT_TEXT[self.verdict].upper(), style=_VERDICT_STYLE[self.verdict])
         sub = [f"judged on {self.judged}"] if self.monitor else []
         if self.best_epoch is not None:
-            sub.append(f"best epoch {self.best_epoch}")
+            sub.append(f"best {self.unit} {self.best_epoch}")
         if self.onset_epoch is not None:
-            sub.append(f"overfitting from epoch {self.onset_epoch}")
-        sub.append(f"{self.epochs} epochs")
+            sub.append(f"overfitting from {self.unit} {self.onset_epoch}")
+        sub.append(f"{self.epochs} {self.unit}s")
         yield Panel(Text("  ·  ".join(sub)), title=title, title_align="left", expand=False)
         for f in self.findings:
             t = Table.grid(padding=(0, 1))
@@ -210,7 +237,7 @@ class Diagnosis:
             head = Text()
             head.append(f"[{f.severity}] ", style=_SEVERITY_STYLE.get(f.severity, ""))
             head.append(f.code, style="bold")
-            head.append(f"  {_span(f)}", style="dim")
+            head.append(f"  {_span(f, self.unit)}", style="dim")
             t.add_row("", head)
             t.add_row("", Text(f.message))
             if f.evidence:

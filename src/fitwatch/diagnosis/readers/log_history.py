@@ -60,8 +60,10 @@ def from_log_history(rows: list, label: str, source: str, *, what: str, fix: str
         raise ReadError(f"{label}: {what} has no training loss and no evaluation; {fix}")
     notes += _windows_cross_epochs(train)
     # one or two evaluations beside training rows over 3 or more epochs: the training curve is the run
+    unit = "epoch"
     if evals and (len(evals) >= 3 or len({_epoch_of(r) for r in train}) < 3):
         epochs, points = _by_evaluation(evals, train, notes)
+        unit = "evaluation" if any(n.startswith("evaluated ") for n in notes) else unit
     else:
         epochs, points = _by_epoch(train, notes, evals)
     keys = list(dict.fromkeys(k for p in points for k in p))
@@ -69,6 +71,7 @@ def from_log_history(rows: list, label: str, source: str, *, what: str, fix: str
     runs = from_mapping(mapping, label=label, source=source, epochs=epochs)
     for _, c in runs:
         c.notes[:0] = notes
+        c.unit = unit
     return runs
 
 
