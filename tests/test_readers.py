@@ -1072,6 +1072,8 @@ def test_hf_trainer_state_evaluated_by_steps_and_without_evaluation(tmp_path):
     assert "3 evaluations" in shown and "evaluations 0–2" in shown and "epochs 0" not in shown
     assert "Train for more epochs" in shown  # a remedy speaks of training epochs, which it means
     assert f"best evaluation {d.best_epoch}" in str(d)
+    from fitwatch.show.plot import plot_curves
+    assert plot_curves(c).axes[-1].get_xlabel() == "evaluation"  # the plots' axis too (the report's alike)
     [c] = read_curves(_trainer_state(tmp_path, rows, "no_eval.json"))
     assert c.unit == "epoch"
     assert c.epochs.tolist() == [0, 1, 2] and "val_loss" not in c.series

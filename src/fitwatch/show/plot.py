@@ -193,7 +193,8 @@ def plot_curves(curves_list, diagnoses=None, *, smooth: float = 0.0, log: bool |
         panels = list(zip(names, axes))
         for metric, ax in panels:
             ax.set_title(metric + (" (log scale)" if is_loss(metric) and log_y else ""), loc="left")
-        axes[-1].set_xlabel("epoch")
+        units = {c.unit for c in curves_list}  # "evaluation": a Trainer's log evaluated in mid-epoch
+        axes[-1].set_xlabel(units.pop() if len(units) == 1 else "epoch")
         from matplotlib.ticker import MaxNLocator
 
         axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))

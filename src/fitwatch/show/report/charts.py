@@ -92,6 +92,8 @@ def panel_figure(panel: Panel, runs: list[ReportRun]) -> dict:
         data += _best_marker(r, panel, single)
         shapes += _marks(r, panel, single)
     log_axis = _log_axis([t["y"] for t in data])
+    # a Trainer's log evaluated in mid-epoch: one point per evaluation (Curves.unit)
+    unit = runs[0].curves.unit if runs and len({r.curves.unit for r in runs}) == 1 else "epoch"
     log = panel.metric == "loss" and _spans_decades([t["y"] for t in data])
     axis = {"showgrid": True, "gridcolor": "#eceff3", "zeroline": False, "showline": True, "linecolor": "#b7bec7",
             "ticks": "outside", "tickcolor": "#b7bec7", "automargin": True}
@@ -100,7 +102,7 @@ def panel_figure(panel: Panel, runs: list[ReportRun]) -> dict:
         "font": {"family": _FONT, "size": 12, "color": "#1f2328"},
         "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff",
         "hovermode": "x unified", "hoverlabel": {"font": {"family": _FONT, "size": 12}},
-        "xaxis": {**axis, "title": {"text": "epoch"}, "unifiedhovertitle": {"text": "epoch %{x}"},
+        "xaxis": {**axis, "title": {"text": unit}, "unifiedhovertitle": {"text": f"{unit} %{{x}}"},
                   **({"dtick": 1} if _epoch_span(runs) <= 12 else {})},  # no half epochs on short runs
         "yaxis": {**axis, "title": {"text": esc(panel.metric)}, **(log_axis if log else {"type": "linear"})},
         "legend": ({"orientation": "h", "x": 0, "xanchor": "left", "y": -0.22, "yanchor": "top"} if single else
