@@ -152,13 +152,14 @@ def test_a_sweep_that_blows_the_network_up_stops_there():
     """Inputs x1000, SGD: one step's loss 65 times its best kills the ReLUs, and the loss then sits at
     ln 10: the sweep stops at the blow-up instead of suggesting the dead plateau's 3.3. Which of the
     two stops comes first (this one step 10 times the best, or the smoothed loss 4 times it, a step
-    later) depends on the CPU's rounding; either stops before the plateau."""
+    later) depends on the CPU's rounding; either stops before the plateau (an Intel CI machine: below
+    lr 0.1; an AMD EPYC: at step 79, lr 0.24, of a range that goes on to 10)."""
     Xtr, ytr, _, _ = _digits(scale=1000)
     model = _mlp()
     sweep = fitwatch.lr_find(model, DL(TD(Xtr, ytr), batch_size=32, shuffle=True,
                                        generator=torch.Generator().manual_seed(0)),
                              nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), 0.1))
-    assert ("blew up" in sweep.stopped or "diverged" in sweep.stopped) and sweep.lrs.max() < 0.1, str(sweep)
+    assert ("blew up" in sweep.stopped or "diverged" in sweep.stopped) and sweep.lrs.max() < 0.5, str(sweep)
     assert sweep.suggestion is None or sweep.suggestion < 0.01, str(sweep)
 
 

@@ -84,9 +84,8 @@ def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_l
             msg += f"; the best round is {best}, but {stop['restore_hint']}."
         elif best is None:  # NaN from the first epoch: no epoch to restore (a trial was told to restore "(None)")
             msg += "; no epoch had a finite value, so there was no best epoch to restore."
-        elif restored is False and stop.get("checkpoint") and stop.get("checkpoint_epoch") == best:
-            msg += (f"; the model keeps the last epoch's weights; the best epoch's ({best}) are in "
-                    f"{stop['checkpoint']}: load them before using the model.")  # Lightning's ModelCheckpoint
+        elif restored is False and stop.get("checkpoint") and stop.get("checkpoint_epoch") == best:  # Lightning's
+            msg += f"; the model keeps the last epoch's weights; the best epoch's ({best}) are in {stop['checkpoint']}."
         elif restored is False:
             msg += f"; the model keeps the last epoch's weights, not the best epoch's ({best})."
             remedies = [CATALOGUE["restore_best"]]
