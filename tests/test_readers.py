@@ -1073,7 +1073,14 @@ def test_hf_trainer_state_evaluated_by_steps_and_without_evaluation(tmp_path):
     assert "Train for more epochs" in shown  # a remedy speaks of training epochs, which it means
     assert f"best evaluation {d.best_epoch}" in str(d)
     from fitwatch.show.plot import plot_curves
-    assert plot_curves(c).axes[-1].get_xlabel() == "evaluation"  # the plots' axis too (the report's alike)
+    fig = plot_curves(c)
+    assert fig.axes[-1].get_xlabel() == "evaluation"  # the plots' axis and legend too
+    legend = [t.get_text() for lg in fig.legends for t in lg.get_texts()]
+    assert f"best evaluation {d.best_epoch}" in legend and not any("epoch" in t for t in legend)
+    from fitwatch.show.report import write_report
+    page = open(write_report([str(tmp_path / "trainer_state.json")], str(tmp_path / "r.html"))).read()
+    assert "3 evaluations judged on val_loss" in page and "best evaluation" in page
+    assert "best epoch" not in page and "3 epochs" not in page
     [c] = read_curves(_trainer_state(tmp_path, rows, "no_eval.json"))
     assert c.unit == "epoch"
     assert c.epochs.tolist() == [0, 1, 2] and "val_loss" not in c.series

@@ -37,7 +37,7 @@ def _span(f, unit: str = "epoch") -> str:
 
 #: a point of the axis named in a message: "epoch 14", "epochs 3–9"; and "the remaining 35 epochs"
 _AXIS_BEFORE = re.compile(r"\bepoch(s?) (?=\d)")
-_AXIS_AFTER = re.compile(r"(\d |\b(?:last|first|best) )epoch(s?)\b")
+_AXIS_AFTER = re.compile(r"(\d |\d usable |\b(?:last|first|best|few) )epoch(s?)\b")
 
 
 def in_units(findings: list["Finding"], unit: str) -> None:

@@ -429,14 +429,14 @@ def _annotate(c: Curves, ds, panels, drawn) -> None:
         stopped, restored = _stop_epochs(c, d)
         if best is not None:
             _vline(own, best, None, gid=f"best{n or ''}", color=green, linestyle=":", linewidth=1.2, zorder=1)
-            label = f"best epoch {best}{of}"
+            label = f"best {d.unit} {best}{of}"
             if not _mark(ax, c, key, best, drawn.get((0, key), ([], [])), marker="o", markersize=8, color=green,
                          markeredgecolor="white", markeredgewidth=1.5, label=label):
                 _vline(own[:1], best, label, color=green, linestyle=":", linewidth=1.2, zorder=1)
         if restored is not None and restored != best:
             _mark(ax, c, key, restored, drawn.get((0, key), ([], [])), marker="o", markersize=9,
                   markerfacecolor="none", markeredgecolor=green, markeredgewidth=1.8,
-                  label=f"weights restored from epoch {restored}")
+                  label=f"weights restored from {d.unit} {restored}")
         if d.onset_epoch is not None and len(c):
             end = int(c.epochs[-1])
             for j, (_, a) in enumerate(own):

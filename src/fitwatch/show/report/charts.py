@@ -146,8 +146,9 @@ def _best_marker(r: ReportRun, panel: Panel, single: bool) -> list[dict]:
         return []
     _, epoch, value = best
     color = style.ANNOTATION["best"] if single else style.run_color(r.run)
+    unit = r.curves.unit
     return [{"type": "scatter", "mode": "markers", "x": [epoch], "y": [value],
-             "name": esc(f"best epoch {epoch}" if single else f"{r.label} · best epoch {epoch}"),
+             "name": esc(f"best {unit} {epoch}" if single else f"{r.label} · best {unit} {epoch}"),
              "legendgroup": "best" if single else f"run-{r.run}",
              "marker": {"symbol": "star", "size": 14, "color": color, "line": {"color": "#ffffff", "width": 1}},
              "hovertemplate": "%{y:.4g}"}]
@@ -176,7 +177,7 @@ def _marks(r: ReportRun, panel: Panel, single: bool) -> list[dict]:
         return ([] if stopped is None else [_vline(stopped, style.run_color(r.run), "dashdot",
                                                    f"{r.run_label or r.label} · early stop {stopped}", f"run-{r.run}")]) \
             + ([] if not bad else [_vline(bad[0], style.run_color(r.run), "dash",
-                                          f"{r.run_label or r.label} · NaN/inf from epoch {bad[0]}", f"run-{r.run}")])
+                                          f"{r.run_label or r.label} · NaN/inf from {r.curves.unit} {bad[0]}", f"run-{r.run}")])
     shapes = []
     d = r.diagnosis
     if d is None:
@@ -186,7 +187,7 @@ def _marks(r: ReportRun, panel: Panel, single: bool) -> list[dict]:
         best = best_point(r)
         has_star = best is not None and split_key(best[0])[1] == panel.metric
         shapes.append(_vline(d.best_epoch, style.ANNOTATION["best"], "dot",
-                             None if has_star else f"best epoch {d.best_epoch}", "best"))
+                             None if has_star else f"best {d.unit} {d.best_epoch}", "best"))
     if d.onset_epoch is not None and d.onset_epoch < last:
         shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": d.onset_epoch, "x1": last, "y0": 0,
                        "y1": 1, "fillcolor": style.ANNOTATION["onset"], "opacity": style.ANNOTATION["onset_alpha"],

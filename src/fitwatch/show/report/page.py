@@ -66,7 +66,7 @@ def _facts(r: ReportRun) -> list[tuple[str, str]]:
                   ("duration", fmt_duration(duration_of(data, run_status(r))))]
     else:
         facts.append(("source", r.curves.source or "-"))
-    facts.append(("epochs", str(len(r.curves))))
+    facts.append((f"{r.curves.unit}s", str(len(r.curves))))
     best = best_text(r)
     if best:
         facts.append(("best", best))

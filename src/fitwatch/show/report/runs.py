@@ -94,7 +94,7 @@ def best_point(r: ReportRun) -> tuple[str, int, float] | None:
 def best_text(r: ReportRun) -> str | None:
     """The best epoch as the page says it: ``epoch 3 (val_loss 0.5)``; None without one."""
     best = best_point(r)
-    return None if best is None else f"epoch {best[1]} ({best[0]} {fmt_number(best[2])})"
+    return None if best is None else f"{r.curves.unit} {best[1]} ({best[0]} {fmt_number(best[2])})"
 
 
 def run_status(r: ReportRun) -> str | None:

@@ -65,13 +65,13 @@ def _diagnosis_html(r: ReportRun) -> str:
     if best:
         bits.append(f"best {best}")
     if d.onset_epoch is not None:
-        bits.append(f"overfitting from epoch {d.onset_epoch}")
-    bits.append(f"{d.epochs} epochs judged on {d.monitor}")
+        bits.append(f"overfitting from {d.unit} {d.onset_epoch}")
+    bits.append(f"{d.epochs} {d.unit}s judged on {d.monitor}")
     out = [f'<p class="summary">{verdict_badge(d.verdict)} <span class="muted">{esc(" · ".join(bits))}</span></p>']
     for f in d.findings:
         color = style.SEVERITY_COLORS.get(f.severity, "#555")
-        epochs = f"epochs {f.epochs[0]}–{f.epochs[1]}" if f.epochs and f.epochs[0] != f.epochs[-1] else \
-            f"epoch {f.epochs[0]}" if f.epochs else ""
+        epochs = f"{d.unit}s {f.epochs[0]}–{f.epochs[1]}" if f.epochs and f.epochs[0] != f.epochs[-1] else \
+            f"{d.unit} {f.epochs[0]}" if f.epochs else ""
         out.append(f'<article class="finding" style="--sev:{color}"><header><span class="sev">{esc(f.severity)}</span>'
                    f'<code class="code">{esc(f.code)}</code><span class="epochs">{esc(epochs)}</span></header>'
                    f'<p class="message">{esc(f.message)}</p>')
