@@ -187,6 +187,67 @@ def test_keras_early_stopping_that_never_saw_its_monitor_is_not_recorded(tmp_pat
     assert "early_stopping" not in fitwatch.load("keras-es-3", dir=tmp_path).info
 
 
+def test_two_keras_stops_record_the_restore_of_the_one_that_restored(tmp_path, digits):
+    """The stop that fires does not restore, the other one does: the model ends with the other one's
+    best weights, and the record says so (it said 'the last epoch's weights' before)."""
+    x, y, xv, yv = digits
+    model = make_model()
+    fires = keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=10.0, patience=1)
+    keeps = keras.callbacks.EarlyStopping(monitor="val_loss", patience=50, restore_best_weights=True)
+    cb = fitwatch.keras.Callback("two-stops", dir=tmp_path)
+    h = model.fit(x, y, validation_data=(xv, yv), epochs=10, batch_size=BATCH, verbose=0, callbacks=[cb, fires, keeps])
+    record = fitwatch.load("two-stops", dir=tmp_path).info["early_stopping"]
+    assert record["stopped"] and record["stopped_epoch"] == fires.stopped_epoch == 1
+    assert record["restored"] and record["restored_epoch"] == keeps.best_epoch == int(np.argmin(h.history["val_loss"]))
+    found = next(f for f in cb.run.diagnosis_.findings if f.code == "stopped_early")
+    assert "were restored" in found.message and not found.remedies
+
+
+def test_a_keras_stop_that_fires_before_fitwatchs_rule_is_said_to_have_ended_the_run(tmp_path, digits):
+    """fitwatch's own rule (stop=) had not fired when Keras's ended the fit: show and the diagnosis say
+    what ended it (they said 'not by early stopping' and 'the rule in place never fired')."""
+    x, y, xv, yv = digits
+    keras_stop = keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=10.0, patience=1)
+    cb = fitwatch.keras.Callback("both-stops", dir=tmp_path, stop=fitwatch.EarlyStopping(patience=50))
+    make_model().fit(x, y, validation_data=(xv, yv), epochs=10, batch_size=BATCH, verbose=0, callbacks=[cb, keras_stop])
+    data = fitwatch.load("both-stops", dir=tmp_path)
+    record = data.info["early_stopping"]
+    assert not record["stopped"] and record["stopped_by"]["stopped_epoch"] == 1
+    from fitwatch.show.tables import stop_line
+    line = stop_line(data).plain
+    assert line.startswith("Stopped early at epoch 1 (10 planned): val_loss did not improve for 1 epoch "
+                           "(keras.callbacks.EarlyStopping(patience=1)), before the fitwatch rule")
+    found = next(f for f in cb.run.diagnosis_.findings if f.code == "stopped_early")
+    assert "ended training at epoch 1" in found.message and "never fired" not in found.message
+
+
+def test_a_keras_stop_in_place_that_never_fired_is_not_told_to_stop_early(tmp_path, digits):
+    """Keras's EarlyStopping in place, no restore, never fired (or fired at the last planned epoch, which
+    ends the fit anyway): the run ran to its end, and 'stop early' is not prescribed to it."""
+    x, y, xv, yv = digits
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=10.0, patience=2)
+    cb = fitwatch.keras.Callback("in-place", dir=tmp_path)
+    make_model().fit(x, y, validation_data=(xv, yv), epochs=3, batch_size=BATCH, verbose=0, callbacks=[cb, stop])
+    assert stop.stopped_epoch == 2  # Keras fired at the last of 3 epochs
+    data = fitwatch.load("in-place", dir=tmp_path)
+    record = data.info["early_stopping"]
+    assert not record["stopped"] and data.status == "finished" and record["last_epoch"] == 2
+    assert not any("Stop early" in r for f in cb.run.diagnosis_.findings for r in f.remedies)
+
+
+@pytest.mark.parametrize("kwargs, said", [
+    ({"patience": 0}, "val_loss did not improve for 1 epoch (keras.callbacks.EarlyStopping(patience=0))"),
+    ({"patience": 1, "baseline": 1e-6}, "val_loss did not beat the baseline 1e-06 in 1 epoch"),
+])
+def test_keras_stop_reasons_say_what_keras_counted(tmp_path, digits, kwargs, said):
+    x, y, xv, yv = digits
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", **{"min_delta": 10.0, **kwargs})
+    cb = fitwatch.keras.Callback("reasons", dir=tmp_path)
+    make_model().fit(x, y, validation_data=(xv, yv), epochs=10, batch_size=BATCH, verbose=0, callbacks=[cb, stop])
+    record = fitwatch.load("reasons", dir=tmp_path).info["early_stopping"]
+    assert record["stopped"] and record["reason"].startswith(said)
+
+
 def test_validation_split_without_batch_rows(tmp_path, digits):
     x, y, _, _ = digits
     model = make_model(optimizer=keras.optimizers.SGD, lr=0.1)

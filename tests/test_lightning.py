@@ -272,7 +272,9 @@ def test_lightnings_early_stopping_and_fitwatch_patience_agree(tmp_path, curve, 
     assert ours.best_epoch == replay.best_epoch == lightning_best
     record = run.info["early_stopping"]  # Lightning's stop, as the run's stop record
     assert record["stopped"] and record["stopped_epoch"] == theirs.stopped_epoch
-    assert record["best_epoch"] == lightning_best and record["best_value"] == pytest.approx(theirs.best_score.item())
+    stored = run.history["val_loss"][:theirs.stopped_epoch + 1]
+    assert record["best_epoch"] == lightning_best == stored.index(min(stored))  # no lag of min_delta on these curves
+    assert record["best_value"] == pytest.approx(theirs.best_score.item())
     assert record["restored"] is False and record["criterion"] == f"lightning EarlyStopping(patience={patience})"
     assert record["reason"].startswith("Monitored metric val_loss did not improve")
 
@@ -298,6 +300,45 @@ def test_lightnings_early_stopping_with_a_checkpoint_is_described_not_prescribed
     line = stop_line(run).plain
     assert line.startswith("Stopped early at epoch 7 (12 planned): Monitored metric val_loss did not improve")
     assert "Best epoch 4" in line and keep.best_model_path in line
+
+
+def test_lightnings_early_stopping_best_epoch_is_this_fits_best_value(tmp_path):
+    """Lightning's best_score lags its min_delta (0.8 here, where 0.78 came after): the record's best epoch
+    is the fit's best value, and the ModelCheckpoint's file is said to hold the epoch it kept (it was told
+    it held best_score's epoch); without a checkpoint the remedy is Lightning's own way to restore."""
+    curve = [1.0, 0.8, 0.78, 0.79, 0.8, 0.81, 0.82, 0.83]
+    logger = fitwatch.lightning.Logger("lag", dir=tmp_path, diagnose="quiet")
+    theirs = pl.callbacks.EarlyStopping(monitor="val_loss", patience=3, min_delta=0.05)
+    keep = pl.callbacks.ModelCheckpoint(dirpath=tmp_path / "ckpt", monitor="val_loss", save_top_k=1)
+    trainer(tmp_path, max_epochs=len(curve), logger=logger, callbacks=[theirs, keep],
+            enable_checkpointing=True).fit(Scripted(curve), tiny_data(), tiny_data())
+    record = fitwatch.load("lag", dir=tmp_path).info["early_stopping"]
+    assert float(theirs.best_score) == pytest.approx(0.8) and theirs.stopped_epoch == 4
+    assert (record["stopped_epoch"], record["best_epoch"], record["checkpoint_epoch"]) == (4, 2, 2)
+    assert record["best_value"] == pytest.approx(0.78) and "epoch=2" in record["checkpoint"]
+
+    logger = fitwatch.lightning.Logger("lag-no-ckpt", dir=tmp_path, diagnose="quiet")
+    theirs = pl.callbacks.EarlyStopping(monitor="val_loss", patience=3, min_delta=0.05)
+    trainer(tmp_path, max_epochs=len(curve), logger=logger, callbacks=[theirs]).fit(
+        Scripted(curve), tiny_data(), tiny_data())
+    found = next(f for f in logger.run.diagnosis_.findings if f.code == "stopped_early")
+    assert "not the best epoch's (2)" in found.message
+    assert found.remedies == [fitwatch.diagnosis.remedies.VARIANTS["lightning"]["restore_best"]]
+
+
+def test_lightnings_stopping_threshold_stops_at_its_best(tmp_path):
+    """stopping_threshold ends the fit on the epoch that crosses it, which Lightning does not count as its
+    best_score: the record's best epoch is that epoch, and the model, which keeps it, is not told to restore."""
+    curve = [1.0, 0.8, 0.6, 0.5, 0.4, 0.3]
+    logger = fitwatch.lightning.Logger("threshold", dir=tmp_path, diagnose="quiet")
+    theirs = pl.callbacks.EarlyStopping(monitor="val_loss", patience=3, stopping_threshold=0.55)
+    trainer(tmp_path, max_epochs=len(curve), logger=logger, callbacks=[theirs]).fit(
+        Scripted(curve), tiny_data(), tiny_data())
+    record = fitwatch.load("threshold", dir=tmp_path).info["early_stopping"]
+    assert record["stopped"] and record["stopped_epoch"] == record["best_epoch"] == 3
+    assert record["reason"].startswith("Stopping threshold reached")
+    found = next(f for f in logger.run.diagnosis_.findings if f.code == "stopped_early")
+    assert "which are the best epoch's (3)" in found.message and not found.remedies
 
 
 def test_validation_every_few_epochs(tmp_path):

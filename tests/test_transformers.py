@@ -330,6 +330,23 @@ def test_the_trainers_best_model_loaded_at_the_end_is_the_runs_restored_epoch(tm
     assert not any("Stop early" in r for f in cb.run.diagnosis_.findings for r in f.remedies)
 
 
+def test_the_trainers_stop_before_fitwatchs_rule_is_said_to_have_ended_the_run(tmp_path, digits):
+    """fitwatch's rule (stop=, patience 30) had not fired when the Trainer's EarlyStoppingCallback (patience 1,
+    a threshold no step passes) ended training: the record, show and the diagnosis say so."""
+    args = make_args(tmp_path, num_train_epochs=40, lr_scheduler_type="constant", metric_for_best_model="eval_loss")
+    cb = fitwatch.transformers.Callback("hf-first", dir=tmp_path, diagnose="quiet", stop=fitwatch.EarlyStopping(patience=30))
+    train(args, digits, [transformers.EarlyStoppingCallback(early_stopping_patience=1, early_stopping_threshold=10.0), cb])
+    data = fitwatch.load("hf-first", dir=tmp_path)
+    record = data.info["early_stopping"]
+    assert data.status == "stopped" and not record["stopped"] and record["restored"]
+    assert record["stopped_by"]["stopped_epoch"] == data.info["stopped_epoch"] == 1
+    assert record["stopped_by"]["reason"].startswith("eval_loss did not improve by more than 10 for 1 evaluation ")
+    from fitwatch.show.tables import stop_line
+    assert stop_line(data).plain.startswith("Stopped early at epoch 1 (40 planned): eval_loss did not improve by more")
+    found = next(f for f in cb.run.diagnosis_.findings if f.code == "stopped_early")
+    assert "ended training at epoch 1" in found.message and "were restored" in found.message
+
+
 def test_only_the_main_process_writes_but_every_process_stops_and_restores(tmp_path, digits):
     class NotMainProcess(transformers.Trainer):  # what the Trainer says in any process but the main one
         def is_world_process_zero(self):

@@ -197,7 +197,7 @@ class Callback(keras.callbacks.Callback):
             self.run = self.run.resume(config, info)
         self._epoch = self._last_epoch = self._pending = None
         self._last_batch, self._stored = {}, {}  # (Keras's epoch -> the run's, for a Keras EarlyStopping's record)
-        self._keras_stops = sibling_stops(self) if self.stop is None else []
+        self._keras_stops = sibling_stops(self)
         if self.watch is not False and getattr(self, "_watched", None) is not self.model:
             self.run.watch(self.model, every=None if self.watch is True else self.watch)  # once a model
             self._watched = self.model
@@ -310,8 +310,8 @@ class Callback(keras.callbacks.Callback):
         planned_last = int((self.params or {}).get("epochs") or 0) - 1
         last = self._last_epoch
         stopped = getattr(self.model, "stop_training", False) and last is not None and last < planned_last
-        record_sibling_stop(self, self._stored)  # keras.callbacks.EarlyStopping's stop, best epoch and restore
-        self.run.end_fit(stopped_at=last if stopped else None)
+        other = record_sibling_stop(self, self._stored)  # keras.callbacks.EarlyStopping's stop, best epoch and restore
+        self.run.end_fit(stopped_at=last if stopped else None, stopped_by=other)
 
     def _flush(self) -> dict | None:
         """``fit()`` raised (``Run.abort_fit``): commit the epoch that ended; the epoch in progress,

@@ -71,11 +71,14 @@ def _mode(es) -> str | None:
         return None
 
 
-def keras_stop_record(es, stored: dict[int, int], planned: int | None, last: int | None) -> dict | None:
+def keras_stop_record(es, stored: dict[int, int], planned: int | None, last: int | None,
+                      restorer=None) -> dict | None:
     """The stop record of Keras's ``EarlyStopping`` ``es`` after ``fit()``: its stop, best epoch and
     restore, in the run's epoch numbers (``stored``: Keras's epoch -> the run's), as fitwatch's own rule
     records them; None when it never saw its monitor (no best). ``planned``: the epochs ``fit`` was
-    asked for; ``last``: the run's last epoch of this fit."""
+    asked for (a rule that fires on the last of them stopped nothing); ``last``: the run's last epoch of
+    this fit; ``restorer``: the ``EarlyStopping`` whose weights the model ends with, when another one
+    (default: ``es``'s own restore)."""
     best = getattr(es, "best", None)
     try:
         best = float(best)
@@ -83,28 +86,58 @@ def keras_stop_record(es, stored: dict[int, int], planned: int | None, last: int
         return None
     if not math.isfinite(best) or getattr(es, "best_epoch", None) not in stored:
         return None
-    stopped = int(getattr(es, "stopped_epoch", 0) or 0) > 0  # Keras's own test: it never stops at epoch 0
-    restored = bool(es.restore_best_weights and es.best_weights is not None)  # set back in its on_train_end
+    at = int(getattr(es, "stopped_epoch", 0) or 0)
+    stopped = at > 0 and (not planned or at < planned - 1)  # Keras's own test (never at epoch 0); the last epoch ends anyway
+    restorer = es if restorer is None else restorer
+    restored = _restores(restorer) and restorer.best_epoch in stored
     best_epoch = stored[es.best_epoch]
     criterion = f"keras.callbacks.EarlyStopping(patience={es.patience})"
-    return framework_stop(
+    record = framework_stop(
         criterion=criterion, monitor=es.monitor, mode=_mode(es), best_epoch=best_epoch, best_value=best,
-        stopped=stopped, stopped_epoch=stored.get(es.stopped_epoch),
-        reason=f"{es.monitor} did not improve for {es.patience} epochs ({criterion})", restored=restored,
-        last_epoch=last, planned=planned, source="keras", patience=int(es.patience),
+        stopped=stopped, stopped_epoch=stored.get(at), reason=f"{_reason(es, best)} ({criterion})",
+        restored=restored, last_epoch=last, planned=planned, source="keras", patience=int(es.patience),
         min_delta=float(abs(es.min_delta)), baseline=es.baseline, start_from_epoch=int(es.start_from_epoch))
+    if restored:
+        record["restored_epoch"] = stored[restorer.best_epoch]
+    return record
 
 
-def record_sibling_stop(callback, stored: dict[int, int]) -> None:
+def _restores(es) -> bool:
+    """Whether Keras's ``EarlyStopping`` ``es`` set the best weights back in its ``on_train_end``."""
+    return bool(getattr(es, "restore_best_weights", False) and getattr(es, "best_weights", None) is not None)
+
+
+def _reason(es, best: float) -> str:
+    """Why Keras's ``EarlyStopping`` ``es`` stopped, in its own terms: the patience it waited (one epoch
+    with ``patience=0``, as Keras counts), or a ``baseline`` its best never beat."""
+    n = max(1, int(es.patience))
+    if es.baseline is not None:
+        try:
+            beat = bool(es._is_improvement(best, es.baseline))
+        except Exception:  # noqa: BLE001 - another Keras: say it as patience
+            beat = True
+        if not beat:
+            return f"{es.monitor} did not beat the baseline {es.baseline:g} in {n} epoch{'s' if n > 1 else ''}"
+    return f"{es.monitor} did not improve for {n} epoch{'s' if n > 1 else ''}"
+
+
+def record_sibling_stop(callback, stored: dict[int, int]) -> dict | None:
     """Put the record of the Keras ``EarlyStopping`` that ended ``callback``'s fit (else the first one,
-    which may still have restored the best weights) into its run's info, before the run ends; nothing
-    when the callback has a fitwatch rule of its own (``stop=``) or no sibling stop saw its monitor."""
+    which may still have restored the best weights) into its run's info, before the run ends. With a
+    fitwatch rule of its own (``stop=``) the callback's record is fitwatch's: the record of a Keras stop
+    that fired is returned instead (``Run.end_fit(stopped_by=...)`` notes it where fitwatch's did not fire).
+    The weights the model ends with are those of the last stop in the list that restores (each sets
+    them back in turn in ``on_train_end``)."""
     stops = getattr(callback, "_keras_stops", None) or []
-    if callback.stop is not None or not stops:
-        return
-    stops = sorted(stops, key=lambda es: int(getattr(es, "stopped_epoch", 0) or 0) <= 0)  # the one that fired first
+    if not stops:
+        return None
     planned = (callback.params or {}).get("epochs")
+    restorer = next((es for es in reversed(stops) if _restores(es)), None)
+    stops = sorted(stops, key=lambda es: int(getattr(es, "stopped_epoch", 0) or 0) <= 0)  # the one that fired first
     last = stored.get(callback._last_epoch) if callback._last_epoch is not None else None
-    record = keras_stop_record(stops[0], stored, planned, last)
+    record = keras_stop_record(stops[0], stored, planned, last, restorer=restorer or stops[0])
+    if callback.stop is not None:
+        return record if record is not None and record["stopped"] else None
     if record is not None:
         callback.run.info["early_stopping"] = record
+    return None

@@ -240,12 +240,12 @@ class Logger(pl.loggers.Logger):
         last, planned = self._last_epoch, trainer.max_epochs
         stopped = bool(trainer.should_stop) and last is not None and (planned is None or planned < 0
                                                                         or last < planned - 1)
-        if not any(isinstance(cb, EarlyStopping) and cb.keeper is not None for cb in trainer.callbacks):
-            record = lightning_stop_record(trainer, self._fit_values, self._trainer_epochs,  # Lightning's own
-                                           planned if planned and planned > 0 else None, self._trainer_epochs.get(last))
-            if record is not None:
-                run.info["early_stopping"] = record
-        run.end_fit(stopped_at=last if stopped else None)
+        own = any(isinstance(cb, EarlyStopping) and cb.keeper is not None for cb in trainer.callbacks)
+        record = lightning_stop_record(trainer, self._fit_values, self._trainer_epochs,  # Lightning's own
+                                       planned if planned and planned > 0 else None, self._trainer_epochs.get(last))
+        if record is not None and not own:
+            run.info["early_stopping"] = record
+        run.end_fit(stopped_at=last if stopped else None, stopped_by=record if own else None)
 
     def save(self) -> None:
         """Nothing to do: epochs are durable when they end, steps are queued to the store's writer."""

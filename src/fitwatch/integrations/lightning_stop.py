@@ -306,9 +306,9 @@ class EarlyStopping(pl.callbacks.EarlyStopping):
 def lightning_stop_record(trainer, values: dict[int, dict], trainer_epochs: dict[int, int],
                           planned: int | None, last: int | None) -> dict | None:
     """The stop record of Lightning's own ``EarlyStopping`` in ``trainer`` (not fitwatch's, which records
-    itself) after ``trainer.fit``: where it stopped and why, its best epoch (the epoch of this fit whose
-    monitored value is its ``best_score``) and, when a ``ModelCheckpoint`` watched the same metric, the
-    file that holds that epoch's weights. Lightning's callback restores nothing: the model ends with the
+    itself) after ``trainer.fit``: where it stopped and why, its best epoch (the epoch of this fit with
+    the best monitored value) and, when a ``ModelCheckpoint`` watched the same metric, its file and the
+    epoch whose weights it holds. Lightning's callback restores nothing: the model ends with the
     last epoch's weights (``restored`` False). None when there is no such callback or it never saw its
     monitor. ``values``: the run's epoch -> the values stored for it in this fit; ``trainer_epochs``:
     Lightning's epoch -> the run's; ``planned``, ``last``: the run's planned epochs and last epoch."""
@@ -318,21 +318,20 @@ def lightning_stop_record(trainer, values: dict[int, dict], trainer_epochs: dict
     if not stops:
         return None
     cb = (fired or stops)[0]
-    try:
-        best = float(cb.best_score)
-    except (TypeError, ValueError):
-        return None
     key = fitwatch_key(split_suffix(cb.monitor)[0])
-    seen = [(epoch, v[key]) for epoch, v in sorted(values.items()) if isinstance(v.get(key), (int, float))]
-    if not math.isfinite(best) or not seen:
+    seen = [(epoch, float(v[key])) for epoch, v in sorted(values.items())
+            if isinstance(v.get(key), (int, float)) and math.isfinite(v[key])]
+    if not seen:
         return None
-    best_epoch = min(seen, key=lambda ev: abs(ev[1] - best))[0]  # its best score, as stored (float32 or not)
-    stopped = bool(fired)
+    # the best of this fit's values, not cb.best_score: that one is left behind on the epoch a
+    # stopping_threshold fires, may be an earlier fit's (a callback reused) and lags min_delta
+    best_epoch, best = (min if cb.mode == "min" else max)(seen, key=lambda ev: ev[1])
+    stopped = bool(fired) and not (planned and int(cb.stopped_epoch) >= planned - 1)  # the last epoch ends anyway
     more = {}
     keep = next((c for c in trainer.callbacks if isinstance(c, pl.callbacks.ModelCheckpoint)
                  and c.monitor == cb.monitor and c.best_model_path), None)
-    if keep is not None:
-        more.update(checkpoint=keep.best_model_path, checkpoint_epoch=best_epoch)
+    if keep is not None:  # the epoch of this fit whose value its file was kept for (None: not this fit's)
+        more.update(checkpoint=keep.best_model_path, checkpoint_epoch=_epoch_of(keep.best_model_score, seen))
     said = getattr(cb, "stopping_reason_message", None)  # "Monitored metric ... Best score: 0.5. Signaling Trainer to stop."
     reason = (re.split(r"\s+(?:Best score:|Previous best value|Signaling Trainer)", said)[0].rstrip(". ") if said
               else f"{cb.monitor} did not improve for {cb.patience} checks")
@@ -342,6 +341,17 @@ def lightning_stop_record(trainer, values: dict[int, dict], trainer_epochs: dict
         stopped_epoch=trainer_epochs.get(int(cb.stopped_epoch), last), reason=reason, restored=False,
         last_epoch=last, planned=planned,
         source="lightning", patience=int(cb.patience), min_delta=float(abs(cb.min_delta)), **more)
+
+
+def _epoch_of(score, seen: list[tuple[int, float]]) -> int | None:
+    """The epoch in ``seen`` ((epoch, value) pairs) whose value is ``score`` (a tensor, stored as float32
+    or not), or None."""
+    try:
+        score = float(score)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+    near = [epoch for epoch, v in seen if math.isclose(v, score, rel_tol=1e-5, abs_tol=1e-12)]
+    return near[-1] if near else None
 
 
 def _fired(cb) -> bool:

@@ -312,12 +312,15 @@ class Callback(transformers.TrainerCallback):
             return
         if self._summary:
             self.run.info["train_summary"] = self._summary
-        if self.stop is None and self.checkpoint is None:  # the Trainer's own EarlyStoppingCallback, load_best_model_at_end
-            record = trainer_stop_record(args, state, _sibling_stops(self), self._epochs_of, state.num_train_epochs or None,
-                                         self._epochs_of.get(self._trainer_epoch), ended_early)
-            if record is not None:
-                self.run.info["early_stopping"] = record
-        self.run.end_fit(stopped_at=self._trainer_epoch if ended_early else None)
+        # the Trainer's own EarlyStoppingCallback, load_best_model_at_end: the run's record, or what ended it
+        # where fitwatch's rule (stop=) did not
+        record = trainer_stop_record(args, state, _sibling_stops(self), self._epochs_of, state.num_train_epochs or None,
+                                     self._epochs_of.get(self._trainer_epoch), ended_early)
+        own = self.stop is not None or self.checkpoint is not None
+        if record is not None and not own:
+            self.run.info["early_stopping"] = record
+        self.run.end_fit(stopped_at=self._trainer_epoch if ended_early else None,
+                         stopped_by=record if own and record is not None else None)
 
     def _abort(self) -> dict | None:
         """``train()`` raised (``Run.abort_fit``): commit the epoch that ended; the epoch in progress,

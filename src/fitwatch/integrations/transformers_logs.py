@@ -203,6 +203,17 @@ def _classes(model) -> int | None:
     return n
 
 
+def _trainer_reason(metric: str, es, criterion: str) -> str | None:
+    """Why the Trainer's ``EarlyStoppingCallback`` ``es`` stopped: the evaluations it waited, and the
+    threshold an improvement had to pass when one was set."""
+    if es is None:
+        return None
+    n = int(es.early_stopping_patience)
+    by = float(getattr(es, "early_stopping_threshold", 0.0) or 0.0)
+    more = f" by more than {by:g}" if by > 0 else ""
+    return f"{metric} did not improve{more} for {n} evaluation{'s' if n != 1 else ''} ({criterion})"
+
+
 def trainer_stop_record(args, state, stops: list, trainer_epochs: dict[int, int], planned: int | None,
                         last: int | None, ended_early: bool) -> dict | None:
     """The stop record of the Trainer's own early stopping and best-model loading after ``train()``: the
@@ -249,5 +260,5 @@ def trainer_stop_record(args, state, stops: list, trainer_epochs: dict[int, int]
     return framework_stop(
         criterion=criterion, monitor=monitor, mode="max" if getattr(args, "greater_is_better", False) else "min",
         best_epoch=best_epoch, best_value=best_value, stopped=stopped, stopped_epoch=last,
-        reason=f"{metric} did not improve for {es.early_stopping_patience if es else 0} evaluations ({criterion})",
+        reason=_trainer_reason(metric, es, criterion),
         restored=restored, last_epoch=last, planned=planned, source="transformers", **more)

@@ -210,7 +210,8 @@ class FitLifecycle:
             self.store.update_run(self.id, info=self.info)
         return stop
 
-    def end_fit(self, status: str | None = None, *, stopped_at: int | None = None) -> None:
+    def end_fit(self, status: str | None = None, *, stopped_at: int | None = None,
+                stopped_by: dict | None = None) -> None:
         """The framework's training ended: restore the best weights, store the outcome, finish the run.
 
         Args:
@@ -220,6 +221,9 @@ class FitLifecycle:
                 planned epoch (Keras: ``model.stop_training``, by fitwatch's rule or another
                 callback), stored, shifted like the epochs, as ``info["stopped_epoch"]``.
                 Defaults to `None`.
+            stopped_by: the stop record of the framework's own early stopping that ended training
+                where fitwatch's rule did not (:func:`fitwatch.stopping.keeper.framework_stop`),
+                kept in fitwatch's record as ``"stopped_by"``. Defaults to `None`.
 
         Example:
             >>> import tempfile, fitwatch
@@ -239,6 +243,9 @@ class FitLifecycle:
             self._keeper.finish()  # the best weights back, stopped or not
             self._record_stop(store=False)  # finish() stores it
             self._keeper = None
+            record = self.info["early_stopping"]
+            if stopped_by and stopped_by.get("stopped") and not record.get("stopped"):
+                record["stopped_by"] = {k: stopped_by.get(k) for k in ("criterion", "reason", "stopped_epoch", "monitor")}
         if stopped_at is not None:
             self.finish(status or "stopped", stopped_epoch=int(stopped_at) + offset)
         elif "stopped_epoch" in self.info:  # an earlier fit of this run was stopped; this one was not

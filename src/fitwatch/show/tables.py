@@ -32,6 +32,7 @@ from fitwatch.show.formatting import (  # noqa: F401 - imported from here by the
     fmt_time,
 )
 from fitwatch.core.names import keras_key, split_key
+from fitwatch.core.stop_record import as_stopped
 from fitwatch.store.configs import flat_config
 from fitwatch.store.rundata import RunData
 from fitwatch.store.status import effective_status
@@ -352,7 +353,7 @@ def best_line(data: RunData, monitor: str | None = None) -> Text | None:
 def early_stopping_info(data: RunData) -> dict | None:
     """The run's ``info["early_stopping"]`` (set by ``Run.epochs(stop=...)`` and the Keras callback), or None."""
     stop = (data.info or {}).get("early_stopping")
-    return stop if isinstance(stop, dict) else None
+    return as_stopped(stop) if isinstance(stop, dict) else None
 
 
 def stop_line(data: RunData) -> Text | None:

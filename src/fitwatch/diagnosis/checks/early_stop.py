@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import CATALOGUE, VARIANTS
+from fitwatch.core.stop_record import as_stopped
 
 
 #: a rule in place that let the run go on this many epochs past its best is told to lower its patience
@@ -48,9 +49,11 @@ def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_l
     if stop.get("converged") is not None:  # a convergence test (scikit-learn's tol), not an early stop
         _add_convergence(stop, findings)
         return
+    stop = as_stopped(stop)  # fitwatch's rule that had not fired when a framework's own stop ended the run
     is_stopped = stopped(stop)
     restored = stop.get("restored")  # None: not known (a stopper passed in by the user)
-    if not is_stopped and not restored:
+    if not is_stopped and not restored:  # a rule in place that neither stopped nor restored
+        _in_place(stop, findings, stop.get("last_epoch"), stop.get("best_epoch"))
         return
     best = stop.get("restored_epoch") if restored else stop.get("best_epoch")
     last = stop.get("stopped_epoch") if is_stopped else stop.get("last_epoch")
@@ -84,11 +87,13 @@ def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_l
             msg += f"; the best round is {best}, but {stop['restore_hint']}."
         elif best is None:  # NaN from the first epoch: no epoch to restore (a trial was told to restore "(None)")
             msg += "; no epoch had a finite value, so there was no best epoch to restore."
+        elif restored is False and best == last:
+            msg += f"; the model keeps the last epoch's weights, which are the best epoch's ({best})."
         elif restored is False and stop.get("checkpoint") and stop.get("checkpoint_epoch") == best:  # Lightning's
             msg += f"; the model keeps the last epoch's weights; the best epoch's ({best}) are in {stop['checkpoint']}."
         elif restored is False:
             msg += f"; the model keeps the last epoch's weights, not the best epoch's ({best})."
-            remedies = [CATALOGUE["restore_best"]]
+            remedies = [_say("restore_best", stop)]
         else:
             msg += "."
         if verdict == "still_improving":
@@ -96,7 +101,7 @@ def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_l
         elif verdict in ("good_fit", "underfitting") and (soon := _too_soon(falling, last, best)):
             ev["gain_before_best"] = falling  # a fifth trial: patience=1, at the first uptick after 0.30 -> 0.21
             msg += soon
-            remedies = [CATALOGUE["more_patience"]] + remedies
+            remedies = [_say("more_patience", stop)] + remedies
     else:
         code, remedies = "best_restored", []
         rule = stop.get("criterion")
@@ -104,17 +109,11 @@ def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_l
               + (f" (the rule in place, {rule}, never fired)" if rule else "") \
               + f"; {kept}" + (": the model is the best one, but stopping early would have saved the epochs after it."
                                if onset is not None else ".")
-    # in the catalogue's words or a framework's (scikit-learn's "early_stopping=True in the estimator")
-    done = {CATALOGUE["early_stopping"], *(v["early_stopping"] for v in VARIANTS.values() if "early_stopping" in v)}
-    if not is_stopped and stop.get("criterion") is not None:  # a rule in place that never fired: "stop early"
-        # is done; with many epochs after the best, its patience is what to change (n_iter_no_change=100)
-        late = isinstance(last, int) and isinstance(best, int) and last - best >= LATE_EPOCHS
-        for f in findings:
-            if any(r in done for r in f.remedies):
-                f.remedies = [CATALOGUE["less_patience"] if r in done else r for r in f.remedies] if late else \
-                    [r for r in f.remedies if r not in done]
-    if is_stopped:  # "stop early and keep the best weights" is done (or half done: restoring)
+    if not is_stopped:
+        _in_place(stop, findings, last, best)
+    else:  # "stop early and keep the best weights" is done (or half done: restoring)
         # a stop before the planned epochs ended a curve still improving: more patience, not more epochs
+        done = _done()
         planned, last = stop.get("epochs_planned"), stop.get("last_epoch")
         cut = verdict == "still_improving" and not (isinstance(planned, int) and isinstance(last, int) and last + 1 >= planned)
         more = {CATALOGUE["more_epochs"], *(v["more_epochs"] for v in VARIANTS.values() if "more_epochs" in v)}
@@ -125,6 +124,31 @@ def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_l
                 f.message = f.message.replace(" Train longer.", " Early stopping ended it first.")
     span = [best if best is not None else (last or 0), last if last is not None else (best or 0)]
     findings.insert(1 if findings else 0, Finding(code, "info", span, ev, msg, remedies))
+
+
+def _say(key: str, stop: dict) -> str:
+    """Remedy ``key`` in the words of the framework whose stop it is (``stop["source"]``: Lightning's
+    ``restore_best`` names its ModelCheckpoint), else the catalogue's."""
+    return VARIANTS.get(stop.get("source") or "", {}).get(key) or CATALOGUE[key]
+
+
+def _done() -> set[str]:
+    """The remedy "stop early", in the catalogue's words or a framework's (scikit-learn's
+    "early_stopping=True in the estimator")."""
+    return {CATALOGUE["early_stopping"], *(v["early_stopping"] for v in VARIANTS.values() if "early_stopping" in v)}
+
+
+def _in_place(stop: dict, findings, last, best) -> None:
+    """A rule in place that never fired: "stop early" is done; with many epochs after the best
+    (:data:`LATE_EPOCHS`), its patience is what to change (``n_iter_no_change=100``)."""
+    if stop.get("criterion") is None:
+        return
+    done = _done()
+    late = isinstance(last, int) and isinstance(best, int) and last - best >= LATE_EPOCHS
+    for f in findings:
+        if any(r in done for r in f.remedies):
+            f.remedies = [CATALOGUE["less_patience"] if r in done else r for r in f.remedies] if late else \
+                [r for r in f.remedies if r not in done]
 
 
 def _too_soon(falling: float | None, last, best) -> str:
