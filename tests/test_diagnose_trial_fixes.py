@@ -486,3 +486,19 @@ def test_the_plateau_counts_the_epochs_after_it():
     p = next(f for f in d.findings if f.code == "plateau")
     at = p.evidence["epoch"]
     assert f"by epoch {at}; the remaining {19 - at} epochs" in p.message, p.message
+
+
+def test_a_classifier_right_on_99_percent_of_both_sets_is_not_underfitting():
+    """Training 99.7 % and validation 99.3 % accuracy with the loss held at 0.45 (label smoothing): the
+    model has nothing left to fit; it was 'underfitting' (issue 11's tuning half, k1408#1)."""
+    import fitwatch
+    n = 40
+    e = np.arange(n)
+    loss = 0.45 + 0.7 * np.exp(-e / 5)
+    history = {"loss": loss.tolist(), "val_loss": (loss - 0.01).tolist(),
+               "accuracy": (0.997 - 0.35 * np.exp(-e / 5)).tolist(),
+               "val_accuracy": (0.993 - 0.2 * np.exp(-e / 5)).tolist()}
+    assert fitwatch.diagnose(history).verdict == "good_fit"
+    history["accuracy"] = (0.95 - 0.3 * np.exp(-e / 5)).tolist()  # right on 95 % but unsure: held back
+    history["val_accuracy"] = (0.94 - 0.2 * np.exp(-e / 5)).tolist()
+    assert fitwatch.diagnose(history).verdict == "underfitting"
