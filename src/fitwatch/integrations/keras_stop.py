@@ -135,7 +135,7 @@ def record_sibling_stop(callback, stored: dict[int, int]) -> dict | None:
     restorer = next((es for es in reversed(stops) if _restores(es)), None)
     stops = sorted(stops, key=lambda es: int(getattr(es, "stopped_epoch", 0) or 0) <= 0)  # the one that fired first
     last = stored.get(callback._last_epoch) if callback._last_epoch is not None else None
-    record = keras_stop_record(stops[0], stored, planned, last, restorer=restorer or stops[0])
+    record = keras_stop_record(stops[0], stored, planned, last, restorer=restorer)
     if callback.stop is not None:
         return record if record is not None and record["stopped"] else None
     if record is not None:

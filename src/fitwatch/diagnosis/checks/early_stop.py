@@ -113,10 +113,10 @@ def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_l
         _in_place(stop, findings, last, best)
     else:  # "stop early and keep the best weights" is done (or half done: restoring)
         # a stop before the planned epochs ended a curve still improving: more patience, not more epochs
-        done = _done()
+        done = _in_all_words("early_stopping")
         planned, last = stop.get("epochs_planned"), stop.get("last_epoch")
         cut = verdict == "still_improving" and not (isinstance(planned, int) and isinstance(last, int) and last + 1 >= planned)
-        more = {CATALOGUE["more_epochs"], *(v["more_epochs"] for v in VARIANTS.values() if "more_epochs" in v)}
+        more = _in_all_words("more_epochs")
         for f in findings:
             f.remedies = [r for r in f.remedies if r not in done]
             if cut and any(r in more for r in f.remedies):
@@ -132,10 +132,10 @@ def _say(key: str, stop: dict) -> str:
     return VARIANTS.get(stop.get("source") or "", {}).get(key) or CATALOGUE[key]
 
 
-def _done() -> set[str]:
-    """The remedy "stop early", in the catalogue's words or a framework's (scikit-learn's
-    "early_stopping=True in the estimator")."""
-    return {CATALOGUE["early_stopping"], *(v["early_stopping"] for v in VARIANTS.values() if "early_stopping" in v)}
+def _in_all_words(key: str) -> set[str]:
+    """Remedy ``key`` in the catalogue's words and every framework's (scikit-learn's "early_stopping=True
+    in the estimator" for ``early_stopping``)."""
+    return {CATALOGUE[key], *(v[key] for v in VARIANTS.values() if key in v)}
 
 
 def _in_place(stop: dict, findings, last, best) -> None:
@@ -143,7 +143,7 @@ def _in_place(stop: dict, findings, last, best) -> None:
     (:data:`LATE_EPOCHS`), its patience is what to change (``n_iter_no_change=100``)."""
     if stop.get("criterion") is None:
         return
-    done = _done()
+    done = _in_all_words("early_stopping")
     late = isinstance(last, int) and isinstance(best, int) and last - best >= LATE_EPOCHS
     for f in findings:
         if any(r in done for r in f.remedies):
