@@ -132,7 +132,9 @@ def test_lightning_quick_start(tmp_path, monkeypatch):
     data = fitwatch.load("digits-lightning", dir=tmp_path / "fitwatch")
     assert data.status in ("stopped", "finished") and data.config["lr"] == 1e-2
     assert {"loss", "val_loss", "val_accuracy"} <= set(data.history)
-    assert data.history["val_accuracy"][-1] > 0.9  # it really trained
+    # it really trained: judged at its best epoch, the one restored, since a stopped run's last epoch is
+    # past it (CI once saw 0.899 on the last epoch of a stopped run)
+    assert max(data.history["val_accuracy"]) > 0.9
     assert len(data.steps()[("train", "loss")][0]) > len(data.epochs)  # steps on their own axis
     if data.status == "stopped":
         assert data.info["early_stopping"]["restored"]
