@@ -237,7 +237,7 @@ def test_a_keras_stop_in_place_that_never_fired_is_not_told_to_stop_early(tmp_pa
 
 @pytest.mark.parametrize("kwargs, said", [
     ({"patience": 0}, "val_loss did not improve for 1 epoch (keras.callbacks.EarlyStopping(patience=0))"),
-    ({"patience": 1, "baseline": 1e-6}, "val_loss did not beat the baseline 1e-06 in 1 epoch"),
+    ({"patience": 1, "baseline": 1e-6}, "val_loss did not beat the baseline 1e-06 in 2 epochs"),  # epochs 0 and 1
 ])
 def test_keras_stop_reasons_say_what_keras_counted(tmp_path, digits, kwargs, said):
     x, y, xv, yv = digits
@@ -246,6 +246,86 @@ def test_keras_stop_reasons_say_what_keras_counted(tmp_path, digits, kwargs, sai
     make_model().fit(x, y, validation_data=(xv, yv), epochs=10, batch_size=BATCH, verbose=0, callbacks=[cb, stop])
     record = fitwatch.load("reasons", dir=tmp_path).info["early_stopping"]
     assert record["stopped"] and record["reason"].startswith(said)
+
+
+def _holds(model, xv, yv, history) -> list[int]:
+    """The epochs whose val_loss the model's weights give now."""
+    now = model.evaluate(xv, yv, verbose=0)[0]
+    return [e for e, v in enumerate(history["val_loss"]) if abs(v - now) < 1e-4 * max(1.0, abs(v))]
+
+
+def test_fitwatchs_rule_beside_a_keras_stop_that_restores_records_the_weights_the_model_ends_with(tmp_path, digits):
+    """fitwatch's rule before Keras's restoring EarlyStopping in the list: Keras restores last, and the
+    record says its epoch (it said fitwatch's); with restore=False Keras's restore is the model's, and no
+    restore is prescribed (the record said 'not restored' and prescribed restore_best_weights=True)."""
+    x, y, xv, yv = digits
+    x, y = x[:300], y[:300]
+    for restore in (True, False):
+        model = make_model(lr=3e-2)
+        theirs = keras.callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
+        cb = fitwatch.keras.Callback(f"beside-{restore}", dir=tmp_path, diagnose="quiet", restore=restore,
+                                     stop=fitwatch.EarlyStopping(monitor="loss", patience=100))
+        h = model.fit(x, y, validation_data=(xv, yv), epochs=30, batch_size=BATCH, verbose=0, callbacks=[cb, theirs])
+        assert theirs.stopped_epoch > 0 and _holds(model, xv, yv, h.history) == [theirs.best_epoch]
+        data = fitwatch.load(f"beside-{restore}", dir=tmp_path)
+        record = data.info["early_stopping"]
+        assert record["restored"] and record["restored_epoch"] == theirs.best_epoch
+        assert record["restored_by"] == "keras.callbacks.EarlyStopping(patience=2)"
+        found = next(f for f in cb.run.diagnosis_.findings if f.code == "stopped_early")
+        assert f"the weights of epoch {theirs.best_epoch} were restored by keras" in found.message
+        assert not any("Restore" in r for f in cb.run.diagnosis_.findings for r in f.remedies)
+
+
+def test_keras_restores_from_another_monitor_or_after_start_from_epoch_are_not_said_to_catch_overfitting(
+        tmp_path, digits):
+    """The weights restored are not the diagnosed curve's best: a second restoring stop on the training
+    loss (later in the list, so its restore wins), or a start_from_epoch past the overfitting onset. The
+    record names the restore's own stop and the diagnosis says the epoch is past the onset (it said 'the
+    best weights ... the overfitting was caught', with the other stop's best value)."""
+    x, y, xv, yv = digits
+    x, y = x[:300], y[:300]
+    model = make_model(lr=3e-2)
+    fires = keras.callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
+    last = keras.callbacks.EarlyStopping(monitor="loss", patience=30, restore_best_weights=True)
+    cb = fitwatch.keras.Callback("two-monitors", dir=tmp_path, diagnose="quiet")
+    h = model.fit(x, y, validation_data=(xv, yv), epochs=40, batch_size=BATCH, verbose=0, callbacks=[cb, fires, last])
+    data = fitwatch.load("two-monitors", dir=tmp_path)
+    record = data.info["early_stopping"]
+    assert _holds(model, xv, yv, h.history) == [record["restored_epoch"]] == [last.best_epoch] != [fires.best_epoch]
+    assert record["best_epoch"] == fires.best_epoch and record["restored_monitor"] == "loss"
+    from fitwatch.show.tables import stop_line
+    assert (f"Best epoch {fires.best_epoch} (val_loss {fitwatch.show.tables.fmt_number(record['best_value'])}); weights "
+            f"of epoch {last.best_epoch} restored by keras.callbacks.EarlyStopping(monitor='loss', patience=30)."
+            ) in stop_line(data).plain
+    found = next(f for f in cb.run.diagnosis_.findings if f.code == "stopped_early")
+    assert "overfitting was caught" not in found.message and "the stop that restored it watched loss" in found.message
+
+    model = make_model(lr=3e-2)
+    late = keras.callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True, start_from_epoch=12)
+    cb = fitwatch.keras.Callback("late-start", dir=tmp_path, diagnose="quiet")
+    h = model.fit(x, y, validation_data=(xv, yv), epochs=40, batch_size=BATCH, verbose=0, callbacks=[cb, late])
+    assert int(np.argmin(h.history["val_loss"])) < 12 <= late.best_epoch
+    d = cb.run.diagnosis_
+    found = next(f for f in d.findings if f.code == "stopped_early")
+    assert d.verdict == "overfitting" and "overfitting was caught" not in found.message
+    assert "(start_from_epoch=12), after the onset" in found.message
+
+
+def test_a_later_fit_without_a_stop_leaves_no_stop_record(tmp_path, digits):
+    """The first fit's Keras stop record described a finished run that went on after it: 'stopped early
+    at epoch 1, best weights restored'."""
+    x, y, xv, yv = digits
+    model = make_model()
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=10.0, patience=1, restore_best_weights=True)
+    cb = fitwatch.keras.Callback("later-fit", dir=tmp_path, diagnose="quiet")
+    model.fit(x, y, validation_data=(xv, yv), epochs=10, batch_size=BATCH, verbose=0, callbacks=[cb, stop])
+    assert fitwatch.load("later-fit", dir=tmp_path).info["early_stopping"]["stopped"]
+    model.fit(x, y, validation_data=(xv, yv), epochs=2, batch_size=BATCH, verbose=0, callbacks=[cb])
+    data = fitwatch.load("later-fit", dir=tmp_path)
+    assert data.status == "finished" and "early_stopping" not in data.info and data.info.get("stopped_epoch") is None
+    from fitwatch.show.tables import stop_line
+    assert stop_line(data) is None
+    assert not any(f.code in ("stopped_early", "best_restored") for f in cb.run.diagnosis_.findings)
 
 
 def test_validation_split_without_batch_rows(tmp_path, digits):

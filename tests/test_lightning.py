@@ -341,6 +341,53 @@ def test_lightnings_stopping_threshold_stops_at_its_best(tmp_path):
     assert "which are the best epoch's (3)" in found.message and not found.remedies
 
 
+def test_lightnings_stop_record_of_a_later_fit_describes_that_fit(tmp_path):
+    """Lightning's EarlyStopping reused in a second fit that ran all its epochs keeps the first fit's
+    stopping_reason and stopped_epoch: the record does not say the second fit stopped; a third fit with
+    no stop at all leaves no record (the first fit's said 'stopped early' on a finished run)."""
+    logger = fitwatch.lightning.Logger("reused", dir=tmp_path, diagnose="quiet")
+    theirs = pl.callbacks.EarlyStopping(monitor="val_loss", patience=1)
+    trainer(tmp_path, max_epochs=5, logger=logger, callbacks=[theirs]).fit(
+        Scripted([1.0, 0.8, 0.9, 1.0, 1.1]), tiny_data(), tiny_data())
+    assert fitwatch.load("reused", dir=tmp_path).info["early_stopping"]["stopped_epoch"] == 2
+    trainer(tmp_path, max_epochs=4, logger=logger, callbacks=[theirs]).fit(
+        Scripted([0.7, 0.6, 0.5, 0.4]), tiny_data(), tiny_data())
+    assert theirs.stopped_epoch == 2  # Lightning keeps it
+    data = fitwatch.load("reused", dir=tmp_path)
+    record = data.info["early_stopping"]
+    assert data.status == "finished" and not record["stopped"] and record["last_epoch"] == 6
+    assert not any(f.code == "stopped_early" for f in logger.run.diagnosis_.findings)
+    trainer(tmp_path, max_epochs=2, logger=logger).fit(Scripted([0.3, 0.2]), tiny_data(), tiny_data())
+    assert "early_stopping" not in fitwatch.load("reused", dir=tmp_path).info
+
+
+def test_lightnings_stop_record_after_a_resume_from_a_checkpoint_and_a_tie(tmp_path):
+    """A fit resumed with ckpt_path: Lightning's callbacks go on with their state of the epochs before, so
+    the best is the run's epoch 1 (0.5), whose file ModelCheckpoint keeps, not this fit's best (0.6); of
+    tied best values the checkpoint holds the first."""
+    curve = [1.0, 0.5, 0.6, 0.6, 0.8, 0.9, 1.0, 1.1, 1.2]
+    ckpt = lambda: pl.callbacks.ModelCheckpoint(dirpath=tmp_path / "ck", save_last=True, monitor="val_loss")  # noqa: E731
+    logger = fitwatch.lightning.Logger("resumed", dir=tmp_path, diagnose="quiet")
+    trainer(tmp_path, max_epochs=3, logger=logger, enable_checkpointing=True, callbacks=[
+        pl.callbacks.EarlyStopping(monitor="val_loss", patience=3), ckpt()]).fit(Scripted(curve), tiny_data(), tiny_data())
+    logger = fitwatch.lightning.Logger("resumed", dir=tmp_path, diagnose="quiet", resume=True)
+    keep = ckpt()
+    trainer(tmp_path, max_epochs=len(curve), logger=logger, enable_checkpointing=True, callbacks=[
+        pl.callbacks.EarlyStopping(monitor="val_loss", patience=3), keep]).fit(
+        Scripted(curve), tiny_data(), tiny_data(), ckpt_path=tmp_path / "ck" / "last.ckpt")
+    record = fitwatch.load("resumed", dir=tmp_path).info["early_stopping"]
+    assert record["stopped"] and (record["best_epoch"], record["best_value"]) == (1, 0.5)
+    assert "epoch=1-" in keep.best_model_path and record["checkpoint_epoch"] == 1
+
+    logger = fitwatch.lightning.Logger("tie", dir=tmp_path, diagnose="quiet")
+    keep = pl.callbacks.ModelCheckpoint(dirpath=tmp_path / "tie", monitor="val_loss")
+    trainer(tmp_path, max_epochs=8, logger=logger, enable_checkpointing=True, callbacks=[
+        pl.callbacks.EarlyStopping(monitor="val_loss", patience=3), keep]).fit(
+        Scripted([1.0, 0.7, 0.5, 0.5, 0.5, 0.6, 0.7, 0.8]), tiny_data(), tiny_data())
+    record = fitwatch.load("tie", dir=tmp_path).info["early_stopping"]
+    assert "epoch=2-" in keep.best_model_path and record["checkpoint_epoch"] == 2
+
+
 def test_validation_every_few_epochs(tmp_path):
     curve = [1.0, 0.9, 0.8, 0.7, 0.75, 0.6, 0.65, 0.66, 0.67, 0.68, 0.69, 0.7, 0.71, 0.72, 0.73, 0.74]
     logger = fitwatch.lightning.Logger("sparse", dir=tmp_path, diagnose=False)

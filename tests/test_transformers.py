@@ -347,6 +347,57 @@ def test_the_trainers_stop_before_fitwatchs_rule_is_said_to_have_ended_the_run(t
     assert "ended training at epoch 1" in found.message and "were restored" in found.message
 
 
+def test_the_trainers_restore_beside_fitwatchs_rule_without_one_and_a_later_train(tmp_path, digits):
+    """fitwatch's rule with restore=False beside load_best_model_at_end: the model holds the Trainer's best,
+    and the record says so (it said 'not restored' and prescribed restoring, in Keras's words). A later
+    train() with the rule alone has the rule's record, not the first train()'s stop and restore."""
+    args = make_args(tmp_path, num_train_epochs=40, lr_scheduler_type="constant", metric_for_best_model="eval_loss",
+                     save_strategy="epoch", load_best_model_at_end=True, save_total_limit=2)
+    cb = fitwatch.transformers.Callback("hf-theirs", dir=tmp_path, diagnose="quiet", restore=False,
+                                        stop=fitwatch.EarlyStopping(patience=30))
+    torch.manual_seed(0)
+    model = MLP()
+    hf = train(args, digits, [transformers.EarlyStoppingCallback(early_stopping_patience=2), cb], model=model)
+    data = fitwatch.load("hf-theirs", dir=tmp_path)
+    record = data.info["early_stopping"]
+    best = data.history["val_loss"].index(hf.state.best_metric)
+    assert hf.evaluate()["eval_loss"] == pytest.approx(hf.state.best_metric)  # the model holds the best
+    assert record["restored"] and record["restored_epoch"] == best and record["restored_by"].startswith("transformers")
+    findings = cb.run.diagnosis_.findings
+    assert f"the weights of epoch {best} were restored by transformers" in next(
+        f.message for f in findings if f.code == "stopped_early")
+    assert not any("Restore" in r or "Keras" in r for f in findings for r in f.remedies)
+
+    train(make_args(tmp_path, num_train_epochs=2), digits, [cb], model=model)  # the rule alone: it does not fire
+    data = fitwatch.load("hf-theirs", dir=tmp_path)
+    record = data.info["early_stopping"]
+    assert data.status == "finished" and record["last_epoch"] == data.epochs[-1]
+    assert not record["stopped"] and not record["restored"] and "stopped_by" not in record
+    assert not any(f.code == "stopped_early" for f in cb.run.diagnosis_.findings)
+
+
+def test_the_trainers_best_evaluation_in_mid_epoch_is_named_by_its_step(tmp_path, digits):
+    """eval_strategy="steps": the best evaluation may be one in mid-epoch, not the epoch's last, which the
+    run stores; the record names its step (stop_line said 'Best epoch 15 (val_loss 0.3322)' of an epoch
+    stored at 0.3333)."""
+    args = make_args(tmp_path, num_train_epochs=40, lr_scheduler_type="constant", metric_for_best_model="eval_loss",
+                     eval_strategy="steps", eval_steps=2, save_strategy="steps", save_steps=2,
+                     load_best_model_at_end=True, save_total_limit=2)
+    cb = fitwatch.transformers.Callback("hf-steps", dir=tmp_path, diagnose="quiet")
+    hf = train(args, digits, [transformers.EarlyStoppingCallback(early_stopping_patience=3), cb])
+    data = fitwatch.load("hf-steps", dir=tmp_path)
+    record = data.info["early_stopping"]
+    best = next(r for r in hf.state.log_history if r.get("step") == hf.state.best_global_step and "eval_loss" in r)
+    last_of_its_epoch = [r for r in hf.state.log_history if "eval_loss" in r and epoch_of(r) == epoch_of(best)][-1]
+    assert record["best_epoch"] == epoch_of(best) and record["best_value"] == best["eval_loss"]
+    if last_of_its_epoch is best:
+        assert "best_step" not in record
+    else:
+        assert record["best_step"] == hf.state.best_global_step
+        from fitwatch.show.tables import stop_line
+        assert f"Best epoch {epoch_of(best)} at step {hf.state.best_global_step} (val_loss" in stop_line(data).plain
+
+
 def test_only_the_main_process_writes_but_every_process_stops_and_restores(tmp_path, digits):
     class NotMainProcess(transformers.Trainer):  # what the Trainer says in any process but the main one
         def is_world_process_zero(self):

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-__all__ = ["as_stopped"]
+__all__ = ["as_stopped", "beside_rule"]
 
 
 def as_stopped(record: dict) -> dict:
@@ -27,3 +27,28 @@ def as_stopped(record: dict) -> dict:
         return record
     return {**record, "stopped": True, "stopped_epoch": by["stopped_epoch"],
             "reason": f"{by.get('reason') or by.get('criterion')}, before the fitwatch rule ({record.get('criterion')}) fired"}
+
+
+def beside_rule(record: dict, other: dict, restores_last: bool = False) -> None:
+    """fitwatch's rule's stop record ``record`` told, in place, what a framework's own early stopping
+    ``other`` beside it did (see :meth:`Run.end_fit`): a stop of its where the rule did not fire is kept
+    as ``"stopped_by"``; its restore is the model's where the rule restored nothing, or where it came
+    last (``restores_last``: Keras's callbacks restore in their list's order), with ``"restored_by"`` and
+    ``"restored_monitor"``.
+
+    Example:
+        >>> record = {"stopped": False, "restored": False, "restored_epoch": None, "criterion": "fitwatch"}
+        >>> keras = {"stopped": True, "stopped_epoch": 6, "restored": True, "restored_epoch": 3,
+        ...          "criterion": "keras.callbacks.EarlyStopping(patience=3)", "reason": "...", "monitor": "val_loss"}
+        >>> beside_rule(record, keras)
+        >>> record["stopped_by"]["stopped_epoch"], record["restored_epoch"], record["restored_by"]
+        (6, 3, 'keras.callbacks.EarlyStopping(patience=3)')
+    """
+    if other.get("stopped") and not record.get("stopped"):
+        record["stopped_by"] = {k: other.get(k) for k in ("criterion", "reason", "stopped_epoch", "monitor")}
+    if other.get("restored") and other.get("restored_epoch") is not None \
+            and (restores_last or not record.get("restored")):
+        record.update(restored=True, restored_epoch=other["restored_epoch"], restored_by=other.get("criterion"),
+                      restored_monitor=other.get("restored_monitor") or other.get("monitor"))
+        if record.pop("restored_best_of", None) == "session":  # fitwatch's restore after a resume, overwritten
+            record.pop("note", None)

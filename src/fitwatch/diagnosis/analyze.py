@@ -398,7 +398,8 @@ def _assemble(curves: Curves, verdict, best, onset, findings, notes, monitor) ->
         relabel(findings, curves, monitor)
     if curves.stop:
         add_early_stop(curves.stop, verdict, onset, findings, diagnosed=monitor,
-                       rounds=curves.context.get("model") == "boosting", falling=_falling_to(curves, monitor, best))
+                       rounds=curves.context.get("model") == "boosting", falling=_falling_to(curves, monitor, best),
+                       diagnosed_best=best)
     in_units(findings, curves.unit)  # "evaluation 14", a Trainer's log evaluated in mid-epoch
     return Diagnosis(verdict=verdict, best_epoch=best, onset_epoch=onset, findings=findings, source=curves.source,
                      name=curves.name, epochs=len(curves), monitor=monitor, notes=notes, unit=curves.unit, _curves=curves)

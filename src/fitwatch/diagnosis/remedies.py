@@ -102,6 +102,12 @@ VARIANTS: dict[str, dict[str, str]] = {
                           "with load_best_model_at_end=True.",
         "restore_best": "Restore the best epoch's weights: the callback's restore=True, or load_best_model_at_end=True "
                         "in TrainingArguments.",
+        "more_patience": "Give early stopping more patience (early_stopping_patience in EarlyStoppingCallback, "
+                         "patience= in fitwatch.EarlyStopping) or a smaller early_stopping_threshold (min_delta): it "
+                         "stopped while the curve was still improving.",
+        "less_patience": "Early stopping is in place but never fired: lower its patience (early_stopping_patience in "
+                         "EarlyStoppingCallback, patience= in fitwatch.EarlyStopping) to end training nearer its best "
+                         "epoch and save the epochs after it.",
         "gradient_clipping": "Clip gradients: max_grad_norm=1.0 in TrainingArguments (its default: check it is "
                              "not 0 or None).",
         "lr_schedule": "Use warm-up and decay: warmup_ratio=0.06..0.1 with lr_scheduler_type='linear' or 'cosine' "

@@ -28,7 +28,7 @@ if int(keras.__version__.split(".")[0]) < 3:  # pragma: no cover - keras 2 is no
 
 from fitwatch.core.names import TRAIN, VAL, keras_key
 from fitwatch.integrations.keras_before import lr_find, preflight  # noqa: F401 (fitwatch.keras's names)
-from fitwatch.integrations.keras_stop import holding_list, record_sibling_stop, sibling_stops
+from fitwatch.integrations.keras_stop import holding_list, sibling_stop_record, sibling_stops
 from fitwatch.record.lifecycle import end_interrupted_fits
 from fitwatch.record.run import Run
 from fitwatch.stopping.keeper import BestKeeper
@@ -310,8 +310,8 @@ class Callback(keras.callbacks.Callback):
         planned_last = int((self.params or {}).get("epochs") or 0) - 1
         last = self._last_epoch
         stopped = getattr(self.model, "stop_training", False) and last is not None and last < planned_last
-        other = record_sibling_stop(self, self._stored)  # keras.callbacks.EarlyStopping's stop, best epoch and restore
-        self.run.end_fit(stopped_at=last if stopped else None, stopped_by=other)
+        other, after = sibling_stop_record(self, self._stored)  # keras.callbacks.EarlyStopping's stop, best, restore
+        self.run.end_fit(stopped_at=last if stopped else None, framework_stop=other, restores_last=after)
 
     def _flush(self) -> dict | None:
         """``fit()`` raised (``Run.abort_fit``): commit the epoch that ended; the epoch in progress,

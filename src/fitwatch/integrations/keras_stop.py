@@ -31,7 +31,7 @@ import keras
 
 from fitwatch.stopping.keeper import framework_stop
 
-__all__ = ["holding_list", "sibling_stops", "keras_stop_record"]
+__all__ = ["holding_list", "sibling_stops", "keras_stop_record", "sibling_stop_record"]
 
 
 def holding_list(callback, frame=None):
@@ -53,11 +53,13 @@ def holding_list(callback, frame=None):
 
 def sibling_stops(callback) -> list:
     """The ``keras.callbacks.EarlyStopping`` instances in the same ``fit()`` as ``callback`` (none when
-    its CallbackList cannot be found)."""
+    its CallbackList cannot be found), each as ``(es, after)``: ``after`` when it comes after
+    ``callback`` in the list (its ``on_train_end``, and a restore there, comes later)."""
     found = holding_list(callback, sys._getframe(1))
     if not found:
         return []
-    return [cb for cb in found.callbacks if isinstance(cb, keras.callbacks.EarlyStopping)]
+    mine = next(i for i, cb in enumerate(found.callbacks) if cb is callback)
+    return [(cb, i > mine) for i, cb in enumerate(found.callbacks) if isinstance(cb, keras.callbacks.EarlyStopping)]
 
 
 def _mode(es) -> str | None:
@@ -99,6 +101,9 @@ def keras_stop_record(es, stored: dict[int, int], planned: int | None, last: int
         min_delta=float(abs(es.min_delta)), baseline=es.baseline, start_from_epoch=int(es.start_from_epoch))
     if restored:
         record["restored_epoch"] = stored[restorer.best_epoch]
+        if restorer is not es:  # another EarlyStopping's best, maybe on another monitor
+            record.update(restored_by=f"keras.callbacks.EarlyStopping(monitor={restorer.monitor!r}, "
+                                      f"patience={restorer.patience})", restored_monitor=restorer.monitor)
     return record
 
 
@@ -116,28 +121,24 @@ def _reason(es, best: float) -> str:
             beat = bool(es._is_improvement(best, es.baseline))
         except Exception:  # noqa: BLE001 - another Keras: say it as patience
             beat = True
-        if not beat:
+        if not beat:  # every epoch it counted, from start_from_epoch to its stop, fell short of the baseline
+            at = int(getattr(es, "stopped_epoch", 0) or 0)
+            n = max(n, at + 1 - int(getattr(es, "start_from_epoch", 0) or 0)) if at > 0 else n
             return f"{es.monitor} did not beat the baseline {es.baseline:g} in {n} epoch{'s' if n > 1 else ''}"
     return f"{es.monitor} did not improve for {n} epoch{'s' if n > 1 else ''}"
 
 
-def record_sibling_stop(callback, stored: dict[int, int]) -> dict | None:
-    """Put the record of the Keras ``EarlyStopping`` that ended ``callback``'s fit (else the first one,
-    which may still have restored the best weights) into its run's info, before the run ends. With a
-    fitwatch rule of its own (``stop=``) the callback's record is fitwatch's: the record of a Keras stop
-    that fired is returned instead (``Run.end_fit(stopped_by=...)`` notes it where fitwatch's did not fire).
-    The weights the model ends with are those of the last stop in the list that restores (each sets
-    them back in turn in ``on_train_end``)."""
-    stops = getattr(callback, "_keras_stops", None) or []
-    if not stops:
-        return None
+def sibling_stop_record(callback, stored: dict[int, int]) -> tuple[dict | None, bool]:
+    """The record of the Keras ``EarlyStopping`` that ended ``callback``'s fit (else the first one, which
+    may still have restored the best weights), for ``Run.end_fit(framework_stop=...)``, and whether its
+    restore comes after fitwatch's: the weights the model ends with are those of the last restoring stop
+    in the list (each sets them back in turn in ``on_train_end``), and fitwatch's callback restores in
+    its own (``(None, False)`` without a Keras stop)."""
+    pairs = getattr(callback, "_keras_stops", None) or []
+    if not pairs:
+        return None, False
     planned = (callback.params or {}).get("epochs")
-    restorer = next((es for es in reversed(stops) if _restores(es)), None)
-    stops = sorted(stops, key=lambda es: int(getattr(es, "stopped_epoch", 0) or 0) <= 0)  # the one that fired first
+    restorer, after = next(((es, a) for es, a in reversed(pairs) if _restores(es)), (None, False))
+    stops = sorted((es for es, _ in pairs), key=lambda es: int(getattr(es, "stopped_epoch", 0) or 0) <= 0)  # fired first
     last = stored.get(callback._last_epoch) if callback._last_epoch is not None else None
-    record = keras_stop_record(stops[0], stored, planned, last, restorer=restorer)
-    if callback.stop is not None:
-        return record if record is not None and record["stopped"] else None
-    if record is not None:
-        callback.run.info["early_stopping"] = record
-    return None
+    return keras_stop_record(stops[0], stored, planned, last, restorer=restorer), after

@@ -310,11 +310,17 @@ def lightning_stop_record(trainer, values: dict[int, dict], trainer_epochs: dict
     the best monitored value) and, when a ``ModelCheckpoint`` watched the same metric, its file and the
     epoch whose weights it holds. Lightning's callback restores nothing: the model ends with the
     last epoch's weights (``restored`` False). None when there is no such callback or it never saw its
-    monitor. ``values``: the run's epoch -> the values stored for it in this fit; ``trainer_epochs``:
-    Lightning's epoch -> the run's; ``planned``, ``last``: the run's planned epochs and last epoch."""
+    monitor. ``values``: the run's epoch -> the values stored for it in this fit, and in the epochs
+    before it that the callbacks' state covers (a fit resumed from a checkpoint, or a trainer fitted
+    again); ``trainer_epochs``: Lightning's epoch -> the run's, this fit's; ``planned``, ``last``: the
+    run's planned epochs and last epoch."""
     stops = [cb for cb in trainer.callbacks
              if isinstance(cb, pl.callbacks.EarlyStopping) and not isinstance(cb, EarlyStopping)]
-    fired = [cb for cb in stops if _fired(cb)]
+    last_trainer_epoch = max(trainer_epochs, default=None)
+    # a callback reused from an earlier fit keeps that fit's stopping_reason and stopped_epoch: fired in this
+    # one, it stopped the trainer at this fit's last epoch
+    fired = [cb for cb in stops if _fired(cb) and bool(trainer.should_stop)
+             and int(getattr(cb, "stopped_epoch", -1) or 0) == last_trainer_epoch]
     if not stops:
         return None
     cb = (fired or stops)[0]
@@ -351,7 +357,7 @@ def _epoch_of(score, seen: list[tuple[int, float]]) -> int | None:
     except (TypeError, ValueError, RuntimeError):
         return None
     near = [epoch for epoch, v in seen if math.isclose(v, score, rel_tol=1e-5, abs_tol=1e-12)]
-    return near[-1] if near else None
+    return near[0] if near else None  # ModelCheckpoint keeps the first of tied values (a strict improvement)
 
 
 def _fired(cb) -> bool:

@@ -316,11 +316,7 @@ class Callback(transformers.TrainerCallback):
         # where fitwatch's rule (stop=) did not
         record = trainer_stop_record(args, state, _sibling_stops(self), self._epochs_of, state.num_train_epochs or None,
                                      self._epochs_of.get(self._trainer_epoch), ended_early)
-        own = self.stop is not None or self.checkpoint is not None
-        if record is not None and not own:
-            self.run.info["early_stopping"] = record
-        self.run.end_fit(stopped_at=self._trainer_epoch if ended_early else None,
-                         stopped_by=record if own and record is not None else None)
+        self.run.end_fit(stopped_at=self._trainer_epoch if ended_early else None, framework_stop=record)
 
     def _abort(self) -> dict | None:
         """``train()`` raised (``Run.abort_fit``): commit the epoch that ended; the epoch in progress,

@@ -220,7 +220,8 @@ def trainer_stop_record(args, state, stops: list, trainer_epochs: dict[int, int]
     ``EarlyStoppingCallback`` in ``stops`` (that ended it, when ``ended_early``) and ``load_best_model_at_end``
     (the best checkpoint loaded back: ``restored``), the best epoch the one whose evaluation made
     ``state.best_global_step`` (from ``state.log_history``), in the run's epochs (``trainer_epochs``: the
-    Trainer's epoch -> the run's). None when neither is in place or no best is known.
+    Trainer's epoch -> the run's), with ``"best_step"`` when it was an evaluation in mid-epoch, not the
+    last of its epoch that the run stores. None when neither is in place or no best is known.
 
     Example:
         >>> from types import SimpleNamespace as NS
@@ -248,7 +249,10 @@ def trainer_stop_record(args, state, stops: list, trainer_epochs: dict[int, int]
         next((r.get("epoch") for r in evals if number(r[metric]) == best_value), None)  # no checkpoint saved
     if best_value is None or at is None:
         return None
-    best_epoch = trainer_epochs.get(max(0, math.ceil(float(at) - 1e-6) - 1))  # epoch 1.0 ends the run's epoch 0
+    epoch_of = lambda e: max(0, math.ceil(float(e) - 1e-6) - 1)  # noqa: E731 - epoch 1.0 ends the run's epoch 0
+    best_epoch = trainer_epochs.get(epoch_of(at))
+    later = [r for r in evals if r.get("epoch") is not None and epoch_of(r["epoch"]) == epoch_of(at)][-1:]
+    mid = bool(later) and (later[0].get("step") != step if step is not None else number(later[0][metric]) != best_value)
     fired = next((es for es in stops if es.early_stopping_patience_counter >= es.early_stopping_patience), None)
     stopped = ended_early and fired is not None
     es = fired or (stops[0] if stops else None)
@@ -257,6 +261,8 @@ def trainer_stop_record(args, state, stops: list, trainer_epochs: dict[int, int]
     more = {"patience": es.early_stopping_patience} if es is not None else {}
     if restored:
         more.update(checkpoint=str(state.best_model_checkpoint), checkpoint_epoch=best_epoch)
+    if mid and step is not None:  # a mid-epoch evaluation (eval_strategy="steps"): not the one stored for its epoch
+        more["best_step"] = int(step)
     return framework_stop(
         criterion=criterion, monitor=monitor, mode="max" if getattr(args, "greater_is_better", False) else "min",
         best_epoch=best_epoch, best_value=best_value, stopped=stopped, stopped_epoch=last,

@@ -52,6 +52,7 @@ import warnings
 
 from fitwatch.core.caller import user_stacklevel
 from fitwatch.core.names import keras_key
+from fitwatch.core.stop_record import beside_rule
 from fitwatch.record.lifecycle import end_interrupted_fits, fit_began, fit_ended, interrupted
 
 #: where a run keeps its early-stopping state (``BestKeeper.state_dict()``) in its info
@@ -133,6 +134,7 @@ class FitLifecycle:
             raise RuntimeError(f"fitwatch: run {self.name!r} is {self.status}; start a new Run to fit again")
         self._fit = Fit(epochs, self.epoch, on_abort, progress, call)
         self._stopped_early = False
+        self.info.pop("early_stopping", None)  # an earlier fit's: the record describes the latest one
         if keeper is not None:
             self._use_keeper(keeper, epochs, resume_stop)
         fit_began(self, owner, still_running, call)
@@ -211,8 +213,12 @@ class FitLifecycle:
         return stop
 
     def end_fit(self, status: str | None = None, *, stopped_at: int | None = None,
-                stopped_by: dict | None = None) -> None:
+                framework_stop: dict | None = None, restores_last: bool = False) -> None:
         """The framework's training ended: restore the best weights, store the outcome, finish the run.
+
+        The run's stop record (``info["early_stopping"]``) is fitwatch's rule's, when the fit had one;
+        else the framework's own early stopping's (``framework_stop``); else there is none (an earlier
+        fit's record no longer describes the run).
 
         Args:
             status: the run's final status. Defaults to `None`: ``stopped`` when ``stopped_at``
@@ -221,9 +227,14 @@ class FitLifecycle:
                 planned epoch (Keras: ``model.stop_training``, by fitwatch's rule or another
                 callback), stored, shifted like the epochs, as ``info["stopped_epoch"]``.
                 Defaults to `None`.
-            stopped_by: the stop record of the framework's own early stopping that ended training
-                where fitwatch's rule did not (:func:`fitwatch.stopping.keeper.framework_stop`),
-                kept in fitwatch's record as ``"stopped_by"``. Defaults to `None`.
+            framework_stop: the stop record of the framework's own early stopping in this fit
+                (:func:`fitwatch.stopping.keeper.framework_stop`). Beside fitwatch's rule, a stop of its
+                that ended training where the rule did not is kept as the record's ``"stopped_by"``,
+                and its restore (``restored``) as the record's, with ``"restored_by"``, where fitwatch's
+                rule restored nothing or ``restores_last``. Defaults to `None`.
+            restores_last: the framework's restore comes after fitwatch's (Keras's
+                ``EarlyStopping(restore_best_weights=True)`` after fitwatch's callback in the list), so the
+                model ends with its weights. Defaults to `False`.
 
         Example:
             >>> import tempfile, fitwatch
@@ -243,9 +254,10 @@ class FitLifecycle:
             self._keeper.finish()  # the best weights back, stopped or not
             self._record_stop(store=False)  # finish() stores it
             self._keeper = None
-            record = self.info["early_stopping"]
-            if stopped_by and stopped_by.get("stopped") and not record.get("stopped"):
-                record["stopped_by"] = {k: stopped_by.get(k) for k in ("criterion", "reason", "stopped_epoch", "monitor")}
+            if framework_stop:
+                beside_rule(self.info["early_stopping"], framework_stop, restores_last)
+        elif framework_stop is not None:
+            self.info["early_stopping"] = framework_stop
         if stopped_at is not None:
             self.finish(status or "stopped", stopped_epoch=int(stopped_at) + offset)
         elif "stopped_epoch" in self.info:  # an earlier fit of this run was stopped; this one was not
@@ -357,8 +369,11 @@ class FitLifecycle:
         return True
 
     def _record_stop(self, store: bool = True) -> None:
-        """Put the early-stopping outcome into the run's info (and the store, when ``store``)."""
+        """Put the early-stopping outcome into the run's info (and the store, when ``store``); a
+        framework's run says whose words its remedies take (``"source"``: ``"keras"``...)."""
         info = self._keeper.info(self._keeper_planned)
+        if isinstance(self.info.get("framework"), str):
+            info.setdefault("source", self.info["framework"])
         self.info["early_stopping"] = info
         if info["stopped"]:
             self.info["stopped_epoch"] = info["stopped_epoch"]  # as the Keras callback records it

@@ -387,14 +387,22 @@ def stop_line(data: RunData) -> Text | None:
             text.append(f"Ended at epoch {last}{of}, not by early stopping.")
     best, monitor = stop.get("best_epoch"), stop.get("monitor") or "val_loss"
     session = stop.get("restored") and stop.get("restored_best_of") == "session"
-    if stop.get("restored") and not session:
+    by = stop.get("restored_by") if stop.get("restored") else None  # a framework's restore beside fitwatch's rule
+    if by and stop.get("restored_epoch") != best:
+        by = f"; weights of epoch {stop.get('restored_epoch')} restored by {by}"
+    elif by:
+        by = f", weights restored by {by}"
+    elif stop.get("restored") and not session:
         best = stop.get("restored_epoch", best)
     if best is not None:
         text.append(" Best epoch ")
         text.append(str(best), style="bold green")
+        if stop.get("best_step") is not None:  # a Trainer's evaluation in mid-epoch, not the epoch's stored one
+            text.append(f" at step {stop['best_step']}")
         if stop.get("best_value") is not None:
             text.append(f" ({monitor} {fmt_number(stop['best_value'])})")
-        text.append(f"; weights restored from epoch {stop.get('restored_epoch')}, the best since the run was resumed "
+        text.append(f"{by}." if by else
+                    f"; weights restored from epoch {stop.get('restored_epoch')}, the best since the run was resumed "
                     f"(the best epoch's weights were not kept)." if session else
                     ", weights restored." if stop.get("restored") else
                     "; the model kept the last epoch's weights." if stop.get("restored") is False else ".")

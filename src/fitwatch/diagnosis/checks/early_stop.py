@@ -40,10 +40,11 @@ TOO_SOON_EPOCHS, TOO_SOON_GAIN = 2, 0.05
 
 
 def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_loss", rounds: bool = False,
-                   falling: float | None = None) -> None:
+                   falling: float | None = None, diagnosed_best: int | None = None) -> None:
     """Insert the ``stopped_early`` (or ``best_restored``) finding after the primary one; drop the
     remedy "stop early" where early stopping was in place. ``diagnosed``: the curve the diagnosis
-    judged (a stop that watched another one may have restored an epoch past its overfitting onset);
+    judged and ``diagnosed_best`` its best epoch (a stop that watched another curve, or only from its
+    ``start_from_epoch``, may have restored an epoch past the overfitting onset);
     ``rounds``: a booster's, whose best round, not weights, is kept; ``falling``: what the curve
     gained over the 3 epochs up to its best, as a share of it (see :data:`TOO_SOON_GAIN`)."""
     if stop.get("converged") is not None:  # a convergence test (scikit-learn's tol), not an early stop
@@ -64,8 +65,7 @@ def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_l
     if onset is not None and last is not None:
         ev.update(onset_epoch=onset, epochs_after_onset=last - onset)
         after = f"{last - onset} epoch{'s' if last - onset != 1 else ''} after the overfitting onset at {onset}"
-    kept = (f"the model predicts with its best round ({best})" if stop.get("by") or rounds else
-            f"the best weights (epoch {best}) were restored")
+    kept = _kept(stop, best, restored, rounds)
     if restored and stop.get("restored_best_of") == "session":  # resumed: the best epoch's weights were gone
         best = stop.get("best_epoch")
         ev.update(best_epoch=best, restored_epoch=stop.get("restored_epoch"), restored_best_of="session")
@@ -76,11 +76,8 @@ def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_l
         code, remedies = "stopped_early", []
         msg = f"Early stopping ended training at epoch {last}" + (f", {after}" if after else
                                                                   f": {reason}" if reason else "")
-        other = stop.get("monitor") not in (None, diagnosed)  # the stop watched another curve (val_auc)
-        if restored and other and onset is not None and best is not None and best > onset:
-            n = best - onset
-            msg += (f"; {kept}, but that epoch is {n} epoch{'s' if n != 1 else ''} after the overfitting onset on "
-                    f"the curve diagnosed: the stop watched {stop['monitor']}, which went on improving.")
+        if restored and onset is not None and best is not None and best > onset and best != diagnosed_best:
+            msg += f"; {kept}, but " + _past_onset(stop, best, onset, diagnosed)
         elif restored:
             msg += f"; {kept}" + (": the overfitting was caught." if onset is not None else ".")
         elif stop.get("restore_hint"):  # a library's own stop that kept every round (XGBoost's Booster)
@@ -111,19 +108,52 @@ def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_l
                                if onset is not None else ".")
     if not is_stopped:
         _in_place(stop, findings, last, best)
-    else:  # "stop early and keep the best weights" is done (or half done: restoring)
-        # a stop before the planned epochs ended a curve still improving: more patience, not more epochs
-        done = _in_all_words("early_stopping")
-        planned, last = stop.get("epochs_planned"), stop.get("last_epoch")
-        cut = verdict == "still_improving" and not (isinstance(planned, int) and isinstance(last, int) and last + 1 >= planned)
-        more = _in_all_words("more_epochs")
-        for f in findings:
-            f.remedies = [r for r in f.remedies if r not in done]
-            if cut and any(r in more for r in f.remedies):
-                f.remedies = [CATALOGUE["more_patience"]] + [r for r in f.remedies if r not in more]
-                f.message = f.message.replace(" Train longer.", " Early stopping ended it first.")
+    else:
+        _done(stop, findings, verdict)
     span = [best if best is not None else (last or 0), last if last is not None else (best or 0)]
     findings.insert(1 if findings else 0, Finding(code, "info", span, ev, msg, remedies))
+
+
+def _kept(stop: dict, best, restored, rounds: bool) -> str:
+    """What the model was left with: its best round (a booster), the weights another stop restored, or
+    the best epoch's (at a Trainer's mid-epoch evaluation's step)."""
+    if stop.get("by") or rounds:
+        return f"the model predicts with its best round ({best})"
+    if restored and stop.get("restored_by"):
+        return f"the weights of epoch {best} were restored by {stop['restored_by']}"
+    step = f", step {stop['best_step']}" if stop.get("best_step") is not None else ""
+    return f"the best weights (epoch {best}{step}) were restored"
+
+
+def _done(stop: dict, findings, verdict) -> None:
+    """A stop that fired: "stop early and keep the best weights" is done (or half done: restoring), and
+    a stop before the planned epochs that ended a curve still improving wants more patience, not more
+    epochs."""
+    done = _in_all_words("early_stopping")
+    planned, last = stop.get("epochs_planned"), stop.get("last_epoch")
+    cut = verdict == "still_improving" and not (isinstance(planned, int) and isinstance(last, int) and last + 1 >= planned)
+    more = _in_all_words("more_epochs")
+    for f in findings:
+        f.remedies = [r for r in f.remedies if r not in done]
+        if cut and any(r in more for r in f.remedies):
+            f.remedies = [_say("more_patience", stop)] + [r for r in f.remedies if r not in more]
+            f.message = f.message.replace(" Train longer.", " Early stopping ended it first.")
+
+
+def _past_onset(stop: dict, restored: int, onset: int, diagnosed: str) -> str:
+    """Why the epoch ``restored`` that a stop set back is past the overfitting ``onset`` of the curve
+    ``diagnosed``: it watched another curve, or began counting after the onset (Keras's
+    ``start_from_epoch``)."""
+    n = restored - onset
+    said = f"that epoch is {n} epoch{'s' if n != 1 else ''} after the overfitting onset on the curve diagnosed"
+    watched = stop.get("restored_monitor") or stop.get("monitor")  # the restore's own, when another stop's
+    if watched not in (None, diagnosed):
+        whose = "the stop that restored it" if stop.get("restored_monitor") else "the stop"
+        return f"{said}: {whose} watched {watched}, which went on improving."
+    start = stop.get("start_from_epoch")
+    if isinstance(start, int) and start > onset:
+        return f"{said}: the stop counted only from epoch {start} (start_from_epoch={start}), after the onset."
+    return f"{said}."
 
 
 def _say(key: str, stop: dict) -> str:
@@ -147,7 +177,7 @@ def _in_place(stop: dict, findings, last, best) -> None:
     late = isinstance(last, int) and isinstance(best, int) and last - best >= LATE_EPOCHS
     for f in findings:
         if any(r in done for r in f.remedies):
-            f.remedies = [CATALOGUE["less_patience"] if r in done else r for r in f.remedies] if late else \
+            f.remedies = [_say("less_patience", stop) if r in done else r for r in f.remedies] if late else \
                 [r for r in f.remedies if r not in done]
 
 
