@@ -25,6 +25,15 @@ from fitwatch.diagnosis.remedies import remedies_for
 FIT_ACC_BOTH = 0.99
 
 
+def _tail_mean(values: np.ndarray | None, k: int = 3) -> float | None:
+    """The mean of the finite values among the last ``k`` of a curve of ``k`` or more (an accuracy at
+    the end), or None."""
+    if values is None or values.size < k:
+        return None
+    tail = values[-k:][np.isfinite(values[-k:])]
+    return float(tail.mean()) if tail.size else None
+
+
 def _learned_at_once(ctx: Context, ref, floor: float | None, level: float) -> bool:
     """A loss with nothing to say what "high" is (no no-skill level, no accuracy) that settled above
     ``underfit_unanchored`` of its first logged value and below ln 2: the first epoch had already
@@ -48,7 +57,7 @@ def settled(ctx: Context) -> Verdict:
         base = max(base, math.log(2))
     level = ref.end / base if base > 0 else 0.0
     gap = abs(cv.end - cl.end) / max(abs(cl.end), 1e-12) if cl is not None and cv is not None else 0.0
-    acc_end = float(np.nanmean(acc[-3:])) if acc is not None and acc.size >= 3 else None
+    acc_end = _tail_mean(acc)
     # a model with capacity to spare keeps lowering its training loss; one that cannot fit is flat
     h = ref.n // 2
     still = (float(mean(ref.y[max(0, h - 1): h + 2])) - ref.end) / max(abs(ref.end), 1e-12)
@@ -60,8 +69,7 @@ def settled(ctx: Context) -> Verdict:
     # accuracy: right but unsure, held back by heavy regularisation)
     fits = (acc_end is not None and acc_end >= t.fit_acc and ref is cl
             and math.exp(-cl.end) >= t.fit_confidence * acc_end)
-    tail = ctx.vacc[-3:][np.isfinite(ctx.vacc[-3:])] if ctx.vacc is not None and ctx.vacc.size >= 3 else None
-    vacc_end = float(tail.mean()) if tail is not None and tail.size else None
+    vacc_end = _tail_mean(ctx.vacc)
     # ...and one right on FIT_ACC_BOTH of its training and validation data has nothing left to fit, however
     # unsure (label smoothing keeps the loss high): a Keras run at 99.7 % / 99.3 % and loss 0.45 underfitted
     fits = fits or (acc_end is not None and acc_end >= FIT_ACC_BOTH and (vacc_end is None or vacc_end >= FIT_ACC_BOTH))
