@@ -334,6 +334,10 @@ def test_messages_that_name_fitwatch_are_not_prefixed_twice(store_dir, tmp_path,
     p = cli("runs", cwd=tmp_path)
     assert p.returncode == 2
     assert p.stderr.startswith(f"fitwatch: {os.path.join('fitwatch', 'fitwatch.db')}: no fitwatch store here"), p.stderr
+    # show names a mistyped file as diagnose, plot and report do (it said "no fitwatch store here" alone)
+    p = cli("show", "nonexistent.csv", cwd=tmp_path)
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1
+    assert p.stderr.startswith("fitwatch: nonexistent.csv: no such file or folder, and no fitwatch store"), p.stderr
 
 
 def test_usage_errors_and_version(store_dir):

@@ -126,7 +126,10 @@ def test_an_accuracy_that_rose_while_the_loss_rose_is_not_told_to_go_back_to_the
     d = fitwatch.diagnose(ROOT / "tests" / "data" / "real" / "hf" / "h015.json")
     assert d.verdict == "overfitting" and d.best_epoch == 2
     f = next(f for f in d.findings if f.code == "overconfident")
-    assert "accuracy rose (0.593 -> 0.792)" in f.message and "epoch 2, had 0.490 accuracy" in f.message
+    assert "accuracy rose (0.593 around epoch 3 -> 0.792 over the last 3)" in f.message, f.message
+    assert "(smoothed)" in f.message and "epoch 2, had 0.490 accuracy" in f.message
+    assert (f.evidence["max_val_accuracy_around_min"], f.evidence["mean_val_accuracy_last_3"]) == pytest.approx((0.593, 0.792),
+                                                                                                           abs=5e-4)
     assert f.evidence["best_val_accuracy_epoch"] == 8
     got = [r for f in d.findings for r in f.remedies]
     assert not any("keep the best epoch" in r or "weights of the best epoch" in r or "Restore" in r for r in got), got

@@ -16,7 +16,7 @@ import pytest
 
 import fitwatch
 from fitwatch.diagnosis.curves import Curves
-from fitwatch.diagnosis.remedies import CATALOGUE
+from fitwatch.diagnosis.remedies import CATALOGUE, VARIANTS
 
 REAL = Path(__file__).resolve().parent / "data" / "real"
 
@@ -92,7 +92,9 @@ def test_still_improving_after_the_lr_decayed_to_about_0_says_to_stretch_the_sch
         f = d.findings[0]
         assert f.code == "still_improving", d
         assert "learning rate had already decayed" in f.message and f.evidence["lr_last"] <= 0.02 * f.evidence["lr_peak"]
-        assert f.remedies[0] == CATALOGUE["lr_restart"], f.remedies
+        # a trainer_state.json is a Trainer run: the remedy in its words (num_train_epochs)
+        want = VARIANTS["transformers"]["lr_restart"] if name.startswith("hf/") else CATALOGUE["lr_restart"]
+        assert f.remedies[0] == want, f.remedies
         assert CATALOGUE["more_epochs"] not in remedies(d)
 
 
@@ -502,3 +504,61 @@ def test_a_classifier_right_on_99_percent_of_both_sets_is_not_underfitting():
     history["accuracy"] = (0.95 - 0.3 * np.exp(-e / 5)).tolist()  # right on 95 % but unsure: held back
     history["val_accuracy"] = (0.94 - 0.2 * np.exp(-e / 5)).tolist()
     assert fitwatch.diagnose(history).verdict == "underfitting"
+
+
+def test_show_marks_the_best_of_a_loss_by_another_name_as_the_diagnosis_judges_it(tmp_path):
+    """A new user's trial: 'Valid MSE' (and mean_loss/val_mean_loss) is judged by the diagnosis, which
+    says best epoch 20; `fitwatch show` on the same file marked no best epoch and printed no best line."""
+    from rich.console import Console
+
+    from fitwatch.diagnosis.readers import read_curves
+    from fitwatch.show.logfile import print_show_curves
+
+    x = np.arange(21)
+    train, val = 1.0 * np.exp(-x / 8) + 0.05, 1.0 * np.exp(-x / 8) + 0.1
+    for header, best in (("Epoch,Train MSE,Valid MSE", "val_mse"), ("epoch,mean_loss,val_mean_loss", "val_mean_loss")):
+        path = tmp_path / "log.csv"
+        path.write_text(header + "\n" + "".join(f"{i},{train[i]:.4f},{val[i]:.4f}\n" for i in x))
+        d = fitwatch.diagnose(str(path))
+        assert d.monitor == best and d.best_epoch == 20, d
+        console = Console(record=True, width=120)
+        print_show_curves(read_curves(path)[0], console)
+        out = console.export_text()
+        assert f"best {best} {val[20]:.4g} at epoch 20" in out and "<- best" in out, out
+
+
+def test_show_numbers_a_trainers_mid_epoch_evaluations_as_evaluations(tmp_path):
+    """A new user's trial: a trainer_state.json of 4 epochs evaluated every 50 steps (8 evaluations);
+    diagnose and the report said 'best evaluation 3', `fitwatch show` 'at epoch 3; last epoch 7' under an
+    epoch column, for a 4-epoch training."""
+    from rich.console import Console
+
+    from fitwatch.diagnosis.readers import read_curves
+    from fitwatch.show.logfile import print_show_curves
+
+    val = [1.18, 1.03, 0.91, 0.81, 0.84, 0.86, 0.89, 0.91]
+    rows = []
+    for i, v in enumerate(val):
+        step = 50 * (i + 1)
+        rows += [{"epoch": (step - 25) / 100, "step": step - 25, "loss": 1.0 - 0.05 * i},
+                 {"epoch": step / 100, "step": step, "eval_loss": v}]
+    path = tmp_path / "trainer_state.json"
+    path.write_text(json.dumps({"log_history": rows}))
+    curves = read_curves(path)[0]
+    assert curves.unit == "evaluation" and fitwatch.diagnose(str(path)).best_epoch == 3
+    console = Console(record=True, width=120)
+    print_show_curves(curves, console)
+    out = console.export_text()
+    assert "evaluations 8" in out and any(line.split()[:2] == ["evaluation", "loss"] for line in out.splitlines() if line.strip()), out
+    assert "best val_loss 0.81 at evaluation 3; last evaluation 7" in out, out
+
+
+def test_nan_detected_says_what_each_curve_became():
+    """A new user's trial: loss inf and val_loss NaN from epoch 8 read 'loss and val_loss became infinite'."""
+    loss = [1.1, 0.9, 0.74, 0.61, 0.51, 0.43, 0.36, 0.31] + [math.inf] * 3
+    val = [1.21, 0.99, 0.81, 0.67, 0.56, 0.47, 0.4, 0.34] + [math.nan] * 3
+    f = next(f for f in fitwatch.diagnose({"loss": loss, "val_loss": val}).findings if f.code == "nan_detected")
+    assert f.message == "loss became infinite and val_loss became NaN at epoch 8.", f.message
+    f = next(f for f in fitwatch.diagnose({"loss": loss, "val_loss": val[:8] + [math.inf] * 3}).findings
+             if f.code == "nan_detected")
+    assert f.message == "loss and val_loss became infinite at epoch 8.", f.message

@@ -466,6 +466,43 @@ def test_tensorboard_keras_layout(tmp_path):
                          "val_accuracy": [0.45, 0.55, 0.6]}
 
 
+def _tb_csv(path, values, start=0):
+    path.write_text("Wall time,Step,Value\n" + "".join(f"{1.7e9 + 60 * i:.3f},{start + i},{v}\n"
+                                                       for i, v in enumerate(values)))
+
+
+def test_tensorboard_csv_downloads(tmp_path):
+    """TensorBoard's "download CSV" (Wall time,Step,Value; the run and tag in the file's name): a new
+    user's trial got 'no training or validation loss column (found: Wall time, Step, Value)', and a
+    folder of a run's downloads 'no readable training log'."""
+    train, val = [1.0, 0.7, 0.5, 0.4, 0.35, 0.3], [1.1, 0.8, 0.65, 0.6, 0.62, 0.66]
+    run = tmp_path / "export"
+    run.mkdir()
+    _tb_csv(run / "run-train-tag-epoch_loss.csv", train)
+    _tb_csv(run / "run-validation-tag-epoch_loss.csv", val)
+    _tb_csv(run / "run-validation-tag-epoch_accuracy.csv", [0.5, 0.6, 0.7, 0.72, 0.71, 0.7])
+    [c] = read_curves(run)
+    assert c.loss.tolist() == train and c.val_loss.tolist() == val and c.epochs.tolist() == list(range(6))
+    assert set(c.series) == {"loss", "val_loss", "val_accuracy"}
+    assert any(n.startswith("TensorBoard CSV downloads: run-train-tag-epoch_loss.csv as loss") for n in c.notes), c.notes
+    [alone] = read_curves(run / "run-validation-tag-epoch_loss.csv")  # one file: one curve
+    assert alone.val_loss.tolist() == val and alone.loss is None
+    assert fitwatch.diagnose(str(run)).best_epoch == 3
+    # SummaryWriter's "Loss/train" (written Loss_train), a run folder of its own, a file named by its tag
+    other = tmp_path / "other"
+    other.mkdir()
+    _tb_csv(other / "run-exp1-tag-Loss_train.csv", train)
+    _tb_csv(other / "run-exp1-tag-Loss_val.csv", val)
+    [c] = read_curves(other)
+    assert c.name.endswith("exp1") and c.loss.tolist() == train and c.val_loss.tolist() == val
+    _tb_csv(tmp_path / "val_loss.csv", val)
+    assert read_curves(tmp_path / "val_loss.csv")[0].val_loss.tolist() == val
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Wall time,Step,Value\n1.7e9,0,0.5\n1.7e9,one,0.4\n")
+    with pytest.raises(ReadError, match=r"^bad.csv: line 3: expected three numbers \(Wall time, Step, Value\)"):
+        read_curves(bad)
+
+
 def test_tensorboard_torch_summary_writer(tmp_path):
     pytest.importorskip("tensorboard")
     from torch.utils.tensorboard import SummaryWriter

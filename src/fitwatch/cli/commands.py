@@ -200,10 +200,12 @@ def cmd_show(args) -> int:
 
     try:
         store = open_store(args.dir)
-    except UserError:
+    except UserError as e:
         if os.path.exists(args.run):  # no store here: a log file or folder, as diagnose, plot and report take
             return _show_file(args)
-        raise
+        # neither: named as diagnose, plot and report name it (a mistyped file read "no fitwatch store here")
+        raise UserError(f"{args.run}: no such file or folder, and no fitwatch store to find a run of that name "
+                        f"({e.args[0] if e.args else e})") from None
     try:
         data = store.load(args.run)
         if args.layers:

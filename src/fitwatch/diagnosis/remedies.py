@@ -257,6 +257,12 @@ RULES: tuple[Rule, ...] = (
                         "its L2 penalty is alpha",
          ("dropout", "weight_decay", "batch_norm", "init", "gradient_clipping", "lr_plateau", "lr_schedule",
           "augmentation", "less_regularisation", "label_smoothing"), ("alpha", "alpha_down")),
+    # before the frameworks' own words: what this run's evidence says comes first (a Trainer run whose accuracy
+    # rose since its lowest loss: "monitor the accuracy" leads "raise weight_decay")
+    Rule("accuracy_rose_since_best", "validation accuracy ends 0.10 or more above its value at the "
+                                     "lowest validation loss, while that loss rose: over-confidence on the errors, not "
+                                     "a worse model; the lowest-loss epoch is not the one to keep",
+         ("early_stopping", "restore_best"), ("monitor_accuracy",)),
     Rule("transformers", "a Hugging Face Trainer run (its callback or trainer_state.json): regularised through "
                          "TrainingArguments and the model's config, not Keras layers",
          ("weight_decay", "dropout", "batch_norm", "init", "relu"), ("hf_regularise",)),
@@ -266,10 +272,6 @@ RULES: tuple[Rule, ...] = (
                        "as far as the run shows)", ("class_balance",)),
     Rule("fits_training", "the model fits its training data: training loss fell by 95% or more, or "
                           "training accuracy ends at 0.99 or above", ("larger_model",)),
-    Rule("accuracy_rose_since_best", "validation accuracy ends 0.10 or more above its value at the "
-                                     "lowest validation loss, while that loss rose: over-confidence on the errors, not "
-                                     "a worse model; the lowest-loss epoch is not the one to keep",
-         ("early_stopping", "restore_best"), ("monitor_accuracy",)),
     Rule("collapsed", "an accuracy rose 0.10 or more above chance, then fell back to chance for good, the loss "
                       "back at the no-skill level ln k: the model learned, then lost it all (a weight decay far "
                       "too strong pulls the weights to 0; so does a learning rate that kills the units)",

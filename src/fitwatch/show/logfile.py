@@ -28,7 +28,9 @@ def curves_as_run(curves) -> RunData:
     for key, values in curves.series.items():
         metrics[split_key(key)] = values
         present[split_key(key)] = ~curves.missing.get(key, np.zeros(len(values), dtype=bool))
-    return RunData(id=0, name=curves.name or curves.source, status="log", config={}, info={}, error=None,
+    unit = getattr(curves, "unit", "epoch") or "epoch"
+    return RunData(id=0, name=curves.name or curves.source, status="log", config={},
+                   info={} if unit == "epoch" else {"unit": unit}, error=None,
                    started_at=None, ended_at=None, updated_at=None, pid=None, host=None,
                    epochs=np.asarray(curves.epochs, dtype=np.int64), metrics=metrics, present=present)
 
@@ -38,7 +40,7 @@ def print_show_curves(curves, console: Console, last: int | None = None, show_al
     """``fitwatch show FILE``: a log file's per-epoch table and best epoch (of ``monitor``, a key or a
     column as written), under what the reader noted."""
     header = [Text.assemble((curves.name or curves.source, "bold"), ("  a log file", "dim"),
-                            f"   epochs {len(curves.epochs)}")]
+                            f"   {getattr(curves, 'unit', 'epoch') or 'epoch'}s {len(curves.epochs)}")]
     header += [Text(f"note    {n}", style="dim") for n in curves.notes]
     if monitor:
         from fitwatch.diagnosis.monitored import higher_is_better, resolve_monitor  # the diagnosis' reading
@@ -68,12 +70,21 @@ def judged_instead(curves) -> str | None:
     """The curve the diagnosis judges when the file has no validation loss it can use, as ``show``'s
     monitor (``+`` in front when higher is better), so that both name one best epoch: the validation
     metric of a run whose validation losses were never computed (YOLO's mAP), the one the run's own
-    early stopping watched (a scikit-learn MLP's validation score), or the validation score of a run
-    that logs no validation loss (:func:`fitwatch.diagnosis.monitored.instead_of_loss`); None otherwise."""
-    from fitwatch.diagnosis.monitored import higher_is_better, instead_of_loss, real_validation
+    early stopping watched (a scikit-learn MLP's validation score), the validation score of a run
+    that logs no validation loss (:func:`fitwatch.diagnosis.monitored.instead_of_loss`), or a loss by
+    another name (``Valid MSE``, ``mean_loss``: :func:`fitwatch.diagnosis.monitored.resolve_monitor`);
+    None otherwise."""
+    from fitwatch.diagnosis.monitored import higher_is_better, instead_of_loss, real_validation, resolve_monitor
 
     if "val_loss" in curves.series:
         return None
+    if "loss" not in curves.series:  # a loss by another name (Valid MSE, mean_loss), as the diagnosis picks it
+        try:
+            m = resolve_monitor(curves, "val_loss")
+        except KeyError:  # several candidates (G_loss, D_loss) or heads: show's own choice stands
+            m = None
+        if m and m != "val_loss" and m in curves.series:
+            return ("+" if higher_is_better(m) else "") + m
     c, m, _ = real_validation(curves, "val_loss")
     m = instead_of_loss(c, m)[0]
     if m == "val_loss" or m not in curves.series:

@@ -281,7 +281,7 @@ def epoch_table(data: RunData, last: int | None = None, show_all: bool = False,
     best = best_index(data, monitor)
     marks = epoch_marks(data, monitor)
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("epoch", justify="right", no_wrap=True)
+    table.add_column(unit_of(data), justify="right", no_wrap=True)
     for _, label in cols:
         table.add_column(label, justify="right", no_wrap=True)
     if marks:
@@ -328,6 +328,13 @@ def show_header(data: RunData) -> RenderableType:
     return Group(*lines)
 
 
+def unit_of(data: RunData) -> str:
+    """What a row is: ``"epoch"``, or ``"evaluation"`` for a log file whose points are evaluations in
+    mid-epoch (a Trainer's ``eval_strategy="steps"``: :func:`fitwatch.show.logfile.curves_as_run`)."""
+    unit = (data.info or {}).get("unit")
+    return unit if isinstance(unit, str) and unit else "epoch"
+
+
 def best_line(data: RunData, monitor: str | None = None) -> Text | None:
     best = best_index(data, monitor)
     if best is None:
@@ -337,13 +344,14 @@ def best_line(data: RunData, monitor: str | None = None) -> Text | None:
     vals = data.metrics[key]
     text = Text(f"best {name} ")
     text.append(fmt_number(vals[best]), style="bold green")
-    text.append(f" at epoch {int(data.epochs[best])}")
+    unit = unit_of(data)
+    text.append(f" at {unit} {int(data.epochs[best])}")
     present = data.present.get(key, np.ones(len(vals), dtype=bool))
     last = int(np.flatnonzero(present)[-1])  # the last epoch that validated (validation may be sparse)
     if best < last and np.isfinite(vals[last]):
         rise = (vals[last] - vals[best]) / abs(vals[best]) * 100 if vals[best] else float("nan")
-        text.append(f"; last validated epoch {int(data.epochs[last])}" if last < len(vals) - 1
-                    else f"; last epoch {int(data.epochs[last])}")
+        text.append(f"; last validated {unit} {int(data.epochs[last])}" if last < len(vals) - 1
+                    else f"; last {unit} {int(data.epochs[last])}")
         text.append(f": {fmt_number(vals[last])}")
         if rise == rise:
             text.append(f" ({rise:+.1f}%)")

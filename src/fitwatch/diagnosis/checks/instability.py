@@ -54,13 +54,16 @@ def last_finite(L, V, bad: int, mL=None, mV=None) -> dict:
 
 def nan_detected(L, V, mL, mV, bad: int, E, span) -> Finding:
     """The ``nan_detected`` finding: which curves became NaN or infinite at index ``bad``."""
-    which = [k for k, a, m in (("loss", L, mL), ("val_loss", V, mV))
+    which = [(k, "NaN" if np.isnan(a[bad]) else "infinite") for k, a, m in (("loss", L, mL), ("val_loss", V, mV))
              if a is not None and (m is None or not m[bad]) and not np.isfinite(a[bad])]
+    # each curve by what it became (a trial's loss went inf and its val_loss NaN: "both became infinite")
+    said = ("the loss became NaN or infinite" if not which else
+            f"{' and '.join(k for k, _ in which)} became {which[0][1]}" if len({w for _, w in which}) == 1 else
+            " and ".join(f"{k} became {w}" for k, w in which))
     return Finding(
         "nan_detected", "critical", [E(bad), span[1]],
-        {"first_epoch": E(bad), "curves": which, "last_finite": last_finite(L, V, bad, mL, mV)},
-        f"{' and '.join(which)} became {'NaN' if np.isnan((L if 'loss' in which else V)[bad]) else 'infinite'} "
-        f"at epoch {E(bad)}.", remedies_for("nan_detected"))
+        {"first_epoch": E(bad), "curves": [k for k, _ in which], "last_finite": last_finite(L, V, bad, mL, mV)},
+        f"{said} at epoch {E(bad)}.", remedies_for("nan_detected"))
 
 
 def diverged(ctx: Context) -> Verdict | None:

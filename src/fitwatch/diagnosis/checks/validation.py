@@ -148,11 +148,14 @@ def overconfident(ctx: Context) -> Finding | None:
     a_end = float(mean(va[-3:]))
     if not a_end >= a_m - 0.005:
         return None
-    ev = {"smoothed_min_val_loss": cv.min, "smoothed_val_loss_end": cv.end, "val_accuracy_at_best": a_m,
-          "val_accuracy_end": a_end}
-    msg = (f"Validation loss rose from {cv.min:.4g} to {cv.end:.4g} after epoch {Ek(m)} while validation "
-           f"accuracy {'rose' if a_end - a_m >= _ROSE else 'held'} ({a_m:.3f} -> {a_end:.3f}): the model grows "
-           f"over-confident on the examples it gets wrong.")
+    # evidence names say what the numbers are: the loss smoothed, the accuracy the best of the 3 epochs
+    # around the smoothed minimum and the mean of the last 3 (a trial read them as values at the best
+    # epoch and at the end, which no epoch logged)
+    ev = {"smoothed_min_val_loss": cv.min, "smoothed_val_loss_end": cv.end, "max_val_accuracy_around_min": a_m,
+          "mean_val_accuracy_last_3": a_end}
+    msg = (f"Validation loss rose from {cv.min:.4g} to {cv.end:.4g} (smoothed) after epoch {Ek(m)} while validation "
+           f"accuracy {'rose' if a_end - a_m >= _ROSE else 'held'} ({a_m:.3f} around epoch {Ek(m)} -> {a_end:.3f} "
+           f"over the last 3): the model grows over-confident on the examples it gets wrong.")
     b = ctx.best if ctx.best is not None else m
     if a_end - float(va[b]) >= ctx.t.learn_acc_rise:  # the lowest loss is not the best model
         top = b + int(np.argmax(va[b:]))  # the best since (before it: a model still learning, or one class)

@@ -32,6 +32,8 @@
   ``test_error.tsv``), or one of its files: one run (``boosting_results``);
 * an MLflow run's ``metrics`` folder (``mlruns/<experiment>/<run>/metrics/<name>``, lines of
   ``<timestamp> <value> <step>``), or one of its files;
+* TensorBoard's CSV download (``Wall time,Step,Value``, the scalar and run in the file's name,
+  ``run-validation-tag-epoch_loss.csv``): one curve, or with a folder's other downloads one run;
 * a folder: every readable log inside, TensorBoard event files and MLflow runs too (needs ``tensorboard``; a
   Hugging Face ``Trainer``'s run read as its ``trainer_state.json``); one warning names the files
   left out, grouped by why (a log that did not read, a ``.txt`` or ``.log`` that is no log, a file
@@ -111,7 +113,7 @@ One module per format, none importing another: ``csv_log`` (CSV logs, Lightning'
 ``Test set: Average loss:`` printout), ``mlflow_metrics`` (an MLflow run's ``metrics/`` files), ``sklearn_verbose`` (an MLP's ``verbose=True`` printout),
 ``openmmlab_text`` (an OpenMMLab runner's ``*.log``), ``text_tables`` (tables in a text report),
 ``boosting_results`` (XGBoost's and LightGBM's results, CatBoost's ``catboost_info``),
-``tensorboard_events`` (event files), ``store_runs`` (runs of a fitwatch
+``tensorboard_events`` (event files, TensorBoard's CSV download), ``store_runs`` (runs of a fitwatch
 store) and ``python_objects`` (a ``History``, dicts, DataFrames, lists); ``columns`` (cells and
 column names), ``runs`` (columns into runs), ``resumed`` (where the epoch counter starts again) and
 ``log_history`` (the rows a Hugging Face ``Trainer`` logs, into points) and ``decode`` (a file's bytes as
@@ -179,7 +181,8 @@ from fitwatch.diagnosis.readers.runs import MAX_FILE_RUNS, name_runs
 from fitwatch.diagnosis.readers.sklearn_estimator import from_estimator, is_estimator
 from fitwatch.diagnosis.readers.sklearn_verbose import is_sklearn_verbose, parse_sklearn_verbose
 from fitwatch.diagnosis.readers.store_runs import DB_NAME, from_rundata, from_store, read_store_file
-from fitwatch.diagnosis.readers.tensorboard_events import is_event_file, read_tensorboard
+from fitwatch.diagnosis.readers.tensorboard_events import (is_event_file, is_tensorboard_csv, read_tensorboard,
+                                                           read_tensorboard_csvs)
 from fitwatch.diagnosis.readers.text_tables import parse_text_tables
 from fitwatch.store.rundata import RunData
 
@@ -348,6 +351,8 @@ def _read_file(path: Path, base: str) -> list[Curves]:
         runs = parse_openmmlab_text(text, label, str(path))
     elif is_keras_console(text):
         runs = parse_keras_console(text, label, str(path))
+    elif is_tensorboard_csv(text):  # TensorBoard's CSV download: one scalar, named by the file
+        return read_tensorboard_csvs([(path, text)], folder=None, label=base)
     else:
         check_lines(text, label)
         try:
@@ -416,11 +421,15 @@ def _read_folder(folder: Path) -> list[Curves]:
                                 rel if rel != "." else folder.name)
             except ReadError as e:
                 left.append((rel, one_line(str(e))))
+        tb_csvs = []  # TensorBoard's CSV downloads here: one run's scalars, read together
         for f in sorted(files):
             p = Path(root, f)
             rel = p.relative_to(folder).as_posix()
             if is_event_file(p):
                 event_files.append(p)
+                continue
+            if _log_suffix(p) == ".csv" and _tb_csv_head(p):
+                tb_csvs.append(p)
                 continue
             try:
                 if f == DB_NAME:
@@ -432,6 +441,14 @@ def _read_folder(folder: Path) -> list[Curves]:
                                       "name the file alone to read it"))
             except ReadError as e:
                 left.append((rel, one_line(str(e)).removeprefix(p.name + ": ").split("; it reads ")[0]))
+        if tb_csvs:
+            rel = Path(root).relative_to(folder).as_posix()
+            try:
+                out += _guarded(lambda ps, n: read_tensorboard_csvs([(q, read_text(q)) for q in ps], folder=Path(root),
+                                                                    label=n), tb_csvs[0], tb_csvs,
+                                rel if rel != "." else folder.name)
+            except ReadError as e:
+                left.append((f"{rel}/ TensorBoard CSV downloads", one_line(str(e))))
     if event_files:
         try:
             out += _guarded(read_tensorboard, folder, event_files, base=folder, label=folder.name or str(folder))
@@ -447,6 +464,16 @@ def _read_folder(folder: Path) -> list[Curves]:
     if skipped:
         warn(f"fitwatch: in {folder}, skipped {'; '.join(skipped)}")
     return out
+
+
+def _tb_csv_head(p: Path) -> bool:
+    """The file starts with TensorBoard's CSV header (``Wall time,Step,Value``)."""
+    try:
+        with open(p, "rb") as f:
+            head = f.read(64).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return is_tensorboard_csv(head + "\n")
 
 
 #: a log's rotated or backup copy: train.log.1, metrics.csv.bak, history.json.old

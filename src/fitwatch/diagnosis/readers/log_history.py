@@ -72,6 +72,7 @@ def from_log_history(rows: list, label: str, source: str, *, what: str, fix: str
     for _, c in runs:
         c.notes[:0] = notes
         c.unit = unit
+        c.context.setdefault("framework", "transformers")  # a Trainer's log: its remedies in the Trainer's words
     return runs
 
 

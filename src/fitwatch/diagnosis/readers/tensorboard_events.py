@@ -15,10 +15,22 @@ as its ``trainer_state.json`` is (:mod:`~fitwatch.diagnosis.readers.log_history`
 evaluation, the training loss the mean of the rows logged since the one before, epochs from
 ``train/epoch``; its summary scalars (``train/train_runtime``, ``train/total_flos``...) left out.
 
+TensorBoard's CSV download (the dashboard's "download CSV": ``Wall time,Step,Value``, one scalar of one
+run per file) is read here too: the scalar and the run are only in the file's name, which TensorBoard
+writes ``run-<run>-tag-<tag>.csv`` (``run-validation-tag-epoch_loss.csv``; a ``/`` in either written
+``_``). The run's last word names the split as a Keras run's folder does (``train``, ``validation``),
+and the tag is read as an event file's tag (``epoch_loss`` in ``validation`` -> ``val_loss``,
+``Loss_train`` -> ``loss``); a file named otherwise is its own tag (``val_loss.csv``). A folder's files
+of one run are read together, one column each; a file named alone is one curve.
+
 Example:
     >>> from pathlib import Path
     >>> is_event_file(Path("logs/train/events.out.tfevents.1700000000.host.1.v2"))
     True
+    >>> tag_of("run-validation-tag-epoch_loss.csv"), tag_of("run-fit_20240101-train-tag-epoch_accuracy.csv")
+    (('', 'val', 'epoch_loss'), ('fit_20240101', 'train', 'epoch_accuracy'))
+    >>> csv_points("Wall time,Step,Value\\n1700000000.5,0,0.9\\n1700000060.1,1,0.7\\n", "x.csv")
+    [(0, 0.9), (1, 0.7)]
 """
 
 from __future__ import annotations
@@ -302,3 +314,75 @@ def _tb_add(series, tag, split, points) -> str | None:
     for step, value in points:
         target[int(step)] = float(value)
     return key
+
+
+# -- TensorBoard's CSV download ------------------------------------------------------------------
+_HEADER = ["wall time", "step", "value"]
+_NAME = re.compile(r"^run[-_](?P<run>.*)[-_]tag[-_](?P<tag>.+)$", re.I)
+_FIX = "it reads TensorBoard's CSV download (Wall time,Step,Value), one row per logged point"
+
+
+def is_tensorboard_csv(text: str) -> bool:
+    """The text's first line is TensorBoard's CSV header, ``Wall time,Step,Value``."""
+    first = text.lstrip("\ufeff \t\r\n").split("\n", 1)[0]
+    return [c.strip().strip('"').lower() for c in first.split(",")] == _HEADER
+
+
+def tag_of(name: str) -> tuple[str, str | None, str]:
+    """``(run, split, tag)`` of a file TensorBoard named ``run-<run>-tag-<tag>.csv``: the run without
+    its split word (``""`` when the split was all of it), the split (``train``, ``val``, ``test``,
+    None) and the tag; a file named otherwise: ``("", None, its stem)``."""
+    stem = Path(name).name
+    stem = stem[:-4] if stem.lower().endswith(".csv") else stem
+    m = _NAME.match(stem)
+    if not m:
+        return "", None, stem
+    run, tag = m.group("run"), m.group("tag")
+    words = re.split(r"([/\\_.-])", run)
+    split = _TB_SPLIT_DIRS.get(words[-1].lower()) if words else None
+    if split is None:
+        return run, None, tag
+    return "".join(words[:-2]) if len(words) > 1 else "", split, tag
+
+
+def csv_points(text: str, label: str) -> list[tuple[int, float]]:
+    """The ``(step, value)`` rows of a TensorBoard CSV download (``label`` names it in errors)."""
+    out = []
+    for i, line in enumerate(text.lstrip("\ufeff").splitlines()[1:], start=2):
+        if not line.strip():
+            continue
+        cells = [c.strip().strip('"') for c in line.split(",")]
+        try:
+            if len(cells) != 3:
+                raise ValueError
+            step = float(cells[1])
+            if step != int(step):
+                raise ValueError
+            out.append((int(step), float(cells[2])))
+        except (ValueError, OverflowError):
+            raise ReadError(f"{label}: line {i}: expected three numbers (Wall time, Step, Value), found "
+                            f"{line.strip()[:60]!r}; {_FIX}") from None
+    if not out:
+        raise ReadError(f"{label}: TensorBoard's CSV header and no row; {_FIX}")
+    return out
+
+
+def read_tensorboard_csvs(files: list[tuple[Path, str]], *, folder: Path | None, label: str) -> list[Curves]:
+    """The runs of TensorBoard CSV downloads ``files`` (``(path, text)``): one run per TensorBoard run
+    (its split files together), named by ``label`` and the run."""
+    runs: dict[str, dict] = {}
+    read: dict[str, list[str]] = {}
+    for path, text in files:
+        run, split, tag = tag_of(path.name)
+        key = _tb_add(runs.setdefault(run, {}), tag, split, csv_points(text, path.name))
+        if key is not None:
+            read.setdefault(run, []).append(f"{path.name} as {key}")
+    out = []
+    for run, series in runs.items():
+        name = f"{label}/{run}" if run else label
+        found = _runs_of(series, folder or Path(label), None, name)
+        for _, c in found:
+            c.notes.insert(0, f"TensorBoard CSV download{'s' if len(read.get(run, [])) > 1 else ''}: "
+                              f"{', '.join(read.get(run, [])) or 'none'}")
+        out += name_runs(found, name)
+    return out
