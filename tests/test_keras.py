@@ -328,6 +328,26 @@ def test_a_later_fit_without_a_stop_leaves_no_stop_record(tmp_path, digits):
     assert not any(f.code in ("stopped_early", "best_restored") for f in cb.run.diagnosis_.findings)
 
 
+def test_a_keras_stop_in_a_later_fit_counts_from_where_that_fit_began(tmp_path, digits):
+    """A second fit with the same callback: Keras's stop record plans in the run's epochs (it said
+    'Stopped early at epoch 11 (10 planned)', and the diagnosis told a run cut short to train for more
+    epochs); a baseline never beaten is said of the epochs Keras counted from initial_epoch (it said 7 for 2)."""
+    x, y, xv, yv = digits
+    model = make_model()
+    cb = fitwatch.keras.Callback("later-stop", dir=tmp_path, diagnose="quiet")
+    model.fit(x, y, validation_data=(xv, yv), epochs=3, batch_size=BATCH, verbose=0, callbacks=[cb])
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=10.0, patience=1)
+    model.fit(x, y, validation_data=(xv, yv), epochs=10, batch_size=BATCH, verbose=0, callbacks=[cb, stop])
+    record = fitwatch.load("later-stop", dir=tmp_path).info["early_stopping"]
+    assert (record["stopped_epoch"], record["epochs_planned"]) == (4, 13)
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=1, baseline=1e-6)
+    model.fit(x, y, validation_data=(xv, yv), epochs=20, initial_epoch=5, batch_size=BATCH, verbose=0,
+              callbacks=[cb, stop])
+    record = fitwatch.load("later-stop", dir=tmp_path).info["early_stopping"]
+    n = stop.stopped_epoch + 1 - 5  # the epochs Keras counted, from initial_epoch=5 to its stop
+    assert record["reason"].startswith(f"val_loss did not beat the baseline 1e-06 in {n} epochs"), (record, n)
+
+
 def test_validation_split_without_batch_rows(tmp_path, digits):
     x, y, _, _ = digits
     model = make_model(optimizer=keras.optimizers.SGD, lr=0.1)

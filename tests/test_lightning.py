@@ -388,6 +388,61 @@ def test_lightnings_stop_record_after_a_resume_from_a_checkpoint_and_a_tie(tmp_p
     assert "epoch=2-" in keep.best_model_path and record["checkpoint_epoch"] == 2
 
 
+def test_lightnings_stop_record_when_the_callbacks_state_comes_from_before_this_fit_or_not(tmp_path):
+    """Resumed with ckpt_path but new callbacks (no state in the checkpoint): the best is this fit's, the
+    one the callbacks and the checkpoint saw (it was an epoch before the resume that neither saw). A
+    callback reused in a new Trainer stops against its old best: the best is that earlier epoch (it was
+    said to be the stop epoch itself, 'which are the best epoch's')."""
+    curve = [1.0, 0.5, 0.6, 0.7, 0.65, 0.7, 0.8, 0.9]
+    logger = fitwatch.lightning.Logger("fresh", dir=tmp_path, diagnose="quiet")
+    trainer(tmp_path, max_epochs=3, logger=logger, enable_checkpointing=True, callbacks=[
+        pl.callbacks.ModelCheckpoint(dirpath=tmp_path / "ck", save_last=True, save_top_k=0)]).fit(
+        Scripted(curve), tiny_data(), tiny_data())
+    logger = fitwatch.lightning.Logger("fresh", dir=tmp_path, diagnose="quiet", resume=True)
+    keep = pl.callbacks.ModelCheckpoint(dirpath=tmp_path / "ck2", monitor="val_loss")
+    trainer(tmp_path, max_epochs=len(curve), logger=logger, enable_checkpointing=True, callbacks=[
+        pl.callbacks.EarlyStopping(monitor="val_loss", patience=2), keep]).fit(
+        Scripted(curve), tiny_data(), tiny_data(), ckpt_path=tmp_path / "ck" / "last.ckpt")
+    record = fitwatch.load("fresh", dir=tmp_path).info["early_stopping"]
+    assert "epoch=4-" in keep.best_model_path and (record["best_epoch"], record["checkpoint_epoch"]) == (4, 4)
+
+    logger = fitwatch.lightning.Logger("reused-new", dir=tmp_path, diagnose="quiet")
+    theirs = pl.callbacks.EarlyStopping(monitor="val_loss", patience=10)
+    trainer(tmp_path, max_epochs=3, logger=logger, callbacks=[theirs]).fit(
+        Scripted([0.9, 0.3, 0.4]), tiny_data(), tiny_data())
+    theirs.patience = 3
+    trainer(tmp_path, max_epochs=8, logger=logger, callbacks=[theirs]).fit(
+        Scripted([0.8, 0.7, 0.6, 0.5, 0.6]), tiny_data(), tiny_data())
+    data = fitwatch.load("reused-new", dir=tmp_path)
+    record = data.info["early_stopping"]
+    assert record["stopped"] and (record["best_epoch"], record["best_value"]) == (1, pytest.approx(0.3))
+    assert record["epochs_planned"] == 11  # 3 epochs before, then 8 planned
+    found = next(f for f in logger.run.diagnosis_.findings if f.code == "stopped_early")
+    assert "not the best epoch's (1)" in found.message
+
+
+class Unlogged(Scripted):
+    """Logs a score for the callbacks only (logger=False): the run never stores it."""
+
+    def validation_step(self, batch, batch_idx):
+        super().validation_step(batch, batch_idx)
+        self.log("val_score", self.curve[self.current_epoch], logger=False)
+
+
+def test_lightnings_stop_on_a_metric_the_run_did_not_record_is_still_its_stop(tmp_path):
+    """It had no stop record, and the run was told to stop early with Lightning's EarlyStopping."""
+    curve = [1.0, 0.8, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9]
+    logger = fitwatch.lightning.Logger("unlogged", dir=tmp_path, diagnose="quiet")
+    trainer(tmp_path, max_epochs=len(curve), logger=logger, callbacks=[
+        pl.callbacks.EarlyStopping(monitor="val_score", patience=2)]).fit(Unlogged(curve), tiny_data(), tiny_data())
+    record = fitwatch.load("unlogged", dir=tmp_path).info["early_stopping"]
+    assert record["stopped"] and record["stopped_epoch"] == 4 and record["unrecorded"] and record["best_epoch"] is None
+    d = logger.run.diagnosis_
+    found = next(f for f in d.findings if f.code == "stopped_early")
+    assert "val_score, which the run did not record" in found.message
+    assert not any("Stop early" in r for f in d.findings for r in f.remedies)
+
+
 def test_validation_every_few_epochs(tmp_path):
     curve = [1.0, 0.9, 0.8, 0.7, 0.75, 0.6, 0.65, 0.66, 0.67, 0.68, 0.69, 0.7, 0.71, 0.72, 0.73, 0.74]
     logger = fitwatch.lightning.Logger("sparse", dir=tmp_path, diagnose=False)

@@ -362,9 +362,9 @@ def test_the_trainers_restore_beside_fitwatchs_rule_without_one_and_a_later_trai
     record = data.info["early_stopping"]
     best = data.history["val_loss"].index(hf.state.best_metric)
     assert hf.evaluate()["eval_loss"] == pytest.approx(hf.state.best_metric)  # the model holds the best
-    assert record["restored"] and record["restored_epoch"] == best and record["restored_by"].startswith("transformers")
+    assert record["restored"] and record["restored_epoch"] == best and record["restored_by"] == "load_best_model_at_end"
     findings = cb.run.diagnosis_.findings
-    assert f"the weights of epoch {best} were restored by transformers" in next(
+    assert f"the weights of epoch {best} were restored by load_best_model_at_end" in next(
         f.message for f in findings if f.code == "stopped_early")
     assert not any("Restore" in r or "Keras" in r for f in findings for r in f.remedies)
 
@@ -396,6 +396,30 @@ def test_the_trainers_best_evaluation_in_mid_epoch_is_named_by_its_step(tmp_path
         assert record["best_step"] == hf.state.best_global_step
         from fitwatch.show.tables import stop_line
         assert f"Best epoch {epoch_of(best)} at step {hf.state.best_global_step} (val_loss" in stop_line(data).plain
+
+
+def test_the_trainers_stop_record_from_its_state_alone():
+    """trainer_stop_record on the Trainer's state: a best before a resume (its epoch not in this train()'s
+    map) is shifted as this train()'s epochs are (it was None: 'the best weights (epoch None) were
+    restored'); a mid-epoch best without a checkpoint (eval_strategy="steps", no load_best_model_at_end)
+    is named by its step; a restore is load_best_model_at_end's, not the EarlyStoppingCallback's."""
+    from types import SimpleNamespace as NS
+
+    from fitwatch.integrations.transformers_logs import trainer_stop_record
+
+    es = NS(early_stopping_patience=2, early_stopping_patience_counter=2)
+    history = [{"eval_loss": v, "epoch": float(e + 1), "step": 10 * (e + 1)} for e, v in enumerate([0.9, 0.5, 0.6, 0.7])]
+    args = NS(metric_for_best_model="eval_loss", greater_is_better=False, load_best_model_at_end=True)
+    state = NS(best_metric=0.5, best_global_step=20, best_model_checkpoint="out/checkpoint-20", log_history=history)
+    record = trainer_stop_record(args, state, [es], {2: 12, 3: 13}, 10, 13, ended_early=True)  # resumed at epoch 2
+    assert (record["best_epoch"], record["restored_epoch"], record["restorer"]) == (11, 11, "load_best_model_at_end")
+    assert record["criterion"].startswith("transformers EarlyStoppingCallback")
+
+    steps = [{"eval_loss": v, "epoch": s / 10, "step": s} for s, v in ((5, 0.9), (10, 0.8), (15, 0.6), (20, 0.7))]
+    args = NS(metric_for_best_model="eval_loss", greater_is_better=False, load_best_model_at_end=False)
+    state = NS(best_metric=0.6, best_global_step=None, best_model_checkpoint=None, log_history=steps)
+    record = trainer_stop_record(args, state, [es], {0: 0, 1: 1}, 10, 1, ended_early=True)
+    assert (record["best_epoch"], record["best_step"], record["restored"]) == (1, 15, False)
 
 
 def test_only_the_main_process_writes_but_every_process_stops_and_restores(tmp_path, digits):

@@ -48,7 +48,10 @@ def beside_rule(record: dict, other: dict, restores_last: bool = False) -> None:
         record["stopped_by"] = {k: other.get(k) for k in ("criterion", "reason", "stopped_epoch", "monitor")}
     if other.get("restored") and other.get("restored_epoch") is not None \
             and (restores_last or not record.get("restored")):
-        record.update(restored=True, restored_epoch=other["restored_epoch"], restored_by=other.get("criterion"),
+        record.update(restored=True, restored_epoch=other["restored_epoch"],
+                      restored_by=other.get("restorer") or other.get("restored_by") or other.get("criterion"),
                       restored_monitor=other.get("restored_monitor") or other.get("monitor"))
+        if other.get("best_step") is not None:  # a Trainer's mid-epoch evaluation: its step's weights
+            record["restored_step"] = other["best_step"]
         if record.pop("restored_best_of", None) == "session":  # fitwatch's restore after a resume, overwritten
             record.pop("note", None)

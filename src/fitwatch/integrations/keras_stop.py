@@ -94,10 +94,13 @@ def keras_stop_record(es, stored: dict[int, int], planned: int | None, last: int
     restored = _restores(restorer) and restorer.best_epoch in stored
     best_epoch = stored[es.best_epoch]
     criterion = f"keras.callbacks.EarlyStopping(patience={es.patience})"
+    first = min(stored)  # this fit's first epoch (initial_epoch): Keras's callback starts counting there
+    offset = stored[first] - first  # Keras's epochs -> the run's: planned in the run's numbers too
     record = framework_stop(
         criterion=criterion, monitor=es.monitor, mode=_mode(es), best_epoch=best_epoch, best_value=best,
-        stopped=stopped, stopped_epoch=stored.get(at), reason=f"{_reason(es, best)} ({criterion})",
-        restored=restored, last_epoch=last, planned=planned, source="keras", patience=int(es.patience),
+        stopped=stopped, stopped_epoch=stored.get(at), reason=f"{_reason(es, best, first)} ({criterion})",
+        restored=restored, last_epoch=last, planned=planned + offset if planned else planned, source="keras",
+        patience=int(es.patience),
         min_delta=float(abs(es.min_delta)), baseline=es.baseline, start_from_epoch=int(es.start_from_epoch))
     if restored:
         record["restored_epoch"] = stored[restorer.best_epoch]
@@ -112,9 +115,10 @@ def _restores(es) -> bool:
     return bool(getattr(es, "restore_best_weights", False) and getattr(es, "best_weights", None) is not None)
 
 
-def _reason(es, best: float) -> str:
+def _reason(es, best: float, first: int = 0) -> str:
     """Why Keras's ``EarlyStopping`` ``es`` stopped, in its own terms: the patience it waited (one epoch
-    with ``patience=0``, as Keras counts), or a ``baseline`` its best never beat."""
+    with ``patience=0``, as Keras counts), or a ``baseline`` its best never beat in the epochs it
+    counted (from ``start_from_epoch`` or this fit's ``first`` epoch, ``initial_epoch``, to its stop)."""
     n = max(1, int(es.patience))
     if es.baseline is not None:
         try:
@@ -123,7 +127,7 @@ def _reason(es, best: float) -> str:
             beat = True
         if not beat:  # every epoch it counted, from start_from_epoch to its stop, fell short of the baseline
             at = int(getattr(es, "stopped_epoch", 0) or 0)
-            n = max(n, at + 1 - int(getattr(es, "start_from_epoch", 0) or 0)) if at > 0 else n
+            n = max(n, at + 1 - max(first, int(getattr(es, "start_from_epoch", 0) or 0))) if at > 0 else n
             return f"{es.monitor} did not beat the baseline {es.baseline:g} in {n} epoch{'s' if n > 1 else ''}"
     return f"{es.monitor} did not improve for {n} epoch{'s' if n > 1 else ''}"
 

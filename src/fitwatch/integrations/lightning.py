@@ -241,24 +241,20 @@ class Logger(pl.loggers.Logger):
         last, planned = self._last_epoch, trainer.max_epochs
         stopped = bool(trainer.should_stop) and last is not None and (planned is None or planned < 0
                                                                         or last < planned - 1)
-        record = lightning_stop_record(trainer, self._covered_values(), self._trainer_epochs,  # Lightning's own
-                                       planned if planned and planned > 0 else None, self._trainer_epochs.get(last))
+        record = lightning_stop_record(trainer, self._fit_values, self._trainer_epochs,  # Lightning's own
+                                       planned if planned and planned > 0 else None, self._trainer_epochs.get(last),
+                                       earlier=self._earlier_values())
         run.end_fit(stopped_at=last if stopped else None, framework_stop=record)
 
-    def _covered_values(self) -> dict[int, dict]:
-        """This fit's values by the run's epoch, and those of the run's epochs before it that Lightning's
-        callbacks' state covers: a fit that begins at trainer epoch k > 0 (resumed from a checkpoint,
-        or a trainer fitted again) goes on from k epochs of their history, the run's k epochs before."""
-        first = min(self._trainer_epochs, default=0)
-        if first <= 0:
-            return self._fit_values
-        start = self._trainer_epochs[first]
+    def _earlier_values(self) -> dict[int, dict]:
+        """The values of the run's epochs before this fit, by epoch (from the store): Lightning's
+        callbacks may carry their state from them (a fit resumed with ``ckpt_path``, a callback reused)."""
+        start = min(self._fit_values, default=None)
+        if start is None or start == 0:
+            return {}
         data = self.run.store.load(self.run.id)
-        earlier = {}
-        for i, epoch in enumerate(data.epochs.tolist()):
-            if start - first <= epoch < start:
-                earlier[epoch] = {k: float(v[i]) for k, v in data.history.items() if math.isfinite(v[i])}
-        return {**earlier, **self._fit_values}
+        return {epoch: {k: float(v[i]) for k, v in data.history.items() if math.isfinite(v[i])}
+                for i, epoch in enumerate(data.epochs.tolist()) if epoch < start}
 
     def save(self) -> None:
         """Nothing to do: epochs are durable when they end, steps are queued to the store's writer."""

@@ -304,16 +304,26 @@ class EarlyStopping(pl.callbacks.EarlyStopping):
 
 
 def lightning_stop_record(trainer, values: dict[int, dict], trainer_epochs: dict[int, int],
-                          planned: int | None, last: int | None) -> dict | None:
+                          planned: int | None, last: int | None, earlier: dict[int, dict] | None = None) -> dict | None:
     """The stop record of Lightning's own ``EarlyStopping`` in ``trainer`` (not fitwatch's, which records
-    itself) after ``trainer.fit``: where it stopped and why, its best epoch (the epoch of this fit with
-    the best monitored value) and, when a ``ModelCheckpoint`` watched the same metric, its file and the
-    epoch whose weights it holds. Lightning's callback restores nothing: the model ends with the
-    last epoch's weights (``restored`` False). None when there is no such callback or it never saw its
-    monitor. ``values``: the run's epoch -> the values stored for it in this fit, and in the epochs
-    before it that the callbacks' state covers (a fit resumed from a checkpoint, or a trainer fitted
-    again); ``trainer_epochs``: Lightning's epoch -> the run's, this fit's; ``planned``, ``last``: the
-    run's planned epochs and last epoch."""
+    itself) after ``trainer.fit``: where it stopped and why, its best epoch and, when a ``ModelCheckpoint``
+    watched the same metric, its file and the epoch whose weights it holds. Lightning's callback restores
+    nothing: the model ends with the last epoch's weights (``restored`` False). None when there is no
+    such callback, or it never saw its monitor and did not stop the fit (one that stopped it on a metric
+    the run did not record, ``logger=False``, is recorded with no best: ``"unrecorded"``).
+
+    The best is this fit's best value, not ``best_score`` (which is left behind on the epoch a
+    ``stopping_threshold`` fires and lags ``min_delta``), unless ``best_score`` is better than every
+    value of this fit: then its state came from ``earlier`` epochs (a fit resumed with ``ckpt_path``, a
+    callback reused in another fit), and the best is the latest of them with that value.
+
+    Args:
+        values: the run's epoch -> the values stored for it in this fit.
+        trainer_epochs: Lightning's epoch -> the run's, this fit's.
+        planned: Lightning's ``max_epochs`` (None: no limit); recorded in the run's numbers.
+        last: the run's last epoch.
+        earlier: the run's epoch -> its values, for the run's epochs before this fit.
+    """
     stops = [cb for cb in trainer.callbacks
              if isinstance(cb, pl.callbacks.EarlyStopping) and not isinstance(cb, EarlyStopping)]
     last_trainer_epoch = max(trainer_epochs, default=None)
@@ -325,19 +335,24 @@ def lightning_stop_record(trainer, values: dict[int, dict], trainer_epochs: dict
         return None
     cb = (fired or stops)[0]
     key = fitwatch_key(split_suffix(cb.monitor)[0])
-    seen = [(epoch, float(v[key])) for epoch, v in sorted(values.items())
-            if isinstance(v.get(key), (int, float)) and math.isfinite(v[key])]
-    if not seen:
+    seen, before = _values_of(values, key), _values_of(earlier or {}, key)
+    if not seen and not fired:
         return None
-    # the best of this fit's values, not cb.best_score: that one is left behind on the epoch a
-    # stopping_threshold fires, may be an earlier fit's (a callback reused) and lags min_delta
-    best_epoch, best = (min if cb.mode == "min" else max)(seen, key=lambda ev: ev[1])
+    first = min(trainer_epochs, default=0)
+    offset = trainer_epochs[first] - first if trainer_epochs else 0  # Lightning's epochs -> the run's
     stopped = bool(fired) and not (planned and int(cb.stopped_epoch) >= planned - 1)  # the last epoch ends anyway
     more = {}
-    keep = next((c for c in trainer.callbacks if isinstance(c, pl.callbacks.ModelCheckpoint)
-                 and c.monitor == cb.monitor and c.best_model_path), None)
-    if keep is not None:  # the epoch of this fit whose value its file was kept for (None: not this fit's)
-        more.update(checkpoint=keep.best_model_path, checkpoint_epoch=_epoch_of(keep.best_model_score, seen))
+    if seen:
+        best_epoch, best = _best(seen, before, cb.mode, getattr(cb, "best_score", None))
+        keep = next((c for c in trainer.callbacks if isinstance(c, pl.callbacks.ModelCheckpoint)
+                     and c.monitor == cb.monitor and c.best_model_path), None)
+        if keep is not None:  # the epoch whose value its file was kept for (None: not found)
+            at = _epoch_of(keep.best_model_score, seen)
+            more.update(checkpoint=keep.best_model_path, checkpoint_epoch=at if at is not None else
+                        _epoch_of(keep.best_model_score, before, latest=True))
+    else:  # it stopped the fit on a metric the run did not record
+        best_epoch = best = None
+        more["unrecorded"] = True
     said = getattr(cb, "stopping_reason_message", None)  # "Monitored metric ... Best score: 0.5. Signaling Trainer to stop."
     reason = (re.split(r"\s+(?:Best score:|Previous best value|Signaling Trainer)", said)[0].rstrip(". ") if said
               else f"{cb.monitor} did not improve for {cb.patience} checks")
@@ -345,19 +360,42 @@ def lightning_stop_record(trainer, values: dict[int, dict], trainer_epochs: dict
         criterion=f"lightning EarlyStopping(patience={cb.patience})", monitor=key, mode=cb.mode,
         best_epoch=best_epoch, best_value=best, stopped=stopped,
         stopped_epoch=trainer_epochs.get(int(cb.stopped_epoch), last), reason=reason, restored=False,
-        last_epoch=last, planned=planned,
+        last_epoch=last, planned=planned + offset if planned else planned,
         source="lightning", patience=int(cb.patience), min_delta=float(abs(cb.min_delta)), **more)
 
 
-def _epoch_of(score, seen: list[tuple[int, float]]) -> int | None:
+def _values_of(values: dict[int, dict], key: str) -> list[tuple[int, float]]:
+    """``(epoch, value)`` of ``key``, in epoch order, where it is a finite number."""
+    return [(epoch, float(v[key])) for epoch, v in sorted(values.items())
+            if isinstance(v.get(key), (int, float)) and math.isfinite(v[key])]
+
+
+def _best(seen: list, before: list, mode: str, score) -> tuple[int, float]:
+    """The best ``(epoch, value)``: this fit's (``seen``), or the latest of ``before`` whose value is the
+    callback's ``score`` when that is better than all of this fit's (its state came from them)."""
+    best_epoch, best = (min if mode == "min" else max)(seen, key=lambda ev: ev[1])
+    try:
+        score = float(score)
+    except (TypeError, ValueError, RuntimeError):
+        return best_epoch, best
+    better = score < best if mode == "min" else score > best
+    if math.isfinite(score) and better and not math.isclose(score, best, rel_tol=1e-5, abs_tol=1e-12):
+        at = _epoch_of(score, before, latest=True)
+        if at is not None:
+            return at, dict(before)[at]
+    return best_epoch, best
+
+
+def _epoch_of(score, seen: list[tuple[int, float]], latest: bool = False) -> int | None:
     """The epoch in ``seen`` ((epoch, value) pairs) whose value is ``score`` (a tensor, stored as float32
-    or not), or None."""
+    or not): the first (ModelCheckpoint keeps the first of tied values, a strict improvement), or the
+    ``latest``; None when none is."""
     try:
         score = float(score)
     except (TypeError, ValueError, RuntimeError):
         return None
     near = [epoch for epoch, v in seen if math.isclose(v, score, rel_tol=1e-5, abs_tol=1e-12)]
-    return near[0] if near else None  # ModelCheckpoint keeps the first of tied values (a strict improvement)
+    return (near[-1] if latest else near[0]) if near else None
 
 
 def _fired(cb) -> bool:

@@ -214,6 +214,15 @@ def _trainer_reason(metric: str, es, criterion: str) -> str | None:
     return f"{metric} did not improve{more} for {n} evaluation{'s' if n != 1 else ''} ({criterion})"
 
 
+def _run_epoch(trainer_epoch: int, trainer_epochs: dict[int, int]) -> int | None:
+    """The run's epoch of the Trainer's ``trainer_epoch``: this train()'s map, else (an epoch before a
+    resume from a checkpoint) shifted as this train()'s epochs are."""
+    if trainer_epoch in trainer_epochs or not trainer_epochs:
+        return trainer_epochs.get(trainer_epoch)
+    k, v = min(trainer_epochs.items())
+    return trainer_epoch + v - k if trainer_epoch + v - k >= 0 else None
+
+
 def trainer_stop_record(args, state, stops: list, trainer_epochs: dict[int, int], planned: int | None,
                         last: int | None, ended_early: bool) -> dict | None:
     """The stop record of the Trainer's own early stopping and best-model loading after ``train()``: the
@@ -245,24 +254,26 @@ def trainer_stop_record(args, state, stops: list, trainer_epochs: dict[int, int]
         tail = str(state.best_model_checkpoint).rstrip("/\\").rsplit("-", 1)[-1]
         step = int(tail) if tail.isdigit() else None
     evals = [r for r in getattr(state, "log_history", ()) if metric in r]
-    at = next((r.get("epoch") for r in evals if r.get("step") == step), None) if step is not None else \
-        next((r.get("epoch") for r in evals if number(r[metric]) == best_value), None)  # no checkpoint saved
+    best_row = next((r for r in evals if r.get("step") == step), None) if step is not None else \
+        next((r for r in evals if number(r[metric]) == best_value), None)  # no checkpoint saved
+    at = None if best_row is None else best_row.get("epoch")
     if best_value is None or at is None:
         return None
     epoch_of = lambda e: max(0, math.ceil(float(e) - 1e-6) - 1)  # noqa: E731 - epoch 1.0 ends the run's epoch 0
-    best_epoch = trainer_epochs.get(epoch_of(at))
+    best_epoch = _run_epoch(epoch_of(at), trainer_epochs)
     later = [r for r in evals if r.get("epoch") is not None and epoch_of(r["epoch"]) == epoch_of(at)][-1:]
-    mid = bool(later) and (later[0].get("step") != step if step is not None else number(later[0][metric]) != best_value)
+    mid = bool(later) and later[0] is not best_row  # the best is not the evaluation the run stores for its epoch
     fired = next((es for es in stops if es.early_stopping_patience_counter >= es.early_stopping_patience), None)
     stopped = ended_early and fired is not None
     es = fired or (stops[0] if stops else None)
     criterion = ("load_best_model_at_end" if es is None else
                  f"transformers EarlyStoppingCallback(early_stopping_patience={es.early_stopping_patience})")
     more = {"patience": es.early_stopping_patience} if es is not None else {}
-    if restored:
-        more.update(checkpoint=str(state.best_model_checkpoint), checkpoint_epoch=best_epoch)
-    if mid and step is not None:  # a mid-epoch evaluation (eval_strategy="steps"): not the one stored for its epoch
-        more["best_step"] = int(step)
+    if restored:  # load_best_model_at_end did it, not the EarlyStoppingCallback (said beside fitwatch's rule)
+        more.update(checkpoint=str(state.best_model_checkpoint), checkpoint_epoch=best_epoch,
+                    restorer="load_best_model_at_end")
+    if mid and best_row.get("step") is not None:  # a mid-epoch evaluation (eval_strategy="steps")
+        more["best_step"] = int(best_row["step"])
     return framework_stop(
         criterion=criterion, monitor=monitor, mode="max" if getattr(args, "greater_is_better", False) else "min",
         best_epoch=best_epoch, best_value=best_value, stopped=stopped, stopped_epoch=last,

@@ -396,8 +396,9 @@ def stop_line(data: RunData) -> Text | None:
     best, monitor = stop.get("best_epoch"), stop.get("monitor") or "val_loss"
     session = stop.get("restored") and stop.get("restored_best_of") == "session"
     by = stop.get("restored_by") if stop.get("restored") else None  # a framework's restore beside fitwatch's rule
-    if by and stop.get("restored_epoch") != best:
-        by = f"; weights of epoch {stop.get('restored_epoch')} restored by {by}"
+    if by and (stop.get("restored_epoch") != best or stop.get("restored_step") is not None):
+        at = f" at step {stop['restored_step']}" if stop.get("restored_step") is not None else ""
+        by = f"; weights of epoch {stop.get('restored_epoch')}{at} restored by {by}"
     elif by:
         by = f", weights restored by {by}"
     elif stop.get("restored") and not session:

@@ -82,14 +82,18 @@ def add_early_stop(stop: dict, verdict, onset, findings, diagnosed: str = "val_l
             msg += f"; {kept}" + (": the overfitting was caught." if onset is not None else ".")
         elif stop.get("restore_hint"):  # a library's own stop that kept every round (XGBoost's Booster)
             msg += f"; the best round is {best}, but {stop['restore_hint']}."
+        elif best is None and stop.get("unrecorded"):  # Lightning's stop on a metric logged with logger=False
+            msg += (f"; it watched {stop.get('monitor')}, which the run did not record (logged with logger=False?), "
+                    f"so its best epoch is not known here.")
         elif best is None:  # NaN from the first epoch: no epoch to restore (a trial was told to restore "(None)")
             msg += "; no epoch had a finite value, so there was no best epoch to restore."
-        elif restored is False and best == last:
+        elif restored is False and best == last and stop.get("best_step") is None:  # (not a mid-epoch best)
             msg += f"; the model keeps the last epoch's weights, which are the best epoch's ({best})."
         elif restored is False and stop.get("checkpoint") and stop.get("checkpoint_epoch") == best:  # Lightning's
             msg += f"; the model keeps the last epoch's weights; the best epoch's ({best}) are in {stop['checkpoint']}."
         elif restored is False:
-            msg += f"; the model keeps the last epoch's weights, not the best epoch's ({best})."
+            step = f", step {stop['best_step']}" if stop.get("best_step") is not None else ""
+            msg += f"; the model keeps the last epoch's weights, not the best epoch's ({best}{step})."
             remedies = [_say("restore_best", stop)]
         else:
             msg += "."
@@ -120,7 +124,8 @@ def _kept(stop: dict, best, restored, rounds: bool) -> str:
     if stop.get("by") or rounds:
         return f"the model predicts with its best round ({best})"
     if restored and stop.get("restored_by"):
-        return f"the weights of epoch {best} were restored by {stop['restored_by']}"
+        at = f" (step {stop['restored_step']})" if stop.get("restored_step") is not None else ""
+        return f"the weights of epoch {best}{at} were restored by {stop['restored_by']}"
     step = f", step {stop['best_step']}" if stop.get("best_step") is not None else ""
     return f"the best weights (epoch {best}{step}) were restored"
 
