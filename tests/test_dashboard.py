@@ -704,3 +704,19 @@ def test_a_multi_head_run_is_filtered_by_any_head_and_annotated_per_head(tmp_pat
     assert ann["heads"] == {"cls_loss": {"best_epoch": 11, "onset_epoch": None},
                             "reg_loss": {"best_epoch": 4, "onset_epoch": 4}}
     assert (ann["best_epoch"], ann["onset_epoch"]) == (None, None)
+
+
+def test_a_multi_head_run_gives_each_heads_best_as_fitwatch_runs_does(tmp_path):
+    """A new user's trial: `fitwatch runs` gave val_cls_loss and val_reg_loss bests, the dashboard's list
+    and run page none ("–", best_val_loss null)."""
+    d = tmp_path / "store"
+    run = record_heads(d)
+    client = TestClient(create_app(d))
+    want = [{"key": "val_cls_loss", "best_epoch": 11, "best_value": pytest.approx(1 / 12 + 0.2)},
+            {"key": "val_reg_loss", "best_epoch": 4, "best_value": pytest.approx(0.6)}]
+    [listed] = get(client, "/api/runs")["runs"]
+    assert listed["best_val_loss"] is None and listed["heads"] == want
+    assert get(client, f"/api/runs/{run.id}")["heads"] == want
+    runs = subprocess.run([sys.executable, "-m", "fitwatch", "runs", "--dir", str(d), "--json"], capture_output=True,
+                          text=True, timeout=60)
+    assert json.loads(runs.stdout)[0]["heads"] == want

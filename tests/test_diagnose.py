@@ -145,7 +145,9 @@ def test_a_plateau_far_above_training_with_a_30_point_accuracy_gap_is_overfittin
     assert d.verdict == "overfitting", d
     ev = d.findings[0].evidence
     assert ev["smoothed_gap_end"] > 10 * ev["smoothed_train_loss_end"]
-    assert ev["train_accuracy"] - ev["val_accuracy"] > 0.2 and ev["smoothed_gap_end"] < ev["smoothed_gap_mid"]
+    assert ev["mean_train_accuracy_last_3"] - ev["mean_val_accuracy_last_3"] > 0.2 and ev["smoothed_gap_end"] < ev["smoothed_gap_mid"]
+    f = d.findings[0]  # the numbers say what they are (a trial read smoothed values as logged ones)
+    assert "values smoothed over" in f.message and "(means of the last 3 epochs)" in f.message, f.message
 
 
 def test_too_few_epochs_and_missing_validation():

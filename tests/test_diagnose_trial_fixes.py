@@ -562,3 +562,36 @@ def test_nan_detected_says_what_each_curve_became():
     f = next(f for f in fitwatch.diagnose({"loss": loss, "val_loss": val[:8] + [math.inf] * 3}).findings
              if f.code == "nan_detected")
     assert f.message == "loss and val_loss became infinite at epoch 8.", f.message
+
+
+def test_a_run_still_training_is_not_told_to_train_longer(tmp_path):
+    """A new user's trial: a run at epoch 6 of 40, still training, was told "Train longer." and "Train for
+    more epochs." by diagnose, the dashboard and the report; only a note said it was still training."""
+    run = fitwatch.Run("live", dir=tmp_path, diagnose=False, progress=False)
+    for e in run.epochs(40):
+        run.log_epoch(loss=2.0 * 0.7 ** e, val_loss=2.1 * 0.75 ** e + 0.3)
+        if e == 5:
+            d = fitwatch.diagnose("live", dir=tmp_path)
+            break
+    f = d.findings[0]
+    assert d.verdict == "still_improving" and f.evidence["in_progress"], d
+    assert "Train longer" not in f.message and f.message.endswith("The run is still training: let it go on.")
+    assert CATALOGUE["more_epochs"] not in remedies(d)
+    assert any(n.startswith("the run is still training (5 epochs so far)") for n in d.notes), d.notes
+    run.finish()
+    d = fitwatch.diagnose("live", dir=tmp_path)  # ended at epoch 5 of 40: now it is told
+    assert d.findings[0].message.endswith("Train longer.") and CATALOGUE["more_epochs"] in remedies(d)
+
+
+def test_no_ratio_to_a_training_error_of_0():
+    """A new user's trial, judged with --monitor val_accuracy on a run whose training accuracy reached 1.0:
+    the message said "no ratio to it", the evidence gave relative_to_train and train_val_gap of 1.3e+11."""
+    x = np.arange(40)
+    acc = np.minimum(1.0, 0.5 + 0.05 * x)
+    vacc = np.minimum(0.87, 0.45 + 0.04 * x)
+    d = fitwatch.diagnose({"loss": list(np.exp(-x / 5)), "val_loss": list(0.4 + np.exp(-x / 5)),
+                           "accuracy": list(acc), "val_accuracy": list(vacc)}, monitor="val_accuracy")
+    for f in d.findings:
+        for key in ("relative_to_train", "smoothed_relative_to_train", "train_val_gap", "smoothed_train_val_gap"):
+            v = f.evidence.get(key)
+            assert v is None or v < 1e6, (f.code, key, v)

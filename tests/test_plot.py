@@ -459,4 +459,20 @@ def test_a_report_marks_a_heads_nan_on_its_panel_only(tmp_path):
     marked = {f["layout"]["yaxis"]["title"]["text"]: [s.get("name") for s in f["layout"]["shapes"]
                                                       if "NaN" in (s.get("name") or "")]
               for f in figures(out.read_text(encoding="utf-8"))["panels"]}
-    assert marked == {"reg_loss": ["heads.csv · NaN/inf from epoch 8"], "cls_loss": []}
+    assert marked == {"reg_loss": ["NaN/inf from epoch 8"], "cls_loss": []}  # one run: its heads drawn as one run's
+
+
+def test_a_report_of_a_multi_head_log_marks_each_heads_best_and_onset_on_its_panel(tmp_path):
+    """A new user's trial: the report of a multi-head run drew no best-epoch line and no overfitting band
+    on any panel (plot and the dashboard drew each head's)."""
+    src, out = _yolo_csv(tmp_path / "results.csv"), tmp_path / "r.html"
+    assert main(["report", str(src), "-o", str(out)]) == 0
+    from test_report import figures
+
+    panels = {f["layout"]["yaxis"]["title"]["text"]: f for f in figures(out.read_text(encoding="utf-8"))["panels"]}
+    for d in fitwatch.diagnose(src).runs:
+        f = panels[d.monitor.removeprefix("val_")]
+        lines = [s["x0"] for s in f["layout"]["shapes"] if s["type"] == "line" and s["line"]["dash"] == "dot"]
+        assert lines == [d.best_epoch], (d.monitor, f["layout"]["shapes"])
+        bands = [s["x0"] for s in f["layout"]["shapes"] if s["type"] == "rect"]
+        assert bands == ([d.onset_epoch] if d.onset_epoch is not None else []), (d.monitor, bands)

@@ -196,7 +196,7 @@ def cmd_runs(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from fitwatch.show import tables
+    from fitwatch.show import logfile, tables
 
     try:
         store = open_store(args.dir)
@@ -227,22 +227,9 @@ def cmd_show(args) -> int:
         raise UserError(f"run {data.name!r} has no metric {args.monitor!r}: --monitor takes one of "
                         f"{', '.join(keys) or '(no metric logged)'}")
     monitor = ("+" if higher_is_better(args.monitor) else "") + args.monitor if args.monitor else None
-    monitor, heads = (monitor, []) if monitor else run_best_keys(data)  # the judged score's best, each head's
+    monitor, heads = (monitor, []) if monitor else logfile.run_best_keys(data)  # the judged score's best, each head's
     tables.print_show(data, tables.make_console(), last=args.last, show_all=args.show_all, monitor=monitor, heads=heads)
     return 0
-
-
-def run_best_keys(data) -> tuple[str | None, list[str]]:
-    """What ``fitwatch show`` and ``fitwatch runs`` give the best of for a stored run when no
-    ``--monitor`` names a curve (:func:`fitwatch.show.logfile.best_keys` of its curves): the score the
-    diagnosis judges instead of a validation loss, or each head's validation curve (``val_reg_loss``...);
-    ``(None, [])`` for a run without an epoch or with a validation loss."""
-    if not len(data.epochs):
-        return None, []
-    from fitwatch.diagnosis.curves import Curves
-    from fitwatch.show.logfile import best_keys
-
-    return best_keys(Curves.from_run(data))
 
 
 def _show_layers(data) -> int:

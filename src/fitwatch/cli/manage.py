@@ -153,6 +153,7 @@ def _confirm(question: str) -> bool:
 def list_runs(args) -> int:
     """``fitwatch runs``: the runs (those tagged ``--tag`` only), with config columns and tags."""
     from fitwatch.show import tables
+    from fitwatch.show.logfile import head_bests
 
     tag, wanted = getattr(args, "tag", None), getattr(args, "config", None)
     store = open_store(args.dir)
@@ -160,7 +161,7 @@ def list_runs(args) -> int:
         runs = store.labelled_runs(tag=tag)
         every = sorted({t for r in store.labelled_runs() for t in r["tags"]}) if tag and not runs else []
         for r in runs:
-            r["heads"] = _head_bests(store, r)
+            r["heads"] = head_bests(store, r)
     finally:
         store.close()
     if tag and not runs:
@@ -175,24 +176,6 @@ def list_runs(args) -> int:
     keys = config_columns(runs, wanted, console)
     tables.print_runs(runs, console, store_path=store.path, config_keys=keys)
     return 0
-
-
-def _head_bests(store, r: dict) -> list[dict]:
-    """A multi-head model's best of each head (``tables.head_best``, as ``fitwatch show`` says it), for a
-    run without a best val_loss that may have heads: one whose stored diagnosis has several verdicts,
-    or that has none stored (still running, killed); without heads, the best of the curve the diagnosis
-    judges instead of a validation loss (a validation accuracy: ``run_best_keys``); empty for any other."""
-    from fitwatch.cli.commands import run_best_keys
-    from fitwatch.show.tables import head_best
-
-    best, stored = r.get("best_val_loss"), (r.get("info") or {}).get("diagnosis")
-    if best is not None and best == best or not r.get("epochs") \
-            or isinstance(stored, dict) and stored.get("verdict") and not stored.get("verdicts") \
-            and stored.get("monitor") in (None, "val_loss", "loss"):
-        return []
-    data = store.load(r["id"])
-    judged, heads = run_best_keys(data)
-    return [b for b in (head_best(data, k) for k in ([judged] if judged else heads)) if b is not None]
 
 
 def config_columns(runs: list[dict], wanted: str | None, console) -> list[str]:

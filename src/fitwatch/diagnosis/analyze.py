@@ -30,7 +30,7 @@ from fitwatch.diagnosis.checks.instability import early_jump, diverged, first_no
 from fitwatch.diagnosis.checks.chance import accuracy_rose, at_chance, no_skill
 from fitwatch.diagnosis.checks.learning import gained_nothing, no_floor, not_learning
 from fitwatch.diagnosis.checks.overfitting import overfitting
-from fitwatch.diagnosis.checks.progress import fits_training, plateau, still_improving
+from fitwatch.diagnosis.checks.progress import fits_training, plateau, still_improving, while_training
 from fitwatch.diagnosis.checks.short import too_few_epochs, too_short_to_settle
 from fitwatch.diagnosis.checks.schedule import lr_decayed_early, lr_raised
 from fitwatch.diagnosis.checks.validation import validation_signs
@@ -400,6 +400,8 @@ def _assemble(curves: Curves, verdict, best, onset, findings, notes, monitor) ->
         add_early_stop(curves.stop, verdict, onset, findings, diagnosed=monitor,
                        rounds=curves.context.get("model") == "boosting", falling=_falling_to(curves, monitor, best),
                        diagnosed_best=best)
+    if curves.context.get("in_progress"):
+        while_training(findings)  # still improving while it trains: not told to train longer
     in_units(findings, curves.unit)  # "evaluation 14", a Trainer's log evaluated in mid-epoch
     return Diagnosis(verdict=verdict, best_epoch=best, onset_epoch=onset, findings=findings, source=curves.source,
                      name=curves.name, epochs=len(curves), monitor=monitor, notes=notes, unit=curves.unit, _curves=curves)

@@ -309,6 +309,8 @@ class Curves:
             context = {}
             notes.append(f"the run's config was not used as evidence: {e}")
         context = {**_preflight_context(info.get("preflight")), **_framework_context(info), **context}  # the config's win
+        if any(n.startswith("the run is still training") for n in notes):
+            context["in_progress"] = True  # a verdict on the epochs so far: not told to train longer
         return cls(epochs=epochs, series=series, name=data.name, source=f"run:{data.name}",
                    stop=stop if isinstance(stop, dict) else None, missing=missing, notes=notes,
                    context=context, inside=Inside.from_run(data),

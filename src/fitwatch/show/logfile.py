@@ -17,7 +17,7 @@ from fitwatch.core.names import split_key
 from fitwatch.show.tables import print_show
 from fitwatch.store.rundata import RunData
 
-__all__ = ["curves_as_run", "print_show_curves"]
+__all__ = ["curves_as_run", "print_show_curves", "best_keys", "run_best_keys", "head_bests"]
 
 
 def curves_as_run(curves) -> RunData:
@@ -90,3 +90,32 @@ def judged_instead(curves) -> str | None:
     if m == "val_loss" or m not in curves.series:
         return None
     return ("+" if higher_is_better(m) else "") + m
+
+
+def run_best_keys(data) -> tuple[str | None, list[str]]:
+    """What ``fitwatch show`` and ``fitwatch runs`` give the best of for a stored run when no
+    ``--monitor`` names a curve (:func:`fitwatch.show.logfile.best_keys` of its curves): the score the
+    diagnosis judges instead of a validation loss, or each head's validation curve (``val_reg_loss``...);
+    ``(None, [])`` for a run without an epoch or with a validation loss."""
+    if not len(data.epochs):
+        return None, []
+    from fitwatch.diagnosis.curves import Curves
+
+    return best_keys(Curves.from_run(data))
+
+
+def head_bests(store, r: dict) -> list[dict]:
+    """A multi-head model's best of each head (``tables.head_best``, as ``fitwatch show`` says it; ``fitwatch runs`` and the dashboard give them), for a
+    run without a best val_loss that may have heads: one whose stored diagnosis has several verdicts,
+    or that has none stored (still running, killed); without heads, the best of the curve the diagnosis
+    judges instead of a validation loss (a validation accuracy: ``run_best_keys``); empty for any other."""
+    from fitwatch.show.tables import head_best
+
+    best, stored = r.get("best_val_loss"), (r.get("info") or {}).get("diagnosis")
+    if best is not None and best == best or not r.get("epochs") \
+            or isinstance(stored, dict) and stored.get("verdict") and not stored.get("verdicts") \
+            and stored.get("monitor") in (None, "val_loss", "loss"):
+        return []
+    data = store.load(r["id"])
+    judged, heads = run_best_keys(data)
+    return [b for b in (head_best(data, k) for k in ([judged] if judged else heads)) if b is not None]

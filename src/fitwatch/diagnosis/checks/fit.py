@@ -114,9 +114,10 @@ def _good_fit(ctx: Context, level: float, gap: float, unknown: bool = False) -> 
           "smoothed_end": main.end, "relative_level": level}
     if cl is not None and cv is not None:
         # the gap the message states: the last epoch's, as logged (the rule read the smoothed ends')
-        ev["smoothed_train_val_gap"] = gap
+        # relative to training: none to a training value of 0 (an error of 0, judged on an accuracy)
+        ev["smoothed_train_val_gap"] = gap if abs(cl.end) > 1e-12 else None
         gap = abs(float(cv.y[-1]) - float(cl.y[-1])) / max(abs(float(cl.y[-1])), 1e-12)
-        ev["train_val_gap"] = gap
+        ev["train_val_gap"] = gap if abs(float(cl.y[-1])) > 1e-12 else None
     # a curve that still falls at each of its last epochs has not "settled": it creeps (a validation loss
     # at an accuracy of 1.0 growing more confident, which still_improving leaves out)
     how = "fell and still creep down at each epoch" if falling_to_the_end(main, t) else "fell and settled"

@@ -63,12 +63,16 @@ def plateau_gap(ctx: Context) -> Verdict | None:
             and not improving):
         return None
     m = int(np.flatnonzero(cv.s <= cv.start - t.plateau_fraction * cv.drop)[0])
-    ev = {"best_val_loss": float(cv.y.min()), "plateau_epoch": Ek(m), "smoothed_val_loss_end": cv.end,
-          "smoothed_train_loss_end": cl.end, "smoothed_gap_end": gap_end, "smoothed_gap_mid": gap_mid,
-          "train_accuracy": a, "val_accuracy": va, "val_gain_last_epochs": gained}
+    # the numbers say what they are: the losses smoothed, the accuracies means of the last 3 epochs (a trial
+    # read them as logged values)
+    ev = {"best_val_loss": float(cv.y.min()), "plateau_epoch": Ek(m), "smoothed_val_loss_at_plateau": float(cv.s[m]),
+          "smoothed_val_loss_end": cv.end, "smoothed_train_loss_end": cl.end, "smoothed_gap_end": gap_end,
+          "smoothed_gap_mid": gap_mid, "mean_train_accuracy_last_3": a, "mean_val_accuracy_last_3": va,
+          "val_gain_last_epochs": gained}
     msg = (f"Validation loss reached a plateau around epoch {Ek(m)} ({cv.s[m]:.4g}, {cv.end:.4g} at the end) "
-           f"far above training ({cl.end:.4g}), and training accuracy ends at {a:.3f} against {va:.3f} on "
-           f"validation: the model fits its training data much better than it generalises.")
+           f"far above training ({cl.end:.4g}; values smoothed over {window(n, t)} epochs), and training accuracy "
+           f"ends at {a:.3f} against {va:.3f} on validation (means of the last 3 epochs): the model fits its "
+           f"training data much better than it generalises.")
     return Verdict("overfitting", primary("overfitting", [Ek(m), ctx.span[1]], ev, msg,
                                           remedies_for("overfitting", first=["weight_decay"])), onset=m)
 

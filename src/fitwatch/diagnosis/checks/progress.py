@@ -16,7 +16,7 @@ import numpy as np
 from fitwatch.diagnosis.checks.context import MAD, Context, CurveStats, Verdict, noise, primary
 from fitwatch.diagnosis.checks.short import short_warning
 from fitwatch.diagnosis.findings import Finding
-from fitwatch.diagnosis.remedies import remedies_for
+from fitwatch.diagnosis.remedies import CATALOGUE, VARIANTS, remedies_for
 
 
 def still_improving(ctx: Context) -> Verdict | None:
@@ -135,6 +135,21 @@ def converged_by_own_test(ctx: Context) -> bool | None:
     if stop.get("converged") is None or ctx.main is not ctx.cl or ctx.cv is not None or stop.get("monitor") != "loss":
         return None
     return bool(stop["converged"])
+
+
+def while_training(findings) -> None:
+    """A run still training (``context["in_progress"]``): a curve still improving is what the epochs to
+    come are for, so it is not told to train longer ("Train longer.", "Train for more epochs." in any
+    framework's words); the message says the run goes on instead."""
+    more = {CATALOGUE["more_epochs"], *(v["more_epochs"] for v in VARIANTS.values() if "more_epochs" in v)}
+    for f in findings:
+        if f.code != "still_improving":
+            continue
+        f.message = f.message.replace("the run stopped while it was still learning. Train longer.",
+                                      "it is still learning, and the run is still training.")
+        f.message = f.message.replace(" Train longer.", " The run is still training: let it go on.")
+        f.remedies = [r for r in f.remedies if r not in more]
+        f.evidence["in_progress"] = True
 
 
 def _longer(decayed: tuple | None) -> str:

@@ -52,9 +52,12 @@ def generalization_gap(ctx: Context) -> Finding | None:
     raw, train = float(cv.y[-1] - cl.y[-1]), float(cl.y[-1])
     said, base, how = (raw, train, "") if raw > 0 else (g_end, float(cl.s[-1]), " (smoothed)")
     said_rel = said / max(abs(base), 1e-12)
+    # no ratio to a training value at or below 0 (an error of 0: a training accuracy of 1.0 judged with
+    # --monitor val_accuracy gave 1.3e+11): the evidence says None
     return Finding(
         "generalization_gap", sev, [ctx.Ek(n // 2), ctx.span[1]],
-        {"gap_end": raw, "smoothed_gap_end": g_end, "relative_to_train": said_rel, "smoothed_relative_to_train": rel,
+        {"gap_end": raw, "smoothed_gap_end": g_end, "relative_to_train": said_rel if base > 0 else None,
+         "smoothed_relative_to_train": rel if float(cl.end) > 0 else None,
          "trend_second_half": trend, "growing": growing},
         f"Validation loss ends {said:.4g} above training{how} ("
         + ("the training loss is at or below 0: no ratio to it" if base <= 0 else

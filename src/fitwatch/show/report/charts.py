@@ -68,7 +68,7 @@ def panel_figure(panel: Panel, runs: list[ReportRun]) -> dict:
     ``curves`` lists the traces the smoothing slider redraws: each one's index in ``data``, and, when
     the trace is downsampled, the full finite series (``x``, ``y``) the page smooths (then downsamples
     as :func:`fitwatch.smoothing.downsample` does)."""
-    single = len(runs) == 1
+    single = len({r.run for r in runs}) == 1  # one run (a multi-head model's heads are one run's)
     others = [s for _, s, _ in panel.curves if s not in style.SPLIT_COLORS]
     train_only = all(s == "train" for _, s, _ in panel.curves)  # a learning rate...: named by itself
     data, shapes, curves = [], [], []
@@ -88,7 +88,7 @@ def panel_figure(panel: Panel, runs: list[ReportRun]) -> dict:
             # a group per curve: its faint raw copy, when smoothed, hides and shows with it
             "legendgroup": f"curve-{len(data)}" if single else f"run-{r.run}",
         })
-    for r in runs:
+    for r in _marked(runs, panel, single):
         data += _best_marker(r, panel, single)
         shapes += _marks(r, panel, single)
     log_axis = _log_axis([t["y"] for t in data])
@@ -112,6 +112,15 @@ def panel_figure(panel: Panel, runs: list[ReportRun]) -> dict:
     }
     return {"id": panel.id, "data": data, "layout": layout, "scale": "log" if log else "linear",
             "log_axis": log_axis, "curves": curves}
+
+
+def _marked(runs: list[ReportRun], panel: Panel, single: bool) -> list[ReportRun]:
+    """The runs whose marks a panel draws: each run's; for one multi-head model (its heads, one
+    ReportRun each), the head judged on this panel's metric (``val_cls_loss`` on ``cls_loss``), none on
+    a panel of no head (a trial's report drew no best line and no onset band on any head's panel)."""
+    if not single or len(runs) == 1:
+        return runs
+    return [r for r in runs if r.diagnosis is not None and split_key(r.diagnosis.monitor or "")[1] == panel.metric]
 
 
 def _epoch_span(runs: list[ReportRun]) -> int:
@@ -168,7 +177,7 @@ def _marks(r: ReportRun, panel: Panel, single: bool) -> list[dict]:
     """Shapes, each with its legend entry: the best epoch (dotted, with the star), the overfitting
     onset (a shaded band), the early stop (dash-dot) and the first NaN or inf (dashed); with several
     runs only each run's stop."""
-    if not any(pr is r for pr, _, _ in panel.curves):
+    if not any(pr.run == r.run for pr, _, _ in panel.curves):  # (a head's curves are drawn as its run's)
         return []
     stop = r.curves.stop or {}
     stopped = stop.get("stopped_epoch") if stop.get("stopped") else None

@@ -313,8 +313,13 @@ function renderRuns(table, count, compareBtn) {
       if (box.checked) listState.selected.add(r.id); else listState.selected.delete(r.id);
       updateCompare(compareBtn);
     });
-    const best = r.best_val_loss === null ? el("span", {class: "muted"}, "–")
-      : el("span", {}, fmt(r.best_val_loss), el("span", {class: "muted"}, ` @ ${r.best_epoch}`));
+    // no val_loss: each head's best (val_reg_loss...), or the judged score's, as `fitwatch runs` gives them
+    const heads = r.heads || [];
+    const best = r.best_val_loss !== null
+      ? el("span", {}, fmt(r.best_val_loss), el("span", {class: "muted"}, ` @ ${r.best_epoch}`))
+      : heads.length ? el("span", {}, heads.map((h, i) => el("span", {class: "head-best"}, i ? "; " : "",
+          el("span", {class: "muted"}, `${h.key} `), fmt(h.best_value), el("span", {class: "muted"}, ` @ ${h.best_epoch}`))))
+      : el("span", {class: "muted"}, "–");
     body.appendChild(el("tr", {dataset: {id: r.id}},
       el("td", {class: "check"}, box),
       el("td", {class: "name"}, el("a", {href: `#/run/${r.id}`, class: "run-link"}, r.name),
@@ -534,6 +539,7 @@ function renderHead(head, state) {
     `#${d.id}`,
     `${d.epochs} epoch${d.epochs === 1 ? "" : "s"}`,
     d.best_val_loss !== null ? `best val loss ${fmt(d.best_val_loss)} @ epoch ${d.best_epoch}` : null,
+    ...(d.best_val_loss === null ? (d.heads || []).map((h) => `best ${h.key} ${fmt(h.best_value)} @ epoch ${h.best_epoch}`) : []),
     `started ${fmtTime(d.started_at)}`,
     `duration ${fmtDuration(d.duration_s)}`,
   ].filter(Boolean);
