@@ -595,3 +595,24 @@ def test_no_ratio_to_a_training_error_of_0():
         for key in ("relative_to_train", "smoothed_relative_to_train", "train_val_gap", "smoothed_train_val_gap"):
             v = f.evidence.get(key)
             assert v is None or v < 1e6, (f.code, key, v)
+
+
+def test_a_learning_rate_too_high_is_not_told_to_be_raised():
+    """A new user's trial, SGD at lr 0.5 on digits: validation 0.75 at epoch 0 (accuracy 0.78), then 1.49,
+    1.93... to 1.67 (accuracy 0.29); it was not_learning with lr_too_low, "Raise the learning rate" first,
+    and "fell from 1.403 to at best 1.403 (49.4% lower)". And batch 1 at lr 0.5, the training loss above
+    the no-skill level the run states (ln 10), was told the same."""
+    loss = [1.4025, 1.5706, 1.8064, 1.6871, 1.6866, 1.8336, 1.7755, 1.7417, 1.7347, 1.717, 1.7088, 1.6924, 1.6893,
+            1.6809, 1.6703]
+    val = [0.7523, 1.4873, 1.9346, 1.8736, 1.9654, 1.7926, 1.7486, 1.784, 1.7505, 1.7156, 1.6911, 1.7181, 1.6824,
+           1.6756, 1.6741]
+    for context in ({}, {"classes": 10}):
+        d = fitwatch.diagnose({"loss": loss, "val_loss": val}, context=context)
+        assert "lr_too_low" not in codes(d) and "lr_too_high" in codes(d), d
+        assert remedies(d)[0] == CATALOGUE["lr_down"] and CATALOGUE["lr_up"] not in remedies(d)
+        assert d.findings[0].message.startswith("Validation loss jumped from 0.7523 to 1.965 at epoch 4"), d
+    rng = np.random.default_rng(0)
+    noisy = list(2.44 + 0.03 * rng.standard_normal(20))
+    d = fitwatch.diagnose({"loss": noisy, "val_loss": list(2.5 + 0.15 * rng.standard_normal(20))},
+                          context={"classes": 10})
+    assert "lr_too_low" not in codes(d) and CATALOGUE["lr_up"] not in remedies(d), d

@@ -218,9 +218,19 @@ def not_learning(ctx: Context) -> Verdict | None:
     # a classifier at chance whose loss never came down from far above ln k: it blew up in its first epoch
     above = None if jump or blew or c is not ctx.cl else sits_above_chance(c.y, ctx.acc, t.chance_acc_high)
     fell = max(drops.values(), default=0) >= 0.5  # it fell a lot, to no better than no skill
+    # a step too large, not too small: validation jumped far above where it started (a run that learned at
+    # its first epoch, then lost it: SGD at lr 0.5, validation 0.75 -> 1.93, accuracy 0.78 -> 0.29), or the
+    # training loss sits above the no-skill level, worse than a constant guess (batch 1 at lr 0.5: 2.41 over
+    # ln 10): a new user's trial was told "smooth but flat: raise the learning rate" for both
+    val_jumped = not (jump or blew) and ctx.cv is not None and c is not ctx.cv and spiked(ctx.cv.y, t.end_above_start)
+    # (the floor the run states: one guessed from an accuracy near 1/k can be ln 9 for ln 10; and not a loss
+    # that fell to it, learning the mean)
+    overshoot = val_jumped or not (jump or blew or fell) and (
+        floor is not None and ctx.stated_floor and ctx.cl is not None
+        and float(np.median(ctx.cl.y[ctx.cl.n // 2:])) > floor * (1 + t.no_skill_margin))
     lost = None if jump or blew or above is not None else _lost_accuracy(ctx, floor)
     # a loss that fell a long way (to no better than no skill) moved: not a learning rate too small
-    first = ["lr_down"] if jump or blew else ["check_data"] if fell or not smooth else ["lr_up"]
+    first = ["lr_down"] if jump or blew or overshoot else ["check_data"] if fell or not smooth else ["lr_up"]
     if no_skill_r2:
         ev["best_r2"] = float(r2.max())
     if val_fixed:
@@ -231,23 +241,28 @@ def not_learning(ctx: Context) -> Verdict | None:
     if jump:
         top = int(np.argmax(c.y))
         ev.update(first_value=float(c.y[0]), peak=float(c.y[top]), peak_epoch=ctx.Ek(top))
+    # the drop of the curve the message quotes (it quoted the training loss's values with validation's
+    # drop: "fell from 1.403 to at best 1.403 (49.4% lower)")
+    quoted = (1 - low / start) if start > 0 and low <= start else 0.0
     finding = primary(
         "not_learning", span, ev,
         (f"The loss jumped from {c.y[0]:.4g} to {ev['peak']:.4g} at epoch {ev['peak_epoch']} and never came back "
          f"below where it started (at best {float(c.y.min()):.4g})" if jump else
+         _lost_it(ctx.cv, ctx.Ek) if val_jumped else
          f"The loss fell from {start:.4g} to {low:.4g} but learned nothing that counts" if fell else
-         f"The loss fell from {start:.4g} to at best {low:.4g} ({100 * max(drops.values()):.1f}% lower), no "
+         f"The loss fell from {start:.4g} to at best {low:.4g} ({100 * quoted:.1f}% lower), no "
          f"more than its own epoch-to-epoch noise ({t.noise_k:g} x {c.sigma:.3g})"
-         if max(drops.values(), default=0) >= t.learn_drop and floor is None else
+         if quoted >= t.learn_drop and floor is None else
          f"The loss hardly moved: from {start:.4g} to at best {low:.4g} "
-         f"({100 * max(drops.values(), default=0):.1f}% lower)")
+         f"({100 * quoted:.1f}% lower)")
         + (_at_floor(ctx, floor) if floor is not None else ".")
         + (f" R\u00b2 never rose above {ev['best_r2']:.3f}: the model predicts no better than the mean of the "
            f"targets." if no_skill_r2 else ""),
         # a loss that fell a long way moved under its optimizer: the rate, the updates and the
         # initialisation let it fall (a regression down 72 % to its target's variance was told to raise it)
         remedies_for("not_learning", first=first,
-                     drop=("lr_up", "optimizer_state", "init", "relu") if fell and not (jump or blew) else ()))
+                     drop=("lr_up", "optimizer_state", "init", "relu") if fell and not (jump or blew) else
+                     ("lr_up",) if overshoot else ()))
     if one_class is not None and not jump:  # the accuracy says what the loss's fall was worth
         finding.message = _one_class(one_class, ctx.acc is not None, start, low, _frozen_since(ctx.vacc, ctx.Ek))
     if val_fixed:  # the one thing to say: the judged curve never moved
@@ -262,7 +277,8 @@ def not_learning(ctx: Context) -> Verdict | None:
         return Verdict("not_learning", finding)
     if above is not None:  # what a frozen accuracy or a constant validation loss shows: the blow-up's outputs
         _blown_above(finding, c, ctx, above)
-    if jump or blew or above is not None:  # a step too large threw the model out of its starting basin: not a learning rate too small
+    if jump or blew or overshoot or above is not None:  # a step too large threw the model out of its starting basin: not a learning rate too small
+        ev["overshoot"] = overshoot
         return Verdict("not_learning", finding, [lr_high(span, ev)])
     extra = []
     if smooth and not fell and one_class is None and not val_fixed:  # those have their own cause
@@ -270,6 +286,15 @@ def not_learning(ctx: Context) -> Verdict | None:
                              "The curve is smooth but flat: a learning rate far too small is the usual "
                              "cause.", remedies_for("lr_too_low")))
     return Verdict("not_learning", finding, extra)
+
+
+def _lost_it(cv, Ek) -> str:
+    """What a validation curve that jumped far above its first value says: the first epochs learned,
+    the steps after lost it."""
+    top = int(np.nanargmax(cv.y))
+    return (f"Validation loss jumped from {cv.y[0]:.4g} to {cv.y[top]:.4g} at epoch {Ek(top)} and ends at "
+            f"{cv.y[-1]:.4g}, far above where it started: what the first epochs learned was lost, and the loss "
+            f"never came back")
 
 
 def _memorised(ctx: Context, floor: float, drops: dict) -> Finding:
