@@ -616,3 +616,22 @@ def test_a_learning_rate_too_high_is_not_told_to_be_raised():
     d = fitwatch.diagnose({"loss": noisy, "val_loss": list(2.5 + 0.15 * rng.standard_normal(20))},
                           context={"classes": 10})
     assert "lr_too_low" not in codes(d) and CATALOGUE["lr_up"] not in remedies(d), d
+
+
+def test_the_class_count_the_run_states_is_the_one_chance_is_read_against():
+    """A new user's trial: one tanh unit on 10-class digits, loss 2.40 -> 1.75 at an accuracy of 0.21 (twice
+    chance), with classes=10 stated, was not_learning "at the no-skill level the run states (2.303)" (the
+    accuracy's guess, ln 6, won over the count stated); lr 10 with classes=10 was said to sit at ln(11)."""
+    loss = [2.4008, 2.1464, 1.9912, 1.9056, 1.8606, 1.8288, 1.8149, 1.7983, 1.7924, 1.784, 1.7812, 1.7742, 1.7702,
+            1.7682, 1.7692, 1.7633, 1.7607, 1.7582, 1.7576, 1.7657, 1.7547, 1.7503, 1.751, 1.7529, 1.7458]
+    acc = [0.1525, 0.215, 0.2075, 0.2192, 0.2058, 0.1917, 0.2067, 0.2075, 0.2192, 0.2067, 0.2142, 0.1992, 0.1975,
+           0.2125, 0.2075, 0.2, 0.2208, 0.2192, 0.2025, 0.2183, 0.225, 0.225, 0.2042, 0.2208, 0.2225]
+    val = [v + 0.04 for v in loss]
+    d = fitwatch.diagnose({"loss": loss, "val_loss": val, "accuracy": acc, "val_accuracy": [a - 0.02 for a in acc]},
+                          context={"classes": 10})
+    assert d.verdict == "underfitting" and "no-skill level the run states" not in str(d), d
+    flat = [39.1] + [2.45 + 0.01 * (i % 3) for i in range(19)]
+    d = fitwatch.diagnose({"loss": flat, "val_loss": [2.44 + 0.005 * (i % 4) for i in range(20)],
+                           "accuracy": [0.1 + 0.002 * (i % 3) for i in range(20)], "val_accuracy": [0.1] * 20},
+                          context={"classes": 10})
+    assert "ln(10) = 2.303" in d.findings[0].message and "ln(11)" not in str(d), d

@@ -212,6 +212,7 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
     Ek = lambda i: E(int(idx[min(max(i, 0), idx.size - 1)])) if idx.size else E(0)  # noqa: E731
 
     w = window(idx.size, t)
+    stated = curves.context.get("classes") if on_loss else None  # the class count the run states, if any
     cl = CurveStats(Lf, w, start=l_start) if Lf is not None and Lf.size else None
     cv = CurveStats(Vf, w) if Vf is not None and Vf.size else None
     main = cv or cl  # the curve that decides the best epoch and "still improving"
@@ -221,7 +222,7 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
                    findings=findings, notes=notes,
                    stated_floor=on_loss and ("baseline" in curves.context or "classes" in curves.context),
                    r2=_r2(curves, idx) if on_loss else None,
-                   chance=_one_class_count(at_chance(cl and cl.y, acc, t), at_chance(cv and cv.y, vacc, t)),
+                   chance=_one_class_count(at_chance(cl and cl.y, acc, t, stated), at_chance(cv and cv.y, vacc, t, stated)),
                    ranks=_ranks(curves, idx, t) if on_loss else None, lr_decayed=decayed_lr(curves),
                    other_train=curves.series["loss"][idx] if L is None and other else None)
 

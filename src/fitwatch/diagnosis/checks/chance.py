@@ -31,13 +31,14 @@ def no_skill(start: float) -> float | None:
     return None
 
 
-def at_chance(loss: np.ndarray | None, acc: np.ndarray | None, t) -> float | None:
+def at_chance(loss: np.ndarray | None, acc: np.ndarray | None, t, classes: int | None = None) -> float | None:
     """ln k when a classifier sits at chance over the second half of its epochs: its accuracy at
     about 1/k (between ``chance_acc_low``/k and ``chance_acc_high``/k) while its loss stays at ln k
     (from ``no_skill_margin`` below to ``chance_loss_above`` above), for some class count k; else None.
 
     This reads the class count from the accuracy, where :func:`no_skill` must guess it from the
-    loss's start, which a spike or unnormalised inputs hide (an epoch-0 mean of 9.7 or 2,600).
+    loss's start, which a spike or unnormalised inputs hide (an epoch-0 mean of 9.7 or 2,600); with
+    ``classes``, the count the run states, only that one.
 
     Example:
         >>> from fitwatch.diagnosis.thresholds import Thresholds
@@ -60,6 +61,12 @@ def at_chance(loss: np.ndarray | None, acc: np.ndarray | None, t) -> float | Non
     level = float(np.median(y))
     if not (0.0 < a_mid < 1.0) or not (0.0 < level < 12.0):  # ln k for k up to 160,000 classes
         return None
+    if classes:  # the count the run states: at chance for it, or not at all (a guess from an accuracy of 0.2
+        # read one tanh unit on 10 digits, 2x chance, as ln 6's chance; and lr 10 as ln 11's)
+        k = int(classes)
+        at = (k >= 2 and t.chance_acc_low / k <= a_mid <= t.chance_acc_high / k
+              and math.log(k) * (1.0 - t.no_skill_margin) <= level <= math.log(k) * (1.0 + t.chance_loss_above))
+        return math.log(k) if at else None
     # the class counts whose ln k the loss sits at and whose chance accuracy 1/k the accuracy sits
     # at; of those, the one nearest 1/accuracy whose ln k the loss is not below: a model that learned
     # nothing sits at or above ln k, never far below (0.088 of a constant guess among 10 classes, 11 by
