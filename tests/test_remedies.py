@@ -140,6 +140,11 @@ CASES = {
     "clipped": (lambda: fitwatch.diagnose(_unstable(grad_norm=[1.0, 0.6, 1.0, 1.0, 0.8, 1.0] * 5)),
                 lambda: fitwatch.diagnose(_unstable(grad_norm=np.linspace(5, 1, N).tolist()))),
     "grad_exploded": (lambda: fitwatch.diagnose(_exploded()), lambda: fitwatch.diagnose(_exploded(grad=False))),
+    # a new user's trial: AdamW with weight_decay=1e-3 and Dropout(0.5), both in the config, was told to add both
+    "has_dropout": (lambda: fitwatch.diagnose(_overfit(), context={"dropout": 0.5}),
+                    lambda: fitwatch.diagnose(_overfit(), context={"dropout": 0})),
+    "has_weight_decay": (lambda: fitwatch.diagnose(_overfit(), context={"weight_decay": 1e-3}),
+                         lambda: fitwatch.diagnose(_overfit())),
     "tabular": (lambda: fitwatch.diagnose(_overfit(), context={"data": "tabular"}),
                 lambda: fitwatch.diagnose(_overfit(), context={"data": "image"})),
     "boosted": (lambda: fitwatch.diagnose(_overfit(), context={"model": "boosting"}),

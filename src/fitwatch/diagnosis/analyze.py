@@ -430,7 +430,7 @@ def diagnose(source, *, monitor: str = "val_loss", thresholds: Thresholds | None
             ``config={"baseline": ...}`` gives it too.
         context: what else the run is, as evidence: ``{"data": "tabular"}`` (no image
             augmentation is suggested), ``{"classes": 10}``, ``{"scheduler": "cosine"}``,
-            ``{"grad_clip": 1.0}`` (neither is suggested again). A recorded run's ``config``
+            ``{"grad_clip": 1.0}``, ``{"dropout": 0.5}``, ``{"weight_decay": 1e-4}`` (none is suggested again). A recorded run's ``config``
             keys of the same names give them too.
 
     Returns:

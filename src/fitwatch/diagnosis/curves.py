@@ -123,7 +123,7 @@ def canonical_name(raw: str) -> str | None:
 
 
 #: what a run may say about itself (its ``config``), read by the diagnosis as evidence
-CONTEXT_KEYS = ("baseline", "classes", "data", "model", "framework", "scheduler", "grad_clip")
+CONTEXT_KEYS = ("baseline", "classes", "data", "model", "framework", "scheduler", "grad_clip", "dropout", "weight_decay")
 
 
 def run_context(config: dict) -> dict:
@@ -149,6 +149,10 @@ def run_context(config: dict) -> dict:
                 raise ValueError(f"classes must be an integer >= 2, got {v!r}")
         elif k in ("data", "model", "framework"):
             v = str(v).lower()
+        elif k in ("dropout", "weight_decay"):  # regularisation the run already uses: a positive number
+            if not (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0):
+                continue  # 0, False, a schedule's name: nothing said
+            v = float(v)
         out[k] = v
     return out
 

@@ -167,6 +167,9 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
         out.add("lr_decayed")
     if clipped(curves):
         out.add("clipped")
+    for key in ("dropout", "weight_decay"):  # in the run's config (or context=): not prescribed again
+        if curves.context.get(key):
+            out.add(f"has_{key}")
     if ("spiked" in out or any("loss" in k and not np.isfinite(v).all() for k, v in curves.series.items())) \
             and exploded_grad(curves) is not None:
         out.add("grad_exploded")  # (mixed precision's scaler skips a step whose norm is inf: harmless alone)

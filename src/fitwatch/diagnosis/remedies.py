@@ -237,6 +237,10 @@ RULES: tuple[Rule, ...] = (
                        "more epochs as they are would train at about 0", ("more_epochs",), ("lr_restart",)),
     Rule("clipped", "gradient clipping: a logged grad_norm capped at its maximum, or context grad_clip",
          ("gradient_clipping",)),
+    Rule("has_dropout", "dropout the run's config gives (context dropout above 0): adding it is done",
+         ("dropout",)),
+    Rule("has_weight_decay", "weight decay the run's config gives (context weight_decay above 0): adding L2 "
+                             "regularisation is done", ("weight_decay",)),
     Rule("grad_exploded", "a logged gradient norm became infinite, or 1000 times its earlier median: the "
                           "gradients exploded (with a loss that became NaN or jumped: mixed precision's "
                           "scaler skips a step whose norm is inf, harmless alone)", (), ("gradient_clipping", "lr_down")),
