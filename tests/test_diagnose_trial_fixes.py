@@ -635,3 +635,19 @@ def test_the_class_count_the_run_states_is_the_one_chance_is_read_against():
                            "accuracy": [0.1 + 0.002 * (i % 3) for i in range(20)], "val_accuracy": [0.1] * 20},
                           context={"classes": 10})
     assert "ln(10) = 2.303" in d.findings[0].message and "ln(11)" not in str(d), d
+
+
+def test_a_regression_that_never_beat_its_stated_baseline_learned_nothing():
+    """A new user's trial: a target independent of the inputs, validation MSE at best 4.674 against a
+    stated 4.7 (training fell to 2.9): it was overfitting, told to keep its best epoch's weights, no
+    better than predicting the mean."""
+    x = np.arange(25)
+    loss = list(4.6 * np.exp(-x / 12) + 1.2)
+    val = list(4.8 - 0.12 * np.exp(-((x - 9) / 4.0) ** 2) + 0.012 * np.maximum(x - 9, 0))
+    d = fitwatch.diagnose({"loss": loss, "val_loss": val}, baseline=4.7)
+    assert d.verdict == "not_learning", d
+    f = d.findings[0]
+    assert "never got below the no-skill level the run states (4.7" in f.message, f.message
+    assert remedies(d)[0] == CATALOGUE["check_data"] and CATALOGUE["lr_up"] not in remedies(d)
+    assert CATALOGUE["early_stopping"] not in remedies(d)
+    assert fitwatch.diagnose({"loss": loss, "val_loss": val}).verdict != "not_learning"  # no level stated: not known

@@ -38,6 +38,18 @@ def val_never_left_chance(ctx: Context) -> float | None:
     return floor if never_above_chance(ctx.vacc, floor, t) and not accuracy_rose(ctx.vacc, t) else None
 
 
+def _never_beat_stated(ctx: Context) -> float | None:
+    """The no-skill level the run states (``baseline``, ``classes``) when validation's best (raw) never got
+    ``no_skill_margin`` below it: nothing learned generalises, whatever training did (a new user's trial,
+    a target independent of the inputs, validation MSE at best 4.674 against a stated 4.7, was
+    ``overfitting`` and told to keep its best epoch's weights); else None."""
+    cv = ctx.cv
+    if cv is None or not ctx.stated_floor or cv.n < ctx.t.min_epochs:
+        return None
+    floor = ctx.no_skill(cv.start)
+    return floor if floor and float(np.nanmin(cv.y)) > floor * (1 - ctx.t.no_skill_margin) else None
+
+
 def no_floor(start: float) -> None:
     """The no-skill level of a monitored metric that is not a loss: none known."""
     return None
@@ -94,7 +106,7 @@ def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None, float | None
         learned, val_chance = False, ctx.chance["val_loss"]
     # ...or that started at ln k, never got below it, and rose far above it, its accuracy at chance
     # throughout: a model memorising its training labels (shuffled ones) grows sure of wrong answers
-    val_chance = val_chance or val_never_left_chance(ctx)
+    val_chance = val_chance or val_never_left_chance(ctx) or _never_beat_stated(ctx)
     if val_chance is not None:
         learned = False
     if not learned and not ctx.chance:  # an accuracy that rose says it learned, whatever a noisy loss says
@@ -124,6 +136,7 @@ def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None, float | None
     # memorised: training went below the no-skill level validation sits at (a training loss that fell
     # from a first-epoch blow-up to ln k learned nothing either: lr far too high)
     memorised = val_chance if (ctx.cl is not None and _fell(ctx.cl, t) and "loss" not in ctx.chance and val_chance
+                               and (ctx.vacc is not None or ctx.stated_floor)  # its accuracy at chance, or a stated level
                                and ctx.cl.min < val_chance * (1 - t.no_skill_margin)) else None
     return learned, drops, val_fixed, one_class, memorised
 
@@ -303,6 +316,8 @@ def _memorised(ctx: Context, floor: float, drops: dict) -> Finding:
     generalises. The labels (shuffled, misaligned) or a validation set from another distribution are
     the suspects; not the learning rate, which moved the training loss well enough."""
     cl, cv = ctx.cl, ctx.cv
+    if ctx.vacc is None:  # a regression (or no accuracy) against the no-skill level the run states
+        return _memorised_stated(ctx, floor, drops)
     k = int(round(math.exp(floor)))
     va = fraction(ctx.vacc[np.isfinite(ctx.vacc)])
     ev = {"relative_drop": {n: round(v, 5) for n, v in drops.items()}, "start": float(cl.y[0]),
@@ -318,6 +333,22 @@ def _memorised(ctx: Context, floor: float, drops: dict) -> Finding:
     return primary("not_learning", ctx.span, ev, msg,
                    remedies_for("not_learning", first=["check_data", "more_data"],
                                 drop=("lr_up", "optimizer_state", "init", "relu", "normalise_inputs", "class_balance")))
+
+
+def _memorised_stated(ctx: Context, floor: float, drops: dict) -> Finding:
+    """:func:`_memorised` without an accuracy: the training loss fell below the no-skill level the run
+    states while validation never got below it."""
+    cl, cv = ctx.cl, ctx.cv
+    ev = {"relative_drop": {n: round(v, 5) for n, v in drops.items()}, "start": float(cl.y[0]),
+          "lowest": float(np.nanmin(cl.y)), "val_lowest": float(np.nanmin(cv.y)), "val_end": float(cv.y[-1]),
+          "no_skill_level": floor}
+    msg = (f"The training loss fell from {ev['start']:.4g} to {ev['lowest']:.4g}, but the validation loss never got "
+           f"below the no-skill level the run states ({floor:.4g}; at best {ev['val_lowest']:.4g}, {ev['val_end']:.4g} "
+           f"at the end): the model fits its training set and learned nothing that generalises. Inputs that carry no "
+           f"signal about the target, or targets misaligned with their inputs, look like this.")
+    return primary("not_learning", ctx.span, ev, msg,
+                   remedies_for("not_learning", first=["check_data", "more_data"],
+                                drop=("lr_up", "optimizer_state", "init", "relu", "class_balance")))
 
 
 def _blew_in_epoch_0(finding: Finding, c, chance: float) -> None:
