@@ -231,16 +231,7 @@ def not_learning(ctx: Context) -> Verdict | None:
     # a classifier at chance whose loss never came down from far above ln k: it blew up in its first epoch
     above = None if jump or blew or c is not ctx.cl else sits_above_chance(c.y, ctx.acc, t.chance_acc_high)
     fell = max(drops.values(), default=0) >= 0.5  # it fell a lot, to no better than no skill
-    # a step too large, not too small: validation jumped far above where it started (a run that learned at
-    # its first epoch, then lost it: SGD at lr 0.5, validation 0.75 -> 1.93, accuracy 0.78 -> 0.29), or the
-    # training loss sits above the no-skill level, worse than a constant guess (batch 1 at lr 0.5: 2.41 over
-    # ln 10): a new user's trial was told "smooth but flat: raise the learning rate" for both
-    val_jumped = not (jump or blew) and ctx.cv is not None and c is not ctx.cv and spiked(ctx.cv.y, t.end_above_start)
-    # (the floor the run states: one guessed from an accuracy near 1/k can be ln 9 for ln 10; and not a loss
-    # that fell to it, learning the mean)
-    overshoot = val_jumped or not (jump or blew or fell) and (
-        floor is not None and ctx.stated_floor and ctx.cl is not None
-        and float(np.median(ctx.cl.y[ctx.cl.n // 2:])) > floor * (1 + t.no_skill_margin))
+    val_jumped, overshoot = _overshoot(ctx, c, floor, jump or blew, fell)
     lost = None if jump or blew or above is not None else _lost_accuracy(ctx, floor)
     # a loss that fell a long way (to no better than no skill) moved: not a learning rate too small
     first = ["lr_down"] if jump or blew or overshoot else ["check_data"] if fell or not smooth else ["lr_up"]
@@ -254,20 +245,8 @@ def not_learning(ctx: Context) -> Verdict | None:
     if jump:
         top = int(np.argmax(c.y))
         ev.update(first_value=float(c.y[0]), peak=float(c.y[top]), peak_epoch=ctx.Ek(top))
-    # the drop of the curve the message quotes (it quoted the training loss's values with validation's
-    # drop: "fell from 1.403 to at best 1.403 (49.4% lower)")
-    quoted = (1 - low / start) if start > 0 and low <= start else 0.0
     finding = primary(
-        "not_learning", span, ev,
-        (f"The loss jumped from {c.y[0]:.4g} to {ev['peak']:.4g} at epoch {ev['peak_epoch']} and never came back "
-         f"below where it started (at best {float(c.y.min()):.4g})" if jump else
-         _lost_it(ctx.cv, ctx.Ek) if val_jumped else
-         f"The loss fell from {start:.4g} to {low:.4g} but learned nothing that counts" if fell else
-         f"The loss fell from {start:.4g} to at best {low:.4g} ({100 * quoted:.1f}% lower), no "
-         f"more than its own epoch-to-epoch noise ({t.noise_k:g} x {c.sigma:.3g})"
-         if quoted >= t.learn_drop and floor is None else
-         f"The loss hardly moved: from {start:.4g} to at best {low:.4g} "
-         f"({100 * quoted:.1f}% lower)")
+        "not_learning", span, ev, _what_it_did(ctx, c, ev, jump, val_jumped, fell, floor)
         + (_at_floor(ctx, floor) if floor is not None else ".")
         + (f" R\u00b2 never rose above {ev['best_r2']:.3f}: the model predicts no better than the mean of the "
            f"targets." if no_skill_r2 else ""),
@@ -299,6 +278,40 @@ def not_learning(ctx: Context) -> Verdict | None:
                              "The curve is smooth but flat: a learning rate far too small is the usual "
                              "cause.", remedies_for("lr_too_low")))
     return Verdict("not_learning", finding, extra)
+
+
+def _overshoot(ctx: Context, c, floor: float | None, blown: bool, fell: bool) -> tuple[bool, bool]:
+    """``(validation jumped, a step too large)`` of a run not learning (``c``: its judged curve; ``blown``:
+    it jumped or blew up in epoch 0 already). A step too large, not too small: validation jumped
+    ``end_above_start`` above where it started and stayed (a run that learned at its first epoch, then lost
+    it: SGD at lr 0.5, validation 0.75 -> 1.93, accuracy 0.78 -> 0.29), or the training loss, not falling,
+    sits above the no-skill level the run states, worse than a constant guess (batch 1 at lr 0.5: 2.41 over
+    ln 10): a new user's trial was told "smooth but flat: raise the learning rate" for both. (A level
+    guessed from an accuracy near 1/k can be ln 9 for ln 10: only a stated one counts.)"""
+    t = ctx.t
+    val_jumped = not blown and ctx.cv is not None and c is not ctx.cv and spiked(ctx.cv.y, t.end_above_start)
+    above = (not (blown or fell) and floor is not None and ctx.stated_floor and ctx.cl is not None
+             and float(np.median(ctx.cl.y[ctx.cl.n // 2:])) > floor * (1 + t.no_skill_margin))
+    return val_jumped, val_jumped or above
+
+
+def _what_it_did(ctx: Context, c, ev: dict, jump: bool, val_jumped: bool, fell: bool, floor: float | None) -> str:
+    """The not_learning message's first sentence, without its end: what the judged curve ``c`` did, its
+    values as logged; the drop it quotes is its own (it quoted the training loss's values with
+    validation's drop: "fell from 1.403 to at best 1.403 (49.4% lower)")."""
+    t, start, low = ctx.t, ev["start"], ev["lowest"]
+    quoted = (1 - low / start) if start > 0 and low <= start else 0.0
+    if jump:
+        return (f"The loss jumped from {c.y[0]:.4g} to {ev['peak']:.4g} at epoch {ev['peak_epoch']} and never came "
+                f"back below where it started (at best {float(c.y.min()):.4g})")
+    if val_jumped:
+        return _lost_it(ctx.cv, ctx.Ek)
+    if fell:
+        return f"The loss fell from {start:.4g} to {low:.4g} but learned nothing that counts"
+    if quoted >= t.learn_drop and floor is None:
+        return (f"The loss fell from {start:.4g} to at best {low:.4g} ({100 * quoted:.1f}% lower), no more than its "
+                f"own epoch-to-epoch noise ({t.noise_k:g} x {c.sigma:.3g})")
+    return f"The loss hardly moved: from {start:.4g} to at best {low:.4g} ({100 * quoted:.1f}% lower)"
 
 
 def _lost_it(cv, Ek) -> str:
