@@ -348,6 +348,27 @@ def test_a_keras_stop_in_a_later_fit_counts_from_where_that_fit_began(tmp_path, 
     assert record["reason"].startswith(f"val_loss did not beat the baseline 1e-06 in {n} epochs"), (record, n)
 
 
+def test_the_regularisation_a_keras_fit_uses_is_recorded_and_not_prescribed_again(tmp_path, digits):
+    """A new user's trial: a model with Dropout(0.5) under AdamW(weight_decay=1e-3, clipnorm=1.0) that
+    overfits 40 samples was told to add dropout, L2 regularisation and clipping: the callback recorded
+    only the optimizer's name and learning rate."""
+    from fitwatch.diagnosis.remedies import CATALOGUE
+
+    x, y, xv, yv = digits
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(256, activation="relu"), keras.layers.Dropout(0.5),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(keras.optimizers.AdamW(1e-2, weight_decay=1e-3, clipnorm=1.0), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    cb = fitwatch.keras.Callback("regularised", dir=tmp_path, diagnose="quiet")
+    model.fit(x[:40], y[:40], validation_data=(xv, yv), epochs=30, batch_size=BATCH, verbose=0, callbacks=[cb])
+    config = fitwatch.load("regularised", dir=tmp_path).config
+    assert (config["dropout"], config["weight_decay"], config["grad_clip"]) == (0.5, pytest.approx(1e-3), 1.0)
+    assert cb.run.diagnosis_.verdict == "overfitting"  # whose remedies would name them
+    given = [r for f in cb.run.diagnosis_.findings for r in f.remedies]
+    assert not {CATALOGUE["dropout"], CATALOGUE["weight_decay"], CATALOGUE["gradient_clipping"]} & set(given), given
+
+
 def test_validation_split_without_batch_rows(tmp_path, digits):
     x, y, _, _ = digits
     model = make_model(optimizer=keras.optimizers.SGD, lr=0.1)

@@ -7,7 +7,6 @@ This is the only fitwatch module that imports Keras; ``fitwatch.keras`` re-expor
 
 from __future__ import annotations
 
-import json
 import sys
 import warnings
 
@@ -28,16 +27,13 @@ if int(keras.__version__.split(".")[0]) < 3:  # pragma: no cover - keras 2 is no
 
 from fitwatch.core.names import TRAIN, VAL, keras_key
 from fitwatch.integrations.keras_before import lr_find, preflight  # noqa: F401 (fitwatch.keras's names)
+from fitwatch.integrations.keras_describe import MAX_MODEL_CONFIG_BYTES, describe as _describe  # noqa: F401
 from fitwatch.integrations.keras_stop import holding_list, sibling_stop_record, sibling_stops
 from fitwatch.record.lifecycle import end_interrupted_fits
 from fitwatch.record.run import Run
 from fitwatch.stopping.keeper import BestKeeper
 from fitwatch.stopping.rule import EarlyStopping as _Rule
 
-#: a model config larger than this (as JSON) is not stored with the run
-MAX_MODEL_CONFIG_BYTES = 64 * 1024
-#: models with more top-level layers than this are not asked for their config at all
-_MAX_CONFIG_LAYERS = 1000
 #: metric names that ``Run.log`` takes as its own arguments: not recorded per batch
 _RESERVED = frozenset({"n", "split"})
 
@@ -437,54 +433,3 @@ class EarlyStopping(keras.callbacks.Callback):
 
     def __repr__(self) -> str:
         return f"fitwatch.keras.EarlyStopping({self.stopper!r}, restore_best_weights={self.restore_best_weights})"
-
-
-def _describe(model, params: dict) -> tuple[dict, dict]:
-    """The run's automatic config and info: cheap facts about the fit, the optimizer and the model."""
-    config: dict = {}
-    info: dict = {
-        "framework": "keras",
-        "keras_version": keras.__version__,
-        "batch_values": "keras running mean",
-    }
-    try:
-        info["backend"] = keras.backend.backend()
-    except Exception:  # pragma: no cover
-        pass
-    info["fit_params"] = {k: v for k, v in params.items() if isinstance(v, (int, float, str, bool, type(None)))}
-    if params.get("epochs") is not None:
-        config["epochs"] = params["epochs"]
-    if model is None:  # pragma: no cover - Keras always sets the model before on_train_begin
-        return config, info
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is not None:
-        inner = getattr(optimizer, "inner_optimizer", None) or optimizer  # LossScaleOptimizer wraps one
-        config["optimizer"] = type(inner).__name__
-        try:
-            lr_config = inner.get_config().get("learning_rate")
-            if isinstance(lr_config, dict):  # a schedule: record its kind and the current rate
-                config["learning_rate_schedule"] = lr_config.get("class_name") or lr_config.get("module")
-            lr = np.asarray(keras.ops.convert_to_numpy(inner.learning_rate), dtype=np.float64)
-            config["learning_rate"] = float(lr.reshape(()))
-        except Exception:
-            pass
-    info["model_name"] = getattr(model, "name", None)
-    try:
-        info["params"] = int(model.count_params())
-        info["trainable_params"] = int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
-    except Exception:  # an unbuilt subclassed model
-        pass
-    layers = getattr(model, "layers", None)
-    if layers is not None:
-        info["layers"] = len(layers)
-    if layers is not None and len(layers) <= _MAX_CONFIG_LAYERS:
-        try:
-            text = json.dumps(model.get_config(), default=repr)
-        except Exception:  # subclassed models need not implement get_config
-            text = None
-        if text is not None:
-            if len(text) <= MAX_MODEL_CONFIG_BYTES:
-                info["model_config"] = json.loads(text)
-            else:
-                info["model_config"] = f"not stored: {len(text)} bytes of JSON (> {MAX_MODEL_CONFIG_BYTES})"
-    return config, info

@@ -1,0 +1,104 @@
+"""What a Keras fit says about itself, stored with the run by :class:`fitwatch.keras.Callback`: the
+fit's settings, the optimizer, the model's size and config, and the regularisation it already uses
+(dropout, weight decay, gradient clipping), which the diagnosis then does not prescribe again (a new
+user's trial: a model with ``Dropout(0.5)`` and AdamW's weight decay was told to add both, and an
+``Adam(clipnorm=1.0)`` run to clip its gradients).
+
+Example:
+    >>> import os; os.environ.setdefault("KERAS_BACKEND", "torch")
+    'torch'
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8), keras.layers.Dropout(0.3),
+    ...                           keras.layers.Dense(1)])
+    >>> regularisation(model, keras.optimizers.AdamW(weight_decay=1e-3, clipnorm=1.0))
+    {'dropout': 0.3, 'weight_decay': 0.001, 'grad_clip': 1.0}
+"""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+
+__all__ = ["describe", "regularisation", "MAX_MODEL_CONFIG_BYTES"]
+
+#: a model config larger than this (as JSON) is not stored with the run
+MAX_MODEL_CONFIG_BYTES = 64 * 1024
+#: models with more top-level layers than this are not asked for their config at all
+_MAX_CONFIG_LAYERS = 1000
+
+
+def regularisation(model, optimizer) -> dict:
+    """The regularisation a Keras fit already uses, as the diagnosis's context keys: ``dropout`` (the
+    largest rate of the model's dropout layers), ``weight_decay`` (the optimizer's) and ``grad_clip`` (its
+    ``clipnorm``, ``global_clipnorm`` or ``clipvalue``); a key only when above 0."""
+    out = {}
+    try:
+        layers = list(model._flatten_layers(include_self=False)) if hasattr(model, "_flatten_layers") else \
+            list(getattr(model, "layers", []))
+    except Exception:  # noqa: BLE001 - a model that cannot list its layers: nothing said
+        layers = []
+    rates = [float(getattr(layer, "rate", 0) or 0) for layer in layers if isinstance(layer, keras.layers.Dropout)]
+    if rates and max(rates) > 0:
+        out["dropout"] = max(rates)
+    for key, names in (("weight_decay", ("weight_decay",)), ("grad_clip", ("clipnorm", "global_clipnorm", "clipvalue"))):
+        for name in names:
+            v = getattr(optimizer, name, None)
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0:
+                out[key] = float(v)
+                break
+    return out
+
+
+def describe(model, params: dict) -> tuple[dict, dict]:
+    """The run's automatic config and info: cheap facts about the fit, the optimizer and the model; the
+    regularisation it already uses (:func:`regularisation`) in the config, where the diagnosis reads it."""
+    config: dict = {}
+    info: dict = {
+        "framework": "keras",
+        "keras_version": keras.__version__,
+        "batch_values": "keras running mean",
+    }
+    try:
+        info["backend"] = keras.backend.backend()
+    except Exception:  # pragma: no cover
+        pass
+    info["fit_params"] = {k: v for k, v in params.items() if isinstance(v, (int, float, str, bool, type(None)))}
+    if params.get("epochs") is not None:
+        config["epochs"] = params["epochs"]
+    if model is None:  # pragma: no cover - Keras always sets the model before on_train_begin
+        return config, info
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None:
+        inner = getattr(optimizer, "inner_optimizer", None) or optimizer  # LossScaleOptimizer wraps one
+        config["optimizer"] = type(inner).__name__
+        try:
+            lr_config = inner.get_config().get("learning_rate")
+            if isinstance(lr_config, dict):  # a schedule: record its kind and the current rate
+                config["learning_rate_schedule"] = lr_config.get("class_name") or lr_config.get("module")
+            lr = np.asarray(keras.ops.convert_to_numpy(inner.learning_rate), dtype=np.float64)
+            config["learning_rate"] = float(lr.reshape(()))
+        except Exception:
+            pass
+        config.update(regularisation(model, inner))
+    info["model_name"] = getattr(model, "name", None)
+    try:
+        info["params"] = int(model.count_params())
+        info["trainable_params"] = int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
+    except Exception:  # an unbuilt subclassed model
+        pass
+    layers = getattr(model, "layers", None)
+    if layers is not None:
+        info["layers"] = len(layers)
+    if layers is not None and len(layers) <= _MAX_CONFIG_LAYERS:
+        try:
+            text = json.dumps(model.get_config(), default=repr)
+        except Exception:  # subclassed models need not implement get_config
+            text = None
+        if text is not None:
+            if len(text) <= MAX_MODEL_CONFIG_BYTES:
+                info["model_config"] = json.loads(text)
+            else:
+                info["model_config"] = f"not stored: {len(text)} bytes of JSON (> {MAX_MODEL_CONFIG_BYTES})"
+    return config, info
