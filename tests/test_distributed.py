@@ -19,6 +19,19 @@ import fitwatch  # noqa: E402
 WORKER = Path(__file__).with_name("ddp_worker.py")
 N_TRAIN, N_VAL = 1001, 203
 LAST_STDERR: list[str] = []  # the ranks' standard error of the latest launch, for failure messages
+#: what a rank prints once destroy_process_group() returned (tests/ddp_worker.py)
+DESTROYED = "fitwatch-test: process group destroyed"
+#: torch 2.13's gloo aborts a process now and then at interpreter exit, after destroy_process_group()
+#: returned on every rank: 6 of 60 two-process runs of a plain DDP script without fitwatch (2026-12-06)
+EXIT_ABORT = "terminate called without an active exception"
+
+
+def exit_code(code: int, stderr: str, ranks: int = 1) -> int:
+    """A process's exit code, 0 for torch's abort at exit: SIGABRT after ``ranks`` ranks said their
+    process group was destroyed (an abort before that, the race finish()'s barrier prevents, counts)."""
+    if code in (-6, 134) and EXIT_ABORT in stderr and stderr.count(DESTROYED) >= ranks:
+        return 0
+    return code
 
 
 def _free_port() -> int:
@@ -47,6 +60,7 @@ def launch(mode: str, world: int, tmp_path: Path, timeout: float = 120) -> tuple
             pytest.fail(f"{mode} on {world} ranks hung for {timeout} s")
         codes.append(p.returncode)
     errors = [p.stderr.read()[-2000:] for p in procs]
+    codes = [exit_code(c, e) for c, e in zip(codes, errors)]
     results = []
     for r in range(world):
         f = Path(f"{out}.{r}.json")
@@ -143,13 +157,14 @@ def test_the_quick_start_runs_as_written_under_torchrun(tmp_path):
     """docs/distributed.md's script, started with torchrun on two CPU processes."""
     doc = (Path(__file__).parents[1] / "docs" / "distributed.md").read_text()
     code = doc.split("```python\n", 1)[1].split("```", 1)[0]
-    (tmp_path / "train.py").write_text(code)
+    (tmp_path / "train.py").write_text(code + f"import sys; print({DESTROYED!r}, file=sys.stderr, flush=True)\n")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "FITWATCH_DIR": str(tmp_path / "store"),
            "PYTHONPATH": os.pathsep.join([str(Path(fitwatch.__file__).parents[1]), os.environ.get("PYTHONPATH", "")])}
     p = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
                         f"--master_port={_free_port()}", "train.py"], cwd=tmp_path, env=env, capture_output=True,
                        text=True, timeout=180)
-    assert p.returncode == 0, p.stderr[-3000:]
+    assert exit_code(p.returncode if p.returncode == 0 or EXIT_ABORT not in p.stderr else -6, p.stderr, ranks=2) == 0, \
+        p.stderr[-3000:]
     (run,) = [r for r in fitwatch.runs(tmp_path / "store")]
     data = fitwatch.load("ddp-quickstart", dir=tmp_path / "store")
     assert run["name"] == "ddp-quickstart" and len(data.epochs) >= 3
