@@ -306,14 +306,15 @@ class Curves:
             epochs = epochs[:-1]
             series = {k: v[:-1] for k, v in series.items()}
             missing = {k: m[:-1] for k, m in missing.items() if m[:-1].any()}
-        notes += _in_progress(data)
+        status = _status(data)
+        notes += _in_progress(status, data)
         try:
             context = run_context(data.config or {})
         except ValueError as e:  # a run's config is the user's: a bad value is said, not raised
             context = {}
             notes.append(f"the run's config was not used as evidence: {e}")
         context = {**_preflight_context(info.get("preflight")), **_framework_context(info), **context}  # the config's win
-        if any(n.startswith("the run is still training") for n in notes):
+        if status == "running":
             context["in_progress"] = True  # a verdict on the epochs so far: not told to train longer
         return cls(epochs=epochs, series=series, name=data.name, source=f"run:{data.name}",
                    stop=stop if isinstance(stop, dict) else None, missing=missing, notes=notes,
@@ -408,12 +409,16 @@ def validated_losses(keys) -> list[str]:
     return [h for h in loss_candidates(keys) if f"val_{h}" in keys]
 
 
-def _in_progress(data) -> list[str]:
-    """A note for a run still recorded as running: training goes on (a verdict on the epochs so far),
-    or its process is gone."""
+def _status(data) -> str:
+    """The run's status, ``killed`` resolved for one recorded as running whose process is gone."""
     from fitwatch.store.status import effective_status
 
-    status = effective_status(data) if data.status == "running" else data.status
+    return effective_status(data) if data.status == "running" else data.status
+
+
+def _in_progress(status: str, data) -> list[str]:
+    """A note for a run still recorded as running (``status``: :func:`_status`): training goes on (a
+    verdict on the epochs so far), or its process is gone."""
     if status == "running":
         return [f"the run is still training ({len(data.epochs)} epochs so far): this is a verdict on the epochs "
                 f"so far"]

@@ -197,6 +197,17 @@ DEFAULT_ORDER: dict[str, list[str]] = {
 }
 
 
+def in_all_words(key: str) -> set[str]:
+    """Remedy ``key`` in the catalogue's words and in every framework's (:data:`VARIANTS`: scikit-learn's
+    "early_stopping=True in the estimator" for ``early_stopping``), to find it whoever said it.
+
+    Example:
+        >>> CATALOGUE["more_epochs"] in in_all_words("more_epochs"), len(in_all_words("more_epochs")) > 1
+        (True, True)
+    """
+    return {CATALOGUE[key], *(v[key] for v in VARIANTS.values() if key in v)}
+
+
 def remedies_for(code: str, first: list[str] | tuple[str, ...] = (), drop: tuple[str, ...] = ()) -> list[str]:
     """The remedies of a finding as sentences: ``first`` (keys) move to the front, ``drop`` go."""
     keys = [k for k in first if k in CATALOGUE] + [k for k in DEFAULT_ORDER.get(code, []) if k not in first]

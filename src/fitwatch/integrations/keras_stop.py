@@ -29,7 +29,7 @@ import sys
 
 import keras
 
-from fitwatch.stopping.keeper import framework_stop
+from fitwatch.stopping.keeper import framework_stop, run_shift
 
 __all__ = ["holding_list", "sibling_stops", "keras_stop_record", "sibling_stop_record"]
 
@@ -95,7 +95,7 @@ def keras_stop_record(es, stored: dict[int, int], planned: int | None, last: int
     best_epoch = stored[es.best_epoch]
     criterion = f"keras.callbacks.EarlyStopping(patience={es.patience})"
     first = min(stored)  # this fit's first epoch (initial_epoch): Keras's callback starts counting there
-    offset = stored[first] - first  # Keras's epochs -> the run's: planned in the run's numbers too
+    offset = run_shift(stored)  # planned in the run's numbers too
     record = framework_stop(
         criterion=criterion, monitor=es.monitor, mode=_mode(es), best_epoch=best_epoch, best_value=best,
         stopped=stopped, stopped_epoch=stored.get(at), reason=f"{_reason(es, best, first)} ({criterion})",

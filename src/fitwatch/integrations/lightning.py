@@ -243,7 +243,7 @@ class Logger(pl.loggers.Logger):
                                                                         or last < planned - 1)
         record = lightning_stop_record(trainer, self._fit_values, self._trainer_epochs,  # Lightning's own
                                        planned if planned and planned > 0 else None, self._trainer_epochs.get(last),
-                                       earlier=self._earlier_values())
+                                       earlier=self._earlier_values)  # read only when needed
         run.end_fit(stopped_at=last if stopped else None, framework_stop=record)
 
     def _earlier_values(self) -> dict[int, dict]:

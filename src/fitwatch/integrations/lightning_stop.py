@@ -12,6 +12,7 @@ import functools
 import inspect
 import math
 import re
+from collections.abc import Callable
 
 try:
     import lightning.pytorch as pl
@@ -25,7 +26,7 @@ if int(pl.__version__.split(".")[0]) < 2:  # pragma: no cover - lightning 1.x is
 
 from fitwatch.core.names import split_key
 from fitwatch.diagnosis.curves import canonical_name
-from fitwatch.stopping.keeper import BestKeeper, framework_stop
+from fitwatch.stopping.keeper import BestKeeper, framework_stop, run_shift
 from fitwatch.stopping.rule import EarlyStopping as _Rule
 
 __all__ = ["EarlyStopping", "fitwatch_key", "split_suffix", "epoch_logs", "RESERVED", "lightning_stop_record"]
@@ -304,7 +305,8 @@ class EarlyStopping(pl.callbacks.EarlyStopping):
 
 
 def lightning_stop_record(trainer, values: dict[int, dict], trainer_epochs: dict[int, int],
-                          planned: int | None, last: int | None, earlier: dict[int, dict] | None = None) -> dict | None:
+                          planned: int | None, last: int | None,
+                          earlier: Callable[[], dict[int, dict]] | None = None) -> dict | None:
     """The stop record of Lightning's own ``EarlyStopping`` in ``trainer`` (not fitwatch's, which records
     itself) after ``trainer.fit``: where it stopped and why, its best epoch and, when a ``ModelCheckpoint``
     watched the same metric, its file and the epoch whose weights it holds. Lightning's callback restores
@@ -322,7 +324,8 @@ def lightning_stop_record(trainer, values: dict[int, dict], trainer_epochs: dict
         trainer_epochs: Lightning's epoch -> the run's, this fit's.
         planned: Lightning's ``max_epochs`` (None: no limit); recorded in the run's numbers.
         last: the run's last epoch.
-        earlier: the run's epoch -> its values, for the run's epochs before this fit.
+        earlier: gives the run's epoch -> its values, for the run's epochs before this fit: called only
+            when the callbacks' state may come from them (it reads the store).
     """
     stops = [cb for cb in trainer.callbacks
              if isinstance(cb, pl.callbacks.EarlyStopping) and not isinstance(cb, EarlyStopping)]
@@ -335,11 +338,11 @@ def lightning_stop_record(trainer, values: dict[int, dict], trainer_epochs: dict
         return None
     cb = (fired or stops)[0]
     key = fitwatch_key(split_suffix(cb.monitor)[0])
-    seen, before = _values_of(values, key), _values_of(earlier or {}, key)
+    seen = _values_of(values, key)
+    before = functools.cache(lambda: _values_of(earlier() if earlier else {}, key))  # read when needed
     if not seen and not fired:
         return None
-    first = min(trainer_epochs, default=0)
-    offset = trainer_epochs[first] - first if trainer_epochs else 0  # Lightning's epochs -> the run's
+    offset = run_shift(trainer_epochs)  # planned in the run's numbers
     stopped = bool(fired) and not (planned and int(cb.stopped_epoch) >= planned - 1)  # the last epoch ends anyway
     more = {}
     if seen:
@@ -349,7 +352,7 @@ def lightning_stop_record(trainer, values: dict[int, dict], trainer_epochs: dict
         if keep is not None:  # the epoch whose value its file was kept for (None: not found)
             at = _epoch_of(keep.best_model_score, seen)
             more.update(checkpoint=keep.best_model_path, checkpoint_epoch=at if at is not None else
-                        _epoch_of(keep.best_model_score, before, latest=True))
+                        _epoch_of(keep.best_model_score, before(), latest=True))
     else:  # it stopped the fit on a metric the run did not record
         best_epoch = best = None
         more["unrecorded"] = True
@@ -370,9 +373,10 @@ def _values_of(values: dict[int, dict], key: str) -> list[tuple[int, float]]:
             if isinstance(v.get(key), (int, float)) and math.isfinite(v[key])]
 
 
-def _best(seen: list, before: list, mode: str, score) -> tuple[int, float]:
-    """The best ``(epoch, value)``: this fit's (``seen``), or the latest of ``before`` whose value is the
-    callback's ``score`` when that is better than all of this fit's (its state came from them)."""
+def _best(seen: list, before: Callable[[], list], mode: str, score) -> tuple[int, float]:
+    """The best ``(epoch, value)``: this fit's (``seen``), or the latest of the epochs ``before()`` gives
+    whose value is the callback's ``score`` when that is better than all of this fit's (its state came
+    from them)."""
     best_epoch, best = (min if mode == "min" else max)(seen, key=lambda ev: ev[1])
     try:
         score = float(score)
@@ -380,9 +384,9 @@ def _best(seen: list, before: list, mode: str, score) -> tuple[int, float]:
         return best_epoch, best
     better = score < best if mode == "min" else score > best
     if math.isfinite(score) and better and not math.isclose(score, best, rel_tol=1e-5, abs_tol=1e-12):
-        at = _epoch_of(score, before, latest=True)
+        at = _epoch_of(score, before(), latest=True)
         if at is not None:
-            return at, dict(before)[at]
+            return at, dict(before())[at]
     return best_epoch, best
 
 

@@ -35,7 +35,7 @@ import math
 import numbers
 
 from fitwatch.core.names import TRAIN, VAL, split_key
-from fitwatch.stopping.keeper import framework_stop
+from fitwatch.stopping.keeper import framework_stop, run_shift
 
 #: keys that time a row rather than judge the model (``eval_runtime``, ``train_samples_per_second``)
 TIMINGS = ("_runtime", "_per_second")
@@ -219,8 +219,8 @@ def _run_epoch(trainer_epoch: int, trainer_epochs: dict[int, int]) -> int | None
     resume from a checkpoint) shifted as this train()'s epochs are."""
     if trainer_epoch in trainer_epochs or not trainer_epochs:
         return trainer_epochs.get(trainer_epoch)
-    k, v = min(trainer_epochs.items())
-    return trainer_epoch + v - k if trainer_epoch + v - k >= 0 else None
+    shifted = trainer_epoch + run_shift(trainer_epochs)
+    return shifted if shifted >= 0 else None
 
 
 def trainer_stop_record(args, state, stops: list, trainer_epochs: dict[int, int], planned: int | None,

@@ -257,6 +257,21 @@ def _file_stat(path) -> tuple[int, int] | None:
     return st.st_size, st.st_mtime_ns
 
 
+def run_shift(epochs: dict[int, int]) -> int:
+    """How far a fit's epochs are in the run's numbers from the framework's own: ``epochs`` maps the
+    framework's epoch (Keras's, Lightning's, the Trainer's) to the run's, for one fit; 0 without any.
+    A framework's planned epochs and an epoch outside the map (before a resume) shift by it.
+
+    Example:
+        >>> run_shift({0: 10, 1: 11}), run_shift({})    # a second fit of a run that has 10 epochs
+        (10, 0)
+    """
+    if not epochs:
+        return 0
+    first = min(epochs)
+    return epochs[first] - first
+
+
 def framework_stop(*, criterion: str, monitor: str, mode: str | None, best_epoch: int | None,
                    best_value: float | None, stopped: bool, stopped_epoch: int | None, reason: str | None,
                    restored: bool, last_epoch: int | None, planned: int | None, **more) -> dict:

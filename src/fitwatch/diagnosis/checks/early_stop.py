@@ -11,7 +11,7 @@ Example:
 from __future__ import annotations
 
 from fitwatch.diagnosis.findings import Finding
-from fitwatch.diagnosis.remedies import CATALOGUE, VARIANTS
+from fitwatch.diagnosis.remedies import CATALOGUE, VARIANTS, in_all_words
 from fitwatch.core.stop_record import as_stopped
 
 
@@ -134,10 +134,10 @@ def _done(stop: dict, findings, verdict) -> None:
     """A stop that fired: "stop early and keep the best weights" is done (or half done: restoring), and
     a stop before the planned epochs that ended a curve still improving wants more patience, not more
     epochs."""
-    done = _in_all_words("early_stopping")
+    done = in_all_words("early_stopping")
     planned, last = stop.get("epochs_planned"), stop.get("last_epoch")
     cut = verdict == "still_improving" and not (isinstance(planned, int) and isinstance(last, int) and last + 1 >= planned)
-    more = _in_all_words("more_epochs")
+    more = in_all_words("more_epochs")
     for f in findings:
         f.remedies = [r for r in f.remedies if r not in done]
         if cut and any(r in more for r in f.remedies):
@@ -167,18 +167,12 @@ def _say(key: str, stop: dict) -> str:
     return VARIANTS.get(stop.get("source") or "", {}).get(key) or CATALOGUE[key]
 
 
-def _in_all_words(key: str) -> set[str]:
-    """Remedy ``key`` in the catalogue's words and every framework's (scikit-learn's "early_stopping=True
-    in the estimator" for ``early_stopping``)."""
-    return {CATALOGUE[key], *(v[key] for v in VARIANTS.values() if key in v)}
-
-
 def _in_place(stop: dict, findings, last, best) -> None:
     """A rule in place that never fired: "stop early" is done; with many epochs after the best
     (:data:`LATE_EPOCHS`), its patience is what to change (``n_iter_no_change=100``)."""
     if stop.get("criterion") is None:
         return
-    done = _in_all_words("early_stopping")
+    done = in_all_words("early_stopping")
     late = isinstance(last, int) and isinstance(best, int) and last - best >= LATE_EPOCHS
     for f in findings:
         if any(r in done for r in f.remedies):

@@ -16,7 +16,7 @@ import numpy as np
 from fitwatch.diagnosis.checks.context import MAD, Context, CurveStats, Verdict, noise, primary
 from fitwatch.diagnosis.checks.short import short_warning
 from fitwatch.diagnosis.findings import Finding
-from fitwatch.diagnosis.remedies import CATALOGUE, VARIANTS, remedies_for
+from fitwatch.diagnosis.remedies import in_all_words, remedies_for
 
 
 def still_improving(ctx: Context) -> Verdict | None:
@@ -141,7 +141,7 @@ def while_training(findings) -> None:
     """A run still training (``context["in_progress"]``): a curve still improving is what the epochs to
     come are for, so it is not told to train longer ("Train longer.", "Train for more epochs." in any
     framework's words); the message says the run goes on instead."""
-    more = {CATALOGUE["more_epochs"], *(v["more_epochs"] for v in VARIANTS.values() if "more_epochs" in v)}
+    more = in_all_words("more_epochs")
     for f in findings:
         if f.code != "still_improving":
             continue
