@@ -420,6 +420,10 @@ def test_the_trainers_stop_record_from_its_state_alone():
     state = NS(best_metric=0.6, best_global_step=None, best_model_checkpoint=None, log_history=steps)
     record = trainer_stop_record(args, state, [es], {0: 0, 1: 1}, 10, 1, ended_early=True)
     assert (record["best_epoch"], record["best_step"], record["restored"]) == (1, 15, False)
+    # a second train() of the run, after 10 epochs: planned in the run's numbers, as Keras's and Lightning's
+    # records have it (it said "stopped early at epoch 11 (10 planned)")
+    record = trainer_stop_record(args, state, [es], {0: 10, 1: 11}, 10, 11, ended_early=True)
+    assert (record["best_epoch"], record["epochs_planned"]) == (11, 20)
 
 
 def test_only_the_main_process_writes_but_every_process_stops_and_restores(tmp_path, digits):

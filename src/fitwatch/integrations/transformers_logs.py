@@ -278,4 +278,5 @@ def trainer_stop_record(args, state, stops: list, trainer_epochs: dict[int, int]
         criterion=criterion, monitor=monitor, mode="max" if getattr(args, "greater_is_better", False) else "min",
         best_epoch=best_epoch, best_value=best_value, stopped=stopped, stopped_epoch=last,
         reason=_trainer_reason(metric, es, criterion),
-        restored=restored, last_epoch=last, planned=planned, source="transformers", **more)
+        restored=restored, last_epoch=last, source="transformers", **more,
+        planned=planned + run_shift(trainer_epochs) if planned else planned)  # in the run's numbers, as Keras's
