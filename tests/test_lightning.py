@@ -711,3 +711,33 @@ def test_a_monitor_named_as_lightning_logs_it(tmp_path, make):
         trainer(tmp_path, max_epochs=8, logger=logger, callbacks=[stop]).fit(ScriptedAccuracy(curve), tiny_data(),
                                                                             tiny_data())
         assert stop.best_epoch == 2 and stop.stopped_epoch == 4 and stop.restored, (stop.best_epoch, stop.reason)
+
+
+class Regularised(Digits):
+    """Digits with Dropout(0.5) under AdamW(weight_decay=0.05): regularisation the fit already uses."""
+
+    def __init__(self):
+        super().__init__(lr=3e-2, width=256)
+        self.net = torch.nn.Sequential(torch.nn.Linear(64, 256), torch.nn.ReLU(), torch.nn.Dropout(0.5),
+                                       torch.nn.Linear(256, 10))
+
+    def configure_optimizers(self):
+        return torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=0.05)
+
+
+def test_the_regularisation_a_lightning_fit_uses_is_recorded_and_not_prescribed_again(tmp_path, digits):
+    """The Keras callback's twin: dropout modules, the optimizer's weight decay and the Trainer's
+    gradient_clip_val go into the run's config, and an overfitting run is not told to add them."""
+    from fitwatch.diagnosis.remedies import in_all_words
+
+    x, y = load_digits(return_X_y=True)
+    small = torch.utils.data.TensorDataset(torch.tensor(x[:40] / 16.0, dtype=torch.float32), torch.tensor(y[:40]))
+    logger = fitwatch.lightning.Logger("regularised", dir=tmp_path, diagnose=False)
+    trainer(tmp_path, logger=logger, max_epochs=60, gradient_clip_val=1.0).fit(
+        Regularised(), torch.utils.data.DataLoader(small, batch_size=BATCH), digits[1])
+    config = fitwatch.load("regularised", dir=tmp_path).config
+    assert (config["dropout"], config["weight_decay"], config["grad_clip"]) == (0.5, pytest.approx(0.05), 1.0)
+    d = fitwatch.diagnose(fitwatch.load("regularised", dir=tmp_path))
+    assert d.verdict == "overfitting", d  # whose remedies would name them
+    given = {r for f in d.findings for r in f.remedies}
+    assert not (in_all_words("dropout") | in_all_words("weight_decay") | in_all_words("gradient_clipping")) & given

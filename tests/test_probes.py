@@ -63,6 +63,37 @@ def _mlp(d=8, h=32, k=3, act=nn.ReLU, depth=1):
 
 
 # -- what is recorded, and where ------------------------------------------------------------------
+def test_watch_records_the_dropout_and_weight_decay_the_run_uses_as_its_context(tmp_path):
+    """A watched model's dropout modules and its optimizer's weight decay are the run's regularisation:
+    the diagnosis reads them (context dropout, weight_decay) and does not prescribe them again."""
+    from fitwatch.diagnosis.curves import Curves
+
+    model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 3))
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.02)
+    x, y = _data()
+    run = fitwatch.Run("regularised", dir=tmp_path, diagnose=False).watch(model)
+    for _ in run.epochs(2):
+        opt.zero_grad()
+        loss = nn.CrossEntropyLoss()(model(x), y)
+        loss.backward()
+        opt.step()
+        run.log("train", loss=loss.detach(), n=len(x))
+    run.finish()
+    data = fitwatch.load("regularised", dir=tmp_path)
+    assert (data.info["probes"]["dropout"], data.info["probes"]["weight_decay"]) == (0.3, 0.02)
+    context = Curves.from_run(data).context
+    assert (context["dropout"], context["weight_decay"]) == (0.3, 0.02)
+    plain = nn.Sequential(nn.Linear(8, 3))  # none: nothing said
+    run = fitwatch.Run("plain", dir=tmp_path, diagnose=False).watch(plain)
+    opt = torch.optim.SGD(plain.parameters(), lr=0.1)
+    for _ in run.epochs(1):
+        opt.zero_grad()
+        nn.CrossEntropyLoss()(plain(x), y).backward()
+        opt.step()
+    run.finish()
+    assert not {"dropout", "weight_decay"} & set(fitwatch.load("plain", dir=tmp_path).info["probes"])
+
+
 def test_watch_records_each_layer_and_activation_on_sampled_steps_and_stores_them(tmp_path):
     model = _mlp()
     run, d = _train(tmp_path, model, every=4)

@@ -165,6 +165,7 @@ def test_bert_run_holds_what_the_trainer_logged_as_the_trainer_state_reader_read
     assert run.config["learning_rate"] == 1e-3 and run.config["per_device_train_batch_size"] == 16
     assert run.config["batch_size"] == 16 and run.config["epochs"] == 3 and run.config["optimizer"] == "AdamW"
     assert run.config["model"] == "BertForSequenceClassification" and run.config["model_type"] == "bert"
+    assert run.config["grad_clip"] == run.config["max_grad_norm"] == 1.0  # the Trainer's default clipping, as evidence
     assert run.info["model_config"]["hidden_size"] == 32 and run.info["model_config"]["intermediate_size"] == 37
     assert run.info["params"] == sum(p.numel() for p in bert.parameters())
     assert run.info["training_args"]["logging_steps"] == 3 and run.info["training_args"]["eval_strategy"] == "epoch"

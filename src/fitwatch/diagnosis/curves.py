@@ -161,7 +161,8 @@ def _framework_context(info: dict) -> dict:
     """What a run recorded by an integration says of its model and data (its ``info``): the framework
     (``transformers``), a scikit-learn estimator's family (``model``: ``sklearn_mlp`` for an MLP,
     ``linear`` for the SGD estimators, Perceptron and PassiveAggressive), the data (``text``), the
-    number of classes of a Trainer's classification head (``classes``)."""
+    number of classes of a Trainer's classification head (``classes``), the dropout and weight decay of a
+    model ``Run.watch`` saw (``dropout``, ``weight_decay``)."""
     out = {}
     framework = info.get("framework")
     if isinstance(framework, str):
@@ -179,6 +180,9 @@ def _framework_context(info: dict) -> dict:
     classes = info.get("classes")
     if isinstance(classes, int) and not isinstance(classes, bool) and classes >= 2:  # a Trainer's classifier head
         out["classes"] = classes
+    probes = info.get("probes")  # Run.watch(model)'s view of one model: its dropout, its optimizer's weight decay
+    if isinstance(probes, dict):
+        out.update(run_context({k: probes[k] for k in ("dropout", "weight_decay") if k in probes}))
     return out
 
 

@@ -1,8 +1,8 @@
 """What a Keras fit says about itself, stored with the run by :class:`fitwatch.keras.Callback`: the
 fit's settings, the optimizer, the model's size and config, and the regularisation it already uses
-(dropout, weight decay, gradient clipping), which the diagnosis then does not prescribe again (a new
-user's trial: a model with ``Dropout(0.5)`` and AdamW's weight decay was told to add both, and an
-``Adam(clipnorm=1.0)`` run to clip its gradients).
+(dropout, weight decay or an L2 ``kernel_regularizer``, gradient clipping), which the diagnosis then does
+not prescribe again (a new user's trial: a model with ``Dropout(0.5)`` and AdamW's weight decay was told to
+add both, and an ``Adam(clipnorm=1.0)`` run to clip its gradients).
 
 Example:
     >>> import os; os.environ.setdefault("KERAS_BACKEND", "torch")
@@ -12,6 +12,9 @@ Example:
     ...                           keras.layers.Dense(1)])
     >>> regularisation(model, keras.optimizers.AdamW(weight_decay=1e-3, clipnorm=1.0))
     {'dropout': 0.3, 'weight_decay': 0.001, 'grad_clip': 1.0}
+    >>> l2 = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, kernel_regularizer="l2"), keras.layers.Dense(1)])
+    >>> regularisation(l2, keras.optimizers.Adam())
+    {'weight_decay': 0.01}
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ _MAX_CONFIG_LAYERS = 1000
 
 def regularisation(model, optimizer) -> dict:
     """The regularisation a Keras fit already uses, as the diagnosis's context keys: ``dropout`` (the
-    largest rate of the model's dropout layers), ``weight_decay`` (the optimizer's) and ``grad_clip`` (its
+    largest rate of the model's dropout layers), ``weight_decay`` (the optimizer's, else the largest L2
+    factor of a layer's ``kernel_regularizer``: ``L2``, ``L1L2``, ``"l2"``) and ``grad_clip`` (its
     ``clipnorm``, ``global_clipnorm`` or ``clipvalue``); a key only when above 0."""
     out = {}
     try:
@@ -48,7 +52,21 @@ def regularisation(model, optimizer) -> dict:
             if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0:
                 out[key] = float(v)
                 break
+    l2 = max((_l2_of(getattr(layer, "kernel_regularizer", None)) for layer in layers), default=0.0)
+    if l2 > 0 and "weight_decay" not in out:
+        out["weight_decay"] = l2
     return out
+
+
+def _l2_of(regularizer) -> float:
+    """The L2 factor of a Keras regularizer (``L2``, ``L1L2``; 0 for none, L1 alone or a custom one)."""
+    if regularizer is None:
+        return 0.0
+    try:
+        v = regularizer.get_config().get("l2", 0.0)
+    except Exception:  # noqa: BLE001 - a custom regularizer without a config: nothing said
+        return 0.0
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 else 0.0
 
 
 def describe(model, params: dict) -> tuple[dict, dict]:

@@ -22,6 +22,7 @@ from lightning.pytorch.loggers.logger import rank_zero_experiment  # noqa: E402 
 from lightning.pytorch.utilities.rank_zero import rank_zero_only  # noqa: E402
 
 from fitwatch.core.names import split_key  # noqa: E402
+from fitwatch.probes.regularisation import torch_regularisation  # noqa: E402
 from fitwatch.record.run import Run  # noqa: E402
 from fitwatch.store.base import encode_json  # noqa: E402
 
@@ -61,8 +62,10 @@ class Logger(pl.loggers.Logger):
     same logger in a later fit records into the same run, its epochs (and steps) following the
     stored ones. Only rank 0 writes (``rank_zero_only``, as Lightning's loggers).
 
-    The run's config is ``{"max_epochs", "optimizer", "learning_rate"}``, the hyperparameters Lightning
-    hands the logger (``save_hyperparameters()``; made JSON-safe), then ``config`` (whose values win).
+    The run's config is ``{"max_epochs", "optimizer", "learning_rate"}``, the regularisation the fit
+    already uses (``dropout``: the largest ``nn.Dropout`` rate; ``weight_decay``: the optimizer's;
+    ``grad_clip``: the Trainer's ``gradient_clip_val``), which the diagnosis then does not prescribe
+    again, the hyperparameters Lightning hands the logger (``save_hyperparameters()``; made JSON-safe), then ``config`` (whose values win).
 
     Args:
         name: the run's name (``fitwatch show NAME`` opens it). Defaults to ``run-YYYYmmdd-HHMMSS``.
@@ -418,7 +421,8 @@ class _Follower(pl.Callback):
 
 
 def _describe(trainer, module) -> tuple[dict, dict]:
-    """The run's automatic config and info: cheap facts about the fit, the optimizer and the model."""
+    """The run's automatic config and info: cheap facts about the fit, the optimizer and the model, and
+    the regularisation it uses (:func:`fitwatch.probes.regularisation.torch_regularisation`)."""
     config: dict = {}
     if trainer.max_epochs is not None and trainer.max_epochs > 0:
         config["max_epochs"] = trainer.max_epochs
@@ -431,6 +435,8 @@ def _describe(trainer, module) -> tuple[dict, dict]:
             config["learning_rate"] = float(optimizers[0].param_groups[0]["lr"])
         except (AttributeError, IndexError, KeyError, TypeError, ValueError):
             pass
+    # the regularisation it already uses (dropout modules, weight decay, gradient_clip_val): not prescribed again
+    config.update(torch_regularisation(module, optimizers, getattr(trainer, "gradient_clip_val", None)))
     params = list(module.parameters())
     info = {
         "framework": "lightning",

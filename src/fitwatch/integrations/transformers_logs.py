@@ -144,7 +144,8 @@ def describe(args, state, model, optimizer, versions: dict) -> tuple[dict, dict]
     model and optimizer (read by attribute; what a model lacks is left out).
 
     The config holds the hyperparameters (:data:`CONFIG_ARGS`, the number of epochs, the total batch
-    size, the optimizer's and the model's class and model type); the info the framework's versions,
+    size, the optimizer's and the model's class and model type; ``grad_clip``, the diagnosis's name for
+    ``max_grad_norm`` when above 0); the info the framework's versions,
     every TrainingArgument (tokens masked, as ``to_dict()`` gives them), the Trainer's plan (epochs,
     steps, logging and evaluation strategies), the model's parameter counts and its config when small.
     """
@@ -155,6 +156,9 @@ def describe(args, state, model, optimizer, versions: dict) -> tuple[dict, dict]
     if batch is not None:
         config["batch_size"] = int(batch) * int(a.get("gradient_accumulation_steps") or 1) * int(world)
     config["epochs"] = state.num_train_epochs
+    clip = a.get("max_grad_norm")  # the Trainer clips at 1.0 by default: "clip gradients" is not said again
+    if isinstance(clip, (int, float)) and not isinstance(clip, bool) and 0 < clip < float("inf"):
+        config["grad_clip"] = float(clip)
     if optimizer is not None:
         config["optimizer"] = type(getattr(optimizer, "optimizer", optimizer)).__name__  # accelerate wraps it
     info = {"framework": "transformers", **versions, "batch_values": STEP_VALUES, "epoch_values": EPOCH_VALUES,

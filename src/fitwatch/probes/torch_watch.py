@@ -49,6 +49,7 @@ from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from fitwatch.probes.names import (INPUT, LABELS, LOSS, OPTIMIZER, OUTPUT, RELU_FAMILY, SATURATING, SATURATION,
                                    SOFTMAX, check_every, loss_kind)
+from fitwatch.probes.regularisation import optimizer_weight_decay, torch_regularisation
 
 _MAX_CLASSES = 1000  # per-class counts are kept up to this many classes
 _LAYERS = "\0layers"  # a pending value with one entry per layer (expanded into per-layer rows by collect)
@@ -100,7 +101,9 @@ class TorchWatcher:
     Attributes:
         meta: what the watcher knows of the model: ``every``, ``layers`` (name, type, number of
             parameters, in the model's order), ``activations`` (name, type), and, once seen,
-            ``loss`` and ``optimizer`` (class names).
+            ``loss`` and ``optimizer`` (class names); ``dropout`` (the largest rate of its dropout
+            modules) and, once seen, ``weight_decay`` (the optimizer's), which the diagnosis reads as
+            regularisation the run already uses.
         step: training steps seen so far.
         seconds: the time spent in the probes so far (every hook, and :meth:`collect`): what they
             cost the training loop, measured where it is spent.
@@ -121,6 +124,7 @@ class TorchWatcher:
             "layers": [{"name": n, "type": kind, "params": sum(p.numel() for p in ps)}
                        for n, (kind, ps) in layers.items()],
             "activations": [{"name": n, "type": kind} for n, (_, kind) in acts.items()],
+            **torch_regularisation(model),  # its dropout (the optimizer's weight decay: at its first step)
         }
         self._param_ids = {id(p) for ps in self._layers.values() for p in ps}
         # every parameter in one flat list, with its layer's index: per-layer values are computed for
@@ -427,6 +431,8 @@ class TorchWatcher:
         for group in opt.param_groups:
             if any(id(p) in self._param_ids for p in group["params"]):
                 self.meta.setdefault("optimizer", type(opt).__name__)
+                if "weight_decay" not in self.meta and (decay := optimizer_weight_decay(opt)) > 0:
+                    self.meta["weight_decay"] = decay
                 lr = group.get("lr")
                 if isinstance(lr, torch.Tensor):
                     lr = lr.detach()
