@@ -693,6 +693,27 @@ def cosine_schedule():
         return train(model, opt, digits(), 30, batch_size=64, scheduler=sched)
 
 
+@broken_run("underfitting", "still_improving")
+def step_schedule_from_too_high_a_rate():
+    """Learning rate too high, rescued late by a step schedule: SGD lr 3.0 on a 64-128-10 MLP, StepLR
+    halving it every 5 epochs (3.0, 1.5, 0.75), batches of 32, 15 epochs; ``lr`` recorded (the Must 4/6
+    trial's run: it was told the curve is "smooth but flat", to raise the learning rate, and that it sat
+    at ln 6 on 10 classes).
+
+    Careful reader: **underfitting**. The training loss sits at ln 10 (accuracy about 0.1) at rates 3 and
+    1.5 and falls only once the rate is cut to 0.75, to about 1.85 with an accuracy near 0.24: far from
+    fitting the training data at the end. **still_improving** is accepted too: those last epochs at the
+    working rate are still falling. Either way the cause is the rate before the cut, too high: lower it.
+    """
+    import torch
+
+    with one_thread():
+        model = mlp(64, 128, 10)
+        opt = torch.optim.SGD(model.parameters(), lr=3.0)
+        sched = torch.optim.lr_scheduler.StepLR(opt, 5, 0.5)
+        return train(model, opt, digits(), 15, batch_size=32, scheduler=sched)
+
+
 @broken_run("good_fit")
 def dropout_val_below_train():
     """Healthy with dropout: a 64-256-256-10 MLP with dropout 0.5, Adam lr 3e-3, batches of 64,

@@ -147,6 +147,17 @@ def test_a_run_with_a_schedule_is_not_unstable_nor_told_to_add_one(name):
         assert CATALOGUE["gradient_clipping"] not in got, got
 
 
+def test_a_loss_that_fell_only_after_the_rate_was_cut_names_the_cut_and_lowers_the_rate():
+    """The Must 4/6 trial's step schedule: stuck at ln 10 at lr 3 and 1.5, falling at 0.75. The cut is the
+    evidence (lr_too_high, naming it); never "raise the learning rate", "smooth but flat" or ln 6."""
+    d = fitwatch.diagnose(curves("step_schedule_from_too_high_a_rate"))
+    cut = next(f for f in d.findings if f.code == "lr_too_high")
+    assert (cut.evidence["epoch"], cut.evidence["lr_before"], cut.evidence["lr_after"]) == (10, 1.5, 0.75), cut
+    assert "cut to 0.75 at epoch 10" in cut.message and cut.remedies[0] == CATALOGUE["lr_down"]
+    assert CATALOGUE["lr_up"] not in remedies(d) and "lr_too_low" not in [f.code for f in d.findings]
+    assert not any("ln(6)" in f.message for f in d.findings), d
+
+
 @pytest.mark.parametrize("name", ["lr_too_low_barely_moves", "huge_batch_tiny_lr"])
 def test_too_low_a_learning_rate_is_named(name):
     d = fitwatch.diagnose(curves(name))
@@ -188,7 +199,7 @@ def test_validation_never_above_chance_is_not_an_overfit_from_epoch_0():
 #: another Intel Xeon, 2026-12-04, dropout_val_below_train drifted from epoch 9 on,
 #: by a median of 0.8 %, at most 7 % of the curve's range)
 _AMPLIFY_ROUNDING = ("lr_too_high_unstable", "shuffled_labels_memorised", "model_too_small_bottleneck",
-                     "zero_grad_forgotten", "label_noise")
+                     "zero_grad_forgotten", "label_noise", "step_schedule_from_too_high_a_rate")
 
 
 @pytest.mark.parametrize("name", list(RUNS))

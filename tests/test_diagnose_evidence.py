@@ -413,3 +413,21 @@ def test_spikes_now_and_then_on_a_long_settled_run_are_not_instability():
     short = np.r_[val[:30], val[260:290]]
     short[35::6] = 0.035  # 5 spikes in a 30-epoch second half
     assert fitwatch.diagnose({"loss": list(np.r_[train[:30], train[260:290]]), "val_loss": list(short)}).verdict == "unstable"
+
+
+def test_a_cut_after_the_loss_fell_a_long_way_or_during_a_warm_up_is_not_lr_too_high():
+    """learned_after_cut names a cut only when nothing was learned before it: a step schedule's usual
+    cut (the loss fell 60 % at the higher rate, then dropped again after it) and a warm-up (YOLO's bias
+    group falling while the weights' rate rises) are healthy; the stuck-then-falling run is not."""
+    stuck = [2.5, 2.31, 2.30, 2.30, 2.29, 2.29, 2.0, 1.8, 1.7, 1.65]
+    healthy = [2.3, 1.6, 1.2, 1.0, 0.95, 0.93, 0.6, 0.55, 0.53, 0.52]
+    step = [0.1] * 6 + [0.01] * 4
+    for loss, lr, named in ((stuck, step, True), (healthy, step, False),
+                            (stuck, [0.08, 0.06, 0.04, 0.02, 0.01, 0.01, 0.005, 0.005, 0.005, 0.005], True)):
+        d = fitwatch.diagnose({"loss": loss, "val_loss": [v + 0.05 for v in loss], "lr": lr})
+        assert ("lr_too_high" in [f.code for f in d.findings]) == named, (loss, lr, d)
+        if named:
+            assert CATALOGUE["lr_up"] not in [r for f in d.findings for r in f.remedies], d
+    warm = {"loss": stuck, "val_loss": [v + 0.05 for v in stuck], "lr_pg0": [0.08, 0.06, 0.04, 0.02, 0.01] + [0.005] * 5,
+            "lr_pg1": [0.002, 0.004, 0.006, 0.008, 0.01] + [0.005] * 5}
+    assert "lr_too_high" not in [f.code for f in fitwatch.diagnose(warm).findings]

@@ -128,11 +128,22 @@ def _improving_to_the_end(**more):
     return {"loss": loss, "val_loss": [v + 0.05 for v in loss], **more}
 
 
+def _cut(falls=True):
+    """Stuck at ln 10 for 15 epochs at lr 0.5; after a cut to 0.05, falling to 1.6 (or staying put)."""
+    flat = [2.31 - 0.0005 * i for i in range(N)]
+    loss = [2.4] + flat[:14] + ([1.6 + 0.6 * math.exp(-i / 1.5) for i in range(15)] if falls else flat[14:29])
+    acc = [0.1] * 15 + ([0.3] * 15 if falls else [0.1] * 15)
+    return {"loss": loss, "val_loss": [v + 0.05 for v in loss], "accuracy": acc, "val_accuracy": acc,
+            "lr": [0.5] * 15 + [0.05] * 15}
+
+
 # each rule: (a run that shows the evidence, the remedies it forbids there, the same run without it)
 CASES = {
     "spiked": (lambda: fitwatch.diagnose(_spiked_at_chance()), lambda: fitwatch.diagnose(_smooth_flat())),
     "started_high": (lambda: fitwatch.diagnose(_started_high()),
                      lambda: fitwatch.diagnose(_started_high(first=2.36))),
+    # the Must 4/6 trial: SGD at lr 3 halved every 5 epochs fell only at 0.75, and was told to raise the rate
+    "learned_after_cut": (lambda: fitwatch.diagnose(_cut()), lambda: fitwatch.diagnose(_cut(falls=False))),
     "scheduler": (lambda: fitwatch.diagnose(_plateau(lr=np.geomspace(1e-3, 1e-5, N).tolist())),
                   lambda: fitwatch.diagnose(_plateau(lr=[1e-3] * N))),
     "lr_decayed": (lambda: fitwatch.diagnose(_improving_to_the_end(lr=(1e-3 * (1 + np.cos(np.pi * e / N)) / 2).tolist())),

@@ -32,7 +32,7 @@ from fitwatch.diagnosis.checks.learning import gained_nothing, no_floor, not_lea
 from fitwatch.diagnosis.checks.overfitting import overfitting
 from fitwatch.diagnosis.checks.progress import fits_training, plateau, still_improving, while_training
 from fitwatch.diagnosis.checks.short import too_few_epochs, too_short_to_settle
-from fitwatch.diagnosis.checks.schedule import lr_decayed_early, lr_raised
+from fitwatch.diagnosis.checks.schedule import lr_decayed_early, lr_raised, weigh_cut
 from fitwatch.diagnosis.checks.validation import validation_signs
 from fitwatch.diagnosis.curves import Curves, ordinal, run_context
 from fitwatch.diagnosis.findings import Diagnosis, Finding, in_units
@@ -97,6 +97,7 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
             if found.code != "underfitting":  # "cannot fit the training data" is underfitting's to say
                 p.remedies = [r for r in p.remedies if r != CATALOGUE["larger_model"]]
             findings.append(p)
+    weigh_cut(curves, ctx.span, _lower_key(curves, monitor), findings)  # learned only once the rate was cut
     if curves.inside:  # Run.watch's probes: the causes, right after the verdict
         findings[:] = _with_causes(ctx, curves, found.code, findings)
     if curves.before:  # fitwatch.preflight's findings and lr_find's suggestion
@@ -147,6 +148,7 @@ def weigh_remedies(ctx: Context, curves: Curves, findings: list, *, last: bool) 
         ev.add("best_is_last")
     if any(f.code == "overconfident" and f.evidence.get("accuracy_rose_since_best") for f in findings):
         ev.add("accuracy_rose_since_best")
+    ev.update("learned_after_cut" for f in findings if f.code == "lr_too_high" and "loss_before_cut" in f.evidence)
     if findings and findings[0].code == "not_learning" and "back_at_chance_epoch" in findings[0].evidence:
         ev.add("collapsed")  # checks.learning: an accuracy that rose above chance, then fell back to it
     ref = ctx.cl or ctx.cv

@@ -242,6 +242,9 @@ RULES: tuple[Rule, ...] = (
                          "the inputs or the initialisation are far off", ("lr_up", "larger_model",
                                                                           "less_regularisation", "more_epochs"),
          ("lr_down", "normalise_inputs")),
+    Rule("learned_after_cut", "the training loss learned nothing until a logged learning rate was cut, then fell "
+                              "(lr_too_high of checks.schedule.learned_after_cut): the rate was too high, not too low",
+         ("lr_up",), ("lr_down",)),
     Rule("scheduler", "a learning-rate schedule: a logged lr that varies 1.5x or more, or "
                       "context scheduler", ("lr_schedule", "lr_plateau")),
     Rule("lr_decayed", "a logged learning rate that ends at 2% of its peak or less: the schedule had run out, so "

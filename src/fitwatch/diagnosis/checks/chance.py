@@ -73,11 +73,31 @@ def at_chance(loss: np.ndarray | None, acc: np.ndarray | None, t, classes: int |
     # the accuracy, where the loss sat at 2.35: ln 10), and may sit well above it (a fifth trial's
     # collapsed model at 2.40-2.45 with an accuracy of exactly 0.100 was said to be at ln 11); "not
     # below" to 1 %: a model that learned near-balanced classes' priors sits a hair below ln k (2.3020)
+    k = _chance_k(level, a_mid, t)
+    if k is None:
+        return None
+    # a first half at chance for more classes, left for a lower loss and a higher accuracy: the run learned
+    # (a trial's SGD at lr 3 sat at ln 10 with an accuracy of 0.1, then fell to 1.86 and 0.23 once the rate
+    # was cut, read as "stuck at ln 6")
+    y0, a0 = loss[:half], acc[:half]
+    ok0 = np.isfinite(y0) & np.isfinite(a0)
+    if ok0.sum() >= 2:
+        before = _chance_k(float(np.median(y0[ok0])), float(np.median(fraction(a0[ok0]))), t)
+        if before is not None and before > k and float(np.median(y0[ok0])) > level * (1 + t.no_skill_margin):
+            return None
+    return math.log(k)
+
+
+def _chance_k(level: float, a_mid: float, t) -> int | None:
+    """The class count k whose ln k a loss at ``level`` sits at and whose chance accuracy 1/k an accuracy
+    at ``a_mid`` sits at (see :func:`at_chance`), else None."""
+    if not (0.0 < a_mid < 1.0) or not (0.0 < level < 12.0):
+        return None
     lo = max(2, math.ceil(math.exp(level / (1.0 + t.chance_loss_above))), math.ceil(t.chance_acc_low / a_mid))
     hi = min(math.floor(math.exp(level / (1.0 - t.no_skill_margin))), math.floor(t.chance_acc_high / a_mid))
     if lo > hi:
         return None
-    return math.log(max(lo, min(round(1.0 / a_mid), math.floor(1.01 * math.exp(level)), hi)))
+    return max(lo, min(round(1.0 / a_mid), math.floor(1.01 * math.exp(level)), hi))
 
 
 def accuracy_rose(acc: np.ndarray | None, t) -> bool:

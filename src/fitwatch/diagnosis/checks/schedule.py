@@ -1,6 +1,8 @@
 """What a logged learning rate says about the curves: a rise of the learning rate at the epoch the
 training loss jumped (``lr_raised``), or a cut while the monitored curve was still falling fast,
-after which it crawled (``lr_decayed_early``): finer signs, read whatever the verdict.
+after which it crawled (``lr_decayed_early``), or a cut before which the training loss learned
+nothing and after which it fell (``lr_too_high``, :func:`learned_after_cut`): finer signs, read
+whatever the verdict.
 
 Thresholds (:mod:`fitwatch.diagnosis.thresholds`): ``lr_raised_factor`` (the rise) and
 ``end_above_start`` (the loss's jump, as for a spike).
@@ -56,6 +58,15 @@ def _at_change(code: str, curves: Curves, lr, i: int, span, more: dict, how: str
                    f"The learning rate {how} at epoch {e} ({lr[i - 1]:.4g} -> {lr[i]:.4g}), {then}", remedies_for(code))
 
 
+def _cuts(curves: Curves, size: int, factor: float):
+    """``(lr, the indices where it was cut factor times or more)`` of each logged learning rate of ``size``
+    values (the index is the first epoch at the lower rate)."""
+    for name, lr in curves.series.items():
+        if LR_KEY.match(name) and lr.size == size:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                yield lr, np.flatnonzero(np.nan_to_num((lr[:-1] >= factor * lr[1:]) & (lr[1:] > 0), nan=0.0).astype(bool)) + 1
+
+
 #: a cut of the learning rate by this factor or more...
 DECAY_FACTOR = 5.0
 #: ...while the curve fell by this share of its level per epoch over the 3 epochs before it...
@@ -75,11 +86,7 @@ def lr_decayed_early(curves: Curves, span, key: str) -> Finding | None:
     y = curves.get(key)
     if y is None:
         return None
-    for name, lr in curves.series.items():
-        if not LR_KEY.match(name) or lr.size != y.size:
-            continue
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cuts = np.flatnonzero(np.nan_to_num((lr[:-1] >= DECAY_FACTOR * lr[1:]) & (lr[1:] > 0), nan=0.0).astype(bool)) + 1
+    for lr, cuts in _cuts(curves, y.size, DECAY_FACTOR):
         for n, i in enumerate(cuts):
             end = int(cuts[n + 1]) if n + 1 < cuts.size else y.size - 1
             if i < 4 or end - i < 3 or not np.isfinite(y[i - 4: end + 1]).all() or y[i - 1] <= 0:
@@ -94,3 +101,74 @@ def lr_decayed_early(curves: Curves, span, key: str) -> Finding | None:
                                   f"was cut {lr[i - 1] / lr[i]:.3g}x", f"while {key} was still falling {before:.4g} an "
                                   f"epoch; after it, it fell {after:.4g} an epoch: the decay came before the progress ran out.")
     return None
+
+
+#: a cut of the learning rate by this factor or more (any step down: StepLR's 0.5, ReduceLROnPlateau's)...
+CUT_FACTOR = 1.5
+#: ...before which the training curve's best, from its second epoch to the cut, fell less than this share...
+CUT_FLAT = 0.05
+#: ...and after which it fell this share of its level or more, and CUT_RATIO times its fall before, in
+#: at most CUT_AFTER epochs (to the next cut or the end)
+CUT_FELL, CUT_RATIO, CUT_AFTER = 0.10, 3.0, 5
+
+
+def learned_after_cut(curves: Curves, span, key: str = "loss") -> Finding | None:
+    """``lr_too_high`` when the training curve ``key`` learned nothing until a logged learning rate was cut
+    (its best from the second epoch to the cut fell under ``CUT_FLAT``, over 3 epochs or more) and fell
+    ``CUT_FELL`` or more right after it: the rate before the cut was too high for the model, the cut is the
+    evidence (the Must 4/6 trial: SGD at lr 3 halved every 5 epochs sat at ln 10 until lr 0.75, then fell
+    2.30 -> 1.84; it was told the curve is "smooth but flat" and to raise the rate). A step schedule's
+    usual cut, after the loss fell a long way at the higher rate, is not one. None otherwise.
+
+    Example:
+        >>> import numpy as np
+        >>> c = Curves(np.arange(8), {"loss": [2.5, 2.31, 2.30, 2.30, 2.29, 2.0, 1.8, 1.7],
+        ...                           "lr": [3.0] * 5 + [0.75] * 3})
+        >>> learned_after_cut(c, [0, 7]).evidence["lr_after"]
+        0.75
+    """
+    y = curves.get(key)
+    if y is None:
+        return None
+    for lr, cuts in _cuts(curves, y.size, CUT_FACTOR):
+        for n, i in enumerate(int(c) for c in cuts):  # the first cut it fell after, while flat since epoch 1
+            end = min(int(cuts[n + 1]) if n + 1 < cuts.size else y.size - 1, i - 1 + CUT_AFTER)
+            if i < 4 or end <= i or not np.isfinite(y[1: end + 1]).all() or y[1] <= 0 or _warming(curves, i):
+                continue
+            best = np.minimum.accumulate(y[1: end + 1])  # from the second epoch: the first may average a blow-up
+            before, after = best[0] - best[i - 2], best[i - 2] - best[-1]
+            if before >= CUT_FLAT * y[1]:
+                break  # it learned at the earlier rate
+            if after < CUT_FELL * best[i - 2] or after < CUT_RATIO * before:
+                continue
+            e, top = int(curves.epochs[i]), float(np.nanmax(lr[:i]))
+            rates = f"s {top:.4g} to {lr[i - 1]:.4g}" if top > lr[i - 1] else f" {top:.4g}"
+            ev = {"epoch": e, "lr_before": float(lr[i - 1]), "lr_after": float(lr[i]),
+                  "loss_before_cut": float(best[i - 2]), "loss_after_cut": float(best[-1]), "curve": key}
+            return Finding("lr_too_high", "warning", [int(curves.epochs[0]), span[1]], ev,
+                           f"The training {key} learned nothing at learning rate{rates} (its best fell {before:.4g} "
+                           f"from epoch {int(curves.epochs[1])} to {int(curves.epochs[i - 1])}, to {best[i - 2]:.4g}) "
+                           f"and fell only once the rate was cut to {lr[i]:.4g} at epoch {e} (to {best[-1]:.4g} by "
+                           f"epoch {int(curves.epochs[end])}): the rate before the cut was too high for this model. "
+                           f"Start at the rate that worked.", remedies_for("lr_too_high"))
+    return None
+
+
+def _warming(curves: Curves, i: int) -> bool:
+    """A logged learning rate (of any parameter group) that rose before index ``i``: a warm-up, whose rising
+    rate, not the cut, may be what the loss answered (YOLO's bias group falls 0.08 -> 0.01 while the weights'
+    rate rises 0.002 -> 0.01)."""
+    for name, lr in curves.series.items():
+        if LR_KEY.match(name) and lr.size > i:
+            with np.errstate(invalid="ignore"):
+                if np.nan_to_num(lr[1: i + 1] > 1.01 * np.fmax.accumulate(lr[:i]), nan=0.0).any():
+                    return True
+    return False
+
+
+def weigh_cut(curves: Curves, span, key: str, findings: list) -> None:
+    """Add :func:`learned_after_cut`'s ``lr_too_high`` to ``findings`` (in place of another ``lr_too_high``:
+    it names the evidence) and drop an ``lr_too_low``, which its cut contradicts."""
+    cut = learned_after_cut(curves, span, key)
+    if cut is not None:
+        findings[:] = [f for f in findings if f.code not in ("lr_too_low", "lr_too_high")] + [cut]
