@@ -431,3 +431,23 @@ def test_a_cut_after_the_loss_fell_a_long_way_or_during_a_warm_up_is_not_lr_too_
     warm = {"loss": stuck, "val_loss": [v + 0.05 for v in stuck], "lr_pg0": [0.08, 0.06, 0.04, 0.02, 0.01] + [0.005] * 5,
             "lr_pg1": [0.002, 0.004, 0.006, 0.008, 0.01] + [0.005] * 5}
     assert "lr_too_high" not in [f.code for f in fitwatch.diagnose(warm).findings]
+
+
+def test_a_loss_that_fell_from_ln_10_at_twice_chance_accuracy_is_not_at_chance_for_fewer_classes():
+    """The Must 4/6 trial's single tanh unit on 10 digits, no class count stated: the loss fell from 2.40
+    (ln 10-11, where an untrained classifier starts) to 1.75, the accuracy at about 0.21, twice chance.
+    It was read as at chance for 6 classes, "memorised its training set"; it is a model too small."""
+    loss = [2.4008, 2.1464, 1.9912, 1.9056, 1.8606, 1.8288, 1.8149, 1.7983, 1.7924, 1.784, 1.7812, 1.7742, 1.7702,
+            1.7682, 1.7692, 1.7633, 1.7607, 1.7582, 1.7576, 1.7657, 1.7547, 1.7503, 1.751, 1.7529, 1.7458]
+    acc = [0.1525, 0.215, 0.2075, 0.2192, 0.2058, 0.1917, 0.2067, 0.2075, 0.2192, 0.2067, 0.2142, 0.1992, 0.1975,
+           0.2125, 0.2075, 0.2, 0.2208, 0.2192, 0.2025, 0.2183, 0.225, 0.225, 0.2042, 0.2208, 0.2225]
+    val = [2.2273, 2.0533, 1.9506, 1.8963, 1.864, 1.8423, 1.8301, 1.8209, 1.8155, 1.807, 1.8143, 1.8071, 1.8058,
+           1.8025, 1.802, 1.8091, 1.7895, 1.7959, 1.7952, 1.7934, 1.7889, 1.7852, 1.792, 1.7854, 1.7845]
+    vacc = [0.2569, 0.2065, 0.2015, 0.2116, 0.1914, 0.1839, 0.204, 0.1788, 0.1889, 0.1662, 0.1788, 0.2191, 0.1914,
+            0.1814, 0.1788, 0.1889, 0.1788, 0.1738, 0.1814, 0.2065, 0.1763, 0.2368, 0.1713, 0.1839, 0.1763]
+    d = fitwatch.diagnose({"loss": loss, "accuracy": acc, "val_loss": val, "val_accuracy": vacc})
+    assert d.verdict == "underfitting", d
+    assert not any("ln(6)" in f.message for f in d.findings), d
+    # the same run with its accuracy frozen (one class predicted at every epoch) is still at chance
+    frozen = fitwatch.diagnose({"loss": loss, "accuracy": [0.2] * 25, "val_loss": val, "val_accuracy": [0.19] * 25})
+    assert frozen.verdict == "not_learning", frozen

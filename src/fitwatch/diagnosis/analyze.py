@@ -2,8 +2,7 @@
 
 Every test is relative to a curve's own scale (its starting level, its total drop) and noise (the
 robust scatter of its epoch-to-epoch changes); the thresholds live in :mod:`fitwatch.diagnosis.thresholds`.
-Curves are smoothed with a short centred moving average before minima and trends are read, so a
-noisy validation curve does not make a false minimum.
+Curves are smoothed with a short centred moving average before minima and trends are read (no false minimum).
 
 This module prepares the curves (the monitored pair, cut at the first NaN or infinite value, on the
 epochs where both have a value), runs the checks of :mod:`fitwatch.diagnosis.checks` in order and
@@ -224,7 +223,8 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
                    findings=findings, notes=notes,
                    stated_floor=on_loss and ("baseline" in curves.context or "classes" in curves.context),
                    r2=_r2(curves, idx) if on_loss else None,
-                   chance=_one_class_count(at_chance(cl and cl.y, acc, t, stated), at_chance(cv and cv.y, vacc, t, stated)),
+                   chance=_one_class_count(at_chance(cl and cl.y, acc, t, stated),
+                                           at_chance(cv and cv.y, vacc, t, stated, cl.y[0] if cl else None)),
                    ranks=_ranks(curves, idx, t) if on_loss else None, lr_decayed=decayed_lr(curves),
                    other_train=curves.series["loss"][idx] if L is None and other else None)
 
