@@ -96,7 +96,7 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
             if found.code != "underfitting":  # "cannot fit the training data" is underfitting's to say
                 p.remedies = [r for r in p.remedies if r != CATALOGUE["larger_model"]]
             findings.append(p)
-    weigh_cut(curves, ctx.span, _lower_key(curves, monitor), findings)  # learned only once the rate was cut
+    weigh_cut(curves, ctx.span, _lower_key(curves, monitor), findings, ctx.t)  # learned only once the rate was cut
     if curves.inside:  # Run.watch's probes: the causes, right after the verdict
         findings[:] = _with_causes(ctx, curves, found.code, findings)
     if curves.before:  # fitwatch.preflight's findings and lr_find's suggestion
@@ -223,8 +223,7 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
                    findings=findings, notes=notes,
                    stated_floor=on_loss and ("baseline" in curves.context or "classes" in curves.context),
                    r2=_r2(curves, idx) if on_loss else None,
-                   chance=_one_class_count(at_chance(cl and cl.y, acc, t, stated),
-                                           at_chance(cv and cv.y, vacc, t, stated, cl.y[0] if cl else None)),
+                   chance=_one_class_count(at_chance(cl and cl.y, acc, t, stated), at_chance(cv and cv.y, vacc, t, stated)),
                    ranks=_ranks(curves, idx, t) if on_loss else None, lr_decayed=decayed_lr(curves),
                    other_train=curves.series["loss"][idx] if L is None and other else None)
 

@@ -20,12 +20,13 @@ __all__ = ["torch_regularisation", "optimizer_weight_decay"]
 
 def torch_regularisation(model, optimizers=(), grad_clip=None) -> dict:
     """``dropout`` (the largest ``p`` of the model's dropout modules: ``nn.Dropout``, ``Dropout1d/2d/3d``,
-    ``AlphaDropout``...), ``weight_decay`` (the largest of the optimizers' parameter groups) and
+    ``AlphaDropout``...), ``weight_decay`` (the first optimizer's: :func:`optimizer_weight_decay`) and
     ``grad_clip`` (as given: Lightning's ``gradient_clip_val``); a key only when above 0.
 
     Args:
         model: a ``torch.nn.Module``.
-        optimizers: the ``torch.optim.Optimizer`` objects that train it.
+        optimizers: the ``torch.optim.Optimizer`` objects that train it; the first one's weight decay is
+            the run's (the one whose name and learning rate the run's config gives: a GAN's generator's).
         grad_clip: the clipping value the loop applies, if any.
     """
     import torch
@@ -39,7 +40,7 @@ def torch_regularisation(model, optimizers=(), grad_clip=None) -> dict:
         rates = []
     if rates and max(rates) > 0:
         out["dropout"] = max(rates)
-    decay = max((optimizer_weight_decay(o) for o in optimizers), default=0.0)
+    decay = optimizer_weight_decay(optimizers[0]) if optimizers else 0.0
     if decay > 0:
         out["weight_decay"] = decay
     if _positive(grad_clip):
@@ -48,9 +49,23 @@ def torch_regularisation(model, optimizers=(), grad_clip=None) -> dict:
 
 
 def optimizer_weight_decay(optimizer) -> float:
-    """The largest ``weight_decay`` of an optimizer's parameter groups (0 when none says one)."""
+    """The largest ``weight_decay`` of an optimizer's parameter groups that hold a weight matrix or kernel (a
+    parameter of 2 dimensions or more; the usual recipe decays those and exempts biases and norms, and a
+    decay on the biases alone is no L2 on the weights); 0 when none says one.
+
+    Example:
+        >>> import torch
+        >>> layer = torch.nn.Linear(4, 2)
+        >>> optimizer_weight_decay(torch.optim.AdamW([{"params": [layer.weight], "weight_decay": 0.05},
+        ...                                           {"params": [layer.bias], "weight_decay": 0.0}]))
+        0.05
+        >>> optimizer_weight_decay(torch.optim.SGD([{"params": [layer.weight]},
+        ...                                         {"params": [layer.bias], "weight_decay": 0.1}], lr=0.1))
+        0.0
+    """
     try:
-        values = [g.get("weight_decay") for g in optimizer.param_groups]
+        values = [g.get("weight_decay") for g in optimizer.param_groups
+                  if any(getattr(p, "ndim", 2) >= 2 for p in g.get("params", ()))]
     except Exception:  # noqa: BLE001 - not a torch optimizer
         return 0.0
     return max((float(v) for v in values if _positive(v)), default=0.0)

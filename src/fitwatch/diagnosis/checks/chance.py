@@ -31,16 +31,14 @@ def no_skill(start: float) -> float | None:
     return None
 
 
-def at_chance(loss: np.ndarray | None, acc: np.ndarray | None, t, classes: int | None = None,
-              start: float | None = None) -> float | None:
+def at_chance(loss: np.ndarray | None, acc: np.ndarray | None, t, classes: int | None = None) -> float | None:
     """ln k when a classifier sits at chance over the second half of its epochs: its accuracy at
     about 1/k (between ``chance_acc_low``/k and ``chance_acc_high``/k) while its loss stays at ln k
     (from ``no_skill_margin`` below to ``chance_loss_above`` above), for some class count k; else None.
 
     This reads the class count from the accuracy, where :func:`no_skill` must guess it from the
     loss's start, which a spike or unnormalised inputs hide (an epoch-0 mean of 9.7 or 2,600); with
-    ``classes``, the count the run states, only that one. ``start``: the run's first training loss (the
-    curve's own first value by default), where an untrained classifier sits at ln k.
+    ``classes``, the count the run states, only that one.
 
     Example:
         >>> from fitwatch.diagnosis.thresholds import Thresholds
@@ -78,24 +76,17 @@ def at_chance(loss: np.ndarray | None, acc: np.ndarray | None, t, classes: int |
     k = _chance_k(level, a_mid, t)
     if k is None:
         return None
-    # a first half at chance for more classes, left for a lower loss and a higher accuracy: the run learned
-    # (a trial's SGD at lr 3 sat at ln 10 with an accuracy of 0.1, then fell to 1.86 and 0.23 once the rate
-    # was cut, read as "stuck at ln 6")
+    # a first half at chance for more classes, left for a lower loss and an accuracy above that first
+    # half's chance band (chance_acc_high/k before): the run learned (a trial's SGD at lr 3 sat at ln 10
+    # with an accuracy of 0.1, then fell to 1.86 and 0.23 once the rate was cut, read as "stuck at ln 6";
+    # an attack's run at ln 11-13 then ln 10, its accuracy 0.1 throughout, is at chance all along)
     y0, a0 = loss[:half], acc[:half]
     ok0 = np.isfinite(y0) & np.isfinite(a0)
     if ok0.sum() >= 2:
         before = _chance_k(float(np.median(y0[ok0])), float(np.median(fraction(a0[ok0]))), t)
-        if before is not None and before > k and float(np.median(y0[ok0])) > level * (1 + t.no_skill_margin):
+        if (before is not None and before > k and float(np.median(y0[ok0])) > level * (1 + t.no_skill_margin)
+                and a_mid > t.chance_acc_high / before):
             return None
-    # ...or a curve whose first value and the run's first training loss both sat at ln k0 of half again as
-    # many classes or more, beside an accuracy above chance for k0 (over chance_acc_high/k0) and not frozen
-    # (one class predicted): an untrained classifier starts at ln k0, and this one learned from there (a
-    # trial's single tanh unit on 10 digits, 2.40 -> 1.75 at an accuracy of 0.21, twice chance, was read as
-    # ln 6's chance and "memorised its training set"; SGD at lr 10 started at 9.7, a blow-up: no ln k0)
-    firsts = [float(loss[0]), float(loss[0]) if start is None else start]
-    k0 = min((round(math.exp(f)) if math.isfinite(f) and no_skill(f) else 0) for f in firsts)
-    if k0 >= 1.5 * k and a_mid > t.chance_acc_high / k0 and frozen(acc) is None:
-        return None
     return math.log(k)
 
 

@@ -17,12 +17,16 @@ Example:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from fitwatch.diagnosis.checks.chance import at_chance
 from fitwatch.diagnosis.curves import Curves
 from fitwatch.diagnosis.evidence import LR_KEY
 from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import remedies_for
+from fitwatch.diagnosis.thresholds import DEFAULT
 
 
 def lr_raised(curves: Curves, span, factor: float, jump: float, key: str = "loss") -> Finding | None:
@@ -112,18 +116,22 @@ CUT_FLAT = 0.05
 CUT_FELL, CUT_RATIO, CUT_AFTER = 0.10, 3.0, 5
 
 
-def learned_after_cut(curves: Curves, span, key: str = "loss") -> Finding | None:
-    """``lr_too_high`` when the training curve ``key`` learned nothing until a logged learning rate was cut
-    (its best from the second epoch to the cut fell under ``CUT_FLAT``, over 3 epochs or more) and fell
+def learned_after_cut(curves: Curves, span, key: str = "loss", t=DEFAULT) -> Finding | None:
+    """``lr_too_high`` when the training curve ``key`` sat at the no-skill level until a logged learning rate
+    was cut (its best from the second epoch to the cut fell under ``CUT_FLAT``, over 3 epochs or more, at
+    ln k with an accuracy at chance 1/k, or at the ``baseline`` or ``classes`` the run states) and fell
     ``CUT_FELL`` or more right after it: the rate before the cut was too high for the model, the cut is the
     evidence (the Must 4/6 trial: SGD at lr 3 halved every 5 epochs sat at ln 10 until lr 0.75, then fell
     2.30 -> 1.84; it was told the curve is "smooth but flat" and to raise the rate). A step schedule's
-    usual cut, after the loss fell a long way at the higher rate, is not one. None otherwise.
+    usual cut, after the loss fell a long way at the higher rate, is not one; nor a cut on a plateau the
+    model reached at the higher rate, however fast (an attack: a loss 0.62 -> 0.31 in one epoch at an
+    accuracy of 0.91, then flat until ReduceLROnPlateau cut the rate, was told it "learned nothing").
+    None otherwise.
 
     Example:
         >>> import numpy as np
         >>> c = Curves(np.arange(8), {"loss": [2.5, 2.31, 2.30, 2.30, 2.29, 2.0, 1.8, 1.7],
-        ...                           "lr": [3.0] * 5 + [0.75] * 3})
+        ...                           "accuracy": [0.1] * 5 + [0.3, 0.35, 0.4], "lr": [3.0] * 5 + [0.75] * 3})
         >>> learned_after_cut(c, [0, 7]).evidence["lr_after"]
         0.75
     """
@@ -141,17 +149,35 @@ def learned_after_cut(curves: Curves, span, key: str = "loss") -> Finding | None
                 break  # it learned at the earlier rate
             if after < CUT_FELL * best[i - 2] or after < CUT_RATIO * before:
                 continue
+            floor = _no_skill_before(curves, y[:i], t)
+            if floor is None:
+                continue  # a plateau it reached by learning: the cut is a schedule's, not a rescue
             e, top = int(curves.epochs[i]), float(np.nanmax(lr[:i]))
             rates = f"s {top:.4g} to {lr[i - 1]:.4g}" if top > lr[i - 1] else f" {top:.4g}"
-            ev = {"epoch": e, "lr_before": float(lr[i - 1]), "lr_after": float(lr[i]),
+            ev = {"epoch": e, "lr_before": float(lr[i - 1]), "lr_after": float(lr[i]), "no_skill_level": floor,
                   "loss_before_cut": float(best[i - 2]), "loss_after_cut": float(best[-1]), "curve": key}
             return Finding("lr_too_high", "warning", [int(curves.epochs[0]), span[1]], ev,
-                           f"The training {key} learned nothing at learning rate{rates} (its best fell {before:.4g} "
-                           f"from epoch {int(curves.epochs[1])} to {int(curves.epochs[i - 1])}, to {best[i - 2]:.4g}) "
-                           f"and fell only once the rate was cut to {lr[i]:.4g} at epoch {e} (to {best[-1]:.4g} by "
-                           f"epoch {int(curves.epochs[end])}): the rate before the cut was too high for this model. "
-                           f"Start at the rate that worked.", remedies_for("lr_too_high"))
+                           f"The training {key} sat at the no-skill level ({floor:.4g}) at learning rate{rates} "
+                           f"(its best fell {before:.4g} from epoch {int(curves.epochs[1])} to "
+                           f"{int(curves.epochs[i - 1])}, to {best[i - 2]:.4g}) and fell only once the rate was cut to "
+                           f"{lr[i]:.4g} at epoch {e} (to {best[-1]:.4g} by epoch {int(curves.epochs[end])}): the rate "
+                           f"before the cut was too high for this model. Start at the rate that worked.",
+                           remedies_for("lr_too_high"))
     return None
+
+
+def _no_skill_before(curves: Curves, y: np.ndarray, t) -> float | None:
+    """The no-skill level the curve ``y`` (the epochs before a cut) sat at: ln k with an accuracy at chance
+    (:func:`~fitwatch.diagnosis.checks.chance.at_chance`; training's accuracy, else validation's), or the
+    level the run states (its ``baseline``, else ln ``classes``) when its median from the second epoch is at it
+    or above; else None."""
+    classes = curves.context.get("classes")
+    baseline = curves.context.get("baseline") or (math.log(classes) if classes else None)
+    if baseline and float(np.median(y[1:])) >= baseline * (1 - t.no_skill_margin):
+        return float(baseline)
+    acc = curves.get("accuracy")
+    acc = curves.get("val_accuracy") if acc is None else acc
+    return at_chance(y[1:], acc[1: y.size], t, curves.context.get("classes")) if acc is not None else None
 
 
 def _warming(curves: Curves, i: int) -> bool:
@@ -166,9 +192,9 @@ def _warming(curves: Curves, i: int) -> bool:
     return False
 
 
-def weigh_cut(curves: Curves, span, key: str, findings: list) -> None:
+def weigh_cut(curves: Curves, span, key: str, findings: list, t=DEFAULT) -> None:
     """Add :func:`learned_after_cut`'s ``lr_too_high`` to ``findings`` (in place of another ``lr_too_high``:
     it names the evidence) and drop an ``lr_too_low``, which its cut contradicts."""
-    cut = learned_after_cut(curves, span, key)
+    cut = learned_after_cut(curves, span, key, t)
     if cut is not None:
         findings[:] = [f for f in findings if f.code not in ("lr_too_low", "lr_too_high")] + [cut]
