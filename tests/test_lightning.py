@@ -741,3 +741,19 @@ def test_the_regularisation_a_lightning_fit_uses_is_recorded_and_not_prescribed_
     assert d.verdict == "overfitting", d  # whose remedies would name them
     given = {r for f in d.findings for r in f.remedies}
     assert not (in_all_words("dropout") | in_all_words("weight_decay") | in_all_words("gradient_clipping")) & given
+
+
+class WarmedUp(Scripted):
+    """Scripted under SGD lr 0.3 with a LambdaLR warm-up that starts at a third of it."""
+
+    def configure_optimizers(self):
+        opt = torch.optim.SGD(self.parameters(), lr=0.3)
+        return [opt], [torch.optim.lr_scheduler.LambdaLR(opt, lambda e: min(1.0, (e + 1) / 3))]
+
+
+def test_the_config_learning_rate_is_the_base_rate_not_a_warm_ups_first_step(tmp_path):
+    """A new user's trial: a LambdaLR warm-up had scaled the rate to 1/3 when the fit began, and the run's
+    config said learning_rate 0.001 for an AdamW at 3e-3 (in `fitwatch runs` and the dashboard's sweep view)."""
+    logger = fitwatch.lightning.Logger("warm", dir=tmp_path, diagnose=False)
+    trainer(tmp_path, logger=logger, max_epochs=2).fit(WarmedUp([1.0, 0.9]), tiny_data(), tiny_data())
+    assert fitwatch.load("warm", dir=tmp_path).config["learning_rate"] == pytest.approx(0.3)

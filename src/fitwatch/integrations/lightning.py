@@ -432,7 +432,8 @@ def _describe(trainer, module) -> tuple[dict, dict]:
     if optimizers:
         config["optimizer"] = type(optimizers[0]).__name__
         try:
-            config["learning_rate"] = float(optimizers[0].param_groups[0]["lr"])
+            group = optimizers[0].param_groups[0]  # a scheduler's base rate, not its first step's (a warm-up's 1/3)
+            config["learning_rate"] = float(group.get("initial_lr", group["lr"]))
         except (AttributeError, IndexError, KeyError, TypeError, ValueError):
             pass
     # the regularisation it already uses (dropout modules, weight decay, gradient_clip_val): not prescribed again
