@@ -449,3 +449,19 @@ def test_a_run_at_chance_all_along_stays_not_learning_though_its_first_half_sat_
     acc = [0.1, 0.098, 0.102, 0.1, 0.099, 0.101, 0.1, 0.1, 0.099, 0.101, 0.1, 0.1]
     d = fitwatch.diagnose({"loss": loss, "accuracy": acc, "val_loss": loss, "val_accuracy": acc})
     assert d.verdict == "not_learning", d
+
+
+def test_both_curves_climbing_after_the_best_is_not_overfitting():
+    """A new user's Lightning run, SGD lr 0.3 with momentum 0.9 on digits: training 0.34 at epoch 7, then
+    0.7-1.6 with its accuracy 0.90 -> 0.54, validation beside it. It was overfitting "while training loss
+    kept falling (1.375 -> 1.119)", measured from the high first epoch; the model got worse at its training
+    data too: the rate, not a lack of regularisation."""
+    loss = [1.3745, 0.5926, 0.4996, 0.5348, 0.3653, 0.5749, 0.3744, 0.3415, 0.7517, 0.4616, 0.6167, 0.6505, 0.7177,
+            0.7762, 0.9152, 0.7566, 0.7256, 0.7522, 1.0907, 0.6688, 0.5933, 0.723, 0.7663, 0.9717, 1.5917, 1.0358,
+            0.9479, 0.8938, 0.7149, 1.3703]
+    val = [0.4289, 0.6252, 0.6229, 0.576, 0.5657, 0.428, 0.4922, 0.3908, 0.7561, 0.4989, 0.9934, 0.5413, 0.7202,
+           0.9458, 1.1103, 0.9761, 1.1045, 0.7512, 0.8523, 0.9852, 0.9895, 0.7313, 0.9914, 1.2796, 1.437, 0.9175,
+           1.0324, 1.009, 0.7597, 1.3768]
+    d = fitwatch.diagnose({"loss": loss, "val_loss": val})
+    assert d.verdict == "unstable", d
+    assert "lr_too_high" in [f.code for f in d.findings]

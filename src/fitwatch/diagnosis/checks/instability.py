@@ -176,12 +176,43 @@ def _rise_outranks_scatter(ctx: Context) -> bool:
     alone (issue 11's tuning half: validation -0.48, -0.36, 0.28, 1.31, 7.50 while training fell;
     0.11 -> 0.57 over 150 epochs while training fell 0.17 -> 0.003: both were unstable)."""
     cv, cl, t = ctx.cv, ctx.cl, ctx.t
-    if cv is None or cl is None or cv.imin >= cv.n - 2:
+    if cv is None or cl is None or cv.imin >= cv.n - 2 or train_rose_too(cl, cv, cv.imin, t.noise_k):
         return False
     rough, level = _roughness(cv)
     fell = cl.s[cv.imin] - cl.end
     return (fell > max(t.noise_k * cl.sigma / math.sqrt(3), 0.02 * abs(cl.s[cv.imin]))
             and cv.end - cv.min > t.noise_k * rough * abs(level))
+
+
+#: training rose since its own low after validation's turn by this share of validation's rise, or more...
+TRAIN_ROSE_SHARE = 0.5
+#: ...and by this share of that low: it lost what it had learned too
+TRAIN_ROSE_LEVEL = 0.1
+
+
+def train_rose_too(cl, cv, m: int, noise_k: float = 3.0) -> bool:
+    """The smoothed training loss rose since its own lowest point after validation's turn ``m`` by
+    ``TRAIN_ROSE_SHARE`` of validation's rise and ``TRAIN_ROSE_LEVEL`` of that low, or more, and beyond
+    ``noise_k`` times its noise, from a low in the first half of the epochs after the turn (an overfit
+    whose last 3 epochs blow up, TaskSet's, stays overfitting): both curves
+    climbed, the model got worse at its training data too, and a training loss that "kept falling" from a
+    high first epoch to the end says nothing of it (a new user's Lightning run, SGD lr 0.3 with momentum
+    0.9: training 0.34 at epoch 7, then 0.7-1.6, accuracy 0.90 -> 0.54, validation beside it, was
+    overfitting "while training loss kept falling (1.375 -> 1.119)"). Not overfitting, which needs
+    training to keep what it learned.
+
+    Example:
+        >>> from types import SimpleNamespace as S
+        >>> cl = S(s=np.array([1.4, 0.6, 0.45, 0.5, 0.8, 1.1]), sigma=0.05)
+        >>> train_rose_too(cl, S(min=0.45, end=1.15), 0)
+        True
+    """
+    at = int(np.argmin(cl.s[m:]))
+    low = float(cl.s[m + at])
+    rise = float(cl.s[-1]) - low  # smoothed, as its low (its ``end`` is another measure)
+    return (2 * at <= cl.s.size - m  # turned up in the first half after validation's turn: not a last-epochs blow-up
+            and rise > TRAIN_ROSE_SHARE * max(float(cv.end - cv.min), 0.0) and rise > TRAIN_ROSE_LEVEL * abs(low)
+            and rise > noise_k * cl.sigma)
 
 
 def _repeated(steps: int) -> int:

@@ -16,6 +16,7 @@ import numpy as np
 
 from fitwatch.diagnosis.checks.context import Context, Verdict, primary, window
 from fitwatch.diagnosis.checks.early_stop import stopped
+from fitwatch.diagnosis.checks.instability import train_rose_too
 from fitwatch.diagnosis.checks.progress import slope
 from fitwatch.diagnosis.remedies import remedies_for
 
@@ -144,7 +145,7 @@ def turned_up(ctx: Context) -> Verdict | None:
         widening = widening or (gap_m > 0 and gap_end >= t.gap_doubled * gap_m and gap_end - gap_m > noise
                                 and train_fell > t.gap_train_fall * abs(cl.s[m])
                                 and int(np.argmin(cv.y)) <= n * (1 - t.stall_fraction))
-    if not (train_ok and (rising or widening)):
+    if not (train_ok and (rising or widening)) or train_rose_too(cl, cv, m, t.noise_k):
         return None
     # raw values carry raw names; smoothed ones say so (issue 11)
     ev = {"best_val_loss": float(cv.y.min()), "smoothed_min_val_loss": cv.min, "lowest_smoothed_epoch": Ek(m),
