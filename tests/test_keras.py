@@ -636,5 +636,7 @@ def test_an_l2_kernel_regularizer_is_recorded_as_weight_decay(tmp_path, digits):
     model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
     cb = fitwatch.keras.Callback("l2", dir=tmp_path, diagnose=False)
     model.fit(x[:64], y[:64], validation_data=(xv, yv), epochs=1, batch_size=BATCH, verbose=0, callbacks=[cb])
-    config = fitwatch.load("l2", dir=tmp_path).config
-    assert config["weight_decay"] == pytest.approx(1e-3) and "dropout" not in config
+    data = fitwatch.load("l2", dir=tmp_path)
+    assert data.config["weight_decay"] == pytest.approx(1e-3) and "dropout" not in data.config
+    # the callback looked: no dropout key means none, so "weaken regularisation" can name only what is there
+    assert data.info["regularisation_recorded"] is True

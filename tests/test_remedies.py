@@ -156,6 +156,12 @@ CASES = {
                     lambda: fitwatch.diagnose(_overfit(), context={"dropout": 0})),
     "has_weight_decay": (lambda: fitwatch.diagnose(_overfit(), context={"weight_decay": 1e-3}),
                          lambda: fitwatch.diagnose(_overfit())),
+    # a new user's Lightning run at weight_decay=0.1 that underfit was told to grow its model first
+    "regularised": (lambda: fitwatch.diagnose(_settled_high(), context={"weight_decay": 0.1}),
+                    lambda: fitwatch.diagnose(_settled_high())),
+    # a new user's Keras run at SGD lr 1.0, no dropout or decay, collapsed and was told to weaken its regularisation
+    "no_regularisation": (lambda: fitwatch.diagnose(_settled_high(), context={"regularisation_recorded": True}),
+                          lambda: fitwatch.diagnose(_settled_high())),
     "tabular": (lambda: fitwatch.diagnose(_overfit(), context={"data": "tabular"}),
                 lambda: fitwatch.diagnose(_overfit(), context={"data": "image"})),
     "boosted": (lambda: fitwatch.diagnose(_overfit(), context={"model": "boosting"}),

@@ -123,7 +123,8 @@ def canonical_name(raw: str) -> str | None:
 
 
 #: what a run may say about itself (its ``config``), read by the diagnosis as evidence
-CONTEXT_KEYS = ("baseline", "classes", "data", "model", "framework", "scheduler", "grad_clip", "dropout", "weight_decay")
+CONTEXT_KEYS = ("baseline", "classes", "data", "model", "framework", "scheduler", "grad_clip", "dropout", "weight_decay",
+                "regularisation_recorded")
 
 
 def run_context(config: dict) -> dict:
@@ -149,6 +150,9 @@ def run_context(config: dict) -> dict:
                 raise ValueError(f"classes must be an integer >= 2, got {v!r}")
         elif k in ("data", "model", "framework"):
             v = str(v).lower()
+        elif k == "regularisation_recorded":  # the run's dropout and weight_decay keys say all it uses
+            if v is not True:
+                continue
         elif k in ("dropout", "weight_decay"):  # regularisation the run already uses: a positive number
             if not (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0):
                 continue  # 0, False, a schedule's name: nothing said
@@ -162,7 +166,8 @@ def _framework_context(info: dict) -> dict:
     (``transformers``), a scikit-learn estimator's family (``model``: ``sklearn_mlp`` for an MLP,
     ``linear`` for the SGD estimators, Perceptron and PassiveAggressive), the data (``text``), the
     number of classes of a Trainer's classification head (``classes``), the dropout and weight decay of a
-    model ``Run.watch`` saw (``dropout``, ``weight_decay``)."""
+    model ``Run.watch`` saw (``dropout``, ``weight_decay``), and ``regularisation_recorded`` when the Keras
+    callback, the Lightning logger or ``Run.watch`` looked for them (their absence then means none)."""
     out = {}
     framework = info.get("framework")
     if isinstance(framework, str):
@@ -183,6 +188,8 @@ def _framework_context(info: dict) -> dict:
     probes = info.get("probes")  # Run.watch(model)'s view of one model: its dropout, its optimizer's weight decay
     if isinstance(probes, dict):
         out.update(run_context({k: probes[k] for k in ("dropout", "weight_decay") if k in probes}))
+    if info.get("regularisation_recorded") is True or isinstance(probes, dict) and probes.get("regularisation_recorded"):
+        out["regularisation_recorded"] = True  # an integration looked: no dropout or weight_decay means none
     return out
 
 

@@ -152,7 +152,9 @@ def sits_above_chance(train: np.ndarray | None, acc: np.ndarray | None, acc_high
 def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | None, *, share: float = 0.5,
                  fits: bool = False, chance: float | None = None) -> set[str]:
     """The evidence keys that hold for a run: ``spiked``, ``started_high`` (with ``chance``, the
-    classifier's ln k), ``scheduler``, ``lr_decayed`` (:func:`decayed_lr`), ``clipped``, ``grad_exploded`` (:func:`exploded_grad`), ``tabular`` (``context data``), ``boosted``
+    classifier's ln k), ``scheduler``, ``lr_decayed`` (:func:`decayed_lr`), ``clipped``, ``has_dropout``,
+    ``has_weight_decay`` and ``regularised`` (``context`` dropout, weight_decay), ``no_regularisation`` (an
+    integration recorded neither: ``context regularisation_recorded``), ``grad_exploded`` (:func:`exploded_grad`), ``tabular`` (``context data``), ``boosted``
     (``context model='boosting'``: XGBoost, LightGBM, CatBoost; with ``xgboost``, ``lightgbm`` or ``catboost``
     when the context's ``framework`` says which), ``linear`` and ``sklearn_mlp`` (``context model``),
     ``transformers`` (``context framework``), ``text`` (``context data``), and ``fits_training`` when ``fits``."""
@@ -169,7 +171,9 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
         out.add("clipped")
     for key in ("dropout", "weight_decay"):  # in the run's config (or context=): not prescribed again
         if curves.context.get(key):
-            out.add(f"has_{key}")
+            out.update((f"has_{key}", "regularised"))
+    if curves.context.get("regularisation_recorded") and "regularised" not in out:
+        out.add("no_regularisation")  # an integration looked and found none: nothing to weaken
     if ("spiked" in out or any("loss" in k and not np.isfinite(v).all() for k, v in curves.series.items())) \
             and exploded_grad(curves) is not None:
         out.add("grad_exploded")  # (mixed precision's scaler skips a step whose norm is inf: harmless alone)

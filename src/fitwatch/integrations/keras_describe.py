@@ -100,6 +100,7 @@ def describe(model, params: dict) -> tuple[dict, dict]:
         except Exception:
             pass
         config.update(regularisation(model, inner))
+        info["regularisation_recorded"] = True  # no dropout or weight_decay in the config: the fit has none
     info["model_name"] = getattr(model, "name", None)
     try:
         info["params"] = int(model.count_params())

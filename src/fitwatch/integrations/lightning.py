@@ -443,6 +443,7 @@ def _describe(trainer, module) -> tuple[dict, dict]:
         "framework": "lightning",
         "lightning_version": pl.__version__,
         "batch_values": "lightning step values (every log_every_n_steps steps)",
+        "regularisation_recorded": bool(optimizers),  # no dropout or weight_decay in the config: the fit has none
         "model_name": type(module).__name__,
         "params": int(sum(p.numel() for p in params)),
         "trainable_params": int(sum(p.numel() for p in params if p.requires_grad)),
