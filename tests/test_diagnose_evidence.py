@@ -1,10 +1,16 @@
 """Rules of the diagnosis that weigh one more piece of evidence (issue 11, real logs): each test
 holds the numbers of the kind of run that made the rule, and the same run without the evidence."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 
 import fitwatch
 from fitwatch.diagnosis.remedies import CATALOGUE
+
+#: curves of new users' trial runs, as their frameworks logged them (the tests below say which)
+TRIAL_CURVES = json.loads((Path(__file__).parent / "data" / "trial_curves.json").read_text())
 
 
 def test_accuracy_frozen_on_both_sets_is_a_model_predicting_one_class():
@@ -456,12 +462,17 @@ def test_both_curves_climbing_after_the_best_is_not_overfitting():
     0.7-1.6 with its accuracy 0.90 -> 0.54, validation beside it. It was overfitting "while training loss
     kept falling (1.375 -> 1.119)", measured from the high first epoch; the model got worse at its training
     data too: the rate, not a lack of regularisation."""
-    loss = [1.3745, 0.5926, 0.4996, 0.5348, 0.3653, 0.5749, 0.3744, 0.3415, 0.7517, 0.4616, 0.6167, 0.6505, 0.7177,
-            0.7762, 0.9152, 0.7566, 0.7256, 0.7522, 1.0907, 0.6688, 0.5933, 0.723, 0.7663, 0.9717, 1.5917, 1.0358,
-            0.9479, 0.8938, 0.7149, 1.3703]
-    val = [0.4289, 0.6252, 0.6229, 0.576, 0.5657, 0.428, 0.4922, 0.3908, 0.7561, 0.4989, 0.9934, 0.5413, 0.7202,
-           0.9458, 1.1103, 0.9761, 1.1045, 0.7512, 0.8523, 0.9852, 0.9895, 0.7313, 0.9914, 1.2796, 1.437, 0.9175,
-           1.0324, 1.009, 0.7597, 1.3768]
-    d = fitwatch.diagnose({"loss": loss, "val_loss": val})
+    d = fitwatch.diagnose(TRIAL_CURVES["lightning_sgd_lr0.3_both_climb"])
     assert d.verdict == "unstable", d
     assert "lr_too_high" in [f.code for f in d.findings]
+
+
+def test_a_first_epoch_above_where_the_loss_then_sat_at_chance_is_not_told_to_raise_the_rate():
+    """A new user's Lightning run, SGD lr 1.0 with momentum 0.9 on digits, no class count stated: the first
+    epoch averaged 2.69, then the loss sat at 2.31-2.43 at chance accuracy. It was "smooth but flat: raise
+    the learning rate"; the loss climbed above ln 10 in its first epoch, which steps too large do."""
+    d = fitwatch.diagnose(TRIAL_CURVES["lightning_sgd_lr1_sat_at_chance"])
+    assert d.verdict == "not_learning", d
+    codes, given = [f.code for f in d.findings], [r for f in d.findings for r in f.remedies]
+    assert "lr_too_high" in codes and "lr_too_low" not in codes, d
+    assert CATALOGUE["lr_up"] not in given and d.findings[0].remedies[0] == CATALOGUE["lr_down"], d

@@ -292,7 +292,21 @@ def _overshoot(ctx: Context, c, floor: float | None, blown: bool, fell: bool) ->
     val_jumped = not blown and ctx.cv is not None and c is not ctx.cv and spiked(ctx.cv.y, t.end_above_start)
     above = (not (blown or fell) and floor is not None and ctx.stated_floor and ctx.cl is not None
              and float(np.median(ctx.cl.y[ctx.cl.n // 2:])) > floor * (1 + t.no_skill_margin))
-    return val_jumped, val_jumped or above
+    return val_jumped, val_jumped or above or (not (blown or fell) and floor is not None and _dropped_then_sat(ctx, t))
+
+
+def _dropped_then_sat(ctx: Context, t) -> bool:
+    """The training loss's first epoch averaged ``chance_loss_above`` or more over where it sat after it, and
+    it did not fall after that (its later half not ``learn_drop`` below its earlier half): an untrained
+    classifier starts at ln k, so the loss climbed during the first epoch, then sat at chance, kicked around
+    by steps too large (a new user's Lightning SGD at lr 1.0: 2.69, then 2.31-2.43 at chance, was "smooth
+    but flat: raise the learning rate"). A rate too small falls on, slowly, from a first epoch near ln k."""
+    cl = ctx.cl
+    if cl is None or cl.n < 5 or not np.isfinite(cl.y).all():
+        return False
+    rest = cl.y[1:]
+    early, late = float(np.median(rest[: rest.size // 2])), float(np.median(rest[rest.size // 2:]))
+    return float(cl.y[0]) > (1 + t.chance_loss_above) * float(np.median(rest)) and late > (1 - t.learn_drop) * early
 
 
 def _what_it_did(ctx: Context, c, ev: dict, jump: bool, val_jumped: bool, fell: bool, floor: float | None) -> str:
