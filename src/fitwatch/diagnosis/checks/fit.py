@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from fitwatch.diagnosis.checks.context import NEAR_ZERO, Context, Verdict, mean, primary
-from fitwatch.diagnosis.checks.progress import falling_to_the_end
+from fitwatch.diagnosis.checks.progress import cut_short, falling_to_the_end
 from fitwatch.diagnosis.remedies import remedies_for
 
 
@@ -81,6 +81,12 @@ def settled(ctx: Context) -> Verdict:
     high = settling and level > t.underfit_level and gap < t.underfit_gap and (still < t.underfit_flat or low_acc) \
         and not fits and not (alone and floor is None and not low_acc)
     unknown = high and _learned_at_once(ctx, ref, floor, level)
+    # a schedule that ran out (its learning rate decayed to about 0) while the curve still fell at each epoch,
+    # far from fitting the training data: cut short by the schedule, not settled (a new user's cosine run over
+    # 15 epochs ended at 62 % of ln 10 and 0.84 accuracy, where a longer one reaches 0.12 and 0.96: good_fit)
+    if (not high and ctx.lr_decayed is not None and falling_to_the_end(ctx.main, t) and level > t.underfit_level
+            and not fits and acc_end is not None and ref is cl and (cut := cut_short(ctx)) is not None):
+        return cut
     if high and not unknown:
         ev = {"smoothed_settled_loss": ref.end, "start": ref.start, "relative_level": level,
               "smoothed_train_val_gap": gap, "second_half_decrease": still}

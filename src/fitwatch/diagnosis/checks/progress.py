@@ -152,6 +152,16 @@ def while_training(findings) -> None:
         f.evidence["in_progress"] = True
 
 
+def cut_short(ctx: Context) -> Verdict | None:
+    """``still_improving`` for a curve the schedule cut short: its learning rate had decayed to about 0 and it
+    still fell at each of its last epochs, far from fitting (the caller's test); what its final stretch gained,
+    by a least-squares line. None when that stretch gained nothing."""
+    c, t = ctx.main, ctx.t
+    k = min(c.n, max(3, int(round(t.stall_fraction * c.n))))
+    recent = -slope(c.y[-k:])[0] * (k - 1)
+    return _improving(ctx, c, k, recent, _longer(ctx.lr_decayed)) if recent > 0 else None
+
+
 def _longer(decayed: tuple | None) -> str:
     """What to do about a curve still falling: train longer; with a learning rate that had decayed to
     about 0 by the end (``(last, peak)``), train longer with the schedule stretched."""
