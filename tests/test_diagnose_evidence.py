@@ -489,3 +489,14 @@ def test_a_run_its_schedule_cut_short_far_from_fitting_is_still_improving_with_t
     assert d.findings[0].remedies[0] == CATALOGUE["lr_restart"], d
     # the same curves without the logged rate: nothing says a schedule ran out, and the verdict stays
     assert fitwatch.diagnose({k: v for k, v in curves.items() if k != "lr"}).verdict == "good_fit"
+
+
+def test_a_classifier_far_less_sure_than_right_and_short_of_fitting_underfits_whatever_its_start():
+    """A new user's Keras run, l2(0.05) on every layer of a 256-256 MLP on digits: the loss (which holds the
+    penalty) flat at 2.09 from epoch 6, training accuracy 0.71 (an unregularised MLP gets 0.98). It was
+    good_fit: judged against its first value, 14.06, the penalty's, the level looked low. exp(-2.09) = 0.12
+    against an accuracy of 0.71 says right but unsure: held back; weaken the regularisation first."""
+    curves = TRIAL_CURVES["keras_l2_0.05_every_layer"]
+    d = fitwatch.diagnose(curves, context={"weight_decay": 0.05})
+    assert d.verdict == "underfitting" and "far less sure than right" in d.findings[0].message, d
+    assert d.findings[0].remedies[0] == CATALOGUE["less_regularisation"], d

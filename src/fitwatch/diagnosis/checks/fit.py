@@ -78,8 +78,12 @@ def settled(ctx: Context) -> Verdict:
     alone = cl is None or cv is None
     # a curve that fell at each of its last epochs has not settled: not underfitting, whatever its level
     settling = low_acc or not falling_to_the_end(ctx.main, t)
-    high = settling and level > t.underfit_level and gap < t.underfit_gap and (still < t.underfit_flat or low_acc) \
-        and not fits and not (alone and floor is None and not low_acc)
+    # or, whatever its level against a start a penalty inflates (Keras adds L2 to the loss: 14.06 at epoch 0),
+    # short of fitting and far less sure than right: exp(-loss) under fit_confidence of the accuracy
+    unsure = (ref is cl and acc_end is not None and acc_end < t.fit_acc
+              and math.exp(-cl.end) < t.fit_confidence * acc_end)
+    high = settling and (level > t.underfit_level or unsure) and gap < t.underfit_gap \
+        and (still < t.underfit_flat or low_acc) and not fits and not (alone and floor is None and not low_acc)
     unknown = high and _learned_at_once(ctx, ref, floor, level)
     # a schedule that ran out (its learning rate decayed to about 0) while the curve still fell at each epoch,
     # far from fitting the training data: cut short by the schedule, not settled (a new user's cosine run over
@@ -94,10 +98,14 @@ def settled(ctx: Context) -> Verdict:
             ev["no_skill_level"] = floor
         if acc_end is not None:
             ev["train_accuracy"] = acc_end
+        if level <= t.underfit_level:  # unsure, not high against its start: say what the accuracy says
+            ev["mean_probability_of_the_label"] = math.exp(-cl.end)
         return Verdict("underfitting", primary(
             "underfitting", span, ev,
-            f"{'Training' if ref is cl else 'Validation'} settled at {ref.end:.4g}, still {100 * level:.0f}% of "
-            f"{'the no-skill level' if floor is not None else 'where it started'}"
+            f"{'Training' if ref is cl else 'Validation'} settled at {ref.end:.4g}, "
+            + (f"at a training accuracy of {acc_end:.3g} and far less sure than right (exp(-loss) = "
+               f"{math.exp(-cl.end):.2g}, the geometric mean probability of the right class)" if level <= t.underfit_level
+               else f"still {100 * level:.0f}% of {'the no-skill level' if floor is not None else 'where it started'}")
             + (f", with validation close to it ({100 * gap:.0f}% apart)" if cl is not None and cv is not None else
                " (there is only this curve)")
             + ": the model cannot fit the data better as it is.",
