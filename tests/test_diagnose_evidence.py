@@ -500,3 +500,17 @@ def test_a_classifier_far_less_sure_than_right_and_short_of_fitting_underfits_wh
     d = fitwatch.diagnose(curves, context={"weight_decay": 0.05})
     assert d.verdict == "underfitting" and "far less sure than right" in d.findings[0].message, d
     assert d.findings[0].remedies[0] == CATALOGUE["less_regularisation"], d
+
+
+def test_attacks_on_the_trial_fixes_stay_fixed():
+    """An attack on this stop's rules: a last training value of 0.25 (a spike, or the last batch logged)
+    hid an overfit; ImageNet-like numbers (1000 classes, 0.95 at an accuracy of 0.77: a calibrated model's
+    errors pull exp(-loss) to half its accuracy) were underfitting; a cosine run at its ceiling (0.94 at
+    0.80) was cut short; a loss falling to -800 beside an accuracy crashed."""
+    assert fitwatch.diagnose(TRIAL_CURVES["attack_overfit_last_training_value_a_blip"]).verdict == "overfitting"
+    assert fitwatch.diagnose(TRIAL_CURVES["attack_imagenet_like_1000_classes"]).verdict == "good_fit"
+    assert fitwatch.diagnose(TRIAL_CURVES["attack_cosine_at_its_ceiling"]).verdict == "good_fit"
+    e = np.arange(20)
+    negative = {"loss": (-800 * (1 - np.exp(-e / 4))).tolist(), "accuracy": (0.6 + 0.2 * (1 - np.exp(-e / 4))).tolist(),
+                "val_loss": (-790 * (1 - np.exp(-e / 4))).tolist()}
+    assert fitwatch.diagnose(negative).verdict in ("good_fit", "still_improving")

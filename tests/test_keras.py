@@ -638,5 +638,13 @@ def test_an_l2_kernel_regularizer_is_recorded_as_weight_decay(tmp_path, digits):
     model.fit(x[:64], y[:64], validation_data=(xv, yv), epochs=1, batch_size=BATCH, verbose=0, callbacks=[cb])
     data = fitwatch.load("l2", dir=tmp_path)
     assert data.config["weight_decay"] == pytest.approx(1e-3) and "dropout" not in data.config
-    # the callback looked: no dropout key means none, so "weaken regularisation" can name only what is there
-    assert data.info["regularisation_recorded"] is True
+    # an L1 part it does not record: the config's keys are not all the regularisation, so not said to be none
+    assert "regularisation_recorded" not in data.info
+    from fitwatch.integrations.keras_describe import describe
+
+    plain = keras.Sequential([keras.Input((64,)), keras.layers.Dense(32, kernel_regularizer="l2"), keras.layers.Dense(10)])
+    plain.compile(keras.optimizers.Adam(1e-3), "mse")
+    assert describe(plain, {})[1]["regularisation_recorded"] is True  # every regulariser seen: none else
+    noisy = keras.Sequential([keras.Input((64,)), keras.layers.GaussianNoise(0.1), keras.layers.Dense(10)])
+    noisy.compile(keras.optimizers.Adam(1e-3), "mse")
+    assert "regularisation_recorded" not in describe(noisy, {})[1]

@@ -82,7 +82,7 @@ def test_watch_records_the_dropout_and_weight_decay_the_run_uses_as_its_context(
     data = fitwatch.load("regularised", dir=tmp_path)
     assert (data.info["probes"]["dropout"], data.info["probes"]["weight_decay"]) == (0.3, 0.02)
     context = Curves.from_run(data).context
-    assert (context["dropout"], context["weight_decay"], context["regularisation_recorded"]) == (0.3, 0.02, True)
+    assert (context["dropout"], context["weight_decay"]) == (0.3, 0.02)
     plain = nn.Sequential(nn.Linear(8, 3))  # none: nothing said
     run = fitwatch.Run("plain", dir=tmp_path, diagnose=False).watch(plain)
     opt = torch.optim.SGD(plain.parameters(), lr=0.1)

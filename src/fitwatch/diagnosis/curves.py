@@ -167,7 +167,7 @@ def _framework_context(info: dict) -> dict:
     ``linear`` for the SGD estimators, Perceptron and PassiveAggressive), the data (``text``), the
     number of classes of a Trainer's classification head (``classes``), the dropout and weight decay of a
     model ``Run.watch`` saw (``dropout``, ``weight_decay``), and ``regularisation_recorded`` when the Keras
-    callback, the Lightning logger or ``Run.watch`` looked for them (their absence then means none)."""
+    callback saw every regulariser of the model (their absence then means none)."""
     out = {}
     framework = info.get("framework")
     if isinstance(framework, str):
@@ -188,8 +188,8 @@ def _framework_context(info: dict) -> dict:
     probes = info.get("probes")  # Run.watch(model)'s view of one model: its dropout, its optimizer's weight decay
     if isinstance(probes, dict):
         out.update(run_context({k: probes[k] for k in ("dropout", "weight_decay") if k in probes}))
-    if info.get("regularisation_recorded") is True or isinstance(probes, dict) and probes.get("regularisation_recorded"):
-        out["regularisation_recorded"] = True  # an integration looked: no dropout or weight_decay means none
+    if info.get("regularisation_recorded") is True:  # the Keras callback saw every regulariser: none means none
+        out["regularisation_recorded"] = True
     return out
 
 

@@ -44,6 +44,11 @@ def scheduled(curves: Curves) -> bool:
     return any(v.max() > 0 and (v.min() <= 0 or v.max() / v.min() >= 1.5) for v in series_like(curves, LR_KEY))
 
 
+#: regularisation strong enough to hold a model back (``regularised``): dropout at 0.5 or more, weight decay
+#: at 0.05 or more (AdamW's default 0.01 is not: an attack's linear model on moons, underfitting as a linear
+#: model does, was told first to weaken it; a new user's Adam at weight_decay=0.1 and Keras at l2(0.05) were held back)
+STRONG = {"dropout": 0.5, "weight_decay": 0.05}
+
 #: a logged learning rate that ends at this share of its peak or less has decayed to about 0
 LR_DECAYED = 0.02
 
@@ -153,8 +158,8 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
                  fits: bool = False, chance: float | None = None) -> set[str]:
     """The evidence keys that hold for a run: ``spiked``, ``started_high`` (with ``chance``, the
     classifier's ln k), ``scheduler``, ``lr_decayed`` (:func:`decayed_lr`), ``clipped``, ``has_dropout``,
-    ``has_weight_decay`` and ``regularised`` (``context`` dropout, weight_decay), ``no_regularisation`` (an
-    integration recorded neither: ``context regularisation_recorded``), ``grad_exploded`` (:func:`exploded_grad`), ``tabular`` (``context data``), ``boosted``
+    ``has_weight_decay`` (``context`` dropout, weight_decay), ``regularised`` (either at :data:`STRONG`), ``no_regularisation`` (an
+    integration saw every regulariser and recorded neither: ``context regularisation_recorded``), ``grad_exploded`` (:func:`exploded_grad`), ``tabular`` (``context data``), ``boosted``
     (``context model='boosting'``: XGBoost, LightGBM, CatBoost; with ``xgboost``, ``lightgbm`` or ``catboost``
     when the context's ``framework`` says which), ``linear`` and ``sklearn_mlp`` (``context model``),
     ``transformers`` (``context framework``), ``text`` (``context data``), and ``fits_training`` when ``fits``."""
@@ -171,7 +176,9 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
         out.add("clipped")
     for key in ("dropout", "weight_decay"):  # in the run's config (or context=): not prescribed again
         if curves.context.get(key):
-            out.update((f"has_{key}", "regularised"))
+            out.add(f"has_{key}")
+            if curves.context[key] >= STRONG[key]:
+                out.add("regularised")
     if curves.context.get("regularisation_recorded") and "regularised" not in out:
         out.add("no_regularisation")  # an integration looked and found none: nothing to weaken
     if ("spiked" in out or any("loss" in k and not np.isfinite(v).all() for k, v in curves.series.items())) \

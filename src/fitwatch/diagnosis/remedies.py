@@ -255,11 +255,12 @@ RULES: tuple[Rule, ...] = (
          ("dropout",)),
     Rule("has_weight_decay", "weight decay the run's config gives (context weight_decay above 0): adding L2 "
                              "regularisation is done", ("weight_decay",)),
-    Rule("regularised", "dropout or weight decay in the run's config: an underfitting run weakens it first "
-                        "(a new user's Lightning run at weight_decay=0.1 was told to grow the model first)",
+    Rule("regularised", "strong dropout or weight decay in the run's config (dropout 0.5 or more, weight decay 0.05 "
+                        "or more): an underfitting run weakens it first (a new user's Lightning run at "
+                        "weight_decay=0.1 was told to grow the model first)",
          (), ("less_regularisation",)),
-    Rule("no_regularisation", "the Keras callback, the Lightning logger or Run.watch looked for dropout and weight "
-                              "decay and found none (context regularisation_recorded): there is none to weaken",
+    Rule("no_regularisation", "the Keras callback saw every regulariser of the model and none is dropout or weight "
+                              "decay (context regularisation_recorded): there is none to weaken",
          ("less_regularisation",)),
     Rule("grad_exploded", "a logged gradient norm became infinite, or 1000 times its earlier median: the "
                           "gradients exploded (with a loss that became NaN or jumped: mixed precision's "

@@ -58,6 +58,39 @@ def regularisation(model, optimizer) -> dict:
     return out
 
 
+#: layers that regularise in a way the config's keys do not say (noise, an activity penalty)
+_UNSEEN_LAYERS = ("GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization")
+
+
+def _all_seen(model) -> bool:
+    """Every regulariser of the model is one :func:`regularisation` records (Dropout layers, an L2
+    ``kernel_regularizer``): no L1 or custom regularizer, no bias or activity penalty, no noise layer, no
+    loss added by a layer. Only then does a config without dropout or weight_decay mean none (an attack: a
+    Keras model held back by L1 was never told to weaken its regularisation)."""
+    try:
+        layers = list(model._flatten_layers(include_self=False)) if hasattr(model, "_flatten_layers") else \
+            list(getattr(model, "layers", []))
+    except Exception:  # noqa: BLE001
+        return False
+    for layer in layers:
+        if type(layer).__name__ in _UNSEEN_LAYERS:
+            return False
+        for name, reg in vars(layer).items():
+            if name.endswith("_regularizer") and reg is not None and (name != "kernel_regularizer" or _l1_or_custom(reg)):
+                return False
+    return True
+
+
+def _l1_or_custom(regularizer) -> bool:
+    """A kernel regularizer that is not a plain L2 (an L1 part, or one without an l2-only config)."""
+    try:
+        config = regularizer.get_config()
+    except Exception:  # noqa: BLE001
+        return True
+    return not isinstance(config, dict) or set(config) - {"l1", "l2"} != set() or bool(config.get("l1", 0)) \
+        or not config.get("l2")
+
+
 def _l2_of(regularizer) -> float:
     """The L2 factor of a Keras regularizer (``L2``, ``L1L2``; 0 for none, L1 alone or a custom one)."""
     if regularizer is None:
@@ -100,7 +133,8 @@ def describe(model, params: dict) -> tuple[dict, dict]:
         except Exception:
             pass
         config.update(regularisation(model, inner))
-        info["regularisation_recorded"] = True  # no dropout or weight_decay in the config: the fit has none
+        if _all_seen(model):  # no dropout or weight_decay in the config then means the fit has none
+            info["regularisation_recorded"] = True
     info["model_name"] = getattr(model, "name", None)
     try:
         info["params"] = int(model.count_params())

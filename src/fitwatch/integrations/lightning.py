@@ -432,8 +432,12 @@ def _describe(trainer, module) -> tuple[dict, dict]:
     if optimizers:
         config["optimizer"] = type(optimizers[0]).__name__
         try:
-            group = optimizers[0].param_groups[0]  # a scheduler's base rate, not its first step's (a warm-up's 1/3)
-            config["learning_rate"] = float(group.get("initial_lr", group["lr"]))
+            group = optimizers[0].param_groups[0]
+            # under a scheduler, its peak or base rate, not its first step's (a warm-up's 1/3; OneCycleLR's max_lr);
+            # without one, the rate as set (a stale initial_lr from an earlier fit's scheduler is not it)
+            scheduled = bool(getattr(trainer, "lr_scheduler_configs", None))
+            config["learning_rate"] = float(group.get("max_lr") or group.get("initial_lr") or group["lr"]
+                                            if scheduled else group["lr"])
         except (AttributeError, IndexError, KeyError, TypeError, ValueError):
             pass
     # the regularisation it already uses (dropout modules, weight decay, gradient_clip_val): not prescribed again
@@ -443,7 +447,6 @@ def _describe(trainer, module) -> tuple[dict, dict]:
         "framework": "lightning",
         "lightning_version": pl.__version__,
         "batch_values": "lightning step values (every log_every_n_steps steps)",
-        "regularisation_recorded": bool(optimizers),  # no dropout or weight_decay in the config: the fit has none
         "model_name": type(module).__name__,
         "params": int(sum(p.numel() for p in params)),
         "trainable_params": int(sum(p.numel() for p in params if p.requires_grad)),

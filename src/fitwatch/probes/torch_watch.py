@@ -433,7 +433,6 @@ class TorchWatcher:
                 self.meta.setdefault("optimizer", type(opt).__name__)
                 if "weight_decay" not in self.meta and (decay := optimizer_weight_decay(opt)) > 0:
                     self.meta["weight_decay"] = decay
-                self.meta["regularisation_recorded"] = True  # its dropout and its optimizer's decay, both seen
                 lr = group.get("lr")
                 if isinstance(lr, torch.Tensor):
                     lr = lr.detach()

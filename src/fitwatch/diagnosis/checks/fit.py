@@ -80,16 +80,18 @@ def settled(ctx: Context) -> Verdict:
     settling = low_acc or not falling_to_the_end(ctx.main, t)
     # or, whatever its level against a start a penalty inflates (Keras adds L2 to the loss: 14.06 at epoch 0),
     # short of fitting and far less sure than right: exp(-loss) under fit_confidence of the accuracy
-    unsure = (ref is cl and acc_end is not None and acc_end < t.fit_acc
-              and math.exp(-cl.end) < t.fit_confidence * acc_end)
+    unsure = (ref is cl and acc_end is not None and acc_end < t.fit_acc and 0 < cl.end < 50
+              and math.exp(-cl.end) < UNSURE * acc_end)
     high = settling and (level > t.underfit_level or unsure) and gap < t.underfit_gap \
         and (still < t.underfit_flat or low_acc) and not fits and not (alone and floor is None and not low_acc)
     unknown = high and _learned_at_once(ctx, ref, floor, level)
     # a schedule that ran out (its learning rate decayed to about 0) while the curve still fell at each epoch,
-    # far from fitting the training data: cut short by the schedule, not settled (a new user's cosine run over
-    # 15 epochs ended at 62 % of ln 10 and 0.84 accuracy, where a longer one reaches 0.12 and 0.96: good_fit)
+    # far from fitting the training data (its second half not flat, short of fitting and unsure): cut short by
+    # the schedule, not settled (a new user's cosine run over 15 epochs ended at 62 % of ln 10 and 0.84
+    # accuracy, exp(-loss) 0.24, where a longer one reaches 0.12 and 0.96: good_fit; an attack's run at its
+    # ceiling, 0.94 at 0.80, exp(-loss) 0.39, is not)
     if (not high and ctx.lr_decayed is not None and falling_to_the_end(ctx.main, t) and level > t.underfit_level
-            and not fits and acc_end is not None and ref is cl and (cut := cut_short(ctx)) is not None):
+            and still >= t.underfit_flat and unsure and (cut := cut_short(ctx)) is not None):
         return cut
     if high and not unknown:
         ev = {"smoothed_settled_loss": ref.end, "start": ref.start, "relative_level": level,
@@ -112,6 +114,13 @@ def settled(ctx: Context) -> Verdict:
             remedies_for("underfitting")))
     return _good_fit(ctx, level, gap, unknown)
 
+
+#: a classifier short of fitting whose exp(-loss) is under this share of its training accuracy is held back
+#: (right as often as that, but far less sure); 0.35, not ``fit_confidence``: with many classes, a calibrated
+#: model's errors put a few percent on the right label, which pulls exp(-loss) to about half its accuracy (an
+#: attack: the Bayes-optimal softmax on 100 Gaussian classes at 0.79 gives 0.50 of it, ImageNet-like numbers
+#: 0.5; a Keras run held back by l2(0.05) gives 0.17)
+UNSURE = 0.35
 
 #: a last value this far above the raw best (a fraction of the best) is said beside ``good_fit``
 LAST_ABOVE_BEST = 0.2

@@ -191,8 +191,9 @@ TRAIN_ROSE_LEVEL = 0.1
 
 
 def train_rose_too(cl, cv, m: int, noise_k: float = 3.0) -> bool:
-    """The smoothed training loss rose since its own lowest point after validation's turn ``m`` by
-    ``TRAIN_ROSE_SHARE`` of validation's rise and ``TRAIN_ROSE_LEVEL`` of that low, or more, and beyond
+    """The training loss rose since its own lowest point after validation's turn ``m`` by
+    ``TRAIN_ROSE_SHARE`` of validation's rise and ``TRAIN_ROSE_LEVEL`` of that low, or more (each epoch read
+    as the median of it and its neighbours), and beyond
     ``noise_k`` times its noise, from a low in the first half of the epochs after the turn (an overfit
     whose last 3 epochs blow up, TaskSet's, stays overfitting): both curves
     climbed, the model got worse at its training data too, and a training loss that "kept falling" from a
@@ -203,14 +204,19 @@ def train_rose_too(cl, cv, m: int, noise_k: float = 3.0) -> bool:
 
     Example:
         >>> from types import SimpleNamespace as S
-        >>> cl = S(s=np.array([1.4, 0.6, 0.45, 0.5, 0.8, 1.1]), sigma=0.05)
+        >>> cl = S(y=np.array([1.4, 0.6, 0.45, 0.5, 0.8, 1.1, 1.2]), sigma=0.05)
         >>> train_rose_too(cl, S(min=0.45, end=1.15), 0)
         True
     """
-    at = int(np.argmin(cl.s[m:]))
-    low = float(cl.s[m + at])
-    rise = float(cl.s[-1]) - low  # smoothed, as its low (its ``end`` is another measure)
-    return (2 * at <= cl.s.size - m  # turned up in the first half after validation's turn: not a last-epochs blow-up
+    # each epoch as the median of it and its neighbours: one high last value (a spike, a script logging its
+    # last batch) moves neither the low nor the end (the moving average's window shrinks to 1 at the edge)
+    y = np.asarray(cl.y, dtype=float)
+    y3 = np.array([np.median(y[max(0, i - 1): i + 2]) for i in range(y.size)])
+    y3[-1] = np.median(y[-3:])
+    at = int(np.argmin(y3[m:]))
+    low = float(y3[m + at])
+    rise = float(y3[-1]) - low
+    return (2 * at <= y.size - m  # turned up in the first half after validation's turn: not a last-epochs blow-up
             and rise > TRAIN_ROSE_SHARE * max(float(cv.end - cv.min), 0.0) and rise > TRAIN_ROSE_LEVEL * abs(low)
             and rise > noise_k * cl.sigma)
 
