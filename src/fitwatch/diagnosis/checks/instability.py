@@ -211,8 +211,11 @@ def train_rose_too(cl, cv, m: int, noise_k: float = 3.0) -> bool:
     # each epoch as the median of it and its neighbours: one high last value (a spike, a script logging its
     # last batch) moves neither the low nor the end (the moving average's window shrinks to 1 at the edge)
     y = np.asarray(cl.y, dtype=float)
-    y3 = np.array([np.median(y[max(0, i - 1): i + 2]) for i in range(y.size)])
-    y3[-1] = np.median(y[-3:])
+    if y.size < 3:
+        return False
+    a, b, c = y[:-2], y[1:-1], y[2:]
+    y3 = np.concatenate(([0.5 * (y[0] + y[1])], np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c)),
+                         [float(np.median(y[-3:]))]))
     at = int(np.argmin(y3[m:]))
     low = float(y3[m + at])
     rise = float(y3[-1]) - low
