@@ -514,3 +514,17 @@ def test_attacks_on_the_trial_fixes_stay_fixed():
     negative = {"loss": (-800 * (1 - np.exp(-e / 4))).tolist(), "accuracy": (0.6 + 0.2 * (1 - np.exp(-e / 4))).tolist(),
                 "val_loss": (-790 * (1 - np.exp(-e / 4))).tolist()}
     assert fitwatch.diagnose(negative).verdict in ("good_fit", "still_improving")
+
+
+def test_a_large_loss_gap_beside_accuracies_3_points_apart_is_a_sign_not_a_warning():
+    """A new user's healthy PyTorch run on breast cancer (good_fit, validation accuracy 0.96 against 0.99 on
+    training, validation at its best): the training loss near 0 made the gap 185 % of it, a warning with L2,
+    dropout and augmentation. Accuracies 3 points apart say the gap is confidence; the same curves without
+    them keep the warning."""
+    curves = TRIAL_CURVES["pytorch_breast_cancer_healthy_early_stopped"]
+    d = fitwatch.diagnose(curves)
+    gap = next(f for f in d.findings if f.code == "generalization_gap")
+    assert d.verdict == "good_fit" and gap.severity == "info" and not gap.remedies, d
+    assert "points apart" in gap.message
+    losses = fitwatch.diagnose({k: curves[k] for k in ("loss", "val_loss")})
+    assert next(f for f in losses.findings if f.code == "generalization_gap").severity == "warning"

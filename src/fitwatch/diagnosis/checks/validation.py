@@ -34,8 +34,13 @@ def validation_signs(ctx: Context) -> list[Finding]:
     return out
 
 
+#: logged training and validation accuracies this close (a fraction) make a large loss gap a sign, not a warning
+ACC_CLOSE = 0.05
+
+
 def generalization_gap(ctx: Context) -> Finding | None:
-    """The gap's size at the end and its trend over the second half (a warning when large and growing)."""
+    """The gap's size at the end and its trend over the second half: a warning when large (``gap_warning`` of
+    the training loss) and growing, unless logged accuracies end within :data:`ACC_CLOSE` of each other."""
     cl, cv, t = ctx.cl, ctx.cv, ctx.t
     n = cl.n
     gap = cv.s - cl.s
@@ -46,7 +51,13 @@ def generalization_gap(ctx: Context) -> Finding | None:
     growing = trend > t.noise_k * cv.sigma / math.sqrt(max(1, half.size // 2))
     if not g_end > 0:
         return None
-    sev = "warning" if rel > t.gap_warning and growing else "info"
+    # logged accuracies within ACC_CLOSE of each other: the loss gap is mostly confidence, not answers the
+    # model gets wrong on validation only (a new user's healthy runs, training near 0 and 96-98 % on
+    # validation, got a warning at 185-367 % of the training loss, with L2, dropout and augmentation)
+    accs = [float(np.mean(fraction(x[-3:][np.isfinite(x[-3:])]))) if x is not None and np.isfinite(x[-3:]).any()
+            else None for x in (ctx.acc, ctx.vacc)]
+    close = None not in accs and accs[0] - accs[1] < ACC_CLOSE
+    sev = "warning" if rel > t.gap_warning and growing and not close else "info"
     # the message states the last epoch's gap as logged when it is above 0 too (the rule read the
     # smoothed one: a new user found 197 % where the file gives 207 %); else the smoothed one, said so
     raw, train = float(cv.y[-1] - cl.y[-1]), float(cl.y[-1])
@@ -63,7 +74,10 @@ def generalization_gap(ctx: Context) -> Finding | None:
         + ("the training loss is at or below 0: no ratio to it" if base <= 0 else
            "the training loss is near 0" if said_rel >= NEAR_ZERO else
            (f"{said_rel:.0f}x" if said_rel >= 10 else f"{100 * said_rel:.0f}% of") + " the training loss") + "), "
-        f"{'and the gap is growing' if growing else 'and the gap is not growing'}.",
+        f"{'and the gap is growing' if growing else 'and the gap is not growing'}"
+        + (f"; the accuracies are {100 * (accs[0] - accs[1]):.1f} points apart ({accs[0]:.3f} training, {accs[1]:.3f} "
+           f"validation, means of the last 3 epochs): the gap is mostly confidence" if close and rel > t.gap_warning
+           and growing else "") + ".",
         remedies_for("generalization_gap") if sev == "warning" else [])
 
 
