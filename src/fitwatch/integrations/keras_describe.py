@@ -38,11 +38,7 @@ def regularisation(model, optimizer) -> dict:
     factor of a layer's ``kernel_regularizer``: ``L2``, ``L1L2``, ``"l2"``) and ``grad_clip`` (its
     ``clipnorm``, ``global_clipnorm`` or ``clipvalue``); a key only when above 0."""
     out = {}
-    try:
-        layers = list(model._flatten_layers(include_self=False)) if hasattr(model, "_flatten_layers") else \
-            list(getattr(model, "layers", []))
-    except Exception:  # noqa: BLE001 - a model that cannot list its layers: nothing said
-        layers = []
+    layers = _layers(model) or []  # a model that cannot list its layers: nothing said
     rates = [float(getattr(layer, "rate", 0) or 0) for layer in layers if isinstance(layer, keras.layers.Dropout)]
     if rates and max(rates) > 0:
         out["dropout"] = max(rates)
@@ -58,6 +54,15 @@ def regularisation(model, optimizer) -> dict:
     return out
 
 
+def _layers(model) -> list | None:
+    """Every layer of the model, nested ones included; None when it cannot list them."""
+    try:
+        return list(model._flatten_layers(include_self=False)) if hasattr(model, "_flatten_layers") else \
+            list(getattr(model, "layers", []))
+    except Exception:  # noqa: BLE001 - a model that cannot list its layers
+        return None
+
+
 #: layers that regularise in a way the config's keys do not say (noise, an activity penalty)
 _UNSEEN_LAYERS = ("GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization")
 
@@ -67,10 +72,8 @@ def _all_seen(model) -> bool:
     ``kernel_regularizer``): no L1 or custom regularizer, no bias or activity penalty, no noise layer, no
     loss added by a layer. Only then does a config without dropout or weight_decay mean none (an attack: a
     Keras model held back by L1 was never told to weaken its regularisation)."""
-    try:
-        layers = list(model._flatten_layers(include_self=False)) if hasattr(model, "_flatten_layers") else \
-            list(getattr(model, "layers", []))
-    except Exception:  # noqa: BLE001
+    layers = _layers(model)
+    if layers is None:
         return False
     for layer in layers:
         if type(layer).__name__ in _UNSEEN_LAYERS:

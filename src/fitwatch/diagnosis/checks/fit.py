@@ -24,6 +24,13 @@ from fitwatch.diagnosis.remedies import remedies_for
 #: a training (and validation, when logged) accuracy at which a classifier is never ``underfitting``
 FIT_ACC_BOTH = 0.99
 
+#: a classifier short of fitting whose exp(-loss) is under this share of its training accuracy is held back
+#: (right as often as that, but far less sure); 0.35, not ``fit_confidence``: with many classes, a calibrated
+#: model's errors put a few percent on the right label, which pulls exp(-loss) to about half its accuracy (an
+#: attack: the Bayes-optimal softmax on 100 Gaussian classes at 0.79 gives 0.50 of it, ImageNet-like numbers
+#: 0.5; a Keras run held back by l2(0.05) gives 0.17)
+UNSURE = 0.35
+
 
 def _tail_mean(values: np.ndarray | None, k: int = 3) -> float | None:
     """The mean of the finite values among the last ``k`` of a curve of ``k`` or more (an accuracy at
@@ -79,7 +86,7 @@ def settled(ctx: Context) -> Verdict:
     # a curve that fell at each of its last epochs has not settled: not underfitting, whatever its level
     settling = low_acc or not falling_to_the_end(ctx.main, t)
     # or, whatever its level against a start a penalty inflates (Keras adds L2 to the loss: 14.06 at epoch 0),
-    # short of fitting and far less sure than right: exp(-loss) under fit_confidence of the accuracy
+    # short of fitting and far less sure than right: exp(-loss) under UNSURE of the accuracy
     unsure = (ref is cl and acc_end is not None and acc_end < t.fit_acc and 0 < cl.end < 50
               and math.exp(-cl.end) < UNSURE * acc_end)
     high = settling and (level > t.underfit_level or unsure) and gap < t.underfit_gap \
@@ -114,13 +121,6 @@ def settled(ctx: Context) -> Verdict:
             remedies_for("underfitting")))
     return _good_fit(ctx, level, gap, unknown)
 
-
-#: a classifier short of fitting whose exp(-loss) is under this share of its training accuracy is held back
-#: (right as often as that, but far less sure); 0.35, not ``fit_confidence``: with many classes, a calibrated
-#: model's errors put a few percent on the right label, which pulls exp(-loss) to about half its accuracy (an
-#: attack: the Bayes-optimal softmax on 100 Gaussian classes at 0.79 gives 0.50 of it, ImageNet-like numbers
-#: 0.5; a Keras run held back by l2(0.05) gives 0.17)
-UNSURE = 0.35
 
 #: a last value this far above the raw best (a fraction of the best) is said beside ``good_fit``
 LAST_ABOVE_BEST = 0.2

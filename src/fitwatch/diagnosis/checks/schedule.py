@@ -177,7 +177,7 @@ def _no_skill_before(curves: Curves, y: np.ndarray, t) -> float | None:
         return float(baseline)
     acc = curves.get("accuracy")
     acc = curves.get("val_accuracy") if acc is None else acc
-    return at_chance(y[1:], acc[1: y.size], t, curves.context.get("classes")) if acc is not None else None
+    return at_chance(y[1:], acc[1: y.size], t, classes) if acc is not None else None
 
 
 def _warming(curves: Curves, i: int) -> bool:
