@@ -17,7 +17,7 @@ from fitwatch.core.names import split_key
 from fitwatch.show.tables import print_show
 from fitwatch.store.rundata import RunData
 
-__all__ = ["curves_as_run", "print_show_curves", "best_keys", "run_best_keys", "head_bests"]
+__all__ = ["curves_as_run", "print_show_curves", "best_keys", "run_best_keys", "head_bests", "bests_of"]
 
 
 def curves_as_run(curves) -> RunData:
@@ -109,13 +109,18 @@ def head_bests(store, r: dict) -> list[dict]:
     run without a best val_loss that may have heads: one whose stored diagnosis has several verdicts,
     or that has none stored (still running, killed); without heads, the best of the curve the diagnosis
     judges instead of a validation loss (a validation accuracy: ``run_best_keys``); empty for any other."""
-    from fitwatch.show.tables import head_best
-
     best, stored = r.get("best_val_loss"), (r.get("info") or {}).get("diagnosis")
     if best is not None and best == best or not r.get("epochs") \
             or isinstance(stored, dict) and stored.get("verdict") and not stored.get("verdicts") \
             and stored.get("monitor") in (None, "val_loss", "loss"):
         return []
-    data = store.load(r["id"])
+    return bests_of(store.load(r["id"]))
+
+
+def bests_of(data) -> list[dict]:
+    """The best of each curve :func:`run_best_keys` names for a stored run (``tables.head_best`` of each):
+    the judged score's, or each head's; empty when it names none."""
+    from fitwatch.show.tables import head_best
+
     judged, heads = run_best_keys(data)
     return [b for b in (head_best(data, k) for k in ([judged] if judged else heads)) if b is not None]

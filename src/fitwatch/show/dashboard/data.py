@@ -40,8 +40,8 @@ from fitwatch.core.names import keras_key
 from fitwatch.store import Store
 from fitwatch.store.base import INT64
 from fitwatch.show.before import summary_lines
-from fitwatch.show.logfile import head_bests, run_best_keys
-from fitwatch.show.tables import duration_of, error_line, head_best
+from fitwatch.show.logfile import bests_of, head_bests
+from fitwatch.show.tables import duration_of, error_line
 from fitwatch.store.configs import flat_config, varying_keys
 from fitwatch.store.status import effective_status
 from fitwatch.show.dashboard.sweep import UnknownKey, sweep
@@ -181,7 +181,7 @@ class DashboardData:
             "last_epoch": int(data.epochs[-1]) if len(data.epochs) else None,
             "best_val_loss": best["value"] if best else None,
             "best_epoch": best["epoch"] if best else None,
-            "heads": [] if best else [h for h in (head_best(data, k) for k in _judged(data)) if h is not None],
+            "heads": [] if best else bests_of(data),
             "metrics": [{"split": s, "metric": m, "key": keras_key(s, m)} for s, m in data.metrics],
             "steps": [{"split": s, "metric": m, "key": keras_key(s, m), "n": n} for (s, m), n in sorted(counts.items())],
             "early_stopping": stop,
@@ -376,12 +376,6 @@ class DashboardData:
 
 _CHUNK = 50_000  # values per streamed piece of an export
 _STEP_CACHE_RUNS = 4
-
-
-def _judged(data) -> list[str]:
-    """The curves whose best a run without a val_loss gives (:func:`fitwatch.show.logfile.run_best_keys`)."""
-    judged, heads = run_best_keys(data)
-    return [judged] if judged else heads
 
 
 def _no_run(run_id) -> str:
