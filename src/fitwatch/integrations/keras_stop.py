@@ -29,7 +29,7 @@ import sys
 
 import keras
 
-from fitwatch.stopping.keeper import framework_stop, run_shift
+from fitwatch.stopping.keeper import framework_stop
 
 __all__ = ["holding_list", "sibling_stops", "keras_stop_record", "sibling_stop_record"]
 
@@ -95,11 +95,10 @@ def keras_stop_record(es, stored: dict[int, int], planned: int | None, last: int
     best_epoch = stored[es.best_epoch]
     criterion = f"keras.callbacks.EarlyStopping(patience={es.patience})"
     first = min(stored)  # this fit's first epoch (initial_epoch): Keras's callback starts counting there
-    offset = run_shift(stored)  # planned in the run's numbers too
     record = framework_stop(
         criterion=criterion, monitor=es.monitor, mode=_mode(es), best_epoch=best_epoch, best_value=best,
         stopped=stopped, stopped_epoch=stored.get(at), reason=f"{_reason(es, best, first)} ({criterion})",
-        restored=restored, last_epoch=last, planned=planned + offset if planned else planned, source="keras",
+        restored=restored, last_epoch=last, planned=planned, epochs=stored, source="keras",
         patience=int(es.patience),
         min_delta=float(abs(es.min_delta)), baseline=es.baseline, start_from_epoch=int(es.start_from_epoch))
     if restored:

@@ -26,7 +26,7 @@ if int(pl.__version__.split(".")[0]) < 2:  # pragma: no cover - lightning 1.x is
 
 from fitwatch.core.names import split_key
 from fitwatch.diagnosis.curves import canonical_name
-from fitwatch.stopping.keeper import BestKeeper, framework_stop, run_shift
+from fitwatch.stopping.keeper import BestKeeper, framework_stop
 from fitwatch.stopping.rule import EarlyStopping as _Rule
 
 __all__ = ["EarlyStopping", "fitwatch_key", "split_suffix", "epoch_logs", "RESERVED", "lightning_stop_record"]
@@ -342,7 +342,6 @@ def lightning_stop_record(trainer, values: dict[int, dict], trainer_epochs: dict
     before = functools.cache(lambda: _values_of(earlier() if earlier else {}, key))  # read when needed
     if not seen and not fired:
         return None
-    offset = run_shift(trainer_epochs)  # planned in the run's numbers
     stopped = bool(fired) and not (planned and int(cb.stopped_epoch) >= planned - 1)  # the last epoch ends anyway
     more = {}
     if seen:
@@ -363,7 +362,7 @@ def lightning_stop_record(trainer, values: dict[int, dict], trainer_epochs: dict
         criterion=f"lightning EarlyStopping(patience={cb.patience})", monitor=key, mode=cb.mode,
         best_epoch=best_epoch, best_value=best, stopped=stopped,
         stopped_epoch=trainer_epochs.get(int(cb.stopped_epoch), last), reason=reason, restored=False,
-        last_epoch=last, planned=planned + offset if planned else planned,
+        last_epoch=last, planned=planned, epochs=trainer_epochs,
         source="lightning", patience=int(cb.patience), min_delta=float(abs(cb.min_delta)), **more)
 
 

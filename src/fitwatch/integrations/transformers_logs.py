@@ -283,4 +283,4 @@ def trainer_stop_record(args, state, stops: list, trainer_epochs: dict[int, int]
         best_epoch=best_epoch, best_value=best_value, stopped=stopped, stopped_epoch=last,
         reason=_trainer_reason(metric, es, criterion),
         restored=restored, last_epoch=last, source="transformers", **more,
-        planned=planned + run_shift(trainer_epochs) if planned else planned)  # in the run's numbers, as Keras's
+        planned=planned, epochs=trainer_epochs)

@@ -274,11 +274,14 @@ def run_shift(epochs: dict[int, int]) -> int:
 
 def framework_stop(*, criterion: str, monitor: str, mode: str | None, best_epoch: int | None,
                    best_value: float | None, stopped: bool, stopped_epoch: int | None, reason: str | None,
-                   restored: bool, last_epoch: int | None, planned: int | None, **more) -> dict:
+                   restored: bool, last_epoch: int | None, planned: int | None,
+                   epochs: dict[int, int] | None = None, **more) -> dict:
     """The stop record of a framework's own early stopping (Keras's ``EarlyStopping``, Lightning's,
     the Trainer's ``EarlyStoppingCallback``), with the keys :meth:`BestKeeper.info` gives fitwatch's
     rule, so that ``fitwatch show``, the report, the dashboard and the diagnosis read both alike.
-    Epochs are the run's numbers; ``restored``: whether the model ends with the best epoch's weights;
+    Epochs are the run's numbers; ``planned`` is the framework's count, shifted into them by ``epochs``
+    (the framework's epoch -> the run's, this fit's: :func:`run_shift`; a second fit of a run of 10 epochs
+    that plans 10 plans to epoch 20); ``restored``: whether the model ends with the best epoch's weights;
     ``more``: what else the framework says (``patience``, ``checkpoint``...).
 
     Example:
@@ -293,4 +296,5 @@ def framework_stop(*, criterion: str, monitor: str, mode: str | None, best_epoch
             "best_value": best_value, "stopped": bool(stopped), "stopped_epoch": stopped_epoch if stopped else None,
             "reason": reason if stopped else None, "restored": bool(restored),
             "restored_epoch": best_epoch if restored else None, "checkpoint": None, "checkpoint_epoch": None,
-            "last_epoch": last_epoch, "epochs_planned": planned, **more}
+            "last_epoch": last_epoch, "epochs_planned": planned + run_shift(epochs or {}) if planned else planned,
+            **more}
