@@ -751,6 +751,23 @@ class WarmedUp(Scripted):
         return [opt], [torch.optim.lr_scheduler.LambdaLR(opt, lambda e: min(1.0, (e + 1) / 3))]
 
 
+class Cyclic(Scripted):
+    """Scripted under SGD with a CyclicLR from 0.001 up to 0.1."""
+
+    def configure_optimizers(self):
+        opt = torch.optim.SGD(self.parameters(), lr=0.05)
+        cyc = torch.optim.lr_scheduler.CyclicLR(opt, base_lr=0.001, max_lr=0.1, step_size_up=4)
+        return [opt], [{"scheduler": cyc, "interval": "step"}]
+
+
+def test_a_cyclic_schedules_learning_rate_is_its_peak(tmp_path):
+    """An attack: CyclicLR sets the group's rate (and initial_lr) to its base_lr, so the config said 0.001 for a
+    run that trains up to 0.1 (a rate too high would be read against a hundredth of it)."""
+    logger = fitwatch.lightning.Logger("cyclic", dir=tmp_path, diagnose=False)
+    trainer(tmp_path, logger=logger, max_epochs=2).fit(Cyclic([1.0, 0.9]), tiny_data(), tiny_data())
+    assert fitwatch.load("cyclic", dir=tmp_path).config["learning_rate"] == pytest.approx(0.1)
+
+
 def test_the_config_learning_rate_is_the_base_rate_not_a_warm_ups_first_step(tmp_path):
     """A new user's trial: a LambdaLR warm-up had scaled the rate to 1/3 when the fit began, and the run's
     config said learning_rate 0.001 for an AdamW at 3e-3 (in `fitwatch runs` and the dashboard's sweep view)."""

@@ -94,6 +94,33 @@ def test_watch_records_the_dropout_and_weight_decay_the_run_uses_as_its_context(
     assert not {"dropout", "weight_decay"} & set(fitwatch.load("plain", dir=tmp_path).info["probes"])
 
 
+def test_two_watched_models_regularisation_is_the_runs_context(tmp_path):
+    """An attack: a GAN's generator and discriminator watched under names kept their dropout and weight decay in
+    info["probes"][name], and the diagnosis read none of it (an overfit told to add what it had): the largest
+    of each is the run's."""
+    from fitwatch.diagnosis.curves import Curves
+
+    g = nn.Sequential(nn.Linear(8, 16), nn.Dropout(0.2), nn.Linear(16, 8))
+    d = nn.Sequential(nn.Linear(8, 16), nn.Dropout(0.5), nn.Linear(16, 3))
+    opts = [torch.optim.AdamW(g.parameters(), weight_decay=0.05), torch.optim.SGD(d.parameters(), lr=0.1)]
+    x, y = _data()
+    run = fitwatch.Run("gan", dir=tmp_path, diagnose=False).watch(g, name="generator").watch(d, name="discriminator")
+    for _ in run.epochs(2):
+        for opt in opts:
+            opt.zero_grad()
+        loss = nn.CrossEntropyLoss()(d(g(x)), y)
+        loss.backward()
+        for opt in opts:
+            opt.step()
+        run.log("train", loss=loss.detach(), n=len(x))
+    run.finish()
+    context = Curves.from_run(fitwatch.load("gan", dir=tmp_path)).context
+    assert (context["dropout"], context["weight_decay"]) == (0.5, 0.05)
+    # the Lightning logger's reading: the largest decay among the optimizers, the first without any
+    from fitwatch.probes.regularisation import torch_regularisation
+    assert torch_regularisation(nn.Sequential(g, d), opts[::-1]) == {"dropout": 0.5, "weight_decay": 0.05}
+
+
 def test_watch_records_each_layer_and_activation_on_sampled_steps_and_stores_them(tmp_path):
     model = _mlp()
     run, d = _train(tmp_path, model, every=4)

@@ -187,10 +187,21 @@ def _framework_context(info: dict) -> dict:
         out["classes"] = classes
     probes = info.get("probes")  # Run.watch(model)'s view of one model: its dropout, its optimizer's weight decay
     if isinstance(probes, dict):
-        out.update(run_context({k: probes[k] for k in ("dropout", "weight_decay") if k in probes}))
+        out.update(run_context(_watched_regularisation(probes)))
     if info.get("regularisation_recorded") is True:  # the Keras callback saw every regulariser: none means none
         out["regularisation_recorded"] = True
     return out
+
+
+def _watched_regularisation(probes: dict) -> dict:
+    """The dropout and weight decay ``Run.watch`` saw in one model, or the largest of each among several
+    (``{name: meta}``: a GAN's generator and discriminator): the run already uses it. Example:
+        >>> _watched_regularisation({"g": {"dropout": 0.3}, "d": {"dropout": 0.5, "weight_decay": 0.05}})
+        {'dropout': 0.5, 'weight_decay': 0.05}
+    """
+    metas = [probes] if "layers" in probes else [m for m in probes.values() if isinstance(m, dict)]
+    seen = {k: [m[k] for m in metas if type(m.get(k)) in (int, float)] for k in ("dropout", "weight_decay")}
+    return {k: max(v) for k, v in seen.items() if v}
 
 
 def _preflight_context(report) -> dict:

@@ -433,11 +433,13 @@ def _describe(trainer, module) -> tuple[dict, dict]:
         config["optimizer"] = type(optimizers[0]).__name__
         try:
             group = optimizers[0].param_groups[0]
-            # under a scheduler, its peak or base rate, not its first step's (a warm-up's 1/3; OneCycleLR's max_lr);
-            # without one, the rate as set (a stale initial_lr from an earlier fit's scheduler is not it)
-            scheduled = bool(getattr(trainer, "lr_scheduler_configs", None))
-            config["learning_rate"] = float(group.get("max_lr") or group.get("initial_lr") or group["lr"]
-                                            if scheduled else group["lr"])
+            # under a scheduler, its peak or base rate, not its first step's (a warm-up's 1/3; OneCycleLR's max_lr,
+            # CyclicLR's max_lrs: it starts the group at its base_lr); without one, the rate as set (a stale
+            # initial_lr from an earlier fit's scheduler is not it)
+            configs = getattr(trainer, "lr_scheduler_configs", None) or []
+            peaks = getattr(getattr(configs[0], "scheduler", None), "max_lrs", None) if configs else None
+            config["learning_rate"] = float(peaks[0] if peaks else group.get("max_lr") or group.get("initial_lr")
+                                            or group["lr"] if configs else group["lr"])
         except (AttributeError, IndexError, KeyError, TypeError, ValueError):
             pass
     # the regularisation it already uses (dropout modules, weight decay, gradient_clip_val): not prescribed again

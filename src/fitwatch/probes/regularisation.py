@@ -20,13 +20,14 @@ __all__ = ["torch_regularisation", "optimizer_weight_decay"]
 
 def torch_regularisation(model, optimizers=(), grad_clip=None) -> dict:
     """``dropout`` (the largest ``p`` of the model's dropout modules: ``nn.Dropout``, ``Dropout1d/2d/3d``,
-    ``AlphaDropout``...), ``weight_decay`` (the first optimizer's: :func:`optimizer_weight_decay`) and
+    ``AlphaDropout``...), ``weight_decay`` (the largest of its optimizers': :func:`optimizer_weight_decay`) and
     ``grad_clip`` (as given: Lightning's ``gradient_clip_val``); a key only when above 0.
 
     Args:
         model: a ``torch.nn.Module``.
-        optimizers: the ``torch.optim.Optimizer`` objects that train it; the first one's weight decay is
-            the run's (the one whose name and learning rate the run's config gives: a GAN's generator's).
+        optimizers: the ``torch.optim.Optimizer`` objects that train it; the largest weight decay among them
+            is the run's, as the largest dropout of any of its modules is (a GAN's discriminator's AdamW
+            beside its generator's plain Adam: the run already uses weight decay).
         grad_clip: the clipping value the loop applies, if any.
     """
     import torch
@@ -40,7 +41,7 @@ def torch_regularisation(model, optimizers=(), grad_clip=None) -> dict:
         rates = []
     if rates and max(rates) > 0:
         out["dropout"] = max(rates)
-    decay = optimizer_weight_decay(optimizers[0]) if optimizers else 0.0
+    decay = max((optimizer_weight_decay(o) for o in optimizers), default=0.0)
     if decay > 0:
         out["weight_decay"] = decay
     if _positive(grad_clip):
