@@ -648,3 +648,29 @@ def test_an_l2_kernel_regularizer_is_recorded_as_weight_decay(tmp_path, digits):
     noisy = keras.Sequential([keras.Input((64,)), keras.layers.GaussianNoise(0.1), keras.layers.Dense(10)])
     noisy.compile(keras.optimizers.Adam(1e-3), "mse")
     assert "regularisation_recorded" not in describe(noisy, {})[1]
+
+
+def test_a_penalty_keras_adds_to_the_loss_is_not_a_blow_up_in_the_first_epoch(tmp_path, digits):
+    """The last stop's attack: Keras adds an L2 kernel regularizer's penalty to the loss, so a heavily
+    regularised classifier's first epoch (7.4 here) sits far above ln 10; with classes=10 stated that read as a
+    first epoch that blew up, and the underfitting run was told to lower the learning rate, never to weaken the
+    l2(0.05) that holds it back. The callback records loss_penalty; the first epoch is no evidence then."""
+    from fitwatch.integrations.keras_describe import describe
+
+    x, y, xv, yv = digits
+    keras.utils.set_random_seed(0)
+    reg = keras.regularizers.l2(0.05)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(128, activation="relu", kernel_regularizer=reg),
+                              keras.layers.Dense(10, activation="softmax", kernel_regularizer=reg)])
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    cb = fitwatch.keras.Callback("heavy-l2", dir=tmp_path, diagnose=False)
+    model.fit(x, y, validation_data=(xv, yv), epochs=25, batch_size=BATCH, verbose=0, callbacks=[cb])
+    data = fitwatch.load("heavy-l2", dir=tmp_path)
+    assert data.info["loss_penalty"] is True and data.series("train", "loss")[1][0] > 1.5 * np.log(10)
+    d = fitwatch.diagnose(data, context={"classes": 10})
+    assert d.verdict == "underfitting", d
+    assert d.findings[0].remedies[0].startswith("Weaken regularisation"), d
+    assert not any(f.code == "lr_too_high" for f in d.findings), d
+    plain = keras.Sequential([keras.Input((64,)), keras.layers.Dropout(0.2), keras.layers.Dense(10)])
+    plain.compile(keras.optimizers.Adam(1e-3), "mse")
+    assert "loss_penalty" not in describe(plain, {})[1]  # dropout adds nothing to the loss

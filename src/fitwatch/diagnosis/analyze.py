@@ -220,7 +220,7 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
     best = _best_index(main, w) if main is not None and main.n else None
     return Context(t=t, cl=cl, cv=cv, main=main, acc=acc, vacc=vacc, no_skill=_no_skill(curves, on_loss, (acc, vacc)),
                    span=span, E=E, Ek=Ek, bad=bad, usable=idx.size, best=best, stop=curves.stop,
-                   findings=findings, notes=notes,
+                   findings=findings, notes=notes, penalty=bool(curves.context.get("loss_penalty")),
                    stated_floor=on_loss and ("baseline" in curves.context or "classes" in curves.context),
                    r2=_r2(curves, idx) if on_loss else None,
                    chance=_one_class_count(at_chance(cl and cl.y, acc, t, stated), at_chance(cv and cv.y, vacc, t, stated)),

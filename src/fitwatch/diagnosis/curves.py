@@ -124,7 +124,7 @@ def canonical_name(raw: str) -> str | None:
 
 #: what a run may say about itself (its ``config``), read by the diagnosis as evidence
 CONTEXT_KEYS = ("baseline", "classes", "data", "model", "framework", "scheduler", "grad_clip", "dropout", "weight_decay",
-                "regularisation_recorded")
+                "regularisation_recorded", "loss_penalty")
 
 
 def run_context(config: dict) -> dict:
@@ -150,8 +150,8 @@ def run_context(config: dict) -> dict:
                 raise ValueError(f"classes must be an integer >= 2, got {v!r}")
         elif k in ("data", "model", "framework"):
             v = str(v).lower()
-        elif k == "regularisation_recorded":  # the run's dropout and weight_decay keys say all it uses
-            if v is not True:
+        elif k in ("regularisation_recorded", "loss_penalty"):  # all it uses is in dropout and weight_decay;
+            if v is not True:  # the loss holds a regularisation penalty (Keras adds it: its start says nothing)
                 continue
         elif k in ("dropout", "weight_decay"):  # regularisation the run already uses: a positive number
             if not (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0):
@@ -166,8 +166,8 @@ def _framework_context(info: dict) -> dict:
     (``transformers``), a scikit-learn estimator's family (``model``: ``sklearn_mlp`` for an MLP,
     ``linear`` for the SGD estimators, Perceptron and PassiveAggressive), the data (``text``), the
     number of classes of a Trainer's classification head (``classes``), the dropout and weight decay of a
-    model ``Run.watch`` saw (``dropout``, ``weight_decay``), and ``regularisation_recorded`` when the Keras
-    callback saw every regulariser of the model (their absence then means none)."""
+    model ``Run.watch`` saw (``dropout``, ``weight_decay``), and what the Keras callback saw: every regulariser
+    (``regularisation_recorded``: none then means none), one whose penalty is in the loss (``loss_penalty``)."""
     out = {}
     framework = info.get("framework")
     if isinstance(framework, str):
@@ -188,8 +188,8 @@ def _framework_context(info: dict) -> dict:
     probes = info.get("probes")  # Run.watch(model)'s view of one model: its dropout, its optimizer's weight decay
     if isinstance(probes, dict):
         out.update(run_context(_watched_regularisation(probes)))
-    if info.get("regularisation_recorded") is True:  # the Keras callback saw every regulariser: none means none
-        out["regularisation_recorded"] = True
+    # the Keras callback saw every regulariser (none means none); the model has one, whose penalty is in the loss
+    out.update({k: True for k in ("regularisation_recorded", "loss_penalty") if info.get(k) is True})
     return out
 
 

@@ -166,7 +166,7 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
     out = set()
     if spiked(train if train is not None else val, share):
         out.add("spiked")
-    if started_high(train, chance):
+    if started_high(train, chance) and not curves.context.get("loss_penalty"):  # (a penalty's start: not a blow-up)
         out.add("started_high")
     if scheduled(curves):
         out.add("scheduler")

@@ -90,6 +90,8 @@ class Context:
             compared with it, but a training loss that kept falling is what overfitting shows.
         lr_decayed: ``(last, peak)`` of a logged learning rate that had decayed to about 0 by the end
             (:func:`fitwatch.diagnosis.evidence.decayed_lr`), or None.
+        penalty: the loss holds a regularisation penalty (context ``loss_penalty``: Keras adds an L2
+            kernel regularizer's to it), so its first value far above ln k is no blow-up.
     """
 
     t: Thresholds
@@ -114,6 +116,7 @@ class Context:
     ranks: str | None = None
     lr_decayed: tuple | None = None
     other_train: np.ndarray | None = None
+    penalty: bool = False
 
 
 class Verdict(NamedTuple):

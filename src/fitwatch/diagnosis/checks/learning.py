@@ -227,7 +227,7 @@ def not_learning(ctx: Context) -> Verdict | None:
     jump = spiked(c.y, t.end_above_start)
     # a classifier at chance whose first epoch averaged far above ln k: it blew up in that epoch (an
     # untrained one starts at ln k), then sat at chance
-    blew = not jump and c is ctx.cl and chance is not None and started_high(c.y, chance)
+    blew = not jump and c is ctx.cl and chance is not None and not ctx.penalty and started_high(c.y, chance)
     # a classifier at chance whose loss never came down from far above ln k: it blew up in its first epoch
     above = None if jump or blew or c is not ctx.cl else sits_above_chance(c.y, ctx.acc, t.chance_acc_high)
     fell = max(drops.values(), default=0) >= 0.5  # it fell a lot, to no better than no skill
