@@ -528,3 +528,32 @@ def test_a_large_loss_gap_beside_accuracies_3_points_apart_is_a_sign_not_a_warni
     assert "points apart" in gap.message
     losses = fitwatch.diagnose({k: curves[k] for k in ("loss", "val_loss")})
     assert next(f for f in losses.findings if f.code == "generalization_gap").severity == "warning"
+
+
+def test_a_trainer_run_on_32_examples_memorising_is_told_so_with_or_without_its_training_rows():
+    """A fifth trial, a tiny BERT through the Trainer on 32 examples: training 0.69 -> 0.003, validation
+    0.691 -> 0.680 at epoch 8 -> 2.40, its accuracy at the majority share throughout. With the training rows
+    it was "never got below ln(2) = 0.6931 (at best 0.6799)", a number against its own words; with none
+    logged (logging_steps=500 over 150 steps), "diverged: lower the learning rate". Validation alone climbing
+    a little at each epoch is no blow-up; both readings name the memorised training set."""
+    with_training = fitwatch.diagnose(TRIAL_CURVES["hf_32_examples"])
+    assert with_training.verdict == "not_learning", with_training
+    assert "never got clearly below" in with_training.findings[0].message
+    assert "too small" in with_training.findings[0].message
+    alone = fitwatch.diagnose(TRIAL_CURVES["hf_32_examples_validation_only"])
+    assert alone.verdict == "not_learning" and alone.best_epoch == 8, alone
+    assert "not a blow-up" in alone.findings[0].message and "lr_too_high" not in [f.code for f in alone.findings]
+    given = [r for f in alone.findings for r in f.remedies]
+    assert CATALOGUE["lr_down"] not in given and CATALOGUE["lr_up"] not in given, alone
+    assert alone.findings[0].remedies[0] == CATALOGUE["more_data"], alone
+
+
+def test_validation_logged_where_training_is_not_is_judged_whole():
+    """The same trial with an evaluation every 7 steps and a training row every 4 (one step an epoch): the
+    two meet at a few epochs only, and the diagnosis judged those, dropping validation's best (0.6812) that
+    `fitwatch show` and `runs` name: best epoch 27 against 6. The training loss is read at the validation
+    epochs (interpolated) when a quarter of them have none, so every validation value counts."""
+    curves = TRIAL_CURVES["hf_32_examples_eval_every_7_steps"]
+    d = fitwatch.diagnose(curves)
+    val = np.array([np.nan if v is None else v for v in curves["val_loss"]])
+    assert d.best_epoch == int(np.nanargmin(val)) == 1, d

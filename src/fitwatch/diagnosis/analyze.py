@@ -325,7 +325,8 @@ def _judged(L, V, mL, mV, n: int, epochs, notes: list):
     Lf = L[:n] if L is not None else None
     Vf = V[:n] if V is not None else None
     have = [None if a is None else (~np.isnan(a) if m is None else ~m[:n]) for a, m in ((Lf, mL), (Vf, mV))]
-    if have[0] is not None and have[1] is not None and 2 <= have[0].sum() < 0.5 * have[1].sum():
+    if have[0] is not None and have[1] is not None and have[0].sum() >= 2 and (
+            have[0].sum() < 0.5 * have[1].sum() or (have[1] & ~have[0]).sum() > 0.25 * have[1].sum()):
         at, known = epochs[:n][have[0]], Lf[have[0]]
         idx = np.flatnonzero(have[1])
         notes.append(f"loss logged at {int(have[0].sum())} of the {idx.size} epochs with a validation value: "

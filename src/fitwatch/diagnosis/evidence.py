@@ -115,6 +115,29 @@ def spiked(y: np.ndarray | None, share: float) -> bool:
     return bool(later.size and later.max() > (1 + share) * y[0])
 
 
+def climbed_steadily(y: np.ndarray | None) -> bool:
+    """A curve that rose from its lowest value over 5 epochs or more, up at 70 % or more of the steps of its
+    3-epoch moving average since, no single step carrying a quarter of the rise: the slow climb of a
+    validation loss as a model grows sure of answers that do not generalise, not a blow-up (a trial: a Trainer
+    run on 32 examples whose training rows were never logged, validation 0.69 -> 0.68 -> 2.4 over 140 epochs at
+    about 0.01 an epoch, was "diverged, lower the learning rate"; its training loss fell to 0.003).
+
+    Example:
+        >>> climbed_steadily(np.array([0.69, 0.68, 0.70, 0.74, 0.79, 0.85, 0.92, 1.0]))
+        True
+        >>> climbed_steadily(np.array([0.69, 0.68, 0.70, 0.71, 0.70, 0.72, 9.5, 9.8]))   # a jump
+        False
+    """
+    if y is None or y.size < 7 or not np.isfinite(y).all():
+        return False
+    m = int(np.argmin(y))
+    rise, after = float(y[-1] - y[m]), y[m:]
+    if after.size < 6 or rise <= 0:
+        return False
+    smooth = np.convolve(after, np.ones(3) / 3, mode="valid")
+    return float(np.mean(np.diff(smooth) > 0)) >= 0.7 and float(np.diff(after).max()) < 0.25 * rise
+
+
 #: a classifier's first training loss this many times its no-skill level ln k blew up in its first epoch
 STARTED_HIGH = 1.5
 
@@ -164,8 +187,8 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
     when the context's ``framework`` says which), ``linear`` and ``sklearn_mlp`` (``context model``),
     ``transformers`` (``context framework``), ``text`` (``context data``), and ``fits_training`` when ``fits``."""
     out = set()
-    if spiked(train if train is not None else val, share):
-        out.add("spiked")
+    if spiked(train if train is not None else val, share) and not (train is None and climbed_steadily(val)):
+        out.add("spiked")  # (validation alone climbing a little at each epoch: no blow-up)
     if started_high(train, chance) and not curves.context.get("loss_penalty"):  # (a penalty's start: not a blow-up)
         out.add("started_high")
     if scheduled(curves):

@@ -13,6 +13,7 @@ import numpy as np
 
 from fitwatch.diagnosis.checks.chance import fraction
 from fitwatch.diagnosis.checks.context import MAD, Context, Verdict, median, primary
+from fitwatch.diagnosis.evidence import climbed_steadily
 from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import remedies_for
 
@@ -72,8 +73,8 @@ def diverged(ctx: Context) -> Verdict | None:
     cl, cv, t, Ek, span = ctx.cl, ctx.cv, ctx.t, ctx.Ek, ctx.span
     explode = None
     for name, c in (("loss", cl),) if cl is not None else (("val_loss", cv),):
-        if c is None or explode:
-            continue
+        if c is None or explode or (c is cv and climbed_steadily(c.y)):
+            continue  # (validation alone that climbed a little at each epoch: overfitting's sign, val_rose's)
         tail = float(median(c.y[-3:]))
         if c.start > 0 and tail > (1 + t.end_above_start) * c.start and tail > 2 * c.min and c.min < c.start:
             explode = (name, tail, c)

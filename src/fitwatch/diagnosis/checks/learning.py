@@ -15,7 +15,7 @@ import numpy as np
 from fitwatch.diagnosis.checks.chance import accuracy_rose, collapsed, fraction, frozen, never_above_chance
 from fitwatch.diagnosis.checks.context import Context, Verdict, primary
 from fitwatch.diagnosis.checks.instability import lr_high
-from fitwatch.diagnosis.evidence import sits_above_chance, spiked, started_high
+from fitwatch.diagnosis.evidence import climbed_steadily, sits_above_chance, spiked, started_high
 from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import remedies_for
 
@@ -217,6 +217,8 @@ def not_learning(ctx: Context) -> Verdict | None:
     if memorised is not None and one_class is None and not val_fixed and not no_skill_r2:
         return Verdict("not_learning", _memorised(ctx, memorised, drops))
     c = ctx.cl or ctx.cv
+    if c is ctx.cv and climbed_steadily(c.y) and spiked(c.y, t.end_above_start):
+        return Verdict("not_learning", _climbed(ctx, c, drops))
     start, low = float(c.y[0]), float(np.nanmin(c.y))  # raw, as logged and as the message states them
     ev = {"relative_drop": {k: round(v, 5) for k, v in drops.items()}, "start": start, "lowest": low,
           "smoothed_start": c.start, "smoothed_lowest": c.min, "noise": c.sigma}
@@ -224,7 +226,8 @@ def not_learning(ctx: Context) -> Verdict | None:
     chance = ctx.chance.get("loss" if c is ctx.cl else "val_loss") or ctx.chance.get("val_loss")
     floor = _floor_evidence(ctx, c, chance, ev)
     smooth = c.sigma < 0.01 * abs(c.start) if c.start else True
-    jump = spiked(c.y, t.end_above_start)
+    # (validation alone that climbed a little at each epoch from its start grew sure of wrong answers: no jump)
+    jump = spiked(c.y, t.end_above_start) and not (ctx.cl is None and climbed_steadily(c.y))
     # a classifier at chance whose first epoch averaged far above ln k: it blew up in that epoch (an
     # untrained one starts at ln k), then sat at chance
     blew = not jump and c is ctx.cl and chance is not None and not ctx.penalty and started_high(c.y, chance)
@@ -352,14 +355,38 @@ def _memorised(ctx: Context, floor: float, drops: dict) -> Finding:
           "no_skill_level": floor, "classes_guess": k, "chance_accuracy": round(1.0 / k, 5),
           "best_val_accuracy": float(va.max())}
     msg = (f"The training loss fell from {ev['start']:.4g} to {ev['lowest']:.4g}, but the validation loss never got "
-           f"below the no-skill level ln({k}) = {floor:.4g} (at best {ev['val_lowest']:.4g}, {ev['val_end']:.4g} at "
-           f"the end) and validation accuracy stayed at chance (at most {ev['best_val_accuracy']:.3g}; chance "
-           f"{1 / k:.3g}): the model memorised its training set and learned nothing that generalises. Training "
-           f"labels that are shuffled or misaligned with their inputs look like this.")
+           f"{_clearly(ev['val_lowest'], floor)}below the no-skill level ln({k}) = {floor:.4g} (at best "
+           f"{ev['val_lowest']:.4g}, {ev['val_end']:.4g} at the end) and validation accuracy stayed at chance (at most "
+           f"{ev['best_val_accuracy']:.3g}; chance {1 / k:.3g}): the model memorised its training set and learned "
+           f"nothing that generalises. Training labels that are shuffled or misaligned with their inputs look like "
+           f"this, and so does a training set too small to learn anything general from.")
     # the optimizer, the initialisation, the activations and the inputs' scale let training fall
     return primary("not_learning", ctx.span, ev, msg,
                    remedies_for("not_learning", first=["check_data", "more_data"],
                                 drop=("lr_up", "optimizer_state", "init", "relu", "normalise_inputs", "class_balance")))
+
+
+def _climbed(ctx: Context, c, drops: dict) -> Finding:
+    """Validation alone that never fell clearly below its start, then climbed a little at nearly every epoch
+    (:func:`~fitwatch.diagnosis.evidence.climbed_steadily`): a model growing sure of answers that do not
+    generalise, not a blow-up and not a rate too small."""
+    low, top = int(np.argmin(c.y)), c.n - 1
+    ev = {"relative_drop": {n: round(v, 5) for n, v in drops.items()}, "start": float(c.y[0]),
+          "lowest": float(c.y[low]), "lowest_epoch": ctx.Ek(low), "end": float(c.y[top])}
+    msg = (f"Validation loss never got clearly below where it started ({c.y[0]:.4g}; at best {c.y[low]:.4g} at epoch "
+           f"{ctx.Ek(low)}), then climbed at nearly every epoch to {c.y[top]:.4g} at epoch {ctx.Ek(top)}: the model grows "
+           f"sure of answers that do not generalise. A model memorising a training set too small to learn anything "
+           f"general from, or labels shuffled or misaligned with their inputs, does this (no training loss was logged "
+           f"to show it fitting its training set); a steady climb is not a blow-up.")
+    return primary("not_learning", ctx.span, ev, msg,
+                   remedies_for("not_learning", first=["more_data", "check_data", "early_stopping"],
+                                drop=("lr_up", "lr_down", "optimizer_state", "init", "relu")))
+
+
+def _clearly(lowest: float, floor: float) -> str:
+    """"clearly " when the lowest value is under the no-skill level, by no more than the margin that counts
+    (a trial: "never got below ln(2) = 0.6931 (at best 0.6799)" said one thing and showed another)."""
+    return "clearly " if lowest < floor else ""
 
 
 def _memorised_stated(ctx: Context, floor: float, drops: dict) -> Finding:
@@ -370,7 +397,7 @@ def _memorised_stated(ctx: Context, floor: float, drops: dict) -> Finding:
           "lowest": float(np.nanmin(cl.y)), "val_lowest": float(np.nanmin(cv.y)), "val_end": float(cv.y[-1]),
           "no_skill_level": floor}
     msg = (f"The training loss fell from {ev['start']:.4g} to {ev['lowest']:.4g}, but the validation loss never got "
-           f"below the no-skill level the run states ({floor:.4g}; at best {ev['val_lowest']:.4g}, {ev['val_end']:.4g} "
+           f"{_clearly(ev['val_lowest'], floor)}below the no-skill level the run states ({floor:.4g}; at best {ev['val_lowest']:.4g}, {ev['val_end']:.4g} "
            f"at the end): the model fits its training set and learned nothing that generalises. Inputs that carry no "
            f"signal about the target, or targets misaligned with their inputs, look like this.")
     return primary("not_learning", ctx.span, ev, msg,
