@@ -215,6 +215,21 @@ def test_diagnose_mlp_overfitting_tiny_training_set():
         assert d.verdict == "overfitting" and d.best_epoch == int(np.argmax(mlp.validation_scores_)) < 20
 
 
+def test_diagnose_mlp_regressor_on_noise_targets_learned_nothing():
+    """A fifth trial: MLPRegressor(early_stopping=True) on targets independent of the inputs, its validation R²
+    never above -0.025, was good_fit ("the validation error (1 - r2) fell and settled"): R² is read as R² when it
+    is the judged curve too, and never above 0.05 is the mean's skill; a scikit-learn MLP owns its optimizer
+    calls and its loss, so neither is a remedy."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(600, 10)), rng.normal(size=600)
+    mlp = MLPRegressor(hidden_layer_sizes=(32,), early_stopping=True, random_state=0, max_iter=300).fit(X, y)
+    assert max(mlp.validation_scores_) < 0
+    d = fitwatch.diagnose(mlp)
+    assert d.verdict == "not_learning" and "R\u00b2 never rose above" in d.findings[0].message, d
+    given = {r for f in d.findings for r in f.remedies}
+    assert not {CATALOGUE["optimizer_state"], CATALOGUE["loss_fit"]} & given, d
+
+
 def test_reader_refuses_estimators_without_curves(digits):
     X, y = digits
     with pytest.raises(ReadError, match=r"fitted LogisticRegression keeps no training curve \(only MLPClassifier"

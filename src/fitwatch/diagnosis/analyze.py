@@ -222,7 +222,7 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
                    span=span, E=E, Ek=Ek, bad=bad, usable=idx.size, best=best, stop=curves.stop,
                    findings=findings, notes=notes, penalty=bool(curves.context.get("loss_penalty")),
                    stated_floor=on_loss and ("baseline" in curves.context or "classes" in curves.context),
-                   r2=_r2(curves, idx) if on_loss else None,
+                   r2=_r2(curves, idx) if on_loss or _R2.fullmatch(monitor.lower()) else None,
                    chance=_one_class_count(at_chance(cl and cl.y, acc, t, stated), at_chance(cv and cv.y, vacc, t, stated)),
                    ranks=_ranks(curves, idx, t) if on_loss else None, lr_decayed=decayed_lr(curves),
                    other_train=curves.series["loss"][idx] if L is None and other else None)

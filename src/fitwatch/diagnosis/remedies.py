@@ -269,8 +269,8 @@ RULES: tuple[Rule, ...] = (
     Rule("boosted", "gradient-boosted trees (context model='boosting': fitwatch's XGBoost and LightGBM "
                     "integrations and their results dicts): a neural network's remedies do not apply",
          ("dropout", "augmentation", "weight_decay", "batch_norm", "init", "relu", "gradient_clipping",
-          "batch_size_up", "normalise_inputs", "smaller_model", "larger_model", "lr_schedule", "lr_plateau"),
-         ("tree_regularise",)),
+          "batch_size_up", "normalise_inputs", "smaller_model", "larger_model", "lr_schedule", "lr_plateau",
+          "optimizer_state", "loss_fit"), ("tree_regularise",)),
     Rule("linear", "a linear model trained by partial_fit (context model='linear': scikit-learn's SGD "
                    "estimators, Perceptron... through fitwatch.sklearn.fit): it has no layers, units, batches, "
                    "schedule or gradients to clip; underfitting calls for a non-linear model", ("dropout", "augmentation", "weight_decay", "batch_norm", "init", "relu",
@@ -279,9 +279,10 @@ RULES: tuple[Rule, ...] = (
          ("nonlinear", "alpha", "alpha_down")),
     Rule("sklearn_mlp", "scikit-learn's MLPClassifier/MLPRegressor (context model='sklearn_mlp'): no dropout, "
                         "normalisation layers, initialisation, clipping, schedule, augmentation or label smoothing to choose; "
-                        "its L2 penalty is alpha",
+                        "its L2 penalty is alpha; no optimizer calls or loss to get wrong (it owns both)",
          ("dropout", "weight_decay", "batch_norm", "init", "gradient_clipping", "lr_plateau", "lr_schedule",
-          "augmentation", "less_regularisation", "label_smoothing"), ("alpha", "alpha_down")),
+          "augmentation", "less_regularisation", "label_smoothing", "optimizer_state", "loss_fit"),
+         ("alpha", "alpha_down")),
     # before the frameworks' own words: what this run's evidence says comes first (a Trainer run whose accuracy
     # rose since its lowest loss: "monitor the accuracy" leads "raise weight_decay")
     Rule("accuracy_rose_since_best", "validation accuracy ends 0.10 or more above its value at the "
