@@ -137,6 +137,11 @@ def _cut(falls=True):
             "lr": [0.5] * 15 + [0.05] * 15}
 
 
+def _frozen(lr):
+    """A Trainer run at a rate too small to move it (a fifth trial: 1e-7): validation identical at every epoch."""
+    return {"loss": [0.6932, 0.6931, 0.6933, 0.6932, 0.6932, 0.6931] * 2, "val_loss": [0.692771] * 12, "lr": [lr] * 12}
+
+
 # each rule: (a run that shows the evidence, the remedies it forbids there, the same run without it)
 CASES = {
     "spiked": (lambda: fitwatch.diagnose(_spiked_at_chance()), lambda: fitwatch.diagnose(_smooth_flat())),
@@ -148,6 +153,7 @@ CASES = {
                   lambda: fitwatch.diagnose(_plateau(lr=[1e-3] * N))),
     "lr_decayed": (lambda: fitwatch.diagnose(_improving_to_the_end(lr=(1e-3 * (1 + np.cos(np.pi * e / N)) / 2).tolist())),
                    lambda: fitwatch.diagnose(_improving_to_the_end(lr=np.linspace(1e-3, 5e-4, N).tolist()))),
+    "lr_tiny": (lambda: fitwatch.diagnose(_frozen(1e-7)), lambda: fitwatch.diagnose(_frozen(1e-3))),
     "clipped": (lambda: fitwatch.diagnose(_unstable(grad_norm=[1.0, 0.6, 1.0, 1.0, 0.8, 1.0] * 5)),
                 lambda: fitwatch.diagnose(_unstable(grad_norm=np.linspace(5, 1, N).tolist()))),
     "grad_exploded": (lambda: fitwatch.diagnose(_exploded()), lambda: fitwatch.diagnose(_exploded(grad=False))),

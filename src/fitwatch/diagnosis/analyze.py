@@ -31,19 +31,18 @@ from fitwatch.diagnosis.checks.learning import gained_nothing, no_floor, not_lea
 from fitwatch.diagnosis.checks.overfitting import overfitting
 from fitwatch.diagnosis.checks.progress import fits_training, plateau, still_improving, while_training
 from fitwatch.diagnosis.checks.short import too_few_epochs, too_short_to_settle
-from fitwatch.diagnosis.checks.schedule import lr_decayed_early, lr_raised, weigh_cut
+from fitwatch.diagnosis.checks.schedule import lr_decayed_early, lr_raised, rate_too_small, weigh_cut
 from fitwatch.diagnosis.checks.validation import validation_signs
 from fitwatch.diagnosis.curves import Curves, ordinal, run_context
 from fitwatch.diagnosis.findings import Diagnosis, Finding, in_units
 from fitwatch.diagnosis.preflight_causes import with_preflight
 from fitwatch.diagnosis.monitored import (higher_is_better, instead_of_loss, judged_heads, monitored, monitored_keys,
                                           real_validation, relabel, resolve_monitor, training_only_losses)
-from fitwatch.diagnosis.evidence import decayed_lr, run_evidence
+from fitwatch.diagnosis.evidence import R2_KEY, decayed_lr, logged_r2, run_evidence
 from fitwatch.diagnosis.remedies import CATALOGUE, RULES, apply_rules
 from fitwatch.diagnosis.thresholds import DEFAULT, Thresholds
 
 _GAN = re.compile(r"^(train_)?(g|d|gen|disc|generator|discriminator|critic)_(adv_)?loss$", re.IGNORECASE)
-_R2 = re.compile(r"(val_|valid_|validation_|eval_|val/|valid/)?(train_|train/)?r2(_score)?")
 
 #: the primary checks, in order: the first that answers gives the verdict (``settled`` always does)
 CHECKS = (too_few_epochs, diverged, unstable, not_learning, overfitting, still_improving, gained_nothing,
@@ -97,6 +96,7 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
                 p.remedies = [r for r in p.remedies if r != CATALOGUE["larger_model"]]
             findings.append(p)
     weigh_cut(curves, ctx.span, _lower_key(curves, monitor), findings, ctx.t)  # learned only once the rate was cut
+    rate_too_small(curves, ctx.span, found.code, findings)  # a logged rate never above 1e-6
     if curves.inside:  # Run.watch's probes: the causes, right after the verdict
         findings[:] = _with_causes(ctx, curves, found.code, findings)
     if curves.before:  # fitwatch.preflight's findings and lr_find's suggestion
@@ -222,7 +222,7 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
                    span=span, E=E, Ek=Ek, bad=bad, usable=idx.size, best=best, stop=curves.stop,
                    findings=findings, notes=notes, penalty=bool(curves.context.get("loss_penalty")),
                    stated_floor=on_loss and ("baseline" in curves.context or "classes" in curves.context),
-                   r2=_r2(curves, idx) if on_loss or _R2.fullmatch(monitor.lower()) else None,
+                   r2=logged_r2(curves, idx) if on_loss or R2_KEY.fullmatch(monitor.lower()) else None,
                    chance=_one_class_count(at_chance(cl and cl.y, acc, t, stated), at_chance(cv and cv.y, vacc, t, stated)),
                    ranks=_ranks(curves, idx, t) if on_loss else None, lr_decayed=decayed_lr(curves),
                    other_train=curves.series["loss"][idx] if L is None and other else None)
@@ -245,17 +245,6 @@ _AUC = re.compile(r"(?:val_)?(?:roc_)?(?:auc|auroc)(?:_roc)?(?:_\d+)?$", re.IGNO
 def _ranks(curves: Curves, idx: np.ndarray, t: Thresholds) -> str | None:
     """The name of a logged AUC that rose on the judged epochs as an accuracy that learned does, or None."""
     return next((k for k, v in curves.series.items() if _AUC.match(k) and accuracy_rose(v[idx], t)), None)
-
-
-def _r2(curves: Curves, idx: np.ndarray) -> np.ndarray | None:
-    """A logged R\u00b2 on the judged epochs: validation's (``val_r2``, ``valid_r2``...), else training's."""
-    found = {}
-    for key in curves.series:
-        m = _R2.fullmatch(key.lower())
-        if m:
-            found.setdefault("val" if m.group(1) else "train", key)
-    key = found.get("val") or found.get("train")
-    return curves.series[key][idx] if key else None
 
 
 def _no_skill(curves: Curves, on_loss: bool, accs=()):

@@ -24,6 +24,21 @@ LR_KEY = re.compile(r"^(train[_/.-])?(lr|learning[_ ]?rate)([_/.-].*|\d*)$", re.
 _GRAD = re.compile(r"^(train[_/.-])?((max|total|global)[_ ]?)?(grad|gradient)[_ ]?norm([_/.-].*)?$", re.IGNORECASE)
 
 
+#: a coefficient of determination's name: validation's (``val_r2``, ``valid/r2``...) or training's
+R2_KEY = re.compile(r"(val_|valid_|validation_|eval_|val/|valid/)?(train_|train/)?r2(_score)?")
+
+
+def logged_r2(curves: Curves, idx: np.ndarray) -> np.ndarray | None:
+    """A logged R\u00b2 on the epochs ``idx``: validation's (``val_r2``, ``valid_r2``...), else training's."""
+    found = {}
+    for key in curves.series:
+        m = R2_KEY.fullmatch(key.lower())
+        if m:
+            found.setdefault("val" if m.group(1) else "train", key)
+    key = found.get("val") or found.get("train")
+    return curves.series[key][idx] if key else None
+
+
 def series_like(curves: Curves, pattern: re.Pattern) -> list[np.ndarray]:
     """The finite values of every series whose name matches ``pattern`` (at least 3 of them)."""
     out = []
@@ -69,6 +84,23 @@ def decayed_lr(curves: Curves) -> tuple[float, float] | None:
         if peak > 0 and float(v[-1]) <= LR_DECAYED * peak:
             return float(v[-1]), peak
     return None
+
+
+#: a logged learning rate whose peak is below this is far too small to move a model in a few epochs
+TINY_LR = 1e-6
+
+
+def tiny_lr(curves: Curves) -> float | None:
+    """The peak of a logged learning rate when it is below :data:`TINY_LR` (a Trainer at learning_rate=1e-7:
+    validation identical to 6 digits for 10 epochs, told to check its data and its optimizer calls, never
+    to raise the rate: a fifth trial); else None.
+
+    Example:
+        >>> tiny_lr(Curves(np.arange(3), {"loss": [0.6932, 0.6932, 0.6933], "lr": [1e-7, 1e-7, 1e-7]}))
+        1e-07
+    """
+    peaks = [float(v.max()) for v in series_like(curves, LR_KEY) if v.size]
+    return max(peaks) if peaks and 0 < max(peaks) < TINY_LR else None
 
 
 def clipped(curves: Curves) -> bool:
@@ -195,6 +227,8 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
         out.add("scheduler")
     if decayed_lr(curves):
         out.add("lr_decayed")
+    if tiny_lr(curves):
+        out.add("lr_tiny")
     if clipped(curves):
         out.add("clipped")
     for key in ("dropout", "weight_decay"):  # in the run's config (or context=): not prescribed again

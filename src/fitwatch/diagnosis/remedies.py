@@ -249,6 +249,9 @@ RULES: tuple[Rule, ...] = (
                       "context scheduler", ("lr_schedule", "lr_plateau")),
     Rule("lr_decayed", "a logged learning rate that ends at 2% of its peak or less: the schedule had run out, so "
                        "more epochs as they are would train at about 0", ("more_epochs",), ("lr_restart",)),
+    Rule("lr_tiny", "a logged learning rate never above 1e-6 (its peak): far too small to move a model in a few "
+                    "epochs (a fifth trial's Trainer run at 1e-7 was told to check its data and its optimizer calls)",
+         (), ("lr_up",)),
     Rule("clipped", "gradient clipping: a logged grad_norm capped at its maximum, or context grad_clip",
          ("gradient_clipping",)),
     Rule("has_dropout", "dropout the run's config gives (context dropout above 0): adding it is done",
@@ -308,7 +311,8 @@ RULES: tuple[Rule, ...] = (
 
 #: the lead remedies ``first`` may add to a finding that lacks them (lr_down to an underfitting run
 #: whose loss spiked: the usual cause of both)
-_ADDED_FOR = {"lr_down": {"underfitting", "not_learning"}, "lr_restart": {"still_improving"},
+_ADDED_FOR = {"lr_down": {"underfitting", "not_learning"}, "lr_up": {"not_learning", "underfitting", "still_improving"},
+              "lr_restart": {"still_improving"},
               "tree_regularise": {"overfitting"}, "alpha": {"overfitting"}, "hf_regularise": {"overfitting"},
               "monitor_accuracy": {"overfitting", "good_fit"}, "nonlinear": {"underfitting"}, "alpha_down": {"underfitting"}}
 _KEY_OF = {sentence: key for key, sentence in CATALOGUE.items()}

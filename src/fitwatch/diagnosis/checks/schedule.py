@@ -23,7 +23,7 @@ import numpy as np
 
 from fitwatch.diagnosis.checks.chance import at_chance
 from fitwatch.diagnosis.curves import Curves
-from fitwatch.diagnosis.evidence import LR_KEY
+from fitwatch.diagnosis.evidence import LR_KEY, tiny_lr
 from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import remedies_for
 from fitwatch.diagnosis.thresholds import DEFAULT
@@ -198,3 +198,16 @@ def weigh_cut(curves: Curves, span, key: str, findings: list, t=DEFAULT) -> None
     cut = learned_after_cut(curves, span, key, t)
     if cut is not None:
         findings[:] = [f for f in findings if f.code not in ("lr_too_low", "lr_too_high")] + [cut]
+
+
+def rate_too_small(curves: Curves, span, verdict: str, findings: list) -> None:
+    """``lr_too_low`` beside a run that did not learn, settled high or still falls, when its logged learning
+    rate never rose above :data:`~fitwatch.diagnosis.evidence.TINY_LR` (a Trainer at 1e-7: validation identical
+    to 6 digits for 10 epochs; a fifth trial found no word of the rate), unless a finding says so already."""
+    peak = tiny_lr(curves)
+    if peak is None or verdict not in ("not_learning", "underfitting", "still_improving") \
+            or any(f.code == "lr_too_low" for f in findings):
+        return
+    findings.append(Finding("lr_too_low", "warning", span, {"lr_peak": peak},
+                            f"The logged learning rate never rose above {peak:.3g}: far too small to move a model "
+                            f"in {len(curves)} epochs.", remedies_for("lr_too_low")))
