@@ -230,6 +230,24 @@ def test_diagnose_mlp_regressor_on_noise_targets_learned_nothing():
     assert not {CATALOGUE["optimizer_state"], CATALOGUE["loss_fit"]} & given, d
 
 
+def test_a_recorded_regressor_on_noise_targets_is_told_in_a_regressions_words(tmp_path):
+    """A fifth trial: fitwatch.sklearn.fit(MLPRegressor) on targets independent of the inputs (MSE 1.63 -> 0.92,
+    validation R² never above -0.109) was "stuck at the no-skill level ln(5)", "hardly moved" for a 44 % drop,
+    with lr_too_low, "raise the learning rate" first and class rebalancing. The run names its loss (mse): no
+    class count is read from its start, and a loss that fell beside an R² at the mean's fits noise."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(600, 10)), rng.normal(size=600)
+    fws.fit(MLPRegressor(hidden_layer_sizes=(32,), random_state=0), X[:450], y[:450],
+            validation_data=(X[450:], y[450:]), epochs=60, name="noise", dir=tmp_path, diagnose=False)
+    assert fitwatch.load("noise", dir=tmp_path).info["loss_metric"] == "mse"
+    d = fitwatch.diagnose("noise", dir=tmp_path)
+    assert d.verdict == "not_learning" and "ln(" not in d.findings[0].message, d
+    assert "lr_too_low" not in [f.code for f in d.findings], d
+    given = {r for f in d.findings for r in f.remedies}
+    assert not {CATALOGUE["lr_up"], CATALOGUE["class_balance"]} & given, d
+    assert d.findings[0].remedies[0] == CATALOGUE["check_data"], d
+
+
 def test_reader_refuses_estimators_without_curves(digits):
     X, y = digits
     with pytest.raises(ReadError, match=r"fitted LogisticRegression keeps no training curve \(only MLPClassifier"

@@ -42,6 +42,9 @@ from fitwatch.diagnosis.evidence import R2_KEY, decayed_lr, logged_r2, run_evide
 from fitwatch.diagnosis.remedies import CATALOGUE, RULES, apply_rules
 from fitwatch.diagnosis.thresholds import DEFAULT, Thresholds
 
+#: loss metrics a run names (``context loss_metric``: a booster's, fitwatch.sklearn.fit's regressors') that are no
+#: cross-entropy: no ln k is guessed from their start
+_REGRESSION = {"mse", "rmse", "mae", "l1", "l2", "huber", "rmsle", "mape", "quantile", "poisson", "gamma", "tweedie"}
 _GAN = re.compile(r"^(train_)?(g|d|gen|disc|generator|discriminator|critic)_(adv_)?loss$", re.IGNORECASE)
 
 #: the primary checks, in order: the first that answers gives the verdict (``settled`` always does)
@@ -251,8 +254,8 @@ def _no_skill(curves: Curves, on_loss: bool, accs=()):
     """The no-skill level of a curve, as a function of its start: the run's stated ``baseline``,
     ln(``classes``), else ln k guessed from a cross-entropy's start; none for a monitored metric
     that is not a loss."""
-    if not on_loss:
-        return no_floor
+    if not on_loss or str(curves.context.get("loss_metric", "")).lower() in _REGRESSION:
+        return no_floor  # (a regression's loss the run names: no ln k to guess from its start)
     if "baseline" in curves.context:
         return lambda start, b=curves.context["baseline"]: b
     if "classes" in curves.context:

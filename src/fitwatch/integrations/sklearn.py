@@ -127,7 +127,8 @@ def fit(estimator, X, y, *, validation_data=None, epochs=10, name=None, dir=None
                 if isinstance(v, (numbers.Number, str, bool, type(None))) and not isinstance(v, np.generic)}
     run = Run(name, {**settings, "epochs": int(epochs), "batch_size": batch_size, **(config or {})}, dir=dir,
               info={"framework": "sklearn", "sklearn_version": sklearn.__version__,
-                    "estimator": type(estimator).__name__, "losses": _loss_names(estimator)},
+                    "estimator": type(estimator).__name__, "losses": _loss_names(estimator),
+                    **({} if is_classifier(estimator) else {"loss_metric": "mse"})},  # a regression: no ln k
               diagnose=diagnose)
     run.begin_fit(int(epochs), keeper=keeper, call=f"{_WHERE}()", progress=bool(progress))
     rng = np.random.default_rng(random_state)

@@ -233,7 +233,8 @@ def not_learning(ctx: Context) -> Verdict | None:
     blew = not jump and c is ctx.cl and chance is not None and not ctx.penalty and started_high(c.y, chance)
     # a classifier at chance whose loss never came down from far above ln k: it blew up in its first epoch
     above = None if jump or blew or c is not ctx.cl else sits_above_chance(c.y, ctx.acc, t.chance_acc_high)
-    fell = max(drops.values(), default=0) >= 0.5  # it fell a lot, to no better than no skill
+    # it fell a lot, to no better than no skill (or fell as it learns, beside an R² at the mean's: it fits noise)
+    fell = max(drops.values(), default=0) >= 0.5 or (no_skill_r2 and learned)
     val_jumped, overshoot = _overshoot(ctx, c, floor, jump or blew, fell)
     lost = None if jump or blew or above is not None else _lost_accuracy(ctx, floor)
     # a loss that fell a long way (to no better than no skill) moved: not a learning rate too small
