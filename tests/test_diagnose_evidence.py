@@ -557,3 +557,26 @@ def test_validation_logged_where_training_is_not_is_judged_whole():
     d = fitwatch.diagnose(curves)
     val = np.array([np.nan if v is None else v for v in curves["val_loss"]])
     assert d.best_epoch == int(np.nanargmin(val)) == 1, d
+
+
+def test_a_frozen_binary_accuracy_beside_a_loss_worse_than_the_prior_is_told_to_lower_the_rate():
+    """A fifth trial's Trainer run at lr 1.0: validation accuracy 0.5 at every epoch, the training loss 5.9 ->
+    3.39 -> 5.3, 'only as far as the class prior takes it' (ln 2 = 0.69) and class rebalancing first. A loss
+    that never came within 1.25 times ln 2 is worse than that constant guess: outputs pushed out by steps too
+    large. With an accuracy frozen at 0.1 (ten classes or more) ln k is unknown: no such claim."""
+    loss = [5.9346, 3.3881, 4.6817, 5.9101, 5.4774, 5.4067, 5.0679, 5.7305, 5.3458, 5.4257, 5.3911, 5.3331]
+    val = [1.6055, 1.2736, 6.1046, 5.878, 5.3003, 5.0446, 4.8904, 4.8638, 4.7991, 4.6764, 4.6454, 4.5139]
+    d = fitwatch.diagnose({"loss": loss, "val_loss": val, "val_accuracy": [0.5] * 12})
+    assert d.verdict == "not_learning" and "worse than that constant guess" in d.findings[0].message, d
+    assert d.findings[0].remedies[0] == CATALOGUE["lr_down"], d
+    ten = fitwatch.diagnose({"loss": loss, "val_loss": val, "val_accuracy": [0.1] * 12})
+    assert "constant guess" not in ten.findings[0].message and "class prior takes it" not in ten.findings[0].message
+
+
+def test_a_logged_rate_never_above_1e_6_is_named_beside_a_run_that_did_not_learn():
+    """A fifth trial's Trainer run at learning_rate=1e-7: validation identical to 6 digits for 10 epochs was
+    told to check its data and its optimizer calls; the logged rate says why."""
+    d = fitwatch.diagnose({"loss": [0.6932, 0.6931, 0.6933, 0.6932, 0.6932, 0.6931] * 2, "val_loss": [0.692771] * 12,
+                           "lr": [1e-7] * 12})
+    assert d.verdict == "not_learning" and "lr_too_low" in [f.code for f in d.findings], d
+    assert d.findings[0].remedies[0] == CATALOGUE["lr_up"], d

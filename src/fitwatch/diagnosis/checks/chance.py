@@ -181,3 +181,51 @@ def collapsed(acc: np.ndarray | None, floor: float, t) -> tuple[float, int, int]
         return None
     since = top + int(np.argmax(a[top:] < high))  # the first value back at chance after the peak
     return float(a[top]), top, since
+
+
+def fmt_ratio(r: float) -> str:
+    """A ratio in words: ``6``, ``2.5``, ``466`` (never ``4.7e+02``)."""
+    return f"{r:.2g}" if r < 100 else f"{r:,.0f}"
+
+
+#: a loss under this share of the class prior's entropy did not stop at the prior
+_PRIOR_BELOW = 0.8
+_WORSE_THAN_PRIOR = 1.25  # ...a lowest this many times it: worse than that guess (a trial's 3.39 beside ln 2)
+
+
+def worse_than_prior(share: float, low: float) -> bool:
+    """A frozen accuracy about 0.5 (two classes, the prior's entropy ln 2 at most) beside a loss that never came
+    within ``_WORSE_THAN_PRIOR`` of ln 2: worse than the constant guess (with more classes ln k is unknown)."""
+    return 0.45 <= share <= 0.55 and low > _WORSE_THAN_PRIOR * math.log(2)
+
+
+def prior_floor(share: float) -> float:
+    """The least cross-entropy of predicting the class prior when the majority class's share is
+    ``share``: the entropy of the most concentrated prior with that majority, the binary entropy of
+    ``share`` (for a share of 0.5 or more; below it, of ``1 - share``, a lower bound).
+
+    Example:
+        >>> round(prior_floor(0.5), 4), round(prior_floor(0.9), 4)
+        (0.6931, 0.3251)
+    """
+    p = min(max(share, 1 - share), 1 - 1e-12)
+    return float(-p * math.log(p) - (1 - p) * math.log(1 - p))
+
+
+def one_class_message(share: float, with_training: bool, start: float, low: float, since: int | None = None) -> str:
+    """What a validation accuracy frozen at ``share`` (from epoch ``since``, when not from the first)
+    says, beside a loss that fell from ``start`` to ``low``."""
+    prior = prior_floor(share)
+    when = "at every epoch" if since is None else f"from epoch {since} to the end"
+    return (f"Validation accuracy {'never changed' if since is None else 'stopped changing'} ({share:.4g} {when}"
+            f"{', training accuracy too' if with_training and since is not None else ', training accuracy stuck too' if with_training else ''}"
+            f"): the model predicts the same class for "
+            f"every input, the majority's share; " + (
+                f"the loss went from {start:.4g} to at best {low:.4g}, {fmt_ratio(low / prior)} times the {prior:.4g} that "
+                f"predicting the class prior gives: worse than that constant guess." if worse_than_prior(share, low) else
+                f"the loss went from {start:.4g} to at best {low:.4g}." if low > _WORSE_THAN_PRIOR * prior else
+                f"the loss fell from {start:.4g} to {low:.4g} only as far as the class prior takes it."
+                if low >= _PRIOR_BELOW * prior else
+                f"yet the loss fell from {start:.4g} to {low:.4g}, below the {prior:.4g} that predicting the class "
+                f"prior gives: check that the accuracy is computed on the model's predictions and the right labels, "
+                f"and that the loss is the one for these labels."))

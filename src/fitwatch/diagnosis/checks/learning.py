@@ -12,7 +12,8 @@ import math
 
 import numpy as np
 
-from fitwatch.diagnosis.checks.chance import accuracy_rose, collapsed, fraction, frozen, never_above_chance
+from fitwatch.diagnosis.checks.chance import (accuracy_rose, collapsed, fraction, frozen, never_above_chance,
+                                               fmt_ratio, one_class_message, worse_than_prior)
 from fitwatch.diagnosis.checks.context import Context, Verdict, primary
 from fitwatch.diagnosis.checks.instability import lr_high
 from fitwatch.diagnosis.evidence import climbed_steadily, sits_above_chance, spiked, started_high
@@ -141,22 +142,6 @@ def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None, float | None
     return learned, drops, val_fixed, one_class, memorised
 
 
-def _one_class(share: float, with_training: bool, start: float, low: float, since: int | None = None) -> str:
-    """What a validation accuracy frozen at ``share`` (from epoch ``since``, when not from the first)
-    says, beside a loss that fell from ``start`` to ``low``."""
-    prior = prior_floor(share)
-    when = "at every epoch" if since is None else f"from epoch {since} to the end"
-    return (f"Validation accuracy {'never changed' if since is None else 'stopped changing'} ({share:.4g} {when}"
-            f"{', training accuracy too' if with_training and since is not None else ', training accuracy stuck too' if with_training else ''}"
-            f"): the model predicts the same class for "
-            f"every input, the majority's share; " + (
-                f"the loss fell from {start:.4g} to {low:.4g} only as far as the class prior takes it."
-                if low >= _PRIOR_BELOW * prior else
-                f"yet the loss fell from {start:.4g} to {low:.4g}, below the {prior:.4g} that predicting the class "
-                f"prior gives: check that the accuracy is computed on the model's predictions and the right labels, "
-                f"and that the loss is the one for these labels."))
-
-
 def _frozen_since(acc: np.ndarray, Ek) -> int | None:
     """The epoch from which ``acc`` held its last value (to 1e-4) to the end, or None when it held it
     at every epoch."""
@@ -165,28 +150,6 @@ def _frozen_since(acc: np.ndarray, Ek) -> int | None:
     while k > 0 and abs(float(a[k - 1]) - float(a[-1])) <= 1e-4:
         k -= 1
     return None if k == 0 else Ek(k)
-
-
-#: a loss under this share of the class prior's entropy did not stop at the prior
-_PRIOR_BELOW = 0.8
-
-
-def fmt_ratio(r: float) -> str:
-    """A ratio in words: ``6``, ``2.5``, ``466`` (never ``4.7e+02``)."""
-    return f"{r:.2g}" if r < 100 else f"{r:,.0f}"
-
-
-def prior_floor(share: float) -> float:
-    """The least cross-entropy of predicting the class prior when the majority class's share is
-    ``share``: the entropy of the most concentrated prior with that majority, the binary entropy of
-    ``share`` (for a share of 0.5 or more; below it, of ``1 - share``, a lower bound).
-
-    Example:
-        >>> round(prior_floor(0.5), 4), round(prior_floor(0.9), 4)
-        (0.6931, 0.3251)
-    """
-    p = min(max(share, 1 - share), 1 - 1e-12)
-    return float(-p * math.log(p) - (1 - p) * math.log(1 - p))
 
 
 def _floor_evidence(ctx: Context, c, chance: float | None, ev: dict) -> float | None:
@@ -245,7 +208,8 @@ def not_learning(ctx: Context) -> Verdict | None:
         ev["constant_val_loss"] = float(cv.y[0])
     if one_class is not None:
         ev["frozen_val_accuracy"] = one_class
-        first = ["class_balance", "check_data"]
+        # a loss worse than the constant guess at the class prior: outputs pushed out by steps too large first
+        first = (["lr_down"] if worse_than_prior(one_class, low) else []) + ["class_balance", "check_data"]
     if jump:
         top = int(np.argmax(c.y))
         ev.update(first_value=float(c.y[0]), peak=float(c.y[top]), peak_epoch=ctx.Ek(top))
@@ -260,7 +224,7 @@ def not_learning(ctx: Context) -> Verdict | None:
                      drop=("lr_up", "optimizer_state", "init", "relu") if fell and not (jump or blew) else
                      ("lr_up",) if overshoot else ()))
     if one_class is not None and not jump:  # the accuracy says what the loss's fall was worth
-        finding.message = _one_class(one_class, ctx.acc is not None, start, low, _frozen_since(ctx.vacc, ctx.Ek))
+        finding.message = one_class_message(one_class, ctx.acc is not None, start, low, _frozen_since(ctx.vacc, ctx.Ek))
     if val_fixed:  # the one thing to say: the judged curve never moved
         finding.message = (f"The validation loss is {cv.y[0]:.6g} at every one of its {cv.n} evaluations: the model's "
                            f"outputs on the validation data never changed (or the evaluation does not use the "
@@ -385,8 +349,7 @@ def _climbed(ctx: Context, c, drops: dict) -> Finding:
 
 
 def _clearly(lowest: float, floor: float) -> str:
-    """"clearly " when the lowest value is under the no-skill level, by no more than the margin that counts
-    (a trial: "never got below ln(2) = 0.6931 (at best 0.6799)" said one thing and showed another)."""
+    """"clearly " when the lowest is under the no-skill level (a trial: "never got below 0.6931 (at best 0.6799)")."""
     return "clearly " if lowest < floor else ""
 
 
