@@ -580,3 +580,17 @@ def test_a_logged_rate_never_above_1e_6_is_named_beside_a_run_that_did_not_learn
                            "lr": [1e-7] * 12})
     assert d.verdict == "not_learning" and "lr_too_low" in [f.code for f in d.findings], d
     assert d.findings[0].remedies[0] == CATALOGUE["lr_up"], d
+
+
+def test_a_booster_gets_a_boosters_words_for_validation_below_training_and_no_network_checks():
+    """A fifth trial: XGBoost at eta 0.005, validation below training at every round, was told dropout and an
+    epoch-averaged training loss explain it (a booster has neither); at eta 20, validation fixed at 9.29, it was
+    told to check optimizer.zero_grad and CrossEntropyLoss."""
+    e = np.arange(30)
+    loss = (0.6 * np.exp(-e / 40) + 0.05).tolist()
+    d = fitwatch.diagnose({"loss": loss, "val_loss": [0.93 * v for v in loss]}, context={"model": "boosting"})
+    below = next(f for f in d.findings if f.code == "val_below_train")
+    assert below.remedies[0].startswith("Usually harmless: a booster has no dropout"), below
+    fixed = fitwatch.diagnose({"loss": [1.2722] * 30, "val_loss": [9.2886] * 30}, context={"model": "boosting"})
+    given = {r for f in fixed.findings for r in f.remedies}
+    assert not {CATALOGUE["optimizer_state"], CATALOGUE["loss_fit"]} & given, fixed

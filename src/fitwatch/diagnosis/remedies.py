@@ -123,6 +123,10 @@ VARIANTS: dict[str, dict[str, str]] = {
         "restore_best": "Predict with the best round: iteration_range=(0, best_iteration + 1) in XGBoost's "
                         "Booster.predict, num_iteration=best_iteration in LightGBM's.",
         "more_epochs": "Train more rounds (num_boost_round, n_estimators; iterations in CatBoost).",
+        "val_below_train_ok": "Usually harmless: a booster has no dropout and its training metric is computed on "
+                              "the whole training set after each round, so the two sets themselves differ (a "
+                              "small or easier validation split); a persistent, large gap is worth a look at "
+                              "the split.",
     },
     # one library's words (the run or its results say which: evidence xgboost, lightgbm, catboost), over "boosted"
     "xgboost": {

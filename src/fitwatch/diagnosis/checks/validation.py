@@ -109,8 +109,8 @@ def val_below_train(ctx: Context) -> Finding | None:
     return Finding(
         "val_below_train", "warning" if leak else "info", ctx.span, ev,
         said + ("; that much, that long, can mean validation data leaked into training." if leak else
-                ": usual when dropout or other regularisation acts only in training, and because an "
-                "epoch's training loss is averaged over an epoch that was still learning."),
+                ": usual when dropout or other regularisation acts only in training, when an epoch's training "
+                "loss is averaged over an epoch that was still learning, or when the validation split is easier."),
         remedies_for("val_below_train", first=["leakage"] if leak else []))
 
 
