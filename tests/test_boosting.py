@@ -333,3 +333,16 @@ def test_docstring_examples(module, tmp_path, monkeypatch):
     assert mod is getattr(fitwatch, module)
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 5
+
+
+def test_an_eta_far_too_high_is_told_to_lower_eta(tmp_path):
+    """A fifth trial: XGBoost at eta=20 on a binary task, validation log loss 9.29 (13 times ln 2) at every round
+    from round 0, was not_learning with "check the data" and PyTorch's optimizer calls, never a lower eta."""
+    X, y = make_classification(300, 20, n_informative=5, flip_y=0.15, random_state=0)
+    xgboost.train({**XGB, "max_depth": 6, "eta": 20.0}, xgboost.DMatrix(X[:200], y[:200]), 30,
+                  evals=[(xgboost.DMatrix(X[:200], y[:200]), "train"), (xgboost.DMatrix(X[200:], y[200:]), "validation")],
+                  verbose_eval=False, callbacks=[fitwatch.xgboost.Callback("eta20", dir=tmp_path, diagnose=False)])
+    d = fitwatch.diagnose("eta20", dir=tmp_path)
+    assert d.verdict == "not_learning" and "saturated" in d.findings[0].message, d
+    assert d.findings[0].remedies[0].startswith("Lower eta"), d
+    assert "lr_too_high" in [f.code for f in d.findings]

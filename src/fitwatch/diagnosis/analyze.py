@@ -224,7 +224,7 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
     return Context(t=t, cl=cl, cv=cv, main=main, acc=acc, vacc=vacc, no_skill=_no_skill(curves, on_loss, (acc, vacc)),
                    span=span, E=E, Ek=Ek, bad=bad, usable=idx.size, best=best, stop=curves.stop,
                    findings=findings, notes=notes, penalty=bool(curves.context.get("loss_penalty")),
-                   stated_floor=on_loss and ("baseline" in curves.context or "classes" in curves.context),
+                   stated_floor=on_loss and bool({"baseline", "classes", "loss_metric"} & set(curves.context)),
                    r2=logged_r2(curves, idx) if on_loss or R2_KEY.fullmatch(monitor.lower()) else None,
                    chance=_one_class_count(at_chance(cl and cl.y, acc, t, stated), at_chance(cv and cv.y, vacc, t, stated)),
                    ranks=_ranks(curves, idx, t) if on_loss else None, lr_decayed=decayed_lr(curves),
@@ -260,6 +260,8 @@ def _no_skill(curves: Curves, on_loss: bool, accs=()):
         return lambda start, b=curves.context["baseline"]: b
     if "classes" in curves.context:
         return lambda start, b=math.log(curves.context["classes"]): b
+    if str(curves.context.get("loss_metric", "")).lower() in ("logloss", "binary_logloss", "binary"):
+        return lambda start: math.log(2)  # a booster's binary log loss: no skill is ln 2 at most
     first = [float(a[np.isfinite(a)][0]) for a in accs if a is not None and np.isfinite(a).any()]
     first = [a / 100.0 if a > 1.0 else a for a in first]
     if not first:

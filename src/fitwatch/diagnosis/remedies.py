@@ -123,6 +123,7 @@ VARIANTS: dict[str, dict[str, str]] = {
         "restore_best": "Predict with the best round: iteration_range=(0, best_iteration + 1) in XGBoost's "
                         "Booster.predict, num_iteration=best_iteration in LightGBM's.",
         "more_epochs": "Train more rounds (num_boost_round, n_estimators; iterations in CatBoost).",
+        "lr_down": "Lower the learning rate (eta, learning_rate; try 3x-10x smaller) and train more rounds.",
         "val_below_train_ok": "Usually harmless: a booster has no dropout and its training metric is computed on "
                               "the whole training set after each round, so the two sets themselves differ (a "
                               "small or easier validation split); a persistent, large gap is worth a look at "
@@ -137,6 +138,7 @@ VARIANTS: dict[str, dict[str, str]] = {
         "early_stopping": "Stop at the best round: early_stopping_rounds=... (xgboost.train, or the XGBClassifier/"
                           "XGBRegressor constructor), or the fitwatch callback's stop=fitwatch.EarlyStopping().",
         "restore_best": "Predict with the best round: iteration_range=(0, best_iteration + 1) in Booster.predict.",
+        "lr_down": "Lower eta (learning_rate; try 3x-10x smaller, 0.01-0.3 is usual) and train more rounds.",
         "more_epochs": "Train more rounds (num_boost_round in xgboost.train, n_estimators in XGBClassifier/"
                        "XGBRegressor).",
     },

@@ -16,7 +16,7 @@ from fitwatch.diagnosis.checks.chance import (accuracy_rose, collapsed, fraction
                                                fmt_ratio, one_class_message, worse_than_prior)
 from fitwatch.diagnosis.checks.context import Context, Verdict, primary
 from fitwatch.diagnosis.checks.instability import lr_high
-from fitwatch.diagnosis.evidence import climbed_steadily, sits_above_chance, spiked, started_high
+from fitwatch.diagnosis.evidence import STARTED_HIGH, climbed_steadily, sits_above_chance, spiked, started_high
 from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import remedies_for
 
@@ -230,6 +230,8 @@ def not_learning(ctx: Context) -> Verdict | None:
                            f"outputs on the validation data never changed (or the evaluation does not use the "
                            f"trained model), whatever the training loss did.")
         finding.remedies = remedies_for("not_learning", first=["check_data", "optimizer_state"], drop=("lr_up",))
+        if _saturated(ctx, finding):
+            return Verdict("not_learning", finding, [lr_high(span, ev)])
     if blew and one_class is None and not val_fixed:
         _blew_in_epoch_0(finding, c, chance)
     if lost is not None and not val_fixed:  # (a constant output predicts one class: one_class says which share)
@@ -246,6 +248,22 @@ def not_learning(ctx: Context) -> Verdict | None:
                              "The curve is smooth but flat: a learning rate far too small is the usual "
                              "cause.", remedies_for("lr_too_low")))
     return Verdict("not_learning", finding, extra)
+
+
+def _saturated(ctx: Context, finding: Finding) -> bool:
+    """A validation loss fixed from its first evaluation at more than ``STARTED_HIGH`` times the no-skill level the
+    run states (a booster's binary log loss: ln 2): the first step threw the outputs to saturated, wrong values
+    (a fifth trial: XGBoost at eta 20, 9.29 at every round, was told to check its data and its optimizer calls).
+    Says so in ``finding`` and puts "lower the learning rate" first; False otherwise."""
+    cv = ctx.cv
+    no_skill = ctx.no_skill(cv.start) if ctx.stated_floor else None  # (a level the run states, not a guess)
+    if not no_skill or cv.y[0] <= STARTED_HIGH * no_skill:
+        return False
+    finding.message += (f" It sits at {fmt_ratio(cv.y[0] / no_skill)} times the no-skill level ({no_skill:.4g}) from "
+                        f"the first evaluation on: the first step threw the outputs to saturated, wrong values they "
+                        f"never left (a learning rate far too high).")
+    finding.remedies = remedies_for("not_learning", first=["lr_down", "check_data"], drop=("lr_up",))
+    return True
 
 
 def _overshoot(ctx: Context, c, floor: float | None, blown: bool, fell: bool) -> tuple[bool, bool]:
