@@ -204,5 +204,7 @@ def _add_convergence(stop: dict, findings) -> None:
     else:
         code, remedies = "iteration_limit", []
         msg = f"Training stopped at its iteration limit: {stop.get('reason')}."
+        if findings and findings[0].code in ("good_fit", "underfitting"):  # its tol is finer than a gain that counts
+            msg += " Its last epochs gained little against its whole drop: a higher max_iter would add little."
     span = [last or 0, last or 0]
     findings.insert(1 if findings else 0, Finding(code, "info", span, ev, msg, remedies))
