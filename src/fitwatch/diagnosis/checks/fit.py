@@ -118,7 +118,8 @@ def settled(ctx: Context) -> Verdict:
             + (f", with validation close to it ({100 * gap:.0f}% apart)" if cl is not None and cv is not None else
                " (there is only this curve)")
             + ": the model cannot fit the data better as it is.",
-            remedies_for("underfitting")))
+            # (a second half flat as it is here: more epochs would add nothing, a fifth trial's plateau said so)
+            remedies_for("underfitting", drop=("more_epochs",) if still < t.underfit_flat else ())))
     return _good_fit(ctx, level, gap, unknown)
 
 
