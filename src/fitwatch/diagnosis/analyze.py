@@ -45,6 +45,7 @@ from fitwatch.diagnosis.thresholds import DEFAULT, Thresholds
 #: loss metrics a run names (``context loss_metric``: a booster's, fitwatch.sklearn.fit's regressors') that are no
 #: cross-entropy: no ln k is guessed from their start
 _REGRESSION = {"mse", "rmse", "mae", "l1", "l2", "huber", "rmsle", "mape", "quantile", "poisson", "gamma", "tweedie"}
+_BINARY = {"logloss", "binary_logloss", "binary"}  # ...and a binary log loss, whose no-skill level is ln 2 at most
 _GAN = re.compile(r"^(train_)?(g|d|gen|disc|generator|discriminator|critic)_(adv_)?loss$", re.IGNORECASE)
 
 #: the primary checks, in order: the first that answers gives the verdict (``settled`` always does)
@@ -224,7 +225,8 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
     return Context(t=t, cl=cl, cv=cv, main=main, acc=acc, vacc=vacc, no_skill=_no_skill(curves, on_loss, (acc, vacc)),
                    span=span, E=E, Ek=Ek, bad=bad, usable=idx.size, best=best, stop=curves.stop,
                    findings=findings, notes=notes, penalty=bool(curves.context.get("loss_penalty")),
-                   stated_floor=on_loss and bool({"baseline", "classes", "loss_metric"} & set(curves.context)),
+                   stated_floor=on_loss and ("baseline" in curves.context or "classes" in curves.context
+                                             or str(curves.context.get("loss_metric", "")).lower() in _BINARY),
                    r2=logged_r2(curves, idx) if on_loss or R2_KEY.fullmatch(monitor.lower()) else None,
                    chance=_one_class_count(at_chance(cl and cl.y, acc, t, stated), at_chance(cv and cv.y, vacc, t, stated)),
                    ranks=_ranks(curves, idx, t) if on_loss else None, lr_decayed=decayed_lr(curves),
@@ -252,16 +254,16 @@ def _ranks(curves: Curves, idx: np.ndarray, t: Thresholds) -> str | None:
 
 def _no_skill(curves: Curves, on_loss: bool, accs=()):
     """The no-skill level of a curve, as a function of its start: the run's stated ``baseline``,
-    ln(``classes``), else ln k guessed from a cross-entropy's start; none for a monitored metric
-    that is not a loss."""
+    ln(``classes``), ln 2 for a binary log loss it names (``loss_metric``), else ln k guessed from a
+    cross-entropy's start; none for a monitored metric that is not a loss or a regression loss it names."""
     if not on_loss or str(curves.context.get("loss_metric", "")).lower() in _REGRESSION:
         return no_floor  # (a regression's loss the run names: no ln k to guess from its start)
     if "baseline" in curves.context:
         return lambda start, b=curves.context["baseline"]: b
     if "classes" in curves.context:
         return lambda start, b=math.log(curves.context["classes"]): b
-    if str(curves.context.get("loss_metric", "")).lower() in ("logloss", "binary_logloss", "binary"):
-        return lambda start: math.log(2)  # a booster's binary log loss: no skill is ln 2 at most
+    if str(curves.context.get("loss_metric", "")).lower() in _BINARY:
+        return lambda start: math.log(2)  # a booster's binary log loss
     first = [float(a[np.isfinite(a)][0]) for a in accs if a is not None and np.isfinite(a).any()]
     first = [a / 100.0 if a > 1.0 else a for a in first]
     if not first:
