@@ -180,8 +180,8 @@ def not_learning(ctx: Context) -> Verdict | None:
     if memorised is not None and one_class is None and not val_fixed and not no_skill_r2:
         return Verdict("not_learning", _memorised(ctx, memorised, drops))
     c = ctx.cl or ctx.cv
-    if c is ctx.cv and climbed_steadily(c.y) and spiked(c.y, t.end_above_start):
-        return Verdict("not_learning", _climbed(ctx, c, drops))
+    if c is ctx.cv and climbed_steadily(c.y) and spiked(c.y, t.end_above_start):  # (validation alone)
+        return Verdict("not_learning", _climbed(ctx, c, drops))  # sure of wrong answers, not a jump
     start, low = float(c.y[0]), float(np.nanmin(c.y))  # raw, as logged and as the message states them
     ev = {"relative_drop": {k: round(v, 5) for k, v in drops.items()}, "start": start, "lowest": low,
           "smoothed_start": c.start, "smoothed_lowest": c.min, "noise": c.sigma}
@@ -189,8 +189,7 @@ def not_learning(ctx: Context) -> Verdict | None:
     chance = ctx.chance.get("loss" if c is ctx.cl else "val_loss") or ctx.chance.get("val_loss")
     floor = _floor_evidence(ctx, c, chance, ev)
     smooth = c.sigma < 0.01 * abs(c.start) if c.start else True
-    # (validation alone that climbed a little at each epoch from its start grew sure of wrong answers: no jump)
-    jump = spiked(c.y, t.end_above_start) and not (ctx.cl is None and climbed_steadily(c.y))
+    jump = spiked(c.y, t.end_above_start)
     # a classifier at chance whose first epoch averaged far above ln k: it blew up in that epoch (an
     # untrained one starts at ln k), then sat at chance
     blew = not jump and c is ctx.cl and chance is not None and not ctx.penalty and started_high(c.y, chance)
