@@ -594,3 +594,25 @@ def test_a_booster_gets_a_boosters_words_for_validation_below_training_and_no_ne
     fixed = fitwatch.diagnose({"loss": [1.2722] * 30, "val_loss": [9.2886] * 30}, context={"model": "boosting"})
     given = {r for f in fixed.findings for r in f.remedies}
     assert not {CATALOGUE["optimizer_state"], CATALOGUE["loss_fit"]} & given, fixed
+
+
+def test_the_attack_on_the_fifth_trials_fixes_stays_fixed():
+    """An attack on this stop's changes: validation alone blowing up by a quarter an epoch is diverged, not a
+    memorised training set; a loss that moved at 5e-7 (DPO's rate) gets no "far too small to move a model";
+    a training loss logged at epochs 0-69 beside validation to 99 is not held flat over 70-99 (a plateau it
+    never showed); a booster's binary log loss is not "the no-skill level the run states"."""
+    blow = {"val_loss": (0.99 * 1.25 ** np.arange(20.0)).tolist()}
+    d = fitwatch.diagnose(blow)
+    assert d.verdict == "diverged" and d.findings[0].remedies[0] == CATALOGUE["lr_down"], d
+    e = np.arange(12.0)
+    dpo = {"loss": (0.693 - 0.25 * (1 - np.exp(-e / 8))).tolist(), "lr": [5e-7] * 12}
+    assert "lr_too_low" not in [f.code for f in fitwatch.diagnose(dpo).findings if f.severity == "warning"]
+    e = np.arange(100.0)
+    val = (0.2 + 0.8 * np.exp(-e / 40)).tolist()
+    train = [v - 0.05 if i < 70 else None for i, v in enumerate(val)]
+    d = fitwatch.diagnose({"loss": train, "val_loss": val})
+    assert not any("interpolated" in n for n in d.notes), d.notes
+    flat = {"loss": [0.6526, 0.651, 0.649, 0.647, 0.645, 0.644, 0.642, 0.641, 0.64, 0.639, 0.638, 0.637],
+            "val_loss": [0.678, 0.676, 0.674, 0.672, 0.671, 0.669, 0.668, 0.666, 0.665, 0.664, 0.663, 0.662]}
+    msg = fitwatch.diagnose(flat, context={"model": "boosting", "loss_metric": "binary_logloss"}).findings[0].message
+    assert "the run states" not in msg, msg

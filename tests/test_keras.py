@@ -674,3 +674,8 @@ def test_a_penalty_keras_adds_to_the_loss_is_not_a_blow_up_in_the_first_epoch(tm
     plain = keras.Sequential([keras.Input((64,)), keras.layers.Dropout(0.2), keras.layers.Dense(10)])
     plain.compile(keras.optimizers.Adam(1e-3), "mse")
     assert "loss_penalty" not in describe(plain, {})[1]  # dropout adds nothing to the loss
+    # a negligible penalty (an attack: l2(1e-6) hid a first epoch that blew up) does not count
+    tiny = keras.Sequential([keras.Input((64,)), keras.layers.Dense(128, kernel_regularizer=keras.regularizers.l2(1e-6)),
+                             keras.layers.Dense(10)])
+    tiny.compile(keras.optimizers.Adam(1e-3), "mse")
+    assert "loss_penalty" not in describe(tiny, {})[1]

@@ -286,6 +286,26 @@ def test_an_overfit_whose_validation_kept_falling_past_its_plateau_starts_where_
     assert "within the noise" not in d.findings[0].message
 
 
+def test_the_attack_on_the_fifth_trials_sklearn_fixes_stays_fixed(digits):
+    """An attack: an MLP that max_iter cut at 2.04 (SGD lr 1e-3, 150 iterations; 1.20 at 600) was good_fit, "a
+    higher max_iter would add little"; a regression on a weak signal whose validation R² rose to its ceiling,
+    0.04, was not_learning, "no better than the mean" (the judged R² counts as no skill at 0 or below only)."""
+    X, y = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        cut = MLPClassifier((64,), solver="sgd", learning_rate_init=1e-3, momentum=0.0, max_iter=150,
+                            random_state=0).fit(X, y)
+    assert fitwatch.diagnose(cut).verdict == "still_improving"
+    rng = np.random.default_rng(0)
+    Xr = rng.normal(size=(2000, 10))
+    rng.normal(size=2000)
+    yr = 0.2 * Xr[:, 0] + rng.normal(size=2000)
+    weak = MLPRegressor(hidden_layer_sizes=(32,), early_stopping=True, n_iter_no_change=20, max_iter=300,
+                        random_state=0).fit(Xr, yr)
+    assert 0 < max(weak.validation_scores_) < 0.05
+    assert fitwatch.diagnose(weak).verdict != "not_learning"
+
+
 def test_reader_refuses_estimators_without_curves(digits):
     X, y = digits
     with pytest.raises(ReadError, match=r"fitted LogisticRegression keeps no training curve \(only MLPClassifier"

@@ -42,10 +42,9 @@ from fitwatch.diagnosis.evidence import R2_KEY, decayed_lr, logged_r2, run_evide
 from fitwatch.diagnosis.remedies import CATALOGUE, RULES, apply_rules
 from fitwatch.diagnosis.thresholds import DEFAULT, Thresholds
 
-#: loss metrics a run names (``context loss_metric``: a booster's, fitwatch.sklearn.fit's regressors') that are no
-#: cross-entropy: no ln k is guessed from their start
+#: loss metrics a run names (``context loss_metric``) that are no cross-entropy (no ln k), or a binary one (ln 2)
 _REGRESSION = {"mse", "rmse", "mae", "l1", "l2", "huber", "rmsle", "mape", "quantile", "poisson", "gamma", "tweedie"}
-_BINARY = {"logloss", "binary_logloss", "binary"}  # ...and a binary log loss, whose no-skill level is ln 2 at most
+_BINARY = {"logloss", "binary_logloss", "binary"}
 _GAN = re.compile(r"^(train_)?(g|d|gen|disc|generator|discriminator|critic)_(adv_)?loss$", re.IGNORECASE)
 
 #: the primary checks, in order: the first that answers gives the verdict (``settled`` always does)
@@ -152,6 +151,8 @@ def weigh_remedies(ctx: Context, curves: Curves, findings: list, *, last: bool) 
     if any(f.code == "overconfident" and f.evidence.get("accuracy_rose_since_best") for f in findings):
         ev.add("accuracy_rose_since_best")
     ev.update("learned_after_cut" for f in findings if f.code == "lr_too_high" and "loss_before_cut" in f.evidence)
+    if not (findings and findings[0].code == "not_learning"):  # (a loss that moved at a tiny rate: DPO's 5e-7)
+        ev.discard("lr_tiny")
     if findings and findings[0].code == "not_learning" and "back_at_chance_epoch" in findings[0].evidence:
         ev.add("collapsed")  # checks.learning: an accuracy that rose above chance, then fell back to it
     ref = ctx.cl or ctx.cv
@@ -225,9 +226,9 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
     return Context(t=t, cl=cl, cv=cv, main=main, acc=acc, vacc=vacc, no_skill=_no_skill(curves, on_loss, (acc, vacc)),
                    span=span, E=E, Ek=Ek, bad=bad, usable=idx.size, best=best, stop=curves.stop,
                    findings=findings, notes=notes, penalty=bool(curves.context.get("loss_penalty")),
-                   stated_floor=on_loss and ("baseline" in curves.context or "classes" in curves.context
-                                             or str(curves.context.get("loss_metric", "")).lower() in _BINARY),
+                   stated_floor=on_loss and ("baseline" in curves.context or "classes" in curves.context),
                    r2=logged_r2(curves, idx) if on_loss or R2_KEY.fullmatch(monitor.lower()) else None,
+                   r2_judged=not on_loss and bool(R2_KEY.fullmatch(monitor.lower())),
                    chance=_one_class_count(at_chance(cl and cl.y, acc, t, stated), at_chance(cv and cv.y, vacc, t, stated)),
                    ranks=_ranks(curves, idx, t) if on_loss else None, lr_decayed=decayed_lr(curves),
                    other_train=curves.series["loss"][idx] if L is None and other else None)
@@ -311,9 +312,9 @@ def _judged(L, V, mL, mV, n: int, epochs, notes: list):
     value (validation every few epochs: those epochs, the training loss taken there); every index of
     the curves returned maps back to its epoch through the index array returned with them.
 
-    Two sparse layouts keep what they know (issue 11's real logs). A training loss logged less
-    often than the validation loss (Hugging Face's ``logging_steps`` above ``eval_steps``) is
-    interpolated at the validation epochs, so the validation curve is judged whole. A validation
+    Two sparse layouts keep what they know (issue 11's real logs). A training loss logged less often
+    than validation (``logging_steps`` above ``eval_steps``), or missing at a quarter of its epochs, is
+    interpolated at them (within its range), so the validation curve is judged whole. A validation
     loss logged every few epochs takes the training loss there, but the training loss's first
     value is kept as its start (returned last, else None): a model that fell from 174 to 4.5
     before the first evaluation did learn.
@@ -321,10 +322,13 @@ def _judged(L, V, mL, mV, n: int, epochs, notes: list):
     Lf = L[:n] if L is not None else None
     Vf = V[:n] if V is not None else None
     have = [None if a is None else (~np.isnan(a) if m is None else ~m[:n]) for a, m in ((Lf, mL), (Vf, mV))]
-    if have[0] is not None and have[1] is not None and have[0].sum() >= 2 and (
-            have[0].sum() < 0.5 * have[1].sum() or (have[1] & ~have[0]).sum() > 0.25 * have[1].sum()):
-        at, known = epochs[:n][have[0]], Lf[have[0]]
-        idx = np.flatnonzero(have[1])
+    at = epochs[:n][have[0]] if have[0] is not None and have[0].sum() >= 2 else None
+    step = float(np.median(np.diff(at))) if at is not None else 0.0  # within the training loss's range, by a step
+    inside = None if at is None or have[1] is None else \
+        have[1] & (epochs[:n] >= at[0] - step) & (epochs[:n] <= at[-1] + step)
+    if inside is not None and (have[0].sum() < 0.5 * have[1].sum() or (inside & ~have[0]).sum() > 0.25 * inside.sum()):
+        known = Lf[have[0]]  # (validation past the training loss's range is not judged against it held flat)
+        idx = np.flatnonzero(have[1] if have[0].sum() < 0.5 * have[1].sum() else inside)
         notes.append(f"loss logged at {int(have[0].sum())} of the {idx.size} epochs with a validation value: "
                      f"interpolated between them (the nearest value beyond them)")
         return idx, np.interp(epochs[:n][idx], at, known), Vf[idx], None

@@ -147,16 +147,23 @@ def spiked(y: np.ndarray | None, share: float) -> bool:
     return bool(later.size and later.max() > (1 + share) * y[0])
 
 
+#: the median epoch-to-epoch growth (a fraction of the value) under which a climbing curve climbs slowly
+SLOW_CLIMB = 0.05
+
+
 def climbed_steadily(y: np.ndarray | None) -> bool:
     """A curve that rose from its lowest value over 5 epochs or more, up at 70 % or more of the steps of its
-    3-epoch moving average since, no single step carrying a quarter of the rise: the slow climb of a
+    3-epoch moving average since, no single step carrying a quarter of the rise, by a median of under
+    :data:`SLOW_CLIMB` of its value an epoch: the slow climb of a
     validation loss as a model grows sure of answers that do not generalise, not a blow-up (a trial: a Trainer
     run on 32 examples whose training rows were never logged, validation 0.69 -> 0.68 -> 2.4 over 140 epochs at
     about 0.01 an epoch, was "diverged, lower the learning rate"; its training loss fell to 0.003).
 
     Example:
-        >>> climbed_steadily(np.array([0.69, 0.68, 0.70, 0.74, 0.79, 0.85, 0.92, 1.0]))
+        >>> climbed_steadily(np.array([0.69, 0.68, 0.69, 0.70, 0.72, 0.73, 0.75, 0.76, 0.78]))
         True
+        >>> climbed_steadily(0.99 * 1.25 ** np.arange(12.0))   # compounding by a quarter an epoch: a blow-up
+        False
         >>> climbed_steadily(np.array([0.69, 0.68, 0.70, 0.71, 0.70, 0.72, 9.5, 9.8]))   # a jump
         False
     """
@@ -167,7 +174,11 @@ def climbed_steadily(y: np.ndarray | None) -> bool:
     if after.size < 6 or rise <= 0:
         return False
     smooth = np.convolve(after, np.ones(3) / 3, mode="valid")
-    return float(np.mean(np.diff(smooth) > 0)) >= 0.7 and float(np.diff(after).max()) < 0.25 * rise
+    # and slowly: a few percent an epoch, not a blow-up compounding by a quarter an epoch (an attack: 0.99 -> 29.5
+    # over 20 epochs at x1.25, read as a memorised training set)
+    growth = float(np.median(np.diff(after) / np.maximum(np.abs(after[:-1]), 1e-12)))
+    return (float(np.mean(np.diff(smooth) > 0)) >= 0.7 and float(np.diff(after).max()) < 0.25 * rise
+            and growth < SLOW_CLIMB)
 
 
 #: a classifier's first training loss this many times its no-skill level ln k blew up in its first epoch

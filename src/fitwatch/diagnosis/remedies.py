@@ -317,7 +317,7 @@ RULES: tuple[Rule, ...] = (
 
 #: the lead remedies ``first`` may add to a finding that lacks them (lr_down to an underfitting run
 #: whose loss spiked: the usual cause of both)
-_ADDED_FOR = {"lr_down": {"underfitting", "not_learning"}, "lr_up": {"not_learning", "underfitting", "still_improving"},
+_ADDED_FOR = {"lr_down": {"underfitting", "not_learning"}, "lr_up": {"not_learning"},
               "lr_restart": {"still_improving"},
               "tree_regularise": {"overfitting"}, "alpha": {"overfitting"}, "hf_regularise": {"overfitting"},
               "monitor_accuracy": {"overfitting", "good_fit"}, "nonlinear": {"underfitting"}, "alpha_down": {"underfitting"}}

@@ -90,6 +90,8 @@ class Context:
             compared with it, but a training loss that kept falling is what overfitting shows.
         lr_decayed: ``(last, peak)`` of a logged learning rate that had decayed to about 0 by the end
             (:func:`fitwatch.diagnosis.evidence.decayed_lr`), or None.
+        r2_judged: ``r2`` is the judged curve itself (a fitted MLPRegressor's validation score): no skill is an
+            R\u00b2 never above 0 there (one that rose to its ceiling of 0.04 learned what the data holds).
         penalty: the loss holds a regularisation penalty (context ``loss_penalty``: Keras adds an L2
             kernel regularizer's to it), so its first value far above ln k is no blow-up.
     """
@@ -117,6 +119,7 @@ class Context:
     lr_decayed: tuple | None = None
     other_train: np.ndarray | None = None
     penalty: bool = False
+    r2_judged: bool = False
 
 
 class Verdict(NamedTuple):

@@ -173,7 +173,8 @@ def not_learning(ctx: Context) -> Verdict | None:
     learned, drops, val_fixed, one_class, memorised = _learned(ctx)
     r2 = ctx.r2[np.isfinite(ctx.r2)] if ctx.r2 is not None else None
     # (an R² below diverged_r2 beside a loss that learned measures something else: it is no evidence)
-    no_skill_r2 = (r2 is not None and r2.size >= t.min_epochs and float(r2.max()) < t.no_skill_r2
+    no_skill_r2 = (r2 is not None and r2.size >= t.min_epochs  # (the judged R² itself: never above the mean's, 0)
+                   and float(r2.max()) < (0.0 if ctx.r2_judged else t.no_skill_r2)
                    and not (learned and float(r2.min()) < t.diverged_r2))
     if learned and not no_skill_r2:
         return None
@@ -251,11 +252,11 @@ def not_learning(ctx: Context) -> Verdict | None:
 
 def _saturated(ctx: Context, finding: Finding) -> bool:
     """A validation loss fixed from its first evaluation at more than ``STARTED_HIGH`` times the no-skill level the
-    run states (a booster's binary log loss: ln 2): the first step threw the outputs to saturated, wrong values
+    run gives (its classes or baseline; a booster's binary log loss: ln 2): the first step threw the outputs to saturated, wrong values
     (a fifth trial: XGBoost at eta 20, 9.29 at every round, was told to check its data and its optimizer calls).
     Says so in ``finding`` and puts "lower the learning rate" first; False otherwise."""
     cv = ctx.cv
-    no_skill = ctx.no_skill(cv.start) if ctx.stated_floor else None  # (a level the run states, not a guess)
+    no_skill = ctx.no_skill(cv.start)  # (a level guessed from the start is about the start: never 1.5 times under it)
     if not no_skill or cv.y[0] <= STARTED_HIGH * no_skill:
         return False
     finding.message += (f" It sits at {fmt_ratio(cv.y[0] / no_skill)} times the no-skill level ({no_skill:.4g}) from "

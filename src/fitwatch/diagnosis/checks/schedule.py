@@ -201,11 +201,12 @@ def weigh_cut(curves: Curves, span, key: str, findings: list, t=DEFAULT) -> None
 
 
 def rate_too_small(curves: Curves, span, verdict: str, findings: list) -> None:
-    """``lr_too_low`` beside a run that did not learn, settled high or still falls, when its logged learning
-    rate never rose above :data:`~fitwatch.diagnosis.evidence.TINY_LR` (a Trainer at 1e-7: validation identical
-    to 6 digits for 10 epochs; a fifth trial found no word of the rate), unless a finding says so already."""
+    """``lr_too_low`` beside a run that did not learn, when its logged learning rate never rose above
+    :data:`~fitwatch.diagnosis.evidence.TINY_LR` (a Trainer at 1e-7: validation identical to 6 digits for 10
+    epochs; a fifth trial found no word of the rate), unless a finding says so already. Not beside a loss that
+    moved: DPO and large fine-tunes train at 1e-7 to 5e-7 (an attack)."""
     peak = tiny_lr(curves)
-    if peak is None or verdict not in ("not_learning", "underfitting", "still_improving") \
+    if peak is None or verdict != "not_learning" \
             or any(f.code == "lr_too_low" for f in findings):
         return
     findings.append(Finding("lr_too_low", "warning", span, {"lr_peak": peak},
