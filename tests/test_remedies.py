@@ -154,6 +154,8 @@ CASES = {
     "lr_decayed": (lambda: fitwatch.diagnose(_improving_to_the_end(lr=(1e-3 * (1 + np.cos(np.pi * e / N)) / 2).tolist())),
                    lambda: fitwatch.diagnose(_improving_to_the_end(lr=np.linspace(1e-3, 5e-4, N).tolist()))),
     "lr_tiny": (lambda: fitwatch.diagnose(_frozen(1e-7)), lambda: fitwatch.diagnose(_frozen(1e-3))),
+    "loss_penalty": (lambda: fitwatch.diagnose(_overfit(), context={"model": "sklearn_mlp", "loss_penalty": True}),
+                     lambda: fitwatch.diagnose(_overfit(), context={"model": "sklearn_mlp"})),
     "clipped": (lambda: fitwatch.diagnose(_unstable(grad_norm=[1.0, 0.6, 1.0, 1.0, 0.8, 1.0] * 5)),
                 lambda: fitwatch.diagnose(_unstable(grad_norm=np.linspace(5, 1, N).tolist()))),
     "grad_exploded": (lambda: fitwatch.diagnose(_exploded()), lambda: fitwatch.diagnose(_exploded(grad=False))),

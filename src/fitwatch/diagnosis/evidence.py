@@ -240,6 +240,8 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
         out.add("lr_decayed")
     if tiny_lr(curves):
         out.add("lr_tiny")
+    if curves.context.get("loss_penalty"):
+        out.add("loss_penalty")
     if clipped(curves):
         out.add("clipped")
     for key in ("dropout", "weight_decay"):  # in the run's config (or context=): not prescribed again

@@ -258,6 +258,10 @@ RULES: tuple[Rule, ...] = (
     Rule("lr_tiny", "a logged learning rate never above 1e-6 (its peak): far too small to move a model in a few "
                     "epochs (a fifth trial's Trainer run at 1e-7 was told to check its data and its optimizer calls)",
          (), ("lr_up",)),
+    Rule("loss_penalty", "the reported loss holds a regularisation penalty that counts (context loss_penalty: a "
+                         "Keras weight penalty of 0.1 or more at the start, a fitted MLP's alpha at 5 % of its first "
+                         "loss): more of it is not the remedy (a fifth trial's MLP at alpha=30, 3e5 times the default, "
+                         "was told to raise alpha 10x)", ("alpha", "weight_decay")),
     Rule("clipped", "gradient clipping: a logged grad_norm capped at its maximum, or context grad_clip",
          ("gradient_clipping",)),
     Rule("has_dropout", "dropout the run's config gives (context dropout above 0): adding it is done",

@@ -93,8 +93,8 @@ def val_rose(ctx: Context) -> Verdict | None:
     ups = float(np.mean(np.diff(cv.s[m:]) > 0))
     # a training loss of another measure (an MLP's loss_curve_ beside its validation score) that kept
     # falling after validation's best: validation's rise is then judged as turned_up judges it
-    other = ctx.other_train
-    fell = other is not None and other.size == n and np.isfinite(other[[m, -1]]).all() \
+    other = ctx.other_train  # (an objective that holds a heavy penalty falls as the weights shrink: not a fit)
+    fell = other is not None and not ctx.penalty and other.size == n and np.isfinite(other[[m, -1]]).all() \
         and other[-1] < (1 - t.gap_train_fall) * other[m]
     noise = t.noise_k * cv.sigma / math.sqrt(max(1, min(5, n - m)))
     beside_fall = fell and rise > noise and (rise > t.overfit_rise * cv.drop or rise > t.overfit_rise_level * abs(cv.min))
