@@ -142,6 +142,14 @@ def _frozen(lr):
     return {"loss": [0.6932, 0.6931, 0.6933, 0.6932, 0.6932, 0.6931] * 2, "val_loss": [0.692771] * 12, "lr": [lr] * 12}
 
 
+def _decayed_early(lr=True):
+    """A fifth trial's StepLR run: falling 0.05 an epoch when the rate was cut 10x at epoch 10 and 20, then a crawl."""
+    val = [2.3 - 0.05 * i for i in range(10)] + [1.8 - 0.0005 * i for i in range(1, 21)]
+    more = {"lr": [0.01] * 10 + [0.001] * 10 + [0.0001] * 10} if lr else {}
+    acc = [0.1 + 0.3 * (2.3 - v) for v in val]
+    return {"loss": [v - 0.01 for v in val], "val_loss": val, "accuracy": acc, "val_accuracy": acc, **more}
+
+
 # each rule: (a run that shows the evidence, the remedies it forbids there, the same run without it)
 CASES = {
     "spiked": (lambda: fitwatch.diagnose(_spiked_at_chance()), lambda: fitwatch.diagnose(_smooth_flat())),
@@ -156,6 +164,7 @@ CASES = {
     "lr_tiny": (lambda: fitwatch.diagnose(_frozen(1e-7)), lambda: fitwatch.diagnose(_frozen(1e-3))),
     "loss_penalty": (lambda: fitwatch.diagnose(_overfit(), context={"model": "sklearn_mlp", "loss_penalty": True}),
                      lambda: fitwatch.diagnose(_overfit(), context={"model": "sklearn_mlp"})),
+    "decayed_early": (lambda: fitwatch.diagnose(_decayed_early()), lambda: fitwatch.diagnose(_decayed_early(lr=False))),
     "clipped": (lambda: fitwatch.diagnose(_unstable(grad_norm=[1.0, 0.6, 1.0, 1.0, 0.8, 1.0] * 5)),
                 lambda: fitwatch.diagnose(_unstable(grad_norm=np.linspace(5, 1, N).tolist()))),
     "grad_exploded": (lambda: fitwatch.diagnose(_exploded()), lambda: fitwatch.diagnose(_exploded(grad=False))),
@@ -291,9 +300,9 @@ def test_a_linear_model_that_underfits_is_told_a_non_linear_one():
 def test_a_good_fit_is_never_told_it_cannot_fit_its_training_data():
     """The plateau finding said "use a larger model: this one cannot fit the training data" beside a
     good_fit verdict (a new user's trial); only underfitting says it."""
-    loss = (0.05 + 1.0 * np.exp(-e / 2.0)).tolist()
+    loss = (0.2 + 1.0 * np.exp(-e / 2.0)).tolist()  # (at 0.05 + ..., its level halved after the plateau point)
     d = fitwatch.diagnose({"loss": loss, "val_loss": [v + 0.02 for v in loss]})
-    assert d.verdict == "good_fit" and "plateau" in [f.code for f in d.findings]
+    assert d.verdict == "good_fit" and "plateau" in [f.code for f in d.findings], d
     assert CATALOGUE["larger_model"] not in [r for f in d.findings for r in f.remedies]
 
 

@@ -31,14 +31,15 @@ from fitwatch.diagnosis.checks.learning import gained_nothing, no_floor, not_lea
 from fitwatch.diagnosis.checks.overfitting import overfitting
 from fitwatch.diagnosis.checks.progress import fits_training, plateau, still_improving, while_training
 from fitwatch.diagnosis.checks.short import too_few_epochs, too_short_to_settle
-from fitwatch.diagnosis.checks.schedule import lr_decayed_early, lr_raised, rate_too_small, weigh_cut
+from fitwatch.diagnosis.checks.schedule import (held_by_schedule, lr_decayed_early, lr_raised, rate_too_small,
+                                               weigh_cut)
 from fitwatch.diagnosis.checks.validation import validation_signs
 from fitwatch.diagnosis.curves import Curves, ordinal, run_context
 from fitwatch.diagnosis.findings import Diagnosis, Finding, in_units
 from fitwatch.diagnosis.preflight_causes import with_preflight
 from fitwatch.diagnosis.monitored import (higher_is_better, instead_of_loss, judged_heads, monitored, monitored_keys,
                                           real_validation, relabel, resolve_monitor, training_only_losses)
-from fitwatch.diagnosis.evidence import R2_KEY, decayed_lr, logged_r2, run_evidence
+from fitwatch.diagnosis.evidence import R2_KEY, decayed_lr, findings_evidence, logged_r2, run_evidence
 from fitwatch.diagnosis.remedies import CATALOGUE, RULES, apply_rules
 from fitwatch.diagnosis.thresholds import DEFAULT, Thresholds
 
@@ -93,7 +94,8 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
                  if monitor.startswith("val_") and not higher_is_better(monitor) else None)
         if early is not None:
             findings.append(early)
-        p = plateau(ctx, overfit_at=found.onset) if found.code != "not_learning" else None
+            held_by_schedule(findings)
+        p = plateau(ctx, overfit_at=found.onset) if found.code not in ("not_learning", "still_improving") else None
         if p is not None:
             if found.code != "underfitting":  # "cannot fit the training data" is underfitting's to say
                 p.remedies = [r for r in p.remedies if r != CATALOGUE["larger_model"]]
@@ -148,13 +150,9 @@ def weigh_remedies(ctx: Context, curves: Curves, findings: list, *, last: bool) 
                       fits=fits_training(ctx.cl, ctx.acc) and not (findings and findings[0].code == "not_learning"))
     if last:
         ev.add("best_is_last")
-    if any(f.code == "overconfident" and f.evidence.get("accuracy_rose_since_best") for f in findings):
-        ev.add("accuracy_rose_since_best")
-    ev.update("learned_after_cut" for f in findings if f.code == "lr_too_high" and "loss_before_cut" in f.evidence)
+    ev |= findings_evidence(findings)
     if not (findings and findings[0].code == "not_learning"):  # (a loss that moved at a tiny rate: DPO's 5e-7)
         ev.discard("lr_tiny")
-    if findings and findings[0].code == "not_learning" and "back_at_chance_epoch" in findings[0].evidence:
-        ev.add("collapsed")  # checks.learning: an accuracy that rose above chance, then fell back to it
     ref = ctx.cl or ctx.cv
     named = [*curves.series, curves.context.get("loss_metric") or ""]  # a booster's loss: logloss, RMSE
     if (chance is None and ctx.acc is None and ctx.vacc is None and not any(_CLASSY.search(k) for k in named)

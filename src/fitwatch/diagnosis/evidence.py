@@ -220,6 +220,23 @@ def sits_above_chance(train: np.ndarray | None, acc: np.ndarray | None, acc_high
     return float(np.log(round(1.0 / mid))) if float(np.min(y)) > STARTED_HIGH * np.log(widest) else None
 
 
+def findings_evidence(findings) -> set[str]:
+    """The evidence keys that this diagnosis's own findings give: ``accuracy_rose_since_best`` (over-confidence
+    whose accuracy rose since the lowest loss), ``learned_after_cut`` (lr_too_high from a cut the loss waited
+    for), ``decayed_early`` (lr_decayed_early), ``collapsed`` (not_learning whose accuracy fell back to chance)."""
+    out = set()
+    for f in findings:
+        if f.code == "overconfident" and f.evidence.get("accuracy_rose_since_best"):
+            out.add("accuracy_rose_since_best")
+        elif f.code == "lr_too_high" and "loss_before_cut" in f.evidence:
+            out.add("learned_after_cut")
+        elif f.code == "lr_decayed_early":
+            out.add("decayed_early")
+    if findings and findings[0].code == "not_learning" and "back_at_chance_epoch" in findings[0].evidence:
+        out.add("collapsed")  # checks.learning: an accuracy that rose above chance, then fell back to it
+    return out
+
+
 def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | None, *, share: float = 0.5,
                  fits: bool = False, chance: float | None = None) -> set[str]:
     """The evidence keys that hold for a run: ``spiked``, ``started_high`` (with ``chance``, the

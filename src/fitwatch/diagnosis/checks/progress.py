@@ -223,6 +223,10 @@ def falling_to_the_end(c: CurveStats, t) -> bool:
     return bool(np.all(np.diff(tail) < 0)) and tail[0] - tail[-1] >= 0.01 * abs(tail[-1])
 
 
+#: a curve that still lost this share of its level after the plateau point did not "add little"
+PLATEAU_LEFT = 0.25
+
+
 def plateau(ctx: Context, overfit_at: int | None) -> Finding | None:
     """Where the training loss (the validation loss when alone) had made ``plateau_fraction`` of its
     progress, when that is well before the end; not said of an overfitting run."""
@@ -235,6 +239,11 @@ def plateau(ctx: Context, overfit_at: int | None) -> Finding | None:
     if not (hit.size and hit[0] < c.n - max(3, c.n // 4) and overfit_at is None):
         return None
     p = int(hit[0])
+    # "added little" is a claim about the level too: a curve that still lost a quarter of its value after that
+    # point, or validation beside it, gained much (a fifth trial: validation fell 30-55 % after a training loss's
+    # "95 % of its progress", even beside still_improving)
+    if any(x is not None and x.s[p] > 0 and (x.s[p] - x.end) > PLATEAU_LEFT * x.s[p] for x in (c, ctx.cv)):
+        return None
     Ek = ctx.Ek
     return Finding(
         "plateau", "info", [Ek(p), ctx.span[1]],

@@ -212,3 +212,14 @@ def rate_too_small(curves: Curves, span, verdict: str, findings: list) -> None:
     findings.append(Finding("lr_too_low", "warning", span, {"lr_peak": peak},
                             f"The logged learning rate never rose above {peak:.3g}: far too small to move a model "
                             f"in {len(curves)} epochs.", remedies_for("lr_too_low")))
+
+
+def held_by_schedule(findings: list) -> None:
+    """An ``underfitting`` verdict beside ``lr_decayed_early`` does not say the model cannot fit: the rate was cut
+    while the curve still fell, and the crawl after the cut may be the schedule's (a fifth trial: StepLR's two
+    early cuts froze a digits MLP at 82 % of ln 10, "the model cannot fit the data better as it is")."""
+    if findings and findings[0].code == "underfitting" and any(f.code == "lr_decayed_early" for f in findings):
+        f = findings[0]
+        f.message = f.message.replace(": the model cannot fit the data better as it is.",
+                                      ": the learning rate was cut while it still fell (below), and a schedule that "
+                                      "decays too early holds a loss there as surely as a model too small.")
