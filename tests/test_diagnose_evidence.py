@@ -616,3 +616,19 @@ def test_the_attack_on_the_fifth_trials_fixes_stays_fixed():
             "val_loss": [0.678, 0.676, 0.674, 0.672, 0.671, 0.669, 0.668, 0.666, 0.665, 0.664, 0.663, 0.662]}
     msg = fitwatch.diagnose(flat, context={"model": "boosting", "loss_metric": "binary_logloss"}).findings[0].message
     assert "the run states" not in msg, msg
+
+
+def test_a_short_run_still_training_is_not_told_to_train_longer_nor_that_its_validation_is_noisy():
+    """A sixth trial: a run diagnosed 4 epochs in, falling steeply at each (validation 1.754 -> 0.308), was told by
+    too_few_epochs to "train for more epochs", and that validation data may have leaked (validation below an
+    epoch-averaged training loss falling that fast is its half-epoch lag); 3 epochs in, that its validation set
+    is small. The signs need a run long enough to settle; a running run is not told to train longer at all."""
+    import dataclasses
+
+    from fitwatch.diagnosis.curves import Curves
+    curves = Curves.from_history({"loss": [2.12, 1.17, 0.48, 0.31], "val_loss": [1.754, 0.698, 0.405, 0.308]})
+    d = fitwatch.diagnose_curves(dataclasses.replace(curves, context={"in_progress": True}))
+    codes, given = [f.code for f in d.findings], [r for f in d.findings for r in f.remedies]
+    assert "val_below_train" not in codes and "noisy_validation" not in codes, d
+    assert not any("more epochs" in r or "Train longer" in r for r in given), d
+    assert "still training" in next(f for f in d.findings if f.code == "too_few_epochs").message

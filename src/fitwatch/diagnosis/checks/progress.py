@@ -143,11 +143,14 @@ def converged_by_own_test(ctx: Context) -> bool | None:
 
 
 def while_training(findings) -> None:
-    """A run still training (``context["in_progress"]``): a curve still improving is what the epochs to
-    come are for, so it is not told to train longer ("Train longer.", "Train for more epochs." in any
+    """A run still training (``context["in_progress"]``): a curve still improving (or too short to judge) is what
+    the epochs to come are for, so no finding tells it to train longer ("Train longer.", "Train for more epochs." in any
     framework's words); the message says the run goes on instead."""
-    more = in_all_words("more_epochs")
+    more = in_all_words("more_epochs") | in_all_words("more_epochs_short")
     for f in findings:
+        f.remedies = [r for r in f.remedies if r not in more]  # (too_few_epochs's too: a sixth trial)
+        if f.code == "too_few_epochs":
+            f.message += " The run is still training: judge it once it has more."
         if f.code != "still_improving":
             continue
         f.message = f.message.replace("the run stopped while it was still learning. Train longer.",

@@ -16,6 +16,7 @@ import numpy as np
 
 from fitwatch.diagnosis.checks.chance import fraction
 from fitwatch.diagnosis.checks.context import NEAR_ZERO, Context, mean, median
+from fitwatch.diagnosis.checks.short import short_warning
 from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import remedies_for
 
@@ -27,7 +28,13 @@ def validation_signs(ctx: Context) -> list[Finding]:
     if cl is None or cv is None or not cl.n >= ctx.t.min_epochs:
         return []
     out = []
+    # a run too short to settle, falling at each epoch: its scatter around a trend it bends away from is no noise,
+    # and validation below an epoch-averaged training loss is the half-epoch lag (a sixth trial: a run 3-4 epochs
+    # in was told its validation set is small, and that validation data leaked)
+    short = short_warning(ctx) is not None
     for sign in (generalization_gap, val_below_train, noisy_validation, overconfident):
+        if short and sign in (val_below_train, noisy_validation):
+            continue
         f = sign(ctx)
         if f is not None:
             out.append(f)
