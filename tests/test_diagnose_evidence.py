@@ -632,3 +632,13 @@ def test_a_short_run_still_training_is_not_told_to_train_longer_nor_that_its_val
     assert "val_below_train" not in codes and "noisy_validation" not in codes, d
     assert not any("more epochs" in r or "Train longer" in r for r in given), d
     assert "still training" in next(f for f in d.findings if f.code == "too_few_epochs").message
+
+
+def test_a_regression_pinned_at_the_mean_by_a_huge_weight_decay_is_told_to_weaken_it():
+    """A sixth trial: AdamW with weight_decay=50 (config), a regression at its baseline throughout, was told
+    "smooth but flat: a learning rate far too small" and to raise the rate first; never to weaken the decay."""
+    loss = [1.001, 0.99, 0.982, 0.976, 0.971, 0.968, 0.966, 0.965, 0.9652, 0.9648, 0.9647, 0.9647]
+    d = fitwatch.diagnose({"loss": loss, "val_loss": [v + 0.018 for v in loss]},
+                          context={"weight_decay": 50.0, "baseline": 0.9978})
+    assert d.verdict == "not_learning" and "lr_too_low" not in [f.code for f in d.findings], d
+    assert d.findings[0].remedies[0] == CATALOGUE["less_regularisation"], d

@@ -151,6 +151,8 @@ def weigh_remedies(ctx: Context, curves: Curves, findings: list, *, last: bool) 
     if last:
         ev.add("best_is_last")
     ev |= findings_evidence(findings)
+    if "regularised" in ev and findings and findings[0].code == "not_learning":  # a strong decay, not a small rate
+        findings[:] = [f for f in findings if f.code != "lr_too_low"]  # (a sixth trial: weight_decay=50)
     if not (findings and findings[0].code == "not_learning"):  # (a loss that moved at a tiny rate: DPO's 5e-7)
         ev.discard("lr_tiny")
     ref = ctx.cl or ctx.cv

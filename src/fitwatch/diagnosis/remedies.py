@@ -326,9 +326,10 @@ RULES: tuple[Rule, ...] = (
 #: the lead remedies ``first`` may add to a finding that lacks them (lr_down to an underfitting run
 #: whose loss spiked: the usual cause of both)
 _ADDED_FOR = {"lr_down": {"underfitting", "not_learning"}, "lr_up": {"not_learning"},
-              "lr_restart": {"still_improving", "underfitting", "plateau"},
+              "less_regularisation": {"not_learning"}, "lr_restart": {"still_improving", "underfitting", "plateau"},
               "tree_regularise": {"overfitting"}, "alpha": {"overfitting"}, "hf_regularise": {"overfitting"},
-              "monitor_accuracy": {"overfitting", "good_fit"}, "nonlinear": {"underfitting"}, "alpha_down": {"underfitting"}}
+              "monitor_accuracy": {"overfitting", "good_fit"}, "nonlinear": {"underfitting"},
+              "alpha_down": {"underfitting"}}
 _KEY_OF = {sentence: key for key, sentence in CATALOGUE.items()}
 _KEY_OF.update({sentence: key for words in VARIANTS.values() for key, sentence in words.items()})
 
