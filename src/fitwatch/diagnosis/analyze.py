@@ -26,8 +26,8 @@ from fitwatch.diagnosis.checks.context import Context, CurveStats, window
 from fitwatch.diagnosis.checks.early_stop import add_early_stop, stop_record
 from fitwatch.diagnosis.checks.fit import settled
 from fitwatch.diagnosis.checks.instability import early_jump, diverged, first_nonfinite, nan_detected, unstable
-from fitwatch.diagnosis.checks.chance import accuracy_rose, at_chance, no_skill
-from fitwatch.diagnosis.checks.learning import gained_nothing, no_floor, not_learning
+from fitwatch.diagnosis.checks.chance import accuracy_rose, at_chance, no_skill_level
+from fitwatch.diagnosis.checks.learning import gained_nothing, not_learning
 from fitwatch.diagnosis.checks.overfitting import overfitting
 from fitwatch.diagnosis.checks.progress import fits_training, plateau, still_improving, while_training
 from fitwatch.diagnosis.checks.short import too_few_epochs, too_short_to_settle
@@ -43,9 +43,6 @@ from fitwatch.diagnosis.evidence import R2_KEY, decayed_lr, findings_evidence, l
 from fitwatch.diagnosis.remedies import CATALOGUE, RULES, apply_rules
 from fitwatch.diagnosis.thresholds import DEFAULT, Thresholds
 
-#: loss metrics a run names (``context loss_metric``) that are no cross-entropy (no ln k), or a binary one (ln 2)
-_REGRESSION = {"mse", "rmse", "mae", "l1", "l2", "huber", "rmsle", "mape", "quantile", "poisson", "gamma", "tweedie"}
-_BINARY = {"logloss", "binary_logloss", "binary"}
 _GAN = re.compile(r"^(train_)?(g|d|gen|disc|generator|discriminator|critic)_(adv_)?loss$", re.IGNORECASE)
 
 #: the primary checks, in order: the first that answers gives the verdict (``settled`` always does)
@@ -223,7 +220,7 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
     cv = CurveStats(Vf, w) if Vf is not None and Vf.size else None
     main = cv or cl  # the curve that decides the best epoch and "still improving"
     best = _best_index(main, w) if main is not None and main.n else None
-    return Context(t=t, cl=cl, cv=cv, main=main, acc=acc, vacc=vacc, no_skill=_no_skill(curves, on_loss, (acc, vacc)),
+    return Context(t=t, cl=cl, cv=cv, main=main, acc=acc, vacc=vacc, no_skill=no_skill_level(curves, on_loss, (acc, vacc)),
                    span=span, E=E, Ek=Ek, bad=bad, usable=idx.size, best=best, stop=curves.stop,
                    findings=findings, notes=notes, penalty=bool(curves.context.get("loss_penalty")),
                    stated_floor=on_loss and ("baseline" in curves.context or "classes" in curves.context),
@@ -251,32 +248,6 @@ _AUC = re.compile(r"(?:val_)?(?:roc_)?(?:auc|auroc)(?:_roc)?(?:_\d+)?$", re.IGNO
 def _ranks(curves: Curves, idx: np.ndarray, t: Thresholds) -> str | None:
     """The name of a logged AUC that rose on the judged epochs as an accuracy that learned does, or None."""
     return next((k for k, v in curves.series.items() if _AUC.match(k) and accuracy_rose(v[idx], t)), None)
-
-
-def _no_skill(curves: Curves, on_loss: bool, accs=()):
-    """The no-skill level of a curve, as a function of its start: the run's stated ``baseline``,
-    ln(``classes``), ln 2 for a binary log loss it names (``loss_metric``), else ln k guessed from a
-    cross-entropy's start; none for a monitored metric that is not a loss or a regression loss it names."""
-    if not on_loss or str(curves.context.get("loss_metric", "")).lower() in _REGRESSION:
-        return no_floor  # (a regression's loss the run names: no ln k to guess from its start)
-    if "baseline" in curves.context:
-        return lambda start, b=curves.context["baseline"]: b
-    if "classes" in curves.context:
-        return lambda start, b=math.log(curves.context["classes"]): b
-    if str(curves.context.get("loss_metric", "")).lower() in _BINARY:
-        return lambda start: math.log(2)  # a booster's binary log loss
-    first = [float(a[np.isfinite(a)][0]) for a in accs if a is not None and np.isfinite(a).any()]
-    first = [a / 100.0 if a > 1.0 else a for a in first]
-    if not first:
-        return no_skill
-
-    def guessed(start: float) -> float | None:
-        # ln k guessed from the start, unless a first accuracy far above chance for k classes says the
-        # start is no untrained classifier's (a binary model saturated by unnormalised inputs started
-        # at 4.84 = ln 127 beside an accuracy of 0.70)
-        floor = no_skill(start)
-        return None if floor is not None and max(first) >= max(3.0 / math.exp(floor), 0.5) else floor
-    return guessed
 
 
 def _present(curves: Curves, monitor: str, L, V, notes: list):

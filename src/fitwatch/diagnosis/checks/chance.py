@@ -31,6 +31,42 @@ def no_skill(start: float) -> float | None:
     return None
 
 
+#: loss metrics a run names (``context loss_metric``) that are no cross-entropy (no ln k), or a binary one (ln 2)
+_REGRESSION = {"mse", "rmse", "mae", "l1", "l2", "huber", "rmsle", "mape", "quantile", "poisson", "gamma", "tweedie"}
+_BINARY = {"logloss", "binary_logloss", "binary"}
+
+
+def _no_floor(start: float) -> None:
+    """No no-skill level, whatever the start."""
+    return None
+
+
+def no_skill_level(curves, on_loss: bool, accs=()):
+    """The no-skill level of a curve, as a function of its start: the run's stated ``baseline``,
+    ln(``classes``), ln 2 for a binary log loss it names (``loss_metric``), else ln k guessed from a
+    cross-entropy's start; none for a monitored metric that is not a loss or a regression loss it names."""
+    if not on_loss or str(curves.context.get("loss_metric", "")).lower() in _REGRESSION:
+        return _no_floor  # (a regression's loss the run names: no ln k to guess from its start)
+    if "baseline" in curves.context:
+        return lambda start, b=curves.context["baseline"]: b
+    if "classes" in curves.context:
+        return lambda start, b=math.log(curves.context["classes"]): b
+    if str(curves.context.get("loss_metric", "")).lower() in _BINARY:
+        return lambda start: math.log(2)  # a booster's binary log loss
+    first = [float(a[np.isfinite(a)][0]) for a in accs if a is not None and np.isfinite(a).any()]
+    first = [a / 100.0 if a > 1.0 else a for a in first]
+    if not first:
+        return no_skill
+
+    def guessed(start: float) -> float | None:
+        # ln k guessed from the start, unless a first accuracy far above chance for k classes says the
+        # start is no untrained classifier's (a binary model saturated by unnormalised inputs started
+        # at 4.84 = ln 127 beside an accuracy of 0.70)
+        floor = no_skill(start)
+        return None if floor is not None and max(first) >= max(3.0 / math.exp(floor), 0.5) else floor
+    return guessed
+
+
 def at_chance(loss: np.ndarray | None, acc: np.ndarray | None, t, classes: int | None = None) -> float | None:
     """ln k when a classifier sits at chance over the second half of its epochs: its accuracy at
     about 1/k (between ``chance_acc_low``/k and ``chance_acc_high``/k) while its loss stays at ln k

@@ -51,11 +51,6 @@ def _never_beat_stated(ctx: Context) -> float | None:
     return floor if floor and float(np.nanmin(cv.y)) > floor * (1 - ctx.t.no_skill_margin) else None
 
 
-def no_floor(start: float) -> None:
-    """The no-skill level of a monitored metric that is not a loss: none known."""
-    return None
-
-
 def _at_floor(ctx: Context, floor: float) -> str:
     """How the message names the no-skill level: the one the run stated, or ln k guessed."""
     if ctx.stated_floor:
