@@ -679,3 +679,25 @@ def test_a_penalty_keras_adds_to_the_loss_is_not_a_blow_up_in_the_first_epoch(tm
                              keras.layers.Dense(10)])
     tiny.compile(keras.optimizers.Adam(1e-3), "mse")
     assert "loss_penalty" not in describe(tiny, {})[1]
+
+
+def test_input_noise_in_training_explains_validation_below_training(tmp_path, digits):
+    """A sixth trial: GaussianNoise(1.0) before a digits MLP, validation loss below training at every epoch, got a
+    leakage warning whose first remedy was "check for leakage", the noise layer never named. The callback records
+    input noise (and GaussianDropout's rate as dropout); the finding names it and explains it first."""
+    from fitwatch.integrations.keras_describe import describe
+
+    x, y, xv, yv = digits
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.GaussianNoise(1.0),
+                              keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10, activation="softmax")])
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+    cb = fitwatch.keras.Callback("noisy", dir=tmp_path, diagnose=False)
+    model.fit(x, y, validation_data=(xv, yv), epochs=15, batch_size=BATCH, verbose=0, callbacks=[cb])
+    assert fitwatch.load("noisy", dir=tmp_path).info["train_noise"] is True
+    d = fitwatch.diagnose("noisy", dir=tmp_path)
+    below = next(f for f in d.findings if f.code == "val_below_train")
+    assert "input noise" in below.message and not below.remedies[0].startswith("Check for leakage"), below
+    gauss = keras.Sequential([keras.Input((64,)), keras.layers.GaussianDropout(0.3), keras.layers.Dense(10)])
+    gauss.compile(keras.optimizers.Adam(1e-3), "mse")
+    assert describe(gauss, {})[0]["dropout"] == pytest.approx(0.3)

@@ -225,7 +225,7 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
                    findings=findings, notes=notes, penalty=bool(curves.context.get("loss_penalty")),
                    stated_floor=on_loss and ("baseline" in curves.context or "classes" in curves.context),
                    r2=logged_r2(curves, idx) if on_loss or R2_KEY.fullmatch(monitor.lower()) else None,
-                   r2_judged=not on_loss and bool(R2_KEY.fullmatch(monitor.lower())),
+                   r2_judged=not on_loss and bool(R2_KEY.fullmatch(monitor.lower())), train_only=_train_only(curves),
                    chance=_one_class_count(at_chance(cl and cl.y, acc, t, stated), at_chance(cv and cv.y, vacc, t, stated)),
                    ranks=_ranks(curves, idx, t) if on_loss else None, lr_decayed=decayed_lr(curves),
                    other_train=curves.series["loss"][idx] if L is None and other else None)
@@ -243,6 +243,14 @@ def _one_class_count(train: float | None, val: float | None) -> dict[str, float]
 
 #: a ranking metric: ROC AUC by its usual names (Keras's auc, Lightning's auroc, roc_auc)
 _AUC = re.compile(r"(?:val_)?(?:roc_)?(?:auc|auroc)(?:_roc)?(?:_\d+)?$", re.IGNORECASE)
+
+
+def _train_only(curves: Curves) -> str:
+    """What the run's context says it uses that acts in training only: dropout, input noise (Keras's
+    GaussianNoise, which the callback records); "" when nothing is said."""
+    said = ([f"dropout {curves.context['dropout']:g}"] if curves.context.get("dropout") else []) + \
+        (["input noise"] if curves.context.get("train_noise") else [])
+    return " and ".join(said)
 
 
 def _ranks(curves: Curves, idx: np.ndarray, t: Thresholds) -> str | None:

@@ -124,7 +124,7 @@ def canonical_name(raw: str) -> str | None:
 
 #: what a run may say about itself (its ``config``), read by the diagnosis as evidence
 CONTEXT_KEYS = ("baseline", "classes", "data", "model", "framework", "scheduler", "grad_clip", "dropout", "weight_decay",
-                "regularisation_recorded", "loss_penalty")
+                "regularisation_recorded", "loss_penalty", "train_noise")
 
 
 def run_context(config: dict) -> dict:
@@ -150,7 +150,7 @@ def run_context(config: dict) -> dict:
                 raise ValueError(f"classes must be an integer >= 2, got {v!r}")
         elif k in ("data", "model", "framework"):
             v = str(v).lower()
-        elif k in ("regularisation_recorded", "loss_penalty"):  # all it uses is in dropout and weight_decay;
+        elif k in ("regularisation_recorded", "loss_penalty", "train_noise"):  # all it uses is in dropout and weight_decay;
             if v is not True:  # the loss holds a regularisation penalty (Keras adds it: its start says nothing)
                 continue
         elif k in ("dropout", "weight_decay"):  # regularisation the run already uses: a positive number
@@ -189,7 +189,7 @@ def _framework_context(info: dict) -> dict:
     if isinstance(probes, dict):
         out.update(run_context(_watched_regularisation(probes)))
     # the Keras callback saw every regulariser (none means none); the model has one, whose penalty is in the loss
-    out.update({k: True for k in ("regularisation_recorded", "loss_penalty") if info.get(k) is True})
+    out.update({k: True for k in ("regularisation_recorded", "loss_penalty", "train_noise") if info.get(k) is True})
     return out
 
 

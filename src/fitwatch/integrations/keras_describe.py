@@ -39,7 +39,9 @@ def regularisation(model, optimizer) -> dict:
     ``clipnorm``, ``global_clipnorm`` or ``clipvalue``); a key only when above 0."""
     out = {}
     layers = _layers(model) or []  # a model that cannot list its layers: nothing said
-    rates = [float(getattr(layer, "rate", 0) or 0) for layer in layers if isinstance(layer, keras.layers.Dropout)]
+    dropouts = tuple(getattr(keras.layers, n) for n in ("Dropout", "GaussianDropout", "AlphaDropout")
+                     if hasattr(keras.layers, n))
+    rates = [float(getattr(layer, "rate", 0) or 0) for layer in layers if isinstance(layer, dropouts)]
     if rates and max(rates) > 0:
         out["dropout"] = max(rates)
     for key, names in (("weight_decay", ("weight_decay",)), ("grad_clip", ("clipnorm", "global_clipnorm", "clipvalue"))):
@@ -161,6 +163,9 @@ def describe(model, params: dict) -> tuple[dict, dict]:
             info["regularisation_recorded"] = True
         if _penalised(model):  # Keras adds its penalty to the loss: an epoch's loss is not the fit's alone
             info["loss_penalty"] = True
+        if any(type(layer).__name__ == "GaussianNoise" and float(getattr(layer, "stddev", 0) or 0) > 0
+               for layer in _layers(model) or []):
+            info["train_noise"] = True  # input noise in training only: validation below training is expected
     info["model_name"] = getattr(model, "name", None)
     try:
         info["params"] = int(model.count_params())

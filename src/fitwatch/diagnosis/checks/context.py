@@ -92,6 +92,7 @@ class Context:
             (:func:`fitwatch.diagnosis.evidence.decayed_lr`), or None.
         r2_judged: ``r2`` is the judged curve itself (a fitted MLPRegressor's validation score): no skill is an
             R\u00b2 never above 0 there (one that rose to its ceiling of 0.04 learned what the data holds).
+        train_only: what the run says it uses that acts in training only ("dropout 0.5", "input noise"), or "".
         penalty: the loss holds a regularisation penalty (context ``loss_penalty``: Keras adds an L2
             kernel regularizer's to it), so its first value far above ln k is no blow-up.
     """
@@ -120,6 +121,7 @@ class Context:
     other_train: np.ndarray | None = None
     penalty: bool = False
     r2_judged: bool = False
+    train_only: str = ""
 
 
 class Verdict(NamedTuple):

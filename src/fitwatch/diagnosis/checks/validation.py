@@ -113,6 +113,12 @@ def val_below_train(ctx: Context) -> Finding | None:
             f"which is enough to explain a validation loss this far below training's; whether a leak adds to it "
             f"the curves cannot tell.",
             remedies_for("val_below_train", first=["less_regularisation", "val_below_train_ok"]))
+    if leak and ctx.train_only:  # the run says it uses something that acts in training only
+        return Finding(
+            "val_below_train", "warning", ctx.span, {**ev, "acts_in_training_only": ctx.train_only},
+            said + f": the run uses {ctx.train_only}, which acts in training only and raises the training loss "
+            f"alone, enough to explain much of it; whether a leak adds to it the curves cannot tell.",
+            remedies_for("val_below_train", first=["val_below_train_ok"]))
     return Finding(
         "val_below_train", "warning" if leak else "info", ctx.span, ev,
         said + ("; that much, that long, can mean validation data leaked into training." if leak else
