@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 import fitwatch
-from fitwatch.diagnosis.remedies import CATALOGUE
+from fitwatch.diagnosis.remedies import CATALOGUE, in_all_words
 
 #: curves of new users' trial runs, as their frameworks logged them (the tests below say which)
 TRIAL_CURVES = json.loads((Path(__file__).parent / "data" / "trial_curves.json").read_text())
@@ -499,7 +499,7 @@ def test_a_classifier_far_less_sure_than_right_and_short_of_fitting_underfits_wh
     curves = TRIAL_CURVES["keras_l2_0.05_every_layer"]
     d = fitwatch.diagnose(curves, context={"weight_decay": 0.05})
     assert d.verdict == "underfitting" and "far less sure than right" in d.findings[0].message, d
-    assert d.findings[0].remedies[0] == CATALOGUE["less_regularisation"], d
+    assert d.findings[0].remedies[0] in in_all_words("less_regularisation"), d
 
 
 def test_attacks_on_the_trial_fixes_stay_fixed():
@@ -641,4 +641,4 @@ def test_a_regression_pinned_at_the_mean_by_a_huge_weight_decay_is_told_to_weake
     d = fitwatch.diagnose({"loss": loss, "val_loss": [v + 0.018 for v in loss]},
                           context={"weight_decay": 50.0, "baseline": 0.9978})
     assert d.verdict == "not_learning" and "lr_too_low" not in [f.code for f in d.findings], d
-    assert d.findings[0].remedies[0] == CATALOGUE["less_regularisation"], d
+    assert d.findings[0].remedies[0] in in_all_words("less_regularisation"), d

@@ -12,14 +12,15 @@ import pytest
 
 import fitwatch
 from conftest import ROOT
-from fitwatch.diagnosis.remedies import CATALOGUE, RULES
+from fitwatch.diagnosis.remedies import _KEY_OF, CATALOGUE, RULES
 
 N = 30
 e = np.arange(N)
 
 
 def _all_remedies(d) -> list[str]:
-    return [r for f in d.findings for r in f.remedies]
+    """Every remedy, each in the catalogue's words (a framework's or the run's own wording read back)."""
+    return [CATALOGUE.get(_KEY_OF.get(r, ""), r) for f in d.findings for r in f.remedies]
 
 
 def _has(d, key: str) -> bool:

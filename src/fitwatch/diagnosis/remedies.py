@@ -86,6 +86,9 @@ BOOSTING_LIBRARIES = frozenset({"xgboost", "lightgbm", "catboost"})
 #: a remedy said in the words of the framework the run was recorded with (evidence key -> catalogue key
 #: -> sentence); the catalogue's sentence otherwise
 VARIANTS: dict[str, dict[str, str]] = {
+    # the run's config says it regularises: no "if you use any" (a sixth trial's run at dropout 0.5)
+    **{e: {"less_regularisation": "Weaken the regularisation the run uses (less dropout, lower weight decay)."}
+       for e in ("has_dropout", "has_weight_decay", "regularised")},
     "lightning": {
         "early_stopping": "Stop early and keep the best epoch's weights: callbacks=[fitwatch.lightning.EarlyStopping()] "
                           "(it restores them), or Lightning's EarlyStopping beside a ModelCheckpoint(monitor=..., "
