@@ -642,3 +642,26 @@ def test_a_regression_pinned_at_the_mean_by_a_huge_weight_decay_is_told_to_weake
                           context={"weight_decay": 50.0, "baseline": 0.9978})
     assert d.verdict == "not_learning" and "lr_too_low" not in [f.code for f in d.findings], d
     assert d.findings[0].remedies[0] in in_all_words("less_regularisation"), d
+
+
+def test_the_attack_on_the_sixth_trials_fixes_stays_fixed():
+    """An attack on this stop's later changes: AdamW's usual weight_decay=0.1 beside a run that did not learn at a
+    tiny rate is not told to weaken it first; a leak beside dropout 0.05 is not explained away; a short run whose
+    slow fall cannot explain validation at 0.4 of training keeps its leak warning, and one whose validation jumps
+    about keeps noisy_validation; a training loss near 0 halving beside a flat validation is still a plateau."""
+    flat = [2.31, 2.305, 2.30, 2.297, 2.295, 2.293, 2.291, 2.289, 2.288, 2.287, 2.286, 2.285]
+    d = fitwatch.diagnose({"loss": flat, "val_loss": [v + 0.01 for v in flat]}, context={"weight_decay": 0.1})
+    assert d.verdict == "not_learning" and d.findings[0].remedies[0] == CATALOGUE["lr_up"], d
+    e = np.arange(20.0)
+    train = (1.9 * np.exp(-e / 25)).tolist()
+    leak = fitwatch.diagnose({"loss": train, "val_loss": [0.57 * v for v in train]}, context={"dropout": 0.05})
+    below = next(f for f in leak.findings if f.code == "val_below_train")
+    assert below.remedies[0] == CATALOGUE["leakage"], below
+    slow = fitwatch.diagnose({"loss": [1.0, 0.982, 0.965, 0.948], "val_loss": [0.4, 0.395, 0.39, 0.385]})
+    assert "val_below_train" in [f.code for f in slow.findings], slow
+    jumpy = fitwatch.diagnose({"loss": [1.0, 0.982, 0.965, 0.948], "val_loss": [0.95, 1.45, 0.8, 1.4]})
+    assert "noisy_validation" in [f.code for f in jumpy.findings], jumpy
+    head = [2.30, 1.20, 0.60, 0.30, 0.15, 0.08, 0.05, 0.035, 0.028, 0.022]
+    val = [2.25, 1.25, 0.70, 0.45, 0.33, 0.27, 0.24, 0.225, 0.218, 0.215] + [0.214, 0.216, 0.213, 0.215] * 7 + [0.214, 0.214]
+    d = fitwatch.diagnose({"loss": head + np.linspace(0.020, 0.010, 30).tolist(), "val_loss": val})
+    assert "plateau" in [f.code for f in d.findings], d

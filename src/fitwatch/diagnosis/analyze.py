@@ -148,8 +148,11 @@ def weigh_remedies(ctx: Context, curves: Curves, findings: list, *, last: bool) 
     if last:
         ev.add("best_is_last")
     ev |= findings_evidence(findings)
-    if "regularised" in ev and findings and findings[0].code == "not_learning":  # a strong decay, not a small rate
-        findings[:] = [f for f in findings if f.code != "lr_too_low"]  # (a sixth trial: weight_decay=50)
+    if "regularised" in ev and findings and findings[0].code == "not_learning":
+        if _crushing(curves):  # a decay that pins the weights, not a small rate (a sixth trial: weight_decay=50)
+            findings[:] = [f for f in findings if f.code != "lr_too_low"]
+        else:  # AdamW's 0.1 beside a run that did not learn says nothing of why (an attack: lr 3e-6)
+            ev.discard("regularised")
     if not (findings and findings[0].code == "not_learning"):  # (a loss that moved at a tiny rate: DPO's 5e-7)
         ev.discard("lr_tiny")
     ref = ctx.cl or ctx.cv
@@ -245,10 +248,15 @@ def _one_class_count(train: float | None, val: float | None) -> dict[str, float]
 _AUC = re.compile(r"(?:val_)?(?:roc_)?(?:auc|auroc)(?:_roc)?(?:_\d+)?$", re.IGNORECASE)
 
 
+def _crushing(curves: Curves) -> bool:
+    """Regularisation strong enough to pin a model at no skill: weight decay 1 or more, or dropout 0.8 or more."""
+    return (curves.context.get("weight_decay") or 0) >= 1.0 or (curves.context.get("dropout") or 0) >= 0.8
+
+
 def _train_only(curves: Curves) -> str:
-    """What the run's context says it uses that acts in training only: dropout, input noise (Keras's
-    GaussianNoise, which the callback records); "" when nothing is said."""
-    said = ([f"dropout {curves.context['dropout']:g}"] if curves.context.get("dropout") else []) + \
+    """What the run's context says it uses that acts in training only: dropout of 0.3 or more, input noise
+    (Keras's GaussianNoise, which the callback records); "" when nothing is said."""
+    said = ([f"dropout {curves.context['dropout']:g}"] if (curves.context.get("dropout") or 0) >= 0.3 else []) + \
         (["input noise"] if curves.context.get("train_noise") else [])
     return " and ".join(said)
 

@@ -266,9 +266,9 @@ RULES: tuple[Rule, ...] = (
                          "loss): more of it is not the remedy (a fifth trial's MLP at alpha=30, 3e5 times the default, "
                          "was told to raise alpha 10x)", ("alpha", "weight_decay")),
     Rule("decayed_early", "a logged learning rate was cut while the curve still fell, and it crawled after "
-                          "(lr_decayed_early): the schedule, not the model's size, stopped it (a fifth trial's StepLR "
-                          "run, frozen at 82 % of ln 10 by two early cuts, was told to use a larger model)",
-         ("larger_model",), ("lr_restart",)),
+                          "(lr_decayed_early): the schedule may have stopped it as surely as the model's size (a fifth "
+                          "trial's StepLR run, frozen at 82 % of ln 10 by two early cuts, was told to use a larger model)",
+         (), ("lr_up",)),
     Rule("clipped", "gradient clipping: a logged grad_norm capped at its maximum, or context grad_clip",
          ("gradient_clipping",)),
     Rule("has_dropout", "dropout the run's config gives (context dropout above 0): adding it is done",
@@ -329,7 +329,7 @@ RULES: tuple[Rule, ...] = (
 #: the lead remedies ``first`` may add to a finding that lacks them (lr_down to an underfitting run
 #: whose loss spiked: the usual cause of both)
 _ADDED_FOR = {"lr_down": {"underfitting", "not_learning"}, "lr_up": {"not_learning"},
-              "less_regularisation": {"not_learning"}, "lr_restart": {"still_improving", "underfitting", "plateau"},
+              "less_regularisation": {"not_learning"}, "lr_restart": {"still_improving"},
               "tree_regularise": {"overfitting"}, "alpha": {"overfitting"}, "hf_regularise": {"overfitting"},
               "monitor_accuracy": {"overfitting", "good_fit"}, "nonlinear": {"underfitting"},
               "alpha_down": {"underfitting"}}

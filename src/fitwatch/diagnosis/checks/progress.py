@@ -242,10 +242,13 @@ def plateau(ctx: Context, overfit_at: int | None) -> Finding | None:
     if not (hit.size and hit[0] < c.n - max(3, c.n // 4) and overfit_at is None):
         return None
     p = int(hit[0])
-    # "added little" is a claim about the level too: a curve that still lost a quarter of its value after that
-    # point, or validation beside it, gained much (a fifth trial: validation fell 30-55 % after a training loss's
-    # "95 % of its progress", even beside still_improving)
-    if any(x is not None and x.s[p] > 0 and (x.s[p] - x.end) > PLATEAU_LEFT * x.s[p] for x in (c, ctx.cv)):
+    # "added little" is a claim about the level too: the plateau starts where the judged curve (validation, else
+    # training) had under a quarter of its level still to lose (a sixth trial: validation fell 30-55 % after a
+    # training loss's "95 % of its progress"; an attack: a training loss near 0 halving beside a flat validation)
+    x = ctx.cv or c
+    later = np.flatnonzero((x.s[p:] - x.end) <= PLATEAU_LEFT * np.abs(x.s[p:]))
+    p = p + int(later[0]) if later.size else c.n
+    if p >= c.n - max(3, c.n // 4):
         return None
     Ek = ctx.Ek
     return Finding(
