@@ -309,7 +309,8 @@ def _judged(L, V, mL, mV, n: int, epochs, notes: list):
     Lf = L[:n] if L is not None else None
     Vf = V[:n] if V is not None else None
     have = [None if a is None else (~np.isnan(a) if m is None else ~m[:n]) for a, m in ((Lf, mL), (Vf, mV))]
-    at = epochs[:n][have[0]] if have[0] is not None and have[0].sum() >= 2 else None
+    at = epochs[:n][have[0]] if have[0] is not None and have[1] is not None and have[0].sum() >= 2 \
+        and (have[1] & ~have[0]).any() else None  # (a validation epoch without a training value)
     step = float(np.median(np.diff(at))) if at is not None else 0.0  # within the training loss's range, by a step
     inside = None if at is None or have[1] is None else \
         have[1] & (epochs[:n] >= at[0] - step) & (epochs[:n] <= at[-1] + step)
