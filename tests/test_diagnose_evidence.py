@@ -665,3 +665,21 @@ def test_the_attack_on_the_sixth_trials_fixes_stays_fixed():
     val = [2.25, 1.25, 0.70, 0.45, 0.33, 0.27, 0.24, 0.225, 0.218, 0.215] + [0.214, 0.216, 0.213, 0.215] * 7 + [0.214, 0.214]
     d = fitwatch.diagnose({"loss": head + np.linspace(0.020, 0.010, 30).tolist(), "val_loss": val})
     assert "plateau" in [f.code for f in d.findings], d
+
+
+def test_the_last_attack_on_this_stops_fixes_stays_fixed():
+    """A third attack: a validation with a high floor reached at epoch 30 plateaued "from epoch 11", in the
+    training loss's name; a 4-epoch run falling 40 % an epoch lost its leak warning at validation 0.62 of
+    training; weight_decay=1 at a logged lr of 3e-6 (a rate too small) was told to weaken the decay."""
+    e = np.arange(45)
+    train = (0.9 + 1.4 * np.exp(-e / 1.2)).round(4).tolist()
+    val = (np.where(e < 30, 1.5 - 0.5 * e / 30, 1.0) + 0.003 * np.cos(e * 2.1)).round(4).tolist()
+    p = next(f for f in fitwatch.diagnose({"loss": train, "val_loss": val}).findings if f.code == "plateau")
+    assert p.evidence["epoch"] >= 28 and p.message.startswith("Validation loss"), p
+    short = [2.0, 1.2, 0.72, 0.432]
+    d = fitwatch.diagnose({"loss": short, "val_loss": [0.62 * v for v in short]})
+    assert "val_below_train" in [f.code for f in d.findings], d
+    flat = [2.31, 2.305, 2.30, 2.297, 2.295, 2.293, 2.291, 2.289, 2.288, 2.287, 2.286, 2.285]
+    d = fitwatch.diagnose({"loss": flat, "val_loss": [v + 0.01 for v in flat], "lr": [3e-6] * 12},
+                          context={"weight_decay": 1.0})
+    assert d.findings[0].remedies[0] == CATALOGUE["lr_up"] and "lr_too_low" in [f.code for f in d.findings], d

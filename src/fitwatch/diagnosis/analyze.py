@@ -39,7 +39,8 @@ from fitwatch.diagnosis.findings import Diagnosis, Finding, in_units
 from fitwatch.diagnosis.preflight_causes import with_preflight
 from fitwatch.diagnosis.monitored import (higher_is_better, instead_of_loss, judged_heads, monitored, monitored_keys,
                                           real_validation, relabel, resolve_monitor, training_only_losses)
-from fitwatch.diagnosis.evidence import R2_KEY, decayed_lr, findings_evidence, logged_r2, run_evidence
+from fitwatch.diagnosis.evidence import (LR_KEY, R2_KEY, decayed_lr, findings_evidence, logged_r2, run_evidence,
+                                         series_like)
 from fitwatch.diagnosis.remedies import CATALOGUE, RULES, apply_rules
 from fitwatch.diagnosis.thresholds import DEFAULT, Thresholds
 
@@ -91,12 +92,13 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
                  if monitor.startswith("val_") and not higher_is_better(monitor) else None)
         if early is not None:
             findings.append(early)
-            held_by_schedule(findings)
         p = plateau(ctx, overfit_at=found.onset) if found.code not in ("not_learning", "still_improving") else None
         if p is not None:
             if found.code != "underfitting":  # "cannot fit the training data" is underfitting's to say
                 p.remedies = [r for r in p.remedies if r != CATALOGUE["larger_model"]]
             findings.append(p)
+        if early is not None:
+            held_by_schedule(findings)
     weigh_cut(curves, ctx.span, _lower_key(curves, monitor), findings, ctx.t)  # learned only once the rate was cut
     rate_too_small(curves, ctx.span, found.code, findings)  # a logged rate never above 1e-6
     if curves.inside:  # Run.watch's probes: the causes, right after the verdict
@@ -249,8 +251,12 @@ _AUC = re.compile(r"(?:val_)?(?:roc_)?(?:auc|auroc)(?:_roc)?(?:_\d+)?$", re.IGNO
 
 
 def _crushing(curves: Curves) -> bool:
-    """Regularisation strong enough to pin a model at no skill: weight decay 1 or more, or dropout 0.8 or more."""
-    return (curves.context.get("weight_decay") or 0) >= 1.0 or (curves.context.get("dropout") or 0) >= 0.8
+    """Regularisation strong enough to pin a model at no skill: dropout 0.8 or more, or weight decay 1 or more
+    that a logged learning rate does not make tiny (decoupled decay shrinks by rate x decay a step: at 3e-6 and
+    1, nothing; an attack)."""
+    decay, rate = curves.context.get("weight_decay") or 0, max((float(v.max()) for v in series_like(curves, LR_KEY)
+                                                                if v.size), default=None)
+    return (curves.context.get("dropout") or 0) >= 0.8 or (decay >= 1.0 and (rate is None or rate * decay >= 1e-4))
 
 
 def _train_only(curves: Curves) -> str:

@@ -266,9 +266,9 @@ RULES: tuple[Rule, ...] = (
                          "loss): more of it is not the remedy (a fifth trial's MLP at alpha=30, 3e5 times the default, "
                          "was told to raise alpha 10x)", ("alpha", "weight_decay")),
     Rule("decayed_early", "a logged learning rate was cut while the curve still fell, and it crawled after "
-                          "(lr_decayed_early): the schedule may have stopped it as surely as the model's size (a fifth "
+                          "(lr_decayed_early): the schedule may have stopped it as surely as the model's size (a sixth "
                           "trial's StepLR run, frozen at 82 % of ln 10 by two early cuts, was told to use a larger model)",
-         (), ("lr_up",)),
+         (), ("lr_restart",)),
     Rule("clipped", "gradient clipping: a logged grad_norm capped at its maximum, or context grad_clip",
          ("gradient_clipping",)),
     Rule("has_dropout", "dropout the run's config gives (context dropout above 0): adding it is done",

@@ -163,7 +163,7 @@ def describe(model, params: dict) -> tuple[dict, dict]:
             info["regularisation_recorded"] = True
         if _penalised(model):  # Keras adds its penalty to the loss: an epoch's loss is not the fit's alone
             info["loss_penalty"] = True
-        if any(type(layer).__name__ == "GaussianNoise" and float(getattr(layer, "stddev", 0) or 0) > 0
+        if any(type(layer).__name__ == "GaussianNoise" and float(getattr(layer, "stddev", 0) or 0) >= 0.1
                for layer in _layers(model) or []):
             info["train_noise"] = True  # input noise in training only: validation below training is expected
     info["model_name"] = getattr(model, "name", None)

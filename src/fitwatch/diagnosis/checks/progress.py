@@ -146,7 +146,7 @@ def while_training(findings) -> None:
     """A run still training (``context["in_progress"]``): a curve still improving (or too short to judge) is what
     the epochs to come are for, so no finding tells it to train longer ("Train longer.", "Train for more epochs." in any
     framework's words); the message says the run goes on instead."""
-    more = in_all_words("more_epochs") | in_all_words("more_epochs_short")
+    more = in_all_words("more_epochs") | in_all_words("more_epochs_short") | in_all_words("lr_restart")
     for f in findings:
         f.remedies = [r for r in f.remedies if r not in more]  # (too_few_epochs's too: a sixth trial)
         if f.code == "too_few_epochs":
@@ -245,17 +245,21 @@ def plateau(ctx: Context, overfit_at: int | None) -> Finding | None:
     # "added little" is a claim about the level too: the plateau starts where the judged curve (validation, else
     # training) had under a quarter of its level still to lose (a sixth trial: validation fell 30-55 % after a
     # training loss's "95 % of its progress"; an attack: a training loss near 0 halving beside a flat validation)
-    x = ctx.cv or c
-    later = np.flatnonzero((x.s[p:] - x.end) <= PLATEAU_LEFT * np.abs(x.s[p:]))
+    x = ctx.cv if ctx.cv is not None and ctx.cv.drop > 0 else c
+    done = (x.s[p:] - x.end) <= PLATEAU_LEFT * np.abs(x.s[p:])  # under a quarter of its level left to lose...
+    if x is not c:  # ...and validation's own progress made too (an attack: a high floor reached by epoch 30)
+        done &= x.s[p:] <= x.start - t.plateau_fraction * x.drop
+    later = np.flatnonzero(done)
+    moved = bool(later.size) and later[0] > 0
     p = p + int(later[0]) if later.size else c.n
     if p >= c.n - max(3, c.n // 4):
         return None
-    Ek = ctx.Ek
+    Ek, who = ctx.Ek, x if moved else c  # the curve whose progress the epoch is (training's, or validation's later)
     return Finding(
         "plateau", "info", [Ek(p), ctx.span[1]],
-        {"epoch": Ek(p), "smoothed_level": float(c.s[p]), "smoothed_end": c.end,
-         "share_of_run_after": round(1 - p / c.n, 3)},
-        f"{'Training' if c is cl else 'Validation'} loss had made {100 * t.plateau_fraction:.0f}% of its "
+        {"epoch": Ek(p), "curve": "training" if who is cl else "validation", "smoothed_level": float(who.s[p]),
+         "smoothed_end": who.end, "share_of_run_after": round(1 - p / c.n, 3)},
+        f"{'Training' if who is cl else 'Validation'} loss had made {100 * t.plateau_fraction:.0f}% of its "
         f"progress by epoch {Ek(p)}; the remaining {Ek(c.n - 1) - Ek(p)} epochs added little.",
         remedies_for("plateau", drop=("larger_model",) if fits_training(cl, ctx.acc) else ()))
 

@@ -25,7 +25,7 @@ from fitwatch.diagnosis.checks.chance import at_chance
 from fitwatch.diagnosis.curves import Curves
 from fitwatch.diagnosis.evidence import LR_KEY, tiny_lr
 from fitwatch.diagnosis.findings import Finding
-from fitwatch.diagnosis.remedies import remedies_for
+from fitwatch.diagnosis.remedies import CATALOGUE, remedies_for
 from fitwatch.diagnosis.thresholds import DEFAULT
 
 
@@ -218,8 +218,12 @@ def held_by_schedule(findings: list) -> None:
     """An ``underfitting`` verdict beside ``lr_decayed_early`` does not say the model cannot fit: the rate was cut
     while the curve still fell, and the crawl after the cut may be the schedule's (a fifth trial: StepLR's two
     early cuts froze a digits MLP at 82 % of ln 10, "the model cannot fit the data better as it is")."""
-    if findings and findings[0].code == "underfitting" and any(f.code == "lr_decayed_early" for f in findings):
-        f = findings[0]
-        f.message = f.message.replace(": the model cannot fit the data better as it is.",
-                                      ": the learning rate was cut while it still fell (below), and a schedule that "
-                                      "decays too early holds a loss there as surely as a model too small.")
+    if not any(f.code == "lr_decayed_early" for f in findings):
+        return
+    if findings[0].code == "underfitting":
+        findings[0].message = findings[0].message.replace(
+            ": the model cannot fit the data better as it is.", ": the learning rate was cut while it still fell "
+            "(below), and a schedule that decays too early holds a loss there as surely as a model too small.")
+    for f in findings:  # decay later (stretch the schedule) first, beside a larger model (an attack: 3 units)
+        if f.code in ("underfitting", "plateau") and CATALOGUE["lr_restart"] not in f.remedies:
+            f.remedies = [CATALOGUE["lr_restart"], *f.remedies]
