@@ -39,8 +39,7 @@ from fitwatch.diagnosis.findings import Diagnosis, Finding, in_units
 from fitwatch.diagnosis.preflight_causes import with_preflight
 from fitwatch.diagnosis.monitored import (higher_is_better, instead_of_loss, judged_heads, monitored, monitored_keys,
                                           real_validation, relabel, resolve_monitor, training_only_losses)
-from fitwatch.diagnosis.evidence import (LR_KEY, R2_KEY, decayed_lr, findings_evidence, logged_r2, run_evidence,
-                                         series_like)
+from fitwatch.diagnosis.evidence import R2_KEY, decayed_lr, findings_evidence, logged_r2, lr_peak, run_evidence
 from fitwatch.diagnosis.remedies import CATALOGUE, RULES, apply_rules
 from fitwatch.diagnosis.thresholds import DEFAULT, Thresholds
 
@@ -254,8 +253,7 @@ def _crushing(curves: Curves) -> bool:
     """Regularisation strong enough to pin a model at no skill: dropout 0.8 or more, or weight decay 1 or more
     that a logged learning rate does not make tiny (decoupled decay shrinks by rate x decay a step: at 3e-6 and
     1, nothing; an attack)."""
-    decay, rate = curves.context.get("weight_decay") or 0, max((float(v.max()) for v in series_like(curves, LR_KEY)
-                                                                if v.size), default=None)
+    decay, rate = curves.context.get("weight_decay") or 0, lr_peak(curves)
     return (curves.context.get("dropout") or 0) >= 0.8 or (decay >= 1.0 and (rate is None or rate * decay >= 1e-4))
 
 
@@ -320,9 +318,10 @@ def _judged(L, V, mL, mV, n: int, epochs, notes: list):
     step = float(np.median(np.diff(at))) if at is not None else 0.0  # within the training loss's range, by a step
     inside = None if at is None or have[1] is None else \
         have[1] & (epochs[:n] >= at[0] - step) & (epochs[:n] <= at[-1] + step)
-    if inside is not None and (have[0].sum() < 0.5 * have[1].sum() or (inside & ~have[0]).sum() > 0.25 * inside.sum()):
+    rare = inside is not None and have[0].sum() < 0.5 * have[1].sum()  # training logged less often than validation
+    if inside is not None and (rare or (inside & ~have[0]).sum() > 0.25 * inside.sum()):
         known = Lf[have[0]]  # (validation past the training loss's range is not judged against it held flat)
-        idx = np.flatnonzero(have[1] if have[0].sum() < 0.5 * have[1].sum() else inside)
+        idx = np.flatnonzero(have[1] if rare else inside)
         notes.append(f"loss logged at {int(have[0].sum())} of the {idx.size} epochs with a validation value: "
                      f"interpolated between them (the nearest value beyond them)")
         return idx, np.interp(epochs[:n][idx], at, known), Vf[idx], None

@@ -90,6 +90,12 @@ def decayed_lr(curves: Curves) -> tuple[float, float] | None:
 TINY_LR = 1e-6
 
 
+def lr_peak(curves: Curves) -> float | None:
+    """The largest value of the run's logged learning rates (every series named like one), or None when none
+    is logged."""
+    return max((float(v.max()) for v in series_like(curves, LR_KEY) if v.size), default=None)
+
+
 def tiny_lr(curves: Curves) -> float | None:
     """The peak of a logged learning rate when it is below :data:`TINY_LR` (a Trainer at learning_rate=1e-7:
     validation identical to 6 digits for 10 epochs, told to check its data and its optimizer calls, never
@@ -99,8 +105,8 @@ def tiny_lr(curves: Curves) -> float | None:
         >>> tiny_lr(Curves(np.arange(3), {"loss": [0.6932, 0.6932, 0.6933], "lr": [1e-7, 1e-7, 1e-7]}))
         1e-07
     """
-    peaks = [float(v.max()) for v in series_like(curves, LR_KEY) if v.size]
-    return max(peaks) if peaks and 0 < max(peaks) < TINY_LR else None
+    peak = lr_peak(curves)
+    return peak if peak is not None and 0 < peak < TINY_LR else None
 
 
 def clipped(curves: Curves) -> bool:

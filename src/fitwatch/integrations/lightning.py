@@ -63,7 +63,7 @@ class Logger(pl.loggers.Logger):
     stored ones. Only rank 0 writes (``rank_zero_only``, as Lightning's loggers).
 
     The run's config is ``{"max_epochs", "optimizer", "learning_rate"}``, the regularisation the fit
-    already uses (``dropout``: the largest ``nn.Dropout`` rate; ``weight_decay``: the optimizer's;
+    already uses (``dropout``: the largest ``nn.Dropout`` rate; ``weight_decay``: the largest of its optimizers';
     ``grad_clip``: the Trainer's ``gradient_clip_val``), which the diagnosis then does not prescribe
     again, the hyperparameters Lightning hands the logger (``save_hyperparameters()``; made JSON-safe), then ``config`` (whose values win).
 
