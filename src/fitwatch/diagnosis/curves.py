@@ -150,8 +150,8 @@ def run_context(config: dict) -> dict:
                 raise ValueError(f"classes must be an integer >= 2, got {v!r}")
         elif k in ("data", "model", "framework"):
             v = str(v).lower()
-        elif k in ("regularisation_recorded", "loss_penalty", "train_noise"):  # all it uses is in dropout and weight_decay;
-            if v is not True:  # the loss holds a regularisation penalty (Keras adds it: its start says nothing)
+        elif k in ("regularisation_recorded", "loss_penalty", "train_noise"):  # flags an integration sets (docs/
+            if v is not True:  # diagnosis.md, "What the run says about itself"): only True counts
                 continue
         elif k in ("dropout", "weight_decay"):  # regularisation the run already uses: a positive number
             if not (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0):
@@ -167,7 +167,7 @@ def _framework_context(info: dict) -> dict:
     ``linear`` for the SGD estimators, Perceptron and PassiveAggressive), the data (``text``), the
     number of classes of a Trainer's classification head (``classes``), the dropout and weight decay of a
     model ``Run.watch`` saw (``dropout``, ``weight_decay``), and what the Keras callback saw: every regulariser
-    (``regularisation_recorded``: none then means none), one whose penalty is in the loss (``loss_penalty``)."""
+    (``regularisation_recorded``), a penalty in the loss (``loss_penalty``), input noise (``train_noise``)."""
     out = {}
     framework = info.get("framework")
     if isinstance(framework, str):
@@ -188,7 +188,7 @@ def _framework_context(info: dict) -> dict:
     probes = info.get("probes")  # Run.watch(model)'s view of one model: its dropout, its optimizer's weight decay
     if isinstance(probes, dict):
         out.update(run_context(_watched_regularisation(probes)))
-    # the Keras callback saw every regulariser (none means none); the model has one, whose penalty is in the loss
+    # what the Keras callback saw: every regulariser (none means none), a penalty in the loss, input noise
     out.update({k: True for k in ("regularisation_recorded", "loss_penalty", "train_noise") if info.get(k) is True})
     return out
 
