@@ -269,6 +269,23 @@ def test_context_is_checked_with_an_error_that_names_the_fix():
         fitwatch.diagnose(_plateau(), baseline=-1)
     with pytest.raises(ValueError, match="classes must be an integer >= 2"):
         fitwatch.diagnose(_plateau(), context={"classes": 1.5})
+    with pytest.raises(ValueError, match=r"unknown context key\(s\) 'clases'; use any of baseline, classes"):
+        fitwatch.diagnose(_plateau(), context={"clases": 10})  # a misspelt key is not evidence silently lost
+
+
+def test_context_says_a_run_is_in_progress_and_names_its_loss():
+    """The last stops' list: diagnose(context={"in_progress": True}) and {"loss_metric": ...}, both documented,
+    were dropped on the way in (only a recorded run's status and a booster's info gave them)."""
+    falling = {"loss": [2.3, 1.9, 1.6, 1.4, 1.2, 1.05, 0.9, 0.8], "val_loss": [2.2, 1.9, 1.65, 1.45, 1.3, 1.15, 1.0, 0.9]}
+    done, running = fitwatch.diagnose(falling), fitwatch.diagnose(falling, context={"in_progress": True})
+    assert done.verdict == running.verdict == "still_improving"
+    assert CATALOGUE["more_epochs"] in _all_remedies(done) and CATALOGUE["more_epochs"] not in _all_remedies(running)
+    assert "still training" in running.findings[0].message
+    stuck = {"loss": [1.6124, 1.6116, 1.6139, 1.6123, 1.6104, 1.6131, 1.6159, 1.6148, 1.6099, 1.6082],
+             "val_loss": [1.6091, 1.6121, 1.6081, 1.6101, 1.6112, 1.6096, 1.6079, 1.6076, 1.6085, 1.6098]}  # ln 5, or an MSE
+    assert "ln(5)" in " ".join(f.message for f in fitwatch.diagnose(stuck).findings)
+    named = fitwatch.diagnose(stuck, context={"loss_metric": "MSE"})
+    assert "ln(5)" not in " ".join(f.message for f in named.findings), named
 
 
 def test_remedies_in_the_words_of_the_framework():

@@ -34,7 +34,7 @@ from fitwatch.diagnosis.checks.short import too_few_epochs, too_short_to_settle
 from fitwatch.diagnosis.checks.schedule import (held_by_schedule, lr_decayed_early, lr_raised, rate_too_small,
                                                weigh_cut)
 from fitwatch.diagnosis.checks.validation import validation_signs
-from fitwatch.diagnosis.curves import Curves, ordinal, run_context
+from fitwatch.diagnosis.curves import CONTEXT_KEYS, Curves, ordinal, run_context
 from fitwatch.diagnosis.findings import Diagnosis, Finding, in_units
 from fitwatch.diagnosis.preflight_causes import with_preflight
 from fitwatch.diagnosis.monitored import (higher_is_better, instead_of_loss, judged_heads, monitored, monitored_keys,
@@ -425,12 +425,16 @@ def diagnose(source, *, monitor: str = "val_loss", thresholds: Thresholds | None
             ``config={"baseline": ...}`` gives it too.
         context: what else the run is, as evidence: ``{"data": "tabular"}`` (no image
             augmentation is suggested), ``{"classes": 10}``, ``{"scheduler": "cosine"}``,
-            ``{"grad_clip": 1.0}``, ``{"dropout": 0.5}``, ``{"weight_decay": 1e-4}`` (none is suggested again). A recorded run's ``config``
-            keys of the same names give them too.
+            ``{"grad_clip": 1.0}``, ``{"dropout": 0.5}``, ``{"weight_decay": 1e-4}`` (none is suggested
+            again), ``{"loss_metric": "rmse"}`` (no ln k), ``{"in_progress": True}`` (not told to train
+            longer): ``CONTEXT_KEYS``. A recorded run's ``config`` gives them too, its status ``in_progress``.
 
     Returns:
         A :class:`Diagnosis`. For a source holding several runs, the last run's diagnosis with
         all of them in ``.runs``.
+
+    Raises:
+        ValueError: a ``context`` key not in ``CONTEXT_KEYS`` (the message lists them), or a bad value.
 
     Example:
         >>> import fitwatch
@@ -441,6 +445,8 @@ def diagnose(source, *, monitor: str = "val_loss", thresholds: Thresholds | None
     """
     from fitwatch.diagnosis.readers import read_curves
 
+    if unknown := sorted(set(context or {}) - set(CONTEXT_KEYS), key=str):  # a misspelt key: evidence lost
+        raise ValueError(f"unknown context key(s) {', '.join(map(repr, unknown))}; use any of {', '.join(CONTEXT_KEYS)}")
     given = run_context({**(context or {}), **({"baseline": baseline} if baseline is not None else {})})
     results = []
     for c in read_curves(source, dir=dir):

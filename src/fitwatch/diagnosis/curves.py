@@ -124,7 +124,7 @@ def canonical_name(raw: str) -> str | None:
 
 #: what a run may say about itself (its ``config``), read by the diagnosis as evidence
 CONTEXT_KEYS = ("baseline", "classes", "data", "model", "framework", "scheduler", "grad_clip", "dropout", "weight_decay",
-                "regularisation_recorded", "loss_penalty", "train_noise")
+                "regularisation_recorded", "loss_penalty", "train_noise", "loss_metric", "in_progress")
 
 
 def run_context(config: dict) -> dict:
@@ -148,9 +148,9 @@ def run_context(config: dict) -> dict:
         elif k == "classes":
             if not (isinstance(v, int) and not isinstance(v, bool) and v >= 2):
                 raise ValueError(f"classes must be an integer >= 2, got {v!r}")
-        elif k in ("data", "model", "framework"):
+        elif k in ("data", "model", "framework", "loss_metric"):
             v = str(v).lower()
-        elif k in ("regularisation_recorded", "loss_penalty", "train_noise"):  # flags an integration sets (docs/
+        elif k in ("regularisation_recorded", "loss_penalty", "train_noise", "in_progress"):  # flags an integration sets (docs/
             if v is not True:  # diagnosis.md, "What the run says about itself"): only True counts
                 continue
         elif k in ("dropout", "weight_decay"):  # regularisation the run already uses: a positive number
@@ -336,8 +336,8 @@ class Curves:
             context = {}
             notes.append(f"the run's config was not used as evidence: {e}")
         context = {**_preflight_context(info.get("preflight")), **_framework_context(info), **context}  # the config's win
-        if status == "running":
-            context["in_progress"] = True  # a verdict on the epochs so far: not told to train longer
+        context.pop("in_progress", None)  # the run's status says it (a verdict on the epochs so far), not its config
+        context.update({"in_progress": True} if status == "running" else {})
         return cls(epochs=epochs, series=series, name=data.name, source=f"run:{data.name}",
                    stop=stop if isinstance(stop, dict) else None, missing=missing, notes=notes,
                    context=context, inside=Inside.from_run(data),
