@@ -1566,6 +1566,30 @@ def test_tensorboard_training_per_step_beside_validation_per_epoch_at_the_global
     assert not any("steps read as epochs" in n for n in run.notes)
 
 
+def test_tensorboard_validation_at_the_next_epochs_first_step_closes_the_epoch_before_it(tmp_path):
+    """A loop that logs, then counts (``add_scalar(.., step); step += 1``) puts each validation at the
+    global step of the next epoch's first batch. A sixth trial's epochs were read one batch off: each
+    epoch's mean took the next epoch's first batch (the first epoch both). Every epoch now holds its own
+    batches, whichever way the loop counts; so does a loop that logs every 5th batch."""
+    pytest.importorskip("tensorboard")
+    from torch.utils.tensorboard import SummaryWriter
+
+    for every in (1, 5):
+        w = SummaryWriter(str(tmp_path / f"every{every}"))
+        step, per_epoch = 0, 20
+        for e in range(5):
+            for b in range(per_epoch):
+                if b % every == 0:
+                    w.add_scalar("Loss/train", 10.0 ** -e + (0.2 if b % (2 * every) else -0.2), step)
+                step += 1
+            w.add_scalar("Loss/val", 1.1 * 10.0 ** -e, step)
+        w.close()
+        (run,) = read_curves(tmp_path / f"every{every}")
+        assert run.epochs.tolist() == [0, 1, 2, 3, 4]
+        assert run.series["loss"] == pytest.approx([10.0 ** -e for e in range(5)]), every
+        assert run.series["val_loss"] == pytest.approx([1.1 * 10.0 ** -e for e in range(5)])
+
+
 def test_lightning_validate_or_test_after_fit_is_not_an_epoch(tmp_path):
     """``trainer.validate()``/``trainer.test()`` after ``fit`` logs at the epoch after the last one
     trained, with no training value: two real metrics.csv files were read as one epoch more, whose

@@ -186,10 +186,12 @@ def _by_validation(series: dict, notes: list) -> dict:
     if len(marks) < 2 or not dense:
         return series
     edges = np.asarray(marks, dtype=np.float64)
+    side = _window_side(edges, np.asarray(sorted(series[dense[0]]), dtype=np.float64))
     windows = {}
     for k in series:
         steps = sorted(series[k])
-        at = np.searchsorted(edges, np.asarray(steps, dtype=np.float64), side="left")  # the window (edges[i-1], edges[i]]
+        at = np.searchsorted(edges, np.asarray(steps, dtype=np.float64),  # (edges[i-1], edges[i]], or [..)
+                             side="left" if k in val else side)  # a validation is its own window's
         inside = int((at < len(marks)).sum())
         if k in dense and (len(np.unique(at[at < len(marks)])) < len(marks) or inside < 3 * len(marks)
                            or len(steps) - inside > inside / len(marks)):
@@ -210,6 +212,25 @@ def _by_validation(series: dict, notes: list) -> dict:
                  f"validations (every {int(np.median(every))} steps): one point per validation, each the mean "
                  f"since the one before" + (f"; {left} steps after the last validation left out" if left else ""))
     return out
+
+
+def _window_side(edges: np.ndarray, steps: np.ndarray) -> str:
+    """Whether a validation at global step ``s`` closes the window of training steps up to ``s``
+    (``"left"``: a loop that counts the step before logging it, ``step += 1; add_scalar(.., step)``)
+    or before it (``"right"``: one that logs, then counts, so that the validation's step is the next
+    epoch's first batch's): the side under which the first window holds as many training values as
+    the others, where the other side puts one more in it (the sixth trial's epoch boundaries were one
+    batch off). Example:
+        >>> _window_side(np.array([3., 6., 9.]), np.arange(9.)), _window_side(np.array([3., 6., 9.]), np.arange(1., 10.))
+        ('right', 'left')
+    """
+    def sizes(side):
+        at = np.searchsorted(edges, steps, side=side)
+        return np.bincount(at[at < len(edges)], minlength=len(edges))
+    left, right = sizes("left"), sizes("right")  # the last window may be cut short: the middle ones are the yardstick
+    if len(edges) >= 3 and left[0] == np.median(left[1:-1]) + 1 and right[0] == np.median(right[1:-1]):
+        return "right"
+    return "left"
 
 
 def _runs_of(series: dict, run_dir: Path, paired: list | None, name: str) -> list[tuple]:
