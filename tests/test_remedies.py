@@ -102,11 +102,15 @@ def _overfit():
     return {"loss": loss, "val_loss": val}
 
 
-def _overconfident(rises: bool):
+def _overconfident(rises: bool, recall_falls: bool | None = None):
     """The clear overfit, its validation accuracy rising to the end (0.67 at the lowest loss, 0.91 at
-    the end: the loss rises from over-confidence on the errors) or flat after the lowest loss."""
+    the end: the loss rises from over-confidence on the errors) or flat after the lowest loss; with
+    ``recall_falls``, a validation recall logged beside it that falls from 0.70 at the lowest loss to
+    0.45 (or stays at 0.70)."""
     acc = 0.5 + 0.015 * e
-    return {**_overfit(), "val_accuracy": (acc if rises else np.minimum(acc, 0.68)).tolist()}
+    recall = {} if recall_falls is None else {
+        "val_recall": np.concatenate([np.linspace(0.3, 0.7, 12), np.linspace(0.7, 0.45 if recall_falls else 0.7, N - 12)])}
+    return {**_overfit(), "val_accuracy": (acc if rises else np.minimum(acc, 0.68)).tolist(), **recall}
 
 
 def _memorised():
@@ -198,6 +202,9 @@ CASES = {
                       lambda: fitwatch.diagnose(_settled_high())),
     "accuracy_rose_since_best": (lambda: fitwatch.diagnose(_overconfident(rises=True)),
                                  lambda: fitwatch.diagnose(_overconfident(rises=False))),
+    # a sixth trial: an imbalanced run's accuracy rose as its minority recall fell, and it was told to monitor the accuracy
+    "score_fell_since_best": (lambda: fitwatch.diagnose(_overconfident(rises=True, recall_falls=True)),
+                              lambda: fitwatch.diagnose(_overconfident(rises=True, recall_falls=False))),
     "collapsed": (lambda: fitwatch.diagnose(_collapsed()),
                   lambda: fitwatch.diagnose(_collapsed(accuracy=False))),
     "best_is_last": (lambda: fitwatch.diagnose(_improving_to_the_end()),

@@ -26,14 +26,14 @@ from fitwatch.diagnosis.checks.context import Context, CurveStats, window
 from fitwatch.diagnosis.checks.early_stop import add_early_stop, stop_record
 from fitwatch.diagnosis.checks.fit import settled
 from fitwatch.diagnosis.checks.instability import early_jump, diverged, first_nonfinite, nan_detected, unstable
-from fitwatch.diagnosis.checks.chance import accuracy_rose, at_chance, no_skill_level
+from fitwatch.diagnosis.checks.chance import at_chance, no_skill_level, ranks
 from fitwatch.diagnosis.checks.learning import gained_nothing, not_learning
 from fitwatch.diagnosis.checks.overfitting import overfitting
 from fitwatch.diagnosis.checks.progress import fits_training, plateau, still_improving, while_training
 from fitwatch.diagnosis.checks.short import too_few_epochs, too_short_to_settle
 from fitwatch.diagnosis.checks.schedule import (held_by_schedule, lr_decayed_early, lr_raised, rate_too_small,
                                                weigh_cut)
-from fitwatch.diagnosis.checks.validation import validation_signs
+from fitwatch.diagnosis.checks.validation import val_scores, validation_signs
 from fitwatch.diagnosis.curves import CONTEXT_KEYS, Curves, ordinal, run_context
 from fitwatch.diagnosis.findings import Diagnosis, Finding, in_units
 from fitwatch.diagnosis.preflight_causes import with_preflight
@@ -231,7 +231,8 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
                    r2=logged_r2(curves, idx) if on_loss or R2_KEY.fullmatch(monitor.lower()) else None,
                    r2_judged=not on_loss and bool(R2_KEY.fullmatch(monitor.lower())), train_only=_train_only(curves),
                    chance=_one_class_count(at_chance(cl and cl.y, acc, t, stated), at_chance(cv and cv.y, vacc, t, stated)),
-                   ranks=_ranks(curves, idx, t) if on_loss else None, lr_decayed=decayed_lr(curves),
+                   ranks=ranks(curves.series, idx, t) if on_loss else None, lr_decayed=decayed_lr(curves),
+                   scores=val_scores(curves.series, idx) if on_loss else {},
                    other_train=curves.series["loss"][idx] if L is None and other else None)
 
 
@@ -243,10 +244,6 @@ def _one_class_count(train: float | None, val: float | None) -> dict[str, float]
     if train is not None and val is not None:
         train = val
     return {k: v for k, v in (("loss", train), ("val_loss", val)) if v is not None}
-
-
-#: a ranking metric: ROC AUC by its usual names (Keras's auc, Lightning's auroc, roc_auc)
-_AUC = re.compile(r"(?:val_)?(?:roc_)?(?:auc|auroc)(?:_roc)?(?:_\d+)?$", re.IGNORECASE)
 
 
 def _crushing(curves: Curves) -> bool:
@@ -263,11 +260,6 @@ def _train_only(curves: Curves) -> str:
     said = ([f"dropout {curves.context['dropout']:g}"] if (curves.context.get("dropout") or 0) >= 0.3 else []) + \
         (["input noise"] if curves.context.get("train_noise") else [])
     return " and ".join(said)
-
-
-def _ranks(curves: Curves, idx: np.ndarray, t: Thresholds) -> str | None:
-    """The name of a logged AUC that rose on the judged epochs as an accuracy that learned does, or None."""
-    return next((k for k, v in curves.series.items() if _AUC.match(k) and accuracy_rose(v[idx], t)), None)
 
 
 def _present(curves: Curves, monitor: str, L, V, notes: list):

@@ -228,12 +228,15 @@ def sits_above_chance(train: np.ndarray | None, acc: np.ndarray | None, acc_high
 
 def findings_evidence(findings) -> set[str]:
     """The evidence keys that this diagnosis's own findings give: ``accuracy_rose_since_best`` (over-confidence
-    whose accuracy rose since the lowest loss), ``learned_after_cut`` (lr_too_high from a cut the loss waited
+    whose accuracy rose since the lowest loss), ``score_fell_since_best`` (over-confidence beside a recall, F1 or AUC
+    that fell since it), ``learned_after_cut`` (lr_too_high from a cut the loss waited
     for), ``decayed_early`` (lr_decayed_early), ``collapsed`` (not_learning whose accuracy fell back to chance)."""
     out = set()
     for f in findings:
         if f.code == "overconfident" and f.evidence.get("accuracy_rose_since_best"):
             out.add("accuracy_rose_since_best")
+        elif f.code == "overconfident" and f.evidence.get("score_fell_since_best"):
+            out.add("score_fell_since_best")
         elif f.code == "lr_too_high" and "loss_before_cut" in f.evidence:
             out.add("learned_after_cut")
         elif f.code == "lr_decayed_early":

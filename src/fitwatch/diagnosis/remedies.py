@@ -309,6 +309,10 @@ RULES: tuple[Rule, ...] = (
                                      "lowest validation loss, while that loss rose: over-confidence on the errors, not "
                                      "a worse model; the lowest-loss epoch is not the one to keep",
          ("early_stopping", "restore_best"), ("monitor_accuracy",)),
+    Rule("score_fell_since_best", "beside a validation loss rising while the accuracy holds or rises, a validation "
+                                  "score the run logs (recall, F1, AUC...) ends 0.05 or more below its value at the "
+                                  "lowest loss: the accuracy is no guide to the epoch to keep",
+         ("monitor_accuracy",)),
     Rule("transformers", "a Hugging Face Trainer run (its callback or trainer_state.json): regularised through "
                          "TrainingArguments and the model's config, not Keras layers",
          ("weight_decay", "dropout", "batch_norm", "init", "relu"), ("hf_regularise",)),

@@ -8,6 +8,7 @@ Thresholds (:mod:`fitwatch.diagnosis.thresholds`): ``no_skill_margin``, ``chance
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -265,3 +266,17 @@ def one_class_message(share: float, with_training: bool, start: float, low: floa
                 f"yet the loss fell from {start:.4g} to {low:.4g}, below the {prior:.4g} that predicting the class "
                 f"prior gives: check that the accuracy is computed on the model's predictions and the right labels, "
                 f"and that the loss is the one for these labels."))
+
+
+#: a ranking metric: ROC AUC by its usual names (Keras's auc, Lightning's auroc, roc_auc)
+_AUC = re.compile(r"(?:val_)?(?:roc_)?(?:auc|auroc)(?:_roc)?(?:_\d+)?$", re.IGNORECASE)
+
+
+def ranks(series: dict, idx: np.ndarray, t) -> str | None:
+    """The name of a logged AUC that rose on the judged epochs ``idx`` as an accuracy that learned does, or
+    None: the model learned to rank, whatever a frozen accuracy says. Example:
+        >>> from fitwatch.diagnosis.thresholds import DEFAULT
+        >>> ranks({"val_auc": np.linspace(0.5, 0.8, 10), "val_accuracy": np.full(10, 0.9)}, np.arange(10), DEFAULT)
+        'val_auc'
+    """
+    return next((k for k, v in series.items() if _AUC.match(k) and accuracy_rose(v[idx], t)), None)

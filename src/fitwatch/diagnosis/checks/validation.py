@@ -11,6 +11,7 @@ all need both curves and ``min_epochs``.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -201,7 +202,14 @@ def overconfident(ctx: Context) -> Finding | None:
            f"accuracy {'rose' if a_end - a_m >= _ROSE else 'held'} ({a_m:.3f} around epoch {Ek(m)} -> {a_end:.3f} "
            f"over the last 3): the model grows over-confident on the examples it gets wrong.")
     b = ctx.best if ctx.best is not None else m
-    if a_end - float(va[b]) >= ctx.t.learn_acc_rise:  # the lowest loss is not the best model
+    fell = _score_fell(ctx, b)
+    if fell is not None:  # the accuracy's rise is no better model by a score the run chose to log
+        key, at_b, end = fell
+        ev.update(score_fell_since_best=key, max_score_around_best_epoch=at_b, mean_score_last_3=end)
+        msg += (f" But {key} fell from {at_b:.3f} around the lowest validation loss (epoch {Ek(b)}) to {end:.3f} over the "
+                f"last 3: the accuracy's rise is no better model by that measure (an imbalanced task's accuracy rises "
+                f"as the model favours its majority class); choose the epoch to keep by the metric you care about.")
+    elif a_end - float(va[b]) >= ctx.t.learn_acc_rise:  # the lowest loss is not the best model
         top = b + int(np.argmax(va[b:]))  # the best since (before it: a model still learning, or one class)
         ev.update(accuracy_rose_since_best=True, val_accuracy_at_best_epoch=float(va[b]),
                   best_val_accuracy=float(va[top]), best_val_accuracy_epoch=Ek(top))
@@ -213,3 +221,29 @@ def overconfident(ctx: Context) -> Finding | None:
 
 #: an accuracy that ends this much (absolute) above its value at validation's smoothed minimum "rose"
 _ROSE = 0.01
+#: a validation score (recall, F1, AUC...) that ends this much below its value at the best epoch "fell": half of
+#: ``learn_acc_rise``, the rise that makes an accuracy's story count (points for a score in percent)
+SCORE_FELL = 0.05
+#: the scores that count beside an accuracy: higher is better, and not the accuracy itself nor an R²
+_SCORE = re.compile(r"^val_.*(auc|f1|fbeta|precision|recall|sensitivity|specificity|iou|dice|map|mcc|kappa|"
+                    r"balanced)", re.IGNORECASE)
+
+
+def val_scores(series: dict, idx: np.ndarray) -> dict:
+    """The validation scores other than the accuracy (:data:`_SCORE`) on the judged epochs ``idx``. Example:
+        >>> sorted(val_scores({"val_recall": np.ones(4), "val_accuracy": np.ones(4), "recall": np.ones(4)}, np.arange(4)))
+        ['val_recall']
+    """
+    return {k: np.asarray(v, dtype=np.float64)[idx] for k, v in series.items() if _SCORE.match(k)}
+
+
+def _score_fell(ctx: Context, b: int) -> tuple[str, float, float] | None:
+    """The first validation score of ``ctx.scores`` whose mean over the last 3 epochs ends :data:`SCORE_FELL`
+    (of its scale) below its best around the best epoch ``b`` (the 3 epochs around it), with both values."""
+    for key, v in ctx.scores.items():
+        if v.size < b + 4 or not np.all(np.isfinite(v[max(0, b - 1):])):
+            continue
+        at_b, end = float(np.max(v[max(0, b - 1): b + 2])), float(mean(v[-3:]))
+        if at_b - end >= SCORE_FELL * (100.0 if np.nanmax(v) > 1.0 else 1.0):
+            return key, at_b, end
+    return None
