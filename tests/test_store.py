@@ -289,3 +289,42 @@ def test_resume_of_a_run_this_process_left_running(store_dir):
     assert again.id == first.id and again.epoch == 1
     again.finish()
     first.finish()
+
+
+CHECKPOINT_THEN_DIE = """
+import os, signal, sys, torch, fitwatch
+path, kill_at = sys.argv[1], int(sys.argv[2])
+model = torch.nn.Linear(1, 1)
+run = fitwatch.Run("ckpt", resume=True)
+start = run.epoch
+if os.path.exists(path):
+    model.load_state_dict(torch.load(path))
+for epoch in run.epochs(6):
+    with torch.no_grad():
+        model.bias.fill_(epoch)  # stands for an epoch of training
+    run.log("val", loss=1.0 / (epoch + 1))
+    run.end_epoch()  # stored before the checkpoint: a kill between the two loses nothing
+    torch.save(model.state_dict(), path)
+    if epoch == kill_at:
+        os.kill(os.getpid(), signal.SIGKILL)  # after the checkpoint, before the loop moves on
+print(start, model.bias.item())
+"""
+
+
+def test_end_epoch_before_a_checkpoint_survives_a_kill_after_it(store_dir, tmp_path):
+    """A sixth trial: a body that saves its own checkpoint and is killed before the loop moves on had that
+    epoch's weights in the checkpoint but not the epoch in the store, and resumed by training it again. With
+    ``run.end_epoch()`` before the checkpoint, the resumed run starts at the next epoch, every value stored once."""
+    import subprocess
+
+    ckpt = str(tmp_path / "model.pt")
+    killed = subprocess.run([sys.executable, "-c", CHECKPOINT_THEN_DIE, ckpt, "2"], env=os.environ.copy(),
+                            capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    resumed = subprocess.run([sys.executable, "-c", CHECKPOINT_THEN_DIE, ckpt, "-1"], env=os.environ.copy(),
+                             capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout.split() == ["3", "5.0"]  # went on at epoch 3, from the checkpoint of epoch 2
+    data = fitwatch.load("ckpt")
+    assert data.epochs.tolist() == [0, 1, 2, 3, 4, 5] and data.status == "finished"
+    assert data.history["val_loss"] == pytest.approx([1.0 / (e + 1) for e in range(6)])
