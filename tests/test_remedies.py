@@ -339,3 +339,11 @@ def test_a_curve_that_names_classes_keeps_the_class_balance_remedy_in_play(name)
     shows = fitwatch.diagnose(_flat_mse())
     assert not any("no class in sight" in n for n in lacks.notes)
     assert any("no class in sight" in n for n in shows.notes), shows.notes
+
+
+def test_underfitting_names_a_noise_floor_the_curves_cannot_tell_from_a_small_model():
+    """A fifth trial: a run on noisy labels settled at the noise's floor, both curves close, and was told
+    only to grow its model. The verdict stands (the curves cannot tell the two apart); the remedies say so too."""
+    d = fitwatch.diagnose(_settled_high())
+    assert d.verdict == "underfitting" and d.findings[0].remedies[-1] == CATALOGUE["noise_floor"]
+    assert d.findings[0].remedies[0] == CATALOGUE["larger_model"]

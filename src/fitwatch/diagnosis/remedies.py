@@ -31,6 +31,9 @@ CATALOGUE: dict[str, str] = {
     "augmentation": "Augment the training data with changes that keep the label (images: flips, crops; any data: "
                     "noise, mixup...) so the model cannot memorise it.",
     "more_data": "Get more (or cleaner) training data; check for label noise.",
+    "noise_floor": "If the labels are noisy or the target is partly unpredictable from the inputs, this may be the "
+                   "best the data allows: a larger model whose training loss falls below this level while "
+                   "validation does not would show it.",
     "smaller_model": "Use a smaller model (fewer layers or units) for this much data.",
     "larger_model": "Use a larger model (more units or layers): this one cannot fit the training data.",
     "more_epochs": "Train for more epochs.",
@@ -183,7 +186,7 @@ VARIANTS: dict[str, dict[str, str]] = {
 DEFAULT_ORDER: dict[str, list[str]] = {
     "overfitting": ["early_stopping", "weight_decay", "dropout", "augmentation", "more_data", "smaller_model"],
     "underfitting": ["larger_model", "more_epochs", "less_regularisation", "lr_up", "normalise_inputs",
-                     "loss_fit"],
+                     "loss_fit", "noise_floor"],
     "still_improving": ["more_epochs", "lr_schedule", "early_stopping"],
     "not_learning": ["lr_up", "check_data", "optimizer_state", "loss_fit", "init", "relu", "normalise_inputs",
                      "class_balance"],
