@@ -32,13 +32,14 @@ MAX_MODEL_CONFIG_BYTES = 64 * 1024
 _MAX_CONFIG_LAYERS = 1000
 
 
-def regularisation(model, optimizer) -> dict:
+def regularisation(model, optimizer, layers: list | None = None) -> dict:
     """The regularisation a Keras fit already uses, as the diagnosis's context keys: ``dropout`` (the
     largest rate of the model's dropout layers), ``weight_decay`` (the optimizer's, else the largest L2
     factor of a layer's ``kernel_regularizer``: ``L2``, ``L1L2``, ``"l2"``) and ``grad_clip`` (its
-    ``clipnorm``, ``global_clipnorm`` or ``clipvalue``); a key only when above 0."""
+    ``clipnorm``, ``global_clipnorm`` or ``clipvalue``); a key only when above 0. ``layers``: the model's,
+    when the caller has listed them already."""
     out = {}
-    layers = _layers(model) or []  # a model that cannot list its layers: nothing said
+    layers = (_layers(model) if layers is None else layers) or []  # a model that cannot list its layers: nothing said
     dropouts = tuple(getattr(keras.layers, n) for n in ("Dropout", "GaussianDropout", "AlphaDropout")
                      if hasattr(keras.layers, n))
     rates = [float(getattr(layer, "rate", 0) or 0) for layer in layers if isinstance(layer, dropouts)]
@@ -69,12 +70,12 @@ def _layers(model) -> list | None:
 _UNSEEN_LAYERS = ("GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization")
 
 
-def _all_seen(model) -> bool:
+def _all_seen(layers: list | None) -> bool:
     """Every regulariser of the model is one :func:`regularisation` records (Dropout layers, an L2
     ``kernel_regularizer``): no L1 or custom regularizer, no bias or activity penalty, no noise layer, no
     loss added by a layer. Only then does a config without dropout or weight_decay mean none (an attack: a
-    Keras model held back by L1 was never told to weaken its regularisation)."""
-    layers = _layers(model)
+    Keras model held back by L1 was never told to weaken its regularisation). ``layers``: the model's
+    (:func:`_layers`), None when it could not list them."""
     if layers is None:
         return False
     for layer in layers:
@@ -91,13 +92,12 @@ def _all_seen(model) -> bool:
 PENALTY_COUNTS = 0.1
 
 
-def _penalised(model) -> bool:
+def _penalised(model, layers: list) -> bool:
     """Keras adds its regularizers' penalty to the loss it reports, so a first epoch far above ln k may be the
     penalty of the initial weights (l2(0.05) on a 256-256-10 MLP: 14.06 at epoch 0, against ln 10 = 2.3), not a
     blow-up: the weight penalty at the start (``model.losses``) is :data:`PENALTY_COUNTS` or more, or an activity
     penalty, whose size the data decides, is there. A negligible l2(1e-6) is not (an attack: it hid a first epoch
-    that blew up)."""
-    layers = _layers(model) or []
+    that blew up). ``layers``: the model's (:func:`_layers`)."""
     if any(type(layer).__name__ == "ActivityRegularization" or getattr(layer, "activity_regularizer", None) is not None
            for layer in layers):
         return True
@@ -158,13 +158,14 @@ def describe(model, params: dict) -> tuple[dict, dict]:
             config["learning_rate"] = float(lr.reshape(()))
         except Exception:
             pass
-        config.update(regularisation(model, inner))
-        if _all_seen(model):  # no dropout or weight_decay in the config then means the fit has none
+        layers = _layers(model)  # listed once: a model of thousands of layers is walked once, not four times
+        config.update(regularisation(model, inner, layers))
+        if _all_seen(layers):  # no dropout or weight_decay in the config then means the fit has none
             info["regularisation_recorded"] = True
-        if _penalised(model):  # Keras adds its penalty to the loss: an epoch's loss is not the fit's alone
+        if _penalised(model, layers or []):  # Keras adds its penalty to the loss: an epoch's loss is not the fit's alone
             info["loss_penalty"] = True
         if any(type(layer).__name__ == "GaussianNoise" and float(getattr(layer, "stddev", 0) or 0) >= 0.1
-               for layer in _layers(model) or []):
+               for layer in layers or []):
             info["train_noise"] = True  # input noise in training only: validation below training is expected
     info["model_name"] = getattr(model, "name", None)
     try:
