@@ -701,3 +701,24 @@ def test_input_noise_in_training_explains_validation_below_training(tmp_path, di
     gauss = keras.Sequential([keras.Input((64,)), keras.layers.GaussianDropout(0.3), keras.layers.Dense(10)])
     gauss.compile(keras.optimizers.Adam(1e-3), "mse")
     assert describe(gauss, {})[0]["dropout"] == pytest.approx(0.3)
+
+
+def test_label_smoothing_is_recorded_and_its_loss_floor_is_no_underfit(tmp_path, digits):
+    """A seventh trial: CategoricalCrossentropy(label_smoothing=0.2) on digits, 99.7 % / 98.9 % right, its loss
+    held near the smoothing's floor (0.87 for 10 classes), was underfitting, told to raise the learning rate. The
+    callback records the smoothing; a classifier right on 90 % of its training data under it fits."""
+    x, y, xv, yv = digits
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(keras.optimizers.Adam(3e-3), keras.losses.CategoricalCrossentropy(label_smoothing=0.2),
+                  metrics=["accuracy"])
+    cb = fitwatch.keras.Callback("smoothed", dir=tmp_path, diagnose="quiet")
+    model.fit(x, keras.utils.to_categorical(y, 10), validation_data=(xv, keras.utils.to_categorical(yv, 10)),
+              epochs=40, batch_size=32, verbose=0, callbacks=[cb])
+    data = fitwatch.load("smoothed", dir=tmp_path)
+    assert data.config["label_smoothing"] == pytest.approx(0.2)
+    assert 0.9 <= data.history["accuracy"][-1] < 0.99 and min(data.history["loss"]) > 0.8, data.history
+    assert cb.run.diagnosis_.verdict == "good_fit", cb.run.diagnosis_
+    unsmoothed = fitwatch.diagnose(data.history)  # the same curves without the context: the loss looks stuck high
+    assert unsmoothed.verdict == "underfitting", unsmoothed

@@ -119,6 +119,9 @@ def test_two_watched_models_regularisation_is_the_runs_context(tmp_path):
     # the Lightning logger's reading: the largest decay among the optimizers, the first without any
     from fitwatch.probes.regularisation import torch_regularisation
     assert torch_regularisation(nn.Sequential(g, d), opts[::-1]) == {"dropout": 0.5, "weight_decay": 0.05}
+    # a loss module the model holds (a LightningModule's criterion): its label smoothing sets the loss's floor
+    held = nn.ModuleDict({"net": g, "criterion": nn.CrossEntropyLoss(label_smoothing=0.1)})
+    assert torch_regularisation(held)["label_smoothing"] == pytest.approx(0.1)
 
 
 def test_watch_records_each_layer_and_activation_on_sampled_steps_and_stores_them(tmp_path):

@@ -178,6 +178,9 @@ CASES = {
                     lambda: fitwatch.diagnose(_overfit(), context={"dropout": 0})),
     "has_weight_decay": (lambda: fitwatch.diagnose(_overfit(), context={"weight_decay": 1e-3}),
                          lambda: fitwatch.diagnose(_overfit())),
+    # a seventh trial: label smoothing recorded by the Keras callback, the Trainer's and the Lightning logger
+    "has_label_smoothing": (lambda: fitwatch.diagnose(_overconfident(rises=False), context={"label_smoothing": 0.1}),
+                            lambda: fitwatch.diagnose(_overconfident(rises=False))),
     # a new user's Lightning run at weight_decay=0.1 that underfit was told to grow its model first
     "regularised": (lambda: fitwatch.diagnose(_settled_high(), context={"weight_decay": 0.1}),
                     lambda: fitwatch.diagnose(_settled_high())),

@@ -129,7 +129,8 @@ def test_bert_run_holds_what_the_trainer_logged_as_the_trainer_state_reader_read
     cb = fitwatch.transformers.Callback("bert", config={"seed": 7, "task": "first token"}, dir=tmp_path,
                                         diagnose="quiet")
     # 4 steps an epoch, a row every 3 steps: rows straddle the epochs; the linear schedule moves lr
-    args = make_args(tmp_path, per_device_train_batch_size=16, logging_steps=3, learning_rate=1e-3)
+    args = make_args(tmp_path, per_device_train_batch_size=16, logging_steps=3, learning_rate=1e-3,
+                     label_smoothing_factor=0.05)
     trainer = train(args, (rows[:64], rows[64:]), [cb], model=bert, compute_metrics=accuracy)
     history = trainer.state.log_history
 
@@ -166,6 +167,7 @@ def test_bert_run_holds_what_the_trainer_logged_as_the_trainer_state_reader_read
     assert run.config["batch_size"] == 16 and run.config["epochs"] == 3 and run.config["optimizer"] == "AdamW"
     assert run.config["model"] == "BertForSequenceClassification" and run.config["model_type"] == "bert"
     assert run.config["grad_clip"] == run.config["max_grad_norm"] == 1.0  # the Trainer's default clipping, as evidence
+    assert run.config["label_smoothing"] == 0.05  # its loss's floor above 0 (a seventh trial's was "underfitting")
     assert run.info["model_config"]["hidden_size"] == 32 and run.info["model_config"]["intermediate_size"] == 37
     assert run.info["params"] == sum(p.numel() for p in bert.parameters())
     assert run.info["training_args"]["logging_steps"] == 3 and run.info["training_args"]["eval_strategy"] == "epoch"

@@ -227,6 +227,7 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
     return Context(t=t, cl=cl, cv=cv, main=main, acc=acc, vacc=vacc, no_skill=no_skill_level(curves, on_loss, (acc, vacc)),
                    span=span, E=E, Ek=Ek, bad=bad, usable=idx.size, best=best, stop=curves.stop,
                    findings=findings, notes=notes, penalty=bool(curves.context.get("loss_penalty")),
+                   smoothing=bool(curves.context.get("label_smoothing")),
                    stated_floor=on_loss and ("baseline" in curves.context or "classes" in curves.context),
                    r2=logged_r2(curves, idx) if on_loss or R2_KEY.fullmatch(monitor.lower()) else None,
                    r2_judged=not on_loss and bool(R2_KEY.fullmatch(monitor.lower())), train_only=_train_only(curves),

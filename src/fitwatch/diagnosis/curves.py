@@ -124,7 +124,7 @@ def canonical_name(raw: str) -> str | None:
 
 #: what a run may say about itself (its ``config``), read by the diagnosis as evidence
 CONTEXT_KEYS = ("baseline", "classes", "data", "model", "framework", "scheduler", "grad_clip", "dropout", "weight_decay",
-                "regularisation_recorded", "loss_penalty", "train_noise", "loss_metric", "in_progress")
+                "label_smoothing", "regularisation_recorded", "loss_penalty", "train_noise", "loss_metric", "in_progress")
 
 
 def run_context(config: dict) -> dict:
@@ -153,7 +153,7 @@ def run_context(config: dict) -> dict:
         elif k in ("regularisation_recorded", "loss_penalty", "train_noise", "in_progress"):  # flags an integration sets (docs/
             if v is not True:  # diagnosis.md, "What the run says about itself"): only True counts
                 continue
-        elif k in ("dropout", "weight_decay"):  # regularisation the run already uses: a positive number
+        elif k in ("dropout", "weight_decay", "label_smoothing"):  # regularisation the run already uses: a positive number
             if not (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0):
                 continue  # 0, False, a schedule's name: nothing said
             v = float(v)
@@ -200,7 +200,7 @@ def _watched_regularisation(probes: dict) -> dict:
         {'dropout': 0.5, 'weight_decay': 0.05}
     """
     metas = [probes] if "layers" in probes else [m for m in probes.values() if isinstance(m, dict)]
-    seen = {k: [m[k] for m in metas if type(m.get(k)) in (int, float)] for k in ("dropout", "weight_decay")}
+    seen = {k: [m[k] for m in metas if type(m.get(k)) in (int, float)] for k in ("dropout", "weight_decay", "label_smoothing")}
     return {k: max(v) for k, v in seen.items() if v}
 
 

@@ -250,7 +250,7 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
                  fits: bool = False, chance: float | None = None) -> set[str]:
     """The evidence keys that hold for a run: ``spiked``, ``started_high`` (with ``chance``, the
     classifier's ln k), ``scheduler``, ``lr_decayed`` (:func:`decayed_lr`), ``clipped``, ``has_dropout``,
-    ``has_weight_decay`` (``context`` dropout, weight_decay), ``regularised`` (either at :data:`STRONG`), ``no_regularisation`` (an
+    ``has_weight_decay``, ``has_label_smoothing`` (``context`` dropout, weight_decay, label_smoothing), ``regularised`` (either at :data:`STRONG`), ``no_regularisation`` (an
     integration saw every regulariser and recorded neither: ``context regularisation_recorded``), ``grad_exploded`` (:func:`exploded_grad`), ``tabular`` (``context data``), ``boosted``
     (``context model='boosting'``: XGBoost, LightGBM, CatBoost; with ``xgboost``, ``lightgbm`` or ``catboost``
     when the context's ``framework`` says which), ``linear`` and ``sklearn_mlp`` (``context model``),
@@ -275,6 +275,8 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
             out.add(f"has_{key}")
             if curves.context[key] >= STRONG[key]:
                 out.add("regularised")
+    if curves.context.get("label_smoothing"):
+        out.add("has_label_smoothing")
     if curves.context.get("regularisation_recorded") and "regularised" not in out:
         out.add("no_regularisation")  # an integration looked and found none: nothing to weaken
     if ("spiked" in out or any("loss" in k and not np.isfinite(v).all() for k, v in curves.series.items())) \

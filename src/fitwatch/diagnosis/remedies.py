@@ -278,6 +278,8 @@ RULES: tuple[Rule, ...] = (
          ("dropout",)),
     Rule("has_weight_decay", "weight decay the run's config gives (context weight_decay above 0): adding L2 "
                              "regularisation is done", ("weight_decay",)),
+    Rule("has_label_smoothing", "label smoothing the run's loss uses (context label_smoothing above 0): adding "
+                                "it is done", ("label_smoothing",)),
     Rule("regularised", "strong dropout or weight decay in the run's config (dropout 0.5 or more, weight decay 0.05 "
                         "or more): an underfitting run weakens it first (a new user's Lightning run at "
                         "weight_decay=0.1 was told to grow the model first)",

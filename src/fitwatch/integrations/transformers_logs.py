@@ -145,7 +145,7 @@ def describe(args, state, model, optimizer, versions: dict) -> tuple[dict, dict]
 
     The config holds the hyperparameters (:data:`CONFIG_ARGS`, the number of epochs, the total batch
     size, the optimizer's and the model's class and model type; ``grad_clip``, the diagnosis's name for
-    ``max_grad_norm`` when above 0); the info the framework's versions,
+    ``max_grad_norm`` when above 0; ``label_smoothing``, its ``label_smoothing_factor``); the info the framework's versions,
     every TrainingArgument (tokens masked, as ``to_dict()`` gives them), the Trainer's plan (epochs,
     steps, logging and evaluation strategies), the model's parameter counts and its config when small.
     """
@@ -159,6 +159,9 @@ def describe(args, state, model, optimizer, versions: dict) -> tuple[dict, dict]
     clip = a.get("max_grad_norm")  # the Trainer clips at 1.0 by default: "clip gradients" is not said again
     if isinstance(clip, (int, float)) and not isinstance(clip, bool) and 0 < clip < float("inf"):
         config["grad_clip"] = float(clip)
+    smooth = a.get("label_smoothing_factor")  # the loss's floor above 0: no doubt, no underfit (a seventh trial)
+    if isinstance(smooth, (int, float)) and not isinstance(smooth, bool) and 0 < smooth < 1:
+        config["label_smoothing"] = float(smooth)
     if optimizer is not None:
         config["optimizer"] = type(getattr(optimizer, "optimizer", optimizer)).__name__  # accelerate wraps it
     info = {"framework": "transformers", **versions, "batch_values": STEP_VALUES, "epoch_values": EPOCH_VALUES,

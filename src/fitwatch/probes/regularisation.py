@@ -21,7 +21,8 @@ __all__ = ["torch_regularisation", "optimizer_weight_decay"]
 def torch_regularisation(model, optimizers=(), grad_clip=None) -> dict:
     """``dropout`` (the largest ``p`` of the model's dropout modules: ``nn.Dropout``, ``Dropout1d/2d/3d``,
     ``AlphaDropout``...), ``weight_decay`` (the largest of its optimizers': :func:`optimizer_weight_decay`) and
-    ``grad_clip`` (as given: Lightning's ``gradient_clip_val``); a key only when above 0.
+    ``grad_clip`` (as given: Lightning's ``gradient_clip_val``) and ``label_smoothing`` (an
+    ``nn.CrossEntropyLoss`` the model holds as a module, a LightningModule's criterion); a key only when above 0.
 
     Args:
         model: a ``torch.nn.Module``.
@@ -41,6 +42,13 @@ def torch_regularisation(model, optimizers=(), grad_clip=None) -> dict:
         rates = []
     if rates and max(rates) > 0:
         out["dropout"] = max(rates)
+    try:  # a loss module held by the model (a LightningModule's self.criterion): its smoothing sets the loss's floor
+        smooth = max((float(getattr(m, "label_smoothing", 0) or 0) for m in model.modules()
+                      if isinstance(m, torch.nn.CrossEntropyLoss)), default=0.0)
+    except Exception:  # noqa: BLE001
+        smooth = 0.0
+    if 0 < smooth < 1:
+        out["label_smoothing"] = smooth
     decay = max((optimizer_weight_decay(o) for o in optimizers), default=0.0)
     if decay > 0:
         out["weight_decay"] = decay

@@ -93,6 +93,8 @@ class Context:
         r2_judged: ``r2`` is the judged curve itself (a fitted MLPRegressor's validation score): no skill is an
             R\u00b2 never above 0 there (one that rose to its ceiling of 0.04 learned what the data holds).
         train_only: what the run says it uses that acts in training only ("dropout 0.5", "input noise"), or "".
+        smoothing: the run trains with label smoothing (context ``label_smoothing``): a loss held above 0 by
+            it, its exp(-loss) no measure of doubt.
         scores: the run's validation scores other than the accuracy (recall, F1, AUC, balanced
             accuracy...) on the judged epochs, by name: what a rise of the accuracy is checked against.
         penalty: the loss holds a regularisation penalty (context ``loss_penalty``: Keras adds an L2
@@ -125,6 +127,7 @@ class Context:
     r2_judged: bool = False
     train_only: str = ""
     scores: dict = field(default_factory=dict)
+    smoothing: bool = False
 
 
 class Verdict(NamedTuple):
