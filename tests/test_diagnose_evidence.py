@@ -683,3 +683,22 @@ def test_the_last_attack_on_this_stops_fixes_stays_fixed():
     d = fitwatch.diagnose({"loss": flat, "val_loss": [v + 0.01 for v in flat], "lr": [3e-6] * 12},
                           context={"weight_decay": 1.0})
     assert d.findings[0].remedies[0] == CATALOGUE["lr_up"] and "lr_too_low" in [f.code for f in d.findings], d
+
+
+def test_equal_accuracies_do_not_turn_dropout_into_a_leak_suspect():
+    """A seventh trial: dropout 0.5, validation loss at 0.62 of training's, was explained by the dropout, until the
+    run also logged its accuracies (0.98 and 0.98), which then gave the leak warning first. Equal accuracies say
+    nothing against dropout; a training accuracy ahead of validation's does (an attack's case), and keeps it."""
+    e = np.arange(30)
+    train = (0.1 + 1.5 * np.exp(-e / 5)).round(4)
+    val = (0.62 * train).round(4).tolist()
+    acc = (0.98 - 0.6 * np.exp(-e / 5)).round(4)
+
+    def below(**more):
+        d = fitwatch.diagnose({"loss": train.tolist(), "val_loss": val, **more}, context={"dropout": 0.5})
+        return next(f for f in d.findings if f.code == "val_below_train")
+
+    for f in (below(), below(accuracy=acc.tolist(), val_accuracy=acc.tolist())):
+        assert "dropout 0.5" in f.message and f.remedies[0] == CATALOGUE["val_below_train_ok"], f
+    ahead = below(accuracy=acc.tolist(), val_accuracy=(acc - 0.05).tolist())
+    assert "dropout 0.5" not in ahead.message and ahead.remedies[0] == CATALOGUE["leakage"], ahead
