@@ -654,3 +654,17 @@ def test_a_regression_that_never_beat_its_stated_baseline_learned_nothing():
     assert remedies(d)[0] == CATALOGUE["check_data"] and CATALOGUE["lr_up"] not in remedies(d)
     assert CATALOGUE["early_stopping"] not in remedies(d)
     assert fitwatch.diagnose({"loss": loss, "val_loss": val}).verdict != "not_learning"  # no level stated: not known
+
+
+def test_a_cascade_of_plateau_cuts_while_validation_still_fell_is_named():
+    """A seventh trial: Keras ReduceLROnPlateau (factor 0.2, patience 0) cut 0.02 at epoch 13 while validation
+    fell 0.06 an epoch, then again at every epoch to 1e-12; from epoch 18 the losses did not move. It was good_fit
+    without a word of the schedule: each cut had another within 3 epochs, and only a cut followed by 3 quiet
+    epochs was read. A cascade is now read as one cut, from its first."""
+    val = [2.113, 1.897, 1.694, 1.501, 1.324, 1.169, 1.038, 0.929, 0.829, 0.760, 0.689, 0.632, 0.583, 0.575, 0.567,
+           0.5654, 0.565, 0.5649] + [0.56491] * 22
+    lr = [0.02] * 13 + [0.004] * 2 + [0.0008 * 0.2 ** k for k in range(25)]
+    d = fitwatch.diagnose({"loss": [v - 0.03 for v in val], "val_loss": val, "lr": lr})
+    f = next((f for f in d.findings if f.code == "lr_decayed_early"), None)
+    assert f is not None and f.evidence["epoch"] == 13 and "more times in the next epochs" in f.message, d
+    assert "patience" in f.remedies[0], f

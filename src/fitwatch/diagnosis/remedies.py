@@ -46,8 +46,9 @@ CATALOGUE: dict[str, str] = {
     "lr_up": "Raise the learning rate (try 3x-10x, or run a learning-rate range test).",
     "lr_down": "Lower the learning rate (try 3x-10x smaller).",
     "lr_schedule": "Use a learning-rate schedule: warm-up, then decay (cosine, step, or ReduceLROnPlateau).",
-    "lr_decay_later": "Decay the learning rate later: step it when progress stalls (ReduceLROnPlateau), or at a "
-                      "later epoch, or spread a cosine or linear decay over the whole run.",
+    "lr_decay_later": "Decay the learning rate later: step it when progress stalls (ReduceLROnPlateau, with the "
+                      "patience to wait out the noise, a small threshold and a min_lr), or at a later epoch, or "
+                      "spread a cosine or linear decay over the whole run.",
     "lr_plateau": "Reduce the learning rate when progress stalls (ReduceLROnPlateau) to squeeze out more.",
     "batch_size_up": "Use a larger batch size (or accumulate gradients) to reduce gradient noise.",
     "gradient_clipping": "Clip gradients (clip_grad_norm_ to 1.0, or clipnorm=1.0 in Keras).",

@@ -92,7 +92,12 @@ def lr_decayed_early(curves: Curves, span, key: str) -> Finding | None:
         return None
     for lr, cuts in _cuts(curves, y.size, DECAY_FACTOR):
         for n, i in enumerate(cuts):
-            end = int(cuts[n + 1]) if n + 1 < cuts.size else y.size - 1
+            if n and cuts[n] - cuts[n - 1] < 3:
+                continue  # in a cascade read from its first cut
+            last = n  # cuts less than 3 epochs apart are one cascade (ReduceLROnPlateau cutting again and again: a
+            while last + 1 < cuts.size and cuts[last + 1] - cuts[last] < 3:  # seventh trial's, 1e-3 -> 1e-20)
+                last += 1
+            end = int(cuts[last + 1]) if last + 1 < cuts.size else y.size - 1
             if i < 4 or end - i < 3 or not np.isfinite(y[i - 4: end + 1]).all() or y[i - 1] <= 0:
                 continue
             # by its best so far, up to the last epoch at the old rate: a cut on a noisy curve's rebound
@@ -102,7 +107,9 @@ def lr_decayed_early(curves: Curves, span, key: str) -> Finding | None:
             if before >= DECAY_STILL_FALLING * y[i - 1] and after <= DECAY_CRAWL * before:
                 return _at_change("lr_decayed_early", curves, lr, i, span,
                                   {"per_epoch_before": float(before), "per_epoch_after": float(after), "curve": key},
-                                  f"was cut {lr[i - 1] / lr[i]:.3g}x", f"while {key} was still falling {before:.4g} an "
+                                  f"was cut {lr[i - 1] / lr[i]:.3g}x" + (f", and {last - n} more time{'s' * (last - n > 1)} "
+                                  f"in the next epochs ({lr[i - 1] / lr[int(cuts[last])]:.3g}x in all)" if last > n else ""),
+                                  f"while {key} was still falling {before:.4g} an "
                                   f"epoch; after it, it fell {after:.4g} an epoch: the decay came before the progress ran out.")
     return None
 
