@@ -668,3 +668,14 @@ def test_a_cascade_of_plateau_cuts_while_validation_still_fell_is_named():
     f = next((f for f in d.findings if f.code == "lr_decayed_early"), None)
     assert f is not None and f.evidence["epoch"] == 13 and "more times in the next epochs" in f.message, d
     assert "patience" in f.remedies[0], f
+
+
+
+def test_an_unstable_verdict_names_the_judged_curve_when_both_jump():
+    """A seventh trial: SGD with momentum 0.99, both curves rough, was "unstable" on "loss ... with 0 jumps of more
+    than 50 % up" under "judged on val_loss", whose validation had jumped +79 % and +77 %."""
+    loss = [1.3781, 0.68352, 0.30567, 0.3123, 1.3056, 1.0438, 0.816, 0.52767, 0.45211, 0.41726, 0.40503, 0.45663, 0.30348, 0.42386, 0.6677, 0.38709, 0.53015, 0.59613, 0.66115, 0.52501, 0.429, 0.38483, 0.38108, 0.336, 0.32065, 0.33818, 0.463, 0.38895, 0.43339, 0.36439]
+    val = [0.49824, 0.50987, 0.46587, 0.52454, 2.0531, 0.65965, 0.66833, 0.59683, 0.51636, 0.56431, 0.81599, 0.58504, 0.48939, 0.98098, 0.67559, 0.60433, 0.44723, 0.80096, 0.68941, 0.57632, 0.53218, 0.60435, 0.75725, 0.41449, 0.60062, 0.40662, 0.7192, 0.78211, 1.062, 0.57315]
+    d = fitwatch.diagnose({"loss": loss, "val_loss": val})
+    assert d.verdict == "unstable" and d.findings[0].evidence["curve"] == "val_loss", d
+    assert d.findings[0].message.startswith("val_loss keeps jumping around"), d

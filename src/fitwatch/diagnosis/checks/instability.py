@@ -123,7 +123,9 @@ def unstable(ctx: Context) -> Verdict | None:
     if _rise_outranks_scatter(ctx):
         return None  # overfitting's trend, read next
     found = None
-    for name, c, acc in (("loss", ctx.cl, ctx.acc), ("val_loss", ctx.cv, ctx.vacc)):
+    # the judged curve first: both rough, the message is about the one the verdict is on (a seventh trial's read
+    # "loss ... 0 jumps" under "judged on val_loss", its validation having jumped +79 % and +77 %)
+    for name, c, acc in (("val_loss", ctx.cv, ctx.vacc), ("loss", ctx.cl, ctx.acc)):
         if c is None or found:
             continue
         if name == "loss" and ctx.cv is not None and ctx.cv.n >= 5 \
