@@ -155,6 +155,14 @@ def _decayed_early(lr=True):
     return {"loss": [v - 0.01 for v in val], "val_loss": val, "accuracy": acc, "val_accuracy": acc, **more}
 
 
+def _rnn_spikes(spikes: bool = True):
+    """A seventh trial's RNN without clipping (epoch means): the loss near its no-skill level 1.0, the gradient norm
+    0.5-0.9 with peaks of 2-6.5 at 6 epochs, the loss and validation jumping with them; without the peaks, flat."""
+    grad = [0.57109, 0.57603, 0.6561, 1.9928, 0.58548, 3.7396, 0.60945, 0.61436, 0.69077, 4.1957, 0.56829, 0.50346, 0.61976, 0.69653, 0.82244, 3.8712, 0.50328, 0.50506, 0.54081, 0.64503, 0.94862, 6.5278, 0.49118, 0.54412, 0.5981, 0.62371, 0.76526, 0.72792, 3.2715, 0.47488]
+    return {"loss": [0.98428, 0.96363, 0.94229, 0.9171, 0.9642, 0.86137, 0.99738, 0.95381, 0.93017, 0.96676, 0.98196, 0.96239, 0.95605, 0.94139, 0.91673, 0.95455, 0.98505, 0.96157, 0.94995, 0.93734, 0.8727, 1.1175, 0.97517, 0.96507, 0.95386, 0.94574, 0.94376, 0.91732, 0.93783, 0.99202], "val_loss": [0.98312, 0.96081, 0.93415, 0.98673, 0.95507, 1.1988, 0.97482, 0.95597, 0.91055, 1.006, 0.98605, 0.97441, 0.97002, 0.96986, 0.8974, 1.054, 0.98629, 0.97643, 0.95871, 0.94111, 0.6192, 1.0055, 0.98474, 0.9763, 0.97997, 0.97962, 0.95405, 0.93066, 1.0233, 0.97763],
+            "grad_norm": grad if spikes else [min(x, 0.9) for x in grad]}
+
+
 # each rule: (a run that shows the evidence, the remedies it forbids there, the same run without it)
 CASES = {
     "spiked": (lambda: fitwatch.diagnose(_spiked_at_chance()), lambda: fitwatch.diagnose(_smooth_flat())),
@@ -187,6 +195,8 @@ CASES = {
     # a new user's Keras run at SGD lr 1.0, no dropout or decay, collapsed and was told to weaken its regularisation
     "no_regularisation": (lambda: fitwatch.diagnose(_settled_high(), context={"regularisation_recorded": True}),
                           lambda: fitwatch.diagnose(_settled_high())),
+    # a seventh trial: told to raise the learning rate (which made it NaN) and to grow the model
+    "grad_spikes": (lambda: fitwatch.diagnose(_rnn_spikes()), lambda: fitwatch.diagnose(_rnn_spikes(spikes=False))),
     "tabular": (lambda: fitwatch.diagnose(_overfit(), context={"data": "tabular"}),
                 lambda: fitwatch.diagnose(_overfit(), context={"data": "image"})),
     "boosted": (lambda: fitwatch.diagnose(_overfit(), context={"model": "boosting"}),

@@ -145,6 +145,35 @@ def exploded_grad(curves: Curves) -> int | None:
     return None
 
 
+#: an epoch's logged gradient norm this many times both its neighbours' is a spike...
+GRAD_SPIKE = 3.0
+#: ...and this many of them are gradients that explode now and then
+GRAD_SPIKES = 3
+
+
+def grad_spikes(curves: Curves) -> int:
+    """How many epochs of a logged gradient norm (:data:`_GRAD`) stand :data:`GRAD_SPIKE` times above both
+    neighbours, when :data:`GRAD_SPIKES` or more do, else 0: gradients that explode now and then, each time
+    throwing the weights off (a seventh trial's RNN without clipping: epoch means of 0.5-0.9 with peaks of 2-6.5
+    at 6 epochs, the loss and validation jumping with them, was told to raise its learning rate, which made it NaN).
+    A norm that falls from a high start has no such peaks.
+
+    Example:
+        >>> c = Curves(np.arange(9), {"loss": [1.0] * 9, "grad_norm": [.6, .6, 2.5, .6, .6, 3, .6, 2.8, .6]})
+        >>> grad_spikes(c)
+        3
+    """
+    for key, v in curves.series.items():
+        if not _GRAD.match(key) or v.size < 5:
+            continue
+        mid, side = v[1:-1], np.maximum(v[:-2], v[2:])
+        with np.errstate(invalid="ignore"):
+            n = int(np.count_nonzero(np.isfinite(mid) & np.isfinite(side) & (side > 0) & (mid > GRAD_SPIKE * side)))
+        if n >= GRAD_SPIKES:
+            return n
+    return 0
+
+
 def spiked(y: np.ndarray | None, share: float) -> bool:
     """The loss jumped above its first value by ``share`` (``Thresholds.end_above_start``) after it."""
     if y is None or y.size < 2 or not np.isfinite(y[0]) or y[0] <= 0:
@@ -251,7 +280,8 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
     """The evidence keys that hold for a run: ``spiked``, ``started_high`` (with ``chance``, the
     classifier's ln k), ``scheduler``, ``lr_decayed`` (:func:`decayed_lr`), ``clipped``, ``has_dropout``,
     ``has_weight_decay``, ``has_label_smoothing`` (``context`` dropout, weight_decay, label_smoothing), ``regularised`` (either at :data:`STRONG`), ``no_regularisation`` (an
-    integration saw every regulariser and recorded neither: ``context regularisation_recorded``), ``grad_exploded`` (:func:`exploded_grad`), ``tabular`` (``context data``), ``boosted``
+    integration saw every regulariser and recorded neither: ``context regularisation_recorded``), ``grad_exploded`` (:func:`exploded_grad`),
+    ``grad_spikes`` (:func:`grad_spikes`), ``tabular`` (``context data``), ``boosted``
     (``context model='boosting'``: XGBoost, LightGBM, CatBoost; with ``xgboost``, ``lightgbm`` or ``catboost``
     when the context's ``framework`` says which), ``linear`` and ``sklearn_mlp`` (``context model``),
     ``transformers`` (``context framework``), ``text`` (``context data``), and ``fits_training`` when ``fits``."""
@@ -282,6 +312,8 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
     if ("spiked" in out or any("loss" in k and not np.isfinite(v).all() for k, v in curves.series.items())) \
             and exploded_grad(curves) is not None:
         out.add("grad_exploded")  # (mixed precision's scaler skips a step whose norm is inf: harmless alone)
+    if grad_spikes(curves):
+        out.add("grad_spikes")
     if curves.context.get("data") == "tabular":
         out.add("tabular")
     model = curves.context.get("model")

@@ -291,6 +291,9 @@ RULES: tuple[Rule, ...] = (
     Rule("grad_exploded", "a logged gradient norm became infinite, or 1000 times its earlier median: the "
                           "gradients exploded (with a loss that became NaN or jumped: mixed precision's "
                           "scaler skips a step whose norm is inf, harmless alone)", (), ("gradient_clipping", "lr_down")),
+    Rule("grad_spikes", "a logged gradient norm peaks at 3 times both neighbouring epochs' or more, at 3 epochs or "
+                        "more: gradients that explode now and then (an RNN without clipping); a higher rate or a "
+                        "larger model makes it worse", ("lr_up", "larger_model"), ("gradient_clipping", "lr_down")),
     Rule("tabular", "the run says its data is tabular (context data='tabular')", ("augmentation",)),
     Rule("boosted", "gradient-boosted trees (context model='boosting': fitwatch's XGBoost and LightGBM "
                     "integrations and their results dicts): a neural network's remedies do not apply",
@@ -342,7 +345,7 @@ _ADDED_FOR = {"lr_down": {"underfitting", "not_learning"}, "lr_up": {"not_learni
               "less_regularisation": {"not_learning"}, "lr_restart": {"still_improving"},
               "tree_regularise": {"overfitting"}, "alpha": {"overfitting"}, "hf_regularise": {"overfitting"},
               "monitor_accuracy": {"overfitting", "good_fit"}, "nonlinear": {"underfitting"},
-              "alpha_down": {"underfitting"}}
+              "alpha_down": {"underfitting"}, "gradient_clipping": {"underfitting", "not_learning"}}
 _KEY_OF = {sentence: key for key, sentence in CATALOGUE.items()}
 _KEY_OF.update({sentence: key for words in VARIANTS.values() for key, sentence in words.items()})
 
