@@ -113,7 +113,8 @@ def val_below_train(ctx: Context) -> Finding | None:
         return Finding(
             "val_below_train", "warning", ctx.span, ev,
             said + f", and training accuracy ends at {held[0]:.3g} against validation's {held[1]:.3g}: something "
-            f"that acts in training only (dropout, augmentation, noise) holds the training numbers back that much, "
+            f"that acts in training only (dropout, augmentation, noise, batch norm over very small batches) holds the "
+            f"training numbers back that much, "
             f"which is enough to explain a validation loss this far below training's; whether a leak adds to it "
             f"the curves cannot tell.",
             remedies_for("val_below_train", first=["less_regularisation", "val_below_train_ok"]))
