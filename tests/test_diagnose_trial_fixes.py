@@ -679,3 +679,17 @@ def test_an_unstable_verdict_names_the_judged_curve_when_both_jump():
     d = fitwatch.diagnose({"loss": loss, "val_loss": val})
     assert d.verdict == "unstable" and d.findings[0].evidence["curve"] == "val_loss", d
     assert d.findings[0].message.startswith("val_loss keeps jumping around"), d
+
+
+
+def test_a_run_that_ends_inside_its_warm_up_is_told_so_not_that_it_falls_slowly():
+    """A seventh trial: a Trainer run whose warm-up outlasted it (the rate at 12 % of its configured peak at the end,
+    the loss speeding up: 56 % of its drop in the last 6 epochs) was told "the loss falls slowly and steadily: a larger
+    learning rate would get there in fewer epochs"."""
+    h = {'loss': [0.69384, 0.69363, 0.69359, 0.69353, 0.69284, 0.69288, 0.69223, 0.69182, 0.69137, 0.69057, 0.68956, 0.68754, 0.68571, 0.68229, 0.67558, 0.66357, 0.64464, 0.61243, 0.55311, 0.47788, 0.40415, 0.32887, 0.25479, 0.18991, 0.14348], 'val_loss': [0.6912, 0.69119, 0.69118, 0.69118, 0.69115, 0.69114, 0.69092, 0.69083, 0.69059, 0.68999, 0.68938, 0.68801, 0.68594, 0.6819, 0.67446, 0.65919, 0.63103, 0.58333, 0.51691, 0.43645, 0.35578, 0.28121, 0.21269, 0.15852, 0.11963], 'lr': [3.6667e-06, 9e-06, 1.4333e-05, 1.9667e-05, 2.3667e-05, 2.9e-05, 3.4333e-05, 3.9667e-05, 4.3667e-05, 4.9e-05, 5.4333e-05, 5.9667e-05, 6.3667e-05, 6.9e-05, 7.4333e-05, 7.9667e-05, 8.3667e-05, 8.9e-05, 9.4333e-05, 9.9667e-05, 0.00010367, 0.000109, 0.00011433, 0.00011967, 0.00012367]}
+    d = fitwatch.diagnose(h)
+    codes = [f.code for f in d.findings]
+    assert d.verdict == "still_improving" and "lr_warming" in codes and "lr_too_low" not in codes, d
+    assert d.findings[0].remedies[0] == CATALOGUE["warmup_shorter"], d
+    steady = fitwatch.diagnose({**h, "lr": [h["lr"][-1]] * len(h["lr"])})
+    assert "lr_warming" not in [f.code for f in steady.findings], steady

@@ -31,7 +31,7 @@ from fitwatch.diagnosis.checks.learning import gained_nothing, not_learning
 from fitwatch.diagnosis.checks.overfitting import overfitting
 from fitwatch.diagnosis.checks.progress import fits_training, plateau, still_improving, while_training
 from fitwatch.diagnosis.checks.short import too_few_epochs, too_short_to_settle
-from fitwatch.diagnosis.checks.schedule import (held_by_schedule, lr_decayed_early, lr_raised, rate_too_small,
+from fitwatch.diagnosis.checks.schedule import (held_by_schedule, lr_decayed_early, lr_raised, rate_too_small, warming_at_end,
                                                weigh_cut)
 from fitwatch.diagnosis.checks.validation import val_scores, validation_signs
 from fitwatch.diagnosis.curves import CONTEXT_KEYS, Curves, ordinal, run_context
@@ -233,6 +233,7 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
                    r2_judged=not on_loss and bool(R2_KEY.fullmatch(monitor.lower())), train_only=_train_only(curves),
                    chance=_one_class_count(at_chance(cl and cl.y, acc, t, stated), at_chance(cv and cv.y, vacc, t, stated)),
                    ranks=ranks(curves.series, idx, t) if on_loss else None, lr_decayed=decayed_lr(curves),
+                   lr_warming=warming_at_end(curves),
                    scores=val_scores(curves.series, idx) if on_loss else {},
                    other_train=curves.series["loss"][idx] if L is None and other else None)
 

@@ -50,6 +50,8 @@ CATALOGUE: dict[str, str] = {
                       "patience to wait out the noise, a small threshold and a min_lr), or at a later epoch, or "
                       "spread a cosine or linear decay over the whole run.",
     "lr_plateau": "Reduce the learning rate when progress stalls (ReduceLROnPlateau) to squeeze out more.",
+    "warmup_shorter": "Shorten the warm-up (warmup_steps or warmup_ratio; a warm-up scheduler's length) so that it "
+                      "ends well inside the run, or train for more epochs.",
     "batch_size_up": "Use a larger batch size (or accumulate gradients) to reduce gradient noise.",
     "gradient_clipping": "Clip gradients (clip_grad_norm_ to 1.0, or clipnorm=1.0 in Keras).",
     "normalise_inputs": "Normalise the inputs (standardise features; scale images to [0, 1] or by channel "
@@ -202,6 +204,7 @@ DEFAULT_ORDER: dict[str, list[str]] = {
     "lr_too_high": ["lr_down", "lr_schedule", "gradient_clipping"],
     "lr_raised": ["lr_down", "gradient_clipping"],
     "lr_decayed_early": ["lr_decay_later"],
+    "lr_warming": ["warmup_shorter"],
     "lr_too_low": ["lr_up"],  # never a decay schedule: it lowers a rate already too low (a trial at Adam 1e-6)
     "nan_detected": ["numerics", "lr_down", "gradient_clipping", "normalise_inputs"],
     "plateau": ["lr_plateau", "larger_model", "lr_schedule"],

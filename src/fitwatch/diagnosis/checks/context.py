@@ -85,6 +85,8 @@ class Context:
         ranks: the name of a logged AUC (training's or validation's) that rose as an accuracy that
             learned does (:func:`fitwatch.diagnosis.checks.chance.accuracy_rose`), or None: the
             model learned to rank, whatever a frozen accuracy says.
+        lr_warming: ``(first, last)`` of a logged learning rate still warming up at the end
+            (:func:`fitwatch.diagnosis.checks.schedule.warming_at_end`), or None.
         other_train: the training loss on the judged epochs when the judged curve has no training
             counterpart (an MLP's ``loss_curve_`` beside its validation score), else None: not
             compared with it, but a training loss that kept falling is what overfitting shows.
@@ -122,6 +124,7 @@ class Context:
     chance: dict = field(default_factory=dict)
     ranks: str | None = None
     lr_decayed: tuple | None = None
+    lr_warming: tuple | None = None
     other_train: np.ndarray | None = None
     penalty: bool = False
     r2_judged: bool = False

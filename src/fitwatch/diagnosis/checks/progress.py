@@ -198,10 +198,17 @@ def _improving(ctx: Context, c: CurveStats, k: int, recent: float, advice: str, 
         remedies_for("still_improving"))
     extra = [w for w in (short_warning(ctx),) if w is not None]
     noise_now = c.sigma if ctx.lr_decayed is not None else min(c.sigma, _jitter(c.y[-k - 1:]))
-    if noise_now < 0.2 * recent / k and nearly_linear(c.s[-k - 1:]):
+    if ctx.lr_warming is not None:  # a rate still rising: the warm-up outlasted the run, no rate too low
+        first, last = ctx.lr_warming
+        extra.append(Finding("lr_warming", "warning", span, {"lr_first": first, "lr_last": last},
+                             f"The learning rate was still rising at the end ({first:.3g} -> {last:.3g}, its largest "
+                             f"at the last epoch): the run ended inside its warm-up, before the rate reached its peak.",
+                             remedies_for("lr_warming")))
+        finding.remedies = remedies_for("still_improving", first=["warmup_shorter", "more_epochs"], drop=("lr_schedule",))
+    elif noise_now < 0.2 * recent / k and nearly_linear(c.s[-k - 1:]):
         extra.append(Finding("lr_too_low", "info", [Ek(c.n - k - 1), span[1]], {"per_epoch": recent / k},
-                             "The loss falls slowly and steadily: a larger learning rate would get "
-                             "there in fewer epochs.", remedies_for("lr_too_low")))
+                             "The loss falls steadily, in a nearly straight line, to the end: a larger learning "
+                             "rate would get there in fewer epochs.", remedies_for("lr_too_low")))
         # a decay schedule lowers a rate already too low (a fifth trial: SGD 1e-4, a straight line down)
         finding.remedies = remedies_for("still_improving", first=["more_epochs", "lr_up"], drop=("lr_schedule",))
     return Verdict("still_improving", finding, extra)

@@ -187,6 +187,21 @@ def _no_skill_before(curves: Curves, y: np.ndarray, t) -> float | None:
     return at_chance(y[1:], acc[1: y.size], t, classes) if acc is not None else None
 
 
+def warming_at_end(curves: Curves) -> tuple[float, float] | None:
+    """``(first, last)`` of a logged learning rate still warming up at the end: its last value its largest,
+    twice its first or more, and above its value 3 epochs before (a warm-up longer than the run: a seventh
+    trial's Trainer run at 12 % of its configured peak, whose loss was speeding up); else None. Example:
+        >>> warming_at_end(Curves(np.arange(6), {"loss": [1.0] * 6, "lr": [1e-5, 2e-5, 3e-5, 4e-5, 5e-5, 6e-5]}))
+        (1e-05, 6e-05)
+    """
+    for name, lr in curves.series.items():
+        if not LR_KEY.match(name) or lr.size < 4 or not np.isfinite(lr).all() or lr[0] <= 0:
+            continue
+        if lr[-1] >= lr.max() and lr[-1] >= 2 * lr[0] and lr[-1] > 1.01 * lr[-4]:
+            return float(lr[0]), float(lr[-1])
+    return None
+
+
 def _warming(curves: Curves, i: int) -> bool:
     """A logged learning rate (of any parameter group) that rose before index ``i``: a warm-up, whose rising
     rate, not the cut, may be what the loss answered (YOLO's bias group falls 0.08 -> 0.01 while the weights'
