@@ -693,3 +693,53 @@ def test_a_run_that_ends_inside_its_warm_up_is_told_so_not_that_it_falls_slowly(
     assert d.findings[0].remedies[0] == CATALOGUE["warmup_shorter"], d
     steady = fitwatch.diagnose({**h, "lr": [h["lr"][-1]] * len(h["lr"])})
     assert "lr_warming" not in [f.code for f in steady.findings], steady
+
+
+def test_the_attack_on_the_seventh_trials_fixes_stays_fixed():
+    """An attack on this stop's changes: a warm-up that peaked and held, a cyclic rate ending on a peak it reached
+    before, or a run still training got lr_warming; a warm-up from 0 (logged at the epoch's start) did not; three
+    gradient-norm peaks the loss never answered took an underfitting run's remedies away; a flat recall with one
+    noisy peak, a falling val_dice_loss and recall traded for precision beside a rising F1 were read as a score
+    that fell; bad context values were dropped without a word."""
+    e = np.arange(20)
+    val = (0.3 + 2.0 * np.exp(-e / 14)).round(4).tolist()  # still falling at the end
+    h = {"loss": [v - 0.05 for v in val], "val_loss": val}
+
+    def warming(lr, **kw):
+        return "lr_warming" in [f.code for f in fitwatch.diagnose({**h, "lr": lr}, **kw).findings]
+
+    ramp = [1e-5 * (i + 1) for i in range(20)]
+    assert warming(ramp) and warming([0.0] + ramp[:-1])
+    assert not warming(ramp[:16] + [ramp[15]] * 4)  # peaked and held
+    assert not warming([1e-5 * (1 + (i % 8 if (i // 8) % 2 == 0 else 7 - i % 8)) for i in range(19)] + [8e-5])
+    assert not warming(ramp, context={"in_progress": True})
+
+    e60 = np.arange(60)
+    g = [0.8] * 60
+    for i in (17, 35, 52):
+        g[i] = 3.1  # three peaks the loss never answered
+    settled = {"loss": (1.2 + 1.1 * np.exp(-e60 / 5)).round(4).tolist(), "val_loss": (1.25 + 1.1 * np.exp(-e60 / 5)).round(4).tolist(),
+               "accuracy": (0.55 - 0.3 * np.exp(-e60 / 5)).round(4).tolist(), "grad_norm": g}
+    d = fitwatch.diagnose(settled, context={"classes": 10})
+    assert d.verdict == "underfitting" and "grad_spikes" not in [f.code for f in d.findings], d
+    assert CATALOGUE["larger_model"] in d.findings[0].remedies, d
+
+    vl = [0.9, 0.7, 0.55, 0.45, 0.40, 0.38, 0.37, 0.375, 0.39, 0.41, 0.44, 0.47, 0.50, 0.54, 0.58, 0.62, 0.66, 0.70,
+          0.74, 0.78]
+    va = [0.60, 0.66, 0.70, 0.72, 0.73, 0.74, 0.745, 0.76, 0.78, 0.80, 0.81, 0.82, 0.83, 0.84, 0.85, 0.855, 0.86, 0.865,
+          0.87, 0.87]
+    base = {"loss": (np.exp(-np.arange(20) / 4) + 0.02).round(4).tolist(), "val_loss": vl, "val_accuracy": va}
+    noisy = [0.50, 0.62, 0.70, 0.74, 0.77, 0.73, 0.81, 0.76, 0.74, 0.79, 0.75, 0.78, 0.72, 0.77, 0.80, 0.74, 0.77, 0.75,
+             0.73, 0.76]
+    prec = [0.6, 0.65, 0.7, 0.75, 0.78, 0.80, 0.81, 0.81, 0.80, 0.79, 0.78, 0.77, 0.76, 0.76, 0.75, 0.75, 0.75, 0.745,
+            0.745, 0.745]
+    rec = [0.4, 0.5, 0.55, 0.6, 0.62, 0.64, 0.65, 0.66, 0.68, 0.70, 0.72, 0.74, 0.76, 0.78, 0.79, 0.80, 0.81, 0.82, 0.83,
+           0.83]
+    for more in ({"val_recall": noisy}, {"val_dice_loss": np.linspace(0.5, 0.2, 20).tolist()},
+                 {"val_precision": prec, "val_recall": rec}):
+        o = next(f for f in fitwatch.diagnose({**base, **more}).findings if f.code == "overconfident")
+        assert "score_fell_since_best" not in o.evidence, (more, o)
+
+    for bad in ({"dropout": "0.5"}, {"in_progress": 1}, {"label_smoothing": 1.5}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            fitwatch.diagnose(h, context=bad)

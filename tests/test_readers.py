@@ -1583,11 +1583,13 @@ def test_tensorboard_validation_at_the_next_epochs_first_step_closes_the_epoch_b
                     w.add_scalar("Loss/train", 10.0 ** -e + (0.2 if b % (2 * every) else -0.2), step)
                 step += 1
             w.add_scalar("Loss/val", 1.1 * 10.0 ** -e, step)
+            w.add_scalar("Accuracy/train", 0.5 + 0.1 * e, step)  # an epoch's own scalar at the validation's step
         w.close()
         (run,) = read_curves(tmp_path / f"every{every}")
         assert run.epochs.tolist() == [0, 1, 2, 3, 4]
         assert run.series["loss"] == pytest.approx([10.0 ** -e for e in range(5)]), every
         assert run.series["val_loss"] == pytest.approx([1.1 * 10.0 ** -e for e in range(5)])
+        assert run.series["accuracy"] == pytest.approx([0.5, 0.6, 0.7, 0.8, 0.9])  # not moved an epoch on (an attack)
 
 
 def test_lightning_validate_or_test_after_fit_is_not_an_epoch(tmp_path):

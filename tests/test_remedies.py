@@ -186,9 +186,6 @@ CASES = {
                     lambda: fitwatch.diagnose(_overfit(), context={"dropout": 0})),
     "has_weight_decay": (lambda: fitwatch.diagnose(_overfit(), context={"weight_decay": 1e-3}),
                          lambda: fitwatch.diagnose(_overfit())),
-    # a seventh trial: label smoothing recorded by the Keras callback, the Trainer's and the Lightning logger
-    "has_label_smoothing": (lambda: fitwatch.diagnose(_overconfident(rises=False), context={"label_smoothing": 0.1}),
-                            lambda: fitwatch.diagnose(_overconfident(rises=False))),
     # a new user's Lightning run at weight_decay=0.1 that underfit was told to grow its model first
     "regularised": (lambda: fitwatch.diagnose(_settled_high(), context={"weight_decay": 0.1}),
                     lambda: fitwatch.diagnose(_settled_high())),
@@ -360,3 +357,15 @@ def test_underfitting_names_a_noise_floor_the_curves_cannot_tell_from_a_small_mo
     d = fitwatch.diagnose(_settled_high())
     assert d.verdict == "underfitting" and d.findings[0].remedies[-1] == CATALOGUE["noise_floor"]
     assert d.findings[0].remedies[0] == CATALOGUE["larger_model"]
+
+
+def test_a_run_that_smooths_its_labels_is_told_to_calibrate_not_to_smooth():
+    """A seventh trial's label smoothing, recorded by the integrations, is not prescribed again; an attack: the whole
+    remedy was dropped, temperature scaling with it."""
+    from fitwatch.diagnosis.remedies import VARIANTS
+
+    plain = _all_remedies(fitwatch.diagnose(_overconfident(rises=False)))
+    smoothed = [r for f in fitwatch.diagnose(_overconfident(rises=False), context={"label_smoothing": 0.1}).findings
+                for r in f.remedies]
+    assert CATALOGUE["label_smoothing"] in plain and CATALOGUE["label_smoothing"] not in smoothed
+    assert VARIANTS["has_label_smoothing"]["label_smoothing"] in smoothed

@@ -25,7 +25,8 @@ from fitwatch.diagnosis import causes
 from fitwatch.diagnosis.checks.context import Context, CurveStats, window
 from fitwatch.diagnosis.checks.early_stop import add_early_stop, stop_record
 from fitwatch.diagnosis.checks.fit import settled
-from fitwatch.diagnosis.checks.instability import early_jump, diverged, first_nonfinite, nan_detected, unstable
+from fitwatch.diagnosis.checks.instability import (early_jump, diverged, first_nonfinite, grad_spiked, nan_detected,
+                                                   unstable)
 from fitwatch.diagnosis.checks.chance import at_chance, no_skill_level, ranks
 from fitwatch.diagnosis.checks.learning import gained_nothing, not_learning
 from fitwatch.diagnosis.checks.overfitting import overfitting
@@ -34,7 +35,8 @@ from fitwatch.diagnosis.checks.short import too_few_epochs, too_short_to_settle
 from fitwatch.diagnosis.checks.schedule import (held_by_schedule, lr_decayed_early, lr_raised, rate_too_small, warming_at_end,
                                                weigh_cut)
 from fitwatch.diagnosis.checks.validation import val_scores, validation_signs
-from fitwatch.diagnosis.curves import CONTEXT_KEYS, Curves, ordinal, run_context
+from fitwatch.diagnosis.curves import Curves, ordinal
+from fitwatch.diagnosis.run_context import CONTEXT_KEYS, run_context
 from fitwatch.diagnosis.findings import Diagnosis, Finding, in_units
 from fitwatch.diagnosis.preflight_causes import with_preflight
 from fitwatch.diagnosis.monitored import (higher_is_better, instead_of_loss, judged_heads, monitored, monitored_keys,
@@ -100,6 +102,7 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
             held_by_schedule(findings)
     weigh_cut(curves, ctx.span, _lower_key(curves, monitor), findings, ctx.t)  # learned only once the rate was cut
     rate_too_small(curves, ctx.span, found.code, findings)  # a logged rate never above 1e-6
+    grad_spiked(curves, ctx.span, findings)  # gradients that explode now and then, the loss jumping with them
     if curves.inside:  # Run.watch's probes: the causes, right after the verdict
         findings[:] = _with_causes(ctx, curves, found.code, findings)
     if curves.before:  # fitwatch.preflight's findings and lr_find's suggestion
@@ -441,7 +444,7 @@ def diagnose(source, *, monitor: str = "val_loss", thresholds: Thresholds | None
 
     if unknown := sorted(set(context or {}) - set(CONTEXT_KEYS), key=str):  # a misspelt key: evidence lost
         raise ValueError(f"unknown context key(s) {', '.join(map(repr, unknown))}; use any of {', '.join(CONTEXT_KEYS)}")
-    given = run_context({**(context or {}), **({"baseline": baseline} if baseline is not None else {})})
+    given = run_context({**(context or {}), **({"baseline": baseline} if baseline is not None else {})}, strict=True)
     results = []
     for c in read_curves(source, dir=dir):
         if given:

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fitwatch.diagnosis.run_context import run_context
+
 #: how validation and training are spelled in the wild, as prefixes or suffixes of a metric name
 #: (Portuguese and Spanish ones too, accents dropped: validação -> validacao)
 _VAL_WORDS = ("val", "valid", "validation", "validate", "eval", "dev", "test", "va", "vld", "validacao", "validacion")
@@ -120,45 +122,6 @@ def canonical_name(raw: str) -> str | None:
     metric = "_".join(parts)
     metric = _METRIC_ALIASES.get(metric, metric)
     return metric if split == "train" else f"val_{metric}"
-
-
-#: what a run may say about itself (its ``config``), read by the diagnosis as evidence
-CONTEXT_KEYS = ("baseline", "classes", "data", "model", "framework", "scheduler", "grad_clip", "dropout", "weight_decay",
-                "label_smoothing", "regularisation_recorded", "loss_penalty", "train_noise", "loss_metric", "in_progress")
-
-
-def run_context(config: dict) -> dict:
-    """The keys of :data:`CONTEXT_KEYS` that a run's config (or ``diagnose(context=...)``) holds,
-    checked: ``baseline`` a positive number, ``classes`` an integer >= 2, ``data`` a word.
-
-    Example:
-        >>> run_context({"lr": 0.1, "baseline": 2.5, "data": "Tabular", "classes": 10})
-        {'baseline': 2.5, 'classes': 10, 'data': 'tabular'}
-    """
-    out = {}
-    for k in CONTEXT_KEYS:
-        v = config.get(k)
-        if v is None:
-            continue
-        if k == "baseline":
-            if not (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0):
-                raise ValueError(f"baseline must be a positive number (the loss of predicting without skill: the "
-                                 f"target's variance for MSE, ln(classes) for cross-entropy), got {v!r}")
-            v = float(v)
-        elif k == "classes":
-            if not (isinstance(v, int) and not isinstance(v, bool) and v >= 2):
-                raise ValueError(f"classes must be an integer >= 2, got {v!r}")
-        elif k in ("data", "model", "framework", "loss_metric"):
-            v = str(v).lower()
-        elif k in ("regularisation_recorded", "loss_penalty", "train_noise", "in_progress"):  # flags an integration sets (docs/
-            if v is not True:  # diagnosis.md, "What the run says about itself"): only True counts
-                continue
-        elif k in ("dropout", "weight_decay", "label_smoothing"):  # regularisation the run already uses: a positive number
-            if not (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0):
-                continue  # 0, False, a schedule's name: nothing said
-            v = float(v)
-        out[k] = v
-    return out
 
 
 def _framework_context(info: dict) -> dict:

@@ -147,31 +147,45 @@ def exploded_grad(curves: Curves) -> int | None:
 
 #: an epoch's logged gradient norm this many times both its neighbours' is a spike...
 GRAD_SPIKE = 3.0
-#: ...and this many of them are gradients that explode now and then
+#: ...that counts when a loss (training's or validation's) jumps this share above its value the epoch before, at
+#: the spike's epoch or the next...
+GRAD_SPIKE_JUMP = 0.03
+#: ...and this many of them (or one epoch in twenty, whichever is more) are gradients that explode now and then
 GRAD_SPIKES = 3
 
 
-def grad_spikes(curves: Curves) -> int:
-    """How many epochs of a logged gradient norm (:data:`_GRAD`) stand :data:`GRAD_SPIKE` times above both
-    neighbours, when :data:`GRAD_SPIKES` or more do, else 0: gradients that explode now and then, each time
-    throwing the weights off (a seventh trial's RNN without clipping: epoch means of 0.5-0.9 with peaks of 2-6.5
-    at 6 epochs, the loss and validation jumping with them, was told to raise its learning rate, which made it NaN).
-    A norm that falls from a high start has no such peaks.
+def grad_spikes(curves: Curves) -> list[int]:
+    """The indices of the epochs where a logged gradient norm (:data:`_GRAD`) stands :data:`GRAD_SPIKE` times
+    above both neighbours while a loss jumps :data:`GRAD_SPIKE_JUMP` with it, when :data:`GRAD_SPIKES` or more
+    do (and one epoch in twenty), else []: gradients that explode now and then, each time throwing the weights
+    off (a seventh trial's RNN without clipping: epoch means of 0.5-0.9 with peaks of 2-6.5 at 6 epochs, was told
+    to raise its learning rate, which made it NaN). A norm that falls from a high start has no such peaks, and a
+    norm sampled from one step scatters by itself: a peak the loss does not answer is no spike (an attack).
 
     Example:
-        >>> c = Curves(np.arange(9), {"loss": [1.0] * 9, "grad_norm": [.6, .6, 2.5, .6, .6, 3, .6, 2.8, .6]})
+        >>> c = Curves(np.arange(9), {"loss": [1, 1, 1.2, 1, 1, 1.3, 1, 1.2, 1],
+        ...                           "grad_norm": [.6, .6, 2.5, .6, .6, 3, .6, 2.8, .6]})
         >>> grad_spikes(c)
-        3
+        [2, 5, 7]
     """
+    losses = [v for k, v in curves.series.items() if k in ("loss", "val_loss") and v.size == len(curves)]
     for key, v in curves.series.items():
-        if not _GRAD.match(key) or v.size < 5:
+        if not _GRAD.match(key) or v.size < 5 or v.size != len(curves):
             continue
         mid, side = v[1:-1], np.maximum(v[:-2], v[2:])
         with np.errstate(invalid="ignore"):
-            n = int(np.count_nonzero(np.isfinite(mid) & np.isfinite(side) & (side > 0) & (mid > GRAD_SPIKE * side)))
-        if n >= GRAD_SPIKES:
-            return n
-    return 0
+            peaks = np.flatnonzero(np.isfinite(mid) & np.isfinite(side) & (side > 0) & (mid > GRAD_SPIKE * side)) + 1
+        hit = [int(i) for i in peaks if any(_jumps(y, i) for y in losses)]
+        if len(hit) >= max(GRAD_SPIKES, v.size / 20):
+            return hit
+    return []
+
+
+def _jumps(y: np.ndarray, i: int) -> bool:
+    """The loss ``y`` is :data:`GRAD_SPIKE_JUMP` above its value at ``i - 1`` at ``i`` or ``i + 1``."""
+    before, after = y[i - 1], y[i: i + 2]
+    with np.errstate(invalid="ignore"):
+        return bool(np.isfinite(before) and before > 0 and np.any(after > (1 + GRAD_SPIKE_JUMP) * before))
 
 
 def spiked(y: np.ndarray | None, share: float) -> bool:

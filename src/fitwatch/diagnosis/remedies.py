@@ -95,6 +95,11 @@ VARIANTS: dict[str, dict[str, str]] = {
     # the run's config says it regularises: no "if you use any" (a sixth trial's run at dropout 0.5)
     **{e: {"less_regularisation": "Weaken the regularisation the run uses (less dropout, lower weight decay)."}
        for e in ("has_dropout", "has_weight_decay", "regularised")},
+    # the run already smooths its labels: calibration is what is left of that advice (an attack: the whole of it was
+    # dropped, temperature scaling with it)
+    "has_label_smoothing": {"label_smoothing": "Calibrate the outputs (temperature scaling on the validation set): "
+                                               "the model is becoming over-confident on the examples it gets wrong, "
+                                               "label smoothing notwithstanding."},
     "lightning": {
         "early_stopping": "Stop early and keep the best epoch's weights: callbacks=[fitwatch.lightning.EarlyStopping()] "
                           "(it restores them), or Lightning's EarlyStopping beside a ModelCheckpoint(monitor=..., "
@@ -205,6 +210,7 @@ DEFAULT_ORDER: dict[str, list[str]] = {
     "lr_raised": ["lr_down", "gradient_clipping"],
     "lr_decayed_early": ["lr_decay_later"],
     "lr_warming": ["warmup_shorter"],
+    "grad_spikes": ["gradient_clipping", "lr_down"],
     "lr_too_low": ["lr_up"],  # never a decay schedule: it lowers a rate already too low (a trial at Adam 1e-6)
     "nan_detected": ["numerics", "lr_down", "gradient_clipping", "normalise_inputs"],
     "plateau": ["lr_plateau", "larger_model", "lr_schedule"],
@@ -282,8 +288,6 @@ RULES: tuple[Rule, ...] = (
          ("dropout",)),
     Rule("has_weight_decay", "weight decay the run's config gives (context weight_decay above 0): adding L2 "
                              "regularisation is done", ("weight_decay",)),
-    Rule("has_label_smoothing", "label smoothing the run's loss uses (context label_smoothing above 0): adding "
-                                "it is done", ("label_smoothing",)),
     Rule("regularised", "strong dropout or weight decay in the run's config (dropout 0.5 or more, weight decay 0.05 "
                         "or more): an underfitting run weakens it first (a new user's Lightning run at "
                         "weight_decay=0.1 was told to grow the model first)",
@@ -294,9 +298,11 @@ RULES: tuple[Rule, ...] = (
     Rule("grad_exploded", "a logged gradient norm became infinite, or 1000 times its earlier median: the "
                           "gradients exploded (with a loss that became NaN or jumped: mixed precision's "
                           "scaler skips a step whose norm is inf, harmless alone)", (), ("gradient_clipping", "lr_down")),
-    Rule("grad_spikes", "a logged gradient norm peaks at 3 times both neighbouring epochs' or more, at 3 epochs or "
-                        "more: gradients that explode now and then (an RNN without clipping); a higher rate or a "
-                        "larger model makes it worse", ("lr_up", "larger_model"), ("gradient_clipping", "lr_down")),
+    Rule("grad_spikes", "a logged gradient norm peaks at 3 times both neighbouring epochs' or more while a loss jumps "
+                        "3 % with it, at 3 epochs or more (and one in twenty): gradients that explode now and then (an "
+                        "RNN without clipping); a higher rate or a "
+                        "larger model makes it worse", ("lr_up", "larger_model", "noise_floor"),
+         ("gradient_clipping", "lr_down")),
     Rule("tabular", "the run says its data is tabular (context data='tabular')", ("augmentation",)),
     Rule("boosted", "gradient-boosted trees (context model='boosting': fitwatch's XGBoost and LightGBM "
                     "integrations and their results dicts): a neural network's remedies do not apply",

@@ -13,7 +13,7 @@ import numpy as np
 
 from fitwatch.diagnosis.checks.chance import fraction
 from fitwatch.diagnosis.checks.context import MAD, Context, Verdict, median, primary
-from fitwatch.diagnosis.evidence import climbed_steadily
+from fitwatch.diagnosis.evidence import climbed_steadily, grad_spikes
 from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import remedies_for
 
@@ -326,3 +326,19 @@ def early_jump(ctx: Context) -> Finding | None:
                    f"{v[k - 1]:.4g} to {v[k]:.4g} at epoch {ctx.Ek(k)}, after they had learned{more}: a learning rate too "
                    f"high for this model early on, even if the run settled later (a warm-up, or a lower rate).",
                    remedies_for("lr_too_high"))
+
+
+def grad_spiked(curves, span, findings: list) -> None:
+    """Append ``grad_spikes`` (a warning) to ``findings`` when a logged gradient norm spikes with the loss at
+    :func:`fitwatch.diagnosis.evidence.grad_spikes`'s epochs: the evidence that puts clipping first and takes
+    "raise the learning rate" and "a larger model" away is said, not only acted on (an attack)."""
+    at = grad_spikes(curves)
+    if not at:
+        return
+    epochs = [int(curves.epochs[i]) for i in at]
+    named = ", ".join(map(str, epochs[:8])) + (f" and {len(epochs) - 8} more" if len(epochs) > 8 else "")
+    findings.append(Finding(
+        "grad_spikes", "warning", span, {"epochs": epochs},
+        f"The gradient norm spiked at epochs {named} (3 times the epochs beside them or more), the loss jumping with "
+        f"it: gradients that explode now and then throw the weights off. Clip them; a higher learning rate or a "
+        f"larger model would make it worse.", remedies_for("grad_spikes")))

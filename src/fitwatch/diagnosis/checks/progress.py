@@ -145,8 +145,10 @@ def converged_by_own_test(ctx: Context) -> bool | None:
 def while_training(findings) -> None:
     """A run still training (``context["in_progress"]``): a curve still improving (or too short to judge) is what
     the epochs to come are for, so no finding tells it to train longer ("Train longer.", "Train for more epochs." in any
-    framework's words); the message says the run goes on instead."""
-    more = in_all_words("more_epochs") | in_all_words("more_epochs_short") | in_all_words("lr_restart")
+    framework's words), nor that it ended inside its warm-up (an attack); the message says the run goes on instead."""
+    more = in_all_words("more_epochs") | in_all_words("more_epochs_short") | in_all_words("lr_restart") | \
+        in_all_words("warmup_shorter")
+    findings[:] = [f for f in findings if f.code != "lr_warming"]  # a rate still warming: the run may go past it
     for f in findings:
         f.remedies = [r for r in f.remedies if r not in more]  # (too_few_epochs's too: a sixth trial)
         if f.code == "too_few_epochs":

@@ -188,16 +188,21 @@ def _no_skill_before(curves: Curves, y: np.ndarray, t) -> float | None:
 
 
 def warming_at_end(curves: Curves) -> tuple[float, float] | None:
-    """``(first, last)`` of a logged learning rate still warming up at the end: its last value its largest,
-    twice its first or more, and above its value 3 epochs before (a warm-up longer than the run: a seventh
+    """``(first, last)`` of a logged learning rate still warming up at the end: rising at every epoch from its first
+    positive value, its last value above every earlier one, twice its first or more, and above its value 3 epochs
+    before (a warm-up longer than the run: a seventh
     trial's Trainer run at 12 % of its configured peak, whose loss was speeding up); else None. Example:
         >>> warming_at_end(Curves(np.arange(6), {"loss": [1.0] * 6, "lr": [1e-5, 2e-5, 3e-5, 4e-5, 5e-5, 6e-5]}))
         (1e-05, 6e-05)
     """
     for name, lr in curves.series.items():
-        if not LR_KEY.match(name) or lr.size < 4 or not np.isfinite(lr).all() or lr[0] <= 0:
+        if not LR_KEY.match(name) or not np.isfinite(lr).all():
             continue
-        if lr[-1] >= lr.max() and lr[-1] >= 2 * lr[0] and lr[-1] > 1.01 * lr[-4]:
+        lr = lr[np.argmax(lr > 0):] if (lr > 0).any() else lr[:0]  # a warm-up from 0 logged at the epoch's start
+        # rising at every step (a cyclic schedule falls between its peaks), its last value above every earlier one
+        # (a warm-up that peaked and held; a cycle ending on a peak it reached before: an attack)
+        if lr.size >= 4 and np.all(np.diff(lr) >= 0) and lr[-1] > 1.001 * lr[:-1].max() and lr[-1] >= 2 * lr[0] \
+                and lr[-1] > 1.01 * lr[-4]:
             return float(lr[0]), float(lr[-1])
     return None
 

@@ -241,14 +241,16 @@ _ROSE = 0.01
 #: a validation score (recall, F1, AUC...) that ends this much below its value at the best epoch "fell": half of
 #: ``learn_acc_rise``, the rise that makes an accuracy's story count (points for a score in percent)
 SCORE_FELL = 0.05
-#: the scores that count beside an accuracy: higher is better, and not the accuracy itself nor an R²
-_SCORE = re.compile(r"^val_.*(auc|f1|fbeta|precision|recall|sensitivity|specificity|iou|dice|map|mcc|kappa|"
-                    r"balanced)", re.IGNORECASE)
+#: the scores that count beside an accuracy: higher is better, and not the accuracy itself nor an R²; a name
+#: that says it is a loss or an error (val_dice_loss, val_iou_loss, val_mape) is no score
+_SCORE = re.compile(r"^val_(?!.*(loss|error|err$|mape|mae|mse|rmse)).*(auc|f1|fbeta|precision|recall|sensitivity|"
+                    r"specificity|iou|dice|map|mcc|kappa|balanced)", re.IGNORECASE)
 
 
 def val_scores(series: dict, idx: np.ndarray) -> dict:
     """The validation scores other than the accuracy (:data:`_SCORE`) on the judged epochs ``idx``. Example:
-        >>> sorted(val_scores({"val_recall": np.ones(4), "val_accuracy": np.ones(4), "recall": np.ones(4)}, np.arange(4)))
+        >>> sorted(val_scores({"val_recall": np.ones(4), "val_accuracy": np.ones(4), "val_dice_loss": np.ones(4)},
+        ...                   np.arange(4)))
         ['val_recall']
     """
     return {k: np.asarray(v, dtype=np.float64)[idx] for k, v in series.items() if _SCORE.match(k)}
@@ -256,11 +258,19 @@ def val_scores(series: dict, idx: np.ndarray) -> dict:
 
 def _score_fell(ctx: Context, b: int) -> tuple[str, float, float] | None:
     """The first validation score of ``ctx.scores`` whose mean over the last 3 epochs ends :data:`SCORE_FELL`
-    (of its scale) below its best around the best epoch ``b`` (the 3 epochs around it), with both values."""
+    (of its scale) and twice its epoch-to-epoch scatter below its mean over the 3 epochs around the best epoch
+    ``b``, with both means; None when another logged score rose as much (recall traded for precision, an F1
+    that rose: no worse model by every measure). Means against means: the best of 3 noisy epochs against a mean
+    fell by the noise alone (an attack: a flat recall at 0.76 with one 0.81)."""
+    fell, rose = [], False
     for key, v in ctx.scores.items():
         if v.size < b + 4 or not np.all(np.isfinite(v[max(0, b - 1):])):
             continue
-        at_b, end = float(np.max(v[max(0, b - 1): b + 2])), float(mean(v[-3:]))
-        if at_b - end >= SCORE_FELL * (100.0 if np.nanmax(v) > 1.0 else 1.0):
-            return key, at_b, end
-    return None
+        at_b, end = float(mean(v[max(0, b - 1): b + 2])), float(mean(v[-3:]))
+        scale = 100.0 if np.nanmax(v) > 1.0 else 1.0
+        scatter = float(median(np.abs(np.diff(v[max(0, b - 1):]))))
+        if at_b - end >= max(SCORE_FELL * scale, 2 * scatter):
+            fell.append((key, at_b, end))
+        elif end - at_b >= SCORE_FELL * scale:
+            rose = True
+    return fell[0] if fell and not rose else None

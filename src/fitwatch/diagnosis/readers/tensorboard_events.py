@@ -191,7 +191,8 @@ def _by_validation(series: dict, notes: list) -> dict:
     for k in series:
         steps = sorted(series[k])
         at = np.searchsorted(edges, np.asarray(steps, dtype=np.float64),  # (edges[i-1], edges[i]], or [..)
-                             side="left" if k in val else side)  # a validation is its own window's
+                             side=side if k in dense else "left")  # an epoch's own scalars (a validation, an
+        # accuracy logged at the validation's step) are their window's: only the batches' side moves (an attack)
         inside = int((at < len(marks)).sum())
         if k in dense and (len(np.unique(at[at < len(marks)])) < len(marks) or inside < 3 * len(marks)
                            or len(steps) - inside > inside / len(marks)):
