@@ -50,6 +50,8 @@ CATALOGUE: dict[str, str] = {
                       "patience to wait out the noise, a small threshold and a min_lr), or at a later epoch, or "
                       "spread a cosine or linear decay over the whole run.",
     "lr_plateau": "Reduce the learning rate when progress stalls (ReduceLROnPlateau) to squeeze out more.",
+    "check_val_data": "Check the validation data against the training data: the same preprocessing (normalisation, "
+                      "resizing, channel order, tokeniser), labels that match their inputs, the same distribution.",
     "warmup_shorter": "Shorten the warm-up (warmup_steps or warmup_ratio; a warm-up scheduler's length) so that it "
                       "ends well inside the run, or train for more epochs.",
     "batch_size_up": "Use a larger batch size (or accumulate gradients) to reduce gradient noise.",
@@ -211,6 +213,7 @@ DEFAULT_ORDER: dict[str, list[str]] = {
     "lr_decayed_early": ["lr_decay_later"],
     "lr_warming": ["warmup_shorter"],
     "grad_spikes": ["gradient_clipping", "lr_down"],
+    "nothing_transfers": ["check_val_data"],
     "lr_too_low": ["lr_up"],  # never a decay schedule: it lowers a rate already too low (a trial at Adam 1e-6)
     "nan_detected": ["numerics", "lr_down", "gradient_clipping", "normalise_inputs"],
     "plateau": ["lr_plateau", "larger_model", "lr_schedule"],
@@ -298,11 +301,15 @@ RULES: tuple[Rule, ...] = (
     Rule("grad_exploded", "a logged gradient norm became infinite, or 1000 times its earlier median: the "
                           "gradients exploded (with a loss that became NaN or jumped: mixed precision's "
                           "scaler skips a step whose norm is inf, harmless alone)", (), ("gradient_clipping", "lr_down")),
-    Rule("grad_spikes", "a logged gradient norm peaks at 3 times both neighbouring epochs' or more while a loss jumps "
+    Rule("spiky_grads", "a logged gradient norm peaks at 3 times both neighbouring epochs' or more while a loss jumps "
                         "3 % with it, at 3 epochs or more (and one in twenty): gradients that explode now and then (an "
                         "RNN without clipping); a higher rate or a "
                         "larger model makes it worse", ("lr_up", "larger_model", "noise_floor"),
          ("gradient_clipping", "lr_down")),
+    Rule("no_transfer", "training accuracy rose while validation's never did (the nothing_transfers finding): "
+                              "no epoch's weights are worth keeping, and no regulariser makes what was learned "
+                              "transfer; the validation data is checked first",
+         ("early_stopping", "restore_best", "monitor_accuracy", "label_smoothing"), ("check_val_data",)),
     Rule("tabular", "the run says its data is tabular (context data='tabular')", ("augmentation",)),
     Rule("boosted", "gradient-boosted trees (context model='boosting': fitwatch's XGBoost and LightGBM "
                     "integrations and their results dicts): a neural network's remedies do not apply",
@@ -354,7 +361,8 @@ _ADDED_FOR = {"lr_down": {"underfitting", "not_learning"}, "lr_up": {"not_learni
               "less_regularisation": {"not_learning"}, "lr_restart": {"still_improving"},
               "tree_regularise": {"overfitting"}, "alpha": {"overfitting"}, "hf_regularise": {"overfitting"},
               "monitor_accuracy": {"overfitting", "good_fit"}, "nonlinear": {"underfitting"},
-              "alpha_down": {"underfitting"}, "gradient_clipping": {"underfitting", "not_learning"}}
+              "alpha_down": {"underfitting"}, "gradient_clipping": {"underfitting", "not_learning"},
+              "check_val_data": {"overfitting"}}
 _KEY_OF = {sentence: key for key, sentence in CATALOGUE.items()}
 _KEY_OF.update({sentence: key for words in VARIANTS.values() for key, sentence in words.items()})
 

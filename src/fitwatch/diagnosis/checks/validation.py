@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 
-from fitwatch.diagnosis.checks.chance import fraction
+from fitwatch.diagnosis.checks.chance import accuracy_rose, fraction
 from fitwatch.diagnosis.checks.context import NEAR_ZERO, Context, mean, median
 from fitwatch.diagnosis.checks.short import short_warning
 from fitwatch.diagnosis.findings import Finding
@@ -34,7 +34,7 @@ def validation_signs(ctx: Context) -> list[Finding]:
     # than half its fall an epoch is the half-epoch lag (a sixth trial: a run 3-4 epochs in was told its validation set
     # is small, and that validation data leaked)
     short = short_warning(ctx) is not None
-    for sign in (generalization_gap, val_below_train, noisy_validation, overconfident):
+    for sign in (generalization_gap, val_below_train, noisy_validation, _confidence_or_transfer):
         if short and sign is noisy_validation and bool(np.all(np.diff(ctx.cv.y) < 0)):
             continue  # (a validation that jumps about in a short run is noisy: an attack)
         f = sign(ctx)
@@ -191,6 +191,50 @@ def noisy_validation(ctx: Context) -> Finding | None:
         + (f"{vrel / max(lrel, 1e-12):.0f}x the training loss's scatter" if vrel < NEAR_ZERO * lrel
            else "while the training loss hardly scatters") + ": is the validation set small?",
         remedies_for("noisy_validation"))
+
+
+#: a validation accuracy at most this many times chance (1/k) learned nothing (half again: a first evaluation after an
+#: epoch of training scatters around it)
+CHANCE_NEAR = 1.5
+
+
+def _confidence_or_transfer(ctx: Context) -> Finding | None:
+    """:func:`nothing_transfers` when it holds (over-confidence on the examples it gets wrong is no reading of a
+    model that gets them all wrong), else :func:`overconfident`."""
+    return nothing_transfers(ctx) or overconfident(ctx)
+
+
+def nothing_transfers(ctx: Context) -> Finding | None:
+    """Training accuracy rose (``accuracy_rose``, by ``learn_acc_rise`` or more) while validation's never did, nor
+    ever got ``learn_acc_rise`` above its first value nor above :data:`CHANCE_NEAR` times chance, and training's ends
+    twice ``learn_acc_rise`` above validation's best: nothing the model learned carries over to the validation data
+    (a seventh trial's validation set shifted by 2 pixels: 0.07-0.13 accuracy all run, training's 0.44 -> 0.99, was
+    told the model grows over-confident and to keep the weights of epoch 0). Validation prepared unlike training,
+    labels that do not match their inputs, or another distribution are the suspects."""
+    acc, vacc, t = ctx.acc, ctx.vacc, ctx.t
+    if acc is None or vacc is None or not accuracy_rose(acc, t) or accuracy_rose(vacc, t):
+        return None
+    va = fraction(vacc[np.isfinite(vacc)])
+    a = fraction(acc[np.isfinite(acc)])
+    # (and training ends far above validation's best: a training accuracy that rose to the class prior validation
+    # had from its first epoch learned nothing to transfer)
+    if va.size < 4 or float(va.max()) - float(va[0]) >= t.learn_acc_rise or a[-1] < va.max() + 2 * t.learn_acc_rise:
+        return None
+    # ...and validation's best within half again of chance, 1/k for a loss that started at ln k (either curve's, the
+    # fewer classes: the more lenient chance): a validation accuracy flat at 0.77 from its first epoch had learned
+    # then, and only overfits since
+    ks = [round(math.exp(f)) for f in (ctx.no_skill(c.start) for c in (ctx.cl, ctx.cv) if c is not None) if f]
+    if not ks or float(va.max()) > CHANCE_NEAR / min(ks):
+        return None
+    ev = {"train_accuracy_first": float(a[0]), "train_accuracy_end": float(a[-1]),
+          "val_accuracy_first": float(va[0]), "best_val_accuracy": float(va.max())}
+    return Finding(
+        "nothing_transfers", "warning", ctx.span, ev,
+        f"Validation accuracy never rose ({ev['val_accuracy_first']:.3g} at the first epoch, at best "
+        f"{ev['best_val_accuracy']:.3g}) while training accuracy rose from {ev['train_accuracy_first']:.3g} to "
+        f"{ev['train_accuracy_end']:.3g}: nothing the model learned carries over to the validation data. Check that "
+        f"validation is prepared as training is (normalisation, resizing, channel order, tokeniser), that its labels "
+        f"match its inputs, and that it comes from the same distribution.", remedies_for("nothing_transfers"))
 
 
 def overconfident(ctx: Context) -> Finding | None:
