@@ -743,3 +743,19 @@ def test_the_attack_on_the_seventh_trials_fixes_stays_fixed():
     for bad in ({"dropout": "0.5"}, {"in_progress": 1}, {"label_smoothing": 1.5}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             fitwatch.diagnose(h, context=bad)
+
+
+def test_a_cascade_of_small_cuts_counts_in_all_but_not_a_cosine_tail_nor_a_cut_after_the_best():
+    """An eighth trial: Keras ReduceLROnPlateau(factor=0.3) cut 0.05 -> 0.015 -> 0.0045 ... while validation still fell
+    5 % an epoch, and was good_fit without a word: only a single step of 5x was read. A cascade of steps of 1.9x or
+    more counts once it cuts 5x in all; the tail of a cosine (a rate already falling before it) does not, nor a
+    cascade that began once validation had stopped making new bests."""
+    val = [1.2 * 0.95 ** i for i in range(18)] + [1.2 * 0.95 ** 17 - 0.001 * k for k in range(1, 23)]
+    lr = [0.05] * 18 + [0.05 * 0.3 ** k for k in range(1, 23)]
+    h = {"loss": [v - 0.05 for v in val], "val_loss": val, "lr": lr}
+    f = next((f for f in fitwatch.diagnose(h).findings if f.code == "lr_decayed_early"), None)
+    assert f is not None and f.evidence["epoch"] == 18, fitwatch.diagnose(h)
+    cosine = (0.05 * (1 + np.cos(np.pi * np.arange(40) / 40)) / 2 + 1e-7).tolist()
+    assert "lr_decayed_early" not in [f.code for f in fitwatch.diagnose({**h, "lr": cosine}).findings]
+    turned = val[:15] + [val[14] + 0.01 * k for k in range(1, 26)]  # its best at 14, the cascade from 18
+    assert "lr_decayed_early" not in [f.code for f in fitwatch.diagnose({**h, "val_loss": turned}).findings]

@@ -323,8 +323,9 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
                 out.add("regularised")
     if curves.context.get("label_smoothing"):
         out.add("has_label_smoothing")
-    if curves.context.get("regularisation_recorded") and "regularised" not in out:
-        out.add("no_regularisation")  # an integration looked and found none: nothing to weaken
+    if curves.context.get("regularisation_recorded") and not {"has_dropout", "has_weight_decay"} & out:
+        out.add("no_regularisation")  # an integration looked and found none: nothing to weaken (dropout 0.45 is some:
+        # an eighth trial's was told nothing of it, the note saying it had dropout and none)
     if ("spiked" in out or any("loss" in k and not np.isfinite(v).all() for k, v in curves.series.items())) \
             and exploded_grad(curves) is not None:
         out.add("grad_exploded")  # (mixed precision's scaler skips a step whose norm is inf: harmless alone)

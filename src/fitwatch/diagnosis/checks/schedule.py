@@ -71,8 +71,10 @@ def _cuts(curves: Curves, size: int, factor: float):
                 yield lr, np.flatnonzero(np.nan_to_num((lr[:-1] >= factor * lr[1:]) & (lr[1:] > 0), nan=0.0).astype(bool)) + 1
 
 
-#: a cut of the learning rate by this factor or more...
+#: a cut of the learning rate by this factor or more (one step, or a cascade of steps of CASCADE_STEP or more, each
+#: less than 3 epochs after the one before)...
 DECAY_FACTOR = 5.0
+CASCADE_STEP = 1.9
 #: ...while the curve fell by this share of its level per epoch over the 3 epochs before it...
 DECAY_STILL_FALLING = 0.02
 #: ...after which it fell this share of that pace or less, to the next cut or the end
@@ -90,7 +92,7 @@ def lr_decayed_early(curves: Curves, span, key: str) -> Finding | None:
     y = curves.get(key)
     if y is None:
         return None
-    for lr, cuts in _cuts(curves, y.size, DECAY_FACTOR):
+    for lr, cuts in _cuts(curves, y.size, CASCADE_STEP):
         for n, i in enumerate(cuts):
             if n and cuts[n] - cuts[n - 1] < 3:
                 continue  # in a cascade read from its first cut
@@ -98,12 +100,21 @@ def lr_decayed_early(curves: Curves, span, key: str) -> Finding | None:
             while last + 1 < cuts.size and cuts[last + 1] - cuts[last] < 3:  # seventh trial's, 1e-3 -> 1e-20)
                 last += 1
             end = int(cuts[last + 1]) if last + 1 < cuts.size else y.size - 1
+            if lr[i - 1] < DECAY_FACTOR * lr[int(cuts[last])]:
+                continue  # (a cascade of halvings counts once it cuts DECAY_FACTOR in all: an eighth trial's 0.3s)
+            if last > n and np.any(lr[max(0, i - 3): i] > 1.01 * lr[i - 1]):
+                continue  # a cascade after a rate already falling: a cosine's tail (warm restarts' too), not a step
             if i < 4 or end - i < 3 or not np.isfinite(y[i - 4: end + 1]).all() or y[i - 1] <= 0:
                 continue
             # by its best so far, up to the last epoch at the old rate: a cut on a noisy curve's rebound
             # from a spike (ReduceLROnPlateau's) did not come "while it was falling"
             best = np.minimum.accumulate(y[: end + 1])
             before, after = (best[i - 4] - best[i - 1]) / 3, (best[i - 1] - best[end]) / (end - i + 1)
+            # ...and still making new bests in the last 2 epochs at the old rate: a plateau scheduler that cut once
+            # validation had stopped improving (or turned up) did its job (an eighth-trial fix's first form named two
+            # overfitting runs, cut 3 epochs after their best)
+            if best[i - 1] >= best[i - 3]:
+                continue
             if before >= DECAY_STILL_FALLING * y[i - 1] and after <= DECAY_CRAWL * before:
                 return _at_change("lr_decayed_early", curves, lr, i, span,
                                   {"per_epoch_before": float(before), "per_epoch_after": float(after), "curve": key},
