@@ -857,3 +857,19 @@ def test_heads_beside_a_training_only_loss_are_judged_and_one_head_is_the_loss()
     assert d.monitor == "val_reg_loss" and not d.runs
     assert ("no curve is named loss: judged val_reg_loss, the only loss-like one with a validation curve "
             "(kl_loss: training only, not judged) (--monitor NAME judges another)") in d.notes
+
+
+def test_a_run_object_is_diagnosed_while_it_trains_and_after(store_dir):
+    """An eighth trial: fitwatch.diagnose(run) on the Run itself, in its loop, raised TypeError (read as a Keras
+    History: its .epoch is an int) and the exception marked the run failed. It reads the ended epochs now."""
+    run = fitwatch.Run("live", diagnose=False)
+    seen = []
+    for e in run.epochs(8):
+        run.log_epoch(loss=1.0 / (e + 1), val_loss=1.1 / (e + 1))
+        if e == 5:
+            seen.append(fitwatch.diagnose(run))
+    run.finish()
+    (mid,) = seen
+    assert mid.epochs == 5 and "still training" in mid.findings[0].message, mid
+    after = fitwatch.diagnose(run)
+    assert run.status == "finished" and after.epochs == 8 and after.verdict == mid.verdict == "still_improving"

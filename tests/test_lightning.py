@@ -779,3 +779,24 @@ def test_the_config_learning_rate_is_the_base_rate_not_a_warm_ups_first_step(tmp
     from fitwatch.diagnosis.curves import Curves
     assert "dropout" not in data.config and "weight_decay" not in data.config
     assert "regularisation_recorded" not in Curves.from_run(data).context
+
+
+class WarmingUp(Digits):
+    """Digits under a LambdaLR warm-up over 20 epochs, stepped each epoch: the rate at epoch e is 0.5 * (e + 1) / 20."""
+
+    def configure_optimizers(self):
+        opt = torch.optim.SGD(self.parameters(), lr=0.5)
+        warm = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: min(1.0, (e + 1) / 20))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": warm, "interval": "epoch"}}
+
+
+def test_learning_rate_monitor_values_are_their_epochs(tmp_path, digits):
+    """An eighth trial: LearningRateMonitor(logging_interval="epoch") logs the new epoch's rate in
+    on_train_epoch_start, before the logger's own callback began that epoch: each rate was stored an epoch early,
+    epoch 0's lost, and a warm-up longer than the run went unseen. The logger's callback now runs first."""
+    logger = fitwatch.lightning.Logger("warming", dir=tmp_path, diagnose=False)
+    monitor = pl.callbacks.LearningRateMonitor(logging_interval="epoch")
+    trainer(tmp_path, logger=logger, max_epochs=6, callbacks=[monitor]).fit(WarmingUp(), digits[0], digits[1])
+    history = fitwatch.load("warming", dir=tmp_path).history
+    assert history["lr_sgd"] == pytest.approx([0.5 * (e + 1) / 20 for e in range(6)])
+    assert "lr_warming" in [f.code for f in fitwatch.diagnose("warming", dir=tmp_path).findings]

@@ -405,7 +405,8 @@ def diagnose(source, *, monitor: str = "val_loss", thresholds: Thresholds | None
     """Diagnose training curves: say what is going on, since which epoch, why, and what to do.
 
     Args:
-        source: a run name in the store, a Keras ``History`` or its ``.history`` dict, a pandas
+        source: a run name in the store, a :class:`fitwatch.Run` (its ended epochs, while it trains too), a
+            Keras ``History`` or its ``.history`` dict, a pandas
             DataFrame, lists (``[train]``, ``(train, val)``), :class:`Curves`, or the path of a
             log file or folder (Keras CSVLogger CSV and its variants, PyTorch Lightning
             ``metrics.csv``, JSON lines, TensorBoard event files).

@@ -297,7 +297,10 @@ class Logger(pl.loggers.Logger):
         if stop is not None:
             stop.recorder = self
         if not any(cb is self._follower for cb in trainer.callbacks):
-            trainer.callbacks.append(self._follower)  # called from now on: the epochs' beginnings and ends
+            # called from now on, and first: an epoch begins before another callback logs in it (LearningRateMonitor
+            # logs the new epoch's rate in on_train_epoch_start: after it, an eighth trial's rates were each stored
+            # an epoch early, epoch 0's lost)
+            trainer.callbacks.insert(0, self._follower)
         self._trainer = trainer
         self._reset_epoch(None)
         self._step_offset = {}

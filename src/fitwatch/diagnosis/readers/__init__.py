@@ -192,6 +192,14 @@ __all__ = ["MAX_COLUMNS", "MAX_FILE_RUNS", "MAX_LOG_BYTES", "MAX_LOG_LINES", "MA
 
 
 # -- entry point --------------------------------------------------------------------------------
+def _is_run(source) -> bool:
+    """A :class:`fitwatch.Run` (known by its parts: a run's id in a store that loads runs, and ``log_epoch``;
+    the record layer is above this one)."""
+    store = getattr(source, "store", None)
+    return isinstance(getattr(source, "id", None), int) and callable(getattr(store, "load", None)) \
+        and callable(getattr(source, "log_epoch", None))
+
+
 def read_curves(source, *, dir=None) -> list[Curves]:
     """Every run in ``source``, as :class:`Curves` (one per run).
 
@@ -199,7 +207,8 @@ def read_curves(source, *, dir=None) -> list[Curves]:
         source: a :class:`Curves`; a :class:`~fitwatch.rundata.RunData`; a Keras ``History`` or a
             ``{name: values}`` mapping; a pandas DataFrame; a list of losses, ``(train, val)``
             lists, or a list of per-epoch dicts; the path (``str`` or ``PathLike``) of a log file
-            or folder; a run name (or id) in the store at ``dir``; or a list of such sources.
+            or folder; a run name (or id) in the store at ``dir``; a :class:`fitwatch.Run`, finished or still
+            training (its ended epochs); or a list of such sources.
         dir: the store's folder, for a run name (default ``$FITWATCH_DIR``, else ``./fitwatch``).
 
     Raises:
@@ -247,6 +256,8 @@ def read_curves(source, *, dir=None) -> list[Curves]:
         return [from_store(int(source), dir)]
     if is_estimator(source):  # a fitted scikit-learn estimator (MLPClassifier's loss_curve_...)
         return from_estimator(source)
+    if _is_run(source):  # a fitwatch.Run, finished or still training: the run as its store holds it (an eighth
+        return [from_rundata(source.store.load(source.id))]  # trial's diagnose(run) read it as a Keras History)
     history = getattr(source, "history", None)
     if isinstance(history, dict) and not is_dataframe(source):  # a Keras History
         return from_history(history, epochs=getattr(source, "epoch", None))
