@@ -180,7 +180,7 @@ from fitwatch.diagnosis.readers.resumed import MAX_RUNS
 from fitwatch.diagnosis.readers.runs import MAX_FILE_RUNS, name_runs
 from fitwatch.diagnosis.readers.sklearn_estimator import from_estimator, is_estimator
 from fitwatch.diagnosis.readers.sklearn_verbose import is_sklearn_verbose, parse_sklearn_verbose
-from fitwatch.diagnosis.readers.store_runs import DB_NAME, from_rundata, from_store, read_store_file
+from fitwatch.diagnosis.readers.store_runs import DB_NAME, from_rundata, from_store, is_run, read_store_file
 from fitwatch.diagnosis.readers.tensorboard_events import (is_event_file, is_tensorboard_csv, read_tensorboard,
                                                            read_tensorboard_csvs)
 from fitwatch.diagnosis.readers.text_tables import parse_text_tables
@@ -192,14 +192,6 @@ __all__ = ["MAX_COLUMNS", "MAX_FILE_RUNS", "MAX_LOG_BYTES", "MAX_LOG_LINES", "MA
 
 
 # -- entry point --------------------------------------------------------------------------------
-def _is_run(source) -> bool:
-    """A :class:`fitwatch.Run` (known by its parts: a run's id in a store that loads runs, and ``log_epoch``;
-    the record layer is above this one)."""
-    store = getattr(source, "store", None)
-    return isinstance(getattr(source, "id", None), int) and callable(getattr(store, "load", None)) \
-        and callable(getattr(source, "log_epoch", None))
-
-
 def read_curves(source, *, dir=None) -> list[Curves]:
     """Every run in ``source``, as :class:`Curves` (one per run).
 
@@ -256,7 +248,7 @@ def read_curves(source, *, dir=None) -> list[Curves]:
         return [from_store(int(source), dir)]
     if is_estimator(source):  # a fitted scikit-learn estimator (MLPClassifier's loss_curve_...)
         return from_estimator(source)
-    if _is_run(source):  # a fitwatch.Run, finished or still training: the run as its store holds it (an eighth
+    if is_run(source):  # a fitwatch.Run, finished or still training: the run as its store holds it (an eighth
         return [from_rundata(source.store.load(source.id))]  # trial's diagnose(run) read it as a Keras History)
     history = getattr(source, "history", None)
     if isinstance(history, dict) and not is_dataframe(source):  # a Keras History

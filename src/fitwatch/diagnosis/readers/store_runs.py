@@ -44,6 +44,14 @@ def from_rundata(data: RunData) -> Curves:
     return Curves.from_run(data)  # with the run's early stopping, if any
 
 
+def is_run(source) -> bool:
+    """A :class:`fitwatch.Run` (known by its parts: a run's id in a store that loads runs, and ``log_epoch``;
+    the record layer is above this one)."""
+    store = getattr(source, "store", None)
+    return isinstance(getattr(source, "id", None), int) and callable(getattr(store, "load", None)) \
+        and callable(getattr(source, "log_epoch", None))
+
+
 def from_store(ref, dir) -> Curves:
     """The run named (or numbered) ``ref`` in the store at ``dir``."""
     from fitwatch.store import Store, StoreError
