@@ -328,3 +328,20 @@ def test_end_epoch_before_a_checkpoint_survives_a_kill_after_it(store_dir, tmp_p
     data = fitwatch.load("ckpt")
     assert data.epochs.tolist() == [0, 1, 2, 3, 4, 5] and data.status == "finished"
     assert data.history["val_loss"] == pytest.approx([1.0 / (e + 1) for e in range(6)])
+
+
+def test_runs_best_is_never_an_epoch_cut_short(store_dir):
+    """An eighth trial: a run failed in the middle of an epoch whose partial validation was its lowest: `fitwatch runs`
+    and the dashboard's list said best 1.783 at epoch 10, the cut-short epoch, where `show`, the diagnosis and the
+    report said 1.847 at 9. The list gives the best of the whole epochs too."""
+    with pytest.raises(RuntimeError):
+        with fitwatch.Run("cut", diagnose=False) as run:
+            for e in run.epochs(6):
+                run.log("train", loss=1.0 / (e + 1), n=8)
+                run.log("val", loss=0.05 if e == 3 else 1.0 / (e + 1), n=8)
+                if e == 3:
+                    raise RuntimeError("out of memory")
+    (row,) = [r for r in fitwatch.runs() if r["name"] == "cut"]
+    assert fitwatch.load("cut").cut_short and row["status"] == "failed"
+    assert (row["best_epoch"], row["best_val_loss"]) == (2, pytest.approx(1.0 / 3)), row
+    assert fitwatch.diagnose("cut").best_epoch == 2

@@ -235,6 +235,12 @@ def test_runs_summaries(store):
     assert (rc["epochs"], rc["last_epoch"], rc["best_val_loss"], rc["best_epoch"]) == (0, None, None, None)
     last_commit = float(store.load(a).epoch_times.max())
     assert ra["updated_at"] >= last_commit and ra["updated_at"] >= store.find_run(a)["updated_at"]
+    # a last epoch cut short (info partial_epoch) is no best, however low its partial value (an eighth trial)
+    d = store.create_run("d", {}, {"partial_epoch": 2})
+    for epoch, v in enumerate([1.0, 0.6, 0.1]):
+        store.write_epoch(d, epoch, {("val", "loss"): (v, 4)})
+    rd = store.runs()[-1]
+    assert (rd["best_val_loss"], rd["best_epoch"]) == (0.6, 1), rd
 
 
 def test_steps_round_trip(store):

@@ -388,6 +388,23 @@ class Store(abc.ABC):
         ``best_val_loss`` and ``best_epoch`` (the lowest finite ``val`` ``loss``; None without one),
         ``updated_at`` (the latest of the record's and the last epoch's commit)."""
 
+    def _best_of_whole_epochs(self, rows: list[dict]) -> list[dict]:
+        """``rows`` of :meth:`runs`, a run whose best ``val`` ``loss`` is at an epoch an error or Ctrl-C cut short
+        (``info["partial_epoch"]``, its last) given its best among the whole epochs: the value of part of an
+        epoch's batches is no best (an eighth trial: ``fitwatch runs`` said 1.783 at epoch 10, a cut-short epoch,
+        where ``show`` and the diagnosis said 1.847 at 9). Rare: the run is loaded for it."""
+        for r in rows:
+            partial = (r.get("info") or {}).get("partial_epoch")
+            if partial is None or r.get("best_epoch") != partial or r.get("last_epoch") != partial:
+                continue
+            data = self.load(r["id"])
+            epochs, values = data.series("val", "loss")
+            keep = (epochs != partial) & np.isfinite(values)
+            best = int(np.argmin(np.where(keep, values, np.inf))) if keep.any() else None
+            r["best_val_loss"] = float(values[best]) if best is not None else None
+            r["best_epoch"] = int(epochs[best]) if best is not None else None
+        return rows
+
     @abc.abstractmethod
     def find_run(self, ref: str | int) -> dict | None:
         """The record of the run named ``ref`` (the latest of that name), else of the run whose id is

@@ -42,7 +42,7 @@ class ReadRuns:
 
     def runs(self) -> list[dict]:
         """Every run, oldest first, with a summary: ``epochs``, ``best_val_loss``, ``best_epoch`` (one query)."""
-        return [decode_run(r) for r in self._read(
+        return self._best_of_whole_epochs([decode_run(r) for r in self._read(
             "SELECT r.id, r.name, r.status, r.config, r.info, r.error, r.started_at, r.ended_at, "
             " NULLIF(GREATEST(COALESCE(r.updated_at, 0), COALESCE(e.last_epoch_at, 0)), 0) AS updated_at, "
             " r.pid, r.host, COALESCE(e.epochs, 0) AS epochs, e.last_epoch, "
@@ -52,7 +52,7 @@ class ReadRuns:
             "LEFT JOIN (SELECT DISTINCT ON (run_id) run_id, epoch, value FROM epochs WHERE split = 'val' "
             "  AND metric = 'loss' AND value NOT IN ('NaN', 'Infinity', '-Infinity') "
             "  ORDER BY run_id, value, epoch) b ON b.run_id = r.id "
-            "ORDER BY r.id")]
+            "ORDER BY r.id")])
 
     def find_run(self, ref: str | int) -> dict | None:
         """The run named ``ref`` (the latest of that name), else the run whose id is ``ref`` (``"7"``,

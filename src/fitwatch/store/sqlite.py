@@ -371,7 +371,7 @@ class SQLiteStore(ManageRuns, BackgroundWriter, Store, scheme="sqlite"):
             b = best.get(r["id"])
             r["best_val_loss"] = b["value"] if b else None
             r["best_epoch"] = b["epoch"] if b else None
-        return rows
+        return self._best_of_whole_epochs(rows)
 
     def find_run(self, ref: str | int) -> dict | None:
         """The run named ``ref`` (the latest of that name), else the run whose id is ``ref``.
