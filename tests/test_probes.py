@@ -455,3 +455,39 @@ def test_weights_too_small_are_a_poor_init_not_dead_units(tmp_path):
     ev = d.causes[0].evidence
     assert ev["first_activation"] == "1" and ev["std_last"] < 0.01 * ev["std_first"]
     assert "too small" in d.causes[0].message
+
+
+def test_the_causes_the_probes_find_lead_the_verdicts_remedies(tmp_path):
+    """An eighth trial: a 6-layer sigmoid MLP on raw digits pixels (0-16) did not learn; the probes named
+    unnormalised_input and vanishing_gradient and dropped the curves' "rate too small" (the updates were of a healthy
+    size), yet the verdict's first remedy was still "raise the learning rate". The causes' remedies lead now."""
+    from sklearn.datasets import load_digits
+
+    from fitwatch.diagnosis.remedies import in_all_words
+
+    x, y = load_digits(return_X_y=True)
+    x, y = torch.tensor(x[:800], dtype=torch.float32), torch.tensor(y[:800])  # not scaled
+    torch.manual_seed(0)
+    layers = [nn.Linear(64, 64), nn.Sigmoid()]
+    for _ in range(5):
+        layers += [nn.Linear(64, 64), nn.Sigmoid()]
+    model = nn.Sequential(*layers, nn.Linear(64, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    run = fitwatch.Run("sigmoid-stack", dir=tmp_path, diagnose=False)
+    run.watch(model)
+    for _ in run.epochs(12):
+        for i in range(0, 640, 32):
+            loss = nn.functional.cross_entropy(model(x[i:i + 32]), y[i:i + 32])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            run.log("train", loss=loss, n=32)
+        with torch.no_grad():
+            run.log("val", loss=nn.functional.cross_entropy(model(x[640:]), y[640:]), n=160)
+    run.finish()
+    d = fitwatch.diagnose("sigmoid-stack", dir=tmp_path)
+    codes = [f.code for f in d.findings]
+    assert d.verdict == "not_learning" and {"unnormalised_input", "vanishing_gradient"} <= set(codes), d
+    assert d.findings[0].remedies[0] not in in_all_words("lr_up"), d.findings[0].remedies
+    cause_first = {f.remedies[0] for f in d.findings[1:] if f.code in ("unnormalised_input", "vanishing_gradient")}
+    assert d.findings[0].remedies[0] in cause_first, d.findings[0].remedies

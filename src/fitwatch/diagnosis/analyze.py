@@ -41,8 +41,9 @@ from fitwatch.diagnosis.findings import Diagnosis, Finding, in_units
 from fitwatch.diagnosis.preflight_causes import with_preflight
 from fitwatch.diagnosis.monitored import (higher_is_better, instead_of_loss, judged_heads, monitored, monitored_keys,
                                           real_validation, relabel, resolve_monitor, training_only_losses)
-from fitwatch.diagnosis.evidence import R2_KEY, decayed_lr, findings_evidence, logged_r2, lr_peak, run_evidence
-from fitwatch.diagnosis.remedies import CATALOGUE, RULES, apply_rules
+from fitwatch.diagnosis.evidence import (R2_KEY, crushing, decayed_lr, findings_evidence, logged_r2, run_evidence,
+                                         train_only)
+from fitwatch.diagnosis.remedies import CATALOGUE, RULES, apply_rules, in_all_words
 from fitwatch.diagnosis.thresholds import DEFAULT, Thresholds
 
 _GAN = re.compile(r"^(train_)?(g|d|gen|disc|generator|discriminator|critic)_(adv_)?loss$", re.IGNORECASE)
@@ -124,10 +125,16 @@ def _with_causes(ctx: Context, curves: Curves, verdict: str, findings: list) -> 
     v = causes.view(curves.inside, verdict, ctx.cl.y if ctx.cl else None, ctx.cv.y if ctx.cv else None, ctx.span,
                     acc=ctx.acc, vacc=ctx.vacc)
     found = causes.find_causes(v)
-    if found:  # the verdict says where to look
+    rest = causes.weigh_curve_causes(v, findings[1:], found)
+    if found:  # the verdict says where to look, and leads with what the causes call for
         codes = ", ".join(f.code for f in found)
         findings[0].message += f" Inside the model: {codes} (below)."
-    return [findings[0], *found, *causes.weigh_curve_causes(v, findings[1:], found)]
+        # a rate too small the probes did not back is no remedy (an eighth trial: "raise the learning rate" first
+        # beside vanishing gradients and unnormalised inputs, whose updates were of a healthy size)
+        low = any(f.code == "lr_too_low" for f in findings[1:]) and not any(f.code == "lr_too_low" for f in rest)
+        kept = [r for r in findings[0].remedies if not (low and r in in_all_words("lr_up"))]
+        findings[0].remedies = list(dict.fromkeys([c.remedies[0] for c in found if c.remedies] + kept))
+    return [findings[0], *found, *rest]
 
 
 #: a curve name that says the run classifies (accuracy, AUC, a class loss, mAP...)
@@ -153,7 +160,7 @@ def weigh_remedies(ctx: Context, curves: Curves, findings: list, *, last: bool) 
         ev.add("best_is_last")
     ev |= findings_evidence(findings)
     if "regularised" in ev and findings and findings[0].code == "not_learning":
-        if _crushing(curves):  # a decay that pins the weights, not a small rate (a sixth trial: weight_decay=50)
+        if crushing(curves):  # a decay that pins the weights, not a small rate (a sixth trial: weight_decay=50)
             findings[:] = [f for f in findings if f.code != "lr_too_low"]
         else:  # AdamW's 0.1 beside a run that did not learn says nothing of why (an attack: lr 3e-6)
             ev.discard("regularised")
@@ -233,7 +240,7 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
                    smoothing=bool(curves.context.get("label_smoothing")),
                    stated_floor=on_loss and ("baseline" in curves.context or "classes" in curves.context),
                    r2=logged_r2(curves, idx) if on_loss or R2_KEY.fullmatch(monitor.lower()) else None,
-                   r2_judged=not on_loss and bool(R2_KEY.fullmatch(monitor.lower())), train_only=_train_only(curves),
+                   r2_judged=not on_loss and bool(R2_KEY.fullmatch(monitor.lower())), train_only=train_only(curves),
                    chance=_one_class_count(at_chance(cl and cl.y, acc, t, stated), at_chance(cv and cv.y, vacc, t, stated)),
                    ranks=ranks(curves.series, idx, t) if on_loss else None, lr_decayed=decayed_lr(curves),
                    lr_warming=warming_at_end(curves),
@@ -249,22 +256,6 @@ def _one_class_count(train: float | None, val: float | None) -> dict[str, float]
     if train is not None and val is not None:
         train = val
     return {k: v for k, v in (("loss", train), ("val_loss", val)) if v is not None}
-
-
-def _crushing(curves: Curves) -> bool:
-    """Regularisation strong enough to pin a model at no skill: dropout 0.8 or more, or weight decay 1 or more
-    that a logged learning rate does not make tiny (decoupled decay shrinks by rate x decay a step: at 3e-6 and
-    1, nothing; an attack)."""
-    decay, rate = curves.context.get("weight_decay") or 0, lr_peak(curves)
-    return (curves.context.get("dropout") or 0) >= 0.8 or (decay >= 1.0 and (rate is None or rate * decay >= 1e-4))
-
-
-def _train_only(curves: Curves) -> str:
-    """What the run's context says it uses that acts in training only: dropout of 0.3 or more, input noise
-    (Keras's GaussianNoise, which the callback records); "" when nothing is said."""
-    said = ([f"dropout {curves.context['dropout']:g}"] if (curves.context.get("dropout") or 0) >= 0.3 else []) + \
-        (["input noise"] if curves.context.get("train_noise") else [])
-    return " and ".join(said)
 
 
 def _present(curves: Curves, monitor: str, L, V, notes: list):

@@ -347,3 +347,19 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
     if fits:
         out.add("fits_training")
     return out
+
+
+def crushing(curves: Curves) -> bool:
+    """Regularisation strong enough to pin a model at no skill: dropout 0.8 or more, or weight decay 1 or more
+    that a logged learning rate does not make tiny (decoupled decay shrinks by rate x decay a step: at 3e-6 and
+    1, nothing; an attack)."""
+    decay, rate = curves.context.get("weight_decay") or 0, lr_peak(curves)
+    return (curves.context.get("dropout") or 0) >= 0.8 or (decay >= 1.0 and (rate is None or rate * decay >= 1e-4))
+
+
+def train_only(curves: Curves) -> str:
+    """What the run's context says it uses that acts in training only: dropout of 0.3 or more, input noise
+    (Keras's GaussianNoise, which the callback records); "" when nothing is said."""
+    said = ([f"dropout {curves.context['dropout']:g}"] if (curves.context.get("dropout") or 0) >= 0.3 else []) + \
+        (["input noise"] if curves.context.get("train_noise") else [])
+    return " and ".join(said)
