@@ -52,8 +52,8 @@ CATALOGUE: dict[str, str] = {
     "lr_plateau": "Reduce the learning rate when progress stalls (ReduceLROnPlateau) to squeeze out more.",
     "check_val_data": "Check the validation data against the training data: the same preprocessing (normalisation, "
                       "resizing, channel order, tokeniser), labels that match their inputs, the same distribution.",
-    "warmup_shorter": "Shorten the warm-up (warmup_steps or warmup_ratio; a warm-up scheduler's length) so that it "
-                      "ends well inside the run, or train for more epochs.",
+    "warmup_shorter": "Shorten the warm-up (warmup_steps, or a warm-up scheduler's length) so that it ends well "
+                      "inside the run.",
     "batch_size_up": "Use a larger batch size (or accumulate gradients) to reduce gradient noise.",
     "gradient_clipping": "Clip gradients (clip_grad_norm_ to 1.0, or clipnorm=1.0 in Keras).",
     "normalise_inputs": "Normalise the inputs (standardise features; scale images to [0, 1] or by channel "
