@@ -759,3 +759,16 @@ def test_a_cascade_of_small_cuts_counts_in_all_but_not_a_cosine_tail_nor_a_cut_a
     assert "lr_decayed_early" not in [f.code for f in fitwatch.diagnose({**h, "lr": cosine}).findings]
     turned = val[:15] + [val[14] + 0.01 * k for k in range(1, 26)]  # its best at 14, the cascade from 18
     assert "lr_decayed_early" not in [f.code for f in fitwatch.diagnose({**h, "val_loss": turned}).findings]
+
+
+
+def test_a_first_epoch_that_blew_up_and_recovered_is_said():
+    """An eighth trial: an RNN without clipping, its first epoch's gradient norm 351 against 1.4 after and its training
+    loss 10.4 (15 times ln 2), recovered and was good_fit without a word of it. A fine-tune whose norm falls with a
+    loss falling to 0 is no blow-up, nor a run that clips."""
+    h = {'loss': [10.4291, 0.6513, 0.5867, 0.4765, 0.3503, 0.2931, 0.2964, 0.3068, 0.251, 0.264, 0.2896, 0.2429, 0.2535, 0.2787, 0.2398, 0.2474, 0.2533, 0.2444, 0.2378, 0.2363], 'val_loss': [0.6834, 0.5845, 0.5523, 0.402, 0.3697, 0.2567, 0.27, 0.2556, 0.2097, 0.2508, 0.2436, 0.2044, 0.2407, 0.2287, 0.2197, 0.2368, 0.2421, 0.2183, 0.2152, 0.2146], 'accuracy': [0.5067, 0.6327, 0.7633, 0.8133, 0.8507, 0.8733, 0.882, 0.868, 0.8953, 0.8933, 0.8807, 0.9027, 0.896, 0.8807, 0.908, 0.9, 0.8927, 0.9033, 0.906, 0.9033], 'grad_norm': [350.601, 0.6136, 1.883, 1.2808, 1.8365, 1.3704, 1.7127, 1.6513, 0.9025, 1.5504, 1.6278, 0.9766, 1.528, 1.6812, 1.0449, 1.405, 1.4763, 1.2647, 1.1784, 1.1866]}
+    f = next((f for f in fitwatch.diagnose(h).findings if f.code == "first_epoch_blowup"), None)
+    assert f is not None and f.remedies[0] == CATALOGUE["gradient_clipping"], fitwatch.diagnose(h)
+    assert "first_epoch_blowup" not in [f.code for f in fitwatch.diagnose(h, context={"grad_clip": 1.0}).findings]
+    tame = {**h, "loss": [0.7] + h["loss"][1:]}  # a first epoch at ln 2: the norm fell as the loss did
+    assert "first_epoch_blowup" not in [f.code for f in fitwatch.diagnose(tame).findings]

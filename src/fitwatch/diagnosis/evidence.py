@@ -21,7 +21,8 @@ from fitwatch.diagnosis.curves import Curves
 from fitwatch.diagnosis.remedies import BOOSTING_LIBRARIES
 
 LR_KEY = re.compile(r"^(train[_/.-])?(lr|learning[_ ]?rate)([_/.-].*|\d*)$", re.IGNORECASE)
-_GRAD = re.compile(r"^(train[_/.-])?((max|total|global)[_ ]?)?(grad|gradient)[_ ]?norm([_/.-].*)?$", re.IGNORECASE)
+GRAD_KEY = re.compile(r"^(train[_/.-])?((max|total|global)[_ ]?)?(grad|gradient)[_ ]?norm([_/.-].*)?$", re.IGNORECASE)
+_GRAD = GRAD_KEY
 
 
 #: a coefficient of determination's name: validation's (``val_r2``, ``valid/r2``...) or training's

@@ -213,6 +213,7 @@ DEFAULT_ORDER: dict[str, list[str]] = {
     "lr_decayed_early": ["lr_decay_later"],
     "lr_warming": ["warmup_shorter"],
     "grad_spikes": ["gradient_clipping", "lr_down"],
+    "first_epoch_blowup": ["gradient_clipping", "lr_schedule"],
     "nothing_transfers": ["check_val_data"],
     "lr_too_low": ["lr_up"],  # never a decay schedule: it lowers a rate already too low (a trial at Adam 1e-6)
     "nan_detected": ["numerics", "lr_down", "gradient_clipping", "normalise_inputs"],

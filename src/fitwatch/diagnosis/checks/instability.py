@@ -13,7 +13,7 @@ import numpy as np
 
 from fitwatch.diagnosis.checks.chance import fraction
 from fitwatch.diagnosis.checks.context import MAD, Context, Verdict, median, primary
-from fitwatch.diagnosis.evidence import climbed_steadily, grad_spikes
+from fitwatch.diagnosis.evidence import GRAD_KEY, climbed_steadily, grad_spikes, started_high
 from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import remedies_for
 
@@ -328,10 +328,18 @@ def early_jump(ctx: Context) -> Finding | None:
                    remedies_for("lr_too_high"))
 
 
+#: a first epoch's logged gradient norm this many times the median of the later epochs' blew up
+GRAD_FIRST = 50.0
+
+
 def grad_spiked(curves, span, findings: list) -> None:
     """Append ``grad_spikes`` (a warning) to ``findings`` when a logged gradient norm spikes with the loss at
     :func:`fitwatch.diagnosis.evidence.grad_spikes`'s epochs: the evidence that puts clipping first and takes
-    "raise the learning rate" and "a larger model" away is said, not only acted on (an attack)."""
+    "raise the learning rate" and "a larger model" away is said, not only acted on (an attack); and
+    ``first_epoch_blowup`` when the first epoch's norm is :data:`GRAD_FIRST` times the later median."""
+    first = _first_epoch_blowup(curves, span)
+    if first is not None:
+        findings.append(first)
     at = grad_spikes(curves)
     if not at:
         return
@@ -342,3 +350,36 @@ def grad_spiked(curves, span, findings: list) -> None:
         f"The gradient norm spiked at epochs {named} (3 times the epochs beside them or more), the loss jumping with "
         f"it: gradients that explode now and then throw the weights off. Clip them; a higher learning rate or a "
         f"larger model would make it worse.", remedies_for("grad_spikes")))
+
+
+def _first_epoch_blowup(curves, span) -> Finding | None:
+    """The first epoch's gradients exploded and the run recovered (an eighth trial's RNN without clipping: a norm of
+    351 at epoch 0 against 1.5 after, a training loss of 10.4, 15 times ln 2, was good_fit without a word of it):
+    a logged gradient norm at epoch 0 :data:`GRAD_FIRST` times the median of the later ones, over 4 epochs or more,
+    beside a training loss at epoch 0 above the largest it logged after and ``STARTED_HIGH`` times ln k, k the most
+    classes the first accuracies allow (1 / their lowest); none without a training accuracy."""
+    loss, acc = curves.get("loss"), curves.get("accuracy")
+    if curves.context.get("grad_clip") or acc is None or loss is None or not np.isfinite(acc[:3]).any():
+        return None  # (clipped: a large norm logged before clipping moved nothing that far)
+    # a first loss far above the no-skill level of the most classes the first accuracies allow: a norm that fell with a
+    # loss falling to 0 (a fine-tune: 0.94 -> 0.006) is no blow-up (a first form flagged 5 tune runs so)
+    k = max(2, round(1.0 / max(float(np.nanmin(fraction(acc[:3]))), 1e-3)))
+    if not started_high(loss, math.log(k)):
+        return None
+    for key, v in curves.series.items():
+        if not GRAD_KEY.match(key) or v.size < 5 or loss.size != v.size:
+            continue
+        later = v[1:][np.isfinite(v[1:])]
+        if not (np.isfinite(v[0]) and later.size >= 4):
+            continue
+        med = float(np.median(later))
+        if med > 0 and v[0] >= GRAD_FIRST * med and loss[0] > float(np.nanmax(loss[1:])):
+            return Finding(
+                "first_epoch_blowup", "warning", [span[0], span[0]], {"grad_norm_first": float(v[0]),
+                                                                      "grad_norm_median_after": med,
+                                                                      "loss_first": float(loss[0])},
+                f"The first epoch blew up: the gradient norm averaged {v[0]:.4g} there, {v[0] / med:.0f} times its "
+                f"median after ({med:.4g}), and the training loss {loss[0]:.4g}, above any later epoch's; the run "
+                f"recovered, but the first steps threw the weights off. Clip the gradients, or warm the learning "
+                f"rate up.", remedies_for("first_epoch_blowup"))
+    return None
