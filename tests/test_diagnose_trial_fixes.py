@@ -772,3 +772,51 @@ def test_a_first_epoch_that_blew_up_and_recovered_is_said():
     assert "first_epoch_blowup" not in [f.code for f in fitwatch.diagnose(h, context={"grad_clip": 1.0}).findings]
     tame = {**h, "loss": [0.7] + h["loss"][1:]}  # a first epoch at ln 2: the norm fell as the loss did
     assert "first_epoch_blowup" not in [f.code for f in fitwatch.diagnose(tame).findings]
+
+
+def test_the_attack_on_the_eighth_trials_fixes_stays_fixed(tmp_path):
+    """An attack on the eighth trial's fixes: a binary model whose validation accuracy learned 0.72 in its first epoch
+    and overfit since was told nothing transfers and lost "stop early" (k=2 from a loss logged after an epoch's
+    training: 1.5/2 is skill); a single 10x step a noisy epoch after validation's last new best lost lr_decayed_early;
+    diagnose(run) in a forked child waited for ever on the parent's writer thread, and before the first epoch ended
+    said to log what had been logged."""
+    binary = {"loss": [0.68, 0.60, 0.50, 0.40, 0.30, 0.22, 0.15, 0.10, 0.07, 0.05],
+              "val_loss": [0.60, 0.57, 0.56, 0.57, 0.60, 0.64, 0.70, 0.77, 0.85, 0.93],
+              "accuracy": [0.57, 0.68, 0.76, 0.83, 0.88, 0.92, 0.95, 0.97, 0.98, 0.99],
+              "val_accuracy": [0.70, 0.72, 0.73, 0.73, 0.72, 0.73, 0.72, 0.72, 0.71, 0.71]}
+    d = fitwatch.diagnose(binary)
+    assert d.verdict == "overfitting" and "nothing_transfers" not in [f.code for f in d.findings], d
+    assert d.findings[0].remedies[0] == CATALOGUE["early_stopping"], d
+    val = [2.0, 1.7, 1.5, 1.36, 1.25, 1.12, 1.15, 1.13, 1.09, 1.085, 1.082, 1.080, 1.079, 1.078, 1.077, 1.077]
+    tr = [2.1, 1.75, 1.52, 1.38, 1.26, 1.15, 1.08, 1.02, 0.99, 0.985, 0.982, 0.98, 0.979, 0.978, 0.977, 0.976]
+    d = fitwatch.diagnose({"loss": tr, "val_loss": val, "lr": [0.1] * 8 + [0.01] * 8})
+    assert "lr_decayed_early" in [f.code for f in d.findings], d
+
+    import multiprocessing
+
+    run = fitwatch.Run("forked", dir=tmp_path, diagnose=False)
+    with pytest.raises(fitwatch.diagnosis.readers.ReadError, match="no epoch has ended yet"):
+        fitwatch.diagnose(run)
+    for e in range(6):
+        run.log_epoch(loss=1 / (e + 1), val_loss=1.1 / (e + 1))
+    child = multiprocessing.get_context("fork").Process(target=_diagnose_or_exit, args=(run,))
+    child.start()
+    child.join(60)
+    if child.is_alive():
+        child.kill()
+    # read from the store afresh: what the parent had committed (0), or a one-line ReadError saying where to
+    # diagnose it (3), whichever the parent's writer thread allows; never a hang (None)
+    assert child.exitcode in (0, 3), child.exitcode
+    run.finish()
+    assert fitwatch.diagnose(run).epochs == 6
+
+
+def _diagnose_or_exit(run):
+    """In a forked child: exit 3 on a ReadError that says to diagnose the run in the process that writes it."""
+    import os
+
+    try:
+        fitwatch.diagnose(run)
+    except fitwatch.diagnosis.readers.ReadError as e:
+        os._exit(3 if "diagnose it there" in str(e) else 4)
+    os._exit(0)

@@ -104,13 +104,16 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
     weigh_cut(curves, ctx.span, _lower_key(curves, monitor), findings, ctx.t)  # learned only once the rate was cut
     rate_too_small(curves, ctx.span, found.code, findings)  # a logged rate never above 1e-6
     grad_spiked(curves, ctx.span, findings)  # gradients that explode now and then, the loss jumping with them
+    lead = []  # the probes' causes' first remedies: they lead the verdict's, whatever the rules reorder
     if curves.inside:  # Run.watch's probes: the causes, right after the verdict
-        findings[:] = _with_causes(ctx, curves, found.code, findings)
+        findings[:], lead = _with_causes(ctx, curves, found.code, findings)
     if curves.before:  # fitwatch.preflight's findings and lr_find's suggestion
         findings[:] = with_preflight(curves.before, found.code, findings)
     best = ctx.Ek(ctx.best) if ctx.best is not None else None
     onset = ctx.Ek(found.onset) if found.onset is not None else None
     weigh_remedies(ctx, curves, findings, last=best is not None and len(curves) and best == int(curves.epochs[-1]))
+    if lead:  # (an attack: the rule of a sign's evidence had put its own remedy before the probes' cause)
+        findings[0].remedies = list(dict.fromkeys([r for r in lead if r in findings[0].remedies] + findings[0].remedies))
     if onset is not None and best is not None and onset < best:  # say why the onset comes first
         first = findings[0]
         first.evidence["best_epoch"] = best
@@ -119,9 +122,9 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
     return _assemble(curves, found.code, best, onset, findings, ctx.notes, monitor)
 
 
-def _with_causes(ctx: Context, curves: Curves, verdict: str, findings: list) -> list:
+def _with_causes(ctx: Context, curves: Curves, verdict: str, findings: list) -> tuple[list, list]:
     """The findings with the probes' causes after the primary one; the curves' own learning-rate
-    findings kept only when the probes back them."""
+    findings kept only when the probes back them; and the causes' first remedies, which lead the verdict's."""
     v = causes.view(curves.inside, verdict, ctx.cl.y if ctx.cl else None, ctx.cv.y if ctx.cv else None, ctx.span,
                     acc=ctx.acc, vacc=ctx.vacc)
     found = causes.find_causes(v)
@@ -134,7 +137,7 @@ def _with_causes(ctx: Context, curves: Curves, verdict: str, findings: list) -> 
         low = any(f.code == "lr_too_low" for f in findings[1:]) and not any(f.code == "lr_too_low" for f in rest)
         kept = [r for r in findings[0].remedies if not (low and r in in_all_words("lr_up"))]
         findings[0].remedies = list(dict.fromkeys([c.remedies[0] for c in found if c.remedies] + kept))
-    return [findings[0], *found, *rest]
+    return [findings[0], *found, *rest], [c.remedies[0] for c in found if c.remedies]
 
 
 #: a curve name that says the run classifies (accuracy, AUC, a class loss, mAP...)

@@ -50,8 +50,9 @@ CATALOGUE: dict[str, str] = {
                       "patience to wait out the noise, a small threshold and a min_lr), or at a later epoch, or "
                       "spread a cosine or linear decay over the whole run.",
     "lr_plateau": "Reduce the learning rate when progress stalls (ReduceLROnPlateau) to squeeze out more.",
-    "check_val_data": "Check the validation data against the training data: the same preprocessing (normalisation, "
-                      "resizing, channel order, tokeniser), labels that match their inputs, the same distribution.",
+    "check_val_data": "Check the data: training labels that match their inputs (shuffled ones are memorised), and "
+                      "validation against training: the same preprocessing (normalisation, resizing, channel order, "
+                      "tokeniser), labels that match their inputs, the same distribution.",
     "warmup_shorter": "Shorten the warm-up (warmup_steps, or a warm-up scheduler's length) so that it ends well "
                       "inside the run.",
     "batch_size_up": "Use a larger batch size (or accumulate gradients) to reduce gradient noise.",

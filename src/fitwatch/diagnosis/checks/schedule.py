@@ -110,11 +110,11 @@ def lr_decayed_early(curves: Curves, span, key: str) -> Finding | None:
             # from a spike (ReduceLROnPlateau's) did not come "while it was falling"
             best = np.minimum.accumulate(y[: end + 1])
             before, after = (best[i - 4] - best[i - 1]) / 3, (best[i - 1] - best[end]) / (end - i + 1)
-            # ...and still making new bests in the last 2 epochs at the old rate: a plateau scheduler that cut once
-            # validation had stopped improving (or turned up) did its job (an eighth-trial fix's first form named two
-            # overfitting runs, cut 3 epochs after their best)
-            if best[i - 1] >= best[i - 3]:
-                continue
+            # ...and, a cascade, still making new bests in the last 2 epochs at the old rate: a plateau scheduler that
+            # cut once validation had stopped improving (or turned up) did its job (an eighth-trial fix's first form
+            # named two overfitting runs, cut 3 epochs after their best)
+            if last > n and best[i - 1] >= best[i - 3]:
+                continue  # (a cascade only: a single large step is read as before, an attack's one-epoch bump at 10x)
             if before >= DECAY_STILL_FALLING * y[i - 1] and after <= DECAY_CRAWL * before:
                 return _at_change("lr_decayed_early", curves, lr, i, span,
                                   {"per_epoch_before": float(before), "per_epoch_after": float(after), "curve": key},

@@ -180,7 +180,7 @@ from fitwatch.diagnosis.readers.resumed import MAX_RUNS
 from fitwatch.diagnosis.readers.runs import MAX_FILE_RUNS, name_runs
 from fitwatch.diagnosis.readers.sklearn_estimator import from_estimator, is_estimator
 from fitwatch.diagnosis.readers.sklearn_verbose import is_sklearn_verbose, parse_sklearn_verbose
-from fitwatch.diagnosis.readers.store_runs import DB_NAME, from_rundata, from_store, is_run, read_store_file
+from fitwatch.diagnosis.readers.store_runs import DB_NAME, from_rundata, from_run_object, from_store, is_run, read_store_file
 from fitwatch.diagnosis.readers.tensorboard_events import (is_event_file, is_tensorboard_csv, read_tensorboard,
                                                            read_tensorboard_csvs)
 from fitwatch.diagnosis.readers.text_tables import parse_text_tables
@@ -248,8 +248,8 @@ def read_curves(source, *, dir=None) -> list[Curves]:
         return [from_store(int(source), dir)]
     if is_estimator(source):  # a fitted scikit-learn estimator (MLPClassifier's loss_curve_...)
         return from_estimator(source)
-    if is_run(source):  # a fitwatch.Run, finished or still training: the run as its store holds it (an eighth
-        return [from_rundata(source.store.load(source.id))]  # trial's diagnose(run) read it as a Keras History)
+    if is_run(source):  # a fitwatch.Run, still training or not (an eighth trial's was read as a Keras History)
+        return [from_run_object(source)]
     history = getattr(source, "history", None)
     if isinstance(history, dict) and not is_dataframe(source):  # a Keras History
         return from_history(history, epochs=getattr(source, "epoch", None))

@@ -34,6 +34,8 @@ def from_rundata(data: RunData) -> Curves:
     before = any(k in (data.info or {}) for k in ("preflight", "lr_find"))  # shown before any epoch
     watched = ((data.info or {}).get("early_stopping") or {}).get("monitor")
     heads = len(validated_losses(history))  # two or more: monitored.judged_heads, each judged
+    if not history and data.status == "running" and not before:  # (an attack: told to log what it had logged)
+        raise ReadError(f"run {data.name!r}: no epoch has ended yet (the first is in progress); diagnose it once one has")
     if "loss" not in history and "val_loss" not in history and not (before and not history) \
             and watched not in history and heads < 2:  # a booster stopped on val_auc is judged on it
         found = ", ".join(history) or "no epochs yet"
@@ -45,11 +47,29 @@ def from_rundata(data: RunData) -> Curves:
 
 
 def is_run(source) -> bool:
-    """A :class:`fitwatch.Run` (known by its parts: a run's id in a store that loads runs, and ``log_epoch``;
-    the record layer is above this one)."""
-    store = getattr(source, "store", None)
-    return isinstance(getattr(source, "id", None), int) and callable(getattr(store, "load", None)) \
+    """A :class:`fitwatch.Run` (known by its parts: a run's id, a store, and ``log_epoch``; the record layer is
+    above this one)."""
+    return isinstance(getattr(source, "id", None), int) and hasattr(source, "store") \
         and callable(getattr(source, "log_epoch", None))
+
+
+def from_run_object(run) -> Curves:
+    """A :class:`fitwatch.Run`'s ended epochs, read from its store: through the store it writes with in the process
+    that opened it (what it wrote is flushed first), afresh in a forked child (the parent's writer thread is not
+    the child's: an attack's child waited on it for ever). A DDP rank other than 0 holds no store."""
+    import os
+
+    store = run.store
+    if not callable(getattr(store, "load", None)) or getattr(store, "path", None) is None:
+        raise ReadError(f"run {getattr(run, 'name', run.id)!r}: this process holds no store of it (a DDP rank other "
+                        f"than 0 writes nothing); diagnose it on rank 0, or by its name once the fit is done")
+    if getattr(store, "_pid", os.getpid()) != os.getpid():
+        try:
+            return from_store(run.id, store.path)
+        except ReadError as e:
+            raise ReadError(f"{e.args[0]} (a process forked from the one that writes the run reads only what that "
+                            f"one has committed: diagnose it there)") from None
+    return from_rundata(store.load(run.id))
 
 
 def from_store(ref, dir) -> Curves:
