@@ -206,11 +206,12 @@ def _confidence_or_transfer(ctx: Context) -> Finding | None:
 
 def nothing_transfers(ctx: Context) -> Finding | None:
     """Training accuracy rose (``accuracy_rose``, by ``learn_acc_rise`` or more) while validation's never did, nor
-    ever got ``learn_acc_rise`` above its first value nor above :data:`CHANCE_NEAR` times chance, and training's ends
-    twice ``learn_acc_rise`` above validation's best: nothing the model learned carries over to the validation data
-    (a seventh trial's validation set shifted by 2 pixels: 0.07-0.13 accuracy all run, training's 0.44 -> 0.99, was
-    told the model grows over-confident and to keep the weights of epoch 0). Validation prepared unlike training,
-    labels that do not match their inputs, or another distribution are the suspects."""
+    ever got ``learn_acc_rise`` above its first value nor above :data:`CHANCE_NEAR` times chance or chance plus
+    ``learn_acc_rise``, and training's ends twice ``learn_acc_rise`` above validation's best: nothing the model learned
+    carries over to the validation data (a seventh trial's validation set shifted by 2 pixels: 0.07-0.13 accuracy all
+    run, training's 0.44 -> 0.99, was told the model grows over-confident and to keep the weights of epoch 0).
+    Shuffled training labels, validation prepared unlike training, validation labels that do not match their inputs,
+    or another distribution are the suspects."""
     acc, vacc, t = ctx.acc, ctx.vacc, ctx.t
     if acc is None or vacc is None or not accuracy_rose(acc, t) or accuracy_rose(vacc, t):
         return None
@@ -220,11 +221,10 @@ def nothing_transfers(ctx: Context) -> Finding | None:
     # had from its first epoch learned nothing to transfer)
     if va.size < 4 or float(va.max()) - float(va[0]) >= t.learn_acc_rise or a[-1] < va.max() + 2 * t.learn_acc_rise:
         return None
-    # ...and validation's best within half again of chance, 1/k for a loss that started at ln k (either curve's, the
-    # fewer classes: the more lenient chance): a validation accuracy flat at 0.77 from its first epoch had learned
-    # then, and only overfits since
-    # (and never more than 0.10 above chance: a loss logged after an epoch of training starts below ln k, so k comes
-    # out small; 1.5/2 = 0.75 is a binary model's skill, an attack's)
+    # ...and validation's best within half again of chance and no more than 0.10 above it, 1/k for a loss that started
+    # at ln k (either curve's, the fewer classes: the more lenient chance): a validation accuracy flat at 0.77 from its
+    # first epoch had learned then, and only overfits since; a loss logged after an epoch of training starts below
+    # ln k, so k comes out small, and 1.5/2 = 0.75 is a binary model's skill (an attack's)
     ks = [round(math.exp(f)) for f in (ctx.no_skill(c.start) for c in (ctx.cl, ctx.cv) if c is not None) if f]
     if not ks or float(va.max()) > min(CHANCE_NEAR / min(ks), 1 / min(ks) + t.learn_acc_rise):
         return None
@@ -269,7 +269,7 @@ def overconfident(ctx: Context) -> Finding | None:
     fell = _score_fell(ctx, b)
     if fell is not None:  # the accuracy's rise is no better model by a score the run chose to log
         key, at_b, end = fell
-        ev.update(score_fell_since_best=key, max_score_around_best_epoch=at_b, mean_score_last_3=end)
+        ev.update(score_fell_since_best=key, mean_score_around_best_epoch=at_b, mean_score_last_3=end)
         msg += (f" But {key} fell from {at_b:.3f} around the lowest validation loss (epoch {Ek(b)}) to {end:.3f} over the "
                 f"last 3: the accuracy's rise is no better model by that measure (an imbalanced task's accuracy rises "
                 f"as the model favours its majority class); choose the epoch to keep by the metric you care about.")
