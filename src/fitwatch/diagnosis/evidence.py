@@ -22,7 +22,6 @@ from fitwatch.diagnosis.remedies import BOOSTING_LIBRARIES
 
 LR_KEY = re.compile(r"^(train[_/.-])?(lr|learning[_ ]?rate)([_/.-].*|\d*)$", re.IGNORECASE)
 GRAD_KEY = re.compile(r"^(train[_/.-])?((max|total|global)[_ ]?)?(grad|gradient)[_ ]?norm([_/.-].*)?$", re.IGNORECASE)
-_GRAD = GRAD_KEY
 
 
 #: a coefficient of determination's name: validation's (``val_r2``, ``valid/r2``...) or training's
@@ -115,7 +114,7 @@ def clipped(curves: Curves) -> bool:
     maximum (within 1%) at a fifth of the epochs or more: the cap of a clipped norm."""
     if curves.context.get("grad_clip"):
         return True
-    for v in series_like(curves, _GRAD):
+    for v in series_like(curves, GRAD_KEY):
         top = v.max()
         if top > 0 and np.count_nonzero(v >= 0.99 * top) >= max(3, v.size // 5) and v.min() < 0.9 * top:
             return True
@@ -137,7 +136,7 @@ def exploded_grad(curves: Curves) -> int | None:
         0
     """
     for key, v in curves.series.items():
-        if not _GRAD.match(key):
+        if not GRAD_KEY.match(key):
             continue
         for i, g in enumerate(v):
             before = v[:i][np.isfinite(v[:i])]
@@ -156,7 +155,7 @@ GRAD_SPIKES = 3
 
 
 def grad_spikes(curves: Curves) -> list[int]:
-    """The indices of the epochs where a logged gradient norm (:data:`_GRAD`) stands :data:`GRAD_SPIKE` times
+    """The indices of the epochs where a logged gradient norm (:data:`GRAD_KEY`) stands :data:`GRAD_SPIKE` times
     above both neighbours while a loss jumps :data:`GRAD_SPIKE_JUMP` with it, when :data:`GRAD_SPIKES` or more
     do (and one epoch in twenty), else []: gradients that explode now and then, each time throwing the weights
     off (a seventh trial's RNN without clipping: epoch means of 0.5-0.9 with peaks of 2-6.5 at 6 epochs, was told
@@ -171,7 +170,7 @@ def grad_spikes(curves: Curves) -> list[int]:
     """
     losses = [v for k, v in curves.series.items() if k in ("loss", "val_loss") and v.size == len(curves)]
     for key, v in curves.series.items():
-        if not _GRAD.match(key) or v.size < 5 or v.size != len(curves):
+        if not GRAD_KEY.match(key) or v.size < 5 or v.size != len(curves):
             continue
         mid, side = v[1:-1], np.maximum(v[:-2], v[2:])
         with np.errstate(invalid="ignore"):
