@@ -168,10 +168,11 @@ def grad_spikes(curves: Curves) -> list[int]:
         >>> grad_spikes(c)
         [2, 5, 7]
     """
+    grads = [v for k, v in curves.series.items() if GRAD_KEY.match(k) and 5 <= v.size == len(curves)]
+    if not grads:  # (most runs log no gradient norm: nothing more to build)
+        return []
     losses = [v for k, v in curves.series.items() if k in ("loss", "val_loss") and v.size == len(curves)]
-    for key, v in curves.series.items():
-        if not GRAD_KEY.match(key) or v.size < 5 or v.size != len(curves):
-            continue
+    for v in grads:
         mid, side = v[1:-1], np.maximum(v[:-2], v[2:])
         with np.errstate(invalid="ignore"):
             peaks = np.flatnonzero(np.isfinite(mid) & np.isfinite(side) & (side > 0) & (mid > GRAD_SPIKE * side)) + 1
