@@ -129,6 +129,7 @@ def _with_causes(ctx: Context, curves: Curves, verdict: str, findings: list) -> 
                     acc=ctx.acc, vacc=ctx.vacc)
     found = causes.find_causes(v)
     rest = causes.weigh_curve_causes(v, findings[1:], found)
+    lead = [c.remedies[0] for c in found if c.remedies]
     if found:  # the verdict says where to look, and leads with what the causes call for
         codes = ", ".join(f.code for f in found)
         findings[0].message += f" Inside the model: {codes} (below)."
@@ -136,8 +137,8 @@ def _with_causes(ctx: Context, curves: Curves, verdict: str, findings: list) -> 
         # beside vanishing gradients and unnormalised inputs, whose updates were of a healthy size)
         low = any(f.code == "lr_too_low" for f in findings[1:]) and not any(f.code == "lr_too_low" for f in rest)
         kept = [r for r in findings[0].remedies if not (low and r in in_all_words("lr_up"))]
-        findings[0].remedies = list(dict.fromkeys([c.remedies[0] for c in found if c.remedies] + kept))
-    return [findings[0], *found, *rest], [c.remedies[0] for c in found if c.remedies]
+        findings[0].remedies = list(dict.fromkeys(lead + kept))
+    return [findings[0], *found, *rest], lead
 
 
 #: a curve name that says the run classifies (accuracy, AUC, a class loss, mAP...)

@@ -273,7 +273,8 @@ def sits_above_chance(train: np.ndarray | None, acc: np.ndarray | None, acc_high
 def findings_evidence(findings) -> set[str]:
     """The evidence keys that this diagnosis's own findings give: ``accuracy_rose_since_best`` (over-confidence
     whose accuracy rose since the lowest loss), ``score_fell_since_best`` (over-confidence beside a recall, F1 or AUC
-    that fell since it), ``no_transfer`` (the nothing_transfers finding), ``learned_after_cut`` (lr_too_high from a cut the loss waited
+    that fell since it), ``no_transfer`` (the nothing_transfers finding), ``spiky_grads`` (the grad_spikes finding:
+    :func:`grad_spikes`), ``learned_after_cut`` (lr_too_high from a cut the loss waited
     for), ``decayed_early`` (lr_decayed_early), ``collapsed`` (not_learning whose accuracy fell back to chance)."""
     out = set()
     for f in findings:
@@ -283,6 +284,8 @@ def findings_evidence(findings) -> set[str]:
             out.add("score_fell_since_best")
         elif f.code == "nothing_transfers":
             out.add("no_transfer")
+        elif f.code == "grad_spikes":  # (checks.instability.grad_spiked: grad_spikes found, computed once)
+            out.add("spiky_grads")
         elif f.code == "lr_too_high" and "loss_before_cut" in f.evidence:
             out.add("learned_after_cut")
         elif f.code == "lr_decayed_early":
@@ -298,7 +301,7 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
     classifier's ln k), ``scheduler``, ``lr_decayed`` (:func:`decayed_lr`), ``clipped``, ``has_dropout``,
     ``has_weight_decay``, ``has_label_smoothing`` (``context`` dropout, weight_decay, label_smoothing), ``regularised`` (either at :data:`STRONG`), ``no_regularisation`` (an
     integration saw every regulariser and recorded neither: ``context regularisation_recorded``), ``grad_exploded`` (:func:`exploded_grad`),
-    ``spiky_grads`` (:func:`grad_spikes`), ``tabular`` (``context data``), ``boosted``
+    ``tabular`` (``context data``), ``boosted``
     (``context model='boosting'``: XGBoost, LightGBM, CatBoost; with ``xgboost``, ``lightgbm`` or ``catboost``
     when the context's ``framework`` says which), ``linear`` and ``sklearn_mlp`` (``context model``),
     ``transformers`` (``context framework``), ``text`` (``context data``), and ``fits_training`` when ``fits``."""
@@ -330,8 +333,6 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
     if ("spiked" in out or any("loss" in k and not np.isfinite(v).all() for k, v in curves.series.items())) \
             and exploded_grad(curves) is not None:
         out.add("grad_exploded")  # (mixed precision's scaler skips a step whose norm is inf: harmless alone)
-    if grad_spikes(curves):
-        out.add("spiky_grads")
     if curves.context.get("data") == "tabular":
         out.add("tabular")
     model = curves.context.get("model")
