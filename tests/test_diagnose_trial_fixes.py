@@ -820,3 +820,57 @@ def _diagnose_or_exit(run):
     except fitwatch.diagnosis.readers.ReadError as e:
         os._exit(3 if "diagnose it there" in str(e) else 4)
     os._exit(0)
+
+
+def _digits_loop(reduction="mean", n_val=397, epochs=15, lr=1e-3):
+    """A real PyTorch loop on scikit-learn's digits (training batches of 32, validation of 128): its history."""
+    torch = pytest.importorskip("torch")
+    from sklearn.datasets import load_digits
+
+    torch.manual_seed(0)
+    X, y = load_digits(return_X_y=True)
+    X, y = torch.tensor(X / 16.0, dtype=torch.float32), torch.tensor(y)
+    Xtr, ytr, Xva, yva = X[:1400], y[:1400], X[1400:1400 + n_val], y[1400:1400 + n_val]
+    model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
+    opt, loss_fn = torch.optim.Adam(model.parameters(), lr=lr), torch.nn.CrossEntropyLoss(reduction=reduction)
+    hist = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
+    for _ in range(epochs):
+        losses, right = [], 0
+        for i in range(0, len(Xtr), 32):
+            out = model(Xtr[i:i + 32])
+            loss = loss_fn(out, ytr[i:i + 32])
+            opt.zero_grad(), loss.backward(), opt.step()
+            losses.append(loss.item())
+            right += int((out.argmax(1) == ytr[i:i + 32]).sum())
+        hist["loss"].append(float(np.mean(losses))), hist["accuracy"].append(right / len(Xtr))
+        with torch.no_grad():
+            vl = [loss_fn(model(Xva[i:i + 128]), yva[i:i + 128]).item() for i in range(0, len(Xva), 128)]
+            hist["val_loss"].append(float(np.mean(vl)))
+            hist["val_accuracy"].append(float((model(Xva).argmax(1) == yva).float().mean()))
+    return hist
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_a_loss_summed_over_each_batch_is_named_and_no_gap_is_read_from_it(reduction):
+    """A seventh trial: CrossEntropyLoss(reduction="sum") in a real loop (training batches of 32, validation of 128),
+    66.7 -> 1.93 at 0.99 accuracy and 212 -> 12.9 at 0.978, was told its validation loss ends 570 % above training's.
+    The same loop averaging its loss gets no such word."""
+    d = fitwatch.diagnose(_digits_loop(reduction))
+    if reduction == "mean":
+        assert "loss_not_per_sample" not in codes(d), d
+        return
+    f = next(f for f in d.findings if f.code == "loss_not_per_sample")
+    assert f.evidence["curve"] == "val_loss" and f.evidence["epochs_impossible"] >= 8, f.evidence
+    assert "reduction='sum'" in f.message and f.remedies[0] == CATALOGUE["loss_mean"]
+    assert not {"generalization_gap", "val_below_train"} & set(codes(d)), d
+
+
+def test_a_validation_set_of_20_samples_is_counted_from_its_accuracy_and_said_to_be_noisy():
+    """A seventh trial: 20 validation samples, the loss scattering 0.012-0.098 near 0 and the accuracy 0.9-1.0 in steps
+    of 0.05, got no noisy_validation (its training loss, fallen from 1.6, scattered as much for its level). The
+    accuracy's steps count the samples; a validation set of 397 gets no count."""
+    d = fitwatch.diagnose(_digits_loop(n_val=20, epochs=30, lr=1e-2))
+    f = next(f for f in d.findings if f.code == "noisy_validation")
+    assert f.evidence["val_samples"] == 20 and "steps of 1/20" in f.message, f
+    big = fitwatch.diagnose(_digits_loop(n_val=397, epochs=15, lr=1e-2))
+    assert all("val_samples" not in f.evidence for f in big.findings), big

@@ -345,3 +345,22 @@ def test_runs_best_is_never_an_epoch_cut_short(store_dir):
     assert fitwatch.load("cut").cut_short and row["status"] == "failed"
     assert (row["best_epoch"], row["best_val_loss"]) == (2, pytest.approx(1.0 / 3)), row
     assert fitwatch.diagnose("cut").best_epoch == 2
+
+
+def test_a_run_whose_only_epoch_was_cut_short_names_no_best_anywhere(store_dir):
+    """A run failed during its first epoch: `fitwatch runs` said best "-" while the diagnosis said best epoch 0,
+    the cut-short epoch. The diagnosis judges it (nothing else is there), says it was cut short, and names no best."""
+    with pytest.raises(RuntimeError):
+        with fitwatch.Run("lone", diagnose=False) as run:
+            for _ in run.epochs(3):
+                run.log("train", loss=0.9, n=8)
+                run.log("val", loss=0.8, n=8)
+                raise RuntimeError("out of memory")
+    (row,) = [r for r in fitwatch.runs() if r["name"] == "lone"]
+    assert (row["best_epoch"], row["best_val_loss"]) == (None, None), row
+    d = fitwatch.diagnose("lone")
+    assert d.best_epoch is None and d.epochs == 1
+    assert any("the only one, was cut short" in n and "no best epoch" in n for n in d.notes), d.notes
+    shown = subprocess.run([sys.executable, "-m", "fitwatch", "diagnose", "lone"], capture_output=True, text=True,
+                           timeout=120, env={**os.environ, "COLUMNS": "200"})
+    assert shown.returncode == 0 and "1 epoch " in shown.stdout and "·  best epoch" not in shown.stdout, shown.stdout

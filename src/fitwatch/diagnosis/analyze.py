@@ -29,6 +29,7 @@ from fitwatch.diagnosis.checks.instability import (early_jump, diverged, first_n
                                                    unstable)
 from fitwatch.diagnosis.checks.chance import at_chance, no_skill_level, ranks
 from fitwatch.diagnosis.checks.learning import gained_nothing, not_learning
+from fitwatch.diagnosis.checks.loss_scale import loss_not_per_sample
 from fitwatch.diagnosis.checks.overfitting import overfitting
 from fitwatch.diagnosis.checks.progress import fits_training, plateau, still_improving, while_training
 from fitwatch.diagnosis.checks.short import too_few_epochs, too_short_to_settle
@@ -82,8 +83,12 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
         # a model that learned nothing shows no leakage in its loss (validation below training is then
         # the two sets' own no-skill levels) nor over-confidence worth a best epoch (its accuracy is at
         # chance: there is nothing to monitor or keep)
+        # (and a loss no mean per sample, summed over batches of other sizes, makes no gap between the two)
+        scale = loss_not_per_sample(ctx, curves.context.get("classes"))
         findings.extend(f for f in validation_signs(ctx)
-                        if not (found.code == "not_learning" and f.code in ("val_below_train", "overconfident")))
+                        if not (found.code == "not_learning" and f.code in ("val_below_train", "overconfident"))
+                        and not (scale and f.code in ("generalization_gap", "val_below_train")))
+        findings.extend([scale] if scale else [])
         raised = lr_raised(curves, ctx.span, ctx.t.lr_raised_factor, ctx.t.end_above_start, _lower_key(curves, monitor))
         if raised is not None:
             findings.append(raised)
@@ -376,6 +381,7 @@ def _falling_to(curves: Curves, monitor: str, best: int | None) -> float | None:
 
 def _assemble(curves: Curves, verdict, best, onset, findings, notes, monitor) -> Diagnosis:
     """The Diagnosis: remedies trimmed, the monitored metric named, the early stop reported."""
+    best = None if curves.lone_cut else best  # (``fitwatch runs`` and ``show`` name no best of part of an epoch)
     if best is not None and len(curves) and best == int(curves.epochs[-1]):
         # the best epoch is the last one: "stop early and keep the best epoch's weights" changes nothing
         stop = CATALOGUE["early_stopping"]

@@ -218,6 +218,7 @@ class Curves:
     inside: object = None  # what Run.watch's probes saw (fitwatch.diagnosis.inside.Inside), else None
     before: dict = field(default_factory=dict)  # fitwatch.preflight's report and lr_find's sweep (their to_dict)
     unit: str = "epoch"  # what one point is: "evaluation" where a reader's points are evaluations in mid-epoch
+    lone_cut: bool = False  # the only epoch was cut short by an error or Ctrl-C: it is no best epoch
 
     def __post_init__(self):
         self.epochs = np.asarray(self.epochs, dtype=np.int64)
@@ -282,10 +283,13 @@ class Curves:
         info = data.info or {}
         stop = info.get("early_stopping")
         epochs, notes = data.epochs, []
+        by = (f"{info['partial_reason']} ({info.get('partial_batches', 'part')} of its batches trained)"
+              if isinstance(info.get("partial_reason"), str) else "Ctrl-C" if data.status == "stopped" else "an error")
+        lone_cut = bool(data.cut_short and len(epochs) == 1)  # judged, as nothing else is there, but no best epoch
+        if lone_cut:
+            notes.append(f"epoch {int(epochs[0])}, the only one, was cut short by {by}: its values are means of part "
+                         f"of its batches, and it is no best epoch")
         if data.cut_short and len(epochs) > 1:  # an error or Ctrl-C: its means are of part of its batches
-            by = (f"{info['partial_reason']} ({info.get('partial_batches', 'part')} of its batches trained)"
-                  if isinstance(info.get("partial_reason"), str) else
-                  "Ctrl-C" if data.status == "stopped" else "an error")
             notes.append(f"epoch {int(epochs[-1])} was cut short by {by}: left out (its values are means of part of "
                          f"its batches)")
             epochs = epochs[:-1]
@@ -304,7 +308,8 @@ class Curves:
         return cls(epochs=epochs, series=series, name=data.name, source=f"run:{data.name}",
                    stop=stop if isinstance(stop, dict) else None, missing=missing, notes=notes,
                    context=context, inside=Inside.from_run(data),
-                   before={k: info[k] for k in ("preflight", "lr_find") if isinstance(info.get(k), dict)})
+                   before={k: info[k] for k in ("preflight", "lr_find") if isinstance(info.get(k), dict)},
+                   lone_cut=lone_cut)
 
     def get(self, key: str) -> np.ndarray | None:
         return self.series.get(key)

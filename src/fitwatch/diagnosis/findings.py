@@ -32,7 +32,9 @@ _VERDICT_STYLE = {
 
 def _span(f, unit: str = "epoch") -> str:
     """When a finding holds: ``epochs 3–9`` (``evaluations 3–9``), or ``before training`` (fitwatch.preflight's)."""
-    return f"{unit}s {f.epochs[0]}–{f.epochs[-1]}" if f.epochs else "before training"
+    if not f.epochs:
+        return "before training"
+    return f"{unit} {f.epochs[0]}" if f.epochs[0] == f.epochs[-1] else f"{unit}s {f.epochs[0]}–{f.epochs[-1]}"
 
 
 #: a point of the axis named in a message: "epoch 14", "epochs 3–9"; and "the remaining 35 epochs"
@@ -228,7 +230,7 @@ class Diagnosis:
             sub.append(f"best {self.unit} {self.best_epoch}")
         if self.onset_epoch is not None:
             sub.append(f"overfitting from {self.unit} {self.onset_epoch}")
-        sub.append(f"{self.epochs} {self.unit}s")
+        sub.append(f"{self.epochs} {self.unit}{'' if self.epochs == 1 else 's'}")
         yield Panel(Text("  ·  ".join(sub)), title=title, title_align="left", expand=False)
         for f in self.findings:
             t = Table.grid(padding=(0, 1))

@@ -66,6 +66,8 @@ CATALOGUE: dict[str, str] = {
             "(vanishing gradients).",
     "check_data": "Check the data pipeline: inputs and labels aligned, labels not shuffled, no constant "
                   "inputs, no NaN/inf in the data.",
+    "loss_mean": "Log the loss averaged over each batch's samples (PyTorch's reduction='mean', the default; or "
+                 "divide a summed loss by the batch size before logging it): a sum grows with the batch size.",
     "loss_fit": "Check the loss fits the task and the model's output (CrossEntropyLoss expects raw logits, "
                 "not softmax; BCEWithLogits for binary; MSE/MAE for regression).",
     "optimizer_state": "Check the optimizer really updates the model (optimizer.zero_grad/step called, "
@@ -216,6 +218,7 @@ DEFAULT_ORDER: dict[str, list[str]] = {
     "grad_spikes": ["gradient_clipping", "lr_down"],
     "first_epoch_blowup": ["gradient_clipping", "lr_schedule"],
     "nothing_transfers": ["check_val_data"],
+    "loss_not_per_sample": ["loss_mean", "normalise_inputs"],
     "lr_too_low": ["lr_up"],  # never a decay schedule: it lowers a rate already too low (a trial at Adam 1e-6)
     "nan_detected": ["numerics", "lr_down", "gradient_clipping", "normalise_inputs"],
     "plateau": ["lr_plateau", "larger_model", "lr_schedule"],

@@ -178,18 +178,49 @@ def _accuracy_held_back(ctx: Context) -> tuple[float, float] | None:
     return float(a[ok][-1]), float(v[ok][-1])
 
 
+#: a validation accuracy in steps of 1/n for an n up to this counts its samples: a set that small is noisy
+FEW_SAMPLES = 50
+
+
+def val_samples(vacc: np.ndarray | None) -> int | None:
+    """The smallest n whose multiples of 1/n every finite validation accuracy is (to 1e-4), for n up to
+    :data:`FEW_SAMPLES`, when it takes 3 or more values, 2 of them between 0 and 1: the accuracy counts
+    right answers among about n samples (0.9, 0.95, 1.0: 20); else None.
+
+    Example:
+        >>> val_samples(np.array([0.9, 0.95, 1.0, 0.95, 0.85]))
+        20
+        >>> val_samples(np.array([0.9012, 0.9421, 0.9533])) is None
+        True
+    """
+    if vacc is None:
+        return None
+    a = fraction(vacc[np.isfinite(vacc)])
+    inner = np.unique(np.round(a[(a > 0) & (a < 1)], 6))
+    if inner.size < 2 or np.unique(np.round(a, 6)).size < 3:
+        return None
+    return next((n for n in range(2, FEW_SAMPLES + 1) if np.all(np.abs(a * n - np.round(a * n)) < 1e-4 * n)), None)
+
+
 def noisy_validation(ctx: Context) -> Finding | None:
-    """Validation scatters by ``noisy_val`` of its level and 3x more than training."""
+    """Validation scatters by ``noisy_val`` of its level and 3x more than training, or by ``noisy_val``
+    of its level beside an accuracy that counts :data:`FEW_SAMPLES` samples or fewer (:func:`val_samples`:
+    a seventh trial's 20 validation samples, their loss 0.012-0.098 near 0, where a training loss that fell
+    from 1.6 scatters as much for its level)."""
     cl, cv = ctx.cl, ctx.cv
     vrel = cv.sigma / max(abs(cv.level), 1e-12)
     lrel = cl.sigma / max(abs(cl.level), 1e-12)
-    if not (vrel > ctx.t.noisy_val and vrel > 3 * lrel):
+    n = val_samples(ctx.vacc) if vrel > ctx.t.noisy_val else None
+    if not (vrel > ctx.t.noisy_val and (vrel > 3 * lrel or n is not None)):
         return None
+    ev = {"val_noise_relative": vrel, "train_noise_relative": lrel, **({"val_samples": n} if n else {})}
     return Finding(
-        "noisy_validation", "info", ctx.span, {"val_noise_relative": vrel, "train_noise_relative": lrel},
+        "noisy_validation", "info", ctx.span, ev,
         f"Validation loss scatters by about {100 * vrel:.0f}% of its level from epoch to epoch, "
         + (f"{vrel / max(lrel, 1e-12):.0f}x the training loss's scatter" if vrel < NEAR_ZERO * lrel
-           else "while the training loss hardly scatters") + ": is the validation set small?",
+           else "while the training loss hardly scatters")
+        + (f", and its accuracy moves in steps of 1/{n} ({1 / n:.3g}): a validation set of {n} samples, or a small "
+           f"multiple, where one sample moves the accuracy that much" if n else ": is the validation set small?"),
         remedies_for("noisy_validation"))
 
 

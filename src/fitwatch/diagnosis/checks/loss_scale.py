@@ -1,0 +1,66 @@
+"""A classifier's loss too large for its accuracy to be a mean per sample: ``loss_not_per_sample``.
+
+A cross-entropy averaged over the samples puts at most ln k on a sample it gets right (the right
+class has the largest probability, so at least 1/k), so a loss ``L`` at accuracy ``a`` needs the
+wrong answers to average ``(L - a ln k) / (1 - a)`` or more. When that is over
+:data:`WRONG_LOSS` at most epochs, the wrong answers would put e^-100 on their right class: the
+logged loss is far more likely summed over each batch (``reduction="sum"``), which scales it with
+the batch size, or the logits are saturated in the hundreds. Either way its level and the gap between
+training and validation (whose batches may differ in size) are no per-sample numbers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from fitwatch.diagnosis.checks.chance import fraction
+from fitwatch.diagnosis.checks.context import Context
+from fitwatch.diagnosis.findings import Finding
+from fitwatch.diagnosis.remedies import remedies_for
+
+#: the mean loss a classifier's wrong answers would need (nats; e^-100 on the right class) for the
+#: logged loss to be a mean per sample; a Keras cross-entropy clips each sample at ln(1e7) = 16.1
+WRONG_LOSS = 100.0
+#: ln k for a correct answer when the run states no class count: up to 1,000 classes
+_MAX_CLASSES = 1000
+
+
+def _needed(loss: np.ndarray, acc: np.ndarray, ln_k: float) -> np.ndarray:
+    """The mean loss the wrong answers need at each epoch (inf where the accuracy is 1 and the loss
+    above ln k, NaN where an accuracy or a loss is missing or the accuracy is under 0.5)."""
+    a = fraction(acc)
+    ok = np.isfinite(loss) & np.isfinite(a) & (a >= 0.5)
+    out = np.full(loss.shape, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        need = np.where(a < 1.0, (loss - a * ln_k) / np.maximum(1.0 - a, 1e-12), np.where(loss > ln_k, np.inf, 0.0))
+    out[ok] = need[ok]
+    return out
+
+
+def loss_not_per_sample(ctx: Context, classes: int | None = None) -> Finding | None:
+    """``loss_not_per_sample`` when, on a curve with its accuracy (3 or more epochs at 0.5 or more),
+    most epochs need wrong answers averaging :data:`WRONG_LOSS` or more; else None. ``classes``: the
+    count the run states, else up to 1,000 are allowed for."""
+    ln_k = math.log(classes or _MAX_CLASSES)
+    for name, c, acc in (("val_loss", ctx.cv, ctx.vacc), ("loss", ctx.cl, ctx.acc)):
+        if c is None or acc is None or acc.size != c.y.size:
+            continue
+        need = _needed(c.y, acc, ln_k)
+        seen = need[np.isfinite(need) | np.isinf(need)]
+        if seen.size < 3 or np.mean(seen >= WRONG_LOSS) <= 0.5:
+            continue
+        i = int(np.flatnonzero(np.isfinite(need) | np.isinf(need))[-1])
+        a = float(fraction(acc)[i])
+        ev = {"curve": name, "value": float(c.y[i]), "accuracy": a, "epoch": ctx.Ek(i),
+              "epochs_impossible": int(np.sum(seen >= WRONG_LOSS)), "epochs_read": int(seen.size)}
+        return Finding(
+            "loss_not_per_sample", "warning", ctx.span, ev,
+            f"{name} is {c.y[i]:.4g} at epoch {ctx.Ek(i)} with an accuracy of {a:.3g}: as a mean per sample, the wrong "
+            f"answers would put e^-{WRONG_LOSS:.0f} or less on their right class (so at {ev['epochs_impossible']} of "
+            f"{ev['epochs_read']} epochs). The loss is most likely summed over each batch (reduction='sum'), which "
+            f"scales it with the batch size, or the logits are saturated in the hundreds: its level, and the gap between "
+            f"training and validation (batches of other sizes), are no per-sample numbers.",
+            remedies_for("loss_not_per_sample"))
+    return None
