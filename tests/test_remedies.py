@@ -210,8 +210,11 @@ CASES = {
                 lambda: fitwatch.diagnose(_overfit(), context={"data": "image"})),
     "boosted": (lambda: fitwatch.diagnose(_overfit(), context={"model": "boosting"}),
                 lambda: fitwatch.diagnose(_overfit())),
-    "linear": (lambda: fitwatch.diagnose(_overfit(), context={"model": "linear"}),
+    "linear": (lambda: fitwatch.diagnose(_overfit(), context={"model": "linear", "framework": "sklearn"}),
                lambda: fitwatch.diagnose(_overfit())),
+    # an eighth trial: a PyTorch logistic regression (config model='linear') was told of fitwatch.sklearn.fit and alpha
+    "linear_net": (lambda: fitwatch.diagnose(_settled_high(), context={"model": "linear", "framework": "torch"}),
+                   lambda: fitwatch.diagnose(_settled_high(), context={"framework": "torch"})),
     "sklearn_mlp": (lambda: fitwatch.diagnose(_overfit(), context={"model": "sklearn_mlp"}),
                     lambda: fitwatch.diagnose(_overfit())),
     "transformers": (lambda: fitwatch.diagnose(_overfit(), context={"framework": "transformers"}),
@@ -339,9 +342,13 @@ def test_remedies_in_the_words_of_the_framework():
 def test_a_linear_model_that_underfits_is_told_a_non_linear_one():
     """A linear SGDClassifier on two moons (a new user's trial): "train for more epochs: the curve
     is still going down" and "less dropout" led; the remedy is a non-linear model."""
-    d = fitwatch.diagnose(_settled_high(), context={"model": "linear"})
+    d = fitwatch.diagnose(_settled_high(), context={"model": "linear", "framework": "sklearn"})
     assert d.verdict == "underfitting" and d.findings[0].remedies[0] == CATALOGUE["nonlinear"]
     assert CATALOGUE["less_regularisation"] not in d.findings[0].remedies
+    # the same in a PyTorch loop: a non-linear model first, and nothing of scikit-learn's alpha or fitwatch.sklearn.fit
+    d = fitwatch.diagnose(_settled_high(), context={"model": "linear"})
+    said = [r for f in d.findings for r in f.remedies]
+    assert d.findings[0].remedies[0] == CATALOGUE["nonlinear"] and not [r for r in said if "alpha" in r or "sklearn" in r]
 
 
 def test_a_good_fit_is_never_told_it_cannot_fit_its_training_data():

@@ -340,6 +340,8 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
         out.add("boosted")
         if curves.context.get("framework") in BOOSTING_LIBRARIES:  # its parameters' names only
             out.add(curves.context["framework"])
+    elif model == "linear" and curves.context.get("framework") != "sklearn":
+        out.add("linear_net")  # (an eighth trial's PyTorch logistic regression was told of fitwatch.sklearn.fit and alpha)
     elif model in ("linear", "sklearn_mlp"):
         out.add(model)
     if curves.context.get("framework") in ("transformers", "lightning"):  # lightning: its words only (VARIANTS)

@@ -327,6 +327,11 @@ RULES: tuple[Rule, ...] = (
                                             "gradient_clipping", "batch_size_up", "smaller_model", "larger_model",
                                             "lr_plateau", "lr_schedule", "less_regularisation"),
          ("nonlinear", "alpha", "alpha_down")),
+    Rule("linear_net", "a linear model the run's own loop trains (context model='linear' without framework "
+                       "'sklearn': a PyTorch or Keras single layer, a logistic regression): no hidden layers or units to "
+                       "add dropout or normalisation to, resize or change the activation of; underfitting calls for a "
+                       "non-linear model; its optimizer, schedule and batches are the loop's own, said in the usual words",
+         ("dropout", "batch_norm", "relu", "smaller_model", "larger_model"), ("nonlinear",)),
     Rule("sklearn_mlp", "scikit-learn's MLPClassifier/MLPRegressor (context model='sklearn_mlp'): no dropout, "
                         "normalisation layers, initialisation, clipping, schedule, augmentation or label smoothing to choose; "
                         "its L2 penalty is alpha; no optimizer calls or loss to get wrong (it owns both)",
