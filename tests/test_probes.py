@@ -239,6 +239,18 @@ def test_softmax_before_cross_entropy_is_a_loss_output_mismatch(tmp_path):
     assert fitwatch.load("probed", dir=tmp_path).info["probes"]["output_activation"] == "1"
 
 
+def test_mse_on_softmax_against_one_hot_targets_is_a_loss_output_mismatch(tmp_path):
+    """A seventh trial: a classifier trained with MSE on its softmax against one-hot targets (slow, then stalled) got
+    no cause from its probes. MSELoss given probabilities against 0/1 targets is named; on raw outputs it is not."""
+    x, y = _data()
+    onehot = nn.functional.one_hot(y, 3).float()
+    run, d = _train(tmp_path, nn.Sequential(_mlp(), nn.Softmax(dim=1)), x=x, y=onehot, loss=nn.MSELoss(), lr=0.1)
+    assert [f.code for f in d.causes] == ["loss_output_mismatch"], d
+    assert "MSELoss is given probabilities" in d.causes[0].message and "one-hot" in d.causes[0].message
+    _, raw = _train(tmp_path, _mlp(), name="raw", x=x, y=onehot, loss=nn.MSELoss(), lr=0.1)
+    assert "loss_output_mismatch" not in [f.code for f in raw.causes], raw
+
+
 def test_unnormalised_inputs_named_and_what_they_cause_hidden(tmp_path):
     x, y = _data()
     x[:, 0] = x[:, 0] * 300 + 1000

@@ -29,7 +29,8 @@ def unnormalised_input(v: View) -> Finding | None:
 def loss_output_mismatch(v: View) -> Finding | None:
     """The loss is given what it does not expect: probabilities into ``CrossEntropyLoss`` (softmax
     before it), anything but log-probabilities into ``NLLLoss``, probabilities into
-    ``BCEWithLogitsLoss`` (sigmoid before it), class ids as regression targets of ``MSELoss``."""
+    ``BCEWithLogitsLoss`` (sigmoid before it), class ids as regression targets of ``MSELoss``, and
+    softmax probabilities against one-hot targets in ``MSELoss`` (a classifier trained as a regression)."""
     ins, loss = v.inside, v.inside.loss
     if loss is None:
         return None
@@ -62,6 +63,10 @@ def mismatch(loss: str, *, probs: bool, not_logprobs: bool, in01: bool, varied: 
     if loss == "BCEWithLogitsLoss" and in01 and varied:
         return ("BCEWithLogitsLoss is given probabilities (a sigmoid before it): it applies the sigmoid "
                 "itself, so outputs are squashed twice and the loss cannot fall far")
+    if loss in _REGRESSION_LOSSES and probs and whole and lo == 0 and hi == 1:
+        return (f"{loss} is given probabilities (a softmax before it) against one-hot targets: a classifier trained as a "
+                f"regression, whose gradients fade as the softmax saturates, so it learns slowly and stalls; "
+                f"CrossEntropyLoss on the raw outputs (logits) and the class ids is the loss for it")
     if loss in _REGRESSION_LOSSES and whole and lo is not None and hi is not None and lo in (0, 1) and 2 <= hi - lo <= 20:
         return (f"{loss} is given whole-number targets from {lo:g} to {hi:g}, class ids by the look of "
                 f"them: a regression loss treats neighbouring ids as nearer classes (class {lo + 1:g} as nearer "
