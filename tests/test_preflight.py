@@ -356,6 +356,28 @@ def test_keras_preflight_is_quiet_on_a_healthy_model_and_finds_a_loss_that_does_
     assert "loss_output_mismatch" in fitwatch.keras.preflight(raw, Xtr, ytr).codes
 
 
+def test_keras_preflight_takes_1d_targets_as_fit_does():
+    """A ninth trial: targets as 1-D arrays, the way fit takes them, beside a Dense(1) output were a critical
+    loss_output_mismatch ("torch broadcasts them"; BCELoss "cannot be computed") on models Keras trains well."""
+    keras = pytest.importorskip("keras")
+    from sklearn.datasets import load_breast_cancer, load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    X, y = (X - X.mean(0)) / X.std(0), (y - y.mean()) / y.std()
+    keras.utils.set_random_seed(0)
+    reg = keras.Sequential([keras.Input((10,)), keras.layers.Dense(32, activation="relu"), keras.layers.Dense(1)])
+    reg.compile(optimizer="adam", loss="mse")
+    report = fitwatch.keras.preflight(reg, X[:350], y[:350], validation_data=(X[350:], y[350:]))
+    assert "loss_output_mismatch" not in report.codes, str(report)
+    Xc, yc = load_breast_cancer(return_X_y=True)
+    Xc = (Xc - Xc.mean(0)) / Xc.std(0)
+    clf = keras.Sequential([keras.Input((30,)), keras.layers.Dense(16, activation="relu"),
+                            keras.layers.Dense(1, activation="sigmoid")])
+    clf.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    report = fitwatch.keras.preflight(clf, Xc[:400], yc[:400], validation_data=(Xc[400:], yc[400:]))
+    assert "loss_output_mismatch" not in report.codes and report.checks["initial_loss"] == "ok", str(report)
+
+
 def test_keras_lr_find_sweeps_a_clone_and_suggests(tmp_path):
     Xtr, ytr, _, _ = _digits()
     model = _keras_model()
