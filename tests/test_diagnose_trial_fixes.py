@@ -874,3 +874,42 @@ def test_a_validation_set_of_20_samples_is_counted_from_its_accuracy_and_said_to
     assert f.evidence["val_samples"] == 20 and "steps of 1/20" in f.message, f
     big = fitwatch.diagnose(_digits_loop(n_val=397, epochs=15, lr=1e-2))
     assert all("val_samples" not in f.evidence for f in big.findings), big
+
+
+def _friedman_mlp(rows: int, epochs: int):
+    """A real PyTorch MLP regression on scikit-learn's friedman1 (standardised), trained on ``rows`` rows and
+    validated on 260: its history."""
+    torch = pytest.importorskip("torch")
+    from sklearn.datasets import make_friedman1
+
+    X, y = make_friedman1(n_samples=1060, noise=0.3, random_state=1)
+    X, y = (X - X.mean(0)) / X.std(0), (y - y.mean()) / y.std()
+    X, y = torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.float32).reshape(-1, 1)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(10, 128), torch.nn.ReLU(), torch.nn.Linear(128, 128), torch.nn.ReLU(),
+                                torch.nn.Linear(128, 1))
+    opt, mse = torch.optim.Adam(model.parameters(), lr=1e-3), torch.nn.MSELoss()
+    hist = {"loss": [], "val_loss": []}
+    for _ in range(epochs):
+        perm, losses = torch.randperm(rows), []
+        for i in range(0, rows, 16):
+            idx = perm[i:i + 16]
+            loss = mse(model(X[idx]), y[idx])
+            opt.zero_grad(), loss.backward(), opt.step()
+            losses.append(loss.item() * len(idx))
+        hist["loss"].append(sum(losses) / rows)
+        with torch.no_grad():
+            hist["val_loss"].append(mse(model(X[800:]), y[800:]).item())
+    return hist
+
+
+def test_a_regression_memorising_a_tiny_training_set_is_overfitting():
+    """A ninth trial: an MLP on 60 rows, validation flat at 0.36 from epoch 20 to 300 while training fell to 1e-3,
+    was good_fit ("both fell and settled"), though the same shape from scikit-learn's MLPRegressor was overfitting.
+    Without accuracies, validation on a plateau far above a training loss that fell on to a quarter of its level is
+    overfitting; the same model on 800 rows is not."""
+    curves = json.loads((Path(__file__).parent / "data" / "trial_curves.json").read_text())
+    d = fitwatch.diagnose(curves["trial9_mlp_512x512_60_rows_friedman"])
+    assert d.verdict == "overfitting" and "memorises its training data" in d.findings[0].message, d
+    assert d.findings[0].remedies[0] == CATALOGUE["more_data"] and d.onset_epoch is not None
+    assert fitwatch.diagnose(_friedman_mlp(800, 40)).verdict != "overfitting"

@@ -12,7 +12,7 @@ import pytest
 
 import fitwatch
 from conftest import ROOT
-from fitwatch.diagnosis.remedies import _KEY_OF, CATALOGUE, RULES
+from fitwatch.diagnosis.remedies import _KEY_OF, CATALOGUE, RULES, VARIANTS, remedies_for
 
 N = 30
 e = np.arange(N)
@@ -398,3 +398,24 @@ def test_dropout_below_strong_is_regularisation_the_keras_callback_saw():
     d = fitwatch.diagnose(_settled_high(), context=ctx)
     assert "less_regularisation" in [_KEY_OF.get(r) for f in d.findings for r in f.remedies], d
     assert not any("none is dropout" in n for n in d.notes), d.notes
+
+
+def test_a_booster_a_linear_model_and_tabular_data_get_remedies_in_their_own_words():
+    """A ninth trial: a diverged LightGBM run and a diverged SGDRegressor were told of float16 and a loss scaler, an
+    XGBoost run to run a learning-rate range test, a run on tabular data to scale its images, and a noisy validation
+    set to use a larger batch (the gradient's noise, not the validation's)."""
+    blown = {"loss": [1.0, 0.6, 40.0, 3e4, float("nan")], "val_loss": [1.1, 0.7, 45.0, 4e4, float("nan")]}
+    said = lambda d: " ".join(r for f in d.findings for r in f.remedies)  # noqa: E731
+    boost = fitwatch.diagnose(blown, context={"model": "boosting"})
+    assert boost.verdict == "diverged" and VARIANTS["boosted"]["numerics"] in said(boost) and "float16" not in said(boost)
+    lin = fitwatch.diagnose(blown, context={"model": "linear", "framework": "sklearn"})
+    assert VARIANTS["linear"]["numerics"] in said(lin) and "float16" not in said(lin) and "zero_grad" not in said(lin)
+    assert "float16" in said(fitwatch.diagnose(blown))  # a network's NaN may be its numerics
+    slow = fitwatch.diagnose(_settled_high(), context={"model": "boosting"})
+    assert "range test" not in said(slow)
+    over = fitwatch.diagnose(_overfit(), context={"model": "boosting"})  # a booster's points are rounds
+    assert over.unit == "round" and f"overfitting from round {over.onset_epoch}" in str(over), str(over)
+    assert " epoch " not in over.findings[0].message, over.findings[0].message
+    table = fitwatch.diagnose(_settled_high(), context={"data": "tabular"})
+    assert VARIANTS["tabular"]["normalise_inputs"] in said(table) and "images" not in said(table)
+    assert CATALOGUE["batch_size_up"] not in remedies_for("noisy_validation")

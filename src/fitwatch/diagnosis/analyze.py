@@ -390,15 +390,16 @@ def _assemble(curves: Curves, verdict, best, onset, findings, notes, monitor) ->
                 f.remedies = [r for r in f.remedies if r != stop]
     if monitor not in ("val_loss", "loss"):
         relabel(findings, curves, monitor)
+    rounds = curves.context.get("model") == "boosting"  # a booster's points are rounds (a ninth trial: "500 epochs")
     if curves.stop:
-        add_early_stop(curves.stop, verdict, onset, findings, diagnosed=monitor,
-                       rounds=curves.context.get("model") == "boosting", falling=_falling_to(curves, monitor, best),
-                       diagnosed_best=best)
+        add_early_stop(curves.stop, verdict, onset, findings, diagnosed=monitor, rounds=rounds,
+                       falling=_falling_to(curves, monitor, best), diagnosed_best=best)
     if curves.context.get("in_progress"):
         while_training(findings)  # still improving while it trains: not told to train longer
-    in_units(findings, curves.unit)  # "evaluation 14", a Trainer's log evaluated in mid-epoch
+    unit = "round" if rounds and curves.unit == "epoch" else curves.unit
+    in_units(findings, unit)  # "evaluation 14", a Trainer's log evaluated in mid-epoch; "round 14", a booster's
     return Diagnosis(verdict=verdict, best_epoch=best, onset_epoch=onset, findings=findings, source=curves.source,
-                     name=curves.name, epochs=len(curves), monitor=monitor, notes=notes, unit=curves.unit, _curves=curves)
+                     name=curves.name, epochs=len(curves), monitor=monitor, notes=notes, unit=unit, _curves=curves)
 
 
 def diagnose(source, *, monitor: str = "val_loss", thresholds: Thresholds | None = None, dir=None,

@@ -105,6 +105,9 @@ VARIANTS: dict[str, dict[str, str]] = {
     "has_label_smoothing": {"label_smoothing": "Calibrate the outputs (temperature scaling on the validation set): "
                                                "the model is becoming over-confident on the examples it gets wrong, "
                                                "label smoothing notwithstanding."},
+    # tabular data: no images to scale (a ninth trial's run configured data="tabular" was told to scale images)
+    "tabular": {"normalise_inputs": "Normalise the inputs (standardise each feature: StandardScaler, or its mean and "
+                                    "std from the training split) and, for regression, the targets."},
     "lightning": {
         "early_stopping": "Stop early and keep the best epoch's weights: callbacks=[fitwatch.lightning.EarlyStopping()] "
                           "(it restores them), or Lightning's EarlyStopping beside a ModelCheckpoint(monitor=..., "
@@ -143,6 +146,10 @@ VARIANTS: dict[str, dict[str, str]] = {
                         "Booster.predict, num_iteration=best_iteration in LightGBM's.",
         "more_epochs": "Train more rounds (num_boost_round, n_estimators; iterations in CatBoost).",
         "lr_down": "Lower the learning rate (eta, learning_rate; try 3x-10x smaller) and train more rounds.",
+        "lr_up": "Raise the learning rate (eta, learning_rate; try 3x) and train fewer rounds, or train more rounds at "
+                 "this one.",
+        "numerics": "Look for the first NaN or infinity: in the features or the labels, or in a custom objective's "
+                    "gradients and hessians.",
         "val_below_train_ok": "Usually harmless: a booster has no dropout and its training metric is computed on "
                               "the whole training set after each round, so the two sets themselves differ (a "
                               "small or easier validation split); a persistent, large gap is worth a look at "
@@ -192,6 +199,8 @@ VARIANTS: dict[str, dict[str, str]] = {
     "linear": {
         "early_stopping": "Stop early: fitwatch.sklearn.fit(..., stop=fitwatch.EarlyStopping()) returns the best "
                           "epoch's estimator.",
+        "numerics": "Look for NaN or infinity in the data, and scale the features (StandardScaler): SGD's updates "
+                    "overflow on large ones.",
     },
 }
 
@@ -209,7 +218,7 @@ DEFAULT_ORDER: dict[str, list[str]] = {
     "good_fit": ["early_stopping"],
     "val_below_train": ["val_below_train_ok", "leakage"],
     "overconfident": ["label_smoothing", "monitor_accuracy", "early_stopping", "weight_decay"],
-    "noisy_validation": ["bigger_val", "batch_size_up"],
+    "noisy_validation": ["bigger_val"],  # (a larger batch lowers the gradient's noise, not the validation's: a ninth trial)
     "generalization_gap": ["weight_decay", "dropout", "augmentation", "more_data"],
     "lr_too_high": ["lr_down", "lr_schedule", "gradient_clipping"],
     "lr_raised": ["lr_down", "gradient_clipping"],
@@ -323,9 +332,11 @@ RULES: tuple[Rule, ...] = (
           "optimizer_state", "loss_fit"), ("tree_regularise",)),
     Rule("linear", "a linear model trained by partial_fit (context model='linear': scikit-learn's SGD "
                    "estimators, Perceptron... through fitwatch.sklearn.fit): it has no layers, units, batches, "
-                   "schedule or gradients to clip; underfitting calls for a non-linear model", ("dropout", "augmentation", "weight_decay", "batch_norm", "init", "relu",
+                   "schedule or gradients to clip, no optimizer calls or loss to get wrong (it owns both); "
+                   "underfitting calls for a non-linear model", ("dropout", "augmentation", "weight_decay", "batch_norm", "init", "relu",
                                             "gradient_clipping", "batch_size_up", "smaller_model", "larger_model",
-                                            "lr_plateau", "lr_schedule", "less_regularisation"),
+                                            "lr_plateau", "lr_schedule", "less_regularisation", "optimizer_state",
+                                            "loss_fit"),
          ("nonlinear", "alpha", "alpha_down")),
     Rule("linear_net", "a linear model the run's own loop trains (context model='linear' without framework "
                        "'sklearn': a PyTorch or Keras single layer, a logistic regression): no hidden layers or units to "

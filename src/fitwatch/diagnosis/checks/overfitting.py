@@ -41,8 +41,10 @@ def plateau_gap(ctx: Context) -> Verdict | None:
     set). The onset is where validation had made ``plateau_fraction`` of its progress."""
     cl, cv, t, Ek = ctx.cl, ctx.cv, ctx.t, ctx.Ek
     acc, vacc, n = ctx.acc, ctx.vacc, cv.n
-    if acc is None or vacc is None or n < 2 * t.min_epochs or cv.drop <= 0:
+    if n < 2 * t.min_epochs or cv.drop <= 0:
         return None
+    if acc is None or vacc is None:
+        return _memorised_plateau(ctx)
     a, va = (float(np.nanmean(x[-3:])) if np.isfinite(x[-3:]).any() else math.nan for x in (acc, vacc))
     k = max(3, int(round(t.stall_fraction * n)))
     gained = float(cv.s[-k] - cv.end)
@@ -79,6 +81,39 @@ def plateau_gap(ctx: Context) -> Verdict | None:
            f"training data much better than it generalises.")
     return Verdict("overfitting", primary("overfitting", [Ek(m), ctx.span[1]], ev, msg,
                                           remedies_for("overfitting", first=["weight_decay"])), onset=m)
+
+
+#: with no pair of accuracies, training must fall to this share of its level where validation's plateau began
+MEMORISED_FALL = 0.25
+
+
+def _memorised_plateau(ctx: Context) -> Verdict | None:
+    """No pair of accuracies to compare: validation reached its plateau (``plateau_fraction`` of its progress) by
+    0.6 of the run and gained nothing beyond its noise after it, while training fell on to :data:`MEMORISED_FALL`
+    of its level there and ends ``overfit_gap_ratio`` times below validation: the model memorises its training set
+    (a ninth trial's 60 training rows, validation flat at 0.36 from epoch 20 to 300 beside a training loss of 1e-3,
+    was good_fit)."""
+    cl, cv, t, Ek, n = ctx.cl, ctx.cv, ctx.t, ctx.Ek, ctx.cv.n
+    m = int(np.flatnonzero(cv.s <= cv.start - t.plateau_fraction * cv.drop)[0])
+    k = max(3, int(round(t.stall_fraction * n)))
+    b, b_se = slope(cv.y[-k:])
+    if (m > 0.6 * n or not 0 <= cl.end <= MEMORISED_FALL * cl.s[m] or cv.end <= t.overfit_gap_ratio * cl.end
+            or cv.s[m] - cv.end > t.noise_k * cv.sigma or -b > t.noise_k * b_se):
+        return None
+    ev = {"best_val_loss": float(cv.y.min()), "plateau_epoch": Ek(m), "smoothed_val_loss_at_plateau": float(cv.s[m]),
+          "smoothed_val_loss_end": cv.end, "smoothed_train_loss_at_plateau": float(cl.s[m]),
+          "smoothed_train_loss_end": cl.end, "val_over_train_end": cv.end / max(cl.end, 1e-300)}
+    msg = (f"Validation loss reached a plateau around epoch {Ek(m)} ({cv.s[m]:.4g}, {cv.end:.4g} at the end) while "
+           f"training loss fell on from {cl.s[m]:.4g} to {cl.end:.4g}, {_times(cv.end, cl.end)} below validation "
+           f"(values smoothed over {window(n, t)} epochs): the model memorises its training data, and what it learns "
+           f"after epoch {Ek(m)} does not generalise.")
+    return Verdict("overfitting", primary("overfitting", [Ek(m), ctx.span[1]], ev, msg,
+                                          remedies_for("overfitting", first=["more_data", "weight_decay"])), onset=m)
+
+
+def _times(a: float, b: float) -> str:
+    """``"14 times"``, or ``"far"`` against a training loss of 0."""
+    return f"{a / b:.3g} times" if b > 0 else "far"
 
 
 def val_rose(ctx: Context) -> Verdict | None:
