@@ -445,3 +445,25 @@ def test_a_rate_far_above_what_lr_find_suggested_explains_a_run_that_went_wrong(
     d = fitwatch.diagnose("fast", dir=tmp_path)
     rate = [f for f in d.causes if f.code == "lr_too_high"]
     assert rate and rate[0].evidence["lr"] == 5.0 and rate[0].evidence["lr_find_suggestion"] == sweep.suggestion, d
+
+
+def test_targets_far_from_the_outputs_scale_lead_a_regression_still_on_its_way_down(tmp_path):
+    """A ninth trial: a regression whose targets are x1000 + 5000 started at 15 times its no-skill level and was still
+    falling 20 % in ten epochs; with its pre-flight report it was not_learning, told to check its data pipeline, and
+    "standardise the targets" came last. It is still_improving, led by standardising the targets, and no rate too small."""
+    Xtr, ytr, Xva, yva = _digits()
+    t = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
+    tr = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(t(Xtr), t(ytr * 1000.0 + 5000.0).reshape(-1, 1)),
+                                     batch_size=32, shuffle=True)
+    model = _mlp(out=1)
+    report = fitwatch.preflight(model, tr, nn.MSELoss())
+    assert "initial_loss" in report.codes, str(report)
+    no_skill = report.findings[report.codes.index("initial_loss")].evidence["no_skill_loss"]
+    val = [no_skill * 15 * 0.85 ** e for e in range(20)]  # still falling fast at the end, above the no-skill level
+    with fitwatch.Run("far", dir=tmp_path, preflight=report, diagnose=False) as run:
+        for epoch in run.epochs(20):
+            run.log_epoch(loss=val[epoch] * 1.05, val_loss=val[epoch])
+    d = fitwatch.diagnose("far", dir=tmp_path)
+    assert d.verdict == "still_improving", d
+    assert d.findings[0].remedies[0].startswith("Standardise regression targets"), d.findings[0].remedies
+    assert "lr_too_low" not in [f.code for f in d.findings]

@@ -251,6 +251,19 @@ def test_mse_on_softmax_against_one_hot_targets_is_a_loss_output_mismatch(tmp_pa
     assert "loss_output_mismatch" not in [f.code for f in raw.causes], raw
 
 
+def test_regression_targets_far_from_the_outputs_scale_are_named_before_clipping(tmp_path):
+    """A ninth trial: a regression whose targets were x1000 + 5000 was told by its probes to clip the gradients
+    (exploding_gradient), which made it far worse; standardising the targets is the cure, and leads."""
+    x, _ = _data()
+    target = (x[:, :1] * 1000.0 + 5000.0)
+    run, d = _train(tmp_path, _mlp(k=1), x=x, y=target, loss=nn.MSELoss(), opt="adam", lr=1e-3)
+    codes = [f.code for f in d.causes]
+    assert codes[0] == "unnormalised_target" and "exploding_gradient" not in codes, codes
+    assert d.findings[0].remedies[0].startswith("Standardise the regression targets"), d.findings[0].remedies
+    _, fine = _train(tmp_path, _mlp(k=1), name="scaled", x=x, y=x[:, :1], loss=nn.MSELoss(), opt="adam", lr=1e-3)
+    assert "unnormalised_target" not in [f.code for f in fine.causes]
+
+
 def test_unnormalised_inputs_named_and_what_they_cause_hidden(tmp_path):
     x, y = _data()
     x[:, 0] = x[:, 0] * 300 + 1000

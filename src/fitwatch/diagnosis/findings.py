@@ -19,7 +19,8 @@ SEVERITIES = ("info", "warning", "critical")
 #: the finding codes that name a cause (issue 13; later checks rely on them): mostly from the probes of
 #: Run.watch (docs/probes.md), a few from the curves alone (lr_too_high of an unstable run...)
 CAUSES = ("vanishing_gradient", "exploding_gradient", "dead_relu", "saturated_activation", "poor_init",
-          "lr_too_high", "lr_too_low", "unnormalised_input", "loss_output_mismatch", "class_imbalance",
+          "lr_too_high", "lr_too_low", "unnormalised_input", "unnormalised_target", "loss_output_mismatch",
+          "class_imbalance",
           "label_problem", "too_few_epochs")
 
 VERDICT_TEXT = {v: v.replace("_", " ") for v in VERDICTS}  # "good_fit" -> "good fit"

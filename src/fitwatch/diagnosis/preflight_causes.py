@@ -24,6 +24,12 @@ def with_preflight(before: dict, verdict: str, findings: list) -> list:
     rate = _rate_against_sweep(before, verdict, named)
     if rate is not None:
         explain.append(rate)
+    scale = next((f for f in pre if _far_targets(f) and verdict not in ("good_fit", "overfitting")), None)
+    if scale is not None:  # its first remedy leads, and a rate too small is no reading of the slow fall
+        explain.append(scale)
+        findings[:] = [f for f in findings if f.code != "lr_too_low"]
+        findings[0].remedies = list(dict.fromkeys([scale.remedies[0]] + [r for r in findings[0].remedies
+                                                                          if r != CATALOGUE["lr_up"]]))
     for f in explain:
         f.evidence["explains"] = verdict
         if not f.message.startswith("Before training"):
@@ -40,6 +46,18 @@ def with_preflight(before: dict, verdict: str, findings: list) -> list:
         at += 1
     rest = [f for f in pre if f not in explain and f.code not in named]
     return [*findings[:at], *explain, *findings[at:], *rest]
+
+
+#: a regression's first loss this many times its no-skill level (the targets' variance): the targets are far from the
+#: outputs' scale, which explains a run still on its way down (a ninth trial's, at 15 times, was told to check its data)
+FAR_TARGETS = 10.0
+
+
+def _far_targets(f: Finding) -> bool:
+    """``fitwatch.preflight``'s ``initial_loss`` of a regression at :data:`FAR_TARGETS` times its no-skill level."""
+    times = f.evidence.get("times")
+    return (f.code == "initial_loss" and f.evidence.get("task") == "regression" and isinstance(times, (int, float))
+            and times >= FAR_TARGETS and bool(f.remedies))
 
 
 #: the optimizer's rate this many times lr_find's suggestion (or below it, a hundredth) explains a run

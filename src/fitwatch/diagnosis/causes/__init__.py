@@ -25,6 +25,7 @@ __all__ = ["CAUSES", "find_causes", "view", "weigh_curve_causes"]
 #: a cause found hides these (they follow from it)
 _HIDES = {
     "unnormalised_input": ("exploding_gradient", "dead_relu", "saturated_activation", "lr_too_high"),
+    "unnormalised_target": ("exploding_gradient", "dead_relu", "saturated_activation", "lr_too_high", "lr_too_low"),
     "loss_output_mismatch": ("exploding_gradient", "lr_too_high", "saturated_activation", "lr_too_low"),
     "exploding_gradient": ("dead_relu", "saturated_activation", "lr_too_high"),
     "poor_init": ("vanishing_gradient", "dead_relu", "saturated_activation", "lr_too_low"),
@@ -35,7 +36,7 @@ _HIDES = {
     "lr_too_low": ("too_few_epochs",),
 }
 #: in this order: a root cause first, so that what it hides is known when its followers are tried
-_RULES = (data.unnormalised_input, data.loss_output_mismatch, model.poor_init, model.exploding_gradient,
+_RULES = (data.unnormalised_input, data.unnormalised_target, data.loss_output_mismatch, model.poor_init, model.exploding_gradient,
           model.lr_too_high, model.dead_relu, model.saturated_activation, model.vanishing_gradient, model.lr_too_low,
           data.class_imbalance)
 #: tried only when nothing above was found: a healthy model stopped too soon, or labels it cannot learn

@@ -1,4 +1,4 @@
-"""Causes in the data and the set-up: inputs at the wrong scale, a loss that does not fit the
+"""Causes in the data and the set-up: inputs or regression targets at the wrong scale, a loss that does not fit the
 model's output, imbalanced classes, labels the model cannot learn, training stopped too soon."""
 
 from __future__ import annotations
@@ -24,6 +24,24 @@ def unnormalised_input(v: View) -> Finding | None:
                  f"{fmt(v.input_scale)} (mean {fmt(ev['largest_mean'])}, spread {fmt(ev['largest_std'])}), "
                  f"where about 1 is expected; large inputs make large, badly scaled gradients.",
                  ["normalise_inputs", "batch_norm"])
+
+
+def unnormalised_target(v: View) -> Finding | None:
+    """A regression loss (``MSELoss``, ``L1Loss``...) given targets beyond ``TARGET_SCALE`` (100) in size: the
+    model's outputs start near 0, so its first epochs (and a learning rate made for unit targets) are spent on
+    the scale; the gradients it sees are that large too, so clipping them, or a higher rate, is no cure."""
+    ins = v.inside
+    if ins.loss not in _REGRESSION_LOSSES:
+        return None
+    lo, hi = ins.late("loss", "target_min"), ins.late("loss", "target_max")
+    if lo is None or hi is None or max(abs(lo), abs(hi)) <= L.TARGET_SCALE:
+        return None
+    ev = {"loss": ins.loss, "target_min": lo, "target_max": hi, "output_min": ins.late("output", "min"),
+          "output_max": ins.late("output", "max")}
+    return cause("unnormalised_target", v, ev,
+                 f"The regression targets are not standardised: they reach {fmt(lo)} to {fmt(hi)} where a model's "
+                 f"outputs start near 0, about 1 apart: the loss and its gradients are huge, and the epochs go into "
+                 f"reaching the targets' scale rather than fitting them.", ["scale_targets"])
 
 
 def loss_output_mismatch(v: View) -> Finding | None:

@@ -11,6 +11,8 @@ from fitwatch.diagnosis.inside import Inside
 
 #: what to do about each cause, best first (catalogue keys of fitwatch.diagnosis.remedies, and these)
 CAUSE_REMEDIES = {
+    "scale_targets": "Standardise the regression targets (subtract their mean, divide by their std, from the "
+                     "training split) and undo it for predictions: the model's outputs start near 0, about 1 apart.",
     "relu": "Use ReLU-family activations (ReLU, LeakyReLU, GELU) in the hidden layers instead of sigmoid/tanh.",
     "residual": "Add skip (residual) connections, or use fewer layers.",
     "leaky_relu": "Use LeakyReLU/GELU (no dead zone), or a smaller learning rate; initialise biases at 0.",
