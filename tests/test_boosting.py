@@ -9,6 +9,8 @@ import subprocess
 import sys
 
 import numpy as np
+from pathlib import Path
+
 import pytest
 
 xgboost = pytest.importorskip("xgboost")
@@ -147,6 +149,13 @@ def test_xgboosts_own_early_stopping_is_in_the_diagnosis(cancer, store_dir):
     clf.fit(X, y, eval_set=[(X, y), (Xv, yv)], verbose=False)
     stop = fitwatch.load("xgb-own-sk").info["early_stopping"]
     assert stop["restored"] is True and stop["restored_epoch"] == clf.best_iteration
+    # a booster's points are rounds, and it keeps a round, not weights (a ninth trial: "500 epochs", "weights restored")
+    d = fitwatch.diagnose("xgb-own-sk")
+    assert d.unit == "round" and f"best round {d.best_epoch}" in str(d), str(d)
+    from fitwatch.show.report import write_report
+
+    html = Path(write_report("xgb-own-sk", str(store_dir / "r.html"))).read_text()
+    assert "best round kept" in html and "weights restored" not in html
 
 
 # -- LightGBM ---------------------------------------------------------------------------------------

@@ -913,3 +913,19 @@ def test_a_regression_memorising_a_tiny_training_set_is_overfitting():
     assert d.verdict == "overfitting" and "memorises its training data" in d.findings[0].message, d
     assert d.findings[0].remedies[0] == CATALOGUE["more_data"] and d.onset_epoch is not None
     assert fitwatch.diagnose(_friedman_mlp(800, 40)).verdict != "overfitting"
+
+
+def test_validation_far_below_training_on_a_few_dozen_samples_is_no_leak_warning():
+    """A ninth trial: validation sets of 20 rows were told their validation data may have leaked into training. An
+    accuracy in steps of 1/20 counts the samples: so small a set can be easier by chance, too few to read a leak from."""
+    loss = [0.9 * 0.85 ** e + 0.05 for e in range(30)]
+    val = [v * 0.4 for v in loss]
+    acc = [min(0.99, 0.6 + 0.015 * e) for e in range(30)]
+    vacc = [(15 + (e % 3) + min(e // 10, 2)) / 20 for e in range(30)]  # 0.75 ... 0.95 in steps of 0.05
+    d = fitwatch.diagnose({"loss": loss, "val_loss": val, "accuracy": acc, "val_accuracy": vacc})
+    f = next(f for f in d.findings if f.code == "val_below_train")
+    assert f.severity == "info" and f.evidence["val_samples"] == 20 and "leak" not in f.remedies[0], f
+    many = fitwatch.diagnose({"loss": loss, "val_loss": val, "accuracy": acc,
+                              "val_accuracy": [v + 0.0013 * (e % 7) for e, v in enumerate(vacc)]})
+    g = next(f for f in many.findings if f.code == "val_below_train")
+    assert g.severity == "warning" and "val_samples" not in g.evidence, g

@@ -419,8 +419,8 @@ def diagnose(source, *, monitor: str = "val_loss", thresholds: Thresholds | None
             ``fitwatch.keras.EarlyStopping`` callback, or its ``to_dict()``); a run in the store
             brings its own. The diagnosis then says where it stopped and whether the best weights
             were restored (finding ``stopped_early``).
-        baseline: the loss of predicting without skill, when you know it: a regression's target
-            variance for MSE (the loss of predicting the mean), ln(C) for C classes. A loss that
+        baseline: the loss of predicting without skill, when you know it: for MSE the validation loss of
+            predicting the training targets' mean (the validation targets' variance), ln(C) for C classes. A loss that
             stays at it is ``not_learning``, never ``good_fit``. A recorded run's
             ``config={"baseline": ...}`` gives it too.
         context: what else the run is, as evidence: ``{"data": "tabular"}`` (no image

@@ -436,7 +436,8 @@ def _annotate(c: Curves, ds, panels, drawn) -> None:
         if restored is not None and restored != best:
             _mark(ax, c, key, restored, drawn.get((0, key), ([], [])), marker="o", markersize=9,
                   markerfacecolor="none", markeredgecolor=green, markeredgewidth=1.8,
-                  label=f"weights restored from {d.unit} {restored}")
+                  label=f"predicts with round {restored}" if d.unit == "round" else
+                  f"weights restored from {d.unit} {restored}")
         if d.onset_epoch is not None and len(c):
             end = int(c.epochs[-1])
             for j, (_, a) in enumerate(own):

@@ -373,26 +373,29 @@ def stop_line(data: RunData) -> Text | None:
     """
     stop = early_stopping_info(data)
     info = data.info or {}
+    # a booster's points are rounds, and it keeps a round, not weights (a ninth trial: "epoch 274", "weights restored")
+    unit, kept = ("round", ", the model predicts with it.") if (data.config or {}).get("model") == "boosting" else (
+        "epoch", ", weights restored.")
     planned = (stop or {}).get("epochs_planned") or (info.get("fit_params") or {}).get("epochs")
     of = f" ({planned} planned)" if planned else ""
     if stop is None:
         if data.status == "stopped" and info.get("stopped_epoch") is not None:
-            return Text(f"Stopped early at epoch {info['stopped_epoch']}{of}.", style="yellow")
+            return Text(f"Stopped early at {unit} {info['stopped_epoch']}{of}.", style="yellow")
         return None
     text = Text()
     if stop.get("stopped"):
         why = stop.get("reason") or "the rule said so"
         why = why.split("; best ")[0]  # the best epoch follows in its own words
-        text.append(f"Stopped early at epoch {stop.get('stopped_epoch')}{of}", style="bold yellow")
+        text.append(f"Stopped early at {unit} {stop.get('stopped_epoch')}{of}", style="bold yellow")
         text.append(f": {why}.")
     else:
         last = stop.get("last_epoch")
         if last is None:
-            return Text("Early stopping: no epoch ended.", style="dim")
+            return Text(f"Early stopping: no {unit} ended.", style="dim")
         if planned and last + 1 >= planned:
-            text.append(f"Ran all {planned} epochs without an early stop.")
+            text.append(f"Ran all {planned} {unit}s without an early stop.")
         else:
-            text.append(f"Ended at epoch {last}{of}, not by early stopping.")
+            text.append(f"Ended at {unit} {last}{of}, not by early stopping.")
     best, monitor = stop.get("best_epoch"), stop.get("monitor") or "val_loss"
     session = stop.get("restored") and stop.get("restored_best_of") == "session"
     by = stop.get("restored_by") if stop.get("restored") else None  # a framework's restore beside fitwatch's rule
@@ -404,7 +407,7 @@ def stop_line(data: RunData) -> Text | None:
     elif stop.get("restored") and not session:
         best = stop.get("restored_epoch", best)
     if best is not None:
-        text.append(" Best epoch ")
+        text.append(f" Best {unit} ")
         text.append(str(best), style="bold green")
         if stop.get("best_step") is not None:  # a Trainer's evaluation in mid-epoch, not the epoch's stored one
             text.append(f" at step {stop['best_step']}")
@@ -413,7 +416,7 @@ def stop_line(data: RunData) -> Text | None:
         text.append(f"{by}." if by else
                     f"; weights restored from epoch {stop.get('restored_epoch')}, the best since the run was resumed "
                     f"(the best epoch's weights were not kept)." if session else
-                    ", weights restored." if stop.get("restored") else
+                    kept if stop.get("restored") else
                     "; the model kept the last epoch's weights." if stop.get("restored") is False else ".")
     if stop.get("checkpoint"):
         text.append(f" Best weights written to {stop['checkpoint']}", style="dim")

@@ -118,6 +118,15 @@ def val_below_train(ctx: Context) -> Finding | None:
             f"which is enough to explain a validation loss this far below training's; whether a leak adds to it "
             f"the curves cannot tell.",
             remedies_for("val_below_train", first=["less_regularisation", "val_below_train_ok"]))
+    # a validation set of a few dozen samples (its accuracy's steps count them) may be easier than training by chance:
+    # too few to read a leak from (a ninth trial's 20 validation rows, and 2 of a minority class, were told of leaks)
+    few = val_samples(ctx.vacc) if leak else None
+    if few is not None:
+        return Finding(
+            "val_below_train", "info", ctx.span, {**ev, "val_samples": few},
+            said + f"; its accuracy moves in steps of 1/{few}: a validation set of about {few} samples, which can be "
+            f"easier than the training set by chance; too few to read a leak from.",
+            remedies_for("val_below_train", first=["bigger_val", "val_below_train_ok"]))
     # the run says it uses something that acts in training only (unless accuracies say otherwise: an attack's
     # dropout 0.5 beside training accuracy above validation's was explained away; equal ones, 0.98 and 0.98, say
     # nothing against it: a seventh trial's dropout 0.5 got the leak warning only once it logged them)
