@@ -355,6 +355,9 @@ def test_a_run_nan_from_its_second_epoch_is_not_told_to_train_longer():
     short = next(f for f in d.findings if f.code == "too_few_epochs")
     assert not short.remedies and "before the loss became NaN" in short.message
     assert not any("more epochs" in r for f in d.findings for r in f.remedies), d.findings
+    # NaN from the first epoch (a ninth trial): "only 0 usable epochs" was listed among the causes; the verdict says it
+    d = fitwatch.diagnose({"loss": [math.nan] * 15, "val_loss": [math.nan] * 15})
+    assert d.verdict == "diverged" and "too_few_epochs" not in [f.code for f in d.findings], d
 
 
 def test_a_collapsed_classifier_is_read_against_the_class_count_its_validation_accuracy_gives():

@@ -419,3 +419,8 @@ def test_a_booster_a_linear_model_and_tabular_data_get_remedies_in_their_own_wor
     table = fitwatch.diagnose(_settled_high(), context={"data": "tabular"})
     assert VARIANTS["tabular"]["normalise_inputs"] in said(table) and "images" not in said(table)
     assert CATALOGUE["batch_size_up"] not in remedies_for("noisy_validation")
+    # no validation curve: how to get one, in the framework's words (a fitted MLPClassifier was told nothing)
+    alone = {"loss": [1.0 / (e + 1) for e in range(20)]}
+    gap = lambda d: next(f for f in d.findings if f.code == "missing_validation").remedies  # noqa: E731
+    assert gap(fitwatch.diagnose(alone)) == [CATALOGUE["add_validation"]]
+    assert gap(fitwatch.diagnose(alone, context={"model": "sklearn_mlp"})) == [VARIANTS["sklearn_mlp"]["add_validation"]]

@@ -44,7 +44,7 @@ from fitwatch.diagnosis.monitored import (higher_is_better, instead_of_loss, jud
                                           real_validation, relabel, resolve_monitor, training_only_losses)
 from fitwatch.diagnosis.evidence import (R2_KEY, crushing, decayed_lr, findings_evidence, logged_r2, run_evidence,
                                          train_only)
-from fitwatch.diagnosis.remedies import CATALOGUE, RULES, apply_rules, in_all_words
+from fitwatch.diagnosis.remedies import CATALOGUE, RULES, apply_rules, in_all_words, remedies_for
 from fitwatch.diagnosis.thresholds import DEFAULT, Thresholds
 
 _GAN = re.compile(r"^(train_)?(g|d|gen|disc|generator|discriminator|critic)_(adv_)?loss$", re.IGNORECASE)
@@ -220,7 +220,7 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
     if V is None:
         findings.append(Finding("missing_validation", "info", span, {"curves": sorted(curves.series)},
                                 "There is no validation loss: overfitting and generalisation cannot be judged; "
-                                "the verdict rests on the training loss alone.", []))
+                                "the verdict rests on the training loss alone.", remedies_for("missing_validation")))
     other = monitor not in ("val_loss", "loss") and "loss" in curves.series  # an MLP's loss_curve_ beside its score
     if L is None:
         findings.append(Finding("missing_training", "info", span, {"curves": sorted(curves.series)},

@@ -74,6 +74,9 @@ CATALOGUE: dict[str, str] = {
                        "parameters passed to the optimizer, requires_grad not off).",
     "numerics": "Look for the first NaN: log/division of zero in a custom loss, overflow in float16 (use a "
                 "loss scaler), exploding activations.",
+    "add_validation": "Hold out a validation set and log its loss every epoch (Keras: validation_data= or "
+                      "validation_split= in fit; PyTorch: a validation loader evaluated under model.eval()): without "
+                      "it, overfitting cannot be seen.",
     "bigger_val": "Use a larger validation set, or evaluate on more batches, so its loss is less noisy.",
     "leakage": "Check for leakage: validation samples (or near-duplicates) in the training set, or "
                "features that encode the label.",
@@ -145,6 +148,8 @@ VARIANTS: dict[str, dict[str, str]] = {
         "restore_best": "Predict with the best round: iteration_range=(0, best_iteration + 1) in XGBoost's "
                         "Booster.predict, num_iteration=best_iteration in LightGBM's.",
         "more_epochs": "Train more rounds (num_boost_round, n_estimators; iterations in CatBoost).",
+        "add_validation": "Pass a validation set to evaluate every round (evals=[(dtrain, 'train'), (dval, 'val')] in "
+                          "xgboost.train, eval_set= in the scikit-learn APIs, valid_sets= in lightgbm.train).",
         "lr_down": "Lower the learning rate (eta, learning_rate; try 3x-10x smaller) and train more rounds.",
         "lr_up": "Raise the learning rate (eta, learning_rate; try 3x) and train fewer rounds, or train more rounds at "
                  "this one.",
@@ -195,6 +200,9 @@ VARIANTS: dict[str, dict[str, str]] = {
                           "weights of the best validation score); under fitwatch.sklearn.fit (partial_fit, which "
                           "ignores it), stop=fitwatch.EarlyStopping() returns the best epoch's estimator.",
         "more_epochs": "Train for more epochs (a higher max_iter).",
+        "add_validation": "Hold out validation data: early_stopping=True (with validation_fraction) records "
+                          "validation_scores_, or fitwatch.sklearn.fit(..., validation_data=(X_val, y_val)) records "
+                          "its loss every epoch.",
     },
     "linear": {
         "early_stopping": "Stop early: fitwatch.sklearn.fit(..., stop=fitwatch.EarlyStopping()) returns the best "
@@ -232,7 +240,7 @@ DEFAULT_ORDER: dict[str, list[str]] = {
     "nan_detected": ["numerics", "lr_down", "gradient_clipping", "normalise_inputs"],
     "plateau": ["lr_plateau", "larger_model", "lr_schedule"],
     "too_few_epochs": ["more_epochs_short"],
-    "missing_validation": [],
+    "missing_validation": ["add_validation"],
 }
 
 

@@ -31,7 +31,9 @@ def too_few_epochs(ctx: Context) -> Verdict | None:
         warning.remedies = []
         finding = primary("diverged", span, {"first_nonfinite_epoch": ctx.E(ctx.bad)},
                           "The loss became NaN or infinite.", remedies_for("diverged"))
-        return Verdict("diverged", finding, [warning], signs=False)
+        # none at all: the verdict says it all (a ninth trial's run NaN from its first epoch listed "only 0 usable
+        # epochs" among its causes)
+        return Verdict("diverged", finding, [warning] if usable else [], signs=False)
     fell = main is not None and main.n >= 2 and main.y[-1] < main.y[0]
     verdict = "still_improving" if fell or main is None or main.n < 2 else "not_learning"
     finding = primary(verdict, span, {"epochs": int(usable)},
