@@ -932,3 +932,17 @@ def test_validation_far_below_training_on_a_few_dozen_samples_is_no_leak_warning
                               "val_accuracy": [v + 0.0013 * (e % 7) for e, v in enumerate(vacc)]})
     g = next(f for f in many.findings if f.code == "val_below_train")
     assert g.severity == "warning" and "val_samples" not in g.evidence, g
+
+
+def test_a_run_that_blew_up_in_mid_training_and_recovered_is_unstable():
+    """A tune run's fine-tune: validation 0.0023 -> 17.2 and 23.4 in mid-run, then back to 0.0013 (labelled unstable),
+    was good_fit, the jump small against a drop over orders of magnitude. One excursion far above where the curve
+    started, after it had learned, is instability; the same run without it is not."""
+    loss = [0.21, 0.014, 0.015, 0.0056, 0.0034, 0.0002, 0.0003, 0.07, 0.11, 0.0045, 0.0002, 0.0015, 0.0018, 0.0004, 0.0005,
+            0.0001]
+    val = [0.51, 0.197, 0.0045, 0.238, 0.016, 0.0011, 0.0023, 0.0021, 17.19, 23.38, 14.34, 3.45, 0.27, 0.06, 0.023, 0.0013]
+    d = fitwatch.diagnose({"loss": loss, "val_loss": val})
+    assert d.verdict == "unstable" and "blew up in mid-training and recovered" in d.findings[0].message, d
+    assert d.findings[0].evidence["peak_epoch"] == 9 and CATALOGUE["lr_up"] not in remedies(d)
+    calm = val[:8] + [0.0019, 0.0017, 0.0016, 0.0015, 0.0014, 0.0014, 0.0013, 0.0013]
+    assert fitwatch.diagnose({"loss": loss, "val_loss": calm}).verdict != "unstable"

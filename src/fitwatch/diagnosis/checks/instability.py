@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from fitwatch.diagnosis.checks.chance import fraction
+from fitwatch.diagnosis.checks.chance import fmt_ratio, fraction
 from fitwatch.diagnosis.checks.context import MAD, Context, Verdict, median, primary
 from fitwatch.diagnosis.evidence import GRAD_KEY, climbed_steadily, grad_spikes, started_high
 from fitwatch.diagnosis.findings import Finding
@@ -159,7 +159,7 @@ def unstable(ctx: Context) -> Verdict | None:
                 or jumps >= max(t.unstable_jumps, math.ceil(JUMP_SHARE * half.size)):
             found = (name, rough, jumps, c)
     if not found:
-        return None
+        return _blew_up_and_back(ctx)
     name, rough, jumps, c = found
     ev = {"curve": name, "roughness": rough, "upward_jumps": jumps, "level": float(median(c.y[c.n // 2:]))}
     return Verdict("unstable", primary(
@@ -168,6 +168,31 @@ def unstable(ctx: Context) -> Verdict | None:
         f"{100 * rough:.0f}% of its level, with {jumps} jump{'s' if jumps != 1 else ''} of more than "
         f"{100 * t.unstable_jump:.0f}% up.",
         remedies_for("unstable")), [lr_high(span, ev)])
+
+
+def _blew_up_and_back(ctx: Context) -> Verdict | None:
+    """The judged curve (validation's, else training's), after it had learned (``learn_drop`` below its first value, and
+    ``no_skill_margin`` below the no-skill level it started at: a binary model at ln 2 throughout learned nothing),
+    jumped in its second half to ``1 + end_above_start`` times where it started or more, then came back down by as
+    much: the run blew up in mid-training and recovered, one excursion too large for a share of its progress to hide
+    it (a tune run's fine-tune, validation 0.0023 -> 17.2 and 23.4 at epochs 7-8, back to 0.0013, was good_fit)."""
+    t, c = ctx.t, ctx.cv or ctx.cl
+    if c is None or c.n < 6 or not c.y[0] > 0:
+        return None
+    h = c.n // 2
+    top = h + int(np.argmax(c.y[h:]))
+    peak, low = float(c.y[top]), float(c.y[:top].min())
+    floor = ctx.no_skill(c.start)  # learned: below its start, and below the no-skill level it started at (ln 2)
+    learned = low < (1 - t.learn_drop) * c.y[0] and (floor is None or low < (1 - t.no_skill_margin) * floor)
+    if not (learned and peak > (1 + t.end_above_start) * c.y[0] and float(c.y[-1]) * (1 + t.end_above_start) < peak):
+        return None
+    name = "val_loss" if c is ctx.cv else "loss"
+    ev = {"curve": name, "first_value": float(c.y[0]), "peak": peak, "peak_epoch": ctx.Ek(top), "end": float(c.y[-1])}
+    return Verdict("unstable", primary(
+        "unstable", ctx.span, ev,
+        f"{name} jumped to {peak:.4g} at epoch {ctx.Ek(top)}, {fmt_ratio(peak / c.y[0])} times where it started "
+        f"({c.y[0]:.4g}), after it had learned, and came back to {c.y[-1]:.4g}: the run blew up in mid-training and "
+        f"recovered, and may do it again.", remedies_for("unstable")), [lr_high(ctx.span, ev)])
 
 
 def _rise_outranks_scatter(ctx: Context) -> bool:
