@@ -170,9 +170,14 @@ def unstable(ctx: Context) -> Verdict | None:
         remedies_for("unstable")), [lr_high(span, ev)])
 
 
+#: how far below its first value a curve must have got before an excursion for it to have learned something to lose
+#: (TaskSet's binary RNNs that drifted from 0.76 to ln 2 = 0.693 and jumped about learned nothing)
+LEARNED_BEFORE = 0.10
+
+
 def _blew_up_and_back(ctx: Context) -> Verdict | None:
-    """The judged curve (validation's, else training's), after it had learned (``learn_drop`` below its first value, and
-    ``no_skill_margin`` below the no-skill level it started at: a binary model at ln 2 throughout learned nothing),
+    """The judged curve (validation's, else training's), after it had learned (:data:`LEARNED_BEFORE` below its first
+    value, and ``no_skill_margin`` below the no-skill level it started at: a binary model at ln 2 learned nothing),
     jumped in its second half to ``1 + end_above_start`` times where it started or more, then came back down by as
     much: the run blew up in mid-training and recovered, one excursion too large for a share of its progress to hide
     it (a tune run's fine-tune, validation 0.0023 -> 17.2 and 23.4 at epochs 7-8, back to 0.0013, was good_fit)."""
@@ -183,7 +188,7 @@ def _blew_up_and_back(ctx: Context) -> Verdict | None:
     top = h + int(np.argmax(c.y[h:]))
     peak, low = float(c.y[top]), float(c.y[:top].min())
     floor = ctx.no_skill(c.start)  # learned: below its start, and below the no-skill level it started at (ln 2)
-    learned = low < (1 - t.learn_drop) * c.y[0] and (floor is None or low < (1 - t.no_skill_margin) * floor)
+    learned = low < (1 - LEARNED_BEFORE) * c.y[0] and (floor is None or low < (1 - t.no_skill_margin) * floor)
     if not (learned and peak > (1 + t.end_above_start) * c.y[0] and float(c.y[-1]) * (1 + t.end_above_start) < peak):
         return None
     name = "val_loss" if c is ctx.cv else "loss"
