@@ -946,3 +946,17 @@ def test_a_run_that_blew_up_in_mid_training_and_recovered_is_unstable():
     assert d.findings[0].evidence["peak_epoch"] == 9 and CATALOGUE["lr_up"] not in remedies(d)
     calm = val[:8] + [0.0019, 0.0017, 0.0016, 0.0015, 0.0014, 0.0014, 0.0013, 0.0013]
     assert fitwatch.diagnose({"loss": loss, "val_loss": calm}).verdict != "unstable"
+
+
+def test_a_curve_on_its_way_down_from_far_above_the_stated_level_is_a_regressions_reading_only():
+    """An attack on the ninth trial's fix: a classifier stated at 10 classes, its loss falling from 3 times ln 10 to
+    1.1 times, its accuracy at chance all run, became "train longer"; the accuracy says it learned nothing. A regression
+    on its way down from 4.9 times its baseline is still_improving, and says it does not yet beat the mean."""
+    loss = [6.9 * 0.93 ** e for e in range(20)]
+    val = [v * 1.01 for v in loss]
+    chance = {"loss": loss, "val_loss": val, "accuracy": [0.1] * 20, "val_accuracy": [0.1] * 20}
+    assert fitwatch.diagnose(chance, context={"classes": 10}).verdict == "not_learning"
+    reg = [29000 * 0.972 ** e for e in range(40)]  # 4.9 times the baseline -> 1.6 times, still falling
+    d = fitwatch.diagnose({"loss": [v * 0.97 for v in reg], "val_loss": reg}, baseline=5865.0)
+    assert d.verdict == "still_improving" and "does not yet beat predicting without skill" in d.findings[0].message, d
+    assert CATALOGUE["lr_up"] not in remedies(d) and "lr_too_low" not in codes(d)

@@ -376,6 +376,11 @@ def test_keras_preflight_takes_1d_targets_as_fit_does():
     clf.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
     report = fitwatch.keras.preflight(clf, Xc[:400], yc[:400], validation_data=(Xc[400:], yc[400:]))
     assert "loss_output_mismatch" not in report.codes and report.checks["initial_loss"] == "ok", str(report)
+    # class ids for a sparse cross-entropy are not reshaped: Dense(1) beside them is a label out of range (an attack)
+    one = keras.Sequential([keras.Input((30,)), keras.layers.Dense(1, activation="softmax")])
+    one.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    codes = fitwatch.keras.preflight(one, Xc[:400], yc[:400]).codes
+    assert "label_out_of_range" in codes and "loss_output_mismatch" not in codes, codes
 
 
 def test_keras_lr_find_sweeps_a_clone_and_suggests(tmp_path):
@@ -459,7 +464,7 @@ def test_targets_far_from_the_outputs_scale_lead_a_regression_still_on_its_way_d
     report = fitwatch.preflight(model, tr, nn.MSELoss())
     assert "initial_loss" in report.codes, str(report)
     no_skill = report.findings[report.codes.index("initial_loss")].evidence["no_skill_loss"]
-    val = [no_skill * 15 * 0.85 ** e for e in range(20)]  # still falling fast at the end, above the no-skill level
+    val = [no_skill * (14 * 0.85 ** e + 1.2) for e in range(20)]  # still falling at the end, above the no-skill level
     with fitwatch.Run("far", dir=tmp_path, preflight=report, diagnose=False) as run:
         for epoch in run.epochs(20):
             run.log_epoch(loss=val[epoch] * 1.05, val_loss=val[epoch])
@@ -467,3 +472,11 @@ def test_targets_far_from_the_outputs_scale_lead_a_regression_still_on_its_way_d
     assert d.verdict == "still_improving", d
     assert d.findings[0].remedies[0].startswith("Standardise regression targets"), d.findings[0].remedies
     assert "lr_too_low" not in [f.code for f in d.findings]
+    # a run that got below the no-skill level long ago has reached the targets' scale: they explain nothing (an attack)
+    past = [no_skill * (15 * 0.6 ** e + 0.4) for e in range(20)]
+    with fitwatch.Run("past", dir=tmp_path, preflight=report, diagnose=False) as run:
+        for epoch in run.epochs(20):
+            run.log_epoch(loss=past[epoch] * 0.97, val_loss=past[epoch])
+    d = fitwatch.diagnose("past", dir=tmp_path)
+    assert not any(r.startswith("Standardise regression targets") for r in d.findings[0].remedies), d
+    assert not any(f.evidence.get("explains") for f in d.findings), d

@@ -262,6 +262,15 @@ def test_regression_targets_far_from_the_outputs_scale_are_named_before_clipping
     assert d.findings[0].remedies[0].startswith("Standardise the regression targets"), d.findings[0].remedies
     _, fine = _train(tmp_path, _mlp(k=1), name="scaled", x=x, y=x[:, :1], loss=nn.MSELoss(), opt="adam", lr=1e-3)
     assert "unnormalised_target" not in [f.code for f in fine.causes]
+    # a model that puts its outputs at the targets' scale itself (out * std + mean) is not told to scale them (an attack)
+
+    class Destandardise(nn.Module):
+        def forward(self, z):
+            return z * 1000.0 + 5000.0
+
+    _, own = _train(tmp_path, nn.Sequential(_mlp(k=1), Destandardise()), name="own", x=x, y=target, loss=nn.MSELoss(),
+                    opt="adam", lr=1e-3)
+    assert "unnormalised_target" not in [f.code for f in own.causes]
 
 
 def test_unnormalised_inputs_named_and_what_they_cause_hidden(tmp_path):

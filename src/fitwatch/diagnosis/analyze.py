@@ -83,11 +83,12 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
         # a model that learned nothing shows no leakage in its loss (validation below training is then
         # the two sets' own no-skill levels) nor over-confidence worth a best epoch (its accuracy is at
         # chance: there is nothing to monitor or keep)
-        # (and a loss no mean per sample, summed over batches of other sizes, makes no gap between the two)
+        # (a loss no mean per sample, summed over batches of other sizes, makes no gap; unless a verdict rests on it)
         scale = loss_not_per_sample(ctx, curves.context.get("classes"))
         findings.extend(f for f in validation_signs(ctx)
                         if not (found.code == "not_learning" and f.code in ("val_below_train", "overconfident"))
-                        and not (scale and f.code in ("generalization_gap", "val_below_train")))
+                        and not (scale and found.code != "overfitting"
+                                 and f.code in ("generalization_gap", "val_below_train")))
         findings.extend([scale] if scale else [])
         raised = lr_raised(curves, ctx.span, ctx.t.lr_raised_factor, ctx.t.end_above_start, _lower_key(curves, monitor))
         if raised is not None:
@@ -113,7 +114,7 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
     if curves.inside:  # Run.watch's probes: the causes, right after the verdict
         findings[:], lead = _with_causes(ctx, curves, found.code, findings)
     if curves.before:  # fitwatch.preflight's findings and lr_find's suggestion
-        findings[:] = with_preflight(curves.before, found.code, findings)
+        findings[:] = with_preflight(curves.before, found.code, findings, ctx.main.end if ctx.main else None)
     best = ctx.Ek(ctx.best) if ctx.best is not None else None
     onset = ctx.Ek(found.onset) if found.onset is not None else None
     weigh_remedies(ctx, curves, findings, last=best is not None and len(curves) and best == int(curves.epochs[-1]))

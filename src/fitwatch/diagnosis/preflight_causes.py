@@ -12,11 +12,13 @@ from fitwatch.diagnosis.remedies import CATALOGUE
 _LEARNED = ("good_fit", "overfitting", "still_improving")
 
 
-def with_preflight(before: dict, verdict: str, findings: list) -> list:
+def with_preflight(before: dict, verdict: str, findings: list, end: float | None = None) -> list:
     """The findings with what ``fitwatch.preflight`` found before training: a finding with a cause's
     code (``class_imbalance``, ``unnormalised_input``...) explains a run that went wrong and comes with
     the causes, right after the verdict (unless the probes named it already); the others come last.
-    A learning-rate cause says what ``fitwatch.lr_find`` suggested."""
+    A learning-rate cause says what ``fitwatch.lr_find`` suggested. ``end``: where the judged curve ended (smoothed),
+    for a regression's targets far from the outputs' scale, which explain a run only while it is still above its
+    no-skill level."""
     pre = [Finding.from_dict(f) for f in (before.get("preflight") or {}).get("findings") or []
            if isinstance(f, dict) and "code" in f]
     named = {f.code for f in findings}
@@ -24,7 +26,7 @@ def with_preflight(before: dict, verdict: str, findings: list) -> list:
     rate = _rate_against_sweep(before, verdict, named)
     if rate is not None:
         explain.append(rate)
-    scale = next((f for f in pre if _far_targets(f) and verdict not in ("good_fit", "overfitting")), None)
+    scale = next((f for f in pre if _far_targets(f, end) and verdict not in ("good_fit", "overfitting")), None)
     if scale is not None:  # its first remedy leads, and a rate too small is no reading of the slow fall
         explain.append(scale)
         findings[:] = [f for f in findings if f.code != "lr_too_low"]
@@ -53,11 +55,14 @@ def with_preflight(before: dict, verdict: str, findings: list) -> list:
 FAR_TARGETS = 10.0
 
 
-def _far_targets(f: Finding) -> bool:
-    """``fitwatch.preflight``'s ``initial_loss`` of a regression at :data:`FAR_TARGETS` times its no-skill level."""
-    times = f.evidence.get("times")
+def _far_targets(f: Finding, end: float | None) -> bool:
+    """``fitwatch.preflight``'s ``initial_loss`` of a regression at :data:`FAR_TARGETS` times its no-skill level, the
+    judged curve ending (``end``) still above that level: a run past it has reached the targets' scale (an attack's
+    log-price model at 0.55 of the level, underfitting from its capacity, was told to standardise its targets first)."""
+    times, level = f.evidence.get("times"), f.evidence.get("no_skill_loss")
     return (f.code == "initial_loss" and f.evidence.get("task") == "regression" and isinstance(times, (int, float))
-            and times >= FAR_TARGETS and bool(f.remedies))
+            and times >= FAR_TARGETS and bool(f.remedies)
+            and (end is None or not isinstance(level, (int, float)) or end > level))
 
 
 #: the optimizer's rate this many times lr_find's suggestion (or below it, a hundredth) explains a run

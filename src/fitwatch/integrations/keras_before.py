@@ -96,13 +96,19 @@ def _loader(x, y, batch_size: int, shuffle: bool, seed: int = 0):
                                        shuffle=shuffle, generator=g)
 
 
-def _as_fit_takes(model, y):
-    """Targets as ``fit`` lines them up with the model's output: a 1-D ``y`` beside an output of one column
-    (``Dense(1)``) becomes ``(N, 1)``, as Keras's compiled loss expands it (a ninth trial: 1-D targets, the way
-    ``fit`` takes them, were a critical loss_output_mismatch, "torch broadcasts them", on a model Keras trains)."""
+#: the losses that compare outputs and targets element by element: Keras lines a 1-D target up with one output column
+_ELEMENTWISE = ("MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss")
+
+
+def _as_fit_takes(model, y, kind: str):
+    """Targets as ``fit`` lines them up with the model's output: for a loss that compares element by element
+    (``kind``, the torch loss the compiled one behaves as), a 1-D ``y`` beside an output of one column (``Dense(1)``)
+    becomes ``(N, 1)``, as Keras's compiled loss expands it (a ninth trial: 1-D targets, the way ``fit`` takes them,
+    were a critical loss_output_mismatch, "torch broadcasts them", on a model Keras trains). Class ids for a sparse
+    cross-entropy stay as they are (an attack: Dense(1) beside them is label_out_of_range, not a reshape)."""
     shape = getattr(model, "output_shape", None)
     ay = np.asarray(y)
-    if isinstance(shape, tuple) and len(shape) == 2 and shape[-1] == 1 and ay.ndim == 1:
+    if kind in _ELEMENTWISE and isinstance(shape, tuple) and len(shape) == 2 and shape[-1] == 1 and ay.ndim == 1:
         return ay.reshape(-1, 1)
     return y
 
@@ -132,9 +138,9 @@ def preflight(model, x, y, *, validation_data=None, batch_size: int = 32, run=No
     """
     _need_torch_backend()
     loss = _KerasLoss(_compiled_loss(model))
-    train = _loader(x, _as_fit_takes(model, y), batch_size, shuffle=True)  # fit shuffles by default
-    val = (_loader(validation_data[0], _as_fit_takes(model, validation_data[1]), batch_size=max(batch_size, 128),
-                   shuffle=False) if validation_data else None)
+    train = _loader(x, _as_fit_takes(model, y, loss.fitwatch_kind), batch_size, shuffle=True)  # fit shuffles by default
+    val = (_loader(validation_data[0], _as_fit_takes(model, validation_data[1], loss.fitwatch_kind),
+                   batch_size=max(batch_size, 128), shuffle=False) if validation_data else None)
     with warnings.catch_warnings():  # copying a compiled model: Keras notes its optimizer's variables are not copied
         warnings.filterwarnings("ignore", message="Skipping variable loading", category=UserWarning)
         report = _torch_preflight(model, train, loss, val_loader=val, optimizer=None, max_samples=max_samples)

@@ -36,12 +36,19 @@ def unnormalised_target(v: View) -> Finding | None:
     lo, hi = ins.late("loss", "target_min"), ins.late("loss", "target_max")
     if lo is None or hi is None or max(abs(lo), abs(hi)) <= L.TARGET_SCALE:
         return None
+    # ...while the model's first outputs were far from that scale (an attack: a model that de-standardises its own
+    # output, out * std + mean, was told to standardise its targets)
+    first = [s[~np.isnan(s)] for s in (ins.series("output", "min"), ins.series("output", "max"))]
+    if all(f.size for f in first) and max(abs(float(first[0][0])), abs(float(first[1][0]))) * 10 >= max(abs(lo), abs(hi)):
+        return None
     ev = {"loss": ins.loss, "target_min": lo, "target_max": hi, "output_min": ins.late("output", "min"),
           "output_max": ins.late("output", "max")}
+    grads = ("the loss is huge and each step of a rate made for unit targets moves the outputs little against it"
+             if ins.loss == "L1Loss" else "the loss and its gradients are huge")
     return cause("unnormalised_target", v, ev,
-                 f"The regression targets are not standardised: they reach {fmt(lo)} to {fmt(hi)} where a model's "
-                 f"outputs start near 0, about 1 apart: the loss and its gradients are huge, and the epochs go into "
-                 f"reaching the targets' scale rather than fitting them.", ["scale_targets"])
+                 f"The regression targets are not standardised: they reach {fmt(lo)} to {fmt(hi)} where the model's "
+                 f"outputs started near 0: {grads}, and the epochs go into reaching the targets' scale rather than "
+                 f"fitting them.", ["scale_targets"])
 
 
 def loss_output_mismatch(v: View) -> Finding | None:

@@ -49,19 +49,22 @@ def _never_beat_stated(ctx: Context) -> float | None:
     if cv is None or not ctx.stated_floor or cv.n < ctx.t.min_epochs:
         return None
     floor = ctx.no_skill(cv.start)
-    if floor and _on_its_way(cv, floor, ctx.t):
+    if floor and _on_its_way(ctx, cv, floor):
         return None
     return floor if floor and float(np.nanmin(cv.y)) > floor * (1 - ctx.t.no_skill_margin) else None
 
 
-def _on_its_way(c, floor: float, t) -> bool:
+def _on_its_way(ctx: Context, c, floor: float) -> bool:
     """A curve still on its way down from far above the no-skill level (``STARTED_HIGH`` times it at its start, falling
     at each of its last epochs, its last value still ``chance_loss_above`` above the level): a regression whose targets
     are far from the outputs' scale starts at many times the level and learns towards it, not stuck there (a ninth
     trial's, 15 times it and still falling 20 % in ten epochs, was told it learned nothing and to check its data
-    pipeline); one that has come down to the level has arrived there."""
-    return bool(c.y[0] > STARTED_HIGH * floor > 0 and c.y[-1] > (1 + t.chance_loss_above) * floor
-                and falling_to_the_end(c, t))
+    pipeline); one that has come down to the level has arrived there. A regression's only: beside an accuracy the
+    accuracy says whether it learned (an attack's shuffled labels, loss 15 times ln k falling to 5 times, accuracy at
+    chance all run, had become "train longer")."""
+    t = ctx.t
+    return bool(ctx.acc is None and ctx.vacc is None and c.y[0] > STARTED_HIGH * floor > 0
+                and c.y[-1] > (1 + t.chance_loss_above) * floor and falling_to_the_end(c, t))
 
 
 def _at_floor(ctx: Context, floor: float) -> str:
@@ -94,7 +97,7 @@ def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None, float | None
         rel = c.drop / abs(c.start) if c.start else 0.0
         drops[name] = rel
         floor = no_skill_level(c.start)
-        stuck_at_chance = (floor is not None and c.min > floor * (1 - t.no_skill_margin) and not _on_its_way(c, floor, t)
+        stuck_at_chance = (floor is not None and c.min > floor * (1 - t.no_skill_margin) and not _on_its_way(ctx, c, floor)
                            or ctx.chance.get(name) is not None)
         if c.start and _fell(c, t, short_counts=True) and not stuck_at_chance:
             learned = True

@@ -5,8 +5,10 @@ class has the largest probability, so at least 1/k), so a loss ``L`` at accuracy
 wrong answers to average ``(L - a ln k) / (1 - a)`` or more. When that is over
 :data:`WRONG_LOSS` at most epochs, the wrong answers would put e^-100 on their right class: the
 logged loss is far more likely summed over each batch (``reduction="sum"``), which scales it with
-the batch size, or the logits are saturated in the hundreds. Either way its level and the gap between
-training and validation (whose batches may differ in size) are no per-sample numbers.
+the batch size (or over each sample's outputs, pixels or labels), or the logits are saturated in the
+hundreds. Either way its level is no per-sample number, nor the gap between training and validation
+when their batches differ in size: beside any verdict but ``overfitting``, which rests on it, the gap
+signs are left out.
 """
 
 from __future__ import annotations
@@ -59,8 +61,9 @@ def loss_not_per_sample(ctx: Context, classes: int | None = None) -> Finding | N
             "loss_not_per_sample", "warning", ctx.span, ev,
             f"{name} is {c.y[i]:.4g} at epoch {ctx.Ek(i)} with an accuracy of {a:.3g}: as a mean per sample, the wrong "
             f"answers would put e^-{WRONG_LOSS:.0f} or less on their right class (so at {ev['epochs_impossible']} of "
-            f"{ev['epochs_read']} epochs). The loss is most likely summed over each batch (reduction='sum'), which "
-            f"scales it with the batch size, or the logits are saturated in the hundreds: its level, and the gap between "
-            f"training and validation (batches of other sizes), are no per-sample numbers.",
+            f"{ev['epochs_read']} epochs). The loss is most likely summed rather than averaged: over each batch "
+            f"(reduction='sum'), which scales it with the batch size, or over each sample's outputs, pixels or labels; or "
+            f"the logits are saturated in the hundreds. Its level is no per-sample number, and nor is the gap between "
+            f"training and validation when their batches differ in size.",
             remedies_for("loss_not_per_sample"))
     return None

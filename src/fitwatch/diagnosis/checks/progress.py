@@ -200,7 +200,13 @@ def _improving(ctx: Context, c: CurveStats, k: int, recent: float, advice: str, 
         remedies_for("still_improving"))
     extra = [w for w in (short_warning(ctx),) if w is not None]
     noise_now = c.sigma if ctx.lr_decayed is not None else min(c.sigma, _jitter(c.y[-k - 1:]))
-    if ctx.lr_warming is not None:  # a rate still rising: the warm-up outlasted the run, no rate too low
+    above = _above_stated(ctx, c)
+    if above is not None:  # on its way down from far above the level the run states: not there yet, and no rate too low
+        finding.evidence["times_no_skill"] = above
+        finding.message += (f" It is still {above:.2g} times the no-skill level the run states ({c.end / above:.4g}): the "
+                            f"model does not yet beat predicting without skill.")
+        finding.remedies = remedies_for("still_improving", drop=("lr_up",))
+    elif ctx.lr_warming is not None:  # a rate still rising: the warm-up outlasted the run, no rate too low
         first, last = ctx.lr_warming
         extra.append(Finding("lr_warming", "warning", span, {"lr_first": first, "lr_last": last},
                              f"The learning rate was still rising at the end ({first:.3g} -> {last:.3g}, its largest "
@@ -214,6 +220,14 @@ def _improving(ctx: Context, c: CurveStats, k: int, recent: float, advice: str, 
         # a decay schedule lowers a rate already too low (a fifth trial: SGD 1e-4, a straight line down)
         finding.remedies = remedies_for("still_improving", first=["more_epochs", "lr_up"], drop=("lr_schedule",))
     return Verdict("still_improving", finding, extra)
+
+
+def _above_stated(ctx: Context, c: CurveStats) -> float | None:
+    """How many times the no-skill level the run states (``baseline``, ``classes``) the curve ends at, when it ends
+    ``chance_loss_above`` above it; else None (an attack: a regression with no signal on its way down from 4.9 times
+    its baseline to 1.6 times was told to train longer and raise the rate, with no word of the level)."""
+    floor = ctx.no_skill(c.start) if ctx.stated_floor else None
+    return float(c.end) / floor if floor and c.end > (1 + ctx.t.chance_loss_above) * floor else None
 
 
 def _jitter(y: np.ndarray) -> float:
