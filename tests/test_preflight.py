@@ -381,6 +381,12 @@ def test_keras_preflight_takes_1d_targets_as_fit_does():
     one.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     codes = fitwatch.keras.preflight(one, Xc[:400], yc[:400]).codes
     assert "label_out_of_range" in codes and "loss_output_mismatch" not in codes, codes
+    # Dense(1, softmax) beside a binary cross-entropy: the output is 1 for every input (the classic slip)
+    slip = keras.Sequential([keras.Input((30,)), keras.layers.Dense(1, activation="softmax")])
+    slip.compile(optimizer="adam", loss="binary_crossentropy")
+    report = fitwatch.keras.preflight(slip, Xc[:400], yc[:400])
+    f = next(f for f in report.findings if f.code == "loss_output_mismatch")
+    assert "softmax over a single output unit" in f.message, str(report)
 
 
 def test_keras_lr_find_sweeps_a_clone_and_suggests(tmp_path):

@@ -145,7 +145,8 @@ def preflight(model, x, y, *, validation_data=None, batch_size: int = 32, run=No
         warnings.filterwarnings("ignore", message="Skipping variable loading", category=UserWarning)
         report = _torch_preflight(model, train, loss, val_loader=val, optimizer=None, max_samples=max_samples)
     for f in report.findings:  # said in Keras's terms: from_logits, the last layer's activation
-        if f.code == "loss_output_mismatch" and loss.fitwatch_kind in _KERAS_MISMATCH and "shape" not in f.message:
+        if (f.code == "loss_output_mismatch" and loss.fitwatch_kind in _KERAS_MISMATCH and "shape" not in f.message
+                and "single output unit" not in f.message):
             f.message, f.remedies = _KERAS_MISMATCH[loss.fitwatch_kind].format(name=loss.__name__), [
                 "Match the loss to the last layer: from_logits=False after a softmax/sigmoid activation, "
                 "from_logits=True after none (raw scores, the more stable choice)."]

@@ -101,6 +101,10 @@ def loss_output(loss: str, out, target) -> object | None:
     if what is None and loss == "KerasCrossEntropy" and rows and not probs:
         what = ("a Keras categorical cross-entropy (from_logits=False) is given raw scores, not probabilities: "
                 "add a softmax to the last layer, or use from_logits=True")
+    if what is None and loss == "BCELoss" and x.numel() > 1 and bool((x == 1).all()):  # (an attack: the classic slip)
+        what = ("the model outputs exactly 1 for every input: a softmax over a single output unit, which is always 1 "
+                "(softmax normalises across units); use a sigmoid for one binary output, or two units with a softmax "
+                "and a categorical cross-entropy")
     if what is None and loss == "BCELoss" and not bool(x.min() >= 0 and x.max() <= 1):
         what = ("a binary cross-entropy on probabilities (BCELoss, from_logits=False) is given raw scores: add a "
                 "sigmoid, or use BCEWithLogitsLoss / from_logits=True")
