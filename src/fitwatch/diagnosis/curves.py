@@ -410,7 +410,8 @@ def _in_progress(status: str, data) -> list[str]:
     """A note for a run still recorded as running (``status``: :func:`_status`): training goes on (a
     verdict on the epochs so far), or its process is gone."""
     if status == "running":
-        return [f"the run is still training ({len(data.epochs)} epochs so far): this is a verdict on the epochs "
+        n = len(data.epochs)
+        return [f"the run is still training ({n} epoch{'' if n == 1 else 's'} so far): this is a verdict on the epochs "
                 f"so far"]
     if status == "killed":
         return ["the run's process ended without finishing it (killed): a verdict on the epochs it recorded"]
