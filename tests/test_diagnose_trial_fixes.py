@@ -960,3 +960,23 @@ def test_a_curve_on_its_way_down_from_far_above_the_stated_level_is_a_regression
     d = fitwatch.diagnose({"loss": [v * 0.97 for v in reg], "val_loss": reg}, baseline=5865.0)
     assert d.verdict == "still_improving" and "does not yet beat predicting without skill" in d.findings[0].message, d
     assert CATALOGUE["lr_up"] not in remedies(d) and "lr_too_low" not in codes(d)
+
+
+def test_a_fine_tune_that_settled_level_with_its_training_loss_is_no_underfit_by_its_level_alone():
+    """Two tune fine-tunes (Trainer logs: h1406's eval_loss 0.857 -> 0.65 beside a training loss of 0.65), labelled
+    good_fit, were underfitting at 0.56 of their first value: a pretrained model's first evaluation is no untrained
+    start. The same curves read as a run trained from scratch still underfit; a fine-tune whose accuracy is low still
+    does."""
+    import dataclasses
+
+    from fitwatch.diagnosis.readers import read_curves
+
+    (c,) = read_curves(REAL / "hf" / "h1406.json")
+    assert c.context.get("framework") == "transformers"
+    assert fitwatch.diagnose_curves(c, monitor="eval_loss").verdict == "good_fit"
+    scratch = dataclasses.replace(c, context={})
+    assert fitwatch.diagnose_curves(scratch, monitor="eval_loss").verdict == "underfitting"
+    n = len(c.epochs)
+    low = dataclasses.replace(c, series={**c.series, "accuracy": np.linspace(0.40, 0.60, n),
+                                         "val_accuracy": np.linspace(0.39, 0.59, n)})
+    assert fitwatch.diagnose_curves(low, monitor="eval_loss").verdict == "underfitting"

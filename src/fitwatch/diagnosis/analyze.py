@@ -253,8 +253,8 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
                    r2_judged=not on_loss and bool(R2_KEY.fullmatch(monitor.lower())), train_only=train_only(curves),
                    chance=_one_class_count(at_chance(cl and cl.y, acc, t, stated), at_chance(cv and cv.y, vacc, t, stated)),
                    ranks=ranks(curves.series, idx, t) if on_loss else None, lr_decayed=decayed_lr(curves),
-                   lr_warming=warming_at_end(curves),
-                   scores=val_scores(curves.series, idx) if on_loss else {},
+                   pretrained=curves.context.get("framework") == "transformers",
+                   scores=val_scores(curves.series, idx) if on_loss else {}, lr_warming=warming_at_end(curves),
                    other_train=curves.series["loss"][idx] if L is None and other else None)
 
 

@@ -99,6 +99,8 @@ class Context:
             it, its exp(-loss) no measure of doubt.
         scores: the run's validation scores other than the accuracy (recall, F1, AUC, balanced
             accuracy...) on the judged epochs, by name: what a rise of the accuracy is checked against.
+        pretrained: a Trainer's log (context ``framework`` 'transformers'): a pretrained model fine-tuned, whose first
+            logged value is no untrained start.
         penalty: the loss holds a regularisation penalty (context ``loss_penalty``: Keras adds an L2
             kernel regularizer's to it), so its first value far above ln k is no blow-up.
     """
@@ -131,6 +133,7 @@ class Context:
     train_only: str = ""
     scores: dict = field(default_factory=dict)
     smoothing: bool = False
+    pretrained: bool = False
 
 
 class Verdict(NamedTuple):

@@ -94,6 +94,10 @@ def settled(ctx: Context) -> Verdict:
               and math.exp(-cl.end) < UNSURE * acc_end)
     high = settling and (level > t.underfit_level or unsure) and gap < t.underfit_gap \
         and (still < t.underfit_flat or low_acc) and not fits and not (alone and floor is None and not low_acc)
+    # a pretrained model's fine-tune (a Trainer's log): its level against its first value, or ln k, says nothing of
+    # its capacity; a low or unsure accuracy still does (two tune fine-tunes settled level with their training loss
+    # at 0.56-0.57 of their start, labelled good_fit, were underfitting)
+    high = high and (not ctx.pretrained or low_acc or unsure)
     unknown = high and _learned_at_once(ctx, ref, floor, level)
     # a schedule that ran out (its learning rate decayed to about 0) while the curve still fell at each epoch,
     # far from fitting the training data (its second half not flat, short of fitting and unsure): cut short by
