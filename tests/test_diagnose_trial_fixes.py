@@ -980,3 +980,13 @@ def test_a_fine_tune_that_settled_level_with_its_training_loss_is_no_underfit_by
     low = dataclasses.replace(c, series={**c.series, "accuracy": np.linspace(0.40, 0.60, n),
                                          "val_accuracy": np.linspace(0.39, 0.59, n)})
     assert fitwatch.diagnose_curves(low, monitor="eval_loss").verdict == "underfitting"
+
+
+def test_a_run_that_learned_then_settled_back_where_it_started_lost_it():
+    """A ninth trial: Lightning, AdamW at weight_decay 50, the loss 0.98 -> 0.86 -> 1.002 and flat after, was underfitting
+    "still 101 % of where it started" and told to grow the model. Nothing learned is left: not_learning, the penalty
+    weakened first, no higher rate."""
+    curves = json.loads((Path(__file__).parent / "data" / "trial_curves.json").read_text())
+    d = fitwatch.diagnose(curves["trial9_lightning_adamw_weight_decay_50"])
+    assert d.verdict == "not_learning" and "what the model learned was lost" in d.findings[0].message, d
+    assert d.findings[0].remedies[0] == CATALOGUE["less_regularisation"] and CATALOGUE["lr_up"] not in remedies(d)

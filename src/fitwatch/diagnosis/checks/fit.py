@@ -107,6 +107,8 @@ def settled(ctx: Context) -> Verdict:
     if (not high and ctx.lr_decayed is not None and falling_to_the_end(ctx.main, t) and level > t.underfit_level
             and still >= t.underfit_flat and unsure and (cut := cut_short(ctx)) is not None):
         return cut
+    if high and base == ref.start and ref.end >= ref.start and ref.min < (1 - 2 * t.learn_drop) * ref.start:
+        return _lost_it(ctx, ref)  # settled back where it started: nothing learned is left, not a model too small
     if high and not unknown:
         ev = {"smoothed_settled_loss": ref.end, "start": ref.start, "relative_level": level,
               "smoothed_train_val_gap": gap, "second_half_decrease": still}
@@ -128,6 +130,22 @@ def settled(ctx: Context) -> Verdict:
             # (a second half flat as it is here: more epochs would add nothing, a fifth trial's plateau said so)
             remedies_for("underfitting", drop=("more_epochs",) if still < t.underfit_flat else ())))
     return _good_fit(ctx, level, gap, unknown)
+
+
+def _lost_it(ctx: Context, ref) -> Verdict:
+    """``not_learning``: the curve fell, then came back to where it started and settled there (a ninth trial's
+    AdamW at weight_decay 50: 0.98 -> 0.86 -> 1.002, "underfitting, still 101 % of where it started")."""
+    low = int(np.argmin(ref.s))
+    ev = {"start": ref.start, "smoothed_lowest": float(ref.s[low]), "lowest_epoch": ctx.Ek(low),
+          "smoothed_settled_loss": ref.end}
+    name = "Training" if ref is ctx.cl else "Validation"
+    return Verdict("not_learning", primary(
+        "not_learning", ctx.span, ev,
+        f"{name} loss fell to {ref.s[low]:.4g} around epoch {ctx.Ek(low)}, then came back to where it started and settled "
+        f"there ({ref.end:.4g} against {ref.start:.4g}; values smoothed): what the model learned was lost. A weight decay "
+        f"(or another penalty) far too strong pulls the weights to 0 and the outputs to a constant like this; so can a "
+        f"learning rate high enough to kill the units.",
+        remedies_for("not_learning", first=["less_regularisation", "lr_down"], drop=("lr_up",))))
 
 
 #: a last value this far above the raw best (a fraction of the best) is said beside ``good_fit``
