@@ -800,3 +800,31 @@ def test_learning_rate_monitor_values_are_their_epochs(tmp_path, digits):
     history = fitwatch.load("warming", dir=tmp_path).history
     assert history["lr_sgd"] == pytest.approx([0.5 * (e + 1) / 20 for e in range(6)])
     assert "lr_warming" in [f.code for f in fitwatch.diagnose("warming", dir=tmp_path).findings]
+
+
+class WatchedDigits(Digits):
+    """Digits watching itself (``whole``: the LightningModule, whose training_step never calls it) or its net."""
+
+    def __init__(self, whole: bool):
+        super().__init__()
+        self.whole = whole
+
+    def on_fit_start(self):
+        self.logger.experiment.watch(self if self.whole else self.net)
+
+
+@pytest.mark.parametrize("whole", [True, False])
+def test_watching_a_lightningmodule_that_never_calls_itself_says_so_and_its_net_is_probed(tmp_path, digits, whole):
+    """A tenth trial: self.logger.experiment.watch(self) in on_fit_start, training_step calling self.net(x), stored no
+    probe value without a word. It says which module to watch; watching self.net probes it."""
+    train, val, _ = digits
+    logger = fitwatch.lightning.Logger("watched", dir=tmp_path, diagnose=False)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        trainer(tmp_path, max_epochs=2, logger=logger).fit(WatchedDigits(whole), train, val)
+    idle = [w for w in said if "forward was never called" in str(w.message)]
+    probes = fitwatch.load("watched", dir=tmp_path).probes()
+    if whole:
+        assert len(idle) == 1 and "watch(self.net)" in str(idle[0].message) and not probes
+    else:
+        assert not idle and probes

@@ -116,6 +116,7 @@ class TorchWatcher:
         every = check_every(every)
         self.model, self.every, self.eval_every = model, every, max(1, every // 10)
         self.step, self.eval_step = 0, 0
+        self.idle_said = False  # Run's word that the forward was never called, said once
         layers, acts = self._parts(model)
         self._layers: dict[str, list] = {n: ps for n, (_, ps) in layers.items()}
         self._acts: dict[str, tuple] = acts  # name -> (module, its activation's type: "ReLU", "Sigmoid"...)
