@@ -15,6 +15,7 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 
 import fitwatch  # noqa: E402
+from fitwatch.diagnosis.remedies import CATALOGUE  # noqa: E402
 from fitwatch.store import SCHEMA_VERSION, Store  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -252,14 +253,15 @@ def test_mse_on_softmax_against_one_hot_targets_is_a_loss_output_mismatch(tmp_pa
 
 
 def test_regression_targets_far_from_the_outputs_scale_are_named_before_clipping(tmp_path):
-    """A ninth trial: a regression whose targets were x1000 + 5000 was told by its probes to clip the gradients
-    (exploding_gradient), which made it far worse; standardising the targets is the cure, and leads."""
+    """A ninth trial: a regression whose targets were x1000 + 5000 was told by its probes to clip the gradients first
+    (exploding_gradient), which made it far worse; standardising the targets is the cure, named first, and leads."""
     x, _ = _data()
     target = (x[:, :1] * 1000.0 + 5000.0)
     run, d = _train(tmp_path, _mlp(k=1), x=x, y=target, loss=nn.MSELoss(), opt="adam", lr=1e-3)
     codes = [f.code for f in d.causes]
-    assert codes[0] == "unnormalised_target" and "exploding_gradient" not in codes, codes
+    assert codes[0] == "unnormalised_target", codes  # (exploding gradients, its effect, may follow it)
     assert d.findings[0].remedies[0].startswith("Standardise the regression targets"), d.findings[0].remedies
+    assert not any(r.startswith("Clip") for r in d.findings[0].remedies[:2]), d.findings[0].remedies
     _, fine = _train(tmp_path, _mlp(k=1), name="scaled", x=x, y=x[:, :1], loss=nn.MSELoss(), opt="adam", lr=1e-3)
     assert "unnormalised_target" not in [f.code for f in fine.causes]
     # a model that puts its outputs at the targets' scale itself (out * std + mean) is not told to scale them (an attack)
@@ -271,6 +273,41 @@ def test_regression_targets_far_from_the_outputs_scale_are_named_before_clipping
     _, own = _train(tmp_path, nn.Sequential(_mlp(k=1), Destandardise()), name="own", x=x, y=target, loss=nn.MSELoss(),
                     opt="adam", lr=1e-3)
     assert "unnormalised_target" not in [f.code for f in own.causes]
+
+
+def test_layers_left_out_of_the_optimizer_are_named_not_vanishing_gradients(tmp_path):
+    """A tenth trial: an optimizer given the last layer only (an all-ReLU MLP) was told its gradients vanish and to use
+    ReLU. The layers that get gradients but never move are named, with the optimizer's parameters first."""
+    torch.manual_seed(0)
+    x, y = _data()
+    model = _mlp(depth=2)
+    opt = torch.optim.Adam(model[-1].parameters(), lr=1e-2)  # the slip: the last layer only
+    run = fitwatch.Run("left-out", dir=tmp_path, diagnose=False).watch(model, every=5)
+    for _ in run.epochs(6):
+        for i in range(0, 192, 32):
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(x[i:i + 32]), y[i:i + 32])
+            loss.backward()
+            opt.step()
+            run.log("train", loss=loss.detach(), n=32)
+        with torch.no_grad():
+            run.log("val", loss=nn.functional.cross_entropy(model(x[192:]), y[192:]), n=64)
+    run.finish()
+    d = fitwatch.diagnose("left-out", dir=tmp_path)
+    codes = [f.code for f in d.causes]
+    assert codes[0] == "not_updated" and "vanishing_gradient" not in codes, codes
+    assert d.causes[0].evidence["layers"] == ["0", "2"] and d.findings[0].remedies[0].startswith("Give the optimizer")
+    healthy = _train(tmp_path, _mlp(depth=2), name="all-in")[1]
+    assert "not_updated" not in [f.code for f in healthy.causes]
+
+
+def test_a_loss_that_does_not_fit_the_output_is_not_told_to_train_longer(tmp_path):
+    """A tenth trial: NLLLoss on raw scores, falling without bound below 0, was still_improving, "train longer" beside
+    the cause. The cause leads, and no more epochs are prescribed for a loss that measures nothing."""
+    run, d = _train(tmp_path, _mlp(), loss=nn.NLLLoss(), opt="adam", lr=0.01, epochs=8)
+    assert [f.code for f in d.causes][:1] == ["loss_output_mismatch"], d
+    told = d.findings[0].remedies
+    assert told[0] == CATALOGUE["loss_fit"] and not any("more epochs" in r for r in told), told
 
 
 def test_unnormalised_inputs_named_and_what_they_cause_hidden(tmp_path):

@@ -95,8 +95,7 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
             findings.append(raised)
         elif found.code not in ("not_learning", "unstable", "diverged") and (jump := early_jump(ctx)) is not None:
             findings.append(jump)
-        # (on a validation curve: a training loss's noise moves its best so far at every dip)
-        early = (lr_decayed_early(curves, ctx.span, monitor)
+        early = (lr_decayed_early(curves, ctx.span, monitor)  # (on validation: training's noise moves its best so far)
                  if monitor.startswith("val_") and not higher_is_better(monitor) else None)
         if early is not None:
             findings.append(early)
@@ -129,8 +128,8 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
 
 
 def _with_causes(ctx: Context, curves: Curves, verdict: str, findings: list) -> tuple[list, list]:
-    """The findings with the probes' causes after the primary one; the curves' own learning-rate
-    findings kept only when the probes back them; and the causes' first remedies, which lead the verdict's."""
+    """The findings with the probes' causes after the primary one (the curves' learning-rate findings only when the
+    probes back them), and the causes' first remedies, which lead the verdict's (less what a cause rules out)."""
     v = causes.view(curves.inside, verdict, ctx.cl.y if ctx.cl else None, ctx.cv.y if ctx.cv else None, ctx.span,
                     acc=ctx.acc, vacc=ctx.vacc)
     found = causes.find_causes(v)
@@ -142,7 +141,8 @@ def _with_causes(ctx: Context, curves: Curves, verdict: str, findings: list) -> 
         # a rate too small the probes did not back is no remedy (an eighth trial: "raise the learning rate" first
         # beside vanishing gradients and unnormalised inputs, whose updates were of a healthy size)
         low = any(f.code == "lr_too_low" for f in findings[1:]) and not any(f.code == "lr_too_low" for f in rest)
-        kept = [r for r in findings[0].remedies if not (low and r in in_all_words("lr_up"))]
+        drop = causes.ruled_out(found) | (in_all_words("lr_up") if low else set())
+        kept = [r for r in findings[0].remedies if r not in drop]
         findings[0].remedies = list(dict.fromkeys(lead + kept))
     return [findings[0], *found, *rest], lead
 

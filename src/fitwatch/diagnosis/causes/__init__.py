@@ -20,12 +20,14 @@ from fitwatch.diagnosis.causes.view import View
 from fitwatch.diagnosis.findings import CAUSES, Finding
 from fitwatch.diagnosis.inside import Inside
 
-__all__ = ["CAUSES", "find_causes", "view", "weigh_curve_causes"]
+__all__ = ["CAUSES", "find_causes", "ruled_out", "view", "weigh_curve_causes"]
 
 #: a cause found hides these (they follow from it)
 _HIDES = {
     "unnormalised_input": ("exploding_gradient", "dead_relu", "saturated_activation", "lr_too_high"),
-    "unnormalised_target": ("exploding_gradient", "dead_relu", "saturated_activation", "lr_too_high", "lr_too_low"),
+    "not_updated": ("vanishing_gradient", "lr_too_low", "too_few_epochs"),
+    # (not exploding_gradient: gradients that blow up are its effect, named after it; its remedy leads)
+    "unnormalised_target": ("dead_relu", "saturated_activation", "lr_too_high", "lr_too_low"),
     "loss_output_mismatch": ("exploding_gradient", "lr_too_high", "saturated_activation", "lr_too_low"),
     "exploding_gradient": ("dead_relu", "saturated_activation", "lr_too_high"),
     "poor_init": ("vanishing_gradient", "dead_relu", "saturated_activation", "lr_too_low"),
@@ -36,7 +38,7 @@ _HIDES = {
     "lr_too_low": ("too_few_epochs",),
 }
 #: in this order: a root cause first, so that what it hides is known when its followers are tried
-_RULES = (data.unnormalised_input, data.unnormalised_target, data.loss_output_mismatch, model.poor_init, model.exploding_gradient,
+_RULES = (data.unnormalised_input, data.unnormalised_target, model.not_updated, data.loss_output_mismatch, model.poor_init, model.exploding_gradient,
           model.lr_too_high, model.dead_relu, model.saturated_activation, model.vanishing_gradient, model.lr_too_low,
           data.class_imbalance)
 #: tried only when nothing above was found: a healthy model stopped too soon, or labels it cannot learn
@@ -70,7 +72,22 @@ def find_causes(v: View) -> list[Finding]:
         f = rule(v)
         if f is not None:
             return [f]
+    root = next((f for f in found if f.code == "unnormalised_target"), None)
+    for f in found if root is not None else ():  # the targets' scale makes the gradients large: its cure, not clipping's
+        if f.code == "exploding_gradient":  # (a ninth trial: Adam with clipping took its R2 from -0.32 to -9)
+            f.message += " The targets' scale makes them that large: standardise the targets before clipping."
+            f.remedies = root.remedies[:1] + [r for r in f.remedies if r.startswith("Clip")]
     return found
+
+
+def ruled_out(causes: list[Finding]) -> set[str]:
+    """The verdict's remedies, in every framework's words, that a cause found rules out: more epochs of a loss that does
+    not fit the model's output (a tenth trial's NLLLoss on raw scores, falling without bound below 0, was told to train
+    longer beside the cause)."""
+    from fitwatch.diagnosis.remedies import in_all_words
+
+    codes = {f.code for f in causes}
+    return in_all_words("more_epochs") if "loss_output_mismatch" in codes else set()
 
 
 def weigh_curve_causes(v: View, findings: list[Finding], causes: list[Finding]) -> list[Finding]:

@@ -16,6 +16,34 @@ def _first_last(v: View) -> tuple[str, str] | None:
     return (layers[0], layers[-1]) if len(layers) >= 3 else None
 
 
+def not_updated(v: View) -> Finding | None:
+    """Layers whose gradients are there (a norm above 0, and within ``VANISH_GRAD_RATIO`` of the moving layers': a
+    vanishing gradient can leave a float32 weight unchanged too) but whose weights never move (an update of exactly 0
+    at every sampled step after the first), beside a layer that does move: they are left out of
+    the optimizer (or frozen after backward). A tenth trial's optimizer given the last layer only was told its
+    gradients vanish and to use ReLU, in an all-ReLU model."""
+    ins = v.inside
+    moving, still = [], []
+    for n in ins.layers:
+        u = ins.series(n, "update_ratio")
+        u = u[~np.isnan(u)][1:] if u.size else u
+        g = ins.typical(n, "grad_norm")
+        if u.size >= 2 and g is not None and g > 0:
+            (still if bool(np.all(u == 0)) else moving).append(n)
+    # ...and gradients no vanishing makes too small to move a float32 weight: within VANISH_GRAD_RATIO of the moving ones'
+    top = max((ins.typical(n, "grad_norm") or 0.0 for n in moving), default=0.0)
+    still = [n for n in still if ins.typical(n, "grad_norm") >= L.VANISH_GRAD_RATIO * top]
+    if not still or not moving:
+        return None
+    ev = {"layers": still, "moving_layers": moving, "grad_norms": [ins.typical(n, "grad_norm") for n in still]}
+    return cause("not_updated", v, ev,
+                 f"{'Layers' if len(still) > 1 else 'Layer'} {', '.join(still)} get{'' if len(still) > 1 else 's'} "
+                 f"gradients (norm {fmt(ev['grad_norms'][0])}) but {'their' if len(still) > 1 else 'its'} weights never "
+                 f"move (an update of exactly 0 at every sampled step), while {', '.join(moving)} learn: "
+                 f"{'they are' if len(still) > 1 else 'it is'} not in the optimizer, or frozen after backward.",
+                 ["optimizer_params"])
+
+
 def vanishing_gradient(v: View) -> Finding | None:
     """The layers near the input get gradients orders of magnitude smaller than the last one's:
     AT's ratio (first/last gradient norm < 1e-3, first < 1e-4), or the first layer's updates under

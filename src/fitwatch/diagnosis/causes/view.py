@@ -11,6 +11,8 @@ from fitwatch.diagnosis.inside import Inside
 
 #: what to do about each cause, best first (catalogue keys of fitwatch.diagnosis.remedies, and these)
 CAUSE_REMEDIES = {
+    "optimizer_params": "Give the optimizer every parameter that should learn (torch.optim.Adam(model.parameters()), "
+                        "or each param group), unless freezing those layers is what you meant.",
     "scale_targets": "Standardise the regression targets (subtract their mean, divide by their std, from the "
                      "training split) and undo it for predictions: the model's outputs start near 0, about 1 apart.",
     "relu": "Use ReLU-family activations (ReLU, LeakyReLU, GELU) in the hidden layers instead of sigmoid/tanh.",
