@@ -27,7 +27,7 @@ def test_a_catboost_info_folder_is_one_run_with_training_validation_and_the_dete
     assert c.stop["epochs_planned"] == 1000
     d = fitwatch.diagnose(STOPPED)
     stop = next(f for f in d.findings if f.code == "stopped_early")
-    assert "Early stopping ended training at epoch 347" in stop.message and d.best_epoch == 327
+    assert "Early stopping ended training at round 347" in stop.message and d.best_epoch == 327
     remedies = [r for f in d.findings for r in f.remedies]
     assert not any("Stop at the best" in r for r in remedies), remedies  # it did
 

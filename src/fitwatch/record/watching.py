@@ -92,16 +92,17 @@ class WatchMixin:
 
     def _collect_probes(self, epoch: int) -> None:
         """Hand the probes' values of the epoch that ends to the store (one device read each); say once when a
-        watched model's forward was never called by the time an epoch ended (a tenth trial: a LightningModule whose
-        training_step calls self.net directly stored no probe value, without a word)."""
+        watched model saw no training step (gradients on) and no evaluation by the time an epoch ended (a tenth
+        trial: a LightningModule whose training_step calls self.net directly stored no probe value, without a word)."""
         for watcher, prefix in self._watchers:
             rows = watcher.collect()
             if rows:
                 self.store.queue_probes(self.id, [(epoch, s, prefix + layer, stat, v) for s, layer, stat, v in rows])
             elif not getattr(watcher, "step", 1) and not getattr(watcher, "eval_step", 1) and not watcher.idle_said:
                 watcher.idle_said = True
-                warnings.warn(f"fitwatch: run {self.name!r} watches {type(watcher.model).__name__}, whose forward was "
-                              f"never called by the end of epoch {epoch}: nothing was probed. Watch the module your "
+                warnings.warn(f"fitwatch: run {self.name!r} watches {type(watcher.model).__name__}, whose forward saw "
+                              f"no training step (a pass with gradients on) and no evaluation by the end of epoch "
+                              f"{epoch}: nothing was probed. Watch the module your "
                               f"step calls (in a LightningModule whose training_step calls self.net(x): "
                               f"self.logger.experiment.watch(self.net) in on_fit_start).", RuntimeWarning, stacklevel=2)
         self._save_probe_meta()

@@ -40,7 +40,8 @@ def not_updated(v: View) -> Finding | None:
                  f"{'Layers' if len(still) > 1 else 'Layer'} {', '.join(still)} get{'' if len(still) > 1 else 's'} "
                  f"gradients (norm {fmt(ev['grad_norms'][0])}) but {'their' if len(still) > 1 else 'its'} weights never "
                  f"move (an update of exactly 0 at every sampled step), while {', '.join(moving)} learn: "
-                 f"{'they are' if len(still) > 1 else 'it is'} not in the optimizer, or frozen after backward.",
+                 f"{'they are' if len(still) > 1 else 'it is'} not in the optimizer, in a param group at learning rate "
+                 f"0, or frozen after backward.",
                  ["optimizer_params"])
 
 

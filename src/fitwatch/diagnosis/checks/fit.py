@@ -32,6 +32,11 @@ FIT_ACC_ONE = 0.99
 UNSURE = 0.35
 
 
+def fraction_of(a: float) -> float:
+    """An accuracy as a fraction (a percent above 1 divided by 100)."""
+    return a / 100.0 if a > 1.0 else a
+
+
 def _tail_mean(values: np.ndarray | None, k: int = 3) -> float | None:
     """The mean of the finite values among the last ``k`` of a curve of ``k`` or more (an accuracy at
     the end), or None."""
@@ -94,10 +99,7 @@ def settled(ctx: Context) -> Verdict:
               and math.exp(-cl.end) < UNSURE * acc_end)
     high = settling and (level > t.underfit_level or unsure) and gap < t.underfit_gap \
         and (still < t.underfit_flat or low_acc) and not fits and not (alone and floor is None and not low_acc)
-    # a pretrained model's fine-tune (a Trainer's log): its level against its first value, or ln k, says nothing of
-    # its capacity; a low or unsure accuracy still does (two tune fine-tunes settled level with their training loss
-    # at 0.56-0.57 of their start, labelled good_fit, were underfitting)
-    high = high and (not ctx.pretrained or low_acc or unsure)
+    high = high and not _fine_tune_level(ctx, floor, low_acc or unsure, vacc_end)
     unknown = high and _learned_at_once(ctx, ref, floor, level)
     # a schedule that ran out (its learning rate decayed to about 0) while the curve still fell at each epoch,
     # far from fitting the training data (its second half not flat, short of fitting and unsure): cut short by
@@ -107,7 +109,7 @@ def settled(ctx: Context) -> Verdict:
     if (not high and ctx.lr_decayed is not None and falling_to_the_end(ctx.main, t) and level > t.underfit_level
             and still >= t.underfit_flat and unsure and (cut := cut_short(ctx)) is not None):
         return cut
-    if high and base == ref.start and ref.end >= ref.start and ref.min < (1 - 2 * t.learn_drop) * ref.start:
+    if high and base == ref.start and _came_back(ctx, ref):
         return _lost_it(ctx, ref)  # settled back where it started: nothing learned is left, not a model too small
     if high and not unknown:
         ev = {"smoothed_settled_loss": ref.end, "start": ref.start, "relative_level": level,
@@ -130,6 +132,25 @@ def settled(ctx: Context) -> Verdict:
             # (a second half flat as it is here: more epochs would add nothing, a fifth trial's plateau said so)
             remedies_for("underfitting", drop=("more_epochs",) if still < t.underfit_flat else ())))
     return _good_fit(ctx, level, gap, unknown)
+
+
+def _fine_tune_level(ctx: Context, floor: float | None, doubt: bool, vacc_end: float | None) -> bool:
+    """A pretrained model's fine-tune (a Trainer's log) whose level is measured against its own first value (no
+    no-skill level), with no low or unsure training accuracy (``doubt``) nor a validation accuracy under
+    ``underfit_acc``: that level says nothing of its capacity (two tune fine-tunes settled level with their training
+    loss at 0.56-0.57 of their start, labelled good_fit, were underfitting). Against ln k it does (an attack: a
+    from-scratch run through the Trainer at 72 % of ln 4 had become good_fit; a Trainer logs no training accuracy)."""
+    low_val = vacc_end is not None and fraction_of(vacc_end) < ctx.t.underfit_acc
+    return ctx.pretrained and floor is None and not doubt and not low_val
+
+
+def _came_back(ctx: Context, ref) -> bool:
+    """``ref`` fell twice ``learn_drop`` below its start, then settled at or above it, and validation (when there is
+    one) is back at its start too (an attack: a training loss that rose with its augmentation while validation fell to
+    its best is no model that lost what it learned)."""
+    t = ctx.t
+    back = ctx.cv is None or ctx.cv.end >= (1 - 2 * t.learn_drop) * ctx.cv.start
+    return back and ref.end >= ref.start and ref.min < (1 - 2 * t.learn_drop) * ref.start
 
 
 def _lost_it(ctx: Context, ref) -> Verdict:
