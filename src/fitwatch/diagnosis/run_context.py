@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["CONTEXT_KEYS", "run_context"]
+__all__ = ["CONTEXT_KEYS", "amount", "run_context"]
 
 #: what a run may say about itself (its ``config``), read by the diagnosis as evidence
 CONTEXT_KEYS = ("baseline", "classes", "data", "model", "framework", "scheduler", "grad_clip", "dropout", "weight_decay",
@@ -58,15 +58,25 @@ def run_context(config: dict, strict: bool = False) -> dict:
             if v is not True:
                 continue
         elif k in _AMOUNTS:
-            top = 1.0 if k == "label_smoothing" else math.inf
-            if strict and not (_number(v) and 0 <= v < top):
-                raise ValueError(f"{k} must be a number from 0" + (" to under 1" if top < math.inf else "")
+            if strict and not (_number(v) and (v == 0 or amount(k, v) is not None)):
+                raise ValueError(f"{k} must be a number from 0" + (" to under 1" if k == "label_smoothing" else "")
                                  + f" (0 for none), got {v!r}")
-            if not (_number(v) and 0 < v < top):
+            v = amount(k, v)
+            if v is None:
                 continue  # 0, False, a schedule's name: nothing said
-            v = float(v)
         out[k] = v
     return out
+
+
+def amount(key: str, v) -> float | None:
+    """A regularisation amount the run uses (``dropout``, ``weight_decay``, ``label_smoothing``) as a float, when it
+    is a number above 0 (and under 1 for label smoothing); else None: none, or nothing said. The integrations record
+    it with this check, as :func:`run_context` reads it. Example:
+        >>> amount("label_smoothing", 0.1), amount("label_smoothing", 1.5), amount("dropout", False)
+        (0.1, None, None)
+    """
+    top = 1.0 if key == "label_smoothing" else math.inf
+    return float(v) if _number(v) and 0 < v < top else None
 
 
 def _number(v) -> bool:

@@ -24,6 +24,8 @@ import json
 import keras
 import numpy as np
 
+from fitwatch.diagnosis.run_context import amount
+
 __all__ = ["describe", "regularisation", "MAX_MODEL_CONFIG_BYTES"]
 
 #: a model config larger than this (as JSON) is not stored with the run
@@ -160,9 +162,9 @@ def describe(model, params: dict) -> tuple[dict, dict]:
             pass
         layers = _layers(model)  # listed once: a model of thousands of layers is walked once, not four times
         config.update(regularisation(model, inner, layers))
-        smooth = getattr(getattr(model, "loss", None), "label_smoothing", None)  # CategoricalCrossentropy(label_smoothing=)
-        if isinstance(smooth, (int, float)) and not isinstance(smooth, bool) and 0 < smooth < 1:
-            config["label_smoothing"] = float(smooth)  # the loss's floor above 0: no doubt, no underfit
+        smooth = amount("label_smoothing", getattr(getattr(model, "loss", None), "label_smoothing", None))
+        if smooth is not None:  # CategoricalCrossentropy(label_smoothing=): the loss's floor above 0, no doubt, no underfit
+            config["label_smoothing"] = smooth
         if _all_seen(layers):  # no dropout or weight_decay in the config then means the fit has none
             info["regularisation_recorded"] = True
         if _penalised(model, layers or []):  # Keras adds its penalty to the loss: an epoch's loss is not the fit's alone

@@ -35,6 +35,7 @@ import math
 import numbers
 
 from fitwatch.core.names import TRAIN, VAL, split_key
+from fitwatch.diagnosis.run_context import amount
 from fitwatch.stopping.keeper import framework_stop, run_shift
 
 #: keys that time a row rather than judge the model (``eval_runtime``, ``train_samples_per_second``)
@@ -159,9 +160,9 @@ def describe(args, state, model, optimizer, versions: dict) -> tuple[dict, dict]
     clip = a.get("max_grad_norm")  # the Trainer clips at 1.0 by default: "clip gradients" is not said again
     if isinstance(clip, (int, float)) and not isinstance(clip, bool) and 0 < clip < float("inf"):
         config["grad_clip"] = float(clip)
-    smooth = a.get("label_smoothing_factor")  # the loss's floor above 0: no doubt, no underfit (a seventh trial)
-    if isinstance(smooth, (int, float)) and not isinstance(smooth, bool) and 0 < smooth < 1:
-        config["label_smoothing"] = float(smooth)
+    smooth = amount("label_smoothing", a.get("label_smoothing_factor"))  # the loss's floor above 0: no underfit
+    if smooth is not None:  # (a seventh trial)
+        config["label_smoothing"] = smooth
     if optimizer is not None:
         config["optimizer"] = type(getattr(optimizer, "optimizer", optimizer)).__name__  # accelerate wraps it
     info = {"framework": "transformers", **versions, "batch_values": STEP_VALUES, "epoch_values": EPOCH_VALUES,

@@ -38,8 +38,8 @@ _HIDES = {
     "lr_too_low": ("too_few_epochs",),
 }
 #: in this order: a root cause first, so that what it hides is known when its followers are tried
-_RULES = (data.unnormalised_input, data.unnormalised_target, model.not_updated, data.loss_output_mismatch, model.poor_init, model.exploding_gradient,
-          model.lr_too_high, model.dead_relu, model.saturated_activation, model.vanishing_gradient, model.lr_too_low,
+_RULES = (data.unnormalised_input, data.unnormalised_target, model.not_updated, data.loss_output_mismatch,
+          model.poor_init, model.exploding_gradient, model.lr_too_high, model.dead_relu, model.saturated_activation, model.vanishing_gradient, model.lr_too_low,
           data.class_imbalance)
 #: tried only when nothing above was found: a healthy model stopped too soon, or labels it cannot learn
 _FALLBACK = (data.too_few_epochs, data.label_problem)

@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from fitwatch.diagnosis.checks.chance import fraction
 from fitwatch.diagnosis.checks.context import NEAR_ZERO, Context, Verdict, mean, primary
 from fitwatch.diagnosis.checks.progress import cut_short, falling_to_the_end
 from fitwatch.diagnosis.remedies import remedies_for
@@ -30,11 +31,6 @@ FIT_ACC_ONE = 0.99
 #: attack: the Bayes-optimal softmax on 100 Gaussian classes at 0.79 gives 0.50 of it, ImageNet-like numbers
 #: 0.5; a Keras run held back by l2(0.05) gives 0.17)
 UNSURE = 0.35
-
-
-def fraction_of(a: float) -> float:
-    """An accuracy as a fraction (a percent above 1 divided by 100)."""
-    return a / 100.0 if a > 1.0 else a
 
 
 def _tail_mean(values: np.ndarray | None, k: int = 3) -> float | None:
@@ -99,7 +95,7 @@ def settled(ctx: Context) -> Verdict:
               and math.exp(-cl.end) < UNSURE * acc_end)
     high = settling and (level > t.underfit_level or unsure) and gap < t.underfit_gap \
         and (still < t.underfit_flat or low_acc) and not fits and not (alone and floor is None and not low_acc)
-    high = high and not _fine_tune_level(ctx, floor, low_acc or unsure, vacc_end)
+    high = high and not _fine_tune_level(ctx, floor, low_acc or unsure)
     unknown = high and _learned_at_once(ctx, ref, floor, level)
     # a schedule that ran out (its learning rate decayed to about 0) while the curve still fell at each epoch,
     # far from fitting the training data (its second half not flat, short of fitting and unsure): cut short by
@@ -134,13 +130,14 @@ def settled(ctx: Context) -> Verdict:
     return _good_fit(ctx, level, gap, unknown)
 
 
-def _fine_tune_level(ctx: Context, floor: float | None, doubt: bool, vacc_end: float | None) -> bool:
+def _fine_tune_level(ctx: Context, floor: float | None, doubt: bool) -> bool:
     """A pretrained model's fine-tune (a Trainer's log) whose level is measured against its own first value (no
     no-skill level), with no low or unsure training accuracy (``doubt``) nor a validation accuracy under
     ``underfit_acc``: that level says nothing of its capacity (two tune fine-tunes settled level with their training
     loss at 0.56-0.57 of their start, labelled good_fit, were underfitting). Against ln k it does (an attack: a
     from-scratch run through the Trainer at 72 % of ln 4 had become good_fit; a Trainer logs no training accuracy)."""
-    low_val = vacc_end is not None and fraction_of(vacc_end) < ctx.t.underfit_acc
+    vacc_end = _tail_mean(fraction(ctx.vacc)) if ctx.vacc is not None else None
+    low_val = vacc_end is not None and vacc_end < ctx.t.underfit_acc
     return ctx.pretrained and floor is None and not doubt and not low_val
 
 

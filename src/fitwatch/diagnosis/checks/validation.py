@@ -161,33 +161,30 @@ def _lag_explains(ctx: Context, ev: dict) -> bool:
     return 1 - ev.get("median_val_over_train", 1.0) <= 0.5 * fall  # (half an epoch's fall: an attack)
 
 
-def _acc_tail_gap(ctx: Context) -> float | None:
-    """The median of validation accuracy minus training's over the last third of the epochs, or None."""
+def _acc_tail(ctx: Context) -> tuple[float, float, float] | None:
+    """The median of validation accuracy minus training's over the last third of the epochs, with the last
+    (training, validation) pair where both are finite; or None."""
     if ctx.acc is None or ctx.vacc is None or ctx.acc.size != ctx.vacc.size or ctx.acc.size < 3:
         return None
     a, v = fraction(ctx.acc), fraction(ctx.vacc)
     ok = np.isfinite(a) & np.isfinite(v)
     a, v = a[ok], v[ok]
     tail = slice(-max(2, a.size // 3), None)
-    return float(median(v[tail] - a[tail])) if a.size >= 3 else None
+    return (float(median(v[tail] - a[tail])), float(a[-1]), float(v[-1])) if a.size >= 3 else None
 
 
 def _train_accuracy_ahead(ctx: Context) -> bool:
     """Training accuracy sits more than a point above validation's over the last third: what acts in training
     only does not hold training back, and cannot explain validation's loss far below it."""
-    gap = _acc_tail_gap(ctx)
-    return gap is not None and gap < -0.01
+    tail = _acc_tail(ctx)
+    return tail is not None and tail[0] < -0.01
 
 
 def _accuracy_held_back(ctx: Context) -> tuple[float, float] | None:
     """(training, validation) accuracy at the end when validation's sits ``ACC_HELD_BACK`` or more
     above training's over the last third of the epochs (median of the differences), else None."""
-    gap = _acc_tail_gap(ctx)
-    if gap is None or gap < ACC_HELD_BACK:
-        return None
-    a, v = fraction(ctx.acc), fraction(ctx.vacc)
-    ok = np.isfinite(a) & np.isfinite(v)
-    return float(a[ok][-1]), float(v[ok][-1])
+    tail = _acc_tail(ctx)
+    return tail[1:] if tail is not None and tail[0] >= ACC_HELD_BACK else None
 
 
 #: a validation accuracy in steps of 1/n for an n up to this counts its samples: a set that small is noisy

@@ -170,7 +170,7 @@ def _row_marks(r: ReportRun) -> dict[int, str]:
         marks.setdefault(d.onset_epoch, []).append("overfitting onset")
     if stop.get("restored") and stop.get("restored_epoch") is not None:
         marks.setdefault(int(stop["restored_epoch"]), []).append(  # a booster has no weights: it predicts with a round
-            "best round kept" if r.curves.context.get("model") == "boosting" else "weights restored")
+            "best round kept" if d.unit == "round" else "weights restored")
     if stop.get("stopped") and stop.get("stopped_epoch") is not None:
         marks.setdefault(int(stop["stopped_epoch"]), []).append("early stop")
     return {e: ", ".join(m) for e, m in marks.items()}
