@@ -990,3 +990,14 @@ def test_a_run_that_learned_then_settled_back_where_it_started_lost_it():
     d = fitwatch.diagnose(curves["trial9_lightning_adamw_weight_decay_50"])
     assert d.verdict == "not_learning" and "what the model learned was lost" in d.findings[0].message, d
     assert d.findings[0].remedies[0] == CATALOGUE["less_regularisation"] and CATALOGUE["lr_up"] not in remedies(d)
+
+
+def test_a_curve_falling_by_orders_of_magnitude_after_a_blow_up_is_still_improving():
+    """A ninth trial: SGD at lr 1 on a standardised regression target blew up in its first epoch; validation then fell
+    1.8e8, 6.9e8, 1.5e8, 1.7e7, 1.4e6 in 5 epochs, and was good_fit ("creeps down, close to its best"): the blow-up made
+    the noise unit larger than the curve's whole end. Falling at each step to under half the best before is a new low."""
+    h = {"loss": [1.43e11, 9.18e9, 6.73e8, 5.02e7, 3.73e6], "val_loss": [1.8e8, 6.9e8, 1.46e8, 1.7e7, 1.39e6]}
+    d = fitwatch.diagnose(h, context={"data": "tabular"})
+    assert d.verdict == "still_improving", d.findings[0].message
+    d = fitwatch.diagnose(h, context={"data": "tabular", "baseline": 1.0})
+    assert d.verdict == "still_improving" and "does not yet beat predicting without skill" in d.findings[0].message

@@ -171,6 +171,29 @@ def test_dropout_left_on_in_evaluation_is_found():
     assert codes == ["eval_mode"], str(report)
 
 
+def test_layers_the_optimizer_does_not_hold_and_frozen_layers_are_found():
+    """A tenth trial: an optimizer given the last layer only passed every check; two frozen layers got only a generic
+    'cannot overfit a batch'."""
+    tr, va = _loaders(*_digits())
+    model = _mlp()
+    report = fitwatch.preflight(model, tr, nn.CrossEntropyLoss(), val_loader=va,
+                                optimizer=torch.optim.Adam(model[2].parameters(), lr=1e-3))
+    assert report.codes == ["not_updated"], str(report)
+    f = report.findings[0]
+    assert f.evidence["not_in_optimizer"] == ["0"] and f.evidence["parameters_left"] == 64 * 64 + 64
+    assert "will never move" in f.message and f.remedies[0].startswith("Give the optimizer")
+    zero = torch.optim.SGD([{"params": model[0].parameters(), "lr": 0.0}, {"params": model[2].parameters()}], lr=0.1)
+    report = fitwatch.preflight(model, tr, nn.CrossEntropyLoss(), val_loader=va, optimizer=zero)
+    assert report.codes == ["not_updated"] and report.findings[0].evidence["at_lr_0"] == ["0"], str(report)
+    model[0].requires_grad_(False)  # frozen, and left out of the optimizer as it should be: information only
+    report = fitwatch.preflight(model, tr, nn.CrossEntropyLoss(), val_loader=va,
+                                optimizer=torch.optim.Adam([p for p in model.parameters() if p.requires_grad]))
+    assert "frozen_layers" in report.codes and "not_updated" not in report.codes, str(report)
+    frozen = next(f for f in report.findings if f.code == "frozen_layers")
+    assert frozen.severity == "info" and frozen.evidence["layers"] == ["0"]
+    assert fitwatch.preflight(_mlp(), tr, nn.CrossEntropyLoss()).checks["not_updated"] == "skipped: no optimizer"
+
+
 def test_an_unshuffled_loader_of_sorted_labels_is_found():
     codes, report = _codes(_mlp(), *_loaders(*_digits(sort=True), shuffle=False))
     assert codes == ["unshuffled_data"], str(report)
@@ -292,7 +315,7 @@ def test_a_run_with_only_its_preflight_is_shown_and_reported_not_judged(tmp_path
                               capture_output=True, text=True, timeout=120)
 
     shown = cli("show", "only-pf")
-    assert shown.returncode == 0 and "10 checks, all passed" in shown.stdout and "lr_find" in shown.stdout
+    assert shown.returncode == 0 and "12 checks, all passed" in shown.stdout and "lr_find" in shown.stdout
     out = tmp_path / "r.html"
     made = cli("report", "only-pf", "-o", str(out))
     assert made.returncode == 0, made.stderr

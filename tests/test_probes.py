@@ -30,7 +30,7 @@ def _data(n=256, d=8, k=3, seed=0, scale=1.0):
 
 
 def _train(tmp_path, model, *, name="probed", epochs=6, lr=0.05, opt="sgd", x=None, y=None, loss=None,
-           every=None, batch=32, val=True):
+           every=None, batch=32, val=True, zero_grad=True, accumulate=1, eval_mode=True):
     torch.manual_seed(0)
     x, y = (x, y) if x is not None else _data()
     loss = loss or nn.CrossEntropyLoss()
@@ -39,16 +39,19 @@ def _train(tmp_path, model, *, name="probed", epochs=6, lr=0.05, opt="sgd", x=No
     n = len(x) * 3 // 4
     for _ in run.epochs(epochs):
         model.train()
-        for i in range(0, n, batch):
+        for k, i in enumerate(range(0, n, batch)):
             xb, yb = x[i:i + batch], y[i:i + batch]
-            o.zero_grad()
             out = model(xb)
             lo = loss(out, yb)
-            lo.backward()
-            o.step()
+            (lo / accumulate).backward()
+            if (k + 1) % accumulate == 0:
+                o.step()
+                if zero_grad:
+                    o.zero_grad()
             run.log("train", loss=lo.detach(), n=len(xb))
         if val:
-            model.eval()
+            if eval_mode:
+                model.eval()
             with torch.no_grad():
                 run.log("val", loss=loss(model(x[n:]), y[n:]), n=len(x) - n)
     run.finish()
@@ -158,13 +161,17 @@ def test_hooks_only_on_sampled_steps_and_none_after_finish(tmp_path):
     for step in range(6):
         opt.zero_grad()
         out = model(x)
-        seen.append((len(model[1]._forward_hooks), len(model[0].weight._backward_hooks or {})))
+        seen.append((len(model[1]._forward_hooks), len(model[2].weight._backward_hooks or {}),
+                     len(model[0].weight._backward_hooks or {})))
         nn.CrossEntropyLoss()(out, y).backward()
         opt.step()
     # steps 0, 1 and 4 are sampled: their activation hook is gone once the forward ended; the
     # gradient hooks of a sampled step live until the next forward; steps 2, 3 and 5 carry none
     assert [s[1] for s in seen] == [1, 1, 0, 0, 1, 0]
     assert all(s[0] == 0 for s in seen)
+    # after a sampled step's optimizer step, one hook on one of its parameters (the first) looks at what the next
+    # backward finds left of the gradient (zero_grad() called: nothing), then goes at the next forward
+    assert [s[2] for s in seen] == [1, 2, 1, 0, 1, 1]
     run.finish()
     assert not model._forward_pre_hooks and not model._forward_hooks and not model[0].weight._backward_hooks
     assert fitwatch.load("hooks", dir=tmp_path).probes()[("0", "grad_norm")]["step"].tolist() == [0, 1, 4]
@@ -562,3 +569,58 @@ def test_the_causes_the_probes_find_lead_the_verdicts_remedies(tmp_path):
     assert d.findings[0].remedies[0] not in in_all_words("lr_up"), d.findings[0].remedies
     cause_first = {f.remedies[0] for f in d.findings[1:] if f.code in ("unnormalised_input", "vanishing_gradient")}
     assert d.findings[0].remedies[0] in cause_first, d.findings[0].remedies
+
+
+def test_a_forgotten_zero_grad_is_named_not_the_learning_rate(tmp_path):
+    """A tenth trial: a loop without optimizer.zero_grad() diverged and was told to lower its learning rate. After each
+    optimizer step the probes look at the next backward passes: the gradient left from before is the forgotten call."""
+    _, d = _train(tmp_path, _mlp(depth=2), name="no-zero-grad", zero_grad=False, every=5, opt="sgd", lr=0.05)
+    codes = [f.code for f in d.causes]
+    assert codes[0] == "grads_not_zeroed" and "lr_too_high" not in codes, codes
+    assert d.causes[0].evidence["grad_carried"] >= 1 and d.findings[0].remedies[0].startswith("Clear the gradients")
+    assert "zero_grad() is missing" in d.causes[0].message
+    # gradient accumulation clears them after each step (and each micro-batch's own carry is no evidence)
+    for name, kw in (("cleared", {}), ("accumulated", {"accumulate": 3})):
+        run, ok = _train(tmp_path, _mlp(depth=2), name=name, every=5, **kw)
+        assert "grads_not_zeroed" not in [f.code for f in ok.causes], name
+        carried = fitwatch.load(name, dir=tmp_path).probes()[("optimizer", "grad_carried")]["value"]
+        assert carried.size >= 5 and np.all(carried == 0), name
+
+
+def test_gradient_accumulation_is_measured_over_the_optimizer_step_not_a_micro_batch(tmp_path):
+    """An attack: with gradient accumulation, a sampled micro-batch that took no optimizer step had an update of
+    exactly 0 in every layer, read as a learning rate too low. The update is measured once its optimizer stepped."""
+    _, d = _train(tmp_path, _mlp(depth=2), name="accumulating", accumulate=4, every=3, epochs=8)
+    u = fitwatch.load("accumulating", dir=tmp_path).probes()[("0", "update_ratio")]
+    late = u["value"][u["step"] >= 4]  # (before the first step, no optimizer was known: a hand-written update?)
+    assert late.size >= 5 and np.all(late > 0), u["value"]
+    assert not {"lr_too_low", "not_updated"} & {f.code for f in d.causes}
+
+
+def test_validation_in_training_mode_is_named(tmp_path):
+    """A tenth trial: a validation loop that forgot model.eval(), with dropout and batch norm, got no word of it."""
+    def model():
+        return nn.Sequential(nn.Linear(8, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 3))
+
+    _, d = _train(tmp_path, model(), name="no-eval", eval_mode=False, opt="adam", lr=1e-2)
+    f = next(f for f in d.causes if f.code == "no_eval_mode")
+    assert "dropout (p=0.5)" in f.message and "batch norm" in f.message and f.remedies[0].startswith("Call model.eval()")
+    _, ok = _train(tmp_path, model(), name="eval", opt="adam", lr=1e-2)
+    _, plain = _train(tmp_path, _mlp(), name="plain-no-eval", eval_mode=False)  # nothing that eval() switches off
+    assert "no_eval_mode" not in [f.code for f in ok.causes + plain.causes]
+
+
+def test_a_watched_model_without_dropout_or_weight_decay_says_so(tmp_path):
+    """A tenth trial: a transformer at Adam 3e-2, no dropout nor weight decay, whose accuracy rose and fell back to
+    chance, was told first to weaken its regularisation. Run.watch records that it saw none, once the optimizer stepped."""
+    from fitwatch.diagnosis.curves import Curves
+
+    _train(tmp_path, _mlp(), name="bare")
+    assert Curves.from_run(fitwatch.load("bare", dir=tmp_path)).context.get("regularisation_watched") is True
+    d = fitwatch.diagnose({"loss": [2.29, 2.287, 2.295, 2.300] + [2.3027] * 26,
+                           "val_loss": [2.282, 2.279, 2.287, 2.292] + [2.3027] * 26,
+                           "accuracy": [0.18, 0.22, 0.2, 0.15] + [0.1] * 26,
+                           "val_accuracy": [0.26, 0.2, 0.2, 0.16] + [0.1] * 26}, context={"regularisation_watched": True})
+    assert d.verdict == "not_learning" and d.findings[0].remedies[0] == CATALOGUE["lr_down"]
+    assert "Run.watch saw no dropout module and no weight decay" in d.findings[0].message
+

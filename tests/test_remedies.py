@@ -232,6 +232,10 @@ CASES = {
                               lambda: fitwatch.diagnose(_overconfident(rises=True, recall_falls=False))),
     "collapsed": (lambda: fitwatch.diagnose(_collapsed()),
                   lambda: fitwatch.diagnose(_collapsed(accuracy=False))),
+    # a tenth trial: a transformer at Adam 3e-2, no dropout nor weight decay, told first to weaken its regularisation
+    "collapsed_unregularised": (lambda: fitwatch.diagnose(_collapsed(), context={"regularisation_watched": True}),
+                                lambda: fitwatch.diagnose(_collapsed(accuracy=False),
+                                                          context={"regularisation_watched": True})),
     "best_is_last": (lambda: fitwatch.diagnose(_improving_to_the_end()),
                      lambda: fitwatch.diagnose(_overfit())),
 }

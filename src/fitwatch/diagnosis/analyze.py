@@ -43,7 +43,7 @@ from fitwatch.diagnosis.preflight_causes import with_preflight
 from fitwatch.diagnosis.monitored import (higher_is_better, instead_of_loss, judged_heads, monitored, monitored_keys,
                                           real_validation, relabel, resolve_monitor, training_only_losses)
 from fitwatch.diagnosis.evidence import (R2_KEY, crushing, decayed_lr, findings_evidence, logged_r2, run_evidence,
-                                         train_only)
+                                         train_only, unregularised)
 from fitwatch.diagnosis.remedies import CATALOGUE, RULES, apply_rules, in_all_words, remedies_for
 from fitwatch.diagnosis.thresholds import DEFAULT, Thresholds
 
@@ -247,7 +247,7 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
     return Context(t=t, cl=cl, cv=cv, main=main, acc=acc, vacc=vacc, no_skill=no_skill_level(curves, on_loss, (acc, vacc)),
                    span=span, E=E, Ek=Ek, bad=bad, usable=idx.size, best=best, stop=curves.stop,
                    findings=findings, notes=notes, penalty=bool(curves.context.get("loss_penalty")),
-                   smoothing=bool(curves.context.get("label_smoothing")),
+                   smoothing=bool(curves.context.get("label_smoothing")), unregularised=unregularised(curves),
                    stated_floor=on_loss and ("baseline" in curves.context or "classes" in curves.context),
                    r2=logged_r2(curves, idx) if on_loss or R2_KEY.fullmatch(monitor.lower()) else None,
                    r2_judged=not on_loss and bool(R2_KEY.fullmatch(monitor.lower())), train_only=train_only(curves),

@@ -158,13 +158,18 @@ def _framework_context(info: dict) -> dict:
 
 def _watched_regularisation(probes: dict) -> dict:
     """The dropout and weight decay ``Run.watch`` saw in one model, or the largest of each among several
-    (``{name: meta}``: a GAN's generator and discriminator): the run already uses it. Example:
+    (``{name: meta}``: a GAN's generator and discriminator): the run already uses it; and
+    ``regularisation_watched`` once every model's optimizer was seen (neither then means no dropout module and no
+    weight decay; ``F.dropout`` and a penalty added to the loss by hand are not seen). Example:
         >>> _watched_regularisation({"g": {"dropout": 0.3}, "d": {"dropout": 0.5, "weight_decay": 0.05}})
         {'dropout': 0.5, 'weight_decay': 0.05}
     """
     metas = [probes] if "layers" in probes else [m for m in probes.values() if isinstance(m, dict)]
     seen = {k: [m[k] for m in metas if type(m.get(k)) in (int, float)] for k in ("dropout", "weight_decay", "label_smoothing")}
-    return {k: max(v) for k, v in seen.items() if v}
+    out: dict = {k: max(v) for k, v in seen.items() if v}
+    if metas and all(m.get("regularisation_watched") is True for m in metas):
+        out["regularisation_watched"] = True
+    return out
 
 
 def _preflight_context(report) -> dict:

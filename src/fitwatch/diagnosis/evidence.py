@@ -235,6 +235,17 @@ def climbed_steadily(y: np.ndarray | None) -> bool:
 STARTED_HIGH = 1.5
 
 
+def unregularised(curves: Curves) -> str:
+    """``"none"`` when the Keras callback saw every regulariser of the model (context ``regularisation_recorded``)
+    and it has no dropout nor weight decay: there is none to weaken; ``"none_watched"`` when ``Run.watch`` saw the
+    optimizer (context ``regularisation_watched``) and found neither (it cannot see ``F.dropout`` or a penalty
+    added to the loss by hand); else ``""``."""
+    c = curves.context
+    if c.get("dropout") or c.get("weight_decay"):
+        return ""
+    return "none" if c.get("regularisation_recorded") else "none_watched" if c.get("regularisation_watched") else ""
+
+
 def started_high(train: np.ndarray | None, chance: float | None) -> bool:
     """A classifier's first training value is more than :data:`STARTED_HIGH` times its no-skill level ``chance`` (ln k,
     known from the run's class count or an accuracy at chance): an untrained classifier starts near
@@ -291,7 +302,8 @@ def findings_evidence(findings) -> set[str]:
         elif f.code == "lr_decayed_early":
             out.add("decayed_early")
     if findings and findings[0].code == "not_learning" and "back_at_chance_epoch" in findings[0].evidence:
-        out.add("collapsed")  # checks.learning: an accuracy that rose above chance, then fell back to it
+        # checks.learning: an accuracy that rose above chance, then fell back to it (in a run without regularisation)
+        out.add("collapsed_unregularised" if findings[0].evidence.get("regularisation") else "collapsed")
     return out
 
 
@@ -327,7 +339,7 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
                 out.add("regularised")
     if curves.context.get("label_smoothing"):
         out.add("has_label_smoothing")
-    if curves.context.get("regularisation_recorded") and not {"has_dropout", "has_weight_decay"} & out:
+    if unregularised(curves) == "none":
         out.add("no_regularisation")  # an integration looked and found none: nothing to weaken (dropout 0.45 is some:
         # an eighth trial's was told nothing of it, the note saying it had dropout and none)
     if ("spiked" in out or any("loss" in k and not np.isfinite(v).all() for k, v in curves.series.items())) \

@@ -20,7 +20,7 @@ SEVERITIES = ("info", "warning", "critical")
 #: Run.watch (docs/probes.md), a few from the curves alone (lr_too_high of an unstable run...)
 CAUSES = ("vanishing_gradient", "exploding_gradient", "dead_relu", "saturated_activation", "poor_init",
           "lr_too_high", "lr_too_low", "unnormalised_input", "unnormalised_target", "loss_output_mismatch",
-          "class_imbalance", "label_problem", "too_few_epochs", "not_updated")
+          "class_imbalance", "label_problem", "too_few_epochs", "not_updated", "grads_not_zeroed", "no_eval_mode")
 
 VERDICT_TEXT = {v: v.replace("_", " ") for v in VERDICTS}  # "good_fit" -> "good fit"
 _SEVERITY_STYLE = {"info": "cyan", "warning": "yellow", "critical": "bold red"}
@@ -39,7 +39,7 @@ def _span(f, unit: str = "epoch") -> str:
 
 #: a point of the axis named in a message: "epoch 14", "epochs 3–9"; and "the remaining 35 epochs"
 _AXIS_BEFORE = re.compile(r"\bepoch(s?) (?=\d)")
-_AXIS_AFTER = re.compile(r"(\d |\d usable |\b(?:last|first|best|few) )epoch(s?)\b")
+_AXIS_AFTER = re.compile(r"(\d |\d usable |\b(?:last|first|best|few|fewer) )epoch(s?)\b")
 
 
 def in_units(findings: list["Finding"], unit: str) -> None:

@@ -37,7 +37,8 @@ class Inside:
                 if isinstance(m, dict):
                     for key in ("layers", "activations"):
                         merged[key] += [{**x, "name": f"{name}/{x['name']}"} for x in m.get(key, [])]
-                    for key in ("loss", "optimizer", "every", "output_activation"):
+                    for key in ("loss", "optimizer", "every", "output_activation", "dropout", "batch_norm",
+                                "nograd_train", "evaluated"):
                         if key in m:
                             merged.setdefault(key, m[key])
             meta = merged

@@ -317,8 +317,9 @@ RULES: tuple[Rule, ...] = (
                         "or more): an underfitting run weakens it first (a new user's Lightning run at "
                         "weight_decay=0.1 was told to grow the model first)",
          (), ("less_regularisation",)),
-    Rule("no_regularisation", "the Keras callback saw every regulariser of the model and none is dropout or weight "
-                              "decay (context regularisation_recorded): there is none to weaken",
+    Rule("no_regularisation", "the Keras callback, or Run.watch once it saw the optimizer, saw every regulariser of the "
+                              "model and none is dropout or weight decay (context regularisation_recorded): there is "
+                              "none to weaken",
          ("less_regularisation",)),
     Rule("grad_exploded", "a logged gradient norm became infinite, or 1000 times its earlier median: the "
                           "gradients exploded (with a loss that became NaN or jumped: mixed precision's "
@@ -380,6 +381,11 @@ RULES: tuple[Rule, ...] = (
                       "back at the no-skill level ln k: the model learned, then lost it all (a weight decay far "
                       "too strong pulls the weights to 0; so does a learning rate that kills the units)",
          ("lr_up", "larger_model", "more_epochs"), ("less_regularisation", "lr_down")),
+    Rule("collapsed_unregularised", "the same collapse in a run without dropout or weight decay as far as its integration "
+                                    "saw (the Keras callback: none; Run.watch: no dropout module, no weight decay in the "
+                                    "optimizer): the learning rate leads (a tenth trial's transformer at Adam 3e-2 was "
+                                    "told first to weaken a regularisation it did not have)",
+         ("lr_up", "larger_model", "more_epochs"), ("lr_down", "less_regularisation")),
     Rule("best_is_last", "the best epoch is the last one (nothing to stop early for or restore)",
          ("early_stopping", "restore_best")),
 )

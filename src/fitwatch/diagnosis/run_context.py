@@ -15,10 +15,11 @@ __all__ = ["CONTEXT_KEYS", "amount", "run_context"]
 
 #: what a run may say about itself (its ``config``), read by the diagnosis as evidence
 CONTEXT_KEYS = ("baseline", "classes", "data", "model", "framework", "scheduler", "grad_clip", "dropout", "weight_decay",
-                "label_smoothing", "regularisation_recorded", "loss_penalty", "train_noise", "loss_metric", "in_progress")
+                "label_smoothing", "regularisation_recorded", "regularisation_watched", "loss_penalty", "train_noise",
+                "loss_metric", "in_progress")
 
 #: flags an integration sets: only True counts
-_FLAGS = ("regularisation_recorded", "loss_penalty", "train_noise", "in_progress")
+_FLAGS = ("regularisation_recorded", "regularisation_watched", "loss_penalty", "train_noise", "in_progress")
 #: regularisation the run already uses: a number, 0 for none (label smoothing under 1)
 _AMOUNTS = ("dropout", "weight_decay", "label_smoothing")
 

@@ -9,7 +9,8 @@ from fitwatch.diagnosis.remedies import CATALOGUE
 
 #: the codes fitwatch.preflight can report, in the order it runs its checks
 CODES = ("nonfinite_data", "label_out_of_range", "loss_output_mismatch", "initial_loss", "cannot_overfit_batch",
-         "unnormalised_input", "class_imbalance", "train_val_leak", "eval_mode", "unshuffled_data")
+         "unnormalised_input", "class_imbalance", "train_val_leak", "eval_mode", "unshuffled_data", "not_updated",
+         "frozen_layers")
 
 _MORE = {
     "labels_range": "Number the classes 0 to C-1 (e.g. y - 1 for labels 1..C, or a LabelEncoder), or give the "
@@ -31,6 +32,8 @@ _MORE = {
     "binary_targets": "Give binary targets as 0 and 1 (e.g. (y == positive_class).float()).",
     "long_labels": "Give CrossEntropyLoss class ids as integers (y.long()), or class probabilities of the "
                    "output's shape.",
+    "unfreeze": "If these layers should learn, set requires_grad=True on their parameters (and give them to the "
+                "optimizer); a frozen backbone can be unfrozen after a few epochs, at a lower learning rate.",
     "eval_dropout": "Make dropout follow the model's mode: nn.Dropout modules, or F.dropout(x, p, "
                     "training=self.training); same for batch norm (F.batch_norm(..., training=self.training)).",
 }

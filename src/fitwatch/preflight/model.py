@@ -85,7 +85,7 @@ def loss_output(loss: str, out, target) -> object | None:
     """``loss_output_mismatch``: what the model outputs is not what the loss expects (softmax before
     CrossEntropyLoss, no log_softmax before NLLLoss, a sigmoid before BCEWithLogitsLoss, class ids as
     regression targets), the same cases as the probes."""
-    from fitwatch.probes.torch_watch import probability_rows
+    from fitwatch.probes.torch_loss import probability_rows
 
     x, t = out.detach().float(), target.detach().float()
     in01, prob, logprob = probability_rows(x)
@@ -268,3 +268,53 @@ def eval_mode(twin, x, tol: float = 1e-3) -> object | None:
 
 __all__ = ["BINARY", "CLASSIFICATION", "REGRESSION", "eval_mode", "initial_loss", "loss_error", "loss_output",
            "overfit_batch"]
+
+
+def _layer_names(names: list[str]) -> list[str]:
+    """Parameter names -> their modules' names, in order, once each (``(model)`` for the model's own)."""
+    return list(dict.fromkeys(n.rpartition(".")[0] or "(model)" for n in names))
+
+
+def optimizer_params(model, optimizer) -> object | None:
+    """``not_updated``: parameters that train (``requires_grad``) but that the optimizer does not hold, or holds in
+    a param group at learning rate 0: they get gradients and never move (a tenth trial's optimizer given the last
+    layer only passed every check). None without an optimizer that lists its parameters."""
+    groups = getattr(optimizer, "param_groups", None)
+    if not isinstance(groups, list):
+        return None
+    lr_of = {id(p): g.get("lr") for g in groups if isinstance(g, dict) for p in g.get("params", ())}
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    missing = [n for n, p in trainable if id(p) not in lr_of]
+    still = [n for n, p in trainable if isinstance(lr_of.get(id(p)), (int, float)) and lr_of[id(p)] == 0]
+    if not trainable or not (missing or still):
+        return None
+    size = {n: p.numel() for n, p in trainable}
+    left = sum(size[n] for n in missing + still)
+    layers = _layer_names(missing + still)
+    ev = {"layers": layers, "not_in_optimizer": _layer_names(missing) or None, "at_lr_0": _layer_names(still) or None,
+          "parameters_left": left, "parameters_trainable": sum(size.values())}
+    where = ("not in the optimizer" if not still else "in a param group at learning rate 0" if not missing
+             else "not in the optimizer or at learning rate 0")
+    return finding("not_updated", "warning", ev,
+                   f"{'Layers' if len(layers) > 1 else 'Layer'} {', '.join(layers[:6])}"
+                   f"{' and more' if len(layers) > 6 else ''} ({left:,} of {sum(size.values()):,} trainable "
+                   f"parameters) {'are' if len(layers) > 1 else 'is'} {where}: "
+                   f"{'they get' if len(layers) > 1 else 'it gets'} gradients and will never move.",
+                   ["optimizer_params"])
+
+
+def frozen_layers(model) -> object | None:
+    """``frozen_layers`` (information): parameters with ``requires_grad=False``, which never train: what a fine-tune
+    of a pretrained backbone means to do, and a slip otherwise (a tenth trial's two frozen layers got a generic
+    'cannot overfit a batch')."""
+    named = list(model.named_parameters())
+    frozen = [(n, p.numel()) for n, p in named if not p.requires_grad]
+    if not frozen or len(frozen) == len(named):
+        return None
+    total, left = sum(p.numel() for _, p in named), sum(k for _, k in frozen)
+    layers = _layer_names([n for n, _ in frozen])
+    return finding("frozen_layers", "info", {"layers": layers, "parameters_frozen": left, "parameters": total},
+                   f"{'Layers' if len(layers) > 1 else 'Layer'} {', '.join(layers[:6])}{' and more' if len(layers) > 6 else ''} "
+                   f"({left:,} of {total:,} parameters) {'are' if len(layers) > 1 else 'is'} frozen "
+                   f"(requires_grad=False): never trained. Fine when you meant it (a pretrained backbone).",
+                   ["unfreeze"])

@@ -99,7 +99,8 @@ def preflight(model, train_loader, loss_fn, *, val_loader=None, optimizer=None, 
     (``cannot_overfit_batch``); the inputs' scale per feature (``unnormalised_input``); the classes
     of each split (``class_imbalance``); validation samples that are training samples
     (``train_val_leak``); evaluation mode with dropout and batch norm (``eval_mode``); an unshuffled
-    loader with grouped labels (``unshuffled_data``). docs/preflight.md gives each threshold and its source.
+    loader with grouped labels (``unshuffled_data``); trainable parameters the optimizer does not hold, or holds at
+    learning rate 0 (``not_updated``); frozen layers (``frozen_layers``, information). docs/preflight.md gives each threshold and its source.
 
     Nothing of the caller's changes: the checks train a deep copy of the model, never step the
     optimizer, and put every random-number generator (Python, numpy, torch, the loaders') back.
@@ -109,7 +110,8 @@ def preflight(model, train_loader, loss_fn, *, val_loader=None, optimizer=None, 
         train_loader: the training ``DataLoader`` (batches of ``(inputs, target)``).
         loss_fn: the loss, ``loss_fn(model(inputs), target)`` (a ``torch.nn`` loss module).
         val_loader: the validation loader, for the split checks (classes, leak, evaluation mode).
-        optimizer: the optimizer (only read: its class and learning rate go into the report).
+        optimizer: the optimizer (only read: its class and learning rate go into the report, and its parameters
+            are checked against the model's).
         run: a :class:`fitwatch.Run` to store the report with (its diagnosis and pages show it).
         max_samples: read at most this many samples of each loader for the data checks.
 
@@ -194,6 +196,9 @@ def preflight(model, train_loader, loss_fn, *, val_loader=None, optimizer=None, 
         note("eval_mode", M.eval_mode(twin, vx))
         note("unshuffled_data", D.unshuffled(train_loader, D.first_labels(train_loader), task, tr) if known else None,
              unknown)
+        note("not_updated", M.optimizer_params(model, optimizer), None if optimizer is not None else "no optimizer")
+        keras = (type(model).__module__ or "").startswith("keras")  # (its batch norm statistics are frozen variables)
+        note("frozen_layers", None if keras else M.frozen_layers(model), "a Keras model" if keras else None)
     found.sort(key=lambda f: (_SEVERITY.get(f.severity, 3), CODES.index(f.code) if f.code in CODES else 99))
     report = Preflight(found, checks, _task_dict(task, optimizer), init if init is not None and math.isfinite(init)
                        else None, time.perf_counter() - t0)

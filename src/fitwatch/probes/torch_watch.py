@@ -11,9 +11,17 @@ sampled. On a sampled step:
   a log-probability, whether the targets are whole numbers;
 * the backward pass records each layer's gradient norm, share of exactly-zero gradients and
   non-finite gradient values (tensor hooks on the parameters, removed at the next step);
-* the optimizer's step records the learning rate (a global step hook, removed once it fired);
-* the next forward pass records each layer's update-to-weight ratio ``||w' - w|| / ||w||``
-  against a copy of the weights taken on the sampled step (any optimizer, or a hand-written update).
+* the optimizer's step records the learning rate (a global step hook, removed once it fired), and
+  the next backward pass records what it found left in one of that optimizer's gradients
+  (``grad_carried``: the norm of the gradient left from earlier steps over the new one's; 0 when
+  ``zero_grad()`` cleared it, about 1 or more when it was forgotten);
+* the next forward pass after that optimizer step records each layer's update-to-weight ratio
+  ``||w' - w|| / ||w||`` against a copy of the weights taken on the sampled step (any optimizer, or a
+  hand-written update; under gradient accumulation the update is measured over the optimizer step,
+  not over a micro-batch that took none).
+
+Training-mode passes without gradients (a validation loop that forgot ``model.eval()``) are
+counted in ``meta`` (``nograd_train``), and so is an evaluation pass (``evaluated``).
 
 Validation forward passes (``model.eval()``) are sampled too, one in ``max(1, every // 10)``, for the
 loss's class counts only (``val_labels``): a class never predicted on validation is evidence.
@@ -43,46 +51,15 @@ from __future__ import annotations
 import time
 
 import torch
-from torch.nn.modules.loss import _Loss
 from torch.nn.modules.module import register_module_forward_hook
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
-from fitwatch.probes.names import (INPUT, LABELS, LOSS, OPTIMIZER, OUTPUT, RELU_FAMILY, SATURATING, SATURATION,
-                                   SOFTMAX, check_every, loss_kind)
+from fitwatch.probes.names import (INPUT, OPTIMIZER, OUTPUT, RELU_FAMILY, SATURATING, SATURATION, SOFTMAX,
+                                   check_every)
 from fitwatch.probes.regularisation import optimizer_weight_decay, torch_regularisation
+from fitwatch.probes.torch_loss import LossProbe, first_tensor, probability_rows
 
-_MAX_CLASSES = 1000  # per-class counts are kept up to this many classes
 _LAYERS = "\0layers"  # a pending value with one entry per layer (expanded into per-layer rows by collect)
-
-
-def _first_tensor(x):
-    if isinstance(x, torch.Tensor):
-        return x
-    if isinstance(x, (tuple, list)):
-        for v in x:
-            t = _first_tensor(v)
-            if t is not None:
-                return t
-    if isinstance(x, dict):
-        for v in x.values():
-            t = _first_tensor(v)
-            if t is not None:
-                return t
-    return None
-
-
-def probability_rows(x: torch.Tensor):
-    """``(in01, prob, logprob)`` of outputs ``x``, as 0-dim bool tensors (read where they are: no host
-    synchronisation): every value in [0, 1]; the rows (along dim 1, of 2 entries or more) are
-    probabilities (>= 0, summing to 1 within 1e-3) or log-probabilities (<= 0, their logsumexp 0
-    within 1e-3). ``prob`` and ``logprob`` are None for outputs of another shape. The probes and
-    ``fitwatch.preflight`` read what a loss is given with it."""
-    in01 = (x.min() >= 0) & (x.max() <= 1)
-    if x.dim() < 2 or x.shape[1] < 2:
-        return in01, None, None
-    prob = ((x.sum(1) - 1).abs().max() < 1e-3) & (x.min() >= 0)
-    logprob = (x.max() <= 0) & (torch.logsumexp(x, 1).abs().max() < 1e-3)
-    return in01, prob, logprob
 
 
 def _others(x: torch.Tensor) -> list[int]:
@@ -90,7 +67,7 @@ def _others(x: torch.Tensor) -> list[int]:
     return [0] if x.dim() <= 1 else [d for d in range(x.dim()) if d != 1]
 
 
-class TorchWatcher:
+class TorchWatcher(LossProbe):
     """Probe a ``torch.nn.Module`` while it trains.
 
     Args:
@@ -103,7 +80,10 @@ class TorchWatcher:
             parameters, in the model's order), ``activations`` (name, type), and, once seen,
             ``loss`` and ``optimizer`` (class names); ``dropout`` (the largest rate of its dropout
             modules) and, once seen, ``weight_decay`` (the optimizer's), which the diagnosis reads as
-            regularisation the run already uses.
+            regularisation the run already uses (``regularisation_watched``, once the optimizer was
+            seen: neither means none, as far as modules and the optimizer show); ``batch_norm`` (it has batch norm layers); ``evaluated`` (a
+            forward pass in evaluation mode was seen) and ``nograd_train`` (one in training mode without
+            gradients: a validation loop that forgot ``model.eval()``).
         step: training steps seen so far.
         seconds: the time spent in the probes so far (every hook, and :meth:`collect`): what they
             cost the training loop, measured where it is spent.
@@ -127,6 +107,8 @@ class TorchWatcher:
             "activations": [{"name": n, "type": kind} for n, (_, kind) in acts.items()],
             **torch_regularisation(model),  # its dropout (the optimizer's weight decay: at its first step)
         }
+        if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules()):
+            self.meta["batch_norm"] = True  # (with dropout: what a validation pass in training mode changes)
         self._param_ids = {id(p) for ps in self._layers.values() for p in ps}
         # every parameter in one flat list, with its layer's index: per-layer values are computed for
         # all layers at once (fused foreach norms, one index_add), not layer by layer
@@ -141,6 +123,10 @@ class TorchWatcher:
         self._snap_norms: torch.Tensor | None = None
         self._snap_step = -1
         self._grads: dict[int, torch.Tensor] = {}  # this step's gradients, by parameter position
+        self._opt_hook = None  # the sampled step's optimizer hook, kept until that optimizer steps
+        self._stepped = False  # the optimizer stepped since the sampled step (its update can be measured)
+        self._opt_seen = False  # a torch optimizer stepped this model once (else updates are hand-written, or Keras's)
+        self._carry_hook = None  # (handle, fired): the next backward's check of gradients left uncleared
         self._loss_split: str | None = None
         self.seconds = 0.0  # time spent in the probes (their hooks and collect), for the overhead benchmark
         for hook in ("_pre", "_post", "_activation", "_grad", "_loss", "_optimizer", "collect"):
@@ -193,10 +179,22 @@ class TorchWatcher:
             h.remove()
         self._temp = []
         self._loss_split = None
+        if self._stepped and self._opt_hook is not None:  # (removed here, not while torch iterates over the hooks)
+            self._opt_hook.remove()
+            self._opt_hook = None
+        if self._carry_hook is not None and self._carry_hook[1]:
+            self._carry_hook[0].remove()
+            self._carry_hook = None
+
+    def _measurable(self) -> bool:
+        """The sampled step's update can be measured now: its optimizer stepped since (a micro-batch of
+        gradient accumulation took no step: its update of exactly 0 is no evidence of a small rate), or no torch
+        optimizer was ever seen stepping it (a hand-written update, or a Keras model's own)."""
+        return self._stepped or not self._opt_seen
 
     def _pre(self, module, args):
         self._clear_temp()
-        if self._snap is not None:
+        if self._snap is not None and self._measurable():
             self._updates()
         mode = self._training(module, args)
         if mode:
@@ -208,6 +206,9 @@ class TorchWatcher:
             if self.eval_step % self.eval_every == 0:
                 self._arm_loss(self.step, "val")
             self.eval_step += 1
+            self.meta.setdefault("evaluated", True)
+        elif "nograd_train" not in self.meta:
+            self.meta["nograd_train"] = True  # a pass in training mode without gradients: validation without eval()?
 
     def _post(self, module, args, output):
         for h in self._temp[:]:
@@ -215,7 +216,7 @@ class TorchWatcher:
                 h.remove()
                 self._temp.remove(h)
         if self._sampling is not None:
-            out = _first_tensor(output)
+            out = first_tensor(output)
             if out is not None and out.is_floating_point() and self._full:
                 self._output(self._sampling, out.detach())
                 if self._last_act is not None and self._last_act[1] is out:  # the model ends in this activation
@@ -236,7 +237,7 @@ class TorchWatcher:
         # does not change from step to step: read on the first 4 samples, then on one sample in 4
         self._full = self._samples < 4 or self._samples % 4 == 0
         self._samples += 1
-        x = _first_tensor(args)
+        x = first_tensor(args)
         with torch.no_grad():
             if x is not None and x.is_floating_point() and self._full:
                 self._input(step, x.detach())
@@ -260,8 +261,13 @@ class TorchWatcher:
             self._temp.append(p.register_hook(lambda g, i=i: self._grad(step, i, g)))
         self._arm_loss(step, "train")
         self._lr_step = step  # the optimizer's next step is this one's: its learning rate, once
-        self._temp.append(register_optimizer_step_pre_hook(
-            lambda opt, a, kw: self._optimizer(opt)))
+        self._stepped = False
+        if self._opt_hook is not None:
+            self._opt_hook.remove()
+        if self._carry_hook is not None and not self._carry_hook[1] and step > self._carry_hook[3] + 4:
+            self._carry_hook[0].remove()  # a check that never completed (no backward reached its parameter)
+            self._carry_hook = None
+        self._opt_hook = register_optimizer_step_pre_hook(lambda opt, a, kw: self._optimizer(opt))
 
     def _arm_loss(self, step: int, split: str) -> None:
         self._loss_split = split
@@ -299,7 +305,7 @@ class TorchWatcher:
 
     @torch.no_grad()
     def _activation(self, step: int, name: str, kind: str, mod, out) -> None:
-        y = _first_tensor(out)
+        y = first_tensor(out)
         if y is None or not y.is_floating_point():
             return
         self._last_act = (name, y)  # (the model's output, when no module comes after it)
@@ -367,64 +373,6 @@ class TorchWatcher:
                 w = ps[0].detach().float().reshape(ps[0].shape[0], -1)
                 self._put(step, n, "unit_spread", w.std(0, unbiased=False).mean() / w.abs().mean().clamp_min(1e-30))
 
-    def _loss(self, step: int, mod, args) -> None:
-        if self._loss_split is None or not isinstance(mod, _Loss) or len(args) < 2:
-            return
-        split, self._loss_split = self._loss_split, None  # the first loss called after the output
-        kind = loss_kind(mod)
-        self.meta.setdefault("loss", kind)
-        if kind != type(mod).__name__:
-            self.meta.setdefault("loss_class", type(mod).__name__)
-        inp, target = _first_tensor(args[0]), _first_tensor(args[1])
-        if inp is None or target is None:
-            return
-        with torch.no_grad():
-            self._loss_inputs(step, split, kind, inp.detach(), target.detach())
-
-    def _loss_inputs(self, step: int, split: str, kind: str, inp: torch.Tensor, target: torch.Tensor) -> None:
-        x = inp.float()
-        if split == "train" and self._full:
-            in01, prob, logprob = probability_rows(x)
-            self._put(step, LOSS, "input_in01", in01.float())
-            if prob is not None:
-                self._put(step, LOSS, "input_prob", prob.float())
-                self._put(step, LOSS, "input_logprob", logprob.float())
-            t = target.float()
-            self._put(step, LOSS, "target_whole", (t == t.round()).all().float())
-            self._put(step, LOSS, "target_min", t.min())
-            self._put(step, LOSS, "target_max", t.max())
-            self._put(step, LOSS, "target_float", float(target.is_floating_point()))
-        classes = self._classes(kind, x, target)
-        if classes is None:
-            return
-        k, truth, pred = classes
-        ones = torch.ones(truth.numel(), device=truth.device)
-        z = lambda: torch.zeros(k, device=truth.device)  # noqa: E731
-        layer = LABELS[split]
-        self._put(step, layer, "count", z().index_add_(0, truth, ones))
-        self._put(step, layer, "pred", z().index_add_(0, pred, ones))
-        self._put(step, layer, "hit", z().index_add_(0, truth, (pred == truth).float()))
-
-    @staticmethod
-    def _classes(kind: str, x: torch.Tensor, target: torch.Tensor):
-        """``(k, true classes, predicted classes)`` of a classification loss, else None."""
-        if kind in ("CrossEntropyLoss", "NLLLoss") and x.dim() >= 2 and 2 <= x.shape[1] <= _MAX_CLASSES:
-            k = x.shape[1]
-            pred = x.argmax(1).reshape(-1)
-            if target.is_floating_point() and target.shape == x.shape:  # class probabilities
-                truth = target.argmax(1).reshape(-1)
-            elif not target.is_floating_point():
-                truth = target.reshape(-1).long()
-                keep = (truth >= 0) & (truth < k)  # ignore_index (-100) and the like
-                truth, pred = torch.where(keep, truth, pred), pred
-            else:
-                return None
-            return k, truth.clamp(0, k - 1), pred
-        if kind in ("BCELoss", "BCEWithLogitsLoss") and x.shape == target.shape and (x.dim() <= 1 or x.shape[-1] == 1):
-            cut = 0.5 if kind == "BCELoss" else 0.0
-            return 2, (target.reshape(-1) >= 0.5).long(), (x.reshape(-1) > cut).long()
-        return None
-
     def _optimizer(self, opt) -> None:
         step, self._lr_step = self._lr_step, None
         if step is None:  # (the hook stays until the next forward: removing it here would change the
@@ -434,13 +382,50 @@ class TorchWatcher:
                 self.meta.setdefault("optimizer", type(opt).__name__)
                 if "weight_decay" not in self.meta and (decay := optimizer_weight_decay(opt)) > 0:
                     self.meta["weight_decay"] = decay
+                self.meta["regularisation_watched"] = True  # its dropout modules and weight decay are known
                 lr = group.get("lr")
                 if isinstance(lr, torch.Tensor):
                     lr = lr.detach()
                 if lr is not None:
                     self._put(step, OPTIMIZER, "lr", lr)
+                self._stepped = self._opt_seen = True
+                self._arm_carried(step, group)
                 return
         self._lr_step = step  # another optimizer (a GAN's other model): wait for this model's
+
+    def _arm_carried(self, step: int, group: dict) -> None:
+        """After an optimizer step: over the next two backward passes that reach one of its parameters, how much
+        of that parameter's gradient was left from before (``grad_carried``: the smaller of the two ratios of the
+        old gradient's norm to the new one's; 0 once ``zero_grad()`` cleared it). A forgotten ``zero_grad()``
+        leaves it at both, so every step applies the sum of all earlier gradients; a GAN's generator pass through
+        a discriminator that was just stepped leaves it at the first only (the discriminator's next pass clears it)."""
+        p = next((q for q in group["params"] if id(q) in self._param_ids), None)
+        if self._carry_hook is not None:
+            if not self._carry_hook[1]:
+                return  # the last step's check is still under way
+            self._carry_hook[0].remove()  # (done: out of torch's hands here)
+            self._carry_hook = None
+        if p is None:
+            return
+        self._carry_hook = [None, False, None, step]  # handle, done, the first pass's ratio, armed at
+        self._carry_hook[0] = p.register_hook(lambda g, p=p: self._carried(step, p, g))
+
+    @torch.no_grad()
+    def _carried(self, step: int, p, g: torch.Tensor) -> None:
+        hook = self._carry_hook
+        if hook is None or hook[1]:
+            return
+        old = p.grad
+        if old is None or old.is_sparse or g.is_sparse:
+            hook[1] = True  # cleared (the handle goes at the next forward pass)
+            self._put(step, OPTIMIZER, "grad_carried", 0.0)
+            return
+        ratio = torch.linalg.vector_norm(old.detach().float()) / torch.linalg.vector_norm(g.detach().float()).clamp_min(1e-30)
+        if hook[2] is None:
+            hook[2] = ratio
+            return
+        hook[1] = True
+        self._put(step, OPTIMIZER, "grad_carried", torch.minimum(hook[2], ratio))
 
     @torch.no_grad()
     def _updates(self) -> None:
@@ -457,7 +442,7 @@ class TorchWatcher:
     def collect(self) -> list[tuple[int, str, str, float]]:
         """Every value recorded since the last call, as rows ``(step, layer, stat, value)``: one
         transfer per device. A per-class value becomes one row per class (``count/0``...)."""
-        if self._snap is not None and not self.model.training:
+        if self._snap is not None and not self.model.training and self._measurable():
             self._updates()  # the last sampled step's update, before validation ends the epoch
         pending, self._pending = self._pending, []
         by_device: dict = {}
@@ -487,6 +472,9 @@ class TorchWatcher:
 
     def close(self) -> None:
         """Remove every hook (the model is as it was before it was watched)."""
+        self._stepped = True
+        if self._carry_hook is not None:
+            self._carry_hook[1] = True
         self._clear_temp()
         for h in self._handles:
             h.remove()

@@ -24,6 +24,9 @@ __all__ = ["CAUSES", "find_causes", "ruled_out", "view", "weigh_curve_causes"]
 
 #: a cause found hides these (they follow from it)
 _HIDES = {
+    # every step applies the sum of all earlier gradients: the large steps, the units they kill, follow from it
+    "grads_not_zeroed": ("exploding_gradient", "lr_too_high", "dead_relu", "saturated_activation", "vanishing_gradient",
+                         "lr_too_low", "too_few_epochs"),
     "unnormalised_input": ("exploding_gradient", "dead_relu", "saturated_activation", "lr_too_high"),
     "not_updated": ("vanishing_gradient", "lr_too_low", "too_few_epochs"),
     # (not exploding_gradient: gradients that blow up are its effect, named after it; its remedy leads)
@@ -38,11 +41,13 @@ _HIDES = {
     "lr_too_low": ("too_few_epochs",),
 }
 #: in this order: a root cause first, so that what it hides is known when its followers are tried
-_RULES = (data.unnormalised_input, data.unnormalised_target, model.not_updated, data.loss_output_mismatch,
+_RULES = (model.grads_not_zeroed, data.unnormalised_input, data.unnormalised_target, model.not_updated, data.loss_output_mismatch,
           model.poor_init, model.exploding_gradient, model.lr_too_high, model.dead_relu, model.saturated_activation, model.vanishing_gradient, model.lr_too_low,
           data.class_imbalance)
 #: tried only when nothing above was found: a healthy model stopped too soon, or labels it cannot learn
 _FALLBACK = (data.too_few_epochs, data.label_problem)
+#: said beside whatever else is found: how the loop validates, not why the curves went as they did
+_ASIDE = (model.no_eval_mode,)
 
 
 def view(inside: Inside, verdict: str, loss, val, span, acc=None, vacc=None) -> View:
@@ -68,16 +73,17 @@ def find_causes(v: View) -> list[Finding]:
         if code not in hidden:
             found.append(f)
         hidden.update(_HIDES.get(code, ()))  # a hidden cause found still hides what follows from it
+    aside = [f for f in (rule(v) for rule in _ASIDE) if f is not None]
     for rule in _FALLBACK if not found else ():
         f = rule(v)
         if f is not None:
-            return [f]
+            return [f, *aside]
     root = next((f for f in found if f.code == "unnormalised_target"), None)
     for f in found if root is not None else ():  # the targets' scale makes the gradients large: its cure, not clipping's
         if f.code == "exploding_gradient":  # (a ninth trial: Adam with clipping took its R2 from -0.32 to -9)
             f.message += " The targets' scale makes them that large: standardise the targets before clipping."
             f.remedies = root.remedies[:1] + [r for r in f.remedies if r.startswith("Clip")]
-    return found
+    return found + aside
 
 
 def ruled_out(causes: list[Finding]) -> set[str]:

@@ -77,3 +77,8 @@ ACC_ABOVE_TRAIN = 0.15
 #: ... but not when the validation loss starts 3 times above the training loss: validation is then
 #: broken from the first epoch (its inputs scaled apart from training's: a new user's trial)
 VAL_START_ABOVE = 3.0
+#: ours: the gradient left in a parameter from before an optimizer step, over the new one, at the next two
+#: backward passes (the smaller of the two; median over the checks): 0 exactly once zero_grad() cleared it, about
+#: the number of steps summed (1 at the first check, growing) when it was forgotten; half of one step's gradient
+#: is far from both
+CARRIED_GRAD = 0.5

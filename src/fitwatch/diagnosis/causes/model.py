@@ -16,6 +16,53 @@ def _first_last(v: View) -> tuple[str, str] | None:
     return (layers[0], layers[-1]) if len(layers) >= 3 else None
 
 
+def grads_not_zeroed(v: View) -> Finding | None:
+    """After optimizer steps, the next backward passes found the gradient of the earlier steps still there
+    (``grad_carried``, median of the checks, at least ``CARRIED_GRAD``): ``zero_grad()`` is missing, and every step
+    applies the sum of all earlier gradients. A tenth trial's loop without it diverged and was told to lower its
+    learning rate. Gradient accumulation clears them after each step, so it reads 0."""
+    ins = v.inside
+    keys = [k for k in ins.values if k[1] == "grad_carried"]
+    series = [(ins.steps(*k)[:ins.series(*k).size], ins.series(*k)) for k in keys]
+    steps = np.concatenate([s for s, _ in series]) if series else np.empty(0)
+    carried = np.concatenate([c for _, c in series]) if series else np.empty(0)
+    ok = np.isfinite(carried)
+    steps, carried = steps[ok], carried[ok]
+    if carried.size < 2 or float(np.median(carried)) < L.CARRIED_GRAD:
+        return None
+    last = int(np.argmax(steps))
+    ev = {"grad_carried": float(np.median(carried)), "grad_carried_last": float(carried[last]),
+          "last_step": int(steps[last]), "checks": int(carried.size)}
+    return cause("grads_not_zeroed", v, ev,
+                 f"The gradients are not cleared between optimizer steps: after a step, the next backward passes "
+                 f"added to the gradient left from before ({fmt(ev['grad_carried'])} times the new one's, typically; "
+                 f"{fmt(ev['grad_carried_last'])} times at step {ev['last_step']}), so every step applies the sum of "
+                 f"all earlier gradients and the steps grow as the run goes: optimizer.zero_grad() is missing.",
+                 ["zero_grad"])
+
+
+def no_eval_mode(v: View) -> Finding | None:
+    """Validation ran with the model in training mode: forward passes without gradients in training mode were seen,
+    never one in evaluation mode, in a run with a validation curve and a model whose dropout or batch norm acts
+    differently in training (a tenth trial's loop without model.eval() got no word of it)."""
+    m = v.inside.meta
+    if not m.get("nograd_train") or m.get("evaluated") or v.val is None:
+        return None
+    what = []
+    if m.get("dropout"):
+        what.append(f"dropout (p={m['dropout']:g}) still drops units")
+    if m.get("batch_norm"):
+        what.append("batch norm normalises each validation batch by its own statistics and moves its running "
+                    "averages with it")
+    if not what:
+        return None
+    return cause("no_eval_mode", v, {"dropout": m.get("dropout"), "batch_norm": bool(m.get("batch_norm"))},
+                 f"Validation ran with the model in training mode: its forward passes without gradients had "
+                 f"model.training on, and no pass in evaluation mode was seen, so {' and '.join(what)}. The "
+                 f"validation loss is noisier, and usually higher, than the model's: model.eval() is missing.",
+                 ["eval_mode"])
+
+
 def not_updated(v: View) -> Finding | None:
     """Layers whose gradients are there (a norm above 0, and within ``VANISH_GRAD_RATIO`` of the moving layers': a
     vanishing gradient can leave a float32 weight unchanged too) but whose weights never move (an update of exactly 0

@@ -11,6 +11,10 @@ from fitwatch.diagnosis.inside import Inside
 
 #: what to do about each cause, best first (catalogue keys of fitwatch.diagnosis.remedies, and these)
 CAUSE_REMEDIES = {
+    "zero_grad": "Clear the gradients once per optimizer step: optimizer.zero_grad() before loss.backward() (with "
+                 "gradient accumulation, right after optimizer.step()).",
+    "eval_mode": "Call model.eval() before the validation loop and model.train() before training resumes: dropout "
+                 "off and batch norm on its running statistics while validating.",
     "optimizer_params": "Give the optimizer every parameter that should learn (torch.optim.Adam(model.parameters()), "
                         "or each param group), unless freezing those layers is what you meant.",
     "scale_targets": "Standardise the regression targets (subtract their mean, divide by their std, from the "

@@ -103,6 +103,9 @@ class Context:
             logged value is no untrained start.
         penalty: the loss holds a regularisation penalty (context ``loss_penalty``: Keras adds an L2
             kernel regularizer's to it), so its first value far above ln k is no blow-up.
+        unregularised: ``"none"`` (the Keras callback saw every regulariser: no dropout nor weight decay) or
+            ``"none_watched"`` (``Run.watch`` saw no dropout module and no weight decay), else ``""``
+            (:func:`fitwatch.diagnosis.evidence.unregularised`).
     """
 
     t: Thresholds
@@ -134,6 +137,22 @@ class Context:
     scores: dict = field(default_factory=dict)
     smoothing: bool = False
     pretrained: bool = False
+    unregularised: str = ""
+
+    def why_collapsed(self) -> str:
+        """What makes a model lose what it learned, its outputs back to a constant, as far as the run says."""
+        lr = "a learning rate high enough to kill the units or throw the weights far"
+        if self.unregularised == "none":  # (a tenth trial's transformer at Adam 3e-2, without either, was told to weaken them)
+            return f"The run has no weight decay nor dropout: {lr} does this."
+        if self.unregularised == "none_watched":
+            return (f"Run.watch saw no dropout module and no weight decay: {lr} is the likely cause (a penalty added to "
+                    f"the loss by hand, or F.dropout, which it cannot see, would do it too).")
+        return ("A weight decay (or another penalty) far too strong pulls the weights to 0 and the outputs to a "
+                "constant like this; so can a learning rate high enough to kill the units.")
+
+    def collapse_remedies(self) -> list[str]:
+        """The lead remedies of a collapse: the learning rate first when no regularisation was seen."""
+        return ["lr_down", "less_regularisation"] if self.unregularised else ["less_regularisation", "lr_down"]
 
 
 class Verdict(NamedTuple):

@@ -160,10 +160,9 @@ def _lost_it(ctx: Context, ref) -> Verdict:
     return Verdict("not_learning", primary(
         "not_learning", ctx.span, ev,
         f"{name} loss fell to {ref.s[low]:.4g} around epoch {ctx.Ek(low)}, then came back to where it started and settled "
-        f"there ({ref.end:.4g} against {ref.start:.4g}; values smoothed): what the model learned was lost. A weight decay "
-        f"(or another penalty) far too strong pulls the weights to 0 and the outputs to a constant like this; so can a "
-        f"learning rate high enough to kill the units.",
-        remedies_for("not_learning", first=["less_regularisation", "lr_down"], drop=("lr_up",))))
+        f"there ({ref.end:.4g} against {ref.start:.4g}; values smoothed): what the model learned was lost. "
+        f"{ctx.why_collapsed()}",
+        remedies_for("not_learning", first=ctx.collapse_remedies(), drop=("lr_up",))))
 
 
 #: a last value this far above the raw best (a fraction of the best) is said beside ``good_fit``

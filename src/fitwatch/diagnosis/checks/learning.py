@@ -433,10 +433,10 @@ def _lost(finding: Finding, c, ctx: Context, floor: float, which: str, fall: tup
         f"to chance by epoch {ctx.Ek(since)} and stayed there, the loss back at the no-skill level ln({k}) = "
         f"{floor:.4g} ({float(c.y[-1]):.4g} at the end)"
         + (f", its accuracy frozen at {one_class:.4g} (one class predicted for every input)" if one_class else "")
-        + f": the model learned, then lost it all. A weight decay (or "
-        f"another penalty) far too strong pulls the weights to 0 and the outputs to a constant like this; so "
-        f"can a learning rate high enough to kill the units.")
-    finding.remedies = remedies_for("not_learning", first=["less_regularisation", "lr_down"], drop=("lr_up",))
+        + f": the model learned, then lost it all. {ctx.why_collapsed()}")
+    if ctx.unregularised:  # (evidence collapsed_unregularised: the learning rate leads)
+        finding.evidence["regularisation"] = ctx.unregularised
+    finding.remedies = remedies_for("not_learning", first=ctx.collapse_remedies(), drop=("lr_up",))
 
 
 def _blown_above(finding: Finding, c, ctx: Context, floor: float) -> None:

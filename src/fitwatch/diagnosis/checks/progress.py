@@ -61,6 +61,9 @@ def still_improving(ctx: Context) -> Verdict | None:
         # improving_new_low noise units (a curve that drifted up and came back is not improving); the
         # unit is the end's own noise (a curve that fell by orders of magnitude is quiet at its end)
         new_low = c.n <= k or float(c.y[-k0:].min()) < float(c.y[:c.n - k].min()) - t.improving_new_low * noise(c.y[-2 * k:])
+        # or falling at each step to under half the best before the stretch: beyond any noise, whatever a blow-up
+        # before it does to the noise unit (a ninth trial: validation 1.8e8, 6.9e8, 1.5e8, 1.7e7, 1.4e6 was good_fit)
+        new_low = new_low or (falls and 0 < float(c.y[-1]) < 0.5 * float(c.y[:c.n - k].min()))
         # and still falling in the stretch's second half: a step down at its start (a learning-rate drop),
         # flat since, is not a curve still improving
         tail = slope(c.y[-max(3, k0 // 2):])[0] < 0 or falls
