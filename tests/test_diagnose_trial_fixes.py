@@ -1001,3 +1001,29 @@ def test_a_curve_falling_by_orders_of_magnitude_after_a_blow_up_is_still_improvi
     assert d.verdict == "still_improving", d.findings[0].message
     d = fitwatch.diagnose(h, context={"data": "tabular", "baseline": 1.0})
     assert d.verdict == "still_improving" and "does not yet beat predicting without skill" in d.findings[0].message
+
+
+def test_a_rise_of_a_fraction_of_a_percent_is_no_overfit():
+    """Collection round 16's tune half: a resumed YOLO run's val/seg_loss, flat at 0.468, "rose from 0.468 to 0.469
+    (+0%)" while its training loss fell, and was overfitting: beside a validation curve that hardly moved, a rise is
+    a large share of its drop however small. It must also be 1 % of the level (overfit_rise_min)."""
+    from fitwatch.diagnosis.thresholds import Thresholds
+
+    h = {"loss": np.linspace(0.62, 0.50, 30).tolist(),
+         "val_loss": np.r_[np.linspace(0.470, 0.468, 8), np.full(6, 0.468), np.linspace(0.468, 0.4695, 16)].tolist()}
+    assert fitwatch.diagnose(h).verdict != "overfitting"
+    d = fitwatch.diagnose(h, thresholds=Thresholds(overfit_rise_min=0.0))
+    assert d.verdict == "overfitting" and "(+0%)" in d.findings[0].message  # what it said before
+    h["val_loss"][-16:] = np.linspace(0.468, 0.49, 16).tolist()  # a rise of 5 % of the level: an overfit
+    assert fitwatch.diagnose(h).verdict == "overfitting"
+
+
+def test_a_loss_that_jumped_and_went_below_its_start_is_not_said_to_stay_above_it():
+    """Round 16's tune half: a training loss 89.6, ..., 1063, ..., -2.8 was "never came back below where it started
+    (at best -2.79)"."""
+    loss = [89.6, 24.7, 21.8, 683.0, 195.0, 37.0, -2.25, 718.0, 5.57, 15.1, 25.5, 5.28, 1063.0, 72.8, -2.46, -2.61,
+            -2.63, 389.0, -2.67, -2.69, 12.2, 27.1, 5.26, -2.79]
+    val = [-1.33, -1.89, -1.64, -1.81, -1.6, -1.32, -1.9, -1.93, -2.08, -1.57, -1.93, -1.97, -1.72, -1.86, -1.95,
+           -1.57, -1.84, -1.93, -1.51, -1.72, -1.64, -1.39, -1.66, -0.869]
+    msg = fitwatch.diagnose({"loss": loss, "val_loss": val}).findings[0].message
+    assert "never came back below where it started" not in msg

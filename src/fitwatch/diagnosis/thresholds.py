@@ -75,6 +75,9 @@ class Thresholds:
             above its minimum (and more than ``noise_k`` noise units above it), while the training
             loss kept falling.
         overfit_rise_level: ...or this fraction of the validation loss level.
+        overfit_rise_min: ...and, either way, this fraction of the level at least: a validation curve that hardly
+            moved makes a tiny rise a large share of its drop (a resumed YOLO run's val/seg_loss, flat at 0.468,
+            "rose" to 0.469 while its training loss fell: overfitting; collection round 16's tune half).
         overfit_acc_gap: ``overfitting`` too when validation has reached a plateau (its last
             ``stall_fraction`` gained less than ``improving_drop`` of its drop) far above training
             (``gap_warning``), the gap growing, and training accuracy ends this much (absolute)
@@ -159,6 +162,7 @@ class Thresholds:
     diverged_r2: float = -100.0
     overfit_rise: float = 0.10
     overfit_rise_level: float = 0.05
+    overfit_rise_min: float = 0.01
     overfit_acc_gap: float = 0.10
     overfit_gap_ratio: float = 10.0
     stall_fraction: float = 0.25

@@ -312,9 +312,11 @@ def _what_it_did(ctx: Context, c, ev: dict, jump: bool, val_jumped: bool, fell: 
     validation's drop: "fell from 1.403 to at best 1.403 (49.4% lower)")."""
     t, start, low = ctx.t, ev["start"], ev["lowest"]
     quoted = (1 - low / start) if start > 0 and low <= start else 0.0
-    if jump:
-        return (f"The loss jumped from {c.y[0]:.4g} to {ev['peak']:.4g} at epoch {ev['peak_epoch']} and never came "
-                f"back below where it started (at best {float(c.y.min()):.4g})")
+    if jump:  # (one that went below its start after the jump swings: round 16's tune half, 89.6 -> 1063 -> -2.8)
+        low = float(np.nanmin(c.y))
+        return (f"The loss jumped from {c.y[0]:.4g} to {ev['peak']:.4g} at epoch {ev['peak_epoch']} and "
+                + (f"never came back below where it started (at best {low:.4g})" if low >= float(c.y[0]) else
+                   f"kept swinging, between {low:.4g} and {ev['peak']:.4g}, without settling"))
     if val_jumped:
         return _lost_it(ctx.cv, ctx.Ek)
     if fell:

@@ -161,7 +161,8 @@ def turned_up(ctx: Context) -> Verdict | None:
     vdrop = max(cv.drop, 0.0)
     noise = t.noise_k * cv.sigma / math.sqrt(max(1, min(5, n - m)))
     train_fell = cl.s[m] - cl.end
-    rising = rise > noise and (rise > t.overfit_rise * vdrop or rise > t.overfit_rise_level * abs(cv.min))
+    rising = rise > noise and (rise > t.overfit_rise * vdrop or rise > t.overfit_rise_level * abs(cv.min)) \
+        and rise > t.overfit_rise_min * abs(cv.min)
     train_ok = train_fell > max(t.noise_k * cl.sigma / math.sqrt(3), 0.02 * abs(cl.s[m])) \
         or (train_fell > 0 and 0 <= cl.end < t.unstable_near_zero * cv.end) \
         or (rising and train_fell > t.gap_train_fall * abs(cl.s[m]))
