@@ -1027,3 +1027,18 @@ def test_a_loss_that_jumped_and_went_below_its_start_is_not_said_to_stay_above_i
            -1.57, -1.84, -1.93, -1.51, -1.72, -1.64, -1.39, -1.66, -0.869]
     msg = fitwatch.diagnose({"loss": loss, "val_loss": val}).findings[0].message
     assert "never came back below where it started" not in msg
+
+
+def test_validation_below_training_coming_closer_is_no_widening_gap():
+    """A tune run (hf/h919.csv, YOLO classify, accuracy 1.0 at every epoch but one): validation 0.039 below training
+    at its best, 0.005 below at the end, was overfitting, "the gap widened from -0.03854 to -0.005386"."""
+    train = [0.533, 0.206, 0.0857, 0.0428, 0.0482, 0.0154, 0.0404, 0.0315, 0.021, 0.0126, 0.0163, 0.0129, 0.0279,
+             0.0103, 0.0205, 0.0287, 0.0246, 0.0211, 0.0185, 0.118, 0.0145, 0.0439, 0.00227, 0.0148, 0.00956, 0.0183,
+             0.0193, 0.00862, 0.0192, 0.129, 0.00354, 0.00651, 0.0148, 0.0112, 0.0353, 0.00279, 0.0164, 0.0129, 0.0129,
+             0.00299, 0.00462, 0.0091, 0.00326, 0.0131, 0.0208, 0.00178, 0.00839, 0.0191, 0.00596, 0.00227]
+    val = [0.224, 0.0087, 0.00091, 0.00071, 0.00076, 0.00175, 0.0857, 0.0272, 0.014, 0.011, 0.0256, 0.0065, 0.063, 0.0425,
+           0.0521, 0.00011, 8e-05, 0.0133, 0.00263, 0.00016, 3e-05, 4e-05, 0.00046, 0.00037, 0.00051, 0.00016, 0.00013,
+           0.00018, 0.00048, 0.0009, 0.00236, 0.0011, 0.00354, 0.00286, 0.00295, 0.00434, 0.00867, 0.00761, 0.0053,
+           0.00648, 0.00579, 0.00765, 0.00413, 0.00107, 0.00075, 0.00099, 0.00051, 0.00027, 0.00088, 0.00117]
+    d = fitwatch.diagnose({"loss": train, "val_loss": val})
+    assert d.verdict == "good_fit", d.findings[0].message
