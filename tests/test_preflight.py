@@ -192,6 +192,13 @@ def test_layers_the_optimizer_does_not_hold_and_frozen_layers_are_found():
     frozen = next(f for f in report.findings if f.code == "frozen_layers")
     assert frozen.severity == "info" and frozen.evidence["layers"] == ["0"]
     assert fitwatch.preflight(_mlp(), tr, nn.CrossEntropyLoss()).checks["not_updated"] == "skipped: no optimizer"
+    # a warm-up from 0 (LambdaLR at step / warmup, Hugging Face's linear schedule) sets lr to 0 until its first step:
+    # no layer is left at 0 (an attack: every such optimizer was told its layers would never move)
+    model = _mlp()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    torch.optim.lr_scheduler.LambdaLR(opt, lambda s: s / 100)
+    assert opt.param_groups[0]["lr"] == 0
+    assert fitwatch.preflight(model, tr, nn.CrossEntropyLoss(), val_loader=va, optimizer=opt).codes == []
 
 
 def test_an_unshuffled_loader_of_sorted_labels_is_found():

@@ -624,3 +624,90 @@ def test_a_watched_model_without_dropout_or_weight_decay_says_so(tmp_path):
     assert d.verdict == "not_learning" and d.findings[0].remedies[0] == CATALOGUE["lr_down"]
     assert "Run.watch saw no dropout module and no weight decay" in d.findings[0].message
 
+
+def test_a_gan_whose_passes_add_to_a_stepped_models_gradients_is_no_forgotten_zero_grad(tmp_path):
+    """An attack: DCGAN's order with the generator trained twice per discriminator step, the discriminator watched: the
+    generator's passes through it add to its gradient after its step, harmlessly (its own zero_grad() clears them
+    before its next pass); it was told "optimizer.zero_grad() is missing". The check's window runs to the
+    discriminator's next step, and one cleared pass in it is enough."""
+    torch.manual_seed(0)
+    G = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 8))
+    D = nn.Sequential(nn.Linear(8, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1))
+    oG, oD, bce = torch.optim.Adam(G.parameters(), 2e-4), torch.optim.Adam(D.parameters(), 2e-4), nn.BCEWithLogitsLoss()
+    run = fitwatch.Run("gan", dir=tmp_path, diagnose=False).watch(D, every=5)
+    for _ in run.epochs(3):
+        for _ in range(20):
+            real, fake = torch.randn(32, 8) + 2, G(torch.randn(32, 4))
+            D.zero_grad()
+            loss_d = bce(D(real), torch.ones(32, 1)) + bce(D(fake.detach()), torch.zeros(32, 1))
+            loss_d.backward()
+            oD.step()
+            for _ in range(2):  # the generator twice: its passes go through D, adding to D's gradient
+                G.zero_grad()
+                loss_g = bce(D(G(torch.randn(32, 4))), torch.ones(32, 1))
+                loss_g.backward()
+                oG.step()
+            run.log("train", loss=loss_d.detach(), n=32)
+    run.finish()
+    carried = fitwatch.load("gan", dir=tmp_path).probes()[("optimizer", "grad_carried")]["value"]
+    assert carried.size >= 5 and np.all(carried == 0)
+    assert "grads_not_zeroed" not in [f.code for f in fitwatch.diagnose("gan", dir=tmp_path).causes]
+
+
+def test_a_forgotten_zero_grad_beside_clipping_and_one_between_backward_and_step_are_named(tmp_path):
+    """An attack: clip_grad_norm_ shrinks the carried gradient in place (0.02-0.3 of the new one's), which a threshold
+    of 0.5 missed; and zero_grad() between backward() and step() was told its learning rate was too low."""
+    x, y = _data()
+
+    def loop(name, opt_of, slip):
+        model = _mlp(depth=2)
+        opt = opt_of(model.parameters())
+        run = fitwatch.Run(name, dir=tmp_path, diagnose=False).watch(model, every=5)
+        for _ in run.epochs(4):
+            for i in range(0, 192, 32):
+                loss = nn.functional.cross_entropy(model(x[i:i + 32]), y[i:i + 32])
+                loss.backward()
+                slip(model, opt)
+                opt.step()
+                run.log("train", loss=loss.detach(), n=32)
+            with torch.no_grad():
+                model.eval()
+                run.log("val", loss=nn.functional.cross_entropy(model(x[192:]), y[192:]), n=64)
+                model.train()
+        run.finish()
+        return fitwatch.diagnose(name, dir=tmp_path).causes
+
+    # no zero_grad, and clipping at 0.1
+    causes = loop("clip", lambda p: torch.optim.Adam(p, lr=1e-3),
+                  lambda m, o: torch.nn.utils.clip_grad_norm_(m.parameters(), 0.1))
+    assert "grads_not_zeroed" in [f.code for f in causes]
+    causes = loop("cleared", lambda p: torch.optim.SGD(p, lr=0.05), lambda m, o: o.zero_grad())  # cleared before step
+    assert causes and causes[0].code == "grads_cleared" and "lr_too_low" not in [f.code for f in causes]
+    assert causes[0].remedies[0].startswith("Clear the gradients before loss.backward()")
+
+
+def test_no_grad_passes_in_training_mode_that_are_not_the_validation_are_no_missing_eval(tmp_path):
+    """An attack: FixMatch-style pseudo-labels under no_grad in training mode, validated on an EMA copy in eval(), were
+    told "model.eval() is missing". What counts is the mode of the model's last pass before a validation value is
+    logged; a final test in eval() after validations in training mode no longer hides them either."""
+    x, y = _data()
+    model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 3))
+    ema = torch.optim.swa_utils.AveragedModel(model)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    run = fitwatch.Run("pseudo", dir=tmp_path, diagnose=False).watch(model, every=5)
+    for _ in run.epochs(4):
+        for i in range(0, 192, 32):
+            with torch.no_grad():
+                _ = model(x[i:i + 32]).argmax(1)  # pseudo-labels, in training mode
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(x[i:i + 32]), y[i:i + 32])
+            loss.backward()
+            opt.step()
+            ema.update_parameters(model)
+            run.log("train", loss=loss.detach(), n=32)
+        ema.eval()
+        with torch.no_grad():
+            run.log("val", loss=nn.functional.cross_entropy(ema(x[192:]), y[192:]), n=64)
+    run.finish()
+    assert "no_eval_mode" not in [f.code for f in fitwatch.diagnose("pseudo", dir=tmp_path).causes]
+

@@ -29,7 +29,8 @@ class Inside:
     """
 
     def __init__(self, values: dict, meta: dict | None):
-        self.values = values
+        self.values = _stepped_updates(values)
+        values = self.values
         meta = meta or {}
         if meta and "layers" not in meta:  # several models, watched under names: their layers prefixed
             merged: dict = {"layers": [], "activations": []}
@@ -38,7 +39,7 @@ class Inside:
                     for key in ("layers", "activations"):
                         merged[key] += [{**x, "name": f"{name}/{x['name']}"} for x in m.get(key, [])]
                     for key in ("loss", "optimizer", "every", "output_activation", "dropout", "batch_norm",
-                                "nograd_train", "evaluated"):
+                                "val_in_train_mode", "val_in_eval_mode"):
                         if key in m:
                             merged.setdefault(key, m[key])
             meta = merged
@@ -127,3 +128,23 @@ class Inside:
     def epoch_of(self, layer: str, stat: str, i: int) -> int | None:
         v = self.values.get((layer, stat))
         return int(v["epoch"][i]) if v is not None and v["epoch"].size else None
+
+
+def _stepped_updates(values: dict) -> dict:
+    """The probe values with the update ratios of sampled steps over which no torch optimizer stepped left out
+    (``optimizer/stepped`` 0: a micro-batch of gradient accumulation before the watcher knew the loop steps, whose
+    update of exactly 0 is no evidence of a rate too small), once the model's optimizer is seen stepping (a 1); a
+    model updated by hand, or by Keras, has no 1 and keeps every value. Each watched model (prefix) on its own."""
+    out = dict(values)
+    for (layer, stat), v in values.items():
+        if stat != "stepped" or not layer.endswith("optimizer") or not np.any(v["value"] == 1):
+            continue
+        prefix, skip = layer[:-len("optimizer")], v["step"][v["value"] == 0]
+        if not skip.size:
+            continue
+        for (name, s), u in values.items():
+            if s == "update_ratio" and name.startswith(prefix) and (prefix or "/" not in name):
+                keep = ~np.isin(u["step"], skip)
+                out[(name, s)] = {k: a[keep] for k, a in u.items()}
+    return out
+

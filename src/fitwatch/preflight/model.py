@@ -282,10 +282,10 @@ def optimizer_params(model, optimizer) -> object | None:
     groups = getattr(optimizer, "param_groups", None)
     if not isinstance(groups, list):
         return None
-    lr_of = {id(p): g.get("lr") for g in groups if isinstance(g, dict) for p in g.get("params", ())}
+    lr_of = {id(p): _stays_at_zero(g) for g in groups if isinstance(g, dict) for p in g.get("params", ())}
     trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     missing = [n for n, p in trainable if id(p) not in lr_of]
-    still = [n for n, p in trainable if isinstance(lr_of.get(id(p)), (int, float)) and lr_of[id(p)] == 0]
+    still = [n for n, p in trainable if lr_of.get(id(p)) is True]
     if not trainable or not (missing or still):
         return None
     size = {n: p.numel() for n, p in trainable}
@@ -301,6 +301,18 @@ def optimizer_params(model, optimizer) -> object | None:
                    f"parameters) {'are' if len(layers) > 1 else 'is'} {where}: "
                    f"{'they get' if len(layers) > 1 else 'it gets'} gradients and will never move.",
                    ["optimizer_params"])
+
+
+def _stays_at_zero(group: dict) -> bool:
+    """A param group's learning rate is 0 and no scheduler will raise it: a warm-up from 0 (``LambdaLR`` at
+    ``step / warmup``, Hugging Face's linear schedule) sets ``lr`` to 0 and keeps the rate it rises to in
+    ``initial_lr`` (an attack: every such optimizer was told its layers would never move)."""
+    def value(x):
+        try:
+            return float(x)  # (a tensor learning rate too)
+        except (TypeError, ValueError, RuntimeError):
+            return None
+    return value(group.get("lr")) == 0 and not (value(group.get("initial_lr")) or 0) > 0
 
 
 def frozen_layers(model) -> object | None:

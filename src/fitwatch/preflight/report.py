@@ -196,8 +196,10 @@ def preflight(model, train_loader, loss_fn, *, val_loader=None, optimizer=None, 
         note("eval_mode", M.eval_mode(twin, vx))
         note("unshuffled_data", D.unshuffled(train_loader, D.first_labels(train_loader), task, tr) if known else None,
              unknown)
-        note("not_updated", M.optimizer_params(model, optimizer), None if optimizer is not None else "no optimizer")
         keras = (type(model).__module__ or "").startswith("keras")  # (its batch norm statistics are frozen variables)
+        note("not_updated", M.optimizer_params(model, optimizer),
+             "a Keras model (fit trains every trainable weight)" if keras else None if optimizer is not None
+             else "no optimizer")
         note("frozen_layers", None if keras else M.frozen_layers(model), "a Keras model" if keras else None)
     found.sort(key=lambda f: (_SEVERITY.get(f.severity, 3), CODES.index(f.code) if f.code in CODES else 99))
     report = Preflight(found, checks, _task_dict(task, optimizer), init if init is not None and math.isfinite(init)

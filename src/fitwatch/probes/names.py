@@ -20,6 +20,8 @@ ACTIVATIONS = (*RELU_FAMILY, *SATURATING, *SOFTMAX)
 SATURATION = 0.01
 
 INPUT, OUTPUT, LOSS, OPTIMIZER = "input", "output", "loss", "optimizer"
+#: a pending value with one entry per layer (the watcher's ``collect`` expands it into per-layer rows)
+PER_LAYER = "\0layers"
 LABELS = {"train": "labels", "val": "val_labels"}  # class counts, predictions and hits of each split
 
 #: per layer with parameters

@@ -11,17 +11,14 @@ sampled. On a sampled step:
   a log-probability, whether the targets are whole numbers;
 * the backward pass records each layer's gradient norm, share of exactly-zero gradients and
   non-finite gradient values (tensor hooks on the parameters, removed at the next step);
-* the optimizer's step records the learning rate (a global step hook, removed once it fired), and
-  the next backward pass records what it found left in one of that optimizer's gradients
-  (``grad_carried``: the norm of the gradient left from earlier steps over the new one's; 0 when
-  ``zero_grad()`` cleared it, about 1 or more when it was forgotten);
-* the next forward pass after that optimizer step records each layer's update-to-weight ratio
-  ``||w' - w|| / ||w||`` against a copy of the weights taken on the sampled step (any optimizer, or a
-  hand-written update; under gradient accumulation the update is measured over the optimizer step,
-  not over a micro-batch that took none).
+* the optimizer's next step records the learning rate, the gradient it takes and what the backward
+  passes until its next step find left of it (:mod:`fitwatch.probes.torch_step`: a forgotten
+  ``zero_grad()``); once it has run, the next forward pass records each layer's update-to-weight
+  ratio ``||w' - w|| / ||w||`` against a copy of the weights taken on the sampled step (any optimizer,
+  or a hand-written update; under gradient accumulation, over the optimizer's step).
 
-Training-mode passes without gradients (a validation loop that forgot ``model.eval()``) are
-counted in ``meta`` (``nograd_train``), and so is an evaluation pass (``evaluated``).
+When the run logs a validation value, the mode of the model's last forward pass is noted in ``meta``
+(``val_in_train_mode``: a validation loop that forgot ``model.eval()``; ``val_in_eval_mode``).
 
 Validation forward passes (``model.eval()``) are sampled too, one in ``max(1, every // 10)``, for the
 loss's class counts only (``val_labels``): a class never predicted on validation is evidence.
@@ -52,14 +49,14 @@ import time
 
 import torch
 from torch.nn.modules.module import register_module_forward_hook
-from torch.optim.optimizer import register_optimizer_step_pre_hook
 
-from fitwatch.probes.names import (INPUT, OPTIMIZER, OUTPUT, RELU_FAMILY, SATURATING, SATURATION, SOFTMAX,
+from fitwatch.probes.names import (INPUT, OUTPUT, PER_LAYER, RELU_FAMILY, SATURATING, SATURATION, SOFTMAX,
                                    check_every)
-from fitwatch.probes.regularisation import optimizer_weight_decay, torch_regularisation
+from fitwatch.probes.regularisation import torch_regularisation
 from fitwatch.probes.torch_loss import LossProbe, first_tensor, probability_rows
+from fitwatch.probes.torch_step import StepProbe
 
-_LAYERS = "\0layers"  # a pending value with one entry per layer (expanded into per-layer rows by collect)
+_LAYERS = PER_LAYER
 
 
 def _others(x: torch.Tensor) -> list[int]:
@@ -67,7 +64,7 @@ def _others(x: torch.Tensor) -> list[int]:
     return [0] if x.dim() <= 1 else [d for d in range(x.dim()) if d != 1]
 
 
-class TorchWatcher(LossProbe):
+class TorchWatcher(LossProbe, StepProbe):
     """Probe a ``torch.nn.Module`` while it trains.
 
     Args:
@@ -81,9 +78,9 @@ class TorchWatcher(LossProbe):
             ``loss`` and ``optimizer`` (class names); ``dropout`` (the largest rate of its dropout
             modules) and, once seen, ``weight_decay`` (the optimizer's), which the diagnosis reads as
             regularisation the run already uses (``regularisation_watched``, once the optimizer was
-            seen: neither means none, as far as modules and the optimizer show); ``batch_norm`` (it has batch norm layers); ``evaluated`` (a
-            forward pass in evaluation mode was seen) and ``nograd_train`` (one in training mode without
-            gradients: a validation loop that forgot ``model.eval()``).
+            seen: neither means none, as far as modules and the optimizer show); ``batch_norm`` (it has batch norm layers); ``val_in_train_mode`` (a
+            validation value was logged after a forward pass in training mode without gradients: a
+            validation loop that forgot ``model.eval()``) and ``val_in_eval_mode``.
         step: training steps seen so far.
         seconds: the time spent in the probes so far (every hook, and :meth:`collect`): what they
             cost the training loop, measured where it is spent.
@@ -123,13 +120,11 @@ class TorchWatcher(LossProbe):
         self._snap_norms: torch.Tensor | None = None
         self._snap_step = -1
         self._grads: dict[int, torch.Tensor] = {}  # this step's gradients, by parameter position
-        self._opt_hook = None  # the sampled step's optimizer hook, kept until that optimizer steps
-        self._stepped = False  # the optimizer stepped since the sampled step (its update can be measured)
-        self._opt_seen = False  # a torch optimizer stepped this model once (else updates are hand-written, or Keras's)
-        self._carry_hook = None  # (handle, fired): the next backward's check of gradients left uncleared
+        self._last_mode: bool | None | str = "unseen"  # the last forward pass's (a training step, evaluation, neither)
         self._loss_split: str | None = None
         self.seconds = 0.0  # time spent in the probes (their hooks and collect), for the overhead benchmark
-        for hook in ("_pre", "_post", "_activation", "_grad", "_loss", "_optimizer", "collect"):
+        for hook in ("_pre", "_post", "_activation", "_grad", "_loss", "_optimizer", "_optimizer_done", "_carried",
+                     "val_logged", "collect"):
             setattr(self, hook, self._timed(getattr(self, hook)))
         self._handles = [model.register_forward_pre_hook(self._pre), model.register_forward_hook(self._post)]
 
@@ -179,18 +174,7 @@ class TorchWatcher(LossProbe):
             h.remove()
         self._temp = []
         self._loss_split = None
-        if self._stepped and self._opt_hook is not None:  # (removed here, not while torch iterates over the hooks)
-            self._opt_hook.remove()
-            self._opt_hook = None
-        if self._carry_hook is not None and self._carry_hook[1]:
-            self._carry_hook[0].remove()
-            self._carry_hook = None
-
-    def _measurable(self) -> bool:
-        """The sampled step's update can be measured now: its optimizer stepped since (a micro-batch of
-        gradient accumulation took no step: its update of exactly 0 is no evidence of a small rate), or no torch
-        optimizer was ever seen stepping it (a hand-written update, or a Keras model's own)."""
-        return self._stepped or not self._opt_seen
+        self._clear_step()
 
     def _pre(self, module, args):
         self._clear_temp()
@@ -206,9 +190,16 @@ class TorchWatcher(LossProbe):
             if self.eval_step % self.eval_every == 0:
                 self._arm_loss(self.step, "val")
             self.eval_step += 1
-            self.meta.setdefault("evaluated", True)
-        elif "nograd_train" not in self.meta:
-            self.meta["nograd_train"] = True  # a pass in training mode without gradients: validation without eval()?
+        self._last_mode = mode
+
+    def val_logged(self) -> None:
+        """The run logged a validation value: the model's last forward pass was that validation's. One in training
+        mode without gradients (``meta["val_in_train_mode"]``) is a validation loop that forgot ``model.eval()``;
+        one in evaluation mode (``val_in_eval_mode``) is the usual."""
+        if self._last_mode is None and "val_in_train_mode" not in self.meta:
+            self.meta["val_in_train_mode"] = True
+        elif self._last_mode is False and "val_in_eval_mode" not in self.meta:
+            self.meta["val_in_eval_mode"] = True
 
     def _post(self, module, args, output):
         for h in self._temp[:]:
@@ -228,7 +219,6 @@ class TorchWatcher(LossProbe):
     _samples = 0  # training steps probed so far
     _full = True  # this sample also reads the input, the output and the loss's inputs
     _last_act: tuple | None = None  # (name, output) of the last activation module of a probed forward
-    _lr_step: int | None = None  # the sampled step whose learning rate the next optimizer step gives
 
     def _arm(self, step: int, args) -> None:
         """Attach this step's hooks: activations, gradients, the loss, the optimizer's step."""
@@ -260,14 +250,7 @@ class TorchWatcher(LossProbe):
         for i, p in enumerate(self._params):
             self._temp.append(p.register_hook(lambda g, i=i: self._grad(step, i, g)))
         self._arm_loss(step, "train")
-        self._lr_step = step  # the optimizer's next step is this one's: its learning rate, once
-        self._stepped = False
-        if self._opt_hook is not None:
-            self._opt_hook.remove()
-        if self._carry_hook is not None and not self._carry_hook[1] and step > self._carry_hook[3] + 4:
-            self._carry_hook[0].remove()  # a check that never completed (no backward reached its parameter)
-            self._carry_hook = None
-        self._opt_hook = register_optimizer_step_pre_hook(lambda opt, a, kw: self._optimizer(opt))
+        self._arm_step(step)  # its optimizer's next step: the learning rate, the gradients, the update after
 
     def _arm_loss(self, step: int, split: str) -> None:
         self._loss_split = split
@@ -373,71 +356,6 @@ class TorchWatcher(LossProbe):
                 w = ps[0].detach().float().reshape(ps[0].shape[0], -1)
                 self._put(step, n, "unit_spread", w.std(0, unbiased=False).mean() / w.abs().mean().clamp_min(1e-30))
 
-    def _optimizer(self, opt) -> None:
-        step, self._lr_step = self._lr_step, None
-        if step is None:  # (the hook stays until the next forward: removing it here would change the
-            return        # dict torch is iterating over)
-        for group in opt.param_groups:
-            if any(id(p) in self._param_ids for p in group["params"]):
-                self.meta.setdefault("optimizer", type(opt).__name__)
-                if "weight_decay" not in self.meta and (decay := optimizer_weight_decay(opt)) > 0:
-                    self.meta["weight_decay"] = decay
-                self.meta["regularisation_watched"] = True  # its dropout modules and weight decay are known
-                lr = group.get("lr")
-                if isinstance(lr, torch.Tensor):
-                    lr = lr.detach()
-                if lr is not None:
-                    self._put(step, OPTIMIZER, "lr", lr)
-                self._stepped = self._opt_seen = True
-                self._arm_carried(step, group)
-                return
-        self._lr_step = step  # another optimizer (a GAN's other model): wait for this model's
-
-    def _arm_carried(self, step: int, group: dict) -> None:
-        """After an optimizer step: over the next two backward passes that reach one of its parameters, how much
-        of that parameter's gradient was left from before (``grad_carried``: the smaller of the two ratios of the
-        old gradient's norm to the new one's; 0 once ``zero_grad()`` cleared it). A forgotten ``zero_grad()``
-        leaves it at both, so every step applies the sum of all earlier gradients; a GAN's generator pass through
-        a discriminator that was just stepped leaves it at the first only (the discriminator's next pass clears it)."""
-        p = next((q for q in group["params"] if id(q) in self._param_ids), None)
-        if self._carry_hook is not None:
-            if not self._carry_hook[1]:
-                return  # the last step's check is still under way
-            self._carry_hook[0].remove()  # (done: out of torch's hands here)
-            self._carry_hook = None
-        if p is None:
-            return
-        self._carry_hook = [None, False, None, step]  # handle, done, the first pass's ratio, armed at
-        self._carry_hook[0] = p.register_hook(lambda g, p=p: self._carried(step, p, g))
-
-    @torch.no_grad()
-    def _carried(self, step: int, p, g: torch.Tensor) -> None:
-        hook = self._carry_hook
-        if hook is None or hook[1]:
-            return
-        old = p.grad
-        if old is None or old.is_sparse or g.is_sparse:
-            hook[1] = True  # cleared (the handle goes at the next forward pass)
-            self._put(step, OPTIMIZER, "grad_carried", 0.0)
-            return
-        ratio = torch.linalg.vector_norm(old.detach().float()) / torch.linalg.vector_norm(g.detach().float()).clamp_min(1e-30)
-        if hook[2] is None:
-            hook[2] = ratio
-            return
-        hook[1] = True
-        self._put(step, OPTIMIZER, "grad_carried", torch.minimum(hook[2], ratio))
-
-    @torch.no_grad()
-    def _updates(self) -> None:
-        """Each layer's update-to-weight ratio over the sampled step: ``||w' - w|| / ||w||``."""
-        snap, step = self._snap, self._snap_step
-        self._snap = None
-        if self._grads:  # a backward pass that did not reach every parameter: what it reached
-            self._grad_stats(step)
-        diff = torch.stack(torch._foreach_norm(torch._foreach_sub([p.detach() for p in self._params], snap))).float()
-        weights = self._per_layer(self._snap_norms).clamp_min(1e-30)
-        self._put(step, _LAYERS, "update_ratio", self._per_layer(diff) / weights)
-
     # -- reading --------------------------------------------------------------------------------
     def collect(self) -> list[tuple[int, str, str, float]]:
         """Every value recorded since the last call, as rows ``(step, layer, stat, value)``: one
@@ -472,9 +390,7 @@ class TorchWatcher(LossProbe):
 
     def close(self) -> None:
         """Remove every hook (the model is as it was before it was watched)."""
-        self._stepped = True
-        if self._carry_hook is not None:
-            self._carry_hook[1] = True
+        self._close_step()
         self._clear_temp()
         for h in self._handles:
             h.remove()

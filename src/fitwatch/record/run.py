@@ -160,6 +160,8 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle, StoredMixin):
         if not metrics:
             raise ValueError("fitwatch: log() needs at least one metric, e.g. run.log('train', loss=loss, n=len(y))")
         acc.add(n, metrics)
+        if self._watchers and acc.split == "val":
+            self._val_logged()  # (Run.watch: the model's last forward pass was this validation's)
         self._calls += 1
         if not self._calls & self._clock_mask and time.monotonic() - self._last_flush > _FLUSH_EVERY_S:
             self._flush_steps()  # a long epoch: its batch values reach the store as it goes
@@ -220,6 +222,8 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle, StoredMixin):
             if v - v != 0.0:
                 self._warn_nonfinite(s, m, None)
         self._epoch_values.update(values)
+        if self._watchers and any(s == "val" for s, _ in values):
+            self._val_logged()
         if not self._in_epochs:
             self.end_epoch()
 

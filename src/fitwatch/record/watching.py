@@ -107,6 +107,14 @@ class WatchMixin:
                               f"self.logger.experiment.watch(self.net) in on_fit_start).", RuntimeWarning, stacklevel=2)
         self._save_probe_meta()
 
+    def _val_logged(self) -> None:
+        """A validation value was logged: each watcher notes the mode of its model's last forward pass (training
+        mode without gradients: a validation loop that forgot ``model.eval()``)."""
+        for watcher, _ in self._watchers:
+            seen = getattr(watcher, "val_logged", None)
+            if seen is not None:
+                seen()
+
     def _save_probe_meta(self, write: bool = True) -> None:
         """Keep what the watchers know of the model in the run's ``info["probes"]``; store it when it
         changed (the loss and the optimizer are known after the first step)."""

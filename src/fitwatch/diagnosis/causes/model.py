@@ -17,10 +17,10 @@ def _first_last(v: View) -> tuple[str, str] | None:
 
 
 def grads_not_zeroed(v: View) -> Finding | None:
-    """After optimizer steps, the next backward passes found the gradient of the earlier steps still there
-    (``grad_carried``, median of the checks, at least ``CARRIED_GRAD``): ``zero_grad()`` is missing, and every step
-    applies the sum of all earlier gradients. A tenth trial's loop without it diverged and was told to lower its
-    learning rate. Gradient accumulation clears them after each step, so it reads 0."""
+    """Between two steps of the optimizer, no backward pass found the gradient cleared (``grad_carried``, median of
+    the checks, above ``CARRIED_GRAD``): ``zero_grad()`` is missing, and every step applies the sum of all earlier
+    gradients. A tenth trial's loop without it diverged and was told to lower its learning rate. Gradient
+    accumulation clears them after each step, and a GAN's own pass clears what the other model's added: 0."""
     ins = v.inside
     keys = [k for k in ins.values if k[1] == "grad_carried"]
     series = [(ins.steps(*k)[:ins.series(*k).size], ins.series(*k)) for k in keys]
@@ -34,19 +34,38 @@ def grads_not_zeroed(v: View) -> Finding | None:
     ev = {"grad_carried": float(np.median(carried)), "grad_carried_last": float(carried[last]),
           "last_step": int(steps[last]), "checks": int(carried.size)}
     return cause("grads_not_zeroed", v, ev,
-                 f"The gradients are not cleared between optimizer steps: after a step, the next backward passes "
-                 f"added to the gradient left from before ({fmt(ev['grad_carried'])} times the new one's, typically; "
+                 f"The gradients are not cleared between optimizer steps: every backward pass between two steps added "
+                 f"to the gradient left from before ({fmt(ev['grad_carried'])} times the new one's at least, typically; "
                  f"{fmt(ev['grad_carried_last'])} times at step {ev['last_step']}), so every step applies the sum of "
                  f"all earlier gradients and the steps grow as the run goes: optimizer.zero_grad() is missing.",
                  ["zero_grad"])
 
 
+def grads_cleared(v: View) -> Finding | None:
+    """The optimizer stepped with no gradient: at every sampled step (2 or more) the gradient its step took was 0
+    (``grad_at_step``) while the backward pass had computed one (a layer's ``grad_norm`` above 0): ``zero_grad()``
+    runs between ``loss.backward()`` and ``optimizer.step()`` (an attack's loop was told its rate was too low)."""
+    ins = v.inside
+    keys = [k for k in ins.values if k[1] == "grad_at_step"]
+    at = np.concatenate([ins.series(*k) for k in keys]) if keys else np.empty(0)
+    at = at[np.isfinite(at)]
+    grads = [g for n in ins.layers if (g := ins.typical(n, "grad_norm")) is not None]
+    if at.size < 2 or np.any(at > 0) or not grads or max(grads) <= 0:
+        return None
+    return cause("grads_cleared", v, {"grad_at_step": 0.0, "checks": int(at.size), "grad_norm": max(grads)},
+                 f"The optimizer steps with no gradient: at each of {at.size} sampled steps the gradient its step took "
+                 f"was 0, while the backward pass had computed one (norm {fmt(max(grads))}): zero_grad() runs between "
+                 f"loss.backward() and optimizer.step(), so the weights never move.",
+                 ["zero_grad_order"])
+
+
 def no_eval_mode(v: View) -> Finding | None:
-    """Validation ran with the model in training mode: forward passes without gradients in training mode were seen,
-    never one in evaluation mode, in a run with a validation curve and a model whose dropout or batch norm acts
-    differently in training (a tenth trial's loop without model.eval() got no word of it)."""
+    """Validation ran with the model in training mode: its validation values were logged after forward passes without
+    gradients in training mode (``val_in_train_mode``), never after one in evaluation mode, in a model whose dropout
+    or batch norm acts differently in training (a tenth trial's loop without model.eval() got no word of it; a
+    FixMatch loop's pseudo-labels under no_grad, validated on its EMA model in eval(), is no such loop)."""
     m = v.inside.meta
-    if not m.get("nograd_train") or m.get("evaluated") or v.val is None:
+    if not m.get("val_in_train_mode") or m.get("val_in_eval_mode") or v.val is None:
         return None
     what = []
     if m.get("dropout"):
@@ -57,8 +76,9 @@ def no_eval_mode(v: View) -> Finding | None:
     if not what:
         return None
     return cause("no_eval_mode", v, {"dropout": m.get("dropout"), "batch_norm": bool(m.get("batch_norm"))},
-                 f"Validation ran with the model in training mode: its forward passes without gradients had "
-                 f"model.training on, and no pass in evaluation mode was seen, so {' and '.join(what)}. The "
+                 f"Validation ran with the model in training mode: its values were logged after forward passes "
+                 f"without gradients with model.training on, never after one in evaluation mode, so "
+                 f"{' and '.join(what)}. The "
                  f"validation loss is noisier, and usually higher, than the model's: model.eval() is missing.",
                  ["eval_mode"])
 

@@ -13,6 +13,8 @@ from fitwatch.diagnosis.inside import Inside
 CAUSE_REMEDIES = {
     "zero_grad": "Clear the gradients once per optimizer step: optimizer.zero_grad() before loss.backward() (with "
                  "gradient accumulation, right after optimizer.step()).",
+    "zero_grad_order": "Clear the gradients before loss.backward() (or right after optimizer.step()), never between "
+                       "backward() and step(): the step then applies a zero gradient.",
     "eval_mode": "Call model.eval() before the validation loop and model.train() before training resumes: dropout "
                  "off and batch norm on its running statistics while validating.",
     "optimizer_params": "Give the optimizer every parameter that should learn (torch.optim.Adam(model.parameters()), "
