@@ -711,3 +711,107 @@ def test_no_grad_passes_in_training_mode_that_are_not_the_validation_are_no_miss
     run.finish()
     assert "no_eval_mode" not in [f.code for f in fitwatch.diagnose("pseudo", dir=tmp_path).causes]
 
+
+
+def test_a_loss_scalers_factor_is_no_exploding_gradient(tmp_path):
+    """An attack: a healthy run under torch.amp.GradScaler (the backward pass sees gradients scaled by 2**16) had
+    "exploding gradients, 9.48e+03 times its weights'". The backward gradient over the one the optimizer steps with
+    (GradScaler unscales first) is the scaler's factor, a power of 2: it is taken out of the gradient norms."""
+    x, y = _data()
+    model = _mlp(depth=2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    scaler = torch.amp.GradScaler("cpu")
+    run = fitwatch.Run("amp", dir=tmp_path, diagnose=False).watch(model, every=5)
+    for _ in run.epochs(4):
+        for i in range(0, 192, 32):
+            opt.zero_grad()
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                loss = nn.functional.cross_entropy(model(x[i:i + 32]), y[i:i + 32])
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+            run.log("train", loss=loss.detach().float(), n=32)
+        with torch.no_grad():
+            model.eval()
+            run.log("val", loss=nn.functional.cross_entropy(model(x[192:]), y[192:]), n=64)
+            model.train()
+    run.finish()
+    scale = fitwatch.load("amp", dir=tmp_path).probes()[("optimizer", "grad_scale")]["value"]
+    assert np.allclose(np.log2(scale), np.round(np.log2(scale))) and scale.min() >= 2 ** 7
+    assert "exploding_gradient" not in [f.code for f in fitwatch.diagnose("amp", dir=tmp_path).causes]
+    assert fitwatch.load("amp", dir=tmp_path).probes()[("0", "grad_norm")]["value"].max() > 100  # as the hooks saw it
+
+
+class _Body(nn.Module):
+    """An MLP whose body may run under torch.no_grad() (the slip) before its trained head."""
+
+    def __init__(self, frozen_body=False):
+        super().__init__()
+        self.body, self.head, self.frozen_body = nn.Sequential(nn.Linear(8, 32), nn.ReLU()), nn.Linear(32, 3), frozen_body
+
+    def forward(self, x):
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen_body):
+            h = self.body(x)
+        return self.head(h)
+
+
+def test_layers_no_gradient_reaches_are_named_not_vanishing_gradients_nor_a_small_rate(tmp_path):
+    """An eleventh trial: torch.no_grad() around a model's body was told its gradients vanish and to use ReLU (in an
+    all-ReLU model); an output detached before the loss (loss.requires_grad_(True) silencing torch's error) was told to
+    raise its learning rate; a loop without optimizer.step() too."""
+    x, y = _data()
+
+    def loop(name, model, detach=False, step=True):
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        run = fitwatch.Run(name, dir=tmp_path, diagnose=False).watch(model, every=5)
+        for _ in run.epochs(4):
+            for i in range(0, 192, 32):
+                opt.zero_grad()
+                out = model(x[i:i + 32])
+                loss = nn.functional.cross_entropy(out.detach() if detach else out, y[i:i + 32])
+                (loss.requires_grad_(True) if detach else loss).backward()
+                if step:
+                    opt.step()
+                run.log("train", loss=loss.detach(), n=32)
+            with torch.no_grad():
+                run.log("val", loss=nn.functional.cross_entropy(model(x[192:]), y[192:]), n=64)
+        run.finish()
+        return fitwatch.diagnose(name, dir=tmp_path).causes
+
+    codes = [f.code for f in loop("no-grad-body", _Body(frozen_body=True))]
+    assert codes and codes[0] == "no_gradient" and "vanishing_gradient" not in codes, codes
+    causes = loop("detached", _mlp())
+    assert causes == [] or causes[0].code != "no_gradient"  # (a healthy control, the same loop)
+    causes = loop("detached-slip", _mlp(), detach=True)
+    assert [f.code for f in causes] == ["no_gradient"] and "connected" in causes[0].message
+    causes = loop("no-step", _mlp(), step=False)
+    assert [f.code for f in causes] == ["not_updated"] and "optimizer.step() is missing" in causes[0].message
+
+
+def test_a_heavy_dropout_is_no_label_problem(tmp_path):
+    """An eleventh trial: Dropout(0.9), clean labels, validation accuracy far above training's (units dropped in
+    training only), was told "many labels look wrong". The watched dropout rate explains the gap."""
+    torch.manual_seed(0)
+    x, y = _data(n=512)
+    model = nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Dropout(0.9), nn.Linear(64, 3))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    run = fitwatch.Run("dropout", dir=tmp_path, diagnose=False).watch(model, every=5)
+    for _ in run.epochs(30):
+        model.train()
+        for i in range(0, 384, 32):
+            opt.zero_grad()
+            out = model(x[i:i + 32])
+            loss = nn.functional.cross_entropy(out, y[i:i + 32])
+            loss.backward()
+            opt.step()
+            run.log("train", loss=loss.detach(), accuracy=(out.argmax(1) == y[i:i + 32]).float().mean(), n=32)
+        model.eval()
+        with torch.no_grad():
+            out = model(x[384:])
+            run.log("val", loss=nn.functional.cross_entropy(out, y[384:]), accuracy=(out.argmax(1) == y[384:]).float().mean(),
+                    n=128)
+    run.finish()
+    d = fitwatch.diagnose("dropout", dir=tmp_path)
+    h = d._curves.series
+    assert np.median(h["val_accuracy"][-3:]) - np.median(h["accuracy"][-3:]) >= 0.15  # the gap label_problem reads
+    assert "label_problem" not in [f.code for f in d.causes]

@@ -29,7 +29,7 @@ class Inside:
     """
 
     def __init__(self, values: dict, meta: dict | None):
-        self.values = _stepped_updates(values)
+        self.values = _unscaled(_stepped_updates(values))
         values = self.values
         meta = meta or {}
         if meta and "layers" not in meta:  # several models, watched under names: their layers prefixed
@@ -146,5 +146,40 @@ def _stepped_updates(values: dict) -> dict:
             if s == "update_ratio" and name.startswith(prefix) and (prefix or "/" not in name):
                 keep = ~np.isin(u["step"], skip)
                 out[(name, s)] = {k: a[keep] for k, a in u.items()}
+    return out
+
+
+#: a backward gradient this many times the one the optimizer stepped with, a power of 2 within LOSS_SCALE_TOL (in
+#: log2): a loss scaler's factor (torch.amp.GradScaler starts at 2**16), not an exploding gradient
+LOSS_SCALE_MIN, LOSS_SCALE_TOL = 2.0 ** 7, 1e-3
+
+
+def _unscaled(values: dict) -> dict:
+    """The probe values with a loss scaler's factor taken out of the gradient norms: at each sampled step where the
+    backward gradient was a power of 2 (``LOSS_SCALE_MIN`` or more) times the one the optimizer stepped with
+    (``optimizer/grad_scale``: GradScaler unscales before the step), the layers' ``grad_norm`` are divided by it; in a
+    run so scaled, the other sampled steps' gradient norms (a step the scaler skipped, or gradients clipped after
+    unscaling) are left out, and an overflow of the scaled gradients is no broken model (the scaler skips that step).
+    An attack: a healthy bfloat16 run under GradScaler had "exploding gradients, 9.48e+03 times the weights"."""
+    out = dict(values)
+    for (layer, stat), v in values.items():
+        if stat != "grad_scale" or not layer.endswith("optimizer"):
+            continue
+        x = np.asarray(v["value"], dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            power = np.log2(x)
+        ok = np.isfinite(power) & (x >= LOSS_SCALE_MIN) & (np.abs(power - np.round(power)) < LOSS_SCALE_TOL)
+        if not ok.any():
+            continue
+        prefix, factor = layer[:-len("optimizer")], dict(zip(v["step"][ok].tolist(), 2.0 ** np.round(power[ok])))
+        for (name, s), u in values.items():
+            if s in ("grad_norm", "grad_nonfinite") and name.startswith(prefix) and (prefix or "/" not in name):
+                keep = np.isin(u["step"], list(factor))
+                if s == "grad_norm":
+                    scaled = {k: a[keep] for k, a in u.items()}
+                    scaled["value"] = scaled["value"] / np.array([factor[int(t)] for t in scaled["step"]])
+                    out[(name, s)] = scaled
+                else:
+                    out[(name, s)] = {k: a[keep] for k, a in u.items()}
     return out
 

@@ -4,9 +4,10 @@
 On a sampled training step, the next step of the model's torch optimizer (a global step pre-hook, and a
 post-hook) records:
 
-* the learning rate of the param group that holds the model (``lr``), and the norm of the group's gradient
+* the learning rate of the param group that holds the model (``lr``), and the norm of the model's gradient
   as the step takes it (``grad_at_step``: 0 when ``zero_grad()`` ran between ``backward()`` and ``step()``,
-  so the step applied nothing);
+  so the step applied nothing), and the backward pass's gradient norm over it (``grad_scale``: a power of 2
+  when a loss scaler, ``torch.amp.GradScaler``, scaled the loss and unscaled the gradients before the step);
 * over every backward pass until that optimizer's next step, what the pass found left of the same parameter's
   gradient (``grad_carried``: the smallest ratio of the old gradient's norm to the new one's over the window; 0
   once any ``zero_grad()`` cleared it, above 0 when none did: a forgotten ``zero_grad()``). A GAN's passes through
@@ -111,8 +112,13 @@ class StepProbe:
         mine = [q for q in group["params"] if id(q) in self._param_ids]
         if not mine:
             return
-        grads = [q.grad.detach().float() for q in mine if q.grad is not None and not q.grad.is_sparse]
-        self._put(step, OPTIMIZER, "grad_at_step", torch.stack(torch._foreach_norm(grads)).norm() if grads else 0.0)
+        grads = [q.grad.detach().float() for g in opt.param_groups for q in g["params"]
+                 if id(q) in self._param_ids and q.grad is not None and not q.grad.is_sparse]
+        at = torch.stack(torch._foreach_norm(grads)).norm() if grads else 0.0
+        self._put(step, OPTIMIZER, "grad_at_step", at)
+        total = getattr(self, "_grad_total", None)
+        if grads and total is not None and total[0] == step:  # backward's gradient over the step's: a loss scaler's
+            self._put(step, OPTIMIZER, "grad_scale", total[1] / at.clamp_min(1e-30))  # factor (GradScaler unscales)
         p = mine[0]
         if self._carry is not None:
             if not self._carry.done:

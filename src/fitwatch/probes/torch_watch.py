@@ -326,7 +326,9 @@ class TorchWatcher(LossProbe, StepProbe):
         norms = torch.stack(torch._foreach_norm([grads[i].detach() for i in order])).float()
         owner = self._owner_of(norms.device)[torch.tensor(order, device=norms.device)]
         finite = torch.isfinite(norms)
-        self._put(step, _LAYERS, "grad_norm", self._by_layer(torch.where(finite, norms, 0.0) ** 2, owner).sqrt())
+        squares = torch.where(finite, norms, 0.0) ** 2
+        self._grad_total = (step, squares.sum().sqrt())  # (against the step's own gradient: a loss scaler's factor)
+        self._put(step, _LAYERS, "grad_norm", self._by_layer(squares, owner).sqrt())
         self._put(step, _LAYERS, "grad_nonfinite", self._by_layer((~finite).float(), owner))
         zero = [(self._owner[i], (grads[i] == 0).sum() / grads[i].numel()) for i in order if i in self._weights]
         if zero:

@@ -82,3 +82,6 @@ VAL_START_ABOVE = 3.0
 #: when none did (about the number of steps summed; a small fraction when clipping shrinks what was carried: an
 #: attack's loop clipping at 0.1 read 0.02-0.3). Anything left at all counts
 CARRIED_GRAD = 1e-6
+#: ours: a dropout rate this high (the watched model's largest) explains a training accuracy far below validation's by
+#: itself (the units dropped in training only): no label_problem is read from that gap
+HEAVY_DROPOUT = 0.5

@@ -83,6 +83,12 @@ def no_eval_mode(v: View) -> Finding | None:
                  ["eval_mode"])
 
 
+def _later_updates(ins, n: str) -> np.ndarray:
+    """A layer's update ratios at every sampled step after the first (the first may come before any step)."""
+    u = ins.series(n, "update_ratio")
+    return u[~np.isnan(u)][1:] if u.size else u
+
+
 def not_updated(v: View) -> Finding | None:
     """Layers whose gradients are there (a norm above 0, and within ``VANISH_GRAD_RATIO`` of the moving layers': a
     vanishing gradient can leave a float32 weight unchanged too) but whose weights never move (an update of exactly 0
@@ -92,14 +98,19 @@ def not_updated(v: View) -> Finding | None:
     ins = v.inside
     moving, still = [], []
     for n in ins.layers:
-        u = ins.series(n, "update_ratio")
-        u = u[~np.isnan(u)][1:] if u.size else u
+        u = _later_updates(ins, n)
         g = ins.typical(n, "grad_norm")
         if u.size >= 2 and g is not None and g > 0:
             (still if bool(np.all(u == 0)) else moving).append(n)
     # ...and gradients no vanishing makes too small to move a float32 weight: within VANISH_GRAD_RATIO of the moving ones'
     top = max((ins.typical(n, "grad_norm") or 0.0 for n in moving), default=0.0)
     still = [n for n in still if ins.typical(n, "grad_norm") >= L.VANISH_GRAD_RATIO * top]
+    if still and not moving and "optimizer" not in ins.meta and len(still) == len(ins.layers):
+        ev = {"layers": still, "grad_norms": [ins.typical(n, "grad_norm") for n in still]}
+        return cause("not_updated", v, ev,  # (an eleventh trial's kind of slip: optimizer.step() forgotten)
+                     f"No layer ever moves (an update of exactly 0 at every sampled step) though every one gets "
+                     f"gradients (norm {fmt(ev['grad_norms'][0])}), and no optimizer step was seen: optimizer.step() "
+                     f"is missing, or the update goes to copies of the weights.", ["optimizer_step"])
     if not still or not moving:
         return None
     ev = {"layers": still, "moving_layers": moving, "grad_norms": [ins.typical(n, "grad_norm") for n in still]}
@@ -110,6 +121,38 @@ def not_updated(v: View) -> Finding | None:
                  f"{'they are' if len(still) > 1 else 'it is'} not in the optimizer, in a param group at learning rate "
                  f"0, or frozen after backward.",
                  ["optimizer_params"])
+
+
+def no_gradient(v: View) -> Finding | None:
+    """Layers whose gradient is exactly 0 (or never recorded) at every sampled step and whose weights never move: no
+    gradient reaches them (the forward runs them under torch.no_grad(), an output detached before the loss, their
+    requires_grad off). An eleventh trial's no_grad around a model's body was told its gradients vanish and to use
+    ReLU (in an all-ReLU model); its detached output was told to raise the learning rate. Units killed by dead ReLUs,
+    or symmetric from a zero initialisation, also get no gradient: those causes hide this one."""
+    ins = v.inside
+    still, moving = [], []
+    for n in ins.layers:
+        u = _later_updates(ins, n)
+        g = ins.series(n, "grad_norm")
+        g = g[~np.isnan(g)]
+        if u.size >= 2 and np.all(u == 0) and not np.any(g > 0):
+            still.append(n)
+        elif u.size >= 2 and np.any(u > 0):
+            moving.append(n)
+    if not still or "optimizer" not in ins.meta:  # (no optimizer step seen: not_updated's reading)
+        return None
+    ev = {"layers": still, "moving_layers": moving or None}
+    whole = not moving and len(still) == len(ins.layers)
+    msg = ("No gradient reaches the model: every layer's gradient is 0 and its weights never move. The loss is not "
+           "connected to the model's output (out.detach(), .item() or .numpy() on it, a tensor rebuilt from it, the "
+           "forward under torch.no_grad()); loss.requires_grad_(True) silences the error torch would raise."
+           if whole else
+           f"No gradient reaches {'layers' if len(still) > 1 else 'layer'} {', '.join(still)}: "
+           f"{'their' if len(still) > 1 else 'its'} gradient is 0 at every sampled step and {'their' if len(still) > 1 else 'its'} "
+           f"weights never move{', while ' + ', '.join(moving) + ' learn' if moving else ''}. The forward runs "
+           f"{'them' if len(still) > 1 else 'it'} under torch.no_grad(), detaches {'their' if len(still) > 1 else 'its'} "
+           f"output (.detach(), .data), or requires_grad is off.")
+    return cause("no_gradient", v, ev, msg, ["connect_graph"])
 
 
 def vanishing_gradient(v: View) -> Finding | None:

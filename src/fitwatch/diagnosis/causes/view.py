@@ -13,6 +13,10 @@ from fitwatch.diagnosis.inside import Inside
 CAUSE_REMEDIES = {
     "zero_grad": "Clear the gradients once per optimizer step: optimizer.zero_grad() before loss.backward() (with "
                  "gradient accumulation, right after optimizer.step()).",
+    "connect_graph": "Keep the loss connected to the model: no .detach(), .item(), .numpy() or torch.no_grad() between "
+                     "the layers that should learn and the loss (and never loss.requires_grad_(True) to silence the "
+                     "error); if freezing them is what you meant, set requires_grad=False on purpose.",
+    "optimizer_step": "Call optimizer.step() after loss.backward() (once per batch, or per accumulation window).",
     "zero_grad_order": "Clear the gradients before loss.backward() (or right after optimizer.step()), never between "
                        "backward() and step(): the step then applies a zero gradient.",
     "eval_mode": "Call model.eval() before the validation loop and model.train() before training resumes: dropout "
