@@ -288,8 +288,9 @@ class Curves:
         info = data.info or {}
         stop = info.get("early_stopping")
         epochs, notes = data.epochs, []
-        by = (f"{info['partial_reason']} ({info.get('partial_batches', 'part')} of its batches trained)"
-              if isinstance(info.get("partial_reason"), str) else "Ctrl-C" if data.status == "stopped" else "an error")
+        by = "" if not data.cut_short else (
+            f"{info['partial_reason']} ({info.get('partial_batches', 'part')} of its batches trained)"
+            if isinstance(info.get("partial_reason"), str) else "Ctrl-C" if data.status == "stopped" else "an error")
         lone_cut = bool(data.cut_short and len(epochs) == 1)  # judged, as nothing else is there, but no best epoch
         if lone_cut:
             notes.append(f"epoch {int(epochs[0])}, the only one, was cut short by {by}: its values are means of part "

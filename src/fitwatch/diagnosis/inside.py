@@ -122,12 +122,32 @@ class Inside:
             k += 1
         return np.array(cols) if cols else None
 
+    def pooled(self, stat: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(steps, values)`` of ``stat`` over every layer that records it (the ``optimizer`` pseudo-layer of each
+        watched model), finite values before the model broke (:attr:`broken_at`) only."""
+        steps, vals = [], []
+        for (layer, s) in self.values:
+            if s == stat:
+                x = self.series(layer, stat)
+                t = self.steps(layer, stat)[:x.size]
+                keep = np.isfinite(x)
+                steps.append(t[keep])
+                vals.append(x[keep])
+        return (np.concatenate(steps), np.concatenate(vals)) if steps else (np.empty(0, dtype=np.int64), np.empty(0))
+
     def has(self, layer: str, stat: str) -> bool:
         return (layer, stat) in self.values
 
     def epoch_of(self, layer: str, stat: str, i: int) -> int | None:
         v = self.values.get((layer, stat))
         return int(v["epoch"][i]) if v is not None and v["epoch"].size else None
+
+
+def _model_keys(values: dict, pseudo: str, stats: tuple[str, ...]):
+    """The keys of ``stats`` that belong to the watched model whose ``optimizer`` pseudo-layer is ``pseudo`` (the
+    model's name as prefix, or none for a single model, whose layer names hold no "/")."""
+    prefix = pseudo[:-len("optimizer")]
+    return [(name, s) for (name, s) in values if s in stats and name.startswith(prefix) and (prefix or "/" not in name)]
 
 
 def _stepped_updates(values: dict) -> dict:
@@ -139,13 +159,10 @@ def _stepped_updates(values: dict) -> dict:
     for (layer, stat), v in values.items():
         if stat != "stepped" or not layer.endswith("optimizer") or not np.any(v["value"] == 1):
             continue
-        prefix, skip = layer[:-len("optimizer")], v["step"][v["value"] == 0]
-        if not skip.size:
-            continue
-        for (name, s), u in values.items():
-            if s == "update_ratio" and name.startswith(prefix) and (prefix or "/" not in name):
-                keep = ~np.isin(u["step"], skip)
-                out[(name, s)] = {k: a[keep] for k, a in u.items()}
+        skip = v["step"][v["value"] == 0]
+        for key in _model_keys(values, layer, ("update_ratio",)) if skip.size else ():
+            keep = ~np.isin(values[key]["step"], skip)
+            out[key] = {k: a[keep] for k, a in values[key].items()}
     return out
 
 
@@ -171,15 +188,11 @@ def _unscaled(values: dict) -> dict:
         ok = np.isfinite(power) & (x >= LOSS_SCALE_MIN) & (np.abs(power - np.round(power)) < LOSS_SCALE_TOL)
         if not ok.any():
             continue
-        prefix, factor = layer[:-len("optimizer")], dict(zip(v["step"][ok].tolist(), 2.0 ** np.round(power[ok])))
-        for (name, s), u in values.items():
-            if s in ("grad_norm", "grad_nonfinite") and name.startswith(prefix) and (prefix or "/" not in name):
-                keep = np.isin(u["step"], list(factor))
-                if s == "grad_norm":
-                    scaled = {k: a[keep] for k, a in u.items()}
-                    scaled["value"] = scaled["value"] / np.array([factor[int(t)] for t in scaled["step"]])
-                    out[(name, s)] = scaled
-                else:
-                    out[(name, s)] = {k: a[keep] for k, a in u.items()}
+        factor = dict(zip(v["step"][ok].tolist(), 2.0 ** np.round(power[ok])))
+        for key in _model_keys(values, layer, ("grad_norm", "grad_nonfinite")):
+            keep = np.isin(values[key]["step"], list(factor))
+            out[key] = {k: a[keep] for k, a in values[key].items()}
+            if key[1] == "grad_norm":
+                out[key]["value"] = out[key]["value"] / np.array([factor[int(t)] for t in out[key]["step"]])
     return out
 

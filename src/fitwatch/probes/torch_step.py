@@ -52,6 +52,7 @@ class StepProbe:
     _lr_step: int | None = None  # the sampled step whose learning rate the next optimizer step gives
     _step_opt = None  # the optimizer whose step is under way (its post-hook sets _stepped)
     _carry: _Carry | None = None
+    _grad_total = None  # (step, the norm of its whole backward gradient): set by the watcher's gradient statistics
 
     def _arm_step(self, step: int) -> None:
         """The sampled step ``step``: its optimizer's next step is to be read."""
@@ -116,7 +117,7 @@ class StepProbe:
                  if id(q) in self._param_ids and q.grad is not None and not q.grad.is_sparse]
         at = torch.stack(torch._foreach_norm(grads)).norm() if grads else 0.0
         self._put(step, OPTIMIZER, "grad_at_step", at)
-        total = getattr(self, "_grad_total", None)
+        total = self._grad_total
         if grads and total is not None and total[0] == step:  # backward's gradient over the step's: a loss scaler's
             self._put(step, OPTIMIZER, "grad_scale", total[1] / at.clamp_min(1e-30))  # factor (GradScaler unscales)
         p = mine[0]

@@ -24,9 +24,9 @@ __all__ = ["CAUSES", "find_causes", "ruled_out", "view", "weigh_curve_causes"]
 
 #: a cause found hides these (they follow from it)
 _HIDES = {
-    # every step applies the sum of all earlier gradients: the large steps, the units they kill, follow from it
     "no_gradient": ("vanishing_gradient", "lr_too_low", "too_few_epochs"),
     "grads_cleared": ("lr_too_low", "vanishing_gradient", "not_updated", "too_few_epochs"),
+    # every step applies the sum of all earlier gradients: the large steps, the units they kill, follow from it
     "grads_not_zeroed": ("exploding_gradient", "lr_too_high", "dead_relu", "saturated_activation", "vanishing_gradient",
                          "lr_too_low", "too_few_epochs"),
     "unnormalised_input": ("exploding_gradient", "dead_relu", "saturated_activation", "lr_too_high"),
@@ -43,8 +43,9 @@ _HIDES = {
     "lr_too_low": ("too_few_epochs",),
 }
 #: in this order: a root cause first, so that what it hides is known when its followers are tried
-_RULES = (model.grads_not_zeroed, model.grads_cleared, data.unnormalised_input, data.unnormalised_target, model.not_updated, data.loss_output_mismatch,
-          model.poor_init, model.exploding_gradient, model.lr_too_high, model.dead_relu, model.saturated_activation, model.no_gradient, model.vanishing_gradient, model.lr_too_low,
+_RULES = (model.grads_not_zeroed, model.grads_cleared, data.unnormalised_input, data.unnormalised_target,
+          model.not_updated, data.loss_output_mismatch, model.poor_init, model.exploding_gradient, model.lr_too_high,
+          model.dead_relu, model.saturated_activation, model.no_gradient, model.vanishing_gradient, model.lr_too_low,
           data.class_imbalance)
 #: tried only when nothing above was found: a healthy model stopped too soon, or labels it cannot learn
 _FALLBACK = (data.too_few_epochs, data.label_problem)

@@ -21,13 +21,7 @@ def grads_not_zeroed(v: View) -> Finding | None:
     the checks, above ``CARRIED_GRAD``): ``zero_grad()`` is missing, and every step applies the sum of all earlier
     gradients. A tenth trial's loop without it diverged and was told to lower its learning rate. Gradient
     accumulation clears them after each step, and a GAN's own pass clears what the other model's added: 0."""
-    ins = v.inside
-    keys = [k for k in ins.values if k[1] == "grad_carried"]
-    series = [(ins.steps(*k)[:ins.series(*k).size], ins.series(*k)) for k in keys]
-    steps = np.concatenate([s for s, _ in series]) if series else np.empty(0)
-    carried = np.concatenate([c for _, c in series]) if series else np.empty(0)
-    ok = np.isfinite(carried)
-    steps, carried = steps[ok], carried[ok]
+    steps, carried = v.inside.pooled("grad_carried")
     if carried.size < 2 or float(np.median(carried)) < L.CARRIED_GRAD:
         return None
     last = int(np.argmax(steps))
@@ -46,9 +40,7 @@ def grads_cleared(v: View) -> Finding | None:
     (``grad_at_step``) while the backward pass had computed one (a layer's ``grad_norm`` above 0): ``zero_grad()``
     runs between ``loss.backward()`` and ``optimizer.step()`` (an attack's loop was told its rate was too low)."""
     ins = v.inside
-    keys = [k for k in ins.values if k[1] == "grad_at_step"]
-    at = np.concatenate([ins.series(*k) for k in keys]) if keys else np.empty(0)
-    at = at[np.isfinite(at)]
+    _, at = ins.pooled("grad_at_step")
     grads = [g for n in ins.layers if (g := ins.typical(n, "grad_norm")) is not None]
     if at.size < 2 or np.any(at > 0) or not grads or max(grads) <= 0:
         return None
