@@ -14,9 +14,12 @@ export KERAS_BACKEND ?= torch
 .PHONY: demo test install bench clean
 
 $(STAMP): pyproject.toml Makefile
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
+	    echo "make: $(PYTHON) -m venv failed (ensurepip); retrying without pip and installing pip into it"; \
+	    df -h . || true; rm -rf $(VENV); \
+	    $(PYTHON) -m venv --without-pip $(VENV) && $(PYTHON) -m pip --python $(BIN)/python install --quiet pip; }
+	$(BIN)/python -m pip install --quiet --retries 10 "$(TORCH)"
+	$(BIN)/python -m pip install --quiet --retries 10 -e ".[dev]"
 	@touch $(STAMP)
 
 install: $(STAMP)
