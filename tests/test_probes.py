@@ -30,20 +30,25 @@ def _data(n=256, d=8, k=3, seed=0, scale=1.0):
 
 
 def _train(tmp_path, model, *, name="probed", epochs=6, lr=0.05, opt="sgd", x=None, y=None, loss=None,
-           every=None, batch=32, val=True, zero_grad=True, accumulate=1, eval_mode=True):
+           every=None, batch=32, val=True, zero_grad=True, accumulate=1, eval_mode=True, train_mode="each",
+           weight_decay=0.0, clip=None):
     torch.manual_seed(0)
     x, y = (x, y) if x is not None else _data()
     loss = loss or nn.CrossEntropyLoss()
-    o = (torch.optim.SGD(model.parameters(), lr=lr) if opt == "sgd" else torch.optim.Adam(model.parameters(), lr=lr))
+    o = (torch.optim.SGD if opt == "sgd" else torch.optim.Adam)(model.parameters(), lr=lr, weight_decay=weight_decay)
     run = fitwatch.Run(name, dir=tmp_path, diagnose=False).watch(model, every=every)
     n = len(x) * 3 // 4
+    model.train() if train_mode == "once" else model.eval() if train_mode == "never" else None
     for _ in run.epochs(epochs):
-        model.train()
+        if train_mode == "each":
+            model.train()
         for k, i in enumerate(range(0, n, batch)):
             xb, yb = x[i:i + batch], y[i:i + batch]
             out = model(xb)
             lo = loss(out, yb)
             (lo / accumulate).backward()
+            if clip is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), clip)
             if (k + 1) % accumulate == 0:
                 o.step()
                 if zero_grad:
@@ -608,6 +613,131 @@ def test_validation_in_training_mode_is_named(tmp_path):
     _, ok = _train(tmp_path, model(), name="eval", opt="adam", lr=1e-2)
     _, plain = _train(tmp_path, _mlp(), name="plain-no-eval", eval_mode=False)  # nothing that eval() switches off
     assert "no_eval_mode" not in [f.code for f in ok.causes + plain.causes]
+
+
+def test_training_in_evaluation_mode_is_named(tmp_path):
+    """An eleventh trial: a loop that called model.eval() for validation and model.train() only once, before its first
+    epoch, trained every later epoch with dropout off and got no word of it. A backward pass and an optimizer step after
+    a forward pass in evaluation mode are a training step in evaluation mode."""
+    def model(bn=False):
+        return nn.Sequential(nn.Linear(8, 32), *([nn.BatchNorm1d(32)] if bn else []), nn.ReLU(), nn.Dropout(0.5),
+                             nn.Linear(32, 3))
+
+    for mode in ("once", "never"):
+        _, d = _train(tmp_path, model(bn=mode == "never"), name=f"train-{mode}", train_mode=mode, opt="adam", lr=1e-2,
+                      every=10)
+        f = next(f for f in d.causes if f.code == "no_train_mode")
+        assert f.evidence["eval_mode_steps"] >= 2 and "dropout (p=0.5) dropped nothing" in f.message, f.message
+        assert ("batch norm" in f.message) == (mode == "never") and d.findings[0].remedies[0].startswith(
+            "Call model.train()"), d.findings[0].remedies
+    _, ok = _train(tmp_path, model(bn=True), name="train-each", opt="adam", lr=1e-2, every=10)
+    _, plain = _train(tmp_path, _mlp(), name="plain-never", train_mode="never", every=10)  # eval() changes nothing
+    assert "no_train_mode" not in [f.code for f in ok.causes + plain.causes]
+
+
+def test_weight_decay_that_holds_the_weights_at_0_is_named_not_the_learning_rate(tmp_path):
+    """An eleventh trial: weight_decay=0.5 was told to lower its learning rate; SGD at 0.5 sits at chance and was told
+    to raise it. Weights shrunk to a fifth of their initial size or less in a run that did not learn are the decay's."""
+    from fitwatch.diagnosis.remedies import in_all_words
+
+    for opt, lr in (("sgd", 0.1), ("adam", 1e-2)):
+        _, d = _train(tmp_path, _mlp(), name=f"decay-{opt}", opt=opt, lr=lr, weight_decay=0.5, epochs=30,
+                      every=5)
+        assert d.verdict in ("not_learning", "underfitting") and d.causes[0].code == "weight_decay_too_high", d
+        assert d.causes[0].evidence["weight_shrink"] <= 0.2 and "weight_decay=0.5" in d.causes[0].message
+        said = d.findings[0].remedies
+        assert said[0].startswith("Lower the weight decay") and not set(said) & in_all_words("lr_up"), said
+        assert not {"lr_too_high", "lr_too_low"} & {f.code for f in d.findings}
+        if d.verdict == "not_learning":  # the watched loss's 3 classes give the no-skill level
+            assert "no-skill level of its 3 classes, ln(3) = 1.099" in d.findings[0].message, d.findings[0].message
+    for opt, lr, decay in (("sgd", 0.1, 5e-4), ("sgd", 0.1, 5e-2), ("adam", 1e-2, 1e-2)):
+        _, ok = _train(tmp_path, _mlp(), name=f"decay-ok-{opt}-{decay}", opt=opt, lr=lr, weight_decay=decay,
+                       epochs=30, every=5)
+        assert "weight_decay_too_high" not in [f.code for f in ok.causes], (opt, decay, ok)
+
+
+def test_a_clip_that_cuts_every_step_is_named_not_the_learning_rate(tmp_path):
+    """An eleventh trial: clip_grad_norm_(..., 1e-4) was told its learning rate was too low. The optimizer stepping
+    with one gradient norm at every sampled step, far under the backward's, is the clip."""
+    from fitwatch.diagnosis.remedies import in_all_words
+
+    _, d = _train(tmp_path, _mlp(), name="clip-tight", clip=1e-4, every=5)
+    f = next(f for f in d.causes if f.code == "clip_too_tight")
+    assert abs(f.evidence["grad_at_step"] - 1e-4) < 1e-6 and f.evidence["clipped_by"] > 100, f.evidence
+    said = d.findings[0].remedies
+    assert said[0].startswith("Raise the clipping threshold") and not set(said) & in_all_words("lr_up"), said
+    assert "lr_too_low" not in [x.code for x in d.findings]
+    _, ok = _train(tmp_path, _mlp(), name="clip-ok", clip=1.0, every=5)
+    _, slow = _train(tmp_path, _mlp(), name="slow-no-clip", lr=1e-5, every=5)
+    assert "clip_too_tight" not in [x.code for x in ok.causes + slow.causes]
+    assert "lr_too_low" in [x.code for x in slow.causes]
+
+
+def test_a_regression_ended_in_an_activation_its_targets_go_beyond_is_named(tmp_path):
+    """An eleventh trial: a regression whose model ended in ReLU, its standardised targets half below 0, was
+    `underfitting` and told to use a larger model. Targets beyond the bound of the output activation, which the outputs
+    keep to, are a loss that does not fit the output; a sigmoid-ended regression of targets in [0, 1] is not."""
+    from fitwatch.diagnosis.remedies import in_all_words
+
+    x = torch.randn(512, 8, generator=torch.Generator().manual_seed(1))
+    t = x @ torch.linspace(-1, 1, 8)[:, None]
+    t = (t - t.mean()) / t.std()
+    _, d = _train(tmp_path, nn.Sequential(*_mlp(k=1), nn.ReLU()), name="relu-out", x=x, y=t, loss=nn.MSELoss(),
+                  opt="adam", lr=1e-2, epochs=10, every=5)
+    f = next(f for f in d.causes if f.code == "loss_output_mismatch")
+    assert "ends in ReLU, whose outputs are 0 or more" in f.message and f.evidence["target_min"] < -1, f.message
+    said = d.findings[0].remedies
+    assert said[0].startswith("End a regression model in a plain linear layer"), said
+    assert not set(said) & (in_all_words("larger_model") | in_all_words("lr_up")), said
+    for name, model, y in (("sigmoid-01", nn.Sequential(*_mlp(k=1), nn.Sigmoid()), (t - t.min()) / (t.max() - t.min())),
+                           ("linear-out", _mlp(k=1), t)):
+        _, ok = _train(tmp_path, model, name=name, x=x, y=y, loss=nn.MSELoss(), opt="adam", lr=1e-2, epochs=10, every=5)
+        assert "loss_output_mismatch" not in [c.code for c in ok.causes], (name, ok.causes)
+
+
+def test_batch_norm_over_batches_of_2_is_named_not_exploding_gradients(tmp_path):
+    """An eleventh trial: BatchNorm trained at batch 2 was told its gradients exploded. Batch norm over a median
+    training batch of 4 or fewer, in a run that went wrong, is named, and what follows from it hidden. The loss's
+    class count (its input's width) is the no-skill level's: ln 3, not ln k guessed from the start."""
+    def model():
+        return nn.Sequential(nn.Linear(8, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 3))
+
+    _, d = _train(tmp_path, model(), name="bn-2", batch=2, opt="sgd", lr=0.5, every=10)
+    assert d.verdict not in ("good_fit", "still_improving"), d
+    f = next(f for f in d.causes if f.code == "small_batch_norm")
+    assert f.evidence["batch_size"] == 2 and "every feature becomes -1 or +1" in f.message
+    assert d.findings[0].remedies[0].startswith("Train on batches of 16 or more")
+    assert not {"exploding_gradient", "lr_too_high", "dead_relu"} & {c.code for c in d.causes}
+    _, ok = _train(tmp_path, model(), name="bn-32", batch=32, every=10)
+    assert "small_batch_norm" not in [c.code for c in ok.causes]
+    assert fitwatch.load("bn-32", dir=tmp_path).probes()[("input", "batch")]["value"][0] == 32
+
+
+def test_adversarial_examples_made_in_evaluation_mode_are_no_training_in_it(tmp_path):
+    """FGSM examples made with the model in eval() (a backward pass through it, no optimizer step before the next
+    forward pass in training mode) are no training step in evaluation mode."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 3))
+    x, y = _data()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    run = fitwatch.Run("fgsm", dir=tmp_path, diagnose=False).watch(model, every=10)
+    for _ in run.epochs(4):
+        for i in range(0, 192, 32):
+            model.eval()
+            xb = x[i:i + 32].clone().requires_grad_(True)
+            nn.functional.cross_entropy(model(xb), y[i:i + 32]).backward()
+            adv = (xb + 0.05 * xb.grad.sign()).detach()
+            model.train()
+            opt.zero_grad()
+            lo = nn.functional.cross_entropy(model(adv), y[i:i + 32])
+            lo.backward()
+            opt.step()
+            run.log("train", loss=lo.detach(), n=32)
+        model.eval()
+        with torch.no_grad():
+            run.log("val", loss=nn.functional.cross_entropy(model(x[192:]), y[192:]), n=64)
+    run.finish()
+    assert "eval_mode_steps" not in fitwatch.load("fgsm", dir=tmp_path).info["probes"]
 
 
 def test_a_watched_model_without_dropout_or_weight_decay_says_so(tmp_path):

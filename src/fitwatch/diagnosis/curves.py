@@ -311,9 +311,14 @@ class Curves:
         context = {**_preflight_context(info.get("preflight")), **_framework_context(info), **context}  # the config's win
         context.pop("in_progress", None)  # the run's status says it (a verdict on the epochs so far), not its config
         context.update({"in_progress": True} if status == "running" else {})
+        inside = Inside.from_run(data)
+        if "classes" not in context and inside is not None and inside.loss in ("CrossEntropyLoss", "NLLLoss"):
+            counts = inside.per_class("labels", "count")  # the watched loss's classes: its input's width
+            if counts is not None and counts.size >= 2:  # (an eleventh trial's 10 digits were read as ln 11)
+                context["classes"] = int(counts.size)
         return cls(epochs=epochs, series=series, name=data.name, source=f"run:{data.name}",
                    stop=stop if isinstance(stop, dict) else None, missing=missing, notes=notes,
-                   context=context, inside=Inside.from_run(data),
+                   context=context, inside=inside,
                    before={k: info[k] for k in ("preflight", "lr_find") if isinstance(info.get(k), dict)},
                    lone_cut=lone_cut)
 

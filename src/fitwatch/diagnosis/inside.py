@@ -39,7 +39,7 @@ class Inside:
                     for key in ("layers", "activations"):
                         merged[key] += [{**x, "name": f"{name}/{x['name']}"} for x in m.get(key, [])]
                     for key in ("loss", "optimizer", "every", "output_activation", "dropout", "batch_norm",
-                                "val_in_train_mode", "val_in_eval_mode"):
+                                "val_in_train_mode", "val_in_eval_mode", "eval_mode_steps"):
                         if key in m:
                             merged.setdefault(key, m[key])
             meta = merged
@@ -63,10 +63,13 @@ class Inside:
         for a run that was not watched."""
         probes = data.probes()
         meta = (data.info or {}).get("probes")
-        return cls(probes, meta if isinstance(meta, dict) else None) if probes else None
+        meta = meta if isinstance(meta, dict) else None
+        trained_in_eval = meta is not None and any(  # (a model only ever trained in eval() has no training step)
+            "eval_mode_steps" in m for m in (meta, *(x for x in meta.values() if isinstance(x, dict))))
+        return cls(probes, meta) if probes or trained_in_eval else None
 
     def __bool__(self) -> bool:
-        return bool(self.values)
+        return bool(self.values) or "eval_mode_steps" in self.meta
 
     def steps(self, layer: str, stat: str) -> np.ndarray:
         v = self.values.get((layer, stat))
@@ -183,9 +186,9 @@ def _unscaled(values: dict) -> dict:
         if stat != "grad_scale" or not layer.endswith("optimizer"):
             continue
         x = np.asarray(v["value"], dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # (a NaN or infinite ratio is no power of 2)
             power = np.log2(x)
-        ok = np.isfinite(power) & (x >= LOSS_SCALE_MIN) & (np.abs(power - np.round(power)) < LOSS_SCALE_TOL)
+            ok = np.isfinite(power) & (x >= LOSS_SCALE_MIN) & (np.abs(power - np.round(power)) < LOSS_SCALE_TOL)
         if not ok.any():
             continue
         factor = dict(zip(v["step"][ok].tolist(), 2.0 ** np.round(power[ok])))

@@ -46,6 +46,7 @@ class StepProbe:
     records through ``self._put``."""
 
     meta: dict
+    _temp: list  # the watcher's hook handles of a sampled pass, removed at the next forward pass
     _opt_hooks: tuple = ()  # the global pre- and post-hooks of the sampled step's optimizer step
     _stepped = False  # that optimizer stepped since the sampled step (its update can be measured)
     _opt_seen = False  # a torch optimizer stepped this model once (else updates are hand-written, or Keras's)
@@ -62,6 +63,21 @@ class StepProbe:
             h.remove()
         self._opt_hooks = (register_optimizer_step_pre_hook(lambda opt, a, kw: self._optimizer(opt)),
                            register_optimizer_step_post_hook(lambda opt, a, kw: self._optimizer_done(opt)))
+
+    def _arm_eval_step(self) -> None:
+        """A sampled forward pass in evaluation mode with gradients on: a backward pass reaching the model's first
+        parameter, then a step of an optimizer holding it, before the next forward pass (the hooks go with the
+        sampled step's, at that pass), make it a training step in evaluation mode (``eval_mode_steps``)."""
+        if not self._params:
+            return
+        p, seen = self._params[0], []
+        self._temp.append(p.register_hook(lambda g: seen.append(True)))
+        self._temp.append(register_optimizer_step_pre_hook(lambda opt, a, kw: self._eval_stepped(opt, seen)))
+
+    def _eval_stepped(self, opt, seen: list) -> None:
+        if seen and any(id(q) in self._param_ids for g in opt.param_groups for q in g["params"]):
+            seen.clear()
+            self.meta["eval_mode_steps"] = self.meta.get("eval_mode_steps", 0) + 1
 
     def _clear_step(self) -> None:
         """At a forward pass: the hooks whose work is done go (not while torch iterates over them)."""

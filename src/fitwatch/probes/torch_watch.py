@@ -18,7 +18,10 @@ sampled. On a sampled step:
   or a hand-written update; under gradient accumulation, over the optimizer's step).
 
 When the run logs a validation value, the mode of the model's last forward pass is noted in ``meta``
-(``val_in_train_mode``: a validation loop that forgot ``model.eval()``; ``val_in_eval_mode``).
+(``val_in_train_mode``: a validation loop that forgot ``model.eval()``; ``val_in_eval_mode``). A sampled
+forward pass in evaluation mode with gradients on, followed by a backward pass that reaches the model's
+parameters and a step of an optimizer that holds them, before the next forward pass, is a training step
+in evaluation mode (``meta["eval_mode_steps"]``, counted: a loop that forgot ``model.train()``).
 
 Validation forward passes (``model.eval()``) are sampled too, one in ``max(1, every // 10)``, for the
 loss's class counts only (``val_labels``): a class never predicted on validation is evidence.
@@ -124,7 +127,7 @@ class TorchWatcher(LossProbe, StepProbe):
         self._loss_split: str | None = None
         self.seconds = 0.0  # time spent in the probes (their hooks and collect), for the overhead benchmark
         for hook in ("_pre", "_post", "_activation", "_grad", "_loss", "_optimizer", "_optimizer_done", "_carried",
-                     "val_logged", "collect"):
+                     "_eval_stepped", "val_logged", "collect"):
             setattr(self, hook, self._timed(getattr(self, hook)))
         self._handles = [model.register_forward_pre_hook(self._pre), model.register_forward_hook(self._post)]
 
@@ -189,6 +192,8 @@ class TorchWatcher(LossProbe, StepProbe):
         elif mode is False:
             if self.eval_step % self.eval_every == 0:
                 self._arm_loss(self.step, "val")
+                if torch.is_grad_enabled():  # with gradients: is it a training step in evaluation mode?
+                    self._arm_eval_step()
             self.eval_step += 1
         self._last_mode = mode
 
@@ -229,6 +234,8 @@ class TorchWatcher(LossProbe, StepProbe):
         self._samples += 1
         x = first_tensor(args)
         with torch.no_grad():
+            if x is not None and x.dim() > 0:
+                self._put(step, INPUT, "batch", float(x.shape[0]))  # (batch norm's statistics come from so many)
             if x is not None and x.is_floating_point() and self._full:
                 self._input(step, x.detach())
             if self._params:

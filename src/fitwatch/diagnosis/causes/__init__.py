@@ -29,6 +29,11 @@ _HIDES = {
     # every step applies the sum of all earlier gradients: the large steps, the units they kill, follow from it
     "grads_not_zeroed": ("exploding_gradient", "lr_too_high", "dead_relu", "saturated_activation", "vanishing_gradient",
                          "lr_too_low", "too_few_epochs"),
+    "weight_decay_too_high": ("lr_too_high", "lr_too_low", "vanishing_gradient", "dead_relu", "saturated_activation",
+                              "too_few_epochs", "no_gradient"),
+    "small_batch_norm": ("exploding_gradient", "dead_relu", "saturated_activation", "vanishing_gradient", "lr_too_high",
+                         "lr_too_low", "too_few_epochs"),
+    "clip_too_tight": ("lr_too_low", "vanishing_gradient", "too_few_epochs"),
     "unnormalised_input": ("exploding_gradient", "dead_relu", "saturated_activation", "lr_too_high"),
     "not_updated": ("vanishing_gradient", "lr_too_low", "too_few_epochs"),
     # (not exploding_gradient: gradients that blow up are its effect, named after it; its remedy leads)
@@ -43,7 +48,8 @@ _HIDES = {
     "lr_too_low": ("too_few_epochs",),
 }
 #: in this order: a root cause first, so that what it hides is known when its followers are tried
-_RULES = (model.grads_not_zeroed, model.grads_cleared, data.unnormalised_input, data.unnormalised_target,
+_RULES = (model.no_train_mode, model.grads_not_zeroed, model.grads_cleared, model.weight_decay_too_high,
+          model.small_batch_norm, model.clip_too_tight, data.unnormalised_input, data.unnormalised_target,
           model.not_updated, data.loss_output_mismatch, model.poor_init, model.exploding_gradient, model.lr_too_high,
           model.dead_relu, model.saturated_activation, model.no_gradient, model.vanishing_gradient, model.lr_too_low,
           data.class_imbalance)
@@ -92,11 +98,18 @@ def find_causes(v: View) -> list[Finding]:
 def ruled_out(causes: list[Finding]) -> set[str]:
     """The verdict's remedies, in every framework's words, that a cause found rules out: more epochs of a loss that does
     not fit the model's output (a tenth trial's NLLLoss on raw scores, falling without bound below 0, was told to train
-    longer beside the cause)."""
+    longer beside the cause); a higher rate, a larger model or more epochs of weights that weight decay holds at 0."""
     from fitwatch.diagnosis.remedies import in_all_words
 
     codes = {f.code for f in causes}
-    return in_all_words("more_epochs") if "loss_output_mismatch" in codes else set()
+    out = set()
+    if "loss_output_mismatch" in codes:  # (and a larger model or a higher rate cannot reach what the output cannot)
+        out |= in_all_words("more_epochs") | in_all_words("larger_model") | in_all_words("lr_up")
+    if "clip_too_tight" in codes:  # (an eleventh trial's clip at 1e-4 was told to raise its rate)
+        out |= in_all_words("lr_up")
+    if "weight_decay_too_high" in codes:  # (SGD at weight_decay=0.5, stuck at chance, was told to raise its rate)
+        out |= in_all_words("lr_up") | in_all_words("larger_model") | in_all_words("more_epochs")
+    return out
 
 
 def weigh_curve_causes(v: View, findings: list[Finding], causes: list[Finding]) -> list[Finding]:

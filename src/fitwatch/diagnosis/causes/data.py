@@ -65,12 +65,44 @@ def loss_output_mismatch(v: View) -> Finding | None:
     what = mismatch(loss, probs=always("input_prob"), not_logprobs=never("input_logprob"),
                     in01=always("input_in01"), varied=(ins.late("output", "std") or 0.0) > 1e-3,
                     whole=always("target_whole"), lo=ins.late("loss", "target_min"), hi=ins.late("loss", "target_max"))
+    remedy = "loss_fit"
+    if what is None:
+        last = ins.meta.get("output_activation")  # (the module's name: its type is the activation's)
+        what = out_of_reach(loss, ins.activations.get(last, last), ins.late("output", "min"),
+                            ins.late("output", "max"), ins.late("loss", "target_min"), ins.late("loss", "target_max"))
+        remedy = "linear_output"
     if what is None:
         return None
     ev = {"loss": loss, "output_activation": ins.meta.get("output_activation"),
           "output_min": ins.late("output", "min"), "output_max": ins.late("output", "max"),
           "target_min": ins.late("loss", "target_min"), "target_max": ins.late("loss", "target_max")}
-    return cause("loss_output_mismatch", v, ev, f"The loss does not fit the model's output: {what}.", ["loss_fit"])
+    return cause("loss_output_mismatch", v, ev, f"The loss does not fit the model's output: {what}.", [remedy])
+
+
+#: the range of each activation a regression's model may end in (what its outputs can reach)
+_OUTPUT_RANGE = {"ReLU": (0.0, None), "Softplus": (0.0, None), "Sigmoid": (0.0, 1.0), "Hardsigmoid": (0.0, 1.0),
+                 "ReLU6": (0.0, 6.0), "Tanh": (-1.0, 1.0), "Hardtanh": (-1.0, 1.0), "Softsign": (-1.0, 1.0),
+                 "ELU": (-1.0, None), "CELU": (-1.0, None)}
+
+
+def out_of_reach(loss: str, act: str | None, out_lo, out_hi, lo, hi) -> str | None:
+    """What a regression loss's targets ask that its model's output activation cannot give, or None: targets (from
+    ``lo`` to ``hi``) reaching more than ``OUT_OF_REACH`` of their range beyond a bound of ``act``'s range, which the
+    outputs seen (``out_lo`` to ``out_hi``) keep to. An eleventh trial's ReLU-ended regression of standardised targets
+    was `underfitting`, told to use a larger model."""
+    bounds = _OUTPUT_RANGE.get(act or "")
+    if loss not in _REGRESSION_LOSSES or bounds is None or None in (lo, hi, out_lo, out_hi) or hi <= lo:
+        return None
+    low, high = bounds
+    margin = L.OUT_OF_REACH * (hi - lo)
+    if low is not None and lo < low - margin and out_lo >= low - 1e-6:
+        side = f"go down to {lo:.3g}, but the model ends in {act}, whose outputs are {low:g} or more"
+    elif high is not None and hi > high + margin and out_hi <= high + 1e-6:
+        side = f"go up to {hi:.3g}, but the model ends in {act}, whose outputs are {high:g} or less"
+    else:
+        return None
+    return (f"{loss}'s targets {side}: the targets beyond it can never be reached, whatever the model learns "
+            f"(a regression's last layer is linear)")
 
 
 def mismatch(loss: str, *, probs: bool, not_logprobs: bool, in01: bool, varied: bool, whole: bool,

@@ -85,3 +85,24 @@ CARRIED_GRAD = 1e-6
 #: ours: a dropout rate this high (the watched model's largest) explains a training accuracy far below validation's by
 #: itself (the units dropped in training only): no label_problem is read from that gap
 HEAVY_DROPOUT = 0.5
+#: ours: the weights at the end (median over the last half of the sampled steps), over their size as initialised, the
+#: median over layers, at or under which a run with weight decay that did not learn was held near 0 by the decay:
+#: SGD and Adam at weight_decay=0.5 on digits shrank them to 0.0003-0.07, stuck at chance; healthy runs with weight
+#: decay (SGD 5e-4 and 5e-2, Adam 1e-2, AdamW 1e-2 to 5) ended at 0.5-12 times it
+WEIGHTS_SHRUNK = 0.2
+#: ours: the gradient norms the optimizer stepped with (``grad_at_step``, 3 sampled steps or more after the first)
+#: within this ratio of each other, highest over lowest, and the backward's this many times larger (median of
+#: ``grad_scale``): clip_grad_norm_ cut every step to its max_norm. SGD clipped at 1e-4 and 1e-3 on digits stepped
+#: with exactly max_norm (ratio 1.0000) against backward norms 10-10,000 times larger
+CLIP_STEADY, CLIP_CUT = 1.02, 2.0
+#: ours: a regression's targets beyond its output activation's bound (ReLU's 0, sigmoid's 0 and 1...) by more than
+#: this share of their range, while the outputs keep to it: what the model can never reach. Standardised targets
+#: reach about half their range below 0 (an eleventh trial's ReLU-ended regression); a target a hair beyond a bound
+#: (noise about a clipped 0) is not it
+OUT_OF_REACH = 0.1
+#: Wu & He, "Group Normalization" (2018), fig. 1: ResNet-50's ImageNet error under batch norm rises from 23.6 % at 32
+#: images a GPU to 27.3 % at 4 and 34.7 % at 2 (batch 8: 24.8 %). At this many samples a training batch or fewer,
+#: batch norm's statistics are noise the running averages used in evaluation do not have; a run that went wrong
+#: (not good_fit, not still_improving) names it. Ours: an MLP with BatchNorm1d on digits at batch 2 stuck at chance,
+#: told its gradients exploded; at batch 4 it learned training and not validation
+BN_SMALL_BATCH = 4

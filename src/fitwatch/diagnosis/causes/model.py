@@ -75,6 +75,102 @@ def no_eval_mode(v: View) -> Finding | None:
                  ["eval_mode"])
 
 
+def no_train_mode(v: View) -> Finding | None:
+    """The model trained in evaluation mode: at 2 or more sampled forward passes in evaluation mode with gradients
+    on, a backward pass reached its parameters and an optimizer holding them stepped before the next forward pass
+    (``eval_mode_steps``), in a model whose dropout or batch norm acts differently in training. An eleventh trial's
+    loop that called model.eval() for validation and never model.train() again (dropout 0.5) got no word of it."""
+    m = v.inside.meta
+    steps = m.get("eval_mode_steps") or 0
+    if steps < 2:
+        return None
+    what = []
+    if m.get("dropout"):
+        what.append(f"dropout (p={m['dropout']:g}) dropped nothing")
+    if m.get("batch_norm"):
+        what.append("batch norm normalised by running statistics that training never updated")
+    if not what:
+        return None
+    return cause("no_train_mode", v, {"eval_mode_steps": steps, "dropout": m.get("dropout"),
+                                      "batch_norm": bool(m.get("batch_norm"))},
+                 f"The model trained in evaluation mode: at {steps} sampled training steps the forward pass ran with "
+                 f"model.training off before backward() and optimizer.step(), so {' and '.join(what)}. "
+                 f"model.train() is missing before training (each epoch, after validation's model.eval()).",
+                 ["train_mode"])
+
+
+def weight_decay_too_high(v: View) -> Finding | None:
+    """Weight decay held the weights near 0: in a run with weight decay that did not learn (``not_learning`` or
+    ``underfitting``), the layers' weights ended (median over the last half of the sampled steps) at
+    ``WEIGHTS_SHRUNK`` (a fifth) of their initial size or less, the median over layers. An eleventh trial's
+    weight_decay=0.5 was told to lower its learning rate; SGD at 0.5 here stuck at chance, told to raise it."""
+    ins = v.inside
+    decay = ins.meta.get("weight_decay") or 0
+    if decay <= 0 or v.verdict not in ("not_learning", "underfitting"):
+        return None
+    shrunk = {}
+    for n in ins.layers:
+        first, late = ins.first(n, "weight_norm"), ins.late(n, "weight_norm")
+        if first and late is not None and ins.series(n, "weight_norm").size >= 3:
+            shrunk[n] = late / first
+    if not shrunk or float(np.median(list(shrunk.values()))) > L.WEIGHTS_SHRUNK:
+        return None
+    share = float(np.median(list(shrunk.values())))
+    lr = ins.late("optimizer", "lr")
+    return cause("weight_decay_too_high", v, {"weight_decay": decay, "weight_shrink": share, "lr": lr,
+                                              "optimizer": ins.meta.get("optimizer")},
+                 f"Weight decay holds the weights near 0: at weight_decay={fmt(decay)}"
+                 + (f" (lr={fmt(lr)})" if lr is not None else "")
+                 + f" the layers' weights shrank to {100 * share:.2g}% of their initial size (median over layers) "
+                 f"while the loss stayed high: the decay outweighs the loss's gradient.", ["weight_decay_down"])
+
+
+def small_batch_norm(v: View) -> Finding | None:
+    """Batch norm over tiny batches: a model with batch norm trained on batches of ``BN_SMALL_BATCH`` (4) samples or
+    fewer (the median over the sampled training steps of the input's first dimension), in a run that went wrong (not
+    ``good_fit`` nor ``still_improving``). An eleventh trial's BatchNorm at batch 2 was told its gradients exploded."""
+    batch = v.inside.typical("input", "batch")
+    if not v.inside.meta.get("batch_norm") or batch is None or batch > L.BN_SMALL_BATCH \
+            or v.verdict in ("good_fit", "still_improving"):
+        return None
+    return cause("small_batch_norm", v, {"batch_size": batch},
+                 f"Batch norm over batches of {batch:g}: each training batch is normalised by the mean and variance "
+                 f"of {batch:g} samples, noise that the running averages used in evaluation do not have"
+                 + (" (over 2 samples every feature becomes -1 or +1, whatever its values)" if batch == 2 else "")
+                 + ". Train on larger batches, or normalise without the batch.", ["bn_batch"])
+
+
+#: optimizers whose step is (about) the same whatever the gradient's scale (names lowercased, as substrings)
+_SCALE_FREE = ("adam", "rmsprop", "adagrad", "adadelta", "adafactor", "lion", "sophia", "lamb", "lars")
+
+
+def clip_too_tight(v: View) -> Finding | None:
+    """Gradient clipping made the steps too small: the evidence of ``lr_too_low`` (updates under ``UPDATE_LOW`` of the
+    weights a step, the loss barely moving), with the optimizer stepping at 3 or more sampled steps after the first
+    with one gradient norm (within ``CLIP_STEADY``: clip_grad_norm_'s max_norm) while the backward pass computed one
+    ``CLIP_CUT`` times larger or more (median ``grad_scale``), under an optimizer whose step grows with the gradient
+    (SGD, not Adam's family). An eleventh trial's clip at 1e-4 was told to raise its learning rate."""
+    typical = _typical_update(v)
+    if typical is None or typical >= L.UPDATE_LOW or v.verdict not in ("not_learning", "still_improving",
+                                                                      "underfitting"):
+        return None
+    if any(k in (v.inside.meta.get("optimizer") or "").lower() for k in _SCALE_FREE):
+        return None  # (Adam's step does not grow with the gradient's norm: a clip does not shrink it)
+    steps, at = v.inside.pooled("grad_at_step")
+    _, cut = v.inside.pooled("grad_scale")
+    at = at[steps >= 1]
+    if at.size < 3 or at.min() <= 0 or at.max() / at.min() > L.CLIP_STEADY or cut.size == 0 \
+            or float(np.median(cut)) < L.CLIP_CUT:
+        return None
+    norm, times = float(np.median(at)), float(np.median(cut))
+    return cause("clip_too_tight", v, {"grad_at_step": norm, "clipped_by": times, "update_ratio": typical,
+                                       "lr": v.inside.late("optimizer", "lr")},
+                 f"Gradient clipping cuts every step: at {at.size} sampled steps the optimizer stepped with a gradient "
+                 f"of norm {fmt(norm)} (the clipping threshold, max_norm) while the backward pass computed one "
+                 f"{fmt(times)} times larger (median), so each step changes the weights by {fmt(typical)} of their "
+                 f"size (about 1e-3 is healthy). The learning rate is not what is too low.", ["clip_looser"])
+
+
 def _later_updates(ins, n: str) -> np.ndarray:
     """A layer's update ratios at every sampled step after the first (the first may come before any step)."""
     u = ins.series(n, "update_ratio")

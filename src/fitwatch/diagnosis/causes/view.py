@@ -21,6 +21,18 @@ CAUSE_REMEDIES = {
                        "backward() and step(): the step then applies a zero gradient.",
     "eval_mode": "Call model.eval() before the validation loop and model.train() before training resumes: dropout "
                  "off and batch norm on its running statistics while validating.",
+    "train_mode": "Call model.train() at the start of each epoch's training loop (validation's model.eval() stays "
+                  "on until then): dropout on and batch norm on each batch's statistics while training (to freeze batch "
+                  "norm on purpose, put only its modules in eval()).",
+    "weight_decay_down": "Lower the weight decay (about 1e-4..5e-4 with SGD, 1e-2..0.1 with AdamW; Adam's "
+                         "weight_decay is an L2 term, AdamW's the decoupled one), or turn it off to see the model learn "
+                         "first.",
+    "clip_looser": "Raise the clipping threshold (clip_grad_norm_'s max_norm, about 1.0; gradient_clip_val in "
+                   "Lightning, max_grad_norm in Hugging Face): clipping should cut only the rare spikes, not every step.",
+    "linear_output": "End a regression model in a plain linear layer (no ReLU, sigmoid or tanh after it), or "
+                     "scale the targets into the activation's range (and back for predictions).",
+    "bn_batch": "Train on batches of 16 or more samples (gradient accumulation does not help batch norm), or "
+                "replace BatchNorm with GroupNorm or LayerNorm, which do not depend on the batch.",
     "optimizer_params": "Give the optimizer every parameter that should learn (torch.optim.Adam(model.parameters()), "
                         "or each param group), unless freezing those layers is what you meant.",
     "scale_targets": "Standardise the regression targets (subtract their mean, divide by their std, from the "

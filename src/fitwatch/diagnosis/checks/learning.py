@@ -69,6 +69,9 @@ def _on_its_way(ctx: Context, c, floor: float) -> bool:
 
 def _at_floor(ctx: Context, floor: float) -> str:
     """How the message names the no-skill level: the one the run stated, or ln k guessed."""
+    k = int(round(math.exp(floor)))
+    if ctx.stated_floor and k >= 2 and abs(math.log(k) - floor) < 1e-9:  # ln of the class count known
+        return f", at the no-skill level of its {k} classes, ln({k}) = {floor:.4g}: predicting without skill."
     if ctx.stated_floor:
         return f", at the no-skill level the run states ({floor:.4g}: predicting without skill)."
     return f", stuck at the no-skill level ln({int(round(math.exp(floor)))}) = {floor:.4g}."
