@@ -713,6 +713,59 @@ def test_batch_norm_over_batches_of_2_is_named_not_exploding_gradients(tmp_path)
     assert fitwatch.load("bn-32", dir=tmp_path).probes()[("input", "batch")]["value"][0] == 32
 
 
+def _scheduled(tmp_path, name, make, per_batch, epochs=12):
+    torch.manual_seed(0)
+    model, (x, y) = _mlp(), _data()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    sched = make(opt)
+    run = fitwatch.Run(name, dir=tmp_path, diagnose=False).watch(model, every=5)
+    for _ in run.epochs(epochs):
+        model.train()
+        for i in range(0, 192, 16):
+            lo = nn.functional.cross_entropy(model(x[i:i + 16]), y[i:i + 16])
+            opt.zero_grad()
+            lo.backward()
+            opt.step()
+            sched.step() if per_batch else None
+            run.log("train", loss=lo.detach(), n=16)
+        sched.step() if not per_batch else None
+        model.eval()
+        with torch.no_grad():
+            run.log("val", loss=nn.functional.cross_entropy(model(x[192:]), y[192:]), n=64)
+    run.finish()
+    return fitwatch.diagnose(name, dir=tmp_path)
+
+
+def test_a_schedule_stepped_at_each_batch_that_kills_the_rate_early_is_named(tmp_path):
+    """An eleventh trial: StepLR stepped at each batch (its step_size meant for epochs) took the rate to ~0 in a few
+    epochs; the run plateaued and was told to use a learning-rate schedule. A rate under 1e-4 of its peak on half the
+    sampled steps is named; the same StepLR per epoch, and a cosine schedule over every batch, are not."""
+    from fitwatch.diagnosis.remedies import in_all_words
+
+    d = _scheduled(tmp_path, "steplr-batch", lambda o: torch.optim.lr_scheduler.StepLR(o, 10), per_batch=True)
+    f = next(f for f in d.causes if f.code == "schedule_too_fast")
+    assert f.evidence["share_gone"] >= 0.5 and f.evidence["lr_peak"] == pytest.approx(0.1), f.evidence
+    said = [r for x in d.findings for r in x.remedies]
+    assert d.findings[0].remedies[0].startswith("Call scheduler.step() once per epoch"), d.findings[0].remedies
+    assert not set(said) & (in_all_words("lr_schedule") | in_all_words("lr_plateau") | in_all_words("lr_up")), said
+    for name, make, per_batch in (("steplr-epoch", lambda o: torch.optim.lr_scheduler.StepLR(o, 10), False),
+                                  ("cosine-batch", lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, 144), True)):
+        ok = _scheduled(tmp_path, name, make, per_batch)
+        assert "schedule_too_fast" not in [c.code for c in ok.causes], name
+
+
+def test_validation_that_starts_far_below_the_no_skill_level_gained_something():
+    """A watched digits MLP learned in its first epoch: validation 0.41 -> 0.39 -> 0.40 against ln 10 = 2.30, training
+    falling to 0.0004, was `not_learning` ("what the model learned does not generalise"). With the class count known, a
+    first validation under half the no-skill level was taken after the model learned."""
+    hist = {"loss": [0.637, 0.12, 0.05, 0.02, 0.01, 0.005, 0.003, 0.002, 0.001, 0.0007, 0.0005, 0.0004],
+            "val_loss": [0.41, 0.395, 0.39, 0.393, 0.398, 0.40, 0.397, 0.402, 0.399, 0.40, 0.401, 0.401]}
+    assert fitwatch.diagnose(hist, context={"classes": 10}).verdict != "not_learning"
+    flat = {"loss": [2.4, 2.0, 1.5, 1.0, 0.6, 0.3, 0.2, 0.1, 0.05, 0.03, 0.02, 0.01],  # shuffled labels: memorised
+            "val_loss": [2.31, 2.33, 2.30, 2.32, 2.31, 2.30, 2.33, 2.31, 2.32, 2.31, 2.30, 2.31]}
+    assert fitwatch.diagnose(flat, context={"classes": 10}).verdict == "not_learning"
+
+
 def test_adversarial_examples_made_in_evaluation_mode_are_no_training_in_it(tmp_path):
     """FGSM examples made with the model in eval() (a backward pass through it, no optimizer step before the next
     forward pass in training mode) are no training step in evaluation mode."""

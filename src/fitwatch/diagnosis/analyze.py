@@ -136,14 +136,14 @@ def _with_causes(ctx: Context, curves: Curves, verdict: str, findings: list) -> 
     rest = causes.weigh_curve_causes(v, findings[1:], found)
     lead = [c.remedies[0] for c in found if c.remedies]
     if found:  # the verdict says where to look, and leads with what the causes call for
-        codes = ", ".join(f.code for f in found)
-        findings[0].message += f" Inside the model: {codes} (below)."
+        findings[0].message += f" Inside the model: {', '.join(f.code for f in found)} (below)."
         # a rate too small the probes did not back is no remedy (an eighth trial: "raise the learning rate" first
         # beside vanishing gradients and unnormalised inputs, whose updates were of a healthy size)
         low = any(f.code == "lr_too_low" for f in findings[1:]) and not any(f.code == "lr_too_low" for f in rest)
         drop = causes.ruled_out(found) | (in_all_words("lr_up") if low else set())
-        kept = [r for r in findings[0].remedies if r not in drop]
-        findings[0].remedies = list(dict.fromkeys(lead + kept))
+        for f in [findings[0], *rest]:  # (a schedule too fast's plateau was told to use a schedule)
+            f.remedies = [r for r in f.remedies if r not in drop]
+        findings[0].remedies = list(dict.fromkeys(lead + findings[0].remedies))
     return [findings[0], *found, *rest], lead
 
 

@@ -22,7 +22,7 @@ CAUSES = ("vanishing_gradient", "exploding_gradient", "dead_relu", "saturated_ac
           "lr_too_high", "lr_too_low", "unnormalised_input", "unnormalised_target", "loss_output_mismatch",
           "class_imbalance", "label_problem", "too_few_epochs", "not_updated", "grads_not_zeroed", "grads_cleared",
           "no_gradient", "no_eval_mode", "no_train_mode", "weight_decay_too_high",
-          "clip_too_tight", "small_batch_norm")
+          "clip_too_tight", "small_batch_norm", "schedule_too_fast")
 
 VERDICT_TEXT = {v: v.replace("_", " ") for v in VERDICTS}  # "good_fit" -> "good fit"
 _SEVERITY_STYLE = {"info": "cyan", "warning": "yellow", "critical": "bold red"}

@@ -33,6 +33,7 @@ _HIDES = {
                               "too_few_epochs", "no_gradient"),
     "small_batch_norm": ("exploding_gradient", "dead_relu", "saturated_activation", "vanishing_gradient", "lr_too_high",
                          "lr_too_low", "too_few_epochs"),
+    "schedule_too_fast": ("lr_too_low", "vanishing_gradient", "too_few_epochs", "not_updated"),
     "clip_too_tight": ("lr_too_low", "vanishing_gradient", "too_few_epochs"),
     "unnormalised_input": ("exploding_gradient", "dead_relu", "saturated_activation", "lr_too_high"),
     "not_updated": ("vanishing_gradient", "lr_too_low", "too_few_epochs"),
@@ -49,10 +50,10 @@ _HIDES = {
 }
 #: in this order: a root cause first, so that what it hides is known when its followers are tried
 _RULES = (model.no_train_mode, model.grads_not_zeroed, model.grads_cleared, model.weight_decay_too_high,
-          model.small_batch_norm, model.clip_too_tight, data.unnormalised_input, data.unnormalised_target,
-          model.not_updated, data.loss_output_mismatch, model.poor_init, model.exploding_gradient, model.lr_too_high,
-          model.dead_relu, model.saturated_activation, model.no_gradient, model.vanishing_gradient, model.lr_too_low,
-          data.class_imbalance)
+          model.small_batch_norm, model.schedule_too_fast, model.clip_too_tight, data.unnormalised_input,
+          data.unnormalised_target, model.not_updated, data.loss_output_mismatch, model.poor_init,
+          model.exploding_gradient, model.lr_too_high, model.dead_relu, model.saturated_activation, model.no_gradient,
+          model.vanishing_gradient, model.lr_too_low, data.class_imbalance)
 #: tried only when nothing above was found: a healthy model stopped too soon, or labels it cannot learn
 _FALLBACK = (data.too_few_epochs, data.label_problem)
 #: said beside whatever else is found: how the loop validates, not why the curves went as they did
@@ -105,6 +106,8 @@ def ruled_out(causes: list[Finding]) -> set[str]:
     out = set()
     if "loss_output_mismatch" in codes:  # (and a larger model or a higher rate cannot reach what the output cannot)
         out |= in_all_words("more_epochs") | in_all_words("larger_model") | in_all_words("lr_up")
+    if "schedule_too_fast" in codes:  # (it has a schedule, one too fast: a StepLR stepped per batch was told to use one)
+        out |= in_all_words("lr_schedule") | in_all_words("lr_plateau") | in_all_words("lr_up")
     if "clip_too_tight" in codes:  # (an eleventh trial's clip at 1e-4 was told to raise its rate)
         out |= in_all_words("lr_up")
     if "weight_decay_too_high" in codes:  # (SGD at weight_decay=0.5, stuck at chance, was told to raise its rate)

@@ -140,6 +140,27 @@ def small_batch_norm(v: View) -> Finding | None:
                  + ". Train on larger batches, or normalise without the batch.", ["bn_batch"])
 
 
+def schedule_too_fast(v: View) -> Finding | None:
+    """The learning rate died early: at ``LR_GONE_SHARE`` (half) or more of the sampled steps (4 or more), the optimizer's
+    rate was under ``LR_GONE`` (1e-4) of its peak. A StepLR stepped at each batch, its step_size and gamma meant for
+    epochs, plateaued at epoch 3 of 20 and was told to use a learning-rate schedule."""
+    steps, lr = v.inside.pooled("lr")
+    if lr.size < 4 or lr.max() <= 0:
+        return None
+    order = np.argsort(steps, kind="stable")
+    steps, lr = steps[order], lr[order]
+    gone = lr < L.LR_GONE * lr.max()
+    if gone.mean() < L.LR_GONE_SHARE:
+        return None
+    at = int(steps[np.argmax(gone)])
+    return cause("schedule_too_fast", v, {"lr_peak": float(lr.max()), "lr_end": float(lr[-1]), "gone_from_step": at,
+                                          "share_gone": float(gone.mean())},
+                 f"The learning rate died early: it fell from {fmt(float(lr.max()))} to under {L.LR_GONE:g} of that by "
+                 f"step {at} and ends at {fmt(float(lr[-1]))}; {100 * gone.mean():.0f}% of the sampled steps ran at "
+                 f"such a rate and changed almost nothing. A scheduler stepped at each batch when its settings count "
+                 f"epochs?", ["schedule_per_epoch"])
+
+
 #: optimizers whose step is (about) the same whatever the gradient's scale (names lowercased, as substrings)
 _SCALE_FREE = ("adam", "rmsprop", "adagrad", "adadelta", "adafactor", "lion", "sophia", "lamb", "lars")
 

@@ -33,6 +33,9 @@ CAUSE_REMEDIES = {
                      "scale the targets into the activation's range (and back for predictions).",
     "bn_batch": "Train on batches of 16 or more samples (gradient accumulation does not help batch norm), or "
                 "replace BatchNorm with GroupNorm or LayerNorm, which do not depend on the batch.",
+    "schedule_per_epoch": "Call scheduler.step() once per epoch for a schedule whose settings count epochs (StepLR's "
+                          "step_size, MultiStepLR's milestones, ExponentialLR's gamma), or set them in batches; a "
+                          "schedule should reach its lowest rates near the end of training, not a few epochs in.",
     "optimizer_params": "Give the optimizer every parameter that should learn (torch.optim.Adam(model.parameters()), "
                         "or each param group), unless freezing those layers is what you meant.",
     "scale_targets": "Standardise the regression targets (subtract their mean, divide by their std, from the "

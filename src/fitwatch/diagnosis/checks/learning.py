@@ -464,6 +464,10 @@ def _blown_above(finding: Finding, c, ctx: Context, floor: float) -> None:
                                     drop=("lr_up", "class_balance"))
 
 
+#: a first validation under this share of the no-skill level the run states came after learning (docs/diagnosis.md)
+LEARNED_BELOW = 0.5
+
+
 def gained_nothing(ctx: Context) -> Verdict | None:
     """Read after overfitting and still_improving, before the fit is judged: the training loss fell by
     ``train_moved`` or more over the epochs validation watched (5 evaluations or more), while the
@@ -481,6 +485,8 @@ def gained_nothing(ctx: Context) -> Verdict | None:
         return None
     first = float(cv.y[0])
     if min(cv.end, float(cv.y[-1])) < first - t.learn_drop * abs(first):
+        return None
+    if ctx.stated_floor and 0 < first < LEARNED_BELOW * (ctx.no_skill(cl.start) or 0):  # validated once it learned
         return None
     low = float(np.nanmin(cl.y))  # raw, as logged (the test above reads the smoothed lowest)
     ev = {"val_first": first, "val_end": float(cv.y[-1]), "val_lowest": float(cv.y.min()), "noise": cv.sigma,
