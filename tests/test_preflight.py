@@ -56,6 +56,22 @@ def _codes(model, tr, va, loss=None):
     return report.codes, report
 
 
+def test_a_loss_summed_over_the_batch_is_said_and_its_start_read_per_sample():
+    """An eleventh trial: CrossEntropyLoss(reduction='sum') started at 64 times ln 10 (a batch of 64 summed) and was
+    told the untrained model is confidently wrong. The sum is said (information), the start read per term."""
+    Xtr, ytr, Xva, yva = _digits()
+    tr, va = _loaders(Xtr, ytr, Xva, yva)
+    codes, report = _codes(_mlp(), tr, va, loss=nn.CrossEntropyLoss(reduction="sum"))
+    assert codes == ["loss_summed"], report
+    f = report.findings[0]
+    assert f.severity == "info" and f.evidence["terms"] == 32 and f.evidence["per_term"] == pytest.approx(2.3, abs=0.2)
+    regression = _loaders(Xtr, Xtr[:, 10:11] * 3 + 1, Xva, Xva[:, 10:11] * 3 + 1, target=torch.float32)
+    codes, _ = _codes(_mlp(out=1), *regression, loss=nn.MSELoss(reduction="sum"))
+    assert codes == ["loss_summed"], codes
+    codes, _ = _codes(_mlp(out=1), *regression, loss=nn.MSELoss())
+    assert codes == [], codes
+
+
 # -- healthy set-ups: nothing found -----------------------------------------------------------------
 
 def _cnn():
@@ -322,7 +338,7 @@ def test_a_run_with_only_its_preflight_is_shown_and_reported_not_judged(tmp_path
                               capture_output=True, text=True, timeout=120)
 
     shown = cli("show", "only-pf")
-    assert shown.returncode == 0 and "12 checks, all passed" in shown.stdout and "lr_find" in shown.stdout
+    assert shown.returncode == 0 and "13 checks, all passed" in shown.stdout and "lr_find" in shown.stdout
     out = tmp_path / "r.html"
     made = cli("report", "only-pf", "-o", str(out))
     assert made.returncode == 0, made.stderr

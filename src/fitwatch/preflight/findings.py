@@ -8,7 +8,7 @@ from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import CATALOGUE
 
 #: the codes fitwatch.preflight can report, in the order it runs its checks
-CODES = ("nonfinite_data", "label_out_of_range", "loss_output_mismatch", "initial_loss", "cannot_overfit_batch",
+CODES = ("nonfinite_data", "label_out_of_range", "loss_output_mismatch", "loss_summed", "initial_loss", "cannot_overfit_batch",
          "unnormalised_input", "class_imbalance", "train_val_leak", "eval_mode", "unshuffled_data", "not_updated",
          "frozen_layers")
 

@@ -11,7 +11,7 @@ import numpy as np
 from fitwatch.diagnosis.causes.data import mismatch
 from fitwatch.preflight.findings import finding
 from fitwatch.preflight.state import forward, loss_of
-from fitwatch.preflight.task import BINARY, CLASSIFICATION, REGRESSION, Task
+from fitwatch.preflight.task import BINARY, CLASSIFICATION, REGRESSION, Task, loss_name
 
 #: the initial loss is named when it is this many times the no-skill level and 1 (nat, or target
 #: variance) above it: a random network's outputs start near the no-skill level (CS231n: ln C)
@@ -49,6 +49,27 @@ def initial_loss(value: float, task: Task) -> object | None:
                    f"no-skill level {level:.3g} ({what.get(task.kind, 'a constant guess')}): the untrained model "
                    "is confidently wrong, which costs the first epochs (or, for regression, the targets are "
                    "far from the outputs' scale).", fixes)
+
+
+def summed_over(loss_fn, out, y) -> int | None:
+    """How many terms a loss summed over the batch adds up (``reduction='sum'``): the samples of a classification
+    loss given class ids or class probabilities, every target element of the others; None for a mean."""
+    if getattr(loss_fn, "reduction", None) != "sum" or y is None or not hasattr(y, "numel"):
+        return None
+    probs = y.is_floating_point() and out is not None and hasattr(out, "shape") and y.shape == out.shape
+    if loss_name(loss_fn) in ("CrossEntropyLoss", "NLLLoss") and probs and y.dim() >= 2:
+        return max(1, int(y.numel() // y.shape[1]))
+    return max(1, int(y.numel()))
+
+
+def loss_summed(value: float, terms: int, task: Task) -> object:
+    """``loss_summed`` (information): the loss sums ``terms`` per-sample (or per-element) terms, so its value and its
+    gradients grow with the batch size; the initial loss is read per term."""
+    return finding("loss_summed", "info", {"initial_loss": value, "terms": terms, "per_term": value / terms,
+                                           "loss": task.loss},
+                   f"The loss is summed over the batch (reduction='sum'): the first batch's {value:.4g} is {terms} "
+                   f"terms of {value / terms:.3g} each, so the loss and its gradients grow with the batch size (the "
+                   "learning rate that works depends on it). The initial loss is read per term.", ["loss_mean"])
 
 
 def first_step_loss(twin, loss_fn, x, y) -> float | None:
@@ -267,7 +288,7 @@ def eval_mode(twin, x, tol: float = 1e-3) -> object | None:
 
 
 __all__ = ["BINARY", "CLASSIFICATION", "REGRESSION", "eval_mode", "initial_loss", "loss_error", "loss_output",
-           "overfit_batch"]
+           "loss_summed", "overfit_batch", "summed_over"]
 
 
 def _layer_names(names: list[str]) -> list[str]:

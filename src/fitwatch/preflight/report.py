@@ -94,8 +94,9 @@ def preflight(model, train_loader, loss_fn, *, val_loader=None, optimizer=None, 
     fifty epochs.
 
     Checks (each finding's code): labels within the model's outputs (``label_out_of_range``); the
-    outputs against the loss (``loss_output_mismatch``); the untrained model's loss against the
-    no-skill level of the task it infers (``initial_loss``); one small batch overfitted on a copy
+    outputs against the loss (``loss_output_mismatch``); a loss summed over the batch (``loss_summed``,
+    information); the untrained model's loss (per term when summed) against the no-skill level of the task it infers
+    (``initial_loss``); one small batch overfitted on a copy
     (``cannot_overfit_batch``); the inputs' scale per feature (``unnormalised_input``); the classes
     of each split (``class_imbalance``); validation samples that are training samples
     (``train_val_leak``); evaluation mode with dropout and batch norm (``eval_mode``); an unshuffled
@@ -179,11 +180,11 @@ def preflight(model, train_loader, loss_fn, *, val_loader=None, optimizer=None, 
             over, _ = M.overfit_batch(model, loss_fn, x, y, task, learn_only=True)  # a frozen model, whatever the loss
             note("cannot_overfit_batch", over, None if over is not None else "the loss could not be computed")
         else:
-            trained = M.first_step_loss(twin, loss_fn, x, y)  # what training starts from
-            init = trained if trained is not None else init
-            start = M.expected_start(task)
-            note("initial_loss", M.initial_loss(init, task),
-                 None if start is not None else unknown or f"no expected start for {name}")
+            init = M.first_step_loss(twin, loss_fn, x, y) or init  # what training starts from
+            terms = M.summed_over(loss_fn, out, y)  # (an eleventh trial's summed loss started at 64 times ln 10)
+            note("loss_summed", M.loss_summed(init, terms, task) if terms else None)
+            note("initial_loss", M.initial_loss(init / (terms or 1), task),
+                 None if M.expected_start(task) is not None else unknown or f"no expected start for {name}")
             over, measured = M.overfit_batch(model, loss_fn, x, y, task)
             note("cannot_overfit_batch", over, measured.get("skipped"))
         note("unnormalised_input", D.input_scale(tr, va) if tr is not None else None)
