@@ -766,6 +766,36 @@ def test_validation_that_starts_far_below_the_no_skill_level_gained_something():
     assert fitwatch.diagnose(flat, context={"classes": 10}).verdict == "not_learning"
 
 
+def test_a_deep_copy_of_the_watched_model_is_not_watched(tmp_path):
+    """An attack: AveragedModel (a deep copy) kept the watcher's hooks, so the copy's passes counted as the model's
+    training steps and validations, and they still fired after run.finish(). A copy's passes are left out."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Dropout(0.2), nn.Linear(32, 3))
+    x, y = _data()
+    run = fitwatch.Run("ema-copy", dir=tmp_path, diagnose=False).watch(model, every=5)
+    ema = torch.optim.swa_utils.AveragedModel(model)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    for _ in run.epochs(3):
+        model.train()
+        for i in range(0, 192, 32):
+            lo = nn.functional.cross_entropy(model(x[i:i + 32]), y[i:i + 32])
+            opt.zero_grad()
+            lo.backward()
+            opt.step()
+            ema.update_parameters(model)
+            run.log("train", loss=lo.detach(), n=32)
+        ema.train()
+        ema(x[:32])  # the copy's own training-mode pass (as torch.optim.swa_utils.update_bn makes)
+        ema.eval()
+        with torch.no_grad():
+            run.log("val", loss=nn.functional.cross_entropy(ema(x[192:]), y[192:]), n=64)
+    watcher = run._watchers[0][0]
+    assert (watcher.step, watcher.eval_step) == (18, 0)
+    run.finish()
+    ema(x[:4])  # the copy's hooks, left on it, do nothing
+    assert {c.code for c in fitwatch.diagnose("ema-copy", dir=tmp_path).causes} <= {"too_few_epochs"}  # (3 epochs)
+
+
 def test_adversarial_examples_made_in_evaluation_mode_are_no_training_in_it(tmp_path):
     """FGSM examples made with the model in eval() (a backward pass through it, no optimizer step before the next
     forward pass in training mode) are no training step in evaluation mode."""

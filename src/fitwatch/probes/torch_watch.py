@@ -180,6 +180,8 @@ class TorchWatcher(LossProbe, StepProbe):
         self._clear_step()
 
     def _pre(self, module, args):
+        if module is not self.model:  # a deep copy's (an EMA, AveragedModel) hooks: its passes are not this model's
+            return
         self._clear_temp()
         if self._snap is not None and self._measurable():
             self._updates()
@@ -207,6 +209,8 @@ class TorchWatcher(LossProbe, StepProbe):
             self.meta["val_in_eval_mode"] = True
 
     def _post(self, module, args, output):
+        if module is not self.model:
+            return
         for h in self._temp[:]:
             if getattr(h, "_fitwatch_forward", False):
                 h.remove()
@@ -296,7 +300,7 @@ class TorchWatcher(LossProbe, StepProbe):
     @torch.no_grad()
     def _activation(self, step: int, name: str, kind: str, mod, out) -> None:
         y = first_tensor(out)
-        if y is None or not y.is_floating_point():
+        if y is None or not y.is_floating_point() or mod is not self._acts[name][0]:  # (not a deep copy's module)
             return
         self._last_act = (name, y)  # (the model's output, when no module comes after it)
         y = y.detach().float()
