@@ -671,6 +671,24 @@ def test_a_clip_that_cuts_every_step_is_named_not_the_learning_rate(tmp_path):
     _, slow = _train(tmp_path, _mlp(), name="slow-no-clip", lr=1e-5, every=5)
     assert "clip_too_tight" not in [x.code for x in ok.causes + slow.causes]
     assert "lr_too_low" in [x.code for x in slow.causes]
+    # an attack: under torch.amp.GradScaler (unscale_, then a clip cutting ~1.6x) the scaler's 2**16 made "1e5 times"
+    model = _mlp()
+    opt, scaler = torch.optim.SGD(model.parameters(), lr=1e-5), torch.amp.GradScaler("cpu")
+
+    def scaled_step(m, xb, yb):
+        m.train()
+        lo = nn.functional.cross_entropy(m(xb), yb)
+        opt.zero_grad()
+        scaler.scale(lo).backward()
+        scaler.unscale_(opt)
+        nn.utils.clip_grad_norm_(m.parameters(), 0.35)  # (the gradient's norm is 0.57-0.69: cut 1.6-2x)
+        scaler.step(opt)
+        scaler.update()
+        return lo
+    _loop(tmp_path, "clip-amp", model, scaled_step)
+    amp = fitwatch.diagnose("clip-amp", dir=tmp_path)
+    assert fitwatch.load("clip-amp", dir=tmp_path).info["probes"].get("loss_scaler") is True
+    assert "clip_too_tight" not in [c.code for c in amp.causes], amp.causes
 
 
 def test_a_regression_ended_in_an_activation_its_targets_go_beyond_is_named(tmp_path):
@@ -710,7 +728,7 @@ def test_batch_norm_over_batches_of_2_is_named_not_exploding_gradients(tmp_path)
     assert not {"exploding_gradient", "lr_too_high", "dead_relu"} & {c.code for c in d.causes}
     _, ok = _train(tmp_path, model(), name="bn-32", batch=32, every=10)
     assert "small_batch_norm" not in [c.code for c in ok.causes]
-    assert fitwatch.load("bn-32", dir=tmp_path).probes()[("input", "batch")]["value"][0] == 32
+    assert fitwatch.load("bn-32", dir=tmp_path).probes()[("input", "bn_batch")]["value"][0] == 32
 
 
 def _scheduled(tmp_path, name, make, per_batch, epochs=12):
@@ -794,6 +812,106 @@ def test_a_deep_copy_of_the_watched_model_is_not_watched(tmp_path):
     run.finish()
     ema(x[:4])  # the copy's hooks, left on it, do nothing
     assert {c.code for c in fitwatch.diagnose("ema-copy", dir=tmp_path).causes} <= {"too_few_epochs"}  # (3 epochs)
+
+
+def _loop(tmp_path, name, model, step, epochs=6, x=None, y=None, loss=nn.functional.cross_entropy, sched=None):
+    """A plain loop whose training step is ``step(model, xb, yb) -> loss`` (it calls backward and the optimizer)."""
+    torch.manual_seed(0)
+    x, y = (x, y) if x is not None else _data()
+    run = fitwatch.Run(name, dir=tmp_path, diagnose=False).watch(model, every=5)
+    for _ in run.epochs(epochs):
+        for i in range(0, 192, 16):
+            run.log("train", loss=step(model, x[i:i + 16], y[i:i + 16]).detach(), n=16)
+        model.eval()
+        with torch.no_grad():
+            vl = loss(model(x[192:]), y[192:])
+            run.log("val", loss=vl, n=64)
+        if sched is not None:
+            sched.step(float(vl))
+    run.finish()
+    return fitwatch.diagnose(name, dir=tmp_path)
+
+
+def test_the_attack_on_the_eleventh_trials_causes_stays_fixed(tmp_path):
+    """An attack on no_train_mode, loss_output_mismatch's output range, small_batch_norm and schedule_too_fast: a linear
+    probe on a frozen backbone in eval(), dropout put back in train() with batch norm frozen, a detached eval() pass
+    beside the training one, a sigmoid output scaled outside the model, a GRU fed sequence-first before its batch norm,
+    ReduceLROnPlateau cutting a converged run: each had a cause it does not have."""
+    def net():
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Linear(8, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 3))
+
+    def stepper(model, mode, extra=None):
+        opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+
+        def step(m, xb, yb):
+            mode(m)
+            lo = nn.functional.cross_entropy(m(xb), yb)
+            if extra is not None:
+                extra(m, xb)
+            opt.zero_grad()
+            lo.backward()
+            opt.step()
+            return lo
+        return step
+
+    probe = net()
+    for p in probe[:2].parameters():
+        p.requires_grad_(False)  # a frozen backbone: eval() on purpose
+    bn_frozen = lambda m: (m.eval(), m[3].train())  # noqa: E731  (dropout on, batch norm frozen)
+
+    def second_pass(m, xb):  # a consistency target from an eval() pass, no_grad forgotten, detached
+        m.eval()
+        m(xb).detach()
+        m.train()
+
+    for name, model, mode, extra in (("probe", probe, lambda m: m.eval(), None),
+                                     ("bn-frozen", net(), bn_frozen, None),
+                                     ("second-pass", net(), lambda m: m.train(), second_pass)):
+        d = _loop(tmp_path, name, model, stepper(model, mode, extra))
+        assert "no_train_mode" not in [c.code for c in d.causes], (name, d.causes)
+
+    x = torch.randn(256, 8, generator=torch.Generator().manual_seed(1))
+    t = x @ torch.linspace(0, 1, 8)[:, None]
+    t = 10 * (t - t.min()) / (t.max() - t.min())  # targets in [0, 10], a sigmoid output scaled by 10 outside
+    scaled = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 1), nn.Sigmoid())
+    opt = torch.optim.Adam(scaled.parameters(), lr=1e-2)
+
+    def scaled_step(m, xb, yb):
+        m.train()
+        lo = nn.functional.mse_loss(m(xb) * 10, yb)
+        opt.zero_grad()
+        lo.backward()
+        opt.step()
+        return lo
+    d = _loop(tmp_path, "scaled", scaled, scaled_step, x=x, y=t, loss=lambda o, y: nn.functional.mse_loss(o * 10, y))
+    assert "loss_output_mismatch" not in [c.code for c in d.causes], d.causes
+
+    class SeqFirst(nn.Module):  # (seq, batch, features) into a GRU, then batch norm over the batch
+        def __init__(self):
+            super().__init__()
+            self.gru, self.bn, self.out = nn.GRU(2, 16), nn.BatchNorm1d(16), nn.Linear(16, 3)
+
+        def forward(self, x):
+            return self.out(self.bn(self.gru(x.reshape(len(x), 4, 2).transpose(0, 1))[0][-1]))
+    seq = SeqFirst()
+    d = _loop(tmp_path, "seq-first", seq, stepper(seq, lambda m: m.train()))
+    assert fitwatch.load("seq-first", dir=tmp_path).probes()[("input", "bn_batch")]["value"][0] == 16
+    assert "small_batch_norm" not in [c.code for c in d.causes]
+
+    plain = _mlp()
+    opt = torch.optim.SGD(plain.parameters(), lr=0.05, momentum=0.9)
+    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.1, patience=0, threshold=0.5)  # cuts often
+
+    def sgd_step(m, xb, yb):
+        m.train()
+        lo = nn.functional.cross_entropy(m(xb), yb)
+        opt.zero_grad()
+        lo.backward()
+        opt.step()
+        return lo
+    d = _loop(tmp_path, "plateau", plain, sgd_step, epochs=12, sched=plateau)
+    assert opt.param_groups[0]["lr"] < 1e-4 * 0.05 and "schedule_too_fast" not in [c.code for c in d.causes]
 
 
 def test_adversarial_examples_made_in_evaluation_mode_are_no_training_in_it(tmp_path):

@@ -39,7 +39,7 @@ class Inside:
                     for key in ("layers", "activations"):
                         merged[key] += [{**x, "name": f"{name}/{x['name']}"} for x in m.get(key, [])]
                     for key in ("loss", "optimizer", "every", "output_activation", "dropout", "batch_norm",
-                                "val_in_train_mode", "val_in_eval_mode", "eval_mode_steps"):
+                                "val_in_train_mode", "val_in_eval_mode", "eval_mode_steps", "eval_mode_off"):
                         if key in m:
                             merged.setdefault(key, m[key])
             meta = merged
@@ -199,3 +199,18 @@ def _unscaled(values: dict) -> dict:
                 out[key]["value"] = out[key]["value"] / np.array([factor[int(t)] for t in out[key]["step"]])
     return out
 
+
+def unscaled_cut(cut: np.ndarray, scaled: bool) -> float | None:
+    """The median of the backward's gradient norm over the one the step took, a loss scaler's factor taken out: under
+    torch.amp.GradScaler (``scaled``: the probes saw it call the step) the ratio is its power of 2 times the clip's
+    cut, and the steps the clip left alone give that power. None when there is no ratio, or a scaled run gives no
+    power to divide by (an attack: SGD under GradScaler, clipped 1.6x, read "1.08e+05 times larger")."""
+    if cut.size == 0:
+        return None
+    times = float(np.median(cut))
+    if not scaled:
+        return times
+    with np.errstate(divide="ignore", invalid="ignore"):
+        power = np.log2(cut)
+    exact = cut[np.isfinite(power) & (np.abs(power - np.round(power)) < LOSS_SCALE_TOL) & (cut >= LOSS_SCALE_MIN)]
+    return times / float(np.median(exact)) if exact.size else None

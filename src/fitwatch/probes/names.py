@@ -9,7 +9,7 @@ from __future__ import annotations
 
 #: modules whose units die: a unit is dead when its input is <= 0 for every sample of the batch
 RELU_FAMILY = ("ReLU", "ReLU6", "LeakyReLU", "PReLU", "RReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish",
-               "Hardswish")
+               "Hardswish", "Softplus")
 #: modules that saturate: output within SATURATION of their bounds
 SATURATING = {"Sigmoid": (0.0, 1.0), "Tanh": (-1.0, 1.0), "Hardsigmoid": (0.0, 1.0), "Hardtanh": (-1.0, 1.0),
               "Softsign": (-1.0, 1.0)}

@@ -81,6 +81,8 @@ class LossProbe:
         if split == "train" and self._full:
             in01, prob, logprob = probability_rows(x)
             self._put(step, LOSS, "input_in01", in01.float())
+            self._put(step, LOSS, "input_min", x.min())  # (what the loss is given: the model's output, or a scaling
+            self._put(step, LOSS, "input_max", x.max())  # of it outside the model, 2 * tanh)
             if prob is not None:
                 self._put(step, LOSS, "input_prob", prob.float())
                 self._put(step, LOSS, "input_logprob", logprob.float())

@@ -22,13 +22,28 @@ Every value stays a tensor on its device (no host synchronisation).
 
 from __future__ import annotations
 
+import sys
+
 import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 
-from fitwatch.probes.names import OPTIMIZER, PER_LAYER
+from fitwatch.probes.names import INPUT, OPTIMIZER, PER_LAYER
 from fitwatch.probes.regularisation import optimizer_weight_decay
 
 __all__ = ["StepProbe"]
+
+
+def _from_grad_scaler(depth: int = 16) -> bool:
+    """Whether this optimizer step was called by a loss scaler (``torch.amp.GradScaler.step``): read off the stack, at a
+    sampled step only."""
+    f = sys._getframe(1)
+    for _ in range(depth):
+        if f is None:
+            return False
+        if f.f_code.co_filename.endswith("grad_scaler.py"):
+            return True
+        f = f.f_back
+    return False
 
 
 class _Carry:
@@ -47,6 +62,10 @@ class StepProbe:
 
     meta: dict
     _temp: list  # the watcher's hook handles of a sampled pass, removed at the next forward pass
+    _switched: list  # the model's dropout (p > 0) and batch-norm modules: what eval() switches
+    _eval_off: dict | None = None  # an armed evaluation-mode pass with gradients: what it had switched off
+    model: object
+    step: int
     _opt_hooks: tuple = ()  # the global pre- and post-hooks of the sampled step's optimizer step
     _stepped = False  # that optimizer stepped since the sampled step (its update can be measured)
     _opt_seen = False  # a torch optimizer stepped this model once (else updates are hand-written, or Keras's)
@@ -65,19 +84,34 @@ class StepProbe:
                            register_optimizer_step_post_hook(lambda opt, a, kw: self._optimizer_done(opt)))
 
     def _arm_eval_step(self) -> None:
-        """A sampled forward pass in evaluation mode with gradients on: a backward pass reaching the model's first
-        parameter, then a step of an optimizer holding it, before the next forward pass (the hooks go with the
-        sampled step's, at that pass), make it a training step in evaluation mode (``eval_mode_steps``)."""
-        if not self._params:
+        """A sampled forward pass in evaluation mode with gradients on, in a model whose dropout modules are all in
+        evaluation mode (or, without dropout, its batch norm) and none of whose parameters is frozen (a linear probe
+        on a frozen backbone in eval() is deliberate): if a backward pass goes through its output (``_post``) and a
+        step of an optimizer holding the model follows before the next forward pass, it was a training step in
+        evaluation mode (``eval_mode_steps``; what was off: ``eval_mode_off``)."""
+        drops = [m for m in self._switched if isinstance(m, torch.nn.modules.dropout._DropoutNd)]
+        norms = [m for m in self._switched if not isinstance(m, torch.nn.modules.dropout._DropoutNd)]
+        if not self._params or any(m.training for m in self._switched) or (not drops and not norms) \
+                or any(not q.requires_grad for q in self.model.parameters()):
             return
-        p, seen = self._params[0], []
-        self._temp.append(p.register_hook(lambda g: seen.append(True)))
-        self._temp.append(register_optimizer_step_pre_hook(lambda opt, a, kw: self._eval_stepped(opt, seen)))
+        self._eval_off = {"dropout": max(float(m.p) for m in drops) if drops else None, "batch_norm": bool(norms)}
+        if not drops:  # batch norm alone in eval(): frozen on purpose, unless it never saw a batch in training mode
+            self._put(self.step, INPUT, "bn_batches", norms[0].num_batches_tracked.detach().float())
 
-    def _eval_stepped(self, opt, seen: list) -> None:
+    def _arm_eval_output(self, out) -> None:
+        """The armed evaluation-mode pass's output: its backward and the optimizer's next step count it."""
+        off, self._eval_off = self._eval_off, None
+        if off is None or out is None or not out.requires_grad:
+            return
+        seen: list = []
+        self._temp.append(out.register_hook(lambda g: seen.append(True)))
+        self._temp.append(register_optimizer_step_pre_hook(lambda opt, a, kw: self._eval_stepped(opt, seen, off)))
+
+    def _eval_stepped(self, opt, seen: list, off: dict) -> None:
         if seen and any(id(q) in self._param_ids for g in opt.param_groups for q in g["params"]):
             seen.clear()
             self.meta["eval_mode_steps"] = self.meta.get("eval_mode_steps", 0) + 1
+            self.meta["eval_mode_off"] = off
 
     def _clear_step(self) -> None:
         """At a forward pass: the hooks whose work is done go (not while torch iterates over them)."""
@@ -104,6 +138,8 @@ class StepProbe:
         for group in opt.param_groups:
             if any(id(p) in self._param_ids for p in group["params"]):
                 self.meta.setdefault("optimizer", type(opt).__name__)
+                if "loss_scaler" not in self.meta and _from_grad_scaler():
+                    self.meta["loss_scaler"] = True  # (its factor is in the backward's gradients)
                 if "weight_decay" not in self.meta and (decay := optimizer_weight_decay(opt)) > 0:
                     self.meta["weight_decay"] = decay
                 self.meta["regularisation_watched"] = True  # its dropout modules and weight decay are known

@@ -107,6 +107,8 @@ class TorchWatcher(LossProbe, StepProbe):
             "activations": [{"name": n, "type": kind} for n, (_, kind) in acts.items()],
             **torch_regularisation(model),  # its dropout (the optimizer's weight decay: at its first step)
         }
+        self._switched = [m for m in model.modules() if isinstance(m, torch.nn.modules.dropout._DropoutNd) and m.p > 0
+                          or isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
         if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules()):
             self.meta["batch_norm"] = True  # (with dropout: what a validation pass in training mode changes)
         self._param_ids = {id(p) for ps in self._layers.values() for p in ps}
@@ -215,6 +217,8 @@ class TorchWatcher(LossProbe, StepProbe):
             if getattr(h, "_fitwatch_forward", False):
                 h.remove()
                 self._temp.remove(h)
+        if self._eval_off is not None:
+            self._arm_eval_output(first_tensor(output))
         if self._sampling is not None:
             out = first_tensor(output)
             if out is not None and out.is_floating_point() and self._full:
@@ -238,8 +242,6 @@ class TorchWatcher(LossProbe, StepProbe):
         self._samples += 1
         x = first_tensor(args)
         with torch.no_grad():
-            if x is not None and x.dim() > 0:
-                self._put(step, INPUT, "batch", float(x.shape[0]))  # (batch norm's statistics come from so many)
             if x is not None and x.is_floating_point() and self._full:
                 self._input(step, x.detach())
             if self._params:
@@ -252,6 +254,12 @@ class TorchWatcher(LossProbe, StepProbe):
                 self._put(step, _LAYERS, "weight_nonfinite", self._by_layer(bad, self._owner_of(bad.device)))
                 if step == 0:
                     self._spread(step)
+        norm = next((m for m in self._switched if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+                     and m.training), None)
+        if norm is not None:  # how many samples (and values a channel) its batch statistics come from
+            h = norm.register_forward_pre_hook(lambda mod, a: self._bn_batch(step, mod, a))
+            h._fitwatch_forward = True
+            self._temp.append(h)
         for name, (m, kind) in self._acts.items():
             h = m.register_forward_hook(
                 lambda mod, a, o, name=name, kind=kind: self._activation(step, name, kind, mod, o))
@@ -285,6 +293,12 @@ class TorchWatcher(LossProbe, StepProbe):
         self._put(step, INPUT, "std_max", std.max())
         self._put(step, INPUT, "std_min", torch.where(live, std, std.max()).min())
         self._put(step, INPUT, "features", float(mean.numel()))
+
+    def _bn_batch(self, step: int, mod, args) -> None:
+        x = first_tensor(args)
+        if x is not None and x.dim() >= 2 and mod.training:
+            self._put(step, INPUT, "bn_batch", float(x.shape[0]))
+            self._put(step, INPUT, "bn_values", float(x.numel() // max(1, x.shape[1])))
 
     @torch.no_grad()
     def _output(self, step: int, out: torch.Tensor) -> None:

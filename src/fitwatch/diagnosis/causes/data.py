@@ -68,12 +68,14 @@ def loss_output_mismatch(v: View) -> Finding | None:
     remedy = "loss_fit"
     if what is None:
         last = ins.meta.get("output_activation")  # (the module's name: its type is the activation's)
-        what = out_of_reach(loss, ins.activations.get(last, last), ins.late("output", "min"),
-                            ins.late("output", "max"), ins.late("loss", "target_min"), ins.late("loss", "target_max"))
+        what = out_of_reach(loss, ins.activations.get(last, last), ins.late("loss", "input_min"),
+                            ins.late("loss", "input_max"), ins.late("loss", "target_min"),
+                            ins.late("loss", "target_max")) if v.verdict not in ("good_fit", "still_improving") else None
         remedy = "linear_output"
     if what is None:
         return None
-    ev = {"loss": loss, "output_activation": ins.meta.get("output_activation"),
+    last = ins.meta.get("output_activation")
+    ev = {"loss": loss, "output_activation": ins.activations.get(last, last),
           "output_min": ins.late("output", "min"), "output_max": ins.late("output", "max"),
           "target_min": ins.late("loss", "target_min"), "target_max": ins.late("loss", "target_max")}
     return cause("loss_output_mismatch", v, ev, f"The loss does not fit the model's output: {what}.", [remedy])
@@ -82,13 +84,16 @@ def loss_output_mismatch(v: View) -> Finding | None:
 #: the range of each activation a regression's model may end in (what its outputs can reach)
 _OUTPUT_RANGE = {"ReLU": (0.0, None), "Softplus": (0.0, None), "Sigmoid": (0.0, 1.0), "Hardsigmoid": (0.0, 1.0),
                  "ReLU6": (0.0, 6.0), "Tanh": (-1.0, 1.0), "Hardtanh": (-1.0, 1.0), "Softsign": (-1.0, 1.0),
-                 "ELU": (-1.0, None), "CELU": (-1.0, None)}
+                 "ELU": (-1.0, None), "CELU": (-1.0, None), "GELU": (-0.17, None), "SiLU": (-0.28, None),
+                 "Mish": (-0.31, None)}
 
 
 def out_of_reach(loss: str, act: str | None, out_lo, out_hi, lo, hi) -> str | None:
     """What a regression loss's targets ask that its model's output activation cannot give, or None: targets (from
-    ``lo`` to ``hi``) reaching more than ``OUT_OF_REACH`` of their range beyond a bound of ``act``'s range, which the
-    outputs seen (``out_lo`` to ``out_hi``) keep to. An eleventh trial's ReLU-ended regression of standardised targets
+    ``lo`` to ``hi``) reaching more than ``OUT_OF_REACH`` of their range beyond a bound of ``act``'s range, which what
+    the loss is given (``out_lo`` to ``out_hi``: not a scaling of the output outside the model, 2 * tanh) keeps to;
+    tried in a run that went wrong only (not good_fit nor still_improving: a tanh fit of noisy targets beyond 1 is
+    no fault). An eleventh trial's ReLU-ended regression of standardised targets
     was `underfitting`, told to use a larger model."""
     bounds = _OUTPUT_RANGE.get(act or "")
     if loss not in _REGRESSION_LOSSES or bounds is None or None in (lo, hi, out_lo, out_hi) or hi <= lo:

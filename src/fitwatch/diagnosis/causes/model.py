@@ -9,6 +9,7 @@ import numpy as np
 from fitwatch.diagnosis.causes import limits as L
 from fitwatch.diagnosis.causes.view import View, cause, fmt
 from fitwatch.diagnosis.findings import Finding
+from fitwatch.diagnosis.inside import unscaled_cut
 
 
 def _first_last(v: View) -> tuple[str, str] | None:
@@ -76,25 +77,26 @@ def no_eval_mode(v: View) -> Finding | None:
 
 
 def no_train_mode(v: View) -> Finding | None:
-    """The model trained in evaluation mode: at 2 or more sampled forward passes in evaluation mode with gradients
-    on, a backward pass reached its parameters and an optimizer holding them stepped before the next forward pass
-    (``eval_mode_steps``), in a model whose dropout or batch norm acts differently in training. An eleventh trial's
-    loop that called model.eval() for validation and never model.train() again (dropout 0.5) got no word of it."""
+    """The model trained in evaluation mode: at 2 or more sampled forward passes in evaluation mode with gradients on,
+    in a model with no frozen parameter whose dropout modules were all in evaluation mode (or, without dropout, its
+    batch norm, never run in training mode: otherwise frozen on purpose), a backward pass went through the output and an optimizer holding the model stepped before the next
+    forward pass (``eval_mode_steps``; what was off: ``eval_mode_off``). An eleventh trial's loop that called
+    model.eval() for validation and never model.train() again (dropout 0.5) got no word of it."""
     m = v.inside.meta
-    steps = m.get("eval_mode_steps") or 0
-    if steps < 2:
+    steps, off = m.get("eval_mode_steps") or 0, m.get("eval_mode_off") or {}
+    fresh = v.inside.series("input", "bn_batches")  # batch norm alone: its running statistics never updated
+    if steps < 2 or not off.get("dropout") and (fresh.size == 0 or fresh.max() > 0):
         return None
     what = []
-    if m.get("dropout"):
-        what.append(f"dropout (p={m['dropout']:g}) dropped nothing")
-    if m.get("batch_norm"):
+    if off.get("dropout"):
+        what.append(f"dropout (p={off['dropout']:g}) dropped nothing")
+    if off.get("batch_norm"):
         what.append("batch norm normalised by running statistics that training never updated")
     if not what:
         return None
-    return cause("no_train_mode", v, {"eval_mode_steps": steps, "dropout": m.get("dropout"),
-                                      "batch_norm": bool(m.get("batch_norm"))},
-                 f"The model trained in evaluation mode: at {steps} sampled training steps the forward pass ran with "
-                 f"model.training off before backward() and optimizer.step(), so {' and '.join(what)}. "
+    return cause("no_train_mode", v, {"eval_mode_steps": steps, **off},
+                 f"The model trained in evaluation mode: at {steps} of the sampled forward passes, model.training "
+                 f"was off and a backward pass and optimizer.step() followed, so {' and '.join(what)}. "
                  f"model.train() is missing before training (each epoch, after validation's model.eval()).",
                  ["train_mode"])
 
@@ -126,39 +128,47 @@ def weight_decay_too_high(v: View) -> Finding | None:
 
 
 def small_batch_norm(v: View) -> Finding | None:
-    """Batch norm over tiny batches: a model with batch norm trained on batches of ``BN_SMALL_BATCH`` (4) samples or
-    fewer (the median over the sampled training steps of the input's first dimension), in a run that went wrong (not
-    ``good_fit`` nor ``still_improving``). An eleventh trial's BatchNorm at batch 2 was told its gradients exploded."""
-    batch = v.inside.typical("input", "batch")
-    if not v.inside.meta.get("batch_norm") or batch is None or batch > L.BN_SMALL_BATCH \
-            or v.verdict in ("good_fit", "still_improving"):
+    """Batch norm over tiny batches: the model's first batch-norm module, in training mode, normalised batches of
+    ``BN_SMALL_BATCH`` (4) samples or fewer (the median over the sampled training steps of its input's first
+    dimension, ``bn_batch``), in a run that went wrong (not ``good_fit``, ``still_improving`` nor ``overfitting``, whose
+    small-batch noise regularises if anything). An eleventh trial's BatchNorm at batch 2 was told its gradients
+    exploded."""
+    batch, values = v.inside.typical("input", "bn_batch"), v.inside.typical("input", "bn_values")
+    if batch is None or batch > L.BN_SMALL_BATCH or v.verdict in ("good_fit", "still_improving", "overfitting"):
         return None
-    return cause("small_batch_norm", v, {"batch_size": batch},
+    return cause("small_batch_norm", v, {"batch_size": batch, "values_per_channel": values},
                  f"Batch norm over batches of {batch:g}: each training batch is normalised by the mean and variance "
                  f"of {batch:g} samples, noise that the running averages used in evaluation do not have"
-                 + (" (over 2 samples every feature becomes -1 or +1, whatever its values)" if batch == 2 else "")
+                 + (" (over 2 values every feature becomes -1 or +1, whatever its values)" if values == 2 else "")
                  + ". Train on larger batches, or normalise without the batch.", ["bn_batch"])
 
 
 def schedule_too_fast(v: View) -> Finding | None:
-    """The learning rate died early: at ``LR_GONE_SHARE`` (half) or more of the sampled steps (4 or more), the optimizer's
-    rate was under ``LR_GONE`` (1e-4) of its peak. A StepLR stepped at each batch, its step_size and gamma meant for
-    epochs, plateaued at epoch 3 of 20 and was told to use a learning-rate schedule."""
-    steps, lr = v.inside.pooled("lr")
-    if lr.size < 4 or lr.max() <= 0:
+    """The learning rate died early under a schedule stepped at each batch: the optimizer's rate fell between two
+    sampled steps of the same epoch (an epoch's scheduler changes it only between epochs:
+    ReduceLROnPlateau's cuts after a run converged are no fault), and it was under ``LR_GONE`` (1/100) of its peak on
+    ``LR_GONE_SHARE`` (half) or more of the sampled steps (4 or more). A StepLR stepped at each batch, its step_size
+    and gamma meant for epochs, plateaued at epoch 3 of 20 and was told to use a learning-rate schedule."""
+    ins = v.inside
+    key = next((k for k in ins.values if k[1] == "lr" and k[0].endswith("optimizer")), None)
+    if key is None:
         return None
+    steps, epochs, lr = (np.asarray(ins.values[key][c]) for c in ("step", "epoch", "value"))
     order = np.argsort(steps, kind="stable")
-    steps, lr = steps[order], lr[order]
-    gone = lr < L.LR_GONE * lr.max()
-    if gone.mean() < L.LR_GONE_SHARE:
+    steps, epochs, lr = steps[order], epochs[order], lr[order].astype(float)
+    if lr.size < 4 or not np.all(np.isfinite(lr)) or lr.max() <= 0:
+        return None
+    within = int(np.sum((epochs[1:] == epochs[:-1]) & (lr[1:] < lr[:-1] * (1 - 1e-9))))
+    gone = lr <= L.LR_GONE * lr.max() * (1 + 1e-6)  # (1/100 of it, as MultiStepLR's two cuts by 0.1 give, counts)
+    if within < 1 or gone.mean() < L.LR_GONE_SHARE:
         return None
     at = int(steps[np.argmax(gone)])
     return cause("schedule_too_fast", v, {"lr_peak": float(lr.max()), "lr_end": float(lr[-1]), "gone_from_step": at,
-                                          "share_gone": float(gone.mean())},
+                                          "share_gone": float(gone.mean()), "cuts_within_epochs": within},
                  f"The learning rate died early: it fell from {fmt(float(lr.max()))} to under {L.LR_GONE:g} of that by "
-                 f"step {at} and ends at {fmt(float(lr[-1]))}; {100 * gone.mean():.0f}% of the sampled steps ran at "
-                 f"such a rate and changed almost nothing. A scheduler stepped at each batch when its settings count "
-                 f"epochs?", ["schedule_per_epoch"])
+                 f"step {at}, falling within epochs, and ends at {fmt(float(lr[-1]))}; {100 * gone.mean():.0f}% of the "
+                 f"sampled steps ran at such a rate and changed little. A scheduler stepped at each batch when its "
+                 f"settings count epochs?", ["schedule_per_epoch"])
 
 
 #: optimizers whose step is (about) the same whatever the gradient's scale (names lowercased, as substrings)
@@ -180,14 +190,14 @@ def clip_too_tight(v: View) -> Finding | None:
     steps, at = v.inside.pooled("grad_at_step")
     _, cut = v.inside.pooled("grad_scale")
     at = at[steps >= 1]
-    if at.size < 3 or at.min() <= 0 or at.max() / at.min() > L.CLIP_STEADY or cut.size == 0 \
-            or float(np.median(cut)) < L.CLIP_CUT:
+    times = unscaled_cut(cut, bool(v.inside.meta.get("loss_scaler")))
+    if at.size < 3 or at.min() <= 0 or at.max() / at.min() > L.CLIP_STEADY or times is None or times < L.CLIP_CUT:
         return None
-    norm, times = float(np.median(at)), float(np.median(cut))
+    norm = float(np.median(at))
     return cause("clip_too_tight", v, {"grad_at_step": norm, "clipped_by": times, "update_ratio": typical,
                                        "lr": v.inside.late("optimizer", "lr")},
                  f"Gradient clipping cuts every step: at {at.size} sampled steps the optimizer stepped with a gradient "
-                 f"of norm {fmt(norm)} (the clipping threshold, max_norm) while the backward pass computed one "
+                 f"of norm {fmt(norm)} (the clipping threshold's) while the backward pass computed one "
                  f"{fmt(times)} times larger (median), so each step changes the weights by {fmt(typical)} of their "
                  f"size (about 1e-3 is healthy). The learning rate is not what is too low.", ["clip_looser"])
 

@@ -27,8 +27,9 @@ CAUSE_REMEDIES = {
     "weight_decay_down": "Lower the weight decay (about 1e-4..5e-4 with SGD, 1e-2..0.1 with AdamW; Adam's "
                          "weight_decay is an L2 term, AdamW's the decoupled one), or turn it off to see the model learn "
                          "first.",
-    "clip_looser": "Raise the clipping threshold (clip_grad_norm_'s max_norm, about 1.0; gradient_clip_val in "
-                   "Lightning, max_grad_norm in Hugging Face): clipping should cut only the rare spikes, not every step.",
+    "clip_looser": "Raise the clipping threshold (clip_grad_norm_'s max_norm, about 1.0, or clip_grad_value_'s "
+                   "clip_value; gradient_clip_val in Lightning, max_grad_norm in Hugging Face): clipping should cut only "
+                   "the rare spikes, not every step.",
     "linear_output": "End a regression model in a plain linear layer (no ReLU, sigmoid or tanh after it), or "
                      "scale the targets into the activation's range (and back for predictions).",
     "bn_batch": "Train on batches of 16 or more samples (gradient accumulation does not help batch norm), or "

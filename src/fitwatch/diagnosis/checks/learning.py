@@ -465,7 +465,7 @@ def _blown_above(finding: Finding, c, ctx: Context, floor: float) -> None:
 
 
 #: a first validation under this share of the no-skill level the run states came after learning (docs/diagnosis.md)
-LEARNED_BELOW = 0.5
+LEARNED_BELOW = 0.25
 
 
 def gained_nothing(ctx: Context) -> Verdict | None:
@@ -486,7 +486,7 @@ def gained_nothing(ctx: Context) -> Verdict | None:
     first = float(cv.y[0])
     if min(cv.end, float(cv.y[-1])) < first - t.learn_drop * abs(first):
         return None
-    if ctx.stated_floor and 0 < first < LEARNED_BELOW * (ctx.no_skill(cl.start) or 0):  # validated once it learned
+    if ctx.stated_floor and 0 < first < LEARNED_BELOW * (ctx.no_skill(cl.start) or 0) > LEARNED_BELOW * 1.09:  # k >= 3
         return None
     low = float(np.nanmin(cl.y))  # raw, as logged (the test above reads the smoothed lowest)
     ev = {"val_first": first, "val_end": float(cv.y[-1]), "val_lowest": float(cv.y.min()), "noise": cv.sigma,
