@@ -29,7 +29,8 @@ class Inside:
     """
 
     def __init__(self, values: dict, meta: dict | None):
-        self.values = _unscaled(_stepped_updates(values))
+        scaled = any(isinstance(m, dict) and m.get("loss_scaler") for m in (meta or {}, *(meta or {}).values()))
+        self.values = _unscaled(_stepped_updates(values), scaled)
         values = self.values
         meta = meta or {}
         if meta and "layers" not in meta:  # several models, watched under names: their layers prefixed
@@ -39,7 +40,7 @@ class Inside:
                     for key in ("layers", "activations"):
                         merged[key] += [{**x, "name": f"{name}/{x['name']}"} for x in m.get(key, [])]
                     for key in ("loss", "optimizer", "every", "output_activation", "dropout", "batch_norm",
-                                "val_in_train_mode", "val_in_eval_mode", "eval_mode_steps", "eval_mode_off"):
+                                "val_in_train_mode", "val_in_eval_mode", "eval_mode_steps", "eval_mode_off", "loss_scaler"):
                         if key in m:
                             merged.setdefault(key, m[key])
             meta = merged
@@ -174,13 +175,16 @@ def _stepped_updates(values: dict) -> dict:
 LOSS_SCALE_MIN, LOSS_SCALE_TOL = 2.0 ** 7, 1e-3
 
 
-def _unscaled(values: dict) -> dict:
+def _unscaled(values: dict, scaled: bool = False) -> dict:
     """The probe values with a loss scaler's factor taken out of the gradient norms: at each sampled step where the
     backward gradient was a power of 2 (``LOSS_SCALE_MIN`` or more) times the one the optimizer stepped with
     (``optimizer/grad_scale``: GradScaler unscales before the step), the layers' ``grad_norm`` are divided by it; in a
     run so scaled, the other sampled steps' gradient norms (a step the scaler skipped, or gradients clipped after
     unscaling) are left out, and an overflow of the scaled gradients is no broken model (the scaler skips that step).
-    An attack: a healthy bfloat16 run under GradScaler had "exploding gradients, 9.48e+03 times the weights"."""
+    An attack: a healthy bfloat16 run under GradScaler had "exploding gradients, 9.48e+03 times the weights". When the
+    probes saw the scaler call the step (``scaled``), a clipped step's norms are divided by the power of 2 of the
+    nearest unclipped one, or, with none, by the largest power of 2 in its ratio (the clip's cut is 1 or more): an
+    attack's GradScaler run clipped at every step kept its scaled norms and was told to clip."""
     out = dict(values)
     for (layer, stat), v in values.items():
         if stat != "grad_scale" or not layer.endswith("optimizer"):
@@ -189,9 +193,15 @@ def _unscaled(values: dict) -> dict:
         with np.errstate(divide="ignore", invalid="ignore"):  # (a NaN or infinite ratio is no power of 2)
             power = np.log2(x)
             ok = np.isfinite(power) & (x >= LOSS_SCALE_MIN) & (np.abs(power - np.round(power)) < LOSS_SCALE_TOL)
-        if not ok.any():
+        big = np.isfinite(power) & (x >= LOSS_SCALE_MIN)
+        if not ok.any() and not (scaled and big.any()):
             continue
         factor = dict(zip(v["step"][ok].tolist(), 2.0 ** np.round(power[ok])))
+        if scaled:  # clipped after unscaling: the scale of the nearest exact step, else the ratio's power of 2
+            exact = v["step"][ok]
+            for t, r, p in zip(v["step"][big & ~ok].tolist(), x[big & ~ok], power[big & ~ok]):
+                near = factor[int(exact[np.argmin(np.abs(exact - t))])] if exact.size else 2.0 ** np.floor(p)
+                factor[t] = min(near, 2.0 ** np.floor(p))
         for key in _model_keys(values, layer, ("grad_norm", "grad_nonfinite")):
             keep = np.isin(values[key]["step"], list(factor))
             out[key] = {k: a[keep] for k, a in values[key].items()}
