@@ -671,25 +671,29 @@ def test_a_clip_that_cuts_every_step_is_named_not_the_learning_rate(tmp_path):
     _, slow = _train(tmp_path, _mlp(), name="slow-no-clip", lr=1e-5, every=5)
     assert "clip_too_tight" not in [x.code for x in ok.causes + slow.causes]
     assert "lr_too_low" in [x.code for x in slow.causes]
-    # an attack: under torch.amp.GradScaler (unscale_, then a clip cutting ~1.6x) the scaler's 2**16 made "1e5 times"
-    model = _mlp()
-    opt, scaler = torch.optim.SGD(model.parameters(), lr=1e-5), torch.amp.GradScaler("cpu")
+    # attacks: under torch.amp.GradScaler (unscale_, then a clip cutting ~1.4x) the scaler's 2**16 made "1e5 times",
+    # and stayed in the norms of steps clipped after unscaling ("exploding gradients, clip them"); a clip at 1e-3 under
+    # the scaler, cutting every step, left no unclipped step to read the scaler's factor from and was missed
+    for name, clip, lr in (("clip-amp", 0.5, 1e-5), ("clip-amp-tight", 1e-3, 0.05)):
+        model = _mlp()
+        opt, scaler = torch.optim.SGD(model.parameters(), lr=lr), torch.amp.GradScaler("cpu")
 
-    def scaled_step(m, xb, yb):
-        m.train()
-        lo = nn.functional.cross_entropy(m(xb), yb)
-        opt.zero_grad()
-        scaler.scale(lo).backward()
-        scaler.unscale_(opt)
-        nn.utils.clip_grad_norm_(m.parameters(), 0.35)  # (the gradient's norm is 0.57-0.69: cut 1.6-2x)
-        scaler.step(opt)
-        scaler.update()
-        return lo
-    _loop(tmp_path, "clip-amp", model, scaled_step)
-    amp = fitwatch.diagnose("clip-amp", dir=tmp_path)
-    assert fitwatch.load("clip-amp", dir=tmp_path).info["probes"].get("loss_scaler") is True
-    assert not {"clip_too_tight", "exploding_gradient"} & {c.code for c in amp.causes}, amp.causes  # (the scaler's
-    # 2**16 stayed in the norms of steps clipped after unscaling: "exploding gradients, clip them")
+        def scaled_step(m, xb, yb, opt=opt, scaler=scaler, clip=clip):
+            m.train()
+            lo = nn.functional.cross_entropy(m(xb), yb)
+            opt.zero_grad()
+            scaler.scale(lo).backward()
+            scaler.unscale_(opt)
+            nn.utils.clip_grad_norm_(m.parameters(), clip)  # (the backward's norm is 0.6-0.8)
+            scaler.step(opt)
+            scaler.update()
+            return lo
+        _loop(tmp_path, name, model, scaled_step)
+        assert fitwatch.load(name, dir=tmp_path).probes()[("optimizer", "loss_scale")]["value"][0] == 2.0 ** 16
+    amp, tight = fitwatch.diagnose("clip-amp", dir=tmp_path), fitwatch.diagnose("clip-amp-tight", dir=tmp_path)
+    assert not {"clip_too_tight", "exploding_gradient"} & {c.code for c in amp.causes}, amp.causes
+    f = next(c for c in tight.causes if c.code == "clip_too_tight")
+    assert 100 < f.evidence["clipped_by"] < 10_000, f.evidence  # (the scaler's factor taken out)
 
 
 def test_a_regression_ended_in_an_activation_its_targets_go_beyond_is_named(tmp_path):
@@ -701,8 +705,8 @@ def test_a_regression_ended_in_an_activation_its_targets_go_beyond_is_named(tmp_
     x = torch.randn(512, 8, generator=torch.Generator().manual_seed(1))
     t = x @ torch.linspace(-1, 1, 8)[:, None]
     t = (t - t.mean()) / t.std()
-    _, d = _train(tmp_path, nn.Sequential(*_mlp(k=1), nn.ReLU()), name="relu-out", x=x, y=t, loss=nn.MSELoss(),
-                  opt="adam", lr=1e-2, epochs=10, every=5)
+    _, d = _train(tmp_path, nn.Sequential(*_mlp(k=1), nn.ReLU(), nn.Flatten(0)), name="relu-out", x=x, y=t[:, 0],
+                  loss=nn.MSELoss(), opt="adam", lr=1e-2, epochs=10, every=5)  # (a view after it: still its output)
     f = next(f for f in d.causes if f.code == "loss_output_mismatch")
     assert "ends in ReLU, whose outputs are 0 or more" in f.message and f.evidence["target_min"] < -1, f.message
     said = d.findings[0].remedies

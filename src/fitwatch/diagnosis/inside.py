@@ -194,9 +194,14 @@ def _unscaled(values: dict, scaled: bool = False) -> dict:
             power = np.log2(x)
             ok = np.isfinite(power) & (x >= LOSS_SCALE_MIN) & (np.abs(power - np.round(power)) < LOSS_SCALE_TOL)
         big = np.isfinite(power) & (x >= LOSS_SCALE_MIN)
-        if not ok.any() and not (scaled and big.any()):
+        known = values.get((layer[:-len("optimizer")] + "optimizer", "loss_scale"))
+        if known is not None and known["step"].size:  # the scaler's own factor at each step: exact
+            factor = {int(t): float(f) for t, f in zip(known["step"], known["value"]) if np.isfinite(f) and f > 0}
+            ok, big = np.isin(v["step"], list(factor)), np.zeros_like(big)
+        elif not ok.any() and not (scaled and big.any()):
             continue
-        factor = dict(zip(v["step"][ok].tolist(), 2.0 ** np.round(power[ok])))
+        else:
+            factor = dict(zip(v["step"][ok].tolist(), 2.0 ** np.round(power[ok])))
         if scaled:  # clipped after unscaling: the scale of the nearest exact step, else the ratio's power of 2
             exact = v["step"][ok]
             for t, r, p in zip(v["step"][big & ~ok].tolist(), x[big & ~ok], power[big & ~ok]):
@@ -210,13 +215,15 @@ def _unscaled(values: dict, scaled: bool = False) -> dict:
     return out
 
 
-def unscaled_cut(cut: np.ndarray, scaled: bool) -> float | None:
+def unscaled_cut(cut: np.ndarray, scaled: bool, scale: np.ndarray | None = None) -> float | None:
     """The median of the backward's gradient norm over the one the step took, a loss scaler's factor taken out: under
     torch.amp.GradScaler (``scaled``: the probes saw it call the step) the ratio is its power of 2 times the clip's
     cut, and the steps the clip left alone give that power. None when there is no ratio, or a scaled run gives no
     power to divide by (an attack: SGD under GradScaler, clipped 1.6x, read "1.08e+05 times larger")."""
     if cut.size == 0:
         return None
+    if scale is not None and scale.size == cut.size and np.all(scale > 0):  # the scaler's own factor, step by step
+        return float(np.median(cut / scale))
     times = float(np.median(cut))
     if not scaled:
         return times

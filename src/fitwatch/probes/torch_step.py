@@ -33,17 +33,19 @@ from fitwatch.probes.regularisation import optimizer_weight_decay
 __all__ = ["StepProbe"]
 
 
-def _from_grad_scaler(depth: int = 16) -> bool:
-    """Whether this optimizer step was called by a loss scaler (``torch.amp.GradScaler.step``): read off the stack, at a
-    sampled step only."""
+def _grad_scaler(depth: int = 16):
+    """The loss scaler (``torch.amp.GradScaler``, enabled) whose ``step`` called this optimizer step, else None: read
+    off the stack, at a sampled step only."""
     f = sys._getframe(1)
     for _ in range(depth):
         if f is None:
-            return False
+            return None
         if f.f_code.co_filename.endswith("grad_scaler.py"):
-            return True
+            scaler = f.f_locals.get("self")
+            return scaler if getattr(scaler, "_enabled", False) and getattr(scaler, "_scale", None) is not None \
+                else None
         f = f.f_back
-    return False
+    return None
 
 
 class _Carry:
@@ -97,6 +99,7 @@ class StepProbe:
         self._eval_off = {"dropout": max(float(m.p) for m in drops) if drops else None, "batch_norm": bool(norms)}
         if not drops:  # batch norm alone in eval(): frozen on purpose, unless it never saw a batch in training mode
             self._put(self.step, INPUT, "bn_batches", norms[0].num_batches_tracked.detach().float())
+            self._put(self.step, INPUT, "bn_mean", norms[0].running_mean.detach().abs().max().float())  # (0: as made)
 
     def _arm_eval_output(self, out) -> None:
         """The armed evaluation-mode pass's output: its backward and the optimizer's next step count it."""
@@ -138,8 +141,10 @@ class StepProbe:
         for group in opt.param_groups:
             if any(id(p) in self._param_ids for p in group["params"]):
                 self.meta.setdefault("optimizer", type(opt).__name__)
-                if "loss_scaler" not in self.meta and _from_grad_scaler():
-                    self.meta["loss_scaler"] = True  # (its factor is in the backward's gradients)
+                scaler = _grad_scaler()
+                if scaler is not None:  # its factor is in the backward's gradients: the one it scaled this step by
+                    self.meta["loss_scaler"] = True
+                    self._put(step, OPTIMIZER, "loss_scale", scaler._scale.detach().float().reshape(()))
                 if "weight_decay" not in self.meta and (decay := optimizer_weight_decay(opt)) > 0:
                     self.meta["weight_decay"] = decay
                 self.meta["regularisation_watched"] = True  # its dropout modules and weight decay are known

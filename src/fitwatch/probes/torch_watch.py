@@ -223,8 +223,10 @@ class TorchWatcher(LossProbe, StepProbe):
             out = first_tensor(output)
             if out is not None and out.is_floating_point() and self._full:
                 self._output(self._sampling, out.detach())
-                if self._last_act is not None and self._last_act[1] is out:  # the model ends in this activation
-                    self.meta["output_activation"] = self._last_act[0]
+                last = self._last_act  # the model ends in this activation (or a view of it: Flatten, squeeze)
+                if last is not None and (last[1] is out or last[1].numel() == out.numel()
+                                         and last[1].data_ptr() == out.data_ptr()):
+                    self.meta["output_activation"] = last[0]
             self._sampling = None
             self._last_act = None
 

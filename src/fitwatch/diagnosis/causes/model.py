@@ -79,13 +79,14 @@ def no_eval_mode(v: View) -> Finding | None:
 def no_train_mode(v: View) -> Finding | None:
     """The model trained in evaluation mode: at 2 or more sampled forward passes in evaluation mode with gradients on,
     in a model with no frozen parameter whose dropout modules were all in evaluation mode (or, without dropout, its
-    batch norm, never run in training mode: otherwise frozen on purpose), a backward pass went through the output and an optimizer holding the model stepped before the next
+    batch norm, never run in training mode and its running mean still 0: otherwise frozen on purpose, or loaded from a
+    checkpoint without its counter), a backward pass went through the output and an optimizer holding the model stepped before the next
     forward pass (``eval_mode_steps``; what was off: ``eval_mode_off``). An eleventh trial's loop that called
     model.eval() for validation and never model.train() again (dropout 0.5) got no word of it."""
     m = v.inside.meta
     steps, off = m.get("eval_mode_steps") or 0, m.get("eval_mode_off") or {}
-    fresh = v.inside.series("input", "bn_batches")  # batch norm alone: its running statistics never updated
-    if steps < 2 or not off.get("dropout") and (fresh.size == 0 or fresh.max() > 0):
+    fresh = np.concatenate([v.inside.series("input", "bn_batches"), v.inside.series("input", "bn_mean")])
+    if steps < 2 or not off.get("dropout") and (fresh.size < 2 or fresh.max() > 0):  # batch norm alone: as made
         return None
     what = []
     if off.get("dropout"):
@@ -172,7 +173,7 @@ def schedule_too_fast(v: View) -> Finding | None:
 
 
 #: optimizers whose step is (about) the same whatever the gradient's scale (names lowercased, as substrings)
-_SCALE_FREE = ("adam", "rmsprop", "adagrad", "adadelta", "adafactor", "lion", "sophia", "lamb", "lars")
+_SCALE_FREE = ("adam", "rmsprop", "adagrad", "adadelta", "adafactor", "lion", "sophia", "lamb", "lars", "rprop")
 
 
 def clip_too_tight(v: View) -> Finding | None:
@@ -188,9 +189,11 @@ def clip_too_tight(v: View) -> Finding | None:
     if any(k in (v.inside.meta.get("optimizer") or "").lower() for k in _SCALE_FREE):
         return None  # (Adam's step does not grow with the gradient's norm: a clip does not shrink it)
     steps, at = v.inside.pooled("grad_at_step")
-    _, cut = v.inside.pooled("grad_scale")
+    cut_steps, cut = v.inside.pooled("grad_scale")
     at = at[steps >= 1]
-    times = unscaled_cut(cut, bool(v.inside.meta.get("loss_scaler")))
+    by = dict(zip(*(a.tolist() for a in v.inside.pooled("loss_scale"))))  # the scaler's factor at each step
+    aligned = np.array([by.get(int(t), np.nan) for t in cut_steps]) if by else None
+    times = unscaled_cut(cut, bool(v.inside.meta.get("loss_scaler")), aligned)
     if at.size < 3 or at.min() <= 0 or at.max() / at.min() > L.CLIP_STEADY or times is None or times < L.CLIP_CUT:
         return None
     norm = float(np.median(at))
