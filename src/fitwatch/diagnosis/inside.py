@@ -29,8 +29,7 @@ class Inside:
     """
 
     def __init__(self, values: dict, meta: dict | None):
-        scaled = any(isinstance(m, dict) and m.get("loss_scaler") for m in (meta or {}, *(meta or {}).values()))
-        self.values = _unscaled(_stepped_updates(values), scaled)
+        self.values = _unscaled(_stepped_updates(values), _any_model(meta, "loss_scaler"))
         values = self.values
         meta = meta or {}
         if meta and "layers" not in meta:  # several models, watched under names: their layers prefixed
@@ -65,9 +64,8 @@ class Inside:
         probes = data.probes()
         meta = (data.info or {}).get("probes")
         meta = meta if isinstance(meta, dict) else None
-        trained_in_eval = meta is not None and any(  # (a model only ever trained in eval() has no training step)
-            "eval_mode_steps" in m for m in (meta, *(x for x in meta.values() if isinstance(x, dict))))
-        return cls(probes, meta) if probes or trained_in_eval else None
+        # (a model only ever trained in eval() has no training step, only its count)
+        return cls(probes, meta) if probes or _any_model(meta, "eval_mode_steps") else None
 
     def __bool__(self) -> bool:
         return bool(self.values) or "eval_mode_steps" in self.meta
@@ -175,6 +173,19 @@ def _stepped_updates(values: dict) -> dict:
 LOSS_SCALE_MIN, LOSS_SCALE_TOL = 2.0 ** 7, 1e-3
 
 
+def _any_model(meta: dict | None, key: str) -> bool:
+    """Whether the probe info of the run (one model's, or ``{name: info}`` of several) holds ``key``, true."""
+    return any(isinstance(m, dict) and bool(m.get(key)) for m in (meta or {}, *(meta or {}).values()))
+
+
+def _loss_scales(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(log2 of x, where x is a loss scaler's factor)``: a power of 2 (within ``LOSS_SCALE_TOL``) of
+    ``LOSS_SCALE_MIN`` or more; a NaN or infinite ratio is none."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        power = np.log2(x)
+        return power, np.isfinite(power) & (x >= LOSS_SCALE_MIN) & (np.abs(power - np.round(power)) < LOSS_SCALE_TOL)
+
+
 def _unscaled(values: dict, scaled: bool = False) -> dict:
     """The probe values with a loss scaler's factor taken out of the gradient norms: at each sampled step where the
     backward gradient was a power of 2 (``LOSS_SCALE_MIN`` or more) times the one the optimizer stepped with
@@ -190,9 +201,7 @@ def _unscaled(values: dict, scaled: bool = False) -> dict:
         if stat != "grad_scale" or not layer.endswith("optimizer"):
             continue
         x = np.asarray(v["value"], dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):  # (a NaN or infinite ratio is no power of 2)
-            power = np.log2(x)
-            ok = np.isfinite(power) & (x >= LOSS_SCALE_MIN) & (np.abs(power - np.round(power)) < LOSS_SCALE_TOL)
+        power, ok = _loss_scales(x)
         big = np.isfinite(power) & (x >= LOSS_SCALE_MIN)
         known = values.get((layer[:-len("optimizer")] + "optimizer", "loss_scale"))
         if known is not None and known["step"].size:  # the scaler's own factor at each step: exact
@@ -204,7 +213,7 @@ def _unscaled(values: dict, scaled: bool = False) -> dict:
             factor = dict(zip(v["step"][ok].tolist(), 2.0 ** np.round(power[ok])))
         if scaled:  # clipped after unscaling: the scale of the nearest exact step, else the ratio's power of 2
             exact = v["step"][ok]
-            for t, r, p in zip(v["step"][big & ~ok].tolist(), x[big & ~ok], power[big & ~ok]):
+            for t, p in zip(v["step"][big & ~ok].tolist(), power[big & ~ok]):
                 near = factor[int(exact[np.argmin(np.abs(exact - t))])] if exact.size else 2.0 ** np.floor(p)
                 factor[t] = min(near, 2.0 ** np.floor(p))
         for key in _model_keys(values, layer, ("grad_norm", "grad_nonfinite")):
@@ -227,7 +236,5 @@ def unscaled_cut(cut: np.ndarray, scaled: bool, scale: np.ndarray | None = None)
     times = float(np.median(cut))
     if not scaled:
         return times
-    with np.errstate(divide="ignore", invalid="ignore"):
-        power = np.log2(cut)
-    exact = cut[np.isfinite(power) & (np.abs(power - np.round(power)) < LOSS_SCALE_TOL) & (cut >= LOSS_SCALE_MIN)]
+    exact = cut[_loss_scales(cut)[1]]
     return times / float(np.median(exact)) if exact.size else None

@@ -64,7 +64,8 @@ class StepProbe:
 
     meta: dict
     _temp: list  # the watcher's hook handles of a sampled pass, removed at the next forward pass
-    _switched: list  # the model's dropout (p > 0) and batch-norm modules: what eval() switches
+    _dropouts: list  # the model's dropout modules with p > 0, and its batch norms with running statistics: what
+    _batch_norms: list  # eval() switches
     _eval_off: dict | None = None  # an armed evaluation-mode pass with gradients: what it had switched off
     model: object
     step: int
@@ -91,9 +92,8 @@ class StepProbe:
         on a frozen backbone in eval() is deliberate): if a backward pass goes through its output (``_post``) and a
         step of an optimizer holding the model follows before the next forward pass, it was a training step in
         evaluation mode (``eval_mode_steps``; what was off: ``eval_mode_off``)."""
-        drops = [m for m in self._switched if isinstance(m, torch.nn.modules.dropout._DropoutNd)]
-        norms = [m for m in self._switched if not isinstance(m, torch.nn.modules.dropout._DropoutNd)]
-        if not self._params or any(m.training for m in self._switched) or (not drops and not norms) \
+        drops, norms = self._dropouts, self._batch_norms
+        if not self._params or not drops and not norms or any(m.training for m in (*drops, *norms)) \
                 or any(not q.requires_grad for q in self.model.parameters()):
             return
         self._eval_off = {"dropout": max(float(m.p) for m in drops) if drops else None, "batch_norm": bool(norms)}

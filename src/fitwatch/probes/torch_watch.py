@@ -19,9 +19,10 @@ sampled. On a sampled step:
 
 When the run logs a validation value, the mode of the model's last forward pass is noted in ``meta``
 (``val_in_train_mode``: a validation loop that forgot ``model.eval()``; ``val_in_eval_mode``). A sampled
-forward pass in evaluation mode with gradients on, followed by a backward pass that reaches the model's
-parameters and a step of an optimizer that holds them, before the next forward pass, is a training step
-in evaluation mode (``meta["eval_mode_steps"]``, counted: a loop that forgot ``model.train()``).
+forward pass in evaluation mode with gradients on (dropout, or batch norm, switched off; no frozen parameter),
+followed by a backward pass through its output and a step of an optimizer that holds the model, before the
+next forward pass, is a training step in evaluation mode (``meta["eval_mode_steps"]``, counted: a loop that
+forgot ``model.train()``; :meth:`StepProbe._arm_eval_step` has the conditions).
 
 Validation forward passes (``model.eval()``) are sampled too, one in ``max(1, every // 10)``, for the
 loss's class counts only (``val_labels``): a class never predicted on validation is evidence.
@@ -107,8 +108,9 @@ class TorchWatcher(LossProbe, StepProbe):
             "activations": [{"name": n, "type": kind} for n, (_, kind) in acts.items()],
             **torch_regularisation(model),  # its dropout (the optimizer's weight decay: at its first step)
         }
-        self._switched = [m for m in model.modules() if isinstance(m, torch.nn.modules.dropout._DropoutNd) and m.p > 0
-                          or isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+        self._dropouts = [m for m in model.modules() if isinstance(m, torch.nn.modules.dropout._DropoutNd) and m.p > 0]
+        self._batch_norms = [m for m in model.modules()
+                             if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
         if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules()):
             self.meta["batch_norm"] = True  # (with dropout: what a validation pass in training mode changes)
         self._param_ids = {id(p) for ps in self._layers.values() for p in ps}
@@ -256,8 +258,7 @@ class TorchWatcher(LossProbe, StepProbe):
                 self._put(step, _LAYERS, "weight_nonfinite", self._by_layer(bad, self._owner_of(bad.device)))
                 if step == 0:
                     self._spread(step)
-        norm = next((m for m in self._switched if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
-                     and m.training), None)
+        norm = next((m for m in self._batch_norms if m.training), None)
         if norm is not None:  # how many samples (and values a channel) its batch statistics come from
             h = norm.register_forward_pre_hook(lambda mod, a: self._bn_batch(step, mod, a))
             h._fitwatch_forward = True

@@ -56,6 +56,16 @@ _RULES = (model.no_train_mode, model.grads_not_zeroed, model.grads_cleared, mode
           model.vanishing_gradient, model.lr_too_low, data.class_imbalance)
 #: tried only when nothing above was found: a healthy model stopped too soon, or labels it cannot learn
 _FALLBACK = (data.too_few_epochs, data.label_problem)
+#: the verdict's remedies (catalogue keys) a cause found rules out
+_RULES_OUT = {
+    # more epochs, a larger model or a higher rate cannot reach what the output cannot
+    "loss_output_mismatch": ("more_epochs", "larger_model", "lr_up"),
+    # it has a schedule, one too fast: a StepLR stepped per batch was told to use one
+    "schedule_too_fast": ("lr_schedule", "lr_plateau", "lr_up"),
+    "clip_too_tight": ("lr_up",),  # (an eleventh trial's clip at 1e-4 was told to raise its rate)
+    # SGD at weight_decay=0.5, stuck at chance, was told to raise its rate
+    "weight_decay_too_high": ("lr_up", "larger_model", "more_epochs"),
+}
 #: said beside whatever else is found: how the loop validates, not why the curves went as they did
 _ASIDE = (model.no_eval_mode,)
 
@@ -99,20 +109,10 @@ def find_causes(v: View) -> list[Finding]:
 def ruled_out(causes: list[Finding]) -> set[str]:
     """The verdict's remedies, in every framework's words, that a cause found rules out: more epochs of a loss that does
     not fit the model's output (a tenth trial's NLLLoss on raw scores, falling without bound below 0, was told to train
-    longer beside the cause); a higher rate, a larger model or more epochs of weights that weight decay holds at 0."""
+    longer beside the cause), and the others of :data:`_RULES_OUT`."""
     from fitwatch.diagnosis.remedies import in_all_words
 
-    codes = {f.code for f in causes}
-    out = set()
-    if "loss_output_mismatch" in codes:  # (and a larger model or a higher rate cannot reach what the output cannot)
-        out |= in_all_words("more_epochs") | in_all_words("larger_model") | in_all_words("lr_up")
-    if "schedule_too_fast" in codes:  # (it has a schedule, one too fast: a StepLR stepped per batch was told to use one)
-        out |= in_all_words("lr_schedule") | in_all_words("lr_plateau") | in_all_words("lr_up")
-    if "clip_too_tight" in codes:  # (an eleventh trial's clip at 1e-4 was told to raise its rate)
-        out |= in_all_words("lr_up")
-    if "weight_decay_too_high" in codes:  # (SGD at weight_decay=0.5, stuck at chance, was told to raise its rate)
-        out |= in_all_words("lr_up") | in_all_words("larger_model") | in_all_words("more_epochs")
-    return out
+    return {r for f in causes for key in _RULES_OUT.get(f.code, ()) for r in in_all_words(key)}
 
 
 def weigh_curve_causes(v: View, findings: list[Finding], causes: list[Finding]) -> list[Finding]:

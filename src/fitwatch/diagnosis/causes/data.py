@@ -65,17 +65,16 @@ def loss_output_mismatch(v: View) -> Finding | None:
     what = mismatch(loss, probs=always("input_prob"), not_logprobs=never("input_logprob"),
                     in01=always("input_in01"), varied=(ins.late("output", "std") or 0.0) > 1e-3,
                     whole=always("target_whole"), lo=ins.late("loss", "target_min"), hi=ins.late("loss", "target_max"))
-    remedy = "loss_fit"
+    remedy, last = "loss_fit", ins.meta.get("output_activation")  # (the module's name: its type is the activation's)
+    act = ins.activations.get(last, last)
     if what is None:
-        last = ins.meta.get("output_activation")  # (the module's name: its type is the activation's)
-        what = out_of_reach(loss, ins.activations.get(last, last), ins.late("loss", "input_min"),
+        what = out_of_reach(loss, act, ins.late("loss", "input_min"),
                             ins.late("loss", "input_max"), ins.late("loss", "target_min"),
                             ins.late("loss", "target_max")) if v.verdict not in ("good_fit", "still_improving") else None
         remedy = "linear_output"
     if what is None:
         return None
-    last = ins.meta.get("output_activation")
-    ev = {"loss": loss, "output_activation": ins.activations.get(last, last),
+    ev = {"loss": loss, "output_activation": act,
           "output_min": ins.late("output", "min"), "output_max": ins.late("output", "max"),
           "target_min": ins.late("loss", "target_min"), "target_max": ins.late("loss", "target_max")}
     return cause("loss_output_mismatch", v, ev, f"The loss does not fit the model's output: {what}.", [remedy])
@@ -93,8 +92,8 @@ def out_of_reach(loss: str, act: str | None, out_lo, out_hi, lo, hi) -> str | No
     ``lo`` to ``hi``) reaching more than ``OUT_OF_REACH`` of their range beyond a bound of ``act``'s range, which what
     the loss is given (``out_lo`` to ``out_hi``: not a scaling of the output outside the model, 2 * tanh) keeps to;
     tried in a run that went wrong only (not good_fit nor still_improving: a tanh fit of noisy targets beyond 1 is
-    no fault). An eleventh trial's ReLU-ended regression of standardised targets
-    was `underfitting`, told to use a larger model."""
+    no fault). An eleventh trial's ReLU-ended regression of standardised targets was `underfitting`, told to use a
+    larger model."""
     bounds = _OUTPUT_RANGE.get(act or "")
     if loss not in _REGRESSION_LOSSES or bounds is None or None in (lo, hi, out_lo, out_hi) or hi <= lo:
         return None

@@ -486,8 +486,8 @@ def gained_nothing(ctx: Context) -> Verdict | None:
     first = float(cv.y[0])
     if min(cv.end, float(cv.y[-1])) < first - t.learn_drop * abs(first):
         return None
-    if ctx.stated_floor and 0 < first < LEARNED_BELOW * (ctx.no_skill(cl.start) or 0) > LEARNED_BELOW * 1.09:  # k >= 3
-        return None
+    if ctx.stated_floor and (floor := ctx.no_skill(cl.start) or 0) > 1.09 and 0 < first < LEARNED_BELOW * floor:
+        return None  # (ln k of 3 classes or more: a binary run's prior entropy can sit far under ln 2)
     low = float(np.nanmin(cl.y))  # raw, as logged (the test above reads the smoothed lowest)
     ev = {"val_first": first, "val_end": float(cv.y[-1]), "val_lowest": float(cv.y.min()), "noise": cv.sigma,
           "train_start": head, "train_lowest": low, "smoothed_train_lowest": cl.min,
