@@ -2,7 +2,14 @@
 
 Every curve is replayed epoch by epoch through :class:`fitwatch.EarlyStopping`:
 ``update(e, {"loss": loss[e], "val_loss": val_loss[e], ...})`` with every series the curve has, until
-it returns True or the curve ends. Then, with ``best`` the stopper's ``best_epoch`` (the weights
+it returns True or the curve ends. The rule is told the run's plan, ``max_epochs`` = the curve's
+length (its checkpoints), as the loops fitwatch drives tell it ``fit(epochs=)`` or ``max_epochs``:
+the default caps its patience at 15 % of it. A run that an early stop of its own cut short had
+planned more epochs than it logged; ``--plan-factor 1.25`` gives every run a plan 1.25 times its
+length, to see how much the result leans on that. The row "fitwatch, no plan" is the default
+without a plan (a loop that does not say how long it will train).
+
+Then, with ``best`` the stopper's ``best_epoch`` (the weights
 that would be restored):
 
 * regret = val_loss[best] / nanmin(val_loss) - 1 (the whole run's lowest validation loss);
@@ -68,6 +75,7 @@ HALF = {"real (tune)": "tune", "real (held-out)": "heldout"}  # the manifest's h
 HEADLINE = "real (held-out)"
 CRITERIA = [
     ("fitwatch", {}),
+    ("fitwatch, no plan", {"max_epochs": None}),
     *((f"patience={p}", {"patience": p}) for p in (2, 5, 10, 20)),
     *((c, {"criterion": c}) for c in ("GL1", "GL2", "GL5", "PQ0.5", "PQ1", "PQ2", "UP2", "UP3")),
 ]
@@ -183,13 +191,15 @@ def load_real(half: str) -> tuple[list[Curve], dict]:
     return kept, info
 
 
-def replay(curves: list[Curve], params: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(regret, cost) of every curve under ``EarlyStopping(**params)``; NaN for a curve the criterion
+def replay(curves: list[Curve], params: dict, plan: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """(regret, cost) of every curve under ``EarlyStopping(**params)``, told a plan of ``plan`` times
+    the curve's length (``params`` may say ``max_epochs=None``); NaN for a curve the criterion
     cannot judge (PQ without a training value)."""
     regret = np.empty(len(curves))
     cost = np.empty(len(curves))
     for i, c in enumerate(curves):
-        stopper = EarlyStopping(monitor=c.monitor, mode=c.mode, **params)
+        kw = {"max_epochs": max(1, round(plan * len(c.logs))), **params}
+        stopper = EarlyStopping(monitor=c.monitor, mode=c.mode, **kw)
         try:
             for e, logs in enumerate(c.logs):
                 if stopper.update(e, logs):
@@ -214,7 +224,7 @@ def row(name: str, regret: np.ndarray, cost: np.ndarray) -> str:
     ok = np.isfinite(regret)
     r, c = regret[ok], cost[ok]
     left_out = f"  ({(~ok).sum()} runs without a training value left out)" if (~ok).any() else ""
-    return (f"  {name:14s} {r.mean():8.4f} {np.median(r):8.4f} {np.percentile(r, 90):8.4f} "
+    return (f"  {name:18s} {r.mean():8.4f} {np.median(r):8.4f} {np.percentile(r, 90):8.4f} "
             f"{100 * c.mean():7.1f}%{left_out}")
 
 
@@ -264,6 +274,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true",
                     help="every 10th curve of the two large corpora (a smoke test, a few seconds)")
+    ap.add_argument("--plan-factor", type=float, default=1.0, metavar="F",
+                    help="tell each run a plan of F times its length (default 1: its length)")
     ap.add_argument("--corpus", action="append", choices=[label for label, _ in CORPORA],
                     help="only this corpus (repeatable; default: all)")
     args = ap.parse_args()
@@ -277,10 +289,10 @@ def main() -> int:
         if quick:
             curves = curves[::10]
         print(header(label, path, curves, info, quick))
-        print(f"  {'criterion':14s} {'regret':>8s} {'median':>8s} {'p90':>8s} {'cost':>8s}")
+        print(f"  {'criterion':18s} {'regret':>8s} {'median':>8s} {'p90':>8s} {'cost':>8s}")
         results = {}
         for name, params in CRITERIA:
-            results[name] = replay(curves, params)
+            results[name] = replay(curves, params, args.plan_factor)
             print(row(name, *results[name]))
         print(row("at the best*", np.zeros(len(curves)), at_best(curves)))
         if label in HALF:
@@ -288,7 +300,7 @@ def main() -> int:
         else:
             even, odd = curves[0::2], curves[1::2]
             for half, part in (("tune (even)", even), ("hold-out (odd)", odd)):
-                r, c = replay(part, {})
+                r, c = replay(part, {}, args.plan_factor)
                 rr, rc = replay(part, {"patience": 5})
                 ok = r.mean() < rr.mean() and c.mean() <= rc.mean()
                 print(f"  fitwatch on the {half:14s}: regret {r.mean():.4f} at {100 * c.mean():.1f}% of the epochs; "

@@ -196,7 +196,8 @@ def test_fitwatch_early_stopping_stops_where_the_replayed_rule_says_and_restores
     t.fit(model, train, val)
 
     run = fitwatch.load("stopped", dir=tmp_path)
-    replay = fitwatch.EarlyStopping()
+    assert stop.stopper.to_dict()["max_epochs"] == 200  # Trainer(max_epochs=) is the rule's plan
+    replay = fitwatch.EarlyStopping(max_epochs=200)
     for epoch in run.epochs.tolist():
         if replay.update(epoch, {k: v[epoch] for k, v in run.history.items()}):
             break

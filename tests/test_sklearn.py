@@ -110,6 +110,14 @@ def test_early_stopping_restores_best_epoch(tmp_path):
     assert log_loss(yv, clf.predict_proba(Xv)) == pytest.approx(h["val_loss"][best])
 
 
+def test_the_epochs_are_fitwatchs_rule_plan(tmp_path):
+    X, y = make_classification(n_samples=200, n_features=5, random_state=1)
+    stop = fitwatch.EarlyStopping()
+    fws.fit(SGDClassifier(loss="log_loss", random_state=0), X[:100], y[:100], validation_data=(X[100:], y[100:]),
+            epochs=12, stop=stop, dir=tmp_path, name="planned", diagnose=False)
+    assert stop.to_dict()["max_epochs"] == 12
+
+
 def test_sklearn_and_fitwatch_early_stopping_agree(digits):
     """MLPClassifier(early_stopping=True, n_iter_no_change=k, tol=t) stops after k + 1 epochs in a row
     whose validation score did not beat the best by tol: fitwatch's patience=k + 1, min_delta=t. Accuracy

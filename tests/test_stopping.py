@@ -222,7 +222,7 @@ def test_relative_min_delta():
 
 @pytest.mark.parametrize("text,expected", [("1%", 0.01), (" 0.5 % ", 0.005), ("10%", 0.1), (".5%", 0.005)])
 def test_relative_min_delta_spellings(text, expected):
-    from fitwatch.stopping.rule import _parse_min_delta
+    from fitwatch.stopping.params import parse_min_delta as _parse_min_delta
 
     assert _parse_min_delta(text) == (0.0, pytest.approx(expected))
 

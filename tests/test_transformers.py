@@ -572,3 +572,12 @@ def test_resume_from_a_checkpoint_goes_on_in_the_same_run(tmp_path, digits):
     assert run.info["early_stopping"]["resumed_at"] == 4  # the rule went on from its stored state
     np.testing.assert_allclose(run.history["val_loss"][4:], expected_epochs(trainer.state.log_history)["val_loss"][4:],
                                rtol=1e-15)
+
+
+def test_the_trainer_tells_fitwatchs_rule_its_planned_epochs(tmp_path, digits):
+    """num_train_epochs is the default rule's plan (its patience at most 15 % of it)."""
+    stop = fitwatch.EarlyStopping()
+    cb = fitwatch.transformers.Callback("hf-plan", dir=tmp_path, diagnose="quiet", stop=stop)
+    train(make_args(tmp_path, num_train_epochs=2), digits, [cb])
+    assert stop.to_dict()["max_epochs"] == 2
+    assert fitwatch.load("hf-plan", dir=tmp_path).info["early_stopping"]["max_epochs"] == 2

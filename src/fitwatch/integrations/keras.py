@@ -182,7 +182,7 @@ class Callback(keras.callbacks.Callback):
             if self.stop is not None and callable(getattr(self.stop, "reset", None)):
                 self.stop.reset()  # each fit() starts afresh, as with Keras's EarlyStopping (unless resume)
             keeper = BestKeeper(self.stop, self.model, self.checkpoint, restore=self.restore,
-                                where="fitwatch.keras.Callback")
+                                where="fitwatch.keras.Callback", max_epochs=(self.params or {}).get("epochs"))
         self._keeper = keeper
         auto_config, info = _describe(self.model, self.params or {})
         config = {**auto_config, **(self.config or {})}
@@ -355,9 +355,9 @@ class EarlyStopping(keras.callbacks.Callback):
     no early stop happened.
 
     Args:
-        monitor, mode, min_delta, patience, baseline, start_from_epoch, criterion, strip, verbose:
+        monitor, mode, min_delta, patience, baseline, start_from_epoch, criterion, strip, verbose, max_epochs:
             those of :class:`fitwatch.EarlyStopping` (default: ``val_loss`` with fitwatch's own
-            criterion; ``patience=`` behaves exactly as Keras's).
+            criterion, told ``fit(epochs=)`` as its plan; ``patience=`` behaves exactly as Keras's).
         restore_best_weights: copy the weights at every new best epoch and put them back when
             training ends. Defaults to `True`.
         checkpoint: also write the best weights to this file at every new best
@@ -383,10 +383,11 @@ class EarlyStopping(keras.callbacks.Callback):
 
     def __init__(self, monitor="val_loss", mode="auto", min_delta=0.0, patience=None, baseline=None,
                  start_from_epoch=0, criterion=None, strip=5, verbose=False, *, restore_best_weights=True,
-                 checkpoint=None):
+                 checkpoint=None, max_epochs=None):
         super().__init__()
         self.stopper = _Rule(monitor=monitor, mode=mode, min_delta=min_delta, patience=patience, baseline=baseline,
-                             start_from_epoch=start_from_epoch, criterion=criterion, strip=strip, verbose=verbose)
+                             start_from_epoch=start_from_epoch, criterion=criterion, strip=strip, verbose=verbose,
+                             max_epochs=max_epochs)
         self.restore_best_weights = restore_best_weights
         self.checkpoint = checkpoint
         self._keeper: BestKeeper | None = None
@@ -394,7 +395,7 @@ class EarlyStopping(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.stopper.reset()
         self._keeper = BestKeeper(self.stopper, self.model, self.checkpoint, restore=self.restore_best_weights,
-                                  where="fitwatch.keras.EarlyStopping")
+                                  where="fitwatch.keras.EarlyStopping", max_epochs=(self.params or {}).get("epochs"))
 
     def on_epoch_end(self, epoch, logs=None):
         if self._keeper is not None and self._keeper.epoch_end(int(epoch), logs or {}):

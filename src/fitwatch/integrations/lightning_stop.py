@@ -224,7 +224,7 @@ class EarlyStopping(pl.callbacks.EarlyStopping):
         self.loaded_state = False
         self._validated_epoch = None
         self._keeper = BestKeeper(self.stopper, pl_module, self.checkpoint, restore=self.restore,
-                                  where="fitwatch.lightning.EarlyStopping")
+                                  where="fitwatch.lightning.EarlyStopping", max_epochs=trainer.max_epochs)
 
     def on_validation_end(self, trainer, pl_module) -> None:
         if not trainer.sanity_checking:

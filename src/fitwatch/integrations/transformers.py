@@ -170,7 +170,8 @@ class Callback(transformers.TrainerCallback):
             if self.stop is not None and not self.resume and callable(getattr(self.stop, "reset", None)):
                 self.stop.reset()  # each train() starts afresh, as with the Trainer's EarlyStoppingCallback
             main = state.is_world_process_zero
-            keeper = BestKeeper(self.stop, model, self.checkpoint if main else None, restore=self.restore, where=_WHERE)
+            keeper = BestKeeper(self.stop, model, self.checkpoint if main else None, restore=self.restore, where=_WHERE,
+                                max_epochs=math.ceil(state.num_train_epochs or 0))
         if not state.is_world_process_zero:  # decides and restores as the main process does, writes nothing
             self._reset(keeper, following=True)
             return

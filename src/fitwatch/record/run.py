@@ -371,7 +371,7 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle, StoredMixin):
         if stop is not None or restore is not None or checkpoint is not None:
             from fitwatch.stopping.keeper import BestKeeper
 
-            keeper = BestKeeper(stop, restore, checkpoint)
+            keeper = BestKeeper(stop, restore, checkpoint, max_epochs=n)
             if hasattr(keeper.stop, "reset") and keeper.stop.stopped_epoch is not None:
                 keeper.stop.reset()  # a stopper reused from an earlier loop starts afresh
             self.info.pop("stopped_epoch", None)  # a resumed run's earlier stop no longer describes it

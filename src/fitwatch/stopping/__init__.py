@@ -13,14 +13,17 @@ from fitwatch.stopping.criteria import (  # the default criterion's constants (d
     PATIENCE_NOISY,
     PATIENCE_SMOOTH,
     PATIENCE_UNMOVED,
+    PLAN_MIN,
+    PLAN_SHARE,
     TREND_MIN,
     TREND_T,
     TREND_WINDOW,
+    UNMOVED_SHARE,
 )
 from fitwatch.stopping.keeper import BestKeeper
 from fitwatch.stopping.legacy import FitwatchState as _FitwatchState  # noqa: F401 (0.1.0's pickles name it)
 from fitwatch.stopping.rule import EarlyStopping
 
 __all__ = ["BestKeeper", "EarlyStopping", "DIVERGE_FACTOR", "LEARNED", "MIN_GAIN", "NOISE_NOISY", "NOISE_SMOOTH",
-           "NOISE_WINDOW", "PATIENCE_NOISY", "PATIENCE_SMOOTH", "PATIENCE_UNMOVED", "TREND_MIN", "TREND_T",
-           "TREND_WINDOW"]
+           "NOISE_WINDOW", "PATIENCE_NOISY", "PATIENCE_SMOOTH", "PATIENCE_UNMOVED", "PLAN_MIN", "PLAN_SHARE",
+           "TREND_MIN", "TREND_T", "TREND_WINDOW", "UNMOVED_SHARE"]

@@ -31,6 +31,11 @@ TREND_T = 2.0  # ...falling by more than this many standard errors...
 TREND_MIN = 0.002  # ...and more than this fraction of the level per epoch holds the stop off
 DIVERGE_FACTOR = 3.0  # diverged: above the first value and this many times the best...
 LEARNED = 0.9  # ...after the best has come below this fraction of the first value
+#: with the run's planned epochs known (``EarlyStopping(max_epochs=)``, or filled in by the loop): the
+#: patience is at most PLAN_SHARE of them, and the first-value patience UNMOVED_SHARE, never under PLAN_MIN
+PLAN_SHARE = 0.15
+UNMOVED_SHARE = 0.3
+PLAN_MIN = 3
 #: median |second difference| of independent noise of standard deviation sigma, in sigmas: the second
 #: difference has standard deviation sqrt(6) sigma, and the median |N(0, 1)| is 0.6745
 _MEDIAN_D2_PER_SIGMA = 0.6745 * math.sqrt(6.0)
@@ -45,10 +50,13 @@ class NoiseAware:
         monitor: the monitored key (for the reasons, and to leave out the training loss when it is
             the monitor).
         sign: 1.0 when lower is better, -1.0 when higher is.
+        max_epochs: the epochs the run plans, or None: the patience is then at most PLAN_SHARE of
+            the monitored epochs that makes (the spacing of the epoch numbers seen counts: a
+            validation every 2 epochs plans half as many), at least PLAN_MIN.
     """
 
-    def __init__(self, monitor: str, sign: float):
-        self.monitor, self.sign = monitor, sign
+    def __init__(self, monitor: str, sign: float, max_epochs: int | None = None):
+        self.monitor, self.sign, self.max_epochs = monitor, sign, max_epochs
         self.first_epoch = None  # the first monitored epoch (None: none yet)
         self.first = None  # its oriented value
         self.d2 = deque(maxlen=NOISE_WINDOW)  # the last |second differences|
@@ -74,6 +82,10 @@ class NoiseAware:
         # not improved on its first value yet, and not smooth: it may be coming back from an early rise
         unmoved = best_epoch == self.first_epoch and noise > NOISE_SMOOTH
         patience = PATIENCE_UNMOVED if unmoved else noise_patience(noise)
+        cap = self._cap(epoch, n, unmoved)
+        capped = cap is not None and cap < patience
+        if capped:
+            patience = cap
 
         # divergence: (min mode) far above the best and above the start after having learned, with the
         # training loss (when logged) climbing too
@@ -100,9 +112,20 @@ class NoiseAware:
         variation = f"epoch-to-epoch variation of {100 * noise:.2g}% of its level"
         why = (f"as its first value is still its best, with an {variation}" if unmoved else
                f"set by its recent {variation}")
+        if capped:
+            share = UNMOVED_SHARE if unmoved else PLAN_SHARE
+            why += f", at most {100 * share:g}% of the {self.max_epochs} planned epochs"
         return (f"{self.monitor} improved by {100 * max(gain, 0.0):.2g}% (not more than {100 * MIN_GAIN:g}%) in "
                 f"the last {patience} epochs and is not trending {'down' if self.sign > 0 else 'up'} "
                 f"(patience {patience}, {why})")
+
+    def _cap(self, epoch: int, n: int, unmoved: bool) -> int | None:
+        """The most patience the planned epochs allow, in monitored epochs; None without a plan."""
+        if self.max_epochs is None:
+            return None
+        spacing = (epoch - self.first_epoch) / (n - 1) if n > 1 and epoch > self.first_epoch else 1.0
+        planned = self.max_epochs / spacing
+        return max(PLAN_MIN, int((UNMOVED_SHARE if unmoved else PLAN_SHARE) * planned))
 
     def state_dict(self) -> dict:
         """The running state, JSON-able (non-finite numbers as strings)."""

@@ -54,6 +54,8 @@ class BestKeeper:
             (``.weights.h5`` for a Keras model).
         restore: copy the weights at every new best and put them back in :meth:`finish`.
         where: what the user called, for error messages (``"Run.epochs"``).
+        max_epochs: the epochs the loop plans, handed to the rule's ``plan`` (the fitwatch default
+            caps its patience by them); None: not known.
 
     Raises:
         TypeError: ``stop`` is not an early-stopping rule, or ``model`` is neither a torch module
@@ -61,7 +63,8 @@ class BestKeeper:
         ValueError: ``checkpoint`` without a model, or a Keras checkpoint not named ``*.weights.h5``.
     """
 
-    def __init__(self, stop=None, model=None, checkpoint=None, *, restore: bool = True, where: str = "Run.epochs"):
+    def __init__(self, stop=None, model=None, checkpoint=None, *, restore: bool = True, where: str = "Run.epochs",
+                 max_epochs=None):
         from fitwatch.stopping.rule import EarlyStopping
 
         self.stops = stop is not None  # False: the best is tracked, the loop never ends early
@@ -71,6 +74,8 @@ class BestKeeper:
             raise TypeError(f"fitwatch: {where}(stop=...) takes a fitwatch.EarlyStopping, got {type(stop).__name__}; "
                             f"e.g. stop=fitwatch.EarlyStopping()")
         self.stop = stop
+        if self.stops and max_epochs is not None and callable(getattr(stop, "plan", None)):
+            stop.plan(max_epochs)
         self.model = model
         self.framework = None if model is None else _weights.framework_of(model, "restore" if where == "Run.epochs"
                                                                            else "model")

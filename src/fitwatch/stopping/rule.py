@@ -24,12 +24,12 @@ Example:
 from __future__ import annotations
 
 import math
-import numbers
 import re
 import warnings
 
 from fitwatch.stopping.criteria import NoiseAware, Prechelt, number, unnumber
 from fitwatch.stopping.legacy import OLD_ATTRIBUTES, upgrade
+from fitwatch.stopping.params import identity_text, int_or_none, parse_min_delta, plain, whole
 
 __all__ = ["EarlyStopping"]
 
@@ -39,7 +39,6 @@ STATE_KIND = "fitwatch.EarlyStopping"  # what a state says it is (a state of any
 #: names that ``mode="auto"`` maximises (substrings of the metric name, ``val_`` removed)
 _HIGHER_IS_BETTER = ("accuracy", "acc", "auc", "f1", "precision", "recall")
 _CRITERION = re.compile(r"^(GL|PQ|UP)(\d+(?:\.\d*)?|\.\d+)$", re.IGNORECASE)
-_PERCENT = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*%\s*$")
 
 
 class EarlyStopping:
@@ -52,11 +51,13 @@ class EarlyStopping:
     The default (no ``patience``, no ``criterion``) stops when the best value has not improved by
     more than 0.1% within the patience, 5 epochs for a smooth curve and up to 10 for a noisy one
     (set by the curve's own epoch-to-epoch noise) and 15 for a curve, not smooth, that has not yet
-    improved on its first value, unless a least-squares line through the last 4 epochs still
-    falls significantly; and at once when a loss diverges (above its first value and
-    3x its best, after the best came below 90% of the first value, with the training loss, when
-    logged, climbing too). On the public LCBench and TaskSet curves and fitwatch's labelled runs it
-    stops with less regret than ``patience=5`` after fewer epochs (``docs/early_stopping.md``).
+    improved on its first value (each at most 15% of the run's planned epochs, 30% for the
+    first-value one, at least 3, when the plan is known: ``max_epochs`` or the loop's), unless a
+    least-squares line through the last 4 epochs still falls significantly; and at once when a
+    loss diverges (above its first value and 3x its best, after the best came below 90% of the
+    first value, with the training loss, when logged, climbing too). On the public LCBench and TaskSet curves, fitwatch's labelled runs and,
+    told their plan, published training logs it stops with less regret than ``patience=5`` after
+    fewer epochs (``docs/early_stopping.md``).
 
     Where ``patience=`` mode differs from Keras, on purpose: a NaN or infinite value stops at once
     (Keras waits out its patience); ``mode="auto"`` decides from the name (Keras asks the compiled
@@ -82,6 +83,11 @@ class EarlyStopping:
             ``"PQ0.5"``, ``"UP3"``.
         strip: the strip length k, in epochs, of PQ and UP (default 5).
         verbose: print the reason when stopping.
+        max_epochs: (the fitwatch default) the epochs the run plans to train, e.g. Keras's
+            ``fit(epochs=)``: the patience is then at most 15% of them and the first-value patience
+            30%, never under 3 (``PLAN_SHARE``, ``UNMOVED_SHARE``, ``PLAN_MIN``). None (default):
+            the loop's own plan when it gives one (:meth:`plan`: ``Run.epochs(n)``, the Keras and
+            Lightning callbacks do), else no cap. Ignored by ``patience=`` and Prechelt's criteria.
 
     Attributes:
         best_epoch: the epoch of the best value so far (the weights to restore), None before the
@@ -124,7 +130,7 @@ class EarlyStopping:
     """
 
     def __init__(self, monitor="val_loss", mode="auto", min_delta=0.0, patience=None, baseline=None,
-                 start_from_epoch=0, criterion=None, strip=5, verbose=False):
+                 start_from_epoch=0, criterion=None, strip=5, verbose=False, max_epochs=None):
         self.monitor = monitor
         self.mode = mode
         self.min_delta = min_delta
@@ -134,6 +140,8 @@ class EarlyStopping:
         self.criterion = criterion
         self.strip = strip
         self.verbose = verbose
+        self.max_epochs = max_epochs
+        self._planned = None  # the loop's planned epochs, given by plan() (max_epochs wins)
         self.reset()
 
     # -- state --------------------------------------------------------------------------------------
@@ -156,10 +164,30 @@ class EarlyStopping:
         return {
             "monitor": self.monitor, "mode": self._direction_name(), "criterion": self._criterion_name(),
             "best_epoch": self.best_epoch, "best_value": self.best_value, "stopped_epoch": self.stopped_epoch,
-            "reason": self.reason, "min_delta": _plain(self.min_delta), "patience": _plain(self.patience),
-            "baseline": _plain(self.baseline), "start_from_epoch": _plain(self.start_from_epoch),
-            "strip": _plain(self.strip),
+            "reason": self.reason, "min_delta": plain(self.min_delta), "patience": plain(self.patience),
+            "baseline": plain(self.baseline), "start_from_epoch": plain(self.start_from_epoch),
+            "strip": plain(self.strip), "max_epochs": self._plan() if self._criterion_name() == "fitwatch" else None,
         }
+
+    def plan(self, epochs) -> None:
+        """Tell the rule how many epochs the loop plans (``max_epochs`` given to the rule wins). The
+        loops fitwatch drives call it before the first epoch: ``Run.epochs(n)``, the Keras callbacks
+        (``fit(epochs=)``) and the Lightning one (``Trainer(max_epochs=)``). A number that is not a
+        whole number >= 1 (Lightning's -1: no limit) means no plan.
+
+        Example:
+            >>> stopper = EarlyStopping()
+            >>> stopper.plan(20)
+            >>> stopper.to_dict()["max_epochs"]
+            20
+        """
+        self._planned = int(epochs) if whole(epochs) and epochs >= 1 else None
+        if self._crit is not None and isinstance(self._crit, NoiseAware):
+            self._crit.max_epochs = self._plan()
+
+    def _plan(self) -> int | None:
+        """The planned epochs the default's patience is capped by: ``max_epochs``, else the loop's."""
+        return self.max_epochs if self.max_epochs is not None else self._planned
 
     def __repr__(self) -> str:
         return f"EarlyStopping(monitor={self.monitor!r}, criterion={self._criterion_name()!r})"
@@ -171,7 +199,7 @@ class EarlyStopping:
             if crit not in (None, "patience"):
                 raise ValueError(f"EarlyStopping: patience={self.patience!r} and criterion={crit!r} "
                                  f"contradict; give patience= alone, or criterion= alone")
-            if not _whole(self.patience) or self.patience < 0:
+            if not whole(self.patience) or self.patience < 0:
                 raise ValueError(f"EarlyStopping: patience={self.patience!r}; pass a whole number >= 0")
             kind, param = "patience", self.patience
         elif crit is None:
@@ -191,13 +219,16 @@ class EarlyStopping:
                 param = int(param)
         if self.mode not in ("auto", "min", "max"):
             raise ValueError(f"EarlyStopping: mode={self.mode!r}; use 'auto', 'min' or 'max'")
-        if kind in ("PQ", "UP") and (not _whole(self.strip) or self.strip < 1):
+        if self.max_epochs is not None and (not whole(self.max_epochs) or self.max_epochs < 1):
+            raise ValueError(f"EarlyStopping: max_epochs={self.max_epochs!r}; pass the number of epochs the run "
+                             f"plans, a whole number >= 1, or None")
+        if kind in ("PQ", "UP") and (not whole(self.strip) or self.strip < 1):
             raise ValueError(f"EarlyStopping: strip={self.strip!r}; pass the strip length in epochs, a whole "
                              f"number >= 1 (Prechelt used 5)")
         if self.baseline is not None and kind != "patience":
             raise ValueError(f"EarlyStopping: baseline= applies to patience mode only; pass patience= with it, "
                              f"or leave baseline out for criterion {self._criterion_name(kind, param)!r}")
-        self._abs_delta, self._rel_delta = _parse_min_delta(self.min_delta)
+        self._abs_delta, self._rel_delta = parse_min_delta(self.min_delta)
         self._kind, self._param = kind, param
         self._sign = -1.0 if self._maximise() else 1.0  # oriented value = sign * value: lower is better
         self._baseline = None if self.baseline is None else float(self.baseline)
@@ -205,14 +236,14 @@ class EarlyStopping:
         self._ready = True
 
     def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
+        self.__dict__.update({"max_epochs": None, "_planned": None, **state})  # (pickled before max_epochs)
         if "_crit" not in state:  # pickled by fitwatch 0.1.0: its criterion's state moves into the criterion
             upgrade(self, {k: self.__dict__.pop(k) for k in OLD_ATTRIBUTES if k in self.__dict__})
 
     def _new_criterion(self):
         """The default's or Prechelt's criterion, with no epoch seen (None in patience mode)."""
         if self._kind == "fitwatch":
-            return NoiseAware(self.monitor, self._sign)
+            return NoiseAware(self.monitor, self._sign, self._plan())
         if self._kind == "patience":
             return None
         return Prechelt(self._kind, self._param, self.strip, self.monitor, self._sign,
@@ -411,17 +442,17 @@ class EarlyStopping:
         if not self._ready:
             self._setup()
         if state.get("rule") != self._identity():
-            raise ValueError(f"{where}: the state is of a rule {_identity_text(state.get('rule'), 'watching')}, this "
-                             f"one {_identity_text(self._identity(), 'watches')}; create the EarlyStopping with that "
+            raise ValueError(f"{where}: the state is of a rule {identity_text(state.get('rule'), 'watching')}, this "
+                             f"one {identity_text(self._identity(), 'watches')}; create the EarlyStopping with that "
                              f"monitor, mode and criterion to go on from it, or start afresh without the state")
         try:
             crit = self._new_criterion()
             if crit is not None:
                 crit.load_state_dict(state["criterion_state"])
-            taken = dict(best_epoch=_int_or_none(state["best_epoch"]), best_value=unnumber(state["best_value"]),
-                         stopped_epoch=_int_or_none(state["stopped_epoch"]), reason=state["reason"],
+            taken = dict(best_epoch=int_or_none(state["best_epoch"]), best_value=unnumber(state["best_value"]),
+                         stopped_epoch=int_or_none(state["stopped_epoch"]), reason=state["reason"],
                          improved=bool(state["improved"]), wait=int(state["wait"]), _n=int(state["monitored"]),
-                         _lowest=unnumber(state["lowest"]), _last_epoch=_int_or_none(state["last_epoch"]))
+                         _lowest=unnumber(state["lowest"]), _last_epoch=int_or_none(state["last_epoch"]))
             if taken["reason"] is not None and not isinstance(taken["reason"], str):
                 raise TypeError("reason is not a string")
         except (KeyError, TypeError, ValueError, AttributeError) as e:
@@ -449,51 +480,4 @@ class EarlyStopping:
     def _identity(self) -> dict:
         """What a state must share with the rule that loads it."""
         return {"monitor": self.monitor, "mode": "max" if self._sign < 0 else "min", "criterion": self._kind,
-                "strip": _plain(self.strip) if self._kind in ("PQ", "UP") else None}
-
-
-def _identity_text(identity, verb: str) -> str:
-    """``watching 'val_loss' (min) with criterion fitwatch``: a rule's identity, in words."""
-    if not isinstance(identity, dict):
-        return f"of unknown identity ({identity!r})"
-    strip = f" (strip {identity.get('strip')})" if identity.get("strip") is not None else ""
-    return f"{verb} {identity.get('monitor')!r} ({identity.get('mode')}) with criterion {identity.get('criterion')}{strip}"
-
-
-def _int_or_none(value) -> int | None:
-    if value is None:
-        return None
-    if not _whole(value):
-        raise TypeError(f"{value!r} is not a whole number")
-    return int(value)
-
-
-def _whole(value) -> bool:
-    """A whole number (numpy integers too), not a bool."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _plain(value):
-    """A parameter as JSON can hold it (numpy numbers as Python ones)."""
-    if _whole(value):
-        return int(value)
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return float(value)
-    return value
-
-
-def _parse_min_delta(value) -> tuple[float, float]:
-    """``min_delta`` as (absolute, relative): ``0.001`` -> (0.001, 0); ``"1%"`` -> (0, 0.01)."""
-    if isinstance(value, str):
-        m = _PERCENT.match(value)
-        if not m:
-            raise ValueError(f"EarlyStopping: min_delta={value!r}; pass a number (absolute) or a percentage "
-                             f"string such as '1%' or '0.5%' (relative to the best value)")
-        return 0.0, float(m.group(1)) / 100.0
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"EarlyStopping: min_delta={value!r}; pass a number or a percentage such as '1%'") from None
-    if not math.isfinite(v):
-        raise ValueError(f"EarlyStopping: min_delta={value!r}; pass a finite number or a percentage such as '1%'")
-    return abs(v), 0.0  # Keras takes abs(min_delta)
+                "strip": plain(self.strip) if self._kind in ("PQ", "UP") else None}
