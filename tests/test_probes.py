@@ -3,6 +3,7 @@ the causes the diagnosis names from them. Real torch training loops, a real SQLi
 
 from __future__ import annotations
 
+import contextlib
 import math
 import shutil
 import sqlite3
@@ -31,7 +32,7 @@ def _data(n=256, d=8, k=3, seed=0, scale=1.0):
 
 def _train(tmp_path, model, *, name="probed", epochs=6, lr=0.05, opt="sgd", x=None, y=None, loss=None,
            every=None, batch=32, val=True, zero_grad=True, accumulate=1, eval_mode=True, train_mode="each",
-           weight_decay=0.0, clip=None):
+           weight_decay=0.0, clip=None, no_grad=True):
     torch.manual_seed(0)
     x, y = (x, y) if x is not None else _data()
     loss = loss or nn.CrossEntropyLoss()
@@ -57,7 +58,7 @@ def _train(tmp_path, model, *, name="probed", epochs=6, lr=0.05, opt="sgd", x=No
         if val:
             if eval_mode:
                 model.eval()
-            with torch.no_grad():
+            with torch.no_grad() if no_grad else contextlib.nullcontext():
                 run.log("val", loss=loss(model(x[n:]), y[n:]), n=len(x) - n)
     run.finish()
     return run, fitwatch.diagnose(name, dir=tmp_path)
@@ -610,9 +611,27 @@ def test_validation_in_training_mode_is_named(tmp_path):
     _, d = _train(tmp_path, model(), name="no-eval", eval_mode=False, opt="adam", lr=1e-2)
     f = next(f for f in d.causes if f.code == "no_eval_mode")
     assert "dropout (p=0.5)" in f.message and "batch norm" in f.message and f.remedies[0].startswith("Call model.eval()")
+    assert not f.evidence["with_gradients"] and "torch.no_grad()" not in f.message
     _, ok = _train(tmp_path, model(), name="eval", opt="adam", lr=1e-2)
     _, plain = _train(tmp_path, _mlp(), name="plain-no-eval", eval_mode=False)  # nothing that eval() switches off
     assert "no_eval_mode" not in [f.code for f in ok.causes + plain.causes]
+
+
+def test_validation_in_training_mode_with_gradients_is_named(tmp_path):
+    """Validation without model.eval() and without torch.no_grad() (its passes look like training steps) was not named:
+    a training-mode pass that no optimizer's step follows before the validation value is logged is validation's."""
+    def model():
+        return nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 3))
+
+    _, d = _train(tmp_path, model(), name="no-eval-grad", eval_mode=False, no_grad=False, opt="adam", lr=1e-2)
+    f = next(f for f in d.causes if f.code == "no_eval_mode")
+    assert f.evidence["with_gradients"] and "with gradients on and no optimizer's step after them" in f.message
+    assert "model.eval() is missing (and torch.no_grad()" in f.message
+    # eval() without no_grad() is right (a graph built for nothing, the same numbers); nor does accumulation, whose
+    # last micro-batches take no step before a validation in eval(), count
+    for name, kw in (("eval-grad", {"no_grad": False}), ("eval-accumulated", {"accumulate": 5, "no_grad": False})):
+        _, ok = _train(tmp_path, model(), name=name, opt="adam", lr=1e-2, **kw)
+        assert "no_eval_mode" not in [f.code for f in ok.causes], name
 
 
 def test_training_in_evaluation_mode_is_named(tmp_path):

@@ -18,7 +18,8 @@ sampled. On a sampled step:
   or a hand-written update; under gradient accumulation, over the optimizer's step).
 
 When the run logs a validation value, the mode of the model's last forward pass is noted in ``meta``
-(``val_in_train_mode``: a validation loop that forgot ``model.eval()``; ``val_in_eval_mode``). A sampled
+(``val_in_train_mode``: a validation loop that forgot ``model.eval()``, ``val_with_grad`` when it forgot
+``torch.no_grad()`` too, its pass followed by no optimizer's step; ``val_in_eval_mode``). A sampled
 forward pass in evaluation mode with gradients on (dropout, or batch norm, switched off; no frozen parameter),
 followed by a backward pass through its output and a step of an optimizer that holds the model, before the
 next forward pass, is a training step in evaluation mode (``meta["eval_mode_steps"]``, counted: a loop that
@@ -53,6 +54,7 @@ import time
 
 import torch
 from torch.nn.modules.module import register_module_forward_hook
+from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from fitwatch.probes.names import (INPUT, OUTPUT, PER_LAYER, RELU_FAMILY, SATURATING, SATURATION, SOFTMAX,
                                    check_every)
@@ -83,8 +85,9 @@ class TorchWatcher(LossProbe, StepProbe):
             modules) and, once seen, ``weight_decay`` (the optimizer's), which the diagnosis reads as
             regularisation the run already uses (``regularisation_watched``, once the optimizer was
             seen: neither means none, as far as modules and the optimizer show); ``batch_norm`` (it has batch norm layers); ``val_in_train_mode`` (a
-            validation value was logged after a forward pass in training mode without gradients: a
-            validation loop that forgot ``model.eval()``) and ``val_in_eval_mode``.
+            validation value was logged after a forward pass in training mode without gradients, or with
+            them and no optimizer's step after it (``val_with_grad``): a validation loop that forgot
+            ``model.eval()``) and ``val_in_eval_mode``.
         step: training steps seen so far.
         seconds: the time spent in the probes so far (every hook, and :meth:`collect`): what they
             cost the training loop, measured where it is spent.
@@ -130,10 +133,12 @@ class TorchWatcher(LossProbe, StepProbe):
         self._last_mode: bool | None | str = "unseen"  # the last forward pass's (a training step, evaluation, neither)
         self._loss_split: str | None = None
         self.seconds = 0.0  # time spent in the probes (their hooks and collect), for the overhead benchmark
+        self._unstepped = 0  # training-mode passes with gradients since an optimizer's last step
         for hook in ("_pre", "_post", "_activation", "_grad", "_loss", "_optimizer", "_optimizer_done", "_carried",
-                     "_eval_stepped", "val_logged", "collect"):
+                     "_eval_stepped", "val_logged", "collect", "_any_step"):
             setattr(self, hook, self._timed(getattr(self, hook)))
-        self._handles = [model.register_forward_pre_hook(self._pre), model.register_forward_hook(self._post)]
+        self._handles = [model.register_forward_pre_hook(self._pre), model.register_forward_hook(self._post),
+                         register_optimizer_step_post_hook(self._any_step)]
 
     def _timed(self, fn):
         """``fn``, adding the time it takes to :attr:`seconds`."""
@@ -191,6 +196,7 @@ class TorchWatcher(LossProbe, StepProbe):
             self._updates()
         mode = self._training(module, args)
         if mode:
+            self._unstepped += 1
             step = self.step
             self.step += 1
             if self.sampled(step):
@@ -205,12 +211,20 @@ class TorchWatcher(LossProbe, StepProbe):
 
     def val_logged(self) -> None:
         """The run logged a validation value: the model's last forward pass was that validation's. One in training
-        mode without gradients (``meta["val_in_train_mode"]``) is a validation loop that forgot ``model.eval()``;
-        one in evaluation mode (``val_in_eval_mode``) is the usual."""
-        if self._last_mode is None and "val_in_train_mode" not in self.meta:
+        mode without gradients (``meta["val_in_train_mode"]``) is a validation loop that forgot ``model.eval()``,
+        and one in training mode with gradients that no optimizer stepped on since (``val_with_grad``) forgot
+        ``torch.no_grad()`` too; one in evaluation mode (``val_in_eval_mode``) is the usual."""
+        if (self._last_mode is None or self._last_mode is True and self._unstepped) \
+                and "val_in_train_mode" not in self.meta:
             self.meta["val_in_train_mode"] = True
+            if self._last_mode:  # with gradients, and no step after it: torch.no_grad() is missing too
+                self.meta["val_with_grad"] = True
         elif self._last_mode is False and "val_in_eval_mode" not in self.meta:
             self.meta["val_in_eval_mode"] = True
+
+    def _any_step(self, opt, args, kwargs) -> None:
+        """Any optimizer's step (a global hook, a counter reset): the training-mode passes before it were trained on."""
+        self._unstepped = 0
 
     def _post(self, module, args, output):
         if module is not self.model:

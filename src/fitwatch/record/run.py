@@ -371,9 +371,9 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle, StoredMixin):
         if stop is not None or restore is not None or checkpoint is not None:
             from fitwatch.stopping.keeper import BestKeeper
 
+            if callable(getattr(stop, "reset", None)) and getattr(stop, "stopped_epoch", None) is not None:
+                stop.reset()  # a stopper reused from an earlier loop starts afresh (then the keeper plans it)
             keeper = BestKeeper(stop, restore, checkpoint, max_epochs=n)
-            if hasattr(keeper.stop, "reset") and keeper.stop.stopped_epoch is not None:
-                keeper.stop.reset()  # a stopper reused from an earlier loop starts afresh
             self.info.pop("stopped_epoch", None)  # a resumed run's earlier stop no longer describes it
             self._use_keeper(keeper, n, resume_stop=True)
         # a live plot in a notebook, the bar on a terminal (progress=None: on a terminal only), else None

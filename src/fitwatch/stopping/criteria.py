@@ -32,7 +32,8 @@ TREND_MIN = 0.002  # ...and more than this fraction of the level per epoch holds
 DIVERGE_FACTOR = 3.0  # diverged: above the first value and this many times the best...
 LEARNED = 0.9  # ...after the best has come below this fraction of the first value
 #: with the run's planned epochs known (``EarlyStopping(max_epochs=)``, or filled in by the loop): the
-#: patience is at most PLAN_SHARE of them, and the first-value patience UNMOVED_SHARE, never under PLAN_MIN
+#: patience is at most PLAN_SHARE of them, and the first-value patience UNMOVED_SHARE, never under PLAN_MIN;
+#: a patience so cut does not stop while a line through the values of the patience it cut still falls
 PLAN_SHARE = 0.15
 UNMOVED_SHARE = 0.3
 PLAN_MIN = 3
@@ -51,8 +52,9 @@ class NoiseAware:
             the monitor).
         sign: 1.0 when lower is better, -1.0 when higher is.
         max_epochs: the epochs the run plans, or None: the patience is then at most PLAN_SHARE of
-            the monitored epochs that makes (the spacing of the epoch numbers seen counts: a
-            validation every 2 epochs plans half as many), at least PLAN_MIN.
+            the monitored epochs that makes from the first one on (the spacing of the epoch numbers
+            seen counts: a validation every 2 epochs plans half as many), at least PLAN_MIN, and
+            the last planned check never stops.
     """
 
     def __init__(self, monitor: str, sign: float, max_epochs: int | None = None):
@@ -62,6 +64,7 @@ class NoiseAware:
         self.d2 = deque(maxlen=NOISE_WINDOW)  # the last |second differences|
         self.bests = deque(maxlen=max(PATIENCE_NOISY, PATIENCE_UNMOVED) + 1)
         self.window = deque(maxlen=max(TREND_WINDOW, 3))
+        self.recent = deque(maxlen=PATIENCE_UNMOVED)  # the values of the patience a plan capped (its trend hold)
         self.loss_first = self.loss_best = None
 
     def step(self, epoch: int, x: float, best: float, best_epoch: int, n: int, logs: dict) -> str | None:
@@ -75,17 +78,19 @@ class NoiseAware:
         self.bests.append(best)
         w = self.window
         w.append(x)
+        self.recent.append(x)
         if t >= 2:  # noise: the second difference removes a linear trend
             self.d2.append(abs(w[-1] - 2.0 * w[-2] + w[-3]))
         scale = max(abs(best), 1e-12)
         noise = _median(self.d2) / _MEDIAN_D2_PER_SIGMA / scale if t >= 2 else 0.0
         # not improved on its first value yet, and not smooth: it may be coming back from an early rise
         unmoved = best_epoch == self.first_epoch and noise > NOISE_SMOOTH
-        patience = PATIENCE_UNMOVED if unmoved else noise_patience(noise)
-        cap = self._cap(epoch, n, unmoved)
-        capped = cap is not None and cap < patience
-        if capped:
-            patience = cap
+        patience = uncapped = PATIENCE_UNMOVED if unmoved else noise_patience(noise)
+        plan = self._plan(epoch, n)
+        if plan is not None:
+            if plan[2]:
+                return None  # the last planned check: a stop would save nothing
+            patience = min(patience, max(PLAN_MIN, int((UNMOVED_SHARE if unmoved else PLAN_SHARE) * plan[0])))
 
         # divergence: (min mode) far above the best and above the start after having learned, with the
         # training loss (when logged) climbing too
@@ -109,28 +114,35 @@ class NoiseAware:
         gain = (self.bests[-1 - patience] - best) / scale
         if gain > MIN_GAIN or falling(self.window) is not None:
             return None
+        if patience < uncapped and falling(list(self.recent)[-uncapped:]) is not None:
+            return None  # a plan's shorter patience: not while the values of the patience it cut still fall
         variation = f"epoch-to-epoch variation of {100 * noise:.2g}% of its level"
         why = (f"as its first value is still its best, with an {variation}" if unmoved else
                f"set by its recent {variation}")
-        if capped:
+        spacing = plan[1] if plan is not None else 1.0
+        unit = "epochs" if spacing == 1 else "validations"
+        if patience < uncapped:
             share = UNMOVED_SHARE if unmoved else PLAN_SHARE
-            why += f", at most {100 * share:g}% of the {self.max_epochs} planned epochs"
+            floor = f", and no fewer than {PLAN_MIN}" if share * plan[0] < PLAN_MIN else ""
+            why += (f", at most {100 * share:g}% of the {plan[0]:.3g} planned {unit}"
+                    f"{'' if spacing == 1 else f' (of {self.max_epochs} epochs)'}{floor}")
         return (f"{self.monitor} improved by {100 * max(gain, 0.0):.2g}% (not more than {100 * MIN_GAIN:g}%) in "
-                f"the last {patience} epochs and is not trending {'down' if self.sign > 0 else 'up'} "
-                f"(patience {patience}, {why})")
+                f"the last {patience} {unit}{'' if spacing == 1 else f' ({patience * spacing:.3g} epochs)'} and is "
+                f"not trending {'down' if self.sign > 0 else 'up'} (patience {patience}, {why})")
 
-    def _cap(self, epoch: int, n: int, unmoved: bool) -> int | None:
-        """The most patience the planned epochs allow, in monitored epochs; None without a plan."""
-        if self.max_epochs is None:
+    def _plan(self, epoch: int, n: int) -> tuple[float, float, bool] | None:
+        """(the monitored epochs the plan makes, from the first one on; the epochs between two of them; whether
+        this is the last of them), or None without a plan (or with one this epoch is already past)."""
+        if self.max_epochs is None or epoch >= self.max_epochs:
             return None
         spacing = (epoch - self.first_epoch) / (n - 1) if n > 1 and epoch > self.first_epoch else 1.0
-        planned = self.max_epochs / spacing
-        return max(PLAN_MIN, int((UNMOVED_SHARE if unmoved else PLAN_SHARE) * planned))
+        return (self.max_epochs - self.first_epoch) / spacing, spacing, epoch + spacing > self.max_epochs - 1
 
     def state_dict(self) -> dict:
         """The running state, JSON-able (non-finite numbers as strings)."""
         return {"first_epoch": self.first_epoch, "first": number(self.first), "d2": [number(v) for v in self.d2],
                 "bests": [number(v) for v in self.bests], "window": [number(v) for v in self.window],
+                "recent": [number(v) for v in self.recent],
                 "loss_first": number(self.loss_first), "loss_best": number(self.loss_best)}
 
     def load_state_dict(self, state: dict) -> None:
@@ -138,9 +150,10 @@ class NoiseAware:
         first_epoch = state["first_epoch"]
         self.first_epoch = None if first_epoch is None else int(first_epoch)
         self.first = unnumber(state["first"])
-        for name in ("d2", "bests", "window"):
+        for name in ("d2", "bests", "window", "recent"):
+            values = state.get(name, []) if name == "recent" else state[name]  # (saved before plans: none)
             getattr(self, name).clear()
-            getattr(self, name).extend(unnumber(v) for v in state[name])
+            getattr(self, name).extend(unnumber(v) for v in values)
         self.loss_first, self.loss_best = unnumber(state["loss_first"]), unnumber(state["loss_best"])
 
 

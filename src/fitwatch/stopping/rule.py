@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import math
+import numbers
 import re
 import warnings
 
@@ -85,7 +86,8 @@ class EarlyStopping:
         verbose: print the reason when stopping.
         max_epochs: (the fitwatch default) the epochs the run plans to train, e.g. Keras's
             ``fit(epochs=)``: the patience is then at most 15% of them and the first-value patience
-            30%, never under 3 (``PLAN_SHARE``, ``UNMOVED_SHARE``, ``PLAN_MIN``). None (default):
+            30%, never under 3 (``PLAN_SHARE``, ``UNMOVED_SHARE``, ``PLAN_MIN``), not while the values
+            of the patience so cut still fall, and never at the last planned check. None (default):
             the loop's own plan when it gives one (:meth:`plan`: ``Run.epochs(n)``, the Keras and
             Lightning callbacks do), else no cap. Ignored by ``patience=`` and Prechelt's criteria.
 
@@ -141,7 +143,6 @@ class EarlyStopping:
         self.strip = strip
         self.verbose = verbose
         self.max_epochs = max_epochs
-        self._planned = None  # the loop's planned epochs, given by plan() (max_epochs wins)
         self.reset()
 
     # -- state --------------------------------------------------------------------------------------
@@ -158,6 +159,7 @@ class EarlyStopping:
         self._lowest = None  # the raw best (oriented: lower is better) for Prechelt's E_opt
         self._last_epoch = None  # the epoch of the last update() (skipped epochs too)
         self._crit = None  # the fitwatch default's or Prechelt's criterion, made by _setup()
+        self._planned = None  # the loop's planned epochs, given by plan() after the reset (max_epochs wins)
 
     def to_dict(self) -> dict:
         """The parameters and the outcome, JSON-able (for a run's record)."""
@@ -173,7 +175,8 @@ class EarlyStopping:
         """Tell the rule how many epochs the loop plans (``max_epochs`` given to the rule wins). The
         loops fitwatch drives call it before the first epoch: ``Run.epochs(n)``, the Keras callbacks
         (``fit(epochs=)``) and the Lightning one (``Trainer(max_epochs=)``). A number that is not a
-        whole number >= 1 (Lightning's -1: no limit) means no plan.
+        number >= 1 (Lightning's -1: no limit) means no plan; a fraction counts as the epoch it began
+        (the Trainer's ``num_train_epochs=2.5``: 3). :meth:`reset` forgets it.
 
         Example:
             >>> stopper = EarlyStopping()
@@ -181,7 +184,8 @@ class EarlyStopping:
             >>> stopper.to_dict()["max_epochs"]
             20
         """
-        self._planned = int(epochs) if whole(epochs) and epochs >= 1 else None
+        ok = isinstance(epochs, numbers.Real) and not isinstance(epochs, bool) and math.isfinite(epochs) and epochs >= 1
+        self._planned = math.ceil(epochs) if ok else None
         if self._crit is not None and isinstance(self._crit, NoiseAware):
             self._crit.max_epochs = self._plan()
 
@@ -393,7 +397,7 @@ class EarlyStopping:
             "version": STATE_VERSION, "kind": STATE_KIND, "rule": self._identity(),
             "best_epoch": self.best_epoch, "best_value": number(self.best_value), "stopped_epoch": self.stopped_epoch,
             "reason": self.reason, "improved": self.improved, "wait": self.wait, "monitored": self._n,
-            "lowest": number(self._lowest), "last_epoch": self._last_epoch,
+            "lowest": number(self._lowest), "last_epoch": self._last_epoch, "plan": self._plan(),
             "criterion_state": None if self._crit is None else self._crit.state_dict(),
         }
 
@@ -459,6 +463,10 @@ class EarlyStopping:
             raise ValueError(f"{where}: the state is damaged ({type(e).__name__}: {e}); pass the dict that "
                              f"EarlyStopping.state_dict() returned, unchanged, or start afresh without it") from None
         self.__dict__.update(taken)
+        if self._plan() is None and whole(state.get("plan")):  # the plan it was stopping by, unless told another
+            self._planned = int(state["plan"])
+            if isinstance(crit, NoiseAware):
+                crit.max_epochs = self._planned
         self._crit = crit
 
     def clear_stop(self) -> None:

@@ -68,11 +68,14 @@ def no_eval_mode(v: View) -> Finding | None:
                     "averages with it")
     if not what:
         return None
-    return cause("no_eval_mode", v, {"dropout": m.get("dropout"), "batch_norm": bool(m.get("batch_norm"))},
+    grad = bool(m.get("val_with_grad"))  # no torch.no_grad() either: each pass also builds a graph never used
+    passes = ("with gradients on and no optimizer's step after them" if grad else "without gradients")
+    return cause("no_eval_mode", v, {"dropout": m.get("dropout"), "batch_norm": bool(m.get("batch_norm")),
+                                     "with_gradients": grad},
                  f"Validation ran with the model in training mode: its values were logged after forward passes "
-                 f"without gradients with model.training on, never after one in evaluation mode, so "
-                 f"{' and '.join(what)}. The "
-                 f"validation loss is noisier, and usually higher, than the model's: model.eval() is missing.",
+                 f"{passes} with model.training on, never after one in evaluation mode, so "
+                 f"{' and '.join(what)}. The validation loss is noisier, and usually higher, than the model's: "
+                 f"model.eval() is missing{' (and torch.no_grad(), which saves the memory of a graph never used)' if grad else ''}.",
                  ["eval_mode"])
 
 
