@@ -617,6 +617,27 @@ def test_validation_in_training_mode_is_named(tmp_path):
     assert "no_eval_mode" not in [f.code for f in ok.causes + plain.causes]
 
 
+def test_parameters_frozen_after_watch_do_not_break_the_loop(tmp_path):
+    """An attack: freezing watched parameters after watch() (a fine-tune, a GAN's discriminator during the generator's
+    step) raised 'cannot register a hook on a tensor that doesn't require gradient' in the user's loop at the next
+    sampled step. Frozen parameters get no hook; the others' gradients are still read."""
+    model = _mlp(depth=2)
+    x, y = _data()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    run = fitwatch.Run("frozen-later", dir=tmp_path, diagnose=False).watch(model, every=2)
+    for epoch in run.epochs(3):
+        model[0].requires_grad_(epoch % 2 == 1)  # frozen, thawed, frozen
+        for i in range(0, 96, 32):
+            loss = nn.CrossEntropyLoss()(model(x[i:i + 32]), y[i:i + 32])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            run.log("train", loss=loss.detach(), n=32)
+    run.finish()
+    probes = fitwatch.load("frozen-later", dir=tmp_path).probes()
+    assert probes[("4", "grad_norm")]["value"].size >= 3 and np.all(probes[("4", "grad_norm")]["value"] > 0)
+
+
 def test_validation_in_training_mode_with_gradients_is_named(tmp_path):
     """Validation without model.eval() and without torch.no_grad() (its passes look like training steps) was not named:
     a training-mode pass that no optimizer's step follows before the validation value is logged is validation's."""
@@ -625,7 +646,7 @@ def test_validation_in_training_mode_with_gradients_is_named(tmp_path):
 
     _, d = _train(tmp_path, model(), name="no-eval-grad", eval_mode=False, no_grad=False, opt="adam", lr=1e-2)
     f = next(f for f in d.causes if f.code == "no_eval_mode")
-    assert f.evidence["with_gradients"] and "with gradients on and no optimizer's step after them" in f.message
+    assert f.evidence["with_gradients"] and "with gradients on and no backward pass through them" in f.message
     assert "model.eval() is missing (and torch.no_grad()" in f.message
     # eval() without no_grad() is right (a graph built for nothing, the same numbers); nor does accumulation, whose
     # last micro-batches take no step before a validation in eval(), count

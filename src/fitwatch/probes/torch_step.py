@@ -177,7 +177,9 @@ class StepProbe:
         total = self._grad_total
         if grads and total is not None and total[0] == step:  # backward's gradient over the step's: a loss scaler's
             self._put(step, OPTIMIZER, "grad_scale", total[1] / at.clamp_min(1e-30))  # factor (GradScaler unscales)
-        p = mine[0]
+        p = next((q for q in mine if q.requires_grad), None)
+        if p is None:
+            return  # all frozen this step (a GAN's discriminator during the generator's)
         if self._carry is not None:
             if not self._carry.done:
                 return  # the last check's window is still open

@@ -19,7 +19,8 @@ sampled. On a sampled step:
 
 When the run logs a validation value, the mode of the model's last forward pass is noted in ``meta``
 (``val_in_train_mode``: a validation loop that forgot ``model.eval()``, ``val_with_grad`` when it forgot
-``torch.no_grad()`` too, its pass followed by no optimizer's step; ``val_in_eval_mode``). A sampled
+``torch.no_grad()`` too: a pass no backward went through, nor an evaluation-mode pass came after;
+``val_in_eval_mode``). A sampled
 forward pass in evaluation mode with gradients on (dropout, or batch norm, switched off; no frozen parameter),
 followed by a backward pass through its output and a step of an optimizer that holds the model, before the
 next forward pass, is a training step in evaluation mode (``meta["eval_mode_steps"]``, counted: a loop that
@@ -54,7 +55,6 @@ import time
 
 import torch
 from torch.nn.modules.module import register_module_forward_hook
-from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from fitwatch.probes.names import (INPUT, OUTPUT, PER_LAYER, RELU_FAMILY, SATURATING, SATURATION, SOFTMAX,
                                    check_every)
@@ -86,7 +86,7 @@ class TorchWatcher(LossProbe, StepProbe):
             regularisation the run already uses (``regularisation_watched``, once the optimizer was
             seen: neither means none, as far as modules and the optimizer show); ``batch_norm`` (it has batch norm layers); ``val_in_train_mode`` (a
             validation value was logged after a forward pass in training mode without gradients, or with
-            them and no optimizer's step after it (``val_with_grad``): a validation loop that forgot
+            them and no backward pass through it (``val_with_grad``): a validation loop that forgot
             ``model.eval()``) and ``val_in_eval_mode``.
         step: training steps seen so far.
         seconds: the time spent in the probes so far (every hook, and :meth:`collect`): what they
@@ -133,12 +133,14 @@ class TorchWatcher(LossProbe, StepProbe):
         self._last_mode: bool | None | str = "unseen"  # the last forward pass's (a training step, evaluation, neither)
         self._loss_split: str | None = None
         self.seconds = 0.0  # time spent in the probes (their hooks and collect), for the overhead benchmark
-        self._unstepped = 0  # training-mode passes with gradients since an optimizer's last step
+        self._backed = True  # a backward pass reached the model since its last training-mode pass
+        self._eval_since = False  # an evaluation-mode pass came after the last backward pass
         for hook in ("_pre", "_post", "_activation", "_grad", "_loss", "_optimizer", "_optimizer_done", "_carried",
-                     "_eval_stepped", "val_logged", "collect", "_any_step"):
+                     "_eval_stepped", "val_logged", "collect", "_backward"):
             setattr(self, hook, self._timed(getattr(self, hook)))
-        self._handles = [model.register_forward_pre_hook(self._pre), model.register_forward_hook(self._post),
-                         register_optimizer_step_post_hook(self._any_step)]
+        self._handles = [model.register_forward_pre_hook(self._pre), model.register_forward_hook(self._post)]
+        ends = {id(p): p for p in (self._params[:1] + self._params[-1:])}.values()  # a backward reaches one of them
+        self._handles += [p.register_post_accumulate_grad_hook(self._backward) for p in ends]
 
     def _timed(self, fn):
         """``fn``, adding the time it takes to :attr:`seconds`."""
@@ -196,12 +198,13 @@ class TorchWatcher(LossProbe, StepProbe):
             self._updates()
         mode = self._training(module, args)
         if mode:
-            self._unstepped += 1
+            self._backed = False  # until a backward pass reaches the model's parameters (else it was validation)
             step = self.step
             self.step += 1
             if self.sampled(step):
                 self._arm(step, args)
         elif mode is False:
+            self._eval_since = True
             if self.eval_step % self.eval_every == 0:
                 self._arm_loss(self.step, "val")
                 if torch.is_grad_enabled():  # with gradients: is it a training step in evaluation mode?
@@ -212,19 +215,21 @@ class TorchWatcher(LossProbe, StepProbe):
     def val_logged(self) -> None:
         """The run logged a validation value: the model's last forward pass was that validation's. One in training
         mode without gradients (``meta["val_in_train_mode"]``) is a validation loop that forgot ``model.eval()``,
-        and one in training mode with gradients that no optimizer stepped on since (``val_with_grad``) forgot
-        ``torch.no_grad()`` too; one in evaluation mode (``val_in_eval_mode``) is the usual."""
-        if (self._last_mode is None or self._last_mode is True and self._unstepped) \
+        and one in training mode with gradients that no backward pass went through, and after no evaluation-mode
+        pass since the last backward (``val_with_grad``), forgot ``torch.no_grad()`` too; one in evaluation mode
+        (``val_in_eval_mode``) is the usual."""
+        if (self._last_mode is None or self._last_mode is True and not self._backed and not self._eval_since) \
                 and "val_in_train_mode" not in self.meta:
             self.meta["val_in_train_mode"] = True
-            if self._last_mode:  # with gradients, and no step after it: torch.no_grad() is missing too
+            if self._last_mode:  # with gradients, and no backward through it: torch.no_grad() is missing too
                 self.meta["val_with_grad"] = True
         elif self._last_mode is False and "val_in_eval_mode" not in self.meta:
             self.meta["val_in_eval_mode"] = True
 
-    def _any_step(self, opt, args, kwargs) -> None:
-        """Any optimizer's step (a global hook, a counter reset): the training-mode passes before it were trained on."""
-        self._unstepped = 0
+    def _backward(self, param) -> None:
+        """A backward pass reached the model's first or last parameter: the training-mode pass before it was trained
+        on (a hook on each, once: no work per forward pass)."""
+        self._backed, self._eval_since = True, False
 
     def _post(self, module, args, output):
         if module is not self.model:
@@ -248,6 +253,7 @@ class TorchWatcher(LossProbe, StepProbe):
 
     _sampling: int | None = None  # the step whose forward pass is being probed
     _samples = 0  # training steps probed so far
+    _expected = 0  # the gradients the probed step's backward pass brings (its parameters not frozen)
     _full = True  # this sample also reads the input, the output and the loss's inputs
     _last_act: tuple | None = None  # (name, output) of the last activation module of a probed forward
 
@@ -283,7 +289,9 @@ class TorchWatcher(LossProbe, StepProbe):
             h._fitwatch_forward = True
             self._temp.append(h)
         self._grads = {}
-        for i, p in enumerate(self._params):
+        live = [(i, p) for i, p in enumerate(self._params) if p.requires_grad]  # (frozen after watch(): no hook)
+        self._expected = len(live)
+        for i, p in live:
             self._temp.append(p.register_hook(lambda g, i=i: self._grad(step, i, g)))
         self._arm_loss(step, "train")
         self._arm_step(step)  # its optimizer's next step: the learning rate, the gradients, the update after
@@ -354,7 +362,7 @@ class TorchWatcher(LossProbe, StepProbe):
 
     def _grad(self, step: int, i: int, g: torch.Tensor) -> None:
         self._grads[i] = g
-        if len(self._grads) == len(self._params):  # the last gradient of this backward pass
+        if len(self._grads) == self._expected:  # the last gradient of this backward pass
             self._grad_stats(step)
 
     @torch.no_grad()

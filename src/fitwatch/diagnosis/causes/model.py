@@ -69,7 +69,7 @@ def no_eval_mode(v: View) -> Finding | None:
     if not what:
         return None
     grad = bool(m.get("val_with_grad"))  # no torch.no_grad() either: each pass also builds a graph never used
-    passes = ("with gradients on and no optimizer's step after them" if grad else "without gradients")
+    passes = ("with gradients on and no backward pass through them" if grad else "without gradients")
     return cause("no_eval_mode", v, {"dropout": m.get("dropout"), "batch_norm": bool(m.get("batch_norm")),
                                      "with_gradients": grad},
                  f"Validation ran with the model in training mode: its values were logged after forward passes "
