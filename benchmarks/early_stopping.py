@@ -21,7 +21,10 @@ diverged at once: nothing to decide, every criterion stops there with regret 0);
 <= 0 (the ratio means nothing).
 
 Corpora: ../shared/data/curves/lcbench_blood.jsonl.gz (LCBench), taskset_imdb_rnn.jsonl.gz
-(TaskSet) and the labelled runs in tests/data/labelled/. The default criterion was designed on the
+(TaskSet), the labelled runs in tests/data/labelled/, and short runs of our own in
+tests/data/own_short/ (benchmarks/own_short/make_runs.py: digits, 10-40 epochs; a broad set and one
+chosen to be noisy and still improving, written by an attack on the plan and looked at while its
+variants were tried: tuning material). The default criterion was designed on the
 even-indexed curves of each corpus ("tune"); the odd-indexed ones ("hold-out") were only looked at
 once the design was fixed.
 
@@ -48,6 +51,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gzip
+import json
 import re
 import sys
 import time
@@ -68,10 +73,13 @@ CORPORA = [
     ("LCBench", SHARED / "lcbench_blood.jsonl.gz"),
     ("TaskSet", SHARED / "taskset_imdb_rnn.jsonl.gz"),
     ("labelled", ROOT / "tests" / "data" / "labelled"),
+    ("own short, broad", ROOT / "tests" / "data" / "own_short" / "runs.jsonl.gz"),
+    ("own short, noisy", ROOT / "tests" / "data" / "own_short" / "runs.jsonl.gz"),
     ("real (tune)", REAL / "manifest.csv"),
     ("real (held-out)", REAL / "manifest.csv"),
 ]
 HALF = {"real (tune)": "tune", "real (held-out)": "heldout"}  # the manifest's half column
+OWN = {"own short, broad": "broad", "own short, noisy": "noisy"}  # the set of tests/data/own_short's runs
 HEADLINE = "real (held-out)"
 CRITERIA = [
     ("fitwatch", {}),
@@ -131,6 +139,18 @@ def load(path: Path) -> tuple[list[Curve], dict]:
         columns = [c.series[k].tolist() for k in keys]  # plain floats: what a training loop passes
         logs = [dict(zip(keys, vals)) for vals in zip(*columns)]
         kept.append(Curve(logs, np.asarray(v, dtype=np.float64)))
+    return kept, info
+
+
+def load_own(path: Path, which: str) -> tuple[list[Curve], dict]:
+    """The short runs of our own of one set (``broad`` or ``noisy``, benchmarks/own_short/make_runs.py): each
+    epoch's ``loss``, ``val_loss`` and ``val_accuracy``, replayed on ``val_loss``."""
+    runs = [r for r in map(json.loads, gzip.open(path, "rt")) if r["set"] == which]
+    kept, info = [], _new_info(len(runs))
+    for r in runs:
+        v = np.array([row[1] for row in r["rows"]], dtype=np.float64)
+        if not _skip(v, info):
+            kept.append(Curve([dict(zip(("loss", "val_loss", "val_accuracy"), row)) for row in r["rows"]], v))
     return kept, info
 
 
@@ -284,7 +304,8 @@ def main() -> int:
     for label, path in CORPORA:
         if args.corpus and label not in args.corpus:
             continue
-        curves, info = load_real(HALF[label]) if label in HALF else load(path)
+        curves, info = (load_real(HALF[label]) if label in HALF else load_own(path, OWN[label]) if label in OWN
+                        else load(path))
         quick = args.quick and len(curves) > 1000
         if quick:
             curves = curves[::10]
