@@ -179,6 +179,15 @@ def test_sanity_check_validation_is_not_an_epoch(tmp_path, digits):
     assert run.steps()[("val", "loss")][1].tolist() == [1.0] * 6  # 3 batches x 2 epochs, no 99
 
 
+def test_max_steps_alone_is_the_rules_plan(tmp_path, digits):
+    """Trainer(max_steps=N) without max_epochs: the epochs N steps make are the plan (an attack: no plan at all)."""
+    train, val, _ = digits
+    stop = fitwatch.lightning.EarlyStopping()
+    t = trainer(tmp_path, max_epochs=None, max_steps=3 * len(train) + 1, callbacks=[stop])
+    t.fit(Digits(lr=1e-2, width=16), train, val)
+    assert stop.stopper.to_dict()["max_epochs"] == 4
+
+
 def test_fitwatch_early_stopping_stops_where_the_replayed_rule_says_and_restores_the_best(tmp_path, digits):
     train, val, _ = digits
 

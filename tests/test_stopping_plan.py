@@ -112,6 +112,11 @@ def test_a_bad_plan_is_refused_at_first_use_with_the_fix(bad):
         stopper.update(0, {"val_loss": 1.0})
 
 
+def test_a_whole_float_plan_is_a_plan():
+    assert _replay(NOISY_PLATEAU, max_epochs=20.0).to_dict()["max_epochs"] == 20
+    assert _replay(NOISY_PLATEAU, max_epochs=np.int64(20)).stopped_epoch == 9
+
+
 def test_plan_is_used_unless_max_epochs_is_given():
     stopper = EarlyStopping()
     stopper.plan(20)

@@ -252,6 +252,11 @@ class EarlyStopping(pl.callbacks.EarlyStopping):
     def on_train_start(self, trainer, pl_module) -> None:
         if self.loaded_state and self._keeper is not None:
             self._keeper.resumed_at = trainer.current_epoch  # for the record: the first epoch after the restart
+        if self._keeper is not None and not (trainer.max_epochs or 0) > 0 and (trainer.max_steps or 0) > 0:
+            # max_steps alone: the epochs it makes are the rule's plan (the batches are known from now on)
+            per_epoch = trainer.num_training_batches / max(1, trainer.accumulate_grad_batches)
+            if math.isfinite(per_epoch) and per_epoch > 0:
+                self.stopper.plan(math.ceil(trainer.max_steps / per_epoch))
 
     def on_train_end(self, trainer, pl_module) -> None:
         if self._keeper is not None:

@@ -191,7 +191,7 @@ class EarlyStopping:
 
     def _plan(self) -> int | None:
         """The planned epochs the default's patience is capped by: ``max_epochs``, else the loop's."""
-        return self.max_epochs if self.max_epochs is not None else self._planned
+        return int(self.max_epochs) if self.max_epochs is not None else self._planned
 
     def __repr__(self) -> str:
         return f"EarlyStopping(monitor={self.monitor!r}, criterion={self._criterion_name()!r})"
@@ -223,7 +223,9 @@ class EarlyStopping:
                 param = int(param)
         if self.mode not in ("auto", "min", "max"):
             raise ValueError(f"EarlyStopping: mode={self.mode!r}; use 'auto', 'min' or 'max'")
-        if self.max_epochs is not None and (not whole(self.max_epochs) or self.max_epochs < 1):
+        m = self.max_epochs
+        if m is not None and not (isinstance(m, numbers.Real) and not isinstance(m, bool) and math.isfinite(m)
+                                  and m == int(m) and m >= 1):
             raise ValueError(f"EarlyStopping: max_epochs={self.max_epochs!r}; pass the number of epochs the run "
                              f"plans, a whole number >= 1, or None")
         if kind in ("PQ", "UP") and (not whole(self.strip) or self.strip < 1):
