@@ -182,7 +182,7 @@ class Callback(keras.callbacks.Callback):
             if self.stop is not None and callable(getattr(self.stop, "reset", None)):
                 self.stop.reset()  # each fit() starts afresh, as with Keras's EarlyStopping (unless resume)
             keeper = BestKeeper(self.stop, self.model, self.checkpoint, restore=self.restore,
-                                where="fitwatch.keras.Callback", max_epochs=(self.params or {}).get("epochs"))
+                                where="fitwatch.keras.Callback")  # (planned by the run at its first epoch)
         self._keeper = keeper
         auto_config, info = _describe(self.model, self.params or {})
         config = {**auto_config, **(self.config or {})}

@@ -165,9 +165,8 @@ class FitLifecycle:
             fit.offset = max(0, fit.start - int(epoch))
             if fit.planned is not None:
                 self._keeper_planned = int(fit.planned) + fit.offset
-                keeper = self._keeper
-                if keeper is not None and keeper.stops and callable(getattr(keeper.stop, "plan", None)):
-                    keeper.stop.plan(self._keeper_planned)  # the run's plan: a resumed run's later fit counts on
+                if self._keeper is not None:  # the run's plan: a resumed run's later fit counts on from its epochs
+                    self._keeper.plan(self._keeper_planned)
             if fit.progress:
                 from fitwatch.record.progress import EpochBar
 

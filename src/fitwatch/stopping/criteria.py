@@ -86,11 +86,11 @@ class NoiseAware:
         # not improved on its first value yet, and not smooth: it may be coming back from an early rise
         unmoved = best_epoch == self.first_epoch and noise > NOISE_SMOOTH
         patience = uncapped = PATIENCE_UNMOVED if unmoved else noise_patience(noise)
-        plan = self._plan(epoch, n)
-        if plan is not None:
-            if plan[2]:
-                return None  # the last planned check: a stop would save nothing
-            patience = min(patience, max(PLAN_MIN, int((UNMOVED_SHARE if unmoved else PLAN_SHARE) * plan[0])))
+        checks, spacing, last = self._plan(epoch, n) or (None, 1.0, False)
+        if last:
+            return None  # the last planned check: a stop would save nothing
+        if checks is not None:
+            patience = min(patience, max(PLAN_MIN, int((UNMOVED_SHARE if unmoved else PLAN_SHARE) * checks)))
 
         # divergence: (min mode) far above the best and above the start after having learned, with the
         # training loss (when logged) climbing too
@@ -119,12 +119,11 @@ class NoiseAware:
         variation = f"epoch-to-epoch variation of {100 * noise:.2g}% of its level"
         why = (f"as its first value is still its best, with an {variation}" if unmoved else
                f"set by its recent {variation}")
-        spacing = plan[1] if plan is not None else 1.0
         unit = "epochs" if spacing == 1 else "validations"
         if patience < uncapped:
             share = UNMOVED_SHARE if unmoved else PLAN_SHARE
-            floor = f", and no fewer than {PLAN_MIN}" if share * plan[0] < PLAN_MIN else ""
-            why += (f", at most {100 * share:g}% of the {plan[0]:.3g} planned {unit}"
+            floor = f", and no fewer than {PLAN_MIN}" if share * checks < PLAN_MIN else ""
+            why += (f", at most {100 * share:g}% of the {checks:.3g} planned {unit}"
                     f"{'' if spacing == 1 else f' (of {self.max_epochs} epochs)'}{floor}")
         return (f"{self.monitor} improved by {100 * max(gain, 0.0):.2g}% (not more than {100 * MIN_GAIN:g}%) in "
                 f"the last {patience} {unit}{'' if spacing == 1 else f' ({patience * spacing:.3g} epochs)'} and is "

@@ -74,8 +74,7 @@ class BestKeeper:
             raise TypeError(f"fitwatch: {where}(stop=...) takes a fitwatch.EarlyStopping, got {type(stop).__name__}; "
                             f"e.g. stop=fitwatch.EarlyStopping()")
         self.stop = stop
-        if self.stops and max_epochs is not None and callable(getattr(stop, "plan", None)):
-            stop.plan(max_epochs)
+        self.plan(max_epochs)
         self.model = model
         self.framework = None if model is None else _weights.framework_of(model, "restore" if where == "Run.epochs"
                                                                            else "model")
@@ -96,6 +95,11 @@ class BestKeeper:
         self._session_best = None  # the oriented monitored value of the session's best epoch
         self._stat = None  # (size, mtime_ns) of the checkpoint as written
         self._seen = False  # epoch_end() was called
+
+    def plan(self, epochs) -> None:
+        """Tell the rule how many epochs the loop plans (its ``plan``, when it has one); None: not known."""
+        if self.stops and epochs is not None and callable(getattr(self.stop, "plan", None)):
+            self.stop.plan(epochs)
 
     def epoch_end(self, epoch: int, logs: dict) -> bool:
         """Hand one epoch's Keras-style values to the rule; True when training should stop now.

@@ -23,6 +23,11 @@ def identity_text(identity, verb: str) -> str:
     return f"{verb} {identity.get('monitor')!r} ({identity.get('mode')}) with criterion {identity.get('criterion')}{strip}"
 
 
+def epochs_number(value) -> bool:
+    """A number of epochs a plan can be: a real number >= 1, finite, not a bool (numpy numbers too)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) and value >= 1
+
+
 def int_or_none(value) -> int | None:
     if value is None:
         return None

@@ -24,13 +24,12 @@ Example:
 from __future__ import annotations
 
 import math
-import numbers
 import re
 import warnings
 
 from fitwatch.stopping.criteria import NoiseAware, Prechelt, number, unnumber
 from fitwatch.stopping.legacy import OLD_ATTRIBUTES, upgrade
-from fitwatch.stopping.params import identity_text, int_or_none, parse_min_delta, plain, whole
+from fitwatch.stopping.params import epochs_number, identity_text, int_or_none, parse_min_delta, plain, whole
 
 __all__ = ["EarlyStopping"]
 
@@ -184,8 +183,7 @@ class EarlyStopping:
             >>> stopper.to_dict()["max_epochs"]
             20
         """
-        ok = isinstance(epochs, numbers.Real) and not isinstance(epochs, bool) and math.isfinite(epochs) and epochs >= 1
-        self._planned = math.ceil(epochs) if ok else None
+        self._planned = math.ceil(epochs) if epochs_number(epochs) else None
         if self._crit is not None and isinstance(self._crit, NoiseAware):
             self._crit.max_epochs = self._plan()
 
@@ -224,8 +222,7 @@ class EarlyStopping:
         if self.mode not in ("auto", "min", "max"):
             raise ValueError(f"EarlyStopping: mode={self.mode!r}; use 'auto', 'min' or 'max'")
         m = self.max_epochs
-        if m is not None and not (isinstance(m, numbers.Real) and not isinstance(m, bool) and math.isfinite(m)
-                                  and m == int(m) and m >= 1):
+        if m is not None and not (epochs_number(m) and m == int(m)):
             raise ValueError(f"EarlyStopping: max_epochs={self.max_epochs!r}; pass the number of epochs the run "
                              f"plans, a whole number >= 1, or None")
         if kind in ("PQ", "UP") and (not whole(self.strip) or self.strip < 1):
@@ -465,11 +462,9 @@ class EarlyStopping:
             raise ValueError(f"{where}: the state is damaged ({type(e).__name__}: {e}); pass the dict that "
                              f"EarlyStopping.state_dict() returned, unchanged, or start afresh without it") from None
         self.__dict__.update(taken)
-        if self._plan() is None and whole(state.get("plan")):  # the plan it was stopping by, unless told another
-            self._planned = int(state["plan"])
-            if isinstance(crit, NoiseAware):
-                crit.max_epochs = self._planned
         self._crit = crit
+        if self._plan() is None and whole(state.get("plan")):  # the plan it was stopping by, unless told another
+            self.plan(state["plan"])
 
     def clear_stop(self) -> None:
         """Forget a stop (``stopped_epoch`` and ``reason``) and keep all else, so that training can
