@@ -39,7 +39,8 @@ class Inside:
                     for key in ("layers", "activations"):
                         merged[key] += [{**x, "name": f"{name}/{x['name']}"} for x in m.get(key, [])]
                     for key in ("loss", "optimizer", "every", "output_activation", "dropout", "batch_norm",
-                                "val_in_train_mode", "val_with_grad", "val_in_eval_mode", "eval_mode_steps", "eval_mode_off", "loss_scaler"):
+                                "val_in_train_mode", "val_with_grad", "val_in_eval_mode", "eval_mode_steps",
+                                "eval_mode_off", "loss_scaler"):
                         if key in m:
                             merged.setdefault(key, m[key])
             meta = merged

@@ -122,7 +122,7 @@ def fit(estimator, X, y, *, validation_data=None, epochs=10, name=None, dir=None
     if stop is not None:
         if callable(getattr(stop, "reset", None)):
             stop.reset()  # each fit starts afresh
-        keeper = BestKeeper(stop, None, where=_WHERE)  # the estimator's copies are kept here; planned by run.begin_epoch
+        keeper = BestKeeper(stop, None, where=_WHERE)  # the estimator's copies kept here; run.begin_epoch plans it
     settings = {k: v for k, v in estimator.get_params(deep=False).items()
                 if isinstance(v, (numbers.Number, str, bool, type(None))) and not isinstance(v, np.generic)}
     run = Run(name, {**settings, "epochs": int(epochs), "batch_size": batch_size, **(config or {})}, dir=dir,

@@ -55,9 +55,10 @@ class EarlyStopping:
     first-value one, at least 3, when the plan is known: ``max_epochs`` or the loop's), unless a
     least-squares line through the last 4 epochs still falls significantly; and at once when a
     loss diverges (above its first value and 3x its best, after the best came below 90% of the
-    first value, with the training loss, when logged, climbing too). On the public LCBench and TaskSet curves, fitwatch's labelled runs and,
-    told their plan, published training logs it stops with less regret than ``patience=5`` after
-    fewer epochs (``docs/early_stopping.md``).
+    first value, with the training loss, when logged, climbing too). On the public LCBench and
+    TaskSet curves, fitwatch's labelled runs and, told their plan, published training logs it stops
+    with less regret than ``patience=5`` after fewer epochs; not on short, noisy runs of our own
+    (``docs/early_stopping.md``).
 
     Where ``patience=`` mode differs from Keras, on purpose: a NaN or infinite value stops at once
     (Keras waits out its patience); ``mode="auto"`` decides from the name (Keras asks the compiled

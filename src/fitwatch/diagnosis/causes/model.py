@@ -70,12 +70,13 @@ def no_eval_mode(v: View) -> Finding | None:
         return None
     grad = bool(m.get("val_with_grad"))  # no torch.no_grad() either: each pass also builds a graph never used
     passes = ("with gradients on and no backward pass through them" if grad else "without gradients")
+    also = " (and torch.no_grad(), which saves the memory of a graph never used)" if grad else ""
     return cause("no_eval_mode", v, {"dropout": m.get("dropout"), "batch_norm": bool(m.get("batch_norm")),
                                      "with_gradients": grad},
                  f"Validation ran with the model in training mode: its values were logged after forward passes "
                  f"{passes} with model.training on, never after one in evaluation mode, so "
                  f"{' and '.join(what)}. The validation loss is noisier, and usually higher, than the model's: "
-                 f"model.eval() is missing{' (and torch.no_grad(), which saves the memory of a graph never used)' if grad else ''}.",
+                 f"model.eval() is missing{also}.",
                  ["eval_mode"])
 
 
