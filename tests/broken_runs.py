@@ -456,6 +456,33 @@ def shuffled_labels_val_at_chance():
 
 
 @broken_run("not_learning")
+def shuffled_labels_logits_too_large():
+    """Shuffled labels and an over-confident start: all 1,200 training digits with permuted labels, a
+    64-10 linear model whose initial weights are scaled 8x (logits far too large), SGD lr 0.05,
+    batches of 64, 20 epochs.
+
+    The validation loss falls from about 7 to about 3, still above ln(10) = 2.30 at the end, while
+    the validation accuracy sits at chance (8-12 %) at every epoch: the whole fall shrinks the
+    over-confident logits towards the no-skill level.
+
+    Careful reader: **not_learning**. Nothing beyond chance is learned; "still improving, train
+    longer" would chase a loss that can at best reach ln(10). Fix the initialisation's scale and
+    check the labels.
+    """
+    import torch
+
+    x, y, xv, yv = digits()
+    y = np.random.default_rng(1).permutation(y)
+    with one_thread():
+        model = torch.nn.Linear(64, 10)
+        with torch.no_grad():
+            model.weight.mul_(8.0)
+            model.bias.mul_(8.0)
+        opt = torch.optim.SGD(model.parameters(), lr=0.05)
+        return train(model, opt, (x, y, xv, yv), 20, batch_size=64)
+
+
+@broken_run("not_learning")
 def predicting_the_mean():
     """Predicting the mean: a bug replaces every input by the training set's mean row (the features
     carry no information), so the 10-32-1 MLP regressing the standardised diabetes target can at

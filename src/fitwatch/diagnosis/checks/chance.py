@@ -139,6 +139,67 @@ def _chance_k(level: float, a_mid: float, t) -> int | None:
     return max(lo, min(round(1.0 / a_mid), math.floor(1.01 * math.exp(level)), hi))
 
 
+def falling_to_chance(loss: np.ndarray | None, acc: np.ndarray | None, t, other: np.ndarray | None = None) -> float | None:
+    """ln k when a classifier's accuracy (5 values or more) sat flat at chance for the whole run while its loss
+    started ``chance_loss_above`` or more above ln k and never got ``no_skill_margin`` below it: the loss's fall
+    shrinks over-confident outputs towards the no-skill level, and nothing is learned; else None. k is
+    1 / the median of the accuracy and the ``other`` one (training's), 2 or more; the accuracy's median is under
+    ``chance_acc_high``/k, it never rose (:func:`accuracy_rose`), and its second half is no higher than its first
+    beyond twice its noise and 5 % of its level (its largest value may be a sampling's luck above the band). :func:`at_chance` needs the loss at ln k, which such a run has not reached
+    (a new user's 10 classes, labels independent of the inputs, logits 8x too large at the start: validation 7.2 ->
+    3.1 in 20 epochs at an accuracy of 0.08-0.095, was ``still_improving``, told to train longer).
+
+    Example:
+        >>> from fitwatch.diagnosis.thresholds import Thresholds
+        >>> acc = np.array([0.09, 0.11, 0.1, 0.105, 0.095, 0.1])
+        >>> round(falling_to_chance(np.array([7.2, 6.0, 5.0, 4.2, 3.6, 3.1]), acc, Thresholds()), 4)
+        2.3026
+        >>> falling_to_chance(np.array([2.4, 2.0, 1.6, 1.2, 0.9, 0.7]), acc, Thresholds()) is None  # below ln 10
+        True
+    """
+    if loss is None or acc is None or accuracy_rose(acc, t):
+        return None
+    a = fraction(acc[np.isfinite(acc)])
+    y = loss[np.isfinite(loss)]
+    if a.size < 5 or y.size < 5 or not 0.0 < float(np.median(a)) <= 0.5:
+        return None
+    # flat: a chess model's validation accuracy at 0.06 -> 0.15 and 0.44 -> 0.49 on 5 classes learned (tune h1419, k601)
+    h = a.size // 2
+    if float(np.median(a[h:]) - np.median(a[:h])) > max(2 * noise(a), 0.05 * float(np.median(a))):
+        return None
+    both = a if other is None else np.concatenate([a, fraction(other[np.isfinite(other)])])
+    k = max(2, round(1.0 / float(np.median(both))))
+    floor = math.log(k)
+    if float(np.median(a)) >= t.chance_acc_high / k or y[0] < (1 + t.chance_loss_above) * floor \
+            or y.min() < (1 - t.no_skill_margin) * floor:
+        return None
+    return floor
+
+
+def toward_chance(ctx, floor: float, drops: dict):
+    """``not_learning``'s finding for :func:`falling_to_chance`: validation accuracy flat at chance while the
+    loss fell from far above ln k towards it, never below: nothing learned yet; the initialisation (outputs too
+    large at the start) before the data and the learning rate."""
+    from fitwatch.diagnosis.checks.context import primary
+    from fitwatch.diagnosis.remedies import remedies_for
+    c, k = ctx.cv, round(math.exp(floor))
+    va = fraction(ctx.vacc[np.isfinite(ctx.vacc)])
+    ev = {"relative_drop": {n: round(v, 5) for n, v in drops.items()}, "val_start": float(c.y[0]),
+          "val_lowest": float(np.nanmin(c.y)), "val_end": float(c.y[-1]), "no_skill_level": floor,
+          "classes_guess": k, "chance_accuracy": round(1.0 / k, 5), "median_val_accuracy": float(np.median(va)),
+          "best_val_accuracy": float(va.max())}
+    msg = (f"Validation accuracy stayed flat at chance (median {ev['median_val_accuracy']:.3g}, at most "
+           f"{ev['best_val_accuracy']:.3g}; chance {1 / k:.3g} for {k} classes) while the validation loss fell from {ev['val_start']:.4g} to {ev['val_end']:.4g}, never below "
+           f"the no-skill level ln({k}) = {floor:.4g}: its fall undoes a start {fmt_ratio(ev['val_start'] / floor)} "
+           f"times that level (outputs far too large at initialisation), and nothing is learned yet.")
+    return primary("not_learning", ctx.span, ev, msg, remedies_for("not_learning", first=["init", "check_data"]))
+
+
+def clearly(lowest: float, floor: float) -> str:
+    """"clearly " when the lowest is under the no-skill level (a trial: "never got below 0.6931 (at best 0.6799)")."""
+    return "clearly " if lowest < floor else ""
+
+
 def accuracy_rose(acc: np.ndarray | None, t) -> bool:
     """An accuracy whose second half sits ``learn_acc_rise`` (absolute) or more above its first
     value, and beyond ``noise_k`` times its own epoch-to-epoch noise: the model learned, whatever a

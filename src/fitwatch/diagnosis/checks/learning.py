@@ -12,8 +12,9 @@ import math
 
 import numpy as np
 
-from fitwatch.diagnosis.checks.chance import (accuracy_rose, collapsed, fraction, frozen, never_above_chance,
-                                               fmt_ratio, one_class_message, worse_than_prior)
+from fitwatch.diagnosis.checks.chance import (accuracy_rose, clearly, collapsed, falling_to_chance, fmt_ratio, fraction,
+                                               frozen, never_above_chance, one_class_message, toward_chance,
+                                               worse_than_prior)
 from fitwatch.diagnosis.checks.context import Context, Verdict, primary
 from fitwatch.diagnosis.checks.instability import lr_high
 from fitwatch.diagnosis.checks.progress import falling_to_the_end
@@ -22,18 +23,18 @@ from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import remedies_for
 
 
-def val_never_left_chance(ctx: Context) -> float | None:
-    """ln k when the validation loss started at ln k (:func:`~fitwatch.diagnosis.checks.chance.no_skill`), never got ``no_skill_margin``
-    below it, and the validation accuracy never left chance (every value under ``chance_acc_high``/k)
-    nor rose: nothing learned generalises, whatever training did; else None.
-
-    Unlike :func:`~fitwatch.diagnosis.checks.chance.at_chance`, the loss may end far *above* ln k: a model memorising shuffled labels
-    grows sure of its wrong answers on validation (2.31 -> 2.92 at 10 % accuracy), a rise that is
-    not overfitting, as nothing was ever learned to be lost.
-    """
+def val_never_left_chance(ctx: Context, far: bool = False) -> float | None:
+    """ln k when validation's accuracy never left chance nor rose and its loss started at ln k
+    (:func:`~fitwatch.diagnosis.checks.chance.no_skill`) or far above the ln k the accuracies say
+    (:func:`~fitwatch.diagnosis.checks.chance.falling_to_chance`; only that with ``far``), never ``no_skill_margin``
+    below it: nothing learned generalises, whatever training did; else None. Unlike ``at_chance``, the loss may end far
+    above ln k: a model memorising shuffled labels grows sure of wrong answers (2.31 -> 2.92 at 10 % accuracy)."""
     cv, t = ctx.cv, ctx.t
     if cv is None or ctx.vacc is None or ctx.stated_floor:
         return None
+    floor = falling_to_chance(cv.y, ctx.vacc, t, ctx.acc)
+    if far or floor is not None:
+        return floor
     floor = ctx.no_skill(cv.start)
     if floor is None or float(np.nanmin(cv.y)) <= floor * (1 - t.no_skill_margin):  # raw: its best epoch
         return None
@@ -192,8 +193,9 @@ def not_learning(ctx: Context) -> Verdict | None:
                    and not (learned and float(r2.min()) < t.diverged_r2))
     if learned and not no_skill_r2:
         return None
-    if memorised is not None and one_class is None and not val_fixed and not no_skill_r2:
-        return Verdict("not_learning", _memorised(ctx, memorised, drops))
+    if one_class is None and not val_fixed and not no_skill_r2 and (memorised or val_never_left_chance(ctx, far=True)):
+        return Verdict("not_learning", _memorised(ctx, memorised, drops) if memorised else
+                       toward_chance(ctx, val_never_left_chance(ctx, far=True), drops))
     c = ctx.cl or ctx.cv
     if c is ctx.cv and climbed_steadily(c.y) and spiked(c.y, t.end_above_start):  # (validation alone)
         return Verdict("not_learning", _climbed(ctx, c, drops))  # sure of wrong answers, not a jump
@@ -354,7 +356,7 @@ def _memorised(ctx: Context, floor: float, drops: dict) -> Finding:
           "no_skill_level": floor, "classes_guess": k, "chance_accuracy": round(1.0 / k, 5),
           "best_val_accuracy": float(va.max())}
     msg = (f"The training loss fell from {ev['start']:.4g} to {ev['lowest']:.4g}, but the validation loss never got "
-           f"{_clearly(ev['val_lowest'], floor)}below the no-skill level ln({k}) = {floor:.4g} (at best "
+           f"{clearly(ev['val_lowest'], floor)}below the no-skill level ln({k}) = {floor:.4g} (at best "
            f"{ev['val_lowest']:.4g}, {ev['val_end']:.4g} at the end) and validation accuracy stayed at chance (at most "
            f"{ev['best_val_accuracy']:.3g}; chance {1 / k:.3g}): the model memorised its training set and learned "
            f"nothing that generalises. Training labels that are shuffled or misaligned with their inputs look like "
@@ -382,11 +384,6 @@ def _climbed(ctx: Context, c, drops: dict) -> Finding:
                                 drop=("lr_up", "lr_down", "optimizer_state", "init", "relu")))
 
 
-def _clearly(lowest: float, floor: float) -> str:
-    """"clearly " when the lowest is under the no-skill level (a trial: "never got below 0.6931 (at best 0.6799)")."""
-    return "clearly " if lowest < floor else ""
-
-
 def _memorised_stated(ctx: Context, floor: float, drops: dict) -> Finding:
     """:func:`_memorised` without an accuracy: the training loss fell below the no-skill level the run
     states while validation never got below it."""
@@ -395,7 +392,7 @@ def _memorised_stated(ctx: Context, floor: float, drops: dict) -> Finding:
           "lowest": float(np.nanmin(cl.y)), "val_lowest": float(np.nanmin(cv.y)), "val_end": float(cv.y[-1]),
           "no_skill_level": floor}
     msg = (f"The training loss fell from {ev['start']:.4g} to {ev['lowest']:.4g}, but the validation loss never got "
-           f"{_clearly(ev['val_lowest'], floor)}below the no-skill level the run states ({floor:.4g}; at best {ev['val_lowest']:.4g}, {ev['val_end']:.4g} "
+           f"{clearly(ev['val_lowest'], floor)}below the no-skill level the run states ({floor:.4g}; at best {ev['val_lowest']:.4g}, {ev['val_end']:.4g} "
            f"at the end): the model fits its training set and learned nothing that generalises. Inputs that carry no "
            f"signal about the target, or targets misaligned with their inputs, look like this.")
     return primary("not_learning", ctx.span, ev, msg,
