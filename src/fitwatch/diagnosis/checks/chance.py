@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from fitwatch.diagnosis.checks.context import noise
+from fitwatch.diagnosis.checks.context import median, noise
 
 
 def no_skill(start: float) -> float | None:
@@ -94,8 +94,8 @@ def at_chance(loss: np.ndarray | None, acc: np.ndarray | None, t, classes: int |
     if ok.sum() < 2:
         return None
     y, a = y[ok], fraction(a[ok])
-    a_mid = float(np.median(a))
-    level = float(np.median(y))
+    a_mid = float(median(a))
+    level = float(median(y))
     if not (0.0 < a_mid < 1.0) or not (0.0 < level < 12.0):  # ln k for k up to 160,000 classes
         return None
     if classes:  # the count the run states: at chance for it, or not at all (a guess from an accuracy of 0.2
@@ -120,8 +120,8 @@ def at_chance(loss: np.ndarray | None, acc: np.ndarray | None, t, classes: int |
     y0, a0 = loss[:half], acc[:half]
     ok0 = np.isfinite(y0) & np.isfinite(a0)
     if ok0.sum() >= 2:
-        before = _chance_k(float(np.median(y0[ok0])), float(np.median(fraction(a0[ok0]))), t)
-        if (before is not None and before > k and float(np.median(y0[ok0])) > level * (1 + t.no_skill_margin)
+        before = _chance_k(float(median(y0[ok0])), float(median(fraction(a0[ok0]))), t)
+        if (before is not None and before > k and float(median(y0[ok0])) > level * (1 + t.no_skill_margin)
                 and a_mid > t.chance_acc_high / before):
             return None
     return math.log(k)
@@ -161,16 +161,16 @@ def falling_to_chance(loss: np.ndarray | None, acc: np.ndarray | None, t, other:
         return None
     a = fraction(acc[np.isfinite(acc)])
     y = loss[np.isfinite(loss)]
-    if a.size < 5 or y.size < 5 or not 0.0 < float(np.median(a)) <= 0.5:
+    if a.size < 5 or y.size < 5 or not 0.0 < float(median(a)) <= 0.5:
         return None
     # flat: a chess model's validation accuracy at 0.06 -> 0.15 and 0.44 -> 0.49 on 5 classes learned (tune h1419, k601)
     h = a.size // 2
-    if float(np.median(a[h:]) - np.median(a[:h])) > max(2 * noise(a), 0.05 * float(np.median(a))):
+    if float(median(a[h:]) - median(a[:h])) > max(2 * noise(a), 0.05 * float(median(a))):
         return None
     both = a if other is None else np.concatenate([a, fraction(other[np.isfinite(other)])])
-    k = max(2, round(1.0 / float(np.median(both))))
+    k = max(2, round(1.0 / float(median(both))))
     floor = math.log(k)
-    if float(np.median(a)) >= t.chance_acc_high / k or y[0] < (1 + t.chance_loss_above) * floor \
+    if float(median(a)) >= t.chance_acc_high / k or y[0] < (1 + t.chance_loss_above) * floor \
             or y.min() < (1 - t.no_skill_margin) * floor:
         return None
     return floor
@@ -186,7 +186,7 @@ def toward_chance(ctx, floor: float, drops: dict):
     va = fraction(ctx.vacc[np.isfinite(ctx.vacc)])
     ev = {"relative_drop": {n: round(v, 5) for n, v in drops.items()}, "val_start": float(c.y[0]),
           "val_lowest": float(np.nanmin(c.y)), "val_end": float(c.y[-1]), "no_skill_level": floor,
-          "classes_guess": k, "chance_accuracy": round(1.0 / k, 5), "median_val_accuracy": float(np.median(va)),
+          "classes_guess": k, "chance_accuracy": round(1.0 / k, 5), "median_val_accuracy": float(median(va)),
           "best_val_accuracy": float(va.max())}
     msg = (f"Validation accuracy stayed flat at chance (median {ev['median_val_accuracy']:.3g}, at most "
            f"{ev['best_val_accuracy']:.3g}; chance {1 / k:.3g} for {k} classes) while the validation loss fell from {ev['val_start']:.4g} to {ev['val_end']:.4g}, never below "
@@ -209,7 +209,7 @@ def accuracy_rose(acc: np.ndarray | None, t) -> bool:
     a = fraction(acc[np.isfinite(acc)])
     if a.size < 4:
         return False
-    rise = float(np.median(a[a.size // 2:])) - float(a[0])
+    rise = float(median(a[a.size // 2:])) - float(a[0])
     return rise >= t.learn_acc_rise and rise > t.noise_k * noise(a)
 
 
@@ -237,7 +237,7 @@ def frozen(acc: np.ndarray | None, skip: int = 0) -> float | None:
     a = fraction(acc[np.isfinite(acc)])[skip:]
     if a.size < 4 or float(a.max()) - float(a.min()) > 1e-4 or not 0.01 <= float(a.max()) < 0.999:
         return None
-    return float(np.median(a))
+    return float(median(a))
 
 
 def never_above_chance(acc: np.ndarray | None, floor: float, t) -> bool:

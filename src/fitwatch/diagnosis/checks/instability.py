@@ -248,7 +248,7 @@ def train_rose_too(cl, cv, m: int, noise_k: float = 3.0) -> bool:
         return False
     a, b, c = y[:-2], y[1:-1], y[2:]
     y3 = np.concatenate(([0.5 * (y[0] + y[1])], np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c)),
-                         [float(np.median(y[-3:]))]))
+                         [median(y[-3:])]))
     at = int(np.argmin(y3[m:]))
     low = float(y3[m + at])
     rise = float(y3[-1]) - low

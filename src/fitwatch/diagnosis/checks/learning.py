@@ -15,7 +15,7 @@ import numpy as np
 from fitwatch.diagnosis.checks.chance import (accuracy_rose, clearly, collapsed, falling_to_chance, fmt_ratio, fraction,
                                                frozen, never_above_chance, one_class_message, toward_chance,
                                                worse_than_prior)
-from fitwatch.diagnosis.checks.context import Context, Verdict, primary
+from fitwatch.diagnosis.checks.context import Context, Verdict, median, primary
 from fitwatch.diagnosis.checks.instability import lr_high
 from fitwatch.diagnosis.checks.progress import falling_to_the_end
 from fitwatch.diagnosis.evidence import STARTED_HIGH, climbed_steadily, sits_above_chance, spiked, started_high
@@ -293,7 +293,7 @@ def _overshoot(ctx: Context, c, floor: float | None, blown: bool, fell: bool) ->
     t = ctx.t
     val_jumped = not blown and ctx.cv is not None and c is not ctx.cv and spiked(ctx.cv.y, t.end_above_start)
     above = (not (blown or fell) and floor is not None and ctx.stated_floor and ctx.cl is not None
-             and float(np.median(ctx.cl.y[ctx.cl.n // 2:])) > floor * (1 + t.no_skill_margin))
+             and median(ctx.cl.y[ctx.cl.n // 2:]) > floor * (1 + t.no_skill_margin))
     return val_jumped, val_jumped or above or (not (blown or fell) and floor is not None and _dropped_then_sat(ctx, t))
 
 
@@ -307,8 +307,8 @@ def _dropped_then_sat(ctx: Context, t) -> bool:
     if cl is None or cl.n < 5 or not np.isfinite(cl.y).all():
         return False
     rest = cl.y[1:]
-    early, late = float(np.median(rest[: rest.size // 2])), float(np.median(rest[rest.size // 2:]))
-    return float(cl.y[0]) > (1 + t.chance_loss_above) * float(np.median(rest)) and late > (1 - t.learn_drop) * early
+    early, late = median(rest[: rest.size // 2]), median(rest[rest.size // 2:])
+    return float(cl.y[0]) > (1 + t.chance_loss_above) * median(rest) and late > (1 - t.learn_drop) * early
 
 
 def _what_it_did(ctx: Context, c, ev: dict, jump: bool, val_jumped: bool, fell: bool, floor: float | None) -> str:
