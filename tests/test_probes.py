@@ -617,6 +617,51 @@ def test_validation_in_training_mode_is_named(tmp_path):
     assert "no_eval_mode" not in [f.code for f in ok.causes + plain.causes]
 
 
+def test_one_validation_in_evaluation_mode_hides_no_other(tmp_path):
+    """An attack: a loop that validated in training mode at every epoch got no word of it once one validation ran in
+    eval() (a baseline before training, or a final test logged as val): the validations are counted now, and the
+    training-mode ones outnumber it. A loop whose every validation is in eval() and that logs one more value in
+    training mode is no such loop."""
+    x, y = _data()
+    n = len(x) * 3 // 4
+
+    def loop(name, first_eval: bool, last_eval: bool, eval_each: bool):
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 3))
+        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+        run = fitwatch.Run(name, dir=tmp_path, diagnose=False).watch(model)
+
+        def validate(mode_eval: bool):
+            model.eval() if mode_eval else model.train()
+            with torch.no_grad():
+                run.log("val", loss=nn.functional.cross_entropy(model(x[n:]), y[n:]), n=len(x) - n)
+
+        for epoch in run.epochs(5):
+            if epoch == 0 and first_eval:
+                validate(True)
+            model.train()
+            for i in range(0, n, 32):
+                loss = nn.functional.cross_entropy(model(x[i:i + 32]), y[i:i + 32])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                run.log("train", loss=loss.detach(), n=len(x[i:i + 32]))
+            if epoch < 4 or not last_eval:
+                validate(eval_each)
+        if last_eval:
+            validate(True)
+        run.finish()
+        return fitwatch.diagnose(name, dir=tmp_path)
+
+    for name, first, last in (("baseline-in-eval", True, False), ("final-in-eval", False, True)):
+        f = next((f for f in loop(name, first, last, eval_each=False).causes if f.code == "no_eval_mode"), None)
+        assert f is not None, name
+        assert f.evidence["val_in_eval_mode"] == 1 and f.evidence["val_in_train_mode"] >= 4, f.evidence
+        assert f"{f.evidence['val_in_train_mode']} of {f.evidence['val_in_train_mode'] + 1} times" in f.message
+    ok = loop("eval-each", True, False, eval_each=True)
+    assert "no_eval_mode" not in [f.code for f in ok.causes]
+
+
 def test_parameters_frozen_after_watch_do_not_break_the_loop(tmp_path):
     """An attack: freezing watched parameters after watch() (a fine-tune, a GAN's discriminator during the generator's
     step) raised 'cannot register a hook on a tensor that doesn't require gradient' in the user's loop at the next

@@ -214,17 +214,17 @@ class TorchWatcher(LossProbe, StepProbe):
 
     def val_logged(self) -> None:
         """The run logged a validation value: the model's last forward pass was that validation's. One in training
-        mode without gradients (``meta["val_in_train_mode"]``) is a validation loop that forgot ``model.eval()``,
+        mode without gradients (``meta["val_in_train_mode"]``, counted) is a validation loop that forgot ``model.eval()``,
         and one in training mode with gradients that no backward pass went through, and after no evaluation-mode
         pass since the last backward (``val_with_grad``), forgot ``torch.no_grad()`` too; one in evaluation mode
         (``val_in_eval_mode``) is the usual."""
-        if (self._last_mode is None or self._last_mode is True and not self._backed and not self._eval_since) \
-                and "val_in_train_mode" not in self.meta:
-            self.meta["val_in_train_mode"] = True
+        m = self.meta  # (counts: one validation in eval() among many in training mode hides none of them)
+        if self._last_mode is None or self._last_mode is True and not self._backed and not self._eval_since:
+            m["val_in_train_mode"] = int(m.get("val_in_train_mode", 0)) + 1
             if self._last_mode:  # with gradients, and no backward through it: torch.no_grad() is missing too
-                self.meta["val_with_grad"] = True
-        elif self._last_mode is False and "val_in_eval_mode" not in self.meta:
-            self.meta["val_in_eval_mode"] = True
+                m["val_with_grad"] = int(m.get("val_with_grad", 0)) + 1
+        elif self._last_mode is False:
+            m["val_in_eval_mode"] = int(m.get("val_in_eval_mode", 0)) + 1
 
     def _backward(self, param) -> None:
         """A backward pass reached the model's first or last parameter: the training-mode pass before it was trained

@@ -53,12 +53,14 @@ def grads_cleared(v: View) -> Finding | None:
 
 
 def no_eval_mode(v: View) -> Finding | None:
-    """Validation ran with the model in training mode: its validation values were logged after forward passes without
-    gradients in training mode (``val_in_train_mode``), never after one in evaluation mode, in a model whose dropout
-    or batch norm acts differently in training (a tenth trial's loop without model.eval() got no word of it; a
-    FixMatch loop's pseudo-labels under no_grad, validated on its EMA model in eval(), is no such loop)."""
+    """Validation ran with the model in training mode: more of its validation values were logged after forward passes
+    without gradients in training mode (``val_in_train_mode``, counted) than after one in evaluation mode (one final
+    eval() no longer hides the rest), in a model whose dropout or batch norm acts differently in training (a tenth
+    trial's loop without model.eval() got no word of it; a FixMatch loop's pseudo-labels under no_grad, validated on its
+    EMA model in eval(), is no such loop)."""
     m = v.inside.meta
-    if not m.get("val_in_train_mode") or m.get("val_in_eval_mode") or v.val is None:
+    train, evals = int(m.get("val_in_train_mode") or 0), int(m.get("val_in_eval_mode") or 0)  # (counts; True: 1)
+    if train <= evals or v.val is None:
         return None
     what = []
     if m.get("dropout"):
@@ -71,10 +73,11 @@ def no_eval_mode(v: View) -> Finding | None:
     grad = bool(m.get("val_with_grad"))  # no torch.no_grad() either: each pass also builds a graph never used
     passes = ("with gradients on and no backward pass through them" if grad else "without gradients")
     also = " (and torch.no_grad(), which saves the memory of a graph never used)" if grad else ""
+    never = "never after one in evaluation mode" if not evals else f"{train} of {train + evals} times"
     return cause("no_eval_mode", v, {"dropout": m.get("dropout"), "batch_norm": bool(m.get("batch_norm")),
-                                     "with_gradients": grad},
+                                     "with_gradients": grad, "val_in_train_mode": train, "val_in_eval_mode": evals},
                  f"Validation ran with the model in training mode: its values were logged after forward passes "
-                 f"{passes} with model.training on, never after one in evaluation mode, so "
+                 f"{passes} with model.training on, {never}, so "
                  f"{' and '.join(what)}. The validation loss is noisier, and usually higher, than the model's: "
                  f"model.eval() is missing{also}.",
                  ["eval_mode"])
