@@ -873,3 +873,29 @@ def test_a_run_object_is_diagnosed_while_it_trains_and_after(store_dir):
     assert mid.epochs == 5 and "still training" in mid.findings[0].message, mid
     after = fitwatch.diagnose(run)
     assert run.status == "finished" and after.epochs == 8 and after.verdict == mid.verdict == "still_improving"
+
+
+def test_a_fall_to_chance_needs_a_fall_and_an_accuracy_that_stays_put():
+    """falling_to_chance reads k from an accuracy it takes to sit at chance: an attack's linear model that plateaued in
+    its first epoch at 44 % on 10 classes (loss flat at 1.62, below ln 10) was read at chance for 2 classes, and a
+    100-class run learning slowly (training accuracy 0.009 -> 0.083) at chance for 48; both told their initialisation
+    made the outputs far too large. Labels independent of the inputs with logits 8x too large are that case."""
+    from fitwatch.diagnosis.checks.chance import falling_to_chance
+    from fitwatch.diagnosis.thresholds import Thresholds
+
+    t = Thresholds()
+    plateau = (np.array([1.619, 1.614, 1.613, 1.613, 1.615, 1.617, 1.616, 1.619, 1.617, 1.616]),
+               np.array([0.431, 0.439, 0.444, 0.444, 0.441, 0.437, 0.43, 0.439, 0.438, 0.434]),
+               np.array([0.393, 0.428, 0.427, 0.426, 0.427, 0.425, 0.427, 0.428, 0.429, 0.426]))
+    slow = (np.array([4.604, 4.588, 4.578, 4.57, 4.559, 4.551, 4.54, 4.536, 4.532, 4.528, 4.524, 4.527]),
+            np.array([0.018, 0.016, 0.016, 0.012, 0.014, 0.018, 0.02, 0.016, 0.02, 0.02, 0.026, 0.022]),
+            np.array([0.009, 0.019, 0.027, 0.037, 0.045, 0.054, 0.062, 0.068, 0.072, 0.076, 0.081, 0.083]))
+    assert falling_to_chance(plateau[0], plateau[1], t, plateau[2]) is None
+    assert falling_to_chance(slow[0], slow[1], t, slow[2]) is None
+    val = np.array([7.2, 6.9, 6.6, 6.3, 6.0, 5.7, 5.5, 5.2, 5.0, 4.8, 4.5, 4.3])
+    acc = np.array([0.093, 0.093, 0.095, 0.093, 0.093, 0.088, 0.085, 0.085, 0.083, 0.08, 0.078, 0.08])
+    train_acc = np.array([0.109, 0.11, 0.111, 0.113, 0.114, 0.116, 0.119, 0.118, 0.123, 0.121, 0.121, 0.122])
+    assert falling_to_chance(val, acc, t, train_acc) == pytest.approx(math.log(10))
+    d = fitwatch.diagnose({"loss": list(val + 0.05), "val_loss": list(val), "accuracy": list(train_acc),
+                           "val_accuracy": list(acc)})
+    assert d.verdict == "not_learning" and "flat at chance" in d.findings[0].message and "ln(10)" in d.findings[0].message

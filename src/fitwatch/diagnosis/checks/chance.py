@@ -12,7 +12,8 @@ import re
 
 import numpy as np
 
-from fitwatch.diagnosis.checks.context import median, noise
+from fitwatch.diagnosis.checks.context import median, noise, primary
+from fitwatch.diagnosis.remedies import remedies_for
 
 
 def no_skill(start: float) -> float | None:
@@ -139,15 +140,34 @@ def _chance_k(level: float, a_mid: float, t) -> int | None:
     return max(lo, min(round(1.0 / a_mid), math.floor(1.01 * math.exp(level)), hi))
 
 
+#: :func:`falling_to_chance`: the loss must fall by this share of its first value (confidence shrinking, not a plateau)
+FALL_SHARE = 0.15
+#: ...while the training accuracy's second half is no more than this share above its first half (a model memorising
+#: random labels gains a little; 100 classes learning slowly, 0.009 -> 0.083, and 0.10 -> 0.25 on 10 learned)
+FALL_TRAIN_ROSE = 0.25
+
+
+def _rose(a: np.ndarray, share: float) -> bool:
+    """An accuracy (5 values or more) whose second half's median is above its first half's by more than twice its
+    noise and ``share`` of its median."""
+    if a.size < 5:
+        return False
+    h = a.size // 2
+    return float(median(a[h:]) - median(a[:h])) > max(2 * noise(a), share * float(median(a)))
+
+
 def falling_to_chance(loss: np.ndarray | None, acc: np.ndarray | None, t, other: np.ndarray | None = None) -> float | None:
     """ln k when a classifier's accuracy (5 values or more) sat flat at chance for the whole run while its loss
     started ``chance_loss_above`` or more above ln k and never got ``no_skill_margin`` below it: the loss's fall
     shrinks over-confident outputs towards the no-skill level, and nothing is learned; else None. k is
     1 / the median of the accuracy and the ``other`` one (training's), 2 or more; the accuracy's median is under
     ``chance_acc_high``/k, it never rose (:func:`accuracy_rose`), and its second half is no higher than its first
-    beyond twice its noise and 5 % of its level (its largest value may be a sampling's luck above the band). :func:`at_chance` needs the loss at ln k, which such a run has not reached
-    (a new user's 10 classes, labels independent of the inputs, logits 8x too large at the start: validation 7.2 ->
-    3.1 in 20 epochs at an accuracy of 0.08-0.095, was ``still_improving``, told to train longer).
+    beyond twice its noise and 5 % of its level (its largest value may be a sampling's luck above the band); the
+    training accuracy's no higher than :data:`FALL_TRAIN_ROSE` of its level; the loss fell by :data:`FALL_SHARE`
+    of its first value or more: a large fall of the loss that moved no answer is confidence shrinking.
+    :func:`at_chance` needs the loss at ln k, which such a run has not reached (a new user's 10 classes, labels
+    independent of the inputs, logits 8x too large at the start: validation 7.2 -> 3.1 in 20 epochs at an accuracy
+    of 0.08-0.095, was ``still_improving``, told to train longer).
 
     Example:
         >>> from fitwatch.diagnosis.thresholds import Thresholds
@@ -164,8 +184,11 @@ def falling_to_chance(loss: np.ndarray | None, acc: np.ndarray | None, t, other:
     if a.size < 5 or y.size < 5 or not 0.0 < float(median(a)) <= 0.5:
         return None
     # flat: a chess model's validation accuracy at 0.06 -> 0.15 and 0.44 -> 0.49 on 5 classes learned (tune h1419, k601)
-    h = a.size // 2
-    if float(median(a[h:]) - median(a[:h])) > max(2 * noise(a), 0.05 * float(median(a))):
+    if _rose(a, 0.05) or other is not None and _rose(fraction(other[np.isfinite(other)]), FALL_TRAIN_ROSE):
+        return None
+    # a real fall, of confidence only: a linear model that plateaued in its first epoch at 30-44 % on 10 classes, its
+    # loss flat below ln 10, read k = 2-3 from its accuracy (an attack)
+    if y[0] - y.min() < FALL_SHARE * y[0]:
         return None
     both = a if other is None else np.concatenate([a, fraction(other[np.isfinite(other)])])
     k = max(2, round(1.0 / float(median(both))))
@@ -178,10 +201,9 @@ def falling_to_chance(loss: np.ndarray | None, acc: np.ndarray | None, t, other:
 
 def toward_chance(ctx, floor: float, drops: dict):
     """``not_learning``'s finding for :func:`falling_to_chance`: validation accuracy flat at chance while the
-    loss fell from far above ln k towards it, never below: nothing learned yet; the initialisation (outputs too
-    large at the start) before the data and the learning rate."""
-    from fitwatch.diagnosis.checks.context import primary
-    from fitwatch.diagnosis.remedies import remedies_for
+    loss fell from far above ln k towards it, never below: nothing learned yet. Outputs that start far too large
+    come from the initialisation's scale or a first epoch that blew up (a first training loss far above ln k puts a
+    lower rate and normalised inputs first: ``started_high``); then the data."""
     c, k = ctx.cv, round(math.exp(floor))
     va = fraction(ctx.vacc[np.isfinite(ctx.vacc)])
     ev = {"relative_drop": {n: round(v, 5) for n, v in drops.items()}, "val_start": float(c.y[0]),
@@ -189,9 +211,10 @@ def toward_chance(ctx, floor: float, drops: dict):
           "classes_guess": k, "chance_accuracy": round(1.0 / k, 5), "median_val_accuracy": float(median(va)),
           "best_val_accuracy": float(va.max())}
     msg = (f"Validation accuracy stayed flat at chance (median {ev['median_val_accuracy']:.3g}, at most "
-           f"{ev['best_val_accuracy']:.3g}; chance {1 / k:.3g} for {k} classes) while the validation loss fell from {ev['val_start']:.4g} to {ev['val_end']:.4g}, never below "
-           f"the no-skill level ln({k}) = {floor:.4g}: its fall undoes a start {fmt_ratio(ev['val_start'] / floor)} "
-           f"times that level (outputs far too large at initialisation), and nothing is learned yet.")
+           f"{ev['best_val_accuracy']:.3g}; chance {1 / k:.3g} for {k} classes) while the validation loss fell from "
+           f"{ev['val_start']:.4g} to {ev['val_end']:.4g}, never below the no-skill level ln({k}) = {floor:.4g}: its fall "
+           f"undoes a start {fmt_ratio(ev['val_start'] / floor)} times that level (outputs far too large: an "
+           f"initialisation's scale, or a first epoch that blew up), and nothing is learned yet.")
     return primary("not_learning", ctx.span, ev, msg, remedies_for("not_learning", first=["init", "check_data"]))
 
 

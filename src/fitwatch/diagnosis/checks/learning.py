@@ -193,9 +193,9 @@ def not_learning(ctx: Context) -> Verdict | None:
                    and not (learned and float(r2.min()) < t.diverged_r2))
     if learned and not no_skill_r2:
         return None
-    if one_class is None and not val_fixed and not no_skill_r2 and (memorised or val_never_left_chance(ctx, far=True)):
-        return Verdict("not_learning", _memorised(ctx, memorised, drops) if memorised else
-                       toward_chance(ctx, val_never_left_chance(ctx, far=True), drops))
+    alone = one_class is None and not val_fixed and not no_skill_r2  # (those say more of the run than validation's level)
+    if alone and (memorised or (far := val_never_left_chance(ctx, far=True))):
+        return Verdict("not_learning", _memorised(ctx, memorised, drops) if memorised else toward_chance(ctx, far, drops))
     c = ctx.cl or ctx.cv
     if c is ctx.cv and climbed_steadily(c.y) and spiked(c.y, t.end_above_start):  # (validation alone)
         return Verdict("not_learning", _climbed(ctx, c, drops))  # sure of wrong answers, not a jump
