@@ -662,6 +662,50 @@ def test_one_validation_in_evaluation_mode_hides_no_other(tmp_path):
     assert "no_eval_mode" not in [f.code for f in ok.causes]
 
 
+def test_a_wrapped_model_called_directly_to_validate_is_seen(tmp_path):
+    """An attack: a watched wrapper (DataParallel's, DDP's, a user's: the model as ``.module``) trained through the
+    wrapper and validated with ``wrapper.module(x)`` in training mode got no no_eval_mode: the wrapper's hooks never
+    saw the validation. The wrapped model's own pre-hook reads its mode when it is called directly; a pass through the
+    wrapper is counted once, and a direct call in eval() is the usual."""
+    class Wrapper(nn.Module):
+        def __init__(self, module):
+            super().__init__()
+            self.module = module
+
+        def forward(self, x):
+            return self.module(x)
+
+    x, y = _data()
+    n = len(x) * 3 // 4
+
+    def loop(name, eval_mode: bool):
+        torch.manual_seed(0)
+        model = Wrapper(nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 3)))
+        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+        run = fitwatch.Run(name, dir=tmp_path, diagnose=False).watch(model)
+        for _ in run.epochs(4):
+            model.train()
+            for i in range(0, n, 32):
+                loss = nn.functional.cross_entropy(model(x[i:i + 32]), y[i:i + 32])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                run.log("train", loss=loss.detach(), n=len(x[i:i + 32]))
+            model.module.eval() if eval_mode else None
+            with torch.no_grad():
+                run.log("val", loss=nn.functional.cross_entropy(model.module(x[n:]), y[n:]), n=len(x) - n)
+        run.finish()
+        return run, fitwatch.diagnose(name, dir=tmp_path)
+
+    run, d = loop("module-in-train-mode", eval_mode=False)
+    f = next((f for f in d.causes if f.code == "no_eval_mode"), None)
+    assert f is not None and f.evidence["val_in_train_mode"] == 4, [c.code for c in d.causes]
+    meta = fitwatch.load("module-in-train-mode", dir=tmp_path).info["probes"]
+    assert meta["every"] and not meta.get("val_in_eval_mode")
+    _, ok = loop("module-in-eval", eval_mode=True)
+    assert "no_eval_mode" not in [f.code for f in ok.causes]
+
+
 def test_parameters_frozen_after_watch_do_not_break_the_loop(tmp_path):
     """An attack: freezing watched parameters after watch() (a fine-tune, a GAN's discriminator during the generator's
     step) raised 'cannot register a hook on a tensor that doesn't require gradient' in the user's loop at the next

@@ -136,9 +136,15 @@ class TorchWatcher(LossProbe, StepProbe):
         self._backed = True  # a backward pass reached the model since its last training-mode pass
         self._eval_since = False  # an evaluation-mode pass came after the last backward pass
         for hook in ("_pre", "_post", "_activation", "_grad", "_loss", "_optimizer", "_optimizer_done", "_carried",
-                     "_eval_stepped", "val_logged", "collect", "_backward"):
+                     "_eval_stepped", "val_logged", "collect", "_backward", "_inner_pre"):
             setattr(self, hook, self._timed(getattr(self, hook)))
         self._handles = [model.register_forward_pre_hook(self._pre), model.register_forward_hook(self._post)]
+        # a wrapper's wrapped model (DataParallel, DDP, a user's ``.module``), called directly to validate: its mode
+        inner = getattr(model, "module", None)
+        self._inner = inner if isinstance(inner, torch.nn.Module) and inner is not model else None
+        self._in_wrapper = False  # inside the watched model's own forward pass
+        if self._inner is not None:
+            self._handles.append(self._inner.register_forward_pre_hook(self._inner_pre))
         ends = {id(p): p for p in (self._params[:1] + self._params[-1:])}.values()  # a backward reaches one of them
         self._handles += [p.register_post_accumulate_grad_hook(self._backward) for p in ends]
 
@@ -193,6 +199,7 @@ class TorchWatcher(LossProbe, StepProbe):
     def _pre(self, module, args):
         if module is not self.model:  # a deep copy's (an EMA, AveragedModel) hooks: its passes are not this model's
             return
+        self._in_wrapper = True
         self._clear_temp()
         if self._snap is not None and self._measurable():
             self._updates()
@@ -226,6 +233,19 @@ class TorchWatcher(LossProbe, StepProbe):
         elif self._last_mode is False:
             m["val_in_eval_mode"] = int(m.get("val_in_eval_mode", 0)) + 1
 
+    def _inner_pre(self, module, args) -> None:
+        """The wrapped model (``model.module``) called directly, not through the watched wrapper: its mode is what the
+        next logged validation value was computed in (an attack's wrapper validated with ``model.module(x)`` in training
+        mode and got no ``no_eval_mode``). Nothing is sampled: the wrapper's own passes are the steps."""
+        if module is not self._inner or self._in_wrapper:
+            return  # (a deep copy's, or a pass through the wrapper, whose hooks saw it)
+        mode = self._training(module, args)
+        if mode:
+            self._backed = False
+        elif mode is False:
+            self._eval_since = True
+        self._last_mode = mode
+
     def _backward(self, param) -> None:
         """A backward pass reached the model's first or last parameter: the training-mode pass before it was trained
         on (a hook on each, once: no work per forward pass)."""
@@ -234,6 +254,7 @@ class TorchWatcher(LossProbe, StepProbe):
     def _post(self, module, args, output):
         if module is not self.model:
             return
+        self._in_wrapper = False
         for h in self._temp[:]:
             if getattr(h, "_fitwatch_forward", False):
                 h.remove()
