@@ -617,41 +617,54 @@ def test_validation_in_training_mode_is_named(tmp_path):
     assert "no_eval_mode" not in [f.code for f in ok.causes + plain.causes]
 
 
+def _dropout_mlp():
+    return nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 3))
+
+
+def _validated(tmp_path, name, model, validate, epochs=5):
+    """A watched loop (Adam 1e-2, batches of 32 on the first three quarters of :func:`_data`) that calls
+    ``validate(log, epoch, when)`` before (``"before"``) and after (``"after"``) each epoch's training and once at the
+    end (``"end"``, epoch None); ``log(net, eval_mode)`` logs ``net``'s validation loss under ``torch.no_grad()`` in
+    the mode asked. Returns the diagnosis."""
+    x, y = _data()
+    n = len(x) * 3 // 4
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    run = fitwatch.Run(name, dir=tmp_path, diagnose=False).watch(model)
+
+    def log(net, eval_mode: bool):
+        net.eval() if eval_mode else net.train()
+        with torch.no_grad():
+            run.log("val", loss=nn.functional.cross_entropy(net(x[n:]), y[n:]), n=len(x) - n)
+
+    for epoch in run.epochs(epochs):
+        validate(log, epoch, "before")
+        model.train()
+        for i in range(0, n, 32):
+            loss = nn.functional.cross_entropy(model(x[i:i + 32]), y[i:i + 32])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            run.log("train", loss=loss.detach(), n=len(x[i:i + 32]))
+        validate(log, epoch, "after")
+    validate(log, None, "end")
+    run.finish()
+    return fitwatch.diagnose(name, dir=tmp_path)
+
+
 def test_one_validation_in_evaluation_mode_hides_no_other(tmp_path):
     """An attack: a loop that validated in training mode at every epoch got no word of it once one validation ran in
     eval() (a baseline before training, or a final test logged as val): the validations are counted now, and the
-    training-mode ones outnumber it. A loop whose every validation is in eval() and that logs one more value in
-    training mode is no such loop."""
-    x, y = _data()
-    n = len(x) * 3 // 4
-
+    training-mode ones outnumber it. A loop whose every validation is in eval() is no such loop."""
     def loop(name, first_eval: bool, last_eval: bool, eval_each: bool):
         torch.manual_seed(0)
-        model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 3))
-        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-        run = fitwatch.Run(name, dir=tmp_path, diagnose=False).watch(model)
+        model = _dropout_mlp()
 
-        def validate(mode_eval: bool):
-            model.eval() if mode_eval else model.train()
-            with torch.no_grad():
-                run.log("val", loss=nn.functional.cross_entropy(model(x[n:]), y[n:]), n=len(x) - n)
-
-        for epoch in run.epochs(5):
-            if epoch == 0 and first_eval:
-                validate(True)
-            model.train()
-            for i in range(0, n, 32):
-                loss = nn.functional.cross_entropy(model(x[i:i + 32]), y[i:i + 32])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                run.log("train", loss=loss.detach(), n=len(x[i:i + 32]))
-            if epoch < 4 or not last_eval:
-                validate(eval_each)
-        if last_eval:
-            validate(True)
-        run.finish()
-        return fitwatch.diagnose(name, dir=tmp_path)
+        def validate(log, epoch, when):
+            if when == "before" and epoch == 0 and first_eval or when == "end" and last_eval:
+                log(model, True)
+            elif when == "after" and (epoch < 4 or not last_eval):
+                log(model, eval_each)
+        return _validated(tmp_path, name, model, validate)
 
     for name, first, last in (("baseline-in-eval", True, False), ("final-in-eval", False, True)):
         f = next((f for f in loop(name, first, last, eval_each=False).causes if f.code == "no_eval_mode"), None)
@@ -675,34 +688,21 @@ def test_a_wrapped_model_called_directly_to_validate_is_seen(tmp_path):
         def forward(self, x):
             return self.module(x)
 
-    x, y = _data()
-    n = len(x) * 3 // 4
-
     def loop(name, eval_mode: bool):
         torch.manual_seed(0)
-        model = Wrapper(nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 3)))
-        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-        run = fitwatch.Run(name, dir=tmp_path, diagnose=False).watch(model)
-        for _ in run.epochs(4):
-            model.train()
-            for i in range(0, n, 32):
-                loss = nn.functional.cross_entropy(model(x[i:i + 32]), y[i:i + 32])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                run.log("train", loss=loss.detach(), n=len(x[i:i + 32]))
-            model.module.eval() if eval_mode else None
-            with torch.no_grad():
-                run.log("val", loss=nn.functional.cross_entropy(model.module(x[n:]), y[n:]), n=len(x) - n)
-        run.finish()
-        return run, fitwatch.diagnose(name, dir=tmp_path)
+        model = Wrapper(_dropout_mlp())
 
-    run, d = loop("module-in-train-mode", eval_mode=False)
+        def validate(log, epoch, when):
+            if when == "after":
+                log(model.module, eval_mode)
+        return _validated(tmp_path, name, model, validate, epochs=4)
+
+    d = loop("module-in-train-mode", eval_mode=False)
     f = next((f for f in d.causes if f.code == "no_eval_mode"), None)
     assert f is not None and f.evidence["val_in_train_mode"] == 4, [c.code for c in d.causes]
     meta = fitwatch.load("module-in-train-mode", dir=tmp_path).info["probes"]
     assert meta["every"] and not meta.get("val_in_eval_mode")
-    _, ok = loop("module-in-eval", eval_mode=True)
+    ok = loop("module-in-eval", eval_mode=True)
     assert "no_eval_mode" not in [f.code for f in ok.causes]
 
 
