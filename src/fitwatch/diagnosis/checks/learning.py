@@ -405,11 +405,11 @@ def _blew_in_epoch_0(finding: Finding, c, chance: float) -> None:
     finding.evidence["first_value"] = float(c.y[0])
     finding.message = (f"The first epoch's mean loss, {c.y[0]:.4g}, is {fmt_ratio(c.y[0] / chance)} times the no-skill "
                        f"level ln({int(round(math.exp(chance)))}) = {chance:.4g}, where an untrained classifier "
-                       f"starts: the loss blew up during that epoch, and it has sat "
+                       f"starts: the loss blew up during that epoch (or the initial outputs were far too large), and it has sat "
                        + (f"above the no-skill level since (at best {c.min:.4g}: worse than predicting each class's "
                           f"share)" if c.min > 1.02 * chance else f"at the no-skill level since (at best {c.min:.4g})")
                        + ", its accuracy at chance.")
-    finding.remedies = remedies_for("not_learning", first=["lr_down"], drop=("lr_up",))
+    finding.remedies = remedies_for("not_learning", first=["lr_down", "init"], drop=("lr_up",))
 
 
 def _lost_accuracy(ctx: Context, floor: float | None) -> tuple[str, tuple[float, int, int]] | None:
