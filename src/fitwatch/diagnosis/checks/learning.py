@@ -68,14 +68,15 @@ def _on_its_way(ctx: Context, c, floor: float) -> bool:
                 and c.y[-1] > (1 + t.chance_loss_above) * floor and falling_to_the_end(c, t))
 
 
-def _at_floor(ctx: Context, floor: float) -> str:
-    """How the message names the no-skill level: the one the run stated, or ln k guessed."""
-    k = int(round(math.exp(floor)))
+def _at_floor(ctx: Context, floor: float, low: float) -> str:
+    """How the message names the no-skill level: the one the run stated, or ln k guessed, and how far above it the curve's
+    ``low`` stayed (an attack: "stuck at the no-skill level ln(8) = 2.079" of a loss at best 2.258)."""
+    k, above = int(round(math.exp(floor))), low / floor - 1 if floor > 0 else 0.0
     if ctx.stated_floor and k >= 2 and abs(math.log(k) - floor) < 1e-9:  # ln of the class count known
         return f", at the no-skill level of its {k} classes, ln({k}) = {floor:.4g}: predicting without skill."
     if ctx.stated_floor:
         return f", at the no-skill level the run states ({floor:.4g}: predicting without skill)."
-    return f", stuck at the no-skill level ln({int(round(math.exp(floor)))}) = {floor:.4g}."
+    return f", stuck {f'{100 * above:.0f}% above ' if above > ctx.t.no_skill_margin else 'at '}the no-skill level ln({k}) = {floor:.4g}."
 
 
 def _fell(c, t, short_counts: bool = False) -> bool:
@@ -231,7 +232,7 @@ def not_learning(ctx: Context) -> Verdict | None:
         ev.update(first_value=float(c.y[0]), peak=float(c.y[top]), peak_epoch=ctx.Ek(top))
     finding = primary(
         "not_learning", span, ev, _what_it_did(ctx, c, ev, jump, val_jumped, fell, floor)
-        + (_at_floor(ctx, floor) if floor is not None else ".")
+        + (_at_floor(ctx, floor, low) if floor is not None else ".")
         + (f" R\u00b2 never rose above {ev['best_r2']:.3f}: the model predicts no better than the mean of the "
            f"targets." if no_skill_r2 else ""),
         # a loss that fell a long way moved under its optimizer: the rate, the updates and the
