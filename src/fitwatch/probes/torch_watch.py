@@ -205,18 +205,25 @@ class TorchWatcher(LossProbe, StepProbe):
             self._updates()
         mode = self._training(module, args)
         if mode:
-            self._backed = False  # until a backward pass reaches the model's parameters (else it was validation)
             step = self.step
             self.step += 1
             if self.sampled(step):
                 self._arm(step, args)
         elif mode is False:
-            self._eval_since = True
             if self.eval_step % self.eval_every == 0:
                 self._arm_loss(self.step, "val")
                 if torch.is_grad_enabled():  # with gradients: is it a training step in evaluation mode?
                     self._arm_eval_step()
             self.eval_step += 1
+        self._saw(mode)
+
+    def _saw(self, mode: bool | None) -> None:
+        """A forward pass in ``mode`` (:meth:`_training`) is the last one: a training-mode pass waits for a backward
+        pass to reach the model's parameters (else it was validation's); an evaluation-mode one came since the last."""
+        if mode:
+            self._backed = False
+        elif mode is False:
+            self._eval_since = True
         self._last_mode = mode
 
     def val_logged(self) -> None:
@@ -239,12 +246,7 @@ class TorchWatcher(LossProbe, StepProbe):
         mode and got no ``no_eval_mode``). Nothing is sampled: the wrapper's own passes are the steps."""
         if module is not self._inner or self._in_wrapper:
             return  # (a deep copy's, or a pass through the wrapper, whose hooks saw it)
-        mode = self._training(module, args)
-        if mode:
-            self._backed = False
-        elif mode is False:
-            self._eval_since = True
-        self._last_mode = mode
+        self._saw(self._training(module, args))
 
     def _backward(self, param) -> None:
         """A backward pass reached the model's first or last parameter: the training-mode pass before it was trained
