@@ -5,6 +5,7 @@ Run from the repository root:
 
     .venv/bin/python benchmarks/probe_overhead.py            # about 6 minutes on 2 idle CPUs
     .venv/bin/python benchmarks/probe_overhead.py --quick    # a smoke test (20 s): 3 rounds, 2 pairs of 2 epochs
+    .venv/bin/python benchmarks/probe_overhead.py --compile aot_eager   # every model torch.compile'd after watch
 
 Cockpit is optional (``pip install --no-deps cockpit-for-pytorch backpack-for-pytorch einops unfoldNd
 json-tricks seaborn``: ``--no-deps`` so that pip leaves torch alone; backpack asks for torchvision, which
@@ -166,13 +167,18 @@ def train(v: Variant, data, epochs: int, root: str, tag: str, tools: dict) -> tu
         named = list(model.named_parameters())
     elif v.kind == "cockpit":
         cockpit = Cockpit(model.parameters(), quantities=configuration("economy"))
+    # --compile: the model compiled after the tool's set-up, as a user compiles a watched model; each run compiles
+    # its own (torch reuses a model class's compiled forward pass, without hooks added since: see docs/probes.md)
+    if tools.get("compile"):
+        torch._dynamo.reset()
+    forward = torch.compile(model, backend=tools["compile"]) if tools.get("compile") else model
     gen = torch.Generator().manual_seed(0)
     step = 0
     for _ in run.epochs(epochs):
         model.train()
         for xb, yb in batches(x_tr, y_tr, bs, gen):
             opt.zero_grad()
-            out = model(xb)
+            out = forward(xb)
             loss = criterion(out, yb)
             if cockpit is not None:
                 losses = individual(out, yb)
@@ -189,7 +195,7 @@ def train(v: Variant, data, epochs: int, root: str, tag: str, tools: dict) -> tu
             step += 1
         model.eval()
         with torch.no_grad():
-            out = model(x_va)
+            out = forward(x_va)
             run.log("val", loss=criterion(out, y_va), accuracy=(out.argmax(1) == y_va).float().mean(),
                     n=len(y_va))
     run.finish()  # waits for everything to be committed
@@ -312,15 +318,18 @@ def fitwatch_source() -> str:
     return f"{here} (git {head}{', with uncommitted changes' if dirty else ''})"
 
 
-def variants(cockpit_reason: str | None) -> list[Variant]:
+def variants(cockpit_reason: str | None, compiled: str | None = None) -> list[Variant]:
     interval = probe_interval()
     watch = None if hasattr(fitwatch.Run, "watch") else "not available yet (fitwatch.Run has no watch)"
+    if compiled:  # (BackPACK's hooks and the histograms' per-step reads are not what is compared there)
+        cockpit_reason = f"not run with --compile {compiled}"
     return [
         Variant(BASELINE + " (run.log per batch)", "baseline"),
         Variant(f"fitwatch probes, run.watch(model) ({interval})", "watch", None, watch),
         Variant("fitwatch probes, run.watch(model, every=1)", "watch", 1, watch),
         Variant("fitwatch probes, run.watch(model, every=10)", "watch", 10, watch),
-        Variant("TensorBoard add_histogram of every grad, every step", "tensorboard"),
+        Variant("TensorBoard add_histogram of every grad, every step", "tensorboard", None,
+                f"not run with --compile {compiled}" if compiled else None),
         Variant('Cockpit configuration("economy"), every step', "cockpit", None,
                 None if cockpit_reason is None else f"not installed/unavailable ({cockpit_reason})"),
         Variant(BASELINE + " again (A/A control)", "baseline"),
@@ -358,6 +367,9 @@ def main(argv=None) -> int:
     p.add_argument("--pairs", type=int, default=None,
                    help="back-to-back probes/baseline pairs judged for the 3 %% target (default 12; 0: judge on "
                         "the rounds' medians)")
+    p.add_argument("--compile", metavar="BACKEND", default=None,
+                   help="torch.compile the model of every run, after run.watch (aot_eager: no C compiler needed; "
+                        "inductor); TensorBoard and Cockpit are left out")
     args = p.parse_args(argv)
     rounds = args.rounds if args.rounds is not None else (3 if args.quick else 7)
     epochs = args.epochs if args.epochs is not None else (2 if args.quick else 20)
@@ -373,11 +385,12 @@ def main(argv=None) -> int:
     from torch.utils.tensorboard import SummaryWriter
 
     cockpit_tools, cockpit_reason = import_cockpit()
-    tools = {"tensorboard": SummaryWriter, "cockpit": cockpit_tools}
-    vs = variants(cockpit_reason)
+    tools = {"tensorboard": SummaryWriter, "cockpit": cockpit_tools, "compile": args.compile}
+    vs = variants(cockpit_reason, args.compile)
     data = digits_data()
     nb = -(-len(data[0]) // 32)
-    print(f"\n== 1. Training loop: digits CNN, {len(data[0])} train / {len(data[2])} val samples, batch 32 "
+    compiled = f", torch.compile(backend={args.compile!r})" if args.compile else ""
+    print(f"\n== 1. Training loop: digits CNN{compiled}, {len(data[0])} train / {len(data[2])} val samples, batch 32 "
           f"({nb} steps an epoch), {epochs} epochs a run, {rounds} rounds ==")
     root = tempfile.mkdtemp(prefix="fitwatch-probe-bench-")
     try:

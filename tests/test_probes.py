@@ -32,12 +32,15 @@ def _data(n=256, d=8, k=3, seed=0, scale=1.0):
 
 def _train(tmp_path, model, *, name="probed", epochs=6, lr=0.05, opt="sgd", x=None, y=None, loss=None,
            every=None, batch=32, val=True, zero_grad=True, accumulate=1, eval_mode=True, train_mode="each",
-           weight_decay=0.0, clip=None, no_grad=True):
+           weight_decay=0.0, clip=None, no_grad=True, compiled=False):
     torch.manual_seed(0)
     x, y = (x, y) if x is not None else _data()
     loss = loss or nn.CrossEntropyLoss()
     o = (torch.optim.SGD if opt == "sgd" else torch.optim.Adam)(model.parameters(), lr=lr, weight_decay=weight_decay)
-    run = fitwatch.Run(name, dir=tmp_path, diagnose=False).watch(model, every=every)
+    # compiled: the model watched, then compiled; "watched": the compiled model given to watch()
+    forward = torch.compile(model, backend="aot_eager") if compiled else model
+    run = fitwatch.Run(name, dir=tmp_path, diagnose=False).watch(forward if compiled == "watched" else model,
+                                                                 every=every)
     n = len(x) * 3 // 4
     model.train() if train_mode == "once" else model.eval() if train_mode == "never" else None
     for _ in run.epochs(epochs):
@@ -45,7 +48,7 @@ def _train(tmp_path, model, *, name="probed", epochs=6, lr=0.05, opt="sgd", x=No
             model.train()
         for k, i in enumerate(range(0, n, batch)):
             xb, yb = x[i:i + batch], y[i:i + batch]
-            out = model(xb)
+            out = forward(xb)
             lo = loss(out, yb)
             (lo / accumulate).backward()
             if clip is not None:
@@ -59,7 +62,7 @@ def _train(tmp_path, model, *, name="probed", epochs=6, lr=0.05, opt="sgd", x=No
             if eval_mode:
                 model.eval()
             with torch.no_grad() if no_grad else contextlib.nullcontext():
-                run.log("val", loss=loss(model(x[n:]), y[n:]), n=len(x) - n)
+                run.log("val", loss=loss(forward(x[n:]), y[n:]), n=len(x) - n)
     run.finish()
     return run, fitwatch.diagnose(name, dir=tmp_path)
 
@@ -193,6 +196,8 @@ def test_watch_refuses_what_it_cannot_watch(tmp_path):
     run.watch(model)
     with pytest.raises(ValueError, match="watched already"):
         run.watch(model)
+    with pytest.raises(ValueError, match="watched already"):  # the same model, compiled
+        run.watch(torch.compile(model, backend="aot_eager"))
     with pytest.raises(ValueError, match=r"name='generator'"):
         run.watch(_mlp())
     run.watch(_mlp(), name="critic")  # a second model under its own name
@@ -251,6 +256,79 @@ def test_softmax_before_cross_entropy_is_a_loss_output_mismatch(tmp_path):
     assert [f.code for f in d.causes] == ["loss_output_mismatch"]
     assert "CrossEntropyLoss is given probabilities" in d.causes[0].message
     assert fitwatch.load("probed", dir=tmp_path).info["probes"]["output_activation"] == "1"
+
+
+def _compiled_graphs(tmp_path, model, name, compiled=True):
+    """(the graphs torch.compile made, the reasons it broke a graph or gave up, the diagnosis) for a watched run of
+    ``model`` (``compiled``: see ``_train``), or an unwatched compiled loop of it when ``name`` is None."""
+    from torch._dynamo.utils import counters
+    torch._dynamo.reset()
+    counters.clear()
+    if name is None:
+        forward, o = torch.compile(model, backend="aot_eager"), torch.optim.SGD(model.parameters(), lr=0.05)
+        x, y = _data()
+        for _ in range(6):
+            model.train()
+            for i in range(0, 192, 32):
+                o.zero_grad()
+                nn.CrossEntropyLoss()(forward(x[i:i + 32]), y[i:i + 32]).backward()
+                o.step()
+            model.eval()
+            with torch.no_grad():
+                forward(x[192:])
+        d = None
+    else:
+        d = _train(tmp_path, model, name=name, every=5, compiled=compiled)[1]
+    reasons = [k.split("\n")[0] for k in list(counters["graph_break"]) + list(counters["unimplemented"])]
+    return counters["stats"]["unique_graphs"], reasons, d
+
+
+@pytest.mark.parametrize("compiled", [True, "watched"])
+def test_a_compiled_model_keeps_its_graphs_and_is_probed(tmp_path, compiled):
+    plain, _, _ = _compiled_graphs(tmp_path, _mlp(), None)
+    graphs, reasons, d = _compiled_graphs(tmp_path, _mlp(), "compiled", compiled)
+    # the same graphs as without fitwatch (a training one and a no_grad one), no recompilation limit reached, no
+    # break but the watcher's two hooks at the model's entry and exit (run eagerly)
+    assert graphs == plain == 2
+    assert set(reasons) == {"Skip calling `torch.compiler.disable()`d function"}
+    run = fitwatch.load("compiled", dir=tmp_path)
+    assert run.info["probes"]["compiled"] is True and run.info["probes"]["loss"] == "CrossEntropyLoss"
+    stats = {stat for _, stat in run.probes()}
+    assert {"grad_norm", "update_ratio", "weight_norm", "count/0", "features"} <= stats
+    assert "dead" not in stats  # a compiled model's activations are not sampled
+    assert {layer for layer, stat in run.probes() if stat == "grad_norm"} == {"0", "2"}  # the model's own names
+    eager = _train(tmp_path, _mlp(), name="eager", every=5)[1]
+    assert [f.code for f in d.causes] == [f.code for f in eager.causes] and d.verdict == eager.verdict
+
+
+def test_a_second_compiled_model_in_the_same_process_is_probed_by_its_own_run(tmp_path):
+    # torch reuses the first model's compiled forward pass for the second (same class): the second watcher must
+    # still see its steps, and the first, finished, none of them
+    torch._dynamo.reset()
+    for name in ("first", "second"):
+        _train(tmp_path, _mlp(), name=name, every=5, compiled=True)
+    steps = [fitwatch.load(n, dir=tmp_path).probes()[("0", "grad_norm")]["step"].tolist() for n in ("first", "second")]
+    assert steps[0] == steps[1] and steps[0][:4] == [0, 1, 4, 5]
+
+
+def test_a_model_compiled_after_an_unwatched_one_of_its_class_is_said_to_be_unprobed(tmp_path):
+    # torch runs the first model's compiled forward pass, hooks and all (none), for the second: nothing reaches the
+    # watcher, and the run says why and what to do; model.compile() compiles the instance, whose hooks run
+    torch._dynamo.reset()
+    x, y = _data()
+    torch.compile(_mlp(), backend="aot_eager")(x[:32])  # a training batch's shape
+    with pytest.warns(RuntimeWarning, match=r"nothing of training was probed.*compile it with model.compile\(\) instead"):
+        _train(tmp_path, _mlp(), name="unprobed", epochs=1, compiled=True)
+    model = _mlp()
+    model.compile(backend="aot_eager")
+    _train(tmp_path, model, name="instance", epochs=1)
+    assert fitwatch.load("instance", dir=tmp_path).probes()[("0", "grad_norm")]["step"].tolist()[:2] == [0, 1]
+
+
+def test_softmax_before_cross_entropy_is_named_in_a_compiled_model(tmp_path):
+    graphs, reasons, d = _compiled_graphs(tmp_path, nn.Sequential(_mlp(), nn.Softmax(dim=1)), "compiled")
+    assert graphs == 2 and "loss_output_mismatch" in [f.code for f in d.causes]
+    assert "CrossEntropyLoss is given probabilities" in next(f for f in d.causes if f.code == "loss_output_mismatch").message
 
 
 def test_mse_on_softmax_against_one_hot_targets_is_a_loss_output_mismatch(tmp_path):

@@ -98,8 +98,8 @@ class KerasWatcher(TorchWatcher):
     def _training(self, module, args) -> bool:
         return torch.is_grad_enabled()  # Keras never calls model.train()/eval(); it evaluates without gradients
 
-    def _arm(self, step: int, args) -> None:
-        super()._arm(step, args)
+    def _arm(self, step: int, args, compiled: bool = False) -> None:
+        super()._arm(step, args, compiled)
         opt = getattr(self.model, "optimizer", None)
         if opt is None:
             return

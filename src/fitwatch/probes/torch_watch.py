@@ -52,6 +52,7 @@ Example:
 from __future__ import annotations
 
 import time
+import warnings
 
 import torch
 from torch.nn.modules.module import register_module_forward_hook
@@ -59,6 +60,7 @@ from torch.nn.modules.module import register_module_forward_hook
 from fitwatch.probes.names import (INPUT, OUTPUT, PER_LAYER, RELU_FAMILY, SATURATING, SATURATION, SOFTMAX,
                                    check_every)
 from fitwatch.probes.regularisation import torch_regularisation
+from fitwatch.probes.torch_compile import eager_hook, forget, uncompiled
 from fitwatch.probes.torch_loss import LossProbe, first_tensor, probability_rows
 from fitwatch.probes.torch_step import StepProbe
 
@@ -98,6 +100,7 @@ class TorchWatcher(LossProbe, StepProbe):
             raise TypeError(f"fitwatch: watch() takes a torch.nn.Module, got {type(model).__name__}; "
                             f"for Keras use fitwatch.keras.Callback(..., watch=True)")
         every = check_every(every)
+        model = uncompiled(model)  # (torch.compile(model) given: the model it compiles)
         self.model, self.every, self.eval_every = model, every, max(1, every // 10)
         self.step, self.eval_step = 0, 0
         self.idle_said = False  # Run's word that the forward was never called, said once
@@ -132,19 +135,22 @@ class TorchWatcher(LossProbe, StepProbe):
         self._grads: dict[int, torch.Tensor] = {}  # this step's gradients, by parameter position
         self._last_mode: bool | None | str = "unseen"  # the last forward pass's (a training step, evaluation, neither)
         self._loss_split: str | None = None
+        self._loss_step = 0  # the step whose loss call is awaited
+        self._kept_loss_hook = None  # a compiled model's loss hook (see _arm_loss)
         self.seconds = 0.0  # time spent in the probes (their hooks and collect), for the overhead benchmark
         self._backed = True  # a backward pass reached the model since its last training-mode pass
         self._eval_since = False  # an evaluation-mode pass came after the last backward pass
         for hook in ("_pre", "_post", "_activation", "_grad", "_loss", "_optimizer", "_optimizer_done", "_carried",
                      "_eval_stepped", "val_logged", "collect", "_backward", "_inner_pre"):
             setattr(self, hook, self._timed(getattr(self, hook)))
-        self._handles = [model.register_forward_pre_hook(self._pre), model.register_forward_hook(self._post)]
+        self._handles = [model.register_forward_pre_hook(eager_hook(model, "pre", self._pre)),
+                         model.register_forward_hook(eager_hook(model, "post", self._post))]
         # a wrapper's wrapped model (DataParallel, DDP, a user's ``.module``), called directly to validate: its mode
         inner = getattr(model, "module", None)
         self._inner = inner if isinstance(inner, torch.nn.Module) and inner is not model else None
         self._in_wrapper = False  # inside the watched model's own forward pass
         if self._inner is not None:
-            self._handles.append(self._inner.register_forward_pre_hook(self._inner_pre))
+            self._handles.append(self._inner.register_forward_pre_hook(eager_hook(self._inner, "pre", self._inner_pre)))
         ends = {id(p): p for p in (self._params[:1] + self._params[-1:])}.values()  # a backward reaches one of them
         self._handles += [p.register_post_accumulate_grad_hook(self._backward) for p in ends]
 
@@ -196,10 +202,12 @@ class TorchWatcher(LossProbe, StepProbe):
         self._loss_split = None
         self._clear_step()
 
-    def _pre(self, module, args):
+    def _pre(self, module, args, compiled: bool = False):
         if module is not self.model:  # a deep copy's (an EMA, AveragedModel) hooks: its passes are not this model's
             return
         self._in_wrapper = True
+        if compiled:
+            self.meta["compiled"] = True  # (its activations are not sampled: see _arm)
         self._clear_temp()
         if self._snap is not None and self._measurable():
             self._updates()
@@ -208,10 +216,10 @@ class TorchWatcher(LossProbe, StepProbe):
             step = self.step
             self.step += 1
             if self.sampled(step):
-                self._arm(step, args)
+                self._arm(step, args, compiled)
         elif mode is False:
             if self.eval_step % self.eval_every == 0:
-                self._arm_loss(self.step, "val")
+                self._arm_loss(self.step, "val", compiled)
                 if torch.is_grad_enabled():  # with gradients: is it a training step in evaluation mode?
                     self._arm_eval_step()
             self.eval_step += 1
@@ -240,7 +248,7 @@ class TorchWatcher(LossProbe, StepProbe):
         elif self._last_mode is False:
             m["val_in_eval_mode"] = int(m.get("val_in_eval_mode", 0)) + 1
 
-    def _inner_pre(self, module, args) -> None:
+    def _inner_pre(self, module, args, compiled: bool = False) -> None:
         """The wrapped model (``model.module``) called directly, not through the watched wrapper: its mode is what the
         next logged validation value was computed in (an attack's wrapper validated with ``model.module(x)`` in training
         mode and got no ``no_eval_mode``). Nothing is sampled: the wrapper's own passes are the steps."""
@@ -253,7 +261,7 @@ class TorchWatcher(LossProbe, StepProbe):
         on (a hook on each, once: no work per forward pass)."""
         self._backed, self._eval_since = True, False
 
-    def _post(self, module, args, output):
+    def _post(self, module, args, output, compiled: bool = False):
         if module is not self.model:
             return
         self._in_wrapper = False
@@ -280,8 +288,10 @@ class TorchWatcher(LossProbe, StepProbe):
     _full = True  # this sample also reads the input, the output and the loss's inputs
     _last_act: tuple | None = None  # (name, output) of the last activation module of a probed forward
 
-    def _arm(self, step: int, args) -> None:
-        """Attach this step's hooks: activations, gradients, the loss, the optimizer's step."""
+    def _arm(self, step: int, args, compiled: bool = False) -> None:
+        """Attach this step's hooks: activations, gradients, the loss, the optimizer's step. In a ``compiled`` model
+        (``torch.compile``) the activations are not sampled: torch compiles a forward pass with the module hooks it
+        finds and does not check them again, so hooks added and removed inside it at sampled steps are not seen."""
         self._sampling = step
         # what the pipeline feeds the model and the loss (input scale, output range, the loss's inputs)
         # does not change from step to step: read on the first 4 samples, then on one sample in 4
@@ -301,12 +311,12 @@ class TorchWatcher(LossProbe, StepProbe):
                 self._put(step, _LAYERS, "weight_nonfinite", self._by_layer(bad, self._owner_of(bad.device)))
                 if step == 0:
                     self._spread(step)
-        norm = next((m for m in self._batch_norms if m.training), None)
+        norm = None if compiled else next((m for m in self._batch_norms if m.training), None)
         if norm is not None:  # how many samples (and values a channel) its batch statistics come from
             h = norm.register_forward_pre_hook(lambda mod, a: self._bn_batch(step, mod, a))
             h._fitwatch_forward = True
             self._temp.append(h)
-        for name, (m, kind) in self._acts.items():
+        for name, (m, kind) in ({} if compiled else self._acts).items():
             h = m.register_forward_hook(
                 lambda mod, a, o, name=name, kind=kind: self._activation(step, name, kind, mod, o))
             h._fitwatch_forward = True
@@ -316,13 +326,25 @@ class TorchWatcher(LossProbe, StepProbe):
         self._expected = len(live)
         for i, p in live:
             self._temp.append(p.register_hook(lambda g, i=i: self._grad(step, i, g)))
-        self._arm_loss(step, "train")
+        self._arm_loss(step, "train", compiled)
         self._arm_step(step)  # its optimizer's next step: the learning rate, the gradients, the update after
 
-    def _arm_loss(self, step: int, split: str) -> None:
-        self._loss_split = split
-        self._temp.append(register_module_forward_hook(
-            lambda mod, a, o: self._loss(step, mod, a)))
+    def _arm_loss(self, step: int, split: str, compiled: bool = False) -> None:
+        """Await the loss's call after this forward pass: a global forward hook until the next pass, or, for a
+        compiled model, one kept for good that does nothing while ``torch.compile`` traces (a hook added and removed
+        at each sampled step would change what the compiled model's guards check, and recompile it)."""
+        self._loss_split, self._loss_step = split, step
+        if not compiled:
+            self._temp.append(register_module_forward_hook(lambda mod, a, o: self._loss(step, mod, a)))
+        elif self._kept_loss_hook is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self._kept_loss_hook = register_module_forward_hook(
+                    lambda mod, a, o: None if torch.compiler.is_compiling() else self._loss(self._loss_step, mod, a))
+            self._handles.append(self._kept_loss_hook)
+            # torch warns, at a compiled model's call, that global hooks fire for its wrapper too: this one
+            # records loss modules only
+            warnings.filterwarnings("ignore", message=r"Using `torch.compile\(module\)` when there are global hooks")
 
     # -- what each hook records -------------------------------------------------------------
     def _put(self, step: int, layer: str, stat: str, value) -> None:
@@ -470,4 +492,5 @@ class TorchWatcher(LossProbe, StepProbe):
         for h in self._handles:
             h.remove()
         self._handles = []
+        forget(self.model, self._inner)
         self._snap = None

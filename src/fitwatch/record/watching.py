@@ -13,6 +13,7 @@ dashboard read them.
 from __future__ import annotations
 
 import copy
+import sys
 import warnings
 
 from fitwatch.probes.names import check_every
@@ -75,8 +76,9 @@ class WatchMixin:
                             f"{type(model).__name__} ({module})")
         check_every(every)
         for w, p in self._watchers:
-            if w.model is model or p == prefix:
-                raise ValueError("fitwatch: this model is watched already" if w.model is model else
+            same = w.model is model or w.model is getattr(model, "_orig_mod", None)  # (or the model torch.compile wraps)
+            if same or p == prefix:
+                raise ValueError("fitwatch: this model is watched already" if same else
                                  "fitwatch: a second model needs its own name: run.watch(model, name='generator')")
         if module.startswith("keras"):  # a Keras 3 model: its layers, on the torch backend
             from fitwatch.probes.keras_watch import KerasWatcher
@@ -92,19 +94,31 @@ class WatchMixin:
 
     def _collect_probes(self, epoch: int) -> None:
         """Hand the probes' values of the epoch that ends to the store (one device read each); say once when a
-        watched model saw no training step (gradients on) and no evaluation by the time an epoch ended (a tenth
+        watched model saw no training step (gradients on) by the time an epoch that logged training values ended,
+        or nothing at all by the end of an epoch (a tenth
         trial: a LightningModule whose training_step calls self.net directly stored no probe value, without a word)."""
+        trained = any(a.split == "train" and a.has_data() for a in getattr(self, "_accs", {}).values())
         for watcher, prefix in self._watchers:
             rows = watcher.collect()
             if rows:
                 self.store.queue_probes(self.id, [(epoch, s, prefix + layer, stat, v) for s, layer, stat, v in rows])
-            elif not getattr(watcher, "step", 1) and not getattr(watcher, "eval_step", 1) and not watcher.idle_said:
+            evaluated = getattr(watcher, "eval_step", 1)
+            # no training step seen: while the run logged training values (its evaluations seen or not), or at all
+            if not getattr(watcher, "step", 1) and (trained or not rows and not evaluated) and not watcher.idle_said:
                 watcher.idle_said = True
+                # torch.compile(model) reuses the compiled forward pass of a model of the same class compiled earlier in
+                # the process, without the hooks added since (torch._dynamo.config.skip_nnmodule_hook_guards)
+                compiled = ("; or, if it is compiled with torch.compile(model) after another model of its class was "
+                            "compiled in this process, torch runs that one's compiled code, without fitwatch's hooks: "
+                            "compile it with model.compile() instead, or call torch._dynamo.reset() before"
+                            if "torch._dynamo" in sys.modules else "")
                 warnings.warn(f"fitwatch: run {self.name!r} watches {type(watcher.model).__name__}, whose forward saw "
-                              f"no training step (a pass with gradients on) and no evaluation by the end of epoch "
-                              f"{epoch}: nothing was probed. Watch the module your "
+                              f"no training step (a pass with gradients on){'' if evaluated else ' and no evaluation'} "
+                              f"by the end of epoch {epoch}{', which logged training values' if trained else ''}: "
+                              f"nothing{' of training' if evaluated else ''} was probed. Watch the module your "
                               f"step calls (in a LightningModule whose training_step calls self.net(x): "
-                              f"self.logger.experiment.watch(self.net) in on_fit_start).", RuntimeWarning, stacklevel=2)
+                              f"self.logger.experiment.watch(self.net) in on_fit_start){compiled}.", RuntimeWarning,
+                              stacklevel=2)
         self._save_probe_meta()
 
     def _val_logged(self) -> None:
