@@ -97,6 +97,8 @@ def layers_table(inside: Inside, causes: list | None = None) -> list:
         out.append(a)
     scale = inside.late("input", "scale_max")
     facts = [f"sampled steps: {len(inside.steps(inside.layers[0], 'grad_norm')) if inside.layers else 0}"]
+    if inside.meta.get("compiled"):
+        facts.append("compiled with torch.compile: activations not sampled")
     if scale is not None:
         facts.append(f"largest input feature RMS {fmt_number(scale, 3)}")
     for key in ("loss", "optimizer", "output_activation"):
