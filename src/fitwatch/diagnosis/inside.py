@@ -40,7 +40,7 @@ class Inside:
                         merged[key] += [{**x, "name": f"{name}/{x['name']}"} for x in m.get(key, [])]
                     for key in ("loss", "optimizer", "every", "output_activation", "dropout", "batch_norm",
                                 "val_in_train_mode", "val_with_grad", "val_in_eval_mode", "eval_mode_steps",
-                                "eval_mode_off", "loss_scaler"):
+                                "eval_mode_off", "loss_scaler", "compiled"):
                         if key in m:
                             merged.setdefault(key, m[key])
             meta = merged
@@ -137,6 +137,12 @@ class Inside:
                 steps.append(t[keep])
                 vals.append(x[keep])
         return (np.concatenate(steps), np.concatenate(vals)) if steps else (np.empty(0, dtype=np.int64), np.empty(0))
+
+    @property
+    def activations_unseen(self) -> bool:
+        """A model compiled with ``torch.compile`` whose activations were not sampled: dead or saturated units can be
+        neither seen nor ruled out."""
+        return bool(self.meta.get("compiled")) and bool(self.activations)
 
     def has(self, layer: str, stat: str) -> bool:
         return (layer, stat) in self.values

@@ -2,9 +2,10 @@
 
 ``torch.compile(model)`` (or ``model.compile()``) traces the model's forward pass with its hooks. The watcher's
 bookkeeping traced there broke the graph into pieces and its loss hook, added and removed at sampled steps, changed
-a dict torch's guards check: a watched MLP made 31 graphs instead of 2 and reached torch's recompilation limit. Here
-the entry and exit hooks run eagerly when traced (one graph break at each end, :func:`eager_hook`), told
-``compiled=True``; the watcher then samples no activation inside the model and keeps its loss hook for the whole run
+a dict torch's guards check: a watched MLP made 31 graphs instead of 2 and reached torch's recompilation limit. So the
+hooks the watcher registers at the model's entry and exit are two functions torch never traces nor compiles (one
+graph break at each end), shared by every watcher, which find the watcher's hook by the module they are called for and
+tell it whether torch's compiler is active for the call. The watcher then samples no activation inside the model
 (docs/probes.md, "A compiled model").
 
 Example:
@@ -23,31 +24,51 @@ from __future__ import annotations
 import weakref
 
 import torch
+from torch._dynamo.decorators import skip
 
-#: a watched module -> its watcher's hooks by name ("pre", "post"), for :func:`_compiled_hook`
+#: a watched module -> its watcher's hooks by name ("pre", "post")
 _HOOKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-@torch.compiler.disable
-def _compiled_hook(name: str, module, *args):
-    """A watcher's hook called from a compiled forward pass, run eagerly. The hook is looked up by the module at each
-    call: torch reuses a compiled forward pass for another instance of the model's class (a second run's model), and
-    a hook it had captured would be the first watcher's."""
+def _compiling() -> bool:
+    """Whether torch's compiler is active for this call: the hook was called from a compiled call (a graph break in
+    the model's traced forward pass, or its frame left to run eagerly while the forward it calls is compiled)."""
+    callback = _get_callback()
+    return callback is not None and callback is not False
+
+
+_get_callback = getattr(torch._C._dynamo.eval_frame, "get_eval_frame_callback", lambda: None)
+
+
+def _dispatch(name: str, module, args: tuple, compiled: bool):
     hook = _HOOKS.get(module, {}).get(name)
-    return None if hook is None else hook(module, *args, compiled=True)
+    if hook is None:
+        return None
+    return hook(module, *args, compiled=True) if compiled else hook(module, *args)
+
+
+_run = torch.compiler.disable(_dispatch)  # the watcher's bookkeeping, with torch's compiler off
+
+
+def _pre(module, args):
+    return _run("pre", module, (args,), _compiling())
+
+
+def _post(module, args, output):
+    return _run("post", module, (args, output), _compiling())
+
+
+# one of each for every watcher: torch never traces them (a graph break where the model calls them) nor compiles
+# their frames (they read whether its compiler is active before turning it off for the bookkeeping), and a compiled
+# forward pass torch reuses for another model of the class finds that model's watcher
+_ENTRY = {"pre": skip(_pre), "post": skip(_post)}
 
 
 def eager_hook(module, name: str, hook):
-    """``hook`` as ``module``'s hook (``name``: which one) that ``torch.compile`` does not trace: traced, it runs
-    eagerly through :func:`_compiled_hook`, told ``compiled=True``; not traced, it is called as it is."""
+    """The hook to register as ``module``'s ``name`` hook ("pre" or "post") for ``hook``, which is called with
+    ``compiled=True`` when the call comes from a compiled forward pass."""
     _HOOKS.setdefault(module, {})[name] = hook
-
-    def eager(mod, *args):
-        if torch.compiler.is_compiling():
-            return _compiled_hook(name, mod, *args)
-        return hook(mod, *args)
-
-    return eager
+    return _ENTRY[name]
 
 
 def forget(*modules) -> None:
@@ -58,7 +79,6 @@ def forget(*modules) -> None:
 
 
 def uncompiled(model):
-    """The module ``torch.compile(model)`` wraps (its hooks run inside the compiled forward pass, where
-    :func:`eager_hook` applies; the wrapper's would arm hooks inside it at each sampled step), else ``model``."""
+    """The module ``torch.compile(model)`` wraps (its hooks run inside the compiled forward pass), else ``model``."""
     orig = getattr(model, "_orig_mod", None)
     return orig if type(model).__name__ == "OptimizedModule" and isinstance(orig, torch.nn.Module) else model

@@ -133,10 +133,10 @@ class TorchWatcher(LossProbe, StepProbe):
         self._snap_norms: torch.Tensor | None = None
         self._snap_step = -1
         self._grads: dict[int, torch.Tensor] = {}  # this step's gradients, by parameter position
+        self._graded = self._first_live = -1  # the last step whose gradients were read; its first hooked parameter
         self._last_mode: bool | None | str = "unseen"  # the last forward pass's (a training step, evaluation, neither)
         self._loss_split: str | None = None
         self._loss_step = 0  # the step whose loss call is awaited
-        self._kept_loss_hook = None  # a compiled model's loss hook (see _arm_loss)
         self.seconds = 0.0  # time spent in the probes (their hooks and collect), for the overhead benchmark
         self._backed = True  # a backward pass reached the model since its last training-mode pass
         self._eval_since = False  # an evaluation-mode pass came after the last backward pass
@@ -153,6 +153,7 @@ class TorchWatcher(LossProbe, StepProbe):
             self._handles.append(self._inner.register_forward_pre_hook(eager_hook(self._inner, "pre", self._inner_pre)))
         ends = {id(p): p for p in (self._params[:1] + self._params[-1:])}.values()  # a backward reaches one of them
         self._handles += [p.register_post_accumulate_grad_hook(self._backward) for p in ends]
+        self._kept_loss_hook()
 
     def _timed(self, fn):
         """``fn``, adding the time it takes to :attr:`seconds`."""
@@ -219,7 +220,7 @@ class TorchWatcher(LossProbe, StepProbe):
                 self._arm(step, args, compiled)
         elif mode is False:
             if self.eval_step % self.eval_every == 0:
-                self._arm_loss(self.step, "val", compiled)
+                self._arm_loss(self.step, "val")
                 if torch.is_grad_enabled():  # with gradients: is it a training step in evaluation mode?
                     self._arm_eval_step()
             self.eval_step += 1
@@ -289,9 +290,8 @@ class TorchWatcher(LossProbe, StepProbe):
     _last_act: tuple | None = None  # (name, output) of the last activation module of a probed forward
 
     def _arm(self, step: int, args, compiled: bool = False) -> None:
-        """Attach this step's hooks: activations, gradients, the loss, the optimizer's step. In a ``compiled`` model
-        (``torch.compile``) the activations are not sampled: torch compiles a forward pass with the module hooks it
-        finds and does not check them again, so hooks added and removed inside it at sampled steps are not seen."""
+        """Attach this step's hooks: activations (not in a ``compiled`` model: torch does not check its module hooks
+        after compiling, so hooks added inside it at sampled steps are not seen), gradients, the loss, the optimizer."""
         self._sampling = step
         # what the pipeline feeds the model and the loss (input scale, output range, the loss's inputs)
         # does not change from step to step: read on the first 4 samples, then on one sample in 4
@@ -324,27 +324,27 @@ class TorchWatcher(LossProbe, StepProbe):
         self._grads = {}
         live = [(i, p) for i, p in enumerate(self._params) if p.requires_grad]  # (frozen after watch(): no hook)
         self._expected = len(live)
+        self._first_live = live[0][0] if live else -1
         for i, p in live:
             self._temp.append(p.register_hook(lambda g, i=i: self._grad(step, i, g)))
-        self._arm_loss(step, "train", compiled)
+        self._arm_loss(step, "train")
         self._arm_step(step)  # its optimizer's next step: the learning rate, the gradients, the update after
 
-    def _arm_loss(self, step: int, split: str, compiled: bool = False) -> None:
-        """Await the loss's call after this forward pass: a global forward hook until the next pass, or, for a
-        compiled model, one kept for good that does nothing while ``torch.compile`` traces (a hook added and removed
-        at each sampled step would change what the compiled model's guards check, and recompile it)."""
+    def _arm_loss(self, step: int, split: str) -> None:
+        """Await the loss's call after this forward pass (:meth:`_loss_hook`)."""
         self._loss_split, self._loss_step = split, step
-        if not compiled:
-            self._temp.append(register_module_forward_hook(lambda mod, a, o: self._loss(step, mod, a)))
-        elif self._kept_loss_hook is None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                self._kept_loss_hook = register_module_forward_hook(
-                    lambda mod, a, o: None if torch.compiler.is_compiling() else self._loss(self._loss_step, mod, a))
-            self._handles.append(self._kept_loss_hook)
-            # torch warns, at a compiled model's call, that global hooks fire for its wrapper too: this one
-            # records loss modules only
-            warnings.filterwarnings("ignore", message=r"Using `torch.compile\(module\)` when there are global hooks")
+
+    def _kept_loss_hook(self) -> None:
+        """One global forward hook for the run, reading a loss module's inputs when a sampled pass awaits them, idle
+        while torch compiles: one added and removed at each sampled step recompiled every compiled model each time."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self._handles.append(register_module_forward_hook(
+                lambda mod, a, o: None if torch.compiler.is_compiling() or self._loss_split is None
+                else self._loss(self._loss_step, mod, a)))
+        # torch warns, at a compiled model's call, that global hooks fire for its wrapper too: this one records loss
+        # modules only
+        warnings.filterwarnings("ignore", message=r"Using `torch.compile\(module\)` when there are global hooks")
 
     # -- what each hook records -------------------------------------------------------------
     def _put(self, step: int, layer: str, stat: str, value) -> None:
@@ -406,6 +406,10 @@ class TorchWatcher(LossProbe, StepProbe):
         self._put(step, name, "std", y.std(unbiased=False) if y.numel() > 1 else torch.zeros((), device=y.device))
 
     def _grad(self, step: int, i: int, g: torch.Tensor) -> None:
+        if step == self._graded:  # a backward pass after this step's, through a forward pass the watcher did not see
+            if i == self._first_live:  # (once a pass; a second backward through one forward pass is one too)
+                self.meta["unseen_backward"] = int(self.meta.get("unseen_backward", 0)) + 1
+            return
         self._grads[i] = g
         if len(self._grads) == self._expected:  # the last gradient of this backward pass
             self._grad_stats(step)
@@ -414,7 +418,7 @@ class TorchWatcher(LossProbe, StepProbe):
     def _grad_stats(self, step: int) -> None:
         """Each layer's gradient norm, share of exactly-zero gradients (of its weight) and non-finite
         flag, from the gradients of this step (fused: a few operations for the whole model)."""
-        grads, self._grads = self._grads, {}
+        grads, self._grads, self._graded = self._grads, {}, step
         if not grads:
             return
         order = sorted(grads)

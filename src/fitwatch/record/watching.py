@@ -103,19 +103,27 @@ class WatchMixin:
             if rows:
                 self.store.queue_probes(self.id, [(epoch, s, prefix + layer, stat, v) for s, layer, stat, v in rows])
             evaluated = getattr(watcher, "eval_step", 1)
-            # no training step seen: while the run logged training values (its evaluations seen or not), or at all
-            if not getattr(watcher, "step", 1) and (trained or not rows and not evaluated) and not watcher.idle_said:
+            # no training step seen: while the run logged training values (its evaluations seen or not), or at all; or
+            # a sampled step's gradient hooks reached by 3 backward passes or more after its own (forward passes unseen)
+            unseen = getattr(watcher, "meta", {}).get("unseen_backward", 0) >= 3
+            if (unseen or not getattr(watcher, "step", 1) and (trained or not rows and not evaluated)) \
+                    and not watcher.idle_said:
                 watcher.idle_said = True
                 # torch.compile(model) reuses the compiled forward pass of a model of the same class compiled earlier in
                 # the process, without the hooks added since (torch._dynamo.config.skip_nnmodule_hook_guards)
                 compiled = ("; or, if it is compiled with torch.compile(model) after another model of its class was "
                             "compiled in this process, torch runs that one's compiled code, without fitwatch's hooks: "
                             "compile it with model.compile() instead, or call torch._dynamo.reset() before"
-                            if "torch._dynamo" in sys.modules else "")
-                warnings.warn(f"fitwatch: run {self.name!r} watches {type(watcher.model).__name__}, whose forward saw "
-                              f"no training step (a pass with gradients on){'' if evaluated else ' and no evaluation'} "
-                              f"by the end of epoch {epoch}{', which logged training values' if trained else ''}: "
-                              f"nothing{' of training' if evaluated else ''} was probed. Watch the module your "
+                            if getattr(getattr(sys.modules.get("torch._dynamo.utils"), "orig_code_map", None), "values",
+                                       None) else "")  # (torch compiled something in this process)
+                saw = (f"{watcher.meta['unseen_backward']} backward passes went through forward passes its hooks did "
+                       f"not see by the end of epoch {epoch}: most training steps were not probed" if unseen else
+                       f"its forward saw no training step (a pass with gradients on)"
+                       f"{'' if evaluated else ' and no evaluation'} by the end of epoch {epoch}"
+                       f"{', which logged training values' if trained else ''}: nothing{' of training' if evaluated else ''}"
+                       f" was probed")
+                warnings.warn(f"fitwatch: run {self.name!r} watches {type(watcher.model).__name__}: "
+                              f"{saw}. Watch the module your "
                               f"step calls (in a LightningModule whose training_step calls self.net(x): "
                               f"self.logger.experiment.watch(self.net) in on_fit_start){compiled}.", RuntimeWarning,
                               stacklevel=2)

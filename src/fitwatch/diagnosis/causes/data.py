@@ -194,6 +194,9 @@ def label_problem(v: View) -> Finding | None:
                      ["relabel", "check_data"])
     if v.loss is None or v.val is None or v.verdict not in ("not_learning", "overfitting", "underfitting"):
         return None
+    ins = v.inside
+    if ins.activations_unseen and any((ins.late(n, "zero_grad") or 0.0) >= L.ZERO_GRAD for n in ins.layers):
+        return None  # (a compiled model: units dead for every sample, unseen, give those zeros, not the labels)
     loss, val = v.loss[np.isfinite(v.loss)], v.val[np.isfinite(v.val)]
     if loss.size < 3 or val.size < 3 or loss[0] <= 0 or val[0] <= 0:
         return None

@@ -256,8 +256,7 @@ def no_gradient(v: View) -> Finding | None:
     """Layers whose gradient is exactly 0 (or never recorded) at every sampled step and whose weights never move: no
     gradient reaches them (the forward runs them under torch.no_grad(), an output detached before the loss, their
     requires_grad off). An eleventh trial's no_grad around a model's body was told its gradients vanish and to use
-    ReLU (in an all-ReLU model); its detached output was told to raise the learning rate. Units killed by dead ReLUs,
-    or symmetric from a zero initialisation, also get no gradient: those causes hide this one."""
+    ReLU; its detached output, to raise the rate. Dead or symmetric units get no gradient either: they hide this."""
     ins = v.inside
     still, moving = [], []
     for n in ins.layers:
@@ -281,6 +280,8 @@ def no_gradient(v: View) -> Finding | None:
            f"weights never move{', while ' + ', '.join(moving) + ' learn' if moving else ''}. The forward runs "
            f"{'them' if len(still) > 1 else 'it'} under torch.no_grad(), detaches {'their' if len(still) > 1 else 'its'} "
            f"output (.detach(), .data), or requires_grad is off.")
+    if ins.activations_unseen:  # (compiled: dead units give the same zeros, and its activations were not sampled)
+        msg += " Or its units are dead for every sample: this model's activations were not sampled (compiled)."
     return cause("no_gradient", v, ev, msg, ["connect_graph"])
 
 
