@@ -7,6 +7,7 @@ import contextlib
 import math
 import shutil
 import sqlite3
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -369,6 +370,20 @@ def test_backward_passes_through_forward_passes_the_hooks_missed_are_said_not_st
                 run.log("train", loss=1.0, n=64)
         run.finish()
     assert fitwatch.load("bypassed", dir=tmp_path).probes()[("0", "grad_norm")]["step"].tolist() == [0]
+    # two losses' backward passes through each forward pass (retain_graph): one after each step, nothing to say
+    run = fitwatch.Run("two-losses", dir=tmp_path, diagnose=False).watch(model, every=2)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        for _ in run.epochs(3):
+            for k in range(8):
+                opt.zero_grad()
+                out = model(x)
+                nn.CrossEntropyLoss()(out, y).backward(retain_graph=True)
+                out.pow(2).mean().backward()
+                opt.step()
+                run.log("train", loss=1.0, n=64)
+        run.finish()
+    assert not [w for w in said if "fitwatch" in str(w.message)]
 
 
 def test_softmax_before_cross_entropy_is_named_in_a_compiled_model(tmp_path):

@@ -133,7 +133,8 @@ class TorchWatcher(LossProbe, StepProbe):
         self._snap_norms: torch.Tensor | None = None
         self._snap_step = -1
         self._grads: dict[int, torch.Tensor] = {}  # this step's gradients, by parameter position
-        self._graded = self._first_live = -1  # the last step whose gradients were read; its first hooked parameter
+        # the last step whose gradients were read, its first hooked parameter, the backward passes after its own
+        self._graded, self._first_live, self._extra = -1, -1, 0
         self._last_mode: bool | None | str = "unseen"  # the last forward pass's (a training step, evaluation, neither)
         self._loss_split: str | None = None
         self._loss_step = 0  # the step whose loss call is awaited
@@ -330,20 +331,18 @@ class TorchWatcher(LossProbe, StepProbe):
         self._arm_loss(step, "train")
         self._arm_step(step)  # its optimizer's next step: the learning rate, the gradients, the update after
 
-    def _arm_loss(self, step: int, split: str) -> None:
-        """Await the loss's call after this forward pass (:meth:`_loss_hook`)."""
+    def _arm_loss(self, step: int, split: str) -> None:  # await the loss's call after this pass (_kept_loss_hook)
         self._loss_split, self._loss_step = split, step
 
     def _kept_loss_hook(self) -> None:
         """One global forward hook for the run, reading a loss module's inputs when a sampled pass awaits them, idle
-        while torch compiles: one added and removed at each sampled step recompiled every compiled model each time."""
+        while torch compiles (one added at each sampled step recompiled every compiled model); torch's warning that
+        global hooks fire for a compiled model's wrapper too is silenced (this one reads loss modules only)."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self._handles.append(register_module_forward_hook(
                 lambda mod, a, o: None if torch.compiler.is_compiling() or self._loss_split is None
                 else self._loss(self._loss_step, mod, a)))
-        # torch warns, at a compiled model's call, that global hooks fire for its wrapper too: this one records loss
-        # modules only
         warnings.filterwarnings("ignore", message=r"Using `torch.compile\(module\)` when there are global hooks")
 
     # -- what each hook records -------------------------------------------------------------
@@ -407,8 +406,9 @@ class TorchWatcher(LossProbe, StepProbe):
 
     def _grad(self, step: int, i: int, g: torch.Tensor) -> None:
         if step == self._graded:  # a backward pass after this step's, through a forward pass the watcher did not see
-            if i == self._first_live:  # (once a pass; a second backward through one forward pass is one too)
-                self.meta["unseen_backward"] = int(self.meta.get("unseen_backward", 0)) + 1
+            if i == self._first_live:  # (once a pass, the most after one step: a second loss's backward is one too)
+                self._extra += 1
+                self.meta["unseen_backward"] = max(int(self.meta.get("unseen_backward", 0)), self._extra)
             return
         self._grads[i] = g
         if len(self._grads) == self._expected:  # the last gradient of this backward pass
@@ -418,7 +418,7 @@ class TorchWatcher(LossProbe, StepProbe):
     def _grad_stats(self, step: int) -> None:
         """Each layer's gradient norm, share of exactly-zero gradients (of its weight) and non-finite
         flag, from the gradients of this step (fused: a few operations for the whole model)."""
-        grads, self._grads, self._graded = self._grads, {}, step
+        grads, self._grads, self._graded, self._extra = self._grads, {}, step, 0
         if not grads:
             return
         order = sorted(grads)
