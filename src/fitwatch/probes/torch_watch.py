@@ -338,11 +338,9 @@ class TorchWatcher(LossProbe, StepProbe):
         """One global forward hook for the run, reading a loss module's inputs when a sampled pass awaits them, idle
         while torch compiles (one added at each sampled step recompiled every compiled model); torch's warning that
         global hooks fire for a compiled model's wrapper too is silenced (this one reads loss modules only)."""
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            self._handles.append(register_module_forward_hook(
-                lambda mod, a, o: None if torch.compiler.is_compiling() or self._loss_split is None
-                else self._loss(self._loss_step, mod, a)))
+        self._handles.append(register_module_forward_hook(
+            lambda mod, a, o: None if torch.compiler.is_compiling() or self._loss_split is None
+            else self._loss(self._loss_step, mod, a)))
         warnings.filterwarnings("ignore", message=r"Using `torch.compile\(module\)` when there are global hooks")
 
     # -- what each hook records -------------------------------------------------------------

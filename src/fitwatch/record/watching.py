@@ -75,12 +75,17 @@ class WatchMixin:
             raise TypeError(f"fitwatch: watch() takes a torch.nn.Module or a Keras model, got "
                             f"{type(model).__name__} ({module})")
         check_every(every)
+        keras = module.startswith("keras")
+        if not keras:  # torch.compile(model) given: the model it wraps is the one watched (and compared)
+            from fitwatch.probes.torch_compile import uncompiled
+
+            model = uncompiled(model)
         for w, p in self._watchers:
-            same = w.model is model or w.model is getattr(model, "_orig_mod", None)  # (or the model torch.compile wraps)
+            same = w.model is model
             if same or p == prefix:
                 raise ValueError("fitwatch: this model is watched already" if same else
                                  "fitwatch: a second model needs its own name: run.watch(model, name='generator')")
-        if module.startswith("keras"):  # a Keras 3 model: its layers, on the torch backend
+        if keras:  # a Keras 3 model: its layers, on the torch backend
             from fitwatch.probes.keras_watch import KerasWatcher
 
             watcher = KerasWatcher(model, every)
