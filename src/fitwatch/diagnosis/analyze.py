@@ -79,10 +79,10 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
     findings = ctx.findings
     findings.insert(0, found.primary)
     findings.extend(found.extra)
+    lower = _lower_key(curves, monitor)
     if found.signs:  # the finer signs, whatever the verdict
         # a model that learned nothing shows no leakage in its loss (validation below training is then
-        # the two sets' own no-skill levels) nor over-confidence worth a best epoch (its accuracy is at
-        # chance: there is nothing to monitor or keep)
+        # the two sets' own no-skill levels) nor over-confidence worth a best epoch (its accuracy: at chance)
         # (a loss no mean per sample, summed over batches of other sizes, makes no gap; unless a verdict rests on it)
         scale = loss_not_per_sample(ctx, curves.context.get("classes"))
         findings.extend(f for f in validation_signs(ctx)
@@ -90,7 +90,7 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
                         and not (scale and found.code != "overfitting"
                                  and f.code in ("generalization_gap", "val_below_train")))
         findings.extend([scale] if scale else [])
-        raised = lr_raised(curves, ctx.span, ctx.t.lr_raised_factor, ctx.t.end_above_start, _lower_key(curves, monitor))
+        raised = lr_raised(curves, ctx.span, ctx.t.lr_raised_factor, ctx.t.end_above_start, lower)
         if raised is not None:
             findings.append(raised)
         elif found.code not in ("not_learning", "unstable", "diverged") and (jump := early_jump(ctx)) is not None:
@@ -106,7 +106,7 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
             findings.append(p)
         if early is not None:
             held_by_schedule(findings)
-    weigh_cut(curves, ctx.span, _lower_key(curves, monitor), findings, ctx.t)  # learned only once the rate was cut
+    weigh_cut(curves, ctx.span, lower, findings, ctx.t)  # learned only once the rate was cut
     rate_too_small(curves, ctx.span, found.code, findings)  # a logged rate never above 1e-6
     grad_spiked(curves, ctx.span, findings)  # gradients that explode now and then, the loss jumping with them
     lead = []  # the probes' causes' first remedies: they lead the verdict's, whatever the rules reorder

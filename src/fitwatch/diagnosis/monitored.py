@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 
 import numpy as np
@@ -266,6 +267,8 @@ def uncomputed_validation(curves: Curves) -> dict[str, str]:
         if not key.startswith("val_") or "loss" not in key.lower() or train is None:
             continue
         v = v[~curves.missing[key]] if key in curves.missing else v
+        if v.size and v[0] != 0 and math.isfinite(v[0]):  # neither 0 at every evaluation nor never finite
+            continue
         t = train[~curves.missing[key[4:]]] if key[4:] in curves.missing else train
         if v.size < 2 or t.size < 2 or not np.all(np.isfinite(t)):
             continue

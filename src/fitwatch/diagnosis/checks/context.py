@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple, Sequence
@@ -44,8 +45,7 @@ class CurveStats:
         n = self.n = y.size
         self.s = smooth(y, window)
         self.sigma = noise(y)
-        head = y[: max(1, min(2, n))]
-        self.start = float(max(self.s[0], float(np.max(head)) if n > 1 else float(y[0])))
+        self.start = max(float(self.s[0]), float(y[0]), float(y[1]) if n > 1 else -math.inf)
         if start is not None and math.isfinite(start) and start > self.start:
             self.start = float(start)  # the curve's first value, logged before the judged epochs
         tail = self.s[-max(1, min(3, n)):]
@@ -177,7 +177,7 @@ def primary(code, epochs, evidence, message, remedies) -> Finding:
 def noise(y: np.ndarray) -> float:
     """The robust epoch-to-epoch noise of a curve (or a stretch of one), as a standard deviation:
     ``1.4826 * MAD(diff) / sqrt(2)``; 0 with fewer than two steps."""
-    d = np.diff(y)
+    d = y[1:] - y[:-1]  # (np.diff, without its overhead)
     if d.size < 2:
         return 0.0
     return float(MAD * median(np.abs(d - median(d))) / math.sqrt(2.0))
@@ -185,7 +185,8 @@ def noise(y: np.ndarray) -> float:
 
 def median(a) -> float:
     """np.median without its overhead (small arrays, no NaN: a curve's finite part)."""
-    a = np.sort(a, axis=None)
+    a = np.array(a, dtype=np.float64).ravel()
+    a.sort()
     n = a.size
     return float(a[(n - 1) // 2] + a[n // 2]) / 2.0
 
@@ -202,15 +203,26 @@ def smooth(y: np.ndarray, window: int) -> np.ndarray:
     w = min(window, n if n % 2 else n - 1)
     if w < 3:
         return y.astype(np.float64, copy=True)
+    lo, hi, width = _spans(n, w)
+    c = np.empty(n + 1)
+    c[0] = 0.0
+    y.cumsum(dtype=np.float64, out=c[1:])
+    return (c[hi] - c[lo]) / width
+
+
+@functools.lru_cache(maxsize=256)
+def _spans(n: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The bounds and widths of :func:`smooth`'s windows for ``n`` values (the same for every curve of
+    that length: kept, read-only). Symmetric at the edges: both sides shrink equally, so the average
+    stays centred."""
     h = w // 2
-    c = np.concatenate(([0.0], np.cumsum(y, dtype=np.float64)))
     i = np.arange(n)
-    lo = np.maximum(i - h, 0)
-    hi = np.minimum(i + h + 1, n)
-    # symmetric at the edges: shrink both sides equally so the average stays centred
-    k = np.minimum(i - lo, hi - 1 - i)
+    k = np.minimum(np.minimum(i, h), n - 1 - i)
     lo, hi = i - k, i + k + 1
-    return (c[hi] - c[lo]) / (hi - lo)
+    width = (hi - lo).astype(np.float64)
+    for a in (lo, hi, width):
+        a.flags.writeable = False
+    return lo, hi, width
 
 
 def window(n: int, t: Thresholds) -> int:

@@ -32,7 +32,10 @@ def first_nonfinite(*pairs) -> int | None:
     for a, miss in pairs:
         if a is None:
             continue
-        nonfinite = ~np.isfinite(a)
+        finite = np.isfinite(a)
+        if finite.all():
+            continue
+        nonfinite = ~finite
         if miss is not None:
             nonfinite &= ~miss
         bad = np.flatnonzero(nonfinite)

@@ -311,9 +311,10 @@ def slope(y: np.ndarray) -> tuple[float, float]:
     if n < 3:
         return (float(y[-1] - y[0]) / max(n - 1, 1), float("inf"))
     x = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
-    sxx = float(x @ x)
-    b = float(x @ (y - y.mean())) / sxx
-    resid = y - y.mean() - b * x
+    sxx = n * (n * n - 1) / 12.0  # x @ x, exactly
+    r = y - float(y.sum()) / n
+    b = float(x @ r) / sxx
+    resid = r - b * x
     se = math.sqrt(float(resid @ resid) / (n - 2) / sxx)
     return b, se
 
