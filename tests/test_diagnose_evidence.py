@@ -702,23 +702,3 @@ def test_equal_accuracies_do_not_turn_dropout_into_a_leak_suspect():
         assert "dropout 0.5" in f.message and f.remedies[0] == CATALOGUE["val_below_train_ok"], f
     ahead = below(accuracy=acc.tolist(), val_accuracy=(acc - 0.05).tolist())
     assert "dropout 0.5" not in ahead.message and ahead.remedies[0] == CATALOGUE["leakage"], ahead
-
-
-def test_a_take_off_from_chance_in_the_first_epochs_is_no_run_stuck_at_a_smaller_chance():
-    """An attack's deep tanh net on 10 classes (output layer x10 at initialisation): ln 10 and an accuracy of
-    0.10 at its first epoch, then 1.9 and 0.21 from its third. The second half alone sits at "chance" for 6
-    classes, which it was said to be stuck at ("the loss hardly moved ... stuck at the no-skill level")."""
-    h = {"loss": [2.6, 2.398, 2.207, 2.076, 2.029, 2.002, 1.985, 1.966, 1.948, 1.923, 1.902, 1.886, 1.878, 1.869,
-                  1.866, 1.86],
-         "accuracy": [0.101, 0.107, 0.154, 0.181, 0.187, 0.192, 0.197, 0.205, 0.217, 0.214, 0.222, 0.218, 0.222,
-                      0.236, 0.235, 0.239],
-         "val_loss": [2.479, 2.343, 2.072, 2.014, 1.999, 1.978, 1.97, 1.952, 1.94, 1.926, 1.922, 1.92, 1.923, 1.919,
-                      1.912, 1.907],
-         "val_accuracy": [0.098, 0.108, 0.202, 0.15, 0.188, 0.218, 0.198, 0.204, 0.226, 0.204, 0.226, 0.212, 0.204,
-                          0.208, 0.212, 0.216]}
-    d = fitwatch.diagnose(h)
-    assert d.verdict in ("underfitting", "still_improving"), d.findings[0].message
-    assert "ln(6)" not in d.findings[0].message and "ln(7)" not in d.findings[0].message
-    # the same second half from a first epoch already there: at chance for its own class count throughout
-    flat = {k: [v[2]] * 3 + v[3:] for k, v in h.items()}
-    assert fitwatch.diagnose(flat).verdict == "not_learning"

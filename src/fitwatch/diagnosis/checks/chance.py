@@ -118,17 +118,13 @@ def at_chance(loss: np.ndarray | None, acc: np.ndarray | None, t, classes: int |
     # half's chance band (chance_acc_high/k before): the run learned (a trial's SGD at lr 3 sat at ln 10
     # with an accuracy of 0.1, then fell to 1.86 and 0.23 once the rate was cut, read as "stuck at ln 6";
     # an attack's run at ln 11-13 then ln 10, its accuracy 0.1 throughout, is at chance all along)
-    # ...or its first epoch at chance for more classes (an attack's deep tanh net: ln 10 and 0.10 at its first
-    # epoch, 1.91 and 0.21 from its third, was said to be stuck at ln 6)
     y0, a0 = loss[:half], acc[:half]
     ok0 = np.isfinite(y0) & np.isfinite(a0)
     if ok0.sum() >= 2:
-        y0, a0 = y0[ok0], fraction(a0[ok0])
-        for y_then, a_then in ((float(median(y0)), float(median(a0))), (float(y0[0]), float(a0[0]))):
-            before = _chance_k(y_then, a_then, t)
-            if (before is not None and before > k and y_then > level * (1 + t.no_skill_margin)
-                    and a_mid > t.chance_acc_high / before):
-                return None
+        before = _chance_k(float(median(y0[ok0])), float(median(fraction(a0[ok0]))), t)
+        if (before is not None and before > k and float(median(y0[ok0])) > level * (1 + t.no_skill_margin)
+                and a_mid > t.chance_acc_high / before):
+            return None
     return math.log(k)
 
 
