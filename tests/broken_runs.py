@@ -456,6 +456,40 @@ def shuffled_labels_val_at_chance():
 
 
 @broken_run("not_learning")
+def no_signal_class_prior_from_init():
+    """Labels independent of the inputs, 6 of 10 classes present, logged from before training: 6,000
+    points of 20 standard-normal features, each labelled one of classes 0-5 at random (4,500 train,
+    1,500 validate), a 20-32-10 MLP (ten outputs: four classes never occur), SGD lr 0.05, batches of 64,
+    30 epochs; the first point is the untrained model's (ln 10, accuracy 0.1), as a loop that evaluates
+    before it trains logs it (a stop-46 attack's shape).
+
+    In two epochs the model learns the class prior: both losses fall to about ln 6 = 1.79 and the
+    accuracies rise to about 1/6, where validation's stays; the training loss creeps on down as it
+    memorises. Careful reader: **not_learning**. Nothing beyond the classes' shares is learned: the
+    validation accuracy is a constant guess's; a larger model would only memorise more. (A rule that read
+    the first point's ln 10 and the accuracy since, above 1/10, as the run leaving chance called it
+    underfitting, "use a larger model".)
+    """
+    import torch
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6000, 20)).astype(np.float32)
+    y = rng.integers(0, 6, 6000)
+    data = (x[1500:], y[1500:], x[:1500], y[:1500])
+    with one_thread():
+        model = mlp(20, 32, 10)
+        loss_fn = torch.nn.CrossEntropyLoss()
+        first = {}
+        with torch.no_grad():  # the untrained model, evaluated before the first epoch
+            for key, (a, b) in (("", data[:2]), ("val_", data[2:])):
+                out = model(torch.from_numpy(a))
+                first[f"{key}loss"] = float(loss_fn(out, torch.from_numpy(b)))
+                first[f"{key}accuracy"] = float((out.argmax(1) == torch.from_numpy(b)).float().mean())
+        hist = train(model, torch.optim.SGD(model.parameters(), lr=0.05), data, 30, batch_size=64)
+    return {k: [first[k], *v] for k, v in hist.items()}
+
+
+@broken_run("not_learning")
 def shuffled_labels_logits_too_large():
     """Shuffled labels and an over-confident start: all 1,200 training digits with permuted labels, a
     64-10 linear model whose initial weights are scaled 8x (logits far too large), SGD lr 0.05,
