@@ -490,6 +490,25 @@ def no_signal_class_prior_from_init():
 
 
 @broken_run("not_learning")
+def no_signal_majority_class():
+    """Labels independent of the inputs, 30 % of them in one class: 6,000 points of 20 standard-normal
+    features labelled 0 with probability 0.3 and one of classes 1-9 otherwise (4,500 train, 1,500 validate),
+    a 20-32-10 MLP, SGD lr 0.05, batches of 64, 30 epochs (a stop-46 attack's run).
+
+    The model predicts one class for every input: the validation accuracy is 0.307 at every epoch, the
+    training accuracy 0.2938 or 0.2940 from the second (its running mean scores a sample more or less), while
+    both losses sit at 2.1-2.2, about the labels' entropy. Careful reader: **not_learning**: a constant guess of the majority class. The loss
+    never blew up (it starts where an untrained 10-class model does); rebalancing or checking the labels is
+    the remedy, not a lower learning rate (an accuracy of 0.296 read as 1/3 once made it "1.9 times ln 3:
+    the loss blew up in the first epoch").
+    """
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((6000, 20)).astype(np.float32)
+    y = rng.choice(10, size=6000, p=[0.3] + [0.7 / 9] * 9)
+    return fit((20, 32, 10), "SGD", 0.05, (x[1500:], y[1500:], x[:1500], y[:1500]), 30, batch_size=64)
+
+
+@broken_run("not_learning")
 def shuffled_labels_logits_too_large():
     """Shuffled labels and an over-confident start: all 1,200 training digits with permuted labels, a
     64-10 linear model whose initial weights are scaled 8x (logits far too large), SGD lr 0.05,

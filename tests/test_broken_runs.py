@@ -202,6 +202,17 @@ _AMPLIFY_ROUNDING = ("lr_too_high_unstable", "shuffled_labels_memorised", "model
                      "zero_grad_forgotten", "label_noise", "step_schedule_from_too_high_a_rate")
 
 
+def test_a_majority_class_guess_is_not_called_a_blow_up():
+    """Labels without signal, 30 % in one class: the accuracies freeze at that share (the training one to a
+    sample), which is no chance level 1/k; the message says the model predicts one class and leads with
+    rebalancing, not "1.9 times ln 3: the loss blew up in the first epoch" and a lower learning rate."""
+    d = fitwatch.diagnose(curves("no_signal_majority_class"))
+    assert d.verdict == "not_learning", explain("no_signal_majority_class", d)
+    assert "predicts the same class for every input" in d.findings[0].message
+    assert "blew up" not in d.findings[0].message and "lr_too_high" not in [f.code for f in d.findings]
+    assert d.findings[0].remedies[0] == CATALOGUE["class_balance"]
+
+
 @pytest.mark.parametrize("name", list(RUNS))
 def test_stored_curves_match_the_run(name):
     """``tests/data/broken/<name>.json`` is what the run produces (``python tests/broken_runs.py

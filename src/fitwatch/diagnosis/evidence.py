@@ -254,12 +254,16 @@ def started_high(train: np.ndarray | None, chance: float | None) -> bool:
     return bool(chance and train is not None and train.size and np.isfinite(train[0]) and train[0] > STARTED_HIGH * chance)
 
 
-def sits_above_chance(train: np.ndarray | None, acc: np.ndarray | None, acc_high: float = 1.3) -> float | None:
+def sits_above_chance(train: np.ndarray | None, acc: np.ndarray | None, acc_high: float = 1.3,
+                      frozen: float | None = None) -> float | None:
     """ln k when a classifier's training accuracy sits at chance, about 1/k (its median rounds to 1/k,
     k 2 or more, and no value reaches ``acc_high``/k), while every value of its training loss (4 or
     more) is above :data:`STARTED_HIGH` times ln k, for the largest k that accuracy allows: the loss
     blew up before the first epoch ended and never came back (SGD at lr 8 on a softmax MLP: 14.3-14.5
-    at every epoch, 6 times ln 10, with the accuracy at 0.10; a new user's trial); else None.
+    at every epoch, 6 times ln 10, with the accuracy at 0.10; a new user's trial); else None. Twice as far
+    above beside an accuracy ``frozen`` at one value (the model guesses one class): that value is the class's
+    share, not 1/k (an attack's labels without signal, 30 % in one class: an accuracy of 0.296 beside ln 10, an
+    untrained model's loss, was "1.9 times ln 3: the loss blew up in the first epoch").
 
     Example:
         >>> acc = np.array([0.095, 0.099, 0.099, 0.099])
@@ -278,7 +282,8 @@ def sits_above_chance(train: np.ndarray | None, acc: np.ndarray | None, acc_high
     if not 0.0 < mid < 0.75 or round(1.0 / mid) < 2 or float(np.max(a)) >= acc_high / round(1.0 / mid):
         return None
     widest = max(2, int(acc_high / mid))  # the most classes this accuracy could be chance for
-    return float(np.log(round(1.0 / mid))) if float(np.min(y)) > STARTED_HIGH * np.log(widest) else None
+    factor = STARTED_HIGH * (2 if frozen is not None else 1)
+    return float(np.log(round(1.0 / mid))) if float(np.min(y)) > factor * np.log(widest) else None
 
 
 def findings_evidence(findings) -> set[str]:

@@ -12,9 +12,9 @@ import math
 
 import numpy as np
 
-from fitwatch.diagnosis.checks.chance import (accuracy_rose, clearly, collapsed, falling_to_chance, fmt_ratio, fraction,
-                                               frozen, never_above_chance, one_class_message, toward_chance,
-                                               worse_than_prior)
+from fitwatch.diagnosis.checks.chance import (FROZEN_TRAIN, accuracy_rose, clearly, collapsed, falling_to_chance,
+                                               fmt_ratio, fraction, frozen, never_above_chance, one_class_message,
+                                               toward_chance, worse_than_prior)
 from fitwatch.diagnosis.checks.context import Context, Verdict, median, primary
 from fitwatch.diagnosis.checks.instability import lr_high
 from fitwatch.diagnosis.checks.progress import falling_to_the_end
@@ -133,9 +133,9 @@ def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None, float | None
     val_fixed = cv is not None and cv.n >= 5 and float(np.ptp(cv.y)) <= 1e-6 * max(abs(float(cv.y[0])), 1e-12)
     if val_fixed:
         learned = False
-    # validation accuracy frozen at one value from the first epoch, and training's from its second
-    # (or not logged): the model predicts one class, whatever its loss does
-    one_class = frozen(ctx.vacc) if ctx.vacc is not None and (ctx.acc is None or frozen(ctx.acc, 1)) else None
+    # validation accuracy frozen at one value from the first epoch, and training's from its second (to FROZEN_TRAIN,
+    # or not logged): the model predicts one class, whatever its loss does
+    one_class = frozen(ctx.vacc) if ctx.vacc is not None and (ctx.acc is None or frozen(ctx.acc, 1, FROZEN_TRAIN)) else None
     if one_class is None and ctx.vacc is not None and ctx.acc is not None:
         # ...or both frozen at one value over the last three quarters of the run (8 epochs or more), the
         # same value on both sets: a model that learned the class prior in its first epochs and then
@@ -212,7 +212,7 @@ def not_learning(ctx: Context) -> Verdict | None:
     # untrained one starts at ln k), then sat at chance
     blew = not jump and c is ctx.cl and chance is not None and not ctx.penalty and started_high(c.y, chance)
     # a classifier at chance whose loss never came down from far above ln k: it blew up in its first epoch
-    above = None if jump or blew or c is not ctx.cl else sits_above_chance(c.y, ctx.acc, t.chance_acc_high)
+    above = None if jump or blew or c is not ctx.cl else sits_above_chance(c.y, ctx.acc, t.chance_acc_high, one_class)
     # it fell a lot, to no better than no skill (or fell as it learns, beside an R² at the mean's: it fits noise)
     fell = max(drops.values(), default=0) >= 0.5 or (no_skill_r2 and learned)
     val_jumped, overshoot = _overshoot(ctx, c, floor, jump or blew, fell)
