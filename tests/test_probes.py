@@ -317,6 +317,29 @@ def test_a_second_compiled_model_in_the_same_process_is_probed_by_its_own_run(tm
     assert steps[0] == steps[1] and steps[0][:4] == [0, 1, 4, 5]
 
 
+def test_fullgraph_model_compile_is_probed_and_a_refused_fullgraph_says_only_torchs_error(tmp_path):
+    # model.compile(fullgraph=True) compiles the forward alone: the module's hooks run outside it, so all is probed
+    torch._dynamo.reset()
+    model = _mlp()
+    model.compile(backend="aot_eager", fullgraph=True)
+    run, _ = _train(tmp_path, model, name="instance", epochs=1)
+    assert fitwatch.load("instance", dir=tmp_path).probes()[("0", "grad_norm")]["step"].tolist()[:2] == [0, 1]
+    # torch.compile(model, fullgraph=True) refuses the hooks' graph break at the first step; a caller who catches it
+    # and finishes the run hears torch's error alone, not "nothing was probed ... watch the module your step calls"
+    torch._dynamo.reset()
+    model = _mlp()
+    x, y = _data()
+    run = fitwatch.Run("refused", dir=tmp_path, diagnose=False).watch(model)
+    forward = torch.compile(model, backend="aot_eager", fullgraph=True)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        with pytest.raises(Exception, match="compiler.disable|Skip calling"):
+            for _ in run.epochs(2):
+                nn.CrossEntropyLoss()(forward(x[:32]), y[:32]).backward()
+        run.finish()
+    assert not [w for w in said if str(w.message).startswith("fitwatch")], [str(w.message) for w in said]
+
+
 def test_a_model_compiled_after_an_unwatched_one_of_its_class_is_said_to_be_unprobed(tmp_path):
     # torch runs the first model's compiled forward pass, hooks and all (none), for the second: nothing reaches the
     # watcher, and the run says why and what to do; model.compile() compiles the instance, whose hooks run

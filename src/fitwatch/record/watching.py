@@ -97,11 +97,12 @@ class WatchMixin:
         self._save_probe_meta(write=False)  # written with the first epoch (no store write on the hot path here)
         return self
 
-    def _collect_probes(self, epoch: int) -> None:
+    def _collect_probes(self, epoch: int, say: bool = True) -> None:
         """Hand the probes' values of the epoch that ends to the store (one device read each); say once when a
         watched model saw no training step (gradients on) by the time an epoch that logged training values ended,
         or nothing at all by the end of an epoch (a tenth
-        trial: a LightningModule whose training_step calls self.net directly stored no probe value, without a word)."""
+        trial: a LightningModule whose training_step calls self.net directly stored no probe value, without a word); not
+        when ``say`` is False (a run that failed, or logged nothing: its crash is the story, not the probes)."""
         trained = any(a.split == "train" and a.has_data() for a in getattr(self, "_accs", {}).values())
         for watcher, prefix in self._watchers:
             rows = watcher.collect()
@@ -111,7 +112,7 @@ class WatchMixin:
             # no training step seen: while the run logged training values (its evaluations seen or not), or at all; or
             # a sampled step's gradient hooks reached by 3 backward passes or more after its own (forward passes unseen)
             unseen = getattr(watcher, "meta", {}).get("unseen_backward", 0) >= 3
-            if (unseen or not getattr(watcher, "step", 1) and (trained or not rows and not evaluated)) \
+            if say and (unseen or not getattr(watcher, "step", 1) and (trained or not rows and not evaluated)) \
                     and not watcher.idle_said:
                 watcher.idle_said = True
                 # torch.compile(model) reuses the compiled forward pass of a model of the same class compiled earlier in
@@ -154,11 +155,11 @@ class WatchMixin:
             if write:
                 self.store.update_run(self.id, info=self.info)
 
-    def _stop_watching(self) -> None:
+    def _stop_watching(self, say: bool = True) -> None:
         """The run ends: store what the probes still hold (steps after the last epoch's end), then take
-        every hook off its model."""
+        every hook off its model (``say``: see :meth:`_collect_probes`)."""
         if self._watchers:
-            self._collect_probes(self.epoch)
+            self._collect_probes(self.epoch, say)
         for watcher, _ in self._watchers:
             watcher.close()
 
