@@ -318,7 +318,7 @@ def test_a_second_compiled_model_in_the_same_process_is_probed_by_its_own_run(tm
 
 
 def test_fullgraph_model_compile_is_probed_and_a_refused_fullgraph_says_only_torchs_error(tmp_path):
-    # model.compile(fullgraph=True) compiles the forward alone: the module's hooks run outside it, so all is probed
+    # model.compile(fullgraph=True) compiles the forward alone, the module's hooks outside it: probed as compiled models are
     torch._dynamo.reset()
     model = _mlp()
     model.compile(backend="aot_eager", fullgraph=True)
