@@ -424,9 +424,9 @@ class Run(WatchMixin, BeforeMixin, FitLifecycle, StoredMixin):
             status, error = "failed", self._reducer.broken + (f"; {error}" if error else "")
         if status not in STATUSES or status == "running":
             raise ValueError(f"fitwatch: status must be one of finished, failed, stopped; got {status!r}")
-        # a run that failed or never logged a value (a crash in its first step, caught by the caller, who then
-        # called finish()) says nothing of its probes: an attack's fullgraph error was followed by "nothing was probed"
-        say = status != "failed" and bool(self.history or self._has_data())
+        # a run that never logged a value (a crash in its first step, the caller's finish() or the failure's after it)
+        # says nothing of its probes: an attack's fullgraph error was followed by "nothing was probed"
+        say = bool(self.history or self._has_data())
         if self._has_data():
             self.end_epoch()
         self._stop_watching(say)

@@ -102,7 +102,7 @@ class WatchMixin:
         watched model saw no training step (gradients on) by the time an epoch that logged training values ended,
         or nothing at all by the end of an epoch (a tenth
         trial: a LightningModule whose training_step calls self.net directly stored no probe value, without a word); not
-        when ``say`` is False (a run that failed, or logged nothing: its crash is the story, not the probes)."""
+        when ``say`` is False (a run that logged nothing: its crash is the story, not the probes)."""
         trained = any(a.split == "train" and a.has_data() for a in getattr(self, "_accs", {}).values())
         for watcher, prefix in self._watchers:
             rows = watcher.collect()
