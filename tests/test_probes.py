@@ -7,6 +7,8 @@ import contextlib
 import math
 import shutil
 import sqlite3
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -282,6 +284,19 @@ def _compiled_graphs(tmp_path, model, name, compiled=True):
         d = _train(tmp_path, model, name=name, every=5, compiled=compiled)[1]
     reasons = [k.split("\n")[0] for k in list(counters["graph_break"]) + list(counters["unimplemented"])]
     return counters["stats"]["unique_graphs"], reasons, d
+
+
+@pytest.mark.skipif(not hasattr(torch._C._dynamo.eval_frame, "set_code_exec_strategy"), reason="torch before 2.6")
+def test_watching_a_model_that_is_never_compiled_imports_nothing_of_torch_dynamo(tmp_path):
+    # (about 1.1 s once a process: the entry hooks go through torch's C API); a fresh process, this one has it
+    code = ("import sys, torch, fitwatch; m = torch.nn.Linear(2, 1); "
+            f"run = fitwatch.Run('lean', dir={str(tmp_path)!r}, diagnose=False).watch(m, every=1); "
+            "[run.log('train', loss=m(torch.ones(4, 2)).pow(2).mean().backward() or 0.5, n=4) for _ in run.epochs(2)]; "
+            "run.finish(); print('torch._dynamo' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+    assert "grad_norm" in {stat for _, stat in fitwatch.load("lean", dir=tmp_path).probes()}  # and it was probed
 
 
 @pytest.mark.parametrize("compiled", [True, "watched"])

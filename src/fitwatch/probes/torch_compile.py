@@ -24,20 +24,11 @@ from __future__ import annotations
 import weakref
 
 import torch
-from torch._dynamo.decorators import skip
 
 #: a watched module -> its watcher's hooks by name ("pre", "post")
 _HOOKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _compiling() -> bool:
-    """Whether torch's compiler is active for this call: the hook was called from a compiled call (a graph break in
-    the model's traced forward pass, or its frame left to run eagerly while the forward it calls is compiled)."""
-    callback = _get_callback()
-    return callback is not None and callback is not False
-
-
-_get_callback = getattr(torch._C._dynamo.eval_frame, "get_eval_frame_callback", lambda: None)
+#: torch's frame evaluation, in C: reading and setting it imports nothing (torch._dynamo takes about 1.1 s to import)
+_EVAL_FRAME = torch._C._dynamo.eval_frame
 
 
 def _dispatch(name: str, module, args: tuple, compiled: bool):
@@ -47,21 +38,44 @@ def _dispatch(name: str, module, args: tuple, compiled: bool):
     return hook(module, *args, compiled=True) if compiled else hook(module, *args)
 
 
-_run = torch.compiler.disable(_dispatch)  # the watcher's bookkeeping, with torch's compiler off
-
-
+# The two entry hooks read whether torch's compiler is active for the call (the callback of its frame evaluation: set
+# when the hook is called from a compiled call, a graph break in the model's traced forward pass, or its frame left to
+# run eagerly while the forward it calls is compiled), then turn it off for the watcher's bookkeeping and back on. All
+# is done in the hook's own frame with C calls: torch compiles no frame of it (a Python function called from a skipped
+# frame while the compiler is on would be compiled), and a run that never compiles imports nothing of torch._dynamo.
 def _pre(module, args):
-    return _run("pre", module, (args,), _compiling())
+    callback = _EVAL_FRAME.set_eval_frame(None)
+    try:
+        return _dispatch("pre", module, (args,), callback is not None and callback is not False)
+    finally:
+        _EVAL_FRAME.set_eval_frame(callback)
 
 
 def _post(module, args, output):
-    return _run("post", module, (args, output), _compiling())
+    callback = _EVAL_FRAME.set_eval_frame(None)
+    try:
+        return _dispatch("post", module, (args, output), callback is not None and callback is not False)
+    finally:
+        _EVAL_FRAME.set_eval_frame(callback)
+
+
+def _skip(fn):
+    """``fn`` marked as a function torch never traces nor compiles (``torch._dynamo.decorators.skip``: a graph break
+    where a traced call reaches it), through torch's C API where it has it (torch 2.6 and later), else by that
+    decorator."""
+    action, strategy = getattr(_EVAL_FRAME, "_FrameAction", None), getattr(_EVAL_FRAME, "_FrameExecStrategy", None)
+    if action is None or strategy is None or not hasattr(_EVAL_FRAME, "set_code_exec_strategy"):
+        from torch._dynamo.decorators import skip
+
+        return skip(fn)
+    _EVAL_FRAME.set_code_exec_strategy(fn.__code__, strategy(action.SKIP, action.DEFAULT))
+    fn._torchdynamo_disable = True  # (what the decorator marks too)
+    return fn
 
 
 # one of each for every watcher: torch never traces them (a graph break where the model calls them) nor compiles
-# their frames (they read whether its compiler is active before turning it off for the bookkeeping), and a compiled
-# forward pass torch reuses for another model of the class finds that model's watcher
-_ENTRY = {"pre": skip(_pre), "post": skip(_post)}
+# their frames, and a compiled forward pass torch reuses for another model of the class finds that model's watcher
+_ENTRY = {"pre": _skip(_pre), "post": _skip(_post)}
 
 
 def eager_hook(module, name: str, hook):
