@@ -149,23 +149,11 @@ FALL_TRAIN_ROSE = 0.25
 
 def _rose(a: np.ndarray, share: float) -> bool:
     """An accuracy (5 values or more) whose second half's median is above its first half's by more than twice its
-    noise (at least a count's: :func:`_count_noise`) and ``share`` of its median."""
+    noise and ``share`` of its median."""
     if a.size < 5:
         return False
     h = a.size // 2
-    return float(median(a[h:]) - median(a[:h])) > max(2 * noise(a), 2 * _count_noise(a), share * float(median(a)))
-
-
-def _count_noise(a: np.ndarray) -> float:
-    """The sampling noise of an accuracy counted on n examples, sqrt(p (1 - p) / n), with 1/n read from its values'
-    smallest step (an accuracy of 11, 12 or 13 right out of 1,000 moves by 0.001): a few examples more is no rise (an
-    attack's 100 classes without signal, 0.011 -> 0.013, was still_improving). Taken as none for a step under 1e-4
-    (a mean over batches, or n above 10,000) and over 0.01: a validation set under 100 examples leaves the old
-    test alone (a tune run's 16, 2 -> 4 right beside a loss falling 4.0 -> 2.8 at each epoch, is still_improving)."""
-    steps = np.diff(np.unique(a))
-    step = float(steps.min()) if steps.size else 0.0
-    p = float(median(a))
-    return math.sqrt(p * (1.0 - p) * step) if 1e-4 <= step <= 0.01 and 0.0 < p < 1.0 else 0.0
+    return float(median(a[h:]) - median(a[:h])) > max(2 * noise(a), share * float(median(a)))
 
 
 def falling_to_chance(loss: np.ndarray | None, acc: np.ndarray | None, t, other: np.ndarray | None = None) -> float | None:
