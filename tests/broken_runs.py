@@ -498,9 +498,9 @@ def no_signal_majority_class():
     The model predicts one class for every input: the validation accuracy is 0.307 at every epoch, the
     training accuracy 0.2938 or 0.2940 from the second (its running mean scores a sample more or less), while
     both losses sit at 2.1-2.2, about the labels' entropy. Careful reader: **not_learning**: a constant guess of the majority class. The loss
-    never blew up (it starts where an untrained 10-class model does); rebalancing or checking the labels is
-    the remedy, not a lower learning rate (an accuracy of 0.296 read as 1/3 once made it "1.9 times ln 3:
-    the loss blew up in the first epoch").
+    never blew up (it starts where an untrained 10-class model does): rebalancing and the labels come first
+    (an accuracy of 0.296 read as 1/3 once made it "1.9 times ln 3: the loss blew up in the first epoch",
+    lower the learning rate first), though a rate too high that killed the units looks the same.
     """
     rng = np.random.default_rng(1)
     x = rng.standard_normal((6000, 20)).astype(np.float32)

@@ -205,12 +205,14 @@ _AMPLIFY_ROUNDING = ("lr_too_high_unstable", "shuffled_labels_memorised", "model
 def test_a_majority_class_guess_is_not_called_a_blow_up():
     """Labels without signal, 30 % in one class: the accuracies freeze at that share (the training one to a
     sample), which is no chance level 1/k; the message says the model predicts one class and leads with
-    rebalancing, not "1.9 times ln 3: the loss blew up in the first epoch" and a lower learning rate."""
+    rebalancing, not "1.9 times ln 3: the loss blew up in the first epoch". A rate too high that killed the units
+    gives the same curves (a stop-46 attack's net at SGD lr 3): lowering it comes third."""
     d = fitwatch.diagnose(curves("no_signal_majority_class"))
     assert d.verdict == "not_learning", explain("no_signal_majority_class", d)
     assert "predicts the same class for every input" in d.findings[0].message
     assert "blew up" not in d.findings[0].message and "lr_too_high" not in [f.code for f in d.findings]
     assert d.findings[0].remedies[0] == CATALOGUE["class_balance"]
+    assert d.findings[0].remedies[2] == CATALOGUE["lr_down"]
 
 
 @pytest.mark.parametrize("name", list(RUNS))

@@ -225,8 +225,8 @@ def not_learning(ctx: Context) -> Verdict | None:
         ev["constant_val_loss"] = float(cv.y[0])
     if one_class is not None:
         ev["frozen_val_accuracy"] = one_class
-        # a loss worse than the constant guess at the class prior: outputs pushed out by steps too large first
-        first = (["lr_down"] if worse_than_prior(one_class, low) else []) + ["class_balance", "check_data"]
+        # worse than the class prior's constant guess: steps too large first; else after the data (dead units, lr 3)
+        first = (["lr_down"] if worse_than_prior(one_class, low) else []) + ["class_balance", "check_data", "lr_down"]
     if jump:
         top = int(np.argmax(c.y))
         ev.update(first_value=float(c.y[0]), peak=float(c.y[top]), peak_epoch=ctx.Ek(top))
