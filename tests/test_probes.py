@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -313,10 +314,8 @@ def test_a_compiled_model_keeps_its_graphs_and_is_probed(tmp_path, compiled):
     assert {"grad_norm", "update_ratio", "weight_norm", "count/0", "features"} <= stats
     assert "dead" not in stats  # a compiled model's activations are not sampled
     assert {layer for layer, stat in run.probes() if stat == "grad_norm"} == {"0", "2"}  # the model's own names
-    import subprocess
-    import sys
     out = subprocess.run([sys.executable, "-m", "fitwatch", "--dir", str(tmp_path), "show", "compiled", "--layers"],
-                         capture_output=True, text=True, env={**__import__("os").environ, "COLUMNS": "200"})
+                         capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
     assert "compiled with torch.compile: activations not sampled" in out.stdout, out.stderr
     eager = _train(tmp_path, _mlp(), name="eager", every=5)[1]
     assert [f.code for f in d.causes] == [f.code for f in eager.causes] and d.verdict == eager.verdict

@@ -100,9 +100,9 @@ class WatchMixin:
     def _collect_probes(self, epoch: int, say: bool = True) -> None:
         """Hand the probes' values of the epoch that ends to the store (one device read each); say once when a
         watched model saw no training step (gradients on) by the time an epoch that logged training values ended,
-        or nothing at all by the end of an epoch (a tenth
-        trial: a LightningModule whose training_step calls self.net directly stored no probe value, without a word); not
-        when ``say`` is False (a run that logged nothing: its crash is the story, not the probes)."""
+        or nothing at all by the end of an epoch (a tenth trial: a LightningModule whose training_step calls
+        self.net directly stored no probe value, without a word); not when ``say`` is False (a run that logged
+        nothing: its crash is the story, not the probes)."""
         trained = any(a.split == "train" and a.has_data() for a in getattr(self, "_accs", {}).values())
         for watcher, prefix in self._watchers:
             rows = watcher.collect()
