@@ -215,6 +215,18 @@ def test_a_majority_class_guess_is_not_called_a_blow_up():
     assert d.findings[0].remedies[2] == CATALOGUE["lr_down"]
 
 
+def test_a_majority_class_guess_logged_from_before_training_is_not_underfitting():
+    """The same run with the untrained model's point first: the accuracies freeze from the second point, the
+    training one moving by a sample or two of its running mean (0.2938-0.2940). Both frozen over the last three
+    quarters is the one-class guess, training held to FROZEN_TRAIN as in the first epoch's test: not
+    `underfitting`, "the model cannot fit the data better as it is", with a larger model to try."""
+    name = "no_signal_majority_class_from_init"
+    d = fitwatch.diagnose(curves(name))
+    assert d.verdict == "not_learning", explain(name, d)
+    assert "predicts the same class for every input" in d.findings[0].message
+    assert CATALOGUE["larger_model"] not in remedies(d)
+
+
 @pytest.mark.parametrize("name", list(RUNS))
 def test_stored_curves_match_the_run(name):
     """``tests/data/broken/<name>.json`` is what the run produces (``python tests/broken_runs.py

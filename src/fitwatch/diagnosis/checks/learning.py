@@ -141,7 +141,7 @@ def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None, float | None
         # same value on both sets: a model that learned the class prior in its first epochs and then
         # predicted the majority class for every input (95/5 data, both accuracies 0.9467 for 27 epochs)
         skip = len(ctx.vacc) // 4
-        v, a = frozen(ctx.vacc, skip), frozen(ctx.acc, skip)
+        v, a = frozen(ctx.vacc, skip), frozen(ctx.acc, skip, FROZEN_TRAIN)
         if v is not None and a is not None and abs(v - a) <= 0.02 and len(ctx.vacc) - skip >= 8:
             one_class = v
     if one_class is not None and ctx.ranks:  # an AUC that rose: the model ranks; the accuracy's threshold sees one class
