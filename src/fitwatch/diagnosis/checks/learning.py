@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
-from fitwatch.diagnosis.checks.chance import (FROZEN_TRAIN, accuracy_rose, clearly, collapsed, falling_to_chance,
-                                               fmt_ratio, fraction, frozen, never_above_chance, one_class_message,
+from fitwatch.diagnosis.checks.chance import (accuracy_rose, clearly, collapsed, falling_to_chance, fmt_ratio,
+                                               fraction, never_above_chance, one_class_guess, one_class_message,
                                                toward_chance, worse_than_prior)
 from fitwatch.diagnosis.checks.context import Context, Verdict, median, primary
 from fitwatch.diagnosis.checks.instability import lr_high
@@ -133,21 +133,7 @@ def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None, float | None
     val_fixed = cv is not None and cv.n >= 5 and float(np.ptp(cv.y)) <= 1e-6 * max(abs(float(cv.y[0])), 1e-12)
     if val_fixed:
         learned = False
-    # validation accuracy frozen at one value from the first epoch, and training's from its second (to FROZEN_TRAIN,
-    # or not logged): the model predicts one class, whatever its loss does
-    one_class = frozen(ctx.vacc) if ctx.vacc is not None and (ctx.acc is None or frozen(ctx.acc, 1, FROZEN_TRAIN)) else None
-    if one_class is None and ctx.vacc is not None and ctx.acc is not None:
-        # ...or both frozen at one value over the last three quarters of the run (8 epochs or more), the
-        # same value on both sets: a model that learned the class prior in its first epochs and then
-        # predicted the majority class for every input (95/5 data, both accuracies 0.9467 for 27 epochs)
-        skip = len(ctx.vacc) // 4
-        v, a = frozen(ctx.vacc, skip), frozen(ctx.acc, skip, FROZEN_TRAIN)
-        if v is not None and a is not None and abs(v - a) <= 0.02 and len(ctx.vacc) - skip >= 8:
-            one_class = v
-    if one_class is not None and ctx.ranks:  # an AUC that rose: the model ranks; the accuracy's threshold sees one class
-        ctx.notes.append(f"accuracy frozen at {one_class:.4g} (one class predicted at its threshold) while "
-                         f"{ctx.ranks} rose: the model learned to rank; judged on the loss")
-        one_class = None
+    one_class = one_class_guess(ctx)
     if one_class is not None:
         learned = False
     # memorised: training went below the no-skill level validation sits at (a training loss that fell
