@@ -840,6 +840,26 @@ def step_schedule_from_too_high_a_rate():
         return train(model, opt, digits(), 15, batch_size=32, scheduler=sched)
 
 
+@broken_run("underfitting", "still_improving")
+def step_schedule_cut_from_epoch_3():
+    """A step schedule that decays far too early: SGD lr 0.02 on a 64-64-10 MLP, StepLR cutting it tenfold every 3
+    epochs (0.02, 0.002, ... 2e-11), batches of 32, 30 epochs on digits; ``lr`` recorded (an attack's run).
+
+    Validation falls fast in the first 3 epochs, then hardly at all: the rate is gone, and the losses stall far
+    from fitting the training data. Careful reader: **underfitting** (**still_improving** is accepted: what it
+    learned stopped with the rate), and the cause is the schedule: the first cut came while validation still fell
+    fast. (A cut at epoch 3 had only 2 epochs at the old rate to measure its pace over, and went unread: "the model
+    cannot fit the data better as it is", a larger model first.)
+    """
+    import torch
+
+    with one_thread():
+        model = mlp(64, 64, 10)
+        opt = torch.optim.SGD(model.parameters(), lr=0.02)
+        sched = torch.optim.lr_scheduler.StepLR(opt, 3, 0.1)
+        return train(model, opt, digits(), 30, batch_size=32, scheduler=sched)
+
+
 @broken_run("good_fit")
 def dropout_val_below_train():
     """Healthy with dropout: a 64-256-256-10 MLP with dropout 0.5, Adam lr 3e-3, batches of 64,

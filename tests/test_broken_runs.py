@@ -227,6 +227,17 @@ def test_a_majority_class_guess_logged_from_before_training_is_not_underfitting(
     assert CATALOGUE["larger_model"] not in remedies(d)
 
 
+def test_a_step_schedule_cut_from_epoch_3_is_named():
+    """StepLR cutting tenfold every 3 epochs: the first cut, with 2 epochs at the old rate to measure the pace
+    over, came while validation still fell fast. The underfitting says so and leads with stretching the schedule,
+    not "the model cannot fit the data better as it is"."""
+    d = fitwatch.diagnose(curves("step_schedule_cut_from_epoch_3"))
+    f = next((f for f in d.findings if f.code == "lr_decayed_early"), None)
+    assert f is not None and f.evidence["epoch"] == 3, explain("step_schedule_cut_from_epoch_3", d)
+    assert "cannot fit the data better" not in d.findings[0].message
+    assert d.findings[0].remedies[0] == CATALOGUE["lr_restart"]
+
+
 @pytest.mark.parametrize("name", list(RUNS))
 def test_stored_curves_match_the_run(name):
     """``tests/data/broken/<name>.json`` is what the run produces (``python tests/broken_runs.py

@@ -104,12 +104,13 @@ def lr_decayed_early(curves: Curves, span, key: str) -> Finding | None:
                 continue  # (a cascade of halvings counts once it cuts DECAY_FACTOR in all: an eighth trial's 0.3s)
             if last > n and np.any(lr[max(0, i - 3): i] > 1.01 * lr[i - 1]):
                 continue  # a cascade after a rate already falling: a cosine's tail (warm restarts' too), not a step
-            if i < 4 or end - i < 3 or not np.isfinite(y[i - 4: end + 1]).all() or y[i - 1] <= 0:
+            w = min(3, i - 1)  # the epochs at the old rate it fell over (2 for a cut at epoch 3: an attack's StepLR(3))
+            if w < 2 or end - i < 3 or not np.isfinite(y[i - 1 - w: end + 1]).all() or y[i - 1] <= 0:
                 continue
             # by its best so far, up to the last epoch at the old rate: a cut on a noisy curve's rebound
             # from a spike (ReduceLROnPlateau's) did not come "while it was falling"
             best = np.minimum.accumulate(y[: end + 1])
-            before, after = (best[i - 4] - best[i - 1]) / 3, (best[i - 1] - best[end]) / (end - i + 1)
+            before, after = (best[i - 1 - w] - best[i - 1]) / w, (best[i - 1] - best[end]) / (end - i + 1)
             # ...and, a cascade, still making new bests in the last 2 epochs at the old rate: a plateau scheduler that
             # cut once validation had stopped improving (or turned up) did its job (an eighth-trial fix's first form
             # named two overfitting runs, cut 3 epochs after their best)
