@@ -861,6 +861,23 @@ def step_schedule_cut_from_epoch_3():
 
 
 @broken_run("good_fit")
+def softmax_before_cross_entropy():
+    """A softmax before CrossEntropyLoss: a 64-128-10 MLP ending in ``nn.Softmax``, Adam lr 1e-3, batches of 32, 30
+    epochs on digits (an attack's run).
+
+    The model learns: 99 % training accuracy, 97 % on validation, both losses fall and settle close together. But
+    CrossEntropyLoss applies its own softmax to the probabilities it is given: the right class can get at most
+    e / (e + 9) = 0.23, and the loss settles at that floor, ln(e + 9) - 1 = 1.461. Careful reader: **good_fit**, and the
+    loss is miswired: the `softmax_twice` finding names it (it was good_fit without a word).
+    """
+    import torch
+
+    with one_thread():
+        model = torch.nn.Sequential(mlp(64, 128, 10), torch.nn.Softmax(dim=1))
+        return train(model, torch.optim.Adam(model.parameters(), lr=1e-3), digits(), 30, batch_size=32)
+
+
+@broken_run("good_fit")
 def dropout_val_below_train():
     """Healthy with dropout: a 64-256-256-10 MLP with dropout 0.5, Adam lr 3e-3, batches of 64,
     30 epochs on digits.

@@ -238,6 +238,19 @@ def test_a_step_schedule_cut_from_epoch_3_is_named():
     assert d.findings[0].remedies[0] == CATALOGUE["lr_restart"]
 
 
+def test_a_softmax_before_cross_entropy_is_named_from_the_curves():
+    """The loss settles at ln(e + 9) - 1 = 1.461 at 99 % training accuracy: probabilities taken for logits. The
+    verdict stays good_fit (the model learned), with `softmax_twice` and its remedy, checking the loss."""
+    d = fitwatch.diagnose(curves("softmax_before_cross_entropy"))
+    f = next((f for f in d.findings if f.code == "softmax_twice"), None)
+    assert f is not None and f.evidence["classes"] == 10, explain("softmax_before_cross_entropy", d)
+    assert f.remedies == [CATALOGUE["loss_fit"]]
+    healthy = fitwatch.diagnose(curves("plateau_schedule_with_clipping"))  # logits into the loss: no floor
+    assert "softmax_twice" not in [f.code for f in healthy.findings]
+    assert "softmax_twice" not in [f.code for f in fitwatch.diagnose(curves("softmax_before_cross_entropy"),
+                                                                     context={"label_smoothing": 0.1}).findings]
+
+
 @pytest.mark.parametrize("name", list(RUNS))
 def test_stored_curves_match_the_run(name):
     """``tests/data/broken/<name>.json`` is what the run produces (``python tests/broken_runs.py

@@ -262,6 +262,42 @@ def test_softmax_before_cross_entropy_is_a_loss_output_mismatch(tmp_path):
     assert fitwatch.load("probed", dir=tmp_path).info["probes"]["output_activation"] == "1"
 
 
+def test_softmax_before_cross_entropy_is_said_once_by_the_probes_and_the_curves(tmp_path):
+    """Trained to its floor (accuracy 1.0, the loss at ln(e + 4) - 1 = 0.905 for 5 classes), the curves alone name the
+    softmax before the loss (softmax_twice, the class count the watched loss's width); beside the probes' cause, which
+    says the same, it is not said twice."""
+    torch.manual_seed(0)
+    x, y = _data(n=1024, k=5)
+    model = nn.Sequential(_mlp(h=64, k=5), nn.Softmax(dim=1))
+    d = _fit_with_accuracy(tmp_path, "floor", model, x, y, 768, lossf=nn.CrossEntropyLoss())  # (a module: probed)
+    assert "loss_output_mismatch" in [f.code for f in d.causes] and "softmax_twice" not in [f.code for f in d.findings]
+    history = {k: list(v) for k, v in fitwatch.load("floor", dir=tmp_path).history.items()}
+    alone = fitwatch.diagnose(history, context={"classes": 5})
+    assert "softmax_twice" in [f.code for f in alone.findings], alone
+
+
+def _fit_with_accuracy(tmp_path, name, model, x, y, n, epochs=30, every=None, lossf=nn.functional.cross_entropy):
+    """Train a watched ``model`` on the first ``n`` of ``x, y`` (Adam lr 1e-2, ``lossf``, batches of 32) and validate
+    on the rest, logging the loss and the accuracy; the stored run's diagnosis."""
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    run = fitwatch.Run(name, dir=tmp_path, diagnose=False).watch(model, every=every)
+    for _ in run.epochs(epochs):
+        model.train()
+        for i in range(0, n, 32):
+            opt.zero_grad()
+            out = model(x[i:i + 32])
+            loss = lossf(out, y[i:i + 32])
+            loss.backward()
+            opt.step()
+            run.log("train", loss=loss.detach(), accuracy=(out.argmax(1) == y[i:i + 32]).float().mean(), n=32)
+        model.eval()
+        with torch.no_grad():
+            out = model(x[n:])
+            run.log("val", loss=lossf(out, y[n:]), accuracy=(out.argmax(1) == y[n:]).float().mean(), n=len(x) - n)
+    run.finish()
+    return fitwatch.diagnose(name, dir=tmp_path)
+
+
 def _compiled_graphs(tmp_path, model, name, compiled=True):
     """(the graphs torch.compile made, the reasons it broke a graph or gave up, the diagnosis) for a watched run of
     ``model`` (``compiled``: see ``_train``), or an unwatched compiled loop of it when ``name`` is None."""
@@ -1425,24 +1461,7 @@ def test_a_heavy_dropout_is_no_label_problem(tmp_path):
     torch.manual_seed(0)
     x, y = _data(n=512)
     model = nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Dropout(0.9), nn.Linear(64, 3))
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    run = fitwatch.Run("dropout", dir=tmp_path, diagnose=False).watch(model, every=5)
-    for _ in run.epochs(30):
-        model.train()
-        for i in range(0, 384, 32):
-            opt.zero_grad()
-            out = model(x[i:i + 32])
-            loss = nn.functional.cross_entropy(out, y[i:i + 32])
-            loss.backward()
-            opt.step()
-            run.log("train", loss=loss.detach(), accuracy=(out.argmax(1) == y[i:i + 32]).float().mean(), n=32)
-        model.eval()
-        with torch.no_grad():
-            out = model(x[384:])
-            run.log("val", loss=nn.functional.cross_entropy(out, y[384:]), accuracy=(out.argmax(1) == y[384:]).float().mean(),
-                    n=128)
-    run.finish()
-    d = fitwatch.diagnose("dropout", dir=tmp_path)
+    d = _fit_with_accuracy(tmp_path, "dropout", model, x, y, 384, every=5)
     h = d._curves.series
     assert np.median(h["val_accuracy"][-3:]) - np.median(h["accuracy"][-3:]) >= 0.15  # the gap label_problem reads
     assert "label_problem" not in [f.code for f in d.causes]

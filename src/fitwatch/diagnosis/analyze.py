@@ -29,7 +29,7 @@ from fitwatch.diagnosis.checks.instability import (early_jump, diverged, first_n
                                                    unstable)
 from fitwatch.diagnosis.checks.chance import at_chance, no_skill_level, ranks
 from fitwatch.diagnosis.checks.learning import gained_nothing, not_learning
-from fitwatch.diagnosis.checks.loss_scale import loss_not_per_sample
+from fitwatch.diagnosis.checks.loss_scale import loss_not_per_sample, softmax_twice
 from fitwatch.diagnosis.checks.overfitting import overfitting
 from fitwatch.diagnosis.checks.progress import fits_training, plateau, still_improving, while_training
 from fitwatch.diagnosis.checks.short import too_few_epochs, too_short_to_settle
@@ -89,7 +89,7 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
                         if not (found.code == "not_learning" and f.code in ("val_below_train", "overconfident"))
                         and not (scale and found.code != "overfitting"
                                  and f.code in ("generalization_gap", "val_below_train")))
-        findings.extend([scale] if scale else [])
+        findings.extend(f for f in (scale, softmax_twice(ctx)) if f)
         raised = lr_raised(curves, ctx.span, ctx.t.lr_raised_factor, ctx.t.end_above_start, lower)
         if raised is not None:
             findings.append(raised)
@@ -245,7 +245,7 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
     main = cv or cl  # the curve that decides the best epoch and "still improving"
     best = _best_index(main, w) if main is not None and main.n else None
     return Context(t=t, cl=cl, cv=cv, main=main, acc=acc, vacc=vacc, no_skill=no_skill_level(curves, on_loss, (acc, vacc)),
-                   span=span, E=E, Ek=Ek, bad=bad, usable=idx.size, best=best, stop=curves.stop,
+                   span=span, E=E, Ek=Ek, bad=bad, usable=idx.size, best=best, stop=curves.stop, classes=stated,
                    findings=findings, notes=notes, penalty=bool(curves.context.get("loss_penalty")),
                    smoothing=bool(curves.context.get("label_smoothing")), unregularised=unregularised(curves),
                    stated_floor=on_loss and ("baseline" in curves.context or "classes" in curves.context),

@@ -236,6 +236,7 @@ DEFAULT_ORDER: dict[str, list[str]] = {
     "first_epoch_blowup": ["gradient_clipping", "lr_schedule"],
     "nothing_transfers": ["check_val_data"],
     "loss_not_per_sample": ["loss_mean", "normalise_inputs"],
+    "softmax_twice": ["loss_fit"],
     "lr_too_low": ["lr_up"],  # never a decay schedule: it lowers a rate already too low (a trial at Adam 1e-6)
     "nan_detected": ["numerics", "lr_down", "gradient_clipping", "normalise_inputs"],
     "plateau": ["lr_plateau", "larger_model", "lr_schedule"],

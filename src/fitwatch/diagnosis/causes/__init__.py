@@ -127,5 +127,7 @@ def weigh_curve_causes(v: View, findings: list[Finding], causes: list[Finding]) 
             continue
         if f.code == "too_few_epochs":  # the probes' rule says whether the run stopped too soon
             continue
+        if f.code == "softmax_twice" and "loss_output_mismatch" in named:  # the probes saw it: their cause says it
+            continue
         out.append(f)
     return out

@@ -97,6 +97,7 @@ class Context:
         train_only: what the run says it uses that acts in training only ("dropout 0.5", "input noise"), or "".
         smoothing: the run trains with label smoothing (context ``label_smoothing``): a loss held above 0 by
             it, its exp(-loss) no measure of doubt.
+        classes: the class count the run states (context ``classes``), or None.
         scores: the run's validation scores other than the accuracy (recall, F1, AUC, balanced
             accuracy...) on the judged epochs, by name: what a rise of the accuracy is checked against.
         pretrained: a Trainer's log (context ``framework`` 'transformers'): a pretrained model fine-tuned, whose first
@@ -136,6 +137,7 @@ class Context:
     train_only: str = ""
     scores: dict = field(default_factory=dict)
     smoothing: bool = False
+    classes: int | None = None
     pretrained: bool = False
     unregularised: str = ""
 

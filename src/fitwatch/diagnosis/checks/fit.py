@@ -18,6 +18,7 @@ import numpy as np
 
 from fitwatch.diagnosis.checks.chance import fraction
 from fitwatch.diagnosis.checks.context import NEAR_ZERO, Context, Verdict, mean, primary
+from fitwatch.diagnosis.checks.loss_scale import softmax_twice
 from fitwatch.diagnosis.checks.progress import cut_short, falling_to_the_end
 from fitwatch.diagnosis.remedies import remedies_for
 
@@ -84,6 +85,7 @@ def settled(ctx: Context) -> Verdict:
     # validation (no training accuracy logged) whose loss sat at its smoothing's floor, 0.325
     fits = fits or any(a is not None and a >= FIT_ACC_ONE for a in (acc_end, vacc_end)) or (
         ctx.smoothing and acc_end is not None and acc_end >= t.fit_acc)  # a floor the smoothing sets, not doubt
+    fits = fits or softmax_twice(ctx) is not None  # ...or probabilities taken for logits set (softmax before the loss)
     # one curve alone says nothing of "close to the other": its level is evidence only against a
     # no-skill level or beside a low accuracy
     alone = cl is None or cv is None

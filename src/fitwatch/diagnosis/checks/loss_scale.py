@@ -9,6 +9,9 @@ the batch size (or over each sample's outputs, pixels or labels), or the logits 
 hundreds. Either way its level is no per-sample number, nor the gap between training and validation
 when their batches differ in size: beside any verdict but ``overfitting``, which rests on it, the gap
 signs are left out.
+
+And a classifier's loss that sits at the floor a cross-entropy has when it is given probabilities instead of
+logits, right on nearly every sample: ``softmax_twice`` (a softmax before ``CrossEntropyLoss``).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import math
 
 import numpy as np
 
-from fitwatch.diagnosis.checks.chance import fraction
+from fitwatch.diagnosis.checks.chance import fraction, no_skill
 from fitwatch.diagnosis.checks.context import Context
 from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import remedies_for
@@ -67,3 +70,43 @@ def loss_not_per_sample(ctx: Context, classes: int | None = None) -> Finding | N
             f"training and validation when their batches differ in size.",
             remedies_for("loss_not_per_sample"))
     return None
+
+
+#: a training accuracy at or above this, beside a loss at the floor of probabilities taken for logits: ``softmax_twice``
+TWICE_ACC = 0.9
+#: how far above that floor the loss may end (and below it, float rounding only)
+TWICE_BAND = 0.05
+
+
+def softmax_twice(ctx: Context) -> Finding | None:
+    """``softmax_twice`` when a k-class training loss (3 or more classes: the run's ``classes``, else the ln k its
+    first value is) ends within :data:`TWICE_BAND` above ln(e + k - 1) - 1 and never below it, while the training
+    accuracy ends at :data:`TWICE_ACC` or more (the mean of its last 3 values), and the run states no label smoothing;
+    else None. Outputs in [0, 1] taken for logits by a cross-entropy that applies its own softmax score the right
+    class at most e / (e + k - 1): that is the floor (1.461 for 10 classes), however right the model is (an attack's
+    digits MLP with a softmax before CrossEntropyLoss: 1.472 at 99.5 % training accuracy, good_fit without a word).
+
+    Example:
+        >>> round(math.log(math.e + 9) - 1, 3)  # the floor for 10 classes
+        1.461
+    """
+    c, acc = ctx.cl, ctx.acc
+    if c is None or acc is None or ctx.smoothing or not c.y.size or not np.isfinite(c.y).all():
+        return None
+    ln_k = math.log(ctx.classes) if ctx.classes else no_skill(float(c.y[0]))  # (squashed, it starts at ln k)
+    k = round(math.exp(ln_k)) if ln_k else 0
+    a = fraction(acc[np.isfinite(acc)])[-3:]
+    if k < 3 or not a.size or float(a.mean()) < TWICE_ACC:
+        return None
+    floor, end, low = math.log(math.e + k - 1) - 1, float(c.y[-1]), float(c.y.min())
+    if not (low >= floor * (1 - 1e-3) and end <= floor * (1 + TWICE_BAND)):
+        return None
+    ev = {"loss_end": end, "floor": floor, "classes": k, "train_accuracy": float(a.mean())}
+    return Finding(
+        "softmax_twice", "warning", ctx.span, ev,
+        f"The training loss ends at {end:.4g} at a training accuracy of {a.mean():.3g}: at the floor "
+        f"ln(e + {k - 1}) - 1 = {floor:.4g} a {k}-class cross-entropy has when it is given probabilities instead of "
+        f"logits, and never below it. A softmax before CrossEntropyLoss (or a loss that applies its own) squashes the "
+        f"outputs a second time: the right class gets at most e / (e + {k - 1}) = {math.e / (math.e + k - 1):.2g}, however right the "
+        f"model is, and its gradients shrink with it.",
+        remedies_for("softmax_twice"))
