@@ -577,6 +577,23 @@ def predicting_the_mean():
     return fit((10, 32, 1), "Adam", 0.01, (x, y, xv, yv), 40, task="regress")
 
 
+@broken_run("overfitting", "not_learning")
+def regression_shuffled_targets():
+    """A regression whose targets were shuffled against their inputs (no signal left): a standardised linear target
+    (``make_regression``, 20 features) permuted over the 400 training rows, a 20-128-128-1 MLP, Adam lr 1e-2,
+    batches of 32, 40 epochs; no baseline stated (an attack's run of this kind, on Friedman's data).
+
+    Validation never gets clearly below its first evaluation, about the targets' variance, and climbs from there
+    while the training loss falls far below it: the model memorises noise. Careful reader: **overfitting** by the
+    curves' shape, or **not_learning**: validation never got below where it started. The best epoch is about the
+    first, which is no model at all here: the message says the targets may not depend on the inputs, and the data
+    comes among the remedies (it was told only to keep its best epoch and regularise).
+    """
+    x, y, xv, yv = regression()
+    y = np.random.default_rng(0).permutation(y)
+    return fit((20, 128, 128, 1), "Adam", 1e-2, (x, y, xv, yv), 40, task="regress", batch_size=32)
+
+
 @broken_run("not_learning", "underfitting")
 def predicting_the_mean_offset_target():
     """Predicting the mean: a bug replaces every input by the training set's mean row (the

@@ -251,6 +251,17 @@ def test_a_softmax_before_cross_entropy_is_named_from_the_curves():
                                                                      context={"label_smoothing": 0.1}).findings]
 
 
+def test_a_regression_that_never_beat_its_first_evaluation_says_the_data_may_hold_nothing():
+    """Shuffled regression targets, no baseline: validation never clearly below its first evaluation, then up.
+    Keeping the best epoch keeps no model at all: the message says the targets may not depend on the inputs, and
+    checking the data is among the remedies."""
+    d = fitwatch.diagnose(curves("regression_shuffled_targets"))
+    assert "below its first evaluation" in d.findings[0].message, explain("regression_shuffled_targets", d)
+    assert CATALOGUE["check_data"] in d.findings[0].remedies
+    healthy = fitwatch.diagnose(curves("regression_good_fit"))
+    assert "below its first evaluation" not in str(healthy)
+
+
 @pytest.mark.parametrize("name", list(RUNS))
 def test_stored_curves_match_the_run(name):
     """``tests/data/broken/<name>.json`` is what the run produces (``python tests/broken_runs.py

@@ -18,7 +18,7 @@ from fitwatch.diagnosis.checks.context import Context, Verdict, primary, window
 from fitwatch.diagnosis.checks.early_stop import stopped
 from fitwatch.diagnosis.checks.instability import train_rose_too
 from fitwatch.diagnosis.checks.progress import slope
-from fitwatch.diagnosis.remedies import remedies_for
+from fitwatch.diagnosis.remedies import CATALOGUE, remedies_for
 
 
 def overfitting(ctx: Context) -> Verdict | None:
@@ -207,8 +207,32 @@ def turned_up(ctx: Context) -> Verdict | None:
     first = ["early_stopping"]
     if gap_end > t.gap_warning * max(abs(cl.end), 1e-12):
         first.append("weight_decay")
-    return Verdict("overfitting", primary("overfitting", [Ek(m), ctx.span[1]], ev, msg,
-                                          remedies_for("overfitting", first=first)), onset=m)
+    if not never_improved(ctx):
+        return Verdict("overfitting", primary("overfitting", [Ek(m), ctx.span[1]], ev, msg,
+                                              remedies_for("overfitting", first=first)), onset=m)
+    msg += (f" Validation never got {100 * FIRST_MARGIN:.0f}% below its first evaluation ({float(cv.y[0]):.4g}; at "
+            f"best {float(cv.y.min()):.4g}): nothing learned since generalises. Unless that first model was already "
+            "good (a pre-trained one), the targets may not depend on the inputs at all: check the data, and give the "
+            "no-skill level (baseline=, the targets' variance for a regression) to have the run judged against it.")
+    remedies = remedies_for("overfitting", first=first) + [CATALOGUE["check_data"]]
+    return Verdict("overfitting", primary("overfitting", [Ek(m), ctx.span[1]], ev, msg, remedies), onset=m)
+
+
+#: validation never got this share of its first value below it: it never improved on its first evaluation
+FIRST_MARGIN = 0.05
+
+
+def never_improved(ctx: Context) -> bool:
+    """Validation never got :data:`FIRST_MARGIN` of its first value below it (raw values), in a run with no accuracy
+    nor a stated no-skill level to say whether that first model had any skill, no validation score (mAP...) and no
+    pre-trained model (an attack's regression on shuffled targets, validation 0.965 at its first epoch, the mean's
+    0.960, then up to 1.6 while training fell 1.01 -> 0.25, was told only to keep its best epoch and regularise)."""
+    cv = ctx.cv
+    if cv is None or cv.n < 2 or ctx.acc is not None or ctx.vacc is not None or ctx.stated_floor or ctx.scores \
+            or ctx.pretrained:
+        return False
+    first = float(cv.y[0])
+    return float(cv.y.min()) > first - FIRST_MARGIN * abs(first)
 
 
 def _rise_text(rise: float, lowest: float) -> str:
