@@ -185,6 +185,9 @@ CASES = {
     "lr_decayed": (lambda: fitwatch.diagnose(_improving_to_the_end(lr=(1e-3 * (1 + np.cos(np.pi * e / N)) / 2).tolist())),
                    lambda: fitwatch.diagnose(_improving_to_the_end(lr=np.linspace(1e-3, 5e-4, N).tolist()))),
     "lr_tiny": (lambda: fitwatch.diagnose(_frozen(1e-7)), lambda: fitwatch.diagnose(_frozen(1e-3))),
+    # an attack: SGD decayed 0.7x an epoch (under 1 % of its peak from epoch 13 of 30), told a larger model first
+    "lr_gone_early": (lambda: fitwatch.diagnose({**_settled_high(), "lr": (0.05 * 0.7 ** e).tolist()}),
+                      lambda: fitwatch.diagnose({**_settled_high(), "lr": (0.025 + 0.025 * np.cos(np.pi * e / N)).tolist()})),
     "loss_penalty": (lambda: fitwatch.diagnose(_overfit(), context={"model": "sklearn_mlp", "loss_penalty": True}),
                      lambda: fitwatch.diagnose(_overfit(), context={"model": "sklearn_mlp"})),
     "decayed_early": (lambda: fitwatch.diagnose(_decayed_early()), lambda: fitwatch.diagnose(_decayed_early(lr=False))),

@@ -86,6 +86,31 @@ def decayed_lr(curves: Curves) -> tuple[float, float] | None:
     return None
 
 
+#: a logged learning rate under LR_GONE of its peak for the last GONE_SHARE of the run or more (10 values or more) was
+#: gone long before the end: a schedule that decays fast (0.7x an epoch, StepLR cutting 10x every 3 epochs)
+LR_GONE, GONE_SHARE = 0.01, 0.4
+
+
+def gone_early(curves: Curves) -> bool:
+    """A logged learning rate under :data:`LR_GONE` of its peak from an epoch on to the end, for :data:`GONE_SHARE` of
+    its values or more: what the run learned stopped with the rate, not with the model (an attack's SGD at 0.05
+    decayed 0.7x an epoch, under 1 % from epoch 13 of 30, stalled at 44 % of its start and was told to use a larger
+    model first).
+    A cosine or linear decay to 0 over the run is under 1 % for its last few percent only.
+
+    Example:
+        >>> import numpy as np
+        >>> gone_early(Curves(np.arange(10), {"loss": [1.0] * 10, "lr": (0.05 * 0.3 ** np.arange(10)).tolist()}))
+        True
+    """
+    for v in series_like(curves, LR_KEY):
+        peak = float(v.max())
+        above = np.flatnonzero(v >= LR_GONE * peak) if peak > 0 else np.array([])
+        if v.size >= 10 and above.size and v.size - 1 - int(above[-1]) >= GONE_SHARE * v.size:
+            return True
+    return False
+
+
 #: a logged learning rate whose peak is below this is far too small to move a model in a few epochs
 TINY_LR = 1e-6
 
@@ -315,7 +340,8 @@ def findings_evidence(findings) -> set[str]:
 def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | None, *, share: float = 0.5,
                  fits: bool = False, chance: float | None = None) -> set[str]:
     """The evidence keys that hold for a run: ``spiked``, ``started_high`` (with ``chance``, the
-    classifier's ln k), ``scheduler``, ``lr_decayed`` (:func:`decayed_lr`), ``clipped``, ``has_dropout``,
+    classifier's ln k), ``scheduler``, ``lr_decayed`` (:func:`decayed_lr`), ``lr_gone_early``
+    (:func:`gone_early`), ``clipped``, ``has_dropout``,
     ``has_weight_decay``, ``has_label_smoothing`` (``context`` dropout, weight_decay, label_smoothing), ``regularised`` (either at :data:`STRONG`), ``no_regularisation`` (an
     integration saw every regulariser and recorded neither: ``context regularisation_recorded``), ``grad_exploded`` (:func:`exploded_grad`),
     ``tabular`` (``context data``), ``boosted``
@@ -333,6 +359,8 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
         out.add("lr_decayed")
     if tiny_lr(curves):
         out.add("lr_tiny")
+    if gone_early(curves):
+        out.add("lr_gone_early")
     if curves.context.get("loss_penalty"):
         out.add("loss_penalty")
     if clipped(curves):

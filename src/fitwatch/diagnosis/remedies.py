@@ -297,6 +297,9 @@ RULES: tuple[Rule, ...] = (
                       "context scheduler", ("lr_schedule", "lr_plateau")),
     Rule("lr_decayed", "a logged learning rate that ends at 2% of its peak or less: the schedule had run out, so "
                        "more epochs as they are would train at about 0", ("more_epochs",), ("lr_restart",)),
+    Rule("lr_gone_early", "a logged learning rate under 1% of its peak for the last 40% of the run or more: the "
+                          "schedule took it to about 0 long before the end, and what the run learned stopped with it, "
+                          "whatever the model's size", (), ("lr_decay_later",)),
     Rule("lr_tiny", "a logged learning rate never above 1e-6 (its peak): far too small to move a model in a few "
                     "epochs (a fifth trial's Trainer run at 1e-7 was told to check its data and its optimizer calls)",
          (), ("lr_up",)),
@@ -398,7 +401,7 @@ _ADDED_FOR = {"lr_down": {"underfitting", "not_learning"}, "lr_up": {"not_learni
               "tree_regularise": {"overfitting"}, "alpha": {"overfitting"}, "hf_regularise": {"overfitting"},
               "monitor_accuracy": {"overfitting", "good_fit"}, "nonlinear": {"underfitting"},
               "alpha_down": {"underfitting"}, "gradient_clipping": {"underfitting", "not_learning"},
-              "check_val_data": {"overfitting"}}
+              "check_val_data": {"overfitting"}, "lr_decay_later": {"underfitting"}}
 _KEY_OF = {sentence: key for key, sentence in CATALOGUE.items()}
 _KEY_OF.update({sentence: key for words in VARIANTS.values() for key, sentence in words.items()})
 
