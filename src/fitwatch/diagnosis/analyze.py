@@ -95,8 +95,8 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
             findings.append(raised)
         elif found.code not in ("not_learning", "unstable", "diverged") and (jump := early_jump(ctx)) is not None:
             findings.append(jump)
-        early = (lr_decayed_early(curves, ctx.span, monitor)  # (on validation: training's noise moves its best so far)
-                 if monitor.startswith("val_") and not higher_is_better(monitor) else None)
+        early = (lr_decayed_early(curves, ctx.span, monitor)  # (validation's: not training's noise; nor an overfit's)
+                 if monitor.startswith("val_") and not higher_is_better(monitor) and found.code != "overfitting" else None)
         if early is not None:
             findings.append(early)
         p = plateau(ctx, overfit_at=found.onset) if found.code not in ("not_learning", "still_improving") else None

@@ -87,26 +87,41 @@ def decayed_lr(curves: Curves) -> tuple[float, float] | None:
 
 
 #: a logged learning rate under LR_GONE of its peak for the last GONE_SHARE of the run or more (10 values or more) was
-#: gone long before the end: a schedule that decays fast (0.7x an epoch, StepLR cutting 10x every 3 epochs)
+#: gone long before the end: a schedule that decays fast (0.7x an epoch, StepLR cutting 10x every 3 epochs)...
 LR_GONE, GONE_SHARE = 0.01, 0.4
+#: ...having fallen under GONE_WHILE of its peak while the curve's best still fell GONE_FALLING of its level an epoch
+GONE_WHILE, GONE_FALLING = 0.1, 0.01
 
 
-def gone_early(curves: Curves) -> bool:
+def gone_early(curves: Curves, y: np.ndarray | None) -> bool:
     """A logged learning rate under :data:`LR_GONE` of its peak from an epoch on to the end, for :data:`GONE_SHARE` of
-    its values or more: what the run learned stopped with the rate, not with the model (an attack's SGD at 0.05
-    decayed 0.7x an epoch, under 1 % from epoch 13 of 30, stalled at 44 % of its start and was told to use a larger
-    model first).
-    A cosine or linear decay to 0 over the run is under 1 % for its last few percent only.
+    its values or more, which fell under :data:`GONE_WHILE` of its peak while the best of ``y`` (the judged curve, lower
+    is better) still fell :data:`GONE_FALLING` of its level an epoch over the 3 epochs before: what the run learned
+    stopped with the rate, not with the model (an attack's SGD at 0.05 decayed 0.7x an epoch, under 1 % from epoch 13
+    of 30, stalled at 44 % of its start and was told to use a larger model first). A cosine or linear decay to 0 over
+    the run is under 1 % for its last few percent only; a rate cut once the curve had stalled (ReduceLROnPlateau's,
+    or a decay that outlasted a linear model's few epochs of progress) is no cause of the stall (a second attack).
 
     Example:
         >>> import numpy as np
-        >>> gone_early(Curves(np.arange(10), {"loss": [1.0] * 10, "lr": (0.05 * 0.3 ** np.arange(10)).tolist()}))
+        >>> y = np.array([2.0, 1.6, 1.3, 1.1, 1.0, 0.95, 0.93, 0.92, 0.92, 0.92, 0.92, 0.92])
+        >>> gone_early(Curves(np.arange(12), {"loss": y.tolist(), "lr": (0.05 * 0.5 ** np.arange(12)).tolist()}), y)
         True
+        >>> flat = np.array([2.0, 1.5, 1.2, 1.0] + [0.98] * 11)  # stalled from epoch 4, the rate cut at 8
+        >>> gone_early(Curves(np.arange(15), {"loss": flat.tolist(), "lr": [0.05] * 8 + [1e-4] * 7}), flat)
+        False
     """
+    if y is None:
+        return False
     for v in series_like(curves, LR_KEY):
         peak = float(v.max())
         above = np.flatnonzero(v >= LR_GONE * peak) if peak > 0 else np.array([])
-        if v.size >= 10 and above.size and v.size - 1 - int(above[-1]) >= GONE_SHARE * v.size:
+        if v.size < 10 or v.size != y.size or not above.size or v.size - 1 - int(above[-1]) < GONE_SHARE * v.size:
+            continue
+        i = int(np.flatnonzero(v < GONE_WHILE * peak)[0])  # the first epoch under GONE_WHILE of the peak
+        best = np.fmin.accumulate(np.where(np.isfinite(y), y, np.inf))
+        if i >= 4 and np.isfinite(best[i - 1]) and best[i - 1] > 0 \
+                and (best[i - 4] - best[i - 1]) / 3 >= GONE_FALLING * best[i - 1]:
             return True
     return False
 
@@ -359,7 +374,7 @@ def run_evidence(curves: Curves, train: np.ndarray | None, val: np.ndarray | Non
         out.add("lr_decayed")
     if tiny_lr(curves):
         out.add("lr_tiny")
-    if gone_early(curves):
+    if gone_early(curves, val if val is not None else train):
         out.add("lr_gone_early")
     if curves.context.get("loss_penalty"):
         out.add("loss_penalty")

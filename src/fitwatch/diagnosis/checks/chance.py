@@ -269,43 +269,29 @@ def frozen(acc: np.ndarray | None, skip: int = 0, tol: float = 1e-4) -> float | 
     return float(median(a))
 
 
-#: a loss that moves less than this share of its level over the second half has stopped moving: the weights no longer
-#: change (a learning rate decayed to about 0), which freezes the accuracies too
-FROZEN_LOSS = 1e-3
-
-
 def one_class_guess(ctx) -> float | None:
     """The share a classifier predicting one class for every input scores, from its frozen accuracies, or None.
 
     Validation's accuracy frozen at one value from the first epoch, and training's from its second (to
     :data:`FROZEN_TRAIN`, or not logged): the model predicts one class, whatever its loss does. Or both frozen at one
-    value over the last three quarters of the run (8 epochs or more), the same value on both sets: a model that learned
-    the class prior in its first epochs and then predicted the majority class for every input (95/5 data, both
-    accuracies 0.9467 for 27 epochs) -- unless every loss logged stopped moving too over the second half (within
-    :data:`FROZEN_LOSS` of its level): then the weights stopped changing, a learning rate decayed to about 0 (an
-    attack: moons at 0.946 under ReduceLROnPlateau down to 1e-8, and digits at 0.73 under a step schedule cut 10x
-    every 3 epochs, were "the same class for every input"). An AUC that rose (``ranks``) leaves a note instead: the
-    model learned to rank, and the accuracy's threshold sees one class."""
+    value (to 1e-4) over the last three quarters of the run (8 epochs or more), the same value on both sets: a model
+    that learned the class prior in its first epochs and then predicted the majority class for every input (95/5
+    data, both accuracies 0.9467 for 27 epochs). An AUC that rose (``ranks``) leaves a note instead: the model learned
+    to rank, and the accuracy's threshold sees one class."""
     vacc, acc = ctx.vacc, ctx.acc
     if vacc is None:
         return None
     one_class = frozen(vacc) if acc is None or frozen(acc, 1, FROZEN_TRAIN) else None
     if one_class is None and acc is not None:
         skip = len(vacc) // 4
-        v, a = frozen(vacc, skip), frozen(acc, skip, FROZEN_TRAIN)
-        if v is not None and a is not None and abs(v - a) <= 0.02 and len(vacc) - skip >= 8 and not _stopped(ctx):
+        v, a = frozen(vacc, skip), frozen(acc, skip)
+        if v is not None and a is not None and abs(v - a) <= 0.02 and len(vacc) - skip >= 8:
             one_class = v
     if one_class is not None and ctx.ranks:
         ctx.notes.append(f"accuracy frozen at {one_class:.4g} (one class predicted at its threshold) while "
                          f"{ctx.ranks} rose: the model learned to rank; judged on the loss")
         return None
     return one_class
-
-
-def _stopped(ctx) -> bool:
-    """Every loss logged (one or more) moved less than :data:`FROZEN_LOSS` of its level over its second half."""
-    halves = [c.y[c.n // 2:] for c in (ctx.cl, ctx.cv) if c is not None]
-    return bool(halves) and all(float(np.ptp(h)) <= FROZEN_LOSS * max(abs(float(np.median(h))), 1e-12) for h in halves)
 
 
 def never_above_chance(acc: np.ndarray | None, floor: float, t) -> bool:

@@ -18,7 +18,7 @@ from fitwatch.diagnosis.checks.context import Context, Verdict, primary, window
 from fitwatch.diagnosis.checks.early_stop import stopped
 from fitwatch.diagnosis.checks.instability import train_rose_too
 from fitwatch.diagnosis.checks.progress import slope
-from fitwatch.diagnosis.remedies import CATALOGUE, remedies_for
+from fitwatch.diagnosis.remedies import remedies_for
 
 
 def overfitting(ctx: Context) -> Verdict | None:
@@ -207,15 +207,15 @@ def turned_up(ctx: Context) -> Verdict | None:
     first = ["early_stopping"]
     if gap_end > t.gap_warning * max(abs(cl.end), 1e-12):
         first.append("weight_decay")
-    if not never_improved(ctx):
-        return Verdict("overfitting", primary("overfitting", [Ek(m), ctx.span[1]], ev, msg,
-                                              remedies_for("overfitting", first=first)), onset=m)
-    msg += (f" Validation never got {100 * FIRST_MARGIN:.0f}% below its first evaluation ({float(cv.y[0]):.4g}; at "
-            f"best {float(cv.y.min()):.4g}): nothing learned since generalises. Unless that first model was already "
-            "good (a pre-trained one), the targets may not depend on the inputs at all: check the data, and give the "
-            "no-skill level (baseline=, the targets' variance for a regression) to have the run judged against it.")
-    remedies = remedies_for("overfitting", first=first) + [CATALOGUE["check_data"]]
-    return Verdict("overfitting", primary("overfitting", [Ek(m), ctx.span[1]], ev, msg, remedies), onset=m)
+    if never_improved(ctx):
+        msg += (f" Validation never got {100 * FIRST_MARGIN:.0f}% below its first evaluation ({float(cv.y[0]):.4g}; at "
+                f"best {float(cv.y.min()):.4g}): nothing learned after it generalises. If that first model was already "
+                "good (it learned what the data holds in its first epoch, or was pre-trained), keep it; if it was no "
+                "better than a constant (for a regression, the targets' variance), the targets may not depend on the "
+                "inputs at all: check the data, and give the no-skill level (baseline=) to have the run judged "
+                "against it.")
+    return Verdict("overfitting", primary("overfitting", [Ek(m), ctx.span[1]], ev, msg,
+                                          remedies_for("overfitting", first=first)), onset=m)
 
 
 #: validation never got this share of its first value below it: it never improved on its first evaluation
