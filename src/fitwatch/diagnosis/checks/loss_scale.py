@@ -113,6 +113,6 @@ def softmax_twice(ctx: Context) -> Finding | None:
         f"The training loss ends at {end:.4g} at a training accuracy of {a.mean():.3g}: at the floor "
         f"ln(e + {k - 1}) - 1 = {floor:.4g} a {k}-class cross-entropy has when it is given probabilities instead of "
         f"logits, and never below it. A softmax before CrossEntropyLoss (or a loss that applies its own) squashes the "
-        f"outputs a second time: the right class gets at most e / (e + {k - 1}) = {math.e / (math.e + k - 1):.2g}, however right the "
-        f"model is, and its gradients shrink with it.",
+        f"outputs a second time: the right class gets at most e / (e + {k - 1}) = {math.e / (math.e + k - 1):.2g}, "
+        f"however right the model is, and its gradients shrink with it.",
         remedies_for("softmax_twice"))
