@@ -285,13 +285,24 @@ def one_class_guess(ctx) -> float | None:
     if one_class is None and acc is not None:
         skip = len(vacc) // 4
         v, a = frozen(vacc, skip), frozen(acc, skip)
-        if v is not None and a is not None and abs(v - a) <= 0.02 and len(vacc) - skip >= 8:
+        if v is not None and a is not None and abs(v - a) <= 0.02 and len(vacc) - skip >= 8 \
+                and not _beats_prior(ctx, v, a):
             one_class = v
     if one_class is not None and ctx.ranks:
         ctx.notes.append(f"accuracy frozen at {one_class:.4g} (one class predicted at its threshold) while "
                          f"{ctx.ranks} rose: the model learned to rank; judged on the loss")
         return None
     return one_class
+
+
+def _beats_prior(ctx, v: float, a: float) -> bool:
+    """A split's loss (validation's against its frozen accuracy ``v``, training's against ``a``) that got under
+    ``_PRIOR_BELOW`` times the least a constant guess of that share can score (:func:`prior_floor`): the outputs vary
+    with the inputs, so the frozen accuracies are no one-class guess (a healthy moons run, 0.946 on both sets once
+    ReduceLROnPlateau had taken its rate to 1e-8, its losses 0.14 and 0.16 against the guess's 0.21, was "the same
+    class for every input")."""
+    return any(c is not None and c.y.size and float(np.nanmin(c.y)) < _PRIOR_BELOW * prior_floor(share)
+               for c, share in ((ctx.cv, v), (ctx.cl, a)))
 
 
 def never_above_chance(acc: np.ndarray | None, floor: float, t) -> bool:
