@@ -107,6 +107,7 @@ class Context:
         unregularised: ``"none"`` (the Keras callback saw every regulariser: no dropout nor weight decay) or
             ``"none_watched"`` (``Run.watch`` saw no dropout module and no weight decay), else ``""``
             (:func:`fitwatch.diagnosis.evidence.unregularised`).
+        memo: what :meth:`once` computed, by name.
     """
 
     t: Thresholds
@@ -140,6 +141,13 @@ class Context:
     classes: int | None = None
     pretrained: bool = False
     unregularised: str = ""
+    memo: dict = field(default_factory=dict)
+
+    def once(self, name: str, compute: Callable[[], object]):
+        """``compute()``, computed once for the run: two checks that read the same evidence share it."""
+        if name not in self.memo:
+            self.memo[name] = compute()
+        return self.memo[name]
 
     def why_collapsed(self) -> str:
         """What makes a model lose what it learned, its outputs back to a constant, as far as the run says."""

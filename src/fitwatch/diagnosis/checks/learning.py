@@ -32,7 +32,7 @@ def val_never_left_chance(ctx: Context, far: bool = False) -> float | None:
     cv, t = ctx.cv, ctx.t
     if cv is None or ctx.vacc is None or ctx.stated_floor:
         return None
-    floor = falling_to_chance(cv.y, ctx.vacc, t, ctx.acc)
+    floor = ctx.once("falling_to_chance", lambda: falling_to_chance(cv.y, ctx.vacc, t, ctx.acc))  # (read twice)
     if far or floor is not None:
         return floor
     floor = ctx.no_skill(cv.start)

@@ -95,22 +95,29 @@ def softmax_twice(ctx: Context) -> Finding | None:
         >>> round(math.log(math.e + 9) - 1, 3)  # the floor for 10 classes
         1.461
     """
+    return ctx.once("softmax_twice", lambda: _softmax_twice(ctx))  # (the fit check reads it, then the signs)
+
+
+def _softmax_twice(ctx: Context) -> Finding | None:
     c, acc = ctx.cl, ctx.acc
     if c is None or acc is None or ctx.smoothing or ctx.penalty or not c.y.size or not np.isfinite(c.y).all():
         return None
     ln_k = math.log(ctx.classes) if ctx.classes else no_skill(float(c.y[0]))  # (squashed, it starts at ln k)
     k = round(math.exp(ln_k)) if ln_k else 0
-    a = fraction(acc[np.isfinite(acc)])[-3:]
-    if k < 3 or not a.size or float(a.mean()) < TWICE_ACC:
+    tail = fraction(acc[np.isfinite(acc)])[-3:]
+    if k < 3 or not tail.size:
+        return None
+    a = float(tail.mean())
+    if a < TWICE_ACC:
         return None
     floor, end, low = math.log(math.e + k - 1) - 1, float(c.y[-1]), float(c.y.min())
-    least = float(a.mean()) * floor + (1 - float(a.mean())) * math.log(2 + (k - 2) * math.exp(-0.5))
+    least = a * floor + (1 - a) * math.log(2 + (k - 2) * math.exp(-0.5))
     if not (low >= floor * (1 - 1e-3) and end <= least * (1 + TWICE_BAND)):
         return None
-    ev = {"loss_end": end, "floor": floor, "classes": k, "train_accuracy": float(a.mean())}
+    ev = {"loss_end": end, "floor": floor, "classes": k, "train_accuracy": a}
     return Finding(
         "softmax_twice", "warning", ctx.span, ev,
-        f"The training loss ends at {end:.4g} at a training accuracy of {a.mean():.3g}: at the floor "
+        f"The training loss ends at {end:.4g} at a training accuracy of {a:.3g}: at the floor "
         f"ln(e + {k - 1}) - 1 = {floor:.4g} a {k}-class cross-entropy has when it is given probabilities instead of "
         f"logits, and never below it. A softmax before CrossEntropyLoss (or a loss that applies its own) squashes the "
         f"outputs a second time: the right class gets at most e / (e + {k - 1}) = {math.e / (math.e + k - 1):.2g}, "
