@@ -301,8 +301,19 @@ def _beats_prior(ctx, v: float, a: float) -> bool:
     with the inputs, so the frozen accuracies are no one-class guess (a healthy moons run, 0.946 on both sets once
     ReduceLROnPlateau had taken its rate to 1e-8, its losses 0.14 and 0.16 against the guess's 0.21, was "the same
     class for every input")."""
-    return any(c is not None and c.y.size and float(np.nanmin(c.y)) < _PRIOR_BELOW * prior_floor(share)
+    return any(c is not None and c.y.size and beats_any_guess(float(np.nanmin(c.y)), share)
                for c, share in ((ctx.cv, v), (ctx.cl, a)))
+
+
+def beats_any_guess(loss: float, share: float) -> bool:
+    """A cross-entropy ``loss`` under ``_PRIOR_BELOW`` times the least any constant guess scores at the accuracy
+    ``share`` (:func:`prior_floor`): the outputs vary with the inputs, the model learned something that holds.
+
+    Example:
+        >>> beats_any_guess(0.28, 0.87), beats_any_guess(0.37, 0.87)
+        (True, False)
+    """
+    return 0 < loss < _PRIOR_BELOW * prior_floor(share)
 
 
 def never_above_chance(acc: np.ndarray | None, floor: float, t) -> bool:

@@ -12,9 +12,9 @@ import math
 
 import numpy as np
 
-from fitwatch.diagnosis.checks.chance import (accuracy_rose, clearly, collapsed, falling_to_chance, fmt_ratio,
-                                               fraction, never_above_chance, one_class_guess, one_class_message,
-                                               toward_chance, worse_than_prior)
+from fitwatch.diagnosis.checks.chance import (accuracy_rose, beats_any_guess, clearly, collapsed, falling_to_chance,
+                                               fmt_ratio, fraction, never_above_chance, one_class_guess,
+                                               one_class_message, toward_chance, worse_than_prior)
 from fitwatch.diagnosis.checks.context import Context, Verdict, median, primary
 from fitwatch.diagnosis.checks.instability import lr_high
 from fitwatch.diagnosis.checks.progress import falling_to_the_end
@@ -460,7 +460,10 @@ def gained_nothing(ctx: Context) -> Verdict | None:
     turn up (overfitting) nor a plateau: validation is where it started (issue 11's tuning half: a
     test loss 0.0132 at its first epoch and its last, wandering between, while training fell
     0.035 -> 0.011, was good_fit). Training's fall before the first evaluation does not count: a
-    model that learned before validation began (a run validated every 100 epochs) did learn."""
+    model that learned before validation began (a run validated every 100 epochs) did learn, and so did one whose first
+    validation loss already beat any constant guess at its accuracy (:func:`~fitwatch.diagnosis.checks.chance.
+    beats_any_guess`; an attack's logistic regression on moons, 0.285 and 87 % from its first epoch to its last, whose
+    training mean fell 0.35 -> 0.29 after that first epoch, was told to check its data pipeline)."""
     t, cl, cv = ctx.t, ctx.cl, ctx.cv
     if cl is None or cv is None or cv.n < 5:
         return None
@@ -472,6 +475,9 @@ def gained_nothing(ctx: Context) -> Verdict | None:
         return None
     if ctx.stated_floor and (floor := ctx.no_skill(cl.start) or 0) > 1.09 and 0 < first < LEARNED_BELOW * floor:
         return None  # (ln k of 3 classes or more: a binary run's prior entropy can sit far under ln 2)
+    if ctx.vacc is not None and ctx.vacc.size and np.isfinite(ctx.vacc[0]) \
+            and beats_any_guess(first, float(fraction(ctx.vacc[:1])[0])):
+        return None  # its first evaluation already beat any constant guess: what it learned generalises
     low = float(np.nanmin(cl.y))  # raw, as logged (the test above reads the smoothed lowest)
     ev = {"val_first": first, "val_end": float(cv.y[-1]), "val_lowest": float(cv.y.min()), "noise": cv.sigma,
           "train_start": head, "train_lowest": low, "smoothed_train_lowest": cl.min,
