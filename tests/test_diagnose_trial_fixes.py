@@ -1042,3 +1042,12 @@ def test_validation_below_training_coming_closer_is_no_widening_gap():
            0.00648, 0.00579, 0.00765, 0.00413, 0.00107, 0.00075, 0.00099, 0.00051, 0.00027, 0.00088, 0.00117]
     d = fitwatch.diagnose({"loss": train, "val_loss": val})
     assert d.verdict == "good_fit", d.findings[0].message
+
+
+def test_a_validation_loss_that_ends_far_above_its_start_is_not_said_to_end_where_it_started():
+    # the tune half's YOLO pose fine-tune: validation 4.03 -> 8.24 beside a training loss that touched 0.73;
+    # the not_learning message said "ends where it started (4.033 -> 8.237)"
+    d = fitwatch.diagnose(REAL / "hf" / "h1841.csv", monitor="val/pose_loss")
+    msg = next(f.message for f in d.findings if f.code == "not_learning")
+    assert "ends where it started" not in msg
+    assert "ends at 2 times where it started (4.033 -> 8.237)" in msg

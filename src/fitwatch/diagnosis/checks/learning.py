@@ -55,6 +55,15 @@ def _never_beat_stated(ctx: Context) -> float | None:
     return floor if floor and float(np.nanmin(cv.y)) > floor * (1 - ctx.t.no_skill_margin) else None
 
 
+def _above(a: float, b: float) -> str:
+    """Where ``a`` ends against the ``b`` it started from, in words. Example:
+        >>> _above(3.184, 2.894), _above(8.237, 4.033), _above(-0.5, -1.0)
+        ('10% above where it started', 'at 2 times where it started', '0.5 above where it started')
+    """
+    return (f"at {fmt_ratio(a / b)} times" if b > 0 and a >= 2 * b else f"{100 * (a / b - 1):.0f}% above" if b > 0
+            else f"{a - b:.4g} above") + " where it started"
+
+
 def _on_its_way(ctx: Context, c, floor: float) -> bool:
     """A curve still on its way down from far above the no-skill level (``STARTED_HIGH`` times it at its start, falling
     at each of its last epochs, its last value still ``chance_loss_above`` above the level): a regression whose targets
@@ -460,10 +469,9 @@ def gained_nothing(ctx: Context) -> Verdict | None:
     turn up (overfitting) nor a plateau: validation is where it started (issue 11's tuning half: a
     test loss 0.0132 at its first epoch and its last, wandering between, while training fell
     0.035 -> 0.011, was good_fit). Training's fall before the first evaluation does not count: a
-    model that learned before validation began (a run validated every 100 epochs) did learn, and so did one whose first
-    validation loss already beat any constant guess at its accuracy (:func:`~fitwatch.diagnosis.checks.chance.
-    beats_any_guess`; an attack's logistic regression on moons, 0.285 and 87 % from its first epoch to its last, whose
-    training mean fell 0.35 -> 0.29 after that first epoch, was told to check its data pipeline)."""
+    model that learned before validation began (a run validated every 100 epochs) did learn, as did one whose first
+    validation beat any constant guess (``beats_any_guess``: a logistic regression on moons, at 87 % from its first
+    epoch to its last, was told to check its data pipeline)."""
     t, cl, cv = ctx.t, ctx.cl, ctx.cv
     if cl is None or cv is None or cv.n < 5:
         return None
@@ -482,8 +490,10 @@ def gained_nothing(ctx: Context) -> Verdict | None:
     ev = {"val_first": first, "val_end": float(cv.y[-1]), "val_lowest": float(cv.y.min()), "noise": cv.sigma,
           "train_start": head, "train_lowest": low, "smoothed_train_lowest": cl.min,
           "train_relative_drop": (head - cl.min) / head}
-    msg = (f"The training loss fell from {head:.4g} to {low:.4g} while the validation loss ends where it "
-           f"started ({first:.4g} -> {float(cv.y[-1]):.4g}), never lower than its noise allows (at best "
+    last = float(cv.y[-1])  # (one far above its start rose: "ends where it started" misread it)
+    where = f"ends {_above(last, first)}" if last > first + t.learn_drop * abs(first) else "ends where it started"
+    msg = (f"The training loss fell from {head:.4g} to {low:.4g} while the validation loss {where} "
+           f"({first:.4g} -> {last:.4g}), never lower than its noise allows (at best "
            f"{float(cv.y.min()):.4g}): what the model learned does not generalise.")
     return Verdict("not_learning", primary("not_learning", ctx.span, ev, msg,
                                            remedies_for("not_learning", first=["check_data", "more_data"],
