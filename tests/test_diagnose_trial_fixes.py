@@ -1051,3 +1051,13 @@ def test_a_validation_loss_that_ends_far_above_its_start_is_not_said_to_end_wher
     msg = next(f.message for f in d.findings if f.code == "not_learning")
     assert "ends where it started" not in msg
     assert "ends at 2 times where it started (4.033 -> 8.237)" in msg
+
+
+def test_a_validation_auc_with_skill_from_its_first_evaluation_is_no_loss_that_hardly_moved():
+    # the tune half's validation-only Lightning run: val_loss 0.550, 0.551, 0.542 ... 0.558 beside an AUROC of
+    # 0.90 from its first evaluation (2,702 steps in) was not_learning, "the loss hardly moved"
+    d = fitwatch.diagnose(REAL / "lightning" / "l728.csv")
+    assert d.verdict != "not_learning"
+    # the same numbers without the AUROC say nothing of skill: the loss alone hardly moved
+    rows = [line.split(",") for line in (REAL / "lightning" / "l728.csv").read_text().splitlines()[1:]]
+    assert fitwatch.diagnose({"val_loss": [float(r[0]) for r in rows]}).verdict == "not_learning"

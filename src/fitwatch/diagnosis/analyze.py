@@ -7,10 +7,9 @@ Curves are smoothed with a short centred moving average before minima and trends
 This module prepares the curves (the monitored pair, cut at the first NaN or infinite value, on the
 epochs where both have a value), runs the checks of :mod:`fitwatch.diagnosis.checks` in order and
 assembles the :class:`~fitwatch.diagnosis.findings.Diagnosis`. The primary verdict is decided in
-this order, the first that holds wins (after the too-few-epochs check): diverged, unstable,
-not_learning, overfitting, still_improving, not_learning again (validation gained nothing while
-training fell), still_improving again (3-4 epochs falling at each: too short to have settled),
-underfitting, good_fit.
+this order, the first that holds wins (after the too-few-epochs check): diverged, unstable, not_learning,
+overfitting, still_improving, not_learning again (validation gained nothing while training fell),
+still_improving again (3-4 epochs falling at each: too short to have settled), underfitting, good_fit.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from fitwatch.diagnosis.checks.early_stop import add_early_stop, stop_record
 from fitwatch.diagnosis.checks.fit import settled
 from fitwatch.diagnosis.checks.instability import (early_jump, diverged, first_nonfinite, grad_spiked, nan_detected,
                                                    unstable)
-from fitwatch.diagnosis.checks.chance import at_chance, no_skill_level, ranks
+from fitwatch.diagnosis.checks.chance import at_chance, no_skill_level, ranks, skilled
 from fitwatch.diagnosis.checks.learning import gained_nothing, not_learning
 from fitwatch.diagnosis.checks.loss_scale import loss_not_per_sample, softmax_twice
 from fitwatch.diagnosis.checks.overfitting import overfitting
@@ -253,6 +252,7 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
                    r2_judged=not on_loss and bool(R2_KEY.fullmatch(monitor.lower())), train_only=train_only(curves),
                    chance=_one_class_count(at_chance(cl and cl.y, acc, t, stated), at_chance(cv and cv.y, vacc, t, stated)),
                    ranks=ranks(curves.series, idx, t) if on_loss else None, lr_decayed=decayed_lr(curves),
+                   skill=skilled(curves.series, idx) if on_loss else None,
                    pretrained=curves.context.get("framework") == "transformers",
                    scores=val_scores(curves.series, idx) if on_loss else {}, lr_warming=warming_at_end(curves),
                    other_train=curves.series["loss"][idx] if L is None and other else None)

@@ -406,7 +406,8 @@ def one_class_message(share: float, with_training: bool, start: float, low: floa
 
 
 #: a ranking metric: ROC AUC by its usual names (Keras's auc, Lightning's auroc, roc_auc)
-_AUC = re.compile(r"(?:val_)?(?:roc_)?(?:auc|auroc)(?:_roc)?(?:_\d+)?$", re.IGNORECASE)
+_AUC = re.compile(r"(?:val_)?(?:(?:micro|macro|weighted)_)?(?:roc_)?(?:auc|auroc)(?:_roc)?"
+                  r"(?:_(?:\d+|mean|micro|macro|weighted))?$", re.IGNORECASE)
 
 
 def ranks(series: dict, idx: np.ndarray, t) -> str | None:
@@ -417,3 +418,26 @@ def ranks(series: dict, idx: np.ndarray, t) -> str | None:
         'val_auc'
     """
     return next((k for k, v in series.items() if _AUC.match(k) and accuracy_rose(v[idx], t)), None)
+
+
+#: a validation AUC at or above this from its first evaluation: the model ranks with skill (no skill is 0.5)
+AUC_SKILL = 0.75
+
+
+def skilled(series: dict, idx: np.ndarray) -> str | None:
+    """The name of a logged validation ROC AUC at ``AUC_SKILL`` or more at its first evaluation on the judged epochs
+    ``idx`` and at its median, or None: the model ranks with skill (an AUC's no-skill level is 0.5 whatever the
+    classes' balance), so it learned, before its first evaluation if its loss never moved (the tune half's validation-
+    only Lightning run, its loss flat at 0.54-0.56 beside an AUROC of 0.90 from its first evaluation, was "the loss
+    hardly moved"). Example:
+        >>> skilled({"val_auroc_mean": np.array([0.90, 0.90, 0.91]), "val_loss": np.ones(3)}, np.arange(3))
+        'val_auroc_mean'
+        >>> skilled({"val_auc": np.array([0.52, 0.55, 0.90])}, np.arange(3)) is None
+        True
+    """
+    for k, v in series.items():
+        if k.lower().startswith("val") and _AUC.match(k):
+            a = v[idx][np.isfinite(v[idx])]
+            if a.size and float(a[0]) >= AUC_SKILL and float(np.median(a)) >= AUC_SKILL:
+                return k
+    return None

@@ -85,6 +85,8 @@ class Context:
         ranks: the name of a logged AUC (training's or validation's) that rose as an accuracy that
             learned does (:func:`fitwatch.diagnosis.checks.chance.accuracy_rose`), or None: the
             model learned to rank, whatever a frozen accuracy says.
+        skill: the name of a logged validation AUC at ``AUC_SKILL`` (0.75) or more from its first evaluation
+            (:func:`fitwatch.diagnosis.checks.chance.skilled`), or None: the model learned, whatever its loss did.
         lr_warming: ``(first, last)`` of a logged learning rate still warming up at the end
             (:func:`fitwatch.diagnosis.checks.schedule.warming_at_end`), or None.
         other_train: the training loss on the judged epochs when the judged curve has no training
@@ -130,6 +132,7 @@ class Context:
     r2: np.ndarray | None = None
     chance: dict = field(default_factory=dict)
     ranks: str | None = None
+    skill: str | None = None
     lr_decayed: tuple | None = None
     lr_warming: tuple | None = None
     other_train: np.ndarray | None = None

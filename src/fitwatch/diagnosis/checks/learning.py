@@ -136,7 +136,7 @@ def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None, float | None
     if val_chance is not None:
         learned = False
     if not learned and not ctx.chance:  # an accuracy that rose says it learned, whatever a noisy loss says
-        learned = any(accuracy_rose(a, t) for a in (ctx.acc, ctx.vacc))
+        learned = any(accuracy_rose(a, t) for a in (ctx.acc, ctx.vacc)) or ctx.skill is not None
     # a validation loss identical at every evaluation (5 or more): the model's outputs on it never
     # changed (or the evaluation does not see the model), whatever training did
     val_fixed = cv is not None and cv.n >= 5 and float(np.ptp(cv.y)) <= 1e-6 * max(abs(float(cv.y[0])), 1e-12)
@@ -483,9 +483,9 @@ def gained_nothing(ctx: Context) -> Verdict | None:
         return None
     if ctx.stated_floor and (floor := ctx.no_skill(cl.start) or 0) > 1.09 and 0 < first < LEARNED_BELOW * floor:
         return None  # (ln k of 3 classes or more: a binary run's prior entropy can sit far under ln 2)
-    if ctx.vacc is not None and ctx.vacc.size and np.isfinite(ctx.vacc[0]) \
+    if ctx.skill or ctx.vacc is not None and ctx.vacc.size and np.isfinite(ctx.vacc[0]) \
             and beats_any_guess(first, float(fraction(ctx.vacc[:1])[0])):
-        return None  # its first evaluation already beat any constant guess: what it learned generalises
+        return None  # its first evaluation already beat any constant guess (or ranked with skill): it generalises
     low = float(np.nanmin(cl.y))  # raw, as logged (the test above reads the smoothed lowest)
     ev = {"val_first": first, "val_end": float(cv.y[-1]), "val_lowest": float(cv.y.min()), "noise": cv.sigma,
           "train_start": head, "train_lowest": low, "smoothed_train_lowest": cl.min,
