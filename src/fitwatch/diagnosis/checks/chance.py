@@ -432,12 +432,12 @@ def skilled(series: dict, idx: np.ndarray) -> str | None:
     hardly moved"). Example:
         >>> skilled({"val_auroc_mean": np.array([0.90, 0.90, 0.91]), "val_loss": np.ones(3)}, np.arange(3))
         'val_auroc_mean'
-        >>> skilled({"val_auc": np.array([0.52, 0.55, 0.90])}, np.arange(3)) is None
-        True
+        >>> skilled({"val_auc": np.array([0.52, 0.55, 0.90])}, np.arange(3)), skilled({"val_auc": np.full(3, 55.0)}, [0])
+        (None, None)
     """
     for k, v in series.items():
         if k.lower().startswith("val") and _AUC.match(k):
-            a = v[idx][np.isfinite(v[idx])]
+            a = fraction(v[idx][np.isfinite(v[idx])])  # (an AUC in percent: 55 is no skill)
             if a.size and float(a[0]) >= AUC_SKILL and float(np.median(a)) >= AUC_SKILL:
                 return k
     return None
