@@ -1061,3 +1061,17 @@ def test_a_validation_auc_with_skill_from_its_first_evaluation_is_no_loss_that_h
     # the same numbers without the AUROC say nothing of skill: the loss alone hardly moved
     rows = [line.split(",") for line in (REAL / "lightning" / "l728.csv").read_text().splitlines()[1:]]
     assert fitwatch.diagnose({"val_loss": [float(r[0]) for r in rows]}).verdict == "not_learning"
+
+
+@pytest.mark.parametrize("name, learned", [
+    ("attack_linear_learned_in_first_epoch_with_auc", True),  # 0.94 AUROC from epoch 1, the loss beside it honest
+    ("attack_focal_loss_logged_labels_shuffled", False),  # a focal loss under (1 - accuracy) ln 2: not this accuracy's
+    ("attack_threshold_accuracy_labels_shuffled", False),  # an accuracy at the prevalence's threshold, 0.345 at 0.45
+    ("attack_val_auc_computed_on_training_set", False),  # AUROC 0.90 beside a loss above a constant guess's 0.373
+])
+def test_a_first_evaluation_with_skill_excuses_gained_nothing_only_when_its_accuracy_describes_its_loss(name, learned):
+    """Real runs of an attack on the first-evaluation-skill exceptions: labels independent of the inputs, with a
+    focal loss, an accuracy at another threshold or an AUC computed on the training set, stay not_learning; a linear
+    model that learned in its first epoch is not told to check its data pipeline."""
+    curves = json.loads((Path(__file__).parent / "data" / "trial_curves.json").read_text())
+    assert (fitwatch.diagnose(curves[name]).verdict != "not_learning") is learned

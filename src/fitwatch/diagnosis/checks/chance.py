@@ -316,6 +316,24 @@ def beats_any_guess(loss: float, share: float) -> bool:
     return 0 < loss < _PRIOR_BELOW * prior_floor(share)
 
 
+def first_skill(ctx, by_accuracy: bool = True) -> bool:
+    """Validation's first evaluation already had skill: a logged validation AUC showed it (``ctx.skill``) or its
+    loss beat any constant guess at its accuracy (:func:`beats_any_guess`). Either only beside an accuracy that
+    describes this loss's predictions: each wrong argmax puts 1/2 or less on its label, so the loss is at least
+    (1 - accuracy) ln 2 (a focal loss, or an accuracy at another threshold, is under it: an attack's 0.345 at 0.45);
+    and an AUC only beside a loss no worse than a constant guess at that accuracy (an attack's AUC computed on the
+    training set, validation 0.382 against the guess's 0.373). With no accuracy the AUC speaks alone. ``by_accuracy``
+    False takes the AUC's word only (where the loss hardly moved, an accuracy's bound excused an attack's balanced
+    accuracies of labels independent of the inputs, 3 runs, for 1 linear model at its ceiling)."""
+    cv, vacc = ctx.cv, ctx.vacc
+    if vacc is None or not vacc.size or not np.isfinite(vacc[0]):
+        return ctx.skill is not None
+    first, share = float(cv.y[0]), float(fraction(vacc[:1])[0])
+    if first < (1 - share) * math.log(2):
+        return False
+    return by_accuracy and beats_any_guess(first, share) or (ctx.skill is not None and first < prior_floor(share))
+
+
 def never_above_chance(acc: np.ndarray | None, floor: float, t) -> bool:
     """Every value of the accuracy (5 or more) is under ``chance_acc_high`` times chance, 1/k for
     the k of ``floor`` = ln k: a loss that dipped a little below ln k (the class priors learned)

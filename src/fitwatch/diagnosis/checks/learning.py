@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from fitwatch.diagnosis.checks.chance import (accuracy_rose, beats_any_guess, clearly, collapsed, falling_to_chance,
+from fitwatch.diagnosis.checks.chance import (accuracy_rose, clearly, collapsed, falling_to_chance, first_skill,
                                                fmt_ratio, fraction, never_above_chance, one_class_guess,
                                                one_class_message, toward_chance, worse_than_prior)
 from fitwatch.diagnosis.checks.context import Context, Verdict, median, primary
@@ -136,7 +136,8 @@ def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None, float | None
     if val_chance is not None:
         learned = False
     if not learned and not ctx.chance:  # an accuracy that rose says it learned, whatever a noisy loss says
-        learned = any(accuracy_rose(a, t) for a in (ctx.acc, ctx.vacc)) or ctx.skill is not None
+        learned = any(accuracy_rose(a, t) for a in (ctx.acc, ctx.vacc)) \
+            or (cv is not None and first_skill(ctx, by_accuracy=False))  # (an AUC with skill from the start)
     # a validation loss identical at every evaluation (5 or more): the model's outputs on it never
     # changed (or the evaluation does not see the model), whatever training did
     val_fixed = cv is not None and cv.n >= 5 and float(np.ptp(cv.y)) <= 1e-6 * max(abs(float(cv.y[0])), 1e-12)
@@ -483,8 +484,7 @@ def gained_nothing(ctx: Context) -> Verdict | None:
         return None
     if ctx.stated_floor and (floor := ctx.no_skill(cl.start) or 0) > 1.09 and 0 < first < LEARNED_BELOW * floor:
         return None  # (ln k of 3 classes or more: a binary run's prior entropy can sit far under ln 2)
-    if ctx.skill or ctx.vacc is not None and ctx.vacc.size and np.isfinite(ctx.vacc[0]) \
-            and beats_any_guess(first, float(fraction(ctx.vacc[:1])[0])):
+    if first_skill(ctx):
         return None  # its first evaluation already beat any constant guess (or ranked with skill): it generalises
     low = float(np.nanmin(cl.y))  # raw, as logged (the test above reads the smoothed lowest)
     ev = {"val_first": first, "val_end": float(cv.y[-1]), "val_lowest": float(cv.y.min()), "noise": cv.sigma,
