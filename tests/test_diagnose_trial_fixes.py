@@ -1075,3 +1075,14 @@ def test_a_first_evaluation_with_skill_excuses_gained_nothing_only_when_its_accu
     model that learned in its first epoch is not told to check its data pipeline."""
     curves = json.loads((Path(__file__).parent / "data" / "trial_curves.json").read_text())
     assert (fitwatch.diagnose(curves[name]).verdict != "not_learning") is learned
+
+
+def test_a_validation_accuracy_collapsed_beside_a_training_accuracy_that_rose_is_not_learning():
+    """An attack's breast-cancer MLP whose validation inputs were left unscaled: validation accuracy 0.374 from its
+    third epoch to its last while training's rose to 0.99, validation loss 16.8 -> 441, was overfitting, told to stop
+    early and keep the best epoch's weights (a model no better than one class)."""
+    curves = json.loads((Path(__file__).parent / "data" / "trial_curves.json").read_text())
+    d = fitwatch.diagnose(curves["attack_val_inputs_not_standardised"])
+    assert d.verdict == "not_learning" and "prepared as the training inputs are" in d.findings[0].message, d
+    assert "nothing_transfers" not in [f.code for f in d.findings]  # (said once, by the verdict)
+    assert CATALOGUE["lr_up"] not in remedies(d) and d.findings[0].remedies[0] == CATALOGUE["check_data"]

@@ -6,10 +6,10 @@ Curves are smoothed with a short centred moving average before minima and trends
 
 This module prepares the curves (the monitored pair, cut at the first NaN or infinite value, on the
 epochs where both have a value), runs the checks of :mod:`fitwatch.diagnosis.checks` in order and
-assembles the :class:`~fitwatch.diagnosis.findings.Diagnosis`. The primary verdict is decided in
-this order, the first that holds wins (after the too-few-epochs check): diverged, unstable, not_learning,
-overfitting, still_improving, not_learning again (validation gained nothing while training fell),
-still_improving again (3-4 epochs falling at each: too short to have settled), underfitting, good_fit.
+assembles the :class:`~fitwatch.diagnosis.findings.Diagnosis`. The primary verdict is decided in this order, the
+first that holds wins (after the too-few-epochs check): diverged, unstable, not_learning, not_learning again
+(validation's accuracy collapsed while training's rose), overfitting, still_improving, not_learning again (validation
+gained nothing while training fell), still_improving again (3-4 epochs falling at each), underfitting, good_fit.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from fitwatch.diagnosis.checks.fit import settled
 from fitwatch.diagnosis.checks.instability import (early_jump, diverged, first_nonfinite, grad_spiked, nan_detected,
                                                    unstable)
 from fitwatch.diagnosis.checks.chance import at_chance, no_skill_level, ranks, skilled
+from fitwatch.diagnosis.checks.collapse import val_collapsed
 from fitwatch.diagnosis.checks.learning import gained_nothing, not_learning
 from fitwatch.diagnosis.checks.loss_scale import loss_not_per_sample, softmax_twice
 from fitwatch.diagnosis.checks.overfitting import overfitting
@@ -49,7 +50,7 @@ from fitwatch.diagnosis.thresholds import DEFAULT, Thresholds
 _GAN = re.compile(r"^(train_)?(g|d|gen|disc|generator|discriminator|critic)_(adv_)?loss$", re.IGNORECASE)
 
 #: the primary checks, in order: the first that answers gives the verdict (``settled`` always does)
-CHECKS = (too_few_epochs, diverged, unstable, not_learning, overfitting, still_improving, gained_nothing,
+CHECKS = (too_few_epochs, diverged, unstable, not_learning, val_collapsed, overfitting, still_improving, gained_nothing,
           too_short_to_settle, settled)
 
 
@@ -71,21 +72,19 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
                                                                    f"{said} (--monitor NAME judges another)"])
     monitor = key
     ctx = _prepare(curves, monitor, thresholds or DEFAULT)
-    for check in CHECKS:
-        found = check(ctx)
-        if found is not None:
-            break
+    found = next(v for v in (check(ctx) for check in CHECKS) if v is not None)  # (settled always answers)
     findings = ctx.findings
     findings.insert(0, found.primary)
     findings.extend(found.extra)
     lower = _lower_key(curves, monitor)
     if found.signs:  # the finer signs, whatever the verdict
-        # a model that learned nothing shows no leakage in its loss (validation below training is then
-        # the two sets' own no-skill levels) nor over-confidence worth a best epoch (its accuracy: at chance)
-        # (a loss no mean per sample, summed over batches of other sizes, makes no gap; unless a verdict rests on it)
+        # a model that learned nothing shows no leakage in its loss (validation below training is then the two sets'
+        # own no-skill levels) nor over-confidence worth a best epoch (its accuracy: at chance); a collapsed validation
+        # says what nothing_transfers would; a loss no mean per sample, summed over batches of other sizes, makes no gap
         scale = loss_not_per_sample(ctx, curves.context.get("classes"))
+        hide = "nothing_transfers" if "val_accuracy_frozen_from" in found.primary.evidence else None
         findings.extend(f for f in validation_signs(ctx)
-                        if not (found.code == "not_learning" and f.code in ("val_below_train", "overconfident"))
+                        if not (found.code == "not_learning" and f.code in ("val_below_train", "overconfident", hide))
                         and not (scale and found.code != "overfitting"
                                  and f.code in ("generalization_gap", "val_below_train")))
         findings.extend(f for f in (scale, softmax_twice(ctx)) if f)

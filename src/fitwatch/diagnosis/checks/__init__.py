@@ -7,6 +7,8 @@ verdict that holds winning, is in :func:`fitwatch.diagnosis.analyze.diagnose_cur
 - :mod:`~fitwatch.diagnosis.checks.short`: too few epochs;
 - :mod:`~fitwatch.diagnosis.checks.instability`: NaN, diverged, unstable (with ``lr_too_high``);
 - :mod:`~fitwatch.diagnosis.checks.learning`: not learning (with ``lr_too_low``), from the no-skill level of :mod:`~fitwatch.diagnosis.checks.chance`;
+- :mod:`~fitwatch.diagnosis.checks.collapse`: not learning when validation's accuracy stopped at one value while
+  training's rose (validation prepared unlike training);
 - :mod:`~fitwatch.diagnosis.checks.overfitting`: overfitting, also as caught by an early stop;
 - :mod:`~fitwatch.diagnosis.checks.progress`: still improving; the plateau;
 - :mod:`~fitwatch.diagnosis.checks.fit`: underfitting or good fit;

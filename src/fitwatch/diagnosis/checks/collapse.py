@@ -1,0 +1,78 @@
+"""Validation collapsed: its accuracy stopped at one value while the training accuracy rose far above it.
+
+The model gives every validation input the same answer (the accuracy is the share of one class, or 0)
+while it learns to tell its training inputs apart: what it learns does not reach the validation data.
+The usual causes are a validation set prepared otherwise than the training set (inputs not scaled or
+normalised as in training, another tokeniser, a different image size or channel order) or labels that
+do not line up with its inputs. Judged ``not_learning``: nothing learned generalises, whatever the
+validation loss does, and its best epoch is no model worth keeping.
+
+Thresholds: ``learn_acc_rise`` (the training accuracy's rise),
+``overfit_acc_gap`` (twice it: how far training ends above the frozen value), :data:`COLLAPSE_CEILING`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fitwatch.diagnosis.checks.chance import fraction
+from fitwatch.diagnosis.checks.context import Context, Verdict, primary
+from fitwatch.diagnosis.remedies import remedies_for
+
+#: a validation accuracy frozen at this or above is a ceiling reached (every input right), not a collapse
+COLLAPSE_CEILING = 0.9
+
+#: the frozen stretch's tolerance: one value to the fourth decimal, as a logged accuracy repeats it
+_SAME = 1e-4
+
+
+def _frozen_from(va: np.ndarray) -> int:
+    """The index from which ``va`` holds its last value (to :data:`_SAME`) to the end."""
+    k = va.size - 1
+    while k > 0 and abs(float(va[k - 1]) - float(va[-1])) <= _SAME:
+        k -= 1
+    return k
+
+
+def val_collapsed(ctx: Context) -> Verdict | None:
+    """``not_learning`` when the validation accuracy held one value under :data:`COLLAPSE_CEILING` for the last half
+    of the run or more (3 evaluations or more) while the training accuracy, still moving over that stretch, ended
+    ``learn_acc_rise`` or more above its start (or its value where validation's froze) and twice ``overfit_acc_gap``
+    or more above the frozen value, and the validation loss did not fall over the stretch (a second attack's breast-cancer MLP whose validation inputs were left unscaled: validation accuracy 0.374
+    from its second epoch, training 0.99, validation loss 6.7 -> 557, was ``overfitting``, told to stop early and
+    keep the best epoch's weights, a model no better than one class).
+
+    Example:
+        >>> from fitwatch.diagnosis import diagnose
+        >>> d = diagnose({"loss": [0.68, 0.53, 0.41, 0.31, 0.24, 0.19, 0.16, 0.14],
+        ...               "val_loss": [16.1, 6.7, 32.9, 60.5, 91.1, 121.6, 150.7, 178.7],
+        ...               "accuracy": [0.56, 0.85, 0.92, 0.94, 0.95, 0.95, 0.96, 0.97],
+        ...               "val_accuracy": [0.63, 0.374, 0.374, 0.374, 0.374, 0.374, 0.374, 0.374]})
+        >>> d.verdict, d.findings[0].code
+        ('not_learning', 'not_learning')
+    """
+    t, cv, acc, vacc = ctx.t, ctx.cv, ctx.acc, ctx.vacc
+    if cv is None or acc is None or vacc is None or acc.size != vacc.size or vacc.size < 6:
+        return None
+    if not (np.isfinite(acc).all() and np.isfinite(vacc).all()):
+        return None
+    a, va = fraction(acc), fraction(vacc)
+    k, n = _frozen_from(va), va.size
+    v = float(va[-1])
+    if n - k < max(3, n // 2) or v >= COLLAPSE_CEILING:
+        return None
+    end, low = float(np.mean(a[-3:])), float(min(a[0], a[k]))
+    if (end - low < t.learn_acc_rise or float(np.ptp(a[k:])) <= _SAME or end - v < 2 * t.overfit_acc_gap
+            or float(cv.y[-1]) < float(cv.y[k])):
+        return None
+    ev = {"val_accuracy": v, "val_accuracy_frozen_from": ctx.Ek(k), "train_accuracy_low": low,
+          "mean_train_accuracy_last_3": end, "val_loss_at_freeze": float(cv.y[k]), "val_loss_end": float(cv.y[-1])}
+    since = f"from epoch {ctx.Ek(k)}" if k else "at every epoch"
+    msg = (f"Validation accuracy stopped at {v:.4g} {since} (most likely the same answer for every validation input) "
+           f"while training accuracy rose from {low:.3g} to {end:.3g}, and the validation loss went from "
+           f"{float(cv.y[k]):.4g} to {float(cv.y[-1]):.4g}: what the model learns on its training data does not "
+           f"reach the validation data. Check that the validation inputs are prepared as the training inputs are "
+           f"(the same scaling or normalisation, tokeniser, image size) and that its labels line up with them.")
+    return Verdict("not_learning", primary("not_learning", [ctx.Ek(k), ctx.span[1]], ev, msg,
+                                           remedies_for("not_learning", first=["check_data", "normalise_inputs"],
+                                                        drop=("lr_up",))))
