@@ -1085,4 +1085,4 @@ def test_a_validation_accuracy_collapsed_beside_a_training_accuracy_that_rose_is
     d = fitwatch.diagnose(curves["attack_val_inputs_not_standardised"])
     assert d.verdict == "not_learning" and "prepared as the training inputs are" in d.findings[0].message, d
     assert "nothing_transfers" not in [f.code for f in d.findings]  # (said once, by the verdict)
-    assert CATALOGUE["lr_up"] not in remedies(d) and d.findings[0].remedies[0] == CATALOGUE["check_data"]
+    assert d.findings[0].remedies == [CATALOGUE["check_val_data"], CATALOGUE["normalise_inputs"]]  # (training fits)

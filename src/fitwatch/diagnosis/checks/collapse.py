@@ -75,5 +75,4 @@ def val_collapsed(ctx: Context) -> Verdict | None:
            f"reach the validation data. Check that the validation inputs are prepared as the training inputs are "
            f"(the same scaling or normalisation, tokeniser, image size) and that its labels line up with them.")
     return Verdict("not_learning", primary("not_learning", [ctx.Ek(k), ctx.span[1]], ev, msg,
-                                           remedies_for("not_learning", first=["check_data", "normalise_inputs"],
-                                                        drop=("lr_up",))))
+                                           remedies_for("nothing_transfers", first=["check_val_data", "normalise_inputs"])))
