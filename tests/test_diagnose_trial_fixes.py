@@ -1086,3 +1086,14 @@ def test_a_validation_accuracy_collapsed_beside_a_training_accuracy_that_rose_is
     assert d.verdict == "not_learning" and "prepared as the training inputs are" in d.findings[0].message, d
     assert "nothing_transfers" not in [f.code for f in d.findings]  # (said once, by the verdict)
     assert d.findings[0].remedies == [CATALOGUE["check_val_data"], CATALOGUE["normalise_inputs"]]  # (training fits)
+
+
+@pytest.mark.parametrize("name, verdict", [
+    # 15 validation examples of 10 classes, accuracy held at 0.4 by a cosine schedule, loss 1.77 -> 2.41: an overfit
+    ("attack_small_validation_frozen_by_a_schedule", "overfitting"),
+    # unscaled validation inputs, every one given the majority class: 0.627 from epoch 1, loss 45 -> 1011
+    ("attack_val_inputs_not_standardised_majority", "not_learning"),
+])
+def test_a_frozen_validation_accuracy_is_a_collapse_only_beside_a_validation_loss_that_soared(name, verdict):
+    curves = json.loads((Path(__file__).parent / "data" / "trial_curves.json").read_text())
+    assert fitwatch.diagnose(curves[name]).verdict == verdict

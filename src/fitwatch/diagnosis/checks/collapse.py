@@ -7,7 +7,7 @@ normalised as in training, another tokeniser, a different image size or channel 
 do not line up with its inputs. Judged ``not_learning``: nothing learned generalises, whatever the
 validation loss does, and its best epoch is no model worth keeping.
 
-Thresholds: ``learn_acc_rise`` (the training accuracy's rise),
+Thresholds: ``learn_acc_rise`` (the training accuracy's rise), :data:`COLLAPSE_LOSS_RISE`,
 ``overfit_acc_gap`` (twice it: how far training ends above the frozen value), :data:`COLLAPSE_CEILING`.
 """
 
@@ -19,9 +19,13 @@ from fitwatch.diagnosis.checks.chance import fraction
 from fitwatch.diagnosis.checks.context import Context, Verdict, primary
 from fitwatch.diagnosis.remedies import remedies_for
 
-#: a validation accuracy frozen at this or above is no collapse: above a coin flip it can be a small validation set's
-#: few hard examples while the model overfits (a frozen 0.7 of 10 examples beside training's 0.95)
-COLLAPSE_CEILING = 0.5
+#: a validation accuracy frozen at this or above is a ceiling reached (every input right), not a collapse
+COLLAPSE_CEILING = 0.9
+
+#: the validation loss must end this many times its lowest: one answer for every input, held with growing confidence
+#: (a small validation set's frozen accuracy beside an overfit grows its loss 1.1-2.2 times; unscaled validation
+#: inputs 5-1000 times)
+COLLAPSE_LOSS_RISE = 3.0
 
 #: the frozen stretch's tolerance: one value to the fourth decimal, as a logged accuracy repeats it
 _SAME = 1e-4
@@ -39,9 +43,10 @@ def val_collapsed(ctx: Context) -> Verdict | None:
     """``not_learning`` when the validation accuracy held one value under :data:`COLLAPSE_CEILING` for the last half
     of the run or more (3 evaluations or more) while the training accuracy, still moving over that stretch, ended
     ``learn_acc_rise`` or more above its start (or its value where validation's froze) and twice ``overfit_acc_gap``
-    or more above the frozen value, and the validation loss did not fall over the stretch (a second attack's breast-cancer MLP whose validation inputs were left unscaled: validation accuracy 0.374
-    from its second epoch, training 0.99, validation loss 6.7 -> 557, was ``overfitting``, told to stop early and
-    keep the best epoch's weights, a model no better than one class).
+    or more above the frozen value, and the validation loss did not fall over the stretch and ended
+    :data:`COLLAPSE_LOSS_RISE` times its lowest or more (an attack's breast-cancer MLP whose validation inputs were
+    left unscaled: validation accuracy 0.374 from its second epoch, training 0.99, validation loss 6.7 -> 557, was
+    ``overfitting``, told to stop early and keep the best epoch's weights, a model no better than one class).
 
     Example:
         >>> from fitwatch.diagnosis import diagnose
@@ -64,7 +69,7 @@ def val_collapsed(ctx: Context) -> Verdict | None:
         return None
     end, low = float(np.mean(a[-3:])), float(min(a[0], a[k]))
     if (end - low < t.learn_acc_rise or float(np.ptp(a[k:])) <= _SAME or end - v < 2 * t.overfit_acc_gap
-            or float(cv.y[-1]) < float(cv.y[k])):
+            or float(cv.y[-1]) < float(cv.y[k]) or not cv.y[-1] >= COLLAPSE_LOSS_RISE * float(np.min(cv.y)) > 0):
         return None
     ev = {"val_accuracy": v, "val_accuracy_frozen_from": ctx.Ek(k), "train_accuracy_low": low,
           "mean_train_accuracy_last_3": end, "val_loss_at_freeze": float(cv.y[k]), "val_loss_end": float(cv.y[-1])}
@@ -74,5 +79,5 @@ def val_collapsed(ctx: Context) -> Verdict | None:
            f"{float(cv.y[k]):.4g} to {float(cv.y[-1]):.4g}: what the model learns on its training data does not "
            f"reach the validation data. Check that the validation inputs are prepared as the training inputs are "
            f"(the same scaling or normalisation, tokeniser, image size) and that its labels line up with them.")
-    return Verdict("not_learning", primary("not_learning", [ctx.Ek(k), ctx.span[1]], ev, msg,
-                                           remedies_for("nothing_transfers", first=["check_val_data", "normalise_inputs"])))
+    fixes = remedies_for("nothing_transfers", first=["check_val_data", "normalise_inputs"])  # (training fits its data)
+    return Verdict("not_learning", primary("not_learning", [ctx.Ek(k), ctx.span[1]], ev, msg, fixes))
