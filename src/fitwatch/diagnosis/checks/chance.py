@@ -236,6 +236,23 @@ def accuracy_rose(acc: np.ndarray | None, t) -> bool:
     return rise >= t.learn_acc_rise and rise > t.noise_k * noise(a)
 
 
+#: one value to the fourth decimal, as a logged accuracy repeats it: a frozen stretch's tolerance
+SAME = 1e-4
+
+
+def frozen_from(a: np.ndarray) -> int:
+    """The index from which ``a`` (finite values) holds its last value, to :data:`SAME`, to the end (0: throughout).
+
+    Example:
+        >>> frozen_from(np.array([0.6, 0.4, 0.374, 0.374, 0.374]))
+        2
+    """
+    k = a.size - 1
+    while k > 0 and abs(float(a[k - 1]) - float(a[-1])) <= SAME:
+        k -= 1
+    return k
+
+
 def fraction(a: np.ndarray) -> np.ndarray:
     """An accuracy as a fraction: one written in percent (its largest value above 1, up to 100)
     divided by 100."""

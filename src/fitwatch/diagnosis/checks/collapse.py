@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fitwatch.diagnosis.checks.chance import fraction
+from fitwatch.diagnosis.checks.chance import SAME, fraction, frozen_from
 from fitwatch.diagnosis.checks.context import Context, Verdict, primary
 from fitwatch.diagnosis.remedies import remedies_for
 
@@ -26,18 +26,6 @@ COLLAPSE_CEILING = 0.9
 #: (a small validation set's frozen accuracy beside an overfit grows its loss 1.1-2.2 times; unscaled validation
 #: inputs 5-1000 times)
 COLLAPSE_LOSS_RISE = 3.0
-
-#: the frozen stretch's tolerance: one value to the fourth decimal, as a logged accuracy repeats it
-_SAME = 1e-4
-
-
-def _frozen_from(va: np.ndarray) -> int:
-    """The index from which ``va`` holds its last value (to :data:`_SAME`) to the end."""
-    k = va.size - 1
-    while k > 0 and abs(float(va[k - 1]) - float(va[-1])) <= _SAME:
-        k -= 1
-    return k
-
 
 def val_collapsed(ctx: Context) -> Verdict | None:
     """``not_learning`` when the validation accuracy held one value under :data:`COLLAPSE_CEILING` for the last half
@@ -63,12 +51,12 @@ def val_collapsed(ctx: Context) -> Verdict | None:
     if not (np.isfinite(acc).all() and np.isfinite(vacc).all()):
         return None
     a, va = fraction(acc), fraction(vacc)
-    k, n = _frozen_from(va), va.size
+    k, n = frozen_from(va), va.size
     v = float(va[-1])
     if n - k < max(3, n // 2) or v >= COLLAPSE_CEILING:
         return None
     end, low = float(np.mean(a[-3:])), float(min(a[0], a[k]))
-    if (end - low < t.learn_acc_rise or float(np.ptp(a[k:])) <= _SAME or end - v < 2 * t.overfit_acc_gap
+    if (end - low < t.learn_acc_rise or float(np.ptp(a[k:])) <= SAME or end - v < 2 * t.overfit_acc_gap
             or float(cv.y[-1]) < float(cv.y[k]) or not cv.y[-1] >= COLLAPSE_LOSS_RISE * float(np.min(cv.y)) > 0):
         return None
     ev = {"val_accuracy": v, "val_accuracy_frozen_from": ctx.Ek(k), "train_accuracy_low": low,

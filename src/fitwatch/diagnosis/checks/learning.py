@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from fitwatch.diagnosis.checks.chance import (accuracy_rose, clearly, collapsed, falling_to_chance, first_skill,
-                                               fmt_ratio, fraction, never_above_chance, one_class_guess,
+                                               fmt_ratio, fraction, frozen_from, never_above_chance, one_class_guess,
                                                one_class_message, toward_chance, worse_than_prior)
 from fitwatch.diagnosis.checks.context import Context, Verdict, median, primary
 from fitwatch.diagnosis.checks.instability import lr_high
@@ -157,10 +157,7 @@ def _learned(ctx: Context) -> tuple[bool, dict, bool, float | None, float | None
 def _frozen_since(acc: np.ndarray, Ek) -> int | None:
     """The epoch from which ``acc`` held its last value (to 1e-4) to the end, or None when it held it
     at every epoch."""
-    a = fraction(acc[np.isfinite(acc)])
-    k = a.size - 1
-    while k > 0 and abs(float(a[k - 1]) - float(a[-1])) <= 1e-4:
-        k -= 1
+    k = frozen_from(fraction(acc[np.isfinite(acc)]))
     return None if k == 0 else Ek(k)
 
 
