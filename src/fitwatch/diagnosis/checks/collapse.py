@@ -7,7 +7,7 @@ normalised as in training, another tokeniser, a different image size or channel 
 do not line up with its inputs. Judged ``not_learning``: nothing learned generalises, whatever the
 validation loss does, and its best epoch is no model worth keeping.
 
-Thresholds: ``learn_acc_rise`` (the training accuracy's rise), :data:`COLLAPSE_LOSS_RISE`,
+Thresholds: ``learn_acc_rise`` (the training accuracy's rise), :data:`COLLAPSE_LOSS_RISE`, :data:`COLLAPSE_EARLY`,
 ``overfit_acc_gap`` (twice it: how far training ends above the frozen value), :data:`COLLAPSE_CEILING`.
 """
 
@@ -27,14 +27,21 @@ COLLAPSE_CEILING = 0.9
 #: inputs 5-1000 times)
 COLLAPSE_LOSS_RISE = 3.0
 
+#: the validation accuracy must freeze within this share of the run: inputs prepared unlike training's get one answer
+#: from the first epochs, whatever the rate; one that froze later is a rate run down beside a small validation set (a
+#: third attack: ReduceLROnPlateau, MultiStepLR or a linear decay to 0 froze 60-90 examples' accuracy from epoch 16-26
+#: of 60, their loss 3-5 times its lowest, healthy overfits all)
+COLLAPSE_EARLY = 0.25
+
 def val_collapsed(ctx: Context) -> Verdict | None:
-    """``not_learning`` when the validation accuracy held one value under :data:`COLLAPSE_CEILING` for the last half
-    of the run or more (3 evaluations or more) while the training accuracy, still moving over that stretch, ended
-    ``learn_acc_rise`` or more above its start (or its value where validation's froze) and twice ``overfit_acc_gap``
-    or more above the frozen value, and the validation loss did not fall over the stretch and ended
-    :data:`COLLAPSE_LOSS_RISE` times its lowest or more (an attack's breast-cancer MLP whose validation inputs were
-    left unscaled: validation accuracy 0.374 from its second epoch, training 0.99, validation loss 6.7 -> 557, was
-    ``overfitting``, told to stop early and keep the best epoch's weights, a model no better than one class).
+    """``not_learning`` when the validation accuracy held one value under :data:`COLLAPSE_CEILING` from the first
+    :data:`COLLAPSE_EARLY` of the run on and for its last half or more (3 evaluations or more) while the training
+    accuracy, still moving over that stretch, ended ``learn_acc_rise`` or more above its start (or its value where
+    validation's froze) and twice ``overfit_acc_gap`` or more above the frozen value, and the validation loss did
+    not fall over the stretch and ended :data:`COLLAPSE_LOSS_RISE` times its lowest or more (an attack's breast-
+    cancer MLP whose validation inputs were left unscaled: validation accuracy 0.374 from its second epoch, training
+    0.99, validation loss 6.7 -> 557, was ``overfitting``, told to stop early and keep the best epoch's weights, a
+    model no better than one class).
 
     Example:
         >>> from fitwatch.diagnosis import diagnose
@@ -53,7 +60,7 @@ def val_collapsed(ctx: Context) -> Verdict | None:
     a, va = fraction(acc), fraction(vacc)
     k, n = frozen_from(va), va.size
     v = float(va[-1])
-    if n - k < max(3, n // 2) or v >= COLLAPSE_CEILING:
+    if n - k < max(3, n // 2) or k > n * COLLAPSE_EARLY or v >= COLLAPSE_CEILING:
         return None
     end, low = float(np.mean(a[-3:])), float(min(a[0], a[k]))
     if (end - low < t.learn_acc_rise or float(np.ptp(a[k:])) <= SAME or end - v < 2 * t.overfit_acc_gap
@@ -66,6 +73,7 @@ def val_collapsed(ctx: Context) -> Verdict | None:
            f"while training accuracy rose from {low:.3g} to {end:.3g}, and the validation loss went from "
            f"{float(cv.y[k]):.4g} to {float(cv.y[-1]):.4g}: what the model learns on its training data does not "
            f"reach the validation data. Check that the validation inputs are prepared as the training inputs are "
-           f"(the same scaling or normalisation, tokeniser, image size) and that its labels line up with them.")
+           f"(the same scaling or normalisation, tokeniser, image size), that its labels line up with them, and that "
+           f"it is drawn from the training data's distribution.")
     fixes = remedies_for("nothing_transfers", first=["check_val_data", "normalise_inputs"])  # (training fits its data)
     return Verdict("not_learning", primary("not_learning", [ctx.Ek(k), ctx.span[1]], ev, msg, fixes))
