@@ -1095,6 +1095,9 @@ def test_a_validation_accuracy_collapsed_beside_a_training_accuracy_that_rose_is
     ("attack_val_inputs_not_standardised_majority", "not_learning"),
     # 60 validation examples, accuracy 0.7 from epoch 16 of 60 once ReduceLROnPlateau ran the rate down: an overfit
     ("attack_small_validation_frozen_late_by_plateau_schedule", "overfitting"),
+    # 7 validation examples, accuracy 0.714 from epoch 7 of 40 while noisy labels were memorised, its lowest loss 1.03
+    # near training's first: an overfit
+    ("attack_tiny_validation_frozen_early_by_memorising", "overfitting"),
 ])
 def test_a_frozen_validation_accuracy_is_a_collapse_only_early_and_beside_a_validation_loss_that_soared(name, verdict):
     curves = json.loads((Path(__file__).parent / "data" / "trial_curves.json").read_text())

@@ -8,6 +8,7 @@ do not line up with its inputs. Judged ``not_learning``: nothing learned general
 validation loss does, and its best epoch is no model worth keeping.
 
 Thresholds: ``learn_acc_rise`` (the training accuracy's rise), :data:`COLLAPSE_LOSS_RISE`, :data:`COLLAPSE_EARLY`,
+:data:`COLLAPSE_NEVER_NEAR`,
 ``overfit_acc_gap`` (twice it: how far training ends above the frozen value), :data:`COLLAPSE_CEILING`.
 """
 
@@ -33,12 +34,19 @@ COLLAPSE_LOSS_RISE = 3.0
 #: of 60, their loss 3-5 times its lowest, healthy overfits all)
 COLLAPSE_EARLY = 0.25
 
+#: the validation loss's lowest must be this many times the training loss's first value or more: the validation data
+#: was far worse than a constant guess from the start, never read as the training data is (a fourth attack: validation
+#: sets of 5-12 examples froze within 3-10 epochs while the model memorised noisy labels, their lowest 0.5-1.7 times
+#: training's first; unscaled validation inputs 3.7 times or more)
+COLLAPSE_NEVER_NEAR = 3.0
+
 def val_collapsed(ctx: Context) -> Verdict | None:
     """``not_learning`` when the validation accuracy held one value under :data:`COLLAPSE_CEILING` from the first
     :data:`COLLAPSE_EARLY` of the run on and for its last half or more (3 evaluations or more) while the training
     accuracy, still moving over that stretch, ended ``learn_acc_rise`` or more above its start (or its value where
     validation's froze) and twice ``overfit_acc_gap`` or more above the frozen value, and the validation loss did
-    not fall over the stretch and ended :data:`COLLAPSE_LOSS_RISE` times its lowest or more (an attack's breast-
+    not fall over the stretch and ended :data:`COLLAPSE_LOSS_RISE` times its lowest or more, a lowest never under
+    :data:`COLLAPSE_NEVER_NEAR` times the training loss's first value (an attack's breast-
     cancer MLP whose validation inputs were left unscaled: validation accuracy 0.374 from its second epoch, training
     0.99, validation loss 6.7 -> 557, was ``overfitting``, told to stop early and keep the best epoch's weights, a
     model no better than one class).
@@ -64,7 +72,8 @@ def val_collapsed(ctx: Context) -> Verdict | None:
         return None
     end, low = float(np.mean(a[-3:])), float(min(a[0], a[k]))
     if (end - low < t.learn_acc_rise or float(np.ptp(a[k:])) <= SAME or end - v < 2 * t.overfit_acc_gap
-            or float(cv.y[-1]) < float(cv.y[k]) or not cv.y[-1] >= COLLAPSE_LOSS_RISE * float(np.min(cv.y)) > 0):
+            or float(cv.y[-1]) < float(cv.y[k]) or not cv.y[-1] >= COLLAPSE_LOSS_RISE * float(np.min(cv.y)) > 0
+            or ctx.cl is None or not float(np.min(cv.y)) >= COLLAPSE_NEVER_NEAR * float(ctx.cl.y[0]) > 0):
         return None
     ev = {"val_accuracy": v, "val_accuracy_frozen_from": ctx.Ek(k), "train_accuracy_low": low,
           "mean_train_accuracy_last_3": end, "val_loss_at_freeze": float(cv.y[k]), "val_loss_end": float(cv.y[-1])}
