@@ -79,12 +79,11 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
     lower = _lower_key(curves, monitor)
     if found.signs:  # the finer signs, whatever the verdict
         # a model that learned nothing shows no leakage in its loss (validation below training is then the two sets'
-        # own no-skill levels) nor over-confidence worth a best epoch (its accuracy: at chance); a collapsed validation
-        # says what nothing_transfers would; a loss no mean per sample, summed over batches of other sizes, makes no gap
+        # own no-skill levels) nor over-confidence worth a best epoch (its accuracy: at chance); a verdict may say
+        # what a sign would (Verdict.hides); a loss no mean per sample, summed over batches of other sizes, makes no gap
         scale = loss_not_per_sample(ctx, curves.context.get("classes"))
-        hide = "nothing_transfers" if "val_accuracy_frozen_from" in found.primary.evidence else None
-        findings.extend(f for f in validation_signs(ctx)
-                        if not (found.code == "not_learning" and f.code in ("val_below_train", "overconfident", hide))
+        findings.extend(f for f in validation_signs(ctx) if f.code not in found.hides
+                        and not (found.code == "not_learning" and f.code in ("val_below_train", "overconfident"))
                         and not (scale and found.code != "overfitting"
                                  and f.code in ("generalization_gap", "val_below_train")))
         findings.extend(f for f in (scale, softmax_twice(ctx)) if f)

@@ -265,7 +265,7 @@ def fraction(a: np.ndarray) -> np.ndarray:
 FROZEN_TRAIN = 1e-3
 
 
-def frozen(acc: np.ndarray | None, skip: int = 0, tol: float = 1e-4) -> float | None:
+def frozen(acc: np.ndarray | None, skip: int = 0, tol: float = SAME) -> float | None:
     """The value of an accuracy that never changed (to ``tol``) over at least 4 epochs after the first
     ``skip``, when it is between 0.01 and 0.999 (an accuracy of about 0 is no class's share: a
     regression's "accuracy"); else None. A classifier whose accuracy is frozen on both sets
@@ -472,7 +472,8 @@ def skilled(series: dict, idx: np.ndarray) -> str | None:
     """
     for k, v in series.items():
         if k.lower().startswith("val") and _AUC.match(k):
-            a = fraction(v[idx][np.isfinite(v[idx])])  # (an AUC in percent: 55 is no skill)
-            if a.size and float(a[0]) >= AUC_SKILL and float(np.median(a)) >= AUC_SKILL:
+            a = v[idx]
+            a = fraction(a[np.isfinite(a)])  # (an AUC in percent: 55 is no skill)
+            if a.size and float(a[0]) >= AUC_SKILL and median(a) >= AUC_SKILL:
                 return k
     return None

@@ -7,9 +7,9 @@ normalised as in training, another tokeniser, a different image size or channel 
 do not line up with its inputs. Judged ``not_learning``: nothing learned generalises, whatever the
 validation loss does, and its best epoch is no model worth keeping.
 
-Thresholds: ``learn_acc_rise`` (the training accuracy's rise), :data:`COLLAPSE_LOSS_RISE`, :data:`COLLAPSE_EARLY`,
-:data:`COLLAPSE_NEVER_NEAR`,
-``overfit_acc_gap`` (twice it: how far training ends above the frozen value), :data:`COLLAPSE_CEILING`.
+Thresholds: ``learn_acc_rise`` (the training accuracy's rise), ``overfit_acc_gap`` (twice it: how far training ends
+above the frozen value), :data:`COLLAPSE_CEILING`, :data:`COLLAPSE_EARLY`, :data:`COLLAPSE_LOSS_RISE`,
+:data:`COLLAPSE_NEVER_NEAR`.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ COLLAPSE_EARLY = 0.25
 #: training's first; unscaled validation inputs 3.7 times or more)
 COLLAPSE_NEVER_NEAR = 3.0
 
+
 def val_collapsed(ctx: Context) -> Verdict | None:
     """``not_learning`` when the validation accuracy held one value under :data:`COLLAPSE_CEILING` from the first
     :data:`COLLAPSE_EARLY` of the run on and for its last half or more (3 evaluations or more) while the training
@@ -60,8 +61,8 @@ def val_collapsed(ctx: Context) -> Verdict | None:
         >>> d.verdict, d.findings[0].code
         ('not_learning', 'not_learning')
     """
-    t, cv, acc, vacc = ctx.t, ctx.cv, ctx.acc, ctx.vacc
-    if cv is None or acc is None or vacc is None or acc.size != vacc.size or vacc.size < 6:
+    t, cl, cv, acc, vacc = ctx.t, ctx.cl, ctx.cv, ctx.acc, ctx.vacc
+    if cl is None or cv is None or acc is None or vacc is None or acc.size != vacc.size or vacc.size < 6:
         return None
     if not (np.isfinite(acc).all() and np.isfinite(vacc).all()):
         return None
@@ -71,18 +72,21 @@ def val_collapsed(ctx: Context) -> Verdict | None:
     if n - k < max(3, n // 2) or k > n * COLLAPSE_EARLY or v >= COLLAPSE_CEILING:
         return None
     end, low = float(np.mean(a[-3:])), float(min(a[0], a[k]))
-    if (end - low < t.learn_acc_rise or float(np.ptp(a[k:])) <= SAME or end - v < 2 * t.overfit_acc_gap
-            or float(cv.y[-1]) < float(cv.y[k]) or not cv.y[-1] >= COLLAPSE_LOSS_RISE * float(np.min(cv.y)) > 0
-            or ctx.cl is None or not float(np.min(cv.y)) >= COLLAPSE_NEVER_NEAR * float(ctx.cl.y[0]) > 0):
+    if end - low < t.learn_acc_rise or float(np.ptp(a[k:])) <= SAME or end - v < 2 * t.overfit_acc_gap:
+        return None
+    last, lowest = float(cv.y[-1]), float(np.min(cv.y))
+    if last < float(cv.y[k]) or not last >= COLLAPSE_LOSS_RISE * lowest > 0 \
+            or not lowest >= COLLAPSE_NEVER_NEAR * float(cl.y[0]) > 0:
         return None
     ev = {"val_accuracy": v, "val_accuracy_frozen_from": ctx.Ek(k), "train_accuracy_low": low,
-          "mean_train_accuracy_last_3": end, "val_loss_at_freeze": float(cv.y[k]), "val_loss_end": float(cv.y[-1])}
+          "mean_train_accuracy_last_3": end, "val_loss_at_freeze": float(cv.y[k]), "val_loss_end": last}
     since = f"from epoch {ctx.Ek(k)}" if k else "at every epoch"
     msg = (f"Validation accuracy stopped at {v:.4g} {since} (most likely the same answer for every validation input) "
            f"while training accuracy rose from {low:.3g} to {end:.3g}, and the validation loss went from "
-           f"{float(cv.y[k]):.4g} to {float(cv.y[-1]):.4g}: what the model learns on its training data does not "
+           f"{float(cv.y[k]):.4g} to {last:.4g}: what the model learns on its training data does not "
            f"reach the validation data. Check that the validation inputs are prepared as the training inputs are "
            f"(the same scaling or normalisation, tokeniser, image size), that its labels line up with them, and that "
            f"it is drawn from the training data's distribution.")
     fixes = remedies_for("nothing_transfers", first=["check_val_data", "normalise_inputs"])  # (training fits its data)
-    return Verdict("not_learning", primary("not_learning", [ctx.Ek(k), ctx.span[1]], ev, msg, fixes))
+    return Verdict("not_learning", primary("not_learning", [ctx.Ek(k), ctx.span[1]], ev, msg, fixes),
+                   hides=("nothing_transfers",))  # (its message says what that sign would)

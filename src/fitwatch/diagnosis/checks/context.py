@@ -170,14 +170,16 @@ class Context:
 
 class Verdict(NamedTuple):
     """What a primary check found: the verdict, its finding, the findings that go with it (appended
-    after the others), the overfitting onset (an index of the judged epochs), and whether the finer
-    signs (:mod:`fitwatch.diagnosis.checks.validation`, the plateau) are read after it."""
+    after the others), the overfitting onset (an index of the judged epochs), whether the finer
+    signs (:mod:`fitwatch.diagnosis.checks.validation`, the plateau) are read after it, and the codes of
+    the signs its own message already says (left out)."""
 
     code: str
     primary: Finding
     extra: Sequence[Finding] = ()
     onset: int | None = None
     signs: bool = True
+    hides: tuple[str, ...] = ()
 
 
 def primary(code, epochs, evidence, message, remedies) -> Finding:
