@@ -15,7 +15,8 @@ import numpy as np
 from fitwatch.diagnosis.checks.chance import (accuracy_rose, clearly, collapsed, falling_to_chance, first_skill,
                                                fmt_ratio, fraction, frozen_from, never_above_chance, one_class_guess,
                                                one_class_message, toward_chance, worse_than_prior)
-from fitwatch.diagnosis.checks.context import Context, Verdict, median, primary
+from fitwatch.diagnosis.checks import rate
+from fitwatch.diagnosis.checks.context import Context, Verdict, primary
 from fitwatch.diagnosis.checks.instability import lr_high
 from fitwatch.diagnosis.checks.progress import falling_to_the_end
 from fitwatch.diagnosis.evidence import STARTED_HIGH, climbed_steadily, sits_above_chance, spiked, started_high
@@ -81,11 +82,16 @@ def _at_floor(ctx: Context, floor: float, low: float) -> str:
     """How the message names the no-skill level: the one the run stated, or ln k guessed, and how far above it the curve's
     ``low`` stayed (an attack: "stuck at the no-skill level ln(8) = 2.079" of a loss at best 2.258)."""
     k, above = int(round(math.exp(floor))), low / floor - 1 if floor > 0 else 0.0
+    # how far above (an attack's autoencoder at 3.2 times its stated level was "at" it)
+    at = ("at " if above <= ctx.t.no_skill_margin else f"{100 * above:.0f}% above " if above < 1 else
+          f"at {fmt_ratio(low / floor)} times ")
     if ctx.stated_floor and k >= 2 and abs(math.log(k) - floor) < 1e-9:  # ln of the class count known
-        return f", at the no-skill level of its {k} classes, ln({k}) = {floor:.4g}: predicting without skill."
+        return f", {at}the no-skill level of its {k} classes, ln({k}) = {floor:.4g}" + (
+            ": predicting without skill." if above <= ctx.t.no_skill_margin else ".")
     if ctx.stated_floor:
-        return f", at the no-skill level the run states ({floor:.4g}: predicting without skill)."
-    return f", stuck {f'{100 * above:.0f}% above ' if above > ctx.t.no_skill_margin else 'at '}the no-skill level ln({k}) = {floor:.4g}."
+        return f", {at}the no-skill level the run states ({floor:.4g}" + (
+            ": predicting without skill)." if above <= ctx.t.no_skill_margin else ").")
+    return f", stuck {at}the no-skill level ln({k}) = {floor:.4g}."
 
 
 def _fell(c, t, short_counts: bool = False) -> bool:
@@ -208,10 +214,10 @@ def not_learning(ctx: Context) -> Verdict | None:
     above = None if jump or blew or c is not ctx.cl else sits_above_chance(c.y, ctx.acc, t.chance_acc_high, one_class)
     # it fell a lot, to no better than no skill (or fell as it learns, beside an R² at the mean's: it fits noise)
     fell = max(drops.values(), default=0) >= 0.5 or (no_skill_r2 and learned)
-    val_jumped, overshoot = _overshoot(ctx, c, floor, jump or blew, fell)
+    val_jumped, overshoot = rate.overshoot(ctx, c, floor, jump or blew, fell)
     lost = None if jump or blew or above is not None else _lost_accuracy(ctx, floor)
     # a loss that fell a long way (to no better than no skill) moved: not a learning rate too small
-    first = ["lr_down"] if jump or blew or overshoot else ["check_data"] if fell or not smooth else ["lr_up"]
+    way, first = rate.direction(ctx, c, jump or blew or overshoot, fell, smooth)
     if no_skill_r2:
         ev["best_r2"] = float(r2.max())
     if val_fixed:
@@ -232,7 +238,7 @@ def not_learning(ctx: Context) -> Verdict | None:
         # initialisation let it fall (a regression down 72 % to its target's variance was told to raise it)
         remedies_for("not_learning", first=first,
                      drop=("lr_up", "optimizer_state", "init", "relu") if fell and not (jump or blew) else
-                     ("lr_up",) if overshoot else ()))
+                     ("lr_up",) if overshoot or way == "stalled" else ()))
     if one_class is not None and not jump:  # the accuracy says what the loss's fall was worth
         finding.message = one_class_message(one_class, ctx.acc is not None, start, low, _frozen_since(ctx.vacc, ctx.Ek))
     if val_fixed:  # the one thing to say: the judged curve never moved
@@ -252,12 +258,8 @@ def not_learning(ctx: Context) -> Verdict | None:
     if jump or blew or overshoot or above is not None:  # a step too large threw the model out of its starting basin: not a learning rate too small
         ev["overshoot"] = overshoot
         return Verdict("not_learning", finding, [lr_high(span, ev)])
-    extra = []
-    if smooth and not fell and one_class is None and not val_fixed:  # those have their own cause
-        extra.append(Finding("lr_too_low", "warning", span, {"noise": c.sigma, "start": c.start},
-                             "The curve is smooth but flat: a learning rate far too small is the usual "
-                             "cause.", remedies_for("lr_too_low")))
-    return Verdict("not_learning", finding, extra)
+    # (a model guessing one class, or validation fixed, have their own cause)
+    return Verdict("not_learning", finding, rate.said(way, finding, c) if one_class is None and not val_fixed else [])
 
 
 def _saturated(ctx: Context, finding: Finding) -> bool:
@@ -274,35 +276,6 @@ def _saturated(ctx: Context, finding: Finding) -> bool:
                         f"never left (a learning rate far too high).")
     finding.remedies = remedies_for("not_learning", first=["lr_down", "check_data"], drop=("lr_up",))
     return True
-
-
-def _overshoot(ctx: Context, c, floor: float | None, blown: bool, fell: bool) -> tuple[bool, bool]:
-    """``(validation jumped, a step too large)`` of a run not learning (``c``: its judged curve; ``blown``:
-    it jumped or blew up in epoch 0 already). A step too large, not too small: validation jumped
-    ``end_above_start`` above where it started and stayed (a run that learned at its first epoch, then lost
-    it: SGD at lr 0.5, validation 0.75 -> 1.93, accuracy 0.78 -> 0.29), or the training loss, not falling,
-    sits above the no-skill level the run states, worse than a constant guess (batch 1 at lr 0.5: 2.41 over
-    ln 10): a new user's trial was told "smooth but flat: raise the learning rate" for both. (A level
-    guessed from an accuracy near 1/k can be ln 9 for ln 10: only a stated one counts.)"""
-    t = ctx.t
-    val_jumped = not blown and ctx.cv is not None and c is not ctx.cv and spiked(ctx.cv.y, t.end_above_start)
-    above = (not (blown or fell) and floor is not None and ctx.stated_floor and ctx.cl is not None
-             and median(ctx.cl.y[ctx.cl.n // 2:]) > floor * (1 + t.no_skill_margin))
-    return val_jumped, val_jumped or above or (not (blown or fell) and floor is not None and _dropped_then_sat(ctx, t))
-
-
-def _dropped_then_sat(ctx: Context, t) -> bool:
-    """The training loss's first epoch averaged ``chance_loss_above`` or more over where it sat after it, and
-    it did not fall after that (its later half not ``learn_drop`` below its earlier half): an untrained
-    classifier starts at ln k, so the loss climbed during the first epoch, then sat at chance, kicked around
-    by steps too large (a new user's Lightning SGD at lr 1.0: 2.69, then 2.31-2.43 at chance, was "smooth
-    but flat: raise the learning rate"). A rate too small falls on, slowly, from a first epoch near ln k."""
-    cl = ctx.cl
-    if cl is None or cl.n < 5 or not np.isfinite(cl.y).all():
-        return False
-    rest = cl.y[1:]
-    early, late = median(rest[: rest.size // 2]), median(rest[rest.size // 2:])
-    return float(cl.y[0]) > (1 + t.chance_loss_above) * median(rest) and late > (1 - t.learn_drop) * early
 
 
 def _what_it_did(ctx: Context, c, ev: dict, jump: bool, val_jumped: bool, fell: bool, floor: float | None) -> str:
