@@ -13,6 +13,7 @@ import pytest
 
 import fitwatch
 from fitwatch.diagnosis.checks.rate import creeps, stalled_at_once, unmoved
+from fitwatch.diagnosis.readers import read_curves
 from fitwatch.diagnosis.remedies import CATALOGUE
 
 CURVES = json.loads((Path(__file__).parent / "data" / "trial_curves.json").read_text())
@@ -71,3 +72,15 @@ def test_the_three_shapes_on_their_own():
     assert unmoved(jitter) and not unmoved(stalled)
     assert stalled_at_once(stalled) and not stalled_at_once(creeping) and not stalled_at_once(jitter)
     assert not creeps(np.array([1.0, 0.9, np.nan, 0.8, 0.7])) and not unmoved(np.array([1.0, 1.0]))
+
+
+def test_an_accuracy_that_left_its_start_early_is_not_chance_for_fewer_classes():
+    """A Lightning digits model with 2 hidden units: its loss 2.38 (ln 10) and accuracy 0.10-0.12 at the start, 0.2
+    by its tenth epoch of 40, validation loss 1.88 at the end and still falling. Its second half read as "at chance
+    for 6 classes" (and, by the median of its accuracy, "flat at chance for 5 classes", its start "far too large"):
+    not_learning, told to fix its initialisation. A run at ln 3 and 0.32-0.35 all along, with a spike in its first
+    quarter (the tune half's h513#2), stays at chance."""
+    d = fitwatch.diagnose(CURVES["attack_lightning_digits_two_hidden_units"])
+    assert d.verdict == "still_improving" and "classes" not in d.findings[0].message, d
+    real = read_curves(Path(__file__).parent / "data" / "real" / "hf" / "h513.jsonl")[1]
+    assert fitwatch.diagnose_curves(real).verdict == "not_learning"
