@@ -84,3 +84,11 @@ def test_an_accuracy_that_left_its_start_early_is_not_chance_for_fewer_classes()
     assert d.verdict == "still_improving" and "classes" not in d.findings[0].message, d
     real = read_curves(Path(__file__).parent / "data" / "real" / "hf" / "h513.jsonl")[1]
     assert fitwatch.diagnose_curves(real).verdict == "not_learning"
+
+
+def test_a_linear_decay_to_0_logged_at_each_epoch_has_run_out_at_the_end():
+    """Keras's LearningRateScheduler taking the rate linearly to 0 over 40 epochs logs 2.5 % of its peak at the last
+    one (over 10, 10 %): the schedule ran out all the same, and "train longer" at that rate adds little; it was
+    read as a rate still going, since only a last value at 2 % of the peak or less counted."""
+    d = fitwatch.diagnose(CURVES["attack_keras_linear_decay_to_0_over_40_epochs"])
+    assert d.verdict == "still_improving" and "with the schedule stretched" in d.findings[0].message, d

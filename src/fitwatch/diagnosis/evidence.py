@@ -81,9 +81,20 @@ def decayed_lr(curves: Curves) -> tuple[float, float] | None:
     """
     for v in series_like(curves, LR_KEY):
         peak = float(v.max())
-        if peak > 0 and float(v[-1]) <= LR_DECAYED * peak:
+        if peak > 0 and (float(v[-1]) <= LR_DECAYED * peak or _linear_to_0(v, peak)):
             return float(v[-1]), peak
     return None
+
+
+def _linear_to_0(v: np.ndarray, peak: float) -> bool:
+    """A learning rate whose last 4 values fall by equal steps (to 10 %) that one more would take to
+    :data:`LR_DECAYED` of its peak or less: a linear decay to 0 over the run, logged at each epoch's start (an
+    attack's Keras schedule over 40 epochs ends at 2.5 % of its peak, at 10 % over 10; it was told to "train
+    longer" at that rate)."""
+    tail = v[-4:]
+    steps = -np.diff(tail)
+    return bool(tail.size == 4 and np.all(steps > 0) and steps.max() <= 1.1 * steps.min()
+                and float(tail[-1]) - float(steps.mean()) <= LR_DECAYED * peak)
 
 
 #: a logged learning rate under LR_GONE of its peak for the last GONE_SHARE of the run or more (10 values or more) was
