@@ -92,3 +92,13 @@ def test_a_linear_decay_to_0_logged_at_each_epoch_has_run_out_at_the_end():
     read as a rate still going, since only a last value at 2 % of the peak or less counted."""
     d = fitwatch.diagnose(CURVES["attack_keras_linear_decay_to_0_over_40_epochs"])
     assert d.verdict == "still_improving" and "with the schedule stretched" in d.findings[0].message, d
+
+
+def test_validation_labels_shuffled_are_named_when_the_first_epoch_hid_the_class_count():
+    """A Lightning digits run with its validation labels shuffled: training 2.07 -> 0.06 (its first epoch already
+    at 53 % accuracy, so its loss is no ln k), validation accuracy 0.09-0.11 beside a first validation loss of 2.37
+    (ln 10 + 3 %). Its Keras twin was told nothing transfers and to check the data first; this one only to stop
+    early and keep the weights of epoch 0."""
+    d = fitwatch.diagnose(CURVES["attack_lightning_digits_validation_labels_shuffled"])
+    assert d.verdict == "overfitting" and "nothing_transfers" in codes(d), d
+    assert d.findings[0].remedies[0] == CATALOGUE["check_val_data"]

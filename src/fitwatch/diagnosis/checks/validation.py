@@ -266,6 +266,12 @@ def nothing_transfers(ctx: Context) -> Finding | None:
     # first epoch had learned then, and only overfits since; a loss logged after an epoch of training starts below
     # ln k, so k comes out small, and 1.5/2 = 0.75 is a binary model's skill (an attack's)
     ks = [round(math.exp(f)) for f in (ctx.no_skill(c.start) for c in (ctx.cl, ctx.cv) if c is not None) if f]
+    # or validation's own accuracy at 1/k beside its first loss at ln k (a first training epoch that learned a lot
+    # hides k from the training loss, and validation's smoothed start rises with it: an attack's Lightning run with
+    # validation labels shuffled, 0.10 beside a first validation loss of 2.37, got no word of it)
+    k = round(1 / float(median(va))) if float(median(va)) > 0 else 0
+    if k >= 2 and (1 - t.no_skill_margin) * math.log(k) <= float(ctx.cv.y[0]) <= (1 + t.chance_loss_above) * math.log(k):
+        ks.append(k)
     if not ks or float(va.max()) > min(CHANCE_NEAR / min(ks), 1 / min(ks) + t.learn_acc_rise):
         return None
     ev = {"train_accuracy_first": float(a[0]), "train_accuracy_end": float(a[-1]),
