@@ -102,3 +102,11 @@ def test_validation_labels_shuffled_are_named_when_the_first_epoch_hid_the_class
     d = fitwatch.diagnose(CURVES["attack_lightning_digits_validation_labels_shuffled"])
     assert d.verdict == "overfitting" and "nothing_transfers" in codes(d), d
     assert d.findings[0].remedies[0] == CATALOGUE["check_val_data"]
+
+
+def test_a_loss_rising_on_right_answers_and_on_training_too_is_no_over_confidence():
+    """A Trainer run at AdamW weight decay 50: validation accuracy 1.000 from its second evaluation, both losses up
+    40-50 % from epoch 2 together (0.30 -> 0.42, 0.27 -> 0.41) as the penalty pulls the weights in. It was told the
+    model "grows over-confident on the examples it gets wrong" (there are none) and to smooth its labels."""
+    d = fitwatch.diagnose(CURVES["attack_trainer_adamw_weight_decay_50_both_rose"])
+    assert "overconfident" not in codes(d), d
