@@ -24,6 +24,7 @@ from fitwatch.diagnosis import causes
 from fitwatch.diagnosis.checks.context import Context, CurveStats, window
 from fitwatch.diagnosis.checks.early_stop import add_early_stop, stop_record
 from fitwatch.diagnosis.checks.fit import settled
+from fitwatch.diagnosis.checks.heads import head_overfits
 from fitwatch.diagnosis.checks.instability import (early_jump, diverged, first_nonfinite, grad_spiked, nan_detected,
                                                    unstable)
 from fitwatch.diagnosis.checks.chance import at_chance, no_skill_level, ranks, skilled
@@ -86,7 +87,7 @@ def diagnose_curves(curves: Curves, *, monitor: str = "val_loss", thresholds: Th
                         and not (found.code == "not_learning" and f.code in ("val_below_train", "overconfident"))
                         and not (scale and found.code != "overfitting"
                                  and f.code in ("generalization_gap", "val_below_train")))
-        findings.extend(f for f in (scale, softmax_twice(ctx)) if f)
+        findings.extend(f for f in (scale, softmax_twice(ctx), head_overfits(curves, ctx, found, monitor)) if f)
         raised = lr_raised(curves, ctx.span, ctx.t.lr_raised_factor, ctx.t.end_above_start, lower)
         if raised is not None:
             findings.append(raised)

@@ -226,6 +226,7 @@ DEFAULT_ORDER: dict[str, list[str]] = {
     "good_fit": ["early_stopping"],
     "val_below_train": ["val_below_train_ok", "leakage"],
     "overconfident": ["label_smoothing", "monitor_accuracy", "early_stopping", "weight_decay"],
+    "head_overfits": [],
     "noisy_validation": ["bigger_val"],  # (a larger batch lowers the gradient's noise, not the validation's: a ninth trial)
     "generalization_gap": ["weight_decay", "dropout", "augmentation", "more_data"],
     "lr_too_high": ["lr_down", "lr_schedule", "gradient_clipping"],

@@ -14,6 +14,8 @@ verdict that holds winning, is in :func:`fitwatch.diagnosis.analyze.diagnose_cur
 - :mod:`~fitwatch.diagnosis.checks.fit`: underfitting or good fit;
 - :mod:`~fitwatch.diagnosis.checks.validation`: the generalisation gap, validation below training
   (leakage), noisy validation, over-confidence;
+- :mod:`~fitwatch.diagnosis.checks.heads`: which head of a multi-task model overfits;
+- :mod:`~fitwatch.diagnosis.checks.rate`: which way a run not learning should move its learning rate;
 - :mod:`~fitwatch.diagnosis.checks.early_stop`: the ``stopped_early`` / ``best_restored`` finding.
 
 Every threshold lives in :mod:`fitwatch.diagnosis.thresholds`; docs/diagnosis.md states the rules.
