@@ -110,3 +110,12 @@ def test_a_loss_rising_on_right_answers_and_on_training_too_is_no_over_confidenc
     model "grows over-confident on the examples it gets wrong" (there are none) and to smooth its labels."""
     d = fitwatch.diagnose(CURVES["attack_trainer_adamw_weight_decay_50_both_rose"])
     assert "overconfident" not in codes(d), d
+
+
+def test_a_slow_straight_fall_from_a_loss_in_the_thousands_puts_the_targets_first():
+    """Keras on diabetes with its raw targets (variance about 5,900): the loss falls in a straight line from 28,600,
+    still falling at the end. It was told to raise the learning rate, with no word of the targets' scale."""
+    d = fitwatch.diagnose(CURVES["attack_keras_regression_raw_targets"])
+    low = next(f for f in d.findings if f.code == "lr_too_low")
+    assert d.verdict == "still_improving" and "standardise them first" in low.message, d
+    assert low.remedies[:2] == [CATALOGUE["normalise_inputs"], CATALOGUE["lr_up"]]

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from fitwatch.diagnosis.checks.context import MAD, Context, CurveStats, Verdict, noise, primary
+from fitwatch.diagnosis.checks.rate import large_scale
 from fitwatch.diagnosis.checks.short import short_warning
 from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import in_all_words, remedies_for
@@ -217,11 +218,14 @@ def _improving(ctx: Context, c: CurveStats, k: int, recent: float, advice: str, 
                              remedies_for("lr_warming")))
         finding.remedies = remedies_for("still_improving", first=["warmup_shorter", "more_epochs"], drop=("lr_schedule",))
     elif noise_now < 0.2 * recent / k and nearly_linear(c.s[-k - 1:]):
+        scale = large_scale(ctx)  # (targets far from unit scale: normalise them before raising the rate)
         extra.append(Finding("lr_too_low", "info", [Ek(c.n - k - 1), span[1]], {"per_epoch": recent / k},
                              "The loss falls steadily, in a nearly straight line, to the end: a larger learning "
-                             "rate would get there in fewer epochs.", remedies_for("lr_too_low")))
+                             "rate would get there in fewer epochs." + scale,
+                             remedies_for("lr_too_low", first=["normalise_inputs", "lr_up"] if scale else [])))
         # a decay schedule lowers a rate already too low (a fifth trial: SGD 1e-4, a straight line down)
-        finding.remedies = remedies_for("still_improving", first=["more_epochs", "lr_up"], drop=("lr_schedule",))
+        finding.remedies = remedies_for("still_improving", first=["more_epochs"] + (["normalise_inputs"] if scale else [])
+                                        + ["lr_up"], drop=("lr_schedule",))
     return Verdict("still_improving", finding, extra)
 
 

@@ -118,6 +118,22 @@ def said(way: str, finding: Finding, c) -> list[Finding]:
                     remedies_for("lr_too_low"))]
 
 
+#: a loss without an accuracy whose first value is this or more: targets (or a reconstruction) far from unit scale
+LARGE_SCALE = 100.0
+
+
+def large_scale(ctx: Context) -> str:
+    """What a slow, steady fall says beside a loss with no accuracy whose first training value is :data:`LARGE_SCALE`
+    or more: targets far from unit scale, which a model reaches in a straight line at any usual rate, so normalising
+    them comes before a larger rate (an attack's Keras regression on raw diabetes targets, variance about 5,900, was
+    told only to raise the rate); "" otherwise."""
+    c = ctx.cl or ctx.cv
+    if ctx.acc is not None or ctx.vacc is not None or c is None or not np.isfinite(c.y[0]) or c.y[0] < LARGE_SCALE:
+        return ""
+    return (f" The loss started at {c.y[0]:.4g}: targets far from unit scale (a regression's in their raw units, pixels "
+            f"in 0-255) are reached this slowly at any usual rate; standardise them first (and undo it on the predictions).")
+
+
 def overshoot(ctx: Context, c, floor: float | None, blown: bool, fell: bool) -> tuple[bool, bool]:
     """``(validation jumped, a step too large)`` of a run not learning (``c``: its judged curve; ``blown``:
     it jumped or blew up in epoch 0 already). A step too large, not too small: validation jumped
