@@ -224,8 +224,8 @@ def _improving(ctx: Context, c: CurveStats, k: int, recent: float, advice: str, 
                              "rate would get there in fewer epochs." + scale,
                              remedies_for("lr_too_low", first=["normalise_inputs", "lr_up"] if scale else [])))
         # a decay schedule lowers a rate already too low (a fifth trial: SGD 1e-4, a straight line down)
-        finding.remedies = remedies_for("still_improving", first=["more_epochs"] + (["normalise_inputs"] if scale else [])
-                                        + ["lr_up"], drop=("lr_schedule",))
+        first = ["more_epochs"] + (["normalise_inputs"] if scale else []) + ["lr_up"]
+        finding.remedies = remedies_for("still_improving", first=first, drop=("lr_schedule",))
     return Verdict("still_improving", finding, extra)
 
 

@@ -130,8 +130,9 @@ def large_scale(ctx: Context) -> str:
     c = ctx.cl or ctx.cv
     if ctx.acc is not None or ctx.vacc is not None or c is None or not np.isfinite(c.y[0]) or c.y[0] < LARGE_SCALE:
         return ""
-    return (f" The loss started at {c.y[0]:.4g}: targets far from unit scale (a regression's in their raw units, pixels "
-            f"in 0-255) are reached this slowly at any usual rate; standardise them first (and undo it on the predictions).")
+    return (f" The loss started at {c.y[0]:.4g}: targets far from unit scale (a regression's in their raw units, "
+            f"pixels in 0-255) are reached this slowly at any usual rate; standardise them first (and undo it on the "
+            f"predictions).")
 
 
 def overshoot(ctx: Context, c, floor: float | None, blown: bool, fell: bool) -> tuple[bool, bool]:
