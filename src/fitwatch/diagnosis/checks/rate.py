@@ -107,10 +107,10 @@ def said(way: str, finding: Finding, c) -> list[Finding]:
     said by ``lr_too_high``): for a curve :func:`stalled_at_once`, a sentence on what stopped it; for one that
     creeps, ``lr_too_low``, returned."""
     if way == "stalled":
-        finding.message += (f" Its first epoch took it from {c.y[0]:.4g} to {c.y[1]:.4g}, and it has gone nowhere since: "
-                            f"a rate too small creeps on from where the model starts; one that moves at once, then "
-                            f"stops, has run out of signal it can use (the data, the labels) or is kicked about by "
-                            f"steps too large.")
+        finding.message += (f" Its first epoch took it from {c.y[0]:.4g} to {c.y[1]:.4g}, and it has gone nowhere "
+                            f"since: a rate too small creeps on from where the model starts; one that moves at once, "
+                            f"then stops, has run out of signal it can use (the data, the labels) or is kicked about "
+                            f"by steps too large.")
     if way != "low":
         return []
     return [Finding("lr_too_low", "warning", finding.epochs, {"noise": c.sigma, "start": c.start},

@@ -272,7 +272,8 @@ def nothing_transfers(ctx: Context) -> Finding | None:
     # hides k from the training loss, and validation's smoothed start rises with it: an attack's Lightning run with
     # validation labels shuffled, 0.10 beside a first validation loss of 2.37, got no word of it)
     k = round(1 / float(median(va))) if float(median(va)) > 0 else 0
-    if k >= 2 and (1 - t.no_skill_margin) * math.log(k) <= float(ctx.cv.y[0]) <= (1 + t.chance_loss_above) * math.log(k):
+    lnk = math.log(k) if k >= 2 else 0.0
+    if lnk and (1 - t.no_skill_margin) * lnk <= float(ctx.cv.y[0]) <= (1 + t.chance_loss_above) * lnk:
         ks.append(k)
     if not ks or float(va.max()) > min(CHANCE_NEAR / min(ks), 1 / min(ks) + t.learn_acc_rise):
         return None
