@@ -119,3 +119,15 @@ def test_a_slow_straight_fall_from_a_loss_in_the_thousands_puts_the_targets_firs
     low = next(f for f in d.findings if f.code == "lr_too_low")
     assert d.verdict == "still_improving" and "standardise them first" in low.message, d
     assert low.remedies[:2] == [CATALOGUE["normalise_inputs"], CATALOGUE["lr_up"]]
+
+
+def test_a_decay_that_stops_short_of_0_or_a_group_level_accuracy_is_not_read_as_run_out_or_chance():
+    """A second attack on this stop's changes: a linear decay to 10 % of the peak over 10 epochs logs the values of
+    one to 0 over 11, and was read as run out; 4 classes made of 2 groups and a coin flip (validation 0.745 -> 0.714
+    -> 1.83 at 0.48-0.51, training to 0.87) were told nothing transfers, k = 2 read from the accuracy."""
+    y = list(2.3 * 0.93 ** np.arange(10.0))
+    run = {"loss": y, "val_loss": [v * 1.02 for v in y], "lr": list(1e-3 * (1 - 0.1 * np.arange(10.0)))}
+    d = fitwatch.diagnose(run)
+    assert d.verdict == "still_improving" and "schedule stretched" not in d.findings[0].message, d
+    d = fitwatch.diagnose(CURVES["attack_four_classes_as_two_groups_and_a_coin_flip"])
+    assert "nothing_transfers" not in codes(d), d

@@ -86,15 +86,20 @@ def decayed_lr(curves: Curves) -> tuple[float, float] | None:
     return None
 
 
+#: a linear decay to 0 logged at each epoch's start ends at 1/n of its peak: counted as run out from this share down
+LINEAR_END = 0.04
+
+
 def _linear_to_0(v: np.ndarray, peak: float) -> bool:
-    """A learning rate whose last 4 values fall by equal steps (to 10 %) that one more would take to
-    :data:`LR_DECAYED` of its peak or less: a linear decay to 0 over the run, logged at each epoch's start (an
-    attack's Keras schedule over 40 epochs ends at 2.5 % of its peak, at 10 % over 10; it was told to "train
-    longer" at that rate)."""
+    """A learning rate at :data:`LINEAR_END` of its peak or less whose last 4 values fall by equal steps (to 10 %)
+    that one more would take to :data:`LR_DECAYED` of its peak or less: a linear decay to 0 over the run, logged at
+    each epoch's start (an attack's Keras schedule over 40 epochs ends at 2.5 % of its peak; it was told to "train
+    longer" at that rate). Not above it: a decay to 10 % over 10 epochs logs the same values as one to 0 over 11,
+    and a cyclic rate ending on a falling edge looks so too (a second attack's)."""
     tail = v[-4:]
     steps = -np.diff(tail)
     return bool(tail.size == 4 and np.all(steps > 0) and steps.max() <= 1.1 * steps.min()
-                and float(tail[-1]) - float(steps.mean()) <= LR_DECAYED * peak)
+                and float(tail[-1]) <= LINEAR_END * peak and float(tail[-1]) - float(steps.mean()) <= LR_DECAYED * peak)
 
 
 #: a logged learning rate under LR_GONE of its peak for the last GONE_SHARE of the run or more (10 values or more) was

@@ -272,7 +272,10 @@ def nothing_transfers(ctx: Context) -> Finding | None:
     # hides k from the training loss, and validation's smoothed start rises with it: an attack's Lightning run with
     # validation labels shuffled, 0.10 beside a first validation loss of 2.37, got no word of it)
     k = round(1 / float(median(va))) if float(median(va)) > 0 else 0
-    lnk = math.log(k) if k >= 2 else 0.0
+    # (and validation never got learn_drop below its first value: a model that learned coarse groups of the classes
+    # sits at 1/groups and ln groups, but its validation fell first; a second attack's 4 classes as 2 groups and a
+    # coin flip, 0.745 -> 0.714 -> 1.83 at 0.48-0.51, was told nothing transfers)
+    lnk = math.log(k) if k >= 2 and float(np.nanmin(ctx.cv.y)) >= (1 - t.learn_drop) * float(ctx.cv.y[0]) else 0.0
     if lnk and (1 - t.no_skill_margin) * lnk <= float(ctx.cv.y[0]) <= (1 + t.chance_loss_above) * lnk:
         ks.append(k)
     if not ks or float(va.max()) > min(CHANCE_NEAR / min(ks), 1 / min(ks) + t.learn_acc_rise):
