@@ -131,3 +131,11 @@ def test_a_decay_that_stops_short_of_0_or_a_group_level_accuracy_is_not_read_as_
     assert d.verdict == "still_improving" and "schedule stretched" not in d.findings[0].message, d
     d = fitwatch.diagnose(CURVES["attack_four_classes_as_two_groups_and_a_coin_flip"])
     assert "nothing_transfers" not in codes(d), d
+
+
+def test_a_loss_at_ln_k_names_k_whatever_the_accuracy_says():
+    """A CNN at SGD 1e-4 on 10 classes: its loss 2.3055 -> 2.3048 (ln 10 = 2.3026), its accuracy creeping
+    0.102 -> 0.119. Read by the accuracy it was "stuck 5% above the no-skill level ln(9) = 2.197"."""
+    d = fitwatch.diagnose(CURVES["attack_cnn_sgd_1e-4_at_ln10"])
+    assert d.verdict == "not_learning" and "ln(10) = 2.303" in d.findings[0].message, d.findings[0].message
+    assert "lr_too_low" in codes(d)

@@ -142,7 +142,17 @@ def _chance_k(level: float, a_mid: float, t) -> int | None:
     hi = min(math.floor(math.exp(level / (1.0 - t.no_skill_margin))), math.floor(t.chance_acc_high / a_mid))
     if lo > hi:
         return None
+    # a loss within PINNED of ln k names k itself: outputs spread evenly over k classes score exactly ln k, whatever
+    # the accuracy's noise says (an attack's SGD at 1e-4, 2.305 at ln 10 with an accuracy creeping to 0.115, was
+    # "5% above ln(9)"; a collapsed model at 2.44 beside 0.100, 1.7 % over ln 11, is not pinned to 11)
+    pinned = [k for k in range(lo, hi + 1) if abs(level - math.log(k)) <= PINNED * math.log(k)]
+    if pinned:
+        return min(pinned, key=lambda k: abs(level - math.log(k)))
     return max(lo, min(round(1.0 / a_mid), math.floor(1.01 * math.exp(level)), hi))
+
+
+#: :func:`_chance_k`: a loss this close to ln k (relative) is pinned to k
+PINNED = 0.005
 
 
 #: :func:`falling_to_chance`: the loss must fall by this share of its first value (confidence shrinking, not a plateau)
