@@ -72,7 +72,8 @@ def head_overfits(curves: Curves, ctx: Context, found: Verdict, monitor: str) ->
     calm = " and ".join(f"{k} ({a:.4g} -> {b:.4g})" for k, (a, b) in held.items())
     one = len(rose) == 1
     return Finding(
-        "head_overfits", "info", [epoch, ctx.span[1]], {"rose": rose, "held": held},
+        "head_overfits", "info", [epoch, ctx.span[1]],
+        {which: {k: {"at_turn": a, "end": b} for k, (a, b) in d.items()} for which, d in (("rose", rose), ("held", held))},
         f"Of the losses val_loss sums, {said} rose since epoch {epoch} while {'its' if one else 'their'} training "
         f"loss fell; {calm} did not: the overfitting is {'that head' if one else 'those heads'}'s. Stop on, "
         f"regularise or weigh {'it' if one else 'them'} on {'its' if one else 'their'} own (judge "
