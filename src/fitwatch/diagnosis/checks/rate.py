@@ -6,8 +6,8 @@ do). :func:`fitwatch.diagnosis.checks.learning.not_learning` orders its remedies
 ``lr_too_low`` only beside a curve no step too large or early stall explains.
 
 Thresholds: ``end_above_start``, ``no_skill_margin``, ``chance_loss_above`` and ``learn_drop``
-(:mod:`fitwatch.diagnosis.thresholds`); :data:`CREEP_SHARE`, :data:`AT_ONCE_LEVEL` and
-:data:`AT_ONCE_STEPS` here.
+(:mod:`fitwatch.diagnosis.thresholds`); :data:`CREEP_SHARE`, :data:`UNMOVED_NOISE`, :data:`AT_ONCE_LEVEL`,
+:data:`AT_ONCE_STEPS` and :data:`LARGE_SCALE` here.
 """
 
 from __future__ import annotations
@@ -41,10 +41,7 @@ def creeps(y: np.ndarray) -> bool:
         >>> creeps(np.array([2.486, 2.318, 2.312, 2.319, 2.312, 2.313, 2.320, 2.318]))
         False
     """
-    if y.size < 5 or not np.isfinite(y).all():
-        return False
-    steps = np.diff(y[1:])
-    return bool(np.mean(steps <= 0) >= CREEP_SHARE and y[-1] < y[1])
+    return _judged(y) and bool(np.mean(np.diff(y[1:]) <= 0) >= CREEP_SHARE and y[-1] < y[1])
 
 
 def unmoved(y: np.ndarray) -> bool:
@@ -59,9 +56,7 @@ def unmoved(y: np.ndarray) -> bool:
         >>> unmoved(np.array([2.486, 2.318, 2.312, 2.319, 2.312, 2.313, 2.320, 2.318]))
         False
     """
-    if y.size < 5 or not np.isfinite(y).all():
-        return False
-    return abs(float(y[0]) - float(median(y[1:]))) <= UNMOVED_NOISE * float(median(np.abs(np.diff(y[1:]))))
+    return _judged(y) and abs(float(y[0]) - float(median(y[1:]))) <= UNMOVED_NOISE * _step(y)
 
 
 def stalled_at_once(y: np.ndarray) -> bool:
@@ -79,10 +74,20 @@ def stalled_at_once(y: np.ndarray) -> bool:
         >>> stalled_at_once(np.array([2.3055, 2.3055, 2.3054, 2.3053, 2.3053, 2.3052, 2.3051]))
         False
     """
-    if y.size < 5 or not np.isfinite(y).all() or creeps(y):
+    if not _judged(y) or creeps(y):
         return False
-    first, later = float(y[0] - y[1]), float(median(np.abs(np.diff(y[1:]))))
-    return first >= AT_ONCE_LEVEL * abs(float(y[1])) and first >= AT_ONCE_STEPS * later
+    first = float(y[0] - y[1])
+    return first >= AT_ONCE_LEVEL * abs(float(y[1])) and first >= AT_ONCE_STEPS * _step(y)
+
+
+def _judged(y: np.ndarray) -> bool:
+    """5 values or more, all finite: enough for the shapes above."""
+    return y.size >= 5 and bool(np.isfinite(y).all())
+
+
+def _step(y: np.ndarray) -> float:
+    """The median size of a loss's steps after its first: its epoch-to-epoch jitter once the first epoch is done."""
+    return float(median(np.abs(np.diff(y[1:]))))
 
 
 def direction(ctx: Context, c, steep: bool, fell: bool, smooth: bool) -> tuple[str, list[str]]:
