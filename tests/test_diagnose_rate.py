@@ -139,3 +139,17 @@ def test_a_loss_at_ln_k_names_k_whatever_the_accuracy_says():
     d = fitwatch.diagnose(CURVES["attack_cnn_sgd_1e-4_at_ln10"])
     assert d.verdict == "not_learning" and "ln(10) = 2.303" in d.findings[0].message, d.findings[0].message
     assert "lr_too_low" in codes(d)
+
+
+def test_a_cyclic_rate_on_a_falling_edge_has_not_run_out_and_a_frozen_guess_at_init_is_not_told_to_lower_it():
+    """A third attack: a triangular cyclic rate ending at its base (3 % of its peak) on a falling edge was told to
+    stretch a schedule that rises again next epoch; a digits MLP at SGD 1e-6, its loss 2.317 from start to end and
+    its accuracy frozen (one class guessed at initialisation), was told to lower the rate."""
+    tri = np.r_[np.linspace(0.03, 1, 6), np.linspace(1, 0.03, 6)[1:]]
+    lr = list(2e-2 * np.r_[tri, tri[1:], tri[1:]])
+    y = list(2.3 * 0.95 ** np.arange(len(lr)))
+    d = fitwatch.diagnose({"loss": y, "val_loss": [v * 1.02 for v in y], "lr": lr})
+    assert d.verdict == "still_improving" and "schedule stretched" not in d.findings[0].message, d
+    d = fitwatch.diagnose(CURVES["attack_digits_sgd_1e-6_one_class_at_init"])
+    rem = d.findings[0].remedies
+    assert d.verdict == "not_learning" and CATALOGUE["lr_up"] in rem and CATALOGUE["lr_down"] not in rem, rem

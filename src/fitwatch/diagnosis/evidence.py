@@ -95,10 +95,13 @@ def _linear_to_0(v: np.ndarray, peak: float) -> bool:
     that one more would take to :data:`LR_DECAYED` of its peak or less: a linear decay to 0 over the run, logged at
     each epoch's start (an attack's Keras schedule over 40 epochs ends at 2.5 % of its peak; it was told to "train
     longer" at that rate). Not above it: a decay to 10 % over 10 epochs logs the same values as one to 0 over 11,
-    and a cyclic rate ending on a falling edge looks so too (a second attack's)."""
+    and a cyclic rate ending on a falling edge looks so too: a rate that rose again after its peak is no decay to 0
+    (a third attack's triangular rate at 3 % of its peak on a falling edge)."""
     tail = v[-4:]
     steps = -np.diff(tail)
+    top = int(np.argmax(v))  # (never rising again after its peak: a cyclic rate ends on a falling edge, then rises)
     return bool(tail.size == 4 and np.all(steps > 0) and steps.max() <= 1.1 * steps.min()
+                and np.all(np.diff(v[top:]) <= 0)
                 and float(tail[-1]) <= LINEAR_END * peak and float(tail[-1]) - float(steps.mean()) <= LR_DECAYED * peak)
 
 

@@ -224,8 +224,12 @@ def not_learning(ctx: Context) -> Verdict | None:
         ev["constant_val_loss"] = float(cv.y[0])
     if one_class is not None:
         ev["frozen_val_accuracy"] = one_class
-        # worse than the class prior's constant guess: steps too large first; else after the data (dead units, lr 3)
-        first = (["lr_down"] if worse_than_prior(one_class, low) else []) + ["class_balance", "check_data", "lr_down"]
+        # worse than the class prior's constant guess: steps too large first; else after the data (dead units, lr 3),
+        # unless the loss never left its start or creeps: a rate far too small (an attack's SGD at 1e-6 was told to
+        # lower it), which the data and the classes' balance come before
+        way = "" if worse_than_prior(one_class, low) else way
+        first = (["lr_down"] if worse_than_prior(one_class, low) else []) + ["class_balance", "check_data"] + (
+            ["lr_up"] if way == "low" else ["lr_down"])
     if jump:
         top = int(np.argmax(c.y))
         ev.update(first_value=float(c.y[0]), peak=float(c.y[top]), peak_epoch=ctx.Ek(top))
@@ -238,7 +242,7 @@ def not_learning(ctx: Context) -> Verdict | None:
         # initialisation let it fall (a regression down 72 % to its target's variance was told to raise it)
         remedies_for("not_learning", first=first,
                      drop=("lr_up", "optimizer_state", "init", "relu") if fell and not (jump or blew) else
-                     ("lr_up",) if overshoot or way == "stalled" else ()))
+                     ("lr_up",) if overshoot or way == "stalled" else ("lr_down",) if way == "low" else ()))
     if one_class is not None and not jump:  # the accuracy says what the loss's fall was worth
         finding.message = one_class_message(one_class, ctx.acc is not None, start, low, _frozen_since(ctx.vacc, ctx.Ek))
     if val_fixed:  # the one thing to say: the judged curve never moved
