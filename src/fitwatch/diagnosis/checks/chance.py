@@ -114,20 +114,21 @@ def at_chance(loss: np.ndarray | None, acc: np.ndarray | None, t, classes: int |
     k = _chance_k(level, a_mid, t)
     if k is None:
         return None
-    # a first half at chance for more classes, left for a lower loss and an accuracy above that first
-    # half's chance band (chance_acc_high/k before): the run learned (a trial's SGD at lr 3 sat at ln 10
-    # with an accuracy of 0.1, then fell to 1.86 and 0.23 once the rate was cut, read as "stuck at ln 6";
-    # an attack's run at ln 11-13 then ln 10, its accuracy 0.1 throughout, is at chance all along); or its first
-    # quarter, for a run that left early, its accuracy risen chance_acc_high times or more since (an attack's 2-unit
-    # digits model: ln 10 and 0.12 in its first epochs, 0.2 by its tenth of 40, read as at chance for 6 classes; a
-    # spike in the first quarter of a run at ln 3 and 0.32-0.35 all along leaves it at chance: tune h513#2)
+    # a first half at chance for more classes, left for a lower loss and an accuracy above that first half's chance
+    # band (chance_acc_high/k before): the run learned (a trial's SGD at lr 3 sat at ln 10 with an accuracy of 0.1,
+    # then fell to 1.86 and 0.23 once the rate was cut, read as "stuck at ln 6"; an attack's run at ln 11-13 then ln
+    # 10, its accuracy 0.1 throughout, is at chance all along); or its first quarter, for a run that left early, its
+    # accuracy risen chance_acc_high times or more since (an attack's 2-unit digits model: ln 10 and 0.12 in its first
+    # epochs, 0.2 by its tenth of 40, read as at chance for 6 classes; a spike in the first quarter of a run at ln 3
+    # and 0.32-0.35 all along leaves it at chance: tune h513#2)
     for m in dict.fromkeys((half, max(3, loss.size // 4))):
         y0, a0 = loss[:m], acc[:m]
         ok0 = np.isfinite(y0) & np.isfinite(a0)
-        if ok0.sum() < 2 or m < half and a_mid <= t.chance_acc_high * float(median(fraction(a0[ok0]))):
+        if ok0.sum() < 2:
             continue
-        before = _chance_k(float(median(y0[ok0])), float(median(fraction(a0[ok0]))), t)
-        if (before is not None and before > k and float(median(y0[ok0])) > level * (1 + t.no_skill_margin)
+        y0m, a0m = float(median(y0[ok0])), float(median(fraction(a0[ok0])))
+        before = _chance_k(y0m, a0m, t) if m >= half or a_mid > t.chance_acc_high * a0m else None
+        if (before is not None and before > k and y0m > level * (1 + t.no_skill_margin)
                 and a_mid > t.chance_acc_high / before):
             return None
     return math.log(k)
@@ -198,21 +199,20 @@ def falling_to_chance(loss: np.ndarray | None, acc: np.ndarray | None, t, other:
     y = loss[np.isfinite(loss)]
     if a.size < 5 or y.size < 5 or not 0.0 < float(median(a)) <= 0.5:
         return None
+    o = fraction(other[np.isfinite(other)]) if other is not None else np.empty(0)  # (training's, when given)
     # flat: a chess model's validation accuracy at 0.06 -> 0.15 and 0.44 -> 0.49 on 5 classes learned (tune h1419, k601)
-    if _rose(a, 0.05) or other is not None and _rose(fraction(other[np.isfinite(other)]), FALL_TRAIN_ROSE):
+    if _rose(a, 0.05) or _rose(o, FALL_TRAIN_ROSE):
         return None
     # ...and where it started: an accuracy whose median is chance_acc_high times its first value left the level an
     # untrained model has (an attack's 2-unit digits model, 0.12 -> 0.22 -> 0.17 beside training's 0.10 -> 0.24, its
     # loss 2.38 -> 1.88 below ln 10, was "flat at chance for 5 classes", its start "far too large")
-    if any(s.size and float(median(s)) > t.chance_acc_high * float(s[0]) for s in
-           (a, fraction(other[np.isfinite(other)]) if other is not None else np.empty(0))):
+    if any(s.size and float(median(s)) > t.chance_acc_high * float(s[0]) for s in (a, o)):
         return None
     # a real fall, of confidence only: a linear model that plateaued in its first epoch at 30-44 % on 10 classes, its
     # loss flat below ln 10, read k = 2-3 from its accuracy (an attack)
     if y[0] - y.min() < FALL_SHARE * y[0]:
         return None
-    both = a if other is None else np.concatenate([a, fraction(other[np.isfinite(other)])])
-    k = max(2, round(1.0 / float(median(both))))
+    k = max(2, round(1.0 / float(median(np.concatenate([a, o])))))
     floor = math.log(k)
     if float(median(a)) >= t.chance_acc_high / k or y[0] < (1 + t.chance_loss_above) * floor \
             or y.min() < (1 - t.no_skill_margin) * floor:
@@ -488,7 +488,7 @@ def skilled(series: dict, idx: np.ndarray) -> str | None:
     hardly moved"). Example:
         >>> skilled({"val_auroc_mean": np.array([0.90, 0.90, 0.91]), "val_loss": np.ones(3)}, np.arange(3))
         'val_auroc_mean'
-        >>> skilled({"val_auc": np.array([0.52, 0.55, 0.90])}, np.arange(3)), skilled({"val_auc": np.full(3, 55.0)}, [0])
+        >>> skilled({"val_auc": np.array([.52, .55, .9])}, np.arange(3)), skilled({"val_auc": np.full(3, 55.0)}, [0])
         (None, None)
     """
     for k, v in series.items():

@@ -62,18 +62,19 @@ def head_overfits(curves: Curves, ctx: Context, found: Verdict, monitor: str) ->
         t_fin = np.flatnonzero(np.isfinite(tr))
         fell = t_fin.size >= 3 and float(median(tr[t_fin[-3:]])) < _at(tr, i)
         if start > 0 and end >= (1 + HEAD_ROSE) * start and end - start > 2 * noise(v[fin]) and fell:
-            rose[f"val_{h}"] = (start, end)
+            rose[f"val_{h}"] = {"at_turn": start, "end": end}
         elif start > 0 and end < (1 + HEAD_HELD) * start:
-            held[f"val_{h}"] = (start, end)
+            held[f"val_{h}"] = {"at_turn": start, "end": end}
     if not rose or not held:
         return None
     epoch = found.primary.epochs[0]
-    said = " and ".join(f"{k} ({a:.4g} -> {b:.4g}, +{100 * (b / a - 1):.0f}%)" for k, (a, b) in rose.items())
-    calm = " and ".join(f"{k} ({a:.4g} -> {b:.4g})" for k, (a, b) in held.items())
+    said = " and ".join(f"{k} ({v['at_turn']:.4g} -> {v['end']:.4g}, +{100 * (v['end'] / v['at_turn'] - 1):.0f}%)"
+                        for k, v in rose.items())
+    calm = " and ".join(f"{k} ({v['at_turn']:.4g} -> {v['end']:.4g})" for k, v in held.items())
     one = len(rose) == 1
     return Finding(
         "head_overfits", "info", [epoch, ctx.span[1]],
-        {which: {k: {"at_turn": a, "end": b} for k, (a, b) in d.items()} for which, d in (("rose", rose), ("held", held))},
+        {"rose": rose, "held": held},
         f"Of the losses val_loss sums, {said} rose since epoch {epoch} while {'its' if one else 'their'} training "
         f"loss fell; {calm} did not: the overfitting is {'that head' if one else 'those heads'}'s. Stop on, "
         f"regularise or weigh {'it' if one else 'them'} on {'its' if one else 'their'} own (judge "

@@ -57,12 +57,12 @@ def _never_beat_stated(ctx: Context) -> float | None:
 
 
 def _above(a: float, b: float) -> str:
-    """Where ``a`` ends against the ``b`` it started from, in words. Example:
+    """How far ``a`` is above ``b``, in words. Example:
         >>> _above(3.184, 2.894), _above(8.237, 4.033), _above(-0.5, -1.0)
-        ('10% above where it started', 'at 2 times where it started', '0.5 above where it started')
+        ('10% above', 'at 2 times', '0.5 above')
     """
     return (f"at {fmt_ratio(a / b)} times" if b > 0 and a >= 2 * b else f"{100 * (a / b - 1):.0f}% above" if b > 0
-            else f"{a - b:.4g} above") + " where it started"
+            else f"{a - b:.4g} above")
 
 
 def _on_its_way(ctx: Context, c, floor: float) -> bool:
@@ -82,9 +82,7 @@ def _at_floor(ctx: Context, floor: float, low: float) -> str:
     """How the message names the no-skill level: the one the run stated, or ln k guessed, and how far above it the curve's
     ``low`` stayed (an attack: "stuck at the no-skill level ln(8) = 2.079" of a loss at best 2.258)."""
     k, above = int(round(math.exp(floor))), low / floor - 1 if floor > 0 else 0.0
-    # how far above (an attack's autoencoder at 3.2 times its stated level was "at" it)
-    at = ("at " if above <= ctx.t.no_skill_margin else f"{100 * above:.0f}% above " if above < 1 else
-          f"at {fmt_ratio(low / floor)} times ")
+    at = "at " if above <= ctx.t.no_skill_margin else f"{_above(low, floor)} "  # (3.2 times a stated level was "at")
     if ctx.stated_floor and k >= 2 and abs(math.log(k) - floor) < 1e-9:  # ln of the class count known
         return f", {at}the no-skill level of its {k} classes, ln({k}) = {floor:.4g}" + (
             ": predicting without skill." if above <= ctx.t.no_skill_margin else ".")
@@ -227,9 +225,9 @@ def not_learning(ctx: Context) -> Verdict | None:
         # worse than the class prior's constant guess: steps too large first; else after the data (dead units, lr 3),
         # unless the loss never left its start or creeps: a rate far too small (an attack's SGD at 1e-6 was told to
         # lower it), which the data and the classes' balance come before
-        way = "" if worse_than_prior(one_class, low) else way
-        first = (["lr_down"] if worse_than_prior(one_class, low) else []) + ["class_balance", "check_data"] + (
-            ["lr_up"] if way == "low" else ["lr_down"])
+        worse = worse_than_prior(one_class, low)
+        way = "" if worse else way
+        first = (["lr_down"] if worse else []) + ["class_balance", "check_data", "lr_up" if way == "low" else "lr_down"]
     if jump:
         top = int(np.argmax(c.y))
         ev.update(first_value=float(c.y[0]), peak=float(c.y[top]), peak_epoch=ctx.Ek(top))
@@ -465,7 +463,7 @@ def gained_nothing(ctx: Context) -> Verdict | None:
           "train_start": head, "train_lowest": low, "smoothed_train_lowest": cl.min,
           "train_relative_drop": (head - cl.min) / head}
     last = float(cv.y[-1])  # (one far above its start rose: "ends where it started" misread it)
-    where = f"ends {_above(last, first)}" if last > first + t.learn_drop * abs(first) else "ends where it started"
+    where = f"ends {_above(last, first) + ' ' if last > first + t.learn_drop * abs(first) else ''}where it started"
     msg = (f"The training loss fell from {head:.4g} to {low:.4g} while the validation loss {where} "
            f"({first:.4g} -> {last:.4g}), never lower than its noise allows (at best "
            f"{float(cv.y.min()):.4g}): what the model learned does not generalise.")

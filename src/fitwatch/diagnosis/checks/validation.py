@@ -271,7 +271,8 @@ def nothing_transfers(ctx: Context) -> Finding | None:
     # or validation's own accuracy at 1/k beside its first loss at ln k (a first training epoch that learned a lot
     # hides k from the training loss, and validation's smoothed start rises with it: an attack's Lightning run with
     # validation labels shuffled, 0.10 beside a first validation loss of 2.37, got no word of it)
-    k = round(1 / float(median(va))) if float(median(va)) > 0 else 0
+    mid = float(median(va))
+    k = round(1 / mid) if mid > 0 else 0
     # (and validation never got learn_drop below its first value: a model that learned coarse groups of the classes
     # sits at 1/groups and ln groups, but its validation fell first; a second attack's 4 classes as 2 groups and a
     # coin flip, 0.745 -> 0.714 -> 1.83 at 0.48-0.51, was told nothing transfers)
