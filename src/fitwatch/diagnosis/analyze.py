@@ -252,7 +252,7 @@ def _prepare(curves: Curves, monitor: str, t: Thresholds) -> Context:
                    chance=_one_class_count(at_chance(cl and cl.y, acc, t, stated), at_chance(cv and cv.y, vacc, t, stated)),
                    ranks=ranks(curves.series, idx, t) if on_loss else None, lr_decayed=decayed_lr(curves),
                    skill=skilled(curves.series, idx) if on_loss else None,
-                   pretrained=curves.context.get("framework") == "transformers",
+                   pretrained=curves.context.get("framework") == "transformers", error=higher_is_better(monitor),
                    scores=val_scores(curves.series, idx) if on_loss else {}, lr_warming=warming_at_end(curves),
                    other_train=curves.series["loss"][idx] if L is None and other else None)
 

@@ -109,6 +109,8 @@ class Context:
         unregularised: ``"none"`` (the Keras callback saw every regulariser: no dropout nor weight decay) or
             ``"none_watched"`` (``Run.watch`` saw no dropout module and no weight decay), else ``""``
             (:func:`fitwatch.diagnosis.evidence.unregularised`).
+        error: the judged curves are a higher-is-better metric's errors (1 - accuracy, or the negated value): their
+            gap is read in its own units, not as a ratio (a training error of 0 is no memorised training set).
         memo: what :meth:`once` computed, by name.
     """
 
@@ -144,6 +146,7 @@ class Context:
     classes: int | None = None
     pretrained: bool = False
     unregularised: str = ""
+    error: bool = False
     memo: dict = field(default_factory=dict)
 
     def once(self, name: str, compute: Callable[[], object]):

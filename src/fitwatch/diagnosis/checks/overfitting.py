@@ -14,10 +14,10 @@ import math
 
 import numpy as np
 
-from fitwatch.diagnosis.checks.context import Context, Verdict, primary, window
+from fitwatch.diagnosis.checks.context import Context, CurveStats, Verdict, noise, primary, window
 from fitwatch.diagnosis.checks.early_stop import stopped
 from fitwatch.diagnosis.checks.instability import train_rose_too
-from fitwatch.diagnosis.checks.progress import slope
+from fitwatch.diagnosis.checks.progress import slope, still_improving
 from fitwatch.diagnosis.remedies import remedies_for
 
 
@@ -86,19 +86,32 @@ def plateau_gap(ctx: Context) -> Verdict | None:
 #: with no pair of accuracies, training must fall to this share of its level where validation's plateau began
 MEMORISED_FALL = 0.25
 
+#: ...and validation flat from where it had made this share of its progress
+MEMORISED_PROGRESS = 0.99
+
 
 def _memorised_plateau(ctx: Context) -> Verdict | None:
-    """No pair of accuracies to compare: validation reached its plateau (``plateau_fraction`` of its progress) by
-    0.6 of the run and gained nothing beyond its noise after it, while training fell on to :data:`MEMORISED_FALL`
-    of its level there and ends ``overfit_gap_ratio`` times below validation: the model memorises its training set
-    (a ninth trial's 60 training rows, validation flat at 0.36 from epoch 20 to 300 beside a training loss of 1e-3,
-    was good_fit)."""
+    """No pair of accuracies to compare: validation made :data:`MEMORISED_PROGRESS` of its progress by 0.6 of the run,
+    moved neither down nor up by more than ``noise_k`` noise units from there to its end and is not still improving
+    at its end, while training fell on to :data:`MEMORISED_FALL` of its level where validation had made
+    ``plateau_fraction`` of its progress (its plateau, the onset) and ends
+    ``overfit_gap_ratio`` times below validation: the model memorises its training set (a ninth trial's 60 training
+    rows, validation flat at 0.36 from epoch 20 to 300 beside a training loss of 1e-3, was good_fit).
+
+    Until stop 50 validation could gain nothing beyond its noise from its plateau on, nor by the slope of its last
+    ``stall_fraction``: an autoencoder trained on 30 images,
+    validation 0.046 at epoch 28 and 0.041 from epoch 45 to 300 (2 % lower over its last 75 epochs) beside a training
+    loss of 1e-6, was good_fit. What validation still gains at its end is judged as the still-improving verdict judges
+    it. An error curve (1 - accuracy) needs ``overfit_acc_gap`` between the two besides: 100 % against 95 % is 0
+    against 0.05, "far below" as a ratio."""
     cl, cv, t, Ek, n = ctx.cl, ctx.cv, ctx.t, ctx.Ek, ctx.cv.n
     m = int(np.flatnonzero(cv.s <= cv.start - t.plateau_fraction * cv.drop)[0])
-    k = max(3, int(round(t.stall_fraction * n)))
-    b, b_se = slope(cv.y[-k:])
-    if (m > 0.6 * n or not 0 <= cl.end <= MEMORISED_FALL * cl.s[m] or cv.end <= t.overfit_gap_ratio * cl.end
-            or cv.s[m] - cv.end > t.noise_k * cv.sigma or -b > t.noise_k * b_se):
+    p = int(np.flatnonzero(cv.s <= cv.start - MEMORISED_PROGRESS * cv.drop)[0])
+    flat = t.noise_k * cv.sigma
+    if (p > 0.6 * n or cv.s[p] - cv.end > flat or cv.end - cv.min > flat
+            or not 0 <= cl.end <= MEMORISED_FALL * cl.s[m]
+            or cv.end <= t.overfit_gap_ratio * cl.end or (ctx.error and cv.end - cl.end < t.overfit_acc_gap)
+            or (ctx.main is cv and still_improving(ctx))):
         return None
     ev = {"best_val_loss": float(cv.y.min()), "plateau_epoch": Ek(m), "smoothed_val_loss_at_plateau": float(cv.s[m]),
           "smoothed_val_loss_end": cv.end, "smoothed_train_loss_at_plateau": float(cl.s[m]),
@@ -159,7 +172,8 @@ def turned_up(ctx: Context) -> Verdict | None:
         return None
     rise = cv.end - cv.min
     vdrop = max(cv.drop, 0.0)
-    noise = t.noise_k * cv.sigma / math.sqrt(max(1, min(5, n - m)))
+    # (or against the scatter since the turn, where the run's early epochs were far wilder than its end)
+    noise = min(t.noise_k * cv.sigma / math.sqrt(max(1, min(5, n - m))), late_noise(cv, m, t))
     train_fell = cl.s[m] - cl.end
     rising = rise > noise and (rise > t.overfit_rise * vdrop or rise > t.overfit_rise_level * abs(cv.min)) \
         and rise > t.overfit_rise_min * abs(cv.min)
@@ -216,6 +230,24 @@ def turned_up(ctx: Context) -> Verdict | None:
                 "against it.")
     return Verdict("overfitting", primary("overfitting", [Ek(m), ctx.span[1]], ev, msg,
                                           remedies_for("overfitting", first=first)), onset=m)
+
+
+#: the values from validation's turn (or from mid-run, whichever is earlier) that measure their own scatter
+LATE_SPAN = 8
+
+
+def late_noise(cv: CurveStats, m: int, t) -> float:
+    """``noise_k`` times the epoch-to-epoch scatter of validation's values from its smoothed minimum ``m`` (or from
+    mid-run, whichever comes first), for a rise of ``overfit_rise_level`` of its level or more over
+    :data:`LATE_SPAN` values or more; else infinite. A curve wild in its first epochs has a whole-run noise that
+    no later rise clears, however steady (a tune run: validation 1.1-3.95 over its first 12 epochs, then its best
+    0.458 and up at nearly every epoch to 0.663 while training fell to 2e-4, was good_fit). Only for a rise of
+    ``overfit_rise_level``: a curve quiet at its end makes a rise of a few percent clear its own scatter (a LCBench
+    curve that hardly learned, 0.596 -> 0.614 on a flat end, would have been overfitting)."""
+    lo = min(m, cv.n // 2)
+    if cv.n - lo < LATE_SPAN or cv.end - cv.min <= t.overfit_rise_level * abs(cv.min):
+        return math.inf
+    return t.noise_k * noise(cv.y[lo:])
 
 
 #: validation never got this share of its first value below it: it never improved on its first evaluation

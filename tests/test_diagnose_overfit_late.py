@@ -1,0 +1,43 @@
+"""Overfitting read late in a run (``checks/overfitting.py``): a steady rise after a wild start, judged against the
+scatter since the turn (``late_noise``), and a model memorising its training set while validation drifts a little
+lower (``_memorised_plateau``), on a tune-half real log, an attack's real runs of stop 50 and a LCBench curve."""
+
+import json
+from pathlib import Path
+
+import fitwatch
+
+DATA = Path(__file__).parent / "data"
+RUNS = json.loads((DATA / "trial_curves.json").read_text())
+
+
+def test_a_steady_rise_after_a_wild_start_is_overfitting():
+    """keras/k1722.csv (tune half): validation 1.1-3.95 over its first 12 epochs, its best 0.458 at epoch 17, then
+    up at nearly every epoch to 0.663 while training fell to 2e-4 (accuracy 1.0 against 0.94). The whole run's
+    scatter, 0.29, hid the rise: good_fit, "validation stays close to its best"."""
+    d = fitwatch.diagnose(DATA / "real" / "keras" / "k1722.csv")
+    assert d.verdict == "overfitting", d.findings[0].message
+    assert 17 <= d.onset_epoch <= 20 and "rose from" in d.findings[0].message, d.findings[0].message
+
+
+def test_a_small_rise_on_a_quiet_end_is_not_overfitting():
+    """A LCBench curve that hardly learned (validation 0.624 -> 0.596 -> 0.614, flat at its end) rises 3 %: within
+    what its whole run's scatter allows; the late scatter is used only for a rise of 5 % of the level or more."""
+    d = fitwatch.diagnose(RUNS["lcbench_blood_1195_flat_end_small_rise"])
+    assert d.verdict == "underfitting", d.findings[0].message
+
+
+def test_a_model_memorising_30_images_overfits():
+    """An attack's autoencoder on 30 images: validation 0.046 at epoch 28, 0.041 from epoch 45 to 300 (2 % lower over
+    the last 75), training down to 1e-6, 28,000 times below it. It was good_fit: validation's small drift after its
+    plateau was read as progress beyond its noise."""
+    d = fitwatch.diagnose(RUNS["attack_autoencoder_30_images_memorises"])
+    assert d.verdict == "overfitting" and "memorises" in d.findings[0].message, d.findings[0].message
+    assert "Get more" in d.findings[0].remedies[0]
+
+
+def test_validation_still_falling_by_a_third_after_its_plateau_point_is_not_memorising():
+    """The same attack's two-head run, judged on its classification head: val_cls_loss 0.262 at the plateau point,
+    0.162 at the end, still falling over its last 22 epochs, training's 10 times lower. Still improving, as before."""
+    d = fitwatch.diagnose(RUNS["attack_two_heads_cls_head_still_falling"], monitor="val_cls_loss")
+    assert d.verdict == "still_improving", d.findings[0].message
