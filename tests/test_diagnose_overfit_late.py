@@ -33,6 +33,9 @@ def test_a_model_memorising_30_images_overfits():
     plateau was read as progress beyond its noise."""
     d = fitwatch.diagnose(RUNS["attack_autoencoder_30_images_memorises"])
     assert d.verdict == "overfitting" and "memorises" in d.findings[0].message, d.findings[0].message
+    # the onset is where validation had made 99 % of its progress (epoch 42, 0.0418), not 95 % (epoch 28, 0.0463:
+    # validation lost 12 % of its level after it, and "the lowest epoch came after it within the noise" was false)
+    assert 35 <= d.onset_epoch <= 50 and "95% of its progress by epoch 28" in d.findings[0].message
     assert "Get more" in d.findings[0].remedies[0]
 
 

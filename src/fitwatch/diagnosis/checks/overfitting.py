@@ -91,19 +91,19 @@ MEMORISED_PROGRESS = 0.99
 
 
 def _memorised_plateau(ctx: Context) -> Verdict | None:
-    """No pair of accuracies to compare: validation made :data:`MEMORISED_PROGRESS` of its progress by 0.6 of the run,
-    moved neither down nor up by more than ``noise_k`` noise units from there to its end and is not still improving
-    at its end, while training fell on to :data:`MEMORISED_FALL` of its level where validation had made
-    ``plateau_fraction`` of its progress (its plateau, the onset) and ends
-    ``overfit_gap_ratio`` times below validation: the model memorises its training set (a ninth trial's 60 training
-    rows, validation flat at 0.36 from epoch 20 to 300 beside a training loss of 1e-3, was good_fit).
+    """No pair of accuracies to compare: validation made :data:`MEMORISED_PROGRESS` of its progress by 0.6 of the run
+    (its plateau, the onset) and moved neither down nor up by more than ``noise_k`` noise units from there to its end
+    and is not still improving at its end, while training fell on to :data:`MEMORISED_FALL` of its level where
+    validation had made ``plateau_fraction`` of its progress and ends ``overfit_gap_ratio`` times below validation:
+    the model memorises its training set (a ninth trial's 60 training rows, validation flat at 0.36 from epoch 20 to
+    300 beside a training loss of 1e-3, was good_fit).
 
-    Until stop 50 validation could gain nothing beyond its noise from its plateau on, nor by the slope of its last
-    ``stall_fraction``: an autoencoder trained on 30 images,
-    validation 0.046 at epoch 28 and 0.041 from epoch 45 to 300 (2 % lower over its last 75 epochs) beside a training
-    loss of 1e-6, was good_fit. What validation still gains at its end is judged as the still-improving verdict judges
-    it. An error curve (1 - accuracy) needs ``overfit_acc_gap`` between the two besides: 100 % against 95 % is 0
-    against 0.05, "far below" as a ratio."""
+    Until stop 50 validation could gain nothing beyond its noise after it had made ``plateau_fraction`` of its
+    progress, nor by the slope of its last ``stall_fraction``: an autoencoder trained on 30 images, validation 0.046
+    at epoch 28 and 0.041 from epoch 45 to 300 (2 % lower over its last 75 epochs) beside a training loss of 1e-6, was
+    good_fit. What validation still gains at its end is judged as the still-improving verdict judges it. An error
+    curve (1 - accuracy) needs ``overfit_acc_gap`` between the two besides: 100 % against 95 % is 0 against 0.05, "far
+    below" as a ratio."""
     cl, cv, t, Ek, n = ctx.cl, ctx.cv, ctx.t, ctx.Ek, ctx.cv.n
     m = int(np.flatnonzero(cv.s <= cv.start - t.plateau_fraction * cv.drop)[0])
     p = int(np.flatnonzero(cv.s <= cv.start - MEMORISED_PROGRESS * cv.drop)[0])
@@ -113,15 +113,19 @@ def _memorised_plateau(ctx: Context) -> Verdict | None:
             or cv.end <= t.overfit_gap_ratio * cl.end or (ctx.error and cv.end - cl.end < t.overfit_acc_gap)
             or (ctx.main is cv and still_improving(ctx))):
         return None
-    ev = {"best_val_loss": float(cv.y.min()), "plateau_epoch": Ek(m), "smoothed_val_loss_at_plateau": float(cv.s[m]),
-          "smoothed_val_loss_end": cv.end, "smoothed_train_loss_at_plateau": float(cl.s[m]),
+    ev = {"best_val_loss": float(cv.y.min()), "plateau_epoch": Ek(p), "smoothed_val_loss_at_plateau": float(cv.s[p]),
+          "smoothed_val_loss_end": cv.end, "smoothed_train_loss_at_plateau": float(cl.s[p]),
           "smoothed_train_loss_end": cl.end, "val_over_train_end": cv.end / max(cl.end, 1e-300)}
-    msg = (f"Validation loss reached a plateau around epoch {Ek(m)} ({cv.s[m]:.4g}, {cv.end:.4g} at the end) while "
-           f"training loss fell on from {cl.s[m]:.4g} to {cl.end:.4g}, {_times(cv.end, cl.end)} below validation "
+    if p > m:
+        ev.update(progress_epoch=Ek(m), smoothed_train_loss_at_progress=float(cl.s[m]))
+    where = (f"had made {100 * t.plateau_fraction:.0f}% of its progress by epoch {Ek(m)} and sat on a plateau from "
+             f"epoch {Ek(p)}" if p > m else f"reached a plateau around epoch {Ek(p)}")
+    msg = (f"Validation loss {where} ({cv.s[p]:.4g}, {cv.end:.4g} at the end) while training loss fell on from "
+           f"{cl.s[m]:.4g} to {cl.end:.4g}, {_times(cv.end, cl.end)} below validation "
            f"(values smoothed over {window(n, t)} epochs): the model memorises its training data, and what it learns "
-           f"after epoch {Ek(m)} does not generalise.")
-    return Verdict("overfitting", primary("overfitting", [Ek(m), ctx.span[1]], ev, msg,
-                                          remedies_for("overfitting", first=["more_data", "weight_decay"])), onset=m)
+           f"after epoch {Ek(p)} does not generalise.")
+    return Verdict("overfitting", primary("overfitting", [Ek(p), ctx.span[1]], ev, msg,
+                                          remedies_for("overfitting", first=["more_data", "weight_decay"])), onset=p)
 
 
 def _times(a: float, b: float) -> str:
