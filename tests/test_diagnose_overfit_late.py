@@ -3,7 +3,10 @@ scatter since the turn (``late_noise``), and a model memorising its training set
 lower (``_memorised_plateau``), on a tune-half real log, an attack's real runs of stop 50 and a LCBench curve."""
 
 import json
+import math
 from pathlib import Path
+
+import numpy as np
 
 import fitwatch
 
@@ -44,3 +47,38 @@ def test_validation_still_falling_by_a_third_after_its_plateau_point_is_not_memo
     0.162 at the end, still falling over its last 22 epochs, training's 10 times lower. Still improving, as before."""
     d = fitwatch.diagnose(RUNS["attack_two_heads_cls_head_still_falling"], monitor="val_cls_loss")
     assert d.verdict == "still_improving", d.findings[0].message
+
+
+def test_a_regression_on_raw_targets_memorising_its_noise_overfits():
+    """A stop-50 attack's MLP on 300 rows of make_regression with raw targets (noise 5, variance 25): its MSE falls
+    from 2.9e4 to 53 and sits there for the second half while training falls to 0.4, far below the noise itself.
+    99 % of the drop measured on a linear scale came at epoch 14 (a loss of about 400), not on the plateau: good_fit.
+    A curve falling by orders of magnitude has its progress read on a log scale."""
+    d = fitwatch.diagnose(RUNS["attack_regression_raw_targets_memorises_noise"])
+    assert d.verdict == "overfitting" and "memorises" in d.findings[0].message, d.findings[0].message
+    assert d.onset_epoch > 60, d.onset_epoch
+
+
+def test_a_training_error_already_0_is_said_so():
+    """The same attack's digits model on 40 rows, judged on val_accuracy: training accuracy 1.0 from about epoch 20,
+    validation flat at 0.80. Overfitting, and the message said training's error "fell on from 0 to 0"."""
+    d = fitwatch.diagnose(RUNS["attack_digits_40_rows_training_accuracy_1"], monitor="val_accuracy")
+    assert d.verdict == "overfitting", d.findings[0].message
+    assert "was already at 0" in d.findings[0].message and "from 0 to 0" not in d.findings[0].message
+
+
+def test_a_late_stretch_with_no_scatter_measures_no_noise():
+    """A validation error on a small set moves one example at a time: its late steps are mostly 0, their scatter 0,
+    and a one-example wobble would clear it. Such a stretch gives no late noise (infinite), and error curves are not
+    read this way at all."""
+    from fitwatch.diagnosis.checks.context import CurveStats
+    from fitwatch.diagnosis.checks.overfitting import late_noise
+    from fitwatch.diagnosis.thresholds import DEFAULT
+
+    y = np.array([0.6, 0.3, 0.2, 0.15, 0.12, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.133, 0.133])
+    cv = CurveStats(y, 3)
+    assert late_noise(cv, 5, DEFAULT) == math.inf
+    # k1722's shape: wild for 13 epochs, then its best and a steady rise: the late scatter is a seventh of the run's
+    steady = CurveStats(np.array([1.2, 1.8, 3.2, 1.2, 1.1, 1.4, 3.5, 1.1, 3.9, 2.4, 1.9, 1.7, 1.8, 0.8, 0.82, 0.62,
+                                  1.27, 0.458, 0.52, 0.526, 0.603, 0.631, 0.655, 0.665, 0.663]), 5)
+    assert 0 < late_noise(steady, steady.imin, DEFAULT) < DEFAULT.noise_k * steady.sigma / 7

@@ -105,8 +105,7 @@ def _memorised_plateau(ctx: Context) -> Verdict | None:
     curve (1 - accuracy) needs ``overfit_acc_gap`` between the two besides: 100 % against 95 % is 0 against 0.05, "far
     below" as a ratio."""
     cl, cv, t, Ek, n = ctx.cl, ctx.cv, ctx.t, ctx.Ek, ctx.cv.n
-    m = int(np.flatnonzero(cv.s <= cv.start - t.plateau_fraction * cv.drop)[0])
-    p = int(np.flatnonzero(cv.s <= cv.start - MEMORISED_PROGRESS * cv.drop)[0])
+    m, p = _progress_point(cv, t.plateau_fraction), _progress_point(cv, MEMORISED_PROGRESS)
     flat = t.noise_k * cv.sigma
     if (p > 0.6 * n or cv.s[p] - cv.end > flat or cv.end - cv.min > flat
             or not 0 <= cl.end <= MEMORISED_FALL * cl.s[m]
@@ -120,12 +119,27 @@ def _memorised_plateau(ctx: Context) -> Verdict | None:
         ev.update(progress_epoch=Ek(m), smoothed_train_loss_at_progress=float(cl.s[m]))
     where = (f"had made {100 * t.plateau_fraction:.0f}% of its progress by epoch {Ek(m)} and sat on a plateau from "
              f"epoch {Ek(p)}" if p > m else f"reached a plateau around epoch {Ek(p)}")
-    msg = (f"Validation loss {where} ({cv.s[p]:.4g}, {cv.end:.4g} at the end) while training loss fell on from "
-           f"{cl.s[m]:.4g} to {cl.end:.4g}, {_times(cv.end, cl.end)} below validation "
+    fell = f"fell on from {cl.s[m]:.4g} to {cl.end:.4g}" if cl.s[m] > 0 else f"was already at {cl.end:.4g}"
+    msg = (f"Validation loss {where} ({cv.s[p]:.4g}, {cv.end:.4g} at the end) while training loss {fell}, "
+           f"{_times(cv.end, cl.end)} below validation "
            f"(values smoothed over {window(n, t)} epochs): the model memorises its training data, and what it learns "
            f"after epoch {Ek(p)} does not generalise.")
     return Verdict("overfitting", primary("overfitting", [Ek(p), ctx.span[1]], ev, msg,
                                           remedies_for("overfitting", first=["more_data", "weight_decay"])), onset=p)
+
+
+#: a positive curve whose start is this many times its lowest has its progress measured on a log scale
+LOG_SPAN = 100.0
+
+
+def _progress_point(cv: CurveStats, share: float) -> int:
+    """The first epoch (index) by which validation had made ``share`` of its progress; on a log scale for a positive
+    curve whose start is :data:`LOG_SPAN` times its lowest or more (an attack's regressions on raw targets, 3e4 ->
+    55: 99 % of the linear drop came at 340-430, while it fell on to 55 and sat there for the second half)."""
+    if cv.min > 0 and cv.start >= LOG_SPAN * cv.min:
+        top = math.log(cv.start)
+        return int(np.flatnonzero(np.log(cv.s) <= top - share * (top - math.log(cv.min)))[0])
+    return int(np.flatnonzero(cv.s <= cv.start - share * cv.drop)[0])
 
 
 def _times(a: float, b: float) -> str:
@@ -177,7 +191,8 @@ def turned_up(ctx: Context) -> Verdict | None:
     rise = cv.end - cv.min
     vdrop = max(cv.drop, 0.0)
     # (or against the scatter since the turn, where the run's early epochs were far wilder than its end)
-    noise = min(t.noise_k * cv.sigma / math.sqrt(max(1, min(5, n - m))), late_noise(cv, m, t))
+    noise = t.noise_k * cv.sigma / math.sqrt(max(1, min(5, n - m)))
+    noise = noise if ctx.error else min(noise, late_noise(cv, m, t))
     train_fell = cl.s[m] - cl.end
     rising = rise > noise and (rise > t.overfit_rise * vdrop or rise > t.overfit_rise_level * abs(cv.min)) \
         and rise > t.overfit_rise_min * abs(cv.min)
@@ -247,11 +262,13 @@ def late_noise(cv: CurveStats, m: int, t) -> float:
     no later rise clears, however steady (a tune run: validation 1.1-3.95 over its first 12 epochs, then its best
     0.458 and up at nearly every epoch to 0.663 while training fell to 2e-4, was good_fit). Only for a rise of
     ``overfit_rise_level``: a curve quiet at its end makes a rise of a few percent clear its own scatter (a LCBench
-    curve that hardly learned, 0.596 -> 0.614 on a flat end, would have been overfitting)."""
+    curve that hardly learned, 0.596 -> 0.614 on a flat end, would have been overfitting). Never 0: a stretch whose
+    steps are mostly 0 (a validation error on a small set, one example at a time) measures no scatter (an attack:
+    a one-example wobble would have cleared it; error curves, 1 - accuracy, are not read this way at all)."""
     lo = min(m, cv.n // 2)
     if cv.n - lo < LATE_SPAN or cv.end - cv.min <= t.overfit_rise_level * abs(cv.min):
         return math.inf
-    return t.noise_k * noise(cv.y[lo:])
+    return t.noise_k * noise(cv.y[lo:]) or math.inf
 
 
 #: validation never got this share of its first value below it: it never improved on its first evaluation
