@@ -1,6 +1,7 @@
-"""Overfitting read late in a run (``checks/overfitting.py``): a steady rise after a wild start, judged against the
-scatter since the turn (``late_noise``), and a model memorising its training set while validation drifts a little
-lower (``_memorised_plateau``), on a tune-half real log, an attack's real runs of stop 50 and a LCBench curve."""
+"""Verdicts read late in a run: overfitting (``checks/overfitting.py``), a steady rise after a wild start judged
+against the scatter since the turn (``late_noise``) and a model memorising its training set while validation drifts a
+little lower (``_memorised_plateau``); and jumps that stopped long before the end (``checks/instability.py``). On
+tune-half real logs, stop 50's attacks' real runs and a LCBench curve."""
 
 import json
 import math
@@ -98,3 +99,16 @@ def test_a_memorised_plateau_reached_after_six_tenths_of_the_run():
     of 21: the flat stretch may start up to three quarters of the way in."""
     d = fitwatch.diagnose(DATA / "real" / "lightning" / "l1708.csv", monitor="val_auc")
     assert d.verdict == "overfitting" and "memorises" in d.findings[0].message, d.findings[0].message
+
+
+def test_jumps_that_stopped_a_quarter_of_the_run_ago_settled():
+    """A stop-50 attack's regression on raw targets at Adam 0.5 for 36 of 60 epochs, then 1e-3: validation jumps 5
+    times by more than 50 % at epochs 30-36, then falls smoothly and sits at 90-92 for its last 20 epochs. It was
+    unstable, "keeps jumping around instead of settling: its scatter in the second half is 0% of its level"."""
+    run = RUNS["attack_regression_jumps_then_settled"]
+    d = fitwatch.diagnose(run)
+    assert d.verdict != "unstable", d.findings[0].message
+    # the same jumps up to the last epochs: still unstable
+    late = {"loss": run["loss"][:30] + run["loss"][24:36] * 2 + run["loss"][-6:],
+            "val_loss": run["val_loss"][:30] + run["val_loss"][24:36] * 2 + run["val_loss"][-6:]}
+    assert fitwatch.diagnose(late).verdict == "unstable"

@@ -118,6 +118,9 @@ def diverged(ctx: Context) -> Verdict | None:
 #: and then on a curve settled between them are not a loss that keeps jumping (a 500-epoch run with 11)
 JUMP_SHARE = 0.05
 
+#: ...and the last of them within this share of the run (and this many epochs) of its end
+SETTLED_SHARE, SETTLED_STEPS = 0.25, 5
+
 
 def unstable(ctx: Context) -> Verdict | None:
     """A loss that keeps jumping around instead of settling (checked before not_learning: a loss too
@@ -158,8 +161,13 @@ def unstable(ctx: Context) -> Verdict | None:
         # an upward step counts when it is half the curve's scatter or more: a 1 % uptick on a curve
         # scattering by 15 % is no jump
         ups_big = int(np.count_nonzero(np.diff(half) > 0.5 * rough * level))
+        # ...until the end: jumps that stopped a quarter of the run ago or more (5 epochs at least) settled (an attack:
+        # 5 jumps at epochs 30-36 of 60, then a smooth fall and a flat end, "keeps jumping around instead of settling:
+        # its scatter in the second half is 0% of its level")
+        last = int(np.flatnonzero(jumping)[-1]) + 1 if jumping.any() else 0
+        settled = c.n - 1 - last >= max(SETTLED_STEPS, SETTLED_SHARE * c.n)
         if (rough > t.unstable_roughness and ups_big >= _repeated(half.size - 1)) \
-                or jumps >= max(t.unstable_jumps, math.ceil(JUMP_SHARE * half.size)):
+                or (jumps >= max(t.unstable_jumps, math.ceil(JUMP_SHARE * half.size)) and not settled):
             found = (name, rough, jumps, c)
     if not found:
         return _blew_up_and_back(ctx)
