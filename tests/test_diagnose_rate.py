@@ -153,3 +153,13 @@ def test_a_cyclic_rate_on_a_falling_edge_has_not_run_out_and_a_frozen_guess_at_i
     d = fitwatch.diagnose(CURVES["attack_digits_sgd_1e-6_one_class_at_init"])
     rem = d.findings[0].remedies
     assert d.verdict == "not_learning" and CATALOGUE["lr_up"] in rem and CATALOGUE["lr_down"] not in rem, rem
+
+
+def test_how_far_above_no_skill_is_read_on_the_curve_the_message_is_about():
+    """A stop-50 attack's digits model at a rate too high: validation 1.26 at its first epoch, 2.489 at its second,
+    1.798 at its end. The message said "stuck at the no-skill level ln(5) = 1.609", how far above measured on
+    training's first epoch (1.534), beside the sentence about validation's end."""
+    d = fitwatch.diagnose(CURVES["attack_digits_lr1_jumped_ends_above_start"])
+    msg = d.findings[0].message
+    assert d.verdict == "not_learning" and "ends at 1.798" in msg, msg
+    assert "stuck at the no-skill level" not in msg and "12% above the no-skill level" in msg, msg

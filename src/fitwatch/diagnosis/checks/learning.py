@@ -233,7 +233,7 @@ def not_learning(ctx: Context) -> Verdict | None:
         ev.update(first_value=float(c.y[0]), peak=float(c.y[top]), peak_epoch=ctx.Ek(top))
     finding = primary(
         "not_learning", span, ev, _what_it_did(ctx, c, ev, jump, val_jumped, fell, floor)
-        + (_at_floor(ctx, floor, low) if floor is not None else ".")
+        + (_at_floor(ctx, floor, _lowest_after_jump(ctx.cv) if val_jumped else low) if floor is not None else ".")
         + (f" R\u00b2 never rose above {ev['best_r2']:.3f}: the model predicts no better than the mean of the "
            f"targets." if no_skill_r2 else ""),
         # a loss that fell a long way moved under its optimizer: the rate, the updates and the
@@ -299,6 +299,13 @@ def _what_it_did(ctx: Context, c, ev: dict, jump: bool, val_jumped: bool, fell: 
         return (f"The loss fell from {start:.4g} to at best {low:.4g} ({100 * quoted:.1f}% lower), no more than its "
                 f"own epoch-to-epoch noise ({t.noise_k:g} x {c.sigma:.3g})")
     return f"The loss hardly moved: from {start:.4g} to at best {low:.4g} ({100 * quoted:.1f}% lower)"
+
+
+def _lowest_after_jump(cv) -> float:
+    """A validation curve's lowest value from its highest on: where :func:`_lost_it` says it stayed, and how far above
+    no skill the message measures (an attack's "stuck at the no-skill level ln(5) = 1.609" quoted training's first
+    epoch, 1.534, beside a sentence about validation ending at 1.798)."""
+    return float(np.nanmin(cv.y[int(np.nanargmax(cv.y)):]))
 
 
 def _lost_it(cv, Ek) -> str:
