@@ -112,3 +112,11 @@ def test_jumps_that_stopped_a_quarter_of_the_run_ago_settled():
     late = {"loss": run["loss"][:30] + run["loss"][24:36] * 2 + run["loss"][-6:],
             "val_loss": run["val_loss"][:30] + run["val_loss"][24:36] * 2 + run["val_loss"][-6:]}
     assert fitwatch.diagnose(late).verdict == "unstable"
+
+
+def test_an_accuracy_gap_of_one_example_is_no_widening_gap():
+    """A stop-50 attack's wine MLP judged on val_accuracy: training 1.0 from epoch 20, validation flat at 0.9775 (one
+    example of 89 wrong). It was overfitting, "the gap widened from 0.01124 to 0.02247": a widening judged as a ratio
+    to a training error of 0. An error curve's gap is read in its own units."""
+    d = fitwatch.diagnose(RUNS["attack_wine_accuracy_1_against_0.9775"], monitor="val_accuracy")
+    assert d.verdict == "good_fit", d.findings[0].message

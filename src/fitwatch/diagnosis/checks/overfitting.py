@@ -221,6 +221,10 @@ def turned_up(ctx: Context) -> Verdict | None:
         widening = widening or (gap_m > 0 and gap_end >= t.gap_doubled * gap_m and gap_end - gap_m > noise
                                 and train_fell > t.gap_train_fall * abs(cl.s[m])
                                 and int(np.argmin(cv.y)) <= n * (1 - t.stall_fraction))
+        # an error curve's gap (1 - accuracy) is read in its own units: a widening to a point or two is one or two
+        # examples, whatever its ratio to a training error of 0 (an attack: 100 % against 97.75 % "widened" 0.011 ->
+        # 0.022 and was overfitting)
+        widening = widening and (not ctx.error or gap_end >= t.overfit_acc_gap)
     if not (train_ok and (rising or widening)) or train_rose_too(cl, cv, m, t.noise_k):
         return None
     # raw values carry raw names; smoothed ones say so (issue 11)
