@@ -120,3 +120,11 @@ def test_an_accuracy_gap_of_one_example_is_no_widening_gap():
     to a training error of 0. An error curve's gap is read in its own units."""
     d = fitwatch.diagnose(RUNS["attack_wine_accuracy_1_against_0.9775"], monitor="val_accuracy")
     assert d.verdict == "good_fit", d.findings[0].message
+
+
+def test_a_smooth_plateau_still_creeping_a_little_is_memorisation():
+    """A second stop-50 attack's MLP on 60 rows of raw regression targets, full batch, 400 epochs: validation 1.4e5 ->
+    3.4e4 by epoch 175, then 3.33e4 at its end (3 % lower over 200 epochs), training 0.29. A curve that smooth has a
+    noise of a few units: its creep was read as progress, and the run was good_fit."""
+    d = fitwatch.diagnose(RUNS["attack_regression_60_rows_full_batch_memorises"])
+    assert d.verdict == "overfitting" and "memorises" in d.findings[0].message, d.findings[0].message
