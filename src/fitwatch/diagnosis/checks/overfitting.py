@@ -116,7 +116,7 @@ def _memorised_plateau(ctx: Context) -> Verdict | None:
     if (m > 0.6 * n or p > MEMORISED_BY * n or cv.s[p] - cv.end > max(flat, MEMORISED_CREEP * abs(cv.s[p]))
             or cv.end - cv.min > flat
             or not 0 <= cl.end <= MEMORISED_FALL * cl.s[m]
-            or cv.end <= t.overfit_gap_ratio * cl.end or (ctx.error and cv.end - cl.end < t.overfit_acc_gap)
+            or cv.end <= t.overfit_gap_ratio * cl.end or _few_examples(ctx, cv.end - cl.end)
             or (ctx.main is cv and still_improving(ctx))):
         return None
     ev = {"best_val_loss": float(cv.y.min()), "plateau_epoch": Ek(p), "smoothed_val_loss_at_plateau": float(cv.s[p]),
@@ -147,6 +147,12 @@ def _progress_point(cv: CurveStats, share: float) -> int:
         top = math.log(cv.start)
         return int(np.flatnonzero(np.log(cv.s) <= top - share * (top - math.log(cv.min)))[0])
     return int(np.flatnonzero(cv.s <= cv.start - share * cv.drop)[0])
+
+
+def _few_examples(ctx: Context, gap: float) -> bool:
+    """An error curve's (1 - accuracy) gap under ``overfit_acc_gap``: a point or two, one example or two, whatever its
+    ratio to a training error of 0. Always False for a loss, whose gap is read as a ratio."""
+    return ctx.error and gap < ctx.t.overfit_acc_gap
 
 
 def _times(a: float, b: float) -> str:
@@ -229,7 +235,7 @@ def turned_up(ctx: Context) -> Verdict | None:
         # an error curve's gap (1 - accuracy) is read in its own units: a widening to a point or two is one or two
         # examples, whatever its ratio to a training error of 0 (an attack: 100 % against 97.75 % "widened" 0.011 ->
         # 0.022 and was overfitting)
-        widening = widening and (not ctx.error or gap_end >= t.overfit_acc_gap)
+        widening = widening and not _few_examples(ctx, gap_end)
     if not (train_ok and (rising or widening)) or train_rose_too(cl, cv, m, t.noise_k):
         return None
     # raw values carry raw names; smoothed ones say so (issue 11)
