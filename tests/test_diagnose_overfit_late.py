@@ -128,3 +128,20 @@ def test_a_smooth_plateau_still_creeping_a_little_is_memorisation():
     noise of a few units: its creep was read as progress, and the run was good_fit."""
     d = fitwatch.diagnose(RUNS["attack_regression_60_rows_full_batch_memorises"])
     assert d.verdict == "overfitting" and "memorises" in d.findings[0].message, d.findings[0].message
+
+
+def test_an_accuracy_one_example_lower_after_its_peak_did_not_turn_up():
+    """A third stop-50 attack's breast-cancer MLP judged on val_accuracy: validation 96.9 % at its peak, 96.5 % after
+    it and flat, training 100 %. It was overfitting, "rose from 0.0307 to 0.03509 (+14%)": one example of 228. An
+    error curve must rise by ERROR_RISE, two points of accuracy."""
+    d = fitwatch.diagnose(RUNS["attack_breast_cancer_accuracy_one_example_lower"], monitor="val_accuracy")
+    assert d.verdict == "good_fit", d.findings[0].message
+
+
+def test_a_curve_bouncing_to_the_end_has_not_settled():
+    """The same attack's regression at a constant Adam 0.03 for 120 epochs: its last jump of more than 50 % came at
+    epoch 89, a quarter of the run before the end, but it went on bouncing by 10 % of its level (0.056-0.084). The
+    first form of the settled test (the time since the last jump alone) called it good_fit, "both losses fell and
+    settled"; the values since the last jump must also scatter by under half the unstable roughness."""
+    d = fitwatch.diagnose(RUNS["attack_regression_adam_0.03_bouncing_to_the_end"])
+    assert d.verdict == "unstable", d.findings[0].message

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from fitwatch.diagnosis.checks.chance import fmt_ratio, fraction
-from fitwatch.diagnosis.checks.context import MAD, Context, Verdict, median, primary
+from fitwatch.diagnosis.checks.context import MAD, Context, Verdict, median, primary, smooth
 from fitwatch.diagnosis.evidence import GRAD_KEY, climbed_steadily, grad_spikes, started_high
 from fitwatch.diagnosis.findings import Finding
 from fitwatch.diagnosis.remedies import remedies_for
@@ -161,13 +161,8 @@ def unstable(ctx: Context) -> Verdict | None:
         # an upward step counts when it is half the curve's scatter or more: a 1 % uptick on a curve
         # scattering by 15 % is no jump
         ups_big = int(np.count_nonzero(np.diff(half) > 0.5 * rough * level))
-        # ...until the end: jumps that stopped a quarter of the run ago or more (5 epochs at least) settled (an attack:
-        # 5 jumps at epochs 30-36 of 60, then a smooth fall and a flat end, "keeps jumping around instead of settling:
-        # its scatter in the second half is 0% of its level")
-        last = int(np.flatnonzero(jumping)[-1]) + 1 if jumping.any() else 0
-        settled = c.n - 1 - last >= max(SETTLED_STEPS, SETTLED_SHARE * c.n)
         if (rough > t.unstable_roughness and ups_big >= _repeated(half.size - 1)) \
-                or (jumps >= max(t.unstable_jumps, math.ceil(JUMP_SHARE * half.size)) and not settled):
+                or (jumps >= max(t.unstable_jumps, math.ceil(JUMP_SHARE * half.size)) and not _settled(c, jumping, t)):
             found = (name, rough, jumps, c)
     if not found:
         return _blew_up_and_back(ctx)
@@ -274,6 +269,21 @@ def _repeated(steps: int) -> int:
     that keeps jumping around (issue 11's real logs; the labelling protocol's "repeatedly"). A half
     of two or three steps has room for one bump only, and one says it there."""
     return max(2 if steps >= 4 else 1, steps // 4)
+
+
+def _settled(c, jumping: np.ndarray, t) -> bool:
+    """The jumps stopped: the last came :data:`SETTLED_SHARE` of the run (and :data:`SETTLED_STEPS` epochs) or more
+    before the end, and the values since scatter around their moving average by under half ``unstable_roughness`` of
+    their level. Stop 50's attacks: 5 jumps at epochs 30-36 of 60, then a smooth fall to a flat end (a scatter of
+    0.5 %), was "keeps jumping around instead of settling"; Adam at a constant 0.03 whose last jump came at epoch 89 of
+    120 but which went on bouncing by 10 % of its level was, with the first form (no scatter test), good_fit."""
+    last = int(np.flatnonzero(jumping)[-1]) + 1 if jumping.any() else 0
+    if c.n - 1 - last < max(SETTLED_STEPS, SETTLED_SHARE * c.n):
+        return False
+    tail = c.y[last:]
+    level = float(median(tail))
+    scatter = float(MAD * median(np.abs(tail - smooth(tail, 5)))) / level if level > 0 else math.inf
+    return scatter < 0.5 * t.unstable_roughness
 
 
 def _roughness(c) -> tuple[float, float]:
