@@ -281,19 +281,23 @@ def _settled(c, jumping: np.ndarray, t) -> bool:
     if c.n - 1 - last < max(SETTLED_STEPS, SETTLED_SHARE * c.n):
         return False
     tail = c.y[last:]
-    level = float(median(tail))
-    scatter = float(MAD * median(np.abs(tail - smooth(tail, 5)))) / level if level > 0 else math.inf
-    return scatter < 0.5 * t.unstable_roughness
+    scatter, level = _scatter(tail, smooth(tail, 5))
+    return level > 0 and scatter < 0.5 * t.unstable_roughness
 
 
 def _roughness(c) -> tuple[float, float]:
     """The scatter of ``c``'s second half around its moving average, as a fraction of its level, and
     that level (the median of the second half); the fraction is 0 when the level is not positive."""
-    half = c.y[c.n // 2:]
-    level = float(median(half))
+    return _scatter(c.y[c.n // 2:], c.s[c.n // 2:])
+
+
+def _scatter(y: np.ndarray, trend: np.ndarray) -> tuple[float, float]:
+    """The robust scatter of ``y`` around ``trend`` as a fraction of its level, and that level (the median of ``y``);
+    the fraction is 0 when the level is not positive."""
+    level = float(median(y))
     if level <= 0:
         return 0.0, level
-    return float(MAD * median(np.abs(half - c.s[c.n // 2:]))) / level, level
+    return float(MAD * median(np.abs(y - trend))) / level, level
 
 
 #: an accuracy whose second half stays within this range (absolute) held steady
